@@ -1,0 +1,212 @@
+/**
+ * A read model of one channel document, kept up to date incrementally: messages sorted by
+ * their hybrid-clock timestamps, thread replies grouped by parent, edit histories and
+ * reaction tallies. Built once when a channel opens (O(n log n)); each later change costs
+ * only what it touches, so a 100,000-message channel stays responsive.
+ *
+ * Malformed records (from a faulty or hostile peer) are skipped and counted, never thrown.
+ */
+import type * as Y from 'yjs';
+import { ChannelDoc, parseReactionKey } from './ChannelDoc.js';
+import { compareHlc } from './hlc.js';
+import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
+import { isDeletionRecord, isEditRecord, isMessageRecord } from './validate.js';
+
+/** One emoji's tally on a message. */
+export interface ReactionTally {
+	emoji: string;
+	count: number;
+	/** Peer ids that reacted, sorted. */
+	peers: string[];
+}
+
+function byClock(a: MessageRecord, b: MessageRecord): number {
+	return compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Inserts `item` into the sorted array `list` (binary search; appends are O(1)). */
+function insertSorted<T>(list: T[], item: T, cmp: (a: T, b: T) => number): number {
+	let lo = 0;
+	let hi = list.length;
+	if (hi === 0 || cmp(list[hi - 1], item) <= 0) {
+		list.push(item);
+		return hi;
+	}
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (cmp(list[mid], item) <= 0) lo = mid + 1;
+		else hi = mid;
+	}
+	list.splice(lo, 0, item);
+	return lo;
+}
+
+/** Incrementally maintained view of a channel. */
+export class ChannelView {
+	/** Top-level messages, in clock order. */
+	readonly top: MessageRecord[] = [];
+	/** Thread replies by parent id, in clock order. */
+	readonly replies = new Map<string, MessageRecord[]>();
+	/** Every valid record by id (first writer of an id wins). */
+	readonly byId = new Map<string, MessageRecord>();
+	/** Records skipped because they were malformed. */
+	rejected = 0;
+	/** Increments on every change; cheap for UIs to watch. */
+	version = 0;
+
+	private readonly editsByMsg = new Map<string, EditRecord[]>();
+	private readonly reactionIndex = new Map<string, Map<string, Set<string>>>();
+	private readonly listeners = new Set<(view: ChannelView) => void>();
+	private readonly onMessages = (e: Y.YArrayEvent<MessageRecord>) => this.applyInserts(e, (v) => this.addMessage(v));
+	private readonly onEdits = (e: Y.YArrayEvent<EditRecord>) => this.applyInserts(e, (v) => this.addEdit(v));
+	private readonly onReactions = (e: Y.YMapEvent<true>) => {
+		for (const key of e.keysChanged) this.updateReaction(key);
+		this.changed();
+	};
+	private readonly onDeletions = () => this.changed();
+
+	constructor(readonly channel: ChannelDoc) {
+		const records = channel.messages.toArray();
+		for (const r of records) this.addMessage(r, false);
+		this.top.sort(byClock);
+		for (const list of this.replies.values()) list.sort(byClock);
+		for (const e of channel.edits.toArray()) this.addEdit(e);
+		for (const key of channel.reactions.keys()) this.updateReaction(key);
+		channel.messages.observe(this.onMessages);
+		channel.edits.observe(this.onEdits);
+		channel.reactions.observe(this.onReactions);
+		channel.deletions.observe(this.onDeletions);
+	}
+
+	/** Stops following the document. */
+	destroy(): void {
+		this.channel.messages.unobserve(this.onMessages);
+		this.channel.edits.unobserve(this.onEdits);
+		this.channel.reactions.unobserve(this.onReactions);
+		this.channel.deletions.unobserve(this.onDeletions);
+		this.listeners.clear();
+	}
+
+	/** Calls `fn` after every change; returns an unsubscribe function. */
+	subscribe(fn: (view: ChannelView) => void): () => void {
+		this.listeners.add(fn);
+		return () => this.listeners.delete(fn);
+	}
+
+	/** The latest text of a message: its author's newest edit, or the original. */
+	text(msg: MessageRecord): string {
+		const edits = this.editsByMsg.get(msg.id);
+		return edits && edits.length > 0 ? edits[edits.length - 1].text : msg.text;
+	}
+
+	/** The author's edits of a message, oldest first (empty when never edited). */
+	edits(msgId: string): readonly EditRecord[] {
+		return this.editsByMsg.get(msgId) ?? [];
+	}
+
+	/** The soft deletion of a message, if its author deleted it. */
+	deletion(msg: MessageRecord): DeletionRecord | undefined {
+		const d = this.channel.deletions.get(msg.id);
+		return isDeletionRecord(d) && d.by === msg.author ? d : undefined;
+	}
+
+	/** Thread replies to a message, in clock order. */
+	repliesTo(msgId: string): readonly MessageRecord[] {
+		return this.replies.get(msgId) ?? [];
+	}
+
+	/** Reaction tallies of a message, by emoji in first-seen order. */
+	reactions(msgId: string): ReactionTally[] {
+		const byEmoji = this.reactionIndex.get(msgId);
+		if (!byEmoji) return [];
+		const out: ReactionTally[] = [];
+		for (const [emoji, peers] of byEmoji) {
+			if (peers.size > 0) out.push({ emoji, count: peers.size, peers: [...peers].sort() });
+		}
+		return out;
+	}
+
+	/** Index in {@link top} of the first message ordered after `hlc`, or -1. */
+	firstAfter(hlc: string): number {
+		let lo = 0;
+		let hi = this.top.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >>> 1;
+			if (compareHlc(this.top[mid].hlc, hlc) <= 0) lo = mid + 1;
+			else hi = mid;
+		}
+		return lo < this.top.length ? lo : -1;
+	}
+
+	/** The clock of the newest message (top level or reply), or '' for an empty channel. */
+	latestHlc(): string {
+		let latest = this.top.length > 0 ? this.top[this.top.length - 1].hlc : '';
+		for (const list of this.replies.values()) {
+			const last = list[list.length - 1].hlc;
+			if (last > latest) latest = last;
+		}
+		return latest;
+	}
+
+	private applyInserts<T>(event: Y.YArrayEvent<T>, add: (v: unknown) => void): void {
+		for (const d of event.changes.delta) {
+			if (d.insert && Array.isArray(d.insert)) for (const v of d.insert) add(v);
+		}
+		this.changed();
+	}
+
+	private addMessage(v: unknown, sorted = true): void {
+		if (!isMessageRecord(v)) {
+			this.rejected++;
+			return;
+		}
+		if (this.byId.has(v.id)) return;
+		this.byId.set(v.id, v);
+		if (v.parent === undefined) {
+			if (sorted) insertSorted(this.top, v, byClock);
+			else this.top.push(v);
+			return;
+		}
+		let list = this.replies.get(v.parent);
+		if (!list) this.replies.set(v.parent, (list = []));
+		if (sorted) insertSorted(list, v, byClock);
+		else list.push(v);
+	}
+
+	private addEdit(v: unknown): void {
+		if (!isEditRecord(v)) {
+			this.rejected++;
+			return;
+		}
+		let list = this.editsByMsg.get(v.msg);
+		if (!list) this.editsByMsg.set(v.msg, (list = []));
+		insertSorted(list, v, (a, b) => compareHlc(a.hlc, b.hlc));
+		this.pruneForeignEdits(v.msg);
+	}
+
+	/** Only the message's author may edit it; drop other edits once the message is known. */
+	private pruneForeignEdits(msgId: string): void {
+		const msg = this.byId.get(msgId);
+		const list = this.editsByMsg.get(msgId);
+		if (!msg || !list) return;
+		const own = list.filter((e) => e.author === msg.author);
+		if (own.length !== list.length) this.editsByMsg.set(msgId, own);
+	}
+
+	private updateReaction(key: string): void {
+		const parsed = parseReactionKey(key);
+		if (!parsed) return;
+		let byEmoji = this.reactionIndex.get(parsed.msgId);
+		if (!byEmoji) this.reactionIndex.set(parsed.msgId, (byEmoji = new Map()));
+		let peers = byEmoji.get(parsed.emoji);
+		if (!peers) byEmoji.set(parsed.emoji, (peers = new Set()));
+		if (this.channel.reactions.get(key) === true) peers.add(parsed.peerId);
+		else peers.delete(parsed.peerId);
+	}
+
+	private changed(): void {
+		for (const msgId of this.editsByMsg.keys()) this.pruneForeignEdits(msgId);
+		this.version++;
+		for (const fn of this.listeners) fn(this);
+	}
+}

@@ -1,0 +1,110 @@
+/**
+ * The shapes of Outpost's shared documents (DESIGN.md, "Documents"). Every type here is a
+ * plain record stored inside a Yjs document; the accessors in this folder read and write them.
+ *
+ * A message is one immutable record (one Yjs item); what changes later (edits, reactions,
+ * deletion) lives in side structures keyed by message id, so a 100,000-message channel is one
+ * array of small records plus a few sparse maps.
+ */
+
+/** The kinds of shared document a workspace holds. */
+export const DocKind = {
+	workspace: 'workspace',
+	roster: 'roster',
+	channel: 'channel',
+	note: 'note',
+	aiThread: 'ai-thread'
+} as const;
+export type DocKind = (typeof DocKind)[keyof typeof DocKind];
+
+/** Member roles, most to least powerful. Guests read only. */
+export const Role = { owner: 'owner', admin: 'admin', member: 'member', guest: 'guest' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** A channel message (or thread reply when `parent` is set), as stored. */
+export interface MessageRecord {
+	/** Random id (ids.ts). */
+	id: string;
+	/** The author's libp2p peer id (an Ed25519 key). */
+	author: string;
+	/** The author's hybrid-logical-clock timestamp (hlc.ts); orders the channel. */
+	hlc: string;
+	/** Markdown source. */
+	text: string;
+	/** Parent message id for a thread reply. */
+	parent?: string;
+	/** Base64 Ed25519 signature over {@link messageSigningBytes}. */
+	sig: string;
+}
+
+/** One edit of a message: the new text, signed by the message's author. */
+export interface EditRecord {
+	/** The edited message. */
+	msg: string;
+	author: string;
+	hlc: string;
+	text: string;
+	sig: string;
+}
+
+/** A soft deletion: the message stays in history, its text is hidden. */
+export interface DeletionRecord {
+	by: string;
+	hlc: string;
+}
+
+/** A channel's settings as kept in the workspace root. */
+export interface ChannelInfo {
+	id: string;
+	name: string;
+	topic: string;
+	/** Only listed members may read (enforced by the mesh issue). */
+	private: boolean;
+	/** Only admins may post (enforced by the mesh issue). */
+	readOnly: boolean;
+	archived: boolean;
+	createdAt: number;
+	createdBy: string;
+}
+
+/** A note's entry in the workspace root's note index. */
+export interface NoteInfo {
+	id: string;
+	title: string;
+	createdAt: number;
+	updatedAt: number;
+}
+
+/** An AI thread's entry in the workspace root's thread index. */
+export interface AiThreadInfo {
+	id: string;
+	title: string;
+	createdAt: number;
+}
+
+/** A workspace member in the roster. */
+export interface Member {
+	peerId: string;
+	name: string;
+	role: Role;
+	joinedAt: number;
+}
+
+/** Lifecycle of an assistant message in an AI thread. */
+export const AiStatus = {
+	queued: 'queued',
+	streaming: 'streaming',
+	done: 'done',
+	failed: 'failed',
+	cancelled: 'cancelled'
+} as const;
+export type AiStatus = (typeof AiStatus)[keyof typeof AiStatus];
+
+/** Generation statistics recorded with an assistant message. */
+export interface GenerationStats {
+	tokensIn: number;
+	tokensOut: number;
+	/** Time to first token, milliseconds. */
+	ttftMs: number;
+	tokensPerSecond: number;
+}

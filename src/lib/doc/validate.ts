@@ -1,0 +1,50 @@
+/**
+ * Shape checks for records read out of shared documents. Documents arrive from other
+ * peers, so a record may be missing fields, have the wrong types or be absurdly large;
+ * such records are skipped by the views rather than trusted.
+ */
+import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
+
+/** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
+export const MAX_TEXT_LENGTH = 40_000;
+const MAX_FIELD_LENGTH = 200;
+
+function shortString(v: unknown): v is string {
+	return typeof v === 'string' && v.length > 0 && v.length <= MAX_FIELD_LENGTH;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+	return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** True when `v` is a well-formed {@link MessageRecord}. */
+export function isMessageRecord(v: unknown): v is MessageRecord {
+	return (
+		isObject(v) &&
+		shortString(v.id) &&
+		shortString(v.author) &&
+		shortString(v.hlc) &&
+		typeof v.text === 'string' &&
+		v.text.length <= MAX_TEXT_LENGTH &&
+		(v.parent === undefined || shortString(v.parent)) &&
+		shortString(v.sig)
+	);
+}
+
+/** True when `v` is a well-formed {@link EditRecord}. */
+export function isEditRecord(v: unknown): v is EditRecord {
+	return (
+		isObject(v) &&
+		shortString(v.msg) &&
+		shortString(v.author) &&
+		shortString(v.hlc) &&
+		typeof v.text === 'string' &&
+		v.text.length <= MAX_TEXT_LENGTH &&
+		shortString(v.sig)
+	);
+}
+
+/** True when `v` is a well-formed {@link DeletionRecord}. */
+export function isDeletionRecord(v: unknown): v is DeletionRecord {
+	return isObject(v) && shortString(v.by) && shortString(v.hlc);
+}
