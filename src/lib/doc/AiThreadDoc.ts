@@ -7,6 +7,8 @@
 import * as Y from 'yjs';
 import { AiStatus, type GenerationStats } from './schema.js';
 
+const STATUSES = new Set<unknown>(Object.values(AiStatus));
+
 /** Who wrote an AI-thread message. */
 export const AiRole = { system: 'system', user: 'user', assistant: 'assistant' } as const;
 export type AiRole = (typeof AiRole)[keyof typeof AiRole];
@@ -61,9 +63,10 @@ export class AiThreadDoc {
 		return entry;
 	}
 
-	/** Every message as a plain snapshot. */
+	/** Every message as a plain snapshot; entries that are not well-formed maps are skipped. */
 	list(): AiMessage[] {
-		return this.messages.toArray().flatMap((m) => {
+		return this.messages.toArray().flatMap((m: unknown) => {
+			if (!(m instanceof Y.Map)) return [];
 			const text = m.get('text');
 			const id = m.get('id');
 			const role = m.get('role');
@@ -76,7 +79,7 @@ export class AiThreadDoc {
 					author: String(m.get('author') ?? ''),
 					text: text instanceof Y.Text ? text.toString() : '',
 					model: typeof m.get('model') === 'string' ? (m.get('model') as string) : undefined,
-					status: (m.get('status') as AiStatus) ?? AiStatus.done,
+					status: STATUSES.has(m.get('status')) ? (m.get('status') as AiStatus) : AiStatus.done,
 					stats: (m.get('stats') as GenerationStats | undefined) ?? undefined
 				}
 			];

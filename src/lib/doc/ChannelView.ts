@@ -115,7 +115,10 @@ export class ChannelView {
 		return this.replies.get(msgId) ?? [];
 	}
 
-	/** Reaction tallies of a message, by emoji in first-seen order. */
+	/**
+	 * Reaction tallies of a message, by emoji in code-point order: the order reactions
+	 * arrived in differs between peers, so it cannot be what the list follows.
+	 */
 	reactions(msgId: string): ReactionTally[] {
 		const byEmoji = this.reactionIndex.get(msgId);
 		if (!byEmoji) return [];
@@ -123,7 +126,7 @@ export class ChannelView {
 		for (const [emoji, peers] of byEmoji) {
 			if (peers.size > 0) out.push({ emoji, count: peers.size, peers: [...peers].sort() });
 		}
-		return out;
+		return out.sort((a, b) => (a.emoji < b.emoji ? -1 : a.emoji > b.emoji ? 1 : 0));
 	}
 
 	/** Index in {@link top} of the first message ordered after `hlc`, or -1. */

@@ -53,14 +53,14 @@ export class RosterDoc {
 		};
 	}
 
-	/** Every member, by display name. */
+	/** Every member, by display name (ties broken by peer id, so every peer shows the same order). */
 	list(): Member[] {
 		const out: Member[] = [];
 		for (const id of this.members.keys()) {
 			const m = this.member(id);
 			if (m && !this.revoked.has(id)) out.push(m);
 		}
-		return out.sort((a, b) => a.name.localeCompare(b.name));
+		return out.sort((a, b) => a.name.localeCompare(b.name) || (a.peerId < b.peerId ? -1 : 1));
 	}
 
 	/** A member's display name, or a short form of the peer id for strangers. */

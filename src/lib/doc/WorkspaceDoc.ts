@@ -119,7 +119,7 @@ export class WorkspaceDoc {
 		this.notes.set(info.id, entry);
 	}
 
-	/** All notes, most recently edited first. */
+	/** All notes, most recently edited first (ties broken by id, so every peer shows the same order). */
 	listNotes(): NoteInfo[] {
 		const out: NoteInfo[] = [];
 		for (const [id, entry] of this.notes.entries()) {
@@ -131,7 +131,7 @@ export class WorkspaceDoc {
 				updatedAt: readNumber(entry, 'updatedAt')
 			});
 		}
-		return out.sort((a, b) => b.updatedAt - a.updatedAt);
+		return out.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
 	}
 
 	/** Adds an AI thread to the index. */
@@ -141,13 +141,13 @@ export class WorkspaceDoc {
 		this.aiThreads.set(info.id, entry);
 	}
 
-	/** All AI threads, newest first. */
+	/** All AI threads, newest first (ties broken by id). */
 	listAiThreads(): AiThreadInfo[] {
 		const out: AiThreadInfo[] = [];
 		for (const [id, entry] of this.aiThreads.entries()) {
 			if (!(entry instanceof Y.Map)) continue;
 			out.push({ id, title: readString(entry, 'title'), createdAt: readNumber(entry, 'createdAt') });
 		}
-		return out.sort((a, b) => b.createdAt - a.createdAt);
+		return out.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
 	}
 }

@@ -17,6 +17,9 @@ export interface Hlc {
 
 const WALL_WIDTH = 11; // base 36, covers dates far beyond year 5000
 const COUNTER_WIDTH = 5;
+/** The largest counter that fits {@link COUNTER_WIDTH} base-36 digits. */
+const MAX_COUNTER = 36 ** COUNTER_WIDTH - 1;
+const HLC_PREFIX = new RegExp(`^[0-9a-z]{${WALL_WIDTH}}\\.[0-9a-z]{${COUNTER_WIDTH}}\\.`);
 /** Clocks never run more than this far ahead of the local wall clock. */
 export const MAX_DRIFT_MS = 24 * 60 * 60 * 1000;
 
@@ -38,23 +41,21 @@ export function formatHlc(hlc: Hlc): string {
 
 /** Decodes a string made by {@link formatHlc}. */
 export function parseHlc(value: string): Hlc {
-	const first = value.indexOf('.');
-	const second = value.indexOf('.', first + 1);
-	if (first !== WALL_WIDTH || second !== WALL_WIDTH + COUNTER_WIDTH + 1) {
+	const first = WALL_WIDTH;
+	const second = WALL_WIDTH + COUNTER_WIDTH + 1;
+	if (!HLC_PREFIX.test(value)) {
 		throw new HlcFormatError(`not a clock value: ${value.slice(0, 40)}`);
 	}
-	const wall = parseInt(value.slice(0, first), 36);
-	const counter = parseInt(value.slice(first + 1, second), 36);
-	if (!Number.isFinite(wall) || !Number.isFinite(counter)) {
-		throw new HlcFormatError(`not a clock value: ${value.slice(0, 40)}`);
-	}
-	return { wall, counter, node: value.slice(second + 1) };
+	return {
+		wall: parseInt(value.slice(0, first), 36),
+		counter: parseInt(value.slice(first + 1, second), 36),
+		node: value.slice(second + 1)
+	};
 }
 
 /** Wall-clock milliseconds of an encoded timestamp, or 0 if it cannot be parsed. */
 export function hlcWall(value: string): number {
-	const wall = parseInt(value.slice(0, WALL_WIDTH), 36);
-	return Number.isFinite(wall) ? wall : 0;
+	return HLC_PREFIX.test(value) ? parseInt(value.slice(0, WALL_WIDTH), 36) : 0;
 }
 
 /** Orders two encoded timestamps (the string order is the clock order). */
@@ -80,8 +81,13 @@ export class HybridClock {
 		if (physical > this.wall) {
 			this.wall = physical;
 			this.counter = 0;
-		} else {
+		} else if (this.counter < MAX_COUNTER) {
 			this.counter++;
+		} else {
+			// The counter is full (a peer sent the largest one): borrow the next millisecond,
+			// so the encoding stays fixed-width and still sorts after everything seen.
+			this.wall++;
+			this.counter = 0;
 		}
 		return formatHlc({ wall: this.wall, counter: this.counter, node: this.node });
 	}
