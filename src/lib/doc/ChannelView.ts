@@ -165,6 +165,7 @@ export class ChannelView {
 		}
 		if (this.byId.has(v.id)) return;
 		this.byId.set(v.id, v);
+		if (this.editsByMsg.has(v.id)) this.pruneForeignEdits(v.id);
 		if (v.parent === undefined) {
 			if (sorted) insertSorted(this.top, v, byClock);
 			else this.top.push(v);
@@ -208,7 +209,6 @@ export class ChannelView {
 	}
 
 	private changed(): void {
-		for (const msgId of this.editsByMsg.keys()) this.pruneForeignEdits(msgId);
 		this.version++;
 		for (const fn of this.listeners) fn(this);
 	}

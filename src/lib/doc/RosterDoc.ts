@@ -66,6 +66,6 @@ export class RosterDoc {
 	/** A member's display name, or a short form of the peer id for strangers. */
 	displayName(peerId: string): string {
 		const m = this.member(peerId);
-		return m && m.name ? m.name : `${peerId.slice(0, 4)}…${peerId.slice(-4)}`;
+		return m && m.name ? m.name : `…${peerId.slice(-6)}`;
 	}
 }

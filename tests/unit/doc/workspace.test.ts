@@ -199,8 +199,8 @@ describe('RosterDoc', () => {
 		roster.upsert({ peerId: '12D3KooWAbCdEfGh', name: 'Ana', role: Role.member, joinedAt: T0 });
 		roster.upsert({ peerId: '12D3KooWNoName99', name: '', role: Role.member, joinedAt: T0 });
 		expect(roster.displayName('12D3KooWAbCdEfGh')).toBe('Ana');
-		expect(roster.displayName('12D3KooWNoName99')).toBe('12D3…me99');
-		expect(roster.displayName('12D3KooWStranger')).toBe('12D3…nger');
+		expect(roster.displayName('12D3KooWNoName99')).toBe('…Name99');
+		expect(roster.displayName('12D3KooWStranger')).toBe('…ranger');
 	});
 
 	it('reads damaged member entries with safe defaults', () => {

@@ -1,0 +1,305 @@
+/**
+ * Runes state for one open channel: wraps the channel document's {@link ChannelView},
+ * signs and writes the user's actions, verifies signatures lazily (only messages that are
+ * shown), and keeps the per-device bookkeeping (read position, "arrived later") in Dexie.
+ */
+import * as Y from 'yjs';
+import { ChannelDoc } from '../doc/ChannelDoc.js';
+import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
+import { compareHlc } from '../doc/hlc.js';
+import { newId } from '../doc/ids.js';
+import type { EditRecord, MessageRecord } from '../doc/schema.js';
+import { signEdit, signMessage, verifyEdit, verifyMessage } from '../doc/signature.js';
+import { countUnread } from '../doc/unread.js';
+import { MAX_TEXT_LENGTH } from '../doc/validate.js';
+import type { Services } from '../app.js';
+import type { DocHandle } from '../store/DocStore.js';
+import { lateAmong, messagesInUpdate } from './lateArrivals.js';
+
+/** Transaction origin of this device's own edits. */
+export const LOCAL_ORIGIN = 'outpost:local';
+
+/** Thrown when a message is longer than {@link MAX_TEXT_LENGTH}. */
+export class MessageTooLongError extends Error {
+	name = 'MessageTooLongError';
+	constructor(readonly length: number) {
+		super(`message of ${length} characters exceeds ${MAX_TEXT_LENGTH}`);
+	}
+}
+
+const SAVE_DELAY_MS = 400;
+
+/** User Timing marks around opening a channel (read by bench/channel-open.ts). */
+export const MARK_OPEN_START = 'outpost:channel-open:start';
+export const MARK_OPEN_READY = 'outpost:channel-open:ready';
+export const MARK_OPEN_PAINTED = 'outpost:channel-open:painted';
+
+/** State of one open channel. */
+export class ChannelState {
+	/** Bumps on every document change; read it to re-render. */
+	version = $state(0);
+	/** Bumps when signature checks finish. */
+	verifyVersion = $state(0);
+	loading = $state(true);
+	/** Number of damaged stored entries set aside while loading, if any. */
+	damaged = $state(0);
+	/** The message whose thread is open in the side panel. */
+	threadParentId = $state<string | undefined>();
+	/** First message that was unread when the channel was opened. */
+	firstUnreadId = $state<string | undefined>();
+
+	view: ChannelView | undefined;
+	private readonly channel: ChannelDoc;
+	private readonly verified = new Map<string, boolean>();
+	private readonly pending = new Set<string>();
+	private late = new Set<string>();
+	private lastReadHlc = '';
+	private maxHlc = '';
+	private saveTimer: ReturnType<typeof setTimeout> | undefined;
+	private unsubscribe: (() => void) | undefined;
+	private closed = false;
+
+	constructor(
+		private readonly services: Services,
+		readonly workspaceId: string,
+		readonly id: string,
+		private readonly handle: DocHandle
+	) {
+		this.channel = new ChannelDoc(handle.doc);
+	}
+
+	/** Opens a channel document and builds its view. */
+	static async open(services: Services, workspaceId: string, channelId: string): Promise<ChannelState> {
+		performance.mark(MARK_OPEN_START, { detail: channelId });
+		const state = new ChannelState(services, workspaceId, channelId, services.docs.open(channelId));
+		await state.load();
+		performance.mark(MARK_OPEN_READY, { detail: channelId });
+		return state;
+	}
+
+	private async load(): Promise<void> {
+		const [row] = await Promise.all([
+			this.services.db.channelState.get([this.workspaceId, this.id]),
+			this.handle.ready
+		]);
+		if (this.closed) return;
+		this.damaged = this.handle.error?.quarantined ?? 0;
+		const view = new ChannelView(this.channel);
+		this.view = view;
+		this.lastReadHlc = row?.lastReadHlc ?? '';
+		this.maxHlc = row?.maxHlc ?? '';
+		const lateRows = await this.services.db.lateArrivals.where('channelId').equals(this.id).toArray();
+		this.late = new Set(lateRows.map((r) => r.msgId));
+		if (row?.knownSv) {
+			try {
+				const diff = Y.encodeStateAsUpdate(this.handle.doc, row.knownSv);
+				await this.recordLate(lateAmong(messagesInUpdate(diff), this.maxHlc));
+			} catch {
+				// A damaged bookkeeping row only costs the "arrived later" marks.
+			}
+		}
+		const latest = view.latestHlc();
+		if (latest) this.services.clock.receive(latest);
+		if (compareHlc(latest, this.maxHlc) > 0) this.maxHlc = latest;
+		const first = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : -1;
+		const firstUnread = first >= 0 ? view.top.slice(first).find((m) => m.author !== this.me) : undefined;
+		this.firstUnreadId = firstUnread?.id;
+		this.channel.messages.observe(this.onInsert);
+		this.unsubscribe = view.subscribe(() => {
+			this.version++;
+			this.scheduleSave();
+		});
+		this.loading = false;
+		this.version++;
+		this.scheduleSave();
+	}
+
+	private get me(): string {
+		return this.services.identity.peerId;
+	}
+
+	private readonly onInsert = (event: Y.YArrayEvent<MessageRecord>, tr: Y.Transaction) => {
+		const added: MessageRecord[] = [];
+		for (const d of event.changes.delta) {
+			if (Array.isArray(d.insert)) for (const v of d.insert) added.push(v as MessageRecord);
+		}
+		const fresh = added.filter((m) => this.view?.byId.get(m.id) === m);
+		for (const m of fresh) this.services.clock.receive(m.hlc);
+		if (tr.origin !== LOCAL_ORIGIN) void this.recordLate(lateAmong(fresh, this.maxHlc));
+		for (const m of fresh) if (compareHlc(m.hlc, this.maxHlc) > 0) this.maxHlc = m.hlc;
+	};
+
+	private async recordLate(late: MessageRecord[]): Promise<void> {
+		if (late.length === 0) return;
+		const arrivedAt = Date.now();
+		for (const m of late) this.late.add(m.id);
+		await this.services.db.lateArrivals.bulkPut(late.map((m) => ({ channelId: this.id, msgId: m.id, arrivedAt })));
+		this.version++;
+	}
+
+	/** Top-level messages in clock order (a new array whenever the channel changes). */
+	get messages(): MessageRecord[] {
+		void this.version;
+		return this.view ? this.view.top.slice() : [];
+	}
+
+	/** Thread replies of a message. */
+	replies(parentId: string): readonly MessageRecord[] {
+		void this.version;
+		return this.view?.repliesTo(parentId) ?? [];
+	}
+
+	/** The message whose thread is open, if any. */
+	get threadParent(): MessageRecord | undefined {
+		void this.version;
+		return this.threadParentId ? this.view?.byId.get(this.threadParentId) : undefined;
+	}
+
+	/** Current text of a message (its latest edit). */
+	text(m: MessageRecord): string {
+		void this.version;
+		return this.view?.text(m) ?? m.text;
+	}
+
+	/** The edit history (oldest first). */
+	edits(m: MessageRecord): readonly EditRecord[] {
+		void this.version;
+		return this.view?.edits(m.id) ?? [];
+	}
+
+	isDeleted(m: MessageRecord): boolean {
+		void this.version;
+		return this.view?.deletion(m) !== undefined;
+	}
+
+	reactions(m: MessageRecord): ReactionTally[] {
+		void this.version;
+		return this.view?.reactions(m.id) ?? [];
+	}
+
+	/** Whether this device received the message long after it was written. */
+	arrivedLate(m: MessageRecord): boolean {
+		void this.version;
+		return this.late.has(m.id);
+	}
+
+	/** True when the message (and its latest edit) verify, false when forged, undefined while checking. */
+	verify(m: MessageRecord): boolean | undefined {
+		void this.verifyVersion;
+		void this.version;
+		const edits = this.view?.edits(m.id) ?? [];
+		const key = edits.length > 0 ? `${m.id}/${edits[edits.length - 1].hlc}` : m.id;
+		const known = this.verified.get(key);
+		if (known !== undefined || this.pending.has(key)) return known;
+		this.pending.add(key);
+		const last = edits[edits.length - 1];
+		void Promise.all([verifyMessage(m), last ? verifyEdit(last) : true]).then(([a, b]) => {
+			this.pending.delete(key);
+			this.verified.set(key, a && b);
+			this.verifyVersion++;
+		});
+		return undefined;
+	}
+
+	/** Posts a message, or a thread reply when `parent` is given. */
+	async post(text: string, parent?: string): Promise<void> {
+		const clean = text.trim();
+		if (!clean) return;
+		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
+		const record = await signMessage(this.services.identity.privateKey, {
+			id: newId(),
+			author: this.me,
+			hlc: this.services.clock.tick(),
+			text: clean,
+			...(parent ? { parent } : {})
+		});
+		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
+		this.markRead();
+	}
+
+	/** Replaces the text of one of the user's own messages (the old text stays in history). */
+	async edit(m: MessageRecord, text: string): Promise<void> {
+		const clean = text.trim();
+		if (m.author !== this.me || !clean || clean === this.text(m)) return;
+		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
+		const record = await signEdit(this.services.identity.privateKey, {
+			msg: m.id,
+			author: this.me,
+			hlc: this.services.clock.tick(),
+			text: clean
+		});
+		this.handle.doc.transact(() => this.channel.edit(record), LOCAL_ORIGIN);
+	}
+
+	/** Soft-deletes one of the user's own messages. */
+	remove(m: MessageRecord): void {
+		if (m.author !== this.me) return;
+		const hlc = this.services.clock.tick();
+		this.handle.doc.transact(() => this.channel.softDelete(m.id, { by: this.me, hlc }), LOCAL_ORIGIN);
+	}
+
+	/** Undoes {@link remove}. */
+	restore(m: MessageRecord): void {
+		if (m.author !== this.me) return;
+		this.handle.doc.transact(() => this.channel.deletions.delete(m.id), LOCAL_ORIGIN);
+	}
+
+	/** Toggles the user's reaction. */
+	react(m: MessageRecord, emoji: string): void {
+		this.handle.doc.transact(() => this.channel.toggleReaction(m.id, emoji, this.me), LOCAL_ORIGIN);
+	}
+
+	/** Marks everything in the channel as read. */
+	markRead(): void {
+		const latest = this.view?.latestHlc() ?? '';
+		if (compareHlc(latest, this.lastReadHlc) > 0) {
+			this.lastReadHlc = latest;
+			this.scheduleSave();
+		}
+	}
+
+	/** Index of the first unread message in {@link messages}, or -1. */
+	firstUnreadIndex(): number {
+		void this.version;
+		if (!this.firstUnreadId || !this.view) return -1;
+		const m = this.view.byId.get(this.firstUnreadId);
+		if (!m) return -1;
+		const i = this.view.firstAfter(m.hlc);
+		return (i === -1 ? this.view.top.length : i) - 1;
+	}
+
+	private scheduleSave(): void {
+		if (this.saveTimer !== undefined) return;
+		this.saveTimer = setTimeout(() => {
+			this.saveTimer = undefined;
+			void this.save();
+		}, SAVE_DELAY_MS);
+	}
+
+	/** Writes the bookkeeping row now. */
+	async save(): Promise<void> {
+		if (!this.view || this.handle.doc.isDestroyed) return;
+		await this.services.db.channelState.put({
+			workspaceId: this.workspaceId,
+			channelId: this.id,
+			lastReadHlc: this.lastReadHlc,
+			unread: countUnread(this.channel, this.lastReadHlc, this.me),
+			maxHlc: this.maxHlc,
+			knownSv: Y.encodeStateVector(this.handle.doc)
+		});
+	}
+
+	/** Saves bookkeeping and releases the document. */
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.markRead();
+		if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
+		this.saveTimer = undefined;
+		await this.save().catch(() => undefined);
+		this.closed = true;
+		this.unsubscribe?.();
+		this.channel.messages.unobserve(this.onInsert);
+		this.view?.destroy();
+		this.services.docs.release(this.handle);
+	}
+}

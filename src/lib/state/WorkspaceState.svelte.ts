@@ -1,0 +1,241 @@
+/**
+ * Runes state for the open workspace: its root document (channels, notes, AI threads) and
+ * roster, the open channel, and unread tallies. Opening a workspace loads the root, the
+ * roster and the channel on screen; other channels are only visited in the background, one
+ * at a time, to refresh their unread counts, and released again.
+ */
+import { ChannelDoc } from '../doc/ChannelDoc.js';
+import { newId } from '../doc/ids.js';
+import { RosterDoc } from '../doc/RosterDoc.js';
+import { Role, type ChannelInfo, type Member } from '../doc/schema.js';
+import { countUnread } from '../doc/unread.js';
+import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
+import type { Services } from '../app.js';
+import type { WorkspaceRow } from '../store/db.js';
+import type { DocHandle } from '../store/DocStore.js';
+import { ChannelState, LOCAL_ORIGIN } from './ChannelState.svelte.js';
+
+/** Longest channel name kept. */
+export const MAX_CHANNEL_NAME = 80;
+
+/** Thrown for an empty channel or workspace name. */
+export class EmptyNameError extends Error {
+	name = 'EmptyNameError';
+}
+
+/** Fields of a new channel. */
+export interface NewChannel {
+	name: string;
+	topic?: string;
+	private?: boolean;
+	readOnly?: boolean;
+}
+
+/** State of the open workspace. */
+export class WorkspaceState {
+	/** Bumps when the root or roster document changes. */
+	version = $state(0);
+	channel = $state.raw<ChannelState | undefined>();
+	unread = $state.raw<Record<string, number>>({});
+	showArchived = $state(false);
+	/** Damaged entries set aside while loading the root or roster. */
+	damaged = $state(0);
+
+	readonly root: WorkspaceDoc;
+	readonly roster: RosterDoc;
+	private readonly onChange = () => {
+		this.version++;
+		void this.mirrorRow();
+	};
+	private closed = false;
+	private opening = 0;
+
+	private constructor(
+		private readonly services: Services,
+		readonly row: WorkspaceRow,
+		private readonly rootHandle: DocHandle,
+		private readonly rosterHandle: DocHandle
+	) {
+		this.root = new WorkspaceDoc(rootHandle.doc);
+		this.roster = new RosterDoc(rosterHandle.doc);
+	}
+
+	/** Loads a workspace's root and roster documents. */
+	static async open(services: Services, row: WorkspaceRow): Promise<WorkspaceState> {
+		const root = services.docs.open(row.id);
+		const roster = services.docs.open(row.rosterId);
+		await Promise.all([root.ready, roster.ready]);
+		const ws = new WorkspaceState(services, row, root, roster);
+		ws.damaged = (root.error?.quarantined ?? 0) + (roster.error?.quarantined ?? 0);
+		root.doc.on('update', ws.onChange);
+		roster.doc.on('update', ws.onChange);
+		ws.ensureMember();
+		const stored = await services.db.channelState.where('workspaceId').equals(row.id).toArray();
+		ws.unread = Object.fromEntries(stored.map((r) => [r.channelId, r.unread]));
+		return ws;
+	}
+
+	get id(): string {
+		return this.row.id;
+	}
+
+	get name(): string {
+		void this.version;
+		return this.root.name || this.row.name;
+	}
+
+	get color(): string {
+		void this.version;
+		return this.root.color;
+	}
+
+	/** Channels to list: active ones, plus archived ones when asked. */
+	get channels(): ChannelInfo[] {
+		void this.version;
+		return this.root.listChannels().filter((c) => this.showArchived || !c.archived);
+	}
+
+	/** Whether any channel is archived (to offer the toggle). */
+	get hasArchived(): boolean {
+		void this.version;
+		return this.root.listChannels().some((c) => c.archived);
+	}
+
+	get members(): Member[] {
+		void this.version;
+		return this.roster.list();
+	}
+
+	/** Settings of the open channel. */
+	get channelInfo(): ChannelInfo | undefined {
+		void this.version;
+		return this.channel ? this.root.channel(this.channel.id) : undefined;
+	}
+
+	/** A member's display name (or a short peer id). */
+	displayName(peerId: string): string {
+		void this.version;
+		return this.roster.displayName(peerId);
+	}
+
+	/** Adds this device to the roster, or refreshes its display name. */
+	ensureMember(): void {
+		const { peerId, displayName } = this.services.identity;
+		const isCreator = this.root.meta.get('createdBy') === peerId;
+		this.rosterHandle.doc.transact(() => {
+			this.roster.upsert({
+				peerId,
+				name: displayName,
+				role: isCreator ? Role.owner : Role.member,
+				joinedAt: Date.now()
+			});
+		}, LOCAL_ORIGIN);
+	}
+
+	/** Creates a channel and opens it; returns its id. */
+	async createChannel(input: NewChannel): Promise<string> {
+		const name = input.name.trim().slice(0, MAX_CHANNEL_NAME);
+		if (!name) throw new EmptyNameError('channel name is empty');
+		const id = newId();
+		this.rootHandle.doc.transact(() => {
+			this.root.createChannel({
+				id,
+				name,
+				topic: (input.topic ?? '').trim(),
+				private: input.private === true,
+				readOnly: input.readOnly === true,
+				archived: false,
+				createdAt: Date.now(),
+				createdBy: this.services.identity.peerId
+			});
+		}, LOCAL_ORIGIN);
+		await this.openChannel(id);
+		return id;
+	}
+
+	/** Renames a channel. */
+	renameChannel(id: string, name: string): void {
+		const clean = name.trim().slice(0, MAX_CHANNEL_NAME);
+		if (!clean) throw new EmptyNameError('channel name is empty');
+		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { name: clean }), LOCAL_ORIGIN);
+	}
+
+	/** Sets a channel's topic. */
+	setTopic(id: string, topic: string): void {
+		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { topic: topic.trim() }), LOCAL_ORIGIN);
+	}
+
+	/** Archives or restores a channel. */
+	setArchived(id: string, archived: boolean): void {
+		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { archived }), LOCAL_ORIGIN);
+		if (archived) this.showArchived = this.showArchived || this.channel?.id === id;
+	}
+
+	/** Opens a channel, closing the previous one. */
+	async openChannel(id: string): Promise<void> {
+		if (this.channel?.id === id) return;
+		const ticket = ++this.opening;
+		const previous = this.channel;
+		this.channel = undefined;
+		await previous?.close();
+		const next = await ChannelState.open(this.services, this.id, id);
+		if (ticket !== this.opening || this.closed) {
+			await next.close();
+			return;
+		}
+		this.channel = next;
+		this.unread = { ...this.unread, [id]: 0 };
+		await this.services.db.workspaces.update(this.id, { lastChannelId: id });
+	}
+
+	/** Recounts unread messages of the channels not on screen, one document at a time. */
+	async refreshUnread(): Promise<void> {
+		const { db, docs, identity } = this.services;
+		for (const info of this.root.listChannels()) {
+			if (this.closed) return;
+			if (info.id === this.channel?.id || info.archived) continue;
+			const wasOpen = docs.isOpen(info.id);
+			const handle = docs.open(info.id);
+			try {
+				await handle.ready;
+				if (this.closed) return;
+				const row = await db.channelState.get([this.id, info.id]);
+				const count = countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId);
+				this.unread = { ...this.unread, [info.id]: count };
+				await db.channelState.put({
+					workspaceId: this.id,
+					channelId: info.id,
+					lastReadHlc: row?.lastReadHlc ?? '',
+					maxHlc: row?.maxHlc ?? '',
+					knownSv: row?.knownSv,
+					unread: count
+				});
+			} finally {
+				docs.release(handle);
+			}
+			if (!wasOpen) await new Promise((r) => setTimeout(r, 0));
+		}
+	}
+
+	/** Keeps the local workspace list (used by the switcher) in step with the root document. */
+	private async mirrorRow(): Promise<void> {
+		const name = this.root.name;
+		const color = this.root.color;
+		if (name && (name !== this.row.name || color !== this.row.color)) {
+			this.row.name = name;
+			this.row.color = color;
+			await this.services.db.workspaces.update(this.id, { name, color });
+		}
+	}
+
+	/** Closes the open channel and releases the documents. */
+	async close(): Promise<void> {
+		this.closed = true;
+		await this.channel?.close();
+		this.channel = undefined;
+		this.rootHandle.doc.off('update', this.onChange);
+		this.rosterHandle.doc.off('update', this.onChange);
+		this.services.docs.release(this.rootHandle);
+		this.services.docs.release(this.rosterHandle);
+	}
+}

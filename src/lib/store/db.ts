@@ -1,0 +1,82 @@
+/**
+ * The Dexie database: everything local that is not a shared document. Shared documents
+ * live in y-indexeddb databases of their own (DocStore.ts).
+ */
+import Dexie, { type EntityTable } from 'dexie';
+
+/** This device's identity: an Ed25519 key in libp2p's protobuf encoding. */
+export interface IdentityRow {
+	id: 'self';
+	/** `privateKeyToProtobuf` bytes: the mesh uses the same key as this device's peer id. */
+	privateKey: Uint8Array;
+	peerId: string;
+	displayName: string;
+	createdAt: number;
+}
+
+/** A key/value setting (language, last workspace…). */
+export interface SettingRow {
+	key: string;
+	value: unknown;
+}
+
+/** A workspace this device belongs to. Name and colour mirror the root document for the switcher. */
+export interface WorkspaceRow {
+	id: string;
+	name: string;
+	color: string;
+	rosterId: string;
+	createdAt: number;
+	lastOpenedAt: number;
+	lastChannelId?: string;
+}
+
+/** Per-channel bookkeeping: read position, unread tally and what this device has seen. */
+export interface ChannelStateRow {
+	workspaceId: string;
+	channelId: string;
+	/** Clock of the newest message the user has seen. */
+	lastReadHlc: string;
+	/** Unread messages by others, as last counted. */
+	unread: number;
+	/** Newest clock this device had when it last saw the channel (for "arrived later"). */
+	maxHlc: string;
+	/** The channel document's state vector when `maxHlc` was recorded. */
+	knownSv?: Uint8Array;
+}
+
+/** A message that reached this device long after it was written. */
+export interface LateArrivalRow {
+	channelId: string;
+	msgId: string;
+	arrivedAt: number;
+}
+
+/** A document's state-vector hash, so the mesh can compare digests without loading documents. */
+export interface DigestRow {
+	docId: string;
+	svHash: string;
+	updatedAt: number;
+}
+
+/** Outpost's local database. */
+export class OutpostDb extends Dexie {
+	identity!: EntityTable<IdentityRow, 'id'>;
+	settings!: EntityTable<SettingRow, 'key'>;
+	workspaces!: EntityTable<WorkspaceRow, 'id'>;
+	channelState!: Dexie.Table<ChannelStateRow, [string, string]>;
+	lateArrivals!: Dexie.Table<LateArrivalRow, [string, string]>;
+	digests!: EntityTable<DigestRow, 'docId'>;
+
+	constructor(name = 'outpost') {
+		super(name);
+		this.version(1).stores({
+			identity: 'id',
+			settings: 'key',
+			workspaces: 'id, lastOpenedAt',
+			channelState: '[workspaceId+channelId], workspaceId',
+			lateArrivals: '[channelId+msgId], channelId',
+			digests: 'docId'
+		});
+	}
+}

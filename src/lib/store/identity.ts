@@ -1,0 +1,51 @@
+/**
+ * This device's identity: an Ed25519 key pair kept in Dexie in libp2p's protobuf encoding,
+ * so the mesh can use the same key and its peer id as this device's libp2p identity.
+ */
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { OutpostDb } from './db.js';
+
+/** The device identity in use. */
+export interface Identity {
+	privateKey: PrivateKey;
+	/** The libp2p peer id (base58btc, `12D3KooW…`). */
+	peerId: string;
+	displayName: string;
+}
+
+/** Longest display name kept. */
+export const MAX_DISPLAY_NAME = 80;
+
+/** Loads this device's identity, creating and storing a new key on first use. */
+export async function loadOrCreateIdentity(db: OutpostDb): Promise<Identity> {
+	const row = await db.identity.get('self');
+	if (row && row.privateKey instanceof Uint8Array) {
+		try {
+			const privateKey = privateKeyFromProtobuf(row.privateKey);
+			return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), displayName: row.displayName ?? '' };
+		} catch (err) {
+			// A damaged key cannot be repaired; keep the bytes aside and start a new identity.
+			console.warn('identity key unreadable, creating a new one', err);
+			await db.settings.put({ key: `damaged-identity:${Date.now()}`, value: row });
+		}
+	}
+	const privateKey = await generateKeyPair('Ed25519');
+	const peerId = peerIdFromPrivateKey(privateKey).toString();
+	await db.identity.put({
+		id: 'self',
+		privateKey: privateKeyToProtobuf(privateKey),
+		peerId,
+		displayName: '',
+		createdAt: Date.now()
+	});
+	return { privateKey, peerId, displayName: '' };
+}
+
+/** Stores a new display name (trimmed, bounded). */
+export async function saveDisplayName(db: OutpostDb, name: string): Promise<string> {
+	const clean = name.trim().slice(0, MAX_DISPLAY_NAME);
+	await db.identity.update('self', { displayName: clean });
+	return clean;
+}

@@ -1,0 +1,133 @@
+/**
+ * Shared steps of the end-to-end tests, written against the UI contract (roles and
+ * accessible names), plus tools to plant data in a page's IndexedDB the way another
+ * device's sync (or a damaged disk) would.
+ */
+import { expect, type Page } from '@playwright/test';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import * as Y from 'yjs';
+import { formatHlc } from '../../src/lib/doc/hlc';
+import { newId } from '../../src/lib/doc/ids';
+import type { MessageRecord } from '../../src/lib/doc/schema';
+import { signMessage } from '../../src/lib/doc/signature';
+
+/** Opens the app and waits until it is ready. */
+export async function openApp(page: Page): Promise<void> {
+	await page.goto('/');
+	await expect(page.getByRole('button', { name: 'New workspace' })).toBeVisible();
+}
+
+/** Creates a workspace through the UI; it opens on its "general" channel. */
+export async function createWorkspace(page: Page, name: string): Promise<void> {
+	await page.getByRole('button', { name: 'New workspace' }).first().click();
+	const dialog = page.getByRole('dialog', { name: 'New workspace' });
+	await dialog.getByRole('textbox', { name: 'Workspace name' }).fill(name);
+	await dialog.getByRole('button', { name: 'Create workspace' }).click();
+	await expect(dialog).toBeHidden();
+	await expect(channelNav(page).getByRole('heading', { name })).toBeVisible();
+	await expect(channelLink(page, 'general')).toHaveAttribute('aria-current', 'page');
+}
+
+/** The channel navigation landmark. */
+export function channelNav(page: Page) {
+	return page.getByRole('navigation', { name: 'Channels' });
+}
+
+/** A channel's link in the navigation. */
+export function channelLink(page: Page, name: string) {
+	return channelNav(page).getByRole('link', { name: new RegExp(`^# ${name}\\b`) });
+}
+
+/** Creates a channel through the UI (it opens). */
+export async function createChannel(page: Page, name: string, topic = ''): Promise<void> {
+	await page.getByRole('button', { name: 'New channel' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New channel' });
+	await dialog.getByRole('textbox', { name: 'Channel name' }).fill(name);
+	if (topic) await dialog.getByRole('textbox', { name: 'Topic' }).fill(topic);
+	await dialog.getByRole('button', { name: 'Create channel' }).click();
+	await expect(dialog).toBeHidden();
+	await expect(channelLink(page, name)).toHaveAttribute('aria-current', 'page');
+}
+
+/** Posts a message in the open channel and waits for it to appear. */
+export async function post(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+	await page.getByRole('button', { name: 'Send', exact: true }).click();
+	await expect(page.getByRole('article').filter({ hasText: text.split('\n')[0] }).first()).toBeVisible();
+}
+
+/** The message article containing `text`. */
+export function message(page: Page, text: string) {
+	return page.getByRole('main').getByRole('article').filter({ hasText: text });
+}
+
+/** Sets the display name in Settings. */
+export async function setDisplayName(page: Page, name: string): Promise<void> {
+	await page.getByRole('button', { name: 'Settings' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Settings' });
+	await dialog.getByRole('textbox', { name: 'Display name' }).fill(name);
+	await dialog.getByRole('button', { name: 'Save' }).click();
+	await expect(dialog.getByRole('status')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+}
+
+/** The document id of a channel (from its link). */
+export async function channelId(page: Page, name: string): Promise<string> {
+	const href = await channelLink(page, name).getAttribute('href');
+	const id = href?.split('/').pop();
+	if (!id) throw new Error(`no id for channel ${name}`);
+	return id;
+}
+
+/** Another device: a key pair and its peer id. */
+export async function otherDevice() {
+	const key = await generateKeyPair('Ed25519');
+	return { key, peerId: peerIdFromPrivateKey(key).toString() };
+}
+
+/** A message signed by `device`, written at `wall` ms. */
+export async function signedMessage(
+	device: Awaited<ReturnType<typeof otherDevice>>,
+	text: string,
+	wall: number
+): Promise<MessageRecord> {
+	return signMessage(device.key, {
+		id: newId(),
+		author: device.peerId,
+		hlc: formatHlc({ wall, counter: 0, node: device.peerId }),
+		text
+	});
+}
+
+/** A Yjs update appending `records` to a channel document's message array. */
+export function channelUpdate(records: MessageRecord[]): Uint8Array {
+	const doc = new Y.Doc();
+	doc.getArray('messages').push(records);
+	return Y.encodeStateAsUpdate(doc);
+}
+
+/**
+ * Appends raw entries to the y-indexeddb update store of a document, as if another writer
+ * had stored them. `entries` are byte arrays (or anything else, to simulate damage).
+ */
+export async function plantUpdates(page: Page, docId: string, entries: (number[] | string)[]): Promise<void> {
+	await page.evaluate(
+		async ({ name, entries }) => {
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				const req = indexedDB.open(name);
+				req.onsuccess = () => resolve(req.result);
+				req.onerror = () => reject(req.error);
+			});
+			await new Promise<void>((resolve, reject) => {
+				const tx = db.transaction('updates', 'readwrite');
+				const store = tx.objectStore('updates');
+				for (const e of entries) store.add(typeof e === 'string' ? e : new Uint8Array(e));
+				tx.oncomplete = () => resolve();
+				tx.onerror = () => reject(tx.error);
+			});
+			db.close();
+		},
+		{ name: `outpost-doc:${docId}`, entries }
+	);
+}

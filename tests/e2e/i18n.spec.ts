@@ -1,0 +1,31 @@
+/** The UI language: follows the browser, switches in Settings, is remembered. */
+import { expect, test } from '@playwright/test';
+import { createWorkspace, openApp } from './helpers';
+
+test('the Language combobox switches the visible text to Chinese and back', async ({ page }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Lang');
+	await page.getByRole('button', { name: 'Settings' }).click();
+	await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN');
+	await expect(page.getByRole('dialog', { name: '设置' })).toBeVisible();
+	await page.getByRole('button', { name: '关闭' }).click();
+	await expect(page.getByRole('button', { name: '新建频道' })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: '频道' })).toBeVisible();
+	await expect(page.getByRole('button', { name: '发送' })).toBeVisible();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+	// Remembered across reloads.
+	await page.reload();
+	await expect(page.getByRole('button', { name: '新建频道' })).toBeVisible();
+	await page.getByRole('button', { name: '设置' }).click();
+	await page.getByRole('combobox', { name: '语言' }).selectOption('en');
+	await expect(page.getByRole('button', { name: 'New channel' })).toBeVisible();
+});
+
+test.describe('a browser set to Chinese', () => {
+	test.use({ locale: 'zh-CN' });
+	test('starts in Simplified Chinese', async ({ page }) => {
+		await page.goto('/');
+		await expect(page.getByRole('heading', { name: '欢迎使用 Outpost' })).toBeVisible();
+		await expect(page.getByRole('button', { name: '新建工作区' }).first()).toBeVisible();
+	});
+});

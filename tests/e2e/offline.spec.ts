@@ -1,0 +1,74 @@
+/** Persistence across browser restarts, offline use, installability. */
+import { chromium, expect, test } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from '../../playwright.config';
+import { channelLink, createChannel, createWorkspace, message, openApp, post } from './helpers';
+
+test('everything survives closing and reopening the browser', async ({ baseURL }) => {
+	const profile = await mkdtemp(join(tmpdir(), 'outpost-profile-'));
+	const launch = () =>
+		chromium.launchPersistentContext(profile, {
+			executablePath: '/usr/bin/chromium',
+			args: CHROMIUM_ARGS,
+			baseURL,
+			locale: 'en-US'
+		});
+	try {
+		let context = await launch();
+		let page = await context.newPage();
+		await openApp(page);
+		await createWorkspace(page, 'Persistent');
+		await createChannel(page, 'log');
+		await post(page, 'written before the restart');
+		await page.waitForTimeout(600); // bookkeeping is saved after a short debounce
+		await context.close();
+
+		context = await launch();
+		page = await context.newPage();
+		await page.goto('/');
+		await expect(page.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Persistent' })).toBeVisible();
+		await expect(channelLink(page, 'log')).toHaveAttribute('aria-current', 'page');
+		await expect(message(page, 'written before the restart')).toBeVisible();
+		await context.close();
+	} finally {
+		await rm(profile, { recursive: true, force: true });
+	}
+});
+
+test('with the network off, a reload still opens the app with its data, and it works', async ({ page, context }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Offline');
+	await post(page, 'before going offline');
+	// Wait until the service worker controls the page (it caches the shell on install).
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+		if (!navigator.serviceWorker.controller) {
+			await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+		}
+	});
+	await context.setOffline(true);
+	await page.reload();
+	await expect(message(page, 'before going offline')).toBeVisible();
+	await post(page, 'written offline');
+	await page.reload();
+	await expect(message(page, 'written offline')).toBeVisible();
+	await context.setOffline(false);
+});
+
+test('the app is installable (manifest, icons, service worker)', async ({ page }) => {
+	await openApp(page);
+	await page.evaluate(() => navigator.serviceWorker.ready);
+	const manifest = await (await page.request.get('/manifest.webmanifest')).json();
+	expect(manifest.display).toBe('standalone');
+	expect(manifest.theme_color).toBe('#1f6f5c');
+	const sizes = manifest.icons.map((i: { sizes: string }) => i.sizes);
+	expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+	const cdp = await page.context().newCDPSession(page);
+	const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+	expect(installabilityErrors).toEqual([]);
+	const { url, errors } = await cdp.send('Page.getAppManifest');
+	expect(url).toMatch(/manifest\.webmanifest$/);
+	expect(errors).toEqual([]);
+});
