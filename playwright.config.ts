@@ -36,7 +36,7 @@ export default defineConfig({
 	webServer: {
 		command: `node --import tsx relay/start.ts --no-build --host 127.0.0.1 --port ${PORT} --data test-results/relay-data`,
 		url: `http://127.0.0.1:${PORT}/`,
-		reuseExistingServer: false,
+		reuseExistingServer: process.env.OUTPOST_E2E_REUSE === '1',
 		timeout: 30_000
 	}
 });

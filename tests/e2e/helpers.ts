@@ -15,7 +15,7 @@ import { signMessage } from '../../src/lib/doc/signature';
 /** Opens the app and waits until it is ready. */
 export async function openApp(page: Page): Promise<void> {
 	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' })).toBeVisible();
+	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
 }
 
 /** Creates a workspace through the UI; it opens on its "general" channel. */
@@ -50,11 +50,16 @@ export async function createChannel(page: Page, name: string, topic = ''): Promi
 	await expect(channelLink(page, name)).toHaveAttribute('aria-current', 'page');
 }
 
-/** Posts a message in the open channel and waits for it to appear. */
-export async function post(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+/**
+ * Posts a message in the open channel and waits for it to appear (`shown` is the rendered
+ * text to wait for, when Markdown changes it).
+ */
+export async function post(page: Page, text: string, shown = text): Promise<void> {
+	const box = page.getByRole('textbox', { name: 'Message', exact: true });
+	await box.fill(text);
 	await page.getByRole('button', { name: 'Send', exact: true }).click();
-	await expect(page.getByRole('article').filter({ hasText: text.split('\n')[0] }).first()).toBeVisible();
+	await expect(box).toHaveValue('');
+	await expect(page.getByRole('main').getByRole('article').filter({ hasText: shown }).first()).toBeVisible();
 }
 
 /** The message article containing `text`. */

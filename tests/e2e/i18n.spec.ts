@@ -16,7 +16,7 @@ test('the Language combobox switches the visible text to Chinese and back', asyn
 	// Remembered across reloads.
 	await page.reload();
 	await expect(page.getByRole('button', { name: '新建频道' })).toBeVisible();
-	await page.getByRole('button', { name: '设置' }).click();
+	await page.getByRole('button', { name: '设置', exact: true }).click();
 	await page.getByRole('combobox', { name: '语言' }).selectOption('en');
 	await expect(page.getByRole('button', { name: 'New channel' })).toBeVisible();
 });

@@ -79,6 +79,7 @@ export const en = {
 	'settings.language': 'Language',
 	'settings.deviceId': 'Device id',
 	'settings.saved': 'Settings saved.',
+	'settings.setName': 'Set display name',
 	'settings.namePrompt': 'Choose a display name so others know who wrote what.',
 	'errors.docCorrupt': 'Some stored data could not be read and was set aside.'
 } as const;

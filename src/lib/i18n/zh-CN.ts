@@ -81,6 +81,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'settings.language': '语言',
 	'settings.deviceId': '设备 ID',
 	'settings.saved': '设置已保存。',
+	'settings.setName': '设置显示名称',
 	'settings.namePrompt': '设置一个显示名称，让别人知道消息是谁写的。',
 	'errors.docCorrupt': '部分本地数据无法读取，已被隔离。'
 };

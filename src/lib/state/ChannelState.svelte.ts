@@ -146,7 +146,7 @@ export class ChannelState {
 	/** Thread replies of a message. */
 	replies(parentId: string): readonly MessageRecord[] {
 		void this.version;
-		return this.view?.repliesTo(parentId) ?? [];
+		return this.view?.repliesTo(parentId).slice() ?? [];
 	}
 
 	/** The message whose thread is open, if any. */
@@ -164,7 +164,7 @@ export class ChannelState {
 	/** The edit history (oldest first). */
 	edits(m: MessageRecord): readonly EditRecord[] {
 		void this.version;
-		return this.view?.edits(m.id) ?? [];
+		return this.view?.edits(m.id).slice() ?? [];
 	}
 
 	isDeleted(m: MessageRecord): boolean {

@@ -37,6 +37,8 @@ interface Entry {
 /** Opens documents by id; see the module comment. */
 export class DocStore {
 	private readonly entries = new Map<string, Entry>();
+	/** Damage found this session, by document id: reported on every later open too. */
+	private readonly damage = new Map<string, DocCorruptError>();
 
 	/** Called with every update that could not be applied (logged by default). */
 	onError: (error: Error) => void = (error) => console.warn(error.message);
@@ -56,7 +58,7 @@ export class DocStore {
 		const doc = new Y.Doc({ guid: id, gc: true });
 		let resolveReady!: () => void;
 		const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-		const handle = { id, doc, ready, error: undefined as DocCorruptError | undefined };
+		const handle = { id, doc, ready, error: this.damage.get(id) };
 		const entry: Entry = { handle, persistence: this.persist(handle, resolveReady), refs: 1 };
 		this.entries.set(id, entry);
 		return handle;
@@ -122,6 +124,7 @@ export class DocStore {
 		const name = DocStore.dbName(handle.id);
 		const quarantined = await quarantineDamaged(name);
 		handle.error = new DocCorruptError(handle.id, quarantined);
+		this.damage.set(handle.id, handle.error);
 		this.onError(handle.error);
 		const entry = this.entries.get(handle.id);
 		if (!entry || handle.doc.isDestroyed) return;
