@@ -4,6 +4,9 @@
  * into the page's IndexedDB, as another device's sync or a damaged disk would leave it.
  */
 import { expect, test } from '@playwright/test';
+import * as Y from 'yjs';
+import { formatHlc } from '../../src/lib/doc/hlc';
+import { signDeletion } from '../../src/lib/doc/signature';
 import {
 	channelId,
 	channelLink,
@@ -35,6 +38,30 @@ test('a forged message (signature mismatch) is marked, a genuine one is not', as
 	await expect(bad.getByRole('note')).toHaveText(/Unverified: the signature does not match/);
 	await expect(message(page, 'genuine words')).toBeVisible();
 	await expect(message(page, 'genuine words').getByRole('note')).toHaveCount(0);
+});
+
+test('a deletion forged in the author\'s name does not hide the message', async ({ page }) => {
+	await post(page, 'do not let Mallory hide this');
+	const id = await channelId(page, 'general');
+	const msgId = await message(page, 'do not let Mallory hide this').getAttribute('data-message-id');
+	const author = await page.evaluate(async () => {
+		const req = indexedDB.open('outpost');
+		const db = await new Promise<IDBDatabase>((r) => (req.onsuccess = () => r(req.result)));
+		const row = await new Promise<{ peerId: string }>((r) => {
+			const get = db.transaction('identity').objectStore('identity').get('self');
+			get.onsuccess = () => r(get.result);
+		});
+		db.close();
+		return row.peerId;
+	});
+	const mallory = await otherDevice();
+	const forged = await signDeletion(mallory.key, msgId!, { by: author, hlc: formatHlc({ wall: Date.now(), counter: 0, node: author }) });
+	const doc = new Y.Doc();
+	doc.getMap('deletions').set(msgId!, forged);
+	await plantUpdates(page, id, [Array.from(Y.encodeStateAsUpdate(doc))]);
+	await page.reload();
+	await expect(message(page, 'do not let Mallory hide this')).toBeVisible();
+	await expect(page.getByText('message deleted', { exact: true })).toHaveCount(0);
 });
 
 test('a message written long ago lands in its place in history and is marked as arrived later', async ({ page }) => {

@@ -51,6 +51,8 @@ export interface EditRecord {
 export interface DeletionRecord {
 	by: string;
 	hlc: string;
+	/** Base64 signature by `by` over {@link deletionSigningBytes} (signature.ts). */
+	sig: string;
 }
 
 /** A channel's settings as kept in the workspace root. */

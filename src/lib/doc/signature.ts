@@ -6,7 +6,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { EditRecord, MessageRecord } from './schema.js';
+import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -18,6 +18,11 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 /** The bytes an edit signature covers. */
 export function editSigningBytes(e: Omit<EditRecord, 'sig'>): Uint8Array {
 	return encoder.encode(JSON.stringify(['outpost/edit/1', e.msg, e.author, e.hlc, e.text]));
+}
+
+/** The bytes a deletion signature covers. */
+export function deletionSigningBytes(msgId: string, d: Omit<DeletionRecord, 'sig'>): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/del/1', msgId, d.by, d.hlc]));
 }
 
 /** Signs bytes with the device key, returning base64. */
@@ -57,4 +62,14 @@ export async function signEdit(key: PrivateKey, e: Omit<EditRecord, 'sig'>): Pro
 /** Verifies an edit record's signature against its author. */
 export function verifyEdit(e: EditRecord): Promise<boolean> {
 	return verifyBytes(e.author, editSigningBytes(e), e.sig);
+}
+
+/** Signs the soft deletion of a message. */
+export async function signDeletion(key: PrivateKey, msgId: string, d: Omit<DeletionRecord, 'sig'>): Promise<DeletionRecord> {
+	return { ...d, sig: await signBytes(key, deletionSigningBytes(msgId, d)) };
+}
+
+/** Verifies a deletion record's signature against its `by` peer. */
+export function verifyDeletion(msgId: string, d: DeletionRecord): Promise<boolean> {
+	return verifyBytes(d.by, deletionSigningBytes(msgId, d), d.sig);
 }

@@ -46,5 +46,5 @@ export function isEditRecord(v: unknown): v is EditRecord {
 
 /** True when `v` is a well-formed {@link DeletionRecord}. */
 export function isDeletionRecord(v: unknown): v is DeletionRecord {
-	return isObject(v) && shortString(v.by) && shortString(v.hlc);
+	return isObject(v) && shortString(v.by) && shortString(v.hlc) && shortString(v.sig);
 }

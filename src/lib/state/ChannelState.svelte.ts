@@ -9,7 +9,7 @@ import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
 import type { EditRecord, MessageRecord } from '../doc/schema.js';
-import { signEdit, signMessage, verifyEdit, verifyMessage } from '../doc/signature.js';
+import { signDeletion, signEdit, signMessage, verifyDeletion, verifyEdit, verifyMessage } from '../doc/signature.js';
 import { countUnread } from '../doc/unread.js';
 import { MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
@@ -167,9 +167,13 @@ export class ChannelState {
 		return this.view?.edits(m.id).slice() ?? [];
 	}
 
+	/** Whether the author deleted the message (a deletion whose signature fails is ignored). */
 	isDeleted(m: MessageRecord): boolean {
 		void this.version;
-		return this.view?.deletion(m) !== undefined;
+		void this.verifyVersion;
+		const d = this.view?.deletion(m);
+		if (!d) return false;
+		return this.check(`del/${m.id}/${d.hlc}`, () => verifyDeletion(m.id, d)) !== false;
 	}
 
 	reactions(m: MessageRecord): ReactionTally[] {
@@ -188,14 +192,19 @@ export class ChannelState {
 		void this.verifyVersion;
 		void this.version;
 		const edits = this.view?.edits(m.id) ?? [];
-		const key = edits.length > 0 ? `${m.id}/${edits[edits.length - 1].hlc}` : m.id;
+		const last = edits[edits.length - 1];
+		const key = last ? `${m.id}/${last.hlc}` : m.id;
+		return this.check(key, async () => (await verifyMessage(m)) && (last ? await verifyEdit(last) : true));
+	}
+
+	/** A cached asynchronous signature check: the result, or undefined while it runs. */
+	private check(key: string, run: () => Promise<boolean>): boolean | undefined {
 		const known = this.verified.get(key);
 		if (known !== undefined || this.pending.has(key)) return known;
 		this.pending.add(key);
-		const last = edits[edits.length - 1];
-		void Promise.all([verifyMessage(m), last ? verifyEdit(last) : true]).then(([a, b]) => {
+		void run().then((ok) => {
 			this.pending.delete(key);
-			this.verified.set(key, a && b);
+			this.verified.set(key, ok);
 			this.verifyVersion++;
 		});
 		return undefined;
@@ -232,10 +241,11 @@ export class ChannelState {
 	}
 
 	/** Soft-deletes one of the user's own messages. */
-	remove(m: MessageRecord): void {
+	async remove(m: MessageRecord): Promise<void> {
 		if (m.author !== this.me) return;
 		const hlc = this.services.clock.tick();
-		this.handle.doc.transact(() => this.channel.softDelete(m.id, { by: this.me, hlc }), LOCAL_ORIGIN);
+		const record = await signDeletion(this.services.identity.privateKey, m.id, { by: this.me, hlc });
+		this.handle.doc.transact(() => this.channel.softDelete(m.id, record), LOCAL_ORIGIN);
 	}
 
 	/** Undoes {@link remove}. */

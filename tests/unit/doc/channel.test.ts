@@ -144,8 +144,8 @@ describe('soft delete', () => {
 		const { channel, view } = setup();
 		channel.post(msg('m1', ANA, at(100)));
 		channel.post(msg('m2', ANA, at(200)));
-		channel.softDelete('m1', { by: ANA, hlc: at(300) });
-		expect(view.deletion(view.top[0])).toEqual({ by: ANA, hlc: at(300) });
+		channel.softDelete('m1', { by: ANA, hlc: at(300), sig: 'sig' });
+		expect(view.deletion(view.top[0])).toEqual({ by: ANA, hlc: at(300), sig: 'sig' });
 		expect(view.deletion(view.top[1])).toBeUndefined();
 		expect(view.top.map((m) => m.id)).toEqual(['m1', 'm2']);
 	});
@@ -153,7 +153,7 @@ describe('soft delete', () => {
 	it('ignores deletion by anyone else', () => {
 		const { channel, view } = setup();
 		channel.post(msg('m1', ANA, at(100)));
-		channel.softDelete('m1', { by: BO, hlc: at(300, BO) });
+		channel.softDelete('m1', { by: BO, hlc: at(300, BO), sig: 'sig' });
 		expect(view.deletion(view.top[0])).toBeUndefined();
 		expect(snapshot(view)[0].deleted).toBe(false);
 	});
@@ -287,7 +287,7 @@ describe('incremental updates', () => {
 		const unsubscribe = view.subscribe((v) => versions.push(v.version));
 		channel.post(msg('m1', ANA, at(100)));
 		channel.toggleReaction('m1', '👍', BO);
-		channel.softDelete('m1', { by: ANA, hlc: at(200) });
+		channel.softDelete('m1', { by: ANA, hlc: at(200), sig: 'sig' });
 		channel.edit(edit('m1', ANA, at(150), 'edited'));
 		expect(versions).toHaveLength(4);
 		expect(versions).toEqual([...versions].sort((a, b) => a - b));
@@ -318,7 +318,7 @@ describe('incremental updates', () => {
 				} else if (r < 0.5) {
 					channel.edit(edit(pick(rand, ids), who, at(when, who, step), `e${step}`));
 				} else if (r < 0.6) {
-					channel.softDelete(pick(rand, ids), { by: who, hlc: at(when, who, step) });
+					channel.softDelete(pick(rand, ids), { by: who, hlc: at(when, who, step), sig: 'sig' });
 				} else if (r < 0.95) {
 					channel.toggleReaction(pick(rand, ids), pick(rand, ['👍', '🎉', '❤️', '😂']), who);
 				} else {

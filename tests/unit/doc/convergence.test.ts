@@ -153,7 +153,7 @@ describe('two peers', () => {
 			b.post('reply from b', root);
 			a.post('reply from a', root);
 			a.channel.edit(edit(a1, a.name, a.clock.tick(), 'a edited'));
-			b.channel.softDelete(b1, { by: b.name, hlc: b.clock.tick() });
+			b.channel.softDelete(b1, { by: b.name, hlc: b.clock.tick(), sig: 'sig' });
 			a.channel.toggleReaction(root, '👍', a.name);
 			b.channel.toggleReaction(root, '👍', b.name);
 			b.channel.toggleReaction(root, '🎉', b.name);
@@ -278,7 +278,7 @@ describe('three peers', () => {
 		b.deliverAll(mulberry32(1)); // b sees root; c does not yet
 		b.post('reply', root);
 		a.channel.edit(edit(root, a.name, a.clock.tick(), 'root edited'));
-		a.channel.softDelete(root, { by: a.name, hlc: a.clock.tick() });
+		a.channel.softDelete(root, { by: a.name, hlc: a.clock.tick(), sig: 'sig' });
 		// c receives everything from a and b in reverse order: the reply and edit first.
 		c.inbox = [...c.inbox].reverse();
 		for (const d of c.inbox.splice(0)) c.apply(d);
@@ -306,7 +306,7 @@ describe('random concurrent editing (applyRandomTests style)', () => {
 			const target = pick(rand, ids);
 			p.channel.edit(edit(target, p.name, p.clock.tick(), `edit ${step} by ${p.name}`));
 		} else if (r < 0.52) {
-			p.channel.softDelete(pick(rand, ids), { by: p.name, hlc: p.clock.tick() });
+			p.channel.softDelete(pick(rand, ids), { by: p.name, hlc: p.clock.tick(), sig: 'sig' });
 		} else if (r < 0.75) {
 			p.channel.toggleReaction(pick(rand, ids), pick(rand, EMOJI), p.name);
 		} else if (r < 0.82) {

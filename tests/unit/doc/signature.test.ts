@@ -6,8 +6,10 @@ import type { EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
 import {
 	editSigningBytes,
 	messageSigningBytes,
+	signDeletion,
 	signEdit,
 	signMessage,
+	verifyDeletion,
 	verifyBytes,
 	verifyEdit,
 	verifyMessage
@@ -128,5 +130,19 @@ describe('edit signatures', () => {
 		const signed = await signEdit(aliceKey, unsignedEdit());
 		await expect(verifyEdit({ ...signed, sig: '%%%' })).resolves.toBe(false);
 		await expect(verifyEdit({ ...signed, author: '12D3KooW' })).resolves.toBe(false);
+	});
+});
+
+describe('deletion signatures', () => {
+	it('verify for the signer and fail when moved, altered or forged', async () => {
+		const d = await signDeletion(aliceKey, 'm1', { by: alice, hlc: at(300, alice) });
+		expect(await verifyDeletion('m1', d)).toBe(true);
+		// The same record copied onto another message does not verify.
+		expect(await verifyDeletion('m2', d)).toBe(false);
+		expect(await verifyDeletion('m1', { ...d, hlc: at(301, alice) })).toBe(false);
+		// Mallory cannot delete in Alice's name.
+		const forged = await signDeletion(malloryKey, 'm1', { by: alice, hlc: at(300, alice) });
+		expect(await verifyDeletion('m1', forged)).toBe(false);
+		expect(await verifyDeletion('m1', { ...d, sig: '!!' })).toBe(false);
 	});
 });
