@@ -37,6 +37,17 @@ test('everything survives closing and reopening the browser', async ({ baseURL }
 	}
 });
 
+test('an unsent draft survives a closed tab', async ({ page, context }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Drafts');
+	await page.getByRole('textbox', { name: 'Message', exact: true }).fill('half-written thought');
+	await page.waitForTimeout(500);
+	await page.close();
+	const again = await context.newPage();
+	await again.goto('/');
+	await expect(again.getByRole('textbox', { name: 'Message', exact: true })).toHaveValue('half-written thought');
+});
+
 test('with the network off, a reload still opens the app with its data, and it works', async ({ page, context }) => {
 	await openApp(page);
 	await createWorkspace(page, 'Offline');

@@ -47,6 +47,8 @@ export class ChannelState {
 	threadParentId = $state<string | undefined>();
 	/** First message that was unread when the channel was opened. */
 	firstUnreadId = $state<string | undefined>();
+	/** The unsent message typed in this channel (kept across reloads and closed tabs). */
+	draft = $state('');
 
 	view: ChannelView | undefined;
 	private readonly channel: ChannelDoc;
@@ -56,6 +58,7 @@ export class ChannelState {
 	private lastReadHlc = '';
 	private maxHlc = '';
 	private saveTimer: ReturnType<typeof setTimeout> | undefined;
+	private draftTimer: ReturnType<typeof setTimeout> | undefined;
 	private unsubscribe: (() => void) | undefined;
 	private closed = false;
 
@@ -78,11 +81,13 @@ export class ChannelState {
 	}
 
 	private async load(): Promise<void> {
-		const [row] = await Promise.all([
+		const [row, draft] = await Promise.all([
 			this.services.db.channelState.get([this.workspaceId, this.id]),
+			this.services.db.settings.get(this.draftKey),
 			this.handle.ready
 		]);
 		if (this.closed) return;
+		if (typeof draft?.value === 'string') this.draft = draft.value;
 		this.damaged = this.handle.error?.quarantined ?? 0;
 		const view = new ChannelView(this.channel);
 		this.view = view;
@@ -259,6 +264,24 @@ export class ChannelState {
 		this.handle.doc.transact(() => this.channel.toggleReaction(m.id, emoji, this.me), LOCAL_ORIGIN);
 	}
 
+	private get draftKey(): string {
+		return `draft:${this.id}`;
+	}
+
+	/** Remembers the unsent text (debounced). */
+	setDraft(text: string): void {
+		this.draft = text;
+		clearTimeout(this.draftTimer);
+		this.draftTimer = setTimeout(() => void this.saveDraft(), 300);
+	}
+
+	private async saveDraft(): Promise<void> {
+		clearTimeout(this.draftTimer);
+		this.draftTimer = undefined;
+		if (this.draft) await this.services.db.settings.put({ key: this.draftKey, value: this.draft });
+		else await this.services.db.settings.delete(this.draftKey);
+	}
+
 	/** Marks everything in the channel as read. */
 	markRead(): void {
 		const latest = this.view?.latestHlc() ?? '';
@@ -306,6 +329,7 @@ export class ChannelState {
 		if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
 		this.saveTimer = undefined;
 		await this.save().catch(() => undefined);
+		if (this.draftTimer !== undefined) await this.saveDraft().catch(() => undefined);
 		this.closed = true;
 		this.unsubscribe?.();
 		this.channel.messages.unobserve(this.onInsert);
