@@ -17,7 +17,7 @@ test('several workspaces, each with its own name, colour and channels; switching
 	await page.getByRole('button', { name: 'New workspace' }).click();
 	const dialog = page.getByRole('dialog', { name: 'New workspace' });
 	await dialog.getByRole('textbox', { name: 'Workspace name' }).fill('Shore office');
-	await dialog.getByRole('radio', { name: 'Colour #c0392b' }).check();
+	await dialog.getByRole('radio', { name: 'Red' }).check();
 	await dialog.getByRole('button', { name: 'Create workspace' }).click();
 	await expect(channelNav(page).getByRole('heading', { name: 'Shore office' })).toBeVisible();
 	await expect(channelLink(page, 'deck')).toHaveCount(0);
