@@ -4,17 +4,16 @@
  * shown), and keeps the per-device bookkeeping (read position, "arrived later") in Dexie.
  */
 import * as Y from 'yjs';
-import { ChannelDoc } from '../doc/ChannelDoc.js';
+import { ChannelDoc, recordsSince } from '../doc/ChannelDoc.js';
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
 import type { EditRecord, MessageRecord } from '../doc/schema.js';
 import { signDeletion, signEdit, signMessage, verifyDeletion, verifyEdit, verifyMessage } from '../doc/signature.js';
-import { countUnread } from '../doc/unread.js';
-import { MAX_TEXT_LENGTH } from '../doc/validate.js';
+import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
-import { lateAmong, messagesInUpdate } from './lateArrivals.js';
+import { lateAmong } from './lateArrivals.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -95,10 +94,10 @@ export class ChannelState {
 		this.maxHlc = row?.maxHlc ?? '';
 		const lateRows = await this.services.db.lateArrivals.where('channelId').equals(this.id).toArray();
 		this.late = new Set(lateRows.map((r) => r.msgId));
-		if (row?.knownSv) {
+		if (row?.knownSv && this.maxHlc) {
 			try {
-				const diff = Y.encodeStateAsUpdate(this.handle.doc, row.knownSv);
-				await this.recordLate(lateAmong(messagesInUpdate(diff), this.maxHlc));
+				const arrived = recordsSince(this.channel.messages, Y.decodeStateVector(row.knownSv));
+				await this.recordLate(lateAmong(arrived.filter(isMessageRecord), this.maxHlc));
 			} catch {
 				// A damaged bookkeeping row only costs the "arrived later" marks.
 			}
@@ -301,6 +300,20 @@ export class ChannelState {
 		return (i === -1 ? this.view.top.length : i) - 1;
 	}
 
+	/** Unread messages by others after the read position (counted from there, not from the start). */
+	private unreadCount(): number {
+		const view = this.view;
+		if (!view) return 0;
+		let i = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : 0;
+		if (i < 0) return 0;
+		let count = 0;
+		for (; i < view.top.length; i++) {
+			const m = view.top[i];
+			if (m.author !== this.me && !view.deletion(m)) count++;
+		}
+		return count;
+	}
+
 	private scheduleSave(): void {
 		if (this.saveTimer !== undefined) return;
 		this.saveTimer = setTimeout(() => {
@@ -312,14 +325,17 @@ export class ChannelState {
 	/** Writes the bookkeeping row now. */
 	async save(): Promise<void> {
 		if (!this.view || this.handle.doc.isDestroyed) return;
-		await this.services.db.channelState.put({
+		const row = {
 			workspaceId: this.workspaceId,
 			channelId: this.id,
 			lastReadHlc: this.lastReadHlc,
-			unread: countUnread(this.channel, this.lastReadHlc, this.me),
+			unread: this.unreadCount(),
 			maxHlc: this.maxHlc,
 			knownSv: Y.encodeStateVector(this.handle.doc)
-		});
+		};
+		// Read after this document's writes were queued, so the key covers them.
+		const storedKey = await this.services.docs.lastStoredKey(this.id);
+		await this.services.db.channelState.put({ ...row, storedKey });
 	}
 
 	/** Saves bookkeeping and releases the document. */

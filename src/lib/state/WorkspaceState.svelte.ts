@@ -188,18 +188,22 @@ export class WorkspaceState {
 		await this.services.db.workspaces.update(this.id, { lastChannelId: id });
 	}
 
-	/** Recounts unread messages of the channels not on screen, one document at a time. */
+	/**
+	 * Recounts unread messages of the channels not on screen whose stored data changed since
+	 * they were last counted, loading one document at a time and releasing it again.
+	 */
 	async refreshUnread(): Promise<void> {
 		const { db, docs, identity } = this.services;
 		for (const info of this.root.listChannels()) {
 			if (this.closed) return;
 			if (info.id === this.channel?.id || info.archived) continue;
-			const wasOpen = docs.isOpen(info.id);
+			const [row, storedKey] = await Promise.all([db.channelState.get([this.id, info.id]), docs.lastStoredKey(info.id)]);
+			if (storedKey === undefined || (row && row.storedKey === storedKey)) continue;
+			if (this.closed || info.id === this.channel?.id) continue;
 			const handle = docs.open(info.id);
 			try {
 				await handle.ready;
 				if (this.closed) return;
-				const row = await db.channelState.get([this.id, info.id]);
 				const count = countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId);
 				this.unread = { ...this.unread, [info.id]: count };
 				await db.channelState.put({
@@ -208,12 +212,13 @@ export class WorkspaceState {
 					lastReadHlc: row?.lastReadHlc ?? '',
 					maxHlc: row?.maxHlc ?? '',
 					knownSv: row?.knownSv,
-					unread: count
+					unread: count,
+					storedKey
 				});
 			} finally {
 				docs.release(handle);
 			}
-			if (!wasOpen) await new Promise((r) => setTimeout(r, 0));
+			await new Promise((r) => setTimeout(r, 0));
 		}
 	}
 

@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs';
 import { DocCorruptError, UpdateRejectedError } from './errors.js';
-import { IdbPersistence } from './IdbPersistence.js';
+import { IdbPersistence, lastStoredKey } from './IdbPersistence.js';
 
 export { QUARANTINE_PREFIX } from './IdbPersistence.js';
 
@@ -75,6 +75,11 @@ export class DocStore {
 		this.entries.delete(handle.id);
 		void entry.persistence.destroy(); // stops persisting at once, closes the database later
 		handle.doc.destroy();
+	}
+
+	/** The key of a document's newest stored update; a change means the document changed. */
+	lastStoredKey(id: string): Promise<number | undefined> {
+		return lastStoredKey(DocStore.dbName(id));
 	}
 
 	/** Whether a document is loaded now. */

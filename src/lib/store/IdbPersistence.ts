@@ -38,10 +38,14 @@ export class IdbPersistence {
 		readonly name: string,
 		readonly doc: Y.Doc
 	) {
-		doc.on('update', this.storeUpdate);
 		this.loaded = this.load();
 	}
 
+	/**
+	 * Stores every later change. Attached only once loading has applied the stored state: an
+	 * `update` listener makes Yjs encode each transaction, and encoding the whole loaded
+	 * document (hundreds of ms for a 100,000-message channel) would be thrown away.
+	 */
 	private readonly storeUpdate = (update: Uint8Array, origin: unknown): void => {
 		if (!this.db || origin === this || this._destroyed) return;
 		const [updates] = idb.transact(this.db, ['updates']);
@@ -62,13 +66,17 @@ export class IdbPersistence {
 		};
 		// `this as never`: y-indexeddb types its parameter as its own class; these functions
 		// only touch the fields this class shares with it.
+		const follow = () => {
+			if (!this._destroyed) this.doc.on('update', this.storeUpdate);
+		};
 		try {
-			await fetchUpdates(this as never, saveEarlyEdits);
+			await fetchUpdates(this as never, saveEarlyEdits, follow);
 			return { quarantined: 0 };
 		} catch {
 			if (this._destroyed) return { quarantined: 0 };
 			const quarantined = await quarantineDamaged(this.db);
-			await fetchUpdates(this as never).catch(() => undefined);
+			await fetchUpdates(this as never, saveEarlyEdits).catch(() => undefined);
+			follow();
 			return { quarantined };
 		}
 	}
@@ -80,6 +88,22 @@ export class IdbPersistence {
 		this.doc.off('update', this.storeUpdate);
 		await this.loaded.catch(() => undefined);
 		this.db?.close();
+	}
+}
+
+/**
+ * The key of the newest stored update of a document database (undefined when empty):
+ * it changes whenever anything is written, so it tells whether a document changed since a
+ * key was noted, without loading it.
+ */
+export async function lastStoredKey(name: string): Promise<number | undefined> {
+	const db = await idb.openDB(name, (d) => idb.createStores(d, [['updates', { autoIncrement: true }], ['custom']]));
+	try {
+		const [updates] = idb.transact(db, ['updates'], 'readonly');
+		const key: unknown = await idb.getLastKey(updates);
+		return typeof key === 'number' ? key : undefined;
+	} finally {
+		db.close();
 	}
 }
 

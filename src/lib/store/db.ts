@@ -43,6 +43,8 @@ export interface ChannelStateRow {
 	maxHlc: string;
 	/** The channel document's state vector when `maxHlc` was recorded. */
 	knownSv?: Uint8Array;
+	/** Key of the document's newest stored update when `unread` was counted (unchanged → still right). */
+	storedKey?: number;
 }
 
 /** A message that reached this device long after it was written. */

@@ -1,10 +1,10 @@
 /** "Arrived later": which incoming messages count as late, and reading records out of updates. */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc';
+import { ChannelDoc, recordsSince } from '../../../src/lib/doc/ChannelDoc';
 import { formatHlc } from '../../../src/lib/doc/hlc';
 import type { MessageRecord } from '../../../src/lib/doc/schema';
-import { LATE_THRESHOLD_MS, lateAmong, messagesInUpdate } from '../../../src/lib/state/lateArrivals';
+import { LATE_THRESHOLD_MS, lateAmong } from '../../../src/lib/state/lateArrivals';
 
 const NOW = Date.UTC(2026, 10, 21, 12);
 function msg(id: string, wall: number): MessageRecord {
@@ -23,20 +23,20 @@ describe('lateAmong', () => {
 	});
 });
 
-describe('messagesInUpdate', () => {
-	it('finds the message records an update adds, and nothing else', () => {
+describe('recordsSince', () => {
+	it('finds the message records added after a state vector, and nothing else', () => {
 		const doc = new Y.Doc();
 		const channel = new ChannelDoc(doc);
-		channel.post(msg('a', NOW));
-		const sv = Y.encodeStateVector(doc);
+		channel.postMany([msg('a', NOW), msg('a2', NOW)]);
+		const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
 		channel.postMany([msg('b', NOW + 1), msg('c', NOW + 2)]);
 		channel.edit({ msg: 'a', author: 'peer', hlc: msg('x', NOW + 3).hlc, text: 'edited', sig: 'sig' });
-		channel.toggleReaction('a', '👍', 'peer');
-		const diff = Y.encodeStateAsUpdate(doc, sv);
-		expect(messagesInUpdate(diff).map((m) => m.id)).toEqual(['b', 'c']);
-	});
-
-	it('yields nothing for unreadable bytes', () => {
-		expect(messagesInUpdate(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 255, 255]))).toEqual([]);
+		// Records from another peer, merged in.
+		const other = new Y.Doc();
+		new ChannelDoc(other).post(msg('d', NOW + 4));
+		Y.applyUpdate(doc, Y.encodeStateAsUpdate(other));
+		expect(recordsSince(channel.messages, sv).map((m) => m.id).sort()).toEqual(['b', 'c', 'd']);
+		expect(recordsSince(channel.messages, new Map())).toHaveLength(5);
+		expect(recordsSince(channel.messages, Y.decodeStateVector(Y.encodeStateVector(doc)))).toEqual([]);
 	});
 });
