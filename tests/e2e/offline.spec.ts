@@ -68,18 +68,31 @@ test('with the network off, a reload still opens the app with its data, and it w
 	await context.setOffline(false);
 });
 
-test('the app is installable (manifest, icons, service worker)', async ({ page }) => {
-	await openApp(page);
-	await page.evaluate(() => navigator.serviceWorker.ready);
-	const manifest = await (await page.request.get('/manifest.webmanifest')).json();
-	expect(manifest.display).toBe('standalone');
-	expect(manifest.theme_color).toBe('#1f6f5c');
-	const sizes = manifest.icons.map((i: { sizes: string }) => i.sizes);
-	expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
-	const cdp = await page.context().newCDPSession(page);
-	const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
-	expect(installabilityErrors).toEqual([]);
-	const { url, errors } = await cdp.send('Page.getAppManifest');
-	expect(url).toMatch(/manifest\.webmanifest$/);
-	expect(errors).toEqual([]);
+test('the app is installable (manifest, icons, service worker)', async ({ baseURL }) => {
+	// Chromium never offers installation in an incognito context: use a real profile.
+	const profile = await mkdtemp(join(tmpdir(), 'outpost-install-'));
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: '/usr/bin/chromium',
+		args: CHROMIUM_ARGS,
+		baseURL
+	});
+	try {
+		const page = await context.newPage();
+		await openApp(page);
+		await page.evaluate(() => navigator.serviceWorker.ready);
+		const manifest = await (await page.request.get('/manifest.webmanifest')).json();
+		expect(manifest.display).toBe('standalone');
+		expect(manifest.theme_color).toBe('#1f6f5c');
+		const sizes = manifest.icons.map((i: { sizes: string }) => i.sizes);
+		expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+		const cdp = await context.newCDPSession(page);
+		const { url, errors } = await cdp.send('Page.getAppManifest');
+		expect(url).toMatch(/manifest\.webmanifest$/);
+		expect(errors).toEqual([]);
+		const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+		expect(installabilityErrors).toEqual([]);
+	} finally {
+		await context.close();
+		await rm(profile, { recursive: true, force: true });
+	}
 });
