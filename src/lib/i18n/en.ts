@@ -87,6 +87,7 @@ export const en = {
 	'settings.saved': 'Settings saved.',
 	'settings.setName': 'Set display name',
 	'settings.namePrompt': 'Choose a display name so others know who wrote what.',
+	'errors.saveFailed': 'Could not save: {error}. Nothing was lost; try again.',
 	'errors.docCorrupt': 'Some stored data could not be read and was set aside.'
 } as const;
 

@@ -89,5 +89,6 @@ export const zhCN: Record<MessageKey, string> = {
 	'settings.saved': '设置已保存。',
 	'settings.setName': '设置显示名称',
 	'settings.namePrompt': '设置一个显示名称，让别人知道消息是谁写的。',
+	'errors.saveFailed': '无法保存：{error}。没有丢失任何内容，请重试。',
 	'errors.docCorrupt': '部分本地数据无法读取，已被隔离。'
 };
