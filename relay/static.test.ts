@@ -1,0 +1,233 @@
+/**
+ * The relay's static server against a fixture build: content types, isolation and cache
+ * headers, the SPA fallback, and refusal of anything that could read outside the root.
+ */
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay } from './server.ts';
+import type { Relay } from './server.ts';
+
+const FILES: Record<string, string> = {
+	'index.html': '<!doctype html><title>home</title>',
+	'200.html': '<!doctype html><title>shell</title>',
+	'about.html': '<!doctype html><title>about</title>',
+	'docs/index.html': '<!doctype html><title>docs</title>',
+	'service-worker.js': 'self.addEventListener("fetch", () => {});',
+	'manifest.webmanifest': '{"name":"Outpost"}',
+	'_app/version.json': '{"version":"1"}',
+	'_app/immutable/entry/app.abc123.js': 'export const app = 1;',
+	'_app/immutable/assets/app.abc123.css': 'body { color: black; }',
+	'icon-192.png': '\x89PNG fake',
+	'logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+	'engine.wasm': '\0asm',
+	'models/tiny.gguf': 'GGUF',
+	'robots.txt': 'User-agent: *',
+	'favicon.ico': 'ico',
+	'fonts/inter.woff2': 'wOF2',
+	'blob.unknownext': 'bytes'
+};
+
+/** Lives next to the root: no request may ever return it. */
+const SECRET = 'top secret outside the build';
+
+interface RawResponse {
+	status: number;
+	headers: IncomingHttpHeaders;
+	body: string;
+}
+
+let tmp: string;
+let relay: Relay;
+
+/** Sends the path exactly as given (fetch would normalise `..` away before sending). */
+function raw(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+	const { port } = relay;
+	return new Promise<RawResponse>((resolve, reject) => {
+		const req = request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers }, (res) => {
+			let body = '';
+			res.setEncoding('latin1');
+			res.on('data', (chunk: string) => (body += chunk));
+			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+		});
+		req.on('error', reject);
+		req.end();
+	});
+}
+
+beforeAll(async () => {
+	tmp = await mkdtemp(join(tmpdir(), 'outpost-static-'));
+	const root = join(tmp, 'build');
+	for (const [name, content] of Object.entries(FILES)) {
+		await mkdir(dirname(join(root, name)), { recursive: true });
+		await writeFile(join(root, name), content, 'latin1');
+	}
+	await writeFile(join(tmp, 'secret.txt'), SECRET);
+	await writeFile(join(tmp, 'build-secret.txt'), SECRET); // shares the root's name prefix
+	// Symlinks inside the root that point out of it must not be followed.
+	await symlink(tmp, join(root, 'escape'));
+	await symlink(join(tmp, 'secret.txt'), join(root, 'escape-file.txt'));
+	relay = await startRelay({ root, host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+	await relay?.close();
+	await rm(tmp, { recursive: true, force: true });
+});
+
+describe('content types', () => {
+	it.each([
+		['/', 'text/html; charset=utf-8', FILES['index.html']],
+		['/about.html', 'text/html; charset=utf-8', FILES['about.html']],
+		['/_app/immutable/entry/app.abc123.js', 'text/javascript; charset=utf-8', FILES['_app/immutable/entry/app.abc123.js']],
+		['/_app/immutable/assets/app.abc123.css', 'text/css; charset=utf-8', FILES['_app/immutable/assets/app.abc123.css']],
+		['/_app/version.json', 'application/json; charset=utf-8', FILES['_app/version.json']],
+		['/manifest.webmanifest', 'application/manifest+json; charset=utf-8', FILES['manifest.webmanifest']],
+		['/icon-192.png', 'image/png', FILES['icon-192.png']],
+		['/logo.svg', 'image/svg+xml', FILES['logo.svg']],
+		['/engine.wasm', 'application/wasm', FILES['engine.wasm']],
+		['/models/tiny.gguf', 'application/octet-stream', FILES['models/tiny.gguf']],
+		['/robots.txt', 'text/plain; charset=utf-8', FILES['robots.txt']],
+		['/favicon.ico', 'image/x-icon', FILES['favicon.ico']],
+		['/fonts/inter.woff2', 'font/woff2', FILES['fonts/inter.woff2']],
+		['/blob.unknownext', 'application/octet-stream', FILES['blob.unknownext']]
+	])('GET %s is %s with the file as body', async (path, type, content) => {
+		const res = await raw(path);
+		expect(res.status).toBe(200);
+		expect(res.headers['content-type']).toBe(type);
+		expect(res.body).toBe(content);
+		expect(res.headers['content-length']).toBe(String(Buffer.byteLength(content ?? '', 'latin1')));
+	});
+
+	it('serves prerendered pages without their .html and directory index pages', async () => {
+		expect((await raw('/about')).body).toBe(FILES['about.html']);
+		expect((await raw('/docs/')).body).toBe(FILES['docs/index.html']);
+		expect((await raw('/docs')).body).toBe(FILES['docs/index.html']);
+	});
+
+	it('ignores the query string', async () => {
+		expect((await raw('/robots.txt?v=2#x')).body).toBe(FILES['robots.txt']);
+	});
+});
+
+describe('headers on every response', () => {
+	it.each(['/', '/robots.txt', '/_app/immutable/missing.js', '/..%2fsecret.txt'])(
+		'%s carries COOP, COEP, CORP and nosniff',
+		async (path) => {
+			const { headers } = await raw(path);
+			expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+			expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
+			expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+			expect(headers['x-content-type-options']).toBe('nosniff');
+		}
+	);
+});
+
+describe('caching', () => {
+	it.each(['/', '/about', '/service-worker.js', '/manifest.webmanifest', '/some/client/route'])(
+		'%s must be revalidated',
+		async (path) => {
+			expect((await raw(path)).headers['cache-control']).toBe('no-cache');
+		}
+	);
+
+	it('content-hashed files are immutable for a year', async () => {
+		const res = await raw('/_app/immutable/entry/app.abc123.js');
+		expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+	});
+
+	it('answers a matching If-None-Match with 304 and no body', async () => {
+		const first = await raw('/robots.txt');
+		const etag = first.headers.etag;
+		expect(etag).toBeTruthy();
+		const again = await raw('/robots.txt', { headers: { 'If-None-Match': etag ?? '' } });
+		expect(again.status).toBe(304);
+		expect(again.body).toBe('');
+	});
+});
+
+describe('SPA fallback', () => {
+	it('serves 200.html for an unknown client-side route', async () => {
+		const res = await raw('/channel/general/thread/42');
+		expect(res.status).toBe(200);
+		expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+		expect(res.body).toBe(FILES['200.html']);
+	});
+
+	it('serves 200.html for a navigation that accepts HTML even with a dot in the path', async () => {
+		const res = await raw('/user/ana.lopez', { headers: { Accept: 'text/html,*/*' } });
+		expect(res.status).toBe(200);
+		expect(res.body).toBe(FILES['200.html']);
+	});
+
+	it('gives 404, not the shell, for a missing asset', async () => {
+		const res = await raw('/_app/immutable/chunks/missing.js');
+		expect(res.status).toBe(404);
+		expect(res.body).not.toContain('<title>shell');
+		expect((await raw('/missing.png')).status).toBe(404);
+	});
+});
+
+describe('path traversal', () => {
+	it.each([
+		['/../secret.txt', 400],
+		['/../../../../etc/passwd', 400],
+		['/%2e%2e/secret.txt', 400],
+		['/%2E%2E%2Fsecret.txt', 400],
+		['/..%2fsecret.txt', 400],
+		['/..%5csecret.txt', 400],
+		['/docs/%2e%2e/%2e%2e/secret.txt', 400],
+		['/../build-secret.txt', 400],
+		['/./robots.txt', 400],
+		['/robots.txt%00.png', 400],
+		['/robots.txt%00', 400],
+		['/%E0%A4%A', 400],
+		['/escape/secret.txt', 404],
+		['/escape-file.txt', 404]
+	])('%s is refused with %i and never leaks outside the root', async (path, status) => {
+		const res = await raw(path, { headers: { Accept: '*/*' } });
+		expect(res.status).toBe(status);
+		expect(res.body).not.toContain(SECRET);
+	});
+
+	it('treats an absolute-looking path as a path inside the root', async () => {
+		for (const path of ['//etc/passwd', '/etc/passwd']) {
+			const res = await raw(path);
+			expect(res.body).toBe(FILES['200.html']);
+		}
+	});
+});
+
+describe('methods', () => {
+	it('HEAD returns the headers of GET without a body', async () => {
+		const res = await raw('/_app/version.json', { method: 'HEAD' });
+		expect(res.status).toBe(200);
+		expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+		expect(res.headers['content-length']).toBe(String(FILES['_app/version.json']?.length));
+		expect(res.body).toBe('');
+	});
+
+	it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s is 405 with Allow', async (method) => {
+		const res = await raw('/robots.txt', { method });
+		expect(res.status).toBe(405);
+		expect(res.headers.allow).toBe('GET, HEAD');
+	});
+});
+
+describe('lifecycle', () => {
+	it('reports a URL that fetch can reach', async () => {
+		expect(relay.url).toBe(`http://127.0.0.1:${relay.port}`);
+		const res = await fetch(`${relay.url}/robots.txt`);
+		expect(await res.text()).toBe(FILES['robots.txt']);
+	});
+
+	it('closes even while a client holds a keep-alive connection', async () => {
+		const other = await startRelay({ root: join(tmp, 'build'), host: '127.0.0.1', port: 0 });
+		await fetch(`${other.url}/`);
+		await other.close();
+		await expect(fetch(`${other.url}/`)).rejects.toThrow();
+	});
+});
