@@ -13,6 +13,7 @@ import { formatHlc } from '../src/lib/doc/hlc.js';
 import { base32 } from '../src/lib/doc/ids.js';
 import type { MessageRecord } from '../src/lib/doc/schema.js';
 import { signMessage } from '../src/lib/doc/signature.js';
+import { mulberry32 } from '../tests/fixtures/random.js';
 
 /** Another device writing into the channel. */
 export interface Device {
@@ -35,17 +36,8 @@ export interface ChannelFixture {
 	encodeMs: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so every run plants the same kind of text. */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A small deterministic PRNG, so every run plants the same kind of text. */
+export const seededRandom = mulberry32;
 
 /** Creates `count` devices with fresh keys and distinct Yjs client ids. */
 export async function makeDevices(count: number, random: () => number): Promise<Device[]> {

@@ -59,17 +59,7 @@ export function freshSnapshot(doc: Y.Doc): VisibleMessage[] {
 	return out;
 }
 
-/** Deterministic PRNG (mulberry32) for seeded random tests. */
-export function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+export { mulberry32 } from '../../fixtures/random.js';
 
 /** A random element of `list`. */
 export function pick<T>(rand: () => number, list: readonly T[]): T {
