@@ -1,0 +1,104 @@
+/**
+ * Invite links. An invite carries what a new device needs to join a workspace: its id, its
+ * secret (which proves membership to other peers), its name, and the relay addresses to
+ * try first. Everything sits in the URL fragment, which browsers never send to a server:
+ *
+ *     https://relay.lan:8443/#invite?w=<workspace id>&s=<secret, base64url>&n=<name>&r=<multiaddr>…
+ *
+ * Parsing is defensive: links arrive pasted, scanned or mangled by chat apps.
+ */
+import { isId } from '../doc/ids.js';
+
+/** Fragment prefix that marks an invite. */
+export const INVITE_PREFIX = '#invite?';
+/** Bytes in a workspace secret. */
+export const SECRET_BYTES = 32;
+/** Most relay addresses an invite may carry. */
+export const MAX_RELAYS = 8;
+const MAX_ADDR_LENGTH = 300;
+const MAX_NAME_LENGTH = 80;
+const MAX_INVITE_LENGTH = 4000;
+
+/** What an invite says. */
+export interface Invite {
+	workspaceId: string;
+	secret: Uint8Array;
+	name: string;
+	/** Multiaddrs of relays to dial first. */
+	relays: string[];
+}
+
+/** Why an invite could not be read; `reason` selects the message shown to the user. */
+export const InviteProblem = {
+	notAnInvite: 'not-an-invite',
+	tooLong: 'too-long',
+	badWorkspace: 'bad-workspace',
+	badSecret: 'bad-secret',
+	badRelay: 'bad-relay'
+} as const;
+export type InviteProblem = (typeof InviteProblem)[keyof typeof InviteProblem];
+
+/** Thrown by {@link parseInvite}. */
+export class InviteFormatError extends Error {
+	name = 'InviteFormatError';
+	constructor(readonly reason: InviteProblem) {
+		super(`invalid invite: ${reason}`);
+	}
+}
+
+/** Encodes bytes as unpadded base64url. */
+export function toBase64Url(bytes: Uint8Array): string {
+	let binary = '';
+	for (const b of bytes) binary += String.fromCharCode(b);
+	return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Decodes unpadded base64url; throws on anything else. */
+export function fromBase64Url(text: string): Uint8Array {
+	if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError('not base64url');
+	const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+	return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** A new random workspace secret. */
+export function newSecret(): Uint8Array {
+	return crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+}
+
+/** The invite link for `invite`, on the app served at `origin` (e.g. "https://10.0.0.2:8443"). */
+export function inviteLink(origin: string, invite: Invite): string {
+	const params = new URLSearchParams();
+	params.set('w', invite.workspaceId);
+	params.set('s', toBase64Url(invite.secret));
+	if (invite.name) params.set('n', invite.name.slice(0, MAX_NAME_LENGTH));
+	for (const r of invite.relays.slice(0, MAX_RELAYS)) params.append('r', r);
+	return `${origin.replace(/\/+$/, '')}/${INVITE_PREFIX}${params.toString()}`;
+}
+
+/**
+ * Reads an invite from a full link, a bare fragment (`#invite?…`) or the part after it.
+ * @throws {InviteFormatError} saying what is wrong.
+ */
+export function parseInvite(text: string): Invite {
+	const trimmed = text.trim();
+	if (trimmed.length > MAX_INVITE_LENGTH) throw new InviteFormatError(InviteProblem.tooLong);
+	const at = trimmed.indexOf(INVITE_PREFIX);
+	const query = at >= 0 ? trimmed.slice(at + INVITE_PREFIX.length) : trimmed.startsWith('w=') ? trimmed : undefined;
+	if (query === undefined) throw new InviteFormatError(InviteProblem.notAnInvite);
+	const params = new URLSearchParams(query.split(/\s/, 1)[0]);
+	const workspaceId = params.get('w') ?? '';
+	if (!isId(workspaceId)) throw new InviteFormatError(InviteProblem.badWorkspace);
+	let secret: Uint8Array;
+	try {
+		secret = fromBase64Url(params.get('s') ?? '');
+	} catch {
+		throw new InviteFormatError(InviteProblem.badSecret);
+	}
+	if (secret.length !== SECRET_BYTES) throw new InviteFormatError(InviteProblem.badSecret);
+	const relays = params.getAll('r');
+	if (relays.length > MAX_RELAYS || relays.some((r) => !r.startsWith('/') || r.length > MAX_ADDR_LENGTH || /\s/.test(r))) {
+		throw new InviteFormatError(InviteProblem.badRelay);
+	}
+	const name = (params.get('n') ?? '').trim().slice(0, MAX_NAME_LENGTH);
+	return { workspaceId, secret, name, relays };
+}
