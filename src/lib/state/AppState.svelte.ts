@@ -10,6 +10,7 @@ import { createServices, type Services } from '../app.js';
 import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18n/index.js';
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
+import { newSecret } from '../mesh/invite.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 
@@ -82,7 +83,7 @@ export class AppState {
 		roster.doc.transact(() => {
 			new RosterDoc(roster.doc).upsert({ peerId: identity.peerId, name: identity.displayName, role: Role.owner, joinedAt: now });
 		}, LOCAL_ORIGIN);
-		await db.workspaces.put({ id, name: clean, color, rosterId, createdAt: now, lastOpenedAt: now });
+		await db.workspaces.put({ id, name: clean, color, rosterId, secret: newSecret(), createdAt: now, lastOpenedAt: now });
 		docs.release(root);
 		docs.release(roster);
 		await this.reloadWorkspaces();

@@ -26,6 +26,8 @@ export interface WorkspaceRow {
 	name: string;
 	color: string;
 	rosterId: string;
+	/** The workspace secret: proves membership to other peers; travels only inside invites. */
+	secret?: Uint8Array;
 	createdAt: number;
 	lastOpenedAt: number;
 	lastChannelId?: string;
