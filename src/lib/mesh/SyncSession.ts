@@ -1,0 +1,289 @@
+/**
+ * One peer-to-peer sync of one workspace over a duplex of whole messages (a libp2p stream
+ * with length-prefixed framing, or a loopback in tests). The session proves membership
+ * both ways (membership.ts), exchanges digests, runs sync step 1 / step 2 only for the
+ * documents that differ or that one side lacks, then forwards live updates both ways until
+ * closed. Inbound bytes are hostile: any message that does not decode, is too large or comes
+ * out of order ends the session with a named error, and nothing of that message is applied.
+ * See PROTOCOL.md for the wire format.
+ */
+import { DEFAULT_LIMITS, MessageType, type SyncLimits } from './constants.js';
+import {
+	MalformedMessageError,
+	MembershipTimeoutError,
+	MessageTooLargeError,
+	SessionAbortedError,
+	UnexpectedMessageError,
+	UpdateRejectedError
+} from './errors.js';
+import { MembershipExchange } from './membership.js';
+import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, isDecodableUpdate, type SyncDocs } from './syncDocs.js';
+import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
+import { toHex, type WorkspaceKeys } from './workspaceKeys.js';
+
+/** Options of a {@link SyncSession}. */
+export interface SyncSessionInit {
+	/** 'opener' for the peer that opened the stream (it sends HELLO), 'responder' for the other. */
+	role: 'opener' | 'responder';
+	workspace: { id: string; keys: WorkspaceKeys };
+	/** The libp2p peer ids of the authenticated connection. */
+	localPeerId: string;
+	remotePeerId: string;
+	docs: SyncDocs;
+	/** Sends one whole message to the remote peer. */
+	send: (bytes: Uint8Array) => void;
+	limits?: Partial<SyncLimits>;
+	/** Aborting ends the session with a {@link SessionAbortedError}. */
+	signal?: AbortSignal;
+	/** Whether the remote peer may be served (false when revoked in the roster); default: yes. */
+	isAllowed?: (peerId: string) => boolean | Promise<boolean>;
+}
+
+/** Stages of a session, in order. */
+export const SessionState = { membership: 'membership', syncing: 'syncing', live: 'live', closed: 'closed' } as const;
+
+/** One of {@link SessionState}'s values. */
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+/** Catch-up progress: documents asked for with SYNC_STEP1, and those not answered yet. */
+export interface SyncProgress {
+	pending: number;
+	total: number;
+}
+
+/** Events of a session and their handlers. */
+export interface SyncSessionEvents {
+	/** Both sides received every document state they asked for; live updates flow. */
+	synced: () => void;
+	progress: (progress: SyncProgress) => void;
+	/** The session failed; 'closed' follows. */
+	error: (error: Error) => void;
+	closed: () => void;
+}
+
+/** Drives one sync session; see the module comment. Call {@link start}, then feed {@link receive}. */
+export class SyncSession {
+	private readonly limits: SyncLimits;
+	private readonly membership: MembershipExchange;
+	private readonly listeners: { [E in keyof SyncSessionEvents]: Set<SyncSessionEvents[E]> } = {
+		synced: new Set(), progress: new Set(), error: new Set(), closed: new Set()
+	};
+	private queue: Promise<void> = Promise.resolve();
+	private unsubscribe: (() => void) | undefined;
+	private timer: ReturnType<typeof setTimeout> | undefined;
+	private readonly remoteDigest = new Map<string, string>();
+	private remoteDigestComplete = false;
+	private remoteDone = false;
+	private readonly pending = new Set<string>();
+	private requested = 0;
+	private currentState: SessionState = SessionState.membership;
+	private failure: Error | undefined;
+
+	constructor(private readonly init: SyncSessionInit) {
+		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
+		this.membership = new MembershipExchange({
+			role: init.role,
+			keys: init.workspace.keys,
+			localPeerId: init.localPeerId,
+			remotePeerId: init.remotePeerId,
+			isAllowed: init.isAllowed,
+			send: (m) => this.send(m)
+		});
+	}
+
+	/** The current stage. */
+	get state(): SessionState {
+		return this.currentState;
+	}
+
+	/** Documents requested from the remote peer and not received yet. */
+	get progress(): SyncProgress {
+		return { pending: this.pending.size, total: this.requested };
+	}
+
+	/** The error that ended the session, if one did. */
+	get error(): Error | undefined {
+		return this.failure;
+	}
+
+	/** Adds an event handler; returns a function that removes it. */
+	on<E extends keyof SyncSessionEvents>(event: E, handler: SyncSessionEvents[E]): () => void {
+		this.listeners[event].add(handler);
+		return () => this.listeners[event].delete(handler);
+	}
+
+	/** Starts the session: the opener sends HELLO; both sides start the membership timer. */
+	start(): void {
+		if (this.currentState !== SessionState.membership || this.timer) return;
+		const { signal } = this.init;
+		if (signal?.aborted) return this.fail(new SessionAbortedError('aborted before start'));
+		signal?.addEventListener('abort', this.onAbort, { once: true });
+		this.timer = setTimeout(() => this.fail(new MembershipTimeoutError('membership not proven in time')), this.limits.membershipTimeoutMs);
+		this.membership.start();
+	}
+
+	/**
+	 * Handles one whole inbound message, after every earlier one. The promise resolves once
+	 * it is handled and never rejects: failures end the session through the 'error' event.
+	 */
+	receive(bytes: Uint8Array): Promise<void> {
+		this.queue = this.queue.then(() => this.handle(bytes)).catch((error: unknown) => this.fail(asError(error)));
+		return this.queue;
+	}
+
+	/** Ends the session without an error (the outer layer closes the stream). */
+	close(): void {
+		if (this.currentState === SessionState.closed) return;
+		this.stop();
+		this.emit('closed');
+	}
+
+	private readonly onAbort = (): void => this.fail(new SessionAbortedError('aborted'));
+
+	private async handle(bytes: Uint8Array): Promise<void> {
+		if (this.currentState === SessionState.closed) return;
+		if (!this.membership.proven && bytes.length > this.limits.maxControlBytes) {
+			throw new MessageTooLargeError(bytes.length, this.limits.maxControlBytes);
+		}
+		const m = decodeMessage(bytes, this.limits);
+		if (!this.membership.proven) {
+			if (await this.membership.handle(m)) await this.begin();
+			return;
+		}
+		switch (m.type) {
+			case MessageType.digest: return this.onDigest(m);
+			case MessageType.syncStep1: {
+				if (!this.remoteDigestComplete || this.remoteDone) throw unexpected(m);
+				if (!isDecodableStateVector(m.stateVector)) throw new MalformedMessageError('SYNC_STEP1: bad state vector');
+				const update = await this.init.docs.diff(m.docId, m.stateVector);
+				return this.send({ type: MessageType.syncStep2, docId: m.docId, update: update ?? EMPTY_UPDATE });
+			}
+			case MessageType.syncStep2: {
+				if (!this.pending.has(m.docId)) throw unexpected(m);
+				await this.apply(m.docId, m.update);
+				this.pending.delete(m.docId);
+				this.emit('progress', this.progress);
+				return this.checkDone();
+			}
+			case MessageType.update: return this.apply(m.docId, m.update);
+			case MessageType.done: {
+				if (!this.remoteDigestComplete || this.remoteDone) throw unexpected(m);
+				this.remoteDone = true;
+				return this.checkSynced();
+			}
+			default: throw unexpected(m);
+		}
+	}
+
+	/** Membership is proven: listen for live updates, then send this peer's digest. */
+	private async begin(): Promise<void> {
+		clearTimeout(this.timer);
+		this.currentState = SessionState.syncing;
+		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
+			if (origin === this || this.currentState === SessionState.closed) return;
+			if (update.length > this.limits.maxUpdateBytes) return; // the peer would refuse it; the next session's digest repairs
+			this.send({ type: MessageType.update, docId, update });
+		});
+		const { docs } = this.init;
+		const ids = (await docs.list()).slice(0, this.limits.maxDocs);
+		const entries: Digest['entries'] = [];
+		for (const docId of ids) {
+			const hex = await docs.digest(docId);
+			if (hex !== undefined) entries.push({ docId, digest: fromHex(hex) });
+		}
+		const size = this.limits.maxDigestEntries;
+		for (let i = 0; i === 0 || i < entries.length; i += size) {
+			this.send({ type: MessageType.digest, more: i + size < entries.length, entries: entries.slice(i, i + size) });
+		}
+	}
+
+	private async onDigest(m: Digest): Promise<void> {
+		if (this.remoteDigestComplete) throw unexpected(m);
+		for (const { docId, digest } of m.entries) {
+			if (this.remoteDigest.has(docId)) throw new MalformedMessageError(`DIGEST: ${docId} listed twice`);
+			this.remoteDigest.set(docId, toHex(digest));
+		}
+		if (this.remoteDigest.size > this.limits.maxDocs) throw new MalformedMessageError('DIGEST: too many documents');
+		if (m.more) return;
+		this.remoteDigestComplete = true;
+		const { docs } = this.init;
+		for (const [docId, remote] of this.remoteDigest) {
+			if ((await docs.digest(docId)) === remote) continue;
+			this.pending.add(docId);
+		}
+		this.requested = this.pending.size;
+		this.emit('progress', this.progress);
+		for (const docId of this.pending) {
+			const stateVector = (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
+			this.send({ type: MessageType.syncStep1, docId, stateVector });
+		}
+		this.checkDone();
+	}
+
+	private async apply(docId: string, update: Uint8Array): Promise<void> {
+		if (!isDecodableUpdate(update)) throw new MalformedMessageError(`document ${docId}: undecodable update`);
+		try {
+			await this.init.docs.apply(docId, update, this);
+		} catch (cause) {
+			throw new UpdateRejectedError(docId, cause);
+		}
+	}
+
+	private checkDone(): void {
+		if (this.pending.size > 0 || !this.remoteDigestComplete) return;
+		this.send({ type: MessageType.done, received: this.requested });
+		this.checkSynced();
+	}
+
+	private checkSynced(): void {
+		if (this.currentState !== SessionState.syncing) return;
+		if (!this.remoteDone || !this.remoteDigestComplete || this.pending.size > 0) return;
+		this.currentState = SessionState.live;
+		this.emit('synced');
+	}
+
+	private send(m: Message): void {
+		if (this.currentState === SessionState.closed) return;
+		this.init.send(encodeMessage(m));
+	}
+
+	private fail(error: Error): void {
+		if (this.currentState === SessionState.closed) return;
+		this.failure = error;
+		this.stop();
+		this.emit('error', error);
+		this.emit('closed');
+	}
+
+	private stop(): void {
+		this.currentState = SessionState.closed;
+		clearTimeout(this.timer);
+		this.unsubscribe?.();
+		this.unsubscribe = undefined;
+		this.init.signal?.removeEventListener('abort', this.onAbort);
+	}
+
+	private emit<E extends keyof SyncSessionEvents>(event: E, ...args: Parameters<SyncSessionEvents[E]>): void {
+		for (const handler of [...this.listeners[event]]) {
+			try {
+				(handler as (...a: Parameters<SyncSessionEvents[E]>) => void)(...args);
+			} catch (error) {
+				console.error(`SyncSession ${event} handler threw`, error);
+			}
+		}
+	}
+}
+
+function unexpected(m: Message): UnexpectedMessageError {
+	return new UnexpectedMessageError(`message type ${m.type} not expected now`);
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}
+
+function fromHex(hex: string): Uint8Array {
+	const bytes = new Uint8Array(hex.length >> 1);
+	for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	return bytes;
+}

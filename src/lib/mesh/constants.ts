@@ -1,0 +1,89 @@
+/**
+ * Protocol ids, message types and size limits of the Outpost sync protocol. The wire format
+ * is written down in PROTOCOL.md beside this file; change both together.
+ */
+
+/** libp2p protocol id of the per-connection sync stream. */
+export const SYNC_PROTOCOL_ID = '/outpost/sync/1.0.0';
+
+/** Protocol version carried in HELLO; a peer answers any other value with DENIED. */
+export const PROTOCOL_VERSION = 1;
+
+/** Prefix of the gossip topic of a workspace; the rest is derived from the secret. */
+export const GOSSIP_TOPIC_PREFIX = '/outpost/ws/1/';
+
+/** Numeric message types (first varuint of every message). */
+export const MessageType = {
+	hello: 1,
+	challenge: 2,
+	proof: 3,
+	ok: 4,
+	denied: 5,
+	digest: 16,
+	syncStep1: 17,
+	syncStep2: 18,
+	update: 19,
+	done: 20
+} as const;
+
+/** One of {@link MessageType}'s values. */
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Why a peer refused membership (the DENIED message's reason code). */
+export const DeniedReason = {
+	/** The HELLO named a workspace this peer does not serve. */
+	unknownWorkspace: 1,
+	/** The HELLO carried a protocol version this peer does not speak. */
+	version: 2,
+	/** A membership proof did not verify. */
+	badProof: 3,
+	/** A message could not be decoded or came out of order. */
+	malformed: 4,
+	/** The peer is a member no longer (revoked in the roster). */
+	revoked: 5
+} as const;
+
+/** One of {@link DeniedReason}'s values. */
+export type DeniedReason = (typeof DeniedReason)[keyof typeof DeniedReason];
+
+/** Bytes of a workspace secret. */
+export const SECRET_BYTES = 32;
+/** Bytes of a membership nonce. */
+export const NONCE_BYTES = 32;
+/** Bytes of an HMAC-SHA256 membership proof. */
+export const PROOF_BYTES = 32;
+/** Bytes of a document digest (SHA-256). */
+export const DIGEST_BYTES = 32;
+/** Bytes of an AES-GCM initialisation vector. */
+export const IV_BYTES = 12;
+
+const MiB = 1024 * 1024;
+
+/** Size and count limits applied to every inbound message; see PROTOCOL.md "Limits". */
+export interface SyncLimits {
+	/** Largest membership, DIGEST, SYNC_STEP1 or DONE message, in bytes. */
+	maxControlBytes: number;
+	/** Largest UPDATE message (one live update), in bytes. */
+	maxUpdateBytes: number;
+	/** Largest SYNC_STEP2 message (the whole missing state of one document), in bytes. */
+	maxStep2Bytes: number;
+	/** Most entries in one DIGEST message. */
+	maxDigestEntries: number;
+	/** Most documents one peer may list in its whole digest. */
+	maxDocs: number;
+	/** Milliseconds allowed for the membership exchange before the session gives up. */
+	membershipTimeoutMs: number;
+}
+
+/** The limits used when a caller gives none. */
+export const DEFAULT_LIMITS: Readonly<SyncLimits> = Object.freeze({
+	maxControlBytes: 1 * MiB,
+	maxUpdateBytes: 16 * MiB,
+	maxStep2Bytes: 64 * MiB,
+	maxDigestEntries: 4096,
+	maxDocs: 100_000,
+	membershipTimeoutMs: 10_000
+});
+
+/** Largest sealed gossip envelope accepted by `openEnvelope`, in bytes. */
+export const MAX_ENVELOPE_BYTES = 1 * MiB;

@@ -1,0 +1,88 @@
+/**
+ * Named errors of the sync protocol. Anything a remote peer sends that cannot be accepted
+ * surfaces as one of these (match on `name`), never as an exception from inside lib0 or Yjs.
+ */
+import type { DeniedReason } from './constants.js';
+
+/** Bytes that do not decode as a protocol message (bad type, bad length, bad id, trailing bytes). */
+export class MalformedMessageError extends Error {
+	name = 'MalformedMessageError';
+}
+
+/** A message larger than the limit for its type. */
+export class MessageTooLargeError extends Error {
+	name = 'MessageTooLargeError';
+	constructor(
+		readonly size: number,
+		readonly limit: number
+	) {
+		super(`message of ${size} bytes exceeds the limit of ${limit}`);
+	}
+}
+
+/** A well-formed message that is not allowed at this stage of the session. */
+export class UnexpectedMessageError extends Error {
+	name = 'UnexpectedMessageError';
+}
+
+/** The remote peer speaks another protocol version. */
+export class ProtocolVersionError extends Error {
+	name = 'ProtocolVersionError';
+	constructor(readonly remoteVersion: number | undefined) {
+		super(`peer speaks protocol version ${remoteVersion ?? 'unknown'}`);
+	}
+}
+
+/** Membership could not be proven: either side refused, or a proof did not verify. */
+export class MembershipDeniedError extends Error {
+	name = 'MembershipDeniedError';
+	constructor(
+		readonly reason: DeniedReason,
+		/** True when the remote peer sent DENIED; false when this peer refused. */
+		readonly byRemote: boolean
+	) {
+		super(`membership denied ${byRemote ? 'by the peer' : 'to the peer'} (reason ${reason})`);
+	}
+}
+
+/** The membership exchange did not finish in time. */
+export class MembershipTimeoutError extends Error {
+	name = 'MembershipTimeoutError';
+}
+
+/** A document update that decoded but that Yjs (or the store) refused to apply. */
+export class UpdateRejectedError extends Error {
+	name = 'UpdateRejectedError';
+	constructor(
+		readonly docId: string,
+		cause: unknown
+	) {
+		super(`document ${docId}: update rejected (${cause instanceof Error ? cause.message : String(cause)})`);
+	}
+}
+
+/** A gossip envelope that could not be opened: tampered, sealed with another key, or garbage. */
+export class EnvelopeError extends Error {
+	name = 'EnvelopeError';
+}
+
+/** A workspace secret that is not 32 bytes of base64url. */
+export class InvalidSecretError extends Error {
+	name = 'InvalidSecretError';
+}
+
+/** The session was aborted through its AbortSignal or closed locally. */
+export class SessionAbortedError extends Error {
+	name = 'SessionAbortedError';
+}
+
+/** Every error class above, for `instanceof` checks at the outer layer. */
+export type SyncError =
+	| MalformedMessageError
+	| MessageTooLargeError
+	| UnexpectedMessageError
+	| ProtocolVersionError
+	| MembershipDeniedError
+	| MembershipTimeoutError
+	| UpdateRejectedError
+	| SessionAbortedError;

@@ -1,0 +1,78 @@
+/**
+ * The documents a {@link SyncSession} syncs, as a small interface over bytes. The store layer
+ * implements it over DocStore (opening documents on demand, keeping each document's digest
+ * in Dexie so a digest costs no document load); tests implement it over plain Y.Docs
+ * (tests/unit/mesh/memoryDocs.ts). Also the digest function both sides must agree on.
+ */
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { toHex } from './workspaceKeys.js';
+
+/** Called with every change to any document: the update and its transaction origin. */
+export type UpdateListener = (docId: string, update: Uint8Array, origin: unknown) => void;
+
+/** Maybe a promise. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * The documents of one workspace on this peer. Methods may be synchronous or async; none is
+ * ever given bytes that did not decode (the session checks state vectors and updates first).
+ */
+export interface SyncDocs {
+	/** Ids of every document of the workspace this peer holds. */
+	list(): Awaitable<string[]>;
+	/** {@link docDigest} of a document, or undefined when this peer does not hold it. */
+	digest(docId: string): Awaitable<string | undefined>;
+	/** `Y.encodeStateVector` of a document, or undefined when this peer does not hold it. */
+	stateVector(docId: string): Awaitable<Uint8Array | undefined>;
+	/** `Y.encodeStateAsUpdate(doc, stateVector)`, or undefined when this peer does not hold it. */
+	diff(docId: string, stateVector: Uint8Array): Awaitable<Uint8Array | undefined>;
+	/**
+	 * Applies a remote update with `origin` as the transaction origin, creating the document
+	 * when this peer does not hold it yet. Throws (or rejects) when the update is refused.
+	 */
+	apply(docId: string, update: Uint8Array, origin: unknown): Awaitable<void>;
+	/** Subscribes to every update of every document (local edits and remote ones); returns an unsubscribe. */
+	onLocalUpdate(listener: UpdateListener): () => void;
+}
+
+/** The state vector of a document this peer does not hold. */
+export const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc());
+
+/** The update of a document this peer does not hold. */
+export const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc());
+
+/**
+ * The digest of a document's state: lower-case hex SHA-256 over lib0 varuint8array of
+ * `Y.encodeStateVector(doc)` followed by varuint8array of the document's delete set
+ * (`Y.encodeStateAsUpdate(doc, ownStateVector)`: no structs, the whole delete set). The
+ * delete set is included because a deletion does not advance the state vector.
+ */
+export async function docDigest(doc: Y.Doc): Promise<string> {
+	const stateVector = Y.encodeStateVector(doc);
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint8Array(encoder, stateVector);
+	encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(doc, stateVector));
+	const bytes = encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>;
+	return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+}
+
+/** True when `update` decodes completely as a Yjs (v1) update. Never throws. */
+export function isDecodableUpdate(update: Uint8Array): boolean {
+	try {
+		Y.decodeUpdate(update);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** True when `stateVector` decodes completely as a Yjs state vector. Never throws. */
+export function isDecodableStateVector(stateVector: Uint8Array): boolean {
+	try {
+		Y.decodeStateVector(stateVector);
+		return true;
+	} catch {
+		return false;
+	}
+}

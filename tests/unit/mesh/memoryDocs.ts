@@ -1,0 +1,65 @@
+/**
+ * SyncDocs over plain in-memory Y.Docs, for tests: a workspace is a Map of documents.
+ * Counts every remote apply so tests can assert that nothing was applied.
+ */
+import * as Y from 'yjs';
+import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
+
+/** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
+export class MemoryDocs implements SyncDocs {
+	readonly docs = new Map<string, Y.Doc>();
+	/** Number of remote updates applied (calls of apply that did not throw). */
+	applied = 0;
+	private readonly listeners = new Set<UpdateListener>();
+
+	/** The document `id`, created (and watched) when missing. */
+	get(id: string): Y.Doc {
+		let doc = this.docs.get(id);
+		if (!doc) {
+			doc = new Y.Doc({ guid: id });
+			doc.on('update', (update: Uint8Array, origin: unknown) => {
+				for (const listener of this.listeners) listener(id, update, origin);
+			});
+			this.docs.set(id, doc);
+		}
+		return doc;
+	}
+
+	list(): string[] {
+		return [...this.docs.keys()];
+	}
+
+	digest(docId: string): Promise<string> | undefined {
+		const doc = this.docs.get(docId);
+		return doc && docDigest(doc);
+	}
+
+	stateVector(docId: string): Uint8Array | undefined {
+		const doc = this.docs.get(docId);
+		return doc && Y.encodeStateVector(doc);
+	}
+
+	diff(docId: string, stateVector: Uint8Array): Uint8Array | undefined {
+		const doc = this.docs.get(docId);
+		return doc && Y.encodeStateAsUpdate(doc, stateVector);
+	}
+
+	apply(docId: string, update: Uint8Array, origin: unknown): void {
+		Y.applyUpdate(this.get(docId), update, origin);
+		this.applied++;
+	}
+
+	onLocalUpdate(listener: UpdateListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/** Every document's full state, for equality checks. */
+	snapshot(): Record<string, unknown> {
+		const out: Record<string, unknown> = {};
+		for (const [id, doc] of [...this.docs].sort(([a], [b]) => a.localeCompare(b))) {
+			out[id] = { text: doc.getText('t').toString(), map: doc.getMap('m').toJSON() };
+		}
+		return out;
+	}
+}
