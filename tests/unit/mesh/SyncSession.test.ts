@@ -1,0 +1,170 @@
+/**
+ * Two SyncSessions back to back: documents that differ on both sides converge, a joiner
+ * receives everything, a peer apart for 10,000 updates catches up with only the missing
+ * bytes, and live updates flow both ways after sync (never echoed back).
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { newId } from '../../../src/lib/doc/ids';
+import { DEFAULT_LIMITS, MessageType } from '../../../src/lib/mesh/constants';
+import { docDigest } from '../../../src/lib/mesh/syncDocs';
+import { decodeMessage } from '../../../src/lib/mesh/wire';
+import { mulberry32 } from '../../fixtures/random';
+import { pair, settle, syncBoth, type Side } from './helpers';
+import { MemoryDocs } from './memoryDocs';
+
+function sent(side: Side): number {
+	return side.inbox.reduce((n, bytes) => n + bytes.length, 0);
+}
+
+function typesIn(side: Side): number[] {
+	return side.inbox.map((bytes) => decodeMessage(bytes, DEFAULT_LIMITS).type);
+}
+
+describe('SyncSession catch-up', () => {
+	it('converges documents that differ on both sides, for many timings', async () => {
+		for (let seed = 1; seed <= 20; seed++) {
+			const random = mulberry32(seed);
+			const a = new MemoryDocs();
+			const b = new MemoryDocs();
+			const shared = newId();
+			const onlyA = newId();
+			const onlyB = newId();
+			const same = newId();
+			a.get(shared).getText('t').insert(0, 'from a ');
+			b.get(shared).getText('t').insert(0, 'from b ');
+			a.get(shared).getMap('m').set('a', seed);
+			b.get(shared).getMap('m').set('b', seed);
+			a.get(onlyA).getText('t').insert(0, 'only a');
+			b.get(onlyB).getText('t').insert(0, 'only b');
+			Y.applyUpdate(a.get(same), Y.encodeStateAsUpdate(b.get(same)));
+			a.get(same).getText('t').insert(0, 'equal');
+			Y.applyUpdate(b.get(same), Y.encodeStateAsUpdate(a.get(same)));
+			const p = await pair({ openerDocs: a, responderDocs: b, jitter: () => Math.floor(random() * 4) });
+			await syncBoth(p);
+			expect(a.snapshot()).toEqual(b.snapshot());
+			expect(Object.keys(a.snapshot())).toHaveLength(4);
+			expect(a.get(shared).getText('t').toString()).toContain('from a');
+			expect(a.get(shared).getText('t').toString()).toContain('from b');
+			// each side asked only for the documents it lacked or that differed
+			expect(p.opener.session.progress).toEqual({ pending: 0, total: 2 });
+			expect(p.responder.session.progress).toEqual({ pending: 0, total: 2 });
+			const step1ForSame = [...p.opener.inbox, ...p.responder.inbox]
+				.map((bytes) => decodeMessage(bytes, DEFAULT_LIMITS))
+				.filter((m) => m.type === MessageType.syncStep1 && m.docId === same);
+			expect(step1ForSame).toHaveLength(0);
+			p.opener.session.close();
+			p.responder.session.close();
+		}
+	});
+
+	it('syncs a document whose only difference is a deletion', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'hello world');
+		Y.applyUpdate(b.get(id), Y.encodeStateAsUpdate(a.get(id)));
+		b.get(id).getText('t').delete(0, 6);
+		expect(Y.encodeStateVector(a.get(id))).toEqual(Y.encodeStateVector(b.get(id)));
+		expect(await docDigest(a.get(id))).not.toBe(await docDigest(b.get(id)));
+		await syncBoth(await pair({ openerDocs: a, responderDocs: b }));
+		expect(a.get(id).getText('t').toString()).toBe('world');
+	});
+
+	it('gives a joiner with no documents every document, with progress', async () => {
+		const full = new MemoryDocs();
+		for (let i = 0; i < 50; i++) full.get(newId()).getText('t').insert(0, `doc ${i}`);
+		const joiner = new MemoryDocs();
+		const p = await pair({ openerDocs: joiner, responderDocs: full, responder: { limits: { maxDigestEntries: 7 } }, opener: { limits: { maxDigestEntries: 7 } } });
+		const progress: number[] = [];
+		p.opener.session.on('progress', ({ pending }) => progress.push(pending));
+		await syncBoth(p);
+		expect(joiner.snapshot()).toEqual(full.snapshot());
+		expect(p.opener.session.progress).toEqual({ pending: 0, total: 50 });
+		expect(progress[0]).toBe(50);
+		expect(progress.at(-1)).toBe(0);
+		// the digest came in 8 parts of at most 7 entries
+		expect(typesIn(p.opener).filter((t) => t === MessageType.digest)).toHaveLength(8);
+		// the full side asked for nothing
+		expect(p.responder.session.progress).toEqual({ pending: 0, total: 0 });
+	});
+
+	it('catches up a peer that was apart for 10,000 updates by sending only the missing state', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		const text = a.get(id).getText('t');
+		for (let i = 0; i < 1000; i++) text.insert(text.length, `base ${i}\n`);
+		Y.applyUpdate(b.get(id), Y.encodeStateAsUpdate(a.get(id)));
+		const before = Y.encodeStateVector(b.get(id));
+		const random = mulberry32(42);
+		for (let i = 0; i < 10_000; i++) {
+			if (random() < 0.2 && text.length > 10) text.delete(Math.floor(random() * (text.length - 5)), 3);
+			else text.insert(Math.floor(random() * text.length), `u${i} `);
+		}
+		const diff = Y.encodeStateAsUpdate(a.get(id), before).length;
+		const full = Y.encodeStateAsUpdate(a.get(id)).length;
+		const p = await pair({ openerDocs: b, responderDocs: a });
+		await syncBoth(p);
+		expect(b.get(id).getText('t').toString()).toBe(text.toString());
+		const toB = sent(p.opener);
+		const toA = sent(p.responder);
+		console.info(`catch-up after 10,000 updates: ${toB} bytes to the peer that was apart, ${toA} back; ` + `Y.encodeStateAsUpdate diff ${diff} bytes, full state ${full} bytes`);
+		expect(toB).toBeLessThan(diff + 1024);
+		expect(toA).toBeLessThan(1024);
+	});
+});
+
+describe('SyncSession live updates', () => {
+	it('forwards updates both ways after sync, without echoing them back', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'start');
+		const p = await pair({ openerDocs: a, responderDocs: b });
+		await syncBoth(p);
+		const inboxA = p.opener.inbox.length;
+		const inboxB = p.responder.inbox.length;
+		a.get(id).getText('t').insert(5, ' a');
+		await settle();
+		b.get(id).getText('t').insert(0, 'b ');
+		const fresh = newId();
+		b.get(fresh).getMap('m').set('k', 1);
+		await settle();
+		expect(a.snapshot()).toEqual(b.snapshot());
+		expect(a.get(id).getText('t').toString()).toBe('b start a');
+		expect(a.docs.has(fresh)).toBe(true);
+		// exactly one UPDATE per local change, none echoed back
+		expect(typesIn(p.responder).slice(inboxB)).toEqual([MessageType.update]);
+		expect(typesIn(p.opener).slice(inboxA)).toEqual([MessageType.update, MessageType.update]);
+	});
+
+	it('forwards edits made while catch-up is still running', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'x');
+		const p = await pair({ openerDocs: a, responderDocs: b });
+		p.start();
+		await Promise.resolve();
+		a.get(id).getText('t').insert(1, 'y');
+		await Promise.all([p.opener.synced, p.responder.synced]);
+		await settle();
+		expect(b.get(id).getText('t').toString()).toBe('xy');
+	});
+
+	it('stops forwarding once closed', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'x');
+		const p = await pair({ openerDocs: a, responderDocs: b });
+		await syncBoth(p);
+		p.opener.session.close();
+		const n = p.responder.inbox.length;
+		a.get(id).getText('t').insert(0, 'z');
+		await settle();
+		expect(p.responder.inbox.length).toBe(n);
+		expect(p.opener.session.state).toBe('closed');
+	});
+});
