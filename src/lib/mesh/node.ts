@@ -1,0 +1,125 @@
+/**
+ * The libp2p node, environment-neutral part: the services, security, multiplexing,
+ * gater and discovery every Outpost peer shares. Transports differ by environment and
+ * are added by `node.browser.ts` (WebSockets, WebRTC, circuit relay) and `node.node.ts`
+ * (TCP, WebSockets, optional relay server); import the one for your environment, never
+ * this module's `createMeshNodeWith` directly from app code. Nothing here imports a
+ * Node-only module, so the browser bundle can include it.
+ */
+import { bootstrap } from '@libp2p/bootstrap';
+import { gossipsub } from '@libp2p/gossipsub';
+import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub';
+import { identify, identifyPush } from '@libp2p/identify';
+import type { Identify, IdentifyPush } from '@libp2p/identify';
+import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import { noise } from '@libp2p/noise';
+import { ping } from '@libp2p/ping';
+import type { Ping } from '@libp2p/ping';
+import { yamux } from '@libp2p/yamux';
+import { createLibp2p } from 'libp2p';
+import type { Libp2pOptions } from 'libp2p';
+import { createMeshGater } from './gater.js';
+import type { MeshGater, MeshGaterInit } from './gater.js';
+
+/** The services every mesh node runs, by key in `node.services`. */
+export interface MeshServices {
+	identify: Identify;
+	/** Tells connected peers at once when our addresses change (a new relay reservation). */
+	identifyPush: IdentifyPush;
+	ping: Ping;
+	pubsub: GossipSub;
+}
+
+/** A started Outpost libp2p node. */
+export type MeshNode<Extra extends Record<string, unknown> = Record<never, never>> = Libp2p<MeshServices & Extra>;
+
+/** Options every environment's `createMeshNode` accepts. */
+export interface MeshNodeInit {
+	/** The device's Ed25519 key (see `store/identity.ts`); the node's peer id derives from it. */
+	privateKey: PrivateKey;
+	/**
+	 * Relay multiaddrs, each ending in `/p2p/<peer id>`. They are dialled at start and
+	 * tagged keep-alive, so libp2p redials them (a few times, with backoff) when they drop.
+	 */
+	bootstrap?: string[];
+	/** Addresses to listen on; each environment has its own default. */
+	listen?: string[];
+	/** Addresses to announce instead of the listening ones (e.g. behind port forwarding). */
+	announce?: string[];
+	/** The connection gater, or the deny lists to build one with; see `gater.ts`. */
+	gater?: MeshGater | MeshGaterInit;
+	/** Gossipsub settings on top of {@link MESH_GOSSIP_DEFAULTS}. */
+	gossip?: Partial<GossipsubOpts>;
+	/** Connection limits and timeouts, passed to libp2p as they are. */
+	connectionManager?: Libp2pOptions['connectionManager'];
+	/** Start the node before returning it; default true. */
+	start?: boolean;
+}
+
+/**
+ * Gossipsub tuned for a small LAN mesh (a handful to a few dozen peers):
+ * - `allowPublishToZeroTopicPeers`: writes never wait for the network; a lone peer's
+ *   updates are repaired later by anti-entropy, so publishing to nobody is not an error;
+ * - `emitSelf: false`: our own updates are already in our documents;
+ * - `fallbackToFloodsub`, `floodPublish`: tiny meshes gain nothing from lazy gossip, and
+ *   flooding our own messages to every subscribed peer is the lowest latency;
+ * - a 500 ms heartbeat (default 1 s): the mesh forms and heals sooner after a peer joins;
+ * - `maxInboundDataLength`: remote input is bounded (4 MiB, libp2p's usual ceiling).
+ */
+export const MESH_GOSSIP_DEFAULTS: Partial<GossipsubOpts> = {
+	allowPublishToZeroTopicPeers: true,
+	emitSelf: false,
+	fallbackToFloodsub: true,
+	floodPublish: true,
+	heartbeatInterval: 500,
+	maxInboundDataLength: 4 * 1024 * 1024
+};
+
+/** Peer-store tag of the relays: the `keep-alive` prefix makes libp2p redial them. */
+export const RELAY_KEEP_ALIVE_TAG = 'keep-alive-outpost-relay';
+
+/** What an environment adds to the shared configuration. */
+export interface MeshEnvironment {
+	/** Transports of this environment. */
+	transports: NonNullable<Libp2pOptions['transports']>;
+	/** Listen addresses used when `init.listen` is not given. */
+	defaultListen: string[];
+	/** Extra services (the relay server) merged over the shared ones. */
+	services?: Record<string, (components: never) => unknown>;
+}
+
+/** Builds a node from the shared configuration plus an environment; see the module comment. */
+export async function createMeshNodeWith<Extra extends Record<string, unknown> = Record<never, never>>(
+	env: MeshEnvironment,
+	init: MeshNodeInit
+): Promise<MeshNode<Extra>> {
+	const gater = init.gater !== undefined && 'isDeniedMultiaddr' in init.gater ? init.gater : createMeshGater(init.gater);
+	const peerDiscovery: Array<NonNullable<Libp2pOptions['peerDiscovery']>[number]> = [];
+	if (init.bootstrap !== undefined && init.bootstrap.length > 0) {
+		peerDiscovery.push(
+			bootstrap({ list: init.bootstrap, timeout: 0, tagName: RELAY_KEEP_ALIVE_TAG, tagValue: 100 })
+		);
+	}
+	const options: Libp2pOptions<Record<string, unknown>> = {
+		privateKey: init.privateKey,
+		addresses: {
+			listen: init.listen ?? env.defaultListen,
+			...(init.announce !== undefined ? { announce: init.announce } : {})
+		},
+		transports: env.transports,
+		connectionEncrypters: [noise()],
+		streamMuxers: [yamux()],
+		connectionGater: gater,
+		connectionManager: init.connectionManager,
+		peerDiscovery,
+		services: {
+			identify: identify(),
+			identifyPush: identifyPush(),
+			ping: ping(),
+			pubsub: gossipsub({ ...MESH_GOSSIP_DEFAULTS, ...init.gossip }),
+			...env.services
+		} as Libp2pOptions<Record<string, unknown>>['services'],
+		start: init.start ?? true
+	};
+	return (await createLibp2p(options)) as unknown as MeshNode<Extra>;
+}

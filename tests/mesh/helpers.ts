@@ -1,0 +1,94 @@
+/**
+ * Shared setup for the in-process mesh tests: real libp2p nodes over TCP on 127.0.0.1,
+ * all stopped after each test.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { createMeshNode } from '../../src/lib/mesh/node.node.js';
+import type { NodeMeshNode, NodeMeshNodeInit } from '../../src/lib/mesh/node.node.js';
+
+/** Loopback only: tests never listen on a real interface. */
+export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0';
+
+const running: NodeMeshNode[] = [];
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+/** Starts a Node mesh node on 127.0.0.1 with a fresh key; stopped by {@link stopAll}. */
+export async function startNode(init: Partial<NodeMeshNodeInit> = {}): Promise<NodeMeshNode> {
+	const node = await createMeshNode({
+		privateKey: init.privateKey ?? (await generateKeyPair('Ed25519')),
+		listen: [LOOPBACK_TCP],
+		...init
+	});
+	running.push(node);
+	return node;
+}
+
+/** The node's first TCP address, with its peer id. */
+export function addressOf(node: NodeMeshNode): Multiaddr {
+	const ma = node.getMultiaddrs().find((a) => a.toString().includes('/tcp/'));
+	if (ma === undefined) throw new Error(`${node.peerId} has no TCP address`);
+	return ma;
+}
+
+/** A TCP server on 127.0.0.1 that accepts connections and never says a word (a hung dial). */
+export async function startSilentServer(): Promise<number> {
+	const server = createServer((socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => {});
+	});
+	servers.push(server);
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const address = server.address();
+	if (address === null || typeof address === 'string') throw new Error('no port');
+	return address.port;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it now). */
+export async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const address = server.address();
+	await new Promise<void>((resolve) => server.close(() => resolve()));
+	if (address === null || typeof address === 'string') throw new Error('no port');
+	return address.port;
+}
+
+/** Stops every node and server started by these helpers. */
+export async function stopAll(): Promise<void> {
+	const nodes = running.splice(0);
+	await Promise.all(nodes.map((n) => n.stop()));
+	sockets.forEach((socket) => socket.destroy());
+	await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+}
+
+/** Polls `check` every 20 ms until it is true, failing after `timeoutMs` with `what`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** Encodes an unsigned varint (to hand-craft hostile length prefixes). */
+export function varint(n: number): Uint8Array {
+	const out: number[] = [];
+	while (n >= 0x80) {
+		out.push((n % 0x80) | 0x80);
+		n = Math.floor(n / 0x80);
+	}
+	out.push(n);
+	return Uint8Array.from(out);
+}
+
+/** The value at quantile `q` (0–1) of ascending `sorted`. */
+export function quantile(sorted: number[], q: number): number {
+	const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+	return sorted[index] ?? Number.NaN;
+}
