@@ -26,6 +26,8 @@ export interface PairOptions {
 	jitter?: () => number;
 	opener?: Partial<SyncSessionInit>;
 	responder?: Partial<SyncSessionInit>;
+	/** Delivers the `index`th message sent to `to` (default: `to.session.receive(bytes)`). */
+	deliver?: (to: Side, index: number, bytes: Uint8Array) => Promise<void>;
 }
 
 /** Keys for a fresh workspace (or the given one). */
@@ -55,9 +57,10 @@ export async function pair(options: PairOptions = {}): Promise<{ opener: Side; r
 			send: (bytes) => {
 				const other = sides[1 - index];
 				const copy = bytes.slice();
-				other.inbox.push(copy);
+				const position = other.inbox.push(copy) - 1;
 				const delay = options.jitter?.() ?? 0;
-				chain[index] = chain[index].then(() => turns(delay)).then(() => other.session.receive(copy));
+				const deliver = options.deliver ?? ((to, _i, b) => to.session.receive(b));
+				chain[index] = chain[index].then(() => turns(delay)).then(() => deliver(other, position, copy));
 			},
 			...extra
 		});
