@@ -5,6 +5,7 @@
  */
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
 import { DEFAULT_LIMITS, DeniedReason, MessageType, PROTOCOL_VERSION } from '../../../src/lib/mesh/constants';
 import { MembershipDeniedError, ProtocolVersionError } from '../../../src/lib/mesh/errors';
@@ -172,6 +173,40 @@ describe('membership exchange', () => {
 			return { type: MessageType.proof, proof: challenge.proof };
 		});
 		expect(reflect.errors[0]).toBeInstanceOf(MembershipDeniedError);
+	});
+
+	it('applies nothing from a peer that skips membership and sends document messages', async () => {
+		const keys = await workspace();
+		const victimDocs = docsWithText('victim');
+		const before = victimDocs.snapshot();
+		const forged = new Y.Doc();
+		forged.getText('t').insert(0, 'forged');
+		const update = Y.encodeStateAsUpdate(forged);
+		const docId = victimDocs.list()[0];
+		const attacks: Message[][] = [
+			[{ type: MessageType.update, docId, update }],
+			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce() }, { type: MessageType.syncStep2, docId, update }],
+			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce() }, { type: MessageType.ok }, { type: MessageType.update, docId, update }]
+		];
+		for (const attack of attacks) {
+			const sent: Message[] = [];
+			const session = new SyncSession({
+				role: 'responder',
+				workspace: { id: keys.workspaceId, keys },
+				localPeerId: 'b',
+				remotePeerId: 'a',
+				docs: victimDocs,
+				send: (bytes) => sent.push(decodeMessage(bytes, DEFAULT_LIMITS))
+			});
+			session.start();
+			for (const m of attack) await session.receive(encodeMessage(m));
+			expect(session.state).toBe('closed');
+			expect(session.error?.name).toBe('UnexpectedMessageError');
+			expect(sent.at(-1)).toEqual({ type: MessageType.denied, reason: DeniedReason.malformed });
+			expect(sent.some((m) => SYNC_TYPES.has(m.type))).toBe(false);
+		}
+		expect(victimDocs.applied).toBe(0);
+		expect(victimDocs.snapshot()).toEqual(before);
 	});
 
 	it('denies when the peers disagree on who is who (swapped or wrong peer ids)', async () => {
