@@ -61,8 +61,9 @@ export async function freePort(): Promise<number> {
 
 /** Stops every node and server started by these helpers. */
 export async function stopAll(): Promise<void> {
-	const nodes = running.splice(0);
-	await Promise.all(nodes.map((n) => n.stop()));
+	// One at a time: two ends stopping at once while a connection is still settling
+	// wait out a 500 ms close timeout; in turn each stop takes a few milliseconds.
+	for (const node of running.splice(0)) await node.stop();
 	sockets.forEach((socket) => socket.destroy());
 	await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 }

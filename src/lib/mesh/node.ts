@@ -16,6 +16,8 @@ import { noise } from '@libp2p/noise';
 import { ping } from '@libp2p/ping';
 import type { Ping } from '@libp2p/ping';
 import { yamux } from '@libp2p/yamux';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { Circuit, WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p } from 'libp2p';
 import type { Libp2pOptions } from 'libp2p';
 import { createMeshGater } from './gater.js';
@@ -122,4 +124,22 @@ export async function createMeshNodeWith<Extra extends Record<string, unknown> =
 		start: init.start ?? true
 	};
 	return (await createLibp2p(options)) as unknown as MeshNode<Extra>;
+}
+
+/**
+ * How a connection reaches its peer, from its remote address:
+ * - `'webrtc'`: a direct browser-to-browser WebRTC connection; its address contains
+ *   `/p2p-circuit/webrtc` (the relay only carried the signalling), so a plain
+ *   "contains p2p-circuit" test would misfile it as relayed;
+ * - `'relayed'`: through a circuit relay, limited in time and data: upgrade before
+ *   moving much over it;
+ * - `'direct'`: TCP or WebSockets straight to the peer (the relay, Node peers).
+ */
+export type LinkKind = 'webrtc' | 'relayed' | 'direct';
+
+/** Classifies a connection by its remote address; see {@link LinkKind}. */
+export function linkKind(remoteAddr: Multiaddr): LinkKind {
+	if (WebRTC.matches(remoteAddr)) return 'webrtc';
+	if (Circuit.matches(remoteAddr)) return 'relayed';
+	return 'direct';
 }
