@@ -9,7 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { backoffDelay, dialWithRetry } from '../../src/lib/mesh/dial.js';
 import type { RetryEvent } from '../../src/lib/mesh/dial.js';
 import { linkKind } from '../../src/lib/mesh/node.js';
-import { addressOf, freePort, startNode, startSilentServer, stopAll } from './helpers.js';
+import { addressOf, freePort, startFlakyProxy, startNode, startSilentServer, stopAll } from './helpers.js';
 
 afterEach(stopAll, 15_000);
 
@@ -78,6 +78,24 @@ describe('dialWithRetry', () => {
 		// 150 ms + ≤10 ms + 300 ms, with slack for a loaded machine; libp2p's own dial
 		// timeout (10 s) would be far longer.
 		expect(ms).toBeLessThan(2500);
+	});
+
+	it('recovers from an attempt that hangs: a short timeout, then a retry that connects', async () => {
+		const target = await startNode();
+		const port = Number(addressOf(target).toString().split('/')[4]);
+		const proxy = await startFlakyProxy(port, 1);
+		const dialer = await startNode();
+		const retries: RetryEvent[] = [];
+
+		const started = performance.now();
+		const connection = await dialWithRetry(dialer, multiaddr(`/ip4/127.0.0.1/tcp/${proxy}/p2p/${target.peerId}`), {
+			firstTimeoutMs: 200,
+			firstDelayMs: 10,
+			onRetry: (event) => retries.push(event)
+		});
+		expect(connection.remotePeer.equals(target.peerId)).toBe(true);
+		expect(retries.map((r) => r.error.name)).toEqual(['TimeoutError']);
+		expect(performance.now() - started).toBeLessThan(2000);
 	});
 
 	it('aborts a hung attempt promptly when the signal aborts', async () => {

@@ -3,7 +3,7 @@
  * all stopped after each test.
  */
 import '../../src/lib/mesh/polyfills.node.js';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -41,6 +41,32 @@ export async function startSilentServer(): Promise<number> {
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 		socket.on('error', () => {});
+	});
+	servers.push(server);
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const address = server.address();
+	if (address === null || typeof address === 'string') throw new Error('no port');
+	return address.port;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 to `targetPort` whose first `hang` connections are accepted
+ * and then ignored, like a WebRTC dial that stalls over a fresh relay reservation.
+ */
+export async function startFlakyProxy(targetPort: number, hang = 1): Promise<number> {
+	let seen = 0;
+	const server = createServer((socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => {});
+		if (seen++ < hang) return;
+		const upstream = connect(targetPort, '127.0.0.1');
+		sockets.add(upstream);
+		upstream.on('close', () => sockets.delete(upstream));
+		upstream.on('error', () => socket.destroy());
+		socket.on('close', () => upstream.destroy());
+		upstream.on('close', () => socket.destroy());
+		socket.pipe(upstream).pipe(socket);
 	});
 	servers.push(server);
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
