@@ -66,7 +66,10 @@ export class SyncSession {
 	private readonly limits: SyncLimits;
 	private readonly membership: MembershipExchange;
 	private readonly listeners: { [E in keyof SyncSessionEvents]: Set<SyncSessionEvents[E]> } = {
-		synced: new Set(), progress: new Set(), error: new Set(), closed: new Set()
+		synced: new Set(),
+		progress: new Set(),
+		error: new Set(),
+		closed: new Set()
 	};
 	private queue: Promise<void> = Promise.resolve();
 	private unsubscribe: (() => void) | undefined;
@@ -118,7 +121,8 @@ export class SyncSession {
 		const { signal } = this.init;
 		if (signal?.aborted) return this.fail(new SessionAbortedError('aborted before start'));
 		signal?.addEventListener('abort', this.onAbort, { once: true });
-		this.timer = setTimeout(() => this.fail(new MembershipTimeoutError('membership not proven in time')), this.limits.membershipTimeoutMs);
+		const timeout = () => this.fail(new MembershipTimeoutError('membership not proven in time'));
+		this.timer = setTimeout(timeout, this.limits.membershipTimeoutMs);
 		this.membership.start();
 	}
 
@@ -127,7 +131,9 @@ export class SyncSession {
 	 * it is handled and never rejects: failures end the session through the 'error' event.
 	 */
 	receive(bytes: Uint8Array): Promise<void> {
-		this.queue = this.queue.then(() => this.handle(bytes)).catch((error: unknown) => this.fail(asError(error)));
+		this.queue = this.queue
+			.then(() => this.handle(bytes))
+			.catch((error: unknown) => this.fail(asError(error)));
 		return this.queue;
 	}
 
@@ -151,10 +157,13 @@ export class SyncSession {
 			return;
 		}
 		switch (m.type) {
-			case MessageType.digest: return this.onDigest(m);
+			case MessageType.digest:
+				return this.onDigest(m);
 			case MessageType.syncStep1: {
 				if (!this.remoteDigestComplete || this.remoteDone) throw unexpected(m);
-				if (!isDecodableStateVector(m.stateVector)) throw new MalformedMessageError('SYNC_STEP1: bad state vector');
+				if (!isDecodableStateVector(m.stateVector)) {
+					throw new MalformedMessageError('SYNC_STEP1: undecodable state vector');
+				}
 				const update = await this.init.docs.diff(m.docId, m.stateVector);
 				return this.send({ type: MessageType.syncStep2, docId: m.docId, update: update ?? EMPTY_UPDATE });
 			}
@@ -165,13 +174,15 @@ export class SyncSession {
 				this.emit('progress', this.progress);
 				return this.checkDone();
 			}
-			case MessageType.update: return this.apply(m.docId, m.update);
+			case MessageType.update:
+				return this.apply(m.docId, m.update);
 			case MessageType.done: {
 				if (!this.remoteDigestComplete || this.remoteDone) throw unexpected(m);
 				this.remoteDone = true;
 				return this.checkSynced();
 			}
-			default: throw unexpected(m);
+			default:
+				throw unexpected(m);
 		}
 	}
 
@@ -181,7 +192,8 @@ export class SyncSession {
 		this.currentState = SessionState.syncing;
 		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
 			if (origin === this || this.currentState === SessionState.closed) return;
-			if (update.length > this.limits.maxUpdateBytes) return; // the peer would refuse it; the next session's digest repairs
+			// The peer would refuse an oversized update; the next session's digest repairs it.
+			if (update.length > this.limits.maxUpdateBytes) return;
 			this.send({ type: MessageType.update, docId, update });
 		});
 		const { docs } = this.init;
@@ -193,7 +205,8 @@ export class SyncSession {
 		}
 		const size = this.limits.maxDigestEntries;
 		for (let i = 0; i === 0 || i < entries.length; i += size) {
-			this.send({ type: MessageType.digest, more: i + size < entries.length, entries: entries.slice(i, i + size) });
+			const part = entries.slice(i, i + size);
+			this.send({ type: MessageType.digest, more: i + size < entries.length, entries: part });
 		}
 	}
 
@@ -242,9 +255,14 @@ export class SyncSession {
 		this.emit('synced');
 	}
 
+	/** Sends unless closed; a failing transport ends the session instead of throwing into a caller (or a Yjs transaction). */
 	private send(m: Message): void {
 		if (this.currentState === SessionState.closed) return;
-		this.init.send(encodeMessage(m));
+		try {
+			this.init.send(encodeMessage(m));
+		} catch (error) {
+			this.fail(asError(error));
+		}
 	}
 
 	private fail(error: Error): void {

@@ -46,8 +46,6 @@ export const DeniedReason = {
 /** One of {@link DeniedReason}'s values. */
 export type DeniedReason = (typeof DeniedReason)[keyof typeof DeniedReason];
 
-/** Bytes of a workspace secret. */
-export const SECRET_BYTES = 32;
 /** Bytes of a membership nonce. */
 export const NONCE_BYTES = 32;
 /** Bytes of an HMAC-SHA256 membership proof. */

@@ -22,16 +22,36 @@ export type Message = mm.MembershipMessage | sm.SyncMessage;
 export function encodeMessage(m: Message): Uint8Array {
 	const encoder = encoding.createEncoder();
 	switch (m.type) {
-		case MessageType.hello: mm.writeHello(encoder, m); break;
-		case MessageType.challenge: mm.writeChallenge(encoder, m); break;
-		case MessageType.proof: mm.writeProof(encoder, m); break;
-		case MessageType.ok: mm.writeOk(encoder); break;
-		case MessageType.denied: mm.writeDenied(encoder, m); break;
-		case MessageType.digest: sm.writeDigest(encoder, m); break;
-		case MessageType.syncStep1: sm.writeSyncStep1(encoder, m); break;
-		case MessageType.syncStep2: sm.writeSyncStep2(encoder, m); break;
-		case MessageType.update: sm.writeUpdate(encoder, m); break;
-		case MessageType.done: sm.writeDone(encoder, m); break;
+		case MessageType.hello:
+			mm.writeHello(encoder, m);
+			break;
+		case MessageType.challenge:
+			mm.writeChallenge(encoder, m);
+			break;
+		case MessageType.proof:
+			mm.writeProof(encoder, m);
+			break;
+		case MessageType.ok:
+			mm.writeOk(encoder);
+			break;
+		case MessageType.denied:
+			mm.writeDenied(encoder, m);
+			break;
+		case MessageType.digest:
+			sm.writeDigest(encoder, m);
+			break;
+		case MessageType.syncStep1:
+			sm.writeSyncStep1(encoder, m);
+			break;
+		case MessageType.syncStep2:
+			sm.writeSyncStep2(encoder, m);
+			break;
+		case MessageType.update:
+			sm.writeUpdate(encoder, m);
+			break;
+		case MessageType.done:
+			sm.writeDone(encoder, m);
+			break;
 	}
 	return encoding.toUint8Array(encoder);
 }
@@ -50,7 +70,11 @@ const types = new Set<number>(Object.values(MessageType));
  * {@link MessageTooLargeError}, never an error from lib0.
  */
 export function decodeMessage(bytes: Uint8Array, limits: SyncLimits): Message {
-	const hardLimit = Math.max(limits.maxControlBytes, sizeLimit(MessageType.update, limits), sizeLimit(MessageType.syncStep2, limits));
+	const hardLimit = Math.max(
+		limits.maxControlBytes,
+		sizeLimit(MessageType.update, limits),
+		sizeLimit(MessageType.syncStep2, limits)
+	);
 	if (bytes.length > hardLimit) throw new MessageTooLargeError(bytes.length, hardLimit);
 	try {
 		const decoder = decoding.createDecoder(bytes);
@@ -69,15 +93,25 @@ export function decodeMessage(bytes: Uint8Array, limits: SyncLimits): Message {
 
 function readBody(type: MessageType, decoder: decoding.Decoder, limits: SyncLimits): Message {
 	switch (type) {
-		case MessageType.hello: return mm.readHello(decoder);
-		case MessageType.challenge: return mm.readChallenge(decoder);
-		case MessageType.proof: return mm.readProof(decoder);
-		case MessageType.ok: return { type };
-		case MessageType.denied: return mm.readDenied(decoder);
-		case MessageType.digest: return sm.readDigest(decoder, limits);
-		case MessageType.syncStep1: return sm.readSyncStep1(decoder, limits);
-		case MessageType.syncStep2: return sm.readSyncStep2(decoder, limits);
-		case MessageType.update: return sm.readUpdate(decoder, limits);
-		case MessageType.done: return sm.readDone(decoder, limits);
+		case MessageType.hello:
+			return mm.readHello(decoder);
+		case MessageType.challenge:
+			return mm.readChallenge(decoder);
+		case MessageType.proof:
+			return mm.readProof(decoder);
+		case MessageType.ok:
+			return { type };
+		case MessageType.denied:
+			return mm.readDenied(decoder);
+		case MessageType.digest:
+			return sm.readDigest(decoder, limits);
+		case MessageType.syncStep1:
+			return sm.readSyncStep1(decoder, limits);
+		case MessageType.syncStep2:
+			return sm.readSyncStep2(decoder, limits);
+		case MessageType.update:
+			return sm.readUpdate(decoder, limits);
+		case MessageType.done:
+			return sm.readDone(decoder, limits);
 	}
 }

@@ -3,8 +3,9 @@
  * (base64url); every peer derives the same keys from it with HKDF-SHA256, salted with the
  * workspace id, one `info` string per purpose (PROTOCOL.md "Key derivation").
  */
-import { GOSSIP_TOPIC_PREFIX, SECRET_BYTES } from './constants.js';
+import { GOSSIP_TOPIC_PREFIX } from './constants.js';
 import { InvalidSecretError } from './errors.js';
+import { fromBase64Url, newSecret, SECRET_BYTES, toBase64Url } from './invite.js';
 
 /** HKDF `info` strings, one per derived value. */
 export const KeyPurpose = {
@@ -30,24 +31,22 @@ export interface WorkspaceKeys {
 
 const utf8 = new TextEncoder();
 
-/** A new random workspace secret. */
+/** A new random workspace secret (32 bytes; the same as invite.ts's `newSecret`). */
 export function newWorkspaceSecret(): Uint8Array {
-	return crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+	return newSecret();
 }
 
-/** Encodes a secret as unpadded base64url, for invite links. */
+/** Encodes a secret as unpadded base64url (43 characters), as invite links carry it. */
 export function encodeSecret(secret: Uint8Array): string {
-	let binary = '';
-	for (const byte of secret) binary += String.fromCharCode(byte);
-	return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+	checkSecret(secret);
+	return toBase64Url(secret);
 }
 
 /** Decodes {@link encodeSecret}'s output; throws {@link InvalidSecretError} on anything else. */
 export function decodeSecret(text: string): Uint8Array {
 	if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new InvalidSecretError('not a 32-byte base64url secret');
-	const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/') + '=');
-	const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-	if (encodeSecret(bytes) !== text) throw new InvalidSecretError('non-canonical base64url secret');
+	const bytes = fromBase64Url(text);
+	if (toBase64Url(bytes) !== text) throw new InvalidSecretError('non-canonical base64url secret');
 	return bytes;
 }
 

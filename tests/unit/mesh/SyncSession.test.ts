@@ -58,6 +58,35 @@ describe('SyncSession catch-up', () => {
 		}
 	});
 
+	it('syncs two empty peers, and two identical ones without any SYNC_STEP1', async () => {
+		const empty = await pair();
+		await syncBoth(empty);
+		expect(empty.opener.session.progress).toEqual({ pending: 0, total: 0 });
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'same');
+		Y.applyUpdate(b.get(id), Y.encodeStateAsUpdate(a.get(id)));
+		const same = await pair({ openerDocs: a, responderDocs: b });
+		await syncBoth(same);
+		expect([...typesIn(same.opener), ...typesIn(same.responder)]).not.toContain(MessageType.syncStep1);
+		expect(a.applied + b.applied).toBe(0);
+	});
+
+	it('ends the session, without throwing into the editor, when the transport fails', async () => {
+		const a = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'x');
+		let broken = false;
+		const p = await pair({ openerDocs: a, failSend: (role) => broken && role === 'opener' });
+		await syncBoth(p);
+		broken = true;
+		expect(() => a.get(id).getText('t').insert(0, 'y')).not.toThrow();
+		expect(p.opener.session.state).toBe('closed');
+		expect(p.opener.errors[0]?.message).toBe('stream closed');
+		p.responder.session.close();
+	});
+
 	it('syncs a document whose only difference is a deletion', async () => {
 		const a = new MemoryDocs();
 		const b = new MemoryDocs();

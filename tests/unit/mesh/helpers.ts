@@ -28,6 +28,8 @@ export interface PairOptions {
 	responder?: Partial<SyncSessionInit>;
 	/** Delivers the `index`th message sent to `to` (default: `to.session.receive(bytes)`). */
 	deliver?: (to: Side, index: number, bytes: Uint8Array) => Promise<void>;
+	/** When it returns true, that side's send() throws, as a closed stream's would. */
+	failSend?: (role: 'opener' | 'responder') => boolean;
 }
 
 /** Keys for a fresh workspace (or the given one). */
@@ -55,6 +57,7 @@ export async function pair(options: PairOptions = {}): Promise<{ opener: Side; r
 			remotePeerId: role === 'opener' ? 'peer-b' : 'peer-a',
 			docs,
 			send: (bytes) => {
+				if (options.failSend?.(role)) throw new Error('stream closed');
 				const other = sides[1 - index];
 				const copy = bytes.slice();
 				const position = other.inbox.push(copy) - 1;
