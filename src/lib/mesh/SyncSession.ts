@@ -6,6 +6,10 @@
  * closed. Inbound bytes are hostile: any message that does not decode, is too large or comes
  * out of order ends the session with a named error, and nothing of that message is applied.
  * See PROTOCOL.md for the wire format.
+ *
+ * A responder that serves several workspaces decodes the stream's first message with
+ * `decodeMessage` (wire.ts), picks the workspace named by its HELLO (or closes the stream),
+ * then creates the session and hands it that same message through {@link SyncSession.receive}.
  */
 import { DEFAULT_LIMITS, MessageType, type SyncLimits } from './constants.js';
 import {
@@ -19,7 +23,7 @@ import {
 import { MembershipExchange } from './membership.js';
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, isDecodableUpdate, type SyncDocs } from './syncDocs.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
-import { toHex, type WorkspaceKeys } from './workspaceKeys.js';
+import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 
 /** Options of a {@link SyncSession}. */
 export interface SyncSessionInit {
@@ -298,10 +302,4 @@ function unexpected(m: Message): UnexpectedMessageError {
 
 function asError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
-}
-
-function fromHex(hex: string): Uint8Array {
-	const bytes = new Uint8Array(hex.length >> 1);
-	for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-	return bytes;
 }

@@ -99,3 +99,11 @@ export function toHex(bytes: Uint8Array): string {
 	for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
 	return out;
 }
+
+/** Bytes of lower-case or upper-case hex; throws {@link TypeError} on anything else. */
+export function fromHex(hex: string): Uint8Array {
+	if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new TypeError('not hex');
+	const bytes = new Uint8Array(hex.length / 2);
+	for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	return bytes;
+}

@@ -182,6 +182,27 @@ describe('SyncSession live updates', () => {
 		expect(b.get(id).getText('t').toString()).toBe('xy');
 	});
 
+	it('passes updates on between sessions of a three-peer chain, never back to their source', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const c = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'a');
+		c.get(newId()).getMap('m').set('from', 'c');
+		const ab = await pair({ openerDocs: a, responderDocs: b });
+		await syncBoth(ab);
+		const bc = await pair({ openerDocs: b, responderDocs: c });
+		await syncBoth(bc);
+		await settle();
+		const toA = ab.opener.inbox.length;
+		a.get(id).getText('t').insert(1, '!');
+		await settle();
+		expect(c.get(id).getText('t').toString()).toBe('a!');
+		// c's document went a ← b ← c during b–c catch-up, forwarded live by the a–b session
+		expect(a.snapshot()).toEqual(c.snapshot());
+		expect(ab.opener.inbox.length).toBe(toA); // a's own edit never came back to it
+	});
+
 	it('stops forwarding once closed', async () => {
 		const a = new MemoryDocs();
 		const b = new MemoryDocs();

@@ -99,6 +99,8 @@ interface Outcome {
 	named: boolean;
 	appliedNothing: boolean;
 	decodes: boolean;
+	/** Remote updates applied by the victim after it had ended the session (must be 0). */
+	appliedAfter: number;
 }
 
 /** Runs a session pair, replacing the `index`th message to `target` by a mutation of it. */
@@ -108,6 +110,8 @@ async function run(seed: number, target: 'opener' | 'responder', index: number, 
 	const keys = await workspace();
 	let outcome: Outcome | undefined;
 	let measured: Promise<void> | undefined;
+	let appliedAtEnd = 0;
+	let victim: Side | undefined;
 	const p = await pair({
 		openerKeys: keys,
 		openerDocs: a,
@@ -127,8 +131,11 @@ async function run(seed: number, target: 'opener' | 'responder', index: number, 
 					to.docs.applied === before.applied &&
 					JSON.stringify(to.docs.snapshot()) === before.snapshot &&
 					vectors(to.docs) === before.vectors,
-				decodes: decodes(bad)
+				decodes: decodes(bad),
+				appliedAfter: 0
 			};
+			appliedAtEnd = to.docs.applied;
+			victim = to;
 			finish();
 		}
 	});
@@ -141,6 +148,7 @@ async function run(seed: number, target: 'opener' | 'responder', index: number, 
 	await settle(5);
 	p.opener.session.close();
 	p.responder.session.close();
+	if (outcome?.errored && victim) outcome.appliedAfter = victim.docs.applied - appliedAtEnd;
 	return outcome;
 }
 
@@ -181,6 +189,7 @@ describe('hostile input at every stage', () => {
 								errored++;
 								expect(outcome.named).toBe(true);
 								expect(outcome.appliedNothing).toBe(true);
+								expect(outcome.appliedAfter).toBe(0);
 							} else {
 								// only a mutation that is still a well-formed message can be accepted
 								expect(kind).toBe('bit-flip');
