@@ -6,25 +6,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { build } from 'vite';
-import type { Rollup } from 'vite';
+import { buildForBrowser } from './browserBuild.js';
 
 const entry = fileURLToPath(new URL('../../src/lib/mesh/node.browser.ts', import.meta.url));
 
 describe('the browser mesh bundle', () => {
 	it('contains no Node-only modules', async () => {
-		const output = (await build({
-			configFile: false,
-			logLevel: 'silent',
-			build: {
-				write: false,
-				minify: false,
-				lib: { entry, formats: ['es'], fileName: 'mesh' }
-			}
-		})) as Rollup.RollupOutput[] | Rollup.RollupOutput;
-		const chunks = (Array.isArray(output) ? output : [output])
-			.flatMap((o) => o.output)
-			.filter((item): item is Rollup.OutputChunk => item.type === 'chunk');
+		const chunks = await buildForBrowser(entry);
 		expect(chunks.length).toBeGreaterThan(0);
 		for (const chunk of chunks) {
 			// Everything is bundled: nothing left for a Node resolver to supply.
