@@ -38,6 +38,12 @@ describe('createMeshNode (Node)', () => {
 		await expect(node.services.pubsub.publish('outpost-test/alone', new Uint8Array([1]))).resolves.toBeDefined();
 	});
 
+	it('refuses a relay address it could not use', async () => {
+		for (const bad of ['not a multiaddr', '/ip4/127.0.0.1/tcp/4001/ws']) {
+			await expect(startNode({ bootstrap: [bad] })).rejects.toMatchObject({ name: 'InvalidRelayAddressError' });
+		}
+	});
+
 	it('keeps its bootstrap relay: dials it at start and again after it restarts', async () => {
 		const relayKey = await generateKeyPair('Ed25519');
 		let relay = await startNode({ privateKey: relayKey, relayServer: true });

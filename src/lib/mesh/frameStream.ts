@@ -96,8 +96,8 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		maxDataLength: maxFrameBytes,
 		maxLengthLength: maxPrefixBytes,
 		lengthDecoder: decodeLength,
-		// Room for one whole frame plus a second one arriving while the first is read;
-		// beyond that the sender is not waiting for us and the stream is reset.
+		// Unread bytes kept per stream: libp2p's usual 4 MiB, or two whole frames if more.
+		// A sender that runs further ahead of our reads than that gets the stream reset.
 		maxBufferSize: Math.max(4 * 1024 * 1024, 2 * (maxFrameBytes + maxPrefixBytes))
 	});
 

@@ -16,12 +16,14 @@ import { noise } from '@libp2p/noise';
 import { ping } from '@libp2p/ping';
 import type { Ping } from '@libp2p/ping';
 import { yamux } from '@libp2p/yamux';
+import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { Circuit, WebRTC } from '@multiformats/multiaddr-matcher';
 import { createLibp2p } from 'libp2p';
 import type { Libp2pOptions } from 'libp2p';
 import { createMeshGater } from './gater.js';
 import type { MeshGater, MeshGaterInit } from './gater.js';
+import { InvalidRelayAddressError } from './transportErrors.js';
 
 /** The services every mesh node runs, by key in `node.services`. */
 export interface MeshServices {
@@ -40,15 +42,20 @@ export interface MeshNodeInit {
 	/** The device's Ed25519 key (see `store/identity.ts`); the node's peer id derives from it. */
 	privateKey: PrivateKey;
 	/**
-	 * Relay multiaddrs, each ending in `/p2p/<peer id>`. They are dialled at start and
-	 * tagged keep-alive, so libp2p redials them (a few times, with backoff) when they drop.
+	 * Relay multiaddrs, each ending in `/p2p/<peer id>` (else {@link InvalidRelayAddressError}).
+	 * They are dialled at start and tagged keep-alive, so libp2p redials them when they
+	 * drop, five times with backoff; after that libp2p emits `peer:reconnect-failure`
+	 * and drops the tag, and redialling is the caller's job (`dialWithRetry`).
 	 */
 	bootstrap?: string[];
 	/** Addresses to listen on; each environment has its own default. */
 	listen?: string[];
 	/** Addresses to announce instead of the listening ones (e.g. behind port forwarding). */
 	announce?: string[];
-	/** The connection gater, or the deny lists to build one with; see `gater.ts`. */
+	/**
+	 * The connection gater, or the deny lists to build one with (see `gater.ts`). Pass a
+	 * `createMeshGater()` you keep to grow its deny lists later (revocations).
+	 */
 	gater?: MeshGater | MeshGaterInit;
 	/** Gossipsub settings on top of {@link MESH_GOSSIP_DEFAULTS}. */
 	gossip?: Partial<GossipsubOpts>;
@@ -80,6 +87,21 @@ export const MESH_GOSSIP_DEFAULTS: Partial<GossipsubOpts> = {
 /** Peer-store tag of the relays: the `keep-alive` prefix makes libp2p redial them. */
 export const RELAY_KEEP_ALIVE_TAG = 'keep-alive-outpost-relay';
 
+/** Checks that each relay address parses and names its peer; libp2p would skip it silently. */
+function checkRelayAddresses(addresses: string[]): void {
+	for (const address of addresses) {
+		let ma: Multiaddr;
+		try {
+			ma = multiaddr(address);
+		} catch (err) {
+			throw new InvalidRelayAddressError(`Not a multiaddr: ${JSON.stringify(address)}`, { cause: err });
+		}
+		if (ma.getComponents().at(-1)?.name !== 'p2p') {
+			throw new InvalidRelayAddressError(`Relay address must end in /p2p/<peer id>: ${address}`);
+		}
+	}
+}
+
 /** What an environment adds to the shared configuration. */
 export interface MeshEnvironment {
 	/** Transports of this environment. */
@@ -98,6 +120,7 @@ export async function createMeshNodeWith<Extra extends Record<string, unknown> =
 	const gater = init.gater !== undefined && 'isDeniedMultiaddr' in init.gater ? init.gater : createMeshGater(init.gater);
 	const peerDiscovery: Array<NonNullable<Libp2pOptions['peerDiscovery']>[number]> = [];
 	if (init.bootstrap !== undefined && init.bootstrap.length > 0) {
+		checkRelayAddresses(init.bootstrap);
 		peerDiscovery.push(
 			bootstrap({ list: init.bootstrap, timeout: 0, tagName: RELAY_KEEP_ALIVE_TAG, tagValue: 100 })
 		);

@@ -9,6 +9,11 @@ export class InvalidDenyEntryError extends Error {
 	override name = 'InvalidDenyEntryError';
 }
 
+/** A relay (bootstrap) address is not a multiaddr ending in `/p2p/<peer id>`. */
+export class InvalidRelayAddressError extends Error {
+	override name = 'InvalidRelayAddressError';
+}
+
 /** Every attempt of {@link dialWithRetry} failed; `cause` is the last attempt's error. */
 export class DialFailedError extends Error {
 	override name = 'DialFailedError';
