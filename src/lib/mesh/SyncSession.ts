@@ -21,7 +21,8 @@ import {
 	UpdateRejectedError
 } from './errors.js';
 import { MembershipExchange } from './membership.js';
-import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, isDecodableUpdate, type SyncDocs } from './syncDocs.js';
+import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs } from './syncDocs.js';
+import { isApplicableUpdate } from './updateCheck.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 
@@ -238,7 +239,10 @@ export class SyncSession {
 	}
 
 	private async apply(docId: string, update: Uint8Array): Promise<void> {
-		if (!isDecodableUpdate(update)) throw new MalformedMessageError(`document ${docId}: undecodable update`);
+		const stateVector = (await this.init.docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
+		if (!isApplicableUpdate(update, stateVector)) {
+			throw new UpdateRejectedError(docId, new Error('the update does not decode or does not apply cleanly'));
+		}
 		try {
 			await this.init.docs.apply(docId, update, this);
 		} catch (cause) {

@@ -16,7 +16,8 @@ export type Awaitable<T> = T | Promise<T>;
 
 /**
  * The documents of one workspace on this peer. Methods may be synchronous or async; none is
- * ever given bytes that did not decode (the session checks state vectors and updates first).
+ * ever given bytes that did not decode (the session checks state vectors first, and updates
+ * with updateCheck.ts's dry run).
  */
 export interface SyncDocs {
 	/** Ids of every document of the workspace this peer holds. */
@@ -55,16 +56,6 @@ export async function docDigest(doc: Y.Doc): Promise<string> {
 	encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(doc, stateVector));
 	const bytes = encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>;
 	return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-}
-
-/** True when `update` decodes completely as a Yjs (v1) update. Never throws. */
-export function isDecodableUpdate(update: Uint8Array): boolean {
-	try {
-		Y.decodeUpdate(update);
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 /** True when `stateVector` decodes completely as a Yjs state vector. Never throws. */

@@ -25,7 +25,7 @@ const NAMED = new Set([
 	'UpdateRejectedError'
 ]);
 
-type Mutation = 'random' | 'truncate' | 'blow-up' | 'bit-flip';
+type Mutation = 'random' | 'truncate' | 'blow-up' | 'bit-flip' | 'payload-flip';
 
 /** Two workspaces' worth of documents that differ both ways, from a seed. */
 function docsFor(seed: number): [MemoryDocs, MemoryDocs] {
@@ -67,9 +67,15 @@ function lengthFields(bytes: Uint8Array): number[] {
 function mutate(bytes: Uint8Array, kind: Mutation, random: () => number): Uint8Array {
 	if (kind === 'random') return Uint8Array.from({ length: 3 + Math.floor(random() * 200) }, () => Math.floor(random() * 256));
 	if (kind === 'truncate') return bytes.slice(0, Math.floor(random() * bytes.length));
-	if (kind === 'bit-flip') {
+	if (kind === 'bit-flip' || kind === 'payload-flip') {
+		// payload-flip: only inside the Yjs update of SYNC_STEP2 / UPDATE (other messages pass unchanged)
+		const payloadTypes: number[] = [MessageType.syncStep2, MessageType.update];
+		const from = kind === 'bit-flip' ? 0 : payloadTypes.includes(bytes[0]) ? lengthFields(bytes)[1] + 1 : bytes.length;
 		const out = bytes.slice();
-		for (let i = 1 + Math.floor(random() * 3); i > 0; i--) out[Math.floor(random() * out.length)] ^= 1 << Math.floor(random() * 8);
+		if (from >= out.length) return out;
+		for (let i = 1 + Math.floor(random() * 3); i > 0; i--) {
+			out[from + Math.floor(random() * (out.length - from))] ^= 1 << Math.floor(random() * 8);
+		}
 		return out;
 	}
 	const offsets = lengthFields(bytes);
@@ -119,6 +125,7 @@ async function run(seed: number, target: 'opener' | 'responder', index: number, 
 		deliver: async (to: Side, i, bytes) => {
 			if (to !== (target === 'opener' ? p.opener : p.responder) || i !== index) return to.session.receive(bytes);
 			const bad = mutate(bytes, kind, random);
+			if (bad.length === bytes.length && bad.every((x, j) => x === bytes[j])) return to.session.receive(bytes); // unchanged: not counted
 			let finish = () => undefined as void;
 			measured = new Promise((resolve) => (finish = resolve));
 			const before = { applied: to.docs.applied, snapshot: JSON.stringify(to.docs.snapshot()), vectors: vectors(to.docs) };
@@ -171,7 +178,7 @@ async function honestCounts(seed: number): Promise<{ opener: number; responder: 
 
 describe('hostile input at every stage', () => {
 	const seeds = Array.from({ length: 6 }, (_, i) => i + 1);
-	const kinds: Mutation[] = ['random', 'truncate', 'blow-up', 'bit-flip'];
+	const kinds: Mutation[] = ['random', 'truncate', 'blow-up', 'bit-flip', 'payload-flip'];
 
 	for (const kind of kinds) {
 		it(`${kind}: never throws, and undecodable input ends the session with a named error, applying nothing`, async () => {
@@ -192,7 +199,7 @@ describe('hostile input at every stage', () => {
 								expect(outcome.appliedAfter).toBe(0);
 							} else {
 								// only a mutation that is still a well-formed message can be accepted
-								expect(kind).toBe('bit-flip');
+								expect(['bit-flip', 'payload-flip']).toContain(kind);
 								expect(outcome.decodes).toBe(true);
 							}
 							if (!outcome.decodes) expect(outcome.errored).toBe(true);
@@ -201,7 +208,7 @@ describe('hostile input at every stage', () => {
 				}
 			}
 			console.info(`${kind}: ${runs} hostile messages, ${errored} ended the session`);
-			expect(runs).toBeGreaterThan(100);
+			expect(runs).toBeGreaterThan(kind === 'payload-flip' ? 30 : 100);
 		});
 	}
 });

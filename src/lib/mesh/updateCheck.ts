@@ -1,0 +1,46 @@
+/**
+ * Checks a remote Yjs update before it touches a real document. Yjs has no transactional
+ * apply: an update that decodes but is internally inconsistent can throw half-way through
+ * `Y.applyUpdate`, after part of it was integrated (and emitted, persisted and forwarded).
+ * So an update is first decoded completely, then applied to a scratch document that has the
+ * target's state vector but no content (one GC range per client), which runs Yjs's
+ * integration over the update's own structure at a cost proportional to the update, not to
+ * the document. In fuzzing with bit-flipped updates this refused every update that then threw
+ * on the real document (tests/unit/mesh/updateCheck.test.ts); it is a strong filter, not a
+ * proof: an update whose flaw shows only against the target's real items could still pass.
+ */
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+
+/** An update that gives a fresh document the state vector `stateVector`, as GC ranges only. */
+export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
+	const clients = [...stateVector].filter(([, clock]) => clock > 0);
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, clients.length);
+	for (const [client, clock] of clients) {
+		encoding.writeVarUint(encoder, 1); // one struct
+		encoding.writeVarUint(encoder, client);
+		encoding.writeVarUint(encoder, 0); // from clock 0
+		encoding.writeUint8(encoder, 0); // info 0: GC
+		encoding.writeVarUint(encoder, clock); // of this length
+	}
+	encoding.writeVarUint(encoder, 0); // empty delete set
+	return encoding.toUint8Array(encoder);
+}
+
+/**
+ * True when `update` decodes completely and applies without error to a content-free
+ * document with the target's `stateVector` (`Y.encodeStateVector` of the target). Never throws.
+ */
+export function isApplicableUpdate(update: Uint8Array, stateVector: Uint8Array): boolean {
+	try {
+		Y.decodeUpdate(update);
+		const scratch = new Y.Doc();
+		Y.applyUpdate(scratch, gcUpdateFor(Y.decodeStateVector(stateVector)));
+		Y.applyUpdate(scratch, update);
+		scratch.destroy();
+		return true;
+	} catch {
+		return false;
+	}
+}

@@ -1,0 +1,89 @@
+/**
+ * The update check: honest updates of every kind pass; of bit-flipped updates that still
+ * decode, every one that throws while being applied to a real document is refused first.
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { isApplicableUpdate } from '../../../src/lib/mesh/updateCheck';
+import { mulberry32 } from '../../fixtures/random';
+
+/** Applies a few random edits of every shared type to `doc`. */
+function edit(doc: Y.Doc, random: () => number, n: number): void {
+	const text = doc.getText('t');
+	const map = doc.getMap('m');
+	const array = doc.getArray<unknown>('a');
+	for (let i = 0; i < n; i++) {
+		const r = random();
+		if (r < 0.3) text.insert(Math.floor(random() * (text.length + 1)), `w${i} `, random() < 0.2 ? { bold: true } : undefined);
+		else if (r < 0.4 && text.length > 2) text.delete(Math.floor(random() * (text.length - 1)), 1);
+		else if (r < 0.55) map.set(`k${Math.floor(random() * 5)}`, random() < 0.5 ? i : { nested: [i, 'x'] });
+		else if (r < 0.6) map.delete(`k${Math.floor(random() * 5)}`);
+		else if (r < 0.75) array.insert(Math.floor(random() * (array.length + 1)), [i, `s${i}`]);
+		else if (r < 0.8 && array.length > 0) array.delete(Math.floor(random() * array.length), 1);
+		else if (r < 0.9) {
+			const sub = new Y.Map<unknown>();
+			sub.set('v', i);
+			array.push([sub]);
+		} else {
+			const xml = doc.getXmlFragment('x');
+			const el = new Y.XmlElement('p');
+			el.insert(0, [new Y.XmlText(`t${i}`)]);
+			xml.insert(xml.length, [el]);
+		}
+	}
+}
+
+describe('isApplicableUpdate', () => {
+	it('passes every honest update, incremental or full, against any state vector', () => {
+		for (let seed = 1; seed <= 200; seed++) {
+			const random = mulberry32(seed);
+			const a = new Y.Doc();
+			const b = new Y.Doc();
+			edit(a, random, 20);
+			Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+			edit(b, random, 10);
+			const sv = Y.encodeStateVector(b);
+			edit(a, random, 20);
+			const incremental = Y.encodeStateAsUpdate(a, sv);
+			expect(isApplicableUpdate(incremental, sv)).toBe(true);
+			expect(isApplicableUpdate(Y.encodeStateAsUpdate(a), sv)).toBe(true);
+			expect(isApplicableUpdate(Y.encodeStateAsUpdate(a), Y.encodeStateVector(new Y.Doc()))).toBe(true);
+			// a dependent update whose base is missing is fine too (Yjs holds it pending)
+			expect(isApplicableUpdate(incremental, Y.encodeStateVector(new Y.Doc()))).toBe(true);
+		}
+	});
+
+	it('refuses every decodable bit-flipped update that would throw on the real document', () => {
+		const random = mulberry32(7);
+		let decodable = 0;
+		let threw = 0;
+		let refused = 0;
+		for (let i = 0; i < 3000; i++) {
+			const a = new Y.Doc();
+			edit(a, random, 8);
+			const target = new Y.Doc();
+			Y.applyUpdate(target, Y.encodeStateAsUpdate(a));
+			const sv = Y.encodeStateVector(target);
+			edit(a, random, 8);
+			const update = random() < 0.5 ? Y.encodeStateAsUpdate(a, sv) : Y.encodeStateAsUpdate(a);
+			const bad = update.slice();
+			for (let k = 1 + Math.floor(random() * 3); k > 0; k--) bad[Math.floor(random() * bad.length)] ^= 1 << Math.floor(random() * 8);
+			try {
+				Y.decodeUpdate(bad);
+			} catch {
+				continue;
+			}
+			decodable++;
+			const ok = isApplicableUpdate(bad, sv);
+			if (!ok) refused++;
+			try {
+				Y.applyUpdate(target, bad);
+			} catch {
+				threw++;
+				expect(ok).toBe(false);
+			}
+		}
+		console.info(`bit-flipped updates that decode: ${decodable}; throw on the real document: ${threw}; refused by the check: ${refused}`);
+		expect(threw).toBeGreaterThan(10);
+	});
+});
