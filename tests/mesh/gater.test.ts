@@ -101,7 +101,9 @@ describe('the gater in real nodes', () => {
 	it('refuses to dial a denied address', async () => {
 		const a = await startNode({ gater: { denyAddresses: ['127.0.0.0/8'] } });
 		const b = await startNode();
-		await expect(dialWithRetry(a, addressOf(b), once)).rejects.toMatchObject({ name: 'DialFailedError' });
+		// Denied is final: no retries, whatever `attempts` says.
+		const error = await dialWithRetry(a, addressOf(b), { attempts: 5, firstDelayMs: 1000 }).catch((e: Error) => e);
+		expect(error).toMatchObject({ name: 'DialFailedError', attempts: 1, cause: { name: 'DialDeniedError' } });
 		expect(a.getConnections()).toHaveLength(0);
 	});
 

@@ -42,6 +42,13 @@ export interface RetryEvent {
 	delayMs: number;
 }
 
+/**
+ * libp2p errors that another attempt cannot fix: our gater refused every address, we
+ * dialled ourselves, or the target is malformed. These end the dial at once.
+ * (`NoValidAddressesError` is retried: a peer id's addresses may arrive meanwhile.)
+ */
+const PERMANENT_ERRORS = new Set(['DialDeniedError', 'InvalidPeerIdError', 'InvalidMultiaddrError', 'InvalidParametersError']);
+
 const DEFAULTS = {
 	attempts: 5,
 	firstTimeoutMs: 1500,
@@ -110,8 +117,9 @@ export function backoffDelay(attempt: number, options: DialRetryOptions = {}): n
 /**
  * Dials `target`, retrying with backoff; resolves with the connection (an existing one
  * if libp2p already has it). Rejects with {@link DialFailedError} (the last attempt's
- * error as `cause`) when every attempt failed, or with the signal's reason (an
- * `AbortError` by default) as soon as `options.signal` aborts.
+ * error as `cause`) when every attempt failed or one failed for good (the gater denied
+ * it, a dial to ourselves), or with the signal's reason (an `AbortError` by default)
+ * as soon as `options.signal` aborts.
  */
 export async function dialWithRetry(
 	node: Pick<Libp2p, 'dial'>,
@@ -140,6 +148,9 @@ export async function dialWithRetry(
 					: new Error(String(err));
 		} finally {
 			perAttempt.dispose();
+		}
+		if (PERMANENT_ERRORS.has(lastError.name)) {
+			throw new DialFailedError(`Cannot connect to ${describe(target)}: ${lastError.message}`, attempt, { cause: lastError });
 		}
 		if (attempt === attempts) break;
 		const delayMs = backoffDelay(attempt, options);
