@@ -2,6 +2,7 @@
  * dialWithRetry against real TCP listeners on 127.0.0.1: a peer that starts late, a peer
  * that never comes, a dial that hangs (a silent TCP server), and the caller's signal.
  */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';

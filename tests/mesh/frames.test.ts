@@ -4,6 +4,7 @@
  * a frame cut off by the sender) close only that stream with a named error while the
  * node keeps serving; and, for information, the one-way latency of small frames.
  */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection, Stream } from '@libp2p/interface';
 import { openStream } from '../../src/lib/mesh/dial.js';

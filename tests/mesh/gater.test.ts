@@ -3,6 +3,7 @@
  * purpose; never-a-peer ranges and the explicit deny lists are refused, both as
  * decisions and in real dials between nodes.
  */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';

@@ -3,6 +3,7 @@
  * gossipsub delivers one node's message to every other node, in a star (through the
  * hub) and in a chain (through three intermediaries).
  */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
 import { addressOf, startNode, stopAll, waitFor } from './helpers.js';

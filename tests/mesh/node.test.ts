@@ -3,6 +3,7 @@
  * there when asked for, gossip defaults suit a lone peer, and the bootstrap relays are
  * kept: dialled at start and redialled after they come back.
  */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
