@@ -87,7 +87,11 @@ export class SyncSession {
 	private currentState: SessionState = SessionState.membership;
 	private failure: Error | undefined;
 
+	/** Throws a TypeError when `workspace.id` and `workspace.keys` belong to different workspaces. */
 	constructor(private readonly init: SyncSessionInit) {
+		if (init.workspace.id !== init.workspace.keys.workspaceId) {
+			throw new TypeError('workspace.keys were derived for another workspace');
+		}
 		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
 		this.membership = new MembershipExchange({
 			role: init.role,
