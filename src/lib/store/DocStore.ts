@@ -23,6 +23,12 @@ export interface DocHandle {
 	readonly error: DocCorruptError | undefined;
 }
 
+/**
+ * Called with every change to an open document after it loaded: its id, the Yjs update and
+ * the transaction origin. Loading itself is not reported.
+ */
+export type DocUpdateListener = (id: string, update: Uint8Array, origin: unknown) => void;
+
 interface Entry {
 	handle: DocHandle & { error: DocCorruptError | undefined };
 	persistence: IdbPersistence;
@@ -34,13 +40,29 @@ export class DocStore {
 	private readonly entries = new Map<string, Entry>();
 	/** Damage found this session, by document id: reported on every later open too. */
 	private readonly damage = new Map<string, DocCorruptError>();
+	private readonly updateListeners = new Set<DocUpdateListener>();
 
 	/** Called with every damaged document and every update that could not be applied. */
 	onError: (error: Error) => void = (error) => console.warn(error.message);
 
-	/** The database name of a document. */
+	/**
+	 * @param prefix Prefix of the documents' database names: a second store with another
+	 * prefix keeps its documents apart (a second peer in one process, in tests).
+	 */
+	constructor(private readonly prefix = DOC_DB_PREFIX) {}
+
+	/** The database name of a document in the default store. */
 	static dbName(id: string): string {
 		return DOC_DB_PREFIX + id;
+	}
+
+	/**
+	 * Subscribes to every change of every open document (see {@link DocUpdateListener});
+	 * returns an unsubscribe. A listener that throws is reported through {@link onError}.
+	 */
+	onUpdate(listener: DocUpdateListener): () => void {
+		this.updateListeners.add(listener);
+		return () => this.updateListeners.delete(listener);
 	}
 
 	/** Opens (or shares) a document; pair every call with {@link release}. */
@@ -51,12 +73,15 @@ export class DocStore {
 			return existing.handle;
 		}
 		const doc = new Y.Doc({ guid: id });
-		const persistence = new IdbPersistence(DocStore.dbName(id), doc);
+		const persistence = new IdbPersistence(this.prefix + id, doc);
 		const handle: Entry['handle'] = {
 			id,
 			doc,
 			error: this.damage.get(id),
 			ready: persistence.loaded.then(({ quarantined }) => {
+				// Watched from here on, like persistence: an `update` listener during loading
+				// would make Yjs encode the whole stored state once more.
+				if (!doc.isDestroyed) doc.on('update', (update: Uint8Array, origin: unknown) => this.emitUpdate(id, update, origin));
 				if (quarantined === 0) return;
 				handle.error = new DocCorruptError(id, quarantined);
 				this.damage.set(id, handle.error);
@@ -79,7 +104,7 @@ export class DocStore {
 
 	/** The key of a document's newest stored update; a change means the document changed. */
 	lastStoredKey(id: string): Promise<number | undefined> {
-		return lastStoredKey(DocStore.dbName(id));
+		return lastStoredKey(this.prefix + id);
 	}
 
 	/** Whether a document is loaded now. */
@@ -98,6 +123,16 @@ export class DocStore {
 		} catch (cause) {
 			this.onError(new UpdateRejectedError(handle.id, cause));
 			return false;
+		}
+	}
+
+	private emitUpdate(id: string, update: Uint8Array, origin: unknown): void {
+		for (const listener of [...this.updateListeners]) {
+			try {
+				listener(id, update, origin);
+			} catch (error) {
+				this.onError(error instanceof Error ? error : new Error(String(error)));
+			}
 		}
 	}
 

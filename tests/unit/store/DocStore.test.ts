@@ -127,4 +127,51 @@ describe('DocStore', () => {
 		expect(store.applyUpdate(h, Y.encodeStateAsUpdate(other), 'peer')).toBe(true);
 		expect(h.doc.getArray('messages').length).toBe(2);
 	});
+
+	it('reports every change of every open document after loading, with its origin, until unsubscribed', async () => {
+		const id = newId();
+		const first = newStore();
+		const h = first.open(id);
+		await h.ready;
+		h.doc.getArray('messages').push(['stored']);
+		await settle();
+		first.release(h);
+
+		const store = newStore();
+		const seen: [string, unknown, number][] = [];
+		const stop = store.onUpdate((docId, update, origin) => seen.push([docId, origin, update.length]));
+		const again = store.open(id);
+		await again.ready;
+		expect(seen).toEqual([]); // loading the stored state is not a change
+		again.doc.transact(() => again.doc.getArray('messages').push(['local']), 'outpost:local');
+		const other = new Y.Doc();
+		other.getMap('m').set('k', 1);
+		const second = store.open(newId());
+		await second.ready;
+		store.applyUpdate(second, Y.encodeStateAsUpdate(other), 'peer');
+		expect(seen.map(([docId, origin]) => [docId, origin])).toEqual([
+			[id, 'outpost:local'],
+			[second.id, 'peer']
+		]);
+		expect(seen.every(([, , size]) => size > 0)).toBe(true);
+		stop();
+		again.doc.getArray('messages').push(['unseen']);
+		expect(seen).toHaveLength(2);
+	});
+
+	it('keeps documents of stores with different prefixes apart', async () => {
+		const id = newId();
+		const a = newStore();
+		const h = a.open(id);
+		await h.ready;
+		h.doc.getArray('messages').push(['only in a']);
+		await settle();
+		const b = new DocStore('outpost-test-b:');
+		stores.push(b);
+		const other = b.open(id);
+		await other.ready;
+		expect(other.doc.getArray('messages').length).toBe(0);
+		expect(await b.lastStoredKey(id)).toBeUndefined();
+		expect(await a.lastStoredKey(id)).toBeTypeOf('number');
+	});
 });
