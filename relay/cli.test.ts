@@ -4,12 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { lanAddresses } from './addresses.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, parseFlags } from './cli.ts';
 
+const PEER_A = '/ip4/10.0.0.2/tcp/8445/p2p/12D3KooWByCo28HZUuFyo9dqFrrsdZseTFcyS7NzcaG6jyj9tec5';
+const PEER_B = '/dns4/shore.example/tcp/8446/tls/ws/p2p/12D3KooWByCo28HZUuFyo9dqFrrsdZseTFcyS7NzcaG6jyj9tec5';
+
 describe('parseFlags', () => {
 	it('uses the documented defaults', () => {
 		expect(parseFlags([])).toEqual({
 			port: DEFAULT_PORT,
 			host: undefined,
+			httpPort: undefined,
+			p2pPort: undefined,
 			dataDir: DEFAULT_DATA_DIR,
+			peers: [],
+			mdns: true,
 			build: true,
 			help: false
 		});
@@ -18,10 +25,30 @@ describe('parseFlags', () => {
 	});
 
 	it('reads every flag, in both --flag value and --flag=value form', () => {
-		expect(parseFlags(['--port', '9000', '--host=127.0.0.1', '--data', '/tmp/x', '--no-build'])).toEqual({
+		expect(
+			parseFlags([
+				'--port',
+				'9000',
+				'--host=127.0.0.1',
+				'--data',
+				'/tmp/x',
+				'--no-build',
+				'--http-port=9100',
+				'--p2p-port',
+				'9200',
+				'--peer',
+				PEER_A,
+				`--peer=${PEER_B}`,
+				'--no-mdns'
+			])
+		).toEqual({
 			port: 9000,
 			host: '127.0.0.1',
+			httpPort: 9100,
+			p2pPort: 9200,
 			dataDir: '/tmp/x',
+			peers: [PEER_A, PEER_B],
+			mdns: false,
 			build: false,
 			help: false
 		});
@@ -37,7 +64,15 @@ describe('parseFlags', () => {
 		[['--port', '65536'], /--port must be a whole number/],
 		[['--port', '-1'], /--port/],
 		[['--port', '80.5'], /--port must be a whole number/],
-		[['--host', ''], /--host needs a value/]
+		[['--host', ''], /--host needs a value/],
+		[['--http-port', 'x'], /--http-port must be a whole number/],
+		[['--p2p-port', '65534'], /--p2p-port must be a whole number from 0 to 65533/],
+		[['--peer'], /argument missing/],
+		[['--peer', 'not a multiaddr'], /--peer needs a multiaddr/],
+		[['--peer', '/ip4/10.0.0.2/tcp/bogus'], /--peer needs a multiaddr/],
+		[['--peer', '/ip4/10.0.0.2/tcp/8445'], /--peer must end in \/p2p\/<peer id>/],
+		[['--peer', PEER_A, '--peer', '/ip4/10.0.0.3/tcp/8445/ws'], /--peer must end in \/p2p/],
+		[['--no-mdns=yes'], /does not take an argument/]
 	])('%j is a UsageError', (argv, message) => {
 		let caught: unknown;
 		try {

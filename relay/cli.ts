@@ -3,14 +3,29 @@
  * so the entry point and the tests share it.
  */
 import { parseArgs } from 'node:util';
+import { multiaddr } from '@multiformats/multiaddr';
 import { UsageError } from './errors.ts';
 
 /** What the relay was asked to do. */
 export interface RelayFlags {
-	/** TCP port to listen on (0 picks a free one). */
+	/**
+	 * Port of the app: HTTPS on the LAN, or plain HTTP when `host` is a loopback
+	 * address (0 picks a free one).
+	 */
 	port: number;
 	/** Address to listen on; `undefined` means every interface. */
 	host: string | undefined;
+	/** Port of the plain-HTTP listener on 127.0.0.1 next to HTTPS; `undefined`: `port + 1`. */
+	httpPort: number | undefined;
+	/**
+	 * First of the three libp2p ports (TCP, then WebSockets for the LAN, then WebSockets
+	 * on 127.0.0.1); `undefined`: `port + 2`, or free ports when `port` is 0.
+	 */
+	p2pPort: number | undefined;
+	/** Relays to dial, as multiaddrs ending in `/p2p/<peer id>`. */
+	peers: string[];
+	/** Whether to find other relays on the LAN by mDNS. */
+	mdns: boolean;
 	/** Directory for documents, keys and the certificate. */
 	dataDir: string;
 	/** Whether to run `vite build` first when the app is missing or stale. */
@@ -19,7 +34,7 @@ export interface RelayFlags {
 	help: boolean;
 }
 
-/** Default port: the HTTPS port the relay will use once it speaks HTTPS. */
+/** Default port of the app: HTTPS on the LAN. */
 export const DEFAULT_PORT = 8443;
 
 /** Default data directory, relative to the working directory. */
@@ -28,11 +43,17 @@ export const DEFAULT_DATA_DIR = './data';
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE = `Usage: npm start -- [flags]
 
-  --port N        port to listen on (default ${DEFAULT_PORT})
-  --host ADDR     address to listen on (default: all interfaces)
-  --data DIR      where documents and keys live (default ${DEFAULT_DATA_DIR})
-  --no-build      serve build/ as it is, without rebuilding the app
-  --help          print this text`;
+  --port N          HTTPS port of the app (default ${DEFAULT_PORT}); plain HTTP instead
+                    when --host is a loopback address (127.0.0.1, ::1, localhost)
+  --http-port N     plain HTTP on 127.0.0.1 next to HTTPS (default: --port + 1)
+  --p2p-port N      libp2p: TCP on N, WebSockets on N+1 (wss on the LAN), ws on
+                    127.0.0.1:N+2 (default: --port + 2; free ports when --port is 0)
+  --host ADDR       address to listen on (default: all interfaces)
+  --data DIR        where documents, keys and the certificate live (default ${DEFAULT_DATA_DIR})
+  --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
+  --no-mdns         do not look for other relays on the LAN (mDNS)
+  --no-build        serve build/ as it is, without rebuilding the app
+  --help            print this text`;
 
 /**
  * Parses the relay's flags (without the leading `node` and script path).
@@ -47,8 +68,12 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 			allowPositionals: false,
 			options: {
 				port: { type: 'string' },
+				'http-port': { type: 'string' },
+				'p2p-port': { type: 'string' },
 				host: { type: 'string' },
 				data: { type: 'string' },
+				peer: { type: 'string', multiple: true },
+				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
 				help: { type: 'boolean', short: 'h' }
 			}
@@ -57,21 +82,42 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		throw new UsageError(error instanceof Error ? error.message : String(error));
 	}
 
+	const port = values.port === undefined ? DEFAULT_PORT : parsePort('--port', values.port);
+	const httpPort = values['http-port'] === undefined ? undefined : parsePort('--http-port', values['http-port']);
+	const p2pPort = values['p2p-port'] === undefined ? undefined : parsePort('--p2p-port', values['p2p-port'], 65533);
 	return {
-		port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
+		port,
 		host: values.host === undefined ? undefined : nonEmpty('--host', values.host),
+		httpPort,
+		p2pPort,
 		dataDir: values.data === undefined ? DEFAULT_DATA_DIR : nonEmpty('--data', values.data),
+		peers: (values.peer ?? []).map(parsePeer),
+		mdns: values['no-mdns'] !== true,
 		build: values['no-build'] !== true,
 		help: values.help === true
 	};
 }
 
-function parsePort(text: string): number {
+function parsePort(flag: string, text: string, max = 65535): number {
 	const port = Number(text);
-	if (!/^\d+$/.test(text) || port > 65535) {
-		throw new UsageError(`--port must be a whole number from 0 to 65535, not "${text}"`);
+	if (!/^\d+$/.test(text) || port > max) {
+		throw new UsageError(`${flag} must be a whole number from 0 to ${max}, not "${text}"`);
 	}
 	return port;
+}
+
+/** A relay address must parse and name its peer, or the dial could never be checked. */
+function parsePeer(text: string): string {
+	let components;
+	try {
+		components = multiaddr(text.trim()).getComponents();
+	} catch {
+		throw new UsageError(`--peer needs a multiaddr such as /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…, not "${text}"`);
+	}
+	if (components.at(-1)?.name !== 'p2p') {
+		throw new UsageError(`--peer must end in /p2p/<peer id> (the other relay prints its addresses): "${text}"`);
+	}
+	return text.trim();
 }
 
 function nonEmpty(flag: string, text: string): string {

@@ -11,3 +11,8 @@ export class UsageError extends Error {
 export class BuildError extends Error {
 	override name = 'BuildError';
 }
+
+/** `<data>/peer-key` exists but does not hold a libp2p private key. */
+export class PeerKeyError extends Error {
+	override name = 'PeerKeyError';
+}

@@ -1,11 +1,27 @@
 /**
- * The relay's HTTP server. For now it serves the static app; the mesh issue adds HTTPS
- * (a generated LAN certificate, since service workers and WebGPU need a secure context)
- * and the libp2p endpoints next to it.
+ * The relay's HTTP(S) server: the static app, and `/.well-known/outpost.json`, which
+ * tells the app the relay's peer id and the WebSocket multiaddrs a browser can dial.
+ * With a certificate it serves HTTPS (a LAN address is a secure context only over
+ * HTTPS; service workers and WebGPU need one) and, optionally, the same over plain HTTP
+ * on 127.0.0.1, so `http://localhost` keeps working without a certificate warning.
  */
-import { createServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createStaticHandler } from './static.ts';
+import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
+import type { Tls } from './tls.ts';
+
+/** Path of the relay's self-description. */
+export const WELL_KNOWN_PATH = '/.well-known/outpost.json';
+
+/** What `GET /.well-known/outpost.json` answers. */
+export interface RelayInfo {
+	/** The relay's libp2p peer id. */
+	peerId: string;
+	/** WebSocket multiaddrs (`/ws`, `/tls/ws`), each ending in `/p2p/<peerId>`. */
+	multiaddrs: string[];
+}
 
 /** Options of {@link startRelay}. */
 export interface RelayInit {
@@ -15,26 +31,45 @@ export interface RelayInit {
 	host?: string;
 	/** Port to listen on; 0 picks a free port. */
 	port: number;
+	/** Serve HTTPS with this key and certificate instead of plain HTTP. */
+	tls?: Tls;
+	/**
+	 * With `tls`: also serve plain HTTP on 127.0.0.1 on this port (0 picks a free one).
+	 * Ignored without `tls`.
+	 */
+	httpPort?: number;
+	/** The relay's self-description; `/.well-known/outpost.json` is 404 without it. */
+	info?: () => RelayInfo;
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 }
 
-/** A running relay. */
+/** A running relay server. */
 export interface Relay {
-	/** Base URL that reaches the server from this machine, without a trailing slash. */
+	/** Base URL that reaches the main listener from this machine, without a trailing slash. */
 	url: string;
 	/** The port actually listened on (useful with port 0). */
 	port: number;
+	/** Whether the main listener speaks HTTPS. */
+	https: boolean;
+	/** Base URL of the plain-HTTP listener on 127.0.0.1, when there is one. */
+	httpUrl?: string;
 	/** Stops accepting connections, drops idle and open ones, and resolves when closed. */
 	close(): Promise<void>;
 }
 
-/** Starts the relay's server and resolves once it is listening. */
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Starts the relay's server(s) and resolves once they are listening. */
 export async function startRelay(init: RelayInit): Promise<Relay> {
 	const serveStatic = createStaticHandler({ root: init.root });
 	const onError = init.onError ?? ((error: unknown) => console.error('relay:', error));
 
-	const server = createServer((req, res) => {
+	const handler: Handler = (req, res) => {
+		if (init.info !== undefined && (req.url ?? '').split('?', 1)[0] === WELL_KNOWN_PATH) {
+			sendInfo(req, res, init.info());
+			return;
+		}
 		serveStatic(req, res).catch((error: unknown) => {
 			if (res.headersSent) {
 				// The client went away mid-download, or the file vanished: nothing to tell it.
@@ -45,30 +80,75 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 			res.statusCode = 500;
 			res.end();
 		});
-	});
+	};
 
-	await new Promise<void>((resolve, reject) => {
+	const servers: Server[] = [];
+	try {
+		const main = init.tls ? createHttpsServer({ key: init.tls.key, cert: init.tls.cert }, handler) : createHttpServer(handler);
+		servers.push(main);
+		const port = await listen(main, init.port, init.host);
+		let httpUrl: string | undefined;
+		if (init.tls && init.httpPort !== undefined) {
+			const local = createHttpServer(handler);
+			servers.push(local);
+			httpUrl = `http://127.0.0.1:${await listen(local, init.httpPort, '127.0.0.1')}`;
+		}
+		return {
+			url: `${init.tls ? 'https' : 'http'}://${urlHost(init.host)}:${port}`,
+			port,
+			https: init.tls !== undefined,
+			...(httpUrl !== undefined ? { httpUrl } : {}),
+			close: () => Promise.all(servers.map(closeServer)).then(() => undefined)
+		};
+	} catch (error) {
+		await Promise.allSettled(servers.map(closeServer));
+		throw error;
+	}
+}
+
+function sendInfo(req: IncomingMessage, res: ServerResponse, info: RelayInfo): void {
+	for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+	if (req.method !== 'GET' && req.method !== 'HEAD') {
+		res.setHeader('Allow', 'GET, HEAD');
+		res.statusCode = 405;
+		res.end();
+		return;
+	}
+	const body = JSON.stringify(info);
+	res.statusCode = 200;
+	res.setHeader('Content-Type', 'application/json; charset=utf-8');
+	// Addresses change when the relay restarts on other ports: never cache them.
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Length', Buffer.byteLength(body));
+	res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<number> {
+	return new Promise<number>((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(init.port, init.host, () => {
+		server.listen(port, host, () => {
 			server.off('error', reject);
-			resolve();
+			resolve((server.address() as AddressInfo).port);
 		});
 	});
+}
 
-	const { port } = server.address() as AddressInfo;
-	return {
-		url: `http://${urlHost(init.host)}:${port}`,
-		port,
-		close: () =>
-			new Promise<void>((resolve, reject) => {
-				server.close((error) => (error ? reject(error) : resolve()));
-				server.closeAllConnections();
-			})
-	};
+function closeServer(server: Server): Promise<void> {
+	if (!server.listening) return Promise.resolve();
+	return new Promise<void>((resolve, reject) => {
+		server.close((error) => (error ? reject(error) : resolve()));
+		server.closeAllConnections();
+	});
 }
 
 /** The host part of a URL for a listen address; wildcard addresses become `localhost`. */
 export function urlHost(host: string | undefined): string {
 	if (host === undefined || host === '' || host === '0.0.0.0' || host === '::') return 'localhost';
 	return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Whether a listen address is a loopback one (the relay then speaks plain HTTP only). */
+export function isLoopbackHost(host: string | undefined): boolean {
+	if (host === undefined) return false;
+	return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -1,15 +1,18 @@
 /**
- * Entry point of `npm start`: parses flags, builds the app if needed, creates the data
- * directory, starts the relay and prints the URLs to open. Ctrl-C closes it cleanly.
+ * Entry point of `npm start`: parses flags, builds the app if needed, starts the relay
+ * (see `run.ts`) and prints the URLs to open, a QR code of the first LAN one for phones,
+ * and the relay's multiaddrs for other relays' `--peer`. Ctrl-C closes it cleanly.
  */
-import { mkdir } from 'node:fs/promises';
+import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lanAddresses } from './addresses.ts';
+import QRCode from 'qrcode';
 import { ensureBuilt } from './build.ts';
 import { USAGE, parseFlags } from './cli.ts';
 import type { RelayFlags } from './cli.ts';
-import { startRelay, urlHost } from './server.ts';
+import { runRelay } from './run.ts';
+import type { RunningRelay } from './run.ts';
+import { tlsPaths } from './tls.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,11 +28,28 @@ function readFlags(): RelayFlags {
 	}
 }
 
-/** URLs worth printing: localhost and every LAN address for a wildcard listen. */
-function urlsFor(host: string | undefined, port: number): string[] {
-	const wildcard = urlHost(host) === 'localhost' && host !== 'localhost';
-	if (!wildcard) return [`http://${urlHost(host)}:${port}`];
-	return [`http://localhost:${port}`, ...lanAddresses().map((ip) => `http://${ip}:${port}`)];
+/** What to tell the person who started the relay. */
+async function banner(relay: RunningRelay, dataDir: string): Promise<string> {
+	const lines: string[] = ['Outpost is running:'];
+	const urls = relay.urls();
+	for (const url of urls) lines.push(`  ${url}`);
+
+	const lanHttps = urls.find((url) => url.startsWith('https://') && !url.startsWith('https://localhost'));
+	if (lanHttps !== undefined) {
+		lines.push('', `Scan to open ${lanHttps} on a phone:`, await QRCode.toString(lanHttps, { type: 'terminal', small: true }));
+	}
+	const cert = relay.certificate;
+	if (cert !== undefined) {
+		const what = cert.status === 'kept' ? 'Certificate' : 'New certificate';
+		lines.push(
+			`${what} ${tlsPaths(dataDir).cert}, valid until ${cert.validTo.toISOString().slice(0, 10)};`,
+			'browsers warn once that it is self-signed (check the fingerprint, then continue):',
+			`  SHA-256 ${cert.fingerprint256}`
+		);
+	}
+	lines.push('', `Relay peer ${relay.node.peerId}${relay.createdPeerKey ? ' (new identity)' : ''}, multiaddrs:`);
+	for (const ma of relay.node.getMultiaddrs()) lines.push(`  ${ma.toString()}`);
+	return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -39,15 +59,18 @@ async function main(): Promise<void> {
 		return;
 	}
 	if (flags.build) await ensureBuilt(projectRoot);
-	await mkdir(resolve(flags.dataDir), { recursive: true });
 
-	const relay = await startRelay({
+	const relay = await runRelay({
 		root: resolve(projectRoot, 'build'),
+		dataDir: flags.dataDir,
 		host: flags.host,
-		port: flags.port
+		port: flags.port,
+		...(flags.httpPort !== undefined ? { httpPort: flags.httpPort } : {}),
+		...(flags.p2pPort !== undefined ? { p2pPort: flags.p2pPort } : {}),
+		peers: flags.peers,
+		mdns: flags.mdns
 	});
-	console.log('Outpost is running:');
-	for (const url of urlsFor(flags.host, relay.port)) console.log(`  ${url}`);
+	console.log(await banner(relay, flags.dataDir));
 
 	let closing = false;
 	const shutdown = (signal: NodeJS.Signals): void => {
@@ -68,7 +91,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
 	const code = error instanceof Error && 'code' in error ? error.code : undefined;
-	if (code === 'EADDRINUSE') console.error('outpost relay: that port is already in use; pick another with --port N');
-	else console.error('outpost relay:', error instanceof Error ? error.message : error);
+	if (code === 'EADDRINUSE') {
+		console.error('outpost relay: a port is already in use; pick others with --port N (and --p2p-port N)');
+	} else console.error('outpost relay:', error instanceof Error ? error.message : error);
 	process.exit(1);
 });

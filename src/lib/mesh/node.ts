@@ -110,6 +110,8 @@ export interface MeshEnvironment {
 	defaultListen: string[];
 	/** Extra services (the relay server) merged over the shared ones. */
 	services?: Record<string, (components: never) => unknown>;
+	/** Extra peer discovery (mDNS between Node peers) next to the bootstrap relays. */
+	peerDiscovery?: NonNullable<Libp2pOptions['peerDiscovery']>;
 }
 
 /** Builds a node from the shared configuration plus an environment; see the module comment. */
@@ -118,7 +120,7 @@ export async function createMeshNodeWith<Extra extends Record<string, unknown> =
 	init: MeshNodeInit
 ): Promise<MeshNode<Extra>> {
 	const gater = init.gater !== undefined && 'isDeniedMultiaddr' in init.gater ? init.gater : createMeshGater(init.gater);
-	const peerDiscovery: Array<NonNullable<Libp2pOptions['peerDiscovery']>[number]> = [];
+	const peerDiscovery: Array<NonNullable<Libp2pOptions['peerDiscovery']>[number]> = [...(env.peerDiscovery ?? [])];
 	if (init.bootstrap !== undefined && init.bootstrap.length > 0) {
 		checkRelayAddresses(init.bootstrap);
 		peerDiscovery.push(

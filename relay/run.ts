@@ -1,0 +1,176 @@
+/**
+ * The relay's composition root: the data directory, the LAN certificate, the libp2p
+ * peer (TCP for other relays, WebSockets for browsers, circuit relay server, mDNS) and
+ * the HTTP(S) server, started together and closed together. `start.ts` is the command
+ * line around it; tests start it in-process.
+ */
+import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import type { PeerId } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
+import { dialWithRetry } from '../src/lib/mesh/dial.ts';
+import { createMeshNode } from '../src/lib/mesh/node.node.ts';
+import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
+import { lanAddresses } from './addresses.ts';
+import { loadOrCreatePeerKey } from './peerKey.ts';
+import { isLoopbackHost, startRelay, urlHost } from './server.ts';
+import type { Relay, RelayInfo } from './server.ts';
+import { certificateNames, ensureCertificate } from './tls.ts';
+import type { EnsuredCertificate } from './tls.ts';
+
+/** Options of {@link runRelay}. */
+export interface RunRelayInit {
+	/** Directory of the static build to serve. */
+	root: string;
+	/** Data directory: peer key, certificate (created if missing). */
+	dataDir: string;
+	/** Listen address; `undefined` is every interface. */
+	host?: string;
+	/** Port of the app (HTTPS, or HTTP when not `secure`); 0 picks free ports everywhere. */
+	port: number;
+	/** Plain HTTP on 127.0.0.1 next to HTTPS; default `port + 1`. */
+	httpPort?: number;
+	/** First libp2p port (see {@link p2pListenAddresses}); default `port + 2`. */
+	p2pPort?: number;
+	/** HTTPS and wss; default: unless `host` is a loopback address. */
+	secure?: boolean;
+	/** Relays to dial (multiaddrs ending in `/p2p/<id>`), kept and redialled. */
+	peers?: string[];
+	/** Find relays on the LAN by mDNS and dial them; default true. */
+	mdns?: boolean;
+	/** The LAN addresses the certificate must cover; default: the machine's. */
+	lanIps?: string[];
+	/** Progress and peer events, one line each; default `console.log`. */
+	log?: (line: string) => void;
+}
+
+/** A running relay. */
+export interface RunningRelay {
+	/** The HTTP(S) server. */
+	server: Relay;
+	/** The libp2p peer. */
+	node: NodeMeshNode;
+	/** The LAN certificate, when `secure`. */
+	certificate?: EnsuredCertificate;
+	/** Whether the peer key was made on this start. */
+	createdPeerKey: boolean;
+	/** What `/.well-known/outpost.json` answers right now. */
+	info(): RelayInfo;
+	/** URLs of the app worth printing: localhost first, then one per LAN address. */
+	urls(): string[];
+	/** Stops dialling, the server and the peer. */
+	close(): Promise<void>;
+}
+
+/** Circuit relay limits for a LAN full of phones (libp2p's default is 15 reservations). */
+const RELAY_SERVER = { reservations: { maxReservations: 256 } };
+
+/**
+ * libp2p listen addresses. From `first`: TCP (relays, Node peers), then WebSockets
+ * for browsers — wss on `host` when `secure` (browsers on an https page may only dial
+ * wss), ws otherwise — and with `secure` also plain ws on 127.0.0.1 (`first + 2`) for
+ * a browser on this machine. `first` 0 gives free ports.
+ */
+export function p2pListenAddresses(host: string | undefined, first: number, secure: boolean): string[] {
+	const ip = host === undefined || host === '' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
+	const base = `/${isIP(ip) === 6 ? 'ip6' : 'ip4'}/${ip}/tcp`;
+	const at = (offset: number): number => (first === 0 ? 0 : first + offset);
+	if (!secure) return [`${base}/${at(0)}`, `${base}/${at(1)}/ws`];
+	return [`${base}/${at(0)}`, `${base}/${at(1)}/tls/ws`, `/ip4/127.0.0.1/tcp/${at(2)}/ws`];
+}
+
+/** Starts everything; on failure, stops what had started and rethrows. */
+export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
+	const log = init.log ?? ((line: string) => console.log(line));
+	const dataDir = resolve(init.dataDir);
+	const secure = init.secure ?? !isLoopbackHost(init.host);
+	const lanIps = init.lanIps ?? lanAddresses();
+	await mkdir(dataDir, { recursive: true });
+
+	const { key, created: createdPeerKey } = await loadOrCreatePeerKey(dataDir);
+	let certificate: EnsuredCertificate | undefined;
+	if (secure) {
+		const names = certificateNames(lanIps);
+		if (init.host !== undefined && isIP(init.host) !== 0 && !names.ips.includes(init.host)) names.ips.push(init.host);
+		certificate = await ensureCertificate({ dataDir, names });
+	}
+
+	const first = init.p2pPort ?? (init.port === 0 ? 0 : init.port + 2);
+	const node = await createMeshNode({
+		privateKey: key,
+		listen: p2pListenAddresses(init.host, first, secure),
+		relayServer: RELAY_SERVER,
+		// Tagged keep-alive: libp2p redials them when the link drops.
+		bootstrap: init.peers ?? [],
+		mdns: init.mdns ?? true,
+		...(certificate ? { webSockets: { https: { key: certificate.key, cert: certificate.cert } } } : {})
+	});
+
+	const stopping = new AbortController();
+	const dialRelay = (target: PeerId | string, why: string): void => {
+		const to = typeof target === 'string' ? multiaddr(target) : target;
+		dialWithRetry(node, to, { attempts: 8, maxDelayMs: 30_000, signal: stopping.signal }).then(
+				(connection) => log(`Connected to ${why} ${connection.remotePeer} (${connection.remoteAddr})`),
+				(error: unknown) => {
+					if (!stopping.signal.aborted) log(`Could not reach ${why} ${String(target)}: ${error instanceof Error ? error.message : error}`);
+				}
+			);
+	};
+
+	if (init.mdns ?? true) {
+		node.addEventListener('peer:discovery', (event) => {
+			const { id, multiaddrs } = event.detail;
+			// Only Node peers announce TCP; browsers are reached through their own dials.
+			const overTcp = multiaddrs.some((ma) => ma.getComponents().some((c) => c.name === 'tcp') && !WebSockets.matches(ma) && !WebSocketsSecure.matches(ma));
+			if (overTcp && node.getConnections(id).length === 0) dialRelay(id, 'relay found on the LAN');
+		});
+	}
+	for (const peer of init.peers ?? []) dialRelay(peer, 'relay');
+
+	const info = (): RelayInfo => ({
+		peerId: node.peerId.toString(),
+		multiaddrs: node
+			.getMultiaddrs()
+			.filter((ma) => WebSockets.matches(ma) || WebSocketsSecure.matches(ma))
+			.map(String)
+	});
+
+	let server: Relay;
+	try {
+		server = await startRelay({
+			root: init.root,
+			host: init.host,
+			port: init.port,
+			...(certificate ? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) } : {}),
+			info
+		});
+	} catch (error) {
+		stopping.abort();
+		await node.stop();
+		throw error;
+	}
+
+	const urls = (): string[] => {
+		const scheme = server.https ? 'https' : 'http';
+		const wildcard = urlHost(init.host) === 'localhost' && init.host !== 'localhost';
+		const lan = wildcard ? lanAddresses().map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
+		const local = server.httpUrl?.replace('127.0.0.1', 'localhost') ?? (wildcard ? `${scheme}://localhost:${server.port}` : undefined);
+		return local !== undefined && !lan.includes(local) ? [local, ...lan] : lan;
+	};
+
+	return {
+		server,
+		node,
+		...(certificate ? { certificate } : {}),
+		createdPeerKey,
+		info,
+		urls,
+		async close() {
+			stopping.abort();
+			await server.close();
+			await node.stop();
+		}
+	};
+}
