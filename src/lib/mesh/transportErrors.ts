@@ -38,3 +38,8 @@ export class FrameTooLargeError extends Error {
 export class MalformedFrameError extends Error {
 	override name = 'MalformedFrameError';
 }
+
+/** A stream this peer closed cleanly whose remote did not close its end in time; it is reset. */
+export class StreamCloseTimeoutError extends Error {
+	override name = 'StreamCloseTimeoutError';
+}

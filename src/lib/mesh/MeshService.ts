@@ -1,0 +1,385 @@
+/**
+ * The mesh service: syncs every workspace this peer holds with every connected peer that
+ * proves it is a member, over a started libp2p node (node.ts).
+ *
+ * - **Responder.** Registers `/outpost/sync/1.0.0` (framed streams, relayed connections
+ *   allowed): reads the stream's first frame as HELLO, picks the workspace it names
+ *   (DENIED 1 when this peer does not serve it) and runs a {@link SyncSession} on it.
+ * - **Opener.** On every new connection this peer dialled, direct or relayed, opens one
+ *   sync stream per workspace (the peer that dialled opens, so two peers run one session
+ *   per workspace, not two). A workspace added later is opened on every connection.
+ * - **Live updates go both ways at once** (see PROTOCOL.md "Live updates"): sync sessions
+ *   forward every update to directly connected members (lowest latency; one hop, no
+ *   envelope), and every update made on this peer is also sealed onto the workspace's
+ *   gossipsub topic (gossip.ts), which reaches members through intermediaries, including
+ *   ones that are not members. Yjs updates are idempotent, so the copies are harmless;
+ *   what came from gossip is never published again.
+ * - **Anti-entropy.** Every `antiEntropyIntervalMs`, this peer opens a fresh session with
+ *   every connected peer and workspace (unless the peer refused it on that connection, or
+ *   the peer already drives a session with us): the digest comparison repairs lost gossip.
+ *   The fresh session replaces the previous one once it is synced.
+ * - **Hostile input.** A bad frame or a session error resets that stream only and is
+ *   reported through the `error` event; every other stream goes on.
+ */
+import type { AbortOptions, Connection, PeerId } from '@libp2p/interface';
+import { DEFAULT_LIMITS, DeniedReason, SYNC_PROTOCOL_ID, type SyncLimits } from './constants.js';
+import { MembershipDeniedError } from './errors.js';
+import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
+import { WorkspaceGossip } from './gossip.js';
+import type { MeshNode } from './node.js';
+import { SyncSession } from './SyncSession.js';
+import type { SyncDocs } from './syncDocs.js';
+import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
+import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
+import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
+
+export { WorkspaceSyncState, type WorkspaceStatus } from './workspaceStatus.js';
+
+/** Options of {@link meshService}. */
+export interface MeshServiceInit {
+	/** Milliseconds between anti-entropy rounds; default 30,000; 0 turns them off. */
+	antiEntropyIntervalMs?: number;
+	/** Limits of every sync session (PROTOCOL.md "Limits"). */
+	limits?: Partial<SyncLimits>;
+	/** Milliseconds allowed to open a sync stream (dial excluded); default 10,000. */
+	openTimeoutMs?: number;
+	/** Whether a proven member may be served (false when revoked in the roster); default: yes. */
+	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
+	/**
+	 * Whether an update with this transaction origin was made on this peer and must be
+	 * published on gossip. Default: any origin but a sync session or gossip.
+	 */
+	isLocalOrigin?: (origin: unknown) => boolean;
+}
+
+/** The dependencies of a {@link MeshService}: a started mesh node. */
+export interface MeshServiceComponents {
+	node: Pick<
+		MeshNode,
+		'peerId' | 'handle' | 'unhandle' | 'getConnections' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+	> & { services: Pick<MeshNode['services'], 'pubsub'> };
+}
+
+/** A workspace to sync: its id, its secret (32 bytes) and its documents. */
+export interface MeshWorkspace {
+	id: string;
+	secret: Uint8Array;
+	docs: SyncDocs;
+}
+
+/** A failure the service reports; syncing goes on with everyone else. */
+export interface MeshErrorEvent {
+	error: Error;
+	/** The remote peer, when the failure came from one. */
+	peerId?: string;
+	workspaceId?: string;
+}
+
+/** Events of a {@link MeshService} and their handlers. */
+export interface MeshServiceEvents {
+	/** The number of connected peers changed (members or not). */
+	'peer-count': (count: number) => void;
+	/** A workspace's sync state or progress changed. */
+	'workspace-status': (status: WorkspaceStatus) => void;
+	/** A stream, session, envelope or publish failed. */
+	error: (event: MeshErrorEvent) => void;
+}
+
+/** Syncs workspaces over a libp2p node; see the module comment. */
+export interface MeshService {
+	start(options?: AbortOptions): Promise<void>;
+	stop(): Promise<void>;
+	/** Starts syncing a workspace (derives its keys, subscribes to its topic, opens sessions). */
+	addWorkspace(workspace: MeshWorkspace, options?: AbortOptions): Promise<void>;
+	/** Stops syncing a workspace and closes its sessions. */
+	removeWorkspace(id: string): Promise<void>;
+	/** Runs an anti-entropy round now (a fresh session with every connected peer). */
+	syncNow(): void;
+	/** Connected peers (members or not). */
+	readonly peerCount: number;
+	/** The sync state of a workspace, or undefined when it is not added. */
+	status(workspaceId: string): WorkspaceStatus | undefined;
+	/** Adds an event handler; returns a function that removes it. */
+	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void;
+}
+
+/** A workspace being synced. */
+interface Workspace {
+	id: string;
+	keys: WorkspaceKeys;
+	docs: SyncDocs;
+	gossip: WorkspaceGossip;
+	sessions: Set<Tracked>;
+	lastStatus: string;
+}
+
+/** A running session and where it runs. */
+interface Tracked {
+	session: SyncSession;
+	frames: FrameStream;
+	peerId: string;
+	connectionId: string;
+	role: 'opener' | 'responder';
+}
+
+const DEFAULT_ANTI_ENTROPY_MS = 30_000;
+const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+
+class DefaultMeshService implements MeshService {
+	private readonly limits: SyncLimits;
+	private readonly workspaces = new Map<string, Workspace>();
+	/** `connectionId/workspaceId` pairs the remote refused: not retried on that connection. */
+	private readonly refused = new Set<string>();
+	/** `connectionId/workspaceId` pairs with a stream being opened. */
+	private readonly opening = new Set<string>();
+	private readonly listeners: { [E in keyof MeshServiceEvents]: Set<MeshServiceEvents[E]> } = {
+		'peer-count': new Set(),
+		'workspace-status': new Set(),
+		error: new Set()
+	};
+	private timer: ReturnType<typeof setInterval> | undefined;
+	private running = false;
+
+	constructor(
+		private readonly components: MeshServiceComponents,
+		private readonly init: MeshServiceInit
+	) {
+		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
+	}
+
+	get peerCount(): number {
+		return this.components.node.getPeers().length;
+	}
+
+	async start(options?: AbortOptions): Promise<void> {
+		if (this.running) return;
+		const { node } = this.components;
+		await handleFrames(node, SYNC_PROTOCOL_ID, (frames, connection) => this.respond(frames, connection), {
+			maxFrameBytes: maxSyncFrameBytes(this.limits),
+			runOnLimitedConnection: true,
+			onError: (error, connection) => this.report({ error, peerId: connection.remotePeer.toString() }),
+			signal: options?.signal
+		});
+		this.running = true;
+		node.addEventListener('connection:open', this.onConnectionOpen);
+		node.addEventListener('peer:connect', this.onPeerChange);
+		node.addEventListener('peer:disconnect', this.onPeerChange);
+		for (const workspace of this.workspaces.values()) workspace.gossip.start();
+		const interval = this.init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_MS;
+		if (interval > 0) this.timer = setInterval(() => this.syncNow(), interval);
+		// Connections made before start: open on each (the remote may run its service already).
+		for (const connection of node.getConnections()) this.openAll(connection);
+	}
+
+	async stop(): Promise<void> {
+		if (!this.running) return;
+		this.running = false;
+		clearInterval(this.timer);
+		const { node } = this.components;
+		node.removeEventListener('connection:open', this.onConnectionOpen);
+		node.removeEventListener('peer:connect', this.onPeerChange);
+		node.removeEventListener('peer:disconnect', this.onPeerChange);
+		await node.unhandle(SYNC_PROTOCOL_ID);
+		for (const workspace of this.workspaces.values()) {
+			workspace.gossip.stop();
+			for (const tracked of workspace.sessions) tracked.session.close();
+		}
+	}
+
+	async addWorkspace({ id, secret, docs }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+		if (this.workspaces.has(id)) return;
+		const keys = await deriveWorkspaceKeys(id, secret);
+		options?.signal?.throwIfAborted();
+		if (this.workspaces.has(id)) return;
+		const gossip = new WorkspaceGossip({
+			pubsub: this.components.node.services.pubsub,
+			keys,
+			docs,
+			isLocalOrigin: (origin) => this.isLocalOrigin(origin),
+			onError: (error) => this.report({ error, workspaceId: id })
+		});
+		const workspace: Workspace = { id, keys, docs, gossip, sessions: new Set(), lastStatus: '' };
+		this.workspaces.set(id, workspace);
+		this.emitStatus(workspace);
+		if (!this.running) return;
+		gossip.start();
+		for (const connection of this.components.node.getConnections()) this.open(connection, workspace);
+	}
+
+	async removeWorkspace(id: string): Promise<void> {
+		const workspace = this.workspaces.get(id);
+		if (workspace === undefined) return;
+		this.workspaces.delete(id);
+		workspace.gossip.stop();
+		for (const tracked of workspace.sessions) tracked.session.close();
+	}
+
+	syncNow(): void {
+		if (!this.running) return;
+		for (const connection of this.components.node.getConnections()) {
+			for (const workspace of this.workspaces.values()) {
+				const peerId = connection.remotePeer.toString();
+				const sessions = [...workspace.sessions].filter((t) => t.peerId === peerId);
+				// The remote opened a session with us and runs its own rounds on it.
+				if (sessions.some((t) => t.role === 'responder') && !sessions.some((t) => t.role === 'opener')) continue;
+				this.open(connection, workspace);
+			}
+		}
+	}
+
+	status(workspaceId: string): WorkspaceStatus | undefined {
+		const workspace = this.workspaces.get(workspaceId);
+		return workspace && summarize(workspace.id, [...workspace.sessions]);
+	}
+
+	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void {
+		this.listeners[event].add(handler);
+		return () => this.listeners[event].delete(handler);
+	}
+
+	private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
+		const connection = event.detail;
+		// The peer that dialled opens the sessions; the other answers them.
+		if (connection.direction === 'outbound') this.openAll(connection);
+	};
+
+	private readonly onPeerChange = (_event: CustomEvent<PeerId>): void => {
+		this.emit('peer-count', this.peerCount);
+	};
+
+	private isLocalOrigin(origin: unknown): boolean {
+		if (this.init.isLocalOrigin !== undefined) return this.init.isLocalOrigin(origin);
+		if (origin instanceof SyncSession) return false;
+		for (const workspace of this.workspaces.values()) if (origin === workspace.gossip.origin) return false;
+		return true;
+	}
+
+	private openAll(connection: Connection): void {
+		for (const workspace of this.workspaces.values()) this.open(connection, workspace);
+	}
+
+	/** Opens a sync stream for `workspace` on `connection` and runs a session on it. */
+	private open(connection: Connection, workspace: Workspace): void {
+		const key = `${connection.id}/${workspace.id}`;
+		if (!this.running || connection.status !== 'open' || this.refused.has(key) || this.opening.has(key)) return;
+		this.opening.add(key);
+		const peerId = connection.remotePeer.toString();
+		const signal = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS);
+		connection
+			.newStream(SYNC_PROTOCOL_ID, { signal, runOnLimitedConnection: true })
+			.then(
+				(stream) => {
+					this.opening.delete(key);
+					const frames = frameStream(stream, { maxFrameBytes: maxSyncFrameBytes(this.limits) });
+					if (!this.running || this.workspaces.get(workspace.id) !== workspace) {
+						frames.abort(new Error('the mesh service stopped'));
+						return;
+					}
+					this.run(workspace, frames, connection, 'opener');
+				},
+				(error: unknown) => {
+					this.opening.delete(key);
+					if (!this.running || connection.status !== 'open') return;
+					// A peer without the sync protocol (a plain relay) is not an error; retried next round.
+					if (error instanceof Error && error.name === 'UnsupportedProtocolError') return;
+					this.report({ error: asError(error), peerId, workspaceId: workspace.id });
+				}
+			);
+	}
+
+	/** Answers a sync stream: HELLO picks the workspace. */
+	private async respond(frames: FrameStream, connection: Connection): Promise<void> {
+		const first = await frames.read({ signal: AbortSignal.timeout(this.limits.membershipTimeoutMs) });
+		if (first === null) return;
+		const hello = readHello(first, this.limits);
+		if (!hello.ok) {
+			await deny(frames, hello.reason);
+			throw hello.error;
+		}
+		const workspace = this.workspaces.get(hello.hello.workspaceId);
+		if (workspace === undefined || !this.running) return deny(frames, DeniedReason.unknownWorkspace);
+		await this.run(workspace, frames, connection, 'responder', first);
+	}
+
+	/** Runs one session over `frames` until it ends; reports its error. */
+	private async run(
+		workspace: Workspace,
+		frames: FrameStream,
+		connection: Connection,
+		role: 'opener' | 'responder',
+		first?: Uint8Array
+	): Promise<void> {
+		const peerId = connection.remotePeer.toString();
+		const { isAllowed } = this.init;
+		const session = new SyncSession({
+			role,
+			workspace: { id: workspace.id, keys: workspace.keys },
+			localPeerId: this.components.node.peerId.toString(),
+			remotePeerId: peerId,
+			docs: workspace.docs,
+			send: frameSender(frames),
+			limits: this.limits,
+			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspace.id, remote) } : {})
+		});
+		const tracked: Tracked = { session, frames, peerId, connectionId: connection.id, role };
+		workspace.sessions.add(tracked);
+		const update = () => this.emitStatus(workspace);
+		session.on('progress', update);
+		session.on('synced', () => {
+			if (role === 'opener') this.retireOlder(workspace, tracked);
+			update();
+		});
+		update();
+		const error = await runSyncStream(frames, session, first);
+		workspace.sessions.delete(tracked);
+		update();
+		if (error === undefined) return;
+		if (error instanceof MembershipDeniedError) this.refused.add(`${connection.id}/${workspace.id}`);
+		// A session closed because the service stopped is not worth a report.
+		if (this.running || !(error.name === 'StreamResetError' || error.name === 'StreamCloseTimeoutError')) {
+			this.report({ error, peerId, workspaceId: workspace.id });
+		}
+	}
+
+	/** A fresh opener session is synced: close the older ones to the same peer. */
+	private retireOlder(workspace: Workspace, fresh: Tracked): void {
+		for (const tracked of workspace.sessions) {
+			if (tracked !== fresh && tracked.role === 'opener' && tracked.peerId === fresh.peerId) tracked.session.close();
+		}
+	}
+
+	private emitStatus(workspace: Workspace): void {
+		const status = summarize(workspace.id, [...workspace.sessions]);
+		const text = JSON.stringify(status);
+		if (text === workspace.lastStatus) return;
+		workspace.lastStatus = text;
+		this.emit('workspace-status', status);
+	}
+
+	private report(event: MeshErrorEvent): void {
+		if (this.listeners.error.size === 0) console.warn('mesh:', event.error, event.peerId ?? '', event.workspaceId ?? '');
+		this.emit('error', event);
+	}
+
+	private emit<E extends keyof MeshServiceEvents>(event: E, ...args: Parameters<MeshServiceEvents[E]>): void {
+		for (const handler of [...this.listeners[event]]) {
+			try {
+				(handler as (...a: Parameters<MeshServiceEvents[E]>) => void)(...args);
+			} catch (error) {
+				console.error(`MeshService ${event} handler threw`, error);
+			}
+		}
+	}
+}
+
+/**
+ * The mesh service in the libp2p service style: `meshService(init)(components)`. Call
+ * `start()` once the node is started, then `addWorkspace` for each workspace.
+ */
+export function meshService(init: MeshServiceInit = {}): (components: MeshServiceComponents) => MeshService {
+	return (components) => new DefaultMeshService(components, init);
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,116 @@
+/**
+ * Live updates of one workspace on its gossipsub topic (PROTOCOL.md "Gossip envelope"):
+ * every update made on this peer is sealed with the workspace's gossip key and published;
+ * every envelope received is opened, checked like a session's UPDATE (updateCheck.ts) and
+ * applied with {@link WorkspaceGossip.origin} as the transaction origin. What came from
+ * gossip is never published again (gossipsub already floods it to every subscriber), nor
+ * is what came from a sync session (the session's peer published it, or forwards it
+ * itself). Envelopes that do not open (another workspace's, tampered, garbage) are
+ * reported and dropped; they never reach a document.
+ */
+import type { GossipSub, Message } from '@libp2p/gossipsub';
+import { MAX_ENVELOPE_BYTES } from './constants.js';
+import { UpdateRejectedError } from './errors.js';
+import { openEnvelope, sealEnvelope } from './gossipEnvelope.js';
+import { EMPTY_STATE_VECTOR, type SyncDocs } from './syncDocs.js';
+import { isApplicableUpdate } from './updateCheck.js';
+import type { WorkspaceKeys } from './workspaceKeys.js';
+
+/** The part of gossipsub this module uses. */
+export type GossipPubSub = Pick<GossipSub, 'subscribe' | 'unsubscribe' | 'publish' | 'addEventListener' | 'removeEventListener'>;
+
+/** Options of a {@link WorkspaceGossip}. */
+export interface WorkspaceGossipInit {
+	pubsub: GossipPubSub;
+	keys: WorkspaceKeys;
+	docs: SyncDocs;
+	/** Whether an update with this transaction origin was made on this peer (and so is published). */
+	isLocalOrigin: (origin: unknown) => boolean;
+	/** Told about every envelope or update refused, and every failed publish. */
+	onError: (error: Error) => void;
+	/** Largest envelope sent or accepted; default {@link MAX_ENVELOPE_BYTES}. */
+	maxEnvelopeBytes?: number;
+}
+
+/** Envelope overhead over the update: version, IV, lengths, doc id and the GCM tag. */
+const ENVELOPE_OVERHEAD = 96;
+
+/** Publishes and applies one workspace's live updates on its topic; see the module comment. */
+export class WorkspaceGossip {
+	/** Transaction origin of every update applied from gossip. */
+	readonly origin: { readonly gossip: string };
+	private readonly maxEnvelopeBytes: number;
+	private unsubscribeDocs: (() => void) | undefined;
+	/** Envelopes are opened and applied one at a time, in arrival order. */
+	private queue: Promise<void> = Promise.resolve();
+	private running = false;
+
+	constructor(private readonly init: WorkspaceGossipInit) {
+		this.origin = { gossip: init.keys.workspaceId };
+		this.maxEnvelopeBytes = init.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES;
+	}
+
+	/** The workspace's topic (derived from the secret; reveals nothing about the workspace). */
+	get topic(): string {
+		return this.init.keys.topic;
+	}
+
+	/** Subscribes to the topic and starts publishing local updates. */
+	start(): void {
+		if (this.running) return;
+		this.running = true;
+		this.init.pubsub.addEventListener('message', this.onMessage);
+		this.init.pubsub.subscribe(this.topic);
+		this.unsubscribeDocs = this.init.docs.onLocalUpdate((docId, update, origin) => {
+			if (!this.running || origin === this.origin || !this.init.isLocalOrigin(origin)) return;
+			// Too large for an envelope: sessions forward it, anti-entropy repairs the rest.
+			if (update.length + ENVELOPE_OVERHEAD > this.maxEnvelopeBytes) return;
+			void this.publish(docId, update);
+		});
+	}
+
+	/** Unsubscribes; updates still queued are dropped. */
+	stop(): void {
+		if (!this.running) return;
+		this.running = false;
+		this.unsubscribeDocs?.();
+		this.unsubscribeDocs = undefined;
+		this.init.pubsub.removeEventListener('message', this.onMessage);
+		this.init.pubsub.unsubscribe(this.topic);
+	}
+
+	private async publish(docId: string, update: Uint8Array): Promise<void> {
+		try {
+			const envelope = await sealEnvelope(this.init.keys, docId, update);
+			if (this.running) await this.init.pubsub.publish(this.topic, envelope);
+		} catch (error) {
+			if (this.running) this.init.onError(asError(error));
+		}
+	}
+
+	private readonly onMessage = (event: CustomEvent<Message>): void => {
+		const { topic, data } = event.detail;
+		if (topic !== this.topic) return;
+		this.queue = this.queue.then(() => this.receive(data)).catch((error: unknown) => this.init.onError(asError(error)));
+	};
+
+	private async receive(envelope: Uint8Array): Promise<void> {
+		if (!this.running) return;
+		const { docId, update } = await openEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
+		const { docs } = this.init;
+		const stateVector = (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
+		if (!isApplicableUpdate(update, stateVector)) {
+			throw new UpdateRejectedError(docId, new Error('gossip update does not decode or does not apply cleanly'));
+		}
+		if (!this.running) return;
+		try {
+			await docs.apply(docId, update, this.origin);
+		} catch (cause) {
+			throw new UpdateRejectedError(docId, cause);
+		}
+	}
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

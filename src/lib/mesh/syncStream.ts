@@ -1,0 +1,104 @@
+/**
+ * Runs one {@link SyncSession} over one framed libp2p stream (frameStream.ts): frames in
+ * are fed to `session.receive` in order, the session's sends become frames out, and the
+ * two end together. A framing error, a failed write or a session error ends the session
+ * and resets *that stream only*; a clean end on either side closes it gracefully. Also the
+ * responder's first step: reading the HELLO and picking the workspace it names.
+ */
+import { DeniedReason, MessageType, PROTOCOL_VERSION, type SyncLimits } from './constants.js';
+import { MalformedMessageError } from './errors.js';
+import type { FrameStream } from './frameStream.js';
+import { StreamCloseTimeoutError } from './transportErrors.js';
+import { SessionState, type SyncSession } from './SyncSession.js';
+import { decodeMessage, encodeMessage, sizeLimit, type Hello } from './wire.js';
+
+/** How long a locally closed stream waits for the remote to close its end before it is reset. */
+export const CLOSE_GRACE_MS = 5000;
+
+/** The largest frame a sync stream accepts: the largest message any type may have. */
+export function maxSyncFrameBytes(limits: SyncLimits): number {
+	return Math.max(
+		limits.maxControlBytes,
+		sizeLimit(MessageType.update, limits),
+		sizeLimit(MessageType.syncStep2, limits)
+	);
+}
+
+/**
+ * A `send` for {@link SyncSession}: writes each message as a frame, in order (stream writes
+ * are queued synchronously), and resets the stream when a write fails.
+ */
+export function frameSender(frames: FrameStream): (bytes: Uint8Array) => void {
+	return (bytes) => {
+		frames.write(bytes).catch((error: unknown) => frames.abort(asError(error)));
+	};
+}
+
+/**
+ * Starts `session` and pumps frames into it until the session or the stream ends. Feeds
+ * `first` (an already-read HELLO) before reading. Resolves with the error that ended the
+ * session, if any (the session's own, or the stream's); never rejects.
+ */
+export async function runSyncStream(frames: FrameStream, session: SyncSession, first?: Uint8Array): Promise<Error | undefined> {
+	let streamError: Error | undefined;
+	let graceTimer: ReturnType<typeof setTimeout> | undefined;
+	const clearGrace = () => clearTimeout(graceTimer);
+	frames.stream.addEventListener('close', clearGrace, { once: true });
+	session.on('closed', () => {
+		if (session.error !== undefined) return frames.abort(session.error);
+		// A clean local end: flush and close our side, then give the remote a moment to close
+		// its side (it sees our end as a clean end of its session) before resetting.
+		frames.close().catch(() => {});
+		graceTimer = setTimeout(() => frames.abort(new StreamCloseTimeoutError('the peer did not close the stream')), CLOSE_GRACE_MS);
+	});
+	session.start();
+	try {
+		if (first !== undefined) await session.receive(first);
+		while (session.state !== SessionState.closed) {
+			const frame = await frames.read();
+			if (frame === null) break; // the remote ended cleanly
+			await session.receive(frame);
+		}
+	} catch (error) {
+		// frameStream already reset the stream; say why the session ended.
+		streamError = asError(error);
+	}
+	if (streamError !== undefined && session.state !== SessionState.closed) frames.abort(streamError);
+	session.close(); // a no-op when the session ended first
+	return session.error ?? streamError;
+}
+
+/** What a responder makes of a stream's first frame. */
+export type HelloResult = { ok: true; hello: Hello } | { ok: false; reason: DeniedReason; error: Error };
+
+/**
+ * Decodes a stream's first frame as HELLO. Anything else (bad bytes, another message type,
+ * another protocol version) is refused with the DENIED reason to send. Never throws.
+ */
+export function readHello(first: Uint8Array, limits: SyncLimits): HelloResult {
+	let message;
+	try {
+		if (first.length > limits.maxControlBytes) throw new MalformedMessageError('first message over the control limit');
+		message = decodeMessage(first, limits);
+	} catch (error) {
+		return { ok: false, reason: DeniedReason.malformed, error: asError(error) };
+	}
+	if (message.type !== MessageType.hello) {
+		const error = new MalformedMessageError(`first message of type ${message.type}, expected HELLO`);
+		return { ok: false, reason: DeniedReason.malformed, error };
+	}
+	if (message.version !== PROTOCOL_VERSION) {
+		return { ok: false, reason: DeniedReason.version, error: new MalformedMessageError(`HELLO of version ${message.version}`) };
+	}
+	return { ok: true, hello: message };
+}
+
+/** Sends DENIED with `reason` as the stream's last frame and closes our end. */
+export async function deny(frames: FrameStream, reason: DeniedReason): Promise<void> {
+	await frames.write(encodeMessage({ type: MessageType.denied, reason }));
+	await frames.close();
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,136 @@
+/**
+ * Two MeshServices on real libp2p nodes over TCP: documents converge on connect, live
+ * updates cross within milliseconds, the status reports syncing → live and the peer count,
+ * a workspace added later syncs on the existing connection, and a peer with a wrong secret
+ * gets nothing while nothing of its own is applied on honest peers (neither through a
+ * session nor through envelopes it publishes on the workspace's topic).
+ */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
+import { afterEach, describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/doc/ids.js';
+import { sealEnvelope } from '../../src/lib/mesh/gossipEnvelope.js';
+import type { WorkspaceStatus } from '../../src/lib/mesh/MeshService.js';
+import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
+import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
+import { waitFor } from './helpers.js';
+import { connect, converged, newWorkspace, startPeer, stopPeers } from './peers.js';
+
+afterEach(stopPeers, 15_000);
+
+describe('MeshService, two peers', () => {
+	it('converges on connect, then carries live updates both ways', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws);
+		const shared = newId();
+		a.docs.get(shared).getText('t').insert(0, 'from a ');
+		b.docs.get(shared).getText('t').insert(0, 'from b ');
+		a.docs.get(newId()).getMap('m').set('only', 'a');
+		b.docs.get(newId()).getArray('a').push(['only b']);
+		const statuses: WorkspaceStatus[] = [];
+		b.mesh.on('workspace-status', (s) => statuses.push(s));
+		const counts: number[] = [];
+		b.mesh.on('peer-count', (n) => counts.push(n));
+
+		await connect(a, b);
+		await waitFor(() => converged([a, b]), 'the two peers to converge');
+		expect(a.docs.docs.size).toBe(3);
+		expect(a.docs.get(shared).getText('t').toString()).toContain('from b');
+		await waitFor(() => a.mesh.status(ws.id)?.state === 'live' && b.mesh.status(ws.id)?.state === 'live', 'live');
+		expect(statuses.map((s) => s.state)).toContain('syncing');
+		expect(statuses.at(-1)).toMatchObject({ state: 'live', livePeers: 1, pending: 0 });
+		expect(b.mesh.peerCount).toBe(1);
+		expect(counts).toContain(1);
+
+		const arrived = new Promise<number>((resolve) => {
+			const off = b.docs.onLocalUpdate(() => {
+				off();
+				resolve(performance.now());
+			});
+		});
+		const start = performance.now();
+		a.docs.get(shared).getText('t').insert(0, 'live ');
+		console.info(`live update a → b (session and gossip, first to arrive): ${((await arrived) - start).toFixed(2)} ms`);
+		await waitFor(() => b.docs.get(shared).getText('t').toString().startsWith('live '), 'the live update to arrive');
+		b.docs.get(shared).getMap('m').set('back', true);
+		await waitFor(() => a.docs.get(shared).getMap('m').get('back') === true, 'the live update back');
+		await waitFor(() => converged([a, b]), 'convergence after live updates');
+		expect([...a.errors, ...b.errors]).toEqual([]);
+	});
+
+	it('syncs a workspace added while already connected, and stops syncing a removed one', async () => {
+		const first = newWorkspace();
+		const later = newWorkspace();
+		const a = await startPeer(first);
+		const b = await startPeer(first);
+		await connect(a, b);
+		const aLater = new MemoryDocs();
+		const bLater = new MemoryDocs();
+		aLater.get(newId()).getText('t').insert(0, 'added later');
+		await a.mesh.addWorkspace({ ...later, docs: aLater });
+		await b.mesh.addWorkspace({ ...later, docs: bLater });
+		await waitFor(() => bLater.docs.size === 1, 'the later workspace to sync');
+		expect([...bLater.docs.values()][0]!.getText('t').toString()).toBe('added later');
+
+		await b.mesh.removeWorkspace(later.id);
+		expect(b.mesh.status(later.id)).toBeUndefined();
+		const id = newId();
+		aLater.get(id).getText('t').insert(0, 'after removal');
+		const firstId = newId();
+		a.docs.get(firstId).getText('t').insert(0, 'still synced');
+		await waitFor(() => b.docs.docs.has(firstId), 'the other workspace to go on');
+		expect(bLater.docs.has(id)).toBe(false);
+	});
+
+	it('gives a wrong-secret peer nothing and applies nothing of it', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws, { mesh: { antiEntropyIntervalMs: 300 } });
+		const b = await startPeer(ws, { mesh: { antiEntropyIntervalMs: 300 } });
+		const impostor = await startPeer({ id: ws.id, secret: newWorkspace().secret }, { mesh: { antiEntropyIntervalMs: 300 } });
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'members only');
+		const impostorDoc = newId();
+		impostor.docs.get(impostorDoc).getText('t').insert(0, 'let me in');
+		impostor.docs.get(doc).getText('t').insert(0, 'overwrite ');
+
+		await connect(impostor, a); // the impostor opens towards a
+		await connect(b, impostor); // b opens towards the impostor
+		await connect(a, b);
+		await waitFor(() => converged([a, b]) && b.docs.docs.has(doc), 'the members to sync');
+		// Live updates and anti-entropy rounds (every 300 ms) go on for a while.
+		a.docs.get(doc).getText('t').insert(0, 'more ');
+		await waitFor(() => b.docs.get(doc).getText('t').toString().startsWith('more '), 'a live update between members');
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+
+		expect(impostor.docs.applied).toBe(0);
+		expect([...impostor.docs.docs.keys()].sort()).toEqual([doc, impostorDoc].sort());
+		expect(impostor.docs.get(doc).getText('t').toString()).toBe('overwrite ');
+		for (const member of [a, b]) {
+			expect(member.docs.docs.has(impostorDoc)).toBe(false);
+			expect(member.docs.get(doc).getText('t').toString()).not.toContain('overwrite');
+		}
+		const denied = (errors: typeof a.errors) => errors.filter((e) => e.error.name === 'MembershipDeniedError');
+		expect(denied(a.errors).length).toBeGreaterThan(0);
+		expect(denied(b.errors).length).toBeGreaterThan(0);
+		expect(denied(impostor.errors).length).toBeGreaterThan(0);
+		// A refused pair is not retried on the same connection, anti-entropy or not.
+		expect(denied(b.errors).length).toBeLessThan(3);
+
+		// The impostor learns the members' topic (it is visible in SUBSCRIBE messages) and
+		// publishes envelopes there sealed with its own key: they do not open.
+		const membersTopic = (await deriveWorkspaceKeys(ws.id, ws.secret)).topic;
+		const wrongKeys = await deriveWorkspaceKeys(ws.id, newWorkspace().secret);
+		impostor.node.services.pubsub.subscribe(membersTopic);
+		await waitFor(
+			() => a.node.services.pubsub.getSubscribers(membersTopic).some((p) => p.equals(impostor.node.peerId)),
+			'the impostor to subscribe'
+		);
+		const before = a.errors.length;
+		const forged = await sealEnvelope(wrongKeys, doc, new Uint8Array([0, 0]));
+		await impostor.node.services.pubsub.publish(membersTopic, forged);
+		await impostor.node.services.pubsub.publish(membersTopic, new Uint8Array([1, 2, 3]));
+		await waitFor(() => a.errors.slice(before).filter((e) => e.error.name === 'EnvelopeError').length >= 2, 'a to refuse both');
+		expect(a.docs.get(doc).getText('t').toString()).toBe(b.docs.get(doc).getText('t').toString());
+		expect(converged([a, b])).toBe(true);
+	});
+});
