@@ -59,8 +59,11 @@ export interface LateArrivalRow {
 /** A document's state-vector hash, so the mesh can compare digests without loading documents. */
 export interface DigestRow {
 	docId: string;
+	/** `docDigest` of the document (mesh/syncDocs.ts); '' for an empty document. */
 	svHash: string;
 	updatedAt: number;
+	/** Key of the document's newest stored update when the digest was taken (unchanged → still right). */
+	storedKey?: number;
 }
 
 /** Outpost's local database. */

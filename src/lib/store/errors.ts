@@ -21,3 +21,19 @@ export class UpdateRejectedError extends Error {
 		super(`document ${docId}: update rejected (${cause instanceof Error ? cause.message : String(cause)})`);
 	}
 }
+
+/** A peer sent more documents that the workspace root does not list than WorkspaceSyncDocs accepts. */
+export class UnknownDocLimitError extends Error {
+	name = 'UnknownDocLimitError';
+	constructor(
+		readonly docId: string,
+		readonly limit: number
+	) {
+		super(`document ${docId}: more than ${limit} documents not listed by the workspace root`);
+	}
+}
+
+/** The documents of a workspace were used after being closed. */
+export class DocsClosedError extends Error {
+	name = 'DocsClosedError';
+}

@@ -1,0 +1,316 @@
+/**
+ * The documents of one workspace as the sync protocol sees them ({@link SyncDocs}), over a
+ * {@link DocStore}. The workspace root stays open while this object lives: it lists the
+ * roster, channels, notes and AI threads. Other documents are opened only when their bytes
+ * are needed (state vector, diff, apply) and released after a short idle period.
+ *
+ * Digests cost no document load: each document's {@link docDigest} is kept in Dexie's
+ * `digests` table with the key of its newest stored update. A row whose key still matches
+ * the document's database is trusted; otherwise the document is loaded once, digested and
+ * released. Changes to open documents (local edits and applied updates alike) refresh the
+ * row after {@link DIGEST_DELAY_MS}, and a digest asked for before then is computed at once.
+ *
+ * Documents that arrive for ids the root does not list (yet: an update can overtake the root
+ * change that lists it) are accepted, at most {@link MAX_UNKNOWN_PER_ORIGIN} per origin (one
+ * sync session, that is one peer connection) and {@link MAX_UNKNOWN_DOCS} in all, then
+ * refused with an {@link UnknownDocLimitError}. They are listed while this object lives; after
+ * that only once the root lists them.
+ */
+import * as Y from 'yjs';
+import { isId } from '../doc/ids.js';
+import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
+import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
+import type { OutpostDb } from './db.js';
+import type { DocHandle, DocStore } from './DocStore.js';
+import { DocsClosedError, UnknownDocLimitError, UpdateRejectedError } from './errors.js';
+
+/** How long a document opened for sync stays loaded after its last use. */
+export const IDLE_RELEASE_MS = 10_000;
+/** How long after a change a document's stored digest is refreshed. */
+export const DIGEST_DELAY_MS = 500;
+/** Documents not listed by the root that one origin (one sync session) may create. */
+export const MAX_UNKNOWN_PER_ORIGIN = 100;
+/** Documents not listed by the root accepted in all while this object lives. */
+export const MAX_UNKNOWN_DOCS = 1000;
+
+/** Options of {@link WorkspaceSyncDocs.open}. */
+export interface WorkspaceSyncDocsInit {
+	/** The workspace id, which is also its root document's id. */
+	workspaceId: string;
+	/** The roster's id when known before the root arrives (from the invite or the workspace row). */
+	rosterId?: string;
+	docs: DocStore;
+	db: OutpostDb;
+	idleReleaseMs?: number;
+	digestDelayMs?: number;
+	maxUnknownPerOrigin?: number;
+	maxUnknownDocs?: number;
+}
+
+interface Held {
+	handle: DocHandle;
+	/** Operations (and pending digest refreshes) using the document now. */
+	busy: number;
+	timer?: ReturnType<typeof setTimeout>;
+}
+
+interface CachedDigest {
+	digest: string | undefined;
+	/** The document's change count when the digest was taken. */
+	version: number;
+}
+
+/** {@link SyncDocs} of one workspace over a DocStore; see the module comment. */
+export class WorkspaceSyncDocs implements SyncDocs {
+	private readonly root: WorkspaceDoc;
+	private readonly held = new Map<string, Held>();
+	private readonly listeners = new Set<UpdateListener>();
+	/** Changes seen per document this session; a cached digest is fresh when its version matches. */
+	private readonly versions = new Map<string, number>();
+	private readonly cache = new Map<string, CachedDigest>();
+	/** Changed documents held until their digest is refreshed. */
+	private readonly changed = new Set<string>();
+	private flushTimer: ReturnType<typeof setTimeout> | undefined;
+	private readonly unknown = new Set<string>();
+	private readonly unknownByObject = new WeakMap<object, number>();
+	private readonly unknownByValue = new Map<unknown, number>();
+	private readonly stopWatching: () => void;
+	private closed = false;
+
+	private constructor(
+		private readonly init: WorkspaceSyncDocsInit,
+		private readonly rootHandle: DocHandle
+	) {
+		this.root = new WorkspaceDoc(rootHandle.doc);
+		this.held.set(init.workspaceId, { handle: rootHandle, busy: 1 });
+		this.stopWatching = init.docs.onUpdate((id, update, origin) => this.onUpdate(id, update, origin));
+	}
+
+	/** Opens the workspace root (creating it empty for a joiner) and starts watching changes. */
+	static async open(init: WorkspaceSyncDocsInit): Promise<WorkspaceSyncDocs> {
+		const handle = init.docs.open(init.workspaceId);
+		await handle.ready;
+		return new WorkspaceSyncDocs(init, handle);
+	}
+
+	/** The roster's id: from the root once it has arrived, else the one given at open. */
+	get rosterId(): string | undefined {
+		const fromRoot = this.root.rosterId;
+		return isId(fromRoot) ? fromRoot : this.init.rosterId;
+	}
+
+	list(): string[] {
+		const ids = new Set<string>([this.init.workspaceId]);
+		const roster = this.rosterId;
+		if (roster) ids.add(roster);
+		for (const index of [this.root.channels, this.root.notes, this.root.aiThreads]) {
+			for (const id of index.keys()) if (isId(id)) ids.add(id);
+		}
+		for (const id of this.unknown) ids.add(id);
+		return [...ids];
+	}
+
+	async digest(docId: string): Promise<string | undefined> {
+		if (!this.belongs(docId)) return undefined;
+		const cached = this.cache.get(docId);
+		const version = this.versionOf(docId);
+		if (cached && cached.version === version) return cached.digest;
+		if (!cached && version === 0) {
+			const [row, storedKey] = await Promise.all([this.init.db.digests.get(docId), this.init.docs.lastStoredKey(docId)]);
+			if (row && row.storedKey === storedKey && this.versionOf(docId) === 0) {
+				const digest = row.svHash || undefined;
+				this.cache.set(docId, { digest, version: 0 });
+				return digest;
+			}
+		}
+		return this.refreshDigest(docId);
+	}
+
+	async stateVector(docId: string): Promise<Uint8Array | undefined> {
+		return this.read(docId, (doc) => Y.encodeStateVector(doc));
+	}
+
+	async diff(docId: string, stateVector: Uint8Array): Promise<Uint8Array | undefined> {
+		return this.read(docId, (doc) => Y.encodeStateAsUpdate(doc, stateVector));
+	}
+
+	/**
+	 * Applies a remote update through {@link DocStore.applyUpdate}. Throws an
+	 * {@link UpdateRejectedError} when the update is unreadable (nothing is stored) and an
+	 * {@link UnknownDocLimitError} when `origin` created too many unlisted documents.
+	 */
+	async apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> {
+		if (this.closed) throw new DocsClosedError(`workspace ${this.init.workspaceId} is closed`);
+		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
+		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
+		const handle = this.hold(docId);
+		try {
+			await handle.ready;
+			if (!this.init.docs.applyUpdate(handle, update, origin)) {
+				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
+			}
+		} catch (error) {
+			if (admitted) this.forgetUnknown(docId, origin);
+			throw error;
+		} finally {
+			this.unhold(docId);
+		}
+	}
+
+	/**
+	 * Subscribes to every change of every document of this workspace while it is open in the
+	 * DocStore: this device's edits and applied remote updates, each with its transaction
+	 * origin (a sync session skips its own). Changes made before a document finished loading
+	 * are not reported; the next digest exchange repairs them.
+	 */
+	onLocalUpdate(listener: UpdateListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/** Stores pending digests, stops watching and releases every document it holds. */
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		this.stopWatching();
+		this.listeners.clear();
+		await this.flush();
+		for (const held of this.held.values()) {
+			clearTimeout(held.timer);
+			this.init.docs.release(held.handle);
+		}
+		this.held.clear();
+	}
+
+	/** Whether a document is part of this workspace as far as this peer knows. */
+	private belongs(id: string): boolean {
+		if (id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id)) return true;
+		return isId(id) && (this.root.channels.has(id) || this.root.notes.has(id) || this.root.aiThreads.has(id));
+	}
+
+	private onUpdate(id: string, update: Uint8Array, origin: unknown): void {
+		if (this.closed || !this.belongs(id)) return;
+		this.versions.set(id, this.versionOf(id) + 1);
+		if (!this.changed.has(id)) {
+			this.changed.add(id);
+			this.hold(id); // keeps it loaded until its digest is stored
+		}
+		this.flushTimer ??= setTimeout(() => void this.flush(), this.init.digestDelayMs ?? DIGEST_DELAY_MS);
+		for (const listener of [...this.listeners]) listener(id, update, origin);
+	}
+
+	/** Stores the digest of every changed document and lets them go. */
+	private async flush(): Promise<void> {
+		clearTimeout(this.flushTimer);
+		this.flushTimer = undefined;
+		const ids = [...this.changed];
+		this.changed.clear();
+		await Promise.all(
+			ids.map(async (id) => {
+				try {
+					if (this.cache.get(id)?.version !== this.versionOf(id)) await this.refreshDigest(id);
+				} catch (error) {
+					this.init.docs.onError(error instanceof Error ? error : new Error(String(error)));
+				} finally {
+					this.unhold(id);
+				}
+			})
+		);
+	}
+
+	/** Loads (or shares) a document, digests it and stores the digest with its stored-update key. */
+	private async refreshDigest(id: string): Promise<string | undefined> {
+		const handle = this.hold(id);
+		try {
+			await handle.ready;
+			// The key is read first: every update stored under it is already in the document,
+			// so the row never claims changes it does not include.
+			const storedKey = await this.init.docs.lastStoredKey(id);
+			const version = this.versionOf(id);
+			const digest = isEmpty(handle.doc) ? undefined : await docDigest(handle.doc); // snapshot taken synchronously
+			const newest = this.cache.get(id);
+			if (!newest || newest.version <= version) {
+				this.cache.set(id, { digest, version });
+				await this.init.db.digests.put({ docId: id, svHash: digest ?? '', updatedAt: Date.now(), storedKey });
+			}
+			return digest;
+		} finally {
+			this.unhold(id);
+		}
+	}
+
+	/** Runs `read` over a document of this workspace, undefined when it is not here or empty. */
+	private async read<T>(docId: string, read: (doc: Y.Doc) => T): Promise<T | undefined> {
+		if (this.closed || !this.belongs(docId)) return undefined;
+		const cached = this.cache.get(docId);
+		if (cached && cached.version === this.versionOf(docId) && cached.digest === undefined) return undefined;
+		const handle = this.hold(docId);
+		try {
+			await handle.ready;
+			return isEmpty(handle.doc) ? undefined : read(handle.doc);
+		} finally {
+			this.unhold(docId);
+		}
+	}
+
+	private versionOf(id: string): number {
+		return this.versions.get(id) ?? 0;
+	}
+
+	/** Opens (or shares) a document for one use; pair with {@link unhold}. */
+	private hold(id: string): DocHandle {
+		let held = this.held.get(id);
+		if (!held) {
+			held = { handle: this.init.docs.open(id), busy: 0 };
+			this.held.set(id, held);
+		}
+		clearTimeout(held.timer);
+		held.busy++;
+		return held.handle;
+	}
+
+	/** Ends one use; the document is released after the idle period unless used again. */
+	private unhold(id: string): void {
+		const held = this.held.get(id);
+		if (!held || --held.busy > 0) return;
+		held.timer = setTimeout(() => {
+			if (held.busy > 0 || this.held.get(id) !== held) return;
+			this.held.delete(id);
+			this.init.docs.release(held.handle);
+		}, this.init.idleReleaseMs ?? IDLE_RELEASE_MS);
+	}
+
+	/** Counts a document the root does not list against `origin`'s allowance; throws past the limits. */
+	private admitUnknown(docId: string, origin: unknown): boolean {
+		const perOrigin = this.init.maxUnknownPerOrigin ?? MAX_UNKNOWN_PER_ORIGIN;
+		const total = this.init.maxUnknownDocs ?? MAX_UNKNOWN_DOCS;
+		const count = this.unknownCount(origin);
+		if (count >= perOrigin) throw new UnknownDocLimitError(docId, perOrigin);
+		if (this.unknown.size >= total) throw new UnknownDocLimitError(docId, total);
+		this.setUnknownCount(origin, count + 1);
+		this.unknown.add(docId);
+		return true;
+	}
+
+	private forgetUnknown(docId: string, origin: unknown): void {
+		this.unknown.delete(docId);
+		this.setUnknownCount(origin, Math.max(0, this.unknownCount(origin) - 1));
+	}
+
+	private unknownCount(origin: unknown): number {
+		return (isObject(origin) ? this.unknownByObject.get(origin) : this.unknownByValue.get(origin)) ?? 0;
+	}
+
+	private setUnknownCount(origin: unknown, count: number): void {
+		if (isObject(origin)) this.unknownByObject.set(origin, count);
+		else this.unknownByValue.set(origin, count);
+	}
+}
+
+function isEmpty(doc: Y.Doc): boolean {
+	return doc.store.clients.size === 0;
+}
+
+function isObject(value: unknown): value is object {
+	return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
