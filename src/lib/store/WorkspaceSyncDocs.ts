@@ -15,6 +15,11 @@
  * sync session, that is one peer connection) and {@link MAX_UNKNOWN_DOCS} in all, then
  * refused with an {@link UnknownDocLimitError}. They are listed while this object lives; after
  * that only once the root lists them.
+ *
+ * Membership of a document is decided by the root alone: a member who knows the id of a
+ * document of another workspace on this device could list it in this root and be served it.
+ * Ids are random 128-bit values, so this needs a leaked id; recording each document's
+ * workspace in its digest row would close it.
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
@@ -111,7 +116,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	}
 
 	async digest(docId: string): Promise<string | undefined> {
-		if (!this.belongs(docId)) return undefined;
+		if (this.closed || !this.belongs(docId)) return undefined;
 		const cached = this.cache.get(docId);
 		const version = this.versionOf(docId);
 		if (cached && cached.version === version) return cached.digest;

@@ -82,6 +82,14 @@ async function seedWorkspace(d: Device): Promise<{ workspaceId: string; rosterId
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `condition` holds (polling), failing after two seconds. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+	for (let waited = 0; !(await condition()); waited += 5) {
+		if (waited > 2000) throw new Error('condition not met in time');
+		await wait(5);
+	}
+}
+
 describeSyncDocs('WorkspaceSyncDocs', async () => {
 	const d = device();
 	const workspaceId = newId();
@@ -171,12 +179,12 @@ describe('WorkspaceSyncDocs', () => {
 		remote.getArray('messages').push(['from a peer']);
 		await sync.apply(channels[1], Y.encodeStateAsUpdate(remote), { peer: 'b' });
 		expect(a.docs.isOpen(channels[1])).toBe(true);
-		await wait(100);
 		const handle = a.docs.open(channels[1]);
 		await handle.ready;
-		expect((await a.db.digests.get(channels[1]))?.svHash).toBe(await docDigest(handle.doc));
+		const expected = await docDigest(handle.doc);
 		a.docs.release(handle);
-		expect(a.docs.isOpen(channels[1])).toBe(false);
+		await until(async () => (await a.db.digests.get(channels[1]))?.svHash === expected);
+		await until(() => !a.docs.isOpen(channels[1]));
 	});
 
 	it('brings a joiner with an empty store the whole workspace through two SyncSessions, persisted', async () => {
@@ -220,7 +228,7 @@ describe('WorkspaceSyncDocs', () => {
 
 		// A live edit on the sender reaches the joiner.
 		await editDoc(a.docs, channels[0], (doc) => doc.getArray('messages').push(['live']));
-		await wait(20);
+		await until(async () => (await joiner.digest(channels[0])) === (await sender.digest(channels[0])));
 		sessions.forEach((s) => s.close());
 		await joiner.close();
 		await wait(20);
