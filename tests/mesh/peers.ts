@@ -114,7 +114,8 @@ export function fingerprint(docs: MemoryDocs): string {
 		out[id] = {
 			sv: toHex(Y.encodeStateVector(doc)),
 			a: doc.getArray('a').toJSON(),
-			m: doc.getMap('m').toJSON(),
+			// Y.Map's JSON lists keys in local insertion order, which differs between peers.
+			m: Object.fromEntries(Object.entries(doc.getMap('m').toJSON()).sort(([x], [y]) => x.localeCompare(y))),
 			t: doc.getText('t').toString()
 		};
 	}

@@ -1,0 +1,84 @@
+/**
+ * Six MeshServices on real libp2p nodes: an update written at one end of a chain, or on a
+ * leaf of a star, reaches every peer through the intermediaries; documents that differ on
+ * every peer converge everywhere; and gossip alone carries updates across a peer that is
+ * connected to both sides but does not hold the workspace (no sync session through it).
+ */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
+import { afterEach, describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/doc/ids.js';
+import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
+import { waitFor } from './helpers.js';
+import { connect, connected, converged, newWorkspace, startPeer, stopPeers, type Peer } from './peers.js';
+
+afterEach(stopPeers, 15_000);
+
+async function startPeers(n: number, ws = newWorkspace()): Promise<Peer[]> {
+	const peers: Peer[] = [];
+	for (let i = 0; i < n; i++) peers.push(await startPeer(ws, { name: `p${i}` }));
+	return peers;
+}
+
+describe('MeshService, six peers', () => {
+	it('chain: an update at one end reaches the other end, and back', async () => {
+		const peers = await startPeers(6);
+		const doc = newId();
+		peers.forEach((p, i) => p.docs.get(newId()).getText('t').insert(0, `own doc of ${p.name}`));
+		for (let i = 1; i < peers.length; i++) await connect(peers[i]!, peers[i - 1]!);
+		await waitFor(() => converged(peers), 'the chain to converge', 15_000);
+		expect(peers[0]!.docs.docs.size).toBe(6);
+		expect(connected(peers[0]!, peers[5]!)).toBe(false);
+
+		const arrived = new Promise<number>((resolve) => {
+			const off = peers[5]!.docs.onLocalUpdate((id) => {
+				if (id !== doc) return;
+				off();
+				resolve(performance.now());
+			});
+		});
+		const start = performance.now();
+		peers[0]!.docs.get(doc).getText('t').insert(0, 'down the line');
+		console.info(`chain of 6: one end → the other (first copy, session or gossip) in ${((await arrived) - start).toFixed(2)} ms`);
+		await waitFor(() => peers[5]!.docs.docs.get(doc)?.getText('t').toString() === 'down the line', 'the far end');
+		peers[5]!.docs.get(doc).getMap('m').set('reply', 'and back');
+		await waitFor(() => peers[0]!.docs.get(doc).getMap('m').get('reply') === 'and back', 'the way back');
+		await waitFor(() => converged(peers), 'everyone to converge');
+		expect(peers.flatMap((p) => p.errors)).toEqual([]);
+	}, 20_000);
+
+	it('star: a leaf reaches every other leaf through the hub', async () => {
+		const [hub, ...leaves] = await startPeers(6);
+		for (const leaf of leaves) await connect(leaf, hub!);
+		const doc = newId();
+		leaves[0]!.docs.get(doc).getArray('a').push(['from leaf 0']);
+		leaves[3]!.docs.get(doc).getArray('a').push(['from leaf 3']);
+		await waitFor(() => leaves.every((leaf) => leaf.docs.docs.get(doc)?.getArray('a').length === 2), 'every leaf');
+		await waitFor(() => converged([hub!, ...leaves]), 'everyone to converge');
+		expect(connected(leaves[0]!, leaves[1]!)).toBe(false);
+		expect(hub!.mesh.peerCount).toBe(5);
+	}, 20_000);
+
+	it('gossip carries updates across a connected peer that does not hold the workspace', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws, { name: 'a' });
+		const b = await startPeer(ws, { name: 'b' });
+		// The middle peer serves another workspace only, and forwards the members' topic (as a
+		// relay that is told the topic would): no sync session can run through it.
+		const middle = await startPeer(newWorkspace(), { name: 'middle' });
+		const topic = (await deriveWorkspaceKeys(ws.id, ws.secret)).topic;
+		middle.node.services.pubsub.subscribe(topic);
+		await connect(a, middle);
+		await connect(b, middle);
+		const meshPeers = (p: Peer) => (p.node.services.pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(topic);
+		await waitFor(() => meshPeers(middle).length === 2, 'the gossip mesh through the middle');
+
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'sealed');
+		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'sealed', 'gossip to cross the middle');
+		expect(middle.docs.docs.has(doc)).toBe(false);
+		expect(connected(a, b)).toBe(false);
+		expect(a.mesh.status(ws.id)?.state).toBe('idle');
+		// The middle refused both (DENIED unknown workspace) and nothing else happened.
+		expect([...a.errors, ...b.errors].map((e) => e.error.name)).toEqual(['MembershipDeniedError', 'MembershipDeniedError']);
+	}, 20_000);
+});
