@@ -8,7 +8,11 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { multiaddr } from '@multiformats/multiaddr';
+import WebSocketImpl from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { peerKeyPath } from './peerKey.ts';
 import { p2pListenAddresses, runRelay } from './run.ts';
 import type { RunRelayInit, RunningRelay } from './run.ts';
@@ -137,6 +141,37 @@ describe('runRelay', () => {
 			socket.on('error', reject);
 		});
 		expect(presented).toEqual({ authorized: true, fingerprint: relay.certificate?.fingerprint256 });
+	});
+
+	it('a libp2p peer that trusts the certificate connects over wss (as a browser that accepted it)', async () => {
+		const relay = await start('s', { secure: true });
+		const cert = relay.certificate?.cert;
+		const wss = relay.info().multiaddrs.find((ma) => ma.includes('/tls/ws/'));
+		expect(wss).toBeDefined();
+		const untrusting = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] });
+		try {
+			// A self-signed certificate nobody accepted is refused, as in a fresh browser.
+			await expect(untrusting.dial(multiaddr(wss!), { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+		} finally {
+			await untrusting.stop();
+		}
+		// @libp2p/websockets dials with the global WebSocket: give it one that trusts our CA.
+		const g = globalThis as unknown as { WebSocket: unknown };
+		const original = g.WebSocket;
+		g.WebSocket = class extends WebSocketImpl {
+			constructor(url: string, protocols?: string | string[]) {
+				super(url, protocols, { ca: cert });
+			}
+		};
+		const client = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] });
+		try {
+			const connection = await client.dial(multiaddr(wss!), { signal: AbortSignal.timeout(5000) });
+			expect(connection.remotePeer.toString()).toBe(relay.node.peerId.toString());
+			expect(connection.remoteAddr.toString()).toContain('/tls/ws/');
+		} finally {
+			g.WebSocket = original;
+			await client.stop();
+		}
 	});
 
 	it('two relays: the one given the other with --peer connects to it', async () => {
