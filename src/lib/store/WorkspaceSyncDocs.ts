@@ -35,6 +35,8 @@ export const IDLE_RELEASE_MS = 10_000;
 export const DIGEST_DELAY_MS = 500;
 /** Documents not listed by the root that one origin (one sync session) may create. */
 export const MAX_UNKNOWN_PER_ORIGIN = 100;
+/** Stored digest rows checked at once when {@link WorkspaceSyncDocs.list} warms them up. */
+const WARM_CONCURRENCY = 8;
 /** Documents not listed by the root accepted in all while this object lives. */
 export const MAX_UNKNOWN_DOCS = 1000;
 
@@ -73,6 +75,10 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	/** Changes seen per document this session; a cached digest is fresh when its version matches. */
 	private readonly versions = new Map<string, number>();
 	private readonly cache = new Map<string, CachedDigest>();
+	/** Checks of stored digest rows, once per document. */
+	private readonly rowChecks = new Map<string, Promise<void>>();
+	/** Digests being computed, with the change count they were started at. */
+	private readonly refreshing = new Map<string, { version: number; digest: Promise<string | undefined> }>();
 	/** Changed documents held until their digest is refreshed. */
 	private readonly changed = new Set<string>();
 	private flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -104,6 +110,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return isId(fromRoot) ? fromRoot : this.init.rosterId;
 	}
 
+	/** Also starts checking the stored digests of the listed documents, as digest() follows. */
 	list(): string[] {
 		const ids = new Set<string>([this.init.workspaceId]);
 		const roster = this.rosterId;
@@ -112,7 +119,9 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			for (const id of index.keys()) if (isId(id)) ids.add(id);
 		}
 		for (const id of this.unknown) ids.add(id);
-		return [...ids];
+		const list = [...ids];
+		this.warm(list);
+		return list;
 	}
 
 	async digest(docId: string): Promise<string | undefined> {
@@ -121,13 +130,12 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const version = this.versionOf(docId);
 		if (cached && cached.version === version) return cached.digest;
 		if (!cached && version === 0) {
-			const [row, storedKey] = await Promise.all([this.init.db.digests.get(docId), this.init.docs.lastStoredKey(docId)]);
-			if (row && row.storedKey === storedKey && this.versionOf(docId) === 0) {
-				const digest = row.svHash || undefined;
-				this.cache.set(docId, { digest, version: 0 });
-				return digest;
-			}
+			await this.checkRow(docId);
+			const checked = this.cache.get(docId);
+			if (checked && checked.version === this.versionOf(docId)) return checked.digest;
 		}
+		const running = this.refreshing.get(docId);
+		if (running && running.version === this.versionOf(docId)) return running.digest;
 		return this.refreshDigest(docId);
 	}
 
@@ -223,8 +231,44 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		);
 	}
 
+	/** Trusts a document's stored digest row when its stored-update key still matches (checked once). */
+	private checkRow(id: string): Promise<void> {
+		let check = this.rowChecks.get(id);
+		if (!check) {
+			check = Promise.all([this.init.db.digests.get(id), this.init.docs.lastStoredKey(id)]).then(
+				([row, storedKey]) => {
+					if (!row || row.storedKey !== storedKey || this.versionOf(id) !== 0 || this.cache.has(id)) return;
+					this.cache.set(id, { digest: row.svHash || undefined, version: 0 });
+				},
+				() => undefined // unreadable: the digest is computed from the document instead
+			);
+			this.rowChecks.set(id, check);
+		}
+		return check;
+	}
+
+	/** Checks the stored digest rows of `ids` in the background, a few at a time. */
+	private warm(ids: string[]): void {
+		const todo = ids.filter((id) => !this.cache.has(id) && !this.rowChecks.has(id));
+		let next = 0;
+		const worker = async () => {
+			while (next < todo.length && !this.closed) await this.checkRow(todo[next++]);
+		};
+		for (let i = 0; i < Math.min(WARM_CONCURRENCY, todo.length); i++) void worker();
+	}
+
+	/** Digests a document (loading or sharing it); one computation per document and change count at a time. */
+	private refreshDigest(id: string): Promise<string | undefined> {
+		const version = this.versionOf(id);
+		const digest = this.computeDigest(id).finally(() => {
+			if (this.refreshing.get(id)?.digest === digest) this.refreshing.delete(id);
+		});
+		this.refreshing.set(id, { version, digest });
+		return digest;
+	}
+
 	/** Loads (or shares) a document, digests it and stores the digest with its stored-update key. */
-	private async refreshDigest(id: string): Promise<string | undefined> {
+	private async computeDigest(id: string): Promise<string | undefined> {
 		const handle = this.hold(id);
 		try {
 			await handle.ready;

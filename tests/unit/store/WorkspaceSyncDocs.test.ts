@@ -152,6 +152,23 @@ describe('WorkspaceSyncDocs', () => {
 		expect(opened).toEqual([workspaceId]); // the root, which it keeps open to list the workspace
 	});
 
+	it('computes a missing digest once for concurrent asks, then answers from memory', async () => {
+		const a = device();
+		const { workspaceId, channels } = await seedWorkspace(a);
+		await a.db.digests.clear();
+		a.docs.closeAll();
+		const again = restart(a);
+		const opened: string[] = [];
+		const open = again.docs.open.bind(again.docs);
+		again.docs.open = (id) => (opened.push(id), open(id));
+		const sync = await syncDocs(again, workspaceId);
+		const digests = await Promise.all([sync.digest(channels[0]), sync.digest(channels[0]), sync.digest(channels[0])]);
+		expect(new Set(digests).size).toBe(1);
+		expect(await sync.digest(channels[0])).toBe(digests[0]);
+		expect(opened.filter((id) => id === channels[0])).toHaveLength(1);
+		expect((await again.db.digests.get(channels[0]))?.svHash).toBe(digests[0]);
+	});
+
 	it('recomputes a stored digest whose document changed while no one watched', async () => {
 		const a = device();
 		const { workspaceId, channels } = await seedWorkspace(a);
