@@ -82,6 +82,34 @@ describe('MeshService, two peers', () => {
 		expect(bLater.docs.has(id)).toBe(false);
 	});
 
+	it('repairs lost updates with anti-entropy rounds, keeping one session per peer', async () => {
+		const ws = newWorkspace();
+		/** Docs that silently drop remote updates while `lossy` is set (lost messages). */
+		class LossyDocs extends MemoryDocs {
+			lossy = false;
+			override apply(docId: string, update: Uint8Array, origin: unknown): void {
+				if (!this.lossy) super.apply(docId, update, origin);
+			}
+		}
+		const lossy = new LossyDocs();
+		const a = await startPeer(ws, { mesh: { antiEntropyIntervalMs: 250 } });
+		const b = await startPeer(ws, { docs: lossy, mesh: { antiEntropyIntervalMs: 250 } });
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'first');
+		await connect(a, b);
+		await waitFor(() => converged([a, b]), 'the first sync');
+		lossy.lossy = true;
+		for (let i = 0; i < 20; i++) a.docs.get(doc).getText('t').insert(0, `${i} `);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(lossy.get(doc).getText('t').toString()).toBe('first'); // every copy was lost
+		lossy.lossy = false;
+		await waitFor(() => converged([a, b]), 'an anti-entropy round to repair', 3000);
+		await new Promise((resolve) => setTimeout(resolve, 600)); // a few more rounds
+		expect(a.mesh.status(ws.id)).toMatchObject({ state: 'live', livePeers: 1 });
+		expect(b.mesh.status(ws.id)).toMatchObject({ state: 'live', livePeers: 1 });
+		expect([...a.errors, ...b.errors]).toEqual([]);
+	});
+
 	it('gives a wrong-secret peer nothing and applies nothing of it', async () => {
 		const ws = newWorkspace();
 		const a = await startPeer(ws, { mesh: { antiEntropyIntervalMs: 300 } });

@@ -9,6 +9,7 @@
  * reported and dropped; they never reach a document.
  */
 import type { GossipSub, Message } from '@libp2p/gossipsub';
+import * as Y from 'yjs';
 import { MAX_ENVELOPE_BYTES } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
 import { openEnvelope, sealEnvelope } from './gossipEnvelope.js';
@@ -32,6 +33,12 @@ export interface WorkspaceGossipInit {
 	maxEnvelopeBytes?: number;
 }
 
+/**
+ * Most updates merged into one envelope: Y.mergeUpdates grows faster than linearly with the
+ * number of updates (10,000 small text edits: ~1 s in one merge, ~16 ms in groups of 100).
+ */
+const MERGE_GROUP = 100;
+
 /** Envelope overhead over the update: version, IV, lengths, doc id and the GCM tag. */
 const ENVELOPE_OVERHEAD = 96;
 
@@ -44,6 +51,8 @@ export class WorkspaceGossip {
 	/** Envelopes are opened and applied one at a time, in arrival order. */
 	private queue: Promise<void> = Promise.resolve();
 	private running = false;
+	/** Local updates of the current task, per document, not published yet. */
+	private readonly outbox = new Map<string, Uint8Array[]>();
 
 	constructor(private readonly init: WorkspaceGossipInit) {
 		this.origin = { gossip: init.keys.workspaceId };
@@ -65,7 +74,7 @@ export class WorkspaceGossip {
 			if (!this.running || origin === this.origin || !this.init.isLocalOrigin(origin)) return;
 			// Too large for an envelope: sessions forward it, anti-entropy repairs the rest.
 			if (update.length + ENVELOPE_OVERHEAD > this.maxEnvelopeBytes) return;
-			void this.publish(docId, update);
+			this.enqueue(docId, update);
 		});
 	}
 
@@ -75,11 +84,47 @@ export class WorkspaceGossip {
 		this.running = false;
 		this.unsubscribeDocs?.();
 		this.unsubscribeDocs = undefined;
+		this.outbox.clear();
 		this.init.pubsub.removeEventListener('message', this.onMessage);
 		this.init.pubsub.unsubscribe(this.topic);
 	}
 
+	/**
+	 * Collects the updates of one synchronous burst (an import, a paste, a loop of edits) and
+	 * publishes them, once that synchronous run ends (a microtask), merged into envelopes of up to
+	 * {@link MERGE_GROUP} updates, instead of
+	 * signing and sealing one gossip message per update. Adds no latency to a single edit.
+	 */
+	private enqueue(docId: string, update: Uint8Array): void {
+		const queued = this.outbox.get(docId);
+		if (queued !== undefined) queued.push(update);
+		else this.outbox.set(docId, [update]);
+		if (this.outbox.size === 1 && queued === undefined) queueMicrotask(() => this.flush());
+	}
+
+	private flush(): void {
+		const outbox = [...this.outbox];
+		this.outbox.clear();
+		const limit = this.maxEnvelopeBytes - ENVELOPE_OVERHEAD;
+		for (const [docId, updates] of outbox) {
+			let group: Uint8Array[] = [];
+			let size = 0;
+			for (const update of updates) {
+				// A merge is about the size of its parts or smaller; publish() drops one that is not.
+				if ((size + update.length > limit || group.length === MERGE_GROUP) && group.length > 0) {
+					void this.publish(docId, mergeAll(group));
+					group = [];
+					size = 0;
+				}
+				group.push(update);
+				size += update.length;
+			}
+			if (group.length > 0) void this.publish(docId, mergeAll(group));
+		}
+	}
+
 	private async publish(docId: string, update: Uint8Array): Promise<void> {
+		if (update.length + ENVELOPE_OVERHEAD > this.maxEnvelopeBytes) return;
 		try {
 			const envelope = await sealEnvelope(this.init.keys, docId, update);
 			if (this.running) await this.init.pubsub.publish(this.topic, envelope);
@@ -109,6 +154,10 @@ export class WorkspaceGossip {
 			throw new UpdateRejectedError(docId, cause);
 		}
 	}
+}
+
+function mergeAll(updates: Uint8Array[]): Uint8Array {
+	return updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
 }
 
 function asError(error: unknown): Error {
