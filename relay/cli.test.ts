@@ -53,6 +53,7 @@ describe('parseFlags', () => {
 			help: false
 		});
 		expect(parseFlags(['--port=0']).port).toBe(0);
+		expect(parseFlags(['--port=65535', '--p2p-port=9000']).port).toBe(65535);
 		expect(parseFlags(['--help']).help).toBe(true);
 	});
 
@@ -72,7 +73,8 @@ describe('parseFlags', () => {
 		[['--peer', '/ip4/10.0.0.2/tcp/bogus'], /--peer needs a multiaddr/],
 		[['--peer', '/ip4/10.0.0.2/tcp/8445'], /--peer must end in \/p2p\/<peer id>/],
 		[['--peer', PEER_A, '--peer', '/ip4/10.0.0.3/tcp/8445/ws'], /--peer must end in \/p2p/],
-		[['--no-mdns=yes'], /does not take an argument/]
+		[['--no-mdns=yes'], /does not take an argument/],
+		[['--port', '65532'], /add --p2p-port/]
 	])('%j is a UsageError', (argv, message) => {
 		let caught: unknown;
 		try {

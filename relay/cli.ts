@@ -85,6 +85,9 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 	const port = values.port === undefined ? DEFAULT_PORT : parsePort('--port', values.port);
 	const httpPort = values['http-port'] === undefined ? undefined : parsePort('--http-port', values['http-port']);
 	const p2pPort = values['p2p-port'] === undefined ? undefined : parsePort('--p2p-port', values['p2p-port'], 65533);
+	if (p2pPort === undefined && port > 65533 - 2) {
+		throw new UsageError(`--port ${port} leaves no room for the libp2p ports after it; add --p2p-port N`);
+	}
 	return {
 		port,
 		host: values.host === undefined ? undefined : nonEmpty('--host', values.host),

@@ -40,8 +40,14 @@ async function banner(relay: RunningRelay, dataDir: string): Promise<string> {
 	}
 	const cert = relay.certificate;
 	if (cert !== undefined) {
-		const what = cert.status === 'kept' ? 'Certificate' : 'New certificate';
+		const what = {
+			kept: 'Certificate',
+			created: 'New certificate',
+			'renewed-names': 'New certificate (the LAN addresses changed)',
+			'renewed-expiry': 'New certificate (the old one was about to expire)'
+		}[cert.status];
 		lines.push(
+			'',
 			`${what} ${tlsPaths(dataDir).cert}, valid until ${cert.validTo.toISOString().slice(0, 10)};`,
 			'browsers warn once that it is self-signed (check the fingerprint, then continue):',
 			`  SHA-256 ${cert.fingerprint256}`
@@ -91,7 +97,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
 	const code = error instanceof Error && 'code' in error ? error.code : undefined;
-	if (code === 'EADDRINUSE') {
+	// libp2p gathers its listen failures into one error whose message names them.
+	if (code === 'EADDRINUSE' || (error instanceof Error && error.message.includes('EADDRINUSE'))) {
 		console.error('outpost relay: a port is already in use; pick others with --port N (and --p2p-port N)');
 	} else console.error('outpost relay:', error instanceof Error ? error.message : error);
 	process.exit(1);
