@@ -12,9 +12,10 @@
  *
  * Documents that arrive for ids the root does not list (yet: an update can overtake the root
  * change that lists it) are accepted, at most {@link MAX_UNKNOWN_PER_ORIGIN} per origin (one
- * sync session, that is one peer connection) and {@link MAX_UNKNOWN_DOCS} in all, then
- * refused with an {@link UnknownDocLimitError}. They are listed while this object lives; after
- * that only once the root lists them.
+ * sync session, that is one peer connection, or the workspace's gossip) and
+ * {@link MAX_UNKNOWN_DOCS} in all, then refused with an {@link UnknownDocLimitError}. A
+ * document stops counting once the root lists it. Unlisted ones are listed while this object
+ * lives; after that only once the root lists them.
  *
  * Membership of a document is decided by the root alone: a member who knows the id of a
  * document of another workspace on this device could list it in this root and be served it.
@@ -82,9 +83,8 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	/** Changed documents held until their digest is refreshed. */
 	private readonly changed = new Set<string>();
 	private flushTimer: ReturnType<typeof setTimeout> | undefined;
-	private readonly unknown = new Set<string>();
-	private readonly unknownByObject = new WeakMap<object, number>();
-	private readonly unknownByValue = new Map<unknown, number>();
+	/** Documents the root did not list when they arrived, with the origin that created them. */
+	private readonly unknown = new Map<string, unknown>();
 	private readonly stopWatching: () => void;
 	private closed = false;
 
@@ -118,7 +118,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		for (const index of [this.root.channels, this.root.notes, this.root.aiThreads]) {
 			for (const id of index.keys()) if (isId(id)) ids.add(id);
 		}
-		for (const id of this.unknown) ids.add(id);
+		for (const id of this.unknown.keys()) ids.add(id);
 		const list = [...ids];
 		this.warm(list);
 		return list;
@@ -163,7 +163,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 			}
 		} catch (error) {
-			if (admitted) this.forgetUnknown(docId, origin);
+			if (admitted) this.unknown.delete(docId);
 			throw error;
 		} finally {
 			this.unhold(docId);
@@ -197,7 +197,11 @@ export class WorkspaceSyncDocs implements SyncDocs {
 
 	/** Whether a document is part of this workspace as far as this peer knows. */
 	private belongs(id: string): boolean {
-		if (id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id)) return true;
+		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id);
+	}
+
+	/** Whether the root's channel, note or AI-thread index lists `id`. */
+	private isIndexed(id: string): boolean {
 		return isId(id) && (this.root.channels.has(id) || this.root.notes.has(id) || this.root.aiThreads.has(id));
 	}
 
@@ -333,33 +337,18 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	private admitUnknown(docId: string, origin: unknown): boolean {
 		const perOrigin = this.init.maxUnknownPerOrigin ?? MAX_UNKNOWN_PER_ORIGIN;
 		const total = this.init.maxUnknownDocs ?? MAX_UNKNOWN_DOCS;
-		const count = this.unknownCount(origin);
+		let count = 0;
+		for (const [id, creator] of this.unknown) {
+			if (this.isIndexed(id)) this.unknown.delete(id); // listed by now: no longer counted
+			else if (creator === origin) count++;
+		}
 		if (count >= perOrigin) throw new UnknownDocLimitError(docId, perOrigin);
 		if (this.unknown.size >= total) throw new UnknownDocLimitError(docId, total);
-		this.setUnknownCount(origin, count + 1);
-		this.unknown.add(docId);
+		this.unknown.set(docId, origin);
 		return true;
-	}
-
-	private forgetUnknown(docId: string, origin: unknown): void {
-		this.unknown.delete(docId);
-		this.setUnknownCount(origin, Math.max(0, this.unknownCount(origin) - 1));
-	}
-
-	private unknownCount(origin: unknown): number {
-		return (isObject(origin) ? this.unknownByObject.get(origin) : this.unknownByValue.get(origin)) ?? 0;
-	}
-
-	private setUnknownCount(origin: unknown, count: number): void {
-		if (isObject(origin)) this.unknownByObject.set(origin, count);
-		else this.unknownByValue.set(origin, count);
 	}
 }
 
 function isEmpty(doc: Y.Doc): boolean {
 	return doc.store.clients.size === 0;
-}
-
-function isObject(value: unknown): value is object {
-	return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }

@@ -288,9 +288,10 @@ describe('WorkspaceSyncDocs', () => {
 		});
 	});
 
-	it('accepts documents the root does not list, up to a limit per origin and in all', async () => {
+	it('accepts documents the root does not list, up to a limit per origin and in all, until the root lists them', async () => {
 		const a = device();
-		const sync = await syncDocs(a, newId(), { maxUnknownPerOrigin: 2, maxUnknownDocs: 3 });
+		const workspaceId = newId();
+		const sync = await syncDocs(a, workspaceId, { maxUnknownPerOrigin: 2, maxUnknownDocs: 3 });
 		const update = (n: number) => {
 			const doc = new Y.Doc();
 			doc.getMap('m').set('n', n);
@@ -306,6 +307,10 @@ describe('WorkspaceSyncDocs', () => {
 		await expect(sync.apply(ids[3], update(3), peerC)).rejects.toMatchObject({ name: 'UnknownDocLimitError', limit: 3 });
 		expect(sync.list()).toEqual(expect.arrayContaining(ids.slice(0, 3)));
 		expect(sync.list()).not.toContain(ids[3]);
+		// Once the root lists a document, it no longer counts against its creator.
+		await editDoc(a.docs, workspaceId, (doc) => new WorkspaceDoc(doc).createChannel(channelInfo(ids[0], 'late')));
+		await sync.apply(ids[3], update(3), peerB);
+		expect(sync.list()).toEqual(expect.arrayContaining(ids));
 	});
 
 	it('reports local edits to open documents of the workspace, and nothing of other documents', async () => {
