@@ -97,6 +97,7 @@ describe('runRelay', () => {
 		const relay = await start('a');
 		expect(relay.server.https).toBe(false);
 		expect(relay.certificate).toBeUndefined();
+		expect(relay.urls()).toEqual([`http://127.0.0.1:${relay.server.port}`]);
 		const res = await fetch(`${relay.server.url}${WELL_KNOWN_PATH}`);
 		expect(res.status).toBe(200);
 		expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -116,6 +117,8 @@ describe('runRelay', () => {
 		const cert = relay.certificate?.cert;
 		expect(cert).toBeDefined();
 		expect(relay.server.https).toBe(true);
+		const httpPort = relay.server.httpUrl?.split(':')[2];
+		expect(relay.urls()).toEqual([`http://localhost:${httpPort}`, `https://127.0.0.1:${relay.server.port}`]);
 
 		const info = await new Promise<RelayInfo>((resolve, reject) => {
 			const req = httpsRequest(`${relay.server.url}${WELL_KNOWN_PATH}`, { ca: cert, timeout: 5000 }, (res) => {

@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
@@ -74,7 +75,8 @@ const RELAY_SERVER = { reservations: { maxReservations: 256 } };
  * a browser on this machine. `first` 0 gives free ports.
  */
 export function p2pListenAddresses(host: string | undefined, first: number, secure: boolean): string[] {
-	const ip = host === undefined || host === '' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
+	const ip =
+		host === undefined || host === '' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
 	const base = `/${isIP(ip) === 6 ? 'ip6' : 'ip4'}/${ip}/tcp`;
 	const at = (offset: number): number => (first === 0 ? 0 : first + offset);
 	if (!secure) return [`${base}/${at(0)}`, `${base}/${at(1)}/ws`];
@@ -93,6 +95,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	let certificate: EnsuredCertificate | undefined;
 	if (secure) {
 		const names = certificateNames(lanIps);
+		// A specific --host address is covered even when it is not a LAN address (a VPN).
 		if (init.host !== undefined && isIP(init.host) !== 0 && !names.ips.includes(init.host)) names.ips.push(init.host);
 		certificate = await ensureCertificate({ dataDir, names });
 	}
@@ -109,22 +112,24 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	});
 
 	const stopping = new AbortController();
+	/** Dials another relay in the background, with retries, until the relay stops. */
 	const dialRelay = (target: PeerId | string, why: string): void => {
 		const to = typeof target === 'string' ? multiaddr(target) : target;
 		dialWithRetry(node, to, { attempts: 8, maxDelayMs: 30_000, signal: stopping.signal }).then(
-				(connection) => log(`Connected to ${why} ${connection.remotePeer} (${connection.remoteAddr})`),
-				(error: unknown) => {
-					if (!stopping.signal.aborted) log(`Could not reach ${why} ${String(target)}: ${error instanceof Error ? error.message : error}`);
-				}
-			);
+			(connection) => log(`Connected to ${why} ${connection.remotePeer} (${connection.remoteAddr})`),
+			(error: unknown) => {
+				if (stopping.signal.aborted) return;
+				log(`Could not reach ${why} ${String(target)}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		);
 	};
 
 	if (init.mdns ?? true) {
 		node.addEventListener('peer:discovery', (event) => {
 			const { id, multiaddrs } = event.detail;
-			// Only Node peers announce TCP; browsers are reached through their own dials.
-			const overTcp = multiaddrs.some((ma) => ma.getComponents().some((c) => c.name === 'tcp') && !WebSockets.matches(ma) && !WebSocketsSecure.matches(ma));
-			if (overTcp && node.getConnections(id).length === 0) dialRelay(id, 'relay found on the LAN');
+			// Relays and other Node peers announce plain TCP; browsers never do.
+			const nodePeer = multiaddrs.some((ma) => !WebSockets.matches(ma) && !WebSocketsSecure.matches(ma) && isTcp(ma));
+			if (nodePeer && node.getConnections(id).length === 0) dialRelay(id, 'relay found on the LAN');
 		});
 	}
 	for (const peer of init.peers ?? []) dialRelay(peer, 'relay');
@@ -143,7 +148,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			root: init.root,
 			host: init.host,
 			port: init.port,
-			...(certificate ? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) } : {}),
+			...(certificate
+				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
+				: {}),
 			info
 		});
 	} catch (error) {
@@ -155,8 +162,10 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	const urls = (): string[] => {
 		const scheme = server.https ? 'https' : 'http';
 		const wildcard = urlHost(init.host) === 'localhost' && init.host !== 'localhost';
-		const lan = wildcard ? lanAddresses().map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
-		const local = server.httpUrl?.replace('127.0.0.1', 'localhost') ?? (wildcard ? `${scheme}://localhost:${server.port}` : undefined);
+		const lan = wildcard ? lanIps.map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
+		// On this machine, plain HTTP on localhost is a secure context with no warning.
+		const local =
+			server.httpUrl?.replace('127.0.0.1', 'localhost') ?? (wildcard ? `${scheme}://localhost:${server.port}` : undefined);
 		return local !== undefined && !lan.includes(local) ? [local, ...lan] : lan;
 	};
 
@@ -173,4 +182,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			await node.stop();
 		}
 	};
+}
+
+function isTcp(ma: Multiaddr): boolean {
+	return ma.getComponents().some((component) => component.name === 'tcp');
 }
