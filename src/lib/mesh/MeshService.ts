@@ -43,6 +43,11 @@ export interface MeshServiceInit {
 	limits?: Partial<SyncLimits>;
 	/** Milliseconds allowed to open a sync stream (dial excluded); default 10,000. */
 	openTimeoutMs?: number;
+	/**
+	 * Milliseconds a stream this peer ended (cleanly, or with DENIED) waits for the remote to
+	 * close its end before it is reset; default 5,000.
+	 */
+	closeGraceMs?: number;
 	/** Whether a proven member may be served (false when revoked in the roster); default: yes. */
 	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
 	/**
@@ -293,11 +298,11 @@ class DefaultMeshService implements MeshService {
 		if (first === null) return;
 		const hello = readHello(first, this.limits);
 		if (!hello.ok) {
-			await deny(frames, hello.reason);
+			await deny(frames, hello.reason, this.init.closeGraceMs);
 			throw hello.error;
 		}
 		const workspace = this.workspaces.get(hello.hello.workspaceId);
-		if (workspace === undefined || !this.running) return deny(frames, DeniedReason.unknownWorkspace);
+		if (workspace === undefined || !this.running) return deny(frames, DeniedReason.unknownWorkspace, this.init.closeGraceMs);
 		await this.run(workspace, frames, connection, 'responder', first);
 	}
 
@@ -330,7 +335,7 @@ class DefaultMeshService implements MeshService {
 			update();
 		});
 		update();
-		const error = await runSyncStream(frames, session, first);
+		const error = await runSyncStream(frames, session, first, this.init.closeGraceMs);
 		workspace.sessions.delete(tracked);
 		update();
 		if (error === undefined) return;

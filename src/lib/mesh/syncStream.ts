@@ -39,17 +39,17 @@ export function frameSender(frames: FrameStream): (bytes: Uint8Array) => void {
  * `first` (an already-read HELLO) before reading. Resolves with the error that ended the
  * session, if any (the session's own, or the stream's); never rejects.
  */
-export async function runSyncStream(frames: FrameStream, session: SyncSession, first?: Uint8Array): Promise<Error | undefined> {
+export async function runSyncStream(
+	frames: FrameStream,
+	session: SyncSession,
+	first?: Uint8Array,
+	graceMs = CLOSE_GRACE_MS
+): Promise<Error | undefined> {
 	let streamError: Error | undefined;
-	let graceTimer: ReturnType<typeof setTimeout> | undefined;
-	const clearGrace = () => clearTimeout(graceTimer);
-	frames.stream.addEventListener('close', clearGrace, { once: true });
 	session.on('closed', () => {
 		if (session.error !== undefined) return frames.abort(session.error);
-		// A clean local end: flush and close our side, then give the remote a moment to close
-		// its side (it sees our end as a clean end of its session) before resetting.
-		frames.close().catch(() => {});
-		graceTimer = setTimeout(() => frames.abort(new StreamCloseTimeoutError('the peer did not close the stream')), CLOSE_GRACE_MS);
+		// A clean end: the remote sees the end of our side as the clean end of its session.
+		closeGracefully(frames, graceMs);
 	});
 	session.start();
 	try {
@@ -93,10 +93,25 @@ export function readHello(first: Uint8Array, limits: SyncLimits): HelloResult {
 	return { ok: true, hello: message };
 }
 
-/** Sends DENIED with `reason` as the stream's last frame and closes our end. */
-export async function deny(frames: FrameStream, reason: DeniedReason): Promise<void> {
+/**
+ * Sends DENIED with `reason` as the stream's last frame and closes the stream gracefully
+ * ({@link closeGracefully}); whatever else the peer sends is never read.
+ */
+export async function deny(frames: FrameStream, reason: DeniedReason, graceMs = CLOSE_GRACE_MS): Promise<void> {
 	await frames.write(encodeMessage({ type: MessageType.denied, reason }));
-	await frames.close();
+	closeGracefully(frames, graceMs);
+}
+
+/**
+ * Closes our end once everything queued is sent, then waits up to `graceMs` for the remote
+ * to close its end (an honest peer does as soon as it reads the end of its session) before
+ * resetting the stream: a peer that keeps its end open cannot keep the stream alive here.
+ */
+export function closeGracefully(frames: FrameStream, graceMs = CLOSE_GRACE_MS): void {
+	const { stream } = frames;
+	const timer = setTimeout(() => frames.abort(new StreamCloseTimeoutError('the peer did not close the stream')), graceMs);
+	stream.addEventListener('close', () => clearTimeout(timer), { once: true });
+	frames.close().catch(() => {});
 }
 
 function asError(error: unknown): Error {
