@@ -27,7 +27,7 @@ import { MembershipDeniedError } from './errors.js';
 import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
 import { WorkspaceGossip } from './gossip.js';
 import type { MeshNode } from './node.js';
-import { SyncSession } from './SyncSession.js';
+import { SessionState, SyncSession } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
 import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
@@ -227,6 +227,8 @@ class DefaultMeshService implements MeshService {
 				const sessions = [...workspace.sessions].filter((t) => t.peerId === peerId);
 				// The remote opened a session with us and runs its own rounds on it.
 				if (sessions.some((t) => t.role === 'responder') && !sessions.some((t) => t.role === 'opener')) continue;
+				// The last round's session is still catching up: let it finish rather than pile up.
+				if (sessions.some((t) => t.role === 'opener' && t.session.state !== SessionState.live)) continue;
 				this.open(connection, workspace);
 			}
 		}
@@ -298,8 +300,8 @@ class DefaultMeshService implements MeshService {
 		if (first === null) return;
 		const hello = readHello(first, this.limits);
 		if (!hello.ok) {
-			await deny(frames, hello.reason, this.init.closeGraceMs);
-			throw hello.error;
+			this.report({ error: hello.error, peerId: connection.remotePeer.toString() });
+			return deny(frames, hello.reason, this.init.closeGraceMs);
 		}
 		const workspace = this.workspaces.get(hello.hello.workspaceId);
 		if (workspace === undefined || !this.running) return deny(frames, DeniedReason.unknownWorkspace, this.init.closeGraceMs);
