@@ -167,6 +167,7 @@ class DefaultMeshService implements MeshService {
 		});
 		this.running = true;
 		node.addEventListener('connection:open', this.onConnectionOpen);
+		node.addEventListener('connection:close', this.onConnectionClose);
 		node.addEventListener('peer:connect', this.onPeerChange);
 		node.addEventListener('peer:disconnect', this.onPeerChange);
 		for (const workspace of this.workspaces.values()) workspace.gossip.start();
@@ -182,6 +183,7 @@ class DefaultMeshService implements MeshService {
 		clearInterval(this.timer);
 		const { node } = this.components;
 		node.removeEventListener('connection:open', this.onConnectionOpen);
+		node.removeEventListener('connection:close', this.onConnectionClose);
 		node.removeEventListener('peer:connect', this.onPeerChange);
 		node.removeEventListener('peer:disconnect', this.onPeerChange);
 		await node.unhandle(SYNC_PROTOCOL_ID);
@@ -248,6 +250,11 @@ class DefaultMeshService implements MeshService {
 		const connection = event.detail;
 		// The peer that dialled opens the sessions; the other answers them.
 		if (connection.direction === 'outbound') this.openAll(connection);
+	};
+
+	private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
+		const prefix = `${event.detail.id}/`;
+		for (const key of this.refused) if (key.startsWith(prefix)) this.refused.delete(key);
 	};
 
 	private readonly onPeerChange = (_event: CustomEvent<PeerId>): void => {
