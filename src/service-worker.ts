@@ -3,71 +3,120 @@
 /// <reference lib="esnext" />
 /// <reference lib="webworker" />
 /**
- * The offline app shell: caches the built app on install, answers navigations from the
- * network when it answers quickly and from the cache otherwise, and serves app assets from
- * the cache. Documents never pass through here: they live in IndexedDB.
+ * Offline shell: precaches the app (build output, static files, prerendered pages and the
+ * SPA fallback) so Outpost opens with no network. Navigations try the network briefly and
+ * fall back to the cached shell; app assets come from the cache first. Only this
+ * worker's own caches are touched: engines such as WebLLM keep model weights in Cache
+ * Storage too, and an update must never delete them.
  */
-import { build, files, prerendered, version } from '$service-worker';
+import { base, build, files, prerendered, version } from '$service-worker';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
-const CACHE = `outpost-shell-${version}`;
-const SHELL = ['/', '/200.html'];
-const ASSETS = new Set([...build, ...files, ...prerendered]);
-/** How long a navigation waits for the network before the cached shell answers. */
+
+/** Prefix of every cache this worker owns; the suffix is the build's version. */
+const CACHE_PREFIX = 'outpost-shell-';
+const CACHE = `${CACHE_PREFIX}${version}`;
+
+/**
+ * The SPA fallback page and the home page. Only the fallback can stand in for any URL:
+ * prerendered pages link their assets relatively (`./_app/...`), which breaks when such a
+ * page is served for a deeper path.
+ */
+const FALLBACK = `${base}/200.html`;
+const HOME = `${base}/`;
+const SHELL = [HOME, FALLBACK];
+
+/** Everything the app needs to start offline. */
+const ASSETS = [...new Set([...build, ...files, ...prerendered])];
+const CACHE_FIRST = new Set([...ASSETS, ...SHELL]);
+
+/** How long a navigation waits for the network before the cached shell is used. */
 const NAVIGATION_TIMEOUT_MS = 2500;
 
-sw.addEventListener('install', (event) => {
-	// addAll refuses duplicate requests, and '/' is also among the prerendered pages.
-	event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([...new Set([...ASSETS, ...SHELL])])));
-});
+/** Message a page posts to activate a waiting update now. */
+type ServiceWorkerMessage = { type: 'skip-waiting' };
 
-sw.addEventListener('activate', (event) => {
-	event.waitUntil(
-		(async () => {
-			for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
-			await sw.clients.claim();
-		})()
-	);
-});
-
-sw.addEventListener('message', (event) => {
-	if (event.data && (event.data as { type?: string }).type === 'skip-waiting') void sw.skipWaiting();
-});
-
-async function fromCache(request: Request | string): Promise<Response | undefined> {
+async function precache(): Promise<void> {
 	const cache = await caches.open(CACHE);
-	return cache.match(request);
+	await cache.addAll(ASSETS);
+	// A static host may lack one of the shell pages; one is enough to start offline.
+	const shell = await Promise.allSettled(SHELL.map((url) => cache.add(url)));
+	if (shell.every((result) => result.status === 'rejected')) {
+		throw new Error('service worker: no app shell page could be cached');
+	}
 }
 
-async function navigation(request: Request): Promise<Response> {
-	const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), NAVIGATION_TIMEOUT_MS));
+async function removeOldCaches(): Promise<void> {
+	for (const key of await caches.keys()) {
+		if (key.startsWith(CACHE_PREFIX) && key !== CACHE) await caches.delete(key);
+	}
+}
+
+/** Only complete, successful responses are worth keeping (a 206 cannot be cached). */
+function cacheable(response: Response): boolean {
+	return response.status === 200 && response.type === 'basic';
+}
+
+/** The cached page for a navigation: the page itself if prerendered, else the fallback. */
+async function cachedShell(url: URL): Promise<Response | undefined> {
+	const cache = await caches.open(CACHE);
+	const candidates = CACHE_FIRST.has(url.pathname) ? [url.pathname, FALLBACK] : [FALLBACK, HOME];
+	for (const candidate of candidates) {
+		const hit = await cache.match(candidate);
+		if (hit) return hit;
+	}
+	return undefined;
+}
+
+async function navigate(request: Request): Promise<Response> {
+	const network = fetch(request);
+	network.catch(() => undefined); // rejections are handled below; avoid unhandled noise
+	const timeout = new Promise<undefined>((resolve) =>
+		setTimeout(() => resolve(undefined), NAVIGATION_TIMEOUT_MS)
+	);
 	try {
-		const response = await Promise.race([fetch(request), timeout]);
-		if (response && response.ok) return response;
+		const response = await Promise.race([network, timeout]);
+		if (response?.ok) return response;
 	} catch {
-		// offline: fall through to the cached shell
+		// offline: use the shell
 	}
-	return (await fromCache('/')) ?? (await fromCache('/200.html')) ?? Response.error();
+	// Slow, failing or erroring network: the SPA shell routes on the client.
+	return (await cachedShell(new URL(request.url))) ?? network;
 }
 
-async function asset(request: Request): Promise<Response> {
-	const cached = await fromCache(request);
-	if (cached) return cached;
+async function cacheFirst(request: Request): Promise<Response> {
+	const cache = await caches.open(CACHE);
+	const hit = await cache.match(request);
+	if (hit) return hit;
 	const response = await fetch(request);
-	if (response.ok && response.type === 'basic') {
-		const cache = await caches.open(CACHE);
-		await cache.put(request, response.clone());
-	}
+	if (cacheable(response)) await cache.put(request, response.clone());
 	return response;
 }
 
+sw.addEventListener('install', (event) => {
+	event.waitUntil(precache());
+});
+
+sw.addEventListener('activate', (event) => {
+	event.waitUntil(removeOldCaches().then(() => sw.clients.claim()));
+});
+
 sw.addEventListener('fetch', (event) => {
 	const { request } = event;
+	if (request.method !== 'GET') return;
 	const url = new URL(request.url);
-	if (request.method !== 'GET' || url.origin !== sw.location.origin) return;
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
+	if (url.origin !== sw.location.origin) return;
+
 	if (request.mode === 'navigate') {
-		event.respondWith(navigation(request));
-	} else if (ASSETS.has(url.pathname)) {
-		event.respondWith(asset(request));
+		event.respondWith(navigate(request));
+	} else if (CACHE_FIRST.has(url.pathname)) {
+		event.respondWith(cacheFirst(request));
 	}
+	// Anything else (relay APIs, models, version.json polling) goes to the network as usual.
+});
+
+sw.addEventListener('message', (event) => {
+	const data = event.data as Partial<ServiceWorkerMessage> | null;
+	if (data?.type === 'skip-waiting') void sw.skipWaiting();
 });
