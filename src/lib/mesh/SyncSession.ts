@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { MembershipExchange } from './membership.js';
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs } from './syncDocs.js';
-import { isApplicableUpdate } from './updateCheck.js';
+import { applicablePart } from './updateCheck.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 
@@ -244,11 +244,13 @@ export class SyncSession {
 
 	private async apply(docId: string, update: Uint8Array): Promise<void> {
 		const stateVector = (await this.init.docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
-		if (!isApplicableUpdate(update, stateVector)) {
+		// Only the checked part (what the target lacks) is applied.
+		const part = applicablePart(update, stateVector);
+		if (part === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update does not decode or does not apply cleanly'));
 		}
 		try {
-			await this.init.docs.apply(docId, update, this);
+			await this.init.docs.apply(docId, part, this);
 		} catch (cause) {
 			throw new UpdateRejectedError(docId, cause);
 		}

@@ -14,7 +14,7 @@ import { MAX_ENVELOPE_BYTES } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
 import { openEnvelope, sealEnvelope } from './gossipEnvelope.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from './syncDocs.js';
-import { isApplicableUpdate } from './updateCheck.js';
+import { applicablePart } from './updateCheck.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
 /** The part of gossipsub this module uses. */
@@ -144,12 +144,14 @@ export class WorkspaceGossip {
 		const { docId, update } = await openEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
 		const { docs } = this.init;
 		const stateVector = (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
-		if (!isApplicableUpdate(update, stateVector)) {
+		// Only the checked part (what the target lacks) is applied.
+		const part = applicablePart(update, stateVector);
+		if (part === undefined) {
 			throw new UpdateRejectedError(docId, new Error('gossip update does not decode or does not apply cleanly'));
 		}
 		if (!this.running) return;
 		try {
-			await docs.apply(docId, update, this.origin);
+			await docs.apply(docId, part, this.origin);
 		} catch (cause) {
 			throw new UpdateRejectedError(docId, cause);
 		}

@@ -29,18 +29,29 @@ export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
 }
 
 /**
- * True when `update` decodes completely and applies without error to a content-free
- * document with the target's `stateVector` (`Y.encodeStateVector` of the target). Never throws.
+ * The part of `update` the target lacks (`Y.diffUpdate(update, stateVector)`), when `update`
+ * decodes completely and that part applies without error to a content-free document with the
+ * target's `stateVector` (`Y.encodeStateVector` of the target); otherwise undefined. Apply the
+ * returned part, not `update`: it is what was checked. (Checking the whole update instead
+ * refuses honest ones: a struct that starts below the target's clock, as in merged updates
+ * and full states, is integrated from an offset, and Yjs then looks up the struct just before
+ * it, a real item on the target but a GC range on the scratch document, and throws.) Never throws.
  */
-export function isApplicableUpdate(update: Uint8Array, stateVector: Uint8Array): boolean {
+export function applicablePart(update: Uint8Array, stateVector: Uint8Array): Uint8Array | undefined {
 	try {
 		Y.decodeUpdate(update);
+		const part = Y.diffUpdate(update, stateVector);
 		const scratch = new Y.Doc();
 		Y.applyUpdate(scratch, gcUpdateFor(Y.decodeStateVector(stateVector)));
-		Y.applyUpdate(scratch, update);
+		Y.applyUpdate(scratch, part);
 		scratch.destroy();
-		return true;
+		return part;
 	} catch {
-		return false;
+		return undefined;
 	}
+}
+
+/** True when {@link applicablePart} accepts `update`. Never throws. */
+export function isApplicableUpdate(update: Uint8Array, stateVector: Uint8Array): boolean {
+	return applicablePart(update, stateVector) !== undefined;
 }
