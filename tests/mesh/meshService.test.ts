@@ -58,6 +58,22 @@ describe('MeshService, two peers', () => {
 		expect([...a.errors, ...b.errors]).toEqual([]);
 	});
 
+	it('reports catch-up progress to a joiner (pending of total documents), then live', async () => {
+		const ws = newWorkspace();
+		const full = await startPeer(ws);
+		for (let i = 0; i < 60; i++) full.docs.get(newId()).getText('t').insert(0, `document ${i}`);
+		const joiner = await startPeer(ws);
+		const statuses: WorkspaceStatus[] = [];
+		joiner.mesh.on('workspace-status', (s) => statuses.push(s));
+		await connect(joiner, full);
+		await waitFor(() => joiner.mesh.status(ws.id)?.state === 'live', 'the joiner to be live');
+		expect(converged([joiner, full])).toBe(true);
+		const syncing = statuses.filter((s) => s.state === 'syncing' && s.total > 0);
+		expect(syncing[0]).toMatchObject({ total: 60, pending: 60 });
+		expect(syncing.map((s) => s.pending)).toEqual([...syncing.map((s) => s.pending)].sort((x, y) => y - x));
+		expect(statuses.at(-1)).toMatchObject({ state: 'live', pending: 0, livePeers: 1 });
+	});
+
 	it('syncs a workspace added while already connected, and stops syncing a removed one', async () => {
 		const first = newWorkspace();
 		const later = newWorkspace();
