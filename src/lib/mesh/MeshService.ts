@@ -121,7 +121,6 @@ interface Workspace {
 /** A running session and where it runs. */
 interface Tracked {
 	session: SyncSession;
-	frames: FrameStream;
 	peerId: string;
 	connectionId: string;
 	role: 'opener' | 'responder';
@@ -289,7 +288,7 @@ class DefaultMeshService implements MeshService {
 						frames.abort(new Error('the mesh service stopped'));
 						return;
 					}
-					this.run(workspace, frames, connection, 'opener');
+					void this.run(workspace, frames, connection, 'opener'); // never rejects
 				},
 				(error: unknown) => {
 					this.opening.delete(key);
@@ -335,7 +334,7 @@ class DefaultMeshService implements MeshService {
 			limits: this.limits,
 			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspace.id, remote) } : {})
 		});
-		const tracked: Tracked = { session, frames, peerId, connectionId: connection.id, role };
+		const tracked: Tracked = { session, peerId, connectionId: connection.id, role };
 		workspace.sessions.add(tracked);
 		const update = () => this.emitStatus(workspace);
 		session.on('progress', update);
