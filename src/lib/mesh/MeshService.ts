@@ -126,6 +126,19 @@ interface Tracked {
 	role: 'opener' | 'responder';
 }
 
+/** Errors that say something about what the peer sent: reported even as the connection closes. */
+const PEER_ERRORS = new Set([
+	'MalformedMessageError',
+	'MessageTooLargeError',
+	'UnexpectedMessageError',
+	'ProtocolVersionError',
+	'MembershipDeniedError',
+	'MembershipTimeoutError',
+	'UpdateRejectedError',
+	'FrameTooLargeError',
+	'MalformedFrameError'
+]);
+
 const DEFAULT_ANTI_ENTROPY_MS = 30_000;
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 
@@ -348,8 +361,9 @@ class DefaultMeshService implements MeshService {
 		update();
 		if (error === undefined) return;
 		if (error instanceof MembershipDeniedError) this.refused.add(`${connection.id}/${workspace.id}`);
-		// A session closed because the service stopped is not worth a report.
-		if (this.running || !(error.name === 'StreamResetError' || error.name === 'StreamCloseTimeoutError')) {
+		// A stream cut because the connection or the service went away is no news; what the
+		// peer sent (or refused) always is.
+		if (PEER_ERRORS.has(error.name) || (this.running && connection.status === 'open')) {
 			this.report({ error, peerId, workspaceId: workspace.id });
 		}
 	}

@@ -109,6 +109,7 @@ export async function deny(frames: FrameStream, reason: DeniedReason, graceMs = 
  */
 export function closeGracefully(frames: FrameStream, graceMs = CLOSE_GRACE_MS): void {
 	const { stream } = frames;
+	if (stream.status !== 'open') return; // already closing, closed or reset
 	const timer = setTimeout(() => frames.abort(new StreamCloseTimeoutError('the peer did not close the stream')), graceMs);
 	stream.addEventListener('close', () => clearTimeout(timer), { once: true });
 	frames.close().catch(() => {});
