@@ -85,6 +85,25 @@ describe('MeshService, two peers', () => {
 		expect(statuses.at(-1)).toMatchObject({ state: 'live', pending: 0, livePeers: 1 });
 	});
 
+	it('stops syncing when stopped, and catches up over the same connection when started again', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws);
+		await connect(b, a); // b dialled: a only answers, until its own start() opens sessions
+		const doc = newId();
+		b.docs.get(doc).getText('t').insert(0, 'before');
+		await waitFor(() => converged([a, b]) && a.docs.docs.has(doc), 'the first sync');
+		await a.mesh.stop();
+		await waitFor(() => b.mesh.status(ws.id)?.state === 'idle', 'b to see no session');
+		b.docs.get(doc).getText('t').insert(0, 'while stopped ');
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(a.docs.get(doc).getText('t').toString()).toBe('before');
+		await a.mesh.start();
+		await waitFor(() => a.docs.get(doc).getText('t').toString() === 'while stopped before', 'the catch-up after start');
+		expect(b.node.getConnections(a.node.peerId)).toHaveLength(1);
+		expect([...a.errors, ...b.errors]).toEqual([]);
+	});
+
 	it('syncs a workspace added while already connected, and stops syncing a removed one', async () => {
 		const first = newWorkspace();
 		const later = newWorkspace();
