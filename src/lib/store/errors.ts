@@ -11,16 +11,8 @@ export class DocCorruptError extends Error {
 	}
 }
 
-/** An update received for a document could not be applied. */
-export class UpdateRejectedError extends Error {
-	name = 'UpdateRejectedError';
-	constructor(
-		readonly docId: string,
-		cause: unknown
-	) {
-		super(`document ${docId}: update rejected (${cause instanceof Error ? cause.message : String(cause)})`);
-	}
-}
+/** An update received for a document could not be applied (one class for the mesh and the store). */
+export { UpdateRejectedError } from '../mesh/errors.js';
 
 /** A peer sent more documents that the workspace root does not list than WorkspaceSyncDocs accepts. */
 export class UnknownDocLimitError extends Error {
