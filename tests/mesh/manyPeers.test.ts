@@ -7,6 +7,7 @@
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.js';
+import { followTopics, isWorkspaceTopic } from '../../src/lib/mesh/topicRelay.js';
 import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
 import { waitFor } from './helpers.js';
 import { connect, connected, converged, newWorkspace, startPeer, stopPeers, type Peer } from './peers.js';
@@ -81,4 +82,33 @@ describe('MeshService, six peers', () => {
 		// The middle refused both (DENIED unknown workspace) and nothing else happened.
 		expect([...a.errors, ...b.errors].map((e) => e.error.name)).toEqual(['MembershipDeniedError', 'MembershipDeniedError']);
 	}, 20_000);
+
+	it('a relay that is not a member follows the topics its peers use, so their gossip crosses it', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws, { name: 'a' });
+		const b = await startPeer(ws, { name: 'b' });
+		const relay = await startPeer(newWorkspace(), { name: 'relay' });
+		const stop = followTopics(relay.node.services.pubsub);
+		const topic = (await deriveWorkspaceKeys(ws.id, ws.secret)).topic;
+		expect(isWorkspaceTopic(topic)).toBe(true);
+		await connect(a, relay);
+		await connect(b, relay);
+		await waitFor(() => relay.node.services.pubsub.getTopics().includes(topic), 'the relay to follow the topic');
+		const meshPeers = (p: Peer) => (p.node.services.pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(topic);
+		await waitFor(() => meshPeers(relay).length === 2, 'the gossip mesh through the relay');
+
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'through a stranger');
+		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'through a stranger', 'gossip to cross the relay');
+		expect(relay.docs.docs.has(doc)).toBe(false);
+		expect(connected(a, b)).toBe(false);
+		stop();
+	}, 20_000);
+
+	it('only well-formed workspace topics are followed', () => {
+		expect(isWorkspaceTopic('/outpost/ws/1/' + '0'.repeat(32))).toBe(true);
+		expect(isWorkspaceTopic('/outpost/ws/1/' + 'g'.repeat(32))).toBe(false);
+		expect(isWorkspaceTopic('/some/other/topic')).toBe(false);
+		expect(isWorkspaceTopic('/outpost/ws/1/' + '0'.repeat(33))).toBe(false);
+	});
 });
