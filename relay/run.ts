@@ -13,6 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
+import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -111,6 +112,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(certificate ? { webSockets: { https: { key: certificate.key, cert: certificate.cert } } } : {})
 	});
 
+	// Forward members' sealed gossip even for workspaces this relay does not archive.
+	const stopFollowing = followTopics(node.services.pubsub);
 	const stopping = new AbortController();
 	/** Dials another relay in the background, with retries, until the relay stops. */
 	const dialRelay = (target: PeerId | string, why: string): void => {
@@ -155,6 +158,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		});
 	} catch (error) {
 		stopping.abort();
+		stopFollowing();
 		await node.stop();
 		throw error;
 	}
@@ -178,6 +182,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		urls,
 		async close() {
 			stopping.abort();
+			stopFollowing();
 			await server.close();
 			await node.stop();
 		}
