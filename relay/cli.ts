@@ -42,6 +42,7 @@ export const DEFAULT_DATA_DIR = './data';
 
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE = `Usage: npm start -- [flags]
+       npm run relay -- join '<invite link>' [--data DIR]   (archive that workspace)
 
   --port N          HTTPS port of the app (default ${DEFAULT_PORT}); plain HTTP instead
                     when --host is a loopback address (127.0.0.1, ::1, localhost)

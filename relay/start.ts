@@ -7,6 +7,7 @@ import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
+import { JOIN_USAGE, parseJoinArgs, runJoin } from './archive/join.ts';
 import { ensureBuilt } from './build.ts';
 import { USAGE, parseFlags } from './cli.ts';
 import type { RelayFlags } from './cli.ts';
@@ -58,7 +59,23 @@ async function banner(relay: RunningRelay, dataDir: string): Promise<string> {
 	return lines.join('\n');
 }
 
+/** `join <invite>`: adds the workspace to the archive list, prints it, exits (2 on a usage error). */
+async function join(argv: readonly string[]): Promise<void> {
+	let args;
+	try {
+		args = parseJoinArgs(argv);
+	} catch (error) {
+		if (error instanceof Error && error.name === 'UsageError') {
+			console.error(`outpost relay: ${error.message}\n\n${JOIN_USAGE}`);
+			process.exit(2);
+		}
+		throw error;
+	}
+	console.log(await runJoin(args));
+}
+
 async function main(): Promise<void> {
+	if (process.argv[2] === 'join') return join(process.argv.slice(3));
 	const flags = readFlags();
 	if (flags.help) {
 		console.log(USAGE);

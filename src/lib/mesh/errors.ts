@@ -6,12 +6,12 @@ import type { DeniedReason } from './constants.js';
 
 /** Bytes that do not decode as a protocol message (bad type, bad length, bad id, trailing bytes). */
 export class MalformedMessageError extends Error {
-	name = 'MalformedMessageError';
+	override name = 'MalformedMessageError';
 }
 
 /** A message larger than the limit for its type. */
 export class MessageTooLargeError extends Error {
-	name = 'MessageTooLargeError';
+	override name = 'MessageTooLargeError';
 	constructor(
 		readonly size: number,
 		readonly limit: number
@@ -22,12 +22,12 @@ export class MessageTooLargeError extends Error {
 
 /** A well-formed message that is not allowed at this stage of the session. */
 export class UnexpectedMessageError extends Error {
-	name = 'UnexpectedMessageError';
+	override name = 'UnexpectedMessageError';
 }
 
 /** The remote peer speaks another protocol version. */
 export class ProtocolVersionError extends Error {
-	name = 'ProtocolVersionError';
+	override name = 'ProtocolVersionError';
 	constructor(readonly remoteVersion: number | undefined) {
 		super(`peer speaks protocol version ${remoteVersion ?? 'unknown'}`);
 	}
@@ -35,7 +35,7 @@ export class ProtocolVersionError extends Error {
 
 /** Membership could not be proven: either side refused, or a proof did not verify. */
 export class MembershipDeniedError extends Error {
-	name = 'MembershipDeniedError';
+	override name = 'MembershipDeniedError';
 	constructor(
 		readonly reason: DeniedReason,
 		/** True when the remote peer sent DENIED; false when this peer refused. */
@@ -47,12 +47,12 @@ export class MembershipDeniedError extends Error {
 
 /** The membership exchange did not finish in time. */
 export class MembershipTimeoutError extends Error {
-	name = 'MembershipTimeoutError';
+	override name = 'MembershipTimeoutError';
 }
 
 /** A document update that decoded but that Yjs (or the store) refused to apply. */
 export class UpdateRejectedError extends Error {
-	name = 'UpdateRejectedError';
+	override name = 'UpdateRejectedError';
 	constructor(
 		readonly docId: string,
 		cause: unknown
@@ -63,17 +63,17 @@ export class UpdateRejectedError extends Error {
 
 /** A gossip envelope that could not be opened: tampered, sealed with another key, or garbage. */
 export class EnvelopeError extends Error {
-	name = 'EnvelopeError';
+	override name = 'EnvelopeError';
 }
 
 /** A workspace secret that is not 32 bytes of base64url. */
 export class InvalidSecretError extends Error {
-	name = 'InvalidSecretError';
+	override name = 'InvalidSecretError';
 }
 
 /** The session was aborted through its AbortSignal or closed locally. */
 export class SessionAbortedError extends Error {
-	name = 'SessionAbortedError';
+	override name = 'SessionAbortedError';
 }
 
 /** Every error class above, for `instanceof` checks at the outer layer. */

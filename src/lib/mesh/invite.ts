@@ -40,7 +40,7 @@ export type InviteProblem = (typeof InviteProblem)[keyof typeof InviteProblem];
 
 /** Thrown by {@link parseInvite}. */
 export class InviteFormatError extends Error {
-	name = 'InviteFormatError';
+	override name = 'InviteFormatError';
 	constructor(readonly reason: InviteProblem) {
 		super(`invalid invite: ${reason}`);
 	}

@@ -67,8 +67,8 @@ export function describeSyncDocs(name: string, make: () => Promise<SyncDocsFixtu
 			expect(await docs.digest(id)).toBe(await docDigest(remote));
 			await edit(id, (doc) => doc.getMap('m').set('j', 2));
 			expect(seen.map(([docId]) => docId)).toEqual([id, id]);
-			expect(seen[0][1]).toBe(origin);
-			expect(seen[1][1]).not.toBe(origin); // a local edit: not the remote origin
+			expect(seen[0]![1]).toBe(origin);
+			expect(seen[1]![1]).not.toBe(origin); // a local edit: not the remote origin
 			stop();
 			await edit(id, (doc) => doc.getMap('m').set('z', 3));
 			expect(seen).toHaveLength(2);

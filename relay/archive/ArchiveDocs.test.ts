@@ -1,0 +1,152 @@
+/** ArchiveDocs: the SyncDocs contract, durability across reopen and `kill -9`, and torn logs. */
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { newId } from '../../src/lib/doc/ids.ts';
+import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
+import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
+import { ArchiveDocs, COMPACT_AFTER_RECORDS, workspaceDir } from './ArchiveDocs.ts';
+
+const dirs: string[] = [];
+const open: ArchiveDocs[] = [];
+async function tempDir(): Promise<string> {
+	const dir = await mkdtemp(join(tmpdir(), 'outpost-archive-'));
+	dirs.push(dir);
+	return dir;
+}
+async function openArchive(dataDir: string, workspaceId: string): Promise<ArchiveDocs> {
+	const archive = await ArchiveDocs.open(dataDir, workspaceId);
+	open.push(archive);
+	return archive;
+}
+afterAll(async () => {
+	for (const archive of open) await archive.close();
+	for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+function update(change: (doc: Y.Doc) => void): Uint8Array {
+	const doc = new Y.Doc();
+	change(doc);
+	return Y.encodeStateAsUpdate(doc);
+}
+
+describeSyncDocs('ArchiveDocs', async () => {
+	const docs = await openArchive(await tempDir(), newId());
+	return { docs, edit: (docId: string, change: (doc: Y.Doc) => void) => docs.change(docId, change) };
+});
+
+describe('ArchiveDocs', () => {
+	it('lists the workspace root, empty, before it arrives', async () => {
+		const workspaceId = newId();
+		const archive = await openArchive(await tempDir(), workspaceId);
+		expect(archive.list()).toEqual([workspaceId]);
+		expect(archive.stateVector(workspaceId)).toEqual(Y.encodeStateVector(new Y.Doc()));
+		expect(await archive.digest(workspaceId)).toBe(await docDigest(new Y.Doc()));
+	});
+
+	it('finds every document again when reopened', async () => {
+		const [dataDir, workspaceId, a, b] = [await tempDir(), newId(), newId(), newId()];
+		const first = await ArchiveDocs.open(dataDir, workspaceId);
+		await first.apply(a, update((doc) => doc.getText('t').insert(0, 'hello')), 'peer');
+		await first.apply(b, update((doc) => doc.getMap('m').set('k', 1)), 'peer');
+		await first.change(a, (doc) => doc.getText('t').delete(0, 1));
+		const digests = [await first.digest(a), await first.digest(b)];
+		await first.close();
+
+		const again = await openArchive(dataDir, workspaceId);
+		expect(again.list().sort()).toEqual([workspaceId, a, b].sort());
+		expect([await again.digest(a), await again.digest(b)]).toEqual(digests);
+		expect(again.recovered).toEqual([]);
+		const mirror = new Y.Doc();
+		Y.applyUpdate(mirror, again.diff(a, Y.encodeStateVector(mirror))!);
+		expect(mirror.getText('t').toString()).toBe('ello');
+	});
+
+	it('refuses a bad id or an unreadable update with UpdateRejectedError and stores nothing', async () => {
+		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
+		const archive = await openArchive(dataDir, workspaceId);
+		const seen: string[] = [];
+		archive.onLocalUpdate((docId) => seen.push(docId));
+		await expect(archive.apply('../escape', update((doc) => doc.getMap('m').set('k', 1)), 'x')).rejects.toMatchObject({
+			name: 'UpdateRejectedError'
+		});
+		await expect(archive.apply(id, new Uint8Array([1, 2, 3, 250, 250]), 'x')).rejects.toMatchObject({ name: 'UpdateRejectedError' });
+		expect(archive.list()).toEqual([workspaceId]);
+		expect(seen).toEqual([]);
+		expect(await readdir(workspaceDir(dataDir, workspaceId))).toEqual([]);
+	});
+
+	it('compacts a long log into one record that loads the same state', async () => {
+		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
+		const archive = await ArchiveDocs.open(dataDir, workspaceId);
+		const source = new Y.Doc();
+		for (let n = 0; n < COMPACT_AFTER_RECORDS + 5; n++) {
+			const before = Y.encodeStateVector(source);
+			source.getMap('m').set(`k${n % 50}`, n);
+			await archive.apply(id, Y.encodeStateAsUpdate(source, before), 'peer');
+		}
+		await archive.close();
+		const path = join(workspaceDir(dataDir, workspaceId), `${id}.ylog`);
+		const again = await openArchive(dataDir, workspaceId);
+		expect(await again.digest(id)).toBe(await docDigest(source));
+		expect((await stat(path)).size).toBeLessThan(20_000); // not ~1000 records
+	}, 60_000);
+
+	it('keeps the complete records of a log with a torn or corrupt tail and reports the dropped bytes', async () => {
+		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
+		const first = await ArchiveDocs.open(dataDir, workspaceId);
+		await first.apply(id, update((doc) => doc.getMap('m').set('a', 1)), 'peer');
+		const kept = await first.digest(id);
+		const path = join(workspaceDir(dataDir, workspaceId), `${id}.ylog`);
+		const firstRecord = (await stat(path)).size;
+		await first.apply(id, update((doc) => doc.getMap('m').set('b', 2)), 'peer');
+		await first.close();
+		const size = (await stat(path)).size;
+		await truncate(path, size - 3); // the second record torn mid-write
+		await appendFile(path, new Uint8Array([0xff, 0x00]));
+
+		const again = await ArchiveDocs.open(dataDir, workspaceId);
+		expect(await again.digest(id)).toBe(kept);
+		expect(again.recovered).toHaveLength(1);
+		expect(again.recovered[0]!.docId).toBe(id);
+		expect(again.recovered[0]!.droppedBytes).toBe(size - 3 + 2 - firstRecord);
+		expect((await stat(path)).size).toBe(firstRecord); // cut at the last complete record
+		// the tail was cut: a new update follows the last complete record and survives a reopen
+		await again.apply(id, update((doc) => doc.getMap('m').set('c', 3)), 'peer');
+		const digest = await again.digest(id);
+		await again.close();
+		const third = await openArchive(dataDir, workspaceId);
+		expect(third.recovered).toEqual([]);
+		expect(await third.digest(id)).toBe(digest);
+	});
+
+	it('keeps every acknowledged update when the process is killed with SIGKILL right after ACK', async () => {
+		const [dataDir, workspaceId, docId] = [await tempDir(), newId(), newId()];
+		const child = spawn(
+			process.execPath,
+			['--import', 'tsx', fileURLToPath(new URL('./fixtures/applyThenAck.ts', import.meta.url)), dataDir, workspaceId, docId],
+			{ stdio: ['ignore', 'pipe', 'inherit'] }
+		);
+		let acked = 0;
+		await new Promise<void>((resolve, reject) => {
+			let buffered = '';
+			child.on('error', reject);
+			child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited: ${code}`))));
+			child.stdout.on('data', (chunk: Buffer) => {
+				buffered += chunk.toString();
+				for (const match of buffered.matchAll(/ACK (\d+)\n/g)) acked = Math.max(acked, Number(match[1]));
+				if (acked >= 20 && !child.killed) child.kill('SIGKILL');
+			});
+		});
+		expect(acked).toBeGreaterThanOrEqual(20);
+
+		const archive = await openArchive(dataDir, workspaceId);
+		const map = new Y.Doc();
+		Y.applyUpdate(map, archive.diff(docId, Y.encodeStateVector(map))!);
+		for (let n = 1; n <= acked; n++) expect(map.getMap('m').get(`k${n}`)).toBe(n);
+	}, 30_000);
+});

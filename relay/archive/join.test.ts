@@ -1,0 +1,83 @@
+/** The archive list in `<data>/workspaces.json` and the `join <invite>` command. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/doc/ids.ts';
+import { inviteLink, newSecret } from '../../src/lib/mesh/invite.ts';
+import { parseJoinArgs } from './join.ts';
+import { addArchivedWorkspace, readWorkspaces, workspacesPath } from './workspaces.ts';
+
+const START = fileURLToPath(new URL('../start.ts', import.meta.url));
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+	const dir = await mkdtemp(join(tmpdir(), 'outpost-join-'));
+	dirs.push(dir);
+	return dir;
+}
+afterAll(async () => {
+	for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+function relay(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	return promisify(execFile)(process.execPath, ['--import', 'tsx', START, ...args]).then(
+		({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+		(error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr })
+	);
+}
+
+const invite = () => ({ workspaceId: newId(), secret: newSecret(), name: 'Deck crew', relays: ['/ip4/10.0.0.2/tcp/8445/ws'] });
+
+describe('archived workspaces', () => {
+	it('is empty without a file, and keeps one entry per workspace with mode 0600', async () => {
+		const dataDir = await tempDir();
+		expect(await readWorkspaces(dataDir)).toEqual([]);
+		const first = invite();
+		expect((await addArchivedWorkspace(dataDir, first)).added).toBe(true);
+		expect((await addArchivedWorkspace(dataDir, { ...first, name: 'Renamed' })).added).toBe(false);
+		const second = invite();
+		await addArchivedWorkspace(dataDir, second);
+		expect(await readWorkspaces(dataDir)).toEqual([
+			{ id: first.workspaceId, secret: first.secret, name: 'Renamed', relays: first.relays },
+			{ id: second.workspaceId, secret: second.secret, name: second.name, relays: second.relays }
+		]);
+		expect((await stat(workspacesPath(dataDir))).mode & 0o777).toBe(0o600);
+	});
+
+	it('refuses a damaged list with a WorkspaceListError rather than overwriting it', async () => {
+		const dataDir = await tempDir();
+		await writeFile(workspacesPath(dataDir), '{"workspaces": [{"id": "nope"');
+		await expect(readWorkspaces(dataDir)).rejects.toMatchObject({ name: 'WorkspaceListError' });
+		await expect(addArchivedWorkspace(dataDir, invite())).rejects.toMatchObject({ name: 'WorkspaceListError' });
+		expect(await readFile(workspacesPath(dataDir), 'utf8')).toBe('{"workspaces": [{"id": "nope"');
+	});
+});
+
+describe('join <invite>', () => {
+	it.each([[[]], [['a', 'b']], [['https://x/#invite?w=bad&s=x']], [['hello']], [['--bogus', 'x']]])('%j is a UsageError', (argv) => {
+		expect(() => parseJoinArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError' }));
+	});
+
+	it('persists the workspace of a good invite and prints it', async () => {
+		const dataDir = await tempDir();
+		const good = invite();
+		const result = await relay('join', inviteLink('https://10.0.0.2:8443', good), '--data', dataDir);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain(good.workspaceId);
+		expect(result.stdout).toContain('Deck crew');
+		expect(await readWorkspaces(dataDir)).toEqual([{ id: good.workspaceId, secret: good.secret, name: good.name, relays: good.relays }]);
+	}, 30_000);
+
+	it('exits 2 with the reason for a broken invite and stores nothing', async () => {
+		const dataDir = await tempDir();
+		const broken = inviteLink('https://10.0.0.2:8443', invite()).replace(/s=[^&]+/, 's=short');
+		const result = await relay('join', broken, '--data', dataDir);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('not a valid invite link (bad-secret)');
+		expect(result.stderr).toContain('Usage: npm run relay -- join');
+		expect(await readWorkspaces(dataDir)).toEqual([]);
+	}, 30_000);
+});

@@ -1,0 +1,41 @@
+/** The update log's record format: CRC-checked records, stopping at a torn or corrupt one. */
+import { describe, expect, it } from 'vitest';
+import { crc32, decodeLog, encodeRecord } from './updateLog.ts';
+
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+	let at = 0;
+	for (const part of parts) {
+		out.set(part, at);
+		at += part.length;
+	}
+	return out;
+};
+
+describe('update log records', () => {
+	it('computes the standard CRC-32', () => {
+		expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+	});
+
+	it('reads back every record, including empty ones', () => {
+		const updates = [new Uint8Array([1, 2, 3]), new Uint8Array(), new Uint8Array(300).fill(7)];
+		const bytes = concat(...updates.map(encodeRecord));
+		expect(decodeLog(bytes)).toEqual({ updates, validBytes: bytes.length, droppedBytes: 0 });
+	});
+
+	it('stops at a torn header, a torn body, a flipped bit or an absurd length', () => {
+		const good = encodeRecord(new Uint8Array([1, 2, 3]));
+		const next = encodeRecord(new Uint8Array([4, 5, 6, 7]));
+		const flipped = next.slice();
+		flipped[10]! ^= 1;
+		const absurd = next.slice();
+		absurd[3] = 0xff;
+		for (const tail of [next.subarray(0, 5), next.subarray(0, 10), flipped, absurd]) {
+			expect(decodeLog(concat(good, tail, good))).toEqual({
+				updates: [new Uint8Array([1, 2, 3])],
+				validBytes: good.length,
+				droppedBytes: tail.length + good.length
+			});
+		}
+	});
+});
