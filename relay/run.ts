@@ -16,6 +16,8 @@ import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
+import { startArchivePeer } from './archive/archivePeer.ts';
+import type { ArchivePeer } from './archive/archivePeer.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
 import { isLoopbackHost, startRelay, urlHost } from './server.ts';
 import type { Relay, RelayInfo } from './server.ts';
@@ -62,7 +64,9 @@ export interface RunningRelay {
 	info(): RelayInfo;
 	/** URLs of the app worth printing: localhost first, then one per LAN address. */
 	urls(): string[];
-	/** Stops dialling, the server and the peer. */
+	/** The workspaces this relay archives and syncs. */
+	archive: ArchivePeer;
+	/** Stops dialling, the server, the archive and the peer. */
 	close(): Promise<void>;
 }
 
@@ -114,6 +118,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 
 	// Forward members' sealed gossip even for workspaces this relay does not archive.
 	const stopFollowing = followTopics(node.services.pubsub);
+	let archive: ArchivePeer;
+	try {
+		archive = await startArchivePeer(node, dataDir, log);
+	} catch (error) {
+		stopFollowing();
+		await node.stop();
+		throw error;
+	}
 	const stopping = new AbortController();
 	/** Dials another relay in the background, with retries, until the relay stops. */
 	const dialRelay = (target: PeerId | string, why: string): void => {
@@ -159,6 +171,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	} catch (error) {
 		stopping.abort();
 		stopFollowing();
+		await archive.close();
 		await node.stop();
 		throw error;
 	}
@@ -178,12 +191,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		node,
 		...(certificate ? { certificate } : {}),
 		createdPeerKey,
+		archive,
 		info,
 		urls,
 		async close() {
 			stopping.abort();
 			stopFollowing();
 			await server.close();
+			await archive.close();
 			await node.stop();
 		}
 	};

@@ -3,7 +3,6 @@
  * invite's workspace by adding it to `<data>/workspaces.json`. The running relay picks it up
  * when it next starts.
  */
-import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseInvite } from '../../src/lib/mesh/invite.ts';
 import { DEFAULT_DATA_DIR } from '../cli.ts';
@@ -50,7 +49,6 @@ export function parseJoinArgs(argv: readonly string[]): JoinArgs {
 
 /** Runs `join`: adds the workspace and returns the line to print. */
 export async function runJoin({ invite, dataDir }: JoinArgs): Promise<string> {
-	await mkdir(dataDir, { recursive: true });
 	const { workspace, added } = await addArchivedWorkspace(dataDir, invite);
 	const label = workspace.name ? `"${workspace.name}" (${workspace.id})` : workspace.id;
 	return `${added ? 'Archiving workspace' : 'Already archiving workspace (secret and relays updated)'} ${label} in ${workspacesPath(dataDir)}; restart the relay to sync it.`;

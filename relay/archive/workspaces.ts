@@ -3,7 +3,7 @@
  * The file holds secrets, so it is written with mode 0600, and atomically: a temp file is
  * written and fsynced, then renamed over the old one, so a crash leaves one or the other.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { fromBase64Url, SECRET_BYTES, toBase64Url, type Invite } from '../../src/lib/mesh/invite.ts';
@@ -81,8 +81,9 @@ export async function writeFileAtomic(path: string, text: string, dir: string): 
 	await syncDir(dir);
 }
 
-/** Replaces the list with `workspaces`. */
+/** Replaces the list with `workspaces` (creating `dataDir` when missing). */
 export async function writeWorkspaces(dataDir: string, workspaces: readonly ArchivedWorkspace[]): Promise<void> {
+	await mkdir(dataDir, { recursive: true });
 	const stored: StoredWorkspace[] = workspaces.map((w) => ({ id: w.id, secret: toBase64Url(w.secret), name: w.name, relays: w.relays }));
 	await writeFileAtomic(workspacesPath(dataDir), `${JSON.stringify({ version: 1, workspaces: stored }, null, '\t')}\n`, dataDir);
 }
