@@ -116,16 +116,17 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(certificate ? { webSockets: { https: { key: certificate.key, cert: certificate.cert } } } : {})
 	});
 
-	// Forward members' sealed gossip even for workspaces this relay does not archive.
-	const stopFollowing = followTopics(node.services.pubsub);
 	let archive: ArchivePeer;
 	try {
 		archive = await startArchivePeer(node, dataDir, log);
 	} catch (error) {
-		stopFollowing();
 		await node.stop();
 		throw error;
 	}
+	// Forward members' sealed gossip even for workspaces this relay does not archive. Started
+	// after the archive has joined its own topics: followTopics never leaves a topic it did not
+	// join itself, so the archive's gossip subscriptions are never dropped.
+	const stopFollowing = followTopics(node.services.pubsub);
 	const stopping = new AbortController();
 	/** Dials another relay in the background, with retries, until the relay stops. */
 	const dialRelay = (target: PeerId | string, why: string): void => {
