@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.ts';
-import { newSecret } from '../../src/lib/mesh/invite.ts';
+import { newSecret } from '../../src/lib/mesh/secret.ts';
 import { meshService } from '../../src/lib/mesh/MeshService.ts';
 import { createMeshNode } from '../../src/lib/mesh/node.node.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';

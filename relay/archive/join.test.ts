@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.ts';
-import { inviteLink, newSecret } from '../../src/lib/mesh/invite.ts';
+import { inviteLink } from '../../src/lib/mesh/invite.ts';
+import { newSecret } from '../../src/lib/mesh/secret.ts';
 import { parseJoinArgs } from './join.ts';
 import { addArchivedWorkspace, readWorkspaces, workspacesPath } from './workspaces.ts';
 

@@ -6,7 +6,8 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { fromBase64Url, SECRET_BYTES, toBase64Url, type Invite } from '../../src/lib/mesh/invite.ts';
+import type { Invite } from '../../src/lib/mesh/invite.ts';
+import { decodeSecret, encodeSecret } from '../../src/lib/mesh/secret.ts';
 import { syncDir } from './updateLog.ts';
 
 /** A workspace the relay archives. */
@@ -52,8 +53,8 @@ export async function readWorkspaces(dataDir: string): Promise<ArchivedWorkspace
 		const parsed = JSON.parse(text) as { workspaces?: unknown };
 		if (!Array.isArray(parsed.workspaces)) throw new Error('no "workspaces" array');
 		return parsed.workspaces.map((entry: StoredWorkspace) => {
-			const secret = fromBase64Url(String(entry.secret));
-			if (!isId(entry.id) || secret.length !== SECRET_BYTES) throw new Error(`bad entry ${JSON.stringify(entry.id)}`);
+			const secret = decodeSecret(String(entry.secret));
+			if (!isId(entry.id)) throw new Error(`bad entry ${JSON.stringify(entry.id)}`);
 			return {
 				id: entry.id,
 				secret,
@@ -84,7 +85,7 @@ export async function writeFileAtomic(path: string, text: string, dir: string): 
 /** Replaces the list with `workspaces` (creating `dataDir` when missing). */
 export async function writeWorkspaces(dataDir: string, workspaces: readonly ArchivedWorkspace[]): Promise<void> {
 	await mkdir(dataDir, { recursive: true });
-	const stored: StoredWorkspace[] = workspaces.map((w) => ({ id: w.id, secret: toBase64Url(w.secret), name: w.name, relays: w.relays }));
+	const stored: StoredWorkspace[] = workspaces.map((w) => ({ id: w.id, secret: encodeSecret(w.secret), name: w.name, relays: w.relays }));
 	await writeFileAtomic(workspacesPath(dataDir), `${JSON.stringify({ version: 1, workspaces: stored }, null, '\t')}\n`, dataDir);
 }
 

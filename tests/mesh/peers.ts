@@ -10,7 +10,8 @@ import { newId } from '../../src/lib/doc/ids.js';
 import { createMeshGater, type MeshGater } from '../../src/lib/mesh/gater.js';
 import { meshService, type MeshErrorEvent, type MeshService, type MeshServiceInit } from '../../src/lib/mesh/MeshService.js';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
-import { newWorkspaceSecret, toHex } from '../../src/lib/mesh/workspaceKeys.js';
+import { newSecret } from '../../src/lib/mesh/secret.js';
+import { toHex } from '../../src/lib/mesh/workspaceKeys.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
 import { addressOf, startNode, stopAll } from './helpers.js';
 
@@ -39,7 +40,7 @@ const meshes: MeshService[] = [];
 
 /** A new workspace. */
 export function newWorkspace(): TestWorkspace {
-	return { id: newId(), secret: newWorkspaceSecret() };
+	return { id: newId(), secret: newSecret() };
 }
 
 /** A mesh gater plus a set of peer ids refused in every direction while listed. */

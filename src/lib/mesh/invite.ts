@@ -8,11 +8,10 @@
  * Parsing is defensive: links arrive pasted, scanned or mangled by chat apps.
  */
 import { isId } from '../doc/ids.js';
+import { decodeSecret, encodeSecret } from './secret.js';
 
 /** Fragment prefix that marks an invite. */
 export const INVITE_PREFIX = '#invite?';
-/** Bytes in a workspace secret. */
-export const SECRET_BYTES = 32;
 /** Most relay addresses an invite may carry. */
 export const MAX_RELAYS = 8;
 const MAX_ADDR_LENGTH = 300;
@@ -46,30 +45,11 @@ export class InviteFormatError extends Error {
 	}
 }
 
-/** Encodes bytes as unpadded base64url. */
-export function toBase64Url(bytes: Uint8Array): string {
-	let binary = '';
-	for (const b of bytes) binary += String.fromCharCode(b);
-	return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** Decodes unpadded base64url; throws on anything else. */
-export function fromBase64Url(text: string): Uint8Array {
-	if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError('not base64url');
-	const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
-	return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-/** A new random workspace secret. */
-export function newSecret(): Uint8Array {
-	return crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
-}
-
 /** The invite link for `invite`, on the app served at `origin` (e.g. "https://10.0.0.2:8443"). */
 export function inviteLink(origin: string, invite: Invite): string {
 	const params = new URLSearchParams();
 	params.set('w', invite.workspaceId);
-	params.set('s', toBase64Url(invite.secret));
+	params.set('s', encodeSecret(invite.secret));
 	if (invite.name) params.set('n', invite.name.slice(0, MAX_NAME_LENGTH));
 	for (const r of invite.relays.slice(0, MAX_RELAYS)) params.append('r', r);
 	return `${origin.replace(/\/+$/, '')}/${INVITE_PREFIX}${params.toString()}`;
@@ -90,11 +70,10 @@ export function parseInvite(text: string): Invite {
 	if (!isId(workspaceId)) throw new InviteFormatError(InviteProblem.badWorkspace);
 	let secret: Uint8Array;
 	try {
-		secret = fromBase64Url(params.get('s') ?? '');
+		secret = decodeSecret(params.get('s') ?? '');
 	} catch {
 		throw new InviteFormatError(InviteProblem.badSecret);
 	}
-	if (secret.length !== SECRET_BYTES) throw new InviteFormatError(InviteProblem.badSecret);
 	const relays = params.getAll('r');
 	if (relays.length > MAX_RELAYS || relays.some((r) => !r.startsWith('/') || r.length > MAX_ADDR_LENGTH || /\s/.test(r))) {
 		throw new InviteFormatError(InviteProblem.badRelay);

@@ -5,7 +5,7 @@
  */
 import { GOSSIP_TOPIC_PREFIX } from './constants.js';
 import { InvalidSecretError } from './errors.js';
-import { fromBase64Url, newSecret, SECRET_BYTES, toBase64Url } from './invite.js';
+import { SECRET_BYTES } from './secret.js';
 
 /** HKDF `info` strings, one per derived value. */
 export const KeyPurpose = {
@@ -30,25 +30,6 @@ export interface WorkspaceKeys {
 }
 
 const utf8 = new TextEncoder();
-
-/** A new random workspace secret (32 bytes; the same as invite.ts's `newSecret`). */
-export function newWorkspaceSecret(): Uint8Array {
-	return newSecret();
-}
-
-/** Encodes a secret as unpadded base64url (43 characters), as invite links carry it. */
-export function encodeSecret(secret: Uint8Array): string {
-	checkSecret(secret);
-	return toBase64Url(secret);
-}
-
-/** Decodes {@link encodeSecret}'s output; throws {@link InvalidSecretError} on anything else. */
-export function decodeSecret(text: string): Uint8Array {
-	if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new InvalidSecretError('not a 32-byte base64url secret');
-	const bytes = fromBase64Url(text);
-	if (toBase64Url(bytes) !== text) throw new InvalidSecretError('non-canonical base64url secret');
-	return bytes;
-}
 
 function checkSecret(secret: Uint8Array): void {
 	if (secret.length !== SECRET_BYTES) throw new InvalidSecretError(`a secret has ${SECRET_BYTES} bytes`);

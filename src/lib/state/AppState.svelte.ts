@@ -10,7 +10,7 @@ import { createServices, type Services } from '../app.js';
 import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18n/index.js';
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
-import { newSecret } from '../mesh/invite.js';
+import { newSecret } from '../mesh/secret.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 

@@ -4,7 +4,8 @@ import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
 import { EnvelopeError } from '../../../src/lib/mesh/errors';
 import { openEnvelope, sealEnvelope } from '../../../src/lib/mesh/gossipEnvelope';
-import { deriveWorkspaceKeys, newWorkspaceSecret } from '../../../src/lib/mesh/workspaceKeys';
+import { newSecret } from '../../../src/lib/mesh/secret';
+import { deriveWorkspaceKeys } from '../../../src/lib/mesh/workspaceKeys';
 import { mulberry32 } from '../../fixtures/random';
 
 async function update(): Promise<Uint8Array> {
@@ -15,7 +16,7 @@ async function update(): Promise<Uint8Array> {
 
 describe('gossip envelope', () => {
 	it('round-trips, with a fresh IV each time and neither id nor content in clear', async () => {
-		const keys = await deriveWorkspaceKeys(newId(), newWorkspaceSecret());
+		const keys = await deriveWorkspaceKeys(newId(), newSecret());
 		const docId = newId();
 		const u = await update();
 		const a = await sealEnvelope(keys, docId, u);
@@ -27,7 +28,7 @@ describe('gossip envelope', () => {
 	});
 
 	it('rejects every tampered byte, truncation and garbage with EnvelopeError', async () => {
-		const keys = await deriveWorkspaceKeys(newId(), newWorkspaceSecret());
+		const keys = await deriveWorkspaceKeys(newId(), newSecret());
 		const sealed = await sealEnvelope(keys, newId(), await update());
 		for (let i = 0; i < sealed.length; i++) {
 			const bad = sealed.slice();
@@ -45,10 +46,10 @@ describe('gossip envelope', () => {
 
 	it('does not open with another secret or in another workspace', async () => {
 		const id = newId();
-		const secret = newWorkspaceSecret();
+		const secret = newSecret();
 		const keys = await deriveWorkspaceKeys(id, secret);
 		const sealed = await sealEnvelope(keys, newId(), await update());
-		await expect(openEnvelope(await deriveWorkspaceKeys(id, newWorkspaceSecret()), sealed)).rejects.toThrow(EnvelopeError);
+		await expect(openEnvelope(await deriveWorkspaceKeys(id, newSecret()), sealed)).rejects.toThrow(EnvelopeError);
 		// same gossip key, other workspace id as associated data
 		await expect(openEnvelope({ ...keys, workspaceId: newId() }, sealed)).rejects.toThrow(EnvelopeError);
 	});

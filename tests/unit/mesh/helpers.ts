@@ -1,7 +1,8 @@
 /** Two SyncSessions wired back to back through a loopback that records every message. */
 import { newId } from '../../../src/lib/doc/ids';
 import { SyncSession, type SyncSessionInit } from '../../../src/lib/mesh/SyncSession';
-import { deriveWorkspaceKeys, newWorkspaceSecret, type WorkspaceKeys } from '../../../src/lib/mesh/workspaceKeys';
+import { newSecret } from '../../../src/lib/mesh/secret';
+import { deriveWorkspaceKeys, type WorkspaceKeys } from '../../../src/lib/mesh/workspaceKeys';
 import { MemoryDocs } from './memoryDocs';
 
 /** One side of a loopback pair. */
@@ -33,7 +34,7 @@ export interface PairOptions {
 }
 
 /** Keys for a fresh workspace (or the given one). */
-export async function workspace(id = newId(), secret = newWorkspaceSecret()): Promise<WorkspaceKeys> {
+export async function workspace(id = newId(), secret = newSecret()): Promise<WorkspaceKeys> {
 	return deriveWorkspaceKeys(id, secret);
 }
 

@@ -1,15 +1,8 @@
 /** Invite links: round trip, and every kind of broken link gets a precise reason. */
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/lib/doc/ids';
-import {
-	InviteFormatError,
-	InviteProblem,
-	fromBase64Url,
-	inviteLink,
-	newSecret,
-	parseInvite,
-	toBase64Url
-} from '../../../src/lib/mesh/invite';
+import { InviteFormatError, InviteProblem, inviteLink, parseInvite } from '../../../src/lib/mesh/invite';
+import { fromBase64Url, newSecret, toBase64Url } from '../../../src/lib/mesh/secret';
 import { mulberry32 } from '../../fixtures/random';
 
 const RELAY = '/ip4/10.77.0.1/tcp/8443/wss/p2p/12D3KooWQ8ZxB2aGq2m5Lq7Gb8HPw4ENkGnLjKJSwsLMSEHRrWCK';

@@ -3,15 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/lib/doc/ids';
 import { GOSSIP_TOPIC_PREFIX } from '../../../src/lib/mesh/constants';
 import { InvalidSecretError } from '../../../src/lib/mesh/errors';
-import {
-	decodeSecret,
-	deriveBytes,
-	deriveWorkspaceKeys,
-	encodeSecret,
-	KeyPurpose,
-	newWorkspaceSecret,
-	toHex
-} from '../../../src/lib/mesh/workspaceKeys';
+import { decodeSecret, encodeSecret, newSecret } from '../../../src/lib/mesh/secret';
+import { deriveBytes, deriveWorkspaceKeys, KeyPurpose, toHex } from '../../../src/lib/mesh/workspaceKeys';
 
 const data = new TextEncoder().encode('hello');
 
@@ -21,16 +14,16 @@ async function mac(key: CryptoKey): Promise<string> {
 
 describe('workspace secrets', () => {
 	it('are 32 random bytes that round-trip through base64url', () => {
-		const secret = newWorkspaceSecret();
+		const secret = newSecret();
 		expect(secret.length).toBe(32);
-		expect(newWorkspaceSecret()).not.toEqual(secret);
+		expect(newSecret()).not.toEqual(secret);
 		const text = encodeSecret(secret);
 		expect(text).toMatch(/^[A-Za-z0-9_-]{43}$/);
 		expect(decodeSecret(text)).toEqual(secret);
 	});
 
 	it('refuse anything that is not a canonical 32-byte base64url string', () => {
-		const good = encodeSecret(newWorkspaceSecret());
+		const good = encodeSecret(newSecret());
 		for (const bad of ['', 'abc', good + 'A', good.slice(0, 42) + '+', good.slice(0, 42) + '=', good.slice(0, 42) + 'B'.repeat(2)]) {
 			expect(() => decodeSecret(bad)).toThrow(InvalidSecretError);
 		}
@@ -43,7 +36,7 @@ describe('workspace secrets', () => {
 describe('deriveWorkspaceKeys', () => {
 	it('is deterministic per secret and workspace id', async () => {
 		const id = newId();
-		const secret = newWorkspaceSecret();
+		const secret = newSecret();
 		const [a, b] = await Promise.all([deriveWorkspaceKeys(id, secret), deriveWorkspaceKeys(id, secret.slice())]);
 		expect(a.topic).toBe(b.topic);
 		expect(await mac(a.membership)).toBe(await mac(b.membership));
@@ -54,9 +47,9 @@ describe('deriveWorkspaceKeys', () => {
 
 	it('differs per secret and per workspace id', async () => {
 		const id = newId();
-		const secret = newWorkspaceSecret();
+		const secret = newSecret();
 		const base = await deriveWorkspaceKeys(id, secret);
-		for (const other of [await deriveWorkspaceKeys(id, newWorkspaceSecret()), await deriveWorkspaceKeys(newId(), secret)]) {
+		for (const other of [await deriveWorkspaceKeys(id, newSecret()), await deriveWorkspaceKeys(newId(), secret)]) {
 			expect(other.topic).not.toBe(base.topic);
 			expect(await mac(other.membership)).not.toBe(await mac(base.membership));
 			const iv = new Uint8Array(12);
@@ -67,7 +60,7 @@ describe('deriveWorkspaceKeys', () => {
 
 	it('derives distinct bytes per purpose, and a topic that does not contain the workspace id', async () => {
 		const id = newId();
-		const secret = newWorkspaceSecret();
+		const secret = newSecret();
 		const values = await Promise.all(Object.values(KeyPurpose).map((p) => deriveBytes(secret, id, p, 16)));
 		expect(new Set(values.map(toHex)).size).toBe(3);
 		const keys = await deriveWorkspaceKeys(id, secret);

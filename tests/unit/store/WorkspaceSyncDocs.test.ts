@@ -11,7 +11,8 @@ import { newId } from '../../../src/lib/doc/ids';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
 import { SyncSession } from '../../../src/lib/mesh/SyncSession';
 import { docDigest } from '../../../src/lib/mesh/syncDocs';
-import { deriveWorkspaceKeys, newWorkspaceSecret } from '../../../src/lib/mesh/workspaceKeys';
+import { newSecret } from '../../../src/lib/mesh/secret';
+import { deriveWorkspaceKeys } from '../../../src/lib/mesh/workspaceKeys';
 import { LOCAL_ORIGIN } from '../../../src/lib/state/ChannelState.svelte';
 import { OutpostDb } from '../../../src/lib/store/db';
 import { DocStore } from '../../../src/lib/store/DocStore';
@@ -210,7 +211,7 @@ describe('WorkspaceSyncDocs', () => {
 		const b = device();
 		const sender = await syncDocs(a, workspaceId);
 		const joiner = await syncDocs(b, workspaceId);
-		const keys = await deriveWorkspaceKeys(workspaceId, newWorkspaceSecret());
+		const keys = await deriveWorkspaceKeys(workspaceId, newSecret());
 		const sessions: SyncSession[] = [];
 		const chains = [Promise.resolve(), Promise.resolve()];
 		for (const [i, role, docs] of [[0, 'opener', joiner], [1, 'responder', sender]] as const) {
