@@ -2,13 +2,11 @@
 import type { MessageKey } from './en.js';
 
 export const zhCN: Record<MessageKey, string> = {
-	'app.name': 'Outpost',
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',
 	'common.cancel': '取消',
 	'common.save': '保存',
-	'common.create': '创建',
 	'common.close': '关闭',
 	'common.loading': '加载中…',
 	'workspace.list': '工作区',
@@ -24,7 +22,6 @@ export const zhCN: Record<MessageKey, string> = {
 	'workspace.create': '创建工作区',
 	'workspace.welcomeTitle': '欢迎使用 Outpost',
 	'workspace.welcomeBody': '聊天、话题和笔记都保存在你自己的设备上，没有互联网也能使用。先创建一个工作区吧。',
-	'workspace.open': '打开工作区 {name}',
 	'channel.nav': '频道',
 	'channel.show': '显示频道',
 	'channel.new': '新建频道',
@@ -61,7 +58,6 @@ export const zhCN: Record<MessageKey, string> = {
 	'message.saveEdit': '保存修改',
 	'message.edited': '已编辑',
 	'message.deleted': '消息已删除',
-	'message.deleteConfirm': '删除这条消息？所有人都会看到它已被删除。',
 	'message.undoDelete': '撤销',
 	'message.deletedToast': '消息已删除。',
 	'message.unverified': '未验证：签名与消息内容不符，可能是伪造的。',
@@ -74,8 +70,6 @@ export const zhCN: Record<MessageKey, string> = {
 	'message.reactionToggle': '{emoji} {count}，{names}',
 	'message.mentions': '提及建议',
 	'message.tooLong': '消息太长（{length} / {max} 个字符）。',
-	'message.readOnly': '此频道为只读。',
-	'message.unknownAuthor': '未知',
 	'thread.title': '话题',
 	'thread.close': '关闭话题',
 	'thread.replyLabel': '话题回复',

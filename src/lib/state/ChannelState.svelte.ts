@@ -10,6 +10,7 @@ import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
 import type { EditRecord, MessageRecord } from '../doc/schema.js';
 import { signDeletion, signEdit, signMessage, verifyDeletion, verifyEdit, verifyMessage } from '../doc/signature.js';
+import { countsAsUnread } from '../doc/unread.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -300,16 +301,16 @@ export class ChannelState {
 		return (i === -1 ? this.view.top.length : i) - 1;
 	}
 
-	/** Unread messages by others after the read position (counted from there, not from the start). */
+	/** Unread messages after the read position (counted from there, not from the start). */
 	private unreadCount(): number {
 		const view = this.view;
 		if (!view) return 0;
-		let i = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : 0;
-		if (i < 0) return 0;
+		const from = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : 0;
+		if (from < 0) return 0;
 		let count = 0;
-		for (; i < view.top.length; i++) {
+		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (m.author !== this.me && !view.deletion(m)) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, this.channel.deletions.get(m.id))) count++;
 		}
 		return count;
 	}
