@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs';
 import { DocCorruptError, UpdateRejectedError } from './errors.js';
-import { IdbPersistence, lastStoredKey } from './IdbPersistence.js';
+import { IdbPersistence, lastKeyIn, lastStoredKey } from './IdbPersistence.js';
 
 export { QUARANTINE_PREFIX } from './IdbPersistence.js';
 
@@ -104,7 +104,9 @@ export class DocStore {
 
 	/** The key of a document's newest stored update; a change means the document changed. */
 	lastStoredKey(id: string): Promise<number | undefined> {
-		return lastStoredKey(this.prefix + id);
+		// An open document's database connection answers without opening another one.
+		const db = this.entries.get(id)?.persistence.db;
+		return db ? lastKeyIn(db) : lastStoredKey(this.prefix + id);
 	}
 
 	/** Whether a document is loaded now. */

@@ -99,12 +99,17 @@ export class IdbPersistence {
 export async function lastStoredKey(name: string): Promise<number | undefined> {
 	const db = await idb.openDB(name, (d) => idb.createStores(d, [['updates', { autoIncrement: true }], ['custom']]));
 	try {
-		const [updates] = idb.transact(db, ['updates'], 'readonly');
-		const key: unknown = await idb.getLastKey(updates);
-		return typeof key === 'number' ? key : undefined;
+		return await lastKeyIn(db);
 	} finally {
 		db.close();
 	}
+}
+
+/** The newest update key in an open document database. */
+export async function lastKeyIn(db: IDBDatabase): Promise<number | undefined> {
+	const [updates] = idb.transact(db, ['updates'], 'readonly');
+	const key: unknown = await idb.getLastKey(updates);
+	return typeof key === 'number' ? key : undefined;
 }
 
 /**

@@ -174,4 +174,23 @@ describe('DocStore', () => {
 		expect(await b.lastStoredKey(id)).toBeUndefined();
 		expect(await a.lastStoredKey(id)).toBeTypeOf('number');
 	});
+
+	it('tells from the newest stored key whether a document changed, open or not', async () => {
+		const store = newStore();
+		const id = newId();
+		expect(await store.lastStoredKey(id)).toBeUndefined();
+		const h = store.open(id);
+		await h.ready;
+		h.doc.getArray('messages').push(['one']);
+		await settle();
+		const first = await store.lastStoredKey(id);
+		expect(first).toBeTypeOf('number');
+		h.doc.getArray('messages').push(['two']);
+		await settle();
+		const second = await store.lastStoredKey(id);
+		expect(second).toBeGreaterThan(first!);
+		store.release(h);
+		await settle();
+		expect(await store.lastStoredKey(id)).toBe(second);
+	});
 });
