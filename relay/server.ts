@@ -4,11 +4,14 @@
  * With a certificate it serves HTTPS (a LAN address is a secure context only over
  * HTTPS; service workers and WebGPU need one) and, optionally, the same over plain HTTP
  * on 127.0.0.1, so `http://localhost` keeps working without a certificate warning.
+ * Every listener also offers y-webrtc signalling on `/y-webrtc` (signalling.ts).
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSignallingServer } from './signalling.ts';
+import type { SignallingInit } from './signalling.ts';
 import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
 import type { Tls } from './tls.ts';
 
@@ -42,6 +45,11 @@ export interface RelayInit {
 	info?: () => RelayInfo;
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
+	/**
+	 * y-webrtc signalling (signalling.ts) on `/y-webrtc` of every listener, with these
+	 * bounds; `false` serves none. Default: served, with the default bounds.
+	 */
+	signalling?: SignallingInit | false;
 }
 
 /** A running relay server. */
@@ -83,14 +91,22 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 	};
 
 	const servers: Server[] = [];
+	const signalling = init.signalling === false ? undefined : createSignallingServer({ onError, ...init.signalling });
+	// Upgraded sockets are not the HTTP server's to close: signalling closes its own first.
+	const closeAll = async () => {
+		await signalling?.close();
+		await Promise.all(servers.map(closeServer));
+	};
 	try {
 		const main = init.tls ? createHttpsServer({ key: init.tls.key, cert: init.tls.cert }, handler) : createHttpServer(handler);
 		servers.push(main);
+		signalling?.attach(main);
 		const port = await listen(main, init.port, init.host);
 		let httpUrl: string | undefined;
 		if (init.tls && init.httpPort !== undefined) {
 			const local = createHttpServer(handler);
 			servers.push(local);
+			signalling?.attach(local);
 			httpUrl = `http://127.0.0.1:${await listen(local, init.httpPort, '127.0.0.1')}`;
 		}
 		return {
@@ -98,10 +114,10 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 			port,
 			https: init.tls !== undefined,
 			...(httpUrl !== undefined ? { httpUrl } : {}),
-			close: () => Promise.all(servers.map(closeServer)).then(() => undefined)
+			close: closeAll
 		};
 	} catch (error) {
-		await Promise.allSettled(servers.map(closeServer));
+		await closeAll().catch(() => undefined);
 		throw error;
 	}
 }
