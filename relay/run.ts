@@ -16,6 +16,7 @@ import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
+import { createApiHandler } from './api.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -167,7 +168,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			...(certificate
 				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
 				: {}),
-			info
+			info,
+			api: createApiHandler({ archive })
 		});
 	} catch (error) {
 		stopping.abort();

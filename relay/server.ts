@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { createSignallingServer } from './signalling.ts';
 import type { SignallingInit } from './signalling.ts';
 import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
+import type { RequestHandler } from './static.ts';
 import type { Tls } from './tls.ts';
 
 /** Path of the relay's self-description. */
@@ -43,6 +44,8 @@ export interface RelayInit {
 	httpPort?: number;
 	/** The relay's self-description; `/.well-known/outpost.json` is 404 without it. */
 	info?: () => RelayInfo;
+	/** Handles every request under `/api/` (api.ts); without it they reach the static files. */
+	api?: RequestHandler;
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 	/**
@@ -74,11 +77,13 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 	const onError = init.onError ?? ((error: unknown) => console.error('relay:', error));
 
 	const handler: Handler = (req, res) => {
-		if (init.info !== undefined && (req.url ?? '').split('?', 1)[0] === WELL_KNOWN_PATH) {
+		const path = (req.url ?? '').split('?', 1)[0]!;
+		if (init.info !== undefined && path === WELL_KNOWN_PATH) {
 			sendInfo(req, res, init.info());
 			return;
 		}
-		serveStatic(req, res).catch((error: unknown) => {
+		const serve = init.api !== undefined && path.startsWith('/api/') ? init.api : serveStatic;
+		serve(req, res).catch((error: unknown) => {
 			if (res.headersSent) {
 				// The client went away mid-download, or the file vanished: nothing to tell it.
 				res.destroy();

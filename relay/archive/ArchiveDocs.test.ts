@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
-import { ArchiveDocs, COMPACT_AFTER_RECORDS, workspaceDir } from './ArchiveDocs.ts';
+import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS, workspaceDir } from './ArchiveDocs.ts';
 
 const dirs: string[] = [];
 const open: ArchiveDocs[] = [];
@@ -18,8 +18,8 @@ async function tempDir(): Promise<string> {
 	dirs.push(dir);
 	return dir;
 }
-async function openArchive(dataDir: string, workspaceId: string): Promise<ArchiveDocs> {
-	const archive = await ArchiveDocs.open(dataDir, workspaceId);
+async function openArchive(dataDir: string, workspaceId: string, init?: Parameters<typeof ArchiveDocs.open>[2]): Promise<ArchiveDocs> {
+	const archive = await ArchiveDocs.open(dataDir, workspaceId, init);
 	open.push(archive);
 	return archive;
 }
@@ -62,8 +62,55 @@ describe('ArchiveDocs', () => {
 		expect([await again.digest(a), await again.digest(b)]).toEqual(digests);
 		expect(again.recovered).toEqual([]);
 		const mirror = new Y.Doc();
-		Y.applyUpdate(mirror, again.diff(a, Y.encodeStateVector(mirror))!);
+		Y.applyUpdate(mirror, (await again.diff(a, Y.encodeStateVector(mirror)))!);
 		expect(mirror.getText('t').toString()).toBe('ello');
+	});
+
+	it('loads documents on demand and keeps at most maxHeld in memory, with the same answers', async () => {
+		const [dataDir, workspaceId] = [await tempDir(), newId()];
+		const ids = [...Array(6)].map(() => newId());
+		const first = await ArchiveDocs.open(dataDir, workspaceId);
+		for (const [n, id] of ids.entries()) await first.apply(id, update((doc) => doc.getMap('m').set('n', n)), 'peer');
+		const digests = await Promise.all(ids.map((id) => first.digest(id)));
+		await first.close();
+
+		const again = await openArchive(dataDir, workspaceId, { maxHeld: 2 });
+		expect(again.heldCount).toBe(0); // opening lists the directory, loads nothing
+		expect(again.list().sort()).toEqual([workspaceId, ...ids].sort());
+		expect(await Promise.all(ids.map((id) => again.digest(id)))).toEqual(digests);
+		expect(again.heldCount).toBeLessThanOrEqual(2);
+		// An evicted document answers again from disk, and takes new updates.
+		const mirror = new Y.Doc();
+		Y.applyUpdate(mirror, (await again.diff(ids[0]!, Y.encodeStateVector(mirror)))!);
+		expect(mirror.getMap('m').get('n')).toBe(0);
+		await again.apply(ids[0]!, update((doc) => doc.getMap('m').set('later', true)), 'peer');
+		for (const id of ids.slice(1)) await again.stateVector(id); // evicts ids[0] again
+		expect(again.heldCount).toBeLessThanOrEqual(2);
+		const reread = new Y.Doc();
+		Y.applyUpdate(reread, (await again.diff(ids[0]!, Y.encodeStateVector(reread)))!);
+		expect(reread.getMap('m').get('later')).toBe(true);
+		expect(await again.digest(ids[0]!)).toBe(await docDigest(reread));
+	});
+
+	it('refuses documents beyond maxDocs with TooManyDocumentsError and stores nothing for them', async () => {
+		expect(MAX_DOCS).toBe(100_000);
+		const [dataDir, workspaceId] = [await tempDir(), newId()];
+		const archive = await openArchive(dataDir, workspaceId, { maxDocs: 3 });
+		const ids = [newId(), newId(), newId()];
+		// Created at once: the limit holds for concurrent creations too.
+		const results = await Promise.allSettled(
+			[...ids, newId(), newId()].map((id) => archive.apply(id, update((doc) => doc.getMap('m').set('k', id)), 'peer'))
+		);
+		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+		const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+		expect(refused).toHaveLength(2);
+		for (const { reason } of refused) {
+			expect(reason).toMatchObject({ name: 'UpdateRejectedError', message: expect.stringMatching(/already holds 3 documents/) });
+		}
+		await expect(archive.change(newId(), (doc) => doc.getMap('m').set('k', 1))).rejects.toMatchObject({ name: 'TooManyDocumentsError' });
+		expect((await readdir(workspaceDir(dataDir, workspaceId))).sort()).toEqual(ids.map((id) => `${id}.ylog`).sort());
+		// Documents it holds still take updates.
+		await archive.apply(ids[0]!, update((doc) => doc.getMap('m').set('more', 1)), 'peer');
 	});
 
 	it('refuses a bad id or an unreadable update with UpdateRejectedError and stores nothing', async () => {
@@ -146,7 +193,7 @@ describe('ArchiveDocs', () => {
 
 		const archive = await openArchive(dataDir, workspaceId);
 		const map = new Y.Doc();
-		Y.applyUpdate(map, archive.diff(docId, Y.encodeStateVector(map))!);
+		Y.applyUpdate(map, (await archive.diff(docId, Y.encodeStateVector(map)))!);
 		for (let n = 1; n <= acked; n++) expect(map.getMap('m').get(`k${n}`)).toBe(n);
 	}, 30_000);
 });

@@ -6,9 +6,15 @@
  * and fsynced; `apply` resolves only once its update is on disk. Updates are checked with
  * updateCheck.ts's dry run first, and a refused one is neither applied nor stored.
  *
- * Documents are loaded into memory when the archive opens (the relay serves them all); the
- * workspace root (whose id is the workspace id) is always held, empty until it arrives. A log
- * is compacted to one record once it holds {@link COMPACT_AFTER_RECORDS} records.
+ * Documents load on demand: opening the archive only lists the directory, and a document is
+ * read from its log when a sync first needs it. At most `maxHeld` documents stay in memory;
+ * the least recently used idle one beyond that is written out, closed and freed, its digest
+ * kept so the next digest comparison needs no reload. A relay with many workspaces (or one
+ * with many documents) thus starts at once and holds only what peers are syncing.
+ *
+ * One workspace may hold at most `maxDocs` documents ({@link MAX_DOCS}): a member cannot fill
+ * the relay's disk with millions of tiny documents ({@link TooManyDocumentsError}). A log is
+ * compacted to one record once it holds {@link COMPACT_AFTER_RECORDS} records.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +24,33 @@ import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
 import { removeStaleTemp, syncDir, UpdateLog } from './updateLog.ts';
+
+/** Most documents one archived workspace may hold (the sync protocol's digest limit too). */
+export const MAX_DOCS = 100_000;
+
+/** Default of how many documents one archive keeps in memory. */
+export const MAX_HELD_DOCS = 256;
+
+/** A new document would take the workspace beyond {@link MAX_DOCS}; nothing was stored. */
+export class TooManyDocumentsError extends Error {
+	override name = 'TooManyDocumentsError';
+	constructor(
+		readonly workspaceId: string,
+		readonly limit: number
+	) {
+		super(`workspace ${workspaceId} already holds ${limit} documents, the most this relay archives for one workspace`);
+	}
+}
+
+/** Options of {@link ArchiveDocs.open}. */
+export interface ArchiveDocsInit {
+	/** Most documents of the workspace (new ones beyond it are refused); default {@link MAX_DOCS}. */
+	maxDocs?: number;
+	/** Most documents held in memory at once; default {@link MAX_HELD_DOCS}. */
+	maxHeld?: number;
+	/** Told of every log whose torn tail was cut when it loaded (also kept in `recovered`). */
+	onRecovered?: (recovered: RecoveredLog) => void;
+}
 
 /** Records after which a document's log is rewritten as one. */
 export const COMPACT_AFTER_RECORDS = 1000;
@@ -41,6 +74,8 @@ interface Held {
 	written: Promise<void> | undefined;
 	/** Whether a compaction is queued. */
 	compacting: boolean;
+	/** Calls using the document now; it is never evicted while one runs. */
+	users: number;
 }
 
 /** What a document this peer does not hold looks like (the root before it arrives). */
@@ -53,40 +88,62 @@ export function workspaceDir(dataDir: string, workspaceId: string): string {
 
 /** {@link SyncDocs} over per-document update logs on disk. */
 export class ArchiveDocs implements SyncDocs {
+	/** Documents in memory, least recently used first. */
 	private readonly held = new Map<string, Held>();
-	/** Documents being created (their log opening), so two applies create one. */
-	private readonly opening = new Map<string, Promise<Held>>();
+	/** Documents being loaded (or created), so two calls load one. */
+	private readonly opening = new Map<string, Promise<void>>();
+	/** Documents being evicted (their log closing). */
+	private readonly evicting = new Map<string, Promise<void>>();
+	/** Every document with a log on disk (or being created), held or not. */
+	private readonly stored = new Set<string>();
+	/** Digests of documents not held, kept from when they were. */
+	private readonly digests = new Map<string, Promise<string>>();
 	private readonly listeners = new Set<UpdateListener>();
-	/** Logs whose tail was dropped when the archive opened. */
+	/** Logs whose tail was dropped when they loaded. */
 	readonly recovered: RecoveredLog[] = [];
+	private readonly maxDocs: number;
+	private readonly maxHeld: number;
 	private closed = false;
 
 	private constructor(
 		/** The workspace id, also its root document's id. */
 		readonly workspaceId: string,
 		/** The directory holding the logs. */
-		readonly dir: string
-	) {}
+		readonly dir: string,
+		private readonly init: ArchiveDocsInit
+	) {
+		this.maxDocs = init.maxDocs ?? MAX_DOCS;
+		this.maxHeld = Math.max(1, init.maxHeld ?? MAX_HELD_DOCS);
+	}
 
-	/** Opens (creating when missing) the archive of `workspaceId` under `dataDir`, loading every document. */
-	static async open(dataDir: string, workspaceId: string): Promise<ArchiveDocs> {
+	/** Opens (creating when missing) the archive of `workspaceId` under `dataDir`; loads no document yet. */
+	static async open(dataDir: string, workspaceId: string, init: ArchiveDocsInit = {}): Promise<ArchiveDocs> {
 		if (!isId(workspaceId)) throw new TypeError(`not a workspace id: ${workspaceId}`);
 		const dir = workspaceDir(dataDir, workspaceId);
 		await mkdir(dir, { recursive: true, mode: 0o700 });
 		await syncDir(join(dataDir, 'workspaces'));
-		const archive = new ArchiveDocs(workspaceId, dir);
+		const archive = new ArchiveDocs(workspaceId, dir, init);
 		for (const name of await readdir(dir)) {
 			const docId = name.slice(0, -LOG_SUFFIX.length);
-			if (name.endsWith(LOG_SUFFIX) && isId(docId)) await archive.load(docId);
+			if (name.endsWith(LOG_SUFFIX) && isId(docId)) archive.stored.add(docId);
 		}
 		return archive;
 	}
 
-	private async load(docId: string): Promise<Held> {
+	/** Documents held in memory now (for tests and figures). */
+	get heldCount(): number {
+		return this.held.size;
+	}
+
+	private async load(docId: string): Promise<void> {
 		const path = join(this.dir, docId + LOG_SUFFIX);
 		await removeStaleTemp(path);
 		const { log, contents } = await UpdateLog.open(path);
-		if (contents.droppedBytes > 0) this.recovered.push({ docId, droppedBytes: contents.droppedBytes });
+		if (contents.droppedBytes > 0) {
+			const recovered = { docId, droppedBytes: contents.droppedBytes };
+			this.recovered.push(recovered);
+			this.init.onRecovered?.(recovered);
+		}
 		const doc = new Y.Doc({ guid: docId, gc: true });
 		// Each record was checked before it was stored; one that no longer applies (a bug, a
 		// disk error the CRC missed) is skipped rather than making the whole document unreadable.
@@ -97,7 +154,9 @@ export class ArchiveDocs implements SyncDocs {
 				/* skipped; see above */
 			}
 		}
-		const held: Held = { doc, log, digest: undefined, written: undefined, compacting: false };
+		// Nothing changes a document while it is not held: a digest kept from before still holds.
+		const held: Held = { doc, log, digest: this.digests.get(docId), written: undefined, compacting: false, users: 0 };
+		this.digests.delete(docId);
 		doc.on('update', (update: Uint8Array, origin: unknown) => {
 			held.digest = undefined;
 			held.written = log.append(update);
@@ -113,79 +172,142 @@ export class ArchiveDocs implements SyncDocs {
 			for (const listener of this.listeners) listener(docId, update, origin);
 		});
 		this.held.set(docId, held);
-		return held;
 	}
 
-	/** The held document `docId`, creating its log when missing. */
-	private async get(docId: string): Promise<Held> {
-		const held = this.held.get(docId);
-		if (held) return held;
-		let opening = this.opening.get(docId);
-		if (!opening) {
-			opening = this.load(docId).finally(() => this.opening.delete(docId));
-			this.opening.set(docId, opening);
+	/**
+	 * Runs `use` on document `docId`, loading it (or creating its log, when `create`) first; the
+	 * document stays held while `use` runs. Undefined when it is not stored and not `create`d.
+	 * @throws {TooManyDocumentsError} when creating it would exceed the limit.
+	 */
+	private async withDoc<T>(docId: string, create: boolean, use: (held: Held) => T | Promise<T>): Promise<T | undefined> {
+		for (;;) {
+			const held = this.held.get(docId);
+			if (held !== undefined) {
+				// Found and claimed in one step: eviction only ever takes unclaimed documents.
+				held.users++;
+				this.held.delete(docId); // most recently used last
+				this.held.set(docId, held);
+				try {
+					return await use(held);
+				} finally {
+					held.users--;
+					this.evict();
+				}
+			}
+			if (this.closed) throw new Error('the archive is closed');
+			const evicting = this.evicting.get(docId);
+			if (evicting !== undefined) {
+				await evicting;
+				continue;
+			}
+			let opening = this.opening.get(docId);
+			if (opening === undefined) {
+				const isNew = !this.stored.has(docId);
+				if (isNew && !create) return undefined;
+				if (isNew && this.stored.size >= this.maxDocs) throw new TooManyDocumentsError(this.workspaceId, this.maxDocs);
+				this.stored.add(docId); // counted at once, so concurrent creations respect the limit
+				opening = this.load(docId)
+					.catch((error: unknown) => {
+						if (isNew) this.stored.delete(docId);
+						throw error;
+					})
+					.finally(() => this.opening.delete(docId));
+				this.opening.set(docId, opening);
+			}
+			await opening;
 		}
-		return opening;
 	}
 
-	private peek(docId: string): Y.Doc | undefined {
-		return this.held.get(docId)?.doc ?? (docId === this.workspaceId ? EMPTY_DOC : undefined);
+	/** Frees the least recently used idle documents beyond `maxHeld`. */
+	private evict(): void {
+		if (this.held.size <= this.maxHeld) return;
+		for (const [docId, held] of this.held) {
+			if (this.held.size <= this.maxHeld) return;
+			if (held.users > 0) continue;
+			// Computed now, from the state as it is (docDigest encodes before its first await).
+			this.digests.set(docId, (held.digest ??= docDigest(held.doc)));
+			this.held.delete(docId);
+			const closing = held.log
+				.close() // after the pending writes and compaction
+				.catch(() => undefined)
+				.then(() => held.doc.destroy())
+				.finally(() => this.evicting.delete(docId));
+			this.evicting.set(docId, closing);
+		}
+	}
+
+	private isRoot(docId: string): boolean {
+		return docId === this.workspaceId && !this.stored.has(docId);
 	}
 
 	list(): string[] {
-		const ids = new Set(this.held.keys());
+		const ids = new Set(this.stored);
 		ids.add(this.workspaceId);
 		return [...ids];
 	}
 
 	digest(docId: string): Promise<string> | undefined {
 		const held = this.held.get(docId);
-		if (!held) {
-			const empty = this.peek(docId);
-			return empty && docDigest(empty);
-		}
-		held.digest ??= docDigest(held.doc);
-		return held.digest;
+		if (held !== undefined) return (held.digest ??= docDigest(held.doc));
+		const kept = this.digests.get(docId);
+		if (kept !== undefined) return kept;
+		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => (h.digest ??= docDigest(h.doc))).then(orEmptyDigest);
+		return this.isRoot(docId) ? docDigest(EMPTY_DOC) : undefined;
 	}
 
-	stateVector(docId: string): Uint8Array | undefined {
-		const doc = this.peek(docId);
-		return doc && Y.encodeStateVector(doc);
+	stateVector(docId: string): Uint8Array | Promise<Uint8Array | undefined> | undefined {
+		const held = this.held.get(docId);
+		if (held !== undefined) return Y.encodeStateVector(held.doc);
+		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => Y.encodeStateVector(h.doc));
+		return this.isRoot(docId) ? Y.encodeStateVector(EMPTY_DOC) : undefined;
 	}
 
-	diff(docId: string, stateVector: Uint8Array): Uint8Array | undefined {
-		const doc = this.peek(docId);
-		return doc && Y.encodeStateAsUpdate(doc, stateVector);
+	diff(docId: string, stateVector: Uint8Array): Uint8Array | Promise<Uint8Array | undefined> | undefined {
+		const held = this.held.get(docId);
+		if (held !== undefined) return Y.encodeStateAsUpdate(held.doc, stateVector);
+		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => Y.encodeStateAsUpdate(h.doc, stateVector));
+		return this.isRoot(docId) ? Y.encodeStateAsUpdate(EMPTY_DOC, stateVector) : undefined;
 	}
 
 	/**
 	 * Applies a remote update and resolves once it is on disk.
-	 * @throws {UpdateRejectedError} for a bad document id or an update that does not decode or
-	 *   apply cleanly; nothing is stored then.
+	 * @throws {UpdateRejectedError} for a bad document id, an update that does not decode or
+	 *   apply cleanly, or a new document beyond the limit ({@link TooManyDocumentsError} as its
+	 *   cause); nothing is stored then.
 	 */
 	async apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> {
 		if (this.closed) throw new UpdateRejectedError(docId, new Error('the archive is closed'));
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
-		const current = this.held.get(docId)?.doc ?? new Y.Doc();
-		if (applicablePart(update, Y.encodeStateVector(current)) === undefined) {
+		const current = this.held.get(docId)?.doc ?? (this.stored.has(docId) ? undefined : EMPTY_DOC);
+		// A first check before a new log is created for bytes that do not even decode.
+		if (current !== undefined && applicablePart(update, Y.encodeStateVector(current)) === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 		}
-		const held = await this.get(docId);
-		// Checked again against the state now: another apply may have landed while the log opened.
-		const part = applicablePart(update, Y.encodeStateVector(held.doc));
-		if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
-		held.written = undefined;
-		Y.applyUpdate(held.doc, part, origin); // its update handler starts the write
-		await held.written;
+		try {
+			await this.withDoc(docId, true, async (held) => {
+				// Checked against the state now: another apply may have landed while the log opened.
+				const part = applicablePart(update, Y.encodeStateVector(held.doc));
+				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
+				held.written = undefined;
+				Y.applyUpdate(held.doc, part, origin); // its update handler starts the write
+				await held.written;
+			});
+		} catch (error) {
+			throw error instanceof UpdateRejectedError ? error : new UpdateRejectedError(docId, error);
+		}
 	}
 
-	/** Edits document `docId` locally (creating it when missing); resolves once the edit is on disk. */
+	/**
+	 * Edits document `docId` locally (creating it when missing); resolves once the edit is on disk.
+	 * @throws {TooManyDocumentsError} when creating it would exceed the limit.
+	 */
 	async change(docId: string, edit: (doc: Y.Doc) => void, origin: unknown = this): Promise<void> {
 		if (!isId(docId)) throw new TypeError(`not a document id: ${docId}`);
-		const held = await this.get(docId);
-		held.written = undefined;
-		held.doc.transact(() => edit(held.doc), origin);
-		await held.written;
+		await this.withDoc(docId, true, async (held) => {
+			held.written = undefined;
+			held.doc.transact(() => edit(held.doc), origin);
+			await held.written;
+		});
 	}
 
 	onLocalUpdate(listener: UpdateListener): () => void {
@@ -197,10 +319,16 @@ export class ArchiveDocs implements SyncDocs {
 	async close(): Promise<void> {
 		this.closed = true;
 		await Promise.allSettled([...this.opening.values()]);
+		await Promise.allSettled([...this.evicting.values()]);
 		for (const { doc, log } of this.held.values()) {
 			await log.close();
 			doc.destroy();
 		}
 		this.held.clear();
 	}
+}
+
+/** A stored document always has a digest; the empty one if it vanished meanwhile. */
+function orEmptyDigest(digest: string | undefined): Promise<string> | string {
+	return digest ?? docDigest(EMPTY_DOC);
 }

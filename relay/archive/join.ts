@@ -1,7 +1,8 @@
 /**
  * `npm run relay -- join <invite link> [--data DIR]`: makes the relay an archive peer of the
- * invite's workspace by adding it to `<data>/workspaces.json`. The running relay picks it up
- * when it next starts.
+ * invite's workspace by adding it to `<data>/workspaces.json`. A relay running on that data
+ * directory watches the file and starts syncing the workspace at once (archivePeer.ts); one
+ * that is not running syncs it from its next start.
  */
 import { parseArgs } from 'node:util';
 import { parseInvite } from '../../src/lib/mesh/invite.ts';
@@ -51,5 +52,5 @@ export function parseJoinArgs(argv: readonly string[]): JoinArgs {
 export async function runJoin({ invite, dataDir }: JoinArgs): Promise<string> {
 	const { workspace, added } = await addArchivedWorkspace(dataDir, invite);
 	const label = workspace.name ? `"${workspace.name}" (${workspace.id})` : workspace.id;
-	return `${added ? 'Archiving workspace' : 'Already archiving workspace (secret and relays updated)'} ${label} in ${workspacesPath(dataDir)}; restart the relay to sync it.`;
+	return `${added ? 'Archiving workspace' : 'Already archiving workspace (secret and relays updated)'} ${label} in ${workspacesPath(dataDir)}; a relay running on this data directory syncs it now, or else from its next start.`;
 }

@@ -2,8 +2,13 @@
  * The workspaces this relay archives (id, secret, name), kept in `<data>/workspaces.json`.
  * The file holds secrets, so it is written with mode 0600, and atomically: a temp file is
  * written and fsynced, then renamed over the old one, so a crash leaves one or the other.
+ *
+ * Two processes may change the list at once (a running relay adding a workspace through its
+ * HTTP API, and `npm run relay -- join`): {@link addArchivedWorkspace} reads, changes and
+ * writes it while holding `workspaces.json.lock` (created exclusively, holding the pid), so
+ * neither loses the other's entry. A lock left by a process that died is broken.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isId } from '../../src/lib/doc/ids.ts';
 import type { Invite } from '../../src/lib/mesh/invite.ts';
@@ -22,6 +27,14 @@ export interface ArchivedWorkspace {
 /** `<data>/workspaces.json` exists but cannot be read as a list of workspaces. */
 export class WorkspaceListError extends Error {
 	override name = 'WorkspaceListError';
+}
+
+/** The list holds as many workspaces as it may; nothing was added. */
+export class WorkspaceLimitError extends Error {
+	override name = 'WorkspaceLimitError';
+	constructor(readonly limit: number) {
+		super(`this relay archives ${limit} workspaces, the most it will; remove one from workspaces.json first`);
+	}
 }
 
 /** The path of the list under `dataDir`. */
@@ -89,19 +102,98 @@ export async function writeWorkspaces(dataDir: string, workspaces: readonly Arch
 	await writeFileAtomic(workspacesPath(dataDir), `${JSON.stringify({ version: 1, workspaces: stored }, null, '\t')}\n`, dataDir);
 }
 
+/** Options of {@link addArchivedWorkspace}. */
+export interface AddWorkspaceOptions {
+	/**
+	 * Leave an entry that is there already untouched (and return it) instead of refreshing its
+	 * name, secret and relays; the file is then not written at all. Default false.
+	 */
+	keepExisting?: boolean;
+	/** Refuse a new workspace when the list holds this many ({@link WorkspaceLimitError}); default: no limit. */
+	maxWorkspaces?: number;
+}
+
 /**
  * Adds the workspace of `invite` to the list (or refreshes its name, secret and relays when
- * it is there already). Returns the entry and whether it is new.
+ * it is there already, unless `keepExisting`). Returns the entry now in the list and whether
+ * it is new.
  */
 export async function addArchivedWorkspace(
 	dataDir: string,
-	invite: Invite
+	invite: Invite,
+	options: AddWorkspaceOptions = {}
 ): Promise<{ workspace: ArchivedWorkspace; added: boolean }> {
-	const workspaces = await readWorkspaces(dataDir);
-	const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays };
-	const at = workspaces.findIndex((w) => w.id === workspace.id);
-	if (at >= 0) workspaces[at] = workspace;
-	else workspaces.push(workspace);
-	await writeWorkspaces(dataDir, workspaces);
-	return { workspace, added: at < 0 };
+	await mkdir(dataDir, { recursive: true });
+	return withListLock(dataDir, async () => {
+		const workspaces = await readWorkspaces(dataDir);
+		const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays };
+		const at = workspaces.findIndex((w) => w.id === workspace.id);
+		if (at >= 0 && options.keepExisting === true) return { workspace: workspaces[at]!, added: false };
+		if (at < 0 && options.maxWorkspaces !== undefined && workspaces.length >= options.maxWorkspaces) {
+			throw new WorkspaceLimitError(options.maxWorkspaces);
+		}
+		if (at >= 0) workspaces[at] = workspace;
+		else workspaces.push(workspace);
+		await writeWorkspaces(dataDir, workspaces);
+		return { workspace, added: at < 0 };
+	});
+}
+
+/** How long a lock may be waited for before giving up. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this is taken as left behind even if its pid lives (a reused pid). */
+const LOCK_STALE_MS = 60_000;
+
+/** Runs `task` while holding `<data>/workspaces.json.lock`. */
+async function withListLock<T>(dataDir: string, task: () => Promise<T>): Promise<T> {
+	const path = `${workspacesPath(dataDir)}.lock`;
+	const until = Date.now() + LOCK_WAIT_MS;
+	for (;;) {
+		try {
+			const file = await open(path, 'wx', 0o600);
+			try {
+				await file.writeFile(String(process.pid));
+			} finally {
+				await file.close();
+			}
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			if (await isStaleLock(path)) {
+				await rm(path, { force: true });
+				continue;
+			}
+			if (Date.now() > until) {
+				throw new WorkspaceListError(`${path} is held by another process; remove it if no relay or join command is running`);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+	}
+	try {
+		return await task();
+	} finally {
+		await rm(path, { force: true });
+	}
+}
+
+/** Whether the lock at `path` was left by a process that is gone (or is very old). */
+async function isStaleLock(path: string): Promise<boolean> {
+	let text: string;
+	let age: number;
+	try {
+		[text, age] = await Promise.all([readFile(path, 'utf8'), stat(path).then((s) => Date.now() - s.mtimeMs)]);
+	} catch {
+		return false; // just released: try again
+	}
+	if (age > LOCK_STALE_MS) return true;
+	const pid = Number(text);
+	// Being written right now: the holder has not put its pid in yet.
+	if (text === '' || !Number.isInteger(pid) || pid <= 0) return age > 1000;
+	if (pid === process.pid) return false;
+	try {
+		process.kill(pid, 0);
+		return false;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'ESRCH';
+	}
 }

@@ -1,0 +1,173 @@
+/**
+ * The relay's HTTP API under `/api/`, for the app served from the same origin:
+ *
+ * - `POST /api/archive` with `{"invite": "<invite link, or its #invite?… fragment>"}` makes the
+ *   relay an archive peer of that workspace at once (archivePeer.ts `add`): 201
+ *   `{id, name, archived: true, created: true}`, or 200 with `created: false` when it was
+ *   archived already. Refused: 400 malformed JSON or invite, 409 the workspace is archived
+ *   with another secret, 413 a body over {@link MAX_BODY_BYTES}, 415 a body that is not
+ *   `application/json`, 405 any other method. Errors are `{error: "<what to do>"}`.
+ * - `GET /api/archive/<workspaceId>`: 200 `{archived: true}` or 404 `{archived: false}`.
+ *
+ * The invite's secret reaches only the relay the user chose, in the body of a same-origin
+ * HTTPS (or localhost) request; it is never logged. No CORS headers are sent, and a POST must
+ * be `application/json`, which a cross-site page cannot send without a CORS preflight that
+ * this API never grants, so another site cannot post invites through a visitor's browser.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isId } from '../src/lib/doc/ids.ts';
+import { InviteFormatError, parseInvite } from '../src/lib/mesh/invite.ts';
+import type { ArchivePeer } from './archive/archivePeer.ts';
+import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 8 * 1024;
+/** Beyond this much of an oversized body the connection is cut rather than drained. */
+const MAX_DRAIN_BYTES = 1024 * 1024;
+
+/** Path of the archive resource. */
+export const ARCHIVE_PATH = '/api/archive';
+
+/** Options of {@link createApiHandler}. */
+export interface ApiInit {
+	/** The relay's archive peer. */
+	archive: Pick<ArchivePeer, 'add' | 'has'>;
+	/** Where unexpected failures are reported (default: `console.error`). */
+	onError?: (error: unknown) => void;
+}
+
+/** What an invalid request gets: a status and a message saying what to do. */
+class ApiError extends Error {
+	override name = 'ApiError';
+	constructor(
+		readonly status: number,
+		message: string,
+		readonly headers: Record<string, string> = {}
+	) {
+		super(message);
+	}
+}
+
+/** Why an invite was refused, in words (InviteFormatError's `reason`). */
+const INVITE_PROBLEMS: Record<string, string> = {
+	'not-an-invite': 'that is not an invite link (it should contain #invite?w=…)',
+	'too-long': 'the invite link is too long',
+	'bad-workspace': 'the invite link names no valid workspace id (it may be cut off)',
+	'bad-secret': 'the invite link carries no valid workspace secret (it may be cut off)',
+	'bad-relay': 'the invite link lists a malformed relay address'
+};
+
+/** Creates the handler of every request under `/api/`. */
+export function createApiHandler(init: ApiInit): RequestHandler {
+	const onError = init.onError ?? ((error: unknown) => console.error('relay api:', error));
+	return async (req, res) => {
+		try {
+			const path = (req.url ?? '').split('?', 1)[0]!;
+			if (path === ARCHIVE_PATH) await postArchive(req, res, init.archive);
+			else if (path.startsWith(`${ARCHIVE_PATH}/`)) getArchive(req, res, init.archive, path.slice(ARCHIVE_PATH.length + 1));
+			else throw new ApiError(404, `no such API: ${path}`);
+		} catch (error) {
+			if (res.headersSent) {
+				res.destroy();
+				return;
+			}
+			if (error instanceof ApiError) {
+				send(res, error.status, { error: error.message }, error.headers);
+				return;
+			}
+			onError(error);
+			send(res, 500, { error: 'the relay could not archive the workspace; see its log' });
+		}
+	};
+}
+
+async function postArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive']): Promise<void> {
+	if (req.method !== 'POST') throw new ApiError(405, 'use POST with {"invite": "<invite link>"}', { Allow: 'POST' });
+	const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+	if (type !== 'application/json') {
+		await drain(req);
+		throw new ApiError(415, 'send the invite as JSON (Content-Type: application/json)');
+	}
+	const text = await readBody(req);
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		throw new ApiError(400, 'the request body is not valid JSON');
+	}
+	const inviteText = typeof body === 'object' && body !== null ? (body as { invite?: unknown }).invite : undefined;
+	if (typeof inviteText !== 'string') {
+		throw new ApiError(400, 'send {"invite": "<invite link>"}: the invite link as a string');
+	}
+	let invite;
+	try {
+		invite = parseInvite(inviteText);
+	} catch (error) {
+		if (!(error instanceof InviteFormatError)) throw error;
+		const why = INVITE_PROBLEMS[error.reason] ?? 'the invite link is not valid';
+		throw new ApiError(400, `${why}; copy the whole link from the Invite dialog`);
+	}
+	let result;
+	try {
+		result = await archive.add({ id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays });
+	} catch (error) {
+		if (error instanceof Error && error.name === 'ArchiveConflictError') {
+			throw new ApiError(409, 'this relay already archives that workspace with a different secret; nothing was changed');
+		}
+		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new ApiError(507, error.message);
+		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new ApiError(503, 'the relay is shutting down; try again');
+		throw error;
+	}
+	send(res, result.created ? 201 : 200, { id: result.id, name: result.name, archived: true, created: result.created });
+}
+
+function getArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive'], id: string): void {
+	if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'use GET', { Allow: 'GET, HEAD' });
+	if (!isId(id)) throw new ApiError(400, 'that is not a workspace id');
+	const archived = archive.has(id);
+	send(res, archived ? 200 : 404, { archived }, {}, req.method === 'HEAD');
+}
+
+/**
+ * The body as UTF-8, at most {@link MAX_BODY_BYTES}. The rest of a larger body is read and
+ * dropped (so the client reads the 413 rather than a reset connection), up to
+ * {@link MAX_DRAIN_BYTES}, beyond which the connection is cut.
+ */
+function readBody(req: IncomingMessage): Promise<string> {
+	return new Promise<string>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let over = Number(req.headers['content-length']) > MAX_BODY_BYTES;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > MAX_BODY_BYTES && !over) {
+				over = true;
+				chunks.length = 0;
+			}
+			if (!over) chunks.push(chunk);
+			else if (size > MAX_DRAIN_BYTES) req.destroy();
+		});
+		req.once('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+		req.once('error', reject);
+		req.once('close', () => reject(new ApiError(400, 'the request body was cut off')));
+	});
+}
+
+/** Reads and drops a refused body (see {@link readBody}). */
+async function drain(req: IncomingMessage): Promise<void> {
+	await readBody(req).catch(() => undefined);
+}
+
+function tooLarge(): ApiError {
+	return new ApiError(413, `the request body is over ${MAX_BODY_BYTES} bytes; send only {"invite": "<invite link>"}`);
+}
+
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, head = false): void {
+	const text = JSON.stringify(body);
+	res.statusCode = status;
+	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
+	res.setHeader('Content-Type', 'application/json; charset=utf-8');
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Length', Buffer.byteLength(text));
+	res.end(head ? undefined : text);
+}
