@@ -18,10 +18,16 @@
  *   every connected peer and workspace (unless the peer refused it on that connection, or
  *   the peer already drives a session with us): the digest comparison repairs lost gossip.
  *   The fresh session replaces the previous one once it is synced.
+ * - **Presence.** A workspace may carry the app's y-protocols `Awareness`: local changes are
+ *   sealed as awareness envelopes on the same topic (awareness.ts), re-sent in full when a
+ *   session reaches synced (a member appeared), and withdrawn when the workspace is removed
+ *   or the service stops.
  * - **Hostile input.** A bad frame or a session error resets that stream only and is
  *   reported through the `error` event; every other stream goes on.
  */
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface';
+import type { Awareness } from 'y-protocols/awareness';
+import { WorkspaceAwareness } from './awareness.js';
 import { DEFAULT_LIMITS, DeniedReason, SYNC_PROTOCOL_ID, type SyncLimits } from './constants.js';
 import { MembershipDeniedError } from './errors.js';
 import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
@@ -70,6 +76,12 @@ export interface MeshWorkspace {
 	id: string;
 	secret: Uint8Array;
 	docs: SyncDocs;
+	/**
+	 * Presence to share with the workspace's members (PROTOCOL.md "Awareness envelope"): the
+	 * app owns it (one per workspace, over a throwaway Y.Doc: only its clientID matters) and
+	 * sets its local state; remote states arrive with an origin other than the app's.
+	 */
+	awareness?: Awareness;
 }
 
 /** A failure the service reports; syncing goes on with everyone else. */
@@ -114,6 +126,8 @@ interface Workspace {
 	keys: WorkspaceKeys;
 	docs: SyncDocs;
 	gossip: WorkspaceGossip;
+	/** Present when the workspace shares an awareness. */
+	presence: WorkspaceAwareness | undefined;
 	sessions: Set<Tracked>;
 	lastStatus: string;
 }
@@ -182,7 +196,10 @@ class DefaultMeshService implements MeshService {
 		node.addEventListener('connection:close', this.onConnectionClose);
 		node.addEventListener('peer:connect', this.onPeerChange);
 		node.addEventListener('peer:disconnect', this.onPeerChange);
-		for (const workspace of this.workspaces.values()) workspace.gossip.start();
+		for (const workspace of this.workspaces.values()) {
+			workspace.gossip.start();
+			workspace.presence?.start();
+		}
 		const interval = this.init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_MS;
 		if (interval > 0) this.timer = setInterval(() => this.syncNow(), interval);
 		// Connections made before start: open on each (the remote may run its service already).
@@ -199,29 +216,36 @@ class DefaultMeshService implements MeshService {
 		node.removeEventListener('peer:connect', this.onPeerChange);
 		node.removeEventListener('peer:disconnect', this.onPeerChange);
 		await node.unhandle(SYNC_PROTOCOL_ID);
+		// Withdraw our presence while still on the topics.
+		await Promise.all([...this.workspaces.values()].map((w) => w.presence?.stop()));
 		for (const workspace of this.workspaces.values()) {
 			workspace.gossip.stop();
 			for (const tracked of workspace.sessions) tracked.session.close();
 		}
 	}
 
-	async addWorkspace({ id, secret, docs }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+	async addWorkspace({ id, secret, docs, awareness }: MeshWorkspace, options?: AbortOptions): Promise<void> {
 		if (this.workspaces.has(id)) return;
 		const keys = await deriveWorkspaceKeys(id, secret);
 		options?.signal?.throwIfAborted();
 		if (this.workspaces.has(id)) return;
+		const { pubsub } = this.components.node.services;
+		const onError = (error: Error) => this.report({ error, workspaceId: id });
+		const presence = awareness && new WorkspaceAwareness({ pubsub, keys, awareness, onError });
 		const gossip = new WorkspaceGossip({
-			pubsub: this.components.node.services.pubsub,
+			pubsub,
 			keys,
 			docs,
 			isLocalOrigin: (origin) => this.isLocalOrigin(origin),
-			onError: (error) => this.report({ error, workspaceId: id })
+			onError,
+			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
-		const workspace: Workspace = { id, keys, docs, gossip, sessions: new Set(), lastStatus: '' };
+		const workspace: Workspace = { id, keys, docs, gossip, presence, sessions: new Set(), lastStatus: '' };
 		this.workspaces.set(id, workspace);
 		this.emitStatus(workspace);
 		if (!this.running) return;
 		gossip.start();
+		presence?.start();
 		for (const connection of this.components.node.getConnections()) this.open(connection, workspace);
 	}
 
@@ -229,6 +253,7 @@ class DefaultMeshService implements MeshService {
 		const workspace = this.workspaces.get(id);
 		if (workspace === undefined) return;
 		this.workspaces.delete(id);
+		await workspace.presence?.stop(); // withdraws our presence while still on the topic
 		workspace.gossip.stop();
 		for (const tracked of workspace.sessions) tracked.session.close();
 	}
@@ -353,6 +378,8 @@ class DefaultMeshService implements MeshService {
 		session.on('progress', update);
 		session.on('synced', () => {
 			if (role === 'opener') this.retireOlder(workspace, tracked);
+			// A member appeared (or came back): let it see who is here now.
+			workspace.presence?.republish();
 			update();
 		});
 		update();

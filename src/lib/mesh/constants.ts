@@ -85,3 +85,6 @@ export const DEFAULT_LIMITS: Readonly<SyncLimits> = Object.freeze({
 
 /** Largest sealed gossip envelope accepted by `openEnvelope`, in bytes. */
 export const MAX_ENVELOPE_BYTES = 1 * MiB;
+
+/** Largest sealed awareness (presence) envelope sent or accepted, in bytes. */
+export const MAX_AWARENESS_ENVELOPE_BYTES = 16 * 1024;

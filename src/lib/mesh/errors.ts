@@ -86,3 +86,8 @@ export type SyncError =
 	| MembershipTimeoutError
 	| UpdateRejectedError
 	| SessionAbortedError;
+
+/** An awareness (presence) update that opened but does not decode, or that y-protocols refused. */
+export class AwarenessRejectedError extends Error {
+	override name = 'AwarenessRejectedError';
+}

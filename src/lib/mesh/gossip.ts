@@ -6,13 +6,15 @@
  * gossip is never published again (gossipsub already floods it to every subscriber), nor
  * is what came from a sync session (the session's peer published it, or forwards it
  * itself). Envelopes that do not open (another workspace's, tampered, garbage) are
- * reported and dropped; they never reach a document.
+ * reported and dropped; they never reach a document. Awareness envelopes on the same topic
+ * (their kind says so) are handed to `onAwareness` unopened (awareness.ts opens them), or
+ * dropped when the workspace has no awareness.
  */
 import type { GossipSub, Message } from '@libp2p/gossipsub';
 import * as Y from 'yjs';
 import { MAX_ENVELOPE_BYTES } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
-import { openEnvelope, sealEnvelope } from './gossipEnvelope.js';
+import { EnvelopeKind, envelopeKind, openEnvelope, sealEnvelope } from './gossipEnvelope.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
@@ -31,6 +33,12 @@ export interface WorkspaceGossipInit {
 	onError: (error: Error) => void;
 	/** Largest envelope sent or accepted; default {@link MAX_ENVELOPE_BYTES}. */
 	maxEnvelopeBytes?: number;
+	/**
+	 * Receives every envelope of the awareness kind, still sealed (it must not throw). Without
+	 * it, awareness envelopes are dropped silently: members may send them to a peer that shows
+	 * no presence.
+	 */
+	onAwareness?: (envelope: Uint8Array) => void;
 }
 
 /**
@@ -135,7 +143,11 @@ export class WorkspaceGossip {
 
 	private readonly onMessage = (event: CustomEvent<Message>): void => {
 		const { topic, data } = event.detail;
-		if (topic !== this.topic) return;
+		if (topic !== this.topic || !this.running) return;
+		if (envelopeKind(data) === EnvelopeKind.awareness) {
+			this.init.onAwareness?.(data);
+			return;
+		}
 		this.queue = this.queue.then(() => this.receive(data)).catch((error: unknown) => this.init.onError(asError(error)));
 	};
 

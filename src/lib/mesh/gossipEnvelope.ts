@@ -1,22 +1,44 @@
 /**
- * Sealed live updates for the workspace's gossip topic (PROTOCOL.md "Gossip envelope").
- * AES-GCM-256 with the workspace's gossip key and a random 96-bit IV per message; the
- * document id travels inside the ciphertext, and the workspace id is authenticated as
- * associated data, so a relay that forwards the topic learns neither, and an envelope of
- * another workspace, a tampered one or garbage fails with an {@link EnvelopeError}.
+ * Sealed envelopes for the workspace's gossip topic (PROTOCOL.md "Gossip envelope"): live
+ * document updates and awareness (presence) updates. AES-GCM-256 with the workspace's
+ * gossip key and a random 96-bit IV per message; the document id travels inside the
+ * ciphertext, and the workspace id is authenticated as associated data, so a relay that
+ * forwards the topic learns neither, and an envelope of another workspace, a tampered one
+ * or garbage fails with an {@link EnvelopeError}. The two kinds are domain-separated twice:
+ * by the envelope's first varuint ({@link EnvelopeKind}) and by the label that starts the
+ * associated data, so an envelope of one kind never opens as the other.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { IV_BYTES, MAX_ENVELOPE_BYTES } from './constants.js';
+import { IV_BYTES, MAX_AWARENESS_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES } from './constants.js';
 import { expectEnd, readBoundedBytes, readBoundedUint, readId, writeId } from './codec.js';
 import { EnvelopeError } from './errors.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
-/** Envelope format version (first varuint of an envelope). */
-export const ENVELOPE_VERSION = 1;
+/** Envelope kinds (first varuint of an envelope); each kind is at version 1. */
+export const EnvelopeKind = {
+	/** One live Yjs update of one document. */
+	update: 1,
+	/** One y-protocols awareness update (presence, typing). */
+	awareness: 2
+} as const;
 
-/** Label at the start of the associated data. */
+/** One of {@link EnvelopeKind}'s values. */
+export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
+
+/** Envelope format version of document updates (= {@link EnvelopeKind.update}). */
+export const ENVELOPE_VERSION = EnvelopeKind.update;
+
+/** Label at the start of the associated data of a document update envelope. */
 export const ENVELOPE_LABEL = 'outpost/gossip-envelope/1';
+
+/** Label at the start of the associated data of an awareness envelope. */
+export const AWARENESS_ENVELOPE_LABEL = 'outpost/gossip-awareness/1';
+
+const LABELS: Record<EnvelopeKind, string> = {
+	[EnvelopeKind.update]: ENVELOPE_LABEL,
+	[EnvelopeKind.awareness]: AWARENESS_ENVELOPE_LABEL
+};
 
 /** An opened envelope: one live update of one document. */
 export interface GossipUpdate {
@@ -24,27 +46,24 @@ export interface GossipUpdate {
 	update: Uint8Array;
 }
 
-/** Associated data: varstring label, varstring workspace id. */
-function associatedData(workspaceId: string): Uint8Array<ArrayBuffer> {
-	const encoder = encoding.createEncoder();
-	encoding.writeVarString(encoder, ENVELOPE_LABEL);
-	encoding.writeVarString(encoder, workspaceId);
-	return encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>;
+/**
+ * The kind an envelope claims to be (its first varuint), without opening it; undefined when
+ * not even that decodes. Only for routing: the claim is authenticated when the envelope is opened.
+ */
+export function envelopeKind(bytes: Uint8Array): number | undefined {
+	try {
+		return readBoundedUint(decoding.createDecoder(bytes), 0xffff, 'envelope kind');
+	} catch {
+		return undefined;
+	}
 }
 
-/** Seals one update: varuint version, varuint8array iv, varuint8array ciphertext. */
+/** Seals one document update: varuint kind 1, varuint8array iv, varuint8array ciphertext. */
 export async function sealEnvelope(keys: WorkspaceKeys, docId: string, update: Uint8Array): Promise<Uint8Array> {
 	const plain = encoding.createEncoder();
 	writeId(plain, docId);
 	encoding.writeVarUint8Array(plain, update);
-	const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-	const params = { name: 'AES-GCM', iv, additionalData: associatedData(keys.workspaceId) };
-	const sealed = await crypto.subtle.encrypt(params, keys.gossip, encoding.toUint8Array(plain) as Uint8Array<ArrayBuffer>);
-	const out = encoding.createEncoder();
-	encoding.writeVarUint(out, ENVELOPE_VERSION);
-	encoding.writeVarUint8Array(out, iv);
-	encoding.writeVarUint8Array(out, new Uint8Array(sealed));
-	return encoding.toUint8Array(out);
+	return seal(keys, EnvelopeKind.update, encoding.toUint8Array(plain));
 }
 
 /**
@@ -52,26 +71,7 @@ export async function sealEnvelope(keys: WorkspaceKeys, docId: string, update: U
  * only {@link EnvelopeError}. The update is not checked as a Yjs update here.
  */
 export async function openEnvelope(keys: WorkspaceKeys, bytes: Uint8Array, maxBytes = MAX_ENVELOPE_BYTES): Promise<GossipUpdate> {
-	if (bytes.length > maxBytes) throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${maxBytes}`);
-	let iv: Uint8Array<ArrayBuffer>;
-	let sealed: Uint8Array<ArrayBuffer>;
-	try {
-		const decoder = decoding.createDecoder(bytes);
-		const version = readBoundedUint(decoder, 0xffff, 'envelope version');
-		if (version !== ENVELOPE_VERSION) throw new EnvelopeError(`envelope version ${version}`);
-		iv = readBoundedBytes(decoder, IV_BYTES, 'envelope iv', true) as Uint8Array<ArrayBuffer>;
-		sealed = readBoundedBytes(decoder, maxBytes, 'envelope ciphertext') as Uint8Array<ArrayBuffer>;
-		expectEnd(decoder, 'envelope');
-	} catch (error) {
-		throw error instanceof EnvelopeError ? error : new EnvelopeError(`malformed envelope (${(error as Error).message})`);
-	}
-	let plain: Uint8Array;
-	try {
-		const params = { name: 'AES-GCM', iv, additionalData: associatedData(keys.workspaceId) };
-		plain = new Uint8Array(await crypto.subtle.decrypt(params, keys.gossip, sealed));
-	} catch {
-		throw new EnvelopeError('envelope does not open with this workspace key (tampered, or another workspace)');
-	}
+	const plain = await open(keys, EnvelopeKind.update, bytes, maxBytes);
 	try {
 		const decoder = decoding.createDecoder(plain);
 		const docId = readId(decoder, 'envelope doc id');
@@ -80,5 +80,78 @@ export async function openEnvelope(keys: WorkspaceKeys, bytes: Uint8Array, maxBy
 		return { docId, update };
 	} catch (error) {
 		throw new EnvelopeError(`malformed envelope plaintext (${(error as Error).message})`);
+	}
+}
+
+/**
+ * Seals one awareness update (`encodeAwarenessUpdate` of y-protocols): varuint kind 2,
+ * varuint8array iv, varuint8array ciphertext of varuint8array update.
+ */
+export async function sealAwarenessEnvelope(keys: WorkspaceKeys, update: Uint8Array): Promise<Uint8Array> {
+	const plain = encoding.createEncoder();
+	encoding.writeVarUint8Array(plain, update);
+	return seal(keys, EnvelopeKind.awareness, encoding.toUint8Array(plain));
+}
+
+/**
+ * Opens an envelope sealed by {@link sealAwarenessEnvelope}; returns the awareness update,
+ * not checked as one here. Throws only {@link EnvelopeError}, also for a document update
+ * envelope and for one over `maxBytes` (default {@link MAX_AWARENESS_ENVELOPE_BYTES}).
+ */
+export async function openAwarenessEnvelope(
+	keys: WorkspaceKeys,
+	bytes: Uint8Array,
+	maxBytes = MAX_AWARENESS_ENVELOPE_BYTES
+): Promise<Uint8Array> {
+	const plain = await open(keys, EnvelopeKind.awareness, bytes, maxBytes);
+	try {
+		const decoder = decoding.createDecoder(plain);
+		const update = readBoundedBytes(decoder, maxBytes, 'awareness update');
+		expectEnd(decoder, 'awareness envelope plaintext');
+		return update;
+	} catch (error) {
+		throw new EnvelopeError(`malformed awareness envelope plaintext (${(error as Error).message})`);
+	}
+}
+
+/** Associated data: varstring label of the kind, varstring workspace id. */
+function associatedData(kind: EnvelopeKind, workspaceId: string): Uint8Array<ArrayBuffer> {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarString(encoder, LABELS[kind]);
+	encoding.writeVarString(encoder, workspaceId);
+	return encoding.toUint8Array(encoder) as Uint8Array<ArrayBuffer>;
+}
+
+async function seal(keys: WorkspaceKeys, kind: EnvelopeKind, plaintext: Uint8Array): Promise<Uint8Array> {
+	const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+	const params = { name: 'AES-GCM', iv, additionalData: associatedData(kind, keys.workspaceId) };
+	const sealed = await crypto.subtle.encrypt(params, keys.gossip, plaintext as Uint8Array<ArrayBuffer>);
+	const out = encoding.createEncoder();
+	encoding.writeVarUint(out, kind);
+	encoding.writeVarUint8Array(out, iv);
+	encoding.writeVarUint8Array(out, new Uint8Array(sealed));
+	return encoding.toUint8Array(out);
+}
+
+/** Checks the size, the kind, the layout and the tag of an envelope; returns its plaintext. */
+async function open(keys: WorkspaceKeys, kind: EnvelopeKind, bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+	if (bytes.length > maxBytes) throw new EnvelopeError(`envelope of ${bytes.length} bytes exceeds ${maxBytes}`);
+	let iv: Uint8Array<ArrayBuffer>;
+	let sealed: Uint8Array<ArrayBuffer>;
+	try {
+		const decoder = decoding.createDecoder(bytes);
+		const version = readBoundedUint(decoder, 0xffff, 'envelope kind');
+		if (version !== kind) throw new EnvelopeError(`envelope kind ${version}, expected ${kind}`);
+		iv = readBoundedBytes(decoder, IV_BYTES, 'envelope iv', true) as Uint8Array<ArrayBuffer>;
+		sealed = readBoundedBytes(decoder, maxBytes, 'envelope ciphertext') as Uint8Array<ArrayBuffer>;
+		expectEnd(decoder, 'envelope');
+	} catch (error) {
+		throw error instanceof EnvelopeError ? error : new EnvelopeError(`malformed envelope (${(error as Error).message})`);
+	}
+	try {
+		const params = { name: 'AES-GCM', iv, additionalData: associatedData(kind, keys.workspaceId) };
+		return new Uint8Array(await crypto.subtle.decrypt(params, keys.gossip, sealed));
+	} catch {
+		throw new EnvelopeError('envelope does not open with this workspace key (tampered, or another workspace)');
 	}
 }

@@ -1,0 +1,222 @@
+/**
+ * Presence of one workspace on its gossip topic (PROTOCOL.md "Awareness envelope"): the
+ * app's y-protocols `Awareness` (one per workspace; only its clientID matters) is shared
+ * with every member through sealed envelopes of the awareness kind.
+ *
+ * - **Out.** Every change of this peer's own state made here (any origin but
+ *   {@link WorkspaceAwareness.origin}: `setLocalState`, the 15 s renewal) is sealed and
+ *   published, coalesced per microtask. Only the local client's entry is sent: a peer
+ *   speaks for itself, never for others (a remote state that timed out here is not
+ *   announced as gone; each peer times it out itself).
+ * - **In.** Envelopes are opened, bounded in size, decoded completely (each state a JSON
+ *   object or null) and only then applied with {@link WorkspaceAwareness.origin}; entries
+ *   claiming this peer's own client id are dropped. Failures are reported and dropped.
+ * - **Newcomers.** {@link WorkspaceAwareness.republish} sends the full local state again,
+ *   at most once per `minRepublishMs` (the last call inside that window is sent when it
+ *   ends). It runs when a sync session reaches synced (MeshService), when a peer subscribes
+ *   to the topic, and when a client this peer did not know appears (so a peer joining
+ *   through a relay, with no session to any member, sees the others within a round trip).
+ * - **Leaving.** {@link WorkspaceAwareness.stop} publishes the removal of the local state
+ *   (best effort) without changing what the app holds; a later start announces it anew.
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import type { SubscriptionChangeData } from '@libp2p/gossipsub';
+import { applyAwarenessUpdate, encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
+import { expectEnd, readBoundedUint } from './codec.js';
+import { MAX_AWARENESS_ENVELOPE_BYTES } from './constants.js';
+import { AwarenessRejectedError, MessageTooLargeError } from './errors.js';
+import type { GossipPubSub } from './gossip.js';
+import { openAwarenessEnvelope, sealAwarenessEnvelope } from './gossipEnvelope.js';
+import type { WorkspaceKeys } from './workspaceKeys.js';
+
+/** Options of a {@link WorkspaceAwareness}. */
+export interface WorkspaceAwarenessInit {
+	pubsub: GossipPubSub;
+	keys: WorkspaceKeys;
+	/** The app's awareness of this workspace. */
+	awareness: Awareness;
+	/** Told about every envelope or update refused, and every failed publish. */
+	onError: (error: Error) => void;
+	/** Largest envelope sent or accepted; default {@link MAX_AWARENESS_ENVELOPE_BYTES}. */
+	maxEnvelopeBytes?: number;
+	/** Shortest time between two full re-publishes, in ms; default 1,000. */
+	minRepublishMs?: number;
+}
+
+/** The changes of an awareness 'update' event. */
+interface AwarenessChanges {
+	added: number[];
+	updated: number[];
+	removed: number[];
+}
+
+/** Envelope overhead over the awareness update: kind, IV, lengths and the GCM tag. */
+const ENVELOPE_OVERHEAD = 48;
+/** Yjs client ids are 32-bit. */
+const MAX_CLIENT_ID = 0xffff_ffff;
+
+/** Shares one workspace's awareness on its topic; see the module comment. */
+export class WorkspaceAwareness {
+	/** Origin of every awareness update applied from the mesh. */
+	readonly origin: { readonly awareness: string };
+	private readonly maxEnvelopeBytes: number;
+	private readonly minRepublishMs: number;
+	private running = false;
+	private publishQueued = false;
+	private lastRepublish = Number.NEGATIVE_INFINITY;
+	private republishTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Envelopes are opened and applied one at a time, in arrival order. */
+	private queue: Promise<void> = Promise.resolve();
+
+	constructor(private readonly init: WorkspaceAwarenessInit) {
+		this.origin = { awareness: init.keys.workspaceId };
+		this.maxEnvelopeBytes = init.maxEnvelopeBytes ?? MAX_AWARENESS_ENVELOPE_BYTES;
+		this.minRepublishMs = init.minRepublishMs ?? 1000;
+	}
+
+	/** Starts publishing local changes and announces the local state (the topic is joined by gossip.ts). */
+	start(): void {
+		if (this.running) return;
+		this.running = true;
+		const { awareness, pubsub } = this.init;
+		awareness.on('update', this.onUpdate);
+		pubsub.addEventListener('subscription-change', this.onSubscriptionChange);
+		// Announce with a new clock (emits 'update', published): receivers ignore a clock they
+		// have seen, such as that of a removal published by stop(), and a new client's clock 0.
+		if (awareness.getLocalState() !== null) awareness.setLocalState(awareness.getLocalState());
+	}
+
+	/** Publishes the removal of the local state (best effort), then stops; the app's awareness keeps its state. */
+	async stop(): Promise<void> {
+		if (!this.running) return;
+		this.running = false;
+		const { awareness, pubsub } = this.init;
+		awareness.off('update', this.onUpdate);
+		pubsub.removeEventListener('subscription-change', this.onSubscriptionChange);
+		clearTimeout(this.republishTimer);
+		this.republishTimer = undefined;
+		const meta = awareness.meta.get(awareness.clientID);
+		if (awareness.getLocalState() === null || meta === undefined) return;
+		// What removeAwarenessStates does to the local client, without taking the state from the app.
+		awareness.meta.set(awareness.clientID, { clock: meta.clock + 1, lastUpdated: meta.lastUpdated });
+		await this.publish(encodeAwarenessUpdate(awareness, [awareness.clientID], new Map()), true);
+	}
+
+	/**
+	 * Sends the full local state again, for peers that just appeared: at once when the last
+	 * re-publish is `minRepublishMs` old, else when that time is up (one send for all calls).
+	 */
+	republish(): void {
+		if (!this.running || this.republishTimer !== undefined) return;
+		const wait = this.lastRepublish + this.minRepublishMs - Date.now();
+		if (wait > 0) {
+			this.republishTimer = setTimeout(() => {
+				this.republishTimer = undefined;
+				this.republish();
+			}, wait);
+			return;
+		}
+		this.lastRepublish = Date.now();
+		this.queuePublish();
+	}
+
+	/** Opens, checks and applies one awareness envelope from the topic; never throws. */
+	receive(envelope: Uint8Array): void {
+		if (!this.running) return;
+		this.queue = this.queue
+			.then(() => this.apply(envelope))
+			.catch((error: unknown) => {
+				if (this.running) this.init.onError(asError(error));
+			});
+	}
+
+	private async apply(envelope: Uint8Array): Promise<void> {
+		if (!this.running) return;
+		const update = await openAwarenessEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
+		const checked = checkAwarenessUpdate(update, this.init.awareness.clientID);
+		if (!this.running || checked === undefined) return;
+		try {
+			applyAwarenessUpdate(this.init.awareness, checked, this.origin);
+		} catch (cause) {
+			throw new AwarenessRejectedError(`awareness update not applied (${asError(cause).message})`);
+		}
+	}
+
+	private readonly onUpdate = ({ added, updated, removed }: AwarenessChanges, origin: unknown): void => {
+		if (!this.running) return;
+		if (origin === this.origin) {
+			// Someone new: let them see us now rather than at our next renewal.
+			if (added.length > 0) this.republish();
+			return;
+		}
+		const own = this.init.awareness.clientID;
+		if (added.includes(own) || updated.includes(own) || removed.includes(own)) this.queuePublish();
+	};
+
+	private readonly onSubscriptionChange = (event: CustomEvent<SubscriptionChangeData>): void => {
+		if (event.detail.subscriptions.some((s) => s.subscribe && s.topic === this.init.keys.topic)) this.republish();
+	};
+
+	/** Publishes the local client's current entry once the current synchronous run ends. */
+	private queuePublish(): void {
+		if (this.publishQueued) return;
+		this.publishQueued = true;
+		queueMicrotask(() => {
+			this.publishQueued = false;
+			if (!this.running) return;
+			const { awareness } = this.init;
+			void this.publish(encodeAwarenessUpdate(awareness, [awareness.clientID]));
+		});
+	}
+
+	private async publish(update: Uint8Array, leaving = false): Promise<void> {
+		try {
+			if (update.length + ENVELOPE_OVERHEAD > this.maxEnvelopeBytes) {
+				throw new MessageTooLargeError(update.length + ENVELOPE_OVERHEAD, this.maxEnvelopeBytes);
+			}
+			const envelope = await sealAwarenessEnvelope(this.init.keys, update);
+			if (this.running || leaving) await this.init.pubsub.publish(this.init.keys.topic, envelope);
+		} catch (error) {
+			if (this.running || leaving) this.init.onError(asError(error));
+		}
+	}
+}
+
+/**
+ * Decodes an awareness update completely (`varuint count`, then per entry `varuint
+ * clientID, varuint clock, varstring JSON state`, nothing after) and re-encodes the entries
+ * that are not about `ownClientId`; undefined when none is left. Each state must be a JSON
+ * object or null. Throws {@link AwarenessRejectedError}.
+ */
+export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): Uint8Array | undefined {
+	const entries: Array<{ clientId: number; clock: number; json: string }> = [];
+	try {
+		const decoder = decoding.createDecoder(update);
+		const count = readBoundedUint(decoder, update.length, 'awareness entries');
+		for (let i = 0; i < count; i++) {
+			const clientId = readBoundedUint(decoder, MAX_CLIENT_ID, 'awareness client id');
+			const clock = readBoundedUint(decoder, Number.MAX_SAFE_INTEGER, 'awareness clock');
+			const json = decoding.readVarString(decoder);
+			const state: unknown = JSON.parse(json);
+			if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw new Error('a state is not an object');
+			if (clientId !== ownClientId) entries.push({ clientId, clock, json });
+		}
+		expectEnd(decoder, 'awareness update');
+	} catch (error) {
+		throw new AwarenessRejectedError(`malformed awareness update (${asError(error).message})`);
+	}
+	if (entries.length === 0) return undefined;
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, entries.length);
+	for (const { clientId, clock, json } of entries) {
+		encoding.writeVarUint(encoder, clientId);
+		encoding.writeVarUint(encoder, clock);
+		encoding.writeVarString(encoder, json);
+	}
+	return encoding.toUint8Array(encoder);
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}
