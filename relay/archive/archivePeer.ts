@@ -141,7 +141,10 @@ export async function startArchivePeer(
 
 	const reload = (): Promise<void> =>
 		serially(async () => {
-			for (const workspace of await readWorkspaces(dataDir)) await follow(workspace);
+			for (const workspace of await readWorkspaces(dataDir)) {
+				// One archive that cannot open (a disk error) does not keep the others from syncing.
+				await follow(workspace).catch((error: unknown) => log(`Could not archive workspace ${workspace.id}: ${messageOf(error)}`));
+			}
 		});
 
 	const add = (workspace: WorkspaceToArchive): Promise<AddResult> => {
@@ -159,6 +162,28 @@ export async function startArchivePeer(
 		});
 	};
 
+	/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
+	const watchList = (): FSWatcher | undefined => {
+		const changed = (_event: string, file: string | null): void => {
+			if (closed || (file !== null && file !== 'workspaces.json')) return;
+			clearTimeout(timer);
+			timer = setTimeout(() => {
+				reload().catch((error: unknown) => {
+					if (!(error instanceof ArchiveClosedError)) log(`Could not read the workspace list: ${messageOf(error)}`);
+				});
+			}, init.watchDelayMs ?? 50);
+		};
+		try {
+			// The list is replaced by a rename: watch its directory, not the file.
+			const watching = watch(dataDir, { persistent: false }, changed);
+			watching.on('error', (error) => log(`Stopped watching ${workspacesPath(dataDir)}: ${error.message}`));
+			return watching;
+		} catch (error) {
+			log(`Cannot watch ${workspacesPath(dataDir)} (${messageOf(error)}): workspaces joined from the command line sync from the next start`);
+			return undefined;
+		}
+	};
+
 	const close = async (): Promise<void> => {
 		closed = true;
 		watcher?.close();
@@ -171,19 +196,7 @@ export async function startArchivePeer(
 	try {
 		await mesh.start();
 		for (const workspace of await readWorkspaces(dataDir)) await follow(workspace);
-		if (init.watch ?? true) {
-			// The list is replaced by a rename: watch its directory, not the file.
-			watcher = watch(dataDir, { persistent: false }, (_event, file) => {
-				if (closed || (file !== null && file !== 'workspaces.json')) return;
-				clearTimeout(timer);
-				timer = setTimeout(() => {
-					reload().catch((error: unknown) => {
-						if (!(error instanceof ArchiveClosedError)) log(`Could not read the workspace list: ${messageOf(error)}`);
-					});
-				}, init.watchDelayMs ?? 50);
-			});
-			watcher.on('error', (error) => log(`Stopped watching ${workspacesPath(dataDir)}: ${error.message}`));
-		}
+		if (init.watch ?? true) watcher = watchList();
 	} catch (error) {
 		await close();
 		throw error;

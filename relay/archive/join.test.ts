@@ -1,5 +1,5 @@
 /** The archive list in `<data>/workspaces.json` and the `join <invite>` command. */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,27 @@ describe('archived workspaces', () => {
 			{ id: second.workspaceId, secret: second.secret, name: second.name, relays: second.relays }
 		]);
 		expect((await stat(workspacesPath(dataDir))).mode & 0o777).toBe(0o600);
+	});
+
+	it('loses no entry when many adds run at once (they take turns holding the lock file)', async () => {
+		const dataDir = await tempDir();
+		const invites = [...Array(8)].map(() => invite());
+		const results = await Promise.all(invites.map((i) => addArchivedWorkspace(dataDir, i)));
+		expect(results.every((r) => r.added)).toBe(true);
+		expect((await readWorkspaces(dataDir)).map((w) => w.id).sort()).toEqual(invites.map((i) => i.workspaceId).sort());
+		await expect(stat(`${workspacesPath(dataDir)}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
+	});
+
+	it('breaks a lock left by a process that died, and keeps an entry there with keepExisting', async () => {
+		const dataDir = await tempDir();
+		const first = invite();
+		await addArchivedWorkspace(dataDir, first);
+		const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+		await writeFile(`${workspacesPath(dataDir)}.lock`, String(dead));
+		const again = await addArchivedWorkspace(dataDir, { ...first, secret: newSecret(), name: 'Other' }, { keepExisting: true });
+		expect(again).toEqual({ workspace: { id: first.workspaceId, secret: first.secret, name: first.name, relays: first.relays }, added: false });
+		await expect(addArchivedWorkspace(dataDir, invite(), { maxWorkspaces: 1 })).rejects.toMatchObject({ name: 'WorkspaceLimitError' });
+		expect(await readWorkspaces(dataDir)).toHaveLength(1);
 	});
 
 	it('refuses a damaged list with a WorkspaceListError rather than overwriting it', async () => {
