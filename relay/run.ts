@@ -13,6 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
+import { DISCOVERY_TOPIC } from '../src/lib/mesh/discovery.ts';
 import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
@@ -128,6 +129,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// after the archive has joined its own topics: followTopics never leaves a topic it did not
 	// join itself, so the archive's gossip subscriptions are never dropped.
 	const stopFollowing = followTopics(node.services.pubsub);
+	// Browsers announce themselves on this topic to find each other (discovery.ts); a relay
+	// forwards only topics it is in.
+	node.services.pubsub.subscribe(DISCOVERY_TOPIC);
 	const stopping = new AbortController();
 	/** Dials another relay in the background, with retries, until the relay stops. */
 	const dialRelay = (target: PeerId | string, why: string): void => {
@@ -156,10 +160,12 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		multiaddrs: node
 			.getMultiaddrs()
 			.filter((ma) => WebSockets.matches(ma) || WebSocketsSecure.matches(ma))
-			.map(String)
+			.map(String),
+		// Set once the server listens: the LAN URLs, for invites made on localhost.
+		...(server !== undefined ? { urls: urls().filter((url) => !/\/\/(localhost|127\.)/.test(url)) } : {})
 	});
 
-	let server: Relay;
+	let server: Relay | undefined;
 	try {
 		server = await startRelay({
 			root: init.root,

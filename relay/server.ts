@@ -25,6 +25,8 @@ export interface RelayInfo {
 	peerId: string;
 	/** WebSocket multiaddrs (`/ws`, `/tls/ws`), each ending in `/p2p/<peerId>`. */
 	multiaddrs: string[];
+	/** URLs of the app on the LAN, for invite links made on `localhost`. */
+	urls?: string[];
 }
 
 /** Options of {@link startRelay}. */

@@ -11,7 +11,10 @@ import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
+import { parseInvite, type Invite } from '../mesh/invite.js';
+import { isId } from '../doc/ids.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
+import { MeshState } from './MeshState.svelte.js';
 import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 
 /** Longest workspace name kept. */
@@ -32,8 +35,13 @@ export class AppState {
 	current = $state.raw<WorkspaceState | undefined>();
 	/** True while a workspace is being opened. */
 	switching = $state(false);
+	/** A joined workspace on screen that waits for its first sync from a peer. */
+	joining = $state.raw<WorkspaceRow | undefined>();
+	/** This device on the mesh (started once the app has opened). */
+	mesh = $state.raw<MeshState | undefined>();
 
 	private services: Services | undefined;
+	private readonly joinWatchers = new Map<string, { stop: () => void; check: () => Promise<void> }>();
 
 	/** Opens local storage, loads the identity and reopens the last workspace. */
 	async init(dbName?: string): Promise<void> {
@@ -46,9 +54,16 @@ export class AppState {
 			this.peerId = services.identity.peerId;
 			this.displayName = services.identity.displayName;
 			await this.reloadWorkspaces();
+			const mesh = new MeshState(services);
+			this.mesh = mesh;
+			for (const row of this.workspaces) await mesh.addWorkspace(row, this.displayName);
+			// A joined workspace whose root was stored before the tab closed opens now.
+			for (const watcher of this.joinWatchers.values()) await watcher.check();
 			const last = this.workspaces[0];
 			this.status = AppStatus.ready;
 			if (last) await this.switchTo(last.id);
+			// The mesh code loads after the workspace is on screen.
+			setTimeout(() => void mesh.start(), 0);
 		} catch (err) {
 			setupI18n();
 			this.error = err instanceof Error ? err.message : String(err);
@@ -63,7 +78,8 @@ export class AppState {
 
 	private async reloadWorkspaces(): Promise<void> {
 		const rows = await this.svc.db.workspaces.orderBy('lastOpenedAt').reverse().toArray();
-		this.workspaces = rows.filter((r) => typeof r.id === 'string' && typeof r.rosterId === 'string');
+		this.workspaces = rows.filter((r) => isId(r.id) && (isId(r.rosterId) || (r.joining === true && r.secret !== undefined)));
+		for (const row of this.workspaces) if (row.joining) this.watchJoin(row);
 	}
 
 	/** Creates a workspace with a first channel, "general", and opens it. */
@@ -83,9 +99,11 @@ export class AppState {
 		roster.doc.transact(() => {
 			new RosterDoc(roster.doc).upsert({ peerId: identity.peerId, name: identity.displayName, role: Role.owner, joinedAt: now });
 		}, LOCAL_ORIGIN);
-		await db.workspaces.put({ id, name: clean, color, rosterId, secret: newSecret(), createdAt: now, lastOpenedAt: now });
+		const row: WorkspaceRow = { id, name: clean, color, rosterId, secret: newSecret(), createdAt: now, lastOpenedAt: now };
+		await db.workspaces.put(row);
 		docs.release(root);
 		docs.release(roster);
+		await this.mesh?.addWorkspace(row, this.displayName);
 		await this.reloadWorkspaces();
 		await this.switchTo(id);
 		await this.current?.createChannel({ name: 'general' });
@@ -102,6 +120,13 @@ export class AppState {
 			const previous = this.current;
 			this.current = undefined;
 			await previous?.close();
+			if (row.joining) {
+				// Shown as "joining" until its root arrives (watchJoin opens it then).
+				this.joining = row;
+				await this.svc.db.workspaces.update(id, { lastOpenedAt: Date.now() });
+				return;
+			}
+			this.joining = undefined;
 			const ws = await WorkspaceState.open(this.svc, row);
 			this.current = ws;
 			await this.svc.db.workspaces.update(id, { lastOpenedAt: Date.now() });
@@ -120,6 +145,73 @@ export class AppState {
 		this.svc.identity.displayName = clean;
 		this.displayName = clean;
 		this.current?.ensureMember();
+		this.mesh?.setDisplayName(clean);
+	}
+
+	/**
+	 * Joins the workspace an invite names: stores it with its secret and relays, starts
+	 * syncing it and shows it (as "joining" until a peer has sent its root document). An
+	 * invite to a workspace this device already has just opens it (and learns its relays).
+	 * @throws {InviteFormatError} for a broken invite, before anything is stored.
+	 */
+	async joinWorkspace(link: string, displayName?: string): Promise<string> {
+		const invite = parseInvite(link);
+		if (displayName !== undefined && displayName.trim() && displayName.trim() !== this.displayName) {
+			await this.setDisplayName(displayName);
+		}
+		const { db } = this.svc;
+		const existing = await db.workspaces.get(invite.workspaceId);
+		if (existing) {
+			const relays = mergeRelays(existing.relays, invite);
+			await db.workspaces.update(existing.id, { relays, ...(existing.secret ? {} : { secret: invite.secret }) });
+			await this.reloadWorkspaces();
+			const row = this.workspaces.find((w) => w.id === existing.id);
+			if (row) await this.mesh?.addWorkspace(row, this.displayName);
+			await this.switchTo(existing.id);
+			return existing.id;
+		}
+		const now = Date.now();
+		const row: WorkspaceRow = {
+			id: invite.workspaceId,
+			name: invite.name.trim().slice(0, MAX_WORKSPACE_NAME) || invite.workspaceId.slice(0, 8),
+			color: WORKSPACE_COLORS[0],
+			rosterId: '',
+			secret: invite.secret,
+			relays: invite.relays,
+			joining: true,
+			createdAt: now,
+			lastOpenedAt: now
+		};
+		await db.workspaces.put(row);
+		await this.mesh?.addWorkspace(row, this.displayName);
+		await this.reloadWorkspaces();
+		await this.switchTo(row.id);
+		return row.id;
+	}
+
+	/** Waits for a joined workspace's root document, then records its roster and opens it. */
+	private watchJoin(row: WorkspaceRow): void {
+		if (this.joinWatchers.has(row.id)) return;
+		const { docs, db } = this.svc;
+		let done = false;
+		const check = async (): Promise<void> => {
+			const rosterId = this.mesh?.syncDocs(row.id)?.rosterId;
+			if (done || rosterId === undefined || !isId(rosterId)) return;
+			done = true;
+			this.joinWatchers.get(row.id)?.stop();
+			this.joinWatchers.delete(row.id);
+			await db.workspaces.update(row.id, { rosterId, joining: false });
+			await this.reloadWorkspaces();
+			if (this.joining?.id === row.id) {
+				this.joining = undefined;
+				await this.switchTo(row.id);
+			}
+		};
+		const stop = docs.onUpdate((id) => {
+			if (id === row.id) void check();
+		});
+		this.joinWatchers.set(row.id, { stop, check });
+		void check();
 	}
 
 	/** Switches and remembers the UI language. */
@@ -130,3 +222,8 @@ export class AppState {
 	}
 }
 
+
+/** The relays a workspace row should keep: its own and an invite's, without repeats. */
+function mergeRelays(known: string[] | undefined, invite: Invite): string[] {
+	return [...new Set([...(known ?? []), ...invite.relays])];
+}

@@ -28,6 +28,13 @@ export interface WorkspaceRow {
 	rosterId: string;
 	/** The workspace secret: proves membership to other peers; travels only inside invites. */
 	secret?: Uint8Array;
+	/** Relay multiaddrs learnt from the invite this device joined with. */
+	relays?: string[];
+	/**
+	 * Set while a joined workspace waits for its first sync (its root document, and so its
+	 * roster id, name and channels, come from a peer); `rosterId` is empty until then.
+	 */
+	joining?: boolean;
 	createdAt: number;
 	lastOpenedAt: number;
 	lastChannelId?: string;

@@ -1,0 +1,293 @@
+/**
+ * Runes state of this device on the mesh: starts the browser peer (browserPeer.ts) once the
+ * app has opened, syncs every workspace that has a secret, and keeps what the UI shows:
+ * connected peers, each workspace's sync state with catch-up progress, and presence and
+ * typing from y-protocols awareness.
+ *
+ * The libp2p code is imported on demand, after the first paint. The device key (the peer id
+ * that signs messages) drives the node of one tab only (a Web Lock): a second tab of the
+ * same profile runs its node with a throwaway key, so the two tabs are two peers that sync
+ * with each other instead of two nodes fighting over one peer id.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { Awareness } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Services } from '../app.js';
+import type { BrowserPeer } from '../mesh/browserPeer.js';
+import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatus.js';
+import type { WorkspaceRow } from '../store/db.js';
+import { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
+
+/** What the "Connection" status element shows for a workspace. */
+export const ConnectionState = {
+	/** The mesh has not started yet (first moments after opening). */
+	starting: 'starting',
+	/** No peer of this workspace (and no relay) reachable. */
+	offline: 'offline',
+	/** Catching up with a peer. */
+	syncing: 'syncing',
+	/** Connected and in sync with at least one peer (or the relay). */
+	online: 'online'
+} as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** The "Connection" element's content for one workspace. */
+export interface ConnectionInfo {
+	state: ConnectionState;
+	/** Member peers in sync with this device (the relay's archive counts as one). */
+	peers: number;
+	/** Catch-up progress in [0, 1], while syncing with a known amount. */
+	progress?: number;
+}
+
+/** Someone else present in a workspace. */
+export interface Presence {
+	peerId: string;
+	name: string;
+	/** The channel they are looking at. */
+	channelId?: string;
+	/** The channel they are typing in. */
+	typingIn?: string;
+}
+
+/** What this device publishes in awareness. */
+interface LocalPresence {
+	peer: string;
+	name: string;
+	channel?: string;
+	typing?: string;
+}
+
+/** How long "is typing" lasts after the last keystroke. */
+export const TYPING_MS = 4000;
+const WEB_LOCK = 'outpost-device-key';
+
+interface Synced {
+	row: WorkspaceRow;
+	docs: WorkspaceSyncDocs;
+	awareness: Awareness;
+}
+
+/** See the module comment. */
+export class MeshState {
+	/** Whether the peer runs. */
+	started = $state(false);
+	/** Why the peer could not start, if it failed. */
+	error = $state('');
+	/** Connected peers of any kind (relays included). */
+	peerCount = $state(0);
+	/** Relays connected now. */
+	relays = $state(0);
+	/** Sync state by workspace id. */
+	statuses = $state.raw<Record<string, WorkspaceStatus>>({});
+	/** The serving relay's app URLs on the LAN (empty: none, or not known yet). */
+	appUrls = $state.raw<string[]>([]);
+	/** Whether the app was served by a relay (it can archive workspaces). */
+	servedByRelay = $state(false);
+	/** Presence by workspace id (others only). */
+	presence = $state.raw<Record<string, Presence[]>>({});
+
+	private peer: BrowserPeer | undefined;
+	private starting: Promise<void> | undefined;
+	private readonly synced = new Map<string, Synced>();
+	private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	private pollTimer: ReturnType<typeof setInterval> | undefined;
+	private stopped = false;
+
+	constructor(private readonly services: Services) {}
+
+	/** Starts the peer (once) with the relays it knows; workspaces added before are synced then. */
+	start(relays: string[] = []): Promise<void> {
+		this.starting ??= this.run(relays).catch((error: unknown) => {
+			this.error = error instanceof Error ? error.message : String(error);
+			console.error('mesh: could not start', error);
+		});
+		return this.starting;
+	}
+
+	private async run(relays: string[]): Promise<void> {
+		const [{ BrowserPeer }, { createMeshNode }, { fetchServingRelay }] = await Promise.all([
+			import('../mesh/browserPeer.js'),
+			import('../mesh/node.browser.js'),
+			import('../mesh/relayInfo.js')
+		]);
+		const privateKey = await this.nodeKey();
+		const served = await fetchServingRelay();
+		this.appUrls = served.urls;
+		this.servedByRelay = served.addresses.length > 0;
+		if (this.stopped) return;
+		const peer = await BrowserPeer.start({
+			privateKey,
+			relays: [...served.addresses, ...relays, ...[...this.synced.values()].flatMap((s) => s.row.relays ?? [])],
+			createNode: createMeshNode,
+			onDialError: (error, target) => console.info('mesh: dial failed', target, error.message)
+		});
+		if (this.stopped) {
+			await peer.stop();
+			return;
+		}
+		this.peer = peer;
+		peer.mesh.on('peer-count', () => this.refreshLinks());
+		peer.mesh.on('workspace-status', (status) => {
+			this.statuses = { ...this.statuses, [status.workspaceId]: status };
+		});
+		peer.mesh.on('error', ({ error, peerId }) => console.info('mesh:', error.name, error.message, peerId ?? ''));
+		// Connection counts change without a mesh event when a link changes kind; poll lightly.
+		this.pollTimer = setInterval(() => this.refreshLinks(), 2000);
+		for (const synced of this.synced.values()) await this.addToMesh(synced);
+		this.started = true;
+		this.refreshLinks();
+	}
+
+	/** Syncs a workspace (needs its secret); idempotent. */
+	async addWorkspace(row: WorkspaceRow, displayName: string): Promise<void> {
+		if (row.secret === undefined || this.synced.has(row.id) || this.stopped) return;
+		const docs = await WorkspaceSyncDocs.open({
+			workspaceId: row.id,
+			...(row.rosterId ? { rosterId: row.rosterId } : {}),
+			docs: this.services.docs,
+			db: this.services.db
+		});
+		if (this.synced.has(row.id)) {
+			docs.close();
+			return;
+		}
+		const awareness = new Awareness(new Y.Doc());
+		awareness.setLocalState({ peer: this.services.identity.peerId, name: displayName } satisfies LocalPresence);
+		awareness.on('change', () => this.refreshPresence(row.id));
+		const synced: Synced = { row, docs, awareness };
+		this.synced.set(row.id, synced);
+		this.peer?.addRelays(row.relays ?? []);
+		if (this.peer) await this.addToMesh(synced);
+	}
+
+	private async addToMesh({ row, docs, awareness }: Synced): Promise<void> {
+		await this.peer?.mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness });
+	}
+
+	/** The workspace's sync documents (for waiting on a joined workspace's root). */
+	syncDocs(workspaceId: string): WorkspaceSyncDocs | undefined {
+		return this.synced.get(workspaceId)?.docs;
+	}
+
+	/** What the "Connection" element shows for a workspace. */
+	connection(workspaceId: string): ConnectionInfo {
+		if (!this.started) return { state: this.error ? ConnectionState.offline : ConnectionState.starting, peers: 0 };
+		const status = this.statuses[workspaceId];
+		const peers = status?.livePeers ?? 0;
+		if (status?.state === WorkspaceSyncState.syncing) {
+			const progress = status.total > 0 ? (status.total - status.pending) / status.total : undefined;
+			return { state: ConnectionState.syncing, peers, ...(progress !== undefined ? { progress } : {}) };
+		}
+		if (peers > 0) return { state: ConnectionState.online, peers };
+		return { state: ConnectionState.offline, peers: 0 };
+	}
+
+	/** Relay addresses to put in invites. */
+	relayAddresses(): string[] {
+		return this.peer?.relayAddresses() ?? [];
+	}
+
+	/** Publishes the channel this device looks at (and stops "typing" elsewhere). */
+	setChannel(workspaceId: string, channelId: string | undefined): void {
+		this.updateLocal(workspaceId, (s) => ({ ...s, channel: channelId, typing: undefined }));
+	}
+
+	/** Publishes that this device types in `channelId`; it lapses after {@link TYPING_MS}. */
+	typing(workspaceId: string, channelId: string): void {
+		const synced = this.synced.get(workspaceId);
+		if (!synced) return;
+		const current = synced.awareness.getLocalState() as LocalPresence | null;
+		if (current?.typing !== channelId) this.updateLocal(workspaceId, (s) => ({ ...s, typing: channelId }));
+		clearTimeout(this.typingTimers.get(workspaceId));
+		this.typingTimers.set(
+			workspaceId,
+			setTimeout(() => this.stopTyping(workspaceId), TYPING_MS)
+		);
+	}
+
+	/** Clears "typing" (a message was sent, or the composer emptied). */
+	stopTyping(workspaceId: string): void {
+		clearTimeout(this.typingTimers.get(workspaceId));
+		const current = this.synced.get(workspaceId)?.awareness.getLocalState() as LocalPresence | null | undefined;
+		if (current?.typing !== undefined) this.updateLocal(workspaceId, (s) => ({ ...s, typing: undefined }));
+	}
+
+	/** Publishes a new display name in every workspace. */
+	setDisplayName(name: string): void {
+		for (const id of this.synced.keys()) this.updateLocal(id, (s) => ({ ...s, name }));
+	}
+
+	/** Stops the peer and closes every workspace's sync documents. */
+	async stop(): Promise<void> {
+		this.stopped = true;
+		clearInterval(this.pollTimer);
+		for (const timer of this.typingTimers.values()) clearTimeout(timer);
+		await this.peer?.stop();
+		for (const { docs, awareness } of this.synced.values()) {
+			awareness.destroy();
+			docs.close();
+		}
+		this.synced.clear();
+		this.started = false;
+	}
+
+	private updateLocal(workspaceId: string, change: (state: LocalPresence) => LocalPresence): void {
+		const awareness = this.synced.get(workspaceId)?.awareness;
+		if (!awareness) return;
+		const current = (awareness.getLocalState() ?? { peer: this.services.identity.peerId, name: '' }) as LocalPresence;
+		const next = change(current);
+		// Awareness compares states by value; undefined fields would still count as a change.
+		awareness.setLocalState(JSON.parse(JSON.stringify(next)) as LocalPresence);
+	}
+
+	private refreshPresence(workspaceId: string): void {
+		const synced = this.synced.get(workspaceId);
+		if (!synced) return;
+		const me = this.services.identity.peerId;
+		const byPeer = new Map<string, Presence>();
+		for (const [clientId, state] of synced.awareness.getStates()) {
+			if (clientId === synced.awareness.clientID) continue;
+			const presence = readPresence(state);
+			// The same person in a second tab shows once; this device's other tabs never.
+			if (!presence || presence.peerId === me) continue;
+			const seen = byPeer.get(presence.peerId);
+			byPeer.set(presence.peerId, seen ? { ...seen, typingIn: seen.typingIn ?? presence.typingIn } : presence);
+		}
+		this.presence = { ...this.presence, [workspaceId]: [...byPeer.values()] };
+	}
+
+	private refreshLinks(): void {
+		if (!this.peer) return;
+		this.peerCount = this.peer.node.getPeers().length;
+		this.relays = this.peer.links().relays;
+	}
+
+	/** The device key in the tab that holds the Web Lock; a throwaway key in any other tab. */
+	private async nodeKey(): Promise<PrivateKey> {
+		const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+		if (locks === undefined) return this.services.identity.privateKey;
+		const held = await new Promise<boolean>((resolve) => {
+			void locks.request(WEB_LOCK, { ifAvailable: true }, (lock) => {
+				resolve(lock !== null);
+				// Held for the life of the tab.
+				return lock === null ? undefined : new Promise<void>(() => {});
+			});
+		});
+		return held ? this.services.identity.privateKey : generateKeyPair('Ed25519');
+	}
+}
+
+/** Reads a remote awareness state defensively (anyone in the workspace can write it). */
+function readPresence(state: unknown): Presence | undefined {
+	if (typeof state !== 'object' || state === null) return undefined;
+	const { peer, name, channel, typing } = state as Record<string, unknown>;
+	if (typeof peer !== 'string' || peer.length > 100) return undefined;
+	return {
+		peerId: peer,
+		name: typeof name === 'string' ? name.slice(0, 80) : '',
+		...(typeof channel === 'string' && channel.length <= 64 ? { channelId: channel } : {}),
+		...(typeof typing === 'string' && typing.length <= 64 ? { typingIn: typing } : {})
+	};
+}

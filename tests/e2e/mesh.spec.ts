@@ -1,0 +1,295 @@
+/**
+ * The mesh end to end: relays as real processes, browsers in separate contexts (separate
+ * IndexedDB, no BroadcastChannel shortcut), WebRTC between them over the network
+ * namespace's veth interface (scripts/in-netns.sh). Every step goes through the UI.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../playwright.config';
+import { channelLink, createWorkspace, post } from './helpers';
+import { startRelayProcess, type RelayProcess } from './relays';
+
+const hasLanInterface = Object.values(networkInterfaces())
+	.flat()
+	.some((i) => i !== undefined && !i.internal && i.family === 'IPv4');
+
+test.beforeAll(() => {
+	// Fail loudly rather than skip: without it WebRTC cannot connect (run through scripts/in-netns.sh).
+	expect(hasLanInterface, 'WebRTC needs a non-loopback interface: run the e2e suite through scripts/in-netns.sh').toBe(true);
+});
+
+const relays: RelayProcess[] = [];
+const contexts: BrowserContext[] = [];
+let browser: Browser;
+
+test.beforeAll(async () => {
+	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+test.afterAll(async () => {
+	await browser?.close();
+});
+test.afterEach(async () => {
+	for (const context of contexts.splice(0)) await context.close().catch(() => {});
+	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
+});
+
+async function relay(port: number, peers: string[] = []): Promise<RelayProcess> {
+	const started = await startRelayProcess(port, peers);
+	relays.push(started);
+	return started;
+}
+
+/** A browser of its own (separate profile) with the app open from `relay`. */
+async function device(at: RelayProcess): Promise<Page> {
+	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
+	contexts.push(context);
+	const page = await context.newPage();
+	await page.goto('/');
+	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
+	return page;
+}
+
+/** A browser with a persistent profile, which can be closed and opened again. */
+async function persistentDevice(at: RelayProcess) {
+	const profile = await mkdtemp(join(tmpdir(), 'outpost-mesh-profile-'));
+	let context: BrowserContext | undefined;
+	const open = async (): Promise<Page> => {
+		context = await chromium.launchPersistentContext(profile, {
+			executablePath: '/usr/bin/chromium',
+			args: CHROMIUM_ARGS,
+			baseURL: at.url,
+			locale: 'en-US'
+		});
+		contexts.push(context);
+		const page = context.pages()[0] ?? (await context.newPage());
+		await page.goto('/');
+		return page;
+	};
+	return { open, close: async () => context?.close() };
+}
+
+/** Opens "Invite" and returns the link it shows (and checks the QR code is there). */
+async function inviteLinkOf(page: Page): Promise<string> {
+	await page.getByRole('button', { name: 'Invite' }).click();
+	const dialog = page.getByRole('dialog', { name: /^Invite to / });
+	await expect(dialog.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
+	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	return link;
+}
+
+/** Joins through "Join workspace" with a display name. */
+async function joinWith(page: Page, link: string, name: string): Promise<void> {
+	await page.getByRole('button', { name: 'Join workspace' }).first().click();
+	const dialog = page.getByRole('dialog', { name: 'Join a workspace' });
+	await dialog.getByRole('textbox', { name: 'Invite link' }).fill(link);
+	await dialog.getByRole('textbox', { name: 'Display name' }).fill(name);
+	await dialog.getByRole('button', { name: 'Join' }).click();
+	await expect(dialog).toBeHidden();
+}
+
+/** Waits until the workspace is synced and on screen with its "general" channel open. */
+async function expectWorkspace(page: Page, name: string): Promise<void> {
+	await expect(page.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name })).toBeVisible({ timeout: 20_000 });
+	await channelLink(page, 'general').click();
+}
+
+function message(page: Page, text: string) {
+	return page.getByRole('article').filter({ hasText: text });
+}
+
+function connection(page: Page) {
+	return page.getByRole('status', { name: 'Connection' });
+}
+
+/** Keeps only the workspace id, secret and name: an invite that names no relay. */
+function withoutRelays(link: string): string {
+	const [base, fragment] = link.split('#invite?');
+	const params = new URLSearchParams(fragment);
+	params.delete('r');
+	return `${base}#invite?${params}`;
+}
+
+test('invite, join, live messages, presence and typing across three browsers', async () => {
+	const r = await relay(4180);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Expedition');
+	const link = await inviteLinkOf(ada);
+	expect(link).toContain('#invite?');
+
+	const bea = await device(r);
+	const cy = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await joinWith(cy, link, 'Cy');
+	await expectWorkspace(bea, 'Expedition');
+	await expectWorkspace(cy, 'Expedition');
+
+	await post(ada, 'hello from Ada');
+	await expect(message(bea, 'hello from Ada')).toBeVisible();
+	await expect(message(cy, 'hello from Ada')).toBeVisible();
+	await post(bea, 'Bea here');
+	await expect(message(ada, 'Bea here')).toBeVisible();
+	await expect(message(cy, 'Bea here')).toBeVisible();
+
+	// Status: online with both other browsers; presence lists them by their roster names.
+	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 20_000 });
+	const present = ada.getByRole('list', { name: 'Online now' });
+	await expect(present.getByRole('listitem').filter({ hasText: 'Bea' })).toBeVisible({ timeout: 20_000 });
+	await expect(present.getByRole('listitem').filter({ hasText: 'Cy' })).toBeVisible();
+
+	// Typing shows on the others and clears when the message is sent.
+	await bea.getByRole('textbox', { name: 'Message', exact: true }).fill('typing something');
+	await expect(ada.getByText('Bea is typing…')).toBeVisible();
+	await bea.getByRole('button', { name: 'Send', exact: true }).click();
+	await expect(message(ada, 'typing something')).toBeVisible();
+	await expect(ada.getByText('Bea is typing…')).toBeHidden();
+
+	// Reactions and edits travel too.
+	await message(cy, 'hello from Ada').hover();
+	await message(cy, 'hello from Ada').getByRole('button', { name: 'React', exact: true }).click();
+	await cy.getByRole('button', { name: 'React with 👍' }).click();
+	await expect(message(ada, 'hello from Ada').getByRole('button', { name: /👍 1/ })).toBeVisible();
+});
+
+test('a closed browser catches up when it opens again', async () => {
+	const r = await relay(4184);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Catch-up');
+	const link = await inviteLinkOf(ada);
+	const cy = await persistentDevice(r);
+	let cyPage = await cy.open();
+	await joinWith(cyPage, link, 'Cy');
+	await expectWorkspace(cyPage, 'Catch-up');
+	await cy.close();
+
+	// Few enough that all fit on screen (the message list is windowed).
+	for (let i = 1; i <= 8; i++) await post(ada, `while Cy was away ${i}`);
+	cyPage = await cy.open();
+	await expectWorkspace(cyPage, 'Catch-up');
+	await expect(message(cyPage, 'while Cy was away 8')).toBeVisible({ timeout: 20_000 });
+	await expect(message(cyPage, 'while Cy was away')).toHaveCount(8);
+});
+
+test('the relay crashes and restarts: direct links keep syncing, and its archive lost nothing', async () => {
+	const r = await relay(4188);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Harbour');
+	await ada.getByRole('button', { name: 'Invite' }).click();
+	const dialog = ada.getByRole('dialog', { name: /^Invite to / });
+	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
+	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+
+	const bea = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await expectWorkspace(bea, 'Harbour');
+	await post(ada, 'before the crash');
+	await expect(message(bea, 'before the crash')).toBeVisible();
+	// Ada and Bea are directly connected once the relay counts as one live peer among two.
+	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 30_000 });
+
+	await r.kill();
+	await post(ada, 'while the relay is down');
+	await expect(message(bea, 'while the relay is down')).toBeVisible();
+	await post(bea, 'Bea, relay still down');
+	await expect(message(ada, 'Bea, relay still down')).toBeVisible();
+
+	await r.restart();
+	// Ada's browser redials the relay and syncs what it missed into the archive.
+	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 30_000 });
+	await post(ada, 'after the restart');
+	// A newcomer with only the relay online gets everything from the archive.
+	await ada.context().close();
+	await bea.context().close();
+	const dee = await device(r);
+	await joinWith(dee, link, 'Dee');
+	await expectWorkspace(dee, 'Harbour');
+	for (const text of ['before the crash', 'while the relay is down', 'Bea, relay still down', 'after the restart']) {
+		await expect(message(dee, text)).toBeVisible({ timeout: 20_000 });
+	}
+});
+
+test('two relays apart, then connected with --peer: everything converges', async () => {
+	const port = await relay(4192);
+	const ada = await device(port);
+	await createWorkspace(ada, 'Vessel');
+	await ada.getByRole('button', { name: 'Invite' }).click();
+	const dialog = ada.getByRole('dialog', { name: /^Invite to / });
+	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
+	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	await post(ada, 'written in port');
+
+	// The ship's relay archives the workspace and syncs with the port's while docked.
+	const shore = await port.tcpAddress();
+	const ship = await relay(4196, [shore]);
+	await ship.join(link);
+	await ship.stop();
+	await ship.restart([shore]);
+	const crew = await device(ship);
+	await joinWith(crew, withoutRelays(link), 'Crew');
+	await expectWorkspace(crew, 'Vessel');
+	await expect(message(crew, 'written in port')).toBeVisible({ timeout: 20_000 });
+	await crew.context().close();
+
+	// At sea: the ship's relay runs alone; both sides write.
+	await ship.stop();
+	await ship.restart();
+	const sailor = await device(ship);
+	await joinWith(sailor, withoutRelays(link), 'Sailor');
+	await expectWorkspace(sailor, 'Vessel');
+	await post(sailor, 'written at sea');
+	await post(ada, 'written ashore');
+	await expect(message(sailor, 'written ashore')).toBeHidden();
+	await expect(message(ada, 'written at sea')).toBeHidden();
+
+	// Back in port.
+	await ship.stop();
+	await ship.restart([shore]);
+	await expect(message(ada, 'written at sea')).toBeVisible({ timeout: 30_000 });
+	await expect(message(sailor, 'written ashore')).toBeVisible({ timeout: 30_000 });
+});
+
+test('a peer with the wrong secret reads nothing', async () => {
+	const r = await relay(4200);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Secret');
+	const link = await inviteLinkOf(ada);
+	await post(ada, 'for members only');
+	// Same workspace id, a different (well-formed) secret.
+	const url = new URL(link);
+	const params = new URLSearchParams(url.hash.slice('#invite?'.length));
+	const secret = params.get('s')!;
+	params.set('s', (secret[0] === 'A' ? 'B' : 'A') + secret.slice(1));
+	const forged = `${url.origin}/#invite?${params}`;
+
+	const eve = await device(r);
+	await joinWith(eve, forged, 'Eve');
+	await expect(eve.getByRole('heading', { name: 'Joining Secret' })).toBeVisible();
+	await post(ada, 'still members only');
+	// Long enough for several sync attempts and gossip rounds.
+	await eve.waitForTimeout(5000);
+	await expect(eve.getByRole('heading', { name: 'Joining Secret' })).toBeVisible();
+	await expect(eve.getByText('for members only')).toHaveCount(0);
+	await expect(eve.getByText('still members only')).toHaveCount(0);
+	await expect(ada.getByRole('list', { name: 'Online now' }).getByText('Eve')).toHaveCount(0);
+});
+
+test('a broken invite link gets a clear error and stores nothing', async () => {
+	const r = await relay(4204);
+	const page = await device(r);
+	await page.getByRole('button', { name: 'Join workspace' }).first().click();
+	const dialog = page.getByRole('dialog', { name: 'Join a workspace' });
+	await dialog.getByRole('textbox', { name: 'Invite link' }).fill('https://example.invalid/#invite?w=abc&s=short');
+	await dialog.getByRole('button', { name: 'Join' }).click();
+	await expect(dialog.getByRole('alert')).toContainText('The invite link is damaged');
+	await dialog.getByRole('textbox', { name: 'Invite link' }).fill('hello');
+	await dialog.getByRole('button', { name: 'Join' }).click();
+	await expect(dialog.getByRole('alert')).toContainText('not an Outpost invite link');
+	await dialog.getByRole('button', { name: 'Cancel' }).click();
+	await expect(page.getByRole('navigation', { name: 'Workspaces' }).getByRole('listitem')).toHaveCount(0);
+});
