@@ -9,7 +9,7 @@
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import { newId } from '../../src/lib/doc/ids.js';
 import { sealAwarenessEnvelope } from '../../src/lib/mesh/gossipEnvelope.js';
 import { followTopics } from '../../src/lib/mesh/topicRelay.js';
@@ -181,9 +181,13 @@ describe('presence through awareness envelopes', () => {
 		expect(seen(c, a)).toBeUndefined();
 		expect(a.awareness.getLocalState()).toEqual({ name: 'Ada' }); // the app's state is left alone
 
-		// Back again with the same awareness: announced with a newer clock, so it is applied.
+		// Back again with the same awareness, having timed the others out meanwhile (as after
+		// 30 s away): announced with a newer clock, so it is applied, and the others, seeing
+		// Ada back, send their states again at once (not at their next 15 s renewal).
+		removeAwarenessStates(a.awareness, [b.awareness.clientID, c.awareness.clientID], 'timeout');
 		await a.mesh.addWorkspace({ ...ws, docs: a.docs, awareness: a.awareness });
 		await waitFor(() => seen(b, a)?.name === 'Ada', 'Ada to come back on b', PROMPT_MS);
+		await waitFor(() => seen(a, c)?.name === 'Cy' && seen(a, b) !== undefined, 'Ada to see the others again', PROMPT_MS);
 
 		await c.mesh.stop();
 		await waitFor(() => seen(b, c) === undefined && seen(a, c) === undefined, 'Cy to disappear', PROMPT_MS);

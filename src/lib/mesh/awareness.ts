@@ -11,11 +11,12 @@
  * - **In.** Envelopes are opened, bounded in size, decoded completely (each state a JSON
  *   object or null) and only then applied with {@link WorkspaceAwareness.origin}; entries
  *   claiming this peer's own client id are dropped. Failures are reported and dropped.
- * - **Newcomers.** {@link WorkspaceAwareness.republish} sends the full local state again,
+ * - **Newcomers.** {@link WorkspaceAwareness.republish} renews and sends the local state again,
  *   at most once per `minRepublishMs` (the last call inside that window is sent when it
  *   ends). It runs when a sync session reaches synced (MeshService), when a peer subscribes
- *   to the topic, and when a client this peer did not know appears (so a peer joining
- *   through a relay, with no session to any member, sees the others within a round trip).
+ *   to the topic, and when a client this peer shows no state of arrives (a newcomer, or one
+ *   back after a timeout), so a peer joining through a relay, with no session to any member,
+ *   sees the others within about a second.
  * - **Leaving.** {@link WorkspaceAwareness.stop} publishes the removal of the local state
  *   (best effort) without changing what the app holds; a later start announces it anew.
  */
@@ -118,7 +119,10 @@ export class WorkspaceAwareness {
 			return;
 		}
 		this.lastRepublish = Date.now();
-		this.queuePublish();
+		// Renewed as awareness renews itself every 15 s (a new clock; 'update' publishes it): a
+		// receiver that dropped our state ignores the clock it last saw.
+		const { awareness } = this.init;
+		if (awareness.getLocalState() !== null) awareness.setLocalState(awareness.getLocalState());
 	}
 
 	/** Opens, checks and applies one awareness envelope from the topic; never throws. */
@@ -134,22 +138,21 @@ export class WorkspaceAwareness {
 	private async apply(envelope: Uint8Array): Promise<void> {
 		if (!this.running) return;
 		const update = await openAwarenessEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
-		const checked = checkAwarenessUpdate(update, this.init.awareness.clientID);
+		const { awareness } = this.init;
+		const checked = checkAwarenessUpdate(update, awareness.clientID);
 		if (!this.running || checked === undefined) return;
+		const absent = checked.present.filter((clientId) => !awareness.states.has(clientId));
 		try {
-			applyAwarenessUpdate(this.init.awareness, checked, this.origin);
+			applyAwarenessUpdate(awareness, checked.update, this.origin);
 		} catch (cause) {
 			throw new AwarenessRejectedError(`awareness update not applied (${asError(cause).message})`);
 		}
+		// Someone (back) here who may not know us: let them see us now, not at our next renewal.
+		if (absent.some((clientId) => awareness.states.has(clientId))) this.republish();
 	}
 
 	private readonly onUpdate = ({ added, updated, removed }: AwarenessChanges, origin: unknown): void => {
-		if (!this.running) return;
-		if (origin === this.origin) {
-			// Someone new: let them see us now rather than at our next renewal.
-			if (added.length > 0) this.republish();
-			return;
-		}
+		if (!this.running || origin === this.origin) return;
 		const own = this.init.awareness.clientID;
 		if (added.includes(own) || updated.includes(own) || removed.includes(own)) this.queuePublish();
 	};
@@ -183,14 +186,23 @@ export class WorkspaceAwareness {
 	}
 }
 
+/** An awareness update that passed {@link checkAwarenessUpdate}. */
+export interface CheckedAwarenessUpdate {
+	/** The update, re-encoded without the receiver's own client. */
+	update: Uint8Array;
+	/** The clients it gives a state (not null) to. */
+	present: number[];
+}
+
 /**
  * Decodes an awareness update completely (`varuint count`, then per entry `varuint
  * clientID, varuint clock, varstring JSON state`, nothing after) and re-encodes the entries
  * that are not about `ownClientId`; undefined when none is left. Each state must be a JSON
  * object or null. Throws {@link AwarenessRejectedError}.
  */
-export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): Uint8Array | undefined {
+export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): CheckedAwarenessUpdate | undefined {
 	const entries: Array<{ clientId: number; clock: number; json: string }> = [];
+	const present: number[] = [];
 	try {
 		const decoder = decoding.createDecoder(update);
 		const count = readBoundedUint(decoder, update.length, 'awareness entries');
@@ -200,7 +212,9 @@ export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): U
 			const json = decoding.readVarString(decoder);
 			const state: unknown = JSON.parse(json);
 			if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw new Error('a state is not an object');
-			if (clientId !== ownClientId) entries.push({ clientId, clock, json });
+			if (clientId === ownClientId) continue;
+			entries.push({ clientId, clock, json });
+			if (state !== null) present.push(clientId);
 		}
 		expectEnd(decoder, 'awareness update');
 	} catch (error) {
@@ -214,7 +228,7 @@ export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): U
 		encoding.writeVarUint(encoder, clock);
 		encoding.writeVarString(encoder, json);
 	}
-	return encoding.toUint8Array(encoder);
+	return { update: encoding.toUint8Array(encoder), present };
 }
 
 function asError(error: unknown): Error {

@@ -91,7 +91,7 @@ describe('awareness envelope', () => {
 describe('checkAwarenessUpdate', () => {
 	it('passes a well-formed update through and drops entries claiming our own client id', () => {
 		const { awareness, update } = presence({ name: 'Ada' });
-		expect(checkAwarenessUpdate(update, awareness.clientID + 1)).toEqual(update);
+		expect(checkAwarenessUpdate(update, awareness.clientID + 1)).toEqual({ update, present: [awareness.clientID] });
 		expect(checkAwarenessUpdate(update, awareness.clientID)).toBeUndefined();
 	});
 
@@ -100,8 +100,8 @@ describe('checkAwarenessUpdate', () => {
 			const text = new TextEncoder().encode(json);
 			return Uint8Array.from([1, 7, 1, text.length, ...text, ...trailing]);
 		};
-		expect(checkAwarenessUpdate(entry('null'), 1)).toBeDefined();
-		expect(checkAwarenessUpdate(entry('{"name":"Ada"}'), 1)).toBeDefined();
+		expect(checkAwarenessUpdate(entry('null'), 1)).toEqual({ update: entry('null'), present: [] });
+		expect(checkAwarenessUpdate(entry('{"name":"Ada"}'), 1)?.present).toEqual([7]);
 		for (const bad of [
 			entry('{"name":'),
 			entry('42'),
