@@ -39,6 +39,12 @@ describeSyncDocs('ArchiveDocs', async () => {
 	return { docs, edit: (docId: string, change: (doc: Y.Doc) => void) => docs.change(docId, change) };
 });
 
+// The same contract while every document but the last one used is evicted at once.
+describeSyncDocs('ArchiveDocs holding one document', async () => {
+	const docs = await openArchive(await tempDir(), newId(), { maxHeld: 1 });
+	return { docs, edit: (docId: string, change: (doc: Y.Doc) => void) => docs.change(docId, change) };
+});
+
 describe('ArchiveDocs', () => {
 	it('lists the workspace root, empty, before it arrives', async () => {
 		const workspaceId = newId();
