@@ -105,8 +105,9 @@ export class WorkspaceAwareness {
 	}
 
 	/**
-	 * Sends the full local state again, for peers that just appeared: at once when the last
-	 * re-publish is `minRepublishMs` old, else when that time is up (one send for all calls).
+	 * Renews the local state and so sends it again, for peers that just appeared: at once when
+	 * the last re-publish is `minRepublishMs` old, else when that time is up (one send for all
+	 * calls in between).
 	 */
 	republish(): void {
 		if (!this.running || this.republishTimer !== undefined) return;
