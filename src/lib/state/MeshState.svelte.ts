@@ -59,6 +59,13 @@ interface LocalPresence {
 	typing?: string;
 }
 
+/** User Timing marks of the mesh's start (read by bench/connect.ts). */
+export const MARK_MESH_START = 'outpost:mesh:start';
+export const MARK_MESH_NODE = 'outpost:mesh:node-started';
+export const MARK_MESH_RELAY = 'outpost:mesh:relay-connected';
+/** First time a workspace is live with a peer; `detail` is the workspace id. */
+export const MARK_MESH_SYNCED = 'outpost:mesh:synced';
+
 /** How long "is typing" lasts after the last keystroke. */
 export const TYPING_MS = 4000;
 const WEB_LOCK = 'outpost-device-key';
@@ -107,6 +114,7 @@ export class MeshState {
 	}
 
 	private async run(relays: string[]): Promise<void> {
+		performance.mark(MARK_MESH_START);
 		const [{ BrowserPeer }, { createMeshNode }, { fetchServingRelay }] = await Promise.all([
 			import('../mesh/browserPeer.js'),
 			import('../mesh/node.browser.js'),
@@ -128,9 +136,15 @@ export class MeshState {
 			return;
 		}
 		this.peer = peer;
+		performance.mark(MARK_MESH_NODE);
 		peer.mesh.on('peer-count', () => this.refreshLinks());
+		const synced = new Set<string>();
 		peer.mesh.on('workspace-status', (status) => {
 			this.statuses = { ...this.statuses, [status.workspaceId]: status };
+			if (status.state === WorkspaceSyncState.live && !synced.has(status.workspaceId)) {
+				synced.add(status.workspaceId);
+				performance.mark(MARK_MESH_SYNCED, { detail: status.workspaceId });
+			}
 		});
 		peer.mesh.on('error', ({ error, peerId }) => console.info('mesh:', error.name, error.message, peerId ?? ''));
 		// Connection counts change without a mesh event when a link changes kind; poll lightly.
@@ -261,7 +275,11 @@ export class MeshState {
 	private refreshLinks(): void {
 		if (!this.peer) return;
 		this.peerCount = this.peer.node.getPeers().length;
-		this.relays = this.peer.links().relays;
+		const relays = this.peer.links().relays;
+		if (relays > 0 && this.relays === 0 && performance.getEntriesByName(MARK_MESH_RELAY).length === 0) {
+			performance.mark(MARK_MESH_RELAY);
+		}
+		this.relays = relays;
 	}
 
 	/** The device key in the tab that holds the Web Lock; a throwaway key in any other tab. */
