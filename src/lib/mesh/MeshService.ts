@@ -148,6 +148,7 @@ const PEER_ERRORS = new Set([
 	'ProtocolVersionError',
 	'MembershipDeniedError',
 	'MembershipTimeoutError',
+	'SyncStalledError',
 	'UpdateRejectedError',
 	'FrameTooLargeError',
 	'MalformedFrameError'

@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, MessageType, type SyncLimits } from './constants.js';
 import {
 	MalformedMessageError,
 	MembershipTimeoutError,
+	SyncStalledError,
 	MessageTooLargeError,
 	SessionAbortedError,
 	UnexpectedMessageError,
@@ -155,8 +156,16 @@ export class SyncSession {
 
 	private readonly onAbort = (): void => this.fail(new SessionAbortedError('aborted'));
 
+	/** (Re)starts the catch-up stall timer: every message from the peer resets it. */
+	private armStallTimer(): void {
+		clearTimeout(this.timer);
+		const ms = this.limits.syncStallTimeoutMs;
+		this.timer = setTimeout(() => this.fail(new SyncStalledError(`no message from the peer for ${ms} ms while catching up`)), ms);
+	}
+
 	private async handle(bytes: Uint8Array): Promise<void> {
 		if (this.currentState === SessionState.closed) return;
+		if (this.currentState === SessionState.syncing) this.armStallTimer();
 		if (!this.membership.proven && bytes.length > this.limits.maxControlBytes) {
 			throw new MessageTooLargeError(bytes.length, this.limits.maxControlBytes);
 		}
@@ -197,8 +206,8 @@ export class SyncSession {
 
 	/** Membership is proven: listen for live updates, then send this peer's digest. */
 	private async begin(): Promise<void> {
-		clearTimeout(this.timer);
 		this.currentState = SessionState.syncing;
+		this.armStallTimer();
 		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
 			if (origin === this || this.currentState === SessionState.closed) return;
 			// The peer would refuse an oversized update; the next session's digest repairs it.
@@ -266,6 +275,7 @@ export class SyncSession {
 		if (this.currentState !== SessionState.syncing) return;
 		if (!this.remoteDone || !this.remoteDigestComplete || this.pending.size > 0) return;
 		this.currentState = SessionState.live;
+		clearTimeout(this.timer);
 		this.emit('synced');
 	}
 

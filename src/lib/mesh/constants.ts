@@ -71,6 +71,11 @@ export interface SyncLimits {
 	maxDocs: number;
 	/** Milliseconds allowed for the membership exchange before the session gives up. */
 	membershipTimeoutMs: number;
+	/**
+	 * Milliseconds a catching-up session may go without any message from the peer before it
+	 * gives up (the next anti-entropy round starts a fresh one).
+	 */
+	syncStallTimeoutMs: number;
 }
 
 /** The limits used when a caller gives none. */
@@ -80,7 +85,8 @@ export const DEFAULT_LIMITS: Readonly<SyncLimits> = Object.freeze({
 	maxStep2Bytes: 64 * MiB,
 	maxDigestEntries: 4096,
 	maxDocs: 100_000,
-	membershipTimeoutMs: 10_000
+	membershipTimeoutMs: 10_000,
+	syncStallTimeoutMs: 30_000
 });
 
 /** Largest sealed gossip envelope accepted by `openEnvelope`, in bytes. */

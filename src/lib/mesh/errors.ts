@@ -50,6 +50,11 @@ export class MembershipTimeoutError extends Error {
 	override name = 'MembershipTimeoutError';
 }
 
+/** A catching-up session heard nothing from its peer for `syncStallTimeoutMs`. */
+export class SyncStalledError extends Error {
+	override name = 'SyncStalledError';
+}
+
 /** A document update that decoded but that Yjs (or the store) refused to apply. */
 export class UpdateRejectedError extends Error {
 	override name = 'UpdateRejectedError';

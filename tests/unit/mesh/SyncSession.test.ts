@@ -87,6 +87,33 @@ describe('SyncSession catch-up', () => {
 		p.responder.session.close();
 	});
 
+	it('gives up a catch-up the peer stopped answering, and never times out once live', async () => {
+		const b = new MemoryDocs();
+		b.get(newId()).getText('t').insert(0, 'the opener lacks this');
+		const limits = { syncStallTimeoutMs: 60 };
+		// The responder's SYNC_STEP2 never arrives: the opener waits, then gives up.
+		const stalled = await pair({
+			responderDocs: b,
+			opener: { limits },
+			deliver: (to, _i, bytes) =>
+				to.session === stalled.opener.session && decodeMessage(bytes, DEFAULT_LIMITS).type === MessageType.syncStep2
+					? Promise.resolve()
+					: to.session.receive(bytes)
+		});
+		stalled.start();
+		await stalled.opener.closed;
+		expect(stalled.opener.errors[0]?.name).toBe('SyncStalledError');
+		stalled.responder.session.close();
+
+		const healthy = await pair({ responderDocs: b, opener: { limits }, responder: { limits } });
+		await syncBoth(healthy);
+		await new Promise((r) => setTimeout(r, 150));
+		expect(healthy.opener.session.state).toBe('live');
+		expect(healthy.responder.session.state).toBe('live');
+		healthy.opener.session.close();
+		healthy.responder.session.close();
+	});
+
 	it('syncs a document whose only difference is a deletion', async () => {
 		const a = new MemoryDocs();
 		const b = new MemoryDocs();
