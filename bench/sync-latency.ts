@@ -167,11 +167,20 @@ async function main(): Promise<void> {
 		// y-webrtc, with and without a password, signalling through the relay.
 		const room = `bench-${newId()}`;
 		for (const target of ['y-webrtc+password', 'y-webrtc'] as const) {
-			const init = { target, room: `${room}-${target}`, signaling: signalling, timeoutMs: 20_000, ...(target === 'y-webrtc+password' ? { password: toHex(newSecret()) } : {}) };
+			const password = target === 'y-webrtc+password' ? { password: toHex(newSecret()) } : {};
+			const init = { target, room: `${room}-${target}`, signaling: signalling, attemptMs: 6000, attempts: 3, ...password };
 			const [joinA, joinB] = await Promise.all([call(sender, 'yWebrtcJoin', init), call(receiver, 'yWebrtcJoin', init)]);
-			log(`${target}: connected in ${ms(Math.max(joinA.ms, joinB.ms))}`);
+			const retried = Math.max(joinA.attempts, joinB.attempts) > 1 ? ` (after ${Math.max(joinA.attempts, joinB.attempts) - 1} fresh start)` : '';
+			log(`${target}: connected in ${ms(Math.max(joinA.ms, joinB.ms))}${retried}`);
 		}
 
+		const before = await call(receiver, 'meshInfo', workspace.workspaceId);
+		const sessionLinks = before.connections.filter((c) => !c.startsWith('direct') && !c.includes('(0 sync'));
+		const sessionOn = sessionLinks.map((c) => c.split(' ', 1)[0]).join('+') || 'none';
+		log(`Outpost's sync session with the other page runs over: ${sessionOn} (B: ${before.connections.join('; ')})`);
+		if (sessionOn !== 'webrtc') {
+			log('  warning: not over the direct WebRTC connection, so Outpost\'s live updates take the relay; see the report');
+		}
 		for (const target of TARGETS) await call(receiver, 'watch', target);
 		for (const target of TARGETS) {
 			await call(sender, 'send', target, { count: WARMUP, intervalMs: INTERVAL_MS, from: 0 });
@@ -206,7 +215,7 @@ async function main(): Promise<void> {
 
 		const info = { A: await call(sender, 'meshInfo', workspace.workspaceId), B: await call(receiver, 'meshInfo', workspace.workspaceId) };
 		for (const [name, i] of Object.entries(info)) {
-			log(`Page ${name}: connections ${i.connections.join('; ')}${i.errors.length > 0 ? `; mesh errors: ${i.errors.join(' | ')}` : ''}`);
+			log(`Page ${name}: connections ${i.connections.join('; ')}; sync states ${i.statusLog.join(', ')}${i.errors.length > 0 ? `; mesh errors: ${i.errors.join(' | ')}` : ''}`);
 		}
 
 		const micro = await call(receiver, 'microCosts', { count: 200, rounds: 5, history: 2000 });
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
 				loadAverage: os.loadavg(),
 				netns: process.env.OUTPOST_NETNS === '1'
 			},
-			setup: { reservationMs: [nodeA.ms, nodeB.ms], directDial: dial, mesh: info },
+			setup: { reservationMs: [nodeA.ms, nodeB.ms], directDial: dial, sessionOn, mesh: info },
 			microCostsUs: micro,
 			profiles: profiles.map((p) => ({ label: p.label, file: p.file, ...p.summary })),
 			results: ordered.map((r) => ({

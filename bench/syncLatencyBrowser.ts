@@ -21,6 +21,7 @@ import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { WebrtcProvider } from 'y-webrtc';
 import * as Y from 'yjs';
+import { SYNC_PROTOCOL_ID } from '../src/lib/mesh/constants.js';
 import { dialWithRetry } from '../src/lib/mesh/dial.js';
 import { openEnvelope } from '../src/lib/mesh/gossipEnvelope.js';
 import { meshService } from '../src/lib/mesh/MeshService.js';
@@ -125,11 +126,13 @@ const state: {
 	meshDocs?: ObservedDocs;
 	keys?: WorkspaceKeys;
 	meshErrors: string[];
+	/** The workspace's sync states over time. */
+	statusLog: string[];
 	/** Whether this page's gossip publishes go out (off: a diagnostic run, sessions only). */
 	gossipPublish: boolean;
 	gossipIn: Array<{ at: number; data: Uint8Array; from: string }>;
 	samples: Partial<Record<Target, Sample[]>>;
-} = { docs: { raw: new Y.Doc() }, providers: [], meshErrors: [], gossipPublish: true, gossipIn: [], samples: {} };
+} = { docs: { raw: new Y.Doc() }, providers: [], meshErrors: [], statusLog: [], gossipPublish: true, gossipIn: [], samples: {} };
 
 /** Polls `check` every 10 ms; false after `timeoutMs`. */
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -141,33 +144,43 @@ async function until(check: () => boolean, timeoutMs: number): Promise<boolean> 
 	return true;
 }
 
-/** Joins a y-webrtc room through `signaling`; resolves once a peer is connected. */
+/**
+ * Joins a y-webrtc room through `signaling`; resolves once a peer is connected. y-webrtc
+ * never retries a peer connection that failed (nor announces again), so a join that finds no
+ * peer within `attemptMs` starts over with a fresh provider, up to `attempts` times.
+ */
 export async function yWebrtcJoin(init: {
 	target: 'y-webrtc+password' | 'y-webrtc';
 	room: string;
 	signaling: string;
 	password?: string;
-	timeoutMs: number;
-}): Promise<{ ms: number }> {
+	attemptMs: number;
+	attempts: number;
+}): Promise<{ ms: number; attempts: number }> {
 	const t0 = performance.now();
 	const doc = new Y.Doc();
 	state.docs[init.target] = doc;
-	const provider = new WebrtcProvider(init.room, doc, {
-		signaling: [init.signaling],
-		...(init.password !== undefined ? { password: init.password } : {}),
-		peerOpts: { config: { iceServers: [] } }
-	});
-	state.providers.push(provider);
-	// A peer's `synced` flag can stay false for ever (y-webrtc sets it only while the room is not
-	// synced, and a room whose first, glare-rejected peer closed counts as synced): wait for a
-	// connected peer; the warm-up updates then prove that updates flow.
-	const synced = () => [...(provider.room?.webrtcConns.values() ?? [])].some((c) => c.connected);
-	if (!(await until(synced, init.timeoutMs))) {
-		const conns = [...(provider.room?.webrtcConns.values() ?? [])].map((c) => `connected ${c.connected}, synced ${c.synced}`);
-		const signalling = provider.signalingConns.map((c) => `${c.url} connected ${c.connected}`);
-		throw new Error(`${init.target}: no connected peer within ${init.timeoutMs} ms (peers: ${conns.join('; ') || 'none'}; signalling: ${signalling.join('; ')})`);
+	let failure = '';
+	for (let attempt = 1; attempt <= init.attempts; attempt++) {
+		const provider = new WebrtcProvider(init.room, doc, {
+			signaling: [init.signaling],
+			...(init.password !== undefined ? { password: init.password } : {}),
+			peerOpts: { config: { iceServers: [] } }
+		});
+		// A peer's `synced` flag can stay false for ever (y-webrtc sets it only while the room is
+		// not synced, and a room whose first, glare-rejected peer closed counts as synced): wait
+		// for a connected peer; the warm-up updates then prove that updates flow.
+		const connected = () => [...(provider.room?.webrtcConns.values() ?? [])].some((c) => c.connected);
+		if (await until(connected, init.attemptMs)) {
+			state.providers.push(provider);
+			return { ms: performance.now() - t0, attempts: attempt };
+		}
+		const peers = [...(provider.room?.webrtcConns.values() ?? [])].map((c) => `connected ${c.connected}`);
+		const signalling = provider.signalingConns.map((c) => `connected ${c.connected}`);
+		failure = `peers: ${peers.join('; ') || 'none'}; signalling: ${signalling.join('; ')}`;
+		provider.destroy();
 	}
-	return { ms: performance.now() - t0 };
+	throw new Error(`${init.target}: no connected peer after ${init.attempts} attempts (${failure})`);
 }
 
 /** Starts this page's mesh node against the relay; resolves with its direct-dial address. */
@@ -213,6 +226,7 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 	const mesh = meshService()({ node });
 	state.mesh = mesh;
 	mesh.on('error', (event) => state.meshErrors.push(`${event.error.name}: ${event.error.message}`));
+	mesh.on('workspace-status', (status) => state.statusLog.push(`${(performance.now() / 1000).toFixed(1)}s ${status.state} live ${status.livePeers}`));
 	await mesh.start();
 	await mesh.addWorkspace({ id: init.workspaceId, secret, docs });
 	// The raw baseline: whoever opens the stream receives; local writes to the raw doc go out on it.
@@ -255,12 +269,16 @@ export async function openRaw(): Promise<void> {
 }
 
 /** This page's connections (kind, direction, peer), its sync sessions' status and mesh errors. */
-export function meshInfo(workspaceId: string): { connections: string[]; status: unknown; errors: string[] } {
+export function meshInfo(workspaceId: string): { connections: string[]; status: unknown; statusLog: string[]; errors: string[] } {
 	return {
 		connections: requireNode()
 			.getConnections()
-			.map((c) => `${linkKind(c.remoteAddr)} ${c.direction} …${c.remotePeer.toString().slice(-6)}`),
+			.map((c) => {
+				const sync = c.streams.filter((x) => x.protocol === SYNC_PROTOCOL_ID).length;
+				return `${linkKind(c.remoteAddr)} ${c.direction} …${c.remotePeer.toString().slice(-6)} (${sync} sync streams)`;
+			}),
 		status: state.mesh?.status(workspaceId),
+		statusLog: state.statusLog.slice(-20),
 		errors: state.meshErrors.slice(0, 20)
 	};
 }

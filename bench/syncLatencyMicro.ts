@@ -12,7 +12,10 @@ import { DEFAULT_LIMITS, MessageType } from '../src/lib/mesh/constants.js';
 import { openEnvelope, sealEnvelope } from '../src/lib/mesh/gossipEnvelope.js';
 import { applicablePart } from '../src/lib/mesh/updateCheck.js';
 import { decodeMessage, encodeMessage } from '../src/lib/mesh/wire.js';
+import { SessionState, SyncSession } from '../src/lib/mesh/SyncSession.js';
 import { deriveWorkspaceKeys } from '../src/lib/mesh/workspaceKeys.js';
+import type { WorkspaceKeys } from '../src/lib/mesh/workspaceKeys.js';
+import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.js';
 
 /** Microseconds per update of each step (median of the rounds). */
 export interface MicroCosts {
@@ -32,6 +35,58 @@ export interface MicroCosts {
 	scratchDocFixedGuidUs: number;
 	/** Ed25519 sign + verify of a small message through @libp2p/crypto (what gossipsub's StrictSign does per message). */
 	signVerifyUs: number;
+	/**
+	 * Two live SyncSessions wired back to back in the page (no transport): a write on one
+	 * side until the other side's document changed. The whole session pipeline, median.
+	 */
+	sessionPipelineUs: number;
+}
+
+/** Two SyncSessions over MemoryDocs joined by direct calls; resolves once both are live. */
+async function sessionPair(workspaceId: string, keys: WorkspaceKeys, docId: string): Promise<{ from: Y.Doc; to: Y.Doc; close(): void }> {
+	const docs = [new MemoryDocs(), new MemoryDocs()] as const;
+	const sessions: SyncSession[] = [];
+	for (const [i, role] of (['opener', 'responder'] as const).entries()) {
+		sessions.push(
+			new SyncSession({
+				role,
+				workspace: { id: workspaceId, keys },
+				localPeerId: `peer-${i}`,
+				remotePeerId: `peer-${1 - i}`,
+				docs: docs[i]!,
+				send: (bytes) => void sessions[1 - i]!.receive(bytes)
+			})
+		);
+	}
+	const from = docs[0].get(docId);
+	const to = docs[1].get(docId);
+	for (const session of sessions) session.start();
+	const deadline = performance.now() + 5000;
+	while (sessions.some((x) => x.state !== SessionState.live)) {
+		if (performance.now() > deadline) throw new Error('the in-page session pair never went live');
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+	return { from, to, close: () => sessions.forEach((x) => x.close()) };
+}
+
+/** Median microseconds from a write on `from` to the change on `to`, over `count` writes. */
+async function pipelineUs(pair: { from: Y.Doc; to: Y.Doc }, count: number): Promise<number> {
+	const times: number[] = [];
+	const source = pair.from.getMap<number>('lat');
+	const target = pair.to.getMap<number>('lat');
+	for (let i = 0; i < count; i++) {
+		const arrived = new Promise<number>((resolve) => {
+			const observer = () => {
+				target.unobserve(observer);
+				resolve(performance.now());
+			};
+			target.observe(observer);
+		});
+		const t0 = performance.now();
+		source.set(String(i), t0);
+		times.push(((await arrived) - t0) * 1000);
+	}
+	return median(times);
 }
 
 function median(xs: number[]): number {
@@ -95,7 +150,12 @@ export async function microCosts(init: { count: number; rounds: number; history:
 		for (const u of live) await signer.publicKey.verify(u, await signer.sign(u));
 		const signVerifyUs = per(performance.now() - t0);
 
+		const pair = await sessionPair(workspaceId, keys, docId);
+		const sessionPipelineUs = await pipelineUs(pair, live.length);
+		pair.close();
+
 		rounds.push({
+			sessionPipelineUs,
 			applyUs,
 			stateVectorUs,
 			applicablePartUs: checkAndApply - applyUs - stateVectorUs,

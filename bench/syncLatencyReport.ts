@@ -166,6 +166,7 @@ export function formatReport(results: TargetResult[], intervalMs: number, micro?
 			`  Y.applyUpdate ${us(micro.applyUs)}; Outpost adds: Y.encodeStateVector ${us(micro.stateVectorUs)}, ` +
 				`applicablePart ${us(micro.applicablePartUs)}, UPDATE encode+decode ${us(micro.wireUs)}`
 		);
+		out.push(`  a write through two live SyncSessions joined in the page (no transport): ${us(micro.sessionPipelineUs)} until applied on the other side`);
 		out.push(
 			`  applicablePart's scratch document: new Y.Doc() ${us(micro.scratchDocUs)}, with a fixed guid ${us(micro.scratchDocFixedGuidUs)}`
 		);
