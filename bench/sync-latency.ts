@@ -178,6 +178,7 @@ async function main(): Promise<void> {
 		const sessionLinks = before.connections.filter((c) => !c.startsWith('direct') && !c.includes('(0 sync'));
 		const sessionOn = sessionLinks.map((c) => c.split(' ', 1)[0]).join('+') || 'none';
 		log(`Outpost's sync session with the other page runs over: ${sessionOn} (B: ${before.connections.join('; ')})`);
+		log(`  B's sync streams after the dial: ${before.streamLog.join(' → ')}`);
 		if (sessionOn !== 'webrtc') {
 			log('  warning: not over the direct WebRTC connection, so Outpost\'s live updates take the relay; see the report');
 		}

@@ -126,13 +126,15 @@ const state: {
 	meshDocs?: ObservedDocs;
 	keys?: WorkspaceKeys;
 	meshErrors: string[];
+	/** Sync streams per connection kind after the direct dial, as they change. */
+	streamLog: string[];
 	/** The workspace's sync states over time. */
 	statusLog: string[];
 	/** Whether this page's gossip publishes go out (off: a diagnostic run, sessions only). */
 	gossipPublish: boolean;
 	gossipIn: Array<{ at: number; data: Uint8Array; from: string }>;
 	samples: Partial<Record<Target, Sample[]>>;
-} = { docs: { raw: new Y.Doc() }, providers: [], meshErrors: [], statusLog: [], gossipPublish: true, gossipIn: [], samples: {} };
+} = { docs: { raw: new Y.Doc() }, providers: [], meshErrors: [], statusLog: [], streamLog: [], gossipPublish: true, gossipIn: [], samples: {} };
 
 /** Polls `check` every 10 ms; false after `timeoutMs`. */
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -246,12 +248,30 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 export async function dialDirect(addr: string): Promise<{ kind: string; ms: number; retries: string[] }> {
 	const t0 = performance.now();
 	const retries: string[] = [];
+	watchSyncStreams(5000);
 	const connection = await dialWithRetry(requireNode(), multiaddr(addr), {
 		firstTimeoutMs: 2000,
 		onRetry: (event) => retries.push(event.error.name)
 	});
 	state.direct = connection;
 	return { kind: linkKind(connection.remoteAddr), ms: performance.now() - t0, retries };
+}
+
+/** Logs, every 10 ms for `ms`, how many sync streams each connection kind carries whenever that changes. */
+function watchSyncStreams(ms: number): void {
+	const node = requireNode();
+	const t0 = performance.now();
+	let last = '';
+	const timer = setInterval(() => {
+		const counts = node
+			.getConnections()
+			.filter((c) => linkKind(c.remoteAddr) !== 'direct')
+			.map((c) => `${linkKind(c.remoteAddr)} ${c.streams.filter((x) => x.protocol === SYNC_PROTOCOL_ID).length}`)
+			.join(', ');
+		if (counts !== last) state.streamLog.push(`+${(performance.now() - t0).toFixed(0)} ms: ${counts || 'no peer connection'}`);
+		last = counts;
+		if (performance.now() - t0 > ms) clearInterval(timer);
+	}, 10);
 }
 
 /** Opens the raw baseline stream on the direct connection {@link dialDirect} made and applies every frame it brings. */
@@ -269,7 +289,7 @@ export async function openRaw(): Promise<void> {
 }
 
 /** This page's connections (kind, direction, peer), its sync sessions' status and mesh errors. */
-export function meshInfo(workspaceId: string): { connections: string[]; status: unknown; statusLog: string[]; errors: string[] } {
+export function meshInfo(workspaceId: string): { connections: string[]; status: unknown; statusLog: string[]; streamLog: string[]; errors: string[] } {
 	return {
 		connections: requireNode()
 			.getConnections()
@@ -279,6 +299,7 @@ export function meshInfo(workspaceId: string): { connections: string[]; status: 
 			}),
 		status: state.mesh?.status(workspaceId),
 		statusLog: state.statusLog.slice(-20),
+		streamLog: state.streamLog.slice(0, 30),
 		errors: state.meshErrors.slice(0, 20)
 	};
 }
