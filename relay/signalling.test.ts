@@ -246,7 +246,7 @@ describe('bounds and lifecycle', () => {
 	});
 
 	it('terminates a socket that stops answering pings and keeps one that answers', async () => {
-		const url = await start({ pingIntervalMs: 100 });
+		const url = await start({ pingIntervalMs: 250 });
 		const [silent, lively] = await Promise.all([connect(url, { autoPong: false }), connect(url)]);
 		const closed = await silent.closed;
 		expect(closed.code).toBe(1006); // terminated: no closing handshake
