@@ -138,6 +138,13 @@ interface Tracked {
 	peerId: string;
 	connectionId: string;
 	role: 'opener' | 'responder';
+	/** Whether its connection is limited (a circuit relay hop: slow, capped in time and data). */
+	limited: boolean;
+}
+
+/** Whether a connection is a limited one (relayed), which a direct one to the same peer beats. */
+function isLimited(connection: Connection): boolean {
+	return connection.limits !== undefined;
 }
 
 /** Errors that say something about what the peer sent: reported even as the connection closes. */
@@ -310,10 +317,20 @@ class DefaultMeshService implements MeshService {
 		for (const workspace of this.workspaces.values()) this.open(connection, workspace);
 	}
 
+	/** Whether the peer of a limited connection also has an unlimited one open (which sessions should use). */
+	private hasBetterLink(connection: Connection): boolean {
+		if (!isLimited(connection)) return false;
+		return this.components.node
+			.getConnections(connection.remotePeer)
+			.some((other) => other.id !== connection.id && other.status === 'open' && !isLimited(other));
+	}
+
 	/** Opens a sync stream for `workspace` on `connection` and runs a session on it. */
 	private open(connection: Connection, workspace: Workspace): void {
 		const key = `${connection.id}/${workspace.id}`;
 		if (!this.running || connection.status !== 'open' || this.refused.has(key) || this.opening.has(key)) return;
+		// A relayed hop to a peer we also reach directly (the signalling leg of a WebRTC dial) carries no session.
+		if (this.hasBetterLink(connection)) return;
 		this.opening.add(key);
 		const peerId = connection.remotePeer.toString();
 		const signal = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS);
@@ -373,7 +390,7 @@ class DefaultMeshService implements MeshService {
 			limits: this.limits,
 			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspace.id, remote) } : {})
 		});
-		const tracked: Tracked = { session, peerId, connectionId: connection.id, role };
+		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
 		workspace.sessions.add(tracked);
 		const update = () => this.emitStatus(workspace);
 		session.on('progress', update);
@@ -396,11 +413,18 @@ class DefaultMeshService implements MeshService {
 		}
 	}
 
-	/** A fresh opener session is synced: close the older ones to the same peer. */
+	/**
+	 * A fresh opener session is synced: close the older ones to the same peer, unless the
+	 * fresh one runs over a limited (relayed) connection and another runs over a direct one:
+	 * then the fresh one goes, so live updates keep the direct path whichever synced last.
+	 */
 	private retireOlder(workspace: Workspace, fresh: Tracked): void {
-		for (const tracked of workspace.sessions) {
-			if (tracked !== fresh && tracked.role === 'opener' && tracked.peerId === fresh.peerId) tracked.session.close();
+		const others = [...workspace.sessions].filter((t) => t !== fresh && t.role === 'opener' && t.peerId === fresh.peerId);
+		if (fresh.limited && others.some((t) => !t.limited)) {
+			fresh.session.close();
+			return;
 		}
+		for (const tracked of others) tracked.session.close();
 	}
 
 	private emitStatus(workspace: Workspace): void {

@@ -41,7 +41,11 @@ export function applicablePart(update: Uint8Array, stateVector: Uint8Array): Uin
 	try {
 		Y.decodeUpdate(update);
 		const part = Y.diffUpdate(update, stateVector);
-		const scratch = new Y.Doc();
+		// A copy the target already has (the same update by session and by gossip): nothing to check.
+		const { structs, ds } = Y.decodeUpdate(part);
+		if (structs.length === 0 && ds.clients.size === 0) return part;
+		// A fixed guid: a random one costs ~31 getRandomValues calls, most of this check's time.
+		const scratch = new Y.Doc({ guid: 'outpost:update-check' });
 		Y.applyUpdate(scratch, gcUpdateFor(Y.decodeStateVector(stateVector)));
 		Y.applyUpdate(scratch, part);
 		scratch.destroy();
