@@ -56,14 +56,17 @@ export class AppState {
 			await this.reloadWorkspaces();
 			const mesh = new MeshState(services);
 			this.mesh = mesh;
-			for (const row of this.workspaces) await mesh.addWorkspace(row, this.displayName);
-			// A joined workspace whose root was stored before the tab closed opens now.
-			for (const watcher of this.joinWatchers.values()) await watcher.check();
+			// The mesh starts beside opening the workspace: the first sync with the relay should
+			// not wait for the first paint (bench/connect.ts).
+			void mesh.start();
+			const adding = Promise.all(this.workspaces.map((row) => mesh.addWorkspace(row, this.displayName)));
 			const last = this.workspaces[0];
 			this.status = AppStatus.ready;
-			if (last) await this.switchTo(last.id);
-			// The mesh code loads after the workspace is on screen.
-			setTimeout(() => void mesh.start(), 0);
+			const opening = last ? this.switchTo(last.id) : Promise.resolve();
+			await adding;
+			// A joined workspace whose root was stored before the tab closed opens now.
+			for (const watcher of this.joinWatchers.values()) await watcher.check();
+			await opening;
 		} catch (err) {
 			setupI18n();
 			this.error = err instanceof Error ? err.message : String(err);

@@ -85,13 +85,13 @@ export class MeshState {
 
 	private async run(relays: string[]): Promise<void> {
 		performance.mark(MARK_MESH_START);
-		const [{ BrowserPeer }, { createMeshNode }, { fetchServingRelay }] = await Promise.all([
+		// Code, key and the relay's addresses at once: each is a wait of its own.
+		const [{ BrowserPeer }, { createMeshNode }, served, privateKey] = await Promise.all([
 			import('../mesh/browserPeer.js'),
 			import('../mesh/node.browser.js'),
-			import('../mesh/relayInfo.js')
+			import('../mesh/relayInfo.js').then(({ fetchServingRelay }) => fetchServingRelay()),
+			this.nodeKey()
 		]);
-		const privateKey = await this.nodeKey();
-		const served = await fetchServingRelay();
 		this.appUrls = served.urls;
 		this.servedByRelay = served.addresses.length > 0;
 		if (this.stopped) return;
