@@ -40,6 +40,7 @@ import { newSecret } from '../src/lib/mesh/secret.ts';
 import { runRelay, type RunningRelay } from '../relay/run.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
 import { buildChannel, makeDevices, seededRandom } from './fixtures.ts';
+import { positiveInt } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -51,14 +52,6 @@ const PER_RECORD = 100;
 const SYNC_TIMEOUT_MS = 120_000;
 /** The whole benchmark stops itself after this long. */
 const WATCHDOG_MS = 15 * 60_000;
-
-function positiveInt(name: string, fallback: number): number {
-	const text = process.env[name];
-	if (text === undefined || text === '') return fallback;
-	const n = Number(text);
-	if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}"`);
-	return n;
-}
 
 const log = (line: string) => console.log(line);
 const median = (values: number[]): number => {

@@ -24,6 +24,7 @@ import { heapAfterGc, installProbe, longTasks, rawDecodeInPage, readOpen, resetM
 import { formatReport, summarize, type Round, type SizeResult } from './report.js';
 import { channelId, channelLink, createChannel, createWorkspace, openApp, plantUpdate, STEP_TIMEOUT_MS, waitCurrent } from './ui.js';
 import { bundleYjs } from './yjsBundle.js';
+import { CHROMIUM_ARGS as BASE_CHROMIUM_ARGS } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
@@ -35,13 +36,7 @@ const SIZES = [
 const EMPTY = 'empty';
 const DEVICES = 8;
 const CHROMIUM_ARGS = [
-	'--headless',
-	'--no-sandbox',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
+	...BASE_CHROMIUM_ARGS,
 	'--enable-precise-memory-info',
 	'--js-flags=--expose-gc'
 ];

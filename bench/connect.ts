@@ -62,6 +62,7 @@ import {
 } from './connectSteps.js';
 import { baselineRound, serveBaseline } from './connectYWebrtc.js';
 import { createWorkspace, STEP_TIMEOUT_MS, waitCurrent } from './ui.js';
+import { positiveInt } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -74,14 +75,6 @@ const RUN_TIMEOUT_MS = 8 * 60_000;
 const DEBUG = process.env.BENCH_CONNECT_DEBUG;
 const WORKSPACE = 'Bench';
 const CHANNEL = 'general';
-function positiveInt(name: string, fallback: number): number {
-	const text = process.env[name];
-	if (text === undefined || text === '') return fallback;
-	const n = Number(text);
-	if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}"`);
-	return n;
-}
-
 const log = (line: string) => console.log(line);
 const ms = (x: number | undefined) => (x === undefined ? 'n/a' : `${Math.round(x)}`);
 const secs = (x: number) => `${(x / 1000).toFixed(1)} s`;

@@ -11,22 +11,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RelayProcess } from '../tests/e2e/relays.js';
 import { installConnectProbe, MESH_MARKS, type WatchFor } from './connectProbe.js';
 import { STEP_TIMEOUT_MS } from './ui.js';
+import { CHROMIUM_ARGS } from './env.ts';
 
 /** Longest wait for a sync to show; a round that takes longer is recorded without it. */
 export const SYNC_TIMEOUT_MS = 20_000;
 
 /** Tall, so every message of the run fits on screen (the message list is windowed). */
 export const VIEWPORT = { width: 1280, height: 1400 };
-/** Chromium flags for a closed network (STACK-NOTES.md). */
-export const CHROMIUM_ARGS = [
-	'--headless',
-	'--no-sandbox',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync'
-];
+export { CHROMIUM_ARGS };
 /**
  * tsx (esbuild, keepNames) wraps named inner functions in `__name(...)`; functions sent to
  * the page carry those calls, so the page needs the helper too.

@@ -42,6 +42,7 @@ import { profilePage } from './syncLatencyProfile.ts';
 import type { ProfileSummary } from './syncLatencyProfile.ts';
 import { formatReport, latencies, outpostBreakdown, phases, summarizeMs } from './syncLatencyReport.ts';
 import type { TargetResult } from './syncLatencyReport.ts';
+import { positiveInt, CHROMIUM_ARGS } from './env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -59,16 +60,6 @@ const PATHS: Array<{ label: string; target: Target; gossip?: false }> = [
 	...TARGETS.map((target) => ({ label: target, target })),
 	{ label: 'outpost, no gossip', target: 'outpost', gossip: false }
 ];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function positiveInt(name: string, fallback: number): number {
-	const text = process.env[name];
-	if (text === undefined || text === '') return fallback;
-	const n = Number(text);
-	if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}"`);
-	return n;
-}
-
 const log = (line: string) => console.log(line);
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 

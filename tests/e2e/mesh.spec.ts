@@ -80,6 +80,17 @@ async function inviteLinkOf(page: Page): Promise<string> {
 	return link;
 }
 
+/** Presses "Add this workspace to the relay" in the Invite dialog; returns the invite link. */
+async function archiveOnRelay(page: Page): Promise<string> {
+	await page.getByRole('button', { name: 'Invite' }).click();
+	const dialog = page.getByRole('dialog', { name: /^Invite to / });
+	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
+	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	return link;
+}
+
 /** Joins through "Join workspace" with a display name. */
 async function joinWith(page: Page, link: string, name: string): Promise<void> {
 	await page.getByRole('button', { name: 'Join workspace' }).first().click();
@@ -176,12 +187,7 @@ test('the relay crashes and restarts: direct links keep syncing, and its archive
 	const r = await relay(4188);
 	const ada = await device(r);
 	await createWorkspace(ada, 'Harbour');
-	await ada.getByRole('button', { name: 'Invite' }).click();
-	const dialog = ada.getByRole('dialog', { name: /^Invite to / });
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
-	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	const link = await archiveOnRelay(ada);
 
 	const bea = await device(r);
 	await joinWith(bea, link, 'Bea');
@@ -216,12 +222,7 @@ test('two relays apart, then connected with --peer: everything converges', async
 	const port = await relay(4192);
 	const ada = await device(port);
 	await createWorkspace(ada, 'Vessel');
-	await ada.getByRole('button', { name: 'Invite' }).click();
-	const dialog = ada.getByRole('dialog', { name: /^Invite to / });
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
-	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	const link = await archiveOnRelay(ada);
 	await post(ada, 'written in port');
 
 	// The ship's relay archives the workspace and syncs with the port's while docked.
