@@ -275,6 +275,8 @@ test('a peer with the wrong secret reads nothing', async () => {
 	// Long enough for several sync attempts and gossip rounds.
 	await eve.waitForTimeout(5000);
 	await expect(eve.getByRole('heading', { name: 'Joining Secret' })).toBeVisible();
+	// Eve meets Ada directly, and the membership proofs do not match: she is told.
+	await expect(eve.getByRole('alert')).toContainText('could not verify this invite’s secret', { timeout: 20_000 });
 	await expect(eve.getByText('for members only')).toHaveCount(0);
 	await expect(eve.getByText('still members only')).toHaveCount(0);
 	await expect(ada.getByRole('list', { name: 'Online now' }).getByText('Eve')).toHaveCount(0);

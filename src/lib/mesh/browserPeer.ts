@@ -9,15 +9,16 @@
  *   own. The first sync with a relay's archive runs on that WebSocket connection, before
  *   any reservation or WebRTC link exists.
  * - **Browsers** announce themselves through the relay (discovery.ts); on each
- *   announcement of a browser we have no direct link to, the peer with the smaller id
+ *   announcement of a browser we have no live direct link to (a link that does not answer a
+ *   ping is dropped: a closed tab's link looks open for ~30 s), the peer with the smaller id
  *   dials its `/p2p-circuit/webrtc` address with retries (the first WebRTC dial sometimes
  *   hangs). The relay only carries the signalling; updates then flow browser to browser
  *   and keep flowing when the relay goes away.
  */
-import type { Connection, PeerInfo, PrivateKey } from '@libp2p/interface';
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { dialWithRetry } from './dial.js';
-import { shouldDial, webrtcAddresses } from './discovery.js';
+import { Announcer, shouldDial, webrtcAddresses } from './discovery.js';
 import { meshService, type MeshService, type MeshServiceInit } from './MeshService.js';
 import { linkKind, type MeshNode, type MeshNodeInit } from './node.js';
 
@@ -49,12 +50,15 @@ export class BrowserPeer {
 	private readonly keeping = new Set<string>();
 	private readonly dialling = new Set<string>();
 	private readonly stopping = new AbortController();
+	private readonly announcer: Announcer;
 
 	private constructor(
 		readonly node: MeshNode,
 		readonly mesh: MeshService,
 		private readonly init: BrowserPeerInit
-	) {}
+	) {
+		this.announcer = new Announcer(node, (id, addresses) => this.onAnnouncement(id, addresses));
+	}
 
 	/** Starts the node and the mesh service, then dials the relays. */
 	static async start(init: BrowserPeerInit): Promise<BrowserPeer> {
@@ -62,7 +66,7 @@ export class BrowserPeer {
 		const mesh = meshService(init.mesh)({ node });
 		await mesh.start();
 		const peer = new BrowserPeer(node, mesh, init);
-		node.addEventListener('peer:discovery', peer.onDiscovery);
+		peer.announcer.start();
 		peer.addRelays(init.relays ?? []);
 		return peer;
 	}
@@ -115,7 +119,7 @@ export class BrowserPeer {
 
 	async stop(): Promise<void> {
 		this.stopping.abort();
-		this.node.removeEventListener('peer:discovery', this.onDiscovery);
+		this.announcer.stop();
 		await this.mesh.stop();
 		await this.node.stop();
 	}
@@ -150,21 +154,59 @@ export class BrowserPeer {
 		}
 	}
 
-	private readonly onDiscovery = (event: CustomEvent<PeerInfo>): void => {
-		const { id, multiaddrs } = event.detail;
+	/**
+	 * Another browser announced itself. The peer with the smaller id makes sure a live link
+	 * exists; the other, when it has none, announces itself at once so the dialler hears it
+	 * now rather than at its next periodic announcement.
+	 */
+	private readonly onAnnouncement = (id: PeerId, multiaddrs: Multiaddr[]): void => {
 		const remote = id.toString();
 		if (this.stopping.signal.aborted || this.relays.has(remote) || this.dialling.has(remote)) return;
-		if (!shouldDial(this.peerId, remote)) return;
-		if (this.node.getConnections(id).some((c) => linkKind(c.remoteAddr) === 'webrtc')) return;
 		const addresses = webrtcAddresses(multiaddrs);
 		if (addresses.length === 0) return;
+		if (!shouldDial(this.peerId, remote)) {
+			if (!this.node.getConnections(id).some((c) => linkKind(c.remoteAddr) === 'webrtc')) this.announcer.announceSoon();
+			return;
+		}
 		this.dialling.add(remote);
-		dialWithRetry(this.node, addresses, { attempts: 4, firstTimeoutMs: 2000, signal: this.stopping.signal })
-			.catch((error: unknown) => {
-				if (!this.stopping.signal.aborted) this.init.onDialError?.(asError(error), remote);
-			})
-			.finally(() => this.dialling.delete(remote));
+		void this.linkTo(id, addresses).finally(() => this.dialling.delete(remote));
 	};
+
+	/** Makes sure a live WebRTC link to `id` exists: keeps one that answers, else dials. */
+	private async linkTo(id: PeerId, addresses: Multiaddr[]): Promise<void> {
+		const { signal } = this.stopping;
+		for (const existing of this.node.getConnections(id)) {
+			if (linkKind(existing.remoteAddr) !== 'webrtc') continue;
+			// A link to a browser that was closed looks open until ICE gives up (~30 s), and
+			// libp2p would hand it back instead of dialling: ask it first.
+			if (await answers(existing, signal)) return;
+			existing.abort(new Error('the peer stopped answering'));
+		}
+		try {
+			await dialWithRetry(this.node, addresses, { attempts: 4, firstTimeoutMs: 2000, signal });
+		} catch (error) {
+			if (!signal.aborted) this.init.onDialError?.(asError(error), id.toString());
+		}
+	}
+}
+
+/** libp2p's ping protocol, which every mesh node serves. */
+const PING_PROTOCOL = '/ipfs/ping/1.0.0';
+/** How long a link has to answer before it counts as gone. */
+const PROBE_TIMEOUT_MS = 1500;
+
+/** Whether the peer at the other end of `connection` still answers (opens a ping stream). */
+async function answers(connection: Connection, signal: AbortSignal): Promise<boolean> {
+	try {
+		const stream = await connection.newStream(PING_PROTOCOL, {
+			signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)])
+		});
+		// Not awaited: the answer was the negotiation; the remote closes its end in its own time.
+		void stream.close({ signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch((error: unknown) => stream.abort(asError(error)));
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /** Resolves when `connection` closes (or the signal aborts). */

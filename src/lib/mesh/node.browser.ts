@@ -3,8 +3,8 @@
  * the relay as signalling channel) and circuit relay for reservations. Listens on
  * `/p2p-circuit` (reachable through the relay) and `/webrtc` (accept direct upgrades).
  *
- * Browsers announce themselves on the discovery topic (discovery.ts); dialling what is
- * discovered is `browserPeer.ts`'s job.
+ * Browsers announce themselves on the discovery topic and dial what they hear there
+ * (discovery.ts, browserPeer.ts).
  *
  * ICE servers default to none: on a LAN with no internet a public STUN server is
  * unreachable and only delays candidate gathering; host candidates are what a LAN needs.
@@ -12,10 +12,8 @@
  */
 import './polyfills.js';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
-import { DISCOVERY_INTERVAL_MS, DISCOVERY_TOPIC } from './discovery.js';
 import { createMeshNodeWith } from './node.js';
 import type { MeshNode, MeshNodeInit } from './node.js';
 
@@ -37,9 +35,7 @@ export function createMeshNode(init: BrowserMeshNodeInit): Promise<MeshNode> {
 				webRTC({ rtcConfiguration: init.rtcConfiguration ?? { iceServers: [] } }),
 				circuitRelayTransport()
 			],
-			defaultListen: BROWSER_LISTEN,
-			// Announce this browser's relay addresses to the others (discovery.ts).
-			peerDiscovery: [pubsubPeerDiscovery({ topics: [DISCOVERY_TOPIC], interval: DISCOVERY_INTERVAL_MS })]
+			defaultListen: BROWSER_LISTEN
 		},
 		init
 	);

@@ -16,6 +16,8 @@ import * as Y from 'yjs';
 import type { Services } from '../app.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
+import { DeniedReason } from '../mesh/constants.js';
+import { MembershipDeniedError } from '../mesh/errors.js';
 import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatus.js';
 import { connectionInfo, readPresence, type ConnectionInfo, type Presence } from './connection.js';
 import type { WorkspaceRow } from '../store/db.js';
@@ -62,6 +64,11 @@ export class MeshState {
 	appUrls = $state.raw<string[]>([]);
 	/** Whether the app was served by a relay (it can archive workspaces). */
 	servedByRelay = $state(false);
+	/**
+	 * Workspaces whose secret another peer's proof did not match (a damaged or forged invite,
+	 * when this device is joining); by workspace id.
+	 */
+	secretMismatch = $state.raw<Record<string, boolean>>({});
 	/** Presence by workspace id (others only). */
 	presence = $state.raw<Record<string, Presence[]>>({});
 
@@ -116,7 +123,12 @@ export class MeshState {
 				performance.mark(MARK_MESH_SYNCED, { detail: status.workspaceId });
 			}
 		});
-		peer.mesh.on('error', ({ error, peerId }) => console.info('mesh:', error.name, error.message, peerId ?? ''));
+		peer.mesh.on('error', ({ error, peerId, workspaceId }) => {
+			console.info('mesh:', error.name, error.message, peerId ?? '');
+			if (workspaceId !== undefined && error instanceof MembershipDeniedError && error.reason === DeniedReason.badProof) {
+				this.secretMismatch = { ...this.secretMismatch, [workspaceId]: true };
+			}
+		});
 		// Connection counts change without a mesh event when a link changes kind; poll lightly.
 		this.pollTimer = setInterval(() => this.refreshLinks(), 2000);
 		for (const synced of this.synced.values()) await this.addToMesh(synced);
