@@ -31,7 +31,7 @@ import { WorkspaceAwareness } from './awareness.js';
 import { DEFAULT_LIMITS, DeniedReason, SYNC_PROTOCOL_ID, type SyncLimits } from './constants.js';
 import { MembershipDeniedError } from './errors.js';
 import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
-import { WorkspaceGossip } from './gossip.js';
+import { GOSSIP_FLUSH_MS, WorkspaceGossip } from './gossip.js';
 import type { MeshNode } from './node.js';
 import { SessionState, SyncSession } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
@@ -162,6 +162,8 @@ const PEER_ERRORS = new Set([
 ]);
 
 const DEFAULT_ANTI_ENTROPY_MS = 30_000;
+/** Gossip gathering time while this peer has a live session in the workspace (see gossip.ts). */
+const GOSSIP_FLUSH_LINKED_MS = 200;
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 
 class DefaultMeshService implements MeshService {
@@ -245,6 +247,9 @@ class DefaultMeshService implements MeshService {
 			keys,
 			docs,
 			isLocalOrigin: (origin) => this.isLocalOrigin(origin),
+			// With a live session, the peers that matter most already have each update; gossip
+			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
+			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});

@@ -33,8 +33,11 @@ export interface WorkspaceGossipInit {
 	onError: (error: Error) => void;
 	/** Largest envelope sent or accepted; default {@link MAX_ENVELOPE_BYTES}. */
 	maxEnvelopeBytes?: number;
-	/** Milliseconds local updates wait to be merged into one envelope; default {@link GOSSIP_FLUSH_MS}. */
-	flushDelayMs?: number;
+	/**
+	 * Milliseconds local updates wait to be merged into one envelope, asked at the first
+	 * update of each envelope; default {@link GOSSIP_FLUSH_MS}.
+	 */
+	flushDelayMs?: number | (() => number);
 	/**
 	 * Receives every envelope of the awareness kind, still sealed (it must not throw). Without
 	 * it, awareness envelopes are dropped silently: members may send them to a peer that shows
@@ -122,7 +125,8 @@ export class WorkspaceGossip {
 		if (queued !== undefined) queued.push(update);
 		else this.outbox.set(docId, [update]);
 		if (this.flushTimer === undefined) {
-			const delay = this.init.flushDelayMs ?? GOSSIP_FLUSH_MS;
+			const setting = this.init.flushDelayMs ?? GOSSIP_FLUSH_MS;
+			const delay = typeof setting === 'function' ? setting() : setting;
 			this.flushTimer = setTimeout(() => this.flush(), delay);
 		}
 	}
