@@ -35,15 +35,16 @@ test.afterEach(async () => {
 	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
 });
 
-async function relay(port: number, peers: string[] = []): Promise<RelayProcess> {
-	const started = await startRelayProcess(port, peers);
+async function relay(port: number, peers: string[] = [], host?: string): Promise<RelayProcess> {
+	const started = await startRelayProcess(port, peers, host);
 	relays.push(started);
 	return started;
 }
 
 /** A browser of its own (separate profile) with the app open from `relay`. */
 async function device(at: RelayProcess): Promise<Page> {
-	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
+	// The relay's own certificate on the LAN is one a user accepts once (README); here, always.
+	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US', ignoreHTTPSErrors: true });
 	contexts.push(context);
 	const page = await context.newPage();
 	await page.goto('/');
@@ -280,6 +281,24 @@ test('a peer with the wrong secret reads nothing', async () => {
 	await expect(eve.getByText('for members only')).toHaveCount(0);
 	await expect(eve.getByText('still members only')).toHaveCount(0);
 	await expect(ada.getByRole('list', { name: 'Online now' }).getByText('Eve')).toHaveCount(0);
+});
+
+test('on the LAN over HTTPS, browsers sync through the relay over secure WebSockets', async () => {
+	const lan = process.env.OUTPOST_LAN_IP ?? '10.77.0.1';
+	const r = await relay(4210, [], lan);
+	const ada = await device(r);
+	expect(ada.url()).toMatch(/^https:/);
+	await createWorkspace(ada, 'Over TLS');
+	const link = await archiveOnRelay(ada);
+	expect(link.startsWith(`https://${lan}:4210/#invite?`)).toBe(true);
+	expect(decodeURIComponent(link)).toContain('/tls/ws/');
+	await post(ada, 'sealed twice');
+	await ada.context().close();
+	// Only the relay is online: the newcomer gets everything over wss from its archive.
+	const bea = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await expectWorkspace(bea, 'Over TLS');
+	await expect(message(bea, 'sealed twice')).toBeVisible();
 });
 
 test('a broken invite link gets a clear error and stores nothing', async () => {

@@ -37,12 +37,20 @@ export interface RelayProcess {
 
 const ROOT = new URL('../../', import.meta.url);
 
-/** Starts a relay on `port` (HTTP), `port + 1`/`+ 2` (libp2p TCP/WebSockets). */
-export async function startRelayProcess(port: number, peers: string[] = []): Promise<RelayProcess> {
+/**
+ * Starts a relay. On 127.0.0.1 (the default): HTTP on `port`, libp2p TCP on `port + 2` and
+ * WebSockets on `port + 3`. On another `host` (the network namespace's LAN address): HTTPS
+ * with its own certificate on `port`, HTTP on 127.0.0.1 `port + 1`, TCP `port + 2`, wss
+ * `port + 3`, ws on 127.0.0.1 `port + 4`.
+ */
+export async function startRelayProcess(port: number, peers: string[] = [], host = '127.0.0.1'): Promise<RelayProcess> {
 	const dataDir = await mkdtemp(join(tmpdir(), 'outpost-relay-'));
 	let child: ChildProcess | undefined;
 	let log = '';
-	const url = `http://127.0.0.1:${port}`;
+	const secure = host !== '127.0.0.1';
+	const url = secure ? `https://${host}:${port}` : `http://127.0.0.1:${port}`;
+	/** What answers plain HTTP from this process (readiness, the well-known document). */
+	const plain = secure ? `http://127.0.0.1:${port + 1}` : url;
 
 	const run = (args: string[]): ChildProcess => {
 		const proc = spawn(process.execPath, ['--import', 'tsx', 'relay/start.ts', ...args], {
@@ -55,14 +63,14 @@ export async function startRelayProcess(port: number, peers: string[] = []): Pro
 	};
 
 	const start = async (withPeers: string[]): Promise<void> => {
-		const args = ['--no-build', '--no-mdns', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir];
+		const args = ['--no-build', '--no-mdns', '--host', host, '--port', String(port), '--data', dataDir];
 		for (const peer of withPeers) args.push('--peer', peer);
 		child = run(args);
 		const deadline = Date.now() + 30_000;
 		while (Date.now() < deadline) {
 			if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}:\n${log}`);
 			try {
-				const response = await fetch(`${url}/.well-known/outpost.json`);
+				const response = await fetch(`${plain}/.well-known/outpost.json`);
 				if (response.ok) return;
 			} catch {
 				// not listening yet
@@ -76,7 +84,7 @@ export async function startRelayProcess(port: number, peers: string[] = []): Pro
 		proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', () => r()));
 
 	await start(peers);
-	const info = async (): Promise<RelayInfo> => (await (await fetch(`${url}/.well-known/outpost.json`)).json()) as RelayInfo;
+	const info = async (): Promise<RelayInfo> => (await (await fetch(`${plain}/.well-known/outpost.json`)).json()) as RelayInfo;
 	return {
 		url,
 		dataDir,
