@@ -35,8 +35,8 @@ test.afterEach(async () => {
 	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
 });
 
-async function relay(port: number, peers: string[] = [], host?: string): Promise<RelayProcess> {
-	const started = await startRelayProcess(port, peers, host);
+async function relay(port: number, peers: string[] = [], host?: string, options?: { mdns?: boolean }): Promise<RelayProcess> {
+	const started = await startRelayProcess(port, peers, host, options);
 	relays.push(started);
 	return started;
 }
@@ -299,6 +299,26 @@ test('on the LAN over HTTPS, browsers sync through the relay over secure WebSock
 	await joinWith(bea, link, 'Bea');
 	await expectWorkspace(bea, 'Over TLS');
 	await expect(message(bea, 'sealed twice')).toBeVisible();
+});
+
+test('relays on one LAN find each other by mDNS and sync their archives', async () => {
+	// Multicast must stay inside the test's own network namespace.
+	test.skip(process.env.OUTPOST_NETNS !== '1', 'needs the network namespace of scripts/in-netns.sh (root)');
+	const lan = process.env.OUTPOST_LAN_IP ?? '10.77.0.1';
+	const first = await relay(4220, [], lan, { mdns: true });
+	const ada = await device(first);
+	await createWorkspace(ada, 'Found');
+	const link = await archiveOnRelay(ada);
+	await post(ada, 'found by mDNS');
+	await expect(connection(ada)).toHaveText(/Online · 1 peer/);
+	await ada.context().close();
+
+	const second = await relay(4230, [], lan, { mdns: true });
+	await second.join(link);
+	const bea = await device(second);
+	await joinWith(bea, withoutRelays(link), 'Bea');
+	await expectWorkspace(bea, 'Found');
+	await expect(message(bea, 'found by mDNS')).toBeVisible();
 });
 
 test('a broken invite link gets a clear error and stores nothing', async () => {

@@ -2,7 +2,7 @@
  * Relays as separate processes for the mesh end-to-end tests: started with the real
  * command line (`relay/start.ts`) on 127.0.0.1, killed with SIGKILL (a crash) or stopped,
  * and started again on the same data directory. Each test's relays use their own ports and
- * data, and `--no-mdns` so relays meet only when a test connects them with `--peer`.
+ * data, and `--no-mdns` (unless asked) so relays meet only when a test connects them with `--peer`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -43,7 +43,12 @@ const ROOT = new URL('../../', import.meta.url);
  * with its own certificate on `port`, HTTP on 127.0.0.1 `port + 1`, TCP `port + 2`, wss
  * `port + 3`, ws on 127.0.0.1 `port + 4`.
  */
-export async function startRelayProcess(port: number, peers: string[] = [], host = '127.0.0.1'): Promise<RelayProcess> {
+export async function startRelayProcess(
+	port: number,
+	peers: string[] = [],
+	host = '127.0.0.1',
+	options: { mdns?: boolean } = {}
+): Promise<RelayProcess> {
 	const dataDir = await mkdtemp(join(tmpdir(), 'outpost-relay-'));
 	let child: ChildProcess | undefined;
 	let log = '';
@@ -63,7 +68,7 @@ export async function startRelayProcess(port: number, peers: string[] = [], host
 	};
 
 	const start = async (withPeers: string[]): Promise<void> => {
-		const args = ['--no-build', '--no-mdns', '--host', host, '--port', String(port), '--data', dataDir];
+		const args = ['--no-build', ...(options.mdns ? [] : ['--no-mdns']), '--host', host, '--port', String(port), '--data', dataDir];
 		for (const peer of withPeers) args.push('--peer', peer);
 		child = run(args);
 		const deadline = Date.now() + 30_000;
