@@ -1,0 +1,95 @@
+/**
+ * The one interface every model runtime implements (DESIGN.md "Models on the mesh"):
+ * wllama and WebLLM in the browser, node-llama-cpp and an OpenAI-compatible upstream on the
+ * relay, and the mesh engine that reaches another peer's engine over a libp2p stream. The
+ * UI, the mesh host and the relay's HTTP API only ever talk to this interface.
+ *
+ * A generation is an async iterable of chunks: text deltas as they are produced, then one
+ * final chunk with the token counts and why it stopped. Aborting the signal stops the
+ * runtime's work (not just the iteration) and ends the iterable with an AbortError.
+ */
+
+/** Where a model runs, for the model picker. */
+export type EngineKind = 'wllama' | 'webllm' | 'node-llama-cpp' | 'openai' | 'mesh';
+
+/** A model an engine can run. */
+export interface ModelInfo {
+	/** Stable id, unique within the engine (e.g. the file name without `.gguf`). */
+	id: string;
+	/** Human-readable name. */
+	name: string;
+	engine: EngineKind;
+	/** Context window in tokens. */
+	contextLength: number;
+	/** Measured generation speed (tokens per second), when known. */
+	tokensPerSecond?: number;
+}
+
+/** One message of a chat. */
+export interface ChatMessage {
+	role: 'system' | 'user' | 'assistant';
+	content: string;
+}
+
+/** What to generate. */
+export interface GenerateRequest {
+	model: string;
+	messages: ChatMessage[];
+	/** Most new tokens; the engine's default when absent. */
+	maxTokens?: number;
+	/** Sampling temperature; 0 is greedy. */
+	temperature?: number;
+	/** Strings that end the generation when produced (not included in the output). */
+	stop?: string[];
+	/** Seed for reproducible sampling, where the runtime supports it. */
+	seed?: number;
+}
+
+/** Why a generation ended. */
+export type FinishReason = 'stop' | 'length';
+
+/** A piece of a streamed answer. */
+export type GenerateChunk =
+	| { type: 'text'; text: string }
+	| {
+			type: 'done';
+			finishReason: FinishReason;
+			/** Tokens of the prompt as the model saw it (chat template applied). */
+			promptTokens: number;
+			completionTokens: number;
+	  };
+
+/** A model runtime; see the module comment. */
+export interface Engine {
+	readonly kind: EngineKind;
+	/** The models this engine can run now. */
+	models(): Promise<ModelInfo[]>;
+	/**
+	 * Streams an answer. Rejects (through the iterable) with {@link EngineError} for an
+	 * unknown model, an empty or over-long prompt, or a runtime failure; with the signal's
+	 * reason (an `AbortError` by default) when aborted.
+	 */
+	generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateChunk>;
+}
+
+/** Why an engine refused or failed a request. */
+export const EngineProblem = {
+	unknownModel: 'unknown-model',
+	emptyInput: 'empty-input',
+	inputTooLong: 'input-too-long',
+	busy: 'busy',
+	failed: 'failed'
+} as const;
+export type EngineProblem = (typeof EngineProblem)[keyof typeof EngineProblem];
+
+/** A refused or failed generation; `problem` selects the message shown to the user. */
+export class EngineError extends Error {
+	override name = 'EngineError';
+	constructor(
+		readonly problem: EngineProblem,
+		message: string,
+		options?: ErrorOptions
+	) {
+		super(message, options);
+	}
+}
