@@ -281,6 +281,12 @@ test('a peer with the wrong secret reads nothing', async () => {
 	await expect(eve.getByText('for members only')).toHaveCount(0);
 	await expect(eve.getByText('still members only')).toHaveCount(0);
 	await expect(ada.getByRole('list', { name: 'Online now' }).getByText('Eve')).toHaveCount(0);
+	// Eve gives up: the workspace leaves her device.
+	await eve.getByRole('button', { name: 'Cancel joining' }).click();
+	await expect(eve.getByRole('navigation', { name: 'Workspaces' }).getByRole('listitem')).toHaveCount(0);
+	await eve.reload();
+	await expect(eve.getByRole('button', { name: 'Join workspace' }).first()).toBeVisible();
+	await expect(eve.getByRole('navigation', { name: 'Workspaces' }).getByRole('listitem')).toHaveCount(0);
 });
 
 test('on the LAN over HTTPS, browsers sync through the relay over secure WebSockets', async () => {

@@ -118,6 +118,7 @@ export const en = {
 	'join.waitingTitle': 'Joining {name}',
 	'join.waiting': 'Waiting for a member or the relay to send the workspace. It appears here as soon as one is reachable; you can close this tab meanwhile.',
 	'join.secretMismatch': 'Another member could not verify this invite’s secret: the link may be damaged or out of date. Ask for a new invite link.',
+	'join.cancel': 'Cancel joining',
 	'join.error.not-an-invite': 'This is not an Outpost invite link. It should contain “#invite?”.',
 	'join.error.too-long': 'This link is too long to be an invite.',
 	'join.error.bad-workspace': 'The invite link is damaged: its workspace id is missing or wrong. Ask for a new link.',

@@ -120,6 +120,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'join.waitingTitle': '正在加入 {name}',
 	'join.waiting': '正在等待成员或中继发送工作区内容。一旦能连上，它就会出现在这里；期间可以关闭此标签页。',
 	'join.secretMismatch': '其他成员无法验证此邀请的密钥：链接可能已损坏或已过期。请索取新的邀请链接。',
+	'join.cancel': '取消加入',
 	'join.error.not-an-invite': '这不是 Outpost 邀请链接，链接中应包含“#invite?”。',
 	'join.error.too-long': '此链接太长，不是邀请链接。',
 	'join.error.bad-workspace': '邀请链接已损坏：工作区 ID 缺失或有误。请索取新链接。',

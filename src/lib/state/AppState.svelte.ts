@@ -192,6 +192,23 @@ export class AppState {
 		return row.id;
 	}
 
+	/**
+	 * Gives up joining a workspace that has not arrived (no member reachable, or a wrong
+	 * secret): stops syncing it and forgets it. A workspace that has arrived is never removed here.
+	 */
+	async cancelJoin(id: string): Promise<void> {
+		const row = this.workspaces.find((w) => w.id === id);
+		if (!row?.joining) return;
+		this.joinWatchers.get(id)?.stop();
+		this.joinWatchers.delete(id);
+		await this.mesh?.removeWorkspace(id);
+		await this.svc.db.workspaces.delete(id);
+		if (this.joining?.id === id) this.joining = undefined;
+		await this.reloadWorkspaces();
+		const next = this.workspaces[0];
+		if (next) await this.switchTo(next.id);
+	}
+
 	/** Waits for a joined workspace's root document, then records its roster and opens it. */
 	private watchJoin(row: WorkspaceRow): void {
 		if (this.joinWatchers.has(row.id)) return;

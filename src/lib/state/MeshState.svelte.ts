@@ -207,6 +207,19 @@ export class MeshState {
 		for (const id of this.synced.keys()) this.updateLocal(id, (s) => ({ ...s, name }));
 	}
 
+	/** Stops syncing a workspace (its presence is withdrawn) and closes its sync documents. */
+	async removeWorkspace(workspaceId: string): Promise<void> {
+		const synced = this.synced.get(workspaceId);
+		if (!synced) return;
+		this.synced.delete(workspaceId);
+		clearTimeout(this.typingTimers.get(workspaceId));
+		await this.peer?.mesh.removeWorkspace(workspaceId);
+		synced.awareness.destroy();
+		synced.docs.close();
+		const { [workspaceId]: _status, ...statuses } = this.statuses;
+		this.statuses = statuses;
+	}
+
 	/** Stops the peer and closes every workspace's sync documents. */
 	async stop(): Promise<void> {
 		this.stopped = true;
