@@ -26,7 +26,7 @@ import {
 	type GenerateRequest,
 	type ModelInfo
 } from '../../src/lib/ai/engine.ts';
-import { StopMatcher } from './stopStrings.ts';
+import { StopMatcher } from '../../src/lib/ai/stopStrings.ts';
 
 /** Options of {@link NodeLlamaEngine}. */
 export interface NodeLlamaEngineInit {
