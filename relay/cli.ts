@@ -28,6 +28,8 @@ export interface RelayFlags {
 	mdns: boolean;
 	/** Directory for documents, keys and the certificate. */
 	dataDir: string;
+	/** Model files served to browsers; `undefined`: `<dataDir>/models`. */
+	modelsDir: string | undefined;
 	/** Whether to run `vite build` first when the app is missing or stale. */
 	build: boolean;
 	/** Print usage and exit. */
@@ -51,6 +53,7 @@ export const USAGE = `Usage: npm start -- [flags]
                     127.0.0.1:N+2 (default: --port + 2; free ports when --port is 0)
   --host ADDR       address to listen on (default: all interfaces)
   --data DIR        where documents, keys and the certificate live (default ${DEFAULT_DATA_DIR})
+  --models-dir DIR  .gguf model files served to browsers on the LAN (default <data>/models)
   --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
   --no-mdns         do not look for other relays on the LAN (mDNS)
   --no-build        serve build/ as it is, without rebuilding the app
@@ -73,6 +76,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'p2p-port': { type: 'string' },
 				host: { type: 'string' },
 				data: { type: 'string' },
+				'models-dir': { type: 'string' },
 				peer: { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
@@ -95,6 +99,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		httpPort,
 		p2pPort,
 		dataDir: values.data === undefined ? DEFAULT_DATA_DIR : nonEmpty('--data', values.data),
+		modelsDir: values['models-dir'] === undefined ? undefined : nonEmpty('--models-dir', values['models-dir']),
 		peers: (values.peer ?? []).map(parsePeer),
 		mdns: values['no-mdns'] !== true,
 		build: values['no-build'] !== true,

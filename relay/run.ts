@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -20,6 +20,7 @@ import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
+import { createModelFilesHandler } from './models.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
 import { isLoopbackHost, startRelay, urlHost } from './server.ts';
 import type { Relay, RelayInfo } from './server.ts';
@@ -50,6 +51,8 @@ export interface RunRelayInit {
 	lanIps?: string[];
 	/** Progress and peer events, one line each; default `console.log`. */
 	log?: (line: string) => void;
+	/** Model files served to browsers (`/models/`); default `<dataDir>/models`. */
+	modelsDir?: string;
 }
 
 /** A running relay. */
@@ -175,7 +178,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
 				: {}),
 			info,
-			api: createApiHandler({ archive })
+			api: createApiHandler({ archive }),
+			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) })
 		});
 	} catch (error) {
 		stopping.abort();

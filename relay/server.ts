@@ -10,6 +10,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { isModelFilesPath } from './models.ts';
 import { createSignallingServer } from './signalling.ts';
 import type { SignallingInit } from './signalling.ts';
 import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
@@ -48,6 +49,8 @@ export interface RelayInit {
 	info?: () => RelayInfo;
 	/** Handles every request under `/api/` (api.ts); without it they reach the static files. */
 	api?: RequestHandler;
+	/** Handles model files and the wllama runtime (`/models/…`, `/wllama/…`, models.ts). */
+	models?: RequestHandler;
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 	/**
@@ -84,7 +87,12 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 			sendInfo(req, res, init.info());
 			return;
 		}
-		const serve = init.api !== undefined && path.startsWith('/api/') ? init.api : serveStatic;
+		const serve =
+			init.api !== undefined && path.startsWith('/api/')
+				? init.api
+				: init.models !== undefined && isModelFilesPath(path)
+					? init.models
+					: serveStatic;
 		serve(req, res).catch((error: unknown) => {
 			if (res.headersSent) {
 				// The client went away mid-download, or the file vanished: nothing to tell it.

@@ -91,7 +91,8 @@ async function main(): Promise<void> {
 		...(flags.httpPort !== undefined ? { httpPort: flags.httpPort } : {}),
 		...(flags.p2pPort !== undefined ? { p2pPort: flags.p2pPort } : {}),
 		peers: flags.peers,
-		mdns: flags.mdns
+		mdns: flags.mdns,
+		...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {})
 	});
 	console.log(await banner(relay, flags.dataDir));
 
