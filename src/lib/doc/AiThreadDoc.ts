@@ -23,12 +23,16 @@ export interface AiMessageInit {
 	text: string;
 	model?: string;
 	status?: AiStatus;
+	/** Assistant messages: the peer id of the member who asked. */
+	askedBy?: string;
 }
 
 /** A read-only snapshot of an AI-thread message. */
 export interface AiMessage extends AiMessageInit {
 	status: AiStatus;
 	stats?: GenerationStats;
+	/** Why a failed answer failed (an interrupted one keeps its partial text). */
+	error?: string;
 }
 
 /** Accessors over an AI thread document. */
@@ -80,9 +84,20 @@ export class AiThreadDoc {
 					text: text instanceof Y.Text ? text.toString() : '',
 					model: typeof m.get('model') === 'string' ? (m.get('model') as string) : undefined,
 					status: STATUSES.has(m.get('status')) ? (m.get('status') as AiStatus) : AiStatus.done,
-					stats: (m.get('stats') as GenerationStats | undefined) ?? undefined
+					stats: readStats(m.get('stats')),
+					...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
+					...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {})
 				}
 			];
 		});
 	}
+}
+
+/** Generation stats from a document (anyone in the workspace can write it): numbers only. */
+function readStats(value: unknown): GenerationStats | undefined {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const { tokensIn, tokensOut, ttftMs, tokensPerSecond } = value as Record<string, unknown>;
+	const numbers = [tokensIn, tokensOut, ttftMs, tokensPerSecond];
+	if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
+	return { tokensIn, tokensOut, ttftMs, tokensPerSecond } as GenerationStats;
 }
