@@ -116,6 +116,11 @@ export interface MeshService {
 	readonly peerCount: number;
 	/** The sync state of a workspace, or undefined when it is not added. */
 	status(workspaceId: string): WorkspaceStatus | undefined;
+	/**
+	 * The keys of an added workspace (undefined otherwise), for protocols beside sync that
+	 * prove membership or seal envelopes with them (the model host, model adverts).
+	 */
+	workspaceKeys(workspaceId: string): WorkspaceKeys | undefined;
 	/** Adds an event handler; returns a function that removes it. */
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void;
 }
@@ -289,6 +294,10 @@ class DefaultMeshService implements MeshService {
 	status(workspaceId: string): WorkspaceStatus | undefined {
 		const workspace = this.workspaces.get(workspaceId);
 		return workspace && summarize(workspace.id, [...workspace.sessions]);
+	}
+
+	workspaceKeys(workspaceId: string): WorkspaceKeys | undefined {
+		return this.workspaces.get(workspaceId)?.keys;
 	}
 
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void {

@@ -94,3 +94,6 @@ export const MAX_ENVELOPE_BYTES = 1 * MiB;
 
 /** Largest sealed awareness (presence) envelope sent or accepted, in bytes. */
 export const MAX_AWARENESS_ENVELOPE_BYTES = 16 * 1024;
+
+/** Largest sealed model advert envelope (kind 3) sent or accepted, in bytes. */
+export const MAX_ADVERT_ENVELOPE_BYTES = 16 * 1024;

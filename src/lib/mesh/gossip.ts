@@ -170,6 +170,8 @@ export class WorkspaceGossip {
 			this.init.onAwareness?.(data);
 			return;
 		}
+		// Model adverts are opened by whoever follows them (src/lib/ai/adverts.ts), not here.
+		if (envelopeKind(data) === EnvelopeKind.advert) return;
 		this.queue = this.queue.then(() => this.receive(data)).catch((error: unknown) => this.init.onError(asError(error)));
 	};
 

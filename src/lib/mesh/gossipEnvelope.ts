@@ -10,7 +10,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { IV_BYTES, MAX_AWARENESS_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES } from './constants.js';
+import { IV_BYTES, MAX_ADVERT_ENVELOPE_BYTES, MAX_AWARENESS_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES } from './constants.js';
 import { expectEnd, readBoundedBytes, readBoundedUint, readId, writeId } from './codec.js';
 import { EnvelopeError } from './errors.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
@@ -20,7 +20,9 @@ export const EnvelopeKind = {
 	/** One live Yjs update of one document. */
 	update: 1,
 	/** One y-protocols awareness update (presence, typing). */
-	awareness: 2
+	awareness: 2,
+	/** One peer's model advert (src/lib/ai/adverts.ts): the models it serves to members. */
+	advert: 3
 } as const;
 
 /** One of {@link EnvelopeKind}'s values. */
@@ -35,9 +37,13 @@ export const ENVELOPE_LABEL = 'outpost/gossip-envelope/1';
 /** Label at the start of the associated data of an awareness envelope. */
 export const AWARENESS_ENVELOPE_LABEL = 'outpost/gossip-awareness/1';
 
+/** Label at the start of the associated data of a model advert envelope. */
+export const ADVERT_ENVELOPE_LABEL = 'outpost/gossip-advert/1';
+
 const LABELS: Record<EnvelopeKind, string> = {
 	[EnvelopeKind.update]: ENVELOPE_LABEL,
-	[EnvelopeKind.awareness]: AWARENESS_ENVELOPE_LABEL
+	[EnvelopeKind.awareness]: AWARENESS_ENVELOPE_LABEL,
+	[EnvelopeKind.advert]: ADVERT_ENVELOPE_LABEL
 };
 
 /** An opened envelope: one live update of one document. */
@@ -111,6 +117,37 @@ export async function openAwarenessEnvelope(
 		return update;
 	} catch (error) {
 		throw new EnvelopeError(`malformed awareness envelope plaintext (${(error as Error).message})`);
+	}
+}
+
+/**
+ * Seals one model advert (the bytes `encodeAdvert` of src/lib/ai/adverts.ts writes):
+ * varuint kind 3, varuint8array iv, varuint8array ciphertext of varuint8array advert.
+ */
+export async function sealAdvertEnvelope(keys: WorkspaceKeys, advert: Uint8Array): Promise<Uint8Array> {
+	const plain = encoding.createEncoder();
+	encoding.writeVarUint8Array(plain, advert);
+	return seal(keys, EnvelopeKind.advert, encoding.toUint8Array(plain));
+}
+
+/**
+ * Opens an envelope sealed by {@link sealAdvertEnvelope}; returns the advert, not decoded
+ * here. Throws only {@link EnvelopeError}, also for another kind and for one over
+ * `maxBytes` (default {@link MAX_ADVERT_ENVELOPE_BYTES}).
+ */
+export async function openAdvertEnvelope(
+	keys: WorkspaceKeys,
+	bytes: Uint8Array,
+	maxBytes = MAX_ADVERT_ENVELOPE_BYTES
+): Promise<Uint8Array> {
+	const plain = await open(keys, EnvelopeKind.advert, bytes, maxBytes);
+	try {
+		const decoder = decoding.createDecoder(plain);
+		const advert = readBoundedBytes(decoder, maxBytes, 'advert');
+		expectEnd(decoder, 'advert envelope plaintext');
+		return advert;
+	} catch (error) {
+		throw new EnvelopeError(`malformed advert envelope plaintext (${(error as Error).message})`);
 	}
 }
 

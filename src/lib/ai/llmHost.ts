@@ -1,0 +1,392 @@
+/**
+ * The model host: serves this peer's {@link Engine}s to workspace members over
+ * `/outpost/llm/1.0.0` (llmProtocol.ts, PROTOCOL.md "Models on the mesh").
+ *
+ * - **Members only.** Every stream starts with the sync protocol's membership exchange
+ *   (membership.ts), run on that stream with the keys of the workspace its HELLO names, so
+ *   a request is served only to a peer that proved, on this very stream, that it holds the
+ *   workspace secret (and that `isAllowed` still accepts). This needs no sync session to be
+ *   up first (no race on a fresh connection) and no state shared with MeshService beyond
+ *   the keys; it costs one round trip and two HMACs per request.
+ * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
+ *   or waiting, all askers together), and at most `perPeer` of one asking peer; beyond
+ *   either, the request gets ERROR busy with a `retryAfterMs` estimate. Each engine runs
+ *   `concurrency` generations at a time; waiting requests are told their place (QUEUED,
+ *   "N ahead of you") when they are queued and whenever it changes.
+ * - **Cancellation.** Anything from the asker after its REQUEST (it closing its end, a
+ *   reset, a dropped connection, an unexpected frame) aborts that generation through its
+ *   AbortSignal, so the engine is free at once.
+ * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
+ *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
+ */
+import type { Connection, Libp2p } from '@libp2p/interface';
+import { DEFAULT_LIMITS, DeniedReason } from '../mesh/constants.js';
+import { handleFrames, type FrameStream } from '../mesh/frameStream.js';
+import { MembershipExchange } from '../mesh/membership.js';
+import { deny, frameSender, readHello } from '../mesh/syncStream.js';
+import { decodeMessage, encodeMessage } from '../mesh/wire.js';
+import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
+import type { AdvertModel } from './adverts.js';
+import { EngineError, type Engine, type ModelInfo } from './engine.js';
+import {
+	LLM_PROTOCOL_ID,
+	LlmLimits,
+	LlmMessageType,
+	decodeLlmMessage,
+	encodeLlmMessage,
+	type LlmMessage,
+	type LlmRequest
+} from './llmProtocol.js';
+
+/** Options of {@link llmHost}. */
+export interface LlmHostInit {
+	/** The engines to serve; each model id is served by the first engine that lists it. */
+	engines: Engine[];
+	/** Requests admitted at once (running and waiting), all askers together; default 8. */
+	maxQueue?: number;
+	/** Requests admitted at once from one asking peer; default 2 (one running, one waiting). */
+	perPeer?: number;
+	/** Generations one engine runs at a time; default 1. */
+	concurrency?: number;
+	/** Milliseconds for the membership exchange and the REQUEST; default 10,000. */
+	membershipTimeoutMs?: number;
+	/** Whether a proven member may be served (false when revoked in the roster); default: yes. */
+	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
+	/** Told about every stream that failed (bad bytes, timeouts); default `console.warn`. */
+	onError?: (error: Error, peerId: string) => void;
+}
+
+/** The dependencies of an {@link LlmHost}. */
+export interface LlmHostComponents {
+	node: Pick<Libp2p, 'peerId' | 'handle' | 'unhandle'>;
+	/** The keys of a workspace this peer holds (`MeshService.workspaceKeys`), else undefined. */
+	keys: (workspaceId: string) => WorkspaceKeys | undefined;
+}
+
+/** Serves local engines to members; see the module comment. */
+export interface LlmHost {
+	start(): Promise<void>;
+	/** Stops serving; running and waiting requests are cut (their askers see an interruption). */
+	stop(): Promise<void>;
+	/** Lists the engines' models again (after one loaded or unloaded a model). */
+	refreshModels(): Promise<void>;
+	/** What this host serves now, for adverts. */
+	advertisedModels(): AdvertModel[];
+	/** Requests admitted now (running and waiting). */
+	readonly queueDepth: number;
+	/** Requests running now. */
+	readonly running: number;
+	/** Adds a handler called whenever the models or the queue change; returns its remover. */
+	on(event: 'change', handler: () => void): () => void;
+}
+
+/** One admitted request. */
+interface Job {
+	peerId: string;
+	engine: Engine;
+	controller: AbortController;
+	started: boolean;
+	/** The last position told to the asker. */
+	told: number;
+	tell: (position: number) => void;
+	begin: () => void;
+}
+
+interface Served {
+	engine: Engine;
+	info: ModelInfo;
+	/** Measured tokens per second (moving average), once a generation was long enough. */
+	measured?: number;
+}
+
+/** Largest CHUNK text sent; longer text deltas are split. */
+const CHUNK_TEXT = 16 * 1024;
+/** Retry delay given when nothing was measured yet. */
+const DEFAULT_GENERATION_MS = 2000;
+
+class DefaultLlmHost implements LlmHost {
+	private readonly served = new Map<string, Served>();
+	private readonly jobs: Job[] = [];
+	private readonly listeners = new Set<() => void>();
+	private averageMs = DEFAULT_GENERATION_MS;
+	private started = false;
+
+	constructor(
+		private readonly components: LlmHostComponents,
+		private readonly init: LlmHostInit
+	) {}
+
+	get queueDepth(): number {
+		return this.jobs.length;
+	}
+
+	get running(): number {
+		return this.jobs.filter((j) => j.started).length;
+	}
+
+	async start(): Promise<void> {
+		if (this.started) return;
+		await this.refreshModels();
+		await handleFrames(this.components.node, LLM_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
+			maxFrameBytes: LlmLimits.maxRequestBytes,
+			runOnLimitedConnection: true,
+			onError: (error, connection) => this.report(error, connection.remotePeer.toString())
+		});
+		this.started = true;
+	}
+
+	async stop(): Promise<void> {
+		if (!this.started) return;
+		this.started = false;
+		await this.components.node.unhandle(LLM_PROTOCOL_ID);
+		for (const job of [...this.jobs]) job.controller.abort(new EngineError('failed', 'The host stopped.'));
+	}
+
+	async refreshModels(): Promise<void> {
+		const lists = await Promise.all(
+			this.init.engines.map((engine) =>
+				engine.models().catch((error: unknown) => {
+					this.report(asError(error), this.components.node.peerId.toString());
+					return [] as ModelInfo[];
+				})
+			)
+		);
+		const previous = new Map(this.served);
+		this.served.clear();
+		lists.forEach((models, i) => {
+			const engine = this.init.engines[i]!;
+			for (const info of models) {
+				if (this.served.has(info.id)) continue;
+				const old = previous.get(info.id);
+				this.served.set(info.id, { engine, info, ...(old?.engine === engine && old.measured ? { measured: old.measured } : {}) });
+			}
+		});
+		this.changed();
+	}
+
+	advertisedModels(): AdvertModel[] {
+		const free = Math.max(0, (this.init.maxQueue ?? 8) - this.jobs.length);
+		return [...this.served.entries()].map(([id, { engine, info, measured }]) => {
+			const tokensPerSecond = measured ?? info.tokensPerSecond;
+			return {
+				id,
+				engine: info.engine,
+				contextLength: info.contextLength,
+				...(tokensPerSecond !== undefined ? { tokensPerSecond } : {}),
+				queueDepth: this.jobs.filter((j) => j.engine === engine).length,
+				freeSlots: free
+			};
+		});
+	}
+
+	on(_event: 'change', handler: () => void): () => void {
+		this.listeners.add(handler);
+		return () => this.listeners.delete(handler);
+	}
+
+	/** One stream: membership, REQUEST, admission, the answer. */
+	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
+		const peerId = connection.remotePeer.toString();
+		const workspaceId = await this.prove(frames, peerId);
+		if (workspaceId === undefined) return;
+		const frame = await frames.read({ signal: AbortSignal.timeout(this.timeoutMs) });
+		if (frame === null) return;
+		const request = decodeLlmMessage(frame, [LlmMessageType.request]) as LlmRequest;
+		const send = (m: LlmMessage) => frames.write(encodeLlmMessage(m));
+		if (request.workspaceId !== workspaceId) {
+			return send({ type: LlmMessageType.error, problem: 'failed', message: 'The request names another workspace than its proof.' });
+		}
+		const served = this.served.get(request.model);
+		if (served === undefined || !this.started) {
+			return send({ type: LlmMessageType.error, problem: 'unknown-model', message: `This peer does not serve "${request.model}".` });
+		}
+		const refusal = this.admissible(peerId);
+		if (refusal !== undefined) return send(refusal);
+		await this.run(served, request, frames, peerId);
+	}
+
+	/** Runs the membership exchange as responder; the proven workspace, or undefined (DENIED sent). */
+	private async prove(frames: FrameStream, peerId: string): Promise<string | undefined> {
+		const signal = AbortSignal.timeout(this.timeoutMs);
+		const first = await frames.read({ signal });
+		if (first === null) return undefined;
+		const hello = readHello(first, DEFAULT_LIMITS);
+		if (!hello.ok) {
+			this.report(hello.error, peerId);
+			await deny(frames, hello.reason);
+			return undefined;
+		}
+		const { workspaceId } = hello.hello;
+		const keys = this.components.keys(workspaceId);
+		if (keys === undefined) {
+			await deny(frames, DeniedReason.unknownWorkspace);
+			return undefined;
+		}
+		const { isAllowed } = this.init;
+		const exchange = new MembershipExchange({
+			role: 'responder',
+			keys,
+			localPeerId: this.components.node.peerId.toString(),
+			remotePeerId: peerId,
+			send: (m) => frameSender(frames)(encodeMessage(m)),
+			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspaceId, remote) } : {})
+		});
+		try {
+			await exchange.handle(hello.hello);
+			const proof = await frames.read({ signal });
+			if (proof === null) return undefined;
+			if (!(await exchange.handle(decodeMessage(proof, DEFAULT_LIMITS)))) return undefined;
+		} catch (error) {
+			// DENIED is on its way (the exchange sent it); let it arrive before the stream ends.
+			this.report(asError(error), peerId);
+			await frames.close().catch(() => {});
+			return undefined;
+		}
+		return workspaceId;
+	}
+
+	/** ERROR busy when the host or this asker's share is full, else undefined. */
+	private admissible(peerId: string): LlmMessage | undefined {
+		const maxQueue = this.init.maxQueue ?? 8;
+		const perPeer = this.init.perPeer ?? 2;
+		const mine = this.jobs.filter((j) => j.peerId === peerId).length;
+		if (this.jobs.length < maxQueue && mine < perPeer) return undefined;
+		const ahead = mine >= perPeer ? mine : this.jobs.length;
+		const concurrency = (this.init.concurrency ?? 1) * Math.max(1, new Set(this.jobs.map((j) => j.engine)).size);
+		const retryAfterMs = Math.min(60_000, Math.max(500, Math.ceil((this.averageMs * ahead) / concurrency)));
+		const message =
+			mine >= perPeer
+				? `The model host is busy with your ${mine} earlier requests: try again in ${Math.ceil(retryAfterMs / 1000)} s.`
+				: `The model host is busy: ${ahead} requests ahead of you. Try again in ${Math.ceil(retryAfterMs / 1000)} s.`;
+		return { type: LlmMessageType.error, problem: 'busy', message, retryAfterMs };
+	}
+
+	/** Queues the request, waits for its turn, streams the answer. */
+	private async run(served: Served, request: LlmRequest, frames: FrameStream, peerId: string): Promise<void> {
+		const controller = new AbortController();
+		const { signal } = controller;
+		let turn!: () => void;
+		const started = new Promise<void>((resolve) => (turn = resolve));
+		const job: Job = {
+			peerId,
+			engine: served.engine,
+			controller,
+			started: false,
+			told: 0,
+			tell: (position) => void frames.write(encodeLlmMessage({ type: LlmMessageType.queued, position })).catch(() => {}),
+			begin: turn
+		};
+		// Anything from the asker after its REQUEST cancels: its end closing, a reset, more bytes.
+		frames.read().then(
+			() => controller.abort(new DOMException('The asker cancelled', 'AbortError')),
+			() => controller.abort(new DOMException('The asker went away', 'AbortError'))
+		);
+		this.jobs.push(job);
+		this.schedule();
+		try {
+			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
+			await this.stream(served, request, frames, signal);
+		} catch (error) {
+			if (signal.aborted) {
+				frames.abort(asError(signal.reason)); // the asker is gone, or the host stops: nothing more to say
+				return;
+			}
+			const problem = error instanceof EngineError ? error.problem : 'failed';
+			const message = error instanceof EngineError ? error.message : `The model failed: ${asError(error).message}`;
+			await frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem, message }));
+		} finally {
+			this.jobs.splice(this.jobs.indexOf(job), 1);
+			controller.abort(new DOMException('The request ended', 'AbortError')); // ends the read above's purpose
+			this.schedule();
+		}
+	}
+
+	/** Generates and writes CHUNKs and DONE; measures the speed. */
+	private async stream(served: Served, request: LlmRequest, frames: FrameStream, signal: AbortSignal): Promise<void> {
+		const { type: _type, workspaceId: _ws, requestId: _id, ...generate } = request;
+		const begun = performance.now();
+		let firstText: number | undefined;
+		for await (const chunk of served.engine.generate(generate, signal)) {
+			if (chunk.type === 'text') {
+				firstText ??= performance.now();
+				for (const text of split(chunk.text)) await frames.write(encodeLlmMessage({ type: LlmMessageType.chunk, text }), { signal });
+				continue;
+			}
+			await frames.write(encodeLlmMessage({ type: LlmMessageType.done, ...stripType(chunk) }), { signal });
+			const now = performance.now();
+			this.averageMs = 0.7 * this.averageMs + 0.3 * (now - begun);
+			const seconds = (now - (firstText ?? now)) / 1000;
+			if (chunk.completionTokens >= 4 && seconds > 0) {
+				const speed = (chunk.completionTokens - 1) / seconds;
+				served.measured = served.measured === undefined ? speed : 0.7 * served.measured + 0.3 * speed;
+			}
+			return;
+		}
+		throw new EngineError('failed', 'The engine ended without finishing its answer.');
+	}
+
+	/** Starts what can run, then tells every waiting request its place. */
+	private schedule(): void {
+		const concurrency = this.init.concurrency ?? 1;
+		for (const job of this.jobs) {
+			if (job.started || job.controller.signal.aborted) continue;
+			const running = this.jobs.filter((j) => j.started && j.engine === job.engine).length;
+			if (running >= concurrency) continue;
+			job.started = true;
+			job.begin();
+		}
+		for (const job of this.jobs) {
+			if (job.started) continue;
+			const position = this.jobs.slice(0, this.jobs.indexOf(job)).filter((j) => j.engine === job.engine).length;
+			if (position !== job.told) {
+				job.told = position;
+				job.tell(position);
+			}
+		}
+		this.changed();
+	}
+
+	private changed(): void {
+		for (const handler of [...this.listeners]) {
+			try {
+				handler();
+			} catch (error) {
+				console.error('LlmHost change handler threw', error);
+			}
+		}
+	}
+
+	private get timeoutMs(): number {
+		return this.init.membershipTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
+	}
+
+	private report(error: Error, peerId: string): void {
+		if (this.init.onError) this.init.onError(error, peerId);
+		else console.warn(`${LLM_PROTOCOL_ID}: ${peerId}:`, error);
+	}
+}
+
+/** Text split into pieces that fit a CHUNK. */
+function split(text: string): string[] {
+	if (text.length <= CHUNK_TEXT / 4) return [text];
+	const pieces: string[] = [];
+	const chars = [...text];
+	for (let i = 0; i < chars.length; i += CHUNK_TEXT / 4) pieces.push(chars.slice(i, i + CHUNK_TEXT / 4).join(''));
+	return pieces;
+}
+
+function stripType<T extends { type: string }>({ type: _type, ...rest }: T): Omit<T, 'type'> {
+	return rest;
+}
+
+/**
+ * The model host in the libp2p service style: `llmHost(init)(components)`; `start()` once
+ * the node runs. Pass `keys: (id) => mesh.workspaceKeys(id)`.
+ */
+export function llmHost(init: LlmHostInit): (components: LlmHostComponents) => LlmHost {
+	return (components) => new DefaultLlmHost(components, init);
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

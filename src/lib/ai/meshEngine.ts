@@ -1,0 +1,244 @@
+/**
+ * The mesh engine: an {@link Engine} whose models run on another peer of the workspace,
+ * reached over `/outpost/llm/1.0.0` (llmProtocol.ts; the host is llmHost.ts). Each
+ * generation opens one stream to the host (on the existing connection, or dialling), proves
+ * membership both ways on it, sends REQUEST right after its proof, and yields the host's
+ * CHUNKs and DONE as they arrive.
+ *
+ * Errors and interruptions, for the UI:
+ * - an ERROR from the host becomes a {@link RemoteEngineError} with the host's problem and
+ *   message; `busy` carries `retryAfterMs` ("busy, try again in N s");
+ * - QUEUED positions ("N ahead of you") go to `onQueued` of {@link MeshGenerateOptions};
+ * - if the host goes away mid-answer (it stopped, the connection dropped, the stream was
+ *   reset or ended before DONE), the generation fails with a {@link RemoteEngineError} whose
+ *   problem is `failed` and `interrupted` is true: the text chunks already yielded are all
+ *   of the answer there will be, and the UI should keep them and mark the message
+ *   interrupted rather than discard it;
+ * - a host that does not accept this peer as a member (or is not one itself) gives
+ *   `failed` with the `MembershipDeniedError` as its cause.
+ *
+ * Aborting the signal resets the stream (the host stops generating at once) and ends the
+ * iterable with the signal's reason.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface';
+import { DEFAULT_LIMITS } from '../mesh/constants.js';
+import { frameStream, type FrameStream } from '../mesh/frameStream.js';
+import { MembershipExchange } from '../mesh/membership.js';
+import { closeGracefully, frameSender } from '../mesh/syncStream.js';
+import { decodeMessage, encodeMessage } from '../mesh/wire.js';
+import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
+import type { MeshModel } from './adverts.js';
+import {
+	EngineError,
+	type EngineProblem,
+	type GenerateChunk,
+	type GenerateRequest,
+	type Engine,
+	type ModelInfo
+} from './engine.js';
+import { LLM_PROTOCOL_ID, LlmLimits, LlmMessageType, decodeLlmMessage, encodeLlmMessage } from './llmProtocol.js';
+
+/**
+ * An {@link EngineError} from a remote host. Its `name` stays `EngineError`, so code that
+ * handles engine errors handles these too; the extra fields say more where known.
+ */
+export class RemoteEngineError extends EngineError {
+	constructor(
+		problem: EngineProblem,
+		message: string,
+		/** For `busy`: the host's estimate of when to try again. */
+		readonly retryAfterMs?: number,
+		/** True when the answer was cut off mid-stream: what arrived is all there is. */
+		readonly interrupted = false,
+		options?: ErrorOptions
+	) {
+		super(problem, message, options);
+	}
+}
+
+/** Options of a {@link MeshEngine}. */
+export interface MeshEngineInit {
+	/** This peer's libp2p node. */
+	node: Pick<Libp2p, 'peerId' | 'dialProtocol'>;
+	/** The peer hosting the models. */
+	host: PeerId;
+	/** Keys of the workspace whose membership opens the host (`MeshService.workspaceKeys`). */
+	keys: WorkspaceKeys;
+	/** Where the host's models are known from (model adverts); `models()` lists the host's. */
+	catalog?: { models(): MeshModel[] };
+	/** Milliseconds for dialling and the membership exchange; default 10,000. */
+	openTimeoutMs?: number;
+}
+
+/** Per-generation options beyond the {@link Engine} interface. */
+export interface MeshGenerateOptions {
+	/** Told each time the host says how many requests are ahead of this one. */
+	onQueued?: (position: number) => void;
+	/** The request id sent to the host (logs, usage traces); default a random one. */
+	requestId?: string;
+}
+
+/** A remote peer's engines as one {@link Engine}; see the module comment. */
+export class MeshEngine implements Engine {
+	readonly kind = 'mesh' as const;
+
+	constructor(private readonly init: MeshEngineInit) {}
+
+	/** The models adverts say the host serves (engine `mesh`; the name says where). */
+	async models(): Promise<ModelInfo[]> {
+		const host = this.init.host.toString();
+		return (this.init.catalog?.models() ?? [])
+			.filter((m) => m.peer === host)
+			.map((m) => ({
+				id: m.id,
+				name: `${m.id} (${m.engine} on ${host.slice(-6)})`,
+				engine: this.kind,
+				contextLength: m.contextLength,
+				...(m.tokensPerSecond !== undefined ? { tokensPerSecond: m.tokensPerSecond } : {})
+			}));
+	}
+
+	async *generate(request: GenerateRequest, signal?: AbortSignal, options: MeshGenerateOptions = {}): AsyncGenerator<GenerateChunk> {
+		signal?.throwIfAborted();
+		const frames = await this.open(signal);
+		const onAbort = () => frames.abort(asError(signal?.reason));
+		signal?.addEventListener('abort', onAbort, { once: true });
+		let finished = false;
+		try {
+			try {
+				await this.prove(frames, request, options.requestId ?? crypto.randomUUID());
+			} catch (error) {
+				// Let a DENIED this side sent reach the host before the stream ends.
+				finished = !signal?.aborted;
+				if (finished) closeGracefully(frames);
+				throw error;
+			}
+			while (true) {
+				let frame: Uint8Array | null;
+				try {
+					frame = await frames.read();
+				} catch (error) {
+					throw interrupted(error);
+				}
+				if (frame === null) throw interrupted(new Error('the host ended the stream before DONE'));
+				const m = decodeLlmMessage(frame, [LlmMessageType.queued, LlmMessageType.chunk, LlmMessageType.done, LlmMessageType.error]);
+				switch (m.type) {
+					case LlmMessageType.queued:
+						options.onQueued?.(m.position);
+						break;
+					case LlmMessageType.chunk:
+						if (m.text !== '') yield { type: 'text', text: m.text };
+						break;
+					case LlmMessageType.done: {
+						finished = true;
+						const { type: _type, ...done } = m;
+						closeGracefully(frames);
+						yield { type: 'done', ...done };
+						return;
+					}
+					case LlmMessageType.error:
+						finished = true;
+						closeGracefully(frames);
+						throw new RemoteEngineError(m.problem, m.message, m.retryAfterMs);
+				}
+			}
+		} catch (error) {
+			if (signal?.aborted) throw signal.reason;
+			if (error instanceof EngineError) throw error;
+			throw new RemoteEngineError('failed', `The model host sent something unreadable: ${asError(error).message}`, undefined, false, {
+				cause: error
+			});
+		} finally {
+			signal?.removeEventListener('abort', onAbort);
+			// Stopped reading early (aborted, or the caller broke out): the host must stop too.
+			if (!finished) frames.abort(new DOMException('The asker stopped reading', 'AbortError'));
+		}
+	}
+
+	/** Opens a framed stream to the host. */
+	private async open(signal?: AbortSignal): Promise<FrameStream> {
+		const timeout = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs);
+		try {
+			const stream = await this.init.node.dialProtocol(this.init.host, LLM_PROTOCOL_ID, {
+				signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+				runOnLimitedConnection: true
+			});
+			return frameStream(stream, { maxFrameBytes: LlmLimits.maxRequestBytes });
+		} catch (error) {
+			if (signal?.aborted) throw signal.reason;
+			throw new RemoteEngineError('failed', 'Could not reach the peer that runs this model: it may have gone offline.', undefined, false, {
+				cause: error
+			});
+		}
+	}
+
+	/**
+	 * HELLO, CHALLENGE (the host proves itself), then PROOF and at once REQUEST (the host is
+	 * a proven member, so the prompt may go), then OK.
+	 */
+	private async prove(frames: FrameStream, request: GenerateRequest, requestId: string): Promise<void> {
+		const { keys } = this.init;
+		const send = frameSender(frames);
+		const exchange = new MembershipExchange({
+			role: 'opener',
+			keys,
+			localPeerId: this.init.node.peerId.toString(),
+			remotePeerId: this.init.host.toString(),
+			send: (m) => send(encodeMessage(m))
+		});
+		const signal = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs);
+		const next = async (): Promise<Uint8Array> => {
+			const frame = await frames.read({ signal });
+			if (frame === null) throw new Error('the host closed the stream during the membership exchange');
+			return frame;
+		};
+		const { model, messages, maxTokens, temperature, stop, seed } = request;
+		let bytes: Uint8Array;
+		try {
+			bytes = encodeLlmMessage({
+				type: LlmMessageType.request,
+				workspaceId: keys.workspaceId,
+				requestId,
+				model,
+				messages,
+				...(maxTokens !== undefined ? { maxTokens } : {}),
+				...(temperature !== undefined ? { temperature } : {}),
+				...(stop !== undefined ? { stop } : {}),
+				...(seed !== undefined ? { seed } : {})
+			});
+		} catch (error) {
+			throw new RemoteEngineError('input-too-long', `The request does not fit the mesh protocol's limits: ${asError(error).message}.`);
+		}
+		if (bytes.length > LlmLimits.maxRequestBytes) {
+			throw new RemoteEngineError('input-too-long', 'The conversation is too long to send to another peer: shorten it or start a new chat.');
+		}
+		try {
+			exchange.start();
+			await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS));
+			send(bytes);
+			if (!(await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS)))) throw new Error('membership not proven');
+		} catch (error) {
+			throw new RemoteEngineError(
+				'failed',
+				'The peer that runs this model did not accept this device as a member of the workspace (or is not one itself).',
+				undefined,
+				false,
+				{ cause: error }
+			);
+		}
+	}
+}
+
+function interrupted(cause: unknown): RemoteEngineError {
+	return new RemoteEngineError(
+		'failed',
+		'The answer was interrupted: the peer running the model went away. The text so far is all that arrived.',
+		undefined,
+		true,
+		{ cause }
+	);
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,277 @@
+/**
+ * Models on the mesh with real libp2p nodes in one process: a host peer serves the tiny
+ * generated model (node-llama-cpp, one thread) over `/outpost/llm/1.0.0` to members; they
+ * find it through model adverts and use it through a MeshEngine. Two requesters at once
+ * (queue positions), the shared engine suite over the mesh, the per-member rate limit,
+ * cancellation reaching the host's engine, a non-member refused, the host going away
+ * mid-answer, and adverts expiring when their peer leaves.
+ */
+import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelAdverts } from '../../src/lib/ai/adverts.js';
+import type { Engine, GenerateChunk, GenerateRequest } from '../../src/lib/ai/engine.js';
+import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
+import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
+import { NodeLlamaEngine } from '../../relay/ai/nodeLlamaEngine.js';
+import { collect, describeEngine } from '../ai/engineSuite.js';
+import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
+import { waitFor } from './helpers.js';
+import { connect, newWorkspace, startPeer, stopPeers, type Peer, type TestWorkspace } from './peers.js';
+
+const MODEL = tinyLlama.name;
+/** Short advert timings, far below the 15 s / 45 s defaults. */
+const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
+
+interface Host {
+	peer: Peer;
+	engine: NodeLlamaEngine;
+	host: LlmHost;
+	adverts: ModelAdverts;
+	errors: Error[];
+}
+
+interface Asker {
+	peer: Peer;
+	adverts: ModelAdverts;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterAll(async () => {
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+	await stopPeers();
+}, 20_000);
+
+function keysOf(peer: Peer, ws: TestWorkspace) {
+	const keys = peer.mesh.workspaceKeys(ws.id);
+	if (keys === undefined) throw new Error('workspace not added');
+	return keys;
+}
+
+/** An engine that waits `ms` before passing on each chunk of `inner` (a slow GPU). */
+function paced(inner: Engine, ms: number): Engine {
+	return {
+		kind: inner.kind,
+		models: () => inner.models(),
+		async *generate(request, signal) {
+			for await (const chunk of inner.generate(request, signal)) {
+				await new Promise((resolve) => setTimeout(resolve, ms));
+				yield chunk;
+			}
+		}
+	};
+}
+
+async function startHost(ws: TestWorkspace, wrap: (engine: NodeLlamaEngine) => Engine = (e) => e): Promise<Host> {
+	const peer = await startPeer(ws, { name: 'host' });
+	const engine = new NodeLlamaEngine({ modelPath: llamaGgufPath(), threads: 1, gpu: false });
+	const errors: Error[] = [];
+	const host = llmHost({ engines: [wrap(engine)], maxQueue: 8, perPeer: 2, onError: (error) => errors.push(error) })({
+		node: peer.node,
+		keys: (id) => peer.mesh.workspaceKeys(id)
+	});
+	await host.start();
+	const adverts = new ModelAdverts({
+		pubsub: peer.node.services.pubsub,
+		keys: keysOf(peer, ws),
+		localPeerId: peer.node.peerId.toString(),
+		source: host,
+		...ADVERTS
+	});
+	adverts.start();
+	cleanups.push(async () => {
+		await adverts.stop();
+		await host.stop();
+		await engine.dispose();
+	});
+	return { peer, engine, host, adverts, errors };
+}
+
+async function startAsker(ws: TestWorkspace, host: Host, name: string): Promise<Asker> {
+	const peer = await startPeer(ws, { name });
+	const adverts = new ModelAdverts({
+		pubsub: peer.node.services.pubsub,
+		keys: keysOf(peer, ws),
+		localPeerId: peer.node.peerId.toString(),
+		...ADVERTS
+	});
+	adverts.start();
+	cleanups.push(() => adverts.stop());
+	await connect(peer, host.peer);
+	return { peer, adverts };
+}
+
+function meshEngine(asker: Asker, host: Host, keysFrom: Peer = asker.peer, ws?: TestWorkspace): MeshEngine {
+	return new MeshEngine({
+		node: asker.peer.node,
+		host: host.peer.node.peerId,
+		keys: keysOf(keysFrom, ws ?? shared.ws),
+		catalog: asker.adverts
+	});
+}
+
+const ask = (content: string, maxTokens = 16): GenerateRequest => ({
+	model: MODEL,
+	messages: [{ role: 'user', content }],
+	maxTokens,
+	temperature: 0
+});
+
+/** One host and two members, shared by the tests below and the engine suite. */
+const shared = { ws: newWorkspace() } as { ws: TestWorkspace; host: Host; a: Asker; b: Asker };
+let ready: Promise<void> | undefined;
+function setup(): Promise<void> {
+	ready ??= (async () => {
+		shared.host = await startHost(shared.ws);
+		shared.a = await startAsker(shared.ws, shared.host, 'a');
+		shared.b = await startAsker(shared.ws, shared.host, 'b');
+		const hostId = shared.host.peer.node.peerId.toString();
+		await waitFor(
+			() => [shared.a, shared.b].every((x) => x.adverts.models().some((m) => m.peer === hostId && m.id === MODEL)),
+			'both members to see the host model advert',
+			5000
+		);
+	})();
+	return ready;
+}
+
+describe('a model hosted on the mesh', () => {
+	it('is advertised to members with its engine, context and the peer it runs on', async () => {
+		await setup();
+		const { a, host } = shared;
+		const hostId = host.peer.node.peerId.toString();
+		const model = a.adverts.models().find((m) => m.peer === hostId);
+		expect(model).toMatchObject({ id: MODEL, engine: 'node-llama-cpp', contextLength: 256, queueDepth: 0, freeSlots: 8, local: false });
+		// The host lists its own model too, as local.
+		expect(host.adverts.models()).toEqual([expect.objectContaining({ id: MODEL, peer: hostId, local: true })]);
+		expect(await meshEngine(a, host).models()).toEqual([
+			expect.objectContaining({ id: MODEL, engine: 'mesh', contextLength: 256 })
+		]);
+	});
+
+	it('serves two members at once: both get complete answers, the later one is told its place', async () => {
+		await setup();
+		const { a, b, host } = shared;
+		const queued: Record<string, number[]> = { a: [], b: [] };
+		const run = (asker: Asker, name: 'a' | 'b') =>
+			collect(meshEngine(asker, host).generate(ask(`Tell ${name} a story.`, 120), undefined, { onQueued: (p) => queued[name]!.push(p) }));
+		// b asks the moment a's generation has started on the host.
+		let second: ReturnType<typeof run> | undefined;
+		const off = host.host.on('change', () => {
+			if (host.host.running === 1 && second === undefined) second = run(b, 'b');
+		});
+		const first = run(a, 'a');
+		const resultA = await first;
+		off();
+		const resultB = await second!;
+		for (const result of [resultA, resultB]) {
+			expect(result.done).toHaveLength(1);
+			expect(result.done[0]?.completionTokens).toBe(120);
+			expect(result.text.length).toBeGreaterThan(0);
+		}
+		expect(queued.a).toEqual([]);
+		expect(queued.b).toEqual([1]);
+		// The same prompt through the host gives what the engine gives directly.
+		const direct = await collect(host.engine.generate(ask('Tell a a story.', 120)));
+		expect(resultA.text).toBe(direct.text);
+		expect(host.host.queueDepth).toBe(0);
+		// The host measured its speed and advertises it.
+		await waitFor(() => (a.adverts.models()[0]?.tokensPerSecond ?? 0) > 0, 'a measured speed in the advert', 3000);
+	});
+
+	it('limits each member to its share: a third request gets busy with a retry delay', async () => {
+		await setup();
+		const { a, host } = shared;
+		const controller = new AbortController();
+		const engine = meshEngine(a, host);
+		const consume = (chunks: AsyncIterable<GenerateChunk>) => collect(chunks).catch((error: unknown) => error);
+		const positions: number[] = [];
+		const first = consume(engine.generate(ask('One.', 200), controller.signal));
+		const second = consume(engine.generate(ask('Two.', 200), controller.signal, { onQueued: (p) => positions.push(p) }));
+		await waitFor(() => host.host.queueDepth === 2, 'both requests admitted', 5000);
+		const third = await consume(engine.generate(ask('Three.', 4)));
+		expect(third).toMatchObject({ name: 'EngineError', problem: 'busy' });
+		expect((third as RemoteEngineError).retryAfterMs).toBeGreaterThan(0);
+		expect((third as Error).message).toMatch(/busy/);
+		// Another member still gets in while a's share is full.
+		const other = await collect(meshEngine(shared.b, host).generate(ask('Other.', 4)));
+		expect(other.done).toHaveLength(1);
+		expect(positions[0]).toBe(1);
+		controller.abort();
+		await Promise.all([first, second]);
+		await waitFor(() => host.host.queueDepth === 0, 'the host queue to empty', 2000);
+	});
+
+	it('stops generating on the host at once when the asker aborts mid-stream', async () => {
+		await setup();
+		const { a, host } = shared;
+		const controller = new AbortController();
+		let chunks = 0;
+		let abortedAt = 0;
+		const run = (async () => {
+			for await (const chunk of meshEngine(a, host).generate(ask('Go on and on.', 230), controller.signal)) {
+				if (chunk.type === 'text' && ++chunks === 2) {
+					abortedAt = performance.now();
+					controller.abort();
+				}
+			}
+		})();
+		await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+		await waitFor(() => host.engine.queueDepth === 0 && host.host.queueDepth === 0, 'the host engine to be free', 1000);
+		const freedAfter = performance.now() - abortedAt;
+		expect(freedAfter).toBeLessThan(500);
+		// It is free: the next request runs at once.
+		const next = await collect(meshEngine(a, host).generate(ask('Next.', 4)));
+		expect(next.done[0]?.completionTokens).toBe(4);
+	});
+
+	it('refuses a peer that is not a member (wrong secret), and generates nothing for it', async () => {
+		await setup();
+		const { host, ws } = shared;
+		const eveWs = { id: ws.id, secret: newWorkspace().secret };
+		const eve = await startAsker(eveWs, host, 'eve');
+		const before = host.errors.length;
+		const error = await collect(meshEngine(eve, host, eve.peer, eveWs).generate(ask('Let me in.', 8))).catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'EngineError', problem: 'failed' });
+		expect((error as Error).cause).toMatchObject({ name: 'MembershipDeniedError' });
+		expect(host.engine.queueDepth).toBe(0);
+		await waitFor(() => host.errors.slice(before).some((e) => e.name === 'MembershipDeniedError'), 'the host to report the denial', 2000);
+		// Nor does eve see the host's advert.
+		expect(eve.adverts.models()).toEqual([]);
+	});
+});
+
+describeEngine('mesh', async () => {
+	await setup();
+	return { engine: meshEngine(shared.a, shared.host), model: MODEL, close: async () => {} };
+});
+
+describe('a host that goes away', () => {
+	it('interrupts the answer with a clear error after the chunks that arrived, and its advert expires', async () => {
+		const ws = newWorkspace();
+		const host = await startHost(ws, (engine) => paced(engine, 15));
+		const asker = await startAsker(ws, host, 'asker');
+		const hostId = host.peer.node.peerId.toString();
+		await waitFor(() => asker.adverts.models().some((m) => m.peer === hostId), 'the advert', 5000);
+
+		const texts: string[] = [];
+		const run = (async () => {
+			for await (const chunk of meshEngine(asker, host, asker.peer, ws).generate(ask('Keep talking.', 200))) {
+				if (chunk.type !== 'text') continue;
+				texts.push(chunk.text);
+				if (texts.length === 3) void host.peer.node.stop(); // the host leaves without a word
+			}
+		})();
+		const error = await run.catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'EngineError', problem: 'failed', interrupted: true });
+		expect((error as Error).message).toMatch(/interrupted/);
+		expect(texts.length).toBeGreaterThanOrEqual(3);
+		expect(texts.length).toBeLessThan(200);
+
+		// No withdrawal came (the node just stopped): the advert expires when not renewed.
+		const left = performance.now();
+		await waitFor(() => !asker.adverts.models().some((m) => m.peer === hostId), 'the advert to expire', ADVERTS.ttlMs + 2000);
+		expect(performance.now() - left).toBeGreaterThan(ADVERTS.ttlMs - ADVERTS.intervalMs - 200);
+		await host.peer.mesh.stop().catch(() => {}); // its node is gone already
+	});
+});
