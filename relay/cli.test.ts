@@ -15,6 +15,8 @@ describe('parseFlags', () => {
 			httpPort: undefined,
 			p2pPort: undefined,
 			dataDir: DEFAULT_DATA_DIR,
+			models: [],
+			openaiUpstreams: [],
 			peers: [],
 			mdns: true,
 			build: true,
@@ -39,7 +41,13 @@ describe('parseFlags', () => {
 				'--peer',
 				PEER_A,
 				`--peer=${PEER_B}`,
-				'--no-mdns'
+				'--no-mdns',
+				'--model',
+				'/models/a.gguf',
+				'--model=b.gguf',
+				'--openai-upstream',
+				'http://10.0.0.5:11434/v1/',
+				'--openai-upstream=https://farm.example/v1'
 			])
 		).toEqual({
 			port: 9000,
@@ -47,6 +55,8 @@ describe('parseFlags', () => {
 			httpPort: 9100,
 			p2pPort: 9200,
 			dataDir: '/tmp/x',
+			models: ['/models/a.gguf', 'b.gguf'],
+			openaiUpstreams: ['http://10.0.0.5:11434/v1', 'https://farm.example/v1'],
 			peers: [PEER_A, PEER_B],
 			mdns: false,
 			build: false,
@@ -74,7 +84,14 @@ describe('parseFlags', () => {
 		[['--peer', '/ip4/10.0.0.2/tcp/8445'], /--peer must end in \/p2p\/<peer id>/],
 		[['--peer', PEER_A, '--peer', '/ip4/10.0.0.3/tcp/8445/ws'], /--peer must end in \/p2p/],
 		[['--no-mdns=yes'], /does not take an argument/],
-		[['--port', '65532'], /add --p2p-port/]
+		[['--port', '65532'], /add --p2p-port/],
+		[['--model'], /argument missing/],
+		[['--model', ' '], /--model needs a value/],
+		[['--openai-upstream', 'localhost:11434'], /--openai-upstream must be an http/],
+		[['--openai-upstream', 'not a url'], /--openai-upstream needs a URL/],
+		[['--openai-upstream', 'ftp://host/v1'], /--openai-upstream must be an http/],
+		[['--openai-upstream', 'http://u:p@host/v1'], /must not carry credentials/],
+		[['--openai-upstream', 'http://host/v1?x=1'], /without \? or #/]
 	])('%j is a UsageError', (argv, message) => {
 		let caught: unknown;
 		try {

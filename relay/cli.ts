@@ -30,6 +30,10 @@ export interface RelayFlags {
 	dataDir: string;
 	/** Model files served to browsers; `undefined`: `<dataDir>/models`. */
 	modelsDir: string | undefined;
+	/** GGUF files the relay runs with node-llama-cpp (`--model`, repeatable). */
+	models: string[];
+	/** Base URLs (ending in `/v1`) of OpenAI-compatible servers whose models the relay hosts. */
+	openaiUpstreams: string[];
 	/** Whether to run `vite build` first when the app is missing or stale. */
 	build: boolean;
 	/** Print usage and exit. */
@@ -45,6 +49,7 @@ export const DEFAULT_DATA_DIR = './data';
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE = `Usage: npm start -- [flags]
        npm run relay -- join '<invite link>' [--data DIR]   (archive that workspace)
+       npm run relay -- api-key create|list|revoke …        (keys of the /v1 API)
 
   --port N          HTTPS port of the app (default ${DEFAULT_PORT}); plain HTTP instead
                     when --host is a loopback address (127.0.0.1, ::1, localhost)
@@ -54,6 +59,11 @@ export const USAGE = `Usage: npm start -- [flags]
   --host ADDR       address to listen on (default: all interfaces)
   --data DIR        where documents, keys and the certificate live (default ${DEFAULT_DATA_DIR})
   --models-dir DIR  .gguf model files served to browsers on the LAN (default <data>/models)
+  --model FILE.gguf run this model with node-llama-cpp (GPU if present, else CPU) and
+                    serve it on /v1 and to the mesh (repeatable)
+  --openai-upstream URL
+                    host the models of an OpenAI-compatible server (Ollama, vLLM,
+                    llama.cpp server), e.g. http://10.0.0.5:11434/v1 (repeatable)
   --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
   --no-mdns         do not look for other relays on the LAN (mDNS)
   --no-build        serve build/ as it is, without rebuilding the app
@@ -78,6 +88,8 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				data: { type: 'string' },
 				'models-dir': { type: 'string' },
 				peer: { type: 'string', multiple: true },
+				model: { type: 'string', multiple: true },
+				'openai-upstream': { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
 				help: { type: 'boolean', short: 'h' }
@@ -100,6 +112,8 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		p2pPort,
 		dataDir: values.data === undefined ? DEFAULT_DATA_DIR : nonEmpty('--data', values.data),
 		modelsDir: values['models-dir'] === undefined ? undefined : nonEmpty('--models-dir', values['models-dir']),
+		models: (values.model ?? []).map((file) => nonEmpty('--model', file)),
+		openaiUpstreams: (values['openai-upstream'] ?? []).map(parseUpstream),
 		peers: (values.peer ?? []).map(parsePeer),
 		mdns: values['no-mdns'] !== true,
 		build: values['no-build'] !== true,
@@ -127,6 +141,21 @@ function parsePeer(text: string): string {
 		throw new UsageError(`--peer must end in /p2p/<peer id> (the other relay prints its addresses): "${text}"`);
 	}
 	return text.trim();
+}
+
+/** An upstream must be an http(s) URL; its API base, without a trailing slash. */
+function parseUpstream(text: string): string {
+	let url: URL;
+	try {
+		url = new URL(text.trim());
+	} catch {
+		throw new UsageError(`--openai-upstream needs a URL such as http://10.0.0.5:11434/v1, not "${text}"`);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:')
+		throw new UsageError(`--openai-upstream must be an http:// or https:// URL: "${text}"`);
+	if (url.username !== '' || url.password !== '') throw new UsageError(`--openai-upstream must not carry credentials: "${text}"`);
+	if (url.search !== '' || url.hash !== '') throw new UsageError(`--openai-upstream takes the API base URL only, without ? or #: "${text}"`);
+	return url.href.replace(/\/+$/, '');
 }
 
 function nonEmpty(flag: string, text: string): string {

@@ -18,9 +18,13 @@ import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
+import { ApiKeyStore } from './ai/apiKeys.ts';
+import { createRelayRegistry } from './ai/registry.ts';
+import type { ModelRegistry } from './ai/registry.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { createModelFilesHandler } from './models.ts';
+import { createOpenAiHandler } from './openai.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
 import { isLoopbackHost, startRelay, urlHost } from './server.ts';
 import type { Relay, RelayInfo } from './server.ts';
@@ -53,6 +57,10 @@ export interface RunRelayInit {
 	log?: (line: string) => void;
 	/** Model files served to browsers (`/models/`); default `<dataDir>/models`. */
 	modelsDir?: string;
+	/** GGUF files to run with node-llama-cpp (`--model`), served on `/v1`. */
+	models?: string[];
+	/** OpenAI-compatible servers whose models the relay hosts (`--openai-upstream`). */
+	openaiUpstreams?: string[];
 }
 
 /** A running relay. */
@@ -71,6 +79,8 @@ export interface RunningRelay {
 	urls(): string[];
 	/** The workspaces this relay archives and syncs. */
 	archive: ArchivePeer;
+	/** The models this relay hosts (`--model`, `--openai-upstream`), as `/v1` serves them. */
+	registry: ModelRegistry;
 	/** Stops dialling, the server, the archive and the peer. */
 	close(): Promise<void>;
 }
@@ -168,6 +178,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(server !== undefined ? { urls: urls().filter((url) => !/\/\/(localhost|127\.)/.test(url)) } : {})
 	});
 
+	const models = createRelayRegistry({ modelFiles: init.models ?? [], openaiUpstreams: init.openaiUpstreams ?? [], log });
 	let server: Relay | undefined;
 	try {
 		server = await startRelay({
@@ -179,11 +190,13 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				: {}),
 			info,
 			api: createApiHandler({ archive }),
-			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) })
+			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
+			openai: createOpenAiHandler({ registry: models.registry, keys: new ApiKeyStore(dataDir) })
 		});
 	} catch (error) {
 		stopping.abort();
 		stopFollowing();
+		await models.close();
 		await archive.close();
 		await node.stop();
 		throw error;
@@ -205,12 +218,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(certificate ? { certificate } : {}),
 		createdPeerKey,
 		archive,
+		registry: models.registry,
 		info,
 		urls,
 		async close() {
 			stopping.abort();
 			stopFollowing();
 			await server.close();
+			await models.close();
 			await archive.close();
 			await node.stop();
 		}

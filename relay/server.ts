@@ -51,6 +51,8 @@ export interface RelayInit {
 	api?: RequestHandler;
 	/** Handles model files and the wllama runtime (`/models/…`, `/wllama/…`, models.ts). */
 	models?: RequestHandler;
+	/** Handles the OpenAI-compatible API under `/v1/` (openai.ts); without it they reach the static files. */
+	openai?: RequestHandler;
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 	/**
@@ -92,7 +94,9 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 				? init.api
 				: init.models !== undefined && isModelFilesPath(path)
 					? init.models
-					: serveStatic;
+					: init.openai !== undefined && path.startsWith('/v1/')
+						? init.openai
+						: serveStatic;
 		serve(req, res).catch((error: unknown) => {
 			if (res.headersSent) {
 				// The client went away mid-download, or the file vanished: nothing to tell it.

@@ -7,6 +7,7 @@ import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import QRCode from 'qrcode';
+import { API_KEY_USAGE, parseApiKeyArgs, runApiKeyCommand } from './ai/apiKeys.ts';
 import { JOIN_USAGE, parseJoinArgs, runJoin } from './archive/join.ts';
 import { ensureBuilt } from './build.ts';
 import { USAGE, parseFlags } from './cli.ts';
@@ -54,6 +55,13 @@ async function banner(relay: RunningRelay, dataDir: string): Promise<string> {
 			`  SHA-256 ${cert.fingerprint256}`
 		);
 	}
+	if (relay.registry.engines.length > 0) {
+		lines.push(
+			'',
+			`OpenAI-compatible API: ${urls[0] ?? relay.server.url}/v1 (Authorization: Bearer <key>;`,
+			`  make a key with: npm run relay -- api-key create --name NAME${dataDir === './data' ? '' : ` --data ${dataDir}`})`
+		);
+	}
 	lines.push('', `Relay peer ${relay.node.peerId}${relay.createdPeerKey ? ' (new identity)' : ''}, multiaddrs:`);
 	for (const ma of relay.node.getMultiaddrs()) lines.push(`  ${ma.toString()}`);
 	return lines.join('\n');
@@ -74,8 +82,22 @@ async function join(argv: readonly string[]): Promise<void> {
 	console.log(await runJoin(args));
 }
 
+/** `api-key create|list|revoke`: manages the keys of the `/v1` API, prints, exits (2 on a usage error). */
+async function apiKey(argv: readonly string[]): Promise<void> {
+	try {
+		console.log(await runApiKeyCommand(parseApiKeyArgs(argv)));
+	} catch (error) {
+		if (error instanceof Error && error.name === 'UsageError') {
+			console.error(`outpost relay: ${error.message}\n\n${API_KEY_USAGE}`);
+			process.exit(2);
+		}
+		throw error;
+	}
+}
+
 async function main(): Promise<void> {
 	if (process.argv[2] === 'join') return join(process.argv.slice(3));
+	if (process.argv[2] === 'api-key') return apiKey(process.argv.slice(3));
 	const flags = readFlags();
 	if (flags.help) {
 		console.log(USAGE);
@@ -92,7 +114,9 @@ async function main(): Promise<void> {
 		...(flags.p2pPort !== undefined ? { p2pPort: flags.p2pPort } : {}),
 		peers: flags.peers,
 		mdns: flags.mdns,
-		...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {})
+		...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
+		models: flags.models,
+		openaiUpstreams: flags.openaiUpstreams
 	});
 	console.log(await banner(relay, flags.dataDir));
 

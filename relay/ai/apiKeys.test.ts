@@ -1,0 +1,98 @@
+/** API keys of the `/v1` API: hashed storage, verification, revocation, and the `api-key` command. */
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApiKeyStore, apiKeysPath, parseApiKeyArgs, runApiKeyCommand } from './apiKeys.ts';
+
+let dir: string;
+beforeEach(async () => {
+	dir = await mkdtemp(join(tmpdir(), 'outpost-keys-'));
+});
+afterEach(async () => {
+	await rm(dir, { recursive: true, force: true });
+});
+
+describe('ApiKeyStore', () => {
+	it('creates a key it verifies, storing only its hash, readable by this user only', async () => {
+		const store = new ApiKeyStore(join(dir, 'data'));
+		const { key, entry } = await store.create('  laptop  ');
+		expect(key).toMatch(/^sk-outpost-[0-9a-f]{12}-[A-Za-z0-9_-]{43}$/);
+		expect(entry).toMatchObject({ name: 'laptop', id: key.split('-')[2] });
+		expect(await store.verify(key)).toEqual(entry);
+		const file = await readFile(apiKeysPath(join(dir, 'data')), 'utf8');
+		expect(file).not.toContain(key.slice(24));
+		expect(file).toContain(entry.hash);
+		expect((await stat(apiKeysPath(join(dir, 'data')))).mode & 0o777).toBe(0o600);
+	});
+
+	it('refuses other keys: altered, unknown, malformed', async () => {
+		const store = new ApiKeyStore(dir);
+		const { key } = await store.create();
+		const altered = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+		for (const bad of [altered, `${key}x`, '', 'sk-outpost', key.replace(/-[0-9a-f]{12}-/, '-000000000000-')])
+			expect(await store.verify(bad)).toBeUndefined();
+	});
+
+	it('revokes a key; a store on the same directory (the running relay) sees changes at once', async () => {
+		const cli = new ApiKeyStore(dir);
+		const relay = new ApiKeyStore(dir);
+		expect(await relay.list()).toEqual([]);
+		const first = await cli.create('one');
+		const second = await cli.create('two');
+		expect(await relay.verify(first.key)).toBeDefined();
+		expect(await cli.revoke(first.entry.id)).toBe(true);
+		expect(await cli.revoke(first.entry.id)).toBe(false);
+		expect(await relay.verify(first.key)).toBeUndefined();
+		expect(await relay.verify(second.key)).toBeDefined();
+		expect((await relay.list()).map((k) => k.name)).toEqual(['two']);
+	});
+
+	it('reports a broken file instead of treating it as no keys', async () => {
+		await writeFile(apiKeysPath(dir), '{oops');
+		await expect(new ApiKeyStore(dir).verify('x')).resolves.toBeUndefined(); // malformed key: no read needed
+		await expect(new ApiKeyStore(dir).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
+		await writeFile(apiKeysPath(dir), '{"keys": 3}');
+		await expect(new ApiKeyStore(dir).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
+	});
+});
+
+describe('npm run relay -- api-key', () => {
+	it('parses create, list and revoke', () => {
+		expect(parseApiKeyArgs(['create'])).toEqual({ action: 'create', name: '', dataDir: './data' });
+		expect(parseApiKeyArgs(['create', '--name', 'ci', '--data=/d'])).toEqual({ action: 'create', name: 'ci', dataDir: '/d' });
+		expect(parseApiKeyArgs(['list'])).toEqual({ action: 'list', dataDir: './data' });
+		expect(parseApiKeyArgs(['revoke', 'abc', '--data', '/d'])).toEqual({ action: 'revoke', id: 'abc', dataDir: '/d' });
+	});
+
+	it.each([
+		[[], /needs an action/],
+		[['make'], /unknown action "make"/],
+		[['revoke'], /exactly one key id/],
+		[['list', 'x'], /takes no other arguments/],
+		[['list', '--name', 'x'], /--name goes with api-key create/],
+		[['create', '--bogus'], /Unknown option/],
+		[['create', '--data', ''], /--data needs a value/]
+	])('%j is a UsageError', (argv, message) => {
+		expect(() => parseApiKeyArgs(argv)).toThrow(message);
+		try {
+			parseApiKeyArgs(argv);
+		} catch (error) {
+			expect((error as Error).name).toBe('UsageError');
+		}
+	});
+
+	it('prints a new key once, lists keys without secrets, revokes by id', async () => {
+		const created = await runApiKeyCommand({ action: 'create', name: 'ci', dataDir: dir });
+		const key = /sk-outpost-\S+/.exec(created)?.[0];
+		expect(key).toBeDefined();
+		expect(created).toMatch(/not shown again/);
+		const id = key!.split('-')[2]!;
+		const listed = await runApiKeyCommand({ action: 'list', dataDir: dir });
+		expect(listed).toMatch(new RegExp(`^${id}  \\d{4}-\\d\\d-\\d\\d  ci$`));
+		expect(listed).not.toContain(key);
+		expect(await runApiKeyCommand({ action: 'revoke', id, dataDir: dir })).toBe(`Revoked API key ${id}.`);
+		expect(await runApiKeyCommand({ action: 'list', dataDir: dir })).toMatch(/^No API keys/);
+		await expect(runApiKeyCommand({ action: 'revoke', id, dataDir: dir })).rejects.toMatchObject({ name: 'UsageError' });
+	});
+});

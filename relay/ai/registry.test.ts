@@ -1,0 +1,85 @@
+/** The relay's model registry: one listing over several engines, and routing by model id. */
+import { describe, expect, it } from 'vitest';
+import { EngineError, type Engine, type EngineKind, type ModelInfo } from '../../src/lib/ai/engine.ts';
+import { collect } from '../../tests/ai/engineSuite.ts';
+import { ModelRegistry } from './registry.ts';
+
+/** An engine that answers with its own name, serving `ids`; `listed` counts its listings. */
+function fake(kind: EngineKind, ids: string[], tag: string = kind): Engine & { listed: number; ids: string[] } {
+	const engine = {
+		kind,
+		ids,
+		listed: 0,
+		async models(): Promise<ModelInfo[]> {
+			engine.listed++;
+			return engine.ids.map((id) => ({ id, name: id.toUpperCase(), engine: kind, contextLength: 100 }));
+		},
+		async *generate() {
+			yield { type: 'text' as const, text: tag };
+			yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 1 };
+		}
+	};
+	return engine;
+}
+
+const ask = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'Hi' }] });
+
+describe('ModelRegistry', () => {
+	it('lists every engine’s models with where they run, the first engine winning a shared id', async () => {
+		const registry = new ModelRegistry();
+		registry.add(fake('node-llama-cpp', ['a', 'shared']));
+		registry.add(fake('openai', ['b', 'shared']), '12D3KooWpeer');
+		expect(await registry.models()).toEqual([
+			{ id: 'a', name: 'A', engine: 'node-llama-cpp', contextLength: 100, where: 'relay' },
+			{ id: 'shared', name: 'SHARED', engine: 'node-llama-cpp', contextLength: 100, where: 'relay' },
+			{ id: 'b', name: 'B', engine: 'openai', contextLength: 100, where: '12D3KooWpeer' }
+		]);
+	});
+
+	it('routes a request to the engine that has the model, and refuses an unknown one', async () => {
+		const registry = new ModelRegistry();
+		registry.add(fake('node-llama-cpp', ['a'], 'from a'));
+		registry.add(fake('openai', ['b'], 'from b'));
+		expect((await collect(registry.generate(ask('b')))).text).toBe('from b');
+		expect((await collect(registry.generate(ask('a')))).text).toBe('from a');
+		await expect(collect(registry.generate(ask('c')))).rejects.toMatchObject({ name: 'EngineError', problem: 'unknown-model' });
+	});
+
+	it('leaves out an engine whose listing fails, and reports it', async () => {
+		const reported: unknown[] = [];
+		const registry = new ModelRegistry({ onError: (error) => reported.push(error) });
+		const down = fake('openai', []);
+		down.models = () => Promise.reject(new EngineError('failed', 'unreachable'));
+		registry.add(down);
+		registry.add(fake('node-llama-cpp', ['a']));
+		expect((await registry.models()).map((m) => m.id)).toEqual(['a']);
+		expect(reported).toMatchObject([{ message: 'unreachable' }]);
+	});
+
+	it('caches listings, refreshing when a requested model is missing', async () => {
+		const registry = new ModelRegistry({ cacheMs: 60_000 });
+		const upstream = fake('openai', ['a']);
+		registry.add(upstream);
+		await registry.models();
+		await registry.models();
+		await collect(registry.generate(ask('a')));
+		expect(upstream.listed).toBe(1);
+		upstream.ids = ['a', 'pulled-since'];
+		expect((await collect(registry.generate(ask('pulled-since')))).done).toHaveLength(1);
+		expect(upstream.listed).toBe(2);
+	});
+
+	it('adds and removes engines (peers joining and leaving)', async () => {
+		const registry = new ModelRegistry({ cacheMs: 60_000 });
+		const local = fake('node-llama-cpp', ['a']);
+		const peer = fake('mesh', ['b']);
+		registry.add(local);
+		registry.add(peer, 'peer-1');
+		registry.add(peer, 'peer-1'); // once only
+		expect(registry.engines).toEqual([local, peer]);
+		expect((await registry.models()).map((m) => m.id)).toEqual(['a', 'b']);
+		registry.remove(peer);
+		expect((await registry.models()).map((m) => m.id)).toEqual(['a']);
+		await expect(collect(registry.generate(ask('b')))).rejects.toMatchObject({ problem: 'unknown-model' });
+	});
+});

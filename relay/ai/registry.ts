@@ -1,0 +1,168 @@
+/**
+ * The models the relay can answer with, across all its engines (node-llama-cpp per
+ * `--model`, one OpenAI-compatible upstream per `--openai-upstream`; later the mesh's remote
+ * peers): one listing with where each model runs, and routing of a request to the engine
+ * that has its model. The relay's `/v1` API talks only to this.
+ *
+ * Listings are cached for a short while (an upstream's `GET /models` is a network round
+ * trip); a request for a model not in the cache refreshes it first, so a model that an
+ * upstream has just pulled is found. An engine whose listing fails is left out of it (and
+ * reported), so one unreachable upstream does not hide the others' models.
+ */
+import { resolve } from 'node:path';
+import { EngineError, type Engine, type GenerateChunk, type GenerateRequest, type ModelInfo } from '../../src/lib/ai/engine.ts';
+import { NodeLlamaEngine } from './nodeLlamaEngine.ts';
+import { OpenAIEngine } from './openaiEngine.ts';
+
+/** A model of the registry: what its engine says, and where it runs. */
+export interface RegisteredModel extends ModelInfo {
+	/** `'relay'` for this relay's own engines; a peer id for a remote peer's. */
+	where: string;
+}
+
+/** Options of {@link ModelRegistry}. */
+export interface ModelRegistryInit {
+	/** How long a listing is reused, in ms; default 10 s. */
+	cacheMs?: number;
+	/** Where a failed listing is reported; default `console.error`. */
+	onError?: (error: unknown, engine: Engine) => void;
+}
+
+interface Entry {
+	engine: Engine;
+	where: string;
+}
+
+/** The relay's engines together; see the module comment. */
+export class ModelRegistry {
+	private readonly entries: Entry[] = [];
+	private cache: { at: number; models: { model: RegisteredModel; engine: Engine }[] } | undefined;
+	private refreshing: Promise<{ model: RegisteredModel; engine: Engine }[]> | undefined;
+
+	constructor(private readonly init: ModelRegistryInit = {}) {}
+
+	/** Adds an engine; its models run at `where` (default `'relay'`). */
+	add(engine: Engine, where = 'relay'): void {
+		if (this.entries.some((e) => e.engine === engine)) return;
+		this.entries.push({ engine, where });
+		this.invalidate();
+	}
+
+	/** Removes an engine (a peer that left); its running generations are not touched. */
+	remove(engine: Engine): void {
+		const at = this.entries.findIndex((e) => e.engine === engine);
+		if (at < 0) return;
+		this.entries.splice(at, 1);
+		this.invalidate();
+	}
+
+	/** The engines, in the order they were added. */
+	get engines(): Engine[] {
+		return this.entries.map((e) => e.engine);
+	}
+
+	/**
+	 * Every model of every engine. When two engines offer the same id, the one added first
+	 * serves it and the other's is not listed.
+	 */
+	async models(): Promise<RegisteredModel[]> {
+		return (await this.listing(false)).map((m) => m.model);
+	}
+
+	/** Streams an answer from the engine that has `request.model`; `unknown-model` if none has. */
+	async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
+		signal?.throwIfAborted();
+		const cached = this.cache;
+		let found = (await this.listing(false)).find((m) => m.model.id === request.model);
+		// Not in a cached listing: the engine may have gained the model since.
+		if (!found && cached !== undefined && cached === this.cache)
+			found = (await this.listing(true)).find((m) => m.model.id === request.model);
+		if (!found) throw new EngineError('unknown-model', `No model "${request.model}" on this relay; GET /v1/models lists them.`);
+		yield* found.engine.generate(request, signal);
+	}
+
+	private invalidate(): void {
+		this.cache = undefined;
+		this.refreshing = undefined;
+	}
+
+	private async listing(fresh: boolean): Promise<{ model: RegisteredModel; engine: Engine }[]> {
+		const cacheMs = this.init.cacheMs ?? 10_000;
+		if (!fresh && this.cache && Date.now() - this.cache.at < cacheMs) return this.cache.models;
+		if (this.refreshing) return this.refreshing;
+		const refreshing = this.refresh().finally(() => {
+			if (this.refreshing === refreshing) this.refreshing = undefined;
+		});
+		this.refreshing = refreshing;
+		return refreshing;
+	}
+
+	private async refresh(): Promise<{ model: RegisteredModel; engine: Engine }[]> {
+		const entries = [...this.entries];
+		const onError = this.init.onError ?? ((error: unknown) => console.error('relay models:', error));
+		const lists = await Promise.all(
+			entries.map(({ engine }) =>
+				engine.models().catch((error: unknown) => {
+					onError(error, engine);
+					return [];
+				})
+			)
+		);
+		const seen = new Set<string>();
+		const models: { model: RegisteredModel; engine: Engine }[] = [];
+		entries.forEach(({ engine, where }, i) => {
+			for (const info of lists[i] ?? []) {
+				if (seen.has(info.id)) continue;
+				seen.add(info.id);
+				models.push({ model: { ...info, where }, engine });
+			}
+		});
+		// An engine added or removed meanwhile made this listing stale: do not cache it.
+		if (entries.length === this.entries.length && entries.every((e, i) => e === this.entries[i]))
+			this.cache = { at: Date.now(), models };
+		return models;
+	}
+}
+
+/** Options of {@link createRelayRegistry}: the relay's `--model` and `--openai-upstream` flags. */
+export interface RelayModelsInit {
+	/** GGUF files to run with node-llama-cpp. */
+	modelFiles?: string[];
+	/** Base URLs of OpenAI-compatible servers. */
+	openaiUpstreams?: string[];
+	/** Progress, one line each. */
+	log: (line: string) => void;
+}
+
+/**
+ * The relay's registry with one engine per flag, and how to release them. Local models
+ * start loading at once, in the background: the relay's listeners do not wait for a large
+ * model, a missing or broken file is reported in the start-up log instead of at someone's
+ * first question, and that question does not pay the load time. (node-llama-cpp itself is
+ * still imported only when there is a `--model`.)
+ */
+export function createRelayRegistry(init: RelayModelsInit): { registry: ModelRegistry; close(): Promise<void> } {
+	const registry = new ModelRegistry({
+		onError: (error, engine) =>
+			init.log(`Could not list the models of ${engine instanceof OpenAIEngine ? engine.baseUrl : engine.kind}: ${message(error)}`)
+	});
+	const local = (init.modelFiles ?? []).map((file) => new NodeLlamaEngine({ modelPath: resolve(file), gpu: 'auto' }));
+	for (const engine of local) {
+		registry.add(engine);
+		engine.models().then(
+			([info]) => init.log(`Model ${engine.modelId} loaded (context ${info?.contextLength ?? '?'} tokens)`),
+			(error: unknown) => init.log(`Could not load model ${engine.modelId}: ${message(error)}`)
+		);
+	}
+	for (const baseUrl of init.openaiUpstreams ?? []) registry.add(new OpenAIEngine({ baseUrl }));
+	return {
+		registry,
+		close: async () => {
+			await Promise.all(local.map((engine) => engine.dispose()));
+		}
+	};
+}
+
+function message(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,388 @@
+/**
+ * The relay's OpenAI-compatible API, so existing clients (SDKs, editors, scripts) can use the
+ * models the relay hosts (DESIGN.md "Models on the mesh"):
+ *
+ * - `GET /v1/models`, `GET /v1/models/<id>`: OpenAI's list format, plus `context_length`,
+ *   `engine` and `where` per model.
+ * - `POST /v1/chat/completions` with `model`, `messages`, `temperature`, `max_tokens` (or
+ *   `max_completion_tokens`), `stop`, `seed`, `stream`, `stream_options.include_usage`:
+ *   a `chat.completion` object, or with `stream: true` server-sent `chat.completion.chunk`
+ *   events ending in `data: [DONE]`. Other OpenAI fields are ignored; `n` other than 1 is
+ *   refused.
+ *
+ * Every request needs `Authorization: Bearer <key>` (apiKeys.ts); there is no exemption for
+ * loopback. Errors are OpenAI-style `{error: {message, type, code, param}}`: 401 without a
+ * valid key, 400 a malformed request, 404 an unknown model, 413 a body over the limit, 429
+ * with `Retry-After` when the model is busy. A streamed answer that fails after it started
+ * ends with an `{error}` event instead of `[DONE]`. A client that disconnects aborts its
+ * generation, which frees the engine for the next request.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ChatMessage, FinishReason, GenerateChunk, GenerateRequest } from '../src/lib/ai/engine.ts';
+import type { ApiKeyStore } from './ai/apiKeys.ts';
+import type { ModelRegistry } from './ai/registry.ts';
+import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
+
+/** Prefix of every path this API serves. */
+export const OPENAI_PREFIX = '/v1/';
+
+/** Default largest request body. */
+export const MAX_CHAT_BODY_BYTES = 1024 * 1024;
+
+/** Options of {@link createOpenAiHandler}. */
+export interface OpenAiInit {
+	/** Where models are listed and requests routed. */
+	registry: Pick<ModelRegistry, 'models' | 'generate'>;
+	/** Which bearer keys are valid. */
+	keys: Pick<ApiKeyStore, 'verify'>;
+	/** Largest request body in bytes; default {@link MAX_CHAT_BODY_BYTES}. */
+	maxBodyBytes?: number;
+	/** `Retry-After` seconds sent with 429 when a model is busy; default 5. */
+	retryAfterSeconds?: number;
+	/** Where unexpected failures are reported (default: `console.error`). */
+	onError?: (error: unknown) => void;
+}
+
+/** An OpenAI-style error answer. */
+class OpenAiError extends Error {
+	override name = 'OpenAiError';
+	constructor(
+		readonly status: number,
+		message: string,
+		readonly code: string | null = null,
+		readonly param: string | null = null,
+		readonly headers: Record<string, string> = {}
+	) {
+		super(message);
+	}
+
+	get type(): string {
+		if (this.status === 401) return 'authentication_error';
+		if (this.status === 429) return 'rate_limit_error';
+		return this.status >= 500 ? 'server_error' : 'invalid_request_error';
+	}
+
+	toJSON(): object {
+		return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+	}
+}
+
+/** A validated chat completion request. */
+interface ChatRequest {
+	generate: GenerateRequest;
+	stream: boolean;
+	includeUsage: boolean;
+}
+
+/** Creates the handler of every request under `/v1/`. */
+export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
+	const onError = init.onError ?? ((error: unknown) => console.error('relay /v1:', error));
+	const created = Math.floor(Date.now() / 1000);
+	return async (req, res) => {
+		try {
+			const path = (req.url ?? '').split('?', 1)[0]!;
+			const route =
+				path === '/v1/chat/completions' ? 'chat' : path === '/v1/models' || path.startsWith('/v1/models/') ? 'models' : undefined;
+			if (route === undefined) throw new OpenAiError(404, `no such endpoint: ${path}`, 'unknown_url');
+			const method = route === 'chat' ? 'POST' : 'GET';
+			if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
+				await drain(req, init);
+				throw new OpenAiError(405, `use ${method} for ${path}`, 'method_not_allowed', null, { Allow: method });
+			}
+			if (!(await authorized(req, init.keys))) {
+				await drain(req, init);
+				throw new OpenAiError(401, 'missing or invalid API key: send "Authorization: Bearer <key>" (npm run relay -- api-key create makes one)', 'invalid_api_key', null, {
+					'WWW-Authenticate': 'Bearer'
+				});
+			}
+			if (route === 'models') await listModels(req, res, init, path, created);
+			else await chat(req, res, init, onError);
+		} catch (error) {
+			if (res.headersSent || res.destroyed) {
+				res.destroy();
+				return;
+			}
+			if (error instanceof OpenAiError) {
+				send(res, error.status, error.toJSON(), error.headers);
+				return;
+			}
+			onError(error);
+			send(res, 500, new OpenAiError(500, 'the relay failed to answer; see its log', 'internal_error').toJSON());
+		}
+	};
+}
+
+async function authorized(req: IncomingMessage, keys: OpenAiInit['keys']): Promise<boolean> {
+	const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+	return match !== null && (await keys.verify(match[1]!)) !== undefined;
+}
+
+async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, path: string, created: number): Promise<void> {
+	const data = (await init.registry.models()).map((m) => ({
+		id: m.id,
+		object: 'model',
+		created,
+		owned_by: m.where,
+		name: m.name,
+		engine: m.engine,
+		where: m.where,
+		context_length: m.contextLength,
+		...(m.tokensPerSecond !== undefined ? { tokens_per_second: m.tokensPerSecond } : {})
+	}));
+	const head = req.method === 'HEAD';
+	if (path === '/v1/models') {
+		send(res, 200, { object: 'list', data }, {}, head);
+		return;
+	}
+	const id = decodeURIComponent(path.slice('/v1/models/'.length));
+	const model = data.find((m) => m.id === id);
+	if (!model) throw new OpenAiError(404, `the model "${id}" does not exist here; GET /v1/models lists them`, 'model_not_found', 'model');
+	send(res, 200, model, {}, head);
+}
+
+async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, onError: (error: unknown) => void): Promise<void> {
+	const text = await readBody(req, init.maxBodyBytes ?? MAX_CHAT_BODY_BYTES);
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		throw new OpenAiError(400, 'the request body is not valid JSON', 'invalid_json');
+	}
+	const request = parseChatRequest(body);
+
+	// The client going away (closing the connection) cancels the generation.
+	const controller = new AbortController();
+	res.once('close', () => {
+		if (!res.writableFinished) controller.abort();
+	});
+	const chunks = init.registry.generate(request.generate, controller.signal)[Symbol.asyncIterator]();
+	const id = `chatcmpl-${randomBytes(12).toString('base64url')}`;
+	const created = Math.floor(Date.now() / 1000);
+	const model = request.generate.model;
+	try {
+		// Refusals (unknown model, too long, busy) come before the first chunk: answer them as HTTP errors.
+		let next: IteratorResult<GenerateChunk>;
+		try {
+			next = await chunks.next();
+		} catch (error) {
+			if (controller.signal.aborted) return;
+			throw engineToHttp(error, init, onError);
+		}
+		if (!request.stream) {
+			let content = '';
+			try {
+				for (; !next.done; next = await chunks.next()) {
+					const chunk = next.value;
+					if (chunk.type === 'text') content += chunk.text;
+					else {
+						send(res, 200, {
+							id,
+							object: 'chat.completion',
+							created,
+							model,
+							choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: chunk.finishReason }],
+							usage: usage(chunk)
+						});
+						return;
+					}
+				}
+			} catch (error) {
+				if (controller.signal.aborted) return;
+				throw engineToHttp(error, init, onError);
+			}
+			throw new Error(`the engine of ${model} ended without a done chunk`);
+		}
+
+		res.statusCode = 200;
+		for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+		res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+		res.setHeader('Cache-Control', 'no-store');
+		res.setHeader('X-Accel-Buffering', 'no'); // no proxy buffering of the stream
+		const event = (choices: object[], extra: object = {}) =>
+			`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...(request.includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
+		const delta = (d: object, finishReason: FinishReason | null = null) =>
+			event([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason }]);
+		if (!(await write(res, delta({ role: 'assistant', content: '' })))) return;
+		try {
+			for (; !next.done; next = await chunks.next()) {
+				const chunk = next.value;
+				const out =
+					chunk.type === 'text'
+						? delta({ content: chunk.text })
+						: delta({}, chunk.finishReason) + (request.includeUsage ? event([], { usage: usage(chunk) }) : '') + 'data: [DONE]\n\n';
+				if (!(await write(res, out))) return;
+			}
+			res.end();
+		} catch (error) {
+			if (controller.signal.aborted) return;
+			const failure = engineToHttp(error, init, onError);
+			res.end(`data: ${JSON.stringify(failure.toJSON())}\n\n`);
+		}
+	} finally {
+		// Stops the engine's work if we stopped reading early (a write to a closed client).
+		await chunks.return?.(undefined).catch(() => undefined);
+	}
+}
+
+function usage(done: Extract<GenerateChunk, { type: 'done' }>): object {
+	return {
+		prompt_tokens: done.promptTokens,
+		completion_tokens: done.completionTokens,
+		total_tokens: done.promptTokens + done.completionTokens
+	};
+}
+
+/** Writes, waiting while the client is slow; false when the client has gone. */
+async function write(res: ServerResponse, text: string): Promise<boolean> {
+	if (res.destroyed) return false;
+	if (res.write(text)) return true;
+	await new Promise<void>((resolve) => {
+		const done = () => {
+			res.off('drain', done);
+			res.off('close', done);
+			resolve();
+		};
+		res.on('drain', done);
+		res.on('close', done);
+	});
+	return !res.destroyed;
+}
+
+/** An engine's failure as the HTTP error to answer. */
+function engineToHttp(error: unknown, init: OpenAiInit, onError: (error: unknown) => void): OpenAiError {
+	if (!(error instanceof Error) || error.name !== 'EngineError' || !('problem' in error)) {
+		onError(error);
+		return new OpenAiError(500, 'the model failed; see the relay log', 'internal_error');
+	}
+	switch (error.problem) {
+		case 'unknown-model':
+			return new OpenAiError(404, error.message, 'model_not_found', 'model');
+		case 'empty-input':
+			return new OpenAiError(400, error.message, 'empty_input', 'messages');
+		case 'input-too-long':
+			return new OpenAiError(400, error.message, 'context_length_exceeded', 'messages');
+		case 'busy': {
+			const seconds = String(init.retryAfterSeconds ?? 5);
+			return new OpenAiError(429, error.message, 'rate_limit_exceeded', null, { 'Retry-After': seconds });
+		}
+		default:
+			onError(error);
+			return new OpenAiError(500, error.message, 'model_failed');
+	}
+}
+
+const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };
+
+/**
+ * Validates a `/v1/chat/completions` body.
+ * @throws {OpenAiError} 400 naming the offending field.
+ */
+export function parseChatRequest(body: unknown): ChatRequest {
+	if (!isObject(body)) throw invalid('the request body must be a JSON object', null);
+	const { model, messages, temperature, stop, seed, stream, stream_options: streamOptions, n } = body;
+	const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+	if (typeof model !== 'string' || model === '' || model.length > 256) throw invalid('"model" must be a model id (GET /v1/models lists them)', 'model');
+	if (!Array.isArray(messages)) throw invalid('"messages" must be an array of {role, content}', 'messages');
+	const request: GenerateRequest = { model, messages: messages.map(parseMessage) };
+	if (!isAbsent(maxTokens)) {
+		if (!Number.isSafeInteger(maxTokens) || (maxTokens as number) < 1) throw invalid('"max_tokens" must be a whole number of at least 1', 'max_tokens');
+		request.maxTokens = maxTokens as number;
+	}
+	if (!isAbsent(temperature)) {
+		if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 2)) throw invalid('"temperature" must be a number from 0 to 2', 'temperature');
+		request.temperature = temperature;
+	}
+	if (!isAbsent(stop)) {
+		const stops = typeof stop === 'string' ? [stop] : stop;
+		if (!Array.isArray(stops) || stops.length > 16 || !stops.every((s) => typeof s === 'string' && s.length <= 1000))
+			throw invalid('"stop" must be a string or an array of at most 16 strings', 'stop');
+		if (stops.length > 0) request.stop = stops as string[];
+	}
+	if (!isAbsent(seed)) {
+		if (!Number.isSafeInteger(seed)) throw invalid('"seed" must be a whole number', 'seed');
+		request.seed = seed as number;
+	}
+	if (!isAbsent(stream) && typeof stream !== 'boolean') throw invalid('"stream" must be true or false', 'stream');
+	if (!isAbsent(streamOptions) && !isObject(streamOptions)) throw invalid('"stream_options" must be an object', 'stream_options');
+	const includeUsage = isObject(streamOptions) ? streamOptions.include_usage : undefined;
+	if (!isAbsent(includeUsage) && typeof includeUsage !== 'boolean')
+		throw invalid('"stream_options.include_usage" must be true or false', 'stream_options');
+	if (!isAbsent(n) && n !== 1) throw invalid('only one choice per request is supported ("n": 1)', 'n');
+	return { generate: request, stream: stream === true, includeUsage: includeUsage === true };
+}
+
+function parseMessage(message: unknown, i: number): ChatMessage {
+	const param = `messages[${i}]`;
+	if (!isObject(message)) throw invalid(`${param} must be an object {role, content}`, param);
+	const role = typeof message.role === 'string' ? ROLES[message.role] : undefined;
+	if (role === undefined) throw invalid(`${param}.role must be "system", "developer", "user" or "assistant"`, `${param}.role`);
+	const { content } = message;
+	if (typeof content === 'string') return { role, content };
+	if (content === null && role === 'assistant') return { role, content: '' };
+	if (Array.isArray(content)) {
+		const texts = content.map((part: unknown) =>
+			isObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : undefined
+		);
+		if (texts.every((t) => t !== undefined)) return { role, content: texts.join('\n') };
+		throw invalid(`${param}.content: only text parts ({"type": "text", "text": …}) are supported`, `${param}.content`);
+	}
+	throw invalid(`${param}.content must be a string`, `${param}.content`);
+}
+
+function invalid(message: string, param: string | null): OpenAiError {
+	return new OpenAiError(400, message, 'invalid_request', param);
+}
+
+function isAbsent(value: unknown): value is undefined | null {
+	return value === undefined || value === null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The body as UTF-8, at most `limit` bytes. The rest of a larger body is read and dropped
+ * (so the client reads the 413 rather than a reset connection), up to four times the limit,
+ * beyond which the connection is cut.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+	return new Promise<string>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let over = Number(req.headers['content-length']) > limit;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit && !over) {
+				over = true;
+				chunks.length = 0;
+			}
+			if (!over) chunks.push(chunk);
+			else if (size > 4 * limit) req.destroy();
+		});
+		req.once('end', () =>
+			over
+				? reject(new OpenAiError(413, `the request body is over ${limit} bytes: shorten the conversation`, 'request_too_large'))
+				: resolve(Buffer.concat(chunks).toString('utf8'))
+		);
+		req.once('error', reject);
+		req.once('close', () => reject(new OpenAiError(400, 'the request body was cut off', 'incomplete_body')));
+	});
+}
+
+/** Reads and drops a refused body (see {@link readBody}). */
+async function drain(req: IncomingMessage, init: OpenAiInit): Promise<void> {
+	if (req.readableEnded) return;
+	await readBody(req, init.maxBodyBytes ?? MAX_CHAT_BODY_BYTES).catch(() => undefined);
+}
+
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, head = false): void {
+	const text = JSON.stringify(body);
+	res.statusCode = status;
+	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
+	res.setHeader('Content-Type', 'application/json; charset=utf-8');
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Length', Buffer.byteLength(text));
+	res.end(head ? undefined : text);
+}
