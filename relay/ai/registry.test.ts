@@ -57,7 +57,7 @@ describe('ModelRegistry', () => {
 	});
 
 	it('caches listings, refreshing when a requested model is missing', async () => {
-		const registry = new ModelRegistry({ cacheMs: 60_000 });
+		const registry = new ModelRegistry({ cacheMs: 60_000, missRefreshMs: 0 });
 		const upstream = fake('openai', ['a']);
 		registry.add(upstream);
 		await registry.models();
@@ -67,6 +67,15 @@ describe('ModelRegistry', () => {
 		upstream.ids = ['a', 'pulled-since'];
 		expect((await collect(registry.generate(ask('pulled-since')))).done).toHaveLength(1);
 		expect(upstream.listed).toBe(2);
+	});
+
+	it('refreshes for a missing model at most once a missRefreshMs', async () => {
+		const registry = new ModelRegistry({ cacheMs: 60_000, missRefreshMs: 60_000 });
+		const upstream = fake('openai', ['a']);
+		registry.add(upstream);
+		for (const model of ['x', 'y', 'z'])
+			await expect(collect(registry.generate(ask(model)))).rejects.toMatchObject({ problem: 'unknown-model' });
+		expect(upstream.listed).toBe(1);
 	});
 
 	it('adds and removes engines (peers joining and leaving)', async () => {

@@ -24,6 +24,11 @@ export interface RegisteredModel extends ModelInfo {
 export interface ModelRegistryInit {
 	/** How long a listing is reused, in ms; default 10 s. */
 	cacheMs?: number;
+	/**
+	 * How old a listing must be before a request for a model missing from it refreshes it,
+	 * in ms; default 1 s (so requests for made-up model ids cannot flood the upstreams).
+	 */
+	missRefreshMs?: number;
 	/** Where a failed listing is reported; default `console.error`. */
 	onError?: (error: unknown, engine: Engine) => void;
 }
@@ -75,7 +80,8 @@ export class ModelRegistry {
 		const cached = this.cache;
 		let found = (await this.listing(false)).find((m) => m.model.id === request.model);
 		// Not in a cached listing: the engine may have gained the model since.
-		if (!found && cached !== undefined && cached === this.cache)
+		const missRefreshMs = this.init.missRefreshMs ?? 1000;
+		if (!found && cached !== undefined && cached === this.cache && Date.now() - cached.at >= missRefreshMs)
 			found = (await this.listing(true)).find((m) => m.model.id === request.model);
 		if (!found) throw new EngineError('unknown-model', `No model "${request.model}" on this relay; GET /v1/models lists them.`);
 		yield* found.engine.generate(request, signal);
