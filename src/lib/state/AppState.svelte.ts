@@ -15,6 +15,7 @@ import { parseInvite, type Invite } from '../mesh/invite.js';
 import { isId } from '../doc/ids.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { MeshState } from './MeshState.svelte.js';
+import { ModelsState } from './ModelsState.svelte.js';
 import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 
 /** Longest workspace name kept. */
@@ -37,6 +38,8 @@ export class AppState {
 	switching = $state(false);
 	/** A joined workspace on screen that waits for its first sync from a peer. */
 	joining = $state.raw<WorkspaceRow | undefined>();
+	/** Models this device can use in AI chats. */
+	readonly models = new ModelsState();
 	/** This device on the mesh (started once the app has opened). */
 	mesh = $state.raw<MeshState | undefined>();
 

@@ -14,6 +14,8 @@ import type { Services } from '../app.js';
 import type { WorkspaceRow } from '../store/db.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { ChannelState, LOCAL_ORIGIN } from './ChannelState.svelte.js';
+import { AiChatState } from './AiChatState.svelte.js';
+import type { AiThreadInfo } from '../doc/schema.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -36,6 +38,8 @@ export class WorkspaceState {
 	/** Bumps when the root or roster document changes. */
 	version = $state(0);
 	channel = $state.raw<ChannelState | undefined>();
+	/** The open AI chat (shown instead of the channel). */
+	chat = $state.raw<AiChatState | undefined>();
 	unread = $state.raw<Record<string, number>>({});
 	showArchived = $state(false);
 	/** Damaged entries set aside while loading the root or roster. */
@@ -171,8 +175,43 @@ export class WorkspaceState {
 		if (archived) this.showArchived = this.showArchived || this.channel?.id === id;
 	}
 
-	/** Opens a channel, closing the previous one. */
+	/** AI chats of the workspace, newest first. */
+	get aiThreads(): AiThreadInfo[] {
+		void this.version;
+		return this.root.listAiThreads();
+	}
+
+	/** Starts an AI chat and opens it; returns its id. */
+	async createAiThread(title: string): Promise<string> {
+		const id = newId();
+		const clean = title.trim().slice(0, MAX_CHANNEL_NAME) || 'Chat';
+		this.rootHandle.doc.transact(() => this.root.createAiThread({ id, title: clean, createdAt: Date.now() }), LOCAL_ORIGIN);
+		await this.openAiThread(id);
+		return id;
+	}
+
+	/** Opens an AI chat in place of the channel. */
+	async openAiThread(id: string): Promise<void> {
+		if (this.chat?.id === id) return;
+		const ticket = ++this.opening;
+		const previous = this.chat;
+		this.chat = undefined;
+		await previous?.close();
+		const next = await AiChatState.open(this.services, id);
+		if (ticket !== this.opening || this.closed) {
+			await next.close();
+			return;
+		}
+		this.chat = next;
+	}
+
+	/** Opens a channel, closing the previous one (and any open AI chat). */
 	async openChannel(id: string): Promise<void> {
+		if (this.chat) {
+			const chat = this.chat;
+			this.chat = undefined;
+			await chat.close();
+		}
 		if (this.channel?.id === id) return;
 		const ticket = ++this.opening;
 		const previous = this.channel;
@@ -236,6 +275,8 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
+		await this.chat?.close();
+		this.chat = undefined;
 		await this.channel?.close();
 		this.channel = undefined;
 		this.rootHandle.doc.off('update', this.onChange);

@@ -1,0 +1,90 @@
+/**
+ * The AI chat state of the app over a real engine (node-llama-cpp on the tiny generated
+ * model) and the real document store (fake-indexeddb in Node): asking, the system prompt,
+ * stopping, regenerating, editing and resending, and the chat surviving a reopen.
+ */
+import 'fake-indexeddb/auto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { Services } from '../../src/lib/app.ts';
+import { AiRole } from '../../src/lib/doc/AiThreadDoc.ts';
+import { HybridClock } from '../../src/lib/doc/hlc.ts';
+import { newId } from '../../src/lib/doc/ids.ts';
+import { AiStatus } from '../../src/lib/doc/schema.ts';
+import { AiChatState, type ModelChoice } from '../../src/lib/state/AiChatState.svelte.ts';
+import { DocStore } from '../../src/lib/store/DocStore.ts';
+import { OutpostDb } from '../../src/lib/store/db.ts';
+import { llamaGgufPath } from '../../tests/fixtures/gguf.ts';
+import { NodeLlamaEngine } from './nodeLlamaEngine.ts';
+
+const engine = new NodeLlamaEngine({ modelPath: llamaGgufPath(), gpu: false, threads: 1, defaultMaxTokens: 12, defaultTemperature: 0 });
+afterAll(() => engine.dispose());
+
+async function services(): Promise<Services> {
+	const privateKey = await generateKeyPair('Ed25519');
+	const peerId = peerIdFromPrivateKey(privateKey).toString();
+	return {
+		db: new OutpostDb(`outpost-ai-${newId()}`),
+		docs: new DocStore(`ai-${newId()}:`),
+		identity: { privateKey, peerId, displayName: 'Ada' },
+		clock: new HybridClock(peerId)
+	};
+}
+
+const choice = (): ModelChoice => ({ key: `host/${engine.modelId}`, model: engine.modelId, engine, servedBy: 'host' });
+
+describe('AiChatState', () => {
+	it('asks, streams the answer with its usage, and keeps the chat across a reopen', async () => {
+		const svc = await services();
+		const id = newId();
+		const chat = await AiChatState.open(svc, id);
+		chat.setSystemPrompt('You are terse.');
+		await chat.send('Hello there', choice());
+		const [question, answer] = chat.messages;
+		expect(question).toMatchObject({ role: AiRole.user, text: 'Hello there', author: svc.identity.peerId });
+		expect(answer).toMatchObject({ role: AiRole.assistant, status: AiStatus.done, askedBy: svc.identity.peerId, author: 'host', model: engine.modelId });
+		expect(answer!.text.length).toBeGreaterThan(0);
+		expect(answer!.stats!.tokensOut).toBeGreaterThan(0);
+		expect(chat.generating).toBe(false);
+		await chat.close();
+		await new Promise((r) => setTimeout(r, 700)); // the store writes on its own schedule
+		const again = await AiChatState.open(svc, id);
+		expect(again.systemPrompt).toBe('You are terse.');
+		expect(again.messages.map((m) => m.text)).toEqual([question!.text, answer!.text]);
+		await again.close();
+	});
+
+	it('regenerates the last answer and edits a question, dropping what came after it', async () => {
+		const chat = await AiChatState.open(await services(), newId());
+		await chat.send('First question', choice());
+		await chat.send('Second question', choice());
+		expect(chat.messages).toHaveLength(4);
+		await chat.regenerate(choice());
+		expect(chat.messages.map((m) => m.role)).toEqual([AiRole.user, AiRole.assistant, AiRole.user, AiRole.assistant]);
+		expect(chat.messages[3]!.status).toBe(AiStatus.done);
+		const first = chat.messages[0]!;
+		await chat.editAndResend(first.id, 'A better first question', choice());
+		expect(chat.messages.map((m) => m.text.slice(0, 23))).toEqual(['A better first question', chat.messages[1]!.text.slice(0, 23)]);
+		expect(chat.messages[1]!.role).toBe(AiRole.assistant);
+		await chat.close();
+	});
+
+	it('stops an answer and keeps what was written', async () => {
+		const chat = await AiChatState.open(await services(), newId());
+		let stopped = false;
+		chat.thread.messages.observeDeep(() => {
+			const answer = chat.thread.list()[1];
+			if (!stopped && answer && answer.text.length >= 2) {
+				stopped = true;
+				chat.stopAnswer();
+			}
+		});
+		const slow = { ...choice(), engine };
+		await chat.send('Go on for a while', slow);
+		const answer = chat.messages[1]!;
+		expect(answer.status).toBe(AiStatus.cancelled);
+		expect(answer.text.length).toBeGreaterThanOrEqual(2);
+		await chat.close();
+	});
+});

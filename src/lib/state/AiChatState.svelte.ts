@@ -1,0 +1,148 @@
+/**
+ * Runes state of one open AI chat: its document (an {@link AiThreadDoc}, synced like every
+ * other document), the answer being generated on this device, and the user's actions: send,
+ * stop, regenerate, edit and resend, the chat's system prompt.
+ */
+import { runAnswer } from '../ai/chatRunner.js';
+import type { Engine } from '../ai/engine.js';
+import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
+import { newId } from '../doc/ids.js';
+import { AiStatus } from '../doc/schema.js';
+import type { Services } from '../app.js';
+import type { DocHandle } from '../store/DocStore.js';
+import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
+
+/** A model the chat can use, with the engine that runs it. */
+export interface ModelChoice {
+	/** Unique among the choices: `<where>/<model id>`. */
+	key: string;
+	model: string;
+	engine: Engine;
+	/** Peer id of the peer that runs it (this device's for a local engine). */
+	servedBy: string;
+}
+
+/** Longest user message kept. */
+export const MAX_PROMPT_LENGTH = 20_000;
+
+/** State of one open AI chat. */
+export class AiChatState {
+	/** Bumps on every document change. */
+	version = $state(0);
+	/** Whether this device is generating an answer now. */
+	generating = $state(false);
+	loading = $state(true);
+
+	readonly thread: AiThreadDoc;
+	private stop: AbortController | undefined;
+	private readonly onChange = () => this.version++;
+
+	private constructor(
+		private readonly services: Services,
+		readonly id: string,
+		private readonly handle: DocHandle
+	) {
+		this.thread = new AiThreadDoc(handle.doc);
+	}
+
+	/** Opens (and loads) an AI chat document. */
+	static async open(services: Services, id: string): Promise<AiChatState> {
+		const handle = services.docs.open(id);
+		await handle.ready;
+		const chat = new AiChatState(services, id, handle);
+		handle.doc.on('update', chat.onChange);
+		chat.loading = false;
+		return chat;
+	}
+
+	get messages(): AiMessage[] {
+		void this.version;
+		return this.thread.list();
+	}
+
+	get systemPrompt(): string {
+		void this.version;
+		return this.thread.systemPrompt;
+	}
+
+	setSystemPrompt(text: string): void {
+		this.handle.doc.transact(() => (this.thread.systemPrompt = text.slice(0, MAX_PROMPT_LENGTH)), LOCAL_ORIGIN);
+	}
+
+	/** Sends a question and streams the answer of `choice`. */
+	async send(text: string, choice: ModelChoice): Promise<void> {
+		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
+		if (!clean || this.generating) return;
+		this.handle.doc.transact(() => {
+			this.thread.append({ id: newId(), role: AiRole.user, hlc: this.tick(), author: this.services.identity.peerId, text: clean });
+		}, LOCAL_ORIGIN);
+		await this.answer(choice);
+	}
+
+	/** Stops the answer being generated here (what was written stays, marked stopped). */
+	stopAnswer(): void {
+		this.stop?.abort();
+	}
+
+	/** Answers the last question again, with `choice` (the previous answer stays above). */
+	async regenerate(choice: ModelChoice): Promise<void> {
+		if (this.generating || !this.messages.some((m) => m.role === AiRole.user)) return;
+		// The conversation ends at the last question: drop the answers after it.
+		const list = this.thread.messages;
+		const lastUser = this.thread.list().map((m) => m.role).lastIndexOf(AiRole.user);
+		this.handle.doc.transact(() => {
+			if (lastUser >= 0 && list.length > lastUser + 1) list.delete(lastUser + 1, list.length - lastUser - 1);
+		}, LOCAL_ORIGIN);
+		await this.answer(choice);
+	}
+
+	/** Replaces a question (and everything after it) with `text`, then asks again. */
+	async editAndResend(messageId: string, text: string, choice: ModelChoice): Promise<void> {
+		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
+		if (!clean || this.generating) return;
+		const index = this.thread.list().findIndex((m) => m.id === messageId && m.role === AiRole.user);
+		if (index < 0) return;
+		this.handle.doc.transact(() => {
+			const list = this.thread.messages;
+			list.delete(index, list.length - index);
+			this.thread.append({ id: newId(), role: AiRole.user, hlc: this.tick(), author: this.services.identity.peerId, text: clean });
+		}, LOCAL_ORIGIN);
+		await this.answer(choice);
+	}
+
+	async close(): Promise<void> {
+		this.stop?.abort();
+		this.handle.doc.off('update', this.onChange);
+		this.services.docs.release(this.handle);
+	}
+
+	private async answer(choice: ModelChoice): Promise<void> {
+		this.generating = true;
+		this.stop = new AbortController();
+		try {
+			await runAnswer({
+				thread: this.thread,
+				engine: choice.engine,
+				model: choice.model,
+				askedBy: this.services.identity.peerId,
+				servedBy: choice.servedBy,
+				id: newId(),
+				hlc: this.tick(),
+				origin: LOCAL_ORIGIN,
+				signal: this.stop.signal
+			});
+		} finally {
+			this.generating = false;
+			this.stop = undefined;
+		}
+	}
+
+	private tick(): string {
+		return this.services.clock.tick();
+	}
+}
+
+/** Whether a message is an answer still being written (here or by the peer that serves it). */
+export function isStreaming(message: AiMessage): boolean {
+	return message.role === AiRole.assistant && (message.status === AiStatus.streaming || message.status === AiStatus.queued);
+}
