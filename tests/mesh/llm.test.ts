@@ -7,16 +7,34 @@
  * mid-answer, and adverts expiring when their peer leaves.
  */
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.js';
 import type { Engine, GenerateChunk, GenerateRequest } from '../../src/lib/ai/engine.js';
 import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
 import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
-import { NodeLlamaEngine } from '../../relay/ai/nodeLlamaEngine.js';
 import { collect, describeEngine } from '../ai/engineSuite.js';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
 import { waitFor } from './helpers.js';
 import { connect, newWorkspace, startPeer, stopPeers, type Peer, type TestWorkspace } from './peers.js';
+
+/** The relay's node-llama-cpp engine, as these tests use it. */
+interface NodeLlamaEngine extends Engine {
+	readonly queueDepth: number;
+	dispose(): Promise<void>;
+}
+
+/**
+ * relay/ai/nodeLlamaEngine.ts, imported at run time: relay/ is Node code with `.ts` import
+ * paths, which the app's type check (svelte-check, which covers tests/) does not accept.
+ */
+async function nodeLlamaEngine(): Promise<NodeLlamaEngine> {
+	const file = fileURLToPath(new URL('../../relay/ai/nodeLlamaEngine.ts', import.meta.url));
+	const { NodeLlamaEngine } = (await import(/* @vite-ignore */ file)) as {
+		NodeLlamaEngine: new (init: { modelPath: string; threads: number; gpu: false }) => NodeLlamaEngine;
+	};
+	return new NodeLlamaEngine({ modelPath: llamaGgufPath(), threads: 1, gpu: false });
+}
 
 const MODEL = tinyLlama.name;
 /** Short advert timings, far below the 15 s / 45 s defaults. */
@@ -64,7 +82,7 @@ function paced(inner: Engine, ms: number): Engine {
 
 async function startHost(ws: TestWorkspace, wrap: (engine: NodeLlamaEngine) => Engine = (e) => e): Promise<Host> {
 	const peer = await startPeer(ws, { name: 'host' });
-	const engine = new NodeLlamaEngine({ modelPath: llamaGgufPath(), threads: 1, gpu: false });
+	const engine = await nodeLlamaEngine();
 	const errors: Error[] = [];
 	const host = llmHost({ engines: [wrap(engine)], maxQueue: 8, perPeer: 2, onError: (error) => errors.push(error) })({
 		node: peer.node,

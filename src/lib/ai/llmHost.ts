@@ -287,13 +287,14 @@ class DefaultLlmHost implements LlmHost {
 			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
 			await this.stream(served, request, frames, signal);
 		} catch (error) {
-			if (signal.aborted) {
-				frames.abort(asError(signal.reason)); // the asker is gone, or the host stops: nothing more to say
+			if (signal.aborted || frames.stream.status !== 'open') {
+				// The asker is gone, or the host stops: nothing more to say.
+				frames.abort(asError(signal.aborted ? signal.reason : error));
 				return;
 			}
 			const problem = error instanceof EngineError ? error.problem : 'failed';
 			const message = error instanceof EngineError ? error.message : `The model failed: ${asError(error).message}`;
-			await frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem, message }));
+			await frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem, message })).catch((e: unknown) => frames.abort(asError(e)));
 		} finally {
 			this.jobs.splice(this.jobs.indexOf(job), 1);
 			controller.abort(new DOMException('The request ended', 'AbortError')); // ends the read above's purpose

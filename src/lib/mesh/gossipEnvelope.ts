@@ -1,12 +1,13 @@
 /**
  * Sealed envelopes for the workspace's gossip topic (PROTOCOL.md "Gossip envelope"): live
- * document updates and awareness (presence) updates. AES-GCM-256 with the workspace's
+ * document updates, awareness (presence) updates and model adverts (PROTOCOL.md "Model
+ * adverts"). AES-GCM-256 with the workspace's
  * gossip key and a random 96-bit IV per message; the document id travels inside the
  * ciphertext, and the workspace id is authenticated as associated data, so a relay that
  * forwards the topic learns neither, and an envelope of another workspace, a tampered one
- * or garbage fails with an {@link EnvelopeError}. The two kinds are domain-separated twice:
+ * or garbage fails with an {@link EnvelopeError}. The kinds are domain-separated twice:
  * by the envelope's first varuint ({@link EnvelopeKind}) and by the label that starts the
- * associated data, so an envelope of one kind never opens as the other.
+ * associated data, so an envelope of one kind never opens as another.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';

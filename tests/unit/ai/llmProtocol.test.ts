@@ -1,0 +1,147 @@
+/**
+ * The llm protocol's wire format (llmProtocol.ts): every message round-trips, known bytes
+ * match PROTOCOL.md's examples, and hostile bytes (random, truncated, bit-flipped, blown-up
+ * lengths, oversized) never throw anything but the two named errors.
+ */
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../../src/lib/doc/ids.js';
+import {
+	LlmLimits,
+	LlmMessageType,
+	decodeLlmMessage,
+	encodeLlmMessage,
+	type LlmMessage
+} from '../../../src/lib/ai/llmProtocol.js';
+import { mulberry32 } from '../../fixtures/random.js';
+
+const NAMED = new Set(['MalformedMessageError', 'MessageTooLargeError']);
+
+const samples: LlmMessage[] = [
+	{
+		type: LlmMessageType.request,
+		workspaceId: newId(),
+		requestId: 'r-1',
+		model: 'tiny-random-llama',
+		messages: [
+			{ role: 'system', content: 'Be brief.' },
+			{ role: 'user', content: 'Hello, wörld 👋' },
+			{ role: 'assistant', content: '' }
+		],
+		maxTokens: 64,
+		temperature: 0.7,
+		stop: ['\n\n', 'END'],
+		seed: 42
+	},
+	{ type: LlmMessageType.request, workspaceId: newId(), requestId: '', model: 'm', messages: [] },
+	{ type: LlmMessageType.queued, position: 3 },
+	{ type: LlmMessageType.chunk, text: 'Once upon a time ✨' },
+	{ type: LlmMessageType.done, finishReason: 'length', promptTokens: 12, completionTokens: 300 },
+	{ type: LlmMessageType.done, finishReason: 'stop', promptTokens: 0, completionTokens: 0 },
+	{ type: LlmMessageType.error, problem: 'busy', message: 'Busy: 3 ahead of you.', retryAfterMs: 1500 },
+	{ type: LlmMessageType.error, problem: 'unknown-model', message: 'No such model.' },
+	{ type: LlmMessageType.error, problem: 'busy', message: 'Now.', retryAfterMs: 0 }
+];
+
+/** Decodes, and fails the test on anything but a named error; returns what decoded, if anything. */
+function decodeSafely(bytes: Uint8Array): LlmMessage | undefined {
+	try {
+		return decodeLlmMessage(bytes);
+	} catch (error) {
+		expect(NAMED.has((error as Error).name), `${(error as Error).name}: ${(error as Error).message}`).toBe(true);
+		return undefined;
+	}
+}
+
+describe('llm protocol messages', () => {
+	it('round-trip', () => {
+		for (const m of samples) expect(decodeLlmMessage(encodeLlmMessage(m))).toEqual(m);
+	});
+
+	it('have the documented layout', () => {
+		expect([...encodeLlmMessage({ type: LlmMessageType.queued, position: 2 })]).toEqual([0x21, 0x02]);
+		expect([...encodeLlmMessage({ type: LlmMessageType.chunk, text: 'hi' })]).toEqual([0x22, 0x02, 0x68, 0x69]);
+		expect([...encodeLlmMessage({ type: LlmMessageType.done, finishReason: 'length', promptTokens: 5, completionTokens: 300 })]).toEqual([
+			0x23, 0x01, 0x05, 0xac, 0x02
+		]);
+		expect([...encodeLlmMessage({ type: LlmMessageType.error, problem: 'busy', message: '', retryAfterMs: 999 })]).toEqual([
+			0x24, 0x04, 0x00, 0xe8, 0x07
+		]);
+	});
+
+	it('refuses what the bounds and layout forbid', () => {
+		const bad = (bytes: number[]) => expect(() => decodeLlmMessage(Uint8Array.from(bytes))).toThrow(expect.objectContaining({ name: 'MalformedMessageError' }));
+		bad([]); // empty
+		bad([0x05]); // a sync type
+		bad([0x21, 0x02, 0x00]); // trailing byte
+		bad([0x22, 0x02, 0xff, 0xfe]); // not UTF-8
+		bad([0x23, 0x02, 0x00, 0x00]); // finish reason 2
+		bad([0x24, 0x00, 0x00, 0x00]); // problem 0
+		bad([0x24, 0x06, 0x00, 0x00]); // problem 6
+		bad([0x22, 0xff, 0xff, 0xff, 0xff, 0x0f]); // blown-up length
+		// A type not expected here.
+		expect(() => decodeLlmMessage(encodeLlmMessage(samples[2]!), [LlmMessageType.request])).toThrow(
+			expect.objectContaining({ name: 'MalformedMessageError' })
+		);
+		// A temperature that is not a finite non-negative number.
+		const request = encodeLlmMessage({ ...(samples[1] as Extract<LlmMessage, { type: 32 }>), temperature: 1 });
+		const nan = request.slice();
+		new DataView(nan.buffer).setFloat64(nan.length - 8, Number.NaN);
+		bad([...nan]);
+	});
+
+	it('refuses oversized messages before reading them', () => {
+		const big = new Uint8Array(LlmLimits.maxReplyBytes + 10);
+		big[0] = LlmMessageType.chunk;
+		expect(() => decodeLlmMessage(big)).toThrow(expect.objectContaining({ name: 'MessageTooLargeError' }));
+		const huge = new Uint8Array(LlmLimits.maxRequestBytes + 1);
+		huge[0] = LlmMessageType.request;
+		expect(() => decodeLlmMessage(huge)).toThrow(expect.objectContaining({ name: 'MessageTooLargeError' }));
+	});
+
+	it('never throws anything but a named error on random bytes', () => {
+		const random = mulberry32(7);
+		for (let i = 0; i < 5000; i++) {
+			const bytes = new Uint8Array(Math.floor(random() * 64));
+			for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256);
+			// Half of them start with a real type, to get past the first check.
+			if (bytes.length > 0 && random() < 0.5) bytes[0] = 32 + Math.floor(random() * 5);
+			decodeSafely(bytes);
+		}
+	});
+
+	it('never throws anything but a named error on mutated messages, and what decodes re-encodes', () => {
+		const random = mulberry32(11);
+		for (const m of samples) {
+			const honest = encodeLlmMessage(m);
+			for (let i = 0; i < 1500; i++) {
+				const bytes = honest.slice();
+				const mutation = Math.floor(random() * 4);
+				let input: Uint8Array = bytes;
+				if (mutation === 0) input = bytes.subarray(0, Math.floor(random() * bytes.length)); // truncated
+				if (mutation === 1) bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8); // bit flip
+				if (mutation === 2) {
+					// A varuint somewhere blown up to a huge value.
+					const at = 1 + Math.floor(random() * Math.max(1, bytes.length - 1));
+					const e = encoding.createEncoder();
+					encoding.writeVarUint(e, 0xffff_ffff * Math.floor(1 + random() * 1000));
+					input = Uint8Array.from([...bytes.subarray(0, at), ...encoding.toUint8Array(e), ...bytes.subarray(at + 1)]);
+				}
+				if (mutation === 3) input = Uint8Array.from([...bytes, Math.floor(random() * 256)]); // trailing byte
+				const decoded = decodeSafely(input);
+				if (decoded !== undefined) expect(decodeLlmMessage(encodeLlmMessage(decoded))).toEqual(decoded);
+			}
+		}
+	});
+
+	it('refuses to encode what it could not decode (a local bug, never sent)', () => {
+		expect(() => encodeLlmMessage({ type: LlmMessageType.chunk, text: 'x'.repeat(LlmLimits.maxReplyBytes) })).toThrow(RangeError);
+		expect(() =>
+			encodeLlmMessage({ ...(samples[1] as Extract<LlmMessage, { type: 32 }>), model: 'm'.repeat(LlmLimits.maxModelBytes + 1) })
+		).toThrow(RangeError);
+		// Error texts are cut to fit instead.
+		const long = decodeLlmMessage(encodeLlmMessage({ type: LlmMessageType.error, problem: 'failed', message: 'é'.repeat(5000) }));
+		expect(long).toMatchObject({ type: LlmMessageType.error, problem: 'failed' });
+		expect(new TextEncoder().encode((long as { message: string }).message).length).toBeLessThanOrEqual(LlmLimits.maxErrorTextBytes);
+	});
+});
