@@ -1,4 +1,5 @@
 /** Model files and the wllama runtime served to browsers: listing, ranges, traversal, routing. */
+import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p (runRelay)
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFlags } from './cli.ts';
 import { createModelFilesHandler, listModels, parseRange } from './models.ts';
+import { runRelay } from './run.ts';
 import { startRelay } from './server.ts';
 import type { Relay } from './server.ts';
 
@@ -187,4 +189,33 @@ describe('model files', () => {
 		expect(parseFlags([]).modelsDir).toBeUndefined();
 		expect(() => parseFlags(['--models-dir', ' '])).toThrow(/--models-dir/);
 	});
+});
+
+describe('the relay with --models-dir', () => {
+	it('serves <data>/models by default, and the directory it is given', async () => {
+		const tmp = await mkdtemp(join(tmpdir(), 'outpost-models-run-'));
+		try {
+			await mkdir(join(tmp, 'build'));
+			await mkdir(join(tmp, 'data', 'models'), { recursive: true });
+			await mkdir(join(tmp, 'elsewhere'));
+			await writeFile(join(tmp, 'data', 'models', 'default.gguf'), 'x');
+			await writeFile(join(tmp, 'elsewhere', 'given.gguf'), 'xy');
+			const base = { root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, log: () => undefined };
+			for (const [init, expected] of [
+				[base, ['default']],
+				[{ ...base, modelsDir: join(tmp, 'elsewhere') }, ['given']]
+			] as const) {
+				const relay = await runRelay(init);
+				try {
+					const listed = JSON.parse((await get(relay.server.url, '/models/')).body.toString()) as { id: string }[];
+					expect(listed.map((m) => m.id)).toEqual(expected);
+					expect((await get(relay.server.url, '/wllama/wllama.wasm', {}, 'HEAD')).status).toBe(200);
+				} finally {
+					await relay.close();
+				}
+			}
+		} finally {
+			await rm(tmp, { recursive: true, force: true });
+		}
+	}, 20_000);
 });

@@ -122,8 +122,9 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 	let browser: Browser;
 	let page: Page;
 	let engine: PageEngine;
-	let loaded: { model: ModelInfo; progress: { loaded: number; total: number }[]; isolated: boolean };
-	let chunkNames: string[];
+	let loaded: { model: ModelInfo; progress: { loaded: number; total: number }[]; isolated: boolean; threads: number };
+	let entryCode: string;
+	let otherCode: string;
 	const offOrigin: string[] = [];
 
 	beforeAll(async () => {
@@ -133,7 +134,8 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		await symlink(llamaGgufPath(), join(dir, 'models', `${tinyLlama.name}.gguf`));
 		await symlink(llamaGgufPath({ name: BYTES_MODEL, asciiOnly: false }), join(dir, 'models', `${BYTES_MODEL}.gguf`));
 		const chunks = await buildForBrowser(fileURLToPath(new URL('./wllamaEntry.ts', import.meta.url)));
-		chunkNames = chunks.map((c) => c.fileName);
+		entryCode = chunks.filter((c) => c.isEntry).map((c) => c.code).join('');
+		otherCode = chunks.filter((c) => !c.isEntry).map((c) => c.code).join('');
 		for (const chunk of chunks) await writeFile(join(dir, 'app', chunk.fileName), chunk.code);
 		await writeFile(join(dir, 'app', 'index.html'), '<!doctype html><title>wllama</title>');
 		relay = await startModelRelay(join(dir, 'app'), join(dir, 'models'));
@@ -176,8 +178,10 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		const last = loaded.progress.at(-1);
 		expect(last?.total).toBeGreaterThan(400_000);
 		expect(last?.loaded).toBe(last?.total);
+		expect(loaded.threads).toBe(1); // single-threaded unless asked for more (2 cores here)
 		// wllama is its own chunk, fetched only by `load()`.
-		expect(chunkNames.length).toBeGreaterThan(1);
+		expect(entryCode).not.toContain('getLibllamaVersion');
+		expect(otherCode).toContain('getLibllamaVersion');
 		expect(offOrigin).toEqual([]);
 	});
 
@@ -212,6 +216,20 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 				expect(typeof text).toBe('string');
 				expect(done).toHaveLength(1);
 			}
+		} finally {
+			await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
+		}
+	}, 30_000);
+
+	it('runs multithreaded in the cross-origin isolated page', async () => {
+		try {
+			const { model, threads } = await call<{ model: ModelInfo; threads: number }>(page, 'loadEngine', { gpu: false, threads: 2 }, `/models/${tinyLlama.name}.gguf`);
+			expect(threads).toBe(2);
+			const { text, done } = await collect(
+				engine.generate({ model: model.id, messages: [{ role: 'user', content: 'Hi' }], maxTokens: 8, temperature: 0 })
+			);
+			expect(text.length).toBeGreaterThan(0);
+			expect(done[0]?.completionTokens).toBe(8);
 		} finally {
 			await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 		}

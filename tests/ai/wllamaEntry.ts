@@ -30,7 +30,7 @@ export async function loadEngine(init: WllamaEngineInit, url: string) {
 	engine = new WllamaEngine(init);
 	const progress: { loaded: number; total: number }[] = [];
 	const model = await engine.load(url, { onProgress: (p) => progress.push({ ...p }) });
-	return { model, progress, isolated: crossOriginIsolated };
+	return { model, progress, isolated: crossOriginIsolated, threads: engine.threads };
 }
 
 /** The page engine's models. */

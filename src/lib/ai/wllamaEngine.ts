@@ -91,6 +91,11 @@ export class WllamaEngine implements Engine {
 		return this.loaded && { ...this.loaded.info };
 	}
 
+	/** CPU threads the loaded model runs on (more than 1 only when cross-origin isolated). */
+	get threads(): number | undefined {
+		return this.loaded?.wllama.getNumThreads();
+	}
+
 	/** Generations running or waiting (for capability adverts). */
 	get queueDepth(): number {
 		return this.slot.depth;
