@@ -7,17 +7,23 @@ import 'fake-indexeddb/auto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import type { Services } from '../../src/lib/app.ts';
-import { AiRole } from '../../src/lib/doc/AiThreadDoc.ts';
-import { HybridClock } from '../../src/lib/doc/hlc.ts';
-import { newId } from '../../src/lib/doc/ids.ts';
-import { AiStatus } from '../../src/lib/doc/schema.ts';
-import { AiChatState, type ModelChoice } from '../../src/lib/state/AiChatState.svelte.ts';
-import { DocStore } from '../../src/lib/store/DocStore.ts';
-import { OutpostDb } from '../../src/lib/store/db.ts';
-import { llamaGgufPath } from '../../tests/fixtures/gguf.ts';
-import { NodeLlamaEngine } from './nodeLlamaEngine.ts';
+import type { Engine } from '../../../src/lib/ai/engine.js';
+import type { Services } from '../../../src/lib/app.js';
+import { AiRole } from '../../../src/lib/doc/AiThreadDoc.js';
+import { HybridClock } from '../../../src/lib/doc/hlc.js';
+import { newId } from '../../../src/lib/doc/ids.js';
+import { AiStatus } from '../../../src/lib/doc/schema.js';
+import { AiChatState, type ModelChoice } from '../../../src/lib/state/AiChatState.svelte.js';
+import { DocStore } from '../../../src/lib/store/DocStore.js';
+import { OutpostDb } from '../../../src/lib/store/db.js';
+import { llamaGgufPath } from '../../fixtures/gguf.js';
 
+/** The relay's engine, loaded by path: type-checking it belongs to the relay's own config. */
+type LocalEngine = Engine & { modelId: string; dispose(): Promise<void> };
+const RELAY_ENGINE = '../../../relay/ai/nodeLlamaEngine.ts';
+const { NodeLlamaEngine } = (await import(/* @vite-ignore */ RELAY_ENGINE)) as {
+	NodeLlamaEngine: new (init: Record<string, unknown>) => LocalEngine;
+};
 const engine = new NodeLlamaEngine({ modelPath: llamaGgufPath(), gpu: false, threads: 1, defaultMaxTokens: 12, defaultTemperature: 0 });
 afterAll(() => engine.dispose());
 
