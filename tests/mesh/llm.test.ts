@@ -172,7 +172,7 @@ describe('a model hosted on the mesh', () => {
 		const { a, b, host } = shared;
 		const queued: Record<string, number[]> = { a: [], b: [] };
 		const run = (asker: Asker, name: 'a' | 'b') =>
-			collect(meshEngine(asker, host).generate(ask(`Tell ${name} a story.`, 120), undefined, { onQueued: (p) => queued[name]!.push(p) }));
+			collect(meshEngine(asker, host).generate(ask(`Tell ${name} a story.`, 200), undefined, { onQueued: (p) => queued[name]!.push(p) }));
 		// b asks the moment a's generation has started on the host.
 		let second: ReturnType<typeof run> | undefined;
 		const off = host.host.on('change', () => {
@@ -184,13 +184,13 @@ describe('a model hosted on the mesh', () => {
 		const resultB = await second!;
 		for (const result of [resultA, resultB]) {
 			expect(result.done).toHaveLength(1);
-			expect(result.done[0]?.completionTokens).toBe(120);
+			expect(result.done[0]?.completionTokens).toBe(200);
 			expect(result.text.length).toBeGreaterThan(0);
 		}
 		expect(queued.a).toEqual([]);
 		expect(queued.b).toEqual([1]);
 		// The same prompt through the host gives what the engine gives directly.
-		const direct = await collect(host.engine.generate(ask('Tell a a story.', 120)));
+		const direct = await collect(host.engine.generate(ask('Tell a a story.', 200)));
 		expect(resultA.text).toBe(direct.text);
 		expect(host.host.queueDepth).toBe(0);
 		// The host measured its speed and advertises it.
