@@ -38,7 +38,7 @@ export interface OpenAiInit {
 	keys: Pick<ApiKeyStore, 'verify'>;
 	/** Largest request body in bytes; default {@link MAX_CHAT_BODY_BYTES}. */
 	maxBodyBytes?: number;
-	/** `Retry-After` seconds sent with 429 when a model is busy; default 5. */
+	/** `Retry-After` seconds sent with 429 when a busy model gives no `retryAfterMs`; default 5. */
 	retryAfterSeconds?: number;
 	/** Where unexpected failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
@@ -263,7 +263,9 @@ function engineToHttp(error: unknown, init: OpenAiInit, onError: (error: unknown
 		case 'input-too-long':
 			return new OpenAiError(400, error.message, 'context_length_exceeded', 'messages');
 		case 'busy': {
-			const seconds = String(init.retryAfterSeconds ?? 5);
+			// A mesh host says when to come back (meshEngine.ts RemoteEngineError); else the default.
+			const ms = 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
+			const seconds = String(ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.ceil(ms / 1000) : (init.retryAfterSeconds ?? 5));
 			return new OpenAiError(429, error.message, 'rate_limit_exceeded', null, { 'Retry-After': seconds });
 		}
 		default:

@@ -11,6 +11,7 @@ import type { PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
+import { llmHost } from '../src/lib/ai/llmHost.ts';
 import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { DISCOVERY_TOPIC } from '../src/lib/mesh/discovery.ts';
@@ -19,6 +20,8 @@ import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
+import { MeshModels } from './ai/meshModels.ts';
+import type { MeshModelsInit } from './ai/meshModels.ts';
 import { createRelayRegistry } from './ai/registry.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
@@ -61,6 +64,12 @@ export interface RunRelayInit {
 	models?: string[];
 	/** OpenAI-compatible servers whose models the relay hosts (`--openai-upstream`). */
 	openaiUpstreams?: string[];
+	/** CPU threads per `--model`; node-llama-cpp's default (all cores) when absent. */
+	modelThreads?: number;
+	/** Whether `--model` may use a GPU; default `'auto'`. */
+	modelGpu?: 'auto' | false;
+	/** Model advert timings (tests); 15 s renewal and 45 s expiry otherwise. */
+	adverts?: MeshModelsInit['adverts'];
 }
 
 /** A running relay. */
@@ -178,7 +187,36 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(server !== undefined ? { urls: urls().filter((url) => !/\/\/(localhost|127\.)/.test(url)) } : {})
 	});
 
-	const models = createRelayRegistry({ modelFiles: init.models ?? [], openaiUpstreams: init.openaiUpstreams ?? [], log });
+	const models = createRelayRegistry({
+		modelFiles: init.models ?? [],
+		openaiUpstreams: init.openaiUpstreams ?? [],
+		...(init.modelThreads !== undefined ? { threads: init.modelThreads } : {}),
+		...(init.modelGpu !== undefined ? { gpu: init.modelGpu } : {}),
+		log
+	});
+	// The relay's own engines, served to members of the archived workspaces and advertised
+	// there; other peers' advertised models join the registry as mesh engines (meshModels.ts).
+	const host = llmHost({
+		engines: models.registry.engines,
+		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
+	})({ node, keys: (id) => archive.mesh.workspaceKeys(id) });
+	const meshModels = new MeshModels({
+		node,
+		mesh: archive.mesh,
+		host,
+		registry: models.registry,
+		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
+		log
+	});
+	meshModels.start(archive.archives.keys());
+	// Listing the local models waits for them to load: serve them once they have.
+	const hosting = host.start().catch((error: unknown) => log(`Could not host models on the mesh: ${error instanceof Error ? error.message : String(error)}`));
+	const stopModels = async (): Promise<void> => {
+		await meshModels.stop();
+		await hosting;
+		await host.stop();
+		await models.close();
+	};
 	let server: Relay | undefined;
 	try {
 		server = await startRelay({
@@ -196,7 +234,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	} catch (error) {
 		stopping.abort();
 		stopFollowing();
-		await models.close();
+		await stopModels();
 		await archive.close();
 		await node.stop();
 		throw error;
@@ -225,7 +263,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			stopping.abort();
 			stopFollowing();
 			await server.close();
-			await models.close();
+			await stopModels();
 			await archive.close();
 			await node.stop();
 		}

@@ -136,6 +136,10 @@ export interface RelayModelsInit {
 	modelFiles?: string[];
 	/** Base URLs of OpenAI-compatible servers. */
 	openaiUpstreams?: string[];
+	/** CPU threads per local model; node-llama-cpp's default (all cores) when absent. */
+	threads?: number;
+	/** Whether local models may use a GPU; default `'auto'`. */
+	gpu?: 'auto' | false;
 	/** Progress, one line each. */
 	log: (line: string) => void;
 }
@@ -152,7 +156,11 @@ export function createRelayRegistry(init: RelayModelsInit): { registry: ModelReg
 		onError: (error, engine) =>
 			init.log(`Could not list the models of ${engine instanceof OpenAIEngine ? engine.baseUrl : engine.kind}: ${message(error)}`)
 	});
-	const local = (init.modelFiles ?? []).map((file) => new NodeLlamaEngine({ modelPath: resolve(file), gpu: 'auto' }));
+	const local = (init.modelFiles ?? []).map((file) => new NodeLlamaEngine({
+			modelPath: resolve(file),
+			gpu: init.gpu ?? 'auto',
+			...(init.threads !== undefined ? { threads: init.threads } : {})
+		}));
 	for (const engine of local) {
 		registry.add(engine);
 		engine.models().then(
