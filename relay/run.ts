@@ -94,6 +94,9 @@ export interface RunningRelay {
 	close(): Promise<void>;
 }
 
+/** How often the mesh host lists the `--openai-upstream` models again, in ms. */
+const UPSTREAM_RELIST_MS = 60_000;
+
 /** Circuit relay limits for a LAN full of phones (libp2p's default is 15 reservations). */
 const RELAY_SERVER = { reservations: { maxReservations: 256 } };
 
@@ -211,7 +214,11 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	meshModels.start(archive.archives.keys());
 	// Listing the local models waits for them to load: serve them once they have.
 	const hosting = host.start().catch((error: unknown) => log(`Could not host models on the mesh: ${error instanceof Error ? error.message : String(error)}`));
+	// An upstream's models change without the relay hearing of it: list them again now and then.
+	const relist = (init.openaiUpstreams ?? []).length > 0 ? setInterval(() => void host.refreshModels(), UPSTREAM_RELIST_MS) : undefined;
+	relist?.unref();
 	const stopModels = async (): Promise<void> => {
+		clearInterval(relist);
 		await meshModels.stop();
 		await hosting;
 		await host.stop();

@@ -230,3 +230,47 @@ describe("a member's model through the relay's /v1 API", () => {
 		await chat.body?.cancel();
 	}, 10_000);
 });
+
+describe('a relay restarted with an archived workspace', () => {
+	it('advertises its model there from the start', async () => {
+		const other = newWorkspace();
+		const init = {
+			root: join(tmp, 'build'),
+			dataDir: join(tmp, 'restarted'),
+			host: '127.0.0.1',
+			port: 0,
+			mdns: false,
+			lanIps: [],
+			log: () => {},
+			models: [llamaGgufPath()],
+			modelThreads: 1,
+			modelGpu: false as const,
+			adverts: ADVERTS
+		};
+		const first = await runRelay(init);
+		await first.archive.add({ id: other.id, secret: other.secret });
+		await first.close();
+		const again = await runRelay(init);
+		try {
+			expect(again.archive.has(other.id)).toBe(true);
+			const member = await startPeer(other, { name: 'member' });
+			const adverts = new ModelAdverts({
+				pubsub: member.node.services.pubsub,
+				keys: member.mesh.workspaceKeys(other.id)!,
+				localPeerId: member.node.peerId.toString(),
+				...ADVERTS
+			});
+			adverts.start();
+			try {
+				const tcp = again.node.getMultiaddrs().find((ma) => !ma.toString().includes('/ws'));
+				await member.node.dial(tcp!, { signal: AbortSignal.timeout(5000) });
+				const againId = again.node.peerId.toString();
+				await waitFor(() => adverts.models().some((m) => m.peer === againId && m.id === RELAY_MODEL), 'the restarted relay advert', 20_000);
+			} finally {
+				await adverts.stop();
+			}
+		} finally {
+			await again.close();
+		}
+	}, 40_000);
+});
