@@ -57,7 +57,7 @@ export class AppState {
 			this.peerId = services.identity.peerId;
 			this.displayName = services.identity.displayName;
 			await this.reloadWorkspaces();
-			const mesh = new MeshState(services);
+			const mesh = new MeshState(services, this.models);
 			this.mesh = mesh;
 			// The mesh starts beside opening the workspace: the first sync with the relay should
 			// not wait for the first paint (bench/connect.ts).

@@ -8,6 +8,10 @@
  * that signs messages) drives the node of one tab only (a Web Lock): a second tab of the
  * same profile runs its node with a throwaway key, so the two tabs are two peers that sync
  * with each other instead of two nodes fighting over one peer id.
+ *
+ * Given the app's {@link ModelsState}, it also puts models on the mesh (MeshModels.ts): the
+ * model loaded here is served and advertised in every workspace while the user shares it
+ * (the choice is kept in the settings), and other peers' models are offered in the picker.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
@@ -16,6 +20,8 @@ import * as Y from 'yjs';
 import type { Services } from '../app.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
+import type { MeshModels } from './MeshModels.js';
+import type { ModelsState } from './ModelsState.svelte.js';
 import { DeniedReason } from '../mesh/constants.js';
 import { MembershipDeniedError } from '../mesh/errors.js';
 import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatus.js';
@@ -41,6 +47,8 @@ export const MARK_MESH_SYNCED = 'outpost:mesh:synced';
 /** How long "is typing" lasts after the last keystroke. */
 export const TYPING_MS = 4000;
 const WEB_LOCK = 'outpost-device-key';
+/** Settings key of "Share this model with the workspace". */
+const SHARE_SETTING = 'shareModel';
 
 interface Synced {
 	row: WorkspaceRow;
@@ -78,8 +86,31 @@ export class MeshState {
 	private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	private pollTimer: ReturnType<typeof setInterval> | undefined;
 	private stopped = false;
+	private meshModels: MeshModels | undefined;
 
-	constructor(private readonly services: Services) {}
+	/** `models`: the app's model choices, to share this browser's model and offer the mesh's. */
+	constructor(
+		private readonly services: Services,
+		private readonly models?: ModelsState
+	) {
+		if (models) void this.keepShareSetting(models);
+	}
+
+	/** Restores "Share this model with the workspace" and saves it whenever it changes. */
+	private async keepShareSetting(models: ModelsState): Promise<void> {
+		const { settings } = this.services.db;
+		try {
+			if ((await settings.get(SHARE_SETTING))?.value === true) models.setShared(true);
+		} catch (error) {
+			console.warn('mesh: could not read the model sharing setting', error);
+		}
+		let saved = models.shared;
+		models.onSharedChange(() => {
+			if (models.shared === saved) return;
+			saved = models.shared;
+			settings.put({ key: SHARE_SETTING, value: saved }).catch((error: unknown) => console.warn('mesh: could not save the model sharing setting', error));
+		});
+	}
 
 	/** Starts the peer (once) with the relays it knows; workspaces added before are synced then. */
 	start(relays: string[] = []): Promise<void> {
@@ -93,9 +124,10 @@ export class MeshState {
 	private async run(relays: string[]): Promise<void> {
 		performance.mark(MARK_MESH_START);
 		// Code, key and the relay's addresses at once: each is a wait of its own.
-		const [{ BrowserPeer }, { createMeshNode }, served, privateKey] = await Promise.all([
+		const [{ BrowserPeer }, { createMeshNode }, { MeshModels }, served, privateKey] = await Promise.all([
 			import('../mesh/browserPeer.js'),
 			import('../mesh/node.browser.js'),
+			import('./MeshModels.js'),
 			import('../mesh/relayInfo.js').then(({ fetchServingRelay }) => fetchServingRelay()),
 			this.nodeKey()
 		]);
@@ -131,6 +163,13 @@ export class MeshState {
 		});
 		// Connection counts change without a mesh event when a link changes kind; poll lightly.
 		this.pollTimer = setInterval(() => this.refreshLinks(), 2000);
+		if (this.models) {
+			try {
+				this.meshModels = await MeshModels.start(peer, this.models);
+			} catch (error) {
+				console.error('mesh: could not serve models', error);
+			}
+		}
 		for (const synced of this.synced.values()) await this.addToMesh(synced);
 		this.started = true;
 		this.refreshLinks();
@@ -160,6 +199,7 @@ export class MeshState {
 
 	private async addToMesh({ row, docs, awareness }: Synced): Promise<void> {
 		await this.peer?.mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness });
+		this.meshModels?.addWorkspace(row.id);
 	}
 
 	/** The workspace's sync documents (for waiting on a joined workspace's root). */
@@ -213,6 +253,7 @@ export class MeshState {
 		if (!synced) return;
 		this.synced.delete(workspaceId);
 		clearTimeout(this.typingTimers.get(workspaceId));
+		await this.meshModels?.removeWorkspace(workspaceId);
 		await this.peer?.mesh.removeWorkspace(workspaceId);
 		synced.awareness.destroy();
 		synced.docs.close();
@@ -225,6 +266,7 @@ export class MeshState {
 		this.stopped = true;
 		clearInterval(this.pollTimer);
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
+		await this.meshModels?.stop();
 		await this.peer?.stop();
 		for (const { docs, awareness } of this.synced.values()) {
 			awareness.destroy();

@@ -2,8 +2,12 @@
  * The models this device can use in AI chats, each with the engine that runs it and where it
  * runs: engines loaded in this browser, and (through the mesh engine) models other peers
  * advertise. The model picker lists {@link ModelsState.choices}.
+ *
+ * It also holds the user's choice to share the model loaded here with the workspace:
+ * {@link ModelsState.sharedEngine} is what the mesh's model host serves (MeshState), and it
+ * lists the loaded model only while sharing is on.
  */
-import type { Engine, ModelInfo } from '../ai/engine.js';
+import { EngineError, type Engine, type GenerateChunk, type GenerateRequest, type ModelInfo } from '../ai/engine.js';
 import type { ModelFile } from '../ai/modelFiles.js';
 import type { WllamaEngine } from '../ai/wllamaEngine.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
@@ -29,9 +33,27 @@ export class ModelsState {
 	loading = $state.raw<LoadingModel | undefined>();
 	/** The model loaded into this browser, if any. */
 	local = $state.raw<ModelInfo | undefined>();
+	/** Whether the model loaded here is served to the workspace ("Share this model with the workspace"). */
+	shared = $state(false);
+
+	/**
+	 * The engine the mesh serves from this browser: the loaded model while {@link shared} is
+	 * on, nothing otherwise (generation is refused then, even for a request already routed here).
+	 */
+	readonly sharedEngine: Engine = {
+		kind: 'wllama',
+		models: async () => (this.shared && this.wllama && this.local ? this.wllama.models() : []),
+		generate: (request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateChunk> => {
+			const engine = this.shared && this.local ? this.wllama : undefined;
+			if (engine === undefined) return refuse(request.model);
+			return engine.generate(request, signal);
+		}
+	};
 
 	private wllama: WllamaEngine | undefined;
 	private abort: AbortController | undefined;
+	private remoteKeys = new Set<string>();
+	private readonly listeners = new Set<() => void>();
 
 	/**
 	 * Loads a model file served by the relay into this browser (wllama, loaded on demand)
@@ -48,6 +70,7 @@ export class ModelsState {
 			const engine = this.wllama;
 			this.removeEngine(engine);
 			this.local = undefined;
+			this.emit();
 			const info = await engine.load(file.url, {
 				id: file.id,
 				signal: abort.signal,
@@ -57,6 +80,7 @@ export class ModelsState {
 			});
 			await this.addEngine(engine, peerId, true);
 			this.local = info;
+			this.emit();
 		} finally {
 			if (this.abort === abort) {
 				this.loading = undefined;
@@ -68,6 +92,22 @@ export class ModelsState {
 	/** Cancels a model download. */
 	cancelLoad(): void {
 		this.abort?.abort();
+	}
+
+	/** Turns serving the loaded model to the workspace on or off. */
+	setShared(on: boolean): void {
+		if (this.shared === on) return;
+		this.shared = on;
+		this.emit();
+	}
+
+	/**
+	 * Adds a handler called when what {@link sharedEngine} serves may have changed (a model
+	 * loaded, sharing turned on or off); returns its remover.
+	 */
+	onSharedChange(handler: () => void): () => void {
+		this.listeners.add(handler);
+		return () => this.listeners.delete(handler);
 	}
 
 	/** Offers every model of `engine`, run by the peer `servedBy`. */
@@ -82,4 +122,30 @@ export class ModelsState {
 	removeEngine(engine: Engine): void {
 		this.choices = this.choices.filter((c) => c.engine !== engine);
 	}
+
+	/**
+	 * Replaces the models other peers serve (from their adverts) with `offers`; models of this
+	 * browser's own engines stay.
+	 */
+	setRemote(offers: ModelOffer[]): void {
+		const keys = new Set(offers.map((o) => o.key));
+		const kept = this.choices.filter((c) => !this.remoteKeys.has(c.key) && !keys.has(c.key));
+		this.remoteKeys = keys;
+		this.choices = [...kept, ...offers];
+	}
+
+	private emit(): void {
+		for (const handler of [...this.listeners]) {
+			try {
+				handler();
+			} catch (error) {
+				console.error('ModelsState: shared-change handler threw', error);
+			}
+		}
+	}
+}
+
+/** A generation refused because nothing is shared (any more). */
+async function* refuse(model: string): AsyncGenerator<GenerateChunk> {
+	throw new EngineError('unknown-model', `"${model}" is not shared from this browser.`);
 }
