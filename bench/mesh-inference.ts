@@ -1,0 +1,248 @@
+/**
+ * Benchmark: model inference directly in node-llama-cpp and through the mesh, side by side.
+ *
+ *   npm run bench:mesh-inference
+ *
+ * One process, one NodeLlamaEngine per model (CPU, BENCH_THREADS threads for both paths),
+ * the same prompt, `maxTokens` and temperature 0 on both paths:
+ *
+ * - **direct**: `NodeLlamaEngine.generate` called in this process (the relay's own runtime);
+ * - **mesh**: a host peer (that same engine behind `llmHost`) and an asker peer (a
+ *   `MeshEngine`), real libp2p nodes over TCP on 127.0.0.1 in one workspace, connected once
+ *   up front; every generation opens its own `/outpost/llm/1.0.0` stream with the membership
+ *   exchange, as the app does. This is the in-process equivalent of relay host → browser.
+ *
+ * Not measured here: a browser-hosted model (browser host → browser) and a real browser
+ * asker, which need Chromium and the app's mesh wiring (another piece of work under way);
+ * they belong in this bench once that lands.
+ *
+ * The main model is a generated random-weight llama of tens of millions of parameters
+ * (tests/fixtures/gguf.ts; default embedding 512, 8 blocks, 8 heads, feed-forward 1408 ≈ 26M,
+ * F32), where one token costs milliseconds, so per-token overhead shows as it would on a
+ * real model; the tiny test model (where per-token overhead dominates) runs too, for
+ * reference. Rounds interleave the paths (direct, mesh, direct, mesh…) after one unmeasured
+ * warm-up of each. Per generation: time to first token (the call until the first text chunk)
+ * and decode tokens/s ((completion tokens − 1) ÷ (first text chunk → done)); medians and
+ * min–max over the rounds, the ratio of the medians mesh/direct for tokens/s (goal ≥ 0.95)
+ * and the extra time to first token (goal ≤ 50 ms). Whether both paths produced the same
+ * text is checked too. Prints a table and writes bench/results/mesh-inference.json. Figures
+ * only: never asserts the goals; stops itself after BENCH_TIMEOUT_S.
+ *
+ * The host and the asker share this process's event loop (the asker decrypts what the host
+ * encrypts, on the same thread), which a browser asker on another device would not; and
+ * loopback has no network latency, which a real link adds to the time to first token (about
+ * two round trips: the membership exchange, then the first chunk). One llama.cpp thread by
+ * default: on a 2-core machine two threads contend with Node's own thread and both paths
+ * collapse to a few tokens/s.
+ *
+ * Environment: BENCH_ROUNDS (default 20), BENCH_MAX_TOKENS (default 64), BENCH_THREADS
+ * (default 1), BENCH_TIMEOUT_S (default 300), BENCH_EMBEDDING / BENCH_BLOCKS / BENCH_HEADS /
+ * BENCH_FF (the large model's shape).
+ */
+import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Engine, GenerateRequest } from '../src/lib/ai/engine.ts';
+import { llmHost } from '../src/lib/ai/llmHost.ts';
+import { MeshEngine } from '../src/lib/ai/meshEngine.ts';
+import { NodeLlamaEngine } from '../relay/ai/nodeLlamaEngine.ts';
+import { llamaGgufPath, parameterCount, tinyLlama, type LlamaShape } from '../tests/fixtures/gguf.ts';
+import { connect, newWorkspace, startPeer, stopPeers } from '../tests/mesh/peers.ts';
+import { positiveInt } from './env.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = positiveInt('BENCH_ROUNDS', 20);
+const MAX_TOKENS = positiveInt('BENCH_MAX_TOKENS', 64);
+const THREADS = positiveInt('BENCH_THREADS', 1);
+const TIMEOUT_S = positiveInt('BENCH_TIMEOUT_S', 300);
+const LARGE: Partial<LlamaShape> = {
+	seed: 7,
+	embedding: positiveInt('BENCH_EMBEDDING', 512),
+	blocks: positiveInt('BENCH_BLOCKS', 8),
+	heads: positiveInt('BENCH_HEADS', 8),
+	headsKv: positiveInt('BENCH_HEADS', 8),
+	feedForward: positiveInt('BENCH_FF', 1408),
+	contextLength: 256,
+	name: 'bench-random-llama'
+};
+const PROMPT = 'Tell me a story about peers that share their models over a mesh.';
+
+const log = (line: string) => console.log(line);
+
+/** One generation's figures. */
+interface Run {
+	ttftMs: number;
+	tokensPerSecond: number;
+	totalMs: number;
+	completionTokens: number;
+	text: string;
+}
+
+/** Median, min and max. */
+interface Spread {
+	median: number;
+	min: number;
+	max: number;
+}
+
+function spread(values: number[]): Spread {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = sorted.length / 2;
+	const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+	return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
+}
+
+/** Runs one generation to its end and times it. */
+async function generate(engine: Engine, request: GenerateRequest): Promise<Run> {
+	const start = performance.now();
+	let first: number | undefined;
+	let text = '';
+	for await (const chunk of engine.generate(request)) {
+		if (chunk.type === 'text') {
+			first ??= performance.now();
+			text += chunk.text;
+			continue;
+		}
+		const end = performance.now();
+		if (first === undefined) throw new Error('the generation produced no text');
+		return {
+			ttftMs: first - start,
+			tokensPerSecond: (chunk.completionTokens - 1) / ((end - first) / 1000),
+			totalMs: end - start,
+			completionTokens: chunk.completionTokens,
+			text
+		};
+	}
+	throw new Error('the generation ended without DONE');
+}
+
+/** One model's rounds, both paths interleaved. */
+async function measure(label: string, model: string, direct: Engine, mesh: Engine) {
+	const request: GenerateRequest = { model, messages: [{ role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0 };
+	await generate(direct, request); // warm-up: model load, first evaluation
+	await generate(mesh, request); // warm-up: the first stream on the connection
+	const runs = { direct: [] as Run[], mesh: [] as Run[] };
+	for (let round = 1; round <= ROUNDS; round++) {
+		runs.direct.push(await generate(direct, request));
+		runs.mesh.push(await generate(mesh, request));
+		const [d, m] = [runs.direct.at(-1)!, runs.mesh.at(-1)!];
+		log(
+			`  ${label} round ${String(round).padStart(2)}: direct ${d.tokensPerSecond.toFixed(0)} tok/s, TTFT ${d.ttftMs.toFixed(1)} ms; ` +
+				`mesh ${m.tokensPerSecond.toFixed(0)} tok/s, TTFT ${m.ttftMs.toFixed(1)} ms`
+		);
+	}
+	const summary = (list: Run[]) => ({
+		tokensPerSecond: spread(list.map((r) => r.tokensPerSecond)),
+		ttftMs: spread(list.map((r) => r.ttftMs)),
+		totalMs: spread(list.map((r) => r.totalMs)),
+		completionTokens: spread(list.map((r) => r.completionTokens))
+	});
+	const d = summary(runs.direct);
+	const m = summary(runs.mesh);
+	const sameText = [...runs.direct, ...runs.mesh].every((r) => r.text === runs.direct[0]!.text);
+	return {
+		direct: d,
+		mesh: m,
+		tokensPerSecondRatio: m.tokensPerSecond.median / d.tokensPerSecond.median,
+		/** Median over rounds of (mesh tokens/s ÷ the same round's direct tokens/s). */
+		tokensPerSecondRatioPaired: spread(runs.mesh.map((r, i) => r.tokensPerSecond / runs.direct[i]!.tokensPerSecond)).median,
+		extraTtftMs: m.ttftMs.median - d.ttftMs.median,
+		/** Median over rounds of (mesh TTFT − the same round's direct TTFT). */
+		extraTtftPairedMs: spread(runs.mesh.map((r, i) => r.ttftMs - runs.direct[i]!.ttftMs)).median,
+		sameText,
+		rounds: runs.direct.map((r, i) => ({ direct: strip(r), mesh: strip(runs.mesh[i]!) }))
+	};
+}
+
+const strip = ({ text: _text, ...figures }: Run) => figures;
+
+type Result = Awaited<ReturnType<typeof measure>> & { hostMeasuredTokensPerSecond?: number };
+
+function report(title: string, r: Result): void {
+	const f = (s: Spread, digits: number) => `${s.median.toFixed(digits).padStart(7)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+	log('');
+	log(`${title} — medians (min–max) of ${ROUNDS} rounds, ${MAX_TOKENS} tokens, temperature 0, ${THREADS} thread(s):`);
+	log(`  ${'path'.padEnd(8)} ${'decode tok/s'.padEnd(26)} ${'time to first token, ms'.padEnd(28)} whole answer, ms`);
+	for (const [name, s] of [['direct', r.direct], ['mesh', r.mesh]] as const)
+		log(`  ${name.padEnd(8)} ${f(s.tokensPerSecond, 1).padEnd(26)} ${f(s.ttftMs, 1).padEnd(28)} ${f(s.totalMs, 0)}`);
+	log(
+		`  mesh/direct tokens/s ${r.tokensPerSecondRatio.toFixed(3)} (paired per round ${r.tokensPerSecondRatioPaired.toFixed(3)}; goal ≥ 0.95); extra TTFT ${r.extraTtftMs.toFixed(1)} ms ` +
+			`(paired per round ${r.extraTtftPairedMs.toFixed(1)} ms; goal ≤ 50 ms); same text on both paths: ${r.sameText ? 'yes' : 'NO'}`
+	);
+	log(`  the host's own measure of its mesh generations (moving average): ${r.hostMeasuredTokensPerSecond?.toFixed(1) ?? '—'} tok/s`);
+}
+
+async function main(): Promise<void> {
+	const watchdog = setTimeout(() => {
+		console.error(`mesh-inference benchmark: still running after ${TIMEOUT_S} s; stopping`);
+		process.exit(1);
+	}, TIMEOUT_S * 1000);
+	watchdog.unref();
+
+	const made = performance.now();
+	const largePath = llamaGgufPath(LARGE);
+	const largeParams = parameterCount(LARGE);
+	log(
+		`Large model: ${(largeParams / 1e6).toFixed(1)}M parameters (F32), written in ${((performance.now() - made) / 1000).toFixed(1)} s; ` +
+			`tiny model: ${(parameterCount(tinyLlama) / 1e3).toFixed(0)}K parameters. ` +
+			`${ROUNDS} rounds; Node ${process.version}, ${os.cpus().length} CPUs`
+	);
+	const engines = {
+		large: new NodeLlamaEngine({ modelPath: largePath, threads: THREADS, gpu: false }),
+		tiny: new NodeLlamaEngine({ modelPath: llamaGgufPath(), threads: THREADS, gpu: false })
+	};
+	const ws = newWorkspace();
+	const hostErrors: Error[] = [];
+	try {
+		const hostPeer = await startPeer(ws, { name: 'host' });
+		const askerPeer = await startPeer(ws, { name: 'asker' });
+		const host = llmHost({ engines: [engines.large, engines.tiny], onError: (error) => hostErrors.push(error) })({
+			node: hostPeer.node,
+			keys: (id) => hostPeer.mesh.workspaceKeys(id)
+		});
+		await host.start(); // loads both models (it lists them)
+		await connect(askerPeer, hostPeer);
+		const keys = askerPeer.mesh.workspaceKeys(ws.id);
+		if (keys === undefined) throw new Error('the asker has no workspace keys');
+		const mesh = new MeshEngine({ node: askerPeer.node, host: hostPeer.node.peerId, keys });
+
+		// The host's own moving average of its generation speed (first text → DONE as it writes
+		// them): close to the asker's figure means the mesh slows generation itself on the host.
+		const hostMeasured = (id: string) => host.advertisedModels().find((m) => m.id === id)?.tokensPerSecond;
+		const large = { ...(await measure('large', engines.large.modelId, engines.large, mesh)), hostMeasuredTokensPerSecond: hostMeasured(engines.large.modelId) };
+		const tiny = { ...(await measure('tiny', engines.tiny.modelId, engines.tiny, mesh)), hostMeasuredTokensPerSecond: hostMeasured(engines.tiny.modelId) };
+		await host.stop();
+
+		report(`Large random model (${(largeParams / 1e6).toFixed(1)}M parameters)`, large);
+		report(`Tiny test model (${(parameterCount(tinyLlama) / 1e3).toFixed(0)}K parameters, reference)`, tiny);
+		if (hostErrors.length) log(`\nThe host reported ${hostErrors.length} stream errors; first: ${hostErrors[0]!.message}`);
+
+		const file = join(root, 'bench', 'results', 'mesh-inference.json');
+		await mkdir(dirname(file), { recursive: true });
+		const json = {
+			benchmark: 'mesh-inference',
+			date: new Date().toISOString(),
+			environment: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
+			parameters: { rounds: ROUNDS, maxTokens: MAX_TOKENS, threads: THREADS, temperature: 0, prompt: PROMPT, largeShape: LARGE, largeParameters: largeParams },
+			notMeasured: 'browser host → browser, and a browser asker (need Chromium and the app mesh wiring)',
+			results: { large, tiny },
+			hostErrors: hostErrors.map((e) => e.message)
+		};
+		await writeFile(file, JSON.stringify(json, null, '\t') + '\n');
+		log(`\nWrote ${file}`);
+	} finally {
+		await stopPeers();
+		await engines.large.dispose();
+		await engines.tiny.dispose();
+	}
+}
+
+main().then(
+	() => process.exit(0),
+	(error: unknown) => {
+		console.error('mesh-inference benchmark failed:', error);
+		process.exit(1);
+	}
+);
