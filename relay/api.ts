@@ -19,6 +19,7 @@ import { isId } from '../src/lib/doc/ids.ts';
 import { InviteFormatError, parseInvite } from '../src/lib/mesh/invite.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
+import { readBoundedBody } from './body.ts';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -128,28 +129,13 @@ function getArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit[
 	send(res, archived ? 200 : 404, { archived }, {}, req.method === 'HEAD');
 }
 
-/**
- * The body as UTF-8, at most {@link MAX_BODY_BYTES}. The rest of a larger body is read and
- * dropped (so the client reads the 413 rather than a reset connection), up to
- * {@link MAX_DRAIN_BYTES}, beyond which the connection is cut.
- */
+/** The body as UTF-8, at most {@link MAX_BODY_BYTES} (see body.ts). */
 function readBody(req: IncomingMessage): Promise<string> {
-	return new Promise<string>((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let over = Number(req.headers['content-length']) > MAX_BODY_BYTES;
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > MAX_BODY_BYTES && !over) {
-				over = true;
-				chunks.length = 0;
-			}
-			if (!over) chunks.push(chunk);
-			else if (size > MAX_DRAIN_BYTES) req.destroy();
-		});
-		req.once('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
-		req.once('error', reject);
-		req.once('close', () => reject(new ApiError(400, 'the request body was cut off')));
+	return readBoundedBody(req, {
+		maxBytes: MAX_BODY_BYTES,
+		drainBytes: MAX_DRAIN_BYTES,
+		tooLarge,
+		cutOff: () => new ApiError(400, 'the request body was cut off')
 	});
 }
 

@@ -23,6 +23,7 @@ import type { ChatMessage, FinishReason, GenerateChunk, GenerateRequest } from '
 import type { ApiKeyStore } from './ai/apiKeys.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
+import { readBoundedBody } from './body.ts';
 
 /** Prefix of every path this API serves. */
 export const OPENAI_PREFIX = '/v1/';
@@ -344,32 +345,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * The body as UTF-8, at most `limit` bytes. The rest of a larger body is read and dropped
- * (so the client reads the 413 rather than a reset connection), up to four times the limit,
- * beyond which the connection is cut.
- */
+/** The body as UTF-8, at most `limit` bytes (see body.ts; four times that is drained). */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
-	return new Promise<string>((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let over = Number(req.headers['content-length']) > limit;
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > limit && !over) {
-				over = true;
-				chunks.length = 0;
-			}
-			if (!over) chunks.push(chunk);
-			else if (size > 4 * limit) req.destroy();
-		});
-		req.once('end', () =>
-			over
-				? reject(new OpenAiError(413, `the request body is over ${limit} bytes: shorten the conversation`, 'request_too_large'))
-				: resolve(Buffer.concat(chunks).toString('utf8'))
-		);
-		req.once('error', reject);
-		req.once('close', () => reject(new OpenAiError(400, 'the request body was cut off', 'incomplete_body')));
+	return readBoundedBody(req, {
+		maxBytes: limit,
+		drainBytes: 4 * limit,
+		tooLarge: () => new OpenAiError(413, `the request body is over ${limit} bytes: shorten the conversation`, 'request_too_large'),
+		cutOff: () => new OpenAiError(400, 'the request body was cut off', 'incomplete_body')
 	});
 }
 

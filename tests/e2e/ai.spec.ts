@@ -1,21 +1,14 @@
 /**
  * AI chats in the browser: a model file served by the relay (the suite's own tiny
  * random-weight GGUF) is loaded into this browser with wllama, and a chat streams its
- * answers, with the usage trace, Stop, Regenerate and Edit and resend.
+ * answers, with the usage trace, Regenerate and Edit and resend (Stop: tests/unit/state/aiChat.test.ts).
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
+import { tinyLlama } from '../fixtures/gguf';
 import { createWorkspace, openApp } from './helpers';
+import { serveTinyModel } from './models';
 
-// The relay of playwright.config.ts serves <its data dir>/models.
-const MODELS_DIR = join('test-results', 'relay-data', 'models');
-
-test.beforeAll(() => {
-	mkdirSync(MODELS_DIR, { recursive: true });
-	copyFileSync(llamaGgufPath(), join(MODELS_DIR, `${tinyLlama.name}.gguf`));
-});
+test.beforeAll(serveTinyModel);
 
 async function loadTinyModel(page: Page): Promise<void> {
 	await page.getByRole('button', { name: 'Models', exact: true }).click();
@@ -29,7 +22,7 @@ function answers(page: Page) {
 	return page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
 }
 
-test('a chat with a model loaded into this browser: stream, usage, stop, regenerate, edit and resend', async ({ page }) => {
+test('a chat with a model loaded into this browser: stream, usage, regenerate, edit and resend', async ({ page }) => {
 	await openApp(page);
 	await createWorkspace(page, 'Lab');
 	await page.getByRole('button', { name: 'New chat' }).click();

@@ -5,41 +5,17 @@
  * over the mesh, with a usage trace naming the peer that served it. Unsharing withdraws it;
  * the choice to share is kept across a reload.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
-import { channelLink, createWorkspace, openApp, setDisplayName } from './helpers';
-
-// The relay of playwright.config.ts serves <its data dir>/models.
-const MODELS_DIR = join('test-results', 'relay-data', 'models');
+import { tinyLlama } from '../fixtures/gguf';
+import { channelLink, createWorkspace, inviteLinkOf, joinWith, openApp, setDisplayName } from './helpers';
+import { serveTinyModel } from './models';
 
 const contexts: BrowserContext[] = [];
 
-test.beforeAll(() => {
-	mkdirSync(MODELS_DIR, { recursive: true });
-	copyFileSync(llamaGgufPath(), join(MODELS_DIR, `${tinyLlama.name}.gguf`));
-});
+test.beforeAll(serveTinyModel);
 test.afterEach(async () => {
 	for (const context of contexts.splice(0)) await context.close().catch(() => {});
 });
-
-async function inviteLinkOf(page: Page): Promise<string> {
-	await page.getByRole('button', { name: 'Invite' }).click();
-	const dialog = page.getByRole('dialog', { name: /^Invite to / });
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
-	await dialog.getByRole('button', { name: 'Close' }).click();
-	return link;
-}
-
-async function joinWith(page: Page, link: string, name: string): Promise<void> {
-	await page.getByRole('button', { name: 'Join workspace' }).first().click();
-	const dialog = page.getByRole('dialog', { name: 'Join a workspace' });
-	await dialog.getByRole('textbox', { name: 'Invite link' }).fill(link);
-	await dialog.getByRole('textbox', { name: 'Display name' }).fill(name);
-	await dialog.getByRole('button', { name: 'Join' }).click();
-	await expect(dialog).toBeHidden();
-}
 
 test('a model shared by one browser answers another browser of the workspace', async ({ browser }) => {
 	const device = async () => {

@@ -136,3 +136,23 @@ export async function plantUpdates(page: Page, docId: string, entries: (number[]
 		{ name: `outpost-doc:${docId}`, entries }
 	);
 }
+
+/** Opens "Invite", checks its QR code is shown, and returns the invite link. */
+export async function inviteLinkOf(page: Page): Promise<string> {
+	await page.getByRole('button', { name: 'Invite' }).click();
+	const dialog = page.getByRole('dialog', { name: /^Invite to / });
+	await expect(dialog.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
+	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	return link;
+}
+
+/** Joins through "Join workspace" with a display name. */
+export async function joinWith(page: Page, link: string, name: string): Promise<void> {
+	await page.getByRole('button', { name: 'Join workspace' }).first().click();
+	const dialog = page.getByRole('dialog', { name: 'Join a workspace' });
+	await dialog.getByRole('textbox', { name: 'Invite link' }).fill(link);
+	await dialog.getByRole('textbox', { name: 'Display name' }).fill(name);
+	await dialog.getByRole('button', { name: 'Join', exact: true }).click();
+	await expect(dialog).toBeHidden();
+}

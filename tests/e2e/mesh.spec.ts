@@ -8,7 +8,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../playwright.config';
-import { channelLink, createWorkspace, post } from './helpers';
+import { channelLink, createWorkspace, inviteLinkOf, joinWith, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 
 const hasLanInterface = Object.values(networkInterfaces())
@@ -71,16 +71,6 @@ async function persistentDevice(at: RelayProcess) {
 	return { open, close: async () => context?.close() };
 }
 
-/** Opens "Invite" and returns the link it shows (and checks the QR code is there). */
-async function inviteLinkOf(page: Page): Promise<string> {
-	await page.getByRole('button', { name: 'Invite' }).click();
-	const dialog = page.getByRole('dialog', { name: /^Invite to / });
-	await expect(dialog.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
-	await dialog.getByRole('button', { name: 'Close' }).click();
-	return link;
-}
-
 /** Presses "Add this workspace to the relay" in the Invite dialog; returns the invite link. */
 async function archiveOnRelay(page: Page): Promise<string> {
 	await page.getByRole('button', { name: 'Invite' }).click();
@@ -90,16 +80,6 @@ async function archiveOnRelay(page: Page): Promise<string> {
 	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
 	await dialog.getByRole('button', { name: 'Close' }).click();
 	return link;
-}
-
-/** Joins through "Join workspace" with a display name. */
-async function joinWith(page: Page, link: string, name: string): Promise<void> {
-	await page.getByRole('button', { name: 'Join workspace' }).first().click();
-	const dialog = page.getByRole('dialog', { name: 'Join a workspace' });
-	await dialog.getByRole('textbox', { name: 'Invite link' }).fill(link);
-	await dialog.getByRole('textbox', { name: 'Display name' }).fill(name);
-	await dialog.getByRole('button', { name: 'Join' }).click();
-	await expect(dialog).toBeHidden();
 }
 
 /** Waits until the workspace is synced and on screen with its "general" channel open. */

@@ -90,14 +90,32 @@ export async function openEnvelope(keys: WorkspaceKeys, bytes: Uint8Array, maxBy
 	}
 }
 
+/** Seals `payload` as one varuint8array in an envelope of `kind`. */
+async function sealPayload(keys: WorkspaceKeys, kind: EnvelopeKind, payload: Uint8Array): Promise<Uint8Array> {
+	const plain = encoding.createEncoder();
+	encoding.writeVarUint8Array(plain, payload);
+	return seal(keys, kind, encoding.toUint8Array(plain));
+}
+
+/** Opens an envelope of `kind` sealed by {@link sealPayload}; throws only {@link EnvelopeError}. */
+async function openPayload(keys: WorkspaceKeys, kind: EnvelopeKind, bytes: Uint8Array, maxBytes: number, what: string): Promise<Uint8Array> {
+	const plain = await open(keys, kind, bytes, maxBytes);
+	try {
+		const decoder = decoding.createDecoder(plain);
+		const payload = readBoundedBytes(decoder, maxBytes, what);
+		expectEnd(decoder, `${what} envelope plaintext`);
+		return payload;
+	} catch (error) {
+		throw new EnvelopeError(`malformed ${what} envelope plaintext (${(error as Error).message})`);
+	}
+}
+
 /**
  * Seals one awareness update (`encodeAwarenessUpdate` of y-protocols): varuint kind 2,
  * varuint8array iv, varuint8array ciphertext of varuint8array update.
  */
-export async function sealAwarenessEnvelope(keys: WorkspaceKeys, update: Uint8Array): Promise<Uint8Array> {
-	const plain = encoding.createEncoder();
-	encoding.writeVarUint8Array(plain, update);
-	return seal(keys, EnvelopeKind.awareness, encoding.toUint8Array(plain));
+export function sealAwarenessEnvelope(keys: WorkspaceKeys, update: Uint8Array): Promise<Uint8Array> {
+	return sealPayload(keys, EnvelopeKind.awareness, update);
 }
 
 /**
@@ -105,30 +123,16 @@ export async function sealAwarenessEnvelope(keys: WorkspaceKeys, update: Uint8Ar
  * not checked as one here. Throws only {@link EnvelopeError}, also for a document update
  * envelope and for one over `maxBytes` (default {@link MAX_AWARENESS_ENVELOPE_BYTES}).
  */
-export async function openAwarenessEnvelope(
-	keys: WorkspaceKeys,
-	bytes: Uint8Array,
-	maxBytes = MAX_AWARENESS_ENVELOPE_BYTES
-): Promise<Uint8Array> {
-	const plain = await open(keys, EnvelopeKind.awareness, bytes, maxBytes);
-	try {
-		const decoder = decoding.createDecoder(plain);
-		const update = readBoundedBytes(decoder, maxBytes, 'awareness update');
-		expectEnd(decoder, 'awareness envelope plaintext');
-		return update;
-	} catch (error) {
-		throw new EnvelopeError(`malformed awareness envelope plaintext (${(error as Error).message})`);
-	}
+export function openAwarenessEnvelope(keys: WorkspaceKeys, bytes: Uint8Array, maxBytes = MAX_AWARENESS_ENVELOPE_BYTES): Promise<Uint8Array> {
+	return openPayload(keys, EnvelopeKind.awareness, bytes, maxBytes, 'awareness');
 }
 
 /**
  * Seals one model advert (the bytes `encodeAdvert` of src/lib/ai/adverts.ts writes):
  * varuint kind 3, varuint8array iv, varuint8array ciphertext of varuint8array advert.
  */
-export async function sealAdvertEnvelope(keys: WorkspaceKeys, advert: Uint8Array): Promise<Uint8Array> {
-	const plain = encoding.createEncoder();
-	encoding.writeVarUint8Array(plain, advert);
-	return seal(keys, EnvelopeKind.advert, encoding.toUint8Array(plain));
+export function sealAdvertEnvelope(keys: WorkspaceKeys, advert: Uint8Array): Promise<Uint8Array> {
+	return sealPayload(keys, EnvelopeKind.advert, advert);
 }
 
 /**
@@ -136,20 +140,8 @@ export async function sealAdvertEnvelope(keys: WorkspaceKeys, advert: Uint8Array
  * here. Throws only {@link EnvelopeError}, also for another kind and for one over
  * `maxBytes` (default {@link MAX_ADVERT_ENVELOPE_BYTES}).
  */
-export async function openAdvertEnvelope(
-	keys: WorkspaceKeys,
-	bytes: Uint8Array,
-	maxBytes = MAX_ADVERT_ENVELOPE_BYTES
-): Promise<Uint8Array> {
-	const plain = await open(keys, EnvelopeKind.advert, bytes, maxBytes);
-	try {
-		const decoder = decoding.createDecoder(plain);
-		const advert = readBoundedBytes(decoder, maxBytes, 'advert');
-		expectEnd(decoder, 'advert envelope plaintext');
-		return advert;
-	} catch (error) {
-		throw new EnvelopeError(`malformed advert envelope plaintext (${(error as Error).message})`);
-	}
+export function openAdvertEnvelope(keys: WorkspaceKeys, bytes: Uint8Array, maxBytes = MAX_ADVERT_ENVELOPE_BYTES): Promise<Uint8Array> {
+	return openPayload(keys, EnvelopeKind.advert, bytes, maxBytes, 'advert');
 }
 
 /** Associated data: varstring label of the kind, varstring workspace id. */

@@ -1,0 +1,38 @@
+/**
+ * Reading a bounded request body. The rest of a larger body is read and dropped (so the
+ * client reads the 413 rather than a reset connection), up to `drainBytes`, beyond which the
+ * connection is cut.
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** What {@link readBoundedBody} needs: the limits and the errors to reject with. */
+export interface BodyLimits {
+	maxBytes: number;
+	/** Bytes read and dropped past the limit before the connection is cut. */
+	drainBytes: number;
+	/** The error for a body over `maxBytes`. */
+	tooLarge: () => Error;
+	/** The error for a body whose connection closed before its end. */
+	cutOff: () => Error;
+}
+
+/** The body as UTF-8, at most `limits.maxBytes`; see the module comment. */
+export function readBoundedBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
+	return new Promise<string>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let over = Number(req.headers['content-length']) > limits.maxBytes;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limits.maxBytes && !over) {
+				over = true;
+				chunks.length = 0;
+			}
+			if (!over) chunks.push(chunk);
+			else if (size > limits.drainBytes) req.destroy();
+		});
+		req.once('end', () => (over ? reject(limits.tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+		req.once('error', reject);
+		req.once('close', () => reject(limits.cutOff()));
+	});
+}
