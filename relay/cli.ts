@@ -32,6 +32,8 @@ export interface RelayFlags {
 	modelsDir: string | undefined;
 	/** GGUF files the relay runs with node-llama-cpp (`--model`, repeatable). */
 	models: string[];
+	/** CPU threads per `--model`; `undefined`: node-llama-cpp's default (all cores). */
+	modelThreads: number | undefined;
 	/** Base URLs (ending in `/v1`) of OpenAI-compatible servers whose models the relay hosts. */
 	openaiUpstreams: string[];
 	/** Whether to run `vite build` first when the app is missing or stale. */
@@ -61,6 +63,8 @@ export const USAGE = `Usage: npm start -- [flags]
   --models-dir DIR  .gguf model files served to browsers on the LAN (default <data>/models)
   --model FILE.gguf run this model with node-llama-cpp (GPU if present, else CPU) and
                     serve it on /v1 and to the mesh (repeatable)
+  --model-threads N CPU threads per --model (default: all cores; on a small box 1 is
+                    often faster, as it leaves a core for everything else)
   --openai-upstream URL
                     host the models of an OpenAI-compatible server (Ollama, vLLM,
                     llama.cpp server), e.g. http://10.0.0.5:11434/v1 (repeatable)
@@ -89,6 +93,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'models-dir': { type: 'string' },
 				peer: { type: 'string', multiple: true },
 				model: { type: 'string', multiple: true },
+				'model-threads': { type: 'string' },
 				'openai-upstream': { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
@@ -113,12 +118,19 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		dataDir: values.data === undefined ? DEFAULT_DATA_DIR : nonEmpty('--data', values.data),
 		modelsDir: values['models-dir'] === undefined ? undefined : nonEmpty('--models-dir', values['models-dir']),
 		models: (values.model ?? []).map((file) => nonEmpty('--model', file)),
+		modelThreads: values['model-threads'] === undefined ? undefined : parseCount('--model-threads', values['model-threads'], 256),
 		openaiUpstreams: (values['openai-upstream'] ?? []).map(parseUpstream),
 		peers: (values.peer ?? []).map(parsePeer),
 		mdns: values['no-mdns'] !== true,
 		build: values['no-build'] !== true,
 		help: values.help === true
 	};
+}
+
+function parseCount(flag: string, text: string, max: number): number {
+	const n = Number(text);
+	if (!/^\d+$/.test(text) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, not "${text}"`);
+	return n;
 }
 
 function parsePort(flag: string, text: string, max = 65535): number {

@@ -116,6 +116,7 @@ async function main(): Promise<void> {
 		mdns: flags.mdns,
 		...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
 		models: flags.models,
+		...(flags.modelThreads !== undefined ? { modelThreads: flags.modelThreads } : {}),
 		openaiUpstreams: flags.openaiUpstreams
 	});
 	console.log(await banner(relay, flags.dataDir));

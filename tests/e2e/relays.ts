@@ -47,7 +47,7 @@ export async function startRelayProcess(
 	port: number,
 	peers: string[] = [],
 	host = '127.0.0.1',
-	options: { mdns?: boolean } = {}
+	options: { mdns?: boolean; args?: string[] } = {}
 ): Promise<RelayProcess> {
 	const dataDir = await mkdtemp(join(tmpdir(), 'outpost-relay-'));
 	let child: ChildProcess | undefined;
@@ -68,7 +68,7 @@ export async function startRelayProcess(
 	};
 
 	const start = async (withPeers: string[]): Promise<void> => {
-		const args = ['--no-build', ...(options.mdns ? [] : ['--no-mdns']), '--host', host, '--port', String(port), '--data', dataDir];
+		const args = ['--no-build', ...(options.mdns ? [] : ['--no-mdns']), '--host', host, '--port', String(port), '--data', dataDir, ...(options.args ?? [])];
 		for (const peer of withPeers) args.push('--peer', peer);
 		child = run(args);
 		const deadline = Date.now() + 30_000;

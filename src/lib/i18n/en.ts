@@ -116,6 +116,7 @@ export const en = {
 	'ai.model': 'Model',
 	'ai.noModels': 'No model is available yet. Load one into this browser, or ask a member to share theirs.',
 	'ai.where.local': 'this browser',
+	'ai.where.relay': 'the relay',
 	'ai.where.peer': 'peer {peer}',
 	'ai.modelOption': '{name} — {where} ({engine}{speed})',
 	'ai.speed': ', {tps} tok/s',

@@ -118,6 +118,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'ai.model': '模型',
 	'ai.noModels': '还没有可用的模型。在此浏览器中加载一个，或请成员共享他们的模型。',
 	'ai.where.local': '此浏览器',
+	'ai.where.relay': '中继',
 	'ai.where.peer': '节点 {peer}',
 	'ai.modelOption': '{name} — {where}（{engine}{speed}）',
 	'ai.speed': '，{tps} 词元/秒',

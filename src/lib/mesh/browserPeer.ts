@@ -101,6 +101,11 @@ export class BrowserPeer {
 		for (const relay of started) void this.keep(relay);
 	}
 
+	/** Whether `peerId` is one of the relays this peer keeps connected. */
+	isRelay(peerId: string): boolean {
+		return this.relays.has(peerId);
+	}
+
 	/** Relay addresses known to this peer (for invites). */
 	relayAddresses(): string[] {
 		return [...this.relays.values()].flat().map(String);

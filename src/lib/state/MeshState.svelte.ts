@@ -212,6 +212,11 @@ export class MeshState {
 		return connectionInfo(this.started, this.error !== '', this.statuses[workspaceId]);
 	}
 
+	/** Whether `peerId` is a relay this device keeps connected (to name it "the relay"). */
+	isRelay(peerId: string): boolean {
+		return this.peer?.isRelay(peerId) ?? false;
+	}
+
 	/** Relay addresses to put in invites. */
 	relayAddresses(): string[] {
 		return this.peer?.relayAddresses() ?? [];
