@@ -14,6 +14,10 @@ import type { Engine, GenerateChunk, GenerateRequest } from '../../src/lib/ai/en
 import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
 import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
 import { collect, describeEngine } from '../ai/engineSuite.js';
+import * as Y from 'yjs';
+import { runAnswer } from '../../src/lib/ai/chatRunner.js';
+import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
+import { AiStatus } from '../../src/lib/doc/schema.js';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
 import { waitFor } from './helpers.js';
 import { connect, newWorkspace, startPeer, stopPeers, type Peer, type TestWorkspace } from './peers.js';
@@ -195,6 +199,32 @@ describe('a model hosted on the mesh', () => {
 		expect(host.host.queueDepth).toBe(0);
 		// The host measured its speed and advertises it.
 		await waitFor(() => (a.adverts.models()[0]?.tokensPerSecond ?? 0) > 0, 'a measured speed in the advert', 3000);
+	});
+
+	it('writes "N ahead of you" into a chat answer that waits at a busy host, then the answer', async () => {
+		await setup();
+		const { a, b, host } = shared;
+		const thread = new AiThreadDoc(new Y.Doc());
+		thread.append({ id: 'q', role: AiRole.user, hlc: '1', author: 'b', text: 'Wait your turn.' });
+		const seen: Array<{ status: string; position?: number }> = [];
+		thread.messages.observeDeep(() => {
+			const answer = thread.list()[1];
+			if (answer) seen.push({ status: answer.status, ...(answer.queuePosition !== undefined ? { position: answer.queuePosition } : {}) });
+		});
+		let second: Promise<unknown> | undefined;
+		const off = host.host.on('change', () => {
+			if (host.host.running === 1 && second === undefined) {
+				second = runAnswer({ thread, engine: meshEngine(b, host), model: MODEL, askedBy: 'b', servedBy: host.peer.node.peerId.toString(), id: 'r', hlc: '2', maxTokens: 8, temperature: 0 });
+			}
+		});
+		await collect(meshEngine(a, host).generate(ask('Go first.', 200)));
+		off();
+		await second;
+		expect(seen).toContainEqual({ status: AiStatus.queued, position: 1 });
+		const answer = thread.list()[1]!;
+		expect(answer.status).toBe(AiStatus.done);
+		expect(answer.queuePosition).toBeUndefined();
+		expect(answer.text.length).toBeGreaterThan(0);
 	});
 
 	it('limits each member to its share: a third request gets busy with a retry delay', async () => {

@@ -85,17 +85,32 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 	const finish = (result: AnswerResult): AnswerResult => {
 		thread.doc.transact(() => {
 			entry!.set('status', result.status);
+			entry!.delete('queuePosition');
 			if (result.stats) entry!.set('stats', result.stats);
 			if (result.error) entry!.set('error', result.error);
 		}, origin);
 		return result;
 	};
 	try {
-		for await (const chunk of engine.generate(request, init.signal)) {
+		// A busy host says how many requests are ahead of this one: shown until it starts.
+		const onQueued = (position: number) => {
+			if (firstAt !== undefined) return;
+			thread.doc.transact(() => {
+				entry!.set('status', AiStatus.queued);
+				entry!.set('queuePosition', position);
+			}, origin);
+		};
+		for await (const chunk of engine.generate(request, init.signal, { onQueued })) {
 			if (chunk.type === 'text') {
 				if (chunk.text === '') continue;
+				thread.doc.transact(() => {
+					if (firstAt === undefined && entry!.get('status') !== AiStatus.streaming) {
+						entry!.set('status', AiStatus.streaming);
+						entry!.delete('queuePosition');
+					}
+					text.insert(text.length, chunk.text);
+				}, origin);
 				firstAt ??= now();
-				thread.doc.transact(() => text.insert(text.length, chunk.text), origin);
 				continue;
 			}
 			const end = now();

@@ -59,6 +59,15 @@ export type GenerateChunk =
 			completionTokens: number;
 	  };
 
+/** Optional hooks of one generation. */
+export interface GenerateOptions {
+	/**
+	 * The request waits in the host's queue behind `position` others ("busy, N ahead of
+	 * you"); called again as the position changes. Engines without a queue never call it.
+	 */
+	onQueued?: (position: number) => void;
+}
+
 /** A model runtime; see the module comment. */
 export interface Engine {
 	readonly kind: EngineKind;
@@ -69,7 +78,7 @@ export interface Engine {
 	 * unknown model, an empty or over-long prompt, or a runtime failure; with the signal's
 	 * reason (an `AbortError` by default) when aborted.
 	 */
-	generate(request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateChunk>;
+	generate(request: GenerateRequest, signal?: AbortSignal, options?: GenerateOptions): AsyncIterable<GenerateChunk>;
 }
 
 /** Why an engine refused or failed a request. */

@@ -32,6 +32,7 @@ import {
 	EngineError,
 	type EngineProblem,
 	type GenerateChunk,
+	type GenerateOptions,
 	type GenerateRequest,
 	type Engine,
 	type ModelInfo
@@ -71,9 +72,7 @@ export interface MeshEngineInit {
 }
 
 /** Per-generation options beyond the {@link Engine} interface. */
-export interface MeshGenerateOptions {
-	/** Told each time the host says how many requests are ahead of this one. */
-	onQueued?: (position: number) => void;
+export interface MeshGenerateOptions extends GenerateOptions {
 	/** The request id sent to the host (logs, usage traces); default a random one. */
 	requestId?: string;
 }

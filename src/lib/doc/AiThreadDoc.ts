@@ -33,6 +33,8 @@ export interface AiMessage extends AiMessageInit {
 	stats?: GenerationStats;
 	/** Why a failed answer failed (an interrupted one keeps its partial text). */
 	error?: string;
+	/** While queued at a busy host: how many requests are ahead of it. */
+	queuePosition?: number;
 }
 
 /** Accessors over an AI thread document. */
@@ -86,7 +88,8 @@ export class AiThreadDoc {
 					status: STATUSES.has(m.get('status')) ? (m.get('status') as AiStatus) : AiStatus.done,
 					stats: readStats(m.get('stats')),
 					...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
-					...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {})
+					...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
+					...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {})
 				}
 			];
 		});
@@ -100,4 +103,9 @@ function readStats(value: unknown): GenerationStats | undefined {
 	const numbers = [tokensIn, tokensOut, ttftMs, tokensPerSecond];
 	if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
 	return { tokensIn, tokensOut, ttftMs, tokensPerSecond } as GenerationStats;
+}
+
+/** A queue position from a document: a small whole number, else nothing. */
+function readPosition(value: unknown): number | undefined {
+	return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1_000_000 ? value : undefined;
 }

@@ -132,6 +132,7 @@ export const en = {
 	'ai.editLabel': 'Edit question',
 	'ai.you': 'You',
 	'ai.assistant': 'Assistant',
+	'ai.queued': 'Busy: {count, plural, =0 {next in line} one {# ahead of you} other {# ahead of you}}',
 	'ai.writing': 'Writing…',
 	'ai.stopped': 'Stopped',
 	'ai.failed': 'Failed: {error}',

@@ -134,6 +134,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'ai.editLabel': '编辑问题',
 	'ai.you': '你',
 	'ai.assistant': '助手',
+	'ai.queued': '繁忙：{count, plural, =0 {下一个就是你} other {前面还有 # 个}}',
 	'ai.writing': '正在撰写…',
 	'ai.stopped': '已停止',
 	'ai.failed': '失败：{error}',
