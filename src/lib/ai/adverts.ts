@@ -25,6 +25,7 @@ import type { GossipPubSub } from '../mesh/gossip.js';
 import { EnvelopeKind, envelopeKind, openAdvertEnvelope, sealAdvertEnvelope } from '../mesh/gossipEnvelope.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import type { EngineKind } from './engine.js';
+import { Listeners } from '../events.js';
 
 /** One model a peer serves, as advertised. */
 export interface AdvertModel {
@@ -154,7 +155,7 @@ export interface ModelAdvertsInit {
 /** The adverts of one workspace; see the module comment. */
 export class ModelAdverts {
 	private readonly remote = new Map<string, { advert: Advert; expires: number }>();
-	private readonly listeners = new Set<() => void>();
+	private readonly listeners = new Listeners<{ change: () => void }>('ModelAdverts');
 	private running = false;
 	private renewTimer: ReturnType<typeof setInterval> | undefined;
 	private sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -211,8 +212,7 @@ export class ModelAdverts {
 
 	/** Adds a handler called when the list of models may have changed; returns its remover. */
 	on(_event: 'change', handler: () => void): () => void {
-		this.listeners.add(handler);
-		return () => this.listeners.delete(handler);
+		return this.listeners.on('change', handler);
 	}
 
 	/** The local models changed: publish now, or when `minRepublishMs` since the last is up. */
@@ -291,13 +291,7 @@ export class ModelAdverts {
 	}
 
 	private emit(): void {
-		for (const handler of [...this.listeners]) {
-			try {
-				handler();
-			} catch (error) {
-				console.error('ModelAdverts change handler threw', error);
-			}
-		}
+		this.listeners.emit('change');
 	}
 
 	private report(error: unknown): void {

@@ -37,6 +37,7 @@ import {
 	type LlmMessage,
 	type LlmRequest
 } from './llmProtocol.js';
+import { Listeners } from '../events.js';
 
 /** Options of {@link llmHost}. */
 export interface LlmHostInit {
@@ -107,7 +108,7 @@ const DEFAULT_GENERATION_MS = 2000;
 class DefaultLlmHost implements LlmHost {
 	private readonly served = new Map<string, Served>();
 	private readonly jobs: Job[] = [];
-	private readonly listeners = new Set<() => void>();
+	private readonly listeners = new Listeners<{ change: () => void }>('LlmHost');
 	private averageMs = DEFAULT_GENERATION_MS;
 	private started = false;
 
@@ -180,8 +181,7 @@ class DefaultLlmHost implements LlmHost {
 	}
 
 	on(_event: 'change', handler: () => void): () => void {
-		this.listeners.add(handler);
-		return () => this.listeners.delete(handler);
+		return this.listeners.on('change', handler);
 	}
 
 	/** One stream: membership, REQUEST, admission, the answer. */
@@ -348,13 +348,7 @@ class DefaultLlmHost implements LlmHost {
 	}
 
 	private changed(): void {
-		for (const handler of [...this.listeners]) {
-			try {
-				handler();
-			} catch (error) {
-				console.error('LlmHost change handler threw', error);
-			}
-		}
+		this.listeners.emit('change');
 	}
 
 	private get timeoutMs(): number {

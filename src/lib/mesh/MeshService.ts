@@ -38,6 +38,7 @@ import type { SyncDocs } from './syncDocs.js';
 import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
+import { Listeners } from '../events.js';
 
 export { WorkspaceSyncState, type WorkspaceStatus } from './workspaceStatus.js';
 
@@ -178,11 +179,7 @@ class DefaultMeshService implements MeshService {
 	private readonly refused = new Set<string>();
 	/** `connectionId/workspaceId` pairs with a stream being opened. */
 	private readonly opening = new Set<string>();
-	private readonly listeners: { [E in keyof MeshServiceEvents]: Set<MeshServiceEvents[E]> } = {
-		'peer-count': new Set(),
-		'workspace-status': new Set(),
-		error: new Set()
-	};
+	private readonly listeners = new Listeners<MeshServiceEvents>('MeshService');
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private running = false;
 
@@ -301,8 +298,7 @@ class DefaultMeshService implements MeshService {
 	}
 
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void {
-		this.listeners[event].add(handler);
-		return () => this.listeners[event].delete(handler);
+		return this.listeners.on(event, handler);
 	}
 
 	private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
@@ -450,18 +446,12 @@ class DefaultMeshService implements MeshService {
 	}
 
 	private report(event: MeshErrorEvent): void {
-		if (this.listeners.error.size === 0) console.warn('mesh:', event.error, event.peerId ?? '', event.workspaceId ?? '');
+		if (this.listeners.count('error') === 0) console.warn('mesh:', event.error, event.peerId ?? '', event.workspaceId ?? '');
 		this.emit('error', event);
 	}
 
 	private emit<E extends keyof MeshServiceEvents>(event: E, ...args: Parameters<MeshServiceEvents[E]>): void {
-		for (const handler of [...this.listeners[event]]) {
-			try {
-				(handler as (...a: Parameters<MeshServiceEvents[E]>) => void)(...args);
-			} catch (error) {
-				console.error(`MeshService ${event} handler threw`, error);
-			}
-		}
+		this.listeners.emit(event, ...args);
 	}
 }
 

@@ -26,6 +26,7 @@ import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs
 import { applicablePart } from './updateCheck.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
+import { Listeners } from '../events.js';
 
 /** Options of a {@link SyncSession}. */
 export interface SyncSessionInit {
@@ -71,12 +72,7 @@ export interface SyncSessionEvents {
 export class SyncSession {
 	private readonly limits: SyncLimits;
 	private readonly membership: MembershipExchange;
-	private readonly listeners: { [E in keyof SyncSessionEvents]: Set<SyncSessionEvents[E]> } = {
-		synced: new Set(),
-		progress: new Set(),
-		error: new Set(),
-		closed: new Set()
-	};
+	private readonly listeners = new Listeners<SyncSessionEvents>('SyncSession');
 	private queue: Promise<void> = Promise.resolve();
 	private unsubscribe: (() => void) | undefined;
 	private timer: ReturnType<typeof setTimeout> | undefined;
@@ -121,8 +117,7 @@ export class SyncSession {
 
 	/** Adds an event handler; returns a function that removes it. */
 	on<E extends keyof SyncSessionEvents>(event: E, handler: SyncSessionEvents[E]): () => void {
-		this.listeners[event].add(handler);
-		return () => this.listeners[event].delete(handler);
+		return this.listeners.on(event, handler);
 	}
 
 	/** Starts the session: the opener sends HELLO; both sides start the membership timer. */
@@ -306,13 +301,7 @@ export class SyncSession {
 	}
 
 	private emit<E extends keyof SyncSessionEvents>(event: E, ...args: Parameters<SyncSessionEvents[E]>): void {
-		for (const handler of [...this.listeners[event]]) {
-			try {
-				(handler as (...a: Parameters<SyncSessionEvents[E]>) => void)(...args);
-			} catch (error) {
-				console.error(`SyncSession ${event} handler threw`, error);
-			}
-		}
+		this.listeners.emit(event, ...args);
 	}
 }
 

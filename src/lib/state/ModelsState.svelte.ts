@@ -11,6 +11,7 @@ import { EngineError, type Engine, type GenerateChunk, type GenerateRequest, typ
 import type { ModelFile } from '../ai/modelFiles.js';
 import type { WllamaEngine } from '../ai/wllamaEngine.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
+import { Listeners } from '../events.js';
 
 /** A model on offer, for the picker. */
 export interface ModelOffer extends ModelChoice {
@@ -53,7 +54,7 @@ export class ModelsState {
 	private wllama: WllamaEngine | undefined;
 	private abort: AbortController | undefined;
 	private remoteKeys = new Set<string>();
-	private readonly listeners = new Set<() => void>();
+	private readonly listeners = new Listeners<{ change: () => void }>('ModelsState');
 
 	/**
 	 * Loads a model file served by the relay into this browser (wllama, loaded on demand)
@@ -106,8 +107,7 @@ export class ModelsState {
 	 * loaded, sharing turned on or off); returns its remover.
 	 */
 	onSharedChange(handler: () => void): () => void {
-		this.listeners.add(handler);
-		return () => this.listeners.delete(handler);
+		return this.listeners.on('change', handler);
 	}
 
 	/** Offers every model of `engine`, run by the peer `servedBy`. */
@@ -135,13 +135,7 @@ export class ModelsState {
 	}
 
 	private emit(): void {
-		for (const handler of [...this.listeners]) {
-			try {
-				handler();
-			} catch (error) {
-				console.error('ModelsState: shared-change handler threw', error);
-			}
-		}
+		this.listeners.emit('change');
 	}
 }
 
