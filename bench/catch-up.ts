@@ -40,7 +40,7 @@ import { newSecret } from '../src/lib/mesh/secret.ts';
 import { runRelay, type RunningRelay } from '../relay/run.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
 import { buildChannel, makeDevices, seededRandom } from './fixtures.ts';
-import { positiveInt } from './env.ts';
+import { positiveInt, benchEnvironment } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
 		const json = {
 			benchmark: 'catch-up',
 			date: new Date().toISOString(),
-			environment: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
+			environment: benchEnvironment(),
 			parameters: { messages: MESSAGES, docs: DOCS, messagesPerRecord: PER_RECORD, rounds: ROUNDS },
 			results,
 			rounds: { cold, warm }

@@ -24,7 +24,7 @@ import { heapAfterGc, installProbe, longTasks, rawDecodeInPage, readOpen, resetM
 import { formatReport, summarize, type Round, type SizeResult } from './report.js';
 import { channelId, channelLink, createChannel, createWorkspace, openApp, plantUpdate, STEP_TIMEOUT_MS, waitCurrent } from './ui.js';
 import { bundleYjs } from './yjsBundle.js';
-import { CHROMIUM_ARGS as BASE_CHROMIUM_ARGS } from './env.ts';
+import { CHROMIUM_ARGS as BASE_CHROMIUM_ARGS, benchEnvironment } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
 		const json = {
 			date: new Date().toISOString(),
 			rounds: ROUNDS,
-			environment: { chromium: browser.version(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
+			environment: benchEnvironment(browser.version()),
 			setupMs: Math.round(setupMs),
 			results: results.map((r) => ({ ...r, summary: summarize(r) }))
 		};

@@ -32,7 +32,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
@@ -62,7 +61,7 @@ import {
 } from './connectSteps.js';
 import { baselineRound, serveBaseline } from './connectYWebrtc.js';
 import { createWorkspace, STEP_TIMEOUT_MS, waitCurrent } from './ui.js';
-import { positiveInt } from './env.ts';
+import { positiveInt, benchEnvironment } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
@@ -296,14 +295,7 @@ async function main(): Promise<void> {
 		const json = {
 			date: new Date().toISOString(),
 			rounds: ROUNDS,
-			environment: {
-				chromium: browser.version(),
-				node: process.version,
-				cpus: os.cpus().length,
-				cpu: os.cpus()[0]?.model,
-				platform: `${os.platform()} ${os.release()}`,
-				networkNamespace: process.env.OUTPOST_NETNS === '1'
-			},
+			environment: benchEnvironment(browser.version()),
 			units: {
 				returning: 'ms since navigation start',
 				newDevice: 'ms since the click on Join (dialogMs: since navigation start)',

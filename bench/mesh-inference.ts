@@ -50,7 +50,7 @@ import { MeshEngine } from '../src/lib/ai/meshEngine.ts';
 import { NodeLlamaEngine } from '../relay/ai/nodeLlamaEngine.ts';
 import { llamaGgufPath, parameterCount, tinyLlama, type LlamaShape } from '../tests/fixtures/gguf.ts';
 import { connect, newWorkspace, startPeer, stopPeers } from '../tests/mesh/peers.ts';
-import { positiveInt } from './env.ts';
+import { positiveInt, benchEnvironment } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 20);
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
 		const json = {
 			benchmark: 'mesh-inference',
 			date: new Date().toISOString(),
-			environment: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, platform: `${os.platform()} ${os.release()}` },
+			environment: benchEnvironment(),
 			parameters: { rounds: ROUNDS, maxTokens: MAX_TOKENS, threads: THREADS, temperature: 0, prompt: PROMPT, largeShape: LARGE, largeParameters: largeParams },
 			notMeasured: 'browser host → browser, and a browser asker (need Chromium and the app mesh wiring)',
 			results: { large, tiny },

@@ -42,7 +42,7 @@ import { profilePage } from './syncLatencyProfile.ts';
 import type { ProfileSummary } from './syncLatencyProfile.ts';
 import { formatReport, latencies, outpostBreakdown, phases, summarizeMs } from './syncLatencyReport.ts';
 import type { TargetResult } from './syncLatencyReport.ts';
-import { positiveInt, CHROMIUM_ARGS } from './env.ts';
+import { positiveInt, CHROMIUM_ARGS, benchEnvironment } from './env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -226,15 +226,7 @@ async function main(): Promise<void> {
 			updates: UPDATES,
 			rounds: ROUNDS,
 			intervalMs: INTERVAL_MS,
-			environment: {
-				chromium: browser.version(),
-				node: process.version,
-				cpus: os.cpus().length,
-				cpu: os.cpus()[0]?.model,
-				platform: `${os.platform()} ${os.release()}`,
-				loadAverage: os.loadavg(),
-				netns: process.env.OUTPOST_NETNS === '1'
-			},
+			environment: benchEnvironment(browser.version()),
 			setup: { reservationMs: [nodeA.ms, nodeB.ms], directDial: dial, sessionOn, mesh: info },
 			microCostsUs: micro,
 			profiles: profiles.map((p) => ({ label: p.label, file: p.file, ...p.summary })),
