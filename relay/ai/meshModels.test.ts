@@ -56,14 +56,12 @@ async function collect(chunks: AsyncIterable<GenerateChunk>): Promise<{ text: st
 	return { text, done };
 }
 
-beforeAll(async () => {
-	tmp = await mkdtemp(join(tmpdir(), 'outpost-mesh-models-'));
-	const root = join(tmp, 'build');
-	await mkdir(root, { recursive: true });
-	await writeFile(join(root, 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({
-		root,
-		dataDir: join(tmp, 'relay'),
+
+/** A relay on 127.0.0.1 hosting the tiny model on one thread, its data in `dataDir`. */
+function relayInit(dataDir: string) {
+	return {
+		root: join(tmp, 'build'),
+		dataDir,
 		host: '127.0.0.1',
 		port: 0,
 		mdns: false,
@@ -71,9 +69,16 @@ beforeAll(async () => {
 		log: () => {},
 		models: [llamaGgufPath()],
 		modelThreads: 1,
-		modelGpu: false,
+		modelGpu: false as const,
 		adverts: ADVERTS
-	});
+	};
+}
+beforeAll(async () => {
+	tmp = await mkdtemp(join(tmpdir(), 'outpost-mesh-models-'));
+	const root = join(tmp, 'build');
+	await mkdir(root, { recursive: true });
+	await writeFile(join(root, 'index.html'), '<!doctype html><title>home</title>');
+	relay = await runRelay(relayInit(join(tmp, 'relay')));
 	await relay.archive.add({ id: ws.id, secret: ws.secret });
 	({ key } = await new ApiKeyStore(join(tmp, 'relay')).create('test'));
 
@@ -234,19 +239,7 @@ describe("a member's model through the relay's /v1 API", () => {
 describe('a relay restarted with an archived workspace', () => {
 	it('advertises its model there from the start', async () => {
 		const other = newWorkspace();
-		const init = {
-			root: join(tmp, 'build'),
-			dataDir: join(tmp, 'restarted'),
-			host: '127.0.0.1',
-			port: 0,
-			mdns: false,
-			lanIps: [],
-			log: () => {},
-			models: [llamaGgufPath()],
-			modelThreads: 1,
-			modelGpu: false as const,
-			adverts: ADVERTS
-		};
+		const init = relayInit(join(tmp, 'restarted'));
 		const first = await runRelay(init);
 		await first.archive.add({ id: other.id, secret: other.secret });
 		await first.close();

@@ -71,8 +71,12 @@ describe('AiChatState', () => {
 		expect(chat.messages[3]!.status).toBe(AiStatus.done);
 		const first = chat.messages[0]!;
 		await chat.editAndResend(first.id, 'A better first question', choice());
-		expect(chat.messages.map((m) => m.text.slice(0, 23))).toEqual(['A better first question', chat.messages[1]!.text.slice(0, 23)]);
-		expect(chat.messages[1]!.role).toBe(AiRole.assistant);
+		// Everything from the edited question on is gone; the new question has a fresh answer.
+		expect(chat.messages).toHaveLength(2);
+		expect(chat.messages[0]).toMatchObject({ role: AiRole.user, text: 'A better first question' });
+		expect(chat.messages[0]!.id).not.toBe(first.id);
+		expect(chat.messages[1]).toMatchObject({ role: AiRole.assistant, status: AiStatus.done });
+		expect(chat.messages.some((m) => m.text === 'Second question')).toBe(false);
 		await chat.close();
 	});
 
