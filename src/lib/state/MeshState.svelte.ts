@@ -20,6 +20,8 @@ import * as Y from 'yjs';
 import type { Services } from '../app.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
+import { inviteLink as buildInviteLink } from '../mesh/invite.js';
+import { archiveOnRelay, isArchivedOnRelay } from '../mesh/relayApi.js';
 import type { MeshModels } from './MeshModels.js';
 import type { ModelsState } from './ModelsState.svelte.js';
 import { DeniedReason } from '../mesh/constants.js';
@@ -215,6 +217,28 @@ export class MeshState {
 	/** Whether `peerId` is a relay this device keeps connected (to name it "the relay"). */
 	isRelay(peerId: string): boolean {
 		return this.peer?.isRelay(peerId) ?? false;
+	}
+
+	/**
+	 * The invite link of a workspace (empty without a secret): on the relay's LAN URL when
+	 * this page is on the relay's own machine, naming every relay this device knows for it.
+	 */
+	inviteLink(row: WorkspaceRow, name: string): string {
+		if (row.secret === undefined) return '';
+		const local = /^(localhost|127\.|\[::1\])/.test(location.hostname);
+		const origin = (local ? this.appUrls[0] : undefined) ?? location.origin;
+		const relays = [...new Set([...this.relayAddresses(), ...(row.relays ?? [])])];
+		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays });
+	}
+
+	/** Asks the relay that served the app to archive the workspace of `link`. */
+	archiveOnRelay(link: string): Promise<void> {
+		return archiveOnRelay(link);
+	}
+
+	/** Whether the relay that served the app archives `workspaceId` (undefined: no relay, or unknown). */
+	async isArchivedOnRelay(workspaceId: string): Promise<boolean | undefined> {
+		return this.servedByRelay ? isArchivedOnRelay(workspaceId) : undefined;
 	}
 
 	/** Relay addresses to put in invites. */
