@@ -64,10 +64,6 @@ export class MeshState {
 	started = $state(false);
 	/** Why the peer could not start, if it failed. */
 	error = $state('');
-	/** Connected peers of any kind (relays included). */
-	peerCount = $state(0);
-	/** Relays connected now. */
-	relays = $state(0);
 	/** Sync state by workspace id. */
 	statuses = $state.raw<Record<string, WorkspaceStatus>>({});
 	/** The serving relay's app URLs on the LAN (empty: none, or not known yet). */
@@ -86,7 +82,6 @@ export class MeshState {
 	private starting: Promise<void> | undefined;
 	private readonly synced = new Map<string, Synced>();
 	private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
-	private pollTimer: ReturnType<typeof setInterval> | undefined;
 	private stopped = false;
 	private meshModels: MeshModels | undefined;
 
@@ -148,7 +143,7 @@ export class MeshState {
 		}
 		this.peer = peer;
 		performance.mark(MARK_MESH_NODE);
-		peer.mesh.on('peer-count', () => this.refreshLinks());
+		peer.mesh.on('peer-count', () => this.markRelayConnected());
 		const synced = new Set<string>();
 		peer.mesh.on('workspace-status', (status) => {
 			this.statuses = { ...this.statuses, [status.workspaceId]: status };
@@ -163,8 +158,6 @@ export class MeshState {
 				this.secretMismatch = { ...this.secretMismatch, [workspaceId]: true };
 			}
 		});
-		// Connection counts change without a mesh event when a link changes kind; poll lightly.
-		this.pollTimer = setInterval(() => this.refreshLinks(), 2000);
 		if (this.models) {
 			try {
 				this.meshModels = await MeshModels.start(peer, this.models);
@@ -174,7 +167,7 @@ export class MeshState {
 		}
 		for (const synced of this.synced.values()) await this.addToMesh(synced);
 		this.started = true;
-		this.refreshLinks();
+		this.markRelayConnected();
 	}
 
 	/** Syncs a workspace (needs its secret); idempotent. */
@@ -293,7 +286,6 @@ export class MeshState {
 	/** Stops the peer and closes every workspace's sync documents. */
 	async stop(): Promise<void> {
 		this.stopped = true;
-		clearInterval(this.pollTimer);
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
 		await this.peer?.stop();
@@ -330,14 +322,10 @@ export class MeshState {
 		this.presence = { ...this.presence, [workspaceId]: [...byPeer.values()] };
 	}
 
-	private refreshLinks(): void {
-		if (!this.peer) return;
-		this.peerCount = this.peer.node.getPeers().length;
-		const relays = this.peer.links().relays;
-		if (relays > 0 && this.relays === 0 && performance.getEntriesByName(MARK_MESH_RELAY).length === 0) {
-			performance.mark(MARK_MESH_RELAY);
-		}
-		this.relays = relays;
+	/** Marks (once) the moment the first relay is connected, for bench/connect.ts. */
+	private markRelayConnected(): void {
+		if (!this.peer || this.peer.links().relays === 0 || performance.getEntriesByName(MARK_MESH_RELAY).length > 0) return;
+		performance.mark(MARK_MESH_RELAY);
 	}
 
 	/** The device key in the tab that holds the Web Lock; a throwaway key in any other tab. */
