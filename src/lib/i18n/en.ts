@@ -1,5 +1,18 @@
 /** English UI text. Keys are shared with every other language file. */
+import { notesEn } from './features/notes.js';
+import { searchEn } from './features/search.js';
+import { exchangeEn } from './features/exchange.js';
+import { webllmEn } from './features/webllm.js';
+import { channelAiEn } from './features/channelAi.js';
+import { apiKeysEn } from './features/apiKeys.js';
+
 export const en = {
+	...notesEn,
+	...searchEn,
+	...exchangeEn,
+	...webllmEn,
+	...channelAiEn,
+	...apiKeysEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

@@ -1,7 +1,19 @@
 /** Simplified Chinese UI text. */
 import type { MessageKey } from './en.js';
+import { notesZh } from './features/notes.js';
+import { searchZh } from './features/search.js';
+import { exchangeZh } from './features/exchange.js';
+import { webllmZh } from './features/webllm.js';
+import { channelAiZh } from './features/channelAi.js';
+import { apiKeysZh } from './features/apiKeys.js';
 
 export const zhCN: Record<MessageKey, string> = {
+	...notesZh,
+	...searchZh,
+	...exchangeZh,
+	...webllmZh,
+	...channelAiZh,
+	...apiKeysZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',
