@@ -4,6 +4,7 @@
  * the HTTP(S) server, started together and closed together. `start.ts` is the command
  * line around it; tests start it in-process.
  */
+import { HybridClock } from '../src/lib/doc/hlc.ts';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -202,7 +203,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	const host = llmHost({
 		engines: models.registry.engines,
 		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
-	})({ node, keys: (id) => archive.mesh.workspaceKeys(id) });
+	})({
+		node,
+		keys: (id) => archive.mesh.workspaceKeys(id),
+		// The relay writes the answers it generates into the archived documents (so they reach
+		// members who are offline now) and signs its models' channel messages with its own key.
+		documents: (id) => archive.mesh.workspaceDocs(id),
+		signer: { peerId: node.peerId.toString(), key, clock: new HybridClock(node.peerId.toString()) }
+	});
 	const meshModels = new MeshModels({
 		node,
 		mesh: archive.mesh,

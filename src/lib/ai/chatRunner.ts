@@ -5,13 +5,20 @@
  * is recorded: `done` with the usage trace (who asked, which model and peer served it,
  * tokens in and out, time to first token, tokens per second), `cancelled` when the asker
  * stopped it, `failed` with the reason otherwise. Text already written is kept in every case
- * (an interrupted answer stays readable). The host of a model runs this itself, so an answer
- * survives the asker closing the app.
+ * (an interrupted answer stays readable).
+ *
+ * When the engine's host writes answers itself (the mesh engine: {@link Engine.writesTargets})
+ * and the thread's document id is given, the asker only appends the message (status
+ * `queued`) and the host writes everything else into it, so the answer survives the asker
+ * closing the app; the asker then writes only a failure the host could not record (the host
+ * went away, or refused before starting).
  */
 import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
-import { AiStatus, type GenerationStats } from '../doc/schema.js';
-import type { ChatMessage, Engine, GenerateRequest } from './engine.js';
-import * as Y from 'yjs';
+import { AiStatus } from '../doc/schema.js';
+import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engine.js';
+import { pumpAnswer, threadSink, type AnswerResult } from './answerSink.js';
+
+export type { AnswerResult } from './answerSink.js';
 
 /** What {@link runAnswer} needs. */
 export interface RunAnswerInit {
@@ -32,14 +39,8 @@ export interface RunAnswerInit {
 	temperature?: number;
 	/** Clock for the stats; default `performance.now`. */
 	now?: () => number;
-}
-
-/** How an answer ended. */
-export interface AnswerResult {
-	status: AiStatus;
-	text: string;
-	stats?: GenerationStats;
-	error?: string;
+	/** The thread's document id: lets a host that writes answers itself write this one. */
+	docId?: string;
 }
 
 /** The conversation so far as engine messages: the system prompt, then finished turns. */
@@ -59,75 +60,78 @@ export function conversation(thread: AiThreadDoc): ChatMessage[] {
 /** Streams an answer into the thread; see the module comment. Never throws. */
 export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 	const { thread, engine, origin } = init;
-	const now = init.now ?? (() => performance.now());
 	const request: GenerateRequest = {
 		model: init.model,
 		messages: conversation(thread),
 		...(init.maxTokens !== undefined ? { maxTokens: init.maxTokens } : {}),
 		...(init.temperature !== undefined ? { temperature: init.temperature } : {})
 	};
-	let entry: Y.Map<unknown> | undefined;
+	const hostWrites = engine.writesTargets === true && init.docId !== undefined;
 	thread.doc.transact(() => {
-		entry = thread.append({
+		thread.append({
 			id: init.id,
 			role: AiRole.assistant,
 			hlc: init.hlc,
 			author: init.servedBy,
 			askedBy: init.askedBy,
 			model: init.model,
-			status: AiStatus.streaming,
+			status: hostWrites ? AiStatus.queued : AiStatus.streaming,
 			text: ''
 		});
 	}, origin);
-	const text = entry!.get('text') as Y.Text;
-	const started = now();
-	let firstAt: number | undefined;
-	const finish = (result: AnswerResult): AnswerResult => {
-		thread.doc.transact(() => {
-			entry!.set('status', result.status);
-			entry!.delete('queuePosition');
-			if (result.stats) entry!.set('stats', result.stats);
-			if (result.error) entry!.set('error', result.error);
-		}, origin);
-		return result;
-	};
+	const sink = threadSink(thread, init.id, origin)!;
+	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
+	if (!hostWrites) return pumpAnswer(({ onQueued }) => engine.generate(request, init.signal, { onQueued }), sink, options);
+	return hostWritten(init, request, sink.text.bind(sink));
+}
+
+/**
+ * The asker's side of an answer its host writes: follows the stream, and records only what
+ * the host cannot (it went away mid-answer, or refused): the text the host wrote stays.
+ */
+async function hostWritten(init: RunAnswerInit, request: GenerateRequest, text: () => string): Promise<AnswerResult> {
+	const { thread, origin } = init;
+	const target = { kind: 'ai-thread' as const, docId: init.docId!, entryId: init.id };
+	let streamed = '';
+	let done: Extract<GenerateChunk, { type: 'done' }> | undefined;
 	try {
-		// A busy host says how many requests are ahead of this one: shown until it starts.
+		// While it waits at a busy host, the place in the queue is shown (the host clears it when it starts).
 		const onQueued = (position: number) => {
-			if (firstAt !== undefined) return;
-			thread.doc.transact(() => {
-				entry!.set('status', AiStatus.queued);
-				entry!.set('queuePosition', position);
-			}, origin);
+			if (streamed === '') setQueued(thread, init.id, position, origin);
 		};
-		for await (const chunk of engine.generate(request, init.signal, { onQueued })) {
-			if (chunk.type === 'text') {
-				if (chunk.text === '') continue;
-				thread.doc.transact(() => {
-					if (firstAt === undefined && entry!.get('status') !== AiStatus.streaming) {
-						entry!.set('status', AiStatus.streaming);
-						entry!.delete('queuePosition');
-					}
-					text.insert(text.length, chunk.text);
-				}, origin);
-				firstAt ??= now();
-				continue;
-			}
-			const end = now();
-			const ttftMs = Math.round((firstAt ?? end) - started);
-			const seconds = (end - (firstAt ?? started)) / 1000;
-			const stats: GenerationStats = {
-				tokensIn: chunk.promptTokens,
-				tokensOut: chunk.completionTokens,
-				ttftMs,
-				tokensPerSecond: seconds > 0 ? Math.round((chunk.completionTokens / seconds) * 10) / 10 : 0
-			};
-			return finish({ status: AiStatus.done, text: text.toString(), stats });
+		for await (const chunk of init.engine.generate(request, init.signal, { target, onQueued })) {
+			if (chunk.type === 'text') streamed += chunk.text;
+			else done = chunk;
 		}
-		return finish({ status: AiStatus.failed, text: text.toString(), error: 'the model ended without finishing' });
+		if (done) return { status: AiStatus.done, text: streamed };
+		throw new Error('the model ended without finishing');
 	} catch (error) {
-		if (init.signal?.aborted) return finish({ status: AiStatus.cancelled, text: text.toString() });
-		const message = error instanceof Error ? error.message : String(error);
-		return finish({ status: AiStatus.failed, text: text.toString(), error: message.slice(0, 500) });
+		if (init.signal?.aborted) {
+			// The host records the cancellation; say it here too, in case it never heard.
+			setStatus(thread, init.id, { status: AiStatus.cancelled }, origin);
+			return { status: AiStatus.cancelled, text: text() || streamed };
+		}
+		const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+		setStatus(thread, init.id, { status: AiStatus.failed, error: message }, origin);
+		return { status: AiStatus.failed, text: text() || streamed, error: message };
 	}
+}
+
+function setQueued(thread: AiThreadDoc, id: string, position: number, origin: unknown): void {
+	const entry = thread.entry(id);
+	if (!entry || entry.get('status') !== AiStatus.queued) return;
+	thread.doc.transact(() => entry.set('queuePosition', position), origin);
+}
+
+/** Records an end the host could not, unless the host already recorded one. */
+function setStatus(thread: AiThreadDoc, id: string, end: { status: AiStatus; error?: string }, origin: unknown): void {
+	const entry = thread.entry(id);
+	if (!entry) return;
+	const status = entry.get('status');
+	if (status === AiStatus.done || status === AiStatus.failed || status === AiStatus.cancelled) return;
+	thread.doc.transact(() => {
+		entry.set('status', end.status);
+		entry.delete('queuePosition');
+		if (end.error) entry.set('error', end.error);
+	}, origin);
 }

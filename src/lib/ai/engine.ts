@@ -66,11 +66,29 @@ export interface GenerateOptions {
 	 * you"); called again as the position changes. Engines without a queue never call it.
 	 */
 	onQueued?: (position: number) => void;
+	/**
+	 * The document the answer belongs in. An engine that {@link Engine.writesTargets} (the
+	 * mesh engine) asks its host to write the answer there itself, so it survives the asker
+	 * closing the app; other engines ignore it (the caller writes).
+	 */
+	target?: AnswerTarget;
 }
+
+/**
+ * Where a model's answer is written (PROTOCOL.md "Models on the mesh", REQUEST target): an
+ * AI-thread message the asker already appended (`entryId`, status `queued`), or a new
+ * model's message in a channel with id `entryId`, ordered after the question (`after`, its
+ * clock) and in its thread (`parent`).
+ */
+export type AnswerTarget =
+	| { kind: 'ai-thread'; docId: string; entryId: string }
+	| { kind: 'channel'; docId: string; entryId: string; after?: string; parent?: string };
 
 /** A model runtime; see the module comment. */
 export interface Engine {
 	readonly kind: EngineKind;
+	/** True when a generation with `options.target` is written into that document by the engine's host. */
+	readonly writesTargets?: boolean;
 	/** The models this engine can run now. */
 	models(): Promise<ModelInfo[]>;
 	/**

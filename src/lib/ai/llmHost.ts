@@ -15,7 +15,15 @@
  *   "N ahead of you") when they are queued and whenever it changes.
  * - **Cancellation.** Anything from the asker after its REQUEST (it closing its end, a
  *   reset, a dropped connection, an unexpected frame) aborts that generation through its
- *   AbortSignal, so the engine is free at once.
+ *   AbortSignal, so the engine is free at once. A request with a target is the exception:
+ *   only CANCEL (or the host stopping) ends it, so the answer is finished even when the
+ *   asker closed the app.
+ * - **Writing the answer.** A REQUEST may name a target document of the workspace (an
+ *   AI-thread message the asker appended, or a new model's message in a channel): the host
+ *   then writes the answer there itself (answerSink.ts, through a working copy kept in step
+ *   with its store: targetDoc.ts) while still streaming it to the asker. A host without the
+ *   workspace's documents, or whose copy does not show the entry within 5 s, refuses with
+ *   ERROR failed before generating anything.
  * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
  */
@@ -38,6 +46,13 @@ import {
 	type LlmRequest
 } from './llmProtocol.js';
 import { Listeners } from '../events.js';
+import type * as Y from 'yjs';
+import { AiThreadDoc } from '../doc/AiThreadDoc.js';
+import { ChannelDoc } from '../doc/ChannelDoc.js';
+import type { SyncDocs } from '../mesh/syncDocs.js';
+import { channelSink, pumpAnswer, threadSink, type AnswerSigner, type AnswerSink } from './answerSink.js';
+import { openTargetDoc, type TargetDoc } from './targetDoc.js';
+import type { AnswerTarget, GenerateChunk } from './engine.js';
 
 /** Options of {@link llmHost}. */
 export interface LlmHostInit {
@@ -55,6 +70,8 @@ export interface LlmHostInit {
 	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
 	/** Told about every stream that failed (bad bytes, timeouts); default `console.warn`. */
 	onError?: (error: Error, peerId: string) => void;
+	/** Milliseconds to wait for a target entry to reach this peer; default 5,000. */
+	targetTimeoutMs?: number;
 }
 
 /** The dependencies of an {@link LlmHost}. */
@@ -62,6 +79,10 @@ export interface LlmHostComponents {
 	node: Pick<Libp2p, 'peerId' | 'handle' | 'unhandle'>;
 	/** The keys of a workspace this peer holds (`MeshService.workspaceKeys`), else undefined. */
 	keys: (workspaceId: string) => WorkspaceKeys | undefined;
+	/** The documents of a workspace this peer holds (`MeshService.workspaceDocs`), for targeted requests. */
+	documents?: (workspaceId: string) => SyncDocs | undefined;
+	/** This peer's key and clock, to sign a model's messages in channels. */
+	signer?: AnswerSigner;
 }
 
 /** Serves local engines to members; see the module comment. */
@@ -277,14 +298,21 @@ class DefaultLlmHost implements LlmHost {
 			begin: turn
 		};
 		// Anything from the asker after its REQUEST cancels: its end closing, a reset, more bytes.
+		// With a target only CANCEL (or bytes that are not a message) does: the answer goes on.
+		const targeted = request.target !== undefined;
 		frames.read().then(
-			() => controller.abort(new DOMException('The asker cancelled', 'AbortError')),
-			() => controller.abort(new DOMException('The asker went away', 'AbortError'))
+			(frame) => {
+				if (!targeted || frame !== null) controller.abort(new DOMException('The asker cancelled', 'AbortError'));
+			},
+			() => {
+				if (!targeted) controller.abort(new DOMException('The asker went away', 'AbortError'));
+			}
 		);
 		this.jobs.push(job);
 		this.schedule();
 		try {
 			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
+			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, peerId);
 			await this.stream(served, request, frames, signal);
 		} catch (error) {
 			if (signal.aborted || frames.stream.status !== 'open') {
@@ -324,6 +352,97 @@ class DefaultLlmHost implements LlmHost {
 			return;
 		}
 		throw new EngineError('failed', 'The engine ended without finishing its answer.');
+	}
+
+	/**
+	 * Writes the answer into the target document and streams it to the asker as long as the
+	 * asker listens (a write to a gone asker is dropped, never fatal). The end (done with its
+	 * stats, cancelled, failed) is recorded in the document; DONE or ERROR go to the asker.
+	 */
+	private async streamToTarget(
+		served: Served,
+		request: LlmRequest,
+		target: AnswerTarget,
+		frames: FrameStream,
+		signal: AbortSignal,
+		peerId: string
+	): Promise<void> {
+		const refuse = (message: string) => frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem: 'failed', message })).catch(() => {});
+		const docs = this.components.documents?.(request.workspaceId);
+		if (docs === undefined) return refuse('This model host does not keep the workspace\'s documents, so it cannot write the answer.');
+		if (target.kind === 'channel' && this.components.signer === undefined) return refuse('This model host cannot sign messages in channels.');
+		const ready = (doc: Y.Doc) =>
+			target.kind === 'ai-thread' ? new AiThreadDoc(doc).entry(target.entryId) !== undefined : new ChannelDoc(doc).messages.length > 0;
+		const working = await openTargetDoc(docs, target.docId, {
+			ready,
+			timeoutMs: this.init.targetTimeoutMs ?? 5000,
+			signal,
+			onError: (error) => this.report(error, peerId)
+		});
+		if (working === undefined) {
+			if (signal.aborted) return;
+			return refuse('The model host has not received this conversation yet: try again in a moment.');
+		}
+		let listening = true;
+		const tell = async (m: LlmMessage): Promise<void> => {
+			if (!listening) return;
+			try {
+				await frames.write(encodeLlmMessage(m), { signal });
+			} catch {
+				listening = false; // the asker left: the answer goes on into the document
+			}
+		};
+		try {
+			const sink = await this.targetSink(working, target, request, peerId);
+			const { type: _type, workspaceId: _ws, requestId: _id, target: _target, ...generate } = request;
+			const engine = served.engine;
+			const result = await pumpAnswer(
+				() =>
+					(async function* (): AsyncGenerator<GenerateChunk> {
+						for await (const chunk of engine.generate(generate, signal)) {
+							if (chunk.type === 'text') for (const text of split(chunk.text)) await tell({ type: LlmMessageType.chunk, text });
+							else await tell({ type: LlmMessageType.done, ...stripType(chunk) });
+							yield chunk;
+						}
+					})(),
+				sink,
+				{ signal }
+			);
+			if (result.stats) this.measure(served, result.stats.tokensOut, result.stats.ttftMs, result.stats.tokensPerSecond);
+			if (result.status === 'failed') await tell({ type: LlmMessageType.error, problem: 'failed', message: result.error ?? 'The model failed.' });
+			if (listening) await frames.close().catch(() => {});
+		} finally {
+			working.close();
+		}
+	}
+
+	/** The sink of a target, in the working copy (a channel answer is posted here, signed by this peer). */
+	private async targetSink(working: TargetDoc, target: AnswerTarget, request: LlmRequest, peerId: string): Promise<AnswerSink> {
+		if (target.kind === 'ai-thread') {
+			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin);
+			if (sink === undefined) throw new EngineError('failed', 'The chat message to answer is gone.');
+			return sink;
+		}
+		return channelSink(
+			new ChannelDoc(working.doc),
+			{
+				id: target.entryId,
+				model: request.model,
+				askedBy: peerId,
+				...(target.after !== undefined ? { after: target.after } : {}),
+				...(target.parent !== undefined ? { parent: target.parent } : {})
+			},
+			this.components.signer!,
+			working.origin
+		);
+	}
+
+	/** Folds one finished generation into the model's measured speed and the average duration. */
+	private measure(served: Served, tokensOut: number, ttftMs: number, tokensPerSecond: number): void {
+		if (tokensOut < 4 || tokensPerSecond <= 0) return;
+		const ms = ttftMs + (tokensOut / tokensPerSecond) * 1000;
+		this.averageMs = 0.7 * this.averageMs + 0.3 * ms;
+		served.measured = served.measured === undefined ? tokensPerSecond : 0.7 * served.measured + 0.3 * tokensPerSecond;
 	}
 
 	/** Starts what can run, then tells every waiting request its place. */

@@ -1,7 +1,7 @@
 /**
  * The wire format of `/outpost/llm/1.0.0`, the stream protocol a member uses to run a model
  * hosted by another peer (PROTOCOL.md "Models on the mesh"): REQUEST from the asker, then
- * QUEUED, CHUNK, DONE or ERROR from the host. writeX/readX pairs over lib0 encoding,
+ * QUEUED, CHUNK, DONE or ERROR from the host; CANCEL from the asker stops a targeted request. writeX/readX pairs over lib0 encoding,
  * y-protocols style; {@link encodeLlmMessage} and {@link decodeLlmMessage} for whole
  * messages. The stream starts with the sync protocol's membership exchange (wire.ts), so
  * these types start at 32, clear of the sync protocol's.
@@ -14,13 +14,13 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { expectEnd, readBoundedBytes, readBoundedUint, readId, writeId } from '../mesh/codec.js';
 import { MalformedMessageError, MessageTooLargeError } from '../mesh/errors.js';
-import { EngineProblem, type ChatMessage, type FinishReason, type GenerateRequest } from './engine.js';
+import { EngineProblem, type AnswerTarget, type ChatMessage, type FinishReason, type GenerateRequest } from './engine.js';
 
 /** libp2p protocol id of a model request stream. */
 export const LLM_PROTOCOL_ID = '/outpost/llm/1.0.0';
 
 /** Numeric message types of the llm protocol (first varuint of every message). */
-export const LlmMessageType = { request: 32, queued: 33, chunk: 34, done: 35, error: 36 } as const;
+export const LlmMessageType = { request: 32, queued: 33, chunk: 34, done: 35, error: 36, cancel: 37 } as const;
 
 /** One of {@link LlmMessageType}'s values. */
 export type LlmMessageType = (typeof LlmMessageType)[keyof typeof LlmMessageType];
@@ -33,6 +33,8 @@ export const LlmLimits = {
 	maxReplyBytes: 64 * 1024,
 	/** Largest request id, in bytes. */
 	maxRequestIdBytes: 64,
+	/** Largest document id, entry id, clock or parent id of a target, in bytes. */
+	maxTargetFieldBytes: 64,
 	/** Largest model id, in bytes. */
 	maxModelBytes: 256,
 	/** Most chat messages in a REQUEST. */
@@ -59,7 +61,10 @@ const PROBLEMS = [
 ] as const satisfies readonly EngineProblem[];
 
 /** Optional REQUEST fields present, as bits of its flags varuint. */
-const Flag = { maxTokens: 1, temperature: 2, stop: 4, seed: 8 } as const;
+const Flag = { maxTokens: 1, temperature: 2, stop: 4, seed: 8, target: 16 } as const;
+const ALL_FLAGS = Flag.maxTokens | Flag.temperature | Flag.stop | Flag.seed | Flag.target;
+/** Target kinds on the wire. */
+const TARGET_KINDS = ['ai-thread', 'channel'] as const satisfies readonly AnswerTarget['kind'][];
 
 /** Asker → host: what to generate, for which workspace. */
 export interface LlmRequest extends GenerateRequest {
@@ -67,6 +72,12 @@ export interface LlmRequest extends GenerateRequest {
 	workspaceId: string;
 	/** The asker's id for this request (for logs and usage traces), at most 64 bytes. */
 	requestId: string;
+	/** Where the host writes the answer itself (it must hold that document of the workspace). */
+	target?: AnswerTarget;
+}
+/** Asker → host: stop generating (a targeted request keeps running when the asker merely leaves). */
+export interface LlmCancel {
+	type: typeof LlmMessageType.cancel;
 }
 /** Host → asker: the request waits; `position` requests are ahead of it (running or waiting). */
 export interface LlmQueued {
@@ -95,7 +106,7 @@ export interface LlmError {
 }
 
 /** Any llm protocol message. */
-export type LlmMessage = LlmRequest | LlmQueued | LlmChunk | LlmDone | LlmError;
+export type LlmMessage = LlmRequest | LlmQueued | LlmChunk | LlmDone | LlmError | LlmCancel;
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -138,7 +149,8 @@ export function writeRequest(encoder: encoding.Encoder, m: Omit<LlmRequest, 'typ
 		(m.maxTokens !== undefined ? Flag.maxTokens : 0) |
 		(m.temperature !== undefined ? Flag.temperature : 0) |
 		(m.stop !== undefined ? Flag.stop : 0) |
-		(m.seed !== undefined ? Flag.seed : 0);
+		(m.seed !== undefined ? Flag.seed : 0) |
+		(m.target !== undefined ? Flag.target : 0);
 	encoding.writeVarUint(encoder, flags);
 	if (m.maxTokens !== undefined) encoding.writeVarUint(encoder, checkCount(Math.floor(m.maxTokens), 'maxTokens'));
 	if (m.temperature !== undefined) encoding.writeFloat64(encoder, m.temperature);
@@ -148,6 +160,32 @@ export function writeRequest(encoder: encoding.Encoder, m: Omit<LlmRequest, 'typ
 		for (const stop of m.stop) writeBoundedString(encoder, stop, LlmLimits.maxStopBytes, 'stop string');
 	}
 	if (m.seed !== undefined) encoding.writeVarUint(encoder, checkCount(m.seed, 'seed'));
+	if (m.target !== undefined) writeTarget(encoder, m.target);
+}
+
+/** Writes a REQUEST's target: kind, document id, entry id, then for a channel the clock and parent ('' = none). */
+function writeTarget(encoder: encoding.Encoder, target: AnswerTarget): void {
+	encoding.writeVarUint(encoder, TARGET_KINDS.indexOf(target.kind));
+	writeId(encoder, target.docId);
+	const max = LlmLimits.maxTargetFieldBytes;
+	if (target.entryId === '') throw new RangeError('target entry id: empty');
+	writeBoundedString(encoder, target.entryId, max, 'target entry id');
+	if (target.kind === 'channel') {
+		writeBoundedString(encoder, target.after ?? '', max, 'target clock');
+		writeBoundedString(encoder, target.parent ?? '', max, 'target parent');
+	}
+}
+
+function readTarget(decoder: decoding.Decoder): AnswerTarget {
+	const kind = TARGET_KINDS[readBoundedUint(decoder, TARGET_KINDS.length - 1, 'REQUEST target kind')]!;
+	const docId = readId(decoder, 'REQUEST target document');
+	const max = LlmLimits.maxTargetFieldBytes;
+	const entryId = readBoundedString(decoder, max, 'REQUEST target entry');
+	if (entryId === '') throw new MalformedMessageError('REQUEST target entry: empty');
+	if (kind === 'ai-thread') return { kind, docId, entryId };
+	const after = readBoundedString(decoder, max, 'REQUEST target clock');
+	const parent = readBoundedString(decoder, max, 'REQUEST target parent');
+	return { kind, docId, entryId, ...(after !== '' ? { after } : {}), ...(parent !== '' ? { parent } : {}) };
 }
 
 /** Reads REQUEST's fields. */
@@ -161,7 +199,7 @@ export function readRequest(decoder: decoding.Decoder): LlmRequest {
 		const role = ROLES[readBoundedUint(decoder, ROLES.length - 1, 'REQUEST role')]!;
 		messages.push({ role, content: readBoundedString(decoder, LlmLimits.maxRequestBytes, 'REQUEST message') });
 	}
-	const flags = readBoundedUint(decoder, Flag.maxTokens | Flag.temperature | Flag.stop | Flag.seed, 'REQUEST flags');
+	const flags = readBoundedUint(decoder, ALL_FLAGS, 'REQUEST flags');
 	const request: LlmRequest = { type: LlmMessageType.request, workspaceId, requestId, model, messages };
 	if (flags & Flag.maxTokens) request.maxTokens = readBoundedUint(decoder, LlmLimits.maxCount, 'REQUEST maxTokens');
 	if (flags & Flag.temperature) {
@@ -176,6 +214,7 @@ export function readRequest(decoder: decoding.Decoder): LlmRequest {
 		for (let i = 0; i < stops; i++) request.stop.push(readBoundedString(decoder, LlmLimits.maxStopBytes, 'REQUEST stop'));
 	}
 	if (flags & Flag.seed) request.seed = readBoundedUint(decoder, LlmLimits.maxCount, 'REQUEST seed');
+	if (flags & Flag.target) request.target = readTarget(decoder);
 	return request;
 }
 
@@ -213,6 +252,8 @@ function readBody(type: LlmMessageType, decoder: decoding.Decoder): LlmMessage {
 	switch (type) {
 		case LlmMessageType.request:
 			return readRequest(decoder);
+		case LlmMessageType.cancel:
+			return { type };
 		case LlmMessageType.queued:
 			return { type, position: readBoundedUint(decoder, LlmLimits.maxCount, 'QUEUED position') };
 		case LlmMessageType.chunk:
@@ -254,6 +295,9 @@ export function encodeLlmMessage(m: LlmMessage): Uint8Array {
 			break;
 		case LlmMessageType.error:
 			writeError(encoder, m);
+			break;
+		case LlmMessageType.cancel:
+			encoding.writeVarUint(encoder, LlmMessageType.cancel);
 			break;
 	}
 	return encoding.toUint8Array(encoder);

@@ -17,8 +17,11 @@
  * - a host that does not accept this peer as a member (or is not one itself) gives
  *   `failed` with the `MembershipDeniedError` as its cause.
  *
- * Aborting the signal resets the stream (the host stops generating at once) and ends the
- * iterable with the signal's reason.
+ * Aborting the signal sends CANCEL and resets the stream (the host stops generating at
+ * once) and ends the iterable with the signal's reason.
+ *
+ * With `options.target` the host writes the answer into that document itself (it keeps
+ * going if this peer leaves; only CANCEL stops it); the chunks still arrive here.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
@@ -31,6 +34,7 @@ import type { MeshModel } from './adverts.js';
 import {
 	EngineError,
 	type EngineProblem,
+	type AnswerTarget,
 	type GenerateChunk,
 	type GenerateOptions,
 	type GenerateRequest,
@@ -80,6 +84,7 @@ export interface MeshGenerateOptions extends GenerateOptions {
 /** A remote peer's engines as one {@link Engine}; see the module comment. */
 export class MeshEngine implements Engine {
 	readonly kind = 'mesh' as const;
+	readonly writesTargets = true;
 
 	constructor(private readonly init: MeshEngineInit) {}
 
@@ -100,12 +105,18 @@ export class MeshEngine implements Engine {
 	async *generate(request: GenerateRequest, signal?: AbortSignal, options: MeshGenerateOptions = {}): AsyncGenerator<GenerateChunk> {
 		signal?.throwIfAborted();
 		const frames = await this.open(signal);
-		const onAbort = () => frames.abort(asError(signal?.reason));
+		const onAbort = () => {
+			// CANCEL first: a host writing into a target document keeps going when the stream just drops.
+			void frames
+				.write(encodeLlmMessage({ type: LlmMessageType.cancel }))
+				.catch(() => {})
+				.finally(() => frames.abort(asError(signal?.reason)));
+		};
 		signal?.addEventListener('abort', onAbort, { once: true });
 		let finished = false;
 		try {
 			try {
-				await this.prove(frames, request, options.requestId ?? crypto.randomUUID());
+				await this.prove(frames, request, options.requestId ?? crypto.randomUUID(), options.target);
 			} catch (error) {
 				// Let a DENIED this side sent reach the host before the stream ends.
 				finished = !signal?.aborted;
@@ -175,7 +186,7 @@ export class MeshEngine implements Engine {
 	 * HELLO, CHALLENGE (the host proves itself), then PROOF and at once REQUEST (the host is
 	 * a proven member, so the prompt may go), then OK.
 	 */
-	private async prove(frames: FrameStream, request: GenerateRequest, requestId: string): Promise<void> {
+	private async prove(frames: FrameStream, request: GenerateRequest, requestId: string, target?: AnswerTarget): Promise<void> {
 		const { keys } = this.init;
 		const send = frameSender(frames);
 		const exchange = new MembershipExchange({
@@ -203,7 +214,8 @@ export class MeshEngine implements Engine {
 				...(maxTokens !== undefined ? { maxTokens } : {}),
 				...(temperature !== undefined ? { temperature } : {}),
 				...(stop !== undefined ? { stop } : {}),
-				...(seed !== undefined ? { seed } : {})
+				...(seed !== undefined ? { seed } : {}),
+				...(target !== undefined ? { target } : {})
 			});
 		} catch (error) {
 			throw new RemoteEngineError('input-too-long', `The request does not fit the mesh protocol's limits: ${asError(error).message}.`);

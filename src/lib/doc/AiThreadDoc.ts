@@ -5,9 +5,8 @@
  * adds the UI and the engines.
  */
 import * as Y from 'yjs';
+import { readPosition, readStats, readStatus } from './answerFields.js';
 import { AiStatus, type GenerationStats } from './schema.js';
-
-const STATUSES = new Set<unknown>(Object.values(AiStatus));
 
 /** Who wrote an AI-thread message. */
 export const AiRole = { system: 'system', user: 'user', assistant: 'assistant' } as const;
@@ -69,6 +68,12 @@ export class AiThreadDoc {
 		return entry;
 	}
 
+	/** The entry of the message with this id (the first, should a peer have repeated it). */
+	entry(id: string): Y.Map<unknown> | undefined {
+		for (const m of this.messages) if (m instanceof Y.Map && m.get('id') === id) return m;
+		return undefined;
+	}
+
 	/** Every message as a plain snapshot; entries that are not well-formed maps are skipped. */
 	list(): AiMessage[] {
 		return this.messages.toArray().flatMap((m: unknown) => {
@@ -85,7 +90,7 @@ export class AiThreadDoc {
 					author: String(m.get('author') ?? ''),
 					text: text instanceof Y.Text ? text.toString() : '',
 					model: typeof m.get('model') === 'string' ? (m.get('model') as string) : undefined,
-					status: STATUSES.has(m.get('status')) ? (m.get('status') as AiStatus) : AiStatus.done,
+					status: readStatus(m.get('status')),
 					stats: readStats(m.get('stats')),
 					...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
 					...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
@@ -94,18 +99,4 @@ export class AiThreadDoc {
 			];
 		});
 	}
-}
-
-/** Generation stats from a document (anyone in the workspace can write it): numbers only. */
-function readStats(value: unknown): GenerationStats | undefined {
-	if (typeof value !== 'object' || value === null) return undefined;
-	const { tokensIn, tokensOut, ttftMs, tokensPerSecond } = value as Record<string, unknown>;
-	const numbers = [tokensIn, tokensOut, ttftMs, tokensPerSecond];
-	if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
-	return { tokensIn, tokensOut, ttftMs, tokensPerSecond } as GenerationStats;
-}
-
-/** A queue position from a document: a small whole number, else nothing. */
-function readPosition(value: unknown): number | undefined {
-	return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1_000_000 ? value : undefined;
 }

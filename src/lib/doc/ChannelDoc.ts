@@ -6,10 +6,25 @@
  * - `edits`: Y.Array of signed {@link EditRecord}s, appended, never rewritten, so the whole
  *   history of a message is kept;
  * - `deletions`: Y.Map message id → {@link DeletionRecord} (soft delete);
- * - `reactions`: Y.Map with one key per (message, emoji, peer); present means "reacted".
+ * - `reactions`: Y.Map with one key per (message, emoji, peer); present means "reacted";
+ * - `answers`: Y.Map message id → Y.Map, the live part of a model's answer (a message with
+ *   `model` set): its `text` (Y.Text, written as the model streams), `status`, `askedBy`,
+ *   `stats`, `error`, `queuePosition` (answerFields.ts). The finished text is also recorded
+ *   as the answering peer's signed edit, which is what views trust once it exists.
  */
 import * as Y from 'yjs';
-import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
+import { readPosition, readStats, readStatus, readText } from './answerFields.js';
+import { AiStatus, type DeletionRecord, type EditRecord, type GenerationStats, type MessageRecord } from './schema.js';
+
+/** The live part of a model's answer in a channel (see the module comment). */
+export interface LiveAnswer {
+	text: string;
+	status: AiStatus;
+	askedBy?: string;
+	error?: string;
+	stats?: GenerationStats;
+	queuePosition?: number;
+}
 
 /** Separates the parts of a reaction key; never appears in ids or emoji. */
 const SEP = '\n';
@@ -23,7 +38,8 @@ export function reactionKey(msgId: string, emoji: string, peerId: string): strin
 export function parseReactionKey(key: string): { msgId: string; emoji: string; peerId: string } | undefined {
 	const parts = key.split(SEP);
 	if (parts.length !== 3 || parts.some((p) => p.length === 0 || p.length > 200)) return undefined;
-	return { msgId: parts[0], emoji: parts[1], peerId: parts[2] };
+	const [msgId, emoji, peerId] = parts as [string, string, string];
+	return { msgId, emoji, peerId };
 }
 
 /** Accessors over a channel document. */
@@ -32,12 +48,44 @@ export class ChannelDoc {
 	readonly edits: Y.Array<EditRecord>;
 	readonly deletions: Y.Map<DeletionRecord>;
 	readonly reactions: Y.Map<true>;
+	readonly answers: Y.Map<Y.Map<unknown>>;
 
 	constructor(readonly doc: Y.Doc) {
 		this.messages = doc.getArray('messages');
 		this.edits = doc.getArray('edits');
 		this.deletions = doc.getMap('deletions');
 		this.reactions = doc.getMap('reactions');
+		this.answers = doc.getMap('answers');
+	}
+
+	/** Creates the live part of a model's answer (status `queued`, no text yet); returns it. */
+	startAnswer(msgId: string, askedBy: string): Y.Map<unknown> {
+		const entry = new Y.Map<unknown>();
+		this.doc.transact(() => {
+			this.answers.set(msgId, entry);
+			entry.set('status', AiStatus.queued);
+			entry.set('askedBy', askedBy);
+			entry.set('text', new Y.Text());
+		});
+		return entry;
+	}
+
+	/** The live part of a model's answer, read defensively, or undefined. */
+	answer(msgId: string): LiveAnswer | undefined {
+		const entry = this.answers.get(msgId);
+		if (!(entry instanceof Y.Map)) return undefined;
+		const askedBy = entry.get('askedBy');
+		const error = entry.get('error');
+		const stats = readStats(entry.get('stats'));
+		const queuePosition = readPosition(entry.get('queuePosition'));
+		return {
+			text: readText(entry),
+			status: readStatus(entry.get('status'), AiStatus.streaming),
+			...(typeof askedBy === 'string' ? { askedBy } : {}),
+			...(typeof error === 'string' ? { error: error.slice(0, 500) } : {}),
+			...(stats ? { stats } : {}),
+			...(queuePosition !== undefined ? { queuePosition } : {})
+		};
 	}
 
 	/** Appends a signed message or reply. */
@@ -86,7 +134,7 @@ export function recordsSince<T>(array: Y.Array<T>, sv: Map<number, number>): T[]
 		const end = item.id.clock + item.length;
 		if (end <= known) continue;
 		const content = item.content.getContent() as T[];
-		for (let i = Math.max(0, known - item.id.clock); i < content.length; i++) out.push(content[i]);
+		for (let i = Math.max(0, known - item.id.clock); i < content.length; i++) out.push(content[i]!);
 	}
 	return out;
 }

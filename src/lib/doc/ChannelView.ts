@@ -7,7 +7,7 @@
  * Malformed records (from a faulty or hostile peer) are skipped and counted, never thrown.
  */
 import type * as Y from 'yjs';
-import { ChannelDoc, parseReactionKey } from './ChannelDoc.js';
+import { ChannelDoc, parseReactionKey, type LiveAnswer } from './ChannelDoc.js';
 import { compareHlc } from './hlc.js';
 import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
 import { isDeletionRecord, isEditRecord, isMessageRecord } from './validate.js';
@@ -64,6 +64,7 @@ export class ChannelView {
 		this.changed();
 	};
 	private readonly onDeletions = () => this.changed();
+	private readonly onAnswers = () => this.changed();
 
 	constructor(readonly channel: ChannelDoc) {
 		const records = channel.messages.toArray();
@@ -76,6 +77,7 @@ export class ChannelView {
 		channel.edits.observe(this.onEdits);
 		channel.reactions.observe(this.onReactions);
 		channel.deletions.observe(this.onDeletions);
+		channel.answers.observeDeep(this.onAnswers);
 	}
 
 	/** Stops following the document. */
@@ -84,6 +86,7 @@ export class ChannelView {
 		this.channel.edits.unobserve(this.onEdits);
 		this.channel.reactions.unobserve(this.onReactions);
 		this.channel.deletions.unobserve(this.onDeletions);
+		this.channel.answers.unobserveDeep(this.onAnswers);
 		this.listeners.clear();
 	}
 
@@ -93,10 +96,20 @@ export class ChannelView {
 		return () => this.listeners.delete(fn);
 	}
 
-	/** The latest text of a message: its author's newest edit, or the original. */
+	/**
+	 * The latest text of a message: its author's newest edit, or the original; for a model's
+	 * answer not finished yet, the text streamed so far.
+	 */
 	text(msg: MessageRecord): string {
 		const edits = this.editsByMsg.get(msg.id);
-		return edits && edits.length > 0 ? edits[edits.length - 1].text : msg.text;
+		if (edits && edits.length > 0) return edits[edits.length - 1].text;
+		if (msg.model !== undefined) return this.channel.answer(msg.id)?.text ?? msg.text;
+		return msg.text;
+	}
+
+	/** The live part of a model's answer (status, stats, who asked), or undefined for other messages. */
+	answer(msg: MessageRecord): LiveAnswer | undefined {
+		return msg.model === undefined ? undefined : this.channel.answer(msg.id);
 	}
 
 	/** The author's edits of a message, oldest first (empty when never edited). */

@@ -25,7 +25,7 @@ export const MAX_DRIFT_MS = 24 * 60 * 60 * 1000;
 
 /** Thrown for a timestamp string that cannot be parsed. */
 export class HlcFormatError extends Error {
-	name = 'HlcFormatError';
+	override name = 'HlcFormatError';
 }
 
 /** Encodes a timestamp as its sortable string form. */

@@ -33,6 +33,12 @@ export interface MessageRecord {
 	text: string;
 	/** Parent message id for a thread reply. */
 	parent?: string;
+	/**
+	 * Set when the message is a model's answer (`@model question` in a channel): the model
+	 * id. `author` is then the peer that ran the model; the text streams into the channel's
+	 * `answers` map (ChannelDoc) and the final text is a signed edit by that peer.
+	 */
+	model?: string;
 	/** Base64 Ed25519 signature over {@link messageSigningBytes}. */
 	sig: string;
 }

@@ -12,7 +12,10 @@ const encoder = new TextEncoder();
 
 /** The bytes a message signature covers: every field but the signature, in a fixed order. */
 export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/msg/1', m.id, m.author, m.hlc, m.text, m.parent ?? '']));
+	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
+	// A model's answer also signs the model's id (a separate tag, so neither form can pass for the other).
+	if (m.model !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/2', ...fields, m.model]));
+	return encoder.encode(JSON.stringify(['outpost/msg/1', ...fields]));
 }
 
 /** The bytes an edit signature covers. */

@@ -27,6 +27,7 @@ export function isMessageRecord(v: unknown): v is MessageRecord {
 		typeof v.text === 'string' &&
 		v.text.length <= MAX_TEXT_LENGTH &&
 		(v.parent === undefined || shortString(v.parent)) &&
+		(v.model === undefined || shortString(v.model)) &&
 		shortString(v.sig)
 	);
 }

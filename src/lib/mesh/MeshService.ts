@@ -122,6 +122,8 @@ export interface MeshService {
 	 * prove membership or seal envelopes with them (the model host, model adverts).
 	 */
 	workspaceKeys(workspaceId: string): WorkspaceKeys | undefined;
+	/** The documents of a workspace this peer syncs (a model host writes answers through them), else undefined. */
+	workspaceDocs(workspaceId: string): SyncDocs | undefined;
 	/** Adds an event handler; returns a function that removes it. */
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void;
 }
@@ -295,6 +297,10 @@ class DefaultMeshService implements MeshService {
 
 	workspaceKeys(workspaceId: string): WorkspaceKeys | undefined {
 		return this.workspaces.get(workspaceId)?.keys;
+	}
+
+	workspaceDocs(workspaceId: string): SyncDocs | undefined {
+		return this.workspaces.get(workspaceId)?.docs;
 	}
 
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void {

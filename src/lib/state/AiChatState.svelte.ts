@@ -35,6 +35,8 @@ export class AiChatState {
 
 	readonly thread: AiThreadDoc;
 	private stop: AbortController | undefined;
+	/** Whether the answer running now is written by its host (it outlives this view). */
+	private hostWrites = false;
 	private readonly onChange = () => this.version++;
 
 	private constructor(
@@ -111,7 +113,8 @@ export class AiChatState {
 	}
 
 	async close(): Promise<void> {
-		this.stop?.abort();
+		// An answer its host writes goes on without this view; one written here must stop.
+		if (!this.hostWrites) this.stop?.abort();
 		this.handle.doc.off('update', this.onChange);
 		this.services.docs.release(this.handle);
 	}
@@ -119,6 +122,7 @@ export class AiChatState {
 	private async answer(choice: ModelChoice): Promise<void> {
 		this.generating = true;
 		this.stop = new AbortController();
+		this.hostWrites = choice.engine.writesTargets === true;
 		try {
 			await runAnswer({
 				thread: this.thread,
@@ -129,7 +133,8 @@ export class AiChatState {
 				id: newId(),
 				hlc: this.tick(),
 				origin: LOCAL_ORIGIN,
-				signal: this.stop.signal
+				signal: this.stop.signal,
+				docId: this.id
 			});
 		} finally {
 			this.generating = false;

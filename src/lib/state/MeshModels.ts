@@ -13,6 +13,7 @@
  *
  * Loaded with the libp2p code (dynamic import), never in the first page load.
  */
+import type { AnswerSigner } from '../ai/answerSink.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
@@ -37,11 +38,11 @@ export class MeshModels {
 	}
 
 	/** Starts serving the shared model on `peer`'s node. */
-	static async start(peer: BrowserPeer, models: ModelsState): Promise<MeshModels> {
+	static async start(peer: BrowserPeer, models: ModelsState, signer: AnswerSigner): Promise<MeshModels> {
 		const host = llmHost({
 			engines: [models.sharedEngine],
 			onError: (error, peerId) => console.info('models: a request failed', peerId, error.message)
-		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id) });
+		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id), documents: (id) => peer.mesh.workspaceDocs(id), signer });
 		await host.start();
 		return new MeshModels(peer, models, host);
 	}

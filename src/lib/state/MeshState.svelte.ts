@@ -160,7 +160,11 @@ export class MeshState {
 		});
 		if (this.models) {
 			try {
-				this.meshModels = await MeshModels.start(peer, this.models);
+				this.meshModels = await MeshModels.start(peer, this.models, {
+					peerId: this.services.identity.peerId,
+					key: this.services.identity.privateKey,
+					clock: this.services.clock
+				});
 			} catch (error) {
 				console.error('mesh: could not serve models', error);
 			}

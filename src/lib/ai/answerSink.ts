@@ -1,0 +1,213 @@
+/**
+ * Where a model's answer is written while it streams: an AI-thread message, or a model's
+ * message in a channel (`@model question`). {@link pumpAnswer} drives a sink from an engine's
+ * chunks and measures the usage stats; it is the same code whether the asker writes (its own
+ * browser runs the model) or the host does (llmHost.ts, for a request with a target), so an
+ * answer reads the same wherever it was written.
+ *
+ * Every write is one transaction with the sink's origin (so it syncs like any local edit);
+ * text already written is kept whatever happens next (an interrupted answer stays readable).
+ */
+import * as Y from 'yjs';
+import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
+import type { ChannelDoc } from '../doc/ChannelDoc.js';
+import type { HybridClock } from '../doc/hlc.js';
+import { signEdit, signMessage } from '../doc/signature.js';
+import { AiStatus, type GenerationStats } from '../doc/schema.js';
+import type { GenerateChunk } from './engine.js';
+import type { PrivateKey } from '@libp2p/interface';
+
+/** How an answer ended. */
+export interface AnswerResult {
+	status: AiStatus;
+	text: string;
+	stats?: GenerationStats;
+	error?: string;
+}
+
+/** A place an answer is written to. */
+export interface AnswerSink {
+	/** The request waits at a busy host: `position` requests are ahead. */
+	queued(position: number): void;
+	/** Appends text (the first call marks the answer `streaming`). */
+	append(text: string): void;
+	/** The text written so far. */
+	text(): string;
+	/** Records how it ended (status, stats, error). */
+	finish(result: AnswerResult): Promise<void>;
+}
+
+/** Who writes a signed answer into a channel: a peer's key and clock. */
+export interface AnswerSigner {
+	peerId: string;
+	key: PrivateKey;
+	clock: HybridClock;
+}
+
+/** Writes into the Y.Map of an answer (an AI-thread message or a channel's live answer). */
+class EntrySink implements AnswerSink {
+	private started = false;
+	private readonly body: Y.Text;
+
+	constructor(
+		private readonly doc: Y.Doc,
+		private readonly entry: Y.Map<unknown>,
+		private readonly origin: unknown,
+		private readonly onFinish?: (text: string, result: AnswerResult) => Promise<void>
+	) {
+		let text = entry.get('text');
+		if (!(text instanceof Y.Text)) {
+			text = new Y.Text();
+			doc.transact(() => entry.set('text', text), origin);
+		}
+		this.body = text as Y.Text;
+	}
+
+	queued(position: number): void {
+		if (this.started) return;
+		this.doc.transact(() => {
+			this.entry.set('status', AiStatus.queued);
+			this.entry.set('queuePosition', position);
+		}, this.origin);
+	}
+
+	append(text: string): void {
+		if (text === '') return;
+		this.doc.transact(() => {
+			if (!this.started) {
+				this.entry.set('status', AiStatus.streaming);
+				this.entry.delete('queuePosition');
+			}
+			this.body.insert(this.body.length, text);
+		}, this.origin);
+		this.started = true;
+	}
+
+	text(): string {
+		return this.body.toString();
+	}
+
+	async finish(result: AnswerResult): Promise<void> {
+		this.doc.transact(() => {
+			this.entry.set('status', result.status);
+			this.entry.delete('queuePosition');
+			if (result.stats) this.entry.set('stats', result.stats);
+			if (result.error) this.entry.set('error', result.error);
+		}, this.origin);
+		await this.onFinish?.(this.body.toString(), result);
+	}
+}
+
+/** A sink writing into the AI-thread message with id `entryId`, or undefined when it is not there. */
+export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown): AnswerSink | undefined {
+	const entry = thread.entry(entryId);
+	return entry && new EntrySink(thread.doc, entry, origin);
+}
+
+/** What a model's message in a channel says about itself. */
+export interface ChannelAnswerInit {
+	/** Id of the new message. */
+	id: string;
+	model: string;
+	/** The member who asked. */
+	askedBy: string;
+	/** The question's clock: the answer is ordered right after it. */
+	after?: string;
+	/** Set when the question was a thread reply: the answer goes to the same thread. */
+	parent?: string;
+}
+
+/**
+ * Posts a model's message into a channel (signed by `signer`, text empty: it streams into the
+ * channel's `answers` map) and returns a sink for its text. When the answer ends, the final
+ * text is recorded as the signer's signed edit, so what stays in the channel is signed.
+ * A message with this id already there (a retried request) is not posted again.
+ */
+export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, signer: AnswerSigner, origin: unknown): Promise<AnswerSink> {
+	if (init.after !== undefined) signer.clock.receive(init.after);
+	const existing = channel.answers.get(init.id);
+	let entry: Y.Map<unknown>;
+	if (existing instanceof Y.Map) {
+		entry = existing;
+	} else {
+		const record = await signMessage(signer.key, {
+			id: init.id,
+			author: signer.peerId,
+			hlc: signer.clock.tick(),
+			text: '',
+			model: init.model,
+			...(init.parent !== undefined ? { parent: init.parent } : {})
+		});
+		let created!: Y.Map<unknown>;
+		channel.doc.transact(() => {
+			channel.post(record);
+			created = channel.startAnswer(init.id, init.askedBy);
+		}, origin);
+		entry = created;
+	}
+	return new EntrySink(channel.doc, entry, origin, async (text) => {
+		if (text === '') return;
+		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc: signer.clock.tick(), text });
+		channel.doc.transact(() => channel.edit(edit), origin);
+	});
+}
+
+/** Options of {@link pumpAnswer}. */
+export interface PumpOptions {
+	/** Aborted when the asker stopped the answer: it ends `cancelled`. */
+	signal?: AbortSignal;
+	/** Clock for the stats; default `performance.now`. */
+	now?: () => number;
+	/** Called once when the first text arrives. */
+	onFirstText?: () => void;
+}
+
+/**
+ * Writes an engine's chunks into a sink and records the end: `done` with the usage stats,
+ * `cancelled` when `signal` aborted, `failed` with the reason otherwise. Never throws.
+ * `start` is when the request was made (time to first token counts from it).
+ */
+export async function pumpAnswer(
+	chunks: (hooks: { onQueued: (position: number) => void }) => AsyncIterable<GenerateChunk>,
+	sink: AnswerSink,
+	options: PumpOptions = {}
+): Promise<AnswerResult> {
+	const now = options.now ?? (() => performance.now());
+	const started = now();
+	let firstAt: number | undefined;
+	const end = async (result: Omit<AnswerResult, 'text'>): Promise<AnswerResult> => {
+		const done = { ...result, text: sink.text() };
+		await sink.finish(done);
+		return done;
+	};
+	try {
+		const onQueued = (position: number) => {
+			if (firstAt === undefined) sink.queued(position);
+		};
+		for await (const chunk of chunks({ onQueued })) {
+			if (chunk.type === 'text') {
+				if (chunk.text === '') continue;
+				sink.append(chunk.text);
+				if (firstAt === undefined) {
+					firstAt = now();
+					options.onFirstText?.();
+				}
+				continue;
+			}
+			const finished = now();
+			const seconds = (finished - (firstAt ?? started)) / 1000;
+			const stats: GenerationStats = {
+				tokensIn: chunk.promptTokens,
+				tokensOut: chunk.completionTokens,
+				ttftMs: Math.round((firstAt ?? finished) - started),
+				tokensPerSecond: seconds > 0 ? Math.round((chunk.completionTokens / seconds) * 10) / 10 : 0
+			};
+			return await end({ status: AiStatus.done, stats });
+		}
+		return await end({ status: AiStatus.failed, error: 'the model ended without finishing' });
+	} catch (error) {
+		if (options.signal?.aborted) return await end({ status: AiStatus.cancelled });
+		const message = error instanceof Error ? error.message : String(error);
+		return await end({ status: AiStatus.failed, error: message.slice(0, 500) });
+	}
+}
