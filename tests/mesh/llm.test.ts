@@ -4,7 +4,9 @@
  * find it through model adverts and use it through a MeshEngine. Two requesters at once
  * (queue positions), the shared engine suite over the mesh, the per-member rate limit,
  * cancellation reaching the host's engine, a non-member refused, the host going away
- * mid-answer, and adverts expiring when their peer leaves.
+ * mid-answer, and adverts expiring when their peer leaves. Answers the host writes itself
+ * (REQUEST with a target): into an AI-thread message and as a signed model message in a
+ * channel, finished when the asker leaves, stopped by CANCEL, refused when impossible.
  */
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,13 @@ import { runAnswer } from '../../src/lib/ai/chatRunner.js';
 import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
 import { AiStatus } from '../../src/lib/doc/schema.js';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
+import { ChannelView } from '../../src/lib/doc/ChannelView.js';
+import { HybridClock } from '../../src/lib/doc/hlc.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import { signMessage, verifyEdit, verifyMessage } from '../../src/lib/doc/signature.js';
 import { waitFor } from './helpers.js';
 import { connect, newWorkspace, startPeer, stopPeers, type Peer, type TestWorkspace } from './peers.js';
 
@@ -88,9 +97,13 @@ async function startHost(ws: TestWorkspace, wrap: (engine: NodeLlamaEngine) => E
 	const peer = await startPeer(ws, { name: 'host' });
 	const engine = await nodeLlamaEngine();
 	const errors: Error[] = [];
-	const host = llmHost({ engines: [wrap(engine)], maxQueue: 8, perPeer: 2, onError: (error) => errors.push(error) })({
+	const key = await generateKeyPair('Ed25519');
+	const signerId = peerIdFromPrivateKey(key).toString();
+	const host = llmHost({ engines: [wrap(engine)], maxQueue: 8, perPeer: 2, targetTimeoutMs: 1500, onError: (error) => errors.push(error) })({
 		node: peer.node,
-		keys: (id) => peer.mesh.workspaceKeys(id)
+		keys: (id) => peer.mesh.workspaceKeys(id),
+		documents: (id) => peer.mesh.workspaceDocs(id),
+		signer: { peerId: signerId, key, clock: new HybridClock(signerId) }
 	});
 	await host.start();
 	const adverts = new ModelAdverts({
@@ -321,5 +334,159 @@ describe('a host that goes away', () => {
 		await waitFor(() => !asker.adverts.models().some((m) => m.peer === hostId), 'the advert to expire', ADVERTS.ttlMs + 2000);
 		expect(performance.now() - left).toBeGreaterThan(ADVERTS.ttlMs - ADVERTS.intervalMs - 200);
 		await host.peer.mesh.stop().catch(() => {}); // its node is gone already
+	});
+});
+
+describe('answers the host writes into the target document', () => {
+	/** An AI chat in the workspace with one question, on `asker`'s side. */
+	function chatWithQuestion(asker: Asker, question: string): { id: string; thread: AiThreadDoc } {
+		const id = newId();
+		const thread = new AiThreadDoc(asker.peer.docs.get(id));
+		thread.append({ id: newId(), role: AiRole.user, hlc: '1', author: asker.peer.node.peerId.toString(), text: question });
+		return { id, thread };
+	}
+
+	const hostThread = (host: Host, id: string) => new AiThreadDoc(host.peer.docs.get(id));
+
+	it('writes an AI-chat answer with its usage trace into the document; the asker sees the same text', async () => {
+		await setup();
+		const { a, host } = shared;
+		const { id, thread } = chatWithQuestion(a, 'Write it yourself.');
+		const result = await runAnswer({
+			thread,
+			docId: id,
+			engine: meshEngine(a, host),
+			model: MODEL,
+			askedBy: a.peer.node.peerId.toString(),
+			servedBy: host.peer.node.peerId.toString(),
+			id: 'answer',
+			hlc: '2',
+			maxTokens: 12,
+			temperature: 0
+		});
+		expect(result.status).toBe(AiStatus.done);
+		const onHost = () => hostThread(host, id).list()[1];
+		await waitFor(() => onHost()?.status === AiStatus.done, 'the host to record the end', 3000);
+		const written = onHost()!;
+		expect(written.stats).toMatchObject({ tokensOut: 12 });
+		expect(written.stats!.tokensIn).toBeGreaterThan(0);
+		expect(written.text).toBe(result.text);
+		expect(written.text.length).toBeGreaterThan(0);
+		await waitFor(() => thread.list()[1]?.status === AiStatus.done && thread.list()[1]?.text === written.text, 'the asker to see it', 3000);
+		expect(thread.list()[1]!.stats).toEqual(written.stats);
+	});
+
+	it('finishes the answer when the asker leaves mid-answer; another member gets all of it', async () => {
+		const ws = newWorkspace();
+		const host = await startHost(ws, (engine) => paced(engine, 10));
+		const asker = await startAsker(ws, host, 'leaver');
+		const other = await startAsker(ws, host, 'other');
+		const { id, thread } = chatWithQuestion(asker, 'Keep going without me.');
+		let leaving: Promise<void> | undefined;
+		const left = new Promise<void>((resolve) => {
+			thread.messages.observeDeep(() => {
+				if (leaving === undefined && (thread.list()[1]?.text.length ?? 0) > 0) {
+					leaving = asker.peer.node.stop(); // the tab is closed: no CANCEL, the connection drops
+					void leaving.then(resolve);
+				}
+			});
+		});
+		const asked = runAnswer({
+			thread,
+			docId: id,
+			engine: meshEngine(asker, host, asker.peer, ws),
+			model: MODEL,
+			askedBy: asker.peer.node.peerId.toString(),
+			servedBy: host.peer.node.peerId.toString(),
+			id: 'answer',
+			hlc: '2',
+			maxTokens: 40,
+			temperature: 0
+		});
+		await left;
+		await asked; // the asker's side ends however it ends; the host goes on
+		const seen = () => new AiThreadDoc(other.peer.docs.get(id)).list()[1];
+		await waitFor(() => seen()?.status === AiStatus.done, 'the other member to see the finished answer', 8000);
+		expect(seen()!.stats?.tokensOut).toBe(40);
+		const direct = await collect(host.engine.generate({ ...ask('Keep going without me.', 40), messages: [{ role: 'user', content: 'Keep going without me.' }] }));
+		expect(seen()!.text).toBe(direct.text);
+		await asker.peer.mesh.stop().catch(() => {});
+	});
+
+	it('stops on CANCEL: the answer is recorded as cancelled and the host is free at once', async () => {
+		await setup();
+		const { a, host } = shared;
+		const { id, thread } = chatWithQuestion(a, 'Stop me.');
+		const stop = new AbortController();
+		thread.messages.observeDeep(() => {
+			if ((thread.list()[1]?.text.length ?? 0) > 0) stop.abort();
+		});
+		const result = await runAnswer({
+			thread,
+			docId: id,
+			engine: meshEngine(a, host),
+			model: MODEL,
+			askedBy: 'a',
+			servedBy: host.peer.node.peerId.toString(),
+			id: 'answer',
+			hlc: '2',
+			maxTokens: 230,
+			temperature: 0,
+			signal: stop.signal
+		});
+		expect(result.status).toBe(AiStatus.cancelled);
+		await waitFor(() => hostThread(host, id).list()[1]?.status === AiStatus.cancelled, 'the host to record the cancellation', 3000);
+		await waitFor(() => host.host.queueDepth === 0 && host.engine.queueDepth === 0, 'the host to be free', 2000);
+		expect(hostThread(host, id).list()[1]!.stats).toBeUndefined();
+	});
+
+	it('posts a signed model message into a channel, streams it there and ends it with a signed edit', async () => {
+		await setup();
+		const { a, b, host } = shared;
+		const channelId = newId();
+		const key = await generateKeyPair('Ed25519');
+		const me = peerIdFromPrivateKey(key).toString();
+		const clock = new HybridClock(me);
+		const question = await signMessage(key, { id: newId(), author: me, hlc: clock.tick(), text: `@${MODEL} Say something.` });
+		const channel = new ChannelDoc(a.peer.docs.get(channelId));
+		channel.post(question);
+		const answerId = newId();
+		const target = { kind: 'channel' as const, docId: channelId, entryId: answerId, after: question.hlc };
+		const streamed = await collect(meshEngine(a, host).generate(ask('Say something.', 10), undefined, { target }));
+		expect(streamed.done).toHaveLength(1);
+		// b, a third member, watches the channel.
+		const watched = new ChannelView(new ChannelDoc(b.peer.docs.get(channelId)));
+		await waitFor(() => watched.answer(watched.byId.get(answerId) ?? question)?.status === AiStatus.done && watched.edits(answerId).length === 1, 'b to see the finished answer', 3000);
+		const record = watched.byId.get(answerId)!;
+		expect(record).toMatchObject({ model: MODEL, text: '' });
+		expect(await verifyMessage(record)).toBe(true);
+		expect(await verifyMessage({ ...record, model: 'another-model' })).toBe(false);
+		expect(record.hlc > question.hlc).toBe(true);
+		expect(watched.top.map((m) => m.id)).toEqual([question.id, answerId]);
+		const [final] = watched.edits(answerId);
+		expect(await verifyEdit(final!)).toBe(true);
+		expect(watched.text(record)).toBe(streamed.text);
+		expect(watched.answer(record)).toMatchObject({ askedBy: a.peer.node.peerId.toString(), stats: { tokensOut: 10 } });
+	});
+
+	it('refuses a target it cannot write, before generating anything', async () => {
+		await setup();
+		const { a, host } = shared;
+		const missing = { kind: 'ai-thread' as const, docId: newId(), entryId: 'nowhere' };
+		const error = await collect(meshEngine(a, host).generate(ask('Into the void.', 4), undefined, { target: missing })).catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'EngineError', problem: 'failed' });
+		expect((error as Error).message).toMatch(/has not received this conversation/);
+		expect(host.host.queueDepth).toBe(0);
+
+		const ws = newWorkspace();
+		const peer = await startPeer(ws, { name: 'no-docs' });
+		const bare = llmHost({ engines: [host.engine] })({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id) });
+		await bare.start();
+		const asker = await startPeer(ws, { name: 'asks-bare' });
+		await connect(asker, peer);
+		const engine = new MeshEngine({ node: asker.node, host: peer.node.peerId, keys: keysOf(asker, ws) });
+		const refused = await collect(engine.generate(ask('Hi.', 4), undefined, { target: { kind: 'ai-thread', docId: newId(), entryId: 'x' } })).catch((e: unknown) => e);
+		expect((refused as Error).message).toMatch(/does not keep the workspace's documents/);
+		await bare.stop();
 	});
 });

@@ -33,8 +33,8 @@ export const LlmLimits = {
 	maxReplyBytes: 64 * 1024,
 	/** Largest request id, in bytes. */
 	maxRequestIdBytes: 64,
-	/** Largest document id, entry id, clock or parent id of a target, in bytes. */
-	maxTargetFieldBytes: 64,
+	/** Largest entry id, clock or parent id of a target, in bytes (the documents' own field bound). */
+	maxTargetFieldBytes: 200,
 	/** Largest model id, in bytes. */
 	maxModelBytes: 256,
 	/** Most chat messages in a REQUEST. */

@@ -34,6 +34,32 @@ const samples: LlmMessage[] = [
 		seed: 42
 	},
 	{ type: LlmMessageType.request, workspaceId: newId(), requestId: '', model: 'm', messages: [] },
+	{
+		type: LlmMessageType.request,
+		workspaceId: newId(),
+		requestId: 'r-2',
+		model: 'm',
+		messages: [{ role: 'user', content: 'Write it yourself.' }],
+		target: { kind: 'ai-thread', docId: newId(), entryId: 'answer-1' }
+	},
+	{
+		type: LlmMessageType.request,
+		workspaceId: newId(),
+		requestId: 'r-3',
+		model: 'm',
+		messages: [{ role: 'user', content: '@m in a thread' }],
+		seed: 7,
+		target: { kind: 'channel', docId: newId(), entryId: 'a-2', after: '0001-clock-of-the-question', parent: 'question-1' }
+	},
+	{
+		type: LlmMessageType.request,
+		workspaceId: newId(),
+		requestId: 'r-4',
+		model: 'm',
+		messages: [],
+		target: { kind: 'channel', docId: newId(), entryId: 'a-3' }
+	},
+	{ type: LlmMessageType.cancel },
 	{ type: LlmMessageType.queued, position: 3 },
 	{ type: LlmMessageType.chunk, text: 'Once upon a time ✨' },
 	{ type: LlmMessageType.done, finishReason: 'length', promptTokens: 12, completionTokens: 300 },
@@ -60,6 +86,7 @@ describe('llm protocol messages', () => {
 
 	it('have the documented layout', () => {
 		expect([...encodeLlmMessage({ type: LlmMessageType.queued, position: 2 })]).toEqual([0x21, 0x02]);
+		expect([...encodeLlmMessage({ type: LlmMessageType.cancel })]).toEqual([0x25]);
 		expect([...encodeLlmMessage({ type: LlmMessageType.chunk, text: 'hi' })]).toEqual([0x22, 0x02, 0x68, 0x69]);
 		expect([...encodeLlmMessage({ type: LlmMessageType.done, finishReason: 'length', promptTokens: 5, completionTokens: 300 })]).toEqual([
 			0x23, 0x01, 0x05, 0xac, 0x02
@@ -79,8 +106,20 @@ describe('llm protocol messages', () => {
 		bad([0x24, 0x00, 0x00, 0x00]); // problem 0
 		bad([0x24, 0x06, 0x00, 0x00]); // problem 6
 		bad([0x22, 0xff, 0xff, 0xff, 0xff, 0x0f]); // blown-up length
+		bad([0x25, 0x00]); // CANCEL has no body
+		// A target of an unknown kind, or with an empty entry id.
+		const targeted = encodeLlmMessage(samples[2]!);
+		const { target: _target, ...untargeted } = samples[2] as Extract<LlmMessage, { type: 32 }>;
+		const kindAt = encodeLlmMessage(untargeted).length; // the target follows the other fields
+		expect(targeted[kindAt]).toBe(0);
+		const unknownKind = targeted.slice();
+		unknownKind[kindAt] = 2;
+		bad([...unknownKind]);
+		expect(() =>
+			encodeLlmMessage({ ...(samples[2] as Extract<LlmMessage, { type: 32 }>), target: { kind: 'ai-thread', docId: newId(), entryId: '' } })
+		).toThrow(RangeError);
 		// A type not expected here.
-		expect(() => decodeLlmMessage(encodeLlmMessage(samples[2]!), [LlmMessageType.request])).toThrow(
+		expect(() => decodeLlmMessage(encodeLlmMessage(samples.find((m) => m.type === LlmMessageType.queued)!), [LlmMessageType.request])).toThrow(
 			expect.objectContaining({ name: 'MalformedMessageError' })
 		);
 		// A temperature that is not a finite non-negative number.
