@@ -85,3 +85,58 @@ describe('runAnswer', () => {
 		]);
 	});
 });
+
+describe('answerInChannel with a model in this peer', () => {
+	it('posts a signed model message after the question, streams its text, ends with a signed edit; stop keeps the text', async () => {
+		const { generateKeyPair } = await import('@libp2p/crypto/keys');
+		const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');
+		const { ChannelDoc } = await import('../../src/lib/doc/ChannelDoc.ts');
+		const { ChannelView } = await import('../../src/lib/doc/ChannelView.ts');
+		const { HybridClock } = await import('../../src/lib/doc/hlc.ts');
+		const { signMessage, verifyEdit, verifyMessage } = await import('../../src/lib/doc/signature.ts');
+		const { answerInChannel } = await import('../../src/lib/ai/channelAnswer.ts');
+		const key = await generateKeyPair('Ed25519');
+		const me = peerIdFromPrivateKey(key).toString();
+		const clock = new HybridClock(me);
+		const channel = new ChannelDoc(new Y.Doc());
+		const view = new ChannelView(channel);
+		const lengths: number[] = [];
+		view.subscribe(() => {
+			const answer = view.top.find((m) => m.model !== undefined);
+			if (answer && view.answer(answer)?.status === AiStatus.streaming) lengths.push(view.text(answer).length);
+		});
+		const signer = { peerId: me, key, clock };
+		const ask = async (text: string, answerId: string, signal?: AbortSignal) => {
+			const question = await signMessage(key, { id: `q-${answerId}`, author: me, hlc: clock.tick(), text: `@${engine.modelId} ${text}` });
+			channel.post(question);
+			const result = await answerInChannel({ channel, docId: 'channel', engine, model: engine.modelId, question, prompt: text, answerId, signer, origin: 'test', ...(signal ? { signal } : {}) });
+			return { question, answerId, result };
+		};
+
+		const { question, answerId, result } = await ask('Say hello.', 'first');
+		expect(result.status).toBe(AiStatus.done);
+		const record = view.byId.get(answerId)!;
+		expect(record).toMatchObject({ author: me, model: engine.modelId, text: '' });
+		expect(view.top.map((m) => m.id)).toEqual([question.id, answerId]);
+		expect(await verifyMessage(record)).toBe(true);
+		expect(view.text(record)).toBe(result.text);
+		expect(await verifyEdit(view.edits(answerId)[0]!)).toBe(true);
+		expect(view.answer(record)).toMatchObject({ status: AiStatus.done, askedBy: me });
+		expect(view.answer(record)!.stats!.tokensOut).toBeGreaterThan(0);
+		// Every peer saw it grow: several lengths, each longer than the last.
+		expect(lengths.length).toBeGreaterThan(2);
+		expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+
+		const stop = new AbortController();
+		const off = view.subscribe(() => {
+			const answer = view.byId.get('second');
+			if (answer && view.text(answer).length > 0) stop.abort();
+		});
+		const stopped = await ask('Go on and on.', 'second', stop.signal);
+		off();
+		expect(stopped.result.status).toBe(AiStatus.cancelled);
+		const cut = view.byId.get(stopped.answerId)!;
+		expect(view.answer(cut)!.status).toBe(AiStatus.cancelled);
+		expect(view.text(cut).length).toBeGreaterThan(0);
+	});
+});

@@ -382,12 +382,12 @@ describe('answers the host writes into the target document', () => {
 		const asker = await startAsker(ws, host, 'leaver');
 		const other = await startAsker(ws, host, 'other');
 		const { id, thread } = chatWithQuestion(asker, 'Keep going without me.');
-		let leaving: Promise<void> | undefined;
+		let leaving = false;
 		const left = new Promise<void>((resolve) => {
 			thread.messages.observeDeep(() => {
-				if (leaving === undefined && (thread.list()[1]?.text.length ?? 0) > 0) {
-					leaving = asker.peer.node.stop(); // the tab is closed: no CANCEL, the connection drops
-					void leaving.then(resolve);
+				if (!leaving && (thread.list()[1]?.text.length ?? 0) > 0) {
+					leaving = true;
+					void Promise.resolve(asker.peer.node.stop()).then(resolve); // the tab is closed: no CANCEL, the connection drops
 				}
 			});
 		});

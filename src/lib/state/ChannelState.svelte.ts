@@ -4,7 +4,7 @@
  * shown), and keeps the per-device bookkeeping (read position, "arrived later") in Dexie.
  */
 import * as Y from 'yjs';
-import { ChannelDoc, recordsSince } from '../doc/ChannelDoc.js';
+import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js';
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
@@ -15,6 +15,9 @@ import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { lateAmong } from './lateArrivals.js';
+import { answerInChannel } from '../ai/channelAnswer.js';
+import { parseModelMention } from '../ai/mentions.js';
+import type { ModelChoice } from './AiChatState.svelte.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -49,6 +52,10 @@ export class ChannelState {
 	firstUnreadId = $state<string | undefined>();
 	/** The unsent message typed in this channel (kept across reloads and closed tabs). */
 	draft = $state('');
+	/** Model answers this device asked for that are still running (message id → stopper). */
+	answering = $state.raw<ReadonlyMap<string, AbortController>>(new Map());
+	/** Why the last `@model` question got no answer (the model is gone, its host refused). */
+	askError = $state('');
 
 	view: ChannelView | undefined;
 	private readonly channel: ChannelDoc;
@@ -61,6 +68,7 @@ export class ChannelState {
 	private draftTimer: ReturnType<typeof setTimeout> | undefined;
 	private unsubscribe: (() => void) | undefined;
 	private closed = false;
+	private readonly localAnswers = new Set<AbortController>();
 
 	constructor(
 		private readonly services: Services,
@@ -215,8 +223,12 @@ export class ChannelState {
 		return undefined;
 	}
 
-	/** Posts a message, or a thread reply when `parent` is given. */
-	async post(text: string, parent?: string): Promise<void> {
+	/**
+	 * Posts a message, or a thread reply when `parent` is given. A message that starts with
+	 * `@` and the id of one of `models` also asks that model: its answer streams into the
+	 * channel (or the thread) as the model's message.
+	 */
+	async post(text: string, parent?: string, models: readonly ModelChoice[] = []): Promise<void> {
 		const clean = text.trim();
 		if (!clean) return;
 		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
@@ -229,6 +241,52 @@ export class ChannelState {
 		});
 		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
 		this.markRead();
+		const mention = parseModelMention(clean, models.map((m) => m.model));
+		const choice = mention && models.find((m) => m.model === mention.model);
+		if (mention && choice) void this.ask(choice, record, mention.question);
+	}
+
+	/** Asks a model in this channel; see {@link post}. */
+	private async ask(choice: ModelChoice, question: MessageRecord, prompt: string): Promise<void> {
+		const answerId = newId();
+		const stop = new AbortController();
+		this.askError = '';
+		this.answering = new Map([...this.answering, [answerId, stop]]);
+		// An answer written here needs this channel open; one its host writes does not.
+		if (choice.engine.writesTargets !== true) this.localAnswers.add(stop);
+		try {
+			const { identity, clock } = this.services;
+			const result = await answerInChannel({
+				channel: this.channel,
+				docId: this.id,
+				engine: choice.engine,
+				model: choice.model,
+				question,
+				prompt,
+				answerId,
+				signer: { peerId: identity.peerId, key: identity.privateKey, clock },
+				origin: LOCAL_ORIGIN,
+				signal: stop.signal
+			});
+			// A host that refused wrote nothing: say why here.
+			if (result.status === 'failed' && !this.view?.byId.has(answerId) && !this.closed) this.askError = result.error ?? '';
+		} finally {
+			this.localAnswers.delete(stop);
+			const rest = new Map(this.answering);
+			rest.delete(answerId);
+			this.answering = rest;
+		}
+	}
+
+	/** Stops a model's answer this device asked for. */
+	stopAnswer(msgId: string): void {
+		this.answering.get(msgId)?.abort();
+	}
+
+	/** The live state of a model's answer (status, stats), or undefined for other messages. */
+	answer(m: MessageRecord): LiveAnswer | undefined {
+		void this.version;
+		return this.view?.answer(m);
 	}
 
 	/** Replaces the text of one of the user's own messages (the old text stays in history). */
@@ -342,6 +400,7 @@ export class ChannelState {
 	/** Saves bookkeeping and releases the document. */
 	async close(): Promise<void> {
 		if (this.closed) return;
+		for (const stop of this.localAnswers) stop.abort();
 		this.markRead();
 		if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
 		this.saveTimer = undefined;

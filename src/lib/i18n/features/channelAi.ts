@@ -1,4 +1,28 @@
-/** UI text of the channelAi feature, English and Simplified Chinese (spread into en.ts and zh-CN.ts). */
-export const channelAiEn = {} as const;
+/** UI text of models answering in channels (`@model question`), English and Simplified Chinese. */
+export const channelAiEn = {
+	'channelAi.badge': 'AI',
+	'channelAi.servedBy': 'on {name}',
+	'channelAi.askedBy': 'asked by {name}',
+	'channelAi.queued': 'Waiting: {count} ahead',
+	'channelAi.writing': 'Writing…',
+	'channelAi.stop': 'Stop',
+	'channelAi.stopped': 'Stopped before the end.',
+	'channelAi.failed': 'The answer stopped: {error}',
+	'channelAi.askFailed': 'The model could not answer: {error}',
+	'channelAi.stats': '{tokens} tokens · {speed} tokens/s',
+	'channelAi.hint': 'Start a message with @ and a model name to ask it: {models}'
+} as const;
 
-export const channelAiZh: Record<keyof typeof channelAiEn, string> = {};
+export const channelAiZh: Record<keyof typeof channelAiEn, string> = {
+	'channelAi.badge': 'AI',
+	'channelAi.servedBy': '运行于 {name}',
+	'channelAi.askedBy': '提问者 {name}',
+	'channelAi.queued': '排队中：前面还有 {count} 个',
+	'channelAi.writing': '正在撰写…',
+	'channelAi.stop': '停止',
+	'channelAi.stopped': '回答在结束前被停止。',
+	'channelAi.failed': '回答中断：{error}',
+	'channelAi.askFailed': '模型无法回答：{error}',
+	'channelAi.stats': '{tokens} 个词元 · 每秒 {speed} 个',
+	'channelAi.hint': '以 @ 加模型名称开头即可提问：{models}'
+};
