@@ -28,13 +28,13 @@ function byClock(a: MessageRecord, b: MessageRecord): number {
 function insertSorted<T>(list: T[], item: T, cmp: (a: T, b: T) => number): number {
 	let lo = 0;
 	let hi = list.length;
-	if (hi === 0 || cmp(list[hi - 1], item) <= 0) {
+	if (hi === 0 || cmp(list[hi - 1]!, item) <= 0) {
 		list.push(item);
 		return hi;
 	}
 	while (lo < hi) {
 		const mid = (lo + hi) >>> 1;
-		if (cmp(list[mid], item) <= 0) lo = mid + 1;
+		if (cmp(list[mid]!, item) <= 0) lo = mid + 1;
 		else hi = mid;
 	}
 	list.splice(lo, 0, item);
@@ -102,7 +102,8 @@ export class ChannelView {
 	 */
 	text(msg: MessageRecord): string {
 		const edits = this.editsByMsg.get(msg.id);
-		if (edits && edits.length > 0) return edits[edits.length - 1].text;
+		const last = edits?.at(-1);
+		if (last) return last.text;
 		if (msg.model !== undefined) return this.channel.answer(msg.id)?.text ?? msg.text;
 		return msg.text;
 	}
@@ -148,7 +149,7 @@ export class ChannelView {
 		let hi = this.top.length;
 		while (lo < hi) {
 			const mid = (lo + hi) >>> 1;
-			if (compareHlc(this.top[mid].hlc, hlc) <= 0) lo = mid + 1;
+			if (compareHlc(this.top[mid]!.hlc, hlc) <= 0) lo = mid + 1;
 			else hi = mid;
 		}
 		return lo < this.top.length ? lo : -1;
@@ -156,9 +157,9 @@ export class ChannelView {
 
 	/** The clock of the newest message (top level or reply), or '' for an empty channel. */
 	latestHlc(): string {
-		let latest = this.top.length > 0 ? this.top[this.top.length - 1].hlc : '';
+		let latest = this.top.at(-1)?.hlc ?? '';
 		for (const list of this.replies.values()) {
-			const last = list[list.length - 1].hlc;
+			const last = list.at(-1)?.hlc ?? '';
 			if (last > latest) latest = last;
 		}
 		return latest;
