@@ -3,11 +3,12 @@
  * the relay and shares it with the workspace; another browser (separate context, no model
  * of its own) sees it in the Model picker as served by that member, and gets its answer
  * over the mesh, with a usage trace naming the peer that served it. Unsharing withdraws it;
- * the choice to share is kept across a reload.
+ * the choice to share is kept across a reload. In a channel, `@model question` from one member
+ * streams the model's answer into the channel, where a third member watches it arrive.
  */
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { tinyLlama } from '../fixtures/gguf';
-import { channelLink, createWorkspace, inviteLinkOf, joinWith, openApp, setDisplayName } from './helpers';
+import { channelLink, createWorkspace, inviteLinkOf, joinWith, message, openApp, post, setDisplayName } from './helpers';
 import { serveTinyModel } from './models';
 
 const contexts: BrowserContext[] = [];
@@ -17,20 +18,20 @@ test.afterEach(async () => {
 	for (const context of contexts.splice(0)) await context.close().catch(() => {});
 });
 
-test('a model shared by one browser answers another browser of the workspace', async ({ browser }) => {
-	const device = async () => {
-		const context = await browser.newContext({ locale: 'en-US' });
-		contexts.push(context);
-		const page = await context.newPage();
-		await openApp(page);
-		return page;
-	};
-	const ada = await device();
+/** A fresh browser profile with the app open. */
+async function device(browser: Browser): Promise<Page> {
+	const context = await browser.newContext({ locale: 'en-US' });
+	contexts.push(context);
+	const page = await context.newPage();
+	await openApp(page);
+	return page;
+}
+
+/** Ada creates the workspace "Lab", loads the tiny model in her browser and shares it; returns the invite link. */
+async function adaSharesTheModel(ada: Page): Promise<string> {
 	await setDisplayName(ada, 'Ada');
 	await createWorkspace(ada, 'Lab');
 	const link = await inviteLinkOf(ada);
-
-	// Ada loads the tiny model and shares it.
 	await ada.getByRole('button', { name: 'New chat' }).click();
 	await ada.getByRole('button', { name: 'Models', exact: true }).click();
 	const dialog = ada.getByRole('dialog', { name: 'Models in this browser' });
@@ -40,9 +41,17 @@ test('a model shared by one browser answers another browser of the workspace', a
 	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
 	await share.check();
 	await dialog.getByRole('button', { name: 'Close' }).click();
+	return link;
+}
+
+test('a model shared by one browser answers another browser of the workspace', async ({ browser }) => {
+	const ada = await device(browser);
+	const link = await adaSharesTheModel(ada);
+	const dialog = ada.getByRole('dialog', { name: 'Models in this browser' });
+	const share = dialog.getByRole('checkbox', { name: 'Share this model with the workspace' });
 
 	// Bea has no model of her own: the picker lists Ada's, served by Ada, on wllama.
-	const bea = await device();
+	const bea = await device(browser);
 	await joinWith(bea, link, 'Bea');
 	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Lab' })).toBeVisible({ timeout: 20_000 });
 	await expect(channelLink(bea, 'general')).toBeVisible();
@@ -75,4 +84,38 @@ test('a model shared by one browser answers another browser of the workspace', a
 	await ada.getByRole('button', { name: 'Models', exact: true }).click();
 	await expect(share).toBeChecked();
 	await expect(dialog.getByText('No model is loaded yet: the one you load will be shared.')).toBeVisible();
+});
+
+test('@model in a channel: the answer streams in as the model\'s message, seen by a third member', async ({ browser }) => {
+	const ada = await device(browser);
+	const link = await adaSharesTheModel(ada);
+	await channelLink(ada, 'general').click();
+	const members: Page[] = [];
+	for (const name of ['Bea', 'Cy']) {
+		const page = await device(browser);
+		await joinWith(page, link, name);
+		await expect(channelLink(page, 'general')).toBeVisible({ timeout: 20_000 });
+		await channelLink(page, 'general').click();
+		members.push(page);
+	}
+	const [bea, cy] = members as [Page, Page];
+	// Bea's composer offers the model once its advert arrived.
+	await expect(bea.getByText(`@${tinyLlama.name}`)).toBeVisible({ timeout: 40_000 });
+	await post(bea, `@${tinyLlama.name} What is a CRDT?`);
+
+	for (const page of [cy, bea, ada]) {
+		const answer = page.getByRole('main').getByRole('article', { name: tinyLlama.name });
+		await expect(answer).toHaveCount(1, { timeout: 30_000 });
+		await expect(answer).toContainText('on Ada');
+		await expect(answer).toContainText('asked by Bea');
+		// Finished: the usage line replaces "Writing…", and the text is there.
+		await expect(answer.getByRole('status')).toContainText(/\d+ tokens · [\d.]+ tokens\/s/, { timeout: 30_000 });
+		await expect(answer.getByRole('paragraph').first()).not.toBeEmpty();
+	}
+	// Everyone reads the same answer, right after the question.
+	const texts = await Promise.all([cy, bea, ada].map((p) => p.getByRole('main').getByRole('article', { name: tinyLlama.name }).innerText()));
+	expect(new Set(texts.map((t) => t.split('\n').slice(-2, -1)[0])).size).toBe(1);
+	const order = await cy.getByRole('main').getByRole('article').evaluateAll((articles) => articles.map((a) => a.getAttribute('aria-label')));
+	expect(order.slice(-2)).toEqual(['Bea', tinyLlama.name]);
+	await expect(message(cy, 'What is a CRDT?')).toHaveCount(1);
 });
