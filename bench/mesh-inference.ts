@@ -11,10 +11,13 @@
  *   `MeshEngine`), real libp2p nodes over TCP on 127.0.0.1 in one workspace, connected once
  *   up front; every generation opens its own `/outpost/llm/1.0.0` stream with the membership
  *   exchange, as the app does. This is the in-process equivalent of relay host → browser.
- *
- * Not measured here: a browser-hosted model (browser host → browser) and a real browser
- * asker, which need Chromium and the app's mesh wiring (another piece of work under way);
- * they belong in this bench once that lands.
+ * - **relay host → browser** (browserPaths.ts): a Node relay node hosting the same engine,
+ *   asked by a Chromium page over WebSocket; baseline: the engine called directly here.
+ * - **browser host → browser**: a Chromium page loads the same GGUF into wllama and serves
+ *   it; another page dials it over WebRTC and asks it; baseline: wllama called directly in
+ *   the hosting page. Timed inside the asking page. Needs Chromium and a non-loopback
+ *   interface, so the npm script runs the bench in its own network namespace
+ *   (scripts/in-netns.sh); without them these two paths are reported as not measured.
  *
  * The main model is a generated random-weight llama of tens of millions of parameters
  * (tests/fixtures/gguf.ts; default embedding 512, 8 blocks, 8 heads, feed-forward 1408 ≈ 26M,
@@ -36,7 +39,7 @@
  * collapse to a few tokens/s.
  *
  * Environment: BENCH_ROUNDS (default 20), BENCH_MAX_TOKENS (default 64), BENCH_THREADS
- * (default 1), BENCH_TIMEOUT_S (default 300), BENCH_EMBEDDING / BENCH_BLOCKS / BENCH_HEADS /
+ * (default 1), BENCH_TIMEOUT_S (default 900), BENCH_EMBEDDING / BENCH_BLOCKS / BENCH_HEADS /
  * BENCH_FF (the large model's shape).
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
@@ -51,12 +54,14 @@ import { NodeLlamaEngine } from '../relay/ai/nodeLlamaEngine.ts';
 import { llamaGgufPath, parameterCount, tinyLlama, type LlamaShape } from '../tests/fixtures/gguf.ts';
 import { connect, newWorkspace, startPeer, stopPeers } from '../tests/mesh/peers.ts';
 import { positiveInt, benchEnvironment } from './env.ts';
+import { browserPathsUnavailable, startBrowserPaths, type BrowserPaths } from './browserPaths.ts';
+import { timedGeneration, type Run } from './timing.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 20);
 const MAX_TOKENS = positiveInt('BENCH_MAX_TOKENS', 64);
 const THREADS = positiveInt('BENCH_THREADS', 1);
-const TIMEOUT_S = positiveInt('BENCH_TIMEOUT_S', 300);
+const TIMEOUT_S = positiveInt('BENCH_TIMEOUT_S', 900);
 const LARGE: Partial<LlamaShape> = {
 	seed: 7,
 	embedding: positiveInt('BENCH_EMBEDDING', 512),
@@ -71,14 +76,6 @@ const PROMPT = 'Tell me a story about peers that share their models over a mesh.
 
 const log = (line: string) => console.log(line);
 
-/** One generation's figures. */
-interface Run {
-	ttftMs: number;
-	tokensPerSecond: number;
-	totalMs: number;
-	completionTokens: number;
-	text: string;
-}
 
 /** Median, min and max. */
 interface Spread {
@@ -94,39 +91,17 @@ function spread(values: number[]): Spread {
 	return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN };
 }
 
-/** Runs one generation to its end and times it. */
-async function generate(engine: Engine, request: GenerateRequest): Promise<Run> {
-	const start = performance.now();
-	let first: number | undefined;
-	let text = '';
-	for await (const chunk of engine.generate(request)) {
-		if (chunk.type === 'text') {
-			first ??= performance.now();
-			text += chunk.text;
-			continue;
-		}
-		const end = performance.now();
-		if (first === undefined) throw new Error('the generation produced no text');
-		return {
-			ttftMs: first - start,
-			tokensPerSecond: (chunk.completionTokens - 1) / ((end - first) / 1000),
-			totalMs: end - start,
-			completionTokens: chunk.completionTokens,
-			text
-		};
-	}
-	throw new Error('the generation ended without DONE');
-}
+/** The request every path generates for `model`. */
+const requestFor = (model: string): GenerateRequest => ({ model, messages: [{ role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0 });
 
-/** One model's rounds, both paths interleaved. */
-async function measure(label: string, model: string, direct: Engine, mesh: Engine) {
-	const request: GenerateRequest = { model, messages: [{ role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0 };
-	await generate(direct, request); // warm-up: model load, first evaluation
-	await generate(mesh, request); // warm-up: the first stream on the connection
+/** One path pair's rounds, interleaved (direct, mesh, direct, mesh…) after a warm-up of each. */
+async function measure(label: string, direct: () => Promise<Run>, mesh: () => Promise<Run>) {
+	await direct(); // warm-up: model load, first evaluation
+	await mesh(); // warm-up: the first stream on the connection
 	const runs = { direct: [] as Run[], mesh: [] as Run[] };
 	for (let round = 1; round <= ROUNDS; round++) {
-		runs.direct.push(await generate(direct, request));
-		runs.mesh.push(await generate(mesh, request));
+		runs.direct.push(await direct());
+		runs.mesh.push(await mesh());
 		const [d, m] = [runs.direct.at(-1)!, runs.mesh.at(-1)!];
 		log(
 			`  ${label} round ${String(round).padStart(2)}: direct ${d.tokensPerSecond.toFixed(0)} tok/s, TTFT ${d.ttftMs.toFixed(1)} ms; ` +
@@ -160,18 +135,19 @@ const strip = ({ text: _text, ...figures }: Run) => figures;
 
 type Result = Awaited<ReturnType<typeof measure>> & { hostMeasuredTokensPerSecond?: number };
 
-function report(title: string, r: Result): void {
+function report(title: string, r: Result, names: [string, string] = ['direct', 'mesh']): void {
 	const f = (s: Spread, digits: number) => `${s.median.toFixed(digits).padStart(7)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 	log('');
 	log(`${title} — medians (min–max) of ${ROUNDS} rounds, ${MAX_TOKENS} tokens, temperature 0, ${THREADS} thread(s):`);
-	log(`  ${'path'.padEnd(8)} ${'decode tok/s'.padEnd(26)} ${'time to first token, ms'.padEnd(28)} whole answer, ms`);
-	for (const [name, s] of [['direct', r.direct], ['mesh', r.mesh]] as const)
-		log(`  ${name.padEnd(8)} ${f(s.tokensPerSecond, 1).padEnd(26)} ${f(s.ttftMs, 1).padEnd(28)} ${f(s.totalMs, 0)}`);
+	const width = Math.max(8, ...names.map((n) => n.length));
+	log(`  ${'path'.padEnd(width)} ${'decode tok/s'.padEnd(26)} ${'time to first token, ms'.padEnd(28)} whole answer, ms`);
+	for (const [name, s] of [[names[0], r.direct], [names[1], r.mesh]] as const)
+		log(`  ${name.padEnd(width)} ${f(s.tokensPerSecond, 1).padEnd(26)} ${f(s.ttftMs, 1).padEnd(28)} ${f(s.totalMs, 0)}`);
 	log(
 		`  mesh/direct tokens/s ${r.tokensPerSecondRatio.toFixed(3)} (paired per round ${r.tokensPerSecondRatioPaired.toFixed(3)}; goal ≥ 0.95); extra TTFT ${r.extraTtftMs.toFixed(1)} ms ` +
 			`(paired per round ${r.extraTtftPairedMs.toFixed(1)} ms; goal ≤ 50 ms); same text on both paths: ${r.sameText ? 'yes' : 'NO'}`
 	);
-	log(`  the host's own measure of its mesh generations (moving average): ${r.hostMeasuredTokensPerSecond?.toFixed(1) ?? '—'} tok/s`);
+	if (r.hostMeasuredTokensPerSecond !== undefined) log(`  the host's own measure of its mesh generations (moving average): ${r.hostMeasuredTokensPerSecond.toFixed(1)} tok/s`);
 }
 
 async function main(): Promise<void> {
@@ -211,11 +187,39 @@ async function main(): Promise<void> {
 		// The host's own moving average of its generation speed (first text → DONE as it writes
 		// them): close to the asker's figure means the mesh slows generation itself on the host.
 		const hostMeasured = (id: string) => host.advertisedModels().find((m) => m.id === id)?.tokensPerSecond;
-		const large = { ...(await measure('large', engines.large.modelId, engines.large, mesh)), hostMeasuredTokensPerSecond: hostMeasured(engines.large.modelId) };
-		const tiny = { ...(await measure('tiny', engines.tiny.modelId, engines.tiny, mesh)), hostMeasuredTokensPerSecond: hostMeasured(engines.tiny.modelId) };
+		const pair = (engine: Engine, via: Engine) => {
+			const request = requestFor(engines.large === engine ? engines.large.modelId : engines.tiny.modelId);
+			return [() => timedGeneration(engine, request), () => timedGeneration(via, request)] as const;
+		};
+		const large = { ...(await measure('large', ...pair(engines.large, mesh))), hostMeasuredTokensPerSecond: hostMeasured(engines.large.modelId) };
+		const tiny = { ...(await measure('tiny', ...pair(engines.tiny, mesh))), hostMeasuredTokensPerSecond: hostMeasured(engines.tiny.modelId) };
 		await host.stop();
 
-		report(`Large random model (${(largeParams / 1e6).toFixed(1)}M parameters)`, large);
+		// The browser paths, on the large model.
+		const unavailable = browserPathsUnavailable();
+		let browser: { relayToBrowser: Result; browserToBrowser: Result; links: BrowserPaths['links'] } | undefined;
+		if (unavailable === undefined) {
+			const request = requestFor(engines.large.modelId);
+			const paths = await startBrowserPaths(ws, engines.large, largePath, engines.large.modelId, request, () => timedGeneration(engines.large, request));
+			try {
+				browser = {
+					relayToBrowser: await measure('relay→browser', paths.relayToBrowser.direct, paths.relayToBrowser.mesh),
+					browserToBrowser: await measure('browser→browser', paths.browserToBrowser.direct, paths.browserToBrowser.mesh),
+					links: paths.links
+				};
+			} finally {
+				await paths.close();
+			}
+		}
+
+		report(`Large random model (${(largeParams / 1e6).toFixed(1)}M parameters), in-process mesh (Node asker)`, large);
+		if (browser) {
+			report(`Large model, relay host (node-llama-cpp) → browser asker`, browser.relayToBrowser, ['node-llama-cpp direct', 'relay → browser']);
+			report(`Large model, browser host (wllama) → browser asker over WebRTC`, browser.browserToBrowser, ['wllama direct in the host page', 'browser → browser']);
+			log(`  links from the asking page: to the relay ${browser.links.relay.join(', ')}; to the host page ${browser.links.browser.join(', ')} (dialled: ${browser.links.dialled})`);
+		} else {
+			log(`\nBrowser paths not measured: ${unavailable}.`);
+		}
 		report(`Tiny test model (${(parameterCount(tinyLlama) / 1e3).toFixed(0)}K parameters, reference)`, tiny);
 		if (hostErrors.length) log(`\nThe host reported ${hostErrors.length} stream errors; first: ${hostErrors[0]!.message}`);
 
@@ -226,8 +230,8 @@ async function main(): Promise<void> {
 			date: new Date().toISOString(),
 			environment: benchEnvironment(),
 			parameters: { rounds: ROUNDS, maxTokens: MAX_TOKENS, threads: THREADS, temperature: 0, prompt: PROMPT, largeShape: LARGE, largeParameters: largeParams },
-			notMeasured: 'browser host → browser, and a browser asker (need Chromium and the app mesh wiring)',
-			results: { large, tiny },
+			...(browser ? {} : { notMeasured: `browser paths: ${unavailable}` }),
+			results: { large, tiny, ...(browser ?? {}) },
 			hostErrors: hostErrors.map((e) => e.message)
 		};
 		await writeFile(file, JSON.stringify(json, null, '\t') + '\n');
