@@ -79,7 +79,8 @@ class ZipWriter {
 	}
 
 	add(path: string, data: Uint8Array): void {
-		const file = new ZipDeflate(path, { level: DEFLATE_LEVEL, mtime: this.mtime });
+		const file = new ZipDeflate(path, { level: DEFLATE_LEVEL });
+		file.mtime = this.mtime;
 		this.zip.add(file);
 		file.push(data, true);
 		if (this.failure) throw this.failure;

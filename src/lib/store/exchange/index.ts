@@ -5,3 +5,4 @@ export { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IMPORT_LIMITS, type ExportManifes
 export { applyExport, importWorkspace, IMPORT_ORIGIN, readExport, type ImportInit, type ImportResult, type ValidatedExport } from './importWorkspace.js';
 export { channelData, channelMarkdown } from './transcripts.js';
 export { safeStem } from './fileNames.js';
+export { APP_VERSION } from './appVersion.js';
