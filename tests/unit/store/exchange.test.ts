@@ -286,6 +286,11 @@ describe('workspace export', () => {
 		expect(channelMarkdown(channelData(empty, info, (p) => p))).toBe('# #公告\n\n_No messages._\n');
 	});
 
+	it('refuses to export a workspace that is not on this device', async () => {
+		const a = await newDevice();
+		await expect(exportOf(a, newId())).rejects.toMatchObject({ name: 'WorkspaceNotFoundError' });
+	});
+
 	it('makes safe, unique file names from any title', () => {
 		expect(safeStem('a/b\\c:d*e?f"g<h>i|j', 'x')).toBe('a-b-c-d-e-f-g-h-i-j');
 		expect(safeStem('../../etc/passwd', 'x')).toBe('etc-passwd');

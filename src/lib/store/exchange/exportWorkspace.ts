@@ -16,7 +16,7 @@ import { RosterDoc } from '../../doc/RosterDoc.js';
 import { DocKind } from '../../doc/schema.js';
 import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
-import type { DocStore } from '../DocStore.js';
+import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestDocument } from './format.js';
 import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, noteMarkdown, type NameOf } from './transcripts.js';
@@ -167,12 +167,15 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 	const row = await db.workspaces.get(workspaceId);
 	if (!row) throw new WorkspaceNotFoundError(`workspace ${workspaceId} is not on this device`);
 	const rootHandle = docs.open(workspaceId);
-	const rosterHandle = docs.open(row.rosterId);
+	let rosterHandle: DocHandle | undefined;
 	try {
-		await Promise.all([rootHandle.ready, rosterHandle.ready]);
+		await rootHandle.ready;
 		const root = new WorkspaceDoc(rootHandle.doc);
 		if (!isId(root.rosterId)) throw new WorkspaceNotFoundError(`workspace ${workspaceId} has not arrived on this device`);
-		const roster = new RosterDoc(root.rosterId === row.rosterId ? rosterHandle.doc : new Y.Doc());
+		// Held for the whole export: transcripts name authors by their roster display names.
+		rosterHandle = docs.open(root.rosterId);
+		await rosterHandle.ready;
+		const roster = new RosterDoc(rosterHandle.doc);
 		const nameOf: NameOf = (peerId) => roster.displayName(peerId);
 		const names = new UniqueNames();
 		const planned = plan(root, workspaceId, nameOf, names);
@@ -215,6 +218,6 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		return { bytes: zip.finish(), fileName, manifest };
 	} finally {
 		docs.release(rootHandle);
-		docs.release(rosterHandle);
+		if (rosterHandle) docs.release(rosterHandle);
 	}
 }
