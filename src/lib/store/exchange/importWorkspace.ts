@@ -74,11 +74,13 @@ function looksLikeZip(bytes: Uint8Array): boolean {
 /** Unpacks the manifest and the states, refusing declared sizes over the limits first. */
 function unpack(bytes: Uint8Array): Record<string, Uint8Array> {
 	let total = 0;
+	let entries = 0;
 	let tooLarge = '';
 	const wanted = (file: UnzipFileInfo): boolean => {
 		if (file.name !== MANIFEST_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin'))) return false;
 		total += file.originalSize;
-		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes) {
+		entries++;
+		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes || entries > IMPORT_LIMITS.maxDocuments + 1) {
 			tooLarge ||= file.name;
 			return false;
 		}
