@@ -13,6 +13,7 @@ import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
 import { parseInvite, type Invite } from '../mesh/invite.js';
 import { isId } from '../doc/ids.js';
+import * as exchange from '../store/exchange/index.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { MeshState } from './MeshState.svelte.js';
 import { ModelsState } from './ModelsState.svelte.js';
@@ -235,6 +236,28 @@ export class AppState {
 		});
 		this.joinWatchers.set(row.id, { stop, check });
 		void check();
+	}
+
+	/** Writes the open workspace into one export file (store/exchange). */
+	exportCurrent(onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ExportResult> {
+		const { db, docs } = this.svc;
+		if (!this.current) return Promise.reject(new exchange.WorkspaceNotFoundError('no workspace is open'));
+		return exchange.exportWorkspace({ db, docs, workspaceId: this.current.id, appVersion: exchange.APP_VERSION, onProgress });
+	}
+
+	/**
+	 * Restores an export file as a new workspace, or merges it into the same one, and opens it.
+	 * @throws {exchange.ImportFileError} for a file it refuses, before anything is written
+	 */
+	async importWorkspace(file: Blob, onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ImportResult> {
+		if (file.size > exchange.IMPORT_LIMITS.maxFileBytes) throw new exchange.ExportTooLargeError('the file is larger than an import accepts');
+		const { db, docs } = this.svc;
+		const result = await exchange.importWorkspace({ db, docs, onProgress }, new Uint8Array(await file.arrayBuffer()));
+		await this.reloadWorkspaces();
+		const row = this.workspaces.find((w) => w.id === result.workspaceId);
+		if (row) await this.mesh?.addWorkspace(row, this.displayName);
+		await this.switchTo(result.workspaceId);
+		return result;
 	}
 
 	/** Switches and remembers the UI language. */

@@ -1,0 +1,223 @@
+/**
+ * Writes a workspace into one zip file (format.ts): every document's raw Yjs state for a
+ * lossless restore, readable Markdown and JSON copies, and a manifest with checksums.
+ * Documents are opened one at a time through the DocStore (sharing any that are open) and
+ * released again, so a large workspace never sits in memory whole; progress is reported
+ * after each document.
+ */
+import { strToU8, Zip, ZipDeflate } from 'fflate';
+import * as Y from 'yjs';
+import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
+import { ChannelDoc } from '../../doc/ChannelDoc.js';
+import { ChannelView } from '../../doc/ChannelView.js';
+import { isId } from '../../doc/ids.js';
+import { NoteDoc } from '../../doc/NoteDoc.js';
+import { RosterDoc } from '../../doc/RosterDoc.js';
+import { DocKind } from '../../doc/schema.js';
+import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
+import type { OutpostDb } from '../db.js';
+import type { DocHandle, DocStore } from '../DocStore.js';
+import { UniqueNames, safeStem } from './fileNames.js';
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestDocument } from './format.js';
+import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, noteMarkdown, type NameOf } from './transcripts.js';
+
+/** Progress of a long export or import: documents done out of all. */
+export interface ExchangeProgress {
+	done: number;
+	total: number;
+}
+
+/** Options of {@link exportWorkspace}. */
+export interface ExportInit {
+	db: OutpostDb;
+	docs: DocStore;
+	workspaceId: string;
+	/** Written into the manifest. */
+	appVersion: string;
+	/** The export time (tests fix it). */
+	now?: Date;
+	onProgress?: (progress: ExchangeProgress) => void;
+	signal?: AbortSignal;
+}
+
+/** A finished export. */
+export interface ExportResult {
+	bytes: Uint8Array;
+	/** A file name to save it under: `<workspace>-<date>.outpost.zip`. */
+	fileName: string;
+	manifest: ExportManifest;
+}
+
+/** Thrown when the workspace to export is not on this device. */
+export class WorkspaceNotFoundError extends Error {
+	name = 'WorkspaceNotFoundError';
+}
+
+/** A document to write: its id, kind and title, and how to make its readable copies. */
+interface Planned {
+	id: string;
+	kind: DocKind;
+	title: string;
+	readable?: (doc: Y.Doc) => { path: string; text: string }[];
+}
+
+const DEFLATE_LEVEL = 6;
+
+/** Collects the zip's bytes as fflate streams them. */
+class ZipWriter {
+	private readonly chunks: Uint8Array[] = [];
+	private readonly zip: Zip;
+	private failure: Error | undefined;
+	private readonly mtime: Date;
+
+	constructor(mtime: Date) {
+		this.mtime = mtime;
+		this.zip = new Zip((err, chunk) => {
+			if (err) this.failure = err;
+			else this.chunks.push(chunk);
+		});
+	}
+
+	add(path: string, data: Uint8Array): void {
+		const file = new ZipDeflate(path, { level: DEFLATE_LEVEL });
+		file.mtime = this.mtime;
+		this.zip.add(file);
+		file.push(data, true);
+		if (this.failure) throw this.failure;
+	}
+
+	finish(): Uint8Array {
+		this.zip.end();
+		if (this.failure) throw this.failure;
+		const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+		let at = 0;
+		for (const c of this.chunks) {
+			out.set(c, at);
+			at += c.length;
+		}
+		return out;
+	}
+}
+
+/** Plans the documents of a workspace from its root: root, roster, channels, notes, AI chats. */
+function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames): Planned[] {
+	const out: Planned[] = [
+		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
+		{ id: root.rosterId, kind: DocKind.roster, title: '' }
+	];
+	for (const info of root.listChannels()) {
+		if (!isId(info.id)) continue;
+		out.push({
+			id: info.id,
+			kind: DocKind.channel,
+			title: info.name,
+			readable: (doc) => {
+				const view = new ChannelView(new ChannelDoc(doc));
+				try {
+					const data = channelData(view, info, nameOf);
+					const base = names.claim('channels', info.name, 'channel');
+					return [
+						{ path: `${base}.md`, text: channelMarkdown(data) },
+						{ path: `${base}.json`, text: JSON.stringify(data, null, '\t') }
+					];
+				} finally {
+					view.destroy();
+				}
+			}
+		});
+	}
+	for (const info of root.listNotes()) {
+		if (!isId(info.id)) continue;
+		out.push({
+			id: info.id,
+			kind: DocKind.note,
+			title: info.title,
+			readable: (doc) => {
+				const note = new NoteDoc(doc);
+				return [{ path: `${names.claim('notes', note.title || info.title, 'note')}.md`, text: noteMarkdown(note) }];
+			}
+		});
+	}
+	for (const info of root.listAiThreads()) {
+		if (!isId(info.id)) continue;
+		out.push({
+			id: info.id,
+			kind: DocKind.aiThread,
+			title: info.title,
+			readable: (doc) => {
+				const data = aiChatData(new AiThreadDoc(doc), info, nameOf);
+				const base = names.claim('ai-chats', info.title, 'chat');
+				return [
+					{ path: `${base}.md`, text: aiChatMarkdown(data) },
+					{ path: `${base}.json`, text: JSON.stringify(data, null, '\t') }
+				];
+			}
+		});
+	}
+	return out;
+}
+
+/**
+ * Exports a workspace of this device into one zip file (see the module comment).
+ * @throws {WorkspaceNotFoundError} when the workspace (or its root document) is not here
+ */
+export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
+	const { db, docs, workspaceId, signal } = init;
+	const now = init.now ?? new Date();
+	const row = await db.workspaces.get(workspaceId);
+	if (!row) throw new WorkspaceNotFoundError(`workspace ${workspaceId} is not on this device`);
+	const rootHandle = docs.open(workspaceId);
+	let rosterHandle: DocHandle | undefined;
+	try {
+		await rootHandle.ready;
+		const root = new WorkspaceDoc(rootHandle.doc);
+		if (!isId(root.rosterId)) throw new WorkspaceNotFoundError(`workspace ${workspaceId} has not arrived on this device`);
+		// Held for the whole export: transcripts name authors by their roster display names.
+		rosterHandle = docs.open(root.rosterId);
+		await rosterHandle.ready;
+		const roster = new RosterDoc(rosterHandle.doc);
+		const nameOf: NameOf = (peerId) => roster.displayName(peerId);
+		const names = new UniqueNames();
+		const planned = plan(root, workspaceId, nameOf, names);
+		const zip = new ZipWriter(now);
+		const documents: ManifestDocument[] = [];
+		init.onProgress?.({ done: 0, total: planned.length });
+		for (const [i, p] of planned.entries()) {
+			signal?.throwIfAborted();
+			const handle = docs.open(p.id);
+			try {
+				await handle.ready;
+				const state = Y.encodeStateAsUpdate(handle.doc);
+				const readable = p.readable?.(handle.doc) ?? [];
+				zip.add(statePath(p.id), state);
+				for (const r of readable) zip.add(r.path, strToU8(r.text));
+				documents.push({
+					id: p.id,
+					kind: p.kind,
+					title: p.title,
+					state: statePath(p.id),
+					bytes: state.length,
+					sha256: await sha256Hex(state),
+					files: readable.map((r) => r.path)
+				});
+			} finally {
+				docs.release(handle);
+			}
+			init.onProgress?.({ done: i + 1, total: planned.length });
+		}
+		const manifest: ExportManifest = {
+			format: EXPORT_FORMAT,
+			formatVersion: EXPORT_FORMAT_VERSION,
+			appVersion: init.appVersion,
+			exportedAt: now.toISOString(),
+			workspace: { id: workspaceId, name: root.name || row.name, color: root.color, rosterId: root.rosterId },
+			documents
+		};
+		zip.add(MANIFEST_PATH, strToU8(JSON.stringify(manifest, null, '\t')));
+		const fileName = `${safeStem(manifest.workspace.name, 'workspace')}-${now.toISOString().slice(0, 10)}.outpost.zip`;
+		return { bytes: zip.finish(), fileName, manifest };
+	} finally {
+		docs.release(rootHandle);
+		if (rosterHandle) docs.release(rosterHandle);
+	}
+}

@@ -1,0 +1,44 @@
+/**
+ * Safe, unique file names from titles that can be anything (slashes, control characters,
+ * Chinese, Windows device names, hundreds of characters): what every common file system
+ * and zip tool accepts, keeping the title readable.
+ */
+
+/** Longest file-name stem kept, in characters (well under 255 bytes of UTF-8 for CJK too). */
+const MAX_STEM = 60;
+/** Characters that are path separators or forbidden on some file system. */
+const FORBIDDEN = /[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u2028\u2029\ufeff]/g;
+/** Names Windows reserves for devices, with or without an extension. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+/** A file-name stem (no extension) for a title; `fallback` when nothing usable is left. */
+export function safeStem(title: string, fallback: string): string {
+	let stem = title.normalize('NFC').replace(FORBIDDEN, '-').replace(/\s+/g, ' ').trim();
+	stem = [...stem].slice(0, MAX_STEM).join('');
+	// Leading dots hide files; trailing dots and spaces are dropped by Windows.
+	stem = stem.replace(/^[.\s-]+/, '').replace(/[.\s]+$/, '');
+	if (!stem) stem = fallback;
+	if (RESERVED.test(stem)) stem = `_${stem}`;
+	return stem;
+}
+
+/** Hands out paths that are unique in one archive (case-insensitively, as on Windows and macOS). */
+export class UniqueNames {
+	private readonly taken = new Set<string>();
+
+	/**
+	 * A path without extension, `dir/stem`, for `title`, with ` (2)`, ` (3)`… added when the
+	 * name is taken; the caller adds extensions (`.md`, `.json` share one stem).
+	 */
+	claim(dir: string, title: string, fallback: string): string {
+		const stem = safeStem(title, fallback);
+		for (let n = 1; ; n++) {
+			const path = `${dir}/${n === 1 ? stem : `${stem} (${n})`}`;
+			const key = path.toLowerCase();
+			if (!this.taken.has(key)) {
+				this.taken.add(key);
+				return path;
+			}
+		}
+	}
+}

@@ -1,0 +1,149 @@
+/**
+ * The workspace export file format (version 1): a zip holding
+ *
+ * - `manifest.json`: {@link ExportManifest}, the only file an import trusts to find the rest;
+ * - `yjs/<document id>.bin`: each document's full Yjs state (`Y.encodeStateAsUpdate`), the
+ *   lossless copy an import merges back;
+ * - readable copies made from those states, never read back by an import:
+ *   `channels/<name>.md` and `.json`, `notes/<title>.md`, `ai-chats/<title>.md` and `.json`.
+ *
+ * The workspace secret is not in the file: an export is a backup of content, not a key to
+ * the workspace (see importWorkspace.ts for what that means on restore).
+ */
+import { isId } from '../../doc/ids.js';
+import { DocKind } from '../../doc/schema.js';
+import { InvalidManifestError, NotAnExportError, UnsupportedVersionError } from './errors.js';
+
+/** The `format` field of every Outpost export manifest. */
+export const EXPORT_FORMAT = 'outpost-workspace-export';
+/** The format version this app writes and reads. */
+export const EXPORT_FORMAT_VERSION = 1;
+/** Path of the manifest inside the zip. */
+export const MANIFEST_PATH = 'manifest.json';
+/** Folder of the raw Yjs states inside the zip. */
+export const STATE_DIR = 'yjs/';
+
+/** Size limits of an import, checked against what the zip declares before anything is unpacked. */
+export const IMPORT_LIMITS = {
+	/** The whole file. */
+	maxFileBytes: 1024 * 1024 * 1024,
+	/** One unpacked entry (a document's state, the manifest). */
+	maxEntryBytes: 512 * 1024 * 1024,
+	/** Everything an import unpacks together. */
+	maxTotalBytes: 1024 * 1024 * 1024,
+	/** Documents in one export. */
+	maxDocuments: 200_000
+} as const;
+
+/** One document in the manifest. */
+export interface ManifestDocument {
+	id: string;
+	kind: DocKind;
+	/** Channel name, note or chat title; the workspace name for the root, '' for the roster. */
+	title: string;
+	/** Path of its raw Yjs state in the zip: `yjs/<id>.bin`. */
+	state: string;
+	/** Length of the state in bytes. */
+	bytes: number;
+	/** Lower-case hex SHA-256 of the state. */
+	sha256: string;
+	/** Readable copies made from it (paths in the zip). */
+	files: string[];
+}
+
+/** The manifest of an export file. */
+export interface ExportManifest {
+	format: typeof EXPORT_FORMAT;
+	formatVersion: typeof EXPORT_FORMAT_VERSION;
+	/** Version of the Outpost app that wrote the file. */
+	appVersion: string;
+	/** ISO 8601 time of the export. */
+	exportedAt: string;
+	workspace: { id: string; name: string; color: string; rosterId: string };
+	documents: ManifestDocument[];
+}
+
+/** The path of a document's raw state. */
+export function statePath(id: string): string {
+	return `${STATE_DIR}${id}.bin`;
+}
+
+const KINDS = new Set<unknown>(Object.values(DocKind));
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(what: string): never {
+	throw new InvalidManifestError(`invalid manifest: ${what}`);
+}
+
+function parseDocument(value: unknown, index: number): ManifestDocument {
+	if (!isRecord(value)) invalid(`document ${index} is not an object`);
+	const { id, kind, title, state, bytes, sha256, files } = value;
+	if (!isId(id)) invalid(`document ${index} has no valid id`);
+	if (!KINDS.has(kind)) invalid(`document ${id} has an unknown kind`);
+	if (state !== statePath(id)) invalid(`document ${id} has an unexpected state path`);
+	if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) invalid(`document ${id} has no size`);
+	if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) invalid(`document ${id} has no checksum`);
+	return {
+		id,
+		kind: kind as DocKind,
+		title: typeof title === 'string' ? title : '',
+		state,
+		bytes,
+		sha256,
+		files: Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : []
+	};
+}
+
+/**
+ * Reads and checks a manifest: the format and its version, the workspace, and a document
+ * list with unique ids, exactly one root (the workspace id) and one roster (its roster id).
+ * @throws {NotAnExportError} when the JSON is some other program's
+ * @throws {UnsupportedVersionError} for another format version
+ * @throws {InvalidManifestError} for anything else that is wrong
+ */
+export function parseManifest(bytes: Uint8Array): ExportManifest {
+	let value: unknown;
+	try {
+		value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+	} catch {
+		invalid('not JSON');
+	}
+	if (!isRecord(value) || value.format !== EXPORT_FORMAT) throw new NotAnExportError('the manifest is not an Outpost export manifest');
+	if (value.formatVersion !== EXPORT_FORMAT_VERSION) throw new UnsupportedVersionError(value.formatVersion);
+	const ws = value.workspace;
+	if (!isRecord(ws) || !isId(ws.id) || !isId(ws.rosterId)) invalid('no workspace id or roster id');
+	if (!Array.isArray(value.documents)) invalid('no document list');
+	if (value.documents.length > IMPORT_LIMITS.maxDocuments) invalid('too many documents');
+	const documents = value.documents.map(parseDocument);
+	const ids = new Set(documents.map((d) => d.id));
+	if (ids.size !== documents.length) invalid('a document is listed twice');
+	const roots = documents.filter((d) => d.kind === DocKind.workspace);
+	const rosters = documents.filter((d) => d.kind === DocKind.roster);
+	if (roots.length !== 1 || roots[0].id !== ws.id) invalid('the workspace root is not listed once');
+	if (rosters.length !== 1 || rosters[0].id !== ws.rosterId) invalid('the roster is not listed once');
+	return {
+		format: EXPORT_FORMAT,
+		formatVersion: EXPORT_FORMAT_VERSION,
+		appVersion: typeof value.appVersion === 'string' ? value.appVersion : '',
+		exportedAt: typeof value.exportedAt === 'string' ? value.exportedAt : '',
+		workspace: {
+			id: ws.id,
+			rosterId: ws.rosterId,
+			name: typeof ws.name === 'string' ? ws.name : '',
+			color: typeof ws.color === 'string' ? ws.color : ''
+		},
+		documents
+	};
+}
+
+/** Lower-case hex SHA-256 of some bytes. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+	const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+	let out = '';
+	for (const b of digest) out += b.toString(16).padStart(2, '0');
+	return out;
+}

@@ -1,0 +1,206 @@
+/**
+ * Restores a workspace from an export file (format.ts), in two steps:
+ *
+ * 1. {@link readExport} checks everything and writes nothing: the zip, the sizes it declares
+ *    (before unpacking), the manifest, each state's checksum, and each state decoded into a
+ *    scratch Y.Doc with nothing left missing. Any fault throws an {@link ImportFileError}.
+ * 2. {@link applyExport} merges each state into the document of the same id through the
+ *    DocStore (a CRDT merge: open documents update live, synced workspaces pass the changes
+ *    on to their peers). Ids are never minted: importing the same file twice changes nothing.
+ *
+ * A workspace this device does not have is added under the same id, so the copy can later
+ * sync with the other members. The export holds no workspace secret, so the restored
+ * workspace has none: it stays on this device until the user joins it with an invite link
+ * from a member, which gives it the secret (AppState.joinWorkspace keeps the row and adds
+ * the invite's secret) and syncs it with everything the others wrote since. A workspace
+ * already here keeps its secret and is merged into.
+ */
+import { unzipSync, type UnzipFileInfo } from 'fflate';
+import * as Y from 'yjs';
+import { DocKind } from '../../doc/schema.js';
+import { WORKSPACE_COLORS, WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
+import type { OutpostDb, WorkspaceRow } from '../db.js';
+import type { DocStore } from '../DocStore.js';
+import {
+	ChecksumMismatchError,
+	CorruptArchiveError,
+	CorruptDocumentError,
+	ExportTooLargeError,
+	InvalidManifestError,
+	MissingManifestError,
+	NotAnExportError
+} from './errors.js';
+import type { ExchangeProgress } from './exportWorkspace.js';
+import { IMPORT_LIMITS, MANIFEST_PATH, parseManifest, sha256Hex, STATE_DIR, type ExportManifest } from './format.js';
+
+/** Transaction origin of imported updates. */
+export const IMPORT_ORIGIN = 'outpost:import';
+
+/** Longest workspace name kept (as AppState). */
+const MAX_NAME = 80;
+
+/** A checked export, ready to apply. */
+export interface ValidatedExport {
+	manifest: ExportManifest;
+	/** Each document's raw state, in manifest order. */
+	states: { id: string; kind: DocKind; state: Uint8Array }[];
+}
+
+/** What an import did. */
+export interface ImportResult {
+	workspaceId: string;
+	workspaceName: string;
+	/** True when the workspace was new on this device. */
+	created: boolean;
+	/** Documents in the file. */
+	documents: number;
+	/** Documents that gained something from the file. */
+	changed: number;
+}
+
+/** Options of {@link applyExport} and {@link importWorkspace}. */
+export interface ImportInit {
+	db: OutpostDb;
+	docs: DocStore;
+	onProgress?: (progress: ExchangeProgress) => void;
+	now?: () => number;
+}
+
+/** Local file headers (or the end record of an empty zip) start every zip file. */
+function looksLikeZip(bytes: Uint8Array): boolean {
+	return bytes.length >= 22 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5);
+}
+
+/** Unpacks the manifest and the states, refusing declared sizes over the limits first. */
+function unpack(bytes: Uint8Array): Record<string, Uint8Array> {
+	let total = 0;
+	let entries = 0;
+	let tooLarge = '';
+	const wanted = (file: UnzipFileInfo): boolean => {
+		if (file.name !== MANIFEST_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin'))) return false;
+		total += file.originalSize;
+		entries++;
+		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes || entries > IMPORT_LIMITS.maxDocuments + 1) {
+			tooLarge ||= file.name;
+			return false;
+		}
+		return !tooLarge;
+	};
+	let files: Record<string, Uint8Array>;
+	try {
+		files = unzipSync(bytes, { filter: wanted });
+	} catch (cause) {
+		throw new CorruptArchiveError(`the zip file cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`);
+	}
+	if (tooLarge) throw new ExportTooLargeError(`${tooLarge}: unpacks to more than an import accepts`);
+	return files;
+}
+
+/** Decodes a state into a scratch document; it must apply completely. */
+function checkState(id: string, state: Uint8Array): Y.Doc {
+	const scratch = new Y.Doc({ guid: id });
+	try {
+		Y.applyUpdate(scratch, state);
+	} catch (cause) {
+		scratch.destroy();
+		throw new CorruptDocumentError(id, `does not decode (${cause instanceof Error ? cause.message : String(cause)})`);
+	}
+	if (scratch.store.pendingStructs !== null || scratch.store.pendingDs !== null) {
+		scratch.destroy();
+		throw new CorruptDocumentError(id, 'parts of the state are missing');
+	}
+	return scratch;
+}
+
+/**
+ * Checks an export file completely without writing anything (see the module comment).
+ * @throws {ImportFileError} (errors.ts: one of its subclasses) for anything wrong with the file
+ */
+export async function readExport(bytes: Uint8Array, onProgress?: (progress: ExchangeProgress) => void): Promise<ValidatedExport> {
+	if (bytes.length > IMPORT_LIMITS.maxFileBytes) throw new ExportTooLargeError('the file is larger than an import accepts');
+	if (!looksLikeZip(bytes)) throw new NotAnExportError('not a zip file');
+	const files = unpack(bytes);
+	const manifestBytes = files[MANIFEST_PATH];
+	if (!manifestBytes) throw new MissingManifestError(`the zip file has no ${MANIFEST_PATH}`);
+	const manifest = parseManifest(manifestBytes);
+	const states: ValidatedExport['states'] = [];
+	const listed = new Set<string>();
+	let rootDoc: Y.Doc | undefined;
+	for (const [i, d] of manifest.documents.entries()) {
+		const state = files[d.state];
+		if (!state) throw new CorruptDocumentError(d.id, 'its state is missing from the zip file');
+		if (state.length !== d.bytes || (await sha256Hex(state)) !== d.sha256) throw new ChecksumMismatchError(d.id);
+		const scratch = checkState(d.id, state);
+		if (d.kind === DocKind.workspace) rootDoc = scratch;
+		else scratch.destroy();
+		states.push({ id: d.id, kind: d.kind, state });
+		onProgress?.({ done: i + 1, total: manifest.documents.length * 2 });
+		await new Promise((r) => setTimeout(r, 0));
+	}
+	// Every document must belong to this workspace: listed by its root (or its roster), so a
+	// file cannot merge into a document of another workspace on this device.
+	if (!rootDoc) throw new InvalidManifestError('invalid manifest: no workspace root');
+	const root = new WorkspaceDoc(rootDoc);
+	if (root.rosterId !== manifest.workspace.rosterId) throw new InvalidManifestError('invalid manifest: the roster is not the root’s');
+	for (const map of [root.channels, root.notes, root.aiThreads]) for (const id of map.keys()) listed.add(id);
+	rootDoc.destroy();
+	for (const d of manifest.documents) {
+		if (d.kind === DocKind.workspace || d.kind === DocKind.roster) continue;
+		if (!listed.has(d.id)) throw new InvalidManifestError(`invalid manifest: document ${d.id} is not part of the workspace`);
+	}
+	return { manifest, states };
+}
+
+/** Merges a checked export into this device's documents and workspace list. */
+export async function applyExport(init: ImportInit, checked: ValidatedExport): Promise<ImportResult> {
+	const { db, docs, onProgress } = init;
+	const { manifest, states } = checked;
+	const total = states.length;
+	let changed = 0;
+	for (const [i, s] of states.entries()) {
+		const handle = docs.open(s.id);
+		try {
+			await handle.ready;
+			const before = Y.encodeStateVector(handle.doc);
+			docs.applyUpdate(handle, s.state, IMPORT_ORIGIN);
+			if (!sameBytes(before, Y.encodeStateVector(handle.doc))) changed++;
+		} finally {
+			docs.release(handle);
+		}
+		onProgress?.({ done: total + i + 1, total: total * 2 });
+	}
+	// The row comes last: a workspace shows up only once all its documents are stored.
+	const { id, rosterId } = manifest.workspace;
+	const name = manifest.workspace.name.trim().slice(0, MAX_NAME) || id.slice(0, 8);
+	const existing = await db.workspaces.get(id);
+	const now = init.now?.() ?? Date.now();
+	if (!existing) {
+		const color = manifest.workspace.color;
+		const row: WorkspaceRow = {
+			id,
+			name,
+			color: (WORKSPACE_COLORS as readonly string[]).includes(color) ? color : WORKSPACE_COLORS[0],
+			rosterId,
+			createdAt: now,
+			lastOpenedAt: now
+		};
+		await db.workspaces.put(row);
+	} else if (existing.joining || !existing.rosterId) {
+		// A join that waited for a peer: the file brought the root, so it has arrived.
+		await db.workspaces.update(id, { rosterId, joining: false });
+	}
+	return { workspaceId: id, workspaceName: name, created: !existing, documents: total, changed };
+}
+
+/**
+ * Checks an export file, then merges it (see the module comment).
+ * @throws {ImportFileError} for a bad file, before anything is written
+ */
+export async function importWorkspace(init: ImportInit, bytes: Uint8Array): Promise<ImportResult> {
+	const checked = await readExport(bytes, init.onProgress);
+	return applyExport(init, checked);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+	return a.length === b.length && a.every((v, i) => v === b[i]);
+}
