@@ -2,12 +2,13 @@
  * The relay as a model host: started with `--model` (the suite's tiny GGUF, node-llama-cpp on
  * one thread), it serves the model to members of the workspaces it archives. A browser with
  * no model of its own picks it ("the relay") and gets an answer served there; the relay's
- * OpenAI-compatible `/v1` answers with a key created on its command line.
+ * OpenAI-compatible `/v1` answers with a key created on its command line; `@model` in a
+ * channel gets the relay's answer as the model's message.
  */
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Browser, type BrowserContext } from '@playwright/test';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
-import { createWorkspace, openApp } from './helpers';
+import { channelLink, createWorkspace, openApp, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 
 let relay: RelayProcess | undefined;
@@ -47,6 +48,15 @@ test('a browser chats with the model the relay hosts; /v1 answers too', async ({
 	await box.press('Enter');
 	const answer = page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
 	await expect(answer).toContainText(`${tinyLlama.name} · served by the relay`, { timeout: 30_000 });
+
+	// `@model` in a channel: the relay posts the model's answer into its copy of the channel
+	// (signed with its key) and it reaches the browser like any member's message.
+	await channelLink(page, 'general').click();
+	await post(page, `@${tinyLlama.name} Hello channel`);
+	const reply = page.getByRole('main').getByRole('article', { name: tinyLlama.name });
+	await expect(reply.getByRole('status')).toContainText(/\d+ tokens · [\d.]+ tokens\/s/, { timeout: 30_000 });
+	await expect(reply).toContainText('asked by');
+	await expect(reply).not.toContainText('Unverified');
 
 	// The OpenAI-compatible API, with a key made on the relay's command line.
 	const output = execFileSync(process.execPath, ['--import', 'tsx', 'relay/start.ts', 'api-key', 'create', '--name', 'e2e', '--data', relay.dataDir], {
