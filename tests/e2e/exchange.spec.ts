@@ -159,6 +159,12 @@ test('export a workspace, import it into a fresh browser profile exactly, and ag
 	await dialog.getByRole('button', { name: 'Close' }).click();
 	await expect(channelNav(other).getByRole('heading', { name: 'Expedition' })).toBeVisible();
 	await checkContent(other);
+	// Without the secret it cannot invite anyone: Invite says how to get it synced.
+	await other.getByRole('button', { name: 'Invite' }).click();
+	const invite = other.getByRole('dialog', { name: /^Invite to / });
+	await expect(invite.getByRole('note')).toContainText('join it with an invite link from a member');
+	await expect(invite.getByRole('textbox', { name: 'Invite link' })).toHaveCount(0);
+	await invite.getByRole('button', { name: 'Close' }).click();
 
 	// Every document arrived exactly: its exported state is byte for byte the original
 	// (the roster gains the new device as a member, so it only has to contain the original).

@@ -1,5 +1,6 @@
 /** UI text of the exchange feature, English and Simplified Chinese (spread into en.ts and zh-CN.ts). */
 export const exchangeEn = {
+	'exchange.noSecretInvite': 'This workspace was restored from an export file, which does not hold the workspace secret. It stays on this device until you join it with an invite link from a member; then it syncs with everyone.',
 	'exchange.title': 'Export and import',
 	'exchange.intro': 'One .zip file with every channel, note and AI chat: readable Markdown and JSON, plus the full data to restore on any device.',
 	'exchange.export': 'Export workspace',
@@ -29,6 +30,7 @@ export const exchangeEn = {
 } as const;
 
 export const exchangeZh: Record<keyof typeof exchangeEn, string> = {
+	'exchange.noSecretInvite': '此工作区从导出文件恢复，导出文件不含工作区密钥。在你用成员的邀请链接加入之前，它只保存在本设备上；加入后即与所有人同步。',
 	'exchange.title': '导出与导入',
 	'exchange.intro': '一个 .zip 文件，包含所有频道、笔记和 AI 对话：可读的 Markdown 和 JSON，以及可在任何设备上恢复的完整数据。',
 	'exchange.export': '导出工作区',
