@@ -19,6 +19,7 @@ import { newId } from '../../src/lib/doc/ids.ts';
 import { RosterDoc } from '../../src/lib/doc/RosterDoc.ts';
 import { signBytes } from '../../src/lib/doc/signature.ts';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.ts';
+import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
 import { ApiKeysClient, type Signer } from '../../src/lib/mesh/apiKeysClient.ts';
 import { inviteLink, type Invite } from '../../src/lib/mesh/invite.ts';
 import { meshService } from '../../src/lib/mesh/MeshService.ts';
@@ -55,6 +56,22 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000)
 	}
 }
 
+/** The owner's device's node and keys, for asking the relay's model host. */
+let ownerNode: Awaited<ReturnType<typeof createMeshNode>>;
+let ownerMesh: ReturnType<ReturnType<typeof meshService>>;
+
+/** Asks the relay's model host for a model it does not have: how it refuses says whether it served us. */
+async function askRelayHost(): Promise<unknown> {
+	const keys = ownerMesh.workspaceKeys(invite.workspaceId)!;
+	const engine = new MeshEngine({ node: ownerNode, host: relay.node.peerId, keys });
+	try {
+		for await (const chunk of engine.generate({ model: 'none', messages: [{ role: 'user', content: 'hi' }] })) void chunk;
+		return undefined;
+	} catch (error) {
+		return error;
+	}
+}
+
 const roster = () => new RosterDoc(docs.get(rosterId));
 
 beforeAll(async () => {
@@ -68,6 +85,8 @@ beforeAll(async () => {
 	// The owner's device: the workspace's root and roster, synced to the relay once it archives them.
 	const node = await createMeshNode({ privateKey: owner.privateKey, listen: [] });
 	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
+	ownerNode = node;
+	ownerMesh = mesh;
 	docs = new MemoryDocs();
 	new WorkspaceDoc(docs.get(invite.workspaceId)).init({ name: 'Deck', color: '#1f6f5c', createdBy: owner.peerId, createdAt: 1, rosterId });
 	roster().upsert({ peerId: owner.peerId, name: 'Owner', role: 'owner', joinedAt: 1 });
@@ -206,10 +225,12 @@ describe('API keys made by the owner', () => {
 		expect(await keyFile()).toEqual([]);
 	});
 
-	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls", async () => {
+	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls and model requests", async () => {
 		const client = new ApiKeysClient(owner, url);
 		const made = await client.create(invite.workspaceId, 'before revocation');
 		expect((await models(made.key)).status).toBe(200);
+		// A member: the relay's model host serves it (and says it has no such model).
+		expect(await askRelayHost()).toMatchObject({ problem: 'unknown-model', message: expect.stringMatching(/does not serve/) });
 		// A command-line key is the operator's: the roster does not concern it.
 		const operator = await new ApiKeyStore(join(tmp, 'data')).create('operator');
 
@@ -218,5 +239,9 @@ describe('API keys made by the owner', () => {
 		expect((await models(made.key)).status).toBe(401);
 		expect((await models(operator.key)).status).toBe(200);
 		await expect(client.list(invite.workspaceId)).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/revoked/) });
+		// Revoked: the model host refuses it during the membership exchange, before any request.
+		const refused = (await askRelayHost()) as { problem?: string; cause?: { name?: string } };
+		expect(refused).toMatchObject({ problem: 'failed' });
+		expect(refused.cause?.name).toBe('MembershipDeniedError');
 	}, 30_000);
 });
