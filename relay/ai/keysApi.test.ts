@@ -19,6 +19,7 @@ import { newId } from '../../src/lib/doc/ids.ts';
 import { RosterDoc } from '../../src/lib/doc/RosterDoc.ts';
 import { signBytes } from '../../src/lib/doc/signature.ts';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.ts';
+import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
 import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
 import { ApiKeysClient, type Signer } from '../../src/lib/mesh/apiKeysClient.ts';
 import { inviteLink, type Invite } from '../../src/lib/mesh/invite.ts';
@@ -32,6 +33,7 @@ import { runRelay, type RunningRelay } from '../run.ts';
 import { ApiKeyStore } from './apiKeys.ts';
 import { MAX_KEYS_BODY_BYTES } from './keysApi.ts';
 
+const ADVERTS = { intervalMs: 300, ttlMs: 3000, minRepublishMs: 50 } as const;
 let tmp: string;
 let relay: RunningRelay;
 let url: string;
@@ -78,7 +80,16 @@ beforeAll(async () => {
 	tmp = await mkdtemp(join(tmpdir(), 'outpost-keys-'));
 	await mkdir(join(tmp, 'build'), { recursive: true });
 	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({ root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
+	relay = await runRelay({
+		root: join(tmp, 'build'),
+		dataDir: join(tmp, 'data'),
+		host: '127.0.0.1',
+		port: 0,
+		mdns: false,
+		lanIps: [],
+		log: () => {},
+		adverts: ADVERTS
+	});
 	url = relay.server.url;
 	[owner, member, outsider] = await Promise.all([signer(), signer(), signer()]);
 
@@ -225,7 +236,22 @@ describe('API keys made by the owner', () => {
 		expect(await keyFile()).toEqual([]);
 	});
 
-	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls and model requests", async () => {
+	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls, model requests and adverts", async () => {
+		// The owner advertises a model of its own: the relay offers it on /v1 while the owner is a member.
+		const adverts = new ModelAdverts({
+			pubsub: ownerNode.services.pubsub,
+			keys: ownerMesh.workspaceKeys(invite.workspaceId)!,
+			localPeerId: owner.peerId,
+			source: {
+				advertisedModels: () => [{ id: 'owner-model', engine: 'wllama', contextLength: 256, queueDepth: 0, freeSlots: 1 }],
+				on: () => () => {}
+			},
+			...ADVERTS
+		});
+		adverts.start();
+		cleanups.push(() => adverts.stop());
+		const relayHas = async (id: string) => (await relay.registry.models()).some((m) => m.id === id);
+		await waitFor(() => relayHas('owner-model'), "the owner's model on the relay");
 		const client = new ApiKeysClient(owner, url);
 		const made = await client.create(invite.workspaceId, 'before revocation');
 		expect((await models(made.key)).status).toBe(200);
@@ -243,5 +269,7 @@ describe('API keys made by the owner', () => {
 		const refused = (await askRelayHost()) as { problem?: string; cause?: { name?: string } };
 		expect(refused).toMatchObject({ problem: 'failed' });
 		expect(refused.cause?.name).toBe('MembershipDeniedError');
+		// Its adverts are no longer taken: the relay stops routing to it at the next renewal.
+		await waitFor(async () => !(await relayHas('owner-model')), "the revoked owner's model leaving the relay");
 	}, 30_000);
 });
