@@ -44,6 +44,8 @@ export interface KeysApiInit {
 	archives: Archives;
 	/** The challenges; default a fresh {@link Challenges}. */
 	challenges?: Challenges;
+	/** Where unexpected failures (an unreadable key file) are reported; default `console.error`. */
+	onError?: (error: unknown) => void;
 }
 
 /** A key as the app lists it: no hash. */
@@ -69,6 +71,7 @@ class KeysApiError extends Error {
 /** Creates the handler of `/api/keys…`; see the module comment. */
 export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 	const challenges = init.challenges ?? new Challenges();
+	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/keys:', error));
 	return async (req, res) => {
 		try {
 			const url = new URL(req.url ?? '/', 'http://relay');
@@ -118,7 +121,10 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				return;
 			}
 			if (error instanceof KeysApiError) send(res, error.status, { error: error.message }, error.headers);
-			else throw error; // the API's own handler reports it and answers 500
+			else {
+				onError(error);
+				send(res, 500, { error: 'the relay could not manage its API keys; see its log' });
+			}
 		}
 	};
 }
