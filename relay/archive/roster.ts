@@ -37,13 +37,24 @@ async function readDoc(docs: Pick<ArchiveDocs, 'diff'>, docId: string): Promise<
 	return doc;
 }
 
+/**
+ * Roster ids by workspace id, once read: a workspace's roster id is set when it is created
+ * and never changes, and the root document (with every channel's index entry) can be large.
+ */
+const rosterIds = new Map<string, string>();
+
 /** The archived roster of `workspaceId`; `undefined` when there is none yet, `null` when not archived. */
 export async function archivedRoster(archives: Archives, workspaceId: string): Promise<RosterDoc | undefined | null> {
 	const docs = archives.get(workspaceId);
 	if (docs === undefined) return null;
-	const root = await readDoc(docs, workspaceId);
-	const rosterId = root === undefined ? '' : new WorkspaceDoc(root).rosterId;
-	if (!isId(rosterId)) return undefined;
+	let rosterId = rosterIds.get(workspaceId);
+	if (rosterId === undefined) {
+		const root = await readDoc(docs, workspaceId);
+		rosterId = root === undefined ? '' : new WorkspaceDoc(root).rosterId;
+		if (!isId(rosterId)) return undefined;
+		if (rosterIds.size >= 10_000) rosterIds.clear();
+		rosterIds.set(workspaceId, rosterId);
+	}
 	const roster = await readDoc(docs, rosterId);
 	return roster === undefined ? undefined : new RosterDoc(roster);
 }
