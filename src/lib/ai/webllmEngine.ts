@@ -9,7 +9,13 @@
  * Generations run one at a time (WebLLM has one pipeline per model); the rest wait in a
  * bounded queue. Aborting interrupts the generation inside WebLLM.
  */
-import type { ChatCompletionChunk, InitProgressReport, MLCEngine } from '@mlc-ai/web-llm';
+import type {
+	ChatCompletionChunk,
+	ChatCompletionRequestStreaming,
+	InitProgressReport,
+	MLCEngine,
+	MLCEngineConfig
+} from '@mlc-ai/web-llm';
 import {
 	EngineError,
 	type Engine,
@@ -31,7 +37,17 @@ export interface WebllmEngineInit {
 	defaultMaxTokens?: number;
 	/** `temperature` when a request has none. Default 0.8. */
 	defaultTemperature?: number;
+	/**
+	 * Imports the WebLLM runtime; default `import('@mlc-ai/web-llm')`. Tests in Node, where
+	 * WebGPU and a compiled model are unavailable, pass a scripted stand-in.
+	 */
+	runtime?: () => Promise<{ MLCEngine: new (config: MLCEngineConfig) => WebllmRuntime }>;
 }
+
+/** The part of WebLLM's `MLCEngine` this engine uses. */
+export type WebllmRuntime = Pick<MLCEngine, 'reload' | 'unload' | 'interruptGenerate'> & {
+	chat: { completions: { create(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>> } };
+};
 
 /** Loading progress: a fraction from 0 to 1 and WebLLM's description of the step. */
 export interface WebllmProgress {
@@ -47,7 +63,7 @@ export interface WebllmLoadOptions {
 }
 
 interface Loaded {
-	engine: MLCEngine;
+	engine: WebllmRuntime;
 	info: ModelInfo;
 }
 
@@ -79,7 +95,7 @@ export class WebllmEngine implements Engine {
 	 */
 	async load(file: Pick<ModelFile, 'id' | 'name' | 'url' | 'format' | 'modelLib'>, options: WebllmLoadOptions = {}): Promise<ModelInfo> {
 		options.signal?.throwIfAborted();
-		let engine: MLCEngine | undefined;
+		let engine: WebllmRuntime | undefined;
 		const onAbort = () => void engine?.unload().catch(() => undefined);
 		options.signal?.addEventListener('abort', onAbort, { once: true });
 		try {
@@ -89,7 +105,7 @@ export class WebllmEngine implements Engine {
 			// Read first, so a missing or broken model says so before WebLLM (and the GPU) start.
 			const contextLength = contextOf(await readChatConfig(appConfig.model_list[0]!.model, options.signal));
 			await this.unload();
-			const { MLCEngine } = await import('@mlc-ai/web-llm');
+			const { MLCEngine } = await (this.init.runtime ?? (() => import('@mlc-ai/web-llm')))();
 			engine = new MLCEngine({
 				appConfig,
 				logLevel: 'WARN',
