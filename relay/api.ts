@@ -8,6 +8,7 @@
  *   with another secret, 413 a body over {@link MAX_BODY_BYTES}, 415 a body that is not
  *   `application/json`, 405 any other method. Errors are `{error: "<what to do>"}`.
  * - `GET /api/archive/<workspaceId>`: 200 `{archived: true}` or 404 `{archived: false}`.
+ * - `/api/keys…`: API keys made by a workspace's owner (ai/keysApi.ts), when `keys` is given.
  *
  * The invite's secret reaches only the relay the user chose, in the body of a same-origin
  * HTTPS (or localhost) request; it is never logged. No CORS headers are sent, and a POST must
@@ -17,6 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isId } from '../src/lib/doc/ids.ts';
 import { InviteFormatError, parseInvite } from '../src/lib/mesh/invite.ts';
+import { API_KEYS_PATH } from '../src/lib/mesh/signedRequest.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
 import { readBoundedBody } from './body.ts';
@@ -33,6 +35,8 @@ export const ARCHIVE_PATH = '/api/archive';
 export interface ApiInit {
 	/** The relay's archive peer. */
 	archive: Pick<ArchivePeer, 'add' | 'has'>;
+	/** Handles `/api/keys…` (ai/keysApi.ts); 404 without it. */
+	keys?: RequestHandler;
 	/** Where unexpected failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 }
@@ -64,7 +68,8 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 	return async (req, res) => {
 		try {
 			const path = (req.url ?? '').split('?', 1)[0]!;
-			if (path === ARCHIVE_PATH) await postArchive(req, res, init.archive);
+			if (init.keys !== undefined && (path === API_KEYS_PATH || path.startsWith(`${API_KEYS_PATH}/`))) await init.keys(req, res);
+			else if (path === ARCHIVE_PATH) await postArchive(req, res, init.archive);
 			else if (path.startsWith(`${ARCHIVE_PATH}/`)) getArchive(req, res, init.archive, path.slice(ARCHIVE_PATH.length + 1));
 			else throw new ApiError(404, `no such API: ${path}`);
 		} catch (error) {

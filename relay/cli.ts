@@ -60,7 +60,7 @@ export const USAGE = `Usage: npm start -- [flags]
                     127.0.0.1:N+2 (default: --port + 2; free ports when --port is 0)
   --host ADDR       address to listen on (default: all interfaces)
   --data DIR        where documents, keys and the certificate live (default ${DEFAULT_DATA_DIR})
-  --models-dir DIR  .gguf model files served to browsers on the LAN (default <data>/models)
+  --models-dir DIR  .gguf files and MLC model directories served to browsers on the LAN (default <data>/models)
   --model FILE.gguf run this model with node-llama-cpp (GPU if present, else CPU) and
                     serve it on /v1 and to the mesh (repeatable)
   --model-threads N CPU threads per --model (default: all cores; on a small box 1 is

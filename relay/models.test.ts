@@ -51,6 +51,16 @@ describe('model files', () => {
 		await writeFile(join(models, 'notes.txt'), 'x');
 		await writeFile(join(models, 'sub.gguf', 'inner.gguf'), 'x');
 		await symlink(join(root, 'secret.gguf'), join(models, 'linked.gguf'));
+		// An MLC model directory (the older ndarray-cache.json name), and one without a model library.
+		await mkdir(join(models, 'tiny-mlc'));
+		await writeFile(join(models, 'tiny-mlc', 'mlc-chat-config.json'), '{"context_window_size":256}');
+		await writeFile(join(models, 'tiny-mlc', 'ndarray-cache.json'), '{"records":[]}');
+		await writeFile(join(models, 'tiny-mlc', 'params_shard_0.bin'), bytes);
+		await writeFile(join(models, 'tiny-mlc', 'tiny-webgpu.wasm'), 'wasm');
+		await writeFile(join(models, 'tiny-mlc', '.secret'), 'x');
+		await mkdir(join(models, 'no-lib-mlc'));
+		await writeFile(join(models, 'no-lib-mlc', 'mlc-chat-config.json'), '{}');
+		await writeFile(join(models, 'no-lib-mlc', 'tensor-cache.json'), '{}');
 		relay = await startRelay({
 			root: join(root, 'app'),
 			host: '127.0.0.1',
@@ -64,16 +74,45 @@ describe('model files', () => {
 		await rm(root, { recursive: true, force: true });
 	});
 
-	it('lists the .gguf files, sorted, with ids, sizes and URLs', async () => {
+	it('lists the .gguf files and MLC model directories, sorted, with ids, sizes, URLs and formats', async () => {
 		const answer = await get(relay.url, '/models/');
 		expect(answer.status).toBe(200);
 		expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
 		expect(answer.headers['cross-origin-embedder-policy']).toBe('require-corp');
 		expect(JSON.parse(answer.body.toString())).toEqual([
-			{ id: 'A Model ü', name: 'A Model ü.GGUF', size: 1, url: '/models/A%20Model%20%C3%BC.GGUF' },
-			{ id: 'b-model', name: 'b-model.gguf', size: 1000, url: '/models/b-model.gguf' },
-			{ id: 'linked', name: 'linked.gguf', size: 28, url: '/models/linked.gguf' }
+			{ id: 'A Model ü', name: 'A Model ü.GGUF', size: 1, url: '/models/A%20Model%20%C3%BC.GGUF', format: 'gguf' },
+			{ id: 'b-model', name: 'b-model.gguf', size: 1000, url: '/models/b-model.gguf', format: 'gguf' },
+			{ id: 'linked', name: 'linked.gguf', size: 28, url: '/models/linked.gguf', format: 'gguf' },
+			{
+				id: 'tiny-mlc',
+				name: 'tiny-mlc',
+				size: 27 + 14 + 1000 + 4, // the hidden file is not part of the model
+				url: '/models/tiny-mlc/resolve/main/',
+				format: 'mlc',
+				modelLib: '/models/tiny-mlc/resolve/main/tiny-webgpu.wasm'
+			}
 		]);
+	});
+
+	it('serves the files of an MLC directory in the layout WebLLM asks for, and nothing else there', async () => {
+		const config = await get(relay.url, '/models/tiny-mlc/resolve/main/mlc-chat-config.json');
+		expect([config.status, config.body.toString()]).toEqual([200, '{"context_window_size":256}']);
+		const shard = await get(relay.url, '/models/tiny-mlc/resolve/main/params_shard_0.bin', { range: 'bytes=0-9' });
+		expect([shard.status, shard.body.equals(bytes.subarray(0, 10))]).toEqual([206, true]);
+		expect((await get(relay.url, '/models/tiny-mlc/resolve/main/tiny-webgpu.wasm')).headers['content-type']).toBe('application/wasm');
+		// WebLLM asks for tensor-cache.json: the older ndarray-cache.json answers.
+		const manifest = await get(relay.url, '/models/tiny-mlc/resolve/main/tensor-cache.json');
+		expect([manifest.status, manifest.body.toString()]).toEqual([200, '{"records":[]}']);
+		for (const path of [
+			'/models/tiny-mlc/mlc-chat-config.json',
+			'/models/tiny-mlc/resolve/main/.secret',
+			'/models/tiny-mlc/resolve/main/missing.bin',
+			'/models/tiny-mlc/resolve/other/mlc-chat-config.json',
+			'/models/no-lib-mlc/resolve/main/mlc-chat-config.json',
+			'/models/sub.gguf/resolve/main/inner.gguf'
+		])
+			expect((await get(relay.url, path)).status, path).toBe(404);
+		expect((await get(relay.url, '/models/tiny-mlc/resolve/main/..%2f..%2fb-model.gguf')).status).not.toBe(200);
 	});
 
 	it('lists nothing when the directory is missing', async () => {

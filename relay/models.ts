@@ -1,13 +1,17 @@
 /**
  * Model files for browsers on the LAN (`--models-dir`, DESIGN.md "Models on the mesh"):
- * `GET /models/` lists the `.gguf` files of the directory as JSON, `GET /models/<file>.gguf`
- * serves one with byte ranges (wllama and resumable downloads fetch parts), and
- * `/wllama/wllama.wasm` is the wllama runtime from node_modules, so a browser loads a model
- * with no internet at all.
+ * `GET /models/` lists the `.gguf` files and the MLC model directories (for WebLLM) of the
+ * directory as JSON, with their format, `GET /models/<file>.gguf` serves one with byte ranges
+ * (wllama and resumable downloads fetch parts), `GET /models/<dir>/resolve/main/<file>` serves
+ * the files of an MLC directory in the layout WebLLM asks for, and `/wllama/wllama.wasm` is
+ * the wllama runtime from node_modules, so a browser loads a model with no internet at all.
  *
- * Only plain `.gguf` names directly in the directory are served: no subdirectories, no
- * hidden files, no `..`. Symbolic links the operator put there are followed (a models
- * directory often links to weights kept elsewhere).
+ * Only plain `.gguf` names directly in the directory, and plain file names directly inside an
+ * MLC directory (one with `mlc-chat-config.json`, `tensor-cache.json` or `ndarray-cache.json`,
+ * and a `.wasm` model library), are served: no deeper paths, no hidden files, no `..`.
+ * `tensor-cache.json` is answered from `ndarray-cache.json` (its older name) when only that
+ * exists. Symbolic links the operator put there are followed (a models directory often links
+ * to weights kept elsewhere).
  */
 import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -16,7 +20,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { MODELS_PATH, WLLAMA_PATH, type ModelFile } from '../src/lib/ai/modelFiles.ts';
+import {
+	MLC_CONFIG_FILE,
+	MLC_TENSOR_CACHE_FILES,
+	MODELS_PATH,
+	WLLAMA_PATH,
+	mlcBasePath,
+	type ModelFile
+} from '../src/lib/ai/modelFiles.ts';
 import { contentTypeFor } from './contentTypes.ts';
 import { SECURITY_HEADERS, safePath } from './static.ts';
 import type { RequestHandler } from './static.ts';
@@ -37,7 +48,7 @@ export function isModelFilesPath(path: string): boolean {
 	return path.startsWith(MODELS_PATH) || path.startsWith(WLLAMA_PATH);
 }
 
-/** The `.gguf` files directly in `dir`, sorted by name; none when it is missing. */
+/** The `.gguf` files and MLC model directories directly in `dir`, sorted by name; none when it is missing. */
 export async function listModels(dir: string): Promise<ModelFile[]> {
 	let names: string[];
 	try {
@@ -47,17 +58,49 @@ export async function listModels(dir: string): Promise<ModelFile[]> {
 		throw error;
 	}
 	const files: ModelFile[] = [];
-	for (const name of names.filter(isModelFileName).sort()) {
+	for (const name of names.filter(isPlainName).sort()) {
 		const stats = await stat(join(dir, name)).catch(() => undefined);
-		if (!stats?.isFile()) continue;
-		files.push({
-			id: name.replace(/\.gguf$/i, ''),
-			name,
-			size: stats.size,
-			url: MODELS_PATH + encodeURIComponent(name)
-		});
+		if (stats?.isFile() && isModelFileName(name)) {
+			files.push({ id: name.replace(/\.gguf$/i, ''), name, size: stats.size, url: MODELS_PATH + encodeURIComponent(name), format: 'gguf' });
+		} else if (stats?.isDirectory()) {
+			const mlc = await mlcModel(dir, name);
+			if (mlc) files.push(mlc);
+		}
 	}
 	return files;
+}
+
+/** The MLC model in directory `name` of `dir`, or undefined when it is not one (see the module comment). */
+async function mlcModel(dir: string, name: string): Promise<ModelFile | undefined> {
+	const entries = await readdir(join(dir, name)).catch(() => [] as string[]);
+	const sizes = new Map<string, number>();
+	for (const entry of entries.filter(isPlainName)) {
+		const stats = await stat(join(dir, name, entry)).catch(() => undefined);
+		if (stats?.isFile()) sizes.set(entry, stats.size);
+	}
+	const lib = [...sizes.keys()].filter((entry) => /\.wasm$/i.test(entry)).sort()[0];
+	if (!sizes.has(MLC_CONFIG_FILE) || !MLC_TENSOR_CACHE_FILES.some((f) => sizes.has(f)) || lib === undefined) return undefined;
+	const base = mlcBasePath(name);
+	return {
+		id: name,
+		name,
+		size: [...sizes.values()].reduce((a, b) => a + b, 0),
+		url: base,
+		format: 'mlc',
+		modelLib: base + encodeURIComponent(lib)
+	};
+}
+
+/** The file on disk for `/models/<dir>/resolve/main/<file>` (see the module comment), if the path is one. */
+async function mlcFile(dir: string, rest: string): Promise<string | undefined> {
+	const match = /^([^/]+)\/resolve\/main\/([^/]+)$/.exec(rest);
+	if (!match) return undefined;
+	const [, model = '', file = ''] = match;
+	if (!isPlainName(model) || !isPlainName(file)) return undefined;
+	if ((await mlcModel(dir, model)) === undefined) return undefined;
+	const path = join(dir, model, file);
+	if (file !== MLC_TENSOR_CACHE_FILES[0] || (await stat(path).catch(() => undefined))?.isFile()) return path;
+	return join(dir, model, MLC_TENSOR_CACHE_FILES[1]);
 }
 
 /** Creates the handler of `/models/…` and `/wllama/…`; see the module comment. */
@@ -92,7 +135,11 @@ export function createModelFilesHandler(init: ModelFilesInit): RequestHandler {
 			? [MODELS_PATH, path.slice(MODELS_PATH.length)]
 			: [WLLAMA_PATH, path.slice(WLLAMA_PATH.length)];
 		const file =
-			prefix === MODELS_PATH ? (isModelFileName(name) ? join(init.dir, name) : undefined) : wllamaFile(name);
+			prefix === MODELS_PATH
+				? isModelFileName(name)
+					? join(init.dir, name)
+					: await mlcFile(init.dir, name)
+				: wllamaFile(name);
 		const stats = file === undefined ? undefined : await stat(file).catch(() => undefined);
 		if (file === undefined || !stats?.isFile()) return sendText(res, 404, 'Not Found');
 		await sendFile(req, res, file, stats);
@@ -101,7 +148,12 @@ export function createModelFilesHandler(init: ModelFilesInit): RequestHandler {
 
 /** A plain `.gguf` file name: one path segment, not hidden. */
 function isModelFileName(name: string): boolean {
-	return /\.gguf$/i.test(name) && !name.startsWith('.') && !name.includes('/') && !name.includes('\\');
+	return /\.gguf$/i.test(name) && isPlainName(name);
+}
+
+/** One path segment, not hidden. */
+function isPlainName(name: string): boolean {
+	return name !== '' && !name.startsWith('.') && !name.includes('/') && !name.includes('\\');
 }
 
 /**

@@ -21,12 +21,14 @@ import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
+import { createKeysApiHandler, memberKeys } from './ai/keysApi.ts';
 import { MeshModels } from './ai/meshModels.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
 import { createRelayRegistry } from './ai/registry.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
+import { notRevoked } from './archive/roster.ts';
 import { createModelFilesHandler } from './models.ts';
 import { createOpenAiHandler } from './openai.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -202,6 +204,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// there; other peers' advertised models join the registry as mesh engines (meshModels.ts).
 	const host = llmHost({
 		engines: models.registry.engines,
+		// Proven members only while the archived roster does not list them as revoked.
+		isAllowed: (workspaceId, peerId) => notRevoked(archive.archives, workspaceId, peerId),
 		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
 	})({
 		node,
@@ -216,6 +220,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		mesh: archive.mesh,
 		host,
 		registry: models.registry,
+		isAllowed: (workspaceId, peerId) => notRevoked(archive.archives, workspaceId, peerId),
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});
@@ -232,6 +237,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		await host.stop();
 		await models.close();
 	};
+	const keyStore = new ApiKeyStore(dataDir);
 	let server: Relay | undefined;
 	try {
 		server = await startRelay({
@@ -242,9 +248,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
 				: {}),
 			info,
-			api: createApiHandler({ archive }),
+			api: createApiHandler({ archive, keys: createKeysApiHandler({ store: keyStore, archives: archive.archives }) }),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
-			openai: createOpenAiHandler({ registry: models.registry, keys: new ApiKeyStore(dataDir) })
+			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, archive.archives) })
 		});
 	} catch (error) {
 		stopping.abort();

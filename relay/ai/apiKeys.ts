@@ -1,7 +1,7 @@
 /**
  * API keys of the relay's OpenAI-compatible `/v1` endpoints, kept hashed in
  * `<data>/api-keys.json` (mode 0600), and the `npm run relay -- api-key …` command that
- * manages them on a headless box (the workspace owner's UI will create them too).
+ * manages them on a headless box; the workspace owner creates them in the app too (keysApi.ts).
  *
  * A key is `sk-outpost-<id>-<secret>`: the id finds the entry (and names the key in `list`
  * and `revoke`), the secret is 32 random bytes. Only SHA-256 of the whole key is stored (a
@@ -26,6 +26,16 @@ export interface ApiKeyEntry {
 	createdAt: string;
 	/** SHA-256 of the whole key, hex. */
 	hash: string;
+	/** The workspace whose owner made it in the app (keysApi.ts); absent for command-line keys. */
+	workspace?: string;
+	/** The peer id of the member who made it in the app; absent for command-line keys. */
+	createdBy?: string;
+}
+
+/** Who made a key in the app: its workspace and the member's peer id. */
+export interface ApiKeyOrigin {
+	workspace: string;
+	createdBy: string;
 }
 
 /** `<data>/api-keys.json` holds the keys of that data directory. */
@@ -70,10 +80,16 @@ export class ApiKeyStore {
 	}
 
 	/** Creates a key; the returned `key` is the only time its secret exists in the clear. */
-	async create(name = ''): Promise<{ key: string; entry: ApiKeyEntry }> {
+	async create(name = '', origin?: ApiKeyOrigin): Promise<{ key: string; entry: ApiKeyEntry }> {
 		const id = randomBytes(6).toString('hex');
 		const key = `sk-outpost-${id}-${randomBytes(32).toString('base64url')}`;
-		const entry: ApiKeyEntry = { id, name: name.trim().slice(0, 200), createdAt: new Date().toISOString(), hash: sha256(key) };
+		const entry: ApiKeyEntry = {
+			id,
+			name: name.trim().slice(0, 200),
+			createdAt: new Date().toISOString(),
+			hash: sha256(key),
+			...(origin ? { workspace: origin.workspace, createdBy: origin.createdBy } : {})
+		};
 		await this.save([...(await this.list()), entry]);
 		return { key, entry };
 	}
@@ -126,7 +142,9 @@ function parseKeys(text: string, path: string): ApiKeyEntry[] {
 			typeof k.name === 'string' &&
 			typeof k.createdAt === 'string' &&
 			typeof k.hash === 'string' &&
-			/^[0-9a-f]{64}$/.test(k.hash)
+			/^[0-9a-f]{64}$/.test(k.hash) &&
+			(k.workspace === undefined || typeof k.workspace === 'string') &&
+			(k.createdBy === undefined || typeof k.createdBy === 'string')
 	);
 }
 

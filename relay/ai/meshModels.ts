@@ -32,6 +32,11 @@ export interface MeshModelsInit {
 	host: Pick<LlmHost, 'advertisedModels' | 'on'>;
 	/** Where remote models are added and removed. */
 	registry: Pick<ModelRegistry, 'add' | 'remove'>;
+	/**
+	 * Whether a peer's adverts are taken (false for a member revoked in the roster: the relay
+	 * routes nothing to it); default: every advertising peer. Checked when its adverts change.
+	 */
+	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
 	/** Advert timings (tests); the defaults of {@link ModelAdverts} otherwise. */
 	adverts?: Pick<ModelAdvertsInit, 'intervalMs' | 'ttlMs' | 'minRepublishMs'>;
 	/** Progress and failures, one line each. */
@@ -45,6 +50,8 @@ interface Tracked {
 	/** By peer id: the engine and the model ids it was registered with. */
 	engines: Map<string, { engine: MeshEngine; ids: string }>;
 	off: () => void;
+	/** The running {@link MeshModels.sync}: one at a time per workspace. */
+	syncing: Promise<void>;
 }
 
 /** See the module comment. */
@@ -91,8 +98,12 @@ export class MeshModels {
 			...this.init.adverts,
 			onError: (error) => this.init.log(`Model adverts of workspace ${id}: ${error.message}`)
 		});
-		const entry: Tracked = { keys, adverts, engines: new Map(), off: () => {} };
-		entry.off = adverts.on('change', () => this.sync(entry));
+		const entry: Tracked = { keys, adverts, engines: new Map(), off: () => {}, syncing: Promise.resolve() };
+		entry.off = adverts.on('change', () => {
+			entry.syncing = entry.syncing.then(() => this.sync(entry)).catch((error: unknown) => {
+				this.init.log(`Model adverts of workspace ${id}: ${error instanceof Error ? error.message : String(error)}`);
+			});
+		});
 		this.workspaces.set(id, entry);
 		adverts.start();
 	}
@@ -108,13 +119,19 @@ export class MeshModels {
 	}
 
 	/** Brings the registry in line with a workspace's remote adverts. */
-	private sync(tracked: Tracked): void {
+	private async sync(tracked: Tracked): Promise<void> {
 		if (this.workspaces.get(tracked.keys.workspaceId) !== tracked) return;
 		const self = this.init.node.peerId.toString();
 		const byPeer = new Map<string, string[]>();
 		for (const model of tracked.adverts.models()) {
 			if (model.local || model.peer === self) continue;
 			byPeer.set(model.peer, [...(byPeer.get(model.peer) ?? []), model.id]);
+		}
+		const { isAllowed } = this.init;
+		if (isAllowed !== undefined) {
+			const workspaceId = tracked.keys.workspaceId;
+			for (const peer of [...byPeer.keys()]) if (!(await isAllowed(workspaceId, peer))) byPeer.delete(peer);
+			if (this.workspaces.get(workspaceId) !== tracked) return;
 		}
 		const { registry } = this.init;
 		for (const [peer, known] of tracked.engines) {

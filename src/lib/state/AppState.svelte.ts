@@ -11,6 +11,7 @@ import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
+import type { Signer } from '../mesh/apiKeysClient.js';
 import { parseInvite, type Invite } from '../mesh/invite.js';
 import { isId } from '../doc/ids.js';
 import * as exchange from '../store/exchange/index.js';
@@ -76,6 +77,12 @@ export class AppState {
 			this.error = err instanceof Error ? err.message : String(err);
 			this.status = AppStatus.failed;
 		}
+	}
+
+	/** This device's identity, for requests it signs (the relay's API keys, apiKeysClient.ts). */
+	get signer(): Signer {
+		const { peerId, privateKey } = this.svc.identity;
+		return { peerId, privateKey };
 	}
 
 	private get svc(): Services {

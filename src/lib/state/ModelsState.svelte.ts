@@ -3,12 +3,18 @@
  * runs: engines loaded in this browser, and (through the mesh engine) models other peers
  * advertise. The model picker lists {@link ModelsState.choices}.
  *
+ * A model file the relay serves is loaded with the engine {@link chooseEngine} picks for it
+ * and this browser's WebGPU support: WebLLM for an MLC model, wllama for a GGUF file. Both
+ * are imported only when a model is loaded.
+ *
  * It also holds the user's choice to share the model loaded here with the workspace:
  * {@link ModelsState.sharedEngine} is what the mesh's model host serves (MeshState), and it
  * lists the loaded model only while sharing is on.
  */
 import { EngineError, type Engine, type GenerateChunk, type GenerateRequest, type ModelInfo } from '../ai/engine.js';
+import { chooseEngine, detectWebGpu, type EngineChoice } from '../ai/engineChoice.js';
 import type { ModelFile } from '../ai/modelFiles.js';
+import type { WebllmEngine } from '../ai/webllmEngine.js';
 import type { WllamaEngine } from '../ai/wllamaEngine.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
 import { Listeners } from '../events.js';
@@ -36,6 +42,8 @@ export class ModelsState {
 	local = $state.raw<ModelInfo | undefined>();
 	/** Whether the model loaded here is served to the workspace ("Share this model with the workspace"). */
 	shared = $state(false);
+	/** Whether this browser has a WebGPU adapter; undefined until {@link detectGpu} answered. */
+	webgpu = $state<boolean | undefined>();
 
 	/**
 	 * The engine the mesh serves from this browser: the loaded model while {@link shared} is
@@ -43,42 +51,79 @@ export class ModelsState {
 	 */
 	readonly sharedEngine: Engine = {
 		kind: 'wllama',
-		models: async () => (this.shared && this.wllama && this.local ? this.wllama.models() : []),
+		models: async () => (this.shared && this.active && this.local ? this.active.models() : []),
 		generate: (request: GenerateRequest, signal?: AbortSignal): AsyncIterable<GenerateChunk> => {
-			const engine = this.shared && this.local ? this.wllama : undefined;
+			const engine = this.shared && this.local ? this.active : undefined;
 			if (engine === undefined) return refuse(request.model);
 			return engine.generate(request, signal);
 		}
 	};
 
 	private wllama: WllamaEngine | undefined;
+	private webllm: WebllmEngine | undefined;
+	/** The engine the loaded model runs in. */
+	private active: WllamaEngine | WebllmEngine | undefined;
+	private gpuCheck: Promise<boolean> | undefined;
 	private abort: AbortController | undefined;
 	private remoteKeys = new Set<string>();
 	private readonly listeners = new Listeners<{ change: () => void }>('ModelsState');
 
+	/** Asks the browser once whether it has a WebGPU adapter ({@link webgpu}). */
+	detectGpu(): Promise<boolean> {
+		this.gpuCheck ??= detectWebGpu().then((found) => (this.webgpu = found));
+		return this.gpuCheck;
+	}
+
+	/** The engine that would run `file` here; undefined until WebGPU detection answered. */
+	engineFor(file: Pick<ModelFile, 'format'>): EngineChoice | undefined {
+		return this.webgpu === undefined ? undefined : chooseEngine(file, { webgpu: this.webgpu });
+	}
+
 	/**
-	 * Loads a model file served by the relay into this browser (wllama, loaded on demand)
-	 * and offers it in the picker; replaces a model loaded before.
+	 * Loads a model served by the relay into this browser, in the engine {@link engineFor}
+	 * picks (imported on demand), and offers it in the picker; replaces a model loaded before.
+	 * Rejects with {@link EngineError} when this browser cannot run it or loading fails.
 	 */
 	async loadLocal(file: ModelFile, peerId: string): Promise<void> {
+		const choice = chooseEngine(file, { webgpu: await this.detectGpu() });
+		if (choice.engine === undefined)
+			throw new EngineError('failed', `"${file.name}" is an MLC model for WebLLM, which needs WebGPU; this browser has none.`);
 		this.abort?.abort();
 		const abort = new AbortController();
 		this.abort = abort;
 		this.loading = { file, loaded: 0, total: file.size };
+		const progress = (loaded: number, total: number) => {
+			if (this.abort === abort) this.loading = { file, loaded, total };
+		};
 		try {
-			const { WllamaEngine } = await import('../ai/wllamaEngine.js');
-			this.wllama ??= new WllamaEngine();
-			const engine = this.wllama;
-			this.removeEngine(engine);
+			const previous = this.active;
+			if (previous) this.removeEngine(previous);
 			this.local = undefined;
+			this.active = undefined;
 			this.emit();
-			const info = await engine.load(file.url, {
-				id: file.id,
-				signal: abort.signal,
-				onProgress: ({ loaded, total }) => {
-					if (this.abort === abort) this.loading = { file, loaded, total };
-				}
-			});
+			let engine: WllamaEngine | WebllmEngine;
+			let info: ModelInfo;
+			if (choice.engine === 'webllm') {
+				if (previous && previous !== this.webllm) await previous.unload();
+				const { WebllmEngine } = await import('../ai/webllmEngine.js');
+				const webllm = (this.webllm ??= new WebllmEngine());
+				engine = webllm;
+				info = await webllm.load(file, {
+					signal: abort.signal,
+					onProgress: (p) => progress(Math.round(p.progress * (file.size || 1)), file.size || 1)
+				});
+			} else {
+				if (previous && previous !== this.wllama) await previous.unload();
+				const { WllamaEngine } = await import('../ai/wllamaEngine.js');
+				const wllama = (this.wllama ??= new WllamaEngine({ gpu: choice.gpu ? 'auto' : false }));
+				engine = wllama;
+				info = await wllama.load(file.url, {
+					id: file.id,
+					signal: abort.signal,
+					onProgress: ({ loaded, total }) => progress(loaded, total)
+				});
+			}
+			this.active = engine;
 			await this.addEngine(engine, peerId, true);
 			this.local = info;
 			this.emit();

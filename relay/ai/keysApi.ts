@@ -1,0 +1,220 @@
+/**
+ * API keys made by a workspace's owner in the app (issue 4: the `/v1` API is "protected by an
+ * API key that the workspace owner creates in the UI"), under `/api/keys`:
+ *
+ * - `POST /api/keys/challenge` → 201 `{challenge, expiresInMs}`: a single-use challenge (challenges.ts).
+ * - `GET /api/keys?workspace=<id>` → 200 `{keys: [{id, name, createdAt, createdBy}]}`: the
+ *   keys made for that workspace (command-line keys belong to no workspace and are not listed).
+ * - `POST /api/keys` with `{"workspace": "<id>", "name": "<what it is for>"}` → 201
+ *   `{key, entry}`: the new key, shown this once; stored hashed in the relay's key store
+ *   (apiKeys.ts) beside the command-line keys, so `/v1` takes it the same way.
+ * - `DELETE /api/keys/<key id>?workspace=<id>` → 200 `{revoked: true}`; 404 for a key of
+ *   another workspace or none.
+ *
+ * Every call but the challenge is signed (src/lib/mesh/signedRequest.ts): the `x-outpost-*`
+ * headers carry the signer's peer id, a challenge spent by this request, and an Ed25519
+ * signature over the method, path, body and challenge. The relay then checks its archive copy
+ * of the workspace's roster: the signer must be listed there with the role **owner** and not
+ * be revoked (admins cannot manage keys: a key reaches every model of the mesh, and the
+ * owner is the one person the issue names). Errors are `{error: "<what to do>"}`: 400 bad
+ * request, 401 a bad or spent challenge or signature, 403 not the owner (or revoked), 404 a
+ * workspace this relay does not archive, 409 the roster has not reached the relay yet, 413 a
+ * body over {@link MAX_KEYS_BODY_BYTES}, 415 not JSON.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isId } from '../../src/lib/doc/ids.ts';
+import { verifyBytes } from '../../src/lib/doc/signature.ts';
+import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../../src/lib/mesh/signedRequest.ts';
+import { readBoundedBody } from '../body.ts';
+import { SECURITY_HEADERS, type RequestHandler } from '../static.ts';
+import { standingOf, type Archives } from '../archive/roster.ts';
+import type { ApiKeyEntry, ApiKeyStore } from './apiKeys.ts';
+import { Challenges } from './challenges.ts';
+
+/** Largest request body accepted. */
+export const MAX_KEYS_BODY_BYTES = 2 * 1024;
+/** Longest key name kept. */
+export const MAX_KEY_NAME = 100;
+
+/** Options of {@link createKeysApiHandler}. */
+export interface KeysApiInit {
+	/** Where keys are kept (the same store `/v1` checks). */
+	store: Pick<ApiKeyStore, 'list' | 'create' | 'revoke'>;
+	/** The relay's archives, by workspace id (ArchivePeer.archives). */
+	archives: Archives;
+	/** The challenges; default a fresh {@link Challenges}. */
+	challenges?: Challenges;
+	/** Where unexpected failures (an unreadable key file) are reported; default `console.error`. */
+	onError?: (error: unknown) => void;
+}
+
+/** A key as the app lists it: no hash. */
+export interface PublicKeyEntry {
+	id: string;
+	name: string;
+	createdAt: string;
+	createdBy: string;
+}
+
+/** An invalid request: a status and what to do. */
+class KeysApiError extends Error {
+	override name = 'KeysApiError';
+	constructor(
+		readonly status: number,
+		message: string,
+		readonly headers: Record<string, string> = {}
+	) {
+		super(message);
+	}
+}
+
+/** Creates the handler of `/api/keys…`; see the module comment. */
+export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
+	const challenges = init.challenges ?? new Challenges();
+	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/keys:', error));
+	return async (req, res) => {
+		try {
+			const url = new URL(req.url ?? '/', 'http://relay');
+			const method = req.method ?? 'GET';
+			if (url.pathname === CHALLENGE_PATH) {
+				if (method !== 'POST') throw new KeysApiError(405, 'use POST to get a challenge', { Allow: 'POST' });
+				await readBody(req);
+				send(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
+				return;
+			}
+			const keyId = url.pathname.startsWith(`${API_KEYS_PATH}/`) ? url.pathname.slice(API_KEYS_PATH.length + 1) : undefined;
+			if (url.pathname !== API_KEYS_PATH && keyId === undefined) throw new KeysApiError(404, `no such API: ${url.pathname}`);
+			const allowed = keyId === undefined ? ['GET', 'POST'] : ['DELETE'];
+			if (!allowed.includes(method)) {
+				await readBody(req).catch(() => undefined);
+				throw new KeysApiError(405, `use ${allowed.join(' or ')} here`, { Allow: allowed.join(', ') });
+			}
+			if (method === 'POST' && contentType(req) !== 'application/json') {
+				await readBody(req).catch(() => undefined);
+				throw new KeysApiError(415, 'send JSON (Content-Type: application/json)');
+			}
+			const body = await readBody(req);
+			const parsed = method === 'POST' ? parseJson(body) : undefined;
+			const workspace = method === 'POST' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
+			if (!isId(workspace)) throw new KeysApiError(400, 'name the workspace: a workspace id is missing or malformed');
+			const signer = await authenticate(req, method, url, body, challenges);
+			await requireOwner(init.archives, workspace, signer);
+
+			if (method === 'GET') {
+				const keys = (await init.store.list()).filter((k) => k.workspace === workspace).map(publicEntry);
+				send(res, 200, { keys });
+			} else if (method === 'POST') {
+				const name = field(parsed, 'name');
+				if (typeof name !== 'string' || name.trim() === '') throw new KeysApiError(400, 'give the key a name that says what it is for');
+				if (name.trim().length > MAX_KEY_NAME) throw new KeysApiError(400, `the key name is over ${MAX_KEY_NAME} characters`);
+				const { key, entry } = await init.store.create(name, { workspace, createdBy: signer });
+				send(res, 201, { key, entry: publicEntry(entry) });
+			} else {
+				const ours = (await init.store.list()).find((k) => k.id === keyId && k.workspace === workspace);
+				if (ours === undefined || !(await init.store.revoke(ours.id)))
+					throw new KeysApiError(404, 'no such key in this workspace (it may be revoked already)');
+				send(res, 200, { revoked: true });
+			}
+		} catch (error) {
+			if (res.headersSent) {
+				res.destroy();
+				return;
+			}
+			if (error instanceof KeysApiError) send(res, error.status, { error: error.message }, error.headers);
+			else {
+				onError(error);
+				send(res, 500, { error: 'the relay could not manage its API keys; see its log' });
+			}
+		}
+	};
+}
+
+/** The signer of a signed request; spends its challenge whether or not the signature holds. */
+async function authenticate(req: IncomingMessage, method: string, url: URL, body: string, challenges: Challenges): Promise<string> {
+	const peer = header(req, SignedHeaders.peer);
+	const challenge = header(req, SignedHeaders.challenge);
+	const signature = header(req, SignedHeaders.signature);
+	if (!peer || !challenge || !signature) throw new KeysApiError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
+	if (!challenges.spend(challenge)) throw new KeysApiError(401, 'the challenge is unknown, used or expired: ask for a new one');
+	const bytes = signedRequestBytes({ method, path: url.pathname + url.search, body, challenge, peer });
+	if (!(await verifyBytes(peer, bytes, signature))) throw new KeysApiError(401, 'the signature does not match the request and its signer');
+	return peer;
+}
+
+/** Passes only the owner of an archived workspace, as its archived roster says. */
+async function requireOwner(archives: Archives, workspace: string, peer: string): Promise<void> {
+	const standing = await standingOf(archives, workspace, peer);
+	switch (standing.kind) {
+		case 'not-archived':
+			throw new KeysApiError(404, 'this relay does not keep a copy of that workspace: add it to the relay in the Invite dialog first');
+		case 'no-roster':
+			throw new KeysApiError(409, "the workspace's member list has not reached the relay yet: try again in a moment");
+		case 'revoked':
+			throw new KeysApiError(403, 'your membership of this workspace was revoked');
+		case 'stranger':
+			throw new KeysApiError(403, 'you are not a member of this workspace');
+		case 'member':
+			if (standing.role !== 'owner') throw new KeysApiError(403, 'only the owner of the workspace can manage its API keys');
+	}
+}
+
+function publicEntry(entry: ApiKeyEntry): PublicKeyEntry {
+	return { id: entry.id, name: entry.name, createdAt: entry.createdAt, createdBy: entry.createdBy ?? '' };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+	const value = req.headers[name];
+	return typeof value === 'string' && value.length <= 512 ? value : undefined;
+}
+
+function contentType(req: IncomingMessage): string {
+	return (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new KeysApiError(400, 'the request body is not valid JSON');
+	}
+}
+
+function field(body: unknown, name: string): unknown {
+	return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+	return readBoundedBody(req, {
+		maxBytes: MAX_KEYS_BODY_BYTES,
+		drainBytes: 64 * 1024,
+		tooLarge: () => new KeysApiError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`),
+		cutOff: () => new KeysApiError(400, 'the request body was cut off')
+	});
+}
+
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+	const text = JSON.stringify(body);
+	res.statusCode = status;
+	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
+	res.setHeader('Content-Type', 'application/json; charset=utf-8');
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Length', Buffer.byteLength(text));
+	res.end(text);
+}
+
+/**
+ * The key check `/v1` uses (openai.ts): a key is valid when the store knows it and, for a key
+ * made in the app, its maker is still a member of its workspace, not revoked in the archived
+ * roster, and the relay still archives that workspace. Command-line keys belong to the
+ * operator and pass on the store's word alone.
+ */
+export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, archives: Archives): Pick<ApiKeyStore, 'verify'> {
+	return {
+		async verify(key) {
+			const entry = await store.verify(key);
+			if (entry?.workspace === undefined || entry.createdBy === undefined) return entry;
+			const standing = await standingOf(archives, entry.workspace, entry.createdBy);
+			return standing.kind === 'member' || standing.kind === 'no-roster' ? entry : undefined;
+		}
+	};
+}

@@ -1,0 +1,43 @@
+/**
+ * Requests to the relay signed with this device's key (DESIGN.md "Membership"): the relay's
+ * API-key endpoints (relay/ai/keysApi.ts) act only for a workspace's owner, proven by an
+ * Ed25519 signature of the owner's libp2p identity over the request and a fresh, single-use
+ * challenge the relay handed out moments before. A captured request cannot be replayed: its
+ * challenge is spent. Shared by the browser (apiKeysClient.ts) and the relay.
+ */
+
+/** Where the relay's API-key endpoints live. */
+export const API_KEYS_PATH = '/api/keys';
+
+/** Where a fresh challenge is asked for (`POST`). */
+export const CHALLENGE_PATH = `${API_KEYS_PATH}/challenge`;
+
+/** Headers of a signed request. */
+export const SignedHeaders = {
+	/** The signer's libp2p peer id (it embeds the public key). */
+	peer: 'x-outpost-peer',
+	/** The challenge the relay handed out. */
+	challenge: 'x-outpost-challenge',
+	/** Base64 Ed25519 signature over {@link signedRequestBytes}. */
+	signature: 'x-outpost-signature'
+} as const;
+
+/** What a signature covers. */
+export interface SignedRequestParts {
+	method: string;
+	/** Path and query, as sent (`/api/keys?workspace=…`). */
+	path: string;
+	/** The request body as sent ('' when none). */
+	body: string;
+	challenge: string;
+	peer: string;
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes signed for a request: every part, in a fixed order, under a version tag. */
+export function signedRequestBytes(parts: SignedRequestParts): Uint8Array {
+	return encoder.encode(
+		JSON.stringify(['outpost/relay-request/1', parts.method.toUpperCase(), parts.path, parts.body, parts.challenge, parts.peer])
+	);
+}
