@@ -36,9 +36,25 @@ const NAVIGATION_TIMEOUT_MS = 2500;
 /** Message a page posts to activate a waiting update now. */
 type ServiceWorkerMessage = { type: 'skip-waiting' };
 
+/**
+ * The chunks of the in-browser model runtimes (listed at build time by vite.config.ts): left
+ * out of the install-time download and cached on first use instead. Empty when the list is
+ * missing, so everything is precached as before.
+ */
+async function engineChunks(): Promise<Set<string>> {
+	try {
+		const response = await fetch(`${base}/_app/engine-chunks.json`, { cache: 'no-cache' });
+		const files: unknown = response.ok ? await response.json() : [];
+		return new Set(Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string').map((f) => `${base}/${f}`) : []);
+	} catch {
+		return new Set();
+	}
+}
+
 async function precache(): Promise<void> {
 	const cache = await caches.open(CACHE);
-	await cache.addAll(ASSETS);
+	const engines = await engineChunks();
+	await cache.addAll(ASSETS.filter((asset) => !engines.has(asset)));
 	// A static host may lack one of the shell pages; one is enough to start offline.
 	const shell = await Promise.allSettled(SHELL.map((url) => cache.add(url)));
 	if (shell.every((result) => result.status === 'rejected')) {

@@ -59,6 +59,16 @@ test('with the network off, a reload still opens the app with its data, and it w
 			await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
 		}
 	});
+	// The model runtimes (megabytes) are not part of the install-time download; the rest is.
+	const cached = await page.evaluate(async () => {
+		const engines = (await (await fetch('/_app/engine-chunks.json')).json()) as string[];
+		const keys = (await Promise.all((await caches.keys()).map(async (name) => (await caches.open(name)).keys()))).flat();
+		const paths = new Set(keys.map((request) => new URL(request.url).pathname));
+		return { engines, cachedEngines: engines.filter((f) => paths.has(`/${f}`)), chunks: [...paths].filter((p) => p.startsWith('/_app/immutable/chunks/')).length };
+	});
+	expect(cached.engines.length).toBeGreaterThanOrEqual(2); // WebLLM and wllama
+	expect(cached.cachedEngines).toEqual([]);
+	expect(cached.chunks).toBeGreaterThan(5);
 	await context.setOffline(true);
 	await page.reload();
 	await expect(message(page, 'before going offline')).toBeVisible();
