@@ -4,6 +4,7 @@
  * put the cursor when it opens (a search hit, a link). While open, the note's entry in the
  * workspace index follows its edits (noteIndex.ts).
  */
+import * as Y from 'yjs';
 import { NoteDoc, type NoteSnapshot } from '../doc/NoteDoc.js';
 import { newId } from '../doc/ids.js';
 import { noteToMarkdown } from '../doc/noteMarkdown.js';
@@ -21,6 +22,11 @@ export class NoteState {
 	focusOffset = $state<number | undefined>();
 
 	readonly note: NoteDoc;
+	/**
+	 * Undo and redo of this device's changes to the body: the editor's typing (y-codemirror
+	 * adds its origin) and restored snapshots, each its own step.
+	 */
+	readonly undoManager: Y.UndoManager;
 	private readonly indexer: NoteIndexer;
 	private readonly onChange = () => this.version++;
 
@@ -31,6 +37,7 @@ export class NoteState {
 		root: WorkspaceDoc
 	) {
 		this.note = new NoteDoc(handle.doc);
+		this.undoManager = new Y.UndoManager(this.note.body, { trackedOrigins: new Set([LOCAL_ORIGIN]) });
 		this.indexer = new NoteIndexer({ noteId: id, note: this.note, root, origin: LOCAL_ORIGIN });
 	}
 
@@ -89,7 +96,9 @@ export class NoteState {
 
 	/** Sets the body to a snapshot's text, as a new change. */
 	restoreSnapshot(id: string): void {
+		this.undoManager.stopCapturing();
 		this.handle.doc.transact(() => this.note.restoreSnapshot(id), LOCAL_ORIGIN);
+		this.undoManager.stopCapturing();
 	}
 
 	/** The note as a Markdown file's text. */
@@ -99,6 +108,7 @@ export class NoteState {
 
 	async close(): Promise<void> {
 		this.indexer.dispose();
+		this.undoManager.destroy();
 		this.handle.doc.off('update', this.onChange);
 		this.services.docs.release(this.handle);
 	}

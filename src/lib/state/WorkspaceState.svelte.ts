@@ -222,19 +222,22 @@ export class WorkspaceState {
 	async openNote(id: string, offset?: number, options: { panel?: boolean } = {}): Promise<void> {
 		const panel = options.panel === true && this.channel !== undefined;
 		if (!panel) await this.closeChat();
-		this.notePanel = panel;
 		if (this.note?.id === id) {
+			this.notePanel = panel;
 			if (offset !== undefined) this.note.focusOffset = offset;
 			return;
 		}
 		const ticket = ++this.noteOpening;
-		await this.closeNote();
 		const next = await NoteState.open(this.services, this.root, id, offset);
 		if (ticket !== this.noteOpening || this.closed) {
 			await next.close();
 			return;
 		}
+		// Swapped in one step, so the pane never falls back to the channel in between.
+		const previous = this.note;
 		this.note = next;
+		this.notePanel = panel;
+		await previous?.close();
 	}
 
 	/**
