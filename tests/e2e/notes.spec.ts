@@ -188,6 +188,13 @@ test('a note: title, tags, preview, links, snapshots and export', async ({ page 
 	await expect(page.getByRole('button', { name: 'Ask a model about this note' })).toHaveCount(0);
 	await panel.getByRole('button', { name: 'Close note' }).click();
 	await expect(panel).toBeHidden();
+	// A link to a note that does not exist yet creates it, as in a wiki.
+	await post(page, 'Someone write [[Checklist]]', 'Someone write Checklist');
+	await page.getByRole('article').getByRole('link', { name: 'Checklist' }).click();
+	await expect(panel.getByRole('textbox', { name: 'Note title' })).toHaveValue('Checklist');
+	await expect(notesList(page).getByRole('link', { name: 'Checklist' })).toBeVisible();
+	await panel.getByRole('textbox', { name: 'Note title' }).press('Escape');
+	await expect(panel).toBeHidden();
 });
 
 test('"Ask a model about this note" appears with a model and starts a chat with the note as context', async ({ page }) => {
