@@ -119,6 +119,19 @@ export class WorkspaceDoc {
 		this.notes.set(info.id, entry);
 	}
 
+	/**
+	 * Records a note's latest edit in the index: its title and `updatedAt` (never moved back,
+	 * so a late peer's older clock does not reorder the list).
+	 */
+	touchNote(id: string, patch: { title?: string; updatedAt: number }): void {
+		const entry = this.notes.get(id);
+		if (!(entry instanceof Y.Map)) return;
+		this.doc.transact(() => {
+			if (patch.title !== undefined && patch.title !== entry.get('title')) entry.set('title', patch.title);
+			if (patch.updatedAt > readNumber(entry, 'updatedAt')) entry.set('updatedAt', patch.updatedAt);
+		});
+	}
+
 	/** All notes, most recently edited first (ties broken by id, so every peer shows the same order). */
 	listNotes(): NoteInfo[] {
 		const out: NoteInfo[] = [];

@@ -5,7 +5,8 @@
  * - raw HTML in the source is shown as text, never interpreted;
  * - only http(s), mailto and tel links (and relative ones) keep their `href`; anything else
  *   (`javascript:`, `data:`, `vbscript:`, entity or whitespace tricks) becomes inert text;
- * - every link opens in a new tab with `rel="noopener noreferrer nofollow"`;
+ * - every link opens in a new tab with `rel="noopener noreferrer nofollow"`, except in-page
+ *   ones (`#...`), such as `[[Note title]]` links to notes (noteLinks.ts);
  * - images are shown as links, so opening a message never fetches anything;
  * - `@name` mentions become `<span class="mention">` (never inside code or links).
  *
@@ -16,6 +17,7 @@ import createDOMPurify, { type Config, type WindowLike } from 'dompurify';
 import { Marked, type Token, type Tokens } from 'marked';
 import { escapeHtml } from './escape.js';
 import { mentionPattern, renderMentions } from './mentions.js';
+import { noteLinkExtension } from './noteLinks.js';
 
 /** Options for one rendering. */
 export interface RenderOptions {
@@ -81,7 +83,10 @@ export function createRenderer(window: WindowLike): MarkdownRenderer {
 		if (node.nodeName !== 'A') return;
 		const href = node.getAttribute('href');
 		if (href !== null && !isSafeHref(href)) node.removeAttribute('href');
-		if (node.hasAttribute('href')) {
+		if (href?.startsWith('#') && node.hasAttribute('href')) {
+			node.removeAttribute('target');
+			node.removeAttribute('rel');
+		} else if (node.hasAttribute('href')) {
 			node.setAttribute('target', '_blank');
 			node.setAttribute('rel', 'noopener noreferrer nofollow');
 		} else {
@@ -112,6 +117,8 @@ export function createRenderer(window: WindowLike): MarkdownRenderer {
 			}
 		}
 	});
+
+	marked.use({ extensions: [noteLinkExtension] });
 
 	return (source, options = {}) => {
 		mentions = mentionPattern(options.mentionNames);

@@ -206,6 +206,15 @@ export class MeshState {
 		return this.synced.get(workspaceId)?.docs;
 	}
 
+	/**
+	 * The workspace's awareness (presence, typing, note cursors), shared over the mesh; for
+	 * collaborative editors. Set fields with `setLocalStateField`-style merges: the presence
+	 * fields of the local state belong to this class.
+	 */
+	awareness(workspaceId: string): Awareness | undefined {
+		return this.synced.get(workspaceId)?.awareness;
+	}
+
 	/** What the "Connection" element shows for a workspace. */
 	connection(workspaceId: string): ConnectionInfo {
 		return connectionInfo(this.started, this.error !== '', this.statuses[workspaceId]);

@@ -15,7 +15,10 @@ import type { WorkspaceRow } from '../store/db.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { ChannelState, LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { AiChatState } from './AiChatState.svelte.js';
-import type { AiThreadInfo } from '../doc/schema.js';
+import type { AiThreadInfo, NoteInfo } from '../doc/schema.js';
+import { MAX_NOTE_TITLE } from '../doc/NoteDoc.js';
+import { sameTitle } from '../doc/noteLinks.js';
+import { NoteState } from './NoteState.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -40,6 +43,10 @@ export class WorkspaceState {
 	channel = $state.raw<ChannelState | undefined>();
 	/** The open AI chat (shown instead of the channel). */
 	chat = $state.raw<AiChatState | undefined>();
+	/** The open note: in place of the channel, or beside it when {@link notePanel}. */
+	note = $state.raw<NoteState | undefined>();
+	/** Whether the open note is shown in a side panel next to the channel. */
+	notePanel = $state(false);
 	unread = $state.raw<Record<string, number>>({});
 	showArchived = $state(false);
 	/** Damaged entries set aside while loading the root or roster. */
@@ -53,6 +60,7 @@ export class WorkspaceState {
 	};
 	private closed = false;
 	private opening = 0;
+	private noteOpening = 0;
 
 	private constructor(
 		private readonly services: Services,
@@ -190,8 +198,75 @@ export class WorkspaceState {
 		return id;
 	}
 
+	/** Notes of the workspace, most recently edited first. */
+	get notes(): NoteInfo[] {
+		void this.version;
+		return this.root.listNotes();
+	}
+
+	/** Creates a note (with an optional title) and opens it; returns its id. */
+	async createNote(title = '', options: { panel?: boolean } = {}): Promise<string> {
+		const id = newId();
+		const now = Date.now();
+		const clean = title.trim().slice(0, MAX_NOTE_TITLE);
+		this.rootHandle.doc.transact(() => this.root.createNote({ id, title: clean, createdAt: now, updatedAt: now }), LOCAL_ORIGIN);
+		await this.openNote(id, undefined, options);
+		if (clean && this.note?.id === id) this.note.setTitle(clean);
+		return id;
+	}
+
+	/**
+	 * Opens a note, with the editor's cursor at `offset` when given: in place of the channel,
+	 * or in a side panel next to it (`panel`), which leaves the channel open.
+	 */
+	async openNote(id: string, offset?: number, options: { panel?: boolean } = {}): Promise<void> {
+		const panel = options.panel === true && this.channel !== undefined;
+		if (!panel) await this.closeChat();
+		if (this.note?.id === id) {
+			this.notePanel = panel;
+			if (offset !== undefined) this.note.focusOffset = offset;
+			return;
+		}
+		const ticket = ++this.noteOpening;
+		const next = await NoteState.open(this.services, this.root, id, offset);
+		if (ticket !== this.noteOpening || this.closed) {
+			await next.close();
+			return;
+		}
+		// Swapped in one step, so the pane never falls back to the channel in between.
+		const previous = this.note;
+		this.note = next;
+		this.notePanel = panel;
+		await previous?.close();
+	}
+
+	/**
+	 * Opens the note a `[[title]]` link names (the most recently edited one, if several share
+	 * the title), or creates it when there is none, as wikis do.
+	 */
+	async openNoteByTitle(title: string, options: { panel?: boolean } = {}): Promise<void> {
+		const found = this.root.listNotes().find((n) => sameTitle(n.title, title));
+		if (found) await this.openNote(found.id, undefined, options);
+		else await this.createNote(title, options);
+	}
+
+	/** Closes the open note (main pane or side panel). */
+	async closeNote(): Promise<void> {
+		const note = this.note;
+		this.note = undefined;
+		this.notePanel = false;
+		await note?.close();
+	}
+
+	private async closeChat(): Promise<void> {
+		const chat = this.chat;
+		this.chat = undefined;
+		await chat?.close();
+	}
+
 	/** Opens an AI chat in place of the channel. */
 	async openAiThread(id: string): Promise<void> {
+		if (this.note) await this.closeNote();
 		if (this.chat?.id === id) return;
 		const ticket = ++this.opening;
 		const previous = this.chat;
@@ -207,6 +282,7 @@ export class WorkspaceState {
 
 	/** Opens a channel, closing the previous one (and any open AI chat). */
 	async openChannel(id: string): Promise<void> {
+		if (this.note) await this.closeNote();
 		if (this.chat) {
 			const chat = this.chat;
 			this.chat = undefined;
@@ -275,6 +351,7 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
+		await this.closeNote();
 		await this.chat?.close();
 		this.chat = undefined;
 		await this.channel?.close();

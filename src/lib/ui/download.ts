@@ -1,4 +1,4 @@
-/** Saves bytes or text as a file through the browser's download. */
+/** Saves bytes or text as a file through the browser's download (no network involved). */
 
 /** Offers `data` as a download named `fileName`. */
 export function downloadFile(fileName: string, data: Uint8Array | string, type: string): void {
@@ -14,4 +14,9 @@ export function downloadFile(fileName: string, data: Uint8Array | string, type: 
 	link.remove();
 	// Some browsers read the URL after click() returns.
 	setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Offers text (Markdown by default) as a download named `fileName`. */
+export function downloadText(fileName: string, text: string, type = 'text/markdown;charset=utf-8'): void {
+	downloadFile(fileName, text, type);
 }
