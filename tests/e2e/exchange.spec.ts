@@ -92,6 +92,10 @@ async function checkContent(page: Page): Promise<void> {
 	await channelLink(page, '数据主权 log').click();
 	await expect(page.getByRole('main').getByRole('article')).toHaveCount(1);
 	await expect(message(page, '测量数据 ok')).toHaveCount(1);
+	const notes = channelNav(page).getByRole('list', { name: 'Notes' });
+	await notes.getByRole('link', { name: '航行计划 Passage' }).click();
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('航行计划 Passage');
+	await expect(page.getByRole('textbox', { name: 'Note body' })).toHaveText('Leave at dawn, 数据主权 first.');
 	await page.getByRole('link', { name: 'Chat 1' }).click();
 	await expect(page.getByRole('article', { name: 'You' })).toHaveCount(1);
 	await expect(page.getByRole('article', { name: 'You' })).toContainText('Where is the tide?');
@@ -121,6 +125,11 @@ test('export a workspace, import it into a fresh browser profile exactly, and ag
 	await thread.getByRole('button', { name: 'Close thread' }).click();
 	await createChannel(page, '数据主权 log');
 	await post(page, '测量数据 ok');
+	await page.getByRole('button', { name: 'New note' }).click();
+	await page.getByRole('textbox', { name: 'Note title' }).fill('航行计划 Passage');
+	await page.getByRole('textbox', { name: 'Note body' }).click();
+	await page.keyboard.type('Leave at dawn, 数据主权 first.');
+	await expect(page.getByRole('textbox', { name: 'Note body' })).toHaveText('Leave at dawn, 数据主权 first.');
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadTinyModel(page);
@@ -146,16 +155,19 @@ test('export a workspace, import it into a fresh browser profile exactly, and ag
 	const path = testInfo.outputPath('expedition.outpost.zip');
 	const exported = await exportTo(page, path);
 	const original = statesOf(exported);
-	expect(original.manifest.documents.map((d) => d.kind).sort()).toEqual(['ai-thread', 'channel', 'channel', 'roster', 'workspace']);
+	expect(original.manifest.documents.map((d) => d.kind).sort()).toEqual(['ai-thread', 'channel', 'channel', 'note', 'roster', 'workspace']);
 	const files = unzipSync(exported);
 	expect(strFromU8(files['channels/general.md'])).toContain('**Grace**');
 	expect(strFromU8(files['channels/general.md'])).toContain('> Confirmed, chain out');
 	expect(strFromU8(files['channels/数据主权 log.md'])).toContain('测量数据 ok');
+	const noteFile = Object.keys(files).find((name) => name.startsWith('notes/') && name.endsWith('.md'));
+	expect(noteFile).toBeDefined();
+	expect(strFromU8(files[noteFile!]!)).toContain('Leave at dawn, 数据主权 first.');
 
 	// A fresh profile: nothing there, not even through the relay (the export has no secret).
 	const other = await freshPage(browser);
 	const dialog = await importFrom(other, path);
-	await expect(dialog.getByRole('status')).toContainText('Restored “Expedition” (5 documents)');
+	await expect(dialog.getByRole('status')).toContainText('Restored “Expedition” (6 documents)');
 	await dialog.getByRole('button', { name: 'Close' }).click();
 	await expect(channelNav(other).getByRole('heading', { name: 'Expedition' })).toBeVisible();
 	await checkContent(other);
