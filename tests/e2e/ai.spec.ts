@@ -6,21 +6,11 @@
 import { expect, test, type Page } from '@playwright/test';
 import { tinyLlama } from '../fixtures/gguf';
 import { createWorkspace, openApp } from './helpers';
-import { serveTinyModel } from './models';
+import { answers, loadTinyModel, serveTinyModel } from './models';
 
 test.beforeAll(serveTinyModel);
 
-async function loadTinyModel(page: Page): Promise<void> {
-	await page.getByRole('button', { name: 'Models', exact: true }).click();
-	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
-	await dialog.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
-	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
-	await dialog.getByRole('button', { name: 'Close' }).click();
-}
 
-function answers(page: Page) {
-	return page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
-}
 
 test('a chat with a model loaded into this browser: stream, usage, regenerate, edit and resend', async ({ page }) => {
 	await openApp(page);

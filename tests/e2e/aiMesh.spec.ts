@@ -9,7 +9,7 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, message, openApp, post, setDisplayName } from './helpers';
-import { serveTinyModel } from './models';
+import { answers, loadTinyModel, serveTinyModel } from './models';
 
 const contexts: BrowserContext[] = [];
 
@@ -33,14 +33,7 @@ async function adaSharesTheModel(ada: Page): Promise<string> {
 	await createWorkspace(ada, 'Lab');
 	const link = await inviteLinkOf(ada);
 	await ada.getByRole('button', { name: 'New chat' }).click();
-	await ada.getByRole('button', { name: 'Models', exact: true }).click();
-	const dialog = ada.getByRole('dialog', { name: 'Models in this browser' });
-	const share = dialog.getByRole('checkbox', { name: 'Share this model with the workspace' });
-	await expect(share).not.toBeChecked();
-	await dialog.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
-	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
-	await share.check();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	await loadTinyModel(ada, { share: true });
 	return link;
 }
 
@@ -64,7 +57,7 @@ test('a model shared by one browser answers another browser of the workspace', a
 	const box = bea.getByRole('textbox', { name: 'Message the model' });
 	await box.fill('What is a CRDT?');
 	await box.press('Enter');
-	const answer = bea.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' }).first();
+	const answer = answers(bea).first();
 	await expect(answer).toContainText(`${tinyLlama.name} · served by Ada`, { timeout: 30_000 });
 	await expect(answer).toContainText(/\d+ in, \d+ out/);
 

@@ -10,6 +10,7 @@ import { expect, test, type Browser, type BrowserContext } from '@playwright/tes
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, openApp, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
+import { answers } from './models';
 
 let relay: RelayProcess | undefined;
 const contexts: BrowserContext[] = [];
@@ -46,7 +47,7 @@ test('a browser chats with the model the relay hosts; /v1 answers too', async ({
 	const box = page.getByRole('textbox', { name: 'Message the model' });
 	await box.fill('Hello relay');
 	await box.press('Enter');
-	const answer = page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
+	const answer = answers(page);
 	await expect(answer).toContainText(`${tinyLlama.name} · served by the relay`, { timeout: 30_000 });
 
 	// `@model` in a channel: the relay posts the model's answer into its copy of the channel

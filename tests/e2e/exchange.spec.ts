@@ -10,7 +10,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, channelNav, createChannel, createWorkspace, message, openApp, post, setDisplayName } from './helpers';
-import { serveTinyModel } from './models';
+import { answers, loadTinyModel, serveTinyModel } from './models';
 
 test.beforeAll(serveTinyModel);
 
@@ -63,17 +63,7 @@ function statesOf(bytes: Uint8Array): { manifest: Manifest; states: Map<string, 
 	return { manifest, states: new Map(manifest.documents.map((d) => [d.id, Buffer.from(files[d.state]).toString('base64')])) };
 }
 
-async function loadTinyModel(page: Page): Promise<void> {
-	await page.getByRole('button', { name: 'Models', exact: true }).click();
-	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
-	await dialog.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
-	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
-	await dialog.getByRole('button', { name: 'Close' }).click();
-}
 
-function answers(page: Page) {
-	return page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
-}
 
 /** What the channel shows: top-level messages' texts, and the replies of the first one. */
 async function checkContent(page: Page): Promise<void> {

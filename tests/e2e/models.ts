@@ -1,5 +1,6 @@
-/** The suite's own tiny GGUF model, put where the e2e relay serves model files. */
+/** The suite's own tiny GGUF model, put where the e2e relay serves model files, and the UI steps around it. */
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
 
@@ -10,4 +11,24 @@ const MODELS_DIR = join('test-results', 'relay-data', 'models');
 export function serveTinyModel(): void {
 	mkdirSync(MODELS_DIR, { recursive: true });
 	copyFileSync(llamaGgufPath(), join(MODELS_DIR, `${tinyLlama.name}.gguf`));
+}
+
+/**
+ * Loads the tiny model into this browser through "Models" (an AI chat must be open); with
+ * `share`, also ticks "Share this model with the workspace" (checking it was not ticked).
+ */
+export async function loadTinyModel(page: Page, { share = false } = {}): Promise<void> {
+	await page.getByRole('button', { name: 'Models', exact: true }).click();
+	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
+	const sharing = dialog.getByRole('checkbox', { name: 'Share this model with the workspace' });
+	if (share) await expect(sharing).not.toBeChecked();
+	await dialog.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
+	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
+	if (share) await sharing.check();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+}
+
+/** The model's answers in the open AI chat. */
+export function answers(page: Page) {
+	return page.getByRole('region', { name: 'Messages with the model' }).getByRole('article', { name: 'Assistant' });
 }

@@ -11,7 +11,7 @@ import { chromium, expect, test, type Browser, type BrowserContext, type Page } 
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, channelNav, createWorkspace, inviteLinkOf, joinWith, openApp, post, setDisplayName } from './helpers';
-import { serveTinyModel } from './models';
+import { loadTinyModel, serveTinyModel } from './models';
 import { startRelayProcess, type RelayProcess } from './relays';
 
 const relays: RelayProcess[] = [];
@@ -207,11 +207,7 @@ test('"Ask a model about this note" appears with a model and starts a chat with 
 	await expect(page.getByRole('button', { name: 'Ask a model about this note' })).toHaveCount(0);
 
 	await page.getByRole('button', { name: 'New chat' }).click();
-	await page.getByRole('button', { name: 'Models', exact: true }).click();
-	const models = page.getByRole('dialog', { name: 'Models in this browser' });
-	await models.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
-	await expect(models.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
-	await models.getByRole('button', { name: 'Close' }).click();
+	await loadTinyModel(page);
 
 	await notesList(page).getByRole('link', { name: 'Plan' }).click();
 	await page.getByRole('button', { name: 'Ask a model about this note' }).click();
