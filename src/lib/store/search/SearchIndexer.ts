@@ -14,7 +14,7 @@
 import type * as Y from 'yjs';
 import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { DocStore } from '../DocStore.js';
-import { aiThreadChanges, channelChanges, noteChanges, unchanged } from './extract.js';
+import { aiThreadChanges, channelChanges, noteChanges } from './extract.js';
 import type { IndexChange, SearchIndex } from './SearchIndex.js';
 
 /** How long after a document's last change it is indexed. */
@@ -125,11 +125,8 @@ export class SearchIndexer {
 			await handle.ready;
 			if (handle.doc.isDestroyed) return;
 			// The key is read after loading: every update stored under it is in the document.
+			// (The state vector alone cannot say "unchanged": a deletion leaves it as it was.)
 			const key = await docs.lastStoredKey(id);
-			if (unchanged(handle.doc, prev)) {
-				if (prev && key !== prev.storedKey) await index.apply({ doc: { ...prev, storedKey: key } });
-				return;
-			}
 			const change = await this.changesOf(kind, id, handle.doc, prev);
 			if (change.doc) change.doc.storedKey = key;
 			await index.apply(change);

@@ -35,13 +35,6 @@ function decodeSv(prev: Previous): Map<number, number> | undefined {
 	}
 }
 
-/** Whether the document is unchanged since `prev` (same state vector). */
-export function unchanged(doc: Y.Doc, prev: Previous): boolean {
-	if (!prev) return false;
-	const sv = Y.encodeStateVector(doc);
-	return sv.length === prev.sv.length && sv.every((b, i) => b === prev.sv[i]);
-}
-
 function messageEntry(docId: string, m: MessageRecord, latest: EditRecord | undefined): SearchEntry {
 	return {
 		docId,
