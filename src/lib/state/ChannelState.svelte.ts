@@ -15,6 +15,7 @@ import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { lateAmong } from './lateArrivals.js';
+import { RevealTarget } from './RevealTarget.svelte.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -49,6 +50,8 @@ export class ChannelState {
 	firstUnreadId = $state<string | undefined>();
 	/** The unsent message typed in this channel (kept across reloads and closed tabs). */
 	draft = $state('');
+	/** A message to scroll to, focus and highlight (an opened search result). */
+	readonly reveal = new RevealTarget();
 
 	view: ChannelView | undefined;
 	private readonly channel: ChannelDoc;

@@ -16,6 +16,7 @@ import type { DocHandle } from '../store/DocStore.js';
 import { ChannelState, LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { AiChatState } from './AiChatState.svelte.js';
 import type { AiThreadInfo } from '../doc/schema.js';
+import { SearchState } from './SearchState.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -47,6 +48,8 @@ export class WorkspaceState {
 
 	readonly root: WorkspaceDoc;
 	readonly roster: RosterDoc;
+	/** Full-text search over this workspace's messages, notes and AI chats. */
+	readonly search: SearchState;
 	private readonly onChange = () => {
 		this.version++;
 		void this.mirrorRow();
@@ -62,6 +65,7 @@ export class WorkspaceState {
 	) {
 		this.root = new WorkspaceDoc(rootHandle.doc);
 		this.roster = new RosterDoc(rosterHandle.doc);
+		this.search = new SearchState(services, row.id, this.root);
 	}
 
 	/** Loads a workspace's root and roster documents. */
@@ -275,6 +279,7 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
+		await this.search.close();
 		await this.chat?.close();
 		this.chat = undefined;
 		await this.channel?.close();

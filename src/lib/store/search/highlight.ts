@@ -38,8 +38,8 @@ export function excerpt(text: string, ranges: readonly Range[], length = 160): S
 	const first = ranges[0]?.[0] ?? 0;
 	let from = Math.max(0, first - BEFORE);
 	// Start at a word boundary when one is near, and never inside a surrogate pair.
-	const space = text.lastIndexOf(' ', first);
-	if (space >= from && space < first) from = space + 1;
+	const space = text.indexOf(' ', from);
+	if (from > 0 && space >= 0 && space < first) from = space + 1;
 	if (from > 0 && isLowSurrogate(text.charCodeAt(from))) from--;
 	let to = Math.min(text.length, from + length);
 	if (to < text.length && isLowSurrogate(text.charCodeAt(to))) to++;
