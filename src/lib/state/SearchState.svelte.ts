@@ -26,27 +26,30 @@ export class SearchState {
 	private indexer: SearchIndexer | undefined;
 	private ticket = 0;
 	private closed = false;
-	private readonly started: Promise<void>;
+	/** Resolves once the index is open (undefined if it could not be). */
+	private readonly opened: Promise<SearchIndex | undefined>;
 
 	constructor(
 		private readonly services: Services,
 		private readonly workspaceId: string,
 		private readonly root: WorkspaceDoc
 	) {
-		this.started = this.start();
+		this.opened = SearchIndex.open({
+			db: services.db,
+			workspaceId,
+			onProgress: (done, total) => (this.progress = { done, total })
+		}).catch((error: unknown) => {
+			this.progress = undefined;
+			this.error = error instanceof Error ? error.message : String(error);
+			return undefined;
+		});
+		void this.start();
 	}
 
 	private async start(): Promise<void> {
 		try {
-			const index = await SearchIndex.open({
-				db: this.services.db,
-				workspaceId: this.workspaceId,
-				onProgress: (done, total) => (this.progress = { done, total })
-			});
-			if (this.closed) {
-				await index.close();
-				return;
-			}
+			const index = await this.opened;
+			if (!index || this.closed) return;
 			this.index = index;
 			this.progress = undefined;
 			if (this.searched) void this.run(this.searched);
@@ -104,11 +107,11 @@ export class SearchState {
 		this.searching = false;
 	}
 
-	/** Indexes pending changes, saves the index and stops following documents. */
+	/** Stops the background pass, indexes pending changes, saves the index and stops following documents. */
 	async close(): Promise<void> {
 		this.closed = true;
-		await this.started;
+		const index = await this.opened;
 		await this.indexer?.stop().catch(() => undefined);
-		await this.index?.close().catch(() => undefined);
+		await index?.close().catch(() => undefined);
 	}
 }

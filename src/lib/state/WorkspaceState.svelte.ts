@@ -279,7 +279,7 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
-		await this.search.close();
+		const searchClosed = this.search.close();
 		await this.chat?.close();
 		this.chat = undefined;
 		await this.channel?.close();
@@ -288,5 +288,6 @@ export class WorkspaceState {
 		this.rosterHandle.doc.off('update', this.onChange);
 		this.services.docs.release(this.rootHandle);
 		this.services.docs.release(this.rosterHandle);
+		await searchClosed;
 	}
 }

@@ -32,7 +32,7 @@ import {
 	type SearchEntry,
 	type SearchEntryRow
 } from './rows.js';
-import { isCjkTerm, tokenize, tokenizeQuery } from './tokenizer.js';
+import { cjkPhrases, isCjkTerm, tokenize, tokenizeQuery } from './tokenizer.js';
 
 export { excerpt };
 
@@ -71,16 +71,19 @@ export interface SearchIndexInit {
 	onProgress?: (done: number, total: number) => void;
 }
 
-/** The document MiniSearch indexes. */
-interface Indexed {
+/**
+ * The document MiniSearch indexes: one field (a note's title and body together), since every
+ * field costs a lookup per query term and messages, nearly all entries, have no title.
+ */
+export interface Indexed {
 	key: string;
-	title?: string;
 	text: string;
 }
 
-const OPTIONS: Options<Indexed> = {
+/** MiniSearch's options: the tokenizer, every term must match, prefix for the last one (see {@link SearchIndex.search}). */
+export const SEARCH_OPTIONS: Options<Indexed> = {
 	idField: 'key',
-	fields: ['title', 'text'],
+	fields: ['text'],
 	storeFields: [],
 	tokenize,
 	processTerm: (term) => term,
@@ -88,12 +91,16 @@ const OPTIONS: Options<Indexed> = {
 		tokenize: tokenizeQuery,
 		processTerm: (term) => term,
 		combineWith: 'AND',
-		boost: { title: 2 },
 		// The word being typed matches as a prefix; a single CJK character too (every character
 		// starts an indexed term, see tokenizer.ts).
 		prefix: (term, i, terms) => i === terms.length - 1 && (isCjkTerm(term) ? term.length === 1 : term.length >= 2)
 	}
 };
+
+/** What MiniSearch indexes for an entry. */
+function indexed(docId: string, itemId: string, text: string, title: string | undefined): Indexed {
+	return { key: keyOf(docId, itemId), text: title ? `${title}\n${text}` : text };
+}
 
 /** The MiniSearch id of an entry (unique within a workspace). */
 function keyOf(docId: string, itemId: string): string {
@@ -131,11 +138,11 @@ export class SearchIndex {
 				await db.searchSnapshots.delete(workspaceId);
 				await db.searchState.put({ workspaceId, stamp: 0, format: SEARCH_FORMAT });
 			});
-			return new SearchIndex(init, new MiniSearch(OPTIONS), 0, true);
+			return new SearchIndex(init, new MiniSearch(SEARCH_OPTIONS), 0, true);
 		}
 		if (snapshot && snapshot.stamp === state.stamp && snapshot.format === SEARCH_FORMAT && typeof snapshot.json === 'string') {
 			try {
-				const index = await MiniSearch.loadJSONAsync<Indexed>(snapshot.json, OPTIONS);
+				const index = await MiniSearch.loadJSONAsync<Indexed>(snapshot.json, SEARCH_OPTIONS);
 				return new SearchIndex(init, index, state.stamp, false);
 			} catch {
 				// Unreadable snapshot: rebuilt below.
@@ -178,7 +185,7 @@ export class SearchIndex {
 				if (this.index.has(key)) this.index.discard(key);
 			}
 			for (const e of change.put ?? []) {
-				const doc: Indexed = { key: keyOf(e.docId, e.itemId), text: e.text, ...(e.title ? { title: e.title } : {}) };
+				const doc = indexed(e.docId, e.itemId, e.text, e.title);
 				if (this.index.has(doc.key)) this.index.replace(doc);
 				else this.index.add(doc);
 			}
@@ -205,20 +212,29 @@ export class SearchIndex {
 	}
 
 	/**
-	 * Ranked results for `query` (every term must match; the last one may be a prefix), best
-	 * first, ties newest first, with the ranges that matched.
+	 * Ranked results for `query`, best first, ties newest first, with the ranges that matched.
+	 * Every term must match. The last one also matches as a prefix ("harb" finds "harbour")
+	 * unless the whole words alone already give `limit` results: expanding a prefix common in
+	 * a large index costs far more than the exact search. A CJK phrase must occur as a whole
+	 * (its bigrams could each occur apart).
 	 */
 	async search(query: string, limit = DEFAULT_LIMIT): Promise<SearchHit[]> {
 		if (tokenizeQuery(query).length === 0) return [];
-		const found = this.index.search(query);
-		const top = found.slice(0, limit);
+		let found = this.index.search(query, { prefix: false });
+		if (found.length < limit) found = this.index.search(query);
+		const phrases = cjkPhrases(query);
 		const { db, workspaceId } = this.init;
-		const rows = await db.searchEntries.bulkGet(top.map((r) => `${workspaceId}|${String(r.id)}`));
 		const hits: SearchHit[] = [];
-		top.forEach((result, i) => {
-			const row = rows[i];
-			if (isEntryRow(row)) hits.push(toHit(row, result));
-		});
+		// Read back in pages until `limit` results pass the phrase check (one page without phrases).
+		for (let from = 0; from < found.length && hits.length < limit; from += limit) {
+			const page = found.slice(from, from + limit);
+			const rows = await db.searchEntries.bulkGet(page.map((r) => `${workspaceId}|${String(r.id)}`));
+			page.forEach((result, i) => {
+				const row = rows[i];
+				if (hits.length < limit && isEntryRow(row) && hasPhrases(row, phrases)) hits.push(toHit(row, result));
+			});
+			if (phrases.length === 0) break;
+		}
 		return hits.sort((a, b) => b.score - a.score || b.time - a.time);
 	}
 
@@ -269,16 +285,23 @@ export class SearchIndex {
 /** Indexes every stored entry of a workspace again. */
 async function rebuild(init: SearchIndexInit): Promise<MiniSearch<Indexed>> {
 	const rows = (await init.db.searchEntries.where('workspaceId').equals(init.workspaceId).toArray()).filter(isEntryRow);
-	const index = new MiniSearch(OPTIONS);
+	const index = new MiniSearch(SEARCH_OPTIONS);
 	for (let i = 0; i < rows.length; i += REBUILD_CHUNK) {
 		for (const r of rows.slice(i, i + REBUILD_CHUNK)) {
-			const key = keyOf(r.docId, r.itemId);
-			if (!index.has(key)) index.add({ key, text: r.text, ...(r.title ? { title: r.title } : {}) });
+			const doc = indexed(r.docId, r.itemId, r.text, r.title);
+			if (!index.has(doc.key)) index.add(doc);
 		}
 		init.onProgress?.(Math.min(rows.length, i + REBUILD_CHUNK), rows.length);
 		await new Promise((resolve) => setTimeout(resolve, 0));
 	}
 	return index;
+}
+
+/** Whether an entry contains every phrase (in its title or text). */
+function hasPhrases(row: SearchEntryRow, phrases: string[]): boolean {
+	if (phrases.length === 0) return true;
+	const text = `${row.title ?? ''}\n${row.text}`.normalize('NFKC');
+	return phrases.every((p) => text.includes(p));
 }
 
 /** A result with its highlight ranges (MiniSearch's `terms` are the indexed terms that matched). */

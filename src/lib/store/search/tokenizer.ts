@@ -83,6 +83,21 @@ export function tokenizeQuery(text: string): string[] {
 	return tokenSpans(text, 'query').map((s) => s.term);
 }
 
+/**
+ * The CJK phrases of a query (runs of two or more characters, normalised): bigrams match
+ * wherever all of them occur, so results are checked for the whole phrase.
+ */
+export function cjkPhrases(query: string): string[] {
+	const out: string[] = [];
+	RUN.lastIndex = 0;
+	for (let m = RUN.exec(query); m !== null; m = RUN.exec(query)) {
+		if (m[1] === undefined) continue;
+		const phrase = m[1].normalize('NFKC');
+		if ([...phrase].length > 1) out.push(phrase);
+	}
+	return out;
+}
+
 /** Whether a term is CJK (one character or a bigram) rather than a word. */
 export function isCjkTerm(term: string): boolean {
 	CJK_UNIT.lastIndex = 0;

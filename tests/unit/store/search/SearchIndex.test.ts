@@ -71,6 +71,23 @@ describe('SearchIndex', () => {
 		expect(await index.search('?! 🎉')).toEqual([]);
 	});
 
+	it('requires a CJK phrase to occur whole, not just its bigrams apart', async () => {
+		const index = await openIndex(newDb(), newId());
+		// 数据主持 has 数据 and 据主; 主权 comes later: every bigram of 数据主权, but not the phrase.
+		await index.apply({ put: [message('apart', '数据主持人谈主权'), message('whole', '关于数据主权')] });
+		expect((await index.search('数据主权')).map((h) => h.itemId)).toEqual(['whole']);
+		expect((await index.search('数据 主权')).map((h) => h.itemId).sort()).toEqual(['apart', 'whole']);
+	});
+
+	it('expands the last word as a prefix only when whole words give too few results', async () => {
+		const index = await openIndex(newDb(), newId());
+		await index.apply({ put: [message('exact', 'one replica'), message('longer', 'two replicas')] });
+		expect((await index.search('replica', 1)).map((h) => h.itemId)).toEqual(['exact']);
+		const both = await index.search('replica');
+		expect(both.map((h) => h.itemId)).toEqual(['exact', 'longer']);
+		expect(marked('two replicas', both[1].ranges)).toEqual(['replicas']);
+	});
+
 	it('ranks closer matches first, ties newest first', async () => {
 		const index = await openIndex(newDb(), newId());
 		await index.apply({
@@ -87,7 +104,7 @@ describe('SearchIndex', () => {
 		expect(ids[ids.length - 1]).toBe('long');
 	});
 
-	it('boosts note titles and reports where in the body a note matched', async () => {
+	it('finds notes by title and body and reports where in the body a note matched', async () => {
 		const index = await openIndex(newDb(), newId());
 		const body = '# Plan\n\nThe engine room needs a new pump.';
 		await index.apply({
