@@ -219,9 +219,7 @@ export class SearchIndex {
 	 * (its bigrams could each occur apart).
 	 */
 	async search(query: string, limit = DEFAULT_LIMIT): Promise<SearchHit[]> {
-		if (tokenizeQuery(query).length === 0) return [];
-		let found = this.index.search(query, { prefix: false });
-		if (found.length < limit) found = this.index.search(query);
+		const found = this.rank(query, limit);
 		const phrases = cjkPhrases(query);
 		const { db, workspaceId } = this.init;
 		const hits: SearchHit[] = [];
@@ -236,6 +234,16 @@ export class SearchIndex {
 			if (phrases.length === 0) break;
 		}
 		return hits.sort((a, b) => b.score - a.score || b.time - a.time);
+	}
+
+	/**
+	 * The in-memory part of {@link search}: every entry matching `query`, best first, before
+	 * texts are read back and CJK phrases checked.
+	 */
+	rank(query: string, limit = DEFAULT_LIMIT): SearchResult[] {
+		if (tokenizeQuery(query).length === 0) return [];
+		const exact = this.index.search(query, { prefix: false });
+		return exact.length < limit ? this.index.search(query) : exact;
 	}
 
 	/** Saves the snapshot now (skipped when another tab's changes are not in this index). */

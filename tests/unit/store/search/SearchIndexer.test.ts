@@ -208,6 +208,27 @@ describe('SearchIndexer', () => {
 		expect(ids(await second.index.search('nobody'))).toEqual(['m1']);
 	});
 
+	it('indexes a channel whole again when its progress row is damaged, dropping what it no longer has', async () => {
+		const w = await world();
+		const channelId = addChannel(w);
+		const handle = w.docs.open(channelId);
+		await handle.ready;
+		const channel = new ChannelDoc(handle.doc);
+		channel.post(msg('m1', 'alice', at(1), 'kept anchor'));
+		const { index, indexer } = await startIndexer(w);
+		await indexer.flush();
+		// A stale entry the document does not have, and a progress row that cannot be read.
+		await index.apply({
+			put: [{ docId: channelId, itemId: 'ghost', kind: 'message', text: 'ghost anchor', time: 0 }],
+			doc: { docId: channelId, sv: new Uint8Array([255, 255, 255]) }
+		});
+		expect(ids(await index.search('anchor'))).toEqual(['ghost', 'm1']);
+		channel.post(msg('m2', 'alice', at(2), 'new anchor'));
+		await indexer.flush();
+		expect(ids(await index.search('anchor'))).toEqual(['m1', 'm2']);
+		w.docs.release(handle);
+	});
+
 	it('ignores documents the workspace does not list', async () => {
 		const w = await world();
 		const { index, indexer } = await startIndexer(w);
