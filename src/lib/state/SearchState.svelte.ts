@@ -58,7 +58,11 @@ export class SearchState {
 				root: this.root,
 				index,
 				onProgress: (p) => (this.progress = p.done < p.total ? p : undefined),
-				onError: (error) => console.warn('search indexing:', error.message)
+				onError: (error) => console.warn('search indexing:', error.message),
+				// New and changed messages show up in the results on screen.
+				onIndexed: () => {
+					if (this.searched && !this.searching) void this.run(this.searched);
+				}
 			});
 			this.indexer = indexer;
 			await indexer.start();

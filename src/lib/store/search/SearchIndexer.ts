@@ -36,6 +36,8 @@ export interface SearchIndexerInit {
 	onProgress?: (progress: IndexProgress) => void;
 	/** Called with failures to index a document (the pass goes on). */
 	onError?: (error: Error) => void;
+	/** Called after changed documents were indexed (to refresh results on screen). */
+	onIndexed?: () => void;
 }
 
 type Kind = 'channel' | 'note' | 'ai';
@@ -81,6 +83,7 @@ export class SearchIndexer {
 		const ids = [...this.pending];
 		this.pending.clear();
 		for (const id of ids) await this.indexDoc(id, false);
+		if (ids.length > 0) this.init.onIndexed?.();
 	}
 
 	/** Stops following changes; pending ones are indexed first. */
