@@ -19,6 +19,12 @@ import type { IndexChange, SearchIndex } from './SearchIndex.js';
 
 /** How long after a document's last change it is indexed. */
 export const INDEX_DELAY_MS = 300;
+/**
+ * Entries written and indexed per step: a long channel indexed for the first time goes in
+ * steps with the page responsive between them. Its progress row is written with the last
+ * step, so an interrupted first pass starts over (writing an entry twice changes nothing).
+ */
+export const APPLY_CHUNK = 2000;
 
 /** Progress of the background pass. */
 export interface IndexProgress {
@@ -132,7 +138,14 @@ export class SearchIndexer {
 			const key = await docs.lastStoredKey(id);
 			const change = await this.changesOf(kind, id, handle.doc, prev);
 			if (change.doc) change.doc.storedKey = key;
-			await index.apply(change);
+			const put = change.put ?? [];
+			let from = 0;
+			for (; put.length - from > APPLY_CHUNK; from += APPLY_CHUNK) {
+				if (this.stopped) return;
+				await index.apply({ put: put.slice(from, from + APPLY_CHUNK) });
+				await new Promise((resolve) => setTimeout(resolve, 0));
+			}
+			await index.apply({ ...change, put: put.slice(from) });
 		} finally {
 			docs.release(handle);
 		}
