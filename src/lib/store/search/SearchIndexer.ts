@@ -9,6 +9,9 @@
  *   without loading it; others are loaded, indexed from where the last pass stopped, and
  *   released. So a first run indexes everything once and later runs only what is new.
  *
+ * A document whose content arrived before the root listed it (sync order is not guaranteed)
+ * is indexed when the root starts listing it.
+ *
  * Indexing one document never overlaps another pass over the same document.
  */
 import type * as Y from 'yjs';
@@ -51,6 +54,8 @@ type Kind = 'channel' | 'note' | 'ai';
 /** See the module comment. */
 export class SearchIndexer {
 	private readonly pending = new Set<string>();
+	/** Documents the root listed when last looked at. */
+	private readonly listed = new Set<string>();
 	private readonly running = new Map<string, Promise<void>>();
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private stopWatching: (() => void) | undefined;
@@ -60,18 +65,34 @@ export class SearchIndexer {
 
 	/** Starts following document changes; returns the background pass (resolves when it ends). */
 	start(): Promise<void> {
+		for (const id of this.listedIds()) this.listed.add(id);
 		this.stopWatching = this.init.docs.onUpdate((id) => {
-			if (this.stopped || !this.kindOf(id)) return;
-			this.pending.add(id);
-			this.timer ??= setTimeout(() => void this.flush(), this.init.delayMs ?? INDEX_DELAY_MS);
+			if (this.stopped) return;
+			if (id === this.init.root.doc.guid) {
+				for (const listed of this.listedIds()) {
+					if (this.listed.has(listed)) continue;
+					this.listed.add(listed);
+					this.schedule(listed);
+				}
+			} else if (this.kindOf(id)) this.schedule(id);
 		});
 		return this.catchUp();
 	}
 
+	private schedule(id: string): void {
+		this.pending.add(id);
+		this.timer ??= setTimeout(() => void this.flush(), this.init.delayMs ?? INDEX_DELAY_MS);
+	}
+
+	/** Every channel, note and AI thread the root lists. */
+	private listedIds(): string[] {
+		const { root } = this.init;
+		return [...root.channels.keys(), ...root.notes.keys(), ...root.aiThreads.keys()];
+	}
+
 	/** Indexes every listed document that changed since it was last indexed. */
 	async catchUp(): Promise<void> {
-		const { root } = this.init;
-		const ids = [...root.channels.keys(), ...root.notes.keys(), ...root.aiThreads.keys()];
+		const ids = this.listedIds();
 		const progress = { done: 0, total: ids.length };
 		this.init.onProgress?.({ ...progress });
 		for (const id of ids) {

@@ -244,6 +244,24 @@ describe('SearchIndexer', () => {
 		w.docs.release(handle);
 	});
 
+	it('indexes a document whose content arrived before the root listed it, once it is listed', async () => {
+		const w = await world();
+		const { index, indexer } = await startIndexer(w);
+		const early = newId();
+		const handle = w.docs.open(early);
+		await handle.ready;
+		new ChannelDoc(handle.doc).post(msg('e1', 'peer', at(1), 'overtook the root'));
+		await settle();
+		await indexer.flush();
+		expect(await index.search('overtook')).toEqual([]);
+		w.rootHandle.doc.transact(() =>
+			w.root.createChannel({ id: early, name: 'late', topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: 'a' })
+		);
+		await indexer.flush();
+		expect(ids(await index.search('overtook'))).toEqual(['e1']);
+		w.docs.release(handle);
+	});
+
 	it('ignores documents the workspace does not list', async () => {
 		const w = await world();
 		const { index, indexer } = await startIndexer(w);
