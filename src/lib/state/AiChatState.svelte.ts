@@ -11,6 +11,7 @@ import { AiStatus } from '../doc/schema.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
+import { RevealTarget } from './RevealTarget.svelte.js';
 
 /** A model the chat can use, with the engine that runs it. */
 export interface ModelChoice {
@@ -32,6 +33,8 @@ export class AiChatState {
 	/** Whether this device is generating an answer now. */
 	generating = $state(false);
 	loading = $state(true);
+	/** A message to scroll to, focus and highlight (an opened search result). */
+	readonly reveal = new RevealTarget();
 
 	readonly thread: AiThreadDoc;
 	private stop: AbortController | undefined;

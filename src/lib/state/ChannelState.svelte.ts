@@ -18,6 +18,7 @@ import { lateAmong } from './lateArrivals.js';
 import { answerInChannel } from '../ai/channelAnswer.js';
 import { parseModelMention } from '../ai/mentions.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
+import { RevealTarget } from './RevealTarget.svelte.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -56,6 +57,8 @@ export class ChannelState {
 	answering = $state.raw<ReadonlyMap<string, AbortController>>(new Map());
 	/** Why the last `@model` question got no answer (the model is gone, its host refused). */
 	askError = $state('');
+	/** A message to scroll to, focus and highlight (an opened search result). */
+	readonly reveal = new RevealTarget();
 
 	view: ChannelView | undefined;
 	private readonly channel: ChannelDoc;

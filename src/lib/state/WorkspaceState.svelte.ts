@@ -19,6 +19,7 @@ import type { AiThreadInfo, NoteInfo } from '../doc/schema.js';
 import { MAX_NOTE_TITLE } from '../doc/NoteDoc.js';
 import { sameTitle } from '../doc/noteLinks.js';
 import { NoteState } from './NoteState.svelte.js';
+import { SearchState } from './SearchState.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -54,6 +55,8 @@ export class WorkspaceState {
 
 	readonly root: WorkspaceDoc;
 	readonly roster: RosterDoc;
+	/** Full-text search over this workspace's messages, notes and AI chats. */
+	readonly search: SearchState;
 	private readonly onChange = () => {
 		this.version++;
 		void this.mirrorRow();
@@ -70,6 +73,7 @@ export class WorkspaceState {
 	) {
 		this.root = new WorkspaceDoc(rootHandle.doc);
 		this.roster = new RosterDoc(rosterHandle.doc);
+		this.search = new SearchState(services, row.id, this.root);
 	}
 
 	/** Loads a workspace's root and roster documents. */
@@ -351,6 +355,7 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
+		const searchClosed = this.search.close();
 		await this.closeNote();
 		await this.chat?.close();
 		this.chat = undefined;
@@ -360,5 +365,6 @@ export class WorkspaceState {
 		this.rosterHandle.doc.off('update', this.onChange);
 		this.services.docs.release(this.rootHandle);
 		this.services.docs.release(this.rosterHandle);
+		await searchClosed;
 	}
 }

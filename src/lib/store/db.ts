@@ -3,6 +3,7 @@
  * live in y-indexeddb databases of their own (DocStore.ts).
  */
 import Dexie, { type EntityTable } from 'dexie';
+import type { SearchDocRow, SearchEntryRow, SearchSnapshotRow, SearchStateRow } from './search/rows.js';
 
 /** This device's identity: an Ed25519 key in libp2p's protobuf encoding. */
 export interface IdentityRow {
@@ -81,6 +82,11 @@ export class OutpostDb extends Dexie {
 	channelState!: Dexie.Table<ChannelStateRow, [string, string]>;
 	lateArrivals!: Dexie.Table<LateArrivalRow, [string, string]>;
 	digests!: EntityTable<DigestRow, 'docId'>;
+	/** Full-text search (store/search/): indexed items, per-document progress, index snapshots. */
+	searchEntries!: EntityTable<SearchEntryRow, 'id'>;
+	searchDocs!: EntityTable<SearchDocRow, 'id'>;
+	searchState!: EntityTable<SearchStateRow, 'workspaceId'>;
+	searchSnapshots!: EntityTable<SearchSnapshotRow, 'workspaceId'>;
 
 	constructor(name = 'outpost') {
 		super(name);
@@ -91,6 +97,13 @@ export class OutpostDb extends Dexie {
 			channelState: '[workspaceId+channelId], workspaceId',
 			lateArrivals: '[channelId+msgId], channelId',
 			digests: 'docId'
+		});
+		// Version 2 adds the search tables; version 1's tables are unchanged.
+		this.version(2).stores({
+			searchEntries: 'id, workspaceId, [workspaceId+docId]',
+			searchDocs: 'id, workspaceId',
+			searchState: 'workspaceId',
+			searchSnapshots: 'workspaceId'
 		});
 	}
 }

@@ -1,0 +1,121 @@
+/**
+ * Runes state of the open workspace's search box: the query, its results, and the index
+ * behind them. Opening a workspace opens its index (from the stored snapshot, or rebuilt with
+ * progress) and starts the {@link SearchIndexer}, which follows every document change and
+ * indexes documents not opened yet in the background (with progress).
+ */
+import type { Services } from '../app.js';
+import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
+import { SearchIndex, type SearchHit } from '../store/search/SearchIndex.js';
+import { SearchIndexer, type IndexProgress } from '../store/search/SearchIndexer.js';
+
+/** State of a workspace's search. */
+export class SearchState {
+	query = $state('');
+	/** Results of {@link searched}, best first. */
+	results = $state.raw<SearchHit[]>([]);
+	/** The query the results are for ('' before any search). */
+	searched = $state('');
+	searching = $state(false);
+	/** While the index is being built or caught up: how far it is. */
+	progress = $state.raw<IndexProgress | undefined>();
+	/** Why search is unavailable, if it is. */
+	error = $state('');
+
+	private index: SearchIndex | undefined;
+	private indexer: SearchIndexer | undefined;
+	private ticket = 0;
+	private closed = false;
+	/** Resolves once the index is open (undefined if it could not be). */
+	private readonly opened: Promise<SearchIndex | undefined>;
+
+	constructor(
+		private readonly services: Services,
+		private readonly workspaceId: string,
+		private readonly root: WorkspaceDoc
+	) {
+		this.opened = SearchIndex.open({
+			db: services.db,
+			workspaceId,
+			onProgress: (done, total) => (this.progress = { done, total })
+		}).catch((error: unknown) => {
+			this.progress = undefined;
+			this.error = error instanceof Error ? error.message : String(error);
+			return undefined;
+		});
+		void this.start();
+	}
+
+	private async start(): Promise<void> {
+		try {
+			const index = await this.opened;
+			if (!index || this.closed) return;
+			this.index = index;
+			this.progress = undefined;
+			if (this.searched) void this.run(this.searched);
+			const indexer = new SearchIndexer({
+				docs: this.services.docs,
+				root: this.root,
+				index,
+				onProgress: (p) => (this.progress = p.done < p.total ? p : undefined),
+				onError: (error) => console.warn('search indexing:', error.message),
+				// New and changed messages show up in the results on screen.
+				onIndexed: () => {
+					if (this.searched && !this.searching) void this.run(this.searched);
+				}
+			});
+			this.indexer = indexer;
+			await indexer.start();
+			// What the background pass found shows in the current results.
+			if (this.searched && !this.closed) void this.run(this.searched);
+		} catch (error) {
+			this.progress = undefined;
+			this.error = error instanceof Error ? error.message : String(error);
+		}
+	}
+
+	/** Searches for `query` (the box's text by default); an empty query clears the results. */
+	async run(query: string = this.query): Promise<void> {
+		const ticket = ++this.ticket;
+		const clean = query.trim();
+		if (!clean) {
+			this.results = [];
+			this.searched = '';
+			this.searching = false;
+			return;
+		}
+		this.searching = true;
+		if (!this.index) {
+			// Runs again once the index is open.
+			this.searched = clean;
+			return;
+		}
+		try {
+			const hits = await this.index.search(clean);
+			if (ticket !== this.ticket) return;
+			this.results = hits;
+			this.searched = clean;
+		} catch (error) {
+			if (ticket === this.ticket) this.error = error instanceof Error ? error.message : String(error);
+		} finally {
+			if (ticket === this.ticket) this.searching = false;
+		}
+	}
+
+	/** Empties the box and the results. */
+	clear(): void {
+		this.ticket++;
+		this.query = '';
+		this.results = [];
+		this.searched = '';
+		this.searching = false;
+	}
+
+	/** Stops the background pass, indexes pending changes, saves the index and stops following documents. */
+	async close(): Promise<void> {
+		this.closed = true;
+		const index = await this.opened;
+		await this.indexer?.stop().catch(() => undefined);
+		await index?.close().catch(() => undefined);
+	}
+}

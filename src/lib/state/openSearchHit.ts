@@ -1,0 +1,37 @@
+/**
+ * Opens a search result where it was found: a channel message in its channel (a thread reply
+ * with its thread panel open), an AI-chat message in its chat, each scrolled to, focused and
+ * highlighted; a note with the cursor at the match.
+ */
+import type { SearchHit } from '../store/search/SearchIndex.js';
+import { SearchKind } from '../store/search/rows.js';
+import type { WorkspaceState } from './WorkspaceState.svelte.js';
+
+/** Opens a result; returns false for a kind it does not know. */
+export async function openSearchHit(ws: WorkspaceState, hit: SearchHit): Promise<boolean> {
+	if (hit.kind === SearchKind.note) {
+		await ws.openNote(hit.docId, hit.offset);
+		return true;
+	}
+	if (hit.kind === SearchKind.message) {
+		await ws.openChannel(hit.docId);
+		const channel = ws.channel;
+		if (channel?.id !== hit.docId) return true;
+		if (hit.parent !== undefined) channel.threadParentId = hit.parent;
+		channel.reveal.show(hit.itemId);
+		return true;
+	}
+	if (hit.kind === SearchKind.ai) {
+		await ws.openAiThread(hit.docId);
+		if (ws.chat?.id === hit.docId) ws.chat.reveal.show(hit.itemId);
+		return true;
+	}
+	return false;
+}
+
+/** The name of where a result was found: its channel, AI chat or note title ('' when unknown). */
+export function searchHitPlace(ws: WorkspaceState, hit: SearchHit): string {
+	if (hit.kind === SearchKind.message) return ws.root.channel(hit.docId)?.name ?? '';
+	if (hit.kind === SearchKind.ai) return ws.aiThreads.find((t) => t.id === hit.docId)?.title ?? '';
+	return hit.title ?? '';
+}

@@ -1,0 +1,136 @@
+/**
+ * What a document adds to, changes in and removes from the search index since it was last
+ * indexed. Channels are read incrementally: messages and edits are append-only arrays, so
+ * {@link recordsSince} with the state vector stored at the last pass yields just the new
+ * records; deletions are a sparse map compared with the deletions applied last time.
+ * Messages are indexed by their latest text (the author's newest edit); deleted ones are
+ * dropped (and come back if the deletion is undone). Notes and AI threads are small and are
+ * read whole when they changed.
+ */
+import * as Y from 'yjs';
+import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
+import { ChannelDoc, recordsSince } from '../../doc/ChannelDoc.js';
+import { compareHlc, hlcWall } from '../../doc/hlc.js';
+import { NoteDoc } from '../../doc/NoteDoc.js';
+import type { EditRecord, MessageRecord } from '../../doc/schema.js';
+import { isDeletionRecord, isEditRecord, isMessageRecord } from '../../doc/validate.js';
+import type { IndexChange } from './SearchIndex.js';
+import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
+
+/** What extraction needs from the index: the stored entries of a document. */
+export interface EntryLookup {
+	entries(docId: string, itemIds: string[]): Promise<(SearchEntryRow | undefined)[]>;
+	itemIds(docId: string): Promise<string[]>;
+}
+
+/** The previous pass over a document, if any. */
+type Previous = Pick<SearchDocRow, 'sv' | 'deleted' | 'items'> | undefined;
+
+function decodeSv(prev: Previous): Map<number, number> | undefined {
+	if (!prev) return new Map();
+	try {
+		return Y.decodeStateVector(prev.sv);
+	} catch {
+		return undefined; // damaged row: index the whole document again
+	}
+}
+
+function messageEntry(docId: string, m: MessageRecord, latest: EditRecord | undefined): SearchEntry {
+	return {
+		docId,
+		itemId: m.id,
+		kind: SearchKind.message,
+		...(m.parent !== undefined ? { parent: m.parent } : {}),
+		author: m.author,
+		text: latest ? latest.text : m.text,
+		time: hlcWall(m.hlc),
+		textHlc: latest ? latest.hlc : m.hlc
+	};
+}
+
+/** The author's newest edit of each message among `edits` (`authors` gives each message's author). */
+function latestEdits(edits: EditRecord[], authorOf: (msgId: string) => string | undefined): Map<string, EditRecord> {
+	const out = new Map<string, EditRecord>();
+	for (const e of edits) {
+		if (authorOf(e.msg) !== e.author) continue;
+		const known = out.get(e.msg);
+		if (!known || compareHlc(e.hlc, known.hlc) > 0) out.set(e.msg, e);
+	}
+	return out;
+}
+
+/** Changes to index for a channel document since `prev`. */
+export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, lookup: EntryLookup): Promise<IndexChange> {
+	const channel = new ChannelDoc(doc);
+	const sv = decodeSv(prev);
+	const full = sv === undefined || !prev;
+	const since = sv ?? new Map<number, number>();
+	const fresh = new Map<string, MessageRecord>();
+	for (const r of recordsSince(channel.messages, since)) if (isMessageRecord(r) && !fresh.has(r.id)) fresh.set(r.id, r);
+	const newEdits = recordsSince(channel.edits, since).filter(isEditRecord);
+	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
+	const restored = [...wasDeleted].filter((id) => !isDeletionRecord(channel.deletions.get(id)));
+	// Messages whose stored rows are needed: edited, newly deleted.
+	const newlyDeletedIds = [...channel.deletions.keys()].filter((id) => !wasDeleted.has(id) && isDeletionRecord(channel.deletions.get(id)));
+	const lookupIds = [...new Set([...newEdits.map((e) => e.msg), ...newlyDeletedIds])].filter((id) => !fresh.has(id));
+	const stored = new Map<string, SearchEntryRow>();
+	(await lookup.entries(docId, lookupIds)).forEach((row) => row && stored.set(row.itemId, row));
+	// Restored messages are not stored: find their records (rare, so a scan is fine).
+	const restoring = new Map<string, MessageRecord>();
+	if (restored.length > 0) {
+		const wanted = new Set(restored);
+		for (const r of channel.messages.toArray()) if (isMessageRecord(r) && wanted.has(r.id) && !restoring.has(r.id)) restoring.set(r.id, r);
+	}
+	const authorOf = (id: string) => fresh.get(id)?.author ?? restoring.get(id)?.author ?? stored.get(id)?.author;
+	// New or restored messages may have edits that arrived earlier: consider every edit then.
+	const edits = fresh.size > 0 || restoring.size > 0 ? channel.edits.toArray().filter(isEditRecord) : newEdits;
+	const latest = latestEdits(edits, authorOf);
+	const deleted = new Set<string>();
+	for (const id of wasDeleted) if (!restored.includes(id)) deleted.add(id);
+	for (const id of newlyDeletedIds) {
+		const d = channel.deletions.get(id);
+		if (isDeletionRecord(d) && d.by === authorOf(id)) deleted.add(id);
+	}
+	const put: SearchEntry[] = [];
+	for (const m of [...fresh.values(), ...restoring.values()]) {
+		if (!deleted.has(m.id)) put.push(messageEntry(docId, m, latest.get(m.id)));
+	}
+	for (const [id, row] of stored) {
+		const edit = latest.get(id);
+		if (deleted.has(id) || !edit || compareHlc(edit.hlc, row.textHlc ?? '') <= 0) continue;
+		put.push({ ...stripRow(row), text: edit.text, textHlc: edit.hlc });
+	}
+	const remove = [...deleted].filter((id) => !wasDeleted.has(id)).map((itemId) => ({ docId, itemId }));
+	if (full && prev) {
+		// Re-reading a document whose progress row was damaged: drop entries it no longer has.
+		const keep = new Set(put.map((e) => e.itemId));
+		for (const itemId of await lookup.itemIds(docId)) if (!keep.has(itemId)) remove.push({ docId, itemId });
+	}
+	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), deleted: [...deleted] } };
+}
+
+/** Changes to index for a note: one entry with its title and body (none when both are empty). */
+export function noteChanges(docId: string, doc: Y.Doc, updatedAt = 0): IndexChange {
+	const note = new NoteDoc(doc);
+	const title = note.title.trim();
+	const text = note.body.toString();
+	const sv = Y.encodeStateVector(doc);
+	if (!title && !text.trim()) return { remove: [{ docId, itemId: docId }], doc: { docId, sv } };
+	return { put: [{ docId, itemId: docId, kind: SearchKind.note, title, text, time: updatedAt }], doc: { docId, sv } };
+}
+
+/** Changes to index for an AI thread: its messages with text; those gone since `prev` are dropped. */
+export function aiThreadChanges(docId: string, doc: Y.Doc, prev: Previous): IndexChange {
+	const put: SearchEntry[] = new AiThreadDoc(doc)
+		.list()
+		.filter((m) => m.text.trim().length > 0)
+		.map((m) => ({ docId, itemId: m.id, kind: SearchKind.ai, author: m.author, text: m.text, time: hlcWall(m.hlc) }));
+	const now = new Set(put.map((e) => e.itemId));
+	const remove = (prev?.items ?? []).filter((id) => !now.has(id)).map((itemId) => ({ docId, itemId }));
+	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), items: [...now] } };
+}
+
+function stripRow(row: SearchEntryRow): SearchEntry {
+	const { id: _id, workspaceId: _ws, ...entry } = row;
+	return entry;
+}
