@@ -129,3 +129,36 @@ test('messages stored while their channel was closed are indexed, and an old one
 	await expect(found).toBeInViewport();
 	await expect(message(page, 'Routine log entry 119')).not.toBeInViewport();
 });
+
+test('notes are searched too: an English word and a Chinese phrase open the note at the match', async ({ page }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Office');
+	await post(page, '数据主权 is on the agenda');
+	await page.getByRole('button', { name: 'New note' }).click();
+	await page.getByRole('textbox', { name: 'Note title' }).fill('Policy memo');
+	const body = page.getByRole('textbox', { name: 'Note body' });
+	await body.click();
+	await page.keyboard.type('Intro line.\nWe keep 数据主权 on every vessel; the quartermaster signs off.');
+	await channelLink(page, 'general').click();
+
+	// The Chinese phrase: in the message and in the note, each result saying where it is.
+	await search(page, '数据主权');
+	const both = results(page).getByRole('option');
+	await expect(both).toHaveCount(2);
+	await expect(both.filter({ hasText: 'Policy memo' })).toHaveCount(1);
+	await expect(both.filter({ hasText: '# general' })).toHaveCount(1);
+
+	// An English word only in the note: it opens with the cursor at the match.
+	await search(page, 'quartermaster');
+	const note = results(page).getByRole('option');
+	await expect(note).toHaveCount(1);
+	await expect(note.first().locator('mark')).toHaveText(['quartermaster']);
+	await note.first().click();
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('Policy memo');
+	await expect(body).toBeFocused();
+	const caret = await page.evaluate(() => {
+		const selection = getSelection();
+		return selection?.anchorNode?.textContent?.slice(selection.anchorOffset, selection.anchorOffset + 12) ?? '';
+	});
+	expect(caret).toBe('quartermaste');
+});
