@@ -20,7 +20,8 @@ import { isId } from '../src/lib/doc/ids.ts';
 import { InviteFormatError, parseInvite } from '../src/lib/mesh/invite.ts';
 import { API_KEYS_PATH } from '../src/lib/mesh/signedRequest.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
-import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
+import type { RequestHandler } from './static.ts';
+import { HttpError, sendJson } from './json.ts';
 import { readBoundedBody } from './body.ts';
 
 /** Largest request body accepted. */
@@ -41,17 +42,6 @@ export interface ApiInit {
 	onError?: (error: unknown) => void;
 }
 
-/** What an invalid request gets: a status and a message saying what to do. */
-class ApiError extends Error {
-	override name = 'ApiError';
-	constructor(
-		readonly status: number,
-		message: string,
-		readonly headers: Record<string, string> = {}
-	) {
-		super(message);
-	}
-}
 
 /** Why an invite was refused, in words (InviteFormatError's `reason`). */
 const INVITE_PROBLEMS: Record<string, string> = {
@@ -71,39 +61,39 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 			if (init.keys !== undefined && (path === API_KEYS_PATH || path.startsWith(`${API_KEYS_PATH}/`))) await init.keys(req, res);
 			else if (path === ARCHIVE_PATH) await postArchive(req, res, init.archive);
 			else if (path.startsWith(`${ARCHIVE_PATH}/`)) getArchive(req, res, init.archive, path.slice(ARCHIVE_PATH.length + 1));
-			else throw new ApiError(404, `no such API: ${path}`);
+			else throw new HttpError(404, `no such API: ${path}`);
 		} catch (error) {
 			if (res.headersSent) {
 				res.destroy();
 				return;
 			}
-			if (error instanceof ApiError) {
-				send(res, error.status, { error: error.message }, error.headers);
+			if (error instanceof HttpError) {
+				sendJson(res, error.status, { error: error.message }, error.headers);
 				return;
 			}
 			onError(error);
-			send(res, 500, { error: 'the relay could not archive the workspace; see its log' });
+			sendJson(res, 500, { error: 'the relay could not archive the workspace; see its log' });
 		}
 	};
 }
 
 async function postArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive']): Promise<void> {
-	if (req.method !== 'POST') throw new ApiError(405, 'use POST with {"invite": "<invite link>"}', { Allow: 'POST' });
+	if (req.method !== 'POST') throw new HttpError(405, 'use POST with {"invite": "<invite link>"}', { Allow: 'POST' });
 	const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 	if (type !== 'application/json') {
 		await drain(req);
-		throw new ApiError(415, 'send the invite as JSON (Content-Type: application/json)');
+		throw new HttpError(415, 'send the invite as JSON (Content-Type: application/json)');
 	}
 	const text = await readBody(req);
 	let body: unknown;
 	try {
 		body = JSON.parse(text);
 	} catch {
-		throw new ApiError(400, 'the request body is not valid JSON');
+		throw new HttpError(400, 'the request body is not valid JSON');
 	}
 	const inviteText = typeof body === 'object' && body !== null ? (body as { invite?: unknown }).invite : undefined;
 	if (typeof inviteText !== 'string') {
-		throw new ApiError(400, 'send {"invite": "<invite link>"}: the invite link as a string');
+		throw new HttpError(400, 'send {"invite": "<invite link>"}: the invite link as a string');
 	}
 	let invite;
 	try {
@@ -111,27 +101,27 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, archive: A
 	} catch (error) {
 		if (!(error instanceof InviteFormatError)) throw error;
 		const why = INVITE_PROBLEMS[error.reason] ?? 'the invite link is not valid';
-		throw new ApiError(400, `${why}; copy the whole link from the Invite dialog`);
+		throw new HttpError(400, `${why}; copy the whole link from the Invite dialog`);
 	}
 	let result;
 	try {
 		result = await archive.add({ id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays });
 	} catch (error) {
 		if (error instanceof Error && error.name === 'ArchiveConflictError') {
-			throw new ApiError(409, 'this relay already archives that workspace with a different secret; nothing was changed');
+			throw new HttpError(409, 'this relay already archives that workspace with a different secret; nothing was changed');
 		}
-		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new ApiError(507, error.message);
-		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new ApiError(503, 'the relay is shutting down; try again');
+		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new HttpError(507, error.message);
+		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new HttpError(503, 'the relay is shutting down; try again');
 		throw error;
 	}
-	send(res, result.created ? 201 : 200, { id: result.id, name: result.name, archived: true, created: result.created });
+	sendJson(res, result.created ? 201 : 200, { id: result.id, name: result.name, archived: true, created: result.created });
 }
 
 function getArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive'], id: string): void {
-	if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'use GET', { Allow: 'GET, HEAD' });
-	if (!isId(id)) throw new ApiError(400, 'that is not a workspace id');
+	if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET', { Allow: 'GET, HEAD' });
+	if (!isId(id)) throw new HttpError(400, 'that is not a workspace id');
 	const archived = archive.has(id);
-	send(res, archived ? 200 : 404, { archived }, {}, req.method === 'HEAD');
+	sendJson(res, archived ? 200 : 404, { archived }, {}, req.method === 'HEAD');
 }
 
 /** The body as UTF-8, at most {@link MAX_BODY_BYTES} (see body.ts). */
@@ -140,7 +130,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 		maxBytes: MAX_BODY_BYTES,
 		drainBytes: MAX_DRAIN_BYTES,
 		tooLarge,
-		cutOff: () => new ApiError(400, 'the request body was cut off')
+		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});
 }
 
@@ -149,16 +139,7 @@ async function drain(req: IncomingMessage): Promise<void> {
 	await readBody(req).catch(() => undefined);
 }
 
-function tooLarge(): ApiError {
-	return new ApiError(413, `the request body is over ${MAX_BODY_BYTES} bytes; send only {"invite": "<invite link>"}`);
+function tooLarge(): HttpError {
+	return new HttpError(413, `the request body is over ${MAX_BODY_BYTES} bytes; send only {"invite": "<invite link>"}`);
 }
 
-function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, head = false): void {
-	const text = JSON.stringify(body);
-	res.statusCode = status;
-	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
-	res.setHeader('Content-Type', 'application/json; charset=utf-8');
-	res.setHeader('Cache-Control', 'no-store');
-	res.setHeader('Content-Length', Buffer.byteLength(text));
-	res.end(head ? undefined : text);
-}

@@ -24,6 +24,7 @@ import type { ApiKeyStore } from './ai/apiKeys.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
 import { readBoundedBody } from './body.ts';
+import { sendJson } from './json.ts';
 
 /** Prefix of every path this API serves. */
 export const OPENAI_PREFIX = '/v1/';
@@ -105,11 +106,11 @@ export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 				return;
 			}
 			if (error instanceof OpenAiError) {
-				send(res, error.status, error.toJSON(), error.headers);
+				sendJson(res, error.status, error.toJSON(), error.headers);
 				return;
 			}
 			onError(error);
-			send(res, 500, new OpenAiError(500, 'the relay failed to answer; see its log', 'internal_error').toJSON());
+			sendJson(res, 500, new OpenAiError(500, 'the relay failed to answer; see its log', 'internal_error').toJSON());
 		}
 	};
 }
@@ -133,13 +134,13 @@ async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenA
 	}));
 	const head = req.method === 'HEAD';
 	if (path === '/v1/models') {
-		send(res, 200, { object: 'list', data }, {}, head);
+		sendJson(res, 200, { object: 'list', data }, {}, head);
 		return;
 	}
 	const id = decodeURIComponent(path.slice('/v1/models/'.length));
 	const model = data.find((m) => m.id === id);
 	if (!model) throw new OpenAiError(404, `the model "${id}" does not exist here; GET /v1/models lists them`, 'model_not_found', 'model');
-	send(res, 200, model, {}, head);
+	sendJson(res, 200, model, {}, head);
 }
 
 async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, onError: (error: unknown) => void): Promise<void> {
@@ -177,7 +178,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 					const chunk = next.value;
 					if (chunk.type === 'text') content += chunk.text;
 					else {
-						send(res, 200, {
+						sendJson(res, 200, {
 							id,
 							object: 'chat.completion',
 							created,
@@ -361,12 +362,3 @@ async function drain(req: IncomingMessage, init: OpenAiInit): Promise<void> {
 	await readBody(req, init.maxBodyBytes ?? MAX_CHAT_BODY_BYTES).catch(() => undefined);
 }
 
-function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, head = false): void {
-	const text = JSON.stringify(body);
-	res.statusCode = status;
-	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
-	res.setHeader('Content-Type', 'application/json; charset=utf-8');
-	res.setHeader('Cache-Control', 'no-store');
-	res.setHeader('Content-Length', Buffer.byteLength(text));
-	res.end(head ? undefined : text);
-}

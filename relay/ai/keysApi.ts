@@ -26,7 +26,8 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { verifyBytes } from '../../src/lib/doc/signature.ts';
 import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../../src/lib/mesh/signedRequest.ts';
 import { readBoundedBody } from '../body.ts';
-import { SECURITY_HEADERS, type RequestHandler } from '../static.ts';
+import type { RequestHandler } from '../static.ts';
+import { HttpError, sendJson } from '../json.ts';
 import { standingOf, type Archives } from '../archive/roster.ts';
 import type { ApiKeyEntry, ApiKeyStore } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
@@ -56,17 +57,6 @@ export interface PublicKeyEntry {
 	createdBy: string;
 }
 
-/** An invalid request: a status and what to do. */
-class KeysApiError extends Error {
-	override name = 'KeysApiError';
-	constructor(
-		readonly status: number,
-		message: string,
-		readonly headers: Record<string, string> = {}
-	) {
-		super(message);
-	}
-}
 
 /** Creates the handler of `/api/keys…`; see the module comment. */
 export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
@@ -77,53 +67,53 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 			const url = new URL(req.url ?? '/', 'http://relay');
 			const method = req.method ?? 'GET';
 			if (url.pathname === CHALLENGE_PATH) {
-				if (method !== 'POST') throw new KeysApiError(405, 'use POST to get a challenge', { Allow: 'POST' });
+				if (method !== 'POST') throw new HttpError(405, 'use POST to get a challenge', { Allow: 'POST' });
 				await readBody(req);
-				send(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
+				sendJson(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
 				return;
 			}
 			const keyId = url.pathname.startsWith(`${API_KEYS_PATH}/`) ? url.pathname.slice(API_KEYS_PATH.length + 1) : undefined;
-			if (url.pathname !== API_KEYS_PATH && keyId === undefined) throw new KeysApiError(404, `no such API: ${url.pathname}`);
+			if (url.pathname !== API_KEYS_PATH && keyId === undefined) throw new HttpError(404, `no such API: ${url.pathname}`);
 			const allowed = keyId === undefined ? ['GET', 'POST'] : ['DELETE'];
 			if (!allowed.includes(method)) {
 				await readBody(req).catch(() => undefined);
-				throw new KeysApiError(405, `use ${allowed.join(' or ')} here`, { Allow: allowed.join(', ') });
+				throw new HttpError(405, `use ${allowed.join(' or ')} here`, { Allow: allowed.join(', ') });
 			}
 			if (method === 'POST' && contentType(req) !== 'application/json') {
 				await readBody(req).catch(() => undefined);
-				throw new KeysApiError(415, 'send JSON (Content-Type: application/json)');
+				throw new HttpError(415, 'send JSON (Content-Type: application/json)');
 			}
 			const body = await readBody(req);
 			const parsed = method === 'POST' ? parseJson(body) : undefined;
 			const workspace = method === 'POST' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
-			if (!isId(workspace)) throw new KeysApiError(400, 'name the workspace: a workspace id is missing or malformed');
+			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
 			const signer = await authenticate(req, method, url, body, challenges);
 			await requireOwner(init.archives, workspace, signer);
 
 			if (method === 'GET') {
 				const keys = (await init.store.list()).filter((k) => k.workspace === workspace).map(publicEntry);
-				send(res, 200, { keys });
+				sendJson(res, 200, { keys });
 			} else if (method === 'POST') {
 				const name = field(parsed, 'name');
-				if (typeof name !== 'string' || name.trim() === '') throw new KeysApiError(400, 'give the key a name that says what it is for');
-				if (name.trim().length > MAX_KEY_NAME) throw new KeysApiError(400, `the key name is over ${MAX_KEY_NAME} characters`);
+				if (typeof name !== 'string' || name.trim() === '') throw new HttpError(400, 'give the key a name that says what it is for');
+				if (name.trim().length > MAX_KEY_NAME) throw new HttpError(400, `the key name is over ${MAX_KEY_NAME} characters`);
 				const { key, entry } = await init.store.create(name, { workspace, createdBy: signer });
-				send(res, 201, { key, entry: publicEntry(entry) });
+				sendJson(res, 201, { key, entry: publicEntry(entry) });
 			} else {
 				const ours = (await init.store.list()).find((k) => k.id === keyId && k.workspace === workspace);
 				if (ours === undefined || !(await init.store.revoke(ours.id)))
-					throw new KeysApiError(404, 'no such key in this workspace (it may be revoked already)');
-				send(res, 200, { revoked: true });
+					throw new HttpError(404, 'no such key in this workspace (it may be revoked already)');
+				sendJson(res, 200, { revoked: true });
 			}
 		} catch (error) {
 			if (res.headersSent) {
 				res.destroy();
 				return;
 			}
-			if (error instanceof KeysApiError) send(res, error.status, { error: error.message }, error.headers);
+			if (error instanceof HttpError) sendJson(res, error.status, { error: error.message }, error.headers);
 			else {
 				onError(error);
-				send(res, 500, { error: 'the relay could not manage its API keys; see its log' });
+				sendJson(res, 500, { error: 'the relay could not manage its API keys; see its log' });
 			}
 		}
 	};
@@ -134,10 +124,10 @@ async function authenticate(req: IncomingMessage, method: string, url: URL, body
 	const peer = header(req, SignedHeaders.peer);
 	const challenge = header(req, SignedHeaders.challenge);
 	const signature = header(req, SignedHeaders.signature);
-	if (!peer || !challenge || !signature) throw new KeysApiError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
-	if (!challenges.spend(challenge)) throw new KeysApiError(401, 'the challenge is unknown, used or expired: ask for a new one');
+	if (!peer || !challenge || !signature) throw new HttpError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
+	if (!challenges.spend(challenge)) throw new HttpError(401, 'the challenge is unknown, used or expired: ask for a new one');
 	const bytes = signedRequestBytes({ method, path: url.pathname + url.search, body, challenge, peer });
-	if (!(await verifyBytes(peer, bytes, signature))) throw new KeysApiError(401, 'the signature does not match the request and its signer');
+	if (!(await verifyBytes(peer, bytes, signature))) throw new HttpError(401, 'the signature does not match the request and its signer');
 	return peer;
 }
 
@@ -146,15 +136,15 @@ async function requireOwner(archives: Archives, workspace: string, peer: string)
 	const standing = await standingOf(archives, workspace, peer);
 	switch (standing.kind) {
 		case 'not-archived':
-			throw new KeysApiError(404, 'this relay does not keep a copy of that workspace: add it to the relay in the Invite dialog first');
+			throw new HttpError(404, 'this relay does not keep a copy of that workspace: add it to the relay in the Invite dialog first');
 		case 'no-roster':
-			throw new KeysApiError(409, "the workspace's member list has not reached the relay yet: try again in a moment");
+			throw new HttpError(409, "the workspace's member list has not reached the relay yet: try again in a moment");
 		case 'revoked':
-			throw new KeysApiError(403, 'your membership of this workspace was revoked');
+			throw new HttpError(403, 'your membership of this workspace was revoked');
 		case 'stranger':
-			throw new KeysApiError(403, 'you are not a member of this workspace');
+			throw new HttpError(403, 'you are not a member of this workspace');
 		case 'member':
-			if (standing.role !== 'owner') throw new KeysApiError(403, 'only the owner of the workspace can manage its API keys');
+			if (standing.role !== 'owner') throw new HttpError(403, 'only the owner of the workspace can manage its API keys');
 	}
 }
 
@@ -175,7 +165,7 @@ function parseJson(text: string): unknown {
 	try {
 		return JSON.parse(text);
 	} catch {
-		throw new KeysApiError(400, 'the request body is not valid JSON');
+		throw new HttpError(400, 'the request body is not valid JSON');
 	}
 }
 
@@ -187,20 +177,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: MAX_KEYS_BODY_BYTES,
 		drainBytes: 64 * 1024,
-		tooLarge: () => new KeysApiError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`),
-		cutOff: () => new KeysApiError(400, 'the request body was cut off')
+		tooLarge: () => new HttpError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`),
+		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});
 }
 
-function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
-	const text = JSON.stringify(body);
-	res.statusCode = status;
-	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
-	res.setHeader('Content-Type', 'application/json; charset=utf-8');
-	res.setHeader('Cache-Control', 'no-store');
-	res.setHeader('Content-Length', Buffer.byteLength(text));
-	res.end(text);
-}
 
 /**
  * The key check `/v1` uses (openai.ts): a key is valid when the store knows it and, for a key

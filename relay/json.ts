@@ -1,0 +1,30 @@
+/**
+ * JSON answers of the relay's HTTP APIs (`/api`, `/api/keys`, `/v1`): the status, the
+ * relay's security headers, no caching, and an error type that carries a status and what
+ * the caller should do.
+ */
+import type { ServerResponse } from 'node:http';
+import { SECURITY_HEADERS } from './static.ts';
+
+/** An invalid request: a status, a message saying what to do, and extra headers (`Allow`, `Retry-After`). */
+export class HttpError extends Error {
+	override name = 'HttpError';
+	constructor(
+		readonly status: number,
+		message: string,
+		readonly headers: Record<string, string> = {}
+	) {
+		super(message);
+	}
+}
+
+/** Sends `body` as JSON (for HEAD, only the headers). */
+export function sendJson(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, head = false): void {
+	const text = JSON.stringify(body);
+	res.statusCode = status;
+	for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.setHeader(name, value);
+	res.setHeader('Content-Type', 'application/json; charset=utf-8');
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('Content-Length', Buffer.byteLength(text));
+	res.end(head ? undefined : text);
+}
