@@ -6,6 +6,9 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { signBytes } from '../doc/signature.js';
 import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from './signedRequest.js';
+import { RELAY_API_TIMEOUT_MS, RelayApiError, relayAnswer } from './relayApi.js';
+
+export { RelayApiError } from './relayApi.js';
 
 /** A key as the relay lists it (never its secret). */
 export interface ApiKeyInfo {
@@ -29,18 +32,6 @@ export interface Signer {
 	privateKey: PrivateKey;
 }
 
-/** A refused or failed call, with the relay's own explanation when it gave one. */
-export class ApiKeysError extends Error {
-	override name = 'ApiKeysError';
-	constructor(
-		message: string,
-		readonly status: number
-	) {
-		super(message);
-	}
-}
-
-const TIMEOUT_MS = 10_000;
 
 /** Talks to the API-key endpoints of the relay at `origin`; see the module comment. */
 export class ApiKeysClient {
@@ -60,7 +51,7 @@ export class ApiKeysClient {
 	/** Makes a key named `name` for `workspaceId`. */
 	async create(workspaceId: string, name: string): Promise<NewApiKey> {
 		const body = (await this.call('POST', API_KEYS_PATH, JSON.stringify({ workspace: workspaceId, name }))) as Partial<NewApiKey>;
-		if (typeof body.key !== 'string' || !isKeyInfo(body.entry)) throw new ApiKeysError('the relay answered with no key', 500);
+		if (typeof body.key !== 'string' || !isKeyInfo(body.entry)) throw new RelayApiError('the relay answered with no key', 500);
 		return { key: body.key, entry: body.entry };
 	}
 
@@ -69,9 +60,9 @@ export class ApiKeysClient {
 		await this.call('DELETE', `${API_KEYS_PATH}/${encodeURIComponent(keyId)}?workspace=${encodeURIComponent(workspaceId)}`);
 	}
 
-	/** One signed call; the JSON answer, or a {@link ApiKeysError} with the relay's explanation. */
+	/** One signed call; the JSON answer, or a {@link RelayApiError} with the relay's explanation. */
 	private async call(method: string, path: string, body = ''): Promise<unknown> {
-		const signal = AbortSignal.timeout(TIMEOUT_MS);
+		const signal = AbortSignal.timeout(RELAY_API_TIMEOUT_MS);
 		const challenge = await this.challenge(signal);
 		const { peerId, privateKey } = this.signer;
 		const signature = await signBytes(privateKey, signedRequestBytes({ method, path, body, challenge, peer: peerId }));
@@ -86,30 +77,15 @@ export class ApiKeysClient {
 			...(body ? { body } : {}),
 			signal
 		});
-		return answer(response);
+		return relayAnswer(response);
 	}
 
 	private async challenge(signal: AbortSignal): Promise<string> {
 		const response = await fetch(new URL(CHALLENGE_PATH, this.origin), { method: 'POST', signal });
-		const body = (await answer(response)) as { challenge?: unknown };
-		if (typeof body.challenge !== 'string') throw new ApiKeysError('the relay gave no challenge', response.status);
+		const body = (await relayAnswer(response)) as { challenge?: unknown };
+		if (typeof body.challenge !== 'string') throw new RelayApiError('the relay gave no challenge', response.status);
 		return body.challenge;
 	}
-}
-
-async function answer(response: Response): Promise<unknown> {
-	let body: unknown;
-	try {
-		body = await response.json();
-	} catch {
-		// Not JSON: not an Outpost relay (or an old one), or a proxy's page.
-	}
-	if (response.ok && typeof body === 'object' && body !== null) return body;
-	const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-	throw new ApiKeysError(
-		typeof error === 'string' && error ? error.slice(0, 300) : `HTTP ${response.status} ${response.statusText}`.trim(),
-		response.status
-	);
 }
 
 function isKeyInfo(value: unknown): value is ApiKeyInfo {

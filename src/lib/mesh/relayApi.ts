@@ -16,7 +16,8 @@ export class RelayApiError extends Error {
 	}
 }
 
-const TIMEOUT_MS = 10_000;
+/** How long a call to the relay may take. */
+export const RELAY_API_TIMEOUT_MS = 10_000;
 
 /** Asks the relay at `origin` to archive the workspace of `inviteLink`. */
 export async function archiveOnRelay(inviteLink: string, origin: string = location.origin): Promise<void> {
@@ -24,19 +25,17 @@ export async function archiveOnRelay(inviteLink: string, origin: string = locati
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify({ invite: inviteLink }),
-		signal: AbortSignal.timeout(TIMEOUT_MS)
+		signal: AbortSignal.timeout(RELAY_API_TIMEOUT_MS)
 	});
-	if (response.ok) return;
-	throw new RelayApiError(await explain(response), response.status);
+	await relayAnswer(response);
 }
 
 /** Whether the relay at `origin` archives `workspaceId`; undefined when it cannot tell. */
 export async function isArchivedOnRelay(workspaceId: string, origin: string = location.origin): Promise<boolean | undefined> {
 	try {
-		const response = await fetch(new URL(`/api/archive/${encodeURIComponent(workspaceId)}`, origin), {
-			cache: 'no-store',
-			signal: AbortSignal.timeout(TIMEOUT_MS)
-		});
+		// Not a literal in the call: Node's RequestInit (the relay's type check) has no `cache`.
+		const init = { cache: 'no-store' as const, signal: AbortSignal.timeout(RELAY_API_TIMEOUT_MS) };
+		const response = await fetch(new URL(`/api/archive/${encodeURIComponent(workspaceId)}`, origin), init);
 		if (response.status === 404 && (response.headers.get('content-type') ?? '').includes('json')) return false;
 		if (!response.ok) return undefined;
 		const body: unknown = await response.json();
@@ -46,13 +45,18 @@ export async function isArchivedOnRelay(workspaceId: string, origin: string = lo
 	}
 }
 
-async function explain(response: Response): Promise<string> {
+/**
+ * The JSON object a relay API answered with, or a {@link RelayApiError} with the relay's own
+ * explanation (its `error` field) or the HTTP status when it gave none.
+ */
+export async function relayAnswer(response: Response): Promise<object> {
+	let body: unknown;
 	try {
-		const body: unknown = await response.json();
-		const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-		if (typeof error === 'string' && error) return error.slice(0, 300);
+		body = await response.json();
 	} catch {
-		// Not JSON: not an Outpost relay, or a proxy's page.
+		// Not JSON: not an Outpost relay (or an old one), or a proxy's page.
 	}
-	return `HTTP ${response.status} ${response.statusText}`.trim();
+	if (response.ok && typeof body === 'object' && body !== null) return body;
+	const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+	throw new RelayApiError(typeof error === 'string' && error ? error.slice(0, 300) : `HTTP ${response.status} ${response.statusText}`.trim(), response.status);
 }

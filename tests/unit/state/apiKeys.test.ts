@@ -5,7 +5,7 @@
  * in-memory key list stands in for it.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiKeysClient, ApiKeysError, type ApiKeyInfo } from '../../../src/lib/mesh/apiKeysClient';
+import { ApiKeysClient, RelayApiError, type ApiKeyInfo } from '../../../src/lib/mesh/apiKeysClient';
 import { ApiKeysState, ApiKeysStatus } from '../../../src/lib/state/ApiKeysState.svelte';
 
 type Client = Pick<ApiKeysClient, 'list' | 'create' | 'revoke'>;
@@ -17,12 +17,12 @@ function memoryClient(refuse?: string): Client & { calls: string[] } {
 		calls,
 		async list() {
 			calls.push('list');
-			if (refuse) throw new ApiKeysError(refuse, 403);
+			if (refuse) throw new RelayApiError(refuse, 403);
 			return [...keys];
 		},
 		async create(_ws, name) {
 			calls.push(`create ${name}`);
-			if (refuse) throw new ApiKeysError(refuse, 403);
+			if (refuse) throw new RelayApiError(refuse, 403);
 			const entry = { id: String(keys.length), name, createdAt: '2026-11-21T00:00:00.000Z', createdBy: 'me' };
 			keys.push(entry);
 			return { key: `sk-outpost-${entry.id}`, entry };
