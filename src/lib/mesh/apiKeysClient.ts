@@ -6,9 +6,9 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { signBytes } from '../doc/signature.js';
 import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from './signedRequest.js';
-import { RELAY_API_TIMEOUT_MS, RelayApiError, relayAnswer } from './relayApi.js';
+import { RELAY_API_TIMEOUT_MS, RelayApiError, relayAnswer } from './relayHttp.js';
 
-export { RelayApiError } from './relayApi.js';
+export { RelayApiError } from './relayHttp.js';
 
 /** A key as the relay lists it (never its secret). */
 export interface ApiKeyInfo {
