@@ -120,3 +120,21 @@ export class EngineError extends Error {
 		super(message, options);
 	}
 }
+
+/**
+ * What an in-browser engine (one loaded model) checks before generating: the model asked for
+ * is the one loaded, and the prompt says something. Returns the loaded model; throws the
+ * matching {@link EngineError}.
+ */
+export function checkInBrowserRequest<T extends { info: { id: string } }>(loaded: T | undefined, request: GenerateRequest): T {
+	if (loaded === undefined || request.model !== loaded.info.id)
+		throw new EngineError(
+			'unknown-model',
+			loaded !== undefined
+				? `No model "${request.model}" in this browser; it runs "${loaded.info.id}".`
+				: `No model "${request.model}" in this browser: load it first.`
+		);
+	if (request.messages.length === 0 || request.messages.every((m) => m.content.trim() === ''))
+		throw new EngineError('empty-input', 'The prompt is empty: write a message first.');
+	return loaded;
+}

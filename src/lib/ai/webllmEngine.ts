@@ -18,6 +18,7 @@ import type {
 } from '@mlc-ai/web-llm';
 import {
 	EngineError,
+	checkInBrowserRequest,
 	type Engine,
 	type FinishReason,
 	type GenerateChunk,
@@ -141,16 +142,7 @@ export class WebllmEngine implements Engine {
 
 	async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
 		signal?.throwIfAborted();
-		const loaded = this.loaded;
-		if (loaded === undefined || request.model !== loaded.info.id)
-			throw new EngineError(
-				'unknown-model',
-				loaded
-					? `No model "${request.model}" in this browser; it runs "${loaded.info.id}".`
-					: `No model "${request.model}" in this browser: load it first.`
-			);
-		if (request.messages.length === 0 || request.messages.every((m) => m.content.trim() === ''))
-			throw new EngineError('empty-input', 'The prompt is empty: write a message first.');
+		const loaded = checkInBrowserRequest(this.loaded, request);
 		if (this.waiting >= (this.init.maxQueue ?? 8))
 			throw new EngineError('busy', `The model is busy: ${this.waiting + 1} requests ahead of you. Try again shortly.`);
 		const before = this.tail;

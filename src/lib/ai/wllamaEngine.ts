@@ -16,6 +16,7 @@ import type {
 } from '@wllama/wllama/esm/index.js';
 import {
 	EngineError,
+	checkInBrowserRequest,
 	type ChatMessage,
 	type Engine,
 	type FinishReason,
@@ -168,16 +169,7 @@ export class WllamaEngine implements Engine {
 
 	async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
 		signal?.throwIfAborted();
-		const loaded = this.loaded;
-		if (loaded === undefined || request.model !== loaded.info.id)
-			throw new EngineError(
-				'unknown-model',
-				loaded
-					? `No model "${request.model}" in this browser; it runs "${loaded.info.id}".`
-					: `No model "${request.model}" in this browser: load it first.`
-			);
-		if (request.messages.length === 0 || request.messages.every((m) => m.content.trim() === ''))
-			throw new EngineError('empty-input', 'The prompt is empty: write a message first.');
+		const loaded = checkInBrowserRequest(this.loaded, request);
 		await this.slot.acquire(signal);
 		try {
 			if (this.loaded !== loaded)
