@@ -15,29 +15,9 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForBrowser } from '../mesh/browserBuild.js';
+import { callPage, startModelRelay, type ModelRelay } from './pageHarness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-
-interface ModelRelay {
-	url: string;
-	close(): Promise<void>;
-}
-
-/** The relay's HTTP server with its model files (imported at run time: see wllamaEngine.test.ts). */
-async function startModelRelay(app: string, models: string): Promise<ModelRelay> {
-	const relayFile = (name: string) => fileURLToPath(new URL(`../../relay/${name}`, import.meta.url));
-	const { startRelay } = (await import(/* @vite-ignore */ relayFile('server.ts'))) as {
-		startRelay(init: { root: string; host: string; port: number; signalling: false; models: unknown }): Promise<ModelRelay>;
-	};
-	const { createModelFilesHandler } = (await import(/* @vite-ignore */ relayFile('models.ts'))) as {
-		createModelFilesHandler(init: { dir: string }): unknown;
-	};
-	return startRelay({ root: app, host: '127.0.0.1', port: 0, signalling: false, models: createModelFilesHandler({ dir: models }) });
-}
-
-function call<T>(page: Page, name: string, ...args: unknown[]): Promise<T> {
-	return page.evaluate(`(async () => (await import('/mesh.js'))[${JSON.stringify(name)}](...${JSON.stringify(args)}))()`) as Promise<T>;
-}
 
 /** Writes an MLC model directory whose files are there but whose model library is not a real one. */
 async function mlcDir(dir: string, config: string | undefined): Promise<void> {
@@ -90,7 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM))('WebLLM in Chromium', () => {
 	});
 
 	it('selects WebLLM for the MLC directory the relay serves when WebGPU is present, wllama for GGUF', async () => {
-		const { webgpu, files } = await call<{ webgpu: boolean; files: { id: string; format: string; modelLib?: string; choice: unknown }[] }>(page, 'models');
+		const { webgpu, files } = await callPage<{ webgpu: boolean; files: { id: string; format: string; modelLib?: string; choice: unknown }[] }>(page, 'models');
 		expect(webgpu).toBe(true);
 		expect(files.map((f) => [f.id, f.format, f.choice])).toEqual([
 			['bad-config-MLC', 'mlc', { engine: 'webllm', gpu: true }],
@@ -104,7 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM))('WebLLM in Chromium', () => {
 
 	it('loads WebLLM on demand and fails clearly, and soon, on a broken model library', async () => {
 		const started = Date.now();
-		const result = await call<{ ok: boolean; error?: { name: string; problem?: string; message: string } }>(page, 'loadWebllm', 'bad-lib-MLC');
+		const result = await callPage<{ ok: boolean; error?: { name: string; problem?: string; message: string } }>(page, 'loadWebllm', 'bad-lib-MLC');
 		expect(Date.now() - started).toBeLessThan(30_000);
 		expect(result.ok).toBe(false);
 		expect(result.error).toMatchObject({ name: 'EngineError', problem: 'failed' });
@@ -115,12 +95,12 @@ describe.skipIf(!existsSync(CHROMIUM))('WebLLM in Chromium', () => {
 	}, 60_000);
 
 	it('says what is wrong with an invalid config, or a model the relay no longer has', async () => {
-		const broken = await call<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'bad-config-MLC');
+		const broken = await callPage<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'bad-config-MLC');
 		expect(broken.ok).toBe(false);
 		expect(broken.error!.message).toMatch(/mlc-chat-config\.json on the relay is not valid JSON/);
 		// Listed once, then removed from the relay before it was loaded.
 		const base = `${relay.url}/models/gone-MLC/resolve/main/`;
-		const gone = await call<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'gone-MLC', {
+		const gone = await callPage<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'gone-MLC', {
 			id: 'gone-MLC',
 			name: 'gone-MLC',
 			size: 1,
@@ -131,7 +111,7 @@ describe.skipIf(!existsSync(CHROMIUM))('WebLLM in Chromium', () => {
 		expect(gone.error!.message).toMatch(/mlc-chat-config\.json is missing on the relay \(HTTP 404\)/);
 		// A listing entry that points away from the relay is refused before anything is fetched.
 		const before = requested.length;
-		const remote = await call<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'remote', {
+		const remote = await callPage<{ ok: boolean; error?: { message: string } }>(page, 'loadWebllm', 'remote', {
 			id: 'remote',
 			name: 'remote',
 			size: 1,

@@ -17,40 +17,12 @@ import { EngineError, type Engine, type GenerateChunk, type GenerateRequest, typ
 import { transcript } from '../../src/lib/ai/wllamaEngine.js';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
 import { buildForBrowser } from '../mesh/browserBuild.js';
+import { callPage, startModelRelay, type ModelRelay } from './pageHarness.js';
 import { collect, describeEngine } from './engineSuite.js';
 import type { PageError } from './wllamaEntry.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BYTES_MODEL = 'tiny-random-bytes';
-
-/** The relay's HTTP server as this test uses it. */
-interface ModelRelay {
-	url: string;
-	close(): Promise<void>;
-}
-
-/**
- * Starts the relay's HTTP server (relay/server.ts) with its model files (relay/models.ts) on
- * 127.0.0.1. Imported at run time: relay/ is Node code with `.ts` import paths, which the
- * app's type check (svelte-check, which covers tests/) does not accept.
- */
-async function startModelRelay(app: string, models: string): Promise<ModelRelay> {
-	const relayFile = (name: string) => fileURLToPath(new URL(`../../relay/${name}`, import.meta.url));
-	const { startRelay } = (await import(/* @vite-ignore */ relayFile('server.ts'))) as {
-		startRelay(init: { root: string; host: string; port: number; signalling: false; models: unknown }): Promise<ModelRelay>;
-	};
-	const { createModelFilesHandler } = (await import(/* @vite-ignore */ relayFile('models.ts'))) as {
-		createModelFilesHandler(init: { dir: string }): unknown;
-	};
-	return startRelay({ root: app, host: '127.0.0.1', port: 0, signalling: false, models: createModelFilesHandler({ dir: models }) });
-}
-
-/** Calls an export of the page's module (`/mesh.js`, the built entry) with JSON arguments. */
-function call<T>(page: Page, name: string, ...args: unknown[]): Promise<T> {
-	return page.evaluate(
-		`(async () => (await import('/mesh.js'))[${JSON.stringify(name)}](...${JSON.stringify(args)}))()`
-	) as Promise<T>;
-}
 
 /** Chunks of one page generation as they arrive, then its end. */
 class Stream {
@@ -76,7 +48,7 @@ class PageEngine implements Engine {
 	constructor(private readonly page: Page) {}
 
 	models(): Promise<ModelInfo[]> {
-		return call<ModelInfo[]>(this.page, 'models');
+		return callPage<ModelInfo[]>(this.page, 'models');
 	}
 
 	async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
@@ -84,14 +56,14 @@ class PageEngine implements Engine {
 		const id = this.nextId++;
 		const stream = new Stream();
 		this.streams.set(id, stream);
-		const abortInPage = () => void call(this.page, 'abort', id).catch(() => undefined);
+		const abortInPage = () => void callPage(this.page, 'abort', id).catch(() => undefined);
 		const onAbort = () => {
 			abortInPage();
 			stream.notify();
 		};
 		signal?.addEventListener('abort', onAbort, { once: true });
 		try {
-			await call(this.page, 'start', id, request);
+			await callPage(this.page, 'start', id, request);
 			for (let read = 0; ; ) {
 				signal?.throwIfAborted();
 				const chunk = stream.chunks[read];
@@ -161,7 +133,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		});
 		await page.goto(`${relay.url}/`);
 		// CPU for the suite: deterministic and fast on the tiny model (WebGPU is tested below).
-		loaded = await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
+		loaded = await callPage(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 	}, 90_000);
 
 	afterAll(async () => {
@@ -186,7 +158,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 	});
 
 	it('lists the relay’s model files', async () => {
-		const files = await call<{ id: string; url: string; size: number }[]>(page, 'listModelFiles', relay.url);
+		const files = await callPage<{ id: string; url: string; size: number }[]>(page, 'listModelFiles', relay.url);
 		expect(files.map((f) => f.id)).toEqual([BYTES_MODEL, tinyLlama.name]);
 		expect(files[1]?.url).toBe(`${relay.url}/models/${tinyLlama.name}.gguf`);
 	});
@@ -207,7 +179,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 	});
 
 	it('does not throw on invalid UTF-8 from the model', async () => {
-		await call(page, 'loadEngine', { gpu: false }, `/models/${BYTES_MODEL}.gguf`);
+		await callPage(page, 'loadEngine', { gpu: false }, `/models/${BYTES_MODEL}.gguf`);
 		try {
 			for (const seed of [1, 2, 3]) {
 				const { text, done } = await collect(
@@ -217,13 +189,13 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 				expect(done).toHaveLength(1);
 			}
 		} finally {
-			await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
+			await callPage(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 		}
 	}, 30_000);
 
 	it('runs multithreaded in the cross-origin isolated page', async () => {
 		try {
-			const { model, threads } = await call<{ model: ModelInfo; threads: number }>(page, 'loadEngine', { gpu: false, threads: 2 }, `/models/${tinyLlama.name}.gguf`);
+			const { model, threads } = await callPage<{ model: ModelInfo; threads: number }>(page, 'loadEngine', { gpu: false, threads: 2 }, `/models/${tinyLlama.name}.gguf`);
 			expect(threads).toBe(2);
 			const { text, done } = await collect(
 				engine.generate({ model: model.id, messages: [{ role: 'user', content: 'Hi' }], maxTokens: 8, temperature: 0 })
@@ -231,7 +203,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 			expect(text.length).toBeGreaterThan(0);
 			expect(done[0]?.completionTokens).toBe(8);
 		} finally {
-			await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
+			await callPage(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 		}
 	}, 30_000);
 
@@ -239,14 +211,14 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		const hasGpu = await page.evaluate('"gpu" in navigator');
 		if (!hasGpu) return;
 		try {
-			const { model } = await call<{ model: ModelInfo }>(page, 'loadEngine', { gpu: 'auto' }, `/models/${tinyLlama.name}.gguf`);
+			const { model } = await callPage<{ model: ModelInfo }>(page, 'loadEngine', { gpu: 'auto' }, `/models/${tinyLlama.name}.gguf`);
 			const { text, done } = await collect(
 				engine.generate({ model: model.id, messages: [{ role: 'user', content: 'Hi' }], maxTokens: 8, temperature: 0 })
 			);
 			expect(text.length).toBeGreaterThan(0);
 			expect(done[0]?.completionTokens).toBeGreaterThan(0);
 		} finally {
-			await call(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
+			await callPage(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 		}
 	}, 30_000);
 
