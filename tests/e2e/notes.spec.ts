@@ -176,7 +176,7 @@ test('a note: title, tags, preview, links, snapshots and export', async ({ page 
 	await page.getByRole('menuitem', { name: 'Export as Markdown' }).click();
 	const download = await downloading;
 	expect(download.suggestedFilename()).toBe('Plan.md');
-	expect(await readFile(await download.path(), 'utf8')).toBe('# Plan\n\n# Route\nSee [[Engine log]] first.\n');
+	expect(await readFile(await download.path(), 'utf8')).toBe('---\ntitle: "Plan"\ntags: ["ops"]\n---\n\n# Route\nSee [[Engine log]] first.\n');
 
 	// From a channel, a [[link]] in a message opens the note beside the channel.
 	await channelLink(page, 'general').click();

@@ -1,20 +1,17 @@
-/** A note as a Markdown file: the title as a heading, then the body. */
+/**
+ * A note as a Markdown file, the same in a single-note export and in a workspace export:
+ * YAML front matter with the title (and the tags, if any), then the body as written.
+ */
+import { safeStem } from './fileNames.js';
 
-/** The file's text: `# <title>`, a blank line, the body, a final newline. */
-export function noteToMarkdown(title: string, body: string): string {
-	const heading = title.trim() ? `# ${title.trim()}\n\n` : '';
-	return `${heading}${body.replace(/\s+$/, '')}\n`;
+/** The file's text; see the module comment. */
+export function noteToMarkdown(title: string, body: string, tags: readonly string[] = []): string {
+	const front = [`title: ${JSON.stringify(title.trim())}`];
+	if (tags.length > 0) front.push(`tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`);
+	return `---\n${front.join('\n')}\n---\n\n${body.replace(/\s+$/, '')}\n`;
 }
 
-/** A file name for the note: `<title>.md`, without characters file systems refuse. */
+/** A file name for the note: `<title>.md`, safe on every file system. */
 export function noteFileName(title: string, fallback = 'note'): string {
-	const clean = title
-		// eslint-disable-next-line no-control-regex -- control characters are refused by file systems
-		.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ')
-		.replace(/\s+/g, ' ')
-		.trim()
-		.replace(/^\.+/, '')
-		.slice(0, 120)
-		.trim();
-	return `${clean || fallback}.md`;
+	return `${safeStem(title, fallback)}.md`;
 }

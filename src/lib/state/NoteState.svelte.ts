@@ -103,7 +103,7 @@ export class NoteState {
 
 	/** The note as a Markdown file's text. */
 	toMarkdown(): string {
-		return noteToMarkdown(this.note.title, this.note.body.toString());
+		return noteToMarkdown(this.note.title, this.note.body.toString(), this.note.tagList());
 	}
 
 	async close(): Promise<void> {

@@ -169,13 +169,13 @@ describe('note links', () => {
 
 describe('note as Markdown', () => {
 	it('writes the title as a heading, then the body', () => {
-		expect(noteToMarkdown('Plan', 'Line 1\nLine 2\n\n')).toBe('# Plan\n\nLine 1\nLine 2\n');
-		expect(noteToMarkdown('  ', 'body')).toBe('body\n');
+		expect(noteToMarkdown('Plan', 'Line 1\nLine 2\n\n')).toBe('---\ntitle: "Plan"\n---\n\nLine 1\nLine 2\n');
+		expect(noteToMarkdown('  ', 'body', ['crew', '航海'])).toBe('---\ntitle: ""\ntags: ["crew", "航海"]\n---\n\nbody\n');
 	});
 
 	it('names the file after the title, without characters file systems refuse', () => {
 		expect(noteFileName('Watch schedule')).toBe('Watch schedule.md');
-		expect(noteFileName('a/b: c?*')).toBe('a b c.md');
+		expect(noteFileName('a/b: c?*')).toBe('a-b- c--.md');
 		expect(noteFileName('...')).toBe('note.md');
 		expect(noteFileName('', 'Untitled')).toBe('Untitled.md');
 	});

@@ -19,7 +19,8 @@ import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestDocument } from './format.js';
-import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, noteMarkdown, type NameOf } from './transcripts.js';
+import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, type NameOf } from './transcripts.js';
+import { noteToMarkdown } from '../../doc/noteMarkdown.js';
 
 /** Progress of a long export or import: documents done out of all. */
 export interface ExchangeProgress {
@@ -134,7 +135,7 @@ function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: Un
 			title: info.title,
 			readable: (doc) => {
 				const note = new NoteDoc(doc);
-				return [{ path: `${names.claim('notes', note.title || info.title, 'note')}.md`, text: noteMarkdown(note) }];
+				return [{ path: `${names.claim('notes', note.title || info.title, 'note')}.md`, text: noteToMarkdown(note.title, note.body.toString(), note.tagList()) }];
 			}
 		});
 	}

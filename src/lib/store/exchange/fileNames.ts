@@ -3,24 +3,9 @@
  * Chinese, Windows device names, hundreds of characters): what every common file system
  * and zip tool accepts, keeping the title readable.
  */
+import { safeStem } from '../../doc/fileNames.js';
 
-/** Longest file-name stem kept, in characters (well under 255 bytes of UTF-8 for CJK too). */
-const MAX_STEM = 60;
-/** Characters that are path separators or forbidden on some file system. */
-const FORBIDDEN = /[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u2028\u2029\ufeff]/g;
-/** Names Windows reserves for devices, with or without an extension. */
-const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-
-/** A file-name stem (no extension) for a title; `fallback` when nothing usable is left. */
-export function safeStem(title: string, fallback: string): string {
-	let stem = title.normalize('NFC').replace(FORBIDDEN, '-').replace(/\s+/g, ' ').trim();
-	stem = [...stem].slice(0, MAX_STEM).join('');
-	// Leading dots hide files; trailing dots and spaces are dropped by Windows.
-	stem = stem.replace(/^[.\s-]+/, '').replace(/[.\s]+$/, '');
-	if (!stem) stem = fallback;
-	if (RESERVED.test(stem)) stem = `_${stem}`;
-	return stem;
-}
+export { safeStem } from '../../doc/fileNames.js';
 
 /** Hands out paths that are unique in one archive (case-insensitively, as on Windows and macOS). */
 export class UniqueNames {

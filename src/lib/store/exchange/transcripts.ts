@@ -1,7 +1,7 @@
 /**
  * Readable copies of documents for an export (and the channel menu's "Export as Markdown"):
- * a channel as structured data and as a Markdown transcript, an AI chat likewise, a note as
- * Markdown with its title and tags in front matter. Pure functions over the typed accessors;
+ * a channel as structured data and as a Markdown transcript, an AI chat likewise (a note's
+ * Markdown is doc/noteMarkdown.ts, shared with its own menu). Pure functions over the typed accessors;
  * authors are shown by their roster display names, edits as the final text, deleted messages
  * as a marker without their text. The file text is English whatever the UI language, so
  * that tools reading exports see one format.
@@ -9,7 +9,6 @@
 import type { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import type { ChannelView } from '../../doc/ChannelView.js';
 import { hlcWall } from '../../doc/hlc.js';
-import type { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiThreadInfo, ChannelInfo, GenerationStats, MessageRecord } from '../../doc/schema.js';
 
 /** A member's display name for a peer id. */
@@ -158,12 +157,4 @@ export function aiChatMarkdown(data: AiChatExport): string {
 		out.push([[`**${who}**`, shortTime(m.time), status].filter(Boolean).join(' · '), m.text || '_(empty)_'].join('\n\n'));
 	}
 	return out.join('\n\n') + '\n';
-}
-
-/** A note as Markdown: its title and tags in YAML front matter, then the body as written. */
-export function noteMarkdown(note: NoteDoc): string {
-	const front = [`title: ${JSON.stringify(note.title)}`];
-	const tags = note.tagList();
-	if (tags.length > 0) front.push(`tags: [${tags.map((t) => JSON.stringify(t)).join(', ')}]`);
-	return `---\n${front.join('\n')}\n---\n\n${note.body.toString()}`;
 }
