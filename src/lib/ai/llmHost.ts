@@ -52,6 +52,7 @@ import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { channelSink, pumpAnswer, threadSink, type AnswerSigner, type AnswerSink } from './answerSink.js';
 import { openTargetDoc, type TargetDoc } from './targetDoc.js';
+import { ChunkWriter } from './chunkWriter.js';
 import type { AnswerTarget, GenerateChunk } from './engine.js';
 
 /** Options of {@link llmHost}. */
@@ -121,8 +122,8 @@ interface Served {
 	measured?: number;
 }
 
-/** Largest CHUNK text sent; longer text deltas are split. */
-const CHUNK_TEXT = 16 * 1024;
+/** Most characters in one CHUNK (at most 4 UTF-8 bytes each: well within its 64 KiB bound). */
+const CHUNK_CHARS = 4096;
 /** Retry delay given when nothing was measured yet. */
 const DEFAULT_GENERATION_MS = 2000;
 
@@ -335,12 +336,14 @@ class DefaultLlmHost implements LlmHost {
 		const { type: _type, workspaceId: _ws, requestId: _id, ...generate } = request;
 		const begun = performance.now();
 		let firstText: number | undefined;
+		const writer = new ChunkWriter((text) => frames.write(encodeLlmMessage({ type: LlmMessageType.chunk, text }), { signal }), CHUNK_CHARS);
 		for await (const chunk of served.engine.generate(generate, signal)) {
 			if (chunk.type === 'text') {
 				firstText ??= performance.now();
-				for (const text of split(chunk.text)) await frames.write(encodeLlmMessage({ type: LlmMessageType.chunk, text }), { signal });
+				writer.push(chunk.text);
 				continue;
 			}
+			await writer.flush();
 			await frames.write(encodeLlmMessage({ type: LlmMessageType.done, ...stripType(chunk) }), { signal });
 			const now = performance.now();
 			this.averageMs = 0.7 * this.averageMs + 0.3 * (now - begun);
@@ -392,6 +395,7 @@ class DefaultLlmHost implements LlmHost {
 				listening = false; // the asker left: the answer goes on into the document
 			}
 		};
+		const writer = new ChunkWriter((text) => tell({ type: LlmMessageType.chunk, text }), CHUNK_CHARS);
 		try {
 			const sink = await this.targetSink(working, target, request, peerId);
 			const { type: _type, workspaceId: _ws, requestId: _id, target: _target, ...generate } = request;
@@ -400,8 +404,11 @@ class DefaultLlmHost implements LlmHost {
 				() =>
 					(async function* (): AsyncGenerator<GenerateChunk> {
 						for await (const chunk of engine.generate(generate, signal)) {
-							if (chunk.type === 'text') for (const text of split(chunk.text)) await tell({ type: LlmMessageType.chunk, text });
-							else await tell({ type: LlmMessageType.done, ...stripType(chunk) });
+							if (chunk.type === 'text') writer.push(chunk.text);
+							else {
+								await writer.flush();
+								await tell({ type: LlmMessageType.done, ...stripType(chunk) });
+							}
 							yield chunk;
 						}
 					})(),
@@ -478,15 +485,6 @@ class DefaultLlmHost implements LlmHost {
 		if (this.init.onError) this.init.onError(error, peerId);
 		else console.warn(`${LLM_PROTOCOL_ID}: ${peerId}:`, error);
 	}
-}
-
-/** Text split into pieces that fit a CHUNK. */
-function split(text: string): string[] {
-	if (text.length <= CHUNK_TEXT / 4) return [text];
-	const pieces: string[] = [];
-	const chars = [...text];
-	for (let i = 0; i < chars.length; i += CHUNK_TEXT / 4) pieces.push(chars.slice(i, i + CHUNK_TEXT / 4).join(''));
-	return pieces;
 }
 
 function stripType<T extends { type: string }>({ type: _type, ...rest }: T): Omit<T, 'type'> {

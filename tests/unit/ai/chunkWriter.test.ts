@@ -1,0 +1,59 @@
+/** ChunkWriter: text pushed while a send is in flight goes out together, in order; failures surface. */
+import { describe, expect, it } from 'vitest';
+import { ChunkWriter } from '../../../src/lib/ai/chunkWriter.js';
+
+/** A send whose calls complete when the test says so. */
+function gatedSend() {
+	const sent: string[] = [];
+	const gates: Array<(error?: Error) => void> = [];
+	const send = (text: string) =>
+		new Promise<void>((resolve, reject) => {
+			sent.push(text);
+			gates.push((error) => (error ? reject(error) : resolve()));
+		});
+	const open = async (error?: Error) => {
+		gates.shift()!(error);
+		await new Promise((r) => setTimeout(r, 0));
+	};
+	return { sent, send, open };
+}
+
+describe('ChunkWriter', () => {
+	it('sends the first text at once and what arrives meanwhile in one later send, in order', async () => {
+		const { sent, send, open } = gatedSend();
+		const writer = new ChunkWriter(send);
+		writer.push('Once');
+		expect(sent).toEqual(['Once']);
+		writer.push(' upon');
+		writer.push(' a');
+		writer.push(' time');
+		expect(sent).toEqual(['Once']);
+		await open();
+		expect(sent).toEqual(['Once', ' upon a time']);
+		const flushed = writer.flush();
+		await open();
+		await flushed;
+		writer.push('.');
+		expect(sent).toEqual(['Once', ' upon a time', '.']);
+		await open();
+		await writer.flush();
+	});
+
+	it('splits long text at character boundaries', async () => {
+		const sent: string[] = [];
+		const writer = new ChunkWriter(async (text) => void sent.push(text), 3);
+		writer.push('ab😀cd😀e');
+		await writer.flush();
+		expect(sent).toEqual(['ab😀', 'cd😀', 'e']);
+	});
+
+	it('a failed send fails the next push and the flush', async () => {
+		const { send, open } = gatedSend();
+		const writer = new ChunkWriter(send);
+		writer.push('a');
+		writer.push('b');
+		await open(new Error('the asker went away'));
+		expect(() => writer.push('c')).toThrow('the asker went away');
+		await expect(writer.flush()).rejects.toThrow('the asker went away');
+	});
+});
