@@ -9,10 +9,16 @@
  *   dials A directly over WebRTC and asks it over the mesh.
  *
  * WebRTC needs a non-loopback interface: run inside scripts/in-netns.sh (the npm script does).
+ *
+ * On a machine with two or more CPUs and `taskset`, the bench process (the relay and its model)
+ * is pinned to CPU 0 and Chromium to CPU 1 (chromium-on-cpu1.sh), so the asking browser stands
+ * in for another device rather than taking CPU time from the model it asks; the baselines
+ * run with the same pinning. BENCH_PIN=0 turns this off.
  */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { cpus, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -29,6 +35,20 @@ import { CHROMIUM_ARGS } from './env.ts';
 import type { Run } from './timing.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Pins this process (all its threads, and those it starts later) to CPU 0 when the machine has
+ * two CPUs or more and `taskset` exists; returns whether it did (Chromium then goes to CPU 1).
+ */
+export function pinToFirstCpu(): boolean {
+	if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
+	try {
+		execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+		return true;
+	} catch {
+		return false;
+	}
+}
 
 /** Why the browser paths cannot run here, or undefined when they can. */
 export function browserPathsUnavailable(): string | undefined {
@@ -70,7 +90,9 @@ export async function startBrowserPaths(
 	modelPath: string,
 	modelId: string,
 	request: GenerateRequest,
-	relayDirect: () => Promise<Run>
+	relayDirect: () => Promise<Run>,
+	/** Whether this process is pinned to CPU 0 ({@link pinToFirstCpu}): Chromium then runs on CPU 1. */
+	pinned: boolean
 ): Promise<BrowserPaths> {
 	const dir = await mkdtemp(join(tmpdir(), 'outpost-bench-'));
 	await mkdir(join(dir, 'app'));
@@ -89,7 +111,8 @@ export async function startBrowserPaths(
 	await host.start();
 	const relayAddress = relay.getMultiaddrs().map(String).find((a) => a.includes('/ws'))!;
 
-	const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+	const executablePath = pinned ? fileURLToPath(new URL('./chromium-on-cpu1.sh', import.meta.url)) : CHROMIUM;
+	const browser: Browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 	const pages: Page[] = [];
 	for (let i = 0; i < 2; i++) {
 		const page = await (await browser.newContext()).newPage();

@@ -54,7 +54,7 @@ import { NodeLlamaEngine } from '../relay/ai/nodeLlamaEngine.ts';
 import { llamaGgufPath, parameterCount, tinyLlama, type LlamaShape } from '../tests/fixtures/gguf.ts';
 import { connect, newWorkspace, startPeer, stopPeers } from '../tests/mesh/peers.ts';
 import { positiveInt, benchEnvironment } from './env.ts';
-import { browserPathsUnavailable, startBrowserPaths, type BrowserPaths } from './browserPaths.ts';
+import { browserPathsUnavailable, pinToFirstCpu, startBrowserPaths, type BrowserPaths } from './browserPaths.ts';
 import { timedGeneration, type Run } from './timing.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -157,13 +157,16 @@ async function main(): Promise<void> {
 	}, TIMEOUT_S * 1000);
 	watchdog.unref();
 
+	// Before any model thread starts, so they all inherit it.
+	const pinned = pinToFirstCpu();
 	const made = performance.now();
 	const largePath = llamaGgufPath(LARGE);
 	const largeParams = parameterCount(LARGE);
 	log(
 		`Large model: ${(largeParams / 1e6).toFixed(1)}M parameters (F32), written in ${((performance.now() - made) / 1000).toFixed(1)} s; ` +
 			`tiny model: ${(parameterCount(tinyLlama) / 1e3).toFixed(0)}K parameters. ` +
-			`${ROUNDS} rounds; Node ${process.version}, ${os.cpus().length} CPUs`
+			`${ROUNDS} rounds; Node ${process.version}, ${os.cpus().length} CPUs` +
+			(pinned ? '; this process pinned to CPU 0, Chromium to CPU 1' : '')
 	);
 	const engines = {
 		large: new NodeLlamaEngine({ modelPath: largePath, threads: THREADS, gpu: false }),
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
 		let browser: { relayToBrowser: Result; browserToBrowser: Result; links: BrowserPaths['links'] } | undefined;
 		if (unavailable === undefined) {
 			const request = requestFor(engines.large.modelId);
-			const paths = await startBrowserPaths(ws, engines.large, largePath, engines.large.modelId, request, () => timedGeneration(engines.large, request));
+			const paths = await startBrowserPaths(ws, engines.large, largePath, engines.large.modelId, request, () => timedGeneration(engines.large, request), pinned);
 			try {
 				browser = {
 					relayToBrowser: await measure('relay→browser', paths.relayToBrowser.direct, paths.relayToBrowser.mesh),
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
 			benchmark: 'mesh-inference',
 			date: new Date().toISOString(),
 			environment: benchEnvironment(),
-			parameters: { rounds: ROUNDS, maxTokens: MAX_TOKENS, threads: THREADS, temperature: 0, prompt: PROMPT, largeShape: LARGE, largeParameters: largeParams },
+			parameters: { pinned, rounds: ROUNDS, maxTokens: MAX_TOKENS, threads: THREADS, temperature: 0, prompt: PROMPT, largeShape: LARGE, largeParameters: largeParams },
 			...(browser ? {} : { notMeasured: `browser paths: ${unavailable}` }),
 			results: { large, tiny, ...(browser ?? {}) },
 			hostErrors: hostErrors.map((e) => e.message)
