@@ -21,7 +21,7 @@ function gatedSend() {
 describe('ChunkWriter', () => {
 	it('sends the first text at once and what arrives meanwhile in one later send, in order', async () => {
 		const { sent, send, open } = gatedSend();
-		const writer = new ChunkWriter(send);
+		const writer = new ChunkWriter(send, 4096, 0);
 		writer.push('Once');
 		expect(sent).toEqual(['Once']);
 		writer.push(' upon');
@@ -41,7 +41,7 @@ describe('ChunkWriter', () => {
 
 	it('splits long text at character boundaries', async () => {
 		const sent: string[] = [];
-		const writer = new ChunkWriter(async (text) => void sent.push(text), 3);
+		const writer = new ChunkWriter(async (text) => void sent.push(text), 3, 0);
 		writer.push('ab😀cd😀e');
 		await writer.flush();
 		expect(sent).toEqual(['ab😀', 'cd😀', 'e']);
@@ -49,11 +49,28 @@ describe('ChunkWriter', () => {
 
 	it('a failed send fails the next push and the flush', async () => {
 		const { send, open } = gatedSend();
-		const writer = new ChunkWriter(send);
+		const writer = new ChunkWriter(send, 4096, 0);
 		writer.push('a');
 		writer.push('b');
 		await open(new Error('the asker went away'));
 		expect(() => writer.push('c')).toThrow('the asker went away');
 		await expect(writer.flush()).rejects.toThrow('the asker went away');
+	});
+});
+
+describe('ChunkWriter pacing', () => {
+	it('sends the first text at once, then at most one send per interval, carrying what arrived', async () => {
+		const sent: Array<{ text: string; at: number }> = [];
+		const start = performance.now();
+		const writer = new ChunkWriter(async (text) => void sent.push({ text, at: performance.now() - start }), 4096, 40);
+		writer.push('a');
+		expect(sent.map((s) => s.text)).toEqual(['a']);
+		for (const t of ['b', 'c', 'd']) {
+			await new Promise((r) => setTimeout(r, 5));
+			writer.push(t);
+		}
+		await writer.flush();
+		expect(sent.map((s) => s.text)).toEqual(['a', 'bcd']);
+		expect(sent[1]!.at).toBeGreaterThanOrEqual(39);
 	});
 });
