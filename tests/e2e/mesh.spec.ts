@@ -175,8 +175,11 @@ test('the relay crashes and restarts: direct links keep syncing, and its archive
 	await expectWorkspace(bea, 'Harbour');
 	await post(ada, 'before the crash');
 	await expect(message(bea, 'before the crash')).toBeVisible();
-	// Ada and Bea are directly connected once the relay counts as one live peer among two.
+	// Ada and Bea are in sync with each other over a direct (WebRTC) link, not only through
+	// the relay: the status stops saying "through the relay".
 	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 30_000 });
+	await expect(connection(ada)).not.toContainText('through the relay', { timeout: 30_000 });
+	await expect(connection(bea)).not.toContainText('through the relay', { timeout: 30_000 });
 
 	await r.kill();
 	await post(ada, 'while the relay is down');

@@ -213,5 +213,5 @@ test('"Ask a model about this note" appears with a model and starts a chat with 
 	await page.getByRole('button', { name: 'Ask a model about this note' }).click();
 	await expect(page.getByRole('link', { name: 'About: Plan' })).toHaveAttribute('aria-current', 'page');
 	await page.getByRole('button', { name: 'System prompt' }).click();
-	await expect(page.getByRole('textbox', { name: 'System prompt' })).toHaveValue(/# Plan\n\nReach the harbour by noon\./);
+	await expect(page.getByRole('textbox', { name: 'System prompt' })).toHaveValue(/title: "Plan"\n---\n\nReach the harbour by noon\./);
 });

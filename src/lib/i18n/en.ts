@@ -101,6 +101,8 @@ export const en = {
 	'mesh.offline': 'Offline — changes are kept on this device and sync when a peer is reachable',
 	'mesh.offlineShort': 'Offline',
 	'mesh.online': '{count, plural, =0 {Online} one {Online · # peer} other {Online · # peers}}',
+	'mesh.relayed': '{count} through the relay',
+	'mesh.relayedHelp': 'Reached only through the relay for now: a direct link is on its way. Without the relay these peers would be out of reach.',
 	'mesh.syncing': 'Syncing…',
 	'mesh.syncingProgress': 'Syncing {percent}%',
 	'mesh.progress': 'Catch-up progress',

@@ -102,6 +102,8 @@ export const zhCN: Record<MessageKey, string> = {
 	'mesh.offline': '离线——更改保存在本设备上，能连到其他节点时自动同步',
 	'mesh.offlineShort': '离线',
 	'mesh.online': '{count, plural, =0 {在线} other {在线 · # 个节点}}',
+	'mesh.relayed': '{count} 个经由中继',
+	'mesh.relayedHelp': '目前只能经由中继连接：直连正在建立。没有中继时将无法连接这些节点。',
 	'mesh.syncing': '正在同步…',
 	'mesh.syncingProgress': '正在同步 {percent}%',
 	'mesh.progress': '同步进度',

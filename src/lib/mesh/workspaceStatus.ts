@@ -26,16 +26,22 @@ export interface WorkspaceStatus {
 	total: number;
 	/** Member peers with a synced (live) session. */
 	livePeers: number;
+	/** Of those, the ones reached only through a relay (a limited, relayed connection). */
+	relayedPeers: number;
 }
 
 /** Sums the sessions of a workspace into its {@link WorkspaceStatus}. */
-export function summarize(workspaceId: string, sessions: Array<{ session: SyncSession; peerId: string }>): WorkspaceStatus {
+export function summarize(workspaceId: string, sessions: Array<{ session: SyncSession; peerId: string; limited?: boolean }>): WorkspaceStatus {
 	let pending = 0;
 	let total = 0;
 	let starting = false;
 	const live = new Set<string>();
-	for (const { session, peerId } of sessions) {
-		if (session.state === SessionState.live) live.add(peerId);
+	const direct = new Set<string>();
+	for (const { session, peerId, limited } of sessions) {
+		if (session.state === SessionState.live) {
+			live.add(peerId);
+			if (limited !== true) direct.add(peerId);
+		}
 		else if (session.state === SessionState.syncing || session.state === SessionState.membership) {
 			const progress = session.progress;
 			if (progress.pending > 0) {
@@ -46,5 +52,5 @@ export function summarize(workspaceId: string, sessions: Array<{ session: SyncSe
 	}
 	const state =
 		pending > 0 ? WorkspaceSyncState.syncing : live.size > 0 ? WorkspaceSyncState.live : starting ? WorkspaceSyncState.syncing : WorkspaceSyncState.idle;
-	return { workspaceId, state, pending, total, livePeers: live.size };
+	return { workspaceId, state, pending, total, livePeers: live.size, relayedPeers: live.size - direct.size };
 }

@@ -24,6 +24,8 @@ export interface ConnectionInfo {
 	peers: number;
 	/** Catch-up progress in [0, 1], while syncing with a known amount. */
 	progress?: number;
+	/** Of `peers`, those reached only through a relay (slower; no link if the relay goes). */
+	relayed?: number;
 }
 
 /** Someone else present in a workspace. */
@@ -48,7 +50,8 @@ export function connectionInfo(started: boolean, failed: boolean, status: Worksp
 		const progress = status.total > 0 ? (status.total - status.pending) / status.total : undefined;
 		return { state: ConnectionState.syncing, peers, ...(progress !== undefined ? { progress } : {}) };
 	}
-	if (peers > 0) return { state: ConnectionState.online, peers };
+	const relayed = status?.relayedPeers ?? 0;
+	if (peers > 0) return { state: ConnectionState.online, peers, ...(relayed > 0 ? { relayed } : {}) };
 	return { state: ConnectionState.offline, peers: 0 };
 }
 

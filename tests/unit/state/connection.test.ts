@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionState, connectionInfo, readPresence } from '../../../src/lib/state/connection';
 import { WorkspaceSyncState } from '../../../src/lib/mesh/workspaceStatus';
 
-const status = (state: WorkspaceSyncState, livePeers: number, pending = 0, total = 0) => ({ workspaceId: 'w', state, livePeers, pending, total });
+const status = (state: WorkspaceSyncState, livePeers: number, pending = 0, total = 0, relayedPeers = 0) => ({ workspaceId: 'w', state, livePeers, pending, total, relayedPeers });
 
 describe('connectionInfo', () => {
 	it('says starting until the mesh runs, and offline when it could not start', () => {
@@ -15,6 +15,11 @@ describe('connectionInfo', () => {
 		expect(connectionInfo(true, false, undefined).state).toBe(ConnectionState.offline);
 		expect(connectionInfo(true, false, status(WorkspaceSyncState.idle, 0)).state).toBe(ConnectionState.offline);
 		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 3))).toEqual({ state: ConnectionState.online, peers: 3 });
+	});
+
+	it('says how many of the live peers are reached only through a relay', () => {
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 2, 0, 0, 1))).toEqual({ state: ConnectionState.online, peers: 2, relayed: 1 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 2, 0, 0, 0))).toEqual({ state: ConnectionState.online, peers: 2 });
 	});
 
 	it('reports catch-up progress while syncing, and none before the amount is known', () => {
