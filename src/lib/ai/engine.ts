@@ -122,6 +122,22 @@ export class EngineError extends Error {
 }
 
 /**
+ * What an in-browser engine's generation failure means for the user: the error itself when
+ * it is already an {@link EngineError} (or the abort), `input-too-long` when the runtime says
+ * the context overflowed (`contextOverflow`), else `failed` with the runtime's message.
+ */
+export function inBrowserFailure(error: unknown, contextLength: number, contextOverflow: boolean, signal?: AbortSignal): unknown {
+	if ((signal?.aborted && error === signal.reason) || error instanceof EngineError) return error;
+	if (contextOverflow)
+		return new EngineError(
+			'input-too-long',
+			`The conversation is longer than this model's context of ${contextLength} tokens: shorten it or start a new chat.`,
+			{ cause: error }
+		);
+	return new EngineError('failed', `The model failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/**
  * What an in-browser engine (one loaded model) checks before generating: the model asked for
  * is the one loaded, and the prompt says something. Returns the loaded model; throws the
  * matching {@link EngineError}.

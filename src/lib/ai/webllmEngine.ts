@@ -19,6 +19,7 @@ import type {
 import {
 	EngineError,
 	checkInBrowserRequest,
+	inBrowserFailure,
 	type Engine,
 	type FinishReason,
 	type GenerateChunk,
@@ -162,15 +163,7 @@ export class WebllmEngine implements Engine {
 			if (this.loaded !== loaded) throw new EngineError('unknown-model', `The model "${request.model}" was unloaded from this browser.`);
 			yield* this.run(loaded, request, signal);
 		} catch (error) {
-			if (signal?.aborted && error === signal.reason) throw error;
-			if (error instanceof EngineError) throw error;
-			if (error instanceof Error && error.name === 'ContextWindowSizeExceededError')
-				throw new EngineError(
-					'input-too-long',
-					`The conversation is longer than this model's context of ${loaded.info.contextLength} tokens: shorten it or start a new chat.`,
-					{ cause: error }
-				);
-			throw new EngineError('failed', `The model failed: ${errorText(error)}`, { cause: error });
+			throw inBrowserFailure(error, loaded.info.contextLength, error instanceof Error && error.name === 'ContextWindowSizeExceededError', signal);
 		} finally {
 			this.running = false;
 			finish();

@@ -17,6 +17,7 @@ import type {
 import {
 	EngineError,
 	checkInBrowserRequest,
+	inBrowserFailure,
 	type ChatMessage,
 	type Engine,
 	type FinishReason,
@@ -176,15 +177,7 @@ export class WllamaEngine implements Engine {
 				throw new EngineError('unknown-model', `The model "${request.model}" was unloaded from this browser.`);
 			yield* this.run(loaded, request, signal);
 		} catch (error) {
-			if (signal?.aborted && error === signal.reason) throw error;
-			if (error instanceof EngineError) throw error;
-			if (/exceeds the available context size/.test(String(error)))
-				throw new EngineError(
-					'input-too-long',
-					`The conversation is longer than this model's context of ${loaded.info.contextLength} tokens: shorten it or start a new chat.`,
-					{ cause: error }
-				);
-			throw new EngineError('failed', `The model failed: ${String(error)}`, { cause: error });
+			throw inBrowserFailure(error, loaded.info.contextLength, /exceeds the available context size/.test(String(error)), signal);
 		} finally {
 			this.slot.release();
 		}
