@@ -188,10 +188,12 @@ describe('runRelay', () => {
 
 	it('keeps dialling a --peer that is not up yet', async () => {
 		const shoreDir = 'late-shore';
+		// A port below the ephemeral range (32768+ on Linux): while the shore is down, no other
+		// test's port-0 listener can be given it, so the shore gets it back.
+		const port = 20_000 + Math.floor(Math.random() * 10_000);
 		// Learn the shore's identity and addresses, then stop it.
-		let shore = await start(shoreDir, { p2pPort: 0 });
+		let shore = await start(shoreDir, { p2pPort: port });
 		const tcp = shore.node.getMultiaddrs().find((ma) => !ma.toString().includes('/ws'))!.toString();
-		const port = Number(tcp.split('/')[4]);
 		await running.pop()?.close();
 
 		const vessel = await start('vessel', { peers: [tcp] });
