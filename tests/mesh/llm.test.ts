@@ -241,21 +241,25 @@ describe('a model hosted on the mesh', () => {
 	});
 
 	it('limits each member to its share: a third request gets busy with a retry delay', async () => {
-		await setup();
-		const { a, host } = shared;
+		// A slow host of its own (20 ms a token), so both of a's requests are surely still there
+		// when the third one comes, however busy the machine is.
+		const ws = newWorkspace();
+		const host = await startHost(ws, (engine) => paced(engine, 20));
+		const a = await startAsker(ws, host, 'a-share');
+		const b = await startAsker(ws, host, 'b-share');
 		const controller = new AbortController();
-		const engine = meshEngine(a, host);
+		const engine = meshEngine(a, host, a.peer, ws);
 		const consume = (chunks: AsyncIterable<GenerateChunk>) => collect(chunks).catch((error: unknown) => error);
 		const positions: number[] = [];
-		const first = consume(engine.generate(ask('One.', 200), controller.signal));
-		const second = consume(engine.generate(ask('Two.', 200), controller.signal, { onQueued: (p) => positions.push(p) }));
+		const first = consume(engine.generate(ask('One.', 100), controller.signal));
+		const second = consume(engine.generate(ask('Two.', 100), controller.signal, { onQueued: (p) => positions.push(p) }));
 		await waitFor(() => host.host.queueDepth === 2, 'both requests admitted', 5000);
 		const third = await consume(engine.generate(ask('Three.', 4)));
 		expect(third).toMatchObject({ name: 'EngineError', problem: 'busy' });
 		expect((third as RemoteEngineError).retryAfterMs).toBeGreaterThan(0);
 		expect((third as Error).message).toMatch(/busy/);
 		// Another member still gets in while a's share is full.
-		const other = await collect(meshEngine(shared.b, host).generate(ask('Other.', 4)));
+		const other = await collect(meshEngine(b, host, b.peer, ws).generate(ask('Other.', 4)));
 		expect(other.done).toHaveLength(1);
 		expect(positions[0]).toBe(1);
 		controller.abort();
