@@ -252,6 +252,8 @@ describe('a model hosted on the mesh', () => {
 		const consume = (chunks: AsyncIterable<GenerateChunk>) => collect(chunks).catch((error: unknown) => error);
 		const positions: number[] = [];
 		const first = consume(engine.generate(ask('One.', 100), controller.signal));
+		// The second once the first runs: otherwise either may be admitted first.
+		await waitFor(() => host.host.running === 1, 'the first request running', 5000);
 		const second = consume(engine.generate(ask('Two.', 100), controller.signal, { onQueued: (p) => positions.push(p) }));
 		await waitFor(() => host.host.queueDepth === 2, 'both requests admitted', 5000);
 		const third = await consume(engine.generate(ask('Three.', 4)));
