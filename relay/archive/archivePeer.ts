@@ -22,6 +22,7 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
+import { notRevoked } from './roster.ts';
 import { addArchivedWorkspace, readWorkspaces, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
 /** The workspace is archived already, with a different secret. */
@@ -100,8 +101,9 @@ export async function startArchivePeer(
 	log: (line: string) => void,
 	init: ArchivePeerInit = {}
 ): Promise<ArchivePeer> {
-	const mesh = meshService()({ node });
 	const archives = new Map<string, ArchiveDocs>();
+	// A member revoked in the archived roster gets no sync sessions (nor does anyone else on its key).
+	const mesh = meshService({ isAllowed: (workspaceId, peerId) => notRevoked(archives, workspaceId, peerId) })({ node });
 	const secrets = new Map<string, Uint8Array>();
 	let closed = false;
 	let watcher: FSWatcher | undefined;
