@@ -236,7 +236,7 @@ describe('API keys made by the owner', () => {
 		expect(await keyFile()).toEqual([]);
 	});
 
-	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls, model requests and adverts", async () => {
+	it("stops a key once its maker is revoked in the roster, and refuses the revoked owner's calls, model requests, adverts and sync sessions", async () => {
 		// The owner advertises a model of its own: the relay offers it on /v1 while the owner is a member.
 		const adverts = new ModelAdverts({
 			pubsub: ownerNode.services.pubsub,
@@ -271,5 +271,13 @@ describe('API keys made by the owner', () => {
 		expect(refused.cause?.name).toBe('MembershipDeniedError');
 		// Its adverts are no longer taken: the relay stops routing to it at the next renewal.
 		await waitFor(async () => !(await relayHas('owner-model')), "the revoked owner's model leaving the relay");
+		// Nor does the relay's archive sync with it any more: a new session is refused.
+		const errors: string[] = [];
+		const off = ownerMesh.on('error', ({ error }) => errors.push(error.name));
+		await ownerNode.hangUp(relay.node.peerId);
+		await ownerNode.dial(multiaddr(relay.info().multiaddrs[0]!));
+		await waitFor(() => errors.includes('MembershipDeniedError'), 'the relay to refuse the revoked owner a sync session');
+		expect(ownerMesh.status(invite.workspaceId)?.livePeers ?? 0).toBe(0);
+		off();
 	}, 30_000);
 });
