@@ -276,7 +276,7 @@ describe('API keys made by the owner', () => {
 		const off = ownerMesh.on('error', ({ error }) => errors.push(error.name));
 		await ownerNode.hangUp(relay.node.peerId);
 		await ownerNode.dial(multiaddr(relay.info().multiaddrs[0]!));
-		await waitFor(() => errors.includes('MembershipDeniedError'), 'the relay to refuse the revoked owner a sync session');
+		await waitFor(async () => errors.includes('MembershipDeniedError'), 'the relay to refuse the revoked owner a sync session');
 		expect(ownerMesh.status(invite.workspaceId)?.livePeers ?? 0).toBe(0);
 		off();
 	}, 30_000);
