@@ -7,6 +7,10 @@
  *
  * Every write is one transaction with the sink's origin (so it syncs like any local edit);
  * text already written is kept whatever happens next (an interrupted answer stays readable).
+ * The first text is written at once; after that, text is gathered and written at most every
+ * {@link TEXT_FLUSH_MS}: each write is an update the store persists (an IndexedDB write in a
+ * browser, an fsynced log append on the relay) and the mesh sends, and a model yields a token
+ * every few milliseconds.
  */
 import * as Y from 'yjs';
 import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
@@ -16,6 +20,9 @@ import { signEdit, signMessage } from '../doc/signature.js';
 import { AiStatus, type GenerationStats } from '../doc/schema.js';
 import type { GenerateChunk } from './engine.js';
 import type { PrivateKey } from '@libp2p/interface';
+
+/** Longest answer text waits before it is written (merged with the text after it). */
+export const TEXT_FLUSH_MS = 50;
 
 /** How an answer ended. */
 export interface AnswerResult {
@@ -48,6 +55,9 @@ export interface AnswerSigner {
 class EntrySink implements AnswerSink {
 	private started = false;
 	private readonly body: Y.Text;
+	/** Text not written yet, and the timer that writes it. */
+	private gathered = '';
+	private timer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
 		private readonly doc: Y.Doc,
@@ -73,6 +83,33 @@ class EntrySink implements AnswerSink {
 
 	append(text: string): void {
 		if (text === '') return;
+		this.gathered += text;
+		if (!this.started) this.write();
+		else this.timer ??= setTimeout(() => this.write(), TEXT_FLUSH_MS);
+	}
+
+	text(): string {
+		return this.body.toString() + this.gathered;
+	}
+
+	async finish(result: AnswerResult): Promise<void> {
+		this.write();
+		this.doc.transact(() => {
+			this.entry.set('status', result.status);
+			this.entry.delete('queuePosition');
+			if (result.stats) this.entry.set('stats', result.stats);
+			if (result.error) this.entry.set('error', result.error);
+		}, this.origin);
+		await this.onFinish?.(this.body.toString(), result);
+	}
+
+	/** Writes the gathered text (the first write also marks the answer `streaming`). */
+	private write(): void {
+		clearTimeout(this.timer);
+		this.timer = undefined;
+		if (this.gathered === '') return;
+		const text = this.gathered;
+		this.gathered = '';
 		this.doc.transact(() => {
 			if (!this.started) {
 				this.entry.set('status', AiStatus.streaming);
@@ -81,20 +118,6 @@ class EntrySink implements AnswerSink {
 			this.body.insert(this.body.length, text);
 		}, this.origin);
 		this.started = true;
-	}
-
-	text(): string {
-		return this.body.toString();
-	}
-
-	async finish(result: AnswerResult): Promise<void> {
-		this.doc.transact(() => {
-			this.entry.set('status', result.status);
-			this.entry.delete('queuePosition');
-			if (result.stats) this.entry.set('stats', result.stats);
-			if (result.error) this.entry.set('error', result.error);
-		}, this.origin);
-		await this.onFinish?.(this.body.toString(), result);
 	}
 }
 

@@ -419,7 +419,7 @@ class DefaultLlmHost implements LlmHost {
 			if (result.status === 'failed') await tell({ type: LlmMessageType.error, problem: 'failed', message: result.error ?? 'The model failed.' });
 			if (listening) await frames.close().catch(() => {});
 		} finally {
-			await working.close();
+			working.close();
 		}
 	}
 

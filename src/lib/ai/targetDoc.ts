@@ -5,10 +5,6 @@
  * both ways: every update of the real document (local or synced) is applied to the copy,
  * and every write to the copy is applied to the real document with {@link TargetDoc.origin},
  * an origin of this peer, so the mesh publishes it to the workspace like any local edit.
- *
- * Writes reach the real document merged, at most one update per `flushMs` (50 ms): an answer
- * is written a token at a time, and every update applied to a store costs I/O there (an
- * IndexedDB write in a browser, an fsynced log append on the relay) and a gossip envelope.
  */
 import * as Y from 'yjs';
 import type { SyncDocs } from '../mesh/syncDocs.js';
@@ -18,8 +14,7 @@ export interface TargetDoc {
 	readonly doc: Y.Doc;
 	/** The transaction origin to write with. */
 	readonly origin: object;
-	/** Applies what is still pending to the real document, then lets the copy go. */
-	close(): Promise<void>;
+	close(): void;
 }
 
 /** Options of {@link openTargetDoc}. */
@@ -31,8 +26,6 @@ export interface OpenTargetInit {
 	signal?: AbortSignal;
 	/** Told when a write could not be applied to the real document. */
 	onError?: (error: Error) => void;
-	/** Longest a write waits to be applied, merged with the ones after it; default 50 ms. */
-	flushMs?: number;
 }
 
 /** Marks updates copied in from the real document (never written back). */
@@ -48,7 +41,7 @@ export async function openTargetDoc(docs: SyncDocs, docId: string, init: OpenTar
 		Y.applyUpdate(doc, update, FROM_STORE);
 		wake();
 	});
-	const release = () => {
+	const close = () => {
 		stopListening();
 		doc.destroy();
 	};
@@ -71,38 +64,19 @@ export async function openTargetDoc(docs: SyncDocs, docId: string, init: OpenTar
 				};
 			});
 			if (!ready) {
-				release();
+				close();
 				return undefined;
 			}
 		}
 	} catch (error) {
-		release();
+		close();
 		throw error;
 	}
-	let pending: Uint8Array[] = [];
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	/** Applies in order: each flush starts after the one before it ended. */
-	let applied: Promise<void> = Promise.resolve();
-	const flush = (): Promise<void> => {
-		clearTimeout(timer);
-		timer = undefined;
-		if (pending.length > 0) {
-			const update = pending.length === 1 ? pending[0]! : Y.mergeUpdates(pending);
-			pending = [];
-			applied = applied
-				.then(() => docs.apply(docId, update, origin))
-				.catch((error: unknown) => init.onError?.(error instanceof Error ? error : new Error(String(error))));
-		}
-		return applied;
-	};
 	doc.on('update', (update: Uint8Array, from: unknown) => {
 		if (from === FROM_STORE) return;
-		pending.push(update);
-		timer ??= setTimeout(() => void flush(), init.flushMs ?? 50);
+		Promise.resolve(docs.apply(docId, update, origin)).catch((error: unknown) =>
+			init.onError?.(error instanceof Error ? error : new Error(String(error)))
+		);
 	});
-	const close = async () => {
-		await flush();
-		release();
-	};
 	return { doc, origin, close };
 }

@@ -1,7 +1,7 @@
 /**
- * A host's working copy of a target document (targetDoc.ts): it waits for the entry to
- * arrive, follows the real document, and applies an answer written a token at a time to the
- * store as a few merged updates, all of it in place once closed.
+ * How a host writes an answer into a target document: its working copy (targetDoc.ts) waits
+ * for the entry to arrive, and the answer sink (answerSink.ts) gathers a token-at-a-time
+ * answer into a few writes, so the store applies a handful of updates, not one per token.
  */
 import { describe, expect, it } from 'vitest';
 import { threadSink } from '../../../src/lib/ai/answerSink.js';
@@ -12,8 +12,8 @@ import { MemoryDocs } from '../mesh/memoryDocs.js';
 
 const entryIn = (thread: AiThreadDoc) => thread.entry('answer') !== undefined;
 
-describe('openTargetDoc', () => {
-	it('waits for the entry, then applies a token-by-token answer as a few merged updates', async () => {
+describe('a host writing an answer', () => {
+	it('waits for the entry, then reaches the store in a few updates, not one per token', async () => {
 		const docs = new MemoryDocs();
 		const real = new AiThreadDoc(docs.get('chat'));
 		real.append({ id: 'q', role: AiRole.user, hlc: '1', author: 'asker', text: 'Hello?' });
@@ -32,14 +32,14 @@ describe('openTargetDoc', () => {
 			if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 10));
 		}
 		await sink.finish({ status: AiStatus.done, text: sink.text() });
-		await working.close();
+		working.close();
 
 		const answer = real.list().find((m) => m.id === 'answer')!;
 		expect(answer.text).toBe(tokens.join(''));
 		expect(answer.status).toBe(AiStatus.done);
-		// 120 token writes and the end reached the store as a handful of updates, not 122.
-		expect(docs.applied - before).toBeGreaterThan(0);
-		expect(docs.applied - before).toBeLessThanOrEqual(5);
+		// 120 tokens and the end reached the store as a handful of updates, not 121.
+		expect(docs.applied - before).toBeGreaterThan(1);
+		expect(docs.applied - before).toBeLessThanOrEqual(8);
 	});
 
 	it('gives up (undefined) when the entry does not arrive in time', async () => {
