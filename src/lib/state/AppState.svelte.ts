@@ -11,7 +11,7 @@ import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
-import type { Signer } from '../mesh/apiKeysClient.js';
+import { ApiKeysClient } from '../mesh/apiKeysClient.js';
 import { parseInvite, type Invite } from '../mesh/invite.js';
 import { isId } from '../doc/ids.js';
 import * as exchange from '../store/exchange/index.js';
@@ -79,11 +79,15 @@ export class AppState {
 		}
 	}
 
-	/** This device's identity, for requests it signs (the relay's API keys, apiKeysClient.ts). */
-	get signer(): Signer {
-		const { peerId, privateKey } = this.svc.identity;
-		return { peerId, privateKey };
+	/** The API-key endpoints of the relay that served the app, called with this device's signature. */
+	get apiKeys(): ApiKeysClient {
+		if (!this.apiKeysClient) {
+			const { peerId, privateKey } = this.svc.identity;
+			this.apiKeysClient = new ApiKeysClient({ peerId, privateKey }, location.origin);
+		}
+		return this.apiKeysClient;
 	}
+	private apiKeysClient: ApiKeysClient | undefined;
 
 	private get svc(): Services {
 		if (!this.services) throw new Error('Outpost is not initialised');

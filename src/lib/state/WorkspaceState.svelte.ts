@@ -122,6 +122,11 @@ export class WorkspaceState {
 		return this.roster.list();
 	}
 
+	/** Whether this device is the workspace's owner in the roster (it manages the relay's API keys). */
+	get isOwner(): boolean {
+		return this.members.some((m) => m.peerId === this.services.identity.peerId && m.role === Role.owner);
+	}
+
 	/** Settings of the open channel. */
 	get channelInfo(): ChannelInfo | undefined {
 		void this.version;
