@@ -54,7 +54,7 @@ export class ChannelState {
 	/** The unsent message typed in this channel (kept across reloads and closed tabs). */
 	draft = $state('');
 	/** Model answers this device asked for that are still running (message id → stopper). */
-	answering = $state.raw<ReadonlyMap<string, AbortController>>(new Map());
+	answering = $state.raw<ReadonlyMap<string, { stop: AbortController; local: boolean }>>(new Map());
 	/** Why the last `@model` question got no answer (the model is gone, its host refused). */
 	askError = $state('');
 	/** A message to scroll to, focus and highlight (an opened search result). */
@@ -71,7 +71,6 @@ export class ChannelState {
 	private draftTimer: ReturnType<typeof setTimeout> | undefined;
 	private unsubscribe: (() => void) | undefined;
 	private closed = false;
-	private readonly localAnswers = new Set<AbortController>();
 
 	constructor(
 		private readonly services: Services,
@@ -254,9 +253,8 @@ export class ChannelState {
 		const answerId = newId();
 		const stop = new AbortController();
 		this.askError = '';
-		this.answering = new Map([...this.answering, [answerId, stop]]);
-		// An answer written here needs this channel open; one its host writes does not.
-		if (choice.engine.writesTargets !== true) this.localAnswers.add(stop);
+		// An answer written here needs this channel open (closing stops it); one its host writes does not.
+		this.answering = new Map([...this.answering, [answerId, { stop, local: choice.engine.writesTargets !== true }]]);
 		try {
 			const { identity, clock } = this.services;
 			const result = await answerInChannel({
@@ -274,7 +272,6 @@ export class ChannelState {
 			// A host that refused wrote nothing: say why here.
 			if (result.status === 'failed' && !this.view?.byId.has(answerId) && !this.closed) this.askError = result.error ?? '';
 		} finally {
-			this.localAnswers.delete(stop);
 			const rest = new Map(this.answering);
 			rest.delete(answerId);
 			this.answering = rest;
@@ -283,7 +280,7 @@ export class ChannelState {
 
 	/** Stops a model's answer this device asked for. */
 	stopAnswer(msgId: string): void {
-		this.answering.get(msgId)?.abort();
+		this.answering.get(msgId)?.stop.abort();
 	}
 
 	/** The live state of a model's answer (status, stats), or undefined for other messages. */
@@ -403,7 +400,7 @@ export class ChannelState {
 	/** Saves bookkeeping and releases the document. */
 	async close(): Promise<void> {
 		if (this.closed) return;
-		for (const stop of this.localAnswers) stop.abort();
+		for (const { stop, local } of this.answering.values()) if (local) stop.abort();
 		this.markRead();
 		if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
 		this.saveTimer = undefined;
