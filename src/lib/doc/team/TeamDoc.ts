@@ -1,0 +1,114 @@
+/**
+ * The team's operations inside the workspace's roster document: a Y.Map named `ops` from
+ * operation id to encoded operation. The map only grows. Every replica checks each remote
+ * update to this document with {@link checkTeamUpdate} before applying it, so nobody can
+ * delete or overwrite an operation: a signature that covers a record is worth nothing if
+ * the record can be made to vanish. (Other root types of a roster written before signed
+ * teams are left alone and ignored.)
+ */
+import * as Y from 'yjs';
+import { decodeOp, opId, type TeamOp } from './ops.js';
+
+/** The root type name of the operations map. */
+export const TEAM_OPS = 'ops';
+
+/** The operations map of a roster document. */
+export function teamOps(doc: Y.Doc): Y.Map<Uint8Array> {
+	return doc.getMap<Uint8Array>(TEAM_OPS);
+}
+
+/** Adds an operation (a no-op when present). */
+export function addTeamOp(doc: Y.Doc, op: TeamOp): void {
+	const ops = teamOps(doc);
+	if (!ops.has(op.id)) ops.set(op.id, op.bytes);
+}
+
+/** Every well-formed operation in the document (signatures not checked), and the ids of malformed ones. */
+export function readTeamOps(doc: Y.Doc): { ops: TeamOp[]; malformed: string[] } {
+	const ops: TeamOp[] = [];
+	const malformed: string[] = [];
+	for (const [id, bytes] of teamOps(doc).entries()) {
+		try {
+			if (!(bytes instanceof Uint8Array) || opId(bytes) !== id) throw new Error('id mismatch');
+			ops.push(decodeOp(bytes));
+		} catch {
+			malformed.push(id);
+		}
+	}
+	return { ops, malformed };
+}
+
+/** Why a remote update to a roster document is refused. */
+export class TeamUpdateRejectedError extends Error {
+	override name = 'TeamUpdateRejectedError';
+}
+
+type DecodedStruct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
+type AnyStruct = DecodedStruct | Y.Item;
+
+/**
+ * Refuses an update that would delete or overwrite an operation, or that adds anything to
+ * the operations map but an operation stored under its own id. Returns the reason, or
+ * undefined when the update may be applied. Pure: `doc` is only read.
+ */
+export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
+	let decoded: ReturnType<typeof Y.decodeUpdate>;
+	try {
+		decoded = Y.decodeUpdate(update);
+	} catch {
+		return 'undecodable update';
+	}
+	const ops = teamOps(doc);
+	const store = doc.store.clients as Map<number, AnyStruct[]>;
+	const inUpdate = new Map<number, AnyStruct[]>();
+	for (const struct of decoded.structs) {
+		const list = inUpdate.get(struct.id.client);
+		if (list) list.push(struct);
+		else inUpdate.set(struct.id.client, [struct]);
+	}
+	const find = (client: number, clock: number): AnyStruct | undefined => {
+		for (const list of [store.get(client), inUpdate.get(client)]) {
+			for (const s of list ?? []) if (clock >= s.id.clock && clock < s.id.clock + s.length) return s;
+		}
+		return undefined;
+	};
+	// An item sent with an origin carries no parent: it is placed next to its origin, so it
+	// belongs to the operations map when its origin does (a map entry set over an old one).
+	const inOps = (struct: AnyStruct | undefined, depth = 0): boolean => {
+		if (!(struct instanceof Y.Item) || depth > 64) return false;
+		// Decoded items name a root type by its name (a string), which Yjs's types leave out.
+		const parent = struct.parent as unknown;
+		if (parent === TEAM_OPS || parent === ops) return true;
+		if (parent !== null) return false;
+		const near = struct.origin ?? struct.rightOrigin;
+		return near !== null && inOps(find(near.client, near.clock), depth + 1);
+	};
+	for (const struct of decoded.structs) {
+		if (!(struct instanceof Y.Item) || !inOps(struct)) continue;
+		if ((struct.parent as unknown) !== TEAM_OPS) return 'an operation cannot be overwritten';
+		const key = struct.parentSub;
+		if (key === null) return 'the operations map takes keyed values only';
+		const content = struct.content;
+		if (!(content instanceof Y.ContentBinary)) return 'an operation is stored as bytes';
+		if (opId(content.content) !== key) return 'an operation is stored under its own id';
+		const existing = ops.get(key);
+		if (existing !== undefined && !bytesEqual(existing, content.content)) return 'an operation cannot be overwritten';
+	}
+	// Deletions: none may touch an item of the operations map, present or in this update.
+	for (const [client, ranges] of decoded.ds.clients) {
+		const candidates = [...(store.get(client) ?? []), ...(inUpdate.get(client) ?? [])];
+		for (const range of ranges) {
+			const end = range.clock + range.len;
+			for (const struct of candidates) {
+				const from = struct.id.clock;
+				if (from + struct.length <= range.clock || from >= end) continue;
+				if (inOps(struct)) return 'an operation cannot be deleted';
+			}
+		}
+	}
+	return undefined;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+	return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,563 @@
+/**
+ * The team fold: one pure, deterministic function from a set of signed team operations
+ * (ops.ts, signatures already checked by verify.ts) to the current team. Every replica that
+ * holds the same operations computes the same team, whatever order they arrived in
+ * (PROTOCOL.md "Team operations"):
+ *
+ * 1. **Order.** Operations whose ancestry is complete are put in a topological order of
+ *    their `prev` links; operations not ordered by links are ordered by id.
+ * 2. **Rights.** Each operation is checked, in that order, against its author's rights in
+ *    the team as it stands just before it (roles: owner > admin > member > relay > guest).
+ *    An operation that fails is rejected with a reason and has no effect.
+ * 3. **Strong removal.** Once a member (or device) is removed, every operation it wrote that
+ *    the removal had not seen is dropped, and the fold runs again without them. When two
+ *    members remove each other concurrently, the senior one's removal stands (higher role,
+ *    then earlier admission), and the junior's is dropped.
+ *
+ * Invite proofs (an admission signed by the invitation's key) are checked here, with a
+ * synchronous Ed25519 verification, so the fold needs nothing but the operations.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { fromString } from 'uint8arrays';
+import { ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
+import { teamWorkspaceId } from './teamId.js';
+
+/** A current member. */
+export interface TeamMember {
+	/** The member's id: the peer id of its first device. */
+	id: string;
+	role: TeamRole;
+	name: string;
+	/** Peer ids of its current devices, in order of admission. */
+	devices: string[];
+	/** Position of its admission in the fold (lower is more senior at equal role). */
+	seq: number;
+	/** The author's clock at its admission. */
+	joinedAt: number;
+	/** The member that added or invited it (itself for the creator). */
+	addedBy: string;
+	/** The invitation it was admitted with, when it was. */
+	invite?: string;
+}
+
+/** A removed member. */
+export interface RemovedMember {
+	id: string;
+	name: string;
+	/** Its role when removed. */
+	role: TeamRole;
+	seq: number;
+	devices: string[];
+	/** The member that removed it. */
+	by: string;
+	at: number;
+}
+
+/** An invitation and how far it is used. */
+export interface TeamInvite {
+	id: string;
+	key: string;
+	role: TeamRole;
+	uses: number;
+	used: number;
+	expires: number;
+	revoked: boolean;
+	/** The member that created it. */
+	createdBy: string;
+	createdAt: number;
+	/** For a device invitation: the member whose device it admits. */
+	member?: string;
+	/** Devices admitted with it. */
+	admitted: string[];
+}
+
+/** One generation of the workspace key: the boxes sealed to each device. */
+export interface KeyGeneration {
+	id: string;
+	/** Position in the fold; the newest generation is the current one. */
+	seq: number;
+	boxes: Map<string, string>;
+}
+
+/** What the fold computes. */
+export interface Team {
+	workspaceId: string;
+	/** The id of the `create` operation, or undefined while it has not arrived. */
+	root: string | undefined;
+	members: Map<string, TeamMember>;
+	/** Current device → its member. */
+	devices: Map<string, string>;
+	removed: Map<string, RemovedMember>;
+	/** Devices removed one by one (their member stays). */
+	removedDevices: Set<string>;
+	invites: Map<string, TeamInvite>;
+	keyGenerations: Map<string, KeyGeneration>;
+	/** The newest key generation's id. */
+	currentKey: string | undefined;
+	/** Operations in effect, in fold order. */
+	accepted: string[];
+	/** Operations with no effect, and why. */
+	rejected: Map<string, string>;
+	/** Operations whose ancestry has not arrived. */
+	waiting: string[];
+	/** Ids of the ordered operations no other names in `prev` (the `prev` of the next one written). */
+	heads: string[];
+}
+
+/** Options of {@link foldTeam}. */
+export interface FoldOptions {
+	/**
+	 * A root accepted although its workspace id is not self-certifying (a workspace made
+	 * before signed teams, whose root this device pinned when it first saw it).
+	 */
+	pinnedRoot?: string;
+}
+
+interface Ordered {
+	order: TeamOp[];
+	waiting: string[];
+	heads: string[];
+	parents: Map<string, string[]>;
+	children: Map<string, string[]>;
+}
+
+/** Topological order (ties by id) of the operations whose ancestry is complete. */
+function orderOps(ops: Map<string, TeamOp>, rootId: string | undefined): Ordered {
+	const parents = new Map<string, string[]>();
+	const children = new Map<string, string[]>();
+	const missing = new Map<string, number>();
+	const complete = new Set<string>();
+	// An operation is orderable when it is the root, or all its parents are orderable.
+	const state = new Map<string, boolean>();
+	const orderable = (id: string): boolean => {
+		const known = state.get(id);
+		if (known !== undefined) return known;
+		state.set(id, false); // a cycle (impossible with hash links) stays unorderable
+		const op = ops.get(id);
+		let ok = false;
+		if (op) {
+			const { prev } = op.payload;
+			ok = prev.length === 0 ? id === rootId : prev.every((p) => ops.has(p) && orderable(p));
+		}
+		state.set(id, ok);
+		return ok;
+	};
+	// Iterative warm-up in id order keeps recursion shallow for long chains.
+	const ids = [...ops.keys()].sort();
+	for (let pass = 0; pass < 2; pass++) for (const id of ids) orderable(id);
+	const waiting: string[] = [];
+	for (const id of ids) {
+		if (!orderable(id)) {
+			waiting.push(id);
+			continue;
+		}
+		complete.add(id);
+		const prev = ops.get(id)!.payload.prev;
+		parents.set(id, prev);
+		missing.set(id, prev.length);
+		for (const p of prev) {
+			const list = children.get(p);
+			if (list) list.push(id);
+			else children.set(p, [id]);
+		}
+	}
+	const ready = ids.filter((id) => complete.has(id) && missing.get(id) === 0);
+	const order: TeamOp[] = [];
+	while (ready.length > 0) {
+		ready.sort((a, b) => (a < b ? 1 : -1)); // smallest id last, popped first
+		const id = ready.pop()!;
+		order.push(ops.get(id)!);
+		for (const c of children.get(id) ?? []) {
+			const left = missing.get(c)! - 1;
+			missing.set(c, left);
+			if (left === 0) ready.push(c);
+		}
+	}
+	const heads = order.filter((op) => (children.get(op.id)?.length ?? 0) === 0).map((op) => op.id);
+	return { order, waiting, heads, parents, children };
+}
+
+const proofCache = new Map<string, boolean>();
+
+function proofValid(op: TeamOp, key: string, invite: string): boolean {
+	const cacheKey = `${op.id}:${key}`;
+	let ok = proofCache.get(cacheKey);
+	if (ok === undefined) {
+		try {
+			const proof = op.payload.t === 'admit' ? fromString(op.payload.proof, 'base64') : new Uint8Array();
+			ok = ed25519.verify(proof, admitProofBytes(op.payload.ws, invite, op.payload.by), fromString(key, 'base16'));
+		} catch {
+			ok = false;
+		}
+		if (proofCache.size > 10_000) proofCache.clear();
+		proofCache.set(cacheKey, ok);
+	}
+	return ok;
+}
+
+function rank(role: TeamRole): number {
+	return ROLE_RANK[role];
+}
+
+/** The mutable state of one sequential pass. */
+class Pass {
+	readonly team: Team;
+	/** Every device a member ever had (for strong removal). */
+	readonly deviceHistory = new Map<string, Set<string>>();
+	private seq = 0;
+
+	constructor(workspaceId: string, root: string | undefined) {
+		this.team = {
+			workspaceId,
+			root,
+			members: new Map(),
+			devices: new Map(),
+			removed: new Map(),
+			removedDevices: new Set(),
+			invites: new Map(),
+			keyGenerations: new Map(),
+			currentKey: undefined,
+			accepted: [],
+			rejected: new Map(),
+			waiting: [],
+			heads: []
+		};
+	}
+
+	/** The current member that wrote `op`, if its device is current. */
+	private actor(op: TeamOp) {
+		const memberId = this.team.devices.get(op.payload.by);
+		return memberId === undefined ? undefined : this.team.members.get(memberId);
+	}
+
+	private owners(): number {
+		let n = 0;
+		for (const m of this.team.members.values()) if (m.role === TeamRole.owner) n++;
+		return n;
+	}
+
+	private addMember(id: string, role: TeamRole, name: string, at: number, addedBy: string, invite?: string): void {
+		this.team.removed.delete(id);
+		this.team.removedDevices.delete(id);
+		const member: TeamMember = { id, role, name, devices: [id], seq: this.seq++, joinedAt: at, addedBy };
+		if (invite !== undefined) member.invite = invite;
+		this.team.members.set(id, member);
+		this.team.devices.set(id, id);
+		this.history(id).add(id);
+	}
+
+	private history(member: string): Set<string> {
+		let set = this.deviceHistory.get(member);
+		if (!set) this.deviceHistory.set(member, (set = new Set()));
+		return set;
+	}
+
+	private knownDevice(device: string): boolean {
+		return this.team.devices.has(device);
+	}
+
+	/** Applies `op`, or returns why it has no effect. */
+	apply(op: TeamOp): string | undefined {
+		const p = op.payload;
+		const team = this.team;
+		if (p.t === 'create') {
+			if (op.id !== team.root) return 'not the root';
+			this.addMember(p.by, TeamRole.owner, p.name, p.at, p.by);
+			return undefined;
+		}
+		const actor = this.actor(op);
+		if (!actor) return 'author is not a current member device';
+		const actorRank = rank(actor.role);
+		switch (p.t) {
+			case 'add': {
+				if (actorRank < ROLE_RANK.admin) return 'only admins add members';
+				if (rank(p.role) > actorRank) return 'cannot grant a higher role';
+				if (this.knownDevice(p.member)) return 'already a member device';
+				this.addMember(p.member, p.role, p.name, p.at, actor.id);
+				return undefined;
+			}
+			case 'role': {
+				const target = team.members.get(p.member);
+				if (!target) return 'no such member';
+				if (actorRank < ROLE_RANK.admin) return 'only admins change roles';
+				if (rank(target.role) > actorRank || rank(p.role) > actorRank) return 'cannot change a higher role';
+				if (target.role === TeamRole.owner && p.role !== TeamRole.owner && this.owners() === 1) {
+					return 'the last owner cannot step down';
+				}
+				target.role = p.role;
+				return undefined;
+			}
+			case 'remove': {
+				const target = team.members.get(p.member);
+				if (!target) return 'no such member';
+				if (target.id !== actor.id && actorRank < ROLE_RANK.admin) return 'only admins remove members';
+				if (rank(target.role) > actorRank) return 'cannot remove a higher role';
+				if (target.role === TeamRole.owner && this.owners() === 1) return 'the last owner cannot be removed';
+				team.members.delete(target.id);
+				for (const d of target.devices) team.devices.delete(d);
+				team.removed.set(target.id, {
+					id: target.id,
+					name: target.name,
+					role: target.role,
+					seq: target.seq,
+					devices: target.devices,
+					by: actor.id,
+					at: p.at
+				});
+				return undefined;
+			}
+			case 'remove-device': {
+				const memberId = team.devices.get(p.device);
+				const target = memberId === undefined ? undefined : team.members.get(memberId);
+				if (!target) return 'no such device';
+				if (target.id !== actor.id && (actorRank < ROLE_RANK.admin || rank(target.role) > actorRank)) {
+					return 'cannot remove this device';
+				}
+				target.devices = target.devices.filter((d) => d !== p.device);
+				team.devices.delete(p.device);
+				team.removedDevices.add(p.device);
+				return undefined;
+			}
+			case 'invite': {
+				if (team.invites.has(p.invite)) return 'invitation id taken';
+				if (p.member !== undefined) {
+					if (p.member !== actor.id && actorRank < ROLE_RANK.admin) return 'only admins invite devices of others';
+					if (!team.members.has(p.member)) return 'no such member';
+				} else {
+					if (actorRank < ROLE_RANK.admin) return 'only admins invite';
+					if (rank(p.role) > actorRank) return 'cannot invite to a higher role';
+				}
+				const invite: TeamInvite = {
+					id: p.invite,
+					key: p.key,
+					role: p.role,
+					uses: p.uses,
+					used: 0,
+					expires: p.expires,
+					revoked: false,
+					createdBy: actor.id,
+					createdAt: p.at,
+					admitted: []
+				};
+				if (p.member !== undefined) invite.member = p.member;
+				team.invites.set(p.invite, invite);
+				return undefined;
+			}
+			case 'revoke-invite': {
+				const invite = team.invites.get(p.invite);
+				if (!invite) return 'no such invitation';
+				if (invite.createdBy !== actor.id && actorRank < ROLE_RANK.admin) return 'cannot revoke this invitation';
+				invite.revoked = true;
+				return undefined;
+			}
+			case 'name':
+				actor.name = p.name;
+				return undefined;
+			case 'keys':
+				return this.keys(op, actor.id, actorRank);
+			case 'admit':
+				return 'admitted already';
+		}
+	}
+
+	/** Admissions are written by a device that is not a member yet. */
+	admit(op: TeamOp): string | undefined {
+		const p = op.payload;
+		if (p.t !== 'admit') return 'not an admission';
+		const team = this.team;
+		const invite = team.invites.get(p.invite);
+		if (!invite) return 'no such invitation';
+		if (invite.revoked) return 'invitation revoked';
+		if (invite.used >= invite.uses) return 'invitation used up';
+		if (p.at > invite.expires) return 'invitation expired';
+		const creator = team.members.get(invite.createdBy);
+		if (!creator) return 'invitation creator was removed';
+		if (this.knownDevice(p.by)) return 'already a member device';
+		if (!proofValid(op, invite.key, invite.id)) return 'bad invitation proof';
+		if (invite.member !== undefined) {
+			const member = team.members.get(invite.member);
+			if (!member) return 'no such member';
+			if (invite.member !== creator.id && rank(creator.role) < ROLE_RANK.admin) return 'creator may not invite';
+			member.devices.push(p.by);
+			team.devices.set(p.by, member.id);
+			team.removedDevices.delete(p.by);
+			this.history(member.id).add(p.by);
+		} else {
+			if (rank(creator.role) < ROLE_RANK.admin || rank(invite.role) > rank(creator.role)) return 'creator may not invite';
+			this.addMember(p.by, invite.role, p.name, p.at, creator.id, invite.id);
+		}
+		invite.used++;
+		invite.admitted.push(p.by);
+		return undefined;
+	}
+
+	private keys(op: TeamOp, actorId: string, actorRank: number): string | undefined {
+		const p = op.payload;
+		if (p.t !== 'keys') return 'not keys';
+		const team = this.team;
+		let gen = team.keyGenerations.get(p.gen);
+		if (!gen) {
+			if (actorRank < ROLE_RANK.admin) return 'only admins rotate the key';
+			gen = { id: p.gen, seq: this.seq++, boxes: new Map() };
+			team.keyGenerations.set(p.gen, gen);
+			team.currentKey = p.gen;
+		} else if (!gen.boxes.has(p.by)) {
+			return 'author does not hold this key';
+		}
+		for (const [device, box] of Object.entries(p.boxes)) {
+			if (team.devices.has(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
+		}
+		void actorId;
+		return undefined;
+	}
+
+	/** Seniority of a member (current or removed): higher wins. */
+	senior(a: string, b: string): boolean {
+		const ma = this.team.members.get(a) ?? this.team.removed.get(a);
+		const mb = this.team.members.get(b) ?? this.team.removed.get(b);
+		if (!ma || !mb) return false;
+		if (rank(ma.role) !== rank(mb.role)) return rank(ma.role) > rank(mb.role);
+		return ma.seq < mb.seq;
+	}
+}
+
+function runPass(workspaceId: string, root: string | undefined, order: TeamOp[], excluded: Set<string>): Pass {
+	const pass = new Pass(workspaceId, root);
+	for (const op of order) {
+		if (excluded.has(op.id)) {
+			pass.team.rejected.set(op.id, 'dropped: written by a removed member');
+			continue;
+		}
+		const reason = op.payload.t === 'admit' ? pass.admit(op) : pass.apply(op);
+		if (reason === undefined) pass.team.accepted.push(op.id);
+		else pass.team.rejected.set(op.id, reason);
+	}
+	return pass;
+}
+
+/** Ancestor and descendant sets of removals, computed on demand. */
+class Ancestry {
+	private readonly memo = new Map<string, Set<string>>();
+	constructor(
+		private readonly parents: Map<string, string[]>,
+		private readonly children: Map<string, string[]>
+	) {}
+
+	/** Ids `id` had seen. */
+	before(id: string): Set<string> {
+		return this.walk(`b:${id}`, id, this.parents);
+	}
+
+	/** Ids that had seen `id`. */
+	after(id: string): Set<string> {
+		return this.walk(`a:${id}`, id, this.children);
+	}
+
+	private walk(key: string, id: string, links: Map<string, string[]>): Set<string> {
+		let set = this.memo.get(key);
+		if (set) return set;
+		set = new Set<string>();
+		const stack = [...(links.get(id) ?? [])];
+		while (stack.length > 0) {
+			const p = stack.pop()!;
+			if (set.has(p)) continue;
+			set.add(p);
+			for (const q of links.get(p) ?? []) if (!set.has(q)) stack.push(q);
+		}
+		this.memo.set(key, set);
+		return set;
+	}
+}
+
+/** Picks the root: the `create` with no `prev` whose workspace id it certifies (or the pinned one). */
+function findRoot(workspaceId: string, ops: Map<string, TeamOp>, options: FoldOptions): string | undefined {
+	let root: string | undefined;
+	for (const op of ops.values()) {
+		const p = op.payload;
+		if (p.t !== 'create' || p.prev.length !== 0) continue;
+		const certified = teamWorkspaceId(p.by, p.nonce) === workspaceId;
+		if (!certified && op.id !== options.pinnedRoot) continue;
+		if (root === undefined || op.id < root) root = op.id;
+	}
+	return root;
+}
+
+/** Folds `ops` (signatures checked) into the team of `workspaceId`; see the module comment. */
+export function foldTeam(workspaceId: string, ops: Iterable<TeamOp>, options: FoldOptions = {}): Team {
+	const byId = new Map<string, TeamOp>();
+	for (const op of ops) if (op.payload.ws === workspaceId) byId.set(op.id, op);
+	const root = findRoot(workspaceId, byId, options);
+	const { order, waiting, heads, parents, children } = orderOps(byId, root);
+	const ancestry = new Ancestry(parents, children);
+	const excluded = new Set<string>();
+	for (let round = 0; ; round++) {
+		const pass = runPass(workspaceId, root, order, excluded);
+		const more = strongRemoval(pass, order, ancestry, excluded);
+		if (!more || round > order.length) {
+			pass.team.waiting = waiting;
+			pass.team.heads = heads;
+			return pass.team;
+		}
+	}
+}
+
+/** Adds to `excluded` what the accepted removals drop; true when anything was added. */
+function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded: Set<string>): boolean {
+	const byId = new Map(order.map((op) => [op.id, op]));
+	const memberOf = (device: string): string | undefined => {
+		for (const [member, devices] of pass.deviceHistory) if (devices.has(device)) return member;
+		return undefined;
+	};
+	for (const id of pass.team.accepted) {
+		const op = byId.get(id)!;
+		const p = op.payload;
+		let dropped: Set<string>;
+		let targetMember: string | undefined;
+		if (p.t === 'remove') {
+			targetMember = p.member;
+			dropped = pass.deviceHistory.get(p.member) ?? new Set();
+		} else if (p.t === 'remove-device') {
+			targetMember = memberOf(p.device);
+			dropped = new Set([p.device]);
+		} else continue;
+		const seen = ancestry.before(id);
+		const later = ancestry.after(id);
+		const removerMember = memberOf(p.by);
+		const concurrent = order.filter(
+			(q) => q.id !== id && dropped.has(q.payload.by) && !seen.has(q.id) && !later.has(q.id) && !excluded.has(q.id)
+		);
+		// Mutual removal: the senior side's removal stands.
+		const counter = concurrent.find((q) => {
+			const qp = q.payload;
+			if (qp.t !== 'remove' && qp.t !== 'remove-device') return false;
+			const hits = qp.t === 'remove' ? qp.member === removerMember : qp.t === 'remove-device' ? qp.device === p.by : false;
+			return hits && targetMember !== undefined && removerMember !== undefined && pass.senior(targetMember, removerMember);
+		});
+		if (counter) {
+			excluded.add(id);
+			return true;
+		}
+		// Operations written after the removal (descendants) are rejected by the rights check;
+		// concurrent ones are dropped here.
+		let added = false;
+		for (const q of concurrent) {
+			if (!excluded.has(q.id)) {
+				excluded.add(q.id);
+				added = true;
+			}
+		}
+		if (added) return true;
+	}
+	return false;
+}
+
+/** The member a device belongs to now, if it is a current member device. */
+export function memberOfDevice(team: Team, device: string): TeamMember | undefined {
+	const id = team.devices.get(device);
+	return id === undefined ? undefined : team.members.get(id);
+}
+
+/** True when `device` is a current member device. */
+export function isMemberDevice(team: Team, device: string): boolean {
+	return team.devices.has(device);
+}
