@@ -89,6 +89,7 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		const key = struct.parentSub;
 		if (key === null) return 'the operations map takes keyed values only';
 		const content = struct.content;
+		if (content instanceof Y.ContentDeleted) return 'an operation cannot be deleted';
 		if (!(content instanceof Y.ContentBinary)) return 'an operation is stored as bytes';
 		if (opId(content.content) !== key) return 'an operation is stored under its own id';
 		const existing = ops.get(key);

@@ -1,0 +1,210 @@
+/**
+ * The authority state of one workspace, the same in the browser and on the relay: it reads
+ * the team's operations from the roster document, checks each signature once, folds them
+ * (doc/team/fold.ts) into the current team, and says who is a member device. Every rule
+ * that decides what a peer may do is asked here; nothing else reads the roster for rights.
+ *
+ * It also writes: a new operation is signed with this device's key, linked to the heads
+ * this device has seen, added to the roster document (which syncs it like any edit), and
+ * folded at once.
+ */
+import type { PrivateKey } from '@libp2p/interface';
+import * as Y from 'yjs';
+import { Listeners } from '../events.js';
+import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
+import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
+import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
+import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
+
+/** This device, when it may write operations. */
+export interface TeamDevice {
+	peerId: string;
+	privateKey: PrivateKey;
+}
+
+/** Options of a {@link TeamAuthority}. */
+export interface TeamAuthorityInit {
+	workspaceId: string;
+	/** The workspace's roster document. */
+	doc: Y.Doc;
+	device?: TeamDevice;
+	/** A root pinned for a workspace made before signed teams (fold.ts `pinnedRoot`). */
+	pinnedRoot?: string;
+	/** The clock written into new operations; default `Date.now`. */
+	now?: () => number;
+}
+
+/** Events of a {@link TeamAuthority}. */
+export interface TeamAuthorityEvents {
+	/** The folded team changed (members, roles, devices, invites, keys or names). */
+	change: (team: Team) => void;
+}
+
+/** Transaction origin of operations this device writes. */
+export const TEAM_WRITE_ORIGIN = 'outpost:team';
+
+/** Thrown by {@link TeamAuthority.write} without a device key. */
+export class ReadOnlyTeamError extends Error {
+	override name = 'ReadOnlyTeamError';
+}
+
+/** See the module comment. */
+export class TeamAuthority {
+	private readonly verified = new Map<string, TeamOp | null>();
+	private readonly listeners = new Listeners<TeamAuthorityEvents>('TeamAuthority');
+	private current: Team;
+	private fingerprint = '';
+	private queue: Promise<void> = Promise.resolve();
+	private scheduled = false;
+	private destroyed = false;
+	/** Resolves once the operations present at construction are folded. */
+	readonly ready: Promise<void>;
+
+	constructor(private readonly init: TeamAuthorityInit) {
+		this.current = foldTeam(init.workspaceId, [], this.foldOptions());
+		init.doc.on('update', this.onUpdate);
+		this.ready = this.refresh();
+	}
+
+	/** The current team. */
+	get team(): Team {
+		return this.current;
+	}
+
+	get workspaceId(): string {
+		return this.init.workspaceId;
+	}
+
+	/** This device's peer id, when it has a key. */
+	get devicePeerId(): string | undefined {
+		return this.init.device?.peerId;
+	}
+
+	/** True when this device is a current member device (false for a joiner not admitted yet, or after removal). */
+	get joined(): boolean {
+		const me = this.init.device?.peerId;
+		return me !== undefined && this.current.devices.has(me);
+	}
+
+	/** True when `peerId` is a current member device. */
+	isMember(peerId: string): boolean {
+		return this.current.devices.has(peerId);
+	}
+
+	/** The member a device belongs to, when it is a current member device. */
+	memberOf(peerId: string): TeamMember | undefined {
+		const id = this.current.devices.get(peerId);
+		return id === undefined ? undefined : this.current.members.get(id);
+	}
+
+	/** The role of a device's member, when it is a current member device. */
+	roleOf(peerId: string): TeamRole | undefined {
+		return this.memberOf(peerId)?.role;
+	}
+
+	/** Adds an event handler; returns a function that removes it. */
+	on<E extends keyof TeamAuthorityEvents>(event: E, handler: TeamAuthorityEvents[E]): () => void {
+		return this.listeners.on(event, handler);
+	}
+
+	/** Signs `body` as this device, adds it to the roster and folds it; returns the operation. */
+	async write(body: TeamOpBody): Promise<TeamOp> {
+		const device = this.init.device;
+		if (!device) throw new ReadOnlyTeamError('this replica has no device key');
+		await this.settled();
+		const op = await signTeamOp(device.privateKey, device.peerId, this.context(), body);
+		this.verified.set(op.id, op);
+		this.init.doc.transact(() => addTeamOp(this.init.doc, op), TEAM_WRITE_ORIGIN);
+		await this.refresh();
+		return op;
+	}
+
+	/** Signs `body` without adding it (an admission sent in a HELLO before it is written). */
+	async sign(body: TeamOpBody): Promise<TeamOp> {
+		const device = this.init.device;
+		if (!device) throw new ReadOnlyTeamError('this replica has no device key');
+		return signTeamOp(device.privateKey, device.peerId, this.context(), body);
+	}
+
+	/** Adds an operation signed elsewhere (checked like any other when folded). */
+	async add(op: TeamOp): Promise<void> {
+		this.init.doc.transact(() => addTeamOp(this.init.doc, op), TEAM_WRITE_ORIGIN);
+		await this.refresh();
+	}
+
+	/**
+	 * The team as it would be with `bytes` (an encoded admission that `peerId` presents)
+	 * added: true when that makes `peerId` a current member device. Nothing is written.
+	 */
+	async admits(peerId: string, bytes: Uint8Array): Promise<TeamOp | undefined> {
+		let op: TeamOp;
+		try {
+			op = decodeOp(bytes);
+		} catch {
+			return undefined;
+		}
+		if (op.payload.t !== 'admit' || op.payload.by !== peerId || op.payload.ws !== this.init.workspaceId) return undefined;
+		if (!(await verifyTeamOp(op))) return undefined;
+		await this.settled();
+		const ops = [...this.verifiedOps(), op];
+		const team = foldTeam(this.init.workspaceId, ops, this.foldOptions());
+		return team.devices.has(peerId) ? op : undefined;
+	}
+
+	/** Folds again now (also runs by itself after every change to the roster). */
+	refresh(): Promise<void> {
+		const run = this.queue.then(() => this.fold());
+		this.queue = run.catch(() => undefined);
+		return run;
+	}
+
+	/** Waits for the folds scheduled so far. */
+	async settled(): Promise<void> {
+		await this.queue;
+	}
+
+	/** Stops watching the roster. */
+	destroy(): void {
+		this.destroyed = true;
+		this.init.doc.off('update', this.onUpdate);
+	}
+
+	private readonly onUpdate = (): void => {
+		if (this.scheduled || this.destroyed) return;
+		this.scheduled = true;
+		queueMicrotask(() => {
+			this.scheduled = false;
+			void this.refresh();
+		});
+	};
+
+	private context() {
+		const heads = this.current.heads.slice(-64);
+		return { ws: this.init.workspaceId, prev: heads, at: (this.init.now ?? Date.now)() };
+	}
+
+	private foldOptions() {
+		return this.init.pinnedRoot !== undefined ? { pinnedRoot: this.init.pinnedRoot } : {};
+	}
+
+	private *verifiedOps(): Iterable<TeamOp> {
+		for (const op of this.verified.values()) if (op !== null) yield op;
+	}
+
+	private async fold(): Promise<void> {
+		if (this.destroyed) return;
+		const { ops } = readTeamOps(this.init.doc);
+		const fresh = ops.filter((op) => !this.verified.has(op.id));
+		const checks = await Promise.all(fresh.map((op) => verifyTeamOp(op)));
+		fresh.forEach((op, i) => this.verified.set(op.id, checks[i] ? op : null));
+		// Keep only what the document still holds (it only grows, but a test may swap documents).
+		const present = new Set(teamOps(this.init.doc).keys());
+		for (const id of this.verified.keys()) if (!present.has(id)) this.verified.delete(id);
+		const team = foldTeam(this.init.workspaceId, this.verifiedOps(), this.foldOptions());
+		const fingerprint = `${team.accepted.join(',')}|${team.waiting.length}|${team.rejected.size}`;
+		this.current = team;
+		if (fingerprint === this.fingerprint) return;
+		this.fingerprint = fingerprint;
+		this.listeners.emit('change', team);
+	}
+}

@@ -1,0 +1,89 @@
+/**
+ * The team's operations map only grows: a member with a modified client sends raw Yjs
+ * updates that delete an operation, overwrite one, or store garbage, and every replica's
+ * check refuses them, while honest additions (and their duplicates) pass.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { addTeamOp, checkTeamUpdate, readTeamOps, teamOps } from '../../../../src/lib/doc/team/TeamDoc.js';
+import { createWorkspace, newDevice, write, type Device } from './teamKit.js';
+import type { TeamOp } from '../../../../src/lib/doc/team/ops.js';
+
+let owner: Device;
+let mallory: Device;
+let ws: string;
+let ops: TeamOp[];
+
+beforeAll(async () => {
+	[owner, mallory] = await Promise.all([newDevice(), newDevice()]);
+	const made = await createWorkspace(owner);
+	ws = made.ws;
+	ops = [made.create];
+	ops.push(await write(owner, ws, ops, { t: 'add', member: mallory.peerId, role: 'member', name: 'm' }));
+});
+
+/** A replica holding the operations, and an attacker's copy synced from it. */
+function replicas(): { honest: Y.Doc; attacker: Y.Doc } {
+	const honest = new Y.Doc();
+	for (const op of ops) addTeamOp(honest, op);
+	const attacker = new Y.Doc();
+	Y.applyUpdate(attacker, Y.encodeStateAsUpdate(honest));
+	return { honest, attacker };
+}
+
+/** What `edit` on the attacker's copy sends. */
+function updateOf(doc: Y.Doc, edit: () => void): Uint8Array {
+	const before = Y.encodeStateVector(doc);
+	edit();
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+describe('team document check', () => {
+	it('accepts an honest new operation, and the same state twice', async () => {
+		const { honest, attacker } = replicas();
+		const op = await write(owner, ws, ops, { t: 'name', name: 'boss' });
+		const update = updateOf(attacker, () => addTeamOp(attacker, op));
+		expect(checkTeamUpdate(honest, update)).toBeUndefined();
+		expect(checkTeamUpdate(honest, Y.encodeStateAsUpdate(attacker))).toBeUndefined();
+		Y.applyUpdate(honest, update);
+		expect(readTeamOps(honest).ops.map((o) => o.id)).toContain(op.id);
+	});
+
+	it('refuses an update that deletes an operation', () => {
+		const { honest, attacker } = replicas();
+		const update = updateOf(attacker, () => teamOps(attacker).delete(ops[1].id));
+		expect(checkTeamUpdate(honest, update)).toMatch(/deleted/);
+		// Also as part of a whole state, as sync step 2 would send it.
+		expect(checkTeamUpdate(honest, Y.encodeStateAsUpdate(attacker))).toMatch(/deleted/);
+	});
+
+	it('refuses an overwrite of an operation, and garbage under an id', async () => {
+		const { honest, attacker } = replicas();
+		const other = await write(owner, ws, ops, { t: 'name', name: 'x' });
+		const overwrite = updateOf(attacker, () => teamOps(attacker).set(ops[1].id, other.bytes));
+		expect(checkTeamUpdate(honest, overwrite)).toMatch(/overwritten/);
+		const { attacker: a2 } = replicas();
+		const garbage = updateOf(a2, () => teamOps(a2).set('00'.repeat(32), new Uint8Array([1, 2, 3])));
+		expect(checkTeamUpdate(honest, garbage)).toMatch(/own id/);
+		const { attacker: a3 } = replicas();
+		const notBytes = updateOf(a3, () => (teamOps(a3) as unknown as Y.Map<unknown>).set(other.id, 'text'));
+		expect(checkTeamUpdate(honest, notBytes)).toMatch(/bytes/);
+	});
+
+	it('a refused update leaves every operation in place', () => {
+		const { honest, attacker } = replicas();
+		const update = updateOf(attacker, () => teamOps(attacker).clear());
+		expect(checkTeamUpdate(honest, update)).toBeDefined();
+		expect(readTeamOps(honest).ops).toHaveLength(ops.length);
+	});
+
+	it('ignores legacy roster maps', () => {
+		const { honest, attacker } = replicas();
+		const legacy = attacker.getMap('members');
+		const update = updateOf(attacker, () => {
+			legacy.set('x', 1);
+			legacy.set('x', 2);
+		});
+		expect(checkTeamUpdate(honest, update)).toBeUndefined();
+	});
+});
