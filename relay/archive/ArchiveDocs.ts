@@ -20,6 +20,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
+import { checkRemoteUpdate } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
@@ -288,6 +289,8 @@ export class ArchiveDocs implements SyncDocs {
 				// Checked against the state now: another apply may have landed while the log opened.
 				const part = applicablePart(update, Y.encodeStateVector(held.doc));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
+				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part);
+				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				held.written = undefined;
 				Y.applyUpdate(held.doc, part, origin); // its update handler starts the write
 				await held.written;

@@ -8,7 +8,7 @@ import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads lib
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Stream } from '@libp2p/interface';
 import { newId } from '../../src/lib/doc/ids.js';
-import { DEFAULT_LIMITS, MessageType, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
+import { DEFAULT_LIMITS, MessageType, PROTOCOL_VERSION, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { newNonce } from '../../src/lib/mesh/membership.js';
 import { SyncSession } from '../../src/lib/mesh/SyncSession.js';
@@ -101,13 +101,13 @@ describe('a hostile peer on the sync protocol', () => {
 					await frames.close().catch(() => {});
 				} else if (mode === 'HELLO of another workspace') {
 					// Answered with DENIED 1; the attacker then keeps its end open and writes on.
-					const hello = encodeMessage({ type: MessageType.hello, version: 1, workspaceId: newId(), nonce: newNonce() });
+					const hello = encodeMessage({ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: newId(), nonce: newNonce(), admission: new Uint8Array(0) });
 					await frames.write(hello).catch(() => {});
 					await waitFor(() => received.length > 0, 'DENIED', 3000);
 					expect(typesOf(received)).toEqual([MessageType.denied]);
 					await frames.write(randomBytes(random, 50)).catch(() => {});
 				} else if (mode === 'HELLO then garbage') {
-					const hello = encodeMessage({ type: MessageType.hello, version: 1, workspaceId: ws.id, nonce: newNonce() });
+					const hello = encodeMessage({ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: ws.id, nonce: newNonce(), admission: new Uint8Array(0) });
 					await frames.write(random() < 0.5 ? hello : flip(hello, random)).catch(() => {});
 					await frames.write(randomBytes(random, 1 + Math.floor(random() * 100))).catch(() => {});
 				} else {

@@ -11,6 +11,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import * as Y from 'yjs';
 import { Listeners } from '../events.js';
+import type { MeshAuthority } from '../mesh/authority.js';
 import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
@@ -49,7 +50,7 @@ export class ReadOnlyTeamError extends Error {
 }
 
 /** See the module comment. */
-export class TeamAuthority {
+export class TeamAuthority implements MeshAuthority {
 	private readonly verified = new Map<string, TeamOp | null>();
 	private readonly listeners = new Listeners<TeamAuthorityEvents>('TeamAuthority');
 	private current: Team;
@@ -119,11 +120,17 @@ export class TeamAuthority {
 		return op;
 	}
 
-	/** Signs `body` without adding it (an admission sent in a HELLO before it is written). */
-	async sign(body: TeamOpBody): Promise<TeamOp> {
+	/**
+	 * Signs `body` and adds it, naming `prev` as what its author saw instead of this
+	 * replica's heads: a joiner's admission names the invitation it uses, which it has not
+	 * received yet.
+	 */
+	async writeAfter(prev: string[], body: TeamOpBody): Promise<TeamOp> {
 		const device = this.init.device;
 		if (!device) throw new ReadOnlyTeamError('this replica has no device key');
-		return signTeamOp(device.privateKey, device.peerId, this.context(), body);
+		const op = await signTeamOp(device.privateKey, device.peerId, { ...this.context(), prev }, body);
+		await this.add(op);
+		return op;
 	}
 
 	/** Adds an operation signed elsewhere (checked like any other when folded). */
@@ -133,22 +140,45 @@ export class TeamAuthority {
 	}
 
 	/**
-	 * The team as it would be with `bytes` (an encoded admission that `peerId` presents)
-	 * added: true when that makes `peerId` a current member device. Nothing is written.
+	 * The team as it would be with `bytes` (the encoded operation that `peerId` presents as
+	 * its admission) added: true when that makes `peerId` a current member device. Nothing
+	 * is written: the operation arrives with the peer's roster when the session syncs.
 	 */
-	async admits(peerId: string, bytes: Uint8Array): Promise<TeamOp | undefined> {
+	async admits(peerId: string, bytes: Uint8Array): Promise<boolean> {
+		if (this.isMember(peerId)) return true;
 		let op: TeamOp;
 		try {
 			op = decodeOp(bytes);
 		} catch {
-			return undefined;
+			return false;
 		}
-		if (op.payload.t !== 'admit' || op.payload.by !== peerId || op.payload.ws !== this.init.workspaceId) return undefined;
-		if (!(await verifyTeamOp(op))) return undefined;
+		if (op.payload.ws !== this.init.workspaceId || !(await verifyTeamOp(op))) return false;
 		await this.settled();
-		const ops = [...this.verifiedOps(), op];
-		const team = foldTeam(this.init.workspaceId, ops, this.foldOptions());
-		return team.devices.has(peerId) ? op : undefined;
+		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
+		return team.devices.has(peerId);
+	}
+
+	/**
+	 * The operation that made this device a member (its admission, the `add` that named it,
+	 * or the workspace's `create`), encoded; what a session's HELLO shows a peer whose team
+	 * has not seen it yet.
+	 */
+	admission(): Uint8Array | undefined {
+		const me = this.init.device?.peerId;
+		if (me === undefined) return undefined;
+		let found: TeamOp | undefined;
+		for (const op of this.verifiedOps()) {
+			const p = op.payload;
+			const mine = (p.t === 'admit' && p.by === me) || (p.t === 'add' && p.member === me) || (p.t === 'create' && p.by === me);
+			// Prefer one the current team accepted; else the newest candidate (a joiner's own admission).
+			if (mine && (found === undefined || this.current.accepted.includes(op.id))) found = op;
+		}
+		return found?.bytes;
+	}
+
+	/** Calls `handler` after every change of the team (MeshAuthority). */
+	onChange(handler: () => void): () => void {
+		return this.listeners.on('change', () => handler());
 	}
 
 	/** Folds again now (also runs by itself after every change to the roster). */

@@ -38,6 +38,7 @@ import type { SyncDocs } from './syncDocs.js';
 import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
+import type { MeshAuthority } from './authority.js';
 import { Listeners } from '../events.js';
 
 export { WorkspaceSyncState, type WorkspaceStatus } from './workspaceStatus.js';
@@ -83,6 +84,14 @@ export interface MeshWorkspace {
 	 * sets its local state; remote states arrive with an origin other than the app's.
 	 */
 	awareness?: Awareness;
+	/**
+	 * The workspace's team (authority.ts). With it, sessions run only with current member
+	 * devices: this peer opens sessions only to them (a joiner, to any peer), admits an opener
+	 * only when it is one (or its HELLO's admission makes it one), and closes the sessions of
+	 * a device the moment the team stops counting it. Without it, the secret alone admits
+	 * (tests of the sync protocol itself).
+	 */
+	authority?: MeshAuthority;
 }
 
 /** A failure the service reports; syncing goes on with everyone else. */
@@ -136,6 +145,14 @@ interface Workspace {
 	gossip: WorkspaceGossip;
 	/** Present when the workspace shares an awareness. */
 	presence: WorkspaceAwareness | undefined;
+	authority: MeshAuthority | undefined;
+	/**
+	 * Openers admitted by the admission in their HELLO, before this peer's team has it (it
+	 * arrives as their session syncs): peer id → the admission, re-checked on every change.
+	 */
+	provisional: Map<string, Uint8Array>;
+	/** Stops watching the authority. */
+	unwatch: () => void;
 	sessions: Set<Tracked>;
 	lastStatus: string;
 }
@@ -238,7 +255,7 @@ class DefaultMeshService implements MeshService {
 		}
 	}
 
-	async addWorkspace({ id, secret, docs, awareness }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+	async addWorkspace({ id, secret, docs, awareness, authority }: MeshWorkspace, options?: AbortOptions): Promise<void> {
 		if (this.workspaces.has(id)) return;
 		const keys = await deriveWorkspaceKeys(id, secret);
 		options?.signal?.throwIfAborted();
@@ -257,7 +274,8 @@ class DefaultMeshService implements MeshService {
 			onError,
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
-		const workspace: Workspace = { id, keys, docs, gossip, presence, sessions: new Set(), lastStatus: '' };
+		const workspace: Workspace = { id, keys, docs, gossip, presence, authority, provisional: new Map(), unwatch: () => {}, sessions: new Set(), lastStatus: '' };
+		if (authority) workspace.unwatch = authority.onChange(() => this.onTeamChange(workspace));
 		this.workspaces.set(id, workspace);
 		this.emitStatus(workspace);
 		if (!this.running) return;
@@ -270,6 +288,7 @@ class DefaultMeshService implements MeshService {
 		const workspace = this.workspaces.get(id);
 		if (workspace === undefined) return;
 		this.workspaces.delete(id);
+		workspace.unwatch();
 		await workspace.presence?.stop(); // withdraws our presence while still on the topic
 		workspace.gossip.stop();
 		for (const tracked of workspace.sessions) tracked.session.close();
@@ -341,10 +360,61 @@ class DefaultMeshService implements MeshService {
 			.some((other) => other.id !== connection.id && other.status === 'open' && !isLimited(other));
 	}
 
+	/**
+	 * Whether this peer may name the workspace to `peerId` in a HELLO: a member names it only
+	 * to current member devices, so a stranger who connects learns no workspace id. A joiner
+	 * (not admitted yet) names it to any peer, with its admission.
+	 */
+	private mayOpen(workspace: Workspace, peerId: string): boolean {
+		const { authority } = workspace;
+		return authority === undefined || !authority.joined || authority.isMember(peerId);
+	}
+
+	/** Whether a session with `peerId` may run (either role), by the team. */
+	private mayServe(workspace: Workspace, peerId: string, role: 'opener' | 'responder'): boolean {
+		const { authority } = workspace;
+		if (authority === undefined || authority.isMember(peerId) || workspace.provisional.has(peerId)) return true;
+		// A joiner has no team to check a responder against yet; what it receives is checked
+		// when folded (the root must certify the workspace id).
+		return role === 'opener' && !authority.joined;
+	}
+
+	/**
+	 * The team changed: sessions with devices that are no longer members close at once, and
+	 * peers the team now counts (a new member, or one this peer had refused) get a session.
+	 */
+	private onTeamChange(workspace: Workspace): void {
+		if (this.workspaces.get(workspace.id) !== workspace) return;
+		const { authority } = workspace;
+		for (const [peerId, admission] of workspace.provisional) {
+			if (authority?.isMember(peerId)) {
+				workspace.provisional.delete(peerId);
+				continue;
+			}
+			void authority?.admits(peerId, admission).then((ok) => {
+				if (ok || workspace.provisional.get(peerId) !== admission) return;
+				workspace.provisional.delete(peerId);
+				this.onTeamChange(workspace);
+			});
+		}
+		for (const tracked of workspace.sessions) {
+			if (!this.mayServe(workspace, tracked.peerId, tracked.role)) tracked.session.close();
+		}
+		const suffix = `/${workspace.id}`;
+		for (const key of this.refused) if (key.endsWith(suffix)) this.refused.delete(key);
+		if (!this.running) return;
+		for (const connection of this.components.node.getConnections()) {
+			const peerId = connection.remotePeer.toString();
+			if ([...workspace.sessions].some((t) => t.peerId === peerId)) continue;
+			if (workspace.authority?.isMember(peerId)) this.open(connection, workspace);
+		}
+	}
+
 	/** Opens a sync stream for `workspace` on `connection` and runs a session on it. */
 	private open(connection: Connection, workspace: Workspace): void {
 		const key = `${connection.id}/${workspace.id}`;
 		if (!this.running || connection.status !== 'open' || this.refused.has(key) || this.opening.has(key)) return;
+		if (!this.mayOpen(workspace, connection.remotePeer.toString())) return;
 		// A relayed hop to a peer we also reach directly (the signalling leg of a WebRTC dial) carries no session.
 		if (this.hasBetterLink(connection)) return;
 		this.opening.add(key);
@@ -396,6 +466,8 @@ class DefaultMeshService implements MeshService {
 	): Promise<void> {
 		const peerId = connection.remotePeer.toString();
 		const { isAllowed } = this.init;
+		const { authority } = workspace;
+		const admission = authority?.admission();
 		const session = new SyncSession({
 			role,
 			workspace: { id: workspace.id, keys: workspace.keys },
@@ -404,7 +476,18 @@ class DefaultMeshService implements MeshService {
 			docs: workspace.docs,
 			send: frameSender(frames),
 			limits: this.limits,
-			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspace.id, remote) } : {})
+			isAllowed: async (remote: string) =>
+				this.mayServe(workspace, remote, role) && ((await isAllowed?.(workspace.id, remote)) ?? true),
+			...(admission !== undefined ? { admission } : {}),
+			...(authority !== undefined
+				? {
+						admits: async (remote: string, bytes: Uint8Array) => {
+							const ok = await authority.admits(remote, bytes);
+							if (ok && !authority.isMember(remote)) workspace.provisional.set(remote, bytes);
+							return ok;
+						}
+					}
+				: {})
 		});
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
 		workspace.sessions.add(tracked);

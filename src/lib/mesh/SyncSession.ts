@@ -42,8 +42,12 @@ export interface SyncSessionInit {
 	limits?: Partial<SyncLimits>;
 	/** Aborting ends the session with a {@link SessionAbortedError}. */
 	signal?: AbortSignal;
-	/** Whether the remote peer may be served (false when revoked in the roster); default: yes. */
+	/** Whether the remote peer may be served (not a current member device); default: yes. */
 	isAllowed?: (peerId: string) => boolean | Promise<boolean>;
+	/** This peer's admission, sent in HELLO (membership.ts). */
+	admission?: Uint8Array;
+	/** Checks an opener's admission (membership.ts). */
+	admits?: (peerId: string, admission: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** Stages of a session, in order. */
@@ -96,6 +100,8 @@ export class SyncSession {
 			localPeerId: init.localPeerId,
 			remotePeerId: init.remotePeerId,
 			isAllowed: init.isAllowed,
+			...(init.admission !== undefined ? { admission: init.admission } : {}),
+			...(init.admits !== undefined ? { admits: init.admits } : {}),
 			send: (m) => this.send(m)
 		});
 	}

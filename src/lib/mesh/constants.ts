@@ -6,8 +6,14 @@
 /** libp2p protocol id of the per-connection sync stream. */
 export const SYNC_PROTOCOL_ID = '/outpost/sync/1.0.0';
 
-/** Protocol version carried in HELLO; a peer answers any other value with DENIED. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version carried in HELLO; a peer answers any other value with DENIED. Version 2
+ * adds the admission to HELLO and admits peers by the team (signed teams).
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Largest admission (an encoded team operation) a HELLO may carry, in bytes. */
+export const MAX_ADMISSION_BYTES = 8 * 1024;
 
 /** Prefix of the gossip topic of a workspace; the rest is derived from the secret. */
 export const GOSSIP_TOPIC_PREFIX = '/outpost/ws/1/';

@@ -79,6 +79,13 @@ export interface MembershipInit {
 	send: (m: Message) => void;
 	/** Whether the remote peer may be served (false for a revoked member); default: yes. */
 	isAllowed?: (peerId: string) => boolean | Promise<boolean>;
+	/** The opener's admission (a team operation) sent in HELLO; default: none. */
+	admission?: Uint8Array;
+	/**
+	 * The responder's check of an opener that `isAllowed` refused: true when the admission
+	 * the opener sent makes it a member device. Default: refused.
+	 */
+	admits?: (peerId: string, admission: Uint8Array) => boolean | Promise<boolean>;
 }
 
 type Stage = 'hello' | 'challenge' | 'proof' | 'ok' | 'proven' | 'failed';
@@ -92,6 +99,8 @@ export class MembershipExchange {
 	private stage: Stage;
 	private nonceA: Uint8Array | undefined;
 	private nonceB: Uint8Array | undefined;
+	/** The admission the opener sent in HELLO. */
+	private remoteAdmission: Uint8Array = new Uint8Array(0);
 
 	constructor(private readonly init: MembershipInit) {
 		this.stage = init.role === 'opener' ? 'challenge' : 'hello';
@@ -107,7 +116,8 @@ export class MembershipExchange {
 		if (this.init.role !== 'opener' || this.nonceA) return;
 		this.nonceA = newNonce();
 		const { workspaceId } = this.init.keys;
-		this.init.send({ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId, nonce: this.nonceA });
+		const admission = this.init.admission ?? new Uint8Array(0);
+		this.init.send({ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId, nonce: this.nonceA, admission });
 	}
 
 	/** Handles one inbound message; true when membership is now proven. */
@@ -130,6 +140,7 @@ export class MembershipExchange {
 			if (m.version !== PROTOCOL_VERSION) this.deny(DeniedReason.version, new ProtocolVersionError(m.version));
 			if (m.workspaceId !== keys.workspaceId) this.deny(DeniedReason.unknownWorkspace);
 			this.nonceA = m.nonce;
+			this.remoteAdmission = m.admission;
 			this.nonceB = newNonce();
 			const proof = await createProof(keys.membership, ProofRole.responder, this.transcript());
 			this.stage = 'proof';
@@ -163,7 +174,11 @@ export class MembershipExchange {
 	}
 
 	private async checkAllowed(): Promise<void> {
-		const allowed = (await this.init.isAllowed?.(this.init.remotePeerId)) ?? true;
+		const { isAllowed, admits, remotePeerId, role } = this.init;
+		let allowed = (await isAllowed?.(remotePeerId)) ?? true;
+		if (!allowed && role === 'responder' && admits !== undefined && this.remoteAdmission.length > 0) {
+			allowed = await admits(remotePeerId, this.remoteAdmission);
+		}
 		if (!allowed) this.deny(DeniedReason.revoked);
 	}
 

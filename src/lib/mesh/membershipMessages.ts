@@ -5,7 +5,7 @@
  */
 import type * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { DeniedReason, MessageType, NONCE_BYTES, PROOF_BYTES } from './constants.js';
+import { DeniedReason, MAX_ADMISSION_BYTES, MessageType, NONCE_BYTES, PROOF_BYTES } from './constants.js';
 import { MalformedMessageError } from './errors.js';
 import { readBoundedBytes, readBoundedUint, readId, writeId } from './codec.js';
 
@@ -15,6 +15,11 @@ export interface Hello {
 	version: number;
 	workspaceId: string;
 	nonce: Uint8Array;
+	/**
+	 * The team operation that makes the opener a member device (its admission), for a
+	 * responder that has not seen it yet; empty when the opener has none to show.
+	 */
+	admission: Uint8Array;
 }
 /** Responder → opener: the responder's nonce and its proof. */
 export interface Challenge {
@@ -48,6 +53,7 @@ export function writeHello(encoder: encoding.Encoder, m: Omit<Hello, 'type'>): v
 	encoding.writeVarUint(encoder, m.version);
 	writeId(encoder, m.workspaceId);
 	encoding.writeVarUint8Array(encoder, m.nonce);
+	encoding.writeVarUint8Array(encoder, m.admission);
 }
 
 /** Reads HELLO's fields. Any version number is accepted here; the session checks it. */
@@ -55,7 +61,9 @@ export function readHello(decoder: decoding.Decoder): Hello {
 	const version = readBoundedUint(decoder, 0xffff, 'HELLO version');
 	const workspaceId = readId(decoder, 'HELLO workspace id');
 	const nonce = readBoundedBytes(decoder, NONCE_BYTES, 'HELLO nonce', true);
-	return { type: MessageType.hello, version, workspaceId, nonce };
+	// Version 1 ended here; the session refuses it by its version.
+	const admission = version >= 2 ? readBoundedBytes(decoder, MAX_ADMISSION_BYTES, 'HELLO admission', false) : new Uint8Array(0);
+	return { type: MessageType.hello, version, workspaceId, nonce, admission };
 }
 
 /** Writes CHALLENGE. */

@@ -24,6 +24,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
+import { checkRemoteUpdate } from '../doc/team/writePolicy.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -159,6 +160,8 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.hold(docId);
 		try {
 			await handle.ready;
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update);
+			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 			}

@@ -60,7 +60,7 @@ function lengthFields(bytes: Uint8Array): number[] {
 	}
 	if ([MessageType.hello, MessageType.syncStep1, MessageType.syncStep2, MessageType.update].includes(type as 1)) field();
 	if ([MessageType.hello, MessageType.challenge, MessageType.proof, MessageType.syncStep1, MessageType.syncStep2, MessageType.update].includes(type as 1)) field();
-	if (type === MessageType.challenge) field();
+	if (type === MessageType.challenge || type === MessageType.hello) field();
 	return offsets;
 }
 

@@ -125,7 +125,8 @@ describe('membership exchange', () => {
 				type: MessageType.hello,
 				version: variant === 'version' ? PROTOCOL_VERSION + 1 : PROTOCOL_VERSION,
 				workspaceId: variant === 'workspace' ? newId() : keys.workspaceId,
-				nonce: newNonce()
+				nonce: newNonce(),
+				admission: new Uint8Array(0)
 			});
 			await session.receive(hello);
 			expect(session.state).toBe('closed');
@@ -185,8 +186,8 @@ describe('membership exchange', () => {
 		const docId = victimDocs.list()[0];
 		const attacks: Message[][] = [
 			[{ type: MessageType.update, docId, update }],
-			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce() }, { type: MessageType.syncStep2, docId, update }],
-			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce() }, { type: MessageType.ok }, { type: MessageType.update, docId, update }]
+			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce(), admission: new Uint8Array(0) }, { type: MessageType.syncStep2, docId, update }],
+			[{ type: MessageType.hello, version: PROTOCOL_VERSION, workspaceId: keys.workspaceId, nonce: newNonce(), admission: new Uint8Array(0) }, { type: MessageType.ok }, { type: MessageType.update, docId, update }]
 		];
 		for (const attack of attacks) {
 			const sent: Message[] = [];

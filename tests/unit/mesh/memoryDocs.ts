@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
+import { checkRemoteUpdate } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -11,6 +12,9 @@ export class MemoryDocs implements SyncDocs {
 	/** Number of remote updates applied (calls of apply that did not throw). */
 	applied = 0;
 	private readonly listeners = new Set<UpdateListener>();
+
+	/** `workspaceId`: apply the workspace's write policy (writePolicy.ts) to remote updates, as real stores do. */
+	constructor(private readonly workspaceId?: string) {}
 
 	/** The document `id`, created (and watched) when missing. */
 	get(id: string): Y.Doc {
@@ -45,6 +49,10 @@ export class MemoryDocs implements SyncDocs {
 	}
 
 	apply(docId: string, update: Uint8Array, origin: unknown): void {
+		if (this.workspaceId !== undefined) {
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update);
+			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
+		}
 		Y.applyUpdate(this.get(docId), update, origin);
 		this.applied++;
 	}

@@ -11,7 +11,7 @@ const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 describe('wire messages', () => {
 	const docId = newId();
 	const samples: Message[] = [
-		{ type: MessageType.hello, version: 1, workspaceId: newId(), nonce: bytes(32) },
+		{ type: MessageType.hello, version: 2, workspaceId: newId(), nonce: bytes(32), admission: bytes(120) },
 		{ type: MessageType.challenge, nonce: bytes(32, 1), proof: bytes(32, 2) },
 		{ type: MessageType.proof, proof: bytes(32, 3) },
 		{ type: MessageType.ok },
@@ -44,7 +44,7 @@ describe('wire messages', () => {
 			new Uint8Array([5, 99]),
 			encodeMessage({ type: MessageType.syncStep1, docId: 'A'.repeat(26), stateVector: new Uint8Array([0]) }),
 			encodeMessage({ type: MessageType.proof, proof: bytes(31) }),
-			encodeMessage({ type: MessageType.hello, version: 1, workspaceId: newId(), nonce: bytes(33) }),
+			encodeMessage({ type: MessageType.hello, version: 1, workspaceId: newId(), nonce: bytes(33), admission: bytes(0) }),
 			encodeMessage({ type: MessageType.digest, more: false, entries: [{ docId, digest: bytes(16) }] })
 		];
 		for (const b of bad) expect(() => decodeMessage(b, DEFAULT_LIMITS)).toThrow(MalformedMessageError);

@@ -17,3 +17,8 @@ export function teamWorkspaceId(creator: string, nonce: string): string {
 export function newTeamNonce(): string {
 	return base32(crypto.getRandomValues(new Uint8Array(16)));
 }
+
+/** The roster document of a workspace with a signed team: derived from its id, so a joiner knows it before anything arrives. */
+export function teamRosterId(workspaceId: string): string {
+	return base32(sha256(utf8.encode(`outpost/roster/1\n${workspaceId}`)).slice(0, 16));
+}

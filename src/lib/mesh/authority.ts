@@ -1,0 +1,19 @@
+/**
+ * What the mesh asks of a workspace's authority (the team, folded from signed operations:
+ * src/lib/core/TeamAuthority.ts). Sessions are admitted by identity: Noise authenticates the
+ * remote peer id, and a session runs only when that peer id is a current member device.
+ */
+
+/** The team's answers the mesh needs; see the module comment. */
+export interface MeshAuthority {
+	/** True when this device is a current member device (false while joining, and after removal). */
+	readonly joined: boolean;
+	/** True when `peerId` is a current member device. */
+	isMember(peerId: string): boolean;
+	/** The encoded team operation that made this device a member, sent in HELLO; undefined when none. */
+	admission(): Uint8Array | undefined;
+	/** True when `admission`, presented by `peerId`, makes it a current member device. */
+	admits(peerId: string, admission: Uint8Array): Promise<boolean>;
+	/** Calls `handler` after every change of the team; returns a function that removes it. */
+	onChange(handler: () => void): () => void;
+}
