@@ -154,6 +154,14 @@ export class TeamAuthority implements MeshAuthority {
 		}
 		if (op.payload.ws !== this.init.workspaceId || !(await verifyTeamOp(op))) return false;
 		await this.settled();
+		// An invitation this replica already counts as spent, revoked or expired (by its own
+		// clock, not the joiner's) admits nobody new, even though a concurrent admission
+		// would be folded by id: a late joiner must not displace the one who came first.
+		if (op.payload.t === 'admit') {
+			const invite = this.current.invites.get(op.payload.invite);
+			const now = (this.init.now ?? Date.now)();
+			if (!invite || invite.revoked || invite.used >= invite.uses || now > invite.expires) return false;
+		}
 		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
 		return team.devices.has(peerId);
 	}

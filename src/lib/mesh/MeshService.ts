@@ -272,6 +272,7 @@ class DefaultMeshService implements MeshService {
 			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
 			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
+			...(authority !== undefined ? { isMember: (peerId: string) => authority.isMember(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
 		const workspace: Workspace = { id, keys, docs, gossip, presence, authority, provisional: new Map(), unwatch: () => {}, sessions: new Set(), lastStatus: '' };
@@ -398,6 +399,8 @@ class DefaultMeshService implements MeshService {
 			});
 		}
 		for (const tracked of workspace.sessions) {
+			// A session still proving membership is checked when that ends (and may be admitted by its HELLO).
+			if (tracked.session.state === SessionState.membership) continue;
 			if (!this.mayServe(workspace, tracked.peerId, tracked.role)) tracked.session.close();
 		}
 		const suffix = `/${workspace.id}`;

@@ -44,6 +44,12 @@ export interface WorkspaceGossipInit {
 	 * no presence.
 	 */
 	onAwareness?: (envelope: Uint8Array) => void;
+	/**
+	 * Whether a publisher is a current member device (the team); envelopes of any other
+	 * publisher (a removed member still holding a key) are dropped unopened. Gossipsub signs
+	 * every message with its publisher's key, so `from` cannot be forged. Default: any.
+	 */
+	isMember?: (peerId: string) => boolean;
 }
 
 /**
@@ -164,8 +170,11 @@ export class WorkspaceGossip {
 	}
 
 	private readonly onMessage = (event: CustomEvent<Message>): void => {
-		const { topic, data } = event.detail;
+		const message = event.detail;
+		const { topic, data } = message;
 		if (topic !== this.topic || !this.running) return;
+		const { isMember } = this.init;
+		if (isMember !== undefined && (message.type !== 'signed' || !isMember(message.from.toString()))) return;
 		if (envelopeKind(data) === EnvelopeKind.awareness) {
 			this.init.onAwareness?.(data);
 			return;

@@ -235,7 +235,7 @@ export function checkPayload(value: unknown): TeamOpPayload {
 		if (typeof h !== 'string' || !HASH_RE.test(h)) fail('bad prev link');
 		return h;
 	});
-	for (let i = 1; i < prev.length; i++) if (prev[i - 1] >= prev[i]) fail('prev not sorted or repeated');
+	for (let i = 1; i < prev.length; i++) if (prev[i - 1]! >= prev[i]!) fail('prev not sorted or repeated');
 	const at = count(p.at, Number.MAX_SAFE_INTEGER);
 	return { v: 1, ws: p.ws, by, prev, at, ...body(p) };
 }

@@ -1,0 +1,163 @@
+/**
+ * The team on the mesh, against hostile members with modified clients, with real libp2p
+ * nodes in one process, each running the workspace core (TeamAuthority + write policy):
+ * joining by invitation, becoming owner, deleting team operations, removal closing open
+ * sessions and refusing reconnection, spent invitations, and strangers learning ids.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
+import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import { addressOf, startNode, waitFor } from './helpers.js';
+import { connect, stopPeers } from './peers.js';
+import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer } from './teamPeers.js';
+
+afterEach(async () => {
+	await stopTeamPeers();
+	await stopPeers();
+});
+
+/** Sync streams `a` has open with `b`. */
+function syncStreams(a: TeamPeer, b: { peerId: string }): number {
+	return a.node
+		.getConnections()
+		.filter((c) => c.remotePeer.toString() === b.peerId)
+		.flatMap((c) => c.streams)
+		.filter((s) => s.protocol === SYNC_PROTOCOL_ID && s.status === 'open').length;
+}
+
+/** Appends `value` to the shared array of document `docId` on `peer`. */
+function post(peer: TeamPeer, docId: string, value: string): void {
+	peer.docs.get(docId).getArray<string>('a').push([value]);
+}
+
+function has(peer: TeamPeer, docId: string, value: string): boolean {
+	return peer.docs.docs.get(docId)?.getArray<string>('a').toArray().includes(value) ?? false;
+}
+
+/** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */
+async function team3() {
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const invM = await invite(owner, 'member');
+	const invB = await invite(owner, 'member');
+	const mallory = await startJoiner(ws, (await newKey()).key, 'mallory', invM);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', invB);
+	await connect(mallory, owner);
+	await connect(bob, owner);
+	await waitFor(() => owner.authority.isMember(mallory.peerId) && owner.authority.isMember(bob.peerId), 'admissions on the owner').catch((e) => {
+		console.log('DEBUG', JSON.stringify([owner, mallory, bob].map((p) => p.mesh.status(ws.id))), [mallory, bob].map((p) => [p.authority.joined, p.docs.list(), p.node.getConnections().length]), [owner, mallory, bob].map((p) => [p.name, p.errors.map((x) => x.error.name + ':' + x.error.message)]), [...owner.authority.team.rejected], owner.authority.team.waiting);
+		throw e;
+	});
+	await connect(bob, mallory);
+	for (const p of [owner, mallory, bob]) {
+		await waitFor(() => p.authority.joined && p.authority.team.members.size === 3, `${p.name} folds three members`);
+	}
+	return { ws, owner, mallory, bob };
+}
+
+describe('team on the mesh', () => {
+	it('an invitation admits a new device, which then syncs and is a member everywhere', async () => {
+		const { owner, mallory, bob } = await team3();
+		const channel = newId();
+		post(owner, channel, 'hello');
+		await waitFor(() => has(mallory, channel, 'hello') && has(bob, channel, 'hello'), 'the message on both members');
+		expect(bob.authority.memberOf(mallory.peerId)?.name).toBe('mallory');
+		expect(owner.authority.team.invites.get([...owner.authority.team.invites.keys()][0]!)?.used).toBe(1);
+	});
+
+	it('a member that signs itself owner and removes the owner changes nothing on any replica', async () => {
+		const { owner, mallory, bob } = await team3();
+		await mallory.authority.write({ t: 'role', member: mallory.peerId, role: 'owner' });
+		await mallory.authority.write({ t: 'remove', member: owner.peerId });
+		const opCount = teamOps(mallory.docs.get(owner.authority.team.workspaceId === '' ? '' : rosterOf(mallory))).size;
+		await waitFor(() => teamOps(owner.docs.get(rosterOf(owner))).size === opCount && teamOps(bob.docs.get(rosterOf(bob))).size === opCount, 'the forged operations reach everyone');
+		for (const p of [owner, bob, mallory]) {
+			await p.authority.settled();
+			expect(p.authority.roleOf(mallory.peerId), p.name).toBe('member');
+			expect(p.authority.roleOf(owner.peerId), p.name).toBe('owner');
+		}
+		// The owner still syncs with bob.
+		const channel = newId();
+		post(owner, channel, 'still here');
+		await waitFor(() => has(bob, channel, 'still here'), 'owner to bob');
+	});
+
+	it('deleting or overwriting team operations in the document is refused by every replica', async () => {
+		const { owner, mallory, bob } = await team3();
+		const ownerOps = teamOps(owner.docs.get(rosterOf(owner)));
+		const before = ownerOps.size;
+		// Mallory's client deletes every operation from its copy: the update reaches the others.
+		const mine = teamOps(mallory.docs.get(rosterOf(mallory)));
+		mallory.docs.get(rosterOf(mallory)).transact(() => {
+			for (const key of [...mine.keys()]) mine.delete(key);
+		});
+		await waitFor(() => owner.errors.some((e) => e.error.name === 'UpdateRejectedError'), 'the owner refuses the deletion');
+		expect(ownerOps.size).toBe(before);
+		expect(teamOps(bob.docs.get(rosterOf(bob))).size).toBe(before);
+		expect(owner.authority.team.members.size).toBe(3);
+	});
+
+	it('removal closes the removed device’s open sessions at once and refuses it afterwards', async () => {
+		const { owner, mallory, bob } = await team3();
+		await waitFor(() => syncStreams(owner, mallory) > 0 && syncStreams(bob, mallory) > 0, 'sessions with mallory');
+		const removedAt = Date.now();
+		await owner.authority.write({ t: 'remove', member: mallory.peerId });
+		await waitFor(() => syncStreams(owner, mallory) === 0 && syncStreams(bob, mallory) === 0, 'sessions with mallory closed', 1_000);
+		expect(Date.now() - removedAt).toBeLessThan(1_000);
+		// A new session from mallory is refused; what it writes reaches nobody.
+		mallory.mesh.syncNow();
+		const channel = newId();
+		post(mallory, channel, 'from the removed');
+		await new Promise((r) => setTimeout(r, 500));
+		expect(has(owner, channel, 'from the removed') || has(bob, channel, 'from the removed')).toBe(false);
+		expect(syncStreams(owner, mallory)).toBe(0);
+	});
+
+	it('a used, revoked or expired invitation admits nobody', async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const used = await invite(owner, 'member', 1);
+		const first = await startJoiner(ws, (await newKey()).key, 'first', used);
+		await connect(first, owner);
+		await waitFor(() => owner.authority.isMember(first.peerId), 'first admitted');
+		const revoked = await invite(owner, 'member', 5);
+		await owner.authority.write({ t: 'revoke-invite', invite: revoked.id });
+		const expired = await invite(owner, 'member', 5, Date.now() - 1_000);
+		const channel = newId();
+		post(owner, channel, 'secret plans');
+		const late = await Promise.all([
+			startJoiner(ws, (await newKey()).key, 'second', used),
+			startJoiner(ws, (await newKey()).key, 'third', revoked),
+			startJoiner(ws, (await newKey()).key, 'fourth', expired)
+		]);
+		for (const j of late) await connect(j, owner);
+		await waitFor(() => late.every((j) => j.errors.some((e) => e.error.name === 'MembershipDeniedError')), 'every late joiner is denied').catch((e) => {
+			console.log('DEBUG2', late.map((j) => [j.errors.map((x) => x.error.name + x.error.message), j.mesh.status(ws.id), j.authority.joined]), owner.errors.map((x) => x.error.name + x.error.message));
+			throw e;
+		});
+		for (const j of late) {
+			expect(has(j, channel, 'secret plans')).toBe(false);
+			expect(owner.authority.isMember(j.peerId)).toBe(false);
+		}
+	});
+
+	it('a stranger that connects is never sent a HELLO naming a workspace', async () => {
+		const { owner } = await createTeamWorkspace((await newKey()).key);
+		const stranger = await startNode();
+		const hellos: Uint8Array[] = [];
+		await stranger.handle(SYNC_PROTOCOL_ID, async (stream) => {
+			for await (const chunk of stream) hellos.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+		}, { runOnLimitedConnection: true });
+		// Both directions: the owner dials the stranger (so it would open), and the stranger dials.
+		await owner.node.dial(addressOf(stranger));
+		owner.mesh.syncNow();
+		await new Promise((r) => setTimeout(r, 800));
+		expect(hellos).toHaveLength(0);
+	});
+});
+
+function rosterOf(peer: TeamPeer): string {
+	return [...peer.docs.docs.keys()].find((id) => teamOps(peer.docs.docs.get(id)!).size > 0)!;
+}
+void Y;

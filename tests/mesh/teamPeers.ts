@@ -1,0 +1,98 @@
+/**
+ * Team peers for the in-process mesh tests: a real libp2p node whose key is the device key,
+ * a MeshService, MemoryDocs with the workspace's write policy, and the workspace core's
+ * TeamAuthority over the roster document, exactly as the browser and the relay build them.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
+import type { TeamOp } from '../../src/lib/doc/team/ops.js';
+import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import { meshService, type MeshErrorEvent, type MeshService } from '../../src/lib/mesh/MeshService.js';
+import { newSecret } from '../../src/lib/mesh/secret.js';
+import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
+import { startNode } from './helpers.js';
+import { blockableGater, type Peer } from './peers.js';
+
+/** A workspace with a signed team. */
+export interface TeamWorkspace {
+	id: string;
+	secret: Uint8Array;
+	rosterId: string;
+}
+
+/** A peer of a team workspace. */
+export interface TeamPeer extends Peer {
+	key: PrivateKey;
+	peerId: string;
+	authority: TeamAuthority;
+}
+
+const meshes: MeshService[] = [];
+
+/** A new device key and its peer id. */
+export async function newKey(): Promise<{ key: PrivateKey; peerId: string }> {
+	const key = await generateKeyPair('Ed25519');
+	return { key, peerId: peerIdFromPrivateKey(key).toString() };
+}
+
+/** Starts a peer for `ws` with device key `key`; `seed` adds the operations it holds at start. */
+export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: string, seed: TeamOp[] = []): Promise<TeamPeer> {
+	const gater = blockableGater();
+	const node = await startNode({ gater, privateKey: key });
+	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
+	meshes.push(mesh);
+	const errors: MeshErrorEvent[] = [];
+	mesh.on('error', (event) => errors.push(event));
+	await mesh.start();
+	const docs = new MemoryDocs(ws.id);
+	const peerId = node.peerId.toString();
+	const authority = new TeamAuthority({ workspaceId: ws.id, doc: docs.get(ws.rosterId), device: { peerId, privateKey: key } });
+	for (const op of seed) await authority.add(op);
+	await authority.ready;
+	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority });
+	return { node, mesh, docs, gater, errors, name, key, peerId, authority };
+}
+
+/** Creates a workspace whose owner is `owner`; returns it and the owner's peer. */
+export async function createTeamWorkspace(ownerKey: PrivateKey): Promise<{ ws: TeamWorkspace; owner: TeamPeer }> {
+	const peerId = peerIdFromPrivateKey(ownerKey).toString();
+	const nonce = newTeamNonce();
+	const id = teamWorkspaceId(peerId, nonce);
+	const ws = { id, secret: newSecret(), rosterId: teamRosterId(id) };
+	const create = await signTeamOp(ownerKey, peerId, { ws: id, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'owner' });
+	const owner = await startTeamPeer(ws, ownerKey, 'owner', [create]);
+	return { ws, owner };
+}
+
+/** An invitation written by `admin`: its id, seed and operation. */
+export async function invite(admin: TeamPeer, role: 'admin' | 'member' | 'guest' | 'relay' = 'member', uses = 1, expires = Date.now() + 3_600_000) {
+	const seed = newInviteSeed();
+	const id = newId();
+	const op = await admin.authority.write({ t: 'invite', invite: id, key: invitePublicKey(seed), role, uses, expires });
+	return { id, seed, op };
+}
+
+/**
+ * Starts a joiner with `key` and the invitation: it writes its admission (naming the
+ * invitation operation it has not received) before its node starts, as the app does.
+ */
+export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: string, inv: { id: string; seed: Uint8Array; op: TeamOp }): Promise<TeamPeer> {
+	const peerId = peerIdFromPrivateKey(key).toString();
+	const admission = await signTeamOp(key, peerId, { ws: ws.id, prev: [inv.op.id], at: Date.now() }, {
+		t: 'admit',
+		invite: inv.id,
+		proof: admitProof(inv.seed, ws.id, inv.id, peerId),
+		name
+	});
+	return startTeamPeer(ws, key, name, [admission]);
+}
+
+/** Stops every team peer's mesh service (nodes are stopped by stopPeers/stopAll). */
+export async function stopTeamPeers(): Promise<void> {
+	for (const mesh of meshes.splice(0)) await mesh.stop();
+}
