@@ -36,6 +36,7 @@ import type { MeshNode } from './node.js';
 import { SessionState, SyncSession } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
 import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
+import type { GossipKeyring } from './keyring.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
 import { Listeners } from '../events.js';
@@ -83,6 +84,8 @@ export interface MeshWorkspace {
 	 * sets its local state; remote states arrive with an origin other than the app's.
 	 */
 	awareness?: Awareness;
+	/** The workspace's gossip key generations (keyring.ts); without it, gossip uses the secret's key alone. */
+	keyring?: GossipKeyring;
 }
 
 /** A failure the service reports; syncing goes on with everyone else. */
@@ -238,9 +241,10 @@ class DefaultMeshService implements MeshService {
 		}
 	}
 
-	async addWorkspace({ id, secret, docs, awareness }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+	async addWorkspace({ id, secret, docs, awareness, keyring }: MeshWorkspace, options?: AbortOptions): Promise<void> {
 		if (this.workspaces.has(id)) return;
-		const keys = await deriveWorkspaceKeys(id, secret);
+		const derived = await deriveWorkspaceKeys(id, secret);
+		const keys: WorkspaceKeys = keyring ? { ...derived, keyring } : derived;
 		options?.signal?.throwIfAborted();
 		if (this.workspaces.has(id)) return;
 		const { pubsub } = this.components.node.services;
