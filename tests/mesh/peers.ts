@@ -4,7 +4,7 @@
  * partitions), and document snapshots to compare peers by.
  */
 import '../../src/lib/mesh/polyfills.node.js';
-import type { PeerId } from '@libp2p/interface';
+import type { PeerId, PrivateKey } from '@libp2p/interface';
 import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.js';
 import { createMeshGater, type MeshGater } from '../../src/lib/mesh/gater.js';
@@ -60,10 +60,10 @@ export function blockableGater(): BlockableGater {
 /** Starts a node and a mesh service syncing `workspace` (when given) over fresh MemoryDocs. */
 export async function startPeer(
 	workspace: TestWorkspace | undefined,
-	options: { name?: string; mesh?: MeshServiceInit; docs?: MemoryDocs } = {}
+	options: { name?: string; mesh?: MeshServiceInit; docs?: MemoryDocs; privateKey?: PrivateKey } = {}
 ): Promise<Peer> {
 	const gater = blockableGater();
-	const node = await startNode({ gater });
+	const node = await startNode({ gater, ...(options.privateKey ? { privateKey: options.privateKey } : {}) });
 	const mesh = meshService({ antiEntropyIntervalMs: 0, ...options.mesh })({ node });
 	meshes.push(mesh);
 	const errors: MeshErrorEvent[] = [];

@@ -36,6 +36,7 @@ import type { MeshNode } from './node.js';
 import { SessionState, SyncSession } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
 import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
+import type { GossipKeyring } from './keyring.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
 import type { MeshAuthority } from './authority.js';
@@ -92,6 +93,8 @@ export interface MeshWorkspace {
 	 * (tests of the sync protocol itself).
 	 */
 	authority?: MeshAuthority;
+	/** The workspace's gossip key generations (keyring.ts); without it, gossip uses the secret's key alone. */
+	keyring?: GossipKeyring;
 }
 
 /** A failure the service reports; syncing goes on with everyone else. */
@@ -255,9 +258,10 @@ class DefaultMeshService implements MeshService {
 		}
 	}
 
-	async addWorkspace({ id, secret, docs, awareness, authority }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+	async addWorkspace({ id, secret, docs, awareness, authority, keyring }: MeshWorkspace, options?: AbortOptions): Promise<void> {
 		if (this.workspaces.has(id)) return;
-		const keys = await deriveWorkspaceKeys(id, secret);
+		const derived = await deriveWorkspaceKeys(id, secret);
+		const keys: WorkspaceKeys = keyring ? { ...derived, keyring } : derived;
 		options?.signal?.throwIfAborted();
 		if (this.workspaces.has(id)) return;
 		const { pubsub } = this.components.node.services;

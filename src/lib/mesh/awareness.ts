@@ -52,8 +52,8 @@ interface AwarenessChanges {
 	removed: number[];
 }
 
-/** Envelope overhead over the awareness update: kind, IV, lengths and the GCM tag. */
-const ENVELOPE_OVERHEAD = 48;
+/** Envelope overhead over the awareness update: kind, key id, IV, lengths and the GCM tag (61 bytes). */
+const ENVELOPE_OVERHEAD = 80;
 /** Yjs client ids are 32-bit. */
 const MAX_CLIENT_ID = 0xffff_ffff;
 

@@ -71,6 +71,28 @@ export class EnvelopeError extends Error {
 	override name = 'EnvelopeError';
 }
 
+/**
+ * The team has a key generation this device holds no key of (its box has not arrived, or did
+ * not open), so gossip cannot be sealed yet; sync sessions carry its updates meanwhile.
+ */
+export class GossipKeyUnavailableError extends Error {
+	override name = 'GossipKeyUnavailableError';
+	constructor(readonly generation: string) {
+		super(`this device holds no key of key generation ${generation} yet`);
+	}
+}
+
+/** This device's key box of a key generation did not open (keyring.ts); the generation stays unreadable here. */
+export class KeyBoxRejectedError extends Error {
+	override name = 'KeyBoxRejectedError';
+	constructor(
+		readonly generation: string,
+		cause: unknown
+	) {
+		super(`key generation ${generation}: this device's box does not open (${cause instanceof Error ? cause.message : String(cause)})`);
+	}
+}
+
 /** A workspace secret that is not 32 bytes of base64url. */
 export class InvalidSecretError extends Error {
 	override name = 'InvalidSecretError';

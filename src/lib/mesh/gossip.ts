@@ -1,6 +1,7 @@
 /**
  * Live updates of one workspace on its gossipsub topic (PROTOCOL.md "Gossip envelope"):
- * every update made on this peer is sealed with the workspace's gossip key and published;
+ * every update made on this peer is sealed with the workspace's current gossip key (its
+ * keyring's, keyring.ts) and published;
  * every envelope received is opened, checked like a session's UPDATE (updateCheck.ts) and
  * applied with {@link WorkspaceGossip.origin} as the transaction origin. What came from
  * gossip is never published again (gossipsub already floods it to every subscriber), nor
@@ -68,8 +69,8 @@ const MERGE_GROUP = 100;
  */
 export const GOSSIP_FLUSH_MS = 30;
 
-/** Envelope overhead over the update: version, IV, lengths, doc id and the GCM tag. */
-const ENVELOPE_OVERHEAD = 96;
+/** Envelope overhead over the update: kind, key id, IV, lengths, doc id and the GCM tag (90 bytes). */
+const ENVELOPE_OVERHEAD = 128;
 
 /** Publishes and applies one workspace's live updates on its topic; see the module comment. */
 export class WorkspaceGossip {

@@ -5,6 +5,7 @@
  */
 import { GOSSIP_TOPIC_PREFIX } from './constants.js';
 import { InvalidSecretError } from './errors.js';
+import type { GossipKeyring } from './keyring.js';
 import { SECRET_BYTES } from './secret.js';
 
 /** HKDF `info` strings, one per derived value. */
@@ -27,6 +28,11 @@ export interface WorkspaceKeys {
 	readonly gossip: CryptoKey;
 	/** The gossip topic: {@link GOSSIP_TOPIC_PREFIX} + 32 hex digits; reveals nothing about the id. */
 	readonly topic: string;
+	/**
+	 * The key generations gossip envelopes are sealed and opened with (keyring.ts). Without
+	 * one, envelopes use {@link gossip} alone, under key id '' (the legacy key).
+	 */
+	readonly keyring?: GossipKeyring;
 }
 
 const utf8 = new TextEncoder();

@@ -14,14 +14,18 @@ import { AwarenessRejectedError, EnvelopeError } from '../../../src/lib/mesh/err
 import {
 	EnvelopeKind,
 	envelopeKind,
+	openAdvertEnvelope,
 	openAwarenessEnvelope,
 	openEnvelope,
+	sealAdvertEnvelope,
 	sealAwarenessEnvelope,
 	sealEnvelope
 } from '../../../src/lib/mesh/gossipEnvelope';
+import { GossipKeyring } from '../../../src/lib/mesh/keyring';
 import { newSecret } from '../../../src/lib/mesh/secret';
 import { deriveWorkspaceKeys } from '../../../src/lib/mesh/workspaceKeys';
 import { mulberry32 } from '../../fixtures/random';
+import { device, TestTeam } from './team';
 
 function presence(state: Record<string, unknown>): { awareness: Awareness; update: Uint8Array } {
 	const awareness = new Awareness(new Y.Doc());
@@ -85,6 +89,31 @@ describe('awareness envelope', () => {
 		const big = await sealAwarenessEnvelope(keys, new Uint8Array(MAX_AWARENESS_ENVELOPE_BYTES));
 		await expect(openAwarenessEnvelope(keys, big)).rejects.toThrow(/exceeds/);
 		await expect(openAwarenessEnvelope(keys, new Uint8Array(MAX_AWARENESS_ENVELOPE_BYTES + 1))).rejects.toThrow(EnvelopeError);
+	});
+});
+
+describe('awareness and advert envelopes under key generations', () => {
+	it('open only with a keyring holding the generation they name', async () => {
+		const [owner, bob] = await Promise.all([device(), device()]);
+		const team = await TestTeam.create(owner);
+		await team.write(owner, { t: 'add', member: bob.id, role: 'member', name: 'Bob' });
+		const secret = newSecret();
+		const keys = await deriveWorkspaceKeys(team.ws, secret);
+		await team.rotate(owner);
+		const bobRing = await GossipKeyring.fromSecret(team.ws, secret);
+		await bobRing.update(team.fold(), bob.key, bob.id);
+		await team.write(owner, { t: 'remove', member: bob.id });
+		await team.rotate(owner);
+		const ownerRing = await GossipKeyring.fromSecret(team.ws, secret);
+		await ownerRing.update(team.fold(), owner.key, owner.id);
+		const { update } = presence({ name: 'Ada' });
+		const owners = { ...keys, keyring: ownerRing };
+		const bobs = { ...keys, keyring: bobRing };
+		expect(await openAwarenessEnvelope(owners, await sealAwarenessEnvelope(owners, update))).toEqual(update);
+		await expect(openAwarenessEnvelope(bobs, await sealAwarenessEnvelope(owners, update))).rejects.toThrow(EnvelopeError);
+		await expect(openAwarenessEnvelope(keys, await sealAwarenessEnvelope(owners, update))).rejects.toThrow(EnvelopeError);
+		expect(await openAdvertEnvelope(owners, await sealAdvertEnvelope(owners, update))).toEqual(update);
+		await expect(openAdvertEnvelope(bobs, await sealAdvertEnvelope(owners, update))).rejects.toThrow(EnvelopeError);
 	});
 });
 
