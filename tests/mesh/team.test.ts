@@ -69,10 +69,12 @@ describe('team on the mesh', () => {
 
 	it('a member that signs itself owner and removes the owner changes nothing on any replica', async () => {
 		const { owner, mallory, bob } = await team3();
-		await mallory.authority.write({ t: 'role', member: mallory.peerId, role: 'owner' });
-		await mallory.authority.write({ t: 'remove', member: owner.peerId });
-		const opCount = teamOps(mallory.docs.get(owner.authority.team.workspaceId === '' ? '' : rosterOf(mallory))).size;
-		await waitFor(() => teamOps(owner.docs.get(rosterOf(owner))).size === opCount && teamOps(bob.docs.get(rosterOf(bob))).size === opCount, 'the forged operations reach everyone');
+		const forged = [
+			await mallory.authority.write({ t: 'role', member: mallory.peerId, role: 'owner' }),
+			await mallory.authority.write({ t: 'remove', member: owner.peerId })
+		];
+		const holds = (p: TeamPeer) => forged.every((op) => teamOps(p.docs.get(rosterOf(p))).has(op.id));
+		await waitFor(() => holds(owner) && holds(bob), 'the forged operations reach everyone');
 		for (const p of [owner, bob, mallory]) {
 			await p.authority.settled();
 			expect(p.authority.roleOf(mallory.peerId), p.name).toBe('member');
@@ -87,15 +89,15 @@ describe('team on the mesh', () => {
 	it('deleting or overwriting team operations in the document is refused by every replica', async () => {
 		const { owner, mallory, bob } = await team3();
 		const ownerOps = teamOps(owner.docs.get(rosterOf(owner)));
-		const before = ownerOps.size;
+		const before = [...ownerOps.keys()];
 		// Mallory's client deletes every operation from its copy: the update reaches the others.
 		const mine = teamOps(mallory.docs.get(rosterOf(mallory)));
 		mallory.docs.get(rosterOf(mallory)).transact(() => {
 			for (const key of [...mine.keys()]) mine.delete(key);
 		});
 		await waitFor(() => owner.errors.some((e) => e.error.name === 'UpdateRejectedError'), 'the owner refuses the deletion');
-		expect(ownerOps.size).toBe(before);
-		expect(teamOps(bob.docs.get(rosterOf(bob))).size).toBe(before);
+		const bobOps = teamOps(bob.docs.get(rosterOf(bob)));
+		for (const id of before) expect(ownerOps.has(id) && bobOps.has(id)).toBe(true);
 		expect(owner.authority.team.members.size).toBe(3);
 	});
 
@@ -113,6 +115,26 @@ describe('team on the mesh', () => {
 		await new Promise((r) => setTimeout(r, 500));
 		expect(has(owner, channel, 'from the removed') || has(bob, channel, 'from the removed')).toBe(false);
 		expect(syncStreams(owner, mallory)).toBe(0);
+	});
+
+	it('after removal the key rotates: gossip sent afterwards does not open with what the removed device holds', async () => {
+		const { owner, mallory, bob } = await team3();
+		const before = owner.authority.team.currentKey;
+		expect(before).toBeDefined();
+		await waitFor(() => mallory.keyring.has(before!) && bob.keyring.has(before!), 'the members get the first key');
+		await owner.authority.write({ t: 'remove', member: mallory.peerId });
+		await waitFor(() => owner.authority.team.currentKey !== before, 'a new key generation');
+		const after = owner.authority.team.currentKey!;
+		await waitFor(() => bob.keyring.currentId === after, 'bob opens the new generation');
+		expect(owner.authority.team.keyGenerations.get(after)?.boxes.has(mallory.peerId)).toBe(false);
+		// Mallory still follows the topic (it knows the secret) but cannot open the new key.
+		await mallory.authority.settled();
+		expect(mallory.keyring.has(after)).toBe(false);
+		const channel = newId();
+		post(owner, channel, 'after the removal');
+		await waitFor(() => has(bob, channel, 'after the removal'), 'bob gets it');
+		await new Promise((r) => setTimeout(r, 300));
+		expect(has(mallory, channel, 'after the removal')).toBe(false);
 	});
 
 	it('a used, revoked or expired invitation admits nobody', async () => {

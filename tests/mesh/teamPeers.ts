@@ -8,6 +8,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
+import { keepKeys } from '../../src/lib/core/keyKeeper.js';
+import { GossipKeyring } from '../../src/lib/mesh/keyring.js';
 import type { TeamOp } from '../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
 import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
@@ -30,9 +32,13 @@ export interface TeamPeer extends Peer {
 	key: PrivateKey;
 	peerId: string;
 	authority: TeamAuthority;
+	keyring: GossipKeyring;
+	/** Failures of the key keeper and keyring (boxes that do not open, writes that fail). */
+	keyErrors: Error[];
 }
 
 const meshes: MeshService[] = [];
+const stops: Array<() => void> = [];
 
 /** A new device key and its peer id. */
 export async function newKey(): Promise<{ key: PrivateKey; peerId: string }> {
@@ -54,8 +60,11 @@ export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: st
 	const authority = new TeamAuthority({ workspaceId: ws.id, doc: docs.get(ws.rosterId), device: { peerId, privateKey: key } });
 	for (const op of seed) await authority.add(op);
 	await authority.ready;
-	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority });
-	return { node, mesh, docs, gater, errors, name, key, peerId, authority };
+	const keyErrors: Error[] = [];
+	const keyring = await GossipKeyring.fromSecret(ws.id, ws.secret, (error) => keyErrors.push(error));
+	stops.push(keepKeys({ authority, keyring, device: { peerId, privateKey: key }, onError: (error) => keyErrors.push(error), shareJitterMs: 50 }));
+	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority, keyring });
+	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors };
 }
 
 /** Creates a workspace whose owner is `owner`; returns it and the owner's peer. */
@@ -94,5 +103,6 @@ export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: stri
 
 /** Stops every team peer's mesh service (nodes are stopped by stopPeers/stopAll). */
 export async function stopTeamPeers(): Promise<void> {
+	for (const stop of stops.splice(0)) stop();
 	for (const mesh of meshes.splice(0)) await mesh.stop();
 }

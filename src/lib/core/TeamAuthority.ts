@@ -87,6 +87,15 @@ export class TeamAuthority implements MeshAuthority {
 		return me !== undefined && this.current.devices.has(me);
 	}
 
+	/** True when the team removed this device, or the member it belongs to. */
+	get excluded(): boolean {
+		const me = this.init.device?.peerId;
+		if (me === undefined || this.joined) return false;
+		if (this.current.removedDevices.has(me)) return true;
+		for (const removed of this.current.removed.values()) if (removed.devices.includes(me)) return true;
+		return false;
+	}
+
 	/** True when `peerId` is a current member device. */
 	isMember(peerId: string): boolean {
 		return this.current.devices.has(peerId);

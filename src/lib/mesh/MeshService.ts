@@ -372,12 +372,14 @@ class DefaultMeshService implements MeshService {
 	 */
 	private mayOpen(workspace: Workspace, peerId: string): boolean {
 		const { authority } = workspace;
+		if (authority?.excluded) return false;
 		return authority === undefined || !authority.joined || authority.isMember(peerId);
 	}
 
 	/** Whether a session with `peerId` may run (either role), by the team. */
 	private mayServe(workspace: Workspace, peerId: string, role: 'opener' | 'responder'): boolean {
 		const { authority } = workspace;
+		if (authority?.excluded) return false;
 		if (authority === undefined || authority.isMember(peerId) || workspace.provisional.has(peerId)) return true;
 		// A joiner has no team to check a responder against yet; what it receives is checked
 		// when folded (the root must certify the workspace id).

@@ -8,6 +8,8 @@
 export interface MeshAuthority {
 	/** True when this device is a current member device (false while joining, and after removal). */
 	readonly joined: boolean;
+	/** True when the team removed this device (or its member): it opens and serves no session. */
+	readonly excluded: boolean;
 	/** True when `peerId` is a current member device. */
 	isMember(peerId: string): boolean;
 	/** The encoded team operation that made this device a member, sent in HELLO; undefined when none. */
