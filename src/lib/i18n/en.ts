@@ -184,7 +184,8 @@ export const en = {
 	'join.error.too-long': 'This link is too long to be an invite.',
 	'join.error.bad-workspace': 'The invite link is damaged: its workspace id is missing or wrong. Ask for a new link.',
 	'join.error.bad-secret': 'The invite link is damaged: its secret is missing or cut off. Copy the whole link, or ask for a new one.',
-	'join.error.bad-relay': 'The invite link is damaged: a relay address in it is not valid. Ask for a new link.'
+	'join.error.bad-relay': 'The invite link is damaged: a relay address in it is not valid. Ask for a new link.',
+	'join.error.bad-invitation': 'The invite link is damaged: its invitation part is not valid. Ask for a new link.',
 } as const;
 
 /** A key of the UI text. */

@@ -185,5 +185,6 @@ export const zhCN: Record<MessageKey, string> = {
 	'join.error.too-long': '此链接太长，不是邀请链接。',
 	'join.error.bad-workspace': '邀请链接已损坏：工作区 ID 缺失或有误。请索取新链接。',
 	'join.error.bad-secret': '邀请链接已损坏：密钥缺失或被截断。请复制完整链接，或索取新链接。',
-	'join.error.bad-relay': '邀请链接已损坏：其中的中继地址无效。请索取新链接。'
+	'join.error.bad-relay': '邀请链接已损坏：其中的中继地址无效。请索取新链接。',
+	'join.error.bad-invitation': '邀请链接已损坏：其中的邀请部分无效。请索取新链接。',
 };

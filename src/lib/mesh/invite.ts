@@ -3,12 +3,19 @@
  * secret (which proves membership to other peers), its name, and the relay addresses to
  * try first. Everything sits in the URL fragment, which browsers never send to a server:
  *
- *     https://relay.lan:8443/#invite?w=<workspace id>&s=<secret, base64url>&n=<name>&r=<multiaddr>…
+ *     https://relay.lan:8443/#invite?w=<workspace id>&s=<secret>&n=<name>&r=<multiaddr>…&i=<invitation id>&o=<operation id>&k=<seed>
+ *
+ * Since signed teams, knowing the secret admits nobody (it names the gossip topic): the
+ * invitation does. `i` is the invitation's id in the team, `o` the id (hex SHA-256) of the
+ * `invite` operation that created it, which the new device's admission names as its parent,
+ * and `k` the invitation's 32-byte Ed25519 seed (base64url), whose signature over the new
+ * device's peer id is the proof of the admission. An invite without them (made before
+ * signed teams) still parses, with `invitation` undefined; joining then says it is too old.
  *
  * Parsing is defensive: links arrive pasted, scanned or mangled by chat apps.
  */
 import { isId } from '../doc/ids.js';
-import { decodeSecret, encodeSecret } from './secret.js';
+import { decodeSecret, encodeSecret, fromBase64Url, toBase64Url } from './secret.js';
 
 /** Fragment prefix that marks an invite. */
 export const INVITE_PREFIX = '#invite?';
@@ -25,6 +32,15 @@ export interface Invite {
 	name: string;
 	/** Multiaddrs of relays to dial first. */
 	relays: string[];
+	/** The invitation in the team (absent in links made before signed teams). */
+	invitation?: InviteToken;
+}
+
+/** What admits a new device: the invitation's id, its operation's id and its seed. */
+export interface InviteToken {
+	id: string;
+	opId: string;
+	seed: Uint8Array;
 }
 
 /** Why an invite could not be read; `reason` selects the message shown to the user. */
@@ -33,7 +49,8 @@ export const InviteProblem = {
 	tooLong: 'too-long',
 	badWorkspace: 'bad-workspace',
 	badSecret: 'bad-secret',
-	badRelay: 'bad-relay'
+	badRelay: 'bad-relay',
+	badInvitation: 'bad-invitation'
 } as const;
 export type InviteProblem = (typeof InviteProblem)[keyof typeof InviteProblem];
 
@@ -52,6 +69,11 @@ export function inviteLink(origin: string, invite: Invite): string {
 	params.set('s', encodeSecret(invite.secret));
 	if (invite.name) params.set('n', invite.name.slice(0, MAX_NAME_LENGTH));
 	for (const r of invite.relays.slice(0, MAX_RELAYS)) params.append('r', r);
+	if (invite.invitation) {
+		params.set('i', invite.invitation.id);
+		params.set('o', invite.invitation.opId);
+		params.set('k', toBase64Url(invite.invitation.seed));
+	}
 	return `${origin.replace(/\/+$/, '')}/${INVITE_PREFIX}${params.toString()}`;
 }
 
@@ -79,5 +101,22 @@ export function parseInvite(text: string): Invite {
 		throw new InviteFormatError(InviteProblem.badRelay);
 	}
 	const name = (params.get('n') ?? '').trim().slice(0, MAX_NAME_LENGTH);
-	return { workspaceId, secret, name, relays };
+	const invite: Invite = { workspaceId, secret, name, relays };
+	const [id, opId, seed] = [params.get('i'), params.get('o'), params.get('k')];
+	if (id !== null || opId !== null || seed !== null) invite.invitation = parseToken(id, opId, seed);
+	return invite;
+}
+
+function parseToken(id: string | null, opId: string | null, seedText: string | null): InviteToken {
+	if (!isId(id) || opId === null || !/^[0-9a-f]{64}$/.test(opId) || seedText === null) {
+		throw new InviteFormatError(InviteProblem.badInvitation);
+	}
+	let seed: Uint8Array;
+	try {
+		seed = fromBase64Url(seedText);
+	} catch {
+		throw new InviteFormatError(InviteProblem.badInvitation);
+	}
+	if (seed.length !== 32 || toBase64Url(seed) !== seedText) throw new InviteFormatError(InviteProblem.badInvitation);
+	return { id, opId, seed };
 }
