@@ -7,7 +7,8 @@
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
+import { DeniedReason, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
+import type { MembershipDeniedError } from '../../src/lib/mesh/errors.js';
 import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
@@ -158,6 +159,9 @@ describe('team on the mesh', () => {
 			console.log('DEBUG2', late.map((j) => [j.errors.map((x) => x.error.name + x.error.message), j.mesh.status(ws.id), j.authority.joined]), owner.errors.map((x) => x.error.name + x.error.message));
 			throw e;
 		});
+		// Each is told why (it proved it holds the invitation's seed).
+		const reasons = late.map((j) => (j.errors.find((e) => e.error.name === 'MembershipDeniedError')!.error as MembershipDeniedError).reason);
+		expect(reasons).toEqual([DeniedReason.inviteUsed, DeniedReason.inviteRevoked, DeniedReason.inviteExpired]);
 		for (const j of late) {
 			expect(has(j, channel, 'secret plans')).toBe(false);
 			expect(owner.authority.isMember(j.peerId)).toBe(false);

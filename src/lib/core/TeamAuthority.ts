@@ -11,7 +11,8 @@
 import type { PrivateKey } from '@libp2p/interface';
 import * as Y from 'yjs';
 import { Listeners } from '../events.js';
-import type { MeshAuthority } from '../mesh/authority.js';
+import type { AdmitVerdict, MeshAuthority } from '../mesh/authority.js';
+import { admitProofValid } from '../doc/team/fold.js';
 import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
@@ -153,26 +154,30 @@ export class TeamAuthority implements MeshAuthority {
 	 * its admission) added: true when that makes `peerId` a current member device. Nothing
 	 * is written: the operation arrives with the peer's roster when the session syncs.
 	 */
-	async admits(peerId: string, bytes: Uint8Array): Promise<boolean> {
-		if (this.isMember(peerId)) return true;
+	async admits(peerId: string, bytes: Uint8Array): Promise<AdmitVerdict> {
+		if (this.isMember(peerId)) return 'ok';
 		let op: TeamOp;
 		try {
 			op = decodeOp(bytes);
 		} catch {
-			return false;
+			return 'refused';
 		}
-		if (op.payload.ws !== this.init.workspaceId || !(await verifyTeamOp(op))) return false;
+		if (op.payload.ws !== this.init.workspaceId || op.payload.by !== peerId || !(await verifyTeamOp(op))) return 'refused';
 		await this.settled();
 		// An invitation this replica already counts as spent, revoked or expired (by its own
 		// clock, not the joiner's) admits nobody new, even though a concurrent admission
 		// would be folded by id: a late joiner must not displace the one who came first.
 		if (op.payload.t === 'admit') {
 			const invite = this.current.invites.get(op.payload.invite);
+			if (!invite) return 'refused';
+			if (!admitProofValid(op, invite.key)) return 'refused';
 			const now = (this.init.now ?? Date.now)();
-			if (!invite || invite.revoked || invite.used >= invite.uses || now > invite.expires) return false;
+			if (invite.revoked) return 'revoked';
+			if (invite.used >= invite.uses) return 'used';
+			if (now > invite.expires || op.payload.at > invite.expires) return 'expired';
 		}
 		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
-		return team.devices.has(peerId);
+		return team.devices.has(peerId) ? 'ok' : 'refused';
 	}
 
 	/**

@@ -186,6 +186,7 @@ export const en = {
 	'join.error.bad-secret': 'The invite link is damaged: its secret is missing or cut off. Copy the whole link, or ask for a new one.',
 	'join.error.bad-relay': 'The invite link is damaged: a relay address in it is not valid. Ask for a new link.',
 	'join.error.bad-invitation': 'The invite link is damaged: its invitation part is not valid. Ask for a new link.',
+	'join.error.too-old': 'This invite link was made by an older version of Outpost. Ask a workspace admin for a new link.',
 } as const;
 
 /** A key of the UI text. */

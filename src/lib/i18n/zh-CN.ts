@@ -187,4 +187,5 @@ export const zhCN: Record<MessageKey, string> = {
 	'join.error.bad-secret': '邀请链接已损坏：密钥缺失或被截断。请复制完整链接，或索取新链接。',
 	'join.error.bad-relay': '邀请链接已损坏：其中的中继地址无效。请索取新链接。',
 	'join.error.bad-invitation': '邀请链接已损坏：其中的邀请部分无效。请索取新链接。',
+	'join.error.too-old': '此邀请链接由旧版 Outpost 生成。请向工作区管理员索取新链接。',
 };

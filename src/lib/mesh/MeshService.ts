@@ -398,8 +398,8 @@ class DefaultMeshService implements MeshService {
 				workspace.provisional.delete(peerId);
 				continue;
 			}
-			void authority?.admits(peerId, admission).then((ok) => {
-				if (ok || workspace.provisional.get(peerId) !== admission) return;
+			void authority?.admits(peerId, admission).then((verdict) => {
+				if (verdict === 'ok' || workspace.provisional.get(peerId) !== admission) return;
 				workspace.provisional.delete(peerId);
 				this.onTeamChange(workspace);
 			});
@@ -491,9 +491,9 @@ class DefaultMeshService implements MeshService {
 			...(authority !== undefined
 				? {
 						admits: async (remote: string, bytes: Uint8Array) => {
-							const ok = await authority.admits(remote, bytes);
-							if (ok && !authority.isMember(remote)) workspace.provisional.set(remote, bytes);
-							return ok;
+							const verdict = await authority.admits(remote, bytes);
+							if (verdict === 'ok' && !authority.isMember(remote)) workspace.provisional.set(remote, bytes);
+							return verdict;
 						}
 					}
 				: {})

@@ -22,6 +22,7 @@ import {
 	UpdateRejectedError
 } from './errors.js';
 import { MembershipExchange } from './membership.js';
+import type { AdmitVerdict } from './authority.js';
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
@@ -47,7 +48,7 @@ export interface SyncSessionInit {
 	/** This peer's admission, sent in HELLO (membership.ts). */
 	admission?: Uint8Array;
 	/** Checks an opener's admission (membership.ts). */
-	admits?: (peerId: string, admission: Uint8Array) => boolean | Promise<boolean>;
+	admits?: (peerId: string, admission: Uint8Array) => AdmitVerdict | Promise<AdmitVerdict>;
 }
 
 /** Stages of a session, in order. */

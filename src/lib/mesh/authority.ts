@@ -4,6 +4,9 @@
  * remote peer id, and a session runs only when that peer id is a current member device.
  */
 
+/** The answer to an admission: admitted, or why not. */
+export type AdmitVerdict = 'ok' | 'used' | 'expired' | 'revoked' | 'refused';
+
 /** The team's answers the mesh needs; see the module comment. */
 export interface MeshAuthority {
 	/** True when this device is a current member device (false while joining, and after removal). */
@@ -14,8 +17,12 @@ export interface MeshAuthority {
 	isMember(peerId: string): boolean;
 	/** The encoded team operation that made this device a member, sent in HELLO; undefined when none. */
 	admission(): Uint8Array | undefined;
-	/** True when `admission`, presented by `peerId`, makes it a current member device. */
-	admits(peerId: string, admission: Uint8Array): Promise<boolean>;
+	/**
+	 * Whether `admission`, presented by `peerId`, makes it a current member device: 'ok', or
+	 * why not. The invitation's state is told only to a peer whose admission proves it holds
+	 * the invitation's seed.
+	 */
+	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
 	/** Calls `handler` after every change of the team; returns a function that removes it. */
 	onChange(handler: () => void): () => void;
 }

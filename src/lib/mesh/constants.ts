@@ -45,8 +45,14 @@ export const DeniedReason = {
 	badProof: 3,
 	/** A message could not be decoded or came out of order. */
 	malformed: 4,
-	/** The peer is a member no longer (revoked in the roster). */
-	revoked: 5
+	/** The peer is not a member device of the team (never was, or was removed). */
+	revoked: 5,
+	/** The admission's invitation has admitted as many devices as it may. */
+	inviteUsed: 6,
+	/** The admission's invitation has expired. */
+	inviteExpired: 7,
+	/** The admission's invitation was revoked. */
+	inviteRevoked: 8
 } as const;
 
 /** One of {@link DeniedReason}'s values. */

@@ -50,7 +50,9 @@ export const InviteProblem = {
 	badWorkspace: 'bad-workspace',
 	badSecret: 'bad-secret',
 	badRelay: 'bad-relay',
-	badInvitation: 'bad-invitation'
+	badInvitation: 'bad-invitation',
+	/** A link made before signed teams: it carries no invitation. */
+	tooOld: 'too-old'
 } as const;
 export type InviteProblem = (typeof InviteProblem)[keyof typeof InviteProblem];
 

@@ -19,6 +19,7 @@ import { DeniedReason, MessageType, NONCE_BYTES, PROTOCOL_VERSION } from './cons
 import { MembershipDeniedError, ProtocolVersionError, UnexpectedMessageError } from './errors.js';
 import type { Message } from './wire.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
+import type { AdmitVerdict } from './authority.js';
 
 /** Domain-separation label at the start of every proof transcript. */
 export const PROOF_LABEL = 'outpost/membership-proof/1';
@@ -85,8 +86,15 @@ export interface MembershipInit {
 	 * The responder's check of an opener that `isAllowed` refused: true when the admission
 	 * the opener sent makes it a member device. Default: refused.
 	 */
-	admits?: (peerId: string, admission: Uint8Array) => boolean | Promise<boolean>;
+	admits?: (peerId: string, admission: Uint8Array) => AdmitVerdict | Promise<AdmitVerdict>;
 }
+
+const VERDICT_REASONS: Record<Exclude<AdmitVerdict, 'ok'>, DeniedReason> = {
+	refused: DeniedReason.revoked,
+	used: DeniedReason.inviteUsed,
+	expired: DeniedReason.inviteExpired,
+	revoked: DeniedReason.inviteRevoked
+};
 
 type Stage = 'hello' | 'challenge' | 'proof' | 'ok' | 'proven' | 'failed';
 
@@ -175,11 +183,13 @@ export class MembershipExchange {
 
 	private async checkAllowed(): Promise<void> {
 		const { isAllowed, admits, remotePeerId, role } = this.init;
-		let allowed = (await isAllowed?.(remotePeerId)) ?? true;
-		if (!allowed && role === 'responder' && admits !== undefined && this.remoteAdmission.length > 0) {
-			allowed = await admits(remotePeerId, this.remoteAdmission);
+		if ((await isAllowed?.(remotePeerId)) ?? true) return;
+		if (role === 'responder' && admits !== undefined && this.remoteAdmission.length > 0) {
+			const verdict = await admits(remotePeerId, this.remoteAdmission);
+			if (verdict === 'ok') return;
+			this.deny(VERDICT_REASONS[verdict]);
 		}
-		if (!allowed) this.deny(DeniedReason.revoked);
+		this.deny(DeniedReason.revoked);
 	}
 
 	private deny(reason: DeniedReason, error: Error = new MembershipDeniedError(reason, false)): never {

@@ -12,7 +12,10 @@ import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
 import { ApiKeysClient } from '../mesh/apiKeysClient.js';
-import { parseInvite, type Invite } from '../mesh/invite.js';
+import { InviteFormatError, InviteProblem, parseInvite, type Invite } from '../mesh/invite.js';
+import { addTeamOp } from '../doc/team/TeamDoc.js';
+import { signTeamOp } from '../doc/team/sign.js';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../doc/team/teamId.js';
 import { isId } from '../doc/ids.js';
 import * as exchange from '../store/exchange/index.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
@@ -105,18 +108,23 @@ export class AppState {
 		const clean = name.trim().slice(0, MAX_WORKSPACE_NAME);
 		if (!clean) throw new EmptyNameError('workspace name is empty');
 		const { db, docs, identity } = this.svc;
-		const id = newId();
-		const rosterId = newId();
+		// The id certifies its creator: only this device's `create` can be the team's root.
+		const nonce = newTeamNonce();
+		const id = teamWorkspaceId(identity.peerId, nonce);
+		const rosterId = teamRosterId(id);
 		const now = Date.now();
 		const root = docs.open(id);
 		const roster = docs.open(rosterId);
 		await Promise.all([root.ready, roster.ready]);
+		const create = await signTeamOp(identity.privateKey, identity.peerId, { ws: id, prev: [], at: now }, {
+			t: 'create',
+			nonce,
+			name: identity.displayName
+		});
 		root.doc.transact(() => {
 			new WorkspaceDoc(root.doc).init({ name: clean, color, createdBy: identity.peerId, createdAt: now, rosterId });
 		}, LOCAL_ORIGIN);
-		roster.doc.transact(() => {
-			new RosterDoc(roster.doc).upsert({ peerId: identity.peerId, name: identity.displayName, role: Role.owner, joinedAt: now });
-		}, LOCAL_ORIGIN);
+		roster.doc.transact(() => addTeamOp(roster.doc, create), LOCAL_ORIGIN);
 		const row: WorkspaceRow = { id, name: clean, color, rosterId, secret: newSecret(), createdAt: now, lastOpenedAt: now };
 		await db.workspaces.put(row);
 		docs.release(root);
@@ -174,6 +182,7 @@ export class AppState {
 	 */
 	async joinWorkspace(link: string, displayName?: string): Promise<string> {
 		const invite = parseInvite(link);
+		if (!invite.invitation) throw new InviteFormatError(InviteProblem.tooOld);
 		if (displayName !== undefined && displayName.trim() && displayName.trim() !== this.displayName) {
 			await this.setDisplayName(displayName);
 		}
@@ -193,9 +202,10 @@ export class AppState {
 			id: invite.workspaceId,
 			name: invite.name.trim().slice(0, MAX_WORKSPACE_NAME) || invite.workspaceId.slice(0, 8),
 			color: WORKSPACE_COLORS[0],
-			rosterId: '',
+			rosterId: teamRosterId(invite.workspaceId),
 			secret: invite.secret,
 			relays: invite.relays,
+			invitation: invite.invitation,
 			joining: true,
 			createdAt: now,
 			lastOpenedAt: now
@@ -230,12 +240,13 @@ export class AppState {
 		const { docs, db } = this.svc;
 		let done = false;
 		const check = async (): Promise<void> => {
-			const rosterId = this.mesh?.syncDocs(row.id)?.rosterId;
-			if (done || rosterId === undefined || !isId(rosterId)) return;
+			// Joined once the team admits this device and the workspace's root has arrived.
+			const rosterId = this.mesh?.syncDocs(row.id)?.rootRosterId;
+			if (done || rosterId === undefined || !isId(rosterId) || this.mesh?.team(row.id)?.joined !== true) return;
 			done = true;
 			this.joinWatchers.get(row.id)?.stop();
 			this.joinWatchers.delete(row.id);
-			await db.workspaces.update(row.id, { rosterId, joining: false });
+			await db.workspaces.update(row.id, { rosterId, joining: false, invitation: undefined });
 			await this.reloadWorkspaces();
 			if (this.joining?.id === row.id) {
 				this.joining = undefined;

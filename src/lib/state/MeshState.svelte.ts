@@ -20,7 +20,7 @@ import * as Y from 'yjs';
 import type { Services } from '../app.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
-import { inviteLink as buildInviteLink } from '../mesh/invite.js';
+import { inviteLink as buildInviteLink, type InviteToken } from '../mesh/invite.js';
 import { archiveOnRelay, isArchivedOnRelay } from '../mesh/relayApi.js';
 import type { MeshModels } from './MeshModels.js';
 import type { ModelsState } from './ModelsState.svelte.js';
@@ -30,6 +30,18 @@ import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatu
 import { connectionInfo, readPresence, type ConnectionInfo, type Presence } from './connection.js';
 import type { WorkspaceRow } from '../store/db.js';
 import { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
+import type { TeamAuthority } from '../core/TeamAuthority.js';
+import { keepKeys } from '../core/keyKeeper.js';
+import { admitProof } from '../doc/team/sign.js';
+import { teamRosterId } from '../doc/team/teamId.js';
+import { GossipKeyring } from '../mesh/keyring.js';
+
+/** The DENIED reasons that say what is wrong with an invitation. */
+const INVITE_PROBLEMS: Partial<Record<number, 'used' | 'expired' | 'revoked'>> = {
+	[DeniedReason.inviteUsed]: 'used',
+	[DeniedReason.inviteExpired]: 'expired',
+	[DeniedReason.inviteRevoked]: 'revoked'
+};
 
 /** What this device publishes in awareness. */
 interface LocalPresence {
@@ -56,6 +68,10 @@ interface Synced {
 	row: WorkspaceRow;
 	docs: WorkspaceSyncDocs;
 	awareness: Awareness;
+	authority: TeamAuthority;
+	keyring: GossipKeyring;
+	/** Stops the key keeper. */
+	stopKeys: () => void;
 }
 
 /** See the module comment. */
@@ -75,12 +91,19 @@ export class MeshState {
 	 * when this device is joining); by workspace id.
 	 */
 	secretMismatch = $state.raw<Record<string, boolean>>({});
+	/**
+	 * Why a peer refused this device's invitation while it joins (used up, expired or
+	 * revoked), by workspace id: the joining screen says so.
+	 */
+	inviteProblem = $state.raw<Record<string, 'used' | 'expired' | 'revoked'>>({});
 	/** Presence by workspace id (others only). */
 	presence = $state.raw<Record<string, Presence[]>>({});
 
 	private peer: BrowserPeer | undefined;
 	private starting: Promise<void> | undefined;
 	private readonly synced = new Map<string, Synced>();
+	/** Workspaces being added (addWorkspace awaits before it records them). */
+	private readonly adding = new Set<string>();
 	private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	private stopped = false;
 	private meshModels: MeshModels | undefined;
@@ -157,6 +180,10 @@ export class MeshState {
 			if (workspaceId !== undefined && error instanceof MembershipDeniedError && error.reason === DeniedReason.badProof) {
 				this.secretMismatch = { ...this.secretMismatch, [workspaceId]: true };
 			}
+			const problem = error instanceof MembershipDeniedError ? INVITE_PROBLEMS[error.reason] : undefined;
+			if (workspaceId !== undefined && problem !== undefined && this.synced.get(workspaceId)?.authority.joined === false) {
+				this.inviteProblem = { ...this.inviteProblem, [workspaceId]: problem };
+			}
 		});
 		if (this.models) {
 			try {
@@ -176,28 +203,39 @@ export class MeshState {
 
 	/** Syncs a workspace (needs its secret); idempotent. */
 	async addWorkspace(row: WorkspaceRow, displayName: string): Promise<void> {
-		if (row.secret === undefined || this.synced.has(row.id) || this.stopped) return;
-		const docs = await WorkspaceSyncDocs.open({
-			workspaceId: row.id,
-			...(row.rosterId ? { rosterId: row.rosterId } : {}),
-			docs: this.services.docs,
-			db: this.services.db
-		});
-		if (this.synced.has(row.id)) {
-			docs.close();
-			return;
+		if (row.secret === undefined || this.synced.has(row.id) || this.stopped || this.adding.has(row.id)) return;
+		this.adding.add(row.id);
+		try {
+			await this.addWorkspaceNow(row, row.secret, displayName);
+		} finally {
+			this.adding.delete(row.id);
 		}
+	}
+
+	private async addWorkspaceNow(row: WorkspaceRow, secret: Uint8Array, displayName: string): Promise<void> {
+		const { identity, teams } = this.services;
+		const rosterId = row.rosterId || teamRosterId(row.id);
+		const docs = await WorkspaceSyncDocs.open({ workspaceId: row.id, rosterId, docs: this.services.docs, db: this.services.db });
+		const authority = await teams.acquire(row.id, rosterId);
+		if (row.invitation && !authority.joined && authority.admission() === undefined) {
+			// A joiner's admission names the invitation operation, which arrives with the team.
+			const { id, opId, seed } = row.invitation;
+			await authority.writeAfter([opId], { t: 'admit', invite: id, proof: admitProof(seed, row.id, id, identity.peerId), name: displayName });
+		}
+		const report = (error: Error) => console.info('team keys:', error.name, error.message);
+		const keyring = await GossipKeyring.fromSecret(row.id, secret, report);
+		const stopKeys = keepKeys({ authority, keyring, device: { peerId: identity.peerId, privateKey: identity.privateKey }, onError: report });
 		const awareness = new Awareness(new Y.Doc());
-		awareness.setLocalState({ peer: this.services.identity.peerId, name: displayName } satisfies LocalPresence);
+		awareness.setLocalState({ peer: identity.peerId, name: displayName } satisfies LocalPresence);
 		awareness.on('change', () => this.refreshPresence(row.id));
-		const synced: Synced = { row, docs, awareness };
+		const synced: Synced = { row, docs, awareness, authority, keyring, stopKeys };
 		this.synced.set(row.id, synced);
 		this.peer?.addRelays(row.relays ?? []);
 		if (this.peer) await this.addToMesh(synced);
 	}
 
-	private async addToMesh({ row, docs, awareness }: Synced): Promise<void> {
-		await this.peer?.mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness });
+	private async addToMesh({ row, docs, awareness, authority, keyring }: Synced): Promise<void> {
+		await this.peer?.mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness, authority, keyring });
 		this.meshModels?.addWorkspace(row.id);
 	}
 
@@ -226,15 +264,21 @@ export class MeshState {
 	}
 
 	/**
-	 * The invite link of a workspace (empty without a secret): on the relay's LAN URL when
-	 * this page is on the relay's own machine, naming every relay this device knows for it.
+	 * The invite link of a workspace for an invitation of its team (empty without a secret):
+	 * on the relay's LAN URL when this page is on the relay's own machine, naming every relay
+	 * this device knows for it.
 	 */
-	inviteLink(row: WorkspaceRow, name: string): string {
+	inviteLink(row: WorkspaceRow, name: string, invitation: InviteToken): string {
 		if (row.secret === undefined) return '';
 		const local = /^(localhost|127\.|\[::1\])/.test(location.hostname);
 		const origin = (local ? this.appUrls[0] : undefined) ?? location.origin;
 		const relays = [...new Set([...this.relayAddresses(), ...(row.relays ?? [])])];
-		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays });
+		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays, invitation });
+	}
+
+	/** The team of a workspace this device syncs, else undefined. */
+	team(workspaceId: string): TeamAuthority | undefined {
+		return this.synced.get(workspaceId)?.authority;
 	}
 
 	/** Asks the relay that served the app to archive the workspace of `link`. */
@@ -290,6 +334,8 @@ export class MeshState {
 		clearTimeout(this.typingTimers.get(workspaceId));
 		await this.meshModels?.removeWorkspace(workspaceId);
 		await this.peer?.mesh.removeWorkspace(workspaceId);
+		synced.stopKeys();
+		this.services.teams.release(workspaceId);
 		synced.awareness.destroy();
 		synced.docs.close();
 		const { [workspaceId]: _status, ...statuses } = this.statuses;
@@ -302,7 +348,9 @@ export class MeshState {
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
 		await this.peer?.stop();
-		for (const { docs, awareness } of this.synced.values()) {
+		for (const [id, { docs, awareness, stopKeys }] of this.synced) {
+			stopKeys();
+			this.services.teams.release(id);
 			awareness.destroy();
 			docs.close();
 		}

@@ -6,8 +6,10 @@
  */
 import { ChannelDoc } from '../doc/ChannelDoc.js';
 import { newId } from '../doc/ids.js';
-import { RosterDoc } from '../doc/RosterDoc.js';
 import { Role, type ChannelInfo, type Member } from '../doc/schema.js';
+import type { TeamAuthority } from '../core/TeamAuthority.js';
+import { TeamRole } from '../doc/team/ops.js';
+import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import type { Services } from '../app.js';
@@ -54,13 +56,15 @@ export class WorkspaceState {
 	damaged = $state(0);
 
 	readonly root: WorkspaceDoc;
-	readonly roster: RosterDoc;
+	/** The team: members, roles, devices and invitations (signed operations, folded). */
+	readonly team: TeamState;
 	/** Full-text search over this workspace's messages, notes and AI chats. */
 	readonly search: SearchState;
 	private readonly onChange = () => {
 		this.version++;
 		void this.mirrorRow();
 	};
+	private readonly stopTeam: () => void;
 	private closed = false;
 	private opening = 0;
 	private noteOpening = 0;
@@ -69,22 +73,21 @@ export class WorkspaceState {
 		private readonly services: Services,
 		readonly row: WorkspaceRow,
 		private readonly rootHandle: DocHandle,
-		private readonly rosterHandle: DocHandle
+		authority: TeamAuthority
 	) {
 		this.root = new WorkspaceDoc(rootHandle.doc);
-		this.roster = new RosterDoc(rosterHandle.doc);
+		this.team = new TeamState(authority, services.db);
+		this.stopTeam = authority.on('change', this.onChange);
 		this.search = new SearchState(services, row.id, this.root);
 	}
 
-	/** Loads a workspace's root and roster documents. */
+	/** Loads a workspace's root document and its team. */
 	static async open(services: Services, row: WorkspaceRow): Promise<WorkspaceState> {
 		const root = services.docs.open(row.id);
-		const roster = services.docs.open(row.rosterId);
-		await Promise.all([root.ready, roster.ready]);
-		const ws = new WorkspaceState(services, row, root, roster);
-		ws.damaged = (root.error?.quarantined ?? 0) + (roster.error?.quarantined ?? 0);
+		const [authority] = await Promise.all([services.teams.acquire(row.id, row.rosterId), root.ready]);
+		const ws = new WorkspaceState(services, row, root, authority);
+		ws.damaged = root.error?.quarantined ?? 0;
 		root.doc.on('update', ws.onChange);
-		roster.doc.on('update', ws.onChange);
 		ws.ensureMember();
 		const stored = await services.db.channelState.where('workspaceId').equals(row.id).toArray();
 		ws.unread = Object.fromEntries(stored.map((r) => [r.channelId, r.unread]));
@@ -117,14 +120,20 @@ export class WorkspaceState {
 		return this.root.listChannels().some((c) => c.archived);
 	}
 
+	/** Current members (by name); `peerId` is the member's id (its first device). */
 	get members(): Member[] {
-		void this.version;
-		return this.roster.list();
+		return this.team.members.map((m) => ({ peerId: m.id, name: m.name, role: legacyRole(m.role), joinedAt: m.joinedAt }));
 	}
 
-	/** Whether this device is the workspace's owner in the roster (it manages the relay's API keys). */
-	get isOwner(): boolean {
-		return this.members.some((m) => m.peerId === this.services.identity.peerId && m.role === Role.owner);
+	/** Whether `peerId` is a current member device. */
+	isMember(peerId: string): boolean {
+		void this.version;
+		return this.team.authority.isMember(peerId);
+	}
+
+	/** Whether this device may manage the team (owner or admin): members, invitations, the relay's API keys. */
+	get isAdmin(): boolean {
+		return this.team.canManage;
 	}
 
 	/** Settings of the open channel. */
@@ -136,21 +145,13 @@ export class WorkspaceState {
 	/** A member's display name (or a short peer id). */
 	displayName(peerId: string): string {
 		void this.version;
-		return this.roster.displayName(peerId);
+		return this.team.displayName(peerId);
 	}
 
-	/** Adds this device to the roster, or refreshes its display name. */
+	/** Refreshes this device's member's display name in the team. */
 	ensureMember(): void {
-		const { peerId, displayName } = this.services.identity;
-		const isCreator = this.root.meta.get('createdBy') === peerId;
-		this.rosterHandle.doc.transact(() => {
-			this.roster.upsert({
-				peerId,
-				name: displayName,
-				role: isCreator ? Role.owner : Role.member,
-				joinedAt: Date.now()
-			});
-		}, LOCAL_ORIGIN);
+		const { displayName } = this.services.identity;
+		this.team.setName(displayName).catch((error: unknown) => console.warn('team: could not set the display name', error));
 	}
 
 	/** Creates a channel and opens it; returns its id. */
@@ -367,9 +368,17 @@ export class WorkspaceState {
 		await this.channel?.close();
 		this.channel = undefined;
 		this.rootHandle.doc.off('update', this.onChange);
-		this.rosterHandle.doc.off('update', this.onChange);
+		this.stopTeam();
 		this.services.docs.release(this.rootHandle);
-		this.services.docs.release(this.rosterHandle);
+		this.services.teams.release(this.row.id);
 		await searchClosed;
 	}
+}
+
+/** The roles of the old roster type, for code that still takes a {@link Member}. */
+function legacyRole(role: TeamRole): Role {
+	if (role === TeamRole.owner) return Role.owner;
+	if (role === TeamRole.admin) return Role.admin;
+	if (role === TeamRole.guest) return Role.guest;
+	return Role.member;
 }

@@ -105,6 +105,12 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return new WorkspaceSyncDocs(init, handle);
 	}
 
+	/** The roster's id as the root names it: undefined until the root has arrived. */
+	get rootRosterId(): string | undefined {
+		const fromRoot = this.root.rosterId;
+		return isId(fromRoot) ? fromRoot : undefined;
+	}
+
 	/** The roster's id: from the root once it has arrived, else the one given at open. */
 	get rosterId(): string | undefined {
 		const fromRoot = this.root.rosterId;

@@ -36,6 +36,11 @@ export interface WorkspaceRow {
 	 * roster id, name and channels, come from a peer); `rosterId` is empty until then.
 	 */
 	joining?: boolean;
+	/**
+	 * The invitation this device joins with, until the team admits it: its admission is
+	 * written (and shown to peers) with it.
+	 */
+	invitation?: { id: string; opId: string; seed: Uint8Array };
 	createdAt: number;
 	lastOpenedAt: number;
 	lastChannelId?: string;

@@ -10,6 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Engine } from '../../../src/lib/ai/engine.js';
 import type { Services } from '../../../src/lib/app.js';
 import { AiRole } from '../../../src/lib/doc/AiThreadDoc.js';
+import { WorkspaceTeams } from '../../../src/lib/core/WorkspaceTeams.js';
 import { HybridClock } from '../../../src/lib/doc/hlc.js';
 import { newId } from '../../../src/lib/doc/ids.js';
 import { AiStatus } from '../../../src/lib/doc/schema.js';
@@ -30,11 +31,13 @@ afterAll(() => engine.dispose());
 async function services(): Promise<Services> {
 	const privateKey = await generateKeyPair('Ed25519');
 	const peerId = peerIdFromPrivateKey(privateKey).toString();
+	const docs = new DocStore(`ai-${newId()}:`);
 	return {
 		db: new OutpostDb(`outpost-ai-${newId()}`),
-		docs: new DocStore(`ai-${newId()}:`),
+		docs,
 		identity: { privateKey, peerId, displayName: 'Ada' },
-		clock: new HybridClock(peerId)
+		clock: new HybridClock(peerId),
+		teams: new WorkspaceTeams(docs, { peerId, privateKey })
 	};
 }
 

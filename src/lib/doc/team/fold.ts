@@ -195,6 +195,11 @@ function proofValid(op: TeamOp, key: string, invite: string): boolean {
 	return ok;
 }
 
+/** True when an admission's proof is the signature of the invitation key `key` (hex). */
+export function admitProofValid(op: TeamOp, key: string): boolean {
+	return op.payload.t === 'admit' && proofValid(op, key, op.payload.invite);
+}
+
 function rank(role: TeamRole): number {
 	return ROLE_RANK[role];
 }

@@ -1,0 +1,226 @@
+/**
+ * Runes state of a workspace's team for the UI: members with their roles and devices, the
+ * invitations, and the actions an admin (or a member, for its own devices) may take. Every
+ * action is a signed team operation written through the workspace core's TeamAuthority; the
+ * rules are the fold's, so a control the UI offers by mistake still changes nothing that
+ * the team does not allow. Invitation seeds made on this device are kept in the local
+ * database, so their links can be copied again from the list.
+ */
+import { createSubscriber, SvelteMap } from 'svelte/reactivity';
+import type { TeamAuthority } from '../core/TeamAuthority.js';
+import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
+import { ROLE_RANK, TeamRole } from '../doc/team/ops.js';
+import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
+import { newId } from '../doc/ids.js';
+import type { InviteToken } from '../mesh/invite.js';
+import type { OutpostDb } from '../store/db.js';
+
+/** Roles a member can be given in the UI, most powerful first. */
+export const ASSIGNABLE_ROLES: TeamRole[] = [TeamRole.owner, TeamRole.admin, TeamRole.member, TeamRole.guest];
+
+/** Where an invitation stands. */
+export const InviteStatus = { active: 'active', used: 'used', expired: 'expired', revoked: 'revoked' } as const;
+export type InviteStatus = (typeof InviteStatus)[keyof typeof InviteStatus];
+
+/** A member as the Members panel shows it. */
+export interface MemberView {
+	id: string;
+	name: string;
+	role: TeamRole;
+	devices: string[];
+	isMe: boolean;
+	joinedAt: number;
+}
+
+/** An invitation as the list shows it. */
+export interface InviteView {
+	id: string;
+	role: TeamRole;
+	uses: number;
+	used: number;
+	expires: number;
+	status: InviteStatus;
+	createdBy: string;
+	createdAt: number;
+	/** For a device invitation: the member it adds a device to. */
+	member?: string;
+	/** The link's token, when this device made the invitation (its seed is kept here). */
+	token?: InviteToken;
+}
+
+/** Options of a new invitation. */
+export interface NewInvite {
+	role: TeamRole;
+	/** How many people may join with it. */
+	uses: number;
+	/** How long it is valid, in ms. */
+	validForMs: number;
+}
+
+const SEED_KEY = 'invite-seed:';
+/** How long an "Add a device" link is valid. */
+export const DEVICE_INVITE_MS = 60 * 60 * 1000;
+
+/** See the module comment. */
+export class TeamState {
+	private readonly subscribe: () => void;
+	private readonly seeds = new SvelteMap<string, InviteToken>();
+
+	constructor(
+		readonly authority: TeamAuthority,
+		private readonly db: OutpostDb,
+		private readonly now: () => number = Date.now
+	) {
+		this.subscribe = createSubscriber((update) => authority.on('change', update));
+		void this.loadSeeds();
+	}
+
+	/** This device's peer id. */
+	get me(): string {
+		return this.authority.devicePeerId ?? '';
+	}
+
+	/** Current members, owners first, then by name. */
+	get members(): MemberView[] {
+		this.subscribe();
+		const me = this.authority.memberOf(this.me)?.id;
+		return [...this.authority.team.members.values()]
+			.map((m: TeamMember) => ({ id: m.id, name: m.name, role: m.role, devices: [...m.devices], isMe: m.id === me, joinedAt: m.joinedAt }))
+			.sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role] || a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1));
+	}
+
+	/** This device's role, when it is a member device. */
+	get myRole(): TeamRole | undefined {
+		this.subscribe();
+		return this.authority.roleOf(this.me);
+	}
+
+	/** Whether this device is a current member device. */
+	get joined(): boolean {
+		this.subscribe();
+		return this.authority.joined;
+	}
+
+	/** Whether this device may manage members and invitations (owner or admin). */
+	get canManage(): boolean {
+		const role = this.myRole;
+		return role !== undefined && ROLE_RANK[role] >= ROLE_RANK.admin;
+	}
+
+	/** Roles this device may give `member` (none when it may not change its role). */
+	rolesFor(member: MemberView): TeamRole[] {
+		const role = this.myRole;
+		if (role === undefined || !this.canManage || ROLE_RANK[member.role] > ROLE_RANK[role]) return [];
+		return ASSIGNABLE_ROLES.filter((r) => ROLE_RANK[r] <= ROLE_RANK[role]);
+	}
+
+	/** Whether this device may remove `member` (or `member` is this device's own member, leaving). */
+	canRemove(member: MemberView): boolean {
+		const role = this.myRole;
+		if (role === undefined) return false;
+		if (member.role === TeamRole.owner && this.members.filter((m) => m.role === TeamRole.owner).length === 1) return false;
+		return member.isMe || (this.canManage && ROLE_RANK[member.role] <= ROLE_RANK[role]);
+	}
+
+	/** A display name for any device: its member's name, or a short peer id. */
+	displayName(peerId: string): string {
+		this.subscribe();
+		const member = this.authority.memberOf(peerId) ?? this.authority.team.removed.get(this.authority.team.devices.get(peerId) ?? peerId);
+		return member?.name || `…${peerId.slice(-6)}`;
+	}
+
+	/** Changes a member's role. */
+	async setRole(memberId: string, role: TeamRole): Promise<void> {
+		await this.authority.write({ t: 'role', member: memberId, role });
+	}
+
+	/** Removes a member and all its devices (the key keeper then rotates the workspace key). */
+	async remove(memberId: string): Promise<void> {
+		await this.authority.write({ t: 'remove', member: memberId });
+	}
+
+	/** Removes one device of a member. */
+	async removeDevice(peerId: string): Promise<void> {
+		await this.authority.write({ t: 'remove-device', device: peerId });
+	}
+
+	/** Sets this device's member's display name in the team (when it differs). */
+	async setName(name: string): Promise<void> {
+		const current = this.authority.memberOf(this.me);
+		if (!current || current.name === name || !name.trim()) return;
+		await this.authority.write({ t: 'name', name: name.trim().slice(0, 80) });
+	}
+
+	/** Invitations, newest first. */
+	get invites(): InviteView[] {
+		this.subscribe();
+		const now = this.now();
+		return [...this.authority.team.invites.values()]
+			.map((i: TeamInvite) => {
+				const view: InviteView = {
+					id: i.id,
+					role: i.role,
+					uses: i.uses,
+					used: i.used,
+					expires: i.expires,
+					status: i.revoked ? InviteStatus.revoked : i.used >= i.uses ? InviteStatus.used : now > i.expires ? InviteStatus.expired : InviteStatus.active,
+					createdBy: i.createdBy,
+					createdAt: i.createdAt
+				};
+				if (i.member !== undefined) view.member = i.member;
+				const token = this.seeds.get(i.id);
+				if (token) view.token = token;
+				return view;
+			})
+			.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+	}
+
+	/** Creates an invitation; returns the token its link carries. */
+	async createInvite(input: NewInvite): Promise<InviteToken> {
+		return this.invite({ role: input.role, uses: input.uses, expires: this.now() + input.validForMs });
+	}
+
+	/** Creates a one-time invitation that adds a device to this device's member (valid an hour). */
+	async createDeviceInvite(): Promise<InviteToken> {
+		const member = this.authority.memberOf(this.me);
+		if (!member) throw new Error('this device is not a member');
+		return this.invite({ role: member.role, uses: 1, expires: this.now() + DEVICE_INVITE_MS, member: member.id });
+	}
+
+	/** Revokes an invitation. */
+	async revokeInvite(id: string): Promise<void> {
+		await this.authority.write({ t: 'revoke-invite', invite: id });
+	}
+
+	private async invite(o: { role: TeamRole; uses: number; expires: number; member?: string }): Promise<InviteToken> {
+		const seed = newInviteSeed();
+		const id = newId();
+		const op = await this.authority.write({
+			t: 'invite',
+			invite: id,
+			key: invitePublicKey(seed),
+			role: o.role,
+			uses: o.uses,
+			expires: o.expires,
+			...(o.member !== undefined ? { member: o.member } : {})
+		});
+		if (this.authority.team.rejected.has(op.id)) throw new Error(`the team refused the invitation: ${this.authority.team.rejected.get(op.id)}`);
+		const token: InviteToken = { id, opId: op.id, seed };
+		this.seeds.set(id, token);
+		await this.db.settings.put({ key: `${SEED_KEY}${this.authority.workspaceId}:${id}`, value: { id, opId: op.id, seed } });
+		return token;
+	}
+
+	private async loadSeeds(): Promise<void> {
+		try {
+			const prefix = `${SEED_KEY}${this.authority.workspaceId}:`;
+			const rows = await this.db.settings.where('key').startsWith(prefix).toArray();
+			for (const row of rows) {
+				const v = row.value as Partial<InviteToken> | undefined;
+				if (v && typeof v.id === 'string' && typeof v.opId === 'string' && v.seed instanceof Uint8Array) this.seeds.set(v.id, { id: v.id, opId: v.opId, seed: v.seed });
+			}
+		} catch (error) {
+			console.warn('team: could not read saved invitations', error);
+		}
+	}
+}
