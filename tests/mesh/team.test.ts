@@ -13,7 +13,7 @@ import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer } from './teamPeers.js';
+import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -166,6 +166,24 @@ describe('team on the mesh', () => {
 			expect(has(j, channel, 'secret plans')).toBe(false);
 			expect(owner.authority.isMember(j.peerId)).toBe(false);
 		}
+	});
+
+	it('a second tab (throwaway node key, delegation signed by the device) syncs until its device is removed', async () => {
+		const { ws, owner, mallory } = await team3();
+		const tab = await startTeamPeer(ws, mallory.key, 'mallory-tab', [], true);
+		expect(tab.node.peerId.toString()).not.toBe(mallory.peerId);
+		await connect(tab, owner);
+		const channel = newId();
+		post(owner, channel, 'to every tab');
+		await waitFor(() => has(tab, channel, 'to every tab'), 'the tab gets the message');
+		post(tab, channel, 'from the tab');
+		await waitFor(() => has(owner, channel, 'from the tab'), 'the owner gets the tab’s message');
+		// A delegation from a removed device admits nothing: the tab's session closes.
+		await owner.authority.write({ t: 'remove', member: mallory.peerId });
+		await waitFor(() => syncStreams(owner, { peerId: tab.node.peerId.toString() }) === 0, 'the tab’s session closed');
+		post(owner, channel, 'after');
+		await new Promise((r) => setTimeout(r, 300));
+		expect(has(tab, channel, 'after')).toBe(false);
 	});
 
 	it('a stranger that connects is never sent a HELLO naming a workspace', async () => {

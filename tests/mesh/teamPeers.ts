@@ -9,6 +9,8 @@ import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
 import { keepKeys } from '../../src/lib/core/keyKeeper.js';
+import { delegatedAuthority } from '../../src/lib/core/tabAuthority.js';
+import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import { GossipKeyring } from '../../src/lib/mesh/keyring.js';
 import type { TeamOp } from '../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
@@ -46,24 +48,31 @@ export async function newKey(): Promise<{ key: PrivateKey; peerId: string }> {
 	return { key, peerId: peerIdFromPrivateKey(key).toString() };
 }
 
-/** Starts a peer for `ws` with device key `key`; `seed` adds the operations it holds at start. */
-export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: string, seed: TeamOp[] = []): Promise<TeamPeer> {
+/**
+ * Starts a peer for `ws` with device key `key`; `seed` adds the operations it holds at
+ * start. With `tab`, the node runs with a throwaway key and presents a delegation signed by
+ * the device key, as a second browser tab does.
+ */
+export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: string, seed: TeamOp[] = [], tab = false): Promise<TeamPeer> {
 	const gater = blockableGater();
-	const node = await startNode({ gater, privateKey: key });
+	const node = await startNode({ gater, privateKey: tab ? (await newKey()).key : key });
 	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
 	meshes.push(mesh);
 	const errors: MeshErrorEvent[] = [];
 	mesh.on('error', (event) => errors.push(event));
 	await mesh.start();
 	const docs = new MemoryDocs(ws.id);
-	const peerId = node.peerId.toString();
+	const peerId = peerIdFromPrivateKey(key).toString();
 	const authority = new TeamAuthority({ workspaceId: ws.id, doc: docs.get(ws.rosterId), device: { peerId, privateKey: key } });
 	for (const op of seed) await authority.add(op);
 	await authority.ready;
 	const keyErrors: Error[] = [];
 	const keyring = await GossipKeyring.fromSecret(ws.id, ws.secret, (error) => keyErrors.push(error));
 	stops.push(keepKeys({ authority, keyring, device: { peerId, privateKey: key }, onError: (error) => keyErrors.push(error), shareJitterMs: 50 }));
-	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority, keyring });
+	const meshAuthority = tab
+		? delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }))
+		: authority;
+	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority: meshAuthority, keyring });
 	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors };
 }
 

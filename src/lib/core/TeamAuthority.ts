@@ -17,6 +17,7 @@ import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
 import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
+import { readDelegation } from '../doc/team/delegation.js';
 
 /** This device, when it may write operations. */
 export interface TeamDevice {
@@ -160,7 +161,7 @@ export class TeamAuthority implements MeshAuthority {
 		try {
 			op = decodeOp(bytes);
 		} catch {
-			return 'refused';
+			return this.admitsTab(peerId, bytes);
 		}
 		if (op.payload.ws !== this.init.workspaceId || op.payload.by !== peerId || !(await verifyTeamOp(op))) return 'refused';
 		await this.settled();
@@ -178,6 +179,15 @@ export class TeamAuthority implements MeshAuthority {
 		}
 		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
 		return team.devices.has(peerId) ? 'ok' : 'refused';
+	}
+
+	/** A tab of a member device, by its signed delegation (delegation.ts). */
+	private async admitsTab(peerId: string, bytes: Uint8Array): Promise<AdmitVerdict> {
+		const d = await readDelegation(bytes);
+		const now = (this.init.now ?? Date.now)();
+		if (!d || d.tab !== peerId || d.ws !== this.init.workspaceId || now > d.expires) return 'refused';
+		await this.settled();
+		return this.isMember(d.device) ? 'ok' : 'refused';
 	}
 
 	/**

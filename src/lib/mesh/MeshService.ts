@@ -276,7 +276,7 @@ class DefaultMeshService implements MeshService {
 			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
 			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
-			...(authority !== undefined ? { isMember: (peerId: string) => authority.isMember(peerId) } : {}),
+			...(authority !== undefined ? { isMember: (peerId: string) => authority.isMember(peerId) || workspace.provisional.has(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
 		const workspace: Workspace = { id, keys, docs, gossip, presence, authority, provisional: new Map(), unwatch: () => {}, sessions: new Set(), lastStatus: '' };

@@ -35,6 +35,9 @@ import { keepKeys } from '../core/keyKeeper.js';
 import { admitProof } from '../doc/team/sign.js';
 import { teamRosterId } from '../doc/team/teamId.js';
 import { GossipKeyring } from '../mesh/keyring.js';
+import type { MeshAuthority } from '../mesh/authority.js';
+import { delegatedAuthority } from '../core/tabAuthority.js';
+import { DELEGATION_MS, signDelegation } from '../doc/team/delegation.js';
 
 /** The DENIED reasons that say what is wrong with an invitation. */
 const INVITE_PROBLEMS: Partial<Record<number, 'used' | 'expired' | 'revoked'>> = {
@@ -235,7 +238,9 @@ export class MeshState {
 	}
 
 	private async addToMesh({ row, docs, awareness, authority, keyring }: Synced): Promise<void> {
-		await this.peer?.mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness, authority, keyring });
+		const mesh = this.peer?.mesh;
+		if (!mesh) return;
+		await mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness, authority: await this.tabAuthority(row.id, authority), keyring });
 		this.meshModels?.addWorkspace(row.id);
 	}
 
@@ -387,6 +392,24 @@ export class MeshState {
 	private markRelayConnected(): void {
 		if (!this.peer || this.peer.links().relays === 0 || performance.getEntriesByName(MARK_MESH_RELAY).length > 0) return;
 		performance.mark(MARK_MESH_RELAY);
+	}
+
+	/**
+	 * The team as this tab's node presents it: the team itself in the tab whose node has the
+	 * device key; in any other tab (a throwaway key) the same team, shown to peers through a
+	 * delegation the device key signs (delegation.ts).
+	 */
+	private async tabAuthority(workspaceId: string, authority: TeamAuthority): Promise<MeshAuthority> {
+		const tab = this.peer?.peerId;
+		const { identity } = this.services;
+		if (tab === undefined || tab === identity.peerId) return authority;
+		const delegation = await signDelegation(identity.privateKey, {
+			ws: workspaceId,
+			device: identity.peerId,
+			tab,
+			expires: Date.now() + DELEGATION_MS
+		});
+		return delegatedAuthority(authority, delegation);
 	}
 
 	/** The device key in the tab that holds the Web Lock; a throwaway key in any other tab. */

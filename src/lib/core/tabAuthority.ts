@@ -1,0 +1,21 @@
+/**
+ * The team as a tab without the device key presents it to the mesh: the same answers, but
+ * its admission is a delegation signed by the device key (doc/team/delegation.ts).
+ */
+import type { MeshAuthority } from '../mesh/authority.js';
+
+/** `authority`, presenting `delegation` as this node's admission. */
+export function delegatedAuthority(authority: MeshAuthority, delegation: Uint8Array): MeshAuthority {
+	return {
+		get joined() {
+			return authority.joined;
+		},
+		get excluded() {
+			return authority.excluded;
+		},
+		isMember: (peerId) => authority.isMember(peerId),
+		admission: () => delegation,
+		admits: (peerId, bytes) => authority.admits(peerId, bytes),
+		onChange: (handler) => authority.onChange(handler)
+	};
+}
