@@ -2,9 +2,6 @@
  * Top-level runes state: the device identity and display name, the list of workspaces on
  * this device, the open workspace, and the UI language.
  */
-import { newId } from '../doc/ids.js';
-import { RosterDoc } from '../doc/RosterDoc.js';
-import { Role } from '../doc/schema.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { createServices, type Services } from '../app.js';
 import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18n/index.js';

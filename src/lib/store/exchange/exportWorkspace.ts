@@ -13,6 +13,7 @@ import { ChannelView } from '../../doc/ChannelView.js';
 import { isId } from '../../doc/ids.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import { RosterDoc } from '../../doc/RosterDoc.js';
+import { readTeam, teamName } from '../../doc/team/readTeam.js';
 import { DocKind } from '../../doc/schema.js';
 import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
@@ -177,7 +178,9 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		rosterHandle = docs.open(root.rosterId);
 		await rosterHandle.ready;
 		const roster = new RosterDoc(rosterHandle.doc);
-		const nameOf: NameOf = (peerId) => roster.displayName(peerId);
+		const team = await readTeam(workspaceId, rosterHandle.doc);
+		// The team's names; a workspace made before signed teams still has its old roster's.
+		const nameOf: NameOf = (peerId) => teamName(team, peerId) ?? roster.displayName(peerId);
 		const names = new UniqueNames();
 		const planned = plan(root, workspaceId, nameOf, names);
 		const zip = new ZipWriter(now);
