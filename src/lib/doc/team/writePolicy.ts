@@ -8,8 +8,20 @@ import type * as Y from 'yjs';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
 
+/** Roster ids by workspace id: every remote update asks, and each is a hash. */
+const rosters = new Map<string, string>();
+
+function rosterOf(workspaceId: string): string {
+	let id = rosters.get(workspaceId);
+	if (id === undefined) {
+		if (rosters.size > 1000) rosters.clear();
+		rosters.set(workspaceId, (id = teamRosterId(workspaceId)));
+	}
+	return id;
+}
+
 /** Why `update` to document `docId` of workspace `workspaceId` is refused, or undefined when it may be applied to `doc`. */
 export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
-	if (docId === teamRosterId(workspaceId)) return checkTeamUpdate(doc, update);
+	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
 	return undefined;
 }
