@@ -35,6 +35,10 @@ import type { RunningRelay } from '../relay/run.ts';
 import { SIGNALLING_PATH } from '../relay/signalling.ts';
 import { newId } from '../src/lib/doc/ids.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { signTeamOp } from '../src/lib/doc/team/sign.ts';
+import { newTeamNonce, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
 import { toHex } from '../src/lib/mesh/workspaceKeys.ts';
 import { buildForBrowser } from '../tests/mesh/browserBuild.ts';
 import type { Target } from './syncLatencyBrowser.ts';
@@ -45,6 +49,17 @@ import type { TargetResult } from './syncLatencyReport.ts';
 import { positiveInt, CHROMIUM_ARGS, benchEnvironment } from './env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** Two device keys (protobuf, hex) and the signed team they form: A creates, A adds B. */
+async function benchTeam(): Promise<{ workspaceId: string; keysHex: [string, string]; opsHex: string[] }> {
+	const [a, b] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')];
+	const [idA, idB] = [peerIdFromPrivateKey(a).toString(), peerIdFromPrivateKey(b).toString()];
+	const nonce = newTeamNonce();
+	const workspaceId = teamWorkspaceId(idA, nonce);
+	const create = await signTeamOp(a, idA, { ws: workspaceId, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'A' });
+	const add = await signTeamOp(a, idA, { ws: workspaceId, prev: [create.id], at: Date.now() }, { t: 'add', member: idB, role: 'member', name: 'B' });
+	return { workspaceId, keysHex: [toHex(privateKeyToProtobuf(a)), toHex(privateKeyToProtobuf(b))], opsHex: [create, add].map((op) => toHex(op.bytes)) };
+}
 const root = resolve(here, '..');
 const UPDATES = positiveInt('BENCH_UPDATES', 400);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 4);
@@ -146,8 +161,13 @@ async function main(): Promise<void> {
 		const receiver = b!;
 
 		// Outpost: nodes, mesh services, then B dials A directly (B opens the sync sessions).
-		const workspace = { workspaceId: newId(), secretHex: toHex(newSecret()), docId: newId() };
-		const [nodeA, nodeB] = await Promise.all([call(sender, 'startNode', relayAddr, 15_000), call(receiver, 'startNode', relayAddr, 15_000)]);
+		// The pages are the two member devices of a signed team (A created it and added B).
+		const team = await benchTeam();
+		const workspace = { workspaceId: team.workspaceId, secretHex: toHex(newSecret()), docId: newId(), teamOpsHex: team.opsHex };
+		const [nodeA, nodeB] = await Promise.all([
+			call(sender, 'startNode', relayAddr, 15_000, team.keysHex[0]),
+			call(receiver, 'startNode', relayAddr, 15_000, team.keysHex[1])
+		]);
 		log(`Relay reservations: A ${ms(nodeA.ms)}, B ${ms(nodeB.ms)}`);
 		await Promise.all([call(sender, 'startMesh', workspace), call(receiver, 'startMesh', workspace)]);
 		const dial = await call(receiver, 'dialDirect', nodeA.webrtcAddr);

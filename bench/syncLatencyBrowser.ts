@@ -14,7 +14,13 @@
  * `outpost` the page also logs every copy that reaches it (each session's apply, each gossip
  * message) and times the sender's update listeners and gossip publishes, to tell where time goes.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys';
+import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { TeamAuthority } from '../src/lib/core/TeamAuthority.js';
+import { keepKeys } from '../src/lib/core/keyKeeper.js';
+import { decodeOp } from '../src/lib/doc/team/ops.js';
+import { teamRosterId } from '../src/lib/doc/team/teamId.js';
+import { GossipKeyring } from '../src/lib/mesh/keyring.js';
 import type { GossipsubMessage } from '@libp2p/gossipsub';
 import type { Connection } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
@@ -121,6 +127,7 @@ const state: {
 	docs: Partial<Record<Target, Y.Doc>>;
 	providers: WebrtcProvider[];
 	node?: MeshNode;
+	key?: PrivateKey;
 	direct?: Connection;
 	mesh?: MeshService;
 	meshDocs?: ObservedDocs;
@@ -186,9 +193,12 @@ export async function yWebrtcJoin(init: {
 }
 
 /** Starts this page's mesh node against the relay; resolves with its direct-dial address. */
-export async function startNode(relay: string, timeoutMs: number): Promise<{ peerId: string; webrtcAddr: string; ms: number }> {
+export async function startNode(relay: string, timeoutMs: number, keyHex?: string): Promise<{ peerId: string; webrtcAddr: string; ms: number }> {
 	const t0 = performance.now();
-	const node = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), bootstrap: [relay] });
+	// The device key of the team (made by the bench, so both pages are members of one team).
+	const privateKey = keyHex !== undefined ? privateKeyFromProtobuf(fromHex(keyHex)) : await generateKeyPair('Ed25519');
+	state.key = privateKey;
+	const node = await createMeshNode({ privateKey, bootstrap: [relay] });
 	state.node = node;
 	const address = () => node.getMultiaddrs().map(String).find((a) => a.includes('/p2p-circuit/webrtc/p2p/'));
 	if (!(await until(() => address() !== undefined, timeoutMs))) throw new Error('no relay reservation');
@@ -200,9 +210,11 @@ export async function startNode(relay: string, timeoutMs: number): Promise<{ pee
  * (before any direct dial, as in the app: the dialling peer opens the sessions), the
  * gossip and publish hooks, and the raw baseline's handler.
  */
-export async function startMesh(init: { workspaceId: string; secretHex: string; docId: string }): Promise<void> {
+export async function startMesh(init: { workspaceId: string; secretHex: string; docId: string; teamOpsHex?: string[] }): Promise<void> {
 	const node = requireNode();
-	const docs = new ObservedDocs();
+	// With the team, the pages run the workspace core as the app does: sessions by identity,
+	// the write policy on every apply, gossip from members only, gossip key generations.
+	const docs = new ObservedDocs(init.teamOpsHex !== undefined ? init.workspaceId : undefined);
 	state.meshDocs = docs;
 	state.docs.outpost = docs.get(init.docId);
 	const secret = fromHex(init.secretHex);
@@ -230,7 +242,19 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 	mesh.on('error', (event) => state.meshErrors.push(`${event.error.name}: ${event.error.message}`));
 	mesh.on('workspace-status', (status) => state.statusLog.push(`${(performance.now() / 1000).toFixed(1)}s ${status.state} live ${status.livePeers}`));
 	await mesh.start();
-	await mesh.addWorkspace({ id: init.workspaceId, secret, docs });
+	if (init.teamOpsHex === undefined || !state.key) {
+		await mesh.addWorkspace({ id: init.workspaceId, secret, docs });
+	} else {
+		const peerId = node.peerId.toString();
+		const device = { peerId, privateKey: state.key };
+		const authority = new TeamAuthority({ workspaceId: init.workspaceId, doc: docs.get(teamRosterId(init.workspaceId)), device });
+		for (const hex of init.teamOpsHex) await authority.add(decodeOp(fromHex(hex)));
+		const keyring = await GossipKeyring.fromSecret(init.workspaceId, secret, (e) => state.meshErrors.push(`keys: ${e.message}`));
+		keepKeys({ authority, keyring, device, onError: (e) => state.meshErrors.push(`keys: ${e.message}`) });
+		await mesh.addWorkspace({ id: init.workspaceId, secret, docs, authority, keyring });
+		// The bench opens gossip copies itself to attribute them: with the keyring's generations.
+		state.keys = mesh.workspaceKeys(init.workspaceId) ?? state.keys;
+	}
 	// The raw baseline: whoever opens the stream receives; local writes to the raw doc go out on it.
 	await node.handle(RAW_PROTOCOL, (stream) => {
 		const lp = lpStream(stream);

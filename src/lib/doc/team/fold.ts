@@ -359,7 +359,7 @@ class Pass {
 				actor.name = p.name;
 				return undefined;
 			case 'keys':
-				return this.keys(op, actor.id, actorRank);
+				return this.keys(op, actorRank);
 			case 'admit':
 				return 'admitted already';
 		}
@@ -396,7 +396,7 @@ class Pass {
 		return undefined;
 	}
 
-	private keys(op: TeamOp, actorId: string, actorRank: number): string | undefined {
+	private keys(op: TeamOp, actorRank: number): string | undefined {
 		const p = op.payload;
 		if (p.t !== 'keys') return 'not keys';
 		const team = this.team;
@@ -412,7 +412,6 @@ class Pass {
 		for (const [device, box] of Object.entries(p.boxes)) {
 			if (team.devices.has(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
 		}
-		void actorId;
 		return undefined;
 	}
 
