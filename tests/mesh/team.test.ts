@@ -10,6 +10,7 @@ import * as Y from 'yjs';
 import { DeniedReason, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import type { MembershipDeniedError } from '../../src/lib/mesh/errors.js';
 import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
+import { decodeOp } from '../../src/lib/doc/team/ops.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
@@ -116,6 +117,29 @@ describe('team on the mesh', () => {
 		await new Promise((r) => setTimeout(r, 500));
 		expect(has(owner, channel, 'from the removed') || has(bob, channel, 'from the removed')).toBe(false);
 		expect(syncStreams(owner, mallory)).toBe(0);
+	});
+
+	it('a removed device that ignores its removal (a stale or modified client) is refused when it reconnects', async () => {
+		const { ws, owner, mallory, bob } = await team3();
+		// What mallory's team held before the removal, kept by a client that never folds it.
+		const before = [...owner.docs.get(ws.rosterId).getMap<Uint8Array>('ops').values()].map((b) => decodeOp(b));
+		await owner.authority.write({ t: 'remove', member: mallory.peerId });
+		await waitFor(() => bob.authority.team.removed.has(mallory.peerId), 'bob folds the removal');
+		await mallory.mesh.stop();
+		await mallory.node.stop();
+		const stale = await startTeamPeer(ws, mallory.key, 'stale', before);
+		expect(stale.authority.joined).toBe(true);
+		await connect(stale, owner);
+		await connect(stale, bob);
+		await waitFor(
+			() => stale.errors.filter((e) => e.error.name === 'MembershipDeniedError').length >= 2,
+			'both members refuse the stale client'
+		);
+		const channel = newId();
+		post(owner, channel, 'not for mallory');
+		await new Promise((r) => setTimeout(r, 300));
+		expect(has(stale, channel, 'not for mallory')).toBe(false);
+		expect(syncStreams(owner, stale) + syncStreams(bob, stale)).toBe(0);
 	});
 
 	it('after removal the key rotates: gossip sent afterwards does not open with what the removed device holds', async () => {
