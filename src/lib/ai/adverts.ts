@@ -150,6 +150,8 @@ export interface ModelAdvertsInit {
 	maxPeers?: number;
 	/** Told about every advert refused and every failed publish. */
 	onError?: (error: Error) => void;
+	/** Whether a peer is a current member device (the team); adverts of others are dropped. Default: any. */
+	isMember?: (peerId: string) => boolean;
 }
 
 /** The adverts of one workspace; see the module comment. */
@@ -254,6 +256,10 @@ export class ModelAdverts {
 			throw new MalformedMessageError('an advert not signed by the peer it names');
 		}
 		if (advert.peer === this.init.localPeerId) return;
+		if (this.init.isMember !== undefined && !this.init.isMember(advert.peer)) {
+			if (this.remote.has(advert.peer)) this.drop(advert.peer);
+			throw new MalformedMessageError('an advert from a peer the team does not count');
+		}
 		const known = this.remote.has(advert.peer);
 		if (advert.models.length === 0) {
 			if (known) this.drop(advert.peer);

@@ -17,6 +17,9 @@ import type { AnswerSigner } from '../ai/answerSink.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
+
+/** Whether `peerId` is a current member device of workspace `workspaceId`'s team. */
+export type MemberCheck = (workspaceId: string, peerId: string) => boolean;
 import { MeshEngine } from '../ai/meshEngine.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import type { ModelOffer, ModelsState } from './ModelsState.svelte.js';
@@ -32,19 +35,22 @@ export class MeshModels {
 	private constructor(
 		private readonly peer: BrowserPeer,
 		private readonly models: ModelsState,
-		private readonly host: LlmHost
+		private readonly host: LlmHost,
+		private readonly isMember: MemberCheck
 	) {
 		this.offSharedChange = models.onSharedChange(() => void host.refreshModels());
 	}
 
 	/** Starts serving the shared model on `peer`'s node. */
-	static async start(peer: BrowserPeer, models: ModelsState, signer: AnswerSigner): Promise<MeshModels> {
+	static async start(peer: BrowserPeer, models: ModelsState, signer: AnswerSigner, isMember: MemberCheck): Promise<MeshModels> {
 		const host = llmHost({
 			engines: [models.sharedEngine],
+			// Only current member devices of the workspace's team are served.
+			isAllowed: (workspaceId, peerId) => isMember(workspaceId, peerId),
 			onError: (error, peerId) => console.info('models: a request failed', peerId, error.message)
 		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id), documents: (id) => peer.mesh.workspaceDocs(id), signer });
 		await host.start();
-		return new MeshModels(peer, models, host);
+		return new MeshModels(peer, models, host, isMember);
 	}
 
 	/** Advertises the shared model in a workspace (already added to the mesh) and learns its peers' models. */
@@ -56,6 +62,7 @@ export class MeshModels {
 			keys,
 			localPeerId: this.peer.peerId,
 			source: this.host,
+			isMember: (peerId) => this.isMember(workspaceId, peerId),
 			onError: (error) => console.info('models: advert refused', error.message)
 		});
 		this.adverts.set(workspaceId, adverts);

@@ -190,11 +190,12 @@ export class MeshState {
 		});
 		if (this.models) {
 			try {
-				this.meshModels = await MeshModels.start(peer, this.models, {
-					peerId: this.services.identity.peerId,
-					key: this.services.identity.privateKey,
-					clock: this.services.clock
-				});
+				this.meshModels = await MeshModels.start(
+					peer,
+					this.models,
+					{ peerId: this.services.identity.peerId, key: this.services.identity.privateKey, clock: this.services.clock },
+					(workspaceId, peerId) => this.synced.get(workspaceId)?.authority.isMember(peerId) ?? false
+				);
 			} catch (error) {
 				console.error('mesh: could not serve models', error);
 			}

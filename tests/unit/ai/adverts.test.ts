@@ -102,7 +102,7 @@ describe('ModelAdverts', () => {
 		for (const adverts of running.splice(0)) await adverts.stop();
 	});
 
-	async function setup(source?: ModelAdvertsSource) {
+	async function setup(source?: ModelAdvertsSource, isMember?: (peerId: string) => boolean) {
 		const keys = await deriveWorkspaceKeys(newId(), newSecret());
 		const pubsub = new FakePubSub();
 		const errors: Error[] = [];
@@ -115,6 +115,7 @@ describe('ModelAdverts', () => {
 			intervalMs: 10_000,
 			ttlMs: 300,
 			minRepublishMs: 100,
+			...(isMember ? { isMember } : {}),
 			onError: (e) => errors.push(e)
 		});
 		running.push(adverts);
@@ -161,6 +162,24 @@ describe('ModelAdverts', () => {
 		pubsub.deliver(keys.topic, host, await sealed(keys, { peer: host.toString(), models: [model] }));
 		await settle();
 		pubsub.leave(keys.topic, host);
+		expect(adverts.models()).toEqual([]);
+	});
+
+	it('drops adverts of peers the team does not count, and forgets a peer once it is removed', async () => {
+		const members = new Set<string>();
+		const { keys, pubsub, errors, adverts } = await setup(undefined, (peerId) => members.has(peerId));
+		const host = await newPeer();
+		const stranger = await newPeer();
+		members.add(host.toString());
+		pubsub.deliver(keys.topic, host, await sealed(keys, { peer: host.toString(), models: [model] }));
+		pubsub.deliver(keys.topic, stranger, await sealed(keys, { peer: stranger.toString(), models: [{ ...model, id: 'theirs' }] }));
+		await settle();
+		expect(adverts.models().map((m) => m.peer)).toEqual([host.toString()]);
+		expect(errors.map((e) => e.name)).toEqual(['MalformedMessageError']);
+		// Removed from the team: its next renewal drops it.
+		members.delete(host.toString());
+		pubsub.deliver(keys.topic, host, await sealed(keys, { peer: host.toString(), models: [model] }));
+		await settle();
 		expect(adverts.models()).toEqual([]);
 	});
 
