@@ -11,7 +11,7 @@
  */
 import { ARCHIVE_PATH } from './signedRequest.js';
 import { encodeSecret } from './secret.js';
-import { RelayApiError, signedCall, type Signer } from './relayHttp.js';
+import { pageOrigin, RelayApiError, signedCall, type Signer } from './relayHttp.js';
 
 export { RelayApiError, type Signer } from './relayHttp.js';
 
@@ -47,7 +47,7 @@ export interface ArchiveAnswer {
 export async function archiveOnRelay(init: ArchiveRequestInit, origin?: string): Promise<ArchiveAnswer>;
 /** @deprecated The relay no longer takes invite links (until the state layer is rewired): always rejects. */
 export async function archiveOnRelay(inviteLink: string, origin?: string): Promise<void>;
-export async function archiveOnRelay(init: ArchiveRequestInit | string, origin: string = location.origin): Promise<ArchiveAnswer | void> {
+export async function archiveOnRelay(init: ArchiveRequestInit | string, origin: string = pageOrigin()): Promise<ArchiveAnswer | void> {
 	if (typeof init === 'string') {
 		throw new RelayApiError('the relay archives a workspace only at the signed request of an owner or admin; this app must be updated', 400);
 	}
@@ -68,7 +68,7 @@ export async function archiveOnRelay(init: ArchiveRequestInit | string, origin: 
  * device there (it tells nobody else); undefined when it cannot tell (no relay, offline,
  * no signer).
  */
-export async function isArchivedOnRelay(workspaceId: string, signer?: Signer, origin: string = location.origin): Promise<boolean | undefined> {
+export async function isArchivedOnRelay(workspaceId: string, signer?: Signer, origin: string = pageOrigin()): Promise<boolean | undefined> {
 	if (signer === undefined) return undefined; // the relay tells only a signed member device
 	try {
 		const answer = (await signedCall(signer, origin, 'GET', `${ARCHIVE_PATH}/${encodeURIComponent(workspaceId)}`)) as { archived?: unknown };

@@ -23,6 +23,11 @@ export class RelayApiError extends Error {
 	}
 }
 
+/** The origin of the page (the relay that served the app); '' outside a browser. */
+export function pageOrigin(): string {
+	return (globalThis as { location?: { origin?: string } }).location?.origin ?? '';
+}
+
 /** How long a call to the relay may take. */
 export const RELAY_API_TIMEOUT_MS = 10_000;
 
@@ -61,7 +66,6 @@ export async function signedCall(
 	const signature = await signBytes(signer.privateKey, signedRequestBytes({ method, path, body, challenge, peer: signer.peerId }));
 	const response = await fetch(new URL(path, origin), {
 		method,
-		cache: 'no-store',
 		headers: {
 			...(body ? { 'content-type': 'application/json' } : {}),
 			[SignedHeaders.peer]: signer.peerId,
