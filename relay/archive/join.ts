@@ -19,8 +19,8 @@ import type { Invite, InviteToken } from '../../src/lib/mesh/invite.ts';
 /** Usage of the `join` command. */
 export const JOIN_USAGE = `Usage: npm run relay -- join '<invite link>' [--data DIR]
 
-  Makes this relay an archive peer of the workspace the invite link names
-  (quote the link: it contains & and #).`;
+  This relay joins the team of the workspace the invite link names, with the
+  invitation's role, and archives it (quote the link: it contains & and #).`;
 
 /** What `join` was asked to do. */
 export interface JoinArgs {
