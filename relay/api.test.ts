@@ -1,30 +1,34 @@
 /**
- * The relay's HTTP API end to end, against a relay started in-process on 127.0.0.1: posting an
- * invite makes the running relay archive and sync that workspace (and still after a restart),
- * `join` from another process reaches the running relay, and bad requests change nothing.
+ * The relay's archive API end to end, against a relay started in-process on 127.0.0.1 and
+ * team peers on real libp2p nodes: an admin's signed request (after adding the relay to the
+ * team) makes the running relay a member device that archives and syncs the workspace (and
+ * still after a restart); strangers, members, forged teams, replays and bad requests change
+ * nothing; the status endpoint tells only member devices; `join` from another process makes
+ * the running relay join with an invitation.
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { multiaddr } from '@multiformats/multiaddr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/doc/ids.ts';
-import { inviteLink, type Invite } from '../src/lib/mesh/invite.ts';
-import { meshService } from '../src/lib/mesh/MeshService.ts';
-import { createMeshNode } from '../src/lib/mesh/node.node.ts';
+import { signTeamOp } from '../src/lib/doc/team/sign.ts';
+import { teamRosterId } from '../src/lib/doc/team/teamId.ts';
+import { inviteLink } from '../src/lib/mesh/invite.ts';
+import { isArchivedOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { docDigest } from '../src/lib/mesh/syncDocs.ts';
-import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
+import { stopPeers } from '../tests/mesh/peers.ts';
+import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
-import { ArchiveDocs, workspaceDir } from './archive/ArchiveDocs.ts';
+import { workspaceDir } from './archive/ArchiveDocs.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
+import { addRelay, archiveAs, archiveBody, dialRelay, opsOf, signedFetch, signerOf, waitUntil } from './teamFixture.ts';
 
 const START = fileURLToPath(new URL('./start.ts', import.meta.url));
 let tmp: string;
@@ -39,165 +43,267 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+	await stopTeamPeers();
+	await stopPeers();
 	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 	await rm(tmp, { recursive: true, force: true });
 }, 15_000);
 
 async function startRelay(): Promise<RunningRelay> {
 	const relay = await runRelay({ root: join(tmp, 'build'), dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
-	cleanups.push(() => relay.close());
-	return relay;
-}
-
-const newInvite = (name = 'Deck crew'): Invite => ({ workspaceId: newId(), secret: newSecret(), name, relays: [] });
-const link = (invite: Invite) => inviteLink('http://127.0.0.1:1', invite);
-
-function post(relay: RunningRelay, body: string, type = 'application/json'): Promise<Response> {
-	return fetch(`${relay.server.url}${ARCHIVE_PATH}`, { method: 'POST', headers: { 'content-type': type }, body });
-}
-const postInvite = (relay: RunningRelay, invite: Invite | string) =>
-	post(relay, JSON.stringify({ invite: typeof invite === 'string' ? invite : link(invite) }));
-
-/** A device: a mesh node with in-memory documents of the workspace, dialling the relay over WebSockets. */
-async function device(relay: RunningRelay, invite: Invite): Promise<MemoryDocs> {
-	const node = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] });
-	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
-	const docs = new MemoryDocs();
-	await mesh.start();
-	await mesh.addWorkspace({ id: invite.workspaceId, secret: invite.secret, docs });
+	let closed = false;
 	cleanups.push(async () => {
-		await mesh.stop();
-		await node.stop();
+		if (!closed) await relay.close();
+		closed = true;
 	});
-	await node.dial(multiaddr(relay.info().multiaddrs[0]!));
-	return docs;
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-	const until = Date.now() + ms;
-	while (!(await check())) {
-		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
+	return relay;
 }
 
 /** The list file's bytes, or undefined when there is none. */
 const listFile = () => readFile(workspacesPath(dataDir), 'utf8').catch(() => undefined);
+const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+/** An archive request signed by `who`, with `ops` (default: everything `admin` holds). */
+async function postArchive(relay: RunningRelay, who: Pick<TeamPeer, 'peerId' | 'key'>, ws: TeamWorkspace, ops: Uint8Array[], extra: Record<string, unknown> = {}) {
+	return signedFetch(relay.server.url, signerOf(who), 'POST', ARCHIVE_PATH, archiveBody(ws, ops, extra));
+}
+
+const relayId = (relay: RunningRelay) => relay.node.peerId.toString();
 
 describe('POST /api/archive', () => {
-	it('archives the workspace at once, syncs it, and keeps it across a restart', async () => {
+	it('an admin archives the workspace once the relay is in its team; it syncs, gets the key, and stays after a restart', async () => {
 		const relay = await startRelay();
-		const invite = newInvite();
-		expect((await fetch(`${relay.server.url}${ARCHIVE_PATH}/${invite.workspaceId}`)).status).toBe(404);
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const bobInvite = await invite(owner, 'member');
 
-		const res = await postInvite(relay, invite);
-		expect(res.status).toBe(201);
-		expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-		expect(res.headers.get('access-control-allow-origin')).toBeNull();
-		expect(await res.json()).toEqual({ id: invite.workspaceId, name: 'Deck crew', archived: true, created: true });
-		expect(await readWorkspaces(dataDir)).toEqual([{ id: invite.workspaceId, secret: invite.secret, name: 'Deck crew', relays: [] }]);
-		const status = await fetch(`${relay.server.url}${ARCHIVE_PATH}/${invite.workspaceId}`);
-		expect([status.status, await status.json()]).toEqual([200, { archived: true }]);
+		const answer = await archiveAs(owner, relay, ws);
+		expect(answer).toEqual({ id: ws.id, name: 'Deck crew', created: true, secretReplaced: false });
+		expect(await readWorkspaces(dataDir)).toEqual([{ id: ws.id, secret: ws.secret, name: 'Deck crew', relays: [], ops: [] }]);
+		const authority = relay.archive.authority(ws.id)!;
+		expect(authority.joined).toBe(true);
+		expect(authority.roleOf(relayId(relay))).toBe('relay');
+		expect(authority.roleOf(owner.peerId)).toBe('owner');
 
-		// A device writes; the running relay (never restarted) archives it on disk.
+		// The owner's device syncs with the relay: an edit reaches its disk, and the owner seals the workspace key to it.
+		await dialRelay(owner, relay);
 		const docId = newId();
-		const author = await device(relay, invite);
-		author.get(docId).getText('t').insert(0, 'written after the invite was posted');
-		const expected = await docDigest(author.get(docId));
-		await waitFor(async () => (await relay.archive.archives.get(invite.workspaceId)?.digest(docId)) === expected, 'the archive');
-		expect(await readdir(workspaceDir(dataDir, invite.workspaceId))).toContain(`${docId}.ylog`);
+		owner.docs.get(docId).getText('t').insert(0, 'written after archiving');
+		const expected = await docDigest(owner.docs.get(docId));
+		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
+		expect(await readdir(workspaceDir(dataDir, ws.id))).toContain(`${docId}.ylog`);
+		await waitUntil(() => {
+			const team = authority.team;
+			return team.currentKey !== undefined && team.keyGenerations.get(team.currentKey)!.boxes.has(relayId(relay));
+		}, 'the workspace key sealed to the relay');
 
-		for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); // the author leaves, the relay stops
-		const onDisk = await ArchiveDocs.open(dataDir, invite.workspaceId);
-		expect(await onDisk.digest(docId)).toBe(expected);
-		await onDisk.close();
-
+		await stopTeamPeers();
+		await stopPeers(); // the owner leaves
+		await cleanups.pop()!(); // the relay stops
 		const restarted = await startRelay();
-		expect(restarted.archive.has(invite.workspaceId)).toBe(true);
-		const late = await device(restarted, invite);
-		await waitFor(() => late.docs.get(docId)?.getText('t').toString() === 'written after the invite was posted', 'the late device');
-	}, 40_000);
+		expect(restarted.archive.authority(ws.id)?.joined).toBe(true);
+		// A device invited before the relay restarted joins through the relay alone and gets the edit.
+		const bob = await startJoiner(ws, (await newKey()).key, 'bob', bobInvite);
+		await dialRelay(bob, restarted);
+		await waitUntil(() => bob.docs.docs.get(docId)?.getText('t').toString() === 'written after archiving', 'the late device', 15_000);
+		expect(bob.errors).toEqual([]);
+		expect(restarted.archive.authority(ws.id)?.roleOf(bob.peerId)).toBe('member');
+	}, 60_000);
 
-	it('is idempotent, also when the same invite is posted many times at once', async () => {
+	it('refuses strangers, members, a relay left out of the team, and forged teams (403), and stores nothing', async () => {
 		const relay = await startRelay();
-		const [invite, other] = [newInvite(), newInvite('Engine room')];
-		const answers = await Promise.all([...Array(5)].map(() => postInvite(relay, invite)).concat(postInvite(relay, other)));
-		const statuses = answers.map((res) => res.status);
-		expect(statuses.slice(0, 5).sort()).toEqual([200, 200, 200, 200, 201]);
-		expect(statuses[5]).toBe(201);
-		const bodies = (await Promise.all(answers.map((res) => res.json()))) as { created: boolean }[];
-		expect(bodies.filter((body) => body.created)).toHaveLength(2);
-		expect((await readWorkspaces(dataDir)).map((w) => w.id).sort()).toEqual([invite.workspaceId, other.workspaceId].sort());
-		expect([...relay.archive.archives.keys()].sort()).toEqual([invite.workspaceId, other.workspaceId].sort());
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const bobInvite = await invite(owner, 'member');
+		const bob = await startJoiner(ws, (await newKey()).key, 'bob', bobInvite);
+		// Without the relay in the team.
+		const left = await postArchive(relay, owner, ws, [...(await opsOf(owner)), ...(await opsOf(bob))]);
+		expect([left.res.status, await errorOf(left.res)]).toEqual([403, expect.stringMatching(/add this relay to the team first/)]);
 
-		// Again later, as a bare fragment, under another name: nothing changes.
-		const before = await listFile();
-		const again = await postInvite(relay, link({ ...invite, name: 'Renamed' }).slice(link(invite).indexOf('#')));
-		expect([again.status, await again.json()]).toEqual([200, { id: invite.workspaceId, name: 'Deck crew', archived: true, created: false }]);
-		expect(await listFile()).toBe(before);
-	});
+		await addRelay(owner, relay);
+		const ops = [...(await opsOf(owner)), ...(await opsOf(bob))];
+		// A stranger with the real team's operations.
+		const stranger = await newKey();
+		const strangers = await postArchive(relay, stranger, ws, ops);
+		expect([strangers.res.status, await errorOf(strangers.res)]).toEqual([403, 'you are not a current member of this workspace']);
+		// A member that is not an admin.
+		const member = await postArchive(relay, bob, ws, ops);
+		expect([member.res.status, await errorOf(member.res)]).toEqual([403, 'only owners and admins can ask the relay to archive a workspace']);
+		// Squatting: a made-up team for someone else's workspace id, its root signed by the squatter.
+		const mallory = await newKey();
+		const forgedRoot = await signTeamOp(mallory.key, mallory.peerId, { ws: ws.id, prev: [], at: Date.now() }, { t: 'create', nonce: 'x', name: 'mallory' });
+		const forgedAdd = await signTeamOp(mallory.key, mallory.peerId, { ws: ws.id, prev: [forgedRoot.id], at: Date.now() }, {
+			t: 'add',
+			member: relayId(relay),
+			role: 'relay',
+			name: 'Relay'
+		});
+		const squat = await postArchive(relay, mallory, ws, [forgedRoot.bytes, forgedAdd.bytes], { secret: 'A'.repeat(43) });
+		expect([squat.res.status, await errorOf(squat.res)]).toEqual([403, expect.stringMatching(/do not found this workspace/)]);
+		// The real team's operations plus the squatter's own root and admin entry change nothing either.
+		const mixed = await postArchive(relay, mallory, ws, [...ops, forgedRoot.bytes, forgedAdd.bytes]);
+		expect(mixed.res.status).toBe(403);
 
-	it('refuses an archived workspace with another secret (409) and changes nothing', async () => {
+		expect(await listFile()).toBeUndefined();
+		expect(relay.archive.archives.size).toBe(0);
+		expect(await exists(workspaceDir(dataDir, ws.id))).toBe(false);
+		// The owner may still, afterwards.
+		expect((await postArchive(relay, owner, ws, ops)).res.status).toBe(201);
+	}, 30_000);
+
+	it('refuses a replayed request (401), even one that was accepted', async () => {
 		const relay = await startRelay();
-		const invite = newInvite();
-		expect((await postInvite(relay, invite)).status).toBe(201);
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		await addRelay(owner, relay);
+		const body = archiveBody(ws, await opsOf(owner));
+		const first = await signedFetch(relay.server.url, signerOf(owner), 'POST', ARCHIVE_PATH, body);
+		expect(first.res.status).toBe(201);
+		const replay = await fetch(`${relay.server.url}${ARCHIVE_PATH}`, { method: 'POST', headers: first.headers, body });
+		expect([replay.status, await errorOf(replay)]).toEqual([401, 'the challenge is unknown, used or expired: ask for a new one']);
+		// Signed by someone else while claiming to be the owner; over another body.
+		const stranger = await newKey();
+		const forged = await signedFetch(relay.server.url, signerOf(owner), 'POST', ARCHIVE_PATH, body, { signAs: signerOf(stranger) });
+		expect(forged.res.status).toBe(401);
+		const swapped = await signedFetch(relay.server.url, signerOf(owner), 'POST', ARCHIVE_PATH, archiveBody(ws, await opsOf(owner), { secret: 'B'.repeat(43) }), {
+			signedBody: body
+		});
+		expect(swapped.res.status).toBe(401);
+		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(ws.secret);
+	}, 30_000);
+
+	it('merges the operations of a second request; an admin may replace the secret; a removed admin may not', async () => {
+		const relay = await startRelay();
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const ann = await newKey();
+		await owner.authority.write({ t: 'add', member: ann.peerId, role: 'admin', name: 'ann' });
+		expect((await archiveAs(owner, relay, ws)).created).toBe(true);
+		const authority = relay.archive.authority(ws.id)!;
+		expect(authority.roleOf(ann.peerId)).toBe('admin');
+
+		// Same request again: nothing changes.
 		const before = await listFile();
-		const res = await postInvite(relay, { ...invite, secret: newSecret() });
-		expect(res.status).toBe(409);
-		expect(((await res.json()) as { error: string }).error).toMatch(/different secret/);
+		expect(await archiveAs(owner, relay, ws)).toEqual({ id: ws.id, name: 'Deck crew', created: false, secretReplaced: false });
 		expect(await listFile()).toBe(before);
-	});
+
+		// New operations arrive with a second request (the owner never connected to the relay).
+		const carol = await invite(owner, 'member');
+		await archiveAs(owner, relay, ws);
+		await authority.settled();
+		expect(authority.team.invites.has(carol.id)).toBe(true);
+
+		// Another secret, from an admin: it replaces the listed one.
+		const secret = newSecret();
+		const replaced = await postArchive(relay, ann, ws, await opsOf(owner), { secret: Buffer.from(secret).toString('base64url') });
+		expect([replaced.res.status, await replaced.res.json()]).toEqual([200, { id: ws.id, name: 'Deck crew', archived: true, created: false, secretReplaced: true }]);
+		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(secret);
+
+		// Ann is removed; the relay learns it (with the owner's secret back); her old view of the team no longer lets her change anything.
+		const annView = await opsOf(owner);
+		await owner.authority.write({ t: 'remove', member: ann.peerId });
+		expect((await archiveAs(owner, relay, ws)).secretReplaced).toBe(true);
+		await authority.settled();
+		expect(authority.isMember(ann.peerId)).toBe(false);
+		const removed = await postArchive(relay, ann, ws, annView, { secret: Buffer.from(newSecret()).toString('base64url') });
+		expect([removed.res.status, await errorOf(removed.res)]).toEqual([403, 'you are not a current member of this workspace']);
+		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(ws.secret);
+	}, 30_000);
 
 	it('answers bad requests with a clear error and stores nothing', async () => {
 		const relay = await startRelay();
-		const good = link(newInvite());
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		await addRelay(owner, relay);
+		const ops = await opsOf(owner);
+		const url = relay.server.url;
+		const signed = (body: string) => signedFetch(url, signerOf(owner), 'POST', ARCHIVE_PATH, body).then((r) => r.res);
+		const badSignature = new Uint8Array(ops[0]!);
+		badSignature[badSignature.length - 1]! ^= 1;
 		const cases: [string, Promise<Response>, number, RegExp][] = [
-			['garbage JSON', post(relay, '{"invite": '), 400, /not valid JSON/],
-			['no invite field', post(relay, '{"link": "x"}'), 400, /"invite"/],
-			['not an invite', postInvite(relay, 'https://example.org/'), 400, /not an invite link/],
-			['a truncated invite', postInvite(relay, good.slice(0, good.indexOf('&s=') + 10)), 400, /secret/],
-			['a cut-off workspace id', postInvite(relay, good.replace(/w=([a-z2-7]{26})/, (_m, id: string) => `w=${id.slice(0, 20)}`)), 400, /workspace id/],
-			['a secret of the wrong length', postInvite(relay, good.replace(/s=[^&]+/, `s=${'A'.repeat(40)}`)), 400, /secret/],
-			['a body over 8 KiB', post(relay, JSON.stringify({ invite: good, pad: 'x'.repeat(MAX_BODY_BYTES) })), 413, /over 8192 bytes/],
-			['a form post', post(relay, `invite=${encodeURIComponent(good)}`, 'application/x-www-form-urlencoded'), 415, /JSON/],
-			['a text/plain post', post(relay, JSON.stringify({ invite: good }), 'text/plain'), 415, /JSON/]
+			['garbage JSON', signed('{"workspaceId": '), 400, /not valid JSON/],
+			['no workspace', signed(JSON.stringify({ secret: 'x' })), 400, /workspaceId/],
+			['a cut-off workspace id', signed(archiveBody(ws, ops, { workspaceId: ws.id.slice(0, 20) })), 400, /workspaceId/],
+			['a secret of the wrong length', signed(archiveBody(ws, ops, { secret: 'A'.repeat(40) })), 400, /secret/],
+			['no operations', signed(archiveBody(ws, [])), 400, /"ops"/],
+			['operations that are not base64', signed(archiveBody(ws, ops, { ops: ['%%%'] })), 400, /not base64/],
+			['an operation that does not decode', signed(archiveBody(ws, [new Uint8Array([1, 2, 3])])), 400, /malformed/],
+			['an operation with a bad signature', signed(archiveBody(ws, [badSignature, ...ops.slice(1)])), 400, /not signed by the device it names/],
+			['bad relays', signed(archiveBody(ws, ops, { relays: ['not-a-multiaddr'] })), 400, /relays/],
+			['no signature', fetch(`${url}${ARCHIVE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: archiveBody(ws, ops) }), 401, /sign the request/],
+			['a body over the limit', signed(JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) })), 413, /over \d+ bytes/],
+			['a form post', fetch(`${url}${ARCHIVE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' }), 415, /JSON/]
 		];
 		for (const [what, answer, status, message] of cases) {
 			const res = await answer;
 			expect([what, res.status]).toEqual([what, status]);
 			expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-			expect(((await res.json()) as { error: string }).error, what).toMatch(message);
+			expect(res.headers.get('access-control-allow-origin')).toBeNull();
+			expect(await errorOf(res), what).toMatch(message);
 		}
-		const put = await fetch(`${relay.server.url}${ARCHIVE_PATH}`, { method: 'PUT', body: '{}' });
+		const put = await fetch(`${url}${ARCHIVE_PATH}`, { method: 'PUT', body: '{}' });
 		expect([put.status, put.headers.get('allow')]).toEqual([405, 'POST']);
-		const get = await fetch(`${relay.server.url}${ARCHIVE_PATH}`);
-		expect(get.status).toBe(405);
-		expect((await fetch(`${relay.server.url}${ARCHIVE_PATH}/not-an-id`)).status).toBe(400);
-		expect((await fetch(`${relay.server.url}${ARCHIVE_PATH}/${newId()}`, { method: 'DELETE' })).status).toBe(405);
-		expect((await fetch(`${relay.server.url}/api/nothing-here`)).status).toBe(404);
+		expect((await fetch(`${url}${ARCHIVE_PATH}`)).status).toBe(405);
+		expect((await fetch(`${url}${ARCHIVE_PATH}/${newId()}`, { method: 'DELETE' })).status).toBe(405);
+		expect((await fetch(`${url}/api/nothing-here`)).status).toBe(404);
 
 		expect(await listFile()).toBeUndefined();
 		expect(relay.archive.archives.size).toBe(0);
 		// The server still answers normally after all that.
-		expect((await postInvite(relay, good)).status).toBe(201);
-	});
+		expect((await signed(archiveBody(ws, ops))).status).toBe(201);
+	}, 30_000);
+});
+
+describe('GET /api/archive/<id>', () => {
+	it('tells a member device, and nobody else, that the relay archives a workspace', async () => {
+		const relay = await startRelay();
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const stranger = await newKey();
+		const url = relay.server.url;
+		const ask = async (who: Pick<TeamPeer, 'peerId' | 'key'>, id: string) => {
+			const { res } = await signedFetch(url, signerOf(who), 'GET', `${ARCHIVE_PATH}/${id}`);
+			return [res.status, await res.json()];
+		};
+		expect(await ask(owner, ws.id)).toEqual([200, { archived: false }]);
+		await archiveAs(owner, relay, ws);
+		expect(await ask(owner, ws.id)).toEqual([200, { archived: true }]);
+		expect(await isArchivedOnRelay(ws.id, signerOf(owner), url)).toBe(true);
+		// A stranger gets the same answer for an archived workspace as for one that does not exist.
+		expect(await ask(stranger, ws.id)).toEqual(await ask(stranger, newId()));
+		expect(await ask(stranger, ws.id)).toEqual([200, { archived: false }]);
+		expect(await isArchivedOnRelay(ws.id, signerOf(stranger), url)).toBe(false);
+		// Unsigned: 401, whatever the id.
+		expect((await fetch(`${url}${ARCHIVE_PATH}/${ws.id}`)).status).toBe(401);
+		expect((await fetch(`${url}${ARCHIVE_PATH}/${newId()}`)).status).toBe(401);
+		expect(await isArchivedOnRelay(ws.id, undefined, url)).toBeUndefined();
+	}, 30_000);
 });
 
 describe('join while the relay runs', () => {
-	it('makes the running relay archive the workspace without a restart', async () => {
+	it('makes the running relay join the team with the invitation, then archive what members write', async () => {
 		const relay = await startRelay();
-		const invite = newInvite();
-		const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', START, 'join', link(invite), '--data', dataDir]);
-		expect(stdout).toContain(invite.workspaceId);
-		await waitFor(() => relay.archive.has(invite.workspaceId), 'the running relay to pick up the joined workspace');
-		const status = await fetch(`${relay.server.url}${ARCHIVE_PATH}/${invite.workspaceId}`);
-		expect(status.status).toBe(200);
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const inv = await invite(owner, 'relay');
+		const link = inviteLink('http://127.0.0.1:1', {
+			workspaceId: ws.id,
+			secret: ws.secret,
+			name: 'Deck crew',
+			relays: [],
+			invitation: { id: inv.id, opId: inv.op.id, seed: inv.seed }
+		});
+		// Members' devices are connected to the relay (they dial it); it opens sessions to them once it lists the workspace.
+		await dialRelay(owner, relay);
+		const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', START, 'join', link, '--data', dataDir]);
+		expect(stdout).toContain(ws.id);
+		expect(stdout).toContain(relayId(relay));
+		await waitUntil(() => relay.archive.has(ws.id), 'the running relay to pick up the joined workspace');
 
-		// And it syncs: a device's edit reaches the archive.
+		// The relay presents its admission to the connected member, and both count it.
+		await waitUntil(() => owner.authority.isMember(relayId(relay)), 'the owner to admit the relay');
+		await waitUntil(() => relay.archive.authority(ws.id)?.joined === true, 'the relay to see itself admitted');
+		expect(owner.authority.roleOf(relayId(relay))).toBe('relay');
 		const docId = newId();
-		const author = await device(relay, invite);
-		author.get(docId).getMap('m').set('k', 'v');
-		const expected = await docDigest(author.get(docId));
-		await waitFor(async () => (await relay.archive.archives.get(invite.workspaceId)?.digest(docId)) === expected, 'the archive');
-	}, 30_000);
+		owner.docs.get(docId).getMap('m').set('k', 'v');
+		const expected = await docDigest(owner.docs.get(docId));
+		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
+		// The roster on disk holds the admission.
+		const onDisk = relay.archive.archives.get(ws.id)!;
+		expect(await onDisk.digest(teamRosterId(ws.id))).toBeDefined();
+	}, 40_000);
 });

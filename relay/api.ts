@@ -1,56 +1,61 @@
 /**
- * The relay's HTTP API under `/api/`, for the app served from the same origin:
+ * The relay's HTTP API under `/api/`, for the app served from the same origin. Every call but
+ * the challenge is signed by a device (signedRequests.ts, src/lib/mesh/signedRequest.ts):
  *
- * - `POST /api/archive` with `{"invite": "<invite link, or its #invite?… fragment>"}` makes the
- *   relay an archive peer of that workspace at once (archivePeer.ts `add`): 201
- *   `{id, name, archived: true, created: true}`, or 200 with `created: false` when it was
- *   archived already. Refused: 400 malformed JSON or invite, 409 the workspace is archived
- *   with another secret, 413 a body over {@link MAX_BODY_BYTES}, 415 a body that is not
- *   `application/json`, 405 any other method. Errors are `{error: "<what to do>"}`.
- * - `GET /api/archive/<workspaceId>`: 200 `{archived: true}` or 404 `{archived: false}`.
- * - `/api/keys…`: API keys made by a workspace's owner (ai/keysApi.ts), when `keys` is given.
+ * - `POST /api/challenge` → 201 `{challenge, expiresInMs}`: a single-use challenge.
+ * - `POST /api/archive` with `{workspaceId, secret, name?, relays?, ops}` (`secret` base64url,
+ *   `ops` the team's encoded operations, base64 each), signed by a current owner or admin
+ *   device in whose team this relay is a member device (archive/teamCheck.ts): the relay
+ *   archives and syncs the workspace (archivePeer.ts `request`): 201
+ *   `{id, name, archived: true, created: true, secretReplaced: false}`, or 200 with
+ *   `created: false` for a workspace archived already (its operations merged; a different
+ *   secret replaces the listed one). Refused, with nothing stored: 400 malformed JSON,
+ *   fields or operations, 401 a missing, bad or spent signature, 403 not an admin, the relay
+ *   not in the team, or operations that do not certify the workspace id, 413 a body over
+ *   {@link MAX_BODY_BYTES}, 415 not `application/json`, 405 another method, 507 the list is full.
+ * - `GET /api/archive/<workspaceId>`, signed: 200 `{archived: true}` when the relay archives
+ *   it and the signer is a current member device there, else 200 `{archived: false}`: the
+ *   same answer for a workspace the relay does not archive and a signer it does not count,
+ *   so nobody learns which ids a relay archives.
+ * - `/api/keys…`: API keys made by a workspace's owners and admins (ai/keysApi.ts), when `keys` is given.
  *
- * The invite's secret reaches only the relay the user chose, in the body of a same-origin
- * HTTPS (or localhost) request; it is never logged. No CORS headers are sent, and a POST must
- * be `application/json`, which a cross-site page cannot send without a CORS preflight that
- * this API never grants, so another site cannot post invites through a visitor's browser.
+ * The secret reaches only the relay the user chose, in the body of a same-origin HTTPS (or
+ * localhost) request; it is never logged. No CORS headers are sent, and a POST must be
+ * `application/json`. Errors are `{error: "<what to do>"}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isId } from '../src/lib/doc/ids.ts';
-import { InviteFormatError, parseInvite } from '../src/lib/mesh/invite.ts';
-import { API_KEYS_PATH } from '../src/lib/mesh/signedRequest.ts';
+import { MAX_RELAYS } from '../src/lib/mesh/invite.ts';
+import { decodeSecret } from '../src/lib/mesh/secret.ts';
+import { API_KEYS_PATH, ARCHIVE_PATH, RELAY_CHALLENGE_PATH } from '../src/lib/mesh/signedRequest.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
+import { ArchiveRefusal, decodeRequestOps } from './archive/teamCheck.ts';
+import type { Challenges } from './ai/challenges.ts';
 import type { RequestHandler } from './static.ts';
 import { HttpError, sendJson } from './json.ts';
 import { readBoundedBody } from './body.ts';
+import { authenticate } from './signedRequests.ts';
 
-/** Largest request body accepted. */
-export const MAX_BODY_BYTES = 8 * 1024;
+export { ARCHIVE_PATH } from '../src/lib/mesh/signedRequest.ts';
+
+/** Largest request body accepted (a team's operations: key rotations carry a box per device). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Beyond this much of an oversized body the connection is cut rather than drained. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
-
-/** Path of the archive resource. */
-export const ARCHIVE_PATH = '/api/archive';
+const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
+const MAX_NAME = 80;
+const MAX_ADDR = 300;
 
 /** Options of {@link createApiHandler}. */
 export interface ApiInit {
 	/** The relay's archive peer. */
-	archive: Pick<ArchivePeer, 'add' | 'has'>;
+	archive: Pick<ArchivePeer, 'request' | 'authority'>;
+	/** The challenges signed requests spend (shared with the keys API). */
+	challenges: Challenges;
 	/** Handles `/api/keys…` (ai/keysApi.ts); 404 without it. */
 	keys?: RequestHandler;
 	/** Where unexpected failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 }
-
-
-/** Why an invite was refused, in words (InviteFormatError's `reason`). */
-const INVITE_PROBLEMS: Record<string, string> = {
-	'not-an-invite': 'that is not an invite link (it should contain #invite?w=…)',
-	'too-long': 'the invite link is too long',
-	'bad-workspace': 'the invite link names no valid workspace id (it may be cut off)',
-	'bad-secret': 'the invite link carries no valid workspace secret (it may be cut off)',
-	'bad-relay': 'the invite link lists a malformed relay address'
-};
 
 /** Creates the handler of every request under `/api/`. */
 export function createApiHandler(init: ApiInit): RequestHandler {
@@ -59,8 +64,9 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 		try {
 			const path = (req.url ?? '').split('?', 1)[0]!;
 			if (init.keys !== undefined && (path === API_KEYS_PATH || path.startsWith(`${API_KEYS_PATH}/`))) await init.keys(req, res);
-			else if (path === ARCHIVE_PATH) await postArchive(req, res, init.archive);
-			else if (path.startsWith(`${ARCHIVE_PATH}/`)) getArchive(req, res, init.archive, path.slice(ARCHIVE_PATH.length + 1));
+			else if (path === RELAY_CHALLENGE_PATH) await challenge(req, res, init.challenges);
+			else if (path === ARCHIVE_PATH) await postArchive(req, res, init);
+			else if (path.startsWith(`${ARCHIVE_PATH}/`)) await getArchive(req, res, init, path.slice(ARCHIVE_PATH.length + 1));
 			else throw new HttpError(404, `no such API: ${path}`);
 		} catch (error) {
 			if (res.headersSent) {
@@ -77,51 +83,86 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 	};
 }
 
-async function postArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive']): Promise<void> {
-	if (req.method !== 'POST') throw new HttpError(405, 'use POST with {"invite": "<invite link>"}', { Allow: 'POST' });
+async function challenge(req: IncomingMessage, res: ServerResponse, challenges: Challenges): Promise<void> {
+	if (req.method !== 'POST') throw new HttpError(405, 'use POST to get a challenge', { Allow: 'POST' });
+	await drain(req);
+	sendJson(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
+}
+
+async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiInit): Promise<void> {
+	if (req.method !== 'POST') {
+		await drain(req);
+		throw new HttpError(405, 'use POST with the workspace and its team operations, signed', { Allow: 'POST' });
+	}
 	const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 	if (type !== 'application/json') {
 		await drain(req);
-		throw new HttpError(415, 'send the invite as JSON (Content-Type: application/json)');
+		throw new HttpError(415, 'send the request as JSON (Content-Type: application/json)');
 	}
 	const text = await readBody(req);
+	const signer = await authenticate(req, req.url ?? ARCHIVE_PATH, text, init.challenges);
 	let body: unknown;
 	try {
 		body = JSON.parse(text);
 	} catch {
 		throw new HttpError(400, 'the request body is not valid JSON');
 	}
-	const inviteText = typeof body === 'object' && body !== null ? (body as { invite?: unknown }).invite : undefined;
-	if (typeof inviteText !== 'string') {
-		throw new HttpError(400, 'send {"invite": "<invite link>"}: the invite link as a string');
-	}
-	let invite;
+	const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+	const { workspaceId, name, relays } = fields;
+	if (!isId(workspaceId)) throw new HttpError(400, 'name the workspace: "workspaceId" is missing or malformed');
+	let secret: Uint8Array;
 	try {
-		invite = parseInvite(inviteText);
-	} catch (error) {
-		if (!(error instanceof InviteFormatError)) throw error;
-		const why = INVITE_PROBLEMS[error.reason] ?? 'the invite link is not valid';
-		throw new HttpError(400, `${why}; copy the whole link from the Invite dialog`);
+		secret = decodeSecret(typeof fields.secret === 'string' ? fields.secret : '');
+	} catch {
+		throw new HttpError(400, '"secret" is not a workspace secret (base64url, 32 bytes)');
+	}
+	if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME)) throw new HttpError(400, `"name" is a string of at most ${MAX_NAME} characters`);
+	if (
+		relays !== undefined &&
+		(!Array.isArray(relays) || relays.length > MAX_RELAYS || relays.some((r) => typeof r !== 'string' || !r.startsWith('/') || r.length > MAX_ADDR))
+	) {
+		throw new HttpError(400, `"relays" is a list of at most ${MAX_RELAYS} multiaddrs`);
 	}
 	let result;
 	try {
-		result = await archive.add({ id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays });
+		const ops = decodeRequestOps(fields.ops);
+		result = await init.archive.request({
+			id: workspaceId,
+			secret,
+			name: typeof name === 'string' ? name.trim() : '',
+			relays: (relays as string[] | undefined) ?? [],
+			ops,
+			signer
+		});
 	} catch (error) {
-		if (error instanceof Error && error.name === 'ArchiveConflictError') {
-			throw new HttpError(409, 'this relay already archives that workspace with a different secret; nothing was changed');
+		if (error instanceof Error && error.name === 'ArchiveRefusedError') {
+			const { reason } = error as Error & { reason: ArchiveRefusal };
+			throw new HttpError(reason === ArchiveRefusal.malformed ? 400 : 403, error.message);
 		}
 		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new HttpError(507, error.message);
 		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new HttpError(503, 'the relay is shutting down; try again');
 		throw error;
 	}
-	sendJson(res, result.created ? 201 : 200, { id: result.id, name: result.name, archived: true, created: result.created });
+	sendJson(res, result.created ? 201 : 200, {
+		id: result.id,
+		name: result.name,
+		archived: true,
+		created: result.created,
+		secretReplaced: result.secretReplaced
+	});
 }
 
-function getArchive(req: IncomingMessage, res: ServerResponse, archive: ApiInit['archive'], id: string): void {
-	if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET', { Allow: 'GET, HEAD' });
+async function getArchive(req: IncomingMessage, res: ServerResponse, init: ApiInit, id: string): Promise<void> {
+	if (req.method !== 'GET') {
+		await drain(req);
+		throw new HttpError(405, 'use GET, signed', { Allow: 'GET' });
+	}
+	const body = await readBody(req);
+	const signer = await authenticate(req, req.url ?? '', body, init.challenges);
 	if (!isId(id)) throw new HttpError(400, 'that is not a workspace id');
-	const archived = archive.has(id);
-	sendJson(res, archived ? 200 : 404, { archived }, {}, req.method === 'HEAD');
+	// Only a current member device learns that this relay archives the workspace.
+	const archived = init.archive.authority(id)?.isMember(signer) ?? false;
+	sendJson(res, 200, { archived });
 }
 
 /** The body as UTF-8, at most {@link MAX_BODY_BYTES} (see body.ts). */
@@ -140,6 +181,6 @@ async function drain(req: IncomingMessage): Promise<void> {
 }
 
 function tooLarge(): HttpError {
-	return new HttpError(413, `the request body is over ${MAX_BODY_BYTES} bytes; send only {"invite": "<invite link>"}`);
+	return new HttpError(413, `the request body is over ${MAX_BODY_BYTES} bytes`);
 }
 

@@ -50,7 +50,7 @@ export const DEFAULT_DATA_DIR = './data';
 
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE = `Usage: npm start -- [flags]
-       npm run relay -- join '<invite link>' [--data DIR]   (archive that workspace)
+       npm run relay -- join '<invite link>' [--data DIR]   (join that workspace's team)
        npm run relay -- api-key create|list|revoke …        (keys of the /v1 API)
 
   --port N          HTTPS port of the app (default ${DEFAULT_PORT}); plain HTTP instead

@@ -26,9 +26,9 @@ import { MeshModels } from './ai/meshModels.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
 import { createRelayRegistry } from './ai/registry.ts';
 import type { ModelRegistry } from './ai/registry.ts';
+import { Challenges } from './ai/challenges.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
-import { notRevoked } from './archive/roster.ts';
 import { createModelFilesHandler } from './models.ts';
 import { createOpenAiHandler } from './openai.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -148,7 +148,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 
 	let archive: ArchivePeer;
 	try {
-		archive = await startArchivePeer(node, dataDir, log);
+		archive = await startArchivePeer({ node, privateKey: key, dataDir, log });
 	} catch (error) {
 		await node.stop();
 		throw error;
@@ -204,8 +204,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// there; other peers' advertised models join the registry as mesh engines (meshModels.ts).
 	const host = llmHost({
 		engines: models.registry.engines,
-		// Proven members only while the archived roster does not list them as revoked.
-		isAllowed: (workspaceId, peerId) => notRevoked(archive.archives, workspaceId, peerId),
+		// Current member devices of the team, as this relay folds it.
+		isAllowed: (workspaceId, peerId) => archive.authority(workspaceId)?.isMember(peerId) ?? false,
 		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
 	})({
 		node,
@@ -220,7 +220,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		mesh: archive.mesh,
 		host,
 		registry: models.registry,
-		isAllowed: (workspaceId, peerId) => notRevoked(archive.archives, workspaceId, peerId),
+		isAllowed: (workspaceId, peerId) => archive.authority(workspaceId)?.isMember(peerId) ?? false,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});
@@ -238,6 +238,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		await models.close();
 	};
 	const keyStore = new ApiKeyStore(dataDir);
+	// One set of challenges for every signed request (archive and API keys).
+	const challenges = new Challenges();
+	const teams = (workspaceId: string) => archive.authority(workspaceId);
 	let server: Relay | undefined;
 	try {
 		server = await startRelay({
@@ -248,9 +251,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
 				: {}),
 			info,
-			api: createApiHandler({ archive, keys: createKeysApiHandler({ store: keyStore, archives: archive.archives }) }),
+			api: createApiHandler({ archive, challenges, keys: createKeysApiHandler({ store: keyStore, teams, challenges }) }),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
-			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, archive.archives) })
+			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams) })
 		});
 	} catch (error) {
 		stopping.abort();

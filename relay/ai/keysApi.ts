@@ -1,8 +1,9 @@
 /**
- * API keys made by a workspace's owner in the app (issue 4: the `/v1` API is "protected by an
- * API key that the workspace owner creates in the UI"), under `/api/keys`:
+ * API keys made by a workspace's owners and admins in the app (issue 4: the `/v1` API is
+ * "protected by an API key that the workspace owner creates in the UI"), under `/api/keys`:
  *
- * - `POST /api/keys/challenge` → 201 `{challenge, expiresInMs}`: a single-use challenge (challenges.ts).
+ * - `POST /api/keys/challenge` → 201 `{challenge, expiresInMs}`: a single-use challenge
+ *   (challenges.ts; the same as `POST /api/challenge`).
  * - `GET /api/keys?workspace=<id>` → 200 `{keys: [{id, name, createdAt, createdBy}]}`: the
  *   keys made for that workspace (command-line keys belong to no workspace and are not listed).
  * - `POST /api/keys` with `{"workspace": "<id>", "name": "<what it is for>"}` → 201
@@ -11,24 +12,24 @@
  * - `DELETE /api/keys/<key id>?workspace=<id>` → 200 `{revoked: true}`; 404 for a key of
  *   another workspace or none.
  *
- * Every call but the challenge is signed (src/lib/mesh/signedRequest.ts): the `x-outpost-*`
- * headers carry the signer's peer id, a challenge spent by this request, and an Ed25519
- * signature over the method, path, body and challenge. The relay then checks its archive copy
- * of the workspace's roster: the signer must be listed there with the role **owner** and not
- * be revoked (admins cannot manage keys: a key reaches every model of the mesh, and the
- * owner is the one person the issue names). Errors are `{error: "<what to do>"}`: 400 bad
- * request, 401 a bad or spent challenge or signature, 403 not the owner (or revoked), 404 a
- * workspace this relay does not archive, 409 the roster has not reached the relay yet, 413 a
+ * Every call but the challenge is signed (signedRequests.ts). The relay then asks its team of
+ * the workspace (the TeamAuthority it archives it with): the signer must be a current device
+ * of an **owner or admin**. A key stops working on `/v1` once its maker's device is no
+ * longer one (demoted, removed, or its device removed: {@link memberKeys}). Errors are
+ * `{error: "<what to do>"}`: 400 bad request, 401 a bad or spent challenge or signature, 403
+ * not an owner or admin, or not a member device of a workspace this relay archives (one
+ * answer for both, so a stranger learns nothing about which workspaces it archives), 413 a
  * body over {@link MAX_KEYS_BODY_BYTES}, 415 not JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { verifyBytes } from '../../src/lib/doc/signature.ts';
-import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../../src/lib/mesh/signedRequest.ts';
+import { ROLE_RANK } from '../../src/lib/doc/team/ops.ts';
+import { API_KEYS_PATH, CHALLENGE_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { readBoundedBody } from '../body.ts';
 import type { RequestHandler } from '../static.ts';
 import { HttpError, sendJson } from '../json.ts';
-import { standingOf, type Archives } from '../archive/roster.ts';
+import { authenticate } from '../signedRequests.ts';
 import type { ApiKeyEntry, ApiKeyStore } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
 
@@ -41,13 +42,16 @@ export const MAX_KEY_NAME = 100;
 export interface KeysApiInit {
 	/** Where keys are kept (the same store `/v1` checks). */
 	store: Pick<ApiKeyStore, 'list' | 'create' | 'revoke'>;
-	/** The relay's archives, by workspace id (ArchivePeer.archives). */
-	archives: Archives;
+	/** The team of each workspace the relay archives (ArchivePeer.authority). */
+	teams: TeamsOf;
 	/** The challenges; default a fresh {@link Challenges}. */
 	challenges?: Challenges;
 	/** Where unexpected failures (an unreadable key file) are reported; default `console.error`. */
 	onError?: (error: unknown) => void;
 }
+
+/** The relay's team of an archived workspace; undefined when it does not archive it. */
+export type TeamsOf = (workspaceId: string) => Pick<TeamAuthority, 'roleOf'> | undefined;
 
 /** A key as the app lists it: no hash. */
 export interface PublicKeyEntry {
@@ -87,8 +91,8 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 			const parsed = method === 'POST' ? parseJson(body) : undefined;
 			const workspace = method === 'POST' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
 			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
-			const signer = await authenticate(req, method, url, body, challenges);
-			await requireOwner(init.archives, workspace, signer);
+			const signer = await authenticate(req, url.pathname + url.search, body, challenges);
+			requireAdmin(init.teams, workspace, signer);
 
 			if (method === 'GET') {
 				const keys = (await init.store.list()).filter((k) => k.workspace === workspace).map(publicEntry);
@@ -119,42 +123,17 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 	};
 }
 
-/** The signer of a signed request; spends its challenge whether or not the signature holds. */
-async function authenticate(req: IncomingMessage, method: string, url: URL, body: string, challenges: Challenges): Promise<string> {
-	const peer = header(req, SignedHeaders.peer);
-	const challenge = header(req, SignedHeaders.challenge);
-	const signature = header(req, SignedHeaders.signature);
-	if (!peer || !challenge || !signature) throw new HttpError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
-	if (!challenges.spend(challenge)) throw new HttpError(401, 'the challenge is unknown, used or expired: ask for a new one');
-	const bytes = signedRequestBytes({ method, path: url.pathname + url.search, body, challenge, peer });
-	if (!(await verifyBytes(peer, bytes, signature))) throw new HttpError(401, 'the signature does not match the request and its signer');
-	return peer;
-}
-
-/** Passes only the owner of an archived workspace, as its archived roster says. */
-async function requireOwner(archives: Archives, workspace: string, peer: string): Promise<void> {
-	const standing = await standingOf(archives, workspace, peer);
-	switch (standing.kind) {
-		case 'not-archived':
-			throw new HttpError(404, 'this relay does not keep a copy of that workspace: add it to the relay in the Invite dialog first');
-		case 'no-roster':
-			throw new HttpError(409, "the workspace's member list has not reached the relay yet: try again in a moment");
-		case 'revoked':
-			throw new HttpError(403, 'your membership of this workspace was revoked');
-		case 'stranger':
-			throw new HttpError(403, 'you are not a member of this workspace');
-		case 'member':
-			if (standing.role !== 'owner') throw new HttpError(403, 'only the owner of the workspace can manage its API keys');
+/** Passes only a current owner or admin device of a workspace the relay archives, as its team there says. */
+function requireAdmin(teams: TeamsOf, workspace: string, peer: string): void {
+	const role = teams(workspace)?.roleOf(peer);
+	if (role === undefined) {
+		throw new HttpError(403, 'you are not a member of that workspace on this relay (or it does not keep a copy): archive it on the relay first');
 	}
+	if (ROLE_RANK[role] < ROLE_RANK.admin) throw new HttpError(403, 'only owners and admins of the workspace can manage its API keys');
 }
 
 function publicEntry(entry: ApiKeyEntry): PublicKeyEntry {
 	return { id: entry.id, name: entry.name, createdAt: entry.createdAt, createdBy: entry.createdBy ?? '' };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-	const value = req.headers[name];
-	return typeof value === 'string' && value.length <= 512 ? value : undefined;
 }
 
 function contentType(req: IncomingMessage): string {
@@ -185,17 +164,18 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /**
  * The key check `/v1` uses (openai.ts): a key is valid when the store knows it and, for a key
- * made in the app, its maker is still a member of its workspace, not revoked in the archived
- * roster, and the relay still archives that workspace. Command-line keys belong to the
- * operator and pass on the store's word alone.
+ * made in the app, the relay still archives its workspace and its maker's device is still a
+ * current owner or admin device there (as the relay folds the team now). Command-line keys
+ * belong to the operator and pass on the store's word alone.
  */
-export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, archives: Archives): Pick<ApiKeyStore, 'verify'> {
+export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf): Pick<ApiKeyStore, 'verify'> {
 	return {
 		async verify(key) {
 			const entry = await store.verify(key);
-			if (entry?.workspace === undefined || entry.createdBy === undefined) return entry;
-			const standing = await standingOf(archives, entry.workspace, entry.createdBy);
-			return standing.kind === 'member' || standing.kind === 'no-roster' ? entry : undefined;
+			if (entry === undefined || (entry.workspace === undefined && entry.createdBy === undefined)) return entry;
+			if (entry.workspace === undefined || entry.createdBy === undefined) return undefined;
+			const role = teams(entry.workspace)?.roleOf(entry.createdBy);
+			return role !== undefined && ROLE_RANK[role] >= ROLE_RANK.admin ? entry : undefined;
 		}
 	};
 }

@@ -17,15 +17,17 @@ import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.ts';
 import { MeshEngine, RemoteEngineError } from '../../src/lib/ai/meshEngine.ts';
 import { llamaGgufPath, tinyLlama } from '../../tests/fixtures/gguf.ts';
 import { waitFor } from '../../tests/mesh/helpers.ts';
-import { newWorkspace, startPeer, stopPeers, type Peer } from '../../tests/mesh/peers.ts';
+import { connect, stopPeers, type Peer } from '../../tests/mesh/peers.ts';
+import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import { runRelay, type RunningRelay } from '../run.ts';
+import { addRelay } from '../teamFixture.ts';
 import { ApiKeyStore } from './apiKeys.ts';
 import { NodeLlamaEngine } from './nodeLlamaEngine.ts';
 
 const RELAY_MODEL = tinyLlama.name;
 const PEER_MODEL = 'tiny-peer';
 const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
-const ws = newWorkspace();
+let ws: TeamWorkspace;
 
 let tmp: string;
 let relay: RunningRelay;
@@ -57,6 +59,13 @@ async function collect(chunks: AsyncIterable<GenerateChunk>): Promise<{ text: st
 }
 
 
+/** `admin` adds `target` to its team and has it archive the workspace (the HTTP API's check and path, in-process). */
+async function archiveOn(target: RunningRelay, admin: TeamPeer, workspace: TeamWorkspace): Promise<void> {
+	await addRelay(admin, target);
+	await admin.authority.settled();
+	await target.archive.request({ id: workspace.id, secret: workspace.secret, ops: admin.authority.operations(), signer: admin.peerId });
+}
+
 /** A relay on 127.0.0.1 hosting the tiny model on one thread, its data in `dataDir`. */
 function relayInit(dataDir: string) {
 	return {
@@ -79,10 +88,15 @@ beforeAll(async () => {
 	await mkdir(root, { recursive: true });
 	await writeFile(join(root, 'index.html'), '<!doctype html><title>home</title>');
 	relay = await runRelay(relayInit(join(tmp, 'relay')));
-	await relay.archive.add({ id: ws.id, secret: ws.secret });
 	({ key } = await new ApiKeyStore(join(tmp, 'relay')).create('test'));
 
-	const askerPeer = await startPeer(ws, { name: 'asker' });
+	// The asker owns the workspace; the gpu member joins by invitation; both are members on the relay.
+	const { ws: made, owner: askerPeer } = await createTeamWorkspace((await newKey()).key);
+	ws = made;
+	const gpuPeer = await startJoiner(ws, (await newKey()).key, 'gpu', await invite(askerPeer, 'member'));
+	await connect(gpuPeer, askerPeer);
+	await waitFor(() => askerPeer.authority.isMember(gpuPeer.peerId), 'the gpu member admitted');
+	await archiveOn(relay, askerPeer, ws);
 	const askerAdverts = new ModelAdverts({
 		pubsub: askerPeer.node.services.pubsub,
 		keys: keysOf(askerPeer),
@@ -93,7 +107,6 @@ beforeAll(async () => {
 	asker = { peer: askerPeer, adverts: askerAdverts };
 	await dialRelay(askerPeer);
 
-	const gpuPeer = await startPeer(ws, { name: 'gpu' });
 	const engine = new NodeLlamaEngine({ modelPath: llamaGgufPath({ name: PEER_MODEL }), gpu: false, threads: 1 });
 	const host = llmHost({ engines: [engine] })({ node: gpuPeer.node, keys: (id) => gpuPeer.mesh.workspaceKeys(id) });
 	await host.start();
@@ -115,6 +128,7 @@ afterAll(async () => {
 	await gpu?.host.stop();
 	await gpu?.engine.dispose();
 	await relay?.close();
+	await stopTeamPeers();
 	await stopPeers();
 	await rm(tmp, { recursive: true, force: true });
 }, 30_000);
@@ -238,15 +252,14 @@ describe("a member's model through the relay's /v1 API", () => {
 
 describe('a relay restarted with an archived workspace', () => {
 	it('advertises its model there from the start', async () => {
-		const other = newWorkspace();
 		const init = relayInit(join(tmp, 'restarted'));
 		const first = await runRelay(init);
-		await first.archive.add({ id: other.id, secret: other.secret });
+		const { ws: other, owner: member } = await createTeamWorkspace((await newKey()).key);
+		await archiveOn(first, member, other);
 		await first.close();
 		const again = await runRelay(init);
 		try {
 			expect(again.archive.has(other.id)).toBe(true);
-			const member = await startPeer(other, { name: 'member' });
 			const adverts = new ModelAdverts({
 				pubsub: member.node.services.pubsub,
 				keys: member.mesh.workspaceKeys(other.id)!,

@@ -33,8 +33,8 @@ export interface MeshModelsInit {
 	/** Where remote models are added and removed. */
 	registry: Pick<ModelRegistry, 'add' | 'remove'>;
 	/**
-	 * Whether a peer's adverts are taken (false for a member revoked in the roster: the relay
-	 * routes nothing to it); default: every advertising peer. Checked when its adverts change.
+	 * Whether a peer's adverts are taken (false for a device the team does not count as a
+	 * current member: the relay routes nothing to it); default: every advertising peer. Checked when its adverts change.
 	 */
 	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
 	/** Advert timings (tests); the defaults of {@link ModelAdverts} otherwise. */

@@ -77,6 +77,8 @@ interface Held {
 	compacting: boolean;
 	/** Calls using the document now; it is never evicted while one runs. */
 	users: number;
+	/** Held until the archive closes ({@link ArchiveDocs.hold}). */
+	pinned: boolean;
 }
 
 /** What a document this peer does not hold looks like (the root before it arrives). */
@@ -156,7 +158,7 @@ export class ArchiveDocs implements SyncDocs {
 			}
 		}
 		// Nothing changes a document while it is not held: a digest kept from before still holds.
-		const held: Held = { doc, log, digest: this.digests.get(docId), written: undefined, compacting: false, users: 0 };
+		const held: Held = { doc, log, digest: this.digests.get(docId), written: undefined, compacting: false, users: 0, pinned: false };
 		this.digests.delete(docId);
 		doc.on('update', (update: Uint8Array, origin: unknown) => {
 			held.digest = undefined;
@@ -311,6 +313,26 @@ export class ArchiveDocs implements SyncDocs {
 			held.doc.transact(() => edit(held.doc), origin);
 			await held.written;
 		});
+	}
+
+	/**
+	 * Loads document `docId` (creating its log when missing) and keeps it in memory until the
+	 * archive closes: the roster a TeamAuthority watches. Edits made to it are stored and
+	 * reported to {@link onLocalUpdate} listeners like any local edit (not awaited: use
+	 * {@link change} to wait for the disk).
+	 * @throws {TooManyDocumentsError} when creating it would exceed the limit.
+	 */
+	async hold(docId: string): Promise<Y.Doc> {
+		if (!isId(docId)) throw new TypeError(`not a document id: ${docId}`);
+		const doc = await this.withDoc(docId, true, (held) => {
+			// One use that never ends: eviction skips documents in use.
+			if (!held.pinned) {
+				held.pinned = true;
+				held.users++;
+			}
+			return held.doc;
+		});
+		return doc!;
 	}
 
 	onLocalUpdate(listener: UpdateListener): () => void {

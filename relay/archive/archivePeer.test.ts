@@ -1,23 +1,24 @@
 /**
- * The relay as an archive peer, in-process on 127.0.0.1: a device's edit reaches the joined
- * relay's disk, and after the device has left and the relay restarted, another device gets it.
+ * The relay as an archive peer and member device of a team, in-process on 127.0.0.1 with team
+ * peers on real libp2p nodes (tests/mesh/teamPeers.ts, as the browser builds them): once an
+ * admin adds the relay and has it archive the workspace, a member's edit reaches the relay's
+ * disk and a member that comes later gets it from the archive alone; a removed member gets
+ * no new session from the relay, even with a client that ignores its removal.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.ts';
-import { newSecret } from '../../src/lib/mesh/secret.ts';
-import { meshService } from '../../src/lib/mesh/MeshService.ts';
-import { createMeshNode } from '../../src/lib/mesh/node.node.ts';
+import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
-import { MemoryDocs } from '../../tests/unit/mesh/memoryDocs.ts';
+import { connect, stopPeers } from '../../tests/mesh/peers.ts';
+import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
 import { runRelay } from '../run.ts';
 import type { RunningRelay } from '../run.ts';
+import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
-import { addArchivedWorkspace } from './workspaces.ts';
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -29,66 +30,88 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+	await stopTeamPeers();
+	await stopPeers();
 	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 	await rm(tmp, { recursive: true, force: true });
 }, 15_000);
 
-async function startRelay(p2pPort = 0): Promise<RunningRelay> {
-	const relay = await runRelay({
-		root: join(tmp, 'build'),
-		dataDir: join(tmp, 'data'),
-		host: '127.0.0.1',
-		port: 0,
-		p2pPort,
-		mdns: false,
-		lanIps: [],
-		log: () => {}
+async function startRelay(): Promise<RunningRelay> {
+	const relay = await runRelay({ root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
+	let closed = false;
+	cleanups.push(async () => {
+		if (!closed) await relay.close();
+		closed = true;
 	});
-	cleanups.push(() => relay.close());
 	return relay;
 }
 
-/** A device: a mesh node with its own in-memory documents of the workspace, dialling the relay. */
-async function device(relay: RunningRelay, id: string, secret: Uint8Array): Promise<MemoryDocs> {
-	const node = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] });
-	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
-	const docs = new MemoryDocs();
-	await mesh.start();
-	await mesh.addWorkspace({ id, secret, docs });
-	cleanups.push(async () => {
-		await mesh.stop();
-		await node.stop();
-	});
-	await node.dial(relay.node.getMultiaddrs().find((ma) => !ma.toString().includes('/ws'))!);
-	return docs;
+/** Open sync streams between the relay and `peer`. */
+function sessions(relay: RunningRelay, peer: TeamPeer): number {
+	return relay.node
+		.getConnections(peer.node.peerId)
+		.flatMap((c) => c.streams)
+		.filter((s) => s.protocol === SYNC_PROTOCOL_ID && s.status === 'open').length;
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-	const until = Date.now() + ms;
-	while (!(await check())) {
-		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
-
-it('archives a device edit on disk and serves it to a device that comes later', async () => {
-	const [workspaceId, secret, docId] = [newId(), newSecret(), newId()];
-	await addArchivedWorkspace(join(tmp, 'data'), { workspaceId, secret, name: 'Deck', relays: [] });
+it('archives a member edit on disk and serves it to a member that comes later', async () => {
 	const relay = await startRelay();
-	expect([...relay.archive.archives.keys()]).toEqual([workspaceId]);
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const lateInvite = await invite(owner, 'member');
+	await archiveAs(owner, relay, ws);
+	await dialRelay(owner, relay);
+	const docId = newId();
+	owner.docs.get(docId).getText('t').insert(0, 'left before you came');
+	const expected = await docDigest(owner.docs.get(docId));
+	await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the relay to archive the edit');
 
-	const author = await device(relay, workspaceId, secret);
-	author.get(docId).getText('t').insert(0, 'left before you came');
-	const expected = await docDigest(author.get(docId));
-	const archived = relay.archive.archives.get(workspaceId)!;
-	await waitFor(async () => (await archived.digest(docId)) === expected, 'the relay to archive the edit');
-
-	for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); // the author leaves, the relay stops
-	const onDisk = await ArchiveDocs.open(join(tmp, 'data'), workspaceId);
+	await stopTeamPeers();
+	await stopPeers(); // the owner leaves
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); // the relay stops
+	const onDisk = await ArchiveDocs.open(join(tmp, 'data'), ws.id);
 	expect(await onDisk.digest(docId)).toBe(expected);
 	await onDisk.close();
 
 	const restarted = await startRelay();
-	const late = await device(restarted, workspaceId, secret);
-	await waitFor(() => late.docs.get(docId)?.getText('t').toString() === 'left before you came', 'the late device to catch up');
+	const late = await startJoiner(ws, (await newKey()).key, 'late', lateInvite);
+	await dialRelay(late, restarted);
+	await waitUntil(() => late.docs.docs.get(docId)?.getText('t').toString() === 'left before you came', 'the late member to catch up', 15_000);
+	expect(late.authority.joined).toBe(true);
+}, 40_000);
+
+it('a removed member gets no new session from the relay, even with a client that ignores its removal', async () => {
+	const relay = await startRelay();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bobKey = await newKey();
+	const bob = await startJoiner(ws, bobKey.key, 'bob', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	await dialRelay(owner, relay);
+	await dialRelay(bob, relay);
+	const docId = newId();
+	bob.docs.get(docId).getArray<string>('a').push(['from bob']);
+	const archived = async (value: string) => {
+		const update = await relay.archive.archives.get(ws.id)?.diff(docId, new Uint8Array([0]));
+		return update !== undefined && Buffer.from(update).includes(Buffer.from(value));
+	};
+	await waitUntil(() => archived('from bob'), "bob's edit on the relay");
+	await bob.authority.settled();
+	const staleOps = bob.authority.operations();
+
+	// Bob leaves; the owner removes him; the relay learns it from the owner.
+	await bob.mesh.stop();
+	await bob.node.stop();
+	await owner.authority.write({ t: 'remove', member: bob.peerId });
+	await waitUntil(() => relay.archive.authority(ws.id)?.isMember(bob.peerId) === false, 'the removal on the relay');
+
+	// Bob comes back with a client that never heard of the removal: the relay refuses it.
+	const stale = await startTeamPeer(ws, bobKey.key, 'stale bob', staleOps);
+	expect(stale.authority.joined).toBe(true);
+	stale.docs.get(docId).getArray<string>('a').push(['after removal']);
+	await dialRelay(stale, relay);
+	await waitUntil(() => stale.errors.some((e) => e.error.name === 'MembershipDeniedError'), 'the relay to refuse the removed member');
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	expect(sessions(relay, stale)).toBe(0);
+	expect(await archived('after removal')).toBe(false);
 }, 40_000);

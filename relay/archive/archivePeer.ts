@@ -1,37 +1,38 @@
 /**
  * The relay as an archive peer: a {@link MeshService} on the relay's libp2p node syncing
- * every workspace in `<data>/workspaces.json`, each stored by an {@link ArchiveDocs}.
+ * every workspace in `<data>/workspaces.json`, and for each, the workspace core as a device
+ * builds it (tests/mesh/teamPeers.ts does the same): its documents in an {@link ArchiveDocs},
+ * a {@link TeamAuthority} over the roster document (held open, signing with the relay's
+ * libp2p key: the relay is a member device of the team), a {@link GossipKeyring} kept in step
+ * by `keepKeys`. Sessions, gossip, the model host and API keys all ask that authority.
  *
  * Workspaces join in two ways while the relay runs:
- * - {@link ArchivePeer.add} (the HTTP API, api.ts) writes the list, then opens the archive and
- *   starts syncing it;
- * - `npm run relay -- join <invite>` writes the list from another process; the archive peer
- *   watches the data directory and, when `workspaces.json` changes, syncs every workspace it
- *   lists that is not synced yet. Watching (rather than having `join` post to the running
- *   relay) needs no port discovery and no credentials, and keeps the file the one source of
- *   truth; both writers hold the list's lock file (workspaces.ts), so neither loses an entry.
+ * - {@link ArchivePeer.request} (the HTTP API, api.ts): an admin's device sends the team's
+ *   operations, in which it added this relay; they are checked (teamCheck.ts), seeded into
+ *   the roster, the workspace is listed and syncs at once;
+ * - `npm run relay -- join <invite>` lists the workspace with the relay's own admission from
+ *   another process; the archive peer watches the data directory and, when `workspaces.json`
+ *   changes, syncs every workspace it lists that is not synced yet, presenting the admission
+ *   to members in HELLO. Both writers hold the list's lock file (workspaces.ts).
  *
- * Adds and re-reads of the list run one at a time, in order, so two adds of one workspace open
- * one archive. An add of a workspace that is archived already changes nothing; one that names
- * an archived workspace with another secret is refused ({@link ArchiveConflictError}), so
- * nobody who merely knows a workspace id can cut the relay off from it.
+ * Requests and re-reads of the list run one at a time, in order.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { PrivateKey } from '@libp2p/interface';
+import { keepKeys } from '../../src/lib/core/keyKeeper.ts';
+import { TEAM_WRITE_ORIGIN, TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
+import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
+import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
+import { teamRosterId } from '../../src/lib/doc/team/teamId.ts';
+import { GossipKeyring } from '../../src/lib/mesh/keyring.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
-import { ArchiveDocs } from './ArchiveDocs.ts';
-import { notRevoked } from './roster.ts';
-import { addArchivedWorkspace, readWorkspaces, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
-
-/** The workspace is archived already, with a different secret. */
-export class ArchiveConflictError extends Error {
-	override name = 'ArchiveConflictError';
-	constructor(readonly workspaceId: string) {
-		super(`this relay already archives workspace ${workspaceId} with a different secret`);
-	}
-}
+import { ArchiveDocs, workspaceDir } from './ArchiveDocs.ts';
+import { checkArchiveRequest } from './teamCheck.ts';
+import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
 /** The archive peer was closed. */
 export class ArchiveClosedError extends Error {
@@ -41,23 +42,29 @@ export class ArchiveClosedError extends Error {
 	}
 }
 
-/** A workspace to archive. */
-export interface WorkspaceToArchive {
+/** An archive request whose signature the HTTP layer checked. */
+export interface ArchiveRequest {
 	id: string;
-	/** The workspace secret (32 bytes). */
+	/** The workspace secret (32 bytes): its gossip topic and legacy key. */
 	secret: Uint8Array;
 	name?: string;
-	/** Relay multiaddrs the invite named. */
+	/** Relay multiaddrs to list with it. */
 	relays?: string[];
+	/** The team's operations as the signer's device holds them. */
+	ops: TeamOp[];
+	/** The peer id that signed the request. */
+	signer: string;
 }
 
-/** What {@link ArchivePeer.add} did. */
+/** What {@link ArchivePeer.request} did. */
 export interface AddResult {
 	id: string;
-	/** The name in the list (the first add's, when it was there already). */
+	/** The name in the list. */
 	name: string;
 	/** Whether the workspace is new to the list. */
 	created: boolean;
+	/** Whether an archived workspace took the request's secret (see {@link ArchivePeer.request}). */
+	secretReplaced: boolean;
 }
 
 /** A running archive peer. */
@@ -65,14 +72,19 @@ export interface ArchivePeer {
 	mesh: MeshService;
 	/** The open archives, by workspace id. */
 	archives: Map<string, ArchiveDocs>;
+	/** The team of an archived workspace, as this relay folds it. */
+	authority(id: string): TeamAuthority | undefined;
 	/**
-	 * Archives a workspace: adds it to `workspaces.json` (unless there), opens its archive and
-	 * starts syncing it. Idempotent; safe to call concurrently.
-	 * @throws {ArchiveConflictError} when it is archived with another secret (nothing changes).
+	 * Archives a workspace for an admin: checks the request's team (teamCheck.ts, with the
+	 * operations held already), adds its operations to the roster, lists the workspace and
+	 * syncs it. For a workspace archived already the operations are merged, and a different
+	 * secret replaces the listed one: the secret no longer admits anyone (the team does), so
+	 * a current admin, as this relay folds the team, may correct it. Safe to call concurrently.
+	 * @throws {ArchiveRefusedError} when the team does not allow it (nothing is stored).
 	 * @throws {WorkspaceLimitError} when the list is full (workspaces.ts).
 	 * @throws {TypeError} for a malformed id or secret.
 	 */
-	add(workspace: WorkspaceToArchive): Promise<AddResult>;
+	request(request: ArchiveRequest): Promise<AddResult>;
 	/** Whether workspace `id` is archived and synced now. */
 	has(id: string): boolean;
 	/** Re-reads `workspaces.json` and syncs what it lists (the watcher calls it on every change). */
@@ -81,12 +93,18 @@ export interface ArchivePeer {
 	close(): Promise<void>;
 }
 
-/** Default of how many workspaces {@link ArchivePeer.add} lets the list grow to. */
+/** Default of how many workspaces {@link ArchivePeer.request} lets the list grow to. */
 export const MAX_ARCHIVED_WORKSPACES = 1000;
 
 /** Options of {@link startArchivePeer}. */
 export interface ArchivePeerInit {
-	/** Most workspaces `add` lets the list hold (WorkspaceLimitError beyond); default {@link MAX_ARCHIVED_WORKSPACES}. */
+	/** The relay's started libp2p node. */
+	node: MeshServiceComponents['node'];
+	/** The node's private key: the relay's device key in every team. */
+	privateKey: PrivateKey;
+	dataDir: string;
+	log: (line: string) => void;
+	/** Most workspaces `request` lets the list hold (WorkspaceLimitError beyond); default {@link MAX_ARCHIVED_WORKSPACES}. */
 	maxWorkspaces?: number;
 	/** Follow changes of `workspaces.json` made by other processes; default true. */
 	watch?: boolean;
@@ -94,21 +112,26 @@ export interface ArchivePeerInit {
 	watchDelayMs?: number;
 }
 
-/** Opens every archived workspace and starts syncing them over `node`. */
-export async function startArchivePeer(
-	node: MeshServiceComponents['node'],
-	dataDir: string,
-	log: (line: string) => void,
-	init: ArchivePeerInit = {}
-): Promise<ArchivePeer> {
+/** One archived workspace's core. */
+interface Opened {
+	docs: ArchiveDocs;
+	authority: TeamAuthority;
+	secret: Uint8Array;
+	stopKeys: () => void;
+}
+
+/** Opens every archived workspace and starts syncing them over `init.node`. */
+export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePeer> {
+	const { node, dataDir, log } = init;
+	const device: TeamDevice = { peerId: node.peerId.toString(), privateKey: init.privateKey };
 	const archives = new Map<string, ArchiveDocs>();
-	// A member revoked in the archived roster gets no sync sessions (nor does anyone else on its key).
-	const mesh = meshService({ isAllowed: (workspaceId, peerId) => notRevoked(archives, workspaceId, peerId) })({ node });
-	const secrets = new Map<string, Uint8Array>();
+	const opened = new Map<string, Opened>();
+	// Who may sync is the team's call (the authority of each workspace), not a list of its own.
+	const mesh = meshService()({ node });
 	let closed = false;
 	let watcher: FSWatcher | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
-	/** Adds and reloads, one at a time. */
+	/** Requests and reloads, one at a time. */
 	let queue: Promise<unknown> = Promise.resolve();
 	const serially = <T>(task: () => Promise<T>): Promise<T> => {
 		const result = queue.then(() => {
@@ -119,26 +142,50 @@ export async function startArchivePeer(
 		return result;
 	};
 
-	/** Opens and syncs a listed workspace (or takes a new secret for one synced already). */
-	const follow = async ({ id, secret, name }: ArchivedWorkspace): Promise<void> => {
-		const docs = archives.get(id);
-		if (docs !== undefined) {
-			if (sameBytes(secrets.get(id), secret)) return;
-			// Only the operator (join, or an edit of the file) can change a secret.
+	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
+	const seed = async (core: Pick<Opened, 'docs' | 'authority'>, id: string, ops: readonly TeamOp[]): Promise<void> => {
+		if (ops.length === 0) return;
+		await core.docs.change(teamRosterId(id), (doc) => ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
+		await core.authority.refresh();
+	};
+
+	/** Syncs a workspace with `secret`: a keyring of that secret kept by the team, added to the mesh. */
+	const sync = async (id: string, docs: ArchiveDocs, authority: TeamAuthority, secret: Uint8Array): Promise<() => void> => {
+		const onError = (error: Error) => log(`Archive ${id}: ${error.message}`);
+		const keyring = await GossipKeyring.fromSecret(id, secret, onError);
+		const stopKeys = keepKeys({ authority, keyring, device, onError });
+		await mesh.addWorkspace({ id, secret, docs, authority, keyring });
+		return stopKeys;
+	};
+
+	/** Opens and syncs a listed workspace (seeding its listed operations), or takes a new secret for one synced already. */
+	const follow = async ({ id, secret, name, ops }: ArchivedWorkspace, openedDocs?: ArchiveDocs): Promise<void> => {
+		const listedOps = decodeListed(id, ops, log);
+		const current = opened.get(id);
+		if (current !== undefined) {
+			await seed(current, id, listedOps);
+			if (sameBytes(current.secret, secret)) return;
 			await mesh.removeWorkspace(id);
-			await mesh.addWorkspace({ id, secret, docs });
-			secrets.set(id, secret);
+			current.stopKeys();
+			current.stopKeys = await sync(id, current.docs, current.authority, secret);
+			current.secret = secret;
 			log(`Archive ${id}: new secret from ${workspacesPath(dataDir)}`);
 			return;
 		}
-		const opened = await ArchiveDocs.open(dataDir, id, {
-			onRecovered: ({ docId, droppedBytes }) =>
-				log(`Archive ${id}: document ${docId} had a torn tail of ${droppedBytes} bytes (dropped; earlier updates kept)`)
-		});
-		archives.set(id, opened);
-		secrets.set(id, secret);
-		await mesh.addWorkspace({ id, secret, docs: opened });
-		log(`Archiving workspace ${name ? `"${name}" ` : ''}${id} (${opened.list().length} documents)`);
+		const docs =
+			openedDocs ??
+			(await ArchiveDocs.open(dataDir, id, {
+				onRecovered: ({ docId, droppedBytes }) =>
+					log(`Archive ${id}: document ${docId} had a torn tail of ${droppedBytes} bytes (dropped; earlier updates kept)`)
+			}));
+		const authority = new TeamAuthority({ workspaceId: id, doc: await docs.hold(teamRosterId(id)), device });
+		await authority.ready;
+		await seed({ docs, authority }, id, listedOps);
+		const core: Opened = { docs, authority, secret, stopKeys: await sync(id, docs, authority, secret) };
+		opened.set(id, core);
+		archives.set(id, docs);
+		const standing = authority.joined ? `as ${authority.roleOf(device.peerId)}` : 'not admitted to its team yet';
+		log(`Archiving workspace ${name ? `"${name}" ` : ''}${id} (${docs.list().length} documents, ${standing})`);
 	};
 
 	const reload = (): Promise<void> =>
@@ -149,22 +196,49 @@ export async function startArchivePeer(
 			}
 		});
 
-	const add = (workspace: WorkspaceToArchive): Promise<AddResult> => {
-		if (!isId(workspace.id)) return Promise.reject(new TypeError(`not a workspace id: ${workspace.id}`));
-		if (workspace.secret.length !== SECRET_BYTES) return Promise.reject(new TypeError(`a secret has ${SECRET_BYTES} bytes`));
+	const request = (req: ArchiveRequest): Promise<AddResult> => {
+		if (!isId(req.id)) return Promise.reject(new TypeError(`not a workspace id: ${req.id}`));
+		if (req.secret.length !== SECRET_BYTES) return Promise.reject(new TypeError(`a secret has ${SECRET_BYTES} bytes`));
 		return serially(async () => {
-			const { workspace: listed, added } = await addArchivedWorkspace(
-				dataDir,
-				{ workspaceId: workspace.id, secret: workspace.secret, name: workspace.name ?? '', relays: workspace.relays ?? [] },
-				{ keepExisting: true, maxWorkspaces: init.maxWorkspaces ?? MAX_ARCHIVED_WORKSPACES }
-			);
-			if (!sameBytes(listed.secret, workspace.secret)) throw new ArchiveConflictError(workspace.id);
-			await follow(listed);
-			return { id: listed.id, name: listed.name, created: added };
+			const current = opened.get(req.id);
+			if (current !== undefined) await current.authority.settled();
+			const known = current?.authority.operations() ?? [];
+			await checkArchiveRequest({ workspaceId: req.id, ops: req.ops, known, signer: req.signer, relayPeerId: device.peerId });
+			const entry = { workspaceId: req.id, secret: req.secret, name: req.name ?? '', relays: req.relays ?? [] };
+			if (current !== undefined) {
+				await seed(current, req.id, req.ops);
+				const listed = (await readWorkspaces(dataDir)).find((w) => w.id === req.id);
+				if (sameBytes(current.secret, req.secret) && listed !== undefined) return { id: req.id, name: listed.name, created: false, secretReplaced: false };
+				// Keep the name and relays listed; take the admin's secret.
+				const { workspace } = await addArchivedWorkspace(dataDir, { ...entry, ...(listed ? { name: listed.name, relays: listed.relays } : {}) });
+				const replaced = !sameBytes(current.secret, req.secret);
+				await follow(workspace);
+				if (replaced) log(`Archive ${req.id}: secret replaced at the request of admin ${req.signer}`);
+				return { id: req.id, name: workspace.name, created: false, secretReplaced: replaced };
+			}
+			// New: refuse a full list before anything reaches the disk; the roster is stored
+			// before the list names the workspace, so a crash between leaves no team-less entry.
+			const list = await readWorkspaces(dataDir);
+			const max = init.maxWorkspaces ?? MAX_ARCHIVED_WORKSPACES;
+			if (!list.some((w) => w.id === req.id) && list.length >= max) throw new WorkspaceLimitError(max);
+			const fresh = !list.some((w) => w.id === req.id);
+			const docs = await ArchiveDocs.open(dataDir, req.id);
+			try {
+				await docs.change(teamRosterId(req.id), (doc) => req.ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
+				const { workspace, added } = await addArchivedWorkspace(dataDir, entry, { maxWorkspaces: max });
+				await follow(workspace, docs);
+				return { id: req.id, name: workspace.name, created: added, secretReplaced: false };
+			} catch (error) {
+				if (!opened.has(req.id)) {
+					await docs.close();
+					if (fresh) await rm(workspaceDir(dataDir, req.id), { recursive: true, force: true });
+				}
+				throw error;
+			}
 		});
 	};
 
-	/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
+/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
 	const watchList = (): FSWatcher | undefined => {
 		const changed = (_event: string, file: string | null): void => {
 			if (closed || (file !== null && file !== 'workspaces.json')) return;
@@ -191,6 +265,10 @@ export async function startArchivePeer(
 		watcher?.close();
 		clearTimeout(timer);
 		await queue;
+		for (const core of opened.values()) {
+			core.stopKeys();
+			core.authority.destroy();
+		}
 		await mesh.stop();
 		for (const archive of archives.values()) await archive.close();
 	};
@@ -203,7 +281,20 @@ export async function startArchivePeer(
 		await close();
 		throw error;
 	}
-	return { mesh, archives, add, has: (id) => archives.has(id), reload, close };
+	return { mesh, archives, authority: (id) => opened.get(id)?.authority, request, has: (id) => archives.has(id), reload, close };
+}
+
+/** The listed operations of a workspace that decode; the others are reported and skipped. */
+function decodeListed(id: string, ops: readonly Uint8Array[], log: (line: string) => void): TeamOp[] {
+	const decoded: TeamOp[] = [];
+	for (const bytes of ops) {
+		try {
+			decoded.push(decodeOp(bytes));
+		} catch (error) {
+			log(`Archive ${id}: skipped a listed team operation that does not decode (${messageOf(error)})`);
+		}
+	}
+	return decoded;
 }
 
 /** Compares secrets in constant time (the API must not tell a guess's right prefix by timing). */

@@ -6,9 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { newId } from '../../src/lib/doc/ids.ts';
+import { decodeOp } from '../../src/lib/doc/team/ops.ts';
+import { newInviteSeed } from '../../src/lib/doc/team/sign.ts';
 import { inviteLink } from '../../src/lib/mesh/invite.ts';
 import { newSecret } from '../../src/lib/mesh/secret.ts';
+import { loadOrCreatePeerKey } from '../peerKey.ts';
 import { parseJoinArgs } from './join.ts';
 import { addArchivedWorkspace, readWorkspaces, workspacesPath } from './workspaces.ts';
 
@@ -31,6 +35,7 @@ function relay(...args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 const invite = () => ({ workspaceId: newId(), secret: newSecret(), name: 'Deck crew', relays: ['/ip4/10.0.0.2/tcp/8445/ws'] });
+const invitation = () => ({ id: newId(), opId: 'ab'.repeat(32), seed: newInviteSeed() });
 
 describe('archived workspaces', () => {
 	it('is empty without a file, and keeps one entry per workspace with mode 0600', async () => {
@@ -42,8 +47,8 @@ describe('archived workspaces', () => {
 		const second = invite();
 		await addArchivedWorkspace(dataDir, second);
 		expect(await readWorkspaces(dataDir)).toEqual([
-			{ id: first.workspaceId, secret: first.secret, name: 'Renamed', relays: first.relays },
-			{ id: second.workspaceId, secret: second.secret, name: second.name, relays: second.relays }
+			{ id: first.workspaceId, secret: first.secret, name: 'Renamed', relays: first.relays, ops: [] },
+			{ id: second.workspaceId, secret: second.secret, name: second.name, relays: second.relays, ops: [] }
 		]);
 		expect((await stat(workspacesPath(dataDir))).mode & 0o777).toBe(0o600);
 	});
@@ -64,7 +69,7 @@ describe('archived workspaces', () => {
 		const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
 		await writeFile(`${workspacesPath(dataDir)}.lock`, String(dead));
 		const again = await addArchivedWorkspace(dataDir, { ...first, secret: newSecret(), name: 'Other' }, { keepExisting: true });
-		expect(again).toEqual({ workspace: { id: first.workspaceId, secret: first.secret, name: first.name, relays: first.relays }, added: false });
+		expect(again).toEqual({ workspace: { id: first.workspaceId, secret: first.secret, name: first.name, relays: first.relays, ops: [] }, added: false });
 		await expect(addArchivedWorkspace(dataDir, invite(), { maxWorkspaces: 1 })).rejects.toMatchObject({ name: 'WorkspaceLimitError' });
 		expect(await readWorkspaces(dataDir)).toHaveLength(1);
 	});
@@ -83,19 +88,33 @@ describe('join <invite>', () => {
 		expect(() => parseJoinArgs(argv)).toThrow(expect.objectContaining({ name: 'UsageError' }));
 	});
 
-	it('persists the workspace of a good invite and prints it', async () => {
+	it('persists the workspace of a good invite with the relay\'s signed admission, and prints it', async () => {
 		const dataDir = await tempDir();
-		const good = invite();
+		const good = { ...invite(), invitation: invitation() };
 		const result = await relay('join', inviteLink('https://10.0.0.2:8443', good), '--data', dataDir);
 		expect(result.code).toBe(0);
 		expect(result.stdout).toContain(good.workspaceId);
 		expect(result.stdout).toContain('Deck crew');
-		expect(await readWorkspaces(dataDir)).toEqual([{ id: good.workspaceId, secret: good.secret, name: good.name, relays: good.relays }]);
+		const relayId = peerIdFromPrivateKey((await loadOrCreatePeerKey(dataDir)).key).toString();
+		expect(result.stdout).toContain(relayId);
+		const [listed] = await readWorkspaces(dataDir);
+		expect(listed).toMatchObject({ id: good.workspaceId, secret: good.secret, name: good.name, relays: good.relays });
+		expect(listed?.ops).toHaveLength(1);
+		const admission = decodeOp(listed!.ops[0]!).payload;
+		expect(admission).toMatchObject({ t: 'admit', ws: good.workspaceId, by: relayId, invite: good.invitation.id, prev: [good.invitation.opId] });
+	}, 30_000);
+
+	it('refuses an invite link made before signed teams (exit 2), and stores nothing', async () => {
+		const dataDir = await tempDir();
+		const result = await relay('join', inviteLink('https://10.0.0.2:8443', invite()), '--data', dataDir);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain('made before signed teams');
+		expect(await readWorkspaces(dataDir)).toEqual([]);
 	}, 30_000);
 
 	it('exits 2 with the reason for a broken invite and stores nothing', async () => {
 		const dataDir = await tempDir();
-		const broken = inviteLink('https://10.0.0.2:8443', invite()).replace(/s=[^&]+/, 's=short');
+		const broken = inviteLink('https://10.0.0.2:8443', { ...invite(), invitation: invitation() }).replace(/s=[^&]+/, 's=short');
 		const result = await relay('join', broken, '--data', dataDir);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain('not a valid invite link (bad-secret)');

@@ -1,5 +1,6 @@
 /**
- * The workspaces this relay archives (id, secret, name), kept in `<data>/workspaces.json`.
+ * The workspaces this relay archives (id, secret, name, relays, and team operations to seed
+ * its roster with: the relay's own admission written by `join`), kept in `<data>/workspaces.json`.
  * The file holds secrets, so it is written with mode 0600, and atomically: a temp file is
  * written and fsynced, then renamed over the old one, so a crash leaves one or the other.
  *
@@ -22,6 +23,17 @@ export interface ArchivedWorkspace {
 	name: string;
 	/** Relays the invite named (dialled to catch up). */
 	relays: string[];
+	/**
+	 * Encoded team operations added to the workspace's roster when the relay opens it (the
+	 * relay's admission, written by `join` in another process); checked when folded like
+	 * any other. Usually none.
+	 */
+	ops: Uint8Array[];
+}
+
+/** What {@link addArchivedWorkspace} adds: an invite's fields, and operations to seed the roster with. */
+export interface WorkspaceEntry extends Pick<Invite, 'workspaceId' | 'secret' | 'name' | 'relays'> {
+	ops?: Uint8Array[];
 }
 
 /** `<data>/workspaces.json` exists but cannot be read as a list of workspaces. */
@@ -47,6 +59,7 @@ interface StoredWorkspace {
 	secret: string;
 	name: string;
 	relays: string[];
+	ops?: string[];
 }
 
 /**
@@ -72,7 +85,8 @@ export async function readWorkspaces(dataDir: string): Promise<ArchivedWorkspace
 				id: entry.id,
 				secret,
 				name: typeof entry.name === 'string' ? entry.name : '',
-				relays: Array.isArray(entry.relays) ? entry.relays.filter((r) => typeof r === 'string') : []
+				relays: Array.isArray(entry.relays) ? entry.relays.filter((r) => typeof r === 'string') : [],
+				ops: Array.isArray(entry.ops) ? entry.ops.filter((o) => typeof o === 'string').map((o) => new Uint8Array(Buffer.from(o, 'base64'))) : []
 			};
 		});
 	} catch (error) {
@@ -98,7 +112,13 @@ export async function writeFileAtomic(path: string, text: string, dir: string): 
 /** Replaces the list with `workspaces` (creating `dataDir` when missing). */
 export async function writeWorkspaces(dataDir: string, workspaces: readonly ArchivedWorkspace[]): Promise<void> {
 	await mkdir(dataDir, { recursive: true });
-	const stored: StoredWorkspace[] = workspaces.map((w) => ({ id: w.id, secret: encodeSecret(w.secret), name: w.name, relays: w.relays }));
+	const stored: StoredWorkspace[] = workspaces.map((w) => ({
+		id: w.id,
+		secret: encodeSecret(w.secret),
+		name: w.name,
+		relays: w.relays,
+		...(w.ops.length > 0 ? { ops: w.ops.map((op) => Buffer.from(op).toString('base64')) } : {})
+	}));
 	await writeFileAtomic(workspacesPath(dataDir), `${JSON.stringify({ version: 1, workspaces: stored }, null, '\t')}\n`, dataDir);
 }
 
@@ -115,20 +135,23 @@ export interface AddWorkspaceOptions {
 
 /**
  * Adds the workspace of `invite` to the list (or refreshes its name, secret and relays when
- * it is there already, unless `keepExisting`). Returns the entry now in the list and whether
- * it is new.
+ * it is there already, unless `keepExisting`; its operations are then added to those listed).
+ * Returns the entry now in the list and whether it is new.
  */
 export async function addArchivedWorkspace(
 	dataDir: string,
-	invite: Invite,
+	invite: WorkspaceEntry,
 	options: AddWorkspaceOptions = {}
 ): Promise<{ workspace: ArchivedWorkspace; added: boolean }> {
 	await mkdir(dataDir, { recursive: true });
 	return withListLock(dataDir, async () => {
 		const workspaces = await readWorkspaces(dataDir);
-		const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays };
-		const at = workspaces.findIndex((w) => w.id === workspace.id);
-		if (at >= 0 && options.keepExisting === true) return { workspace: workspaces[at]!, added: false };
+		const at = workspaces.findIndex((w) => w.id === invite.workspaceId);
+		const existing = at >= 0 ? workspaces[at] : undefined;
+		if (existing !== undefined && options.keepExisting === true) return { workspace: existing, added: false };
+		const ops = [...(existing?.ops ?? [])];
+		for (const op of invite.ops ?? []) if (!ops.some((o) => Buffer.from(o).equals(op))) ops.push(op);
+		const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays, ops };
 		if (at < 0 && options.maxWorkspaces !== undefined && workspaces.length >= options.maxWorkspaces) {
 			throw new WorkspaceLimitError(options.maxWorkspaces);
 		}

@@ -208,6 +208,15 @@ export class TeamAuthority implements MeshAuthority {
 		return found?.bytes;
 	}
 
+	/**
+	 * Every operation this replica holds whose signature holds (accepted, rejected or waiting),
+	 * as folded last: what an admin hands a relay it asks to archive the workspace
+	 * (`op.bytes` each). Await {@link settled} first to include the latest writes.
+	 */
+	operations(): TeamOp[] {
+		return [...this.verifiedOps()];
+	}
+
 	/** Calls `handler` after every change of the team (MeshAuthority). */
 	onChange(handler: () => void): () => void {
 		return this.listeners.on('change', () => handler());

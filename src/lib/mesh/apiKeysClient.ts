@@ -3,12 +3,10 @@
  * revoke the `/v1` keys of a workspace, each call signed with this device's key over a fresh
  * challenge (signedRequest.ts). Only the relay that served the app is asked.
  */
-import type { PrivateKey } from '@libp2p/interface';
-import { signBytes } from '../doc/signature.js';
-import { API_KEYS_PATH, CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from './signedRequest.js';
-import { RELAY_API_TIMEOUT_MS, RelayApiError, relayAnswer } from './relayHttp.js';
+import { API_KEYS_PATH, CHALLENGE_PATH } from './signedRequest.js';
+import { RelayApiError, signedCall, type Signer } from './relayHttp.js';
 
-export { RelayApiError } from './relayHttp.js';
+export { RelayApiError, type Signer } from './relayHttp.js';
 
 /** A key as the relay lists it (never its secret). */
 export interface ApiKeyInfo {
@@ -24,12 +22,6 @@ export interface ApiKeyInfo {
 export interface NewApiKey {
 	key: string;
 	entry: ApiKeyInfo;
-}
-
-/** Who signs: this device's identity. */
-export interface Signer {
-	peerId: string;
-	privateKey: PrivateKey;
 }
 
 
@@ -61,30 +53,8 @@ export class ApiKeysClient {
 	}
 
 	/** One signed call; the JSON answer, or a {@link RelayApiError} with the relay's explanation. */
-	private async call(method: string, path: string, body = ''): Promise<unknown> {
-		const signal = AbortSignal.timeout(RELAY_API_TIMEOUT_MS);
-		const challenge = await this.challenge(signal);
-		const { peerId, privateKey } = this.signer;
-		const signature = await signBytes(privateKey, signedRequestBytes({ method, path, body, challenge, peer: peerId }));
-		const response = await fetch(new URL(path, this.origin), {
-			method,
-			headers: {
-				...(body ? { 'content-type': 'application/json' } : {}),
-				[SignedHeaders.peer]: peerId,
-				[SignedHeaders.challenge]: challenge,
-				[SignedHeaders.signature]: signature
-			},
-			...(body ? { body } : {}),
-			signal
-		});
-		return relayAnswer(response);
-	}
-
-	private async challenge(signal: AbortSignal): Promise<string> {
-		const response = await fetch(new URL(CHALLENGE_PATH, this.origin), { method: 'POST', signal });
-		const body = (await relayAnswer(response)) as { challenge?: unknown };
-		if (typeof body.challenge !== 'string') throw new RelayApiError('the relay gave no challenge', response.status);
-		return body.challenge;
+	private call(method: string, path: string, body = ''): Promise<unknown> {
+		return signedCall(this.signer, this.origin, method, path, body, CHALLENGE_PATH);
 	}
 }
 

@@ -1,36 +1,85 @@
 /**
- * The relay's HTTP API as the app uses it (relay/api.ts): asking the relay that served the
- * app to archive a workspace, and whether it already does. Only the relay the user opened
- * the app from is ever asked; the invite (and so the secret) travels in the request body
- * over that origin's HTTPS (or localhost) connection.
+ * The relay's archive API as the app uses it (relay/api.ts): asking the relay that served the
+ * app to archive a workspace, and whether it archives one for this device. Both calls are
+ * signed with this device's key (signedRequest.ts). The relay archives only for a current
+ * owner or admin device, and only once it is a member device of the team itself: before
+ * calling {@link archiveOnRelay}, an admin writes `{t: 'add', member: <relay peer id>, role:
+ * 'relay', name}` (the relay's peer id is {@link ServingRelay.peerId}, from
+ * `/.well-known/outpost.json`) and sends every team operation it holds. Only the relay the
+ * user opened the app from is asked; the secret travels in the body of that origin's HTTPS
+ * (or localhost) request.
  */
-import { RELAY_API_TIMEOUT_MS, relayAnswer } from './relayHttp.js';
+import { ARCHIVE_PATH } from './signedRequest.js';
+import { encodeSecret } from './secret.js';
+import { pageOrigin, RelayApiError, signedCall, type Signer } from './relayHttp.js';
 
-export { RelayApiError } from './relayHttp.js';
+export { RelayApiError, type Signer } from './relayHttp.js';
 
-/** Asks the relay at `origin` to archive the workspace of `inviteLink`. */
-export async function archiveOnRelay(inviteLink: string, origin: string = location.origin): Promise<void> {
-	const response = await fetch(new URL('/api/archive', origin), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ invite: inviteLink }),
-		signal: AbortSignal.timeout(RELAY_API_TIMEOUT_MS)
-	});
-	await relayAnswer(response);
+/** What {@link archiveOnRelay} sends. */
+export interface ArchiveRequestInit {
+	workspaceId: string;
+	/** The workspace secret (32 bytes). */
+	secret: Uint8Array;
+	name: string;
+	/** Relay multiaddrs to list with it. */
+	relays?: string[];
+	/** Every team operation this device holds, encoded (`TeamAuthority.operations()`, `op.bytes` each). */
+	ops: Uint8Array[];
+	/** This device (an owner's or admin's). */
+	signer: Signer;
 }
 
-/** Whether the relay at `origin` archives `workspaceId`; undefined when it cannot tell. */
-export async function isArchivedOnRelay(workspaceId: string, origin: string = location.origin): Promise<boolean | undefined> {
+/** What the relay answered. */
+export interface ArchiveAnswer {
+	id: string;
+	name: string;
+	/** Whether the workspace is new to the relay. */
+	created: boolean;
+	/** Whether the relay took this request's secret in place of the one it had. */
+	secretReplaced: boolean;
+}
+
+/**
+ * Asks the relay at `origin` to archive a workspace.
+ * @throws {RelayApiError} with the relay's explanation: 403 when the signer is not an owner
+ *   or admin or the relay is not in the team yet, 401 for a spent challenge (try again).
+ */
+export async function archiveOnRelay(init: ArchiveRequestInit, origin?: string): Promise<ArchiveAnswer>;
+/** @deprecated The relay no longer takes invite links (until the state layer is rewired): always rejects. */
+export async function archiveOnRelay(inviteLink: string, origin?: string): Promise<void>;
+export async function archiveOnRelay(init: ArchiveRequestInit | string, origin: string = pageOrigin()): Promise<ArchiveAnswer | void> {
+	if (typeof init === 'string') {
+		throw new RelayApiError('the relay archives a workspace only at the signed request of an owner or admin; this app must be updated', 400);
+	}
+	const body = JSON.stringify({
+		workspaceId: init.workspaceId,
+		secret: encodeSecret(init.secret),
+		name: init.name,
+		relays: init.relays ?? [],
+		ops: init.ops.map(toBase64)
+	});
+	const answer = (await signedCall(init.signer, origin, 'POST', ARCHIVE_PATH, body)) as Partial<ArchiveAnswer>;
+	if (typeof answer.id !== 'string') throw new RelayApiError('the relay did not say what it archived', 500);
+	return { id: answer.id, name: String(answer.name ?? ''), created: answer.created === true, secretReplaced: answer.secretReplaced === true };
+}
+
+/**
+ * Whether the relay at `origin` archives `workspaceId` and counts `signer` as a member
+ * device there (it tells nobody else); undefined when it cannot tell (no relay, offline,
+ * no signer).
+ */
+export async function isArchivedOnRelay(workspaceId: string, signer?: Signer, origin: string = pageOrigin()): Promise<boolean | undefined> {
+	if (signer === undefined) return undefined; // the relay tells only a signed member device
 	try {
-		const response = await fetch(new URL(`/api/archive/${encodeURIComponent(workspaceId)}`, origin), {
-			cache: 'no-store',
-			signal: AbortSignal.timeout(RELAY_API_TIMEOUT_MS)
-		});
-		if (response.status === 404 && (response.headers.get('content-type') ?? '').includes('json')) return false;
-		if (!response.ok) return undefined;
-		const body: unknown = await response.json();
-		return typeof body === 'object' && body !== null && (body as { archived?: unknown }).archived === true;
+		const answer = (await signedCall(signer, origin, 'GET', `${ARCHIVE_PATH}/${encodeURIComponent(workspaceId)}`)) as { archived?: unknown };
+		return answer.archived === true;
 	} catch {
 		return undefined;
 	}
+}
+
+function toBase64(bytes: Uint8Array): string {
+	let binary = '';
+	for (const b of bytes) binary += String.fromCharCode(b);
+	return btoa(binary);
 }

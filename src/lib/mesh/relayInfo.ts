@@ -1,7 +1,7 @@
 /**
  * The relay that served this app describes itself at `/.well-known/outpost.json`
  * (`{ peerId, multiaddrs }`, see relay/server.ts). This module fetches that, defensively,
- * and keeps the addresses a page can dial: on an `https:` page only secure WebSockets
+ * and keeps the relay's peer id and the addresses a page can dial: on an `https:` page only secure WebSockets
  * (a browser refuses `ws:` from a secure page, except to its own machine); on `http:`
  * (localhost) plain WebSockets. A missing or odd answer means "no relay here" (the app
  * may be served by a dev server or opened from its cache offline), never an error.
@@ -53,6 +53,18 @@ export interface ServingRelay {
 	addresses: string[];
 	/** The app's URLs on the LAN (for invite links made on localhost). */
 	urls: string[];
+	/**
+	 * The relay's peer id (its device in a team: the member an admin adds before asking it to
+	 * archive a workspace, relayApi.ts); undefined when there is no relay.
+	 */
+	peerId?: string;
+}
+
+/** The peer id of a relay's self-description, when it is one. */
+export function pickRelayPeerId(info: unknown): string | undefined {
+	if (typeof info !== 'object' || info === null) return undefined;
+	const { peerId } = info as { peerId?: unknown };
+	return typeof peerId === 'string' && /^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(peerId) ? peerId : undefined;
 }
 
 /** The app URLs of a relay's self-description: http(s) URLs only, bounded. */
@@ -74,7 +86,8 @@ export async function fetchServingRelay(pageUrl: URL = new URL(location.href)): 
 		});
 		if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return { addresses: [], urls: [] };
 		const info: unknown = await response.json();
-		return { addresses: pickRelayAddresses(info, pageUrl), urls: pickAppUrls(info) };
+		const peerId = pickRelayPeerId(info);
+		return { addresses: pickRelayAddresses(info, pageUrl), urls: pickAppUrls(info), ...(peerId !== undefined ? { peerId } : {}) };
 	} catch {
 		return { addresses: [], urls: [] };
 	}

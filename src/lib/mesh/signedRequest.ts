@@ -1,15 +1,22 @@
 /**
  * Requests to the relay signed with this device's key (DESIGN.md "Membership"): the relay's
- * API-key endpoints (relay/ai/keysApi.ts) act only for a workspace's owner, proven by an
- * Ed25519 signature of the owner's libp2p identity over the request and a fresh, single-use
+ * archive and API-key endpoints (relay/api.ts, relay/ai/keysApi.ts) act only for a current
+ * device of the team's owners and admins (as the relay folds the team), proven by an Ed25519
+ * signature of the device's libp2p identity over the request and a fresh, single-use
  * challenge the relay handed out moments before. A captured request cannot be replayed: its
- * challenge is spent. Shared by the browser (apiKeysClient.ts) and the relay.
+ * challenge is spent. Shared by the browser (apiKeysClient.ts, relayApi.ts) and the relay.
  */
 
 /** Where the relay's API-key endpoints live. */
 export const API_KEYS_PATH = '/api/keys';
 
-/** Where a fresh challenge is asked for (`POST`). */
+/** Where the relay's archive endpoints live. */
+export const ARCHIVE_PATH = '/api/archive';
+
+/** Where a fresh challenge is asked for (`POST`), for any signed request. */
+export const RELAY_CHALLENGE_PATH = '/api/challenge';
+
+/** The same challenges, under the API keys' path (older clients). */
 export const CHALLENGE_PATH = `${API_KEYS_PATH}/challenge`;
 
 /** Headers of a signed request. */

@@ -5,6 +5,12 @@
  * delete or overwrite an operation: a signature that covers a record is worth nothing if
  * the record can be made to vanish. (Other root types of a roster written before signed
  * teams are left alone and ignored.)
+ *
+ * Two replicas may add the same operation on their own (a relay seeds the roster with the
+ * operations an admin sent it over HTTP, while the admin's own entries sync too): Yjs keeps
+ * one entry per key and deletes the other. Such a deletion is allowed, because the key keeps
+ * its bytes: an update that deletes anything in the map is applied to a copy first, and
+ * refused when any operation present before is then missing or different.
  */
 import * as Y from 'yjs';
 import { decodeOp, opId, type TeamOp } from './ops.js';
@@ -83,13 +89,18 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		const near = struct.origin ?? struct.rightOrigin;
 		return near !== null && inOps(find(near.client, near.clock), depth + 1);
 	};
+	/** Whether the update deletes an entry of the map: then applied to a copy first (see the module comment). */
+	let deletes = false;
 	for (const struct of decoded.structs) {
 		if (!(struct instanceof Y.Item) || !inOps(struct)) continue;
 		if ((struct.parent as unknown) !== TEAM_OPS) return 'an operation cannot be overwritten';
 		const key = struct.parentSub;
 		if (key === null) return 'the operations map takes keyed values only';
 		const content = struct.content;
-		if (content instanceof Y.ContentDeleted) return 'an operation cannot be deleted';
+		if (content instanceof Y.ContentDeleted) {
+			deletes = true;
+			continue;
+		}
 		if (!(content instanceof Y.ContentBinary)) return 'an operation is stored as bytes';
 		if (opId(content.content) !== key) return 'an operation is stored under its own id';
 		const existing = ops.get(key);
@@ -103,10 +114,28 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 			for (const struct of candidates) {
 				const from = struct.id.clock;
 				if (from + struct.length <= range.clock || from >= end) continue;
-				if (inOps(struct)) return 'an operation cannot be deleted';
+				if (inOps(struct)) deletes = true;
 			}
 		}
 	}
+	return deletes ? keepsEveryOp(doc, update) : undefined;
+}
+
+/** Refuses `update` when, applied to a copy of `doc`, it leaves an operation of `doc` missing or changed. */
+function keepsEveryOp(doc: Y.Doc, update: Uint8Array): string | undefined {
+	const copy = new Y.Doc({ gc: false });
+	try {
+		Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+		Y.applyUpdate(copy, update);
+	} catch {
+		return 'undecodable update';
+	}
+	const after = teamOps(copy);
+	for (const [id, bytes] of teamOps(doc).entries()) {
+		const now = after.get(id);
+		if (!(now instanceof Uint8Array) || !bytesEqual(now, bytes)) return 'an operation cannot be deleted';
+	}
+	copy.destroy();
 	return undefined;
 }
 

@@ -87,3 +87,29 @@ describe('team document check', () => {
 		expect(checkTeamUpdate(honest, update)).toBeUndefined();
 	});
 });
+
+describe('the same operation added on two replicas', () => {
+	it('passes both ways and on to a third replica, with the duplicate entry Yjs deletes', () => {
+		const a = new Y.Doc();
+		const b = new Y.Doc();
+		for (const op of ops) addTeamOp(a, op);
+		for (const op of ops) addTeamOp(b, op); // on its own: other Yjs items under the same keys
+		const fromA = Y.encodeStateAsUpdate(a);
+		const fromB = Y.encodeStateAsUpdate(b);
+		expect(checkTeamUpdate(b, fromA)).toBeUndefined();
+		expect(checkTeamUpdate(a, fromB)).toBeUndefined();
+		Y.applyUpdate(a, fromB);
+		Y.applyUpdate(b, fromA);
+		// a now holds a deleted duplicate of each entry; a third replica takes its state, after b's.
+		const c = new Y.Doc();
+		Y.applyUpdate(c, fromB);
+		expect(checkTeamUpdate(c, Y.encodeStateAsUpdate(a))).toBeUndefined();
+		expect(checkTeamUpdate(new Y.Doc(), Y.encodeStateAsUpdate(a))).toBeUndefined();
+		Y.applyUpdate(c, Y.encodeStateAsUpdate(a));
+		expect(readTeamOps(c).ops.map((o) => o.id).sort()).toEqual(ops.map((o) => o.id).sort());
+		// Deleting the surviving entry is still refused.
+		const d = new Y.Doc();
+		Y.applyUpdate(d, Y.encodeStateAsUpdate(a));
+		expect(checkTeamUpdate(a, updateOf(d, () => teamOps(d).delete(ops[0]!.id)))).toMatch(/deleted/);
+	});
+});

@@ -1,0 +1,32 @@
+/**
+ * Checking requests signed by a device (src/lib/mesh/signedRequest.ts), for every relay API
+ * that acts for a team member (api.ts, ai/keysApi.ts): the `x-outpost-*` headers carry the
+ * signer's peer id, a challenge this relay handed out (challenges.ts, spent by this request
+ * whether or not its signature holds, so a captured request cannot be sent again) and an
+ * Ed25519 signature over the method, path, body and challenge.
+ */
+import type { IncomingMessage } from 'node:http';
+import { verifyBytes } from '../src/lib/doc/signature.ts';
+import { SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
+import type { Challenges } from './ai/challenges.ts';
+import { HttpError } from './json.ts';
+
+/**
+ * The peer id that signed the request (`pathAndQuery` as the client sent it).
+ * @throws {HttpError} 401 for missing headers, an unknown, used or expired challenge, or a bad signature.
+ */
+export async function authenticate(req: IncomingMessage, pathAndQuery: string, body: string, challenges: Challenges): Promise<string> {
+	const peer = header(req, SignedHeaders.peer);
+	const challenge = header(req, SignedHeaders.challenge);
+	const signature = header(req, SignedHeaders.signature);
+	if (!peer || !challenge || !signature) throw new HttpError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
+	if (!challenges.spend(challenge)) throw new HttpError(401, 'the challenge is unknown, used or expired: ask for a new one');
+	const bytes = signedRequestBytes({ method: req.method ?? 'GET', path: pathAndQuery, body, challenge, peer });
+	if (!(await verifyBytes(peer, bytes, signature))) throw new HttpError(401, 'the signature does not match the request and its signer');
+	return peer;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+	const value = req.headers[name];
+	return typeof value === 'string' && value.length <= 512 ? value : undefined;
+}

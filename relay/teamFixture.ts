@@ -1,0 +1,99 @@
+/**
+ * Test helpers for a relay in a team (not a test file): team peers as tests/mesh/teamPeers.ts
+ * builds them (real libp2p nodes with the workspace core), an admin adding the relay to its
+ * team and asking it to archive the workspace with the app's own client (relayApi.ts), and
+ * signed requests made by hand so tests can tamper with them.
+ */
+import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { multiaddr } from '@multiformats/multiaddr';
+import { signBytes } from '../src/lib/doc/signature.ts';
+import type { Signer } from '../src/lib/mesh/relayHttp.ts';
+import { archiveOnRelay, type ArchiveAnswer } from '../src/lib/mesh/relayApi.ts';
+import { RELAY_CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
+import { encodeSecret } from '../src/lib/mesh/secret.ts';
+import type { TeamPeer, TeamWorkspace } from '../tests/mesh/teamPeers.ts';
+import type { RunningRelay } from './run.ts';
+
+/** The signer of a team peer's requests: its device key. */
+export function signerOf(peer: Pick<TeamPeer, 'peerId' | 'key'>): Signer {
+	return { peerId: peer.peerId, privateKey: peer.key };
+}
+
+/** Every team operation `peer` holds, encoded (what the app sends). */
+export async function opsOf(peer: TeamPeer): Promise<Uint8Array[]> {
+	await peer.authority.settled();
+	return peer.authority.operations().map((op) => op.bytes);
+}
+
+/** `admin` adds the relay to its team (role relay), unless it is there already. */
+export async function addRelay(admin: TeamPeer, relay: RunningRelay): Promise<void> {
+	const relayId = relay.node.peerId.toString();
+	if (!admin.authority.isMember(relayId)) await admin.authority.write({ t: 'add', member: relayId, role: 'relay', name: 'Relay' });
+}
+
+/** `admin` adds the relay to the team and asks it to archive `ws`, as the app does. */
+export async function archiveAs(admin: TeamPeer, relay: RunningRelay, ws: TeamWorkspace, name = 'Deck crew'): Promise<ArchiveAnswer> {
+	await addRelay(admin, relay);
+	return archiveOnRelay(
+		{ workspaceId: ws.id, secret: ws.secret, name, relays: [], ops: await opsOf(admin), signer: signerOf(admin) },
+		relay.server.url
+	);
+}
+
+/** The archive request body the app sends. */
+export function archiveBody(ws: TeamWorkspace, ops: Uint8Array[], extra: Record<string, unknown> = {}): string {
+	return JSON.stringify({
+		workspaceId: ws.id,
+		secret: encodeSecret(ws.secret),
+		name: 'Deck crew',
+		relays: [],
+		ops: ops.map((op) => Buffer.from(op).toString('base64')),
+		...extra
+	});
+}
+
+/** A fresh challenge from the relay. */
+export async function challenge(url: string): Promise<string> {
+	const res = await fetch(`${url}${RELAY_CHALLENGE_PATH}`, { method: 'POST' });
+	if (res.status !== 201) throw new Error(`challenge: HTTP ${res.status}`);
+	return ((await res.json()) as { challenge: string }).challenge;
+}
+
+/** A signed request made by hand; returns the answer and the headers sent (to replay them). */
+export async function signedFetch(
+	url: string,
+	who: Signer,
+	method: string,
+	path: string,
+	body = '',
+	tamper: { challenge?: string; signAs?: Signer; signedBody?: string } = {}
+): Promise<{ res: Response; headers: Record<string, string> }> {
+	const ch = tamper.challenge ?? (await challenge(url));
+	const sig = await signBytes(
+		(tamper.signAs ?? who).privateKey,
+		signedRequestBytes({ method, path, body: tamper.signedBody ?? body, challenge: ch, peer: who.peerId })
+	);
+	const headers = {
+		...(body ? { 'content-type': 'application/json' } : {}),
+		[SignedHeaders.peer]: who.peerId,
+		[SignedHeaders.challenge]: ch,
+		[SignedHeaders.signature]: sig
+	};
+	return { res: await fetch(`${url}${path}`, { method, headers, ...(body ? { body } : {}) }), headers };
+}
+
+/** `peer` dials the relay's TCP address. */
+export async function dialRelay(peer: Pick<TeamPeer, 'node'>, relay: RunningRelay): Promise<void> {
+	const tcp = relay.node.getMultiaddrs().find((ma) => !ma.toString().includes('/ws'));
+	if (tcp === undefined) throw new Error('the relay has no TCP address');
+	await peer.node.dial(multiaddr(tcp.toString()), { signal: AbortSignal.timeout(5000) });
+}
+
+/** Waits until `check` holds. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
+	const until = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}
