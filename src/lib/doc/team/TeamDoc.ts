@@ -91,6 +91,8 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 	};
 	/** Whether the update deletes an entry of the map: then applied to a copy first (see the module comment). */
 	let deletes = false;
+	/** Keys of entries that arrive already deleted: each must still have a live entry afterwards. */
+	const deletedKeys = new Set<string>();
 	for (const struct of decoded.structs) {
 		if (!(struct instanceof Y.Item) || !inOps(struct)) continue;
 		if ((struct.parent as unknown) !== TEAM_OPS) return 'an operation cannot be overwritten';
@@ -99,6 +101,7 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		const content = struct.content;
 		if (content instanceof Y.ContentDeleted) {
 			deletes = true;
+			deletedKeys.add(key);
 			continue;
 		}
 		if (!(content instanceof Y.ContentBinary)) return 'an operation is stored as bytes';
@@ -118,11 +121,16 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 			}
 		}
 	}
-	return deletes ? keepsEveryOp(doc, update) : undefined;
+	return deletes ? keepsEveryOp(doc, update, deletedKeys) : undefined;
 }
 
-/** Refuses `update` when, applied to a copy of `doc`, it leaves an operation of `doc` missing or changed. */
-function keepsEveryOp(doc: Y.Doc, update: Uint8Array): string | undefined {
+/**
+ * Refuses `update` when, applied to a copy of `doc`, it leaves an operation of `doc` missing
+ * or changed, or delivers an entry already deleted whose operation has no live entry (an
+ * operation this replica has not seen yet must not arrive deleted: a removed member could
+ * otherwise hand a newcomer the team without its own removal).
+ */
+function keepsEveryOp(doc: Y.Doc, update: Uint8Array, deletedKeys: Set<string>): string | undefined {
 	const copy = new Y.Doc({ gc: false });
 	try {
 		Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
@@ -135,6 +143,7 @@ function keepsEveryOp(doc: Y.Doc, update: Uint8Array): string | undefined {
 		const now = after.get(id);
 		if (!(now instanceof Uint8Array) || !bytesEqual(now, bytes)) return 'an operation cannot be deleted';
 	}
+	for (const key of deletedKeys) if (!(after.get(key) instanceof Uint8Array)) return 'an operation cannot be deleted';
 	copy.destroy();
 	return undefined;
 }

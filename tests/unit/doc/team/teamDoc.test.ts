@@ -113,3 +113,13 @@ describe('the same operation added on two replicas', () => {
 		expect(checkTeamUpdate(a, updateOf(d, () => teamOps(d).delete(ops[0]!.id)))).toMatch(/deleted/);
 	});
 });
+
+describe('team document check, operations not seen yet', () => {
+	it('refuses a whole state in which an operation arrives already deleted (a newcomer must not get the team without it)', async () => {
+		const { attacker } = replicas();
+		// Mallory deletes an operation (say, her own removal) and hands her whole state to a newcomer.
+		teamOps(attacker).delete(ops[1].id);
+		const newcomer = new Y.Doc();
+		expect(checkTeamUpdate(newcomer, Y.encodeStateAsUpdate(attacker))).toMatch(/deleted/);
+	});
+});
