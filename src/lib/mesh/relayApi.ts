@@ -44,13 +44,7 @@ export interface ArchiveAnswer {
  * @throws {RelayApiError} with the relay's explanation: 403 when the signer is not an owner
  *   or admin or the relay is not in the team yet, 401 for a spent challenge (try again).
  */
-export async function archiveOnRelay(init: ArchiveRequestInit, origin?: string): Promise<ArchiveAnswer>;
-/** @deprecated The relay no longer takes invite links (until the state layer is rewired): always rejects. */
-export async function archiveOnRelay(inviteLink: string, origin?: string): Promise<void>;
-export async function archiveOnRelay(init: ArchiveRequestInit | string, origin: string = pageOrigin()): Promise<ArchiveAnswer | void> {
-	if (typeof init === 'string') {
-		throw new RelayApiError('the relay archives a workspace only at the signed request of an owner or admin; this app must be updated', 400);
-	}
+export async function archiveOnRelay(init: ArchiveRequestInit, origin: string = pageOrigin()): Promise<ArchiveAnswer> {
 	const body = JSON.stringify({
 		workspaceId: init.workspaceId,
 		secret: encodeSecret(init.secret),

@@ -103,6 +103,8 @@ export class MeshState {
 	presence = $state.raw<Record<string, Presence[]>>({});
 
 	private peer: BrowserPeer | undefined;
+	/** The peer id of the relay that served the app (its device in a team), when known. */
+	private relayPeerId: string | undefined;
 	private starting: Promise<void> | undefined;
 	private readonly synced = new Map<string, Synced>();
 	/** Workspaces being added (addWorkspace awaits before it records them). */
@@ -156,6 +158,7 @@ export class MeshState {
 		]);
 		this.appUrls = served.urls;
 		this.servedByRelay = served.addresses.length > 0;
+		this.relayPeerId = served.peerId;
 		if (this.stopped) return;
 		const peer = await BrowserPeer.start({
 			privateKey,
@@ -287,14 +290,36 @@ export class MeshState {
 		return this.synced.get(workspaceId)?.authority;
 	}
 
-	/** Asks the relay that served the app to archive the workspace of `link`. */
-	archiveOnRelay(link: string): Promise<void> {
-		return archiveOnRelay(link);
+	/**
+	 * Makes the relay that served the app an archive peer of a workspace: adds the relay's
+	 * device to the team (role relay) when it is not in it, then sends the relay the team's
+	 * operations in a request signed by this device, which must be an owner or admin.
+	 * @throws {RelayApiError} with the relay's explanation; an Error when no relay served the app.
+	 */
+	async archiveOnRelay(workspaceId: string): Promise<void> {
+		const synced = this.synced.get(workspaceId);
+		const relay = this.relayPeerId;
+		if (!synced || relay === undefined || synced.row.secret === undefined) throw new Error('this app was not opened from a relay');
+		const { authority, row } = synced;
+		if (!authority.isMember(relay)) await authority.write({ t: 'add', member: relay, role: 'relay', name: 'Relay' });
+		await authority.settled();
+		const { identity } = this.services;
+		const name = (await this.services.db.workspaces.get(workspaceId))?.name ?? row.name;
+		await archiveOnRelay({
+			workspaceId,
+			secret: row.secret,
+			name,
+			relays: row.relays ?? [],
+			ops: authority.operations().map((op) => op.bytes),
+			signer: { peerId: identity.peerId, privateKey: identity.privateKey }
+		});
 	}
 
 	/** Whether the relay that served the app archives `workspaceId` (undefined: no relay, or unknown). */
 	async isArchivedOnRelay(workspaceId: string): Promise<boolean | undefined> {
-		return this.servedByRelay ? isArchivedOnRelay(workspaceId) : undefined;
+		if (!this.servedByRelay) return undefined;
+		const { identity } = this.services;
+		return isArchivedOnRelay(workspaceId, { peerId: identity.peerId, privateKey: identity.privateKey });
 	}
 
 	/** Relay addresses to put in invites. */
