@@ -299,7 +299,8 @@ export class MeshState {
 	async archiveOnRelay(workspaceId: string): Promise<void> {
 		const synced = this.synced.get(workspaceId);
 		const relay = this.relayPeerId;
-		if (!synced || relay === undefined || synced.row.secret === undefined) throw new Error('this app was not opened from a relay');
+		const secret = synced?.row.secret;
+		if (!synced || relay === undefined || secret === undefined) throw new Error('this app was not opened from a relay');
 		const { authority, row } = synced;
 		if (!authority.isMember(relay)) await authority.write({ t: 'add', member: relay, role: 'relay', name: 'Relay' });
 		await authority.settled();
@@ -307,7 +308,7 @@ export class MeshState {
 		const name = (await this.services.db.workspaces.get(workspaceId))?.name ?? row.name;
 		await archiveOnRelay({
 			workspaceId,
-			secret: row.secret,
+			secret,
 			name,
 			relays: row.relays ?? [],
 			ops: authority.operations().map((op) => op.bytes),
