@@ -33,7 +33,13 @@ import WebSocketImpl from 'ws';
 import * as Y from 'yjs';
 import { ChannelDoc } from '../src/lib/doc/ChannelDoc.ts';
 import { newId } from '../src/lib/doc/ids.ts';
-import { inviteLink } from '../src/lib/mesh/invite.ts';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { TeamAuthority } from '../src/lib/core/TeamAuthority.ts';
+import type { TeamOp, TeamOpBody } from '../src/lib/doc/team/ops.ts';
+import { signTeamOp } from '../src/lib/doc/team/sign.ts';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
+import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { meshService, WorkspaceSyncState } from '../src/lib/mesh/MeshService.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
@@ -92,6 +98,31 @@ class CountingDocs extends MemoryDocs {
 	}
 }
 
+/** The bench's signed team: its owner, the member that catches up, and their operations. */
+interface BenchTeam {
+	workspaceId: string;
+	owner: { key: PrivateKey; peerId: string };
+	member: { key: PrivateKey; peerId: string };
+	ops: TeamOp[];
+}
+
+async function benchTeam(relayPeerId: string): Promise<BenchTeam> {
+	const key = async () => {
+		const k = await generateKeyPair('Ed25519');
+		return { key: k, peerId: peerIdFromPrivateKey(k).toString() };
+	};
+	const [owner, member] = [await key(), await key()];
+	const nonce = newTeamNonce();
+	const workspaceId = teamWorkspaceId(owner.peerId, nonce);
+	const ops: TeamOp[] = [];
+	const write = async (body: TeamOpBody) =>
+		ops.push(await signTeamOp(owner.key, owner.peerId, { ws: workspaceId, prev: ops.length ? [ops.at(-1)!.id] : [], at: Date.now() }, body));
+	await write({ t: 'create', nonce, name: 'Owner' });
+	await write({ t: 'add', member: relayPeerId, role: 'relay', name: 'Relay' });
+	await write({ t: 'add', member: member.peerId, role: 'member', name: 'Member' });
+	return { workspaceId, owner, member, ops };
+}
+
 /** One catch-up's figures. */
 interface CatchUp {
 	dialMs: number;
@@ -102,13 +133,17 @@ interface CatchUp {
 }
 
 /** A fresh peer dials the relay and syncs the workspace; resolves with the figures. */
-async function catchUp(relay: RunningRelay, workspace: { id: string; secret: Uint8Array }, channelIds: string[]): Promise<CatchUp> {
-	const node = await createMeshNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] });
+async function catchUp(relay: RunningRelay, workspace: { id: string; secret: Uint8Array; team: BenchTeam }, channelIds: string[]): Promise<CatchUp> {
+	// The member device, as the app runs it: sessions by identity, the write policy, its team.
+	const { member, ops } = workspace.team;
+	const node = await createMeshNode({ privateKey: member.key, listen: [] });
 	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
-	const docs = new CountingDocs();
+	const docs = new CountingDocs(workspace.id);
+	const authority = new TeamAuthority({ workspaceId: workspace.id, doc: docs.get(teamRosterId(workspace.id)), device: { peerId: member.peerId, privateKey: member.key } });
+	for (const op of ops) await authority.add(op);
 	try {
 		await mesh.start();
-		await mesh.addWorkspace({ ...workspace, docs });
+		await mesh.addWorkspace({ id: workspace.id, secret: workspace.secret, docs, authority });
 		const messages = () => channelIds.reduce((n, id) => n + (docs.docs.get(id)?.getArray('messages').length ?? 0), 0);
 		const synced = new Promise<number>((resolve, reject) => {
 			const timer = setTimeout(() => reject(new Error(`no catch-up within ${SYNC_TIMEOUT_MS} ms`)), SYNC_TIMEOUT_MS);
@@ -135,6 +170,7 @@ async function catchUp(relay: RunningRelay, workspace: { id: string; secret: Uin
 			appliedBytes: docs.bytes
 		};
 	} finally {
+		authority.destroy();
 		await mesh.stop();
 		await node.stop();
 	}
@@ -205,14 +241,15 @@ async function main(): Promise<void> {
 
 	let relay = await start();
 	try {
-		const workspace = { id: newId(), secret: newSecret() };
+		// A signed team: the owner adds the relay and the member that catches up, then asks the
+		// relay (a signed request) to archive the workspace.
+		const team = await benchTeam(relay.info().peerId);
+		const workspace = { id: team.workspaceId, secret: newSecret(), team };
 		const channelIds = [...Array(DOCS)].map(() => newId());
-		const res = await fetch(`${relay.server.url}/api/archive`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ invite: inviteLink(relay.server.url, { workspaceId: workspace.id, secret: workspace.secret, name: 'Bench', relays: [] }) })
-		});
-		if (res.status !== 201) throw new Error(`POST /api/archive answered ${res.status}: ${await res.text()}`);
+		await archiveOnRelay(
+			{ workspaceId: workspace.id, secret: workspace.secret, name: 'Bench', ops: team.ops.map((op) => op.bytes), signer: { peerId: team.owner.peerId, privateKey: team.owner.key } },
+			relay.server.url
+		);
 
 		const plantStart = performance.now();
 		const sources = await plant(relay, workspace.id, channelIds);
