@@ -11,6 +11,7 @@ import type { TeamOp, TeamOpBody, TeamRole } from '../../../../src/lib/doc/team/
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../../../src/lib/doc/team/sign.js';
 import { newTeamNonce, teamWorkspaceId } from '../../../../src/lib/doc/team/teamId.js';
 import { newId } from '../../../../src/lib/doc/ids.js';
+import { mulberry32 } from '../../../fixtures/random.js';
 
 /** A device with its key. */
 export interface Device {
@@ -79,14 +80,5 @@ export function canonical(team: Team): string {
 	});
 }
 
-/** A seeded pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A seeded pseudo-random generator. */
+export const rng = mulberry32;
