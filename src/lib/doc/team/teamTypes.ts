@@ -1,0 +1,94 @@
+/** What the team fold (fold.ts) computes: the team, its members, invitations and key generations. */
+import type { TeamRole } from './ops.js';
+
+/** A current member. */
+export interface TeamMember {
+	/** The member's id: the peer id of its first device. */
+	id: string;
+	role: TeamRole;
+	name: string;
+	/** Peer ids of its current devices, in order of admission. */
+	devices: string[];
+	/** Position of its admission in the fold (lower is more senior at equal role). */
+	seq: number;
+	/** The author's clock at its admission. */
+	joinedAt: number;
+	/** The member that added or invited it (itself for the creator). */
+	addedBy: string;
+	/** The invitation it was admitted with, when it was. */
+	invite?: string;
+}
+
+/** A removed member. */
+export interface RemovedMember {
+	id: string;
+	name: string;
+	/** Its role when removed. */
+	role: TeamRole;
+	seq: number;
+	devices: string[];
+	/** The member that removed it. */
+	by: string;
+	at: number;
+}
+
+/** An invitation and how far it is used. */
+export interface TeamInvite {
+	id: string;
+	key: string;
+	role: TeamRole;
+	uses: number;
+	used: number;
+	expires: number;
+	revoked: boolean;
+	/** The member that created it. */
+	createdBy: string;
+	createdAt: number;
+	/** For a device invitation: the member whose device it admits. */
+	member?: string;
+	/** Devices admitted with it. */
+	admitted: string[];
+}
+
+/** One generation of the workspace key: the boxes sealed to each device. */
+export interface KeyGeneration {
+	id: string;
+	/** Position in the fold; the newest generation is the current one. */
+	seq: number;
+	boxes: Map<string, string>;
+}
+
+/** What the fold computes. */
+export interface Team {
+	workspaceId: string;
+	/** The id of the `create` operation, or undefined while it has not arrived. */
+	root: string | undefined;
+	members: Map<string, TeamMember>;
+	/** Current device → its member. */
+	devices: Map<string, string>;
+	removed: Map<string, RemovedMember>;
+	/** Devices removed one by one (their member stays). */
+	removedDevices: Set<string>;
+	invites: Map<string, TeamInvite>;
+	keyGenerations: Map<string, KeyGeneration>;
+	/** The newest key generation's id. */
+	currentKey: string | undefined;
+	/** Operations in effect, in fold order. */
+	accepted: string[];
+	/** Operations with no effect, and why. */
+	rejected: Map<string, string>;
+	/** Operations whose ancestry has not arrived. */
+	waiting: string[];
+	/** Ids of the ordered operations no other names in `prev` (the `prev` of the next one written). */
+	heads: string[];
+}
+
+/** Options of {@link foldTeam}. */
+export interface FoldOptions {
+	/**
+	 * A root accepted although its workspace id is not self-certifying (a workspace made
+	 * before signed teams, whose root this device pinned when it first saw it).
+	 */
+	pinnedRoot?: string;
+}
+
