@@ -40,6 +40,7 @@ import type { GossipKeyring } from './keyring.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
 import type { MeshAuthority } from './authority.js';
+import { TeamGate } from './teamGate.js';
 import { Listeners } from '../events.js';
 
 export { WorkspaceSyncState, type WorkspaceStatus } from './workspaceStatus.js';
@@ -148,13 +149,9 @@ interface Workspace {
 	gossip: WorkspaceGossip;
 	/** Present when the workspace shares an awareness. */
 	presence: WorkspaceAwareness | undefined;
-	authority: MeshAuthority | undefined;
-	/**
-	 * Openers admitted by the admission in their HELLO, before this peer's team has it (it
-	 * arrives as their session syncs): peer id → the admission, re-checked on every change.
-	 */
-	provisional: Map<string, Uint8Array>;
-	/** Stops watching the authority. */
+	/** The team's rules for its sessions and gossip. */
+	gate: TeamGate;
+	/** Stops watching the team. */
 	unwatch: () => void;
 	sessions: Set<Tracked>;
 	lastStatus: string;
@@ -265,6 +262,7 @@ class DefaultMeshService implements MeshService {
 		options?.signal?.throwIfAborted();
 		if (this.workspaces.has(id)) return;
 		const { pubsub } = this.components.node.services;
+		const gate = new TeamGate(authority);
 		const onError = (error: Error) => this.report({ error, workspaceId: id });
 		const presence = awareness && new WorkspaceAwareness({ pubsub, keys, awareness, onError });
 		const gossip = new WorkspaceGossip({
@@ -276,11 +274,11 @@ class DefaultMeshService implements MeshService {
 			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
 			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
-			...(authority !== undefined ? { isMember: (peerId: string) => authority.isMember(peerId) || workspace.provisional.has(peerId) } : {}),
+			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
-		const workspace: Workspace = { id, keys, docs, gossip, presence, authority, provisional: new Map(), unwatch: () => {}, sessions: new Set(), lastStatus: '' };
-		if (authority) workspace.unwatch = authority.onChange(() => this.onTeamChange(workspace));
+		const workspace: Workspace = { id, keys, docs, gossip, presence, gate, unwatch: () => {}, sessions: new Set(), lastStatus: '' };
+		workspace.unwatch = gate.onChange(() => this.onTeamChange(workspace));
 		this.workspaces.set(id, workspace);
 		this.emitStatus(workspace);
 		if (!this.running) return;
@@ -366,48 +364,17 @@ class DefaultMeshService implements MeshService {
 	}
 
 	/**
-	 * Whether this peer may name the workspace to `peerId` in a HELLO: a member names it only
-	 * to current member devices, so a stranger who connects learns no workspace id. A joiner
-	 * (not admitted yet) names it to any peer, with its admission.
-	 */
-	private mayOpen(workspace: Workspace, peerId: string): boolean {
-		const { authority } = workspace;
-		if (authority?.excluded) return false;
-		return authority === undefined || !authority.joined || authority.isMember(peerId);
-	}
-
-	/** Whether a session with `peerId` may run (either role), by the team. */
-	private mayServe(workspace: Workspace, peerId: string, role: 'opener' | 'responder'): boolean {
-		const { authority } = workspace;
-		if (authority?.excluded) return false;
-		if (authority === undefined || authority.isMember(peerId) || workspace.provisional.has(peerId)) return true;
-		// A joiner has no team to check a responder against yet; what it receives is checked
-		// when folded (the root must certify the workspace id).
-		return role === 'opener' && !authority.joined;
-	}
-
-	/**
 	 * The team changed: sessions with devices that are no longer members close at once, and
 	 * peers the team now counts (a new member, or one this peer had refused) get a session.
 	 */
 	private onTeamChange(workspace: Workspace): void {
 		if (this.workspaces.get(workspace.id) !== workspace) return;
-		const { authority } = workspace;
-		for (const [peerId, admission] of workspace.provisional) {
-			if (authority?.isMember(peerId)) {
-				workspace.provisional.delete(peerId);
-				continue;
-			}
-			void authority?.admits(peerId, admission).then((verdict) => {
-				if (verdict === 'ok' || workspace.provisional.get(peerId) !== admission) return;
-				workspace.provisional.delete(peerId);
-				this.onTeamChange(workspace);
-			});
-		}
+		const { gate } = workspace;
+		gate.revisit(() => this.onTeamChange(workspace));
 		for (const tracked of workspace.sessions) {
 			// A session still proving membership is checked when that ends (and may be admitted by its HELLO).
 			if (tracked.session.state === SessionState.membership) continue;
-			if (!this.mayServe(workspace, tracked.peerId, tracked.role)) tracked.session.close();
+			if (!gate.mayServe(tracked.peerId, tracked.role)) tracked.session.close();
 		}
 		const suffix = `/${workspace.id}`;
 		for (const key of this.refused) if (key.endsWith(suffix)) this.refused.delete(key);
@@ -415,7 +382,7 @@ class DefaultMeshService implements MeshService {
 		for (const connection of this.components.node.getConnections()) {
 			const peerId = connection.remotePeer.toString();
 			if ([...workspace.sessions].some((t) => t.peerId === peerId)) continue;
-			if (workspace.authority?.isMember(peerId)) this.open(connection, workspace);
+			if (gate.authority?.isMember(peerId)) this.open(connection, workspace);
 		}
 	}
 
@@ -423,7 +390,7 @@ class DefaultMeshService implements MeshService {
 	private open(connection: Connection, workspace: Workspace): void {
 		const key = `${connection.id}/${workspace.id}`;
 		if (!this.running || connection.status !== 'open' || this.refused.has(key) || this.opening.has(key)) return;
-		if (!this.mayOpen(workspace, connection.remotePeer.toString())) return;
+		if (!workspace.gate.mayOpen(connection.remotePeer.toString())) return;
 		// A relayed hop to a peer we also reach directly (the signalling leg of a WebRTC dial) carries no session.
 		if (this.hasBetterLink(connection)) return;
 		this.opening.add(key);
@@ -475,8 +442,9 @@ class DefaultMeshService implements MeshService {
 	): Promise<void> {
 		const peerId = connection.remotePeer.toString();
 		const { isAllowed } = this.init;
-		const { authority } = workspace;
-		const admission = authority?.admission();
+		const { gate } = workspace;
+		const admission = gate.admission();
+		const admits = gate.admits;
 		const session = new SyncSession({
 			role,
 			workspace: { id: workspace.id, keys: workspace.keys },
@@ -486,17 +454,9 @@ class DefaultMeshService implements MeshService {
 			send: frameSender(frames),
 			limits: this.limits,
 			isAllowed: async (remote: string) =>
-				this.mayServe(workspace, remote, role) && ((await isAllowed?.(workspace.id, remote)) ?? true),
+				gate.mayServe(remote, role) && ((await isAllowed?.(workspace.id, remote)) ?? true),
 			...(admission !== undefined ? { admission } : {}),
-			...(authority !== undefined
-				? {
-						admits: async (remote: string, bytes: Uint8Array) => {
-							const verdict = await authority.admits(remote, bytes);
-							if (verdict === 'ok' && !authority.isMember(remote)) workspace.provisional.set(remote, bytes);
-							return verdict;
-						}
-					}
-				: {})
+			...(admits !== undefined ? { admits } : {})
 		});
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
 		workspace.sessions.add(tracked);

@@ -1,0 +1,87 @@
+/**
+ * The team's rules for the sessions and gossip of one workspace, as the mesh service applies
+ * them (PROTOCOL.md "Membership"): to whom this peer names the workspace, whom it serves,
+ * which gossip publishers it hears, and which openers it admitted by the admission in their
+ * HELLO before its own team had it. Without an authority every rule says yes (tests of the
+ * sync protocol itself).
+ */
+import type { AdmitVerdict, MeshAuthority } from './authority.js';
+
+/** See the module comment. */
+export class TeamGate {
+	/**
+	 * Openers admitted by their HELLO's admission before this peer's team counted them (it
+	 * arrives as their session syncs): peer id → the admission, re-checked on every change.
+	 */
+	private readonly provisional = new Map<string, Uint8Array>();
+
+	constructor(readonly authority: MeshAuthority | undefined) {}
+
+	/**
+	 * Whether this peer may name the workspace to `peerId` in a HELLO: a member names it only
+	 * to current member devices, so a stranger that connects learns no workspace id. A joiner
+	 * (not admitted yet) names it to any peer, with its admission.
+	 */
+	mayOpen(peerId: string): boolean {
+		const a = this.authority;
+		if (a === undefined) return true;
+		return !a.excluded && (!a.joined || a.isMember(peerId));
+	}
+
+	/** Whether a session with `peerId` in `role` (this peer's) may run. */
+	mayServe(peerId: string, role: 'opener' | 'responder'): boolean {
+		const a = this.authority;
+		if (a === undefined) return true;
+		if (a.excluded) return false;
+		if (a.isMember(peerId) || this.provisional.has(peerId)) return true;
+		// A joiner has no team to check a responder against yet; what it receives is checked
+		// when folded (the root must certify the workspace id).
+		return role === 'opener' && !a.joined;
+	}
+
+	/** Whether gossip published by `peerId` is heard. */
+	hears(peerId: string): boolean {
+		return this.authority === undefined || this.authority.isMember(peerId) || this.provisional.has(peerId);
+	}
+
+	/** This peer's admission, for its HELLOs. */
+	admission(): Uint8Array | undefined {
+		return this.authority?.admission();
+	}
+
+	/** The responder's check of an opener's admission (undefined without an authority). */
+	get admits(): ((peerId: string, admission: Uint8Array) => Promise<AdmitVerdict>) | undefined {
+		const a = this.authority;
+		if (a === undefined) return undefined;
+		return async (peerId, admission) => {
+			const verdict = await a.admits(peerId, admission);
+			if (verdict === 'ok' && !a.isMember(peerId)) this.provisional.set(peerId, admission);
+			return verdict;
+		};
+	}
+
+	/**
+	 * After a change of the team: forgets provisional admissions the team now counts, and
+	 * re-checks the others; `onLapse` runs when one no longer admits its peer.
+	 */
+	revisit(onLapse: () => void): void {
+		const a = this.authority;
+		if (a === undefined) return;
+		for (const [peerId, admission] of this.provisional) {
+			if (a.isMember(peerId)) {
+				this.provisional.delete(peerId);
+				continue;
+			}
+			void a.admits(peerId, admission).then((verdict) => {
+				if (verdict === 'ok' || this.provisional.get(peerId) !== admission) return;
+				this.provisional.delete(peerId);
+				onLapse();
+			});
+		}
+	}
+
+	/** Calls `handler` after every change of the team; returns a function that removes it. */
+	onChange(handler: () => void): () => void {
+		return this.authority?.onChange(handler) ?? (() => {});
+	}
+}
