@@ -341,6 +341,11 @@ export class MeshState {
 		synced.docs.close();
 		const { [workspaceId]: _status, ...statuses } = this.statuses;
 		this.statuses = statuses;
+		// A later join of the same workspace (a new link after a refused one) starts with no verdict.
+		const { [workspaceId]: _problem, ...problems } = this.inviteProblem;
+		this.inviteProblem = problems;
+		const { [workspaceId]: _mismatch, ...mismatches } = this.secretMismatch;
+		this.secretMismatch = mismatches;
 	}
 
 	/** Stops the peer and closes every workspace's sync documents. */
