@@ -3,7 +3,7 @@
  * accessible names), plus tools to plant data in a page's IndexedDB the way another
  * device's sync (or a damaged disk) would.
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import * as Y from 'yjs';
@@ -137,12 +137,43 @@ export async function plantUpdates(page: Page, docId: string, entries: (number[]
 	);
 }
 
-/** Opens "Invite", checks its QR code is shown, and returns the invite link. */
-export async function inviteLinkOf(page: Page): Promise<string> {
-	await page.getByRole('button', { name: 'Invite' }).click();
-	const dialog = page.getByRole('dialog', { name: /^Invite to / });
+/** What a new invitation admits (the Invite dialog's defaults: a member, one person, a day). */
+export interface InviteOptions {
+	role?: 'Member' | 'Admin' | 'Guest (read-only)';
+	/** How many people can join with it. */
+	uses?: number;
+	validFor?: '1 hour' | '1 day' | '7 days';
+}
+
+/**
+ * In the open Invite dialog: creates an invitation, checks its QR code is shown, and returns
+ * its link.
+ */
+export async function createInvite(dialog: Locator, options: InviteOptions = {}): Promise<string> {
+	if (options.role) await dialog.getByRole('combobox', { name: 'Role' }).selectOption({ label: options.role });
+	if (options.uses !== undefined) await dialog.getByRole('spinbutton', { name: 'How many people can join' }).fill(String(options.uses));
+	if (options.validFor) await dialog.getByRole('combobox', { name: 'Valid for' }).selectOption({ label: options.validFor });
+	const box = dialog.getByRole('textbox', { name: 'Invite link' });
+	const before = (await box.count()) > 0 ? await box.inputValue() : '';
+	await dialog.getByRole('button', { name: 'Create invite link' }).click();
+	await expect(box).not.toHaveValue(before);
 	await expect(dialog.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible();
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	return box.inputValue();
+}
+
+/** The Invite dialog of the open workspace. */
+export function inviteDialog(page: Page): Locator {
+	return page.getByRole('dialog', { name: /^Invite to / });
+}
+
+/**
+ * Opens "Invite", creates an invitation and returns its link. Several browsers of one test
+ * often join with the same link, so it admits 10 people unless `options.uses` says otherwise.
+ */
+export async function inviteLinkOf(page: Page, options: InviteOptions = {}): Promise<string> {
+	await page.getByRole('button', { name: 'Invite', exact: true }).click();
+	const dialog = inviteDialog(page);
+	const link = await createInvite(dialog, { uses: 10, ...options });
 	await dialog.getByRole('button', { name: 'Close' }).click();
 	return link;
 }

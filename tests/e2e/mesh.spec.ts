@@ -8,7 +8,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../playwright.config';
-import { channelLink, createWorkspace, inviteLinkOf, joinWith, post } from './helpers';
+import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 
 const hasLanInterface = Object.values(networkInterfaces())
@@ -71,11 +71,14 @@ async function persistentDevice(at: RelayProcess) {
 	return { open, close: async () => context?.close() };
 }
 
-/** Presses "Add this workspace to the relay" in the Invite dialog; returns the invite link. */
+/**
+ * Creates an invitation (for 10 people) in the Invite dialog and presses "Add this workspace
+ * to the relay"; returns the invite link.
+ */
 async function archiveOnRelay(page: Page): Promise<string> {
-	await page.getByRole('button', { name: 'Invite' }).click();
-	const dialog = page.getByRole('dialog', { name: /^Invite to / });
-	const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+	await page.getByRole('button', { name: 'Invite', exact: true }).click();
+	const dialog = inviteDialog(page);
+	const link = await createInvite(dialog, { uses: 10 });
 	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
 	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
 	await dialog.getByRole('button', { name: 'Close' }).click();

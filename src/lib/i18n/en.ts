@@ -5,6 +5,7 @@ import { exchangeEn } from './features/exchange.js';
 import { webllmEn } from './features/webllm.js';
 import { channelAiEn } from './features/channelAi.js';
 import { apiKeysEn } from './features/apiKeys.js';
+import { teamEn } from './features/team.js';
 
 export const en = {
 	...notesEn,
@@ -13,6 +14,7 @@ export const en = {
 	...webllmEn,
 	...channelAiEn,
 	...apiKeysEn,
+	...teamEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

@@ -6,6 +6,7 @@ import { exchangeZh } from './features/exchange.js';
 import { webllmZh } from './features/webllm.js';
 import { channelAiZh } from './features/channelAi.js';
 import { apiKeysZh } from './features/apiKeys.js';
+import { teamZh } from './features/team.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,
@@ -14,6 +15,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...webllmZh,
 	...channelAiZh,
 	...apiKeysZh,
+	...teamZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',

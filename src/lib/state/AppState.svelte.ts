@@ -236,7 +236,12 @@ export class AppState {
 		if (this.joinWatchers.has(row.id)) return;
 		const { docs, db } = this.svc;
 		let done = false;
+		let offTeam: (() => void) | undefined;
 		const check = async (): Promise<void> => {
+			// The admission lands in the team's own document, often after the root: a change of
+			// the team must re-check too, or the workspace waits for the next reload.
+			const team = this.mesh?.team(row.id);
+			if (team && !offTeam) offTeam = team.on('change', () => void check());
 			// Joined once the team admits this device and the workspace's root has arrived.
 			const rosterId = this.mesh?.syncDocs(row.id)?.rootRosterId;
 			if (done || rosterId === undefined || !isId(rosterId) || this.mesh?.team(row.id)?.joined !== true) return;
@@ -250,9 +255,13 @@ export class AppState {
 				await this.switchTo(row.id);
 			}
 		};
-		const stop = docs.onUpdate((id) => {
+		const offDocs = docs.onUpdate((id) => {
 			if (id === row.id) void check();
 		});
+		const stop = () => {
+			offDocs();
+			offTeam?.();
+		};
 		this.joinWatchers.set(row.id, { stop, check });
 		void check();
 	}

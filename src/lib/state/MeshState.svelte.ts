@@ -275,14 +275,15 @@ export class MeshState {
 	/**
 	 * The invite link of a workspace for an invitation of its team (empty without a secret):
 	 * on the relay's LAN URL when this page is on the relay's own machine, naming every relay
-	 * this device knows for it.
+	 * this device knows for it. Without `invitation` the link admits nobody: it only tells a
+	 * relay which workspace to archive ("Add this workspace to the relay").
 	 */
-	inviteLink(row: WorkspaceRow, name: string, invitation: InviteToken): string {
+	inviteLink(row: WorkspaceRow, name: string, invitation?: InviteToken): string {
 		if (row.secret === undefined) return '';
 		const local = /^(localhost|127\.|\[::1\])/.test(location.hostname);
 		const origin = (local ? this.appUrls[0] : undefined) ?? location.origin;
 		const relays = [...new Set([...this.relayAddresses(), ...(row.relays ?? [])])];
-		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays, invitation });
+		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays, ...(invitation ? { invitation } : {}) });
 	}
 
 	/** The team of a workspace this device syncs, else undefined. */
@@ -372,6 +373,11 @@ export class MeshState {
 		synced.docs.close();
 		const { [workspaceId]: _status, ...statuses } = this.statuses;
 		this.statuses = statuses;
+		// A later join of the same workspace (a new link after a refused one) starts with no verdict.
+		const { [workspaceId]: _problem, ...problems } = this.inviteProblem;
+		this.inviteProblem = problems;
+		const { [workspaceId]: _mismatch, ...mismatches } = this.secretMismatch;
+		this.secretMismatch = mismatches;
 	}
 
 	/** Stops the peer and closes every workspace's sync documents. */

@@ -9,7 +9,7 @@
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
-import { ROLE_RANK, TeamRole } from '../doc/team/ops.js';
+import { ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
 import { newId } from '../doc/ids.js';
 import type { InviteToken } from '../mesh/invite.js';
@@ -55,6 +55,14 @@ export interface NewInvite {
 	uses: number;
 	/** How long it is valid, in ms. */
 	validForMs: number;
+}
+
+/** Thrown when the team's rules refuse an operation this device wrote (`reason` is the fold's). */
+export class TeamRefusedError extends Error {
+	override name = 'TeamRefusedError';
+	constructor(readonly reason: string) {
+		super(reason);
+	}
 }
 
 const SEED_KEY = 'invite-seed:';
@@ -122,6 +130,13 @@ export class TeamState {
 		return member.isMe || (this.canManage && ROLE_RANK[member.role] <= ROLE_RANK[role]);
 	}
 
+	/** Whether this device may remove `device` of `member` (not itself: that is leaving). */
+	canRemoveDevice(member: MemberView, device: string): boolean {
+		const role = this.myRole;
+		if (role === undefined || device === this.me || !member.devices.includes(device)) return false;
+		return member.isMe || (this.canManage && ROLE_RANK[member.role] <= ROLE_RANK[role]);
+	}
+
 	/** A display name for any device: its member's name, or a short peer id. */
 	displayName(peerId: string): string {
 		this.subscribe();
@@ -131,17 +146,17 @@ export class TeamState {
 
 	/** Changes a member's role. */
 	async setRole(memberId: string, role: TeamRole): Promise<void> {
-		await this.authority.write({ t: 'role', member: memberId, role });
+		await this.checked({ t: 'role', member: memberId, role });
 	}
 
 	/** Removes a member and all its devices (the key keeper then rotates the workspace key). */
 	async remove(memberId: string): Promise<void> {
-		await this.authority.write({ t: 'remove', member: memberId });
+		await this.checked({ t: 'remove', member: memberId });
 	}
 
 	/** Removes one device of a member. */
 	async removeDevice(peerId: string): Promise<void> {
-		await this.authority.write({ t: 'remove-device', device: peerId });
+		await this.checked({ t: 'remove-device', device: peerId });
 	}
 
 	/** Sets this device's member's display name in the team (when it differs). */
@@ -189,13 +204,13 @@ export class TeamState {
 
 	/** Revokes an invitation. */
 	async revokeInvite(id: string): Promise<void> {
-		await this.authority.write({ t: 'revoke-invite', invite: id });
+		await this.checked({ t: 'revoke-invite', invite: id });
 	}
 
 	private async invite(o: { role: TeamRole; uses: number; expires: number; member?: string }): Promise<InviteToken> {
 		const seed = newInviteSeed();
 		const id = newId();
-		const op = await this.authority.write({
+		const op = await this.checked({
 			t: 'invite',
 			invite: id,
 			key: invitePublicKey(seed),
@@ -204,11 +219,18 @@ export class TeamState {
 			expires: o.expires,
 			...(o.member !== undefined ? { member: o.member } : {})
 		});
-		if (this.authority.team.rejected.has(op.id)) throw new Error(`the team refused the invitation: ${this.authority.team.rejected.get(op.id)}`);
 		const token: InviteToken = { id, opId: op.id, seed };
 		this.seeds.set(id, token);
 		await this.db.settings.put({ key: `${SEED_KEY}${this.authority.workspaceId}:${id}`, value: { id, opId: op.id, seed } });
 		return token;
+	}
+
+	/** Writes `body`; throws {@link TeamRefusedError} when the fold rejects it. */
+	private async checked(body: TeamOpBody): Promise<TeamOp> {
+		const op = await this.authority.write(body);
+		const reason = this.authority.team.rejected.get(op.id);
+		if (reason !== undefined) throw new TeamRefusedError(reason);
+		return op;
 	}
 
 	private async loadSeeds(): Promise<void> {
