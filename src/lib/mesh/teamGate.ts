@@ -39,6 +39,12 @@ export class TeamGate {
 		return role === 'opener' && !a.joined;
 	}
 
+	/** True while this device joins: its team does not count it yet (and did not remove it). */
+	get joining(): boolean {
+		const a = this.authority;
+		return a !== undefined && !a.joined && !a.excluded;
+	}
+
 	/** Whether gossip published by `peerId` is heard. */
 	hears(peerId: string): boolean {
 		return this.authority === undefined || this.authority.isMember(peerId) || this.provisional.has(peerId);
