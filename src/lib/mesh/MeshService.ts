@@ -333,8 +333,10 @@ class DefaultMeshService implements MeshService {
 
 	private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
 		const connection = event.detail;
-		// The peer that dialled opens the sessions; the other answers them.
+		// The peer that dialled opens the sessions; the other answers them. A member never names
+		// a workspace to a stranger, so a joiner opens its own on every new connection.
 		if (connection.direction === 'outbound') this.openAll(connection);
+		else for (const workspace of this.workspaces.values()) if (workspace.authority?.joined === false) this.open(connection, workspace);
 	};
 
 	private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
