@@ -160,9 +160,9 @@ export class TeamState {
 	}
 
 	/** Sets this device's member's display name in the team (when it differs). */
-	async setName(name: string): Promise<void> {
+	async setName(name: string, onlyIfUnnamed = false): Promise<void> {
 		const current = this.authority.memberOf(this.me);
-		if (!current || current.name === name || !name.trim()) return;
+		if (!current || current.name === name || !name.trim() || (onlyIfUnnamed && current.name !== '')) return;
 		await this.authority.write({ t: 'name', name: name.trim().slice(0, 80) });
 	}
 

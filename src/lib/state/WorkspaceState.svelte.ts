@@ -88,7 +88,7 @@ export class WorkspaceState {
 		const ws = new WorkspaceState(services, row, root, authority);
 		ws.damaged = root.error?.quarantined ?? 0;
 		root.doc.on('update', ws.onChange);
-		ws.ensureMember();
+		ws.ensureMember(true);
 		const stored = await services.db.channelState.where('workspaceId').equals(row.id).toArray();
 		ws.unread = Object.fromEntries(stored.map((r) => [r.channelId, r.unread]));
 		return ws;
@@ -148,10 +148,10 @@ export class WorkspaceState {
 		return this.team.displayName(peerId);
 	}
 
-	/** Refreshes this device's member's display name in the team. */
-	ensureMember(): void {
+	/** Sets this member's display name in the team to this device's (at open, only when the member has none: a second device keeps the name). */
+	ensureMember(onlyIfUnnamed = false): void {
 		const { displayName } = this.services.identity;
-		this.team.setName(displayName).catch((error: unknown) => console.warn('team: could not set the display name', error));
+		this.team.setName(displayName, onlyIfUnnamed).catch((error: unknown) => console.warn('team: could not set the display name', error));
 	}
 
 	/** Creates a channel and opens it; returns its id. */
