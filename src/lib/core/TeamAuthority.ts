@@ -202,10 +202,20 @@ export class TeamAuthority implements MeshAuthority {
 		for (const op of this.verifiedOps()) {
 			const p = op.payload;
 			const mine = (p.t === 'admit' && p.by === me) || (p.t === 'add' && p.member === me) || (p.t === 'create' && p.by === me);
-			// Prefer one the current team accepted; else the newest candidate (a joiner's own admission).
-			if (mine && (found === undefined || this.current.accepted.includes(op.id))) found = op;
+			if (!mine) continue;
+			// One the current team accepted wins; else the newest (a joiner's latest admission).
+			const accepted = this.current.accepted.includes(op.id);
+			const foundAccepted = found !== undefined && this.current.accepted.includes(found.id);
+			if (found === undefined || (accepted && !foundAccepted) || (accepted === foundAccepted && p.at >= found.payload.at)) found = op;
 		}
 		return found?.bytes;
+	}
+
+	/** Whether this device has written an admission with invitation `inviteId`. */
+	hasAdmission(inviteId: string): boolean {
+		const me = this.init.device?.peerId;
+		for (const op of this.verifiedOps()) if (op.payload.t === 'admit' && op.payload.by === me && op.payload.invite === inviteId) return true;
+		return false;
 	}
 
 	/**

@@ -224,7 +224,7 @@ export class MeshState {
 		const rosterId = row.rosterId || teamRosterId(row.id);
 		const docs = await WorkspaceSyncDocs.open({ workspaceId: row.id, rosterId, docs: this.services.docs, db: this.services.db });
 		const authority = await teams.acquire(row.id, rosterId);
-		if (row.invitation && !authority.joined && authority.admission() === undefined) {
+		if (row.invitation && !authority.joined && !authority.hasAdmission(row.invitation.id)) {
 			// A joiner's admission names the invitation operation, which arrives with the team.
 			const { id, opId, seed } = row.invitation;
 			await authority.writeAfter([opId], { t: 'admit', invite: id, proof: admitProof(seed, row.id, id, identity.peerId), name: displayName });
