@@ -94,14 +94,21 @@ export async function post(page: Page, text: string): Promise<void> {
 	await page.getByRole('main').getByRole('article').filter({ hasText: text }).first().waitFor();
 }
 
-/** Opens "Invite", waits for a link that names the relay, adds the workspace to the relay; returns the link. */
-export async function archiveAndInvite(page: Page): Promise<string> {
+/**
+ * Opens "Invite", creates an invitation for `uses` people (each round's new device uses it),
+ * waits for a link that names the relay, adds the workspace to the relay; returns the link.
+ */
+export async function archiveAndInvite(page: Page, uses = 50): Promise<string> {
 	if (!(await waitMark(page, MESH_MARKS.node, SYNC_TIMEOUT_MS))) throw new Error('the mesh node did not start');
 	const deadline = Date.now() + STEP_TIMEOUT_MS;
 	while (Date.now() < deadline) {
-		await page.getByRole('button', { name: 'Invite' }).click();
+		await page.getByRole('button', { name: 'Invite', exact: true }).click();
 		const dialog = page.getByRole('dialog', { name: /^Invite to / });
-		const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+		await dialog.getByRole('spinbutton', { name: 'How many people can join' }).fill(String(uses));
+		await dialog.getByRole('button', { name: 'Create invite link' }).click();
+		const box = dialog.getByRole('textbox', { name: 'Invite link' });
+		await box.waitFor();
+		const link = await box.inputValue();
 		if (link.includes('&r=')) {
 			await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
 			await dialog.getByText('The relay keeps a copy of this workspace.').waitFor();
