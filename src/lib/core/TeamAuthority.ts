@@ -54,6 +54,8 @@ export class ReadOnlyTeamError extends Error {
 /** See the module comment. */
 export class TeamAuthority implements MeshAuthority {
 	private readonly verified = new Map<string, TeamOp | null>();
+	/** Refused operations already reported. */
+	private readonly reported = new Set<string>();
 	private readonly listeners = new Listeners<TeamAuthorityEvents>('TeamAuthority');
 	private current: Team;
 	private fingerprint = '';
@@ -283,6 +285,13 @@ export class TeamAuthority implements MeshAuthority {
 		for (const id of this.verified.keys()) if (!present.has(id)) this.verified.delete(id);
 		const team = foldTeam(this.init.workspaceId, this.verifiedOps(), this.foldOptions());
 		const fingerprint = `${team.accepted.join(',')}|${team.waiting.length}|${team.rejected.size}`;
+		// Operations kept but refused by the fold are reported once each (they stay in the roster).
+		for (const [id, reason] of team.rejected) {
+			if (this.reported.has(id)) continue;
+			this.reported.add(id);
+			const op = this.verified.get(id);
+			console.info(`team ${this.init.workspaceId}: operation ${id.slice(0, 12)} (${op?.payload.t ?? '?'} by …${op?.payload.by.slice(-6) ?? '?'}) refused: ${reason}`);
+		}
 		this.current = team;
 		if (fingerprint === this.fingerprint) return;
 		this.fingerprint = fingerprint;
