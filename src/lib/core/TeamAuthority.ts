@@ -279,7 +279,10 @@ export class TeamAuthority implements MeshAuthority {
 		const { ops } = readTeamOps(this.init.doc);
 		const fresh = ops.filter((op) => !this.verified.has(op.id));
 		const checks = await Promise.all(fresh.map((op) => verifyTeamOp(op)));
-		fresh.forEach((op, i) => this.verified.set(op.id, checks[i] ? op : null));
+		fresh.forEach((op, i) => {
+			this.verified.set(op.id, checks[i] ? op : null);
+			if (!checks[i]) console.info(`team ${this.init.workspaceId}: operation ${op.id.slice(0, 12)} kept aside: its signature is not its author's`);
+		});
 		// Keep only what the document still holds (it only grows, but a test may swap documents).
 		const present = new Set(teamOps(this.init.doc).keys());
 		for (const id of this.verified.keys()) if (!present.has(id)) this.verified.delete(id);
