@@ -17,10 +17,9 @@
 import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { TeamAuthority } from '../src/lib/core/TeamAuthority.js';
-import { keepKeys } from '../src/lib/core/keyKeeper.js';
+import { syncWorkspace } from '../src/lib/core/meshWorkspace.js';
 import { decodeOp } from '../src/lib/doc/team/ops.js';
 import { teamRosterId } from '../src/lib/doc/team/teamId.js';
-import { GossipKeyring } from '../src/lib/mesh/keyring.js';
 import type { GossipsubMessage } from '@libp2p/gossipsub';
 import type { Connection } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
@@ -249,9 +248,7 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 		const device = { peerId, privateKey: state.key };
 		const authority = new TeamAuthority({ workspaceId: init.workspaceId, doc: docs.get(teamRosterId(init.workspaceId)), device });
 		for (const hex of init.teamOpsHex) await authority.add(decodeOp(fromHex(hex)));
-		const keyring = await GossipKeyring.fromSecret(init.workspaceId, secret, (e) => state.meshErrors.push(`keys: ${e.message}`));
-		keepKeys({ authority, keyring, device, onError: (e) => state.meshErrors.push(`keys: ${e.message}`) });
-		await mesh.addWorkspace({ id: init.workspaceId, secret, docs, authority, keyring });
+		await syncWorkspace(mesh, { id: init.workspaceId, secret, docs, authority, device, onError: (e) => state.meshErrors.push(`keys: ${e.message}`) });
 		// The bench opens gossip copies itself to attribute them: with the keyring's generations.
 		state.keys = mesh.workspaceKeys(init.workspaceId) ?? state.keys;
 	}

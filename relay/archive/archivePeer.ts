@@ -3,8 +3,9 @@
  * every workspace in `<data>/workspaces.json`, and for each, the workspace core as a device
  * builds it (tests/mesh/teamPeers.ts does the same): its documents in an {@link ArchiveDocs},
  * a {@link TeamAuthority} over the roster document (held open, signing with the relay's
- * libp2p key: the relay is a member device of the team), a {@link GossipKeyring} kept in step
- * by `keepKeys`. Sessions, gossip, the model host and API keys all ask that authority.
+ * libp2p key: the relay is a member device of the team), and a gossip keyring kept in step by
+ * the key keeper, put on the mesh by the core's `syncWorkspace` as every replica does.
+ * Sessions, gossip, the model host and API keys all ask that authority.
  *
  * Workspaces join in two ways while the relay runs:
  * - {@link ArchivePeer.request} (the HTTP API, api.ts): an admin's device sends the team's
@@ -21,13 +22,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { PrivateKey } from '@libp2p/interface';
-import { keepKeys } from '../../src/lib/core/keyKeeper.ts';
+import { syncWorkspace } from '../../src/lib/core/meshWorkspace.ts';
 import { TEAM_WRITE_ORIGIN, TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { teamRosterId } from '../../src/lib/doc/team/teamId.ts';
-import { GossipKeyring } from '../../src/lib/mesh/keyring.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { ArchiveDocs, workspaceDir } from './ArchiveDocs.ts';
@@ -152,10 +152,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	/** Syncs a workspace with `secret`: a keyring of that secret kept by the team, added to the mesh. */
 	const sync = async (id: string, docs: ArchiveDocs, authority: TeamAuthority, secret: Uint8Array): Promise<() => void> => {
 		const onError = (error: Error) => log(`Archive ${id}: ${error.message}`);
-		const keyring = await GossipKeyring.fromSecret(id, secret, onError);
-		const stopKeys = keepKeys({ authority, keyring, device, onError });
-		await mesh.addWorkspace({ id, secret, docs, authority, keyring });
-		return stopKeys;
+		return (await syncWorkspace(mesh, { id, secret, docs, authority, device, onError })).stopKeys;
 	};
 
 	/** Opens and syncs a listed workspace (seeding its listed operations), or takes a new secret for one synced already. */

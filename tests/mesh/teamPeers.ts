@@ -8,10 +8,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
-import { keepKeys } from '../../src/lib/core/keyKeeper.js';
+import { syncWorkspace } from '../../src/lib/core/meshWorkspace.js';
 import { delegatedAuthority } from '../../src/lib/core/tabAuthority.js';
 import { signDelegation } from '../../src/lib/doc/team/delegation.js';
-import { GossipKeyring } from '../../src/lib/mesh/keyring.js';
+import type { GossipKeyring } from '../../src/lib/mesh/keyring.js';
 import type { TeamOp } from '../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
 import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
@@ -67,12 +67,20 @@ export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: st
 	for (const op of seed) await authority.add(op);
 	await authority.ready;
 	const keyErrors: Error[] = [];
-	const keyring = await GossipKeyring.fromSecret(ws.id, ws.secret, (error) => keyErrors.push(error));
-	stops.push(keepKeys({ authority, keyring, device: { peerId, privateKey: key }, onError: (error) => keyErrors.push(error), shareJitterMs: 50 }));
 	const meshAuthority = tab
 		? delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }))
 		: authority;
-	await mesh.addWorkspace({ id: ws.id, secret: ws.secret, docs, authority: meshAuthority, keyring });
+	const { keyring, stopKeys } = await syncWorkspace(mesh, {
+		id: ws.id,
+		secret: ws.secret,
+		docs,
+		authority,
+		meshAuthority,
+		device: { peerId, privateKey: key },
+		onError: (error) => keyErrors.push(error),
+		shareJitterMs: 50
+	});
+	stops.push(stopKeys);
 	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors };
 }
 

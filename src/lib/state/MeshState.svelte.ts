@@ -31,10 +31,9 @@ import { connectionInfo, readPresence, type ConnectionInfo, type Presence } from
 import type { WorkspaceRow } from '../store/db.js';
 import { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
-import { keepKeys } from '../core/keyKeeper.js';
+import { syncWorkspace, type SyncedWorkspace } from '../core/meshWorkspace.js';
 import { admitProof } from '../doc/team/sign.js';
 import { teamRosterId } from '../doc/team/teamId.js';
-import { GossipKeyring } from '../mesh/keyring.js';
 import type { MeshAuthority } from '../mesh/authority.js';
 import { delegatedAuthority } from '../core/tabAuthority.js';
 import { DELEGATION_MS, signDelegation } from '../doc/team/delegation.js';
@@ -72,9 +71,10 @@ interface Synced {
 	docs: WorkspaceSyncDocs;
 	awareness: Awareness;
 	authority: TeamAuthority;
-	keyring: GossipKeyring;
-	/** Stops the key keeper. */
-	stopKeys: () => void;
+	/** Its keyring and key keeper, once it is on the mesh. */
+	keys?: SyncedWorkspace;
+	/** Set when it is being (or has been) added to the mesh. */
+	onMesh?: boolean;
 }
 
 /** See the module comment. */
@@ -213,13 +213,13 @@ export class MeshState {
 		if (row.secret === undefined || this.synced.has(row.id) || this.stopped || this.adding.has(row.id)) return;
 		this.adding.add(row.id);
 		try {
-			await this.addWorkspaceNow(row, row.secret, displayName);
+			await this.addWorkspaceNow(row, displayName);
 		} finally {
 			this.adding.delete(row.id);
 		}
 	}
 
-	private async addWorkspaceNow(row: WorkspaceRow, secret: Uint8Array, displayName: string): Promise<void> {
+	private async addWorkspaceNow(row: WorkspaceRow, displayName: string): Promise<void> {
 		const { identity, teams } = this.services;
 		const rosterId = row.rosterId || teamRosterId(row.id);
 		const docs = await WorkspaceSyncDocs.open({ workspaceId: row.id, rosterId, docs: this.services.docs, db: this.services.db });
@@ -229,22 +229,31 @@ export class MeshState {
 			const { id, opId, seed } = row.invitation;
 			await authority.writeAfter([opId], { t: 'admit', invite: id, proof: admitProof(seed, row.id, id, identity.peerId), name: displayName });
 		}
-		const report = (error: Error) => console.info('team keys:', error.name, error.message);
-		const keyring = await GossipKeyring.fromSecret(row.id, secret, report);
-		const stopKeys = keepKeys({ authority, keyring, device: { peerId: identity.peerId, privateKey: identity.privateKey }, onError: report });
 		const awareness = new Awareness(new Y.Doc());
 		awareness.setLocalState({ peer: identity.peerId, name: displayName } satisfies LocalPresence);
 		awareness.on('change', () => this.refreshPresence(row.id));
-		const synced: Synced = { row, docs, awareness, authority, keyring, stopKeys };
+		const synced: Synced = { row, docs, awareness, authority };
 		this.synced.set(row.id, synced);
 		this.peer?.addRelays(row.relays ?? []);
 		if (this.peer) await this.addToMesh(synced);
 	}
 
-	private async addToMesh({ row, docs, awareness, authority, keyring }: Synced): Promise<void> {
+	private async addToMesh(synced: Synced): Promise<void> {
 		const mesh = this.peer?.mesh;
-		if (!mesh) return;
-		await mesh.addWorkspace({ id: row.id, secret: row.secret!, docs, awareness, authority: await this.tabAuthority(row.id, authority), keyring });
+		const { row, docs, awareness, authority } = synced;
+		if (!mesh || row.secret === undefined || synced.onMesh) return;
+		synced.onMesh = true;
+		const { identity } = this.services;
+		synced.keys = await syncWorkspace(mesh, {
+			id: row.id,
+			secret: row.secret,
+			docs,
+			awareness,
+			authority,
+			meshAuthority: await this.tabAuthority(row.id, authority),
+			device: { peerId: identity.peerId, privateKey: identity.privateKey },
+			onError: (error) => console.info('team keys:', error.name, error.message)
+		});
 		this.meshModels?.addWorkspace(row.id);
 	}
 
@@ -367,7 +376,7 @@ export class MeshState {
 		clearTimeout(this.typingTimers.get(workspaceId));
 		await this.meshModels?.removeWorkspace(workspaceId);
 		await this.peer?.mesh.removeWorkspace(workspaceId);
-		synced.stopKeys();
+		synced.keys?.stopKeys();
 		this.services.teams.release(workspaceId);
 		synced.awareness.destroy();
 		synced.docs.close();
@@ -386,8 +395,8 @@ export class MeshState {
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
 		await this.peer?.stop();
-		for (const [id, { docs, awareness, stopKeys }] of this.synced) {
-			stopKeys();
+		for (const [id, { docs, awareness, keys }] of this.synced) {
+			keys?.stopKeys();
 			this.services.teams.release(id);
 			awareness.destroy();
 			docs.close();
