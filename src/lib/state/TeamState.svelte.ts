@@ -119,6 +119,8 @@ export class TeamState {
 	rolesFor(member: MemberView): TeamRole[] {
 		const role = this.myRole;
 		if (role === undefined || !this.canManage || ROLE_RANK[member.role] > ROLE_RANK[role]) return [];
+		// The last owner cannot step down (the fold refuses it): no choice to offer.
+		if (member.role === TeamRole.owner && this.members.filter((m) => m.role === TeamRole.owner).length === 1) return [];
 		return ASSIGNABLE_ROLES.filter((r) => ROLE_RANK[r] <= ROLE_RANK[role]);
 	}
 
