@@ -6,9 +6,8 @@
  */
 import { ChannelDoc } from '../doc/ChannelDoc.js';
 import { newId } from '../doc/ids.js';
-import { Role, type ChannelInfo, type Member } from '../doc/schema.js';
+import type { ChannelInfo } from '../doc/schema.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
-import { TeamRole } from '../doc/team/ops.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
@@ -118,11 +117,6 @@ export class WorkspaceState {
 	get hasArchived(): boolean {
 		void this.version;
 		return this.root.listChannels().some((c) => c.archived);
-	}
-
-	/** Current members (by name); `peerId` is the member's id (its first device). */
-	get members(): Member[] {
-		return this.team.members.map((m) => ({ peerId: m.id, name: m.name, role: legacyRole(m.role), joinedAt: m.joinedAt }));
 	}
 
 	/** Whether `peerId` is a current member device. */
@@ -375,10 +369,3 @@ export class WorkspaceState {
 	}
 }
 
-/** The roles of the old roster type, for code that still takes a {@link Member}. */
-function legacyRole(role: TeamRole): Role {
-	if (role === TeamRole.owner) return Role.owner;
-	if (role === TeamRole.admin) return Role.admin;
-	if (role === TeamRole.guest) return Role.guest;
-	return Role.member;
-}
