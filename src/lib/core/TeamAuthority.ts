@@ -95,8 +95,13 @@ export class TeamAuthority implements MeshAuthority {
 	get excluded(): boolean {
 		const me = this.init.device?.peerId;
 		if (me === undefined || this.joined) return false;
-		if (this.current.removedDevices.has(me)) return true;
-		for (const removed of this.current.removed.values()) if (removed.devices.includes(me)) return true;
+		return this.wasRemoved(me);
+	}
+
+	/** True when the team removed `peerId` (one device, or its whole member). */
+	private wasRemoved(peerId: string): boolean {
+		if (this.current.removedDevices.has(peerId)) return true;
+		for (const removed of this.current.removed.values()) if (removed.devices.includes(peerId)) return true;
 		return false;
 	}
 
@@ -165,6 +170,9 @@ export class TeamAuthority implements MeshAuthority {
 		} catch {
 			return this.admitsTab(peerId, bytes);
 		}
+		// A removed device showing its old `add` or `create` again is refused before any signature
+		// check or fold (a new invitation's `admit` is checked below: re-admission is allowed).
+		if (op.payload.t !== 'admit' && this.wasRemoved(peerId)) return 'refused';
 		if (op.payload.ws !== this.init.workspaceId || op.payload.by !== peerId || !(await verifyTeamOp(op))) return 'refused';
 		await this.settled();
 		// An invitation this replica already counts as spent, revoked or expired (by its own
