@@ -69,6 +69,28 @@ describe('MeshService, two peers', () => {
 		expect([...a.errors, ...b.errors]).toEqual([]);
 	});
 
+	it('drops the gossip copy of an update its live session with the publisher already carried', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws);
+		await connect(a, b);
+		await waitFor(() => a.mesh.status(ws.id)?.state === 'live' && b.mesh.status(ws.id)?.state === 'live', 'live');
+		const origins: string[] = [];
+		const apply = b.docs.apply.bind(b.docs);
+		b.docs.apply = (docId, update, origin) => {
+			origins.push(origin !== null && typeof origin === 'object' && 'gossip' in origin ? 'gossip' : 'other');
+			return apply(docId, update, origin);
+		};
+		const shared = newId();
+		for (let i = 0; i < 20; i++) a.docs.get(shared).getText('t').insert(0, `${i} `);
+		await waitFor(() => b.docs.get(shared).getText('t').toString().startsWith('19 '), 'the updates over the session');
+		// Past gossip's gathering time (200 ms with a live session), the envelope has arrived and been dropped.
+		await new Promise((resolve) => setTimeout(resolve, 600));
+		expect(origins.length).toBeGreaterThan(0);
+		expect(origins).not.toContain('gossip');
+		expect([...a.errors, ...b.errors]).toEqual([]);
+	});
+
 	it('reports catch-up progress to a joiner (pending of total documents), then live', async () => {
 		const ws = newWorkspace();
 		const full = await startPeer(ws);

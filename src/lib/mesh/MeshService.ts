@@ -274,6 +274,7 @@ class DefaultMeshService implements MeshService {
 			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
 			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
+			hasSessionWith: (peerId) => [...workspace.sessions].some((t) => t.peerId === peerId && t.session.state === SessionState.live),
 			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});

@@ -51,6 +51,12 @@ export interface WorkspaceGossipInit {
 	 * every message with its publisher's key, so `from` cannot be forged. Default: any.
 	 */
 	isMember?: (peerId: string) => boolean;
+	/**
+	 * Whether a live sync session with this publisher already carries its updates: a session
+	 * forwards every update its peer makes, so the gossip copy of one is dropped before it is
+	 * opened (it would be checked and applied only to change nothing). Default: none.
+	 */
+	hasSessionWith?: (peerId: string) => boolean;
 }
 
 /**
@@ -182,6 +188,7 @@ export class WorkspaceGossip {
 		}
 		// Model adverts are opened by whoever follows them (src/lib/ai/adverts.ts), not here.
 		if (envelopeKind(data) === EnvelopeKind.advert) return;
+		if (message.type === 'signed' && this.init.hasSessionWith?.(message.from.toString()) === true) return;
 		this.queue = this.queue.then(() => this.receive(data)).catch((error: unknown) => this.init.onError(asError(error)));
 	};
 
