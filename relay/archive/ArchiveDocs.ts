@@ -1,6 +1,6 @@
 /**
  * The documents of one workspace archived on the relay's disk, as the sync protocol sees
- * them ({@link SyncDocs}): one {@link UpdateLog} per document under
+ * them ({@link SyncDocs}): one update log per document under
  * `<data>/workspaces/<workspaceId>/<docId>.ylog`. Every update (a remote one applied with
  * {@link ArchiveDocs.apply}, or a local edit made with {@link ArchiveDocs.change}) is appended
  * and fsynced; `apply` resolves only once its update is on disk. Updates are checked with
@@ -13,8 +13,10 @@
  * with many documents) thus starts at once and holds only what peers are syncing.
  *
  * One workspace may hold at most `maxDocs` documents ({@link MAX_DOCS}): a member cannot fill
- * the relay's disk with millions of tiny documents ({@link TooManyDocumentsError}). A log is
- * compacted to one record once it holds {@link COMPACT_AFTER_RECORDS} records.
+ * the relay's disk with millions of tiny documents ({@link TooManyDocumentsError}). The logs
+ * are the core's storage adapter on disk (FileDocStorage.ts) under the core's persistence
+ * policy (src/lib/core/persistence.ts: records that no longer apply are set aside, a log is
+ * compacted once it holds {@link COMPACT_AFTER_RECORDS} records), the browser's policy too.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +26,11 @@ import { checkRemoteUpdate } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
-import { removeStaleTemp, syncDir, UpdateLog } from './updateLog.ts';
+import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
+import { FileDocStorage, LOG_SUFFIX } from './FileDocStorage.ts';
+import { syncDir } from './updateLog.ts';
+
+export { COMPACT_AFTER_RECORDS } from '../../src/lib/core/persistence.ts';
 
 /** Most documents one archived workspace may hold (the sync protocol's digest limit too). */
 export const MAX_DOCS = 100_000;
@@ -53,11 +59,6 @@ export interface ArchiveDocsInit {
 	onRecovered?: (recovered: RecoveredLog) => void;
 }
 
-/** Records after which a document's log is rewritten as one. */
-export const COMPACT_AFTER_RECORDS = 1000;
-
-const LOG_SUFFIX = '.ylog';
-
 /** A log whose tail was cut off when the archive opened. */
 export interface RecoveredLog {
 	docId: string;
@@ -68,13 +69,9 @@ export interface RecoveredLog {
 /** A document held in memory with its log. */
 interface Held {
 	doc: Y.Doc;
-	log: UpdateLog;
+	persisted: PersistedDoc;
 	/** Digest of the current state, once computed; cleared by every update. */
 	digest: Promise<string> | undefined;
-	/** The write of the newest update (rejects when it failed). */
-	written: Promise<void> | undefined;
-	/** Whether a compaction is queued. */
-	compacting: boolean;
 	/** Calls using the document now; it is never evicted while one runs. */
 	users: number;
 	/** Held until the archive closes ({@link ArchiveDocs.hold}). */
@@ -106,6 +103,7 @@ export class ArchiveDocs implements SyncDocs {
 	readonly recovered: RecoveredLog[] = [];
 	private readonly maxDocs: number;
 	private readonly maxHeld: number;
+	private readonly storage: FileDocStorage;
 	private closed = false;
 
 	private constructor(
@@ -115,6 +113,7 @@ export class ArchiveDocs implements SyncDocs {
 		readonly dir: string,
 		private readonly init: ArchiveDocsInit
 	) {
+		this.storage = new FileDocStorage(dir);
 		this.maxDocs = init.maxDocs ?? MAX_DOCS;
 		this.maxHeld = Math.max(1, init.maxHeld ?? MAX_HELD_DOCS);
 	}
@@ -139,39 +138,25 @@ export class ArchiveDocs implements SyncDocs {
 	}
 
 	private async load(docId: string): Promise<void> {
-		const path = join(this.dir, docId + LOG_SUFFIX);
-		await removeStaleTemp(path);
-		const { log, contents } = await UpdateLog.open(path);
-		if (contents.droppedBytes > 0) {
-			const recovered = { docId, droppedBytes: contents.droppedBytes };
+		const doc = new Y.Doc({ guid: docId, gc: true });
+		const persisted = persistDoc(doc, () => this.storage.open(docId));
+		let report;
+		try {
+			report = await persisted.loaded;
+		} catch (error) {
+			doc.destroy();
+			throw error;
+		}
+		if (report.droppedBytes > 0) {
+			const recovered = { docId, droppedBytes: report.droppedBytes };
 			this.recovered.push(recovered);
 			this.init.onRecovered?.(recovered);
 		}
-		const doc = new Y.Doc({ guid: docId, gc: true });
-		// Each record was checked before it was stored; one that no longer applies (a bug, a
-		// disk error the CRC missed) is skipped rather than making the whole document unreadable.
-		for (const update of contents.updates) {
-			try {
-				Y.applyUpdate(doc, update);
-			} catch {
-				/* skipped; see above */
-			}
-		}
 		// Nothing changes a document while it is not held: a digest kept from before still holds.
-		const held: Held = { doc, log, digest: this.digests.get(docId), written: undefined, compacting: false, users: 0, pinned: false };
+		const held: Held = { doc, persisted, digest: this.digests.get(docId), users: 0, pinned: false };
 		this.digests.delete(docId);
 		doc.on('update', (update: Uint8Array, origin: unknown) => {
 			held.digest = undefined;
-			held.written = log.append(update);
-			held.written.catch(() => undefined); // awaited (and reported) by apply() and change()
-			if (log.records >= COMPACT_AFTER_RECORDS && !held.compacting) {
-				held.compacting = true;
-				// A failed compaction leaves the old log whole; the next update tries again.
-				void log
-					.compact(() => Y.encodeStateAsUpdate(doc))
-					.catch(() => undefined)
-					.finally(() => (held.compacting = false));
-			}
 			for (const listener of this.listeners) listener(docId, update, origin);
 		});
 		this.held.set(docId, held);
@@ -230,8 +215,8 @@ export class ArchiveDocs implements SyncDocs {
 			// Computed now, from the state as it is (docDigest encodes before its first await).
 			this.digests.set(docId, (held.digest ??= docDigest(held.doc)));
 			this.held.delete(docId);
-			const closing = held.log
-				.close() // after the pending writes and compaction
+			const closing = held.persisted
+				.stop() // after the pending writes and compaction
 				.catch(() => undefined)
 				.then(() => held.doc.destroy())
 				.finally(() => this.evicting.delete(docId));
@@ -293,9 +278,8 @@ export class ArchiveDocs implements SyncDocs {
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
-				held.written = undefined;
-				Y.applyUpdate(held.doc, part, origin); // its update handler starts the write
-				await held.written;
+				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
+				await held.persisted.written();
 			});
 		} catch (error) {
 			throw error instanceof UpdateRejectedError ? error : new UpdateRejectedError(docId, error);
@@ -309,9 +293,8 @@ export class ArchiveDocs implements SyncDocs {
 	async change(docId: string, edit: (doc: Y.Doc) => void, origin: unknown = this): Promise<void> {
 		if (!isId(docId)) throw new TypeError(`not a document id: ${docId}`);
 		await this.withDoc(docId, true, async (held) => {
-			held.written = undefined;
 			held.doc.transact(() => edit(held.doc), origin);
-			await held.written;
+			await held.persisted.written();
 		});
 	}
 
@@ -345,8 +328,8 @@ export class ArchiveDocs implements SyncDocs {
 		this.closed = true;
 		await Promise.allSettled([...this.opening.values()]);
 		await Promise.allSettled([...this.evicting.values()]);
-		for (const { doc, log } of this.held.values()) {
-			await log.close();
+		for (const { doc, persisted } of this.held.values()) {
+			await persisted.stop();
 			doc.destroy();
 		}
 		this.held.clear();

@@ -1,14 +1,17 @@
 /**
- * Loads and persists shared documents (one IndexedDB database per document, see
- * IdbPersistence.ts), reference-counted so a document shown in two places is loaded once.
- * A damaged stored update never takes the document down, let alone the workspace: it is
- * set aside, the rest loads, and the handle carries a {@link DocCorruptError}.
+ * Loads and persists shared documents, reference-counted so a document shown in two places
+ * is loaded once. The bytes live in IndexedDB (one database per document, IdbDocStorage.ts);
+ * loading, storing and compacting follow the workspace core's persistence policy
+ * (core/persistence.ts), the same as the relay's. A damaged stored update never takes the
+ * document down, let alone the workspace: it is set aside, the rest loads, and the handle
+ * carries a {@link DocCorruptError}.
  */
 import * as Y from 'yjs';
+import { persistDoc, type PersistedDoc } from '../core/persistence.js';
 import { DocCorruptError, UpdateRejectedError } from './errors.js';
-import { IdbPersistence, lastKeyIn, lastStoredKey } from './IdbPersistence.js';
+import { IdbDocStorage, IdbStoredDoc, lastStoredKey } from './IdbDocStorage.js';
 
-export { QUARANTINE_PREFIX } from './IdbPersistence.js';
+export { QUARANTINE_PREFIX } from './IdbDocStorage.js';
 
 /** Prefix of the IndexedDB database holding a document. */
 export const DOC_DB_PREFIX = 'outpost-doc:';
@@ -31,7 +34,7 @@ export type DocUpdateListener = (id: string, update: Uint8Array, origin: unknown
 
 interface Entry {
 	handle: DocHandle & { error: DocCorruptError | undefined };
-	persistence: IdbPersistence;
+	persistence: PersistedDoc;
 	refs: number;
 }
 
@@ -49,7 +52,11 @@ export class DocStore {
 	 * @param prefix Prefix of the documents' database names: a second store with another
 	 * prefix keeps its documents apart (a second peer in one process, in tests).
 	 */
-	constructor(private readonly prefix = DOC_DB_PREFIX) {}
+	constructor(private readonly prefix = DOC_DB_PREFIX) {
+		this.storage = new IdbDocStorage(prefix);
+	}
+
+	private readonly storage: IdbDocStorage;
 
 	/** The database name of a document in the default store. */
 	static dbName(id: string): string {
@@ -73,20 +80,23 @@ export class DocStore {
 			return existing.handle;
 		}
 		const doc = new Y.Doc({ guid: id });
-		const persistence = new IdbPersistence(this.prefix + id, doc);
+		const persistence = persistDoc(doc, () => this.storage.open(id), { onError: (error) => this.onError(error) });
 		const handle: Entry['handle'] = {
 			id,
 			doc,
 			error: this.damage.get(id),
-			ready: persistence.loaded.then(({ quarantined }) => {
-				// Watched from here on, like persistence: an `update` listener during loading
-				// would make Yjs encode the whole stored state once more.
-				if (!doc.isDestroyed) doc.on('update', (update: Uint8Array, origin: unknown) => this.emitUpdate(id, update, origin));
-				if (quarantined === 0) return;
-				handle.error = new DocCorruptError(id, quarantined);
-				this.damage.set(id, handle.error);
-				this.onError(handle.error);
-			})
+			ready: persistence.loaded.then(
+				({ setAside }) => {
+					// Watched from here on, like persistence: an `update` listener during loading
+					// would make Yjs encode the whole stored state once more.
+					if (!doc.isDestroyed) doc.on('update', (update: Uint8Array, origin: unknown) => this.emitUpdate(id, update, origin));
+					if (setAside === 0) return;
+					handle.error = new DocCorruptError(id, setAside);
+					this.damage.set(id, handle.error);
+					this.onError(handle.error);
+				},
+				(error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error)))
+			)
 		};
 		this.entries.set(id, { handle, persistence, refs: 1 });
 		return handle;
@@ -98,15 +108,15 @@ export class DocStore {
 		if (!entry || entry.handle !== handle) return;
 		if (--entry.refs > 0) return;
 		this.entries.delete(handle.id);
-		void entry.persistence.destroy(); // stops persisting at once, closes the database later
+		void entry.persistence.stop(); // stops persisting at once, closes the database later
 		handle.doc.destroy();
 	}
 
 	/** The key of a document's newest stored update; a change means the document changed. */
 	lastStoredKey(id: string): Promise<number | undefined> {
 		// An open document's database connection answers without opening another one.
-		const db = this.entries.get(id)?.persistence.db;
-		return db ? lastKeyIn(db) : lastStoredKey(this.prefix + id);
+		const stored = this.entries.get(id)?.persistence.stored;
+		return stored instanceof IdbStoredDoc ? stored.lastKey() : lastStoredKey(this.prefix + id);
 	}
 
 	/** Whether a document is loaded now. */

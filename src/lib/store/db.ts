@@ -1,6 +1,6 @@
 /**
  * The Dexie database: everything local that is not a shared document. Shared documents
- * live in y-indexeddb databases of their own (DocStore.ts).
+ * live in IndexedDB databases of their own, in y-indexeddb's layout (DocStore.ts, IdbDocStorage.ts).
  */
 import Dexie, { type EntityTable } from 'dexie';
 import type { SearchDocRow, SearchEntryRow, SearchSnapshotRow, SearchStateRow } from './search/rows.js';

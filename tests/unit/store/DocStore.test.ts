@@ -1,5 +1,5 @@
 /**
- * DocStore over y-indexeddb (fake-indexeddb in Node): documents persist, a damaged stored
+ * DocStore over IndexedDB in y-indexeddb's layout (fake-indexeddb in Node): documents persist, a damaged stored
  * update is set aside with a clear error while the rest loads, and unreadable remote
  * updates are refused without throwing.
  */
@@ -40,7 +40,7 @@ async function customKeys(docId: string): Promise<string[]> {
 	return keys;
 }
 
-/** Waits until y-indexeddb has written pending updates. */
+/** Waits until IndexedDB has written pending updates. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe('DocStore', () => {

@@ -55,7 +55,7 @@ afterEach(() => {
 	}
 });
 
-/** Waits until y-indexeddb has written pending updates. */
+/** Waits until IndexedDB has written pending updates. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 /** Runs `fn` on a document of a device and stores the change. */

@@ -22,7 +22,7 @@ afterEach(async () => {
 	for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Waits until y-indexeddb has written pending updates. */
+/** Waits until IndexedDB has written pending updates. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 interface World {

@@ -1,0 +1,162 @@
+/**
+ * The one persistence policy of every replica: how a Y.Doc is kept in a {@link StoredDoc}
+ * (storage.ts), whichever platform stores the bytes.
+ *
+ * - **Load**: the stored records are applied in one transaction. When that throws (a damaged
+ *   record), each record is tried in order on a scratch document; the ones that throw are set
+ *   aside (kept, never loaded again), the others are applied, and the log is compacted so it
+ *   holds only what loaded. Nothing readable is lost to one bad record.
+ * - **Edits made before loading finished** are stored once it has (as one record).
+ * - **Every later update** is appended as it happens; {@link PersistedDoc.written} resolves once
+ *   the newest one is durable (the relay acknowledges a remote update only then).
+ * - **Compaction**: once the log holds {@link COMPACT_AFTER_RECORDS} records, it is rewritten as
+ *   one (the document's state) {@link COMPACT_DELAY_MS} later, so a burst of edits compacts once.
+ *
+ * The persistence's own transactions (the load) carry the {@link PersistedDoc} as origin.
+ */
+import * as Y from 'yjs';
+import type { StoredDoc } from './storage.js';
+
+/** Records after which a log is rewritten as one. */
+export const COMPACT_AFTER_RECORDS = 500;
+/** How long after a log reaches {@link COMPACT_AFTER_RECORDS} it is compacted. */
+export const COMPACT_DELAY_MS = 1000;
+
+/** How loading went. */
+export interface LoadReport {
+	/** Stored records that did not apply and were set aside. */
+	setAside: number;
+	/** Bytes of a torn tail the storage dropped. */
+	droppedBytes: number;
+}
+
+/** Options of {@link persistDoc}. */
+export interface PersistOptions {
+	compactAfterRecords?: number;
+	compactDelayMs?: number;
+	/** Told about writes and compactions that failed (the update stays in memory). */
+	onError?: (error: Error) => void;
+}
+
+/** A document kept in storage; see the module comment. */
+export interface PersistedDoc {
+	/** Resolves once the stored state is in the document; rejects when the storage cannot be opened. */
+	readonly loaded: Promise<LoadReport>;
+	/** The open log, once loaded. */
+	readonly stored: StoredDoc | undefined;
+	/** Resolves once the newest update handed to storage is durable; rejects when that write failed. */
+	written(): Promise<void>;
+	/** Stops storing updates, waits for pending writes and closes the log. */
+	stop(): Promise<void>;
+}
+
+/** Loads `doc` from the log `open` gives and stores every later update of it there. */
+export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: PersistOptions = {}): PersistedDoc {
+	const compactAfter = options.compactAfterRecords ?? COMPACT_AFTER_RECORDS;
+	const compactDelay = options.compactDelayMs ?? COMPACT_DELAY_MS;
+	const report = options.onError ?? (() => {});
+	let stored: StoredDoc | undefined;
+	let stopped = false;
+	let lastWrite: Promise<void> = Promise.resolve();
+	let compactTimer: ReturnType<typeof setTimeout> | undefined;
+	let compacting: Promise<void> | undefined;
+
+	const compact = (): Promise<void> => {
+		const log = stored;
+		if (log === undefined) return Promise.resolve();
+		compacting = log
+			.compact(() => Y.encodeStateAsUpdate(doc))
+			.catch((error: unknown) => report(asError(error)))
+			.finally(() => (compacting = undefined));
+		return compacting;
+	};
+
+	const write = (update: Uint8Array): void => {
+		const log = stored;
+		if (log === undefined) return;
+		lastWrite = log.append(update);
+		lastWrite.catch((error: unknown) => report(asError(error)));
+		if (log.count + 1 >= compactAfter && compactTimer === undefined && compacting === undefined) {
+			compactTimer = setTimeout(() => {
+				compactTimer = undefined;
+				if (!stopped) void compact();
+			}, compactDelay);
+		}
+	};
+
+	const persisted: PersistedDoc = {
+		loaded: load(),
+		get stored() {
+			return stored;
+		},
+		written: () => lastWrite,
+		async stop() {
+			stopped = true;
+			clearTimeout(compactTimer);
+			doc.off('update', onUpdate);
+			await persisted.loaded.catch(() => undefined);
+			await lastWrite.catch(() => undefined);
+			await compacting;
+			await stored?.close();
+		}
+	};
+
+	function onUpdate(update: Uint8Array, origin: unknown): void {
+		if (origin !== persisted && !stopped) write(update);
+	}
+
+	async function load(): Promise<LoadReport> {
+		const log = await open();
+		if (stopped) {
+			await log.close();
+			return { setAside: 0, droppedBytes: log.droppedBytes };
+		}
+		// From here to following the document nothing awaits: no edit slips between.
+		const early = doc.store.clients.size > 0 ? Y.encodeStateAsUpdate(doc) : undefined;
+		const damaged = applyRecords(doc, log.records, persisted);
+		stored = log;
+		doc.on('update', onUpdate);
+		if (early !== undefined) write(early);
+		if (damaged.length > 0) {
+			await log.setAside(damaged).catch((error: unknown) => report(asError(error)));
+			await compact();
+		}
+		return { setAside: damaged.length, droppedBytes: log.droppedBytes };
+	}
+
+	return persisted;
+}
+
+/** Applies `records` to `doc`; returns the indexes of those that did not apply (and were skipped). */
+function applyRecords(doc: Y.Doc, records: readonly Uint8Array[], origin: unknown): number[] {
+	try {
+		doc.transact(() => records.forEach((record) => Y.applyUpdate(doc, record)), origin);
+		return [];
+	} catch {
+		// Which ones throw, tried in order on a document of their own.
+		const scratch = new Y.Doc();
+		const damaged: number[] = [];
+		records.forEach((record, index) => {
+			try {
+				Y.applyUpdate(scratch, record);
+			} catch {
+				damaged.push(index);
+			}
+		});
+		scratch.destroy();
+		// Yjs updates are idempotent: what the failed attempt integrated is not applied twice.
+		records.forEach((record, index) => {
+			if (damaged.includes(index)) return;
+			try {
+				Y.applyUpdate(doc, record, origin);
+			} catch {
+				damaged.push(index);
+			}
+		});
+		return damaged.sort((a, b) => a - b);
+	}
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

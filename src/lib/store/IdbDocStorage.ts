@@ -1,0 +1,147 @@
+/**
+ * The browser's {@link DocStorage}: one IndexedDB database per document, in y-indexeddb's
+ * layout (an auto-increment `updates` store of Yjs updates, a `custom` store), so documents
+ * stored by earlier versions load as they are. Records set aside are kept in `custom` under
+ * {@link QUARANTINE_PREFIX}. IndexedDB runs transactions over the same store in the order they
+ * were created, so appends and compactions take effect in call order without waiting on each
+ * other. The persistence policy is the core's (core/persistence.ts).
+ */
+import type { DocStorage, StoredDoc } from '../core/storage.js';
+
+/** Prefix of the `custom`-store keys under which damaged updates are kept. */
+export const QUARANTINE_PREFIX = 'quarantine:';
+
+const UPDATES = 'updates';
+const CUSTOM = 'custom';
+
+/** Opens (creating when missing) the database of one document. */
+function openDocDb(name: string): Promise<IDBDatabase> {
+	return new Promise((resolve, reject) => {
+		const request = indexedDB.open(name);
+		request.onupgradeneeded = () => {
+			const db = request.result;
+			if (!db.objectStoreNames.contains(UPDATES)) db.createObjectStore(UPDATES, { autoIncrement: true });
+			if (!db.objectStoreNames.contains(CUSTOM)) db.createObjectStore(CUSTOM);
+		};
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = () => reject(request.error ?? new Error(`could not open ${name}`));
+	});
+}
+
+/** Resolves when `tx` commits; rejects when it fails or aborts. */
+function committed(tx: IDBTransaction): Promise<void> {
+	return new Promise((resolve, reject) => {
+		tx.oncomplete = () => resolve();
+		tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+		tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+	});
+}
+
+function requested<T>(request: IDBRequest<T>): Promise<T> {
+	return new Promise((resolve, reject) => {
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
+	});
+}
+
+/** The key of the newest stored update of an open document database (undefined when empty). */
+export async function lastKeyIn(db: IDBDatabase): Promise<number | undefined> {
+	const cursor = await requested(db.transaction(UPDATES, 'readonly').objectStore(UPDATES).openKeyCursor(null, 'prev'));
+	const key = cursor?.key;
+	return typeof key === 'number' ? key : undefined;
+}
+
+/**
+ * The key of the newest stored update of database `name` (undefined when empty): it changes
+ * whenever anything is written, so it tells whether a document changed since a key was noted,
+ * without loading it.
+ */
+export async function lastStoredKey(name: string): Promise<number | undefined> {
+	const db = await openDocDb(name);
+	try {
+		return await lastKeyIn(db);
+	} finally {
+		db.close();
+	}
+}
+
+/** One document's open database. */
+export class IdbStoredDoc implements StoredDoc {
+	readonly droppedBytes = 0;
+	count: number;
+	private pending: Promise<unknown> = Promise.resolve();
+
+	constructor(
+		readonly db: IDBDatabase,
+		readonly records: readonly Uint8Array[],
+		/** The stored values behind `records` (a value that was not bytes reads as an empty record). */
+		private readonly stored: ReadonlyArray<{ key: IDBValidKey; value: unknown }>
+	) {
+		this.count = records.length;
+	}
+
+	private track<T>(promise: Promise<T>): Promise<T> {
+		this.pending = promise.catch(() => undefined);
+		return promise;
+	}
+
+	append(update: Uint8Array): Promise<void> {
+		const tx = this.db.transaction(UPDATES, 'readwrite');
+		tx.objectStore(UPDATES).add(update);
+		this.count++;
+		return this.track(committed(tx));
+	}
+
+	compact(state: () => Uint8Array): Promise<void> {
+		const tx = this.db.transaction(UPDATES, 'readwrite');
+		const updates = tx.objectStore(UPDATES);
+		const added = updates.add(state());
+		// Everything stored before the state (it includes all of it) goes.
+		added.onsuccess = () => updates.delete(IDBKeyRange.upperBound(added.result, true));
+		this.count = 1;
+		return this.track(committed(tx));
+	}
+
+	setAside(indexes: readonly number[]): Promise<void> {
+		const tx = this.db.transaction([UPDATES, CUSTOM], 'readwrite');
+		const now = Date.now();
+		for (const index of indexes) {
+			const entry = this.stored[index];
+			if (entry === undefined) continue;
+			tx.objectStore(CUSTOM).put(entry.value, `${QUARANTINE_PREFIX}${now}:${String(entry.key)}`);
+			tx.objectStore(UPDATES).delete(entry.key);
+		}
+		return this.track(committed(tx));
+	}
+
+	/** The key of the newest stored update (see {@link lastStoredKey}). */
+	lastKey(): Promise<number | undefined> {
+		return lastKeyIn(this.db);
+	}
+
+	async close(): Promise<void> {
+		await this.pending;
+		this.db.close();
+	}
+}
+
+/** See the module comment. */
+export class IdbDocStorage implements DocStorage {
+	/** `prefix`: of each document's database name; a second prefix keeps a second store apart. */
+	constructor(readonly prefix: string) {}
+
+	async open(docId: string): Promise<IdbStoredDoc> {
+		const db = await openDocDb(this.prefix + docId);
+		try {
+			const store = db.transaction(UPDATES, 'readonly').objectStore(UPDATES);
+			const [keys, values] = await Promise.all([requested(store.getAllKeys()), requested(store.getAll())]);
+			const stored = keys.map((key, i) => ({ key, value: values[i] as unknown }));
+			// A value that is not bytes cannot be an update: it reads as an empty record, which does not apply.
+			const records = stored.map(({ value }) => (value instanceof Uint8Array ? value : new Uint8Array(0)));
+			return new IdbStoredDoc(db, records, stored);
+		} catch (error) {
+			db.close();
+			throw error;
+		}
+	}
+}

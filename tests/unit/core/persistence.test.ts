@@ -1,0 +1,92 @@
+/**
+ * The core's persistence policy over the in-memory storage adapter: what loads, what is
+ * stored and when, damaged records set aside (kept, not lost), compaction after a burst.
+ * The IndexedDB adapter (tests/unit/store/DocStore.test.ts) and the relay's files
+ * (relay/archive/ArchiveDocs.test.ts) run the same policy.
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { MemoryDocStorage } from '../../../src/lib/core/memoryStorage';
+import { persistDoc } from '../../../src/lib/core/persistence';
+
+const ID = 'doc';
+
+function stateOf(records: Uint8Array[]): Y.Doc {
+	const doc = new Y.Doc();
+	for (const record of records) Y.applyUpdate(doc, record);
+	return doc;
+}
+
+describe('persistDoc', () => {
+	it('stores every update and loads them again, without storing the load itself', async () => {
+		const storage = new MemoryDocStorage();
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID));
+		expect(await persisted.loaded).toEqual({ setAside: 0, droppedBytes: 0 });
+		doc.getArray('a').push(['one']);
+		doc.getArray('a').push(['two']);
+		await persisted.written();
+		await persisted.stop();
+		expect(storage.logs.get(ID)).toHaveLength(2);
+		doc.getArray('a').push(['after stop']);
+		expect(storage.logs.get(ID)).toHaveLength(2);
+
+		const again = new Y.Doc();
+		const reopened = persistDoc(again, () => storage.open(ID));
+		await reopened.loaded;
+		expect(again.getArray('a').toArray()).toEqual(['one', 'two']);
+		expect(storage.logs.get(ID)).toHaveLength(2); // loading wrote nothing
+		await reopened.stop();
+	});
+
+	it('stores edits made before loading finished', async () => {
+		const storage = new MemoryDocStorage();
+		const stored = new Y.Doc();
+		stored.getMap('m').set('stored', 1);
+		storage.logs.set(ID, [Y.encodeStateAsUpdate(stored)]);
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID));
+		doc.getMap('m').set('early', 2); // before the log opened
+		await persisted.loaded;
+		await persisted.stop();
+		expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual({ stored: 1, early: 2 });
+	});
+
+	it('sets damaged records aside, loads the rest and rewrites the log with what loaded', async () => {
+		const storage = new MemoryDocStorage();
+		const source = new Y.Doc();
+		const updates: Uint8Array[] = [];
+		source.on('update', (u: Uint8Array) => updates.push(u));
+		source.getArray('a').push(['first']);
+		source.getArray('a').push(['second']);
+		const damaged = new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 255, 255]);
+		storage.logs.set(ID, [updates[0]!, damaged, updates[1]!, new Uint8Array(0)]);
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID));
+		expect(await persisted.loaded).toEqual({ setAside: 2, droppedBytes: 0 });
+		expect(doc.getArray('a').toArray()).toEqual(['first', 'second']);
+		expect(storage.aside.get(ID)).toEqual([damaged, new Uint8Array(0)]);
+		expect(storage.logs.get(ID)).toHaveLength(1);
+		expect(stateOf(storage.logs.get(ID)!).getArray('a').toArray()).toEqual(['first', 'second']);
+		await persisted.stop();
+	});
+
+	it('compacts a log that reached the limit once, after the delay', async () => {
+		const storage = new MemoryDocStorage();
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID), { compactAfterRecords: 10, compactDelayMs: 20 });
+		await persisted.loaded;
+		for (let i = 0; i < 25; i++) doc.getMap('m').set(`k${i % 5}`, i);
+		expect(storage.logs.get(ID)).toHaveLength(25); // not yet: a burst compacts once, later
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		expect(storage.logs.get(ID)).toHaveLength(1);
+		expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+		await persisted.stop();
+	});
+
+	it('rejects loaded when the storage cannot be opened', async () => {
+		const persisted = persistDoc(new Y.Doc(), () => Promise.reject(new Error('disk gone')));
+		await expect(persisted.loaded).rejects.toThrow('disk gone');
+		await persisted.stop();
+	});
+});
