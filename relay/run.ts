@@ -1,19 +1,15 @@
 /**
  * The relay's composition root: the data directory, the LAN certificate, the libp2p
- * peer (TCP for other relays, WebSockets for browsers, circuit relay server, mDNS) and
- * the HTTP(S) server, started together and closed together. `start.ts` is the command
- * line around it; tests start it in-process.
+ * peer (TCP for other relays, WebSockets for browsers, circuit relay server, mDNS), the
+ * workspace core over the archive on disk (archive/archivePeer.ts), the models
+ * (ai/relayModels.ts) and the HTTP(S) server, started together and closed together. Every
+ * rule (who is a member, who may sync, archive or use a model) is the core's, as in the
+ * browser. `start.ts` is the command line around it; tests start it in-process.
  */
-import { HybridClock } from '../src/lib/doc/hlc.ts';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { PeerId } from '@libp2p/interface';
-import { multiaddr } from '@multiformats/multiaddr';
-import type { Multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
-import { llmHost } from '../src/lib/ai/llmHost.ts';
-import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { DISCOVERY_TOPIC } from '../src/lib/mesh/discovery.ts';
 import { followTopics } from '../src/lib/mesh/topicRelay.ts';
@@ -22,16 +18,16 @@ import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
 import { createKeysApiHandler, memberKeys } from './ai/keysApi.ts';
-import { MeshModels } from './ai/meshModels.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
-import { createRelayRegistry } from './ai/registry.ts';
 import type { ModelRegistry } from './ai/registry.ts';
+import { startRelayModels } from './ai/relayModels.ts';
 import { Challenges } from './ai/challenges.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { createModelFilesHandler } from './models.ts';
 import { createOpenAiHandler } from './openai.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
+import { keepRelaysConnected } from './relayDialer.ts';
 import { isLoopbackHost, startRelay, urlHost } from './server.ts';
 import type { Relay, RelayInfo } from './server.ts';
 import { certificateNames, ensureCertificate } from './tls.ts';
@@ -97,9 +93,6 @@ export interface RunningRelay {
 	close(): Promise<void>;
 }
 
-/** How often the mesh host lists the `--openai-upstream` models again, in ms. */
-const UPSTREAM_RELIST_MS = 60_000;
-
 /** Circuit relay limits for a LAN full of phones (libp2p's default is 15 reservations). */
 const RELAY_SERVER = { reservations: { maxReservations: 256 } };
 
@@ -160,28 +153,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// Browsers announce themselves on this topic to find each other (discovery.ts); a relay
 	// forwards only topics it is in.
 	node.services.pubsub.subscribe(DISCOVERY_TOPIC);
-	const stopping = new AbortController();
-	/** Dials another relay in the background, with retries, until the relay stops. */
-	const dialRelay = (target: PeerId | string, why: string): void => {
-		const to = typeof target === 'string' ? multiaddr(target) : target;
-		dialWithRetry(node, to, { attempts: 8, maxDelayMs: 30_000, signal: stopping.signal }).then(
-			(connection) => log(`Connected to ${why} ${connection.remotePeer} (${connection.remoteAddr})`),
-			(error: unknown) => {
-				if (stopping.signal.aborted) return;
-				log(`Could not reach ${why} ${String(target)}: ${error instanceof Error ? error.message : String(error)}`);
-			}
-		);
-	};
-
-	if (init.mdns ?? true) {
-		node.addEventListener('peer:discovery', (event) => {
-			const { id, multiaddrs } = event.detail;
-			// Relays and other Node peers announce plain TCP; browsers never do.
-			const nodePeer = multiaddrs.some((ma) => !WebSockets.matches(ma) && !WebSocketsSecure.matches(ma) && isTcp(ma));
-			if (nodePeer && node.getConnections(id).length === 0) dialRelay(id, 'relay found on the LAN');
-		});
-	}
-	for (const peer of init.peers ?? []) dialRelay(peer, 'relay');
+	const stopDialling = keepRelaysConnected(node, init.peers ?? [], init.mdns ?? true, log);
 
 	const info = (): RelayInfo => ({
 		peerId: node.peerId.toString(),
@@ -193,50 +165,17 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(server !== undefined ? { urls: urls().filter((url) => !/\/\/(localhost|127\.)/.test(url)) } : {})
 	});
 
-	const models = createRelayRegistry({
+	const models = startRelayModels({
+		node,
+		key,
+		archive,
 		modelFiles: init.models ?? [],
 		openaiUpstreams: init.openaiUpstreams ?? [],
 		...(init.modelThreads !== undefined ? { threads: init.modelThreads } : {}),
 		...(init.modelGpu !== undefined ? { gpu: init.modelGpu } : {}),
-		log
-	});
-	// The relay's own engines, served to members of the archived workspaces and advertised
-	// there; other peers' advertised models join the registry as mesh engines (meshModels.ts).
-	const host = llmHost({
-		engines: models.registry.engines,
-		// Current member devices of the team, as this relay folds it.
-		isAllowed: (workspaceId, peerId) => archive.authority(workspaceId)?.isMember(peerId) ?? false,
-		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
-	})({
-		node,
-		keys: (id) => archive.mesh.workspaceKeys(id),
-		// The relay writes the answers it generates into the archived documents (so they reach
-		// members who are offline now) and signs its models' channel messages with its own key.
-		documents: (id) => archive.mesh.workspaceDocs(id),
-		signer: { peerId: node.peerId.toString(), key, clock: new HybridClock(node.peerId.toString()) }
-	});
-	const meshModels = new MeshModels({
-		node,
-		mesh: archive.mesh,
-		host,
-		registry: models.registry,
-		isAllowed: (workspaceId, peerId) => archive.authority(workspaceId)?.isMember(peerId) ?? false,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});
-	meshModels.start(archive.archives.keys());
-	// Listing the local models waits for them to load: serve them once they have.
-	const hosting = host.start().catch((error: unknown) => log(`Could not host models on the mesh: ${error instanceof Error ? error.message : String(error)}`));
-	// An upstream's models change without the relay hearing of it: list them again now and then.
-	const relist = (init.openaiUpstreams ?? []).length > 0 ? setInterval(() => void host.refreshModels(), UPSTREAM_RELIST_MS) : undefined;
-	relist?.unref();
-	const stopModels = async (): Promise<void> => {
-		clearInterval(relist);
-		await meshModels.stop();
-		await hosting;
-		await host.stop();
-		await models.close();
-	};
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
@@ -256,9 +195,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams) })
 		});
 	} catch (error) {
-		stopping.abort();
+		stopDialling();
 		stopFollowing();
-		await stopModels();
+		await models.stop();
 		await archive.close();
 		await node.stop();
 		throw error;
@@ -284,16 +223,12 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		info,
 		urls,
 		async close() {
-			stopping.abort();
+			stopDialling();
 			stopFollowing();
 			await server.close();
-			await stopModels();
+			await models.stop();
 			await archive.close();
 			await node.stop();
 		}
 	};
-}
-
-function isTcp(ma: Multiaddr): boolean {
-	return ma.getComponents().some((component) => component.name === 'tcp');
 }

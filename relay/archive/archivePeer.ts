@@ -1,11 +1,10 @@
 /**
  * The relay as an archive peer: a {@link MeshService} on the relay's libp2p node syncing
- * every workspace in `<data>/workspaces.json`, and for each, the workspace core as a device
- * builds it (tests/mesh/teamPeers.ts does the same): its documents in an {@link ArchiveDocs},
- * a {@link TeamAuthority} over the roster document (held open, signing with the relay's
+ * every workspace in `<data>/workspaces.json` through the workspace core ({@link OutpostCore},
+ * as the browser and tests/mesh/teamPeers.ts build it): per workspace its documents in an
+ * {@link ArchiveDocs}, a TeamAuthority over the roster document (signing with the relay's
  * libp2p key: the relay is a member device of the team), and a gossip keyring kept in step by
- * the key keeper, put on the mesh by the core's `syncWorkspace` as every replica does.
- * Sessions, gossip, the model host and API keys all ask that authority.
+ * the key keeper. Sessions, gossip, the model host and API keys all ask that authority.
  *
  * Workspaces join in two ways while the relay runs:
  * - {@link ArchivePeer.request} (the HTTP API, api.ts): an admin's device sends the team's
@@ -22,12 +21,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { PrivateKey } from '@libp2p/interface';
-import { syncWorkspace } from '../../src/lib/core/meshWorkspace.ts';
-import { TEAM_WRITE_ORIGIN, TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
+import { OutpostCore, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
+import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
-import { teamRosterId } from '../../src/lib/doc/team/teamId.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { ArchiveDocs, workspaceDir } from './ArchiveDocs.ts';
@@ -70,6 +68,8 @@ export interface AddResult {
 /** A running archive peer. */
 export interface ArchivePeer {
 	mesh: MeshService;
+	/** The workspace core of the archived workspaces. */
+	core: OutpostCore<ArchiveDocs>;
 	/** The open archives, by workspace id. */
 	archives: Map<string, ArchiveDocs>;
 	/** The team of an archived workspace, as this relay folds it. */
@@ -112,22 +112,22 @@ export interface ArchivePeerInit {
 	watchDelayMs?: number;
 }
 
-/** One archived workspace's core. */
-interface Opened {
-	docs: ArchiveDocs;
-	authority: TeamAuthority;
-	secret: Uint8Array;
-	stopKeys: () => void;
-}
-
 /** Opens every archived workspace and starts syncing them over `init.node`. */
 export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePeer> {
 	const { node, dataDir, log } = init;
 	const device: TeamDevice = { peerId: node.peerId.toString(), privateKey: init.privateKey };
 	const archives = new Map<string, ArchiveDocs>();
-	const opened = new Map<string, Opened>();
 	// Who may sync is the team's call (the authority of each workspace), not a list of its own.
 	const mesh = meshService()({ node });
+	const core = new OutpostCore<ArchiveDocs>({
+		device,
+		openDocs: ({ id }) =>
+			ArchiveDocs.open(dataDir, id, {
+				onRecovered: ({ docId, droppedBytes }) =>
+					log(`Archive ${id}: document ${docId} had a torn tail of ${droppedBytes} bytes (dropped; earlier updates kept)`)
+			}),
+		onError: (error, id) => log(`Archive ${id}: ${error.message}`)
+	});
 	let closed = false;
 	let watcher: FSWatcher | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -143,44 +143,26 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	};
 
 	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
-	const seed = async (core: Pick<Opened, 'docs' | 'authority'>, id: string, ops: readonly TeamOp[]): Promise<void> => {
+	const seed = async (workspace: CoreWorkspace<ArchiveDocs>, ops: readonly TeamOp[]): Promise<void> => {
 		if (ops.length === 0) return;
-		await core.docs.change(teamRosterId(id), (doc) => ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
-		await core.authority.refresh();
+		await workspace.docs.change(workspace.rosterId, (doc) => ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
+		await workspace.authority.refresh();
 	};
 
-	/** Syncs a workspace with `secret`: a keyring of that secret kept by the team, added to the mesh. */
-	const sync = async (id: string, docs: ArchiveDocs, authority: TeamAuthority, secret: Uint8Array): Promise<() => void> => {
-		const onError = (error: Error) => log(`Archive ${id}: ${error.message}`);
-		return (await syncWorkspace(mesh, { id, secret, docs, authority, device, onError })).stopKeys;
-	};
-
-	/** Opens and syncs a listed workspace (seeding its listed operations), or takes a new secret for one synced already. */
-	const follow = async ({ id, secret, name, ops }: ArchivedWorkspace, openedDocs?: ArchiveDocs): Promise<void> => {
+	/** Opens (when new) and syncs a listed workspace, seeding its listed operations; takes a new secret for one synced already. */
+	const follow = async ({ id, secret, name, ops }: ArchivedWorkspace): Promise<void> => {
 		const listedOps = decodeListed(id, ops, log);
-		const current = opened.get(id);
-		if (current !== undefined) {
-			await seed(current, id, listedOps);
-			if (sameBytes(current.secret, secret)) return;
-			await mesh.removeWorkspace(id);
-			current.stopKeys();
-			current.stopKeys = await sync(id, current.docs, current.authority, secret);
-			current.secret = secret;
+		const workspace = core.get(id) ?? (await core.open({ id }));
+		await seed(workspace, listedOps);
+		const previous = workspace.secret;
+		if (previous !== undefined && sameBytes(previous, secret)) return;
+		await core.sync(id, secret);
+		if (previous !== undefined) {
 			log(`Archive ${id}: new secret from ${workspacesPath(dataDir)}`);
 			return;
 		}
-		const docs =
-			openedDocs ??
-			(await ArchiveDocs.open(dataDir, id, {
-				onRecovered: ({ docId, droppedBytes }) =>
-					log(`Archive ${id}: document ${docId} had a torn tail of ${droppedBytes} bytes (dropped; earlier updates kept)`)
-			}));
-		const authority = new TeamAuthority({ workspaceId: id, doc: await docs.hold(teamRosterId(id)), device });
-		await authority.ready;
-		await seed({ docs, authority }, id, listedOps);
-		const core: Opened = { docs, authority, secret, stopKeys: await sync(id, docs, authority, secret) };
-		opened.set(id, core);
-		archives.set(id, docs);
+		archives.set(id, workspace.docs);
+		const { authority, docs } = workspace;
 		const standing = authority.joined ? `as ${authority.roleOf(device.peerId)}` : 'not admitted to its team yet';
 		log(`Archiving workspace ${name ? `"${name}" ` : ''}${id} (${docs.list().length} documents, ${standing})`);
 	};
@@ -197,18 +179,21 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		if (!isId(req.id)) return Promise.reject(new TypeError(`not a workspace id: ${req.id}`));
 		if (req.secret.length !== SECRET_BYTES) return Promise.reject(new TypeError(`a secret has ${SECRET_BYTES} bytes`));
 		return serially(async () => {
-			const current = opened.get(req.id);
+			const current = core.get(req.id);
 			if (current !== undefined) await current.authority.settled();
 			const known = current?.authority.operations() ?? [];
 			await checkArchiveRequest({ workspaceId: req.id, ops: req.ops, known, signer: req.signer, relayPeerId: device.peerId });
 			const entry = { workspaceId: req.id, secret: req.secret, name: req.name ?? '', relays: req.relays ?? [] };
 			if (current !== undefined) {
-				await seed(current, req.id, req.ops);
+				await seed(current, req.ops);
 				const listed = (await readWorkspaces(dataDir)).find((w) => w.id === req.id);
-				if (sameBytes(current.secret, req.secret) && listed !== undefined) return { id: req.id, name: listed.name, created: false, secretReplaced: false };
+				const currentSecret = current.secret;
+				if (currentSecret !== undefined && sameBytes(currentSecret, req.secret) && listed !== undefined) {
+					return { id: req.id, name: listed.name, created: false, secretReplaced: false };
+				}
 				// Keep the name and relays listed; take the admin's secret.
 				const { workspace } = await addArchivedWorkspace(dataDir, { ...entry, ...(listed ? { name: listed.name, relays: listed.relays } : {}) });
-				const replaced = !sameBytes(current.secret, req.secret);
+				const replaced = currentSecret === undefined || !sameBytes(currentSecret, req.secret);
 				await follow(workspace);
 				if (replaced) log(`Archive ${req.id}: secret replaced at the request of admin ${req.signer}`);
 				return { id: req.id, name: workspace.name, created: false, secretReplaced: replaced };
@@ -219,15 +204,15 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			const max = init.maxWorkspaces ?? MAX_ARCHIVED_WORKSPACES;
 			if (!list.some((w) => w.id === req.id) && list.length >= max) throw new WorkspaceLimitError(max);
 			const fresh = !list.some((w) => w.id === req.id);
-			const docs = await ArchiveDocs.open(dataDir, req.id);
+			const opened = await core.open({ id: req.id });
 			try {
-				await docs.change(teamRosterId(req.id), (doc) => req.ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
+				await seed(opened, req.ops);
 				const { workspace, added } = await addArchivedWorkspace(dataDir, entry, { maxWorkspaces: max });
-				await follow(workspace, docs);
+				await follow(workspace);
 				return { id: req.id, name: workspace.name, created: added, secretReplaced: false };
 			} catch (error) {
-				if (!opened.has(req.id)) {
-					await docs.close();
+				if (!archives.has(req.id)) {
+					await core.release(req.id);
 					if (fresh) await rm(workspaceDir(dataDir, req.id), { recursive: true, force: true });
 				}
 				throw error;
@@ -235,7 +220,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		});
 	};
 
-/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
+	/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
 	const watchList = (): FSWatcher | undefined => {
 		const changed = (_event: string, file: string | null): void => {
 			if (closed || (file !== null && file !== 'workspaces.json')) return;
@@ -262,23 +247,30 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		watcher?.close();
 		clearTimeout(timer);
 		await queue;
-		for (const core of opened.values()) {
-			core.stopKeys();
-			core.authority.destroy();
-		}
+		await core.stop(); // off the mesh, keys stopped, archives closed after their pending writes
 		await mesh.stop();
-		for (const archive of archives.values()) await archive.close();
+		archives.clear();
 	};
 
 	try {
 		await mesh.start();
+		await core.attach(mesh);
 		for (const workspace of await readWorkspaces(dataDir)) await follow(workspace);
 		if (init.watch ?? true) watcher = watchList();
 	} catch (error) {
 		await close();
 		throw error;
 	}
-	return { mesh, archives, authority: (id) => opened.get(id)?.authority, request, has: (id) => archives.has(id), reload, close };
+	return {
+		mesh,
+		core,
+		archives,
+		authority: (id) => core.get(id)?.authority,
+		request,
+		has: (id) => archives.has(id),
+		reload,
+		close
+	};
 }
 
 /** The listed operations of a workspace that decode; the others are reported and skipped. */

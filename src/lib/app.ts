@@ -1,12 +1,26 @@
 /**
- * The composition root: builds the local database, the document store and the device
- * identity once, and hands them to the state layer. The mesh issue adds the libp2p node here.
+ * The browser's composition root. {@link createServices} builds, once, the local database,
+ * the document store (IndexedDB under the core's persistence policy), the device identity and
+ * the workspace core ({@link OutpostCore}) over them. {@link startMesh} builds the transport
+ * once the app has painted: the libp2p peer (its code loaded on demand), attached to the core,
+ * and the models this browser shares. State classes only wrap these for the UI.
+ *
+ * The relay's root is relay/run.ts; it builds the same core over its archive on disk.
  */
-import { WorkspaceTeams } from './core/WorkspaceTeams.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { OutpostCore } from './core/OutpostCore.js';
+import { delegatedAuthority } from './core/tabAuthority.js';
 import { HybridClock } from './doc/hlc.js';
+import { DELEGATION_MS, signDelegation } from './doc/team/delegation.js';
+import type { BrowserPeer } from './mesh/browserPeer.js';
+import type { ServingRelay } from './mesh/relayInfo.js';
+import type { MeshModels } from './state/MeshModels.js';
+import type { ModelsState } from './state/ModelsState.svelte.js';
 import { OutpostDb } from './store/db.js';
 import { DocStore } from './store/DocStore.js';
 import { loadOrCreateIdentity, type Identity } from './store/identity.js';
+import { WorkspaceSyncDocs } from './store/WorkspaceSyncDocs.js';
 
 /** Everything the state layer needs from below. */
 export interface Services {
@@ -15,8 +29,8 @@ export interface Services {
 	identity: Identity;
 	/** This device's hybrid logical clock (node = peer id). */
 	clock: HybridClock;
-	/** The team of each open workspace (the workspace core's authority state). */
-	teams: WorkspaceTeams;
+	/** The workspace core: each open workspace's documents, team, awareness and place on the mesh. */
+	core: OutpostCore<WorkspaceSyncDocs>;
 }
 
 /** Opens the local database and loads (or creates) the device identity. */
@@ -24,7 +38,119 @@ export async function createServices(dbName = 'outpost'): Promise<Services> {
 	const db = new OutpostDb(dbName);
 	await db.open();
 	const identity = await loadOrCreateIdentity(db);
-	const docs = new DocStore();
-	const teams = new WorkspaceTeams(docs, { peerId: identity.peerId, privateKey: identity.privateKey });
-	return { db, docs, identity, clock: new HybridClock(identity.peerId), teams };
+	return assembleServices(db, new DocStore(), identity);
+}
+
+/** The services over an open database, a document store and an identity (tests build them so too). */
+export function assembleServices(db: OutpostDb, docs: DocStore, identity: Identity): Services {
+	const core = new OutpostCore({
+		device: { peerId: identity.peerId, privateKey: identity.privateKey },
+		openDocs: ({ id, rosterId }) => WorkspaceSyncDocs.open({ workspaceId: id, rosterId, docs, db }),
+		awareness: true,
+		onError: (error) => console.info('team keys:', error.name, error.message)
+	});
+	return { db, docs, identity, clock: new HybridClock(identity.peerId), core };
+}
+
+/** User Timing mark of the mesh's start (read by bench/connect.ts). */
+export const MARK_MESH_START = 'outpost:mesh:start';
+
+/** What {@link startMesh} needs besides the services. */
+export interface MeshInit {
+	/** Relays to dial besides the one that served the app. */
+	relays: string[];
+	/** The app's model choices: this browser's model is shared and the mesh's are offered. */
+	models?: ModelsState;
+	/** Told about peers that could not be dialled. */
+	onDialError?: (error: Error, target: string) => void;
+	/** Called with the started peer before the core's workspaces go on it (to follow its events from the start). */
+	onPeer?: (peer: BrowserPeer, served: ServingRelay) => void;
+}
+
+/** The running transport. */
+export interface StartedMesh {
+	peer: BrowserPeer;
+	/** The relay that served the app (no addresses when none did). */
+	served: ServingRelay;
+	/** Models put on the mesh, when `models` was given and they could start. */
+	models: MeshModels | undefined;
+}
+
+const WEB_LOCK = 'outpost-device-key';
+
+/**
+ * Starts the libp2p peer with the relays it knows and attaches it to the core (workspaces
+ * synced so far go on the mesh at once), then puts models on the mesh. `isStopped` is asked
+ * after each wait: a peer started for an app that went away meanwhile is stopped again.
+ */
+export async function startMesh(services: Services, init: MeshInit, isStopped: () => boolean): Promise<StartedMesh | undefined> {
+	performance.mark(MARK_MESH_START);
+	// Code, key and the relay's addresses at once: each is a wait of its own.
+	const [{ BrowserPeer }, { createMeshNode }, { MeshModels }, served, privateKey] = await Promise.all([
+		import('./mesh/browserPeer.js'),
+		import('./mesh/node.browser.js'),
+		import('./state/MeshModels.js'),
+		import('./mesh/relayInfo.js').then(({ fetchServingRelay }) => fetchServingRelay()),
+		nodeKey(services.identity)
+	]);
+	if (isStopped()) return undefined;
+	const peer = await BrowserPeer.start({
+		privateKey,
+		relays: [...served.addresses, ...init.relays],
+		createNode: createMeshNode,
+		...(init.onDialError !== undefined ? { onDialError: init.onDialError } : {})
+	});
+	if (isStopped()) {
+		await peer.stop();
+		return undefined;
+	}
+	init.onPeer?.(peer, served);
+	const { identity, core } = services;
+	// A tab whose node has a throwaway key shows peers the team through a delegation the device key signs.
+	const tab = peer.peerId;
+	await core.attach(
+		peer.mesh,
+		tab === identity.peerId
+			? {}
+			: {
+					presentAs: async (workspace) =>
+						delegatedAuthority(
+							workspace.authority,
+							await signDelegation(identity.privateKey, { ws: workspace.id, device: identity.peerId, tab, expires: Date.now() + DELEGATION_MS })
+						)
+				}
+	);
+	let models: MeshModels | undefined;
+	if (init.models) {
+		try {
+			models = await MeshModels.start(
+				peer,
+				init.models,
+				{ peerId: identity.peerId, key: identity.privateKey, clock: services.clock },
+				(workspaceId, peerId) => core.get(workspaceId)?.authority.isMember(peerId) ?? false
+			);
+			for (const id of core.ids()) if (core.get(id)?.secret !== undefined) models.addWorkspace(id);
+		} catch (error) {
+			console.error('mesh: could not serve models', error);
+		}
+	}
+	return { peer, served, models };
+}
+
+/**
+ * The device key in the tab that holds the Web Lock; a throwaway key in any other tab, so two
+ * tabs of one profile are two peers that sync with each other instead of two nodes fighting
+ * over one peer id.
+ */
+async function nodeKey(identity: Identity): Promise<PrivateKey> {
+	const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+	if (locks === undefined) return identity.privateKey;
+	const held = await new Promise<boolean>((resolve) => {
+		void locks.request(WEB_LOCK, { ifAvailable: true }, (lock) => {
+			resolve(lock !== null);
+			// Held for the life of the tab.
+			return lock === null ? undefined : new Promise<void>(() => {});
+		});
+	});
+	return held ? identity.privateKey : generateKeyPair('Ed25519');
 }

@@ -1,14 +1,14 @@
 /**
  * Team peers for the in-process mesh tests: a real libp2p node whose key is the device key,
- * a MeshService, MemoryDocs with the workspace's write policy, and the workspace core's
- * TeamAuthority over the roster document, exactly as the browser and the relay build them.
+ * a MeshService, and the workspace core (OutpostCore) over MemoryDocs with the workspace's
+ * write policy, exactly as the browser and the relay build them.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
-import { syncWorkspace } from '../../src/lib/core/meshWorkspace.js';
+import { OutpostCore } from '../../src/lib/core/OutpostCore.js';
+import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
 import { delegatedAuthority } from '../../src/lib/core/tabAuthority.js';
 import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import type { GossipKeyring } from '../../src/lib/mesh/keyring.js';
@@ -40,7 +40,7 @@ export interface TeamPeer extends Peer {
 }
 
 const meshes: MeshService[] = [];
-const stops: Array<() => void> = [];
+const cores: OutpostCore[] = [];
 
 /** A new device key and its peer id. */
 export async function newKey(): Promise<{ key: PrivateKey; peerId: string }> {
@@ -63,24 +63,23 @@ export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: st
 	await mesh.start();
 	const docs = new MemoryDocs(ws.id);
 	const peerId = peerIdFromPrivateKey(key).toString();
-	const authority = new TeamAuthority({ workspaceId: ws.id, doc: docs.get(ws.rosterId), device: { peerId, privateKey: key } });
-	for (const op of seed) await authority.add(op);
-	await authority.ready;
 	const keyErrors: Error[] = [];
-	const meshAuthority = tab
-		? delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }))
-		: authority;
-	const { keyring, stopKeys } = await syncWorkspace(mesh, {
-		id: ws.id,
-		secret: ws.secret,
-		docs,
-		authority,
-		meshAuthority,
+	const core = new OutpostCore({
 		device: { peerId, privateKey: key },
+		openDocs: () => Promise.resolve(docs),
 		onError: (error) => keyErrors.push(error),
 		shareJitterMs: 50
 	});
-	stops.push(stopKeys);
+	cores.push(core);
+	const { authority } = await core.open({ id: ws.id, rosterId: ws.rosterId });
+	for (const op of seed) await authority.add(op);
+	await authority.ready;
+	const delegation = async () =>
+		delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }));
+	await core.attach(mesh, tab ? { presentAs: delegation } : {});
+	await core.sync(ws.id, ws.secret);
+	const keyring = core.get(ws.id)?.keyring;
+	if (keyring === undefined) throw new Error('the workspace is not on the mesh');
 	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors };
 }
 
@@ -118,8 +117,8 @@ export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: stri
 	return startTeamPeer(ws, key, name, [admission]);
 }
 
-/** Stops every team peer's mesh service (nodes are stopped by stopPeers/stopAll). */
+/** Stops every team peer's core and mesh service (nodes are stopped by stopPeers/stopAll). */
 export async function stopTeamPeers(): Promise<void> {
-	for (const stop of stops.splice(0)) stop();
+	for (const core of cores.splice(0)) await core.stop();
 	for (const mesh of meshes.splice(0)) await mesh.stop();
 }

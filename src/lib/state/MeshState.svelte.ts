@@ -1,23 +1,16 @@
 /**
- * Runes state of this device on the mesh: starts the browser peer (browserPeer.ts) once the
- * app has opened, syncs every workspace that has a secret, and keeps what the UI shows:
- * connected peers, each workspace's sync state with catch-up progress, and presence and
- * typing from y-protocols awareness.
+ * Runes state of this device on the mesh: a wrapper of the workspace core (core/OutpostCore.ts)
+ * and the transport the composition root starts (app.ts `startMesh`) for the UI. It starts the
+ * peer once the app has opened, syncs every workspace that has a secret through the core, and
+ * keeps what the UI shows: connected peers, each workspace's sync state with catch-up progress,
+ * and presence and typing from the core's awareness.
  *
- * The libp2p code is imported on demand, after the first paint. The device key (the peer id
- * that signs messages) drives the node of one tab only (a Web Lock): a second tab of the
- * same profile runs its node with a throwaway key, so the two tabs are two peers that sync
- * with each other instead of two nodes fighting over one peer id.
- *
- * Given the app's {@link ModelsState}, it also puts models on the mesh (MeshModels.ts): the
- * model loaded here is served and advertised in every workspace while the user shares it
+ * Given the app's {@link ModelsState}, the root also puts models on the mesh (MeshModels.ts):
+ * the model loaded here is served and advertised in every workspace while the user shares it
  * (the choice is kept in the settings), and other peers' models are offered in the picker.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { Awareness } from 'y-protocols/awareness';
-import * as Y from 'yjs';
-import type { Services } from '../app.js';
+import type { Awareness } from 'y-protocols/awareness';
+import { startMesh, type Services } from '../app.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import { inviteLink as buildInviteLink, type InviteToken } from '../mesh/invite.js';
@@ -29,14 +22,11 @@ import { MembershipDeniedError } from '../mesh/errors.js';
 import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatus.js';
 import { connectionInfo, readPresence, type ConnectionInfo, type Presence } from './connection.js';
 import type { WorkspaceRow } from '../store/db.js';
-import { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
+import type { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
+import type { CoreWorkspace } from '../core/OutpostCore.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
-import { syncWorkspace, type SyncedWorkspace } from '../core/meshWorkspace.js';
 import { admitProof } from '../doc/team/sign.js';
 import { teamRosterId } from '../doc/team/teamId.js';
-import type { MeshAuthority } from '../mesh/authority.js';
-import { delegatedAuthority } from '../core/tabAuthority.js';
-import { DELEGATION_MS, signDelegation } from '../doc/team/delegation.js';
 
 /** The DENIED reasons that say what is wrong with an invitation. */
 const INVITE_PROBLEMS: Partial<Record<number, 'used' | 'expired' | 'revoked'>> = {
@@ -53,8 +43,7 @@ interface LocalPresence {
 	typing?: string;
 }
 
-/** User Timing marks of the mesh's start (read by bench/connect.ts). */
-export const MARK_MESH_START = 'outpost:mesh:start';
+/** User Timing marks of the mesh's start (read by bench/connect.ts; the first is app.ts's `MARK_MESH_START`). */
 export const MARK_MESH_NODE = 'outpost:mesh:node-started';
 export const MARK_MESH_RELAY = 'outpost:mesh:relay-connected';
 /** First time a workspace is live with a peer; `detail` is the workspace id. */
@@ -62,19 +51,16 @@ export const MARK_MESH_SYNCED = 'outpost:mesh:synced';
 
 /** How long "is typing" lasts after the last keystroke. */
 export const TYPING_MS = 4000;
-const WEB_LOCK = 'outpost-device-key';
 /** Settings key of "Share this model with the workspace". */
 const SHARE_SETTING = 'shareModel';
 
 interface Synced {
 	row: WorkspaceRow;
-	docs: WorkspaceSyncDocs;
+	/** The workspace in the core, opened for as long as it syncs. */
+	workspace: CoreWorkspace<WorkspaceSyncDocs>;
 	awareness: Awareness;
-	authority: TeamAuthority;
-	/** Its keyring and key keeper, once it is on the mesh. */
-	keys?: SyncedWorkspace;
-	/** Set when it is being (or has been) added to the mesh. */
-	onMesh?: boolean;
+	/** Stops following its awareness. */
+	unwatch: () => void;
 }
 
 /** See the module comment. */
@@ -147,33 +133,33 @@ export class MeshState {
 	}
 
 	private async run(relays: string[]): Promise<void> {
-		performance.mark(MARK_MESH_START);
-		// Code, key and the relay's addresses at once: each is a wait of its own.
-		const [{ BrowserPeer }, { createMeshNode }, { MeshModels }, served, privateKey] = await Promise.all([
-			import('../mesh/browserPeer.js'),
-			import('../mesh/node.browser.js'),
-			import('./MeshModels.js'),
-			import('../mesh/relayInfo.js').then(({ fetchServingRelay }) => fetchServingRelay()),
-			this.nodeKey()
-		]);
-		this.appUrls = served.urls;
-		this.servedByRelay = served.addresses.length > 0;
-		this.relayPeerId = served.peerId;
-		if (this.stopped) return;
-		const peer = await BrowserPeer.start({
-			privateKey,
-			relays: [...served.addresses, ...relays, ...[...this.synced.values()].flatMap((s) => s.row.relays ?? [])],
-			createNode: createMeshNode,
-			onDialError: (error, target) => console.info('mesh: dial failed', target, error.message)
-		});
-		if (this.stopped) {
-			await peer.stop();
-			return;
-		}
-		this.peer = peer;
-		performance.mark(MARK_MESH_NODE);
-		peer.mesh.on('peer-count', () => this.markRelayConnected());
 		const synced = new Set<string>();
+		const started = await startMesh(
+			this.services,
+			{
+				relays: [...relays, ...[...this.synced.values()].flatMap((s) => s.row.relays ?? [])],
+				...(this.models ? { models: this.models } : {}),
+				onDialError: (error, target) => console.info('mesh: dial failed', target, error.message),
+				onPeer: (peer, served) => {
+					this.peer = peer;
+					this.appUrls = served.urls;
+					this.servedByRelay = served.addresses.length > 0;
+					this.relayPeerId = served.peerId;
+					performance.mark(MARK_MESH_NODE);
+					this.follow(peer, synced);
+				}
+			},
+			() => this.stopped
+		);
+		if (started === undefined) return;
+		this.meshModels = started.models;
+		this.started = true;
+		this.markRelayConnected();
+	}
+
+	/** Follows the peer's events: peer count, sync states, refusals. */
+	private follow(peer: BrowserPeer, synced: Set<string>): void {
+		peer.mesh.on('peer-count', () => this.markRelayConnected());
 		peer.mesh.on('workspace-status', (status) => {
 			this.statuses = { ...this.statuses, [status.workspaceId]: status };
 			if (status.state === WorkspaceSyncState.live && !synced.has(status.workspaceId)) {
@@ -187,25 +173,10 @@ export class MeshState {
 				this.secretMismatch = { ...this.secretMismatch, [workspaceId]: true };
 			}
 			const problem = error instanceof MembershipDeniedError ? INVITE_PROBLEMS[error.reason] : undefined;
-			if (workspaceId !== undefined && problem !== undefined && this.synced.get(workspaceId)?.authority.joined === false) {
+			if (workspaceId !== undefined && problem !== undefined && this.synced.get(workspaceId)?.workspace.authority.joined === false) {
 				this.inviteProblem = { ...this.inviteProblem, [workspaceId]: problem };
 			}
 		});
-		if (this.models) {
-			try {
-				this.meshModels = await MeshModels.start(
-					peer,
-					this.models,
-					{ peerId: this.services.identity.peerId, key: this.services.identity.privateKey, clock: this.services.clock },
-					(workspaceId, peerId) => this.synced.get(workspaceId)?.authority.isMember(peerId) ?? false
-				);
-			} catch (error) {
-				console.error('mesh: could not serve models', error);
-			}
-		}
-		for (const synced of this.synced.values()) await this.addToMesh(synced);
-		this.started = true;
-		this.markRelayConnected();
 	}
 
 	/** Syncs a workspace (needs its secret); idempotent. */
@@ -213,53 +184,34 @@ export class MeshState {
 		if (row.secret === undefined || this.synced.has(row.id) || this.stopped || this.adding.has(row.id)) return;
 		this.adding.add(row.id);
 		try {
-			await this.addWorkspaceNow(row, displayName);
+			await this.addWorkspaceNow(row, row.secret, displayName);
 		} finally {
 			this.adding.delete(row.id);
 		}
 	}
 
-	private async addWorkspaceNow(row: WorkspaceRow, displayName: string): Promise<void> {
-		const { identity, teams } = this.services;
-		const rosterId = row.rosterId || teamRosterId(row.id);
-		const docs = await WorkspaceSyncDocs.open({ workspaceId: row.id, rosterId, docs: this.services.docs, db: this.services.db });
-		const authority = await teams.acquire(row.id, rosterId);
+	private async addWorkspaceNow(row: WorkspaceRow, secret: Uint8Array, displayName: string): Promise<void> {
+		const { identity, core } = this.services;
+		const workspace = await core.open({ id: row.id, rosterId: row.rosterId || teamRosterId(row.id) });
+		const { authority, awareness } = workspace;
+		if (awareness === undefined) throw new Error('the core has no awareness');
 		if (row.invitation && !authority.joined && !authority.hasAdmission(row.invitation.id)) {
 			// A joiner's admission names the invitation operation, which arrives with the team.
 			const { id, opId, seed } = row.invitation;
 			await authority.writeAfter([opId], { t: 'admit', invite: id, proof: admitProof(seed, row.id, id, identity.peerId), name: displayName });
 		}
-		const awareness = new Awareness(new Y.Doc());
 		awareness.setLocalState({ peer: identity.peerId, name: displayName } satisfies LocalPresence);
-		awareness.on('change', () => this.refreshPresence(row.id));
-		const synced: Synced = { row, docs, awareness, authority };
-		this.synced.set(row.id, synced);
+		const onChange = () => this.refreshPresence(row.id);
+		awareness.on('change', onChange);
+		this.synced.set(row.id, { row, workspace, awareness, unwatch: () => awareness.off('change', onChange) });
 		this.peer?.addRelays(row.relays ?? []);
-		if (this.peer) await this.addToMesh(synced);
-	}
-
-	private async addToMesh(synced: Synced): Promise<void> {
-		const mesh = this.peer?.mesh;
-		const { row, docs, awareness, authority } = synced;
-		if (!mesh || row.secret === undefined || synced.onMesh) return;
-		synced.onMesh = true;
-		const { identity } = this.services;
-		synced.keys = await syncWorkspace(mesh, {
-			id: row.id,
-			secret: row.secret,
-			docs,
-			awareness,
-			authority,
-			meshAuthority: await this.tabAuthority(row.id, authority),
-			device: { peerId: identity.peerId, privateKey: identity.privateKey },
-			onError: (error) => console.info('team keys:', error.name, error.message)
-		});
-		this.meshModels?.addWorkspace(row.id);
+		await core.sync(row.id, secret);
+		if (this.peer) this.meshModels?.addWorkspace(row.id);
 	}
 
 	/** The workspace's sync documents (for waiting on a joined workspace's root). */
 	syncDocs(workspaceId: string): WorkspaceSyncDocs | undefined {
-		return this.synced.get(workspaceId)?.docs;
+		return this.synced.get(workspaceId)?.workspace.docs;
 	}
 
 	/**
@@ -297,7 +249,7 @@ export class MeshState {
 
 	/** The team of a workspace this device syncs, else undefined. */
 	team(workspaceId: string): TeamAuthority | undefined {
-		return this.synced.get(workspaceId)?.authority;
+		return this.synced.get(workspaceId)?.workspace.authority;
 	}
 
 	/**
@@ -311,7 +263,8 @@ export class MeshState {
 		const relay = this.relayPeerId;
 		const secret = synced?.row.secret;
 		if (!synced || relay === undefined || secret === undefined) throw new Error('this app was not opened from a relay');
-		const { authority, row } = synced;
+		const { row } = synced;
+		const { authority } = synced.workspace;
 		if (!authority.isMember(relay)) await authority.write({ t: 'add', member: relay, role: 'relay', name: 'Relay' });
 		await authority.settled();
 		const { identity } = this.services;
@@ -368,18 +321,17 @@ export class MeshState {
 		for (const id of this.synced.keys()) this.updateLocal(id, (s) => ({ ...s, name }));
 	}
 
-	/** Stops syncing a workspace (its presence is withdrawn) and closes its sync documents. */
+	/** Stops syncing a workspace (its presence is withdrawn) and lets the core close it when nothing else uses it. */
 	async removeWorkspace(workspaceId: string): Promise<void> {
 		const synced = this.synced.get(workspaceId);
 		if (!synced) return;
 		this.synced.delete(workspaceId);
 		clearTimeout(this.typingTimers.get(workspaceId));
 		await this.meshModels?.removeWorkspace(workspaceId);
-		await this.peer?.mesh.removeWorkspace(workspaceId);
-		synced.keys?.stopKeys();
-		this.services.teams.release(workspaceId);
-		synced.awareness.destroy();
-		synced.docs.close();
+		synced.unwatch();
+		const { core } = this.services;
+		await core.unsync(workspaceId);
+		await core.release(workspaceId);
 		const { [workspaceId]: _status, ...statuses } = this.statuses;
 		this.statuses = statuses;
 		// A later join of the same workspace (a new link after a refused one) starts with no verdict.
@@ -387,19 +339,21 @@ export class MeshState {
 		this.inviteProblem = problems;
 		const { [workspaceId]: _mismatch, ...mismatches } = this.secretMismatch;
 		this.secretMismatch = mismatches;
+		const { [workspaceId]: _presence, ...presence } = this.presence;
+		this.presence = presence;
 	}
 
-	/** Stops the peer and closes every workspace's sync documents. */
+	/** Stops the peer and lets go of every workspace it synced. */
 	async stop(): Promise<void> {
 		this.stopped = true;
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
 		await this.peer?.stop();
-		for (const [id, { docs, awareness, keys }] of this.synced) {
-			keys?.stopKeys();
-			this.services.teams.release(id);
-			awareness.destroy();
-			docs.close();
+		const { core } = this.services;
+		for (const [id, { unwatch }] of this.synced) {
+			unwatch();
+			await core.unsync(id);
+			await core.release(id);
 		}
 		this.synced.clear();
 		this.started = false;
@@ -434,37 +388,5 @@ export class MeshState {
 	private markRelayConnected(): void {
 		if (!this.peer || this.peer.links().relays === 0 || performance.getEntriesByName(MARK_MESH_RELAY).length > 0) return;
 		performance.mark(MARK_MESH_RELAY);
-	}
-
-	/**
-	 * The team as this tab's node presents it: the team itself in the tab whose node has the
-	 * device key; in any other tab (a throwaway key) the same team, shown to peers through a
-	 * delegation the device key signs (delegation.ts).
-	 */
-	private async tabAuthority(workspaceId: string, authority: TeamAuthority): Promise<MeshAuthority> {
-		const tab = this.peer?.peerId;
-		const { identity } = this.services;
-		if (tab === undefined || tab === identity.peerId) return authority;
-		const delegation = await signDelegation(identity.privateKey, {
-			ws: workspaceId,
-			device: identity.peerId,
-			tab,
-			expires: Date.now() + DELEGATION_MS
-		});
-		return delegatedAuthority(authority, delegation);
-	}
-
-	/** The device key in the tab that holds the Web Lock; a throwaway key in any other tab. */
-	private async nodeKey(): Promise<PrivateKey> {
-		const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-		if (locks === undefined) return this.services.identity.privateKey;
-		const held = await new Promise<boolean>((resolve) => {
-			void locks.request(WEB_LOCK, { ifAvailable: true }, (lock) => {
-				resolve(lock !== null);
-				// Held for the life of the tab.
-				return lock === null ? undefined : new Promise<void>(() => {});
-			});
-		});
-		return held ? this.services.identity.privateKey : generateKeyPair('Ed25519');
 	}
 }

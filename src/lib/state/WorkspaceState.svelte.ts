@@ -83,7 +83,7 @@ export class WorkspaceState {
 	/** Loads a workspace's root document and its team. */
 	static async open(services: Services, row: WorkspaceRow): Promise<WorkspaceState> {
 		const root = services.docs.open(row.id);
-		const [authority] = await Promise.all([services.teams.acquire(row.id, row.rosterId), root.ready]);
+		const [{ authority }] = await Promise.all([services.core.open({ id: row.id, rosterId: row.rosterId }), root.ready]);
 		const ws = new WorkspaceState(services, row, root, authority);
 		ws.damaged = root.error?.quarantined ?? 0;
 		root.doc.on('update', ws.onChange);
@@ -364,8 +364,7 @@ export class WorkspaceState {
 		this.rootHandle.doc.off('update', this.onChange);
 		this.stopTeam();
 		this.services.docs.release(this.rootHandle);
-		this.services.teams.release(this.row.id);
-		await searchClosed;
+		await Promise.all([searchClosed, this.services.core.release(this.row.id)]);
 	}
 }
 

@@ -163,7 +163,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		if (this.closed) throw new DocsClosedError(`workspace ${this.init.workspaceId} is closed`);
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
-		const handle = this.hold(docId);
+		const handle = this.claim(docId);
 		try {
 			await handle.ready;
 			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update);
@@ -175,7 +175,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			if (admitted) this.unknown.delete(docId);
 			throw error;
 		} finally {
-			this.unhold(docId);
+			this.unclaim(docId);
 		}
 	}
 
@@ -188,6 +188,17 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	onLocalUpdate(listener: UpdateListener): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
+	}
+
+	/**
+	 * Loads document `docId` and keeps it loaded until {@link close} (the roster a TeamAuthority
+	 * watches). Its changes are reported like any other.
+	 */
+	async hold(docId: string): Promise<Y.Doc> {
+		if (this.closed) throw new DocsClosedError();
+		const handle = this.claim(docId); // never unclaimed: close releases it
+		await handle.ready;
+		return handle.doc;
 	}
 
 	/** Stores pending digests, stops watching and releases every document it holds. */
@@ -219,7 +230,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		this.versions.set(id, this.versionOf(id) + 1);
 		if (!this.changed.has(id)) {
 			this.changed.add(id);
-			this.hold(id); // keeps it loaded until its digest is stored
+			this.claim(id); // keeps it loaded until its digest is stored
 		}
 		this.flushTimer ??= setTimeout(() => void this.flush(), this.init.digestDelayMs ?? DIGEST_DELAY_MS);
 		for (const listener of [...this.listeners]) listener(id, update, origin);
@@ -238,7 +249,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 				} catch (error) {
 					this.init.docs.onError(error instanceof Error ? error : new Error(String(error)));
 				} finally {
-					this.unhold(id);
+					this.unclaim(id);
 				}
 			})
 		);
@@ -282,7 +293,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 
 	/** Loads (or shares) a document, digests it and stores the digest with its stored-update key. */
 	private async computeDigest(id: string): Promise<string | undefined> {
-		const handle = this.hold(id);
+		const handle = this.claim(id);
 		try {
 			await handle.ready;
 			// The key is read first: every update stored under it is already in the document,
@@ -297,7 +308,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			}
 			return digest;
 		} finally {
-			this.unhold(id);
+			this.unclaim(id);
 		}
 	}
 
@@ -306,12 +317,12 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		if (this.closed || !this.belongs(docId)) return undefined;
 		const cached = this.cache.get(docId);
 		if (cached && cached.version === this.versionOf(docId) && cached.digest === undefined) return undefined;
-		const handle = this.hold(docId);
+		const handle = this.claim(docId);
 		try {
 			await handle.ready;
 			return isEmpty(handle.doc) ? undefined : read(handle.doc);
 		} finally {
-			this.unhold(docId);
+			this.unclaim(docId);
 		}
 	}
 
@@ -319,8 +330,8 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return this.versions.get(id) ?? 0;
 	}
 
-	/** Opens (or shares) a document for one use; pair with {@link unhold}. */
-	private hold(id: string): DocHandle {
+	/** Opens (or shares) a document for one use; pair with {@link unclaim}. */
+	private claim(id: string): DocHandle {
 		let held = this.held.get(id);
 		if (!held) {
 			held = { handle: this.init.docs.open(id), busy: 0 };
@@ -332,7 +343,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	}
 
 	/** Ends one use; the document is released after the idle period unless used again. */
-	private unhold(id: string): void {
+	private unclaim(id: string): void {
 		const held = this.held.get(id);
 		if (!held || --held.busy > 0) return;
 		held.timer = setTimeout(() => {

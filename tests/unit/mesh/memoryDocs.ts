@@ -29,6 +29,14 @@ export class MemoryDocs implements SyncDocs {
 		return doc;
 	}
 
+	/** The document `id`, created when missing (the workspace core keeps the roster so). */
+	hold(id: string): Promise<Y.Doc> {
+		return Promise.resolve(this.get(id));
+	}
+
+	/** Nothing to store or let go. */
+	close(): void {}
+
 	list(): string[] {
 		return [...this.docs.keys()];
 	}

@@ -8,10 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Engine } from '../../../src/lib/ai/engine.js';
-import type { Services } from '../../../src/lib/app.js';
+import { assembleServices, type Services } from '../../../src/lib/app.js';
 import { AiRole } from '../../../src/lib/doc/AiThreadDoc.js';
-import { WorkspaceTeams } from '../../../src/lib/core/WorkspaceTeams.js';
-import { HybridClock } from '../../../src/lib/doc/hlc.js';
 import { newId } from '../../../src/lib/doc/ids.js';
 import { AiStatus } from '../../../src/lib/doc/schema.js';
 import { AiChatState, type ModelChoice } from '../../../src/lib/state/AiChatState.svelte.js';
@@ -31,14 +29,7 @@ afterAll(() => engine.dispose());
 async function services(): Promise<Services> {
 	const privateKey = await generateKeyPair('Ed25519');
 	const peerId = peerIdFromPrivateKey(privateKey).toString();
-	const docs = new DocStore(`ai-${newId()}:`);
-	return {
-		db: new OutpostDb(`outpost-ai-${newId()}`),
-		docs,
-		identity: { privateKey, peerId, displayName: 'Ada' },
-		clock: new HybridClock(peerId),
-		teams: new WorkspaceTeams(docs, { peerId, privateKey })
-	};
+	return assembleServices(new OutpostDb(`outpost-ai-${newId()}`), new DocStore(`ai-${newId()}:`), { privateKey, peerId, displayName: 'Ada' });
 }
 
 const choice = (): ModelChoice => ({ key: `host/${engine.modelId}`, model: engine.modelId, engine, servedBy: 'host' });
