@@ -133,6 +133,23 @@ describe('ArchiveDocs', () => {
 		expect(await readdir(workspaceDir(dataDir, workspaceId))).toEqual([]);
 	});
 
+	it('keeps a listed channel\'s history whole: a hard delete from a member is refused and not stored', async () => {
+		const [dataDir, workspaceId, channel] = [await tempDir(), newId(), newId()];
+		const archive = await openArchive(dataDir, workspaceId);
+		await archive.apply(workspaceId, update((doc) => doc.getMap('channels').set(channel, { id: channel })), 'peer');
+		const source = new Y.Doc();
+		source.getArray('messages').push([{ id: 'm1', author: 'a', hlc: 'h', text: 'kept', sig: 's' }]);
+		await archive.apply(channel, Y.encodeStateAsUpdate(source), 'peer');
+		const before = Y.encodeStateVector(source);
+		source.getArray('messages').delete(0, 1);
+		await expect(archive.apply(channel, Y.encodeStateAsUpdate(source, before), 'mallory')).rejects.toThrow('a record cannot be deleted');
+		await archive.close();
+		const again = await openArchive(dataDir, workspaceId);
+		const stored = new Y.Doc();
+		Y.applyUpdate(stored, (await again.diff(channel, new Uint8Array([0])))!);
+		expect(stored.getArray('messages').length).toBe(1);
+	});
+
 	it('compacts a long log into one record that loads the same state', async () => {
 		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
 		const archive = await ArchiveDocs.open(dataDir, workspaceId);

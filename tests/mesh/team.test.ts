@@ -14,7 +14,7 @@ import { decodeOp } from '../../src/lib/doc/team/ops.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from './teamPeers.js';
+import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -39,25 +39,6 @@ function has(peer: TeamPeer, docId: string, value: string): boolean {
 	return peer.docs.docs.get(docId)?.getArray<string>('a').toArray().includes(value) ?? false;
 }
 
-/** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */
-async function team3() {
-	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
-	const invM = await invite(owner, 'member');
-	const invB = await invite(owner, 'member');
-	const mallory = await startJoiner(ws, (await newKey()).key, 'mallory', invM);
-	const bob = await startJoiner(ws, (await newKey()).key, 'bob', invB);
-	await connect(mallory, owner);
-	await connect(bob, owner);
-	await waitFor(() => owner.authority.isMember(mallory.peerId) && owner.authority.isMember(bob.peerId), 'admissions on the owner').catch((e) => {
-		console.log('DEBUG', JSON.stringify([owner, mallory, bob].map((p) => p.mesh.status(ws.id))), [mallory, bob].map((p) => [p.authority.joined, p.docs.list(), p.node.getConnections().length]), [owner, mallory, bob].map((p) => [p.name, p.errors.map((x) => x.error.name + ':' + x.error.message)]), [...owner.authority.team.rejected], owner.authority.team.waiting);
-		throw e;
-	});
-	await connect(bob, mallory);
-	for (const p of [owner, mallory, bob]) {
-		await waitFor(() => p.authority.joined && p.authority.team.members.size === 3, `${p.name} folds three members`);
-	}
-	return { ws, owner, mallory, bob };
-}
 
 describe('team on the mesh', () => {
 	it('an invitation admits a new device, which then syncs and is a member everywhere', async () => {

@@ -19,8 +19,8 @@ import { newId } from '../../src/lib/doc/ids.js';
 import { meshService, type MeshErrorEvent, type MeshService } from '../../src/lib/mesh/MeshService.js';
 import { newSecret } from '../../src/lib/mesh/secret.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
-import { startNode } from './helpers.js';
-import { blockableGater, type Peer } from './peers.js';
+import { startNode, waitFor } from './helpers.js';
+import { blockableGater, connect, type Peer } from './peers.js';
 
 /** A workspace with a signed team. */
 export interface TeamWorkspace {
@@ -115,6 +115,23 @@ export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: stri
 		name
 	});
 	return startTeamPeer(ws, key, name, [admission]);
+}
+
+/** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */
+export async function teamOfThree() {
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const invM = await invite(owner, 'member');
+	const invB = await invite(owner, 'member');
+	const mallory = await startJoiner(ws, (await newKey()).key, 'mallory', invM);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', invB);
+	await connect(mallory, owner);
+	await connect(bob, owner);
+	await waitFor(() => owner.authority.isMember(mallory.peerId) && owner.authority.isMember(bob.peerId), 'admissions on the owner');
+	await connect(bob, mallory);
+	for (const p of [owner, mallory, bob]) {
+		await waitFor(() => p.authority.joined && p.authority.team.members.size === 3, `${p.name} folds three members`);
+	}
+	return { ws, owner, mallory, bob };
 }
 
 /** Stops every team peer's core and mesh service (nodes are stopped by stopPeers/stopAll). */

@@ -5,16 +5,26 @@
  *   replies alike, in arrival order; views sort them by their clock);
  * - `edits`: Y.Array of signed {@link EditRecord}s, appended, never rewritten, so the whole
  *   history of a message is kept;
- * - `deletions`: Y.Map message id → {@link DeletionRecord} (soft delete);
- * - `reactions`: Y.Map with one key per (message, emoji, peer); present means "reacted";
+ * - `deletions`: Y.Map of signed {@link DeletionMark}s, one key per mark (message, author,
+ *   clock): the author's newest mark says whether the message is hidden (soft delete) or shown
+ *   again; entries made before marks (a {@link DeletionRecord} under the message id) count as
+ *   a mark that hides;
+ * - `reactions`: Y.Map of signed {@link ReactionMark}s, one key per mark (message, emoji, peer,
+ *   clock): each peer's newest mark per emoji says whether it reacted (unsigned entries from
+ *   before marks are ignored);
  * - `answers`: Y.Map message id → Y.Map, the live part of a model's answer (a message with
  *   `model` set): its `text` (Y.Text, written as the model streams), `status`, `askedBy`,
  *   `stats`, `error`, `queuePosition` (answerFields.ts). The finished text is also recorded
  *   as the answering peer's signed edit, which is what views trust once it exists.
+ *
+ * Nothing in `messages`, `edits`, `deletions` or `reactions` is ever removed or overwritten:
+ * every replica refuses updates that would (channelPolicy.ts).
  */
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
-import { AiStatus, type DeletionRecord, type EditRecord, type GenerationStats, type MessageRecord } from './schema.js';
+import { compareHlc } from './hlc.js';
+import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ReactionMark } from './schema.js';
+import { isDeletionMark, isDeletionRecord, isReactionMark } from './validate.js';
 
 /** The live part of a model's answer in a channel (see the module comment). */
 export interface LiveAnswer {
@@ -29,25 +39,71 @@ export interface LiveAnswer {
 /** Separates the parts of a reaction key; never appears in ids or emoji. */
 const SEP = '\n';
 
-/** The map key of one peer's reaction to a message. */
-export function reactionKey(msgId: string, emoji: string, peerId: string): string {
-	return msgId + SEP + emoji + SEP + peerId;
+/** The map key of a deletion mark. */
+export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc'>): string {
+	return [mark.msg, mark.by, mark.hlc].join(SEP);
 }
 
-/** Splits a reaction key, or undefined if it is malformed. */
-export function parseReactionKey(key: string): { msgId: string; emoji: string; peerId: string } | undefined {
-	const parts = key.split(SEP);
-	if (parts.length !== 3 || parts.some((p) => p.length === 0 || p.length > 200)) return undefined;
-	const [msgId, emoji, peerId] = parts as [string, string, string];
-	return { msgId, emoji, peerId };
+/** The map key of a reaction mark. */
+export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc'>): string {
+	return [mark.msg, mark.emoji, mark.by, mark.hlc].join(SEP);
+}
+
+/** A deletion mark as read from the map; `legacy` when it was stored before marks (signed over the message id). */
+export interface ReadDeletion {
+	mark: DeletionMark;
+	legacy: boolean;
+}
+
+/** The deletion mark stored under `key`, or undefined when the entry is malformed or its key does not name it. */
+export function readDeletion(key: string, value: unknown): ReadDeletion | undefined {
+	if (!key.includes(SEP)) {
+		if (!isDeletionRecord(value)) return undefined;
+		return { mark: { msg: key, by: value.by, hlc: value.hlc, deleted: true, sig: value.sig }, legacy: true };
+	}
+	return isDeletionMark(value) && key === deletionKey(value) ? { mark: value, legacy: false } : undefined;
+}
+
+/** The reaction mark stored under `key`, or undefined when malformed (or an unsigned entry from before marks). */
+export function readReaction(key: string, value: unknown): ReactionMark | undefined {
+	return isReactionMark(value) && key === reactionKey(value) ? value : undefined;
+}
+
+/**
+ * Every message's deletion marks by author, newest first, in one pass over the (sparse) map:
+ * message id → author → marks.
+ */
+export function deletionIndex(channel: ChannelDoc): Map<string, Map<string, ReadDeletion[]>> {
+	const index = new Map<string, Map<string, ReadDeletion[]>>();
+	channel.deletions.forEach((value, key) => addDeletion(index, readDeletion(key, value)));
+	return index;
+}
+
+/** Adds a mark to a {@link deletionIndex}, keeping each list newest first. */
+export function addDeletion(index: Map<string, Map<string, ReadDeletion[]>>, read: ReadDeletion | undefined): void {
+	if (read === undefined) return;
+	let byAuthor = index.get(read.mark.msg);
+	if (!byAuthor) index.set(read.mark.msg, (byAuthor = new Map()));
+	const list = byAuthor.get(read.mark.by) ?? [];
+	if (list.some((r) => r.mark.hlc === read.mark.hlc)) return;
+	list.push(read);
+	list.sort((a, b) => compareHlc(b.mark.hlc, a.mark.hlc));
+	byAuthor.set(read.mark.by, list);
+}
+
+/** Whether the newest mark of `author` in a {@link deletionIndex} hides message `msgId` (signatures not checked). */
+export function isDeletedIn(index: Map<string, Map<string, ReadDeletion[]>>, msgId: string, author: string): boolean {
+	return index.get(msgId)?.get(author)?.[0]?.mark.deleted === true;
 }
 
 /** Accessors over a channel document. */
 export class ChannelDoc {
 	readonly messages: Y.Array<MessageRecord>;
 	readonly edits: Y.Array<EditRecord>;
-	readonly deletions: Y.Map<DeletionRecord>;
-	readonly reactions: Y.Map<true>;
+	/** Deletion marks (and entries from before marks); read with {@link readDeletion}. */
+	readonly deletions: Y.Map<unknown>;
+	/** Reaction marks; read with {@link readReaction}. */
+	readonly reactions: Y.Map<unknown>;
 	readonly answers: Y.Map<Y.Map<unknown>>;
 
 	constructor(readonly doc: Y.Doc) {
@@ -104,20 +160,14 @@ export class ChannelDoc {
 		this.edits.insert(this.edits.length, [record]);
 	}
 
-	/** Soft-deletes a message. */
-	softDelete(msgId: string, deletion: DeletionRecord): void {
-		this.deletions.set(msgId, deletion);
+	/** Records a signed deletion mark (hiding or showing a message again). */
+	markDeletion(mark: DeletionMark): void {
+		this.deletions.set(deletionKey(mark), mark);
 	}
 
-	/** Turns a peer's reaction on or off; returns true when it is now on. */
-	toggleReaction(msgId: string, emoji: string, peerId: string): boolean {
-		const key = reactionKey(msgId, emoji, peerId);
-		if (this.reactions.has(key)) {
-			this.reactions.delete(key);
-			return false;
-		}
-		this.reactions.set(key, true);
-		return true;
+	/** Records a signed reaction mark. */
+	markReaction(mark: ReactionMark): void {
+		this.reactions.set(reactionKey(mark), mark);
 	}
 }
 

@@ -7,10 +7,10 @@
  * Malformed records (from a faulty or hostile peer) are skipped and counted, never thrown.
  */
 import type * as Y from 'yjs';
-import { ChannelDoc, parseReactionKey, type LiveAnswer } from './ChannelDoc.js';
+import { addDeletion, ChannelDoc, readDeletion, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
 import { compareHlc } from './hlc.js';
-import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
-import { isDeletionRecord, isEditRecord, isMessageRecord } from './validate.js';
+import type { DeletionMark, EditRecord, MessageRecord, ReactionMark } from './schema.js';
+import { isEditRecord, isMessageRecord } from './validate.js';
 
 /** One emoji's tally on a message. */
 export interface ReactionTally {
@@ -55,15 +55,21 @@ export class ChannelView {
 	version = 0;
 
 	private readonly editsByMsg = new Map<string, EditRecord[]>();
-	private readonly reactionIndex = new Map<string, Map<string, Set<string>>>();
+	/** Deletion marks: message id → author → marks, newest first. */
+	private readonly deletionIndex = new Map<string, Map<string, ReadDeletion[]>>();
+	/** Reaction marks: message id → emoji → peer → marks, newest first. */
+	private readonly reactionIndex = new Map<string, Map<string, Map<string, ReactionMark[]>>>();
 	private readonly listeners = new Set<(view: ChannelView) => void>();
 	private readonly onMessages = (e: Y.YArrayEvent<MessageRecord>) => this.applyInserts(e, (v) => this.addMessage(v));
 	private readonly onEdits = (e: Y.YArrayEvent<EditRecord>) => this.applyInserts(e, (v) => this.addEdit(v));
-	private readonly onReactions = (e: Y.YMapEvent<true>) => {
-		for (const key of e.keysChanged) this.updateReaction(key);
+	private readonly onReactions = (e: Y.YMapEvent<unknown>) => {
+		for (const key of e.keysChanged) this.addReaction(readReaction(key, this.channel.reactions.get(key)));
 		this.changed();
 	};
-	private readonly onDeletions = () => this.changed();
+	private readonly onDeletions = (e: Y.YMapEvent<unknown>) => {
+		for (const key of e.keysChanged) addDeletion(this.deletionIndex, readDeletion(key, this.channel.deletions.get(key)));
+		this.changed();
+	};
 	private readonly onAnswers = () => this.changed();
 
 	constructor(readonly channel: ChannelDoc) {
@@ -72,7 +78,8 @@ export class ChannelView {
 		this.top.sort(byClock);
 		for (const list of this.replies.values()) list.sort(byClock);
 		for (const e of channel.edits.toArray()) this.addEdit(e);
-		for (const key of channel.reactions.keys()) this.updateReaction(key);
+		channel.reactions.forEach((value, key) => this.addReaction(readReaction(key, value)));
+		channel.deletions.forEach((value, key) => addDeletion(this.deletionIndex, readDeletion(key, value)));
 		channel.messages.observe(this.onMessages);
 		channel.edits.observe(this.onEdits);
 		channel.reactions.observe(this.onReactions);
@@ -118,10 +125,15 @@ export class ChannelView {
 		return this.editsByMsg.get(msgId) ?? [];
 	}
 
-	/** The soft deletion of a message, if its author deleted it. */
-	deletion(msg: MessageRecord): DeletionRecord | undefined {
-		const d = this.channel.deletions.get(msg.id);
-		return isDeletionRecord(d) && d.by === msg.author ? d : undefined;
+	/** The author's newest deletion mark of a message when it hides it (signatures not checked). */
+	deletion(msg: MessageRecord): DeletionMark | undefined {
+		const newest = this.deletionIndex.get(msg.id)?.get(msg.author)?.[0];
+		return newest?.mark.deleted === true ? newest.mark : undefined;
+	}
+
+	/** The author's deletion marks of a message, newest first (the caller checks signatures). */
+	deletionMarks(msg: MessageRecord): readonly ReadDeletion[] {
+		return this.deletionIndex.get(msg.id)?.get(msg.author) ?? [];
 	}
 
 	/** Thread replies to a message, in clock order. */
@@ -131,14 +143,18 @@ export class ChannelView {
 
 	/**
 	 * Reaction tallies of a message, by emoji in code-point order: the order reactions
-	 * arrived in differs between peers, so it cannot be what the list follows.
+	 * arrived in differs between peers, so it cannot be what the list follows. Each peer's
+	 * newest mark that `isGenuine` accepts (by default any: the caller checks signatures) counts.
 	 */
-	reactions(msgId: string): ReactionTally[] {
+	reactions(msgId: string, isGenuine: (mark: ReactionMark) => boolean = () => true): ReactionTally[] {
 		const byEmoji = this.reactionIndex.get(msgId);
 		if (!byEmoji) return [];
 		const out: ReactionTally[] = [];
-		for (const [emoji, peers] of byEmoji) {
-			if (peers.size > 0) out.push({ emoji, count: peers.size, peers: [...peers].sort() });
+		for (const [emoji, byPeer] of byEmoji) {
+			const peers: string[] = [];
+			// Each peer's newest genuine mark decides.
+			for (const [peer, marks] of byPeer) if (marks.find(isGenuine)?.on === true) peers.push(peer);
+			if (peers.length > 0) out.push({ emoji, count: peers.length, peers: peers.sort() });
 		}
 		return out.sort((a, b) => (a.emoji < b.emoji ? -1 : a.emoji > b.emoji ? 1 : 0));
 	}
@@ -211,15 +227,17 @@ export class ChannelView {
 		if (own.length !== list.length) this.editsByMsg.set(msgId, own);
 	}
 
-	private updateReaction(key: string): void {
-		const parsed = parseReactionKey(key);
-		if (!parsed) return;
-		let byEmoji = this.reactionIndex.get(parsed.msgId);
-		if (!byEmoji) this.reactionIndex.set(parsed.msgId, (byEmoji = new Map()));
-		let peers = byEmoji.get(parsed.emoji);
-		if (!peers) byEmoji.set(parsed.emoji, (peers = new Set()));
-		if (this.channel.reactions.get(key) === true) peers.add(parsed.peerId);
-		else peers.delete(parsed.peerId);
+	private addReaction(mark: ReactionMark | undefined): void {
+		if (mark === undefined) return;
+		let byEmoji = this.reactionIndex.get(mark.msg);
+		if (!byEmoji) this.reactionIndex.set(mark.msg, (byEmoji = new Map()));
+		let byPeer = byEmoji.get(mark.emoji);
+		if (!byPeer) byEmoji.set(mark.emoji, (byPeer = new Map()));
+		const marks = byPeer.get(mark.by) ?? [];
+		if (marks.some((m) => m.hlc === mark.hlc)) return;
+		marks.push(mark);
+		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		byPeer.set(mark.by, marks);
 	}
 
 	private changed(): void {

@@ -61,6 +61,30 @@ export interface DeletionRecord {
 	sig: string;
 }
 
+/**
+ * A deletion or restoration of a message by its author, kept under its own key (ChannelDoc
+ * `markKey`): the author's newest mark decides. Marks are never removed or overwritten.
+ */
+export interface DeletionMark {
+	msg: string;
+	by: string;
+	hlc: string;
+	/** True: hidden from now on; false: shown again. */
+	deleted: boolean;
+	/** Base64 signature by `by` over {@link deletionMarkSigningBytes} (signature.ts). */
+	sig: string;
+}
+
+/** One peer's reaction to a message turned on or off; its newest mark decides. */
+export interface ReactionMark {
+	msg: string;
+	emoji: string;
+	by: string;
+	hlc: string;
+	on: boolean;
+	sig: string;
+}
+
 /** A channel's settings as kept in the workspace root. */
 export interface ChannelInfo {
 	id: string;

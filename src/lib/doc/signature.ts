@@ -6,7 +6,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
+import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ReactionMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -75,4 +75,34 @@ export async function signDeletion(key: PrivateKey, msgId: string, d: Omit<Delet
 /** Verifies a deletion record's signature against its `by` peer. */
 export function verifyDeletion(msgId: string, d: DeletionRecord): Promise<boolean> {
 	return verifyBytes(d.by, deletionSigningBytes(msgId, d), d.sig);
+}
+
+/** The bytes a deletion mark's signature covers. */
+export function deletionMarkSigningBytes(d: Omit<DeletionMark, 'sig'>): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/del/2', d.msg, d.by, d.hlc, d.deleted]));
+}
+
+/** Signs a deletion mark. */
+export async function signDeletionMark(key: PrivateKey, d: Omit<DeletionMark, 'sig'>): Promise<DeletionMark> {
+	return { ...d, sig: await signBytes(key, deletionMarkSigningBytes(d)) };
+}
+
+/** Verifies a deletion mark's signature against its `by` peer. */
+export function verifyDeletionMark(d: DeletionMark): Promise<boolean> {
+	return verifyBytes(d.by, deletionMarkSigningBytes(d), d.sig);
+}
+
+/** The bytes a reaction mark's signature covers. */
+export function reactionMarkSigningBytes(r: Omit<ReactionMark, 'sig'>): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/react/1', r.msg, r.emoji, r.by, r.hlc, r.on]));
+}
+
+/** Signs a reaction mark. */
+export async function signReactionMark(key: PrivateKey, r: Omit<ReactionMark, 'sig'>): Promise<ReactionMark> {
+	return { ...r, sig: await signBytes(key, reactionMarkSigningBytes(r)) };
+}
+
+/** Verifies a reaction mark's signature against its `by` peer. */
+export function verifyReactionMark(r: ReactionMark): Promise<boolean> {
+	return verifyBytes(r.by, reactionMarkSigningBytes(r), r.sig);
 }

@@ -3,7 +3,7 @@
  * peers, so a record may be missing fields, have the wrong types or be absurdly large;
  * such records are skipped by the views rather than trusted.
  */
-import type { DeletionRecord, EditRecord, MessageRecord } from './schema.js';
+import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ReactionMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
 export const MAX_TEXT_LENGTH = 40_000;
@@ -48,4 +48,22 @@ export function isEditRecord(v: unknown): v is EditRecord {
 /** True when `v` is a well-formed {@link DeletionRecord}. */
 export function isDeletionRecord(v: unknown): v is DeletionRecord {
 	return isObject(v) && shortString(v.by) && shortString(v.hlc) && shortString(v.sig);
+}
+
+/** True when `v` is a well-formed {@link DeletionMark}. */
+export function isDeletionMark(v: unknown): v is DeletionMark {
+	return isObject(v) && shortString(v.msg) && shortString(v.by) && shortString(v.hlc) && typeof v.deleted === 'boolean' && shortString(v.sig);
+}
+
+/** True when `v` is a well-formed {@link ReactionMark}. */
+export function isReactionMark(v: unknown): v is ReactionMark {
+	return (
+		isObject(v) &&
+		shortString(v.msg) &&
+		shortString(v.emoji) &&
+		shortString(v.by) &&
+		shortString(v.hlc) &&
+		typeof v.on === 'boolean' &&
+		shortString(v.sig)
+	);
 }

@@ -8,8 +8,18 @@ import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js'
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
-import type { EditRecord, MessageRecord } from '../doc/schema.js';
-import { signDeletion, signEdit, signMessage, verifyDeletion, verifyEdit, verifyMessage } from '../doc/signature.js';
+import type { EditRecord, MessageRecord, ReactionMark } from '../doc/schema.js';
+import {
+	signDeletionMark,
+	signEdit,
+	signMessage,
+	signReactionMark,
+	verifyDeletion,
+	verifyDeletionMark,
+	verifyEdit,
+	verifyMessage,
+	verifyReactionMark
+} from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
@@ -182,18 +192,25 @@ export class ChannelState {
 		return this.view?.edits(m.id).slice() ?? [];
 	}
 
-	/** Whether the author deleted the message (a deletion whose signature fails is ignored). */
+	/**
+	 * Whether the author's newest deletion mark hides the message. Marks whose signature fails
+	 * are passed over (a mark still being checked counts meanwhile).
+	 */
 	isDeleted(m: MessageRecord): boolean {
 		void this.version;
 		void this.verifyVersion;
-		const d = this.view?.deletion(m);
-		if (!d) return false;
-		return this.check(`del/${m.id}/${d.hlc}`, () => verifyDeletion(m.id, d)) !== false;
+		for (const { mark, legacy } of this.view?.deletionMarks(m) ?? []) {
+			const verify = legacy ? () => verifyDeletion(mark.msg, mark) : () => verifyDeletionMark(mark);
+			if (this.check(`del/${mark.msg}/${mark.hlc}`, verify) !== false) return mark.deleted;
+		}
+		return false;
 	}
 
+	/** Reaction tallies; a mark whose signature fails (a reaction forged in another's name) is passed over. */
 	reactions(m: MessageRecord): ReactionTally[] {
 		void this.version;
-		return this.view?.reactions(m.id) ?? [];
+		void this.verifyVersion;
+		return this.view?.reactions(m.id, (mark) => this.check(`react/${mark.msg}/${mark.emoji}/${mark.by}/${mark.hlc}`, () => verifyReactionMark(mark)) !== false) ?? [];
 	}
 
 	/** Whether this device received the message long after it was written. */
@@ -303,23 +320,29 @@ export class ChannelState {
 		this.handle.doc.transact(() => this.channel.edit(record), LOCAL_ORIGIN);
 	}
 
-	/** Soft-deletes one of the user's own messages. */
-	async remove(m: MessageRecord): Promise<void> {
+	/** Soft-deletes one of the user's own messages: a signed mark that hides it. */
+	remove(m: MessageRecord): Promise<void> {
+		return this.markDeleted(m, true);
+	}
+
+	/** Undoes {@link remove}: a newer signed mark that shows it again (the first one stays in history). */
+	restore(m: MessageRecord): Promise<void> {
+		return this.markDeleted(m, false);
+	}
+
+	private async markDeleted(m: MessageRecord, deleted: boolean): Promise<void> {
 		if (m.author !== this.me) return;
 		const hlc = this.services.clock.tick();
-		const record = await signDeletion(this.services.identity.privateKey, m.id, { by: this.me, hlc });
-		this.handle.doc.transact(() => this.channel.softDelete(m.id, record), LOCAL_ORIGIN);
+		const mark = await signDeletionMark(this.services.identity.privateKey, { msg: m.id, by: this.me, hlc, deleted });
+		this.handle.doc.transact(() => this.channel.markDeletion(mark), LOCAL_ORIGIN);
 	}
 
-	/** Undoes {@link remove}. */
-	restore(m: MessageRecord): void {
-		if (m.author !== this.me) return;
-		this.handle.doc.transact(() => this.channel.deletions.delete(m.id), LOCAL_ORIGIN);
-	}
-
-	/** Toggles the user's reaction. */
-	react(m: MessageRecord, emoji: string): void {
-		this.handle.doc.transact(() => this.channel.toggleReaction(m.id, emoji, this.me), LOCAL_ORIGIN);
+	/** Toggles the user's reaction: a signed mark, on when it is off now and off when on. */
+	async react(m: MessageRecord, emoji: string): Promise<void> {
+		const on = !this.reactions(m).some((tally) => tally.emoji === emoji && tally.peers.includes(this.me));
+		const unsigned: Omit<ReactionMark, 'sig'> = { msg: m.id, emoji, by: this.me, hlc: this.services.clock.tick(), on };
+		const mark = await signReactionMark(this.services.identity.privateKey, unsigned);
+		this.handle.doc.transact(() => this.channel.markReaction(mark), LOCAL_ORIGIN);
 	}
 
 	private get draftKey(): string {
@@ -368,7 +391,7 @@ export class ChannelState {
 		let count = 0;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, this.channel.deletions.get(m.id))) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined)) count++;
 		}
 		return count;
 	}

@@ -166,7 +166,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update);
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, this.root.channels.has(docId));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));

@@ -12,7 +12,7 @@ import { HybridClock } from '../../../src/lib/doc/hlc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import type { ChannelInfo } from '../../../src/lib/doc/schema.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
-import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot } from './helpers.js';
+import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot, softDelete, toggleReaction } from './helpers.js';
 
 const REMOTE = 'remote';
 const KINDS = ['channel', 'workspace', 'roster'] as const;
@@ -153,10 +153,10 @@ describe('two peers', () => {
 			b.post('reply from b', root);
 			a.post('reply from a', root);
 			a.channel.edit(edit(a1, a.name, a.clock.tick(), 'a edited'));
-			b.channel.softDelete(b1, { by: b.name, hlc: b.clock.tick(), sig: 'sig' });
-			a.channel.toggleReaction(root, '👍', a.name);
-			b.channel.toggleReaction(root, '👍', b.name);
-			b.channel.toggleReaction(root, '🎉', b.name);
+			softDelete(b.channel, b1, { by: b.name, hlc: b.clock.tick(), sig: 'sig' });
+			toggleReaction(a.channel, root, '👍', a.name);
+			toggleReaction(b.channel, root, '👍', b.name);
+			toggleReaction(b.channel, root, '🎉', b.name);
 			if (order === 'a-first') {
 				b.deliverAll(mulberry32(2));
 				a.deliverAll(mulberry32(3));
@@ -183,7 +183,7 @@ describe('two peers', () => {
 		for (let i = 0; i < 5; i++) {
 			const id = a.post(`a${i}`);
 			b.post(`b${i}`);
-			a.channel.toggleReaction(id, '👍', a.name);
+			toggleReaction(a.channel, id, '👍', a.name);
 		}
 		for (const p of [a, b]) {
 			const queued = p.inbox;
@@ -254,14 +254,14 @@ describe('three peers', () => {
 		b.deliverAll(mulberry32(1));
 		c.deliverAll(mulberry32(2));
 		// b reacts then un-reacts while a and c react; c toggles twice (net on).
-		a.channel.toggleReaction(id, '👍', a.name);
-		b.channel.toggleReaction(id, '👍', b.name);
-		b.channel.toggleReaction(id, '👍', b.name);
-		b.channel.toggleReaction(id, '❤️', b.name);
-		c.channel.toggleReaction(id, '👍', c.name);
-		c.channel.toggleReaction(id, '❤️', c.name);
-		c.channel.toggleReaction(id, '❤️', c.name);
-		c.channel.toggleReaction(id, '❤️', c.name);
+		toggleReaction(a.channel, id, '👍', a.name);
+		toggleReaction(b.channel, id, '👍', b.name);
+		toggleReaction(b.channel, id, '👍', b.name);
+		toggleReaction(b.channel, id, '❤️', b.name);
+		toggleReaction(c.channel, id, '👍', c.name);
+		toggleReaction(c.channel, id, '❤️', c.name);
+		toggleReaction(c.channel, id, '❤️', c.name);
+		toggleReaction(c.channel, id, '❤️', c.name);
 		c.deliverAll(mulberry32(3));
 		a.deliverAll(mulberry32(4));
 		b.deliverAll(mulberry32(5));
@@ -278,7 +278,7 @@ describe('three peers', () => {
 		b.deliverAll(mulberry32(1)); // b sees root; c does not yet
 		b.post('reply', root);
 		a.channel.edit(edit(root, a.name, a.clock.tick(), 'root edited'));
-		a.channel.softDelete(root, { by: a.name, hlc: a.clock.tick(), sig: 'sig' });
+		softDelete(a.channel, root, { by: a.name, hlc: a.clock.tick(), sig: 'sig' });
 		// c receives everything from a and b in reverse order: the reply and edit first.
 		c.inbox = [...c.inbox].reverse();
 		for (const d of c.inbox.splice(0)) c.apply(d);
@@ -306,9 +306,9 @@ describe('random concurrent editing (applyRandomTests style)', () => {
 			const target = pick(rand, ids);
 			p.channel.edit(edit(target, p.name, p.clock.tick(), `edit ${step} by ${p.name}`));
 		} else if (r < 0.52) {
-			p.channel.softDelete(pick(rand, ids), { by: p.name, hlc: p.clock.tick(), sig: 'sig' });
+			softDelete(p.channel, pick(rand, ids), { by: p.name, hlc: p.clock.tick(), sig: 'sig' });
 		} else if (r < 0.75) {
-			p.channel.toggleReaction(pick(rand, ids), pick(rand, EMOJI), p.name);
+			toggleReaction(p.channel, pick(rand, ids), pick(rand, EMOJI), p.name);
 		} else if (r < 0.82) {
 			const id = `ch-${p.name}-${step}`;
 			p.workspace.createChannel(channelInfo(id, `chan ${step}`, T0 + step, p.name));

@@ -1,8 +1,8 @@
 /** Shared helpers for the document-layer tests: record builders and plain snapshots of views. */
 import * as Y from 'yjs';
-import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
+import { ChannelDoc, readReaction } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
-import { formatHlc } from '../../../src/lib/doc/hlc.js';
+import { compareHlc, formatHlc } from '../../../src/lib/doc/hlc.js';
 import type { EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
 
 /** A fixed epoch for readable clocks. */
@@ -74,4 +74,27 @@ export function shuffle<T>(rand: () => number, list: readonly T[]): T[] {
 		[out[i], out[j]] = [out[j], out[i]];
 	}
 	return out;
+}
+
+/** Clock of the marks the helpers below write (each newer than the last). */
+let markClock = 5_000_000;
+
+/**
+ * Turns `by`'s reaction on when its newest mark is off (or missing) and off when on, with an
+ * unsigned mark newer than every mark written before; returns whether it is now on.
+ */
+export function toggleReaction(channel: ChannelDoc, msgId: string, emoji: string, by: string): boolean {
+	let newest: { hlc: string; on: boolean } | undefined;
+	channel.reactions.forEach((value, key) => {
+		const mark = readReaction(key, value);
+		if (mark && mark.msg === msgId && mark.emoji === emoji && mark.by === by && (!newest || compareHlc(mark.hlc, newest.hlc) > 0)) newest = mark;
+	});
+	const on = !(newest?.on ?? false);
+	channel.markReaction({ msg: msgId, emoji, by, hlc: at(markClock++, by), on, sig: 'sig' });
+	return on;
+}
+
+/** Hides a message with an unsigned deletion mark of `deletion.by` at `deletion.hlc`. */
+export function softDelete(channel: ChannelDoc, msgId: string, deletion: { by: string; hlc: string; sig: string }): void {
+	channel.markDeletion({ msg: msgId, by: deletion.by, hlc: deletion.hlc, deleted: true, sig: deletion.sig });
 }

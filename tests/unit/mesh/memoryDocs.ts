@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedChannel } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -58,7 +58,8 @@ export class MemoryDocs implements SyncDocs {
 
 	apply(docId: string, update: Uint8Array, origin: unknown): void {
 		if (this.workspaceId !== undefined) {
-			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update);
+			const root = this.docs.get(this.workspaceId);
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, root !== undefined && isListedChannel(root, docId));
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
 		Y.applyUpdate(this.get(docId), update, origin);

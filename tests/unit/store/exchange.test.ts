@@ -28,7 +28,7 @@ import {
 	type ExportManifest
 } from '../../../src/lib/store/exchange';
 import { safeStem, UniqueNames } from '../../../src/lib/store/exchange/fileNames';
-import { at, edit, msg } from '../doc/helpers';
+import { at, edit, msg, softDelete, toggleReaction } from '../doc/helpers';
 
 /** One simulated device: its own Dexie database and document databases. */
 interface Device {
@@ -130,8 +130,8 @@ async function seed(device: Device): Promise<Fixture> {
 			msg('m3', ALICE, at(4000, ALICE), 'Secret to delete')
 		]);
 		ch.edit(edit('m2', BOB, at(2500, BOB), 'Typo here, fixed'));
-		ch.softDelete('m3', { by: ALICE, hlc: at(5000, ALICE), sig: 'sig' });
-		ch.toggleReaction('m1', '👍', BOB);
+		softDelete(ch, 'm3', { by: ALICE, hlc: at(5000, ALICE), sig: 'sig' });
+		toggleReaction(ch, 'm1', '👍', BOB);
 	});
 	await edit_(device, chinese, (doc) => new ChannelDoc(doc).post(msg('c1', ALICE, at(6000, ALICE), '数据主权 很重要')));
 	await edit_(device, noteId, (doc) => {

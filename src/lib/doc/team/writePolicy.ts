@@ -1,10 +1,17 @@
 /**
  * The write policy every replica applies to a remote update before it touches a document
- * (the browser's store, the relay's archive, the test stores alike). Today it guards the
- * team: the roster document's operations only grow (TeamDoc.ts). Channel and AI-chat
- * policies join it here.
+ * (the browser's store, the relay's archive, the test stores alike):
+ *
+ * - the roster document's team operations only grow (TeamDoc.ts);
+ * - a channel document's history only grows (channelPolicy.ts): nothing signed is removed or
+ *   overwritten.
+ *
+ * A document is a channel when the workspace root lists it as one, or when it already holds
+ * what only channels hold (edits, deletion or reaction marks, live answers): a channel whose
+ * root entry has not arrived yet is protected once it holds any of those.
  */
 import type * as Y from 'yjs';
+import { checkChannelUpdate } from '../channelPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
 
@@ -20,8 +27,22 @@ function rosterOf(workspaceId: string): string {
 	return id;
 }
 
-/** Why `update` to document `docId` of workspace `workspaceId` is refused, or undefined when it may be applied to `doc`. */
-export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array): string | undefined {
+/** Top-level names only a channel document has. */
+const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'answers'];
+
+/** Whether the workspace root `root` lists `docId` as a channel. */
+export function isListedChannel(root: Y.Doc, docId: string): boolean {
+	// getMap, not share.get: a type that only arrived in updates is a plain placeholder until asked for as a map.
+	return root.getMap('channels').has(docId);
+}
+
+/**
+ * Why `update` to document `docId` of workspace `workspaceId` is refused, or undefined when it
+ * may be applied to `doc`. `listedChannel`: whether the workspace root lists the document as a
+ * channel (the store asks its root: {@link isListedChannel}).
+ */
+export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, listedChannel = false): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
+	if (listedChannel || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
 	return undefined;
 }

@@ -9,11 +9,11 @@
  */
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
-import { ChannelDoc, recordsSince } from '../../doc/ChannelDoc.js';
+import { ChannelDoc, deletionIndex, isDeletedIn, recordsSince } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
-import { isDeletionRecord, isEditRecord, isMessageRecord } from '../../doc/validate.js';
+import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
 import type { IndexChange } from './SearchIndex.js';
 import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
 
@@ -69,9 +69,12 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	for (const r of recordsSince(channel.messages, since)) if (isMessageRecord(r) && !fresh.has(r.id)) fresh.set(r.id, r);
 	const newEdits = recordsSince(channel.edits, since).filter(isEditRecord);
 	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
-	const restored = [...wasDeleted].filter((id) => !isDeletionRecord(channel.deletions.get(id)));
+	const deletions = deletionIndex(channel);
+	/** Whether some author's newest mark hides the message (whether that author wrote it is checked below). */
+	const hiddenBySomeone = (id: string) => [...(deletions.get(id)?.values() ?? [])].some((marks) => marks[0]?.mark.deleted === true);
+	const restored = [...wasDeleted].filter((id) => !hiddenBySomeone(id));
 	// Messages whose stored rows are needed: edited, newly deleted.
-	const newlyDeletedIds = [...channel.deletions.keys()].filter((id) => !wasDeleted.has(id) && isDeletionRecord(channel.deletions.get(id)));
+	const newlyDeletedIds = [...deletions.keys()].filter((id) => !wasDeleted.has(id) && hiddenBySomeone(id));
 	const lookupIds = [...new Set([...newEdits.map((e) => e.msg), ...newlyDeletedIds])].filter((id) => !fresh.has(id));
 	const stored = new Map<string, SearchEntryRow>();
 	(await lookup.entries(docId, lookupIds)).forEach((row) => row && stored.set(row.itemId, row));
@@ -88,8 +91,8 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	const deleted = new Set<string>();
 	for (const id of wasDeleted) if (!restored.includes(id)) deleted.add(id);
 	for (const id of newlyDeletedIds) {
-		const d = channel.deletions.get(id);
-		if (isDeletionRecord(d) && d.by === authorOf(id)) deleted.add(id);
+		const author = authorOf(id);
+		if (author !== undefined && isDeletedIn(deletions, id, author)) deleted.add(id);
 	}
 	const put: SearchEntry[] = [];
 	for (const m of [...fresh.values(), ...restoring.values()]) {

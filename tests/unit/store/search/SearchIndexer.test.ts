@@ -15,7 +15,7 @@ import { OutpostDb } from '../../../../src/lib/store/db';
 import { DocStore, type DocHandle } from '../../../../src/lib/store/DocStore';
 import { SearchIndex, type IndexChange } from '../../../../src/lib/store/search/SearchIndex';
 import { SearchIndexer } from '../../../../src/lib/store/search/SearchIndexer';
-import { at, edit, msg } from '../../doc/helpers';
+import { at, edit, msg, softDelete } from '../../doc/helpers';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -108,12 +108,12 @@ describe('SearchIndexer', () => {
 		expect(ids(await index.search('marina'))).toEqual(['m1']);
 
 		// Deletion by the author drops it; by someone else does not; undoing restores it.
-		channel.softDelete('m2', { by: 'alice', hlc: at(6), sig: 'sig' });
-		channel.softDelete('r1', { by: 'alice', hlc: at(6), sig: 'sig' });
+		softDelete(channel, 'm2', { by: 'alice', hlc: at(6), sig: 'sig' });
+		softDelete(channel, 'r1', { by: 'alice', hlc: at(6), sig: 'sig' });
 		await indexer.flush();
 		expect(await index.search('数据主权')).toEqual([]);
 		expect(ids(await index.search('lighthouse'))).toEqual(['r1']);
-		channel.deletions.delete('m2');
+		channel.markDeletion({ msg: 'm2', by: 'alice', hlc: at(7), deleted: false, sig: 'sig' });
 		await indexer.flush();
 		expect(ids(await index.search('数据主权'))).toEqual(['m2']);
 		w.docs.release(handle);
