@@ -17,6 +17,7 @@
  * (ChannelView, ChannelState): this policy keeps what it must not lose from being removed.
  */
 import * as Y from 'yjs';
+import { decodeForCheck, overlapping, type AnyStruct } from './updateStructs.js';
 
 /** Top-level names of a channel document and their rules. */
 const ROOTS: Record<string, 'array' | 'once' | 'live'> = {
@@ -27,23 +28,11 @@ const ROOTS: Record<string, 'array' | 'once' | 'live'> = {
 	answers: 'live'
 };
 
-type AnyStruct = Y.Item | Y.GC | Y.Skip;
-
 /** Why `update` would rewrite the history of channel document `doc`, or undefined when it only adds. */
 export function checkChannelUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
-	try {
-		decoded = Y.decodeUpdate(update);
-	} catch {
-		return 'undecodable update';
-	}
-	const store = doc.store.clients as Map<number, AnyStruct[]>;
-	const inUpdate = new Map<number, AnyStruct[]>();
-	for (const struct of decoded.structs) {
-		const list = inUpdate.get(struct.id.client);
-		if (list) list.push(struct);
-		else inUpdate.set(struct.id.client, [struct]);
-	}
+	const checked = decodeForCheck(doc, update);
+	if (checked === undefined) return 'undecodable update';
+	const { decoded, store, inUpdate, find } = checked;
 	// Types that only arrived in updates are placeholders until asked for by kind; asking
 	// replaces them (and re-parents their items), so it happens before their names are noted.
 	for (const [name, rule] of Object.entries(ROOTS)) {
@@ -57,7 +46,6 @@ export function checkChannelUpdate(doc: Y.Doc, update: Uint8Array): string | und
 	}
 	const names = new Map<unknown, string>();
 	for (const [name, type] of doc.share) names.set(type, name);
-	const find = (client: number, clock: number): AnyStruct | undefined => findIn(store.get(client), clock) ?? findIn(inUpdate.get(client), clock);
 	/** The top-level name an item lives under, and whether it sits directly in it. */
 	const placeOf = (struct: AnyStruct | undefined, depth = 0): { root: string; direct: boolean } | undefined => {
 		if (!(struct instanceof Y.Item) || depth > 10_000) return undefined;
@@ -128,40 +116,5 @@ function mapOf(doc: Y.Doc, name: string): Y.Map<unknown> | undefined {
 		return doc.getMap(name);
 	} catch {
 		return undefined;
-	}
-}
-
-/** The struct of a client's sorted list that covers `clock` (binary search). */
-function findIn(list: AnyStruct[] | undefined, clock: number): AnyStruct | undefined {
-	if (list === undefined || list.length === 0) return undefined;
-	let low = 0;
-	let high = list.length - 1;
-	while (low <= high) {
-		const mid = (low + high) >> 1;
-		const struct = list[mid]!;
-		if (clock < struct.id.clock) high = mid - 1;
-		else if (clock >= struct.id.clock + struct.length) low = mid + 1;
-		else return struct;
-	}
-	return undefined;
-}
-
-/** The structs of a client's sorted list that overlap `[clock, clock + len)`. */
-function* overlapping(list: AnyStruct[] | undefined, clock: number, len: number): Generator<AnyStruct> {
-	if (list === undefined) return;
-	const end = clock + len;
-	// Binary search the first struct that ends after `clock`.
-	let low = 0;
-	let high = list.length;
-	while (low < high) {
-		const mid = (low + high) >> 1;
-		const struct = list[mid]!;
-		if (struct.id.clock + struct.length <= clock) low = mid + 1;
-		else high = mid;
-	}
-	for (let i = low; i < list.length; i++) {
-		const struct = list[i]!;
-		if (struct.id.clock >= end) return;
-		yield struct;
 	}
 }

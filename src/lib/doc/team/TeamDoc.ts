@@ -13,6 +13,7 @@
  * refused when any operation present before is then missing or different.
  */
 import * as Y from 'yjs';
+import { decodeForCheck, overlapping, type AnyStruct } from '../updateStructs.js';
 import { decodeOp, opId, type TeamOp } from './ops.js';
 
 /** The root type name of the operations map. */
@@ -49,35 +50,16 @@ export class TeamUpdateRejectedError extends Error {
 	override name = 'TeamUpdateRejectedError';
 }
 
-type DecodedStruct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
-type AnyStruct = DecodedStruct | Y.Item;
-
 /**
  * Refuses an update that would delete or overwrite an operation, or that adds anything to
  * the operations map but an operation stored under its own id. Returns the reason, or
  * undefined when the update may be applied. Pure: `doc` is only read.
  */
 export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
-	try {
-		decoded = Y.decodeUpdate(update);
-	} catch {
-		return 'undecodable update';
-	}
+	const checked = decodeForCheck(doc, update);
+	if (checked === undefined) return 'undecodable update';
+	const { decoded, store, inUpdate, find } = checked;
 	const ops = teamOps(doc);
-	const store = doc.store.clients as Map<number, AnyStruct[]>;
-	const inUpdate = new Map<number, AnyStruct[]>();
-	for (const struct of decoded.structs) {
-		const list = inUpdate.get(struct.id.client);
-		if (list) list.push(struct);
-		else inUpdate.set(struct.id.client, [struct]);
-	}
-	const find = (client: number, clock: number): AnyStruct | undefined => {
-		for (const list of [store.get(client), inUpdate.get(client)]) {
-			for (const s of list ?? []) if (clock >= s.id.clock && clock < s.id.clock + s.length) return s;
-		}
-		return undefined;
-	};
 	// An item sent with an origin carries no parent: it is placed next to its origin, so it
 	// belongs to the operations map when its origin does (a map entry set over an old one).
 	const inOps = (struct: AnyStruct | undefined, depth = 0): boolean => {
@@ -111,13 +93,9 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 	}
 	// Deletions: none may touch an item of the operations map, present or in this update.
 	for (const [client, ranges] of decoded.ds.clients) {
-		const candidates = [...(store.get(client) ?? []), ...(inUpdate.get(client) ?? [])];
 		for (const range of ranges) {
-			const end = range.clock + range.len;
-			for (const struct of candidates) {
-				const from = struct.id.clock;
-				if (from + struct.length <= range.clock || from >= end) continue;
-				if (inOps(struct)) deletes = true;
+			for (const list of [store.get(client), inUpdate.get(client)]) {
+				for (const struct of overlapping(list, range.clock, range.len)) if (inOps(struct)) deletes = true;
 			}
 		}
 	}

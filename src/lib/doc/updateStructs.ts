@@ -1,0 +1,75 @@
+/**
+ * What the write policies (team/TeamDoc.ts, channelPolicy.ts) read of a remote update before
+ * it is applied: its structs by client beside the document's own, so an item can be traced to
+ * the type it lands in (through its parent, or the neighbour it is placed next to), and the
+ * structs a delete-set range covers. Pure: the document is only read.
+ */
+import * as Y from 'yjs';
+
+/** A struct of a Yjs update or struct store. */
+export type AnyStruct = Y.Item | Y.GC | Y.Skip;
+
+/** An update decoded for a write check. */
+export interface CheckedUpdate {
+	decoded: ReturnType<typeof Y.decodeUpdate>;
+	/** The document's structs by client (sorted by clock). */
+	store: Map<number, AnyStruct[]>;
+	/** The update's structs by client (sorted by clock). */
+	inUpdate: Map<number, AnyStruct[]>;
+	/** The struct covering `clock` of `client`, in the document or the update. */
+	find(client: number, clock: number): AnyStruct | undefined;
+}
+
+/** Decodes `update` against `doc`; undefined when it does not decode. */
+export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | undefined {
+	let decoded: ReturnType<typeof Y.decodeUpdate>;
+	try {
+		decoded = Y.decodeUpdate(update);
+	} catch {
+		return undefined;
+	}
+	const store = doc.store.clients as Map<number, AnyStruct[]>;
+	const inUpdate = new Map<number, AnyStruct[]>();
+	for (const struct of decoded.structs) {
+		const list = inUpdate.get(struct.id.client);
+		if (list) list.push(struct);
+		else inUpdate.set(struct.id.client, [struct]);
+	}
+	const find = (client: number, clock: number): AnyStruct | undefined => findIn(store.get(client), clock) ?? findIn(inUpdate.get(client), clock);
+	return { decoded, store, inUpdate, find };
+}
+
+/** The struct of a client's sorted list that covers `clock` (binary search). */
+export function findIn(list: AnyStruct[] | undefined, clock: number): AnyStruct | undefined {
+	if (list === undefined || list.length === 0) return undefined;
+	let low = 0;
+	let high = list.length - 1;
+	while (low <= high) {
+		const mid = (low + high) >> 1;
+		const struct = list[mid]!;
+		if (clock < struct.id.clock) high = mid - 1;
+		else if (clock >= struct.id.clock + struct.length) low = mid + 1;
+		else return struct;
+	}
+	return undefined;
+}
+
+/** The structs of a client's sorted list that overlap `[clock, clock + len)`. */
+export function* overlapping(list: AnyStruct[] | undefined, clock: number, len: number): Generator<AnyStruct> {
+	if (list === undefined) return;
+	const end = clock + len;
+	// Binary search the first struct that ends after `clock`.
+	let low = 0;
+	let high = list.length;
+	while (low < high) {
+		const mid = (low + high) >> 1;
+		const struct = list[mid]!;
+		if (struct.id.clock + struct.length <= clock) low = mid + 1;
+		else high = mid;
+	}
+	for (let i = low; i < list.length; i++) {
+		const struct = list[i]!;
+		if (struct.id.clock >= end) return;
+		yield struct;
+	}
+}
