@@ -84,8 +84,8 @@ describe('MeshService, two peers', () => {
 		const shared = newId();
 		for (let i = 0; i < 20; i++) a.docs.get(shared).getText('t').insert(0, `${i} `);
 		await waitFor(() => b.docs.get(shared).getText('t').toString().startsWith('19 '), 'the updates over the session');
-		// Past gossip's gathering time (1 s with a live session), the envelope has arrived and been dropped.
-		await new Promise((resolve) => setTimeout(resolve, 1500));
+		// Past gossip's gathering time (200 ms with a live session), the envelope has arrived and been dropped.
+		await new Promise((resolve) => setTimeout(resolve, 800));
 		expect(origins.length).toBeGreaterThan(0);
 		expect(origins).not.toContain('gossip');
 		expect([...a.errors, ...b.errors]).toEqual([]);

@@ -188,7 +188,7 @@ const PEER_ERRORS = new Set([
 
 const DEFAULT_ANTI_ENTROPY_MS = 30_000;
 /** Gossip gathering time while this peer has a live session in the workspace (see gossip.ts). */
-const GOSSIP_FLUSH_LINKED_MS = 1000;
+const GOSSIP_FLUSH_LINKED_MS = 200;
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 
 class DefaultMeshService implements MeshService {
