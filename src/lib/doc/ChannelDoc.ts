@@ -12,19 +12,21 @@
  * - `reactions`: Y.Map of signed {@link ReactionMark}s, one key per mark (message, emoji, peer,
  *   clock): each peer's newest mark per emoji says whether it reacted (unsigned entries from
  *   before marks are ignored);
+ * - `moderation`: Y.Map of signed {@link ModerationMark}s, one key per mark (message, admin,
+ *   clock): the newest mark by a current admin or owner hides the message or shows it again;
  * - `answers`: Y.Map message id → Y.Map, the live part of a model's answer (a message with
  *   `model` set): its `text` (Y.Text, written as the model streams), `status`, `askedBy`,
  *   `stats`, `error`, `queuePosition` (answerFields.ts). The finished text is also recorded
  *   as the answering peer's signed edit, which is what views trust once it exists.
  *
- * Nothing in `messages`, `edits`, `deletions` or `reactions` is ever removed or overwritten:
+ * Nothing in `messages`, `edits`, `deletions`, `reactions` or `moderation` is ever removed or overwritten:
  * every replica refuses updates that would (channelPolicy.ts).
  */
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
 import { compareHlc } from './hlc.js';
-import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ReactionMark } from './schema.js';
-import { isDeletionMark, isDeletionRecord, isReactionMark } from './validate.js';
+import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark } from './schema.js';
+import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
 
 /** The live part of a model's answer in a channel (see the module comment). */
 export interface LiveAnswer {
@@ -47,6 +49,16 @@ export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc'>): str
 /** The map key of a reaction mark. */
 export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc'>): string {
 	return [mark.msg, mark.emoji, mark.by, mark.hlc].join(SEP);
+}
+
+/** The map key of a moderation mark. */
+export function moderationKey(mark: Pick<ModerationMark, 'msg' | 'by' | 'hlc'>): string {
+	return [mark.msg, mark.by, mark.hlc].join(SEP);
+}
+
+/** The moderation mark stored under `key`, or undefined when malformed or under another key. */
+export function readModeration(key: string, value: unknown): ModerationMark | undefined {
+	return isModerationMark(value) && key === moderationKey(value) ? value : undefined;
 }
 
 /** A deletion mark as read from the map; `legacy` when it was stored before marks (signed over the message id). */
@@ -104,6 +116,8 @@ export class ChannelDoc {
 	readonly deletions: Y.Map<unknown>;
 	/** Reaction marks; read with {@link readReaction}. */
 	readonly reactions: Y.Map<unknown>;
+	/** Moderation marks; read with {@link readModeration}. */
+	readonly moderation: Y.Map<unknown>;
 	readonly answers: Y.Map<Y.Map<unknown>>;
 
 	constructor(readonly doc: Y.Doc) {
@@ -112,6 +126,7 @@ export class ChannelDoc {
 		this.deletions = doc.getMap('deletions');
 		this.reactions = doc.getMap('reactions');
 		this.answers = doc.getMap('answers');
+		this.moderation = doc.getMap('moderation');
 	}
 
 	/** Creates the live part of a model's answer (status `queued`, no text yet); returns it. */
@@ -163,6 +178,11 @@ export class ChannelDoc {
 	/** Records a signed deletion mark (hiding or showing a message again). */
 	markDeletion(mark: DeletionMark): void {
 		this.deletions.set(deletionKey(mark), mark);
+	}
+
+	/** Records a signed moderation mark. */
+	markModeration(mark: ModerationMark): void {
+		this.moderation.set(moderationKey(mark), mark);
 	}
 
 	/** Records a signed reaction mark. */

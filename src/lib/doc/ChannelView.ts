@@ -7,9 +7,9 @@
  * Malformed records (from a faulty or hostile peer) are skipped and counted, never thrown.
  */
 import type * as Y from 'yjs';
-import { addDeletion, ChannelDoc, readDeletion, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
+import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
 import { compareHlc } from './hlc.js';
-import type { DeletionMark, EditRecord, MessageRecord, ReactionMark } from './schema.js';
+import type { DeletionMark, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
 import { isEditRecord, isMessageRecord } from './validate.js';
 
 /** One emoji's tally on a message. */
@@ -57,6 +57,8 @@ export class ChannelView {
 	private readonly editsByMsg = new Map<string, EditRecord[]>();
 	/** Deletion marks: message id → author → marks, newest first. */
 	private readonly deletionIndex = new Map<string, Map<string, ReadDeletion[]>>();
+	/** Moderation marks: message id → marks of every signer, newest first. */
+	private readonly moderationIndex = new Map<string, ModerationMark[]>();
 	/** Reaction marks: message id → emoji → peer → marks, newest first. */
 	private readonly reactionIndex = new Map<string, Map<string, Map<string, ReactionMark[]>>>();
 	private readonly listeners = new Set<(view: ChannelView) => void>();
@@ -71,6 +73,10 @@ export class ChannelView {
 		this.changed();
 	};
 	private readonly onAnswers = () => this.changed();
+	private readonly onModeration = (e: Y.YMapEvent<unknown>) => {
+		for (const key of e.keysChanged) this.addModeration(readModeration(key, this.channel.moderation.get(key)));
+		this.changed();
+	};
 
 	constructor(readonly channel: ChannelDoc) {
 		const records = channel.messages.toArray();
@@ -80,6 +86,8 @@ export class ChannelView {
 		for (const e of channel.edits.toArray()) this.addEdit(e);
 		channel.reactions.forEach((value, key) => this.addReaction(readReaction(key, value)));
 		channel.deletions.forEach((value, key) => addDeletion(this.deletionIndex, readDeletion(key, value)));
+		channel.moderation.forEach((value, key) => this.addModeration(readModeration(key, value)));
+		channel.moderation.observe(this.onModeration);
 		channel.messages.observe(this.onMessages);
 		channel.edits.observe(this.onEdits);
 		channel.reactions.observe(this.onReactions);
@@ -94,6 +102,7 @@ export class ChannelView {
 		this.channel.reactions.unobserve(this.onReactions);
 		this.channel.deletions.unobserve(this.onDeletions);
 		this.channel.answers.unobserveDeep(this.onAnswers);
+		this.channel.moderation.unobserve(this.onModeration);
 		this.listeners.clear();
 	}
 
@@ -134,6 +143,11 @@ export class ChannelView {
 	/** The author's deletion marks of a message, newest first (the caller checks signatures). */
 	deletionMarks(msg: MessageRecord): readonly ReadDeletion[] {
 		return this.deletionIndex.get(msg.id)?.get(msg.author) ?? [];
+	}
+
+	/** Moderation marks of a message, newest first, by anyone (the caller checks rights and signatures). */
+	moderationMarks(msgId: string): readonly ModerationMark[] {
+		return this.moderationIndex.get(msgId) ?? [];
 	}
 
 	/** Thread replies to a message, in clock order. */
@@ -225,6 +239,15 @@ export class ChannelView {
 		if (!msg || !list) return;
 		const own = list.filter((e) => e.author === msg.author);
 		if (own.length !== list.length) this.editsByMsg.set(msgId, own);
+	}
+
+	private addModeration(mark: ModerationMark | undefined): void {
+		if (mark === undefined) return;
+		const marks = this.moderationIndex.get(mark.msg) ?? [];
+		if (marks.some((m) => m.hlc === mark.hlc && m.by === mark.by)) return;
+		marks.push(mark);
+		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		this.moderationIndex.set(mark.msg, marks);
 	}
 
 	private addReaction(mark: ReactionMark | undefined): void {

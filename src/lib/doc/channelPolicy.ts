@@ -5,7 +5,7 @@
  *
  * - `messages` and `edits` are append-only arrays of signed records: no item of theirs may be
  *   deleted (a hard delete, an edit rolled back), and none may arrive deleted;
- * - `deletions` and `reactions` are maps of signed marks whose entries are set once: an entry
+ * - `deletions`, `reactions` and `moderation` are maps of signed marks whose entries are set once: an entry
  *   cannot be overwritten (an undelete, a reaction rewritten) nor deleted; a change of mind is
  *   a newer mark (ChannelDoc.ts);
  * - records are plain values (no nested shared types);
@@ -25,6 +25,7 @@ const ROOTS: Record<string, 'array' | 'once' | 'live'> = {
 	edits: 'array',
 	deletions: 'once',
 	reactions: 'once',
+	moderation: 'once',
 	answers: 'live'
 };
 

@@ -85,6 +85,19 @@ export interface ReactionMark {
 	sig: string;
 }
 
+/**
+ * An admin hiding a message (or showing it again): a moderation mark, kept under its own key.
+ * The newest mark by a current admin or owner decides; nothing is removed, so a hidden
+ * message says who hid it and when.
+ */
+export interface ModerationMark {
+	msg: string;
+	by: string;
+	hlc: string;
+	hidden: boolean;
+	sig: string;
+}
+
 /** A channel's settings as kept in the workspace root. */
 export interface ChannelInfo {
 	id: string;

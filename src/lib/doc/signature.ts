@@ -6,7 +6,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ReactionMark } from './schema.js';
+import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -105,4 +105,19 @@ export async function signReactionMark(key: PrivateKey, r: Omit<ReactionMark, 's
 /** Verifies a reaction mark's signature against its `by` peer. */
 export function verifyReactionMark(r: ReactionMark): Promise<boolean> {
 	return verifyBytes(r.by, reactionMarkSigningBytes(r), r.sig);
+}
+
+/** The bytes a moderation mark's signature covers. */
+export function moderationMarkSigningBytes(m: Omit<ModerationMark, 'sig'>): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/mod/1', m.msg, m.by, m.hlc, m.hidden]));
+}
+
+/** Signs a moderation mark. */
+export async function signModerationMark(key: PrivateKey, m: Omit<ModerationMark, 'sig'>): Promise<ModerationMark> {
+	return { ...m, sig: await signBytes(key, moderationMarkSigningBytes(m)) };
+}
+
+/** Verifies a moderation mark's signature against its `by` peer. */
+export function verifyModerationMark(m: ModerationMark): Promise<boolean> {
+	return verifyBytes(m.by, moderationMarkSigningBytes(m), m.sig);
 }

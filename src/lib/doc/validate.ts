@@ -3,7 +3,7 @@
  * peers, so a record may be missing fields, have the wrong types or be absurdly large;
  * such records are skipped by the views rather than trusted.
  */
-import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ReactionMark } from './schema.js';
+import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
 export const MAX_TEXT_LENGTH = 40_000;
@@ -66,4 +66,9 @@ export function isReactionMark(v: unknown): v is ReactionMark {
 		typeof v.on === 'boolean' &&
 		shortString(v.sig)
 	);
+}
+
+/** True when `v` is a well-formed {@link ModerationMark}. */
+export function isModerationMark(v: unknown): v is ModerationMark {
+	return isObject(v) && shortString(v.msg) && shortString(v.by) && shortString(v.hlc) && typeof v.hidden === 'boolean' && shortString(v.sig);
 }

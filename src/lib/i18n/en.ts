@@ -6,6 +6,7 @@ import { webllmEn } from './features/webllm.js';
 import { channelAiEn } from './features/channelAi.js';
 import { apiKeysEn } from './features/apiKeys.js';
 import { teamEn } from './features/team.js';
+import { moderationEn } from './features/moderation.js';
 
 export const en = {
 	...notesEn,
@@ -15,6 +16,7 @@ export const en = {
 	...channelAiEn,
 	...apiKeysEn,
 	...teamEn,
+	...moderationEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

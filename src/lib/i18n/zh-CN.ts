@@ -7,6 +7,7 @@ import { webllmZh } from './features/webllm.js';
 import { channelAiZh } from './features/channelAi.js';
 import { apiKeysZh } from './features/apiKeys.js';
 import { teamZh } from './features/team.js';
+import { moderationZh } from './features/moderation.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,
@@ -16,6 +17,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...channelAiZh,
 	...apiKeysZh,
 	...teamZh,
+	...moderationZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',

@@ -13,11 +13,13 @@ import {
 	signDeletionMark,
 	signEdit,
 	signMessage,
+	signModerationMark,
 	signReactionMark,
 	verifyDeletion,
 	verifyDeletionMark,
 	verifyEdit,
 	verifyMessage,
+	verifyModerationMark,
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
@@ -43,6 +45,11 @@ export class MessageTooLongError extends Error {
 
 const SAVE_DELAY_MS = 400;
 
+/** Whether a team role may hide messages. */
+function isModerator(role: string | undefined): boolean {
+	return role === 'owner' || role === 'admin';
+}
+
 /** User Timing marks around opening a channel (read by bench/channel-open.ts). */
 export const MARK_OPEN_START = 'outpost:channel-open:start';
 export const MARK_OPEN_READY = 'outpost:channel-open:ready';
@@ -54,6 +61,8 @@ export class ChannelState {
 	version = $state(0);
 	/** Bumps when signature checks finish. */
 	verifyVersion = $state(0);
+	/** Bumps when the workspace's team changes (who may moderate). */
+	teamVersion = $state(0);
 	loading = $state(true);
 	/** Number of damaged stored entries set aside while loading, if any. */
 	damaged = $state(0);
@@ -80,6 +89,7 @@ export class ChannelState {
 	private saveTimer: ReturnType<typeof setTimeout> | undefined;
 	private draftTimer: ReturnType<typeof setTimeout> | undefined;
 	private unsubscribe: (() => void) | undefined;
+	private stopTeam: (() => void) | undefined;
 	private closed = false;
 
 	constructor(
@@ -130,6 +140,7 @@ export class ChannelState {
 		const firstUnread = first >= 0 ? view.top.slice(first).find((m) => m.author !== this.me) : undefined;
 		this.firstUnreadId = firstUnread?.id;
 		this.channel.messages.observe(this.onInsert);
+		this.stopTeam = this.services.core.get(this.workspaceId)?.authority.on('change', () => this.teamVersion++);
 		this.unsubscribe = view.subscribe(() => {
 			this.version++;
 			this.scheduleSave();
@@ -204,6 +215,37 @@ export class ChannelState {
 			if (this.check(`del/${mark.msg}/${mark.hlc}`, verify) !== false) return mark.deleted;
 		}
 		return false;
+	}
+
+	/**
+	 * Who hid the message, and when, when the newest moderation mark by a current admin or owner
+	 * hides it (marks by anyone else, and marks whose signature fails, are passed over).
+	 */
+	hiddenBy(m: MessageRecord): { by: string; hlc: string } | undefined {
+		void this.version;
+		void this.verifyVersion;
+		void this.teamVersion;
+		const team = this.services.core.get(this.workspaceId)?.authority;
+		for (const mark of this.view?.moderationMarks(m.id) ?? []) {
+			if (!isModerator(team?.roleOf(mark.by))) continue;
+			if (this.check(`mod/${mark.msg}/${mark.by}/${mark.hlc}`, () => verifyModerationMark(mark)) === false) continue;
+			return mark.hidden ? { by: mark.by, hlc: mark.hlc } : undefined;
+		}
+		return undefined;
+	}
+
+	/** Whether this device may hide messages (its member is an admin or the owner). */
+	get canModerate(): boolean {
+		void this.teamVersion;
+		return isModerator(this.services.core.get(this.workspaceId)?.authority.roleOf(this.me));
+	}
+
+	/** Hides a message for everyone (an admin's signed mark, shown with who and when), or shows it again. */
+	async moderate(m: MessageRecord, hidden: boolean): Promise<void> {
+		if (!this.canModerate) return;
+		const unsigned = { msg: m.id, by: this.me, hlc: this.services.clock.tick(), hidden };
+		const mark = await signModerationMark(this.services.identity.privateKey, unsigned);
+		this.handle.doc.transact(() => this.channel.markModeration(mark), LOCAL_ORIGIN);
 	}
 
 	/** Reaction tallies; a mark whose signature fails (a reaction forged in another's name) is passed over. */
@@ -431,6 +473,7 @@ export class ChannelState {
 		if (this.draftTimer !== undefined) await this.saveDraft().catch(() => undefined);
 		this.closed = true;
 		this.unsubscribe?.();
+		this.stopTeam?.();
 		this.channel.messages.unobserve(this.onInsert);
 		this.view?.destroy();
 		this.services.docs.release(this.handle);

@@ -247,6 +247,32 @@ describe('reactions', () => {
 	});
 });
 
+describe('moderation', () => {
+	const mod = (m: string, by: string, hlc: string, hidden = true) => ({ msg: m, by, hlc, hidden, sig: 'sig' });
+
+	it('lists every moderation mark of a message, newest first, whoever signed it (the caller checks rights)', () => {
+		const { channel, view } = setup();
+		channel.post(msg('m1', ANA, at(100)));
+		channel.markModeration(mod('m1', BO, at(300, BO)));
+		channel.markModeration(mod('m1', CY, at(200, CY), false));
+		channel.markModeration(mod('m1', BO, at(400, BO), false));
+		expect(view.moderationMarks('m1').map((m) => [m.by, m.hlc, m.hidden])).toEqual([
+			[BO, at(400, BO), false],
+			[BO, at(300, BO), true],
+			[CY, at(200, CY), false]
+		]);
+		expect(view.moderationMarks('m2')).toEqual([]);
+	});
+
+	it('ignores malformed marks and marks under another key', () => {
+		const { channel, view } = setup();
+		channel.post(msg('m1', ANA, at(100)));
+		channel.moderation.set('m1', mod('m1', BO, at(300, BO)));
+		channel.moderation.set(`m1\n${BO}\n${at(300, BO)}`, { ...mod('m1', BO, at(300, BO)), hidden: 'yes' });
+		expect(view.moderationMarks('m1')).toEqual([]);
+	});
+});
+
 describe('malformed records', () => {
 	const bad: unknown[] = [
 		null,

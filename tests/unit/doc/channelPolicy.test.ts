@@ -54,6 +54,15 @@ describe('the channel write policy refuses', () => {
 		expect(attack((c) => c.deletions.delete(deletionKey(del('m2', BO, at(400, BO)))))).toBe('a record cannot be deleted');
 	});
 
+	it('a moderation mark removed (a hidden message shown again without trace)', () => {
+		const { honest, hostile } = replicas();
+		hostile.markModeration({ msg: 'm1', by: ANA, hlc: at(600, ANA), hidden: true, sig: 'sig' });
+		Y.applyUpdate(honest, Y.encodeStateAsUpdate(hostile.doc));
+		const before = Y.encodeStateVector(honest);
+		hostile.moderation.forEach((_, key) => hostile.moderation.delete(key));
+		expect(checkChannelUpdate(honest, Y.encodeStateAsUpdate(hostile.doc, before))).toBe('a record cannot be deleted');
+	});
+
 	it('a deletion or reaction mark overwritten in place', () => {
 		expect(attack((c) => c.markDeletion({ ...del('m2', BO, at(400, BO)), deleted: false }))).toBe('a record cannot be overwritten');
 		expect(attack((c) => c.markReaction({ ...react('m1', '👍', BO, at(500, BO)), on: false }))).toBe('a record cannot be overwritten');

@@ -28,7 +28,7 @@ function rosterOf(workspaceId: string): string {
 }
 
 /** Top-level names only a channel document has. */
-const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'answers'];
+const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers'];
 
 /** Whether the workspace root `root` lists `docId` as a channel. */
 export function isListedChannel(root: Y.Doc, docId: string): boolean {

@@ -1,0 +1,72 @@
+/**
+ * Moderation end to end: the owner hides a member's message for everyone; both browsers show
+ * it as hidden by an admin (who and when) in place of its text, the member gets no "Hide"
+ * control, and the owner shows it again. Two browsers in separate contexts over a relay
+ * process of the test's own, in the network namespace (scripts/in-netns.sh).
+ */
+import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../playwright.config';
+import { channelLink, createWorkspace, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
+import { startRelayProcess, type RelayProcess } from './relays';
+
+const contexts: BrowserContext[] = [];
+let browser: Browser;
+let relay: RelayProcess | undefined;
+
+test.setTimeout(120_000);
+test.beforeAll(async () => {
+	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+test.afterAll(async () => {
+	await browser?.close();
+});
+test.afterEach(async () => {
+	for (const context of contexts.splice(0)) await context.close().catch(() => {});
+	await relay?.kill().catch(() => {});
+});
+
+async function device(at: RelayProcess): Promise<Page> {
+	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
+	contexts.push(context);
+	const page = await context.newPage();
+	await page.goto('/');
+	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
+	return page;
+}
+
+function message(page: Page, text: string) {
+	return page.getByRole('main').getByRole('article').filter({ hasText: text });
+}
+
+test('an admin hides a message for everyone, shown with who hid it, and shows it again', async () => {
+	relay = await startRelayProcess(4330);
+	const ada = await device(relay);
+	await setDisplayName(ada, 'Ada');
+	await createWorkspace(ada, 'Deck');
+	const link = await inviteLinkOf(ada);
+	const bea = await device(relay);
+	await joinWith(bea, link, 'Bea');
+	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Deck' })).toBeVisible({ timeout: 30_000 });
+	await channelLink(bea, 'general').click();
+
+	await post(bea, 'an off-topic rant');
+	const onAda = message(ada, 'an off-topic rant');
+	await expect(onAda).toBeVisible({ timeout: 20_000 });
+	// A member cannot hide others' messages; the owner can.
+	await post(ada, 'the owner speaks');
+	await expect(message(bea, 'the owner speaks')).toBeVisible({ timeout: 20_000 });
+	await message(bea, 'the owner speaks').hover();
+	await expect(message(bea, 'the owner speaks').getByRole('button', { name: 'Hide for everyone' })).toHaveCount(0);
+
+	await onAda.hover();
+	await onAda.getByRole('button', { name: 'Hide for everyone' }).click();
+	for (const page of [ada, bea]) {
+		const hidden = page.getByRole('main').getByRole('article', { name: 'Bea' }).getByRole('note').filter({ hasText: 'Hidden by an admin (Ada' });
+		await expect(hidden).toBeVisible({ timeout: 20_000 });
+		await expect(message(page, 'an off-topic rant')).toHaveCount(0);
+	}
+
+	await ada.getByRole('button', { name: 'Show again' }).click();
+	await expect(message(bea, 'an off-topic rant')).toBeVisible({ timeout: 20_000 });
+	await expect(message(ada, 'an off-topic rant')).toBeVisible();
+});
