@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.ts';
+import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
 import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS, workspaceDir } from './ArchiveDocs.ts';
@@ -136,7 +137,7 @@ describe('ArchiveDocs', () => {
 	it('keeps a listed channel\'s history whole: a hard delete from a member is refused and not stored', async () => {
 		const [dataDir, workspaceId, channel] = [await tempDir(), newId(), newId()];
 		const archive = await openArchive(dataDir, workspaceId);
-		await archive.apply(workspaceId, update((doc) => doc.getMap('channels').set(channel, { id: channel })), 'peer');
+		await archive.apply(workspaceId, update((doc) => new WorkspaceDoc(doc).createChannel({ id: channel, name: 'general', topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: 'a' })), 'peer');
 		const source = new Y.Doc();
 		source.getArray('messages').push([{ id: 'm1', author: 'a', hlc: 'h', text: 'kept', sig: 's' }]);
 		await archive.apply(channel, Y.encodeStateAsUpdate(source), 'peer');

@@ -1,7 +1,8 @@
 /**
- * Moderation end to end: the owner hides a member's message for everyone; both browsers show
+ * Moderation and channel rights end to end: the owner hides a member's message for everyone; both browsers show
  * it as hidden by an admin (who and when) in place of its text, the member gets no "Hide"
- * control, and the owner shows it again. Two browsers in separate contexts over a relay
+ * control, and the owner shows it again; and a read-only channel where a member reads but
+ * cannot post until the owner's signed settings change lets everyone post. Two browsers in separate contexts over a relay
  * process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
 import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -69,4 +70,37 @@ test('an admin hides a message for everyone, shown with who hid it, and shows it
 	await ada.getByRole('button', { name: 'Show again' }).click();
 	await expect(message(bea, 'an off-topic rant')).toBeVisible({ timeout: 20_000 });
 	await expect(message(ada, 'an off-topic rant')).toBeVisible();
+});
+
+test('a read-only channel: a member reads but cannot post until an admin lets everyone post', async () => {
+	relay = await startRelayProcess(4334);
+	const ada = await device(relay);
+	await setDisplayName(ada, 'Ada');
+	await createWorkspace(ada, 'Bridge');
+	await ada.getByRole('button', { name: 'New channel' }).click();
+	const dialog = ada.getByRole('dialog', { name: 'New channel' });
+	await dialog.getByRole('textbox', { name: 'Channel name' }).fill('orders');
+	await dialog.getByRole('checkbox', { name: 'Read-only (announcements)' }).check();
+	await dialog.getByRole('button', { name: 'Create channel' }).click();
+	await expect(channelLink(ada, 'orders')).toHaveAttribute('aria-current', 'page');
+	await post(ada, 'all hands at noon');
+
+	const link = await inviteLinkOf(ada);
+	const bea = await device(relay);
+	await joinWith(bea, link, 'Bea');
+	await expect(channelLink(bea, 'orders')).toBeVisible({ timeout: 30_000 });
+	await channelLink(bea, 'orders').click();
+	await expect(message(bea, 'all hands at noon')).toBeVisible({ timeout: 20_000 });
+	// The member reads, cannot post, is told why, and gets no settings controls.
+	await expect(bea.getByRole('textbox', { name: 'Message', exact: true })).toBeDisabled();
+	await expect(bea.getByRole('main').getByRole('note').filter({ hasText: 'Only admins post in this channel' })).toBeVisible();
+	await expect(bea.getByRole('button', { name: 'Rename channel' })).toHaveCount(0);
+	await expect(bea.getByRole('button', { name: 'Let everyone post' })).toHaveCount(0);
+
+	// The admin opens the channel with a signed settings change; the member may post now.
+	await ada.getByRole('button', { name: 'Let everyone post' }).click();
+	await expect(ada.getByRole('button', { name: 'Make read-only' })).toBeVisible();
+	await expect(bea.getByRole('textbox', { name: 'Message', exact: true })).toBeEnabled({ timeout: 20_000 });
+	await post(bea, 'aye, noon');
+	await expect(message(ada, 'aye, noon')).toBeVisible({ timeout: 20_000 });
 });

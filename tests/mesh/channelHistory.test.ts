@@ -3,18 +3,24 @@
  * libp2p nodes in one process running the workspace core: mallory changes her own copy of a
  * channel the way the attacks in issue 11 did (a hard delete, an edit rolled back, an
  * undelete, a reaction mark rewritten) and lets her client sync it. The owner and bob refuse
- * every one of those updates (and say why), keep the history whole, and still take her honest
- * posts afterwards.
+ * every one of those updates (and say why) and keep the history whole. Then rights, as every
+ * view folds them (channelRights.ts): in a read-only channel only the owner's posts show,
+ * mallory cannot flip it writable by editing the root (refused) or by a settings mark of her own
+ * (ignored), the owner's signed mark can; and a guest's post is withheld everywhere.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelDoc, deletionKey } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
+import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import type { MessageRecord } from '../../src/lib/doc/schema.js';
 import { at, edit, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
-import { stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { invite, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { connect } from './peers.js';
+import { signSettingsMark } from '../../src/lib/doc/signature.js';
+import { postShows, readOnlySpans } from '../../src/lib/doc/channelRights.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -32,7 +38,7 @@ describe('channel history on the mesh', () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
 		const channel = newId();
 		// The owner makes the channel (listed in the root) and writes its history.
-		owner.docs.get(ws.id).getMap('channels').set(channel, { id: channel, name: 'general' });
+		new WorkspaceDoc(owner.docs.get(ws.id)).createChannel({ id: channel, name: 'general', topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: owner.peerId });
 		const history = channelOf(owner, channel);
 		history.post(msg('m1', owner.peerId, at(100, owner.peerId), 'the dose is 5 mg'));
 		history.edit(edit('m1', owner.peerId, at(200, owner.peerId), 'the dose is 5 mg, twice a day'));
@@ -66,4 +72,49 @@ describe('channel history on the mesh', () => {
 			new Set(['a record cannot be deleted', 'a record cannot be overwritten'])
 		);
 	}, 30_000);
+
+	it('read-only channels show the owner’s posts only, settings change by the owner’s signed marks alone, guests’ posts are withheld', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const news = newId();
+		const root = new WorkspaceDoc(owner.docs.get(ws.id));
+		root.createChannel({ id: news, name: 'news', topic: '', private: false, readOnly: true, archived: false, createdAt: 1, createdBy: owner.peerId });
+		for (const p of [mallory, bob]) await waitFor(() => new WorkspaceDoc(p.docs.get(ws.id)).channels.has(news), `${p.name} to list the channel`);
+		/** The posts `p` shows in the channel, by the rules it folds from its own team and root. */
+		const shown = (p: TeamPeer) => {
+			const roleOf = (peer: string) => p.authority.roleOf(peer);
+			const rules = { roleOf, readOnly: readOnlySpans(new WorkspaceDoc(p.docs.get(ws.id)), news, roleOf) };
+			return channelOf(p, news).messages.toArray().filter((m) => postShows(m, rules)).map((m) => m.text);
+		};
+
+		channelOf(owner, news).post(msg('o1', owner.peerId, at(100, owner.peerId), 'from the owner'));
+		channelOf(mallory, news).post(msg('x1', mallory.peerId, at(200, mallory.peerId), 'mallory shouts'));
+		for (const p of [owner, mallory, bob]) await waitFor(() => texts(p, news).length === 2, `${p.name} to hold both posts`);
+		for (const p of [owner, bob]) expect(shown(p)).toEqual(['from the owner']);
+
+		// A settings mark of her own changes nothing; flipping the flag in the root is refused.
+		const own = await signSettingsMark(mallory.key, { channel: news, field: 'readOnly', value: false, by: mallory.peerId, hlc: at(300, mallory.peerId) });
+		new WorkspaceDoc(mallory.docs.get(ws.id)).markSetting(own);
+		await waitFor(() => new WorkspaceDoc(owner.docs.get(ws.id)).channelSettings.size === 1, 'her mark to reach the owner');
+		expect(shown(owner)).toEqual(['from the owner']);
+		new WorkspaceDoc(mallory.docs.get(ws.id)).channels.get(news)!.set('readOnly', false);
+		await waitFor(() => refusals(owner).some((r) => r === 'a record cannot be overwritten'), 'the root edit to be refused');
+		expect(new WorkspaceDoc(owner.docs.get(ws.id)).channels.get(news)?.get('readOnly')).toBe(true);
+
+		// The owner's signed mark opens the channel: posts from then on show everywhere.
+		root.markSetting(await signSettingsMark(owner.key, { channel: news, field: 'readOnly', value: false, by: owner.peerId, hlc: at(400, owner.peerId) }));
+		await waitFor(() => new WorkspaceDoc(bob.docs.get(ws.id)).channelSettings.size === 2, 'bob to get the owner’s mark');
+		channelOf(bob, news).post(msg('b1', bob.peerId, at(500, bob.peerId), 'now open'));
+		await waitFor(() => texts(owner, news).includes('now open'), 'the owner to get the post');
+		for (const p of [owner, bob]) expect(shown(p)).toEqual(['from the owner', 'now open']);
+
+		// A guest's post is withheld everywhere.
+		const inv = await invite(owner, 'guest');
+		const gil = await startJoiner(ws, (await newKey()).key, 'gil', inv);
+		await connect(gil, owner);
+		await waitFor(() => owner.authority.roleOf(gil.peerId) === 'guest' && gil.authority.joined, 'the guest to be admitted');
+		await waitFor(() => texts(gil, news).includes('now open'), 'the guest to read the channel');
+		channelOf(gil, news).post(msg('g1', gil.peerId, at(600, gil.peerId), 'guest post'));
+		await waitFor(() => texts(owner, news).includes('guest post'), 'the guest post to arrive');
+		expect(shown(owner)).toEqual(['from the owner', 'now open']);
+	}, 40_000);
 });

@@ -1,10 +1,31 @@
 /**
  * Typed accessors over a workspace root document: the workspace's name and colour, and the
- * indexes of its channels, notes and AI threads. Each index entry is a Y.Map so that
- * concurrent changes to different fields (one peer renames, another archives) both survive.
+ * indexes of its channels, notes and AI threads. Each index entry is a Y.Map.
+ *
+ * A channel's entry holds its settings as its creator made them, set once (rootPolicy.ts
+ * refuses changes to it). Later changes are signed {@link SettingsMark}s in `channelSettings`,
+ * one key per mark; a channel's settings are its entry with, per field, the newest mark the
+ * caller accepts (a current admin's or owner's whose signature verifies) on top.
  */
 import * as Y from 'yjs';
-import type { AiThreadInfo, ChannelInfo, NoteInfo } from './schema.js';
+import { compareHlc } from './hlc.js';
+import type { AiThreadInfo, ChannelInfo, NoteInfo, SettingsMark } from './schema.js';
+import { isSettingsMark } from './validate.js';
+
+/** The map key of a settings mark. */
+export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc'>): string {
+	return [m.channel, m.field, m.by, m.hlc].join('\n');
+}
+
+/** The settings mark stored under `key`, or undefined when malformed or under another key. */
+export function readSettings(key: string, value: unknown): SettingsMark | undefined {
+	return isSettingsMark(value) && key === settingsKey(value) ? value : undefined;
+}
+
+/** Which settings marks count (by default every well-formed one). */
+export type AcceptMark = (mark: SettingsMark) => boolean;
+
+const acceptAll: AcceptMark = () => true;
 
 /** Colours offered for a workspace icon. */
 export const WORKSPACE_COLORS = ['#1f6f5c', '#2f5fb3', '#8a3ffc', '#c0392b', '#d35400', '#7f8c8d'] as const;
@@ -35,6 +56,8 @@ export class WorkspaceDoc {
 	readonly notes: Y.Map<Y.Map<unknown>>;
 	readonly aiThreads: Y.Map<Y.Map<unknown>>;
 	readonly settings: Y.Map<unknown>;
+	/** Signed changes of channel settings; read with {@link readSettings}. */
+	readonly channelSettings: Y.Map<unknown>;
 
 	constructor(readonly doc: Y.Doc) {
 		this.meta = doc.getMap('meta');
@@ -42,6 +65,7 @@ export class WorkspaceDoc {
 		this.notes = doc.getMap('notes');
 		this.aiThreads = doc.getMap('aiThreads');
 		this.settings = doc.getMap('settings');
+		this.channelSettings = doc.getMap('channelSettings');
 	}
 
 	/** Writes the fields of a new workspace. */
@@ -77,20 +101,30 @@ export class WorkspaceDoc {
 		this.channels.set(info.id, entry);
 	}
 
-	/** Changes some of a channel's settings. */
-	updateChannel(id: string, patch: Partial<Omit<ChannelInfo, 'id' | 'createdAt' | 'createdBy'>>): void {
-		const entry = this.channels.get(id);
-		if (!(entry instanceof Y.Map)) return;
-		this.doc.transact(() => {
-			for (const [k, v] of Object.entries(patch)) entry.set(k, v);
-		});
+	/** Records a signed change of a channel setting. */
+	markSetting(mark: SettingsMark): void {
+		this.channelSettings.set(settingsKey(mark), mark);
 	}
 
-	/** One channel's settings, or undefined if there is no such channel. */
-	channel(id: string): ChannelInfo | undefined {
+	/** Every well-formed settings mark, by channel, newest first. */
+	settingsIndex(): Map<string, SettingsMark[]> {
+		const index = new Map<string, SettingsMark[]>();
+		this.channelSettings.forEach((value, key) => {
+			const mark = readSettings(key, value);
+			if (!mark) return;
+			const list = index.get(mark.channel) ?? [];
+			list.push(mark);
+			index.set(mark.channel, list);
+		});
+		for (const list of index.values()) list.sort((a, b) => compareHlc(b.hlc, a.hlc) || (a.by < b.by ? 1 : -1));
+		return index;
+	}
+
+	/** One channel's settings (its entry, then the newest accepted mark per field), or undefined if there is no such channel. */
+	channel(id: string, accept: AcceptMark = acceptAll, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
 		const entry = this.channels.get(id);
 		if (!(entry instanceof Y.Map)) return undefined;
-		return {
+		const info: ChannelInfo = {
 			id,
 			name: readString(entry, 'name', id.slice(0, 8)),
 			topic: readString(entry, 'topic'),
@@ -100,13 +134,22 @@ export class WorkspaceDoc {
 			createdAt: readNumber(entry, 'createdAt'),
 			createdBy: readString(entry, 'createdBy')
 		};
+		const marks = (index ?? this.settingsIndex()).get(id) ?? [];
+		const decided = new Set<string>();
+		for (const mark of marks) {
+			if (decided.has(mark.field) || !accept(mark)) continue;
+			decided.add(mark.field);
+			(info as unknown as Record<string, unknown>)[mark.field] = mark.value; // isSettingsMark checked the value's type
+		}
+		return info;
 	}
 
 	/** All channels, oldest first (ties broken by id, so every peer shows the same order). */
-	listChannels(): ChannelInfo[] {
+	listChannels(accept: AcceptMark = acceptAll): ChannelInfo[] {
+		const index = this.settingsIndex();
 		const out: ChannelInfo[] = [];
 		for (const id of this.channels.keys()) {
-			const c = this.channel(id);
+			const c = this.channel(id, accept, index);
 			if (c) out.push(c);
 		}
 		return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));

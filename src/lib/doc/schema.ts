@@ -98,6 +98,28 @@ export interface ModerationMark {
 	sig: string;
 }
 
+/** The channel settings a {@link SettingsMark} may change, with their value types. */
+export interface ChannelSettingValues {
+	name: string;
+	topic: string;
+	readOnly: boolean;
+	archived: boolean;
+}
+
+/**
+ * A change of one channel setting after the channel was created, kept in the workspace root
+ * under its own key: the newest mark by a current admin or owner whose signature verifies
+ * decides; marks by anyone else change nothing.
+ */
+export interface SettingsMark {
+	channel: string;
+	field: keyof ChannelSettingValues;
+	value: string | boolean;
+	by: string;
+	hlc: string;
+	sig: string;
+}
+
 /** A channel's settings as kept in the workspace root. */
 export interface ChannelInfo {
 	id: string;

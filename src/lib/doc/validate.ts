@@ -3,7 +3,7 @@
  * peers, so a record may be missing fields, have the wrong types or be absurdly large;
  * such records are skipped by the views rather than trusted.
  */
-import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
+import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
 export const MAX_TEXT_LENGTH = 40_000;
@@ -71,4 +71,11 @@ export function isReactionMark(v: unknown): v is ReactionMark {
 /** True when `v` is a well-formed {@link ModerationMark}. */
 export function isModerationMark(v: unknown): v is ModerationMark {
 	return isObject(v) && shortString(v.msg) && shortString(v.by) && shortString(v.hlc) && typeof v.hidden === 'boolean' && shortString(v.sig);
+}
+
+/** True when `v` is a well-formed {@link SettingsMark}: a known field with a value of its type. */
+export function isSettingsMark(v: unknown): v is SettingsMark {
+	if (!isObject(v) || !shortString(v.channel) || !shortString(v.by) || !shortString(v.hlc) || !shortString(v.sig)) return false;
+	if (v.field === 'name' || v.field === 'topic') return typeof v.value === 'string' && v.value.length <= 1000;
+	return (v.field === 'readOnly' || v.field === 'archived') && typeof v.value === 'boolean';
 }

@@ -23,6 +23,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
+import { postShows, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -63,6 +64,8 @@ export class ChannelState {
 	verifyVersion = $state(0);
 	/** Bumps when the workspace's team changes (who may moderate). */
 	teamVersion = $state(0);
+	/** Which posts show (guests', and members' in read-only spans, do not); set by the workspace. */
+	postingRules = $state.raw<PostingRules | undefined>();
 	loading = $state(true);
 	/** Number of damaged stored entries set aside while loading, if any. */
 	damaged = $state(0);
@@ -232,6 +235,12 @@ export class ChannelState {
 			return mark.hidden ? { by: mark.by, hlc: mark.hlc } : undefined;
 		}
 		return undefined;
+	}
+
+	/** Whether a post is withheld: its author may not post here (a guest, or a member while the channel is read-only). */
+	isWithheld(m: MessageRecord): boolean {
+		const rules = this.postingRules;
+		return rules !== undefined && !postShows(m, rules);
 	}
 
 	/** Whether this device may hide messages (its member is an admin or the owner). */

@@ -6,11 +6,13 @@
  */
 import { ChannelDoc } from '../doc/ChannelDoc.js';
 import { newId } from '../doc/ids.js';
-import type { ChannelInfo } from '../doc/schema.js';
+import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
+import { signSettingsMark } from '../doc/signature.js';
+import { acceptSettings, readOnlySpans, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
-import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
+import { WorkspaceDoc, type AcceptMark } from '../doc/WorkspaceDoc.js';
 import type { Services } from '../app.js';
 import type { WorkspaceRow } from '../store/db.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -28,6 +30,11 @@ export const MAX_CHANNEL_NAME = 80;
 /** Thrown for an empty channel or workspace name. */
 export class EmptyNameError extends Error {
 	name = 'EmptyNameError';
+}
+
+/** The team does not allow this device what it asked (a member changing channel settings, a guest creating a channel). */
+export class NotAllowedError extends Error {
+	name = 'NotAllowedError';
 }
 
 /** Fields of a new channel. */
@@ -110,13 +117,13 @@ export class WorkspaceState {
 	/** Channels to list: active ones, plus archived ones when asked. */
 	get channels(): ChannelInfo[] {
 		void this.version;
-		return this.root.listChannels().filter((c) => this.showArchived || !c.archived);
+		return this.root.listChannels(this.acceptSettings).filter((c) => this.showArchived || !c.archived);
 	}
 
 	/** Whether any channel is archived (to offer the toggle). */
 	get hasArchived(): boolean {
 		void this.version;
-		return this.root.listChannels().some((c) => c.archived);
+		return this.root.listChannels(this.acceptSettings).some((c) => c.archived);
 	}
 
 	/** Whether `peerId` is a current member device. */
@@ -133,7 +140,34 @@ export class WorkspaceState {
 	/** Settings of the open channel. */
 	get channelInfo(): ChannelInfo | undefined {
 		void this.version;
-		return this.channel ? this.root.channel(this.channel.id) : undefined;
+		return this.channel ? this.root.channel(this.channel.id, this.acceptSettings) : undefined;
+	}
+
+	/** Settings changes that count: signed by a current admin or the owner (writePolicy.ts). */
+	private get acceptSettings(): AcceptMark {
+		const { authority } = this.team;
+		return acceptSettings((peerId) => authority.roleOf(peerId));
+	}
+
+	/** Which posts of a channel show: the team's roles and the channel's read-only spans (channelRights.ts). */
+	postingRules(channelId: string): PostingRules {
+		void this.version;
+		const { authority } = this.team;
+		const roleOf = (peerId: string) => authority.roleOf(peerId);
+		return { roleOf, readOnly: readOnlySpans(this.root, channelId, roleOf) };
+	}
+
+	/** This device's member's role in the team (undefined while it is not a member). */
+	get role(): string | undefined {
+		void this.version;
+		return this.team.authority.roleOf(this.services.identity.peerId);
+	}
+
+	/** Whether this device may post in a channel: not a guest, and an admin or the owner in a read-only channel. */
+	canPost(info: ChannelInfo | undefined): boolean {
+		const role = this.role;
+		if (info === undefined || info.archived || role === undefined || role === 'guest') return false;
+		return !info.readOnly || role === 'owner' || role === 'admin';
 	}
 
 	/** A member's display name (or a short peer id). */
@@ -152,6 +186,7 @@ export class WorkspaceState {
 	async createChannel(input: NewChannel): Promise<string> {
 		const name = input.name.trim().slice(0, MAX_CHANNEL_NAME);
 		if (!name) throw new EmptyNameError('channel name is empty');
+		if (this.role === 'guest') throw new NotAllowedError('guests do not create channels');
 		const id = newId();
 		this.rootHandle.doc.transact(() => {
 			this.root.createChannel({
@@ -169,22 +204,38 @@ export class WorkspaceState {
 		return id;
 	}
 
-	/** Renames a channel. */
-	renameChannel(id: string, name: string): void {
+	/** Renames a channel (an admin's signed settings mark). */
+	async renameChannel(id: string, name: string): Promise<void> {
 		const clean = name.trim().slice(0, MAX_CHANNEL_NAME);
 		if (!clean) throw new EmptyNameError('channel name is empty');
-		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { name: clean }), LOCAL_ORIGIN);
+		await this.changeSetting(id, 'name', clean);
 	}
 
 	/** Sets a channel's topic. */
-	setTopic(id: string, topic: string): void {
-		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { topic: topic.trim() }), LOCAL_ORIGIN);
+	setTopic(id: string, topic: string): Promise<void> {
+		return this.changeSetting(id, 'topic', topic.trim());
 	}
 
 	/** Archives or restores a channel. */
-	setArchived(id: string, archived: boolean): void {
-		this.rootHandle.doc.transact(() => this.root.updateChannel(id, { archived }), LOCAL_ORIGIN);
+	async setArchived(id: string, archived: boolean): Promise<void> {
+		await this.changeSetting(id, 'archived', archived);
 		if (archived) this.showArchived = this.showArchived || this.channel?.id === id;
+	}
+
+	/** Makes a channel read-only (only admins and the owner post) or open to every member again. */
+	setReadOnly(id: string, readOnly: boolean): Promise<void> {
+		return this.changeSetting(id, 'readOnly', readOnly);
+	}
+
+	/**
+	 * Signs and records a change of one channel setting. Only admins and the owner change
+	 * settings after creation: every replica ignores anyone else's marks.
+	 */
+	private async changeSetting<F extends keyof ChannelSettingValues>(id: string, field: F, value: ChannelSettingValues[F]): Promise<void> {
+		if (!this.isAdmin) throw new NotAllowedError('only admins change channel settings');
+		const { identity, clock } = this.services;
+		const mark = await signSettingsMark(identity.privateKey, { channel: id, field, value, by: identity.peerId, hlc: clock.tick() });
+		this.rootHandle.doc.transact(() => this.root.markSetting(mark), LOCAL_ORIGIN);
 	}
 
 	/** AI chats of the workspace, newest first. */

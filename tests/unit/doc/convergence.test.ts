@@ -12,7 +12,7 @@ import { HybridClock } from '../../../src/lib/doc/hlc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import type { ChannelInfo } from '../../../src/lib/doc/schema.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
-import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot, softDelete, toggleReaction } from './helpers.js';
+import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot, softDelete, toggleReaction, updateChannel } from './helpers.js';
 
 const REMOTE = 'remote';
 const KINDS = ['channel', 'workspace', 'roster'] as const;
@@ -199,15 +199,15 @@ describe('two peers', () => {
 		const [a, b] = track(mesh(2));
 		a.workspace.createChannel(channelInfo('general', 'general', T0, a.name));
 		b.deliverAll(mulberry32(1));
-		a.workspace.updateChannel('general', { name: 'lobby' });
-		b.workspace.updateChannel('general', { archived: true, topic: 'old stuff' });
+		updateChannel(a.workspace, 'general', { name: 'lobby' }, a.name);
+		updateChannel(b.workspace, 'general', { archived: true, topic: 'old stuff' }, b.name);
 		a.deliverAll(mulberry32(2));
 		b.deliverAll(mulberry32(3));
 		expectConverged([a, b]);
 		expect(a.workspace.channel('general')).toMatchObject({ name: 'lobby', archived: true, topic: 'old stuff' });
 
-		a.workspace.updateChannel('general', { name: 'from-a' });
-		b.workspace.updateChannel('general', { name: 'from-b' });
+		updateChannel(a.workspace, 'general', { name: 'from-a' }, a.name);
+		updateChannel(b.workspace, 'general', { name: 'from-b' }, b.name);
 		b.deliverAll(mulberry32(4));
 		a.deliverAll(mulberry32(5));
 		expectConverged([a, b]);
@@ -316,8 +316,8 @@ describe('random concurrent editing (applyRandomTests style)', () => {
 			const channels = p.workspace.listChannels();
 			if (channels.length > 0) {
 				const c = pick(rand, channels);
-				if (rand() < 0.5) p.workspace.updateChannel(c.id, { name: `renamed ${step} by ${p.name}` });
-				else p.workspace.updateChannel(c.id, { archived: !c.archived });
+				if (rand() < 0.5) updateChannel(p.workspace, c.id, { name: `renamed ${step} by ${p.name}` });
+				else updateChannel(p.workspace, c.id, { archived: !c.archived });
 			}
 		} else if (r < 0.96) {
 			const who = pick(rand, ['peer-a', 'peer-b', 'peer-c', 'guest-1']);

@@ -3,7 +3,8 @@ import * as Y from 'yjs';
 import { ChannelDoc, readReaction } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { compareHlc, formatHlc } from '../../../src/lib/doc/hlc.js';
-import type { EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
+import type { ChannelSettingValues, EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
+import type { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 
 /** A fixed epoch for readable clocks. */
 export const T0 = Date.UTC(2025, 0, 1);
@@ -97,4 +98,11 @@ export function toggleReaction(channel: ChannelDoc, msgId: string, emoji: string
 /** Hides a message with an unsigned deletion mark of `deletion.by` at `deletion.hlc`. */
 export function softDelete(channel: ChannelDoc, msgId: string, deletion: { by: string; hlc: string; sig: string }): void {
 	channel.markDeletion({ msg: msgId, by: deletion.by, hlc: deletion.hlc, deleted: true, sig: deletion.sig });
+}
+
+/** Changes channel settings with unsigned settings marks of `by`, each newer than every mark before. */
+export function updateChannel(ws: WorkspaceDoc, id: string, patch: Partial<ChannelSettingValues>, by = 'peer-a'): void {
+	for (const [field, value] of Object.entries(patch) as Array<[keyof ChannelSettingValues, string | boolean]>) {
+		ws.markSetting({ channel: id, field, value, by, hlc: at(markClock++, by), sig: 'sig' });
+	}
 }

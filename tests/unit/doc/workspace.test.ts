@@ -6,7 +6,7 @@ import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import { AiStatus, Role, type ChannelInfo } from '../../../src/lib/doc/schema.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
-import { T0 } from './helpers.js';
+import { T0, updateChannel } from './helpers.js';
 
 function channelInfo(id: string, overrides: Partial<ChannelInfo> = {}): ChannelInfo {
 	return { id, name: id, topic: '', private: false, readOnly: false, archived: false, createdAt: T0, createdBy: 'p1', ...overrides };
@@ -60,18 +60,19 @@ describe('WorkspaceDoc', () => {
 		expect(ws.channel('missing')).toBeUndefined();
 	});
 
-	it('renames, archives and flags channels, leaving other fields alone', () => {
+	it('renames, archives and flags channels with settings marks (the newest accepted one per field), leaving other fields alone', () => {
 		const ws = new WorkspaceDoc(new Y.Doc());
 		ws.createChannel(channelInfo('c1', { name: 'general', topic: 't' }));
-		ws.updateChannel('c1', { name: 'lobby' });
-		ws.updateChannel('c1', { archived: true });
-		ws.updateChannel('c1', { readOnly: true, private: true });
-		expect(ws.channel('c1')).toEqual(
-			channelInfo('c1', { name: 'lobby', topic: 't', archived: true, readOnly: true, private: true })
-		);
-		ws.updateChannel('c1', { archived: false });
+		updateChannel(ws, 'c1', { name: 'lobby' });
+		updateChannel(ws, 'c1', { archived: true });
+		updateChannel(ws, 'c1', { readOnly: true });
+		expect(ws.channel('c1')).toEqual(channelInfo('c1', { name: 'lobby', topic: 't', archived: true, readOnly: true }));
+		updateChannel(ws, 'c1', { archived: false });
 		expect(ws.channel('c1')?.archived).toBe(false);
-		expect(() => ws.updateChannel('missing', { name: 'x' })).not.toThrow();
+		// Marks the caller does not accept (not an admin's, not verified) change nothing.
+		updateChannel(ws, 'c1', { name: 'by a member' }, 'peer-member');
+		expect(ws.channel('c1', (m) => m.by !== 'peer-member')?.name).toBe('lobby');
+		expect(ws.channel('c1')?.name).toBe('by a member');
 		expect(ws.channel('missing')).toBeUndefined();
 	});
 

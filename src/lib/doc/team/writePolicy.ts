@@ -3,8 +3,9 @@
  * (the browser's store, the relay's archive, the test stores alike):
  *
  * - the roster document's team operations only grow (TeamDoc.ts);
+ * - the root's channel index only grows, its settings change by signed marks (rootPolicy.ts);
  * - a channel document's history only grows (channelPolicy.ts): nothing signed is removed or
- *   overwritten.
+ *   overwritten. Who may post (guests, read-only channels) the view decides (channelRights.ts).
  *
  * A document is a channel when the workspace root lists it as one, or when it already holds
  * what only channels hold (edits, deletion or reaction marks, live answers): a channel whose
@@ -12,6 +13,7 @@
  */
 import type * as Y from 'yjs';
 import { checkChannelUpdate } from '../channelPolicy.js';
+import { checkRootUpdate } from '../rootPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
 
@@ -43,6 +45,7 @@ export function isListedChannel(root: Y.Doc, docId: string): boolean {
  */
 export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, listedChannel = false): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
+	if (docId === workspaceId) return checkRootUpdate(doc, update);
 	if (listedChannel || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
 	return undefined;
 }

@@ -1,0 +1,81 @@
+/**
+ * Who may do what in a channel, as every view folds it from the team and the channel's signed
+ * settings: pure, deterministic, so every replica that holds the same marks and team shows the
+ * same thing.
+ *
+ * - A settings mark counts when a current admin or the owner signed it ({@link acceptSettings}).
+ * - A channel is read-only over intervals of clock time: from its creation when it was created
+ *   read-only, and between the counted marks that turn it read-only and writable again. A post
+ *   whose clock falls in such an interval shows only when its author is an admin, the owner or
+ *   the relay (a model's answer).
+ * - A guest's posts do not show.
+ *
+ * These are view rules, not write refusals (channelPolicy.ts says why): a post that breaks them
+ * stays in the document, shown as withheld, and counts for nothing.
+ */
+import { compareHlc } from './hlc.js';
+import type { MessageRecord, SettingsMark } from './schema.js';
+import { verifySettingsMark } from './signature.js';
+import { settingsKey, type WorkspaceDoc } from './WorkspaceDoc.js';
+
+/** A role by device, for a current member device (undefined for anyone else). */
+export type RoleOf = (peerId: string) => string | undefined;
+
+/** Settings marks whose signature was checked, by key (bounded). */
+const checked = new Map<string, boolean>();
+
+function verifiedOnce(mark: SettingsMark): boolean {
+	const key = settingsKey(mark) + '\n' + mark.sig;
+	let ok = checked.get(key);
+	if (ok === undefined) {
+		if (checked.size > 10_000) checked.clear();
+		checked.set(key, (ok = verifySettingsMark(mark)));
+	}
+	return ok;
+}
+
+/** Whether a settings mark counts: signed, by a current admin or the owner. */
+export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean {
+	return (mark) => {
+		const role = roleOf(mark.by);
+		return (role === 'owner' || role === 'admin') && verifiedOnce(mark);
+	};
+}
+
+/** Clock intervals `[from, to)` in which a channel was read-only (`to` undefined: still is). */
+export type ReadOnlySpans = ReadonlyArray<{ from: string; to: string | undefined }>;
+
+/** What the view needs to decide which posts show. */
+export interface PostingRules {
+	roleOf: RoleOf;
+	readOnly: ReadOnlySpans;
+}
+
+/** The read-only intervals of channel `id`: its entry's flag from the start, then each counted mark in clock order. */
+export function readOnlySpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): ReadOnlySpans {
+	const entry = root.channels.get(id);
+	const accept = acceptSettings(roleOf);
+	const marks = (root.settingsIndex().get(id) ?? []).filter((m) => m.field === 'readOnly' && accept(m)).reverse();
+	const spans: Array<{ from: string; to: string | undefined }> = [];
+	let open: string | undefined = entry?.get('readOnly') === true ? '' : undefined;
+	for (const mark of marks) {
+		if (mark.value === true && open === undefined) open = mark.hlc;
+		else if (mark.value === false && open !== undefined) {
+			spans.push({ from: open, to: mark.hlc });
+			open = undefined;
+		}
+	}
+	if (open !== undefined) spans.push({ from: open, to: undefined });
+	return spans;
+}
+
+/** Roles whose posts show in a read-only span. */
+const READ_ONLY_POSTERS = new Set(['owner', 'admin', 'relay']);
+
+/** Whether a post shows under `rules` (see the module comment). */
+export function postShows(m: MessageRecord, rules: PostingRules): boolean {
+	const role = rules.roleOf(m.author);
+	if (role === 'guest') return false;
+	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
+	return !rules.readOnly.some((span) => compareHlc(m.hlc, span.from) >= 0 && (span.to === undefined || compareHlc(m.hlc, span.to) < 0));
+}

@@ -1,0 +1,127 @@
+/**
+ * The engine under the "only grows" write policies (channelPolicy.ts, rootPolicy.ts): it reads
+ * a remote update against the document it would change and says whether the update would
+ * remove or rewrite anything kept under a protected top-level name.
+ *
+ * Rules per top-level name:
+ * - `array`: an array of plain records, appended; none is ever deleted;
+ * - `once`: a map of plain records, one per key, set once; none is overwritten or deleted;
+ * - `index`: a map of Y.Map entries, each added once with its fields, none of which is later
+ *   overwritten or deleted (a channel index entry as its creator made it);
+ * - `live`: anything goes (a model's answer streaming).
+ * Names without a rule are refused or let through, as the caller says.
+ *
+ * A deletion the document already holds may be repeated (a full state carries the whole delete
+ * set), and what the document holds already is skipped, as Yjs skips it.
+ */
+import * as Y from 'yjs';
+import { decodeForCheck, overlapping, type AnyStruct } from './updateStructs.js';
+
+export type GrowthRule = 'array' | 'once' | 'index' | 'live';
+
+/** Why `update` would remove or rewrite what `rules` keep, or undefined. */
+export function inspectGrowth(doc: Y.Doc, update: Uint8Array, rules: Record<string, GrowthRule>, unknownRoots: 'refuse' | 'allow', what: string): string | undefined {
+	const checked = decodeForCheck(doc, update);
+	if (checked === undefined) return 'undecodable update';
+	const { decoded, store, inUpdate, find } = checked;
+	// Types that only arrived in updates are placeholders until asked for by kind; asking
+	// replaces them (and re-parents their items), so it happens before their names are noted.
+	for (const [name, rule] of Object.entries(rules)) {
+		if (!doc.share.has(name) || rule === 'live') continue;
+		try {
+			if (rule === 'array') doc.getArray(name);
+			else doc.getMap(name);
+		} catch {
+			return `"${name}" has the wrong type`;
+		}
+	}
+	const names = new Map<unknown, string>();
+	for (const [name, type] of doc.share) names.set(type, name);
+	/** The top-level name an item lives under, and how deep (0: directly in it). */
+	const placeOf = (struct: AnyStruct | undefined, depth = 0): { root: string; level: number } | undefined => {
+		if (!(struct instanceof Y.Item) || depth > 10_000) return undefined;
+		const parent = struct.parent as unknown;
+		if (typeof parent === 'string') return { root: parent, level: 0 };
+		if (parent instanceof Y.ID) {
+			const place = placeOf(find(parent.client, parent.clock), depth + 1);
+			return place && { root: place.root, level: place.level + 1 };
+		}
+		if (parent instanceof Y.AbstractType) {
+			const name = names.get(parent);
+			if (name !== undefined) return { root: name, level: 0 };
+			const place = placeOf(parent._item ?? undefined, depth + 1);
+			return place && { root: place.root, level: place.level + 1 };
+		}
+		// Sent with an origin: it sits where its neighbour does.
+		const near = struct.origin ?? struct.rightOrigin;
+		return near === null ? undefined : placeOf(find(near.client, near.clock), depth + 1);
+	};
+	const isKept = (place: { root: string } | undefined): boolean => {
+		const rule = place && rules[place.root];
+		return rule === 'array' || rule === 'once' || rule === 'index';
+	};
+	/** The clock up to which the document holds a client's structs. */
+	const stateOf = (client: number): number => {
+		const list = store.get(client);
+		const last = list?.[list.length - 1];
+		return last === undefined ? 0 : last.id.clock + last.length;
+	};
+	const setKeys = new Set<string>();
+	for (const struct of decoded.structs) {
+		if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= stateOf(struct.id.client)) continue;
+		const place = placeOf(struct);
+		if (place === undefined) continue; // its neighbour has not arrived: Yjs keeps it pending, checked again then
+		const rule = rules[place.root];
+		if (rule === undefined) {
+			if (unknownRoots === 'refuse') return `${what} has no "${place.root}"`;
+			continue;
+		}
+		if (rule === 'live') continue;
+		if (struct.content instanceof Y.ContentDeleted) return 'a record cannot arrive deleted';
+		// An entry sent with an origin continues an older entry of its key: an overwrite.
+		const fresh = (key: string | null, container: Y.Map<unknown> | undefined, scope: string): boolean => {
+			if (key === null || container === undefined || container.has(key) || setKeys.has(`${scope}\n${key}`)) return false;
+			setKeys.add(`${scope}\n${key}`);
+			return true;
+		};
+		if (rule === 'array') {
+			if (place.level !== 0 || !(struct.content instanceof Y.ContentAny)) return 'a record is a plain value';
+			continue;
+		}
+		if (place.level === 0) {
+			const plain = struct.content instanceof Y.ContentAny;
+			if (rule === 'once' ? !plain : !(struct.content instanceof Y.ContentType)) return 'a record has the wrong shape';
+			if (typeof struct.parent !== 'string' || !fresh(struct.parentSub, mapOf(doc, place.root), place.root)) return 'a record cannot be overwritten';
+			continue;
+		}
+		// A field of an index entry, set when the entry was made.
+		const parent = struct.parent as unknown;
+		if (rule === 'once' || place.level !== 1 || !(parent instanceof Y.ID) || !(struct.content instanceof Y.ContentAny)) {
+			return 'a record cannot be overwritten';
+		}
+		const entry = find(parent.client, parent.clock);
+		const held = entry instanceof Y.Item && entry.content instanceof Y.ContentType && entry.content.type instanceof Y.Map ? entry.content.type : new Y.Map<unknown>();
+		if (!fresh(struct.parentSub, held, `${parent.client}:${parent.clock}`)) return 'a record cannot be overwritten';
+	}
+	// Deletions: none may remove a record the document holds, or one arriving in this update.
+	for (const [client, ranges] of decoded.ds.clients) {
+		for (const range of ranges) {
+			for (const struct of overlapping(store.get(client), range.clock, range.len)) {
+				if (struct instanceof Y.Item && !struct.deleted && isKept(placeOf(struct))) return 'a record cannot be deleted';
+			}
+			for (const struct of overlapping(inUpdate.get(client), range.clock, range.len)) {
+				if (isKept(placeOf(struct))) return 'a record cannot arrive deleted';
+			}
+		}
+	}
+	return undefined;
+}
+
+/** The document's map `name` (a type that only arrived in updates becomes one when asked); undefined when it is another type. */
+function mapOf(doc: Y.Doc, name: string): Y.Map<unknown> | undefined {
+	try {
+		return doc.getMap(name);
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,21 @@
+/**
+ * The write policy of a workspace root document. Its channel index only grows: a channel's
+ * entry is added once, with the settings its creator chose, and is never overwritten or
+ * deleted, so no member renames, archives or flips a channel to writable by editing it. Later
+ * changes are signed settings marks (`channelSettings`, set once each), which count only when
+ * a current admin or the owner signed them (WorkspaceDoc.ts folds them, channelRights.ts says
+ * which count). The rest of the root (its name and colour, the note and AI-chat indexes) is not
+ * guarded yet.
+ */
+import type * as Y from 'yjs';
+import { inspectGrowth, type GrowthRule } from './growth.js';
+
+const ROOTS: Record<string, GrowthRule> = {
+	channels: 'index',
+	channelSettings: 'once'
+};
+
+/** Why `update` would rewrite root document `doc`'s channel index or settings marks, or undefined. */
+export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
+	return inspectGrowth(doc, update, ROOTS, 'allow', 'a workspace root');
+}

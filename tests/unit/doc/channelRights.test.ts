@@ -1,0 +1,58 @@
+/**
+ * Channel rights as the view folds them: settings marks count only when a current admin or the
+ * owner signed them (real Ed25519 signatures), read-only spans follow the counted marks in clock
+ * order, and posts show or are withheld by their author's role and clock.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { acceptSettings, postShows, readOnlySpans } from '../../../src/lib/doc/channelRights.js';
+import { signSettingsMark } from '../../../src/lib/doc/signature.js';
+import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
+import { at, msg } from './helpers.js';
+
+async function device() {
+	const key = await generateKeyPair('Ed25519');
+	return { key, id: peerIdFromPrivateKey(key).toString() };
+}
+
+describe('channel rights', () => {
+	it('counts settings marks signed by current admins only, and follows them in clock order', async () => {
+		const [admin, member] = [await device(), await device()];
+		const roles: Record<string, string> = { [admin.id]: 'admin', [member.id]: 'member' };
+		const roleOf = (peer: string) => roles[peer];
+		const ws = new WorkspaceDoc(new Y.Doc());
+		ws.createChannel({ id: 'news', name: 'news', topic: '', private: false, readOnly: true, archived: false, createdAt: 1, createdBy: admin.id });
+		expect(readOnlySpans(ws, 'news', roleOf)).toEqual([{ from: '', to: undefined }]);
+
+		const byMember = await signSettingsMark(member.key, { channel: 'news', field: 'readOnly', value: false, by: member.id, hlc: at(100, member.id) });
+		ws.markSetting(byMember);
+		const forged = { ...byMember, by: admin.id, hlc: at(150, admin.id) };
+		ws.markSetting(forged);
+		expect(acceptSettings(roleOf)(byMember)).toBe(false);
+		expect(acceptSettings(roleOf)(forged)).toBe(false);
+		expect(readOnlySpans(ws, 'news', roleOf)).toEqual([{ from: '', to: undefined }]);
+
+		ws.markSetting(await signSettingsMark(admin.key, { channel: 'news', field: 'readOnly', value: false, by: admin.id, hlc: at(200, admin.id) }));
+		ws.markSetting(await signSettingsMark(admin.key, { channel: 'news', field: 'readOnly', value: true, by: admin.id, hlc: at(400, admin.id) }));
+		expect(readOnlySpans(ws, 'news', roleOf)).toEqual([
+			{ from: '', to: at(200, admin.id) },
+			{ from: at(400, admin.id), to: undefined }
+		]);
+		expect(ws.channel('news', acceptSettings(roleOf))?.readOnly).toBe(true);
+
+		const rules = { roleOf, readOnly: readOnlySpans(ws, 'news', roleOf) };
+		expect(postShows(msg('a', member.id, at(100, member.id)), rules)).toBe(false); // read-only then
+		expect(postShows(msg('b', member.id, at(300, member.id)), rules)).toBe(true); // writable then
+		expect(postShows(msg('c', member.id, at(500, member.id)), rules)).toBe(false);
+		expect(postShows(msg('d', admin.id, at(500, admin.id)), rules)).toBe(true);
+	});
+
+	it('withholds a guest’s posts anywhere, and shows former members’ history in writable spans', () => {
+		const roles: Record<string, string> = { guest: 'guest' };
+		const rules = { roleOf: (peer: string) => roles[peer], readOnly: [] };
+		expect(postShows(msg('g', 'guest', at(10, 'guest')), rules)).toBe(false);
+		expect(postShows(msg('f', 'former', at(10, 'former')), rules)).toBe(true);
+	});
+});
