@@ -78,50 +78,40 @@ export function verifyDeletion(msgId: string, d: DeletionRecord): Promise<boolea
 	return verifyBytes(d.by, deletionSigningBytes(msgId, d), d.sig);
 }
 
-/** The bytes a deletion mark's signature covers. */
-export function deletionMarkSigningBytes(d: Omit<DeletionMark, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/del/2', d.msg, d.by, d.hlc, d.deleted]));
+/** A kind of signed mark: what its signature covers, how to sign one and how to check one. */
+export interface MarkSigning<T extends { by: string; sig: string }> {
+	bytes(mark: Omit<T, 'sig'>): Uint8Array;
+	sign(key: PrivateKey, mark: Omit<T, 'sig'>): Promise<T>;
+	/** Whether `mark.sig` is `mark.by`'s signature; never throws. */
+	verify(mark: T): Promise<boolean>;
 }
 
-/** Signs a deletion mark. */
-export async function signDeletionMark(key: PrivateKey, d: Omit<DeletionMark, 'sig'>): Promise<DeletionMark> {
-	return { ...d, sig: await signBytes(key, deletionMarkSigningBytes(d)) };
+/** Signing for marks whose signature covers `fields(mark)` under `tag`, signed by `mark.by`. */
+function markSigning<T extends { by: string; sig: string }>(tag: string, fields: (mark: Omit<T, 'sig'>) => unknown[]): MarkSigning<T> {
+	const bytes = (mark: Omit<T, 'sig'>) => encoder.encode(JSON.stringify([tag, ...fields(mark)]));
+	return {
+		bytes,
+		sign: async (key, mark) => ({ ...mark, sig: await signBytes(key, bytes(mark)) }) as T,
+		verify: (mark) => verifyBytes(mark.by, bytes(mark), mark.sig)
+	};
 }
 
-/** Verifies a deletion mark's signature against its `by` peer. */
-export function verifyDeletionMark(d: DeletionMark): Promise<boolean> {
-	return verifyBytes(d.by, deletionMarkSigningBytes(d), d.sig);
-}
+/** Deletion marks (hide or show again a message). */
+export const deletionMarks = markSigning<DeletionMark>('outpost/del/2', (d) => [d.msg, d.by, d.hlc, d.deleted]);
+/** Reaction marks. */
+export const reactionMarks = markSigning<ReactionMark>('outpost/react/1', (r) => [r.msg, r.emoji, r.by, r.hlc, r.on]);
+/** Moderation marks (an admin hiding a message). */
+export const moderationMarks = markSigning<ModerationMark>('outpost/mod/1', (m) => [m.msg, m.by, m.hlc, m.hidden]);
+/** Channel settings marks. */
+export const settingsMarks = markSigning<SettingsMark>('outpost/settings/1', (m) => [m.channel, m.field, m.value, m.by, m.hlc]);
 
-/** The bytes a reaction mark's signature covers. */
-export function reactionMarkSigningBytes(r: Omit<ReactionMark, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/react/1', r.msg, r.emoji, r.by, r.hlc, r.on]));
-}
-
-/** Signs a reaction mark. */
-export async function signReactionMark(key: PrivateKey, r: Omit<ReactionMark, 'sig'>): Promise<ReactionMark> {
-	return { ...r, sig: await signBytes(key, reactionMarkSigningBytes(r)) };
-}
-
-/** Verifies a reaction mark's signature against its `by` peer. */
-export function verifyReactionMark(r: ReactionMark): Promise<boolean> {
-	return verifyBytes(r.by, reactionMarkSigningBytes(r), r.sig);
-}
-
-/** The bytes a moderation mark's signature covers. */
-export function moderationMarkSigningBytes(m: Omit<ModerationMark, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/mod/1', m.msg, m.by, m.hlc, m.hidden]));
-}
-
-/** Signs a moderation mark. */
-export async function signModerationMark(key: PrivateKey, m: Omit<ModerationMark, 'sig'>): Promise<ModerationMark> {
-	return { ...m, sig: await signBytes(key, moderationMarkSigningBytes(m)) };
-}
-
-/** Verifies a moderation mark's signature against its `by` peer. */
-export function verifyModerationMark(m: ModerationMark): Promise<boolean> {
-	return verifyBytes(m.by, moderationMarkSigningBytes(m), m.sig);
-}
+export const signDeletionMark = deletionMarks.sign;
+export const verifyDeletionMark = deletionMarks.verify;
+export const signReactionMark = reactionMarks.sign;
+export const verifyReactionMark = reactionMarks.verify;
+export const signModerationMark = moderationMarks.sign;
+export const verifyModerationMark = moderationMarks.verify;
+export const signSettingsMark = settingsMarks.sign;
 
 /**
  * {@link verifyBytes} at once (no await), for the few records a write policy must check before
@@ -137,17 +127,7 @@ export function verifyBytesNow(author: string, bytes: Uint8Array, sig: string): 
 	}
 }
 
-/** The bytes a settings mark's signature covers. */
-export function settingsMarkSigningBytes(m: Omit<SettingsMark, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/settings/1', m.channel, m.field, m.value, m.by, m.hlc]));
-}
-
-/** Signs a settings mark. */
-export async function signSettingsMark(key: PrivateKey, m: Omit<SettingsMark, 'sig'>): Promise<SettingsMark> {
-	return { ...m, sig: await signBytes(key, settingsMarkSigningBytes(m)) };
-}
-
-/** Verifies a settings mark's signature against its `by` peer, at once. */
+/** Verifies a settings mark's signature against its `by` peer, at once (a write policy's fold cannot wait). */
 export function verifySettingsMark(m: SettingsMark): boolean {
-	return verifyBytesNow(m.by, settingsMarkSigningBytes(m), m.sig);
+	return verifyBytesNow(m.by, settingsMarks.bytes(m), m.sig);
 }

@@ -163,10 +163,14 @@ export class WorkspaceState {
 		return this.team.authority.roleOf(this.services.identity.peerId);
 	}
 
-	/** Whether this device may post in a channel: not a guest, and an admin or the owner in a read-only channel. */
+	/**
+	 * Whether this device's posts in a channel would show: not in an archived channel, not as a
+	 * guest, and in a read-only channel only as an admin or the owner. (A device the team does not
+	 * count yet, or any more, may still write; its posts count once it is admitted, or never.)
+	 */
 	canPost(info: ChannelInfo | undefined): boolean {
 		const role = this.role;
-		if (info === undefined || info.archived || role === undefined || role === 'guest') return false;
+		if (info === undefined || info.archived || role === 'guest') return false;
 		return !info.readOnly || role === 'owner' || role === 'admin';
 	}
 
