@@ -6,10 +6,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post } from './helpers';
-import { startRelayProcess, type RelayProcess } from './relays';
+import { useDevices } from './devices';
+import type { RelayProcess } from './relays';
 
 const hasLanInterface = Object.values(networkInterfaces())
 	.flat()
@@ -20,37 +21,7 @@ test.beforeAll(() => {
 	expect(hasLanInterface, 'WebRTC needs a non-loopback interface: run the e2e suite through scripts/in-netns.sh').toBe(true);
 });
 
-const relays: RelayProcess[] = [];
-const contexts: BrowserContext[] = [];
-let browser: Browser;
-
-test.beforeAll(async () => {
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-test.afterAll(async () => {
-	await browser?.close();
-});
-test.afterEach(async () => {
-	for (const context of contexts.splice(0)) await context.close().catch(() => {});
-	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
-});
-
-async function relay(port: number, peers: string[] = [], host?: string, options?: { mdns?: boolean }): Promise<RelayProcess> {
-	const started = await startRelayProcess(port, peers, host, options);
-	relays.push(started);
-	return started;
-}
-
-/** A browser of its own (separate profile) with the app open from `relay`. */
-async function device(at: RelayProcess): Promise<Page> {
-	// The relay's own certificate on the LAN is one a user accepts once (README); here, always.
-	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US', ignoreHTTPSErrors: true });
-	contexts.push(context);
-	const page = await context.newPage();
-	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
-	return page;
-}
+const { relay, device, track } = useDevices();
 
 /** A browser with a persistent profile, which can be closed and opened again. */
 async function persistentDevice(at: RelayProcess) {
@@ -63,7 +34,7 @@ async function persistentDevice(at: RelayProcess) {
 			baseURL: at.url,
 			locale: 'en-US'
 		});
-		contexts.push(context);
+		track(context);
 		const page = context.pages()[0] ?? (await context.newPage());
 		await page.goto('/');
 		return page;

@@ -5,47 +5,25 @@
  * cannot post until the owner's signed settings change lets everyone post. Two browsers in separate contexts over a relay
  * process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../../playwright.config';
+import { expect, test, type Page } from '@playwright/test';
+import { useDevices } from './devices';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
-import { startRelayProcess, type RelayProcess } from './relays';
 
-const contexts: BrowserContext[] = [];
-let browser: Browser;
-let relay: RelayProcess | undefined;
+const { relay, device } = useDevices();
 
 test.setTimeout(120_000);
-test.beforeAll(async () => {
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-test.afterAll(async () => {
-	await browser?.close();
-});
-test.afterEach(async () => {
-	for (const context of contexts.splice(0)) await context.close().catch(() => {});
-	await relay?.kill().catch(() => {});
-});
-
-async function device(at: RelayProcess): Promise<Page> {
-	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
-	contexts.push(context);
-	const page = await context.newPage();
-	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
-	return page;
-}
 
 function message(page: Page, text: string) {
 	return page.getByRole('main').getByRole('article').filter({ hasText: text });
 }
 
 test('an admin hides a message for everyone, shown with who hid it, and shows it again', async () => {
-	relay = await startRelayProcess(4330);
-	const ada = await device(relay);
+	const r = await relay(4330);
+	const ada = await device(r);
 	await setDisplayName(ada, 'Ada');
 	await createWorkspace(ada, 'Deck');
 	const link = await inviteLinkOf(ada);
-	const bea = await device(relay);
+	const bea = await device(r);
 	await joinWith(bea, link, 'Bea');
 	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Deck' })).toBeVisible({ timeout: 30_000 });
 	await channelLink(bea, 'general').click();
@@ -73,8 +51,8 @@ test('an admin hides a message for everyone, shown with who hid it, and shows it
 });
 
 test('a read-only channel: a member reads but cannot post until an admin lets everyone post', async () => {
-	relay = await startRelayProcess(4334);
-	const ada = await device(relay);
+	const r = await relay(4334);
+	const ada = await device(r);
 	await setDisplayName(ada, 'Ada');
 	await createWorkspace(ada, 'Bridge');
 	await ada.getByRole('button', { name: 'New channel' }).click();
@@ -86,7 +64,7 @@ test('a read-only channel: a member reads but cannot post until an admin lets ev
 	await post(ada, 'all hands at noon');
 
 	const link = await inviteLinkOf(ada);
-	const bea = await device(relay);
+	const bea = await device(r);
 	await joinWith(bea, link, 'Bea');
 	await expect(channelLink(bea, 'orders')).toBeVisible({ timeout: 30_000 });
 	await channelLink(bea, 'orders').click();

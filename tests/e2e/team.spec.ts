@@ -4,44 +4,14 @@
  * invitations (revoked, used up, expired) and "Add a device". Browsers in separate contexts
  * over a relay process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
-import { chromium, expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../../playwright.config';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { useDevices } from './devices';
 import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
-import { startRelayProcess, type RelayProcess } from './relays';
+import type { RelayProcess } from './relays';
 
-const relays: RelayProcess[] = [];
-const contexts: BrowserContext[] = [];
-let browser: Browser;
+const { relay, device } = useDevices();
 
 test.setTimeout(180_000);
-test.beforeAll(async () => {
-	browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-test.afterAll(async () => {
-	await browser?.close();
-});
-test.afterEach(async () => {
-	for (const context of contexts.splice(0)) await context.close().catch(() => {});
-	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
-});
-
-async function relay(port: number): Promise<RelayProcess> {
-	const started = await startRelayProcess(port);
-	relays.push(started);
-	return started;
-}
-
-/** A browser of its own (separate profile) with the app open from `at`; `clock` fakes its time. */
-async function device(at: RelayProcess, options: { clock?: boolean } = {}): Promise<Page> {
-	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
-	contexts.push(context);
-	// Time keeps flowing; the test can move this browser's clock forward later.
-	if (options.clock) await context.clock.install();
-	const page = await context.newPage();
-	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
-	return page;
-}
 
 /** Ada's browser with her name set and a new workspace open. */
 async function owner(at: RelayProcess, workspace: string, options: { clock?: boolean } = {}): Promise<Page> {
