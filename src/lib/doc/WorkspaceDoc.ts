@@ -22,10 +22,15 @@ export function readSettings(key: string, value: unknown): SettingsMark | undefi
 	return isSettingsMark(value) && key === settingsKey(value) ? value : undefined;
 }
 
-/** Which settings marks count (by default every well-formed one). */
+/**
+ * Which settings marks count: a current admin's or the owner's, signed (channelRights.ts
+ * `acceptSettings`). Callers say so every time: a default that took every mark would let any
+ * member rename a channel wherever it was forgotten.
+ */
 export type AcceptMark = (mark: SettingsMark) => boolean;
 
-const acceptAll: AcceptMark = () => true;
+/** For callers with no team at hand: channels as their creators made them. */
+export const creatorsSettings: AcceptMark = () => false;
 
 /** Colours offered for a workspace icon. */
 export const WORKSPACE_COLORS = ['#1f6f5c', '#2f5fb3', '#8a3ffc', '#c0392b', '#d35400', '#7f8c8d'] as const;
@@ -121,7 +126,7 @@ export class WorkspaceDoc {
 	}
 
 	/** One channel's settings (its entry, then the newest accepted mark per field), or undefined if there is no such channel. */
-	channel(id: string, accept: AcceptMark = acceptAll, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
+	channel(id: string, accept: AcceptMark, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
 		const entry = this.channels.get(id);
 		if (!(entry instanceof Y.Map)) return undefined;
 		const info: ChannelInfo = {
@@ -145,7 +150,7 @@ export class WorkspaceDoc {
 	}
 
 	/** All channels, oldest first (ties broken by id, so every peer shows the same order). */
-	listChannels(accept: AcceptMark = acceptAll): ChannelInfo[] {
+	listChannels(accept: AcceptMark): ChannelInfo[] {
 		const index = this.settingsIndex();
 		const out: ChannelInfo[] = [];
 		for (const id of this.channels.keys()) {

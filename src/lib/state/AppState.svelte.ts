@@ -270,7 +270,8 @@ export class AppState {
 	exportCurrent(onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ExportResult> {
 		const { db, docs } = this.svc;
 		if (!this.current) return Promise.reject(new exchange.WorkspaceNotFoundError('no workspace is open'));
-		return exchange.exportWorkspace({ db, docs, workspaceId: this.current.id, appVersion: exchange.APP_VERSION, onProgress });
+		const acceptSettings = this.current.acceptSettings;
+		return exchange.exportWorkspace({ db, docs, workspaceId: this.current.id, appVersion: exchange.APP_VERSION, onProgress, acceptSettings });
 	}
 
 	/**

@@ -144,7 +144,7 @@ export class WorkspaceState {
 	}
 
 	/** Settings changes that count: signed by a current admin or the owner (writePolicy.ts). */
-	private get acceptSettings(): AcceptMark {
+	get acceptSettings(): AcceptMark {
 		const { authority } = this.team;
 		return acceptSettings((peerId) => authority.roleOf(peerId));
 	}
@@ -368,7 +368,7 @@ export class WorkspaceState {
 	 */
 	async refreshUnread(): Promise<void> {
 		const { db, docs, identity } = this.services;
-		for (const info of this.root.listChannels()) {
+		for (const info of this.root.listChannels(this.acceptSettings)) {
 			if (this.closed) return;
 			if (info.id === this.channel?.id || info.archived) continue;
 			const [row, storedKey] = await Promise.all([db.channelState.get([this.id, info.id]), docs.lastStoredKey(info.id)]);

@@ -15,7 +15,7 @@ import { NoteDoc } from '../../doc/NoteDoc.js';
 import { RosterDoc } from '../../doc/RosterDoc.js';
 import { readTeam, teamName } from '../../doc/team/readTeam.js';
 import { DocKind } from '../../doc/schema.js';
-import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
+import { creatorsSettings, WorkspaceDoc, type AcceptMark } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
@@ -40,6 +40,8 @@ export interface ExportInit {
 	now?: Date;
 	onProgress?: (progress: ExchangeProgress) => void;
 	signal?: AbortSignal;
+	/** Which channel settings marks count (the team's admins'); without it, channels as their creators made them. */
+	acceptSettings?: AcceptMark;
 }
 
 /** A finished export. */
@@ -102,12 +104,12 @@ class ZipWriter {
 }
 
 /** Plans the documents of a workspace from its root: root, roster, channels, notes, AI chats. */
-function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames): Planned[] {
+function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, accept: AcceptMark): Planned[] {
 	const out: Planned[] = [
 		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
 		{ id: root.rosterId, kind: DocKind.roster, title: '' }
 	];
-	for (const info of root.listChannels()) {
+	for (const info of root.listChannels(accept)) {
 		if (!isId(info.id)) continue;
 		out.push({
 			id: info.id,
@@ -182,7 +184,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		// The team's names; a workspace made before signed teams still has its old roster's.
 		const nameOf: NameOf = (peerId) => teamName(team, peerId) ?? roster.displayName(peerId);
 		const names = new UniqueNames();
-		const planned = plan(root, workspaceId, nameOf, names);
+		const planned = plan(root, workspaceId, nameOf, names, init.acceptSettings ?? creatorsSettings);
 		const zip = new ZipWriter(now);
 		const documents: ManifestDocument[] = [];
 		init.onProgress?.({ done: 0, total: planned.length });
