@@ -17,11 +17,10 @@
  *
  * Requests and re-reads of the list run one at a time, in order.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { PrivateKey } from '@libp2p/interface';
-import { OutpostCore, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
+import { OutpostCore, sameSecret, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
 import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
@@ -155,7 +154,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		const workspace = core.get(id) ?? (await core.open({ id }));
 		await seed(workspace, listedOps);
 		const previous = workspace.secret;
-		if (previous !== undefined && sameBytes(previous, secret)) return;
+		if (previous !== undefined && sameSecret(previous, secret)) return;
 		await core.sync(id, secret);
 		if (previous !== undefined) {
 			log(`Archive ${id}: new secret from ${workspacesPath(dataDir)}`);
@@ -188,12 +187,12 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 				await seed(current, req.ops);
 				const listed = (await readWorkspaces(dataDir)).find((w) => w.id === req.id);
 				const currentSecret = current.secret;
-				if (currentSecret !== undefined && sameBytes(currentSecret, req.secret) && listed !== undefined) {
+				if (currentSecret !== undefined && sameSecret(currentSecret, req.secret) && listed !== undefined) {
 					return { id: req.id, name: listed.name, created: false, secretReplaced: false };
 				}
 				// Keep the name and relays listed; take the admin's secret.
 				const { workspace } = await addArchivedWorkspace(dataDir, { ...entry, ...(listed ? { name: listed.name, relays: listed.relays } : {}) });
-				const replaced = currentSecret === undefined || !sameBytes(currentSecret, req.secret);
+				const replaced = currentSecret === undefined || !sameSecret(currentSecret, req.secret);
 				await follow(workspace);
 				if (replaced) log(`Archive ${req.id}: secret replaced at the request of admin ${req.signer}`);
 				return { id: req.id, name: workspace.name, created: false, secretReplaced: replaced };
@@ -286,10 +285,6 @@ function decodeListed(id: string, ops: readonly Uint8Array[], log: (line: string
 	return decoded;
 }
 
-/** Compares secrets in constant time (the API must not tell a guess's right prefix by timing). */
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-	return a !== undefined && a.length === b.length && timingSafeEqual(a, b);
-}
 
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);

@@ -158,7 +158,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 		const entry = this.entries.get(id);
 		if (entry === undefined) return Promise.reject(new Error(`workspace ${id} is not open`));
 		const previous = entry.workspace.secret;
-		if (previous !== undefined && sameBytes(previous, secret)) return entry.meshStep;
+		if (previous !== undefined && sameSecret(previous, secret)) return entry.meshStep;
 		entry.workspace.secret = secret;
 		return this.step(entry, async () => {
 			if (entry.synced !== undefined) await this.leaveMesh(entry);
@@ -243,7 +243,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 }
 
 /** Compares two secrets in time that does not depend on where they differ. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameSecret(a: Uint8Array, b: Uint8Array): boolean {
 	if (a.length !== b.length) return false;
 	let difference = 0;
 	for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
