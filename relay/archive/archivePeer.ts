@@ -285,7 +285,6 @@ function decodeListed(id: string, ops: readonly Uint8Array[], log: (line: string
 	return decoded;
 }
 
-
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }

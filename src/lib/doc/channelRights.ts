@@ -9,12 +9,14 @@
  *   whose clock falls in such an interval shows only when its author is an admin, the owner or
  *   the relay (a model's answer).
  * - A guest's posts do not show.
+ * - A message is hidden when the newest moderation mark by a current admin or owner hides it
+ *   ({@link hiddenBy}); anyone else's marks change nothing.
  *
  * These are view rules, not write refusals (channelPolicy.ts says why): a post that breaks them
  * stays in the document, shown as withheld, and counts for nothing.
  */
 import { compareHlc } from './hlc.js';
-import type { MessageRecord, SettingsMark } from './schema.js';
+import type { MessageRecord, ModerationMark, SettingsMark } from './schema.js';
 import { verifySettingsMark } from './signature.js';
 import { settingsKey, type WorkspaceDoc } from './WorkspaceDoc.js';
 
@@ -78,4 +80,21 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	if (role === 'guest') return false;
 	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
 	return !rules.readOnly.some((span) => compareHlc(m.hlc, span.from) >= 0 && (span.to === undefined || compareHlc(m.hlc, span.to) < 0));
+}
+
+/** Whether a role may hide messages. */
+export function isModerator(role: string | undefined): boolean {
+	return role === 'owner' || role === 'admin';
+}
+
+/**
+ * Who hid a message and when, from its moderation marks (newest first): the newest mark by a
+ * current admin or owner that `isGenuine` accepts (its signature) decides.
+ */
+export function hiddenBy(marks: readonly ModerationMark[], roleOf: RoleOf, isGenuine: (mark: ModerationMark) => boolean): { by: string; hlc: string } | undefined {
+	for (const mark of marks) {
+		if (!isModerator(roleOf(mark.by)) || !isGenuine(mark)) continue;
+		return mark.hidden ? { by: mark.by, hlc: mark.hlc } : undefined;
+	}
+	return undefined;
 }

@@ -8,7 +8,7 @@ import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js'
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
-import type { EditRecord, MessageRecord, ReactionMark } from '../doc/schema.js';
+import type { EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
 import {
 	signDeletionMark,
 	signEdit,
@@ -23,7 +23,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { postShows, type PostingRules } from '../doc/channelRights.js';
+import { hiddenBy, isModerator, postShows, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -45,11 +45,6 @@ export class MessageTooLongError extends Error {
 }
 
 const SAVE_DELAY_MS = 400;
-
-/** Whether a team role may hide messages. */
-function isModerator(role: string | undefined): boolean {
-	return role === 'owner' || role === 'admin';
-}
 
 /** User Timing marks around opening a channel (read by bench/channel-open.ts). */
 export const MARK_OPEN_START = 'outpost:channel-open:start';
@@ -229,12 +224,8 @@ export class ChannelState {
 		void this.verifyVersion;
 		void this.teamVersion;
 		const team = this.services.core.get(this.workspaceId)?.authority;
-		for (const mark of this.view?.moderationMarks(m.id) ?? []) {
-			if (!isModerator(team?.roleOf(mark.by))) continue;
-			if (this.check(`mod/${mark.msg}/${mark.by}/${mark.hlc}`, () => verifyModerationMark(mark)) === false) continue;
-			return mark.hidden ? { by: mark.by, hlc: mark.hlc } : undefined;
-		}
-		return undefined;
+		const genuine = (mark: ModerationMark) => this.check(`mod/${mark.msg}/${mark.by}/${mark.hlc}`, () => verifyModerationMark(mark)) !== false;
+		return hiddenBy(this.view?.moderationMarks(m.id) ?? [], (peerId) => team?.roleOf(peerId), genuine);
 	}
 
 	/** Whether a post is withheld: its author may not post here (a guest, or a member while the channel is read-only). */

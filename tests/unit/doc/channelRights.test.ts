@@ -7,8 +7,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { acceptSettings, postShows, readOnlySpans } from '../../../src/lib/doc/channelRights.js';
-import { signSettingsMark } from '../../../src/lib/doc/signature.js';
+import { acceptSettings, hiddenBy, postShows, readOnlySpans } from '../../../src/lib/doc/channelRights.js';
+import { moderationMarks, signModerationMark, signSettingsMark } from '../../../src/lib/doc/signature.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 import { at, msg } from './helpers.js';
 
@@ -54,5 +54,26 @@ describe('channel rights', () => {
 		const rules = { roleOf: (peer: string) => roles[peer], readOnly: [] };
 		expect(postShows(msg('g', 'guest', at(10, 'guest')), rules)).toBe(false);
 		expect(postShows(msg('f', 'former', at(10, 'former')), rules)).toBe(true);
+	});
+
+	it('hides a message only by a current admin’s genuine mark: a member’s own mark or one forged in an admin’s name changes nothing', async () => {
+		const [admin, member] = [await device(), await device()];
+		const roles: Record<string, string> = { [admin.id]: 'admin', [member.id]: 'member' };
+		const roleOf = (peer: string) => roles[peer];
+		const own = await signModerationMark(member.key, { msg: 'm1', by: member.id, hlc: at(300, member.id), hidden: true });
+		const forged = { ...own, by: admin.id, hlc: at(400, admin.id) }; // the member's signature under the admin's name
+		const genuine = async (marks: typeof own[]) => {
+			const results = await Promise.all(marks.map((m) => moderationMarks.verify(m)));
+			return (mark: typeof own) => results[marks.indexOf(mark)] === true;
+		};
+		let marks = [forged, own];
+		expect(hiddenBy(marks, roleOf, await genuine(marks))).toBeUndefined();
+
+		const real = await signModerationMark(admin.key, { msg: 'm1', by: admin.id, hlc: at(200, admin.id), hidden: true });
+		marks = [forged, own, real];
+		expect(hiddenBy(marks, roleOf, await genuine(marks))).toEqual({ by: admin.id, hlc: at(200, admin.id) });
+		// Demoted, the admin's marks stop counting.
+		roles[admin.id] = 'member';
+		expect(hiddenBy(marks, roleOf, await genuine(marks))).toBeUndefined();
 	});
 });
