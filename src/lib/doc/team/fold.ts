@@ -19,12 +19,12 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromString } from 'uint8arrays';
-import { ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
+import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
 import { teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import type { FoldOptions, Team, TeamInvite, TeamMember } from './teamTypes.js';
 
-export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember } from './teamTypes.js';
+export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember, TeamSpace } from './teamTypes.js';
 
 const proofCache = new Map<string, boolean>();
 
@@ -71,6 +71,8 @@ class Pass {
 			invites: new Map(),
 			keyGenerations: new Map(),
 			currentKey: undefined,
+			spaces: new Map(),
+			modelAccess: new Map(),
 			accepted: [],
 			rejected: new Map(),
 			waiting: [],
@@ -149,6 +151,7 @@ class Pass {
 				if (target.role === TeamRole.owner && this.owners() === 1) return 'the last owner cannot be removed';
 				team.members.delete(target.id);
 				for (const d of target.devices) team.devices.delete(d);
+				for (const space of team.spaces.values()) space.members.delete(target.id);
 				team.removed.set(target.id, {
 					id: target.id,
 					name: target.name,
@@ -209,6 +212,13 @@ class Pass {
 				return undefined;
 			case 'keys':
 				return this.keys(op, actorRank);
+			case 'space':
+			case 'space-members':
+				return this.space(op, actor.id, actorRank);
+			case 'model-access':
+				if (actorRank < ROLE_RANK.admin) return 'only admins set model access';
+				team.modelAccess.set(p.model, new Set(p.roles));
+				return undefined;
 			case 'admit':
 				return 'admitted already';
 		}
@@ -261,6 +271,34 @@ class Pass {
 		for (const [device, box] of Object.entries(p.boxes)) {
 			if (team.devices.has(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
 		}
+		return undefined;
+	}
+
+	/** `space` and `space-members` (PROTOCOL.md "Team operations"). */
+	private space(op: TeamOp, actor: string, actorRank: number): string | undefined {
+		const p = op.payload;
+		const team = this.team;
+		const unknown = (ids: string[]) => ids.some((id) => !team.members.has(id));
+		if (p.t === 'space') {
+			if (actorRank < ROLE_RANK.member) return 'only members create spaces';
+			if (team.spaces.has(p.space)) return 'space id taken';
+			if (!p.members.includes(actor)) return 'the author must be a member of the space';
+			if (unknown(p.members)) return 'not a member of the team';
+			if (p.kind === 'dm' && p.members.length < 2) return 'a direct conversation has two members or more';
+			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(p.members), createdAt: p.at });
+			return undefined;
+		}
+		if (p.t !== 'space-members') return 'not a space operation';
+		const space = team.spaces.get(p.space);
+		if (!space) return 'no such space';
+		const manages = space.creator === actor || actorRank >= ROLE_RANK.admin;
+		const inside = space.members.has(actor);
+		if (p.add.length > 0 && !(manages || (space.kind === 'dm' && inside))) return 'may not add members to this space';
+		if (p.remove.some((id) => id !== actor) && !manages) return 'may not remove others from this space';
+		if (unknown(p.add)) return 'not a member of the team';
+		if (space.members.size + p.add.length > MAX_SPACE_MEMBERS) return 'too many members';
+		for (const id of p.add) space.members.add(id);
+		for (const id of p.remove) space.members.delete(id);
 		return undefined;
 	}
 

@@ -65,7 +65,26 @@ export type TeamOpBody =
 	 * Workspace key boxes: `gen` is the key generation's id (a new one rotates the key), each
 	 * box the generation's key sealed to one device (keyBox.ts).
 	 */
-	| { t: 'keys'; gen: string; boxes: Record<string, string> };
+	| { t: 'keys'; gen: string; boxes: Record<string, string> }
+	/**
+	 * A private space (a private channel or a direct conversation): only its members' devices
+	 * are offered its document (spaces.ts). `members` are member ids; the author is one.
+	 */
+	| { t: 'space'; space: string; kind: SpaceKind; members: string[] }
+	/** Adds members to a space, or removes them (a member may remove itself: it leaves). */
+	| { t: 'space-members'; space: string; add: string[]; remove: string[] }
+	/** Which roles may use a shared model (its advertised id); replaces the model's earlier rule. */
+	| { t: 'model-access'; model: string; roles: TeamRole[] };
+
+/** Kinds of private spaces: a private channel, or a direct conversation between a few people. */
+export const SpaceKind = { private: 'private', dm: 'dm' } as const;
+/** One of {@link SpaceKind}'s values. */
+export type SpaceKind = (typeof SpaceKind)[keyof typeof SpaceKind];
+
+/** Most members a space names. */
+export const MAX_SPACE_MEMBERS = 512;
+/** Longest model id a model-access rule names. */
+export const MAX_MODEL_ID = 200;
 
 /** The type names of {@link TeamOpBody}. */
 export type TeamOpType = TeamOpBody['t'];
@@ -218,9 +237,32 @@ function body(p: Record<string, unknown>): TeamOpBody {
 			for (const [device, box] of entries) out[peer(device)] = str(box, 400);
 			return { t: 'keys', gen: p.gen, boxes: out };
 		}
+		case 'space': {
+			if (!isId(p.space)) fail('bad space id');
+			if (p.kind !== SpaceKind.private && p.kind !== SpaceKind.dm) fail('bad space kind');
+			return { t: 'space', space: p.space, kind: p.kind, members: peers(p.members, MAX_SPACE_MEMBERS) };
+		}
+		case 'space-members': {
+			if (!isId(p.space)) fail('bad space id');
+			return { t: 'space-members', space: p.space, add: peers(p.add, MAX_SPACE_MEMBERS), remove: peers(p.remove, MAX_SPACE_MEMBERS) };
+		}
+		case 'model-access': {
+			if (!Array.isArray(p.roles) || p.roles.length > ROLES.size) fail('bad roles');
+			const roles = p.roles.map(role);
+			if (new Set(roles).size !== roles.length) fail('repeated role');
+			return { t: 'model-access', model: str(p.model, MAX_MODEL_ID), roles };
+		}
 		default:
 			fail('unknown operation type');
 	}
+}
+
+/** A list of distinct peer ids, at most `max`. */
+function peers(v: unknown, max: number): string[] {
+	if (!Array.isArray(v) || v.length > max) fail('bad member list');
+	const out = v.map(peer);
+	if (new Set(out).size !== out.length) fail('repeated member');
+	return out;
 }
 
 /** Checks a payload's shape; returns a clean copy. @throws {TeamOpFormatError} */

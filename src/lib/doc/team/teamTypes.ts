@@ -1,5 +1,5 @@
 /** What the team fold (fold.ts) computes: the team, its members, invitations and key generations. */
-import type { TeamRole } from './ops.js';
+import type { SpaceKind, TeamRole } from './ops.js';
 
 /** A current member. */
 export interface TeamMember {
@@ -58,6 +58,18 @@ export interface KeyGeneration {
 	boxes: Map<string, string>;
 }
 
+/** A private space (spaces.ts): a private channel or a direct conversation. */
+export interface TeamSpace {
+	/** The id of its channel document. */
+	id: string;
+	kind: SpaceKind;
+	/** The member that created it. */
+	creator: string;
+	/** Its members' ids (removed team members are dropped from every space). */
+	members: Set<string>;
+	createdAt: number;
+}
+
 /** What the fold computes. */
 export interface Team {
 	workspaceId: string;
@@ -73,6 +85,10 @@ export interface Team {
 	keyGenerations: Map<string, KeyGeneration>;
 	/** The newest key generation's id. */
 	currentKey: string | undefined;
+	/** Private spaces by their document's id. */
+	spaces: Map<string, TeamSpace>;
+	/** Shared model id → the roles an admin allowed to use it (models with no rule: modelAccess.ts). */
+	modelAccess: Map<string, Set<TeamRole>>;
 	/** Operations in effect, in fold order. */
 	accepted: string[];
 	/** Operations with no effect, and why. */

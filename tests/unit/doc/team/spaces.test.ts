@@ -1,0 +1,117 @@
+/**
+ * Private spaces and model access in the team fold, against members with modified clients:
+ * each operation is signed with a real device key, and what the rules refuse has no effect.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { foldTeam } from '../../../../src/lib/doc/team/fold.js';
+import { newId } from '../../../../src/lib/doc/ids.js';
+import { roleMayUseModel } from '../../../../src/lib/doc/team/modelAccess.js';
+import type { TeamOp } from '../../../../src/lib/doc/team/ops.js';
+import { deviceMayRead, findDirect, memberMayRead, spacesOf } from '../../../../src/lib/doc/team/spaces.js';
+import { createWorkspace, newDevice, write, type Device } from './teamKit.js';
+
+let owner: Device, admin: Device, ann: Device, bob: Device, guest: Device;
+
+beforeAll(async () => {
+	[owner, admin, ann, bob, guest] = await Promise.all([newDevice(), newDevice(), newDevice(), newDevice(), newDevice()]);
+});
+
+async function baseTeam(): Promise<{ ws: string; ops: TeamOp[] }> {
+	const { ws, create } = await createWorkspace(owner);
+	const ops = [create];
+	ops.push(await write(owner, ws, ops, { t: 'add', member: admin.peerId, role: 'admin', name: 'admin' }));
+	ops.push(await write(owner, ws, ops, { t: 'add', member: ann.peerId, role: 'member', name: 'ann' }));
+	ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'member', name: 'bob' }));
+	ops.push(await write(owner, ws, ops, { t: 'add', member: guest.peerId, role: 'guest', name: 'guest' }));
+	return { ws, ops };
+}
+
+describe('private spaces', () => {
+	it('only the space members read its document; other documents stay open to every member', async () => {
+		const { ws, ops } = await baseTeam();
+		const space = newId();
+		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId, guest.peerId] }));
+		const team = foldTeam(ws, ops);
+		expect(deviceMayRead(team, ann.peerId, space)).toBe(true);
+		expect(deviceMayRead(team, guest.peerId, space)).toBe(true);
+		expect(deviceMayRead(team, bob.peerId, space)).toBe(false);
+		expect(deviceMayRead(team, owner.peerId, space)).toBe(false); // not even the owner, unless added
+		expect(deviceMayRead(team, bob.peerId, newId())).toBe(true);
+		expect(memberMayRead(team, 'stranger', newId())).toBe(false);
+		expect(spacesOf(team, guest.peerId).map((s) => s.id)).toEqual([space]);
+	});
+
+	it('a guest cannot create a space, nor a member one it is not in', async () => {
+		const { ws, ops } = await baseTeam();
+		const byGuest = await write(guest, ws, ops, { t: 'space', space: newId(), kind: 'private', members: [guest.peerId] });
+		const without = await write(bob, ws, ops, { t: 'space', space: newId(), kind: 'private', members: [ann.peerId] });
+		const team = foldTeam(ws, [...ops, byGuest, without]);
+		expect(team.spaces.size).toBe(0);
+		expect(team.rejected.get(byGuest.id)).toMatch(/only members/);
+		expect(team.rejected.get(without.id)).toMatch(/author must be a member/);
+	});
+
+	it('an outsider cannot add itself to a private space, and a member cannot remove others', async () => {
+		const { ws, ops } = await baseTeam();
+		const space = newId();
+		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId, admin.peerId] }));
+		const join = await write(bob, ws, ops, { t: 'space-members', space, add: [bob.peerId], remove: [] });
+		const kick = await write(admin, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] });
+		const team = foldTeam(ws, [...ops, join]);
+		expect(team.spaces.get(space)?.members.has(bob.peerId)).toBe(false);
+		expect(team.rejected.get(join.id)).toMatch(/may not add/);
+		// An admin manages every space (it may remove the creator); the creator adds and removes.
+		const managed = foldTeam(ws, [...ops, kick]);
+		expect(managed.spaces.get(space)?.members.has(ann.peerId)).toBe(false);
+	});
+
+	it('the creator adds and removes; a member leaves; a removed team member leaves every space', async () => {
+		const { ws, ops } = await baseTeam();
+		const space = newId();
+		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId] }));
+		ops.push(await write(ann, ws, ops, { t: 'space-members', space, add: [bob.peerId, guest.peerId], remove: [] }));
+		ops.push(await write(bob, ws, ops, { t: 'space-members', space, add: [], remove: [bob.peerId] }));
+		ops.push(await write(owner, ws, ops, { t: 'remove', member: guest.peerId }));
+		const team = foldTeam(ws, ops);
+		expect([...team.spaces.get(space)!.members]).toEqual([ann.peerId]);
+	});
+
+	it('a direct conversation has two members or more; any of them may add another', async () => {
+		const { ws, ops } = await baseTeam();
+		const lone = await write(ann, ws, ops, { t: 'space', space: newId(), kind: 'dm', members: [ann.peerId] });
+		const dm = newId();
+		ops.push(await write(ann, ws, ops, { t: 'space', space: dm, kind: 'dm', members: [ann.peerId, bob.peerId] }));
+		ops.push(await write(bob, ws, ops, { t: 'space-members', space: dm, add: [admin.peerId], remove: [] }));
+		const team = foldTeam(ws, [...ops, lone]);
+		expect(team.rejected.get(lone.id)).toMatch(/two members/);
+		expect(findDirect(team, [ann.peerId, bob.peerId, admin.peerId])?.id).toBe(dm);
+		expect(findDirect(team, [ann.peerId, bob.peerId])).toBeUndefined();
+	});
+
+	it('a space id cannot be taken over by a second space operation', async () => {
+		const { ws, ops } = await baseTeam();
+		const space = newId();
+		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId] }));
+		const takeover = await write(bob, ws, ops, { t: 'space', space, kind: 'private', members: [bob.peerId] });
+		const team = foldTeam(ws, [...ops, takeover]);
+		expect(team.spaces.get(space)?.creator).toBe(ann.peerId);
+		expect(team.rejected.get(takeover.id)).toMatch(/taken/);
+	});
+});
+
+describe('model access', () => {
+	it('members use models with no rule, guests do not; an admin sets the roles; a member cannot', async () => {
+		const { ws, ops } = await baseTeam();
+		let team = foldTeam(ws, ops);
+		expect(roleMayUseModel(team, 'member', 'tiny')).toBe(true);
+		expect(roleMayUseModel(team, 'guest', 'tiny')).toBe(false);
+		expect(roleMayUseModel(team, undefined, 'tiny')).toBe(false);
+		ops.push(await write(admin, ws, ops, { t: 'model-access', model: 'tiny', roles: ['owner', 'admin'] }));
+		const forged = await write(ann, ws, ops, { t: 'model-access', model: 'tiny', roles: ['member', 'guest'] });
+		team = foldTeam(ws, [...ops, forged]);
+		expect(roleMayUseModel(team, 'member', 'tiny')).toBe(false);
+		expect(roleMayUseModel(team, 'admin', 'tiny')).toBe(true);
+		expect(roleMayUseModel(team, 'member', 'other')).toBe(true);
+		expect(team.rejected.get(forged.id)).toMatch(/only admins/);
+	});
+});
