@@ -22,7 +22,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { checkRemoteUpdate, isListedChannel } from '../../src/lib/doc/team/writePolicy.ts';
+import { checkRemoteUpdate, isListedChannel, isListedDoc } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
@@ -228,6 +228,18 @@ export class ArchiveDocs implements SyncDocs {
 		return docId === this.workspaceId && !this.stored.has(docId);
 	}
 
+	/** Spaces this relay's device is in (the core tells: OutpostCore `useSpaces`). */
+	private spaces: () => ReadonlySet<string> = () => new Set();
+
+	useSpaces(spaces: () => ReadonlySet<string>): void {
+		this.spaces = spaces;
+	}
+
+	/** Asks the root when it is held (the core holds it while the workspace is open). */
+	isListed(docId: string): boolean {
+		return isListedDoc(this.workspaceId, this.held.get(this.workspaceId)?.doc, docId) || this.spaces().has(docId);
+	}
+
 	list(): string[] {
 		const ids = new Set(this.stored);
 		ids.add(this.workspaceId);
@@ -273,9 +285,10 @@ export class ArchiveDocs implements SyncDocs {
 		}
 		// Whether the root lists it as a channel (its write policy then keeps its history whole).
 		const listedChannel =
-			docId !== this.workspaceId && this.stored.has(this.workspaceId)
+			this.spaces().has(docId) ||
+			(docId !== this.workspaceId && this.stored.has(this.workspaceId)
 				? ((await this.withDoc(this.workspaceId, false, (root) => isListedChannel(root.doc, docId))) ?? false)
-				: false;
+				: false);
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.

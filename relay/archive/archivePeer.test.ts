@@ -3,22 +3,25 @@
  * peers on real libp2p nodes (tests/mesh/teamPeers.ts, as the browser builds them): once an
  * admin adds the relay and has it archive the workspace, a member's edit reaches the relay's
  * disk and a member that comes later gets it from the archive alone; a removed member gets
- * no new session from the relay, even with a client that ignores its removal.
+ * no new session from the relay, even with a client that ignores its removal; and a private
+ * space the relay is not in never reaches it.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { newId } from '../../src/lib/doc/ids.ts';
 import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { connect, stopPeers } from '../../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
 import { runRelay } from '../run.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.ts';
+import { newId } from '../../src/lib/doc/ids.ts';
+import { at, msg } from '../../tests/unit/doc/helpers.ts';
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -60,7 +63,7 @@ it('archives a member edit on disk and serves it to a member that comes later', 
 	const lateInvite = await invite(owner, 'member');
 	await archiveAs(owner, relay, ws);
 	await dialRelay(owner, relay);
-	const docId = newId();
+	const docId = listedDoc(owner, ws.id);
 	owner.docs.get(docId).getText('t').insert(0, 'left before you came');
 	const expected = await docDigest(owner.docs.get(docId));
 	await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the relay to archive the edit');
@@ -89,7 +92,7 @@ it('a removed member gets no new session from the relay, even with a client that
 	await archiveAs(owner, relay, ws);
 	await dialRelay(owner, relay);
 	await dialRelay(bob, relay);
-	const docId = newId();
+	const docId = listedDoc(bob, ws.id);
 	bob.docs.get(docId).getArray<string>('a').push(['from bob']);
 	const archived = async (value: string) => {
 		const update = await relay.archive.archives.get(ws.id)?.diff(docId, new Uint8Array([0]));
@@ -115,3 +118,24 @@ it('a removed member gets no new session from the relay, even with a client that
 	expect(sessions(relay, stale)).toBe(0);
 	expect(await archived('after removal')).toBe(false);
 }, 40_000);
+
+it('archives no private space it is not in: its members never send it one', async () => {
+	const relay = await startRelay();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	await dialRelay(owner, relay);
+	await dialRelay(bob, relay);
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'between us'));
+	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.length === 1, 'bob gets it');
+	// A later public edit reaches the relay: so would have the private one, had it been sent.
+	const later = listedDoc(owner, ws.id);
+	owner.docs.get(later).getText('t').insert(0, 'later');
+	await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(later)) !== undefined, 'the relay archives a later edit');
+	expect(relay.archive.authority(ws.id)?.team.spaces.has(space)).toBe(true);
+	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
+});

@@ -11,10 +11,9 @@ import { DeniedReason, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js'
 import type { MembershipDeniedError } from '../../src/lib/mesh/errors.js';
 import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
 import { decodeOp } from '../../src/lib/doc/team/ops.js';
-import { newId } from '../../src/lib/doc/ids.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer } from './teamPeers.js';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -43,7 +42,7 @@ function has(peer: TeamPeer, docId: string, value: string): boolean {
 describe('team on the mesh', () => {
 	it('an invitation admits a new device, which then syncs and is a member everywhere', async () => {
 		const { owner, mallory, bob } = await team3();
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'hello');
 		await waitFor(() => has(mallory, channel, 'hello') && has(bob, channel, 'hello'), 'the message on both members');
 		expect(bob.authority.memberOf(mallory.peerId)?.name).toBe('mallory');
@@ -64,7 +63,7 @@ describe('team on the mesh', () => {
 			expect(p.authority.roleOf(owner.peerId), p.name).toBe('owner');
 		}
 		// The owner still syncs with bob.
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'still here');
 		await waitFor(() => has(bob, channel, 'still here'), 'owner to bob');
 	});
@@ -93,7 +92,7 @@ describe('team on the mesh', () => {
 		expect(Date.now() - removedAt).toBeLessThan(1_000);
 		// A new session from mallory is refused; what it writes reaches nobody.
 		mallory.mesh.syncNow();
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(mallory, channel, 'from the removed');
 		await new Promise((r) => setTimeout(r, 500));
 		expect(has(owner, channel, 'from the removed') || has(bob, channel, 'from the removed')).toBe(false);
@@ -116,7 +115,7 @@ describe('team on the mesh', () => {
 			() => stale.errors.filter((e) => e.error.name === 'MembershipDeniedError').length >= 2,
 			'both members refuse the stale client'
 		);
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'not for mallory');
 		await new Promise((r) => setTimeout(r, 300));
 		expect(has(stale, channel, 'not for mallory')).toBe(false);
@@ -136,7 +135,7 @@ describe('team on the mesh', () => {
 		// Mallory still follows the topic (it knows the secret) but cannot open the new key.
 		await mallory.authority.settled();
 		expect(mallory.keyring.has(after)).toBe(false);
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'after the removal');
 		await waitFor(() => has(bob, channel, 'after the removal'), 'bob gets it');
 		await new Promise((r) => setTimeout(r, 300));
@@ -152,7 +151,7 @@ describe('team on the mesh', () => {
 		const revoked = await invite(owner, 'member', 5);
 		await owner.authority.write({ t: 'revoke-invite', invite: revoked.id });
 		const expired = await invite(owner, 'member', 5, Date.now() - 1_000);
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'secret plans');
 		const late = await Promise.all([
 			startJoiner(ws, (await newKey()).key, 'second', used),
@@ -160,10 +159,7 @@ describe('team on the mesh', () => {
 			startJoiner(ws, (await newKey()).key, 'fourth', expired)
 		]);
 		for (const j of late) await connect(j, owner);
-		await waitFor(() => late.every((j) => j.errors.some((e) => e.error.name === 'MembershipDeniedError')), 'every late joiner is denied').catch((e) => {
-			console.log('DEBUG2', late.map((j) => [j.errors.map((x) => x.error.name + x.error.message), j.mesh.status(ws.id), j.authority.joined]), owner.errors.map((x) => x.error.name + x.error.message));
-			throw e;
-		});
+		await waitFor(() => late.every((j) => j.errors.some((e) => e.error.name === 'MembershipDeniedError')), 'every late joiner is denied');
 		// Each is told why (it proved it holds the invitation's seed).
 		const reasons = late.map((j) => (j.errors.find((e) => e.error.name === 'MembershipDeniedError')!.error as MembershipDeniedError).reason);
 		expect(reasons).toEqual([DeniedReason.inviteUsed, DeniedReason.inviteRevoked, DeniedReason.inviteExpired]);
@@ -178,7 +174,7 @@ describe('team on the mesh', () => {
 		const tab = await startTeamPeer(ws, mallory.key, 'mallory-tab', [], true);
 		expect(tab.node.peerId.toString()).not.toBe(mallory.peerId);
 		await connect(tab, owner);
-		const channel = newId();
+		const channel = listedDoc(owner, owner.authority.workspaceId);
 		post(owner, channel, 'to every tab');
 		await waitFor(() => has(tab, channel, 'to every tab'), 'the tab gets the message');
 		post(tab, channel, 'from the tab');

@@ -10,12 +10,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { OutpostCore } from '../../src/lib/core/OutpostCore.js';
 import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
 import { delegatedAuthority } from '../../src/lib/core/tabAuthority.js';
+import type { MeshAuthority } from '../../src/lib/mesh/authority.js';
 import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import type { GossipKeyring } from '../../src/lib/mesh/keyring.js';
 import type { TeamOp } from '../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
 import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
 import { newId } from '../../src/lib/doc/ids.js';
+import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { meshService, type MeshErrorEvent, type MeshService } from '../../src/lib/mesh/MeshService.js';
 import { newSecret } from '../../src/lib/mesh/secret.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
@@ -48,12 +50,28 @@ export async function newKey(): Promise<{ key: PrivateKey; peerId: string }> {
 	return { key, peerId: peerIdFromPrivateKey(key).toString() };
 }
 
+/** What a modified client skips. */
+export interface Hostility {
+	/**
+	 * Private spaces: it offers, forwards, publishes on gossip and takes every document it
+	 * holds, whoever may hold it, and applies no write policy.
+	 */
+	ignoreSpaces?: boolean;
+}
+
 /**
  * Starts a peer for `ws` with device key `key`; `seed` adds the operations it holds at
  * start. With `tab`, the node runs with a throwaway key and presents a delegation signed by
- * the device key, as a second browser tab does.
+ * the device key, as a second browser tab does. `hostile`: a modified client.
  */
-export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: string, seed: TeamOp[] = [], tab = false): Promise<TeamPeer> {
+export async function startTeamPeer(
+	ws: TeamWorkspace,
+	key: PrivateKey,
+	name: string,
+	seed: TeamOp[] = [],
+	tab = false,
+	hostile: Hostility = {}
+): Promise<TeamPeer> {
 	const gater = blockableGater();
 	const node = await startNode({ gater, privateKey: tab ? (await newKey()).key : key });
 	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
@@ -61,7 +79,7 @@ export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: st
 	const errors: MeshErrorEvent[] = [];
 	mesh.on('error', (event) => errors.push(event));
 	await mesh.start();
-	const docs = new MemoryDocs(ws.id);
+	const docs = hostile.ignoreSpaces ? new MemoryDocs() : new MemoryDocs(ws.id);
 	const peerId = peerIdFromPrivateKey(key).toString();
 	const keyErrors: Error[] = [];
 	const core = new OutpostCore({
@@ -76,7 +94,21 @@ export async function startTeamPeer(ws: TeamWorkspace, key: PrivateKey, name: st
 	await authority.ready;
 	const delegation = async () =>
 		delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }));
-	await core.attach(mesh, tab ? { presentAs: delegation } : {});
+	// The team as a client that ignores private spaces presents it: no spaceAccess.
+	const withoutSpaces = (): Promise<MeshAuthority> =>
+		Promise.resolve({
+			get joined() {
+				return authority.joined;
+			},
+			get excluded() {
+				return authority.excluded;
+			},
+			isMember: (peerId) => authority.isMember(peerId),
+			admission: () => authority.admission(),
+			admits: (peerId, bytes) => authority.admits(peerId, bytes),
+			onChange: (handler) => authority.onChange(handler)
+		});
+	await core.attach(mesh, tab ? { presentAs: delegation } : hostile.ignoreSpaces ? { presentAs: withoutSpaces } : {});
 	await core.sync(ws.id, ws.secret);
 	const keyring = core.get(ws.id)?.keyring;
 	if (keyring === undefined) throw new Error('the workspace is not on the mesh');
@@ -106,7 +138,13 @@ export async function invite(admin: TeamPeer, role: 'admin' | 'member' | 'guest'
  * Starts a joiner with `key` and the invitation: it writes its admission (naming the
  * invitation operation it has not received) before its node starts, as the app does.
  */
-export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: string, inv: { id: string; seed: Uint8Array; op: TeamOp }): Promise<TeamPeer> {
+export async function startJoiner(
+	ws: TeamWorkspace,
+	key: PrivateKey,
+	name: string,
+	inv: { id: string; seed: Uint8Array; op: TeamOp },
+	hostile: Hostility = {}
+): Promise<TeamPeer> {
 	const peerId = peerIdFromPrivateKey(key).toString();
 	const admission = await signTeamOp(key, peerId, { ws: ws.id, prev: [inv.op.id], at: Date.now() }, {
 		t: 'admit',
@@ -114,7 +152,7 @@ export async function startJoiner(ws: TeamWorkspace, key: PrivateKey, name: stri
 		proof: admitProof(inv.seed, ws.id, inv.id, peerId),
 		name
 	});
-	return startTeamPeer(ws, key, name, [admission]);
+	return startTeamPeer(ws, key, name, [admission], false, hostile);
 }
 
 /** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */
@@ -138,4 +176,14 @@ export async function teamOfThree() {
 export async function stopTeamPeers(): Promise<void> {
 	for (const core of cores.splice(0)) await core.stop();
 	for (const mesh of meshes.splice(0)) await mesh.stop();
+}
+
+/**
+ * A new document id that the workspace's root on `peer` lists (as a note), so the team's
+ * peers name it to each other (a document the root does not list is offered to nobody).
+ */
+export function listedDoc(peer: Pick<TeamPeer, 'docs'>, workspaceId: string): string {
+	const id = newId();
+	new WorkspaceDoc(peer.docs.get(workspaceId)).createNote({ id, title: 'test', createdAt: Date.now(), updatedAt: Date.now() });
+	return id;
 }

@@ -32,6 +32,12 @@ export interface CoreDocs extends SyncDocs {
 	hold(docId: string): Promise<Y.Doc>;
 	/** Stores what is pending and lets every document go. */
 	close(): void | Promise<void>;
+	/**
+	 * Tells the documents which private spaces this device is in (the team's, asked again on
+	 * every use): they are documents of the workspace that its root does not list, and
+	 * channels under the write policy.
+	 */
+	useSpaces?(spaces: () => ReadonlySet<string>): void;
 }
 
 /** Which workspace to open. */
@@ -130,6 +136,8 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 		try {
 			const authority = new TeamAuthority({ workspaceId: ref.id, doc: await docs.hold(rosterId), device: this.init.device });
 			await authority.ready;
+			docs.useSpaces?.(() => authority.mySpaces());
+			await docs.hold(ref.id); // the root: asked whether it lists a document on every update sent
 			const awareness = this.init.awareness ? new Awareness(new Y.Doc()) : undefined;
 			const workspace = { id: ref.id, rosterId, docs, authority, awareness, keyring: undefined, secret: undefined };
 			return { workspace, refs: 1, meshStep: Promise.resolve() };

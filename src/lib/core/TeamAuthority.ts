@@ -11,7 +11,8 @@
 import type { PrivateKey } from '@libp2p/interface';
 import * as Y from 'yjs';
 import { Listeners } from '../events.js';
-import type { AdmitVerdict, MeshAuthority } from '../mesh/authority.js';
+import type { AdmitVerdict, MeshAuthority, SpaceAccess } from '../mesh/authority.js';
+import { deviceMayRead, spacesOf } from '../doc/team/spaces.js';
 import { admitProofValid } from '../doc/team/fold.js';
 import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
@@ -45,6 +46,8 @@ export interface TeamAuthorityEvents {
 
 /** Transaction origin of operations this device writes. */
 export const TEAM_WRITE_ORIGIN = 'outpost:team';
+/** Tabs of member devices remembered at once (admitted by a delegation). */
+const MAX_TABS = 1024;
 
 /** Thrown by {@link TeamAuthority.write} without a device key. */
 export class ReadOnlyTeamError extends Error {
@@ -54,6 +57,9 @@ export class ReadOnlyTeamError extends Error {
 /** See the module comment. */
 export class TeamAuthority implements MeshAuthority {
 	private readonly verified = new Map<string, TeamOp | null>();
+	/** Tabs admitted by a delegation → their device (at most {@link MAX_TABS}). */
+	private readonly tabs = new Map<string, string>();
+	private spaceCache: { team: Team; ids: ReadonlySet<string> } | undefined;
 	/** Refused operations already reported. */
 	private readonly reported = new Set<string>();
 	private readonly listeners = new Listeners<TeamAuthorityEvents>('TeamAuthority');
@@ -197,7 +203,39 @@ export class TeamAuthority implements MeshAuthority {
 		const now = (this.init.now ?? Date.now)();
 		if (!d || d.tab !== peerId || d.ws !== this.init.workspaceId || now > d.expires) return 'refused';
 		await this.settled();
-		return this.isMember(d.device) ? 'ok' : 'refused';
+		if (!this.isMember(d.device)) return 'refused';
+		if (this.tabs.size >= MAX_TABS) this.tabs.delete(this.tabs.keys().next().value!);
+		this.tabs.set(peerId, d.device);
+		return 'ok';
+	}
+
+	/** The member device `peerId` is, or speaks for (a tab it delegated to). */
+	private deviceOf(peerId: string): string | undefined {
+		return this.current.devices.has(peerId) ? peerId : this.tabs.get(peerId);
+	}
+
+	/** Who may hold a private space's document (MeshAuthority.spaceAccess). */
+	spaceAccess(docId: string): SpaceAccess | undefined {
+		const space = this.current.spaces.get(docId);
+		if (space === undefined) return undefined;
+		const me = this.init.device?.peerId;
+		return {
+			local: me !== undefined && deviceMayRead(this.current, me, docId),
+			reads: (peerId) => {
+				const device = this.deviceOf(peerId);
+				return device !== undefined && deviceMayRead(this.current, device, docId);
+			}
+		};
+	}
+
+	/** Ids of the private spaces this device's member is in. */
+	mySpaces(): ReadonlySet<string> {
+		const me = this.init.device?.peerId;
+		const member = me === undefined ? undefined : this.current.devices.get(me);
+		if (this.spaceCache?.team !== this.current) {
+			this.spaceCache = { team: this.current, ids: new Set(spacesOf(this.current, member).map((s) => s.id)) };
+		}
+		return this.spaceCache.ids;
 	}
 
 	/**

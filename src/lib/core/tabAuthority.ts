@@ -16,6 +16,8 @@ export function delegatedAuthority(authority: MeshAuthority, delegation: Uint8Ar
 		isMember: (peerId) => authority.isMember(peerId),
 		admission: () => delegation,
 		admits: (peerId, bytes) => authority.admits(peerId, bytes),
-		onChange: (handler) => authority.onChange(handler)
+		onChange: (handler) => authority.onChange(handler),
+		...(authority.spaceAccess !== undefined ? { spaceAccess: (docId: string) => authority.spaceAccess!(docId) } : {}),
+		...(authority.settled !== undefined ? { settled: () => authority.settled!() } : {})
 	};
 }

@@ -274,6 +274,8 @@ class DefaultMeshService implements MeshService {
 			// (for members behind a relay) then gathers longer, to keep its CPU off the direct path.
 			flushDelayMs: () => ([...workspace.sessions].some((t) => t.session.state === SessionState.live) ? GOSSIP_FLUSH_LINKED_MS : GOSSIP_FLUSH_MS),
 			onError,
+			mayGossip: (docId) => gate.mayGossip(docId, docs),
+			acceptsGossip: (docId) => gate.acceptsGossip(docId),
 			hasSessionWith: (peerId) => [...workspace.sessions].some((t) => t.peerId === peerId && t.session.state === SessionState.live),
 			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
@@ -378,6 +380,7 @@ class DefaultMeshService implements MeshService {
 			// A session still proving membership is checked when that ends (and may be admitted by its HELLO).
 			if (tracked.session.state === SessionState.membership) continue;
 			if (!gate.mayServe(tracked.peerId, tracked.role)) tracked.session.close();
+			else void tracked.session.reoffer(); // a private space this peer was just added to
 		}
 		const suffix = `/${workspace.id}`;
 		for (const key of this.refused) if (key.endsWith(suffix)) this.refused.delete(key);
@@ -459,7 +462,9 @@ class DefaultMeshService implements MeshService {
 			isAllowed: async (remote: string) =>
 				gate.mayServe(remote, role) && ((await isAllowed?.(workspace.id, remote)) ?? true),
 			...(admission !== undefined ? { admission } : {}),
-			...(admits !== undefined ? { admits } : {})
+			...(admits !== undefined ? { admits } : {}),
+			mayShare: (docId) => gate.mayShare(peerId, docId, workspace.docs),
+			mayAccept: (docId) => gate.mayAccept(peerId, docId)
 		});
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
 		workspace.sessions.add(tracked);

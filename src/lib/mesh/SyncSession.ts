@@ -49,6 +49,10 @@ export interface SyncSessionInit {
 	admission?: Uint8Array;
 	/** Checks an opener's admission (membership.ts). */
 	admits?: (peerId: string, admission: Uint8Array) => AdmitVerdict | Promise<AdmitVerdict>;
+	/** Whether document `docId` may go to the remote peer (a private space's only to its members); default: yes. */
+	mayShare?: (docId: string) => boolean;
+	/** Whether updates of `docId` are taken from the remote peer; default: yes. */
+	mayAccept?: (docId: string) => boolean | Promise<boolean>;
 }
 
 /** Stages of a session, in order. */
@@ -86,6 +90,8 @@ export class SyncSession {
 	private remoteDone = false;
 	private readonly pending = new Set<string>();
 	private requested = 0;
+	/** Documents named to the peer in this session's digest or by {@link reoffer}. */
+	private readonly offered = new Set<string>();
 	private currentState: SessionState = SessionState.membership;
 	private failure: Error | undefined;
 
@@ -149,6 +155,29 @@ export class SyncSession {
 		return this.queue;
 	}
 
+	/**
+	 * After a change of who may hold what (a member added to a private space, a document the
+	 * root now lists): sends the whole state of each document the peer may hold now and was
+	 * not offered, as a live update. Documents it may no longer hold are forgotten, so they are
+	 * offered again if it may again.
+	 */
+	reoffer(): Promise<void> {
+		if (this.currentState !== SessionState.syncing && this.currentState !== SessionState.live) return this.queue;
+		this.queue = this.queue
+			.then(async () => {
+				for (const docId of this.offered) if (!this.shares(docId)) this.offered.delete(docId);
+				for (const docId of await this.init.docs.list()) {
+					if (this.currentState === SessionState.closed) return;
+					if (this.offered.has(docId) || !this.shares(docId)) continue;
+					this.offered.add(docId);
+					const update = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
+					if (update !== undefined && update.length <= this.limits.maxUpdateBytes) this.send({ type: MessageType.update, docId, update });
+				}
+			})
+			.catch((error: unknown) => this.fail(asError(error)));
+		return this.queue;
+	}
+
 	/** Ends the session without an error (the outer layer closes the stream). */
 	close(): void {
 		if (this.currentState === SessionState.closed) return;
@@ -184,7 +213,7 @@ export class SyncSession {
 				if (!isDecodableStateVector(m.stateVector)) {
 					throw new MalformedMessageError('SYNC_STEP1: undecodable state vector');
 				}
-				const update = await this.init.docs.diff(m.docId, m.stateVector);
+				const update = this.shares(m.docId) ? await this.init.docs.diff(m.docId, m.stateVector) : undefined;
 				return this.send({ type: MessageType.syncStep2, docId: m.docId, update: update ?? EMPTY_UPDATE });
 			}
 			case MessageType.syncStep2: {
@@ -213,13 +242,15 @@ export class SyncSession {
 		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
 			if (origin === this || this.currentState === SessionState.closed) return;
 			// The peer would refuse an oversized update; the next session's digest repairs it.
-			if (update.length > this.limits.maxUpdateBytes) return;
+			if (update.length > this.limits.maxUpdateBytes || !this.shares(docId)) return;
+			this.offered.add(docId);
 			this.send({ type: MessageType.update, docId, update });
 		});
 		const { docs } = this.init;
-		const ids = (await docs.list()).slice(0, this.limits.maxDocs);
+		const ids = (await docs.list()).filter((docId) => this.shares(docId)).slice(0, this.limits.maxDocs);
 		const entries: Digest['entries'] = [];
 		for (const docId of ids) {
+			this.offered.add(docId);
 			const hex = await docs.digest(docId);
 			if (hex !== undefined) entries.push({ docId, digest: fromHex(hex) });
 		}
@@ -241,7 +272,7 @@ export class SyncSession {
 		this.remoteDigestComplete = true;
 		const { docs } = this.init;
 		for (const [docId, remote] of this.remoteDigest) {
-			if ((await docs.digest(docId)) === remote) continue;
+			if (!(await this.accepts(docId)) || (await docs.digest(docId)) === remote) continue;
 			this.pending.add(docId);
 		}
 		this.requested = this.pending.size;
@@ -253,7 +284,18 @@ export class SyncSession {
 		this.checkDone();
 	}
 
+	private shares(docId: string): boolean {
+		return this.init.mayShare?.(docId) ?? true;
+	}
+
+	private async accepts(docId: string): Promise<boolean> {
+		return (await this.init.mayAccept?.(docId)) ?? true;
+	}
+
 	private async apply(docId: string, update: Uint8Array): Promise<void> {
+		if (!(await this.accepts(docId))) {
+			throw new UpdateRejectedError(docId, new Error('a private space the peer (or this device) is not in'));
+		}
 		const stateVector = (await this.init.docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
 		// Only the checked part (what the target lacks) is applied.
 		const part = applicablePart(update, stateVector);

@@ -25,4 +25,20 @@ export interface MeshAuthority {
 	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
 	/** Calls `handler` after every change of the team; returns a function that removes it. */
 	onChange(handler: () => void): () => void;
+	/**
+	 * Who may hold document `docId` when it is a private space's (a private channel or a
+	 * direct conversation: doc/team/spaces.ts); undefined when it is not one. Without this
+	 * method no document is private.
+	 */
+	spaceAccess?(docId: string): SpaceAccess | undefined;
+	/** Resolves once every change of the team received so far is folded. */
+	settled?(): Promise<void>;
+}
+
+/** Who may hold one private space's document. */
+export interface SpaceAccess {
+	/** Whether this device is in the space. */
+	readonly local: boolean;
+	/** Whether `peerId` (a member device, or a tab one delegated to) is in the space. */
+	reads(peerId: string): boolean;
 }

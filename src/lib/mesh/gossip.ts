@@ -57,6 +57,10 @@ export interface WorkspaceGossipInit {
 	 * opened (it would be checked and applied only to change nothing). Default: none.
 	 */
 	hasSessionWith?: (peerId: string) => boolean;
+	/** Whether local updates of `docId` are published (never a private space's: every member reads gossip). Default: yes. */
+	mayGossip?: (docId: string) => boolean;
+	/** Whether a gossip update of `docId` is taken. Default: yes. */
+	acceptsGossip?: (docId: string) => boolean;
 }
 
 /**
@@ -150,6 +154,8 @@ export class WorkspaceGossip {
 		this.outbox.clear();
 		const limit = this.maxEnvelopeBytes - ENVELOPE_OVERHEAD;
 		for (const [docId, updates] of outbox) {
+			// Asked at flush time: a new document's root entry is written just after its first update.
+			if (this.init.mayGossip?.(docId) === false) continue;
 			let group: Uint8Array[] = [];
 			let size = 0;
 			for (const update of updates) {
@@ -195,6 +201,9 @@ export class WorkspaceGossip {
 	private async receive(envelope: Uint8Array): Promise<void> {
 		if (!this.running) return;
 		const { docId, update } = await openEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
+		if (this.init.acceptsGossip?.(docId) === false) {
+			throw new UpdateRejectedError(docId, new Error('a private space\'s update on gossip'));
+		}
 		const { docs } = this.init;
 		const stateVector = (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
 		// Only the checked part (what the target lacks) is applied.

@@ -35,6 +35,13 @@ export interface SyncDocs {
 	apply(docId: string, update: Uint8Array, origin: unknown): Awaitable<void>;
 	/** Subscribes to every update of every document (local edits and remote ones); returns an unsubscribe. */
 	onLocalUpdate(listener: UpdateListener): () => void;
+	/**
+	 * Whether the workspace names document `docId` to every member (its root, its roster, and
+	 * what the root lists). Under a team (teamGate.ts), a document it does not name (one that
+	 * arrived before the root change that lists it, or a private space's) is offered to nobody
+	 * unless the team says who may hold it. Without this method every document is named.
+	 */
+	isListed?(docId: string): boolean;
 }
 
 /** The state vector of a document this peer does not hold. */

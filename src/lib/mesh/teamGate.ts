@@ -6,6 +6,7 @@
  * sync protocol itself).
  */
 import type { AdmitVerdict, MeshAuthority } from './authority.js';
+import type { SyncDocs } from './syncDocs.js';
 
 /** See the module comment. */
 export class TeamGate {
@@ -48,6 +49,44 @@ export class TeamGate {
 	/** Whether gossip published by `peerId` is heard. */
 	hears(peerId: string): boolean {
 		return this.authority === undefined || this.authority.isMember(peerId) || this.provisional.has(peerId);
+	}
+
+	/**
+	 * Whether document `docId` may go to `peerId` (named in a digest, answered, forwarded
+	 * live): a private space's only to its members' devices; any other only when the
+	 * workspace names it to every member (`docs.isListed`).
+	 */
+	mayShare(peerId: string, docId: string, docs: SyncDocs): boolean {
+		const a = this.authority;
+		if (a === undefined) return true;
+		const space = a.spaceAccess?.(docId);
+		if (space !== undefined) return space.reads(peerId);
+		return docs.isListed?.(docId) ?? true;
+	}
+
+	/**
+	 * Whether an update of `docId` from `peerId` is taken: not a private space's unless both
+	 * sides are in it. Asked after the team changes received so far are folded (the update
+	 * that adds this device to a space comes just before the space's history).
+	 */
+	async mayAccept(peerId: string, docId: string): Promise<boolean> {
+		const a = this.authority;
+		if (a?.spaceAccess === undefined) return true;
+		await a.settled?.();
+		const space = a.spaceAccess(docId);
+		return space === undefined || (space.local && space.reads(peerId));
+	}
+
+	/** Whether `docId` may travel on the workspace's gossip, which every member reads: never a private space's. */
+	mayGossip(docId: string, docs: SyncDocs): boolean {
+		const a = this.authority;
+		if (a === undefined) return true;
+		return a.spaceAccess?.(docId) === undefined && (docs.isListed?.(docId) ?? true);
+	}
+
+	/** Whether a gossip update of `docId` is taken: never a private space's (they do not travel on gossip). */
+	acceptsGossip(docId: string): boolean {
+		return this.authority?.spaceAccess?.(docId) === undefined;
 	}
 
 	/** This peer's admission, for its HELLOs. */

@@ -117,6 +117,18 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return isId(fromRoot) ? fromRoot : this.init.rosterId;
 	}
 
+	/** Spaces this device is in (the core tells: OutpostCore `useSpaces`). */
+	private spaces: () => ReadonlySet<string> = () => new Set();
+
+	useSpaces(spaces: () => ReadonlySet<string>): void {
+		this.spaces = spaces;
+	}
+
+	/** Whether the root names `docId` to every member (or it is a space this device is in). */
+	isListed(docId: string): boolean {
+		return docId === this.init.workspaceId || docId === this.rosterId || this.isIndexed(docId) || this.spaces().has(docId);
+	}
+
 	/** Also starts checking the stored digests of the listed documents, as digest() follows. */
 	list(): string[] {
 		const ids = new Set<string>([this.init.workspaceId]);
@@ -125,6 +137,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		for (const index of [this.root.channels, this.root.notes, this.root.aiThreads]) {
 			for (const id of index.keys()) if (isId(id)) ids.add(id);
 		}
+		for (const id of this.spaces()) ids.add(id);
 		for (const id of this.unknown.keys()) ids.add(id);
 		const list = [...ids];
 		this.warm(list);
@@ -166,7 +179,8 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, this.root.channels.has(docId));
+			const channel = this.root.channels.has(docId) || this.spaces().has(docId);
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, channel);
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
@@ -217,7 +231,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 
 	/** Whether a document is part of this workspace as far as this peer knows. */
 	private belongs(id: string): boolean {
-		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id);
+		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id) || this.spaces().has(id);
 	}
 
 	/** Whether the root's channel, note or AI-thread index lists `id`. */

@@ -64,7 +64,7 @@ export { mulberry32 } from '../../fixtures/random.js';
 
 /** A random element of `list`. */
 export function pick<T>(rand: () => number, list: readonly T[]): T {
-	return list[Math.floor(rand() * list.length)];
+	return list[Math.floor(rand() * list.length)]!;
 }
 
 /** Shuffles a copy of `list`. */
@@ -72,7 +72,7 @@ export function shuffle<T>(rand: () => number, list: readonly T[]): T[] {
 	const out = [...list];
 	for (let i = out.length - 1; i > 0; i--) {
 		const j = Math.floor(rand() * (i + 1));
-		[out[i], out[j]] = [out[j], out[i]];
+		[out[i], out[j]] = [out[j]!, out[i]!];
 	}
 	return out;
 }

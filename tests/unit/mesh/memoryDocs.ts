@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedChannel } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedChannel, isListedDoc } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -37,6 +37,19 @@ export class MemoryDocs implements SyncDocs {
 	/** Nothing to store or let go. */
 	close(): void {}
 
+	/** Spaces this device is in (the core tells: OutpostCore `useSpaces`). */
+	private spaces: () => ReadonlySet<string> = () => new Set();
+
+	useSpaces(spaces: () => ReadonlySet<string>): void {
+		this.spaces = spaces;
+	}
+
+	/** Without a workspace id every document is named to every member. */
+	isListed(docId: string): boolean {
+		if (this.workspaceId === undefined) return true;
+		return isListedDoc(this.workspaceId, this.docs.get(this.workspaceId), docId) || this.spaces().has(docId);
+	}
+
 	list(): string[] {
 		return [...this.docs.keys()];
 	}
@@ -59,7 +72,8 @@ export class MemoryDocs implements SyncDocs {
 	apply(docId: string, update: Uint8Array, origin: unknown): void {
 		if (this.workspaceId !== undefined) {
 			const root = this.docs.get(this.workspaceId);
-			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, root !== undefined && isListedChannel(root, docId));
+			const channel = this.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId));
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, channel);
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
 		Y.applyUpdate(this.get(docId), update, origin);

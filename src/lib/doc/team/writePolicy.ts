@@ -38,6 +38,18 @@ export function isListedChannel(root: Y.Doc, docId: string): boolean {
 	return root.getMap('channels').has(docId);
 }
 
+/** The root's indexes of documents named to every member. */
+const INDEXES = ['channels', 'notes', 'aiThreads'];
+
+/**
+ * Whether workspace `workspaceId` names document `docId` to every member: its root, its
+ * roster, or a document its root `root` lists (undefined: the root is not here yet).
+ */
+export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId: string): boolean {
+	if (docId === workspaceId || docId === rosterOf(workspaceId)) return true;
+	return root !== undefined && INDEXES.some((name) => root.getMap(name).has(docId));
+}
+
 /**
  * Why `update` to document `docId` of workspace `workspaceId` is refused, or undefined when it
  * may be applied to `doc`. `listedChannel`: whether the workspace root lists the document as a

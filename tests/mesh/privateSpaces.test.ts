@@ -1,0 +1,105 @@
+/**
+ * Private spaces (private channels, direct conversations) on the mesh, with real libp2p nodes
+ * in one process running the workspace core. A space's document reaches its members' devices
+ * only: a member outside it never receives it (not in a digest, not forwarded, not on
+ * gossip), even with a modified client that offers and asks for everything; what such a client
+ * pushes into the space is refused; a member added later gets the history; a member removed
+ * gets nothing new.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import { at, msg } from '../unit/doc/helpers.js';
+import { waitFor } from './helpers.js';
+import { connect, partition, stopPeers } from './peers.js';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+
+afterEach(async () => {
+	await stopTeamPeers();
+	await stopPeers();
+});
+
+let clock = 0;
+
+/** Posts `value` as a message of `peer` in channel `docId` (a space's document is a channel). */
+function post(peer: TeamPeer, docId: string, value: string): void {
+	new ChannelDoc(peer.docs.get(docId)).post(msg(newId(), peer.peerId, at(++clock, peer.peerId), value));
+}
+
+function has(peer: TeamPeer, docId: string, value: string): boolean {
+	const doc = peer.docs.docs.get(docId);
+	return doc !== undefined && new ChannelDoc(doc).messages.toArray().some((m) => m.text === value);
+}
+
+/** Creates a private space of `members` (creator first) and posts `first` in it. */
+async function space(creator: TeamPeer, members: TeamPeer[], first: string): Promise<string> {
+	const id = newId();
+	await creator.authority.write({ t: 'space', space: id, kind: 'private', members: members.map((m) => m.peerId) });
+	post(creator, id, first);
+	return id;
+}
+
+/**
+ * Waits until `peer` has a message posted afterwards in a public document by `from`: every
+ * path that could have carried the space's message to it has carried later ones.
+ */
+async function barrier(from: TeamPeer, peer: TeamPeer): Promise<void> {
+	const doc = listedDoc(from, from.authority.workspaceId);
+	post(from, doc, 'later');
+	await waitFor(() => has(peer, doc, 'later'), `${peer.name} gets a later public message`);
+}
+
+describe('private spaces on the mesh', () => {
+	it('reach their members only; a member added later gets the history, a member removed nothing new', async () => {
+		const { owner, mallory, bob } = await teamOfThree();
+		const id = await space(owner, [owner, bob], 'for bob only');
+		await waitFor(() => has(bob, id, 'for bob only'), 'bob gets the private message');
+		post(bob, id, 'from bob');
+		await waitFor(() => has(owner, id, 'from bob'), 'the owner gets bob’s reply');
+		await barrier(owner, mallory);
+		await barrier(bob, mallory);
+		expect(mallory.docs.docs.has(id)).toBe(false);
+
+		// Added: the whole history arrives over the sessions already open.
+		await owner.authority.write({ t: 'space-members', space: id, add: [mallory.peerId], remove: [] });
+		await waitFor(() => has(mallory, id, 'for bob only') && has(mallory, id, 'from bob'), 'mallory gets the history once added');
+
+		// Removed: nothing new reaches her, from anyone.
+		await owner.authority.write({ t: 'space-members', space: id, add: [], remove: [mallory.peerId] });
+		await waitFor(() => mallory.authority.spaceAccess(id)?.local === false && bob.authority.spaceAccess(id)?.reads(mallory.peerId) === false, 'the removal folded');
+		post(owner, id, 'after she left');
+		post(bob, id, 'bob after she left');
+		await waitFor(() => has(bob, id, 'after she left') && has(owner, id, 'bob after she left'), 'the members still sync');
+		await barrier(owner, mallory);
+		await barrier(bob, mallory);
+		expect(has(mallory, id, 'after she left') || has(mallory, id, 'bob after she left')).toBe(false);
+	});
+
+	it('a modified client that offers, asks for and publishes everything gets nothing of a space and changes nothing in it', async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+		const mallory = await startJoiner(ws, (await newKey()).key, 'mallory', await invite(owner, 'member'), { ignoreSpaces: true });
+		await connect(bob, owner);
+		await connect(mallory, owner);
+		for (const p of [owner, bob, mallory]) {
+			await waitFor(() => p.authority.joined && p.authority.team.members.size === 3, `${p.name} folds three members`);
+		}
+		// Mallory reaches the owner through bob alone: the owner's gossip comes to her through him.
+		await partition(mallory, owner);
+		await connect(mallory, bob);
+		const id = await space(owner, [owner, bob], 'secret plans');
+		await waitFor(() => has(bob, id, 'secret plans'), 'bob gets the private message');
+		await waitFor(() => mallory.authority.team.spaces.has(id), 'mallory folds the space (its id is no secret)');
+		// Her client holds the id, names it in its digests and asks for it: nothing comes.
+		post(mallory, id, 'forged by mallory');
+		post(owner, id, 'more plans');
+		await waitFor(() => has(bob, id, 'more plans'), 'bob gets the next private message');
+		await barrier(owner, mallory);
+		expect(has(mallory, id, 'secret plans') || has(mallory, id, 'more plans')).toBe(false);
+		// What she pushed (on her session with bob, and on gossip to the owner) is refused.
+		await waitFor(() => [...bob.errors, ...owner.errors].some((e) => e.error.name === 'UpdateRejectedError'), 'a refusal reported');
+		await barrier(mallory, owner);
+		expect(has(owner, id, 'forged by mallory') || has(bob, id, 'forged by mallory')).toBe(false);
+	});
+});
