@@ -11,8 +11,11 @@
  *   refused.
  *
  * Every request needs `Authorization: Bearer <key>` (apiKeys.ts); there is no exemption for
- * loopback. Errors are OpenAI-style `{error: {message, type, code, param}}`: 401 without a
- * valid key, 400 a malformed request, 404 an unknown model, 413 a body over the limit, 429
+ * loopback. A key made in the app carries its maker's role (keysApi.ts `memberKeys`): it
+ * lists and uses only the models the workspace's model-access rule lets that role use.
+ * Errors are OpenAI-style `{error: {message, type, code, param}}`: 401 without a valid key,
+ * 400 a malformed request, 403 a model the key's role may not use (or whose mesh host
+ * refused the relay), 404 an unknown model, 413 a body over the limit, 429
  * with `Retry-After` when the model is busy. A streamed answer that fails after it started
  * ends with an `{error}` event instead of `[DONE]`. A client that disconnects aborts its
  * generation, which frees the engine for the next request.
@@ -20,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatMessage, FinishReason, GenerateChunk, GenerateRequest } from '../src/lib/ai/engine.ts';
-import type { ApiKeyStore } from './ai/apiKeys.ts';
+import type { VerifiedKey } from './ai/apiKeys.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
 import { readBoundedBody } from './body.ts';
@@ -36,8 +39,8 @@ export const MAX_CHAT_BODY_BYTES = 1024 * 1024;
 export interface OpenAiInit {
 	/** Where models are listed and requests routed. */
 	registry: Pick<ModelRegistry, 'models' | 'generate'>;
-	/** Which bearer keys are valid. */
-	keys: Pick<ApiKeyStore, 'verify'>;
+	/** Which bearer keys are valid, and which models each may use (an ApiKeyStore, or keysApi.ts `memberKeys`). */
+	keys: { verify(key: string): Promise<VerifiedKey | undefined> };
 	/** Largest request body in bytes; default {@link MAX_CHAT_BODY_BYTES}. */
 	maxBodyBytes?: number;
 	/** `Retry-After` seconds sent with 429 when a busy model gives no `retryAfterMs`; default 5. */
@@ -92,14 +95,15 @@ export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 				await drain(req, init);
 				throw new OpenAiError(405, `use ${method} for ${path}`, 'method_not_allowed', null, { Allow: method });
 			}
-			if (!(await authorized(req, init.keys))) {
+			const key = await authorized(req, init.keys);
+			if (key === undefined) {
 				await drain(req, init);
 				throw new OpenAiError(401, 'missing or invalid API key: send "Authorization: Bearer <key>" (npm run relay -- api-key create makes one)', 'invalid_api_key', null, {
 					'WWW-Authenticate': 'Bearer'
 				});
 			}
-			if (route === 'models') await listModels(req, res, init, path, created);
-			else await chat(req, res, init, onError);
+			if (route === 'models') await listModels(req, res, init, key, path, created);
+			else await chat(req, res, init, key, onError);
 		} catch (error) {
 			if (res.headersSent || res.destroyed) {
 				res.destroy();
@@ -115,13 +119,18 @@ export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 	};
 }
 
-async function authorized(req: IncomingMessage, keys: OpenAiInit['keys']): Promise<boolean> {
+/** The presented key, when it is valid. */
+async function authorized(req: IncomingMessage, keys: OpenAiInit['keys']): Promise<VerifiedKey | undefined> {
 	const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-	return match !== null && (await keys.verify(match[1]!)) !== undefined;
+	return match === null ? undefined : keys.verify(match[1]!);
 }
 
-async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, path: string, created: number): Promise<void> {
-	const data = (await init.registry.models()).map((m) => ({
+/** Whether `key` may use model `id` (keys without a rule: every model). */
+const mayUse = (key: VerifiedKey, id: string): boolean => key.mayUse?.(id) ?? true;
+
+async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, key: VerifiedKey, path: string, created: number): Promise<void> {
+	// A model the key's role may not use is not listed (nor found by id).
+	const data = (await init.registry.models()).filter((m) => mayUse(key, m.id)).map((m) => ({
 		id: m.id,
 		object: 'model',
 		created,
@@ -143,7 +152,7 @@ async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenA
 	sendJson(res, 200, model, {}, head);
 }
 
-async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, onError: (error: unknown) => void): Promise<void> {
+async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, key: VerifiedKey, onError: (error: unknown) => void): Promise<void> {
 	const text = await readBody(req, init.maxBodyBytes ?? MAX_CHAT_BODY_BYTES);
 	let body: unknown;
 	try {
@@ -152,6 +161,15 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 		throw new OpenAiError(400, 'the request body is not valid JSON', 'invalid_json');
 	}
 	const request = parseChatRequest(body);
+	if (!mayUse(key, request.generate.model)) {
+		const role = key.role !== undefined ? ` (${key.role})` : '';
+		throw new OpenAiError(
+			403,
+			`the role of this key's maker${role} may not use the model "${request.generate.model}" in its workspace; an owner or admin can allow it in the app under Models → Model access`,
+			'model_not_allowed',
+			'model'
+		);
+	}
 
 	// The client going away (closing the connection) cancels the generation.
 	const controller = new AbortController();
@@ -264,6 +282,14 @@ function engineToHttp(error: unknown, init: OpenAiInit, onError: (error: unknown
 			return new OpenAiError(400, error.message, 'empty_input', 'messages');
 		case 'input-too-long':
 			return new OpenAiError(400, error.message, 'context_length_exceeded', 'messages');
+		case 'not-allowed':
+			// The peer that runs it (a mesh host) does not let the relay's role use the model.
+			return new OpenAiError(
+				403,
+				'the peer that runs this model does not let the relay use it; an owner or admin can allow the Relay role in the app under Models → Model access',
+				'model_not_allowed',
+				'model'
+			);
 		case 'busy': {
 			// A mesh host says when to come back (meshEngine.ts RemoteEngineError); else the default.
 			const ms = 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;

@@ -32,6 +32,16 @@ export interface ApiKeyEntry {
 	createdBy?: string;
 }
 
+/**
+ * A key `/v1` accepted (openai.ts): its entry and, for a key made in the app, which models its
+ * maker's role may use now (keysApi.ts `memberKeys`); without `mayUse`, every model.
+ */
+export interface VerifiedKey extends ApiKeyEntry {
+	/** Its maker's role in the workspace when it was checked. */
+	role?: string;
+	mayUse?: (model: string) => boolean;
+}
+
 /** Who made a key in the app: its workspace and the member's peer id. */
 export interface ApiKeyOrigin {
 	workspace: string;

@@ -15,7 +15,9 @@
  * Every call but the challenge is signed (signedRequests.ts). The relay then asks its team of
  * the workspace (the TeamAuthority it archives it with): the signer must be a current device
  * of an **owner or admin**. A key stops working on `/v1` once its maker's device is no
- * longer one (demoted, removed, or its device removed: {@link memberKeys}). Errors are
+ * longer one (demoted, removed, or its device removed: {@link memberKeys}), and it carries
+ * its maker's role: `/v1` offers it only the models the team's model-access rule lets that
+ * role use (doc/team/modelAccess.ts). Errors are
  * `{error: "<what to do>"}`: 400 bad request, 401 a bad or spent challenge or signature, 403
  * not an owner or admin, or not a member device of a workspace this relay archives (one
  * answer for both, so a stranger learns nothing about which workspaces it archives), 413 a
@@ -24,13 +26,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
+import { roleMayUseModel } from '../../src/lib/doc/team/modelAccess.ts';
 import { ROLE_RANK } from '../../src/lib/doc/team/ops.ts';
 import { API_KEYS_PATH, CHALLENGE_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { readBoundedBody } from '../body.ts';
 import type { RequestHandler } from '../static.ts';
 import { HttpError, sendJson } from '../json.ts';
 import { authenticate } from '../signedRequests.ts';
-import type { ApiKeyEntry, ApiKeyStore } from './apiKeys.ts';
+import type { ApiKeyEntry, ApiKeyStore, VerifiedKey } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
 
 /** Largest request body accepted. */
@@ -51,7 +54,7 @@ export interface KeysApiInit {
 }
 
 /** The relay's team of an archived workspace; undefined when it does not archive it. */
-export type TeamsOf = (workspaceId: string) => Pick<TeamAuthority, 'roleOf'> | undefined;
+export type TeamsOf = (workspaceId: string) => Pick<TeamAuthority, 'roleOf' | 'team'> | undefined;
 
 /** A key as the app lists it: no hash. */
 export interface PublicKeyEntry {
@@ -165,17 +168,28 @@ function readBody(req: IncomingMessage): Promise<string> {
 /**
  * The key check `/v1` uses (openai.ts): a key is valid when the store knows it and, for a key
  * made in the app, the relay still archives its workspace and its maker's device is still a
- * current owner or admin device there (as the relay folds the team now). Command-line keys
- * belong to the operator and pass on the store's word alone.
+ * current owner or admin device there (as the relay folds the team now). Such a key carries
+ * its maker's role: `mayUse` answers, by the team at the time of asking, whether that role may
+ * use a model. Command-line keys belong to the operator and pass on the store's word alone,
+ * for every model.
  */
-export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf): Pick<ApiKeyStore, 'verify'> {
+export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf): { verify(key: string): Promise<VerifiedKey | undefined> } {
 	return {
 		async verify(key) {
 			const entry = await store.verify(key);
 			if (entry === undefined || (entry.workspace === undefined && entry.createdBy === undefined)) return entry;
-			if (entry.workspace === undefined || entry.createdBy === undefined) return undefined;
-			const role = teams(entry.workspace)?.roleOf(entry.createdBy);
-			return role !== undefined && ROLE_RANK[role] >= ROLE_RANK.admin ? entry : undefined;
+			const { workspace, createdBy } = entry;
+			if (workspace === undefined || createdBy === undefined) return undefined;
+			const role = teams(workspace)?.roleOf(createdBy);
+			if (role === undefined || ROLE_RANK[role] < ROLE_RANK.admin) return undefined;
+			return {
+				...entry,
+				role,
+				mayUse: (model) => {
+					const team = teams(workspace);
+					return team !== undefined && roleMayUseModel(team.team, team.roleOf(createdBy), model);
+				}
+			};
 		}
 	};
 }

@@ -3,9 +3,12 @@
  * `--openai-upstream`) in a registry that `/v1` serves, the mesh host that serves them to
  * members of the archived workspaces and advertises them there, and the other peers' advertised
  * models, which join the registry as mesh engines (meshModels.ts). Who may use them is the
- * workspace core's call: the team of each archived workspace, as this relay folds it.
+ * workspace core's call: the team of each archived workspace, as this relay folds it (its
+ * member devices and their tabs, and per request the roles its model-access rule names:
+ * src/lib/ai/hostAccess.ts).
  */
 import type { PrivateKey } from '@libp2p/interface';
+import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
 import { llmHost } from '../../src/lib/ai/llmHost.ts';
 import { HybridClock } from '../../src/lib/doc/hlc.ts';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.ts';
@@ -51,11 +54,11 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		...(init.gpu !== undefined ? { gpu: init.gpu } : {}),
 		log
 	});
-	// Current member devices of the team, as this relay folds it.
-	const isAllowed = (workspaceId: string, peerId: string): boolean => archive.authority(workspaceId)?.isMember(peerId) ?? false;
+	// The team of each archived workspace, as this relay folds it.
+	const access = teamHostAccess((workspaceId) => archive.authority(workspaceId));
 	const host = llmHost({
 		engines: models.registry.engines,
-		isAllowed,
+		...access,
 		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
 	})({
 		node,
@@ -70,7 +73,7 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		mesh: archive.mesh,
 		host,
 		registry: models.registry,
-		isAllowed,
+		isAllowed: access.isAllowed,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});

@@ -108,17 +108,13 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 	const { identity, core } = services;
 	// A tab whose node has a throwaway key shows peers the team through a delegation the device key signs.
 	const tab = peer.peerId;
+	const delegate =
+		tab === identity.peerId
+			? undefined
+			: (ws: string) => signDelegation(identity.privateKey, { ws, device: identity.peerId, tab, expires: Date.now() + DELEGATION_MS });
 	await core.attach(
 		peer.mesh,
-		tab === identity.peerId
-			? {}
-			: {
-					presentAs: async (workspace) =>
-						delegatedAuthority(
-							workspace.authority,
-							await signDelegation(identity.privateKey, { ws: workspace.id, device: identity.peerId, tab, expires: Date.now() + DELEGATION_MS })
-						)
-				}
+		delegate === undefined ? {} : { presentAs: async (workspace) => delegatedAuthority(workspace.authority, await delegate(workspace.id)) }
 	);
 	let models: MeshModels | undefined;
 	if (init.models) {
@@ -127,7 +123,8 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 				peer,
 				init.models,
 				{ peerId: identity.peerId, key: identity.privateKey, clock: services.clock },
-				(workspaceId, peerId) => core.get(workspaceId)?.authority.isMember(peerId) ?? false
+				(workspaceId) => core.get(workspaceId)?.authority,
+				delegate
 			);
 			for (const id of core.ids()) if (core.get(id)?.secret !== undefined) models.addWorkspace(id);
 		} catch (error) {

@@ -105,7 +105,9 @@ export const EngineProblem = {
 	emptyInput: 'empty-input',
 	inputTooLong: 'input-too-long',
 	busy: 'busy',
-	failed: 'failed'
+	failed: 'failed',
+	/** The team's model-access rule does not let the asker's role use this model (doc/team/modelAccess.ts). */
+	notAllowed: 'not-allowed'
 } as const;
 export type EngineProblem = (typeof EngineProblem)[keyof typeof EngineProblem];
 

@@ -5,9 +5,13 @@
  * - **Members only.** Every stream starts with the sync protocol's membership exchange
  *   (membership.ts), run on that stream with the keys of the workspace its HELLO names, so
  *   a request is served only to a peer that proved, on this very stream, that it holds the
- *   workspace secret (and that `isAllowed` still accepts). This needs no sync session to be
- *   up first (no race on a fresh connection) and no state shared with MeshService beyond
- *   the keys; it costs one round trip and two HMACs per request.
+ *   workspace secret (and that `isAllowed` still accepts, or `admits` takes the admission
+ *   its HELLO carried: a tab's delegation). This needs no sync session to be up first (no
+ *   race on a fresh connection) and no state shared with MeshService beyond the keys; it
+ *   costs one round trip and two HMACs per request.
+ * - **Model access.** Each REQUEST names its model: `mayUse` (the team's rule for the role of
+ *   the asker's member: hostAccess.ts) decides it before anything is queued, and a refusal
+ *   is ERROR not-allowed.
  * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
  *   or waiting, all askers together), and at most `perPeer` of one asking peer; beyond
  *   either, the request gets ERROR busy with a `retryAfterMs` estimate. Each engine runs
@@ -34,6 +38,7 @@ import { MembershipExchange } from '../mesh/membership.js';
 import { deny, frameSender, readHello } from '../mesh/syncStream.js';
 import { decodeMessage, encodeMessage } from '../mesh/wire.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
+import type { AdmitVerdict } from '../mesh/authority.js';
 import type { AdvertModel } from './adverts.js';
 import { EngineError, type Engine, type ModelInfo } from './engine.js';
 import {
@@ -69,6 +74,17 @@ export interface LlmHostInit {
 	membershipTimeoutMs?: number;
 	/** Whether a proven member may be served (false when revoked in the roster); default: yes. */
 	isAllowed?: (workspaceId: string, peerId: string) => boolean | Promise<boolean>;
+	/**
+	 * The check of an asker `isAllowed` refused, by the admission its HELLO carried (a second
+	 * tab's delegation from its member device); default: refused.
+	 */
+	admits?: (workspaceId: string, peerId: string, admission: Uint8Array) => AdmitVerdict | Promise<AdmitVerdict>;
+	/**
+	 * Whether `asker` may use `model` (the team's model-access rule for its member's role:
+	 * hostAccess.ts), asked for every REQUEST once membership is proven; false answers ERROR
+	 * not-allowed. Default: yes.
+	 */
+	mayUse?: (asker: Asker, model: string) => boolean | Promise<boolean>;
 	/** Told about every stream that failed (bad bytes, timeouts); default `console.warn`. */
 	onError?: (error: Error, peerId: string) => void;
 	/** Milliseconds to wait for a target entry to reach this peer; default 5,000. */
@@ -84,6 +100,13 @@ export interface LlmHostComponents {
 	documents?: (workspaceId: string) => SyncDocs | undefined;
 	/** This peer's key and clock, to sign a model's messages in channels. */
 	signer?: AnswerSigner;
+}
+
+/** Who sent a REQUEST: the workspace its HELLO named and proved, its peer id, and the admission its HELLO carried (empty: none). */
+export interface Asker {
+	workspaceId: string;
+	peerId: string;
+	admission: Uint8Array;
 }
 
 /** Serves local engines to members; see the module comment. */
@@ -209,14 +232,22 @@ class DefaultLlmHost implements LlmHost {
 	/** One stream: membership, REQUEST, admission, the answer. */
 	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
 		const peerId = connection.remotePeer.toString();
-		const workspaceId = await this.prove(frames, peerId);
-		if (workspaceId === undefined) return;
+		const asker = await this.prove(frames, peerId);
+		if (asker === undefined) return;
+		const { workspaceId } = asker;
 		const frame = await frames.read({ signal: AbortSignal.timeout(this.timeoutMs) });
 		if (frame === null) return;
 		const request = decodeLlmMessage(frame, [LlmMessageType.request]) as LlmRequest;
 		const send = (m: LlmMessage) => frames.write(encodeLlmMessage(m));
 		if (request.workspaceId !== workspaceId) {
 			return send({ type: LlmMessageType.error, problem: 'failed', message: 'The request names another workspace than its proof.' });
+		}
+		if (this.init.mayUse !== undefined && !(await this.init.mayUse(asker, request.model))) {
+			return send({
+				type: LlmMessageType.error,
+				problem: 'not-allowed',
+				message: `Your role in this workspace may not use "${request.model}": an owner or admin can allow it under Models → Model access.`
+			});
 		}
 		const served = this.served.get(request.model);
 		if (served === undefined || !this.started) {
@@ -227,8 +258,8 @@ class DefaultLlmHost implements LlmHost {
 		await this.run(served, request, frames, peerId);
 	}
 
-	/** Runs the membership exchange as responder; the proven workspace, or undefined (DENIED sent). */
-	private async prove(frames: FrameStream, peerId: string): Promise<string | undefined> {
+	/** Runs the membership exchange as responder; the proven asker, or undefined (DENIED sent). */
+	private async prove(frames: FrameStream, peerId: string): Promise<Asker | undefined> {
 		const signal = AbortSignal.timeout(this.timeoutMs);
 		const first = await frames.read({ signal });
 		if (first === null) return undefined;
@@ -244,14 +275,15 @@ class DefaultLlmHost implements LlmHost {
 			await deny(frames, DeniedReason.unknownWorkspace);
 			return undefined;
 		}
-		const { isAllowed } = this.init;
+		const { isAllowed, admits } = this.init;
 		const exchange = new MembershipExchange({
 			role: 'responder',
 			keys,
 			localPeerId: this.components.node.peerId.toString(),
 			remotePeerId: peerId,
 			send: (m) => frameSender(frames)(encodeMessage(m)),
-			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspaceId, remote) } : {})
+			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspaceId, remote) } : {}),
+			...(admits !== undefined ? { admits: (remote: string, admission: Uint8Array) => admits(workspaceId, remote, admission) } : {})
 		});
 		try {
 			await exchange.handle(hello.hello);
@@ -264,7 +296,7 @@ class DefaultLlmHost implements LlmHost {
 			await frames.close().catch(() => {});
 			return undefined;
 		}
-		return workspaceId;
+		return { workspaceId, peerId, admission: hello.hello.admission };
 	}
 
 	/** ERROR busy when the host or this asker's share is full, else undefined. */

@@ -57,7 +57,8 @@ const PROBLEMS = [
 	EngineProblem.emptyInput,
 	EngineProblem.inputTooLong,
 	EngineProblem.busy,
-	EngineProblem.failed
+	EngineProblem.failed,
+	EngineProblem.notAllowed
 ] as const satisfies readonly EngineProblem[];
 
 /** Optional REQUEST fields present, as bits of its flags varuint. */

@@ -15,7 +15,11 @@
  *   of the answer there will be, and the UI should keep them and mark the message
  *   interrupted rather than discard it;
  * - a host that does not accept this peer as a member (or is not one itself) gives
- *   `failed` with the `MembershipDeniedError` as its cause.
+ *   `failed` with the `MembershipDeniedError` as its cause;
+ * - a host whose team does not let this member's role use the model gives `not-allowed`.
+ *
+ * A tab whose node runs with a throwaway key presents its device's delegation (`admission`)
+ * in HELLO, so hosts serve it as that device's member.
  *
  * Aborting the signal sends CANCEL and resets the stream (the host stops generating at
  * once) and ends the iterable with the signal's reason.
@@ -73,6 +77,8 @@ export interface MeshEngineInit {
 	catalog?: { models(): MeshModel[] };
 	/** Milliseconds for dialling and the membership exchange; default 10,000. */
 	openTimeoutMs?: number;
+	/** What this node shows in HELLO as its admission: a tab's delegation from its device (doc/team/delegation.ts); default none. */
+	admission?: () => Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
 /** Per-generation options beyond the {@link Engine} interface. */
@@ -189,12 +195,14 @@ export class MeshEngine implements Engine {
 	private async prove(frames: FrameStream, request: GenerateRequest, requestId: string, target?: AnswerTarget): Promise<void> {
 		const { keys } = this.init;
 		const send = frameSender(frames);
+		const admission = await this.init.admission?.();
 		const exchange = new MembershipExchange({
 			role: 'opener',
 			keys,
 			localPeerId: this.init.node.peerId.toString(),
 			remotePeerId: this.init.host.toString(),
-			send: (m) => send(encodeMessage(m))
+			send: (m) => send(encodeMessage(m)),
+			...(admission !== undefined ? { admission } : {})
 		});
 		const signal = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs);
 		const next = async (): Promise<Uint8Array> => {

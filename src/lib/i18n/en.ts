@@ -7,6 +7,7 @@ import { channelAiEn } from './features/channelAi.js';
 import { apiKeysEn } from './features/apiKeys.js';
 import { teamEn } from './features/team.js';
 import { moderationEn } from './features/moderation.js';
+import { modelAccessEn } from './features/modelAccess.js';
 
 export const en = {
 	...notesEn,
@@ -17,6 +18,7 @@ export const en = {
 	...apiKeysEn,
 	...teamEn,
 	...moderationEn,
+	...modelAccessEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

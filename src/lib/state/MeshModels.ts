@@ -4,22 +4,23 @@
  *
  * - One {@link LlmHost} on the node serves {@link ModelsState.sharedEngine} (the model
  *   loaded here, while the user shares it) to members of any workspace this device syncs:
- *   the protocol has one handler per node, and each stream's HELLO names its workspace.
+ *   the protocol has one handler per node, and each stream's HELLO names its workspace. Who
+ *   is served is that workspace's team's call (hostAccess.ts): member devices and their
+ *   tabs, and per request only a role the team's model-access rule lets use the model.
  * - One {@link ModelAdverts} per synced workspace publishes what the host serves (an empty
  *   advert when nothing is shared: a withdrawal) and learns what other peers serve.
  * - Other peers' models become {@link ModelsState} choices run by a {@link MeshEngine} to
  *   the advertising peer (`local: false`, servedBy = that peer); they go when the advert is
- *   withdrawn or expires. A peer advertising in several workspaces is offered once.
+ *   withdrawn or expires. A peer advertising in several workspaces is offered once. A tab
+ *   without the device key asks with its device's delegation, so hosts serve it as its member.
  *
  * Loaded with the libp2p code (dynamic import), never in the first page load.
  */
 import type { AnswerSigner } from '../ai/answerSink.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
+import { teamHostAccess, type HostTeam } from '../ai/hostAccess.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
-
-/** Whether `peerId` is a current member device of workspace `workspaceId`'s team. */
-export type MemberCheck = (workspaceId: string, peerId: string) => boolean;
 import { MeshEngine } from '../ai/meshEngine.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import type { ModelOffer, ModelsState } from './ModelsState.svelte.js';
@@ -29,6 +30,8 @@ export class MeshModels {
 	private readonly adverts = new Map<string, ModelAdverts>();
 	/** Mesh engines by `<workspace>/<peer>`, kept while that peer advertises there. */
 	private readonly engines = new Map<string, MeshEngine>();
+	/** This tab's delegation per workspace, signed once (tabs without the device key only). */
+	private readonly delegations = new Map<string, Promise<Uint8Array>>();
 	private readonly offSharedChange: () => void;
 	private stopped = false;
 
@@ -36,21 +39,31 @@ export class MeshModels {
 		private readonly peer: BrowserPeer,
 		private readonly models: ModelsState,
 		private readonly host: LlmHost,
-		private readonly isMember: MemberCheck
+		private readonly teamOf: (workspaceId: string) => HostTeam | undefined,
+		private readonly delegate: ((workspaceId: string) => Promise<Uint8Array>) | undefined
 	) {
 		this.offSharedChange = models.onSharedChange(() => void host.refreshModels());
 	}
 
-	/** Starts serving the shared model on `peer`'s node. */
-	static async start(peer: BrowserPeer, models: ModelsState, signer: AnswerSigner, isMember: MemberCheck): Promise<MeshModels> {
+	/**
+	 * Starts serving the shared model on `peer`'s node, to whom the team of each workspace
+	 * (`teamOf`: its TeamAuthority) allows. `delegate` signs this tab's delegation for a
+	 * workspace when the node's key is not the device key.
+	 */
+	static async start(
+		peer: BrowserPeer,
+		models: ModelsState,
+		signer: AnswerSigner,
+		teamOf: (workspaceId: string) => HostTeam | undefined,
+		delegate?: (workspaceId: string) => Promise<Uint8Array>
+	): Promise<MeshModels> {
 		const host = llmHost({
 			engines: [models.sharedEngine],
-			// Only current member devices of the workspace's team are served.
-			isAllowed: (workspaceId, peerId) => isMember(workspaceId, peerId),
+			...teamHostAccess(teamOf),
 			onError: (error, peerId) => console.info('models: a request failed', peerId, error.message)
 		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id), documents: (id) => peer.mesh.workspaceDocs(id), signer });
 		await host.start();
-		return new MeshModels(peer, models, host, isMember);
+		return new MeshModels(peer, models, host, teamOf, delegate);
 	}
 
 	/** Advertises the shared model in a workspace (already added to the mesh) and learns its peers' models. */
@@ -62,7 +75,7 @@ export class MeshModels {
 			keys,
 			localPeerId: this.peer.peerId,
 			source: this.host,
-			isMember: (peerId) => this.isMember(workspaceId, peerId),
+			isMember: (peerId) => this.teamOf(workspaceId)?.isMember(peerId) ?? false,
 			onError: (error) => console.info('models: advert refused', error.message)
 		});
 		this.adverts.set(workspaceId, adverts);
@@ -120,9 +133,21 @@ export class MeshModels {
 		} catch {
 			return undefined; // not a peer id: the advert was signed by it, so this cannot happen
 		}
-		const engine = new MeshEngine({ node: this.peer.node, host, keys, catalog });
+		const admission = this.delegate !== undefined ? { admission: () => this.delegation(workspaceId) } : {};
+		const engine = new MeshEngine({ node: this.peer.node, host, keys, catalog, ...admission });
 		this.engines.set(key, engine);
 		return engine;
+	}
+
+	/** This tab's delegation for a workspace, signed once (signed again after a failure). */
+	private delegation(workspaceId: string): Promise<Uint8Array> {
+		let signed = this.delegations.get(workspaceId);
+		if (signed === undefined) {
+			signed = this.delegate!(workspaceId);
+			this.delegations.set(workspaceId, signed);
+			signed.catch(() => this.delegations.delete(workspaceId));
+		}
+		return signed;
 	}
 }
 

@@ -155,6 +155,15 @@ export class ModelsState {
 		return this.listeners.on('change', handler);
 	}
 
+	/**
+	 * The choices a member may use: the models running in this browser (its own), and other
+	 * peers' models that `mayUse` allows (the team's model-access rule for the member's role,
+	 * which their hosts enforce too).
+	 */
+	usableChoices(mayUse: (model: string) => boolean): ModelOffer[] {
+		return this.choices.filter((c) => c.local || mayUse(c.model));
+	}
+
 	/** Offers every model of `engine`, run by the peer `servedBy`. */
 	async addEngine(engine: Engine, servedBy: string, local: boolean): Promise<void> {
 		const infos = await engine.models();

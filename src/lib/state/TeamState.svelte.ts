@@ -9,6 +9,7 @@
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
+import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
 import { ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
 import { newId } from '../doc/ids.js';
@@ -166,6 +167,29 @@ export class TeamState {
 		const current = this.authority.memberOf(this.me);
 		if (!current || current.name === name || !name.trim() || (onlyIfUnnamed && current.name !== '')) return;
 		await this.authority.write({ t: 'name', name: name.trim().slice(0, 80) });
+	}
+
+	/** The roles that may use shared model `model`: the team's rule, or the default (doc/team/modelAccess.ts). */
+	modelRoles(model: string): ReadonlySet<TeamRole> {
+		this.subscribe();
+		return modelRoles(this.authority.team, model);
+	}
+
+	/** Whether this device's member may use shared model `model` (hosts check the same rule). */
+	mayUseModel(model: string): boolean {
+		this.subscribe();
+		return roleMayUseModel(this.authority.team, this.authority.roleOf(this.me), model);
+	}
+
+	/** Models a `model-access` rule names. */
+	get ruledModels(): string[] {
+		this.subscribe();
+		return [...this.authority.team.modelAccess.keys()];
+	}
+
+	/** Sets which roles may use shared model `model` (owners and admins; replaces its earlier rule). */
+	async setModelRoles(model: string, roles: TeamRole[]): Promise<void> {
+		await this.checked({ t: 'model-access', model, roles });
 	}
 
 	/** Invitations, newest first. */

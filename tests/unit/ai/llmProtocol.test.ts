@@ -66,6 +66,7 @@ const samples: LlmMessage[] = [
 	{ type: LlmMessageType.done, finishReason: 'stop', promptTokens: 0, completionTokens: 0 },
 	{ type: LlmMessageType.error, problem: 'busy', message: 'Busy: 3 ahead of you.', retryAfterMs: 1500 },
 	{ type: LlmMessageType.error, problem: 'unknown-model', message: 'No such model.' },
+	{ type: LlmMessageType.error, problem: 'not-allowed', message: 'Your role may not use this model.' },
 	{ type: LlmMessageType.error, problem: 'busy', message: 'Now.', retryAfterMs: 0 }
 ];
 
@@ -104,7 +105,7 @@ describe('llm protocol messages', () => {
 		bad([0x22, 0x02, 0xff, 0xfe]); // not UTF-8
 		bad([0x23, 0x02, 0x00, 0x00]); // finish reason 2
 		bad([0x24, 0x00, 0x00, 0x00]); // problem 0
-		bad([0x24, 0x06, 0x00, 0x00]); // problem 6
+		bad([0x24, 0x07, 0x00, 0x00]); // problem 7
 		bad([0x22, 0xff, 0xff, 0xff, 0xff, 0x0f]); // blown-up length
 		bad([0x25, 0x00]); // CANCEL has no body
 		// A target of an unknown kind, or with an empty entry id.

@@ -1,0 +1,61 @@
+/**
+ * Whom a model host serves, as the workspace's team says (PROTOCOL.md "Models on the mesh"):
+ *
+ * - **Membership**, per stream: a current member device, or a tab of one (a second browser
+ *   tab runs its node with a throwaway key and shows its device's signed delegation in its
+ *   HELLO: doc/team/delegation.ts). A joiner whose admission this host has not folded yet is
+ *   not served: it has no role to use a model with.
+ * - **Model access**, per REQUEST: the team's `model-access` rule for the role of the member
+ *   the asker speaks for (a tab: its delegating device's member), doc/team/modelAccess.ts.
+ *
+ * The browser's host (state/MeshModels.ts) and the relay's (relay/ai/relayModels.ts) build
+ * their checks here from each workspace's TeamAuthority, so both decide alike, from the
+ * signed operations they folded themselves.
+ */
+import { readDelegation } from '../doc/team/delegation.js';
+import { roleMayUseModel } from '../doc/team/modelAccess.js';
+import type { TeamRole } from '../doc/team/ops.js';
+import type { Team } from '../doc/team/teamTypes.js';
+import type { AdmitVerdict } from '../mesh/authority.js';
+import type { Asker, LlmHostInit } from './llmHost.js';
+
+/** The team's answers a host needs (a TeamAuthority gives them). */
+export interface HostTeam {
+	readonly team: Team;
+	isMember(peerId: string): boolean;
+	roleOf(peerId: string): TeamRole | undefined;
+	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
+}
+
+/** The checks {@link teamHostAccess} gives an {@link LlmHostInit}. */
+export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse'>>;
+
+/**
+ * The role of the member `asker` speaks for: its own device's, or (a tab) the device's whose
+ * unexpired delegation for this workspace and this tab its HELLO carried; undefined for
+ * anyone else. Never throws.
+ */
+export async function askerRole(team: Pick<HostTeam, 'roleOf'>, asker: Asker, now: number = Date.now()): Promise<TeamRole | undefined> {
+	const own = team.roleOf(asker.peerId);
+	if (own !== undefined || asker.admission.length === 0) return own;
+	const d = await readDelegation(asker.admission);
+	if (d === undefined || d.tab !== asker.peerId || d.ws !== asker.workspaceId || now > d.expires) return undefined;
+	return team.roleOf(d.device);
+}
+
+/** A host's checks over the team of each workspace (`teamOf`: undefined where this peer holds none); see the module comment. */
+export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): HostAccess {
+	return {
+		isAllowed: (workspaceId, peerId) => teamOf(workspaceId)?.isMember(peerId) ?? false,
+		admits: async (workspaceId, peerId, admission) => {
+			const team = teamOf(workspaceId);
+			if (team === undefined || (await readDelegation(admission)) === undefined) return 'refused';
+			return team.admits(peerId, admission);
+		},
+		mayUse: async (asker, model) => {
+			const team = teamOf(asker.workspaceId);
+			if (team === undefined) return false;
+			return roleMayUseModel(team.team, await askerRole(team, asker, now()), model);
+		}
+	};
+}
