@@ -108,6 +108,12 @@ export function isDeletedIn(index: Map<string, Map<string, ReadDeletion[]>>, msg
 	return index.get(msgId)?.get(author)?.[0]?.mark.deleted === true;
 }
 
+/** What a private space's document says of itself (the team says who is in it). */
+export interface SpaceInfo {
+	name: string;
+	topic: string;
+}
+
 /** Accessors over a channel document. */
 export class ChannelDoc {
 	readonly messages: Y.Array<MessageRecord>;
@@ -119,14 +125,32 @@ export class ChannelDoc {
 	/** Moderation marks; read with {@link readModeration}. */
 	readonly moderation: Y.Map<unknown>;
 	readonly answers: Y.Map<Y.Map<unknown>>;
+	/** A private space's name and topic (its members alone hold the document). */
+	readonly space: Y.Map<unknown>;
 
 	constructor(readonly doc: Y.Doc) {
+		this.space = doc.getMap('space');
 		this.messages = doc.getArray('messages');
 		this.edits = doc.getArray('edits');
 		this.deletions = doc.getMap('deletions');
 		this.reactions = doc.getMap('reactions');
 		this.answers = doc.getMap('answers');
 		this.moderation = doc.getMap('moderation');
+	}
+
+	/** Sets a new private space's name and topic (once: the write policy keeps the first). */
+	setSpaceInfo(info: SpaceInfo): void {
+		this.doc.transact(() => {
+			for (const [key, value] of Object.entries(info)) if (!this.space.has(key)) this.space.set(key, value);
+		});
+	}
+
+	/** A private space's name and topic, once its document has arrived. */
+	spaceInfo(): SpaceInfo | undefined {
+		const name = this.space.get('name');
+		if (typeof name !== 'string') return undefined;
+		const topic = this.space.get('topic');
+		return { name: name.slice(0, 80), topic: typeof topic === 'string' ? topic.slice(0, 250) : '' };
 	}
 
 	/** Creates the live part of a model's answer (status `queued`, no text yet); returns it. */

@@ -9,6 +9,8 @@
  *   cannot be overwritten (an undelete, a reaction rewritten) nor deleted; a change of mind is
  *   a newer mark (ChannelDoc.ts);
  * - records are plain values (no nested shared types);
+ * - `space` (a private space's name and topic, which its root entry would show to everyone)
+ *   is a map whose entries are set once;
  * - any other top-level name is refused, except `answers` (a model's live answer, written as it
  *   streams; the finished answer is the answering peer's signed edit, which views trust).
  *
@@ -29,7 +31,9 @@ const ROOTS: Record<string, GrowthRule> = {
 	deletions: 'once',
 	reactions: 'once',
 	moderation: 'once',
-	answers: 'live'
+	answers: 'live',
+	// A private space's name and topic (set once, by its creator: ChannelDoc.setSpaceInfo).
+	space: 'once'
 };
 
 /** Why `update` would rewrite the history of channel document `doc`, or undefined when it only adds. */

@@ -7,6 +7,7 @@ import { channelAiEn } from './features/channelAi.js';
 import { apiKeysEn } from './features/apiKeys.js';
 import { teamEn } from './features/team.js';
 import { moderationEn } from './features/moderation.js';
+import { spacesEn } from './features/spaces.js';
 import { modelAccessEn } from './features/modelAccess.js';
 
 export const en = {
@@ -18,6 +19,7 @@ export const en = {
 	...apiKeysEn,
 	...teamEn,
 	...moderationEn,
+	...spacesEn,
 	...modelAccessEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',

@@ -8,6 +8,7 @@ import { channelAiZh } from './features/channelAi.js';
 import { apiKeysZh } from './features/apiKeys.js';
 import { teamZh } from './features/team.js';
 import { moderationZh } from './features/moderation.js';
+import { spacesZh } from './features/spaces.js';
 import { modelAccessZh } from './features/modelAccess.js';
 
 export const zhCN: Record<MessageKey, string> = {
@@ -19,6 +20,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...apiKeysZh,
 	...teamZh,
 	...moderationZh,
+	...spacesZh,
 	...modelAccessZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',

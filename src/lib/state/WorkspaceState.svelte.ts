@@ -23,6 +23,7 @@ import { MAX_NOTE_TITLE } from '../doc/NoteDoc.js';
 import { sameTitle } from '../doc/noteLinks.js';
 import { NoteState } from './NoteState.svelte.js';
 import { SearchState } from './SearchState.svelte.js';
+import { SpacesState, type DirectInfo } from './SpacesState.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -41,7 +42,10 @@ export class NotAllowedError extends Error {
 export interface NewChannel {
 	name: string;
 	topic?: string;
+	/** A private channel: only its members' devices ever receive it. */
 	private?: boolean;
+	/** For a private channel: the member ids it is shared with (besides its creator). */
+	members?: string[];
 	readOnly?: boolean;
 }
 
@@ -66,6 +70,8 @@ export class WorkspaceState {
 	readonly team: TeamState;
 	/** Full-text search over this workspace's messages, notes and AI chats. */
 	readonly search: SearchState;
+	/** Private channels and direct conversations this member is in. */
+	readonly spaces: SpacesState;
 	private readonly onChange = () => {
 		this.version++;
 		void this.mirrorRow();
@@ -83,7 +89,11 @@ export class WorkspaceState {
 	) {
 		this.root = new WorkspaceDoc(rootHandle.doc);
 		this.team = new TeamState(authority, services.db);
-		this.stopTeam = authority.on('change', this.onChange);
+		this.spaces = new SpacesState(authority, services.docs);
+		this.stopTeam = authority.on('change', () => {
+			this.spaces.refresh();
+			this.onChange();
+		});
 		this.search = new SearchState(services, row.id, this.root);
 	}
 
@@ -93,6 +103,7 @@ export class WorkspaceState {
 		const [{ authority }] = await Promise.all([services.core.open({ id: row.id, rosterId: row.rosterId }), root.ready]);
 		const ws = new WorkspaceState(services, row, root, authority);
 		ws.damaged = root.error?.quarantined ?? 0;
+		ws.spaces.refresh();
 		root.doc.on('update', ws.onChange);
 		ws.ensureMember(true);
 		const stored = await services.db.channelState.where('workspaceId').equals(row.id).toArray();
@@ -114,10 +125,39 @@ export class WorkspaceState {
 		return this.root.color;
 	}
 
-	/** Channels to list: active ones, plus archived ones when asked. */
+	/** Channels to list: active ones, plus archived ones when asked; then the member's private channels. */
 	get channels(): ChannelInfo[] {
 		void this.version;
-		return this.root.listChannels(this.acceptSettings).filter((c) => this.showArchived || !c.archived);
+		const open = this.root.listChannels(this.acceptSettings).filter((c) => this.showArchived || !c.archived);
+		return [...open, ...this.spaces.channels];
+	}
+
+	/** The member's direct conversations, with a name for each (the others' names). */
+	get directs(): (DirectInfo & { name: string })[] {
+		void this.version;
+		return this.spaces.directs.map((d) => ({ ...d, name: this.directName(d.others) }));
+	}
+
+	private directName(others: string[]): string {
+		return others.map((id) => this.team.displayName(id)).join(', ');
+	}
+
+	/** A channel's entry (a public one, a private one or a direct conversation), if this member sees it. */
+	channelEntry(id: string): ChannelInfo | undefined {
+		void this.version;
+		const open = this.root.channel(id, this.acceptSettings);
+		if (open !== undefined) return open;
+		const space = this.spaces.channel(id);
+		if (space === undefined || !this.spaces.isDirect(id)) return space;
+		return { ...space, name: this.directName(this.spaces.directs.find((d) => d.id === id)?.others ?? []) };
+	}
+
+	/** Opens the direct conversation with member `memberId` (created when there is none yet). */
+	async openDirect(memberId: string): Promise<string> {
+		if (this.role === 'guest') throw new NotAllowedError('guests do not start conversations');
+		const id = await this.spaces.direct([memberId]);
+		await this.openChannel(id);
+		return id;
 	}
 
 	/** Whether any channel is archived (to offer the toggle). */
@@ -140,7 +180,7 @@ export class WorkspaceState {
 	/** Settings of the open channel. */
 	get channelInfo(): ChannelInfo | undefined {
 		void this.version;
-		return this.channel ? this.root.channel(this.channel.id, this.acceptSettings) : undefined;
+		return this.channel ? this.channelEntry(this.channel.id) : undefined;
 	}
 
 	/** Settings changes that count: signed by a current admin or the owner (writePolicy.ts). */
@@ -191,13 +231,18 @@ export class WorkspaceState {
 		const name = input.name.trim().slice(0, MAX_CHANNEL_NAME);
 		if (!name) throw new EmptyNameError('channel name is empty');
 		if (this.role === 'guest') throw new NotAllowedError('guests do not create channels');
+		if (input.private === true) {
+			const id = await this.spaces.createChannel(name, (input.topic ?? '').trim(), input.members ?? []);
+			await this.openChannel(id);
+			return id;
+		}
 		const id = newId();
 		this.rootHandle.doc.transact(() => {
 			this.root.createChannel({
 				id,
 				name,
 				topic: (input.topic ?? '').trim(),
-				private: input.private === true,
+				private: false,
 				readOnly: input.readOnly === true,
 				archived: false,
 				createdAt: Date.now(),
@@ -368,7 +413,8 @@ export class WorkspaceState {
 	 */
 	async refreshUnread(): Promise<void> {
 		const { db, docs, identity } = this.services;
-		for (const info of this.root.listChannels(this.acceptSettings)) {
+		const ids = [...this.root.listChannels(this.acceptSettings), ...this.spaces.channels, ...this.spaces.directs];
+		for (const info of ids.map((c) => ({ id: c.id, archived: 'archived' in c && c.archived }))) {
 			if (this.closed) return;
 			if (info.id === this.channel?.id || info.archived) continue;
 			const [row, storedKey] = await Promise.all([db.channelState.get([this.id, info.id]), docs.lastStoredKey(info.id)]);
@@ -418,6 +464,7 @@ export class WorkspaceState {
 		this.channel = undefined;
 		this.rootHandle.doc.off('update', this.onChange);
 		this.stopTeam();
+		this.spaces.close();
 		this.services.docs.release(this.rootHandle);
 		await Promise.all([searchClosed, this.services.core.release(this.row.id)]);
 	}

@@ -31,7 +31,7 @@ export async function openSearchHit(ws: WorkspaceState, hit: SearchHit): Promise
 
 /** The name of where a result was found: its channel, AI chat or note title ('' when unknown). */
 export function searchHitPlace(ws: WorkspaceState, hit: SearchHit): string {
-	if (hit.kind === SearchKind.message) return ws.root.channel(hit.docId, ws.acceptSettings)?.name ?? '';
+	if (hit.kind === SearchKind.message) return ws.channelEntry(hit.docId)?.name ?? '';
 	if (hit.kind === SearchKind.ai) return ws.aiThreads.find((t) => t.id === hit.docId)?.title ?? '';
 	return hit.title ?? '';
 }

@@ -30,7 +30,7 @@ function rosterOf(workspaceId: string): string {
 }
 
 /** Top-level names only a channel document has. */
-const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers'];
+const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers', 'space'];
 
 /** Whether the workspace root `root` lists `docId` as a channel. */
 export function isListedChannel(root: Y.Doc, docId: string): boolean {
