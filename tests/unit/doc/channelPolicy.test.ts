@@ -82,6 +82,30 @@ describe('the channel write policy refuses', () => {
 		expect(attack((c) => (c.messages as unknown as Y.Array<unknown>).insert(c.messages.length, [new Y.Map()]))).toBe('a record is a plain value');
 	});
 
+	it("a private space's name renamed or removed by a member (set once, by its creator)", () => {
+		const renamed = (change: (c: ChannelDoc) => void) =>
+			attack((c) => {
+				c.setSpaceInfo({ name: 'salvage', topic: '' });
+				return change(c);
+			});
+		expect(renamed(() => undefined)).toBeUndefined();
+		const { honest, hostile } = replicas();
+		hostile.setSpaceInfo({ name: 'salvage', topic: '' });
+		Y.applyUpdate(honest, Y.encodeStateAsUpdate(hostile.doc));
+		const before = Y.encodeStateVector(honest);
+		hostile.space.set('name', 'renamed by mallory');
+		expect(checkChannelUpdate(honest, Y.encodeStateAsUpdate(hostile.doc, before))).toBe('a record cannot be overwritten');
+		const other = replicas();
+		other.hostile.setSpaceInfo({ name: 'salvage', topic: '' });
+		Y.applyUpdate(other.honest, Y.encodeStateAsUpdate(other.hostile.doc));
+		const before2 = Y.encodeStateVector(other.honest);
+		other.hostile.space.delete('topic');
+		expect(checkChannelUpdate(other.honest, Y.encodeStateAsUpdate(other.hostile.doc, before2))).toBe('a record cannot be deleted');
+		// setSpaceInfo keeps what is there.
+		hostile.setSpaceInfo({ name: 'other', topic: 'x' });
+		expect(new ChannelDoc(honest).spaceInfo()?.name).toBe('salvage');
+	});
+
 	it('the same through the replica-wide write policy, for a channel the root lists', () => {
 		const { honest, hostile } = replicas();
 		const before = Y.encodeStateVector(honest);
