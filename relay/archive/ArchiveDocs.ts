@@ -22,7 +22,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { checkRemoteUpdate, isListedChannel, isListedDoc } from '../../src/lib/doc/team/writePolicy.ts';
+import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
@@ -284,17 +284,17 @@ export class ArchiveDocs implements SyncDocs {
 			throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 		}
 		// Whether the root lists it as a channel (its write policy then keeps its history whole).
-		const listedChannel =
-			this.spaces().has(docId) ||
-			(docId !== this.workspaceId && this.stored.has(this.workspaceId)
-				? ((await this.withDoc(this.workspaceId, false, (root) => isListedChannel(root.doc, docId))) ?? false)
-				: false);
+		const listed =
+			docId !== this.workspaceId && this.stored.has(this.workspaceId)
+				? await this.withDoc(this.workspaceId, false, (root) => ({ channel: isListedChannel(root.doc, docId), aiThread: isListedAiThread(root.doc, docId) }))
+				: undefined;
+		const listedChannel = this.spaces().has(docId) || (listed?.channel ?? false);
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.
 				const part = applicablePart(update, Y.encodeStateVector(held.doc));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
-				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, listedChannel);
+				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, listedChannel, listed?.aiThread ?? false);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
 				await held.persisted.written();

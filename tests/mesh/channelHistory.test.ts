@@ -13,13 +13,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelDoc, deletionKey } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
+import { AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
+import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
+import { signAiRecord, signSettingsMark } from '../../src/lib/doc/signature.js';
 import type { MessageRecord } from '../../src/lib/doc/schema.js';
 import { at, edit, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { invite, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 import { connect } from './peers.js';
-import { signSettingsMark } from '../../src/lib/doc/signature.js';
 import { postShows, readOnlySpans } from '../../src/lib/doc/channelRights.js';
 
 afterEach(async () => {
@@ -117,4 +119,29 @@ describe('channel history on the mesh', () => {
 		await waitFor(() => texts(owner, news).includes('guest post'), 'the guest post to arrive');
 		expect(shown(owner)).toEqual(['from the owner', 'now open']);
 	}, 40_000);
+
+	it("every replica refuses a member rewriting an AI chat's signed answer, and shows the signed text", async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const chat = newId();
+		new WorkspaceDoc(owner.docs.get(ws.id)).createAiThread({ id: chat, title: 'dosage', createdAt: 1 });
+		const thread = new AiThreadDoc(owner.docs.get(chat));
+		thread.addRecord(await signAiRecord(bob.key, { kind: AiRecordKind.user, id: 'q1', author: bob.peerId, hlc: at(100, bob.peerId), text: 'What dose?' }));
+		thread.addRecord(
+			await signAiRecord(owner.key, { kind: AiRecordKind.answer, id: 'a1', author: owner.peerId, hlc: at(200, owner.peerId), text: 'The dose is 5 mg', askedBy: bob.peerId, status: AiStatus.done })
+		);
+		const answer = (p: TeamPeer) => new AiThreadDoc(p.docs.get(chat)).list().find((m) => m.id === 'a1');
+		for (const p of [mallory, bob]) await waitFor(() => answer(p)?.text === 'The dose is 5 mg', `${p.name} to hold the answer`);
+
+		const before = [...refusals(owner), ...refusals(bob)].length;
+		const hostile = new AiThreadDoc(mallory.docs.get(chat));
+		hostile.doc.transact(() => {
+			hostile.records.delete(1, 1);
+			hostile.records.push([{ ...hostile.readRecords()[0]!, kind: AiRecordKind.answer, id: 'a1', text: 'The dose is 500 mg' }]);
+		});
+		await waitFor(() => [...refusals(owner), ...refusals(bob)].length > before, 'the rewrite to be refused');
+		for (const p of [owner, bob]) {
+			expect(answer(p)?.text, p.name).toBe('The dose is 5 mg');
+			expect(answer(p)?.askedBy, p.name).toBe(bob.peerId);
+		}
+	}, 30_000);
 });

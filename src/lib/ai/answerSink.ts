@@ -16,8 +16,8 @@ import * as Y from 'yjs';
 import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { HybridClock } from '../doc/hlc.js';
-import { signEdit, signMessage } from '../doc/signature.js';
-import { AiStatus, type GenerationStats } from '../doc/schema.js';
+import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
+import { AiRecordKind, AiStatus, type GenerationStats } from '../doc/schema.js';
 import type { GenerateChunk } from './engine.js';
 import type { PrivateKey } from '@libp2p/interface';
 
@@ -121,10 +121,33 @@ class EntrySink implements AnswerSink {
 	}
 }
 
-/** A sink writing into the AI-thread message with id `entryId`, or undefined when it is not there. */
-export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown): AnswerSink | undefined {
+/**
+ * A sink writing into the AI-thread message with id `entryId`, or undefined when it is not
+ * there. With `signer`, the end is also recorded as the signer's signed answer record (the
+ * text, model, who asked, status and stats), which is what every view shows from then on.
+ */
+export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown, signer?: AnswerSigner, askedBy?: string): AnswerSink | undefined {
 	const entry = thread.entry(entryId);
-	return entry && new EntrySink(thread.doc, entry, origin);
+	if (entry === undefined) return undefined;
+	if (signer === undefined) return new EntrySink(thread.doc, entry, origin);
+	return new EntrySink(thread.doc, entry, origin, async (text, result) => {
+		if (thread.answerRecord(entryId) !== undefined) return;
+		const model = entry.get('model');
+		const asker = askedBy ?? entry.get('askedBy');
+		const record = await signAiRecord(signer.key, {
+			kind: AiRecordKind.answer,
+			id: entryId,
+			author: signer.peerId,
+			hlc: typeof entry.get('hlc') === 'string' ? (entry.get('hlc') as string) : signer.clock.tick(),
+			text,
+			status: result.status,
+			...(typeof model === 'string' ? { model } : {}),
+			...(typeof asker === 'string' ? { askedBy: asker } : {}),
+			...(result.error !== undefined ? { error: result.error.slice(0, 1000) } : {}),
+			...(result.stats !== undefined ? { stats: result.stats } : {})
+		});
+		thread.doc.transact(() => thread.addRecord(record), origin);
+	});
 }
 
 /** What a model's message in a channel says about itself. */

@@ -16,7 +16,9 @@
 import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { AiStatus } from '../doc/schema.js';
 import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engine.js';
-import { pumpAnswer, threadSink, type AnswerResult } from './answerSink.js';
+import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
+import { AiRecordKind } from '../doc/schema.js';
+import { signAiRecord } from '../doc/signature.js';
 
 export type { AnswerResult } from './answerSink.js';
 
@@ -41,6 +43,11 @@ export interface RunAnswerInit {
 	now?: () => number;
 	/** The thread's document id: lets a host that writes answers itself write this one. */
 	docId?: string;
+	/**
+	 * This device: signs the answer when the model runs here, and the failure a host could
+	 * not record. Without it the answer stays an unsigned live entry.
+	 */
+	signer?: AnswerSigner;
 }
 
 /** The conversation so far as engine messages: the system prompt, then finished turns. */
@@ -79,7 +86,7 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 			text: ''
 		});
 	}, origin);
-	const sink = threadSink(thread, init.id, origin)!;
+	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, init.askedBy)!;
 	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
 	if (!hostWrites) return pumpAnswer(({ onQueued }) => engine.generate(request, init.signal, { onQueued }), sink, options);
 	return hostWritten(init, request, sink.text.bind(sink));
@@ -109,12 +116,32 @@ async function hostWritten(init: RunAnswerInit, request: GenerateRequest, text: 
 		if (init.signal?.aborted) {
 			// The host records the cancellation; say it here too, in case it never heard.
 			setStatus(thread, init.id, { status: AiStatus.cancelled }, origin);
+			await recordEnd(init, { status: AiStatus.cancelled, text: text() || streamed });
 			return { status: AiStatus.cancelled, text: text() || streamed };
 		}
 		const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
 		setStatus(thread, init.id, { status: AiStatus.failed, error: message }, origin);
+		await recordEnd(init, { status: AiStatus.failed, text: text() || streamed, error: message });
 		return { status: AiStatus.failed, text: text() || streamed, error: message };
 	}
+}
+
+/** Signs the end of an answer its host did not record (it went away, or refused), unless it did after all. */
+async function recordEnd(init: RunAnswerInit, end: AnswerResult): Promise<void> {
+	const { thread, signer } = init;
+	if (signer === undefined || thread.answerRecord(init.id) !== undefined) return;
+	const record = await signAiRecord(signer.key, {
+		kind: AiRecordKind.answer,
+		id: init.id,
+		author: signer.peerId,
+		hlc: init.hlc,
+		text: end.text,
+		model: init.model,
+		askedBy: init.askedBy,
+		status: end.status,
+		...(end.error !== undefined ? { error: end.error } : {})
+	});
+	if (thread.answerRecord(init.id) === undefined) thread.doc.transact(() => thread.addRecord(record), init.origin);
 }
 
 function setQueued(thread: AiThreadDoc, id: string, position: number, origin: unknown): void {

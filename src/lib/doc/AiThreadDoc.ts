@@ -1,12 +1,21 @@
 /**
- * Typed accessors over an AI thread document: a conversation with a model. Each message is
- * a Y.Map whose `text` is a Y.Text, so an assistant answer can be written token by token
- * while it streams and every peer sees it arrive. Schema only for now; the models issue
- * adds the UI and the engines.
+ * Typed accessors over an AI thread document: a conversation with a model.
+ *
+ * - `records` (signed, only ever appended: aiThreadPolicy.ts) say what was asked and answered:
+ *   each question signed by its asker, each finished answer by the peer that ran the model
+ *   (with the model, who asked, how it ended and its stats), and each cut (an edit and resend,
+ *   a regenerate) by whoever made it; a cut counts only when its signer asked the question of
+ *   the turn it rewinds, so nobody drops others' turns.
+ * - `messages` holds live entries: a Y.Map per answer whose `text` is a Y.Text, so an answer
+ *   is written token by token while it streams and every peer sees it arrive. Anyone can change
+ *   them; once the answer's signed record exists, the view shows the record instead. Chats from
+ *   before records are live entries only, shown as unsigned.
  */
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus } from './answerFields.js';
-import { AiStatus, type GenerationStats } from './schema.js';
+import { compareHlc } from './hlc.js';
+import { verifyAiRecordNow } from './signature.js';
+import { AiRecordKind, AiStatus, type AiRecord, type GenerationStats } from './schema.js';
 
 /** Who wrote an AI-thread message. */
 export const AiRole = { system: 'system', user: 'user', assistant: 'assistant' } as const;
@@ -34,16 +43,36 @@ export interface AiMessage extends AiMessageInit {
 	error?: string;
 	/** While queued at a busy host: how many requests are ahead of it. */
 	queuePosition?: number;
+	/** The signed record it shows (absent: a live entry still streaming, or an unsigned one). */
+	record?: AiRecord;
 }
 
 /** Accessors over an AI thread document. */
 export class AiThreadDoc {
 	readonly meta: Y.Map<unknown>;
 	readonly messages: Y.Array<Y.Map<unknown>>;
+	/** Signed questions, answers and cuts (only appended). */
+	readonly records: Y.Array<AiRecord>;
 
 	constructor(readonly doc: Y.Doc) {
 		this.meta = doc.getMap('meta');
 		this.messages = doc.getArray('messages');
+		this.records = doc.getArray('records');
+	}
+
+	/** Appends a signed record. */
+	addRecord(record: AiRecord): void {
+		this.records.push([record]);
+	}
+
+	/** The signed answer record of message `id`, if one exists. */
+	answerRecord(id: string): AiRecord | undefined {
+		return this.readRecords().find((r) => r.kind === AiRecordKind.answer && r.id === id);
+	}
+
+	/** Records that are well formed (anyone may append; these are read defensively). */
+	readRecords(): AiRecord[] {
+		return this.records.toArray().filter(isAiRecord);
 	}
 
 	/** The system prompt for this chat. */
@@ -74,29 +103,124 @@ export class AiThreadDoc {
 		return undefined;
 	}
 
-	/** Every message as a plain snapshot; entries that are not well-formed maps are skipped. */
+	/**
+	 * The conversation as a plain snapshot, in clock order: every signed question and answer,
+	 * live answers still being written, and unsigned entries (from before records, or written
+	 * by anyone into `messages`, marked by having no `record`); minus what cuts dropped. An
+	 * answer says who asked only when that member wrote the question it answers.
+	 */
 	list(): AiMessage[] {
-		return this.messages.toArray().flatMap((m: unknown) => {
-			if (!(m instanceof Y.Map)) return [];
-			const text = m.get('text');
-			const id = m.get('id');
-			const role = m.get('role');
-			if (typeof id !== 'string' || typeof role !== 'string') return [];
-			return [
-				{
-					id,
-					role: role as AiRole,
-					hlc: String(m.get('hlc') ?? ''),
-					author: String(m.get('author') ?? ''),
-					text: text instanceof Y.Text ? text.toString() : '',
-					model: typeof m.get('model') === 'string' ? (m.get('model') as string) : undefined,
-					status: readStatus(m.get('status')),
-					stats: readStats(m.get('stats')),
-					...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
-					...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
-					...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {})
-				}
-			];
+		const records = this.readRecords();
+		const byId = new Map<string, AiMessage>();
+		for (const r of records) {
+			if (r.kind === AiRecordKind.cut || byId.has(r.id)) continue;
+			byId.set(r.id, fromRecord(r));
+		}
+		let previous = '';
+		for (const entry of this.messages.toArray()) {
+			const live = fromEntry(entry);
+			if (live === undefined) continue;
+			// An entry without a clock (written by hand, or damaged) keeps its place after the one before it.
+			if (live.hlc === '') live.hlc = previous;
+			previous = live.hlc;
+			if (!byId.has(live.id)) byId.set(live.id, live);
+		}
+		let out = [...byId.values()].sort((a, b) => compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+		for (const cut of records.filter((r) => r.kind === AiRecordKind.cut)) {
+			const at = out.findIndex((m) => m.id === cut.from);
+			if (at < 0) continue;
+			// Only the asker of the turn may rewind it (edit its question, or regenerate its answer).
+			const question = out.slice(0, at + 1).findLast((m) => m.role === AiRole.user);
+			if (question === undefined || question.author !== cut.author || !cutVerified(cut)) continue;
+			const from = out[at]!;
+			out = out.filter((m) => compareHlc(m.hlc, from.hlc) < 0 || compareHlc(m.hlc, cut.hlc) > 0);
+		}
+		let asker: string | undefined;
+		return out.map((m) => {
+			if (m.role === AiRole.user) {
+				asker = m.author;
+				return m;
+			}
+			if (m.role !== AiRole.assistant || m.askedBy === undefined || m.askedBy === asker) return m;
+			const { askedBy: _unproven, ...rest } = m;
+			return rest;
 		});
 	}
+}
+
+const cutChecks = new Map<string, boolean>();
+
+/** Whether a cut's signature checks out (remembered: a chat folds its cuts on every change). */
+function cutVerified(cut: AiRecord): boolean {
+	const key = JSON.stringify(cut); // the whole record: a signature copied onto other fields is checked anew
+	let ok = cutChecks.get(key);
+	if (ok === undefined) {
+		if (cutChecks.size > 10_000) cutChecks.clear();
+		cutChecks.set(key, (ok = verifyAiRecordNow(cut)));
+	}
+	return ok;
+}
+
+/** The message a signed question or answer shows. */
+function fromRecord(r: AiRecord): AiMessage {
+	return {
+		id: r.id,
+		role: r.kind === AiRecordKind.user ? AiRole.user : AiRole.assistant,
+		hlc: r.hlc,
+		author: r.author,
+		text: r.text,
+		status: r.kind === AiRecordKind.user ? AiStatus.done : readStatus(r.status),
+		record: r,
+		...(r.model !== undefined ? { model: r.model } : {}),
+		...(r.askedBy !== undefined ? { askedBy: r.askedBy } : {}),
+		...(readStats(r.stats) !== undefined ? { stats: readStats(r.stats) } : {}),
+		...(r.error !== undefined ? { error: r.error } : {})
+	};
+}
+
+/** The message a live entry shows, or undefined when it is not well formed. */
+function fromEntry(m: unknown): AiMessage | undefined {
+	if (!(m instanceof Y.Map)) return undefined;
+	const text = m.get('text');
+	const id = m.get('id');
+	const role = m.get('role');
+	if (typeof id !== 'string' || typeof role !== 'string') return undefined;
+	return {
+		id,
+		role: role as AiRole,
+		hlc: String(m.get('hlc') ?? ''),
+		author: String(m.get('author') ?? ''),
+		text: text instanceof Y.Text ? text.toString() : '',
+		model: typeof m.get('model') === 'string' ? (m.get('model') as string) : undefined,
+		status: readStatus(m.get('status')),
+		stats: readStats(m.get('stats')),
+		...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
+		...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
+		...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {})
+	};
+}
+
+const KINDS = new Set<unknown>(Object.values(AiRecordKind));
+const optionalString = (v: unknown, max: number) => v === undefined || (typeof v === 'string' && v.length <= max);
+
+/** Whether a value read from `records` is a well-formed record (its signature is checked elsewhere). */
+export function isAiRecord(v: unknown): v is AiRecord {
+	if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+	const r = v as Record<string, unknown>;
+	return (
+		KINDS.has(r.kind) &&
+		typeof r.id === 'string' &&
+		r.id.length <= 64 &&
+		typeof r.author === 'string' &&
+		r.author.length <= 100 &&
+		typeof r.hlc === 'string' &&
+		r.hlc.length <= 100 &&
+		typeof r.text === 'string' &&
+		typeof r.sig === 'string' &&
+		optionalString(r.model, 200) &&
+		optionalString(r.askedBy, 100) &&
+		optionalString(r.status, 20) &&
+		optionalString(r.error, 1000) &&
+		optionalString(r.from, 64)
+	);
 }

@@ -167,6 +167,37 @@ export const AiStatus = {
 } as const;
 export type AiStatus = (typeof AiStatus)[keyof typeof AiStatus];
 
+/** Kinds of signed AI-chat records (AiThreadDoc `records`). */
+export const AiRecordKind = { user: 'user', answer: 'answer', cut: 'cut' } as const;
+export type AiRecordKind = (typeof AiRecordKind)[keyof typeof AiRecordKind];
+
+/**
+ * A signed turn of an AI chat: a question (`user`, signed by the asker), a finished answer
+ * (`answer`, signed by the peer that ran the model, with its model, who asked, how it ended
+ * and its stats), or a `cut` (signed by whoever edited or regenerated: the conversation drops
+ * the messages from `from` up to the cut). Records only accumulate (aiThreadPolicy.ts).
+ */
+export interface AiRecord {
+	kind: AiRecordKind;
+	/** The message's id (a question or answer), or the cut's own id. */
+	id: string;
+	/** Peer id of the signer. */
+	author: string;
+	hlc: string;
+	text: string;
+	model?: string;
+	/** An answer: the peer id of the member who asked (shown only when it wrote the question answered). */
+	askedBy?: string;
+	/** An answer: done, failed or cancelled. */
+	status?: AiStatus;
+	error?: string;
+	stats?: GenerationStats;
+	/** A cut: the first message it drops. */
+	from?: string;
+	/** Base64 Ed25519 signature over {@link aiRecordSigningBytes} (signature.ts). */
+	sig: string;
+}
+
 /** Generation statistics recorded with an assistant message. */
 export interface GenerationStats {
 	tokensIn: number;

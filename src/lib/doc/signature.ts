@@ -7,7 +7,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AiRecord, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -17,6 +17,28 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	// A model's answer also signs the model's id (a separate tag, so neither form can pass for the other).
 	if (m.model !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/2', ...fields, m.model]));
 	return encoder.encode(JSON.stringify(['outpost/msg/1', ...fields]));
+}
+
+/** The bytes an AI-chat record's signature covers: every field but the signature, in a fixed order. */
+export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
+	const stats = r.stats === undefined ? '' : [r.stats.tokensIn, r.stats.tokensOut, r.stats.ttftMs, r.stats.tokensPerSecond];
+	const fields = [r.kind, r.id, r.author, r.hlc, r.text, r.model ?? '', r.askedBy ?? '', r.status ?? '', r.error ?? '', stats, r.from ?? ''];
+	return encoder.encode(JSON.stringify(['outpost/ai/1', ...fields]));
+}
+
+/** Signs an AI-chat record. */
+export async function signAiRecord(key: PrivateKey, r: Omit<AiRecord, 'sig'>): Promise<AiRecord> {
+	return { ...r, sig: await signBytes(key, aiRecordSigningBytes(r)) };
+}
+
+/** Verifies an AI-chat record's signature at once (the view folds cuts synchronously; they are few). */
+export function verifyAiRecordNow(r: AiRecord): boolean {
+	return verifyBytesNow(r.author, aiRecordSigningBytes(r), r.sig);
+}
+
+/** Verifies an AI-chat record's signature against its author. */
+export function verifyAiRecord(r: AiRecord): Promise<boolean> {
+	return verifyBytes(r.author, aiRecordSigningBytes(r), r.sig);
 }
 
 /** The bytes an edit signature covers. */

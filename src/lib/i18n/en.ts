@@ -162,6 +162,7 @@ export const en = {
 	'ai.queued': 'Busy: {count, plural, =0 {next in line} one {# ahead of you} other {# ahead of you}}',
 	'ai.writing': 'Writing…',
 	'ai.stopped': 'Stopped',
+	'ai.unsigned': 'Unsigned or forged: nobody’s signature vouches for this message, so anyone could have written it.',
 	'ai.failed': 'Failed: {error}',
 	'ai.empty': 'Ask the model anything. The chat is saved in the workspace and syncs to your other devices.',
 	'ai.usage': '{model} · served by {peer} · {tokensIn} in, {tokensOut} out · first token {ttft} ms · {tps} tok/s',

@@ -163,6 +163,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'ai.queued': '繁忙：{count, plural, =0 {下一个就是你} other {前面还有 # 个}}',
 	'ai.writing': '正在撰写…',
 	'ai.stopped': '已停止',
+	'ai.unsigned': '未签名或伪造：没有任何签名为这条消息担保，任何人都可能写了它。',
 	'ai.failed': '失败：{error}',
 	'ai.empty': '向模型提任何问题。对话保存在工作区中，并同步到你的其他设备。',
 	'ai.usage': '{model} · 由 {peer} 提供 · 输入 {tokensIn}，输出 {tokensOut} · 首词元 {ttft} 毫秒 · {tps} 词元/秒',

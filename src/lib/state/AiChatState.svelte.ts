@@ -7,7 +7,8 @@ import { runAnswer } from '../ai/chatRunner.js';
 import type { Engine } from '../ai/engine.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
-import { AiStatus } from '../doc/schema.js';
+import { AiRecordKind, AiStatus } from '../doc/schema.js';
+import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
@@ -41,6 +42,10 @@ export class AiChatState {
 	/** Whether the answer running now is written by its host (it outlives this view). */
 	private hostWrites = false;
 	private readonly onChange = () => this.version++;
+	/** Signature checks of records, by signature; {@link checked} bumps as they finish. */
+	private readonly checks = new Map<string, boolean>();
+	private readonly checking = new Set<string>();
+	private checked = $state(0);
 
 	private constructor(
 		private readonly services: Services,
@@ -58,6 +63,28 @@ export class AiChatState {
 		handle.doc.on('update', chat.onChange);
 		chat.loading = false;
 		return chat;
+	}
+
+	/**
+	 * Whether a message shows a signed record whose signature checks out: true; false (no
+	 * record: an unsigned entry anyone could have written, or a signature that fails);
+	 * undefined while it is checked, or while the answer is still being written.
+	 */
+	trust(message: AiMessage): boolean | undefined {
+		void this.checked;
+		const { record } = message;
+		if (record === undefined) return isStreaming(message) ? undefined : false;
+		const known = this.checks.get(record.sig);
+		if (known !== undefined) return known;
+		if (!this.checking.has(record.sig)) {
+			this.checking.add(record.sig);
+			void verifyAiRecord(record).then((ok) => {
+				this.checks.set(record.sig, ok);
+				this.checking.delete(record.sig);
+				this.checked++;
+			});
+		}
+		return undefined;
 	}
 
 	get messages(): AiMessage[] {
@@ -78,10 +105,22 @@ export class AiChatState {
 	async send(text: string, choice: ModelChoice): Promise<void> {
 		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
 		if (!clean || this.generating) return;
-		this.handle.doc.transact(() => {
-			this.thread.append({ id: newId(), role: AiRole.user, hlc: this.tick(), author: this.services.identity.peerId, text: clean });
-		}, LOCAL_ORIGIN);
+		await this.ask(clean);
 		await this.answer(choice);
+	}
+
+	/** Appends a question, signed by this device. */
+	private async ask(text: string): Promise<void> {
+		const { identity } = this.services;
+		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.user, id: newId(), author: identity.peerId, hlc: this.tick(), text });
+		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
+	}
+
+	/** Drops message `from` and everything after it from the conversation: a signed cut (nothing is deleted). */
+	private async cut(from: string): Promise<void> {
+		const { identity } = this.services;
+		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.cut, id: newId(), author: identity.peerId, hlc: this.tick(), text: '', from });
+		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
 	}
 
 	/** Stops the answer being generated here (what was written stays, marked stopped). */
@@ -93,11 +132,10 @@ export class AiChatState {
 	async regenerate(choice: ModelChoice): Promise<void> {
 		if (this.generating || !this.messages.some((m) => m.role === AiRole.user)) return;
 		// The conversation ends at the last question: drop the answers after it.
-		const list = this.thread.messages;
-		const lastUser = this.thread.list().map((m) => m.role).lastIndexOf(AiRole.user);
-		this.handle.doc.transact(() => {
-			if (lastUser >= 0 && list.length > lastUser + 1) list.delete(lastUser + 1, list.length - lastUser - 1);
-		}, LOCAL_ORIGIN);
+		const list = this.thread.list();
+		const lastUser = list.map((m) => m.role).lastIndexOf(AiRole.user);
+		const firstAnswer = list[lastUser + 1];
+		if (lastUser >= 0 && firstAnswer !== undefined) await this.cut(firstAnswer.id);
 		await this.answer(choice);
 	}
 
@@ -107,11 +145,8 @@ export class AiChatState {
 		if (!clean || this.generating) return;
 		const index = this.thread.list().findIndex((m) => m.id === messageId && m.role === AiRole.user);
 		if (index < 0) return;
-		this.handle.doc.transact(() => {
-			const list = this.thread.messages;
-			list.delete(index, list.length - index);
-			this.thread.append({ id: newId(), role: AiRole.user, hlc: this.tick(), author: this.services.identity.peerId, text: clean });
-		}, LOCAL_ORIGIN);
+		await this.cut(messageId);
+		await this.ask(clean);
 		await this.answer(choice);
 	}
 
@@ -137,7 +172,8 @@ export class AiChatState {
 				hlc: this.tick(),
 				origin: LOCAL_ORIGIN,
 				signal: this.stop.signal,
-				docId: this.id
+				docId: this.id,
+				signer: { peerId: this.services.identity.peerId, key: this.services.identity.privateKey, clock: this.services.clock }
 			});
 		} finally {
 			this.generating = false;

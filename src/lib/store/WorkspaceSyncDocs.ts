@@ -180,7 +180,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		try {
 			await handle.ready;
 			const channel = this.root.channels.has(docId) || this.spaces().has(docId);
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, channel);
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, channel, this.root.aiThreads.has(docId));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));

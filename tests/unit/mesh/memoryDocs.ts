@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedChannel, isListedDoc } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -73,7 +73,8 @@ export class MemoryDocs implements SyncDocs {
 		if (this.workspaceId !== undefined) {
 			const root = this.docs.get(this.workspaceId);
 			const channel = this.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId));
-			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, channel);
+			const aiThread = root !== undefined && isListedAiThread(root, docId);
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, channel, aiThread);
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
 		Y.applyUpdate(this.get(docId), update, origin);

@@ -43,7 +43,7 @@ describe('AiChatState', () => {
 		await chat.send('Hello there', choice());
 		const [question, answer] = chat.messages;
 		expect(question).toMatchObject({ role: AiRole.user, text: 'Hello there', author: svc.identity.peerId });
-		expect(answer).toMatchObject({ role: AiRole.assistant, status: AiStatus.done, askedBy: svc.identity.peerId, author: 'host', model: engine.modelId });
+		expect(answer).toMatchObject({ role: AiRole.assistant, status: AiStatus.done, askedBy: svc.identity.peerId, author: svc.identity.peerId, model: engine.modelId });
 		expect(answer!.text.length).toBeGreaterThan(0);
 		expect(answer!.stats!.tokensOut).toBeGreaterThan(0);
 		expect(chat.generating).toBe(false);
