@@ -182,6 +182,7 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 			hlc: signer.clock.tick(),
 			text: '',
 			model: init.model,
+			askedBy: init.askedBy,
 			...(init.parent !== undefined ? { parent: init.parent } : {})
 		});
 		let created!: Y.Map<unknown>;

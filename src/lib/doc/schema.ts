@@ -39,6 +39,8 @@ export interface MessageRecord {
 	 * `answers` map (ChannelDoc) and the final text is a signed edit by that peer.
 	 */
 	model?: string;
+	/** A model's answer: the member who asked, as the answering peer signs it. */
+	askedBy?: string;
 	/** Base64 Ed25519 signature over {@link messageSigningBytes}. */
 	sig: string;
 }

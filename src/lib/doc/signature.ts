@@ -14,7 +14,8 @@ const encoder = new TextEncoder();
 /** The bytes a message signature covers: every field but the signature, in a fixed order. */
 export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
-	// A model's answer also signs the model's id (a separate tag, so neither form can pass for the other).
+	// A model's answer also signs the model's id and who asked (separate tags, so no form can pass for another).
+	if (m.model !== undefined && m.askedBy !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/3', ...fields, m.model, m.askedBy]));
 	if (m.model !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/2', ...fields, m.model]));
 	return encoder.encode(JSON.stringify(['outpost/msg/1', ...fields]));
 }

@@ -28,6 +28,7 @@ export function isMessageRecord(v: unknown): v is MessageRecord {
 		v.text.length <= MAX_TEXT_LENGTH &&
 		(v.parent === undefined || shortString(v.parent)) &&
 		(v.model === undefined || shortString(v.model)) &&
+		(v.askedBy === undefined || shortString(v.askedBy)) &&
 		shortString(v.sig)
 	);
 }

@@ -55,6 +55,15 @@ describe('message signatures', () => {
 		for (const record of altered) expect(await verifyMessage(record), JSON.stringify(record)).toBe(false);
 	});
 
+	it("a model's answer signs who asked: changing, adding or dropping it fails", async () => {
+		const answer = await signMessage(aliceKey, unsignedMessage({ model: 'tiny', askedBy: mallory }));
+		expect(await verifyMessage(answer)).toBe(true);
+		expect(await verifyMessage({ ...answer, askedBy: alice })).toBe(false);
+		expect(await verifyMessage({ ...answer, askedBy: undefined })).toBe(false);
+		const plain = await signMessage(aliceKey, unsignedMessage({ model: 'tiny' }));
+		expect(await verifyMessage({ ...plain, askedBy: mallory })).toBe(false);
+	});
+
 	it('fail when the parent is added to a signed top-level message', async () => {
 		const signed = await signMessage(aliceKey, unsignedMessage());
 		expect(await verifyMessage({ ...signed, parent: 'p1' })).toBe(false);
