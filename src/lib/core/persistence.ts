@@ -7,10 +7,15 @@
  *   aside (kept, never loaded again), the others are applied, and the log is compacted so it
  *   holds only what loaded. Nothing readable is lost to one bad record.
  * - **Edits made before loading finished** are stored once it has (as one record).
- * - **Every later update** is appended as it happens; {@link PersistedDoc.written} resolves once
- *   the newest one is durable (the relay acknowledges a remote update only then).
+ * - **Every later update** is stored: the updates of one burst (those emitted before the
+ *   microtasks queued at its first one have run) are appended as one record, merged.
+ *   {@link PersistedDoc.written} resolves once the newest update is durable (the relay
+ *   acknowledges a remote update only then): that of the burst it belongs to.
  * - **Compaction**: once the log holds {@link COMPACT_AFTER_RECORDS} records, it is rewritten as
  *   one (the document's state) {@link COMPACT_DELAY_MS} later, so a burst of edits compacts once.
+ *   A single burst of that many updates (a long synchronous replay, where no timer can fire)
+ *   is stored as that compaction straight away, not merged: the state costs no more to write,
+ *   and the log never holds the burst's records.
  *
  * The persistence's own transactions (the load) carry the {@link PersistedDoc} as origin.
  */
@@ -60,27 +65,78 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 	let lastWrite: Promise<void> = Promise.resolve();
 	let compactTimer: ReturnType<typeof setTimeout> | undefined;
 	let compacting: Promise<void> | undefined;
+	/** The burst not yet handed to storage: its updates (none once it is stored as the state). */
+	let burst: Uint8Array[] = [];
+	/** Whether the burst reached `compactAfter` updates: it is then stored as the document's state. */
+	let burstAsState = false;
+	/** Settles {@link lastWrite} (the burst's promise) once the burst is durable; undefined between bursts. */
+	let settleBurst: ((write: Promise<void>) => void) | undefined;
 
+	/** Rewrites the log as the document's state; the caller reports a failure. */
 	const compact = (): Promise<void> => {
 		const log = stored;
 		if (log === undefined) return Promise.resolve();
-		compacting = log
-			.compact(() => Y.encodeStateAsUpdate(doc))
-			.catch((error: unknown) => report(asError(error)))
-			.finally(() => (compacting = undefined));
-		return compacting;
+		const write = log.compact(() => Y.encodeStateAsUpdate(doc));
+		compacting = write.then(
+			() => (compacting = undefined),
+			() => (compacting = undefined)
+		);
+		return write;
 	};
+	const compactReporting = (): Promise<void> => compact().catch((error: unknown) => report(asError(error)));
 
-	const write = (update: Uint8Array): void => {
-		const log = stored;
-		if (log === undefined) return;
-		lastWrite = log.append(update);
-		lastWrite.catch((error: unknown) => report(asError(error)));
+	const scheduleCompaction = (log: StoredDoc): void => {
 		if (log.count + 1 >= compactAfter && compactTimer === undefined && compacting === undefined) {
 			compactTimer = setTimeout(() => {
 				compactTimer = undefined;
-				if (!stopped) void compact();
+				if (!stopped) void compactReporting();
 			}, compactDelay);
+		}
+	};
+
+	/** Hands the burst to storage (a no-op between bursts). */
+	const flush = (): void => {
+		const settle = settleBurst;
+		const log = stored;
+		if (settle === undefined || log === undefined) return;
+		const updates = burst;
+		const asState = burstAsState;
+		settleBurst = undefined;
+		burst = [];
+		burstAsState = false;
+		if (asState) {
+			clearTimeout(compactTimer);
+			compactTimer = undefined;
+			settle(compact());
+			return;
+		}
+		let merged: Uint8Array;
+		try {
+			merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+		} catch {
+			// Updates a Y.Doc emitted always merge; should one not, its state holds them all.
+			settle(compact());
+			return;
+		}
+		settle(log.append(merged));
+		scheduleCompaction(log);
+	};
+
+	const write = (update: Uint8Array): void => {
+		if (stored === undefined) return;
+		if (settleBurst === undefined) {
+			// A new burst: one promise for all of it, settled once what stores it is durable.
+			lastWrite = new Promise<void>((resolve, reject) => {
+				settleBurst = (done) => done.then(resolve, reject);
+			});
+			lastWrite.catch((error: unknown) => report(asError(error)));
+			queueMicrotask(flush);
+		}
+		if (burstAsState) return;
+		burst.push(update);
+		if (burst.length >= compactAfter) {
+			burstAsState = true;
+			burst = [];
 		}
 	};
 
@@ -94,6 +150,7 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 			stopped = true;
 			clearTimeout(compactTimer);
 			doc.off('update', onUpdate);
+			flush();
 			await persisted.loaded.catch(() => undefined);
 			await lastWrite.catch(() => undefined);
 			await compacting;
@@ -119,7 +176,7 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 		if (early !== undefined) write(early);
 		if (damaged.length > 0) {
 			await log.setAside(damaged).catch((error: unknown) => report(asError(error)));
-			await compact();
+			await compactReporting();
 		}
 		return { setAside: damaged.length, droppedBytes: log.droppedBytes };
 	}

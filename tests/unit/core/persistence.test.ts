@@ -24,7 +24,12 @@ describe('persistDoc', () => {
 		const persisted = persistDoc(doc, () => storage.open(ID));
 		expect(await persisted.loaded).toEqual({ setAside: 0, droppedBytes: 0 });
 		doc.getArray('a').push(['one']);
+		await persisted.written();
+		expect(storage.logs.get(ID)).toHaveLength(1);
+		// one burst (no microtask between), one record
 		doc.getArray('a').push(['two']);
+		doc.getArray('a').push(['three']);
+		expect(storage.logs.get(ID)).toHaveLength(1);
 		await persisted.written();
 		await persisted.stop();
 		expect(storage.logs.get(ID)).toHaveLength(2);
@@ -34,7 +39,7 @@ describe('persistDoc', () => {
 		const again = new Y.Doc();
 		const reopened = persistDoc(again, () => storage.open(ID));
 		await reopened.loaded;
-		expect(again.getArray('a').toArray()).toEqual(['one', 'two']);
+		expect(again.getArray('a').toArray()).toEqual(['one', 'two', 'three']);
 		expect(storage.logs.get(ID)).toHaveLength(2); // loading wrote nothing
 		await reopened.stop();
 	});
@@ -76,12 +81,64 @@ describe('persistDoc', () => {
 		const doc = new Y.Doc();
 		const persisted = persistDoc(doc, () => storage.open(ID), { compactAfterRecords: 10, compactDelayMs: 20 });
 		await persisted.loaded;
-		for (let i = 0; i < 25; i++) doc.getMap('m').set(`k${i % 5}`, i);
-		expect(storage.logs.get(ID)).toHaveLength(25); // not yet: a burst compacts once, later
+		for (let i = 0; i < 25; i++) {
+			doc.getMap('m').set(`k${i % 5}`, i);
+			await persisted.written(); // one burst each
+		}
+		expect(storage.logs.get(ID)).toHaveLength(25); // not yet: a burst of bursts compacts once, later
 		await new Promise((resolve) => setTimeout(resolve, 60));
 		expect(storage.logs.get(ID)).toHaveLength(1);
 		expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
 		await persisted.stop();
+	});
+
+	it('stores a synchronous burst that reached the limit as one record, the state, without waiting for a timer', async () => {
+		const storage = new MemoryDocStorage();
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID), { compactAfterRecords: 10, compactDelayMs: 60_000 });
+		await persisted.loaded;
+		doc.getMap('m').set('before', 0);
+		await persisted.written();
+		for (let i = 0; i < 25; i++) doc.getText('t').insert(0, `${i} `);
+		await persisted.written();
+		expect(storage.logs.get(ID)).toHaveLength(1);
+		expect(stateOf(storage.logs.get(ID)!).getText('t').toString()).toBe(doc.getText('t').toString());
+		expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual({ before: 0 });
+		// a short burst after it is appended, merged
+		doc.getText('t').insert(0, 'a');
+		doc.getText('t').insert(0, 'b');
+		await persisted.written();
+		expect(storage.logs.get(ID)).toHaveLength(2);
+		expect(stateOf(storage.logs.get(ID)!).getText('t').toString()).toBe(doc.getText('t').toString());
+		await persisted.stop();
+	});
+
+	it('stores the pending burst when stopped', async () => {
+		const storage = new MemoryDocStorage();
+		const doc = new Y.Doc();
+		const persisted = persistDoc(doc, () => storage.open(ID));
+		await persisted.loaded;
+		doc.getMap('m').set('last', 1);
+		await persisted.stop();
+		expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual({ last: 1 });
+	});
+
+	it('rejects written, and reports once, when the write of the burst fails', async () => {
+		for (const burst of [2, 20]) {
+			const storage = new MemoryDocStorage();
+			const fail = async () => {
+				throw new Error('disk full');
+			};
+			const open = async () => ({ ...(await storage.open(ID)), append: fail, compact: fail, count: 0 });
+			const errors: Error[] = [];
+			const doc = new Y.Doc();
+			const persisted = persistDoc(doc, open, { compactAfterRecords: 10, onError: (e) => errors.push(e) });
+			await persisted.loaded;
+			for (let i = 0; i < burst; i++) doc.getMap('m').set(`k${i}`, i);
+			await expect(persisted.written()).rejects.toThrow('disk full');
+			await persisted.stop();
+			expect(errors.map((e) => e.message)).toEqual(['disk full']);
+		}
 	});
 
 	it('rejects loaded when the storage cannot be opened', async () => {
