@@ -14,6 +14,7 @@
  * `outpost` the page also logs every copy that reaches it (each session's apply, each gossip
  * message) and times the sender's update listeners and gossip publishes, to tell where time goes.
  */
+import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.js';
 import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { TeamAuthority } from '../src/lib/core/TeamAuthority.js';
@@ -216,6 +217,10 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 	const docs = new ObservedDocs(init.teamOpsHex !== undefined ? init.workspaceId : undefined);
 	state.meshDocs = docs;
 	state.docs.outpost = docs.get(init.docId);
+	// Under a team a document is offered only when the root lists it (as the app's are).
+	if (init.teamOpsHex !== undefined) {
+		new WorkspaceDoc(docs.get(init.workspaceId)).createNote({ id: init.docId, title: 'bench', createdAt: 0, updatedAt: 0 });
+	}
 	const secret = fromHex(init.secretHex);
 	state.keys = await deriveWorkspaceKeys(init.workspaceId, secret);
 	const { pubsub } = node.services;
