@@ -22,7 +22,7 @@ import { isArchivedOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { docDigest } from '../src/lib/mesh/syncDocs.ts';
 import { stopPeers } from '../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
 import { workspaceDir } from './archive/ArchiveDocs.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
@@ -87,7 +87,7 @@ describe('POST /api/archive', () => {
 
 		// The owner's device syncs with the relay: an edit reaches its disk, and the owner seals the workspace key to it.
 		await dialRelay(owner, relay);
-		const docId = newId();
+		const docId = listedDoc(owner, ws.id);
 		owner.docs.get(docId).getText('t').insert(0, 'written after archiving');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
@@ -298,7 +298,7 @@ describe('join while the relay runs', () => {
 		await waitUntil(() => owner.authority.isMember(relayId(relay)), 'the owner to admit the relay');
 		await waitUntil(() => relay.archive.authority(ws.id)?.joined === true, 'the relay to see itself admitted');
 		expect(owner.authority.roleOf(relayId(relay))).toBe('relay');
-		const docId = newId();
+		const docId = listedDoc(owner, ws.id);
 		owner.docs.get(docId).getMap('m').set('k', 'v');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');

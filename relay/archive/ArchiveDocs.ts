@@ -22,7 +22,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc } from '../../src/lib/doc/team/writePolicy.ts';
+import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc, isListedNote, NO_TEAM, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
@@ -228,11 +228,15 @@ export class ArchiveDocs implements SyncDocs {
 		return docId === this.workspaceId && !this.stored.has(docId);
 	}
 
-	/** Spaces this relay's device is in (the core tells: OutpostCore `useSpaces`). */
-	private spaces: () => ReadonlySet<string> = () => new Set();
+	/** The team's answers (the core tells: OutpostCore `useTeam`). */
+	private team: DocsTeam = NO_TEAM;
 
-	useSpaces(spaces: () => ReadonlySet<string>): void {
-		this.spaces = spaces;
+	useTeam(team: DocsTeam): void {
+		this.team = team;
+	}
+
+	private spaces(): ReadonlySet<string> {
+		return this.team.spaces();
 	}
 
 	/** Asks the root when it is held (the core holds it while the workspace is open). */
@@ -286,7 +290,11 @@ export class ArchiveDocs implements SyncDocs {
 		// Whether the root lists it as a channel (its write policy then keeps its history whole).
 		const listed =
 			docId !== this.workspaceId && this.stored.has(this.workspaceId)
-				? await this.withDoc(this.workspaceId, false, (root) => ({ channel: isListedChannel(root.doc, docId), aiThread: isListedAiThread(root.doc, docId) }))
+				? await this.withDoc(this.workspaceId, false, (root) => ({
+						channel: isListedChannel(root.doc, docId),
+						aiThread: isListedAiThread(root.doc, docId),
+						note: isListedNote(root.doc, docId)
+					}))
 				: undefined;
 		const listedChannel = this.spaces().has(docId) || (listed?.channel ?? false);
 		try {
@@ -294,7 +302,12 @@ export class ArchiveDocs implements SyncDocs {
 				// Checked against the state now: another apply may have landed while the log opened.
 				const part = applicablePart(update, Y.encodeStateVector(held.doc));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
-				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, listedChannel, listed?.aiThread ?? false);
+				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, {
+					channel: listedChannel,
+					aiThread: listed?.aiThread ?? false,
+					note: listed?.note ?? false,
+					isWriter: this.team.isWriter
+				});
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
 				await held.persisted.written();

@@ -14,6 +14,8 @@ import { ChannelDoc, deletionKey } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
+import { NoteDoc } from '../../src/lib/doc/NoteDoc.js';
+import { bindWriter } from '../../src/lib/state/noteBinding.js';
 import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
 import { signAiRecord, signSettingsMark } from '../../src/lib/doc/signature.js';
 import type { MessageRecord } from '../../src/lib/doc/schema.js';
@@ -33,7 +35,9 @@ const channelOf = (peer: TeamPeer, id: string) => new ChannelDoc(peer.docs.get(i
 const texts = (peer: TeamPeer, id: string) => channelOf(peer, id).messages.toArray().map((m: MessageRecord) => m.text);
 /** Why each update this peer refused was refused (the write policy's reason, from the error message). */
 const refusals = (peer: TeamPeer) =>
-	peer.errors.filter((e) => e.error.name === 'UpdateRejectedError').map((e) => /a record cannot be \w+/.exec(e.error.message)?.[0] ?? e.error.message);
+	peer.errors
+		.filter((e) => e.error.name === 'UpdateRejectedError')
+		.map((e) => /a record cannot be \w+|an edit from [a-z ]+/.exec(e.error.message)?.[0] ?? e.error.message);
 
 describe('channel history on the mesh', () => {
 	it('every replica refuses a member rewriting what others wrote, and keeps it whole', async () => {
@@ -144,4 +148,36 @@ describe('channel history on the mesh', () => {
 			expect(answer(p)?.askedBy, p.name).toBe(bob.peerId);
 		}
 	}, 30_000);
+
+	it('every replica refuses note edits from a client bound to nobody, or bound to a guest', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const note = newId();
+		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
+		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
+		const write = (p: TeamPeer, text: string, bind = true) => {
+			const doc = p.docs.get(note);
+			const stop = bind ? bindWriter(doc, note, p.key, p.peerId) : () => {};
+			doc.transact(() => new NoteDoc(doc).body.insert(0, text));
+			stop();
+		};
+		write(owner, 'The dose is 5 mg.');
+		for (const p of [mallory, bob]) await waitFor(() => body(p) === 'The dose is 5 mg.', `${p.name} to hold the note`);
+		write(bob, 'Checked. ');
+		await waitFor(() => body(owner) === 'Checked. The dose is 5 mg.' && body(mallory) === body(owner), 'a bound member edit everywhere');
+
+		const before = [...refusals(owner), ...refusals(bob)].length;
+		write(mallory, 'It is 500 mg. ', false);
+		await waitFor(() => [...refusals(owner), ...refusals(bob)].length > before, 'the unbound edit to be refused');
+		const inv = await invite(owner, 'guest');
+		const gil = await startJoiner(ws, (await newKey()).key, 'gil', inv);
+		await connect(gil, owner);
+		await waitFor(() => owner.authority.roleOf(gil.peerId) === 'guest' && body(gil) === 'Checked. The dose is 5 mg.', 'the guest to read the note');
+		const beforeGuest = refusals(owner).length;
+		write(gil, 'guest was here ');
+		await waitFor(() => refusals(owner).length > beforeGuest, 'the guest edit to be refused');
+		for (const p of [owner, bob]) expect(body(p), p.name).toBe('Checked. The dose is 5 mg.');
+		expect(new Set([...refusals(owner), ...refusals(bob)])).toEqual(
+			new Set(['an edit from a client bound to no device', 'an edit from a device that may not write notes'])
+		);
+	}, 40_000);
 });

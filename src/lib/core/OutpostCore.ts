@@ -23,6 +23,7 @@ import type { GossipKeyring } from '../mesh/keyring.js';
 import type { MeshService } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { teamRosterId } from '../doc/team/teamId.js';
+import type { DocsTeam } from '../doc/team/writePolicy.js';
 import { syncWorkspace, type SyncedWorkspace } from './meshWorkspace.js';
 import { TeamAuthority, type TeamDevice } from './TeamAuthority.js';
 
@@ -33,11 +34,11 @@ export interface CoreDocs extends SyncDocs {
 	/** Stores what is pending and lets every document go. */
 	close(): void | Promise<void>;
 	/**
-	 * Tells the documents which private spaces this device is in (the team's, asked again on
-	 * every use): they are documents of the workspace that its root does not list, and
-	 * channels under the write policy.
+	 * Tells the documents what the write policy and listing need of the team, asked again on
+	 * every use: the private spaces this device is in (documents of the workspace its root does
+	 * not list; channels under the write policy) and which devices may write notes.
 	 */
-	useSpaces?(spaces: () => ReadonlySet<string>): void;
+	useTeam?(team: DocsTeam): void;
 }
 
 /** Which workspace to open. */
@@ -136,7 +137,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 		try {
 			const authority = new TeamAuthority({ workspaceId: ref.id, doc: await docs.hold(rosterId), device: this.init.device });
 			await authority.ready;
-			docs.useSpaces?.(() => authority.mySpaces());
+			docs.useTeam?.({ spaces: () => authority.mySpaces(), isWriter: (device) => authority.isWriter(device) });
 			await docs.hold(ref.id); // the root: asked whether it lists a document on every update sent
 			const awareness = this.init.awareness ? new Awareness(new Y.Doc()) : undefined;
 			const workspace = { id: ref.id, rosterId, docs, authority, awareness, keyring: undefined, secret: undefined };

@@ -228,6 +228,12 @@ export class TeamAuthority implements MeshAuthority {
 		};
 	}
 
+	/** Whether `device` is a current member device whose role writes (owner, admin, member). */
+	isWriter(device: string): boolean {
+		const role = this.roleOf(device);
+		return role === 'owner' || role === 'admin' || role === 'member';
+	}
+
 	/** Ids of the private spaces this device's member is in. */
 	mySpaces(): ReadonlySet<string> {
 		const me = this.init.device?.peerId;

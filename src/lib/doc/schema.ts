@@ -169,6 +169,18 @@ export const AiStatus = {
 } as const;
 export type AiStatus = (typeof AiStatus)[keyof typeof AiStatus];
 
+/**
+ * A note's client binding (NoteDoc `bindings`, keyed by the client id): Yjs client `client`
+ * of document `doc` writes for member device `device`, which signs it. A note with bindings
+ * accepts new items only from bound clients of devices allowed to write (notePolicy.ts).
+ */
+export interface ClientBinding {
+	doc: string;
+	client: number;
+	device: string;
+	sig: string;
+}
+
 /** Kinds of signed AI-chat records (AiThreadDoc `records`). */
 export const AiRecordKind = { user: 'user', answer: 'answer', cut: 'cut' } as const;
 export type AiRecordKind = (typeof AiRecordKind)[keyof typeof AiRecordKind];

@@ -7,7 +7,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { AiRecord, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AiRecord, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -30,6 +30,26 @@ export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 /** Signs an AI-chat record. */
 export async function signAiRecord(key: PrivateKey, r: Omit<AiRecord, 'sig'>): Promise<AiRecord> {
 	return { ...r, sig: await signBytes(key, aiRecordSigningBytes(r)) };
+}
+
+/** The bytes a client binding's signature covers: Yjs client `client` of document `docId` writes for `device`. */
+export function bindingSigningBytes(b: Omit<ClientBinding, 'sig'>): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/bind/1', b.doc, b.client, b.device]));
+}
+
+/**
+ * Signs a client binding at once (it is written in the same transaction as the first edit
+ * it covers, which cannot wait): an Ed25519 device key's seed signs with @noble.
+ */
+export function signBindingNow(key: PrivateKey, b: Omit<ClientBinding, 'sig'>): ClientBinding {
+	if (key.type !== 'Ed25519') throw new TypeError('client bindings are signed with an Ed25519 device key');
+	const seed = key.raw.subarray(0, 32);
+	return { ...b, sig: toString(ed25519.sign(bindingSigningBytes(b), seed), 'base64') };
+}
+
+/** Verifies a client binding's signature against its device, at once (the note write policy is synchronous). */
+export function verifyBindingNow(b: ClientBinding): boolean {
+	return verifyBytesNow(b.device, bindingSigningBytes(b), b.sig);
 }
 
 /** Verifies an AI-chat record's signature at once (the view folds cuts synchronously; they are few). */

@@ -4,6 +4,7 @@
  * put the cursor when it opens (a search hit, a link). While open, the note's entry in the
  * workspace index follows its edits (noteIndex.ts).
  */
+import { bindWriter } from './noteBinding.js';
 import * as Y from 'yjs';
 import { NoteDoc, type NoteSnapshot } from '../doc/NoteDoc.js';
 import { newId } from '../doc/ids.js';
@@ -29,6 +30,8 @@ export class NoteState {
 	readonly undoManager: Y.UndoManager;
 	private readonly indexer: NoteIndexer;
 	private readonly onChange = () => this.version++;
+	/** Stops binding this device's edits (noteBinding.ts). */
+	private readonly unbind: () => void;
 
 	private constructor(
 		private readonly services: Services,
@@ -37,6 +40,7 @@ export class NoteState {
 		root: WorkspaceDoc
 	) {
 		this.note = new NoteDoc(handle.doc);
+		this.unbind = bindWriter(handle.doc, id, services.identity.privateKey, services.identity.peerId);
 		this.undoManager = new Y.UndoManager(this.note.body, { trackedOrigins: new Set([LOCAL_ORIGIN]) });
 		this.indexer = new NoteIndexer({ noteId: id, note: this.note, root, origin: LOCAL_ORIGIN });
 	}
@@ -110,6 +114,7 @@ export class NoteState {
 		this.indexer.dispose();
 		this.undoManager.destroy();
 		this.handle.doc.off('update', this.onChange);
+		this.unbind();
 		this.services.docs.release(this.handle);
 	}
 }

@@ -24,7 +24,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
-import { checkRemoteUpdate } from '../doc/team/writePolicy.js';
+import { checkRemoteUpdate, NO_TEAM, type DocsTeam } from '../doc/team/writePolicy.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -117,11 +117,15 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return isId(fromRoot) ? fromRoot : this.init.rosterId;
 	}
 
-	/** Spaces this device is in (the core tells: OutpostCore `useSpaces`). */
-	private spaces: () => ReadonlySet<string> = () => new Set();
+	/** The team's answers (the core tells: OutpostCore `useTeam`). */
+	private team: DocsTeam = NO_TEAM;
 
-	useSpaces(spaces: () => ReadonlySet<string>): void {
-		this.spaces = spaces;
+	useTeam(team: DocsTeam): void {
+		this.team = team;
+	}
+
+	private spaces(): ReadonlySet<string> {
+		return this.team.spaces();
 	}
 
 	/** Whether the root names `docId` to every member (or it is a space this device is in). */
@@ -180,7 +184,12 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		try {
 			await handle.ready;
 			const channel = this.root.channels.has(docId) || this.spaces().has(docId);
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, channel, this.root.aiThreads.has(docId));
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, {
+				channel,
+				aiThread: this.root.aiThreads.has(docId),
+				note: this.root.notes.has(docId),
+				isWriter: this.team.isWriter
+			});
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));

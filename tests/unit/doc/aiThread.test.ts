@@ -53,7 +53,7 @@ async function attack(change: (t: AiThreadDoc) => void | Promise<void>) {
 	const before = Y.encodeStateVector(honest);
 	await change(hostile);
 	const update = Y.encodeStateAsUpdate(hostile.doc, before);
-	const refused = checkRemoteUpdate('ws', 'chat', honest, update, false, true);
+	const refused = checkRemoteUpdate('ws', 'chat', honest, update, { aiThread: true });
 	if (refused === undefined) Y.applyUpdate(honest, update);
 	return { refused, view: new AiThreadDoc(honest).list() };
 }
@@ -133,7 +133,7 @@ describe('an AI chat lets through', () => {
 		asker.addRecord(await sign(ann, { kind: AiRecordKind.cut, id: 'c1', hlc: at(700), text: '', from: 'q1' }));
 		asker.addRecord(await sign(ann, { kind: AiRecordKind.user, id: 'q2', hlc: at(800), text: 'What dose for a child?' }));
 		const update = Y.encodeStateAsUpdate(copy, before);
-		expect(checkRemoteUpdate('ws', 'chat', honest, update, false, true)).toBeUndefined();
+		expect(checkRemoteUpdate('ws', 'chat', honest, update, { aiThread: true })).toBeUndefined();
 		Y.applyUpdate(honest, update);
 		expect(thread.list().map((m) => m.id)).toEqual(['q2']);
 		expect(view.map((m) => m.id)).toEqual(['q1', 'a1']);
@@ -147,7 +147,7 @@ describe('an AI chat lets through', () => {
 		const live = writer.append({ id: 'a1', role: AiRole.assistant, hlc: at(200), author: host.peerId, status: AiStatus.streaming, text: '' });
 		(live.get('text') as Y.Text).insert(0, 'Hel');
 		const update = Y.encodeStateAsUpdate(copy);
-		expect(checkRemoteUpdate('ws', 'chat', honest, update, false, true)).toBeUndefined();
+		expect(checkRemoteUpdate('ws', 'chat', honest, update, { aiThread: true })).toBeUndefined();
 		Y.applyUpdate(honest, update);
 		const shown = new AiThreadDoc(honest).list();
 		expect(shown.map((m) => [m.id, m.text, m.record === undefined])).toEqual([

@@ -111,7 +111,7 @@ describe('the channel write policy refuses', () => {
 		const before = Y.encodeStateVector(honest);
 		hostile.messages.delete(0, 1);
 		const update = Y.encodeStateAsUpdate(hostile.doc, before);
-		expect(checkRemoteUpdate('ws', 'channel', honest, update, true)).toBe('a record cannot be deleted');
+		expect(checkRemoteUpdate('ws', 'channel', honest, update, { channel: true })).toBe('a record cannot be deleted');
 		// A replica whose root has not listed it yet still knows it by its shape.
 		expect(checkRemoteUpdate('ws', 'channel', honest, update)).toBe('a record cannot be deleted');
 	});

@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc, isListedNote, NO_TEAM, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -37,11 +37,15 @@ export class MemoryDocs implements SyncDocs {
 	/** Nothing to store or let go. */
 	close(): void {}
 
-	/** Spaces this device is in (the core tells: OutpostCore `useSpaces`). */
-	private spaces: () => ReadonlySet<string> = () => new Set();
+	/** The team's answers (the core tells: OutpostCore `useTeam`). */
+	private team: DocsTeam = NO_TEAM;
 
-	useSpaces(spaces: () => ReadonlySet<string>): void {
-		this.spaces = spaces;
+	useTeam(team: DocsTeam): void {
+		this.team = team;
+	}
+
+	private spaces(): ReadonlySet<string> {
+		return this.team.spaces();
 	}
 
 	/** Without a workspace id every document is named to every member. */
@@ -73,8 +77,12 @@ export class MemoryDocs implements SyncDocs {
 		if (this.workspaceId !== undefined) {
 			const root = this.docs.get(this.workspaceId);
 			const channel = this.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId));
-			const aiThread = root !== undefined && isListedAiThread(root, docId);
-			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, channel, aiThread);
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, {
+				channel,
+				aiThread: root !== undefined && isListedAiThread(root, docId),
+				note: root !== undefined && isListedNote(root, docId),
+				isWriter: this.team.isWriter
+			});
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
 		Y.applyUpdate(this.get(docId), update, origin);

@@ -6,7 +6,8 @@
  * - the root's channel index only grows, its settings change by signed marks (rootPolicy.ts);
  * - a channel document's history only grows (channelPolicy.ts): nothing signed is removed or
  *   overwritten. Who may post (guests, read-only channels) the view decides (channelRights.ts);
- * - an AI chat's signed records only accumulate (aiThreadPolicy.ts).
+ * - an AI chat's signed records only accumulate (aiThreadPolicy.ts);
+ * - a note with client bindings takes items only from clients bound to devices that may write (notePolicy.ts).
  *
  * A document is a channel when the workspace root lists it as one, or when it already holds
  * what only channels hold (edits, deletion or reaction marks, live answers): a channel whose
@@ -15,6 +16,7 @@
 import type * as Y from 'yjs';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
 import { checkChannelUpdate } from '../channelPolicy.js';
+import { checkNoteUpdate, type IsWriter } from '../notePolicy.js';
 import { checkRootUpdate } from '../rootPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
@@ -33,6 +35,11 @@ function rosterOf(workspaceId: string): string {
 
 /** Top-level names only a channel document has. */
 const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers', 'space'];
+
+/** Whether the workspace root `root` lists `docId` as a note. */
+export function isListedNote(root: Y.Doc, docId: string): boolean {
+	return root.getMap('notes').has(docId);
+}
 
 /** Whether the workspace root `root` lists `docId` as an AI chat. */
 export function isListedAiThread(root: Y.Doc, docId: string): boolean {
@@ -62,17 +69,33 @@ export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId:
  * may be applied to `doc`. `listedChannel`: whether the workspace root lists the document as a
  * channel (the store asks its root: {@link isListedChannel}).
  */
-export function checkRemoteUpdate(
-	workspaceId: string,
-	docId: string,
-	doc: Y.Doc,
-	update: Uint8Array,
-	listedChannel = false,
-	listedAiThread = false
-): string | undefined {
+export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, context: UpdateContext = {}): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
 	if (docId === workspaceId) return checkRootUpdate(doc, update);
-	if (listedChannel || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
-	if (listedAiThread || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
+	if (context.channel === true || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
+	if (context.aiThread === true || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
+	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter);
 	return undefined;
+}
+
+/** What a store needs of the team (the core tells it: OutpostCore `useTeam`). */
+export interface DocsTeam {
+	/** The private spaces this device is in. */
+	spaces(): ReadonlySet<string>;
+	isWriter: IsWriter;
+}
+
+/** A store's team before the core tells it one: no spaces, any device writes. */
+export const NO_TEAM: DocsTeam = { spaces: () => new Set(), isWriter: () => true };
+
+/** What the store knows of a document when it checks an update (from its root and its team). */
+export interface UpdateContext {
+	/** The root lists it as a channel (or it is a private space's). */
+	channel?: boolean;
+	/** The root lists it as an AI chat. */
+	aiThread?: boolean;
+	/** The root lists it as a note. */
+	note?: boolean;
+	/** Whether a member device may write notes, by this replica's team. */
+	isWriter?: IsWriter;
 }

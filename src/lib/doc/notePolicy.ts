@@ -1,0 +1,100 @@
+/**
+ * The write policy of a note document: edits only from members allowed to write. Yjs items
+ * carry their writer's client id, a random number per loaded copy of the document; a writer
+ * binds its client id to its device with a signed binding (schema.ts `ClientBinding`, kept in
+ * the note's `bindings` map, set once per client, written in the same transaction as the
+ * client's first edit: noteBinding.ts). Once a note holds bindings, every replica refuses a
+ * remote update carrying items of a client that no binding with a valid signature ties to a
+ * device the team lets write (an owner's, admin's or member's; not a guest's, a relay's or a
+ * removed member's).
+ *
+ * Limits: a note without bindings (made before bindings) accepts items from anyone, as
+ * before; and deletions carry no client id in Yjs, so who deleted text cannot be checked
+ * (a member's deletions are accepted as before).
+ */
+import * as Y from 'yjs';
+import type { ClientBinding } from './schema.js';
+import { verifyBindingNow } from './signature.js';
+import { inspectGrowth, type GrowthRule } from './growth.js';
+
+/** Whether a member device may write notes (from the folded team). */
+export type IsWriter = (device: string) => boolean;
+
+const ROOTS: Record<string, GrowthRule> = {
+	bindings: 'once',
+	body: 'live',
+	meta: 'live',
+	tags: 'live',
+	snapshots: 'live'
+};
+
+/** Signature checks of bindings already made (a writer's every keystroke asks again). */
+const verified = new Map<string, boolean>();
+
+/** Whether `value` is a binding of client `client` of document `docId` with a valid signature. */
+function validBinding(value: unknown, docId: string, client: number): value is ClientBinding {
+	if (typeof value !== 'object' || value === null) return false;
+	const b = value as Partial<ClientBinding>;
+	if (b.doc !== docId || b.client !== client || typeof b.device !== 'string' || typeof b.sig !== 'string') return false;
+	const key = `${docId}\n${client}\n${b.device}\n${b.sig}`;
+	let ok = verified.get(key);
+	if (ok === undefined) {
+		if (verified.size > 10_000) verified.clear();
+		verified.set(key, (ok = verifyBindingNow(b as ClientBinding)));
+	}
+	return ok;
+}
+
+const BINDINGS = new TextEncoder().encode('bindings');
+
+/** Whether `bytes` contain the root name `bindings` (an update that sets none cannot contain it). */
+function mentionsBindings(bytes: Uint8Array): boolean {
+	outer: for (let i = 0; i + BINDINGS.length <= bytes.length; i++) {
+		for (let j = 0; j < BINDINGS.length; j++) if (bytes[i + j] !== BINDINGS[j]) continue outer;
+		return true;
+	}
+	return false;
+}
+
+/** The bindings an update sets: client key → value (top-level `bindings` entries only). */
+function bindingsIn(decoded: ReturnType<typeof Y.decodeUpdate>): Map<string, unknown> {
+	const out = new Map<string, unknown>();
+	for (const struct of decoded.structs) {
+		// A decoded top-level item names its root by a string (Yjs's types say otherwise).
+		if (!(struct instanceof Y.Item) || (struct.parent as unknown) !== 'bindings' || typeof struct.parentSub !== 'string') continue;
+		if (struct.content instanceof Y.ContentAny) out.set(struct.parentSub, struct.content.arr[0]);
+	}
+	return out;
+}
+
+/**
+ * Why `update` to note `docId` (held as `doc`) is refused, or undefined when it may be
+ * applied. `isWriter` answers from this replica's team; without it, bindings are checked but
+ * any device counts as a writer.
+ */
+export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, isWriter?: IsWriter): string | undefined {
+	const bound = doc.share.has('bindings') && doc.getMap('bindings').size > 0;
+	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
+	const shape = inspectGrowth(doc, update, ROOTS, 'allow', 'a note');
+	if (shape !== undefined) return shape;
+	let decoded: ReturnType<typeof Y.decodeUpdate>;
+	try {
+		decoded = Y.decodeUpdate(update);
+	} catch {
+		return 'undecodable update';
+	}
+	const held = bound ? doc.getMap('bindings') : undefined;
+	const arriving = bindingsIn(decoded);
+	if (held === undefined && arriving.size === 0) return undefined; // the name appeared elsewhere (text)
+	const checked = new Set<number>();
+	for (const struct of decoded.structs) {
+		const client = struct.id.client;
+		if (checked.has(client) || !(struct instanceof Y.Item)) continue;
+		checked.add(client);
+		const key = String(client);
+		const binding = held?.get(key) ?? arriving.get(key);
+		if (!validBinding(binding, docId, client)) return 'an edit from a client bound to no device';
+		if (isWriter !== undefined && !isWriter(binding.device)) return 'an edit from a device that may not write notes';
+	}
+	return undefined;
+}

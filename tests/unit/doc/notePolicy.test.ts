@@ -1,0 +1,131 @@
+/**
+ * Notes take edits only from writers: an edit travels with the signed binding of its Yjs
+ * client id (noteBinding.ts writes it inside the first local transaction), and every replica
+ * refuses items of a client bound to nobody, bound with a forged signature, or bound to a
+ * device the team does not let write (a guest). Notes from before bindings stay open.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
+import { checkNoteUpdate } from '../../../src/lib/doc/notePolicy.js';
+import { signBindingNow } from '../../../src/lib/doc/signature.js';
+import { checkRemoteUpdate } from '../../../src/lib/doc/team/writePolicy.js';
+import { bindWriter } from '../../../src/lib/state/noteBinding.js';
+
+interface Device {
+	key: PrivateKey;
+	peerId: string;
+}
+
+let ann: Device, gus: Device, mallory: Device;
+const NOTE = 'note-1';
+
+beforeAll(async () => {
+	const make = async (): Promise<Device> => {
+		const key = await generateKeyPair('Ed25519');
+		return { key, peerId: peerIdFromPrivateKey(key).toString() };
+	};
+	[ann, gus, mallory] = await Promise.all([make(), make(), make()]);
+});
+
+/** Ann, Mallory and the owner write; Gus is a guest. */
+const isWriter = (device: string) => device !== gus.peerId;
+
+/** A note Ann wrote through the binder, and what each replica holds of it. */
+function annsNote(): { honest: Y.Doc } {
+	const doc = new Y.Doc();
+	const stop = bindWriter(doc, NOTE, ann.key, ann.peerId);
+	doc.transact(() => new NoteDoc(doc).body.insert(0, 'The dose is 5 mg'));
+	stop();
+	const honest = new Y.Doc();
+	Y.applyUpdate(honest, Y.encodeStateAsUpdate(doc));
+	return { honest };
+}
+
+/** The update another copy of the note sends after `change`, checked by the honest replica. */
+function attempt(honest: Y.Doc, change: (copy: Y.Doc) => void): string | undefined {
+	const copy = new Y.Doc();
+	Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
+	const before = Y.encodeStateVector(honest);
+	change(copy);
+	return checkRemoteUpdate('ws', NOTE, honest, Y.encodeStateAsUpdate(copy, before), { note: true, isWriter });
+}
+
+describe('note write policy', () => {
+	it("the binder writes the binding in the edit's own update, once per client", () => {
+		const doc = new Y.Doc();
+		const updates: Uint8Array[] = [];
+		doc.on('update', (u: Uint8Array) => updates.push(u));
+		const stop = bindWriter(doc, NOTE, ann.key, ann.peerId);
+		doc.transact(() => new NoteDoc(doc).body.insert(0, 'a'));
+		doc.transact(() => new NoteDoc(doc).body.insert(1, 'b'));
+		stop();
+		expect(updates).toHaveLength(2);
+		const first = new Y.Doc();
+		Y.applyUpdate(first, updates[0]!);
+		expect(first.getMap('bindings').get(String(doc.clientID))).toMatchObject({ doc: NOTE, client: doc.clientID, device: ann.peerId });
+		expect(doc.getMap('bindings').size).toBe(1);
+		// Each update passes the policy on a fresh replica, in order.
+		const replica = new Y.Doc();
+		for (const u of updates) {
+			expect(checkNoteUpdate(replica, NOTE, u, isWriter)).toBeUndefined();
+			Y.applyUpdate(replica, u);
+		}
+	});
+
+	it('a bound writer edits; an unbound client, a forged binding and a guest are refused', () => {
+		const { honest } = annsNote();
+		expect(attempt(honest, (c) => {
+			const stop = bindWriter(c, NOTE, mallory.key, mallory.peerId);
+			c.transact(() => new NoteDoc(c).body.insert(0, 'Note: '));
+			stop();
+		})).toBeUndefined();
+		expect(attempt(honest, (c) => new NoteDoc(c).body.insert(0, 'The dose is 500 mg. '))).toBe('an edit from a client bound to no device');
+		expect(
+			attempt(honest, (c) => {
+				const forged = signBindingNow(mallory.key, { doc: NOTE, client: c.clientID, device: mallory.peerId });
+				c.transact(() => {
+					c.getMap('bindings').set(String(c.clientID), { ...forged, device: ann.peerId });
+					new NoteDoc(c).body.insert(0, 'Ann says 500 mg. ');
+				});
+			})
+		).toBe('an edit from a client bound to no device');
+		expect(
+			attempt(honest, (c) => {
+				const stop = bindWriter(c, NOTE, gus.key, gus.peerId);
+				c.transact(() => new NoteDoc(c).body.insert(0, 'guest was here '));
+				stop();
+			})
+		).toBe('an edit from a device that may not write notes');
+		// A binding copied from another note does not bind here.
+		expect(
+			attempt(honest, (c) => {
+				const other = signBindingNow(mallory.key, { doc: 'another-note', client: c.clientID, device: mallory.peerId });
+				c.transact(() => {
+					c.getMap('bindings').set(String(c.clientID), other);
+					new NoteDoc(c).body.insert(0, 'x');
+				});
+			})
+		).toBe('an edit from a client bound to no device');
+	});
+
+	it("a binding cannot be rewritten to point a writer's edits at someone else", () => {
+		const { honest } = annsNote();
+		const annClient = [...honest.getMap('bindings').keys()][0]!;
+		expect(
+			attempt(honest, (c) => {
+				const b = signBindingNow(mallory.key, { doc: NOTE, client: Number(annClient), device: mallory.peerId });
+				c.getMap('bindings').set(annClient, b);
+			})
+		).toBe('a record cannot be overwritten');
+	});
+
+	it('a note from before bindings takes any edit, as before', () => {
+		const honest = new Y.Doc();
+		new NoteDoc(honest).body.insert(0, 'old note');
+		expect(attempt(honest, (c) => new NoteDoc(c).body.insert(0, 'anyone: '))).toBeUndefined();
+	});
+});
