@@ -37,6 +37,12 @@ import { MemoryDocStorage } from '../src/lib/core/memoryStorage.ts';
 import { persistDoc, type PersistedDoc } from '../src/lib/core/persistence.ts';
 import { newId } from '../src/lib/doc/ids.ts';
 import { NoteDoc } from '../src/lib/doc/NoteDoc.ts';
+import { bindWriter } from '../src/lib/state/noteBinding.ts';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+
+/** The writer's device key (its binding is signed with it). */
+const writerKey = await generateKeyPair('Ed25519');
 import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { EMPTY_STATE_VECTOR } from '../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../src/lib/mesh/updateCheck.ts';
@@ -190,11 +196,16 @@ async function replayOutpost(patches: Patch[], endContent: string, checkStores: 
 		new WorkspaceDoc(await sender.open(workspaceId)).createNote({ id: noteId, title: 'B4', createdAt: 0, updatedAt: 0 });
 		if (!new WorkspaceDoc(receiver.get(workspaceId)).notes.has(noteId)) throw new ReplayMismatchError('the receiver root does not list the note');
 		const note = new NoteDoc(await sender.open(noteId));
+		// The writer's client id is bound to its device (signed) in its first transaction, as the
+		// app's note editor does, so the receiver checks every update against the binding.
+		const unbind = bindWriter(note.doc, noteId, writerKey, peerIdFromPrivateKey(writerKey).toString());
 
 		const start = performance.now();
 		for (const patch of patches) note.doc.transact(() => applyPatch(note.body, patch));
 		await Promise.all([sender.written(), receiver.written()]);
 		const ms = performance.now() - start;
+		unbind();
+		if (receiver.get(noteId).getMap('bindings').size !== 1) throw new ReplayMismatchError('the receiver holds no binding of the writer');
 
 		expectText('Outpost sender', note.body.toString(), endContent);
 		expectText('Outpost receiver', new NoteDoc(receiver.get(noteId)).body.toString(), endContent);

@@ -15,13 +15,20 @@
  * set), and what the document holds already is skipped, as Yjs skips it.
  */
 import * as Y from 'yjs';
-import { decodeForCheck, overlapping, type AnyStruct } from './updateStructs.js';
+import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
 
 export type GrowthRule = 'array' | 'once' | 'index' | 'live';
 
-/** Why `update` would remove or rewrite what `rules` keep, or undefined. */
-export function inspectGrowth(doc: Y.Doc, update: Uint8Array, rules: Record<string, GrowthRule>, unknownRoots: 'refuse' | 'allow', what: string): string | undefined {
-	const checked = decodeForCheck(doc, update);
+/** Why `update` would remove or rewrite what `rules` keep, or undefined. `already`: the update already decoded for the check. */
+export function inspectGrowth(
+	doc: Y.Doc,
+	update: Uint8Array,
+	rules: Record<string, GrowthRule>,
+	unknownRoots: 'refuse' | 'allow',
+	what: string,
+	already?: CheckedUpdate
+): string | undefined {
+	const checked = already ?? decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
 	const { decoded, store, inUpdate, find } = checked;
 	// Types that only arrived in updates are placeholders until asked for by kind; asking

@@ -16,6 +16,7 @@ import * as Y from 'yjs';
 import type { ClientBinding } from './schema.js';
 import { verifyBindingNow } from './signature.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
+import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
 
 /** Whether a member device may write notes (from the folded team). */
 export type IsWriter = (device: string) => boolean;
@@ -68,6 +69,33 @@ function bindingsIn(decoded: ReturnType<typeof Y.decodeUpdate>): Map<string, unk
 }
 
 /**
+ * Whether an update may add, overwrite or delete a binding, so the growth rules must look at
+ * it (most updates are text edits, which need not): an item set in `bindings` or placed next
+ * to one, a map entry sent with an origin (an overwrite), or a deletion of a binding.
+ */
+function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | undefined): boolean {
+	const { decoded, store, find } = checked;
+	const inBindings = (struct: AnyStruct | undefined): boolean =>
+		struct instanceof Y.Item && ((struct.parent as unknown) === 'bindings' || (bindings !== undefined && struct.parent === bindings));
+	for (const struct of decoded.structs) {
+		if (!(struct instanceof Y.Item)) continue;
+		const parent = struct.parent as unknown;
+		if (parent === 'bindings' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
+		if (parent === null) {
+			const near = struct.origin ?? struct.rightOrigin;
+			if (near !== null && inBindings(find(near.client, near.clock))) return true;
+		}
+	}
+	for (const [client, ranges] of decoded.ds.clients) {
+		for (const range of ranges) {
+			for (const struct of overlapping(store.get(client), range.clock, range.len)) if (inBindings(struct)) return true;
+			for (const struct of overlapping(checked.inUpdate.get(client), range.clock, range.len)) if (inBindings(struct)) return true;
+		}
+	}
+	return false;
+}
+
+/**
  * Why `update` to note `docId` (held as `doc`) is refused, or undefined when it may be
  * applied. `isWriter` answers from this replica's team; without it, bindings are checked but
  * any device counts as a writer.
@@ -75,22 +103,22 @@ function bindingsIn(decoded: ReturnType<typeof Y.decodeUpdate>): Map<string, unk
 export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, isWriter?: IsWriter): string | undefined {
 	const bound = doc.share.has('bindings') && doc.getMap('bindings').size > 0;
 	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
-	const shape = inspectGrowth(doc, update, ROOTS, 'allow', 'a note');
-	if (shape !== undefined) return shape;
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
-	try {
-		decoded = Y.decodeUpdate(update);
-	} catch {
-		return 'undecodable update';
+	const checked = decodeForCheck(doc, update);
+	if (checked === undefined) return 'undecodable update';
+	const bindingsType = bound ? doc.getMap('bindings') : undefined;
+	if (touchesBindings(checked, bindingsType)) {
+		const shape = inspectGrowth(doc, update, ROOTS, 'allow', 'a note', checked);
+		if (shape !== undefined) return shape;
 	}
+	const { decoded } = checked;
 	const held = bound ? doc.getMap('bindings') : undefined;
 	const arriving = bindingsIn(decoded);
 	if (held === undefined && arriving.size === 0) return undefined; // the name appeared elsewhere (text)
-	const checked = new Set<number>();
+	const seen = new Set<number>();
 	for (const struct of decoded.structs) {
 		const client = struct.id.client;
-		if (checked.has(client) || !(struct instanceof Y.Item)) continue;
-		checked.add(client);
+		if (seen.has(client) || !(struct instanceof Y.Item)) continue;
+		seen.add(client);
 		const key = String(client);
 		const binding = held?.get(key) ?? arriving.get(key);
 		if (!validBinding(binding, docId, client)) return 'an edit from a client bound to no device';
