@@ -45,6 +45,13 @@ test('an admin hides a message for everyone, shown with who hid it, and shows it
 		await expect(message(page, 'an off-topic rant')).toHaveCount(0);
 	}
 
+	// Search leaves the hidden message out too.
+	const box = bea.getByRole('searchbox', { name: 'Search' });
+	await box.fill('off-topic');
+	await box.press('Enter');
+	await expect(bea.getByText('No results for “off-topic”')).toBeVisible({ timeout: 20_000 });
+	await box.press('Escape');
+
 	await ada.getByRole('button', { name: 'Show again' }).click();
 	await expect(message(bea, 'an off-topic rant')).toBeVisible({ timeout: 20_000 });
 	await expect(message(ada, 'an off-topic rant')).toBeVisible();

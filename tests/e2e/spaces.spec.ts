@@ -69,6 +69,11 @@ test('a private channel reaches only the people picked; a direct message reaches
 	await expect(found).toHaveCount(1, { timeout: 20_000 });
 	await expect(found.first()).toContainText('crossing');
 
+	// Bea, in the channel, finds its words in search beside the public ones.
+	await search(bea, 'zebra');
+	await expect(bea.getByRole('listbox', { name: 'Search results' }).getByRole('option')).toHaveCount(2, { timeout: 20_000 });
+	await bea.getByRole('searchbox', { name: 'Search' }).press('Escape');
+
 	// Bea messages Ada directly from the Members panel.
 	await bea.getByRole('button', { name: 'Members', exact: true }).click();
 	await bea.getByRole('dialog', { name: /Members/ }).getByRole('button', { name: 'Send Ada a direct message' }).click();

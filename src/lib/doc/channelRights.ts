@@ -17,7 +17,9 @@
  */
 import { compareHlc } from './hlc.js';
 import type { MessageRecord, ModerationMark, SettingsMark } from './schema.js';
-import { verifySettingsMark } from './signature.js';
+import { verifyModerationMark, verifySettingsMark } from './signature.js';
+import { readModeration, type ChannelDoc } from './ChannelDoc.js';
+import { isMessageRecord } from './validate.js';
 import { settingsKey, type WorkspaceDoc } from './WorkspaceDoc.js';
 
 /** A role by device, for a current member device (undefined for anyone else). */
@@ -97,4 +99,30 @@ export function hiddenBy(marks: readonly ModerationMark[], roleOf: RoleOf, isGen
 		return mark.hidden ? { by: mark.by, hlc: mark.hlc } : undefined;
 	}
 	return undefined;
+}
+
+/**
+ * Ids of a channel's messages that nobody is shown: hidden by a moderator (the newest genuine
+ * moderator mark says hidden; signatures are checked here) or withheld by the posting rules (a
+ * guest's post, a post in a read-only span by a member). Search results and exports leave them
+ * out as the channel view does.
+ */
+export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): Promise<Set<string>> {
+	const out = new Set<string>();
+	for (const m of channel.messages.toArray()) if (isMessageRecord(m) && !postShows(m, rules)) out.add(m.id);
+	const byMessage = new Map<string, ModerationMark[]>();
+	channel.moderation.forEach((value, key) => {
+		const mark = readModeration(key, value);
+		if (mark === undefined) return;
+		const list = byMessage.get(mark.msg);
+		if (list) list.push(mark);
+		else byMessage.set(mark.msg, [mark]);
+	});
+	for (const [msgId, marks] of byMessage) {
+		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		const genuine = new Map<ModerationMark, boolean>();
+		for (const mark of marks) if (isModerator(rules.roleOf(mark.by))) genuine.set(mark, await verifyModerationMark(mark));
+		if (hiddenBy(marks, rules.roleOf, (mark) => genuine.get(mark) === true) !== undefined) out.add(msgId);
+	}
+	return out;
 }

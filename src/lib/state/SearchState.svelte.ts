@@ -8,6 +8,16 @@ import type { Services } from '../app.js';
 import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { SearchIndex, type SearchHit } from '../store/search/SearchIndex.js';
 import { SearchIndexer, type IndexProgress } from '../store/search/SearchIndexer.js';
+import { SearchKind } from '../store/search/rows.js';
+import type * as Y from 'yjs';
+
+/** What a workspace adds to its search: its private spaces, and which messages nobody is shown. */
+export interface SearchScope {
+	/** The private channels and direct conversations the member is in. */
+	spaces?: () => ReadonlySet<string>;
+	/** Ids of channel `docId`'s messages nobody is shown. */
+	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
+}
 
 /** State of a workspace's search. */
 export class SearchState {
@@ -32,7 +42,8 @@ export class SearchState {
 	constructor(
 		private readonly services: Services,
 		private readonly workspaceId: string,
-		private readonly root: WorkspaceDoc
+		private readonly root: WorkspaceDoc,
+		private readonly scope: SearchScope = {}
 	) {
 		this.opened = SearchIndex.open({
 			db: services.db,
@@ -59,6 +70,7 @@ export class SearchState {
 				index,
 				onProgress: (p) => (this.progress = p.done < p.total ? p : undefined),
 				onError: (error) => console.warn('search indexing:', error.message),
+				...(this.scope.spaces !== undefined ? { spaces: this.scope.spaces } : {}),
 				// New and changed messages show up in the results on screen.
 				onIndexed: () => {
 					if (this.searched && !this.searching) void this.run(this.searched);
@@ -91,7 +103,7 @@ export class SearchState {
 			return;
 		}
 		try {
-			const hits = await this.index.search(clean);
+			const hits = await this.visible(await this.index.search(clean));
 			if (ticket !== this.ticket) return;
 			this.results = hits;
 			this.searched = clean;
@@ -100,6 +112,27 @@ export class SearchState {
 		} finally {
 			if (ticket === this.ticket) this.searching = false;
 		}
+	}
+
+	/**
+	 * Leaves out messages nobody is shown (hidden by a moderator, withheld by the channel's
+	 * posting rules), deciding by the team as it is now: the index keeps what was written.
+	 */
+	private async visible(hits: SearchHit[]): Promise<SearchHit[]> {
+		const { unseen } = this.scope;
+		if (unseen === undefined) return hits;
+		const channels = [...new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))];
+		const hidden = new Map<string, Set<string>>();
+		for (const docId of channels) {
+			const handle = this.services.docs.open(docId);
+			try {
+				await handle.ready;
+				hidden.set(docId, await unseen(docId, handle.doc));
+			} finally {
+				this.services.docs.release(handle);
+			}
+		}
+		return hits.filter((h) => h.kind !== SearchKind.message || !hidden.get(h.docId)?.has(h.itemId));
 	}
 
 	/** Empties the box and the results. */

@@ -8,7 +8,7 @@ import { ChannelDoc } from '../doc/ChannelDoc.js';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
 import { signSettingsMark } from '../doc/signature.js';
-import { acceptSettings, readOnlySpans, type PostingRules } from '../doc/channelRights.js';
+import { acceptSettings, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
@@ -94,7 +94,10 @@ export class WorkspaceState {
 			this.spaces.refresh();
 			this.onChange();
 		});
-		this.search = new SearchState(services, row.id, this.root);
+		this.search = new SearchState(services, row.id, this.root, {
+			spaces: () => authority.mySpaces(),
+			unseen: (docId, doc) => unseenMessages(new ChannelDoc(doc), this.postingRules(docId))
+		});
 	}
 
 	/** Loads a workspace's root document and its team. */

@@ -7,7 +7,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { acceptSettings, hiddenBy, postShows, readOnlySpans } from '../../../src/lib/doc/channelRights.js';
+import { acceptSettings, hiddenBy, postShows, readOnlySpans, unseenMessages } from '../../../src/lib/doc/channelRights.js';
+import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { moderationMarks, signModerationMark, signSettingsMark } from '../../../src/lib/doc/signature.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 import { at, msg } from './helpers.js';
@@ -76,4 +77,23 @@ describe('channel rights', () => {
 		roles[admin.id] = 'member';
 		expect(hiddenBy(marks, roleOf, await genuine(marks))).toBeUndefined();
 	});
+
+	it('unseen messages: hidden by a moderator (genuine marks only) or withheld by the posting rules', async () => {
+		const [admin, member, guest] = await Promise.all([device(), device(), device()]);
+		const roles: Record<string, string> = { [admin.id]: 'admin', [member.id]: 'member', [guest.id]: 'guest' };
+		const roleOf = (peer: string) => roles[peer];
+		const channel = new ChannelDoc(new Y.Doc());
+		channel.post(msg('m1', member.id, at(100, member.id), 'an off-topic rant'));
+		channel.post(msg('m2', member.id, at(110, member.id), 'fine'));
+		channel.post(msg('g1', guest.id, at(120, guest.id), 'guest post'));
+		channel.markModeration(await signModerationMark(admin.key, { msg: 'm1', by: admin.id, hlc: at(200, admin.id), hidden: true }));
+		const forged = await signModerationMark(member.key, { msg: 'm2', by: member.id, hlc: at(300, member.id), hidden: true });
+		channel.markModeration({ ...forged, by: admin.id, hlc: at(300, admin.id) });
+		const rules = { roleOf, readOnly: [] };
+		expect([...(await unseenMessages(channel, rules))].sort()).toEqual(['g1', 'm1']);
+		// Shown again by the admin: seen.
+		channel.markModeration(await signModerationMark(admin.key, { msg: 'm1', by: admin.id, hlc: at(400, admin.id), hidden: false }));
+		expect([...(await unseenMessages(channel, rules))]).toEqual(['g1']);
+	});
 });
+

@@ -47,6 +47,8 @@ export interface SearchIndexerInit {
 	onError?: (error: Error) => void;
 	/** Called after changed documents were indexed (to refresh results on screen). */
 	onIndexed?: () => void;
+	/** The private channels and direct conversations this member is in (indexed as channels). */
+	spaces?: () => ReadonlySet<string>;
 }
 
 type Kind = 'channel' | 'note' | 'ai';
@@ -87,7 +89,7 @@ export class SearchIndexer {
 	/** Every channel, note and AI thread the root lists. */
 	private listedIds(): string[] {
 		const { root } = this.init;
-		return [...root.channels.keys(), ...root.notes.keys(), ...root.aiThreads.keys()];
+		return [...root.channels.keys(), ...(this.init.spaces?.() ?? []), ...root.notes.keys(), ...root.aiThreads.keys()];
 	}
 
 	/** Indexes every listed document that changed since it was last indexed. */
@@ -124,7 +126,7 @@ export class SearchIndexer {
 	/** Which index of the root lists a document, if any. */
 	private kindOf(id: string): Kind | undefined {
 		const { root } = this.init;
-		if (root.channels.has(id)) return 'channel';
+		if (root.channels.has(id) || this.init.spaces?.().has(id) === true) return 'channel';
 		if (root.notes.has(id)) return 'note';
 		if (root.aiThreads.has(id)) return 'ai';
 		return undefined;
