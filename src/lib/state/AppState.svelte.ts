@@ -270,8 +270,17 @@ export class AppState {
 	exportCurrent(onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ExportResult> {
 		const { db, docs } = this.svc;
 		if (!this.current) return Promise.reject(new exchange.WorkspaceNotFoundError('no workspace is open'));
-		const acceptSettings = this.current.acceptSettings;
-		return exchange.exportWorkspace({ db, docs, workspaceId: this.current.id, appVersion: exchange.APP_VERSION, onProgress, acceptSettings });
+		const ws = this.current;
+		return exchange.exportWorkspace({
+			db,
+			docs,
+			workspaceId: ws.id,
+			appVersion: exchange.APP_VERSION,
+			onProgress,
+			acceptSettings: ws.acceptSettings,
+			spaces: [...ws.spaces.channels, ...ws.directs.map((d) => ws.channelEntry(d.id)).filter((c) => c !== undefined)],
+			unseen: (docId, doc) => ws.unseen(docId, doc)
+		});
 	}
 
 	/**

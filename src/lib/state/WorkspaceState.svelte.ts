@@ -5,6 +5,7 @@
  * at a time, to refresh their unread counts, and released again.
  */
 import { ChannelDoc } from '../doc/ChannelDoc.js';
+import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
 import { signSettingsMark } from '../doc/signature.js';
@@ -96,7 +97,7 @@ export class WorkspaceState {
 		});
 		this.search = new SearchState(services, row.id, this.root, {
 			spaces: () => authority.mySpaces(),
-			unseen: (docId, doc) => unseenMessages(new ChannelDoc(doc), this.postingRules(docId))
+			unseen: (docId, doc) => this.unseen(docId, doc)
 		});
 	}
 
@@ -153,6 +154,11 @@ export class WorkspaceState {
 		const space = this.spaces.channel(id);
 		if (space === undefined || !this.spaces.isDirect(id)) return space;
 		return { ...space, name: this.directName(this.spaces.directs.find((d) => d.id === id)?.others ?? []) };
+	}
+
+	/** Ids of channel `docId`'s messages nobody is shown (hidden by a moderator, withheld by its posting rules). */
+	unseen(docId: string, doc: Y.Doc): Promise<Set<string>> {
+		return unseenMessages(new ChannelDoc(doc), this.postingRules(docId));
 	}
 
 	/** Opens the direct conversation with member `memberId` (created when there is none yet). */

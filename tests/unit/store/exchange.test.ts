@@ -286,6 +286,29 @@ describe('workspace export', () => {
 		expect(channelMarkdown(channelData(empty, info, (p) => p))).toBe('# #公告\n\n_No messages._\n');
 	});
 
+	it('leaves the text of messages nobody is shown out of the transcripts, and exports the private spaces it is given', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const space = { id: newId(), name: 'salvage', topic: '', private: true, readOnly: false, archived: false, createdAt: 0, createdBy: ALICE };
+		const handle = a.docs.open(space.id);
+		await handle.ready;
+		new ChannelDoc(handle.doc).post(msg('s1', ALICE, at(9000, ALICE), 'wreck at 54N'));
+		a.docs.release(handle);
+		const result = await exportWorkspace({
+			db: a.db,
+			docs: a.docs,
+			workspaceId: f.workspaceId,
+			appVersion: 'test',
+			spaces: [space],
+			unseen: async (docId) => new Set(docId === space.id ? [] : ['m1'])
+		});
+		const files = unzipSync(result.bytes);
+		const md = strFromU8(files['channels/general.md']);
+		expect(md).not.toContain('Hello crew');
+		expect(md).toContain('_(hidden)_');
+		expect(strFromU8(files['channels/salvage.md'])).toContain('wreck at 54N');
+	});
+
 	it('refuses to export a workspace that is not on this device', async () => {
 		const a = await newDevice();
 		await expect(exportOf(a, newId())).rejects.toMatchObject({ name: 'WorkspaceNotFoundError' });

@@ -5,6 +5,6 @@ import { safeStem } from './fileNames.js';
 import { channelData, channelMarkdown, type NameOf } from './transcripts.js';
 
 /** The transcript of a channel and the file name to save it under: `<channel>.md`. */
-export function channelMarkdownFile(view: ChannelView, info: ChannelInfo, nameOf: NameOf): { fileName: string; text: string } {
-	return { fileName: `${safeStem(info.name, 'channel')}.md`, text: channelMarkdown(channelData(view, info, nameOf)) };
+export function channelMarkdownFile(view: ChannelView, info: ChannelInfo, nameOf: NameOf, unseen?: ReadonlySet<string>): { fileName: string; text: string } {
+	return { fileName: `${safeStem(info.name, 'channel')}.md`, text: channelMarkdown(channelData(view, info, nameOf, unseen)) };
 }

@@ -14,7 +14,7 @@ import { isId } from '../../doc/ids.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import { RosterDoc } from '../../doc/RosterDoc.js';
 import { readTeam, teamName } from '../../doc/team/readTeam.js';
-import { DocKind } from '../../doc/schema.js';
+import { DocKind, type ChannelInfo } from '../../doc/schema.js';
 import { creatorsSettings, WorkspaceDoc, type AcceptMark } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
@@ -42,6 +42,10 @@ export interface ExportInit {
 	signal?: AbortSignal;
 	/** Which channel settings marks count (the team's admins'); without it, channels as their creators made them. */
 	acceptSettings?: AcceptMark;
+	/** The private channels and direct conversations the member is in (the root does not list them). */
+	spaces?: ChannelInfo[];
+	/** Ids of a channel's messages nobody is shown (their text is left out of the transcripts). */
+	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
 }
 
 /** A finished export. */
@@ -62,7 +66,7 @@ interface Planned {
 	id: string;
 	kind: DocKind;
 	title: string;
-	readable?: (doc: Y.Doc) => { path: string; text: string }[];
+	readable?: (doc: Y.Doc) => { path: string; text: string }[] | Promise<{ path: string; text: string }[]>;
 }
 
 const DEFLATE_LEVEL = 6;
@@ -104,21 +108,22 @@ class ZipWriter {
 }
 
 /** Plans the documents of a workspace from its root: root, roster, channels, notes, AI chats. */
-function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, accept: AcceptMark): Planned[] {
+function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, accept: AcceptMark, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
 	const out: Planned[] = [
 		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
 		{ id: root.rosterId, kind: DocKind.roster, title: '' }
 	];
-	for (const info of root.listChannels(accept)) {
+	for (const info of [...root.listChannels(accept), ...(init.spaces ?? [])]) {
 		if (!isId(info.id)) continue;
 		out.push({
 			id: info.id,
 			kind: DocKind.channel,
 			title: info.name,
-			readable: (doc) => {
+			readable: async (doc) => {
+				const unseen = (await init.unseen?.(info.id, doc)) ?? new Set<string>();
 				const view = new ChannelView(new ChannelDoc(doc));
 				try {
-					const data = channelData(view, info, nameOf);
+					const data = channelData(view, info, nameOf, unseen);
 					const base = names.claim('channels', info.name, 'channel');
 					return [
 						{ path: `${base}.md`, text: channelMarkdown(data) },
@@ -184,7 +189,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		// The team's names; a workspace made before signed teams still has its old roster's.
 		const nameOf: NameOf = (peerId) => teamName(team, peerId) ?? roster.displayName(peerId);
 		const names = new UniqueNames();
-		const planned = plan(root, workspaceId, nameOf, names, init.acceptSettings ?? creatorsSettings);
+		const planned = plan(root, workspaceId, nameOf, names, init.acceptSettings ?? creatorsSettings, init);
 		const zip = new ZipWriter(now);
 		const documents: ManifestDocument[] = [];
 		init.onProgress?.({ done: 0, total: planned.length });
@@ -194,7 +199,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 			try {
 				await handle.ready;
 				const state = Y.encodeStateAsUpdate(handle.doc);
-				const readable = p.readable?.(handle.doc) ?? [];
+				const readable = (await p.readable?.(handle.doc)) ?? [];
 				zip.add(statePath(p.id), state);
 				for (const r of readable) zip.add(r.path, strToU8(r.text));
 				documents.push({

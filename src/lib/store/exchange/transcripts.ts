@@ -26,6 +26,8 @@ export interface MessageExport {
 	text: string;
 	edited: boolean;
 	deleted: boolean;
+	/** Hidden by a moderator, or withheld by the channel's posting rules: its text is left out. */
+	hidden?: boolean;
 	reactions: { emoji: string; names: string[] }[];
 	/** Thread replies, oldest first (top-level messages only). */
 	replies?: MessageExport[];
@@ -69,28 +71,34 @@ function shortTime(iso: string): string {
 	return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '';
 }
 
-function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf): MessageExport {
+function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf, unseen: ReadonlySet<string>): MessageExport {
 	const deleted = view.deletion(m) !== undefined;
+	const hidden = unseen.has(m.id);
 	return {
 		id: m.id,
 		author: m.author,
 		authorName: nameOf(m.author),
 		time: isoTime(m.hlc),
 		hlc: m.hlc,
-		text: deleted ? '' : view.text(m),
+		text: deleted || hidden ? '' : view.text(m),
 		edited: !deleted && view.edits(m.id).length > 0,
 		deleted,
+		...(hidden ? { hidden } : {}),
 		reactions: view.reactions(m.id).map((r) => ({ emoji: r.emoji, names: r.peers.map(nameOf) }))
 	};
 }
 
-/** A channel's messages and thread replies in clock order, as plain data. */
-export function channelData(view: ChannelView, info: ChannelInfo, nameOf: NameOf): ChannelExport {
+/**
+ * A channel's messages and thread replies in clock order, as plain data. Messages in `unseen`
+ * (hidden by a moderator, withheld by the posting rules: channelRights.unseenMessages) keep
+ * their place without their text.
+ */
+export function channelData(view: ChannelView, info: ChannelInfo, nameOf: NameOf, unseen: ReadonlySet<string> = new Set()): ChannelExport {
 	return {
 		channel: { ...info },
 		messages: view.top.map((m) => ({
-			...exportMessage(view, m, nameOf),
-			replies: view.repliesTo(m.id).map((r) => exportMessage(view, r, nameOf))
+			...exportMessage(view, m, nameOf, unseen),
+			replies: view.repliesTo(m.id).map((r) => exportMessage(view, r, nameOf, unseen))
 		}))
 	};
 }
@@ -105,7 +113,7 @@ function indent(text: string, prefix: string): string {
 
 function messageBlock(m: MessageExport): string {
 	const head = [`**${m.authorName}**`, shortTime(m.time), m.edited ? '_(edited)_' : ''].filter(Boolean).join(' · ');
-	const parts = [head, m.deleted ? '_(message deleted)_' : m.text];
+	const parts = [head, m.deleted ? '_(message deleted)_' : m.hidden === true ? '_(hidden)_' : m.text];
 	if (m.reactions.length > 0) parts.push(`_Reactions: ${m.reactions.map((r) => `${r.emoji} ${r.names.join(', ')}`).join(' · ')}_`);
 	return parts.join('\n\n');
 }
