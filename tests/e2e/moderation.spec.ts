@@ -2,7 +2,8 @@
  * Moderation and channel rights end to end: the owner hides a member's message for everyone; both browsers show
  * it as hidden by an admin (who and when) in place of its text, the member gets no "Hide"
  * control, and the owner shows it again; and a read-only channel where a member reads but
- * cannot post until the owner's signed settings change lets everyone post. Two browsers in separate contexts over a relay
+ * cannot post until the owner's signed settings change lets everyone post; and a guest reads but gets no
+ * composer and no New channel. Two browsers in separate contexts over a relay
  * process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -88,4 +89,22 @@ test('a read-only channel: a member reads but cannot post until an admin lets ev
 	await expect(bea.getByRole('textbox', { name: 'Message', exact: true })).toBeEnabled({ timeout: 20_000 });
 	await post(bea, 'aye, noon');
 	await expect(message(ada, 'aye, noon')).toBeVisible({ timeout: 20_000 });
+});
+
+test('a guest reads and reacts but cannot post or make channels', async () => {
+	const r = await relay(4338);
+	const ada = await device(r);
+	await setDisplayName(ada, 'Ada');
+	await createWorkspace(ada, 'Dock');
+	await post(ada, 'visitors welcome');
+	const link = await inviteLinkOf(ada, { role: 'Guest (read-only)' });
+	const gus = await device(r);
+	await joinWith(gus, link, 'Gus');
+	await expect(channelLink(gus, 'general')).toBeVisible({ timeout: 30_000 });
+	await channelLink(gus, 'general').click();
+	await expect(message(gus, 'visitors welcome')).toBeVisible({ timeout: 20_000 });
+	await expect(gus.getByRole('textbox', { name: 'Message', exact: true })).toBeDisabled({ timeout: 20_000 });
+	await expect(gus.getByRole('main').getByRole('note').filter({ hasText: 'Guests read and react; they do not post.' })).toBeVisible();
+	await expect(gus.getByRole('button', { name: 'New channel' })).toHaveCount(0);
+	await expect(ada.getByRole('button', { name: 'New channel' })).toBeVisible();
 });
