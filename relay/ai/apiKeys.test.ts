@@ -1,9 +1,13 @@
 /** API keys of the `/v1` API: hashed storage, verification, revocation, and the `api-key` command. */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiKeyStore, apiKeysPath, parseApiKeyArgs, runApiKeyCommand } from './apiKeys.ts';
+import { ApiKeyStore, apiKeysPath, parseApiKeyArgs, runApiKeyCommand, STALE_LOCK_MS } from './apiKeys.ts';
+
+const execFileAsync = promisify(execFile);
 
 let dir: string;
 beforeEach(async () => {
@@ -46,6 +50,38 @@ describe('ApiKeyStore', () => {
 		expect(await relay.verify(first.key)).toBeUndefined();
 		expect(await relay.verify(second.key)).toBeDefined();
 		expect((await relay.list()).map((k) => k.name)).toEqual(['two']);
+	});
+
+	it('loses no change when creations and revocations race, in one process and across processes', async () => {
+		const relay = new ApiKeyStore(dir);
+		const cli = new ApiKeyStore(dir);
+		const old = await Promise.all(Array.from({ length: 10 }, (_, i) => relay.create(`old ${i}`)));
+		// Another process creates keys while this one creates and revokes (the relay and the command line).
+		const script = `import { ApiKeyStore } from ${JSON.stringify(new URL('./apiKeys.ts', import.meta.url).pathname)};
+const store = new ApiKeyStore(${JSON.stringify(dir)});
+const made = [];
+for (let i = 0; i < 8; i++) made.push((await store.create('child ' + i)).key);
+console.log(JSON.stringify(made));`;
+		const child = execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() });
+		const [created, revoked] = await Promise.all([
+			Promise.all(Array.from({ length: 15 }, (_, i) => cli.create(`new ${i}`))),
+			Promise.all(old.map((k) => relay.revoke(k.entry.id)))
+		]);
+		const fromChild = JSON.parse((await child).stdout) as string[];
+		expect(revoked.every(Boolean)).toBe(true);
+		for (const k of old) expect(await relay.verify(k.key), 'a revoked key').toBeUndefined();
+		for (const k of created) expect(await relay.verify(k.key), 'a created key').toBeDefined();
+		for (const key of fromChild) expect(await relay.verify(key), "the other process's key").toBeDefined();
+		expect(await relay.list()).toHaveLength(15 + 8);
+		expect((await readdir(dir)).filter((name) => name.endsWith('.tmp') || name.endsWith('.lock'))).toEqual([]);
+	}, 60_000);
+
+	it('takes over a lock left by a process that died', async () => {
+		await writeFile(`${apiKeysPath(dir)}.lock`, '99999');
+		const past = new Date(Date.now() - STALE_LOCK_MS - 1_000);
+		await utimes(`${apiKeysPath(dir)}.lock`, past, past);
+		const { key } = await new ApiKeyStore(dir).create('after a crash');
+		expect(await new ApiKeyStore(dir).verify(key)).toBeDefined();
 	});
 
 	it('reports a broken file instead of treating it as no keys', async () => {

@@ -8,9 +8,15 @@
  * key is random, not a password, so a slow hash would add nothing); it is shown once, when
  * created. A running relay re-reads the file when it changes, so a key created or revoked
  * from the command line takes effect at once.
+ *
+ * Every change is a read-modify-write under a lock: one at a time within a process (a chain
+ * per file), and across processes (the relay and the command line) through an exclusive lock
+ * file beside it, taken with `O_EXCL`; a lock left by a process that died is taken over after
+ * {@link STALE_LOCK_MS}. Each write goes to a temporary file of its own and is renamed into
+ * place, so a reader sees the old list or the new one, never a mix.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../cli.ts';
@@ -51,6 +57,53 @@ export interface ApiKeyOrigin {
 /** `<data>/api-keys.json` holds the keys of that data directory. */
 export function apiKeysPath(dataDir: string): string {
 	return join(dataDir, 'api-keys.json');
+}
+
+/** A lock file older than this is taken for one left by a process that died. */
+export const STALE_LOCK_MS = 10_000;
+/** How long a change waits for the lock before it fails. */
+const LOCK_WAIT_MS = 15_000;
+
+/** The lock could not be taken in time. */
+export class ApiKeysLockedError extends Error {
+	override name = 'ApiKeysLockedError';
+}
+
+/** Changes in progress per key file in this process, one after another. */
+const chains = new Map<string, Promise<unknown>>();
+
+/** Runs `change` after every earlier change of `path` in this process. */
+function serially<T>(path: string, change: () => Promise<T>): Promise<T> {
+	const run = (chains.get(path) ?? Promise.resolve()).then(change, change);
+	const settled = run.catch(() => undefined);
+	chains.set(path, settled);
+	void settled.then(() => {
+		if (chains.get(path) === settled) chains.delete(path);
+	});
+	return run;
+}
+
+/** Takes the lock file beside `path` (waiting while another process holds it); returns its release. */
+async function lockFile(path: string): Promise<() => Promise<void>> {
+	const lock = `${path}.lock`;
+	const deadline = Date.now() + LOCK_WAIT_MS;
+	for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+		try {
+			const handle = await open(lock, 'wx', 0o600);
+			await handle.writeFile(String(process.pid));
+			await handle.close();
+			return () => rm(lock, { force: true });
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+		}
+		const held = await stat(lock).catch(() => undefined);
+		if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) {
+			await rm(lock, { force: true });
+			continue;
+		}
+		if (Date.now() > deadline) throw new ApiKeysLockedError(`${lock} is held by another process; remove it if no relay or api-key command is running`);
+		await new Promise((resolve) => setTimeout(resolve, wait));
+	}
 }
 
 /** `<data>/api-keys.json` exists but is not a key list. */
@@ -100,17 +153,37 @@ export class ApiKeyStore {
 			hash: sha256(key),
 			...(origin ? { workspace: origin.workspace, createdBy: origin.createdBy } : {})
 		};
-		await this.save([...(await this.list()), entry]);
+		await this.change((keys) => [...keys, entry]);
 		return { key, entry };
 	}
 
 	/** Revokes the key with this id; false when there is none. */
 	async revoke(id: string): Promise<boolean> {
-		const keys = await this.list();
-		const kept = keys.filter((k) => k.id !== id);
-		if (kept.length === keys.length) return false;
-		await this.save(kept);
-		return true;
+		let found = false;
+		await this.change((keys) => {
+			const kept = keys.filter((k) => k.id !== id);
+			found = kept.length !== keys.length;
+			return found ? kept : undefined;
+		});
+		return found;
+	}
+
+	/**
+	 * Reads the list, applies `edit` and writes the result (nothing when `edit` gives
+	 * undefined), holding the lock from the read to the write: see the module comment.
+	 */
+	private change(edit: (keys: ApiKeyEntry[]) => ApiKeyEntry[] | undefined): Promise<void> {
+		return serially(this.path, async () => {
+			await mkdir(this.dataDir, { recursive: true });
+			const release = await lockFile(this.path);
+			try {
+				this.cached = undefined; // another process may have written since
+				const next = edit(await this.list());
+				if (next !== undefined) await this.save(next);
+			} finally {
+				await release();
+			}
+		});
 	}
 
 	/** The entry of a presented key, or `undefined` when it is not a valid, unrevoked key. */
@@ -127,7 +200,7 @@ export class ApiKeyStore {
 	/** Writes the list atomically, readable by this user only. */
 	private async save(keys: ApiKeyEntry[]): Promise<void> {
 		await mkdir(this.dataDir, { recursive: true });
-		const temporary = `${this.path}.${process.pid}.tmp`;
+		const temporary = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 		await writeFile(temporary, `${JSON.stringify({ version: 1, keys }, null, '\t')}\n`, { mode: 0o600 });
 		await chmod(temporary, 0o600); // mode applies only to a new file; the umask may narrow it, never widen
 		await rename(temporary, this.path);
