@@ -1,7 +1,8 @@
 /**
- * Reading a bounded request body. The rest of a larger body is read and dropped (so the
- * client reads the 413 rather than a reset connection), up to `drainBytes`, beyond which the
- * connection is cut.
+ * Reading a bounded request body. A body over the limit (by its Content-Length, or once that
+ * many bytes arrived) is refused at once, so the 413 goes out while the client is still
+ * sending; the rest is read and dropped, never held (so the client reads the 413 rather than a
+ * reset connection), up to `drainBytes`, beyond which the connection is cut.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -21,13 +22,16 @@ export function readBoundedBody(req: IncomingMessage, limits: BodyLimits): Promi
 	return new Promise<string>((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
-		let over = Number(req.headers['content-length']) > limits.maxBytes;
+		let over = false;
+		const refuse = () => {
+			over = true;
+			chunks.length = 0;
+			reject(limits.tooLarge());
+		};
+		if (Number(req.headers['content-length']) > limits.maxBytes) refuse();
 		req.on('data', (chunk: Buffer) => {
 			size += chunk.length;
-			if (size > limits.maxBytes && !over) {
-				over = true;
-				chunks.length = 0;
-			}
+			if (size > limits.maxBytes && !over) refuse();
 			if (!over) chunks.push(chunk);
 			else if (size > limits.drainBytes) req.destroy();
 		});

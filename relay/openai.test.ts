@@ -284,6 +284,28 @@ describe('POST /v1/chat/completions', () => {
 		expect(await response.json()).toMatchObject({ error: { code: 'request_too_large' } });
 	});
 
+	it('answers a 10 MB body with 413 too, sent in chunks with no length, not a reset connection (a client would send it again)', async () => {
+		for (let i = 0; i < 2; i++) {
+			const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+			let sent = 0;
+			const body = new ReadableStream<Uint8Array>({
+				pull(controller) {
+					if (sent >= 10 * 1024 * 1024) return controller.close();
+					sent += chunk.length;
+					controller.enqueue(chunk);
+				}
+			});
+			const response = await fetch(`${relay.url}/v1/chat/completions`, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json', ...auth() },
+				body,
+				duplex: 'half'
+			} as RequestInit);
+			expect(response.status).toBe(413);
+			expect(await response.json()).toMatchObject({ error: { code: 'request_too_large' } });
+		}
+	});
+
 	it('refuses a conversation longer than the context with 400 context_length_exceeded', async () => {
 		const words = Array.from({ length: 600 }, (_, i) => `w${i}`).join(' ');
 		const response = await post(ask({ messages: [{ role: 'user', content: words }], stream: true }));
