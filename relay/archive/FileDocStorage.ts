@@ -28,7 +28,9 @@ export class FileDocStorage implements DocStorage {
 		const path = this.path(docId);
 		await removeStaleTemp(path);
 		const { log, contents } = await UpdateLog.open(path);
-		const { updates, droppedBytes } = contents;
+		const { updates, damaged } = contents;
+		// Damaged records in the middle are kept aside by the log; they count as lost to the document.
+		const droppedBytes = contents.droppedBytes + damaged.reduce((n, d) => n + d.length, 0);
 		return {
 			records: updates,
 			droppedBytes,

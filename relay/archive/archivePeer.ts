@@ -123,7 +123,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		openDocs: ({ id }) =>
 			ArchiveDocs.open(dataDir, id, {
 				onRecovered: ({ docId, droppedBytes }) =>
-					log(`Archive ${id}: document ${docId} had a torn tail of ${droppedBytes} bytes (dropped; earlier updates kept)`)
+					log(`Archive ${id}: document ${docId} had ${droppedBytes} damaged or torn bytes (a damaged record is kept in its .aside file; every intact update kept)`)
 			}),
 		onError: (error, id) => log(`Archive ${id}: ${error.message}`)
 	});

@@ -1,6 +1,9 @@
-/** The update log's record format: CRC-checked records, stopping at a torn or corrupt one. */
+/** The update log's record format: CRC-checked records; a torn tail is cut, a damaged record in the middle skipped and kept aside. */
 import { describe, expect, it } from 'vitest';
-import { crc32, decodeLog, encodeRecord } from './updateLog.ts';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, decodeLog, encodeRecord, UpdateLog } from './updateLog.ts';
 
 const concat = (...parts: Uint8Array[]): Uint8Array => {
 	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -20,10 +23,10 @@ describe('update log records', () => {
 	it('reads back every record, including empty ones', () => {
 		const updates = [new Uint8Array([1, 2, 3]), new Uint8Array(), new Uint8Array(300).fill(7)];
 		const bytes = concat(...updates.map(encodeRecord));
-		expect(decodeLog(bytes)).toEqual({ updates, validBytes: bytes.length, droppedBytes: 0 });
+		expect(decodeLog(bytes)).toEqual({ updates, validBytes: bytes.length, droppedBytes: 0, damaged: [] });
 	});
 
-	it('stops at a torn header, a torn body, a flipped bit or an absurd length', () => {
+	it('cuts a torn or damaged tail: a torn header, a torn body, a flipped bit, an absurd length', () => {
 		const good = encodeRecord(new Uint8Array([1, 2, 3]));
 		const next = encodeRecord(new Uint8Array([4, 5, 6, 7]));
 		const flipped = next.slice();
@@ -31,11 +34,51 @@ describe('update log records', () => {
 		const absurd = next.slice();
 		absurd[3] = 0xff;
 		for (const tail of [next.subarray(0, 5), next.subarray(0, 10), flipped, absurd]) {
-			expect(decodeLog(concat(good, tail, good))).toEqual({
+			expect(decodeLog(concat(good, tail))).toEqual({
 				updates: [new Uint8Array([1, 2, 3])],
 				validBytes: good.length,
-				droppedBytes: tail.length + good.length
+				droppedBytes: tail.length,
+				damaged: []
 			});
+		}
+	});
+
+	it('a damaged record in the middle costs only itself: reading resumes at the next intact record', () => {
+		const good = encodeRecord(new Uint8Array([1, 2, 3]));
+		const next = encodeRecord(new Uint8Array([4, 5, 6, 7]));
+		const later = encodeRecord(new Uint8Array(500).fill(9));
+		const flipped = next.slice();
+		flipped[10]! ^= 1;
+		const absurd = next.slice();
+		absurd[3] = 0xff;
+		for (const bad of [flipped, absurd, next.subarray(0, 6)]) {
+			const bytes = concat(good, bad, later, good);
+			expect(decodeLog(bytes)).toEqual({
+				updates: [new Uint8Array([1, 2, 3]), new Uint8Array(500).fill(9), new Uint8Array([1, 2, 3])],
+				validBytes: bytes.length,
+				droppedBytes: 0,
+				damaged: [bad]
+			});
+		}
+	});
+
+	it('rewrites a log with a damaged record on open: later records stay, the damage is kept aside', async () => {
+		const dir = await mkdtemp(join(tmpdir(), 'outpost-log-'));
+		try {
+			const path = join(dir, 'doc.ylog');
+			const flipped = encodeRecord(new Uint8Array([4, 5, 6, 7]));
+			flipped[9]! ^= 0x10;
+			await writeFile(path, concat(encodeRecord(new Uint8Array([1])), flipped, encodeRecord(new Uint8Array([2]))));
+			const { log, contents } = await UpdateLog.open(path);
+			expect(contents.updates).toEqual([new Uint8Array([1]), new Uint8Array([2])]);
+			await log.append(new Uint8Array([3]));
+			await log.close();
+			const again = await UpdateLog.open(path);
+			expect(again.contents).toMatchObject({ updates: [new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])], droppedBytes: 0, damaged: [] });
+			await again.log.close();
+			expect(decodeLog(new Uint8Array(await readFile(`${path}.aside`))).updates).toEqual([flipped]);
+		} finally {
+			await rm(dir, { recursive: true, force: true });
 		}
 	});
 });

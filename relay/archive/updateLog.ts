@@ -2,8 +2,10 @@
  * An append-only, crash-safe log of one document's Yjs updates. Each record is
  * `[length u32 LE][crc32 u32 LE][update bytes]`; {@link UpdateLog.append} resolves only after
  * the record was written and fsynced, so an acknowledged update survives `kill -9` and power
- * loss. A torn or corrupt tail (a crash mid-write) is cut off at the last complete record when
- * the log is opened, and its size reported. {@link UpdateLog.compact} replaces the whole log
+ * loss. A torn tail (a crash mid-write) is cut off at the last complete record when the log is
+ * opened, and its size reported. A damaged record in the middle (a flipped bit on disk) costs
+ * only itself: reading resumes at the next intact record, the damaged bytes are kept aside
+ * (`<log>.aside`) and the log is rewritten without them. {@link UpdateLog.compact} replaces the whole log
  * by one record (the merged state) through a temp file, fsync and rename, so a crash leaves
  * either the old log or the new one.
  */
@@ -45,27 +47,60 @@ export function encodeRecord(update: Uint8Array): Uint8Array {
 export interface LogContents {
 	/** The updates of every complete, intact record, in order. */
 	updates: Uint8Array[];
-	/** Bytes of the complete records. */
+	/** Bytes up to the end of the last intact record. */
 	validBytes: number;
 	/** Bytes after them that were dropped: a torn or corrupt tail. */
 	droppedBytes: number;
+	/** Damaged spans before the last intact record (each skipped to the next intact one). */
+	damaged: Uint8Array[];
 }
 
-/** Splits log bytes into records, stopping at the first incomplete or corrupt one. */
+/** How far past a damaged record the next intact one is looked for. */
+const RESYNC_WINDOW = 16 * 1024 * 1024;
+
+/** The intact record at `at`, as its end offset, or undefined. */
+function recordAt(bytes: Uint8Array, view: DataView, at: number): number | undefined {
+	if (at + HEADER_BYTES > bytes.length) return undefined;
+	const length = view.getUint32(at, true);
+	const end = at + HEADER_BYTES + length;
+	if (length > MAX_RECORD_BYTES || end > bytes.length) return undefined;
+	return crc32(bytes.subarray(at + HEADER_BYTES, end)) === view.getUint32(at + 4, true) ? end : undefined;
+}
+
+/**
+ * Splits log bytes into records. At a record that is incomplete or corrupt, it looks for the
+ * next intact record (first where the damaged one's length says it ends, then at every offset
+ * up to {@link RESYNC_WINDOW} further) and goes on from there; the bytes in between are
+ * `damaged`. When there is none, the rest is a torn tail.
+ */
 export function decodeLog(bytes: Uint8Array): LogContents {
 	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	const updates: Uint8Array[] = [];
+	const damaged: Uint8Array[] = [];
 	let at = 0;
+	let validBytes = 0;
 	while (at + HEADER_BYTES <= bytes.length) {
-		const length = view.getUint32(at, true);
-		const end = at + HEADER_BYTES + length;
-		if (length > MAX_RECORD_BYTES || end > bytes.length) break;
-		const update = bytes.subarray(at + HEADER_BYTES, end);
-		if (crc32(update) !== view.getUint32(at + 4, true)) break;
-		updates.push(update.slice());
-		at = end;
+		const end = recordAt(bytes, view, at);
+		if (end !== undefined) {
+			updates.push(bytes.slice(at + HEADER_BYTES, end));
+			at = validBytes = end;
+			continue;
+		}
+		const next = resync(bytes, view, at);
+		if (next === undefined) break;
+		damaged.push(bytes.slice(at, next));
+		at = next;
 	}
-	return { updates, validBytes: at, droppedBytes: bytes.length - at };
+	return { updates, validBytes, droppedBytes: bytes.length - validBytes, damaged };
+}
+
+/** The offset of the next intact record after a damaged one at `at`, or undefined. */
+function resync(bytes: Uint8Array, view: DataView, at: number): number | undefined {
+	const claimed = at + HEADER_BYTES + view.getUint32(at, true);
+	if (claimed < bytes.length && recordAt(bytes, view, claimed) !== undefined) return claimed;
+	const limit = Math.min(bytes.length - HEADER_BYTES, at + RESYNC_WINDOW);
+	for (let p = at + 1; p <= limit; p++) if (recordAt(bytes, view, p) !== undefined) return p;
+	return undefined;
 }
 
 /** Fsyncs a directory so a rename or a new file in it is durable. */
@@ -93,13 +128,23 @@ export class UpdateLog {
 
 	/**
 	 * Opens (creating when missing) the log at `path`, reads its records and cuts off a torn
-	 * or corrupt tail so later appends follow the last complete record.
+	 * or corrupt tail so later appends follow the last complete record. Damaged records in
+	 * the middle are appended to `<path>.aside` and the log is rewritten with the intact ones
+	 * (through a temp file and a rename).
 	 */
 	static async open(path: string): Promise<{ log: UpdateLog; contents: LogContents }> {
-		const file = await open(path, 'a+', 0o600);
+		let file = await open(path, 'a+', 0o600);
 		try {
 			const bytes = new Uint8Array(await file.readFile());
 			const contents = decodeLog(bytes);
+			if (contents.damaged.length > 0) {
+				await keepAside(`${path}.aside`, contents.damaged);
+				await file.close();
+				await writeWhole(path, contents.updates);
+				file = await open(path, 'a+', 0o600);
+				const size = contents.updates.reduce((n, u) => n + HEADER_BYTES + u.length, 0);
+				return { log: new UpdateLog(path, file, contents.updates.length, size), contents };
+			}
 			if (contents.droppedBytes > 0) {
 				await file.truncate(contents.validBytes);
 				await file.sync();
@@ -160,6 +205,31 @@ export class UpdateLog {
 		await this.flushed();
 		await this.file.close();
 	}
+}
+
+/** Appends damaged spans to `asidePath` as records (kept for whoever looks into it), fsynced. */
+async function keepAside(asidePath: string, spans: Uint8Array[]): Promise<void> {
+	const out = await open(asidePath, 'a', 0o600);
+	try {
+		for (const span of spans) await out.write(encodeRecord(span));
+		await out.sync();
+	} finally {
+		await out.close();
+	}
+}
+
+/** Replaces the log at `path` by `updates`, through a temp file, fsync and rename. */
+async function writeWhole(path: string, updates: Uint8Array[]): Promise<void> {
+	const temp = `${path}.tmp`;
+	const out = await open(temp, 'w', 0o600);
+	try {
+		for (const update of updates) await out.write(encodeRecord(update));
+		await out.sync();
+	} finally {
+		await out.close();
+	}
+	await rename(temp, path);
+	await syncDir(dirname(path));
 }
 
 /** Removes a temp file a crash during compaction left behind. */
