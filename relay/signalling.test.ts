@@ -135,10 +135,12 @@ describe('the signalling protocol (raw ws clients)', () => {
 		await other.flush();
 		expect(publishes(other, 'room-1')).toEqual([]);
 
-		// Publishing needs no subscription (as in y-webrtc's server); other topics stay apart.
-		other.send({ type: 'publish', topic: 'room-x', data: 'hi' });
+		// A client publishes only to a topic it joined: a stranger naming room-x reaches nobody.
+		other.send({ type: 'publish', topic: 'room-x', data: 'injected' });
+		b.send({ type: 'publish', topic: 'room-x', data: 'hi' });
 		expect(await b.next((m) => m.topic === 'room-x')).toEqual({ type: 'publish', topic: 'room-x', data: 'hi', clients: 1 });
-		await Promise.all([a.flush(), other.flush()]);
+		await Promise.all([a.flush(), b.flush(), other.flush()]);
+		expect(publishes(b, 'room-x').map((m) => m.data)).toEqual(['hi']);
 		expect(publishes(a, 'room-x')).toEqual([]);
 		expect(publishes(other, 'room-x')).toEqual([]);
 	});
@@ -296,9 +298,10 @@ describe('a secure relay', () => {
 		const secure = await connect(wsUrl(relay.server.url), { ca: relay.certificate?.cert });
 		const local = await connect(wsUrl(relay.server.httpUrl!));
 		secure.send({ type: 'subscribe', topics: ['both'] });
-		await secure.flush();
+		local.send({ type: 'subscribe', topics: ['both'] });
+		await Promise.all([secure.flush(), local.flush()]);
 		local.send({ type: 'publish', topic: 'both', data: 'across listeners' });
-		expect(await secure.next((m) => m.topic === 'both')).toMatchObject({ data: 'across listeners', clients: 1 });
+		expect(await secure.next((m) => m.topic === 'both')).toMatchObject({ data: 'across listeners', clients: 2 });
 	});
 });
 

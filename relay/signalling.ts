@@ -5,7 +5,9 @@
  *
  * - `{type:'subscribe', topics}` / `{type:'unsubscribe', topics}`: join or leave topics;
  * - `{type:'publish', topic, ...}`: sent as it is, plus `clients` (the number of
- *   subscribers), to every subscriber of `topic`, the sender included;
+ *   subscribers), to every subscriber of `topic`, the sender included; only from a client
+ *   subscribed to `topic` (y-webrtc publishes to its own rooms only; y-webrtc's sample server
+ *   takes a publish from anyone, which lets a stranger inject into any room it can name);
  * - `{type:'ping'}`: answered with `{type:'pong'}`.
  *
  * Unlike y-webrtc's sample server it treats every client as hostile: messages, topics per
@@ -167,6 +169,7 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 				if (typeof topic !== 'string' || !checkTopic(topic, maxTopicLength)) {
 					throw new ClientFault(CloseCode.invalidPayload, 'publish needs a "topic" string');
 				}
+				if (!client.topics.has(topic)) return; // not its room: dropped, like an unknown type
 				return publish({ ...message, topic });
 			}
 			case 'ping':
