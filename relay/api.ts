@@ -86,7 +86,7 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 async function challenge(req: IncomingMessage, res: ServerResponse, challenges: Challenges): Promise<void> {
 	if (req.method !== 'POST') throw new HttpError(405, 'use POST to get a challenge', { Allow: 'POST' });
 	await drain(req);
-	sendJson(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
+	sendJson(res, 201, { challenge: challenges.issue(req.socket.remoteAddress ?? ''), expiresInMs: challenges.ttlMs });
 }
 
 async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiInit): Promise<void> {

@@ -31,4 +31,14 @@ describe('Challenges', () => {
 		expect(challenges.spend(second)).toBe(true);
 		expect(challenges.spend(third)).toBe(true);
 	});
+
+	it('a stranger asking in a loop flushes only its own challenges, never an honest client’s', () => {
+		const challenges = new Challenges({ max: 64, perAsker: 16 });
+		const honest = challenges.issue('10.0.0.5');
+		const floods: string[] = [];
+		for (let i = 0; i < 10_000; i++) floods.push(challenges.issue(`10.0.0.${66 + (i % 3)}`));
+		expect(challenges.spend(honest)).toBe(true);
+		expect(challenges.spend(floods[0]!)).toBe(false); // the flooder's oldest went first
+		expect(challenges.spend(floods.at(-1)!)).toBe(true);
+	});
 });

@@ -76,7 +76,7 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 			if (url.pathname === CHALLENGE_PATH) {
 				if (method !== 'POST') throw new HttpError(405, 'use POST to get a challenge', { Allow: 'POST' });
 				await readBody(req);
-				sendJson(res, 201, { challenge: challenges.issue(), expiresInMs: challenges.ttlMs });
+				sendJson(res, 201, { challenge: challenges.issue(req.socket.remoteAddress ?? ''), expiresInMs: challenges.ttlMs });
 				return;
 			}
 			const keyId = url.pathname.startsWith(`${API_KEYS_PATH}/`) ? url.pathname.slice(API_KEYS_PATH.length + 1) : undefined;
