@@ -3,7 +3,8 @@
  * with one member; that member reads and answers in it, while a third member never sees it
  * (not in the channel list, not in search) though the same words in a public channel reach
  * her; and a member opens a direct conversation from the Members panel, listed under Direct
- * messages for the two of them only. Three browsers in separate contexts over a relay process
+ * messages for the two of them only; a member who leaves the channel loses it from her list.
+ * Three browsers in separate contexts over a relay process
  * of the test's own, in the network namespace (scripts/in-netns.sh).
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -86,4 +87,12 @@ test('a private channel reaches only the people picked; a direct message reaches
 	await expect(message(bea, 'later, in person')).toBeVisible({ timeout: 20_000 });
 	await expect(directs(cy)).toHaveCount(0);
 	await expect(channelNav(cy).getByText('No conversations yet', { exact: false })).toBeVisible();
+
+	// Bea leaves the private channel: it leaves her list, and she lands in a channel she is in.
+	await privateLink(bea, 'salvage').click();
+	await bea.getByRole('button', { name: 'Channel members' }).click();
+	await bea.getByRole('dialog', { name: 'Members of salvage' }).getByRole('button', { name: 'Leave channel' }).click();
+	await expect(privateLink(bea, 'salvage')).toHaveCount(0, { timeout: 20_000 });
+	await expect(channelLink(bea, 'general')).toHaveAttribute('aria-current', 'page');
+	await expect(privateLink(ada, 'salvage')).toBeVisible();
 });

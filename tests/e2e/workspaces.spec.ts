@@ -74,16 +74,21 @@ test('channels: create with topic, rename, archive and restore', async ({ page }
 test('private and read-only flags are stored and shown', async ({ page }) => {
 	await openApp(page);
 	await createWorkspace(page, 'Flags');
-	await page.getByRole('button', { name: 'New channel' }).click();
-	const dialog = page.getByRole('dialog', { name: 'New channel' });
-	await dialog.getByRole('textbox', { name: 'Channel name' }).fill('announcements');
-	await dialog.getByRole('checkbox', { name: 'Private channel' }).check();
-	await dialog.getByRole('checkbox', { name: 'Read-only (announcements)' }).check();
-	await dialog.getByRole('button', { name: 'Create channel' }).click();
-	const main = page.getByRole('main');
-	await expect(main.getByText('private', { exact: true })).toBeVisible();
-	await expect(main.getByText('read-only', { exact: true })).toBeVisible();
-	await page.reload();
+	const newChannel = async (name: string, flag: 'Private channel' | 'Read-only (announcements)') => {
+		await page.getByRole('button', { name: 'New channel' }).click();
+		const dialog = page.getByRole('dialog', { name: 'New channel' });
+		await dialog.getByRole('textbox', { name: 'Channel name' }).fill(name);
+		await dialog.getByRole('checkbox', { name: flag }).check();
+		// A private channel is shared with the people picked; it cannot be read-only too.
+		if (flag === 'Private channel') await expect(dialog.getByRole('checkbox', { name: 'Read-only (announcements)' })).toHaveCount(0);
+		await dialog.getByRole('button', { name: 'Create channel' }).click();
+	};
+	await newChannel('announcements', 'Read-only (announcements)');
 	await expect(page.getByRole('main').getByText('read-only', { exact: true })).toBeVisible();
+	await newChannel('council', 'Private channel');
 	await expect(page.getByRole('main').getByText('private', { exact: true })).toBeVisible();
+	await page.reload();
+	await expect(page.getByRole('main').getByText('private', { exact: true })).toBeVisible();
+	await channelLink(page, 'announcements').click();
+	await expect(page.getByRole('main').getByText('read-only', { exact: true })).toBeVisible();
 });

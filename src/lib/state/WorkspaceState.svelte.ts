@@ -94,6 +94,7 @@ export class WorkspaceState {
 		this.stopTeam = authority.on('change', () => {
 			this.spaces.refresh();
 			this.onChange();
+			void this.leaveLostSpace();
 		});
 		this.search = new SearchState(services, row.id, this.root, {
 			spaces: () => authority.mySpaces(),
@@ -159,6 +160,17 @@ export class WorkspaceState {
 	/** Ids of channel `docId`'s messages nobody is shown (hidden by a moderator, withheld by its posting rules). */
 	unseen(docId: string, doc: Y.Doc): Promise<Set<string>> {
 		return unseenMessages(new ChannelDoc(doc), this.postingRules(docId));
+	}
+
+	/**
+	 * After a change of the team: when the open channel is a private space this member is no
+	 * longer in (it left, or was removed), opens the first channel instead.
+	 */
+	private async leaveLostSpace(): Promise<void> {
+		const open = this.channel?.id;
+		if (open === undefined || !authorityHasSpace(this.team.authority, open) || this.spaces.channel(open) !== undefined) return;
+		const first = this.channels[0];
+		if (first !== undefined) await this.openChannel(first.id);
 	}
 
 	/** Opens the direct conversation with member `memberId` (created when there is none yet). */
@@ -479,3 +491,7 @@ export class WorkspaceState {
 	}
 }
 
+/** Whether `docId` is a private space of the team (whoever is in it). */
+function authorityHasSpace(authority: TeamAuthority, docId: string): boolean {
+	return authority.team.spaces.has(docId);
+}
