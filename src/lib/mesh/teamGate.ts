@@ -69,12 +69,16 @@ export class TeamGate {
 	 * sides are in it. Asked after the team changes received so far are folded (the update
 	 * that adds this device to a space comes just before the space's history).
 	 */
-	async mayAccept(peerId: string, docId: string): Promise<boolean> {
+	mayAccept(peerId: string, docId: string): boolean | Promise<boolean> {
 		const a = this.authority;
 		if (a?.spaceAccess === undefined) return true;
-		await a.settled?.();
-		const space = a.spaceAccess(docId);
-		return space === undefined || (space.local && space.reads(peerId));
+		const accepts = () => {
+			const space = a.spaceAccess!(docId);
+			return space === undefined || (space.local && space.reads(peerId));
+		};
+		// Most updates pass at once; a refusal is asked again once the team has caught up.
+		if (accepts()) return true;
+		return (a.settled?.() ?? Promise.resolve()).then(accepts);
 	}
 
 	/** Whether `docId` may travel on the workspace's gossip, which every member reads: never a private space's. */
