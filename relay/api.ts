@@ -40,8 +40,6 @@ export { ARCHIVE_PATH } from '../src/lib/mesh/signedRequest.ts';
 
 /** Largest request body accepted (a team's operations: key rotations carry a box per device). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
-/** Beyond this much of an oversized body the connection is cut rather than drained. */
-const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
 const MAX_NAME = 80;
 const MAX_ADDR = 300;
 
@@ -169,7 +167,6 @@ async function getArchive(req: IncomingMessage, res: ServerResponse, init: ApiIn
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: MAX_BODY_BYTES,
-		drainBytes: MAX_DRAIN_BYTES,
 		tooLarge,
 		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});

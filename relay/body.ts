@@ -6,11 +6,18 @@
  */
 import type { IncomingMessage } from 'node:http';
 
+/**
+ * Bytes of a refused body read and dropped before the connection is cut, by default: enough
+ * that a client sending a large body reads its 413, bounded so nobody holds a connection
+ * for ever (nothing of it is kept in memory).
+ */
+export const DRAIN_BYTES = 64 * 1024 * 1024;
+
 /** What {@link readBoundedBody} needs: the limits and the errors to reject with. */
 export interface BodyLimits {
 	maxBytes: number;
-	/** Bytes read and dropped past the limit before the connection is cut. */
-	drainBytes: number;
+	/** Bytes read and dropped past the limit before the connection is cut; default {@link DRAIN_BYTES}. */
+	drainBytes?: number;
 	/** The error for a body over `maxBytes`. */
 	tooLarge: () => Error;
 	/** The error for a body whose connection closed before its end. */
@@ -33,7 +40,7 @@ export function readBoundedBody(req: IncomingMessage, limits: BodyLimits): Promi
 			size += chunk.length;
 			if (size > limits.maxBytes && !over) refuse();
 			if (!over) chunks.push(chunk);
-			else if (size > limits.drainBytes) req.destroy();
+			else if (size > (limits.drainBytes ?? DRAIN_BYTES)) req.destroy();
 		});
 		req.once('end', () => (over ? reject(limits.tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
 		req.once('error', reject);

@@ -372,14 +372,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Bytes of a refused body read and dropped before the connection is cut (body.ts). */
-const DRAIN_BYTES = 64 * 1024 * 1024;
-
-/** The body as UTF-8, at most `limit` bytes (see body.ts; up to {@link DRAIN_BYTES} is drained). */
+/** The body as UTF-8, at most `limit` bytes (see body.ts for what is drained). */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: limit,
-		drainBytes: Math.max(DRAIN_BYTES, 4 * limit),
 		tooLarge: () => new OpenAiError(413, `the request body is over ${limit} bytes: shorten the conversation`, 'request_too_large'),
 		cutOff: () => new OpenAiError(400, 'the request body was cut off', 'incomplete_body')
 	});

@@ -158,7 +158,6 @@ function field(body: unknown, name: string): unknown {
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: MAX_KEYS_BODY_BYTES,
-		drainBytes: 64 * 1024,
 		tooLarge: () => new HttpError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`),
 		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});
