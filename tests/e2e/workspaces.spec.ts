@@ -92,3 +92,21 @@ test('private and read-only flags are stored and shown', async ({ page }) => {
 	await channelLink(page, 'announcements').click();
 	await expect(page.getByRole('main').getByText('read-only', { exact: true })).toBeVisible();
 });
+
+test('leaving a channel right after opening it throws nothing on the page', async ({ page }) => {
+	const errors: string[] = [];
+	page.on('pageerror', (error) => errors.push(error.message));
+	await openApp(page);
+	await createWorkspace(page, 'Hops');
+	await post(page, 'in general');
+	await createChannel(page, 'deck', 'Deck crew');
+	await post(page, 'on deck');
+	for (let i = 0; i < 6; i++) {
+		await channelLink(page, i % 2 === 0 ? 'general' : 'deck').click();
+		await page.getByRole('button', { name: 'New note' }).click(); // leaves the channel at once
+	}
+	await channelLink(page, 'general').click();
+	await expect(page.getByRole('main').getByRole('article').filter({ hasText: 'in general' })).toBeVisible();
+	await page.waitForTimeout(300); // the deferred callbacks of the lists left behind
+	expect(errors).toEqual([]);
+});
