@@ -22,7 +22,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc, isListedNote, NO_TEAM, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
+import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
@@ -235,13 +235,9 @@ export class ArchiveDocs implements SyncDocs {
 		this.team = team;
 	}
 
-	private spaces(): ReadonlySet<string> {
-		return this.team.spaces();
-	}
-
 	/** Asks the root when it is held (the core holds it while the workspace is open). */
 	isListed(docId: string): boolean {
-		return isListedDoc(this.workspaceId, this.held.get(this.workspaceId)?.doc, docId) || this.spaces().has(docId);
+		return isListedDoc(this.workspaceId, this.held.get(this.workspaceId)?.doc, docId) || this.team.spaces().has(docId);
 	}
 
 	list(): string[] {
@@ -287,27 +283,15 @@ export class ArchiveDocs implements SyncDocs {
 		if (current !== undefined && applicablePart(update, Y.encodeStateVector(current)) === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 		}
-		// Whether the root lists it as a channel (its write policy then keeps its history whole).
-		const listed =
-			docId !== this.workspaceId && this.stored.has(this.workspaceId)
-				? await this.withDoc(this.workspaceId, false, (root) => ({
-						channel: isListedChannel(root.doc, docId),
-						aiThread: isListedAiThread(root.doc, docId),
-						note: isListedNote(root.doc, docId)
-					}))
-				: undefined;
-		const listedChannel = this.spaces().has(docId) || (listed?.channel ?? false);
+		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
+		const root = docId !== this.workspaceId && this.stored.has(this.workspaceId) ? await this.withDoc(this.workspaceId, false, (r) => r.doc) : undefined;
+		const context = updateContext(root, docId, this.team);
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.
 				const part = applicablePart(update, Y.encodeStateVector(held.doc));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
-				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, {
-					channel: listedChannel,
-					aiThread: listed?.aiThread ?? false,
-					note: listed?.note ?? false,
-					isWriter: this.team.isWriter
-				});
+				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
 				await held.persisted.written();

@@ -24,7 +24,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
-import { checkRemoteUpdate, NO_TEAM, type DocsTeam } from '../doc/team/writePolicy.js';
+import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -124,13 +124,9 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		this.team = team;
 	}
 
-	private spaces(): ReadonlySet<string> {
-		return this.team.spaces();
-	}
-
 	/** Whether the root names `docId` to every member (or it is a space this device is in). */
 	isListed(docId: string): boolean {
-		return docId === this.init.workspaceId || docId === this.rosterId || this.isIndexed(docId) || this.spaces().has(docId);
+		return docId === this.init.workspaceId || docId === this.rosterId || this.isIndexed(docId) || this.team.spaces().has(docId);
 	}
 
 	/** Also starts checking the stored digests of the listed documents, as digest() follows. */
@@ -141,7 +137,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		for (const index of [this.root.channels, this.root.notes, this.root.aiThreads]) {
 			for (const id of index.keys()) if (isId(id)) ids.add(id);
 		}
-		for (const id of this.spaces()) ids.add(id);
+		for (const id of this.team.spaces()) ids.add(id);
 		for (const id of this.unknown.keys()) ids.add(id);
 		const list = [...ids];
 		this.warm(list);
@@ -183,13 +179,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
-			const channel = this.root.channels.has(docId) || this.spaces().has(docId);
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, {
-				channel,
-				aiThread: this.root.aiThreads.has(docId),
-				note: this.root.notes.has(docId),
-				isWriter: this.team.isWriter
-			});
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
@@ -240,7 +230,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 
 	/** Whether a document is part of this workspace as far as this peer knows. */
 	private belongs(id: string): boolean {
-		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id) || this.spaces().has(id);
+		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id) || this.team.spaces().has(id);
 	}
 
 	/** Whether the root's channel, note or AI-thread index lists `id`. */

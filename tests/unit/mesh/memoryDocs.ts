@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedAiThread, isListedChannel, isListedDoc, isListedNote, NO_TEAM, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -44,14 +44,10 @@ export class MemoryDocs implements SyncDocs {
 		this.team = team;
 	}
 
-	private spaces(): ReadonlySet<string> {
-		return this.team.spaces();
-	}
-
 	/** Without a workspace id every document is named to every member. */
 	isListed(docId: string): boolean {
 		if (this.workspaceId === undefined) return true;
-		return isListedDoc(this.workspaceId, this.docs.get(this.workspaceId), docId) || this.spaces().has(docId);
+		return isListedDoc(this.workspaceId, this.docs.get(this.workspaceId), docId) || this.team.spaces().has(docId);
 	}
 
 	list(): string[] {
@@ -75,14 +71,8 @@ export class MemoryDocs implements SyncDocs {
 
 	apply(docId: string, update: Uint8Array, origin: unknown): void {
 		if (this.workspaceId !== undefined) {
-			const root = this.docs.get(this.workspaceId);
-			const channel = this.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId));
-			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, {
-				channel,
-				aiThread: root !== undefined && isListedAiThread(root, docId),
-				note: root !== undefined && isListedNote(root, docId),
-				isWriter: this.team.isWriter
-			});
+			const context = updateContext(this.docs.get(this.workspaceId), docId, this.team);
+			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, context);
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
 		Y.applyUpdate(this.get(docId), update, origin);

@@ -88,6 +88,20 @@ export interface DocsTeam {
 /** A store's team before the core tells it one: no spaces, any device writes. */
 export const NO_TEAM: DocsTeam = { spaces: () => new Set(), isWriter: () => true };
 
+/**
+ * What a store knows of document `docId` when it checks an update: how the workspace root
+ * `root` lists it (undefined: the root is not here), whether it is a space this device is
+ * in (a channel), and the team's writers.
+ */
+export function updateContext(root: Y.Doc | undefined, docId: string, team: DocsTeam): UpdateContext {
+	return {
+		channel: team.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId)),
+		aiThread: root !== undefined && isListedAiThread(root, docId),
+		note: root !== undefined && isListedNote(root, docId),
+		isWriter: team.isWriter
+	};
+}
+
 /** What the store knows of a document when it checks an update (from its root and its team). */
 export interface UpdateContext {
 	/** The root lists it as a channel (or it is a private space's). */
