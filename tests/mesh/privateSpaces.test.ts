@@ -98,7 +98,10 @@ describe('private spaces on the mesh', () => {
 		await barrier(owner, mallory);
 		expect(has(mallory, id, 'secret plans') || has(mallory, id, 'more plans')).toBe(false);
 		// What she pushed (on her session with bob, and on gossip to the owner) is refused.
-		await waitFor(() => [...bob.errors, ...owner.errors].some((e) => e.error.name === 'UpdateRejectedError'), 'a refusal reported');
+		const refused = (peer: TeamPeer, reason: string) =>
+			peer.errors.some((e) => e.error.name === 'UpdateRejectedError' && e.error.message.includes(id) && e.error.message.includes(reason));
+		await waitFor(() => refused(bob, 'not in'), 'bob to refuse her session update');
+		await waitFor(() => refused(owner, 'on gossip'), 'the owner to refuse her gossip update');
 		await barrier(mallory, owner);
 		expect(has(owner, id, 'forged by mallory') || has(bob, id, 'forged by mallory')).toBe(false);
 	});

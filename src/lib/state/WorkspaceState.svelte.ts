@@ -168,7 +168,7 @@ export class WorkspaceState {
 	 */
 	private async leaveLostSpace(): Promise<void> {
 		const open = this.channel?.id;
-		if (open === undefined || !authorityHasSpace(this.team.authority, open) || this.spaces.channel(open) !== undefined) return;
+		if (open === undefined || !this.team.authority.team.spaces.has(open) || this.spaces.channel(open) !== undefined) return;
 		const first = this.channels[0];
 		if (first !== undefined) await this.openChannel(first.id);
 	}
@@ -489,9 +489,4 @@ export class WorkspaceState {
 		this.services.docs.release(this.rootHandle);
 		await Promise.all([searchClosed, this.services.core.release(this.row.id)]);
 	}
-}
-
-/** Whether `docId` is a private space of the team (whoever is in it). */
-function authorityHasSpace(authority: TeamAuthority, docId: string): boolean {
-	return authority.team.spaces.has(docId);
 }
