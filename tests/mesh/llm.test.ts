@@ -472,7 +472,9 @@ describe('answers the host writes into the target document', () => {
 		const [final] = watched.edits(answerId);
 		expect(await verifyEdit(final!)).toBe(true);
 		expect(watched.text(record)).toBe(streamed.text);
-		expect(watched.answer(record)).toMatchObject({ askedBy: a.peer.node.peerId.toString(), stats: { tokensOut: 10 } });
+		expect(record.askedBy).toBe(a.peer.node.peerId.toString()); // signed by the host with the message
+		expect(await verifyMessage({ ...record, askedBy: host.peer.node.peerId.toString() })).toBe(false);
+		expect(watched.answer(record)).toMatchObject({ stats: { tokensOut: 10 } });
 	});
 
 	it('refuses a target it cannot write, before generating anything', async () => {

@@ -188,7 +188,7 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 		let created!: Y.Map<unknown>;
 		channel.doc.transact(() => {
 			channel.post(record);
-			created = channel.startAnswer(init.id, init.askedBy);
+			created = channel.startAnswer(init.id);
 		}, origin);
 		entry = created;
 	}

@@ -15,7 +15,7 @@
  * - `moderation`: Y.Map of signed {@link ModerationMark}s, one key per mark (message, admin,
  *   clock): the newest mark by a current admin or owner hides the message or shows it again;
  * - `answers`: Y.Map message id → Y.Map, the live part of a model's answer (a message with
- *   `model` set): its `text` (Y.Text, written as the model streams), `status`, `askedBy`,
+ *   `model` set): its `text` (Y.Text, written as the model streams), `status`,
  *   `stats`, `error`, `queuePosition` (answerFields.ts). The finished text is also recorded
  *   as the answering peer's signed edit, which is what views trust once it exists.
  *
@@ -32,7 +32,6 @@ import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } fr
 export interface LiveAnswer {
 	text: string;
 	status: AiStatus;
-	askedBy?: string;
 	error?: string;
 	stats?: GenerationStats;
 	queuePosition?: number;
@@ -154,12 +153,11 @@ export class ChannelDoc {
 	}
 
 	/** Creates the live part of a model's answer (status `queued`, no text yet); returns it. */
-	startAnswer(msgId: string, askedBy: string): Y.Map<unknown> {
+	startAnswer(msgId: string): Y.Map<unknown> {
 		const entry = new Y.Map<unknown>();
 		this.doc.transact(() => {
 			this.answers.set(msgId, entry);
 			entry.set('status', AiStatus.queued);
-			entry.set('askedBy', askedBy);
 			entry.set('text', new Y.Text());
 		});
 		return entry;
@@ -169,14 +167,12 @@ export class ChannelDoc {
 	answer(msgId: string): LiveAnswer | undefined {
 		const entry = this.answers.get(msgId);
 		if (!(entry instanceof Y.Map)) return undefined;
-		const askedBy = entry.get('askedBy');
 		const error = entry.get('error');
 		const stats = readStats(entry.get('stats'));
 		const queuePosition = readPosition(entry.get('queuePosition'));
 		return {
 			text: readText(entry),
 			status: readStatus(entry.get('status'), AiStatus.streaming),
-			...(typeof askedBy === 'string' ? { askedBy } : {}),
 			...(typeof error === 'string' ? { error: error.slice(0, 500) } : {}),
 			...(stats ? { stats } : {}),
 			...(queuePosition !== undefined ? { queuePosition } : {})

@@ -26,7 +26,7 @@ function replicas() {
 	channel.edit(edit('m1', ANA, at(300, ANA), 'the dose is 5 mg, twice a day'));
 	channel.markDeletion(del('m2', BO, at(400, BO)));
 	channel.markReaction(react('m1', '👍', BO, at(500, BO)));
-	const answer = channel.startAnswer('m1', ANA);
+	const answer = channel.startAnswer('m1');
 	(answer.get('text') as Y.Text).insert(0, 'partial answer');
 	const hostile = new Y.Doc();
 	Y.applyUpdate(hostile, Y.encodeStateAsUpdate(honest));
