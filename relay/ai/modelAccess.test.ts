@@ -21,8 +21,8 @@ import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
 import type { TeamRole } from '../../src/lib/doc/team/ops.ts';
 import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
 import { llamaGgufPath, tinyLlama } from '../../tests/fixtures/gguf.ts';
-import { connect, stopPeers } from '../../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { stopPeers } from '../../tests/mesh/peers.ts';
+import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import { runRelay, type RunningRelay } from '../run.ts';
 import { archiveAs, dialRelay, signerOf, waitUntil } from '../teamFixture.ts';
 
@@ -74,13 +74,7 @@ beforeAll(async () => {
 		modelGpu: false,
 		adverts: ADVERTS
 	});
-	({ ws, owner } = await createTeamWorkspace((await newKey()).key));
-	const invites = { ann: await invite(owner, 'admin'), bob: await invite(owner, 'member'), gus: await invite(owner, 'guest') };
-	ann = await startJoiner(ws, (await newKey()).key, 'ann', invites.ann);
-	bob = await startJoiner(ws, (await newKey()).key, 'bob', invites.bob);
-	gus = await startJoiner(ws, (await newKey()).key, 'gus', invites.gus);
-	for (const p of [ann, bob, gus]) await connect(p, owner);
-	await waitUntil(() => [ann, bob, gus].every((p) => owner.authority.isMember(p.peerId) && p.authority.joined), 'three admissions');
+	({ ws, owner, ann, bob, gus } = await teamOfRoles());
 	expect((await archiveAs(owner, relay, ws)).created).toBe(true);
 	for (const p of [owner, ann, bob, gus]) await dialRelay(p, relay);
 	await waitUntil(() => relay.archive.authority(ws.id)?.team.members.size === 5, 'the team on the relay');

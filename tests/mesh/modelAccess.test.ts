@@ -18,7 +18,7 @@ import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import type { PrivateKey } from '@libp2p/interface';
 import { waitFor } from './helpers.js';
 import { connect, stopPeers, type Peer } from './peers.js';
-import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
+import { startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
 const OPEN = 'open-model';
 const RESTRICTED = 'admins-model';
@@ -47,13 +47,7 @@ let engine: ReturnType<typeof echoEngine>;
 let host: LlmHost;
 
 beforeAll(async () => {
-	({ ws, owner } = await createTeamWorkspace((await newKey()).key));
-	const invites = { ann: await invite(owner, 'admin'), bob: await invite(owner, 'member'), gus: await invite(owner, 'guest') };
-	ann = await startJoiner(ws, (await newKey()).key, 'ann', invites.ann);
-	bob = await startJoiner(ws, (await newKey()).key, 'bob', invites.bob);
-	gus = await startJoiner(ws, (await newKey()).key, 'gus', invites.gus);
-	for (const p of [ann, bob, gus]) await connect(p, owner);
-	await waitFor(() => [ann, bob, gus].every((p) => owner.authority.isMember(p.peerId) && p.authority.joined), 'three admissions');
+	({ ws, owner, ann, bob, gus } = await teamOfRoles());
 	engine = echoEngine([OPEN, RESTRICTED]);
 	// The host decides by its own folded team: the owner's.
 	host = llmHost({ engines: [engine], ...teamHostAccess((id) => (id === ws.id ? owner.authority : undefined)), onError: () => {} })({

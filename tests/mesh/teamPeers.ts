@@ -187,3 +187,15 @@ export function listedDoc(peer: Pick<TeamPeer, 'docs'>, workspaceId: string): st
 	new WorkspaceDoc(peer.docs.get(workspaceId)).createNote({ id, title: 'test', createdAt: Date.now(), updatedAt: Date.now() });
 	return id;
 }
+
+/** The owner with an admin (ann), a member (bob) and a guest (gus), each admitted by invitation and connected to the owner. */
+export async function teamOfRoles() {
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const invites = { ann: await invite(owner, 'admin'), bob: await invite(owner, 'member'), gus: await invite(owner, 'guest') };
+	const ann = await startJoiner(ws, (await newKey()).key, 'ann', invites.ann);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', invites.bob);
+	const gus = await startJoiner(ws, (await newKey()).key, 'gus', invites.gus);
+	for (const p of [ann, bob, gus]) await connect(p, owner);
+	await waitFor(() => [ann, bob, gus].every((p) => owner.authority.isMember(p.peerId) && p.authority.joined), 'three admissions');
+	return { ws, owner, ann, bob, gus };
+}
