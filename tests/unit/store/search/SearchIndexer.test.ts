@@ -136,7 +136,7 @@ describe('SearchIndexer', () => {
 		applied.length = 0;
 		channel.post(msg('new1', 'bob', at(100), 'fresh news'));
 		// Indexed by itself shortly after the change (no explicit flush), and announced.
-		await new Promise((r) => setTimeout(r, 100));
+		for (const until = Date.now() + 2_000; indexedCount() === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
 		expect(indexedCount()).toBe(1);
 		expect(applied.map((c) => c.put?.map((e) => e.itemId))).toEqual([['new1']]);
 		expect(index.size).toBe(4501);
