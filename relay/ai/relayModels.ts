@@ -66,6 +66,7 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		// The relay writes the answers it generates into the archived documents (so they reach
 		// members who are offline now) and signs its models' channel messages with its own key.
 		documents: (id) => archive.mesh.workspaceDocs(id),
+		unproven: archive.mesh.unproven,
 		signer: { peerId: node.peerId.toString(), key: init.key, clock: new HybridClock(node.peerId.toString()) }
 	});
 	const meshModels = new MeshModels({

@@ -6,6 +6,7 @@ import '../../src/lib/mesh/polyfills.node.js';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createMeshNode } from '../../src/lib/mesh/node.node.js';
 import type { NodeMeshNode, NodeMeshNodeInit } from '../../src/lib/mesh/node.node.js';
@@ -101,6 +102,18 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
 		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
+}
+
+/** Resolves with the stream's final status once it is closed or reset (or its status after `ms`). */
+export function ended(stream: Stream, ms: number): Promise<string> {
+	if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve(stream.status);
+	return new Promise((resolve) => {
+		const timer = setTimeout(() => resolve(stream.status), ms);
+		stream.addEventListener('close', () => {
+			clearTimeout(timer);
+			resolve(stream.status);
+		});
+	});
 }
 
 /** Encodes an unsigned varint (to hand-craft hostile length prefixes). */

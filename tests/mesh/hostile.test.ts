@@ -6,7 +6,6 @@
  */
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Stream } from '@libp2p/interface';
 import { newId } from '../../src/lib/doc/ids.js';
 import { DEFAULT_LIMITS, MessageType, PROTOCOL_VERSION, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
@@ -16,7 +15,7 @@ import { decodeMessage, encodeMessage } from '../../src/lib/mesh/wire.js';
 import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
 import { mulberry32 } from '../fixtures/random.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
-import { addressOf, startNode, varint, waitFor } from './helpers.js';
+import { addressOf, ended, startNode, varint, waitFor } from './helpers.js';
 import { connect, converged, newWorkspace, startPeer, stopPeers, type TestWorkspace } from './peers.js';
 
 afterEach(stopPeers, 15_000);
@@ -25,18 +24,6 @@ afterEach(stopPeers, 15_000);
 const TRIALS = Number(process.env.MESH_TRIALS ?? 40);
 const Mode = ['raw bytes', 'random frame', 'HELLO then garbage', 'member with bit flips', 'HELLO of another workspace'] as const;
 type Mode = (typeof Mode)[number];
-
-/** Resolves with the stream's final status once it is closed or reset (or its status after `ms`). */
-function ended(stream: Stream, ms: number): Promise<string> {
-	if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve(stream.status);
-	return new Promise((resolve) => {
-		const timer = setTimeout(() => resolve(stream.status), ms);
-		stream.addEventListener('close', () => {
-			clearTimeout(timer);
-			resolve(stream.status);
-		});
-	});
-}
 
 function randomBytes(random: () => number, length: number): Uint8Array {
 	return Uint8Array.from({ length }, () => Math.floor(random() * 256));

@@ -36,6 +36,7 @@ import { DEFAULT_LIMITS, DeniedReason } from '../mesh/constants.js';
 import { handleFrames, type FrameStream } from '../mesh/frameStream.js';
 import { MembershipExchange } from '../mesh/membership.js';
 import { deny, frameSender, readHello } from '../mesh/syncStream.js';
+import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import { decodeMessage, encodeMessage } from '../mesh/wire.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import type { AdmitVerdict } from '../mesh/authority.js';
@@ -100,6 +101,8 @@ export interface LlmHostComponents {
 	documents?: (workspaceId: string) => SyncDocs | undefined;
 	/** This peer's key and clock, to sign a model's messages in channels. */
 	signer?: AnswerSigner;
+	/** What askers that have proved nothing yet may make this node hold (`MeshService.unproven`); default: a budget of the host's own. */
+	unproven?: UnprovenBudget;
 }
 
 /** Who sent a REQUEST: the workspace its HELLO named and proved, its peer id, and the admission its HELLO carried (empty: none). */
@@ -156,11 +159,14 @@ class DefaultLlmHost implements LlmHost {
 	private readonly listeners = new Listeners<{ change: () => void }>('LlmHost');
 	private averageMs = DEFAULT_GENERATION_MS;
 	private started = false;
+	private readonly unproven: UnprovenBudget;
 
 	constructor(
 		private readonly components: LlmHostComponents,
 		private readonly init: LlmHostInit
-	) {}
+	) {
+		this.unproven = components.unproven ?? new UnprovenBudget();
+	}
 
 	get queueDepth(): number {
 		return this.jobs.length;
@@ -175,6 +181,7 @@ class DefaultLlmHost implements LlmHost {
 		await this.refreshModels();
 		await handleFrames(this.components.node, LLM_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
 			maxFrameBytes: LlmLimits.maxRequestBytes,
+			budget: (connection) => this.unproven.forStream(connection.id),
 			runOnLimitedConnection: true,
 			onError: (error, connection) => this.report(error, connection.remotePeer.toString())
 		});
@@ -234,6 +241,7 @@ class DefaultLlmHost implements LlmHost {
 		const peerId = connection.remotePeer.toString();
 		const asker = await this.prove(frames, peerId);
 		if (asker === undefined) return;
+		frames.setBudget(undefined); // proven: the request may be as large as LlmLimits allow
 		const { workspaceId } = asker;
 		const frame = await frames.read({ signal: AbortSignal.timeout(this.timeoutMs) });
 		if (frame === null) return;

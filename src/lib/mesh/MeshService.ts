@@ -35,7 +35,8 @@ import { GOSSIP_FLUSH_MS, WorkspaceGossip } from './gossip.js';
 import type { MeshNode } from './node.js';
 import { SessionState, SyncSession } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
-import { deny, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
+import { deny, frameDrain, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
+import { UnprovenBudget } from './unprovenBudget.js';
 import type { GossipKeyring } from './keyring.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
@@ -65,6 +66,11 @@ export interface MeshServiceInit {
 	 * published on gossip. Default: any origin but a sync session or gossip.
 	 */
 	isLocalOrigin?: (origin: unknown) => boolean;
+	/**
+	 * What peers that have proved nothing yet may make this node hold (unprovenBudget.ts);
+	 * share one between the protocols of a node. Default: a budget of this service's own.
+	 */
+	unproven?: UnprovenBudget;
 }
 
 /** The dependencies of a {@link MeshService}: a started mesh node. */
@@ -128,6 +134,8 @@ export interface MeshService {
 	syncNow(): void;
 	/** Connected peers (members or not). */
 	readonly peerCount: number;
+	/** What peers that have proved nothing yet hold here now, and how many streams went over it. */
+	readonly unproven: UnprovenBudget;
 	/** The sync state of a workspace, or undefined when it is not added. */
 	status(workspaceId: string): WorkspaceStatus | undefined;
 	/**
@@ -183,8 +191,12 @@ const PEER_ERRORS = new Set([
 	'SyncStalledError',
 	'UpdateRejectedError',
 	'FrameTooLargeError',
-	'MalformedFrameError'
+	'MalformedFrameError',
+	'BudgetExceededError',
+	'SlowPeerError'
 ]);
+
+const MiB = 1024 * 1024;
 
 const DEFAULT_ANTI_ENTROPY_MS = 30_000;
 /** Gossip gathering time while this peer has a live session in the workspace (see gossip.ts). */
@@ -193,6 +205,7 @@ const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 
 class DefaultMeshService implements MeshService {
 	private readonly limits: SyncLimits;
+	readonly unproven: UnprovenBudget;
 	private readonly workspaces = new Map<string, Workspace>();
 	/** `connectionId/workspaceId` pairs the remote refused: not retried on that connection. */
 	private readonly refused = new Set<string>();
@@ -207,6 +220,7 @@ class DefaultMeshService implements MeshService {
 		private readonly init: MeshServiceInit
 	) {
 		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
+		this.unproven = init.unproven ?? new UnprovenBudget();
 	}
 
 	get peerCount(): number {
@@ -218,6 +232,7 @@ class DefaultMeshService implements MeshService {
 		const { node } = this.components;
 		await handleFrames(node, SYNC_PROTOCOL_ID, (frames, connection) => this.respond(frames, connection), {
 			maxFrameBytes: maxSyncFrameBytes(this.limits),
+			budget: (connection) => this.unproven.forStream(connection.id),
 			runOnLimitedConnection: true,
 			onError: (error, connection) => this.report({ error, peerId: connection.remotePeer.toString() }),
 			signal: options?.signal
@@ -407,7 +422,10 @@ class DefaultMeshService implements MeshService {
 			.then(
 				(stream) => {
 					this.opening.delete(key);
-					const frames = frameStream(stream, { maxFrameBytes: maxSyncFrameBytes(this.limits) });
+					const frames = frameStream(stream, {
+						maxFrameBytes: maxSyncFrameBytes(this.limits),
+						budget: this.unproven.forStream(connection.id)
+					});
 					if (!this.running || this.workspaces.get(workspace.id) !== workspace) {
 						frames.abort(new Error('the mesh service stopped'));
 						return;
@@ -457,7 +475,8 @@ class DefaultMeshService implements MeshService {
 			localPeerId: this.components.node.peerId.toString(),
 			remotePeerId: peerId,
 			docs: workspace.docs,
-			send: frameSender(frames),
+			send: frameSender(frames, maxSyncFrameBytes(this.limits) + MiB),
+			drained: frameDrain(frames, this.limits.syncStallTimeoutMs),
 			limits: this.limits,
 			isAllowed: async (remote: string) =>
 				gate.mayServe(remote, role) && ((await isAllowed?.(workspace.id, remote)) ?? true),
@@ -469,6 +488,8 @@ class DefaultMeshService implements MeshService {
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
 		workspace.sessions.add(tracked);
 		const update = () => this.emitStatus(workspace);
+		// The peer proved membership: its stream leaves the unproven budget for the sync limits.
+		session.on('trusted', () => frames.setBudget(undefined));
 		session.on('progress', update);
 		session.on('synced', () => {
 			if (role === 'opener') this.retireOlder(workspace, tracked);

@@ -40,6 +40,13 @@ export interface SyncSessionInit {
 	docs: SyncDocs;
 	/** Sends one whole message to the remote peer. */
 	send: (bytes: Uint8Array) => void;
+	/**
+	 * Resolves once the transport has taken what was sent (rejects if it will not: the peer
+	 * stopped reading). The session waits for it after each inbound message it answered and
+	 * after each document it re-offers, so a peer is sent at most one answer ahead of what it
+	 * reads; none: never waits.
+	 */
+	drained?: () => Promise<void>;
 	limits?: Partial<SyncLimits>;
 	/** Aborting ends the session with a {@link SessionAbortedError}. */
 	signal?: AbortSignal;
@@ -71,6 +78,8 @@ export interface SyncProgress {
 export interface SyncSessionEvents {
 	/** Both sides received every document state they asked for; live updates flow. */
 	synced: () => void;
+	/** The remote proved membership: what this side holds for it may grow past the unproven budget. */
+	trusted: () => void;
 	progress: (progress: SyncProgress) => void;
 	/** The session failed; 'closed' follows. */
 	error: (error: Error) => void;
@@ -93,6 +102,7 @@ export class SyncSession {
 	/** Documents named to the peer in this session's digest or by {@link reoffer}. */
 	private readonly offered = new Set<string>();
 	private currentState: SessionState = SessionState.membership;
+	private trustedSent = false;
 	private failure: Error | undefined;
 
 	/** Throws a TypeError when `workspace.id` and `workspace.keys` belong to different workspaces. */
@@ -151,8 +161,20 @@ export class SyncSession {
 	receive(bytes: Uint8Array): Promise<void> {
 		this.queue = this.queue
 			.then(() => this.handle(bytes))
+			.then(() => this.drained())
 			.catch((error: unknown) => this.fail(asError(error)));
 		return this.queue;
+	}
+
+	/** Waits until the transport has taken what this session sent (backpressure; see SyncSessionInit.drained). */
+	private async drained(): Promise<void> {
+		if (this.currentState === SessionState.closed || this.init.drained === undefined) return;
+		// While this side waits for the peer to take its answer it reads nothing, so the
+		// peer's silence is not a stall: the drain's own timeout judges the peer then.
+		const syncing = this.currentState === SessionState.syncing;
+		if (syncing) clearTimeout(this.timer);
+		await this.init.drained();
+		if (syncing && this.currentState === SessionState.syncing) this.armStallTimer();
 	}
 
 	/**
@@ -171,7 +193,9 @@ export class SyncSession {
 					if (this.offered.has(docId) || !this.shares(docId)) continue;
 					this.offered.add(docId);
 					const update = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
-					if (update !== undefined && update.length <= this.limits.maxUpdateBytes) this.send({ type: MessageType.update, docId, update });
+					if (update === undefined || update.length > this.limits.maxUpdateBytes) continue;
+					this.send({ type: MessageType.update, docId, update });
+					await this.drained(); // one document's state in flight at a time
 				}
 			})
 			.catch((error: unknown) => this.fail(asError(error)));
@@ -202,7 +226,12 @@ export class SyncSession {
 		}
 		const m = decodeMessage(bytes, this.limits);
 		if (!this.membership.proven) {
-			if (await this.membership.handle(m)) await this.begin();
+			const proven = await this.membership.handle(m);
+			if (this.membership.remoteProven && !this.trustedSent) {
+				this.trustedSent = true;
+				this.emit('trusted');
+			}
+			if (proven) await this.begin();
 			return;
 		}
 		switch (m.type) {

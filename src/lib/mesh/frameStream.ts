@@ -12,14 +12,19 @@
  * - any framing failure (too large, malformed, cut off mid-frame) aborts *that stream*
  *   with a named error ({@link FrameTooLargeError}, {@link MalformedFrameError}) and
  *   rethrows it; the connection and every other stream carry on;
- * - the remote closing its end between two frames is a clean end: `read()` gives `null`.
+ * - the remote closing its end between two frames is a clean end: `read()` gives `null`;
+ * - a {@link ReadBudget} narrows what the stream accepts for a while (before the peer has
+ *   proved anything): a smaller frame limit, a cap on bytes received and not yet read, and a
+ *   shared account (unprovenBudget.ts) that may refuse them; over it, the stream is aborted;
+ * - `queuedBytes` and `drained()` let a sender see and wait out what the transport has not
+ *   taken yet (syncStream.ts bounds it).
  *
  * Reads must not overlap (await one before starting the next); writes may.
  */
 import type { AbortOptions, Connection, Libp2p, Stream, StreamHandlerOptions } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import type { LengthPrefixedStream, LengthPrefixedStreamOpts } from '@libp2p/utils';
-import { FrameTooLargeError, MalformedFrameError } from './transportErrors.js';
+import { BudgetExceededError, FrameTooLargeError, MalformedFrameError } from './transportErrors.js';
 
 /** Default largest frame: 1 MiB. Protocols pass their own bound. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
@@ -28,6 +33,23 @@ export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 export interface FrameStreamInit {
 	/** Largest frame accepted or sent, in bytes (payload, without the prefix). */
 	maxFrameBytes?: number;
+	/** A budget in force from the first byte (see {@link FrameStream.setBudget}). */
+	budget?: ReadBudget;
+}
+
+/** A narrower bound on what a stream accepts for a while; see the module comment. */
+export interface ReadBudget {
+	/** Largest frame accepted now (the stream's own `maxFrameBytes` still caps it). */
+	maxFrameBytes: number;
+	/** Most bytes received and not read yet that the stream may hold now (none: lpStream's own bound). */
+	maxUnreadBytes?: number;
+	/**
+	 * Told each change of the stream's unread bytes while the budget is in force (positive as
+	 * bytes arrive; negative as frames are read, the budget is lifted or the stream ends) and
+	 * how many it holds after it. May throw on a positive change to refuse the bytes: the
+	 * stream is then aborted with that error.
+	 */
+	charge?(delta: number, unread: number): void;
 }
 
 /** A stream of whole length-prefixed frames; see the module comment. */
@@ -45,6 +67,14 @@ export interface FrameStream {
 	close(options?: AbortOptions): Promise<void>;
 	/** Aborts the stream in both directions with this error (the remote sees a reset). */
 	abort(err: Error): void;
+	/** Puts `budget` in force, or with `undefined` lifts it (the stream's own limits stay). */
+	setBudget(budget: ReadBudget | undefined): void;
+	/** Bytes received and not read yet. */
+	readonly unreadBytes: number;
+	/** Bytes written that the transport has not taken yet (they wait for the peer's window). */
+	readonly queuedBytes: number;
+	/** Resolves once the transport has taken what was queued (at once if nothing waits). */
+	drained(options?: AbortOptions): Promise<void>;
 	/** Reads frames until the remote closes; framing errors are thrown as from `read`. */
 	[Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
 }
@@ -71,6 +101,22 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 	const maxPrefixBytes = varintLength(maxFrameBytes);
 	/** Length-prefix bytes seen by the current read; 0 means it ended at a frame boundary. */
 	let prefixBytesSeen = 0;
+	let budget: ReadBudget | undefined;
+	/** Bytes received and not yet handed out by a read (prefixes included). */
+	let unread = 0;
+	/** Why the budget refused bytes, once it did: the stream is going, later bytes are ignored. */
+	let refused: Error | undefined;
+	const frameLimit = () => Math.min(maxFrameBytes, budget?.maxFrameBytes ?? maxFrameBytes);
+
+	/** Moves `delta` unread bytes in or out of the budget's account. */
+	function account(delta: number): void {
+		unread += delta;
+		if (budget === undefined || delta === 0) return;
+		budget.charge?.(delta, unread);
+		if (delta > 0 && budget.maxUnreadBytes !== undefined && unread > budget.maxUnreadBytes) {
+			throw new BudgetExceededError(`${unread} bytes received and not read; the limit is ${budget.maxUnreadBytes}`);
+		}
+	}
 
 	// lpStream calls this after each prefix byte and reads on while it throws RangeError.
 	function decodeLength(prefix: ByteList): number {
@@ -80,8 +126,9 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 			const byte = prefix.get(i);
 			value += (byte & 0x7f) * 2 ** (7 * i);
 			if ((byte & 0x80) === 0) {
-				if (value > maxFrameBytes) {
-					throw new FrameTooLargeError(`Frame of ${value} bytes announced; the limit is ${maxFrameBytes}`);
+				const limit = frameLimit();
+				if (value > limit) {
+					throw new FrameTooLargeError(`Frame of ${value} bytes announced; the limit is ${limit}`);
 				}
 				return value;
 			}
@@ -100,12 +147,35 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		// A sender that runs further ahead of our reads than that gets the stream reset.
 		maxBufferSize: Math.max(4 * 1024 * 1024, 2 * (maxFrameBytes + maxPrefixBytes))
 	});
+	budget = init.budget;
+
+	// Counts what arrives (after lpStream's own listener has buffered it) against the budget.
+	stream.addEventListener('message', (evt) => {
+		if (refused) return;
+		try {
+			account(evt.data.byteLength);
+		} catch (err) {
+			const error = err instanceof Error ? err : new Error(String(err));
+			refused = error;
+			// Let the current dispatch finish first, as lpStream does on its own overflow.
+			queueMicrotask(() => stream.abort(error));
+		}
+	});
+	stream.addEventListener('close', () => setBudget(undefined), { once: true });
+
+	function setBudget(next: ReadBudget | undefined): void {
+		if (budget !== undefined && unread > 0) budget.charge?.(-unread, 0);
+		budget = next;
+		if (next !== undefined && unread > 0) next.charge?.(unread, unread);
+	}
 
 	/** Turns a read failure into the error to report, aborting the stream when framing broke. */
 	function failRead(err: unknown): Error {
 		const error = err instanceof Error ? err : new Error(String(err));
 		let named: Error = error;
-		if (error.name === 'InvalidDataLengthError' || error.name === 'InvalidDataLengthLengthError') {
+		if (refused !== undefined) {
+			named = refused; // the read ended because the budget refused the stream
+		} else if (error.name === 'InvalidDataLengthError' || error.name === 'InvalidDataLengthLengthError') {
 			named = new FrameTooLargeError(error.message, { cause: error });
 		} else if (error.name === 'InvalidMessageLengthError') {
 			named = new MalformedFrameError(error.message, { cause: error });
@@ -121,7 +191,9 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 	async function read(options?: AbortOptions): Promise<Uint8Array | null> {
 		prefixBytesSeen = 0;
 		try {
-			return (await lp.read(options)).subarray();
+			const frame = (await lp.read(options)).subarray();
+			account(-(prefixBytesSeen + frame.byteLength));
+			return frame;
 		} catch (err) {
 			if (err instanceof Error && err.name === 'UnexpectedEOFError' && prefixBytesSeen === 0) {
 				return null;
@@ -141,6 +213,14 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		},
 		close: (options) => stream.close(options),
 		abort: (err) => stream.abort(err),
+		setBudget,
+		get unreadBytes() {
+			return unread;
+		},
+		get queuedBytes() {
+			return stream.writeBufferLength;
+		},
+		drained: (options) => stream.onDrain(options),
 		async *[Symbol.asyncIterator]() {
 			while (true) {
 				const frame = await read();
@@ -155,12 +235,14 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 export type FrameHandler = (frames: FrameStream, connection: Connection) => void | Promise<void>;
 
 /** Options of {@link handleFrames}. */
-export interface HandleFramesOptions extends FrameStreamInit, StreamHandlerOptions {
+export interface HandleFramesOptions extends Omit<FrameStreamInit, 'budget'>, StreamHandlerOptions {
 	/**
 	 * Told about every failure of a handler (a framing error, a thrown decoder error);
 	 * the stream has been aborted by then. Default: `console.warn`.
 	 */
 	onError?: (err: Error, connection: Connection) => void;
+	/** The budget each new stream starts under, from its connection (none: the stream's own limits). */
+	budget?: (connection: Connection) => ReadBudget | undefined;
 }
 
 /**
@@ -174,13 +256,14 @@ export async function handleFrames(
 	handler: FrameHandler,
 	options: HandleFramesOptions = {}
 ): Promise<void> {
-	const { onError, maxFrameBytes, ...handlerOptions } = options;
+	const { onError, maxFrameBytes, budget, ...handlerOptions } = options;
 	const report = onError ?? ((err: Error) => console.warn(`${protocol}: stream failed`, err));
 	await node.handle(
 		protocol,
 		async (stream, connection) => {
 			try {
-				const frames = frameStream(stream, { maxFrameBytes });
+				const initial = budget?.(connection);
+				const frames = frameStream(stream, { maxFrameBytes, ...(initial !== undefined ? { budget: initial } : {}) });
 				await handler(frames, connection);
 				// A handler that returns is done writing; let the remote see the end.
 				await frames.close().catch(() => {});

@@ -119,6 +119,14 @@ export class MembershipExchange {
 		return this.stage === 'proven';
 	}
 
+	/**
+	 * True once the remote has proved membership to this side (the opener knows it from the
+	 * responder's CHALLENGE, before its own proof is checked; the responder once both are).
+	 */
+	get remoteProven(): boolean {
+		return this.stage === 'ok' || this.stage === 'proven';
+	}
+
 	/** The opener sends HELLO; the responder waits. */
 	start(): void {
 		if (this.init.role !== 'opener' || this.nonceA) return;

@@ -8,7 +8,7 @@
 import { DeniedReason, MessageType, PROTOCOL_VERSION, type SyncLimits } from './constants.js';
 import { MalformedMessageError } from './errors.js';
 import type { FrameStream } from './frameStream.js';
-import { StreamCloseTimeoutError } from './transportErrors.js';
+import { SlowPeerError, StreamCloseTimeoutError } from './transportErrors.js';
 import { SessionState, type SyncSession } from './SyncSession.js';
 import { decodeMessage, encodeMessage, sizeLimit, type Hello } from './wire.js';
 
@@ -26,11 +26,41 @@ export function maxSyncFrameBytes(limits: SyncLimits): number {
 
 /**
  * A `send` for {@link SyncSession}: writes each message as a frame, in order (stream writes
- * are queued synchronously), and resets the stream when a write fails.
+ * are queued synchronously), and resets the stream when a write fails. What the transport
+ * has not taken yet is bounded: a send that would queue more than `maxQueuedBytes` (by
+ * default 65 MiB: one largest catch-up message and 1 MiB) drops the stream with {@link SlowPeerError} instead
+ * of buffering for a peer that stopped reading.
  */
-export function frameSender(frames: FrameStream): (bytes: Uint8Array) => void {
+export function frameSender(frames: FrameStream, maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES): (bytes: Uint8Array) => void {
 	return (bytes) => {
+		const queued = frames.queuedBytes;
+		if (queued > 0 && queued + bytes.byteLength > maxQueuedBytes) {
+			const error = new SlowPeerError(`${queued} bytes wait for the peer to read; one more message would pass ${maxQueuedBytes}`);
+			frames.abort(error);
+			throw error;
+		}
 		frames.write(bytes).catch((error: unknown) => frames.abort(asError(error)));
+	};
+}
+
+/** Default bound of {@link frameSender}'s queue: one largest catch-up message and 1 MiB. */
+export const DEFAULT_MAX_QUEUED_BYTES = 65 * 1024 * 1024;
+
+/**
+ * A `drained` for {@link SyncSession}: resolves once the transport has taken what was queued,
+ * or rejects with {@link SlowPeerError} after `timeoutMs` (the peer's window stayed shut).
+ */
+export function frameDrain(frames: FrameStream, timeoutMs: number): () => Promise<void> {
+	return async () => {
+		if (frames.queuedBytes === 0) return;
+		try {
+			await frames.drained({ signal: AbortSignal.timeout(timeoutMs) });
+		} catch (error) {
+			if (frames.stream.status !== 'open') throw error;
+			const slow = new SlowPeerError(`the peer took nothing for ${timeoutMs} ms (${frames.queuedBytes} bytes wait)`);
+			frames.abort(slow);
+			throw slow;
+		}
 	};
 }
 

@@ -43,3 +43,16 @@ export class MalformedFrameError extends Error {
 export class StreamCloseTimeoutError extends Error {
 	override name = 'StreamCloseTimeoutError';
 }
+
+/**
+ * A peer made this side hold more than its budget allows (unprovenBudget.ts: bytes received
+ * before it proved membership); the stream is aborted.
+ */
+export class BudgetExceededError extends Error {
+	override name = 'BudgetExceededError';
+}
+
+/** A peer stopped taking what this side sends (its window stayed shut); the stream is dropped, not buffered for. */
+export class SlowPeerError extends Error {
+	override name = 'SlowPeerError';
+}

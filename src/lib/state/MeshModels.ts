@@ -61,7 +61,7 @@ export class MeshModels {
 			engines: [models.sharedEngine],
 			...teamHostAccess(teamOf),
 			onError: (error, peerId) => console.info('models: a request failed', peerId, error.message)
-		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id), documents: (id) => peer.mesh.workspaceDocs(id), signer });
+		})({ node: peer.node, keys: (id) => peer.mesh.workspaceKeys(id), documents: (id) => peer.mesh.workspaceDocs(id), signer, unproven: peer.mesh.unproven });
 		await host.start();
 		return new MeshModels(peer, models, host, teamOf, delegate);
 	}
