@@ -8,7 +8,7 @@
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { docDigest } from '../src/lib/mesh/syncDocs.ts';
 import { stopPeers } from '../tests/mesh/peers.ts';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
-import { workspaceDir } from './archive/ArchiveDocs.ts';
+import { storedDocs } from './archive/dbFixture.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
@@ -62,7 +62,6 @@ async function startRelay(): Promise<RunningRelay> {
 /** The list file's bytes, or undefined when there is none. */
 const listFile = () => readFile(workspacesPath(dataDir), 'utf8').catch(() => undefined);
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
-const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /** An archive request signed by `who`, with `ops` (default: everything `admin` holds). */
 async function postArchive(relay: RunningRelay, who: Pick<TeamPeer, 'peerId' | 'key'>, ws: TeamWorkspace, ops: Uint8Array[], extra: Record<string, unknown> = {}) {
@@ -91,7 +90,7 @@ describe('POST /api/archive', () => {
 		owner.docs.get(docId).getText('t').insert(0, 'written after archiving');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
-		expect(await readdir(workspaceDir(dataDir, ws.id))).toContain(`${docId}.ylog`);
+		expect(storedDocs(dataDir, ws.id)).toContain(docId);
 		await waitUntil(() => {
 			const team = authority.team;
 			return team.currentKey !== undefined && team.keyGenerations.get(team.currentKey)!.boxes.has(relayId(relay));
@@ -145,7 +144,7 @@ describe('POST /api/archive', () => {
 
 		expect(await listFile()).toBeUndefined();
 		expect(relay.archive.archives.size).toBe(0);
-		expect(await exists(workspaceDir(dataDir, ws.id))).toBe(false);
+		expect(storedDocs(dataDir, ws.id)).toEqual([]);
 		// The owner may still, afterwards.
 		expect((await postArchive(relay, owner, ws, ops)).res.status).toBe(201);
 	}, 30_000);

@@ -1,11 +1,13 @@
-/** API keys of the `/v1` API: hashed storage, verification, revocation, and the `api-key` command. */
+/** API keys of the `/v1` API: hashed storage in the relay's database, verification, revocation, the old key file moved in, and the `api-key` command. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiKeyStore, apiKeysPath, parseApiKeyArgs, runApiKeyCommand, STALE_LOCK_MS } from './apiKeys.ts';
+import { query } from '../archive/dbFixture.ts';
+import { ApiKeyStore, apiKeysPath, parseApiKeyArgs, runApiKeyCommand } from './apiKeys.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,10 +26,10 @@ describe('ApiKeyStore', () => {
 		expect(key).toMatch(/^sk-outpost-[0-9a-f]{12}-[A-Za-z0-9_-]{43}$/);
 		expect(entry).toMatchObject({ name: 'laptop', id: key.split('-')[2] });
 		expect(await store.verify(key)).toEqual(entry);
-		const file = await readFile(apiKeysPath(join(dir, 'data')), 'utf8');
-		expect(file).not.toContain(key.slice(24));
-		expect(file).toContain(entry.hash);
-		expect((await stat(apiKeysPath(join(dir, 'data')))).mode & 0o777).toBe(0o600);
+		const rows = JSON.stringify(query(join(dir, 'data'), 'SELECT * FROM api_keys'));
+		expect(rows).not.toContain(key.slice(24));
+		expect(rows).toContain(entry.hash);
+		expect((await stat(store.path)).mode & 0o077).toBe(0); // the database is this user's only
 	});
 
 	it('refuses other keys: altered, unknown, malformed', async () => {
@@ -73,23 +75,26 @@ console.log(JSON.stringify(made));`;
 		for (const k of created) expect(await relay.verify(k.key), 'a created key').toBeDefined();
 		for (const key of fromChild) expect(await relay.verify(key), "the other process's key").toBeDefined();
 		expect(await relay.list()).toHaveLength(15 + 8);
-		expect((await readdir(dir)).filter((name) => name.endsWith('.tmp') || name.endsWith('.lock'))).toEqual([]);
 	}, 60_000);
 
-	it('takes over a lock left by a process that died', async () => {
-		await writeFile(`${apiKeysPath(dir)}.lock`, '99999');
-		const past = new Date(Date.now() - STALE_LOCK_MS - 1_000);
-		await utimes(`${apiKeysPath(dir)}.lock`, past, past);
-		const { key } = await new ApiKeyStore(dir).create('after a crash');
-		expect(await new ApiKeyStore(dir).verify(key)).toBeDefined();
-	});
+	it('moves the keys of an old api-keys.json in once, and leaves a broken file where it is with a clear error', async () => {
+		const old = new ApiKeyStore(join(dir, 'before'));
+		const { key, entry } = await old.create('from the file');
+		const [row] = query<{ id: string; name: string; created_at: string; hash: string }>(join(dir, 'before'), 'SELECT * FROM api_keys');
+		await writeFile(apiKeysPath(dir), JSON.stringify({ version: 1, keys: [{ id: row!.id, name: row!.name, createdAt: row!.created_at, hash: row!.hash }] }));
+		const store = new ApiKeyStore(dir);
+		expect(await store.verify(key)).toEqual(entry);
+		expect(existsSync(apiKeysPath(dir))).toBe(false);
+		expect(await readFile(`${apiKeysPath(dir)}.migrated`, 'utf8')).toContain(entry.hash);
 
-	it('reports a broken file instead of treating it as no keys', async () => {
-		await writeFile(apiKeysPath(dir), '{oops');
-		await expect(new ApiKeyStore(dir).verify('x')).resolves.toBeUndefined(); // malformed key: no read needed
-		await expect(new ApiKeyStore(dir).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
-		await writeFile(apiKeysPath(dir), '{"keys": 3}');
-		await expect(new ApiKeyStore(dir).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
+		const broken = join(dir, 'broken');
+		await new ApiKeyStore(broken).list(); // makes the directory and the database
+		await writeFile(apiKeysPath(broken), '{oops');
+		await expect(new ApiKeyStore(broken).verify('x')).resolves.toBeUndefined(); // malformed key: no read needed
+		await expect(new ApiKeyStore(broken).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
+		await writeFile(apiKeysPath(broken), '{"keys": 3}');
+		await expect(new ApiKeyStore(broken).list()).rejects.toMatchObject({ name: 'ApiKeysFileError' });
+		expect(existsSync(apiKeysPath(broken))).toBe(true); // kept for its owner to fix
 	});
 });
 

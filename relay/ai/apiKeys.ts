@@ -1,26 +1,28 @@
 /**
- * API keys of the relay's OpenAI-compatible `/v1` endpoints, kept hashed in
- * `<data>/api-keys.json` (mode 0600), and the `npm run relay -- api-key …` command that
- * manages them on a headless box; the workspace owner creates them in the app too (keysApi.ts).
+ * API keys of the relay's OpenAI-compatible `/v1` endpoints, kept hashed in the relay's
+ * database (`<data>/relay.db`, table `api_keys`: relay/archive/relayDb.ts), and the
+ * `npm run relay -- api-key …` command that manages them on a headless box; the workspace
+ * owner creates them in the app too (keysApi.ts).
  *
  * A key is `sk-outpost-<id>-<secret>`: the id finds the entry (and names the key in `list`
  * and `revoke`), the secret is 32 random bytes. Only SHA-256 of the whole key is stored (a
  * key is random, not a password, so a slow hash would add nothing); it is shown once, when
- * created. A running relay re-reads the file when it changes, so a key created or revoked
- * from the command line takes effect at once.
+ * created. Every check reads the table, so a key created or revoked from the command line
+ * (another process on the same database) takes effect at once.
  *
- * Every change is a read-modify-write under a lock: one at a time within a process (a chain
- * per file), and across processes (the relay and the command line) through an exclusive lock
- * file beside it, taken with `O_EXCL`; a lock left by a process that died is taken over after
- * {@link STALE_LOCK_MS}. Each write goes to a temporary file of its own and is renamed into
- * place, so a reader sees the old list or the new one, never a mix.
+ * Each change is one SQLite statement, atomic and serialised by SQLite's own locking across
+ * processes: a revoke and a create at once both take effect, and nothing half-written is
+ * ever read. (Before the database, keys were kept in `api-keys.json`; it is moved in on
+ * first use.)
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR } from '../cli.ts';
 import { UsageError } from '../errors.ts';
+import { DB_FILE, useRelayDb } from '../archive/relayDb.ts';
 
 /** A stored key, without its secret. */
 export interface ApiKeyEntry {
@@ -54,59 +56,12 @@ export interface ApiKeyOrigin {
 	createdBy: string;
 }
 
-/** `<data>/api-keys.json` holds the keys of that data directory. */
+/** `<data>/api-keys.json`: where the keys were kept before the relay's database; moved in on first use. */
 export function apiKeysPath(dataDir: string): string {
 	return join(dataDir, 'api-keys.json');
 }
 
-/** A lock file older than this is taken for one left by a process that died. */
-export const STALE_LOCK_MS = 10_000;
-/** How long a change waits for the lock before it fails. */
-const LOCK_WAIT_MS = 15_000;
-
-/** The lock could not be taken in time. */
-export class ApiKeysLockedError extends Error {
-	override name = 'ApiKeysLockedError';
-}
-
-/** Changes in progress per key file in this process, one after another. */
-const chains = new Map<string, Promise<unknown>>();
-
-/** Runs `change` after every earlier change of `path` in this process. */
-function serially<T>(path: string, change: () => Promise<T>): Promise<T> {
-	const run = (chains.get(path) ?? Promise.resolve()).then(change, change);
-	const settled = run.catch(() => undefined);
-	chains.set(path, settled);
-	void settled.then(() => {
-		if (chains.get(path) === settled) chains.delete(path);
-	});
-	return run;
-}
-
-/** Takes the lock file beside `path` (waiting while another process holds it); returns its release. */
-async function lockFile(path: string): Promise<() => Promise<void>> {
-	const lock = `${path}.lock`;
-	const deadline = Date.now() + LOCK_WAIT_MS;
-	for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-		try {
-			const handle = await open(lock, 'wx', 0o600);
-			await handle.writeFile(String(process.pid));
-			await handle.close();
-			return () => rm(lock, { force: true });
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-		}
-		const held = await stat(lock).catch(() => undefined);
-		if (held !== undefined && Date.now() - held.mtimeMs > STALE_LOCK_MS) {
-			await rm(lock, { force: true });
-			continue;
-		}
-		if (Date.now() > deadline) throw new ApiKeysLockedError(`${lock} is held by another process; remove it if no relay or api-key command is running`);
-		await new Promise((resolve) => setTimeout(resolve, wait));
-	}
-}
-
-/** `<data>/api-keys.json` exists but is not a key list. */
+/** `<data>/api-keys.json` exists but is not a key list: it is left where it is, and nothing is moved. */
 export class ApiKeysFileError extends Error {
 	override name = 'ApiKeysFileError';
 }
@@ -117,29 +72,65 @@ function sha256(text: string): string {
 	return createHash('sha256').update(text).digest('hex');
 }
 
+const SCHEMA = `CREATE TABLE IF NOT EXISTS api_keys (
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	hash TEXT NOT NULL,
+	workspace TEXT,
+	created_by TEXT
+)`;
+
+interface KeyRow {
+	id: string;
+	name: string;
+	created_at: string;
+	hash: string;
+	workspace: string | null;
+	created_by: string | null;
+}
+
+function entryOf(row: KeyRow): ApiKeyEntry {
+	return {
+		id: row.id,
+		name: row.name,
+		createdAt: row.created_at,
+		hash: row.hash,
+		...(row.workspace !== null ? { workspace: row.workspace } : {}),
+		...(row.created_by !== null ? { createdBy: row.created_by } : {})
+	};
+}
+
 /** The keys of one data directory; see the module comment. */
 export class ApiKeyStore {
-	readonly path: string;
-	private cached: { stamp: string; keys: ApiKeyEntry[] } | undefined;
+	private opened: { db: Database.Database; release: () => void } | undefined;
 
-	constructor(readonly dataDir: string) {
-		this.path = apiKeysPath(dataDir);
+	constructor(readonly dataDir: string) {}
+
+	/** Where the keys live (the relay's database), for messages. */
+	get path(): string {
+		return join(this.dataDir, DB_FILE);
 	}
 
-	/** The stored keys (none when the file does not exist). */
-	async list(): Promise<ApiKeyEntry[]> {
-		let stamp: string;
-		try {
-			const info = await stat(this.path);
-			stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-			throw error;
+	/** The relay database, opened on first use, with the table made and an old key file moved in. */
+	private db(): Database.Database {
+		if (this.opened === undefined) {
+			const { relayDb, release } = useRelayDb(this.dataDir);
+			try {
+				relayDb.db.exec(SCHEMA);
+				moveKeyFile(relayDb.db, this.dataDir);
+			} catch (error) {
+				release();
+				throw error;
+			}
+			this.opened = { db: relayDb.db, release };
 		}
-		if (this.cached?.stamp === stamp) return this.cached.keys;
-		const keys = parseKeys(await readFile(this.path, 'utf8'), this.path);
-		this.cached = { stamp, keys };
-		return keys;
+		return this.opened.db;
+	}
+
+	/** The stored keys, oldest first. */
+	async list(): Promise<ApiKeyEntry[]> {
+		return this.db().prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id').all().map(entryOf);
 	}
 
 	/** Creates a key; the returned `key` is the only time its secret exists in the clear. */
@@ -153,59 +144,55 @@ export class ApiKeyStore {
 			hash: sha256(key),
 			...(origin ? { workspace: origin.workspace, createdBy: origin.createdBy } : {})
 		};
-		await this.change((keys) => [...keys, entry]);
+		this.db()
+			.prepare('INSERT INTO api_keys (id, name, created_at, hash, workspace, created_by) VALUES (?, ?, ?, ?, ?, ?)')
+			.run(entry.id, entry.name, entry.createdAt, entry.hash, entry.workspace ?? null, entry.createdBy ?? null);
 		return { key, entry };
 	}
 
 	/** Revokes the key with this id; false when there is none. */
 	async revoke(id: string): Promise<boolean> {
-		let found = false;
-		await this.change((keys) => {
-			const kept = keys.filter((k) => k.id !== id);
-			found = kept.length !== keys.length;
-			return found ? kept : undefined;
-		});
-		return found;
-	}
-
-	/**
-	 * Reads the list, applies `edit` and writes the result (nothing when `edit` gives
-	 * undefined), holding the lock from the read to the write: see the module comment.
-	 */
-	private change(edit: (keys: ApiKeyEntry[]) => ApiKeyEntry[] | undefined): Promise<void> {
-		return serially(this.path, async () => {
-			await mkdir(this.dataDir, { recursive: true });
-			const release = await lockFile(this.path);
-			try {
-				this.cached = undefined; // another process may have written since
-				const next = edit(await this.list());
-				if (next !== undefined) await this.save(next);
-			} finally {
-				await release();
-			}
-		});
+		return this.db().prepare('DELETE FROM api_keys WHERE id = ?').run(id).changes > 0;
 	}
 
 	/** The entry of a presented key, or `undefined` when it is not a valid, unrevoked key. */
 	async verify(key: string): Promise<ApiKeyEntry | undefined> {
 		const id = KEY_PATTERN.exec(key)?.[1];
 		if (id === undefined) return undefined;
-		const entry = (await this.list()).find((k) => k.id === id);
-		if (!entry) return undefined;
+		const row = this.db().prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
+		if (row === undefined) return undefined;
 		const presented = Buffer.from(sha256(key), 'hex');
-		const stored = Buffer.from(entry.hash, 'hex');
-		return stored.length === presented.length && timingSafeEqual(stored, presented) ? entry : undefined;
+		const stored = Buffer.from(row.hash, 'hex');
+		return stored.length === presented.length && timingSafeEqual(stored, presented) ? entryOf(row) : undefined;
 	}
 
-	/** Writes the list atomically, readable by this user only. */
-	private async save(keys: ApiKeyEntry[]): Promise<void> {
-		await mkdir(this.dataDir, { recursive: true });
-		const temporary = `${this.path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-		await writeFile(temporary, `${JSON.stringify({ version: 1, keys }, null, '\t')}\n`, { mode: 0o600 });
-		await chmod(temporary, 0o600); // mode applies only to a new file; the umask may narrow it, never widen
-		await rename(temporary, this.path);
-		this.cached = undefined;
+	/** Lets go of the database (the store opens it again if used). */
+	close(): void {
+		this.opened?.release();
+		this.opened = undefined;
 	}
+}
+
+/**
+ * Moves the keys of `<data>/api-keys.json` (the relay before its database) into the table in
+ * one transaction, then renames the file `api-keys.json.migrated` so it is not read again.
+ * @throws {ApiKeysFileError} when the file is not a key list (it stays, nothing moves).
+ */
+function moveKeyFile(db: Database.Database, dataDir: string): void {
+	const path = apiKeysPath(dataDir);
+	let text: string;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+		throw error;
+	}
+	const keys = parseKeys(text, path);
+	const insert = db.prepare('INSERT OR IGNORE INTO api_keys (id, name, created_at, hash, workspace, created_by) VALUES (?, ?, ?, ?, ?, ?)');
+	db.transaction(() => {
+		for (const k of keys) insert.run(k.id, k.name, k.createdAt, k.hash, k.workspace ?? null, k.createdBy ?? null);
+	})();
+	renameSync(path, `${path}.migrated`);
 }
 
 function parseKeys(text: string, path: string): ApiKeyEntry[] {
@@ -278,6 +265,14 @@ export function parseApiKeyArgs(argv: readonly string[]): ApiKeyCommand {
 /** Runs `api-key`: returns the text to print. */
 export async function runApiKeyCommand(command: ApiKeyCommand): Promise<string> {
 	const store = new ApiKeyStore(command.dataDir);
+	try {
+		return await apiKeyCommand(store, command);
+	} finally {
+		store.close();
+	}
+}
+
+async function apiKeyCommand(store: ApiKeyStore, command: ApiKeyCommand): Promise<string> {
 	if (command.action === 'create') {
 		const { key, entry } = await store.create(command.name);
 		return [

@@ -1,6 +1,10 @@
-/** ArchiveDocs: the SyncDocs contract, durability across reopen and `kill -9`, and torn logs. */
+/**
+ * ArchiveDocs over the relay's SQLite database: the SyncDocs contract, durability across reopen
+ * and `kill -9`, damaged records, quotas, and the move of the old per-document logs.
+ */
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +14,9 @@ import { newId } from '../../src/lib/doc/ids.ts';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
-import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS, workspaceDir } from './ArchiveDocs.ts';
+import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS } from './ArchiveDocs.ts';
+import { query, storedDocs } from './dbFixture.ts';
+import { encodeRecord } from './updateLog.ts';
 
 const dirs: string[] = [];
 const open: ArchiveDocs[] = [];
@@ -115,7 +121,7 @@ describe('ArchiveDocs', () => {
 			expect(reason).toMatchObject({ name: 'UpdateRejectedError', message: expect.stringMatching(/already holds 3 documents/) });
 		}
 		await expect(archive.change(newId(), (doc) => doc.getMap('m').set('k', 1))).rejects.toMatchObject({ name: 'TooManyDocumentsError' });
-		expect((await readdir(workspaceDir(dataDir, workspaceId))).sort()).toEqual(ids.map((id) => `${id}.ylog`).sort());
+		expect(storedDocs(dataDir, workspaceId)).toEqual([...ids].sort());
 		// Documents it holds still take updates.
 		await archive.apply(ids[0]!, update((doc) => doc.getMap('m').set('more', 1)), 'peer');
 	});
@@ -131,7 +137,7 @@ describe('ArchiveDocs', () => {
 		await expect(archive.apply(id, new Uint8Array([1, 2, 3, 250, 250]), 'x')).rejects.toMatchObject({ name: 'UpdateRejectedError' });
 		expect(archive.list()).toEqual([workspaceId]);
 		expect(seen).toEqual([]);
-		expect(await readdir(workspaceDir(dataDir, workspaceId))).toEqual([]);
+		expect(storedDocs(dataDir, workspaceId)).toEqual([]);
 	});
 
 	it('keeps a listed channel\'s history whole: a hard delete from a member is refused and not stored', async () => {
@@ -160,44 +166,102 @@ describe('ArchiveDocs', () => {
 			source.getMap('m').set(`k${n % 50}`, n);
 			await archive.apply(id, Y.encodeStateAsUpdate(source, before), 'peer');
 		}
-		const path = join(workspaceDir(dataDir, workspaceId), `${id}.ylog`);
-		const uncompacted = (await stat(path)).size;
-		// Compaction follows a second after the log reaches the limit: the log becomes one record.
+		const records = () => query<{ n: number }>(dataDir, 'SELECT COUNT(*) AS n FROM records WHERE doc = ?', id)[0]!.n;
+		const uncompacted = records();
+		// Compaction follows a second after the log reaches the limit: the document becomes one record.
 		const deadline = Date.now() + 10_000;
-		while ((await stat(path)).size > Y.encodeStateAsUpdate(source).length + 100 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+		while (records() > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 		await archive.close();
-		expect(uncompacted).toBeGreaterThan(10_000);
-		expect((await stat(path)).size).toBeLessThan(Y.encodeStateAsUpdate(source).length + 100);
+		expect(uncompacted).toBeGreaterThanOrEqual(COMPACT_AFTER_RECORDS);
+		expect(records()).toBe(1);
 		const again = await openArchive(dataDir, workspaceId);
 		expect(await again.digest(id)).toBe(await docDigest(source));
 	}, 60_000);
 
-	it('keeps the complete records of a log with a torn or corrupt tail and reports the dropped bytes', async () => {
-		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
+	it('sets a damaged record aside, reports it, and serves every intact update', async () => {
+		const [dataDir, workspaceId, id, other] = [await tempDir(), newId(), newId(), newId()];
 		const first = await ArchiveDocs.open(dataDir, workspaceId);
 		await first.apply(id, update((doc) => doc.getMap('m').set('a', 1)), 'peer');
 		const kept = await first.digest(id);
-		const path = join(workspaceDir(dataDir, workspaceId), `${id}.ylog`);
-		const firstRecord = (await stat(path)).size;
 		await first.apply(id, update((doc) => doc.getMap('m').set('b', 2)), 'peer');
+		await first.apply(other, update((doc) => doc.getMap('m').set('c', 3)), 'peer');
+		const otherDigest = await first.digest(other);
 		await first.close();
-		const size = (await stat(path)).size;
-		await truncate(path, size - 3); // the second record torn mid-write
-		await appendFile(path, new Uint8Array([0xff, 0x00]));
+		// One bit of the second record flips on disk.
+		const [row] = query<{ seq: number; bytes: Uint8Array }>(dataDir, 'SELECT seq, bytes FROM records WHERE doc = ? ORDER BY seq DESC LIMIT 1', id);
+		const flipped = Uint8Array.from(row!.bytes);
+		flipped[flipped.length - 1]! ^= 0x10;
+		query(dataDir, 'UPDATE records SET bytes = ? WHERE doc = ? AND seq = ? RETURNING seq', flipped, id, row!.seq);
 
-		const again = await ArchiveDocs.open(dataDir, workspaceId);
+		const again = await openArchive(dataDir, workspaceId);
+		// The digest kept from before is trusted until the document loads; loading finds the damage.
+		await again.stateVector(id);
+		expect(again.recovered).toEqual([{ docId: id, droppedBytes: flipped.length }]);
 		expect(await again.digest(id)).toBe(kept);
-		expect(again.recovered).toHaveLength(1);
-		expect(again.recovered[0]!.docId).toBe(id);
-		expect(again.recovered[0]!.droppedBytes).toBe(size - 3 + 2 - firstRecord);
-		expect((await stat(path)).size).toBe(firstRecord); // cut at the last complete record
-		// the tail was cut: a new update follows the last complete record and survives a reopen
-		await again.apply(id, update((doc) => doc.getMap('m').set('c', 3)), 'peer');
+		expect(await again.digest(other)).toBe(otherDigest);
+		expect(query<{ reason: string }>(dataDir, 'SELECT reason FROM aside WHERE doc = ?', id).map((r) => r.reason)).toEqual(['damaged: checksum mismatch']);
+		// Set aside once: the document takes new updates and reopens with no damage.
+		await again.apply(id, update((doc) => doc.getMap('m').set('d', 4)), 'peer');
 		const digest = await again.digest(id);
 		await again.close();
 		const third = await openArchive(dataDir, workspaceId);
 		expect(third.recovered).toEqual([]);
 		expect(await third.digest(id)).toBe(digest);
+	});
+
+	it('refuses updates past the workspace byte quota with nothing stored, and takes them again once compaction frees room', async () => {
+		const [dataDir, workspaceId, id] = [await tempDir(), newId(), newId()];
+		const logged: string[] = [];
+		const archive = await openArchive(dataDir, workspaceId, { maxBytes: 4000, log: (line) => logged.push(line) });
+		await archive.apply(id, update((doc) => doc.getText('t').insert(0, 'a'.repeat(3000))), 'peer');
+		for (let n = 0; n < 3; n++) {
+			await expect(archive.apply(newId(), update((doc) => doc.getText('t').insert(0, 'b'.repeat(2000))), 'peer')).rejects.toMatchObject({
+				name: 'UpdateRejectedError',
+				message: expect.stringMatching(/quota of 4000 bytes/)
+			});
+		}
+		expect(storedDocs(dataDir, workspaceId)).toEqual([id]);
+		expect(logged.filter((line) => line.includes('quota'))).toHaveLength(1); // logged once, not per update
+		expect(archive.storedBytes).toBeLessThan(4000);
+		// Small updates still fit.
+		await archive.apply(id, update((doc) => doc.getMap('m').set('k', 1)), 'peer');
+	});
+
+	it('moves the logs of a relay from before the database in once, damaged records aside, and keeps the old files apart', async () => {
+		const [dataDir, workspaceId, a, b] = [await tempDir(), newId(), newId(), newId()];
+		const dir = join(dataDir, 'workspaces', workspaceId);
+		await mkdir(dir, { recursive: true });
+		const source = new Y.Doc();
+		const records: Uint8Array[] = [];
+		for (const word of ['one', 'two', 'three']) {
+			const before = Y.encodeStateVector(source);
+			source.getArray('words').push([word]);
+			records.push(encodeRecord(Y.encodeStateAsUpdate(source, before)));
+		}
+		const damaged = Uint8Array.from(encodeRecord(update((doc) => doc.getMap('m').set('lost', true))));
+		damaged[damaged.length - 1]! ^= 0xff;
+		await writeFile(join(dir, `${a}.ylog`), Buffer.concat([records[0]!, damaged, records[1]!, records[2]!]));
+		await writeFile(join(dir, `${b}.ylog`), encodeRecord(update((doc) => doc.getMap('m').set('b', true))));
+		await writeFile(join(dir, `${a}.ylog.aside`), encodeRecord(update((doc) => doc.getMap('m').set('old', true))));
+
+		const logged: string[] = [];
+		const archive = await ArchiveDocs.open(dataDir, workspaceId, { log: (line) => logged.push(line) });
+		expect(archive.list().sort()).toEqual([workspaceId, a, b].sort());
+		const moved = new Y.Doc();
+		Y.applyUpdate(moved, (await archive.diff(a, Y.encodeStateVector(moved)))!);
+		expect(moved.getArray('words').toArray()).toEqual(['one', 'two', 'three']);
+		expect(query<{ reason: string }>(dataDir, 'SELECT reason FROM aside WHERE doc = ? ORDER BY reason', a).map((r) => r.reason)).toEqual([
+			'damaged in the log',
+			'set aside before the database'
+		]);
+		expect(logged.join('\n')).toMatch(/Moved workspace .* 4 records \(\d+ damaged or torn bytes were not moved/);
+		await archive.close();
+		// The old directory is kept apart, never read again; a second start moves nothing.
+		expect(existsSync(join(dataDir, 'workspaces'))).toBe(false);
+		expect(await readdir(join(dataDir, 'workspaces.migrated', workspaceId))).toContain(`${a}.ylog`);
+		const again = await openArchive(dataDir, workspaceId, { log: (line) => logged.push(line) });
+		expect(logged.filter((line) => line.startsWith('Moved'))).toHaveLength(1);
+		expect(await again.digest(a)).toBe(await docDigest(moved));
 	});
 
 	it('keeps every acknowledged update when the process is killed with SIGKILL right after ACK', async () => {

@@ -1,25 +1,23 @@
 /**
- * The documents of one workspace archived on the relay's disk, as the sync protocol sees
- * them ({@link SyncDocs}): one update log per document under
- * `<data>/workspaces/<workspaceId>/<docId>.ylog`. Every update (a remote one applied with
- * {@link ArchiveDocs.apply}, or a local edit made with {@link ArchiveDocs.change}) is appended
- * and fsynced; `apply` resolves only once its update is on disk. Updates are checked with
- * updateCheck.ts's dry run first, and a refused one is neither applied nor stored.
+ * The documents of one workspace archived on the relay, as the sync protocol sees them
+ * ({@link SyncDocs}): rows of the relay's database (relayDb.ts, SqliteDocStorage.ts). Every
+ * update (a remote one applied with {@link ArchiveDocs.apply}, or a local edit made with
+ * {@link ArchiveDocs.change}) is committed; `apply` resolves only once its update is on disk.
+ * Updates are checked with updateCheck.ts's dry run and the document's write policy first,
+ * and a refused one is neither applied nor stored.
  *
- * Documents load on demand: opening the archive only lists the directory, and a document is
- * read from its log when a sync first needs it. At most `maxHeld` documents stay in memory;
- * the least recently used idle one beyond that is written out, closed and freed, its digest
- * kept so the next digest comparison needs no reload. A relay with many workspaces (or one
- * with many documents) thus starts at once and holds only what peers are syncing.
+ * Documents load on demand: opening the archive only lists them, and a document is read when
+ * a sync first needs it. At most `maxHeld` documents stay in memory; the least recently used
+ * idle one beyond that is written out and freed, its digest kept (in memory and in the
+ * database, so a restart needs no reload to compare digests). A relay with many workspaces
+ * (or one with many documents) thus starts at once and holds only what peers are syncing.
  *
- * One workspace may hold at most `maxDocs` documents ({@link MAX_DOCS}): a member cannot fill
- * the relay's disk with millions of tiny documents ({@link TooManyDocumentsError}). The logs
- * are the core's storage adapter on disk (FileDocStorage.ts) under the core's persistence
- * policy (src/lib/core/persistence.ts: records that no longer apply are set aside, a log is
+ * Quotas: one workspace may hold at most `maxDocs` documents ({@link TooManyDocumentsError})
+ * and `maxBytes` bytes of records ({@link WorkspaceQuotaError}); an update past either is
+ * refused, with nothing stored. The storage follows the core's persistence policy
+ * (src/lib/core/persistence.ts: records that no longer apply are set aside, a document is
  * compacted once it holds {@link COMPACT_AFTER_RECORDS} records), the browser's policy too.
  */
-import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
@@ -27,8 +25,8 @@ import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
 import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
-import { FileDocStorage, LOG_SUFFIX } from './FileDocStorage.ts';
-import { syncDir } from './updateLog.ts';
+import { useRelayDb } from './relayDb.ts';
+import { SqliteDocStorage } from './SqliteDocStorage.ts';
 
 export { COMPACT_AFTER_RECORDS } from '../../src/lib/core/persistence.ts';
 
@@ -37,6 +35,20 @@ export const MAX_DOCS = 100_000;
 
 /** Default of how many documents one archive keeps in memory. */
 export const MAX_HELD_DOCS = 256;
+
+/** Default of the bytes one archived workspace's records may take: 1 GiB. */
+export const MAX_WORKSPACE_BYTES = 1024 * 1024 * 1024;
+
+/** An update would take the workspace's records beyond its byte quota; nothing was stored. */
+export class WorkspaceQuotaError extends Error {
+	override name = 'WorkspaceQuotaError';
+	constructor(
+		readonly workspaceId: string,
+		readonly limit: number
+	) {
+		super(`workspace ${workspaceId} would pass its quota of ${limit} bytes on this relay`);
+	}
+}
 
 /** A new document would take the workspace beyond {@link MAX_DOCS}; nothing was stored. */
 export class TooManyDocumentsError extends Error {
@@ -53,16 +65,20 @@ export class TooManyDocumentsError extends Error {
 export interface ArchiveDocsInit {
 	/** Most documents of the workspace (new ones beyond it are refused); default {@link MAX_DOCS}. */
 	maxDocs?: number;
+	/** Most bytes of records the workspace may take (updates beyond are refused); default {@link MAX_WORKSPACE_BYTES}. */
+	maxBytes?: number;
 	/** Most documents held in memory at once; default {@link MAX_HELD_DOCS}. */
 	maxHeld?: number;
-	/** Told of every log whose torn tail was cut when it loaded (also kept in `recovered`). */
+	/** Told of every document with damaged records set aside when it loaded (also kept in `recovered`). */
 	onRecovered?: (recovered: RecoveredLog) => void;
+	/** Where the database reports damage it finds and logs it moves in, when this opens it. */
+	log?: (line: string) => void;
 }
 
-/** A log whose tail was cut off when the archive opened. */
+/** A document some of whose records were damaged and set aside when it loaded. */
 export interface RecoveredLog {
 	docId: string;
-	/** Bytes of the torn or corrupt tail that were dropped. */
+	/** Bytes of the damaged records. */
 	droppedBytes: number;
 }
 
@@ -81,11 +97,6 @@ interface Held {
 /** What a document this peer does not hold looks like (the root before it arrives). */
 const EMPTY_DOC = new Y.Doc();
 
-/** The directory of workspace `workspaceId`'s documents under `dataDir`. */
-export function workspaceDir(dataDir: string, workspaceId: string): string {
-	return join(dataDir, 'workspaces', workspaceId);
-}
-
 /** {@link SyncDocs} over per-document update logs on disk. */
 export class ArchiveDocs implements SyncDocs {
 	/** Documents in memory, least recently used first. */
@@ -99,37 +110,56 @@ export class ArchiveDocs implements SyncDocs {
 	/** Digests of documents not held, kept from when they were. */
 	private readonly digests = new Map<string, Promise<string>>();
 	private readonly listeners = new Set<UpdateListener>();
-	/** Logs whose tail was dropped when they loaded. */
+	/** Documents with damaged records set aside when they loaded. */
 	readonly recovered: RecoveredLog[] = [];
 	private readonly maxDocs: number;
+	private readonly maxBytes: number;
 	private readonly maxHeld: number;
-	private readonly storage: FileDocStorage;
+	/** Bytes of records stored, as last counted plus what was applied since (compactions only lower it). */
+	private bytesUsed: number;
+	/** Whether the quota's refusal was logged (once, not per update). */
+	private quotaLogged = false;
 	private closed = false;
 
 	private constructor(
 		/** The workspace id, also its root document's id. */
 		readonly workspaceId: string,
-		/** The directory holding the logs. */
-		readonly dir: string,
+		private readonly storage: SqliteDocStorage,
+		private readonly release: () => void,
 		private readonly init: ArchiveDocsInit
 	) {
-		this.storage = new FileDocStorage(dir);
 		this.maxDocs = init.maxDocs ?? MAX_DOCS;
+		this.maxBytes = init.maxBytes ?? MAX_WORKSPACE_BYTES;
 		this.maxHeld = Math.max(1, init.maxHeld ?? MAX_HELD_DOCS);
+		for (const docId of storage.list()) if (isId(docId)) this.stored.add(docId);
+		this.bytesUsed = storage.bytes();
 	}
 
-	/** Opens (creating when missing) the archive of `workspaceId` under `dataDir`; loads no document yet. */
+	/** Opens the archive of `workspaceId` in the relay database of `dataDir` (created when missing); loads no document yet. */
 	static async open(dataDir: string, workspaceId: string, init: ArchiveDocsInit = {}): Promise<ArchiveDocs> {
 		if (!isId(workspaceId)) throw new TypeError(`not a workspace id: ${workspaceId}`);
-		const dir = workspaceDir(dataDir, workspaceId);
-		await mkdir(dir, { recursive: true, mode: 0o700 });
-		await syncDir(join(dataDir, 'workspaces'));
-		const archive = new ArchiveDocs(workspaceId, dir, init);
-		for (const name of await readdir(dir)) {
-			const docId = name.slice(0, -LOG_SUFFIX.length);
-			if (name.endsWith(LOG_SUFFIX) && isId(docId)) archive.stored.add(docId);
+		const { relayDb, release } = useRelayDb(dataDir, init.log);
+		try {
+			return new ArchiveDocs(workspaceId, new SqliteDocStorage(relayDb, workspaceId), release, init);
+		} catch (error) {
+			release();
+			throw error;
 		}
-		return archive;
+	}
+
+	/** Removes everything the relay stores of workspace `workspaceId` (its archive must be closed). */
+	static async drop(dataDir: string, workspaceId: string): Promise<void> {
+		const { relayDb, release } = useRelayDb(dataDir);
+		try {
+			new SqliteDocStorage(relayDb, workspaceId).drop();
+		} finally {
+			release();
+		}
+	}
+
+	/** Bytes of records the workspace takes now (counted afresh). */
+	get storedBytes(): number {
+		return (this.bytesUsed = this.storage.bytes());
 	}
 
 	/** Documents held in memory now (for tests and figures). */
@@ -152,8 +182,10 @@ export class ArchiveDocs implements SyncDocs {
 			this.recovered.push(recovered);
 			this.init.onRecovered?.(recovered);
 		}
-		// Nothing changes a document while it is not held: a digest kept from before still holds.
-		const held: Held = { doc, persisted, digest: this.digests.get(docId), users: 0, pinned: false };
+		// Nothing changes a document while it is not held, so a digest kept from before still
+		// holds, unless loading found damaged records and set them aside.
+		const kept = report.droppedBytes > 0 ? undefined : this.digests.get(docId);
+		const held: Held = { doc, persisted, digest: kept, users: 0, pinned: false };
 		this.digests.delete(docId);
 		doc.on('update', (update: Uint8Array, origin: unknown) => {
 			held.digest = undefined;
@@ -215,13 +247,20 @@ export class ArchiveDocs implements SyncDocs {
 			// Computed now, from the state as it is (docDigest encodes before its first await).
 			this.digests.set(docId, (held.digest ??= docDigest(held.doc)));
 			this.held.delete(docId);
+			const digest = this.digests.get(docId)!;
 			const closing = held.persisted
 				.stop() // after the pending writes and compaction
+				.then(async () => this.keepDigest(docId, await digest))
 				.catch(() => undefined)
 				.then(() => held.doc.destroy())
 				.finally(() => this.evicting.delete(docId));
 			this.evicting.set(docId, closing);
 		}
+	}
+
+	/** Keeps a document's digest in the database, for the next digest comparison after a restart. */
+	private keepDigest(docId: string, digest: string): void {
+		if (this.stored.has(docId)) this.storage.keepDigest(docId, digest);
 	}
 
 	private isRoot(docId: string): boolean {
@@ -251,6 +290,12 @@ export class ArchiveDocs implements SyncDocs {
 		if (held !== undefined) return (held.digest ??= docDigest(held.doc));
 		const kept = this.digests.get(docId);
 		if (kept !== undefined) return kept;
+		const fromDb = this.stored.has(docId) ? this.storage.keptDigest(docId) : undefined;
+		if (fromDb !== undefined) {
+			const digest = Promise.resolve(fromDb);
+			this.digests.set(docId, digest);
+			return digest;
+		}
 		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => (h.digest ??= docDigest(h.doc))).then(orEmptyDigest);
 		return this.isRoot(docId) ? docDigest(EMPTY_DOC) : undefined;
 	}
@@ -293,12 +338,26 @@ export class ArchiveDocs implements SyncDocs {
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
+				this.checkQuota(part.byteLength);
 				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
+				this.bytesUsed += part.byteLength;
 				await held.persisted.written();
 			});
 		} catch (error) {
 			throw error instanceof UpdateRejectedError ? error : new UpdateRejectedError(docId, error);
 		}
+	}
+
+	/** Throws {@link WorkspaceQuotaError} when `bytes` more would pass the workspace's quota (recounted first). */
+	private checkQuota(bytes: number): void {
+		if (this.bytesUsed + bytes <= this.maxBytes) return;
+		if (this.storedBytes + bytes <= this.maxBytes) return; // compactions freed room
+		const error = new WorkspaceQuotaError(this.workspaceId, this.maxBytes);
+		if (!this.quotaLogged) {
+			this.quotaLogged = true;
+			this.init.log?.(`Archive ${this.workspaceId}: ${error.message}; further updates are refused until it has room`);
+		}
+		throw error;
 	}
 
 	/**
@@ -343,11 +402,13 @@ export class ArchiveDocs implements SyncDocs {
 		this.closed = true;
 		await Promise.allSettled([...this.opening.values()]);
 		await Promise.allSettled([...this.evicting.values()]);
-		for (const { doc, persisted } of this.held.values()) {
+		for (const [docId, { doc, persisted }] of this.held) {
 			await persisted.stop();
+			this.keepDigest(docId, await docDigest(doc));
 			doc.destroy();
 		}
 		this.held.clear();
+		this.release();
 	}
 }
 

@@ -18,7 +18,6 @@
  * Requests and re-reads of the list run one at a time, in order.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { PrivateKey } from '@libp2p/interface';
 import { OutpostCore, sameSecret, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
 import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
@@ -27,7 +26,7 @@ import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
-import { ArchiveDocs, workspaceDir } from './ArchiveDocs.ts';
+import { ArchiveDocs } from './ArchiveDocs.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
 import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
@@ -105,6 +104,10 @@ export interface ArchivePeerInit {
 	log: (line: string) => void;
 	/** Most workspaces `request` lets the list hold (WorkspaceLimitError beyond); default {@link MAX_ARCHIVED_WORKSPACES}. */
 	maxWorkspaces?: number;
+	/** Most bytes of records one archived workspace may take; default `MAX_WORKSPACE_BYTES` (ArchiveDocs.ts). */
+	maxWorkspaceBytes?: number;
+	/** Most documents one archived workspace may hold; default `MAX_DOCS` (ArchiveDocs.ts). */
+	maxWorkspaceDocs?: number;
 	/** Follow changes of `workspaces.json` made by other processes; default true. */
 	watch?: boolean;
 	/** Milliseconds to wait after a change before re-reading (a burst of events is one); default 50. */
@@ -122,8 +125,11 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		device,
 		openDocs: ({ id }) =>
 			ArchiveDocs.open(dataDir, id, {
+				log,
+				...(init.maxWorkspaceBytes !== undefined ? { maxBytes: init.maxWorkspaceBytes } : {}),
+				...(init.maxWorkspaceDocs !== undefined ? { maxDocs: init.maxWorkspaceDocs } : {}),
 				onRecovered: ({ docId, droppedBytes }) =>
-					log(`Archive ${id}: document ${docId} had ${droppedBytes} damaged or torn bytes (a damaged record is kept in its .aside file; every intact update kept)`)
+					log(`Archive ${id}: document ${docId} had ${droppedBytes} bytes of damaged records (kept aside in the database; every intact update kept)`)
 			}),
 		onError: (error, id) => log(`Archive ${id}: ${error.message}`)
 	});
@@ -212,7 +218,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			} catch (error) {
 				if (!archives.has(req.id)) {
 					await core.release(req.id);
-					if (fresh) await rm(workspaceDir(dataDir, req.id), { recursive: true, force: true });
+					if (fresh) await ArchiveDocs.drop(dataDir, req.id);
 				}
 				throw error;
 			}

@@ -1,16 +1,12 @@
 /**
- * An append-only, crash-safe log of one document's Yjs updates. Each record is
- * `[length u32 LE][crc32 u32 LE][update bytes]`; {@link UpdateLog.append} resolves only after
- * the record was written and fsynced, so an acknowledged update survives `kill -9` and power
- * loss. A torn tail (a crash mid-write) is cut off at the last complete record when the log is
- * opened, and its size reported. A damaged record in the middle (a flipped bit on disk) costs
- * only itself: reading resumes at the next intact record, the damaged bytes are kept aside
- * (`<log>.aside`) and the log is rewritten without them. {@link UpdateLog.compact} replaces the whole log
- * by one record (the merged state) through a temp file, fsync and rename, so a crash leaves
- * either the old log or the new one.
+ * The record format of the relay's document logs from before its database (relayDb.ts), read
+ * once when they are moved in (migrateLogs.ts): each record is `[length u32 LE][crc32 u32 LE]
+ * [update bytes]`. A torn tail (a crash mid-write) ends the records; a damaged record in the
+ * middle (a flipped bit on disk) costs only itself: reading resumes at the next intact record
+ * and the damaged span is returned apart. The CRC-32 also checks each row of the database.
+ * Also {@link syncDir}, to make a rename durable.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open } from 'node:fs/promises';
 
 const HEADER_BYTES = 8;
 /** Largest record accepted when reading (a length beyond it means a corrupt header). */
@@ -111,128 +107,4 @@ export async function syncDir(path: string): Promise<void> {
 	} finally {
 		await dir.close();
 	}
-}
-
-/** An open log file; appends and compactions run one at a time, in call order. */
-export class UpdateLog {
-	private queue: Promise<unknown> = Promise.resolve();
-
-	private constructor(
-		readonly path: string,
-		private file: FileHandle,
-		/** Records in the file now. */
-		public records: number,
-		/** Bytes in the file now. */
-		public bytes: number
-	) {}
-
-	/**
-	 * Opens (creating when missing) the log at `path`, reads its records and cuts off a torn
-	 * or corrupt tail so later appends follow the last complete record. Damaged records in
-	 * the middle are appended to `<path>.aside` and the log is rewritten with the intact ones
-	 * (through a temp file and a rename).
-	 */
-	static async open(path: string): Promise<{ log: UpdateLog; contents: LogContents }> {
-		let file = await open(path, 'a+', 0o600);
-		try {
-			const bytes = new Uint8Array(await file.readFile());
-			const contents = decodeLog(bytes);
-			if (contents.damaged.length > 0) {
-				await keepAside(`${path}.aside`, contents.damaged);
-				await file.close();
-				await writeWhole(path, contents.updates);
-				file = await open(path, 'a+', 0o600);
-				const size = contents.updates.reduce((n, u) => n + HEADER_BYTES + u.length, 0);
-				return { log: new UpdateLog(path, file, contents.updates.length, size), contents };
-			}
-			if (contents.droppedBytes > 0) {
-				await file.truncate(contents.validBytes);
-				await file.sync();
-			}
-			if (bytes.length === 0) await syncDir(dirname(path)); // a new file: make its name durable
-			return { log: new UpdateLog(path, file, contents.updates.length, contents.validBytes), contents };
-		} catch (error) {
-			await file.close();
-			throw error;
-		}
-	}
-
-	private enqueue<T>(task: () => Promise<T>): Promise<T> {
-		const result = this.queue.then(task);
-		this.queue = result.catch(() => undefined);
-		return result;
-	}
-
-	/** Appends `update` as one record; resolves once it is on disk (fsynced). */
-	append(update: Uint8Array): Promise<void> {
-		return this.enqueue(async () => {
-			const record = encodeRecord(update);
-			await this.file.write(record, 0, record.length); // 'a' mode: always at the end
-			await this.file.datasync();
-			this.records++;
-			this.bytes += record.length;
-		});
-	}
-
-	/** Replaces the log by one record holding `state` (the merged state of every record so far). */
-	compact(state: () => Uint8Array): Promise<void> {
-		return this.enqueue(async () => {
-			const record = encodeRecord(state());
-			const temp = `${this.path}.tmp`;
-			const out = await open(temp, 'w', 0o600);
-			try {
-				await out.write(record, 0, record.length);
-				await out.sync();
-			} finally {
-				await out.close();
-			}
-			await rename(temp, this.path);
-			await syncDir(dirname(this.path));
-			await this.file.close();
-			this.file = await open(this.path, 'a', 0o600);
-			this.records = 1;
-			this.bytes = record.length;
-		});
-	}
-
-	/** Resolves when every append and compaction asked for so far has finished. */
-	flushed(): Promise<void> {
-		return this.queue.then(() => undefined);
-	}
-
-	/** Waits for pending writes, then closes the file. */
-	async close(): Promise<void> {
-		await this.flushed();
-		await this.file.close();
-	}
-}
-
-/** Appends damaged spans to `asidePath` as records (kept for whoever looks into it), fsynced. */
-async function keepAside(asidePath: string, spans: Uint8Array[]): Promise<void> {
-	const out = await open(asidePath, 'a', 0o600);
-	try {
-		for (const span of spans) await out.write(encodeRecord(span));
-		await out.sync();
-	} finally {
-		await out.close();
-	}
-}
-
-/** Replaces the log at `path` by `updates`, through a temp file, fsync and rename. */
-async function writeWhole(path: string, updates: Uint8Array[]): Promise<void> {
-	const temp = `${path}.tmp`;
-	const out = await open(temp, 'w', 0o600);
-	try {
-		for (const update of updates) await out.write(encodeRecord(update));
-		await out.sync();
-	} finally {
-		await out.close();
-	}
-	await rename(temp, path);
-	await syncDir(dirname(path));
-}
-
-/** Removes a temp file a crash during compaction left behind. */
-export async function removeStaleTemp(path: string): Promise<void> {
-	await rm(`${path}.tmp`, { force: true });
 }
