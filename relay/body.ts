@@ -47,3 +47,13 @@ export function readBoundedBody(req: IncomingMessage, limits: BodyLimits): Promi
 		req.once('close', () => reject(limits.cutOff()));
 	});
 }
+
+/** Reads and drops a request's body (its request was refused), cutting the connection after `drainBytes`. */
+export function dropBody(req: IncomingMessage, drainBytes = DRAIN_BYTES): void {
+	let size = 0;
+	req.on('data', (chunk: Buffer) => {
+		size += chunk.length;
+		if (size > drainBytes) req.destroy();
+	});
+	req.on('error', () => {});
+}

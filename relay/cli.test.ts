@@ -19,6 +19,7 @@ describe('parseFlags', () => {
 			openaiUpstreams: [],
 			peers: [],
 			mdns: true,
+			quotas: {},
 			build: true,
 			help: false
 		});
@@ -49,7 +50,14 @@ describe('parseFlags', () => {
 				'1',
 				'--openai-upstream',
 				'http://10.0.0.5:11434/v1/',
-				'--openai-upstream=https://farm.example/v1'
+				'--openai-upstream=https://farm.example/v1',
+				'--max-workspaces=50',
+				'--workspace-bytes',
+				'512M',
+				'--workspace-docs=2000',
+				'--requests-per-minute',
+				'120',
+				'--topics-per-peer=4'
 			])
 		).toEqual({
 			port: 9000,
@@ -62,6 +70,7 @@ describe('parseFlags', () => {
 			openaiUpstreams: ['http://10.0.0.5:11434/v1', 'https://farm.example/v1'],
 			peers: [PEER_A, PEER_B],
 			mdns: false,
+			quotas: { maxWorkspaces: 50, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,
 			help: false
 		});
@@ -96,7 +105,12 @@ describe('parseFlags', () => {
 		[['--openai-upstream', 'not a url'], /--openai-upstream needs a URL/],
 		[['--openai-upstream', 'ftp://host/v1'], /--openai-upstream must be an http/],
 		[['--openai-upstream', 'http://u:p@host/v1'], /must not carry credentials/],
-		[['--openai-upstream', 'http://host/v1?x=1'], /without \? or #/]
+		[['--openai-upstream', 'http://host/v1?x=1'], /without \? or #/],
+		[['--workspace-bytes', '10K'], /--workspace-bytes must be a size of at least 1M/],
+		[['--workspace-bytes', 'lots'], /--workspace-bytes must be a size/],
+		[['--workspace-docs', '0'], /--workspace-docs must be a whole number from 1 to 100000/],
+		[['--requests-per-minute', 'many'], /--requests-per-minute must be a whole number/],
+		[['--topics-per-peer', '2000'], /--topics-per-peer must be a whole number from 1 to 1024/]
 	])('%j is a UsageError', (argv, message) => {
 		let caught: unknown;
 		try {

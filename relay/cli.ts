@@ -36,10 +36,26 @@ export interface RelayFlags {
 	modelThreads: number | undefined;
 	/** Base URLs (ending in `/v1`) of OpenAI-compatible servers whose models the relay hosts. */
 	openaiUpstreams: string[];
+	/** Quotas (`--max-workspaces`, `--workspace-bytes`, …); each undefined keeps its default. */
+	quotas: RelayQuotas;
 	/** Whether to run `vite build` first when the app is missing or stale. */
 	build: boolean;
 	/** Print usage and exit. */
 	help: boolean;
+}
+
+/** What one relay holds and serves at most (defaults fit an 8 GB Jetson-class box). */
+export interface RelayQuotas {
+	/** Workspaces archived (default 1,000). */
+	maxWorkspaces?: number;
+	/** Bytes of records per archived workspace (default 1 GiB). */
+	workspaceBytes?: number;
+	/** Documents per archived workspace (default 100,000). */
+	workspaceDocs?: number;
+	/** Requests per address per minute on `/api/`, `/v1/` and signalling (default 600). */
+	requestsPerMinute?: number;
+	/** Gossip topics one peer may make the relay follow (default 16). */
+	topicsPerPeer?: number;
 }
 
 /** Default port of the app: HTTPS on the LAN. */
@@ -71,6 +87,12 @@ export const USAGE = `Usage: npm start -- [flags]
   --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
   --no-mdns         do not look for other relays on the LAN (mDNS)
   --no-build        serve build/ as it is, without rebuilding the app
+  Quotas (defaults fit an 8 GB box):
+  --max-workspaces N      workspaces archived (default 1000)
+  --workspace-bytes SIZE  bytes stored per archived workspace, e.g. 512M, 2G (default 1G)
+  --workspace-docs N      documents per archived workspace (default 100000)
+  --requests-per-minute N per address, on /api, /v1 and signalling (default 600)
+  --topics-per-peer N     gossip topics one peer may make the relay follow (default 16)
   --help            print this text`;
 
 /**
@@ -97,6 +119,11 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'openai-upstream': { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
+				'max-workspaces': { type: 'string' },
+				'workspace-bytes': { type: 'string' },
+				'workspace-docs': { type: 'string' },
+				'requests-per-minute': { type: 'string' },
+				'topics-per-peer': { type: 'string' },
 				help: { type: 'boolean', short: 'h' }
 			}
 		}));
@@ -122,6 +149,15 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		openaiUpstreams: (values['openai-upstream'] ?? []).map(parseUpstream),
 		peers: (values.peer ?? []).map(parsePeer),
 		mdns: values['no-mdns'] !== true,
+		quotas: {
+			...(values['max-workspaces'] !== undefined ? { maxWorkspaces: parseCount('--max-workspaces', values['max-workspaces'], 1_000_000) } : {}),
+			...(values['workspace-bytes'] !== undefined ? { workspaceBytes: parseSize('--workspace-bytes', values['workspace-bytes']) } : {}),
+			...(values['workspace-docs'] !== undefined ? { workspaceDocs: parseCount('--workspace-docs', values['workspace-docs'], 100_000) } : {}),
+			...(values['requests-per-minute'] !== undefined
+				? { requestsPerMinute: parseCount('--requests-per-minute', values['requests-per-minute'], 1_000_000) }
+				: {}),
+			...(values['topics-per-peer'] !== undefined ? { topicsPerPeer: parseCount('--topics-per-peer', values['topics-per-peer'], 1024) } : {})
+		},
 		build: values['no-build'] !== true,
 		help: values.help === true
 	};
@@ -130,6 +166,15 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 function parseCount(flag: string, text: string, max: number): number {
 	const n = Number(text);
 	if (!/^\d+$/.test(text) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, not "${text}"`);
+	return n;
+}
+
+/** A size in bytes: a whole number with an optional K, M or G (powers of 1024). */
+function parseSize(flag: string, text: string): number {
+	const match = /^(\d+)([KMG]?)$/i.exec(text.trim());
+	const units: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+	const n = match === null ? NaN : Number(match[1]) * units[match[2]!.toUpperCase()]!;
+	if (!Number.isSafeInteger(n) || n < 1024 * 1024) throw new UsageError(`${flag} must be a size of at least 1M, such as 512M or 2G, not "${text}"`);
 	return n;
 }
 

@@ -13,6 +13,7 @@ import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { DISCOVERY_TOPIC } from '../src/lib/mesh/discovery.ts';
 import { followTopics } from '../src/lib/mesh/topicRelay.ts';
+import type { RelayQuotas } from './cli.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
@@ -69,6 +70,8 @@ export interface RunRelayInit {
 	modelGpu?: 'auto' | false;
 	/** Model advert timings (tests); 15 s renewal and 45 s expiry otherwise. */
 	adverts?: MeshModelsInit['adverts'];
+	/** What the relay holds and serves at most; each missing one keeps its default. */
+	quotas?: RelayQuotas;
 }
 
 /** A running relay. */
@@ -141,7 +144,16 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 
 	let archive: ArchivePeer;
 	try {
-		archive = await startArchivePeer({ node, privateKey: key, dataDir, log });
+		const quotas = init.quotas ?? {};
+		archive = await startArchivePeer({
+			node,
+			privateKey: key,
+			dataDir,
+			log,
+			...(quotas.maxWorkspaces !== undefined ? { maxWorkspaces: quotas.maxWorkspaces } : {}),
+			...(quotas.workspaceBytes !== undefined ? { maxWorkspaceBytes: quotas.workspaceBytes } : {}),
+			...(quotas.workspaceDocs !== undefined ? { maxWorkspaceDocs: quotas.workspaceDocs } : {})
+		});
 	} catch (error) {
 		await node.stop();
 		throw error;
@@ -149,7 +161,10 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// Forward members' sealed gossip even for workspaces this relay does not archive. Started
 	// after the archive has joined its own topics: followTopics never leaves a topic it did not
 	// join itself, so the archive's gossip subscriptions are never dropped.
-	const stopFollowing = followTopics(node.services.pubsub);
+	const stopFollowing = followTopics(node.services.pubsub, {
+		...(init.quotas?.topicsPerPeer !== undefined ? { maxTopicsPerPeer: init.quotas.topicsPerPeer } : {}),
+		onRefused: (peer, limit) => log(`Peer ${peer} asked the relay to follow more than ${limit} gossip topics; the rest are ignored`)
+	});
 	// Browsers announce themselves on this topic to find each other (discovery.ts); a relay
 	// forwards only topics it is in.
 	node.services.pubsub.subscribe(DISCOVERY_TOPIC);
@@ -190,6 +205,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				? { tls: certificate, httpPort: init.httpPort ?? (init.port === 0 ? 0 : init.port + 1) }
 				: {}),
 			info,
+			log,
+			...(init.quotas?.requestsPerMinute !== undefined ? { requestsPerMinute: init.quotas.requestsPerMinute } : {}),
 			api: createApiHandler({ archive, challenges, keys: createKeysApiHandler({ store: keyStore, teams, challenges }) }),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
 			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams) })

@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isModelFilesPath } from './models.ts';
+import { admitRequest, admitUpgrade, DEFAULT_REQUESTS_PER_MINUTE, RateLimiter } from './rateLimit.ts';
 import { createSignallingServer } from './signalling.ts';
 import type { SignallingInit } from './signalling.ts';
 import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
@@ -56,6 +57,13 @@ export interface RelayInit {
 	/** Where unexpected request failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 	/**
+	 * Requests per address per minute on `/api/` and `/v1/` and signalling upgrades
+	 * (rateLimit.ts); default {@link DEFAULT_REQUESTS_PER_MINUTE}.
+	 */
+	requestsPerMinute?: number;
+	/** Where refusals over the rate are logged (once per address and minute); default `console.log`. */
+	log?: (line: string) => void;
+	/**
 	 * y-webrtc signalling (signalling.ts) on `/y-webrtc` of every listener, with these
 	 * bounds; `false` serves none. Default: served, with the default bounds.
 	 */
@@ -82,6 +90,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export async function startRelay(init: RelayInit): Promise<Relay> {
 	const serveStatic = createStaticHandler({ root: init.root });
 	const onError = init.onError ?? ((error: unknown) => console.error('relay:', error));
+	const log = init.log ?? ((line: string) => console.log(line));
+	const limiter = new RateLimiter(init.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE);
 
 	const handler: Handler = (req, res) => {
 		const path = (req.url ?? '').split('?', 1)[0]!;
@@ -89,6 +99,8 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 			sendInfo(req, res, init.info());
 			return;
 		}
+		const limited = path.startsWith('/api/') || path.startsWith('/v1/');
+		if (limited && !admitRequest(limiter, req, res, log)) return;
 		const serve =
 			init.api !== undefined && path.startsWith('/api/')
 				? init.api
@@ -110,7 +122,8 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 	};
 
 	const servers: Server[] = [];
-	const signalling = init.signalling === false ? undefined : createSignallingServer({ onError, ...init.signalling });
+	const signalling =
+		init.signalling === false ? undefined : createSignallingServer({ onError, admit: (req) => admitUpgrade(limiter, req, log), ...init.signalling });
 	// Upgraded sockets are not the HTTP server's to close: signalling closes its own first.
 	const closeAll = async () => {
 		await signalling?.close();

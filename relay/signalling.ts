@@ -52,6 +52,8 @@ export interface SignallingInit {
 	pingIntervalMs?: number;
 	/** Told about unexpected failures (never about what clients send); default `console.error`. */
 	onError?: (error: unknown) => void;
+	/** Asked before each upgrade: seconds to wait when the request's address is over its rate (429), else undefined. */
+	admit?: (req: IncomingMessage) => number | undefined;
 }
 
 /** A running signalling service, attached to one or more HTTP(S) servers. */
@@ -212,6 +214,8 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 			return;
 		}
 		if (closed) return refuse(socket, 503, 'Service Unavailable');
+		const wait = init.admit?.(req);
+		if (wait !== undefined) return refuse(socket, 429, 'Too Many Requests', { 'Retry-After': String(wait) });
 		if (clients.size + upgrading.size >= maxConnections) return refuse(socket, 503, 'Service Unavailable');
 		upgrading.add(socket);
 		socket.once('close', () => upgrading.delete(socket));
@@ -304,8 +308,9 @@ function checkTopic(topic: string, maxTopicLength: number): boolean {
 }
 
 /** Answers an upgrade request with an HTTP status and drops the socket. */
-function refuse(socket: Duplex, status: number, text: string): void {
+function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
 	if (!socket.writable) return void socket.destroy();
 	socket.once('finish', () => socket.destroy());
-	socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+	const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+	socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
 }

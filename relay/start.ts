@@ -117,7 +117,8 @@ async function main(): Promise<void> {
 		...(flags.modelsDir !== undefined ? { modelsDir: flags.modelsDir } : {}),
 		models: flags.models,
 		...(flags.modelThreads !== undefined ? { modelThreads: flags.modelThreads } : {}),
-		openaiUpstreams: flags.openaiUpstreams
+		openaiUpstreams: flags.openaiUpstreams,
+		quotas: flags.quotas
 	});
 	console.log(await banner(relay, flags.dataDir));
 

@@ -27,6 +27,7 @@ import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
+import { useRelayDb } from './relayDb.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
 import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
@@ -255,9 +256,13 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		await core.stop(); // off the mesh, keys stopped, archives closed after their pending writes
 		await mesh.stop();
 		archives.clear();
+		database?.release();
 	};
 
+	let database: ReturnType<typeof useRelayDb> | undefined;
 	try {
+		// Opened at start, held until close: old logs move in and damage is reported now.
+		database = useRelayDb(dataDir, log);
 		await mesh.start();
 		await core.attach(mesh);
 		for (const workspace of await readWorkspaces(dataDir)) await follow(workspace);

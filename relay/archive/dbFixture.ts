@@ -8,7 +8,7 @@ import { DB_FILE } from './relayDb.ts';
 
 /** The rows `sql` gives on the database of `dataDir`. */
 export function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
-	const db = new Database(join(dataDir, DB_FILE));
+	const db = new Database(join(dataDir, DB_FILE), { fileMustExist: true });
 	try {
 		return db.prepare(sql).all(...params) as T[];
 	} finally {

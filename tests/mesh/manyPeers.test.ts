@@ -105,6 +105,40 @@ describe('MeshService, six peers', () => {
 		stop();
 	}, 20_000);
 
+	it('strangers announcing hundreds of made-up topics take at most 16 slots each and push no real workspace out', async () => {
+		const relay = await startPeer(newWorkspace(), { name: 'relay' });
+		const refused: string[] = [];
+		// The relay's whole table is 40 slots here: without a bound per peer, the strangers would fill it.
+		const stop = followTopics(relay.node.services.pubsub, { maxTopics: 40, onRefused: (peer) => refused.push(peer) });
+		const strangers = [await startPeer(undefined, { name: 's1' }), await startPeer(undefined, { name: 's2' })];
+		const madeUp = new Set<string>();
+		for (const [n, stranger] of strangers.entries()) {
+			await connect(stranger, relay);
+			for (let i = 0; i < 600; i++) {
+				const topic = `/outpost/ws/1/${n}${i.toString(16).padStart(31, '0')}`;
+				madeUp.add(topic);
+				stranger.node.services.pubsub.subscribe(topic);
+			}
+		}
+		const followedMadeUp = () => relay.node.services.pubsub.getTopics().filter((t) => madeUp.has(t)).length;
+		await waitFor(() => refused.length === 2, 'both strangers to be refused past their share');
+		expect(followedMadeUp()).toBe(2 * 16);
+		expect(refused.sort()).toEqual(strangers.map((s) => s.node.peerId.toString()).sort());
+
+		// A real workspace still gets its topic followed, and its gossip crosses the relay.
+		const ws = newWorkspace();
+		const a = await startPeer(ws, { name: 'a' });
+		const b = await startPeer(ws, { name: 'b' });
+		const topic = (await deriveWorkspaceKeys(ws.id, ws.secret)).topic;
+		await connect(a, relay);
+		await connect(b, relay);
+		await waitFor(() => relay.node.services.pubsub.getTopics().includes(topic), 'the relay to follow the real topic');
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'still crosses');
+		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'still crosses', 'gossip to cross the relay');
+		stop();
+	}, 30_000);
+
 	it('only well-formed workspace topics are followed', () => {
 		expect(isWorkspaceTopic('/outpost/ws/1/' + '0'.repeat(32))).toBe(true);
 		expect(isWorkspaceTopic('/outpost/ws/1/' + 'g'.repeat(32))).toBe(false);
