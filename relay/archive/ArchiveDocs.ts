@@ -23,7 +23,7 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
-import { applicablePart } from '../../src/lib/mesh/updateCheck.ts';
+import { applicablePart, boundPending } from '../../src/lib/mesh/updateCheck.ts';
 import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SqliteDocStorage } from './SqliteDocStorage.ts';
@@ -323,9 +323,9 @@ export class ArchiveDocs implements SyncDocs {
 	async apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> {
 		if (this.closed) throw new UpdateRejectedError(docId, new Error('the archive is closed'));
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
-		const current = this.held.get(docId)?.doc ?? (this.stored.has(docId) ? undefined : EMPTY_DOC);
-		// A first check before a new log is created for bytes that do not even decode.
-		if (current !== undefined && applicablePart(update, Y.encodeStateVector(current)) === undefined) {
+		// A first check, before a new document is created, for bytes that do not even decode
+		// (a stored document is checked once, below, against its state then).
+		if (!this.stored.has(docId) && applicablePart(update, Y.encodeStateVector(EMPTY_DOC)) === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 		}
 		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
@@ -339,6 +339,8 @@ export class ArchiveDocs implements SyncDocs {
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				this.checkQuota(part.byteLength);
+				const dropped = boundPending(held.doc);
+				if (dropped > 0) this.init.log?.(`Archive ${this.workspaceId}: document ${docId} held ${dropped} bytes waiting for updates that never came; dropped from memory (they stay stored)`);
 				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
 				this.bytesUsed += part.byteLength;
 				await held.persisted.written();

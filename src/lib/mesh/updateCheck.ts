@@ -15,9 +15,36 @@
  * after one that threw, or one that left subdocuments or an open transaction, it is dropped.
  * Reused or fresh, it answers the same (tests/unit/mesh/updateCheckScratch.test.ts). Updates
  * without structs skip it where applying them provably cannot throw (see below).
+ *
+ * Pending structs are bounded: Yjs keeps the structs of an update that depend on ones the
+ * document has not received, and re-merges them on every later update. An update whose dry
+ * run leaves more than {@link MAX_PENDING_BYTES} pending is refused, and {@link boundPending}
+ * lets a store drop what a document holds pending beyond that bound before it applies the
+ * next update (the updates stay stored; the next sync with their sender repairs the gap).
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+
+/** Most bytes of pending structs (waiting for updates not received) one update may leave, or one document hold. */
+export const MAX_PENDING_BYTES = 1024 * 1024;
+
+/** Bytes a document holds pending (structs and deletions waiting for updates it has not received). */
+export function pendingBytes(doc: Y.Doc): number {
+	return (doc.store.pendingStructs?.update.byteLength ?? 0) + (doc.store.pendingDs?.byteLength ?? 0);
+}
+
+/**
+ * Drops what `doc` holds pending when it is over {@link MAX_PENDING_BYTES} (from memory only:
+ * the updates stay stored, and the document's state vector never counted them, so the next
+ * sync asks for them again). Returns the bytes dropped (0: nothing was over).
+ */
+export function boundPending(doc: Y.Doc): number {
+	const held = pendingBytes(doc);
+	if (held <= MAX_PENDING_BYTES) return 0;
+	doc.store.pendingStructs = null;
+	doc.store.pendingDs = null;
+	return held;
+}
 
 /** An update that gives a fresh document the state vector `stateVector`, as GC ranges only. */
 export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
@@ -39,7 +66,8 @@ export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
  * The part of `update` the target lacks (`Y.diffUpdate(update, stateVector)`), when `update`
  * decodes completely and that part applies without error to a content-free document with the
  * target's `stateVector` (`Y.encodeStateVector` of the target); otherwise undefined. Apply the
- * returned part, not `update`: it is what was checked. (Checking the whole update instead
+ * returned part, not `update`: it is what was checked. Also undefined when the part would leave
+ * more than {@link MAX_PENDING_BYTES} waiting for updates the target has not received. (Checking the whole update instead
  * refuses honest ones: a struct that starts below the target's clock, as in merged updates
  * and full states, is integrated from an offset, and Yjs then looks up the struct just before
  * it, a real item on the target but a GC range on the scratch document, and throws.) Never throws.
@@ -61,9 +89,10 @@ export function applicablePart(update: Uint8Array, stateVector: Uint8Array): Uin
 		const scratch = takeScratch();
 		seedGc(scratch, target);
 		Y.applyUpdate(scratch, part);
+		const pending = pendingBytes(scratch);
 		// Not reached when the apply threw: that document is left to the garbage collector.
 		giveBackScratch(scratch);
-		return part;
+		return pending > MAX_PENDING_BYTES ? undefined : part;
 	} catch {
 		return undefined;
 	}

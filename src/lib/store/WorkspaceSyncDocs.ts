@@ -25,6 +25,7 @@
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
 import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
+import { boundPending } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -181,6 +182,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			await handle.ready;
 			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
+			boundPending(handle.doc); // what waits for updates that never came is held within a bound
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 			}

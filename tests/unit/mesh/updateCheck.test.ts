@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { applicablePart, isApplicableUpdate } from '../../../src/lib/mesh/updateCheck';
+import { applicablePart, boundPending, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
 
 /** Applies a few random edits of every shared type to `doc`. */
@@ -107,5 +107,44 @@ describe('isApplicableUpdate', () => {
 		}
 		console.info(`bit-flipped updates that decode: ${decodable}; refused by the check: ${refused}, of which ${threw} throw on the real document; every accepted part applied cleanly`);
 		expect(threw).toBeGreaterThan(10);
+	});
+});
+
+describe('pending structs', () => {
+	/** Updates of one writer, in order: the first gives the document its start, each later one depends on the one before. */
+	function chain(sizes: number[]): Uint8Array[] {
+		const source = new Y.Doc();
+		const text = source.getText('t');
+		return sizes.map((size) => {
+			const before = Y.encodeStateVector(source);
+			text.insert(text.length, 'x'.repeat(size));
+			return Y.encodeStateAsUpdate(source, before);
+		});
+	}
+
+	it('refuses an update that would leave more than 1 MiB waiting for updates the target lacks', () => {
+		const [, small, large] = chain([10, 100_000, MAX_PENDING_BYTES + 10]);
+		const empty = Y.encodeStateVector(new Y.Doc());
+		expect(applicablePart(small!, empty)).toBeDefined(); // pending, within the bound
+		expect(applicablePart(large!, empty)).toBeUndefined();
+		expect(applicablePart(Y.mergeUpdates(chain([10, MAX_PENDING_BYTES + 10])), empty)).toBeDefined(); // nothing missing: nothing pending
+	});
+
+	it('drops what a document holds pending beyond the bound; the updates can come again', () => {
+		const [first, ...later] = chain([10, 600_000, 600_000, 600_000]);
+		const doc = new Y.Doc();
+		const dropped: number[] = [];
+		for (const update of later) {
+			dropped.push(boundPending(doc));
+			Y.applyUpdate(doc, update);
+			expect(pendingBytes(doc)).toBeLessThanOrEqual(2 * MAX_PENDING_BYTES);
+		}
+		expect(dropped[0]).toBe(0);
+		expect(dropped[2]).toBeGreaterThan(MAX_PENDING_BYTES); // two updates waiting: over the bound, dropped
+		expect(pendingBytes(doc)).toBeLessThanOrEqual(MAX_PENDING_BYTES);
+		// The gap filled, the rest sent again (a sync asks for everything past the state vector): whole.
+		Y.applyUpdate(doc, first!);
+		for (const update of later) Y.applyUpdate(doc, update);
+		expect(doc.getText('t').length).toBe(10 + 3 * 600_000);
 	});
 });
