@@ -2,12 +2,10 @@
  * ArchiveDocs over the relay's SQLite database: the SyncDocs contract, durability across reopen
  * and `kill -9`, damaged records, quotas, and the move of the old per-document logs.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.ts';
@@ -16,6 +14,8 @@ import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
 import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS } from './ArchiveDocs.ts';
 import { query, storedDocs } from './dbFixture.ts';
+import { killLoop } from './fixtures/killLoop.ts';
+import { mulberry32 } from '../../tests/fixtures/random.ts';
 import { encodeRecord } from './updateLog.ts';
 
 const dirs: string[] = [];
@@ -264,29 +264,12 @@ describe('ArchiveDocs', () => {
 		expect(await again.digest(a)).toBe(await docDigest(moved));
 	});
 
-	it('keeps every acknowledged update when the process is killed with SIGKILL right after ACK', async () => {
+	it('keeps every acknowledged update through 10 kill -9 at random moments while writing', async () => {
 		const [dataDir, workspaceId, docId] = [await tempDir(), newId(), newId()];
-		const child = spawn(
-			process.execPath,
-			['--import', 'tsx', fileURLToPath(new URL('./fixtures/applyThenAck.ts', import.meta.url)), dataDir, workspaceId, docId],
-			{ stdio: ['ignore', 'pipe', 'inherit'] }
-		);
-		let acked = 0;
-		await new Promise<void>((resolve, reject) => {
-			let buffered = '';
-			child.on('error', reject);
-			child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited: ${code}`))));
-			child.stdout.on('data', (chunk: Buffer) => {
-				buffered += chunk.toString();
-				for (const match of buffered.matchAll(/ACK (\d+)\n/g)) acked = Math.max(acked, Number(match[1]));
-				if (acked >= 20 && !child.killed) child.kill('SIGKILL');
-			});
-		});
-		expect(acked).toBeGreaterThanOrEqual(20);
-
-		const archive = await openArchive(dataDir, workspaceId);
-		const map = new Y.Doc();
-		Y.applyUpdate(map, (await archive.diff(docId, Y.encodeStateVector(map)))!);
-		for (let n = 1; n <= acked; n++) expect(map.getMap('m').get(`k${n}`)).toBe(n);
-	}, 30_000);
+		const figures = await killLoop(dataDir, workspaceId, docId, 10, mulberry32(9));
+		console.info(`kill -9 × ${figures.kills}: ${figures.acknowledged} updates acknowledged, ${figures.found} found after the restarts`);
+		expect(figures.acknowledged).toBeGreaterThan(10);
+		expect(figures.missing).toEqual([]);
+		expect(figures.found).toBe(figures.acknowledged);
+	}, 120_000);
 });

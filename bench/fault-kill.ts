@@ -1,0 +1,34 @@
+/**
+ * Fault run: kill -9 during writes.
+ *
+ *   npm run bench:fault-kill
+ *
+ * A child process writes to a relay archive (the SQLite database, through ArchiveDocs.apply,
+ * the path a sync session's updates take) and acknowledges each update once `apply()`
+ * resolved; it is killed with SIGKILL at a random moment (0–300 ms after its first
+ * acknowledgement), the archive is opened again, and every acknowledged update is looked for.
+ * Repeated FAULT_KILLS times (default 100; `npm test` runs 10) on one data directory. Prints
+ * acknowledged / found and the time per round. Figures only; exits 1 when an acknowledged
+ * update is missing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId } from '../src/lib/doc/ids.ts';
+import { killLoop } from '../relay/archive/fixtures/killLoop.ts';
+import { mulberry32 } from '../tests/fixtures/random.ts';
+
+const kills = Number(process.env.FAULT_KILLS ?? 100);
+const dir = await mkdtemp(join(tmpdir(), 'outpost-kill-'));
+try {
+	const started = performance.now();
+	const figures = await killLoop(dir, newId(), newId(), kills, mulberry32(Number(process.env.FAULT_SEED ?? 1)));
+	const seconds = (performance.now() - started) / 1000;
+	console.log(`kill -9 × ${figures.kills} during writes: acknowledged ${figures.acknowledged}, found ${figures.found} (${(seconds / kills).toFixed(2)} s per round)`);
+	if (figures.missing.length > 0) {
+		console.log(`MISSING after restart: ${figures.missing.slice(0, 20).join(', ')}${figures.missing.length > 20 ? ', …' : ''}`);
+		process.exitCode = 1;
+	}
+} finally {
+	await rm(dir, { recursive: true, force: true });
+}
