@@ -20,7 +20,14 @@
  * documents directly. Medians over the rounds. Prints a table and writes
  * bench/results/catch-up.json. Figures only: never asserts; bounded by a watchdog.
  *
- * Environment: BENCH_ROUNDS (default 5), BENCH_MESSAGES (default 10000), BENCH_DOCS (default 4).
+ * With BENCH_IDLE_WORKSPACES > 0 the relay also archives that many other workspaces (each
+ * its own signed team), each with BENCH_IDLE_DOCS channel documents of 40 messages, and the
+ * relay process's RSS is printed after each cold start (all workspaces open, before the
+ * catch-up) and after the catch-up: `npm run bench:relay-scale` runs 49 more workspaces of 20
+ * documents beside a measured one of 20 (1,000 documents across 50 workspaces).
+ *
+ * Environment: BENCH_ROUNDS (default 5), BENCH_MESSAGES (default 10000), BENCH_DOCS (default 4),
+ * BENCH_IDLE_WORKSPACES (default 0), BENCH_IDLE_DOCS (default 20).
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -52,6 +59,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 const MESSAGES = positiveInt('BENCH_MESSAGES', 10_000);
 const DOCS = positiveInt('BENCH_DOCS', 4);
+const IDLE_WORKSPACES = Number(process.env.BENCH_IDLE_WORKSPACES ?? 0);
+const IDLE_DOCS = positiveInt('BENCH_IDLE_DOCS', 20);
 /** Messages per stored log record when planting. */
 const PER_RECORD = 100;
 /** Longest one catch-up may take before the round is given up. */
@@ -205,6 +214,31 @@ async function plant(relay: RunningRelay, workspaceId: string, channelIds: strin
 	return sources;
 }
 
+/** Archives `count` more workspaces (each its own team) with `docs` channel documents of 40 messages each. */
+async function plantIdle(relay: RunningRelay, count: number, docs: number): Promise<void> {
+	for (let w = 0; w < count; w++) {
+		const team = await benchTeam(relay.info().peerId);
+		await archiveOnRelay(
+			{ workspaceId: team.workspaceId, secret: newSecret(), name: `Idle ${w}`, ops: team.ops.map((op) => op.bytes), signer: { peerId: team.owner.peerId, privateKey: team.owner.key } },
+			relay.server.url
+		);
+		const archive = relay.archive.archives.get(team.workspaceId);
+		if (archive === undefined) throw new Error('the relay did not open an idle archive');
+		for (let d = 0; d < docs; d++) {
+			const doc = new Y.Doc();
+			const channel = new ChannelDoc(doc);
+			for (let m = 0; m < 40; m++) channel.post({ id: `m${m}`, author: team.member.peerId, hlc: `${1e12 + m}`, text: `message ${m} of document ${d}`, sig: 'sig' });
+			await archive.apply(newId(), Y.encodeStateAsUpdate(doc), 'bench');
+		}
+	}
+}
+
+/** The process's resident memory in MiB, after a full collection when Node exposes one. */
+function rssMiB(): number {
+	(globalThis as { gc?: () => void }).gc?.();
+	return process.memoryUsage().rss / 2 ** 20;
+}
+
 /** Median milliseconds of `Y.encodeStateAsUpdate` of every source and of applying those to fresh documents. */
 function baseline(sources: Y.Doc[], rounds: number): { encodeMs: number; applyMs: number; stateBytes: number } {
 	const encode: number[] = [];
@@ -258,15 +292,27 @@ async function main(): Promise<void> {
 				`in ${((performance.now() - plantStart) / 1000).toFixed(1)} s; ${ROUNDS} rounds; Node ${process.version}, ${os.cpus().length} CPUs`
 		);
 
+		if (IDLE_WORKSPACES > 0) {
+			const idleStart = performance.now();
+			await plantIdle(relay, IDLE_WORKSPACES, IDLE_DOCS);
+			log(`Archived ${IDLE_WORKSPACES} more workspaces of ${IDLE_DOCS} documents in ${((performance.now() - idleStart) / 1000).toFixed(1)} s (${IDLE_WORKSPACES * IDLE_DOCS + DOCS} documents in ${IDLE_WORKSPACES + 1} workspaces)`);
+		}
+
 		const cold: CatchUp[] = [];
 		const warm: CatchUp[] = [];
+		const rss: { idle: number; after: number }[] = [];
 		for (let round = 1; round <= ROUNDS; round++) {
 			await relay.close();
 			relay = await start();
+			const idle = rssMiB();
 			cold.push(await catchUp(relay, workspace, channelIds));
 			warm.push(await catchUp(relay, workspace, channelIds));
+			rss.push({ idle, after: rssMiB() });
 			const [c, w] = [cold.at(-1)!, warm.at(-1)!];
-			log(`  round ${round}: cold ${c.syncedMs.toFixed(0)} ms (dial ${c.dialMs.toFixed(0)} ms), warm ${w.syncedMs.toFixed(0)} ms`);
+			log(
+				`  round ${round}: cold ${c.syncedMs.toFixed(0)} ms (dial ${c.dialMs.toFixed(0)} ms), warm ${w.syncedMs.toFixed(0)} ms; ` +
+					`relay process RSS ${idle.toFixed(0)} MiB after a cold start, ${rss.at(-1)!.after.toFixed(0)} MiB after the catch-ups`
+			);
 		}
 		const base = baseline(sources, Math.max(ROUNDS, 5));
 
@@ -277,7 +323,12 @@ async function main(): Promise<void> {
 			sentBytes: median(runs.map((r) => r.sentBytes)),
 			appliedBytes: median(runs.map((r) => r.appliedBytes))
 		});
-		const results = { cold: summary(cold), warm: summary(warm), baseline: base };
+		const results = {
+			cold: summary(cold),
+			warm: summary(warm),
+			baseline: base,
+			rssMiB: { afterColdStart: median(rss.map((r) => r.idle)), afterCatchUp: median(rss.map((r) => r.after)) }
+		};
 		const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 		log('');
 		log(`catch-up of ${MESSAGES} messages in ${DOCS} documents from the relay archive (medians of ${ROUNDS}):`);
@@ -292,13 +343,18 @@ async function main(): Promise<void> {
 				`(${kb(base.stateBytes)} of state)`
 		);
 
-		const file = join(root, 'bench', 'results', 'catch-up.json');
+		log(
+			`  relay process RSS (the catching-up peer runs in the same process): ${results.rssMiB.afterColdStart.toFixed(0)} MiB after a cold start ` +
+				`with ${IDLE_WORKSPACES + 1} workspaces open, ${results.rssMiB.afterCatchUp.toFixed(0)} MiB after the catch-ups`
+		);
+
+		const file = join(root, 'bench', 'results', IDLE_WORKSPACES > 0 ? 'relay-scale.json' : 'catch-up.json');
 		await mkdir(dirname(file), { recursive: true });
 		const json = {
 			benchmark: 'catch-up',
 			date: new Date().toISOString(),
 			environment: benchEnvironment(),
-			parameters: { messages: MESSAGES, docs: DOCS, messagesPerRecord: PER_RECORD, rounds: ROUNDS },
+			parameters: { messages: MESSAGES, docs: DOCS, messagesPerRecord: PER_RECORD, rounds: ROUNDS, idleWorkspaces: IDLE_WORKSPACES, idleDocs: IDLE_DOCS },
 			results,
 			rounds: { cold, warm }
 		};

@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.js';
 import { createMeshGater, type MeshGater } from '../../src/lib/mesh/gater.js';
 import { meshService, type MeshErrorEvent, type MeshService, type MeshServiceInit } from '../../src/lib/mesh/MeshService.js';
-import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
+import type { NodeMeshNode, NodeMeshNodeInit } from '../../src/lib/mesh/node.node.js';
 import { newSecret } from '../../src/lib/mesh/secret.js';
 import { toHex } from '../../src/lib/mesh/workspaceKeys.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
@@ -60,10 +60,10 @@ export function blockableGater(): BlockableGater {
 /** Starts a node and a mesh service syncing `workspace` (when given) over fresh MemoryDocs. */
 export async function startPeer(
 	workspace: TestWorkspace | undefined,
-	options: { name?: string; mesh?: MeshServiceInit; docs?: MemoryDocs; privateKey?: PrivateKey } = {}
+	options: { name?: string; mesh?: MeshServiceInit; docs?: MemoryDocs; privateKey?: PrivateKey; node?: Partial<NodeMeshNodeInit> } = {}
 ): Promise<Peer> {
 	const gater = blockableGater();
-	const node = await startNode({ gater, ...(options.privateKey ? { privateKey: options.privateKey } : {}) });
+	const node = await startNode({ ...options.node, gater, ...(options.privateKey ? { privateKey: options.privateKey } : {}) });
 	const mesh = meshService({ antiEntropyIntervalMs: 0, ...options.mesh })({ node });
 	meshes.push(mesh);
 	const errors: MeshErrorEvent[] = [];
