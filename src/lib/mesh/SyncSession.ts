@@ -41,10 +41,10 @@ export interface SyncSessionInit {
 	/** Sends one whole message to the remote peer. */
 	send: (bytes: Uint8Array) => void;
 	/**
-	 * Resolves once the transport has taken what was sent (rejects if it will not: the peer
-	 * stopped reading). The session waits for it after each inbound message it answered and
-	 * after each document it re-offers, so a peer is sent at most one answer ahead of what it
-	 * reads; none: never waits.
+	 * Resolves once what was sent and not yet taken by the transport is small enough (rejects
+	 * if it will not be: the peer stopped reading). The session waits for it after each inbound
+	 * message it answered and after each document it re-offers, so a peer is sent at most about
+	 * one answer ahead of what it reads; none: never waits.
 	 */
 	drained?: () => Promise<void>;
 	limits?: Partial<SyncLimits>;

@@ -46,22 +46,34 @@ export function frameSender(frames: FrameStream, maxQueuedBytes = DEFAULT_MAX_QU
 /** Default bound of {@link frameSender}'s queue: one largest catch-up message and 1 MiB. */
 export const DEFAULT_MAX_QUEUED_BYTES = 65 * 1024 * 1024;
 
+/** Bytes a session may leave queued (its peer's window shut) before it waits for them to go: {@link frameDrain}. */
+export const LOW_WATER_BYTES = 1024 * 1024;
+
 /**
- * A `drained` for {@link SyncSession}: resolves once the transport has taken what was queued,
- * or rejects with {@link SlowPeerError} after `timeoutMs` (the peer's window stayed shut).
+ * A `drained` for {@link SyncSession}: resolves at once while at most `lowWaterBytes` wait for
+ * the transport (live traffic never waits), else once the queue is back under it; rejects with
+ * {@link SlowPeerError} (and drops the stream) when it is not within `timeoutMs`: the peer's
+ * window stayed shut.
  */
-export function frameDrain(frames: FrameStream, timeoutMs: number): () => Promise<void> {
+export function frameDrain(frames: FrameStream, timeoutMs: number, lowWaterBytes = LOW_WATER_BYTES): () => Promise<void> {
 	return async () => {
-		if (frames.queuedBytes === 0) return;
-		try {
-			await frames.drained({ signal: AbortSignal.timeout(timeoutMs) });
-		} catch (error) {
-			if (frames.stream.status !== 'open') throw error;
-			const slow = new SlowPeerError(`the peer took nothing for ${timeoutMs} ms (${frames.queuedBytes} bytes wait)`);
-			frames.abort(slow);
-			throw slow;
+		const deadline = Date.now() + timeoutMs;
+		while (frames.queuedBytes > lowWaterBytes) {
+			const left = deadline - Date.now();
+			if (frames.stream.status !== 'open') throw new SlowPeerError('the stream closed with answers still queued');
+			if (left <= 0) {
+				const slow = new SlowPeerError(`the peer took nothing for ${timeoutMs} ms (${frames.queuedBytes} bytes wait)`);
+				frames.abort(slow);
+				throw slow;
+			}
+			// The drain event, or a look again shortly (the event only comes after a shut window).
+			await Promise.race([frames.drained({ signal: AbortSignal.timeout(left) }).catch(() => undefined), delay(Math.min(50, left))]);
 		}
 	};
+}
+
+function delay(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -1,0 +1,24 @@
+/**
+ * Soak run: member devices chatting through a relay for a long time (bench/soakRun.ts).
+ *
+ *   npm run bench:soak                  # an hour
+ *   SOAK_MINUTES=10 npm run bench:soak  # the short run
+ *
+ * SOAK_PEERS (default 8 in-process member devices; no Chromium pages in this run), SOAK_MINUTES
+ * (default 60), SOAK_PERIOD_MS (each peer posts every this many ms; default 1000). Prints the
+ * relay's RSS, the peers' heap, messages sent and the fewest held every minute; then lost
+ * messages and whether the relay's memory stayed flat (last 10 minutes within 10% of minutes
+ * 10–20 in an hour's run; last third against middle third otherwise). Figures only.
+ */
+import { flatness, soak } from './soakRun.ts';
+
+const minutes = Number(process.env.SOAK_MINUTES ?? 60);
+const peers = Number(process.env.SOAK_PEERS ?? 8);
+console.log(`soak: ${peers} member devices through a relay (its own process) for ${minutes} min, each posting every ${process.env.SOAK_PERIOD_MS ?? 1000} ms`);
+const figures = await soak({ peers, durationMs: minutes * 60_000, sampleMs: 60_000, periodMs: Number(process.env.SOAK_PERIOD_MS ?? 1000), log: console.log });
+const flat = flatness(figures.samples, minutes >= 30 ? { early: [600, 1200], late: [(minutes - 10) * 60, minutes * 60 + 60] } : undefined);
+console.log(
+	`soak: sent ${figures.sent}, lost ${figures.lost} (every peer held every message ${figures.settleMs} ms after the last write); ` +
+		`relay RSS ${flat.early.toFixed(0)} → ${flat.late.toFixed(0)} MiB (${(flat.change * 100).toFixed(1)}%: ${Math.abs(flat.change) <= 0.1 ? 'flat, within 10%' : 'NOT within 10%'})`
+);
+process.exit(0);

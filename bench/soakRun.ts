@@ -1,0 +1,197 @@
+/**
+ * The soak run (shared by `npm run bench:soak` and a short run in `npm test`): a relay in a
+ * process of its own (soakRelay.ts) archives a workspace of a signed team; `peers` member
+ * devices (in-process libp2p nodes with the workspace core's team and write policy, as the
+ * app runs them) dial only the relay and post a message every `periodMs` each, into two
+ * channels, for `durationMs`. Every `sampleMs` it reports the relay's RSS (from /proc), this
+ * process's heap (all the peers together), messages sent and the fewest any peer holds. At the
+ * end it stops writing and waits for every peer to hold every message: lost = sent − fewest.
+ */
+import '../src/lib/mesh/polyfills.node.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { TeamAuthority } from '../src/lib/core/TeamAuthority.ts';
+import { ChannelDoc } from '../src/lib/doc/ChannelDoc.ts';
+import { formatHlc } from '../src/lib/doc/hlc.ts';
+import { newId } from '../src/lib/doc/ids.ts';
+import type { TeamOp, TeamOpBody } from '../src/lib/doc/team/ops.ts';
+import { signTeamOp } from '../src/lib/doc/team/sign.ts';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
+import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
+import { meshService, type MeshService } from '../src/lib/mesh/MeshService.ts';
+import { createMeshNode, type NodeMeshNode } from '../src/lib/mesh/node.node.ts';
+import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
+import { newSecret } from '../src/lib/mesh/secret.ts';
+import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
+
+/** One sample of the run. */
+export interface SoakSample {
+	atS: number;
+	relayRssMiB: number;
+	heapMiB: number;
+	sent: number;
+	/** The fewest messages any peer holds. */
+	fewest: number;
+}
+
+/** What a run measured. */
+export interface SoakFigures {
+	peers: number;
+	samples: SoakSample[];
+	sent: number;
+	/** Messages some peer still lacked when the run gave up waiting (0: none lost). */
+	lost: number;
+	/** Milliseconds from the last write until every peer held every message. */
+	settleMs: number;
+	/** What the peers' mesh services reported. */
+	errors: string[];
+}
+
+interface Device {
+	key: PrivateKey;
+	peerId: string;
+}
+
+interface SoakPeer {
+	device: Device;
+	node: NodeMeshNode;
+	mesh: MeshService;
+	docs: MemoryDocs;
+	authority: TeamAuthority;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function device(): Promise<Device> {
+	const key = await generateKeyPair('Ed25519');
+	return { key, peerId: peerIdFromPrivateKey(key).toString() };
+}
+
+/** Kilobytes of resident memory of process `pid`, from /proc (Linux). */
+function rssMiB(pid: number): number {
+	const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	return match === null ? NaN : Number(match[1]) / 1024;
+}
+
+/** Starts the relay process; resolves with it and what it printed. */
+async function startRelayProcess(dataDir: string, build: string): Promise<{ child: ChildProcess; url: string; peerId: string; multiaddrs: string[] }> {
+	const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soakRelay.ts'), dataDir, build], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const line = await new Promise<string>((resolve, reject) => {
+		let buffered = '';
+		child.on('exit', (code) => reject(new Error(`the relay exited: ${code}`)));
+		child.stdout!.on('data', (chunk: Buffer) => {
+			buffered += chunk.toString();
+			const end = buffered.indexOf('\n');
+			if (end >= 0) resolve(buffered.slice(0, end));
+		});
+	});
+	return { child, ...(JSON.parse(line) as { url: string; peerId: string; multiaddrs: string[] }) };
+}
+
+/** Runs the soak; see the module comment. `log` gets one line per sample. */
+export async function soak(options: { peers: number; durationMs: number; sampleMs: number; periodMs: number; log: (line: string) => void }): Promise<SoakFigures> {
+	const tmp = await mkdtemp(join(tmpdir(), 'outpost-soak-'));
+	const build = join(tmp, 'build');
+	await mkdir(build, { recursive: true });
+	await writeFile(join(build, 'index.html'), '<!doctype html><title>soak</title>');
+	const relay = await startRelayProcess(join(tmp, 'data'), build);
+	const peers: SoakPeer[] = [];
+	const errors: string[] = [];
+	try {
+		// The team: the first device owns it; the relay and every other device are members.
+		const devices = await Promise.all(Array.from({ length: options.peers }, device));
+		const owner = devices[0]!;
+		const nonce = newTeamNonce();
+		const workspaceId = teamWorkspaceId(owner.peerId, nonce);
+		const ops: TeamOp[] = [];
+		const write = async (body: TeamOpBody) =>
+			ops.push(await signTeamOp(owner.key, owner.peerId, { ws: workspaceId, prev: ops.length ? [ops.at(-1)!.id] : [], at: Date.now() }, body));
+		await write({ t: 'create', nonce, name: 'Owner' });
+		await write({ t: 'add', member: relay.peerId, role: 'relay', name: 'Relay' });
+		for (const [i, d] of devices.slice(1).entries()) await write({ t: 'add', member: d.peerId, role: 'member', name: `Member ${i + 1}` });
+		const secret = newSecret();
+		await archiveOnRelay({ workspaceId, secret, name: 'Soak', ops: ops.map((op) => op.bytes), signer: { peerId: owner.peerId, privateKey: owner.key } }, relay.url);
+
+		const channels = [newId(), newId()];
+		for (const d of devices) {
+			const node = await createMeshNode({ privateKey: d.key, listen: [] });
+			const mesh = meshService({})({ node });
+			const docs = new MemoryDocs(workspaceId);
+			const authority = new TeamAuthority({ workspaceId, doc: docs.get(teamRosterId(workspaceId)), device: { peerId: d.peerId, privateKey: d.key } });
+			// The owner holds the team; the others get it from the relay when they connect, as a
+			// new device does (each writing the same operations itself would race on the roster).
+			if (d === owner) for (const op of ops) await authority.add(op);
+			mesh.on('error', (e) => errors.push(`${e.error.name}: ${e.error.message}`));
+			await mesh.start();
+			await mesh.addWorkspace({ id: workspaceId, secret, docs, authority });
+			peers.push({ device: d, node, mesh, docs, authority });
+		}
+		const root = new WorkspaceDoc(peers[0]!.docs.get(workspaceId));
+		for (const [i, id] of channels.entries()) {
+			root.createChannel({ id, name: `soak-${i}`, topic: '', private: false, readOnly: false, archived: false, createdAt: Date.now(), createdBy: owner.peerId });
+		}
+		for (const peer of peers) await peer.node.dial(multiaddr(relay.multiaddrs[0]!));
+
+		const held = (p: SoakPeer) => channels.reduce((n, id) => n + (p.docs.docs.get(id)?.getArray('messages').length ?? 0), 0);
+		const fewest = () => Math.min(...peers.map(held));
+		let sent = 0;
+		const started = Date.now();
+		const samples: SoakFigures['samples'] = [];
+		const sample = () => {
+			const s: SoakSample = {
+				atS: Math.round((Date.now() - started) / 1000),
+				relayRssMiB: rssMiB(relay.child.pid!),
+				heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
+				sent,
+				fewest: fewest()
+			};
+			samples.push(s);
+			options.log(`  ${String(s.atS).padStart(5)} s: relay RSS ${s.relayRssMiB.toFixed(0)} MiB, peers' heap ${s.heapMiB.toFixed(0)} MiB, sent ${s.sent}, fewest held ${s.fewest}`);
+		};
+		const writers = peers.map((peer, i) =>
+			setInterval(() => {
+				const channel = new ChannelDoc(peer.docs.get(channels[i % channels.length]!));
+				sent++;
+				channel.post({ id: newId(), author: peer.device.peerId, hlc: formatHlc({ wall: Date.now(), counter: sent, node: peer.device.peerId }), text: `message ${sent} from peer ${i}`, sig: 'sig' });
+			}, options.periodMs)
+		);
+		const sampler = setInterval(sample, options.sampleMs);
+		await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+		for (const writer of writers) clearInterval(writer);
+		clearInterval(sampler);
+		const stopped = Date.now();
+		const deadline = stopped + 60_000;
+		while (fewest() < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+		const settleMs = Date.now() - stopped;
+		sample();
+		return { peers: options.peers, samples, sent, lost: sent - fewest(), settleMs, errors };
+	} finally {
+		for (const peer of peers) {
+			peer.authority.destroy();
+			await peer.mesh.stop();
+			await peer.node.stop();
+		}
+		relay.child.kill('SIGTERM');
+		await new Promise((resolve) => relay.child.once('exit', resolve));
+		await rm(tmp, { recursive: true, force: true });
+	}
+}
+
+/** Relay RSS: the mean of the last third of the samples against the middle third (the last 10 minutes against minutes 10–20 in an hour's run). */
+export function flatness(samples: SoakSample[], windows?: { early: [number, number]; late: [number, number] }): { early: number; late: number; change: number } {
+	const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+	const last = samples.at(-1)?.atS ?? 0;
+	const [e0, e1] = windows?.early ?? [last / 3, (2 * last) / 3];
+	const [l0, l1] = windows?.late ?? [(2 * last) / 3, last];
+	const early = mean(samples.filter((s) => s.atS >= e0 && s.atS <= e1).map((s) => s.relayRssMiB));
+	const late = mean(samples.filter((s) => s.atS >= l0 && s.atS <= l1).map((s) => s.relayRssMiB));
+	return { early, late, change: late / early - 1 };
+}
