@@ -39,6 +39,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import WebSocketImpl from 'ws';
 import * as Y from 'yjs';
 import { ChannelDoc } from '../src/lib/doc/ChannelDoc.ts';
+import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { newId } from '../src/lib/doc/ids.ts';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -165,6 +166,7 @@ async function catchUp(relay: RunningRelay, workspace: { id: string; secret: Uin
 				}
 			};
 			const off = mesh.on('workspace-status', check);
+
 		});
 		const before = { ...wire };
 		const start = performance.now();
@@ -193,6 +195,7 @@ async function plant(relay: RunningRelay, workspaceId: string, channelIds: strin
 	const archive = relay.archive.archives.get(workspaceId);
 	if (archive === undefined) throw new Error('the relay did not open the archive');
 	const byPeer = new Map(devices.map((d) => [d.peerId, d.clientId]));
+	await listChannels(archive, workspaceId, channelIds);
 	const sources: Y.Doc[] = [];
 	for (const [d, docId] of channelIds.entries()) {
 		const doc = new Y.Doc({ gc: true });
@@ -214,6 +217,15 @@ async function plant(relay: RunningRelay, workspaceId: string, channelIds: strin
 	return sources;
 }
 
+/** Lists the channels in the workspace's root: a document the root does not list is offered to nobody. */
+async function listChannels(archive: { apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> }, workspaceId: string, channelIds: string[]): Promise<void> {
+	const root = new Y.Doc();
+	for (const [i, id] of channelIds.entries()) {
+		new WorkspaceDoc(root).createChannel({ id, name: `bench-${i}`, topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: 'bench' });
+	}
+	await archive.apply(workspaceId, Y.encodeStateAsUpdate(root), 'bench');
+}
+
 /** Archives `count` more workspaces (each its own team) with `docs` channel documents of 40 messages each. */
 async function plantIdle(relay: RunningRelay, count: number, docs: number): Promise<void> {
 	for (let w = 0; w < count; w++) {
@@ -224,11 +236,13 @@ async function plantIdle(relay: RunningRelay, count: number, docs: number): Prom
 		);
 		const archive = relay.archive.archives.get(team.workspaceId);
 		if (archive === undefined) throw new Error('the relay did not open an idle archive');
-		for (let d = 0; d < docs; d++) {
+		const ids = Array.from({ length: docs }, () => newId());
+		await listChannels(archive, team.workspaceId, ids);
+		for (const id of ids) {
 			const doc = new Y.Doc();
 			const channel = new ChannelDoc(doc);
-			for (let m = 0; m < 40; m++) channel.post({ id: `m${m}`, author: team.member.peerId, hlc: `${1e12 + m}`, text: `message ${m} of document ${d}`, sig: 'sig' });
-			await archive.apply(newId(), Y.encodeStateAsUpdate(doc), 'bench');
+			for (let m = 0; m < 40; m++) channel.post({ id: `m${m}`, author: team.member.peerId, hlc: `${1e12 + m}`, text: `message ${m} of document ${id}`, sig: 'sig' });
+			await archive.apply(id, Y.encodeStateAsUpdate(doc), 'bench');
 		}
 	}
 }
