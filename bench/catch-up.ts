@@ -44,16 +44,15 @@ import { newId } from '../src/lib/doc/ids.ts';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { TeamAuthority } from '../src/lib/core/TeamAuthority.ts';
-import type { TeamOp, TeamOpBody } from '../src/lib/doc/team/ops.ts';
-import { signTeamOp } from '../src/lib/doc/team/sign.ts';
-import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
+import type { TeamOp } from '../src/lib/doc/team/ops.ts';
+import { teamRosterId } from '../src/lib/doc/team/teamId.ts';
 import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { meshService, WorkspaceSyncState } from '../src/lib/mesh/MeshService.ts';
 import { createMeshNode } from '../src/lib/mesh/node.node.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { runRelay, type RunningRelay } from '../relay/run.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
-import { buildChannel, makeDevices, seededRandom } from './fixtures.ts';
+import { buildChannel, makeDevices, seededRandom, signedTeam } from './fixtures.ts';
 import { positiveInt, benchEnvironment } from './env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,15 +121,7 @@ async function benchTeam(relayPeerId: string): Promise<BenchTeam> {
 		return { key: k, peerId: peerIdFromPrivateKey(k).toString() };
 	};
 	const [owner, member] = [await key(), await key()];
-	const nonce = newTeamNonce();
-	const workspaceId = teamWorkspaceId(owner.peerId, nonce);
-	const ops: TeamOp[] = [];
-	const write = async (body: TeamOpBody) =>
-		ops.push(await signTeamOp(owner.key, owner.peerId, { ws: workspaceId, prev: ops.length ? [ops.at(-1)!.id] : [], at: Date.now() }, body));
-	await write({ t: 'create', nonce, name: 'Owner' });
-	await write({ t: 'add', member: relayPeerId, role: 'relay', name: 'Relay' });
-	await write({ t: 'add', member: member.peerId, role: 'member', name: 'Member' });
-	return { workspaceId, owner, member, ops };
+	return { ...(await signedTeam(owner, relayPeerId, [member.peerId])), owner, member };
 }
 
 /** One catch-up's figures. */

@@ -14,6 +14,9 @@ import { base32 } from '../src/lib/doc/ids.js';
 import type { MessageRecord } from '../src/lib/doc/schema.js';
 import { signMessage } from '../src/lib/doc/signature.js';
 import { mulberry32 } from '../tests/fixtures/random.js';
+import type { TeamOp, TeamOpBody } from '../src/lib/doc/team/ops.js';
+import { signTeamOp } from '../src/lib/doc/team/sign.js';
+import { newTeamNonce, teamWorkspaceId } from '../src/lib/doc/team/teamId.js';
 
 /** Another device writing into the channel. */
 export interface Device {
@@ -161,4 +164,20 @@ export function nodeDecodeMs(update: Uint8Array, rounds: number): number {
 	}
 	times.sort((a, b) => a - b);
 	return times[Math.floor(times.length / 2)] ?? NaN;
+}
+
+/**
+ * A bench's signed team: `owner` creates it, then adds the relay (role `relay`) and each of
+ * `members` (role `member`). Returns the workspace id the team founds and its operations in order.
+ */
+export async function signedTeam(owner: { key: PrivateKey; peerId: string }, relayPeerId: string, members: readonly string[]): Promise<{ workspaceId: string; ops: TeamOp[] }> {
+	const nonce = newTeamNonce();
+	const workspaceId = teamWorkspaceId(owner.peerId, nonce);
+	const ops: TeamOp[] = [];
+	const write = async (body: TeamOpBody) =>
+		ops.push(await signTeamOp(owner.key, owner.peerId, { ws: workspaceId, prev: ops.length ? [ops.at(-1)!.id] : [], at: Date.now() }, body));
+	await write({ t: 'create', nonce, name: 'Owner' });
+	await write({ t: 'add', member: relayPeerId, role: 'relay', name: 'Relay' });
+	for (const [i, member] of members.entries()) await write({ t: 'add', member, role: 'member', name: members.length === 1 ? 'Member' : `Member ${i + 1}` });
+	return { workspaceId, ops };
 }

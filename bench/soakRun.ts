@@ -22,15 +22,14 @@ import { TeamAuthority } from '../src/lib/core/TeamAuthority.ts';
 import { ChannelDoc } from '../src/lib/doc/ChannelDoc.ts';
 import { formatHlc } from '../src/lib/doc/hlc.ts';
 import { newId } from '../src/lib/doc/ids.ts';
-import type { TeamOp, TeamOpBody } from '../src/lib/doc/team/ops.ts';
-import { signTeamOp } from '../src/lib/doc/team/sign.ts';
-import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
+import { teamRosterId } from '../src/lib/doc/team/teamId.ts';
 import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { meshService, type MeshService } from '../src/lib/mesh/MeshService.ts';
 import { createMeshNode, type NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
+import { signedTeam } from './fixtures.ts';
 
 /** One sample of the run. */
 export interface SoakSample {
@@ -109,14 +108,7 @@ export async function soak(options: { peers: number; durationMs: number; sampleM
 		// The team: the first device owns it; the relay and every other device are members.
 		const devices = await Promise.all(Array.from({ length: options.peers }, device));
 		const owner = devices[0]!;
-		const nonce = newTeamNonce();
-		const workspaceId = teamWorkspaceId(owner.peerId, nonce);
-		const ops: TeamOp[] = [];
-		const write = async (body: TeamOpBody) =>
-			ops.push(await signTeamOp(owner.key, owner.peerId, { ws: workspaceId, prev: ops.length ? [ops.at(-1)!.id] : [], at: Date.now() }, body));
-		await write({ t: 'create', nonce, name: 'Owner' });
-		await write({ t: 'add', member: relay.peerId, role: 'relay', name: 'Relay' });
-		for (const [i, d] of devices.slice(1).entries()) await write({ t: 'add', member: d.peerId, role: 'member', name: `Member ${i + 1}` });
+		const { workspaceId, ops } = await signedTeam(owner, relay.peerId, devices.slice(1).map((d) => d.peerId));
 		const secret = newSecret();
 		await archiveOnRelay({ workspaceId, secret, name: 'Soak', ops: ops.map((op) => op.bytes), signer: { peerId: owner.peerId, privateKey: owner.key } }, relay.url);
 

@@ -19,6 +19,13 @@ import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from 
 
 export type GrowthRule = 'array' | 'once' | 'index' | 'live';
 
+/** What `fresh` asks of a map: whether it holds a key. */
+interface KeySet {
+	has(key: string): boolean;
+}
+
+const NO_KEYS: KeySet = { has: () => false };
+
 /** Why `update` would remove or rewrite what `rules` keep, or undefined. `already`: the update already decoded for the check. */
 export function inspectGrowth(
 	doc: Y.Doc,
@@ -86,7 +93,7 @@ export function inspectGrowth(
 		if (rule === 'live') continue;
 		if (struct.content instanceof Y.ContentDeleted) return 'a record cannot arrive deleted';
 		// An entry sent with an origin continues an older entry of its key: an overwrite.
-		const fresh = (key: string | null, container: Y.Map<unknown> | undefined, scope: string): boolean => {
+		const fresh = (key: string | null, container: KeySet | undefined, scope: string): boolean => {
 			if (key === null || container === undefined || container.has(key) || setKeys.has(`${scope}\n${key}`)) return false;
 			setKeys.add(`${scope}\n${key}`);
 			return true;
@@ -107,7 +114,9 @@ export function inspectGrowth(
 			return 'a record cannot be overwritten';
 		}
 		const entry = find(parent.client, parent.clock);
-		const held = entry instanceof Y.Item && entry.content instanceof Y.ContentType && entry.content.type instanceof Y.Map ? entry.content.type : new Y.Map<unknown>();
+		// An entry arriving in this update holds no keys yet (its map is not in a document, and would warn when read).
+		const type = entry instanceof Y.Item && entry.content instanceof Y.ContentType ? entry.content.type : undefined;
+		const held = type instanceof Y.Map && type.doc !== null ? type : NO_KEYS;
 		if (!fresh(struct.parentSub, held, `${parent.client}:${parent.clock}`)) return 'a record cannot be overwritten';
 	}
 	// Deletions: none may remove a record the document holds, or one arriving in this update.
