@@ -19,6 +19,8 @@ const figures = await soak({ peers, durationMs: minutes * 60_000, sampleMs: 60_0
 const flat = flatness(figures.samples, minutes >= 30 ? { early: [600, 1200], late: [(minutes - 10) * 60, minutes * 60 + 60] } : undefined);
 console.log(
 	`soak: sent ${figures.sent}, lost ${figures.lost} (every peer held every message ${figures.settleMs} ms after the last write); ` +
-		`relay RSS ${flat.early.toFixed(0)} → ${flat.late.toFixed(0)} MiB (${(flat.change * 100).toFixed(1)}%: ${Math.abs(flat.change) <= 0.1 ? 'flat, within 10%' : 'NOT within 10%'})`
+		(flat.early > 0 && Number.isFinite(flat.change)
+			? `relay RSS ${flat.early.toFixed(0)} → ${flat.late.toFixed(0)} MiB (${(flat.change * 100).toFixed(1)}%: ${Math.abs(flat.change) <= 0.1 ? 'flat, within 10%' : 'NOT within 10%'})`
+			: 'too few samples to judge the relay RSS')
 );
 process.exit(0);

@@ -26,6 +26,7 @@ import { teamRosterId } from '../src/lib/doc/team/teamId.ts';
 import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { meshService, type MeshService } from '../src/lib/mesh/MeshService.ts';
 import { createMeshNode, type NodeMeshNode } from '../src/lib/mesh/node.node.ts';
+import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
@@ -130,7 +131,9 @@ export async function soak(options: { peers: number; durationMs: number; sampleM
 		for (const [i, id] of channels.entries()) {
 			root.createChannel({ id, name: `soak-${i}`, topic: '', private: false, readOnly: false, archived: false, createdAt: Date.now(), createdBy: owner.peerId });
 		}
-		for (const peer of peers) await peer.node.dial(multiaddr(relay.multiaddrs[0]!));
+		// One at a time, retried: libp2p takes at most 5 new connections a second from one host
+		// (here every peer is 127.0.0.1).
+		for (const peer of peers) await dialWithRetry(peer.node, multiaddr(relay.multiaddrs[0]!), { attempts: 5 });
 
 		const held = (p: SoakPeer) => channels.reduce((n, id) => n + (p.docs.docs.get(id)?.getArray('messages').length ?? 0), 0);
 		const fewest = () => Math.min(...peers.map(held));
