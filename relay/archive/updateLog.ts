@@ -7,6 +7,7 @@
  * Also {@link syncDir}, to make a rename durable.
  */
 import { open } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
 
 const HEADER_BYTES = 8;
 /** Largest record accepted when reading (a length beyond it means a corrupt header). */
@@ -22,11 +23,19 @@ const CRC_TABLE = (() => {
 	return table;
 })();
 
-/** CRC-32 (IEEE) of `bytes`. */
-export function crc32(bytes: Uint8Array): number {
+/** CRC-32 (IEEE) of `bytes`, in JavaScript (for Node before 20.15, which has no `zlib.crc32`). */
+export function crc32Portable(bytes: Uint8Array): number {
 	let crc = 0xffffffff;
 	for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
 	return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Node's own CRC-32 (zlib, 20.15 and later): about ten times faster than the table above. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** CRC-32 (IEEE) of `bytes`. */
+export function crc32(bytes: Uint8Array): number {
+	return nativeCrc32 !== undefined ? nativeCrc32(bytes) >>> 0 : crc32Portable(bytes);
 }
 
 /** One update as a log record. */
