@@ -8,8 +8,13 @@
  * resolved; it is killed with SIGKILL at a random moment (0–300 ms after its first
  * acknowledgement), the archive is opened again, and every acknowledged update is looked for.
  * Repeated FAULT_KILLS times (default 100; `npm test` runs 10) on one data directory. Prints
- * acknowledged / found and the time per round. Figures only; exits 1 when an acknowledged
- * update is missing.
+ * acknowledged / found and the time per round.
+ *
+ * Then the whole relay: four member devices post through a relay in its own process, which is
+ * killed with SIGKILL about every 3 s and restarted, FAULT_RELAY_KILLS times (default 100;
+ * `npm test` about 10), the devices redialling it (bench/soakRun.ts). Prints messages sent, the
+ * fewest any device holds at the end, and how many the relay's database holds. Figures only;
+ * exits 1 when anything is missing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +22,7 @@ import { join } from 'node:path';
 import { newId } from '../src/lib/doc/ids.ts';
 import { killLoop } from '../relay/archive/fixtures/killLoop.ts';
 import { mulberry32 } from '../tests/fixtures/random.ts';
+import { soak } from './soakRun.ts';
 
 const kills = Number(process.env.FAULT_KILLS ?? 100);
 const dir = await mkdtemp(join(tmpdir(), 'outpost-kill-'));
@@ -31,4 +37,14 @@ try {
 	}
 } finally {
 	await rm(dir, { recursive: true, force: true });
+}
+
+const relayKills = Number(process.env.FAULT_RELAY_KILLS ?? 100);
+if (relayKills > 0) {
+	const figures = await soak({ peers: 4, durationMs: relayKills * 3_000, sampleMs: 60_000, periodMs: 500, killEveryMs: 3_000, log: () => {} });
+	console.log(
+		`relay kill -9 × ${figures.kills} while 4 devices write: sent ${figures.sent}, fewest held by a device ${figures.sent - figures.lost}, ` +
+			`in the relay's database ${figures.archived}; every device held every message ${figures.settleMs} ms after the last write`
+	);
+	if (figures.lost > 0 || figures.archived !== figures.sent) process.exitCode = 1;
 }

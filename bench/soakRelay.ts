@@ -2,13 +2,14 @@
  * The relay of the soak run, in a process of its own so its memory is its own: runs the relay
  * on 127.0.0.1 (plain HTTP, no mDNS) over `<dataDir>` and prints one JSON line with its URL and
  * WebSocket multiaddrs once it listens. Stopped by its parent (SIGTERM).
- * Usage: node --import tsx bench/soakRelay.ts <dataDir> <buildDir>
+ * Usage: node --import tsx bench/soakRelay.ts <dataDir> <buildDir> [port]
+ * With a port (and the two after it free) it comes back on the same addresses after a restart.
  */
 import '../src/lib/mesh/polyfills.node.ts';
 import { runRelay } from '../relay/run.ts';
 
-const [dataDir, root] = process.argv.slice(2) as [string, string];
-const relay = await runRelay({ root, dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
+const [dataDir, root, port = '0'] = process.argv.slice(2) as [string, string, string?];
+const relay = await runRelay({ root, dataDir, host: '127.0.0.1', port: Number(port), mdns: false, lanIps: [], log: () => {} });
 process.stdout.write(`${JSON.stringify({ url: relay.server.url, peerId: relay.info().peerId, multiaddrs: relay.info().multiaddrs })}\n`);
 process.on('SIGTERM', () => {
 	relay.close().then(

@@ -6,6 +6,11 @@
  * channels, for `durationMs`. Every `sampleMs` it reports the relay's RSS (from /proc), this
  * process's heap (all the peers together), messages sent and the fewest any peer holds. At the
  * end it stops writing and waits for every peer to hold every message: lost = sent − fewest.
+ *
+ * With `killEveryMs`, the relay is killed with SIGKILL at random moments (0.5 to 1.5 times
+ * that apart) while the peers write, and restarted on the same data and addresses; the peers
+ * redial it. At the end the relay is stopped and its database read: `archived` counts the
+ * messages it holds, which must be every one sent.
  */
 import '../src/lib/mesh/polyfills.node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +34,10 @@ import { createMeshNode, type NodeMeshNode } from '../src/lib/mesh/node.node.ts'
 import { dialWithRetry } from '../src/lib/mesh/dial.ts';
 import { archiveOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
+import * as Y from 'yjs';
+import { ArchiveDocs } from '../relay/archive/ArchiveDocs.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
+import { freePort } from '../tests/mesh/helpers.ts';
 import { signedTeam } from './fixtures.ts';
 
 /** One sample of the run. */
@@ -53,6 +61,10 @@ export interface SoakFigures {
 	settleMs: number;
 	/** What the peers' mesh services reported. */
 	errors: string[];
+	/** Times the relay was killed with SIGKILL and restarted. */
+	kills: number;
+	/** Messages in the relay's database at the end. */
+	archived: number;
 }
 
 interface Device {
@@ -75,15 +87,21 @@ async function device(): Promise<Device> {
 	return { key, peerId: peerIdFromPrivateKey(key).toString() };
 }
 
-/** Kilobytes of resident memory of process `pid`, from /proc (Linux). */
+/** Resident memory of process `pid` in MiB, from /proc (Linux); NaN once it is gone. */
 function rssMiB(pid: number): number {
-	const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	let status: string;
+	try {
+		status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	} catch {
+		return NaN; // killed a moment ago
+	}
+	const match = /VmRSS:\s+(\d+) kB/.exec(status);
 	return match === null ? NaN : Number(match[1]) / 1024;
 }
 
 /** Starts the relay process; resolves with it and what it printed. */
-async function startRelayProcess(dataDir: string, build: string): Promise<{ child: ChildProcess; url: string; peerId: string; multiaddrs: string[] }> {
-	const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soakRelay.ts'), dataDir, build], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startRelayProcess(dataDir: string, build: string, port = 0): Promise<{ child: ChildProcess; url: string; peerId: string; multiaddrs: string[] }> {
+	const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soakRelay.ts'), dataDir, build, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
 	const line = await new Promise<string>((resolve, reject) => {
 		let buffered = '';
 		child.on('exit', (code) => reject(new Error(`the relay exited: ${code}`)));
@@ -97,12 +115,23 @@ async function startRelayProcess(dataDir: string, build: string): Promise<{ chil
 }
 
 /** Runs the soak; see the module comment. `log` gets one line per sample. */
-export async function soak(options: { peers: number; durationMs: number; sampleMs: number; periodMs: number; log: (line: string) => void }): Promise<SoakFigures> {
+export async function soak(options: {
+	peers: number;
+	durationMs: number;
+	sampleMs: number;
+	periodMs: number;
+	killEveryMs?: number;
+	log: (line: string) => void;
+}): Promise<SoakFigures> {
 	const tmp = await mkdtemp(join(tmpdir(), 'outpost-soak-'));
 	const build = join(tmp, 'build');
+	const dataDir = join(tmp, 'data');
 	await mkdir(build, { recursive: true });
 	await writeFile(join(build, 'index.html'), '<!doctype html><title>soak</title>');
-	const relay = await startRelayProcess(join(tmp, 'data'), build);
+	// A relay that is killed must come back on the same addresses for its peers to redial.
+	const port = options.killEveryMs !== undefined ? await freePort() : 0;
+	let relay = await startRelayProcess(dataDir, build, port);
+	let kills = 0;
 	const peers: SoakPeer[] = [];
 	const errors: string[] = [];
 	try {
@@ -133,7 +162,36 @@ export async function soak(options: { peers: number; durationMs: number; sampleM
 		}
 		// One at a time, retried: libp2p takes at most 5 new connections a second from one host
 		// (here every peer is 127.0.0.1).
-		for (const peer of peers) await dialWithRetry(peer.node, multiaddr(relay.multiaddrs[0]!), { attempts: 5 });
+		const relayAddress = multiaddr(relay.multiaddrs[0]!);
+		for (const peer of peers) await dialWithRetry(peer.node, relayAddress, { attempts: 5 });
+		// Peers whose link to the relay dropped (it was killed) dial it again, one at a time.
+		let redialling = false;
+		const redialer = setInterval(() => {
+			if (redialling) return;
+			redialling = true;
+			void (async () => {
+				for (const peer of peers) {
+					if (peer.node.getConnections().some((c) => c.remotePeer.toString() === relay.peerId && c.status === 'open')) continue;
+					await dialWithRetry(peer.node, relayAddress, { attempts: 2 }).catch(() => undefined);
+				}
+			})().finally(() => (redialling = false));
+		}, 500);
+		let killing = true;
+		const killer =
+			options.killEveryMs === undefined
+				? Promise.resolve()
+				: (async () => {
+						const every = options.killEveryMs!;
+						while (killing) {
+							await new Promise((resolve) => setTimeout(resolve, every * (0.5 + Math.random())));
+							if (!killing) break;
+							const exited = new Promise((resolve) => relay.child.once('exit', resolve));
+							relay.child.kill('SIGKILL');
+							await exited;
+							kills++;
+							relay = await startRelayProcess(dataDir, build, port);
+						}
+					})();
 
 		const held = (p: SoakPeer) => channels.reduce((n, id) => n + (p.docs.docs.get(id)?.getArray('messages').length ?? 0), 0);
 		const fewest = () => Math.min(...peers.map(held));
@@ -162,20 +220,44 @@ export async function soak(options: { peers: number; durationMs: number; sampleM
 		await new Promise((resolve) => setTimeout(resolve, options.durationMs));
 		for (const writer of writers) clearInterval(writer);
 		clearInterval(sampler);
+		killing = false;
+		await killer;
 		const stopped = Date.now();
-		const deadline = stopped + 60_000;
+		const deadline = stopped + 120_000;
 		while (fewest() < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
 		const settleMs = Date.now() - stopped;
 		sample();
-		return { peers: options.peers, samples, sent, lost: sent - fewest(), settleMs, errors };
+		clearInterval(redialer);
+		// Every message must be in the relay's database too: stop it (anything it was given is
+		// committed by then) and read the channels back.
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		const exited = new Promise((resolve) => relay.child.once('exit', resolve));
+		relay.child.kill('SIGTERM');
+		await exited;
+		const archive = await ArchiveDocs.open(dataDir, workspaceId);
+		let archived = 0;
+		try {
+			for (const id of channels) {
+				const doc = new Y.Doc();
+				const state = await archive.diff(id, Y.encodeStateVector(doc));
+				if (state !== undefined) Y.applyUpdate(doc, state);
+				archived += doc.getArray('messages').length;
+			}
+		} finally {
+			await archive.close();
+		}
+		return { peers: options.peers, samples, sent, lost: sent - fewest(), settleMs, errors, kills, archived };
 	} finally {
 		for (const peer of peers) {
 			peer.authority.destroy();
 			await peer.mesh.stop();
 			await peer.node.stop();
 		}
-		relay.child.kill('SIGTERM');
-		await new Promise((resolve) => relay.child.once('exit', resolve));
+		if (relay.child.exitCode === null && relay.child.signalCode === null) {
+			const exited = new Promise((resolve) => relay.child.once('exit', resolve));
+			relay.child.kill('SIGTERM');
+			await exited;
+		}
 		await rm(tmp, { recursive: true, force: true });
 	}
 }

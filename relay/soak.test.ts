@@ -1,6 +1,8 @@
 /**
  * A short soak (bench/soakRun.ts; `npm run bench:soak` runs an hour): four member devices post
- * through a relay in its own process for 15 s; none of the messages is lost.
+ * through a relay in its own process for 15 s; none of the messages is lost. Then the relay is
+ * killed with SIGKILL about ten times while three devices write: they converge, and its
+ * database holds every message.
  */
 import { describe, expect, it } from 'vitest';
 import { soak } from '../bench/soakRun.ts';
@@ -15,4 +17,16 @@ describe('soak, short', () => {
 		expect(figures.errors).toEqual([]);
 		expect(figures.samples.every((s) => Number.isFinite(s.relayRssMiB))).toBe(true);
 	}, 120_000);
+});
+
+describe('the relay killed while peers write', () => {
+	it('kill -9 at random moments: the peers redial the restarted relay, converge, and its database holds every message', async () => {
+		const lines: string[] = [];
+		// About 10 kills (`npm run bench:fault-kill` makes 100).
+		const figures = await soak({ peers: 3, durationMs: 32_000, sampleMs: 10_000, periodMs: 250, killEveryMs: 3_000, log: (line) => lines.push(line) });
+		console.info(`relay kill -9 × ${figures.kills}: sent ${figures.sent}, lost ${figures.lost}, in the relay's database ${figures.archived}; settled ${figures.settleMs} ms after the last write`);
+		expect(figures.kills).toBeGreaterThanOrEqual(6);
+		expect(figures.lost).toBe(0);
+		expect(figures.archived).toBe(figures.sent);
+	}, 240_000);
 });
