@@ -41,7 +41,8 @@ try {
 
 const relayKills = Number(process.env.FAULT_RELAY_KILLS ?? 100);
 if (relayKills > 0) {
-	const figures = await soak({ peers: 4, durationMs: relayKills * 3_000, sampleMs: 60_000, periodMs: 500, killEveryMs: 3_000, log: () => {} });
+	// A restart takes 1.5–2 s here, so a kill comes about every 5 s.
+	const figures = await soak({ peers: 4, durationMs: relayKills * 5_000, sampleMs: 60_000, periodMs: 500, killEveryMs: 3_000, maxKills: relayKills, log: () => {} });
 	console.log(
 		`relay kill -9 × ${figures.kills} while 4 devices write: sent ${figures.sent}, fewest held by a device ${figures.sent - figures.lost}, ` +
 			`in the relay's database ${figures.archived}; every device held every message ${figures.settleMs} ms after the last write`

@@ -121,6 +121,8 @@ export async function soak(options: {
 	sampleMs: number;
 	periodMs: number;
 	killEveryMs?: number;
+	/** Kills the relay at most this many times (default: no bound). */
+	maxKills?: number;
 	log: (line: string) => void;
 }): Promise<SoakFigures> {
 	const tmp = await mkdtemp(join(tmpdir(), 'outpost-soak-'));
@@ -182,7 +184,7 @@ export async function soak(options: {
 				? Promise.resolve()
 				: (async () => {
 						const every = options.killEveryMs!;
-						while (killing) {
+						while (killing && kills < (options.maxKills ?? Infinity)) {
 							await new Promise((resolve) => setTimeout(resolve, every * (0.5 + Math.random())));
 							if (!killing) break;
 							const exited = new Promise((resolve) => relay.child.once('exit', resolve));
