@@ -12,7 +12,7 @@
  *
  * Then the whole relay: four member devices post through a relay in its own process, which is
  * killed with SIGKILL about every 3 s and restarted, FAULT_RELAY_KILLS times (default 100;
- * `npm test` about 10), the devices redialling it (bench/soakRun.ts). Prints messages sent, the
+ * `npm test` up to 10), the devices redialling it (bench/soakRun.ts). Prints messages sent, the
  * fewest any device holds at the end, and how many the relay's database holds. Figures only;
  * exits 1 when anything is missing.
  */

@@ -1,7 +1,7 @@
 /**
  * A short soak (bench/soakRun.ts; `npm run bench:soak` runs an hour): four member devices post
  * through a relay in its own process for 15 s; none of the messages is lost. Then the relay is
- * killed with SIGKILL about ten times while three devices write: they converge, and its
+ * killed with SIGKILL up to ten times while three devices write: they converge, and its
  * database holds every message.
  */
 import { describe, expect, it } from 'vitest';
@@ -22,10 +22,10 @@ describe('soak, short', () => {
 describe('the relay killed while peers write', () => {
 	it('kill -9 at random moments: the peers redial the restarted relay, converge, and its database holds every message', async () => {
 		const lines: string[] = [];
-		// About 10 kills (`npm run bench:fault-kill` makes 100).
-		const figures = await soak({ peers: 3, durationMs: 32_000, sampleMs: 10_000, periodMs: 250, killEveryMs: 3_000, log: (line) => lines.push(line) });
+		// Up to 10 kills (`npm run bench:fault-kill` makes 100); a restart takes 1.5–2 s, longer on a busy machine.
+		const figures = await soak({ peers: 3, durationMs: 40_000, sampleMs: 10_000, periodMs: 250, killEveryMs: 2_000, maxKills: 10, log: (line) => lines.push(line) });
 		console.info(`relay kill -9 × ${figures.kills}: sent ${figures.sent}, lost ${figures.lost}, in the relay's database ${figures.archived}; settled ${figures.settleMs} ms after the last write`);
-		expect(figures.kills).toBeGreaterThanOrEqual(6);
+		expect(figures.kills).toBeGreaterThanOrEqual(4);
 		expect(figures.lost).toBe(0);
 		expect(figures.archived).toBe(figures.sent);
 	}, 240_000);
