@@ -150,9 +150,11 @@ export async function soak(options: {
 			const mesh = meshService({})({ node });
 			const docs = new MemoryDocs(workspaceId);
 			const authority = new TeamAuthority({ workspaceId, doc: docs.get(teamRosterId(workspaceId)), device: { peerId: d.peerId, privateKey: d.key } });
-			// The owner holds the team; the others get it from the relay when they connect, as a
-			// new device does (each writing the same operations itself would race on the roster).
+			// Every device starts with the team, as the owner wrote it: the same roster items, so
+			// no two devices write the same operation as items of their own.
 			if (d === owner) for (const op of ops) await authority.add(op);
+			else Y.applyUpdate(docs.get(teamRosterId(workspaceId)), Y.encodeStateAsUpdate(peers[0]!.docs.get(teamRosterId(workspaceId))));
+			await authority.settled();
 			mesh.on('error', (e) => errors.push(`${e.error.name}: ${e.error.message}`));
 			await mesh.start();
 			await mesh.addWorkspace({ id: workspaceId, secret, docs, authority });
