@@ -157,9 +157,10 @@ export class ArchiveDocs implements SyncDocs {
 		}
 	}
 
-	/** Bytes of records the workspace takes now (counted afresh). */
-	get storedBytes(): number {
-		return (this.bytesUsed = this.storage.bytes());
+	/** Counts afresh the bytes of records the workspace takes (compactions lower it) and keeps the count. */
+	recountBytes(): number {
+		this.bytesUsed = this.storage.bytes();
+		return this.bytesUsed;
 	}
 
 	/** Documents held in memory now (for tests and figures). */
@@ -353,7 +354,7 @@ export class ArchiveDocs implements SyncDocs {
 	/** Throws {@link WorkspaceQuotaError} when `bytes` more would pass the workspace's quota (recounted first). */
 	private checkQuota(bytes: number): void {
 		if (this.bytesUsed + bytes <= this.maxBytes) return;
-		if (this.storedBytes + bytes <= this.maxBytes) return; // compactions freed room
+		if (this.recountBytes() + bytes <= this.maxBytes) return; // compactions freed room
 		const error = new WorkspaceQuotaError(this.workspaceId, this.maxBytes);
 		if (!this.quotaLogged) {
 			this.quotaLogged = true;

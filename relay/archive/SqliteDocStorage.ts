@@ -33,6 +33,10 @@ export class SqliteDocStorage implements DocStorage {
 	private readonly deleteSeq: Statement<[string, string, number]>;
 	private readonly putAside: Statement<[string, string, Uint8Array, string, number]>;
 	private readonly clearDigest: Statement<[string, string]>;
+	private readonly readDigest: Statement<[string, string], { digest: string }>;
+	private readonly writeDigest: Statement<[string, string, string]>;
+	private readonly docs: Statement<[string], { doc: string }>;
+	private readonly total: Statement<[string], { total: number | null }>;
 
 	constructor(
 		private readonly relayDb: RelayDb,
@@ -46,6 +50,10 @@ export class SqliteDocStorage implements DocStorage {
 		this.deleteSeq = db.prepare('DELETE FROM records WHERE workspace = ? AND doc = ? AND seq = ?');
 		this.putAside = db.prepare('INSERT INTO aside (workspace, doc, bytes, reason, at) VALUES (?, ?, ?, ?, ?)');
 		this.clearDigest = db.prepare('DELETE FROM digests WHERE workspace = ? AND doc = ?');
+		this.readDigest = db.prepare('SELECT digest FROM digests WHERE workspace = ? AND doc = ?');
+		this.writeDigest = db.prepare('INSERT OR REPLACE INTO digests (workspace, doc, digest) VALUES (?, ?, ?)');
+		this.docs = db.prepare('SELECT DISTINCT doc FROM records WHERE workspace = ?');
+		this.total = db.prepare('SELECT SUM(length(bytes)) AS total FROM records WHERE workspace = ?');
 	}
 
 	async open(docId: string): Promise<StoredDoc> {
@@ -105,32 +113,22 @@ export class SqliteDocStorage implements DocStorage {
 
 	/** Every document of the workspace with at least one record. */
 	list(): string[] {
-		return this.relayDb.db
-			.prepare<[string], { doc: string }>('SELECT DISTINCT doc FROM records WHERE workspace = ?')
-			.all(this.workspaceId)
-			.map((row) => row.doc);
+		return this.docs.all(this.workspaceId).map((row) => row.doc);
 	}
 
 	/** Bytes the workspace's records take (what its quota counts). */
 	bytes(): number {
-		const row = this.relayDb.db
-			.prepare<[string], { total: number | null }>('SELECT SUM(length(bytes)) AS total FROM records WHERE workspace = ?')
-			.get(this.workspaceId);
-		return row?.total ?? 0;
+		return this.total.get(this.workspaceId)?.total ?? 0;
 	}
 
 	/** The digest kept for document `docId` (written by {@link keepDigest} since its last change). */
 	keptDigest(docId: string): string | undefined {
-		return this.relayDb.db
-			.prepare<[string, string], { digest: string }>('SELECT digest FROM digests WHERE workspace = ? AND doc = ?')
-			.get(this.workspaceId, docId)?.digest;
+		return this.readDigest.get(this.workspaceId, docId)?.digest;
 	}
 
 	/** Keeps `digest` for document `docId` until its next write. */
 	keepDigest(docId: string, digest: string): void {
-		this.relayDb.db
-			.prepare('INSERT OR REPLACE INTO digests (workspace, doc, digest) VALUES (?, ?, ?)')
-			.run(this.workspaceId, docId, digest);
+		this.writeDigest.run(this.workspaceId, docId, digest);
 	}
 
 	/** Removes every record, record set aside and digest of the workspace. */

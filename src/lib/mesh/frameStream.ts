@@ -69,8 +69,6 @@ export interface FrameStream {
 	abort(err: Error): void;
 	/** Puts `budget` in force, or with `undefined` lifts it (the stream's own limits stay). */
 	setBudget(budget: ReadBudget | undefined): void;
-	/** Bytes received and not read yet. */
-	readonly unreadBytes: number;
 	/** Bytes written that the transport has not taken yet (they wait for the peer's window). */
 	readonly queuedBytes: number;
 	/** Resolves once the transport has taken what was queued (at once if nothing waits). */
@@ -214,9 +212,6 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		close: (options) => stream.close(options),
 		abort: (err) => stream.abort(err),
 		setBudget,
-		get unreadBytes() {
-			return unread;
-		},
 		get queuedBytes() {
 			return stream.writeBufferLength;
 		},
