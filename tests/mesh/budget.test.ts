@@ -8,13 +8,16 @@
  *   large document again and again gets one answer queued, not one per question, and is then
  *   dropped with SlowPeerError.
  *
- * Two honest peers keep syncing throughout. (On the main before this test, the first frame
+ * The model protocol's host shares the node's budget (a stranger's frames there are held the
+ * same). Two honest peers keep syncing throughout. (On the main before this test, the first frame
  * was read with the 64 MiB catch-up limit and nothing bounded the send queue.)
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Stream } from '@libp2p/interface';
 import { newId } from '../../src/lib/doc/ids.js';
+import { llmHost } from '../../src/lib/ai/llmHost.js';
+import { LLM_PROTOCOL_ID } from '../../src/lib/ai/llmProtocol.js';
 import { MessageType, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { SessionState, SyncSession } from '../../src/lib/mesh/SyncSession.js';
@@ -109,6 +112,40 @@ describe('the unproven budget', () => {
 		await attacker.stop();
 		await waitFor(() => budget.heldBytes === 0, 'the budget to be given back once the stranger left');
 		await stillSyncing('after the attack');
+	}, 30_000);
+
+	it('holds a stranger on the model protocol to the same budget the node shares with sync', async () => {
+		const { victim, stillSyncing } = await honestPair();
+		const errors: string[] = [];
+		const host = llmHost({ engines: [], onError: (error) => errors.push(error.name) })({
+			node: victim.node,
+			keys: (id) => victim.mesh.workspaceKeys(id),
+			unproven: victim.mesh.unproven
+		});
+		await host.start();
+		try {
+			const attacker = await startNode();
+			const target = addressOf(victim.node);
+			// A 3 MiB request frame announced before any proof (the model protocol takes 4 MiB once proven).
+			const big = await attacker.dialProtocol(target, LLM_PROTOCOL_ID);
+			big.send(Uint8Array.from([...varint(3 * MiB), ...new Uint8Array(KiB)]));
+			expect(await ended(big, 3000)).not.toBe('open');
+			// Unfinished frames on many streams: over the connection's share, streams are reset and counted.
+			const before = victim.mesh.unproven.refusals;
+			for (let i = 0; i < 12; i++) {
+				const stream = await attacker.dialProtocol(target, LLM_PROTOCOL_ID);
+				stream.send(Uint8Array.from([...varint(15 * KiB), ...new Uint8Array(15 * KiB - 1)]));
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+			await waitFor(() => victim.mesh.unproven.refusals > before, 'the model host to refuse streams over the shared budget');
+			expect(victim.mesh.unproven.heldBytes).toBeLessThanOrEqual(DEFAULT_UNPROVEN_LIMITS.connectionBytes + 16 * KiB);
+			expect(errors).toContain('FrameTooLargeError');
+			await attacker.stop();
+			await waitFor(() => victim.mesh.unproven.heldBytes === 0, 'the budget to be given back');
+			await stillSyncing('after the model-protocol attack');
+		} finally {
+			await host.stop();
+		}
 	}, 30_000);
 
 	it('counts every stream of a node against one total, and frees what a stream held when it ends', () => {
