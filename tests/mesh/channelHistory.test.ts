@@ -6,7 +6,8 @@
  * every one of those updates (and say why) and keep the history whole. Then rights, as every
  * view folds them (channelRights.ts): in a read-only channel only the owner's posts show,
  * mallory cannot flip it writable by editing the root (refused) or by a settings mark of her own
- * (ignored), the owner's signed mark can; and a guest's post is withheld everywhere.
+ * (ignored), the owner's signed mark can; and a guest's post is withheld everywhere, as is a
+ * channel the guest lists in the root.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,14 +18,14 @@ import { AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
 import { NoteDoc } from '../../src/lib/doc/NoteDoc.js';
 import { bindWriter } from '../../src/lib/state/noteBinding.js';
 import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
-import { signAiRecord, signSettingsMark } from '../../src/lib/doc/signature.js';
+import { signAiRecord, signChannelEntry, signSettingsMark } from '../../src/lib/doc/signature.js';
 import type { MessageRecord } from '../../src/lib/doc/schema.js';
 import { at, edit, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { invite, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 import { connect } from './peers.js';
-import { postShows, readOnlySpans } from '../../src/lib/doc/channelRights.js';
+import { channelRules, postShows, readOnlySpans } from '../../src/lib/doc/channelRights.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -86,7 +87,7 @@ describe('channel history on the mesh', () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
 		const news = newId();
 		const root = new WorkspaceDoc(owner.docs.get(ws.id));
-		root.createChannel({ id: news, name: 'news', topic: '', private: false, readOnly: true, archived: false, createdAt: 1, createdBy: owner.peerId });
+		root.createChannel(await signChannelEntry(owner.key, { id: news, name: 'news', topic: '', private: false, readOnly: true, archived: false, createdAt: 1, createdBy: owner.peerId }));
 		for (const p of [mallory, bob]) await waitFor(() => new WorkspaceDoc(p.docs.get(ws.id)).channels.has(news), `${p.name} to list the channel`);
 		/** The posts `p` shows in the channel, by the rules it folds from its own team and root. */
 		const shown = (p: TeamPeer) => {
@@ -125,6 +126,18 @@ describe('channel history on the mesh', () => {
 		channelOf(gil, news).post(msg('g1', gil.peerId, at(600, gil.peerId), 'guest post'));
 		await waitFor(() => texts(owner, news).includes('guest post'), 'the guest post to arrive');
 		expect(shown(owner)).toEqual(['from the owner', 'now open']);
+
+		// A channel the guest lists in the root with a modified client, signed with its own key, is listed by nobody.
+		const forged = newId();
+		const entry = await signChannelEntry(gil.key, { id: forged, name: 'guest-made', topic: '', private: false, readOnly: false, archived: false, createdAt: 2, createdBy: gil.peerId });
+		new WorkspaceDoc(gil.docs.get(ws.id)).createChannel(entry);
+		for (const p of [owner, bob]) await waitFor(() => new WorkspaceDoc(p.docs.get(ws.id)).channels.has(forged), `the guest's entry to reach ${p.name}`);
+		const listed = (p: TeamPeer, admin = false) => {
+			const rules = channelRules((peer) => p.authority.roleOf(peer), (peer) => p.authority.roleEver(peer), admin);
+			return new WorkspaceDoc(p.docs.get(ws.id)).listChannels(rules);
+		};
+		for (const p of [owner, bob, mallory, gil]) expect(listed(p).map((c) => c.name), `${p.name}'s list`).toEqual(['news']);
+		expect(listed(owner, true).find((c) => c.id === forged)?.unverified, 'the owner sees it as unverified').toBe(true);
 	}, 40_000);
 
 	it("every replica refuses a member rewriting an AI chat's signed answer, and shows the signed text", async () => {

@@ -127,6 +127,18 @@ export class TeamAuthority implements MeshAuthority {
 		return this.memberOf(peerId)?.role;
 	}
 
+	/**
+	 * The role a device's member has now or had when it was removed (so what a removed member
+	 * made while it was one still counts as that role); undefined for a device the team never
+	 * admitted, and for a device removed on its own (its member is not named in the fold).
+	 */
+	roleEver(peerId: string): TeamRole | undefined {
+		const now = this.roleOf(peerId);
+		if (now !== undefined) return now;
+		for (const removed of this.current.removed.values()) if (removed.devices.includes(peerId)) return removed.role;
+		return undefined;
+	}
+
 	/** Adds an event handler; returns a function that removes it. */
 	on<E extends keyof TeamAuthorityEvents>(event: E, handler: TeamAuthorityEvents[E]): () => void {
 		return this.listeners.on(event, handler);

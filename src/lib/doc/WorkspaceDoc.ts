@@ -6,6 +6,11 @@
  * refuses changes to it). Later changes are signed {@link SettingsMark}s in `channelSettings`,
  * one key per mark; a channel's settings are its entry with, per field, the newest mark the
  * caller accepts (a current admin's or owner's whose signature verifies) on top.
+ *
+ * The entry is signed by its creator (`sig`); a view lists a channel only when its creation
+ * counts (a valid signature by a device allowed to create channels: channelRights.ts) or an
+ * admin kept it with a counted settings mark. So a guest, a relay or a stranger that writes an
+ * entry with a modified client adds nothing anyone is shown.
  */
 import * as Y from 'yjs';
 import { compareHlc } from './hlc.js';
@@ -31,6 +36,28 @@ export type AcceptMark = (mark: SettingsMark) => boolean;
 
 /** For callers with no team at hand: channels as their creators made them. */
 export const creatorsSettings: AcceptMark = () => false;
+
+/**
+ * Which channels a view lists, and with which settings (channelRights.ts `channelRules` builds
+ * them from the team). Callers pass them every time, for the reason given at {@link AcceptMark}.
+ */
+export interface ChannelRules {
+	/** Which settings marks count. */
+	settings: AcceptMark;
+	/**
+	 * Whether a channel's creation counts (its entry as created, with its signature): only such
+	 * channels are listed, and those an admin kept with a counted settings mark.
+	 */
+	creation: (entry: ChannelInfo) => boolean;
+	/** Also list channels whose creation does not count, marked `unverified` (for admins, to keep or leave). */
+	withUnverified?: boolean;
+}
+
+/**
+ * For callers with no team at hand (tests, an export without a team): every channel as its
+ * creator made it, whoever created it.
+ */
+export const creatorsChannels: ChannelRules = { settings: creatorsSettings, creation: () => true };
 
 /** Colours offered for a workspace icon. */
 export const WORKSPACE_COLORS = ['#1f6f5c', '#2f5fb3', '#8a3ffc', '#c0392b', '#d35400', '#7f8c8d'] as const;
@@ -102,7 +129,7 @@ export class WorkspaceDoc {
 	/** Adds a channel to the index (its messages live in their own document, id = `info.id`). */
 	createChannel(info: ChannelInfo): void {
 		const entry = new Y.Map<unknown>();
-		for (const [k, v] of Object.entries(info)) entry.set(k, v);
+		for (const [k, v] of Object.entries(info)) if (k !== 'unverified' && v !== undefined) entry.set(k, v);
 		this.channels.set(info.id, entry);
 	}
 
@@ -125,11 +152,14 @@ export class WorkspaceDoc {
 		return index;
 	}
 
-	/** One channel's settings (its entry, then the newest accepted mark per field), or undefined if there is no such channel. */
-	channel(id: string, accept: AcceptMark, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
+	/**
+	 * One channel's settings (its entry, then the newest accepted mark per field), or undefined
+	 * when there is no such channel or `rules` do not list it.
+	 */
+	channel(id: string, rules: ChannelRules, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
 		const entry = this.channels.get(id);
 		if (!(entry instanceof Y.Map)) return undefined;
-		const info: ChannelInfo = {
+		const created: ChannelInfo = {
 			id,
 			name: readString(entry, 'name', id.slice(0, 8)),
 			topic: readString(entry, 'topic'),
@@ -139,22 +169,27 @@ export class WorkspaceDoc {
 			createdAt: readNumber(entry, 'createdAt'),
 			createdBy: readString(entry, 'createdBy')
 		};
+		const sig = entry.get('sig');
+		if (typeof sig === 'string') created.sig = sig;
+		const info: ChannelInfo = { ...created };
 		const marks = (index ?? this.settingsIndex()).get(id) ?? [];
 		const decided = new Set<string>();
 		for (const mark of marks) {
-			if (decided.has(mark.field) || !accept(mark)) continue;
+			if (decided.has(mark.field) || !rules.settings(mark)) continue;
 			decided.add(mark.field);
 			(info as unknown as Record<string, unknown>)[mark.field] = mark.value; // isSettingsMark checked the value's type
 		}
-		return info;
+		// A counted settings mark is an admin's act on the channel: it keeps a channel whose creation does not count.
+		if (decided.size > 0 || rules.creation(created)) return info;
+		return rules.withUnverified === true ? { ...info, unverified: true } : undefined;
 	}
 
-	/** All channels, oldest first (ties broken by id, so every peer shows the same order). */
-	listChannels(accept: AcceptMark): ChannelInfo[] {
+	/** All listed channels, oldest first (ties broken by id, so every peer shows the same order). */
+	listChannels(rules: ChannelRules): ChannelInfo[] {
 		const index = this.settingsIndex();
 		const out: ChannelInfo[] = [];
 		for (const id of this.channels.keys()) {
-			const c = this.channel(id, accept, index);
+			const c = this.channel(id, rules, index);
 			if (c) out.push(c);
 		}
 		return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));

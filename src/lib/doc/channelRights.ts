@@ -12,15 +12,19 @@
  * - A message is hidden when the newest moderation mark by a current admin or owner hides it
  *   ({@link hiddenBy}); anyone else's marks change nothing.
  *
+ * - A channel is listed when its creation counts ({@link channelRules}): its entry is signed by
+ *   a device whose member is (or was, when removed) the owner, an admin or a member; or a
+ *   current admin kept it with a settings mark. Admins also see the others, marked unverified.
+ *
  * These are view rules, not write refusals (channelPolicy.ts says why): a post that breaks them
  * stays in the document, shown as withheld, and counts for nothing.
  */
 import { compareHlc } from './hlc.js';
-import type { MessageRecord, ModerationMark, SettingsMark } from './schema.js';
-import { verifyModerationMark, verifySettingsMark } from './signature.js';
+import type { ChannelInfo, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
+import { verifyChannelEntryNow, verifyModerationMark, verifySettingsMark } from './signature.js';
 import { readModeration, type ChannelDoc } from './ChannelDoc.js';
 import { isMessageRecord } from './validate.js';
-import { settingsKey, type WorkspaceDoc } from './WorkspaceDoc.js';
+import { settingsKey, type ChannelRules, type WorkspaceDoc } from './WorkspaceDoc.js';
 
 /** A role by device, for a current member device (undefined for anyone else). */
 export type RoleOf = (peerId: string) => string | undefined;
@@ -43,6 +47,36 @@ export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean 
 	return (mark) => {
 		const role = roleOf(mark.by);
 		return (role === 'owner' || role === 'admin') && verifiedOnce(mark);
+	};
+}
+
+/** Roles whose devices may create channels. */
+const CHANNEL_CREATORS = new Set(['owner', 'admin', 'member']);
+
+/** Channel entries whose signature was checked, by their signed fields (bounded). */
+const checkedEntries = new Map<string, boolean>();
+
+function entryVerifiedOnce(entry: ChannelInfo): boolean {
+	const key = JSON.stringify([entry.id, entry.name, entry.topic, entry.private, entry.readOnly, entry.archived, entry.createdAt, entry.createdBy, entry.sig]);
+	let ok = checkedEntries.get(key);
+	if (ok === undefined) {
+		if (checkedEntries.size > 10_000) checkedEntries.clear();
+		checkedEntries.set(key, (ok = verifyChannelEntryNow(entry)));
+	}
+	return ok;
+}
+
+/**
+ * Which channels a view lists: those whose entry `createdBy` signed, when that device's member
+ * may create channels by `creatorRole` (its role now, or when it was removed), with the settings
+ * marks {@link acceptSettings} counts; with `withUnverified` (an admin's view) the others too,
+ * marked unverified.
+ */
+export function channelRules(roleOf: RoleOf, creatorRole: RoleOf, withUnverified = false): ChannelRules {
+	return {
+		settings: acceptSettings(roleOf),
+		creation: (entry) => CHANNEL_CREATORS.has(creatorRole(entry.createdBy) ?? '') && entryVerifiedOnce(entry),
+		withUnverified
 	};
 }
 

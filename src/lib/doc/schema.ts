@@ -134,6 +134,17 @@ export interface ChannelInfo {
 	archived: boolean;
 	createdAt: number;
 	createdBy: string;
+	/**
+	 * The creator's signature over the entry as created (`channelEntries` in signature.ts);
+	 * absent on channels made before entries were signed.
+	 */
+	sig?: string;
+	/**
+	 * Set by the view, never stored: the channel is listed although its creation does not count
+	 * (unsigned, badly signed, or by a device that may not create channels), for an admin to keep
+	 * or leave. Nobody else is shown such a channel.
+	 */
+	unverified?: boolean;
 }
 
 /** A note's entry in the workspace root's note index. */

@@ -7,7 +7,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fromString, toString } from 'uint8arrays';
-import type { AiRecord, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AiRecord, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -147,6 +147,24 @@ export const reactionMarks = markSigning<ReactionMark>('outpost/react/1', (r) =>
 export const moderationMarks = markSigning<ModerationMark>('outpost/mod/1', (m) => [m.msg, m.by, m.hlc, m.hidden]);
 /** Channel settings marks. */
 export const settingsMarks = markSigning<SettingsMark>('outpost/settings/1', (m) => [m.channel, m.field, m.value, m.by, m.hlc]);
+
+/** What a channel entry's signature covers: the channel as its creator made it. */
+export type ChannelEntryFields = Omit<ChannelInfo, 'sig' | 'unverified'>;
+
+/** The bytes a channel entry's signature covers. */
+export function channelEntrySigningBytes(c: ChannelEntryFields): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/channel/1', c.id, c.name, c.topic, c.private, c.readOnly, c.archived, c.createdAt, c.createdBy]));
+}
+
+/** Signs a new channel's entry as its creator `c.createdBy`. */
+export async function signChannelEntry(key: PrivateKey, c: ChannelEntryFields): Promise<ChannelInfo> {
+	return { ...c, sig: await signBytes(key, channelEntrySigningBytes(c)) };
+}
+
+/** Whether `c.sig` is `c.createdBy`'s signature over the entry, at once (the channel list folds synchronously); never throws. */
+export function verifyChannelEntryNow(c: ChannelInfo): boolean {
+	return c.sig !== undefined && verifyBytesNow(c.createdBy, channelEntrySigningBytes(c), c.sig);
+}
 
 export const signDeletionMark = deletionMarks.sign;
 export const verifyDeletionMark = deletionMarks.verify;

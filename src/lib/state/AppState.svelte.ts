@@ -277,7 +277,7 @@ export class AppState {
 			workspaceId: ws.id,
 			appVersion: exchange.APP_VERSION,
 			onProgress,
-			acceptSettings: ws.acceptSettings,
+			channelRules: ws.channelRules,
 			spaces: [...ws.spaces.channels, ...ws.directs.map((d) => ws.channelEntry(d.id)).filter((c) => c !== undefined)],
 			unseen: (docId, doc) => ws.unseen(docId, doc)
 		});

@@ -17,6 +17,8 @@ export interface SearchScope {
 	spaces?: () => ReadonlySet<string>;
 	/** Ids of channel `docId`'s messages nobody is shown. */
 	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
+	/** Whether the member is shown channel `docId` (a channel a guest listed in the root is shown to nobody). */
+	listed?: (docId: string) => boolean;
 }
 
 /** State of a workspace's search. */
@@ -115,11 +117,13 @@ export class SearchState {
 	}
 
 	/**
-	 * Leaves out messages nobody is shown (hidden by a moderator, withheld by the channel's
-	 * posting rules), deciding by the team as it is now: the index keeps what was written.
+	 * Leaves out messages nobody is shown (in a channel the member is not shown, hidden by a
+	 * moderator, withheld by the channel's posting rules), deciding by the team as it is now:
+	 * the index keeps what was written.
 	 */
-	private async visible(hits: SearchHit[]): Promise<SearchHit[]> {
-		const { unseen } = this.scope;
+	private async visible(found: SearchHit[]): Promise<SearchHit[]> {
+		const { unseen, listed } = this.scope;
+		const hits = listed === undefined ? found : found.filter((h) => h.kind !== SearchKind.message || listed(h.docId));
 		if (unseen === undefined) return hits;
 		const channels = [...new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))];
 		const hidden = new Map<string, Set<string>>();

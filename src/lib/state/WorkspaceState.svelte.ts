@@ -8,12 +8,12 @@ import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
-import { signSettingsMark } from '../doc/signature.js';
-import { acceptSettings, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
+import { signChannelEntry, signSettingsMark } from '../doc/signature.js';
+import { acceptSettings, channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
-import { WorkspaceDoc, type AcceptMark } from '../doc/WorkspaceDoc.js';
+import { WorkspaceDoc, type AcceptMark, type ChannelRules } from '../doc/WorkspaceDoc.js';
 import type { Services } from '../app.js';
 import type { WorkspaceRow } from '../store/db.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -98,7 +98,8 @@ export class WorkspaceState {
 		});
 		this.search = new SearchState(services, row.id, this.root, {
 			spaces: () => authority.mySpaces(),
-			unseen: (docId, doc) => this.unseen(docId, doc)
+			unseen: (docId, doc) => this.unseen(docId, doc),
+			listed: (docId) => this.channelEntry(docId) !== undefined
 		});
 	}
 
@@ -133,7 +134,7 @@ export class WorkspaceState {
 	/** Channels to list: active ones, plus archived ones when asked; then the member's private channels. */
 	get channels(): ChannelInfo[] {
 		void this.version;
-		const open = this.root.listChannels(this.acceptSettings).filter((c) => this.showArchived || !c.archived);
+		const open = this.root.listChannels(this.channelRules).filter((c) => this.showArchived || !c.archived);
 		return [...open, ...this.spaces.channels];
 	}
 
@@ -150,7 +151,7 @@ export class WorkspaceState {
 	/** A channel's entry (a public one, a private one or a direct conversation), if this member sees it. */
 	channelEntry(id: string): ChannelInfo | undefined {
 		void this.version;
-		const open = this.root.channel(id, this.acceptSettings);
+		const open = this.root.channel(id, this.channelRules);
 		if (open !== undefined) return open;
 		const space = this.spaces.channel(id);
 		if (space === undefined || !this.spaces.isDirect(id)) return space;
@@ -184,7 +185,7 @@ export class WorkspaceState {
 	/** Whether any channel is archived (to offer the toggle). */
 	get hasArchived(): boolean {
 		void this.version;
-		return this.root.listChannels(this.acceptSettings).some((c) => c.archived);
+		return this.root.listChannels(this.channelRules).some((c) => c.archived);
 	}
 
 	/** Whether `peerId` is a current member device. */
@@ -208,6 +209,12 @@ export class WorkspaceState {
 	get acceptSettings(): AcceptMark {
 		const { authority } = this.team;
 		return acceptSettings((peerId) => authority.roleOf(peerId));
+	}
+
+	/** Which channels are listed, with which settings (channelRules in channelRights.ts); admins also see unverified ones. */
+	get channelRules(): ChannelRules {
+		const { authority } = this.team;
+		return channelRules((peerId) => authority.roleOf(peerId), (peerId) => authority.roleEver(peerId), this.isAdmin);
 	}
 
 	/** Which posts of a channel show: the team's roles and the channel's read-only spans (channelRights.ts). */
@@ -258,18 +265,18 @@ export class WorkspaceState {
 			return id;
 		}
 		const id = newId();
-		this.rootHandle.doc.transact(() => {
-			this.root.createChannel({
-				id,
-				name,
-				topic: (input.topic ?? '').trim(),
-				private: false,
-				readOnly: input.readOnly === true,
-				archived: false,
-				createdAt: Date.now(),
-				createdBy: this.services.identity.peerId
-			});
-		}, LOCAL_ORIGIN);
+		const { identity } = this.services;
+		const entry = await signChannelEntry(identity.privateKey, {
+			id,
+			name,
+			topic: (input.topic ?? '').trim(),
+			private: false,
+			readOnly: input.readOnly === true,
+			archived: false,
+			createdAt: Date.now(),
+			createdBy: identity.peerId
+		});
+		this.rootHandle.doc.transact(() => this.root.createChannel(entry), LOCAL_ORIGIN);
 		await this.openChannel(id);
 		return id;
 	}
@@ -290,6 +297,17 @@ export class WorkspaceState {
 	async setArchived(id: string, archived: boolean): Promise<void> {
 		await this.changeSetting(id, 'archived', archived);
 		if (archived) this.showArchived = this.showArchived || this.channel?.id === id;
+	}
+
+	/**
+	 * Keeps a channel whose creation does not count (made before entries were signed, or written
+	 * by a device that may not create channels): an admin's signed mark of its name lists it for
+	 * everyone.
+	 */
+	async keepChannel(id: string): Promise<void> {
+		const info = this.channelEntry(id);
+		if (info === undefined) throw new NotAllowedError('no such channel');
+		await this.changeSetting(id, 'name', info.name);
 	}
 
 	/** Makes a channel read-only (only admins and the owner post) or open to every member again. */
@@ -434,7 +452,7 @@ export class WorkspaceState {
 	 */
 	async refreshUnread(): Promise<void> {
 		const { db, docs, identity } = this.services;
-		const ids = [...this.root.listChannels(this.acceptSettings), ...this.spaces.channels, ...this.spaces.directs];
+		const ids = [...this.root.listChannels(this.channelRules), ...this.spaces.channels, ...this.spaces.directs];
 		for (const info of ids.map((c) => ({ id: c.id, archived: 'archived' in c && c.archived }))) {
 			if (this.closed) return;
 			if (info.id === this.channel?.id || info.archived) continue;

@@ -7,9 +7,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { acceptSettings, hiddenBy, postShows, readOnlySpans, unseenMessages } from '../../../src/lib/doc/channelRights.js';
+import { acceptSettings, channelRules, hiddenBy, postShows, readOnlySpans, unseenMessages } from '../../../src/lib/doc/channelRights.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
-import { moderationMarks, signModerationMark, signSettingsMark } from '../../../src/lib/doc/signature.js';
+import { moderationMarks, signChannelEntry, signModerationMark, signSettingsMark } from '../../../src/lib/doc/signature.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 import { at, msg } from './helpers.js';
 
@@ -41,13 +41,44 @@ describe('channel rights', () => {
 			{ from: '', to: at(200, admin.id) },
 			{ from: at(400, admin.id), to: undefined }
 		]);
-		expect(ws.channel('news', acceptSettings(roleOf))?.readOnly).toBe(true);
+		expect(ws.channel('news', { settings: acceptSettings(roleOf), creation: () => true })?.readOnly).toBe(true);
 
 		const rules = { roleOf, readOnly: readOnlySpans(ws, 'news', roleOf) };
 		expect(postShows(msg('a', member.id, at(100, member.id)), rules)).toBe(false); // read-only then
 		expect(postShows(msg('b', member.id, at(300, member.id)), rules)).toBe(true); // writable then
 		expect(postShows(msg('c', member.id, at(500, member.id)), rules)).toBe(false);
 		expect(postShows(msg('d', admin.id, at(500, admin.id)), rules)).toBe(true);
+	});
+
+	it('lists a channel only when its creation counts: signed by a device that may create channels, or kept by an admin', async () => {
+		const [owner, member, guest, relay, stranger, gone] = await Promise.all([device(), device(), device(), device(), device(), device()]);
+		const now: Record<string, string> = { [owner.id]: 'owner', [member.id]: 'member', [guest.id]: 'guest', [relay.id]: 'relay' };
+		const ever: Record<string, string> = { ...now, [gone.id]: 'member' }; // `gone` was a member, then removed
+		const ws = new WorkspaceDoc(new Y.Doc());
+		const entry = (id: string, by: string) => ({ id, name: id, topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: by });
+		ws.createChannel(await signChannelEntry(owner.key, entry('by-owner', owner.id)));
+		ws.createChannel(await signChannelEntry(member.key, entry('by-member', member.id)));
+		ws.createChannel(await signChannelEntry(gone.key, entry('by-former-member', gone.id)));
+		ws.createChannel(await signChannelEntry(guest.key, entry('by-guest', guest.id)));
+		ws.createChannel(await signChannelEntry(relay.key, entry('by-relay', relay.id)));
+		ws.createChannel(await signChannelEntry(stranger.key, entry('by-stranger', stranger.id)));
+		ws.createChannel(entry('unsigned', member.id));
+		ws.createChannel({ ...(await signChannelEntry(guest.key, entry('forged', guest.id))), createdBy: member.id }); // a guest's signature in a member's name
+		const signed = await signChannelEntry(member.key, entry('altered', member.id));
+		ws.createChannel({ ...signed, readOnly: true }); // changed after signing
+
+		const rules = channelRules((p) => now[p], (p) => ever[p]);
+		expect(ws.listChannels(rules).map((c) => c.id)).toEqual(['by-former-member', 'by-member', 'by-owner']);
+		expect(ws.channel('by-guest', rules)).toBeUndefined();
+
+		const adminView = channelRules((p) => now[p], (p) => ever[p], true);
+		const unverified = ws.listChannels(adminView).filter((c) => c.unverified === true).map((c) => c.id);
+		expect(unverified.sort()).toEqual(['altered', 'by-guest', 'by-relay', 'by-stranger', 'forged', 'unsigned']);
+
+		// An owner's counted settings mark keeps an unsigned channel (one made before entries were signed); a member's does not.
+		ws.markSetting(await signSettingsMark(member.key, { channel: 'by-guest', field: 'name', value: 'by-guest', by: member.id, hlc: at(10, member.id) }));
+		ws.markSetting(await signSettingsMark(owner.key, { channel: 'unsigned', field: 'name', value: 'unsigned', by: owner.id, hlc: at(20, owner.id) }));
+		expect(ws.listChannels(rules).map((c) => c.id)).toEqual(['by-former-member', 'by-member', 'by-owner', 'unsigned']);
 	});
 
 	it('withholds a guest’s posts anywhere, and shows former members’ history in writable spans', () => {

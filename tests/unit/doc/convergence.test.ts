@@ -12,7 +12,7 @@ import { HybridClock } from '../../../src/lib/doc/hlc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import type { ChannelInfo } from '../../../src/lib/doc/schema.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
-import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot, softDelete, toggleReaction, updateChannel, anyMark } from './helpers.js';
+import { T0, edit, freshSnapshot, msg, mulberry32, pick, shuffle, snapshot, softDelete, toggleReaction, updateChannel, anyChannel } from './helpers.js';
 
 const REMOTE = 'remote';
 const KINDS = ['channel', 'workspace', 'roster'] as const;
@@ -128,7 +128,7 @@ function expectConverged(peers: Peer[], label = ''): void {
 			);
 		}
 		expect(snapshot(p.view), `${label} visible channel of ${p.name}`).toEqual(snapshot(first.view));
-		expect(p.workspace.listChannels(anyMark), `${label} channels of ${p.name}`).toEqual(first.workspace.listChannels(anyMark));
+		expect(p.workspace.listChannels(anyChannel), `${label} channels of ${p.name}`).toEqual(first.workspace.listChannels(anyChannel));
 		expect(p.roster.list(), `${label} roster of ${p.name}`).toEqual(first.roster.list());
 	}
 	for (const p of peers) {
@@ -204,14 +204,14 @@ describe('two peers', () => {
 		a.deliverAll(mulberry32(2));
 		b.deliverAll(mulberry32(3));
 		expectConverged([a, b]);
-		expect(a.workspace.channel('general', anyMark)).toMatchObject({ name: 'lobby', archived: true, topic: 'old stuff' });
+		expect(a.workspace.channel('general', anyChannel)).toMatchObject({ name: 'lobby', archived: true, topic: 'old stuff' });
 
 		updateChannel(a.workspace, 'general', { name: 'from-a' }, a.name);
 		updateChannel(b.workspace, 'general', { name: 'from-b' }, b.name);
 		b.deliverAll(mulberry32(4));
 		a.deliverAll(mulberry32(5));
 		expectConverged([a, b]);
-		expect(['from-a', 'from-b']).toContain(a.workspace.channel('general', anyMark)?.name);
+		expect(['from-a', 'from-b']).toContain(a.workspace.channel('general', anyChannel)?.name);
 	});
 
 	it('agree on the roster after concurrent upserts and renames', () => {
@@ -313,7 +313,7 @@ describe('random concurrent editing (applyRandomTests style)', () => {
 			const id = `ch-${p.name}-${step}`;
 			p.workspace.createChannel(channelInfo(id, `chan ${step}`, T0 + step, p.name));
 		} else if (r < 0.9) {
-			const channels = p.workspace.listChannels(anyMark);
+			const channels = p.workspace.listChannels(anyChannel);
 			if (channels.length > 0) {
 				const c = pick(rand, channels);
 				if (rand() < 0.5) updateChannel(p.workspace, c.id, { name: `renamed ${step} by ${p.name}` });

@@ -4,7 +4,7 @@ import { ChannelDoc, readReaction } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { compareHlc, formatHlc } from '../../../src/lib/doc/hlc.js';
 import type { ChannelSettingValues, EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
-import type { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
+import type { ChannelRules, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 
 /** A fixed epoch for readable clocks. */
 export const T0 = Date.UTC(2025, 0, 1);
@@ -109,3 +109,6 @@ export function updateChannel(ws: WorkspaceDoc, id: string, patch: Partial<Chann
 
 /** Test marks are unsigned: take every one (the app takes admins' signed ones, channelRights.ts). */
 export const anyMark = (): boolean => true;
+
+/** Test channels are unsigned: list every one, with every mark (the app's rules: channelRights.ts `channelRules`). */
+export const anyChannel: ChannelRules = { settings: anyMark, creation: () => true };

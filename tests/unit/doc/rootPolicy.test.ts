@@ -56,7 +56,7 @@ describe('the root write policy', () => {
 		const ws = new WorkspaceDoc(new Y.Doc());
 		ws.createChannel(info('news', true));
 		ws.markSetting(mark(MEMBER, false));
-		const adminsOnly = (m: { by: string }) => roles[m.by] === 'admin';
+		const adminsOnly = { settings: (m: { by: string }) => roles[m.by] === 'admin', creation: () => true };
 		expect(ws.channel('news', adminsOnly)?.readOnly).toBe(true);
 		ws.markSetting({ ...mark(ADMIN, false), hlc: at(200, ADMIN) });
 		expect(ws.channel('news', adminsOnly)?.readOnly).toBe(false);

@@ -5,8 +5,8 @@ import { base32, isId, newId } from '../../../src/lib/doc/ids.js';
 import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import { AiStatus, Role, type ChannelInfo } from '../../../src/lib/doc/schema.js';
-import { creatorsSettings, WORKSPACE_COLORS, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
-import { T0, updateChannel, anyMark } from './helpers.js';
+import { creatorsChannels, WORKSPACE_COLORS, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
+import { T0, updateChannel, anyChannel } from './helpers.js';
 
 function channelInfo(id: string, overrides: Partial<ChannelInfo> = {}): ChannelInfo {
 	return { id, name: id, topic: '', private: false, readOnly: false, archived: false, createdAt: T0, createdBy: 'p1', ...overrides };
@@ -56,8 +56,8 @@ describe('WorkspaceDoc', () => {
 		const ws = new WorkspaceDoc(new Y.Doc());
 		const info = channelInfo('c1', { name: 'general', topic: 'hello', private: true });
 		ws.createChannel(info);
-		expect(ws.channel('c1', anyMark)).toEqual(info);
-		expect(ws.channel('missing', anyMark)).toBeUndefined();
+		expect(ws.channel('c1', anyChannel)).toEqual(info);
+		expect(ws.channel('missing', anyChannel)).toBeUndefined();
 	});
 
 	it('renames, archives and flags channels with settings marks (the newest accepted one per field), leaving other fields alone', () => {
@@ -66,16 +66,16 @@ describe('WorkspaceDoc', () => {
 		updateChannel(ws, 'c1', { name: 'lobby' });
 		updateChannel(ws, 'c1', { archived: true });
 		updateChannel(ws, 'c1', { readOnly: true });
-		expect(ws.channel('c1', anyMark)).toEqual(channelInfo('c1', { name: 'lobby', topic: 't', archived: true, readOnly: true }));
+		expect(ws.channel('c1', anyChannel)).toEqual(channelInfo('c1', { name: 'lobby', topic: 't', archived: true, readOnly: true }));
 		updateChannel(ws, 'c1', { archived: false });
-		expect(ws.channel('c1', anyMark)?.archived).toBe(false);
+		expect(ws.channel('c1', anyChannel)?.archived).toBe(false);
 		// Marks the caller does not accept (not an admin's, not verified) change nothing.
 		updateChannel(ws, 'c1', { name: 'by a member' }, 'peer-member');
-		expect(ws.channel('c1', (m) => m.by !== 'peer-member')?.name).toBe('lobby');
-		expect(ws.channel('c1', anyMark)?.name).toBe('by a member');
+		expect(ws.channel('c1', { settings: (m) => m.by !== 'peer-member', creation: () => true })?.name).toBe('lobby');
+		expect(ws.channel('c1', anyChannel)?.name).toBe('by a member');
 		// Without a team at hand (an export, for one), no mark counts: the channel as its creator made it.
-		expect(ws.channel('c1', creatorsSettings)).toEqual(channelInfo('c1', { name: 'general', topic: 't' }));
-		expect(ws.channel('missing', anyMark)).toBeUndefined();
+		expect(ws.channel('c1', creatorsChannels)).toEqual(channelInfo('c1', { name: 'general', topic: 't' }));
+		expect(ws.channel('missing', anyChannel)).toBeUndefined();
 	});
 
 	it('lists channels oldest first, ties by id', () => {
@@ -84,7 +84,7 @@ describe('WorkspaceDoc', () => {
 		ws.createChannel(channelInfo('cb', { createdAt: T0 }));
 		ws.createChannel(channelInfo('ca', { createdAt: T0 }));
 		ws.createChannel(channelInfo('c2', { createdAt: T0 + 10 }));
-		expect(ws.listChannels(anyMark).map((c) => c.id)).toEqual(['ca', 'cb', 'c2', 'c3']);
+		expect(ws.listChannels(anyChannel).map((c) => c.id)).toEqual(['ca', 'cb', 'c2', 'c3']);
 	});
 
 	it('reads damaged channel entries with safe defaults', () => {
@@ -95,8 +95,8 @@ describe('WorkspaceDoc', () => {
 		entry.set('name', 42);
 		entry.set('archived', 'yes');
 		entry.set('createdAt', 'yesterday');
-		expect(ws.channel('plain', anyMark)).toBeUndefined();
-		expect(ws.channel('abcdefghijkl', anyMark)).toEqual({
+		expect(ws.channel('plain', anyChannel)).toBeUndefined();
+		expect(ws.channel('abcdefghijkl', anyChannel)).toEqual({
 			id: 'abcdefghijkl',
 			name: 'abcdefgh',
 			topic: '',
@@ -106,7 +106,7 @@ describe('WorkspaceDoc', () => {
 			createdAt: 0,
 			createdBy: ''
 		});
-		expect(ws.listChannels(anyMark).map((c) => c.id)).toEqual(['abcdefghijkl']);
+		expect(ws.listChannels(anyChannel).map((c) => c.id)).toEqual(['abcdefghijkl']);
 	});
 
 	it('indexes notes, most recently edited first', () => {

@@ -8,7 +8,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
-import { creatorsSettings, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
+import { creatorsChannels, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
 import { SyncSession } from '../../../src/lib/mesh/SyncSession';
 import { docDigest } from '../../../src/lib/mesh/syncDocs';
 import { newSecret } from '../../../src/lib/mesh/secret';
@@ -259,7 +259,7 @@ describe('WorkspaceSyncDocs', () => {
 		const ws = new WorkspaceDoc(root.doc);
 		expect(ws.name).toBe('Crew');
 		expect(ws.rosterId).toBe(rosterId);
-		expect(ws.listChannels(creatorsSettings).map((c) => c.id).sort()).toEqual([...channels].sort());
+		expect(ws.listChannels(creatorsChannels).map((c) => c.id).sort()).toEqual([...channels].sort());
 		expect(roster.doc.getMap('members').get('peer-a')).toBe('Ada');
 		for (const id of channels) {
 			const channel = reopened.docs.open(id);

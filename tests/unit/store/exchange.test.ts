@@ -16,7 +16,7 @@ import { newId } from '../../../src/lib/doc/ids';
 import { NoteDoc } from '../../../src/lib/doc/NoteDoc';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc';
 import { AiStatus, Role } from '../../../src/lib/doc/schema';
-import { creatorsSettings, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
+import { creatorsChannels, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
 import { OutpostDb } from '../../../src/lib/store/db';
 import { DocStore } from '../../../src/lib/store/DocStore';
 import {
@@ -406,7 +406,7 @@ describe('workspace import', () => {
 		expect(new NoteDoc(note.doc).body.toString()).toBe('A was here. # Minutes\n\nWe talked about 数据主权.\nB was here.');
 		const root = b.docs.open(f.workspaceId);
 		await root.ready;
-		expect(new WorkspaceDoc(root.doc).listChannels(creatorsSettings).map((c) => c.name)).toEqual(['general', '数据主权/讨论', 'random']);
+		expect(new WorkspaceDoc(root.doc).listChannels(creatorsChannels).map((c) => c.name)).toEqual(['general', '数据主权/讨论', 'random']);
 	});
 
 	it('merges into an open document live, through the shared handle', async () => {

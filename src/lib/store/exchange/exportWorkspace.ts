@@ -15,7 +15,7 @@ import { NoteDoc } from '../../doc/NoteDoc.js';
 import { RosterDoc } from '../../doc/RosterDoc.js';
 import { readTeam, teamName } from '../../doc/team/readTeam.js';
 import { DocKind, type ChannelInfo } from '../../doc/schema.js';
-import { creatorsSettings, WorkspaceDoc, type AcceptMark } from '../../doc/WorkspaceDoc.js';
+import { creatorsChannels, WorkspaceDoc, type ChannelRules } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
@@ -40,8 +40,11 @@ export interface ExportInit {
 	now?: Date;
 	onProgress?: (progress: ExchangeProgress) => void;
 	signal?: AbortSignal;
-	/** Which channel settings marks count (the team's admins'); without it, channels as their creators made them. */
-	acceptSettings?: AcceptMark;
+	/**
+	 * Which channels are exported, with which settings (the team's: channelRules in
+	 * channelRights.ts); without it, every channel as its creator made it.
+	 */
+	channelRules?: ChannelRules;
 	/** The private channels and direct conversations the member is in (the root does not list them). */
 	spaces?: ChannelInfo[];
 	/** Ids of a channel's messages nobody is shown (their text is left out of the transcripts). */
@@ -108,12 +111,12 @@ class ZipWriter {
 }
 
 /** Plans the documents of a workspace from its root: root, roster, channels, notes, AI chats. */
-function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, accept: AcceptMark, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
+function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, rules: ChannelRules, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
 	const out: Planned[] = [
 		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
 		{ id: root.rosterId, kind: DocKind.roster, title: '' }
 	];
-	for (const info of [...root.listChannels(accept), ...(init.spaces ?? [])]) {
+	for (const info of [...root.listChannels(rules), ...(init.spaces ?? [])]) {
 		if (!isId(info.id)) continue;
 		out.push({
 			id: info.id,
@@ -189,7 +192,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		// The team's names; a workspace made before signed teams still has its old roster's.
 		const nameOf: NameOf = (peerId) => teamName(team, peerId) ?? roster.displayName(peerId);
 		const names = new UniqueNames();
-		const planned = plan(root, workspaceId, nameOf, names, init.acceptSettings ?? creatorsSettings, init);
+		const planned = plan(root, workspaceId, nameOf, names, init.channelRules ?? creatorsChannels, init);
 		const zip = new ZipWriter(now);
 		const documents: ManifestDocument[] = [];
 		init.onProgress?.({ done: 0, total: planned.length });
