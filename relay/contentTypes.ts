@@ -1,5 +1,5 @@
 /**
- * Content types and cache policy for the files of the static build.
+ * Content types, compressibility and cache policy for the files of the static build.
  */
 import { extname } from 'node:path';
 
@@ -27,6 +27,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 /** The `Content-Type` for a file name; unknown extensions are served as opaque bytes. */
 export function contentTypeFor(fileName: string): string {
 	return CONTENT_TYPES[extname(fileName).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Text and wasm: what the build precompresses. Images and fonts are compressed already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.webmanifest', '.txt', '.svg', '.wasm']);
+
+/** Whether a file is worth serving compressed (the build writes `.br` and `.gz` beside it). */
+export function isCompressible(fileName: string): boolean {
+	return COMPRESSIBLE.has(extname(fileName).toLowerCase());
 }
 
 /** Cache lifetime of content-hashed files: they never change under the same name. */

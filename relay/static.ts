@@ -1,7 +1,8 @@
 /**
  * Serves the SvelteKit static build (`build/`): files with the right content type and
- * cache policy, cross-origin isolation headers (so wllama can run multithreaded), and the
- * adapter-static fallback page for client-side routes. Never reads outside the root.
+ * cache policy, brotli or gzip from the `.br`/`.gz` files the build wrote beside them when
+ * the client accepts it, cross-origin isolation headers (so wllama can run multithreaded),
+ * and the adapter-static fallback page for client-side routes. Never reads outside the root.
  */
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import type { Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { cacheControlFor, contentTypeFor } from './contentTypes.ts';
+import { ENCODING_SUFFIX, acceptedEncodings } from './acceptEncoding.ts';
+import type { Precompressed } from './acceptEncoding.ts';
+import { cacheControlFor, contentTypeFor, isCompressible } from './contentTypes.ts';
 
 /** Options of {@link createStaticHandler}. */
 export interface StaticInit {
@@ -35,6 +38,14 @@ interface Found {
 	stats: Stats;
 	/** URL path the cache policy is chosen for. */
 	urlPath: string;
+}
+
+/** The file a response sends: the found one, or a precompressed variant of it. */
+interface Sent {
+	file: string;
+	stats: Stats;
+	/** The `Content-Encoding` of a variant; undefined for the plain file. */
+	encoding?: Precompressed;
 }
 
 /** Creates the request handler for a static build directory. */
@@ -75,6 +86,18 @@ export function createStaticHandler(init: StaticInit): RequestHandler {
 		return undefined;
 	}
 
+	/**
+	 * The file to send for `found`: its first precompressed variant the client accepts, or
+	 * the plain file. A variant older than its file (left from an earlier build) is ignored.
+	 */
+	async function variantOf(found: Found, accepted: readonly Precompressed[]): Promise<Sent> {
+		for (const encoding of accepted) {
+			const hit = await fileAt(found.urlPath + ENCODING_SUFFIX[encoding]);
+			if (hit && hit.stats.mtimeMs >= found.stats.mtimeMs) return { ...hit, encoding };
+		}
+		return found;
+	}
+
 	return async (req, res) => {
 		for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -87,9 +110,14 @@ export function createStaticHandler(init: StaticInit): RequestHandler {
 		const found = await find(urlPath, (req.headers.accept ?? '').includes('text/html'));
 		if (!found) return sendText(res, 404, 'Not Found');
 
-		const etag = `W/"${found.stats.size.toString(16)}-${Math.floor(found.stats.mtimeMs).toString(16)}"`;
+		const compressible = isCompressible(found.file);
+		const sent: Sent = compressible ? await variantOf(found, acceptedEncodings(req.headers['accept-encoding'])) : found;
+		// Each encoding is its own representation, so it needs its own validator.
+		const tag = `${sent.stats.size.toString(16)}-${Math.floor(sent.stats.mtimeMs).toString(16)}`;
+		const etag = `W/"${sent.encoding === undefined ? tag : `${tag}-${sent.encoding}`}"`;
 		res.setHeader('Content-Type', contentTypeFor(found.file));
 		res.setHeader('Cache-Control', cacheControlFor(found.urlPath));
+		if (compressible) res.setHeader('Vary', 'Accept-Encoding');
 		res.setHeader('ETag', etag);
 		res.setHeader('Last-Modified', found.stats.mtime.toUTCString());
 		if (req.headers['if-none-match'] === etag) {
@@ -97,13 +125,14 @@ export function createStaticHandler(init: StaticInit): RequestHandler {
 			res.end();
 			return;
 		}
-		res.setHeader('Content-Length', found.stats.size);
+		if (sent.encoding !== undefined) res.setHeader('Content-Encoding', sent.encoding);
+		res.setHeader('Content-Length', sent.stats.size);
 		res.statusCode = 200;
 		if (req.method === 'HEAD') {
 			res.end();
 			return;
 		}
-		await pipeline(createReadStream(found.file), res);
+		await pipeline(createReadStream(sent.file), res);
 	};
 }
 
