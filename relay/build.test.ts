@@ -1,9 +1,10 @@
-/** When `npm start` decides the app must be rebuilt. */
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+/** When `npm start` decides the app must be rebuilt or only compressed. */
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { needsBuild, newestMtime } from './build.ts';
+import { gunzipSync } from 'node:zlib';
+import { ensureBuilt, needsBuild, needsCompression, newestMtime } from './build.ts';
 
 let project: string;
 
@@ -59,5 +60,37 @@ describe('needsBuild', () => {
 describe('newestMtime', () => {
 	it('is 0 for a missing path', async () => {
 		expect(await newestMtime(join(project, 'nope'))).toBe(0);
+	});
+});
+
+describe('needsCompression', () => {
+	it('is true for a build without its compressed files, false once they are written', async () => {
+		await file('build/200.html', 2000);
+		expect(await needsCompression(project)).toBe(true);
+		await file('build/200.html.gz', 2000);
+		expect(await needsCompression(project)).toBe(false);
+	});
+});
+
+describe('ensureBuilt', () => {
+	it('does nothing when the build is fresh and compressed (npm start after npm install)', async () => {
+		await file('build/200.html', 2000);
+		await file('build/200.html.gz', 2000);
+		const log: string[] = [];
+		expect(await ensureBuilt(project, (line) => log.push(line))).toBe(false);
+		expect(log).toEqual([]);
+	});
+
+	it('compresses a fresh build from a bare vite build without rebuilding it', async () => {
+		const shell = '<!doctype html><title>shell</title>'.repeat(20);
+		await file('build/200.html', 2000);
+		await writeFile(join(project, 'build/200.html'), shell);
+		await utimes(join(project, 'build/200.html'), 2000, 2000);
+		const log: string[] = [];
+		expect(await ensureBuilt(project, (line) => log.push(line))).toBe(true);
+		expect(log[0]).toBe('Compressing the app (brotli, gzip)…');
+		expect(gunzipSync(await readFile(join(project, 'build/200.html.gz'))).toString()).toBe(shell);
+		expect(await needsBuild(project)).toBe(false);
+		expect(await needsCompression(project)).toBe(false);
 	});
 });
