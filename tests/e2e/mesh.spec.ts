@@ -150,8 +150,9 @@ test('the relay crashes and restarts: direct links keep syncing, and its archive
 	await post(ada, 'before the crash');
 	await expect(message(bea, 'before the crash')).toBeVisible();
 	// Ada and Bea are in sync with each other over a direct (WebRTC) link, not only through
-	// the relay: the status stops saying "through the relay".
-	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 30_000 });
+	// the relay: the status stops saying "through the relay". The relay's archive is in sync
+	// too, and is not counted as a peer.
+	await expect(connection(ada)).toHaveText(/Online · 1 peer \+ relay/, { timeout: 30_000 });
 	await expect(connection(ada)).not.toContainText('through the relay', { timeout: 30_000 });
 	await expect(connection(bea)).not.toContainText('through the relay', { timeout: 30_000 });
 
@@ -163,7 +164,7 @@ test('the relay crashes and restarts: direct links keep syncing, and its archive
 
 	await r.restart();
 	// Ada's browser redials the relay and syncs what it missed into the archive.
-	await expect(connection(ada)).toHaveText(/Online · 2 peers/, { timeout: 30_000 });
+	await expect(connection(ada)).toHaveText(/Online · 1 peer \+ relay/, { timeout: 30_000 });
 	await post(ada, 'after the restart');
 	// A newcomer with only the relay online gets everything from the archive.
 	await ada.context().close();
@@ -273,7 +274,7 @@ test('relays on one LAN find each other by mDNS and sync their archives', async 
 	await createWorkspace(ada, 'Found');
 	const link = await archiveOnRelay(ada);
 	await post(ada, 'found by mDNS');
-	await expect(connection(ada)).toHaveText(/Online · 1 peer/);
+	await expect(connection(ada)).toHaveAccessibleDescription(/keeps an up-to-date copy/);
 	await ada.context().close();
 
 	const second = await relay(4230, [], lan, { mdns: true });
@@ -282,6 +283,20 @@ test('relays on one LAN find each other by mDNS and sync their archives', async 
 	await joinWith(bea, withoutRelays(link), 'Bea');
 	await expectWorkspace(bea, 'Found');
 	await expect(message(bea, 'found by mDNS')).toBeVisible();
+});
+
+test('alone with the relay: connected, not offline, until the relay goes', async () => {
+	const r = await relay(4240);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Alone');
+	await expect(connection(ada)).toHaveText('Connected · nobody else online', { timeout: 20_000 });
+	await expect(connection(ada)).toHaveAccessibleDescription(/keeps no copy of this workspace/);
+	// The relay's archive syncs as a member of the team, yet it is nobody else online.
+	await archiveOnRelay(ada);
+	await expect(connection(ada)).toHaveAccessibleDescription(/keeps an up-to-date copy/, { timeout: 20_000 });
+	await expect(connection(ada)).toHaveText('Connected · nobody else online');
+	await r.kill();
+	await expect(connection(ada)).toHaveText('Offline — changes are kept and sync later', { timeout: 30_000 });
 });
 
 test('a broken invite link gets a clear error and stores nothing', async () => {

@@ -26,6 +26,11 @@ export interface WorkspaceStatus {
 	total: number;
 	/** Member peers with a synced (live) session. */
 	livePeers: number;
+	/**
+	 * Their peer ids, sorted: a relay archiving the workspace is a member too, and the UI
+	 * tells it apart from other members' devices by id.
+	 */
+	livePeerIds: string[];
 	/** Of those, the ones reached only through a relay (a limited, relayed connection). */
 	relayedPeers: number;
 }
@@ -52,5 +57,5 @@ export function summarize(workspaceId: string, sessions: Array<{ session: SyncSe
 	}
 	const state =
 		pending > 0 ? WorkspaceSyncState.syncing : live.size > 0 ? WorkspaceSyncState.live : starting ? WorkspaceSyncState.syncing : WorkspaceSyncState.idle;
-	return { workspaceId, state, pending, total, livePeers: live.size, relayedPeers: live.size - direct.size };
+	return { workspaceId, state, pending, total, livePeers: live.size, livePeerIds: [...live].sort(), relayedPeers: live.size - direct.size };
 }

@@ -71,6 +71,8 @@ export class MeshState {
 	error = $state('');
 	/** Sync state by workspace id. */
 	statuses = $state.raw<Record<string, WorkspaceStatus>>({});
+	/** Open connections to the relays this device keeps (the "Connection" element's "connected"). */
+	relayLinks = $state(0);
 	/** The serving relay's app URLs on the LAN (empty: none, or not known yet). */
 	appUrls = $state.raw<string[]>([]);
 	/** Whether the app was served by a relay (it can archive workspaces). */
@@ -154,12 +156,13 @@ export class MeshState {
 		if (started === undefined) return;
 		this.meshModels = started.models;
 		this.started = true;
-		this.markRelayConnected();
+		this.onPeerCount();
 	}
 
 	/** Follows the peer's events: peer count, sync states, refusals. */
 	private follow(peer: BrowserPeer, synced: Set<string>): void {
-		peer.mesh.on('peer-count', () => this.markRelayConnected());
+		peer.mesh.on('peer-count', () => this.onPeerCount());
+		this.onPeerCount();
 		peer.mesh.on('workspace-status', (status) => {
 			this.statuses = { ...this.statuses, [status.workspaceId]: status };
 			if (status.state === WorkspaceSyncState.live && !synced.has(status.workspaceId)) {
@@ -225,7 +228,8 @@ export class MeshState {
 
 	/** What the "Connection" element shows for a workspace. */
 	connection(workspaceId: string): ConnectionInfo {
-		return connectionInfo(this.started, this.error !== '', this.statuses[workspaceId]);
+		const relays = { reachable: this.relayLinks > 0, isRelay: (peerId: string) => this.isRelay(peerId) };
+		return connectionInfo(this.started, this.error !== '', this.statuses[workspaceId], relays);
 	}
 
 	/** Whether `peerId` is a relay this device keeps connected (to name it "the relay"). */
@@ -384,9 +388,14 @@ export class MeshState {
 		this.presence = { ...this.presence, [workspaceId]: [...byPeer.values()] };
 	}
 
-	/** Marks (once) the moment the first relay is connected, for bench/connect.ts. */
-	private markRelayConnected(): void {
-		if (!this.peer || this.peer.links().relays === 0 || performance.getEntriesByName(MARK_MESH_RELAY).length > 0) return;
+	/**
+	 * Connections came or went: counts the open relay links, and marks (once) the moment the
+	 * first relay is connected, for bench/connect.ts.
+	 */
+	private onPeerCount(): void {
+		if (!this.peer) return;
+		this.relayLinks = this.peer.links().relays;
+		if (this.relayLinks === 0 || performance.getEntriesByName(MARK_MESH_RELAY).length > 0) return;
 		performance.mark(MARK_MESH_RELAY);
 	}
 }

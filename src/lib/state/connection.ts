@@ -8,11 +8,13 @@ import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatu
 export const ConnectionState = {
 	/** The mesh has not started yet (first moments after opening). */
 	starting: 'starting',
-	/** No peer of this workspace (and no relay) reachable. */
+	/** Neither a relay nor another member's device reachable: changes wait on this device. */
 	offline: 'offline',
-	/** Catching up with a peer. */
+	/** Catching up with a peer (a member's device or a relay's archive). */
 	syncing: 'syncing',
-	/** Connected and in sync with at least one peer (or the relay). */
+	/** A relay is reachable, but no other member's device is in sync with this one. */
+	connected: 'connected',
+	/** In sync with at least one other member's device. */
 	online: 'online'
 } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
@@ -20,13 +22,25 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 /** The "Connection" element's content for one workspace. */
 export interface ConnectionInfo {
 	state: ConnectionState;
-	/** Member peers in sync with this device (the relay's archive counts as one). */
+	/** Other members' devices in sync with this one; relays (and their archives) are not counted. */
 	peers: number;
 	/** Catch-up progress in [0, 1], while syncing with a known amount. */
 	progress?: number;
 	/** Of `peers`, those reached only through a relay (slower; no link if the relay goes). */
 	relayed?: number;
+	/** Whether a relay's archive of this workspace is in sync with this device too. */
+	archived?: boolean;
 }
+
+/** What this device knows of the relays it keeps connected, for {@link connectionInfo}. */
+export interface RelayLinks {
+	/** Whether a connection to at least one relay is open. */
+	reachable: boolean;
+	/** Whether `peerId` is one of those relays (a relay that archives a workspace syncs as a member). */
+	isRelay(peerId: string): boolean;
+}
+
+const NO_RELAYS: RelayLinks = { reachable: false, isRelay: () => false };
 
 /** Someone else present in a workspace. */
 export interface Presence {
@@ -41,17 +55,23 @@ export interface Presence {
 /**
  * The "Connection" element's content: `starting` until the mesh runs (offline if it could
  * not start), `syncing` with progress while a session catches up, `online` with the number
- * of member peers in sync, else `offline`.
+ * of other members' devices in sync, `connected` when only a relay is reachable (its archive
+ * of the workspace may be in sync, but nobody else is online), else `offline`.
  */
-export function connectionInfo(started: boolean, failed: boolean, status: WorkspaceStatus | undefined): ConnectionInfo {
+export function connectionInfo(started: boolean, failed: boolean, status: WorkspaceStatus | undefined, relays: RelayLinks = NO_RELAYS): ConnectionInfo {
 	if (!started) return { state: failed ? ConnectionState.offline : ConnectionState.starting, peers: 0 };
-	const peers = status?.livePeers ?? 0;
+	const live = status?.livePeerIds ?? [];
+	const peers = live.filter((id) => !relays.isRelay(id)).length;
 	if (status?.state === WorkspaceSyncState.syncing) {
 		const progress = status.total > 0 ? (status.total - status.pending) / status.total : undefined;
 		return { state: ConnectionState.syncing, peers, ...(progress !== undefined ? { progress } : {}) };
 	}
+	const archived = peers < live.length;
+	const also = archived ? { archived } : {};
+	// A relay is never reached through another relay: the relayed peers are all members' devices.
 	const relayed = status?.relayedPeers ?? 0;
-	if (peers > 0) return { state: ConnectionState.online, peers, ...(relayed > 0 ? { relayed } : {}) };
+	if (peers > 0) return { state: ConnectionState.online, peers, ...(relayed > 0 ? { relayed } : {}), ...also };
+	if (relays.reachable || archived) return { state: ConnectionState.connected, peers: 0, ...also };
 	return { state: ConnectionState.offline, peers: 0 };
 }
 

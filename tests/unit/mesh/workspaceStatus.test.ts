@@ -15,6 +15,6 @@ describe('summarize', () => {
 			{ session: session(SessionState.live), peerId: 'cy', limited: false },
 			{ session: session(SessionState.syncing, 3, 4), peerId: 'dee', limited: true }
 		]);
-		expect(status).toEqual({ workspaceId: 'w', state: 'syncing', pending: 3, total: 4, livePeers: 3, relayedPeers: 1 });
+		expect(status).toEqual({ workspaceId: 'w', state: 'syncing', pending: 3, total: 4, livePeers: 3, livePeerIds: ['bea', 'cy', 'relay'], relayedPeers: 1 });
 	});
 });

@@ -3,32 +3,81 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionState, connectionInfo, readPresence } from '../../../src/lib/state/connection';
 import { WorkspaceSyncState } from '../../../src/lib/mesh/workspaceStatus';
 
-const status = (state: WorkspaceSyncState, livePeers: number, pending = 0, total = 0, relayedPeers = 0) => ({ workspaceId: 'w', state, livePeers, pending, total, relayedPeers });
+/** A workspace status with these live peers (ids), of which `relayedPeers` are reached through a relay. */
+const status = (state: WorkspaceSyncState, livePeerIds: string[], pending = 0, total = 0, relayedPeers = 0) => ({
+	workspaceId: 'w',
+	state,
+	livePeers: livePeerIds.length,
+	livePeerIds,
+	pending,
+	total,
+	relayedPeers
+});
+/** Relays this device keeps: `relay` is one, connected or not. */
+const relayUp = { reachable: true, isRelay: (id: string) => id === 'relay' };
+const relayDown = { reachable: false, isRelay: (id: string) => id === 'relay' };
 
 describe('connectionInfo', () => {
 	it('says starting until the mesh runs, and offline when it could not start', () => {
 		expect(connectionInfo(false, false, undefined)).toEqual({ state: ConnectionState.starting, peers: 0 });
 		expect(connectionInfo(false, true, undefined)).toEqual({ state: ConnectionState.offline, peers: 0 });
+		expect(connectionInfo(false, false, undefined, relayUp)).toEqual({ state: ConnectionState.starting, peers: 0 });
 	});
 
-	it('is offline with no peer in sync, online with the number of live peers', () => {
-		expect(connectionInfo(true, false, undefined).state).toBe(ConnectionState.offline);
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.idle, 0)).state).toBe(ConnectionState.offline);
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 3))).toEqual({ state: ConnectionState.online, peers: 3 });
+	it('is offline with neither a relay nor a member device reachable', () => {
+		expect(connectionInfo(true, false, undefined)).toEqual({ state: ConnectionState.offline, peers: 0 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.idle, []), relayDown)).toEqual({ state: ConnectionState.offline, peers: 0 });
 	});
 
-	it('says how many of the live peers are reached only through a relay', () => {
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 2, 0, 0, 1))).toEqual({ state: ConnectionState.online, peers: 2, relayed: 1 });
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, 2, 0, 0, 0))).toEqual({ state: ConnectionState.online, peers: 2 });
+	it('is connected, not offline, when a relay is reachable and nobody else is online', () => {
+		expect(connectionInfo(true, false, undefined, relayUp)).toEqual({ state: ConnectionState.connected, peers: 0 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.idle, []), relayUp)).toEqual({ state: ConnectionState.connected, peers: 0 });
+	});
+
+	it('does not count a relay archiving the workspace as a peer, and says its copy is in sync', () => {
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['relay']), relayUp)).toEqual({
+			state: ConnectionState.connected,
+			peers: 0,
+			archived: true
+		});
+		// A live session with the relay's archive means the relay is reachable, whatever the link count says.
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['relay']), relayDown).state).toBe(ConnectionState.connected);
+	});
+
+	it('is online with the number of other members\' devices in sync', () => {
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['ada', 'bea', 'cy']))).toEqual({ state: ConnectionState.online, peers: 3 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['bea', 'cy']), relayDown)).toEqual({ state: ConnectionState.online, peers: 2 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['bea', 'relay']), relayUp)).toEqual({
+			state: ConnectionState.online,
+			peers: 1,
+			archived: true
+		});
+	});
+
+	it('says how many of the member devices are reached only through a relay', () => {
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['bea', 'cy'], 0, 0, 1), relayUp)).toEqual({ state: ConnectionState.online, peers: 2, relayed: 1 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['bea', 'cy', 'relay'], 0, 0, 1), relayUp)).toEqual({
+			state: ConnectionState.online,
+			peers: 2,
+			relayed: 1,
+			archived: true
+		});
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.live, ['bea', 'cy'], 0, 0, 0), relayUp)).toEqual({ state: ConnectionState.online, peers: 2 });
 	});
 
 	it('reports catch-up progress while syncing, and none before the amount is known', () => {
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.syncing, 1, 30, 120))).toEqual({
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.syncing, ['bea'], 30, 120), relayUp)).toEqual({
 			state: ConnectionState.syncing,
 			peers: 1,
 			progress: 0.75
 		});
-		expect(connectionInfo(true, false, status(WorkspaceSyncState.syncing, 0))).toEqual({ state: ConnectionState.syncing, peers: 0 });
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.syncing, []), relayUp)).toEqual({ state: ConnectionState.syncing, peers: 0 });
+		// Catching up with the relay's archive alone: no member device counted.
+		expect(connectionInfo(true, false, status(WorkspaceSyncState.syncing, ['relay'], 1, 4), relayUp)).toEqual({
+			state: ConnectionState.syncing,
+			peers: 0,
+			progress: 0.75
+		});
 	});
 });
 
