@@ -3,7 +3,7 @@
  * secret (which proves membership to other peers), its name, and the relay addresses to
  * try first. Everything sits in the URL fragment, which browsers never send to a server:
  *
- *     https://relay.lan:8443/#invite?w=<workspace id>&s=<secret>&n=<name>&r=<multiaddr>…&i=<invitation id>&o=<operation id>&k=<seed>
+ *     https://relay.lan:8443/#invite?w=<workspace id>&s=<secret>&n=<name>&r=<multiaddr>…&i=<invitation id>&o=<operation id>&k=<seed>&c=<channel id>
  *
  * Since signed teams, knowing the secret admits nobody (it names the gossip topic): the
  * invitation does. `i` is the invitation's id in the team, `o` the id (hex SHA-256) of the
@@ -11,6 +11,9 @@
  * and `k` the invitation's 32-byte Ed25519 seed (base64url), whose signature over the new
  * device's peer id is the proof of the admission. An invite without them (made before
  * signed teams) still parses, with `invitation` undefined; joining then says it is too old.
+ *
+ * `c`, optional, is the channel the invite was made from: the new member lands there (a
+ * malformed one is dropped, since it only picks where to land).
  *
  * Parsing is defensive: links arrive pasted, scanned or mangled by chat apps.
  */
@@ -34,6 +37,8 @@ export interface Invite {
 	relays: string[];
 	/** The invitation in the team (absent in links made before signed teams). */
 	invitation?: InviteToken;
+	/** The channel the invite was made from, to open once joined. */
+	channel?: string;
 }
 
 /** What admits a new device: the invitation's id, its operation's id and its seed. */
@@ -76,6 +81,7 @@ export function inviteLink(origin: string, invite: Invite): string {
 		params.set('o', invite.invitation.opId);
 		params.set('k', toBase64Url(invite.invitation.seed));
 	}
+	if (invite.channel !== undefined && isId(invite.channel)) params.set('c', invite.channel);
 	return `${origin.replace(/\/+$/, '')}/${INVITE_PREFIX}${params.toString()}`;
 }
 
@@ -106,6 +112,8 @@ export function parseInvite(text: string): Invite {
 	const invite: Invite = { workspaceId, secret, name, relays };
 	const [id, opId, seed] = [params.get('i'), params.get('o'), params.get('k')];
 	if (id !== null || opId !== null || seed !== null) invite.invitation = parseToken(id, opId, seed);
+	const channel = params.get('c');
+	if (isId(channel)) invite.channel = channel;
 	return invite;
 }
 

@@ -14,11 +14,14 @@ import { addTeamOp } from '../doc/team/TeamDoc.js';
 import { signTeamOp } from '../doc/team/sign.js';
 import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../doc/team/teamId.js';
 import { isId } from '../doc/ids.js';
-import * as exchange from '../store/exchange/index.js';
+import type * as exchange from '../store/exchange/index.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { MeshState } from './MeshState.svelte.js';
 import { ModelsState } from './ModelsState.svelte.js';
 import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
+import { NotifyPermission } from './notify/NotifyPermission.svelte.js';
+import type { MessageTarget } from './notify/messageLink.js';
+import { openMessage } from './openSearchHit.js';
 
 /** Longest workspace name kept. */
 export const MAX_WORKSPACE_NAME = 80;
@@ -44,6 +47,8 @@ export class AppState {
 	readonly models = new ModelsState();
 	/** This device on the mesh (started once the app has opened). */
 	mesh = $state.raw<MeshState | undefined>();
+	/** Whether system notifications are on, and the first-run offer to turn them on. */
+	readonly notifications = new NotifyPermission();
 
 	private services: Services | undefined;
 	private readonly joinWatchers = new Map<string, { stop: () => void; check: () => Promise<void> }>();
@@ -58,6 +63,7 @@ export class AppState {
 			this.language = matchLanguage(typeof saved === 'string' ? saved : navigator.language);
 			this.peerId = services.identity.peerId;
 			this.displayName = services.identity.displayName;
+			await this.notifications.load(services.db);
 			await this.reloadWorkspaces();
 			const mesh = new MeshState(services, this.models);
 			this.mesh = mesh;
@@ -162,6 +168,16 @@ export class AppState {
 		}
 	}
 
+	/** Opens the message a notification points at: its workspace, its channel (and thread), scrolled to. */
+	async openMessage(target: MessageTarget): Promise<void> {
+		if (!this.workspaces.some((w) => w.id === target.workspaceId)) return;
+		await this.switchTo(target.workspaceId);
+		const ws = this.current;
+		if (ws?.id === target.workspaceId && ws.channelEntry(target.channelId) !== undefined) {
+			await openMessage(ws, target.channelId, target.messageId, target.parent);
+		}
+	}
+
 	/** Sets this device's display name (also in the open workspace's roster). */
 	async setDisplayName(name: string): Promise<void> {
 		const clean = await saveDisplayName(this.svc.db, name);
@@ -187,11 +203,17 @@ export class AppState {
 		const existing = await db.workspaces.get(invite.workspaceId);
 		if (existing) {
 			const relays = mergeRelays(existing.relays, invite);
-			await db.workspaces.update(existing.id, { relays, ...(existing.secret ? {} : { secret: invite.secret }) });
+			await db.workspaces.update(existing.id, {
+				relays,
+				...(existing.secret ? {} : { secret: invite.secret }),
+				...(invite.channel !== undefined ? { lastChannelId: invite.channel } : {})
+			});
 			await this.reloadWorkspaces();
 			const row = this.workspaces.find((w) => w.id === existing.id);
 			if (row) await this.mesh?.addWorkspace(row, this.displayName);
 			await this.switchTo(existing.id);
+			const target = invite.channel;
+			if (target !== undefined && this.current?.id === existing.id && this.current.channelEntry(target) !== undefined) await this.current.openChannel(target);
 			return existing.id;
 		}
 		const now = Date.now();
@@ -203,6 +225,8 @@ export class AppState {
 			secret: invite.secret,
 			relays: invite.relays,
 			invitation: invite.invitation,
+			// Once joined, it opens on the channel the invite was made from (switchTo falls back to the first one).
+			...(invite.channel !== undefined ? { lastChannelId: invite.channel } : {}),
 			joining: true,
 			createdAt: now,
 			lastOpenedAt: now
@@ -266,11 +290,12 @@ export class AppState {
 		void check();
 	}
 
-	/** Writes the open workspace into one export file (store/exchange). */
-	exportCurrent(onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ExportResult> {
+	/** Writes the open workspace into one export file (store/exchange, loaded on first use). */
+	async exportCurrent(onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ExportResult> {
 		const { db, docs } = this.svc;
-		if (!this.current) return Promise.reject(new exchange.WorkspaceNotFoundError('no workspace is open'));
 		const ws = this.current;
+		const exchange = await loadExchange();
+		if (!ws) throw new exchange.WorkspaceNotFoundError('no workspace is open');
 		return exchange.exportWorkspace({
 			db,
 			docs,
@@ -288,6 +313,7 @@ export class AppState {
 	 * @throws {exchange.ImportFileError} for a file it refuses, before anything is written
 	 */
 	async importWorkspace(file: Blob, onProgress?: (p: exchange.ExchangeProgress) => void): Promise<exchange.ImportResult> {
+		const exchange = await loadExchange();
 		if (file.size > exchange.IMPORT_LIMITS.maxFileBytes) throw new exchange.ExportTooLargeError('the file is larger than an import accepts');
 		const { db, docs } = this.svc;
 		const result = await exchange.importWorkspace({ db, docs, onProgress }, new Uint8Array(await file.arrayBuffer()));
@@ -306,6 +332,11 @@ export class AppState {
 	}
 }
 
+
+/** Export and import (zip code included), kept out of the first load. */
+function loadExchange(): Promise<typeof exchange> {
+	return import('../store/exchange/index.js');
+}
 
 /** The relays a workspace row should keep: its own and an invite's, without repeats. */
 function mergeRelays(known: string[] | undefined, invite: Invite): string[] {

@@ -241,14 +241,15 @@ export class MeshState {
 	 * The invite link of a workspace for an invitation of its team (empty without a secret):
 	 * on the relay's LAN URL when this page is on the relay's own machine, naming every relay
 	 * this device knows for it. Without `invitation` the link admits nobody: it only tells a
-	 * relay which workspace to archive ("Add this workspace to the relay").
+	 * relay which workspace to archive ("Add this workspace to the relay"). `channel`, the
+	 * channel it is made from, is where the new member lands.
 	 */
-	inviteLink(row: WorkspaceRow, name: string, invitation?: InviteToken): string {
+	inviteLink(row: WorkspaceRow, name: string, invitation?: InviteToken, channel?: string): string {
 		if (row.secret === undefined) return '';
 		const local = /^(localhost|127\.|\[::1\])/.test(location.hostname);
 		const origin = (local ? this.appUrls[0] : undefined) ?? location.origin;
 		const relays = [...new Set([...this.relayAddresses(), ...(row.relays ?? [])])];
-		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays, ...(invitation ? { invitation } : {}) });
+		return buildInviteLink(origin, { workspaceId: row.id, secret: row.secret, name, relays, ...(invitation ? { invitation } : {}), ...(channel !== undefined ? { channel } : {}) });
 	}
 
 	/** The team of a workspace this device syncs, else undefined. */

@@ -32,6 +32,18 @@ describe('invite links', () => {
 		}
 	});
 
+	it('carries the channel it was made from, and drops a malformed one rather than refusing the invite', () => {
+		const channel = newId();
+		const invite = { workspaceId: newId(), secret: newSecret(), name: 'ship', relays: [RELAY], channel };
+		expect(parseInvite(inviteLink('https://10.77.0.1:8443', invite)).channel).toBe(channel);
+		const plain = inviteLink('https://10.77.0.1:8443', { ...invite, channel: undefined });
+		expect(plain).not.toContain('c=');
+		expect(parseInvite(plain).channel).toBeUndefined();
+		const mangled = parseInvite(`${plain}&c=..%2F..%2Fetc`);
+		expect(mangled.channel).toBeUndefined();
+		expect(mangled.workspaceId).toBe(invite.workspaceId);
+	});
+
 	it('base64url round-trips every byte value and refuses other alphabets', () => {
 		const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 		expect(Array.from(fromBase64Url(toBase64Url(bytes)))).toEqual(Array.from(bytes));
