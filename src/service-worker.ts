@@ -7,7 +7,8 @@
  * SPA fallback) so Outpost opens with no network. Navigations try the network briefly and
  * fall back to the cached shell; app assets come from the cache first. Only this
  * worker's own caches are touched: engines such as WebLLM keep model weights in Cache
- * Storage too, and an update must never delete them.
+ * Storage too, and an update must never delete them. A click on a message's notification
+ * opens that message.
  */
 import { base, build, files, prerendered, version } from '$service-worker';
 
@@ -130,6 +131,34 @@ sw.addEventListener('fetch', (event) => {
 		event.respondWith(cacheFirst(request));
 	}
 	// Anything else (relay APIs, models, version.json polling) goes to the network as usual.
+});
+
+/** What a notification of a message carries (state/notify/systemNotifications.ts). */
+interface NotificationData {
+	url?: unknown;
+	target?: unknown;
+}
+
+/**
+ * A click on a message's notification: an open window of the app is focused and told which
+ * message to open (it opens the channel and scrolls to it); with none open, a new window opens
+ * at the message's link (`#/m/…`, read by the page when it starts).
+ */
+async function openNotification(data: NotificationData): Promise<void> {
+	const url = typeof data.url === 'string' && new URL(data.url).origin === sw.location.origin ? data.url : HOME;
+	const windows = await sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
+	const client = windows.find((c) => c.focused) ?? windows[0];
+	if (client === undefined) {
+		await sw.clients.openWindow(url);
+		return;
+	}
+	await client.focus().catch(() => undefined); // refused without a user gesture in some browsers
+	client.postMessage({ type: 'open-message', target: data.target });
+}
+
+sw.addEventListener('notificationclick', (event) => {
+	event.notification.close();
+	event.waitUntil(openNotification((event.notification.data ?? {}) as NotificationData));
 });
 
 sw.addEventListener('message', (event) => {

@@ -10,6 +10,7 @@ import { teamZh } from './features/team.js';
 import { moderationZh } from './features/moderation.js';
 import { spacesZh } from './features/spaces.js';
 import { modelAccessZh } from './features/modelAccess.js';
+import { notificationsZh } from './features/notifications.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,
@@ -22,6 +23,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...moderationZh,
 	...spacesZh,
 	...modelAccessZh,
+	...notificationsZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',

@@ -25,6 +25,7 @@ import { sameTitle } from '../doc/noteLinks.js';
 import { NoteState } from './NoteState.svelte.js';
 import { SearchState } from './SearchState.svelte.js';
 import { SpacesState, type DirectInfo } from './SpacesState.svelte.js';
+import { WorkspaceNotifier } from './notify/WorkspaceNotifier.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -73,6 +74,8 @@ export class WorkspaceState {
 	readonly search: SearchState;
 	/** Private channels and direct conversations this member is in. */
 	readonly spaces: SpacesState;
+	/** System notifications, per-channel levels and the app badge (state/notify/). */
+	readonly notify: WorkspaceNotifier;
 	private readonly onChange = () => {
 		this.version++;
 		void this.mirrorRow();
@@ -91,6 +94,7 @@ export class WorkspaceState {
 		this.root = new WorkspaceDoc(rootHandle.doc);
 		this.team = new TeamState(authority, services.db);
 		this.spaces = new SpacesState(authority, services.docs);
+		this.notify = new WorkspaceNotifier(services, this);
 		this.stopTeam = authority.on('change', () => {
 			this.spaces.refresh();
 			this.onChange();
@@ -114,6 +118,7 @@ export class WorkspaceState {
 		ws.ensureMember(true);
 		const stored = await services.db.channelState.where('workspaceId').equals(row.id).toArray();
 		ws.unread = Object.fromEntries(stored.map((r) => [r.channelId, r.unread]));
+		await ws.notify.start();
 		return ws;
 	}
 
@@ -446,6 +451,12 @@ export class WorkspaceState {
 		await this.services.db.workspaces.update(this.id, { lastChannelId: id });
 	}
 
+	/** Adds `count` messages that just arrived in channel `id` (not on screen) to its unread tally. */
+	countArrivals(id: string, count: number): void {
+		if (this.closed || id === this.channel?.id) return;
+		this.unread = { ...this.unread, [id]: (this.unread[id] ?? 0) + count };
+	}
+
 	/**
 	 * Recounts unread messages of the channels not on screen whose stored data changed since
 	 * they were last counted, loading one document at a time and releasing it again.
@@ -495,6 +506,7 @@ export class WorkspaceState {
 	/** Closes the open channel and releases the documents. */
 	async close(): Promise<void> {
 		this.closed = true;
+		this.notify.stop();
 		const searchClosed = this.search.close();
 		await this.closeNote();
 		await this.chat?.close();

@@ -14,11 +14,7 @@ export async function openSearchHit(ws: WorkspaceState, hit: SearchHit): Promise
 		return true;
 	}
 	if (hit.kind === SearchKind.message) {
-		await ws.openChannel(hit.docId);
-		const channel = ws.channel;
-		if (channel?.id !== hit.docId) return true;
-		if (hit.parent !== undefined) channel.threadParentId = hit.parent;
-		channel.reveal.show(hit.itemId);
+		await openMessage(ws, hit.docId, hit.itemId, hit.parent);
 		return true;
 	}
 	if (hit.kind === SearchKind.ai) {
@@ -27,6 +23,19 @@ export async function openSearchHit(ws: WorkspaceState, hit: SearchHit): Promise
 		return true;
 	}
 	return false;
+}
+
+/**
+ * Opens channel `channelId` at message `messageId` (a thread reply with its thread panel open,
+ * when `parent` names the thread), scrolled to, focused and highlighted. Search results and
+ * notifications open messages so.
+ */
+export async function openMessage(ws: WorkspaceState, channelId: string, messageId: string, parent?: string): Promise<void> {
+	await ws.openChannel(channelId);
+	const channel = ws.channel;
+	if (channel?.id !== channelId) return;
+	if (parent !== undefined) channel.threadParentId = parent;
+	channel.reveal.show(messageId);
 }
 
 /** The name of where a result was found: its channel, AI chat or note title ('' when unknown). */

@@ -79,6 +79,14 @@ export interface DigestRow {
 	storedKey?: number;
 }
 
+/** A channel's notification level on this device (state/notify/); a channel without a row has its default. */
+export interface NotifyLevelRow {
+	workspaceId: string;
+	channelId: string;
+	/** `all`, `mentions` or `nothing` (doc/notifyRules.ts). */
+	level: string;
+}
+
 /** Outpost's local database. */
 export class OutpostDb extends Dexie {
 	identity!: EntityTable<IdentityRow, 'id'>;
@@ -92,6 +100,8 @@ export class OutpostDb extends Dexie {
 	searchDocs!: EntityTable<SearchDocRow, 'id'>;
 	searchState!: EntityTable<SearchStateRow, 'workspaceId'>;
 	searchSnapshots!: EntityTable<SearchSnapshotRow, 'workspaceId'>;
+	/** Per-channel notification levels of this device. */
+	notifyLevels!: Dexie.Table<NotifyLevelRow, [string, string]>;
 
 	constructor(name = 'outpost') {
 		super(name);
@@ -109,6 +119,10 @@ export class OutpostDb extends Dexie {
 			searchDocs: 'id, workspaceId',
 			searchState: 'workspaceId',
 			searchSnapshots: 'workspaceId'
+		});
+		// Version 3 adds the notification levels; earlier tables are unchanged.
+		this.version(3).stores({
+			notifyLevels: '[workspaceId+channelId], workspaceId'
 		});
 	}
 }
