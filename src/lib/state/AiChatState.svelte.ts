@@ -3,7 +3,6 @@
  * other document), the answer being generated on this device, and the user's actions: send,
  * stop, regenerate, edit and resend, the chat's system prompt.
  */
-import { runAnswer } from '../ai/chatRunner.js';
 import type { Engine } from '../ai/engine.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
@@ -162,6 +161,8 @@ export class AiChatState {
 		this.stop = new AbortController();
 		this.hostWrites = choice.engine.writesTargets === true;
 		try {
+			// The answer's writer is fetched with the first question, not in the first load.
+			const { runAnswer } = await import('../ai/chatRunner.js');
 			await runAnswer({
 				thread: this.thread,
 				engine: choice.engine,

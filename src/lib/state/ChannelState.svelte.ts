@@ -28,7 +28,6 @@ import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { lateAmong } from './lateArrivals.js';
-import { answerInChannel } from '../ai/channelAnswer.js';
 import { parseModelMention } from '../ai/mentions.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
 import { RevealTarget } from './RevealTarget.svelte.js';
@@ -316,6 +315,8 @@ export class ChannelState {
 		this.answering = new Map([...this.answering, [answerId, { stop, local: choice.engine.writesTargets !== true }]]);
 		try {
 			const { identity, clock } = this.services;
+			// The answer's writer is fetched with the first question to a model, not in the first load.
+			const { answerInChannel } = await import('../ai/channelAnswer.js');
 			const result = await answerInChannel({
 				channel: this.channel,
 				docId: this.id,

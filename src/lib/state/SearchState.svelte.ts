@@ -2,12 +2,13 @@
  * Runes state of the open workspace's search box: the query, its results, and the index
  * behind them. Opening a workspace opens its index (from the stored snapshot, or rebuilt with
  * progress) and starts the {@link SearchIndexer}, which follows every document change and
- * indexes documents not opened yet in the background (with progress).
+ * indexes documents not opened yet in the background (with progress). The index's code
+ * (MiniSearch and the indexer) is fetched then, beside the first paint rather than in the first load.
  */
 import type { Services } from '../app.js';
 import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
-import { SearchIndex, type SearchHit } from '../store/search/SearchIndex.js';
-import { SearchIndexer, type IndexProgress } from '../store/search/SearchIndexer.js';
+import type { SearchIndex, SearchHit } from '../store/search/SearchIndex.js';
+import type { SearchIndexer, IndexProgress } from '../store/search/SearchIndexer.js';
 import { SearchKind } from '../store/search/rows.js';
 import type * as Y from 'yjs';
 
@@ -47,21 +48,25 @@ export class SearchState {
 		private readonly root: WorkspaceDoc,
 		private readonly scope: SearchScope = {}
 	) {
-		this.opened = SearchIndex.open({
-			db: services.db,
-			workspaceId,
-			onProgress: (done, total) => (this.progress = { done, total })
-		}).catch((error: unknown) => {
-			this.progress = undefined;
-			this.error = error instanceof Error ? error.message : String(error);
-			return undefined;
-		});
+		this.opened = import('../store/search/SearchIndex.js')
+			.then(({ SearchIndex }) =>
+				SearchIndex.open({
+					db: services.db,
+					workspaceId,
+					onProgress: (done, total) => (this.progress = { done, total })
+				})
+			)
+			.catch((error: unknown) => {
+				this.progress = undefined;
+				this.error = error instanceof Error ? error.message : String(error);
+				return undefined;
+			});
 		void this.start();
 	}
 
 	private async start(): Promise<void> {
 		try {
-			const index = await this.opened;
+			const [index, { SearchIndexer }] = await Promise.all([this.opened, import('../store/search/SearchIndexer.js')]);
 			if (!index || this.closed) return;
 			this.index = index;
 			this.progress = undefined;
