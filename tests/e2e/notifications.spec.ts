@@ -117,10 +117,15 @@ test('a mention reaches a hidden device as a notification, a channel set to Noth
 	const [worker] = bea.context().serviceWorkers();
 	expect(worker).toBeDefined();
 	await worker!.evaluate(async () => {
-		const sw = self as unknown as ServiceWorkerGlobalScope;
+		// The worker's globals (the e2e types know the page's only).
+		const sw = self as unknown as {
+			registration: ServiceWorkerRegistration;
+			dispatchEvent(event: Event): boolean;
+			NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+		};
 		const [notification] = await sw.registration.getNotifications();
 		// The handler starts its work before `waitUntil`, which refuses an event the script made.
-		sw.dispatchEvent(new NotificationEvent('notificationclick', { notification: notification! }));
+		sw.dispatchEvent(new sw.NotificationEvent('notificationclick', { notification: notification! }));
 	});
 	await expect(channelLink(bea, 'general')).toHaveAttribute('aria-current', 'page');
 	await expect(message(bea, 'hey @Bea, the pump needs you')).toBeFocused();
