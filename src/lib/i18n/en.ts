@@ -9,6 +9,7 @@ import { teamEn } from './features/team.js';
 import { moderationEn } from './features/moderation.js';
 import { spacesEn } from './features/spaces.js';
 import { modelAccessEn } from './features/modelAccess.js';
+import { shortcutsEn } from './features/shortcuts.js';
 import { notificationsEn } from './features/notifications.js';
 
 export const en = {
@@ -22,6 +23,7 @@ export const en = {
 	...moderationEn,
 	...spacesEn,
 	...modelAccessEn,
+	...shortcutsEn,
 	...notificationsEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',

@@ -10,6 +10,7 @@ import { teamZh } from './features/team.js';
 import { moderationZh } from './features/moderation.js';
 import { spacesZh } from './features/spaces.js';
 import { modelAccessZh } from './features/modelAccess.js';
+import { shortcutsZh } from './features/shortcuts.js';
 import { notificationsZh } from './features/notifications.js';
 
 export const zhCN: Record<MessageKey, string> = {
@@ -23,6 +24,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...moderationZh,
 	...spacesZh,
 	...modelAccessZh,
+	...shortcutsZh,
 	...notificationsZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
