@@ -3,7 +3,8 @@
  * random-weight GGUF) is loaded into this browser with wllama, and a chat streams its
  * answers, with the usage trace, Regenerate and Edit and resend (Stop: tests/unit/state/aiChat.test.ts).
  */
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
 import { tinyLlama } from '../fixtures/gguf';
 import { createWorkspace, openApp } from './helpers';
 import { answers, loadTinyModel, serveTinyModel } from './models';

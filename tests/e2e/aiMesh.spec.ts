@@ -6,7 +6,8 @@
  * the choice to share is kept across a reload. In a channel, `@model question` from one member
  * streams the model's answer into the channel, where a third member watches it arrive.
  */
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, message, openApp, post, setDisplayName } from './helpers';
 import { answers, loadTinyModel, serveTinyModel } from './models';
@@ -22,6 +23,7 @@ test.afterEach(async () => {
 async function device(browser: Browser): Promise<Page> {
 	const context = await browser.newContext({ locale: 'en-US' });
 	contexts.push(context);
+	watchContext(context);
 	const page = await context.newPage();
 	await openApp(page);
 	return page;

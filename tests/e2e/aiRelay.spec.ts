@@ -6,7 +6,8 @@
  * channel gets the relay's answer as the model's message.
  */
 import { execFileSync } from 'node:child_process';
-import { expect, test, type Browser, type BrowserContext } from '@playwright/test';
+import type { Browser, BrowserContext } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, openApp, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
@@ -23,6 +24,7 @@ test.afterAll(async () => {
 async function device(browser: Browser, url: string) {
 	const context = await browser.newContext({ baseURL: url, locale: 'en-US' });
 	contexts.push(context);
+	watchContext(context);
 	const page = await context.newPage();
 	await openApp(page);
 	return page;

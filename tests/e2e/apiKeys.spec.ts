@@ -4,7 +4,8 @@
  * `/v1/models` (200), revokes it in the dialog, and the same request is then refused (401).
  * Before the relay keeps the workspace, the dialog says so instead of failing.
  */
-import { expect, test, type BrowserContext } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { createWorkspace, openApp } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 
@@ -19,6 +20,7 @@ test.afterAll(async () => {
 test('the owner creates an API key in the app, uses it on /v1 and revokes it', async ({ browser }) => {
 	relay = await startRelayProcess(4290);
 	context = await browser.newContext({ baseURL: relay.url, locale: 'en-US' });
+	watchContext(context);
 	const page = await context.newPage();
 	await openApp(page);
 	await createWorkspace(page, 'Keys');

@@ -3,7 +3,8 @@
  * browser context of its own per device (a separate profile), and relay processes the test
  * starts; contexts and relays are closed after each test, the browser after the file.
  */
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { startRelayProcess, type RelayProcess } from './relays';
 
@@ -21,7 +22,7 @@ export interface Devices {
 	relay(...args: Parameters<typeof startRelayProcess>): Promise<RelayProcess>;
 	/** A browser of its own with the app open from `at` (the relay's own certificate accepted, as a user does once). */
 	device(at: RelayProcess, options?: DeviceOptions): Promise<Page>;
-	/** Closes `context` after the test, with the others. */
+	/** Closes `context` after the test, with the others (and watches its pages for errors: suite.ts). */
 	track(context: BrowserContext): void;
 }
 
@@ -54,12 +55,16 @@ export function useDevices(): Devices {
 		async device(at, options = {}) {
 			const context = await launched().newContext({ baseURL: at.url, locale: 'en-US', ignoreHTTPSErrors: true });
 			contexts.push(context);
+			watchContext(context);
 			if (options.clock) await context.clock.install();
 			const page = await context.newPage();
 			await page.goto('/');
 			await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
 			return page;
 		},
-		track: (context) => void contexts.push(context)
+		track: (context) => {
+			contexts.push(context);
+			watchContext(context);
+		}
 	};
 }

@@ -6,7 +6,8 @@
  * with a visible error and change nothing.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, channelNav, createChannel, createWorkspace, message, openApp, post, setDisplayName } from './helpers';
@@ -21,6 +22,7 @@ interface Manifest {
 
 async function freshPage(browser: Browser): Promise<Page> {
 	const context = await browser.newContext({ locale: 'en-US' });
+	watchContext(context);
 	const page = await context.newPage();
 	await openApp(page);
 	return page;

@@ -3,7 +3,8 @@
  * accessible names), plus tools to plant data in a page's IndexedDB the way another
  * device's sync (or a damaged disk) would.
  */
-import { expect, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+import { expect } from './suite';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import * as Y from 'yjs';

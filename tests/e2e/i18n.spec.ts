@@ -1,5 +1,5 @@
 /** The UI language: follows the browser, switches in Settings, is remembered. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './suite';
 import { createWorkspace, openApp } from './helpers';
 
 test('the Language combobox switches the visible text to Chinese and back', async ({ page }) => {

@@ -3,7 +3,7 @@
  * long ago that arrive late, and unread messages by others. The data is planted straight
  * into the page's IndexedDB, as another device's sync or a damaged disk would leave it.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './suite';
 import * as Y from 'yjs';
 import { formatHlc } from '../../src/lib/doc/hlc';
 import { signDeletion } from '../../src/lib/doc/signature';

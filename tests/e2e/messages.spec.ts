@@ -1,5 +1,5 @@
 /** Messages: Markdown, sanitising, edits, deletes, reactions, mentions and threads. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './suite';
 import { createWorkspace, message, openApp, post, setDisplayName } from './helpers';
 
 test.beforeEach(async ({ page }) => {

@@ -1,6 +1,7 @@
 /** The suite's own tiny GGUF model, put where the e2e relay serves model files, and the UI steps around it. */
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { expect, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect } from './suite';
 import { join } from 'node:path';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
 

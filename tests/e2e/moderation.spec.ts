@@ -6,7 +6,8 @@
  * composer and no New channel. Two browsers in separate contexts over a relay
  * process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
 import { useDevices } from './devices';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
 

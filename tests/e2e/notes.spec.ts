@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { chromium, expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, channelNav, createWorkspace, inviteLinkOf, joinWith, openApp, post, setDisplayName } from './helpers';
@@ -31,6 +32,7 @@ async function device(at: RelayProcess): Promise<Page> {
 	browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 	const context = await browser.newContext({ baseURL: at.url, locale: 'en-US' });
 	contexts.push(context);
+	watchContext(context);
 	const page = await context.newPage();
 	await openApp(page);
 	return page;

@@ -1,5 +1,6 @@
 /** Persistence across browser restarts, offline use, installability. */
-import { chromium, expect, test } from '@playwright/test';
+import { chromium } from '@playwright/test';
+import { expect, expectPageErrors, test, watchContext } from './suite';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +9,16 @@ import { channelLink, createChannel, createWorkspace, message, openApp, post } f
 
 test('everything survives closing and reopening the browser', async ({ baseURL }) => {
 	const profile = await mkdtemp(join(tmpdir(), 'outpost-profile-'));
-	const launch = () =>
-		chromium.launchPersistentContext(profile, {
+	const launch = async () => {
+		const context = await chromium.launchPersistentContext(profile, {
 			executablePath: '/usr/bin/chromium',
 			args: CHROMIUM_ARGS,
 			baseURL,
 			locale: 'en-US'
 		});
+		watchContext(context);
+		return context;
+	};
 	try {
 		let context = await launch();
 		let page = await context.newPage();
@@ -49,6 +53,8 @@ test('an unsent draft survives a closed tab', async ({ page, context }) => {
 });
 
 test('with the network off, a reload still opens the app with its data, and it works', async ({ page, context }) => {
+	// Offline, Chromium logs the app's look for the relay's address (/.well-known/outpost.json) as a failed load.
+	expectPageErrors(/net::ERR_INTERNET_DISCONNECTED/);
 	await openApp(page);
 	await createWorkspace(page, 'Offline');
 	await post(page, 'before going offline');
@@ -86,6 +92,7 @@ test('the app is installable (manifest, icons, service worker)', async ({ baseUR
 		args: CHROMIUM_ARGS,
 		baseURL
 	});
+	watchContext(context);
 	try {
 		const page = await context.newPage();
 		await openApp(page);

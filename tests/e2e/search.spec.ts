@@ -3,7 +3,8 @@
  * matched terms, opens each result at its message (a reply in its thread), indexes messages
  * that arrived while their channel was closed, and keeps its index across reloads.
  */
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
 import {
 	channelId,
 	channelLink,

@@ -4,9 +4,10 @@
  * invitations (revoked, used up, expired) and "Add a device". Browsers in separate contexts
  * over a relay process of the test's own, in the network namespace (scripts/in-netns.sh).
  */
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './suite';
 import { useDevices } from './devices';
-import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
+import { channelLink, createChannel, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post, setDisplayName } from './helpers';
 import type { RelayProcess } from './relays';
 
 const { relay, device } = useDevices();
@@ -148,9 +149,13 @@ test('revoked, used-up and expired invitations are refused with their own messag
 test('"Add a device" admits a second device of the same member', async () => {
 	const r = await relay(4320);
 	const ada = await owner(r, 'Devices');
+	// Invited from #deck, Bea lands in #deck.
+	await createChannel(ada, 'deck');
 	const link = await inviteLinkOf(ada, { uses: 1 });
+	await channelLink(ada, 'general').click();
 	const bea = await device(r);
 	await joinWith(bea, link, 'Bea');
+	await expect(channelLink(bea, 'deck')).toHaveAttribute('aria-current', 'page', { timeout: 30_000 });
 	await expectWorkspace(bea, 'Devices');
 
 	// A member (not an admin) is told only admins invite, and can add a device of her own.

@@ -9,7 +9,8 @@
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type BrowserContext } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
+import { expect, test, watchContext } from './suite';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { createWorkspace, openApp } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
@@ -46,6 +47,7 @@ test('the Models dialog picks WebLLM for an MLC model, loads it on demand, and f
 
 	relay = await startRelayProcess(4294, [], '127.0.0.1', { args: ['--models-dir', models] });
 	context = await browser.newContext({ baseURL: relay.url, locale: 'en-US' });
+	watchContext(context);
 	// What the page fetches (the service worker precaches every build file for offline use,
 	// WebLLM's too, in the background: that is not the page's load).
 	const requested: string[] = [];

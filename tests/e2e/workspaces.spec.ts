@@ -1,5 +1,5 @@
 /** Workspaces, display name and channels, on one device. */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './suite';
 import { channelLink, channelNav, createChannel, createWorkspace, openApp, post, setDisplayName } from './helpers';
 
 test('first run shows the welcome state', async ({ page }) => {
@@ -31,6 +31,21 @@ test('several workspaces, each with its own name, colour and channels; switching
 	// The workspace reopens on the channel last used.
 	await expect(channelLink(page, 'deck')).toHaveAttribute('aria-current', 'page');
 	await expect(page.getByRole('article').filter({ hasText: 'hello from the deck' })).toBeVisible();
+});
+
+test('the new-workspace dialog asks for my display name, which my messages then carry', async ({ page }) => {
+	await openApp(page);
+	await page.getByRole('button', { name: 'New workspace' }).first().click();
+	const dialog = page.getByRole('dialog', { name: 'New workspace' });
+	await dialog.getByRole('textbox', { name: 'Workspace name' }).fill('Bridge');
+	await dialog.getByRole('textbox', { name: 'Display name' }).fill('Grace');
+	await dialog.getByRole('button', { name: 'Create workspace' }).click();
+	await expect(channelNav(page).getByRole('heading', { name: 'Bridge' })).toBeVisible();
+	await post(page, 'first words');
+	await expect(page.getByRole('article', { name: 'Grace' })).toContainText('first words');
+	// The next dialog offers the name already given.
+	await page.getByRole('button', { name: 'New workspace' }).first().click();
+	await expect(page.getByRole('dialog', { name: 'New workspace' }).getByRole('textbox', { name: 'Display name' })).toHaveValue('Grace');
 });
 
 test('display name is shown on my messages', async ({ page }) => {
