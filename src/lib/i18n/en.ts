@@ -48,6 +48,7 @@ export const en = {
 	'workspace.welcomeBody': 'Chat, threads and notes that live on your devices and work with no internet. Create a workspace to begin.',
 	'channel.nav': 'Channels',
 	'channel.show': 'Show channels',
+	'channel.actions': 'Channel actions',
 	'channel.new': 'New channel',
 	'channel.name': 'Channel name',
 	'channel.topic': 'Topic',

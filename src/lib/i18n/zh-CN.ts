@@ -49,6 +49,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'workspace.welcomeBody': '聊天、话题和笔记都保存在你自己的设备上，没有互联网也能使用。先创建一个工作区吧。',
 	'channel.nav': '频道',
 	'channel.show': '显示频道',
+	'channel.actions': '频道操作',
 	'channel.new': '新建频道',
 	'channel.name': '频道名称',
 	'channel.topic': '主题',
