@@ -31,6 +31,7 @@ export const en = {
 	'common.cancel': 'Cancel',
 	'common.save': 'Save',
 	'common.close': 'Close',
+	'common.back': 'Back',
 	'common.loading': 'Loading…',
 	'common.loadFailed': 'This part of Outpost could not be loaded. Check the connection to the relay and reload the page.',
 	'workspace.list': 'Workspaces',

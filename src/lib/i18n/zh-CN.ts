@@ -32,6 +32,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'common.cancel': '取消',
 	'common.save': '保存',
 	'common.close': '关闭',
+	'common.back': '返回',
 	'common.loading': '加载中…',
 	'common.loadFailed': '无法加载 Outpost 的这一部分。请检查与中继的连接，然后重新加载页面。',
 	'workspace.list': '工作区',
