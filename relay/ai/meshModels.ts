@@ -27,7 +27,7 @@ export interface MeshModelsInit {
 	/** The relay's node: its id, its gossip, and dialling for the mesh engines. */
 	node: Pick<Libp2p, 'peerId' | 'dialProtocol'> & { services: { pubsub: GossipPubSub } };
 	/** The archive's mesh service: the workspaces and their keys. */
-	mesh: Pick<MeshService, 'workspaceKeys' | 'on'>;
+	mesh: Pick<MeshService, 'workspaceKeys' | 'on'> & Partial<Pick<MeshService, 'unproven'>>;
 	/** The relay's model host, whose models are advertised. */
 	host: Pick<LlmHost, 'advertisedModels' | 'on'>;
 	/** Where remote models are added and removed. */
@@ -146,7 +146,13 @@ export class MeshModels {
 			let engine = known?.engine;
 			if (engine === undefined) {
 				try {
-					engine = new MeshEngine({ node: this.init.node, host: peerIdFromString(peer), keys: tracked.keys, catalog: tracked.adverts });
+					engine = new MeshEngine({
+						node: this.init.node,
+						host: peerIdFromString(peer),
+						keys: tracked.keys,
+						catalog: tracked.adverts,
+						...(this.init.mesh.unproven !== undefined ? { unproven: this.init.mesh.unproven } : {})
+					});
 				} catch (error) {
 					this.init.log(`Model advert from an unreadable peer id ${peer}: ${error instanceof Error ? error.message : String(error)}`);
 					continue;

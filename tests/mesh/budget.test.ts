@@ -9,7 +9,7 @@
  *   dropped with SlowPeerError.
  *
  * The model protocol's host shares the node's budget (a stranger's frames there are held the
- * same). Two honest peers keep syncing throughout. (On the main before this test, the first frame
+ * same), and so does its asker until the host's CHALLENGE proves it. Two honest peers keep syncing throughout. (On the main before this test, the first frame
  * was read with the 64 MiB catch-up limit and nothing bounded the send queue.)
  */
 import '../../src/lib/mesh/polyfills.node.js';
@@ -17,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Stream } from '@libp2p/interface';
 import { newId } from '../../src/lib/doc/ids.js';
 import { llmHost } from '../../src/lib/ai/llmHost.js';
+import { MeshEngine } from '../../src/lib/ai/meshEngine.js';
 import { LLM_PROTOCOL_ID } from '../../src/lib/ai/llmProtocol.js';
 import { MessageType, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
@@ -146,6 +147,42 @@ describe('the unproven budget', () => {
 		} finally {
 			await host.stop();
 		}
+	}, 30_000);
+
+	it('holds a stranger posing as a model host to the asker’s unproven budget, until its CHALLENGE proves it', async () => {
+		const ws = newWorkspace();
+		const asker = await startPeer(ws, { name: 'asker' });
+		const keys = asker.mesh.workspaceKeys(ws.id);
+		if (keys === undefined) throw new Error('workspace not added');
+		const fake = await startNode();
+		// The "host" answers HELLO with a 3 MiB frame, then trickles an unfinished one: before its proof.
+		await fake.handle(
+			LLM_PROTOCOL_ID,
+			async (stream) => {
+				stream.send(Uint8Array.from([...varint(3 * MiB), ...new Uint8Array(8 * KiB)]));
+			},
+			{ runOnLimitedConnection: true }
+		);
+		await asker.node.dial(addressOf(fake));
+		const held = peakOf(() => asker.mesh.unproven.heldBytes);
+		const engine = new MeshEngine({ node: asker.node, host: fake.peerId, keys, unproven: asker.mesh.unproven, openTimeoutMs: 5000 });
+		const started = Date.now();
+		const run = async () => {
+			for await (const chunk of engine.generate({ model: 'any', messages: [{ role: 'user', content: 'hi' }] })) void chunk;
+		};
+		const failure = await run().then(
+			() => undefined,
+			(error: unknown) => error
+		);
+		expect(String(failure)).toMatch(/did not accept this device|not one itself/);
+		/** The names along the failure's chain of causes. */
+		const causes: string[] = [];
+		for (let e: unknown = failure; e instanceof Error; e = e.cause) causes.push(e.name);
+		expect(causes).toContain('FrameTooLargeError');
+		// Refused as the prefix arrived, not after the 5 s membership timeout, and never more than a frame's budget held.
+		expect(Date.now() - started).toBeLessThan(4000);
+		expect(held()).toBeLessThanOrEqual(DEFAULT_UNPROVEN_LIMITS.frameBytes + KiB);
+		await waitFor(() => asker.mesh.unproven.heldBytes === 0, 'the asker to give its budget back');
 	}, 30_000);
 
 	it('counts every stream of a node against one total, and frees what a stream held when it ends', () => {

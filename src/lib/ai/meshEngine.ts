@@ -30,6 +30,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream, type FrameStream } from '../mesh/frameStream.js';
+import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import { MembershipExchange } from '../mesh/membership.js';
 import { closeGracefully, frameSender } from '../mesh/syncStream.js';
 import { decodeMessage, encodeMessage } from '../mesh/wire.js';
@@ -79,6 +80,11 @@ export interface MeshEngineInit {
 	openTimeoutMs?: number;
 	/** What this node shows in HELLO as its admission: a tab's delegation from its device (doc/team/delegation.ts); default none. */
 	admission?: () => Uint8Array | undefined | Promise<Uint8Array | undefined>;
+	/**
+	 * What a host that has proved nothing yet may make this node hold (`MeshService.unproven`,
+	 * shared with sync and model hosting); default: a budget of this engine's own.
+	 */
+	unproven?: UnprovenBudget;
 }
 
 /** Per-generation options beyond the {@link Engine} interface. */
@@ -92,7 +98,11 @@ export class MeshEngine implements Engine {
 	readonly kind = 'mesh' as const;
 	readonly writesTargets = true;
 
-	constructor(private readonly init: MeshEngineInit) {}
+	private readonly unproven: UnprovenBudget;
+
+	constructor(private readonly init: MeshEngineInit) {
+		this.unproven = init.unproven ?? new UnprovenBudget();
+	}
 
 	/** The models adverts say the host serves (engine `mesh`; the name says where). */
 	async models(): Promise<ModelInfo[]> {
@@ -179,7 +189,8 @@ export class MeshEngine implements Engine {
 				signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
 				runOnLimitedConnection: true
 			});
-			return frameStream(stream, { maxFrameBytes: LlmLimits.maxRequestBytes });
+			// Until the host's CHALLENGE proves it a member (prove), what it sends is held to the unproven budget.
+			return frameStream(stream, { maxFrameBytes: LlmLimits.maxRequestBytes, budget: this.unproven.forStream(`llm-asker:${this.init.host.toString()}`) });
 		} catch (error) {
 			if (signal?.aborted) throw signal.reason;
 			throw new RemoteEngineError('failed', 'Could not reach the peer that runs this model: it may have gone offline.', undefined, false, {
@@ -234,6 +245,8 @@ export class MeshEngine implements Engine {
 		try {
 			exchange.start();
 			await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS));
+			if (!exchange.remoteProven) throw new Error('the host did not prove membership');
+			frames.setBudget(undefined); // proven: the answer's frames may be as large as LlmLimits allow
 			send(bytes);
 			if (!(await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS)))) throw new Error('membership not proven');
 		} catch (error) {

@@ -134,7 +134,7 @@ export class MeshModels {
 			return undefined; // not a peer id: the advert was signed by it, so this cannot happen
 		}
 		const admission = this.delegate !== undefined ? { admission: () => this.delegation(workspaceId) } : {};
-		const engine = new MeshEngine({ node: this.peer.node, host, keys, catalog, ...admission });
+		const engine = new MeshEngine({ node: this.peer.node, host, keys, catalog, unproven: this.peer.mesh.unproven, ...admission });
 		this.engines.set(key, engine);
 		return engine;
 	}
