@@ -98,6 +98,7 @@ export const en = {
 	'message.arrivedLaterTitle': 'Written earlier but reached this device later',
 	'message.replies': '{count, plural, one {# reply} other {# replies}}',
 	'message.history': 'Edit history',
+	'message.actions': 'Actions for {name}’s message',
 	'message.reactWith': 'React with {emoji}',
 	'message.reactionTitle': '{names} reacted with {emoji}',
 	'message.reactionToggle': '{emoji} {count}, {names}',

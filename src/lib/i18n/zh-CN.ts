@@ -99,6 +99,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'message.arrivedLaterTitle': '较早写成，但较晚才到达本设备',
 	'message.replies': '{count} 条回复',
 	'message.history': '编辑历史',
+	'message.actions': '{name} 的消息的操作',
 	'message.reactWith': '用 {emoji} 回应',
 	'message.reactionTitle': '{names} 用 {emoji} 回应了',
 	'message.reactionToggle': '{emoji} {count}，{names}',
