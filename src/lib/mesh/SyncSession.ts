@@ -11,6 +11,7 @@
  * `decodeMessage` (wire.ts), picks the workspace named by its HELLO (or closes the stream),
  * then creates the session and hands it that same message through {@link SyncSession.receive}.
  */
+import * as Y from 'yjs';
 import { DEFAULT_LIMITS, MessageType, type SyncLimits } from './constants.js';
 import {
 	MalformedMessageError,
@@ -28,6 +29,7 @@ import { applicablePart } from './updateCheck.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 import { Listeners } from '../events.js';
+import { teamRosterId } from '../doc/team/teamId.js';
 
 /** Options of a {@link SyncSession}. */
 export interface SyncSessionInit {
@@ -104,6 +106,8 @@ export class SyncSession {
 	private currentState: SessionState = SessionState.membership;
 	private trustedSent = false;
 	private failure: Error | undefined;
+	/** The workspace's roster document (team operations), whose updates that delete go whole. */
+	private readonly rosterId: string;
 
 	/** Throws a TypeError when `workspace.id` and `workspace.keys` belong to different workspaces. */
 	constructor(private readonly init: SyncSessionInit) {
@@ -111,6 +115,7 @@ export class SyncSession {
 			throw new TypeError('workspace.keys were derived for another workspace');
 		}
 		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
+		this.rosterId = teamRosterId(init.workspace.id);
 		this.membership = new MembershipExchange({
 			role: init.role,
 			keys: init.workspace.keys,
@@ -273,6 +278,7 @@ export class SyncSession {
 			// The peer would refuse an oversized update; the next session's digest repairs it.
 			if (update.length > this.limits.maxUpdateBytes || !this.shares(docId)) return;
 			this.offered.add(docId);
+			if (docId === this.rosterId && deletesAnything(update)) return void this.sendWhole(docId, update);
 			this.send({ type: MessageType.update, docId, update });
 		});
 		const { docs } = this.init;
@@ -311,6 +317,26 @@ export class SyncSession {
 			this.send({ type: MessageType.syncStep1, docId, stateVector });
 		}
 		this.checkDone();
+	}
+
+	/**
+	 * Sends the roster's whole state in place of `update`, which deletes something. In the
+	 * roster that is a losing duplicate: two replicas wrote one team operation under its id, Yjs
+	 * kept one copy and deleted the other, and this replica integrated the loser after the
+	 * winner. A peer holding only the loser would see that update delete an operation and refuse
+	 * it (TeamDoc.ts), ending the session; with the whole state the winner travels along, and
+	 * the peer applies what it lacks. Rosters are small; one too large for a message goes as it is.
+	 */
+	private async sendWhole(docId: string, update: Uint8Array): Promise<void> {
+		let whole: Uint8Array | undefined;
+		try {
+			whole = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
+		} catch {
+			whole = undefined;
+		}
+		if (this.currentState === SessionState.closed) return;
+		const fits = whole !== undefined && whole.length <= this.limits.maxUpdateBytes;
+		this.send({ type: MessageType.update, docId, update: fits ? whole! : update });
 	}
 
 	private shares(docId: string): boolean {
@@ -389,4 +415,13 @@ function unexpected(m: Message): UnexpectedMessageError {
 
 function asError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Whether a Yjs update deletes anything (its delete set is not empty); false when it does not decode. */
+function deletesAnything(update: Uint8Array): boolean {
+	try {
+		return Y.decodeUpdate(update).ds.clients.size > 0;
+	} catch {
+		return false;
+	}
 }

@@ -12,6 +12,11 @@ import { decodeMessage } from '../../../src/lib/mesh/wire';
 import { mulberry32 } from '../../fixtures/random';
 import { pair, settle, syncBoth, type Side } from './helpers';
 import { MemoryDocs } from './memoryDocs';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { addTeamOp, teamOps } from '../../../src/lib/doc/team/TeamDoc';
+import { signTeamOp } from '../../../src/lib/doc/team/sign';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../../src/lib/doc/team/teamId';
 
 function sent(side: Side): number {
 	return side.inbox.reduce((n, bytes) => n + bytes.length, 0);
@@ -243,5 +248,47 @@ describe('SyncSession live updates', () => {
 		await settle();
 		expect(p.responder.inbox.length).toBe(n);
 		expect(p.opener.session.state).toBe('closed');
+	});
+});
+
+describe('SyncSession and duplicate team operations', () => {
+	it('carries the winning copy with a forwarded losing duplicate, so a peer holding only the loser does not refuse it', async () => {
+		// Two replicas wrote the same operation under its id; Yjs keeps the copy of the higher client id.
+		const key = await generateKeyPair('Ed25519');
+		const by = peerIdFromPrivateKey(key).toString();
+		const nonce = newTeamNonce();
+		const ws = teamWorkspaceId(by, nonce);
+		const roster = teamRosterId(ws);
+		const op = await signTeamOp(key, by, { ws, prev: [], at: 1 }, { t: 'create', nonce, name: 'A' });
+		const copyBy = (client: number) => {
+			const doc = new Y.Doc();
+			doc.clientID = client;
+			addTeamOp(doc, op);
+			return Y.encodeStateAsUpdate(doc);
+		};
+		const [loser, winner] = [copyBy(1), copyBy(2)];
+		const s = new MemoryDocs(ws);
+		const x = new MemoryDocs(ws);
+		Y.applyUpdate(s.get(roster), winner, 'another peer');
+		Y.applyUpdate(x.get(roster), loser, 'another peer');
+		let forwarded = false;
+		const p = await pair({
+			workspaceId: ws,
+			openerDocs: x,
+			responderDocs: s,
+			// As s's digest goes out, the losing copy reaches s from elsewhere: s forwards it (and its deletion) live.
+			deliver: (to, _position, bytes) => {
+				if (to === p.opener && !forwarded && decodeMessage(bytes, DEFAULT_LIMITS).type === MessageType.digest) {
+					forwarded = true;
+					Y.applyUpdate(s.get(roster), loser, 'another peer');
+				}
+				return to.session.receive(bytes);
+			}
+		});
+		await syncBoth(p);
+		await settle();
+		expect(forwarded).toBe(true);
+		expect([...p.opener.errors, ...p.responder.errors].map((e) => e.message)).toEqual([]);
+		expect(teamOps(x.get(roster)).get(op.id)).toEqual(teamOps(s.get(roster)).get(op.id));
 	});
 });
