@@ -48,7 +48,8 @@ test('a model shared by one browser answers another browser of the workspace', a
 	// Bea has no model of her own: the picker lists Ada's, served by Ada, on wllama.
 	const bea = await device(browser);
 	await joinWith(bea, link, 'Bea');
-	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Lab' })).toBeVisible({ timeout: 20_000 });
+	// Bea meets Ada through the relay's discovery topic (announced every 10 s), then over WebRTC.
+	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Lab' })).toBeVisible({ timeout: 40_000 });
 	await expect(channelLink(bea, 'general')).toBeVisible();
 	await bea.getByRole('button', { name: 'New chat' }).click();
 	const picker = bea.getByRole('combobox', { name: 'Model' });
@@ -89,7 +90,7 @@ test('@model in a channel: the answer streams in as the model\'s message, seen b
 	for (const name of ['Bea', 'Cy']) {
 		const page = await device(browser);
 		await joinWith(page, link, name);
-		await expect(channelLink(page, 'general')).toBeVisible({ timeout: 20_000 });
+		await expect(channelLink(page, 'general')).toBeVisible({ timeout: 40_000 });
 		await channelLink(page, 'general').click();
 		members.push(page);
 	}
