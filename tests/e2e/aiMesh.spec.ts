@@ -10,18 +10,34 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { expect, test, watchContext } from './suite';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, message, openApp, post, setDisplayName } from './helpers';
-import { answers, loadTinyModel, serveTinyModel } from './models';
+import { answers, loadTinyModel, MODELS_DIR, serveTinyModel } from './models';
+import { startRelayProcess, type RelayProcess } from './relays';
 
 const contexts: BrowserContext[] = [];
+/**
+ * Each test's own relay, serving the suite's models folder: browsers meet through it alone.
+ * (Through the suite's shared relay, after the specs before this one, browsers stopped finding
+ * each other: README "Known problems".)
+ */
+let relay: RelayProcess | undefined;
+
+let nextPort = 4370;
 
 test.beforeAll(serveTinyModel);
+test.beforeEach(async () => {
+	relay = await startRelayProcess(nextPort, [], '127.0.0.1', { args: ['--models-dir', MODELS_DIR] });
+	nextPort += 10;
+});
 test.afterEach(async () => {
 	for (const context of contexts.splice(0)) await context.close().catch(() => {});
+	await relay?.kill();
+	relay = undefined;
 });
 
-/** A fresh browser profile with the app open. */
+/** A fresh browser profile with the app open from the test's relay. */
 async function device(browser: Browser): Promise<Page> {
-	const context = await browser.newContext({ locale: 'en-US' });
+	if (relay === undefined) throw new Error('the relay starts in beforeEach');
+	const context = await browser.newContext({ locale: 'en-US', baseURL: relay.url });
 	contexts.push(context);
 	watchContext(context);
 	const page = await context.newPage();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
 
 // The relay of playwright.config.ts serves <its data dir>/models.
-const MODELS_DIR = join('test-results', 'relay-data', 'models');
+/** The models folder of the suite's relay (playwright.config.ts); relays a spec starts may be pointed at it with `--models-dir`. */
+export const MODELS_DIR = join('test-results', 'relay-data', 'models');
 
 /** Writes the tiny model into the relay's models folder (it lists the folder on each request). */
 export function serveTinyModel(): void {
