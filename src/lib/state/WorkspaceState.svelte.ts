@@ -9,11 +9,11 @@ import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
 import { signChannelEntry, signSettingsMark } from '../doc/signature.js';
-import { acceptSettings, channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
+import { channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
-import { WorkspaceDoc, type AcceptMark, type ChannelRules } from '../doc/WorkspaceDoc.js';
+import { WorkspaceDoc, type ChannelRules } from '../doc/WorkspaceDoc.js';
 import type { Services } from '../app.js';
 import type { WorkspaceRow } from '../store/db.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -208,12 +208,6 @@ export class WorkspaceState {
 	get channelInfo(): ChannelInfo | undefined {
 		void this.version;
 		return this.channel ? this.channelEntry(this.channel.id) : undefined;
-	}
-
-	/** Settings changes that count: signed by a current admin or the owner (writePolicy.ts). */
-	get acceptSettings(): AcceptMark {
-		const { authority } = this.team;
-		return acceptSettings((peerId) => authority.roleOf(peerId));
 	}
 
 	/** Which channels are listed, with which settings (channelRules in channelRights.ts); admins also see unverified ones. */
