@@ -108,6 +108,10 @@ export class SyncSession {
 	private failure: Error | undefined;
 	/** The workspace's roster document (team operations), whose updates that delete go whole. */
 	private readonly rosterId: string;
+	/** While set, a whole-roster send went out less than {@link WHOLE_ROSTER_GAP_MS} ago. */
+	private wholeTimer: ReturnType<typeof setTimeout> | undefined;
+	/** A roster update that deletes came while {@link wholeTimer} ran: one more whole send is due. */
+	private wholeDue = false;
 
 	/** Throws a TypeError when `workspace.id` and `workspace.keys` belong to different workspaces. */
 	constructor(private readonly init: SyncSessionInit) {
@@ -278,7 +282,7 @@ export class SyncSession {
 			// The peer would refuse an oversized update; the next session's digest repairs it.
 			if (update.length > this.limits.maxUpdateBytes || !this.shares(docId)) return;
 			this.offered.add(docId);
-			if (docId === this.rosterId && deletesAnything(update)) return void this.sendWhole(docId, update);
+			if (docId === this.rosterId && deletesAnything(update)) return this.queueWhole(docId);
 			this.send({ type: MessageType.update, docId, update });
 		});
 		const { docs } = this.init;
@@ -325,18 +329,32 @@ export class SyncSession {
 	 * kept one copy and deleted the other, and this replica integrated the loser after the
 	 * winner. A peer holding only the loser would see that update delete an operation and refuse
 	 * it (TeamDoc.ts), ending the session; with the whole state the winner travels along, and
-	 * the peer applies what it lacks. Rosters are small; one too large for a message goes as it is.
+	 * the peer applies what it lacks.
+	 *
+	 * A member can write duplicates as often as it likes, so whole sends are coalesced: at most
+	 * one per {@link WHOLE_ROSTER_GAP_MS} per session, each reading the roster as it is then
+	 * (it covers every update that came before). A roster too large for one message is not sent:
+	 * what it would carry is deletions of duplicates, which the next catch-up repairs.
 	 */
-	private async sendWhole(docId: string, update: Uint8Array): Promise<void> {
+	private queueWhole(docId: string): void {
+		this.wholeDue = true;
+		if (this.wholeTimer === undefined) void this.sendWhole(docId);
+	}
+
+	private async sendWhole(docId: string): Promise<void> {
+		this.wholeDue = false;
+		this.wholeTimer = setTimeout(() => {
+			this.wholeTimer = undefined;
+			if (this.wholeDue && this.currentState !== SessionState.closed) void this.sendWhole(docId);
+		}, WHOLE_ROSTER_GAP_MS);
 		let whole: Uint8Array | undefined;
 		try {
 			whole = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
 		} catch {
 			whole = undefined;
 		}
-		if (this.currentState === SessionState.closed) return;
-		const fits = whole !== undefined && whole.length <= this.limits.maxUpdateBytes;
-		this.send({ type: MessageType.update, docId, update: fits ? whole! : update });
+		if (this.currentState === SessionState.closed || whole === undefined || whole.length > this.limits.maxUpdateBytes) return;
+		this.send({ type: MessageType.update, docId, update: whole });
 	}
 
 	private shares(docId: string): boolean {
@@ -399,6 +417,7 @@ export class SyncSession {
 	private stop(): void {
 		this.currentState = SessionState.closed;
 		clearTimeout(this.timer);
+		clearTimeout(this.wholeTimer);
 		this.unsubscribe?.();
 		this.unsubscribe = undefined;
 		this.init.signal?.removeEventListener('abort', this.onAbort);
@@ -416,6 +435,9 @@ function unexpected(m: Message): UnexpectedMessageError {
 function asError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Least time between two whole-roster sends of one session (see `SyncSession.queueWhole`). */
+export const WHOLE_ROSTER_GAP_MS = 1000;
 
 /** Whether a Yjs update deletes anything (its delete set is not empty); false when it does not decode. */
 function deletesAnything(update: Uint8Array): boolean {

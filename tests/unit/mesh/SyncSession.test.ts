@@ -291,4 +291,37 @@ describe('SyncSession and duplicate team operations', () => {
 		expect([...p.opener.errors, ...p.responder.errors].map((e) => e.message)).toEqual([]);
 		expect(teamOps(x.get(roster)).get(op.id)).toEqual(teamOps(s.get(roster)).get(op.id));
 	});
+
+	it('coalesces whole-roster sends: a member writing fifty losing duplicates in a burst costs at most two rosters per second', async () => {
+		const key = await generateKeyPair('Ed25519');
+		const by = peerIdFromPrivateKey(key).toString();
+		const nonce = newTeamNonce();
+		const ws = teamWorkspaceId(by, nonce);
+		const roster = teamRosterId(ws);
+		const op = await signTeamOp(key, by, { ws, prev: [], at: 1 }, { t: 'create', nonce, name: 'A' });
+		const copyBy = (client: number) => {
+			const doc = new Y.Doc();
+			doc.clientID = client;
+			addTeamOp(doc, op);
+			return Y.encodeStateAsUpdate(doc);
+		};
+		const s = new MemoryDocs(ws);
+		const x = new MemoryDocs(ws);
+		Y.applyUpdate(s.get(roster), copyBy(1_000_000), 'another peer'); // the winner: the highest client id
+		const p = await pair({ workspaceId: ws, openerDocs: x, responderDocs: s });
+		await syncBoth(p);
+		await settle();
+		const before = p.opener.inbox.length;
+		for (let client = 1; client <= 50; client++) Y.applyUpdate(s.get(roster), copyBy(client), 'another peer');
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const rosterUpdates = p.opener.inbox.slice(before).map((bytes) => decodeMessage(bytes, DEFAULT_LIMITS)).filter((m) => m.type === MessageType.update && m.docId === roster);
+		expect(rosterUpdates.length).toBeGreaterThanOrEqual(1);
+		expect(rosterUpdates.length).toBeLessThanOrEqual(2);
+		await new Promise((resolve) => setTimeout(resolve, 1200)); // the coalesced one after the gap
+		await settle();
+		expect([...p.opener.errors, ...p.responder.errors]).toEqual([]);
+		expect(Y.encodeStateVector(x.get(roster))).toEqual(Y.encodeStateVector(s.get(roster)));
+		p.opener.session.close();
+		p.responder.session.close();
+	});
 });
