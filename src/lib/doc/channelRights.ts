@@ -24,20 +24,23 @@ import type { ChannelInfo, MessageRecord, ModerationMark, SettingsMark } from '.
 import { verifyChannelEntryNow, verifyModerationMark, verifySettingsMark } from './signature.js';
 import { readModeration, type ChannelDoc } from './ChannelDoc.js';
 import { isMessageRecord } from './validate.js';
-import { settingsKey, type ChannelRules, type WorkspaceDoc } from './WorkspaceDoc.js';
+import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
 
 /** A role by device, for a current member device (undefined for anyone else). */
 export type RoleOf = (peerId: string) => string | undefined;
 
-/** Settings marks whose signature was checked, by key (bounded). */
-const checked = new Map<string, boolean>();
+/**
+ * Signature checks already made, keyed by every field the signature covers and the signature
+ * itself (a key missing a covered field would let a forged value reuse a genuine verdict); bounded.
+ */
+const verdicts = new Map<string, boolean>();
 
-function verifiedOnce(mark: SettingsMark): boolean {
-	const key = settingsKey(mark) + '\n' + mark.sig;
-	let ok = checked.get(key);
+/** `verify()`'s answer for `key`, checked once while remembered. */
+function verifiedOnce(key: string, verify: () => boolean): boolean {
+	let ok = verdicts.get(key);
 	if (ok === undefined) {
-		if (checked.size > 10_000) checked.clear();
-		checked.set(key, (ok = verifySettingsMark(mark)));
+		if (verdicts.size > 20_000) verdicts.clear();
+		verdicts.set(key, (ok = verify()));
 	}
 	return ok;
 }
@@ -46,25 +49,12 @@ function verifiedOnce(mark: SettingsMark): boolean {
 export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean {
 	return (mark) => {
 		const role = roleOf(mark.by);
-		return (role === 'owner' || role === 'admin') && verifiedOnce(mark);
+		return (role === 'owner' || role === 'admin') && verifiedOnce(JSON.stringify(['settings', mark.channel, mark.field, mark.value, mark.by, mark.hlc, mark.sig]), () => verifySettingsMark(mark));
 	};
 }
 
 /** Roles whose devices may create channels. */
 const CHANNEL_CREATORS = new Set(['owner', 'admin', 'member']);
-
-/** Channel entries whose signature was checked, by their signed fields (bounded). */
-const checkedEntries = new Map<string, boolean>();
-
-function entryVerifiedOnce(entry: ChannelInfo): boolean {
-	const key = JSON.stringify([entry.id, entry.name, entry.topic, entry.private, entry.readOnly, entry.archived, entry.createdAt, entry.createdBy, entry.sig]);
-	let ok = checkedEntries.get(key);
-	if (ok === undefined) {
-		if (checkedEntries.size > 10_000) checkedEntries.clear();
-		checkedEntries.set(key, (ok = verifyChannelEntryNow(entry)));
-	}
-	return ok;
-}
 
 /**
  * Which channels a view lists: those whose entry `createdBy` signed, when that device's member
@@ -75,7 +65,7 @@ function entryVerifiedOnce(entry: ChannelInfo): boolean {
 export function channelRules(roleOf: RoleOf, creatorRole: RoleOf, withUnverified = false): ChannelRules {
 	return {
 		settings: acceptSettings(roleOf),
-		creation: (entry) => CHANNEL_CREATORS.has(creatorRole(entry.createdBy) ?? '') && entryVerifiedOnce(entry),
+		creation: (entry) => CHANNEL_CREATORS.has(creatorRole(entry.createdBy) ?? '') && verifiedOnce(JSON.stringify(['channel', entry.id, entry.name, entry.topic, entry.private, entry.readOnly, entry.archived, entry.createdAt, entry.createdBy, entry.sig]), () => verifyChannelEntryNow(entry)),
 		withUnverified
 	};
 }

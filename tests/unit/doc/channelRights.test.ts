@@ -50,6 +50,15 @@ describe('channel rights', () => {
 		expect(postShows(msg('d', admin.id, at(500, admin.id)), rules)).toBe(true);
 	});
 
+	it('does not carry a genuine mark’s verdict over to a copy with another value and the same signature', async () => {
+		const admin = await device();
+		const accept = acceptSettings((peer) => (peer === admin.id ? 'admin' : undefined));
+		const genuine = await signSettingsMark(admin.key, { channel: 'news', field: 'readOnly', value: true, by: admin.id, hlc: at(100, admin.id) });
+		expect(accept(genuine)).toBe(true); // checked, and remembered
+		expect(accept({ ...genuine, value: false })).toBe(false);
+		expect(accept({ ...genuine, field: 'archived' })).toBe(false);
+	});
+
 	it('lists a channel only when its creation counts: signed by a device that may create channels, or kept by an admin', async () => {
 		const [owner, member, guest, relay, stranger, gone] = await Promise.all([device(), device(), device(), device(), device(), device()]);
 		const now: Record<string, string> = { [owner.id]: 'owner', [member.id]: 'member', [guest.id]: 'guest', [relay.id]: 'relay' };
