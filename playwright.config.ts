@@ -22,7 +22,11 @@ export default defineConfig({
 	expect: { timeout: 10_000 },
 	fullyParallel: false,
 	workers: 1,
-	retries: 0,
+	// One retry: on a loaded 2-core machine a browser test now and then stalls past its timeout
+	// (a CI run once lost one in 73 that passed 35 times in a row here, under load too). A test
+	// that fails twice still fails the suite, and one that passed only on its retry is listed
+	// as "flaky" in the report, to be looked at rather than hidden.
+	retries: 1,
 	reporter: process.env.CI ? 'list' : [['list']],
 	outputDir: 'test-results/e2e',
 	use: {
