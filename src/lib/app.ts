@@ -7,7 +7,6 @@
  *
  * The relay's root is relay/run.ts; it builds the same core over its archive on disk.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { OutpostCore } from './core/OutpostCore.js';
 import { delegatedAuthority } from './core/tabAuthority.js';
@@ -140,8 +139,11 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
  * over one peer id.
  */
 async function nodeKey(identity: Identity): Promise<PrivateKey> {
+	// libp2p's key code loads with the peer, not with the first paint.
+	const { generateKeyPair, privateKeyFromRaw } = await import('@libp2p/crypto/keys');
+	const deviceKey = () => privateKeyFromRaw(identity.privateKey.raw);
 	const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-	if (locks === undefined) return identity.privateKey;
+	if (locks === undefined) return deviceKey();
 	const held = await new Promise<boolean>((resolve) => {
 		void locks.request(WEB_LOCK, { ifAvailable: true }, (lock) => {
 			resolve(lock !== null);
@@ -149,5 +151,5 @@ async function nodeKey(identity: Identity): Promise<PrivateKey> {
 			return lock === null ? undefined : new Promise<void>(() => {});
 		});
 	});
-	return held ? identity.privateKey : generateKeyPair('Ed25519');
+	return held ? deviceKey() : generateKeyPair('Ed25519');
 }

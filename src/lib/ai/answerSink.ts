@@ -19,7 +19,7 @@ import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
 import { AiRecordKind, AiStatus, type GenerationStats } from '../doc/schema.js';
 import type { GenerateChunk } from './engine.js';
-import type { PrivateKey } from '@libp2p/interface';
+import type { DeviceKey } from '../doc/deviceKey.js';
 
 /** Longest answer text waits before it is written (merged with the text after it). */
 export const TEXT_FLUSH_MS = 50;
@@ -47,7 +47,7 @@ export interface AnswerSink {
 /** Who writes a signed answer into a channel: a peer's key and clock. */
 export interface AnswerSigner {
 	peerId: string;
-	key: PrivateKey;
+	key: DeviceKey;
 	clock: HybridClock;
 }
 

@@ -8,7 +8,7 @@
  * this device has seen, added to the roster document (which syncs it like any edit), and
  * folded at once.
  */
-import type { PrivateKey } from '@libp2p/interface';
+import type { DeviceKey } from '../doc/deviceKey.js';
 import * as Y from 'yjs';
 import { Listeners } from '../events.js';
 import type { AdmitVerdict, MeshAuthority, SpaceAccess } from '../mesh/authority.js';
@@ -23,7 +23,7 @@ import { readDelegation } from '../doc/team/delegation.js';
 /** This device, when it may write operations. */
 export interface TeamDevice {
 	peerId: string;
-	privateKey: PrivateKey;
+	privateKey: DeviceKey;
 }
 
 /** Options of a {@link TeamAuthority}. */

@@ -3,10 +3,8 @@
  * author field is an Ed25519 libp2p peer id, which embeds the public key, so anyone can
  * verify a record without a key directory.
  */
-import type { PrivateKey } from '@libp2p/interface';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { fromString, toString } from 'uint8arrays';
+import { fromBase64, toBase64, verifyByPeerId, type DeviceKey } from './deviceKey.js';
 import type { AiRecord, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
@@ -28,7 +26,7 @@ export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 }
 
 /** Signs an AI-chat record. */
-export async function signAiRecord(key: PrivateKey, r: Omit<AiRecord, 'sig'>): Promise<AiRecord> {
+export async function signAiRecord(key: DeviceKey, r: Omit<AiRecord, 'sig'>): Promise<AiRecord> {
 	return { ...r, sig: await signBytes(key, aiRecordSigningBytes(r)) };
 }
 
@@ -41,10 +39,10 @@ export function bindingSigningBytes(b: Omit<ClientBinding, 'sig'>): Uint8Array {
  * Signs a client binding at once (it is written in the same transaction as the first edit
  * it covers, which cannot wait): an Ed25519 device key's seed signs with @noble.
  */
-export function signBindingNow(key: PrivateKey, b: Omit<ClientBinding, 'sig'>): ClientBinding {
+export function signBindingNow(key: DeviceKey, b: Omit<ClientBinding, 'sig'>): ClientBinding {
 	if (key.type !== 'Ed25519') throw new TypeError('client bindings are signed with an Ed25519 device key');
 	const seed = key.raw.subarray(0, 32);
-	return { ...b, sig: toString(ed25519.sign(bindingSigningBytes(b), seed), 'base64') };
+	return { ...b, sig: toBase64(ed25519.sign(bindingSigningBytes(b), seed)) };
 }
 
 /** Verifies a client binding's signature against its device, at once (the note write policy is synchronous). */
@@ -73,8 +71,8 @@ export function deletionSigningBytes(msgId: string, d: Omit<DeletionRecord, 'sig
 }
 
 /** Signs bytes with the device key, returning base64. */
-export async function signBytes(key: PrivateKey, bytes: Uint8Array): Promise<string> {
-	return toString(await key.sign(bytes), 'base64');
+export async function signBytes(key: DeviceKey, bytes: Uint8Array): Promise<string> {
+	return toBase64(await key.sign(bytes));
 }
 
 /**
@@ -82,17 +80,11 @@ export async function signBytes(key: PrivateKey, bytes: Uint8Array): Promise<str
  * signature gives false, never an exception: records come from other peers.
  */
 export async function verifyBytes(author: string, bytes: Uint8Array, sig: string): Promise<boolean> {
-	try {
-		const publicKey = peerIdFromString(author).publicKey;
-		if (publicKey === undefined) return false;
-		return await publicKey.verify(bytes, fromString(sig, 'base64'));
-	} catch {
-		return false;
-	}
+	return verifyBytesNow(author, bytes, sig);
 }
 
 /** Signs a message record. */
-export async function signMessage(key: PrivateKey, m: Omit<MessageRecord, 'sig'>): Promise<MessageRecord> {
+export async function signMessage(key: DeviceKey, m: Omit<MessageRecord, 'sig'>): Promise<MessageRecord> {
 	return { ...m, sig: await signBytes(key, messageSigningBytes(m)) };
 }
 
@@ -102,7 +94,7 @@ export function verifyMessage(m: MessageRecord): Promise<boolean> {
 }
 
 /** Signs an edit record. */
-export async function signEdit(key: PrivateKey, e: Omit<EditRecord, 'sig'>): Promise<EditRecord> {
+export async function signEdit(key: DeviceKey, e: Omit<EditRecord, 'sig'>): Promise<EditRecord> {
 	return { ...e, sig: await signBytes(key, editSigningBytes(e)) };
 }
 
@@ -112,7 +104,7 @@ export function verifyEdit(e: EditRecord): Promise<boolean> {
 }
 
 /** Signs the soft deletion of a message. */
-export async function signDeletion(key: PrivateKey, msgId: string, d: Omit<DeletionRecord, 'sig'>): Promise<DeletionRecord> {
+export async function signDeletion(key: DeviceKey, msgId: string, d: Omit<DeletionRecord, 'sig'>): Promise<DeletionRecord> {
 	return { ...d, sig: await signBytes(key, deletionSigningBytes(msgId, d)) };
 }
 
@@ -124,7 +116,7 @@ export function verifyDeletion(msgId: string, d: DeletionRecord): Promise<boolea
 /** A kind of signed mark: what its signature covers, how to sign one and how to check one. */
 export interface MarkSigning<T extends { by: string; sig: string }> {
 	bytes(mark: Omit<T, 'sig'>): Uint8Array;
-	sign(key: PrivateKey, mark: Omit<T, 'sig'>): Promise<T>;
+	sign(key: DeviceKey, mark: Omit<T, 'sig'>): Promise<T>;
 	/** Whether `mark.sig` is `mark.by`'s signature; never throws. */
 	verify(mark: T): Promise<boolean>;
 }
@@ -157,7 +149,7 @@ export function channelEntrySigningBytes(c: ChannelEntryFields): Uint8Array {
 }
 
 /** Signs a new channel's entry as its creator `c.createdBy`. */
-export async function signChannelEntry(key: PrivateKey, c: ChannelEntryFields): Promise<ChannelInfo> {
+export async function signChannelEntry(key: DeviceKey, c: ChannelEntryFields): Promise<ChannelInfo> {
 	return { ...c, sig: await signBytes(key, channelEntrySigningBytes(c)) };
 }
 
@@ -179,13 +171,13 @@ export const signSettingsMark = settingsMarks.sign;
  * it answers: any malformed author or signature gives false.
  */
 export function verifyBytesNow(author: string, bytes: Uint8Array, sig: string): boolean {
+	let signature: Uint8Array;
 	try {
-		const publicKey = peerIdFromString(author).publicKey;
-		if (publicKey === undefined || publicKey.type !== 'Ed25519') return false;
-		return ed25519.verify(fromString(sig, 'base64'), bytes, publicKey.raw);
+		signature = fromBase64(sig);
 	} catch {
 		return false;
 	}
+	return verifyByPeerId(author, bytes, signature);
 }
 
 /** Verifies a settings mark's signature against its `by` peer, at once (a write policy's fold cannot wait). */

@@ -17,7 +17,7 @@
  *   keyring keeps each opened workspace key in memory, and {@link GossipKeyring.sealCurrentTo}
  *   seals the current one to new devices (a `keys` operation of the same generation).
  */
-import type { PrivateKey } from '@libp2p/interface';
+import type { DeviceKey } from '../doc/deviceKey.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Team } from '../doc/team/fold.js';
@@ -132,7 +132,7 @@ export class GossipKeyring {
 	 * is `privateKey`) of every generation not opened yet, and follows the team's current
 	 * generation. A box that does not open is reported through `onError`, never thrown.
 	 */
-	async update(team: Team, privateKey: PrivateKey, peerId: string): Promise<void> {
+	async update(team: Team, privateKey: DeviceKey, peerId: string): Promise<void> {
 		if (team.workspaceId !== this.workspaceId) throw new TypeError(`team of ${team.workspaceId}, keyring of ${this.workspaceId}`);
 		const call = ++this.updates;
 		const opening: Promise<void>[] = [];
@@ -145,7 +145,7 @@ export class GossipKeyring {
 		if (call === this.updates) this.currentGen = team.currentKey;
 	}
 
-	private async open(generation: string, box: string, privateKey: PrivateKey): Promise<void> {
+	private async open(generation: string, box: string, privateKey: DeviceKey): Promise<void> {
 		let bytes: Uint8Array;
 		try {
 			bytes = openKeyBox(privateKey, box, this.workspaceId, generation);

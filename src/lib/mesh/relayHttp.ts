@@ -2,14 +2,14 @@
  * Calling the relay's HTTP APIs (relay/json.ts) from the app's API clients: reading their
  * answers, and signed calls (signedRequest.ts) over a fresh challenge.
  */
-import type { PrivateKey } from '@libp2p/interface';
+import type { DeviceKey } from '../doc/deviceKey.js';
 import { signBytes } from '../doc/signature.js';
 import { RELAY_CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from './signedRequest.js';
 
 /** Who signs: this device's identity. */
 export interface Signer {
 	peerId: string;
-	privateKey: PrivateKey;
+	privateKey: DeviceKey;
 }
 
 /** A failed API call, with the relay's own explanation when it gave one. */

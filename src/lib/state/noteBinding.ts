@@ -4,13 +4,13 @@
  * transaction of each client id, so the edit and the binding that vouches for it travel in one
  * update and no peer ever sees one without the other.
  */
-import type { PrivateKey } from '@libp2p/interface';
+import type { DeviceKey } from '../doc/deviceKey.js';
 import type * as Y from 'yjs';
 import type { ClientBinding } from '../doc/schema.js';
 import { signBindingNow } from '../doc/signature.js';
 
 /** Starts binding local edits of note `docId` (held as `doc`) to `device`; returns a function that stops. */
-export function bindWriter(doc: Y.Doc, docId: string, key: PrivateKey, device: string): () => void {
+export function bindWriter(doc: Y.Doc, docId: string, key: DeviceKey, device: string): () => void {
 	let signed: ClientBinding | undefined;
 	const before = (transaction: Y.Transaction) => {
 		if (!transaction.local) return;

@@ -2,14 +2,12 @@
  * This device's identity: an Ed25519 key pair kept in Dexie in libp2p's protobuf encoding,
  * so the mesh can use the same key and its peer id as this device's libp2p identity.
  */
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { deviceKeyFromProtobuf, deviceKeyToProtobuf, generateDeviceKey, peerIdOfKey, type DeviceKey } from '../doc/deviceKey.js';
 import type { OutpostDb } from './db.js';
 
 /** The device identity in use. */
 export interface Identity {
-	privateKey: PrivateKey;
+	privateKey: DeviceKey;
 	/** The libp2p peer id (base58btc, `12D3KooW…`). */
 	peerId: string;
 	displayName: string;
@@ -23,19 +21,19 @@ export async function loadOrCreateIdentity(db: OutpostDb): Promise<Identity> {
 	const row = await db.identity.get('self');
 	if (row && row.privateKey instanceof Uint8Array) {
 		try {
-			const privateKey = privateKeyFromProtobuf(row.privateKey);
-			return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), displayName: row.displayName ?? '' };
+			const privateKey = deviceKeyFromProtobuf(row.privateKey);
+			return { privateKey, peerId: peerIdOfKey(privateKey), displayName: row.displayName ?? '' };
 		} catch (err) {
 			// A damaged key cannot be repaired; keep the bytes aside and start a new identity.
 			console.warn('identity key unreadable, creating a new one', err);
 			await db.settings.put({ key: `damaged-identity:${Date.now()}`, value: row });
 		}
 	}
-	const privateKey = await generateKeyPair('Ed25519');
-	const peerId = peerIdFromPrivateKey(privateKey).toString();
+	const privateKey = generateDeviceKey();
+	const peerId = peerIdOfKey(privateKey);
 	await db.identity.put({
 		id: 'self',
-		privateKey: privateKeyToProtobuf(privateKey),
+		privateKey: deviceKeyToProtobuf(privateKey),
 		peerId,
 		displayName: '',
 		createdAt: Date.now()

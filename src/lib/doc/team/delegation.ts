@@ -7,8 +7,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { verifyByPeerId, type DeviceKey } from '../deviceKey.js';
 import { isPeerIdString } from './ops.js';
 
 /** Tag at the start of every encoded delegation (distinct from a team operation's). */
@@ -31,7 +30,7 @@ function signedBytes(d: Delegation): Uint8Array {
 }
 
 /** Signs a delegation with the device key; returns its encoding. */
-export async function signDelegation(key: PrivateKey, d: Delegation): Promise<Uint8Array> {
+export async function signDelegation(key: DeviceKey, d: Delegation): Promise<Uint8Array> {
 	const e = encoding.createEncoder();
 	encoding.writeVarString(e, DELEGATION_TAG);
 	encoding.writeVarString(e, JSON.stringify(d));
@@ -50,8 +49,7 @@ export async function readDelegation(bytes: Uint8Array): Promise<Delegation | un
 		const { ws, device, tab, expires } = value;
 		if (typeof ws !== 'string' || !isPeerIdString(device) || !isPeerIdString(tab) || typeof expires !== 'number') return undefined;
 		const d: Delegation = { ws, device, tab, expires };
-		const publicKey = peerIdFromString(device).publicKey;
-		if (publicKey === undefined || !(await publicKey.verify(signedBytes(d), signature))) return undefined;
+		if (!verifyByPeerId(device, signedBytes(d), signature)) return undefined;
 		return d;
 	} catch {
 		return undefined;

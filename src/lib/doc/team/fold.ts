@@ -18,7 +18,7 @@
  * synchronous Ed25519 verification, so the fold needs nothing but the operations.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { fromString } from 'uint8arrays';
+import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
 import { teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
@@ -33,8 +33,8 @@ function proofValid(op: TeamOp, key: string, invite: string): boolean {
 	let ok = proofCache.get(cacheKey);
 	if (ok === undefined) {
 		try {
-			const proof = op.payload.t === 'admit' ? fromString(op.payload.proof, 'base64') : new Uint8Array();
-			ok = ed25519.verify(proof, admitProofBytes(op.payload.ws, invite, op.payload.by), fromString(key, 'base16'));
+			const proof = op.payload.t === 'admit' ? fromBase64(op.payload.proof) : new Uint8Array();
+			ok = ed25519.verify(proof, admitProofBytes(op.payload.ws, invite, op.payload.by), fromHex(key));
 		} catch {
 			ok = false;
 		}

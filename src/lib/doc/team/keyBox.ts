@@ -21,9 +21,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
-import { fromString, toString } from 'uint8arrays';
+import { fromBase64url, peerIdOfKey, publicKeyOfPeerId, toBase64url, type DeviceKey } from '../deviceKey.js';
 import { newId } from '../ids.js';
 
 /** Bytes of a workspace key. */
@@ -50,15 +48,10 @@ export function newWorkspaceKey(): Uint8Array {
 
 /** The X25519 public key of a device; throws {@link KeyBoxError} unless it is an Ed25519 peer id. */
 function recipientPublic(device: string): Uint8Array {
-	let publicKey;
+	const publicKey = publicKeyOfPeerId(device);
+	if (publicKey === undefined) throw new KeyBoxError(`not an Ed25519 peer id: ${device}`);
 	try {
-		publicKey = peerIdFromString(device).publicKey;
-	} catch {
-		throw new KeyBoxError(`not a peer id: ${device}`);
-	}
-	if (publicKey?.type !== 'Ed25519') throw new KeyBoxError(`not an Ed25519 device: ${device}`);
-	try {
-		return ed25519.utils.toMontgomery(publicKey.raw);
+		return ed25519.utils.toMontgomery(publicKey);
 	} catch {
 		throw new KeyBoxError(`not a valid Ed25519 public key: ${device}`);
 	}
@@ -99,7 +92,7 @@ export function sealKeyBox(key: Uint8Array, device: string, ws: string, gen: str
 	box.set(sealed, header.length);
 	secretKey.fill(0);
 	shared.fill(0);
-	return toString(box, 'base64url');
+	return toBase64url(box);
 }
 
 /**
@@ -108,16 +101,16 @@ export function sealKeyBox(key: Uint8Array, device: string, ws: string, gen: str
  * @throws {KeyBoxError} on anything that does not open: a malformed or tampered box, a box
  * sealed to another device, or to another generation or workspace.
  */
-export function openKeyBox(privateKey: PrivateKey, box: string, ws: string, gen: string): Uint8Array {
+export function openKeyBox(privateKey: DeviceKey, box: string, ws: string, gen: string): Uint8Array {
 	if (privateKey.type !== 'Ed25519') throw new KeyBoxError('only Ed25519 devices hold key boxes');
 	let bytes: Uint8Array;
 	try {
-		bytes = fromString(box, 'base64url');
+		bytes = fromBase64url(box);
 	} catch {
 		throw new KeyBoxError('a key box is not base64url');
 	}
 	if (bytes.length !== BOX_BYTES || bytes[0] !== BOX_VERSION) throw new KeyBoxError('malformed key box');
-	const device = peerIdFromPrivateKey(privateKey).toString();
+	const device = peerIdOfKey(privateKey);
 	const header = bytes.subarray(0, 1 + POINT_BYTES);
 	const ephemeral = header.subarray(1);
 	const secret = ed25519.utils.toMontgomerySecret(privateKey.raw.subarray(0, 32));

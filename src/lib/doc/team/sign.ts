@@ -3,9 +3,7 @@
  * peer id embeds its public key), and the invitation keys an invite link carries.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { toString } from 'uint8arrays';
+import { toBase64, verifyByPeerId, type DeviceKey } from '../deviceKey.js';
 import { admitProofBytes, checkPayload, encodeOp, hex, opId, signedBytes, type TeamOp, type TeamOpBody } from './ops.js';
 
 /** What an author supplies besides the body. */
@@ -17,7 +15,7 @@ export interface TeamOpContext {
 }
 
 /** Signs a new operation with the device key `key` (its peer id becomes `by`). */
-export async function signTeamOp(key: PrivateKey, by: string, context: TeamOpContext, body: TeamOpBody): Promise<TeamOp> {
+export async function signTeamOp(key: DeviceKey, by: string, context: TeamOpContext, body: TeamOpBody): Promise<TeamOp> {
 	const payload = checkPayload({ v: 1, ws: context.ws, by, prev: [...context.prev].sort(), at: context.at, ...body });
 	const signed = signedBytes(payload);
 	const signature = await key.sign(signed);
@@ -27,13 +25,7 @@ export async function signTeamOp(key: PrivateKey, by: string, context: TeamOpCon
 
 /** True when the operation's signature is its author's. Never throws. */
 export async function verifyTeamOp(op: TeamOp): Promise<boolean> {
-	try {
-		const publicKey = peerIdFromString(op.payload.by).publicKey;
-		if (publicKey === undefined || publicKey.type !== 'Ed25519') return false;
-		return await publicKey.verify(op.signed, op.signature);
-	} catch {
-		return false;
-	}
+	return verifyByPeerId(op.payload.by, op.signed, op.signature);
 }
 
 /** A new invitation seed (32 random bytes, carried by the invite link). */
@@ -48,5 +40,5 @@ export function invitePublicKey(seed: Uint8Array): string {
 
 /** The proof, base64, that the holder of `seed` admits `device` with invitation `invite`. */
 export function admitProof(seed: Uint8Array, ws: string, invite: string, device: string): string {
-	return toString(ed25519.sign(admitProofBytes(ws, invite, device), seed), 'base64');
+	return toBase64(ed25519.sign(admitProofBytes(ws, invite, device), seed));
 }
