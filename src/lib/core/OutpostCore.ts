@@ -24,7 +24,7 @@ import type { MeshService } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { teamRosterId } from '../doc/team/teamId.js';
 import type { DocsTeam } from '../doc/team/writePolicy.js';
-import { syncWorkspace, type SyncedWorkspace } from './meshWorkspace.js';
+import type { SyncedWorkspace } from './meshWorkspace.js';
 import { TeamAuthority, type TeamDevice } from './TeamAuthority.js';
 
 /** A workspace's documents as the core needs them from the platform. */
@@ -227,6 +227,9 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 		const { workspace } = entry;
 		if (mesh === undefined || workspace.secret === undefined || entry.synced !== undefined) return;
 		const presentAs = this.attachOptions.presentAs;
+		// The mesh's keyring and sync code load with the mesh, not with the first paint.
+		const { syncWorkspace } = await import('./meshWorkspace.js');
+		if (entry.synced !== undefined || workspace.secret === undefined) return;
 		entry.synced = await syncWorkspace(mesh, {
 			id: workspace.id,
 			secret: workspace.secret,

@@ -1,11 +1,13 @@
 /**
  * The i18n layer: every UI string goes through svelte-i18n's `_` store. English and
  * Simplified Chinese ship with the app; the default follows the browser's language until
- * the user picks one in Settings.
+ * the user picks one in Settings. English is in the first load (it is also the fallback); the
+ * Chinese dictionary is a chunk of its own, fetched when Chinese is chosen: until it arrives the
+ * page shows English, and the app waits for it ({@link languageReady}) before it shows more
+ * than its loading state.
  */
-import { addMessages, getLocaleFromNavigator, init, locale } from 'svelte-i18n';
+import { addMessages, getLocaleFromNavigator, init, locale, register, waitLocale } from 'svelte-i18n';
 import { en } from './en.js';
-import { zhCN } from './zh-CN.js';
 
 export { _, locale } from 'svelte-i18n';
 
@@ -23,22 +25,47 @@ export function matchLanguage(tag: string | null | undefined): LanguageCode {
 	return tag && tag.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
 }
 
+/** The language last asked for, and the switch to it. */
+let wanted: LanguageCode = 'en';
+let switching: Promise<void> = Promise.resolve();
+
 /** Registers the dictionaries and selects the saved language, or the browser's. */
 export function setupI18n(saved?: string): void {
 	if (!initialised) {
 		addMessages('en', en);
-		addMessages('zh-CN', zhCN);
+		register('zh-CN', () => import('./zh-CN.js').then((m) => m.zhCN));
+		// English at once, so the first render has a locale; another language follows when loaded.
+		void init({ fallbackLocale: 'en', initialLocale: 'en' });
+		locale.subscribe((code) => {
+			if (code) setDocumentLang(code);
+		});
 		initialised = true;
 	}
-	const initialLocale = saved ? matchLanguage(saved) : matchLanguage(getLocaleFromNavigator());
-	void init({ fallbackLocale: 'en', initialLocale });
-	setDocumentLang(initialLocale);
+	void setLanguage(saved ? matchLanguage(saved) : matchLanguage(getLocaleFromNavigator()));
 }
 
-/** Switches the UI language now. */
-export function setLanguage(code: LanguageCode): void {
-	void locale.set(code);
-	setDocumentLang(code);
+/**
+ * Switches the UI language once its dictionary is loaded. When languages are asked for faster
+ * than they load, the last one asked for wins; a dictionary that cannot be loaded leaves the
+ * language as it was.
+ */
+export function setLanguage(code: LanguageCode): Promise<void> {
+	wanted = code;
+	switching = (async () => {
+		try {
+			await waitLocale(code);
+		} catch (error) {
+			console.warn(`i18n: could not load ${code}`, error);
+			return;
+		}
+		if (wanted === code) await locale.set(code);
+	})();
+	return switching;
+}
+
+/** Resolves once the language last asked for is shown (or could not be loaded). */
+export function languageReady(): Promise<void> {
+	return switching;
 }
 
 function setDocumentLang(code: string): void {

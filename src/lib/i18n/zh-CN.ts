@@ -1,17 +1,17 @@
-/** Simplified Chinese UI text. */
+/** Simplified Chinese UI text: its own chunk, loaded only when the language is chosen (i18n/index.ts). */
 import type { MessageKey } from './en.js';
-import { notesZh } from './features/notes.js';
-import { searchZh } from './features/search.js';
-import { exchangeZh } from './features/exchange.js';
-import { webllmZh } from './features/webllm.js';
-import { channelAiZh } from './features/channelAi.js';
-import { apiKeysZh } from './features/apiKeys.js';
-import { teamZh } from './features/team.js';
-import { moderationZh } from './features/moderation.js';
-import { spacesZh } from './features/spaces.js';
-import { modelAccessZh } from './features/modelAccess.js';
-import { shortcutsZh } from './features/shortcuts.js';
-import { notificationsZh } from './features/notifications.js';
+import { notesZh } from './features/notes.zh.js';
+import { searchZh } from './features/search.zh.js';
+import { exchangeZh } from './features/exchange.zh.js';
+import { webllmZh } from './features/webllm.zh.js';
+import { channelAiZh } from './features/channelAi.zh.js';
+import { apiKeysZh } from './features/apiKeys.zh.js';
+import { teamZh } from './features/team.zh.js';
+import { moderationZh } from './features/moderation.zh.js';
+import { spacesZh } from './features/spaces.zh.js';
+import { modelAccessZh } from './features/modelAccess.zh.js';
+import { shortcutsZh } from './features/shortcuts.zh.js';
+import { notificationsZh } from './features/notifications.zh.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,

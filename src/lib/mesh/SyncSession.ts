@@ -11,6 +11,7 @@
  * `decodeMessage` (wire.ts), picks the workspace named by its HELLO (or closes the stream),
  * then creates the session and hands it that same message through {@link SyncSession.receive}.
  */
+import { SessionState } from './sessionState.js';
 import * as Y from 'yjs';
 import { DEFAULT_LIMITS, MessageType, type SyncLimits } from './constants.js';
 import {
@@ -30,6 +31,8 @@ import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 import { Listeners } from '../events.js';
 import { teamRosterId } from '../doc/team/teamId.js';
+
+export { SessionState };
 
 /** Options of a {@link SyncSession}. */
 export interface SyncSessionInit {
@@ -64,11 +67,6 @@ export interface SyncSessionInit {
 	mayAccept?: (docId: string) => boolean | Promise<boolean>;
 }
 
-/** Stages of a session, in order. */
-export const SessionState = { membership: 'membership', syncing: 'syncing', live: 'live', closed: 'closed' } as const;
-
-/** One of {@link SessionState}'s values. */
-export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 
 /** Catch-up progress: documents asked for with SYNC_STEP1, and those not answered yet. */
 export interface SyncProgress {

@@ -3,7 +3,8 @@
  * "Connection" status element: whether it is catching up (with progress), live with at
  * least one member peer, or idle (no session; gossip may still bring updates).
  */
-import { SessionState, type SyncSession } from './SyncSession.js';
+import type { SyncSession } from './SyncSession.js';
+import { SessionState } from './sessionState.js';
 
 /** States of a workspace, from the sessions it runs. */
 export const WorkspaceSyncState = { idle: 'idle', syncing: 'syncing', live: 'live' } as const;

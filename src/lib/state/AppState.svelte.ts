@@ -4,7 +4,7 @@
  */
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { createServices, type Services } from '../app.js';
-import { matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18n/index.js';
+import { languageReady, matchLanguage, setLanguage, setupI18n, type LanguageCode } from '../i18n/index.js';
 import type { WorkspaceRow } from '../store/db.js';
 import { saveDisplayName } from '../store/identity.js';
 import { newSecret } from '../mesh/secret.js';
@@ -72,6 +72,8 @@ export class AppState {
 			void mesh.start();
 			const adding = Promise.all(this.workspaces.map((row) => mesh.addWorkspace(row, this.displayName)));
 			const last = this.workspaces[0];
+			// A language other than English arrives as a chunk of its own, fetched meanwhile.
+			await languageReady();
 			this.status = AppStatus.ready;
 			const opening = last ? this.switchTo(last.id) : Promise.resolve();
 			await adding;
@@ -327,8 +329,7 @@ export class AppState {
 	/** Switches and remembers the UI language. */
 	async setLanguage(code: LanguageCode): Promise<void> {
 		this.language = code;
-		setLanguage(code);
-		await this.svc.db.settings.put({ key: 'language', value: code });
+		await Promise.all([setLanguage(code), this.svc.db.settings.put({ key: 'language', value: code })]);
 	}
 }
 

@@ -1,4 +1,4 @@
-/** UI text of models answering in channels (`@model question`), English and Simplified Chinese. */
+/** UI text of models answering in channels (`@model question`) (English; the Chinese is in channelAi.zh.ts, loaded only when chosen). */
 export const channelAiEn = {
 	'channelAi.badge': 'AI',
 	'channelAi.servedBy': 'on {name}',
@@ -12,17 +12,3 @@ export const channelAiEn = {
 	'channelAi.stats': '{tokens} tokens · {speed} tokens/s',
 	'channelAi.hint': 'Start a message with @ and a model name to ask it: {models}'
 } as const;
-
-export const channelAiZh: Record<keyof typeof channelAiEn, string> = {
-	'channelAi.badge': 'AI',
-	'channelAi.servedBy': '运行于 {name}',
-	'channelAi.askedBy': '提问者 {name}',
-	'channelAi.queued': '排队中：前面还有 {count} 个',
-	'channelAi.writing': '正在撰写…',
-	'channelAi.stop': '停止',
-	'channelAi.stopped': '回答在结束前被停止。',
-	'channelAi.failed': '回答中断：{error}',
-	'channelAi.askFailed': '模型无法回答：{error}',
-	'channelAi.stats': '{tokens} 个词元 · 每秒 {speed} 个',
-	'channelAi.hint': '以 @ 加模型名称开头即可提问：{models}'
-};

@@ -1,4 +1,4 @@
-/** UI text of per-role model access (which roles may use each shared model), English and Simplified Chinese (spread into en.ts and zh-CN.ts). */
+/** UI text of per-role model access (which roles may use each shared model) in English (spread into en.ts; the Chinese is in modelAccess.zh.ts, loaded only when chosen). */
 export const modelAccessEn = {
 	'modelAccess.title': 'Model access',
 	'modelAccess.help':
@@ -11,15 +11,3 @@ export const modelAccessEn = {
 	'modelAccess.notForYourRole': 'not allowed for your role',
 	'modelAccess.noneForYourRole': 'Your role may not use any model shared here. An owner or admin can allow it under Models → Model access.'
 } as const;
-
-export const modelAccessZh: Record<keyof typeof modelAccessEn, string> = {
-	'modelAccess.title': '模型权限',
-	'modelAccess.help': '设置每个共享模型允许哪些角色使用。每个运行模型的节点都会自行检查，并拒绝其他角色。中继：允许中继为其 /v1 接口调用成员设备上的模型。',
-	'modelAccess.model': '模型',
-	'modelAccess.none': '此工作区还没有共享的模型。',
-	'modelAccess.default': '（默认）',
-	'modelAccess.allow': '{role}可使用 {model}',
-	'modelAccess.failed': '无法更改模型权限：{error}',
-	'modelAccess.notForYourRole': '你的角色无权使用',
-	'modelAccess.noneForYourRole': '你的角色无权使用此处共享的任何模型。所有者或管理员可在“模型 → 模型权限”中开放。'
-};

@@ -1,4 +1,4 @@
-/** UI text of the notes feature, English and Simplified Chinese (spread into en.ts and zh-CN.ts). */
+/** UI text of the notes feature in English (spread into en.ts; the Chinese is in notes.zh.ts, loaded only when chosen). */
 export const notesEn = {
 	'notes.section': 'Notes',
 	'notes.new': 'New note',
@@ -48,52 +48,3 @@ export const notesEn = {
 	'notes.errors.unknownSnapshot': 'That snapshot is gone. Pick another one.',
 	'notes.errors.noModel': 'No model is available. Load one in Models first.'
 } as const;
-
-export const notesZh: Record<keyof typeof notesEn, string> = {
-	'notes.section': '笔记',
-	'notes.new': '新建笔记',
-	'notes.none': '还没有笔记。',
-	'notes.untitled': '未命名笔记',
-	'notes.edited': '编辑于 {time}',
-	'notes.title': '笔记标题',
-	'notes.titlePlaceholder': '未命名笔记',
-	'notes.body': '笔记正文',
-	'notes.bodyPlaceholder': '用 Markdown 书写…… 用 [[笔记标题]] 链接另一篇笔记。',
-	'notes.pane': '笔记',
-	'notes.preview': '预览',
-	'notes.edit': '编辑',
-	'notes.emptyPreview': '这篇笔记是空的。',
-	'notes.loading': '正在打开笔记……',
-	'notes.menu': '笔记操作',
-	'notes.export': '导出为 Markdown',
-	'notes.ask': '就这篇笔记询问模型',
-	'notes.askTitle': '关于：{title}',
-	'notes.askPrompt': '你在协助处理团队工作区中的一篇笔记。请回答关于它的问题，必要时引用原文。\n\n--- 笔记 ---\n{note}',
-	'notes.openFull': '作为页面打开',
-	'notes.close': '关闭笔记',
-	'notes.tags': '标签',
-	'notes.noTags': '没有标签。',
-	'notes.tagInput': '新标签',
-	'notes.addTag': '添加标签',
-	'notes.removeTag': '移除标签 {tag}',
-	'notes.history': '历史',
-	'notes.snapshotName': '快照名称',
-	'notes.saveSnapshot': '保存快照',
-	'notes.snapshots': '快照',
-	'notes.noSnapshots': '还没有快照。保存一个以留下笔记的这个版本。',
-	'notes.snapshotSaved': '快照“{name}”已保存。',
-	'notes.snapshotMeta': '{time}，{name}',
-	'notes.view': '查看 {name}',
-	'notes.viewing': '快照“{name}”',
-	'notes.restore': '恢复',
-	'notes.restored': '已恢复“{name}”。可在编辑器中按 Ctrl+Z 撤销。',
-	'notes.back': '返回列表',
-	'notes.errors.emptyTag': '请先输入标签。',
-	'notes.errors.tagTooLong': '标签最多 {max} 个字符。',
-	'notes.errors.duplicateTag': '这篇笔记已有该标签。',
-	'notes.errors.tooManyTags': '一篇笔记最多 {max} 个标签。',
-	'notes.errors.emptySnapshotName': '请为快照命名。',
-	'notes.errors.snapshotNameTooLong': '快照名称最多 {max} 个字符。',
-	'notes.errors.unknownSnapshot': '该快照已不存在，请选择其他快照。',
-	'notes.errors.noModel': '没有可用的模型。请先在“模型”中加载一个。'
-};

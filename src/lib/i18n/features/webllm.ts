@@ -1,4 +1,4 @@
-/** UI text of the webllm feature, English and Simplified Chinese (spread into en.ts and zh-CN.ts). */
+/** UI text of the webllm feature in English (spread into en.ts; the Chinese is in webllm.zh.ts, loaded only when chosen). */
 export const webllmEn = {
 	'webllm.engineWebllm': 'runs in WebLLM on WebGPU',
 	'webllm.engineWllamaGpu': 'runs in wllama on WebGPU',
@@ -7,12 +7,3 @@ export const webllmEn = {
 	'webllm.detecting': 'checking for WebGPU…',
 	'webllm.formatMlc': 'MLC model'
 } as const;
-
-export const webllmZh: Record<keyof typeof webllmEn, string> = {
-	'webllm.engineWebllm': '在 WebGPU 上由 WebLLM 运行',
-	'webllm.engineWllamaGpu': '在 WebGPU 上由 wllama 运行',
-	'webllm.engineWllamaCpu': '在 CPU 上由 wllama 运行',
-	'webllm.needsWebgpu': '需要 WebGPU，但此浏览器不支持',
-	'webllm.detecting': '正在检测 WebGPU…',
-	'webllm.formatMlc': 'MLC 模型'
-};
