@@ -31,7 +31,20 @@ test('messages group by author, with an avatar and icon actions', async ({ page 
 		await expect(button).toHaveText('');
 	}
 	await second.getByRole('button', { name: 'Reply', exact: true }).click();
-	await expect(page.getByRole('complementary', { name: 'Thread' })).toBeVisible();
+	const thread = page.getByRole('complementary', { name: 'Thread' });
+	await expect(thread).toBeVisible();
+
+	// Replies in a thread group the same way.
+	for (const text of ['first reply', 'second reply']) {
+		await thread.getByRole('textbox', { name: 'Thread reply' }).fill(text);
+		await thread.getByRole('button', { name: 'Send reply' }).click();
+		await expect(thread.getByRole('article').filter({ hasText: text })).toBeVisible();
+	}
+	const firstReply = thread.getByRole('article').filter({ hasText: 'first reply' });
+	const secondReply = thread.getByRole('article').filter({ hasText: 'second reply' });
+	await expect(firstReply.getByText('Ada Lovelace', { exact: true })).toBeVisible();
+	await expect(secondReply.getByText('Ada Lovelace', { exact: true })).toHaveCount(0);
+	await expect(secondReply.locator('[aria-hidden="true"]', { hasText: /^AL$/ })).toHaveCount(0);
 });
 
 test.describe('on a touch screen', () => {

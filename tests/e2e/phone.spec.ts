@@ -6,6 +6,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { channelLink, channelNav, message, openApp, post } from './helpers';
+import { zhCN } from '../../src/lib/i18n/zh-CN';
 
 const width = 390;
 test.use({ viewport: { width, height: 844 }, hasTouch: true });
@@ -174,4 +175,46 @@ test('every screen and dialog fits a phone, with its key controls in reach', asy
 	await expectFits(page, 'the Settings dialog');
 	await settings.getByRole('button', { name: 'Close' }).click();
 	await expect(settings).toBeHidden();
+});
+
+test.describe('in Chinese', () => {
+	test.use({ locale: 'zh-CN' });
+
+	test('the labels fit the phone too: welcome, a channel, its menu, a thread, Settings', async ({ page }) => {
+		const t = (key: keyof typeof zhCN) => zhCN[key];
+		await page.goto('/');
+		const create = page.getByRole('button', { name: t('workspace.new') }).first();
+		await expect(create).toBeVisible();
+		await expectFits(page, 'welcome (zh)');
+		await create.click();
+		const dialog = page.getByRole('dialog', { name: t('workspace.new') });
+		await expectFits(page, 'the New workspace dialog (zh)');
+		await dialog.getByRole('textbox', { name: t('workspace.name') }).fill('港口值班日志');
+		await dialog.getByRole('button', { name: t('workspace.create') }).click();
+		await expect(page.getByRole('heading', { name: '# general' })).toBeVisible();
+		const box = page.getByRole('textbox', { name: t('message.label'), exact: true });
+		await box.fill('从手机发出的消息');
+		await page.getByRole('button', { name: t('message.send'), exact: true }).click();
+		await expect(box).toHaveValue('');
+		await expectFits(page, 'a channel (zh)');
+		for (const key of ['channel.actions', 'channel.show'] as const) await expectTouchSize(page, t(key));
+
+		await page.getByRole('button', { name: t('channel.actions') }).click();
+		await expect(page.getByRole('menu', { name: t('channel.actions') })).toBeVisible();
+		await expectFits(page, 'the channel actions menu (zh)');
+		await page.keyboard.press('Escape');
+
+		const sent = page.getByRole('main').getByRole('article').filter({ hasText: '从手机发出的消息' });
+		await sent.click();
+		await sent.getByRole('button', { name: t('message.reply') }).click();
+		const thread = page.getByRole('complementary', { name: t('thread.title') });
+		await expect(thread.getByRole('textbox', { name: t('thread.replyLabel') })).toBeVisible();
+		await expectFits(page, 'a thread (zh)');
+		await thread.getByRole('button', { name: t('common.back') }).click();
+		await expect(thread).toHaveCount(0);
+
+		await page.getByRole('button', { name: t('settings.open'), exact: true }).click();
+		await expect(page.getByRole('dialog', { name: t('settings.title') })).toBeVisible();
+		await expectFits(page, 'the Settings dialog (zh)');
+	});
 });
