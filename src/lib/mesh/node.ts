@@ -73,7 +73,12 @@ export interface MeshNodeInit {
  * - `fallbackToFloodsub`, `floodPublish`: tiny meshes gain nothing from lazy gossip, and
  *   flooding our own messages to every subscribed peer is the lowest latency;
  * - a 500 ms heartbeat (default 1 s): the mesh forms and heals sooner after a peer joins;
- * - `maxInboundDataLength`: remote input is bounded (4 MiB, libp2p's usual ceiling).
+ * - `maxInboundDataLength`: remote input is bounded (4 MiB, libp2p's usual ceiling);
+ * - no IP colocation penalty: by default gossipsub counts every peer seen from one address in
+ *   the last hour (gone ones too) and past ten graylists them all, so a relay that had served a
+ *   dozen browsers from one address (a NAT'd Wi-Fi, a laptop's extra tabs, each with a throwaway
+ *   key) ignored every newcomer from it. Who may read and write is decided by membership, and a
+ *   stranger's traffic is bounded by the budgets before proof, not by addresses.
  */
 export const MESH_GOSSIP_DEFAULTS: Partial<GossipsubOpts> = {
 	allowPublishToZeroTopicPeers: true,
@@ -81,7 +86,8 @@ export const MESH_GOSSIP_DEFAULTS: Partial<GossipsubOpts> = {
 	fallbackToFloodsub: true,
 	floodPublish: true,
 	heartbeatInterval: 500,
-	maxInboundDataLength: 4 * 1024 * 1024
+	maxInboundDataLength: 4 * 1024 * 1024,
+	scoreParams: { IPColocationFactorWeight: 0 }
 };
 
 /** Peer-store tag of the relays: the `keep-alive` prefix makes libp2p redial them. */
