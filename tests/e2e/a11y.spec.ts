@@ -4,12 +4,12 @@
  * serious or critical violation. Also keyboard use: visible focus, Escape closes each dialog,
  * and the shortcuts for search (Ctrl+K, "/") and the next unread channel (Alt+Shift+↓).
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { en } from '../../src/lib/i18n/en';
 import { zhCN } from '../../src/lib/i18n/zh-CN';
 import { channelId, channelUpdate, otherDevice, plantUpdates, signedMessage } from './helpers';
+import { audit } from './axe';
 
 type Lang = 'en' | 'zh-CN';
 type Key = keyof typeof en;
@@ -20,16 +20,6 @@ const catalogs: Record<Lang, Record<string, string>> = { en, 'zh-CN': zhCN };
 function text(lang: Lang, key: Key, values: Record<string, string> = {}): string {
 	const template = catalogs[lang][key] ?? en[key];
 	return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
-}
-
-/** Runs axe on the page as it is and fails (softly, so every screen is reported) on serious or critical violations. */
-async function audit(page: Page, screen: string): Promise<void> {
-	const { violations } = await new AxeBuilder({ page }).analyze();
-	const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	const report = bad.map(
-		(v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    at ${n.target.join(' ')}${n.failureSummary ? `\n      ${n.failureSummary.replace(/\n/g, '\n      ')}` : ''}`).join('\n')}`
-	);
-	expect.soft(report, `axe on "${screen}"`).toEqual([]);
 }
 
 /** Closes the open dialog named `name` with Escape and checks it is gone. */

@@ -5,39 +5,27 @@
  * over the mesh, with a usage trace naming the peer that served it. Unsharing withdraws it;
  * the choice to share is kept across a reload. In a channel, `@model question` from one member
  * streams the model's answer into the channel, where a third member watches it arrive.
+ *
+ * It runs on the suite's shared relay, after the accessibility and AI specs' browsers have come
+ * and gone from the same address: before the mesh turned off gossipsub's IP colocation penalty
+ * (README, "Fixed: browsers stopped meeting…"), its browsers no longer met there.
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { expect, test, watchContext } from './suite';
 import { tinyLlama } from '../fixtures/gguf';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, message, openApp, post, setDisplayName } from './helpers';
-import { answers, loadTinyModel, MODELS_DIR, serveTinyModel } from './models';
-import { startRelayProcess, type RelayProcess } from './relays';
+import { answers, loadTinyModel, serveTinyModel } from './models';
 
 const contexts: BrowserContext[] = [];
-/**
- * Each test's own relay, serving the suite's models folder: browsers meet through it alone.
- * (Through the suite's shared relay, after the specs before this one, browsers stopped finding
- * each other: README "Known problems".)
- */
-let relay: RelayProcess | undefined;
-
-let nextPort = 4370;
 
 test.beforeAll(serveTinyModel);
-test.beforeEach(async () => {
-	relay = await startRelayProcess(nextPort, [], '127.0.0.1', { args: ['--models-dir', MODELS_DIR] });
-	nextPort += 10;
-});
 test.afterEach(async () => {
 	for (const context of contexts.splice(0)) await context.close().catch(() => {});
-	await relay?.kill();
-	relay = undefined;
 });
 
-/** A fresh browser profile with the app open from the test's relay. */
+/** A fresh browser profile with the app open. */
 async function device(browser: Browser): Promise<Page> {
-	if (relay === undefined) throw new Error('the relay starts in beforeEach');
-	const context = await browser.newContext({ locale: 'en-US', baseURL: relay.url });
+	const context = await browser.newContext({ locale: 'en-US' });
 	contexts.push(context);
 	watchContext(context);
 	const page = await context.newPage();

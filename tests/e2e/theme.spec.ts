@@ -5,20 +5,10 @@
  * for it (interactive-widget=resizes-content, Chrome on Android) or lays it over the page
  * (iOS: the visual viewport shrinks and the shell is padded by what the keyboard covers).
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { createWorkspace, message, openApp, post } from './helpers';
-
-/** Runs axe on the page as it is and fails (softly, so every screen is reported) on serious or critical violations. */
-async function audit(page: Page, screen: string): Promise<void> {
-	const { violations } = await new AxeBuilder({ page }).analyze();
-	const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	const report = bad.map(
-		(v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    at ${n.target.join(' ')}${n.failureSummary ? `\n      ${n.failureSummary.replace(/\n/g, '\n      ')}` : ''}`).join('\n')}`
-	);
-	expect.soft(report, `axe on "${screen}"`).toEqual([]);
-}
+import { audit } from './axe';
 
 /** The relative luminance (0 black … 1 white) of a computed `rgb(…)` colour. */
 function luminance(color: string): number {

@@ -49,6 +49,5 @@ describe('many peers from one address', () => {
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		expect(heard).toContain('hello through the relay');
-		expect(relay.services.pubsub.getScore(a.peerId.toString())).toBeGreaterThanOrEqual(0);
 	}, 60_000);
 });
