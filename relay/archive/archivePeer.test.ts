@@ -139,3 +139,61 @@ it('archives no private space it is not in: its members never send it one', asyn
 	expect(relay.archive.authority(ws.id)?.team.spaces.has(space)).toBe(true);
 	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
 });
+
+it('keeps a private space it is not in sealed for its members: stored, served back in order, refused to others', async () => {
+	const relay = await startRelay();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	const eve = await startJoiner(ws, (await newKey()).key, 'eve', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await connect(eve, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && owner.authority.isMember(eve.peerId) && bob.authority.joined && eve.authority.joined, 'bob and eve admitted');
+	await archiveAs(owner, relay, ws);
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	const relayId = relay.node.peerId.toString();
+	for (const peer of [owner, bob, eve]) await dialRelay(peer, relay);
+	await waitUntil(() => relay.archive.authority(ws.id)?.team.spaces.has(space) === true, 'the relay folds the space');
+	const live = (peer: TeamPeer) => peer.mesh.status(ws.id)?.livePeers ?? 0;
+	await waitUntil(() => [owner, bob, eve].every((p) => live(p) >= 1), 'live sessions with the relay');
+
+	// The owner stores three sealed updates; bob reads them back in order.
+	const envelopes = [1, 2, 3].map((i) => new Uint8Array(40).fill(i));
+	await waitUntil(() => owner.mesh.putSealed(ws.id, relayId, space, envelopes), 'a live session to store on');
+	const read = (peer: TeamPeer, from: number) => peer.mesh.wantSealed(ws.id, relayId, space, from, 2000).catch(() => ({ envelopes: [], more: false }));
+	await waitUntil(async () => (await read(bob, 0)).envelopes.length === 3, 'bob reads what the owner stored');
+	const batch = await bob.mesh.wantSealed(ws.id, relayId, space, 1);
+	expect(batch.envelopes.map((e) => e[0])).toEqual([2, 3]);
+	expect(batch.more).toBe(false);
+	// Eve is in the team, not in the space: she neither reads nor adds.
+	await waitUntil(() => eve.mesh.putSealed(ws.id, relayId, space, [new Uint8Array(8)]), 'eve’s live session with the relay');
+	await expect(eve.mesh.wantSealed(ws.id, relayId, space, 0, 1500)).rejects.toThrow(/no sealed updates/);
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	expect((await bob.mesh.wantSealed(ws.id, relayId, space, 0)).envelopes).toHaveLength(3);
+	// And the relay stores nothing of the space in the clear.
+	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
+}, 60_000);
+
+it('a message of a private space reaches a member who only meets the relay after its author left, through what the relay keeps sealed', async () => {
+	const relay = await startRelay();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
+	// Bob goes away; the owner writes in the space with only the relay online.
+	bob.gater.blocked.add(owner.node.peerId.toString());
+	await bob.node.hangUp(owner.node.peerId);
+	await dialRelay(owner, relay);
+	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'kept sealed for bob'));
+	await waitUntil(async () => (await owner.mesh.wantSealed(ws.id, relay.node.peerId.toString(), space, 0).catch(() => ({ envelopes: [] }))).envelopes.length > 0, 'the relay keeps it sealed');
+	owner.gater.blocked.add(relay.node.peerId.toString());
+	await owner.node.hangUp(relay.node.peerId);
+	// Bob comes back to the relay alone, and reads it.
+	await dialRelay(bob, relay);
+	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.toArray().some((m) => m.text === 'kept sealed for bob'), 'bob gets the message from the relay');
+	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
+}, 60_000);

@@ -28,6 +28,7 @@ import { meshService, type MeshService, type MeshServiceComponents } from '../..
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
 import { useRelayDb } from './relayDb.ts';
+import { SealedLog } from './SealedLog.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
 import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
@@ -132,7 +133,13 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 				onRecovered: ({ docId, droppedBytes }) =>
 					log(`Archive ${id}: document ${docId} had ${droppedBytes} bytes of damaged records (kept aside in the database; every intact update kept)`)
 			}),
-		onError: (error, id) => log(`Archive ${id}: ${error.message}`)
+		onError: (error, id) => log(`Archive ${id}: ${error.message}`),
+		// Private spaces the relay is not in: kept sealed for their members.
+		sealedLogs: (id) => {
+			if (database === undefined) return undefined;
+			const sealed = new SealedLog(database.relayDb.db, id);
+			return { storeFor: (mayUse) => sealed.storeFor(mayUse, (error) => log(`Archive ${id}: ${error.message}`)) };
+		}
 	});
 	let closed = false;
 	let watcher: FSWatcher | undefined;

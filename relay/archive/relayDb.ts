@@ -2,8 +2,9 @@
  * The relay's one embedded database: `<data>/relay.db`, SQLite through better-sqlite3, in WAL
  * mode with full synchronous commits (a statement that returned is on disk, and a crash loses
  * no committed transaction). It holds the archive's documents (records of Yjs updates, the
- * records set aside, digests) and is opened once per data directory per process: every
- * archive of the relay shares it ({@link useRelayDb}, reference-counted), and another process
+ * records set aside, digests) and the sealed logs of private spaces it is not in
+ * (SealedLog.ts), and is opened once per data directory per process: every archive of the
+ * relay shares it ({@link useRelayDb}, reference-counted), and another process
  * (a `join` while the relay runs) shares the file through SQLite's own locking.
  *
  * Records carry a CRC-32 of their bytes: SQLite checks its pages' structure (`quick_check` at
@@ -22,7 +23,7 @@ import { migrateLogs } from './migrateLogs.ts';
 export const DB_FILE = 'relay.db';
 
 /** The schema's version (`PRAGMA user_version`). */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -39,6 +40,13 @@ CREATE TABLE IF NOT EXISTS aside (
 	bytes BLOB NOT NULL,
 	reason TEXT NOT NULL,
 	at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sealed (
+	workspace TEXT NOT NULL,
+	doc TEXT NOT NULL,
+	idx INTEGER NOT NULL,
+	bytes BLOB NOT NULL,
+	PRIMARY KEY (workspace, doc, idx)
 );
 CREATE TABLE IF NOT EXISTS digests (
 	workspace TEXT NOT NULL,

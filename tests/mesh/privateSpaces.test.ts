@@ -12,6 +12,7 @@ import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { at, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
+import { openSpaceKeys, spaceDevicesWithoutKey, spaceNeedsKey } from '../../src/lib/core/spaceKeys.js';
 import { connect, partition, stopPeers } from './peers.js';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -74,6 +75,19 @@ describe('private spaces on the mesh', () => {
 		await barrier(owner, mallory);
 		await barrier(bob, mallory);
 		expect(has(mallory, id, 'after she left') || has(mallory, id, 'bob after she left')).toBe(false);
+
+		// The space's own key: made new after she left, held by both members, not by her.
+		const current = () => owner.authority.team.spaces.get(id)?.currentKey;
+		await waitFor(() => {
+			const team = bob.authority.team;
+			const space = team.spaces.get(id);
+			return space !== undefined && !spaceNeedsKey(team, space) && spaceDevicesWithoutKey(team, space).length === 0 && space.currentKey === current();
+		}, 'a space key generation without her, held by both members');
+		const keyOf = (peer: TeamPeer) => openSpaceKeys(peer.authority.team, peer.key, peer.peerId).get(id)?.keys.get(current()!);
+		expect(keyOf(owner)).toBeDefined();
+		expect(keyOf(bob)).toEqual(keyOf(owner));
+		await waitFor(() => mallory.authority.team.spaces.get(id)?.currentKey === current(), 'mallory folds the new generation');
+		expect(keyOf(mallory)).toBeUndefined();
 	});
 
 	it('a modified client that offers, asks for and publishes everything gets nothing of a space and changes nothing in it', async () => {

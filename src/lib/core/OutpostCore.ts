@@ -20,7 +20,7 @@ import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { MeshAuthority } from '../mesh/authority.js';
 import type { GossipKeyring } from '../mesh/keyring.js';
-import type { MeshService } from '../mesh/MeshService.js';
+import type { MeshService, MeshWorkspace } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { teamRosterId } from '../doc/team/teamId.js';
 import type { DocsTeam } from '../doc/team/writePolicy.js';
@@ -60,7 +60,12 @@ export interface OutpostCoreInit<D extends CoreDocs = CoreDocs> {
 	onError?: (error: Error, workspaceId: string) => void;
 	/** The key keeper's longest wait before sharing a key (tests shorten it). */
 	shareJitterMs?: number;
+	/** Where a workspace keeps sealed updates of private spaces this replica is not in (a relay). */
+	sealedLogs?: (workspaceId: string) => MeshWorkspace['sealed'];
 }
+
+/** What the core uses of the sync service it is attached to. */
+export type CoreMesh = Pick<MeshService, 'addWorkspace' | 'removeWorkspace' | 'putSealed' | 'wantSealed' | 'livePeers' | 'on'>;
 
 /** How an attached mesh sees this device in a workspace. */
 export interface AttachOptions {
@@ -98,7 +103,7 @@ interface Entry<D extends CoreDocs> {
 export class OutpostCore<D extends CoreDocs = CoreDocs> {
 	private readonly entries = new Map<string, Entry<D>>();
 	private readonly opening = new Map<string, Promise<Entry<D>>>();
-	private mesh: Pick<MeshService, 'addWorkspace' | 'removeWorkspace'> | undefined;
+	private mesh: CoreMesh | undefined;
 	private attachOptions: AttachOptions = {};
 
 	constructor(private readonly init: OutpostCoreInit<D>) {}
@@ -187,7 +192,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 	 * Attaches the sync service: every workspace synced so far goes on it, and later ones as
 	 * {@link sync} is called. Once per core.
 	 */
-	async attach(mesh: Pick<MeshService, 'addWorkspace' | 'removeWorkspace'>, options: AttachOptions = {}): Promise<void> {
+	async attach(mesh: CoreMesh, options: AttachOptions = {}): Promise<void> {
 		if (this.mesh !== undefined) throw new Error('a sync service is attached already');
 		this.mesh = mesh;
 		this.attachOptions = options;
@@ -239,6 +244,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 			...(presentAs !== undefined ? { meshAuthority: await presentAs(workspace) } : {}),
 			...(workspace.awareness !== undefined ? { awareness: workspace.awareness } : {}),
 			onError: (error) => this.init.onError?.(error, workspace.id),
+			...(this.init.sealedLogs !== undefined ? { sealed: this.init.sealedLogs(workspace.id) } : {}),
 			...(this.init.shareJitterMs !== undefined ? { shareJitterMs: this.init.shareJitterMs } : {})
 		});
 		workspace.keyring = entry.synced.keyring;

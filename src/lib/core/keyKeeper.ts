@@ -8,13 +8,17 @@
  *   longer a member (a removal): what a removed device holds opens nothing sent after that;
  * - a device that holds the current key seals it to member devices that lack it (a device
  *   admitted after the rotation), after a short random wait so that members online at once
- *   rarely all write the same share.
+ *   rarely all write the same share;
+ * - the same for each private space this device's member is in (spaceKeys.ts): the space's
+ *   key maker seals a new generation to its members' devices when it has none or one reached a
+ *   device that left, and a holder shares it with members' devices that lack it.
  */
 import { ROLE_RANK } from '../doc/team/ops.js';
-import { newKeyGeneration } from '../doc/team/keyBox.js';
+import { newKeyGeneration, newSpaceKeyGeneration, openKeyBox, sealForDevices, spaceKeyScope } from '../doc/team/keyBox.js';
 import type { Team } from '../doc/team/fold.js';
 import type { GossipKeyring } from '../mesh/keyring.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
+import { makesSpaceKeys, spaceDevices, spaceDevicesWithoutKey, spaceNeedsKey } from './spaceKeys.js';
 
 /** Options of {@link keepKeys}. */
 export interface KeyKeeperInit {
@@ -47,6 +51,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 	let stopped = false;
 	let running: Promise<void> = Promise.resolve();
 	let shareTimer: ReturnType<typeof setTimeout> | undefined;
+	let spaceShareTimer: ReturnType<typeof setTimeout> | undefined;
 
 	const isAdmin = (team: Team) => {
 		const member = team.members.get(team.devices.get(device.peerId) ?? '');
@@ -68,11 +73,55 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 		if (body) await authority.write(body);
 	};
 
+	/** Spaces of this device's member whose current key it holds and some member device lacks. */
+	const spacesToShare = (team: Team) => {
+		const mine = team.devices.get(device.peerId);
+		return [...team.spaces.values()].filter(
+			(space) =>
+				mine !== undefined &&
+				space.members.has(mine) &&
+				!spaceNeedsKey(team, space) &&
+				space.keyGenerations.get(space.currentKey ?? '')?.boxes.has(device.peerId) === true &&
+				spaceDevicesWithoutKey(team, space).length > 0
+		);
+	};
+
+	const shareSpaces = async (): Promise<void> => {
+		for (const space of spacesToShare(authority.team)) {
+			if (stopped) return;
+			const team = authority.team;
+			const gen = space.currentKey;
+			const box = gen === undefined ? undefined : space.keyGenerations.get(gen)?.boxes.get(device.peerId);
+			if (gen === undefined || box === undefined) continue;
+			const scope = spaceKeyScope(team.workspaceId, space.id);
+			const key = openKeyBox(device.privateKey, box, scope, gen);
+			await authority.write({ t: 'keys', gen, boxes: sealForDevices(key, spaceDevicesWithoutKey(team, space), scope, gen), space: space.id });
+		}
+	};
+
+	const keepSpaces = async (team: Team): Promise<void> => {
+		const mine = team.devices.get(device.peerId);
+		if (mine === undefined) return;
+		for (const space of team.spaces.values()) {
+			if (stopped) return;
+			if (spaceNeedsKey(team, space) && makesSpaceKeys(space, mine)) {
+				await authority.write(newSpaceKeyGeneration(team.workspaceId, space.id, spaceDevices(team, space)).body);
+			}
+		}
+		if (spacesToShare(authority.team).length > 0 && spaceShareTimer === undefined) {
+			spaceShareTimer = setTimeout(() => {
+				spaceShareTimer = undefined;
+				running = running.then(shareSpaces).catch((error: unknown) => onError(asError(error)));
+			}, Math.random() * (init.shareJitterMs ?? 400));
+		}
+	};
+
 	const step = async (): Promise<void> => {
 		if (stopped) return;
 		await keyring.update(authority.team, device.privateKey, device.peerId);
 		const team = authority.team;
 		if (!team.devices.has(device.peerId)) return;
+		await keepSpaces(team);
 		if (isAdmin(team) && (team.currentKey === undefined || keyCompromised(team))) {
 			await rotate();
 			return;
@@ -93,6 +142,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 	return () => {
 		stopped = true;
 		clearTimeout(shareTimer);
+		clearTimeout(spaceShareTimer);
 		off();
 	};
 }

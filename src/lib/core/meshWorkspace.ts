@@ -6,9 +6,10 @@
 import type { Awareness } from 'y-protocols/awareness';
 import type { MeshAuthority } from '../mesh/authority.js';
 import { GossipKeyring } from '../mesh/keyring.js';
-import type { MeshService } from '../mesh/MeshService.js';
+import type { MeshService, MeshWorkspace } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { keepKeys } from './keyKeeper.js';
+import { startSealedSync } from './sealedSync.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
 
 /** What {@link syncWorkspace} needs. */
@@ -27,6 +28,8 @@ export interface SyncWorkspaceInit {
 	onError: (error: Error) => void;
 	/** The key keeper's longest wait before sharing the key (tests shorten it). */
 	shareJitterMs?: number;
+	/** MeshWorkspace.sealed. */
+	sealed?: MeshWorkspace['sealed'];
 }
 
 /** A workspace on the mesh: its keyring, and how to stop keeping its keys. */
@@ -37,7 +40,7 @@ export interface SyncedWorkspace {
 }
 
 /** Builds the workspace's keyring and key keeper and adds it to `mesh`. */
-export async function syncWorkspace(mesh: Pick<MeshService, 'addWorkspace'>, init: SyncWorkspaceInit): Promise<SyncedWorkspace> {
+export async function syncWorkspace(mesh: Pick<MeshService, 'addWorkspace' | 'putSealed' | 'wantSealed' | 'livePeers' | 'on'>, init: SyncWorkspaceInit): Promise<SyncedWorkspace> {
 	const { id, secret, docs, authority, device, onError } = init;
 	const keyring = await GossipKeyring.fromSecret(id, secret, onError);
 	const stopKeys = keepKeys({ authority, keyring, device, onError, ...(init.shareJitterMs !== undefined ? { shareJitterMs: init.shareJitterMs } : {}) });
@@ -48,11 +51,20 @@ export async function syncWorkspace(mesh: Pick<MeshService, 'addWorkspace'>, ini
 			docs,
 			authority: init.meshAuthority ?? authority,
 			keyring,
-			...(init.awareness !== undefined ? { awareness: init.awareness } : {})
+			...(init.awareness !== undefined ? { awareness: init.awareness } : {}),
+			...(init.sealed !== undefined ? { sealed: init.sealed } : {})
 		});
 	} catch (error) {
 		stopKeys();
 		throw error;
 	}
-	return { keyring, stopKeys };
+	// Private spaces on relays outside them, sealed.
+	const stopSealed = startSealedSync({ workspaceId: id, mesh, docs, authority, device, onError });
+	return {
+		keyring,
+		stopKeys: () => {
+			stopKeys();
+			stopSealed();
+		}
+	};
 }

@@ -33,7 +33,7 @@ import { MembershipDeniedError } from './errors.js';
 import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
 import { GOSSIP_FLUSH_MS, WorkspaceGossip } from './gossip.js';
 import type { MeshNode } from './node.js';
-import { SessionState, SyncSession } from './SyncSession.js';
+import { SessionState, SyncSession, type SealedStore } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
 import { deny, frameDrain, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
 import { UnprovenBudget } from './unprovenBudget.js';
@@ -102,6 +102,12 @@ export interface MeshWorkspace {
 	authority?: MeshAuthority;
 	/** The workspace's gossip key generations (keyring.ts); without it, gossip uses the secret's key alone. */
 	keyring?: GossipKeyring;
+	/**
+	 * Where sealed updates of private spaces this replica is not in are kept (a relay's
+	 * SealedLog): sessions serve SEALED_PUT and SEALED_WANT from devices of
+	 * the space's members (TeamGate.maySeal).
+	 */
+	sealed?: { storeFor(mayUse: (docId: string) => boolean): SealedStore };
 }
 
 /** A failure the service reports; syncing goes on with everyone else. */
@@ -145,6 +151,19 @@ export interface MeshService {
 	workspaceKeys(workspaceId: string): WorkspaceKeys | undefined;
 	/** The documents of a workspace this peer syncs (a model host writes answers through them), else undefined. */
 	workspaceDocs(workspaceId: string): SyncDocs | undefined;
+	/**
+	 * Stores sealed updates of `docId` on `peerId` (a relay outside the space)
+	 * over the live session with it; false when there is none.
+	 */
+	putSealed(workspaceId: string, peerId: string, docId: string, envelopes: Uint8Array[]): boolean;
+	/** Peers with a live session in the workspace. */
+	livePeers(workspaceId: string): string[];
+	/**
+	 * The sealed updates of `docId` that `peerId` keeps, from index `from` on (one batch);
+	 * rejects without a live session with it, or after `timeoutMs` without an answer (a peer
+	 * that refuses answers nothing).
+	 */
+	wantSealed(workspaceId: string, peerId: string, docId: string, from: number, timeoutMs?: number): Promise<{ envelopes: Uint8Array[]; more: boolean }>;
 	/** Adds an event handler; returns a function that removes it. */
 	on<E extends keyof MeshServiceEvents>(event: E, handler: MeshServiceEvents[E]): () => void;
 }
@@ -163,6 +182,8 @@ interface Workspace {
 	unwatch: () => void;
 	sessions: Set<Tracked>;
 	lastStatus: string;
+	/** MeshWorkspace.sealed. */
+	sealed: MeshWorkspace['sealed'];
 }
 
 /** A running session and where it runs. */
@@ -173,6 +194,8 @@ interface Tracked {
 	role: 'opener' | 'responder';
 	/** Whether its connection is limited (a circuit relay hop: slow, capped in time and data). */
 	limited: boolean;
+	/** Answers awaited to this side's SEALED_WANTs, by document and index. */
+	sealedWaiters: Map<string, (batch: { envelopes: Uint8Array[]; more: boolean }) => void>;
 }
 
 /** Whether a connection is a limited one (relayed), which a direct one to the same peer beats. */
@@ -270,7 +293,7 @@ class DefaultMeshService implements MeshService {
 		}
 	}
 
-	async addWorkspace({ id, secret, docs, awareness, authority, keyring }: MeshWorkspace, options?: AbortOptions): Promise<void> {
+	async addWorkspace({ id, secret, docs, awareness, authority, keyring, sealed }: MeshWorkspace, options?: AbortOptions): Promise<void> {
 		if (this.workspaces.has(id)) return;
 		const derived = await deriveWorkspaceKeys(id, secret);
 		const keys: WorkspaceKeys = keyring ? { ...derived, keyring } : derived;
@@ -295,7 +318,7 @@ class DefaultMeshService implements MeshService {
 			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
 		});
-		const workspace: Workspace = { id, keys, docs, gossip, presence, gate, unwatch: () => {}, sessions: new Set(), lastStatus: '' };
+		const workspace: Workspace = { id, keys, docs, gossip, presence, gate, unwatch: () => {}, sessions: new Set(), lastStatus: '', sealed };
 		workspace.unwatch = gate.onChange(() => this.onTeamChange(workspace));
 		this.workspaces.set(id, workspace);
 		this.emitStatus(workspace);
@@ -328,6 +351,43 @@ class DefaultMeshService implements MeshService {
 				this.open(connection, workspace);
 			}
 		}
+	}
+
+	/** The live session of a workspace with `peerId`, if any. */
+	private liveSession(workspaceId: string, peerId: string): Tracked | undefined {
+		const workspace = this.workspaces.get(workspaceId);
+		if (workspace === undefined) return undefined;
+		return [...workspace.sessions].find((t) => t.peerId === peerId && t.session.state === SessionState.live);
+	}
+
+	livePeers(workspaceId: string): string[] {
+		const workspace = this.workspaces.get(workspaceId);
+		if (workspace === undefined) return [];
+		return [...new Set([...workspace.sessions].filter((t) => t.session.state === SessionState.live).map((t) => t.peerId))];
+	}
+
+	putSealed(workspaceId: string, peerId: string, docId: string, envelopes: Uint8Array[]): boolean {
+		const tracked = this.liveSession(workspaceId, peerId);
+		if (tracked === undefined) return false;
+		tracked.session.putSealed(docId, envelopes);
+		return true;
+	}
+
+	wantSealed(workspaceId: string, peerId: string, docId: string, from: number, timeoutMs = 10_000): Promise<{ envelopes: Uint8Array[]; more: boolean }> {
+		const tracked = this.liveSession(workspaceId, peerId);
+		if (tracked === undefined) return Promise.reject(new Error(`no live session with ${peerId} in workspace ${workspaceId}`));
+		const key = `${docId}\n${from}`;
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				tracked.sealedWaiters.delete(key);
+				reject(new Error(`no sealed updates of ${docId} from ${peerId} within ${timeoutMs} ms`));
+			}, timeoutMs);
+			tracked.sealedWaiters.set(key, (batch) => {
+				clearTimeout(timer);
+				resolve(batch);
+			});
+			tracked.session.wantSealed(docId, from);
+		});
 	}
 
 	status(workspaceId: string): WorkspaceStatus | undefined {
@@ -483,9 +543,15 @@ class DefaultMeshService implements MeshService {
 			...(admission !== undefined ? { admission } : {}),
 			...(admits !== undefined ? { admits } : {}),
 			mayShare: (docId) => gate.mayShare(peerId, docId, workspace.docs),
-			mayAccept: (docId) => gate.mayAccept(peerId, docId)
+			mayAccept: (docId) => gate.mayAccept(peerId, docId),
+			...(workspace.sealed !== undefined ? { sealedStore: workspace.sealed.storeFor((docId) => gate.maySeal(peerId, docId)) } : {}),
+			onSealed: (batch) => {
+				const key = `${batch.docId}\n${batch.from}`;
+				tracked.sealedWaiters.get(key)?.(batch);
+				tracked.sealedWaiters.delete(key);
+			}
 		});
-		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection) };
+		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection), sealedWaiters: new Map() };
 		workspace.sessions.add(tracked);
 		const update = () => this.emitStatus(workspace);
 		// The peer proved membership: its stream leaves the unproven budget for the sync limits.

@@ -65,6 +65,24 @@ export interface SyncSessionInit {
 	mayShare?: (docId: string) => boolean;
 	/** Whether updates of `docId` are taken from the remote peer; default: yes. */
 	mayAccept?: (docId: string) => boolean | Promise<boolean>;
+	/**
+	 * A store of sealed updates (a relay outside private spaces): SEALED_PUT
+	 * and SEALED_WANT from the remote peer are served only where `mayUse(docId)` says this
+	 * remote may store and fetch that document's sealed updates; otherwise they are refused.
+	 */
+	sealedStore?: SealedStore;
+	/** Sealed updates the remote peer sent back for a SEALED_WANT (a member device's side). */
+	onSealed?: (batch: { docId: string; from: number; more: boolean; envelopes: Uint8Array[] }) => void | Promise<void>;
+}
+
+/** What a session needs of a store of sealed updates (sealedMessages.ts). */
+export interface SealedStore {
+	/** Whether the remote peer of this session may store and fetch sealed updates of `docId`. */
+	mayUse(docId: string): boolean | Promise<boolean>;
+	/** Appends envelopes to the document's log (it may refuse over a quota by throwing). */
+	put(docId: string, envelopes: Uint8Array[]): Promise<void>;
+	/** Up to `maxBytes` of the log from index `from` on, and whether more follows. */
+	get(docId: string, from: number, maxBytes: number): Promise<{ envelopes: Uint8Array[]; more: boolean }>;
 }
 
 
@@ -84,6 +102,8 @@ export interface SyncSessionEvents {
 	/** The session failed; 'closed' follows. */
 	error: (error: Error) => void;
 	closed: () => void;
+	/** A SEALED_PUT or SEALED_WANT from the remote peer was refused (not allowed, or no store here). */
+	sealedRefused: (docId: string) => void;
 }
 
 /** Drives one sync session; see the module comment. Call {@link start}, then feed {@link receive}. */
@@ -266,6 +286,20 @@ export class SyncSession {
 				this.remoteDone = true;
 				return this.checkSynced();
 			}
+			case MessageType.sealedPut: {
+				const store = await this.sealedStoreFor(m.docId);
+				if (store) await store.put(m.docId, m.envelopes);
+				return;
+			}
+			case MessageType.sealedWant: {
+				const store = await this.sealedStoreFor(m.docId);
+				if (!store) return;
+				const { envelopes, more } = await store.get(m.docId, m.from, this.limits.maxUpdateBytes);
+				return this.send({ type: MessageType.sealedBatch, docId: m.docId, from: m.from, more, envelopes });
+			}
+			case MessageType.sealedBatch:
+				if (!this.wanted.delete(`${m.docId}\n${m.from}`)) throw unexpected(m);
+				return this.init.onSealed?.(m);
 			default:
 				throw unexpected(m);
 		}
@@ -395,6 +429,30 @@ export class SyncSession {
 	}
 
 	/** Sends unless closed; a failing transport ends the session instead of throwing into a caller (or a Yjs transaction). */
+	/** Sealed updates this side asked for and has not received yet (document and index). */
+	private readonly wanted = new Set<string>();
+
+	/** The store, when the remote peer may use it for `docId`; else the refusal is reported. */
+	private async sealedStoreFor(docId: string): Promise<SealedStore | undefined> {
+		const store = this.init.sealedStore;
+		if (store !== undefined && (await store.mayUse(docId))) return store;
+		this.emit('sealedRefused', docId);
+		return undefined;
+	}
+
+	/** Stores sealed updates of `docId` on the remote peer (a relay outside its space). */
+	putSealed(docId: string, envelopes: Uint8Array[]): void {
+		if (this.currentState === SessionState.membership) throw new Error('membership is not proven yet');
+		this.send({ type: MessageType.sealedPut, docId, envelopes });
+	}
+
+	/** Asks the remote peer for the sealed updates of `docId` it stores from index `from` on ({@link SyncSessionInit.onSealed}). */
+	wantSealed(docId: string, from: number): void {
+		if (this.currentState === SessionState.membership) throw new Error('membership is not proven yet');
+		this.wanted.add(`${docId}\n${from}`);
+		this.send({ type: MessageType.sealedWant, docId, from });
+	}
+
 	private send(m: Message): void {
 		if (this.currentState === SessionState.closed) return;
 		try {

@@ -29,7 +29,11 @@ export const MessageType = {
 	syncStep1: 17,
 	syncStep2: 18,
 	update: 19,
-	done: 20
+	done: 20,
+	/** Sealed storage of private spaces on a relay outside them (sealedMessages.ts). */
+	sealedPut: 21,
+	sealedWant: 22,
+	sealedBatch: 23
 } as const;
 
 /** One of {@link MessageType}'s values. */

@@ -81,6 +81,16 @@ export class TeamGate {
 		return (a.settled?.() ?? Promise.resolve()).then(accepts);
 	}
 
+	/**
+	 * Whether `peerId` may store and fetch sealed updates of `docId` here: only
+	 * a private space's document, only where this replica is not in the space (it keeps what it
+	 * cannot read), and only for a device of one of the space's members.
+	 */
+	maySeal(peerId: string, docId: string): boolean {
+		const space = this.authority?.spaceAccess?.(docId);
+		return space !== undefined && !space.local && space.reads(peerId);
+	}
+
 	/** Whether `docId` may travel on the workspace's gossip, which every member reads: never a private space's. */
 	mayGossip(docId: string, docs: SyncDocs): boolean {
 		const a = this.authority;

@@ -11,12 +11,14 @@ import { MalformedMessageError, MessageTooLargeError } from './errors.js';
 import { expectEnd, readBoundedUint } from './codec.js';
 import * as mm from './membershipMessages.js';
 import * as sm from './syncMessages.js';
+import * as sealed from './sealedMessages.js';
 
 export type * from './membershipMessages.js';
 export type * from './syncMessages.js';
+export type * from './sealedMessages.js';
 
 /** Any protocol message. */
-export type Message = mm.MembershipMessage | sm.SyncMessage;
+export type Message = mm.MembershipMessage | sm.SyncMessage | sealed.SealedMessage;
 
 /** Encodes one message. */
 export function encodeMessage(m: Message): Uint8Array {
@@ -52,6 +54,15 @@ export function encodeMessage(m: Message): Uint8Array {
 		case MessageType.done:
 			sm.writeDone(encoder, m);
 			break;
+		case MessageType.sealedPut:
+			sealed.writeSealedPut(encoder, m);
+			break;
+		case MessageType.sealedWant:
+			sealed.writeSealedWant(encoder, m);
+			break;
+		case MessageType.sealedBatch:
+			sealed.writeSealedBatch(encoder, m);
+			break;
 	}
 	return encoding.toUint8Array(encoder);
 }
@@ -60,6 +71,8 @@ export function encodeMessage(m: Message): Uint8Array {
 export function sizeLimit(type: MessageType, limits: SyncLimits): number {
 	if (type === MessageType.syncStep2) return limits.maxStep2Bytes + 64;
 	if (type === MessageType.update) return limits.maxUpdateBytes + 64;
+	// Envelopes of at most maxUpdateBytes in all, each with its length's varint.
+	if (type === MessageType.sealedPut || type === MessageType.sealedBatch) return limits.maxUpdateBytes + 64 + 8 * sealed.MAX_SEALED_PER_MESSAGE;
 	return limits.maxControlBytes;
 }
 
@@ -113,5 +126,11 @@ function readBody(type: MessageType, decoder: decoding.Decoder, limits: SyncLimi
 			return sm.readUpdate(decoder, limits);
 		case MessageType.done:
 			return sm.readDone(decoder, limits);
+		case MessageType.sealedPut:
+			return sealed.readSealedPut(decoder, limits);
+		case MessageType.sealedWant:
+			return sealed.readSealedWant(decoder);
+		case MessageType.sealedBatch:
+			return sealed.readSealedBatch(decoder, limits);
 	}
 }

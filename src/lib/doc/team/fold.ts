@@ -211,7 +211,7 @@ class Pass {
 				actor.name = p.name;
 				return undefined;
 			case 'keys':
-				return this.keys(op, actorRank);
+				return this.keys(op, actor.id, actorRank);
 			case 'space':
 			case 'space-members':
 				return this.space(op, actor.id, actorRank);
@@ -255,9 +255,10 @@ class Pass {
 		return undefined;
 	}
 
-	private keys(op: TeamOp, actorRank: number): string | undefined {
+	private keys(op: TeamOp, actor: string, actorRank: number): string | undefined {
 		const p = op.payload;
 		if (p.t !== 'keys') return 'not keys';
+		if (p.space !== undefined) return this.spaceKeys(op, actor);
 		const team = this.team;
 		let gen = team.keyGenerations.get(p.gen);
 		if (!gen) {
@@ -274,6 +275,34 @@ class Pass {
 		return undefined;
 	}
 
+	/**
+	 * A private space's own key generation: a member of the space makes a new one, sealed to
+	 * the devices of the space's members (boxes for anyone else are left out); a device that
+	 * holds a generation seals it to member devices that lack it.
+	 */
+	private spaceKeys(op: TeamOp, actor: string): string | undefined {
+		const p = op.payload;
+		if (p.t !== 'keys' || p.space === undefined) return 'not space keys';
+		const team = this.team;
+		const space = team.spaces.get(p.space);
+		if (!space) return 'no such space';
+		if (!space.members.has(actor)) return 'not a member of the space';
+		let gen = space.keyGenerations.get(p.gen);
+		if (!gen) {
+			if (team.keyGenerations.has(p.gen) || [...team.spaces.values()].some((s) => s.keyGenerations.has(p.gen))) return 'key generation id taken';
+			gen = { id: p.gen, seq: this.seq++, boxes: new Map() };
+			space.keyGenerations.set(p.gen, gen);
+			space.currentKey = p.gen;
+		} else if (!gen.boxes.has(p.by)) {
+			return 'author does not hold this key';
+		}
+		for (const [device, box] of Object.entries(p.boxes)) {
+			const member = team.devices.get(device);
+			if (member !== undefined && space.members.has(member) && !gen.boxes.has(device)) gen.boxes.set(device, box);
+		}
+		return undefined;
+	}
+
 	/** `space` and `space-members` (PROTOCOL.md "Team operations"). */
 	private space(op: TeamOp, actor: string, actorRank: number): string | undefined {
 		const p = op.payload;
@@ -285,7 +314,7 @@ class Pass {
 			if (!p.members.includes(actor)) return 'the author must be a member of the space';
 			if (unknown(p.members)) return 'not a member of the team';
 			if (p.kind === 'dm' && p.members.length < 2) return 'a direct conversation has two members or more';
-			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(p.members), createdAt: p.at });
+			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(p.members), createdAt: p.at, keyGenerations: new Map(), currentKey: undefined });
 			return undefined;
 		}
 		if (p.t !== 'space-members') return 'not a space operation';

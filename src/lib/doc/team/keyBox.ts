@@ -140,3 +140,22 @@ export function newKeyGeneration(ws: string, devices: Iterable<string>): { body:
 	const gen = newId();
 	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, ws, gen) }, key };
 }
+
+/**
+ * What a private space's key boxes are bound to in place of the workspace id (the HKDF `info`):
+ * a box of one space does not open as the workspace's key or as another space's.
+ */
+export function spaceKeyScope(ws: string, space: string): string {
+	return `${ws}\nspace\n${space}`;
+}
+
+/** A new key generation of private space `space`, sealed to `devices` (its members' devices). @throws {KeyBoxError} */
+export function newSpaceKeyGeneration(
+	ws: string,
+	space: string,
+	devices: Iterable<string>
+): { body: { t: 'keys'; gen: string; boxes: Record<string, string>; space: string }; key: Uint8Array } {
+	const key = newWorkspaceKey();
+	const gen = newId();
+	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, spaceKeyScope(ws, space), gen), space }, key };
+}

@@ -63,9 +63,10 @@ export type TeamOpBody =
 	| { t: 'name'; name: string }
 	/**
 	 * Workspace key boxes: `gen` is the key generation's id (a new one rotates the key), each
-	 * box the generation's key sealed to one device (keyBox.ts).
+	 * box the generation's key sealed to one device (keyBox.ts). With `space`, the generation is
+	 * that private space's own key, sealed to its members' devices only.
 	 */
-	| { t: 'keys'; gen: string; boxes: Record<string, string> }
+	| { t: 'keys'; gen: string; boxes: Record<string, string>; space?: string }
 	/**
 	 * A private space (a private channel or a direct conversation): only its members' devices
 	 * are offered its document (spaces.ts). `members` are member ids; the author is one.
@@ -235,7 +236,9 @@ function body(p: Record<string, unknown>): TeamOpBody {
 			if (entries.length > MAX_BOXES) fail('too many boxes');
 			const out: Record<string, string> = {};
 			for (const [device, box] of entries) out[peer(device)] = str(box, 400);
-			return { t: 'keys', gen: p.gen, boxes: out };
+			if (p.space === undefined) return { t: 'keys', gen: p.gen, boxes: out };
+			if (!isId(p.space)) fail('bad space id');
+			return { t: 'keys', gen: p.gen, boxes: out, space: p.space };
 		}
 		case 'space': {
 			if (!isId(p.space)) fail('bad space id');

@@ -68,6 +68,10 @@ export interface TeamSpace {
 	/** Its members' ids (removed team members are dropped from every space). */
 	members: Set<string>;
 	createdAt: number;
+	/** The space's own key generations (sealed to its members' devices), newest last. */
+	keyGenerations: Map<string, KeyGeneration>;
+	/** The newest generation's id. */
+	currentKey: string | undefined;
 }
 
 /** What the fold computes. */

@@ -1,0 +1,140 @@
+/**
+ * A member device's side of sealed storage: for each private space
+ * its member is in, and each relay of the team that is live on the mesh and not in the space,
+ * it fetches the sealed updates the relay keeps (from where it last read), opens them with the
+ * space's keys and applies them through the documents' write policy; and it stores, sealed with
+ * the space's current key, whatever of its documents the relay does not hold yet.
+ *
+ * What the relay holds is mirrored in a scratch document per relay and space document (built
+ * from what was fetched and what was stored), so a device stores only what that mirror lacks.
+ * Runs one round at a time: on start, when the team changes, when sessions come and go, and a
+ * moment after a space document changes. Not yet: mirrors and read positions kept across restarts
+ * (today a restart reads a relay's log from its start again), snapshots, and re-reading
+ * envelopes of a generation whose key arrived after they were read.
+ */
+import * as Y from 'yjs';
+import { TeamRole } from '../doc/team/ops.js';
+import type { MeshService } from '../mesh/MeshService.js';
+import type { SyncDocs } from '../mesh/syncDocs.js';
+import { openSpaceKeys } from './spaceKeys.js';
+import { openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
+import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
+
+/** Origin of updates applied from sealed storage. */
+export const SEALED_ORIGIN = Symbol('sealed storage');
+
+/** Options of {@link startSealedSync}. */
+export interface SealedSyncInit {
+	workspaceId: string;
+	mesh: Pick<MeshService, 'putSealed' | 'wantSealed' | 'livePeers' | 'on'>;
+	docs: SyncDocs;
+	authority: TeamAuthority;
+	device: TeamDevice;
+	onError: (error: Error) => void;
+	/** Wait after a space document changes before storing it; default 200 ms. */
+	delayMs?: number;
+}
+
+/** What this device knows a relay holds of one space document. */
+interface Mirror {
+	doc: Y.Doc;
+	/** Envelopes read so far (the next read starts here). */
+	read: number;
+}
+
+/** Starts keeping the member's spaces on the relays outside them; returns a function that stops it. */
+export function startSealedSync(init: SealedSyncInit): () => void {
+	const { workspaceId, mesh, docs, authority, device, onError } = init;
+	const mirrors = new Map<string, Mirror>();
+	let stopped = false;
+	let running: Promise<void> = Promise.resolve();
+	let timer: ReturnType<typeof setTimeout> | undefined;
+
+	const mirrorOf = (peer: string, docId: string): Mirror => {
+		const key = `${peer}\n${docId}`;
+		let mirror = mirrors.get(key);
+		if (mirror === undefined) {
+			mirror = { doc: new Y.Doc({ gc: false }), read: 0 };
+			mirrors.set(key, mirror);
+		}
+		return mirror;
+	};
+
+	/** Relays of the team with a live session here that are not in space `docId`. */
+	const storesFor = (docId: string): string[] => {
+		const team = authority.team;
+		const access = authority.spaceAccess(docId);
+		if (access === undefined || !access.local) return [];
+		return mesh.livePeers(workspaceId).filter((peer) => {
+			const member = team.members.get(team.devices.get(peer) ?? '');
+			return member?.role === TeamRole.relay && !access.reads(peer);
+		});
+	};
+
+	const fetchFrom = async (peer: string, docId: string, keys: Map<string, Uint8Array>): Promise<void> => {
+		const mirror = mirrorOf(peer, docId);
+		for (;;) {
+			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read);
+			for (const envelope of batch.envelopes) {
+				try {
+					const update = openSpaceUpdate(keys, docId, envelope);
+					Y.applyUpdate(mirror.doc, update);
+					await docs.apply(docId, update, SEALED_ORIGIN);
+				} catch (error) {
+					onError(error instanceof Error ? error : new SealError(String(error)));
+				}
+			}
+			mirror.read += batch.envelopes.length;
+			if (!batch.more || batch.envelopes.length === 0 || stopped) return;
+		}
+	};
+
+	const storeOn = async (peer: string, docId: string, gen: string, key: Uint8Array): Promise<void> => {
+		const mirror = mirrorOf(peer, docId);
+		const update = await docs.diff(docId, Y.encodeStateVector(mirror.doc));
+		if (update === undefined) return;
+		const { structs, ds } = Y.decodeUpdate(update);
+		if (structs.length === 0 && ds.clients.size === 0) return; // the relay holds it all
+		if (mesh.putSealed(workspaceId, peer, docId, [sealSpaceUpdate(key, gen, docId, update)])) Y.applyUpdate(mirror.doc, update);
+	};
+
+	const round = async (): Promise<void> => {
+		if (stopped) return;
+		const team = authority.team;
+		const opened = openSpaceKeys(team, device.privateKey, device.peerId, onError);
+		for (const [docId, space] of opened) {
+			for (const peer of storesFor(docId)) {
+				if (stopped) return;
+				await fetchFrom(peer, docId, space.keys);
+				const key = space.current === undefined ? undefined : space.keys.get(space.current);
+				if (space.current !== undefined && key !== undefined) await storeOn(peer, docId, space.current, key);
+			}
+		}
+	};
+
+	const schedule = () => {
+		running = running.then(round).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
+	};
+	const soon = () => {
+		if (timer !== undefined || stopped) return;
+		timer = setTimeout(() => {
+			timer = undefined;
+			schedule();
+		}, init.delayMs ?? 200);
+	};
+	const offTeam = authority.onChange(soon);
+	const offStatus = mesh.on('workspace-status', (status) => {
+		if (status.workspaceId === workspaceId) soon();
+	});
+	const offDocs = docs.onLocalUpdate((docId, _update, origin) => {
+		if (origin !== SEALED_ORIGIN && authority.spaceAccess(docId)?.local === true) soon();
+	});
+	soon();
+	return () => {
+		stopped = true;
+		clearTimeout(timer);
+		offTeam();
+		offStatus();
+		offDocs();
+	};
+}

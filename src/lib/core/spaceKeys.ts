@@ -1,0 +1,75 @@
+/**
+ * Private spaces' own keys (the `keys` operation with `space`, fold.ts): who holds them, who
+ * makes a new generation and when, and opening this device's boxes. A generation is sealed to
+ * the devices of the space's members only; it is made new when the space has none yet, or when
+ * the current one was sealed to a device whose member has left the space or the team (what a
+ * removed device holds then opens nothing written later). Pure functions of the folded team.
+ */
+import { KeyBoxError, openKeyBox, spaceKeyScope } from '../doc/team/keyBox.js';
+import type { DeviceKey } from '../doc/deviceKey.js';
+import type { Team, TeamSpace } from '../doc/team/fold.js';
+
+/** The current devices of the space's members. */
+export function spaceDevices(team: Team, space: TeamSpace): string[] {
+	return [...team.devices].filter(([, member]) => space.members.has(member)).map(([device]) => device);
+}
+
+/** Whether the space's current generation was sealed to a device that is no longer one of its members' devices. */
+export function spaceKeyCompromised(team: Team, space: TeamSpace): boolean {
+	const gen = space.currentKey === undefined ? undefined : space.keyGenerations.get(space.currentKey);
+	if (!gen) return false;
+	const devices = new Set(spaceDevices(team, space));
+	for (const device of gen.boxes.keys()) if (!devices.has(device)) return true;
+	return false;
+}
+
+/** Devices of the space's members without a box of its current generation. */
+export function spaceDevicesWithoutKey(team: Team, space: TeamSpace): string[] {
+	const gen = space.currentKey === undefined ? undefined : space.keyGenerations.get(space.currentKey);
+	if (!gen) return [];
+	return spaceDevices(team, space).filter((device) => !gen.boxes.has(device));
+}
+
+/**
+ * Whether `member` is the one that makes the space's new generations: its creator while it is
+ * in the space, else the member of the space with the smallest id (one writer, so members
+ * online at once do not each make one).
+ */
+export function makesSpaceKeys(space: TeamSpace, member: string): boolean {
+	if (!space.members.has(member)) return false;
+	if (space.members.has(space.creator)) return space.creator === member;
+	return [...space.members].sort()[0] === member;
+}
+
+/** Whether the space needs a new generation: none yet, or the current one reached a device that left. */
+export function spaceNeedsKey(team: Team, space: TeamSpace): boolean {
+	return space.currentKey === undefined || spaceKeyCompromised(team, space);
+}
+
+/** The keys of one space this device could open, by generation, and the current generation's id. */
+export interface OpenedSpaceKeys {
+	current: string | undefined;
+	keys: Map<string, Uint8Array>;
+}
+
+/**
+ * Opens this device's boxes of every space's generations. A box that does not open (damaged,
+ * or sealed to another device) is left out and reported to `onError`.
+ */
+export function openSpaceKeys(team: Team, privateKey: DeviceKey, device: string, onError: (error: Error) => void = () => {}): Map<string, OpenedSpaceKeys> {
+	const out = new Map<string, OpenedSpaceKeys>();
+	for (const space of team.spaces.values()) {
+		const keys = new Map<string, Uint8Array>();
+		for (const gen of space.keyGenerations.values()) {
+			const box = gen.boxes.get(device);
+			if (box === undefined) continue;
+			try {
+				keys.set(gen.id, openKeyBox(privateKey, box, spaceKeyScope(team.workspaceId, space.id), gen.id));
+			} catch (error) {
+				onError(error instanceof KeyBoxError ? error : new KeyBoxError(String(error)));
+			}
+		}
+		if (keys.size > 0) out.set(space.id, { current: space.currentKey, keys });
+	}
+	return out;
+}
