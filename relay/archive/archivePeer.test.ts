@@ -49,6 +49,17 @@ async function startRelay(): Promise<RunningRelay> {
 	return relay;
 }
 
+/** A relay archiving a team of two, the owner and bob (admitted through the owner). */
+async function archivedTeamOfTwo() {
+	const relay = await startRelay();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	return { relay, ws, owner, bob };
+}
+
 /** Open sync streams between the relay and `peer`. */
 function sessions(relay: RunningRelay, peer: TeamPeer): number {
 	return relay.node
@@ -120,12 +131,7 @@ it('a removed member gets no new session from the relay, even with a client that
 }, 40_000);
 
 it('archives no private space it is not in: its members never send it one', async () => {
-	const relay = await startRelay();
-	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
-	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
-	await connect(bob, owner);
-	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
-	await archiveAs(owner, relay, ws);
+	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
 	await dialRelay(owner, relay);
 	await dialRelay(bob, relay);
 	const space = newId();
@@ -175,12 +181,7 @@ it('keeps a private space it is not in sealed for its members: stored, served ba
 }, 60_000);
 
 it('a message of a private space reaches a member who only meets the relay after its author left, through what the relay keeps sealed', async () => {
-	const relay = await startRelay();
-	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
-	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
-	await connect(bob, owner);
-	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
-	await archiveAs(owner, relay, ws);
+	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
 	const space = newId();
 	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
 	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');

@@ -7,8 +7,9 @@
  *
  * What the relay holds is mirrored in a scratch document per relay and space document (built
  * from what was fetched and what was stored), so a device stores only what that mirror lacks.
- * Runs one round at a time: on start, when the team changes, when sessions come and go, and a
- * moment after a space document changes. Not yet: mirrors and read positions kept across restarts
+ * Runs one round at a time: on start, when the team changes and when sessions come and go
+ * (reading and storing), and a moment after a space document changes (storing only: an edit
+ * costs no round trip to the relay, and boxes are opened again only when the team changed). Not yet: mirrors and read positions kept across restarts
  * (today a restart reads a relay's log from its start again), snapshots, and re-reading
  * envelopes of a generation whose key arrived after they were read.
  */
@@ -16,7 +17,8 @@ import * as Y from 'yjs';
 import { TeamRole } from '../doc/team/ops.js';
 import type { MeshService } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
-import { openSpaceKeys } from './spaceKeys.js';
+import type { Team } from '../doc/team/fold.js';
+import { openSpaceKeys, type OpenedSpaceKeys } from './spaceKeys.js';
 import { openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
 
@@ -98,14 +100,26 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		if (mesh.putSealed(workspaceId, peer, docId, [sealSpaceUpdate(key, gen, docId, update)])) Y.applyUpdate(mirror.doc, update);
 	};
 
+	// Boxes are opened again only when the team changed, not on every edit.
+	let opened: { team: Team; accepted: number; keys: Map<string, OpenedSpaceKeys> } | undefined;
+	const spaceKeys = (): Map<string, OpenedSpaceKeys> => {
+		const team = authority.team;
+		if (opened?.team !== team || opened.accepted !== team.accepted.length) {
+			opened = { team, accepted: team.accepted.length, keys: openSpaceKeys(team, device.privateKey, device.peerId, onError) };
+		}
+		return opened.keys;
+	};
+	/** Whether the next round reads the relays' logs: after the team or the sessions changed, not after an edit. */
+	let fetchDue = true;
+
 	const round = async (): Promise<void> => {
 		if (stopped) return;
-		const team = authority.team;
-		const opened = openSpaceKeys(team, device.privateKey, device.peerId, onError);
-		for (const [docId, space] of opened) {
+		const fetching = fetchDue;
+		fetchDue = false;
+		for (const [docId, space] of spaceKeys()) {
 			for (const peer of storesFor(docId)) {
 				if (stopped) return;
-				await fetchFrom(peer, docId, space.keys);
+				if (fetching) await fetchFrom(peer, docId, space.keys);
 				const key = space.current === undefined ? undefined : space.keys.get(space.current);
 				if (space.current !== undefined && key !== undefined) await storeOn(peer, docId, space.current, key);
 			}
@@ -122,9 +136,13 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			schedule();
 		}, init.delayMs ?? 200);
 	};
-	const offTeam = authority.onChange(soon);
+	const refetch = () => {
+		fetchDue = true;
+		soon();
+	};
+	const offTeam = authority.onChange(refetch);
 	const offStatus = mesh.on('workspace-status', (status) => {
-		if (status.workspaceId === workspaceId) soon();
+		if (status.workspaceId === workspaceId) refetch();
 	});
 	const offDocs = docs.onLocalUpdate((docId, _update, origin) => {
 		if (origin !== SEALED_ORIGIN && authority.spaceAccess(docId)?.local === true) soon();

@@ -22,7 +22,7 @@ import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
 import { teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
-import type { FoldOptions, Team, TeamInvite, TeamMember } from './teamTypes.js';
+import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from './teamTypes.js';
 
 export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember, TeamSpace } from './teamTypes.js';
 
@@ -269,9 +269,7 @@ class Pass {
 		} else if (!gen.boxes.has(p.by)) {
 			return 'author does not hold this key';
 		}
-		for (const [device, box] of Object.entries(p.boxes)) {
-			if (team.devices.has(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
-		}
+		addBoxes(gen, p.boxes, (device) => team.devices.has(device));
 		return undefined;
 	}
 
@@ -296,10 +294,7 @@ class Pass {
 		} else if (!gen.boxes.has(p.by)) {
 			return 'author does not hold this key';
 		}
-		for (const [device, box] of Object.entries(p.boxes)) {
-			const member = team.devices.get(device);
-			if (member !== undefined && space.members.has(member) && !gen.boxes.has(device)) gen.boxes.set(device, box);
-		}
+		addBoxes(gen, p.boxes, (device) => space.members.has(team.devices.get(device) ?? ''));
 		return undefined;
 	}
 
@@ -446,4 +441,9 @@ export function memberOfDevice(team: Team, device: string): TeamMember | undefin
 /** True when `device` is a current member device. */
 export function isMemberDevice(team: Team, device: string): boolean {
 	return team.devices.has(device);
+}
+
+/** Adds to a key generation the boxes of devices `holds` allows that it has no box for yet (a box is never replaced). */
+function addBoxes(gen: KeyGeneration, boxes: Record<string, string>, holds: (device: string) => boolean): void {
+	for (const [device, box] of Object.entries(boxes)) if (holds(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
 }
