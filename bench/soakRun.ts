@@ -6,6 +6,8 @@
  * channels, for `durationMs`. Every `sampleMs` it reports the relay's RSS (from /proc), this
  * process's heap (all the peers together), messages sent and the fewest any peer holds. At the
  * end it stops writing and waits for every peer to hold every message: lost = sent − fewest.
+ * With `browsers`, that many more member devices run in Chromium pages (soakPages.ts), dial
+ * the relay over WebSocket and post at the same rate; their heaps are sampled too.
  *
  * With `killEveryMs`, the relay is killed with SIGKILL at random moments (0.5 to 1.5 times
  * that apart) while the peers write, and restarted on the same data and addresses; the peers
@@ -39,12 +41,17 @@ import { ArchiveDocs } from '../relay/archive/ArchiveDocs.ts';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.ts';
 import { freePort } from '../tests/mesh/helpers.ts';
 import { signedTeam } from './fixtures.ts';
+import { openSoakPages, type SoakPages } from './soakPages.ts';
+import { privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { toHex } from '../src/lib/mesh/workspaceKeys.ts';
 
 /** One sample of the run. */
 export interface SoakSample {
 	atS: number;
 	relayRssMiB: number;
 	heapMiB: number;
+	/** Each Chromium page's JavaScript heap in use. */
+	pageHeapsMiB: number[];
 	sent: number;
 	/** The fewest messages any peer holds. */
 	fewest: number;
@@ -53,6 +60,8 @@ export interface SoakSample {
 /** What a run measured. */
 export interface SoakFigures {
 	peers: number;
+	/** Member devices in Chromium pages (besides `peers`). */
+	browsers: number;
 	samples: SoakSample[];
 	sent: number;
 	/** Messages some peer still lacked when the run gave up waiting (0: none lost). */
@@ -117,6 +126,8 @@ async function startRelayProcess(dataDir: string, build: string, port = 0): Prom
 /** Runs the soak; see the module comment. `log` gets one line per sample. */
 export async function soak(options: {
 	peers: number;
+	/** Member devices in Chromium pages, besides `peers` (default 0). */
+	browsers?: number;
 	durationMs: number;
 	sampleMs: number;
 	periodMs: number;
@@ -136,11 +147,13 @@ export async function soak(options: {
 	let kills = 0;
 	const peers: SoakPeer[] = [];
 	const errors: string[] = [];
+	let pages: SoakPages | undefined;
 	try {
 		// The team: the first device owns it; the relay and every other device are members.
 		const devices = await Promise.all(Array.from({ length: options.peers }, device));
+		const browserDevices = await Promise.all(Array.from({ length: options.browsers ?? 0 }, device));
 		const owner = devices[0]!;
-		const { workspaceId, ops } = await signedTeam(owner, relay.peerId, devices.slice(1).map((d) => d.peerId));
+		const { workspaceId, ops } = await signedTeam(owner, relay.peerId, [...devices.slice(1), ...browserDevices].map((d) => d.peerId));
 		const secret = newSecret();
 		await archiveOnRelay({ workspaceId, secret, name: 'Soak', ops: ops.map((op) => op.bytes), signer: { peerId: owner.peerId, privateKey: owner.key } }, relay.url);
 
@@ -168,6 +181,16 @@ export async function soak(options: {
 		// (here every peer is 127.0.0.1).
 		const relayAddress = multiaddr(relay.multiaddrs[0]!);
 		for (const peer of peers) await dialWithRetry(peer.node, relayAddress, { attempts: 5 });
+		if (browserDevices.length > 0) {
+			pages = await openSoakPages({
+				devices: browserDevices.map((d) => ({ keyHex: toHex(privateKeyToProtobuf(d.key)) })),
+				relay: relay.multiaddrs[0]!,
+				workspaceId,
+				secretHex: toHex(secret),
+				rosterHex: toHex(Y.encodeStateAsUpdate(peers[0]!.docs.get(teamRosterId(workspaceId)))),
+				channels
+			});
+		}
 		// Peers whose link to the relay dropped (it was killed) dial it again, one at a time.
 		let redialling = false;
 		const redialer = setInterval(() => {
@@ -198,20 +221,27 @@ export async function soak(options: {
 					})();
 
 		const held = (p: SoakPeer) => channels.reduce((n, id) => n + (p.docs.docs.get(id)?.getArray('messages').length ?? 0), 0);
-		const fewest = () => Math.min(...peers.map(held));
-		let sent = 0;
+		let sent = 0; // by the in-process peers
+		/** Messages sent by every device, and the fewest any device holds. */
+		const tally = async () => {
+			const inPages = (await pages?.counts()) ?? [];
+			return { sent: sent + inPages.reduce((n, p) => n + p.sent, 0), fewest: Math.min(...peers.map(held), ...inPages.map((p) => p.held)) };
+		};
 		const started = Date.now();
 		const samples: SoakFigures['samples'] = [];
-		const sample = () => {
+		const sample = async () => {
+			const { sent: all, fewest } = await tally();
 			const s: SoakSample = {
 				atS: Math.round((Date.now() - started) / 1000),
 				relayRssMiB: rssMiB(relay.child.pid!),
 				heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
-				sent,
-				fewest: fewest()
+				pageHeapsMiB: (await pages?.heapsMiB()) ?? [],
+				sent: all,
+				fewest
 			};
 			samples.push(s);
-			options.log(`  ${String(s.atS).padStart(5)} s: relay RSS ${s.relayRssMiB.toFixed(0)} MiB, peers' heap ${s.heapMiB.toFixed(0)} MiB, sent ${s.sent}, fewest held ${s.fewest}`);
+			const inPages = s.pageHeapsMiB.length > 0 ? `, pages' heaps ${s.pageHeapsMiB.map((h) => h.toFixed(0)).join(' / ')} MiB` : '';
+			options.log(`  ${String(s.atS).padStart(5)} s: relay RSS ${s.relayRssMiB.toFixed(0)} MiB, in-process peers' heap ${s.heapMiB.toFixed(0)} MiB${inPages}, sent ${s.sent}, fewest held ${s.fewest}`);
 		};
 		const writers = peers.map((peer, i) =>
 			setInterval(() => {
@@ -220,17 +250,26 @@ export async function soak(options: {
 				channel.post({ id: newId(), author: peer.device.peerId, hlc: formatHlc({ wall: Date.now(), counter: sent, node: peer.device.peerId }), text: `message ${sent} from peer ${i}`, sig: 'sig' });
 			}, options.periodMs)
 		);
-		const sampler = setInterval(sample, options.sampleMs);
+		await pages?.startPosting(options.periodMs);
+		let sampling = Promise.resolve();
+		const sampler = setInterval(() => (sampling = sampling.then(sample)), options.sampleMs);
 		await new Promise((resolve) => setTimeout(resolve, options.durationMs));
 		for (const writer of writers) clearInterval(writer);
+		await pages?.stopPosting();
 		clearInterval(sampler);
+		await sampling;
 		killing = false;
 		await killer;
 		const stopped = Date.now();
 		const deadline = stopped + 120_000;
-		while (fewest() < sent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+		let final = await tally();
+		while (final.fewest < final.sent && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 250));
+			final = await tally();
+		}
 		const settleMs = Date.now() - stopped;
-		sample();
+		await sample();
+		for (const page of (await pages?.counts()) ?? []) errors.push(...page.errors.map((e) => `page: ${e}`));
 		clearInterval(redialer);
 		// Every message must be in the relay's database too: stop it (anything it was given is
 		// committed by then) and read the channels back.
@@ -250,8 +289,9 @@ export async function soak(options: {
 		} finally {
 			await archive.close();
 		}
-		return { peers: options.peers, samples, sent, lost: sent - fewest(), settleMs, errors, kills, archived };
+		return { peers: options.peers, browsers: options.browsers ?? 0, samples, sent: final.sent, lost: final.sent - final.fewest, settleMs, errors, kills, archived };
 	} finally {
+		await pages?.close();
 		for (const peer of peers) {
 			peer.authority.destroy();
 			await peer.mesh.stop();

@@ -1,16 +1,19 @@
 /**
- * A short soak (bench/soakRun.ts; `npm run bench:soak` runs an hour): four member devices post
- * through a relay in its own process for 15 s; none of the messages is lost. Then the relay is
+ * A short soak (bench/soakRun.ts; `npm run bench:soak` runs an hour): four member devices in
+ * Node and one in a Chromium page (where /usr/bin/chromium is) post through a relay in its own
+ * process for 15 s; none of the messages is lost. Then the relay is
  * killed with SIGKILL up to ten times while three devices write: they converge, and its
  * database holds every message.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { soak } from '../bench/soakRun.ts';
 
 describe('soak, short', () => {
-	it('four member devices posting through a relay for 15 s lose nothing', async () => {
+	it('four member devices and a page posting through a relay for 15 s lose nothing', async () => {
 		const lines: string[] = [];
-		const figures = await soak({ peers: 4, durationMs: 15_000, sampleMs: 5_000, periodMs: 250, log: (line) => lines.push(line) });
+		const browsers = existsSync('/usr/bin/chromium') ? 1 : 0;
+		const figures = await soak({ peers: 4, browsers, durationMs: 15_000, sampleMs: 5_000, periodMs: 250, log: (line) => lines.push(line) });
 		console.info(`soak (short): sent ${figures.sent}, lost ${figures.lost}, settled ${figures.settleMs} ms after the last write\n${lines.join('\n')}`);
 		expect(figures.sent).toBeGreaterThan(100);
 		expect(figures.lost).toBe(0);
@@ -19,6 +22,9 @@ describe('soak, short', () => {
 		// README "Known problems"); the next session repairs it, and nothing is lost.
 		if (figures.errors.length > 0) console.info(`soak (short) mesh errors: ${figures.errors.join('; ')}`);
 		expect(figures.samples.every((s) => Number.isFinite(s.relayRssMiB))).toBe(true);
+		// The page posted too, and its heap was read.
+		expect(figures.samples.at(-1)!.pageHeapsMiB).toHaveLength(browsers);
+		if (browsers > 0) expect(figures.samples.at(-1)!.pageHeapsMiB[0]).toBeGreaterThan(0);
 	}, 200_000);
 });
 

@@ -121,6 +121,13 @@ export class SyncSession {
 	private requested = 0;
 	/** Documents named to the peer in this session's digest or by {@link reoffer}. */
 	private readonly offered = new Set<string>();
+	/**
+	 * Documents with local updates not sent because the peer might not hold them then (most
+	 * often: edited here before the root change that lists them arrived). Once the root lists
+	 * one, {@link reoffer} sends its whole state: its later updates build on the withheld ones,
+	 * and the peer would keep them pending until the next session's digest.
+	 */
+	private readonly withheld = new Set<string>();
 	private currentState: SessionState = SessionState.membership;
 	private trustedSent = false;
 	private failure: Error | undefined;
@@ -229,6 +236,18 @@ export class SyncSession {
 		return this.queue;
 	}
 
+	/** Offers the withheld documents the peer may hold now (see {@link withheld}). */
+	private offerWithheld(): void {
+		let now = false;
+		for (const docId of this.withheld) {
+			if (!this.shares(docId)) continue;
+			this.withheld.delete(docId);
+			this.offered.delete(docId); // so that reoffer sends its whole state
+			now = true;
+		}
+		if (now) void this.reoffer();
+	}
+
 	/** Ends the session without an error (the outer layer closes the stream). */
 	close(): void {
 		if (this.currentState === SessionState.closed) return;
@@ -310,15 +329,24 @@ export class SyncSession {
 		this.currentState = SessionState.syncing;
 		this.armStallTimer();
 		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
-			if (origin === this || this.currentState === SessionState.closed) return;
+			if (this.currentState === SessionState.closed) return;
+			// A root change (from any side) may list what was withheld.
+			if (docId === this.init.workspace.id && this.withheld.size > 0) this.offerWithheld();
+			if (origin === this) return;
 			// The peer would refuse an oversized update; the next session's digest repairs it.
-			if (update.length > this.limits.maxUpdateBytes || !this.shares(docId)) return;
+			if (update.length > this.limits.maxUpdateBytes) return;
+			if (!this.shares(docId)) {
+				if (this.withheld.size < this.limits.maxDocs) this.withheld.add(docId);
+				return;
+			}
 			this.offered.add(docId);
 			if (docId === this.rosterId && deletesAnything(update)) return this.queueWhole(docId);
 			this.send({ type: MessageType.update, docId, update });
 		});
 		const { docs } = this.init;
-		const ids = (await docs.list()).filter((docId) => this.shares(docId)).slice(0, this.limits.maxDocs);
+		const held = await docs.list();
+		const ids = held.filter((docId) => this.shares(docId)).slice(0, this.limits.maxDocs);
+		for (const docId of held) if (!this.shares(docId) && this.withheld.size < this.limits.maxDocs) this.withheld.add(docId);
 		const entries: Digest['entries'] = [];
 		for (const docId of ids) {
 			this.offered.add(docId);
