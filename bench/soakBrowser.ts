@@ -17,6 +17,7 @@ import { createMeshNode } from '../src/lib/mesh/node.browser.js';
 import type { MeshNode } from '../src/lib/mesh/node.js';
 import { fromHex } from '../src/lib/mesh/workspaceKeys.js';
 import { MemoryDocs } from '../tests/unit/mesh/memoryDocs.js';
+import type { SoakPageModule } from './soakPages.js';
 
 const state: {
 	node?: MeshNode;
@@ -78,3 +79,6 @@ export async function stop(): Promise<void> {
 	await state.mesh?.stop();
 	await state.node?.stop();
 }
+
+// This module is the page's side of soakPages.ts: the shape that module calls.
+({ start, startPosting, stopPosting, counts, stop }) satisfies SoakPageModule;

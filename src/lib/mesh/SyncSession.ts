@@ -27,6 +27,7 @@ import { MembershipExchange } from './membership.js';
 import type { AdmitVerdict } from './authority.js';
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
+import { splitUpdate, yieldToEventLoop } from './updatePieces.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 import { Listeners } from '../events.js';
@@ -429,6 +430,26 @@ export class SyncSession {
 		if (!(await this.accepts(docId))) {
 			throw new UpdateRejectedError(docId, new Error('a private space the peer (or this device) is not in'));
 		}
+		if (update.byteLength <= this.limits.pieceBytes) return this.applyPiece(docId, update);
+		// A large update goes in pieces, each checked and applied like any update, with the
+		// event loop given back in between: other sessions, documents and workspaces go on.
+		let pieces: Uint8Array[];
+		try {
+			pieces = await splitUpdate(update, this.limits.pieceBytes);
+		} catch (cause) {
+			throw new UpdateRejectedError(docId, cause);
+		}
+		for (const [i, piece] of pieces.entries()) {
+			if (this.currentState === SessionState.closed) return;
+			if (i > 0) await yieldToEventLoop();
+			// Progress, not a stall: the peer's next message waits for this one.
+			if (this.currentState === SessionState.syncing) this.armStallTimer();
+			await this.applyPiece(docId, piece);
+		}
+	}
+
+	/** Checks and applies one update (or one piece of a large one). */
+	private async applyPiece(docId: string, update: Uint8Array): Promise<void> {
 		const stateVector = (await this.init.docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
 		// Only the checked part (what the target lacks) is applied.
 		const part = applicablePart(update, stateVector);

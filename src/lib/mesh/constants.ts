@@ -92,6 +92,11 @@ export interface SyncLimits {
 	 * gives up (the next anti-entropy round starts a fresh one).
 	 */
 	syncStallTimeoutMs: number;
+	/**
+	 * An update larger than this is checked and applied in pieces of about this size, in
+	 * dependency order, with the event loop given back between them (updatePieces.ts).
+	 */
+	pieceBytes: number;
 }
 
 /** The limits used when a caller gives none. */
@@ -102,7 +107,8 @@ export const DEFAULT_LIMITS: Readonly<SyncLimits> = Object.freeze({
 	maxDigestEntries: 4096,
 	maxDocs: 100_000,
 	membershipTimeoutMs: 10_000,
-	syncStallTimeoutMs: 30_000
+	syncStallTimeoutMs: 30_000,
+	pieceBytes: 256 * 1024
 });
 
 /** Largest sealed gossip envelope accepted by `openEnvelope`, in bytes. */

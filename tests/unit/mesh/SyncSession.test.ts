@@ -8,7 +8,7 @@ import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
 import { DEFAULT_LIMITS, MessageType } from '../../../src/lib/mesh/constants';
 import { docDigest } from '../../../src/lib/mesh/syncDocs';
-import { decodeMessage } from '../../../src/lib/mesh/wire';
+import { decodeMessage, encodeMessage } from '../../../src/lib/mesh/wire';
 import { mulberry32 } from '../../fixtures/random';
 import { pair, settle, syncBoth, type Side } from './helpers';
 import { MemoryDocs } from './memoryDocs';
@@ -325,3 +325,54 @@ describe('SyncSession and duplicate team operations', () => {
 		p.responder.session.close();
 	});
 });
+
+describe('SyncSession with a large update', () => {
+	it('checks and applies it in pieces, giving the event loop back between them', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		a.get(id).getText('t').insert(0, 'first');
+		const limits = { pieceBytes: 8 * 1024 };
+		const p = await pair({ openerDocs: a, responderDocs: b, opener: { limits }, responder: { limits } });
+		await syncBoth(p);
+		const before = b.applied;
+		// One live update of ~220 kB from one transaction: 2,000 map entries and a long text.
+		a.get(id).transact(() => {
+			for (let i = 0; i < 2000; i++) a.get(id).getMap('m').set(`k${i}`, { text: 'x'.repeat(80), i });
+			a.get(id).getText('t').insert(5, ' and more'.repeat(1000));
+		});
+		let ticks = 0;
+		const ticker = setInterval(() => ticks++, 0);
+		const holds = () => b.docs.get(id)?.getMap('m').size === 2000;
+		for (let i = 0; i < 2000 && !holds(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+		clearInterval(ticker);
+		expect(a.snapshot()).toEqual(b.snapshot());
+		expect(b.get(id).getMap('m').toJSON()).toEqual(a.get(id).getMap('m').toJSON());
+		const pieces = b.applied - before;
+		expect(pieces).toBeGreaterThan(20); // ~220 kB in pieces of 8 KiB
+		expect(ticks).toBeGreaterThan(0);
+		expect(p.responder.errors).toEqual([]);
+		p.opener.session.close();
+		p.responder.session.close();
+	});
+
+	it('refuses one that does not scan, and keeps nothing of it', async () => {
+		const a = new MemoryDocs();
+		const b = new MemoryDocs();
+		const id = newId();
+		b.get(id).getText('t').insert(0, 'kept');
+		const limits = { pieceBytes: 1024 };
+		const p = await pair({ openerDocs: a, responderDocs: b, opener: { limits }, responder: { limits } });
+		await syncBoth(p);
+		const doc = new Y.Doc();
+		doc.getText('t').insert(0, 'y'.repeat(10_000));
+		const update = Y.encodeStateAsUpdate(doc);
+		const bad = update.slice(0, update.length - 5000); // cut inside the text
+		const applied = b.applied;
+		await p.responder.session.receive(encodeMessage({ type: MessageType.update, docId: id, update: bad }));
+		expect(p.responder.errors[0]?.name).toBe('UpdateRejectedError');
+		expect(b.applied).toBe(applied);
+		expect(b.get(id).getText('t').toString()).toBe('kept');
+	});
+});
+
