@@ -12,7 +12,10 @@
  * the relay would wait. Each round runs both ways on fresh archives, alternating: whole (the
  * piece size above the update, as before) and in pieces (the default, PIECE_BYTES). Prints
  * per way the median time from the member's transaction until the update is stored, the longest wait of the probe, and the
- * 99th percentile of its waits. Figures only.
+ * 99th percentile of its waits. Then, after the pieces' rounds, the archive is reopened (a
+ * restart) and the document loaded as a session would ask for it, probed the same way, beside
+ * the time its stored records take applied in one transaction (how every load went before).
+ * Figures only.
  */
 import '../src/lib/mesh/polyfills.node.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { ArchiveDocs } from '../relay/archive/ArchiveDocs.ts';
+import { useRelayDb } from '../relay/archive/relayDb.ts';
+import { SqliteDocStorage } from '../relay/archive/SqliteDocStorage.ts';
 import { newId } from '../src/lib/doc/ids.ts';
 import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { DEFAULT_LIMITS } from '../src/lib/mesh/constants.ts';
@@ -80,7 +85,14 @@ async function probed<T>(run: () => Promise<T>): Promise<{ result: T; waits: num
 	}
 }
 
-async function round(pieceBytes: number): Promise<{ ms: number; longest: number; p99: number }> {
+/** Loading the stored document after a restart: the probe's longest wait while the archive loads it, and the old way (its records applied in one transaction). */
+interface LoadFigures {
+	loadMs: number;
+	loadLongest: number;
+	oneTransactionMs: number;
+}
+
+async function round(pieceBytes: number): Promise<{ ms: number; longest: number; p99: number; load?: LoadFigures }> {
 	const dir = await mkdtemp(join(tmpdir(), 'outpost-large-update-'));
 	const workspaceId = newId();
 	const archive = await ArchiveDocs.open(dir, workspaceId);
@@ -107,11 +119,39 @@ async function round(pieceBytes: number): Promise<{ ms: number; longest: number;
 		link.close();
 		const size = (await archive.hold(docId)).getMap('m').size;
 		if (size !== ENTRIES) throw new Error(`the relay holds ${size} entries, not ${ENTRIES}`);
-		if (link.errors.length > 0) throw new Error(`the session failed: ${link.errors[0]!.message}`);
 		const sorted = [...waits].sort((a, b) => a - b);
-		return { ms, longest: sorted.at(-1) ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
-	} finally {
+		const figures = { ms, longest: sorted.at(-1) ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
+		if (pieceBytes !== DEFAULT_LIMITS.pieceBytes) return figures;
+		// After a restart: the document loads when first asked for.
 		await archive.close();
+		const reopened = await ArchiveDocs.open(dir, workspaceId);
+		try {
+			const load = await probed(async () => {
+				const t0 = performance.now();
+				const doc = await reopened.hold(docId);
+				if (!doc.getMap('m').has(`key-${ENTRIES - 1}`)) throw new Error('the document did not load');
+				return performance.now() - t0;
+			});
+			const db = useRelayDb(dir);
+			let records: readonly Uint8Array[];
+			try {
+				const storage = await new SqliteDocStorage(db.relayDb, workspaceId).open(docId);
+				records = storage.records;
+				await storage.close();
+			} finally {
+				db.release();
+			}
+			const t0 = performance.now();
+			const plain = new Y.Doc();
+			plain.transact(() => records.forEach((record) => Y.applyUpdate(plain, record)));
+			const oneTransactionMs = performance.now() - t0;
+			return { ...figures, load: { loadMs: load.result, loadLongest: Math.max(...load.waits), oneTransactionMs } };
+		} finally {
+			await reopened.close();
+		}
+		if (link.errors.length > 0) throw new Error(`the session failed: ${link.errors[0]!.message}`);
+	} finally {
+		await archive.close().catch(() => undefined);
 		await rm(dir, { recursive: true, force: true });
 	}
 }
@@ -121,7 +161,7 @@ const ways = [
 	{ label: 'whole (before)', pieceBytes: 1024 * 1024 * 1024 },
 	{ label: `in pieces of ${DEFAULT_LIMITS.pieceBytes / 1024} KiB`, pieceBytes: DEFAULT_LIMITS.pieceBytes }
 ];
-const figures = new Map<string, Array<{ ms: number; longest: number; p99: number }>>();
+const figures = new Map<string, Array<{ ms: number; longest: number; p99: number; load?: LoadFigures }>>();
 const size = (() => {
 	const doc = new Y.Doc();
 	doc.transact(() => {
@@ -135,6 +175,7 @@ for (let r = 0; r < ROUNDS; r++) {
 		const f = await round(way.pieceBytes);
 		figures.set(way.label, [...(figures.get(way.label) ?? []), f]);
 		console.log(`  round ${r + 1}, ${way.label}: stored in ${f.ms.toFixed(0)} ms; the probe waited at most ${f.longest.toFixed(0)} ms (p99 ${f.p99.toFixed(0)} ms)`);
+		if (f.load) console.log(`  round ${r + 1}, loading it after a restart: ${f.load.loadMs.toFixed(0)} ms, the probe waited at most ${f.load.loadLongest.toFixed(0)} ms; its records in one transaction (the load before): ${f.load.oneTransactionMs.toFixed(0)} ms`);
 	}
 }
 console.log('| way | stored in (median) | longest wait of other work (median) | p99 wait (median) |\n| --- | --- | --- | --- |');
@@ -142,4 +183,9 @@ for (const way of ways) {
 	const fs = figures.get(way.label)!;
 	console.log(`| ${way.label} | ${median(fs.map((f) => f.ms)).toFixed(0)} ms | ${median(fs.map((f) => f.longest)).toFixed(0)} ms | ${median(fs.map((f) => f.p99)).toFixed(0)} ms |`);
 }
+const loads = [...figures.values()].flat().flatMap((f) => (f.load ? [f.load] : []));
+console.log(
+	`Loading it after a restart (median): ${median(loads.map((l) => l.loadMs)).toFixed(0)} ms in pieces, the probe waited at most ${median(loads.map((l) => l.loadLongest)).toFixed(0)} ms; ` +
+		`the same records in one transaction, as loads were before: ${median(loads.map((l) => l.oneTransactionMs)).toFixed(0)} ms at once`
+);
 process.exit(0);

@@ -2,7 +2,10 @@
  * The one persistence policy of every replica: how a Y.Doc is kept in a {@link StoredDoc}
  * (storage.ts), whichever platform stores the bytes.
  *
- * - **Load**: the stored records are applied in one transaction. When that throws (a damaged
+ * - **Load**: the stored records are applied in one transaction; records of more than
+ *   {@link PIECE_BYTES} in all are applied in pieces (updatePieces.ts) with the event loop given
+ *   back between them, so loading a large document stalls nothing else (edits made meanwhile
+ *   are stored as they come, and nothing is compacted until the load is done). When that throws (a damaged
  *   record), each record is tried in order on a scratch document; the ones that throw are set
  *   aside (kept, never loaded again), the others are applied, and the log is compacted so it
  *   holds only what loaded. Nothing readable is lost to one bad record.
@@ -20,6 +23,7 @@
  * The persistence's own transactions (the load) carry the {@link PersistedDoc} as origin.
  */
 import * as Y from 'yjs';
+import { PIECE_BYTES, splitUpdate, yieldToEventLoop } from '../mesh/updatePieces.js';
 import type { StoredDoc } from './storage.js';
 
 /** Records after which a log is rewritten as one. */
@@ -62,6 +66,8 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 	const report = options.onError ?? (() => {});
 	let stored: StoredDoc | undefined;
 	let stopped = false;
+	/** While a large document loads in pieces: the log is open but holds more than the document. */
+	let loading = false;
 	let lastWrite: Promise<void> = Promise.resolve();
 	let compactTimer: ReturnType<typeof setTimeout> | undefined;
 	let compacting: Promise<void> | undefined;
@@ -75,7 +81,8 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 	/** Rewrites the log as the document's state; the caller reports a failure. */
 	const compact = (): Promise<void> => {
 		const log = stored;
-		if (log === undefined) return Promise.resolve();
+		// The document's state is not yet what the log holds: writing it as the log would lose the rest.
+		if (log === undefined || loading) return Promise.resolve();
 		const write = log.compact(() => Y.encodeStateAsUpdate(doc));
 		compacting = write.then(
 			() => (compacting = undefined),
@@ -86,7 +93,7 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 	const compactReporting = (): Promise<void> => compact().catch((error: unknown) => report(asError(error)));
 
 	const scheduleCompaction = (log: StoredDoc): void => {
-		if (log.count + 1 >= compactAfter && compactTimer === undefined && compacting === undefined) {
+		if (!loading && log.count + 1 >= compactAfter && compactTimer === undefined && compacting === undefined) {
 			compactTimer = setTimeout(() => {
 				compactTimer = undefined;
 				if (!stopped) void compactReporting();
@@ -134,7 +141,7 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 		}
 		if (burstAsState) return;
 		burst.push(update);
-		if (burst.length >= compactAfter) {
+		if (burst.length >= compactAfter && !loading) {
 			burstAsState = true;
 			burst = [];
 		}
@@ -170,10 +177,25 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 		}
 		// From here to following the document nothing awaits: no edit slips between.
 		const early = doc.store.clients.size > 0 ? Y.encodeStateAsUpdate(doc) : undefined;
-		const damaged = applyRecords(doc, log.records, persisted);
-		stored = log;
-		doc.on('update', onUpdate);
-		if (early !== undefined) write(early);
+		let damaged: number[];
+		if (log.records.reduce((n, record) => n + record.byteLength, 0) <= PIECE_BYTES) {
+			damaged = applyRecords(doc, log.records, persisted);
+			stored = log;
+			doc.on('update', onUpdate);
+			if (early !== undefined) write(early);
+		} else {
+			// In pieces: the document is followed first, so edits made between pieces are stored.
+			stored = log;
+			loading = true;
+			doc.on('update', onUpdate);
+			if (early !== undefined) write(early);
+			try {
+				damaged = await applyInPieces(doc, log.records, persisted);
+			} finally {
+				loading = false;
+			}
+			scheduleCompaction(log);
+		}
 		if (damaged.length > 0) {
 			await log.setAside(damaged).catch((error: unknown) => report(asError(error)));
 			await compactReporting();
@@ -182,6 +204,25 @@ export function persistDoc(doc: Y.Doc, open: () => Promise<StoredDoc>, options: 
 	}
 
 	return persisted;
+}
+
+/**
+ * Applies `records` to `doc` in pieces, giving the event loop back between them; when a piece
+ * does not scan or apply, falls back to {@link applyRecords} (Yjs updates are idempotent: what
+ * the pieces integrated is not applied twice). Returns what that returns.
+ */
+async function applyInPieces(doc: Y.Doc, records: readonly Uint8Array[], origin: unknown): Promise<number[]> {
+	try {
+		for (const record of records) {
+			for (const piece of await splitUpdate(record, PIECE_BYTES)) {
+				Y.applyUpdate(doc, piece, origin);
+				await yieldToEventLoop();
+			}
+		}
+		return [];
+	} catch {
+		return applyRecords(doc, records, origin);
+	}
 }
 
 /** Applies `records` to `doc`; returns the indexes of those that did not apply (and were skipped). */

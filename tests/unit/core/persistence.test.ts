@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MemoryDocStorage } from '../../../src/lib/core/memoryStorage';
 import { persistDoc } from '../../../src/lib/core/persistence';
+import { PIECE_BYTES } from '../../../src/lib/mesh/updatePieces';
 
 const ID = 'doc';
 
@@ -146,4 +147,63 @@ describe('persistDoc', () => {
 		await expect(persisted.loaded).rejects.toThrow('disk gone');
 		await persisted.stop();
 	});
+
+	describe('a large document (records over PIECE_BYTES)', () => {
+		/** Records of ~600 kB: a state of 4,000 map entries and two later updates. */
+		function largeLog(): { records: Uint8Array[]; expected: Record<string, unknown> } {
+			const source = new Y.Doc();
+			source.transact(() => {
+				for (let i = 0; i < 4000; i++) source.getMap('m').set(`k${i}`, { text: 'x'.repeat(120), i });
+			});
+			const records = [Y.encodeStateAsUpdate(source)];
+			const later: Uint8Array[] = [];
+			source.on('update', (u: Uint8Array) => later.push(u));
+			source.getMap('m').set('later', 1);
+			source.getMap('m').delete('k0');
+			records.push(...later);
+			expect(records.reduce((n, r) => n + r.byteLength, 0)).toBeGreaterThan(PIECE_BYTES);
+			return { records, expected: source.getMap('m').toJSON() };
+		}
+
+		it('loads in pieces, giving the event loop back, and stores edits made meanwhile', async () => {
+			const storage = new MemoryDocStorage();
+			const { records, expected } = largeLog();
+			storage.logs.set(ID, [...records]);
+			const doc = new Y.Doc();
+			let applies = 0;
+			doc.on('update', () => applies++);
+			let ticks = 0;
+			const ticker = setInterval(() => {
+				ticks++;
+				if (ticks === 1) doc.getMap('m').set('while loading', true); // an edit between pieces
+			}, 0);
+			const persisted = persistDoc(doc, () => storage.open(ID), { compactAfterRecords: 2, compactDelayMs: 0 });
+			expect(await persisted.loaded).toEqual({ setAside: 0, droppedBytes: 0 });
+			clearInterval(ticker);
+			// Right after the load the log still holds every record (no compaction of a half-loaded document).
+			expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toMatchObject(expected);
+			expect(applies).toBeGreaterThan(3); // pieces, not one transaction
+			expect(ticks).toBeGreaterThan(0); // timers ran while it loaded
+			expect(doc.getMap('m').toJSON()).toEqual({ ...expected, 'while loading': true });
+			await persisted.written();
+			await new Promise((resolve) => setTimeout(resolve, 20)); // a compaction may run now
+			await persisted.stop();
+			// The log holds everything: nothing was compacted from a half-loaded document.
+			expect(stateOf(storage.logs.get(ID)!).getMap('m').toJSON()).toEqual({ ...expected, 'while loading': true });
+		});
+
+		it('sets a damaged record aside and loads the rest', async () => {
+			const storage = new MemoryDocStorage();
+			const { records, expected } = largeLog();
+			const damaged = records[0]!.slice(0, 300_000); // cut inside a struct
+			storage.logs.set(ID, [damaged, ...records]);
+			const doc = new Y.Doc();
+			const persisted = persistDoc(doc, () => storage.open(ID));
+			expect(await persisted.loaded).toEqual({ setAside: 1, droppedBytes: 0 });
+			expect(doc.getMap('m').toJSON()).toEqual(expected);
+			expect(storage.aside.get(ID)).toEqual([damaged]);
+			await persisted.stop();
+		});
+	});
 });
+
