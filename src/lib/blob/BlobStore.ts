@@ -1,0 +1,83 @@
+/**
+ * Where a replica keeps blobs: manifests and verified chunks, by blob id. Chunks are stored as
+ * they arrive, so a fetch that breaks off resumes with what is missing. The browser's IndexedDB
+ * and the relay's database implement it next to the documents' storage; MemoryBlobStore serves
+ * tests and devices without storage.
+ */
+import { chunkOf, encodeManifest, manifestOf, type BlobManifest } from './blobManifest.js';
+
+/** A replica's blobs. Callers store only verified chunks (blobService.ts verifies). */
+export interface BlobStore {
+	/** The manifest of blob `id`, when this replica knows it. */
+	manifest(id: string): Promise<BlobManifest | undefined>;
+	putManifest(manifest: BlobManifest): Promise<void>;
+	/** Chunk `index` of blob `id`, when held. */
+	chunk(id: string, index: number): Promise<Uint8Array | undefined>;
+	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void>;
+	/** Indices of the chunks of blob `id` not held; undefined when its manifest is unknown here. */
+	missing(id: string): Promise<number[] | undefined>;
+}
+
+/** Stores `bytes` as a blob (a no-op for chunks already held: the same bytes are one blob); returns its manifest. */
+export async function storeBlob(store: BlobStore, bytes: Uint8Array): Promise<BlobManifest> {
+	const manifest = await manifestOf(bytes);
+	await store.putManifest(manifest);
+	for (const index of (await store.missing(manifest.id)) ?? []) await store.putChunk(manifest.id, index, chunkOf(bytes, index, manifest.chunkBytes));
+	return manifest;
+}
+
+/** The whole blob, when every chunk is held. */
+export async function readBlob(store: BlobStore, id: string): Promise<Uint8Array | undefined> {
+	const manifest = await store.manifest(id);
+	if (manifest === undefined || (await store.missing(id))?.length !== 0) return undefined;
+	const out = new Uint8Array(manifest.size);
+	for (let i = 0; i < manifest.hashes.length; i++) out.set((await store.chunk(id, i))!, i * manifest.chunkBytes);
+	return out;
+}
+
+/** A {@link BlobStore} in memory. */
+export class MemoryBlobStore implements BlobStore {
+	private readonly manifests = new Map<string, BlobManifest>();
+	private readonly chunks = new Map<string, Map<number, Uint8Array>>();
+
+	manifest(id: string): Promise<BlobManifest | undefined> {
+		return Promise.resolve(this.manifests.get(id));
+	}
+
+	putManifest(manifest: BlobManifest): Promise<void> {
+		if (!this.manifests.has(manifest.id)) this.manifests.set(manifest.id, { ...manifest, hashes: [...manifest.hashes] });
+		return Promise.resolve();
+	}
+
+	chunk(id: string, index: number): Promise<Uint8Array | undefined> {
+		return Promise.resolve(this.chunks.get(id)?.get(index));
+	}
+
+	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
+		let held = this.chunks.get(id);
+		if (held === undefined) this.chunks.set(id, (held = new Map()));
+		held.set(index, bytes.slice());
+		return Promise.resolve();
+	}
+
+	missing(id: string): Promise<number[] | undefined> {
+		const manifest = this.manifests.get(id);
+		if (manifest === undefined) return Promise.resolve(undefined);
+		const held = this.chunks.get(id);
+		return Promise.resolve(manifest.hashes.map((_, i) => i).filter((i) => !held?.has(i)));
+	}
+
+	/** Bytes held in chunks (for tests: the same blob twice is stored once). */
+	get bytesHeld(): number {
+		let n = 0;
+		for (const held of this.chunks.values()) for (const bytes of held.values()) n += bytes.byteLength;
+		return n;
+	}
+
+	/** Bytes of the manifests held. */
+	get manifestBytes(): number {
+		let n = 0;
+		for (const m of this.manifests.values()) n += encodeManifest(m).byteLength;
+		return n;
+	}
+}

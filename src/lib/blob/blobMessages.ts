@@ -1,0 +1,123 @@
+/**
+ * The messages of `/outpost/blob/1` (PROTOCOL.md "Blobs"): numeric types, `write`/`read` pairs
+ * over lib0 encoding, every length and count bounded before anything is allocated. One
+ * request per stream: GET names a workspace, a blob, whether the manifest is wanted and up to
+ * {@link MAX_INDICES} chunk indices; the server answers DENIED, or MANIFEST (when asked), a
+ * CHUNK for each requested chunk it holds, and END.
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { CHUNK_BYTES } from './blobManifest.js';
+
+export const BLOB_PROTOCOL_ID = '/outpost/blob/1';
+
+export const BlobMessageType = { get: 1, manifest: 2, chunk: 3, end: 4, denied: 5 } as const;
+
+/** Why a server refused a GET. */
+export const BlobDenied = { notAllowed: 1, notHere: 2 } as const;
+export type BlobDenied = (typeof BlobDenied)[keyof typeof BlobDenied];
+
+/** Most chunk indices in one GET. */
+export const MAX_INDICES = 64;
+/** Largest manifest: a 4 GiB blob's 16,384 hashes and its two sizes. */
+export const MAX_MANIFEST_BYTES = 16_384 * 32 + 20;
+/** Largest GET frame. */
+export const MAX_REQUEST_BYTES = 1024;
+/** Largest answer frame (a manifest or a chunk, and its header). */
+export const MAX_ANSWER_BYTES = Math.max(MAX_MANIFEST_BYTES, CHUNK_BYTES) + 16;
+
+export type BlobMessage =
+	| { type: typeof BlobMessageType.get; workspaceId: string; blobId: string; manifest: boolean; indices: number[] }
+	| { type: typeof BlobMessageType.manifest; bytes: Uint8Array }
+	| { type: typeof BlobMessageType.chunk; index: number; bytes: Uint8Array }
+	| { type: typeof BlobMessageType.end }
+	| { type: typeof BlobMessageType.denied; reason: BlobDenied };
+
+/** A blob message did not decode. */
+export class MalformedBlobMessageError extends Error {
+	override name = 'MalformedBlobMessageError';
+}
+
+const ID_HEX = /^[0-9a-f]{64}$/;
+
+export function encodeBlobMessage(m: BlobMessage): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeUint8(e, m.type);
+	switch (m.type) {
+		case BlobMessageType.get:
+			encoding.writeVarString(e, m.workspaceId);
+			for (let i = 0; i < 64; i += 2) encoding.writeUint8(e, parseInt(m.blobId.slice(i, i + 2), 16));
+			encoding.writeUint8(e, m.manifest ? 1 : 0);
+			encoding.writeVarUint(e, m.indices.length);
+			for (const index of m.indices) encoding.writeVarUint(e, index);
+			break;
+		case BlobMessageType.manifest:
+			encoding.writeVarUint8Array(e, m.bytes);
+			break;
+		case BlobMessageType.chunk:
+			encoding.writeVarUint(e, m.index);
+			encoding.writeVarUint8Array(e, m.bytes);
+			break;
+		case BlobMessageType.denied:
+			encoding.writeUint8(e, m.reason);
+			break;
+		case BlobMessageType.end:
+			break;
+	}
+	return encoding.toUint8Array(e);
+}
+
+/** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */
+function readBounded(d: decoding.Decoder, max: number, what: string): Uint8Array {
+	const length = decoding.readVarUint(d);
+	if (length > max || length > d.arr.length - d.pos) throw new MalformedBlobMessageError(`${what}: ${length} bytes`);
+	return decoding.readUint8Array(d, length);
+}
+
+/** @throws {MalformedBlobMessageError} for anything but one whole, well-formed message. */
+export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
+	try {
+		const d = decoding.createDecoder(bytes);
+		const type = decoding.readUint8(d);
+		let m: BlobMessage;
+		switch (type) {
+			case BlobMessageType.get: {
+				const workspaceId = new TextDecoder().decode(readBounded(d, 64, 'workspace id'));
+				let blobId = '';
+				for (let i = 0; i < 32; i++) blobId += decoding.readUint8(d).toString(16).padStart(2, '0');
+				const flag = decoding.readUint8(d);
+				if (flag > 1) throw new MalformedBlobMessageError('GET: a bad flag');
+				const count = decoding.readVarUint(d);
+				if (count > MAX_INDICES) throw new MalformedBlobMessageError(`GET: ${count} indices`);
+				const indices: number[] = [];
+				for (let i = 0; i < count; i++) indices.push(decoding.readVarUint(d));
+				m = { type, workspaceId, blobId, manifest: flag === 1, indices };
+				break;
+			}
+			case BlobMessageType.manifest:
+				m = { type, bytes: readBounded(d, MAX_MANIFEST_BYTES, 'MANIFEST') };
+				break;
+			case BlobMessageType.chunk: {
+				const index = decoding.readVarUint(d);
+				m = { type, index, bytes: readBounded(d, CHUNK_BYTES, 'CHUNK') };
+				break;
+			}
+			case BlobMessageType.end:
+				m = { type };
+				break;
+			case BlobMessageType.denied: {
+				const reason = decoding.readUint8(d);
+				if (reason !== BlobDenied.notAllowed && reason !== BlobDenied.notHere) throw new MalformedBlobMessageError(`DENIED: reason ${reason}`);
+				m = { type, reason };
+				break;
+			}
+			default:
+				throw new MalformedBlobMessageError(`unknown type ${type}`);
+		}
+		if (d.pos !== bytes.length) throw new MalformedBlobMessageError('trailing bytes');
+		if (m.type === BlobMessageType.get && !ID_HEX.test(m.blobId)) throw new MalformedBlobMessageError('GET: a bad blob id');
+		return m;
+	} catch (error) {
+		throw error instanceof MalformedBlobMessageError ? error : new MalformedBlobMessageError(String(error));
+	}
+}

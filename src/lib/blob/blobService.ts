@@ -1,0 +1,186 @@
+/**
+ * Blobs over the mesh (`/outpost/blob/1`, PROTOCOL.md "Blobs"): serves the chunks a replica
+ * holds to peers the workspace's team lets read them, and fetches a blob from peers that have
+ * it, checking every chunk against the manifest its id proves before storing it.
+ *
+ * - **Serving**: a stream carries one GET. The server reads it under a small frame bound (a
+ *   stranger can make it hold 1 KiB), asks `mayRead` with the connection's authenticated peer
+ *   id, and answers DENIED, or the manifest when asked, a CHUNK for each requested chunk it
+ *   holds, and END; it waits for the transport to take what it sent before it sends more.
+ * - **Fetching**: asks the given peers in turn for what is missing, 8 chunks a stream.
+ *   A manifest that does not hash to the blob's id, or a chunk that does not hash to its
+ *   manifest entry, marks that peer as serving wrong bytes; the fetch goes on with the next
+ *   peer. Verified chunks are stored as they arrive, so a broken connection loses nothing:
+ *   the next request asks only for what is still missing.
+ */
+import type { Connection, Libp2p } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
+import { BadManifestError, decodeManifest, encodeManifest, verifyChunk, type BlobManifest } from './blobManifest.js';
+import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, decodeBlobMessage, encodeBlobMessage, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES } from './blobMessages.js';
+import type { BlobStore } from './BlobStore.js';
+
+/**
+ * Chunks asked for in one GET (2 MiB): what the peer may push before it is read stays under
+ * the stream's read buffer (libp2p's yamux aborts a stream holding 4 MiB unread).
+ */
+const CHUNKS_PER_REQUEST = 8;
+
+/** A peer sent bytes that are not the blob (a chunk or a manifest whose hash does not match). */
+export class WrongBytesError extends Error {
+	override name = 'WrongBytesError';
+}
+
+/** A peer refused to serve the blob (not allowed, or it does not hold it). */
+export class BlobDeniedError extends Error {
+	override name = 'BlobDeniedError';
+	constructor(readonly reason: BlobDenied) {
+		super(reason === BlobDenied.notAllowed ? 'the peer does not let this device read the blob' : 'the peer does not hold the blob');
+	}
+}
+
+/** No peer could give the whole blob; `failures` says what each one did. */
+export class BlobUnavailableError extends Error {
+	override name = 'BlobUnavailableError';
+	constructor(
+		readonly failures: Array<{ peer: string; error: Error }>,
+		readonly missing: number
+	) {
+		super(`the blob could not be fetched: ${missing} chunks missing`);
+	}
+}
+
+/** Options of {@link BlobService}. */
+export interface BlobServiceInit {
+	node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>;
+	/** The blob store of workspace `workspaceId`, when this replica keeps that workspace. */
+	storeFor(workspaceId: string): BlobStore | undefined;
+	/** Whether device `peerId` may read blob `blobId` of the workspace (the team decides). */
+	mayRead(workspaceId: string, peerId: string, blobId: string): boolean | Promise<boolean>;
+	/** Told about streams that failed on the serving side. */
+	onError?: (error: Error) => void;
+}
+
+/** Progress of a fetch: bytes of the blob held, of its size. */
+export type BlobProgress = (held: number, size: number) => void;
+
+export class BlobService {
+	constructor(private readonly init: BlobServiceInit) {}
+
+	async start(): Promise<void> {
+		await handleFrames(this.init.node, BLOB_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
+			maxFrameBytes: MAX_ANSWER_BYTES,
+			// What a peer may send: one small GET.
+			budget: () => ({ maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES }),
+			runOnLimitedConnection: true,
+			onError: (error) => this.init.onError?.(error)
+		});
+	}
+
+	async stop(): Promise<void> {
+		await this.init.node.unhandle(BLOB_PROTOCOL_ID);
+	}
+
+	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
+		const first = await frames.read();
+		if (first === null) return;
+		const m = decodeBlobMessage(first);
+		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET, not type ${m.type}`);
+		const send = (answer: Parameters<typeof encodeBlobMessage>[0]) => frames.write(encodeBlobMessage(answer));
+		const store = this.init.storeFor(m.workspaceId);
+		// An unknown workspace answers as a refusal does: a stranger learns nothing.
+		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId))) {
+			return send({ type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+		}
+		const manifest = await store.manifest(m.blobId);
+		if (manifest === undefined) return send({ type: BlobMessageType.denied, reason: BlobDenied.notHere });
+		if (m.manifest) await send({ type: BlobMessageType.manifest, bytes: encodeManifest(manifest) });
+		for (const index of m.indices) {
+			const bytes = index < manifest.hashes.length ? await store.chunk(m.blobId, index) : undefined;
+			if (bytes === undefined) continue;
+			await send({ type: BlobMessageType.chunk, index, bytes }); // waits while the peer's window is shut
+		}
+		await send({ type: BlobMessageType.end });
+	}
+
+	/**
+	 * Fetches blob `blobId` of the workspace from `peers` (peer ids, asked in turn) into its
+	 * store; resolves with its manifest once every chunk is held.
+	 * @throws {BlobUnavailableError} when no peer gave what is missing.
+	 */
+	async fetch(workspaceId: string, blobId: string, peers: string[], options: { onProgress?: BlobProgress; signal?: AbortSignal } = {}): Promise<BlobManifest> {
+		const store = this.init.storeFor(workspaceId);
+		if (store === undefined) throw new Error(`no blob store for workspace ${workspaceId}`);
+		const failures: Array<{ peer: string; error: Error }> = [];
+		for (const peer of peers) {
+			try {
+				for (;;) {
+					const manifest = await store.manifest(blobId);
+					const missing = manifest === undefined ? undefined : await store.missing(blobId);
+					if (manifest !== undefined && missing?.length === 0) return manifest;
+					const progressed = await this.request(store, peer, workspaceId, blobId, missing, options);
+					if (!progressed) break; // it has nothing more of what is missing
+				}
+			} catch (error) {
+				options.signal?.throwIfAborted();
+				failures.push({ peer, error: error instanceof Error ? error : new Error(String(error)) });
+			}
+		}
+		const manifest = await store.manifest(blobId);
+		const missing = manifest === undefined ? undefined : await store.missing(blobId);
+		if (manifest !== undefined && missing?.length === 0) return manifest;
+		throw new BlobUnavailableError(failures, missing?.length ?? Number.NaN);
+	}
+
+	/** One GET to `peer` for the manifest (when unknown) and the first missing chunks; true when it stored anything. */
+	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, missing: number[] | undefined, options: { onProgress?: BlobProgress; signal?: AbortSignal }): Promise<boolean> {
+		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: options.signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
+		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
+		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
+		const indices = missing?.slice(0, CHUNKS_PER_REQUEST) ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
+		let manifest = await store.manifest(blobId);
+		let stored = false;
+		/** Bytes of the blob held (counted once the manifest is known, when progress is told). */
+		let held: number | undefined;
+		try {
+			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, blobId, manifest: manifest === undefined, indices }));
+			for (;;) {
+				options.signal?.throwIfAborted();
+				const frame = await frames.read(options.signal ? { signal: options.signal } : {});
+				if (frame === null) throw new Error('the peer ended the stream before END');
+				const m = decodeBlobMessage(frame);
+				if (m.type === BlobMessageType.denied) throw new BlobDeniedError(m.reason);
+				if (m.type === BlobMessageType.end) break;
+				if (m.type === BlobMessageType.manifest) {
+					if (manifest !== undefined) throw new WrongBytesError('a second manifest');
+					manifest = await decodeManifest(blobId, m.bytes).catch((error: unknown) => {
+						throw error instanceof BadManifestError ? new WrongBytesError(error.message) : error;
+					});
+					await store.putManifest(manifest);
+					stored = true;
+					continue;
+				}
+				if (m.type !== BlobMessageType.chunk || manifest === undefined || !indices.includes(m.index)) throw new WrongBytesError(`an answer it was not asked for (type ${m.type})`);
+				if (!(await verifyChunk(manifest, m.index, m.bytes))) throw new WrongBytesError(`chunk ${m.index} does not match the blob`);
+				if (options.onProgress) held ??= await heldBytes(store, manifest);
+				await store.putChunk(blobId, m.index, m.bytes);
+				stored = true;
+				if (held !== undefined) {
+					held += m.bytes.byteLength;
+					options.onProgress?.(held, manifest.size);
+				}
+			}
+			await frames.close().catch(() => undefined);
+			return stored;
+		} catch (error) {
+			frames.abort(error instanceof Error ? error : new Error(String(error)));
+			throw error;
+		}
+	}
+}
+
+/** Bytes of the blob `manifest` describes that `store` holds. */
+async function heldBytes(store: BlobStore, manifest: BlobManifest): Promise<number> {
+	const missing = (await store.missing(manifest.id)) ?? [];
+	return manifest.size - missing.reduce((n, i) => n + Math.min(manifest.chunkBytes, manifest.size - i * manifest.chunkBytes), 0);
+}

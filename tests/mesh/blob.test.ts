@@ -1,0 +1,137 @@
+/**
+ * Blobs between real libp2p nodes in one process (TCP on 127.0.0.1, Noise, Yamux): a 50 MB
+ * file from one device to another; the same file through a relay that pinned it after its
+ * sender left; a peer serving wrong bytes caught and another used; a device the team does not
+ * let read a blob refused, and a stranger too; a fetch cut off half-way resumed with only what
+ * was missing.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chunkOf } from '../../src/lib/blob/blobManifest.js';
+import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
+import { BlobDeniedError, BlobService, BlobUnavailableError, WrongBytesError } from '../../src/lib/blob/blobService.js';
+import { MemoryBlobStore, readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
+import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
+import { addressOf, startNode, stopAll } from './helpers.js';
+
+const WS = 'blobworkspace';
+const services: BlobService[] = [];
+
+afterEach(async () => {
+	for (const service of services.splice(0)) await service.stop().catch(() => undefined);
+	await stopAll();
+});
+
+function randomBytes(size: number): Uint8Array {
+	const bytes = new Uint8Array(size);
+	for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65_536)));
+	return bytes;
+}
+
+/** A device: a node, its blob store, and a blob service that lets read whom `readers` names (everyone when absent). */
+async function device(readers?: () => Set<string>): Promise<{ node: NodeMeshNode; peerId: string; store: MemoryBlobStore; blobs: BlobService }> {
+	const node = await startNode();
+	const store = new MemoryBlobStore();
+	const blobs = new BlobService({ node, storeFor: (ws) => (ws === WS ? store : undefined), mayRead: (_ws, peer) => readers?.().has(peer) ?? true });
+	await blobs.start();
+	services.push(blobs);
+	return { node, peerId: node.peerId.toString(), store, blobs };
+}
+
+describe('blobs on the mesh', () => {
+	it('carries a 50 MB file from one device to another, every chunk checked', async () => {
+		const [a, b] = [await device(), await device()];
+		await b.node.dial(addressOf(a.node));
+		const bytes = randomBytes(50 * 1024 * 1024);
+		const { id, size } = await storeBlob(a.store, bytes);
+		const progress: number[] = [];
+		const t0 = performance.now();
+		await b.blobs.fetch(WS, id, [a.peerId], { onProgress: (held) => progress.push(held) });
+		const ms = performance.now() - t0;
+		console.info(`50 MB blob over TCP + Noise + Yamux in one process: ${ms.toFixed(0)} ms (${(50 / (ms / 1000)).toFixed(1)} MB/s)`);
+		// (Buffer.compare: a deep equality of 50 MB arrays takes vitest minutes.)
+		expect(Buffer.compare((await readBlob(b.store, id))!, bytes)).toBe(0);
+		expect(progress.at(-1)).toBe(size);
+		expect(progress.every((held, i) => i === 0 || held > progress[i - 1]!)).toBe(true);
+	}, 120_000);
+
+	it('reaches a device through the relay once its sender has left', async () => {
+		const [sender, relay, late] = [await device(), await device(), await device()];
+		await relay.node.dial(addressOf(sender.node));
+		const bytes = randomBytes(3 * 1024 * 1024 + 123);
+		const { id } = await storeBlob(sender.store, bytes);
+		await relay.blobs.fetch(WS, id, [sender.peerId]); // the relay pins it
+		await sender.node.stop();
+		await late.node.dial(addressOf(relay.node));
+		await late.blobs.fetch(WS, id, [sender.peerId, relay.peerId]);
+		expect(Buffer.compare((await readBlob(late.store, id))!, bytes)).toBe(0);
+	}, 60_000);
+
+	it('catches a peer serving wrong bytes and takes the blob from another', async () => {
+		const [honest, liar, b] = [await device(), await device(), await device()];
+		const bytes = randomBytes(1024 * 1024);
+		const manifest = await storeBlob(honest.store, bytes);
+		// The liar holds the manifest and a chunk that is not the blob's.
+		await liar.store.putManifest(manifest);
+		const wrong = chunkOf(bytes, 1).slice();
+		wrong[100]! ^= 0xff;
+		for (let i = 0; i < manifest.hashes.length; i++) await liar.store.putChunk(manifest.id, i, i === 1 ? wrong : chunkOf(bytes, i));
+		await b.node.dial(addressOf(liar.node));
+		await b.node.dial(addressOf(honest.node));
+		await b.blobs.fetch(WS, manifest.id, [liar.peerId, honest.peerId]);
+		expect(Buffer.compare((await readBlob(b.store, manifest.id))!, bytes)).toBe(0);
+		// Only the liar alone: refused, and what it sent wrong was never stored.
+		const c = await device();
+		await c.node.dial(addressOf(liar.node));
+		const failed = await c.blobs.fetch(WS, manifest.id, [liar.peerId]).catch((error: unknown) => error);
+		expect(failed).toBeInstanceOf(BlobUnavailableError);
+		expect((failed as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(WrongBytesError);
+		expect(await c.store.chunk(manifest.id, 1)).toBeUndefined();
+	}, 60_000);
+
+	it('refuses a device the team does not let read the blob, and a stranger', async () => {
+		const readers = new Set<string>();
+		const owner = await device(() => readers);
+		const [member, stranger] = [await device(), await device()];
+		const { id } = await storeBlob(owner.store, randomBytes(300_000));
+		for (const peer of [member, stranger]) await peer.node.dial(addressOf(owner.node));
+		readers.add(member.peerId);
+		await member.blobs.fetch(WS, id, [owner.peerId]);
+		const refused = await stranger.blobs.fetch(WS, id, [owner.peerId]).catch((error: unknown) => error);
+		expect(refused).toBeInstanceOf(BlobUnavailableError);
+		const cause = (refused as BlobUnavailableError).failures[0]!.error;
+		expect(cause).toBeInstanceOf(BlobDeniedError);
+		expect((cause as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+		expect(await stranger.store.manifest(id)).toBeUndefined(); // not even the manifest
+		// Removed from the readers (a member removed from the channel): nothing more.
+		readers.delete(member.peerId);
+		const { id: later } = await storeBlob(owner.store, randomBytes(1000));
+		await expect(member.blobs.fetch(WS, later, [owner.peerId])).rejects.toBeInstanceOf(BlobUnavailableError);
+	}, 60_000);
+
+	it('resumes a fetch that broke off, asking only for what is missing', async () => {
+		const [a, b] = [await device(), await device()];
+		await b.node.dial(addressOf(a.node));
+		const bytes = randomBytes(8 * 1024 * 1024);
+		const { id, hashes } = await storeBlob(a.store, bytes);
+		const served: number[] = [];
+		const chunk = a.store.chunk.bind(a.store);
+		a.store.chunk = (blobId, index) => {
+			served.push(index);
+			return chunk(blobId, index);
+		};
+		const stop = new AbortController();
+		const first = await b.blobs
+			.fetch(WS, id, [a.peerId], { signal: stop.signal, onProgress: (held) => held >= 3 * 1024 * 1024 && stop.abort(new Error('the connection broke')) })
+			.catch((error: unknown) => error);
+		expect(first).toBeInstanceOf(Error);
+		const held = hashes.length - (await b.store.missing(id))!.length;
+		expect(held).toBeGreaterThanOrEqual(12);
+		expect(held).toBeLessThan(hashes.length);
+		served.length = 0;
+		await b.blobs.fetch(WS, id, [a.peerId]);
+		expect(Buffer.compare((await readBlob(b.store, id))!, bytes)).toBe(0);
+		// The second fetch asked for the chunks the first did not store, not for those it did.
+		expect(new Set(served).size).toBe(hashes.length - held);
+	}, 60_000);
+});
