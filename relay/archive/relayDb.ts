@@ -3,7 +3,8 @@
  * mode with full synchronous commits (a statement that returned is on disk, and a crash loses
  * no committed transaction). It holds the archive's documents (records of Yjs updates, the
  * records set aside, digests) and the sealed logs of private spaces it is not in
- * (SealedLog.ts), and is opened once per data directory per process: every archive of the
+ * (SealedLog.ts) and the blobs of the workspaces it archives (SqliteBlobStore.ts), and is opened
+ * once per data directory per process: every archive of the
  * relay shares it ({@link useRelayDb}, reference-counted), and another process
  * (a `join` while the relay runs) shares the file through SQLite's own locking.
  *
@@ -23,7 +24,7 @@ import { migrateLogs } from './migrateLogs.ts';
 export const DB_FILE = 'relay.db';
 
 /** The schema's version (`PRAGMA user_version`). */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -47,6 +48,19 @@ CREATE TABLE IF NOT EXISTS sealed (
 	idx INTEGER NOT NULL,
 	bytes BLOB NOT NULL,
 	PRIMARY KEY (workspace, doc, idx)
+);
+CREATE TABLE IF NOT EXISTS blob_manifests (
+	workspace TEXT NOT NULL,
+	id TEXT NOT NULL,
+	manifest BLOB NOT NULL,
+	PRIMARY KEY (workspace, id)
+);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+	workspace TEXT NOT NULL,
+	id TEXT NOT NULL,
+	idx INTEGER NOT NULL,
+	bytes BLOB NOT NULL,
+	PRIMARY KEY (workspace, id, idx)
 );
 CREATE TABLE IF NOT EXISTS digests (
 	workspace TEXT NOT NULL,

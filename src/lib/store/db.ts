@@ -15,6 +15,21 @@ export interface IdentityRow {
 	createdAt: number;
 }
 
+/** A blob's manifest (blob/blobManifest.ts), per workspace. */
+export interface BlobManifestRow {
+	workspaceId: string;
+	id: string;
+	manifest: Uint8Array;
+}
+
+/** A verified chunk of a blob. */
+export interface BlobChunkRow {
+	workspaceId: string;
+	id: string;
+	index: number;
+	bytes: Uint8Array;
+}
+
 /** A key/value setting (language, last workspace…). */
 export interface SettingRow {
 	key: string;
@@ -102,6 +117,9 @@ export class OutpostDb extends Dexie {
 	searchSnapshots!: EntityTable<SearchSnapshotRow, 'workspaceId'>;
 	/** Per-channel notification levels of this device. */
 	notifyLevels!: Dexie.Table<NotifyLevelRow, [string, string]>;
+	/** Blobs (attachments): manifests and verified chunks (IdbBlobStore.ts). */
+	blobManifests!: Dexie.Table<BlobManifestRow, [string, string]>;
+	blobChunks!: Dexie.Table<BlobChunkRow, [string, string, number]>;
 
 	constructor(name = 'outpost') {
 		super(name);
@@ -123,6 +141,11 @@ export class OutpostDb extends Dexie {
 		// Version 3 adds the notification levels; earlier tables are unchanged.
 		this.version(3).stores({
 			notifyLevels: '[workspaceId+channelId], workspaceId'
+		});
+		// Version 4 adds blobs; earlier tables are unchanged.
+		this.version(4).stores({
+			blobManifests: '[workspaceId+id]',
+			blobChunks: '[workspaceId+id+index], [workspaceId+id]'
 		});
 	}
 }

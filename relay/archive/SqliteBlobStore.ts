@@ -1,0 +1,64 @@
+/**
+ * The relay's {@link BlobStore}: manifests and verified chunks of one workspace in the relay's
+ * database (relayDb.ts, schema 3), so a file stays available when its sender goes offline.
+ * Writes are single committed statements; a manifest row that no longer hashes to its id
+ * (a damaged page) is treated as absent.
+ */
+import type Database from 'better-sqlite3';
+import { decodeManifest, encodeManifest, type BlobManifest } from '../../src/lib/blob/blobManifest.ts';
+import type { BlobStore } from '../../src/lib/blob/BlobStore.ts';
+import type { RelayDb } from './relayDb.ts';
+
+export class SqliteBlobStore implements BlobStore {
+	private readonly readManifest: Database.Statement<[string, string], { manifest: Uint8Array }>;
+	private readonly insertManifest: Database.Statement<[string, string, Uint8Array]>;
+	private readonly readChunk: Database.Statement<[string, string, number], { bytes: Uint8Array }>;
+	private readonly insertChunk: Database.Statement<[string, string, number, Uint8Array]>;
+	private readonly heldChunks: Database.Statement<[string, string], { idx: number }>;
+	private readonly total: Database.Statement<[string], { total: number | null }>;
+
+	constructor(
+		relayDb: RelayDb,
+		private readonly workspaceId: string
+	) {
+		const { db } = relayDb;
+		this.readManifest = db.prepare('SELECT manifest FROM blob_manifests WHERE workspace = ? AND id = ?');
+		this.insertManifest = db.prepare('INSERT OR IGNORE INTO blob_manifests (workspace, id, manifest) VALUES (?, ?, ?)');
+		this.readChunk = db.prepare('SELECT bytes FROM blob_chunks WHERE workspace = ? AND id = ? AND idx = ?');
+		this.insertChunk = db.prepare('INSERT OR REPLACE INTO blob_chunks (workspace, id, idx, bytes) VALUES (?, ?, ?, ?)');
+		this.heldChunks = db.prepare('SELECT idx FROM blob_chunks WHERE workspace = ? AND id = ?');
+		this.total = db.prepare('SELECT SUM(length(bytes)) AS total FROM blob_chunks WHERE workspace = ?');
+	}
+
+	async manifest(id: string): Promise<BlobManifest | undefined> {
+		const row = this.readManifest.get(this.workspaceId, id);
+		return row === undefined ? undefined : decodeManifest(id, new Uint8Array(row.manifest)).catch(() => undefined);
+	}
+
+	putManifest(manifest: BlobManifest): Promise<void> {
+		this.insertManifest.run(this.workspaceId, manifest.id, encodeManifest(manifest));
+		return Promise.resolve();
+	}
+
+	chunk(id: string, index: number): Promise<Uint8Array | undefined> {
+		const row = this.readChunk.get(this.workspaceId, id, index);
+		return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.bytes));
+	}
+
+	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
+		this.insertChunk.run(this.workspaceId, id, index, bytes);
+		return Promise.resolve();
+	}
+
+	async missing(id: string): Promise<number[] | undefined> {
+		const manifest = await this.manifest(id);
+		if (manifest === undefined) return undefined;
+		const held = new Set(this.heldChunks.all(this.workspaceId, id).map((row) => row.idx));
+		return manifest.hashes.map((_, i) => i).filter((i) => !held.has(i));
+	}
+
+	/** Bytes of chunks the workspace's blobs take (for its quota). */
+	bytes(): number {
+		return this.total.get(this.workspaceId)?.total ?? 0;
+	}
+}

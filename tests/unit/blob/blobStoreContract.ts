@@ -1,0 +1,69 @@
+/**
+ * What every BlobStore must do (in memory, IndexedDB, the relay's SQLite): keep manifests and
+ * chunks by blob id, say what is missing (undefined before the manifest), store the same file
+ * once, keep all of it across a reopen, and treat a damaged manifest as absent.
+ */
+import { describe, expect, it } from 'vitest';
+import { CHUNK_BYTES, chunkOf, manifestOf } from '../../../src/lib/blob/blobManifest';
+import { readBlob, storeBlob, type BlobStore } from '../../../src/lib/blob/BlobStore';
+
+/** A store of one workspace, and a way to open the same storage again (a restart). */
+export interface StoreUnderTest {
+	store: BlobStore;
+	reopen(): Promise<BlobStore>;
+}
+
+/** A store under test whose storage can be damaged from outside (not the one in memory). */
+export interface DamageableStore extends StoreUnderTest {
+	/** Damages the stored manifest of `id`. */
+	damageManifest(id: string): Promise<void>;
+}
+
+function bytesOf(size: number): Uint8Array {
+	const bytes = new Uint8Array(size);
+	for (let i = 0; i < size; i++) bytes[i] = (i * 7919) % 251;
+	return bytes;
+}
+
+export function blobStoreContract(name: string, open: () => Promise<StoreUnderTest>, openDamageable?: () => Promise<DamageableStore>): void {
+	describe(`${name} as a BlobStore`, () => {
+		it('keeps manifests and chunks, says what is missing, and reads a whole blob back', async () => {
+			const { store } = await open();
+			const bytes = bytesOf(2 * CHUNK_BYTES + 99);
+			const manifest = await manifestOf(bytes);
+			expect(await store.missing(manifest.id)).toBeUndefined();
+			await store.putManifest(manifest);
+			expect(await store.missing(manifest.id)).toEqual([0, 1, 2]);
+			await store.putChunk(manifest.id, 1, chunkOf(bytes, 1));
+			expect(await store.missing(manifest.id)).toEqual([0, 2]);
+			expect(await readBlob(store, manifest.id)).toBeUndefined();
+			await storeBlob(store, bytes);
+			expect(await store.missing(manifest.id)).toEqual([]);
+			expect(await store.manifest(manifest.id)).toEqual(manifest);
+			expect(await readBlob(store, manifest.id)).toEqual(bytes);
+			expect(await store.chunk(manifest.id, 3)).toBeUndefined();
+		});
+
+		it('keeps everything across a reopen', async () => {
+			const under = await open();
+			const bytes = bytesOf(CHUNK_BYTES + 5);
+			const { id } = await storeBlob(under.store, bytes);
+			const half = bytesOf(3 * CHUNK_BYTES);
+			const partial = await manifestOf(half);
+			await under.store.putManifest(partial);
+			await under.store.putChunk(partial.id, 2, chunkOf(half, 2));
+			const again = await under.reopen();
+			expect(await readBlob(again, id)).toEqual(bytes);
+			expect(await again.missing(partial.id)).toEqual([0, 1]);
+		});
+
+		if (openDamageable === undefined) return;
+		it('treats a damaged manifest as absent', async () => {
+			const under = await openDamageable();
+			const { id } = await storeBlob(under.store, bytesOf(1000));
+			await under.damageManifest(id);
+			expect(await under.store.manifest(id)).toBeUndefined();
+			expect(await under.store.missing(id)).toBeUndefined();
+		});
+	});
+}
