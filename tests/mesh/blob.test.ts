@@ -3,12 +3,14 @@
  * file from one device to another; the same file through a relay that pinned it after its
  * sender left; a peer serving wrong bytes caught and another used; a device the team does not
  * let read a blob refused, and a stranger too; a fetch cut off half-way resumed with only what
- * was missing.
+ * was missing; a peer repeating a chunk cut off.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkOf } from '../../src/lib/blob/blobManifest.js';
-import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
+import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, encodeBlobMessage, MAX_ANSWER_BYTES } from '../../src/lib/blob/blobMessages.js';
+import { encodeManifest } from '../../src/lib/blob/blobManifest.js';
+import { handleFrames } from '../../src/lib/mesh/frameStream.js';
 import { BlobDeniedError, BlobService, BlobUnavailableError, WrongBytesError } from '../../src/lib/blob/blobService.js';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
@@ -134,4 +136,35 @@ describe('blobs on the mesh', () => {
 		// The second fetch asked for the chunks the first did not store, not for those it did.
 		expect(new Set(served).size).toBe(hashes.length - held);
 	}, 60_000);
+
+	it('cuts off a peer that sends one chunk again and again', async () => {
+		const b = await device();
+		const bytes = randomBytes(600_000);
+		const reference = new MemoryBlobStore();
+		const manifest = await storeBlob(reference, bytes);
+		// A modified peer: answers every GET with the manifest and chunk 0, for ever.
+		const hostile = await startNode();
+		let sent = 0;
+		await handleFrames(
+			hostile,
+			BLOB_PROTOCOL_ID,
+			async (frames) => {
+				await frames.read();
+				await frames.write(encodeBlobMessage({ type: BlobMessageType.manifest, bytes: encodeManifest(manifest) }));
+				// Paced, so that the fetcher reads each one (a flood would overflow its read buffer first, also a failure).
+				for (let i = 0; i < 1000; i++, sent++) {
+					await frames.write(encodeBlobMessage({ type: BlobMessageType.chunk, index: 0, bytes: chunkOf(bytes, 0) }));
+					await new Promise((resolve) => setTimeout(resolve, 5));
+				}
+			},
+			{ maxFrameBytes: MAX_ANSWER_BYTES, onError: () => {} }
+		);
+		await b.node.dial(addressOf(hostile));
+		const failed = await b.blobs.fetch(WS, manifest.id, [hostile.peerId.toString()]).catch((error: unknown) => error);
+		expect(failed).toBeInstanceOf(BlobUnavailableError);
+		expect((failed as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(WrongBytesError);
+		expect(sent).toBeLessThan(1000);
+		expect(await b.store.missing(manifest.id)).toEqual([1, 2]); // chunk 0 once, checked and kept
+	}, 60_000);
 });
+

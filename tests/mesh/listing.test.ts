@@ -10,29 +10,17 @@
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
-import { at, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
-import { listedDoc, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { has, listedDoc, post, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
 	await stopPeers();
 });
 
-let clock = 0;
-
-function post(peer: TeamPeer, docId: string, value: string): void {
-	new ChannelDoc(peer.docs.get(docId)).post(msg(newId(), peer.peerId, at(++clock, peer.peerId), value));
-}
-
-function has(peer: TeamPeer, docId: string, value: string): boolean {
-	const doc = peer.docs.docs.get(docId);
-	return doc !== undefined && new ChannelDoc(doc).messages.toArray().some((m) => m.text === value);
-}
 
 /** Lists channel `id` in the root on `peer`. */
 function list(peer: TeamPeer, workspaceId: string, id: string): void {

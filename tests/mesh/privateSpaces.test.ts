@@ -8,30 +8,17 @@
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
-import { at, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { openSpaceKeys, spaceDevicesWithoutKey, spaceNeedsKey } from '../../src/lib/core/spaceKeys.js';
 import { connect, partition, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { createTeamWorkspace, has, invite, listedDoc, newKey, post, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopTeamPeers();
 	await stopPeers();
 });
 
-let clock = 0;
-
-/** Posts `value` as a message of `peer` in channel `docId` (a space's document is a channel). */
-function post(peer: TeamPeer, docId: string, value: string): void {
-	new ChannelDoc(peer.docs.get(docId)).post(msg(newId(), peer.peerId, at(++clock, peer.peerId), value));
-}
-
-function has(peer: TeamPeer, docId: string, value: string): boolean {
-	const doc = peer.docs.docs.get(docId);
-	return doc !== undefined && new ChannelDoc(doc).messages.toArray().some((m) => m.text === value);
-}
 
 /** Creates a private space of `members` (creator first) and posts `first` in it. */
 async function space(creator: TeamPeer, members: TeamPeer[], first: string): Promise<string> {

@@ -18,6 +18,8 @@ import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../sr
 import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
+import { at, msg } from '../unit/doc/helpers.js';
 import { meshService, type MeshErrorEvent, type MeshService } from '../../src/lib/mesh/MeshService.js';
 import { newSecret } from '../../src/lib/mesh/secret.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
@@ -198,4 +200,17 @@ export async function teamOfRoles() {
 	for (const p of [ann, bob, gus]) await connect(p, owner);
 	await waitFor(() => [ann, bob, gus].every((p) => owner.authority.isMember(p.peerId) && p.authority.joined), 'three admissions');
 	return { ws, owner, ann, bob, gus };
+}
+
+let clock = 0;
+
+/** Posts `value` as a message of `peer` in channel `docId` (a space's document is a channel). */
+export function post(peer: TeamPeer, docId: string, value: string): void {
+	new ChannelDoc(peer.docs.get(docId)).post(msg(newId(), peer.peerId, at(++clock, peer.peerId), value));
+}
+
+/** Whether `peer` holds a message reading `value` in channel `docId`. */
+export function has(peer: TeamPeer, docId: string, value: string): boolean {
+	const doc = peer.docs.docs.get(docId);
+	return doc !== undefined && new ChannelDoc(doc).messages.toArray().some((m) => m.text === value);
 }

@@ -142,6 +142,7 @@ export class BlobService {
 		let stored = false;
 		/** Bytes of the blob held (counted once the manifest is known, when progress is told). */
 		let held: number | undefined;
+		const answered = new Set<number>();
 		try {
 			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, blobId, manifest: manifest === undefined, indices }));
 			for (;;) {
@@ -160,7 +161,11 @@ export class BlobService {
 					stored = true;
 					continue;
 				}
-				if (m.type !== BlobMessageType.chunk || manifest === undefined || !indices.includes(m.index)) throw new WrongBytesError(`an answer it was not asked for (type ${m.type})`);
+				// Each requested chunk once: a peer cannot keep a fetch busy by sending one again and again.
+				if (m.type !== BlobMessageType.chunk || manifest === undefined || !indices.includes(m.index) || answered.has(m.index)) {
+					throw new WrongBytesError(`an answer it was not asked for (type ${m.type})`);
+				}
+				answered.add(m.index);
 				if (!(await verifyChunk(manifest, m.index, m.bytes))) throw new WrongBytesError(`chunk ${m.index} does not match the blob`);
 				if (options.onProgress) held ??= await heldBytes(store, manifest);
 				await store.putChunk(blobId, m.index, m.bytes);

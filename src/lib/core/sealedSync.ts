@@ -9,7 +9,10 @@
  * from what was fetched and what was stored), so a device stores only what that mirror lacks.
  * Runs one round at a time: on start, when the team changes and when sessions come and go
  * (reading and storing), and a moment after a space document changes (storing only: an edit
- * costs no round trip to the relay, and boxes are opened again only when the team changed). Not yet: mirrors and read positions kept across restarts
+ * costs no round trip to the relay, and boxes are opened again only when the team changed). A
+ * relay that refuses a read (it has not folded the space yet) is read again later, with a
+ * backoff, and nothing is stored on it until a read works: it would refuse the store unseen,
+ * and the mirror would count it as held. Not yet: mirrors and read positions kept across restarts
  * (today a restart reads a relay's log from its start again), snapshots, and re-reading
  * envelopes of a generation whose key arrived after they were read.
  */
@@ -76,7 +79,8 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 	const fetchFrom = async (peer: string, docId: string, keys: Map<string, Uint8Array>): Promise<void> => {
 		const mirror = mirrorOf(peer, docId);
 		for (;;) {
-			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read);
+			// A relay that refuses says nothing: 3 s, then the round goes on and reads again later.
+			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read, 3000);
 			for (const envelope of batch.envelopes) {
 				try {
 					const update = openSpaceUpdate(keys, docId, envelope);
@@ -112,17 +116,44 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 	/** Whether the next round reads the relays' logs: after the team or the sessions changed, not after an edit. */
 	let fetchDue = true;
 
+	/** Wait before reading again after a relay refused a read (doubles up to 30 s; reset by a read that worked). */
+	let retryMs = 500;
+	let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
 	const round = async (): Promise<void> => {
 		if (stopped) return;
 		const fetching = fetchDue;
 		fetchDue = false;
+		let refused: Error | undefined;
 		for (const [docId, space] of spaceKeys()) {
 			for (const peer of storesFor(docId)) {
 				if (stopped) return;
-				if (fetching) await fetchFrom(peer, docId, space.keys);
+				if (fetching) {
+					try {
+						await fetchFrom(peer, docId, space.keys);
+					} catch (error) {
+						// The relay refused the read (most often: it has not folded the space yet).
+						// It would refuse a store as well, unseen: store there once a read works.
+						refused = error instanceof Error ? error : new Error(String(error));
+						continue;
+					}
+				}
 				const key = space.current === undefined ? undefined : space.keys.get(space.current);
 				if (space.current !== undefined && key !== undefined) await storeOn(peer, docId, space.current, key);
 			}
+		}
+		if (refused === undefined) {
+			if (fetching) retryMs = 500;
+			return;
+		}
+		onError(refused);
+		fetchDue = true;
+		if (retryTimer === undefined && !stopped) {
+			retryTimer = setTimeout(() => {
+				retryTimer = undefined;
+				refetch();
+			}, retryMs);
+			retryMs = Math.min(30_000, retryMs * 2);
 		}
 	};
 
@@ -151,6 +182,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 	return () => {
 		stopped = true;
 		clearTimeout(timer);
+		clearTimeout(retryTimer);
 		offTeam();
 		offStatus();
 		offDocs();

@@ -343,7 +343,8 @@ describe('SyncSession with a large update', () => {
 		});
 		let ticks = 0;
 		const ticker = setInterval(() => ticks++, 0);
-		const holds = () => b.docs.get(id)?.getMap('m').size === 2000;
+		// Every piece arrived: the map and the text (the pieces go in dependency order, not all at once).
+		const holds = () => b.docs.get(id)?.getMap('m').size === 2000 && b.docs.get(id)?.getText('t').length === a.get(id).getText('t').length;
 		for (let i = 0; i < 2000 && !holds(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
 		clearInterval(ticker);
 		expect(a.snapshot()).toEqual(b.snapshot());
