@@ -15,7 +15,6 @@ export class SqliteBlobStore implements BlobStore {
 	private readonly readChunk: Database.Statement<[string, string, number], { bytes: Uint8Array }>;
 	private readonly insertChunk: Database.Statement<[string, string, number, Uint8Array]>;
 	private readonly heldChunks: Database.Statement<[string, string], { idx: number }>;
-	private readonly total: Database.Statement<[string], { total: number | null }>;
 
 	constructor(
 		relayDb: RelayDb,
@@ -27,7 +26,6 @@ export class SqliteBlobStore implements BlobStore {
 		this.readChunk = db.prepare('SELECT bytes FROM blob_chunks WHERE workspace = ? AND id = ? AND idx = ?');
 		this.insertChunk = db.prepare('INSERT OR REPLACE INTO blob_chunks (workspace, id, idx, bytes) VALUES (?, ?, ?, ?)');
 		this.heldChunks = db.prepare('SELECT idx FROM blob_chunks WHERE workspace = ? AND id = ?');
-		this.total = db.prepare('SELECT SUM(length(bytes)) AS total FROM blob_chunks WHERE workspace = ?');
 	}
 
 	async manifest(id: string): Promise<BlobManifest | undefined> {
@@ -55,10 +53,5 @@ export class SqliteBlobStore implements BlobStore {
 		if (manifest === undefined) return undefined;
 		const held = new Set(this.heldChunks.all(this.workspaceId, id).map((row) => row.idx));
 		return manifest.hashes.map((_, i) => i).filter((i) => !held.has(i));
-	}
-
-	/** Bytes of chunks the workspace's blobs take (for its quota). */
-	bytes(): number {
-		return this.total.get(this.workspaceId)?.total ?? 0;
 	}
 }

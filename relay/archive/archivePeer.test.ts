@@ -22,6 +22,10 @@ import { ArchiveDocs } from './ArchiveDocs.ts';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.ts';
 import { newId } from '../../src/lib/doc/ids.ts';
 import { at, msg } from '../../tests/unit/doc/helpers.ts';
+import * as Y from 'yjs';
+import { openSpaceKeys } from '../../src/lib/core/spaceKeys.ts';
+import { sealSpaceUpdate } from '../../src/lib/core/spaceSeal.ts';
+import { pendingBytes } from '../../src/lib/mesh/updateCheck.ts';
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -198,3 +202,39 @@ it('a message of a private space reaches a member who only meets the relay after
 	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.toArray().some((m) => m.text === 'kept sealed for bob'), 'bob gets the message from the relay', 20_000);
 	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
 }, 60_000);
+
+it('a sealed update a member forged to leave more than 1 MiB pending is set aside by the reader, and the honest ones still arrive', async () => {
+	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
+	bob.gater.blocked.add(owner.node.peerId.toString());
+	await bob.node.hangUp(owner.node.peerId);
+	await dialRelay(owner, relay);
+	const relayId = relay.node.peerId.toString();
+	const logLength = async () => (await owner.mesh.wantSealed(ws.id, relayId, space, 0).catch(() => ({ envelopes: [] }))).envelopes.length;
+	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'honest'));
+	await waitUntil(async () => (await logLength()) > 0, 'the relay keeps the honest message sealed', 20_000);
+	// The modified client: a message whose struct waits for one its author never sends (1.2 MB).
+	const forged = new Y.Doc();
+	forged.clientID = 424_242;
+	const messages = new ChannelDoc(forged);
+	messages.post(msg(newId(), owner.peerId, at(2, owner.peerId), 'never sent'));
+	const before = Y.encodeStateVector(forged);
+	messages.post(msg(newId(), owner.peerId, at(3, owner.peerId), 'x'.repeat(1_200_000)));
+	const orphan = Y.encodeStateAsUpdate(forged, before);
+	const opened = openSpaceKeys(owner.authority.team, owner.key, owner.peerId).get(space)!;
+	const stored = await logLength();
+	expect(owner.mesh.putSealed(ws.id, relayId, space, [sealSpaceUpdate(opened.keys.get(opened.current!)!, opened.current!, space, orphan)])).toBe(true);
+	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(4, owner.peerId), 'honest, after it'));
+	await waitUntil(async () => (await logLength()) >= stored + 2, 'the relay keeps both');
+	owner.gater.blocked.add(relayId);
+	await owner.node.hangUp(relay.node.peerId);
+	await dialRelay(bob, relay);
+	const texts = () => (bob.docs.docs.get(space) === undefined ? [] : new ChannelDoc(bob.docs.get(space)).messages.toArray().map((m) => m.text));
+	await waitUntil(() => texts().includes('honest, after it'), 'bob gets both honest messages', 20_000);
+	expect(texts()).toContain('honest');
+	expect(bob.keyErrors.some((e) => /does not apply cleanly/.test(e.message))).toBe(true);
+	expect(pendingBytes(bob.docs.get(space))).toBe(0); // nothing of the forged update held
+}, 60_000);
+

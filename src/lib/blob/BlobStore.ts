@@ -4,7 +4,7 @@
  * and the relay's database implement it next to the documents' storage; MemoryBlobStore serves
  * tests and devices without storage.
  */
-import { chunkOf, encodeManifest, manifestOf, type BlobManifest } from './blobManifest.js';
+import { chunkOf, manifestOf, type BlobManifest } from './blobManifest.js';
 
 /** A replica's blobs. Callers store only verified chunks (blobService.ts verifies). */
 export interface BlobStore {
@@ -71,13 +71,6 @@ export class MemoryBlobStore implements BlobStore {
 	get bytesHeld(): number {
 		let n = 0;
 		for (const held of this.chunks.values()) for (const bytes of held.values()) n += bytes.byteLength;
-		return n;
-	}
-
-	/** Bytes of the manifests held. */
-	get manifestBytes(): number {
-		let n = 0;
-		for (const m of this.manifests.values()) n += encodeManifest(m).byteLength;
 		return n;
 	}
 }

@@ -19,7 +19,8 @@
 import * as Y from 'yjs';
 import { TeamRole } from '../doc/team/ops.js';
 import type { MeshService } from '../mesh/MeshService.js';
-import type { SyncDocs } from '../mesh/syncDocs.js';
+import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
+import { applicablePart } from '../mesh/updateCheck.js';
 import type { Team } from '../doc/team/fold.js';
 import { openSpaceKeys, type OpenedSpaceKeys } from './spaceKeys.js';
 import { openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
@@ -84,10 +85,15 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			for (const envelope of batch.envelopes) {
 				try {
 					const update = openSpaceUpdate(keys, docId, envelope);
+					// Any member of the space may have sealed it: checked as every remote update is
+					// (updateCheck.ts: it decodes, applies cleanly, leaves at most 1 MiB pending).
+					const part = applicablePart(update, (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR);
+					if (part === undefined) throw new SealError('a sealed update that does not apply cleanly was set aside');
+					await docs.apply(docId, part, SEALED_ORIGIN);
+					// The mirror counts what the relay holds: the whole update, not only what was new here.
 					Y.applyUpdate(mirror.doc, update);
-					await docs.apply(docId, update, SEALED_ORIGIN);
 				} catch (error) {
-					onError(error instanceof Error ? error : new SealError(String(error)));
+					onError(asError(error));
 				}
 			}
 			mirror.read += batch.envelopes.length;
@@ -134,7 +140,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 					} catch (error) {
 						// The relay refused the read (most often: it has not folded the space yet).
 						// It would refuse a store as well, unseen: store there once a read works.
-						refused = error instanceof Error ? error : new Error(String(error));
+						refused = asError(error);
 						continue;
 					}
 				}
@@ -158,7 +164,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 	};
 
 	const schedule = () => {
-		running = running.then(round).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
+		running = running.then(round).catch((error: unknown) => onError(asError(error)));
 	};
 	const soon = () => {
 		if (timer !== undefined || stopped) return;
@@ -187,4 +193,8 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		offStatus();
 		offDocs();
 	};
+}
+
+function asError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
 }
