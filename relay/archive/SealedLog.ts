@@ -25,6 +25,8 @@ export class SealedLog {
 	private readonly range: Database.Statement<[string, string, number, number], { bytes: Buffer }>;
 	private readonly total: Database.Statement<[string], { total: number | null }>;
 	private readonly appendAll: (doc: string, envelopes: Uint8Array[]) => void;
+	/** Bytes the logs take, once counted (only this instance appends to them). */
+	private used: number | undefined;
 
 	constructor(
 		db: Database.Database,
@@ -37,11 +39,14 @@ export class SealedLog {
 		this.total = db.prepare('SELECT SUM(LENGTH(bytes)) AS total FROM sealed WHERE workspace = ?');
 		this.appendAll = db.transaction((doc: string, envelopes: Uint8Array[]) => {
 			const adding = envelopes.reduce((n, e) => n + e.length, 0);
-			if (this.bytes() + adding > this.maxBytes) {
+			// Counted once (a sum over every row of the workspace), then kept: not a scan per append.
+			const used = (this.used ??= this.bytes());
+			if (used + adding > this.maxBytes) {
 				throw new SealedQuotaError(`workspace ${this.workspaceId} would pass its quota of ${this.maxBytes} bytes of sealed updates`);
 			}
 			let idx = this.next.get(this.workspaceId, doc)?.next ?? 0;
 			for (const envelope of envelopes) this.insert.run(this.workspaceId, doc, idx++, envelope);
+			this.used = used + adding;
 		});
 	}
 
@@ -63,7 +68,7 @@ export class SealedLog {
 		return { envelopes, more: rows.length > envelopes.length };
 	}
 
-	/** Bytes the workspace's sealed logs take. */
+	/** Bytes the workspace's sealed logs take, counted afresh. */
 	bytes(): number {
 		return this.total.get(this.workspaceId)?.total ?? 0;
 	}
