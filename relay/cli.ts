@@ -52,6 +52,8 @@ export interface RelayQuotas {
 	workspaceBytes?: number;
 	/** Documents per archived workspace (default 100,000). */
 	workspaceDocs?: number;
+	/** Bytes of blobs (attachments) pinned per archived workspace (default 4 GiB). */
+	workspaceBlobBytes?: number;
 	/** Requests per address per minute on `/api/`, `/v1/` and signalling (default 600). */
 	requestsPerMinute?: number;
 	/** Gossip topics one peer may make the relay follow (default 16). */
@@ -90,6 +92,7 @@ export const USAGE = `Usage: npm start -- [flags]
   Quotas (defaults fit an 8 GB box):
   --max-workspaces N      workspaces archived (default 1000)
   --workspace-bytes SIZE  bytes stored per archived workspace, e.g. 512M, 2G (default 1G)
+  --workspace-blob-bytes SIZE  bytes of attachments pinned per archived workspace (default 4G)
   --workspace-docs N      documents per archived workspace (default 100000)
   --requests-per-minute N per address, on /api, /v1 and signalling (default 600)
   --topics-per-peer N     gossip topics one peer may make the relay follow (default 16)
@@ -121,6 +124,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'no-build': { type: 'boolean' },
 				'max-workspaces': { type: 'string' },
 				'workspace-bytes': { type: 'string' },
+				'workspace-blob-bytes': { type: 'string' },
 				'workspace-docs': { type: 'string' },
 				'requests-per-minute': { type: 'string' },
 				'topics-per-peer': { type: 'string' },
@@ -152,6 +156,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		quotas: {
 			...(values['max-workspaces'] !== undefined ? { maxWorkspaces: parseCount('--max-workspaces', values['max-workspaces'], 1_000_000) } : {}),
 			...(values['workspace-bytes'] !== undefined ? { workspaceBytes: parseSize('--workspace-bytes', values['workspace-bytes']) } : {}),
+			...(values['workspace-blob-bytes'] !== undefined ? { workspaceBlobBytes: parseSize('--workspace-blob-bytes', values['workspace-blob-bytes']) } : {}),
 			...(values['workspace-docs'] !== undefined ? { workspaceDocs: parseCount('--workspace-docs', values['workspace-docs'], 100_000) } : {}),
 			...(values['requests-per-minute'] !== undefined
 				? { requestsPerMinute: parseCount('--requests-per-minute', values['requests-per-minute'], 1_000_000) }

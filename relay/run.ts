@@ -152,7 +152,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			log,
 			...(quotas.maxWorkspaces !== undefined ? { maxWorkspaces: quotas.maxWorkspaces } : {}),
 			...(quotas.workspaceBytes !== undefined ? { maxWorkspaceBytes: quotas.workspaceBytes } : {}),
-			...(quotas.workspaceDocs !== undefined ? { maxWorkspaceDocs: quotas.workspaceDocs } : {})
+			...(quotas.workspaceDocs !== undefined ? { maxWorkspaceDocs: quotas.workspaceDocs } : {}),
+			...(quotas.workspaceBlobBytes !== undefined ? { maxWorkspaceBlobBytes: quotas.workspaceBlobBytes } : {})
 		});
 	} catch (error) {
 		await node.stop();

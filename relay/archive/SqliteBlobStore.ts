@@ -15,6 +15,8 @@ export class SqliteBlobStore implements BlobStore {
 	private readonly readChunk: Database.Statement<[string, string, number], { bytes: Uint8Array }>;
 	private readonly insertChunk: Database.Statement<[string, string, number, Uint8Array]>;
 	private readonly heldChunks: Database.Statement<[string, string], { idx: number }>;
+	/** Bytes of the workspace's chunks held, counted once at open and kept by the writes. */
+	private held: number;
 
 	constructor(
 		relayDb: RelayDb,
@@ -24,8 +26,16 @@ export class SqliteBlobStore implements BlobStore {
 		this.readManifest = db.prepare('SELECT manifest FROM blob_manifests WHERE workspace = ? AND id = ?');
 		this.insertManifest = db.prepare('INSERT OR IGNORE INTO blob_manifests (workspace, id, manifest) VALUES (?, ?, ?)');
 		this.readChunk = db.prepare('SELECT bytes FROM blob_chunks WHERE workspace = ? AND id = ? AND idx = ?');
-		this.insertChunk = db.prepare('INSERT OR REPLACE INTO blob_chunks (workspace, id, idx, bytes) VALUES (?, ?, ?, ?)');
+		// A chunk is verified before it is stored, so a second copy of it is the same bytes.
+		this.insertChunk = db.prepare('INSERT OR IGNORE INTO blob_chunks (workspace, id, idx, bytes) VALUES (?, ?, ?, ?)');
 		this.heldChunks = db.prepare('SELECT idx FROM blob_chunks WHERE workspace = ? AND id = ?');
+		const counted = db.prepare<[string], { n: number | null }>('SELECT SUM(length(bytes)) AS n FROM blob_chunks WHERE workspace = ?').get(workspaceId);
+		this.held = counted?.n ?? 0;
+	}
+
+	/** Bytes of chunks this workspace holds (what its blob quota counts). */
+	get bytes(): number {
+		return this.held;
 	}
 
 	async manifest(id: string): Promise<BlobManifest | undefined> {
@@ -44,7 +54,7 @@ export class SqliteBlobStore implements BlobStore {
 	}
 
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		this.insertChunk.run(this.workspaceId, id, index, bytes);
+		if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
 		return Promise.resolve();
 	}
 

@@ -18,7 +18,7 @@
  * Requests and re-reads of the list run one at a time, in order.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { PrivateKey } from '@libp2p/interface';
+import type { Libp2p, PrivateKey } from '@libp2p/interface';
 import { OutpostCore, sameSecret, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
 import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
@@ -26,7 +26,9 @@ import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
+import { BlobMesh } from '../../src/lib/core/blobMesh.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
+import { SqliteBlobStore } from './SqliteBlobStore.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SealedLog } from './SealedLog.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
@@ -87,6 +89,8 @@ export interface ArchivePeer {
 	request(request: ArchiveRequest): Promise<AddResult>;
 	/** Whether workspace `id` is archived and synced now. */
 	has(id: string): boolean;
+	/** The blobs the relay serves, and pins for the workspaces it archives (within the blob quota). */
+	blobs: BlobMesh;
 	/** Re-reads `workspaces.json` and syncs what it lists (the watcher calls it on every change). */
 	reload(): Promise<void>;
 	/** Stops watching and syncing and closes every archive (after its pending writes). */
@@ -96,10 +100,13 @@ export interface ArchivePeer {
 /** Default of how many workspaces {@link ArchivePeer.request} lets the list grow to. */
 export const MAX_ARCHIVED_WORKSPACES = 1000;
 
+/** Default of how many bytes of blobs the relay pins per workspace (beyond, members serve them from their devices). */
+export const MAX_WORKSPACE_BLOB_BYTES = 4 * 1024 ** 3;
+
 /** Options of {@link startArchivePeer}. */
 export interface ArchivePeerInit {
-	/** The relay's started libp2p node. */
-	node: MeshServiceComponents['node'];
+	/** The relay's started libp2p node (it also serves and fetches blobs). */
+	node: MeshServiceComponents['node'] & Pick<Libp2p, 'dialProtocol'>;
 	/** The node's private key: the relay's device key in every team. */
 	privateKey: PrivateKey;
 	dataDir: string;
@@ -110,6 +117,8 @@ export interface ArchivePeerInit {
 	maxWorkspaceBytes?: number;
 	/** Most documents one archived workspace may hold; default `MAX_DOCS` (ArchiveDocs.ts). */
 	maxWorkspaceDocs?: number;
+	/** Most bytes of blobs one archived workspace may pin; default {@link MAX_WORKSPACE_BLOB_BYTES}. */
+	maxWorkspaceBlobBytes?: number;
 	/** Follow changes of `workspaces.json` made by other processes; default true. */
 	watch?: boolean;
 	/** Milliseconds to wait after a change before re-reading (a burst of events is one); default 50. */
@@ -140,6 +149,29 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			const sealed = new SealedLog(database.relayDb.db, id);
 			return { storeFor: (mayUse) => sealed.storeFor(mayUse, (error) => log(`Archive ${id}: ${error.message}`)) };
 		}
+	});
+	// Every blob an archived document references, while the workspace's quota has room.
+	const blobStores = new Map<string, SqliteBlobStore>();
+	const blobStore = (id: string): SqliteBlobStore | undefined => {
+		if (database === undefined || core.get(id) === undefined) return undefined;
+		let store = blobStores.get(id);
+		if (store === undefined) blobStores.set(id, (store = new SqliteBlobStore(database.relayDb, id)));
+		return store;
+	};
+	const maxBlobBytes = init.maxWorkspaceBlobBytes ?? MAX_WORKSPACE_BLOB_BYTES;
+	const blobs = new BlobMesh({
+		node,
+		workspace: (id) => core.get(id),
+		storeFor: blobStore,
+		livePeers: (id) => mesh.livePeers(id),
+		pins: (id, ref) => {
+			const store = blobStore(id);
+			if (store === undefined) return false;
+			if (store.bytes + ref.size <= maxBlobBytes) return true;
+			log(`Archive ${id}: blob ${ref.blob} (${ref.size} bytes) not pinned: the workspace's ${maxBlobBytes}-byte blob quota is full`);
+			return false;
+		},
+		onError: (error) => log(`Blobs: ${error.message}`)
 	});
 	let closed = false;
 	let watcher: FSWatcher | undefined;
@@ -175,6 +207,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			return;
 		}
 		archives.set(id, workspace.docs);
+		blobs.follow(id);
 		const { authority, docs } = workspace;
 		const standing = authority.joined ? `as ${authority.roleOf(device.peerId)}` : 'not admitted to its team yet';
 		log(`Archiving workspace ${name ? `"${name}" ` : ''}${id} (${docs.list().length} documents, ${standing})`);
@@ -260,6 +293,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		watcher?.close();
 		clearTimeout(timer);
 		await queue;
+		await blobs.stop().catch(() => undefined);
 		await core.stop(); // off the mesh, keys stopped, archives closed after their pending writes
 		await mesh.stop();
 		archives.clear();
@@ -271,6 +305,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		// Opened at start, held until close: old logs move in and damage is reported now.
 		database = useRelayDb(dataDir, log);
 		await mesh.start();
+		await blobs.start();
 		await core.attach(mesh);
 		for (const workspace of await readWorkspaces(dataDir)) await follow(workspace);
 		if (init.watch ?? true) watcher = watchList();
@@ -285,6 +320,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		authority: (id) => core.get(id)?.authority,
 		request,
 		has: (id) => archives.has(id),
+		blobs,
 		reload,
 		close
 	};

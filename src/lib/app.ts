@@ -8,16 +8,20 @@
  * The relay's root is relay/run.ts; it builds the same core over its archive on disk.
  */
 import type { PrivateKey } from '@libp2p/interface';
+import { DeviceBlobs } from './core/deviceBlobs.js';
 import { OutpostCore } from './core/OutpostCore.js';
 import { delegatedAuthority } from './core/tabAuthority.js';
 import { HybridClock } from './doc/hlc.js';
 import { DELEGATION_MS, signDelegation } from './doc/team/delegation.js';
 import type { BrowserPeer } from './mesh/browserPeer.js';
 import type { ServingRelay } from './mesh/relayInfo.js';
+import type { BlobMesh } from './core/blobMesh.js';
+import { autoFetches } from './state/ChannelBlobs.svelte.js';
 import type { MeshModels } from './state/MeshModels.js';
 import type { ModelsState } from './state/ModelsState.svelte.js';
 import { OutpostDb } from './store/db.js';
 import { DocStore } from './store/DocStore.js';
+import { IdbBlobStore } from './store/IdbBlobStore.js';
 import { loadOrCreateIdentity, type Identity } from './store/identity.js';
 import { WorkspaceSyncDocs } from './store/WorkspaceSyncDocs.js';
 
@@ -30,6 +34,8 @@ export interface Services {
 	clock: HybridClock;
 	/** The workspace core: each open workspace's documents, team, awareness and place on the mesh. */
 	core: OutpostCore<WorkspaceSyncDocs>;
+	/** The device's blobs (attachments), per workspace; fetched over the mesh once it runs. */
+	blobs: DeviceBlobs;
 }
 
 /** Opens the local database and loads (or creates) the device identity. */
@@ -48,7 +54,8 @@ export function assembleServices(db: OutpostDb, docs: DocStore, identity: Identi
 		awareness: true,
 		onError: (error) => console.info('team keys:', error.name, error.message)
 	});
-	return { db, docs, identity, clock: new HybridClock(identity.peerId), core };
+	const blobs = new DeviceBlobs((workspaceId) => new IdbBlobStore(db, workspaceId));
+	return { db, docs, identity, clock: new HybridClock(identity.peerId), core, blobs };
 }
 
 /** User Timing mark of the mesh's start (read by bench/connect.ts). */
@@ -73,6 +80,8 @@ export interface StartedMesh {
 	served: ServingRelay;
 	/** Models put on the mesh, when `models` was given and they could start. */
 	models: MeshModels | undefined;
+	/** Blobs served to and fetched from the mesh; follow each synced workspace with it (small images are pinned). */
+	blobs: BlobMesh | undefined;
 }
 
 const WEB_LOCK = 'outpost-device-key';
@@ -115,6 +124,7 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 		peer.mesh,
 		delegate === undefined ? {} : { presentAs: async (workspace) => delegatedAuthority(workspace.authority, await delegate(workspace.id)) }
 	);
+	const blobs = await startBlobs(services, peer);
 	let models: MeshModels | undefined;
 	if (init.models) {
 		try {
@@ -130,7 +140,31 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 			console.error('mesh: could not serve models', error);
 		}
 	}
-	return { peer, served, models };
+	return { peer, served, models, blobs };
+}
+
+/** Serves and fetches the device's blobs on the peer; small images of synced workspaces are fetched as they are referenced. */
+async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMesh | undefined> {
+	const { BlobMesh } = await import('./core/blobMesh.js');
+	const { core } = services;
+	const livePeers = (id: string) => peer.mesh.livePeers(id);
+	const blobs = new BlobMesh({
+		node: peer.node,
+		workspace: (id) => core.get(id),
+		storeFor: (id) => services.blobs.store(id),
+		livePeers,
+		pins: (_id, ref) => autoFetches(ref),
+		onError: (error) => console.info('blobs:', error.name, error.message)
+	});
+	try {
+		await blobs.start();
+	} catch (error) {
+		console.error('mesh: could not serve blobs', error);
+		return undefined;
+	}
+	services.blobs.attach({ service: blobs.service, livePeers });
+	for (const id of core.ids()) if (core.get(id)?.secret !== undefined) blobs.follow(id);
+	return blobs;
 }
 
 /**

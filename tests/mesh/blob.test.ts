@@ -17,6 +17,7 @@ import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
 import { addressOf, startNode, stopAll } from './helpers.js';
 
 const WS = 'blobworkspace';
+const DOC = 'blobdocument';
 const services: BlobService[] = [];
 
 afterEach(async () => {
@@ -48,7 +49,7 @@ describe('blobs on the mesh', () => {
 		const { id, size } = await storeBlob(a.store, bytes);
 		const progress: number[] = [];
 		const t0 = performance.now();
-		await b.blobs.fetch(WS, id, [a.peerId], { onProgress: (held) => progress.push(held) });
+		await b.blobs.fetch(WS, id, [a.peerId], { docId: DOC, onProgress: (held) => progress.push(held) });
 		const ms = performance.now() - t0;
 		console.info(`50 MB blob over TCP + Noise + Yamux in one process: ${ms.toFixed(0)} ms (${(50 / (ms / 1000)).toFixed(1)} MB/s)`);
 		// (Buffer.compare: a deep equality of 50 MB arrays takes vitest minutes.)
@@ -62,10 +63,10 @@ describe('blobs on the mesh', () => {
 		await relay.node.dial(addressOf(sender.node));
 		const bytes = randomBytes(3 * 1024 * 1024 + 123);
 		const { id } = await storeBlob(sender.store, bytes);
-		await relay.blobs.fetch(WS, id, [sender.peerId]); // the relay pins it
+		await relay.blobs.fetch(WS, id, [sender.peerId], { docId: DOC }); // the relay pins it
 		await sender.node.stop();
 		await late.node.dial(addressOf(relay.node));
-		await late.blobs.fetch(WS, id, [sender.peerId, relay.peerId]);
+		await late.blobs.fetch(WS, id, [sender.peerId, relay.peerId], { docId: DOC });
 		expect(Buffer.compare((await readBlob(late.store, id))!, bytes)).toBe(0);
 	}, 60_000);
 
@@ -80,12 +81,12 @@ describe('blobs on the mesh', () => {
 		for (let i = 0; i < manifest.hashes.length; i++) await liar.store.putChunk(manifest.id, i, i === 1 ? wrong : chunkOf(bytes, i));
 		await b.node.dial(addressOf(liar.node));
 		await b.node.dial(addressOf(honest.node));
-		await b.blobs.fetch(WS, manifest.id, [liar.peerId, honest.peerId]);
+		await b.blobs.fetch(WS, manifest.id, [liar.peerId, honest.peerId], { docId: DOC });
 		expect(Buffer.compare((await readBlob(b.store, manifest.id))!, bytes)).toBe(0);
 		// Only the liar alone: refused, and what it sent wrong was never stored.
 		const c = await device();
 		await c.node.dial(addressOf(liar.node));
-		const failed = await c.blobs.fetch(WS, manifest.id, [liar.peerId]).catch((error: unknown) => error);
+		const failed = await c.blobs.fetch(WS, manifest.id, [liar.peerId], { docId: DOC }).catch((error: unknown) => error);
 		expect(failed).toBeInstanceOf(BlobUnavailableError);
 		expect((failed as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(WrongBytesError);
 		expect(await c.store.chunk(manifest.id, 1)).toBeUndefined();
@@ -98,8 +99,8 @@ describe('blobs on the mesh', () => {
 		const { id } = await storeBlob(owner.store, randomBytes(300_000));
 		for (const peer of [member, stranger]) await peer.node.dial(addressOf(owner.node));
 		readers.add(member.peerId);
-		await member.blobs.fetch(WS, id, [owner.peerId]);
-		const refused = await stranger.blobs.fetch(WS, id, [owner.peerId]).catch((error: unknown) => error);
+		await member.blobs.fetch(WS, id, [owner.peerId], { docId: DOC });
+		const refused = await stranger.blobs.fetch(WS, id, [owner.peerId], { docId: DOC }).catch((error: unknown) => error);
 		expect(refused).toBeInstanceOf(BlobUnavailableError);
 		const cause = (refused as BlobUnavailableError).failures[0]!.error;
 		expect(cause).toBeInstanceOf(BlobDeniedError);
@@ -108,7 +109,7 @@ describe('blobs on the mesh', () => {
 		// Removed from the readers (a member removed from the channel): nothing more.
 		readers.delete(member.peerId);
 		const { id: later } = await storeBlob(owner.store, randomBytes(1000));
-		await expect(member.blobs.fetch(WS, later, [owner.peerId])).rejects.toBeInstanceOf(BlobUnavailableError);
+		await expect(member.blobs.fetch(WS, later, [owner.peerId], { docId: DOC })).rejects.toBeInstanceOf(BlobUnavailableError);
 	}, 60_000);
 
 	it('resumes a fetch that broke off, asking only for what is missing', async () => {
@@ -124,14 +125,14 @@ describe('blobs on the mesh', () => {
 		};
 		const stop = new AbortController();
 		const first = await b.blobs
-			.fetch(WS, id, [a.peerId], { signal: stop.signal, onProgress: (held) => held >= 3 * 1024 * 1024 && stop.abort(new Error('the connection broke')) })
+			.fetch(WS, id, [a.peerId], { docId: DOC, signal: stop.signal, onProgress: (held) => held >= 3 * 1024 * 1024 && stop.abort(new Error('the connection broke')) })
 			.catch((error: unknown) => error);
 		expect(first).toBeInstanceOf(Error);
 		const held = hashes.length - (await b.store.missing(id))!.length;
 		expect(held).toBeGreaterThanOrEqual(12);
 		expect(held).toBeLessThan(hashes.length);
 		served.length = 0;
-		await b.blobs.fetch(WS, id, [a.peerId]);
+		await b.blobs.fetch(WS, id, [a.peerId], { docId: DOC });
 		expect(Buffer.compare((await readBlob(b.store, id))!, bytes)).toBe(0);
 		// The second fetch asked for the chunks the first did not store, not for those it did.
 		expect(new Set(served).size).toBe(hashes.length - held);
@@ -160,7 +161,7 @@ describe('blobs on the mesh', () => {
 			{ maxFrameBytes: MAX_ANSWER_BYTES, onError: () => {} }
 		);
 		await b.node.dial(addressOf(hostile));
-		const failed = await b.blobs.fetch(WS, manifest.id, [hostile.peerId.toString()]).catch((error: unknown) => error);
+		const failed = await b.blobs.fetch(WS, manifest.id, [hostile.peerId.toString()], { docId: DOC }).catch((error: unknown) => error);
 		expect(failed).toBeInstanceOf(BlobUnavailableError);
 		expect((failed as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(WrongBytesError);
 		expect(sent).toBeLessThan(1000);

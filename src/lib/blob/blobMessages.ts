@@ -1,7 +1,7 @@
 /**
  * The messages of `/outpost/blob/1` (PROTOCOL.md "Blobs"): numeric types, `write`/`read` pairs
  * over lib0 encoding, every length and count bounded before anything is allocated. One
- * request per stream: GET names a workspace, a blob, whether the manifest is wanted and up to
+ * request per stream: GET names a workspace, the document that references the blob, the blob, whether the manifest is wanted and up to
  * {@link MAX_INDICES} chunk indices; the server answers DENIED, or MANIFEST (when asked), a
  * CHUNK for each requested chunk it holds, and END.
  */
@@ -27,7 +27,7 @@ export const MAX_REQUEST_BYTES = 1024;
 export const MAX_ANSWER_BYTES = Math.max(MAX_MANIFEST_BYTES, CHUNK_BYTES) + 16;
 
 export type BlobMessage =
-	| { type: typeof BlobMessageType.get; workspaceId: string; blobId: string; manifest: boolean; indices: number[] }
+	| { type: typeof BlobMessageType.get; workspaceId: string; docId: string; blobId: string; manifest: boolean; indices: number[] }
 	| { type: typeof BlobMessageType.manifest; bytes: Uint8Array }
 	| { type: typeof BlobMessageType.chunk; index: number; bytes: Uint8Array }
 	| { type: typeof BlobMessageType.end }
@@ -46,6 +46,7 @@ export function encodeBlobMessage(m: BlobMessage): Uint8Array {
 	switch (m.type) {
 		case BlobMessageType.get:
 			encoding.writeVarString(e, m.workspaceId);
+			encoding.writeVarString(e, m.docId);
 			for (let i = 0; i < 64; i += 2) encoding.writeUint8(e, parseInt(m.blobId.slice(i, i + 2), 16));
 			encoding.writeUint8(e, m.manifest ? 1 : 0);
 			encoding.writeVarUint(e, m.indices.length);
@@ -83,6 +84,7 @@ export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
 		switch (type) {
 			case BlobMessageType.get: {
 				const workspaceId = new TextDecoder().decode(readBounded(d, 64, 'workspace id'));
+				const docId = new TextDecoder().decode(readBounded(d, 64, 'document id'));
 				let blobId = '';
 				for (let i = 0; i < 32; i++) blobId += decoding.readUint8(d).toString(16).padStart(2, '0');
 				const flag = decoding.readUint8(d);
@@ -91,7 +93,7 @@ export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
 				if (count > MAX_INDICES) throw new MalformedBlobMessageError(`GET: ${count} indices`);
 				const indices: number[] = [];
 				for (let i = 0; i < count; i++) indices.push(decoding.readVarUint(d));
-				m = { type, workspaceId, blobId, manifest: flag === 1, indices };
+				m = { type, workspaceId, docId, blobId, manifest: flag === 1, indices };
 				break;
 			}
 			case BlobMessageType.manifest:

@@ -55,14 +55,25 @@ export interface BlobServiceInit {
 	node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>;
 	/** The blob store of workspace `workspaceId`, when this replica keeps that workspace. */
 	storeFor(workspaceId: string): BlobStore | undefined;
-	/** Whether device `peerId` may read blob `blobId` of the workspace (the team decides). */
-	mayRead(workspaceId: string, peerId: string, blobId: string): boolean | Promise<boolean>;
+	/**
+	 * Whether device `peerId` may read blob `blobId` of the workspace, which it says document
+	 * `docId` references (the team decides who may read the document; the document must name the blob).
+	 */
+	mayRead(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
 	/** Told about streams that failed on the serving side. */
 	onError?: (error: Error) => void;
 }
 
 /** Progress of a fetch: bytes of the blob held, of its size. */
 export type BlobProgress = (held: number, size: number) => void;
+
+/** Options of {@link BlobService.fetch}. */
+export interface FetchOptions {
+	/** The document that references the blob (the server checks that the fetcher may read it). */
+	docId: string;
+	onProgress?: BlobProgress;
+	signal?: AbortSignal;
+}
 
 export class BlobService {
 	constructor(private readonly init: BlobServiceInit) {}
@@ -89,7 +100,7 @@ export class BlobService {
 		const send = (answer: Parameters<typeof encodeBlobMessage>[0]) => frames.write(encodeBlobMessage(answer));
 		const store = this.init.storeFor(m.workspaceId);
 		// An unknown workspace answers as a refusal does: a stranger learns nothing.
-		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId))) {
+		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId))) {
 			return send({ type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
 		}
 		const manifest = await store.manifest(m.blobId);
@@ -104,11 +115,12 @@ export class BlobService {
 	}
 
 	/**
-	 * Fetches blob `blobId` of the workspace from `peers` (peer ids, asked in turn) into its
-	 * store; resolves with its manifest once every chunk is held.
+	 * Fetches blob `blobId` of the workspace, referenced by document `options.docId`, from
+	 * `peers` (peer ids, asked in turn) into its store; resolves with its manifest once every
+	 * chunk is held.
 	 * @throws {BlobUnavailableError} when no peer gave what is missing.
 	 */
-	async fetch(workspaceId: string, blobId: string, peers: string[], options: { onProgress?: BlobProgress; signal?: AbortSignal } = {}): Promise<BlobManifest> {
+	async fetch(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
 		const store = this.init.storeFor(workspaceId);
 		if (store === undefined) throw new Error(`no blob store for workspace ${workspaceId}`);
 		const failures: Array<{ peer: string; error: Error }> = [];
@@ -133,7 +145,7 @@ export class BlobService {
 	}
 
 	/** One GET to `peer` for the manifest (when unknown) and the first missing chunks; true when it stored anything. */
-	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, missing: number[] | undefined, options: { onProgress?: BlobProgress; signal?: AbortSignal }): Promise<boolean> {
+	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, missing: number[] | undefined, options: FetchOptions): Promise<boolean> {
 		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: options.signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
 		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
 		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
@@ -144,7 +156,7 @@ export class BlobService {
 		let held: number | undefined;
 		const answered = new Set<number>();
 		try {
-			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, blobId, manifest: manifest === undefined, indices }));
+			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId: options.docId, blobId, manifest: manifest === undefined, indices }));
 			for (;;) {
 				options.signal?.throwIfAborted();
 				const frame = await frames.read(options.signal ? { signal: options.signal } : {});

@@ -21,6 +21,26 @@ export type DocKind = (typeof DocKind)[keyof typeof DocKind];
 export const Role = { owner: 'owner', admin: 'admin', member: 'member', guest: 'guest' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
+/**
+ * A file attached to a message: a reference to a content-addressed blob (blob/blobManifest.ts)
+ * and what a view shows before the bytes arrive. Signed as part of its message.
+ */
+export interface AttachmentRef {
+	/** The blob's id: lower-case hex SHA-256 of its manifest. */
+	blob: string;
+	/** Bytes. */
+	size: number;
+	/** MIME type as the sender's device named it (shown, never trusted to run anything). */
+	mime: string;
+	/** File name (a display name only). */
+	name: string;
+	/** An image's size in pixels, when known. */
+	width?: number;
+	height?: number;
+	/** A small preview of an image: a `data:image/jpeg;base64,` or `data:image/png;base64,` URL of at most 16 KiB. */
+	thumb?: string;
+}
+
 /** A channel message (or thread reply when `parent` is set), as stored. */
 export interface MessageRecord {
 	/** Random id (ids.ts). */
@@ -41,6 +61,8 @@ export interface MessageRecord {
 	model?: string;
 	/** A model's answer: the member who asked, as the answering peer signs it. */
 	askedBy?: string;
+	/** Attached files (blobs), signed with the message. */
+	files?: AttachmentRef[];
 	/** Base64 Ed25519 signature over {@link messageSigningBytes}. */
 	sig: string;
 }

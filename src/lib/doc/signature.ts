@@ -12,6 +12,11 @@ const encoder = new TextEncoder();
 /** The bytes a message signature covers: every field but the signature, in a fixed order. */
 export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
+	// Attached files are signed whole, in order, each field in a fixed order (a tag of its own).
+	if (m.files !== undefined) {
+		const files = m.files.map((f) => [f.blob, f.size, f.mime, f.name, f.width ?? 0, f.height ?? 0, f.thumb ?? '']);
+		return encoder.encode(JSON.stringify(['outpost/msg/4', ...fields, m.model ?? '', m.askedBy ?? '', files]));
+	}
 	// A model's answer also signs the model's id and who asked (separate tags, so no form can pass for another).
 	if (m.model !== undefined && m.askedBy !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/3', ...fields, m.model, m.askedBy]));
 	if (m.model !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/2', ...fields, m.model]));

@@ -3,7 +3,7 @@
  * peers, so a record may be missing fields, have the wrong types or be absurdly large;
  * such records are skipped by the views rather than trusted.
  */
-import type { DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AttachmentRef, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
 export const MAX_TEXT_LENGTH = 40_000;
@@ -29,7 +29,38 @@ export function isMessageRecord(v: unknown): v is MessageRecord {
 		(v.parent === undefined || shortString(v.parent)) &&
 		(v.model === undefined || shortString(v.model)) &&
 		(v.askedBy === undefined || shortString(v.askedBy)) &&
+		(v.files === undefined || (Array.isArray(v.files) && v.files.length > 0 && v.files.length <= MAX_FILES && v.files.every(isAttachmentRef))) &&
 		shortString(v.sig)
+	);
+}
+
+/** Most files attached to one message. */
+export const MAX_FILES = 10;
+/** Longest image preview carried in a reference (a data URL). */
+export const MAX_THUMB_LENGTH = 16 * 1024;
+/** Largest blob a reference may name (4 GiB: what a manifest can describe). */
+export const MAX_ATTACHMENT_BYTES = 4 * 1024 ** 3;
+const BLOB_ID = /^[0-9a-f]{64}$/;
+const THUMB = /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]+=*$/;
+
+function dimension(v: unknown): boolean {
+	return v === undefined || (Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 100_000);
+}
+
+/** True when `v` is a well-formed {@link AttachmentRef}. */
+export function isAttachmentRef(v: unknown): v is AttachmentRef {
+	return (
+		isObject(v) &&
+		typeof v.blob === 'string' &&
+		BLOB_ID.test(v.blob) &&
+		Number.isSafeInteger(v.size) &&
+		(v.size as number) >= 0 &&
+		(v.size as number) <= MAX_ATTACHMENT_BYTES &&
+		shortString(v.mime) &&
+		shortString(v.name) &&
+		dimension(v.width) &&
+		dimension(v.height) &&
+		(v.thumb === undefined || (typeof v.thumb === 'string' && v.thumb.length <= MAX_THUMB_LENGTH && THUMB.test(v.thumb)))
 	);
 }
 

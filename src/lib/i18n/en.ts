@@ -11,6 +11,7 @@ import { spacesEn } from './features/spaces.js';
 import { modelAccessEn } from './features/modelAccess.js';
 import { shortcutsEn } from './features/shortcuts.js';
 import { notificationsEn } from './features/notifications.js';
+import { attachmentsEn } from './features/attachments.js';
 
 export const en = {
 	...notesEn,
@@ -25,6 +26,7 @@ export const en = {
 	...modelAccessEn,
 	...shortcutsEn,
 	...notificationsEn,
+	...attachmentsEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

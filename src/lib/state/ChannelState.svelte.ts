@@ -8,7 +8,7 @@ import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js'
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
-import type { EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
+import type { AttachmentRef, EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
 import {
 	signDeletionMark,
 	signEdit,
@@ -31,6 +31,7 @@ import { lateAmong } from './lateArrivals.js';
 import { parseModelMention } from '../ai/mentions.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
 import { RevealTarget } from './RevealTarget.svelte.js';
+import { ChannelBlobs } from './ChannelBlobs.svelte.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -75,6 +76,8 @@ export class ChannelState {
 	askError = $state('');
 	/** A message to scroll to, focus and highlight (an opened search result). */
 	readonly reveal = new RevealTarget();
+	/** The attachments of this channel's messages. */
+	readonly blobs: ChannelBlobs;
 
 	view: ChannelView | undefined;
 	private readonly channel: ChannelDoc;
@@ -96,6 +99,7 @@ export class ChannelState {
 		private readonly handle: DocHandle
 	) {
 		this.channel = new ChannelDoc(handle.doc);
+		this.blobs = new ChannelBlobs(services.blobs.access(workspaceId), id);
 	}
 
 	/** Opens a channel document and builds its view. */
@@ -286,18 +290,20 @@ export class ChannelState {
 	/**
 	 * Posts a message, or a thread reply when `parent` is given. A message that starts with
 	 * `@` and the id of one of `models` also asks that model: its answer streams into the
-	 * channel (or the thread) as the model's message.
+	 * channel (or the thread) as the model's message. `files` (references of blobs added with
+	 * {@link blobs}) are attached and signed with it; a message may be files alone.
 	 */
-	async post(text: string, parent?: string, models: readonly ModelChoice[] = []): Promise<void> {
+	async post(text: string, parent?: string, models: readonly ModelChoice[] = [], files: readonly AttachmentRef[] = []): Promise<void> {
 		const clean = text.trim();
-		if (!clean) return;
+		if (!clean && files.length === 0) return;
 		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
 		const record = await signMessage(this.services.identity.privateKey, {
 			id: newId(),
 			author: this.me,
 			hlc: this.services.clock.tick(),
 			text: clean,
-			...(parent ? { parent } : {})
+			...(parent ? { parent } : {}),
+			...(files.length > 0 ? { files: [...files] } : {})
 		});
 		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
 		this.markRead();
@@ -477,6 +483,7 @@ export class ChannelState {
 		this.stopTeam?.();
 		this.channel.messages.unobserve(this.onInsert);
 		this.view?.destroy();
+		this.blobs.destroy();
 		this.services.docs.release(this.handle);
 	}
 }

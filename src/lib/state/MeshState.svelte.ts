@@ -11,6 +11,7 @@
  */
 import type { Awareness } from 'y-protocols/awareness';
 import { startMesh, type Services } from '../app.js';
+import type { BlobMesh } from '../core/blobMesh.js';
 export { ConnectionState, type ConnectionInfo, type Presence } from './connection.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import { inviteLink as buildInviteLink, type InviteToken } from '../mesh/invite.js';
@@ -100,6 +101,7 @@ export class MeshState {
 	private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	private stopped = false;
 	private meshModels: MeshModels | undefined;
+	private blobMesh: BlobMesh | undefined;
 
 	/** `models`: the app's model choices, to share this browser's model and offer the mesh's. */
 	constructor(
@@ -155,6 +157,7 @@ export class MeshState {
 		);
 		if (started === undefined) return;
 		this.meshModels = started.models;
+		this.blobMesh = started.blobs;
 		this.started = true;
 		this.onPeerCount();
 	}
@@ -210,6 +213,7 @@ export class MeshState {
 		this.peer?.addRelays(row.relays ?? []);
 		await core.sync(row.id, secret);
 		if (this.peer) this.meshModels?.addWorkspace(row.id);
+		this.blobMesh?.follow(row.id);
 	}
 
 	/** The workspace's sync documents (for waiting on a joined workspace's root). */
@@ -333,6 +337,7 @@ export class MeshState {
 		this.synced.delete(workspaceId);
 		clearTimeout(this.typingTimers.get(workspaceId));
 		await this.meshModels?.removeWorkspace(workspaceId);
+		this.blobMesh?.unfollow(workspaceId);
 		synced.unwatch();
 		const { core } = this.services;
 		await core.unsync(workspaceId);
@@ -353,6 +358,8 @@ export class MeshState {
 		this.stopped = true;
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
+		this.services.blobs.attach(undefined);
+		await this.blobMesh?.stop().catch(() => undefined);
 		await this.peer?.stop();
 		const { core } = this.services;
 		for (const [id, { unwatch }] of this.synced) {

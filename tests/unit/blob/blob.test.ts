@@ -70,7 +70,7 @@ describe('blob manifests', () => {
 describe('blob messages', () => {
 	it('round-trip', () => {
 		const messages: BlobMessage[] = [
-			{ type: BlobMessageType.get, workspaceId: 'ws1', blobId: 'ab'.repeat(32), manifest: true, indices: [0, 5, 70_000] },
+			{ type: BlobMessageType.get, workspaceId: 'ws1', docId: 'doc1', blobId: 'ab'.repeat(32), manifest: true, indices: [0, 5, 70_000] },
 			{ type: BlobMessageType.manifest, bytes: new Uint8Array([1, 2, 3]) },
 			{ type: BlobMessageType.chunk, index: 9, bytes: bytesOf(1000) },
 			{ type: BlobMessageType.end },
@@ -80,13 +80,13 @@ describe('blob messages', () => {
 	});
 
 	it('refuse what is malformed or over its bounds, with one error type', () => {
-		const get = encodeBlobMessage({ type: BlobMessageType.get, workspaceId: 'ws', blobId: '00'.repeat(32), manifest: false, indices: [] });
+		const get = encodeBlobMessage({ type: BlobMessageType.get, workspaceId: 'ws', docId: 'd', blobId: '00'.repeat(32), manifest: false, indices: [] });
 		const bad = [
 			new Uint8Array([]),
 			new Uint8Array([99]),
 			get.subarray(0, get.length - 1),
 			new Uint8Array([...get, 0]),
-			encodeBlobMessage({ type: BlobMessageType.get, workspaceId: 'ws', blobId: '00'.repeat(32), manifest: false, indices: Array.from({ length: MAX_INDICES + 1 }, (_, i) => i) }),
+			encodeBlobMessage({ type: BlobMessageType.get, workspaceId: 'ws', docId: 'd', blobId: '00'.repeat(32), manifest: false, indices: Array.from({ length: MAX_INDICES + 1 }, (_, i) => i) }),
 			new Uint8Array([BlobMessageType.chunk, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
 			new Uint8Array([BlobMessageType.denied, 7])
 		];

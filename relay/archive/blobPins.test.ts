@@ -1,0 +1,99 @@
+/**
+ * The relay pins the blobs of the workspaces it archives, within each workspace's blob quota:
+ * a file a member posts is fetched by the relay as its message arrives, stored in the relay's
+ * database, and served to a member who comes after the sender left; a file that would pass
+ * the quota is not pinned, and the relay says so.
+ */
+import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { readBlob } from '../../src/lib/blob/BlobStore.ts';
+import { connect, partition, stopPeers } from '../../tests/mesh/peers.ts';
+import { postFile, randomBytes, stopBlobPeers, withBlobs } from '../../tests/mesh/blobPeers.ts';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers } from '../../tests/mesh/teamPeers.ts';
+import { runRelay, type RunningRelay } from '../run.ts';
+import type { RelayQuotas } from '../cli.ts';
+import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
+import { useRelayDb } from './relayDb.ts';
+import { SqliteBlobStore } from './SqliteBlobStore.ts';
+
+let tmp: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+	tmp = await mkdtemp(join(tmpdir(), 'outpost-blob-pins-'));
+	await mkdir(join(tmp, 'build'), { recursive: true });
+	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
+});
+
+afterEach(async () => {
+	await stopBlobPeers();
+	await stopTeamPeers();
+	await stopPeers();
+	for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+	await rm(tmp, { recursive: true, force: true });
+}, 15_000);
+
+async function startRelay(log: string[] = [], quotas: RelayQuotas = {}): Promise<RunningRelay> {
+	const relay = await runRelay({ root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: (line) => log.push(line), quotas });
+	let closed = false;
+	cleanups.push(async () => {
+		if (!closed) await relay.close();
+		closed = true;
+	});
+	return relay;
+}
+
+/** A relay archiving a team of two (the owner and bob), both with the blob mesh, the owner dialled to the relay. */
+async function archivedTeam(log: string[], quotas: RelayQuotas = {}) {
+	const relay = await startRelay(log, quotas);
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	await dialRelay(owner, relay);
+	await waitUntil(() => relay.archive.mesh.livePeers(ws.id).includes(owner.peerId), 'a session with the relay');
+	return { relay, ws, owner, bob, ownerBlobs: await withBlobs(owner), bobBlobs: await withBlobs(bob) };
+}
+
+it('pins a posted file and serves it to a member after the sender left', async () => {
+	const { relay, ws, owner, bob, ownerBlobs, bobBlobs } = await archivedTeam([]);
+	const channel = listedDoc(owner, ws.id);
+	const bytes = randomBytes(3 * 1024 * 1024);
+	const ref = await postFile(owner, ownerBlobs, channel, bytes, 'survey.bin');
+	const pinned = relayStore(ws.id);
+	await waitUntil(async () => (await pinned.missing(ref.blob))?.length === 0, 'the relay to pin the file', 20_000);
+	expect(relayStore(ws.id).bytes).toBe(bytes.length); // counted afresh from the database
+	await waitUntil(() => bob.docs.docs.has(channel), 'bob to get the channel');
+
+	// The sender leaves; bob meets the relay alone.
+	await partition(owner, bob);
+	await owner.node.hangUp(relay.node.peerId);
+	await dialRelay(bob, relay);
+	await waitUntil(() => relay.archive.mesh.livePeers(ws.id).includes(bob.peerId), 'bob’s session with the relay');
+	await bobBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId, relay.node.peerId.toString()], { docId: channel });
+	expect(Buffer.compare((await readBlob(bobBlobs.store, ref.blob))!, bytes)).toBe(0);
+}, 60_000);
+
+it('pins nothing past a workspace’s blob quota, and says so', async () => {
+	const log: string[] = [];
+	const { ws, owner, ownerBlobs } = await archivedTeam(log, { workspaceBlobBytes: 1024 * 1024 });
+	const channel = listedDoc(owner, ws.id);
+	const big = await postFile(owner, ownerBlobs, channel, randomBytes(1536 * 1024), 'big.bin');
+	const small = await postFile(owner, ownerBlobs, channel, randomBytes(600 * 1024), 'small.bin');
+	const pinned = relayStore(ws.id);
+	await waitUntil(async () => (await pinned.missing(small.blob))?.length === 0, 'the relay to pin the small file', 20_000);
+	expect(log.some((line) => line.includes(big.blob) && line.includes('quota'))).toBe(true);
+	expect(await pinned.chunk(big.blob, 0)).toBeUndefined();
+	expect(relayStore(ws.id).bytes).toBe(600 * 1024);
+}, 60_000);
+
+/** The relay's blob store of a workspace, read beside the running relay (the database is shared). */
+function relayStore(workspaceId: string): SqliteBlobStore {
+	const { relayDb, release } = useRelayDb(join(tmp, 'data'));
+	cleanups.push(() => Promise.resolve(release()));
+	return new SqliteBlobStore(relayDb, workspaceId);
+}

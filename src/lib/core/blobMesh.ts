@@ -1,0 +1,177 @@
+/**
+ * Blobs on the mesh the way every replica serves and pins them (the browser, the relay, the
+ * in-process test peers): one {@link BlobService} on the node, with the team's rule for who may
+ * read a blob, and pinning: blobs that documents come to reference are fetched as soon as
+ * their reference arrives when the replica wants them (the relay: every blob within its
+ * quota; a browser: small images).
+ *
+ * **Who may read a blob** (asked on the serving side for every GET): the fetcher is a current
+ * member device of the workspace (or a tab one delegated to), may hold the document it names
+ * (a private space's only its members; TeamGate.mayShare, the rule sync applies), and that
+ * document references the blob. So a member removed from a private channel gets DENIED for
+ * its blobs, and a blob nobody referenced in a readable document is refused to everyone.
+ */
+import { BlobService, type BlobServiceInit } from '../blob/blobService.js';
+import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
+import type { BlobStore } from '../blob/BlobStore.js';
+import type { AttachmentRef } from '../doc/schema.js';
+import type { MeshAuthority } from '../mesh/authority.js';
+import type { SyncDocs } from '../mesh/syncDocs.js';
+import { TeamGate } from '../mesh/teamGate.js';
+
+/** What the blob mesh needs of an open workspace. */
+export interface BlobWorkspace {
+	docs: SyncDocs;
+	authority: MeshAuthority;
+}
+
+/** Options of {@link BlobMesh}. */
+export interface BlobMeshInit {
+	node: BlobServiceInit['node'];
+	/** The workspace when this replica has it open. */
+	workspace(workspaceId: string): BlobWorkspace | undefined;
+	/** Its blob store. */
+	storeFor(workspaceId: string): BlobStore | undefined;
+	/** Peers with a live session in the workspace: whom a pinning fetch asks. */
+	livePeers(workspaceId: string): string[];
+	/** Whether to fetch a referenced blob at once (default: never). */
+	pins?(workspaceId: string, ref: AttachmentRef): boolean;
+	/** Told about failed serving streams and pins given up. */
+	onError?: (error: Error) => void;
+	/** First wait before a failed pin is tried again (doubles up to 60 s; tests shorten it). */
+	retryMs?: number;
+}
+
+/** Pins waiting at most, per workspace: references beyond are dropped and reported. */
+export const MAX_PENDING_PINS = 10_000;
+/** Tries of one pin before it is given up. */
+const PIN_TRIES = 8;
+
+interface Pin {
+	docId: string;
+	ref: AttachmentRef;
+	tries: number;
+}
+
+/** See the module comment. */
+export class BlobMesh {
+	readonly service: BlobService;
+	private readonly references = new WeakMap<SyncDocs, BlobReferences>();
+	/** Followed workspaces: pins waiting, and how to stop. */
+	private readonly followed = new Map<string, { pending: Map<string, Pin>; running: boolean; timer?: ReturnType<typeof setTimeout>; stop: () => void }>();
+
+	constructor(private readonly init: BlobMeshInit) {
+		this.service = new BlobService({
+			node: init.node,
+			storeFor: (id) => (init.workspace(id) === undefined ? undefined : init.storeFor(id)),
+			mayRead: (workspaceId, peerId, blobId, docId) => this.mayRead(workspaceId, peerId, blobId, docId),
+			...(init.onError !== undefined ? { onError: init.onError } : {})
+		});
+	}
+
+	start(): Promise<void> {
+		return this.service.start();
+	}
+
+	async stop(): Promise<void> {
+		for (const id of [...this.followed.keys()]) this.unfollow(id);
+		await this.service.stop();
+	}
+
+	/** The references index of a workspace's documents (one per open documents). */
+	referencesOf(docs: SyncDocs): BlobReferences {
+		let refs = this.references.get(docs);
+		if (refs === undefined) this.references.set(docs, (refs = new BlobReferences(docs)));
+		return refs;
+	}
+
+	/** The team's rule (module comment). */
+	async mayRead(workspaceId: string, peerId: string, blobId: string, docId: string): Promise<boolean> {
+		const workspace = this.init.workspace(workspaceId);
+		if (workspace === undefined) return false;
+		const { authority, docs } = workspace;
+		if (authority.excluded || !authority.isMember(peerId)) return false;
+		if (!new TeamGate(authority).mayShare(peerId, docId, docs)) return false;
+		return this.referencesOf(docs).has(docId, blobId);
+	}
+
+	/**
+	 * Pins the blobs that updates of the workspace's documents reference from now on (those
+	 * {@link BlobMeshInit.pins} wants). Idempotent; {@link unfollow} stops it.
+	 */
+	follow(workspaceId: string): void {
+		const workspace = this.init.workspace(workspaceId);
+		if (workspace === undefined || this.followed.has(workspaceId) || this.init.pins === undefined) return;
+		const pending = new Map<string, Pin>();
+		const stop = workspace.docs.onLocalUpdate((docId, update) => {
+			for (const ref of referencesInUpdate(update)) this.want(workspaceId, docId, ref);
+		});
+		this.followed.set(workspaceId, { pending, running: false, stop });
+	}
+
+	/** Stops pinning a workspace's blobs (fetches under way finish). */
+	unfollow(workspaceId: string): void {
+		const followed = this.followed.get(workspaceId);
+		if (followed === undefined) return;
+		this.followed.delete(workspaceId);
+		clearTimeout(followed.timer);
+		followed.stop();
+	}
+
+	/** Blob references waiting to be pinned in a workspace. */
+	pendingPins(workspaceId: string): number {
+		return this.followed.get(workspaceId)?.pending.size ?? 0;
+	}
+
+	private want(workspaceId: string, docId: string, ref: AttachmentRef): void {
+		const followed = this.followed.get(workspaceId);
+		if (followed === undefined || followed.pending.has(ref.blob) || !this.init.pins!(workspaceId, ref)) return;
+		if (followed.pending.size >= MAX_PENDING_PINS) {
+			this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${MAX_PENDING_PINS} pins are waiting`));
+			return;
+		}
+		followed.pending.set(ref.blob, { docId, ref, tries: 0 });
+		void this.drain(workspaceId);
+	}
+
+	/** Fetches the pins waiting, one at a time; failed ones are tried again later. */
+	private async drain(workspaceId: string): Promise<void> {
+		const followed = this.followed.get(workspaceId);
+		if (followed === undefined || followed.running) return;
+		followed.running = true;
+		let failed = false;
+		try {
+			for (const [blobId, pin] of [...followed.pending]) {
+				if (this.followed.get(workspaceId) !== followed) return;
+				const store = this.init.storeFor(workspaceId);
+				if (store === undefined) return;
+				if ((await store.missing(blobId))?.length === 0 || !this.init.pins!(workspaceId, pin.ref)) {
+					followed.pending.delete(blobId);
+					continue;
+				}
+				const peers = this.init.livePeers(workspaceId);
+				try {
+					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
+					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, signal: AbortSignal.timeout(10 * 60_000) });
+					followed.pending.delete(blobId);
+				} catch (error) {
+					if (++pin.tries >= PIN_TRIES) {
+						followed.pending.delete(blobId);
+						this.init.onError?.(new Error(`blob ${blobId} not pinned after ${PIN_TRIES} tries: ${error instanceof Error ? error.message : String(error)}`));
+					} else failed = true;
+				}
+			}
+		} finally {
+			followed.running = false;
+		}
+		if (this.followed.get(workspaceId) !== followed) return;
+		// References that came while this round ran.
+		if ([...followed.pending.values()].some((pin) => pin.tries === 0)) return this.drain(workspaceId);
+		if (failed && followed.pending.size > 0) {
+			const tries = Math.min(...[...followed.pending.values()].map((pin) => pin.tries));
+			const wait = Math.min(60_000, (this.init.retryMs ?? 2_000) * 2 ** Math.max(0, tries - 1));
+			clearTimeout(followed.timer);
+			followed.timer = setTimeout(() => void this.drain(workspaceId), wait);
+		}
+	}
+}

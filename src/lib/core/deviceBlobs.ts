@@ -1,0 +1,82 @@
+/**
+ * A device's blobs, per workspace: its blob store (IndexedDB in the browser), and once the
+ * mesh runs, the blob service that fetches from the workspace's live peers. What the state
+ * layer uses of it is {@link BlobAccess} (state/ChannelBlobs.svelte.ts).
+ */
+import { chunkOf, manifestOf, type BlobManifest } from '../blob/blobManifest.js';
+import type { BlobStore } from '../blob/BlobStore.js';
+import { readBlob } from '../blob/BlobStore.js';
+import type { BlobService } from '../blob/blobService.js';
+import type { BlobAccess } from '../state/ChannelBlobs.svelte.js';
+
+/** The mesh side: fetching, and whom to ask. */
+export interface BlobNetwork {
+	service: Pick<BlobService, 'fetch'>;
+	/** Peers with a live session in the workspace (they may hold the blob). */
+	livePeers(workspaceId: string): string[];
+}
+
+/** The mesh is not running (or has no peer of the workspace): nothing can be fetched now. */
+export class NoPeersError extends Error {
+	override name = 'NoPeersError';
+	constructor() {
+		super('no peer of the workspace is connected');
+	}
+}
+
+/** See the module comment. */
+export class DeviceBlobs {
+	private network: BlobNetwork | undefined;
+	private readonly stores = new Map<string, BlobStore>();
+
+	constructor(private readonly openStore: (workspaceId: string) => BlobStore) {}
+
+	/** The store of a workspace (one per workspace, made on first use). */
+	store(workspaceId: string): BlobStore {
+		let store = this.stores.get(workspaceId);
+		if (store === undefined) this.stores.set(workspaceId, (store = this.openStore(workspaceId)));
+		return store;
+	}
+
+	/** Fetches go through `network` from now on (the mesh started); undefined detaches it. */
+	attach(network: BlobNetwork | undefined): void {
+		this.network = network;
+	}
+
+	/** What the state layer uses for workspace `workspaceId`. */
+	access(workspaceId: string): BlobAccess {
+		return {
+			put: (bytes, onProgress) => putBlob(this.store(workspaceId), bytes, onProgress),
+			held: (blobId) => heldOf(this.store(workspaceId), blobId),
+			read: (blobId) => readBlob(this.store(workspaceId), blobId),
+			fetch: async (docId, blobId, onProgress, signal) => {
+				const network = this.network;
+				const peers = network?.livePeers(workspaceId) ?? [];
+				if (network === undefined || peers.length === 0) throw new NoPeersError();
+				await network.service.fetch(workspaceId, blobId, peers, { docId, onProgress, signal });
+			}
+		};
+	}
+}
+
+/** Stores `bytes` chunk by chunk, telling progress; the same bytes are stored once. */
+export async function putBlob(store: BlobStore, bytes: Uint8Array, onProgress?: (done: number, total: number) => void): Promise<BlobManifest> {
+	const manifest = await manifestOf(bytes);
+	await store.putManifest(manifest);
+	const missing = new Set((await store.missing(manifest.id)) ?? []);
+	for (let index = 0; index < manifest.hashes.length; index++) {
+		if (missing.has(index)) await store.putChunk(manifest.id, index, chunkOf(bytes, index, manifest.chunkBytes));
+		onProgress?.(Math.min(manifest.size, (index + 1) * manifest.chunkBytes), manifest.size);
+	}
+	return manifest;
+}
+
+/** Bytes of a blob held, and its size once its manifest is known. */
+export async function heldOf(store: BlobStore, blobId: string): Promise<{ held: number; size: number | undefined }> {
+	const manifest = await store.manifest(blobId);
+	if (manifest === undefined) return { held: 0, size: undefined };
+	const missing = (await store.missing(blobId)) ?? [];
+	let held = manifest.size;
+	for (const index of missing) held -= Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
+	return { held, size: manifest.size };
+}

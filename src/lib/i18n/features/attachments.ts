@@ -1,0 +1,26 @@
+/** UI text of file and image attachments in English (spread into en.ts; the Chinese is in attachments.zh.ts, loaded only when chosen). */
+export const attachmentsEn = {
+	'attachments.attach': 'Attach files',
+	'attachments.chooseFiles': 'Files to attach',
+	'attachments.pending': 'Files to send',
+	'attachments.adding': 'Adding {name}',
+	'attachments.remove': 'Remove {name}',
+	'attachments.tooMany': 'A message can carry at most {max} files. Send these, then attach the rest to another message.',
+	'attachments.tooLarge': '{name} is {size}, over the {limit} limit for one file. Share a smaller file, or split it.',
+	'attachments.addFailed': 'Could not add {name}: {error}. Try attaching it again.',
+	'attachments.list': 'Attachments',
+	'attachments.open': 'Open {name}',
+	'attachments.load': 'Load image ({size})',
+	'attachments.fetching': 'Fetching {name}',
+	'attachments.progress': '{held} of {size}',
+	'attachments.failed': 'Could not fetch {name}: {error}',
+	'attachments.reason.offline': 'no device of the workspace is connected. It will load once one that has it is online.',
+	'attachments.reason.unavailable': 'no connected device has the whole file (or may share it with you).',
+	'attachments.reason.other': 'the transfer failed.',
+	'attachments.retry': 'Retry',
+	'attachments.retryNamed': 'Retry {name}',
+	'attachments.download': 'Download',
+	'attachments.downloadNamed': 'Download {name}',
+	'attachments.downloadFailed': 'Could not download {name}: {error}',
+	'attachments.unknownType': 'File'
+} as const;

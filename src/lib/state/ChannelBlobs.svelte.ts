@@ -1,0 +1,239 @@
+/**
+ * Runes state for the attachments of one channel (its messages and thread replies): adds
+ * picked files as blobs of the workspace, fetches the blobs messages name from the peers of
+ * the mesh with progress, and hands the views object URLs of the blobs held.
+ */
+import type { AttachmentRef } from '../doc/schema.js';
+import type { BlobManifest } from '../blob/blobManifest.js';
+
+/** Why a fetch failed, for the view to say in the user's language. */
+export type BlobFailure = 'offline' | 'unavailable' | 'other';
+
+/** Where a blob stands on this device. */
+export type BlobPhase = 'missing' | 'fetching' | 'ready' | 'failed';
+
+/** What a view shows of a blob. */
+export interface BlobStatus {
+	phase: BlobPhase;
+	/** Bytes held (of `size`). */
+	held: number;
+	size: number;
+	/** Why the last fetch failed (phase `failed`): no peer connected, no peer had (all of) it, or another error. */
+	error?: BlobFailure;
+}
+
+/** A preview of an image, made on the sender's device (ui/attachments/thumbnail.ts). */
+export interface ImagePreview {
+	width: number;
+	height: number;
+	/** A data URL of at most MAX_THUMB_LENGTH characters. */
+	thumb: string;
+}
+
+/** Limits the views apply (the same on every device for now; see README "Attachments"). */
+export interface AttachmentLimits {
+	/** Largest file that may be attached. */
+	maxBytes: number;
+	/** Images up to this size are fetched as soon as their message shows; larger files when opened. */
+	autoFetchImageBytes: number;
+	/** Most files on one message. */
+	maxFiles: number;
+}
+
+/** The platform below {@link ChannelBlobs}: the device's blobs of one workspace (DeviceBlobs). */
+export interface BlobAccess {
+	/** Stores bytes as a blob; `onProgress` gets bytes stored so far. */
+	put(bytes: Uint8Array, onProgress?: (done: number, total: number) => void): Promise<BlobManifest>;
+	/** Bytes held of a blob, and its size when its manifest is known. */
+	held(blobId: string): Promise<{ held: number; size: number | undefined }>;
+	/** The whole blob, when every chunk is held. */
+	read(blobId: string): Promise<Uint8Array | undefined>;
+	/** Fetches a blob named in document `docId` from the mesh's peers. */
+	fetch(docId: string, blobId: string, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
+}
+
+export const DEFAULT_LIMITS: AttachmentLimits = { maxBytes: 512 * 1024 * 1024, autoFetchImageBytes: 10 * 1024 * 1024, maxFiles: 10 };
+
+/** Image types shown inline (never SVG: it can carry script). */
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** Whether a device fetches `ref` as soon as it is referenced: an inline image up to the limit. */
+export function autoFetches(ref: AttachmentRef, limits: AttachmentLimits = DEFAULT_LIMITS): boolean {
+	return INLINE_IMAGE_TYPES.has(ref.mime.toLowerCase()) && ref.size <= limits.autoFetchImageBytes;
+}
+
+/** What this device knows of one blob. */
+interface Entry {
+	status: BlobStatus;
+	url?: string;
+	/** The fetch under way. */
+	stop?: AbortController;
+	/** The first look at the store, under way. */
+	checking?: Promise<void>;
+}
+
+/** See the module comment. */
+export class ChannelBlobs {
+	/** Bumps whenever a status or URL changes. */
+	version = $state(0);
+	readonly limits: AttachmentLimits;
+	private readonly entries = new Map<string, Entry>();
+	private destroyed = false;
+
+	constructor(
+		private readonly access: BlobAccess,
+		readonly docId: string,
+		limits: AttachmentLimits = DEFAULT_LIMITS
+	) {
+		this.limits = limits;
+	}
+
+	/** Where blob `ref` stands (reactive: reads {@link version}). */
+	status(ref: AttachmentRef): BlobStatus {
+		void this.version;
+		return this.entry(ref).status;
+	}
+
+	/** An object URL of the whole blob once held (typed with the reference's MIME type), else undefined. Reactive. */
+	url(ref: AttachmentRef): string | undefined {
+		void this.version;
+		return this.entry(ref).url;
+	}
+
+	/** The entry of `ref`, made on first use; its first use looks at what the store holds. */
+	private entry(ref: AttachmentRef): Entry {
+		let entry = this.entries.get(ref.blob);
+		if (entry !== undefined) return entry;
+		entry = { status: { phase: 'missing', held: 0, size: ref.size } };
+		this.entries.set(ref.blob, entry);
+		const made = entry;
+		made.checking = this.refresh(ref, made);
+		return made;
+	}
+
+	/** Reads what the store holds of `ref` into its entry (and makes its URL when whole). */
+	private async refresh(ref: AttachmentRef, entry: Entry): Promise<void> {
+		try {
+			const { held, size } = await this.access.held(ref.blob);
+			if (size !== undefined && held === size) await this.makeUrl(ref, entry);
+			else if (entry.status.phase === 'missing') this.set(entry, { phase: 'missing', held, size: ref.size });
+		} catch (error) {
+			this.set(entry, { phase: 'failed', held: 0, size: ref.size, error: describe(error) });
+		}
+	}
+
+	private async makeUrl(ref: AttachmentRef, entry: Entry): Promise<void> {
+		const bytes = await this.access.read(ref.blob);
+		if (bytes === undefined || this.destroyed) return;
+		if (entry.url === undefined) entry.url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: safeType(ref.mime) }));
+		this.set(entry, { phase: 'ready', held: bytes.byteLength, size: bytes.byteLength });
+	}
+
+	private set(entry: Entry, status: BlobStatus): void {
+		entry.status = status;
+		this.version++;
+	}
+
+	/** Starts fetching blob `ref` from the mesh (nothing when held or already fetching). */
+	fetch(ref: AttachmentRef): void {
+		void this.fetched(ref);
+	}
+
+	/** Fetches `ref` (when not held) and resolves once it is held or the fetch failed. */
+	private async fetched(ref: AttachmentRef): Promise<void> {
+		const entry = this.entry(ref);
+		await entry.checking;
+		if (this.destroyed || entry.status.phase === 'ready') return;
+		if (entry.stop !== undefined) {
+			await new Promise<void>((resolve) => entry.stop!.signal.addEventListener('abort', () => resolve(), { once: true }));
+			return;
+		}
+		const stop = new AbortController();
+		entry.stop = stop;
+		this.set(entry, { phase: 'fetching', held: entry.status.held, size: ref.size });
+		try {
+			await this.access.fetch(this.docId, ref.blob, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal);
+			await this.makeUrl(ref, entry);
+		} catch (error) {
+			if (!this.destroyed) this.set(entry, { phase: 'failed', held: entry.status.held, size: ref.size, error: describe(error) });
+		} finally {
+			entry.stop = undefined;
+			stop.abort(); // tells those waiting on this fetch
+		}
+	}
+
+	/**
+	 * Stores a picked file as a blob of the workspace and returns its reference (with
+	 * `preview` for an image). `onProgress` gets bytes stored so far.
+	 * @throws {AttachmentTooLargeError} over {@link AttachmentLimits.maxBytes}.
+	 */
+	async add(file: File, preview?: ImagePreview, onProgress?: (done: number, total: number) => void): Promise<AttachmentRef> {
+		if (file.size > this.limits.maxBytes) throw new AttachmentTooLargeError(file.name, file.size, this.limits.maxBytes);
+		const bytes = new Uint8Array(await file.arrayBuffer());
+		const manifest = await this.access.put(bytes, onProgress);
+		const ref: AttachmentRef = {
+			blob: manifest.id,
+			size: manifest.size,
+			mime: (file.type || 'application/octet-stream').slice(0, 200),
+			name: (file.name || 'file').slice(0, 200),
+			...(preview !== undefined ? { width: preview.width, height: preview.height, thumb: preview.thumb } : {})
+		};
+		const entry = this.entry(ref);
+		await entry.checking;
+		return ref;
+	}
+
+	/** Offers the blob as a download under its name (fetching it first when needed). */
+	async download(ref: AttachmentRef): Promise<void> {
+		await this.fetched(ref);
+		const url = this.entries.get(ref.blob)?.url;
+		if (url === undefined) return; // the fetch failed: its status says why
+		const link = document.createElement('a');
+		link.href = url;
+		link.download = ref.name;
+		link.rel = 'noopener';
+		link.style.display = 'none';
+		document.body.append(link);
+		link.click();
+		link.remove();
+	}
+
+	/** Revokes the object URLs and stops the fetches. */
+	destroy(): void {
+		this.destroyed = true;
+		for (const entry of this.entries.values()) {
+			entry.stop?.abort(new Error('the channel was closed'));
+			if (entry.url !== undefined) URL.revokeObjectURL(entry.url);
+		}
+		this.entries.clear();
+	}
+}
+
+/** Types a blob may be shown as: images a browser renders safely; anything else is bytes to download. */
+const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'audio/webm', 'audio/ogg', 'audio/mpeg', 'audio/wav']);
+
+/** The type an object URL gets: a shown type, else plain bytes (an HTML or SVG file never renders in the app's origin). */
+function safeType(mime: string): string {
+	const base = mime.split(';')[0]!.trim().toLowerCase();
+	return SHOWN_TYPES.has(base) ? base : 'application/octet-stream';
+}
+
+/** What kind of failure a fetch error is (the details go to the console). */
+function describe(error: unknown): BlobFailure {
+	console.info('blobs: fetch failed', error);
+	if (error instanceof Error && error.name === 'NoPeersError') return 'offline';
+	if (error instanceof Error && error.name === 'BlobUnavailableError') return 'unavailable';
+	return 'other';
+}
+
+/** A file over the limit. */
+export class AttachmentTooLargeError extends Error {
+	override name = 'AttachmentTooLargeError';
+	constructor(
+		readonly fileName: string,
+		readonly size: number,
+		readonly limit: number
+	) {
+		super(`${fileName} is ${size} bytes, over the ${limit}-byte limit`);
+	}
+}

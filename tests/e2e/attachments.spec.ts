@@ -1,0 +1,114 @@
+/**
+ * Attachments end to end, every step through the UI: a member attaches an image and a file in
+ * one browser; another browser shows the image inline (the full image, fetched peer to peer
+ * over WebRTC, not only the sender's thumbnail) and downloads the file with the same bytes. The
+ * relay, which archives the workspace, pins both: a member who joins after the sender has
+ * closed their browser still gets them. Media is made by the test (an image drawn on a canvas).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
+import { channelLink, createInvite, createWorkspace, inviteDialog, joinWith, message } from './helpers';
+import { useDevices } from './devices';
+
+const { relay, device } = useDevices();
+
+/** A PNG of `width`×`height` drawn in the page (gradient and noise, so it does not compress to nothing). */
+async function drawnPng(page: Page, width: number, height: number): Promise<Buffer> {
+	const base64 = await page.evaluate(
+		async ({ width, height }) => {
+			const canvas = new OffscreenCanvas(width, height);
+			const g = canvas.getContext('2d')!;
+			const gradient = g.createLinearGradient(0, 0, width, height);
+			gradient.addColorStop(0, '#0a6');
+			gradient.addColorStop(1, '#06c');
+			g.fillStyle = gradient;
+			g.fillRect(0, 0, width, height);
+			for (let i = 0; i < 4000; i++) {
+				g.fillStyle = `hsl(${(i * 37) % 360} 70% 50%)`;
+				g.fillRect((i * 7919) % width, (i * 104729) % height, 6, 6);
+			}
+			const blob = await canvas.convertToBlob({ type: 'image/png' });
+			const bytes = new Uint8Array(await blob.arrayBuffer());
+			let text = '';
+			for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+			return btoa(text);
+		},
+		{ width, height }
+	);
+	return Buffer.from(base64, 'base64');
+}
+
+/** Waits until the image named `name` shows the whole picture (its natural size, not the thumbnail's). */
+async function expectFullImage(page: Page, name: string, width: number): Promise<void> {
+	const image = page.getByRole('main').getByRole('img', { name }).first();
+	await expect(image).toBeVisible({ timeout: 30_000 });
+	await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 30_000 }).toBe(width);
+}
+
+/** Downloads `name` from its card and returns the bytes' SHA-256. */
+async function downloaded(page: Page, name: string): Promise<string> {
+	const waiting = page.waitForEvent('download', { timeout: 30_000 });
+	await page.getByRole('main').getByRole('button', { name: `Download ${name}` }).click();
+	const download = await waiting;
+	expect(download.suggestedFilename()).toBe(name);
+	return createHash('sha256').update(await readFile((await download.path())!)).digest('hex');
+}
+
+test('an image and a file reach another browser, and a member who joins after the sender left', async () => {
+	test.setTimeout(150_000);
+	const r = await relay(4191);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Survey');
+	await ada.getByRole('button', { name: 'Invite', exact: true }).click();
+	const dialog = inviteDialog(ada);
+	const link = await createInvite(dialog, { uses: 10 });
+	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
+	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+
+	const bea = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await expect(bea.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Survey' })).toBeVisible({ timeout: 20_000 });
+	await channelLink(bea, 'general').click();
+
+	// Ada attaches an image (1200×800) and a file, with a line of text.
+	const png = await drawnPng(ada, 1200, 800);
+	const report = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 256));
+	const reportHash = createHash('sha256').update(report).digest('hex');
+	await ada.getByLabel('Files to attach').setInputFiles([
+		{ name: 'reef.png', mimeType: 'image/png', buffer: png },
+		{ name: 'report.bin', mimeType: 'application/octet-stream', buffer: report }
+	]);
+	const chips = ada.getByRole('list', { name: 'Files to send' });
+	await expect(chips.getByRole('button', { name: 'Remove reef.png' })).toBeVisible();
+	await expect(chips.getByRole('progressbar')).toHaveCount(0, { timeout: 20_000 });
+	await ada.getByRole('textbox', { name: 'Message', exact: true }).fill('survey photos');
+	await ada.getByRole('button', { name: 'Send', exact: true }).click();
+	await expect(chips).toHaveCount(0);
+	await expectFullImage(ada, 'reef.png', 1200);
+
+	// Bea sees the whole image, fetched from Ada, and downloads the same bytes of the file.
+	await expect(message(bea, 'survey photos')).toBeVisible({ timeout: 20_000 });
+	await expectFullImage(bea, 'reef.png', 1200);
+	await expect(message(bea, 'survey photos').getByText('report.bin')).toBeVisible();
+	expect(await downloaded(bea, 'report.bin')).toBe(reportHash);
+	// The image opens full size.
+	await bea.getByRole('button', { name: 'Open reef.png' }).click();
+	const viewer = bea.getByRole('dialog', { name: 'reef.png' });
+	await expect(viewer.getByRole('img', { name: 'reef.png' })).toBeVisible();
+	await viewer.getByRole('button', { name: 'Close' }).click();
+	await expect(viewer).toBeHidden();
+
+	// Ada and Bea leave; Cy joins and gets both from the relay alone.
+	await ada.context().close();
+	await bea.context().close();
+	const cy = await device(r);
+	await joinWith(cy, link, 'Cy');
+	await expect(cy.getByRole('navigation', { name: 'Channels' }).getByRole('heading', { name: 'Survey' })).toBeVisible({ timeout: 30_000 });
+	await channelLink(cy, 'general').click();
+	await expect(message(cy, 'survey photos')).toBeVisible({ timeout: 30_000 });
+	await expectFullImage(cy, 'reef.png', 1200);
+	expect(await downloaded(cy, 'report.bin')).toBe(reportHash);
+});

@@ -1,0 +1,59 @@
+/**
+ * The blob mesh on team peers (tests/mesh/teamPeers.ts), as the browser and the relay start
+ * it (core/blobMesh.ts), and a member's message with a file.
+ */
+import { BlobMesh } from '../../src/lib/core/blobMesh.js';
+import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import type { AttachmentRef } from '../../src/lib/doc/schema.js';
+import { at, msg } from '../unit/doc/helpers.js';
+import type { TeamPeer } from './teamPeers.js';
+
+/** A team peer's blobs. */
+export interface BlobPeer {
+	store: MemoryBlobStore;
+	blobs: BlobMesh;
+}
+
+const meshes: BlobMesh[] = [];
+
+/** Starts the blob mesh on `peer`; `pins`: every referenced blob is fetched at once (as the relay does). */
+export async function withBlobs(peer: TeamPeer, pins = false): Promise<BlobPeer> {
+	const store = new MemoryBlobStore();
+	const ws = peer.authority.workspaceId;
+	const blobs = new BlobMesh({
+		node: peer.node,
+		workspace: (id) => (id === ws ? { docs: peer.docs, authority: peer.authority } : undefined),
+		storeFor: (id) => (id === ws ? store : undefined),
+		livePeers: (id) => peer.mesh.livePeers(id),
+		...(pins ? { pins: () => true } : {}),
+		retryMs: 100
+	});
+	await blobs.start();
+	blobs.follow(ws);
+	meshes.push(blobs);
+	return { store, blobs };
+}
+
+/** Stops every blob mesh {@link withBlobs} started. */
+export async function stopBlobPeers(): Promise<void> {
+	for (const mesh of meshes.splice(0)) await mesh.stop().catch(() => undefined);
+}
+
+/** `size` random bytes. */
+export function randomBytes(size: number): Uint8Array {
+	const bytes = new Uint8Array(size);
+	for (let i = 0; i < size; i += 65_536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65_536)));
+	return bytes;
+}
+
+let clock = 1000;
+
+/** Stores `bytes` as a blob of `peer` and posts a message with it in channel `docId`; returns its reference. */
+export async function postFile(peer: TeamPeer, blobs: BlobPeer, docId: string, bytes: Uint8Array, name: string): Promise<AttachmentRef> {
+	const { id, size } = await storeBlob(blobs.store, bytes);
+	const ref: AttachmentRef = { blob: id, size, mime: 'application/octet-stream', name };
+	new ChannelDoc(peer.docs.get(docId)).post({ ...msg(newId(), peer.peerId, at(++clock, peer.peerId), ''), files: [ref] });
+	return ref;
+}

@@ -1,0 +1,104 @@
+/**
+ * Blobs under the team's rule, with real libp2p nodes running the workspace core and the blob
+ * mesh every replica runs (core/blobMesh.ts): a member fetches a file a channel references; a
+ * GET naming a document that does not reference the blob is refused; a member removed from a
+ * private channel cannot fetch its blobs (old or new), even naming another document; a
+ * replica that pins (as the relay does) fetches a file as soon as its message arrives and
+ * serves it after its sender has left.
+ */
+import '../../src/lib/mesh/polyfills.node.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
+import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.js';
+import { readBlob } from '../../src/lib/blob/BlobStore.js';
+import { newId } from '../../src/lib/doc/ids.js';
+import { postFile, randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
+import { waitFor } from './helpers.js';
+import { partition, stopPeers } from './peers.js';
+import { has, listedDoc, post, stopTeamPeers, teamOfThree } from './teamPeers.js';
+
+afterEach(async () => {
+	await stopBlobPeers();
+	await stopTeamPeers();
+	await stopPeers();
+});
+
+async function refusal(fetching: Promise<unknown>): Promise<unknown> {
+	const error = await fetching.then(() => undefined, (e: unknown) => e);
+	expect(error).toBeInstanceOf(BlobUnavailableError);
+	return (error as BlobUnavailableError).failures[0]?.error;
+}
+
+describe('blobs under the team', () => {
+	it('a member fetches a file its channel references; naming a document that does not reference it is refused', async () => {
+		const { ws, owner, bob } = await teamOfThree();
+		const [ownerBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(bob)];
+		const channel = listedDoc(owner, ws.id);
+		const bytes = randomBytes(1_000_000);
+		const ref = await postFile(owner, ownerBlobs, channel, bytes, 'report.bin');
+		post(owner, channel, 'sent');
+		await waitFor(() => has(bob, channel, 'sent'), 'bob gets the message');
+
+		const other = listedDoc(owner, ws.id);
+		post(owner, other, 'listed');
+		await waitFor(() => has(bob, other, 'listed'), 'bob gets the other document');
+		const denied = await refusal(bobBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId], { docId: other }));
+		expect(denied).toBeInstanceOf(BlobDeniedError);
+		expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+
+		await bobBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId], { docId: channel });
+		expect(Buffer.compare((await readBlob(bobBlobs.store, ref.blob))!, bytes)).toBe(0);
+	}, 60_000);
+
+	it('a member removed from a private channel cannot fetch its files, old or new, naming any document', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const [ownerBlobs, malloryBlobs] = [await withBlobs(owner), await withBlobs(mallory)];
+		await withBlobs(bob);
+		const space = newId();
+		await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, mallory.peerId, bob.peerId] });
+		const before = await postFile(owner, ownerBlobs, space, randomBytes(300_000), 'before.bin');
+		post(owner, space, 'first');
+		await waitFor(() => has(mallory, space, 'first'), 'mallory gets the private channel');
+		// While in it she may fetch (the same device, the same rule).
+		await malloryBlobs.blobs.service.fetch(ws.id, before.blob, [owner.peerId], { docId: space });
+
+		await owner.authority.write({ t: 'space-members', space, add: [], remove: [mallory.peerId] });
+		await waitFor(() => owner.authority.spaceAccess(space)?.reads(mallory.peerId) === false, 'the removal folded on the owner');
+		const after = await postFile(owner, ownerBlobs, space, randomBytes(300_000), 'after.bin');
+		// A modified client that knows the ids: the space's document, or a public one, or the blob she had.
+		const publicDoc = listedDoc(owner, ws.id);
+		post(owner, publicDoc, 'public');
+		await waitFor(() => has(mallory, publicDoc, 'public'), 'mallory still gets public documents');
+		for (const [blob, docId] of [
+			[after.blob, space],
+			[after.blob, publicDoc]
+		] as const) {
+			const denied = await refusal(malloryBlobs.blobs.service.fetch(ws.id, blob, [owner.peerId], { docId }));
+			expect(denied).toBeInstanceOf(BlobDeniedError);
+			expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+		}
+		expect(await malloryBlobs.store.manifest(after.blob)).toBeUndefined();
+		// What her device holds cannot be recalled; the owner no longer serves it to her.
+		expect(await ownerBlobs.blobs.mayRead(ws.id, mallory.peerId, before.blob, space)).toBe(false);
+		expect(await ownerBlobs.blobs.mayRead(ws.id, bob.peerId, before.blob, space)).toBe(true);
+	}, 60_000);
+
+	it('a pinning replica fetches a file as its message arrives and serves it once the sender has left', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		// Bob pins everything, as the relay does.
+		const [ownerBlobs, bobBlobs, malloryBlobs] = [await withBlobs(owner), await withBlobs(bob, true), await withBlobs(mallory)];
+		const channel = listedDoc(owner, ws.id);
+		const bytes = randomBytes(5 * 1024 * 1024);
+		const ref = await postFile(owner, ownerBlobs, channel, bytes, 'photo.bin');
+		post(owner, channel, 'sent');
+		await waitFor(() => bobBlobs.store.bytesHeld === bytes.length, 'bob pinned the file', 30_000);
+		expect(bobBlobs.blobs.pendingPins(ws.id)).toBe(0);
+		await waitFor(() => has(mallory, channel, 'sent'), 'mallory gets the message');
+		// The sender leaves.
+		await partition(owner, bob);
+		await partition(owner, mallory);
+
+		await malloryBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId, bob.peerId], { docId: channel });
+		expect(Buffer.compare((await readBlob(malloryBlobs.store, ref.blob))!, bytes)).toBe(0);
+	}, 60_000);
+});
