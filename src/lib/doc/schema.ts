@@ -39,6 +39,8 @@ export interface AttachmentRef {
 	height?: number;
 	/** A small preview of an image: a `data:image/jpeg;base64,` or `data:image/png;base64,` URL of at most 16 KiB. */
 	thumb?: string;
+	/** A recording's length in milliseconds (a voice note). */
+	duration?: number;
 }
 
 /** A channel message (or thread reply when `parent` is set), as stored. */

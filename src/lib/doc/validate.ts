@@ -60,6 +60,7 @@ export function isAttachmentRef(v: unknown): v is AttachmentRef {
 		shortString(v.name) &&
 		dimension(v.width) &&
 		dimension(v.height) &&
+		(v.duration === undefined || (Number.isSafeInteger(v.duration) && (v.duration as number) >= 0 && (v.duration as number) <= 24 * 3_600_000)) &&
 		(v.thumb === undefined || (typeof v.thumb === 'string' && v.thumb.length <= MAX_THUMB_LENGTH && THUMB.test(v.thumb)))
 	);
 }

@@ -29,6 +29,8 @@ describe('attachment references', () => {
 			{ ...REF, size: 1.5 },
 			{ ...REF, name: '' },
 			{ ...REF, width: 0 },
+			{ ...REF, duration: -5 },
+			{ ...REF, duration: 1.5 },
 			{ ...REF, thumb: 'javascript:alert(1)' },
 			{ ...REF, thumb: 'data:image/svg+xml;base64,AAAA' },
 			{ ...REF, thumb: `data:image/jpeg;base64,${'A'.repeat(MAX_THUMB_LENGTH)}` }
@@ -53,6 +55,7 @@ describe('attachment references', () => {
 			{ ...signed, files: [{ ...REF, mime: 'text/html' }] },
 			{ ...signed, files: [{ ...REF, size: 99 }] },
 			{ ...signed, files: [{ ...REF, thumb: 'data:image/jpeg;base64,BBBB' }] },
+			{ ...signed, files: [{ ...REF, duration: 5000 }] },
 			{ ...signed, files: [REF, REF] }
 		]) {
 			expect(await verifyMessage(forged)).toBe(false);
