@@ -3,7 +3,7 @@
  * file from one device to another; the same file through a relay that pinned it after its
  * sender left; a peer serving wrong bytes caught and another used; a device the team does not
  * let read a blob refused, and a stranger too; a fetch cut off half-way resumed with only what
- * was missing; a peer repeating a chunk cut off.
+ * was missing; a peer repeating a chunk cut off; a blob fetched from several peers at once.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,6 +68,33 @@ describe('blobs on the mesh', () => {
 		await late.node.dial(addressOf(relay.node));
 		await late.blobs.fetch(WS, id, [sender.peerId, relay.peerId], { docId: DOC });
 		expect(Buffer.compare((await readBlob(late.store, id))!, bytes)).toBe(0);
+	}, 60_000);
+
+	it('fetches from several peers at once, and from each the chunks it has', async () => {
+		const [a, c, partial, b] = [await device(), await device(), await device(), await device()];
+		const bytes = randomBytes(12 * 1024 * 1024);
+		const manifest = await storeBlob(a.store, bytes);
+		await storeBlob(c.store, bytes);
+		// One peer holds every other chunk only.
+		await partial.store.putManifest(manifest);
+		for (let i = 0; i < manifest.hashes.length; i += 2) await partial.store.putChunk(manifest.id, i, chunkOf(bytes, i));
+		const served = new Map<string, number>();
+		for (const [name, peer] of [['a', a], ['c', c], ['partial', partial]] as const) {
+			const read = peer.store.chunk.bind(peer.store);
+			peer.store.chunk = async (id, index) => {
+				const chunk = await read(id, index);
+				if (chunk !== undefined) served.set(name, (served.get(name) ?? 0) + 1);
+				return chunk;
+			};
+		}
+		for (const peer of [a, c, partial]) await b.node.dial(addressOf(peer.node));
+		await b.blobs.fetch(WS, manifest.id, [partial.peerId, a.peerId, c.peerId], { docId: DOC });
+		expect(Buffer.compare((await readBlob(b.store, manifest.id))!, bytes)).toBe(0);
+		// Each peer gave a share; no chunk was stored twice (48 chunks, 48 served).
+		expect(served.get('a')).toBeGreaterThan(0);
+		expect(served.get('c')).toBeGreaterThan(0);
+		expect(served.get('partial')).toBeGreaterThan(0);
+		expect([...served.values()].reduce((x, y) => x + y)).toBe(manifest.hashes.length);
 	}, 60_000);
 
 	it('catches a peer serving wrong bytes and takes the blob from another', async () => {

@@ -26,6 +26,9 @@ import type { BlobStore } from './BlobStore.js';
  */
 const CHUNKS_PER_REQUEST = 8;
 
+/** Requests under way to one peer at once: the next one is asked while the last chunks of one arrive. */
+const STREAMS_PER_PEER = 2;
+
 /** A peer sent bytes that are not the blob (a chunk or a manifest whose hash does not match). */
 export class WrongBytesError extends Error {
 	override name = 'WrongBytesError';
@@ -116,61 +119,114 @@ export class BlobService {
 
 	/**
 	 * Fetches blob `blobId` of the workspace, referenced by document `options.docId`, from
-	 * `peers` (peer ids, asked in turn) into its store; resolves with its manifest once every
-	 * chunk is held.
+	 * `peers` (peer ids) into its store; resolves with its manifest once every chunk is held.
+	 * The manifest comes from the first peer that has it; the missing chunks are then asked of
+	 * every peer at once, {@link STREAMS_PER_PEER} requests each, each request for the next
+	 * {@link CHUNKS_PER_REQUEST} chunks that peer was not found lacking. A peer that fails (wrong
+	 * bytes, a refusal, a broken stream) is dropped and its chunks go to the others.
 	 * @throws {BlobUnavailableError} when no peer gave what is missing.
 	 */
 	async fetch(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
 		const store = this.init.storeFor(workspaceId);
 		if (store === undefined) throw new Error(`no blob store for workspace ${workspaceId}`);
 		const failures: Array<{ peer: string; error: Error }> = [];
+		const dropped = new Set<string>();
+		const fail = (peer: string, error: unknown): void => {
+			options.signal?.throwIfAborted();
+			failures.push({ peer, error: error instanceof Error ? error : new Error(String(error)) });
+			dropped.add(peer);
+		};
+		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, options.docId, options.signal);
+
+		let manifest = await store.manifest(blobId);
 		for (const peer of peers) {
-			try {
-				for (;;) {
-					const manifest = await store.manifest(blobId);
-					const missing = manifest === undefined ? undefined : await store.missing(blobId);
-					if (manifest !== undefined && missing?.length === 0) return manifest;
-					const progressed = await this.request(store, peer, workspaceId, blobId, missing, options);
-					if (!progressed) break; // it has nothing more of what is missing
-				}
-			} catch (error) {
-				options.signal?.throwIfAborted();
-				failures.push({ peer, error: error instanceof Error ? error : new Error(String(error)) });
-			}
+			if (manifest !== undefined) break;
+			await request(peer, undefined).catch((error: unknown) => fail(peer, error));
+			manifest = await store.manifest(blobId);
 		}
-		const manifest = await store.manifest(blobId);
-		const missing = manifest === undefined ? undefined : await store.missing(blobId);
-		if (manifest !== undefined && missing?.length === 0) return manifest;
-		throw new BlobUnavailableError(failures, missing?.length ?? Number.NaN);
+		if (manifest === undefined) throw new BlobUnavailableError(failures, Number.NaN);
+		const known = manifest;
+
+		const queue = (await store.missing(blobId)) ?? [];
+		let held = known.size - queue.reduce((n, i) => n + chunkLength(known, i), 0);
+		/** Chunk index → peers that answered without it. */
+		const lacking = new Map<number, Set<string>>();
+		let inFlight = 0;
+		let wake: () => void = () => {};
+		let changed = new Promise<void>((resolve) => (wake = resolve));
+		const notify = (): void => {
+			wake();
+			changed = new Promise<void>((resolve) => (wake = resolve));
+		};
+		const worker = async (peer: string): Promise<void> => {
+			while (!dropped.has(peer)) {
+				const batch: number[] = [];
+				for (let i = 0; i < queue.length && batch.length < CHUNKS_PER_REQUEST; ) {
+					if (lacking.get(queue[i]!)?.has(peer)) i++;
+					else batch.push(queue.splice(i, 1)[0]!);
+				}
+				if (batch.length === 0) {
+					if (inFlight === 0) return; // nothing left this peer might have
+					await changed; // a request under way may fail and give its chunks back
+					continue;
+				}
+				inFlight++;
+				try {
+					const got = await request(peer, batch);
+					for (const index of batch) {
+						if (got.has(index)) {
+							held += chunkLength(known, index);
+							options.onProgress?.(held, known.size);
+							continue;
+						}
+						let peersLacking = lacking.get(index);
+						if (peersLacking === undefined) lacking.set(index, (peersLacking = new Set()));
+						peersLacking.add(peer);
+						queue.push(index);
+					}
+				} catch (error) {
+					queue.push(...batch);
+					fail(peer, error);
+				} finally {
+					inFlight--;
+					notify();
+				}
+			}
+		};
+		await Promise.all(peers.filter((peer) => !dropped.has(peer)).flatMap((peer) => Array.from({ length: STREAMS_PER_PEER }, () => worker(peer))));
+		options.signal?.throwIfAborted();
+		const missing = (await store.missing(blobId)) ?? [];
+		if (missing.length === 0) return known;
+		throw new BlobUnavailableError(failures, missing.length);
 	}
 
-	/** One GET to `peer` for the manifest (when unknown) and the first missing chunks; true when it stored anything. */
-	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, missing: number[] | undefined, options: FetchOptions): Promise<boolean> {
-		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: options.signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
+	/**
+	 * One GET to `peer`: the manifest and the first chunks when `indices` is undefined (the
+	 * manifest is unknown), else those chunks. Stores what is verified as it comes; returns the
+	 * indices of the chunks it stored.
+	 */
+	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, wanted: number[] | undefined, docId: string, signal: AbortSignal | undefined): Promise<Set<number>> {
+		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
 		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
 		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
-		const indices = missing?.slice(0, CHUNKS_PER_REQUEST) ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
-		let manifest = await store.manifest(blobId);
-		let stored = false;
-		/** Bytes of the blob held (counted once the manifest is known, when progress is told). */
-		let held: number | undefined;
+		const indices = wanted ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
+		let manifest = wanted === undefined ? undefined : await store.manifest(blobId);
 		const answered = new Set<number>();
 		try {
-			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId: options.docId, blobId, manifest: manifest === undefined, indices }));
+			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }));
 			for (;;) {
-				options.signal?.throwIfAborted();
-				const frame = await frames.read(options.signal ? { signal: options.signal } : {});
+				signal?.throwIfAborted();
+				const frame = await frames.read(signal ? { signal } : {});
 				if (frame === null) throw new Error('the peer ended the stream before END');
 				const m = decodeBlobMessage(frame);
 				if (m.type === BlobMessageType.denied) throw new BlobDeniedError(m.reason);
 				if (m.type === BlobMessageType.end) break;
 				if (m.type === BlobMessageType.manifest) {
-					if (manifest !== undefined) throw new WrongBytesError('a second manifest');
+					if (manifest !== undefined || wanted !== undefined) throw new WrongBytesError('a manifest it was not asked for');
 					manifest = await decodeManifest(blobId, m.bytes).catch((error: unknown) => {
 						throw error instanceof BadManifestError ? new WrongBytesError(error.message) : error;
 					});
 					await store.putManifest(manifest);
-					stored = true;
 					continue;
 				}
 				// Each requested chunk once: a peer cannot keep a fetch busy by sending one again and again.
@@ -179,16 +235,10 @@ export class BlobService {
 				}
 				answered.add(m.index);
 				if (!(await verifyChunk(manifest, m.index, m.bytes))) throw new WrongBytesError(`chunk ${m.index} does not match the blob`);
-				if (options.onProgress) held ??= await heldBytes(store, manifest);
 				await store.putChunk(blobId, m.index, m.bytes);
-				stored = true;
-				if (held !== undefined) {
-					held += m.bytes.byteLength;
-					options.onProgress?.(held, manifest.size);
-				}
 			}
 			await frames.close().catch(() => undefined);
-			return stored;
+			return answered;
 		} catch (error) {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			throw error;
@@ -196,8 +246,7 @@ export class BlobService {
 	}
 }
 
-/** Bytes of the blob `manifest` describes that `store` holds. */
-async function heldBytes(store: BlobStore, manifest: BlobManifest): Promise<number> {
-	const missing = (await store.missing(manifest.id)) ?? [];
-	return manifest.size - missing.reduce((n, i) => n + Math.min(manifest.chunkBytes, manifest.size - i * manifest.chunkBytes), 0);
+/** Bytes of chunk `index` of the blob `manifest` describes. */
+function chunkLength(manifest: BlobManifest, index: number): number {
+	return Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
 }

@@ -30,6 +30,9 @@ export interface ImagePreview {
 	thumb: string;
 }
 
+/** What a reference carries besides the bytes: an image's size and preview, a recording's length. */
+export type AttachmentDetails = Partial<ImagePreview> & { duration?: number };
+
 /** Limits the views apply (the same on every device for now; see README "Attachments"). */
 export interface AttachmentLimits {
 	/** Largest file that may be attached. */
@@ -57,9 +60,18 @@ export const DEFAULT_LIMITS: AttachmentLimits = { maxBytes: 512 * 1024 * 1024, a
 /** Image types shown inline (never SVG: it can carry script). */
 export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
-/** Whether a device fetches `ref` as soon as it is referenced: an inline image up to the limit. */
+/** Audio types played inline (voice notes). */
+export const INLINE_AUDIO_TYPES: ReadonlySet<string> = new Set(['audio/webm', 'audio/ogg', 'audio/mp4', 'audio/mpeg', 'audio/wav']);
+
+/** The MIME type without parameters, lower case (`audio/webm;codecs=opus` → `audio/webm`). */
+export function baseType(mime: string): string {
+	return mime.split(';')[0]!.trim().toLowerCase();
+}
+
+/** Whether a device fetches `ref` as soon as it is referenced: an inline image or a voice note up to the limit. */
 export function autoFetches(ref: AttachmentRef, limits: AttachmentLimits = DEFAULT_LIMITS): boolean {
-	return INLINE_IMAGE_TYPES.has(ref.mime.toLowerCase()) && ref.size <= limits.autoFetchImageBytes;
+	const type = baseType(ref.mime);
+	return (INLINE_IMAGE_TYPES.has(type) || INLINE_AUDIO_TYPES.has(type)) && ref.size <= limits.autoFetchImageBytes;
 }
 
 /** What this device knows of one blob. */
@@ -164,10 +176,10 @@ export class ChannelBlobs {
 
 	/**
 	 * Stores a picked file as a blob of the workspace and returns its reference (with
-	 * `preview` for an image). `onProgress` gets bytes stored so far.
+	 * `details`: an image's preview, a recording's length). `onProgress` gets bytes stored so far.
 	 * @throws {AttachmentTooLargeError} over {@link AttachmentLimits.maxBytes}.
 	 */
-	async add(file: File, preview?: ImagePreview, onProgress?: (done: number, total: number) => void): Promise<AttachmentRef> {
+	async add(file: File, details: AttachmentDetails = {}, onProgress?: (done: number, total: number) => void): Promise<AttachmentRef> {
 		if (file.size > this.limits.maxBytes) throw new AttachmentTooLargeError(file.name, file.size, this.limits.maxBytes);
 		const bytes = new Uint8Array(await file.arrayBuffer());
 		const manifest = await this.access.put(bytes, onProgress);
@@ -176,7 +188,9 @@ export class ChannelBlobs {
 			size: manifest.size,
 			mime: (file.type || 'application/octet-stream').slice(0, 200),
 			name: (file.name || 'file').slice(0, 200),
-			...(preview !== undefined ? { width: preview.width, height: preview.height, thumb: preview.thumb } : {})
+			...(details.width !== undefined && details.height !== undefined ? { width: details.width, height: details.height } : {}),
+			...(details.thumb !== undefined ? { thumb: details.thumb } : {}),
+			...(details.duration !== undefined ? { duration: Math.round(details.duration) } : {})
 		};
 		const entry = this.entry(ref);
 		await entry.checking;
@@ -210,11 +224,11 @@ export class ChannelBlobs {
 }
 
 /** Types a blob may be shown as: images a browser renders safely; anything else is bytes to download. */
-const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'audio/webm', 'audio/ogg', 'audio/mpeg', 'audio/wav']);
+const SHOWN_TYPES: ReadonlySet<string> = new Set([...INLINE_IMAGE_TYPES, ...INLINE_AUDIO_TYPES]);
 
 /** The type an object URL gets: a shown type, else plain bytes (an HTML or SVG file never renders in the app's origin). */
 function safeType(mime: string): string {
-	const base = mime.split(';')[0]!.trim().toLowerCase();
+	const base = baseType(mime);
 	return SHOWN_TYPES.has(base) ? base : 'application/octet-stream';
 }
 
