@@ -306,7 +306,8 @@ export class AppState {
 			onProgress,
 			channelRules: ws.channelRules,
 			spaces: [...ws.spaces.channels, ...ws.directs.map((d) => ws.channelEntry(d.id)).filter((c) => c !== undefined)],
-			unseen: (docId, doc) => ws.unseen(docId, doc)
+			unseen: (docId, doc) => ws.unseen(docId, doc),
+			blobs: this.svc.blobs.store(ws.id)
 		});
 	}
 
@@ -318,7 +319,8 @@ export class AppState {
 		const exchange = await loadExchange();
 		if (file.size > exchange.IMPORT_LIMITS.maxFileBytes) throw new exchange.ExportTooLargeError('the file is larger than an import accepts');
 		const { db, docs } = this.svc;
-		const result = await exchange.importWorkspace({ db, docs, onProgress }, new Uint8Array(await file.arrayBuffer()));
+		const blobs = (workspaceId: string) => this.svc.blobs.store(workspaceId);
+		const result = await exchange.importWorkspace({ db, docs, onProgress, blobs }, new Uint8Array(await file.arrayBuffer()));
 		await this.reloadWorkspaces();
 		const row = this.workspaces.find((w) => w.id === result.workspaceId);
 		if (row) await this.mesh?.addWorkspace(row, this.displayName);

@@ -29,6 +29,11 @@ import {
 } from '../../../src/lib/store/exchange';
 import { safeStem, UniqueNames } from '../../../src/lib/store/exchange/fileNames';
 import { at, edit, msg, softDelete, toggleReaction } from '../doc/helpers';
+import { manifestOf as manifestOfBytes } from '../../../src/lib/blob/blobManifest';
+import { readBlob } from '../../../src/lib/blob/BlobStore';
+import { putBlob } from '../../../src/lib/core/deviceBlobs';
+import type { AttachmentRef } from '../../../src/lib/doc/schema';
+import { IdbBlobStore } from '../../../src/lib/store/IdbBlobStore';
 
 /** One simulated device: its own Dexie database and document databases. */
 interface Device {
@@ -338,7 +343,7 @@ describe('workspace import', () => {
 		const b = await newDevice();
 		const progress: number[] = [];
 		const result = await importWorkspace({ db: b.db, docs: b.docs, onProgress: (p) => progress.push(p.done / p.total) }, bytes);
-		expect(result).toEqual({ workspaceId: f.workspaceId, workspaceName: 'Vessel / 科考船', created: true, documents: 6, changed: 6 });
+		expect(result).toEqual({ workspaceId: f.workspaceId, workspaceName: 'Vessel / 科考船', created: true, documents: 6, changed: 6, attachments: 0, attachmentsMissing: 0 });
 		expect(progress.at(-1)).toBe(1);
 		await settle();
 		b.docs.closeAll(); // read back from storage, not from memory
@@ -558,5 +563,79 @@ describe('bad import files', () => {
 	it('accepts the unmodified file (the cases above fail for their own reason)', async () => {
 		const { bytes } = await validExport();
 		await expect(readExport(bytes)).resolves.toMatchObject({ states: expect.any(Array) });
+	});
+});
+
+describe('attachments in exports', () => {
+	/** Posts a message with `files` in channel `docId`; the bytes of those in `held` are stored in the device's blob store. */
+	async function attach(device: Device, workspaceId: string, docId: string, files: { name: string; bytes: Uint8Array; held: boolean }[]) {
+		const store = new IdbBlobStore(device.db, workspaceId);
+		const refs: AttachmentRef[] = [];
+		for (const f of files) {
+			const manifest = await manifestOfBytes(f.bytes);
+			if (f.held) await putBlob(store, f.bytes);
+			refs.push({ blob: manifest.id, size: f.bytes.length, mime: 'application/octet-stream', name: f.name });
+		}
+		await edit_(device, docId, (doc) => new ChannelDoc(doc).post({ ...msg(newId(), ALICE, at(9000, ALICE), ''), files: refs }));
+		return { store, refs };
+	}
+
+	const bytesOf = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed) % 251);
+
+	it('carries the attachments the device holds, lists the others, and an import restores them', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const held = bytesOf(600_000, 7);
+		const { store, refs } = await attach(a, f.workspaceId, f.general, [
+			{ name: 'survey/../photo?.png', bytes: held, held: true },
+			{ name: 'elsewhere.bin', bytes: bytesOf(1000, 3), held: false }
+		]);
+		const exported = await exportWorkspace({ db: a.db, docs: a.docs, workspaceId: f.workspaceId, appVersion: 't', blobs: store });
+		expect(exported.attachments).toEqual({ included: 1, missing: 1 });
+		const listed = exported.manifest.attachments!;
+		expect(listed.map((x) => [x.blob, x.path !== null])).toEqual([
+			[refs[0]!.blob, true],
+			[refs[1]!.blob, false]
+		]);
+		expect(listed[0]!.path).toBe(`files/${refs[0]!.blob}/survey_.._photo_.png`);
+
+		const b = await newDevice();
+		const result = await importWorkspace({ db: b.db, docs: b.docs, blobs: (id) => new IdbBlobStore(b.db, id) }, exported.bytes);
+		expect(result).toMatchObject({ attachments: 1, attachmentsMissing: 1 });
+		const restored = await readBlob(new IdbBlobStore(b.db, f.workspaceId), refs[0]!.blob);
+		expect(Buffer.compare(restored!, held)).toBe(0);
+	});
+
+	it('leaves out an attachment whose bytes do not match its id, and imports the rest', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const { store, refs } = await attach(a, f.workspaceId, f.general, [
+			{ name: 'good.bin', bytes: bytesOf(1000, 5), held: true },
+			{ name: 'bad.bin', bytes: bytesOf(2000, 11), held: true }
+		]);
+		const exported = await exportWorkspace({ db: a.db, docs: a.docs, workspaceId: f.workspaceId, appVersion: 't', blobs: store });
+		const badPath = exported.manifest.attachments!.find((x) => x.blob === refs[1]!.blob)!.path!;
+		const tampered = rezip(exported.bytes, (files) => {
+			files[badPath]![10]! ^= 0xff;
+		});
+		const b = await newDevice();
+		const result = await importWorkspace({ db: b.db, docs: b.docs, blobs: (id) => new IdbBlobStore(b.db, id) }, tampered);
+		expect(result).toMatchObject({ attachments: 1, attachmentsMissing: 1, documents: f.docIds.length });
+		const bStore = new IdbBlobStore(b.db, f.workspaceId);
+		expect(await readBlob(bStore, refs[0]!.blob)).toBeDefined();
+		expect(await bStore.manifest(refs[1]!.blob)).toBeUndefined();
+	});
+
+	it('refuses a manifest whose attachment points outside its own folder, before writing anything', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const { store } = await attach(a, f.workspaceId, f.general, [{ name: 'x.bin', bytes: bytesOf(100, 3), held: true }]);
+		const exported = await exportWorkspace({ db: a.db, docs: a.docs, workspaceId: f.workspaceId, appVersion: 't', blobs: store });
+		const forged = rezip(exported.bytes, (files) => {
+			const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as ExportManifest;
+			manifest.attachments![0]!.path = `yjs/${f.general}.bin`;
+			files['manifest.json'] = strToU8(JSON.stringify(manifest));
+		});
+		await expect(readExport(forged)).rejects.toThrow(/unexpected path/);
 	});
 });

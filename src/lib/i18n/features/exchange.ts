@@ -13,6 +13,8 @@ export const exchangeEn = {
 	'exchange.exporting': 'Exporting… {done} of {total} documents',
 	'exchange.importing': 'Checking and importing… {done} of {total} steps',
 	'exchange.exported': 'Exported “{name}” to {file}.',
+	'exchange.exportedFiles': 'Attachments: {included} included; {missing} not on this device, listed only.',
+	'exchange.importedFiles': 'Attachments: {restored} restored; {missing} not in the file or damaged (members who hold them can still send them).',
 	'exchange.restored': 'Restored “{name}” ({documents} documents). It stays on this device until you join it with an invite link from a member; then it syncs with the others.',
 	'exchange.merged': 'Merged into “{name}”: {changed} of {documents} documents gained changes.',
 	'exchange.unchanged': '“{name}” is already up to date: nothing changed.',

@@ -5,7 +5,7 @@
  * released again, so a large workspace never sits in memory whole; progress is reported
  * after each document.
  */
-import { strToU8, Zip, ZipDeflate } from 'fflate';
+import { strToU8, Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
@@ -19,9 +19,12 @@ import { creatorsChannels, WorkspaceDoc, type ChannelRules } from '../../doc/Wor
 import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestDocument } from './format.js';
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, FILES_DIR, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestAttachment, type ManifestDocument } from './format.js';
 import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, type NameOf } from './transcripts.js';
 import { noteToMarkdown } from '../../doc/noteMarkdown.js';
+import { referencesIn } from '../../blob/blobReferences.js';
+import { readBlob, type BlobStore } from '../../blob/BlobStore.js';
+import type { AttachmentRef } from '../../doc/schema.js';
 
 /** Progress of a long export or import: documents done out of all. */
 export interface ExchangeProgress {
@@ -49,6 +52,8 @@ export interface ExportInit {
 	spaces?: ChannelInfo[];
 	/** Ids of a channel's messages nobody is shown (their text is left out of the transcripts). */
 	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
+	/** The workspace's blobs: the attachments held are written into the file, the others listed. */
+	blobs?: BlobStore;
 }
 
 /** A finished export. */
@@ -57,6 +62,8 @@ export interface ExportResult {
 	/** A file name to save it under: `<workspace>-<date>.outpost.zip`. */
 	fileName: string;
 	manifest: ExportManifest;
+	/** Attachments written into the file, and those listed only (this device did not hold them). */
+	attachments: { included: number; missing: number };
 }
 
 /** Thrown when the workspace to export is not on this device. */
@@ -89,8 +96,9 @@ class ZipWriter {
 		});
 	}
 
-	add(path: string, data: Uint8Array): void {
-		const file = new ZipDeflate(path, { level: DEFLATE_LEVEL });
+	/** Adds a file, deflated, or `stored` as it is (attachments: mostly compressed already). */
+	add(path: string, data: Uint8Array, stored = false): void {
+		const file = stored ? new ZipPassThrough(path) : new ZipDeflate(path, { level: DEFLATE_LEVEL });
 		file.mtime = this.mtime;
 		this.zip.add(file);
 		file.push(data, true);
@@ -195,6 +203,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		const planned = plan(root, workspaceId, nameOf, names, init.channelRules ?? creatorsChannels, init);
 		const zip = new ZipWriter(now);
 		const documents: ManifestDocument[] = [];
+		const referenced = new Map<string, AttachmentRef>();
 		init.onProgress?.({ done: 0, total: planned.length });
 		for (const [i, p] of planned.entries()) {
 			signal?.throwIfAborted();
@@ -203,6 +212,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 				await handle.ready;
 				const state = Y.encodeStateAsUpdate(handle.doc);
 				const readable = (await p.readable?.(handle.doc)) ?? [];
+				if (p.kind === DocKind.channel) for (const [id, ref] of referencesIn(handle.doc)) if (!referenced.has(id)) referenced.set(id, ref);
 				zip.add(statePath(p.id), state);
 				for (const r of readable) zip.add(r.path, strToU8(r.text));
 				documents.push({
@@ -219,19 +229,41 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 			}
 			init.onProgress?.({ done: i + 1, total: planned.length });
 		}
+		const attachments = await addAttachments(zip, referenced, init.blobs, signal);
 		const manifest: ExportManifest = {
 			format: EXPORT_FORMAT,
 			formatVersion: EXPORT_FORMAT_VERSION,
 			appVersion: init.appVersion,
 			exportedAt: now.toISOString(),
 			workspace: { id: workspaceId, name: root.name || row.name, color: root.color, rosterId: root.rosterId },
-			documents
+			documents,
+			attachments
 		};
 		zip.add(MANIFEST_PATH, strToU8(JSON.stringify(manifest, null, '\t')));
 		const fileName = `${safeStem(manifest.workspace.name, 'workspace')}-${now.toISOString().slice(0, 10)}.outpost.zip`;
-		return { bytes: zip.finish(), fileName, manifest };
+		const included = attachments.filter((a) => a.path !== null).length;
+		return { bytes: zip.finish(), fileName, manifest, attachments: { included, missing: attachments.length - included } };
 	} finally {
 		docs.release(rootHandle);
 		if (rosterHandle) docs.release(rosterHandle);
 	}
+}
+
+/** Writes the referenced attachments `blobs` holds into the zip; lists every one. */
+async function addAttachments(zip: ZipWriter, referenced: Map<string, AttachmentRef>, blobs: BlobStore | undefined, signal: AbortSignal | undefined): Promise<ManifestAttachment[]> {
+	const out: ManifestAttachment[] = [];
+	for (const ref of referenced.values()) {
+		signal?.throwIfAborted();
+		const bytes = blobs === undefined ? undefined : await readBlob(blobs, ref.blob);
+		const path = bytes === undefined ? null : `${FILES_DIR}${ref.blob}/${safeFileName(ref.name)}`;
+		if (bytes !== undefined && path !== null) zip.add(path, bytes, true);
+		out.push({ blob: ref.blob, name: ref.name, mime: ref.mime, size: ref.size, path });
+	}
+	return out;
+}
+
+/** A file name safe in a zip on every system: no folders, no control or reserved characters. */
+function safeFileName(name: string): string {
+	const clean = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/^\.+/, '_').trim().slice(0, 120);
+	return clean || 'file';
 }

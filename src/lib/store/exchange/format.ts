@@ -5,7 +5,10 @@
  * - `yjs/<document id>.bin`: each document's full Yjs state (`Y.encodeStateAsUpdate`), the
  *   lossless copy an import merges back;
  * - readable copies made from those states, never read back by an import:
- *   `channels/<name>.md` and `.json`, `notes/<title>.md`, `ai-chats/<title>.md` and `.json`.
+ *   `channels/<name>.md` and `.json`, `notes/<title>.md`, `ai-chats/<title>.md` and `.json`;
+ * - `files/<blob id>/<file name>`: each attachment the exporting device held, its bytes as
+ *   they are (an import checks them against the blob id); the manifest lists every attachment
+ *   the exported channels reference, with `path: null` for those the device did not hold.
  *
  * The workspace secret is not in the file: an export is a backup of content, not a key to
  * the workspace (see importWorkspace.ts for what that means on restore).
@@ -22,6 +25,8 @@ export const EXPORT_FORMAT_VERSION = 1;
 export const MANIFEST_PATH = 'manifest.json';
 /** Folder of the raw Yjs states inside the zip. */
 export const STATE_DIR = 'yjs/';
+/** Folder of the attachments inside the zip. */
+export const FILES_DIR = 'files/';
 
 /** Size limits of an import, checked against what the zip declares before anything is unpacked. */
 export const IMPORT_LIMITS = {
@@ -51,6 +56,17 @@ export interface ManifestDocument {
 	files: string[];
 }
 
+/** One attachment the exported channels reference. */
+export interface ManifestAttachment {
+	/** Its blob id. */
+	blob: string;
+	name: string;
+	mime: string;
+	size: number;
+	/** Where its bytes are in the zip (`files/<blob id>/<name>`), or null when the exporting device did not hold them. */
+	path: string | null;
+}
+
 /** The manifest of an export file. */
 export interface ExportManifest {
 	format: typeof EXPORT_FORMAT;
@@ -61,6 +77,8 @@ export interface ExportManifest {
 	exportedAt: string;
 	workspace: { id: string; name: string; color: string; rosterId: string };
 	documents: ManifestDocument[];
+	/** The attachments (absent in files made before attachments). */
+	attachments?: ManifestAttachment[];
 }
 
 /** The path of a document's raw state. */
@@ -98,6 +116,25 @@ function parseDocument(value: unknown, index: number): ManifestDocument {
 	};
 }
 
+const BLOB_ID = /^[0-9a-f]{64}$/;
+
+/** `files/<blob>/<name>`: one name, in the blob's own folder. */
+function isFilePath(path: string, blob: string): boolean {
+	const prefix = `${FILES_DIR}${blob}/`;
+	const name = path.slice(prefix.length);
+	return path.startsWith(prefix) && name.length > 0 && !name.includes('/') && name !== '.' && name !== '..';
+}
+
+function parseAttachment(value: unknown, index: number): ManifestAttachment {
+	if (!isRecord(value)) invalid(`attachment ${index} is not an object`);
+	const { blob, name, mime, size, path } = value;
+	if (typeof blob !== 'string' || !BLOB_ID.test(blob)) invalid(`attachment ${index} has no valid blob id`);
+	if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) invalid(`attachment ${blob} has no size`);
+	// Only a path under its own folder: nothing else of the zip is read as an attachment.
+	if (path !== null && !(typeof path === 'string' && isFilePath(path, blob))) invalid(`attachment ${blob} has an unexpected path`);
+	return { blob, size, path, name: typeof name === 'string' ? name.slice(0, 200) : '', mime: typeof mime === 'string' ? mime.slice(0, 200) : '' };
+}
+
 /**
  * Reads and checks a manifest: the format and its version, the workspace, and a document
  * list with unique ids, exactly one root (the workspace id) and one roster (its roster id).
@@ -125,6 +162,8 @@ export function parseManifest(bytes: Uint8Array): ExportManifest {
 	const rosters = documents.filter((d) => d.kind === DocKind.roster);
 	if (roots.length !== 1 || roots[0].id !== ws.id) invalid('the workspace root is not listed once');
 	if (rosters.length !== 1 || rosters[0].id !== ws.rosterId) invalid('the roster is not listed once');
+	if (value.attachments !== undefined && !Array.isArray(value.attachments)) invalid('the attachment list is not a list');
+	const attachments = ((value.attachments ?? []) as unknown[]).map(parseAttachment);
 	return {
 		format: EXPORT_FORMAT,
 		formatVersion: EXPORT_FORMAT_VERSION,
@@ -136,7 +175,8 @@ export function parseManifest(bytes: Uint8Array): ExportManifest {
 			name: typeof ws.name === 'string' ? ws.name : '',
 			color: typeof ws.color === 'string' ? ws.color : ''
 		},
-		documents
+		documents,
+		attachments
 	};
 }
 

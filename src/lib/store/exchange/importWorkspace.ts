@@ -31,7 +31,10 @@ import {
 	NotAnExportError
 } from './errors.js';
 import type { ExchangeProgress } from './exportWorkspace.js';
-import { IMPORT_LIMITS, MANIFEST_PATH, parseManifest, sha256Hex, STATE_DIR, type ExportManifest } from './format.js';
+import { FILES_DIR, IMPORT_LIMITS, MANIFEST_PATH, parseManifest, sha256Hex, STATE_DIR, type ExportManifest, type ManifestAttachment } from './format.js';
+import { manifestOf } from '../../blob/blobManifest.js';
+import type { BlobStore } from '../../blob/BlobStore.js';
+import { putBlob } from '../../core/deviceBlobs.js';
 
 /** Transaction origin of imported updates. */
 export const IMPORT_ORIGIN = 'outpost:import';
@@ -44,6 +47,10 @@ export interface ValidatedExport {
 	manifest: ExportManifest;
 	/** Each document's raw state, in manifest order. */
 	states: { id: string; kind: DocKind; state: Uint8Array }[];
+	/** The attachments in the file whose bytes match their blob id. */
+	attachments: { listed: ManifestAttachment; bytes: Uint8Array }[];
+	/** Attachments whose bytes are missing from the zip or do not match their id (left out; the rest is imported). */
+	damagedAttachments: number;
 }
 
 /** What an import did. */
@@ -56,6 +63,10 @@ export interface ImportResult {
 	documents: number;
 	/** Documents that gained something from the file. */
 	changed: number;
+	/** Attachments restored from the file. */
+	attachments: number;
+	/** Attachments the file lists but could not give (not held by the exporting device, or damaged). */
+	attachmentsMissing: number;
 }
 
 /** Options of {@link applyExport} and {@link importWorkspace}. */
@@ -64,6 +75,8 @@ export interface ImportInit {
 	docs: DocStore;
 	onProgress?: (progress: ExchangeProgress) => void;
 	now?: () => number;
+	/** The blob store of a workspace: where the file's attachments are restored. */
+	blobs?: (workspaceId: string) => BlobStore;
 }
 
 /** Local file headers (or the end record of an empty zip) start every zip file. */
@@ -77,7 +90,7 @@ function unpack(bytes: Uint8Array): Record<string, Uint8Array> {
 	let entries = 0;
 	let tooLarge = '';
 	const wanted = (file: UnzipFileInfo): boolean => {
-		if (file.name !== MANIFEST_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin'))) return false;
+		if (file.name !== MANIFEST_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin')) && !file.name.startsWith(FILES_DIR)) return false;
 		total += file.originalSize;
 		entries++;
 		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes || entries > IMPORT_LIMITS.maxDocuments + 1) {
@@ -148,7 +161,16 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 		if (d.kind === DocKind.workspace || d.kind === DocKind.roster) continue;
 		if (!listed.has(d.id)) throw new InvalidManifestError(`invalid manifest: document ${d.id} is not part of the workspace`);
 	}
-	return { manifest, states };
+	// Attachments are content-addressed: bytes that do not hash to their id are left out, the rest imported.
+	const attachments: ValidatedExport['attachments'] = [];
+	let damagedAttachments = 0;
+	for (const listedFile of manifest.attachments ?? []) {
+		if (listedFile.path === null) continue;
+		const bytes = files[listedFile.path];
+		if (bytes !== undefined && bytes.length === listedFile.size && (await manifestOf(bytes)).id === listedFile.blob) attachments.push({ listed: listedFile, bytes });
+		else damagedAttachments++;
+	}
+	return { manifest, states, attachments, damagedAttachments };
 }
 
 /** Merges a checked export into this device's documents and workspace list. */
@@ -156,6 +178,9 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 	const { db, docs, onProgress } = init;
 	const { manifest, states } = checked;
 	const total = states.length;
+	// Attachments first: a message that names one shows it as soon as its document is merged.
+	const store = init.blobs?.(manifest.workspace.id);
+	if (store !== undefined) for (const { bytes } of checked.attachments) await putBlob(store, bytes);
 	let changed = 0;
 	for (const [i, s] of states.entries()) {
 		const handle = docs.open(s.id);
@@ -189,7 +214,8 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 		// A join that waited for a peer: the file brought the root, so it has arrived.
 		await db.workspaces.update(id, { rosterId, joining: false });
 	}
-	return { workspaceId: id, workspaceName: name, created: !existing, documents: total, changed };
+	const restored = store === undefined ? 0 : checked.attachments.length;
+	return { workspaceId: id, workspaceName: name, created: !existing, documents: total, changed, attachments: restored, attachmentsMissing: (manifest.attachments?.length ?? 0) - restored };
 }
 
 /**
