@@ -10,7 +10,7 @@ import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
 import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.js';
-import { readBlob } from '../../src/lib/blob/BlobStore.js';
+import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { postFile, randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
 import { waitFor } from './helpers.js';
@@ -100,5 +100,28 @@ describe('blobs under the team', () => {
 
 		await malloryBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId, bob.peerId], { docId: channel });
 		expect(Buffer.compare((await readBlob(malloryBlobs.store, ref.blob))!, bytes)).toBe(0);
+	}, 60_000);
+	it('a file the workspace’s policy forbids is neither pinned nor served, even when a modified client attaches it', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		await owner.authority.write({ t: 'file-policy', maxBytes: 1024 * 1024, autoFetchBytes: 0, blocked: ['.exe'] });
+		await waitFor(() => bob.authority.team.filePolicy !== undefined && mallory.authority.team.filePolicy !== undefined, 'the policy folded');
+		const [malloryBlobs, bobBlobs, ownerBlobs] = [await withBlobs(mallory), await withBlobs(bob, true), await withBlobs(owner)];
+		const channel = listedDoc(owner, ws.id);
+		const exe = randomBytes(200_000);
+		const blocked = await postFile(mallory, malloryBlobs, channel, exe, 'setup.exe');
+		const large = await postFile(mallory, malloryBlobs, channel, randomBytes(1024 * 1024 + 1), 'big.bin');
+		const fine = await postFile(mallory, malloryBlobs, channel, randomBytes(200_000), 'notes.txt');
+		post(mallory, channel, 'sent');
+		await waitFor(() => bobBlobs.store.bytesHeld === 200_000, 'bob pins the allowed file', 20_000);
+		await waitFor(() => has(owner, channel, 'sent'), 'the owner gets the messages');
+		expect(await bobBlobs.store.manifest(blocked.blob)).toBeUndefined();
+		expect(await bobBlobs.store.manifest(large.blob)).toBeUndefined();
+		expect(await bobBlobs.store.missing(fine.blob)).toEqual([]);
+		// Mallory's own (honest) device does not serve it either; the owner got the bytes some other way: it serves them to nobody.
+		const fromMallory = await refusal(ownerBlobs.blobs.service.fetch(ws.id, blocked.blob, [mallory.peerId], { docId: channel }));
+		expect((fromMallory as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+		await storeBlob(ownerBlobs.store, exe);
+		const denied = await refusal(bobBlobs.blobs.service.fetch(ws.id, blocked.blob, [owner.peerId], { docId: channel }));
+		expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
 	}, 60_000);
 });

@@ -9,12 +9,16 @@
  * member device of the workspace (or a tab one delegated to), may hold the document it names
  * (a private space's only its members; TeamGate.mayShare, the rule sync applies), and that
  * document references the blob. So a member removed from a private channel gets DENIED for
- * its blobs, and a blob nobody referenced in a readable document is refused to everyone.
+ * its blobs, and a blob nobody referenced in a readable document is refused to everyone. A
+ * reference the workspace's file policy forbids (too large, a blocked type: doc/team/filePolicy.ts)
+ * is neither served nor pinned.
  */
 import { BlobService, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import type { AttachmentRef } from '../doc/schema.js';
+import { DEFAULT_FILE_POLICY, filePolicy, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
+import type { Team } from '../doc/team/teamTypes.js';
 import type { MeshAuthority } from '../mesh/authority.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { TeamGate } from '../mesh/teamGate.js';
@@ -22,7 +26,13 @@ import { TeamGate } from '../mesh/teamGate.js';
 /** What the blob mesh needs of an open workspace. */
 export interface BlobWorkspace {
 	docs: SyncDocs;
-	authority: MeshAuthority;
+	/** The team (TeamAuthority): who may read, and the workspace's file policy when it has a folded team. */
+	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy'> };
+}
+
+/** The file policy a workspace's team sets (the default without a team). */
+function policyOf(workspace: BlobWorkspace): FilePolicy {
+	return workspace.authority.team === undefined ? DEFAULT_FILE_POLICY : filePolicy(workspace.authority.team);
 }
 
 /** Options of {@link BlobMesh}. */
@@ -92,7 +102,8 @@ export class BlobMesh {
 		const { authority, docs } = workspace;
 		if (authority.excluded || !authority.isMember(peerId)) return false;
 		if (!new TeamGate(authority).mayShare(peerId, docId, docs)) return false;
-		return this.referencesOf(docs).has(docId, blobId);
+		const ref = (await this.referencesOf(docs).of(docId)).get(blobId);
+		return ref !== undefined && fileVerdict(policyOf(workspace), ref) === 'ok';
 	}
 
 	/**
@@ -125,7 +136,9 @@ export class BlobMesh {
 
 	private want(workspaceId: string, docId: string, ref: AttachmentRef): void {
 		const followed = this.followed.get(workspaceId);
-		if (followed === undefined || followed.pending.has(ref.blob) || !this.init.pins!(workspaceId, ref)) return;
+		const workspace = this.init.workspace(workspaceId);
+		if (followed === undefined || workspace === undefined || followed.pending.has(ref.blob)) return;
+		if (fileVerdict(policyOf(workspace), ref) !== 'ok' || !this.init.pins!(workspaceId, ref)) return;
 		if (followed.pending.size >= MAX_PENDING_PINS) {
 			this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${MAX_PENDING_PINS} pins are waiting`));
 			return;

@@ -12,6 +12,7 @@ import { modelAccessEn } from './features/modelAccess.js';
 import { shortcutsEn } from './features/shortcuts.js';
 import { notificationsEn } from './features/notifications.js';
 import { attachmentsEn } from './features/attachments.js';
+import { filePolicyEn } from './features/filePolicy.js';
 
 export const en = {
 	...notesEn,
@@ -27,6 +28,7 @@ export const en = {
 	...shortcutsEn,
 	...notificationsEn,
 	...attachmentsEn,
+	...filePolicyEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

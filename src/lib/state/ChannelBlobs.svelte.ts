@@ -4,13 +4,14 @@
  * the mesh with progress, and hands the views object URLs of the blobs held.
  */
 import type { AttachmentRef } from '../doc/schema.js';
+import { DEFAULT_FILE_POLICY, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
 import type { BlobManifest } from '../blob/blobManifest.js';
 
 /** Why a fetch failed, for the view to say in the user's language. */
 export type BlobFailure = 'offline' | 'unavailable' | 'other';
 
-/** Where a blob stands on this device. */
-export type BlobPhase = 'missing' | 'fetching' | 'ready' | 'failed';
+/** Where a blob stands on this device; `blocked`: the workspace's file policy forbids it (too large, or its type). */
+export type BlobPhase = 'missing' | 'fetching' | 'ready' | 'failed' | 'blocked';
 
 /** What a view shows of a blob. */
 export interface BlobStatus {
@@ -20,6 +21,8 @@ export interface BlobStatus {
 	size: number;
 	/** Why the last fetch failed (phase `failed`): no peer connected, no peer had (all of) it, or another error. */
 	error?: BlobFailure;
+	/** Why the policy forbids it (phase `blocked`). */
+	blocked?: 'tooLarge' | 'blocked';
 }
 
 /** A preview of an image, made on the sender's device (ui/attachments/thumbnail.ts). */
@@ -33,7 +36,7 @@ export interface ImagePreview {
 /** What a reference carries besides the bytes: an image's size and preview, a recording's length. */
 export type AttachmentDetails = Partial<ImagePreview> & { duration?: number };
 
-/** Limits the views apply (the same on every device for now; see README "Attachments"). */
+/** Limits the views apply (from the workspace's file policy: doc/team/filePolicy.ts). */
 export interface AttachmentLimits {
 	/** Largest file that may be attached. */
 	maxBytes: number;
@@ -55,7 +58,12 @@ export interface BlobAccess {
 	fetch(docId: string, blobId: string, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
 }
 
-export const DEFAULT_LIMITS: AttachmentLimits = { maxBytes: 512 * 1024 * 1024, autoFetchImageBytes: 10 * 1024 * 1024, maxFiles: 10 };
+/** The limits a file policy sets. */
+export function limitsOf(policy: FilePolicy): AttachmentLimits {
+	return { maxBytes: policy.maxBytes, autoFetchImageBytes: policy.autoFetchBytes, maxFiles: 10 };
+}
+
+export const DEFAULT_LIMITS: AttachmentLimits = limitsOf(DEFAULT_FILE_POLICY);
 
 /** Image types shown inline (never SVG: it can carry script). */
 export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -68,7 +76,7 @@ export function baseType(mime: string): string {
 	return mime.split(';')[0]!.trim().toLowerCase();
 }
 
-/** Whether a device fetches `ref` as soon as it is referenced: an inline image or a voice note up to the limit. */
+/** Whether a device fetches `ref` as soon as it is referenced: an inline image or a voice note up to the policy's size. */
 export function autoFetches(ref: AttachmentRef, limits: AttachmentLimits = DEFAULT_LIMITS): boolean {
 	const type = baseType(ref.mime);
 	return (INLINE_IMAGE_TYPES.has(type) || INLINE_AUDIO_TYPES.has(type)) && ref.size <= limits.autoFetchImageBytes;
@@ -88,21 +96,26 @@ interface Entry {
 export class ChannelBlobs {
 	/** Bumps whenever a status or URL changes. */
 	version = $state(0);
-	readonly limits: AttachmentLimits;
 	private readonly entries = new Map<string, Entry>();
 	private destroyed = false;
 
 	constructor(
 		private readonly access: BlobAccess,
 		readonly docId: string,
-		limits: AttachmentLimits = DEFAULT_LIMITS
-	) {
-		this.limits = limits;
+		/** The workspace's file policy now (asked on every use: an admin may change it). */
+		private readonly policy: () => FilePolicy = () => DEFAULT_FILE_POLICY
+	) {}
+
+	/** The limits the workspace's file policy sets now. */
+	get limits(): AttachmentLimits {
+		return limitsOf(this.policy());
 	}
 
 	/** Where blob `ref` stands (reactive: reads {@link version}). */
 	status(ref: AttachmentRef): BlobStatus {
 		void this.version;
+		const verdict = fileVerdict(this.policy(), ref);
+		if (verdict !== 'ok') return { phase: 'blocked', held: 0, size: ref.size, blocked: verdict };
 		return this.entry(ref).status;
 	}
 
@@ -153,6 +166,7 @@ export class ChannelBlobs {
 
 	/** Fetches `ref` (when not held) and resolves once it is held or the fetch failed. */
 	private async fetched(ref: AttachmentRef): Promise<void> {
+		if (fileVerdict(this.policy(), ref) !== 'ok') return; // no replica serves it either
 		const entry = this.entry(ref);
 		await entry.checking;
 		if (this.destroyed || entry.status.phase === 'ready') return;
@@ -180,7 +194,10 @@ export class ChannelBlobs {
 	 * @throws {AttachmentTooLargeError} over {@link AttachmentLimits.maxBytes}.
 	 */
 	async add(file: File, details: AttachmentDetails = {}, onProgress?: (done: number, total: number) => void): Promise<AttachmentRef> {
-		if (file.size > this.limits.maxBytes) throw new AttachmentTooLargeError(file.name, file.size, this.limits.maxBytes);
+		const policy = this.policy();
+		const verdict = fileVerdict(policy, { size: file.size, mime: file.type || 'application/octet-stream', name: file.name });
+		if (verdict === 'tooLarge') throw new AttachmentTooLargeError(file.name, file.size, policy.maxBytes);
+		if (verdict === 'blocked') throw new FileTypeBlockedError(file.name);
 		const bytes = new Uint8Array(await file.arrayBuffer());
 		const manifest = await this.access.put(bytes, onProgress);
 		const ref: AttachmentRef = {
@@ -238,6 +255,14 @@ function describe(error: unknown): BlobFailure {
 	if (error instanceof Error && error.name === 'NoPeersError') return 'offline';
 	if (error instanceof Error && error.name === 'BlobUnavailableError') return 'unavailable';
 	return 'other';
+}
+
+/** A file of a type the workspace blocks. */
+export class FileTypeBlockedError extends Error {
+	override name = 'FileTypeBlockedError';
+	constructor(readonly fileName: string) {
+		super(`the workspace does not allow files like ${fileName}`);
+	}
 }
 
 /** A file over the limit. */

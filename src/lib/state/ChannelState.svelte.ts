@@ -32,6 +32,7 @@ import { parseModelMention } from '../ai/mentions.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
 import { RevealTarget } from './RevealTarget.svelte.js';
 import { ChannelBlobs } from './ChannelBlobs.svelte.js';
+import { DEFAULT_FILE_POLICY, filePolicy } from '../doc/team/filePolicy.js';
 
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = 'outpost:local';
@@ -99,7 +100,10 @@ export class ChannelState {
 		private readonly handle: DocHandle
 	) {
 		this.channel = new ChannelDoc(handle.doc);
-		this.blobs = new ChannelBlobs(services.blobs.access(workspaceId), id);
+		this.blobs = new ChannelBlobs(services.blobs.access(workspaceId), id, () => {
+			const team = services.core.get(workspaceId)?.authority.team;
+			return team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team);
+		});
 	}
 
 	/** Opens a channel document and builds its view. */

@@ -6,6 +6,7 @@
  * the team does not allow. Invitation seeds made on this device are kept in the local
  * database, so their links can be copied again from the list.
  */
+import { filePolicy, type FilePolicy } from '../doc/team/filePolicy.js';
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
@@ -190,6 +191,17 @@ export class TeamState {
 	/** Sets which roles may use shared model `model` (owners and admins; replaces its earlier rule). */
 	async setModelRoles(model: string, roles: TeamRole[]): Promise<void> {
 		await this.checked({ t: 'model-access', model, roles });
+	}
+
+	/** The workspace's rule for attachments (doc/team/filePolicy.ts). */
+	get filePolicy(): FilePolicy {
+		this.subscribe();
+		return filePolicy(this.authority.team);
+	}
+
+	/** Sets the workspace's rule for attachments (owners and admins; replaces the earlier one). */
+	async setFilePolicy(policy: FilePolicy): Promise<void> {
+		await this.checked({ t: 'file-policy', maxBytes: policy.maxBytes, autoFetchBytes: policy.autoFetchBytes, blocked: [...policy.blocked] });
 	}
 
 	/** Invitations, newest first. */

@@ -73,6 +73,7 @@ class Pass {
 			currentKey: undefined,
 			spaces: new Map(),
 			modelAccess: new Map(),
+			filePolicy: undefined,
 			accepted: [],
 			rejected: new Map(),
 			waiting: [],
@@ -218,6 +219,10 @@ class Pass {
 			case 'model-access':
 				if (actorRank < ROLE_RANK.admin) return 'only admins set model access';
 				team.modelAccess.set(p.model, new Set(p.roles));
+				return undefined;
+			case 'file-policy':
+				if (actorRank < ROLE_RANK.admin) return 'only admins set the file policy';
+				team.filePolicy = { maxBytes: p.maxBytes, autoFetchBytes: p.autoFetchBytes, blocked: [...p.blocked] };
 				return undefined;
 			case 'admit':
 				return 'admitted already';

@@ -13,6 +13,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { isId } from '../ids.js';
+import { BLOCKED_TYPE, MAX_BLOCKED_TYPES, MAX_POLICY_BYTES } from './filePolicy.js';
 
 /** Roles of team members, most to least powerful. `relay` archives and relays; it never posts. */
 export const TeamRole = { owner: 'owner', admin: 'admin', member: 'member', relay: 'relay', guest: 'guest' } as const;
@@ -75,7 +76,9 @@ export type TeamOpBody =
 	/** Adds members to a space, or removes them (a member may remove itself: it leaves). */
 	| { t: 'space-members'; space: string; add: string[]; remove: string[] }
 	/** Which roles may use a shared model (its advertised id); replaces the model's earlier rule. */
-	| { t: 'model-access'; model: string; roles: TeamRole[] };
+	| { t: 'model-access'; model: string; roles: TeamRole[] }
+	/** The workspace's rule for attachments (filePolicy.ts); replaces the earlier one. */
+	| { t: 'file-policy'; maxBytes: number; autoFetchBytes: number; blocked: string[] };
 
 /** Kinds of private spaces: a private channel, or a direct conversation between a few people. */
 export const SpaceKind = { private: 'private', dm: 'dm' } as const;
@@ -254,6 +257,17 @@ function body(p: Record<string, unknown>): TeamOpBody {
 			const roles = p.roles.map(role);
 			if (new Set(roles).size !== roles.length) fail('repeated role');
 			return { t: 'model-access', model: str(p.model, MAX_MODEL_ID), roles };
+		}
+		case 'file-policy': {
+			const maxBytes = count(p.maxBytes, MAX_POLICY_BYTES);
+			if (maxBytes < 1) fail('bad size');
+			if (!Array.isArray(p.blocked) || p.blocked.length > MAX_BLOCKED_TYPES) fail('bad blocked list');
+			const blocked = p.blocked.map((entry) => {
+				if (typeof entry !== 'string' || !BLOCKED_TYPE.test(entry)) fail('bad blocked type');
+				return entry;
+			});
+			if (new Set(blocked).size !== blocked.length) fail('repeated blocked type');
+			return { t: 'file-policy', maxBytes, autoFetchBytes: count(p.autoFetchBytes, MAX_POLICY_BYTES), blocked };
 		}
 		default:
 			fail('unknown operation type');

@@ -1,4 +1,5 @@
 /** What the team fold (fold.ts) computes: the team, its members, invitations and key generations. */
+import type { FilePolicy } from './filePolicy.js';
 import type { SpaceKind, TeamRole } from './ops.js';
 
 /** A current member. */
@@ -93,6 +94,8 @@ export interface Team {
 	spaces: Map<string, TeamSpace>;
 	/** Shared model id → the roles an admin allowed to use it (models with no rule: modelAccess.ts). */
 	modelAccess: Map<string, Set<TeamRole>>;
+	/** The workspace's rule for attachments, once an admin set one (filePolicy.ts). */
+	filePolicy: FilePolicy | undefined;
 	/** Operations in effect, in fold order. */
 	accepted: string[];
 	/** Operations with no effect, and why. */
