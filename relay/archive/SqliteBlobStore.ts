@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { decodeManifest, encodeManifest, type BlobManifest } from '../../src/lib/blob/blobManifest.ts';
 import type { BlobStore } from '../../src/lib/blob/BlobStore.ts';
+import type { SealedBlobIndex } from '../../src/lib/core/blobMesh.ts';
 import type { RelayDb } from './relayDb.ts';
 
 export class SqliteBlobStore implements BlobStore {
@@ -63,5 +64,27 @@ export class SqliteBlobStore implements BlobStore {
 		if (manifest === undefined) return undefined;
 		const held = new Set(this.heldChunks.all(this.workspaceId, id).map((row) => row.idx));
 		return manifest.hashes.map((_, i) => i).filter((i) => !held.has(i));
+	}
+}
+
+/**
+ * The sealed blobs of private spaces the relay keeps without being in them, by the space's
+ * document whose member asked (core/blobMesh.ts): it serves each only to that space's members.
+ */
+export class SqliteSealedBlobIndex implements SealedBlobIndex {
+	private readonly find: Database.Statement<[string, string, string], { n: number }>;
+	private readonly insert: Database.Statement<[string, string, string]>;
+
+	constructor(relayDb: RelayDb) {
+		this.find = relayDb.db.prepare('SELECT 1 AS n FROM blob_spaces WHERE workspace = ? AND blob = ? AND doc = ?');
+		this.insert = relayDb.db.prepare('INSERT OR IGNORE INTO blob_spaces (workspace, blob, doc) VALUES (?, ?, ?)');
+	}
+
+	has(workspaceId: string, blobId: string, docId: string): boolean {
+		return this.find.get(workspaceId, blobId, docId) !== undefined;
+	}
+
+	add(workspaceId: string, blobId: string, docId: string): void {
+		this.insert.run(workspaceId, blobId, docId);
 	}
 }

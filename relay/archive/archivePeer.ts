@@ -28,7 +28,7 @@ import { meshService, type MeshService, type MeshServiceComponents } from '../..
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { BlobMesh } from '../../src/lib/core/blobMesh.ts';
 import { ArchiveDocs } from './ArchiveDocs.ts';
-import { SqliteBlobStore } from './SqliteBlobStore.ts';
+import { SqliteBlobStore, SqliteSealedBlobIndex } from './SqliteBlobStore.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SealedLog } from './SealedLog.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
@@ -171,8 +171,16 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			log(`Archive ${id}: blob ${ref.blob} (${ref.size} bytes) not pinned: the workspace's ${maxBlobBytes}-byte blob quota is full`);
 			return false;
 		},
+		// Private spaces it is not in: their sealed blobs, kept at a member's request.
+		sealedIndex: {
+			has: (ws, blob, doc) => (database === undefined ? false : (sealedIndex ??= new SqliteSealedBlobIndex(database.relayDb)).has(ws, blob, doc)),
+			add: (ws, blob, doc) => {
+				if (database !== undefined) (sealedIndex ??= new SqliteSealedBlobIndex(database.relayDb)).add(ws, blob, doc);
+			}
+		},
 		onError: (error) => log(`Blobs: ${error.message}`)
 	});
+	let sealedIndex: SqliteSealedBlobIndex | undefined;
 	let closed = false;
 	let watcher: FSWatcher | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;

@@ -2,14 +2,20 @@
  * The relay pins the blobs of the workspaces it archives, within each workspace's blob quota:
  * a file a member posts is fetched by the relay as its message arrives, stored in the relay's
  * database, and served to a member who comes after the sender left; a file that would pass
- * the quota is not pinned, and the relay says so.
+ * the quota is not pinned, and the relay says so. A private channel's files, which the relay
+ * cannot read, are kept sealed at a member's request and served to the channel's members only.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { readBlob } from '../../src/lib/blob/BlobStore.ts';
+import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.ts';
+import { newBlobKey, openBlob, sealBlob } from '../../src/lib/blob/blobSeal.ts';
+import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.ts';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.ts';
+import { newId } from '../../src/lib/doc/ids.ts';
+import { at, msg } from '../../tests/unit/doc/helpers.ts';
 import { connect, partition, stopPeers } from '../../tests/mesh/peers.ts';
 import { postFile, randomBytes, stopBlobPeers, withBlobs } from '../../tests/mesh/blobPeers.ts';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers } from '../../tests/mesh/teamPeers.ts';
@@ -97,3 +103,46 @@ function relayStore(workspaceId: string): SqliteBlobStore {
 	cleanups.push(() => Promise.resolve(release()));
 	return new SqliteBlobStore(relayDb, workspaceId);
 }
+
+it('keeps a private channel’s files sealed for its members, at a member’s request, and serves them to those members only', async () => {
+	const log: string[] = [];
+	const { relay, ws, owner, bob, ownerBlobs, bobBlobs } = await archivedTeam(log);
+	const mallory = await startJoiner(ws, (await newKey()).key, 'mallory', await invite(owner, 'member'));
+	await connect(mallory, owner);
+	await waitUntil(() => owner.authority.isMember(mallory.peerId) && mallory.authority.joined, 'mallory admitted');
+	const malloryBlobs = await withBlobs(mallory);
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => relay.archive.authority(ws.id)?.spaceAccess(space) !== undefined, 'the relay folds the space');
+
+	// The owner posts a sealed file in the private channel and asks the relays to keep it.
+	const plain = randomBytes(700 * 1024);
+	const key = newBlobKey();
+	const { id: blob } = await storeBlob(ownerBlobs.store, await sealBlob(plain, key));
+	new ChannelDoc(owner.docs.get(space)).post({ ...msg(newId(), owner.peerId, at(1, owner.peerId), ''), files: [{ blob, size: plain.length, mime: 'application/pdf', name: 'plan.pdf', key }] });
+	expect(await ownerBlobs.blobs.pinOnRelays(ws.id, space, [blob])).toBe(1);
+	const kept = relayStore(ws.id);
+	await waitUntil(async () => (await kept.missing(blob))?.length === 0, 'the relay to keep the sealed file', 20_000);
+	// What the relay holds is ciphertext: no piece of the file appears in it.
+	const first = (await kept.chunk(blob, 0))!;
+	expect(first.byteLength).toBe(256 * 1024);
+	expect(Buffer.from(first).includes(Buffer.from(plain.subarray(0, 64)))).toBe(false);
+
+	// The owner leaves; bob gets the file from the relay alone and opens it; mallory (not in the channel) is refused.
+	await waitUntil(() => bob.docs.docs.has(space), 'bob to get the private channel');
+	await partition(owner, bob);
+	await owner.node.hangUp(relay.node.peerId);
+	await dialRelay(bob, relay);
+	await dialRelay(mallory, relay);
+	await waitUntil(() => relay.archive.mesh.livePeers(ws.id).includes(bob.peerId) && relay.archive.mesh.livePeers(ws.id).includes(mallory.peerId), 'sessions with the relay');
+	await bobBlobs.blobs.service.fetch(ws.id, blob, [relay.node.peerId.toString()], { docId: space });
+	expect(Buffer.compare(await openBlob((await readBlob(bobBlobs.store, blob))!, key), plain)).toBe(0);
+	const refused = await malloryBlobs.blobs.service.fetch(ws.id, blob, [relay.node.peerId.toString()], { docId: space }).then(
+		() => undefined,
+		(error: unknown) => error
+	);
+	expect(refused).toBeInstanceOf(BlobUnavailableError);
+	expect((refused as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(BlobDeniedError);
+	// A PIN from a member outside the space is refused too.
+	expect(await malloryBlobs.blobs.service.pin(ws.id, relay.node.peerId.toString(), space, 'ab'.repeat(32))).toBe(false);
+}, 90_000);

@@ -24,7 +24,7 @@ import { migrateLogs } from './migrateLogs.ts';
 export const DB_FILE = 'relay.db';
 
 /** The schema's version (`PRAGMA user_version`). */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS blob_manifests (
 	id TEXT NOT NULL,
 	manifest BLOB NOT NULL,
 	PRIMARY KEY (workspace, id)
+);
+CREATE TABLE IF NOT EXISTS blob_spaces (
+	workspace TEXT NOT NULL,
+	blob TEXT NOT NULL,
+	doc TEXT NOT NULL,
+	PRIMARY KEY (workspace, blob, doc)
 );
 CREATE TABLE IF NOT EXISTS blob_chunks (
 	workspace TEXT NOT NULL,

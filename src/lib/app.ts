@@ -16,7 +16,8 @@ import { DELEGATION_MS, signDelegation } from './doc/team/delegation.js';
 import type { BrowserPeer } from './mesh/browserPeer.js';
 import type { ServingRelay } from './mesh/relayInfo.js';
 import type { BlobMesh } from './core/blobMesh.js';
-import { autoFetches } from './state/ChannelBlobs.svelte.js';
+import { autoFetches, limitsOf } from './state/ChannelBlobs.svelte.js';
+import { DEFAULT_FILE_POLICY, filePolicy } from './doc/team/filePolicy.js';
 import type { MeshModels } from './state/MeshModels.js';
 import type { ModelsState } from './state/ModelsState.svelte.js';
 import { OutpostDb } from './store/db.js';
@@ -153,7 +154,10 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 		workspace: (id) => core.get(id),
 		storeFor: (id) => services.blobs.store(id),
 		livePeers,
-		pins: (_id, ref) => autoFetches(ref),
+		pins: (id, ref) => {
+			const team = core.get(id)?.authority.team;
+			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
+		},
 		onError: (error) => console.info('blobs:', error.name, error.message)
 	});
 	try {
@@ -162,7 +166,7 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 		console.error('mesh: could not serve blobs', error);
 		return undefined;
 	}
-	services.blobs.attach({ service: blobs.service, livePeers });
+	services.blobs.attach({ service: blobs.service, livePeers, pinOnRelays: (id, docId, blobIds) => blobs.pinOnRelays(id, docId, blobIds) });
 	for (const id of core.ids()) if (core.get(id)?.secret !== undefined) blobs.follow(id);
 	return blobs;
 }

@@ -3,7 +3,8 @@
  * over lib0 encoding, every length and count bounded before anything is allocated. One
  * request per stream: GET names a workspace, the document that references the blob, the blob, whether the manifest is wanted and up to
  * {@link MAX_INDICES} chunk indices; the server answers DENIED, or MANIFEST (when asked), a
- * CHUNK for each requested chunk it holds, and END.
+ * CHUNK for each requested chunk it holds, and END. PIN asks a relay to keep a sealed blob of
+ * a private space it is not in (it fetches it from the asker); it answers END or DENIED.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -11,7 +12,7 @@ import { CHUNK_BYTES } from './blobManifest.js';
 
 export const BLOB_PROTOCOL_ID = '/outpost/blob/1';
 
-export const BlobMessageType = { get: 1, manifest: 2, chunk: 3, end: 4, denied: 5 } as const;
+export const BlobMessageType = { get: 1, manifest: 2, chunk: 3, end: 4, denied: 5, pin: 6 } as const;
 
 /** Why a server refused a GET. */
 export const BlobDenied = { notAllowed: 1, notHere: 2 } as const;
@@ -31,7 +32,8 @@ export type BlobMessage =
 	| { type: typeof BlobMessageType.manifest; bytes: Uint8Array }
 	| { type: typeof BlobMessageType.chunk; index: number; bytes: Uint8Array }
 	| { type: typeof BlobMessageType.end }
-	| { type: typeof BlobMessageType.denied; reason: BlobDenied };
+	| { type: typeof BlobMessageType.denied; reason: BlobDenied }
+	| { type: typeof BlobMessageType.pin; workspaceId: string; docId: string; blobId: string };
 
 /** A blob message did not decode. */
 export class MalformedBlobMessageError extends Error {
@@ -51,6 +53,11 @@ export function encodeBlobMessage(m: BlobMessage): Uint8Array {
 			encoding.writeUint8(e, m.manifest ? 1 : 0);
 			encoding.writeVarUint(e, m.indices.length);
 			for (const index of m.indices) encoding.writeVarUint(e, index);
+			break;
+		case BlobMessageType.pin:
+			encoding.writeVarString(e, m.workspaceId);
+			encoding.writeVarString(e, m.docId);
+			for (let i = 0; i < 64; i += 2) encoding.writeUint8(e, parseInt(m.blobId.slice(i, i + 2), 16));
 			break;
 		case BlobMessageType.manifest:
 			encoding.writeVarUint8Array(e, m.bytes);
@@ -94,6 +101,14 @@ export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
 				const indices: number[] = [];
 				for (let i = 0; i < count; i++) indices.push(decoding.readVarUint(d));
 				m = { type, workspaceId, docId, blobId, manifest: flag === 1, indices };
+				break;
+			}
+			case BlobMessageType.pin: {
+				const workspaceId = new TextDecoder().decode(readBounded(d, 64, 'workspace id'));
+				const docId = new TextDecoder().decode(readBounded(d, 64, 'document id'));
+				let blobId = '';
+				for (let i = 0; i < 32; i++) blobId += decoding.readUint8(d).toString(16).padStart(2, '0');
+				m = { type, workspaceId, docId, blobId };
 				break;
 			}
 			case BlobMessageType.manifest:

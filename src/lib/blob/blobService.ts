@@ -63,6 +63,11 @@ export interface BlobServiceInit {
 	 * `docId` references (the team decides who may read the document; the document must name the blob).
 	 */
 	mayRead(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
+	/**
+	 * Asked for a PIN: whether this replica takes blob `blobId` of document `docId`, which
+	 * device `peerId` asks it to keep (it then fetches it on its own); absent: refused.
+	 */
+	onPin?(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
 	/** Told about streams that failed on the serving side. */
 	onError?: (error: Error) => void;
 }
@@ -99,8 +104,12 @@ export class BlobService {
 		const first = await frames.read();
 		if (first === null) return;
 		const m = decodeBlobMessage(first);
-		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET, not type ${m.type}`);
 		const send = (answer: Parameters<typeof encodeBlobMessage>[0]) => frames.write(encodeBlobMessage(answer));
+		if (m.type === BlobMessageType.pin) {
+			const taken = (await this.init.onPin?.(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId)) ?? false;
+			return send(taken ? { type: BlobMessageType.end } : { type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+		}
+		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET or PIN, not type ${m.type}`);
 		const store = this.init.storeFor(m.workspaceId);
 		// An unknown workspace answers as a refusal does: a stranger learns nothing.
 		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId))) {
@@ -115,6 +124,25 @@ export class BlobService {
 			await send({ type: BlobMessageType.chunk, index, bytes }); // waits while the peer's window is shut
 		}
 		await send({ type: BlobMessageType.end });
+	}
+
+	/**
+	 * Asks `peer` (a relay outside a private space) to keep sealed blob `blobId` of the space's
+	 * document `docId`; resolves with whether it took it.
+	 */
+	async pin(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<boolean> {
+		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal, runOnLimitedConnection: true });
+		const frames = frameStream(stream, { maxFrameBytes: MAX_REQUEST_BYTES });
+		try {
+			await frames.write(encodeBlobMessage({ type: BlobMessageType.pin, workspaceId, docId, blobId }));
+			const frame = await frames.read({ signal });
+			const answer = frame === null ? undefined : decodeBlobMessage(frame);
+			await frames.close().catch(() => undefined);
+			return answer?.type === BlobMessageType.end;
+		} catch (error) {
+			frames.abort(error instanceof Error ? error : new Error(String(error)));
+			throw error;
+		}
 	}
 
 	/**

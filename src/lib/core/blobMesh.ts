@@ -12,6 +12,12 @@
  * its blobs, and a blob nobody referenced in a readable document is refused to everyone. A
  * reference the workspace's file policy forbids (too large, a blocked type: doc/team/filePolicy.ts)
  * is neither served nor pinned.
+ *
+ * **Private spaces' blobs are sealed** (blob/blobSeal.ts). A member's device serves them to the
+ * space's members and, as ciphertext, to the team's relays; after posting, it asks the relays
+ * that are not in the space to keep them (PIN). Such a relay fetches and keeps the sealed blob
+ * (it cannot read the reference, so it records which space asked) and serves it to the
+ * space's members only.
  */
 import { BlobService, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
@@ -26,8 +32,14 @@ import { TeamGate } from '../mesh/teamGate.js';
 /** What the blob mesh needs of an open workspace. */
 export interface BlobWorkspace {
 	docs: SyncDocs;
-	/** The team (TeamAuthority): who may read, and the workspace's file policy when it has a folded team. */
-	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy'> };
+	/** The team (TeamAuthority): who may read, members' roles, and the workspace's file policy when it has a folded team. */
+	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy'>; roleOf?(peerId: string): string | undefined };
+}
+
+/** Which sealed blobs of private spaces a relay keeps, and for which space's document (the relay's database). */
+export interface SealedBlobIndex {
+	has(workspaceId: string, blobId: string, docId: string): boolean;
+	add(workspaceId: string, blobId: string, docId: string): void;
 }
 
 /** The file policy a workspace's team sets (the default without a team). */
@@ -46,6 +58,11 @@ export interface BlobMeshInit {
 	livePeers(workspaceId: string): string[];
 	/** Whether to fetch a referenced blob at once (default: never). */
 	pins?(workspaceId: string, ref: AttachmentRef): boolean;
+	/**
+	 * Where a replica keeps the sealed blobs of private spaces it is not in, when members ask it
+	 * to (a relay); without it such requests are refused.
+	 */
+	sealedIndex?: SealedBlobIndex;
 	/** Told about failed serving streams and pins given up. */
 	onError?: (error: Error) => void;
 	/** First wait before a failed pin is tried again (doubles up to 60 s; tests shorten it). */
@@ -75,6 +92,7 @@ export class BlobMesh {
 			node: init.node,
 			storeFor: (id) => (init.workspace(id) === undefined ? undefined : init.storeFor(id)),
 			mayRead: (workspaceId, peerId, blobId, docId) => this.mayRead(workspaceId, peerId, blobId, docId),
+			onPin: (workspaceId, peerId, blobId, docId) => this.onPin(workspaceId, peerId, blobId, docId),
 			...(init.onError !== undefined ? { onError: init.onError } : {})
 		});
 	}
@@ -101,9 +119,52 @@ export class BlobMesh {
 		if (workspace === undefined) return false;
 		const { authority, docs } = workspace;
 		if (authority.excluded || !authority.isMember(peerId)) return false;
-		if (!new TeamGate(authority).mayShare(peerId, docId, docs)) return false;
+		const space = authority.spaceAccess?.(docId);
+		// A private space this replica keeps sealed (a relay outside it): the blobs its members asked it to keep, to its members.
+		if (space !== undefined && !space.local) return space.reads(peerId) && (this.init.sealedIndex?.has(workspaceId, blobId, docId) ?? false);
 		const ref = (await this.referencesOf(docs).of(docId)).get(blobId);
-		return ref !== undefined && fileVerdict(policyOf(workspace), ref) === 'ok';
+		if (ref === undefined || fileVerdict(policyOf(workspace), ref) !== 'ok') return false;
+		if (new TeamGate(authority).mayShare(peerId, docId, docs)) return true;
+		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
+		return space !== undefined && ref.key !== undefined && authority.roleOf?.(peerId) === 'relay';
+	}
+
+	/** A member asks this replica to keep a sealed blob of a private space it is not in (module comment). */
+	private onPin(workspaceId: string, peerId: string, blobId: string, docId: string): boolean {
+		const workspace = this.init.workspace(workspaceId);
+		const index = this.init.sealedIndex;
+		const followed = this.followed.get(workspaceId);
+		if (workspace === undefined || index === undefined || followed === undefined || !workspace.authority.isMember(peerId)) return false;
+		const space = workspace.authority.spaceAccess?.(docId);
+		if (space === undefined || space.local || !space.reads(peerId)) return false;
+		// Its size is not known before its manifest: the quota is asked with what is held already.
+		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
+		if (!this.init.pins?.(workspaceId, ref)) return false;
+		index.add(workspaceId, blobId, docId);
+		this.enqueue(workspaceId, followed, docId, ref);
+		return true;
+	}
+
+	/**
+	 * Asks the team's relays that are not in private space `docId` to keep its sealed blobs
+	 * `blobIds` (after a message naming them was posted there); resolves with how many took each.
+	 */
+	async pinOnRelays(workspaceId: string, docId: string, blobIds: readonly string[]): Promise<number> {
+		const workspace = this.init.workspace(workspaceId);
+		const space = workspace?.authority.spaceAccess?.(docId);
+		if (workspace === undefined || space === undefined) return 0;
+		let taken = 0;
+		for (const peer of this.init.livePeers(workspaceId)) {
+			if (workspace.authority.roleOf?.(peer) !== 'relay' || space.reads(peer)) continue;
+			for (const blobId of blobIds) {
+				const took = await this.service.pin(workspaceId, peer, docId, blobId).catch((error: unknown) => {
+					this.init.onError?.(error instanceof Error ? error : new Error(String(error)));
+					return false;
+				});
+				if (took) taken++;
+			}
+		}
+		return taken;
 	}
 
 	/**
@@ -139,6 +200,11 @@ export class BlobMesh {
 		const workspace = this.init.workspace(workspaceId);
 		if (followed === undefined || workspace === undefined || followed.pending.has(ref.blob)) return;
 		if (fileVerdict(policyOf(workspace), ref) !== 'ok' || !this.init.pins!(workspaceId, ref)) return;
+		this.enqueue(workspaceId, followed, docId, ref);
+	}
+
+	private enqueue(workspaceId: string, followed: { pending: Map<string, Pin> }, docId: string, ref: AttachmentRef): void {
+		if (followed.pending.has(ref.blob)) return;
 		if (followed.pending.size >= MAX_PENDING_PINS) {
 			this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${MAX_PENDING_PINS} pins are waiting`));
 			return;

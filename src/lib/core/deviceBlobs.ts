@@ -14,6 +14,8 @@ export interface BlobNetwork {
 	service: Pick<BlobService, 'fetch'>;
 	/** Peers with a live session in the workspace (they may hold the blob). */
 	livePeers(workspaceId: string): string[];
+	/** Asks the relays outside private space `docId` to keep its sealed blobs (BlobMesh.pinOnRelays). */
+	pinOnRelays?(workspaceId: string, docId: string, blobIds: readonly string[]): Promise<number>;
 }
 
 /** The mesh is not running (or has no peer of the workspace): nothing can be fetched now. */
@@ -54,7 +56,8 @@ export class DeviceBlobs {
 				const peers = network?.livePeers(workspaceId) ?? [];
 				if (network === undefined || peers.length === 0) throw new NoPeersError();
 				await network.service.fetch(workspaceId, blobId, peers, { docId, onProgress, signal });
-			}
+			},
+			keepOnRelays: async (docId, blobIds) => (await this.network?.pinOnRelays?.(workspaceId, docId, blobIds)) ?? 0
 		};
 	}
 }

@@ -41,6 +41,11 @@ export interface AttachmentRef {
 	thumb?: string;
 	/** A recording's length in milliseconds (a voice note). */
 	duration?: number;
+	/**
+	 * In a private space: the file's AES-256-GCM key (base64url), and `blob` names the sealed
+	 * blob (blob/blobSeal.ts); `size` stays the file's own.
+	 */
+	key?: string;
 }
 
 /** A channel message (or thread reply when `parent` is set), as stored. */

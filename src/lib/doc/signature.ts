@@ -14,7 +14,7 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
 	// Attached files are signed whole, in order, each field in a fixed order (a tag of its own).
 	if (m.files !== undefined) {
-		const files = m.files.map((f) => [f.blob, f.size, f.mime, f.name, f.width ?? 0, f.height ?? 0, f.thumb ?? '', f.duration ?? -1]);
+		const files = m.files.map((f) => [f.blob, f.size, f.mime, f.name, f.width ?? 0, f.height ?? 0, f.thumb ?? '', f.duration ?? -1, f.key ?? '']);
 		return encoder.encode(JSON.stringify(['outpost/msg/4', ...fields, m.model ?? '', m.askedBy ?? '', files]));
 	}
 	// A model's answer also signs the model's id and who asked (separate tags, so no form can pass for another).

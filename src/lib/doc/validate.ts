@@ -3,6 +3,7 @@
  * peers, so a record may be missing fields, have the wrong types or be absurdly large;
  * such records are skipped by the views rather than trusted.
  */
+import { BLOB_KEY } from '../blob/blobSeal.js';
 import type { AttachmentRef, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
@@ -60,6 +61,7 @@ export function isAttachmentRef(v: unknown): v is AttachmentRef {
 		shortString(v.name) &&
 		dimension(v.width) &&
 		dimension(v.height) &&
+		(v.key === undefined || (typeof v.key === 'string' && BLOB_KEY.test(v.key))) &&
 		(v.duration === undefined || (Number.isSafeInteger(v.duration) && (v.duration as number) >= 0 && (v.duration as number) <= 24 * 3_600_000)) &&
 		(v.thumb === undefined || (typeof v.thumb === 'string' && v.thumb.length <= MAX_THUMB_LENGTH && THUMB.test(v.thumb)))
 	);

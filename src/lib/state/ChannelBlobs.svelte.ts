@@ -5,6 +5,7 @@
  */
 import type { AttachmentRef } from '../doc/schema.js';
 import { DEFAULT_FILE_POLICY, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
+import { newBlobKey, openBlob, sealBlob } from '../blob/blobSeal.js';
 import type { BlobManifest } from '../blob/blobManifest.js';
 
 /** Why a fetch failed, for the view to say in the user's language. */
@@ -56,6 +57,8 @@ export interface BlobAccess {
 	read(blobId: string): Promise<Uint8Array | undefined>;
 	/** Fetches a blob named in document `docId` from the mesh's peers. */
 	fetch(docId: string, blobId: string, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
+	/** Asks the relays outside private space `docId` to keep its sealed blobs; resolves with how many requests they took. */
+	keepOnRelays(docId: string, blobIds: readonly string[]): Promise<number>;
 }
 
 /** The limits a file policy sets. */
@@ -103,7 +106,9 @@ export class ChannelBlobs {
 		private readonly access: BlobAccess,
 		readonly docId: string,
 		/** The workspace's file policy now (asked on every use: an admin may change it). */
-		private readonly policy: () => FilePolicy = () => DEFAULT_FILE_POLICY
+		private readonly policy: () => FilePolicy = () => DEFAULT_FILE_POLICY,
+		/** Whether the channel is a private space's (its files are sealed: blob/blobSeal.ts). */
+		private readonly isPrivate: () => boolean = () => false
 	) {}
 
 	/** The limits the workspace's file policy sets now. */
@@ -148,8 +153,10 @@ export class ChannelBlobs {
 	}
 
 	private async makeUrl(ref: AttachmentRef, entry: Entry): Promise<void> {
-		const bytes = await this.access.read(ref.blob);
-		if (bytes === undefined || this.destroyed) return;
+		const held = await this.access.read(ref.blob);
+		if (held === undefined || this.destroyed) return;
+		// A private space's file is held sealed; it opens with the key its (signed) reference carries.
+		const bytes = ref.key === undefined ? held : await openBlob(held, ref.key);
 		if (entry.url === undefined) entry.url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: safeType(ref.mime) }));
 		this.set(entry, { phase: 'ready', held: bytes.byteLength, size: bytes.byteLength });
 	}
@@ -199,10 +206,12 @@ export class ChannelBlobs {
 		if (verdict === 'tooLarge') throw new AttachmentTooLargeError(file.name, file.size, policy.maxBytes);
 		if (verdict === 'blocked') throw new FileTypeBlockedError(file.name);
 		const bytes = new Uint8Array(await file.arrayBuffer());
-		const manifest = await this.access.put(bytes, onProgress);
+		const key = this.isPrivate() ? newBlobKey() : undefined;
+		const manifest = await this.access.put(key === undefined ? bytes : await sealBlob(bytes, key), onProgress);
 		const ref: AttachmentRef = {
 			blob: manifest.id,
-			size: manifest.size,
+			size: bytes.byteLength,
+			...(key !== undefined ? { key } : {}),
 			mime: (file.type || 'application/octet-stream').slice(0, 200),
 			name: (file.name || 'file').slice(0, 200),
 			...(details.width !== undefined && details.height !== undefined ? { width: details.width, height: details.height } : {}),
@@ -212,6 +221,12 @@ export class ChannelBlobs {
 		const entry = this.entry(ref);
 		await entry.checking;
 		return ref;
+	}
+
+	/** After a message with `files` was posted here: asks the relays to keep the sealed ones (private spaces). */
+	async posted(files: readonly AttachmentRef[]): Promise<void> {
+		const sealed = files.filter((f) => f.key !== undefined).map((f) => f.blob);
+		if (sealed.length > 0) await this.access.keepOnRelays(this.docId, sealed).catch((error: unknown) => console.info('blobs: relays not asked', error));
 	}
 
 	/** Offers the blob as a download under its name (fetching it first when needed). */

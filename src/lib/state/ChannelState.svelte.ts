@@ -100,10 +100,16 @@ export class ChannelState {
 		private readonly handle: DocHandle
 	) {
 		this.channel = new ChannelDoc(handle.doc);
-		this.blobs = new ChannelBlobs(services.blobs.access(workspaceId), id, () => {
-			const team = services.core.get(workspaceId)?.authority.team;
-			return team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team);
-		});
+		const authority = () => services.core.get(workspaceId)?.authority;
+		this.blobs = new ChannelBlobs(
+			services.blobs.access(workspaceId),
+			id,
+			() => {
+				const team = authority()?.team;
+				return team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team);
+			},
+			() => authority()?.spaceAccess(id) !== undefined
+		);
 	}
 
 	/** Opens a channel document and builds its view. */
@@ -310,6 +316,7 @@ export class ChannelState {
 			...(files.length > 0 ? { files: [...files] } : {})
 		});
 		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
+		if (files.length > 0) void this.blobs.posted(files);
 		this.markRead();
 		const mention = parseModelMention(clean, models.map((m) => m.model));
 		const choice = mention && models.find((m) => m.model === mention.model);

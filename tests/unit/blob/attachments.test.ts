@@ -22,6 +22,7 @@ const REF: AttachmentRef = { blob: 'ab'.repeat(32), size: 1234, mime: 'image/png
 describe('attachment references', () => {
 	it('are checked for shape: a bad id, size, thumbnail or too many files make the message malformed', () => {
 		expect(isAttachmentRef(REF)).toBe(true);
+		expect(isAttachmentRef({ ...REF, key: 'A'.repeat(43), duration: 1200 })).toBe(true);
 		for (const bad of [
 			{ ...REF, blob: 'AB'.repeat(32) },
 			{ ...REF, blob: 'ab' },
@@ -30,6 +31,7 @@ describe('attachment references', () => {
 			{ ...REF, name: '' },
 			{ ...REF, width: 0 },
 			{ ...REF, duration: -5 },
+			{ ...REF, key: 'short' },
 			{ ...REF, duration: 1.5 },
 			{ ...REF, thumb: 'javascript:alert(1)' },
 			{ ...REF, thumb: 'data:image/svg+xml;base64,AAAA' },
@@ -56,6 +58,7 @@ describe('attachment references', () => {
 			{ ...signed, files: [{ ...REF, size: 99 }] },
 			{ ...signed, files: [{ ...REF, thumb: 'data:image/jpeg;base64,BBBB' }] },
 			{ ...signed, files: [{ ...REF, duration: 5000 }] },
+			{ ...signed, files: [{ ...REF, key: 'A'.repeat(43) }] },
 			{ ...signed, files: [REF, REF] }
 		]) {
 			expect(await verifyMessage(forged)).toBe(false);
