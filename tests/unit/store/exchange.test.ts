@@ -32,6 +32,7 @@ import { at, edit, msg, softDelete, toggleReaction } from '../doc/helpers';
 import { manifestOf as manifestOfBytes } from '../../../src/lib/blob/blobManifest';
 import { readBlob } from '../../../src/lib/blob/BlobStore';
 import { putBlob } from '../../../src/lib/core/deviceBlobs';
+import { newBlobKey, openBlob, sealBlob } from '../../../src/lib/blob/blobSeal';
 import type { AttachmentRef } from '../../../src/lib/doc/schema';
 import { IdbBlobStore } from '../../../src/lib/store/IdbBlobStore';
 
@@ -637,5 +638,22 @@ describe('attachments in exports', () => {
 			files['manifest.json'] = strToU8(JSON.stringify(manifest));
 		});
 		await expect(readExport(forged)).rejects.toThrow(/unexpected path/);
+	});
+	it('writes a private space’s sealed file opened, and an import seals it again to the same blob', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const store = new IdbBlobStore(a.db, f.workspaceId);
+		const plain = bytesOf(400_000, 13);
+		const key = newBlobKey();
+		const { id } = await putBlob(store, await sealBlob(plain, key));
+		await edit_(a, f.general, (doc) => new ChannelDoc(doc).post({ ...msg(newId(), ALICE, at(9500, ALICE), ''), files: [{ blob: id, size: plain.length, mime: 'image/png', name: 'secret.png', key }] }));
+		const exported = await exportWorkspace({ db: a.db, docs: a.docs, workspaceId: f.workspaceId, appVersion: 't', blobs: store });
+		const listed = exported.manifest.attachments![0]!;
+		expect(listed).toMatchObject({ blob: id, key });
+		expect(Buffer.compare(unzipSync(exported.bytes)[listed.path!]!, plain)).toBe(0);
+		const b = await newDevice();
+		expect(await importWorkspace({ db: b.db, docs: b.docs, blobs: (ws) => new IdbBlobStore(b.db, ws) }, exported.bytes)).toMatchObject({ attachments: 1, attachmentsMissing: 0 });
+		const restored = await readBlob(new IdbBlobStore(b.db, f.workspaceId), id);
+		expect(Buffer.compare(await openBlob(restored!, key), plain)).toBe(0);
 	});
 });

@@ -24,6 +24,7 @@ import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, type NameOf }
 import { noteToMarkdown } from '../../doc/noteMarkdown.js';
 import { referencesIn } from '../../blob/blobReferences.js';
 import { readBlob, type BlobStore } from '../../blob/BlobStore.js';
+import { openBlob } from '../../blob/blobSeal.js';
 import type { AttachmentRef } from '../../doc/schema.js';
 
 /** Progress of a long export or import: documents done out of all. */
@@ -254,10 +255,12 @@ async function addAttachments(zip: ZipWriter, referenced: Map<string, Attachment
 	const out: ManifestAttachment[] = [];
 	for (const ref of referenced.values()) {
 		signal?.throwIfAborted();
-		const bytes = blobs === undefined ? undefined : await readBlob(blobs, ref.blob);
+		const held = blobs === undefined ? undefined : await readBlob(blobs, ref.blob);
+		// A private space's file is written opened, so the export is readable; its key lets an import seal it again.
+		const bytes = held === undefined || ref.key === undefined ? held : await openBlob(held, ref.key).catch(() => undefined);
 		const path = bytes === undefined ? null : `${FILES_DIR}${ref.blob}/${safeFileName(ref.name)}`;
 		if (bytes !== undefined && path !== null) zip.add(path, bytes, true);
-		out.push({ blob: ref.blob, name: ref.name, mime: ref.mime, size: ref.size, path });
+		out.push({ blob: ref.blob, name: ref.name, mime: ref.mime, size: ref.size, path, ...(ref.key !== undefined ? { key: ref.key } : {}) });
 	}
 	return out;
 }

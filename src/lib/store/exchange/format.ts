@@ -13,6 +13,7 @@
  * The workspace secret is not in the file: an export is a backup of content, not a key to
  * the workspace (see importWorkspace.ts for what that means on restore).
  */
+import { BLOB_KEY } from '../../blob/blobSeal.js';
 import { isId } from '../../doc/ids.js';
 import { DocKind } from '../../doc/schema.js';
 import { InvalidManifestError, NotAnExportError, UnsupportedVersionError } from './errors.js';
@@ -65,6 +66,8 @@ export interface ManifestAttachment {
 	size: number;
 	/** Where its bytes are in the zip (`files/<blob id>/<name>`), or null when the exporting device did not hold them. */
 	path: string | null;
+	/** A private space's file: its key (the zip holds the opened file; an import seals it again to check it against `blob`). */
+	key?: string;
 }
 
 /** The manifest of an export file. */
@@ -127,12 +130,13 @@ function isFilePath(path: string, blob: string): boolean {
 
 function parseAttachment(value: unknown, index: number): ManifestAttachment {
 	if (!isRecord(value)) invalid(`attachment ${index} is not an object`);
-	const { blob, name, mime, size, path } = value;
+	const { blob, name, mime, size, path, key } = value;
+	if (key !== undefined && (typeof key !== 'string' || !BLOB_KEY.test(key))) invalid(`attachment ${String(blob)} has a bad key`);
 	if (typeof blob !== 'string' || !BLOB_ID.test(blob)) invalid(`attachment ${index} has no valid blob id`);
 	if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) invalid(`attachment ${blob} has no size`);
 	// Only a path under its own folder: nothing else of the zip is read as an attachment.
 	if (path !== null && !(typeof path === 'string' && isFilePath(path, blob))) invalid(`attachment ${blob} has an unexpected path`);
-	return { blob, size, path, name: typeof name === 'string' ? name.slice(0, 200) : '', mime: typeof mime === 'string' ? mime.slice(0, 200) : '' };
+	return { blob, size, path, name: typeof name === 'string' ? name.slice(0, 200) : '', mime: typeof mime === 'string' ? mime.slice(0, 200) : '', ...(key !== undefined ? { key } : {}) };
 }
 
 /**

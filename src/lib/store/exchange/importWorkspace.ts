@@ -33,6 +33,7 @@ import {
 import type { ExchangeProgress } from './exportWorkspace.js';
 import { FILES_DIR, IMPORT_LIMITS, MANIFEST_PATH, parseManifest, sha256Hex, STATE_DIR, type ExportManifest, type ManifestAttachment } from './format.js';
 import { manifestOf } from '../../blob/blobManifest.js';
+import { sealBlob } from '../../blob/blobSeal.js';
 import type { BlobStore } from '../../blob/BlobStore.js';
 import { putBlob } from '../../core/deviceBlobs.js';
 
@@ -166,8 +167,10 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 	let damagedAttachments = 0;
 	for (const listedFile of manifest.attachments ?? []) {
 		if (listedFile.path === null) continue;
-		const bytes = files[listedFile.path];
-		if (bytes !== undefined && bytes.length === listedFile.size && (await manifestOf(bytes)).id === listedFile.blob) attachments.push({ listed: listedFile, bytes });
+		const opened = files[listedFile.path];
+		// A private space's file was written opened: sealed again with its key, it must be the blob the reference names.
+		const bytes = opened === undefined || opened.length !== listedFile.size ? undefined : listedFile.key === undefined ? opened : await sealBlob(opened, listedFile.key);
+		if (bytes !== undefined && (await manifestOf(bytes)).id === listedFile.blob) attachments.push({ listed: listedFile, bytes });
 		else damagedAttachments++;
 	}
 	return { manifest, states, attachments, damagedAttachments };
