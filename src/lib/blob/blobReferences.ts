@@ -1,6 +1,6 @@
 /**
  * Which blobs a document references: the `files` of its well-formed messages (channel
- * documents: channels, threads, direct conversations). A replica asks it before it serves a
+ * documents: channels, threads, direct conversations) and of its questions (AI chats). A replica asks it before it serves a
  * blob (the fetcher names the document it read the reference in, and must be allowed to read
  * that document) and to know what to pin. Read through {@link SyncDocs} so the browser and the
  * relay answer alike: a document is read once, then kept up to date from its updates.
@@ -8,6 +8,7 @@
 import * as Y from 'yjs';
 import type { AttachmentRef } from '../doc/schema.js';
 import { isMessageRecord } from '../doc/validate.js';
+import { isAiRecord } from '../doc/AiThreadDoc.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
 
 /** See the module comment. */
@@ -72,13 +73,14 @@ export class BlobReferences {
 	}
 }
 
-/** The blobs the well-formed messages of a channel document reference. */
+/** The blobs the well-formed messages of a channel document, or the questions of an AI chat, reference. */
 export function referencesIn(doc: Y.Doc): Map<string, AttachmentRef> {
 	const refs = new Map<string, AttachmentRef>();
-	for (const record of doc.getArray<unknown>('messages')) {
-		if (!isMessageRecord(record) || record.files === undefined) continue;
-		for (const file of record.files) if (!refs.has(file.blob)) refs.set(file.blob, file);
-	}
+	const add = (files: readonly AttachmentRef[] | undefined) => {
+		for (const file of files ?? []) if (!refs.has(file.blob)) refs.set(file.blob, file);
+	};
+	for (const record of doc.getArray<unknown>('messages')) if (isMessageRecord(record)) add(record.files);
+	for (const record of doc.getArray<unknown>('records')) if (isAiRecord(record)) add(record.files);
 	return refs;
 }
 
@@ -92,7 +94,7 @@ export function referencesInUpdate(update: Uint8Array): AttachmentRef[] {
 	try {
 		for (const struct of Y.decodeUpdate(update).structs) {
 			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
-			for (const record of struct.content.getContent()) if (isMessageRecord(record) && record.files !== undefined) refs.push(...record.files);
+			for (const record of struct.content.getContent()) if ((isMessageRecord(record) || isAiRecord(record)) && record.files !== undefined) refs.push(...record.files);
 		}
 	} catch {
 		// Not a v1 update this replica can read: it names nothing.

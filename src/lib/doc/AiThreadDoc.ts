@@ -15,7 +15,8 @@ import * as Y from 'yjs';
 import { readPosition, readStats, readStatus } from './answerFields.js';
 import { compareHlc } from './hlc.js';
 import { verifyAiRecordNow } from './signature.js';
-import { AiRecordKind, AiStatus, type AiRecord, type GenerationStats } from './schema.js';
+import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats } from './schema.js';
+import { isAttachmentRef, MAX_FILES } from './validate.js';
 
 /** Who wrote an AI-thread message. */
 export const AiRole = { system: 'system', user: 'user', assistant: 'assistant' } as const;
@@ -45,6 +46,8 @@ export interface AiMessage extends AiMessageInit {
 	queuePosition?: number;
 	/** The signed record it shows (absent: a live entry still streaming, or an unsigned one). */
 	record?: AiRecord;
+	/** A question's attached files (signed with it). */
+	files?: AttachmentRef[];
 }
 
 /** Accessors over an AI thread document. */
@@ -174,7 +177,8 @@ function fromRecord(r: AiRecord): AiMessage {
 		...(r.model !== undefined ? { model: r.model } : {}),
 		...(r.askedBy !== undefined ? { askedBy: r.askedBy } : {}),
 		...(readStats(r.stats) !== undefined ? { stats: readStats(r.stats) } : {}),
-		...(r.error !== undefined ? { error: r.error } : {})
+		...(r.error !== undefined ? { error: r.error } : {}),
+		...(r.files !== undefined ? { files: r.files } : {})
 	};
 }
 
@@ -221,6 +225,7 @@ export function isAiRecord(v: unknown): v is AiRecord {
 		optionalString(r.askedBy, 100) &&
 		optionalString(r.status, 20) &&
 		optionalString(r.error, 1000) &&
-		optionalString(r.from, 64)
+		optionalString(r.from, 64) &&
+		(r.files === undefined || (Array.isArray(r.files) && r.files.length > 0 && r.files.length <= MAX_FILES && r.files.every(isAttachmentRef)))
 	);
 }

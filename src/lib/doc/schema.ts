@@ -248,6 +248,8 @@ export interface AiRecord {
 	stats?: GenerationStats;
 	/** A cut: the first message it drops. */
 	from?: string;
+	/** A question: the files attached to it. */
+	files?: AttachmentRef[];
 	/** Base64 Ed25519 signature over {@link aiRecordSigningBytes} (signature.ts). */
 	sig: string;
 }

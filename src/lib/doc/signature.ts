@@ -5,7 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, toBase64, verifyByPeerId, type DeviceKey } from './deviceKey.js';
-import type { AiRecord, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AiRecord, AttachmentRef, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
 
@@ -14,8 +14,7 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
 	// Attached files are signed whole, in order, each field in a fixed order (a tag of its own).
 	if (m.files !== undefined) {
-		const files = m.files.map((f) => [f.blob, f.size, f.mime, f.name, f.width ?? 0, f.height ?? 0, f.thumb ?? '', f.duration ?? -1, f.key ?? '']);
-		return encoder.encode(JSON.stringify(['outpost/msg/4', ...fields, m.model ?? '', m.askedBy ?? '', files]));
+		return encoder.encode(JSON.stringify(['outpost/msg/4', ...fields, m.model ?? '', m.askedBy ?? '', filesSigned(m.files)]));
 	}
 	// A model's answer also signs the model's id and who asked (separate tags, so no form can pass for another).
 	if (m.model !== undefined && m.askedBy !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/3', ...fields, m.model, m.askedBy]));
@@ -23,10 +22,17 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	return encoder.encode(JSON.stringify(['outpost/msg/1', ...fields]));
 }
 
+/** Attached files as a signature covers them: every field of every file, in a fixed order. */
+function filesSigned(files: readonly AttachmentRef[]): unknown[] {
+	return files.map((f) => [f.blob, f.size, f.mime, f.name, f.width ?? 0, f.height ?? 0, f.thumb ?? '', f.duration ?? -1, f.key ?? '']);
+}
+
 /** The bytes an AI-chat record's signature covers: every field but the signature, in a fixed order. */
 export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 	const stats = r.stats === undefined ? '' : [r.stats.tokensIn, r.stats.tokensOut, r.stats.ttftMs, r.stats.tokensPerSecond];
 	const fields = [r.kind, r.id, r.author, r.hlc, r.text, r.model ?? '', r.askedBy ?? '', r.status ?? '', r.error ?? '', stats, r.from ?? ''];
+	// A question with files signs them too, under a tag of its own.
+	if (r.files !== undefined) return encoder.encode(JSON.stringify(['outpost/ai/2', ...fields, filesSigned(r.files)]));
 	return encoder.encode(JSON.stringify(['outpost/ai/1', ...fields]));
 }
 

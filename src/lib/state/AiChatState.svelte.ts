@@ -8,6 +8,9 @@ import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
 import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
+import type { AttachmentRef } from '../doc/schema.js';
+import { DEFAULT_FILE_POLICY, filePolicy } from '../doc/team/filePolicy.js';
+import { ChannelBlobs } from './ChannelBlobs.svelte.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
@@ -46,19 +49,30 @@ export class AiChatState {
 	private readonly checking = new Set<string>();
 	private checked = $state(0);
 
+	/** The files attached to questions (absent when the chat was opened outside a workspace). */
+	readonly blobs: ChannelBlobs | undefined;
+
 	private constructor(
 		private readonly services: Services,
 		readonly id: string,
-		private readonly handle: DocHandle
+		private readonly handle: DocHandle,
+		workspaceId: string | undefined
 	) {
 		this.thread = new AiThreadDoc(handle.doc);
+		this.blobs =
+			workspaceId === undefined
+				? undefined
+				: new ChannelBlobs(services.blobs.access(workspaceId), id, () => {
+						const team = services.core.get(workspaceId)?.authority.team;
+						return team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team);
+					});
 	}
 
-	/** Opens (and loads) an AI chat document. */
-	static async open(services: Services, id: string): Promise<AiChatState> {
+	/** Opens (and loads) an AI chat document of workspace `workspaceId`. */
+	static async open(services: Services, id: string, workspaceId?: string): Promise<AiChatState> {
 		const handle = services.docs.open(id);
 		await handle.ready;
-		const chat = new AiChatState(services, id, handle);
+		const chat = new AiChatState(services, id, handle, workspaceId);
 		handle.doc.on('update', chat.onChange);
 		chat.loading = false;
 		return chat;
@@ -100,18 +114,25 @@ export class AiChatState {
 		this.handle.doc.transact(() => (this.thread.systemPrompt = text.slice(0, MAX_PROMPT_LENGTH)), LOCAL_ORIGIN);
 	}
 
-	/** Sends a question and streams the answer of `choice`. */
-	async send(text: string, choice: ModelChoice): Promise<void> {
+	/** Sends a question (with `files`, added with {@link blobs}) and streams the answer of `choice`. */
+	async send(text: string, choice: ModelChoice, files: readonly AttachmentRef[] = []): Promise<void> {
 		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
-		if (!clean || this.generating) return;
-		await this.ask(clean);
+		if ((!clean && files.length === 0) || this.generating) return;
+		await this.ask(clean, files);
 		await this.answer(choice);
 	}
 
 	/** Appends a question, signed by this device. */
-	private async ask(text: string): Promise<void> {
+	private async ask(text: string, files: readonly AttachmentRef[] = []): Promise<void> {
 		const { identity } = this.services;
-		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.user, id: newId(), author: identity.peerId, hlc: this.tick(), text });
+		const record = await signAiRecord(identity.privateKey, {
+			kind: AiRecordKind.user,
+			id: newId(),
+			author: identity.peerId,
+			hlc: this.tick(),
+			text,
+			...(files.length > 0 ? { files: [...files] } : {})
+		});
 		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
 	}
 
@@ -153,6 +174,7 @@ export class AiChatState {
 		// An answer its host writes goes on without this view; one written here must stop.
 		if (!this.hostWrites) this.stop?.abort();
 		this.handle.doc.off('update', this.onChange);
+		this.blobs?.destroy();
 		this.services.docs.release(this.handle);
 	}
 

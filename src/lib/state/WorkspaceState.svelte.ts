@@ -414,7 +414,7 @@ export class WorkspaceState {
 		const previous = this.chat;
 		this.chat = undefined;
 		await previous?.close();
-		const next = await AiChatState.open(this.services, id);
+		const next = await AiChatState.open(this.services, id, this.id);
 		if (ticket !== this.opening || this.closed) {
 			await next.close();
 			return;

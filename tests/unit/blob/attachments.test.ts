@@ -12,7 +12,9 @@ import { MemoryBlobStore, readBlob } from '../../../src/lib/blob/BlobStore.js';
 import { heldOf, putBlob } from '../../../src/lib/core/deviceBlobs.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import type { AttachmentRef } from '../../../src/lib/doc/schema.js';
-import { signMessage, verifyMessage } from '../../../src/lib/doc/signature.js';
+import { signAiRecord, signMessage, verifyAiRecord, verifyMessage } from '../../../src/lib/doc/signature.js';
+import { AiThreadDoc, isAiRecord } from '../../../src/lib/doc/AiThreadDoc.js';
+import { AiRecordKind } from '../../../src/lib/doc/schema.js';
 import { isAttachmentRef, isMessageRecord, MAX_FILES, MAX_THUMB_LENGTH } from '../../../src/lib/doc/validate.js';
 import { MemoryDocs } from '../mesh/memoryDocs.js';
 import { at, msg } from '../doc/helpers.js';
@@ -96,6 +98,24 @@ describe('attachment references', () => {
 		expect(await refs.has('c1', second.blob)).toBe(true);
 		expect(await refs.has('c2', REF.blob)).toBe(false);
 		refs.destroy();
+	});
+});
+
+describe('attachments in AI chats', () => {
+	it('are signed with the question, read by the view, and referenced by the chat', async () => {
+		const key = await generateKeyPair('Ed25519');
+		const author = peerIdFromPrivateKey(key).toString();
+		const question = await signAiRecord(key, { kind: AiRecordKind.user, id: 'q1', author, hlc: at(1, author), text: 'what is in this photo?', files: [REF] });
+		expect(await verifyAiRecord(question)).toBe(true);
+		expect(await verifyAiRecord({ ...question, files: [{ ...REF, name: 'other.png' }] })).toBe(false);
+		const { files: _dropped, ...without } = question;
+		expect(await verifyAiRecord(without)).toBe(false);
+		expect(isAiRecord({ ...question, files: [{ ...REF, blob: 'x' }] })).toBe(false);
+		const doc = new Y.Doc();
+		const chat = new AiThreadDoc(doc);
+		chat.addRecord(question);
+		expect(chat.list()[0]?.files).toEqual([REF]);
+		expect([...referencesIn(doc).keys()]).toEqual([REF.blob]);
 	});
 });
 

@@ -213,7 +213,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 				await handle.ready;
 				const state = Y.encodeStateAsUpdate(handle.doc);
 				const readable = (await p.readable?.(handle.doc)) ?? [];
-				if (p.kind === DocKind.channel) for (const [id, ref] of referencesIn(handle.doc)) if (!referenced.has(id)) referenced.set(id, ref);
+				if (p.kind === DocKind.channel || p.kind === DocKind.aiThread) for (const [id, ref] of referencesIn(handle.doc)) if (!referenced.has(id)) referenced.set(id, ref);
 				zip.add(statePath(p.id), state);
 				for (const r of readable) zip.add(r.path, strToU8(r.text));
 				documents.push({
