@@ -19,11 +19,16 @@ export class SqliteBlobStore implements BlobStore {
 	/** Bytes of the workspace's chunks held, counted once at open and kept by the writes. */
 	private held: number;
 
+	private readonly insertChunks: (id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>) => void;
+
 	constructor(
 		relayDb: RelayDb,
 		private readonly workspaceId: string
 	) {
 		const { db } = relayDb;
+		this.insertChunks = db.transaction((id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>) => {
+			for (const { index, bytes } of chunks) if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
+		});
 		this.readManifest = db.prepare('SELECT manifest FROM blob_manifests WHERE workspace = ? AND id = ?');
 		this.insertManifest = db.prepare('INSERT OR IGNORE INTO blob_manifests (workspace, id, manifest) VALUES (?, ?, ?)');
 		this.readChunk = db.prepare('SELECT bytes FROM blob_chunks WHERE workspace = ? AND id = ? AND idx = ?');
@@ -58,6 +63,13 @@ export class SqliteBlobStore implements BlobStore {
 		if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
 		return Promise.resolve();
 	}
+
+	/** One transaction: one commit (the database syncs each commit to disk). */
+	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
+		this.insertChunks(id, chunks);
+		return Promise.resolve();
+	}
+
 
 	async missing(id: string): Promise<number[] | undefined> {
 		const manifest = await this.manifest(id);

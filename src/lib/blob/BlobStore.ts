@@ -14,6 +14,8 @@ export interface BlobStore {
 	/** Chunk `index` of blob `id`, when held. */
 	chunk(id: string, index: number): Promise<Uint8Array | undefined>;
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void>;
+	/** Stores several chunks of blob `id` at once (one transaction where the store has them). */
+	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void>;
 	/** Indices of the chunks of blob `id` not held; undefined when its manifest is unknown here. */
 	missing(id: string): Promise<number[] | undefined>;
 }
@@ -58,6 +60,10 @@ export class MemoryBlobStore implements BlobStore {
 		if (held === undefined) this.chunks.set(id, (held = new Map()));
 		held.set(index, bytes.slice());
 		return Promise.resolve();
+	}
+
+	async putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
+		for (const { index, bytes } of chunks) await this.putChunk(id, index, bytes);
 	}
 
 	missing(id: string): Promise<number[] | undefined> {

@@ -75,6 +75,19 @@ export function encodeBlobMessage(m: BlobMessage): Uint8Array {
 	return encoding.toUint8Array(e);
 }
 
+/** A CHUNK message, copying the chunk once (`encodeBlobMessage` would copy it twice: 256 KiB a chunk). */
+export function encodeChunk(index: number, bytes: Uint8Array): Uint8Array {
+	const header = encoding.createEncoder();
+	encoding.writeUint8(header, BlobMessageType.chunk);
+	encoding.writeVarUint(header, index);
+	encoding.writeVarUint(header, bytes.byteLength);
+	const head = encoding.toUint8Array(header);
+	const out = new Uint8Array(head.byteLength + bytes.byteLength);
+	out.set(head);
+	out.set(bytes, head.byteLength);
+	return out;
+}
+
 /** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */
 function readBounded(d: decoding.Decoder, max: number, what: string): Uint8Array {
 	const length = decoding.readVarUint(d);

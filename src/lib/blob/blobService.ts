@@ -6,18 +6,21 @@
  * - **Serving**: a stream carries one GET. The server reads it under a small frame bound (a
  *   stranger can make it hold 1 KiB), asks `mayRead` with the connection's authenticated peer
  *   id, and answers DENIED, or the manifest when asked, a CHUNK for each requested chunk it
- *   holds, and END; it waits for the transport to take what it sent before it sends more.
- * - **Fetching**: asks the given peers in turn for what is missing, 8 chunks a stream.
- *   A manifest that does not hash to the blob's id, or a chunk that does not hash to its
- *   manifest entry, marks that peer as serving wrong bytes; the fetch goes on with the next
- *   peer. Verified chunks are stored as they arrive, so a broken connection loses nothing:
- *   the next request asks only for what is still missing.
+ *   holds (reading the next one while it sends one), and END; it waits for the transport to
+ *   take what it sent before it sends more.
+ * - **Fetching**: the manifest from the first peer that has it, then the missing chunks from
+ *   every peer at once, 8 chunks a request, two requests in flight per peer. A manifest that
+ *   does not hash to the blob's id, or a chunk that does not hash to its manifest entry, marks
+ *   that peer as serving wrong bytes; the others take over its chunks. A request's verified
+ *   chunks are stored together when it ends (or breaks off), so a broken connection loses
+ *   nothing verified: the next request asks only for what is still missing. Two fetches of
+ *   one blob at once (the view and the pinning) are one: the second joins the first.
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
 import { BadManifestError, decodeManifest, encodeManifest, verifyChunk, type BlobManifest } from './blobManifest.js';
-import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, decodeBlobMessage, encodeBlobMessage, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES } from './blobMessages.js';
+import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, decodeBlobMessage, encodeBlobMessage, encodeChunk, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
 
 /**
@@ -84,6 +87,9 @@ export interface FetchOptions {
 }
 
 export class BlobService {
+	/** Fetches under way, by workspace and blob: a second fetch of the same blob joins the first. */
+	private readonly inFlight = new Map<string, { done: Promise<BlobManifest>; listeners: Set<BlobProgress> }>();
+
 	constructor(private readonly init: BlobServiceInit) {}
 
 	async start(): Promise<void> {
@@ -118,10 +124,14 @@ export class BlobService {
 		const manifest = await store.manifest(m.blobId);
 		if (manifest === undefined) return send({ type: BlobMessageType.denied, reason: BlobDenied.notHere });
 		if (m.manifest) await send({ type: BlobMessageType.manifest, bytes: encodeManifest(manifest) });
-		for (const index of m.indices) {
-			const bytes = index < manifest.hashes.length ? await store.chunk(m.blobId, index) : undefined;
+		// The next chunk is read while one is sent (reads are the slow part on IndexedDB).
+		const read = (index: number | undefined) => (index === undefined || index >= manifest.hashes.length ? Promise.resolve(undefined) : store.chunk(m.blobId, index));
+		let next = read(m.indices[0]);
+		for (let i = 0; i < m.indices.length; i++) {
+			const bytes = await next;
+			next = read(m.indices[i + 1]);
 			if (bytes === undefined) continue;
-			await send({ type: BlobMessageType.chunk, index, bytes }); // waits while the peer's window is shut
+			await frames.write(encodeChunk(m.indices[i]!, bytes)); // waits while the peer's window is shut
 		}
 		await send({ type: BlobMessageType.end });
 	}
@@ -155,6 +165,28 @@ export class BlobService {
 	 * @throws {BlobUnavailableError} when no peer gave what is missing.
 	 */
 	async fetch(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
+		const key = `${workspaceId}/${blobId}`;
+		const running = this.inFlight.get(key);
+		if (running !== undefined) {
+			// Joins the fetch under way (its peers, its end); progress is told to both.
+			if (options.onProgress !== undefined) running.listeners.add(options.onProgress);
+			try {
+				return await running.done;
+			} finally {
+				if (options.onProgress !== undefined) running.listeners.delete(options.onProgress);
+			}
+		}
+		const listeners = new Set<BlobProgress>(options.onProgress === undefined ? [] : [options.onProgress]);
+		const done = this.fetchNow(workspaceId, blobId, peers, { ...options, onProgress: (held, size) => listeners.forEach((tell) => tell(held, size)) });
+		this.inFlight.set(key, { done, listeners });
+		try {
+			return await done;
+		} finally {
+			this.inFlight.delete(key);
+		}
+	}
+
+	private async fetchNow(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
 		const store = this.init.storeFor(workspaceId);
 		if (store === undefined) throw new Error(`no blob store for workspace ${workspaceId}`);
 		const failures: Array<{ peer: string; error: Error }> = [];
@@ -240,6 +272,7 @@ export class BlobService {
 		const indices = wanted ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
 		let manifest = wanted === undefined ? undefined : await store.manifest(blobId);
 		const answered = new Set<number>();
+		const verified: Array<{ index: number; bytes: Uint8Array }> = [];
 		try {
 			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }));
 			for (;;) {
@@ -263,12 +296,16 @@ export class BlobService {
 				}
 				answered.add(m.index);
 				if (!(await verifyChunk(manifest, m.index, m.bytes))) throw new WrongBytesError(`chunk ${m.index} does not match the blob`);
-				await store.putChunk(blobId, m.index, m.bytes);
+				verified.push({ index: m.index, bytes: m.bytes });
 			}
 			await frames.close().catch(() => undefined);
-			return answered;
+			// One write for the request's chunks (one transaction), not one per chunk.
+			await store.putChunks(blobId, verified);
+			return new Set(verified.map((c) => c.index));
 		} catch (error) {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
+			// What was verified before the fault is kept: the next request asks for the rest.
+			if (manifest !== undefined) await store.putChunks(blobId, verified).catch(() => undefined);
 			throw error;
 		}
 	}

@@ -33,6 +33,11 @@ export class IdbBlobStore implements BlobStore {
 		await this.db.blobChunks.put({ workspaceId: this.workspaceId, id, index, bytes: bytes.slice() });
 	}
 
+	async putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
+		if (chunks.length === 0) return;
+		await this.db.blobChunks.bulkPut(chunks.map(({ index, bytes }) => ({ workspaceId: this.workspaceId, id, index, bytes: bytes.slice() })));
+	}
+
 	async missing(id: string): Promise<number[] | undefined> {
 		const manifest = await this.manifest(id);
 		if (manifest === undefined) return undefined;

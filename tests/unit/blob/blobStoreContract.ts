@@ -37,6 +37,13 @@ export function blobStoreContract(name: string, open: () => Promise<StoreUnderTe
 			await store.putChunk(manifest.id, 1, chunkOf(bytes, 1));
 			expect(await store.missing(manifest.id)).toEqual([0, 2]);
 			expect(await readBlob(store, manifest.id)).toBeUndefined();
+			// Several at once (one already held): the same as one by one.
+			await store.putChunks(manifest.id, [
+				{ index: 2, bytes: chunkOf(bytes, 2) },
+				{ index: 1, bytes: chunkOf(bytes, 1) }
+			]);
+			expect(await store.missing(manifest.id)).toEqual([0]);
+			expect(await store.chunk(manifest.id, 2)).toEqual(chunkOf(bytes, 2));
 			await storeBlob(store, bytes);
 			expect(await store.missing(manifest.id)).toEqual([]);
 			expect(await store.manifest(manifest.id)).toEqual(manifest);
