@@ -113,7 +113,7 @@ function summary(r: LinkResult) {
 		ratioPaired: spread(r.blob.map((b, i) => mbps(b) / mbps(r.raw[i]!))).median,
 		...(r.extra ? { [r.extra.label]: spread(r.extra.runs.map(mbps)) } : {}),
 		fetcherStoreMs: spread(r.blob.map((b) => (b.store ? Object.values(b.store).reduce((n, t) => n + t.ms, 0) : NaN))),
-		fetcherPutChunkMs: spread(r.blob.map((b) => b.store?.putChunk.ms ?? NaN)),
+		fetcherPutChunkMs: spread(r.blob.map((b) => (b.store?.putChunk.ms ?? 0) + (b.store?.putChunks.ms ?? NaN))),
 		errors: [...r.blob, ...r.raw, ...(r.extra?.runs ?? [])].flatMap((t) => (t.error && t.error !== 'not run' ? [t.error] : []))
 	};
 }
@@ -146,7 +146,7 @@ function report(r: LinkResult): void {
 	log(`    raw stream     ${f(s.rawMBps)} MB/s   (same connection)`);
 	if (r.extra) log(`    ${r.extra.label.padEnd(14)} ${f(spread(r.extra.runs.map(mbps)))} MB/s   (diagnostic)`);
 	log(`    blob ÷ raw     ${s.ratio.toFixed(2)} (paired per round ${s.ratioPaired.toFixed(2)}; goal ≥ 0.90)`);
-	log(`    fetcher's store calls ${s.fetcherStoreMs.median.toFixed(0)} ms per fetch (putChunk ${s.fetcherPutChunkMs.median.toFixed(0)} ms)`);
+	log(`    fetcher's store calls ${s.fetcherStoreMs.median.toFixed(0)} ms per fetch (storing chunks ${s.fetcherPutChunkMs.median.toFixed(0)} ms)`);
 	for (const e of s.errors.slice(0, 3)) log(`    error: ${e}`);
 }
 

@@ -92,7 +92,7 @@ export function onConnection(node: BlobServiceInit['node'], connection: Connecti
 }
 
 /** Milliseconds and calls spent in each BlobStore method. */
-export type StoreTimes = Record<'manifest' | 'putManifest' | 'chunk' | 'putChunk' | 'missing', { calls: number; ms: number }>;
+export type StoreTimes = Record<'manifest' | 'putManifest' | 'chunk' | 'putChunk' | 'putChunks' | 'missing', { calls: number; ms: number }>;
 
 /** A BlobStore that times every call of the store it wraps. */
 export class TimedStore implements BlobStore {
@@ -101,6 +101,7 @@ export class TimedStore implements BlobStore {
 		putManifest: { calls: 0, ms: 0 },
 		chunk: { calls: 0, ms: 0 },
 		putChunk: { calls: 0, ms: 0 },
+		putChunks: { calls: 0, ms: 0 },
 		missing: { calls: 0, ms: 0 }
 	};
 
@@ -127,6 +128,9 @@ export class TimedStore implements BlobStore {
 	}
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
 		return this.timed('putChunk', () => this.inner.putChunk(id, index, bytes));
+	}
+	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
+		return this.timed('putChunks', () => this.inner.putChunks(id, chunks));
 	}
 	missing(id: string): Promise<number[] | undefined> {
 		return this.timed('missing', () => this.inner.missing(id));
