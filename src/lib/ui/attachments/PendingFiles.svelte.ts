@@ -6,7 +6,7 @@
  */
 import { MAX_FILES } from '$lib/doc/validate';
 import type { AttachmentRef } from '$lib/doc/schema';
-import { AttachmentTooLargeError, type ChannelBlobs } from '$lib/state/ChannelBlobs.svelte';
+import { AttachmentTooLargeError, FileTypeBlockedError, type AttachmentDetails, type ChannelBlobs } from '$lib/state/ChannelBlobs.svelte';
 import { imagePreview } from './thumbnail';
 
 /** One picked file. */
@@ -20,10 +20,17 @@ export interface PendingFile {
 	ref?: AttachmentRef;
 }
 
+/** A file with what its reference should carry besides the bytes (a recording's length), known when it was made. */
+export interface DetailedFile {
+	file: File;
+	details: AttachmentDetails;
+}
+
 /** Why files were refused, for the composer to put in words. */
 export type AttachmentProblem =
 	| { kind: 'tooMany'; max: number }
 	| { kind: 'tooLarge'; name: string; size: number; limit: number }
+	| { kind: 'blocked'; name: string }
 	| { kind: 'failed'; name: string; error: string };
 
 /** Files ready to send: their references, and which chips they are (cleared once sent). */
@@ -48,10 +55,14 @@ export class PendingFiles {
 		return Math.min(this.blobs.limits.maxFiles, MAX_FILES);
 	}
 
-	/** Starts storing `picked`, refusing those over the size or count limit. */
-	add(picked: Iterable<File>): void {
+	/**
+	 * Starts storing `picked`, refusing those over the size or count limit. A plain file gets its
+	 * details here (an image's preview); a {@link DetailedFile} brings its own.
+	 */
+	add(picked: Iterable<File | DetailedFile>): void {
 		this.problem = undefined;
-		for (const file of picked) {
+		for (const item of picked) {
+			const { file, details } = 'details' in item ? item : { file: item, details: undefined };
 			if (this.files.length >= this.max) {
 				this.problem = { kind: 'tooMany', max: this.max };
 				break;
@@ -62,7 +73,7 @@ export class PendingFiles {
 			}
 			const id = ++this.#next;
 			this.files.push({ id, name: file.name, size: file.size, done: 0 });
-			this.#tasks.set(id, this.#store(id, file));
+			this.#tasks.set(id, this.#store(id, file, details));
 		}
 	}
 
@@ -90,10 +101,10 @@ export class PendingFiles {
 		for (const id of ids) this.#tasks.delete(id);
 	}
 
-	async #store(id: number, file: File): Promise<void> {
+	async #store(id: number, file: File, given: AttachmentDetails | undefined): Promise<void> {
 		try {
-			const preview = file.type.startsWith('image/') ? await imagePreview(file) : undefined;
-			const ref = await this.blobs.add(file, preview, (done) => this.#update(id, (f) => (f.done = done)));
+			const details = given ?? (file.type.startsWith('image/') ? await imagePreview(file) : undefined);
+			const ref = await this.blobs.add(file, details, (done) => this.#update(id, (f) => (f.done = done)));
 			this.#update(id, (f) => {
 				f.ref = ref;
 				f.done = f.size;
@@ -104,7 +115,9 @@ export class PendingFiles {
 			this.problem =
 				err instanceof AttachmentTooLargeError
 					? { kind: 'tooLarge', name: file.name, size: err.size, limit: err.limit }
-					: { kind: 'failed', name: file.name, error: err instanceof Error ? err.message : String(err) };
+					: err instanceof FileTypeBlockedError
+						? { kind: 'blocked', name: file.name }
+						: { kind: 'failed', name: file.name, error: err instanceof Error ? err.message : String(err) };
 			this.remove(id);
 		}
 	}
