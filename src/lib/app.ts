@@ -16,6 +16,7 @@ import { DELEGATION_MS, signDelegation } from './doc/team/delegation.js';
 import type { BrowserPeer } from './mesh/browserPeer.js';
 import type { ServingRelay } from './mesh/relayInfo.js';
 import type { BlobMesh } from './core/blobMesh.js';
+import type { HuddleSignalling } from './huddle/HuddleSignalling.js';
 import { autoFetches, limitsOf } from './state/ChannelBlobs.svelte.js';
 import { DEFAULT_FILE_POLICY, filePolicy } from './doc/team/filePolicy.js';
 import type { MeshModels } from './state/MeshModels.js';
@@ -83,6 +84,8 @@ export interface StartedMesh {
 	models: MeshModels | undefined;
 	/** Blobs served to and fetched from the mesh; follow each synced workspace with it (small images are pinned). */
 	blobs: BlobMesh | undefined;
+	/** Huddle signalling (`/outpost/huddle/1`) on the peer, under the team's rule; the calls are the state layer's. */
+	huddle: HuddleSignalling | undefined;
 }
 
 const WEB_LOCK = 'outpost-device-key';
@@ -126,6 +129,7 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 		delegate === undefined ? {} : { presentAs: async (workspace) => delegatedAuthority(workspace.authority, await delegate(workspace.id)) }
 	);
 	const blobs = await startBlobs(services, peer);
+	const huddle = await startHuddle(services, peer);
 	let models: MeshModels | undefined;
 	if (init.models) {
 		try {
@@ -141,7 +145,25 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 			console.error('mesh: could not serve models', error);
 		}
 	}
-	return { peer, served, models, blobs };
+	return { peer, served, models, blobs, huddle };
+}
+
+/** Serves huddle signalling on the peer: only to member devices that may read the channel (huddle/huddleRule.ts). */
+async function startHuddle(services: Services, peer: BrowserPeer): Promise<HuddleSignalling | undefined> {
+	const [{ HuddleSignalling }, { mayHuddle }] = await Promise.all([import('./huddle/HuddleSignalling.js'), import('./huddle/huddleRule.js')]);
+	const { core } = services;
+	const huddle = new HuddleSignalling({
+		node: peer.node,
+		mayJoin: (workspaceId, channelId, peerId) => mayHuddle(core.get(workspaceId), channelId, peerId),
+		onError: (error) => console.info('huddle:', error.name, error.message)
+	});
+	try {
+		await huddle.start();
+	} catch (error) {
+		console.error('mesh: could not serve huddles', error);
+		return undefined;
+	}
+	return huddle;
 }
 
 /** Serves and fetches the device's blobs on the peer; small images of synced workspaces are fetched as they are referenced. */

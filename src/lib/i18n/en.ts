@@ -12,6 +12,7 @@ import { modelAccessEn } from './features/modelAccess.js';
 import { shortcutsEn } from './features/shortcuts.js';
 import { notificationsEn } from './features/notifications.js';
 import { attachmentsEn } from './features/attachments.js';
+import { huddleEn } from './features/huddle.js';
 import { filePolicyEn } from './features/filePolicy.js';
 
 export const en = {
@@ -28,6 +29,7 @@ export const en = {
 	...shortcutsEn,
 	...notificationsEn,
 	...attachmentsEn,
+	...huddleEn,
 	...filePolicyEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',

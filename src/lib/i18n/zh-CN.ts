@@ -13,6 +13,7 @@ import { modelAccessZh } from './features/modelAccess.zh.js';
 import { shortcutsZh } from './features/shortcuts.zh.js';
 import { notificationsZh } from './features/notifications.zh.js';
 import { attachmentsZh } from './features/attachments.zh.js';
+import { huddleZh } from './features/huddle.zh.js';
 import { filePolicyZh } from './features/filePolicy.zh.js';
 
 export const zhCN: Record<MessageKey, string> = {
@@ -29,6 +30,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...shortcutsZh,
 	...notificationsZh,
 	...attachmentsZh,
+	...huddleZh,
 	...filePolicyZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',

@@ -17,6 +17,7 @@ import type { BrowserPeer } from '../mesh/browserPeer.js';
 import { inviteLink as buildInviteLink, type InviteToken } from '../mesh/invite.js';
 import { archiveOnRelay, isArchivedOnRelay } from '../mesh/relayApi.js';
 import type { MeshModels } from './MeshModels.js';
+import { HuddleState } from './HuddleState.svelte.js';
 import type { ModelsState } from './ModelsState.svelte.js';
 import { DeniedReason } from '../mesh/constants.js';
 import { MembershipDeniedError } from '../mesh/errors.js';
@@ -102,6 +103,8 @@ export class MeshState {
 	private stopped = false;
 	private meshModels: MeshModels | undefined;
 	private blobMesh: BlobMesh | undefined;
+	/** Huddles (audio calls in channels); they can start once the mesh runs. */
+	readonly huddles: HuddleState;
 
 	/** `models`: the app's model choices, to share this browser's model and offer the mesh's. */
 	constructor(
@@ -109,6 +112,7 @@ export class MeshState {
 		private readonly models?: ModelsState
 	) {
 		if (models) void this.keepShareSetting(models);
+		this.huddles = new HuddleState({ me: services.identity.peerId, awareness: (id) => this.awareness(id), team: (id) => this.team(id) });
 	}
 
 	/** Restores "Share this model with the workspace" and saves it whenever it changes. */
@@ -158,6 +162,7 @@ export class MeshState {
 		if (started === undefined) return;
 		this.meshModels = started.models;
 		this.blobMesh = started.blobs;
+		if (started.huddle) await this.huddles.attach(started.huddle);
 		this.started = true;
 		this.onPeerCount();
 	}
@@ -334,6 +339,7 @@ export class MeshState {
 	async removeWorkspace(workspaceId: string): Promise<void> {
 		const synced = this.synced.get(workspaceId);
 		if (!synced) return;
+		if (this.huddles.joined?.workspaceId === workspaceId) this.huddles.leave();
 		this.synced.delete(workspaceId);
 		clearTimeout(this.typingTimers.get(workspaceId));
 		await this.meshModels?.removeWorkspace(workspaceId);
@@ -356,6 +362,7 @@ export class MeshState {
 	/** Stops the peer and lets go of every workspace it synced. */
 	async stop(): Promise<void> {
 		this.stopped = true;
+		this.huddles.leave();
 		for (const timer of this.typingTimers.values()) clearTimeout(timer);
 		await this.meshModels?.stop();
 		this.services.blobs.attach(undefined);
