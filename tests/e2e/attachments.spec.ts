@@ -3,16 +3,23 @@
  * one browser; another browser shows the image inline (the full image, fetched peer to peer
  * over WebRTC, not only the sender's thumbnail) and downloads the file with the same bytes. The
  * relay, which archives the workspace, pins both: a member who joins after the sender has
- * closed their browser still gets them. Media is made by the test (an image drawn on a canvas).
+ * closed their browser still gets them. In a private channel the file is sealed on the sender
+ * (its device stores no plaintext) and opens on the other member's device. Media is made by
+ * the test (an image drawn on a canvas).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
-import { channelLink, createInvite, createWorkspace, inviteDialog, joinWith, message } from './helpers';
+import { channelLink, channelNav, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, message, setDisplayName } from './helpers';
 import { useDevices } from './devices';
 
 const { relay, device } = useDevices();
+
+/** A private channel's link in the navigation. */
+function privateLink(page: Page, name: string) {
+	return channelNav(page).getByRole('link', { name: new RegExp(`^🔒 ${name}\\b`) });
+}
 
 /** A PNG of `width`×`height` drawn in the page (gradient and noise, so it does not compress to nothing). */
 async function drawnPng(page: Page, width: number, height: number): Promise<Buffer> {
@@ -111,4 +118,56 @@ test('an image and a file reach another browser, and a member who joins after th
 	await expect(message(cy, 'survey photos')).toBeVisible({ timeout: 30_000 });
 	await expectFullImage(cy, 'reef.png', 1200);
 	expect(await downloaded(cy, 'report.bin')).toBe(reportHash);
+});
+
+test('an image in a private channel is sealed on the sender and opens on the other member’s device', async () => {
+	test.setTimeout(120_000);
+	const r = await relay(4193);
+	const ada = await device(r);
+	await setDisplayName(ada, 'Ada');
+	await createWorkspace(ada, 'Salvage');
+	const link = await inviteLinkOf(ada);
+	const bea = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await expect(channelLink(bea, 'general')).toBeVisible({ timeout: 30_000 });
+
+	await ada.getByRole('button', { name: 'New channel' }).click();
+	const dialog = ada.getByRole('dialog', { name: 'New channel' });
+	await dialog.getByRole('textbox', { name: 'Channel name' }).fill('wreck');
+	await dialog.getByRole('checkbox', { name: 'Private channel' }).check();
+	await expect(dialog.getByRole('checkbox', { name: 'Share with Bea' })).toBeVisible({ timeout: 20_000 });
+	await dialog.getByRole('checkbox', { name: 'Share with Bea' }).check();
+	await dialog.getByRole('button', { name: 'Create channel' }).click();
+	await expect(privateLink(ada, 'wreck')).toHaveAttribute('aria-current', 'page');
+
+	const png = await drawnPng(ada, 900, 600);
+	await ada.getByLabel('Files to attach').setInputFiles([{ name: 'hull.png', mimeType: 'image/png', buffer: png }]);
+	await expect(ada.getByRole('list', { name: 'Files to send' }).getByRole('progressbar')).toHaveCount(0, { timeout: 20_000 });
+	await ada.getByRole('textbox', { name: 'Message', exact: true }).fill('hull damage');
+	await ada.getByRole('button', { name: 'Send', exact: true }).click();
+	await expectFullImage(ada, 'hull.png', 900);
+
+	// What Ada's device stores is the sealed blob: no run of the PNG's bytes appears in it.
+	const stored = await ada.evaluate(async () => {
+		const open = indexedDB.open('outpost');
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			open.onsuccess = () => resolve(open.result);
+			open.onerror = () => reject(open.error);
+		});
+		const rows = await new Promise<Array<{ bytes: Uint8Array }>>((resolve, reject) => {
+			const request = db.transaction('blobChunks').objectStore('blobChunks').getAll();
+			request.onsuccess = () => resolve(request.result as Array<{ bytes: Uint8Array }>);
+			request.onerror = () => reject(request.error);
+		});
+		db.close();
+		return rows.map((row) => Array.from(row.bytes.subarray(0, 4096)));
+	});
+	expect(stored.length).toBeGreaterThan(0);
+	const head = png.subarray(0, 32);
+	for (const chunk of stored) expect(Buffer.from(chunk).includes(head)).toBe(false);
+
+	await expect(privateLink(bea, 'wreck')).toBeVisible({ timeout: 30_000 });
+	await privateLink(bea, 'wreck').click();
+	await expect(message(bea, 'hull damage')).toBeVisible({ timeout: 20_000 });
+	await expectFullImage(bea, 'hull.png', 900);
 });
