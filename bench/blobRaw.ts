@@ -129,6 +129,9 @@ export class TimedStore implements BlobStore {
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
 		return this.timed('putChunk', () => this.inner.putChunk(id, index, bytes));
 	}
+	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+		return this.timed('chunk', () => this.inner.chunks(id, indices));
+	}
 	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
 		return this.timed('putChunks', () => this.inner.putChunks(id, chunks));
 	}

@@ -59,6 +59,13 @@ export class SqliteBlobStore implements BlobStore {
 		return Promise.resolve(row === undefined ? undefined : new Uint8Array(row.bytes));
 	}
 
+	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+		return Promise.resolve(indices.map((index) => {
+			const row = this.readChunk.get(this.workspaceId, id, index);
+			return row === undefined ? undefined : new Uint8Array(row.bytes);
+		}));
+	}
+
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
 		if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
 		return Promise.resolve();

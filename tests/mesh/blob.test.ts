@@ -80,11 +80,11 @@ describe('blobs on the mesh', () => {
 		for (let i = 0; i < manifest.hashes.length; i += 2) await partial.store.putChunk(manifest.id, i, chunkOf(bytes, i));
 		const served = new Map<string, number>();
 		for (const [name, peer] of [['a', a], ['c', c], ['partial', partial]] as const) {
-			const read = peer.store.chunk.bind(peer.store);
-			peer.store.chunk = async (id, index) => {
-				const chunk = await read(id, index);
-				if (chunk !== undefined) served.set(name, (served.get(name) ?? 0) + 1);
-				return chunk;
+			const read = peer.store.chunks.bind(peer.store);
+			peer.store.chunks = async (id, indices) => {
+				const chunks = await read(id, indices);
+				served.set(name, (served.get(name) ?? 0) + chunks.filter((c) => c !== undefined).length);
+				return chunks;
 			};
 		}
 		for (const peer of [a, c, partial]) await b.node.dial(addressOf(peer.node));
@@ -145,10 +145,10 @@ describe('blobs on the mesh', () => {
 		const bytes = randomBytes(8 * 1024 * 1024);
 		const { id, hashes } = await storeBlob(a.store, bytes);
 		const served: number[] = [];
-		const chunk = a.store.chunk.bind(a.store);
-		a.store.chunk = (blobId, index) => {
-			served.push(index);
-			return chunk(blobId, index);
+		const chunks = a.store.chunks.bind(a.store);
+		a.store.chunks = (blobId, indices) => {
+			served.push(...indices);
+			return chunks(blobId, indices);
 		};
 		const stop = new AbortController();
 		const first = await b.blobs

@@ -13,6 +13,8 @@ export interface BlobStore {
 	putManifest(manifest: BlobManifest): Promise<void>;
 	/** Chunk `index` of blob `id`, when held. */
 	chunk(id: string, index: number): Promise<Uint8Array | undefined>;
+	/** Chunks `indices` of blob `id`, in that order (undefined for those not held); one read where the store can. */
+	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>>;
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void>;
 	/** Stores several chunks of blob `id` at once (one transaction where the store has them). */
 	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void>;
@@ -40,7 +42,7 @@ export async function readBlob(store: BlobStore, id: string): Promise<Uint8Array
 /** A {@link BlobStore} in memory. */
 export class MemoryBlobStore implements BlobStore {
 	private readonly manifests = new Map<string, BlobManifest>();
-	private readonly chunks = new Map<string, Map<number, Uint8Array>>();
+	private readonly held = new Map<string, Map<number, Uint8Array>>();
 
 	manifest(id: string): Promise<BlobManifest | undefined> {
 		return Promise.resolve(this.manifests.get(id));
@@ -52,13 +54,17 @@ export class MemoryBlobStore implements BlobStore {
 	}
 
 	chunk(id: string, index: number): Promise<Uint8Array | undefined> {
-		return Promise.resolve(this.chunks.get(id)?.get(index));
+		return Promise.resolve(this.held.get(id)?.get(index));
+	}
+
+	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+		return Promise.resolve(indices.map((index) => this.held.get(id)?.get(index)));
 	}
 
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		let held = this.chunks.get(id);
-		if (held === undefined) this.chunks.set(id, (held = new Map()));
-		held.set(index, bytes.slice());
+		let chunks = this.held.get(id);
+		if (chunks === undefined) this.held.set(id, (chunks = new Map()));
+		chunks.set(index, bytes.slice());
 		return Promise.resolve();
 	}
 
@@ -69,14 +75,14 @@ export class MemoryBlobStore implements BlobStore {
 	missing(id: string): Promise<number[] | undefined> {
 		const manifest = this.manifests.get(id);
 		if (manifest === undefined) return Promise.resolve(undefined);
-		const held = this.chunks.get(id);
-		return Promise.resolve(manifest.hashes.map((_, i) => i).filter((i) => !held?.has(i)));
+		const chunks = this.held.get(id);
+		return Promise.resolve(manifest.hashes.map((_, i) => i).filter((i) => !chunks?.has(i)));
 	}
 
 	/** Bytes held in chunks (for tests: the same blob twice is stored once). */
 	get bytesHeld(): number {
 		let n = 0;
-		for (const held of this.chunks.values()) for (const bytes of held.values()) n += bytes.byteLength;
+		for (const chunks of this.held.values()) for (const bytes of chunks.values()) n += bytes.byteLength;
 		return n;
 	}
 }

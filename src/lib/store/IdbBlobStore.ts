@@ -29,6 +29,11 @@ export class IdbBlobStore implements BlobStore {
 		return (await this.db.blobChunks.get([this.workspaceId, id, index]))?.bytes;
 	}
 
+	async chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+		const rows = await this.db.blobChunks.bulkGet(indices.map((index): [string, string, number] => [this.workspaceId, id, index]));
+		return rows.map((row) => row?.bytes);
+	}
+
 	async putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
 		await this.db.blobChunks.put({ workspaceId: this.workspaceId, id, index, bytes: bytes.slice() });
 	}

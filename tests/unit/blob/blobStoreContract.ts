@@ -44,6 +44,7 @@ export function blobStoreContract(name: string, open: () => Promise<StoreUnderTe
 			]);
 			expect(await store.missing(manifest.id)).toEqual([0]);
 			expect(await store.chunk(manifest.id, 2)).toEqual(chunkOf(bytes, 2));
+			expect(await store.chunks(manifest.id, [2, 0, 1])).toEqual([chunkOf(bytes, 2), undefined, chunkOf(bytes, 1)]);
 			await storeBlob(store, bytes);
 			expect(await store.missing(manifest.id)).toEqual([]);
 			expect(await store.manifest(manifest.id)).toEqual(manifest);
