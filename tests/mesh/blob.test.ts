@@ -97,6 +97,32 @@ describe('blobs on the mesh', () => {
 		expect([...served.values()].reduce((x, y) => x + y)).toBe(manifest.hashes.length);
 	}, 60_000);
 
+	it('a second fetch of a blob joins the first, and tries on its own when the first fails', async () => {
+		const [holder, empty, b] = [await device(), await device(), await device()];
+		const bytes = randomBytes(3 * 1024 * 1024);
+		const { id } = await storeBlob(holder.store, bytes);
+		for (const peer of [holder, empty]) await b.node.dial(addressOf(peer.node));
+		let served = 0;
+		const chunks = holder.store.chunks.bind(holder.store);
+		holder.store.chunks = async (blobId, indices) => {
+			served += indices.length;
+			return chunks(blobId, indices);
+		};
+		// Two at once from the one that holds it: one transfer.
+		const [one, two] = await Promise.all([b.blobs.fetch(WS, id, [holder.peerId], { docId: DOC }), b.blobs.fetch(WS, id, [holder.peerId], { docId: DOC })]);
+		expect(one.id).toBe(id);
+		expect(two.id).toBe(id);
+		expect(served).toBe(12);
+		// The first asks only a peer without it; the second, joining it, still gets the blob from the holder.
+		const c = await device();
+		for (const peer of [holder, empty]) await c.node.dial(addressOf(peer.node));
+		const failing = c.blobs.fetch(WS, id, [empty.peerId], { docId: DOC });
+		const joining = c.blobs.fetch(WS, id, [holder.peerId], { docId: DOC });
+		await expect(failing).rejects.toBeInstanceOf(BlobUnavailableError);
+		expect((await joining).id).toBe(id);
+		expect(Buffer.compare((await readBlob(c.store, id))!, bytes)).toBe(0);
+	}, 60_000);
+
 	it('catches a peer serving wrong bytes and takes the blob from another', async () => {
 		const [honest, liar, b] = [await device(), await device(), await device()];
 		const bytes = randomBytes(1024 * 1024);

@@ -165,13 +165,17 @@ export class BlobService {
 		const key = `${workspaceId}/${blobId}`;
 		const running = this.inFlight.get(key);
 		if (running !== undefined) {
-			// Joins the fetch under way (its peers, its end); progress is told to both.
+			// Joins the fetch under way (its peers, its end); progress is told to both. Should that
+			// one fail (its peers, or its caller gave up), this one tries on its own.
 			if (options.onProgress !== undefined) running.listeners.add(options.onProgress);
 			try {
 				return await running.done;
+			} catch {
+				options.signal?.throwIfAborted();
 			} finally {
 				if (options.onProgress !== undefined) running.listeners.delete(options.onProgress);
 			}
+			return this.fetch(workspaceId, blobId, peers, options);
 		}
 		const listeners = new Set<BlobProgress>(options.onProgress === undefined ? [] : [options.onProgress]);
 		const done = this.fetchNow(workspaceId, blobId, peers, { ...options, onProgress: (held, size) => listeners.forEach((tell) => tell(held, size)) });

@@ -93,7 +93,13 @@ interface Entry {
 	stop?: AbortController;
 	/** The first look at the store, under way. */
 	checking?: Promise<void>;
+	/** Fetches tried again after a failure, and the next one's timer. */
+	retries?: number;
+	retry?: ReturnType<typeof setTimeout>;
 }
+
+/** Waits before a failed fetch is tried again on its own (then only Retry tries again). */
+const RETRY_MS = [2_000, 5_000, 15_000, 30_000];
 
 /** See the module comment. */
 export class ChannelBlobs {
@@ -175,6 +181,7 @@ export class ChannelBlobs {
 	private async fetched(ref: AttachmentRef): Promise<void> {
 		if (fileVerdict(this.policy(), ref) !== 'ok') return; // no replica serves it either
 		const entry = this.entry(ref);
+		clearTimeout(entry.retry);
 		await entry.checking;
 		if (this.destroyed || entry.status.phase === 'ready') return;
 		if (entry.stop !== undefined) {
@@ -188,7 +195,15 @@ export class ChannelBlobs {
 			await this.access.fetch(this.docId, ref.blob, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal);
 			await this.makeUrl(ref, entry);
 		} catch (error) {
-			if (!this.destroyed) this.set(entry, { phase: 'failed', held: entry.status.held, size: ref.size, error: describe(error) });
+			if (this.destroyed) return;
+			const failure = describe(error);
+			this.set(entry, { phase: 'failed', held: entry.status.held, size: ref.size, error: failure });
+			// No peer had it yet (the message came first, or its holder is reconnecting): tried again a few times.
+			const wait = RETRY_MS[entry.retries ?? 0];
+			if (failure !== 'other' && wait !== undefined) {
+				entry.retries = (entry.retries ?? 0) + 1;
+				entry.retry = setTimeout(() => this.fetch(ref), wait);
+			}
 		} finally {
 			entry.stop = undefined;
 			stop.abort(); // tells those waiting on this fetch
@@ -248,6 +263,7 @@ export class ChannelBlobs {
 	destroy(): void {
 		this.destroyed = true;
 		for (const entry of this.entries.values()) {
+			clearTimeout(entry.retry);
 			entry.stop?.abort(new Error('the channel was closed'));
 			if (entry.url !== undefined) URL.revokeObjectURL(entry.url);
 		}
