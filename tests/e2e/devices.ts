@@ -12,6 +12,16 @@ import { startRelayProcess, type RelayProcess } from './relays';
 export interface DeviceOptions {
 	/** Installs Playwright's clock in the context (time keeps flowing; the test can move it). */
 	clock?: boolean;
+	/** Permissions granted to the context (e.g. `microphone`). */
+	permissions?: string[];
+	/** A script run in every page before the app (to watch what the test cannot see otherwise). */
+	init?: () => void;
+}
+
+/** Options of {@link useDevices}. */
+export interface LaunchOptions {
+	/** Chromium flags besides CHROMIUM_ARGS (e.g. its fake media devices). */
+	args?: string[];
 }
 
 /** What a spec file gets from {@link useDevices}. */
@@ -27,12 +37,12 @@ export interface Devices {
 }
 
 /** Registers the file's hooks; call once at the top level of a spec file. */
-export function useDevices(): Devices {
+export function useDevices(launch: LaunchOptions = {}): Devices {
 	const relays: RelayProcess[] = [];
 	const contexts: BrowserContext[] = [];
 	let browser: Browser | undefined;
 	test.beforeAll(async () => {
-		browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+		browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(launch.args ?? [])] });
 	});
 	test.afterAll(async () => {
 		await browser?.close();
@@ -53,10 +63,11 @@ export function useDevices(): Devices {
 			return started;
 		},
 		async device(at, options = {}) {
-			const context = await launched().newContext({ baseURL: at.url, locale: 'en-US', ignoreHTTPSErrors: true });
+			const context = await launched().newContext({ baseURL: at.url, locale: 'en-US', ignoreHTTPSErrors: true, ...(options.permissions ? { permissions: options.permissions } : {}) });
 			contexts.push(context);
 			watchContext(context);
 			if (options.clock) await context.clock.install();
+			if (options.init) await context.addInitScript(options.init);
 			const page = await context.newPage();
 			await page.goto('/');
 			await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();

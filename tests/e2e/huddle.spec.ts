@@ -10,14 +10,14 @@
  * syllable-like bursts (400 ms of a voiced tone, 200 ms of silence), because the fake device's
  * own beep lasts 20 ms, shorter than the 150 ms a voice must last to count as talking.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { expect, test, watchContext } from './suite';
-import { CHROMIUM_ARGS } from '../../playwright.config';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
+import { useDevices } from './devices';
 import { channelLink, createWorkspace, inviteLinkOf, joinWith, setDisplayName } from './helpers';
-import { startRelayProcess, type RelayProcess } from './relays';
+import type { RelayProcess } from './relays';
 
 const hasLanInterface = Object.values(networkInterfaces())
 	.flat()
@@ -56,47 +56,34 @@ function speechLikeWav(seconds: number, rate = 48_000): Buffer {
 	return Buffer.concat([header, data]);
 }
 
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-const relays: RelayProcess[] = [];
+/** The fake microphone's recording, written once for the file's browser. */
+const wav = join(mkdtempSync(join(tmpdir(), 'outpost-huddle-')), 'voice.wav');
+writeFileSync(wav, speechLikeWav(6));
 
-test.beforeAll(async () => {
+const { relay, device: openDevice } = useDevices({
+	args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required']
+});
+
+test.beforeAll(() => {
 	expect(hasLanInterface, 'WebRTC needs a non-loopback interface: run the e2e suite through scripts/in-netns.sh').toBe(true);
-	const wav = join(await mkdtemp(join(tmpdir(), 'outpost-huddle-')), 'voice.wav');
-	await writeFile(wav, speechLikeWav(6));
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required']
-	});
-});
-test.afterAll(async () => {
-	await browser?.close();
-});
-test.afterEach(async () => {
-	for (const context of contexts.splice(0)) await context.close().catch(() => {});
-	for (const relay of relays.splice(0)) await relay.kill().catch(() => {});
 });
 
 /** A browser of its own with the microphone allowed, its RTCPeerConnections collected for getStats. */
-async function device(at: RelayProcess): Promise<Page> {
-	const context = await browser!.newContext({ baseURL: at.url, locale: 'en-US', permissions: ['microphone'] });
-	contexts.push(context);
-	watchContext(context);
-	await context.addInitScript(() => {
-		const Native = window.RTCPeerConnection;
-		const all: RTCPeerConnection[] = [];
-		(window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections = all;
-		window.RTCPeerConnection = class extends Native {
-			constructor(config?: RTCConfiguration) {
-				super(config);
-				all.push(this);
-			}
-		};
+function device(at: RelayProcess): Promise<Page> {
+	return openDevice(at, {
+		permissions: ['microphone'],
+		init: () => {
+			const Native = window.RTCPeerConnection;
+			const all: RTCPeerConnection[] = [];
+			(window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections = all;
+			window.RTCPeerConnection = class extends Native {
+				constructor(config?: RTCConfiguration) {
+					super(config);
+					all.push(this);
+				}
+			};
+		}
 	});
-	const page = await context.newPage();
-	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
-	return page;
 }
 
 /** Energy of the audio received over RTP so far, all connections together (getStats `totalAudioEnergy`). */
@@ -124,8 +111,7 @@ function timeToFirstAudio(page: Page): Promise<number | undefined> {
 
 test('a huddle: two browsers hear each other, mute silences, leave removes', async () => {
 	test.setTimeout(150_000);
-	const r = await startRelayProcess(4250);
-	relays.push(r);
+	const r = await relay(4250);
 	const ada = await device(r);
 	await setDisplayName(ada, 'Ada');
 	await createWorkspace(ada, 'Harbour');

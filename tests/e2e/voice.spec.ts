@@ -5,50 +5,36 @@
  * microphone track is stopped after each. She sends them; Bea's browser, another profile on the
  * other end of a WebRTC connection, shows the notes with their lengths and really plays one.
  */
-import { chromium, type Browser, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
-import { CHROMIUM_ARGS } from '../../playwright.config';
 import { channelLink, createInvite, createWorkspace, inviteDialog, joinWith, message } from './helpers';
 import { audit } from './axe';
 import { useDevices } from './devices';
 import type { RelayProcess } from './relays';
 
 /** Chromium's fake camera and microphone, granted without a prompt. */
-const FAKE_MEDIA_ARGS = [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
-
-const { relay, device, track } = useDevices();
-
-let mediaBrowser: Browser | undefined;
-test.beforeAll(async () => {
-	mediaBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FAKE_MEDIA_ARGS });
-});
-test.afterAll(async () => {
-	await mediaBrowser?.close();
-});
+const { relay, device } = useDevices({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
 
 /**
  * A device with a (fake) microphone, allowed to use it. Its page keeps every stream
  * getUserMedia gave it in `window.outpostStreams`, so the test can see that each was stopped.
  */
-async function deviceWithMicrophone(at: RelayProcess): Promise<Page> {
-	const context = await mediaBrowser!.newContext({ baseURL: at.url, locale: 'en-US', permissions: ['microphone'] });
-	track(context);
-	await context.addInitScript(() => {
-		const streams: MediaStream[] = [];
-		(window as unknown as { outpostStreams: MediaStream[] }).outpostStreams = streams;
-		const devices = navigator.mediaDevices;
-		if (!devices) return; // a frame that is no secure context (the first about:blank)
-		const getUserMedia = devices.getUserMedia.bind(devices);
-		devices.getUserMedia = async (constraints) => {
-			const stream = await getUserMedia(constraints);
-			streams.push(stream);
-			return stream;
-		};
+function deviceWithMicrophone(at: RelayProcess): Promise<Page> {
+	return device(at, {
+		permissions: ['microphone'],
+		init: () => {
+			const streams: MediaStream[] = [];
+			(window as unknown as { outpostStreams: MediaStream[] }).outpostStreams = streams;
+			const devices = navigator.mediaDevices;
+			if (!devices) return; // a frame that is no secure context (the first about:blank)
+			const getUserMedia = devices.getUserMedia.bind(devices);
+			devices.getUserMedia = async (constraints) => {
+				const stream = await getUserMedia(constraints);
+				streams.push(stream);
+				return stream;
+			};
+		}
 	});
-	const page = await context.newPage();
-	await page.goto('/');
-	await expect(page.getByRole('button', { name: 'New workspace' }).first()).toBeVisible();
-	return page;
 }
 
 /** How many streams the page was given, and how many of their tracks are still live. */
