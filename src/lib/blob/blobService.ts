@@ -32,6 +32,9 @@ const CHUNKS_PER_REQUEST = 8;
 /** Requests under way to one peer at once: the next one is asked while the last chunks of one arrive. */
 const STREAMS_PER_PEER = 2;
 
+/** Requests' chunk writes a fetch lets run behind its transfers (each one request's 2 MiB at most). */
+const MAX_PENDING_WRITES = 4;
+
 /** A peer sent bytes that are not the blob (a chunk or a manifest whose hash does not match). */
 export class WrongBytesError extends Error {
 	override name = 'WrongBytesError';
@@ -202,7 +205,9 @@ export class BlobService {
 		let manifest = await store.manifest(blobId);
 		for (const peer of peers) {
 			if (manifest !== undefined) break;
-			await request(peer, undefined).catch((error: unknown) => fail(peer, error));
+			await request(peer, undefined)
+				.then(({ stored }) => stored)
+				.catch((error: unknown) => fail(peer, error));
 			manifest = await store.manifest(blobId);
 		}
 		if (manifest === undefined) throw new BlobUnavailableError(failures, Number.NaN);
@@ -213,6 +218,9 @@ export class BlobService {
 		/** Chunk index → peers that answered without it. */
 		const lacking = new Map<number, Set<string>>();
 		let inFlight = 0;
+		/** Chunk writes under way, and the first that failed (a full disk: the fetch fails with it). */
+		const writes = new Set<Promise<void>>();
+		let storeError: Error | undefined;
 		let wake: () => void = () => {};
 		let changed = new Promise<void>((resolve) => (wake = resolve));
 		const notify = (): void => {
@@ -233,18 +241,27 @@ export class BlobService {
 				}
 				inFlight++;
 				try {
-					const got = await request(peer, batch);
+					const { got, stored } = await request(peer, batch);
 					for (const index of batch) {
-						if (got.has(index)) {
-							held += chunkLength(known, index);
-							options.onProgress?.(held, known.size);
-							continue;
-						}
+						if (got.has(index)) continue;
 						let peersLacking = lacking.get(index);
 						if (peersLacking === undefined) lacking.set(index, (peersLacking = new Set()));
 						peersLacking.add(peer);
 						queue.push(index);
 					}
+					// The next request goes out while this one's chunks are written (the store is the slow part).
+					const writing = stored.then(
+						() => {
+							for (const index of got) held += chunkLength(known, index);
+							options.onProgress?.(held, known.size);
+						},
+						(error: unknown) => {
+							storeError ??= error instanceof Error ? error : new Error(String(error));
+						}
+					);
+					writes.add(writing);
+					void writing.finally(() => writes.delete(writing));
+					if (writes.size > MAX_PENDING_WRITES) await Promise.race(writes);
 				} catch (error) {
 					queue.push(...batch);
 					fail(peer, error);
@@ -255,6 +272,8 @@ export class BlobService {
 			}
 		};
 		await Promise.all(peers.filter((peer) => !dropped.has(peer)).flatMap((peer) => Array.from({ length: STREAMS_PER_PEER }, () => worker(peer))));
+		await Promise.all(writes);
+		if (storeError !== undefined) throw storeError;
 		options.signal?.throwIfAborted();
 		const missing = (await store.missing(blobId)) ?? [];
 		if (missing.length === 0) return known;
@@ -263,10 +282,18 @@ export class BlobService {
 
 	/**
 	 * One GET to `peer`: the manifest and the first chunks when `indices` is undefined (the
-	 * manifest is unknown), else those chunks. Stores what is verified as it comes; returns the
-	 * indices of the chunks it stored.
+	 * manifest is unknown), else those chunks. Returns the indices of the chunks verified and
+	 * the write that stores them (a fault stores what was verified before it, then throws).
 	 */
-	private async request(store: BlobStore, peer: string, workspaceId: string, blobId: string, wanted: number[] | undefined, docId: string, signal: AbortSignal | undefined): Promise<Set<number>> {
+	private async request(
+		store: BlobStore,
+		peer: string,
+		workspaceId: string,
+		blobId: string,
+		wanted: number[] | undefined,
+		docId: string,
+		signal: AbortSignal | undefined
+	): Promise<{ got: Set<number>; stored: Promise<void> }> {
 		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
 		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
 		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
@@ -300,9 +327,8 @@ export class BlobService {
 				verified.push({ index: m.index, bytes: m.bytes });
 			}
 			await frames.close().catch(() => undefined);
-			// One write for the request's chunks (one transaction), not one per chunk.
-			await store.putChunks(blobId, verified);
-			return new Set(verified.map((c) => c.index));
+			// One write for the request's chunks (one transaction), not one per chunk; the caller waits for it.
+			return { got: new Set(verified.map((c) => c.index)), stored: store.putChunks(blobId, verified) };
 		} catch (error) {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			// What was verified before the fault is kept: the next request asks for the rest.
