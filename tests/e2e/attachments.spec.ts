@@ -171,3 +171,41 @@ test('an image in a private channel is sealed on the sender and opens on the oth
 	await expect(message(bea, 'hull damage')).toBeVisible({ timeout: 20_000 });
 	await expectFullImage(bea, 'hull.png', 900);
 });
+
+test('an admin blocks a type and sets the largest file; a member is told why a file cannot be attached', async () => {
+	test.setTimeout(90_000);
+	const r = await relay(4194);
+	const ada = await device(r);
+	await createWorkspace(ada, 'Rules');
+	const link = await inviteLinkOf(ada);
+	const bea = await device(r);
+	await joinWith(bea, link, 'Bea');
+	await expect(channelLink(bea, 'general')).toBeVisible({ timeout: 30_000 });
+
+	// Ada (the owner) sets the rule in Members → Files.
+	await ada.getByRole('button', { name: 'Members', exact: true }).click();
+	const members = ada.getByRole('dialog', { name: /^Members of / });
+	const files = members.getByRole('region', { name: 'Files' });
+	await files.getByRole('spinbutton', { name: 'Largest file (MB)' }).fill('1');
+	await files.getByRole('textbox', { name: 'Blocked types' }).fill('.exe, video/*');
+	await files.getByRole('button', { name: 'Save file rules' }).click();
+	await expect(files.getByRole('status')).toHaveText('File rules saved.');
+	await expect(files.getByText(/Blocked: \.exe, video\/\*/)).toBeVisible();
+	await members.getByRole('button', { name: 'Close' }).last().click();
+
+	// Bea reads the rule, and her device refuses what it forbids, saying why.
+	await bea.getByRole('button', { name: 'Members', exact: true }).click();
+	const beaMembers = bea.getByRole('dialog', { name: /^Members of / });
+	await expect(beaMembers.getByText(/Blocked: \.exe, video\/\*/)).toBeVisible({ timeout: 20_000 });
+	await expect(beaMembers.getByRole('button', { name: 'Save file rules' })).toHaveCount(0);
+	await beaMembers.getByRole('button', { name: 'Close' }).last().click();
+	const input = bea.getByLabel('Files to attach');
+	await input.setInputFiles([{ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1000, 1) }]);
+	await expect(bea.getByRole('alert').filter({ hasText: 'The workspace does not allow files like setup.exe' })).toBeVisible();
+	await input.setInputFiles([{ name: 'survey.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024 * 1024 + 1, 2) }]);
+	await expect(bea.getByRole('alert').filter({ hasText: /survey\.bin is .* over the .* limit/ })).toBeVisible();
+	await expect(bea.getByRole('list', { name: 'Files to send' }).getByRole('listitem')).toHaveCount(0);
+	// What is allowed still goes.
+	await input.setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('tide tables') }]);
+	await expect(bea.getByRole('list', { name: 'Files to send' }).getByRole('button', { name: 'Remove notes.txt' })).toBeVisible();
+});

@@ -10,7 +10,7 @@ export const filePolicyEn = {
 	'filePolicy.blockedHint': 'Comma-separated: MIME types (application/x-msdownload), families (video/*) or name endings (.exe).',
 	'filePolicy.save': 'Save file rules',
 	'filePolicy.saved': 'File rules saved.',
-	'filePolicy.badNumber': 'Enter a size from 1 MB to 4096 MB (and the at-once size no larger than the largest file).',
+	'filePolicy.badNumber': 'Enter sizes from 1 MB to 4096 MB (0 for the at-once size: nothing arrives before it is opened).',
 	'filePolicy.badType': 'Not a type this rule can block: “{entry}”. Use a MIME type such as video/mp4, a family such as video/*, or an ending such as .exe (at most 32).',
 	'filePolicy.failed': 'Could not save the file rules: {error}'
 } as const;

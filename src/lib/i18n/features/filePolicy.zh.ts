@@ -10,7 +10,7 @@ export const filePolicyZh = {
 	'filePolicy.blockedHint': '用逗号分隔：MIME 类型（application/x-msdownload）、类型族（video/*）或文件名后缀（.exe）。',
 	'filePolicy.save': '保存文件规则',
 	'filePolicy.saved': '文件规则已保存。',
-	'filePolicy.badNumber': '请输入 1 MB 到 4096 MB 之间的大小（立即获取的上限不能大于最大文件）。',
+	'filePolicy.badNumber': '请输入 1 MB 到 4096 MB 之间的大小（立即获取上限可为 0：打开前不获取任何文件）。',
 	'filePolicy.badType': '此规则无法屏蔽该类型：“{entry}”。请使用 MIME 类型（如 video/mp4）、类型族（如 video/*）或后缀（如 .exe），最多 32 个。',
 	'filePolicy.failed': '无法保存文件规则：{error}'
 } as const;
