@@ -23,7 +23,7 @@ import { runRelay, type RunningRelay } from '../run.ts';
 import type { RelayQuotas } from '../cli.ts';
 import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
 import { useRelayDb } from './relayDb.ts';
-import { SqliteBlobStore } from './SqliteBlobStore.ts';
+import { SqliteBlobStore, SqliteSealedBlobIndex } from './SqliteBlobStore.ts';
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -145,4 +145,14 @@ it('keeps a private channel’s files sealed for its members, at a member’s re
 	expect((refused as BlobUnavailableError).failures[0]!.error).toBeInstanceOf(BlobDeniedError);
 	// A PIN from a member outside the space is refused too.
 	expect(await malloryBlobs.blobs.service.pin(ws.id, relay.node.peerId.toString(), space, 'ab'.repeat(32))).toBe(false);
+	// A member's PIN of a blob nobody in the space holds is taken, but the relay records nothing it could not fetch.
+	const made = 'cd'.repeat(32);
+	expect(await bobBlobs.blobs.service.pin(ws.id, relay.node.peerId.toString(), space, made)).toBe(true);
+	const shared = useRelayDb(join(tmp, 'data'));
+	cleanups.push(() => Promise.resolve(shared.release()));
+	const index = new SqliteSealedBlobIndex(shared.relayDb);
+	await waitUntil(() => log.some((line) => line.includes(made)) || relay.archive.blobs.pendingPins(ws.id) > 0, 'the relay to try the pin');
+	await new Promise((resolve) => setTimeout(resolve, 1_500)); // its first fetch fails: no peer holds it
+	expect(index.has(ws.id, made, space)).toBe(false);
+	expect(index.has(ws.id, blob, space)).toBe(true);
 }, 90_000);

@@ -78,6 +78,8 @@ interface Pin {
 	docId: string;
 	ref: AttachmentRef;
 	tries: number;
+	/** Kept at a member's request for a private space this replica is not in: recorded once fetched. */
+	sealed?: boolean;
 }
 
 /** See the module comment. */
@@ -132,16 +134,16 @@ export class BlobMesh {
 	/** A member asks this replica to keep a sealed blob of a private space it is not in (module comment). */
 	private onPin(workspaceId: string, peerId: string, blobId: string, docId: string): boolean {
 		const workspace = this.init.workspace(workspaceId);
-		const index = this.init.sealedIndex;
 		const followed = this.followed.get(workspaceId);
-		if (workspace === undefined || index === undefined || followed === undefined || !workspace.authority.isMember(peerId)) return false;
+		if (workspace === undefined || this.init.sealedIndex === undefined || followed === undefined || !workspace.authority.isMember(peerId)) return false;
 		const space = workspace.authority.spaceAccess?.(docId);
 		if (space === undefined || space.local || !space.reads(peerId)) return false;
 		// Its size is not known before its manifest: the quota is asked with what is held already.
 		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
 		if (!this.init.pins?.(workspaceId, ref)) return false;
-		index.add(workspaceId, blobId, docId);
-		this.enqueue(workspaceId, followed, docId, ref);
+		// Recorded only once fetched from a member of the space naming it, so a member cannot fill the
+		// index with ids nobody holds, nor claim a blob it holds for another space.
+		this.enqueue(workspaceId, followed, docId, ref, true);
 		return true;
 	}
 
@@ -203,13 +205,13 @@ export class BlobMesh {
 		this.enqueue(workspaceId, followed, docId, ref);
 	}
 
-	private enqueue(workspaceId: string, followed: { pending: Map<string, Pin> }, docId: string, ref: AttachmentRef): void {
+	private enqueue(workspaceId: string, followed: { pending: Map<string, Pin> }, docId: string, ref: AttachmentRef, sealed = false): void {
 		if (followed.pending.has(ref.blob)) return;
 		if (followed.pending.size >= MAX_PENDING_PINS) {
 			this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${MAX_PENDING_PINS} pins are waiting`));
 			return;
 		}
-		followed.pending.set(ref.blob, { docId, ref, tries: 0 });
+		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(sealed ? { sealed } : {}) });
 		void this.drain(workspaceId);
 	}
 
@@ -232,6 +234,7 @@ export class BlobMesh {
 				try {
 					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, signal: AbortSignal.timeout(10 * 60_000) });
+					if (pin.sealed) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
 					followed.pending.delete(blobId);
 				} catch (error) {
 					if (++pin.tries >= PIN_TRIES) {
