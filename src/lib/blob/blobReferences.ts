@@ -91,6 +91,9 @@ export function referencesIn(doc: Y.Doc): Map<string, AttachmentRef> {
  */
 export function referencesInUpdate(update: Uint8Array): AttachmentRef[] {
 	const refs: AttachmentRef[] = [];
+	// Asked for every update of every document a replica follows: most carry no `files` key, and
+	// a byte scan for it costs far less than decoding the update's structs.
+	if (!containsKey(update, FILES_KEY)) return refs;
 	try {
 		for (const struct of Y.decodeUpdate(update).structs) {
 			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
@@ -100,4 +103,18 @@ export function referencesInUpdate(update: Uint8Array): AttachmentRef[] {
 		// Not a v1 update this replica can read: it names nothing.
 	}
 	return refs;
+}
+
+/** The key `files` as a v1 update writes it in a record (lib0 varString: its length, then UTF-8). */
+const FILES_KEY = new Uint8Array([5, ...new TextEncoder().encode('files')]);
+
+/** Whether `bytes` holds `key` anywhere. */
+function containsKey(bytes: Uint8Array, key: Uint8Array): boolean {
+	const first = key[0]!;
+	for (let i = bytes.indexOf(first); i !== -1 && i <= bytes.length - key.length; i = bytes.indexOf(first, i + 1)) {
+		let j = 1;
+		while (j < key.length && bytes[i + j] === key[j]) j++;
+		if (j === key.length) return true;
+	}
+	return false;
 }
