@@ -90,12 +90,16 @@ export async function decodeManifest(id: string, bytes: Uint8Array): Promise<Blo
 	}
 }
 
+/** Bytes of chunk `index` of the blob `manifest` describes (the last may be shorter). */
+export function chunkLength(manifest: Pick<BlobManifest, 'size' | 'chunkBytes'>, index: number): number {
+	return Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
+}
+
 /** Whether `bytes` are chunk `index` of the blob `manifest` describes (its length and its hash). */
 export async function verifyChunk(manifest: BlobManifest, index: number, bytes: Uint8Array): Promise<boolean> {
 	const expected = manifest.hashes[index];
 	if (expected === undefined) return false;
-	const length = Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
-	if (bytes.byteLength !== length) return false;
+	if (bytes.byteLength !== chunkLength(manifest, index)) return false;
 	const hash = await sha256(bytes);
 	return hash.every((byte, i) => byte === expected[i]);
 }

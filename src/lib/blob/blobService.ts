@@ -19,7 +19,7 @@
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
-import { BadManifestError, decodeManifest, encodeManifest, verifyChunk, type BlobManifest } from './blobManifest.js';
+import { BadManifestError, chunkLength, decodeManifest, encodeManifest, verifyChunk, type BlobManifest } from './blobManifest.js';
 import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, decodeBlobMessage, encodeBlobMessage, encodeChunk, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
 
@@ -336,9 +336,4 @@ export class BlobService {
 			throw error;
 		}
 	}
-}
-
-/** Bytes of chunk `index` of the blob `manifest` describes. */
-function chunkLength(manifest: BlobManifest, index: number): number {
-	return Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
 }

@@ -3,7 +3,7 @@
  * mesh runs, the blob service that fetches from the workspace's live peers. What the state
  * layer uses of it is {@link BlobAccess} (state/ChannelBlobs.svelte.ts).
  */
-import { chunkOf, manifestOf, type BlobManifest } from '../blob/blobManifest.js';
+import { chunkLength, chunkOf, manifestOf, type BlobManifest } from '../blob/blobManifest.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import { readBlob } from '../blob/BlobStore.js';
 import type { BlobService } from '../blob/blobService.js';
@@ -80,6 +80,6 @@ export async function heldOf(store: BlobStore, blobId: string): Promise<{ held: 
 	if (manifest === undefined) return { held: 0, size: undefined };
 	const missing = (await store.missing(blobId)) ?? [];
 	let held = manifest.size;
-	for (const index of missing) held -= Math.min(manifest.chunkBytes, manifest.size - index * manifest.chunkBytes);
+	for (const index of missing) held -= chunkLength(manifest, index);
 	return { held, size: manifest.size };
 }
