@@ -229,6 +229,21 @@ describe('POST /v1/chat/completions', () => {
 		expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
 	});
 
+	it('samples with the temperature and seed it is given: other seeds other text, the same seed the same, streaming or not', async () => {
+		const sampled = async (seed: number, temperature = 1.2) => {
+			const body = (await (await post(ask({ temperature, seed, max_tokens: 32 }))).json()) as { choices: { message: { content: string } }[] };
+			return body.choices[0]!.message.content;
+		};
+		const texts = [await sampled(11), await sampled(22), await sampled(33)];
+		expect(texts.every((t) => t.length > 0)).toBe(true);
+		expect(new Set(texts).size).toBeGreaterThanOrEqual(2);
+		expect(await sampled(22)).toBe(texts[1]);
+		expect(await sampled(11, 0)).toBe(await sampled(33, 0)); // greedy: the temperature was used, not a default
+		const data = await events(await post(ask({ temperature: 1.2, seed: 22, max_tokens: 32, stream: true })));
+		const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as Chunk);
+		expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(texts[1]);
+	});
+
 	it('takes max_completion_tokens as max_tokens', async () => {
 		const body = (await (await post(ask({ max_tokens: undefined, max_completion_tokens: 3 }))).json()) as {
 			usage: { completion_tokens: number };

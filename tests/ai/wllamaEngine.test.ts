@@ -94,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 	let browser: Browser;
 	let page: Page;
 	let engine: PageEngine;
-	let loaded: { model: ModelInfo; progress: { loaded: number; total: number }[]; isolated: boolean; threads: number };
+	let loaded: { model: ModelInfo; progress: { loaded: number; total: number }[]; isolated: boolean; threads: number; gpuLayers: number };
 	let entryCode: string;
 	let otherCode: string;
 	const offOrigin: string[] = [];
@@ -151,6 +151,7 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		expect(last?.total).toBeGreaterThan(400_000);
 		expect(last?.loaded).toBe(last?.total);
 		expect(loaded.threads).toBe(1); // single-threaded unless asked for more (2 cores here)
+		expect(loaded.gpuLayers).toBe(0); // on the CPU, as asked
 		// wllama is its own chunk, fetched only by `load()`.
 		expect(entryCode).not.toContain('getLibllamaVersion');
 		expect(otherCode).toContain('getLibllamaVersion');
@@ -207,19 +208,32 @@ describe.skipIf(!existsSync(CHROMIUM))('wllama in Chromium', () => {
 		}
 	}, 30_000);
 
-	it('runs on WebGPU where the browser has it', async () => {
-		const hasGpu = await page.evaluate('"gpu" in navigator');
-		if (!hasGpu) return;
+	/** Loads the model with `gpu: 'auto'`, generates, and returns the GPU layers the runtime reported. */
+	async function loadAuto(): Promise<number> {
 		try {
-			const { model } = await callPage<{ model: ModelInfo }>(page, 'loadEngine', { gpu: 'auto' }, `/models/${tinyLlama.name}.gguf`);
+			const { model, gpuLayers } = await callPage<{ model: ModelInfo; gpuLayers: number }>(page, 'loadEngine', { gpu: 'auto' }, `/models/${tinyLlama.name}.gguf`);
 			const { text, done } = await collect(
 				engine.generate({ model: model.id, messages: [{ role: 'user', content: 'Hi' }], maxTokens: 8, temperature: 0 })
 			);
 			expect(text.length).toBeGreaterThan(0);
-			expect(done[0]?.completionTokens).toBeGreaterThan(0);
+			expect(done[0]?.completionTokens).toBe(8);
+			return gpuLayers;
 		} finally {
 			await callPage(page, 'loadEngine', { gpu: false }, `/models/${tinyLlama.name}.gguf`);
 		}
+	}
+
+	it('offloads every layer to WebGPU where the browser has an adapter wllama can use', async (ctx) => {
+		const support = await callPage<string>(page, 'webGpuSupport');
+		if (support !== 'usable') ctx.skip(`no WebGPU adapter with shader-f16 here (${support}): llama.cpp's WebGPU backend needs it`);
+		// The runtime's own count ("offloaded 3/3 layers to GPU"): every block and the output layer.
+		expect(await loadAuto()).toBe(tinyLlama.blocks + 1);
+	}, 30_000);
+
+	it('runs on the CPU, and says so, where WebGPU cannot run wllama', async (ctx) => {
+		const support = await callPage<string>(page, 'webGpuSupport');
+		if (support === 'usable') ctx.skip('this browser has a WebGPU adapter wllama can use');
+		expect(await loadAuto()).toBe(0);
 	}, 30_000);
 
 	it('writes a plain transcript for a model without a chat template', () => {

@@ -24,13 +24,13 @@ interface Exposed {
 const running = new Map<number, AbortController>();
 let engine: WllamaEngine | undefined;
 
-/** Creates the page's engine and loads a model; returns the model and the progress seen. */
+/** Creates the page's engine and loads a model; returns the model, the progress seen, its threads and GPU layers. */
 export async function loadEngine(init: WllamaEngineInit, url: string) {
 	await engine?.unload();
 	engine = new WllamaEngine(init);
 	const progress: { loaded: number; total: number }[] = [];
 	const model = await engine.load(url, { onProgress: (p) => progress.push({ ...p }) });
-	return { model, progress, isolated: crossOriginIsolated, threads: engine.threads };
+	return { model, progress, isolated: crossOriginIsolated, threads: engine.threads, gpuLayers: engine.gpuLayers };
 }
 
 /** The page engine's models. */
@@ -54,6 +54,18 @@ export function start(id: number, request: GenerateRequest): void {
 		running.delete(id);
 		await exposed.outpostEnd(id, error);
 	})();
+}
+
+/**
+ * What WebGPU offers wllama here: no adapter; an adapter without `shader-f16`, which
+ * llama.cpp's WebGPU backend needs (it then registers no device and runs on the CPU, as on
+ * headless Chromium's SwiftShader adapter); or one it can run on.
+ */
+export async function webGpuSupport(): Promise<'none' | 'no-shader-f16' | 'usable'> {
+	const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ features: { has(name: string): boolean } } | null> } }).gpu;
+	const adapter = await gpu?.requestAdapter().catch(() => null);
+	if (!adapter) return 'none';
+	return adapter.features.has('shader-f16') ? 'usable' : 'no-shader-f16';
 }
 
 /** Aborts a running generation. */

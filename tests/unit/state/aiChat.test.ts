@@ -11,7 +11,7 @@ import type { Engine } from '../../../src/lib/ai/engine.js';
 import { assembleServices, type Services } from '../../../src/lib/app.js';
 import { AiRole } from '../../../src/lib/doc/AiThreadDoc.js';
 import { newId } from '../../../src/lib/doc/ids.js';
-import { AiStatus } from '../../../src/lib/doc/schema.js';
+import { AiRecordKind, AiStatus } from '../../../src/lib/doc/schema.js';
 import { AiChatState, type ModelChoice } from '../../../src/lib/state/AiChatState.svelte.js';
 import { DocStore } from '../../../src/lib/store/DocStore.js';
 import { OutpostDb } from '../../../src/lib/store/db.js';
@@ -33,6 +33,20 @@ async function services(): Promise<Services> {
 }
 
 const choice = (): ModelChoice => ({ key: `host/${engine.modelId}`, model: engine.modelId, engine, servedBy: 'host' });
+
+/** A choice whose engine counts the generations it is asked for. */
+function counted(): ModelChoice & { generations: number } {
+	const counter = {
+		kind: engine.kind,
+		models: () => engine.models(),
+		generate: (...args: Parameters<Engine['generate']>) => {
+			picked.generations++;
+			return engine.generate(...args);
+		}
+	};
+	const picked = { ...choice(), engine: counter, generations: 0 };
+	return picked;
+}
 
 describe('AiChatState', () => {
 	it('asks, streams the answer with its usage, and keeps the chat across a reopen', async () => {
@@ -60,9 +74,20 @@ describe('AiChatState', () => {
 		await chat.send('First question', choice());
 		await chat.send('Second question', choice());
 		expect(chat.messages).toHaveLength(4);
-		await chat.regenerate(choice());
+		const before = chat.messages[3]!;
+		const usage = () => chat.thread.readRecords().filter((r) => r.kind === AiRecordKind.answer && r.stats !== undefined);
+		expect(usage()).toHaveLength(2);
+		const again = counted();
+		await chat.regenerate(again);
+		// A new generation ran: the engine was asked once more, for a new answer with its own usage record.
+		expect(again.generations).toBe(1);
 		expect(chat.messages.map((m) => m.role)).toEqual([AiRole.user, AiRole.assistant, AiRole.user, AiRole.assistant]);
-		expect(chat.messages[3]!.status).toBe(AiStatus.done);
+		const after = chat.messages[3]!;
+		expect(after.status).toBe(AiStatus.done);
+		expect(after.id).not.toBe(before.id);
+		expect(after.stats!.tokensOut).toBeGreaterThan(0);
+		expect(usage().map((r) => r.id)).toEqual([chat.messages[1]!.id, before.id, after.id]);
+		expect(chat.messages.some((m) => m.id === before.id)).toBe(false); // the old answer is cut, not shown
 		const first = chat.messages[0]!;
 		await chat.editAndResend(first.id, 'A better first question', choice());
 		// Everything from the edited question on is gone; the new question has a fresh answer.
