@@ -18,6 +18,7 @@
  *   same answer for a workspace the relay does not archive and a signer it does not count,
  *   so nobody learns which ids a relay archives.
  * - `/api/keys…`: API keys made by a workspace's owners and admins (ai/keysApi.ts), when `keys` is given.
+ * - `/api/tools…`: the MCP servers' tools, for members whose role may use them (ai/toolsApi.ts), when `tools` is given.
  *
  * The secret reaches only the relay the user chose, in the body of a same-origin HTTPS (or
  * localhost) request; it is never logged. No CORS headers are sent, and a POST must be
@@ -27,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isId } from '../src/lib/doc/ids.ts';
 import { MAX_RELAYS } from '../src/lib/mesh/invite.ts';
 import { decodeSecret } from '../src/lib/mesh/secret.ts';
-import { API_KEYS_PATH, ARCHIVE_PATH, RELAY_CHALLENGE_PATH } from '../src/lib/mesh/signedRequest.ts';
+import { API_KEYS_PATH, ARCHIVE_PATH, RELAY_CHALLENGE_PATH, TOOLS_PATH } from '../src/lib/mesh/signedRequest.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
 import { ArchiveRefusal, decodeRequestOps } from './archive/teamCheck.ts';
 import type { Challenges } from './ai/challenges.ts';
@@ -51,6 +52,8 @@ export interface ApiInit {
 	challenges: Challenges;
 	/** Handles `/api/keys…` (ai/keysApi.ts); 404 without it. */
 	keys?: RequestHandler;
+	/** Handles `/api/tools…` (ai/toolsApi.ts: the MCP servers' tools); 404 without it. */
+	tools?: RequestHandler;
 	/** Where unexpected failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
 }
@@ -62,6 +65,7 @@ export function createApiHandler(init: ApiInit): RequestHandler {
 		try {
 			const path = (req.url ?? '').split('?', 1)[0]!;
 			if (init.keys !== undefined && (path === API_KEYS_PATH || path.startsWith(`${API_KEYS_PATH}/`))) await init.keys(req, res);
+			else if (init.tools !== undefined && (path === TOOLS_PATH || path.startsWith(`${TOOLS_PATH}/`))) await init.tools(req, res);
 			else if (path === RELAY_CHALLENGE_PATH) await challenge(req, res, init.challenges);
 			else if (path === ARCHIVE_PATH) await postArchive(req, res, init);
 			else if (path.startsWith(`${ARCHIVE_PATH}/`)) await getArchive(req, res, init, path.slice(ARCHIVE_PATH.length + 1));

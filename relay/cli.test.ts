@@ -18,6 +18,7 @@ describe('parseFlags', () => {
 			models: [],
 			openaiUpstreams: [],
 			peers: [],
+			mcp: [],
 			mdns: true,
 			quotas: {},
 			build: true,
@@ -57,7 +58,10 @@ describe('parseFlags', () => {
 				'--workspace-docs=2000',
 				'--requests-per-minute',
 				'120',
-				'--topics-per-peer=4'
+				'--topics-per-peer=4',
+				'--mcp',
+				`files=npx -y '@modelcontextprotocol/server-filesystem' "/srv/shared files"`,
+				'--mcp=search=https://10.0.0.5:8000/mcp'
 			])
 		).toEqual({
 			port: 9000,
@@ -69,6 +73,10 @@ describe('parseFlags', () => {
 			modelThreads: 1,
 			openaiUpstreams: ['http://10.0.0.5:11434/v1', 'https://farm.example/v1'],
 			peers: [PEER_A, PEER_B],
+			mcp: [
+				{ transport: 'stdio', name: 'files', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv/shared files'] },
+				{ transport: 'http', name: 'search', url: 'https://10.0.0.5:8000/mcp' }
+			],
 			mdns: false,
 			quotas: { maxWorkspaces: 50, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,
@@ -110,7 +118,15 @@ describe('parseFlags', () => {
 		[['--workspace-bytes', 'lots'], /--workspace-bytes must be a size/],
 		[['--workspace-docs', '0'], /--workspace-docs must be a whole number from 1 to 100000/],
 		[['--requests-per-minute', 'many'], /--requests-per-minute must be a whole number/],
-		[['--topics-per-peer', '2000'], /--topics-per-peer must be a whole number from 1 to 1024/]
+		[['--topics-per-peer', '2000'], /--topics-per-peer must be a whole number from 1 to 1024/],
+		[['--mcp'], /argument missing/],
+		[['--mcp', 'npx server'], /--mcp needs name=command or name=URL/],
+		[['--mcp', 'my.files=npx server'], /--mcp "my.files=npx server": a server's name must be 1 to 32 letters/],
+		[['--mcp', 'files='], /--mcp server "files" needs a command or a URL/],
+		[['--mcp', "files=npx 'unclosed"], /--mcp unclosed ' in/],
+		[['--mcp', 'files=ftp://host/mcp'], /--mcp server "files" must be an http:\/\/ or https:\/\/ URL/],
+		[['--mcp', 'files=http://u:p@host/mcp'], /must not carry a user name or password/],
+		[['--mcp', 'a=x', '--mcp', 'A=http://h/mcp'], /--mcp names the server "A" twice/]
 	])('%j is a UsageError', (argv, message) => {
 		let caught: unknown;
 		try {

@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { multiaddr } from '@multiformats/multiaddr';
 import { UsageError } from './errors.ts';
+import { MCP_CONFIG_FILE, parseMcpFlag, sameName } from './mcp/mcpConfig.ts';
+import type { McpServerSpec } from './mcp/mcpConfig.ts';
 
 /** What the relay was asked to do. */
 export interface RelayFlags {
@@ -36,6 +38,11 @@ export interface RelayFlags {
 	modelThreads: number | undefined;
 	/** Base URLs (ending in `/v1`) of OpenAI-compatible servers whose models the relay hosts. */
 	openaiUpstreams: string[];
+	/**
+	 * MCP servers given by `--mcp` (repeatable). `start.ts` adds those of `<data>/mcp.json`
+	 * (mcp/mcpConfig.ts `readMcpConfigFile`, `mergeMcpSpecs`): parsing here reads no file.
+	 */
+	mcp: McpServerSpec[];
 	/** Quotas (`--max-workspaces`, `--workspace-bytes`, …); each undefined keeps its default. */
 	quotas: RelayQuotas;
 	/** Whether to run `vite build` first when the app is missing or stale. */
@@ -86,6 +93,13 @@ export const USAGE = `Usage: npm start -- [flags]
   --openai-upstream URL
                     host the models of an OpenAI-compatible server (Ollama, vLLM,
                     llama.cpp server), e.g. http://10.0.0.5:11434/v1 (repeatable)
+  --mcp NAME=COMMAND  run an MCP server over stdio and offer its tools as NAME.<tool>,
+                    e.g. --mcp 'files=npx -y @modelcontextprotocol/server-filesystem /srv'
+  --mcp NAME=URL    use an MCP server over Streamable HTTP,
+                    e.g. --mcp search=http://10.0.0.5:8000/mcp
+                    (repeatable; also read from <data>/${MCP_CONFIG_FILE}:
+                    { "servers": { "NAME": { "command": "…", "args": […], "env": {…} } or { "url": "…" } } };
+                    a --mcp replaces the file's server of the same NAME)
   --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
   --no-mdns         do not look for other relays on the LAN (mDNS)
   --no-build        serve build/ as it is, without rebuilding the app
@@ -120,6 +134,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				model: { type: 'string', multiple: true },
 				'model-threads': { type: 'string' },
 				'openai-upstream': { type: 'string', multiple: true },
+				mcp: { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
 				'max-workspaces': { type: 'string' },
@@ -152,6 +167,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		modelThreads: values['model-threads'] === undefined ? undefined : parseCount('--model-threads', values['model-threads'], 256),
 		openaiUpstreams: (values['openai-upstream'] ?? []).map(parseUpstream),
 		peers: (values.peer ?? []).map(parsePeer),
+		mcp: parseMcpFlags(values.mcp ?? []),
 		mdns: values['no-mdns'] !== true,
 		quotas: {
 			...(values['max-workspaces'] !== undefined ? { maxWorkspaces: parseCount('--max-workspaces', values['max-workspaces'], 1_000_000) } : {}),
@@ -218,6 +234,21 @@ function parseUpstream(text: string): string {
 	if (url.username !== '' || url.password !== '') throw new UsageError(`--openai-upstream must not carry credentials: "${text}"`);
 	if (url.search !== '' || url.hash !== '') throw new UsageError(`--openai-upstream takes the API base URL only, without ? or #: "${text}"`);
 	return url.href.replace(/\/+$/, '');
+}
+
+/** Every `--mcp`, each name once. */
+function parseMcpFlags(texts: readonly string[]): McpServerSpec[] {
+	const specs = texts.map((text) => {
+		try {
+			return parseMcpFlag(text);
+		} catch (error) {
+			if (error instanceof Error && error.name === 'McpConfigError') throw new UsageError(`--mcp ${error.message}`);
+			throw error;
+		}
+	});
+	const twice = specs.find((spec, i) => specs.findIndex((other) => sameName(other.name, spec.name)) !== i);
+	if (twice !== undefined) throw new UsageError(`--mcp names the server "${twice.name}" twice (names ignore case)`);
+	return specs;
 }
 
 function nonEmpty(flag: string, text: string): string {

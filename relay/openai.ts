@@ -7,8 +7,12 @@
  * - `POST /v1/chat/completions` with `model`, `messages`, `temperature`, `max_tokens` (or
  *   `max_completion_tokens`), `stop`, `seed`, `stream`, `stream_options.include_usage`:
  *   a `chat.completion` object, or with `stream: true` server-sent `chat.completion.chunk`
- *   events ending in `data: [DONE]`. Other OpenAI fields are ignored; `n` other than 1 is
- *   refused.
+ *   events ending in `data: [DONE]`. `tools` (functions) and `tool_choice` are taken: the
+ *   answer then may carry `tool_calls` (streamed as deltas, each call's id and name first,
+ *   then its arguments) with finish reason `tool_calls`, and the client runs the tools and
+ *   sends their results back as `tool` messages, as with OpenAI. Only the client's tools are
+ *   offered: the relay's own tools (MCP servers, the workspace's) never are here. Other
+ *   OpenAI fields are ignored; `n` other than 1 is refused.
  *
  * Every request needs `Authorization: Bearer <key>` (apiKeys.ts); there is no exemption for
  * loopback. A key made in the app carries its maker's role (keysApi.ts `memberKeys`): it
@@ -23,6 +27,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatMessage, FinishReason, GenerateChunk, GenerateRequest } from '../src/lib/ai/engine.ts';
+import { checkCalls, checkTools, isToolChoice } from '../src/lib/ai/tools/toolWire.ts';
+import type { ToolCall } from '../src/lib/ai/tools/types.ts';
 import type { VerifiedKey } from './ai/apiKeys.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
@@ -191,17 +197,20 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 		}
 		if (!request.stream) {
 			let content = '';
+			const calls: ToolCall[] = [];
 			try {
 				for (; !next.done; next = await chunks.next()) {
 					const chunk = next.value;
 					if (chunk.type === 'text') content += chunk.text;
+					else if (chunk.type === 'tool-call') calls.push(chunk.call);
 					else {
+						const message = calls.length > 0 ? { role: 'assistant', content: content || null, tool_calls: calls.map(openAiCall) } : { role: 'assistant', content };
 						sendJson(res, 200, {
 							id,
 							object: 'chat.completion',
 							created,
 							model,
-							choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: chunk.finishReason }],
+							choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(chunk.finishReason) }],
 							usage: usage(chunk)
 						});
 						return;
@@ -221,16 +230,23 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 		res.setHeader('X-Accel-Buffering', 'no'); // no proxy buffering of the stream
 		const event = (choices: object[], extra: object = {}) =>
 			`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...(request.includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
-		const delta = (d: object, finishReason: FinishReason | null = null) =>
-			event([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason }]);
+		const delta = (d: object, reason: FinishReason | null = null) =>
+			event([{ index: 0, delta: d, logprobs: null, finish_reason: reason === null ? null : finishReason(reason) }]);
 		if (!(await write(res, delta({ role: 'assistant', content: '' })))) return;
+		let calls = 0;
 		try {
 			for (; !next.done; next = await chunks.next()) {
 				const chunk = next.value;
-				const out =
-					chunk.type === 'text'
-						? delta({ content: chunk.text })
-						: delta({}, chunk.finishReason) + (request.includeUsage ? event([], { usage: usage(chunk) }) : '') + 'data: [DONE]\n\n';
+				let out: string;
+				if (chunk.type === 'text') out = delta({ content: chunk.text });
+				else if (chunk.type === 'tool-call') {
+					// As OpenAI streams a call: id, name and empty arguments first, then the arguments.
+					const index = calls++;
+					const { id: callId, name } = chunk.call;
+					out =
+						delta({ tool_calls: [{ index, id: callId, type: 'function', function: { name, arguments: '' } }] }) +
+						delta({ tool_calls: [{ index, function: { arguments: chunk.call.arguments } }] });
+				} else out = delta({}, chunk.finishReason) + (request.includeUsage ? event([], { usage: usage(chunk) }) : '') + 'data: [DONE]\n\n';
 				if (!(await write(res, out))) return;
 			}
 			res.end();
@@ -243,6 +259,15 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 		// Stops the engine's work if we stopped reading early (a write to a closed client).
 		await chunks.return?.(undefined).catch(() => undefined);
 	}
+}
+
+/** OpenAI's name of a finish reason. */
+function finishReason(reason: FinishReason): string {
+	return reason === 'tool-calls' ? 'tool_calls' : reason;
+}
+
+function openAiCall(call: ToolCall): object {
+	return { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
 }
 
 function usage(done: Extract<GenerateChunk, { type: 'done' }>): object {
@@ -302,7 +327,7 @@ function engineToHttp(error: unknown, init: OpenAiInit, onError: (error: unknown
 	}
 }
 
-const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };
+const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant', tool: 'tool' };
 
 /**
  * Validates a `/v1/chat/completions` body.
@@ -310,7 +335,7 @@ const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer
  */
 export function parseChatRequest(body: unknown): ChatRequest {
 	if (!isObject(body)) throw invalid('the request body must be a JSON object', null);
-	const { model, messages, temperature, stop, seed, stream, stream_options: streamOptions, n } = body;
+	const { model, messages, temperature, stop, seed, stream, stream_options: streamOptions, n, tools, tool_choice: toolChoice } = body;
 	const maxTokens = body.max_completion_tokens ?? body.max_tokens;
 	if (typeof model !== 'string' || model === '' || model.length > 256) throw invalid('"model" must be a model id (GET /v1/models lists them)', 'model');
 	if (!Array.isArray(messages)) throw invalid('"messages" must be an array of {role, content}', 'messages');
@@ -339,17 +364,58 @@ export function parseChatRequest(body: unknown): ChatRequest {
 	if (!isAbsent(includeUsage) && typeof includeUsage !== 'boolean')
 		throw invalid('"stream_options.include_usage" must be true or false', 'stream_options');
 	if (!isAbsent(n) && n !== 1) throw invalid('only one choice per request is supported ("n": 1)', 'n');
+	if (!isAbsent(tools)) {
+		if (!Array.isArray(tools)) throw invalid('"tools" must be an array of {type: "function", function: {name, description, parameters}}', 'tools');
+		const functions = tools.map((tool: unknown, i) => {
+			if (!isObject(tool) || tool.type !== 'function' || !isObject(tool.function))
+				throw invalid(`tools[${i}] must be {type: "function", function: {name, description, parameters}}`, `tools[${i}]`);
+			return tool.function;
+		});
+		request.tools = checkTools(functions, (why) => invalid(`"tools": ${why}`, 'tools'));
+	}
+	if (!isAbsent(toolChoice)) request.toolChoice = parseToolChoice(toolChoice, request.tools?.map((t) => t.name) ?? []);
 	return { generate: request, stream: stream === true, includeUsage: includeUsage === true };
+}
+
+/** OpenAI's `tool_choice`: "auto", "none", "required" or {type: "function", function: {name}}. */
+function parseToolChoice(value: unknown, names: string[]): GenerateRequest['toolChoice'] {
+	if (value === 'auto' || value === 'none' || value === 'required') {
+		if (value === 'required' && names.length === 0) throw invalid('"tool_choice" is "required" but no "tools" are given', 'tool_choice');
+		return value;
+	}
+	const name = isObject(value) && value.type === 'function' && isObject(value.function) ? value.function.name : undefined;
+	const choice = { name };
+	if (!isToolChoice(choice)) throw invalid('"tool_choice" must be "auto", "none", "required" or {type: "function", function: {name}}', 'tool_choice');
+	if (!names.includes(choice.name)) throw invalid(`"tool_choice" names "${choice.name}", which is not among "tools"`, 'tool_choice');
+	return choice;
 }
 
 function parseMessage(message: unknown, i: number): ChatMessage {
 	const param = `messages[${i}]`;
 	if (!isObject(message)) throw invalid(`${param} must be an object {role, content}`, param);
 	const role = typeof message.role === 'string' ? ROLES[message.role] : undefined;
-	if (role === undefined) throw invalid(`${param}.role must be "system", "developer", "user" or "assistant"`, `${param}.role`);
+	if (role === undefined) throw invalid(`${param}.role must be "system", "developer", "user", "assistant" or "tool"`, `${param}.role`);
+	const parsed = parseContent(message, role, param);
+	if (role === 'tool') {
+		const id = message.tool_call_id;
+		if (typeof id !== 'string' || id === '' || id.length > 64) throw invalid(`${param}.tool_call_id must name the call this result answers`, `${param}.tool_call_id`);
+		return { ...parsed, toolCallId: id };
+	}
+	if (role === 'assistant' && !isAbsent(message.tool_calls)) {
+		const raw = message.tool_calls;
+		if (!Array.isArray(raw)) throw invalid(`${param}.tool_calls must be an array`, `${param}.tool_calls`);
+		const calls = raw.map((call: unknown) =>
+			isObject(call) && isObject(call.function) ? { id: call.id, name: call.function.name, arguments: call.function.arguments } : call
+		);
+		return { ...parsed, toolCalls: checkCalls(calls, (why) => invalid(`${param}.tool_calls: ${why}`, `${param}.tool_calls`)) };
+	}
+	return parsed;
+}
+
+function parseContent(message: Record<string, unknown>, role: ChatMessage['role'], param: string): ChatMessage {
 	const { content } = message;
 	if (typeof content === 'string') return { role, content };
-	if (content === null && role === 'assistant') return { role, content: '' };
+	if ((content === null || content === undefined) && role === 'assistant') return { role, content: '' };
 	if (Array.isArray(content)) {
 		const texts = content.map((part: unknown) =>
 			isObject(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : undefined

@@ -2,9 +2,10 @@
  * The relay's composition root: the data directory, the LAN certificate, the libp2p
  * peer (TCP for other relays, WebSockets for browsers, circuit relay server, mDNS), the
  * workspace core over the archive on disk (archive/archivePeer.ts), the models
- * (ai/relayModels.ts) and the HTTP(S) server, started together and closed together. Every
- * rule (who is a member, who may sync, archive or use a model) is the core's, as in the
- * browser. `start.ts` is the command line around it; tests start it in-process.
+ * (ai/relayModels.ts), the MCP servers' tools (mcp/McpHub.ts, when any are configured) and
+ * the HTTP(S) server, started together and closed together. Every rule (who is a member, who
+ * may sync, archive or use a model) is the core's, as in the browser. `start.ts` is the
+ * command line around it; tests start it in-process.
  */
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -19,12 +20,15 @@ import { lanAddresses } from './addresses.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
 import { createKeysApiHandler, memberKeys } from './ai/keysApi.ts';
+import { createToolsApiHandler } from './ai/toolsApi.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { startRelayModels } from './ai/relayModels.ts';
 import { Challenges } from './ai/challenges.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
+import { McpHub } from './mcp/McpHub.ts';
+import type { McpServerSpec } from './mcp/mcpConfig.ts';
 import { createModelFilesHandler } from './models.ts';
 import { createOpenAiHandler } from './openai.ts';
 import { loadOrCreatePeerKey } from './peerKey.ts';
@@ -72,6 +76,8 @@ export interface RunRelayInit {
 	adverts?: MeshModelsInit['adverts'];
 	/** What the relay holds and serves at most; each missing one keeps its default. */
 	quotas?: RelayQuotas;
+	/** MCP servers whose tools the relay offers (`--mcp`, `<data>/mcp.json`); none by default. */
+	mcp?: McpServerSpec[];
 }
 
 /** A running relay. */
@@ -92,7 +98,9 @@ export interface RunningRelay {
 	archive: ArchivePeer;
 	/** The models this relay hosts (`--model`, `--openai-upstream`), as `/v1` serves them. */
 	registry: ModelRegistry;
-	/** Stops dialling, the server, the archive and the peer. */
+	/** The tools of the relay's MCP servers; absent when none are configured. */
+	mcp?: McpHub;
+	/** Stops dialling, the server, the MCP servers, the archive and the peer. */
 	close(): Promise<void>;
 }
 
@@ -192,6 +200,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});
+	// Servers connect in the background; each logs its own state changes (ready, failed, retrying).
+	const mcp = init.mcp !== undefined && init.mcp.length > 0 ? new McpHub({ servers: init.mcp, log }) : undefined;
+	mcp?.start();
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
@@ -208,13 +219,19 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			info,
 			log,
 			...(init.quotas?.requestsPerMinute !== undefined ? { requestsPerMinute: init.quotas.requestsPerMinute } : {}),
-			api: createApiHandler({ archive, challenges, keys: createKeysApiHandler({ store: keyStore, teams, challenges }) }),
+			api: createApiHandler({
+				archive,
+				challenges,
+				keys: createKeysApiHandler({ store: keyStore, teams, challenges }),
+				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, challenges })
+			}),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
 			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams) })
 		});
 	} catch (error) {
 		stopDialling();
 		stopFollowing();
+		await mcp?.close();
 		await models.stop();
 		await archive.close();
 		await node.stop();
@@ -238,12 +255,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		createdPeerKey,
 		archive,
 		registry: models.registry,
+		...(mcp !== undefined ? { mcp } : {}),
 		info,
 		urls,
 		async close() {
 			stopDialling();
 			stopFollowing();
 			await server.close();
+			await mcp?.close();
 			await models.stop();
 			await archive.close();
 			await node.stop();

@@ -12,6 +12,7 @@ import { JOIN_USAGE, parseJoinArgs, runJoin } from './archive/join.ts';
 import { ensureBuilt } from './build.ts';
 import { USAGE, parseFlags } from './cli.ts';
 import type { RelayFlags } from './cli.ts';
+import { mergeMcpSpecs, readMcpConfigFile } from './mcp/mcpConfig.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
 import { tlsPaths } from './tls.ts';
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
 		console.log(USAGE);
 		return;
 	}
+	// Before building: a mistake in <data>/mcp.json stops the start at once, naming the file.
+	const mcp = mergeMcpSpecs(await readMcpConfigFile(flags.dataDir), flags.mcp);
 	if (flags.build) await ensureBuilt(projectRoot);
 
 	const relay = await runRelay({
@@ -118,7 +121,8 @@ async function main(): Promise<void> {
 		models: flags.models,
 		...(flags.modelThreads !== undefined ? { modelThreads: flags.modelThreads } : {}),
 		openaiUpstreams: flags.openaiUpstreams,
-		quotas: flags.quotas
+		quotas: flags.quotas,
+		mcp
 	});
 	console.log(await banner(relay, flags.dataDir));
 

@@ -155,3 +155,69 @@ describe('answerInChannel with a model in this peer', () => {
 		expect(view.text(cut).length).toBeGreaterThan(0);
 	});
 });
+
+describe('runAnswer with tools', () => {
+	const pick = {
+		name: 'pick',
+		description: 'Picks.',
+		parameters: { type: 'object', properties: { colour: { type: 'string', enum: ['red', 'blue'] } }, required: ['colour'] }
+	};
+
+	it('runs the tool loop here: each call is a step in the answer, approved before it runs, signed with the answer', async () => {
+		const { generateKeyPair } = await import('@libp2p/crypto/keys');
+		const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');
+		const { HybridClock } = await import('../../src/lib/doc/hlc.ts');
+		const { verifyAiRecord } = await import('../../src/lib/doc/signature.ts');
+		const key = await generateKeyPair('Ed25519');
+		const me = peerIdFromPrivateKey(key).toString();
+		const { doc, thread } = chat('Pick.');
+		thread.systemPrompt = '';
+		const replica = new Y.Doc();
+		doc.on('update', (update: Uint8Array) => Y.applyUpdate(replica, update));
+		Y.applyUpdate(replica, Y.encodeStateAsUpdate(doc));
+		const statuses: string[] = [];
+		let ran = 0;
+		const init = base(thread);
+		const result = await runAnswer({
+			...init,
+			servedBy: me,
+			maxTokens: 60,
+			maxSteps: 2,
+			toolChoice: 'required',
+			tools: [{ spec: pick, mutates: true, run: async (args) => (ran++, { content: `picked ${String(args['colour'])}` }) }],
+			approve: async () => {
+				// While the user decides, every replica shows the call waiting.
+				statuses.push(new AiThreadDoc(replica).list().at(-1)?.steps?.[0]?.status ?? 'none');
+				return 'once';
+			},
+			signer: { peerId: me, key, clock: new HybridClock(me) }
+		});
+		expect(result.status).toBe(AiStatus.done);
+		expect(ran).toBe(1);
+		expect(statuses).toEqual(['approval']);
+		const answer = new AiThreadDoc(replica).list().at(-1)!;
+		expect(answer.record).toBeDefined();
+		expect(answer.steps).toHaveLength(1);
+		expect(answer.steps![0]).toMatchObject({ name: 'pick', status: 'done', result: expect.stringMatching(/^picked (red|blue)$/) });
+		expect(await verifyAiRecord(answer.record!)).toBe(true);
+		// The steps are covered by the signature: a changed result no longer verifies.
+		const forged = { ...answer.record!, steps: [{ ...answer.record!.steps![0]!, result: 'picked green' }] };
+		expect(await verifyAiRecord(forged)).toBe(false);
+	});
+
+	it('records a denied call as denied, and the tool does not run', async () => {
+		const { thread } = chat('Pick.');
+		thread.systemPrompt = '';
+		let ran = 0;
+		await runAnswer({
+			...base(thread),
+			maxTokens: 60,
+			maxSteps: 2,
+			toolChoice: 'required',
+			tools: [{ spec: pick, mutates: true, run: async () => (ran++, { content: 'x' }) }],
+			approve: async () => 'deny'
+		});
+		expect(ran).toBe(0);
+		expect(thread.list().at(-1)!.steps![0]).toMatchObject({ name: 'pick', status: 'denied', result: 'The user denied this call.' });
+	});
+});

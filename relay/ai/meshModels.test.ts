@@ -53,7 +53,7 @@ async function collect(chunks: AsyncIterable<GenerateChunk>): Promise<{ text: st
 	const done: Extract<GenerateChunk, { type: 'done' }>[] = [];
 	for await (const chunk of chunks) {
 		if (chunk.type === 'text') text += chunk.text;
-		else done.push(chunk);
+		else if (chunk.type === 'done') done.push(chunk);
 	}
 	return { text, done };
 }

@@ -12,6 +12,7 @@ import type {
 	ChatHistoryItem,
 	ChatWrapper,
 	Llama,
+	LlamaGrammar,
 	LlamaContext,
 	LlamaContextSequence,
 	LlamaModel,
@@ -27,6 +28,7 @@ import {
 	type ModelInfo
 } from '../../src/lib/ai/engine.ts';
 import { StopMatcher } from '../../src/lib/ai/stopStrings.ts';
+import { newToolCallId, toolChunks, toolPlan, type ToolPlan } from '../../src/lib/ai/tools/toolPrompt.ts';
 
 /** Options of {@link NodeLlamaEngine}. */
 export interface NodeLlamaEngineInit {
@@ -47,6 +49,8 @@ export interface NodeLlamaEngineInit {
 }
 
 interface Loaded {
+	lib: typeof import('node-llama-cpp');
+	llama: Llama;
 	model: LlamaModel;
 	context: LlamaContext;
 	sequence: LlamaContextSequence;
@@ -86,6 +90,8 @@ export class NodeLlamaEngine implements Engine {
 	private active = false;
 	private readonly waiters: Waiter[] = [];
 	private disposed = false;
+	/** Compiled tool-call grammars by their text (the same tools give the same grammar). */
+	private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
 
 	constructor(private readonly init: NodeLlamaEngineInit) {
 		this.modelId = basename(init.modelPath).replace(/\.gguf$/i, '');
@@ -107,9 +113,15 @@ export class NodeLlamaEngine implements Engine {
 			throw new EngineError('unknown-model', `No model "${request.model}" here; this relay runs "${this.modelId}".`);
 		if (request.messages.length === 0 || request.messages.every((m) => m.content.trim() === ''))
 			throw new EngineError('empty-input', 'The prompt is empty: write a message first.');
+		let plan: ToolPlan;
+		try {
+			plan = toolPlan(request);
+		} catch (error) {
+			throw new EngineError('failed', error instanceof Error ? error.message : String(error));
+		}
 		await this.acquire(signal);
 		try {
-			yield* this.run(request, await this.load(), signal);
+			yield* toolChunks(this.run(request, plan, await this.load(), signal), plan.tools, newToolCallId);
 		} catch (error) {
 			if (signal?.aborted && error === signal.reason) throw error;
 			if (error instanceof EngineError) throw error;
@@ -131,10 +143,10 @@ export class NodeLlamaEngine implements Engine {
 		await loaded?.model.dispose();
 	}
 
-	private async *run(request: GenerateRequest, loaded: Loaded, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
+	private async *run(request: GenerateRequest, plan: ToolPlan, loaded: Loaded, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
 		signal?.throwIfAborted();
 		const { model, context, sequence } = loaded;
-		const { prompt, stops } = this.prompt(loaded, request.messages);
+		const { prompt, stops } = this.prompt(loaded, plan.messages);
 		if (prompt.length >= context.contextSize)
 			throw new EngineError(
 				'input-too-long',
@@ -157,11 +169,15 @@ export class NodeLlamaEngine implements Engine {
 
 		await sequence.clearHistory();
 		const temperature = request.temperature ?? this.init.defaultTemperature ?? 0.8;
-		const matcher = new StopMatcher([...(request.stop ?? []), ...stops]);
+		// A required call is sampled under its grammar (the end of the call ends the generation).
+		const grammar = plan.grammar !== undefined ? await this.grammar(loaded, plan.grammar) : undefined;
+		const grammarEvaluationState = grammar ? new loaded.lib.LlamaGrammarEvaluationState({ model, grammar }) : undefined;
+		const matcher = new StopMatcher(grammar ? [] : [...(request.stop ?? []), ...stops]);
 		const text = new TokenText(model);
 		let completionTokens = 0;
 		let finishReason: FinishReason = 'stop'; // end of generation unless a limit ends it
-		for await (const token of sequence.evaluate(prompt, { temperature, seed: request.seed })) {
+		const options = { temperature, seed: request.seed, ...(grammarEvaluationState ? { grammarEvaluationState } : {}) };
+		for await (const token of sequence.evaluate(prompt, options)) {
 			completionTokens++;
 			signal?.throwIfAborted();
 			const step = matcher.push(text.push(token));
@@ -181,8 +197,21 @@ export class NodeLlamaEngine implements Engine {
 		yield done(rest.stopped ? 'stop' : finishReason, completionTokens);
 	}
 
+	/** The compiled grammar of `text` (at most 32 kept). */
+	private grammar({ llama }: Loaded, text: string): Promise<LlamaGrammar> {
+		let grammar = this.grammars.get(text);
+		if (!grammar) {
+			if (this.grammars.size >= 32) this.grammars.delete(this.grammars.keys().next().value!);
+			grammar = llama.createGrammar({ grammar: text });
+			grammar.catch(() => this.grammars.delete(text));
+			this.grammars.set(text, grammar);
+		}
+		return grammar;
+	}
+
 	/** The chat as the model sees it (its chat template applied), and the template's stop texts. */
 	private prompt({ model, chatWrapper }: Loaded, messages: ChatMessage[]): { prompt: Token[]; stops: string[] } {
+		// toolPlan left only system, user and assistant messages.
 		const history: ChatHistoryItem[] = messages.map((m) =>
 			m.role === 'system'
 				? { type: 'system', text: m.content }
@@ -219,7 +248,7 @@ export class NodeLlamaEngine implements Engine {
 		const context = await model.createContext({ contextSize, sequences: 1, threads: this.init.threads });
 		const chatWrapper = lib.resolveChatWrapper(model) ?? new lib.GeneralChatWrapper();
 		const name = model.fileInfo.metadata.general.name ?? this.modelId;
-		return { model, context, sequence: context.getSequence(), chatWrapper, name };
+		return { lib, llama, model, context, sequence: context.getSequence(), chatWrapper, name };
 	}
 
 	/** Waits for the context; `busy` when the queue is full. */

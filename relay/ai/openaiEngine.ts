@@ -11,6 +11,7 @@
  */
 import {
 	EngineError,
+	type ChatMessage,
 	type Engine,
 	type EngineProblem,
 	type FinishReason,
@@ -18,6 +19,9 @@ import {
 	type GenerateRequest,
 	type ModelInfo
 } from '../../src/lib/ai/engine.ts';
+import { newToolCallId } from '../../src/lib/ai/tools/toolPrompt.ts';
+import { ToolLimits } from '../../src/lib/ai/tools/toolWire.ts';
+import type { ToolCall, ToolChoice } from '../../src/lib/ai/tools/types.ts';
 
 /** Options of {@link OpenAIEngine}. */
 export interface OpenAIEngineInit {
@@ -40,7 +44,7 @@ const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
 /** The part of a streamed `chat.completion.chunk` this engine reads. */
 interface StreamEvent {
-	choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+	choices?: { delta?: { content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }[];
 	usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 	error?: unknown;
 }
@@ -85,7 +89,9 @@ export class OpenAIEngine implements Engine {
 				'/chat/completions',
 				{
 					model: request.model,
-					messages: request.messages,
+					messages: request.messages.map(openAiMessage),
+					...(request.tools?.length ? { tools: request.tools.map((f) => ({ type: 'function', function: f })) } : {}),
+					...(request.toolChoice !== undefined ? { tool_choice: openAiChoice(request.toolChoice) } : {}),
 					stream: true,
 					stream_options: { include_usage: true },
 					...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
@@ -99,6 +105,7 @@ export class OpenAIEngine implements Engine {
 			let chunks = 0;
 			let finishReason: FinishReason | undefined;
 			let usage: { promptTokens: number; completionTokens: number } | undefined;
+			const calls = new ToolCallDeltas(request.tools?.map((t) => t.name) ?? []);
 			for await (const data of sseData(response.body, this.limits())) {
 				if (data === '[DONE]') break;
 				const event = parseEvent(data);
@@ -110,9 +117,12 @@ export class OpenAIEngine implements Engine {
 					chunks++;
 					yield { type: 'text', text: content };
 				}
-				if (typeof choice?.finish_reason === 'string') finishReason = choice.finish_reason === 'length' ? 'length' : 'stop';
+				if (choice?.delta?.tool_calls !== undefined) calls.add(choice.delta.tool_calls);
+				if (typeof choice?.finish_reason === 'string')
+					finishReason = choice.finish_reason === 'length' ? 'length' : choice.finish_reason === 'tool_calls' ? 'tool-calls' : 'stop';
 			}
 			if (finishReason === undefined) throw new EngineError('failed', 'The upstream ended the answer without finishing it.');
+			for (const call of calls.done()) yield { type: 'tool-call', call };
 			yield {
 				type: 'done',
 				finishReason,
@@ -150,6 +160,55 @@ export class OpenAIEngine implements Engine {
 		if (response.ok) return response;
 		const detail = await readJson(response, signal).catch(() => undefined);
 		throw httpError(response.status, isObject(detail) ? detail.error : undefined, response.headers.get('retry-after'));
+	}
+}
+
+/** A message in OpenAI's form: calls as `tool_calls`, a result with its `tool_call_id`. */
+function openAiMessage(message: ChatMessage): object {
+	if (message.role === 'tool') return { role: 'tool', content: message.content, tool_call_id: message.toolCallId ?? '' };
+	if (message.role === 'assistant' && message.toolCalls?.length)
+		return {
+			role: 'assistant',
+			content: message.content || null,
+			tool_calls: message.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }))
+		};
+	return { role: message.role, content: message.content };
+}
+
+function openAiChoice(choice: ToolChoice): unknown {
+	return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+}
+
+/**
+ * Tool calls as OpenAI streams them: per `index`, the id and name first, the arguments in
+ * pieces after. Bounded: at most {@link ToolLimits.maxCalls} calls of at most
+ * {@link ToolLimits.maxArguments} characters, each naming a tool that was offered.
+ */
+class ToolCallDeltas {
+	private readonly calls: { id: string; name: string; arguments: string }[] = [];
+
+	constructor(private readonly offered: string[]) {}
+
+	add(deltas: unknown): void {
+		if (!Array.isArray(deltas)) throw new EngineError('failed', 'The upstream sent malformed tool calls.');
+		for (const delta of deltas) {
+			if (!isObject(delta) || !isCount(delta.index) || delta.index > this.calls.length || delta.index >= ToolLimits.maxCalls)
+				throw new EngineError('failed', 'The upstream sent a malformed tool call.');
+			const call = (this.calls[delta.index] ??= { id: '', name: '', arguments: '' });
+			if (typeof delta.id === 'string') call.id = delta.id.slice(0, ToolLimits.maxCallId);
+			const fn = isObject(delta.function) ? delta.function : {};
+			if (typeof fn.name === 'string') call.name += fn.name;
+			if (typeof fn.arguments === 'string') call.arguments += fn.arguments;
+			if (call.arguments.length > ToolLimits.maxArguments || call.name.length > 64)
+				throw new EngineError('failed', 'The upstream sent a tool call over the size limit.');
+		}
+	}
+
+	done(): ToolCall[] {
+		return this.calls.map((call) => {
+			if (!this.offered.includes(call.name)) throw new EngineError('failed', `The upstream called a tool that was not offered ("${call.name.slice(0, 64)}").`);
+			return { id: call.id || newToolCallId(), name: call.name, arguments: call.arguments };
+		});
 	}
 }
 

@@ -9,6 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, GenerateChunk, GenerateRequest } from '../../src/lib/ai/engine.js';
+import type { ToolCall } from '../../src/lib/ai/tools/types.js';
+import { describeToolCalling } from './engineToolSuite.js';
 
 /** An engine under test, the id of a model it serves, and how to shut it down. */
 export interface EngineUnderTest {
@@ -22,20 +24,23 @@ type DoneChunk = Extract<GenerateChunk, { type: 'done' }>;
 /** All chunks of a generation, split into text pieces and final chunks. */
 export async function collect(
 	chunks: AsyncIterable<GenerateChunk>
-): Promise<{ texts: string[]; text: string; done: DoneChunk[]; order: GenerateChunk['type'][] }> {
+): Promise<{ texts: string[]; text: string; done: DoneChunk[]; calls: ToolCall[]; order: GenerateChunk['type'][] }> {
 	const texts: string[] = [];
 	const done: DoneChunk[] = [];
+	const calls: ToolCall[] = [];
 	const order: GenerateChunk['type'][] = [];
 	for await (const chunk of chunks) {
 		order.push(chunk.type);
 		if (chunk.type === 'text') texts.push(chunk.text);
+		else if (chunk.type === 'tool-call') calls.push(chunk.call);
 		else done.push(chunk);
 	}
-	return { texts, text: texts.join(''), done, order };
+	return { texts, text: texts.join(''), done, calls, order };
 }
 
-/** Runs the shared engine suite against the engines `makeEngine` creates. */
+/** Runs the shared engine suite (tool calling included) against the engines `makeEngine` creates. */
 export function describeEngine(name: string, makeEngine: () => Promise<EngineUnderTest>): void {
+	describeToolCalling(name, makeEngine);
 	describe(`Engine: ${name}`, () => {
 		let engine: Engine;
 		let model: string;
@@ -86,6 +91,20 @@ export function describeEngine(name: string, makeEngine: () => Promise<EngineUnd
 			const second = await collect(engine.generate(ask('Say something.', { maxTokens: 16 })));
 			expect(first.text.length).toBeGreaterThan(0);
 			expect(second.text).toBe(first.text);
+		});
+
+		it('samples at temperature > 0: other seeds give other text, the same seed the same text', async () => {
+			// The generated model writes random printable ASCII: 32 tokens sampled at 1.2 from
+			// three seeds are all alike only if the engine ignores the temperature or the seed.
+			const sampled = (seed: number) => collect(engine.generate(ask('Once upon a time', { maxTokens: 32, temperature: 1.2, seed })));
+			const texts: string[] = [];
+			for (const seed of [11, 22, 33]) texts.push((await sampled(seed)).text);
+			expect(texts.every((t) => t.length > 0)).toBe(true);
+			expect(new Set(texts).size).toBeGreaterThanOrEqual(2);
+			expect((await sampled(22)).text).toBe(texts[1]);
+			// At temperature 0 the seed changes nothing: the temperature was used, not a default.
+			const greedy = (seed: number) => collect(engine.generate(ask('Once upon a time', { maxTokens: 32, temperature: 0, seed })));
+			expect((await greedy(11)).text).toBe((await greedy(33)).text);
 		});
 
 		it('ends before a stop string, which is not part of the output', async () => {

@@ -20,6 +20,7 @@ import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
 import { AiRecordKind, AiStatus, type GenerationStats } from '../doc/schema.js';
 import type { GenerateChunk } from './engine.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
+import { readSources, readSteps } from '../doc/aiSteps.js';
 
 /** Longest answer text waits before it is written (merged with the text after it). */
 export const TEXT_FLUSH_MS = 50;
@@ -134,6 +135,9 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 		if (thread.answerRecord(entryId) !== undefined) return;
 		const model = entry.get('model');
 		const asker = askedBy ?? entry.get('askedBy');
+		// Steps still waiting when the answer ended (stopped during an approval) end as denied.
+		const steps = readSteps(entry.get('steps'))?.map((s) => (s.status === 'running' || s.status === 'approval' ? { ...s, status: 'denied' as const } : s));
+		const sources = readSources(entry.get('sources'));
 		const record = await signAiRecord(signer.key, {
 			kind: AiRecordKind.answer,
 			id: entryId,
@@ -144,7 +148,9 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 			...(typeof model === 'string' ? { model } : {}),
 			...(typeof asker === 'string' ? { askedBy: asker } : {}),
 			...(result.error !== undefined ? { error: result.error.slice(0, 1000) } : {}),
-			...(result.stats !== undefined ? { stats: result.stats } : {})
+			...(result.stats !== undefined ? { stats: result.stats } : {}),
+			...(steps !== undefined ? { steps } : {}),
+			...(sources !== undefined ? { sources } : {})
 		});
 		thread.doc.transact(() => thread.addRecord(record), origin);
 	});
@@ -241,6 +247,7 @@ export async function pumpAnswer(
 				}
 				continue;
 			}
+			if (chunk.type !== 'done') continue; // a tool call: the tool loop (tools/toolLoop.ts) runs it
 			const finished = now();
 			const seconds = (finished - (firstAt ?? started)) / 1000;
 			const stats: GenerationStats = {

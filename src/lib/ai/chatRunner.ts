@@ -17,8 +17,12 @@ import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { AiStatus } from '../doc/schema.js';
 import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engine.js';
 import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
-import { AiRecordKind } from '../doc/schema.js';
+import { AiRecordKind, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { signAiRecord } from '../doc/signature.js';
+import { clipStep } from '../doc/aiSteps.js';
+import * as Y from 'yjs';
+import { runToolLoop, type Approval, type RunnableTool } from './tools/toolLoop.js';
+import type { ToolCall, ToolChoice } from './tools/types.js';
 
 export type { AnswerResult } from './answerSink.js';
 
@@ -48,6 +52,22 @@ export interface RunAnswerInit {
 	 * not record. Without it the answer stays an unsigned live entry.
 	 */
 	signer?: AnswerSigner;
+	/**
+	 * Tools the model may call (tools/toolLoop.ts). The loop runs here, on the asker's device:
+	 * the answer is then written here, never by its host.
+	 */
+	tools?: readonly RunnableTool[];
+	/** Whether the model may, must or must not call a tool at its first step (default `auto`). */
+	toolChoice?: ToolChoice;
+	/** Asks the user about a call of a tool that changes something. */
+	approve?: (call: ToolCall, tool: RunnableTool) => Promise<Approval>;
+	/** Most generations of a tool loop (toolLoop.ts's default when absent). */
+	maxSteps?: number;
+	/**
+	 * Workspace knowledge for this answer: a system message with the numbered sources (put
+	 * right before the last question) and the sources themselves, recorded with the answer.
+	 */
+	knowledge?: { message: ChatMessage; sources: SourceRef[] };
 }
 
 /** The conversation so far as engine messages: the system prompt, then finished turns. */
@@ -67,15 +87,21 @@ export function conversation(thread: AiThreadDoc): ChatMessage[] {
 /** Streams an answer into the thread; see the module comment. Never throws. */
 export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 	const { thread, engine, origin } = init;
+	const messages = conversation(thread);
+	if (init.knowledge) {
+		const last = messages.findLastIndex((m) => m.role === 'user');
+		messages.splice(last < 0 ? messages.length : last, 0, init.knowledge.message);
+	}
 	const request: GenerateRequest = {
 		model: init.model,
-		messages: conversation(thread),
+		messages,
 		...(init.maxTokens !== undefined ? { maxTokens: init.maxTokens } : {}),
 		...(init.temperature !== undefined ? { temperature: init.temperature } : {})
 	};
-	const hostWrites = engine.writesTargets === true && init.docId !== undefined;
+	const tools = init.tools ?? [];
+	const hostWrites = engine.writesTargets === true && init.docId !== undefined && tools.length === 0;
 	thread.doc.transact(() => {
-		thread.append({
+		const entry = thread.append({
 			id: init.id,
 			role: AiRole.assistant,
 			hlc: init.hlc,
@@ -85,11 +111,72 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 			status: hostWrites ? AiStatus.queued : AiStatus.streaming,
 			text: ''
 		});
+		if (init.knowledge?.sources.length) entry.set('sources', init.knowledge.sources);
 	}, origin);
 	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, init.askedBy)!;
 	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
+	if (tools.length > 0) return pumpAnswer(({ onQueued }) => withTools(init, request, tools, onQueued), sink, options);
 	if (!hostWrites) return pumpAnswer(({ onQueued }) => engine.generate(request, init.signal, { onQueued }), sink, options);
 	return hostWritten(init, request, sink.text.bind(sink));
+}
+
+/**
+ * The answer's chunks through the tool loop; each call is written into the answer's entry
+ * as a step (running, waiting for approval, then its result), so every member watching the
+ * chat sees the tools being used.
+ */
+async function* withTools(
+	init: RunAnswerInit,
+	request: GenerateRequest,
+	tools: readonly RunnableTool[],
+	onQueued: (position: number) => void
+): AsyncGenerator<GenerateChunk> {
+	const { thread, origin } = init;
+	const entry = thread.entry(init.id);
+	const steps = new Y.Array<ToolStep>();
+	thread.doc.transact(() => entry?.set('steps', steps), origin);
+	const update = (id: string, change: Partial<ToolStep>) => {
+		const index = steps.toArray().findIndex((s) => s.id === id);
+		if (index < 0) return;
+		const next = clipStep({ ...steps.get(index), ...change });
+		thread.doc.transact(() => {
+			steps.delete(index, 1);
+			steps.insert(index, [next]);
+		}, origin);
+	};
+	const loop = runToolLoop({
+		engine: init.engine,
+		request: { ...request, ...(init.toolChoice ? { toolChoice: init.toolChoice } : {}) },
+		tools,
+		...(init.approve ? { approve: init.approve } : {}),
+		...(init.maxSteps !== undefined ? { maxSteps: init.maxSteps } : {}),
+		...(init.signal ? { signal: init.signal } : {}),
+		options: { onQueued }
+	});
+	for await (const event of loop) {
+		switch (event.type) {
+			case 'text':
+			case 'done':
+				yield event;
+				break;
+			case 'tool-call':
+				if (steps.length < 16)
+					thread.doc.transact(() => steps.push([clipStep({ id: event.call.id, name: event.call.name, arguments: event.call.arguments, status: 'running' })]), origin);
+				break;
+			case 'approval':
+				update(event.call.id, { status: 'approval' });
+				break;
+			case 'tool-result':
+				update(event.call.id, {
+					status: event.denied ? 'denied' : event.result.isError ? 'error' : 'done',
+					result: event.result.content,
+					ms: event.ms
+				});
+				break;
+			case 'step':
+				break;
+		}
+	}
 }
 
 /**
@@ -108,7 +195,7 @@ async function hostWritten(init: RunAnswerInit, request: GenerateRequest, text: 
 		};
 		for await (const chunk of init.engine.generate(request, init.signal, { target, onQueued })) {
 			if (chunk.type === 'text') streamed += chunk.text;
-			else done = chunk;
+			else if (chunk.type === 'done') done = chunk;
 		}
 		if (done) return { status: AiStatus.done, text: streamed };
 		throw new Error('the model ended without finishing');

@@ -9,6 +9,8 @@
  * runtime's work (not just the iteration) and ends the iterable with an AbortError.
  */
 
+import type { ToolCall, ToolChoice, ToolSpec } from './tools/types.js';
+
 /** Where a model runs, for the model picker. */
 export type EngineKind = 'wllama' | 'webllm' | 'node-llama-cpp' | 'openai' | 'mesh';
 
@@ -25,10 +27,17 @@ export interface ModelInfo {
 	tokensPerSecond?: number;
 }
 
-/** One message of a chat. */
+/**
+ * One message of a chat. An assistant message may carry the tool calls the model made; a
+ * `tool` message is a tool's result, naming the call it answers.
+ */
 export interface ChatMessage {
-	role: 'system' | 'user' | 'assistant';
+	role: 'system' | 'user' | 'assistant' | 'tool';
 	content: string;
+	/** The calls an assistant message made. */
+	toolCalls?: ToolCall[];
+	/** The call a `tool` message answers. */
+	toolCallId?: string;
 }
 
 /** What to generate. */
@@ -43,14 +52,20 @@ export interface GenerateRequest {
 	stop?: string[];
 	/** Seed for reproducible sampling, where the runtime supports it. */
 	seed?: number;
+	/** Tools the model may call (tools/types.ts); the answer then may end in `tool-call` chunks. */
+	tools?: ToolSpec[];
+	/** Whether it may, must or must not call one; default `auto`. */
+	toolChoice?: ToolChoice;
 }
 
-/** Why a generation ended. */
-export type FinishReason = 'stop' | 'length';
+/** Why a generation ended: `tool-calls` when the model called tools (the caller runs them). */
+export type FinishReason = 'stop' | 'length' | 'tool-calls';
 
 /** A piece of a streamed answer. */
 export type GenerateChunk =
 	| { type: 'text'; text: string }
+	/** The model calls a tool; it comes after the text (if any) and before `done`. */
+	| { type: 'tool-call'; call: ToolCall }
 	| {
 			type: 'done';
 			finishReason: FinishReason;

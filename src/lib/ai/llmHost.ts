@@ -384,6 +384,10 @@ class DefaultLlmHost implements LlmHost {
 				continue;
 			}
 			await writer.flush();
+			if (chunk.type === 'tool-call') {
+				await frames.write(encodeLlmMessage({ type: LlmMessageType.toolCall, call: chunk.call }), { signal });
+				continue;
+			}
 			await frames.write(encodeLlmMessage({ type: LlmMessageType.done, ...stripType(chunk) }), { signal });
 			const now = performance.now();
 			this.averageMs = 0.7 * this.averageMs + 0.3 * (now - begun);
@@ -411,6 +415,7 @@ class DefaultLlmHost implements LlmHost {
 		peerId: string
 	): Promise<void> {
 		const refuse = (message: string) => frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem: 'failed', message })).catch(() => {});
+		if (request.tools?.length) return refuse('A host cannot write an answer that calls tools: the asker runs the tools, so the asker writes it.');
 		const docs = this.components.documents?.(request.workspaceId);
 		if (docs === undefined) return refuse('This model host does not keep the workspace\'s documents, so it cannot write the answer.');
 		if (target.kind === 'channel' && this.components.signer === undefined) return refuse('This model host cannot sign messages in channels.');
@@ -445,7 +450,7 @@ class DefaultLlmHost implements LlmHost {
 					(async function* (): AsyncGenerator<GenerateChunk> {
 						for await (const chunk of engine.generate(generate, signal)) {
 							if (chunk.type === 'text') writer.push(chunk.text);
-							else {
+							else if (chunk.type === 'done') {
 								await writer.flush();
 								await tell({ type: LlmMessageType.done, ...stripType(chunk) });
 							}

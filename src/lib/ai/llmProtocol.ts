@@ -1,7 +1,7 @@
 /**
  * The wire format of `/outpost/llm/1.0.0`, the stream protocol a member uses to run a model
  * hosted by another peer (PROTOCOL.md "Models on the mesh"): REQUEST from the asker, then
- * QUEUED, CHUNK, DONE or ERROR from the host; CANCEL from the asker stops a targeted request. writeX/readX pairs over lib0 encoding,
+ * QUEUED, CHUNK, TOOL_CALL, DONE or ERROR from the host; CANCEL from the asker stops a targeted request. writeX/readX pairs over lib0 encoding,
  * y-protocols style; {@link encodeLlmMessage} and {@link decodeLlmMessage} for whole
  * messages. The stream starts with the sync protocol's membership exchange (wire.ts), so
  * these types start at 32, clear of the sync protocol's.
@@ -15,12 +15,14 @@ import * as encoding from 'lib0/encoding';
 import { expectEnd, readBoundedBytes, readBoundedUint, readId, writeId } from '../mesh/codec.js';
 import { MalformedMessageError, MessageTooLargeError } from '../mesh/errors.js';
 import { EngineProblem, type AnswerTarget, type ChatMessage, type FinishReason, type GenerateRequest } from './engine.js';
+import { decodeToolSection, encodeToolSection, type ToolSection } from './tools/toolWire.js';
+import { TOOL_NAME, type ToolCall } from './tools/types.js';
 
 /** libp2p protocol id of a model request stream. */
 export const LLM_PROTOCOL_ID = '/outpost/llm/1.0.0';
 
 /** Numeric message types of the llm protocol (first varuint of every message). */
-export const LlmMessageType = { request: 32, queued: 33, chunk: 34, done: 35, error: 36, cancel: 37 } as const;
+export const LlmMessageType = { request: 32, queued: 33, chunk: 34, done: 35, error: 36, cancel: 37, toolCall: 38 } as const;
 
 /** One of {@link LlmMessageType}'s values. */
 export type LlmMessageType = (typeof LlmMessageType)[keyof typeof LlmMessageType];
@@ -44,13 +46,15 @@ export const LlmLimits = {
 	maxStopBytes: 256,
 	/** Largest ERROR text, in bytes. */
 	maxErrorTextBytes: 4096,
+	/** Largest tools section of a REQUEST (tools, tool choice, calls and results' ids), in bytes of JSON. */
+	maxToolsBytes: 256 * 1024,
 	/** Largest token count, queue position, maxTokens, seed or retry delay. */
 	maxCount: 0xffff_ffff
 } as const;
 
 /** Chat roles on the wire. */
-const ROLES = ['system', 'user', 'assistant'] as const satisfies readonly ChatMessage['role'][];
-const FINISH_REASONS = ['stop', 'length'] as const satisfies readonly FinishReason[];
+const ROLES = ['system', 'user', 'assistant', 'tool'] as const satisfies readonly ChatMessage['role'][];
+const FINISH_REASONS = ['stop', 'length', 'tool-calls'] as const satisfies readonly FinishReason[];
 /** Problems on the wire, by code (index + 1). */
 const PROBLEMS = [
 	EngineProblem.unknownModel,
@@ -62,8 +66,8 @@ const PROBLEMS = [
 ] as const satisfies readonly EngineProblem[];
 
 /** Optional REQUEST fields present, as bits of its flags varuint. */
-const Flag = { maxTokens: 1, temperature: 2, stop: 4, seed: 8, target: 16 } as const;
-const ALL_FLAGS = Flag.maxTokens | Flag.temperature | Flag.stop | Flag.seed | Flag.target;
+const Flag = { maxTokens: 1, temperature: 2, stop: 4, seed: 8, target: 16, tools: 32 } as const;
+const ALL_FLAGS = Flag.maxTokens | Flag.temperature | Flag.stop | Flag.seed | Flag.target | Flag.tools;
 /** Target kinds on the wire. */
 const TARGET_KINDS = ['ai-thread', 'channel'] as const satisfies readonly AnswerTarget['kind'][];
 
@@ -90,6 +94,11 @@ export interface LlmChunk {
 	type: typeof LlmMessageType.chunk;
 	text: string;
 }
+/** Host → asker: the model calls a tool (the asker runs it); comes before DONE. */
+export interface LlmToolCall {
+	type: typeof LlmMessageType.toolCall;
+	call: ToolCall;
+}
 /** Host → asker: the answer is complete (the last message). */
 export interface LlmDone {
 	type: typeof LlmMessageType.done;
@@ -107,7 +116,7 @@ export interface LlmError {
 }
 
 /** Any llm protocol message. */
-export type LlmMessage = LlmRequest | LlmQueued | LlmChunk | LlmDone | LlmError | LlmCancel;
+export type LlmMessage = LlmRequest | LlmQueued | LlmChunk | LlmToolCall | LlmDone | LlmError | LlmCancel;
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -152,7 +161,8 @@ export function writeRequest(encoder: encoding.Encoder, m: Omit<LlmRequest, 'typ
 		(m.stop !== undefined ? Flag.stop : 0) |
 		(m.seed !== undefined ? Flag.seed : 0) |
 		(m.target !== undefined ? Flag.target : 0);
-	encoding.writeVarUint(encoder, flags);
+	const tools = toolSection(m);
+	encoding.writeVarUint(encoder, flags | (tools !== undefined ? Flag.tools : 0));
 	if (m.maxTokens !== undefined) encoding.writeVarUint(encoder, checkCount(Math.floor(m.maxTokens), 'maxTokens'));
 	if (m.temperature !== undefined) encoding.writeFloat64(encoder, m.temperature);
 	if (m.stop !== undefined) {
@@ -162,6 +172,18 @@ export function writeRequest(encoder: encoding.Encoder, m: Omit<LlmRequest, 'typ
 	}
 	if (m.seed !== undefined) encoding.writeVarUint(encoder, checkCount(m.seed, 'seed'));
 	if (m.target !== undefined) writeTarget(encoder, m.target);
+	if (tools !== undefined) writeBoundedString(encoder, encodeToolSection(tools), LlmLimits.maxToolsBytes, 'tools');
+}
+
+/** A REQUEST's tool fields (tools, choice, and the messages' calls and call ids), when it has any. */
+function toolSection(m: GenerateRequest): ToolSection | undefined {
+	const calls: ToolSection['calls'] = [];
+	m.messages.forEach((message, index) => {
+		if (message.toolCalls?.length || message.toolCallId !== undefined)
+			calls.push({ index, ...(message.toolCalls ? { toolCalls: message.toolCalls } : {}), ...(message.toolCallId !== undefined ? { toolCallId: message.toolCallId } : {}) });
+	});
+	if (m.tools === undefined && m.toolChoice === undefined && calls.length === 0) return undefined;
+	return { ...(m.tools ? { tools: m.tools } : {}), ...(m.toolChoice ? { toolChoice: m.toolChoice } : {}), calls };
 }
 
 /** Writes a REQUEST's target: kind, document id, entry id, then for a channel the clock and parent ('' = none). */
@@ -216,6 +238,22 @@ export function readRequest(decoder: decoding.Decoder): LlmRequest {
 	}
 	if (flags & Flag.seed) request.seed = readBoundedUint(decoder, LlmLimits.maxCount, 'REQUEST seed');
 	if (flags & Flag.target) request.target = readTarget(decoder);
+	if (flags & Flag.tools) {
+		const section = decodeToolSection(readBoundedString(decoder, LlmLimits.maxToolsBytes, 'REQUEST tools'), messages.length);
+		if (section.tools) request.tools = section.tools;
+		if (section.toolChoice) request.toolChoice = section.toolChoice;
+		for (const { index, toolCalls, toolCallId } of section.calls) {
+			const message = messages[index]!;
+			if (toolCalls) {
+				if (message.role !== 'assistant') throw new MalformedMessageError('REQUEST tools: calls on a message that is not the model\'s');
+				message.toolCalls = toolCalls;
+			}
+			if (toolCallId !== undefined) {
+				if (message.role !== 'tool') throw new MalformedMessageError('REQUEST tools: a call id on a message that is not a tool result');
+				message.toolCallId = toolCallId;
+			}
+		}
+	}
 	return request;
 }
 
@@ -229,6 +267,22 @@ export function writeQueued(encoder: encoding.Encoder, m: Omit<LlmQueued, 'type'
 export function writeChunk(encoder: encoding.Encoder, m: Omit<LlmChunk, 'type'>): void {
 	encoding.writeVarUint(encoder, LlmMessageType.chunk);
 	writeBoundedString(encoder, m.text, LlmLimits.maxReplyBytes - 8, 'chunk');
+}
+
+/** Writes TOOL_CALL: id, name, arguments (JSON text). */
+export function writeToolCall(encoder: encoding.Encoder, m: Omit<LlmToolCall, 'type'>): void {
+	encoding.writeVarUint(encoder, LlmMessageType.toolCall);
+	writeBoundedString(encoder, m.call.id, LlmLimits.maxRequestIdBytes, 'tool call id');
+	writeBoundedString(encoder, m.call.name, 64, 'tool name');
+	writeBoundedString(encoder, m.call.arguments, LlmLimits.maxReplyBytes - 256, 'tool arguments');
+}
+
+function readToolCall(decoder: decoding.Decoder): LlmToolCall {
+	const id = readBoundedString(decoder, LlmLimits.maxRequestIdBytes, 'TOOL_CALL id');
+	const name = readBoundedString(decoder, 64, 'TOOL_CALL name');
+	if (!TOOL_NAME.test(name)) throw new MalformedMessageError('TOOL_CALL name: not a tool name');
+	const args = readBoundedString(decoder, LlmLimits.maxReplyBytes, 'TOOL_CALL arguments');
+	return { type: LlmMessageType.toolCall, call: { id, name, arguments: args } };
 }
 
 /** Writes DONE. */
@@ -259,6 +313,8 @@ function readBody(type: LlmMessageType, decoder: decoding.Decoder): LlmMessage {
 			return { type, position: readBoundedUint(decoder, LlmLimits.maxCount, 'QUEUED position') };
 		case LlmMessageType.chunk:
 			return { type, text: readBoundedString(decoder, LlmLimits.maxReplyBytes, 'CHUNK text') };
+		case LlmMessageType.toolCall:
+			return readToolCall(decoder);
 		case LlmMessageType.done:
 			return {
 				type,
@@ -290,6 +346,9 @@ export function encodeLlmMessage(m: LlmMessage): Uint8Array {
 			break;
 		case LlmMessageType.chunk:
 			writeChunk(encoder, m);
+			break;
+		case LlmMessageType.toolCall:
+			writeToolCall(encoder, m);
 			break;
 		case LlmMessageType.done:
 			writeDone(encoder, m);

@@ -147,13 +147,18 @@ export class MeshEngine implements Engine {
 					throw interrupted(error);
 				}
 				if (frame === null) throw interrupted(new Error('the host ended the stream before DONE'));
-				const m = decodeLlmMessage(frame, [LlmMessageType.queued, LlmMessageType.chunk, LlmMessageType.done, LlmMessageType.error]);
+				const m = decodeLlmMessage(frame, [LlmMessageType.queued, LlmMessageType.chunk, LlmMessageType.toolCall, LlmMessageType.done, LlmMessageType.error]);
 				switch (m.type) {
 					case LlmMessageType.queued:
 						options.onQueued?.(m.position);
 						break;
 					case LlmMessageType.chunk:
 						if (m.text !== '') yield { type: 'text', text: m.text };
+						break;
+					case LlmMessageType.toolCall:
+						if (!request.tools?.some((tool) => tool.name === m.call.name))
+							throw new RemoteEngineError('failed', `The model host called a tool that was not offered ("${m.call.name}").`);
+						yield { type: 'tool-call', call: m.call };
 						break;
 					case LlmMessageType.done: {
 						finished = true;
@@ -221,7 +226,7 @@ export class MeshEngine implements Engine {
 			if (frame === null) throw new Error('the host closed the stream during the membership exchange');
 			return frame;
 		};
-		const { model, messages, maxTokens, temperature, stop, seed } = request;
+		const { model, messages, maxTokens, temperature, stop, seed, tools, toolChoice } = request;
 		let bytes: Uint8Array;
 		try {
 			bytes = encodeLlmMessage({
@@ -234,6 +239,8 @@ export class MeshEngine implements Engine {
 				...(temperature !== undefined ? { temperature } : {}),
 				...(stop !== undefined ? { stop } : {}),
 				...(seed !== undefined ? { seed } : {}),
+				...(tools !== undefined ? { tools } : {}),
+				...(toolChoice !== undefined ? { toolChoice } : {}),
 				...(target !== undefined ? { target } : {})
 			});
 		} catch (error) {

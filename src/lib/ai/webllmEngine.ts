@@ -28,6 +28,7 @@ import {
 } from './engine.js';
 import type { ModelFile } from './modelFiles.js';
 import { webllmAppConfig } from './webllmConfig.js';
+import { newToolCallId, toolChunks, toolPlan } from './tools/toolPrompt.js';
 
 /** Options of {@link WebllmEngine}. */
 export interface WebllmEngineInit {
@@ -161,7 +162,8 @@ export class WebllmEngine implements Engine {
 		this.running = true;
 		try {
 			if (this.loaded !== loaded) throw new EngineError('unknown-model', `The model "${request.model}" was unloaded from this browser.`);
-			yield* this.run(loaded, request, signal);
+			const plan = toolPlan(request);
+			yield* toolChunks(this.run(loaded, { ...request, messages: plan.messages }, signal, plan.grammar), plan.tools, newToolCallId);
 		} catch (error) {
 			throw inBrowserFailure(error, loaded.info.contextLength, error instanceof Error && error.name === 'ContextWindowSizeExceededError', signal);
 		} finally {
@@ -170,7 +172,8 @@ export class WebllmEngine implements Engine {
 		}
 	}
 
-	private async *run(loaded: Loaded, request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
+	/** Generates from plain messages (tools/toolPrompt.ts made them), under `grammar` (xgrammar takes GBNF) when a tool call is required. */
+	private async *run(loaded: Loaded, request: GenerateRequest, signal?: AbortSignal, grammar?: string): AsyncGenerator<GenerateChunk> {
 		const budget = Math.max(0, Math.floor(request.maxTokens ?? this.init.defaultMaxTokens ?? 512));
 		if (budget === 0) {
 			yield { type: 'done', finishReason: 'length', promptTokens: 0, completionTokens: 0 };
@@ -185,7 +188,8 @@ export class WebllmEngine implements Engine {
 		const started = performance.now();
 		try {
 			const chunks: AsyncIterable<ChatCompletionChunk> = await engine.chat.completions.create({
-				messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+				messages: request.messages.map((m) => ({ role: m.role === 'tool' ? ('user' as const) : m.role, content: m.content })),
+				...(grammar !== undefined ? { response_format: { type: 'grammar' as const, grammar } } : {}),
 				stream: true,
 				stream_options: { include_usage: true },
 				max_tokens: budget,

@@ -5,8 +5,9 @@
  * its WebAssembly comes from the relay too (`/wllama/wllama.wasm`), never from a CDN.
  *
  * It runs multithreaded only where the page is cross-origin isolated (the relay sends
- * COOP/COEP), and offloads to WebGPU when the browser has it. Generations run one at a
- * time; the rest wait in a bounded queue. Aborting cancels the request inside the runtime.
+ * COOP/COEP), and offloads to WebGPU when the browser has it ({@link WllamaEngine.gpuLayers}
+ * says how many layers the runtime put there). Generations run one at a time; the rest wait
+ * in a bounded queue. Aborting cancels the request inside the runtime.
  */
 import type {
 	ChatCompletionChunk,
@@ -27,6 +28,7 @@ import {
 } from './engine.js';
 import { WLLAMA_WASM_PATH, modelIdOf } from './modelFiles.js';
 import { StopMatcher } from './stopStrings.js';
+import { newToolCallId, toolChunks, toolPlan } from './tools/toolPrompt.js';
 
 /** Options of {@link WllamaEngine}. */
 export interface WllamaEngineInit {
@@ -66,6 +68,8 @@ export interface WllamaLoadOptions {
 interface Loaded {
 	wllama: Wllama;
 	info: ModelInfo;
+	/** Layers the runtime offloaded to the GPU (its load log's "offloaded N/M layers to GPU"). */
+	gpuLayers: number;
 	/** The model has a chat template (else a plain `role: content` transcript is used). */
 	chat: boolean;
 }
@@ -98,6 +102,14 @@ export class WllamaEngine implements Engine {
 		return this.loaded?.wllama.getNumThreads();
 	}
 
+	/**
+	 * Layers of the loaded model on the GPU (WebGPU), as the runtime reported while loading;
+	 * 0 when it runs on the CPU.
+	 */
+	get gpuLayers(): number | undefined {
+		return this.loaded?.gpuLayers;
+	}
+
 	/** Generations running or waiting (for capability adverts). */
 	get queueDepth(): number {
 		return this.slot.depth;
@@ -113,10 +125,11 @@ export class WllamaEngine implements Engine {
 		await this.slot.acquire(options.signal, true);
 		try {
 			await this.unloadHeld();
-			const { Wllama } = await import('@wllama/wllama/esm/index.js');
+			const { Wllama, LogLevel } = await import('@wllama/wllama/esm/index.js');
 			const wasm = new URL(this.init.wasmUrl ?? WLLAMA_WASM_PATH, globalThis.location?.href).href;
-			const quiet = { ...console, debug: () => undefined, log: () => undefined };
-			const wllama = new Wllama({ default: wasm }, { suppressNativeLog: true, logger: quiet, allowOffline: true });
+			let gpuLayers = 0;
+			const logger = runtimeLogger((layers) => (gpuLayers = layers));
+			const wllama = new Wllama({ default: wasm }, { logger, allowOffline: true });
 			wllama.setCompat(null); // compat mode fetches from a CDN: never
 			const isolated = globalThis.crossOriginIsolated === true;
 			const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -126,6 +139,7 @@ export class WllamaEngine implements Engine {
 					n_ctx: this.init.contextSize ?? 4096,
 					n_threads: this.init.threads ?? (isolated ? Math.max(1, Math.floor(cores / 2)) : 1),
 					n_gpu_layers: gpu ? 999 : 0,
+					log_level: LogLevel.INFO, // for the offload line
 					n_parallel: 1, // one generation at a time: the whole context for it
 					useCache: this.init.cache ?? true,
 					...(options.signal ? { signal: options.signal } : {}),
@@ -144,7 +158,7 @@ export class WllamaEngine implements Engine {
 				// The runtime caps a request's context at the training context.
 				contextLength: Math.min(context.n_ctx, context.n_ctx_train || context.n_ctx)
 			};
-			this.loaded = { wllama, info, chat: wllama.getChatTemplate() !== null };
+			this.loaded = { wllama, info, gpuLayers, chat: wllama.getChatTemplate() !== null };
 			return { ...info };
 		} catch (error) {
 			if (options.signal?.aborted) throw options.signal.reason;
@@ -175,7 +189,8 @@ export class WllamaEngine implements Engine {
 		try {
 			if (this.loaded !== loaded)
 				throw new EngineError('unknown-model', `The model "${request.model}" was unloaded from this browser.`);
-			yield* this.run(loaded, request, signal);
+			const plan = toolPlan(request);
+			yield* toolChunks(this.run(loaded, { ...request, messages: plan.messages }, signal, plan.grammar), plan.tools, newToolCallId);
 		} catch (error) {
 			throw inBrowserFailure(error, loaded.info.contextLength, /exceeds the available context size/.test(String(error)), signal);
 		} finally {
@@ -183,7 +198,8 @@ export class WllamaEngine implements Engine {
 		}
 	}
 
-	private async *run(loaded: Loaded, request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
+	/** Generates from plain messages (tools/toolPrompt.ts made them), under `grammar` when a tool call is required. */
+	private async *run(loaded: Loaded, request: GenerateRequest, signal?: AbortSignal, grammar?: string): AsyncGenerator<GenerateChunk> {
 		const budget = Math.max(0, Math.floor(request.maxTokens ?? this.init.defaultMaxTokens ?? 512));
 		if (budget === 0) {
 			yield { type: 'done', finishReason: 'length', promptTokens: 0, completionTokens: 0 };
@@ -200,6 +216,7 @@ export class WllamaEngine implements Engine {
 			max_tokens: budget,
 			temperature: request.temperature ?? this.init.defaultTemperature ?? 0.8,
 			...(request.seed !== undefined ? { seed: request.seed } : {}),
+			...(grammar !== undefined ? { grammar } : {}),
 			stream: true as const,
 			timings_per_token: true,
 			abortSignal: inner.signal
@@ -209,7 +226,7 @@ export class WllamaEngine implements Engine {
 			loaded.chat
 				? wllama.createChatCompletion({
 						...sampling,
-						messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+						messages: request.messages.map((m) => ({ role: m.role === 'tool' ? ('user' as const) : m.role, content: m.content })),
 						onData: (c: ChatCompletionChunk) =>
 							pieces.push({ text: c.choices[0]?.delta.content ?? '', finish: c.choices[0]?.finish_reason, timings: c.timings, usage: c.usage })
 					})
@@ -273,6 +290,24 @@ export class WllamaEngine implements Engine {
 		this.loaded = undefined;
 		await loaded?.wllama.exit().catch(() => undefined);
 	}
+}
+
+/**
+ * A logger for wllama that keeps the runtime's own log lines (one string each; its info lines
+ * arrive as `debug`) out of the console, as `suppressNativeLog` would, but reads the line
+ * saying how many layers went to the GPU: that is how the WebGPU path shows it was taken.
+ * wllama's own messages, which carry their details as further arguments, pass.
+ */
+function runtimeLogger(onGpuLayers: (layers: number) => void): Console {
+	const native =
+		(pass: (...args: unknown[]) => void) =>
+		(...args: unknown[]): void => {
+			if (args.length !== 1 || typeof args[0] !== 'string') return pass(...args);
+			const offloaded = /offloaded (\d+)\/\d+ layers to GPU/.exec(args[0]);
+			if (offloaded) onGpuLayers(Number(offloaded[1]));
+		};
+	const drop = () => undefined;
+	return { ...console, debug: native(drop), log: native(drop), warn: native(console.warn.bind(console)), error: native(console.error.bind(console)) };
 }
 
 /** Turn markers of the plain transcript, which end the answer when the model writes them. */

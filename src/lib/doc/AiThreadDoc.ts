@@ -15,7 +15,8 @@ import * as Y from 'yjs';
 import { readPosition, readStats, readStatus } from './answerFields.js';
 import { compareHlc } from './hlc.js';
 import { verifyAiRecordNow } from './signature.js';
-import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats } from './schema.js';
+import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats, type SourceRef, type ToolStep } from './schema.js';
+import { readSources, readSteps } from './aiSteps.js';
 import { isAttachmentRef, MAX_FILES } from './validate.js';
 
 /** Who wrote an AI-thread message. */
@@ -48,6 +49,10 @@ export interface AiMessage extends AiMessageInit {
 	record?: AiRecord;
 	/** A question's attached files (signed with it). */
 	files?: AttachmentRef[];
+	/** An answer's tool calls, with their results. */
+	steps?: ToolStep[];
+	/** A knowledge answer's sources, cited as [n]. */
+	sources?: SourceRef[];
 }
 
 /** Accessors over an AI thread document. */
@@ -178,7 +183,9 @@ function fromRecord(r: AiRecord): AiMessage {
 		...(r.askedBy !== undefined ? { askedBy: r.askedBy } : {}),
 		...(readStats(r.stats) !== undefined ? { stats: readStats(r.stats) } : {}),
 		...(r.error !== undefined ? { error: r.error } : {}),
-		...(r.files !== undefined ? { files: r.files } : {})
+		...(r.files !== undefined ? { files: r.files } : {}),
+		...(r.steps !== undefined ? { steps: r.steps } : {}),
+		...(r.sources !== undefined ? { sources: r.sources } : {})
 	};
 }
 
@@ -200,7 +207,9 @@ function fromEntry(m: unknown): AiMessage | undefined {
 		stats: readStats(m.get('stats')),
 		...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
 		...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
-		...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {})
+		...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {}),
+		...(readSteps(m.get('steps')) !== undefined ? { steps: readSteps(m.get('steps'))! } : {}),
+		...(readSources(m.get('sources')) !== undefined ? { sources: readSources(m.get('sources'))! } : {})
 	};
 }
 
@@ -226,6 +235,8 @@ export function isAiRecord(v: unknown): v is AiRecord {
 		optionalString(r.status, 20) &&
 		optionalString(r.error, 1000) &&
 		optionalString(r.from, 64) &&
-		(r.files === undefined || (Array.isArray(r.files) && r.files.length > 0 && r.files.length <= MAX_FILES && r.files.every(isAttachmentRef)))
+		(r.files === undefined || (Array.isArray(r.files) && r.files.length > 0 && r.files.length <= MAX_FILES && r.files.every(isAttachmentRef))) &&
+		(r.steps === undefined || (r.kind === AiRecordKind.answer && readSteps(r.steps) !== undefined)) &&
+		(r.sources === undefined || (r.kind === AiRecordKind.answer && readSources(r.sources) !== undefined))
 	);
 }

@@ -250,8 +250,42 @@ export interface AiRecord {
 	from?: string;
 	/** A question: the files attached to it. */
 	files?: AttachmentRef[];
+	/** An answer: the tools the model called while answering, with their results. */
+	steps?: ToolStep[];
+	/** An answer from workspace knowledge: the sources it was given, cited as [n]. */
+	sources?: SourceRef[];
 	/** Base64 Ed25519 signature over {@link aiRecordSigningBytes} (signature.ts). */
 	sig: string;
+}
+
+/** Where a tool call of an answer stands: running, waiting for the user, or how it ended. */
+export type ToolStepStatus = 'running' | 'approval' | 'done' | 'error' | 'denied';
+
+/** A tool the model called while answering (issue 15), shown folded under the answer. */
+export interface ToolStep {
+	/** The call's id. */
+	id: string;
+	name: string;
+	/** The arguments as the model wrote them (JSON text, cut to aiSteps.ts's bound). */
+	arguments: string;
+	status: ToolStepStatus;
+	/** What the tool returned (cut to aiSteps.ts's bound). */
+	result?: string;
+	/** How long it ran, in ms. */
+	ms?: number;
+}
+
+/** A source a knowledge answer was given: a chunk of a note or a message, cited as `[n]`. */
+export interface SourceRef {
+	/** Its number in the answer's citations (1-based). */
+	n: number;
+	kind: 'note' | 'message';
+	/** The note's or channel's document. */
+	docId: string;
+	/** The message's id (a message), or the chunk's place in the note (a note: its character offset). */
+	itemId?: string;
+	offset?: number;
+	title: string;
 }
 
 /** Generation statistics recorded with an assistant message. */

@@ -31,6 +31,12 @@ function filesSigned(files: readonly AttachmentRef[]): unknown[] {
 export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 	const stats = r.stats === undefined ? '' : [r.stats.tokensIn, r.stats.tokensOut, r.stats.ttftMs, r.stats.tokensPerSecond];
 	const fields = [r.kind, r.id, r.author, r.hlc, r.text, r.model ?? '', r.askedBy ?? '', r.status ?? '', r.error ?? '', stats, r.from ?? ''];
+	// An answer with tool steps or sources signs them (and any files) under a tag of its own.
+	if (r.steps !== undefined || r.sources !== undefined) {
+		const steps = (r.steps ?? []).map((s) => [s.id, s.name, s.arguments, s.status, s.result ?? null, s.ms ?? null]);
+		const sources = (r.sources ?? []).map((s) => [s.n, s.kind, s.docId, s.itemId ?? null, s.offset ?? null, s.title]);
+		return encoder.encode(JSON.stringify(['outpost/ai/3', ...fields, filesSigned(r.files ?? []), steps, sources]));
+	}
 	// A question with files signs them too, under a tag of its own.
 	if (r.files !== undefined) return encoder.encode(JSON.stringify(['outpost/ai/2', ...fields, filesSigned(r.files)]));
 	return encoder.encode(JSON.stringify(['outpost/ai/1', ...fields]));

@@ -14,6 +14,8 @@ import { notificationsEn } from './features/notifications.js';
 import { attachmentsEn } from './features/attachments.js';
 import { huddleEn } from './features/huddle.js';
 import { filePolicyEn } from './features/filePolicy.js';
+import { aiToolsEn } from './features/aiTools.js';
+import { toolAccessEn } from './features/toolAccess.js';
 
 export const en = {
 	...notesEn,
@@ -31,6 +33,8 @@ export const en = {
 	...attachmentsEn,
 	...huddleEn,
 	...filePolicyEn,
+	...aiToolsEn,
+	...toolAccessEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

@@ -15,6 +15,8 @@ import { notificationsZh } from './features/notifications.zh.js';
 import { attachmentsZh } from './features/attachments.zh.js';
 import { huddleZh } from './features/huddle.zh.js';
 import { filePolicyZh } from './features/filePolicy.zh.js';
+import { aiToolsZh } from './features/aiTools.zh.js';
+import { toolAccessZh } from './features/toolAccess.zh.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,
@@ -32,6 +34,8 @@ export const zhCN: Record<MessageKey, string> = {
 	...attachmentsZh,
 	...huddleZh,
 	...filePolicyZh,
+	...aiToolsZh,
+	...toolAccessZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',

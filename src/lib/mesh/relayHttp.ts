@@ -57,9 +57,10 @@ export async function signedCall(
 	method: string,
 	path: string,
 	body = '',
-	challengePath: string = RELAY_CHALLENGE_PATH
+	challengePath: string = RELAY_CHALLENGE_PATH,
+	timeoutMs: number = RELAY_API_TIMEOUT_MS
 ): Promise<object> {
-	const signal = AbortSignal.timeout(RELAY_API_TIMEOUT_MS);
+	const signal = AbortSignal.timeout(timeoutMs);
 	const answer = (await relayAnswer(await fetch(new URL(challengePath, origin), { method: 'POST', signal }))) as { challenge?: unknown };
 	if (typeof answer.challenge !== 'string') throw new RelayApiError('the relay gave no challenge', 500);
 	const challenge = answer.challenge;

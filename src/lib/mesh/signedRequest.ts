@@ -10,6 +10,9 @@
 /** Where the relay's API-key endpoints live. */
 export const API_KEYS_PATH = '/api/keys';
 
+/** Where the relay's shared tools (its MCP servers') are listed and called (relay/ai/toolsApi.ts). */
+export const TOOLS_PATH = '/api/tools';
+
 /** Where the relay's archive endpoints live. */
 export const ARCHIVE_PATH = '/api/archive';
 

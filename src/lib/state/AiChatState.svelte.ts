@@ -4,6 +4,8 @@
  * stop, regenerate, edit and resend, the chat's system prompt.
  */
 import type { Engine } from '../ai/engine.js';
+import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
+import type { ToolCall } from '../ai/tools/types.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
@@ -26,6 +28,19 @@ export interface ModelChoice {
 	servedBy: string;
 }
 
+/**
+ * Tools for the next answers: none, the model's choice (`auto`), or one tool by name that the
+ * model must call first (then it chooses).
+ */
+export type ToolMode = 'off' | 'auto' | { tool: string };
+
+/** A tool call waiting for the user's approval. */
+export interface PendingApproval {
+	call: ToolCall;
+	/** The tool's description, for the prompt. */
+	description: string;
+}
+
 /** Longest user message kept. */
 export const MAX_PROMPT_LENGTH = 20_000;
 
@@ -38,6 +53,17 @@ export class AiChatState {
 	loading = $state(true);
 	/** A message to scroll to, focus and highlight (an opened search result). */
 	readonly reveal = new RevealTarget();
+	/** Tools for the next answers (off until the user turns them on). */
+	toolMode = $state<ToolMode>('off');
+	/** Answer from the workspace's notes and messages the user may read, with citations. */
+	useKnowledge = $state(false);
+	/** While the workspace's knowledge is searched for a question. */
+	searchingKnowledge = $state(false);
+	/** A call the model made that waits for the user's Approve or Deny. */
+	pending = $state<PendingApproval | undefined>(undefined);
+	/** Tools the user approved for the rest of this chat ("always for this chat"). */
+	private readonly alwaysAllowed = new Set<string>();
+	private settle: ((answer: Approval) => void) | undefined;
 
 	readonly thread: AiThreadDoc;
 	private stop: AbortController | undefined;
@@ -146,7 +172,36 @@ export class AiChatState {
 	/** Stops the answer being generated here (what was written stays, marked stopped). */
 	stopAnswer(): void {
 		this.stop?.abort();
+		this.settle?.('deny');
 	}
+
+	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of this chat. */
+	answerApproval(answer: Approval): void {
+		const pending = this.pending;
+		if (pending === undefined) return;
+		if (answer === 'always') this.alwaysAllowed.add(pending.call.name);
+		this.pending = undefined;
+		const settle = this.settle;
+		this.settle = undefined;
+		settle?.(answer);
+	}
+
+	/** The tools this chat can offer the model now: the workspace's own and the relay's shared ones (built anew each time: channels and rules change). */
+	async tools(): Promise<RunnableTool[]> {
+		return (await this.makeTools?.()) ?? [];
+	}
+
+	/** Builds this chat's tools; set by the app (ai/tools/workspaceTools.ts) when the chat belongs to a workspace. */
+	makeTools: (() => Promise<RunnableTool[]>) | undefined;
+
+	private approve = (call: ToolCall, tool: RunnableTool): Promise<Approval> => {
+		if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
+		this.settle?.('deny');
+		return new Promise<Approval>((resolve) => {
+			this.settle = resolve;
+			this.pending = { call, description: tool.spec.description };
+		});
+	};
 
 	/** Answers the last question again, with `choice` (the previous answer stays above). */
 	async regenerate(choice: ModelChoice): Promise<void> {
@@ -185,7 +240,11 @@ export class AiChatState {
 		try {
 			// The answer's writer is fetched with the first question, not in the first load.
 			const { runAnswer } = await import('../ai/chatRunner.js');
+			const mode = this.toolMode;
+			const tools = mode === 'off' ? [] : await this.tools();
+			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			await runAnswer({
+				...(tools.length > 0 ? { tools, approve: this.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				thread: this.thread,
 				engine: choice.engine,
 				model: choice.model,
@@ -201,6 +260,8 @@ export class AiChatState {
 		} finally {
 			this.generating = false;
 			this.stop = undefined;
+			this.pending = undefined;
+			this.settle = undefined;
 		}
 	}
 

@@ -17,6 +17,7 @@ import type { BrowserPeer } from '../mesh/browserPeer.js';
 import { inviteLink as buildInviteLink, type InviteToken } from '../mesh/invite.js';
 import { archiveOnRelay, isArchivedOnRelay } from '../mesh/relayApi.js';
 import type { MeshModels } from './MeshModels.js';
+import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import { HuddleState } from './HuddleState.svelte.js';
 import type { ModelsState } from './ModelsState.svelte.js';
 import { DeniedReason } from '../mesh/constants.js';
@@ -294,6 +295,14 @@ export class MeshState {
 	}
 
 	/** Whether the relay that served the app archives `workspaceId` (undefined: no relay, or unknown). */
+	/** The relay's shared tools (its MCP servers') this device's member may use in `workspaceId`; none without a relay. */
+	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
+		if (!this.servedByRelay) return [];
+		const [{ relayTools }, { pageOrigin }] = await Promise.all([import('../mesh/relayTools.js'), import('../mesh/relayHttp.js')]);
+		const { identity } = this.services;
+		return relayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, pageOrigin(), workspaceId);
+	}
+
 	async isArchivedOnRelay(workspaceId: string): Promise<boolean | undefined> {
 		if (!this.servedByRelay) return undefined;
 		const { identity } = this.services;

@@ -153,6 +153,12 @@ export class SearchState {
 		this.searching = false;
 	}
 
+	/** Raw hits of the live index, best first, before rights are checked (the AI chat's workspace tools check them). */
+	async hits(query: string, limit: number): Promise<SearchHit[]> {
+		const index = await this.opened;
+		return index ? index.search(query, limit) : [];
+	}
+
 	/** Stops the background pass, indexes pending changes, saves the index and stops following documents. */
 	async close(): Promise<void> {
 		this.closed = true;

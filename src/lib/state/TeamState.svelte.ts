@@ -13,6 +13,7 @@ import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
 import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
 import { ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
+import { toolRoles } from '../doc/team/toolAccess.js';
 import { newId } from '../doc/ids.js';
 import type { InviteToken } from '../mesh/invite.js';
 import type { OutpostDb } from '../store/db.js';
@@ -191,6 +192,23 @@ export class TeamState {
 	/** Sets which roles may use shared model `model` (owners and admins; replaces its earlier rule). */
 	async setModelRoles(model: string, roles: TeamRole[]): Promise<void> {
 		await this.checked({ t: 'model-access', model, roles });
+	}
+
+	/** The roles that may use shared tool `tool` (`server.tool`): the team's rule, or the default (doc/team/toolAccess.ts). */
+	toolRoles(tool: string): ReadonlySet<TeamRole> {
+		this.subscribe();
+		return toolRoles(this.authority.team, tool);
+	}
+
+	/** Tools a `tool-access` rule names. */
+	get ruledTools(): string[] {
+		this.subscribe();
+		return [...this.authority.team.toolAccess.keys()];
+	}
+
+	/** Sets which roles may use shared tool `tool` (owners and admins; replaces its earlier rule; the relay checks it at every call). */
+	async setToolAccess(tool: string, roles: TeamRole[]): Promise<void> {
+		await this.checked({ t: 'tool-access', tool, roles });
 	}
 
 	/** The workspace's rule for attachments (doc/team/filePolicy.ts). */

@@ -4,6 +4,7 @@
  * roster and the channel on screen; other channels are only visited in the background, one
  * at a time, to refresh their unread counts, and released again.
  */
+import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
@@ -407,6 +408,28 @@ export class WorkspaceState {
 	}
 
 	/** Opens an AI chat in place of the channel. */
+	/**
+	 * The tools an AI chat of this workspace offers the model: the workspace's own (search,
+	 * read and write notes, read and post messages, as this member may) and the relay's MCP
+	 * servers' tools this member's role may use.
+	 */
+	private async chatTools(): Promise<RunnableTool[]> {
+		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }, { relayTools }, { pageOrigin }] = await Promise.all([
+			import('../ai/tools/workspaceTools.js'),
+			import('../ai/tools/workspaceToolContext.js'),
+			import('../mesh/relayTools.js'),
+			import('../mesh/relayHttp.js')
+		]);
+		const { identity } = this.services;
+		const choices = { channel: this.channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
+		const own = createWorkspaceTools(workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n) })).map(
+			(tool) => withChoices(tool, choices)
+		);
+		const origin = pageOrigin();
+		const shared = origin ? await relayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, origin, this.id).catch(() => []) : [];
+		return [...own, ...shared];
+	}
+
 	async openAiThread(id: string): Promise<void> {
 		if (this.note) await this.closeNote();
 		if (this.chat?.id === id) return;
@@ -419,6 +442,7 @@ export class WorkspaceState {
 			await next.close();
 			return;
 		}
+		next.makeTools = () => this.chatTools();
 		this.chat = next;
 	}
 

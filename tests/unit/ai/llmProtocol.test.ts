@@ -59,7 +59,22 @@ const samples: LlmMessage[] = [
 		messages: [],
 		target: { kind: 'channel', docId: newId(), entryId: 'a-3' }
 	},
+	{
+		type: LlmMessageType.request,
+		workspaceId: newId(),
+		requestId: 'r-5',
+		model: 'm',
+		messages: [
+			{ role: 'user', content: 'Add 2 and 3.' },
+			{ role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'math.add', arguments: '{"a":2,"b":3}' }] },
+			{ role: 'tool', content: '5', toolCallId: 'call_1' }
+		],
+		tools: [{ name: 'math.add', description: 'Adds.', parameters: { type: 'object', properties: { a: { type: 'integer' } } } }],
+		toolChoice: { name: 'math.add' }
+	},
 	{ type: LlmMessageType.cancel },
+	{ type: LlmMessageType.toolCall, call: { id: 'call_2', name: 'search', arguments: '{"q":"ship log"}' } },
+	{ type: LlmMessageType.done, finishReason: 'tool-calls', promptTokens: 40, completionTokens: 9 },
 	{ type: LlmMessageType.queued, position: 3 },
 	{ type: LlmMessageType.chunk, text: 'Once upon a time ✨' },
 	{ type: LlmMessageType.done, finishReason: 'length', promptTokens: 12, completionTokens: 300 },
@@ -69,6 +84,56 @@ const samples: LlmMessage[] = [
 	{ type: LlmMessageType.error, problem: 'not-allowed', message: 'Your role may not use this model.' },
 	{ type: LlmMessageType.error, problem: 'busy', message: 'Now.', retryAfterMs: 0 }
 ];
+
+describe('the tools section of a REQUEST', () => {
+	const base = { type: LlmMessageType.request, workspaceId: newId(), requestId: 'r', model: 'm' } as const;
+	/** A REQUEST whose tools section is `section` (JSON text), written by hand as a hostile peer would. */
+	function withSection(messages: { role: number; content: string }[], section: string): Uint8Array {
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, LlmMessageType.request);
+		const bytes = encodeLlmMessage({ ...base, messages: [] });
+		// Reuse the header (type, workspace, request id, model) of a real REQUEST, then write our own body.
+		const header = bytes.slice(0, bytes.length - 2);
+		const out = encoding.createEncoder();
+		encoding.writeUint8Array(out, header);
+		encoding.writeVarUint(out, messages.length);
+		for (const m of messages) {
+			encoding.writeVarUint(out, m.role);
+			encoding.writeVarString(out, m.content);
+		}
+		encoding.writeVarUint(out, 32);
+		encoding.writeVarString(out, section);
+		return encoding.toUint8Array(out);
+	}
+
+	it('reads a well-formed section', () => {
+		const m = decodeLlmMessage(withSection([{ role: 3, content: 'ok' }], JSON.stringify({ calls: [{ index: 0, toolCallId: 'c1' }] })));
+		expect(m).toMatchObject({ messages: [{ role: 'tool', content: 'ok', toolCallId: 'c1' }] });
+	});
+
+	it.each([
+		['not JSON', '{'],
+		['no calls list', '{}'],
+		['a call entry past the messages', JSON.stringify({ calls: [{ index: 5, toolCallId: 'c' }] })],
+		['calls on a user message', JSON.stringify({ calls: [{ index: 0, toolCalls: [{ id: 'c', name: 'a', arguments: '{}' }] }] })],
+		['a tool with a bad name', JSON.stringify({ tools: [{ name: 'a b', description: '', parameters: {} }], calls: [] })],
+		['two tools with one name', JSON.stringify({ tools: [{ name: 'a' }, { name: 'a' }], calls: [] })],
+		['parameters that are not an object schema', JSON.stringify({ tools: [{ name: 'a', parameters: { type: 'string' } }], calls: [] })],
+		['a bad tool choice', JSON.stringify({ toolChoice: 'always', calls: [] })],
+		['too many tools', JSON.stringify({ tools: Array.from({ length: 129 }, (_, i) => ({ name: `t${i}` })), calls: [] })]
+	])('refuses %s as malformed', (_what, section) => {
+		expect(() => decodeLlmMessage(withSection([{ role: 1, content: 'hi' }], section))).toThrow(expect.objectContaining({ name: 'MalformedMessageError' }));
+	});
+
+	it('refuses a TOOL_CALL whose name is not a tool name', () => {
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, LlmMessageType.toolCall);
+		encoding.writeVarString(encoder, 'c');
+		encoding.writeVarString(encoder, 'no spaces allowed');
+		encoding.writeVarString(encoder, '{}');
+		expect(() => decodeLlmMessage(encoding.toUint8Array(encoder))).toThrow(expect.objectContaining({ name: 'MalformedMessageError' }));
+	});
+});
 
 /** Decodes, and fails the test on anything but a named error; returns what decoded, if anything. */
 function decodeSafely(bytes: Uint8Array): LlmMessage | undefined {
@@ -103,7 +168,7 @@ describe('llm protocol messages', () => {
 		bad([0x05]); // a sync type
 		bad([0x21, 0x02, 0x00]); // trailing byte
 		bad([0x22, 0x02, 0xff, 0xfe]); // not UTF-8
-		bad([0x23, 0x02, 0x00, 0x00]); // finish reason 2
+		bad([0x23, 0x03, 0x00, 0x00]); // finish reason 3
 		bad([0x24, 0x00, 0x00, 0x00]); // problem 0
 		bad([0x24, 0x07, 0x00, 0x00]); // problem 7
 		bad([0x22, 0xff, 0xff, 0xff, 0xff, 0x0f]); // blown-up length

@@ -73,6 +73,7 @@ class Pass {
 			currentKey: undefined,
 			spaces: new Map(),
 			modelAccess: new Map(),
+			toolAccess: new Map(),
 			filePolicy: undefined,
 			accepted: [],
 			rejected: new Map(),
@@ -219,6 +220,10 @@ class Pass {
 			case 'model-access':
 				if (actorRank < ROLE_RANK.admin) return 'only admins set model access';
 				team.modelAccess.set(p.model, new Set(p.roles));
+				return undefined;
+			case 'tool-access':
+				if (actorRank < ROLE_RANK.admin) return 'only admins set tool access';
+				team.toolAccess.set(p.tool, new Set(p.roles));
 				return undefined;
 			case 'file-policy':
 				if (actorRank < ROLE_RANK.admin) return 'only admins set the file policy';

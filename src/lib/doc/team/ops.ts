@@ -78,7 +78,9 @@ export type TeamOpBody =
 	/** Which roles may use a shared model (its advertised id); replaces the model's earlier rule. */
 	| { t: 'model-access'; model: string; roles: TeamRole[] }
 	/** The workspace's rule for attachments (filePolicy.ts); replaces the earlier one. */
-	| { t: 'file-policy'; maxBytes: number; autoFetchBytes: number; blocked: string[] };
+	| { t: 'file-policy'; maxBytes: number; autoFetchBytes: number; blocked: string[] }
+	/** Which roles may use a shared tool (an MCP server's, by its advertised `server.tool` name: toolAccess.ts); replaces its earlier rule. */
+	| { t: 'tool-access'; tool: string; roles: TeamRole[] };
 
 /** Kinds of private spaces: a private channel, or a direct conversation between a few people. */
 export const SpaceKind = { private: 'private', dm: 'dm' } as const;
@@ -252,10 +254,12 @@ function body(p: Record<string, unknown>): TeamOpBody {
 			if (!isId(p.space)) fail('bad space id');
 			return { t: 'space-members', space: p.space, add: peers(p.add, MAX_SPACE_MEMBERS), remove: peers(p.remove, MAX_SPACE_MEMBERS) };
 		}
-		case 'model-access': {
+		case 'model-access':
+		case 'tool-access': {
 			if (!Array.isArray(p.roles) || p.roles.length > ROLES.size) fail('bad roles');
 			const roles = p.roles.map(role);
 			if (new Set(roles).size !== roles.length) fail('repeated role');
+			if (p.t === 'tool-access') return { t: 'tool-access', tool: str(p.tool, MAX_MODEL_ID), roles };
 			return { t: 'model-access', model: str(p.model, MAX_MODEL_ID), roles };
 		}
 		case 'file-policy': {

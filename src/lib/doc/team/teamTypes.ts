@@ -94,6 +94,8 @@ export interface Team {
 	spaces: Map<string, TeamSpace>;
 	/** Shared model id → the roles an admin allowed to use it (models with no rule: modelAccess.ts). */
 	modelAccess: Map<string, Set<TeamRole>>;
+	/** Shared tool (`server.tool`) → the roles an admin allowed to use it (tools with no rule: toolAccess.ts). */
+	toolAccess: Map<string, Set<TeamRole>>;
 	/** The workspace's rule for attachments, once an admin set one (filePolicy.ts). */
 	filePolicy: FilePolicy | undefined;
 	/** Operations in effect, in fold order. */

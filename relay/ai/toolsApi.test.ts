@@ -1,0 +1,117 @@
+/**
+ * The relay's MCP tools offered to a workspace's members (toolsApi.ts), with a real relay on
+ * 127.0.0.1 running the test's own MCP server (tests/fixtures/mcpServer.ts, over stdio) and a
+ * real team: members list and call its tools through the app's own client (relayTools.ts);
+ * a guest gets none until an admin's signed `tool-access` rule names guests; a stranger, a
+ * forged role and a call of a tool the role may not use change nothing; a server that crashes
+ * gives a clear error and comes back.
+ */
+import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callRelayTool, relayTools } from '../../src/lib/mesh/relayTools.ts';
+import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
+import type { Signer } from '../../src/lib/mesh/relayHttp.ts';
+import { stopPeers } from '../../tests/mesh/peers.ts';
+import { newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { runRelay, type RunningRelay } from '../run.ts';
+import { archiveAs, dialRelay, signedFetch, signerOf, waitUntil } from '../teamFixture.ts';
+
+const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
+
+let tmp: string;
+let relay: RunningRelay;
+let url: string;
+let ws: TeamWorkspace;
+let owner: TeamPeer;
+let bob: TeamPeer;
+let gus: TeamPeer;
+let outsider: Signer;
+
+beforeAll(async () => {
+	tmp = await mkdtemp(join(tmpdir(), 'outpost-tools-'));
+	await mkdir(join(tmp, 'build'), { recursive: true });
+	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
+	relay = await runRelay({
+		root: join(tmp, 'build'),
+		dataDir: join(tmp, 'data'),
+		host: '127.0.0.1',
+		port: 0,
+		mdns: false,
+		lanIps: [],
+		log: () => {},
+		mcp: [{ transport: 'stdio', name: 'fx', command: process.execPath, args: ['--import', 'tsx', FIXTURE] }]
+	});
+	url = relay.server.url;
+	({ ws, owner, bob, gus } = await teamOfRoles());
+	expect((await archiveAs(owner, relay, ws)).created).toBe(true);
+	for (const peer of [owner, bob, gus]) await dialRelay(peer, relay);
+	await waitUntil(() => [bob, gus].every((p) => relay.archive.authority(ws.id)?.isMember(p.peerId) === true), 'the relay to know bob and gus');
+	await waitUntil(() => (relay.mcp?.tools().length ?? 0) > 0, 'the MCP server to come up', 20_000);
+	const out = await newKey();
+	outsider = { peerId: out.peerId, privateKey: out.key };
+}, 60_000);
+
+afterAll(async () => {
+	await stopTeamPeers();
+	await stopPeers();
+	await relay?.close();
+	await rm(tmp, { recursive: true, force: true });
+}, 15_000);
+
+describe('the relay’s MCP tools for members', () => {
+	it('lists the tools to a member and runs a call of one, asking first (every shared tool counts as changing something)', async () => {
+		const tools = await relayTools(signerOf(bob), url, ws.id);
+		const names = tools.map((t) => t.spec.name);
+		expect(names).toContain('fx.echo');
+		expect(names).toContain('fx.add');
+		expect(tools.every((t) => t.mutates)).toBe(true);
+		const add = tools.find((t) => t.spec.name === 'fx.add')!;
+		expect(add.spec.parameters).toMatchObject({ type: 'object' });
+		expect(await add.run({ a: 2, b: 3 }, new AbortController().signal)).toEqual({ content: '5', isError: false });
+	});
+
+	it('passes an error result through, and refuses arguments that are not an object with a 400 before the server runs', async () => {
+		expect(await callRelayTool(signerOf(bob), url, ws.id, 'fx.fail', {})).toMatchObject({ isError: true });
+		const { res } = await signedFetch(url, signerOf(bob), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.echo', arguments: [1] }));
+		expect(res.status).toBe(400);
+		const { res: unknown } = await signedFetch(url, signerOf(bob), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.nothing', arguments: {} }));
+		expect(unknown.status).toBe(404);
+	});
+
+	it('gives a guest no tools, and refuses its call, until an admin allows guests; a stranger gets none', async () => {
+		expect(await relayTools(signerOf(gus), url, ws.id)).toEqual([]);
+		const { res: refused } = await signedFetch(url, signerOf(gus), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.echo', arguments: { text: 'hi' } }));
+		expect(refused.status).toBe(403);
+		expect(((await refused.json()) as { error: string }).error).toMatch(/may not use the tool "fx\.echo"/);
+		// A stranger gets an empty list (the answer for a workspace not kept here), and no call.
+		const { res: stranger } = await signedFetch(url, outsider, 'GET', `${TOOLS_PATH}?workspace=${ws.id}`);
+		expect(stranger.status).toBe(200);
+		expect(await stranger.json()).toEqual({ tools: [], servers: [] });
+		const { res: strangerCall } = await signedFetch(url, outsider, 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.echo', arguments: { text: 'x' } }));
+		expect(strangerCall.status).toBe(403);
+
+		await owner.authority.write({ t: 'tool-access', tool: 'fx.echo', roles: ['owner', 'admin', 'member', 'guest'] });
+		await waitUntil(() => relay.archive.authority(ws.id)?.team.toolAccess.get('fx.echo')?.has('guest') === true, 'the rule to reach the relay');
+		const gusTools = await relayTools(signerOf(gus), url, ws.id);
+		expect(gusTools.map((t) => t.spec.name)).toEqual(['fx.echo']);
+		expect(await gusTools[0]!.run({ text: 'ahoy' }, new AbortController().signal)).toMatchObject({ content: expect.stringContaining('ahoy'), isError: false });
+	});
+
+	it('ignores a member’s own tool-access rule (only admins set one)', async () => {
+		await bob.authority.write({ t: 'tool-access', tool: 'fx.add', roles: ['guest'] }).catch(() => undefined);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(relay.archive.authority(ws.id)?.team.toolAccess.has('fx.add')).toBe(false);
+		expect((await relayTools(signerOf(bob), url, ws.id)).map((t) => t.spec.name)).toContain('fx.add');
+	});
+
+	it('a server that crashes gives the caller a clear error, and is running again after its backoff', async () => {
+		const crashed = await callRelayTool(signerOf(bob), url, ws.id, 'fx.crash', {});
+		expect(crashed).toMatchObject({ isError: true, content: expect.stringMatching(/The MCP server "fx"/) });
+		await waitUntil(() => relay.mcp?.status()[0]?.state === 'ready', 'the server to restart', 20_000);
+		expect(await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 1, b: 1 })).toEqual({ content: '2', isError: false });
+	}, 30_000);
+});

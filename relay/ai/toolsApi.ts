@@ -1,0 +1,143 @@
+/**
+ * The relay's MCP servers' tools, offered to the members of the workspaces it archives
+ * (issue 15), under `/api/tools`:
+ *
+ * - `GET /api/tools?workspace=<id>` → 200 `{tools: [{name, description, parameters}], servers:
+ *   [{name, state, error?, tools}]}`: the tools the signer's role may use (the team's
+ *   `tool-access` rule, doc/team/toolAccess.ts), and how each server is doing.
+ * - `POST /api/tools/call` with `{"workspace": "<id>", "tool": "<server.tool>", "arguments":
+ *   {…}}` → 200 `{content, isError}`: the tool's result.
+ *
+ * Every call is signed (signedRequests.ts) by a current device of a member of a workspace the
+ * relay archives (a list for anyone else is empty, as it is when the relay runs no MCP
+ * servers), and the host (this relay) checks the member's role against the tool's rule
+ * at every call: a rule the browser alone enforced would be no rule. The relay's tools are
+ * never offered through `/v1` (openai.ts). Errors are `{error: "<what happened>"}`: 400 a bad
+ * request or arguments, 401 a bad signature, 403 a call by a non-member (or of a workspace
+ * not archived here: one answer for both) or by a role the tool's rule leaves out, 404 no such tool,
+ * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 502 the MCP server is down or failed, 504 it
+ * did not answer in time.
+ */
+import type { IncomingMessage } from 'node:http';
+import { isId } from '../../src/lib/doc/ids.ts';
+import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
+import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
+import { readBoundedBody } from '../body.ts';
+import { HttpError, sendJson } from '../json.ts';
+import type { McpHub } from '../mcp/McpHub.ts';
+import { authenticate } from '../signedRequests.ts';
+import type { RequestHandler } from '../static.ts';
+import type { Challenges } from './challenges.ts';
+import type { TeamsOf } from './keysApi.ts';
+
+/** Largest request body: the arguments of one call. */
+export const MAX_TOOLS_BODY_BYTES = 128 * 1024;
+
+/** Options of {@link createToolsApiHandler}. */
+export interface ToolsApiInit {
+	/** The MCP servers; none: the list is empty and calls get 404. */
+	hub?: Pick<McpHub, 'tools' | 'call' | 'status'>;
+	teams: TeamsOf;
+	challenges: Challenges;
+	onError?: (error: unknown) => void;
+}
+
+/** Creates the handler of `/api/tools…`; see the module comment. */
+export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
+	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/tools:', error));
+	return async (req, res) => {
+		try {
+			const url = new URL(req.url ?? '/', 'http://relay');
+			const method = req.method ?? 'GET';
+			const route = url.pathname === TOOLS_PATH ? 'list' : url.pathname === `${TOOLS_PATH}/call` ? 'call' : undefined;
+			if (route === undefined) throw new HttpError(404, `no such API: ${url.pathname}`);
+			const allowed = route === 'list' ? 'GET' : 'POST';
+			const body = await readBody(req);
+			if (method !== allowed) throw new HttpError(405, `use ${allowed} here`, { Allow: allowed });
+			const hub = init.hub;
+			// No MCP servers: nothing to list (to anyone) and nothing to call.
+			if (hub === undefined) {
+				if (route === 'call') throw new HttpError(404, 'this relay runs no MCP servers (its operator adds them with --mcp)');
+				sendJson(res, 200, { tools: [], servers: [] });
+				return;
+			}
+			const parsed = route === 'call' ? parseJson(body) : undefined;
+			const workspace = route === 'call' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
+			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
+			const signer = await authenticate(req, url.pathname + url.search, body, init.challenges);
+			const team = init.teams(workspace);
+			const role = team?.roleOf(signer);
+			if (team === undefined || role === undefined) {
+				// A list for a stranger, or of a workspace not kept here, is empty: the same answer for both.
+				if (route === 'list') return sendJson(res, 200, { tools: [], servers: [] });
+				throw new HttpError(403, 'you are not a member of that workspace on this relay (or it does not keep a copy)');
+			}
+			const may = (tool: string) => roleMayUseTool(team.team, team.roleOf(signer), tool);
+			if (route === 'list') {
+				sendJson(res, 200, { tools: hub.tools().filter((t) => may(t.name)), servers: hub.status() });
+				return;
+			}
+			const tool = field(parsed, 'tool');
+			if (typeof tool !== 'string' || tool.length > 200) throw new HttpError(400, 'name the tool to call');
+			if (!hub.tools().some((t) => t.name === tool)) throw new HttpError(404, `no tool "${tool}" on this relay (its server may be down)`);
+			if (!may(tool)) throw new HttpError(403, `your role (${role}) may not use the tool "${tool}"; an owner or admin can allow it under Members → Tools`);
+			// The client going away cancels the call.
+			const controller = new AbortController();
+			res.once('close', () => {
+				if (!res.writableFinished) controller.abort();
+			});
+			const result = await hub.call(tool, field(parsed, 'arguments') ?? {}, controller.signal).catch((error: unknown) => {
+				throw asHttp(error);
+			});
+			sendJson(res, 200, { content: result.content, isError: result.isError === true });
+		} catch (error) {
+			if (res.headersSent || res.destroyed) {
+				res.destroy();
+				return;
+			}
+			if (error instanceof HttpError) sendJson(res, error.status, { error: error.message }, error.headers);
+			else {
+				onError(error);
+				sendJson(res, 500, { error: 'the relay could not run the tool; see its log' });
+			}
+		}
+	};
+}
+
+/** An MCP hub failure as the HTTP error to answer (mcp/errors.ts, matched by name). */
+function asHttp(error: unknown): unknown {
+	if (!(error instanceof Error)) return error;
+	switch (error.name) {
+		case 'McpToolNotFoundError':
+			return new HttpError(404, error.message);
+		case 'McpArgumentsError':
+			return new HttpError(400, error.message);
+		case 'McpTimeoutError':
+			return new HttpError(504, error.message);
+		case 'McpServerDownError':
+		case 'McpCallError':
+			return new HttpError(502, error.message);
+		default:
+			return error;
+	}
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new HttpError(400, 'the request body is not valid JSON');
+	}
+}
+
+function field(body: unknown, name: string): unknown {
+	return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+	return readBoundedBody(req, {
+		maxBytes: MAX_TOOLS_BODY_BYTES,
+		tooLarge: () => new HttpError(413, `the request body is over ${MAX_TOOLS_BODY_BYTES} bytes`),
+		cutOff: () => new HttpError(400, 'the request body was cut off')
+	});
+}

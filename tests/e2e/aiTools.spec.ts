@@ -1,0 +1,82 @@
+/**
+ * Tools and workspace knowledge in an AI chat (issue 15), with a model loaded into this
+ * browser (wllama on the suite's own random-weight GGUF, with a longer context than the
+ * tiny model so that a tool's description and a call fit): the user makes the model use
+ * "post_message" (a forced call: the engine's grammar makes even a random model write a valid
+ * call, naming a real channel), approves it, sees the call folded under the answer, and finds
+ * the message in the channel; a denied call changes nothing.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './suite';
+import { llamaGgufPath } from '../fixtures/gguf';
+import { channelLink, createWorkspace, openApp } from './helpers';
+import { answers, MODELS_DIR } from './models';
+
+const TOOLS_MODEL = 'tiny-tools';
+
+test.beforeAll(() => {
+	mkdirSync(MODELS_DIR, { recursive: true });
+	copyFileSync(llamaGgufPath({ name: TOOLS_MODEL, contextLength: 2048 }), join(MODELS_DIR, `${TOOLS_MODEL}.gguf`));
+});
+
+async function loadToolsModel(page: Page): Promise<void> {
+	await page.getByRole('button', { name: 'Models', exact: true }).click();
+	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
+	await dialog.getByRole('button', { name: `Load ${TOOLS_MODEL}.gguf` }).click();
+	await expect(dialog.getByText(`Loaded in this browser: ${TOOLS_MODEL}`)).toBeVisible({ timeout: 30_000 });
+	await dialog.getByRole('button', { name: 'Close' }).click();
+}
+
+test('a tool call that needs approval: approve posts the message, deny changes nothing', async ({ page }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Lab');
+	await page.getByRole('button', { name: 'New chat' }).click();
+	await loadToolsModel(page);
+	await expect(page.getByRole('combobox', { name: 'Model' })).toContainText(TOOLS_MODEL);
+
+	const tools = page.getByRole('combobox', { name: 'Tools' });
+	await expect(tools.getByRole('option', { name: 'Use post_message (asks first)' })).toHaveCount(1);
+	await tools.selectOption({ label: 'Use post_message (asks first)' });
+
+	const box = page.getByRole('textbox', { name: 'Message the model' });
+	await box.fill('Tell the crew we sail at dawn.');
+	await box.press('Enter');
+
+	// The model calls post_message; nothing happens until the user approves.
+	const approval = page.getByRole('alertdialog', { name: 'The model wants to use post_message' });
+	await expect(approval).toBeVisible({ timeout: 60_000 });
+	await expect(approval.getByRole('button', { name: 'Approve' })).toBeFocused();
+	const pending = answers(page).last().getByText('Tool call: post_message — waiting for your approval');
+	await expect(pending).toBeVisible();
+	await approval.getByRole('button', { name: 'Approve' }).click();
+	await expect(approval).toBeHidden();
+
+	// The call shows folded under the answer, with its arguments and result when opened.
+	const step = answers(page).last().getByText('Tool call: post_message — done', { exact: false });
+	await expect(step).toBeVisible({ timeout: 60_000 });
+	await step.click();
+	const details = answers(page).last().locator('details').first();
+	await expect(details).toContainText('Arguments');
+	await expect(details).toContainText('"channel": "general"');
+	await expect(details).toContainText('Result');
+	await expect(details).toContainText('Posted in #general');
+	const argumentsText = (await details.locator('pre').first().textContent()) ?? '';
+	expect((JSON.parse(argumentsText) as { text: string }).text.length).toBeGreaterThan(0);
+	// The answer ends (the model writes text after the call).
+	await expect(answers(page).last()).toContainText('served by this browser', { timeout: 60_000 });
+
+	// Denying the next call: it is recorded as denied, and nothing more is posted.
+	await box.fill('And again.');
+	await box.press('Enter');
+	await expect(approval).toBeVisible({ timeout: 60_000 });
+	await page.keyboard.press('Escape');
+	await expect(answers(page).last().getByText('Tool call: post_message — denied')).toBeVisible({ timeout: 60_000 });
+	await expect(answers(page).last()).toContainText('served by this browser', { timeout: 60_000 });
+
+	// The approved message is in #general (the only one: the denied call posted nothing).
+	await channelLink(page, 'general').click();
+	const messages = page.getByRole('main').getByRole('article');
+	await expect(messages).toHaveCount(1, { timeout: 10_000 });
+});
