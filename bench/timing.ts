@@ -25,6 +25,7 @@ export async function timedGeneration(engine: Engine, request: GenerateRequest):
 			text += chunk.text;
 			continue;
 		}
+		if (chunk.type !== 'done') continue; // no tools are offered: no calls come
 		const end = performance.now();
 		if (first === undefined) throw new Error('the generation produced no text');
 		return {

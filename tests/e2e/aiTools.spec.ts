@@ -80,3 +80,47 @@ test('a tool call that needs approval: approve posts the message, deny changes n
 	const messages = page.getByRole('main').getByRole('article');
 	await expect(messages).toHaveCount(1, { timeout: 10_000 });
 });
+
+test('a knowledge answer lists its sources, and a source opens the note at the cited place', async ({ page }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Ship');
+	// Two notes; only one is about the question (Chinese and English words both indexed).
+	await page.getByRole('button', { name: 'New note' }).click();
+	await page.getByRole('textbox', { name: 'Note title' }).fill('Galley rota');
+	await page.getByRole('textbox', { name: 'Note body' }).click();
+	await page.keyboard.type('# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600. 锚演习在星期二。');
+	await page.getByRole('button', { name: 'New note' }).click();
+	await page.getByRole('textbox', { name: 'Note title' }).fill('Engine log');
+	await page.getByRole('textbox', { name: 'Note body' }).click();
+	await page.keyboard.type('Oil pressure normal.');
+
+	await page.getByRole('button', { name: 'New chat' }).click();
+	await loadToolsModel(page);
+	await page.getByRole('checkbox', { name: 'Use workspace knowledge' }).check();
+	const box = page.getByRole('textbox', { name: 'Message the model' });
+	await box.fill('When is the anchor drill?');
+	await box.press('Enter');
+
+	const sources = answers(page).last().getByRole('list', { name: 'Sources' });
+	await expect(sources).toBeVisible({ timeout: 60_000 });
+	const first = sources.getByRole('button', { name: /^\[1\] Galley rota/ });
+	await expect(first).toBeVisible();
+	await expect(sources.getByRole('button', { name: /Engine log/ })).toHaveCount(0);
+	await expect(answers(page).last()).toContainText('served by this browser', { timeout: 60_000 });
+
+	// A Chinese question finds the same passage through the full-text side.
+	await box.fill('锚演习是什么时候？');
+	await box.press('Enter');
+	await expect(answers(page).last().getByRole('list', { name: 'Sources' }).getByRole('button', { name: /^\[1\] Galley rota/ })).toBeVisible({ timeout: 60_000 });
+	await expect(answers(page).last()).toContainText('served by this browser', { timeout: 60_000 });
+
+	// The source opens the note, with the cursor at the cited section.
+	await first.click();
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('Galley rota');
+	const cursorLine = await page.evaluate(() => {
+		const selection = document.getSelection();
+		const node = selection?.anchorNode;
+		return (node?.nodeType === Node.TEXT_NODE ? node.parentElement : (node as Element | null))?.closest('.cm-line')?.textContent ?? '';
+	});
+	expect(cursorLine).toMatch(/Anchor drill|anchor drill/);
+});

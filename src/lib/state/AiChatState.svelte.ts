@@ -3,7 +3,8 @@
  * other document), the answer being generated on this device, and the user's actions: send,
  * stop, regenerate, edit and resend, the chat's system prompt.
  */
-import type { Engine } from '../ai/engine.js';
+import type { ChatMessage, Engine } from '../ai/engine.js';
+import type { SourceRef } from '../doc/schema.js';
 import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
 import type { ToolCall } from '../ai/tools/types.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
@@ -193,6 +194,8 @@ export class AiChatState {
 
 	/** Builds this chat's tools; set by the app (ai/tools/workspaceTools.ts) when the chat belongs to a workspace. */
 	makeTools: (() => Promise<RunnableTool[]>) | undefined;
+	/** Finds workspace knowledge for a question (WorkspaceState); set when the chat belongs to a workspace. */
+	makeKnowledge: ((question: string) => Promise<{ message: ChatMessage; sources: SourceRef[] }>) | undefined;
 
 	private approve = (call: ToolCall, tool: RunnableTool): Promise<Approval> => {
 		if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
@@ -240,10 +243,23 @@ export class AiChatState {
 		try {
 			// The answer's writer is fetched with the first question, not in the first load.
 			const { runAnswer } = await import('../ai/chatRunner.js');
+			const question = this.thread.list().findLast((m) => m.role === AiRole.user)?.text ?? '';
+			let knowledge: { message: ChatMessage; sources: SourceRef[] } | undefined;
+			if (this.useKnowledge && this.makeKnowledge && question.trim() !== '') {
+				this.searchingKnowledge = true;
+				try {
+					knowledge = await this.makeKnowledge(question);
+				} catch {
+					knowledge = undefined; // the index could not be read: the model answers without sources
+				} finally {
+					this.searchingKnowledge = false;
+				}
+			}
 			const mode = this.toolMode;
 			const tools = mode === 'off' ? [] : await this.tools();
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			await runAnswer({
+				...(knowledge !== undefined ? { knowledge } : {}),
 				...(tools.length > 0 ? { tools, approve: this.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				thread: this.thread,
 				engine: choice.engine,

@@ -3,6 +3,7 @@
  * live in IndexedDB databases of their own, in y-indexeddb's layout (DocStore.ts, IdbDocStorage.ts).
  */
 import Dexie, { type EntityTable } from 'dexie';
+import type { KnowledgeChunkRow, KnowledgeVectorRow } from '../knowledge/IdbVectorStore.js';
 import type { SearchDocRow, SearchEntryRow, SearchSnapshotRow, SearchStateRow } from './search/rows.js';
 
 /** This device's identity: an Ed25519 key in libp2p's protobuf encoding. */
@@ -120,6 +121,9 @@ export class OutpostDb extends Dexie {
 	/** Blobs (attachments): manifests and verified chunks (IdbBlobStore.ts). */
 	blobManifests!: Dexie.Table<BlobManifestRow, [string, string]>;
 	blobChunks!: Dexie.Table<BlobChunkRow, [string, string, number]>;
+	/** Retrieval (knowledge/IdbVectorStore.ts): chunks of notes and messages, and their vectors per embedder. */
+	knowledgeChunks!: Dexie.Table<KnowledgeChunkRow, [string, string]>;
+	knowledgeVectors!: Dexie.Table<KnowledgeVectorRow, [string, string, string]>;
 
 	constructor(name = 'outpost') {
 		super(name);
@@ -146,6 +150,11 @@ export class OutpostDb extends Dexie {
 		this.version(4).stores({
 			blobManifests: '[workspaceId+id]',
 			blobChunks: '[workspaceId+id+index], [workspaceId+id]'
+		});
+		// Version 5 adds retrieval's chunks and vectors; earlier tables are unchanged.
+		this.version(5).stores({
+			knowledgeChunks: '[workspaceId+id], workspaceId',
+			knowledgeVectors: '[workspaceId+embedderId+id], [workspaceId+embedderId], [workspaceId+id]'
 		});
 	}
 }
