@@ -28,3 +28,17 @@ export function sendJson(res: ServerResponse, status: number, body: object, head
 	res.setHeader('Content-Length', Buffer.byteLength(text));
 	res.end(head ? undefined : text);
 }
+
+/** A request body as JSON; a 400 when it is not. */
+export function parseJsonBody(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new HttpError(400, 'the request body is not valid JSON');
+	}
+}
+
+/** Field `name` of a parsed JSON object body (undefined for anything else). */
+export function bodyField(body: unknown, name: string): unknown {
+	return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+}

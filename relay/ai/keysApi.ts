@@ -31,7 +31,7 @@ import { ROLE_RANK } from '../../src/lib/doc/team/ops.ts';
 import { API_KEYS_PATH, CHALLENGE_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { readBoundedBody } from '../body.ts';
 import type { RequestHandler } from '../static.ts';
-import { HttpError, sendJson } from '../json.ts';
+import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
 import { authenticate } from '../signedRequests.ts';
 import type { ApiKeyEntry, ApiKeyStore, VerifiedKey } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
@@ -91,8 +91,8 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				throw new HttpError(415, 'send JSON (Content-Type: application/json)');
 			}
 			const body = await readBody(req);
-			const parsed = method === 'POST' ? parseJson(body) : undefined;
-			const workspace = method === 'POST' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
+			const parsed = method === 'POST' ? parseJsonBody(body) : undefined;
+			const workspace = method === 'POST' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');
 			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
 			const signer = await authenticate(req, url.pathname + url.search, body, challenges);
 			requireAdmin(init.teams, workspace, signer);
@@ -101,7 +101,7 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				const keys = (await init.store.list()).filter((k) => k.workspace === workspace).map(publicEntry);
 				sendJson(res, 200, { keys });
 			} else if (method === 'POST') {
-				const name = field(parsed, 'name');
+				const name = bodyField(parsed, 'name');
 				if (typeof name !== 'string' || name.trim() === '') throw new HttpError(400, 'give the key a name that says what it is for');
 				if (name.trim().length > MAX_KEY_NAME) throw new HttpError(400, `the key name is over ${MAX_KEY_NAME} characters`);
 				const { key, entry } = await init.store.create(name, { workspace, createdBy: signer });
@@ -143,17 +143,7 @@ function contentType(req: IncomingMessage): string {
 	return (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-function parseJson(text: string): unknown {
-	try {
-		return JSON.parse(text);
-	} catch {
-		throw new HttpError(400, 'the request body is not valid JSON');
-	}
-}
 
-function field(body: unknown, name: string): unknown {
-	return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {

@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import type { Llama, LlamaEmbeddingContext, LlamaModel } from 'node-llama-cpp';
 import { EmbedderError, type Embedder } from '../../src/lib/knowledge/Embedder.ts';
 import { normalize } from '../../src/lib/knowledge/vectorCodec.ts';
+import { sharedLlama } from './nodeLlamaEngine.ts';
 
 /** Options of {@link NodeLlamaEmbedder}. */
 export interface NodeLlamaEmbedderInit {
@@ -34,22 +35,6 @@ interface Loaded {
 	maxTokens: number;
 }
 
-/** One Llama (the native binding) per process and GPU setting (as nodeLlamaEngine.ts keeps its own). */
-const llamas = new Map<string, Promise<Llama>>();
-
-function sharedLlama(gpu: 'auto' | false): Promise<Llama> {
-	const key = String(gpu);
-	let llama = llamas.get(key);
-	if (!llama) {
-		llama = import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
-			// build: 'never': the prebuilt binaries from npm only (no internet, no compiler).
-			getLlama({ gpu, build: 'never', logLevel: LlamaLogLevel.error })
-		);
-		llama.catch(() => llamas.delete(key));
-		llamas.set(key, llama);
-	}
-	return llama;
-}
 
 /** An {@link Embedder} over node-llama-cpp; see the module comment. */
 export class NodeLlamaEmbedder implements Embedder {

@@ -66,7 +66,8 @@ interface Waiter {
 /** One Llama (the native binding) per process and GPU setting, shared by all engines. */
 const llamas = new Map<string, Promise<Llama>>();
 
-function sharedLlama(gpu: 'auto' | false): Promise<Llama> {
+/** The process's Llama for a GPU setting (the embedder, nodeLlamaEmbedder.ts, shares it). */
+export function sharedLlama(gpu: 'auto' | false): Promise<Llama> {
 	const key = String(gpu);
 	let llama = llamas.get(key);
 	if (!llama) {

@@ -23,7 +23,7 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { readBoundedBody } from '../body.ts';
-import { HttpError, sendJson } from '../json.ts';
+import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
 import type { McpHub } from '../mcp/McpHub.ts';
 import { authenticate } from '../signedRequests.ts';
 import type { RequestHandler } from '../static.ts';
@@ -61,8 +61,8 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				sendJson(res, 200, { tools: [], servers: [] });
 				return;
 			}
-			const parsed = route === 'call' ? parseJson(body) : undefined;
-			const workspace = route === 'call' ? field(parsed, 'workspace') : url.searchParams.get('workspace');
+			const parsed = route === 'call' ? parseJsonBody(body) : undefined;
+			const workspace = route === 'call' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');
 			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
 			const signer = await authenticate(req, url.pathname + url.search, body, init.challenges);
 			const team = init.teams(workspace);
@@ -77,7 +77,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				sendJson(res, 200, { tools: hub.tools().filter((t) => may(t.name)), servers: hub.status() });
 				return;
 			}
-			const tool = field(parsed, 'tool');
+			const tool = bodyField(parsed, 'tool');
 			if (typeof tool !== 'string' || tool.length > 200) throw new HttpError(400, 'name the tool to call');
 			if (!hub.tools().some((t) => t.name === tool)) throw new HttpError(404, `no tool "${tool}" on this relay (its server may be down)`);
 			if (!may(tool)) throw new HttpError(403, `your role (${role}) may not use the tool "${tool}"; an owner or admin can allow it under Members → Tools`);
@@ -86,7 +86,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			res.once('close', () => {
 				if (!res.writableFinished) controller.abort();
 			});
-			const result = await hub.call(tool, field(parsed, 'arguments') ?? {}, controller.signal).catch((error: unknown) => {
+			const result = await hub.call(tool, bodyField(parsed, 'arguments') ?? {}, controller.signal).catch((error: unknown) => {
 				throw asHttp(error);
 			});
 			sendJson(res, 200, { content: result.content, isError: result.isError === true });
@@ -122,17 +122,7 @@ function asHttp(error: unknown): unknown {
 	}
 }
 
-function parseJson(text: string): unknown {
-	try {
-		return JSON.parse(text);
-	} catch {
-		throw new HttpError(400, 'the request body is not valid JSON');
-	}
-}
 
-function field(body: unknown, name: string): unknown {
-	return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {

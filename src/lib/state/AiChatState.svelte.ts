@@ -229,8 +229,9 @@ export class AiChatState {
 	}
 
 	async close(): Promise<void> {
-		// An answer its host writes goes on without this view; one written here must stop.
+		// An answer its host writes goes on without this view; one written here must stop (a call waiting for approval is denied).
 		if (!this.hostWrites) this.stop?.abort();
+		this.settle?.('deny');
 		this.handle.doc.off('update', this.onChange);
 		this.blobs?.destroy();
 		this.services.docs.release(this.handle);
@@ -258,6 +259,8 @@ export class AiChatState {
 			const mode = this.toolMode;
 			const tools = mode === 'off' ? [] : await this.tools();
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
+			// With tools the loop runs here, so this device writes the answer (it stops with this view).
+			if (tools.length > 0) this.hostWrites = false;
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
 				...(tools.length > 0 ? { tools, approve: this.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),

@@ -195,6 +195,17 @@ describe('runToolLoop', () => {
 		}
 	});
 
+	it('stops when aborted while an approval waits (the chat closed), without running the tool', async () => {
+		const log: string[] = [];
+		const stop = new AbortController();
+		const run = all(
+			runToolLoop({ engine: scripted([[call('post', { text: 'x' })], 'Ok.']), request: ask, tools: tools(log), signal: stop.signal, approve: () => new Promise(() => {}) })
+		);
+		setTimeout(() => stop.abort(), 30);
+		await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+		expect(log).toEqual([]);
+	});
+
 	it('denies a changing tool when nobody can approve it', async () => {
 		const log: string[] = [];
 		const events = await all(runToolLoop({ engine: scripted([[call('post', { text: 'x' })], 'Ok.']), request: ask, tools: tools(log) }));

@@ -111,8 +111,7 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 						let approved = !tool.mutates || allowedAlways.has(tool.spec.name);
 						if (!approved && init.approve) {
 							yield { type: 'approval', call };
-							const answer = await init.approve(call, tool);
-							signal.throwIfAborted();
+							const answer = await untilAborted(init.approve(call, tool), signal);
 							if (answer === 'always') allowedAlways.add(tool.spec.name);
 							approved = answer !== 'deny';
 						}
@@ -131,6 +130,16 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 	} finally {
 		loop.clear();
 	}
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (an approval nobody answers must not hold the loop). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+	signal.throwIfAborted();
+	return new Promise<T>((resolve, reject) => {
+		const onAbort = () => reject(signal.reason);
+		signal.addEventListener('abort', onAbort, { once: true });
+		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+	});
 }
 
 /**
