@@ -101,11 +101,15 @@ describe('the relay’s MCP tools for members', () => {
 		expect(await gusTools[0]!.run({ text: 'ahoy' }, new AbortController().signal)).toMatchObject({ content: expect.stringContaining('ahoy'), isError: false });
 	});
 
-	it('ignores a member’s own tool-access rule (only admins set one)', async () => {
-		await bob.authority.write({ t: 'tool-access', tool: 'fx.add', roles: ['guest'] }).catch(() => undefined);
-		await new Promise((resolve) => setTimeout(resolve, 300));
+	it('ignores a member’s own tool-access rule: the relay receives the signed op and folds it to nothing', async () => {
+		// The member's client signs and sends the rule as a modified client would (write checks nothing locally).
+		const forged = await bob.authority.write({ t: 'tool-access', tool: 'fx.add', roles: ['guest'] });
+		await waitUntil(() => relay.archive.authority(ws.id)?.team.rejected.has(forged.id) === true, 'the relay to receive and refuse the forged rule');
+		expect(relay.archive.authority(ws.id)?.team.rejected.get(forged.id)).toBe('only admins set tool access');
 		expect(relay.archive.authority(ws.id)?.team.toolAccess.has('fx.add')).toBe(false);
-		expect((await relayTools(signerOf(bob), url, ws.id)).map((t) => t.spec.name)).toContain('fx.add');
+		expect((await relayTools(signerOf(gus), url, ws.id)).map((t) => t.spec.name)).not.toContain('fx.add');
+		const { res } = await signedFetch(url, signerOf(gus), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.add', arguments: { a: 1, b: 2 } }));
+		expect(res.status).toBe(403);
 	});
 
 	it('a server that crashes gives the caller a clear error, and is running again after its backoff', async () => {
