@@ -7,7 +7,7 @@
 import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import type { ChatMessage } from '../ai/engine.js';
 import type { SourceRef } from '../doc/schema.js';
-import type { KnowledgeIndex } from '../knowledge/KnowledgeIndex.js';
+import type { WorkspaceKnowledge } from '../knowledge/WorkspaceKnowledge.js';
 import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
@@ -88,7 +88,7 @@ export class WorkspaceState {
 	private closed = false;
 	private opening = 0;
 	/** The workspace knowledge index, once an AI chat asked with "Use workspace knowledge". */
-	private knowledge: Promise<KnowledgeIndex> | undefined;
+	private knowledge: Promise<WorkspaceKnowledge> | undefined;
 	private noteOpening = 0;
 
 	private constructor(
@@ -437,34 +437,19 @@ export class WorkspaceState {
 
 	/**
 	 * Workspace knowledge for a question (issue 15): the notes and channels this member may
-	 * read are brought up to date in the knowledge index (only what changed is read again; no
+	 * read are brought up to date in the knowledge index (only what is new this session or
+	 * changed since is read again: WorkspaceKnowledge.ts; no
 	 * embedding model runs in the browser yet, so the full-text side ranks), the best chunks
 	 * are found, and the answer's system message and numbered sources are made from them.
 	 */
 	private async knowledgeFor(question: string): Promise<{ message: ChatMessage; sources: SourceRef[] }> {
-		const [{ KnowledgeIndexer }, { knowledgeMessages }] = await Promise.all([
-			import('../knowledge/KnowledgeIndexer.js'),
-			import('../knowledge/groundedPrompt.js')
-		]);
+		const { knowledgeMessages } = await import('../knowledge/groundedPrompt.js');
 		const knowledge = await this.openKnowledge();
 		const channels = this.channels;
 		const notes = this.notes;
 		const readable = new Set([...channels.map((c) => c.id), ...notes.map((n) => n.id)]);
-		const indexer = new KnowledgeIndexer({ index: knowledge, delayMs: 0 });
-		const held = [...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))].map(
-			(d) => ({ ...d, handle: this.services.docs.open(d.id) })
-		);
-		try {
-			for (const d of held) {
-				await d.handle.ready;
-				indexer.docChanged(d.id, d.kind, d.handle.doc);
-			}
-			await indexer.flush();
-		} finally {
-			await indexer.stop();
-			for (const d of held) this.services.docs.release(d.handle);
-		}
-		const hits = await knowledge.query(question, { mayRead: (docId) => readable.has(docId), limit: 6 });
+		await knowledge.refresh([...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))]);
+		const hits = await knowledge.index.query(question, { mayRead: (docId) => readable.has(docId), limit: 6 });
 		const names = new Map(channels.map((c) => [c.id, `#${c.name}`]));
 		const [message] = knowledgeMessages(question, hits, { label: (hit) => (hit.kind === 'message' ? (names.get(hit.docId) ?? 'message') : hit.title) });
 		const sources: SourceRef[] = hits.map((hit, i) => ({
@@ -478,10 +463,15 @@ export class WorkspaceState {
 		return { message: message!, sources };
 	}
 
-	/** The workspace's knowledge index (opened on first use, kept for the session). */
-	private openKnowledge(): Promise<KnowledgeIndex> {
-		this.knowledge ??= Promise.all([import('../knowledge/KnowledgeIndex.js'), import('../knowledge/IdbVectorStore.js')]).then(([{ KnowledgeIndex }, { IdbVectorStore }]) =>
-			KnowledgeIndex.open({ store: new IdbVectorStore(this.services.db, this.id) })
+	/** The workspace's knowledge (opened on first use, kept for the session). */
+	private openKnowledge(): Promise<WorkspaceKnowledge> {
+		this.knowledge ??= Promise.all([
+			import('../knowledge/KnowledgeIndex.js'),
+			import('../knowledge/IdbVectorStore.js'),
+			import('../knowledge/WorkspaceKnowledge.js')
+		]).then(
+			async ([{ KnowledgeIndex }, { IdbVectorStore }, { WorkspaceKnowledge }]) =>
+				new WorkspaceKnowledge(await KnowledgeIndex.open({ store: new IdbVectorStore(this.services.db, this.id) }), this.services.docs)
 		);
 		this.knowledge.catch(() => (this.knowledge = undefined));
 		return this.knowledge;
