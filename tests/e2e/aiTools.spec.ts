@@ -12,7 +12,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { llamaGgufPath } from '../fixtures/gguf';
 import { channelLink, createWorkspace, openApp } from './helpers';
-import { answers, MODELS_DIR } from './models';
+import { answers, loadTinyModel, MODELS_DIR } from './models';
 
 const TOOLS_MODEL = 'tiny-tools';
 
@@ -21,13 +21,8 @@ test.beforeAll(() => {
 	copyFileSync(llamaGgufPath({ name: TOOLS_MODEL, contextLength: 2048 }), join(MODELS_DIR, `${TOOLS_MODEL}.gguf`));
 });
 
-async function loadToolsModel(page: Page): Promise<void> {
-	await page.getByRole('button', { name: 'Models', exact: true }).click();
-	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
-	await dialog.getByRole('button', { name: `Load ${TOOLS_MODEL}.gguf` }).click();
-	await expect(dialog.getByText(`Loaded in this browser: ${TOOLS_MODEL}`)).toBeVisible({ timeout: 30_000 });
-	await dialog.getByRole('button', { name: 'Close' }).click();
-}
+/** Loads the longer-context model into this browser. */
+const loadToolsModel = (page: Page) => loadTinyModel(page, { name: TOOLS_MODEL });
 
 test('a tool call that needs approval: approve posts the message, deny changes nothing', async ({ page }) => {
 	await openApp(page);
@@ -96,6 +91,24 @@ test('a knowledge answer lists its sources, and a source opens the note at the c
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadToolsModel(page);
+
+	// Model access (the role table shared with Members → Tools): a rule written as a signed op
+	// shows as the table's state, "(default)" goes, and it is still there when the dialog reopens.
+	await page.getByRole('button', { name: 'Models', exact: true }).click();
+	const models = page.getByRole('dialog', { name: 'Models in this browser' });
+	const access = models.getByRole('region', { name: 'Model access' });
+	const row = access.getByRole('row', { name: new RegExp(TOOLS_MODEL) });
+	await expect(row).toContainText('(default)');
+	const guests = access.getByRole('checkbox', { name: `Guest (read-only) may use ${TOOLS_MODEL}` });
+	await expect(guests).not.toBeChecked();
+	await expect(access.getByRole('checkbox', { name: `Member may use ${TOOLS_MODEL}` })).toBeChecked();
+	await guests.check();
+	await expect(row).not.toContainText('(default)');
+	await models.getByRole('button', { name: 'Close' }).click();
+	await page.getByRole('button', { name: 'Models', exact: true }).click();
+	await expect(guests).toBeChecked();
+	await models.getByRole('button', { name: 'Close' }).click();
+
 	await page.getByRole('checkbox', { name: 'Use workspace knowledge' }).check();
 	const box = page.getByRole('textbox', { name: 'Message the model' });
 	await box.fill('When is the anchor drill?');

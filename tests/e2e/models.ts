@@ -16,16 +16,17 @@ export function serveTinyModel(): void {
 }
 
 /**
- * Loads the tiny model into this browser through "Models" (an AI chat must be open); with
- * `share`, also ticks "Share this model with the workspace" (checking it was not ticked).
+ * Loads the tiny model (or the served model file `name`) into this browser through "Models"
+ * (an AI chat must be open); with `share`, also ticks "Share this model with the workspace"
+ * (checking it was not ticked).
  */
-export async function loadTinyModel(page: Page, { share = false } = {}): Promise<void> {
+export async function loadTinyModel(page: Page, { share = false, name = tinyLlama.name } = {}): Promise<void> {
 	await page.getByRole('button', { name: 'Models', exact: true }).click();
 	const dialog = page.getByRole('dialog', { name: 'Models in this browser' });
 	const sharing = dialog.getByRole('checkbox', { name: 'Share this model with the workspace' });
 	if (share) await expect(sharing).not.toBeChecked();
-	await dialog.getByRole('button', { name: `Load ${tinyLlama.name}.gguf` }).click();
-	await expect(dialog.getByText(`Loaded in this browser: ${tinyLlama.name}`)).toBeVisible({ timeout: 30_000 });
+	await dialog.getByRole('button', { name: `Load ${name}.gguf` }).click();
+	await expect(dialog.getByText(`Loaded in this browser: ${name}`)).toBeVisible({ timeout: 30_000 });
 	if (share) await sharing.check();
 	await dialog.getByRole('button', { name: 'Close' }).click();
 }
