@@ -1,7 +1,7 @@
 /**
  * The shapes KnowledgeIndex.ts takes and gives: changes, queries, hits, progress.
  */
-import type { Chunk, ChunkKind } from './chunker.js';
+import type { Chunk } from './chunker.js';
 
 /** How far the embedding pass is. */
 export interface EmbedProgress {
@@ -54,17 +54,8 @@ export interface KnowledgeQuery {
 	signal?: AbortSignal;
 }
 
-/** A retrieved chunk. */
-export interface KnowledgeHit {
-	id: string;
-	docId: string;
-	kind: ChunkKind;
-	title: string;
-	text: string;
-	/** Where the text starts in the note's body or the message's text. */
-	offset: number;
-	/** Messages: the message id. */
-	itemId?: string;
+/** A retrieved chunk: where it is (citations open it there) and how it ranked. */
+export interface KnowledgeHit extends Pick<Chunk, 'id' | 'docId' | 'kind' | 'title' | 'text' | 'offset' | 'itemId'> {
 	/** The fused score (higher is better). */
 	score: number;
 	/** Rank (from 1) in the full-text ranking, if there. */

@@ -7,7 +7,7 @@
 import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import { checkTools } from '../ai/tools/toolWire.js';
 import type { ToolResult } from '../ai/tools/types.js';
-import { RelayApiError, signedCall, type Signer } from './relayHttp.js';
+import { pageOrigin, RelayApiError, signedCall, type Signer } from './relayHttp.js';
 import { RELAY_CHALLENGE_PATH, TOOLS_PATH } from './signedRequest.js';
 
 /** Longest a shared tool may take, as the app waits (the relay's own limit is 30 s). */
@@ -29,6 +29,12 @@ export async function relayTools(signer: Signer, origin: string, workspaceId: st
 		mutates: true,
 		run: (args) => callRelayTool(signer, origin, workspaceId, spec.name, args)
 	}));
+}
+
+/** The shared tools of the relay that served the app, for this device (`signer`); none outside a page the relay served. */
+export async function servingRelayTools(signer: Signer, workspaceId: string): Promise<RunnableTool[]> {
+	const origin = pageOrigin();
+	return origin ? relayTools(signer, origin, workspaceId) : [];
 }
 
 /** Calls one shared tool; a refusal or failure comes back as an error result the model sees. */

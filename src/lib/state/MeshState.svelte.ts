@@ -298,9 +298,9 @@ export class MeshState {
 	/** The relay's shared tools (its MCP servers') this device's member may use in `workspaceId`; none without a relay. */
 	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
 		if (!this.servedByRelay) return [];
-		const [{ relayTools }, { pageOrigin }] = await Promise.all([import('../mesh/relayTools.js'), import('../mesh/relayHttp.js')]);
+		const { servingRelayTools } = await import('../mesh/relayTools.js');
 		const { identity } = this.services;
-		return relayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, pageOrigin(), workspaceId);
+		return servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, workspaceId);
 	}
 
 	async isArchivedOnRelay(workspaceId: string): Promise<boolean | undefined> {

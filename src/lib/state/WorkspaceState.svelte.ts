@@ -412,26 +412,23 @@ export class WorkspaceState {
 		await chat?.close();
 	}
 
-	/** Opens an AI chat in place of the channel. */
 	/**
 	 * The tools an AI chat of this workspace offers the model: the workspace's own (search,
 	 * read and write notes, read and post messages, as this member may) and the relay's MCP
 	 * servers' tools this member's role may use.
 	 */
 	private async chatTools(): Promise<RunnableTool[]> {
-		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }, { relayTools }, { pageOrigin }] = await Promise.all([
+		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }, { servingRelayTools }] = await Promise.all([
 			import('../ai/tools/workspaceTools.js'),
 			import('../ai/tools/workspaceToolContext.js'),
-			import('../mesh/relayTools.js'),
-			import('../mesh/relayHttp.js')
+			import('../mesh/relayTools.js')
 		]);
 		const { identity } = this.services;
 		const choices = { channel: this.channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
 		const own = createWorkspaceTools(workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n) })).map(
 			(tool) => withChoices(tool, choices)
 		);
-		const origin = pageOrigin();
-		const shared = origin ? await relayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, origin, this.id).catch(() => []) : [];
+		const shared = await servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, this.id).catch(() => []);
 		return [...own, ...shared];
 	}
 
@@ -477,6 +474,7 @@ export class WorkspaceState {
 		return this.knowledge;
 	}
 
+	/** Opens an AI chat in place of the channel. */
 	async openAiThread(id: string): Promise<void> {
 		if (this.note) await this.closeNote();
 		if (this.chat?.id === id) return;
