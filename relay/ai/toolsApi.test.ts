@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRelayTool, relayTools } from '../../src/lib/mesh/relayTools.ts';
-import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import type { Signer } from '../../src/lib/mesh/relayHttp.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import { runRelay, type RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, signedFetch, signerOf, waitUntil } from '../teamFixture.ts';
+import { archiveAs, challenge, dialRelay, signedFetch, signerOf, waitUntil } from '../teamFixture.ts';
+import { signBytes } from '../../src/lib/doc/signature.ts';
+import { SignedHeaders, signedRequestBytes, TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 
@@ -111,6 +112,34 @@ describe('the relay’s MCP tools for members', () => {
 		const { res } = await signedFetch(url, signerOf(gus), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.add', arguments: { a: 1, b: 2 } }));
 		expect(res.status).toBe(403);
 	});
+
+	it('holds a device to 4 calls at once (a 5th gets 429), and frees them when their callers go away', async () => {
+		const hanging = await Promise.all(
+			Array.from({ length: 4 }, async () => {
+				const stop = new AbortController();
+				const body = JSON.stringify({ workspace: ws.id, tool: 'fx.hang', arguments: {} });
+				const path = `${TOOLS_PATH}/call`;
+				const ch = await challenge(url);
+				const sig = await signBytes(signerOf(bob).privateKey, signedRequestBytes({ method: 'POST', path, body, challenge: ch, peer: bob.peerId }));
+				const done = fetch(`${url}${path}`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', [SignedHeaders.peer]: bob.peerId, [SignedHeaders.challenge]: ch, [SignedHeaders.signature]: sig },
+					body,
+					signal: stop.signal
+				}).catch(() => undefined);
+				return { stop, done };
+			})
+		);
+		await new Promise((resolve) => setTimeout(resolve, 300)); // the four are running at the server
+		const { res: fifth } = await signedFetch(url, signerOf(bob), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.add', arguments: { a: 1, b: 1 } }));
+		expect(fifth.status).toBe(429);
+		expect(fifth.headers.get('retry-after')).toBe('5');
+		// Another device is not held to bob's count.
+		expect(await callRelayTool(signerOf(owner), url, ws.id, 'fx.add', { a: 1, b: 2 })).toEqual({ content: '3', isError: false });
+		for (const h of hanging) h.stop.abort();
+		await Promise.all(hanging.map((h) => h.done));
+		await waitUntil(async () => (await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 2, b: 2 })).content === '4', 'bob’s calls to be freed');
+	}, 20_000);
 
 	it('a server that crashes gives the caller a clear error, and is running again after its backoff', async () => {
 		const crashed = await callRelayTool(signerOf(bob), url, ws.id, 'fx.crash', {});

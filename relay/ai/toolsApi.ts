@@ -15,7 +15,8 @@
  * never offered through `/v1` (openai.ts). Errors are `{error: "<what happened>"}`: 400 a bad
  * request or arguments, 401 a bad signature, 403 a call by a non-member (or of a workspace
  * not archived here: one answer for both) or by a role the tool's rule leaves out, 404 no such tool,
- * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 502 the MCP server is down or failed, 504 it
+ * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 429 a device with {@link MAX_CALLS_PER_DEVICE}
+ * calls already running (each can hold a server for its time limit), 502 the MCP server is down or failed, 504 it
  * did not answer in time.
  */
 import type { IncomingMessage } from 'node:http';
@@ -33,18 +34,25 @@ import type { TeamsOf } from './keysApi.ts';
 /** Largest request body: the arguments of one call. */
 export const MAX_TOOLS_BODY_BYTES = 128 * 1024;
 
+/** Calls one member device may have running at once (each can hold a server for its time limit). */
+export const MAX_CALLS_PER_DEVICE = 4;
+
 /** Options of {@link createToolsApiHandler}. */
 export interface ToolsApiInit {
 	/** The MCP servers; none: the list is empty and calls get 404. */
 	hub?: Pick<McpHub, 'tools' | 'call' | 'status'>;
 	teams: TeamsOf;
 	challenges: Challenges;
+	/** Calls one device may have running at once; default {@link MAX_CALLS_PER_DEVICE}. */
+	maxCallsPerDevice?: number;
 	onError?: (error: unknown) => void;
 }
 
 /** Creates the handler of `/api/tools…`; see the module comment. */
 export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/tools:', error));
+	/** Calls running, by signing device. */
+	const running = new Map<string, number>();
 	return async (req, res) => {
 		try {
 			const url = new URL(req.url ?? '/', 'http://relay');
@@ -81,14 +89,25 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			if (typeof tool !== 'string' || tool.length > 200) throw new HttpError(400, 'name the tool to call');
 			if (!hub.tools().some((t) => t.name === tool)) throw new HttpError(404, `no tool "${tool}" on this relay (its server may be down)`);
 			if (!may(tool)) throw new HttpError(403, `your role (${role}) may not use the tool "${tool}"; an owner or admin can allow it under Members → Tools`);
+			const mine = running.get(signer) ?? 0;
+			if (mine >= (init.maxCallsPerDevice ?? MAX_CALLS_PER_DEVICE))
+				throw new HttpError(429, `this device already has ${mine} tool calls running: wait for one to finish`, { 'Retry-After': '5' });
+			running.set(signer, mine + 1);
 			// The client going away cancels the call.
 			const controller = new AbortController();
 			res.once('close', () => {
 				if (!res.writableFinished) controller.abort();
 			});
-			const result = await hub.call(tool, bodyField(parsed, 'arguments') ?? {}, controller.signal).catch((error: unknown) => {
-				throw asHttp(error);
-			});
+			const result = await hub
+				.call(tool, bodyField(parsed, 'arguments') ?? {}, controller.signal)
+				.catch((error: unknown) => {
+					throw asHttp(error);
+				})
+				.finally(() => {
+					const left = (running.get(signer) ?? 1) - 1;
+					if (left > 0) running.set(signer, left);
+					else running.delete(signer);
+				});
 			sendJson(res, 200, { content: result.content, isError: result.isError === true });
 		} catch (error) {
 			if (res.headersSent || res.destroyed) {
