@@ -213,12 +213,12 @@ describe('runToolLoop', () => {
 		expect(results(events)[0]).toMatchObject({ isError: true });
 	});
 
-	it('"always" approves the rest of the calls of that tool in the loop', async () => {
+	it('asks the approver about every call of a changing tool (remembering "always" is the approver’s: AiChatState)', async () => {
 		const log: string[] = [];
 		let asked = 0;
 		const engine = scripted([[call('post', { text: 'a' }, 'c1')], [call('post', { text: 'b' }, 'c2')], 'Ok.']);
 		await all(runToolLoop({ engine, request: ask, tools: tools(log), approve: async () => (asked++, 'always') }));
-		expect(asked).toBe(1);
+		expect(asked).toBe(2);
 		expect(log).toEqual(['post a', 'post b']);
 	});
 

@@ -116,4 +116,40 @@ describe('AiChatState', () => {
 		expect(answer.text.length).toBeGreaterThanOrEqual(1);
 		await chat.close();
 	});
+
+	it('a changing tool waits for approval; "Always for this chat" approves its later calls without asking', async () => {
+		const svc = await services();
+		const chat = await AiChatState.open(svc, newId());
+		// Room for a whole call (the shared engine stops at 12 tokens).
+		const roomy = new NodeLlamaEngine({ modelPath: llamaGgufPath(), gpu: false, threads: 1, defaultMaxTokens: 60, defaultTemperature: 0 });
+		const pick = { name: 'pick', description: 'Picks.', parameters: { type: 'object', properties: { colour: { type: 'string', enum: ['red', 'blue'] } }, required: ['colour'] } };
+		let ran = 0;
+		chat.makeTools = async () => [{ spec: pick, mutates: true, run: async () => (ran++, { content: 'picked' }) }];
+		chat.toolMode = { tool: 'pick' };
+		const picked: ModelChoice = { key: `here/${roomy.modelId}`, model: roomy.modelId, engine: roomy, servedBy: svc.identity.peerId };
+		const asked: string[] = [];
+		const approveWhenAsked = (answer: 'once' | 'always' | 'deny') => {
+			const timer = setInterval(() => {
+				if (chat.pending === undefined) return;
+				asked.push(chat.pending.call.name);
+				chat.answerApproval(answer);
+				clearInterval(timer);
+			}, 5);
+			return timer;
+		};
+		let timer = approveWhenAsked('always');
+		await chat.send('Pick one.', picked);
+		clearInterval(timer);
+		expect(asked).toEqual(['pick']);
+		expect(ran).toBe(1);
+		expect(chat.messages.at(-1)?.steps?.[0]).toMatchObject({ name: 'pick', status: 'done' });
+		// The next answer calls it again: no question this time.
+		timer = approveWhenAsked('deny');
+		await chat.send('Again.', picked);
+		clearInterval(timer);
+		expect(asked).toEqual(['pick']);
+		expect(ran).toBe(2);
+		await chat.close();
+		await roomy.dispose();
+	});
 });

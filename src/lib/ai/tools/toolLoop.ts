@@ -20,7 +20,10 @@ export interface RunnableTool {
 	run(args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult>;
 }
 
-/** The user's answer to an approval request: no, yes once, or yes for the rest of this chat. */
+/**
+ * The user's answer to an approval request: no, yes once, or yes for the rest of the chat
+ * (the approver remembers that: the loop asks it about every call of a changing tool).
+ */
 export type Approval = 'deny' | 'once' | 'always';
 
 /** What the loop reports as it goes. */
@@ -62,7 +65,6 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 	const timeout = loop.timedOut;
 	const signal = loop.signal;
 	const byName = new Map(init.tools.map((tool) => [tool.spec.name, tool]));
-	const allowedAlways = new Set<string>();
 	const messages: ChatMessage[] = [...init.request.messages];
 	let promptTokens = 0;
 	let completionTokens = 0;
@@ -108,12 +110,10 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 					const args = parseArguments(call.arguments, tool.spec.parameters);
 					if (!args.ok) result = { content: `Invalid arguments for ${call.name}: ${args.error}.`, isError: true };
 					else {
-						let approved = !tool.mutates || allowedAlways.has(tool.spec.name);
+						let approved = !tool.mutates;
 						if (!approved && init.approve) {
 							yield { type: 'approval', call };
-							const answer = await untilAborted(init.approve(call, tool), signal);
-							if (answer === 'always') allowedAlways.add(tool.spec.name);
-							approved = answer !== 'deny';
+							approved = (await untilAborted(init.approve(call, tool), signal)) !== 'deny';
 						}
 						denied = !approved;
 						result = approved ? await runTool(tool, args.value, signal, init.toolTimeLimitMs ?? 60_000) : { content: 'The user denied this call.', isError: true };
