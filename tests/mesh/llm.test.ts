@@ -497,4 +497,33 @@ describe('answers the host writes into the target document', () => {
 		expect((refused as Error).message).toMatch(/does not keep the workspace's documents/);
 		await bare.stop();
 	});
+
+	it('refuses a call of a tool it did not offer from a modified host: the answer fails, nothing runs', async () => {
+		const ws = newWorkspace();
+		// The host's engine calls "rm" whatever it was offered.
+		const rogue = await startHost(ws, (engine) => ({
+			kind: engine.kind,
+			models: () => engine.models(),
+			async *generate() {
+				yield { type: 'tool-call', call: { id: 'c1', name: 'rm', arguments: '{"path":"/"}' } };
+				yield { type: 'done', finishReason: 'tool-calls', promptTokens: 1, completionTokens: 1 };
+			}
+		}));
+		const asker = await startAsker(ws, rogue, 'offered-pick');
+		const tools = [{ name: 'pick', description: 'Picks.', parameters: { type: 'object' } }];
+		const error = await collect(meshEngine(asker, rogue, asker.peer, ws).generate({ ...ask('Pick.', 8), tools })).catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'EngineError', problem: 'failed' });
+		expect((error as Error).message).toMatch(/called a tool that was not offered \("rm"\)/);
+	});
+
+	it('refuses a request with tools and a target: the asker runs the tools, so the asker writes that answer', async () => {
+		await setup();
+		const { a, host } = shared;
+		const tools = [{ name: 'pick', description: 'Picks.', parameters: { type: 'object', properties: { c: { enum: ['x'] } } } }];
+		const target = { kind: 'ai-thread' as const, docId: newId(), entryId: 'with-tools' };
+		const error = await collect(meshEngine(a, host).generate({ ...ask('Pick.', 40), tools, toolChoice: 'required' }, undefined, { target })).catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'EngineError', problem: 'failed' });
+		expect((error as Error).message).toMatch(/the asker runs the tools/);
+		expect(host.host.queueDepth).toBe(0);
+	});
 });

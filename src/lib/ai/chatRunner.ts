@@ -19,7 +19,7 @@ import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engi
 import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
 import { AiRecordKind, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { signAiRecord } from '../doc/signature.js';
-import { clipStep } from '../doc/aiSteps.js';
+import { AiStepLimits, clipStep } from '../doc/aiSteps.js';
 import * as Y from 'yjs';
 import { runToolLoop, type Approval, type RunnableTool } from './tools/toolLoop.js';
 import type { ToolCall, ToolChoice } from './tools/types.js';
@@ -160,7 +160,7 @@ async function* withTools(
 				yield event;
 				break;
 			case 'tool-call':
-				if (steps.length < 16)
+				if (steps.length < AiStepLimits.maxSteps)
 					thread.doc.transact(() => steps.push([clipStep({ id: event.call.id, name: event.call.name, arguments: event.call.arguments, status: 'running' })]), origin);
 				break;
 			case 'approval':
