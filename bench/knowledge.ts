@@ -34,11 +34,10 @@
  * (chunks for the MiniLM-sized model, default 40), BENCH_THREADS (model threads, default 1).
  */
 import 'fake-indexeddb/auto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { chunkNote, embeddingText, type Chunk } from '../src/lib/knowledge/chunker.ts';
 import type { Embedder } from '../src/lib/knowledge/Embedder.ts';
 import { IdbVectorStore } from '../src/lib/knowledge/IdbVectorStore.ts';
@@ -51,6 +50,7 @@ import { llamaGgufPath } from '../tests/fixtures/gguf.ts';
 import { mulberry32 } from '../tests/fixtures/random.ts';
 import { HashEmbedder } from '../tests/unit/knowledge/hashEmbedder.ts';
 import { benchEnvironment, positiveInt } from './env.ts';
+import { englishSentences, percentile } from './corpus.ts';
 
 const CHUNKS = positiveInt('BENCH_CHUNKS', 10_000);
 const QUERIES = positiveInt('BENCH_QUERIES', 200);
@@ -68,20 +68,6 @@ const ZH_WORDS = (
 	'本地 优先 协作 编辑 冲突 合并 历史 快照 导出 导入 文件 图片 附件 链接 时间 地点 食物 午饭 晚饭 ' +
 	'发动机 燃料 检查 维护 记录 日志 温度 风速 海浪 雷达 卫星 电力 电池 充电 信号 天线 频率 通信'
 ).split(' ');
-
-/** English sentences: the paper's prose with LaTeX commands and maths removed. */
-async function englishSentences(): Promise<string[]> {
-	const raw = JSON.parse(gunzipSync(await readFile(join(here, '../../shared/data/automerge-paper.json.gz'))).toString('utf8')) as { endContent: string };
-	const text = raw.endContent
-		.replace(/%.*$/gm, '')
-		.replace(/\$[^$]*\$/g, ' ')
-		.replace(/\\[a-zA-Z]+\*?(\[[^\]]*\])?/g, ' ')
-		.replace(/[{}\\~]/g, ' ');
-	return text
-		.split(/(?<=[.!?])\s+/)
-		.map((s) => s.replace(/\s+/g, ' ').trim())
-		.filter((s) => s.split(' ').length >= 4);
-}
 
 interface Note {
 	docId: string;
@@ -135,10 +121,6 @@ class Timed implements Embedder {
 		this.texts += texts.length;
 		return out;
 	}
-}
-
-function percentile(sorted: number[], p: number): number {
-	return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
 }
 
 async function latency(questions: string[], run: (q: string, i: number) => Promise<unknown> | unknown): Promise<{ p50: number; p95: number; mean: number }> {

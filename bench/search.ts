@@ -25,17 +25,17 @@
  * Environment: BENCH_MESSAGES (default 100000), BENCH_ROUNDS (default 50).
  */
 import 'fake-indexeddb/auto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { OutpostDb } from '../src/lib/store/db.ts';
 import { SEARCH_OPTIONS, SearchIndex, type Indexed } from '../src/lib/store/search/SearchIndex.ts';
 import { SearchKind, type SearchEntry } from '../src/lib/store/search/rows.ts';
 import { tokenize } from '../src/lib/store/search/tokenizer.ts';
 import { mulberry32 } from '../tests/fixtures/random.ts';
 import { benchEnvironment, positiveInt } from './env.ts';
+import { englishSentences, percentile } from './corpus.ts';
 
 const MESSAGES = positiveInt('BENCH_MESSAGES', 100_000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 50);
@@ -60,22 +60,6 @@ const ZH_WORDS = (
 	'隐私 自主 控制 管理 权限 角色 访客 管理员 主持 总结 结论 建议 反馈 确认 取消 开始 结束'
 ).split(' ');
 
-/** English sentences: the paper's prose with LaTeX commands and maths removed. */
-async function englishSentences(): Promise<string[]> {
-	const raw = JSON.parse(gunzipSync(await readFile(join(here, '../../shared/data/automerge-paper.json.gz'))).toString('utf8')) as {
-		endContent: string;
-	};
-	const text = raw.endContent
-		.replace(/%.*$/gm, '')
-		.replace(/\$[^$]*\$/g, ' ')
-		.replace(/\\[a-zA-Z]+\*?(\[[^\]]*\])?/g, ' ')
-		.replace(/[{}\\~]/g, ' ');
-	return text
-		.split(/(?<=[.!?])\s+/)
-		.map((s) => s.replace(/\s+/g, ' ').trim())
-		.filter((s) => s.split(' ').length >= 4);
-}
-
 /** N messages, deterministic. */
 function makeMessages(english: string[], n: number): SearchEntry[] {
 	const rand = mulberry32(42);
@@ -88,10 +72,6 @@ function makeMessages(english: string[], n: number): SearchEntry[] {
 		const text = r < 0.7 ? pick(english) : r < 0.95 ? chinese() : `${pick(english)} ${chinese()}`;
 		return { docId: pick(channels), itemId: `m${i}`, kind: SearchKind.message, author: 'peer', text, time: start + i * 60_000 };
 	});
-}
-
-function percentile(sorted: number[], p: number): number {
-	return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
 }
 
 function timeRuns(run: () => unknown): { p50: number; p95: number } {
