@@ -4,14 +4,15 @@
  * tiny model so that a tool's description and a call fit): the user makes the model use
  * "post_message" (a forced call: the engine's grammar makes even a random model write a valid
  * call, naming a real channel), approves it, sees the call folded under the answer, and finds
- * the message in the channel; a denied call changes nothing.
+ * the message in the channel; a denied call changes nothing. The same with `@model` in a
+ * channel, where "Always in this channel" stops the asking.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { llamaGgufPath } from '../fixtures/gguf';
-import { channelLink, createWorkspace, openApp } from './helpers';
+import { channelLink, createWorkspace, message, openApp, post } from './helpers';
 import { answers, loadTinyModel, MODELS_DIR } from './models';
 
 const TOOLS_MODEL = 'tiny-tools';
@@ -74,6 +75,54 @@ test('a tool call that needs approval: approve posts the message, deny changes n
 	await channelLink(page, 'general').click();
 	const messages = page.getByRole('main').getByRole('article');
 	await expect(messages).toHaveCount(1, { timeout: 10_000 });
+});
+
+test('@model in a channel uses a tool once the asker approves, and "Always in this channel" stops the asking', async ({ page }) => {
+	// Tall enough that the windowed message list shows every message of the test at once.
+	await page.setViewportSize({ width: 1280, height: 2000 });
+	await openApp(page);
+	await createWorkspace(page, 'Deck');
+	// A model loaded into this browser (from an AI chat's Models dialog) answers in channels too.
+	await page.getByRole('button', { name: 'New chat' }).click();
+	await loadToolsModel(page);
+	await channelLink(page, 'general').click();
+	await expect(page.getByText(`@${TOOLS_MODEL}`)).toBeVisible();
+
+	const tools = page.getByRole('combobox', { name: 'Tools for @model' });
+	await expect(tools.getByRole('option', { name: 'Use post_message (asks first)' })).toHaveCount(1);
+	await tools.selectOption({ label: 'Use post_message (asks first)' });
+	await expect(page.getByText('Tools read only what everyone in this channel may read', { exact: false })).toBeVisible();
+	await post(page, `@${TOOLS_MODEL} Tell the crew we sail at dawn.`, 'Tell the crew we sail at dawn.');
+
+	// The model's message shows the call waiting; nothing is posted until the asker approves.
+	const approval = page.getByRole('alertdialog', { name: 'The model wants to use post_message' });
+	await expect(approval).toBeVisible({ timeout: 60_000 });
+	await expect(approval.getByRole('button', { name: 'Approve' })).toBeFocused();
+	const answer = page.getByRole('main').getByRole('article', { name: TOOLS_MODEL });
+	await expect(answer.getByText('Tool call: post_message — waiting for your approval')).toBeVisible();
+	const all = page.getByRole('main').getByRole('article');
+	await expect(all).toHaveCount(2); // the question and the model's message
+	await approval.getByRole('checkbox', { name: 'Always in this channel' }).check();
+	await approval.getByRole('button', { name: 'Approve' }).click();
+	await expect(approval).toBeHidden();
+
+	// The call shows folded in the model's message; the answer finishes; the tool's message is in the channel.
+	const step = answer.getByText('Tool call: post_message — done', { exact: false });
+	await expect(step).toBeVisible({ timeout: 60_000 });
+	await expect(answer.getByRole('status')).toContainText(/\d+ tokens · [\d.]+ tokens\/s/, { timeout: 60_000 });
+	await expect(all).toHaveCount(3);
+	await step.click();
+	await expect(answer.locator('details').first()).toContainText('Posted in #general');
+	await step.click();
+
+	// The next question: approved already, so the tool runs without asking.
+	await post(page, `@${TOOLS_MODEL} And once more.`, 'And once more.');
+	const second = page.getByRole('main').getByRole('article', { name: TOOLS_MODEL }).nth(1);
+	await expect(second.getByText('Tool call: post_message — done', { exact: false })).toBeVisible({ timeout: 60_000 });
+	await expect(second.getByRole('status')).toContainText(/\d+ tokens/, { timeout: 60_000 });
+	await expect(approval).toHaveCount(0);
+	await expect(message(page, 'And once more.')).toHaveCount(1);
+	await expect(all).toHaveCount(6);
 });
 
 test('a knowledge answer lists its sources, and a source opens the note at the cited place', async ({ page }) => {

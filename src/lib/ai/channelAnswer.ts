@@ -4,12 +4,20 @@
  * writes the answer itself (llmHost.ts), so it is finished even if the asker leaves; with a
  * model in this browser, the same writer (answerSink.ts) runs here, signed with this
  * device's key. Either way every member watches the answer stream into the channel.
+ *
+ * With tools, the tool loop runs here, on the asker's device (the tools act as the asker), so
+ * this device writes the answer whatever engine serves the model; each call shows as a step of
+ * the channel's live answer (toolAnswer.ts), and calls that change anything wait for the
+ * asker's approval.
  */
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { MessageRecord } from '../doc/schema.js';
 import { AiStatus } from '../doc/schema.js';
 import { channelSink, pumpAnswer, type AnswerResult, type AnswerSigner } from './answerSink.js';
 import type { ChatMessage, Engine } from './engine.js';
+import { toolAnswer } from './toolAnswer.js';
+import type { Approval, RunnableTool } from './tools/toolLoop.js';
+import type { ToolCall, ToolChoice } from './tools/types.js';
 
 /** Tokens a channel answer may take at most. */
 export const CHANNEL_ANSWER_TOKENS = 512;
@@ -31,6 +39,12 @@ export interface ChannelAnswerRequest {
 	signer: AnswerSigner;
 	origin: unknown;
 	signal?: AbortSignal;
+	/** Tools the model may use (their loop runs here: see the module comment). */
+	tools?: readonly RunnableTool[];
+	/** Whether the model may, must or must not call a tool at its first step (default `auto`). */
+	toolChoice?: ToolChoice;
+	/** Asks the asker about a call of a tool that changes something. */
+	approve?: (call: ToolCall, tool: RunnableTool) => Promise<Approval>;
 }
 
 /** The conversation sent to the model: who it is, and the question. */
@@ -56,7 +70,8 @@ export async function answerInChannel(request: ChannelAnswerRequest): Promise<An
 		...(question.parent !== undefined ? { parent: question.parent } : {}),
 		after: question.hlc
 	};
-	if (engine.writesTargets === true) {
+	const tools = request.tools ?? [];
+	if (engine.writesTargets === true && tools.length === 0) {
 		const target = { kind: 'channel' as const, docId: request.docId, entryId: request.answerId, ...placement };
 		let text = '';
 		try {
@@ -73,5 +88,9 @@ export async function answerInChannel(request: ChannelAnswerRequest): Promise<An
 		request.signer,
 		request.origin
 	);
-	return pumpAnswer(({ onQueued }) => engine.generate(generate, signal, { onQueued }), sink, signal ? { signal } : {});
+	const options = signal ? { signal } : {};
+	if (tools.length === 0) return pumpAnswer(({ onQueued }) => engine.generate(generate, signal, { onQueued }), sink, options);
+	const { toolChoice, approve } = request;
+	const steps = { entry: channel.answers.get(request.answerId), doc: channel.doc, origin: request.origin };
+	return pumpAnswer(({ onQueued }) => toolAnswer({ engine, request: generate, tools, toolChoice, approve, signal, ...steps, onQueued }), sink, options);
 }

@@ -17,11 +17,10 @@ import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { AiStatus } from '../doc/schema.js';
 import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engine.js';
 import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
-import { AiRecordKind, type SourceRef, type ToolStep } from '../doc/schema.js';
+import { AiRecordKind, type SourceRef } from '../doc/schema.js';
 import { signAiRecord } from '../doc/signature.js';
-import { AiStepLimits, clipStep } from '../doc/aiSteps.js';
-import * as Y from 'yjs';
-import { runToolLoop, type Approval, type RunnableTool } from './tools/toolLoop.js';
+import type { Approval, RunnableTool } from './tools/toolLoop.js';
+import { toolAnswer } from './toolAnswer.js';
 import type { ToolCall, ToolChoice } from './tools/types.js';
 
 export type { AnswerResult } from './answerSink.js';
@@ -115,68 +114,14 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 	}, origin);
 	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, init.askedBy)!;
 	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
-	if (tools.length > 0) return pumpAnswer(({ onQueued }) => withTools(init, request, tools, onQueued), sink, options);
+	if (tools.length > 0) {
+		const { toolChoice, approve, maxSteps, signal } = init;
+		const loop = { engine, request, tools, toolChoice, approve, maxSteps, signal };
+		const steps = { entry: thread.entry(init.id), doc: thread.doc, origin };
+		return pumpAnswer(({ onQueued }) => toolAnswer({ ...loop, ...steps, onQueued }), sink, options);
+	}
 	if (!hostWrites) return pumpAnswer(({ onQueued }) => engine.generate(request, init.signal, { onQueued }), sink, options);
 	return hostWritten(init, request, sink.text.bind(sink));
-}
-
-/**
- * The answer's chunks through the tool loop; each call is written into the answer's entry
- * as a step (running, waiting for approval, then its result), so every member watching the
- * chat sees the tools being used.
- */
-async function* withTools(
-	init: RunAnswerInit,
-	request: GenerateRequest,
-	tools: readonly RunnableTool[],
-	onQueued: (position: number) => void
-): AsyncGenerator<GenerateChunk> {
-	const { thread, origin } = init;
-	const entry = thread.entry(init.id);
-	const steps = new Y.Array<ToolStep>();
-	thread.doc.transact(() => entry?.set('steps', steps), origin);
-	const update = (id: string, change: Partial<ToolStep>) => {
-		const index = steps.toArray().findIndex((s) => s.id === id);
-		if (index < 0) return;
-		const next = clipStep({ ...steps.get(index), ...change });
-		thread.doc.transact(() => {
-			steps.delete(index, 1);
-			steps.insert(index, [next]);
-		}, origin);
-	};
-	const loop = runToolLoop({
-		engine: init.engine,
-		request: { ...request, ...(init.toolChoice ? { toolChoice: init.toolChoice } : {}) },
-		tools,
-		...(init.approve ? { approve: init.approve } : {}),
-		...(init.maxSteps !== undefined ? { maxSteps: init.maxSteps } : {}),
-		...(init.signal ? { signal: init.signal } : {}),
-		options: { onQueued }
-	});
-	for await (const event of loop) {
-		switch (event.type) {
-			case 'text':
-			case 'done':
-				yield event;
-				break;
-			case 'tool-call':
-				if (steps.length < AiStepLimits.maxSteps)
-					thread.doc.transact(() => steps.push([clipStep({ id: event.call.id, name: event.call.name, arguments: event.call.arguments, status: 'running' })]), origin);
-				break;
-			case 'approval':
-				update(event.call.id, { status: 'approval' });
-				break;
-			case 'tool-result':
-				update(event.call.id, {
-					status: event.denied ? 'denied' : event.result.isError ? 'error' : 'done',
-					result: event.result.content,
-					ms: event.ms
-				});
-				break;
-			case 'step':
-				break;
-		}
-	}
 }
 
 /**

@@ -16,7 +16,8 @@
  *   clock): the newest mark by a current admin or owner hides the message or shows it again;
  * - `answers`: Y.Map message id → Y.Map, the live part of a model's answer (a message with
  *   `model` set): its `text` (Y.Text, written as the model streams), `status`,
- *   `stats`, `error`, `queuePosition` (answerFields.ts). The finished text is also recorded
+ *   `stats`, `error`, `queuePosition` (answerFields.ts), and `steps`, the tool calls the
+ *   model made (aiSteps.ts; written by the asker's device, which runs the tool loop). The finished text is also recorded
  *   as the answering peer's signed edit, which is what views trust once it exists.
  *
  * Nothing in `messages`, `edits`, `deletions`, `reactions` or `moderation` is ever removed or overwritten:
@@ -24,8 +25,9 @@
  */
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
+import { readSteps } from './aiSteps.js';
 import { compareHlc } from './hlc.js';
-import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark } from './schema.js';
+import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark, type ToolStep } from './schema.js';
 import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
 
 /** The live part of a model's answer in a channel (see the module comment). */
@@ -35,6 +37,8 @@ export interface LiveAnswer {
 	error?: string;
 	stats?: GenerationStats;
 	queuePosition?: number;
+	/** The tools the model used, as the asker's device wrote them (aiSteps.ts). */
+	steps?: ToolStep[];
 }
 
 /** Separates the parts of a reaction key; never appears in ids or emoji. */
@@ -170,12 +174,14 @@ export class ChannelDoc {
 		const error = entry.get('error');
 		const stats = readStats(entry.get('stats'));
 		const queuePosition = readPosition(entry.get('queuePosition'));
+		const steps = readSteps(entry.get('steps'));
 		return {
 			text: readText(entry),
 			status: readStatus(entry.get('status'), AiStatus.streaming),
 			...(typeof error === 'string' ? { error: error.slice(0, 500) } : {}),
 			...(stats ? { stats } : {}),
-			...(queuePosition !== undefined ? { queuePosition } : {})
+			...(queuePosition !== undefined ? { queuePosition } : {}),
+			...(steps !== undefined ? { steps } : {})
 		};
 	}
 

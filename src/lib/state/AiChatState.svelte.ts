@@ -6,7 +6,7 @@
 import type { ChatMessage, Engine } from '../ai/engine.js';
 import type { SourceRef } from '../doc/schema.js';
 import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
-import type { ToolCall } from '../ai/tools/types.js';
+import { ToolApprovals, type PendingApproval, type ToolMode } from './ToolApprovals.svelte.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
@@ -29,18 +29,7 @@ export interface ModelChoice {
 	servedBy: string;
 }
 
-/**
- * Tools for the next answers: none, the model's choice (`auto`), or one tool by name that the
- * model must call first (then it chooses).
- */
-export type ToolMode = 'off' | 'auto' | { tool: string };
-
-/** A tool call waiting for the user's approval. */
-export interface PendingApproval {
-	call: ToolCall;
-	/** The tool's description, for the prompt. */
-	description: string;
-}
+export type { PendingApproval, ToolMode } from './ToolApprovals.svelte.js';
 
 /** Longest user message kept. */
 export const MAX_PROMPT_LENGTH = 20_000;
@@ -60,11 +49,8 @@ export class AiChatState {
 	useKnowledge = $state(false);
 	/** While the workspace's knowledge is searched for a question. */
 	searchingKnowledge = $state(false);
-	/** A call the model made that waits for the user's Approve or Deny. */
-	pending = $state<PendingApproval | undefined>(undefined);
-	/** Tools the user approved for the rest of this chat ("always for this chat"). */
-	private readonly alwaysAllowed = new Set<string>();
-	private settle: ((answer: Approval) => void) | undefined;
+	/** Calls that wait for the user's Approve or Deny ("always" holds for the rest of this chat). */
+	readonly approvals = new ToolApprovals();
 
 	readonly thread: AiThreadDoc;
 	private stop: AbortController | undefined;
@@ -173,18 +159,17 @@ export class AiChatState {
 	/** Stops the answer being generated here (what was written stays, marked stopped). */
 	stopAnswer(): void {
 		this.stop?.abort();
-		this.settle?.('deny');
+		this.approvals.denyWaiting();
+	}
+
+	/** A call the model made that waits for the user's Approve or Deny. */
+	get pending(): PendingApproval | undefined {
+		return this.approvals.pending;
 	}
 
 	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of this chat. */
 	answerApproval(answer: Approval): void {
-		const pending = this.pending;
-		if (pending === undefined) return;
-		if (answer === 'always') this.alwaysAllowed.add(pending.call.name);
-		this.pending = undefined;
-		const settle = this.settle;
-		this.settle = undefined;
-		settle?.(answer);
+		this.approvals.answer(answer);
 	}
 
 	/** The tools this chat can offer the model now: the workspace's own and the relay's shared ones (built anew each time: channels and rules change). */
@@ -196,15 +181,6 @@ export class AiChatState {
 	makeTools: (() => Promise<RunnableTool[]>) | undefined;
 	/** Finds workspace knowledge for a question (WorkspaceState); set when the chat belongs to a workspace. */
 	makeKnowledge: ((question: string) => Promise<{ message: ChatMessage; sources: SourceRef[] }>) | undefined;
-
-	private approve = (call: ToolCall, tool: RunnableTool): Promise<Approval> => {
-		if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
-		this.settle?.('deny');
-		return new Promise<Approval>((resolve) => {
-			this.settle = resolve;
-			this.pending = { call, description: tool.spec.description };
-		});
-	};
 
 	/** Answers the last question again, with `choice` (the previous answer stays above). */
 	async regenerate(choice: ModelChoice): Promise<void> {
@@ -231,7 +207,7 @@ export class AiChatState {
 	async close(): Promise<void> {
 		// An answer its host writes goes on without this view; one written here must stop (a call waiting for approval is denied).
 		if (!this.hostWrites) this.stop?.abort();
-		this.settle?.('deny');
+		this.approvals.denyWaiting();
 		this.handle.doc.off('update', this.onChange);
 		this.blobs?.destroy();
 		this.services.docs.release(this.handle);
@@ -263,7 +239,7 @@ export class AiChatState {
 			if (tools.length > 0) this.hostWrites = false;
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
-				...(tools.length > 0 ? { tools, approve: this.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
+				...(tools.length > 0 ? { tools, approve: this.approvals.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				thread: this.thread,
 				engine: choice.engine,
 				model: choice.model,
@@ -279,8 +255,7 @@ export class AiChatState {
 		} finally {
 			this.generating = false;
 			this.stop = undefined;
-			this.pending = undefined;
-			this.settle = undefined;
+			this.approvals.denyWaiting();
 		}
 	}
 

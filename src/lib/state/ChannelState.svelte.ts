@@ -30,6 +30,8 @@ import type { DocHandle } from '../store/DocStore.js';
 import { lateAmong } from './lateArrivals.js';
 import { parseModelMention } from '../ai/mentions.js';
 import type { ModelChoice } from './AiChatState.svelte.js';
+import type { RunnableTool } from '../ai/tools/toolLoop.js';
+import { ToolApprovals, type ToolMode } from './ToolApprovals.svelte.js';
 import { RevealTarget } from './RevealTarget.svelte.js';
 import { ChannelBlobs } from './ChannelBlobs.svelte.js';
 import { DEFAULT_FILE_POLICY, filePolicy } from '../doc/team/filePolicy.js';
@@ -75,6 +77,15 @@ export class ChannelState {
 	answering = $state.raw<ReadonlyMap<string, { stop: AbortController; local: boolean }>>(new Map());
 	/** Why the last `@model` question got no answer (the model is gone, its host refused). */
 	askError = $state('');
+	/** Tools for the next `@model` answers asked from here (off until the user turns them on). */
+	toolMode = $state<ToolMode>('off');
+	/** Tool calls of those answers that wait for this user's Approve or Deny. */
+	readonly approvals = new ToolApprovals();
+	/**
+	 * Builds the tools a model answering here may use (WorkspaceState: the workspace's tools,
+	 * reading only what everyone who reads this channel may read, and the relay's shared ones).
+	 */
+	makeTools: (() => Promise<RunnableTool[]>) | undefined;
 	/** A message to scroll to, focus and highlight (an opened search result). */
 	readonly reveal = new RevealTarget();
 	/** The attachments of this channel's messages. */
@@ -329,12 +340,18 @@ export class ChannelState {
 		const stop = new AbortController();
 		this.askError = '';
 		// An answer written here needs this channel open (closing stops it); one its host writes does not.
-		this.answering = new Map([...this.answering, [answerId, { stop, local: choice.engine.writesTargets !== true }]]);
+		const mode = this.toolMode;
+		// With tools the loop runs here, so this device writes the answer (closing the channel stops it).
+		const withTools = mode !== 'off' && this.makeTools !== undefined;
+		this.answering = new Map([...this.answering, [answerId, { stop, local: withTools || choice.engine.writesTargets !== true }]]);
 		try {
 			const { identity, clock } = this.services;
 			// The answer's writer is fetched with the first question to a model, not in the first load.
 			const { answerInChannel } = await import('../ai/channelAnswer.js');
+			const tools = withTools ? await this.tools() : [];
+			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			const result = await answerInChannel({
+				...(tools.length > 0 ? { tools, approve: this.approvals.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				channel: this.channel,
 				docId: this.id,
 				engine: choice.engine,
@@ -348,16 +365,26 @@ export class ChannelState {
 			});
 			// A host that refused wrote nothing: say why here.
 			if (result.status === 'failed' && !this.view?.byId.has(answerId) && !this.closed) this.askError = result.error ?? '';
+		} catch (error) {
+			// The tools could not be made (the workspace closed): nothing was written.
+			if (!this.closed) this.askError = error instanceof Error ? error.message : String(error);
 		} finally {
+			if (this.answering.size === 1) this.approvals.denyWaiting();
 			const rest = new Map(this.answering);
 			rest.delete(answerId);
 			this.answering = rest;
 		}
 	}
 
-	/** Stops a model's answer this device asked for. */
+	/** Stops a model's answer this device asked for (a tool call waiting for approval is denied). */
 	stopAnswer(msgId: string): void {
 		this.answering.get(msgId)?.stop.abort();
+		this.approvals.denyWaiting();
+	}
+
+	/** The tools a model answering here may use now (built anew each time: channels and rules change). */
+	async tools(): Promise<RunnableTool[]> {
+		return (await this.makeTools?.()) ?? [];
 	}
 
 	/** The live state of a model's answer (status, stats), or undefined for other messages. */
@@ -484,6 +511,7 @@ export class ChannelState {
 	async close(): Promise<void> {
 		if (this.closed) return;
 		for (const { stop, local } of this.answering.values()) if (local) stop.abort();
+		this.approvals.denyWaiting();
 		this.markRead();
 		if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
 		this.saveTimer = undefined;

@@ -415,9 +415,11 @@ export class WorkspaceState {
 	/**
 	 * The tools an AI chat of this workspace offers the model: the workspace's own (search,
 	 * read and write notes, read and post messages, as this member may) and the relay's MCP
-	 * servers' tools this member's role may use.
+	 * servers' tools this member's role may use. For `@model` in channel `audience`, whose
+	 * answer everyone in that channel reads, the workspace's tools read only what they all may
+	 * (workspaceTools.ts).
 	 */
-	private async chatTools(): Promise<RunnableTool[]> {
+	private async chatTools(audience?: string): Promise<RunnableTool[]> {
 		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }, { servingRelayTools }] = await Promise.all([
 			import('../ai/tools/workspaceTools.js'),
 			import('../ai/tools/workspaceToolContext.js'),
@@ -425,7 +427,8 @@ export class WorkspaceState {
 		]);
 		const { identity } = this.services;
 		const choices = { channel: this.channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
-		const own = createWorkspaceTools(workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n) })).map(
+		const context = workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n), ...(audience !== undefined ? { audience } : {}) });
+		const own = createWorkspaceTools(context).map(
 			(tool) => withChoices(tool, choices)
 		);
 		const shared = await servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, this.id).catch(() => []);
@@ -510,6 +513,7 @@ export class WorkspaceState {
 			await next.close();
 			return;
 		}
+		next.makeTools = () => this.chatTools(id);
 		this.channel = next;
 		this.unread = { ...this.unread, [id]: 0 };
 		await this.services.db.workspaces.update(this.id, { lastChannelId: id });

@@ -269,6 +269,27 @@ describe('workspace tools', () => {
 		}
 	});
 
+	it('for @model in a channel, the tools read only what everyone in that channel may read', async () => {
+		// Answering in #general (every member reads it): Ann's private #crew is out of reach.
+		const inGeneral = createWorkspaceTools({ ...w.ctx, audience: w.general });
+		const listed = await call('list_messages', { channel: 'crew', limit: 5 }, inGeneral);
+		expect(listed.isError).toBe(true);
+		expect(listed.content).toBe('There is no channel "crew" you can read. Channels: #general, #announcements.');
+		const found = (await call('search', { query: 'crew meets', limit: 5 }, inGeneral)).content;
+		expect(found).not.toContain('Crew meets');
+		expect((await call('search', { query: 'crew meets', limit: 5 })).content).toContain('Crew meets at the pier'); // Ann's own chat finds it
+		const { result, update } = await changeOf(docOf(w.crew), () => call('post_message', { channel: 'crew', text: 'From #general' }, inGeneral));
+		expect(result.isError).toBe(true);
+		expect(Y.decodeUpdate(update).structs).toHaveLength(0);
+		// Open channels and notes stay readable.
+		expect((await call('list_messages', { channel: 'announcements', limit: 5 }, inGeneral)).content).toContain('Release on Friday');
+		expect((await call('search', { query: 'harbour', limit: 10 }, inGeneral)).content).toContain('note "Harbour guide"');
+		// Answering in #crew itself: its own history is there (Ann and Bob both read it).
+		const inCrew = createWorkspaceTools({ ...w.ctx, audience: w.crew });
+		expect((await call('list_messages', { channel: 'crew', limit: 5 }, inCrew)).content).toContain('Bob: Crew meets at the pier');
+		expect((await call('search', { query: 'crew meets', limit: 5 }, inCrew)).content).toContain('Crew meets at the pier');
+	});
+
 	it('post_message writes a signed message that another replica takes and shows', async () => {
 		const doc = docOf(w.general);
 		const { result, before, update } = await changeOf(doc, () => call('post_message', { channel: 'general', text: '  The tide is high at noon.  ' }));

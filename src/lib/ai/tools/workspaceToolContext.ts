@@ -21,6 +21,8 @@ export interface WorkspaceToolContextInit {
 	 * and closes it again.
 	 */
 	search?: WorkspaceSearch;
+	/** The channel where the answer shows, for `@model` in a channel (WorkspaceToolContext.audience). */
+	audience?: string;
 }
 
 /** The tools' context for workspace `workspaceId` of `services`; the workspace must be open in the core to use it. */
@@ -37,7 +39,8 @@ export function workspaceToolContext(services: Services, workspaceId: string, in
 			await handle.ready; // never rejects: damage is set aside
 			return { doc: handle.doc, release: () => docs.release(handle) };
 		},
-		search: init.search ?? storedSearch(services, workspaceId)
+		search: init.search ?? storedSearch(services, workspaceId),
+		...(init.audience !== undefined ? { audience: init.audience } : {})
 	};
 }
 

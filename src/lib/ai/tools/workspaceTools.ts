@@ -61,6 +61,14 @@ export interface WorkspaceToolContext {
 	open(docId: string): Promise<HeldDoc>;
 	/** The workspace's full-text index: hits best first, before any rights are checked (the tools check them). */
 	search(query: string, limit: number): Promise<SearchHit[]>;
+	/**
+	 * The channel where the model's answer shows (`@model` in a channel), read by everyone in
+	 * it: the tools then read only what every reader of that channel may read, so an answer
+	 * cannot carry a private conversation of the asker's into a wider one. Open channels and
+	 * notes every member reads; a private channel or direct conversation only when it is this
+	 * channel itself. Absent in an AI chat, which only the asker reads.
+	 */
+	readonly audience?: string;
 }
 
 /** Longest text a tool writes at once (a note's addition, a message). */
@@ -168,8 +176,11 @@ class WorkspaceTools {
 		}
 	}
 
-	private channels({ root, team }: Open): Promise<ToolChannel[]> {
-		return readableChannels(root, team, this.me, (id) => this.ctx.open(id));
+	private async channels({ root, team }: Open): Promise<ToolChannel[]> {
+		const readable = await readableChannels(root, team, this.me, (id) => this.ctx.open(id));
+		const audience = this.ctx.audience;
+		if (audience === undefined) return readable;
+		return readable.filter((c) => c.id === audience || (c.kind === 'channel' && !c.info.private));
 	}
 
 	private async loadChannel({ root, team }: Open, id: string): Promise<LoadedChannel> {

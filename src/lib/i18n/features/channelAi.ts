@@ -10,5 +10,8 @@ export const channelAiEn = {
 	'channelAi.failed': 'The answer stopped: {error}',
 	'channelAi.askFailed': 'The model could not answer: {error}',
 	'channelAi.stats': '{tokens} tokens · {speed} tokens/s',
-	'channelAi.hint': 'Start a message with @ and a model name to ask it: {models}'
+	'channelAi.hint': 'Start a message with @ and a model name to ask it: {models}',
+	'channelAi.tools': 'Tools for @model',
+	'channelAi.toolsScope': 'Tools read only what everyone in this channel may read; the tool loop runs on this device.',
+	'channelAi.toolsAlways': 'Always in this channel'
 } as const;

@@ -12,5 +12,8 @@ export const channelAiZh: Record<keyof typeof channelAiEn, string> = {
 	'channelAi.failed': '回答中断：{error}',
 	'channelAi.askFailed': '模型无法回答：{error}',
 	'channelAi.stats': '{tokens} 个词元 · 每秒 {speed} 个',
-	'channelAi.hint': '以 @ 加模型名称开头即可提问：{models}'
+	'channelAi.hint': '以 @ 加模型名称开头即可提问：{models}',
+	'channelAi.tools': '@模型 可用的工具',
+	'channelAi.toolsScope': '工具只能读取本频道所有成员都能读取的内容；工具循环在本设备上运行。',
+	'channelAi.toolsAlways': '在本频道中始终允许'
 };

@@ -1,0 +1,67 @@
+/**
+ * The user's say over tool calls that change something, for one conversation (an AI chat, or
+ * `@model` answers in one channel): a call waits as {@link ToolApprovals.pending} until the
+ * user approves it (once, or "always" for the rest of the conversation) or denies it. One
+ * question at a time: a new one denies the one before, and {@link ToolApprovals.denyWaiting}
+ * ends a wait when the answer stops or the view closes.
+ */
+import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
+import type { ToolCall } from '../ai/tools/types.js';
+
+/**
+ * Tools for the next answers: none, the model's choice (`auto`), or one tool by name that the
+ * model must call first (then it chooses).
+ */
+export type ToolMode = 'off' | 'auto' | { tool: string };
+
+/** A tool call waiting for the user's approval. */
+export interface PendingApproval {
+	call: ToolCall;
+	/** The tool's description, for the prompt. */
+	description: string;
+}
+
+/** What the tool picker (ui/ai/ToolModePicker.svelte) works on: an AI chat, or a channel. */
+export interface ToolModeHolder {
+	toolMode: ToolMode;
+	/** The tools on offer now. */
+	tools(): Promise<RunnableTool[]>;
+}
+
+/** See the module comment. */
+export class ToolApprovals {
+	/** A call the model made that waits for the user's Approve or Deny. */
+	pending = $state<PendingApproval | undefined>(undefined);
+	/** Tools the user approved for the rest of this conversation. */
+	private readonly alwaysAllowed = new Set<string>();
+	private settle: ((answer: Approval) => void) | undefined;
+
+	/** Asks the user about `call` (the tool loop's approver); a tool approved "always" is not asked about again. */
+	readonly approve = (call: ToolCall, tool: RunnableTool): Promise<Approval> => {
+		if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
+		this.settle?.('deny');
+		return new Promise<Approval>((resolve) => {
+			this.settle = resolve;
+			this.pending = { call, description: tool.spec.description };
+		});
+	};
+
+	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of the conversation. */
+	answer(answer: Approval): void {
+		const pending = this.pending;
+		if (pending === undefined) return;
+		if (answer === 'always') this.alwaysAllowed.add(pending.call.name);
+		this.pending = undefined;
+		const settle = this.settle;
+		this.settle = undefined;
+		settle?.(answer);
+	}
+
+	/** Denies the call waiting now, if any (the answer stopped, the view closed). */
+	denyWaiting(): void {
+		const settle = this.settle;
+		this.pending = undefined;
+		this.settle = undefined;
+		settle?.('deny');
+	}
+}
