@@ -17,7 +17,8 @@ import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
-import { AiRecordKind, AiStatus, type GenerationStats } from '../doc/schema.js';
+import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type ToolStep } from '../doc/schema.js';
+import { MAX_END_ERROR } from '../doc/answerFields.js';
 import type { GenerateChunk } from './engine.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import { readSources, readSteps } from '../doc/aiSteps.js';
@@ -135,8 +136,7 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 		if (thread.answerRecord(entryId) !== undefined) return;
 		const model = entry.get('model');
 		const asker = askedBy ?? entry.get('askedBy');
-		// Steps still waiting when the answer ended (stopped during an approval) end as denied.
-		const steps = readSteps(entry.get('steps'))?.map((s) => (s.status === 'running' || s.status === 'approval' ? { ...s, status: 'denied' as const } : s));
+		const steps = endedSteps(entry.get('steps'));
 		const sources = readSources(entry.get('sources'));
 		const record = await signAiRecord(signer.key, {
 			kind: AiRecordKind.answer,
@@ -156,6 +156,11 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 	});
 }
 
+/** An answer's steps as its end records them: those still waiting (stopped during an approval) end as denied. */
+function endedSteps(value: unknown): ToolStep[] | undefined {
+	return readSteps(value)?.map((s) => (s.status === 'running' || s.status === 'approval' ? { ...s, status: 'denied' as const } : s));
+}
+
 /** What a model's message in a channel says about itself. */
 export interface ChannelAnswerInit {
 	/** Id of the new message. */
@@ -172,7 +177,8 @@ export interface ChannelAnswerInit {
 /**
  * Posts a model's message into a channel (signed by `signer`, text empty: it streams into the
  * channel's `answers` map) and returns a sink for its text. When the answer ends, the final
- * text is recorded as the signer's signed edit, so what stays in the channel is signed.
+ * text is recorded as the signer's signed edit, with how it ended (status, error, usage, tool
+ * calls: schema.ts `AnswerEnd`), so what stays in the channel is signed.
  * A message with this id already there (a retried request) is not posted again.
  */
 export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, signer: AnswerSigner, origin: unknown): Promise<AnswerSink> {
@@ -198,9 +204,15 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 		}, origin);
 		entry = created;
 	}
-	return new EntrySink(channel.doc, entry, origin, async (text) => {
-		if (text === '') return;
-		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc: signer.clock.tick(), text });
+	return new EntrySink(channel.doc, entry, origin, async (text, result) => {
+		const end: AnswerEnd = {
+			status: result.status,
+			...(result.error !== undefined ? { error: result.error.slice(0, MAX_END_ERROR) } : {}),
+			...(result.stats !== undefined ? { stats: result.stats } : {})
+		};
+		const steps = endedSteps(entry.get('steps'));
+		if (steps !== undefined) end.steps = steps;
+		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc: signer.clock.tick(), text, end });
 		channel.doc.transact(() => channel.edit(edit), origin);
 	});
 }

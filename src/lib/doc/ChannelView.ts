@@ -124,9 +124,17 @@ export class ChannelView {
 		return msg.text;
 	}
 
-	/** The live part of a model's answer (status, stats, who asked), or undefined for other messages. */
+	/**
+	 * A model's answer (status, stats, tool calls), or undefined for other messages: once its
+	 * author's final edit records how it ended (`end`, signed with the text), that end; before,
+	 * the live entry, which any member's client could have written.
+	 */
 	answer(msg: MessageRecord): LiveAnswer | undefined {
-		return msg.model === undefined ? undefined : this.channel.answer(msg.id);
+		if (msg.model === undefined) return undefined;
+		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined);
+		if (end?.end === undefined) return this.channel.answer(msg.id);
+		const { status, error, stats, steps } = end.end;
+		return { text: end.text, status, ...(error !== undefined ? { error: error.slice(0, 500) } : {}), ...(stats ? { stats } : {}), ...(steps ? { steps } : {}) };
 	}
 
 	/** The author's edits of a message, oldest first (empty when never edited). */

@@ -4,7 +4,8 @@
  * write these, so reading checks every value.
  */
 import * as Y from 'yjs';
-import { AiStatus, type GenerationStats } from './schema.js';
+import { AiStepLimits, isToolStep } from './aiSteps.js';
+import { AiStatus, type AnswerEnd, type GenerationStats } from './schema.js';
 
 const STATUSES = new Set<unknown>(Object.values(AiStatus));
 
@@ -31,4 +32,19 @@ export function readPosition(value: unknown): number | undefined {
 export function readText(entry: Y.Map<unknown>): string {
 	const text = entry.get('text');
 	return text instanceof Y.Text ? text.toString() : '';
+}
+
+/** Longest error an answer's end carries. */
+export const MAX_END_ERROR = 1000;
+
+/** Whether `v` is a well-formed {@link AnswerEnd} (a signed record is only as good as its shape). */
+export function isAnswerEnd(v: unknown): v is AnswerEnd {
+	if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+	const { status, error, stats, steps } = v as Record<string, unknown>;
+	return (
+		STATUSES.has(status) &&
+		(error === undefined || (typeof error === 'string' && error.length <= MAX_END_ERROR)) &&
+		(stats === undefined || readStats(stats) !== undefined) &&
+		(steps === undefined || (Array.isArray(steps) && steps.length <= AiStepLimits.maxSteps && steps.every(isToolStep)))
+	);
 }

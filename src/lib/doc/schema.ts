@@ -81,7 +81,22 @@ export interface EditRecord {
 	author: string;
 	hlc: string;
 	text: string;
+	/** Set on the final edit of a model's answer in a channel: how it ended, signed with its text. */
+	end?: AnswerEnd;
 	sig: string;
+}
+
+/**
+ * How a model's answer in a channel ended, signed by the device that wrote it (the answering
+ * host, or the asker whose tool loop ran), so its status, usage and tool calls are as hard to
+ * rewrite as its text: views show these, not the live entry, once the final edit exists.
+ */
+export interface AnswerEnd {
+	status: AiStatus;
+	error?: string;
+	stats?: GenerationStats;
+	/** The tool calls the model made (aiSteps.ts bounds). */
+	steps?: ToolStep[];
 }
 
 /** A soft deletion: the message stays in history, its text is hidden. */

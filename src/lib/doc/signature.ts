@@ -79,7 +79,12 @@ export function verifyAiRecord(r: AiRecord): Promise<boolean> {
 
 /** The bytes an edit signature covers. */
 export function editSigningBytes(e: Omit<EditRecord, 'sig'>): Uint8Array {
-	return encoder.encode(JSON.stringify(['outpost/edit/1', e.msg, e.author, e.hlc, e.text]));
+	if (e.end === undefined) return encoder.encode(JSON.stringify(['outpost/edit/1', e.msg, e.author, e.hlc, e.text]));
+	// The final edit of a model's answer also signs how it ended, under a tag of its own.
+	const { status, error, stats, steps } = e.end;
+	const usage = stats === undefined ? '' : [stats.tokensIn, stats.tokensOut, stats.ttftMs, stats.tokensPerSecond];
+	const calls = (steps ?? []).map((s) => [s.id, s.name, s.arguments, s.status, s.result ?? null, s.ms ?? null]);
+	return encoder.encode(JSON.stringify(['outpost/edit/2', e.msg, e.author, e.hlc, e.text, status, error ?? '', usage, calls]));
 }
 
 /** The bytes a deletion signature covers. */

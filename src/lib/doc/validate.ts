@@ -4,6 +4,7 @@
  * such records are skipped by the views rather than trusted.
  */
 import { BLOB_KEY } from '../blob/blobSeal.js';
+import { isAnswerEnd } from './answerFields.js';
 import type { AttachmentRef, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
@@ -76,6 +77,7 @@ export function isEditRecord(v: unknown): v is EditRecord {
 		shortString(v.hlc) &&
 		typeof v.text === 'string' &&
 		v.text.length <= MAX_TEXT_LENGTH &&
+		(v.end === undefined || isAnswerEnd(v.end)) &&
 		shortString(v.sig)
 	);
 }

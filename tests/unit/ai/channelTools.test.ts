@@ -88,6 +88,27 @@ describe('@model in a channel with tools', () => {
 		expect(result.text.length).toBeGreaterThan(0); // the model wrote on after the call's result
 		expect(edit?.text).toBe(result.text);
 		expect(await verifyEdit(edit!)).toBe(true);
+		// How it ended is signed with the text: status, usage and the call.
+		expect(edit?.end).toMatchObject({ status: AiStatus.done, steps: [{ name: 'pick', status: 'done', result: 'picked' }] });
+		expect(edit?.end?.stats?.tokensOut).toBeGreaterThan(0);
+		for (const forged of [{ ...edit!, end: { ...edit!.end!, status: AiStatus.failed } }, { ...edit!, end: { ...edit!.end!, steps: [{ ...edit!.end!.steps![0]!, result: 'nothing' }] } }])
+			expect(await verifyEdit(forged)).toBe(false);
+
+		// A member's modified client rewrites the live entry after the end: views keep the signed end.
+		const entry = replica.answers.get(answerId)!;
+		replica.doc.transact(() => {
+			entry.set('status', AiStatus.failed);
+			entry.set('error', 'rewritten');
+			const fake = new Y.Array();
+			fake.push([{ id: 'x', name: 'post_message', arguments: '{}', status: 'done', result: 'Posted 500 mg' }]);
+			entry.set('steps', fake);
+			(entry.get('text') as Y.Text).insert(0, '500 mg ');
+		});
+		expect(replica.answer(answerId)?.status).toBe(AiStatus.failed); // the live entry did change
+		const shown = view.answer(message!)!;
+		expect(shown).toMatchObject({ text: result.text, status: AiStatus.done, steps: [{ name: 'pick', result: 'picked' }] });
+		expect(shown.error).toBeUndefined();
+		expect(view.text(message!)).toBe(result.text);
 		view.destroy();
 	});
 
