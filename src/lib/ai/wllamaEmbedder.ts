@@ -77,6 +77,8 @@ export class WllamaEmbedder implements Embedder {
 		};
 		try {
 			await wllama.loadModelFromUrl(url, params);
+			// A file llama.cpp cannot read "loads" with no model behind it (and crashes on first use).
+			if (!(wllama.getLoadedContextInfo().n_embd > 0)) throw new EmbedderError('The file is not a model this browser can load.');
 			if (!Object.keys(wllama.getLoadedContextInfo().metadata).some((key) => key.endsWith('.pooling_type'))) {
 				// A model without pooling of its own (a chat model): without one, wllama would
 				// answer with the first token's state, the same for every text. Load it again

@@ -16,6 +16,7 @@ import { huddleEn } from './features/huddle.js';
 import { filePolicyEn } from './features/filePolicy.js';
 import { aiToolsEn } from './features/aiTools.js';
 import { toolAccessEn } from './features/toolAccess.js';
+import { knowledgeEmbeddingsEn } from './features/knowledgeEmbeddings.js';
 
 export const en = {
 	...notesEn,
@@ -35,6 +36,7 @@ export const en = {
 	...filePolicyEn,
 	...aiToolsEn,
 	...toolAccessEn,
+	...knowledgeEmbeddingsEn,
 	'app.loading': 'Opening Outpost…',
 	'app.fatal': 'Outpost could not open its local database: {error}. Close other Outpost tabs and reload.',
 	'app.skipLink': 'Skip to messages',

@@ -17,6 +17,7 @@ import { huddleZh } from './features/huddle.zh.js';
 import { filePolicyZh } from './features/filePolicy.zh.js';
 import { aiToolsZh } from './features/aiTools.zh.js';
 import { toolAccessZh } from './features/toolAccess.zh.js';
+import { knowledgeEmbeddingsZh } from './features/knowledgeEmbeddings.zh.js';
 
 export const zhCN: Record<MessageKey, string> = {
 	...notesZh,
@@ -36,6 +37,7 @@ export const zhCN: Record<MessageKey, string> = {
 	...filePolicyZh,
 	...aiToolsZh,
 	...toolAccessZh,
+	...knowledgeEmbeddingsZh,
 	'app.loading': '正在打开 Outpost…',
 	'app.fatal': 'Outpost 无法打开本地数据库：{error}。请关闭其他 Outpost 标签页后重新加载。',
 	'app.skipLink': '跳到消息',

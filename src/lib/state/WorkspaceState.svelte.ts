@@ -30,6 +30,7 @@ import { NoteState } from './NoteState.svelte.js';
 import { SearchState } from './SearchState.svelte.js';
 import { SpacesState, type DirectInfo } from './SpacesState.svelte.js';
 import { WorkspaceNotifier } from './notify/WorkspaceNotifier.svelte.js';
+import { KnowledgeEmbedding } from './KnowledgeEmbedding.svelte.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -89,6 +90,8 @@ export class WorkspaceState {
 	private opening = 0;
 	/** The workspace knowledge index, once an AI chat asked with "Use workspace knowledge". */
 	private knowledge: Promise<WorkspaceKnowledge> | undefined;
+	/** "Knowledge embeddings": the embedding model that ranks knowledge by meaning too (this device's choice). */
+	readonly knowledgeEmbedding: KnowledgeEmbedding;
 	private noteOpening = 0;
 
 	private constructor(
@@ -101,6 +104,7 @@ export class WorkspaceState {
 		this.team = new TeamState(authority, services.db);
 		this.spaces = new SpacesState(authority, services.docs);
 		this.notify = new WorkspaceNotifier(services, this);
+		this.knowledgeEmbedding = new KnowledgeEmbedding({ settings: services.db.settings });
 		this.stopTeam = authority.on('change', () => {
 			this.spaces.refresh();
 			this.onChange();
@@ -438,9 +442,9 @@ export class WorkspaceState {
 	/**
 	 * Workspace knowledge for a question (issue 15): the notes and channels this member may
 	 * read are brought up to date in the knowledge index (only what is new this session or
-	 * changed since is read again: WorkspaceKnowledge.ts; no
-	 * embedding model runs in the browser yet, so the full-text side ranks), the best chunks
-	 * are found, and the answer's system message and numbered sources are made from them.
+	 * changed since is read again: WorkspaceKnowledge.ts), the best chunks are found (by full
+	 * text, and by meaning too when an embedding model is chosen: KnowledgeEmbedding.svelte.ts),
+	 * and the answer's system message and numbered sources are made from them.
 	 */
 	private async knowledgeFor(question: string): Promise<{ message: ChatMessage; sources: SourceRef[] }> {
 		const { knowledgeMessages } = await import('../knowledge/groundedPrompt.js');
@@ -449,7 +453,7 @@ export class WorkspaceState {
 		const notes = this.notes;
 		const readable = new Set([...channels.map((c) => c.id), ...notes.map((n) => n.id)]);
 		await knowledge.refresh([...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))]);
-		const hits = await knowledge.index.query(question, { mayRead: (docId) => readable.has(docId), limit: 6 });
+		const hits = await this.knowledgeEmbedding.query(knowledge.index, question, { mayRead: (docId) => readable.has(docId), limit: 6 });
 		const names = new Map(channels.map((c) => [c.id, `#${c.name}`]));
 		const [message] = knowledgeMessages(question, hits, { label: (hit) => (hit.kind === 'message' ? (names.get(hit.docId) ?? 'message') : hit.title) });
 		const sources: SourceRef[] = hits.map((hit, i) => ({
@@ -471,10 +475,19 @@ export class WorkspaceState {
 			import('../knowledge/WorkspaceKnowledge.js')
 		]).then(
 			async ([{ KnowledgeIndex }, { IdbVectorStore }, { WorkspaceKnowledge }]) =>
-				new WorkspaceKnowledge(await KnowledgeIndex.open({ store: new IdbVectorStore(this.services.db, this.id) }), this.services.docs)
+				new WorkspaceKnowledge(
+					await KnowledgeIndex.open({ store: new IdbVectorStore(this.services.db, this.id), ...this.knowledgeEmbedding.indexHooks }),
+					this.services.docs
+				)
 		);
 		this.knowledge.catch(() => (this.knowledge = undefined));
 		return this.knowledge;
+	}
+
+	/** Closes the knowledge index, then frees its embedding model. */
+	private async closeKnowledge(): Promise<void> {
+		await this.knowledge?.then((knowledge) => knowledge.close()).catch(() => undefined);
+		await this.knowledgeEmbedding.close();
 	}
 
 	/** Opens an AI chat in place of the channel. */
@@ -576,7 +589,7 @@ export class WorkspaceState {
 		this.closed = true;
 		this.notify.stop();
 		const searchClosed = this.search.close();
-		void this.knowledge?.then((index) => index.close()).catch(() => undefined);
+		void this.closeKnowledge();
 		await this.closeNote();
 		await this.chat?.close();
 		this.chat = undefined;
