@@ -12,6 +12,7 @@ import type { ChatCompletionChunk, ChatCompletionRequestStreaming, MLCEngineConf
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, type GenerateChunk } from '../../../src/lib/ai/engine.js';
 import { WebllmEngine, type WebllmRuntime } from '../../../src/lib/ai/webllmEngine.js';
+import { toolPlan } from '../../../src/lib/ai/tools/toolPrompt.js';
 
 let server: Server;
 let relay: string;
@@ -170,6 +171,29 @@ describe('WebllmEngine', () => {
 		const failed = await collect(engine.generate(ask('x'))).catch((e: unknown) => e);
 		expect(failed).toBeInstanceOf(EngineError);
 		expect(failed).toMatchObject({ problem: 'failed', message: 'The model failed: GPU fell over' });
+	});
+
+	it('tools: a required call is constrained by the grammar and comes back as a tool-call chunk; otherwise the tools are only described', async () => {
+		const pick = { name: 'pick', description: 'Picks a colour.', parameters: { type: 'object' as const, properties: { colour: { enum: ['red', 'blue'] } }, required: ['colour'] } };
+		const script = newScript(['{"tool":"pick",', '"arguments":{"colour":"red"}}']);
+		const { engine } = await loaded(script);
+		const chunks: GenerateChunk[] = [];
+		const request = ask('Pick one.', { tools: [pick], toolChoice: { name: 'pick' } });
+		for await (const c of engine.generate(request)) chunks.push(c);
+		const plan = toolPlan(request);
+		expect(plan.grammar).toContain('"\\"red\\"" | "\\"blue\\""');
+		expect(script.requests[0]!.response_format).toEqual({ type: 'grammar', grammar: plan.grammar });
+		expect(script.requests[0]!.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('— Picks a colour.') });
+		expect(chunks.filter((c) => c.type === 'text')).toEqual([]);
+		expect(chunks.find((c) => c.type === 'tool-call')).toMatchObject({ call: { name: 'pick', arguments: '{"colour":"red"}' } });
+		expect(chunks.at(-1)).toMatchObject({ type: 'done', finishReason: 'tool-calls' });
+		// The model's choice: no grammar, and an answer that is not a call is text.
+		const plain = newScript(['No call needed.']);
+		const second = (await loaded(plain)).engine;
+		const { text, done } = await collect(second.generate(ask('Hello', { tools: [pick] })));
+		expect(plain.requests[0]!.response_format).toBeUndefined();
+		expect(text).toBe('No call needed.');
+		expect(done).toMatchObject({ finishReason: 'stop' });
 	});
 
 	it('says why a load failed: no WebGPU, a missing config, a model outside the relay', async () => {
