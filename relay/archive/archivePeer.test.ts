@@ -15,6 +15,8 @@ import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { connect, stopPeers } from '../../tests/mesh/peers.ts';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
+import { MemoryDocs } from '../../tests/unit/mesh/memoryDocs.ts';
+import type { StoredMirror } from '../../src/lib/core/sealedSync.ts';
 import { runRelay } from '../run.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
@@ -202,6 +204,73 @@ it('a message of a private space reaches a member who only meets the relay after
 	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.toArray().some((m) => m.text === 'kept sealed for bob'), 'bob gets the message from the relay', 20_000);
 	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();
 }, 60_000);
+
+it('a member device that restarts reads the relay\'s sealed log from where it stopped, and from the start when the log is not the one it read', async () => {
+	const relay = await startRelay();
+	const relayId = relay.node.peerId.toString();
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+	// Bob's device stores: its documents and its mirrors of the relay's sealed logs, kept across restarts.
+	const bobKey = await newKey();
+	const kept = new Map<string, StoredMirror>();
+	const stores = {
+		docs: new MemoryDocs(ws.id),
+		sealedMirrors: { load: async (key: string) => kept.get(key), save: async (key: string, mirror: StoredMirror) => void kept.set(key, mirror) }
+	};
+	let bob = await startJoiner(ws, bobKey.key, 'bob', await invite(owner, 'member'), {}, stores);
+	await connect(bob, owner);
+	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
+	await archiveAs(owner, relay, ws);
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
+	bob.gater.blocked.add(owner.node.peerId.toString());
+	await bob.node.hangUp(owner.node.peerId);
+	// Three messages from the owner reach the relay sealed, one at a time.
+	await dialRelay(owner, relay);
+	const logLength = async (peer: TeamPeer) => (await peer.mesh.wantSealed(ws.id, relayId, space, 0).catch(() => ({ envelopes: [] }))).envelopes.length;
+	for (const [i, text] of ['one', 'two', 'three'].entries()) {
+		new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(i + 1, owner.peerId), text));
+		await waitUntil(async () => (await logLength(owner)) > i, `the relay keeps message ${text}`, 20_000);
+	}
+	owner.gater.blocked.add(relayId);
+	await owner.node.hangUp(relay.node.peerId);
+	const texts = (peer: TeamPeer) => (peer.docs.docs.get(space) === undefined ? [] : new ChannelDoc(peer.docs.get(space)).messages.toArray().map((m) => m.text));
+	await dialRelay(bob, relay);
+	await waitUntil(() => texts(bob).length === 3, 'bob reads the three messages from the relay', 20_000);
+	const length = await logLength(bob);
+	await bob.stop(); // saves its mirror
+	await waitUntil(() => kept.get(`${relayId}\n${space}`)?.read === length, 'the mirror is kept with where bob stopped');
+
+	/** Bob's device again, with the same stores; the positions it asks the relay's log from. */
+	const restart = async () => {
+		const peer = await startTeamPeer(ws, bobKey.key, 'bob', [], false, {}, stores);
+		const asked: number[] = [];
+		const want = peer.mesh.wantSealed.bind(peer.mesh);
+		peer.mesh.wantSealed = (workspaceId, peerId, docId, from, timeoutMs) => (docId === space && asked.push(from), want(workspaceId, peerId, docId, from, timeoutMs));
+		peer.gater.blocked.add(owner.node.peerId.toString());
+		await dialRelay(peer, relay);
+		return { peer, asked };
+	};
+	let again = await restart();
+	bob = again.peer;
+	// It checks the last envelope it read, then reads on from there: never from the start.
+	await waitUntil(() => again.asked.length >= 2, 'bob reads the relay\'s log again', 20_000);
+	expect(again.asked.slice(0, 2)).toEqual([length - 1, length]);
+	expect(again.asked).not.toContain(0);
+	expect(texts(bob)).toEqual(['one', 'two', 'three']);
+	expect(await logLength(bob)).toBe(length); // and stored nothing again
+
+	// A kept mirror whose last envelope is not the relay's (the relay lost or replaced its log) is forgotten.
+	await bob.stop();
+	const mirror = kept.get(`${relayId}\n${space}`)!;
+	kept.set(`${relayId}\n${space}`, { ...mirror, last: new Uint8Array(32) });
+	again = await restart();
+	bob = again.peer;
+	await waitUntil(() => again.asked.includes(0), 'bob reads the log from the start', 20_000);
+	expect(again.asked[0]).toBe(length - 1);
+	await waitUntil(() => bob.keyErrors.some((e) => /not the one this device read/.test(e.message)), 'the mismatch reported');
+	expect(texts(bob)).toEqual(['one', 'two', 'three']);
+}, 90_000);
 
 it('a sealed update a member forged to leave more than 1 MiB pending is set aside by the reader, and the honest ones still arrive', async () => {
 	const { relay, ws, owner, bob } = await archivedTeamOfTwo();

@@ -26,6 +26,7 @@ import { DocStore } from './store/DocStore.js';
 import { IdbBlobStore } from './store/IdbBlobStore.js';
 import { loadOrCreateIdentity, type Identity } from './store/identity.js';
 import { WorkspaceSyncDocs } from './store/WorkspaceSyncDocs.js';
+import { settingsMirrors } from './store/sealedMirrors.js';
 
 /** Everything the state layer needs from below. */
 export interface Services {
@@ -54,7 +55,8 @@ export function assembleServices(db: OutpostDb, docs: DocStore, identity: Identi
 		device: { peerId: identity.peerId, privateKey: identity.privateKey },
 		openDocs: ({ id, rosterId }) => WorkspaceSyncDocs.open({ workspaceId: id, rosterId, docs, db }),
 		awareness: true,
-		onError: (error) => console.info('team keys:', error.name, error.message)
+		onError: (error) => console.info('team keys:', error.name, error.message),
+		sealedMirrors: (workspaceId) => settingsMirrors(db, workspaceId)
 	});
 	const blobs = new DeviceBlobs((workspaceId) => new IdbBlobStore(db, workspaceId));
 	return { db, docs, identity, clock: new HybridClock(identity.peerId), core, blobs };

@@ -8,6 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { OutpostCore } from '../../src/lib/core/OutpostCore.js';
+import type { SealedMirrorStore } from '../../src/lib/core/sealedSync.js';
 import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.js';
 import { delegatedAuthority } from '../../src/lib/core/tabAuthority.js';
 import type { MeshAuthority } from '../../src/lib/mesh/authority.js';
@@ -41,6 +42,8 @@ export interface TeamPeer extends Peer {
 	keyring: GossipKeyring;
 	/** Failures of the key keeper and keyring (boxes that do not open, writes that fail). */
 	keyErrors: Error[];
+	/** Stops this peer alone (its core, mesh and node), as a device shutting down does. */
+	stop(): Promise<void>;
 }
 
 const meshes: MeshService[] = [];
@@ -61,10 +64,17 @@ export interface Hostility {
 	ignoreSpaces?: boolean;
 }
 
+/** What a peer keeps across a restart (a device's stores): its documents and its mirrors of relays' sealed logs. */
+export interface DeviceStores {
+	docs?: MemoryDocs;
+	sealedMirrors?: SealedMirrorStore;
+}
+
 /**
  * Starts a peer for `ws` with device key `key`; `seed` adds the operations it holds at
  * start. With `tab`, the node runs with a throwaway key and presents a delegation signed by
- * the device key, as a second browser tab does. `hostile`: a modified client.
+ * the device key, as a second browser tab does. `hostile`: a modified client. `stores`: what
+ * a restarted device starts with.
  */
 export async function startTeamPeer(
 	ws: TeamWorkspace,
@@ -72,7 +82,8 @@ export async function startTeamPeer(
 	name: string,
 	seed: TeamOp[] = [],
 	tab = false,
-	hostile: Hostility = {}
+	hostile: Hostility = {},
+	stores: DeviceStores = {}
 ): Promise<TeamPeer> {
 	const gater = blockableGater();
 	const node = await startNode({ gater, privateKey: tab ? (await newKey()).key : key });
@@ -81,14 +92,15 @@ export async function startTeamPeer(
 	const errors: MeshErrorEvent[] = [];
 	mesh.on('error', (event) => errors.push(event));
 	await mesh.start();
-	const docs = hostile.ignoreSpaces ? new MemoryDocs() : new MemoryDocs(ws.id);
+	const docs = stores.docs ?? (hostile.ignoreSpaces ? new MemoryDocs() : new MemoryDocs(ws.id));
 	const peerId = peerIdFromPrivateKey(key).toString();
 	const keyErrors: Error[] = [];
 	const core = new OutpostCore({
 		device: { peerId, privateKey: key },
 		openDocs: () => Promise.resolve(docs),
 		onError: (error) => keyErrors.push(error),
-		shareJitterMs: 50
+		shareJitterMs: 50,
+		...(stores.sealedMirrors !== undefined ? { sealedMirrors: () => stores.sealedMirrors! } : {})
 	});
 	cores.push(core);
 	const { authority } = await core.open({ id: ws.id, rosterId: ws.rosterId });
@@ -114,7 +126,14 @@ export async function startTeamPeer(
 	await core.sync(ws.id, ws.secret);
 	const keyring = core.get(ws.id)?.keyring;
 	if (keyring === undefined) throw new Error('the workspace is not on the mesh');
-	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors };
+	const stop = async () => {
+		cores.splice(cores.indexOf(core), 1);
+		meshes.splice(meshes.indexOf(mesh), 1);
+		await core.stop();
+		await mesh.stop();
+		await node.stop();
+	};
+	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors, stop };
 }
 
 /** Creates a workspace whose owner is `owner`; returns it and the owner's peer. */
@@ -145,7 +164,8 @@ export async function startJoiner(
 	key: PrivateKey,
 	name: string,
 	inv: { id: string; seed: Uint8Array; op: TeamOp },
-	hostile: Hostility = {}
+	hostile: Hostility = {},
+	stores: DeviceStores = {}
 ): Promise<TeamPeer> {
 	const peerId = peerIdFromPrivateKey(key).toString();
 	const admission = await signTeamOp(key, peerId, { ws: ws.id, prev: [inv.op.id], at: Date.now() }, {
@@ -154,7 +174,7 @@ export async function startJoiner(
 		proof: admitProof(inv.seed, ws.id, inv.id, peerId),
 		name
 	});
-	return startTeamPeer(ws, key, name, [admission], false, hostile);
+	return startTeamPeer(ws, key, name, [admission], false, hostile, stores);
 }
 
 /** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */

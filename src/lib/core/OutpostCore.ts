@@ -25,6 +25,7 @@ import type { SyncDocs } from '../mesh/syncDocs.js';
 import { teamRosterId } from '../doc/team/teamId.js';
 import type { DocsTeam } from '../doc/team/writePolicy.js';
 import type { SyncedWorkspace } from './meshWorkspace.js';
+import type { SealedMirrorStore } from './sealedSync.js';
 import { TeamAuthority, type TeamDevice } from './TeamAuthority.js';
 
 /** A workspace's documents as the core needs them from the platform. */
@@ -62,6 +63,8 @@ export interface OutpostCoreInit<D extends CoreDocs = CoreDocs> {
 	shareJitterMs?: number;
 	/** Where a workspace keeps sealed updates of private spaces this replica is not in (a relay). */
 	sealedLogs?: (workspaceId: string) => MeshWorkspace['sealed'];
+	/** Where a member device keeps its mirrors of relays' sealed logs of a workspace across restarts (core/sealedSync.ts). */
+	sealedMirrors?: (workspaceId: string) => SealedMirrorStore;
 }
 
 /** What the core uses of the sync service it is attached to. */
@@ -245,6 +248,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 			...(workspace.awareness !== undefined ? { awareness: workspace.awareness } : {}),
 			onError: (error) => this.init.onError?.(error, workspace.id),
 			...(this.init.sealedLogs !== undefined ? { sealed: this.init.sealedLogs(workspace.id) } : {}),
+			...(this.init.sealedMirrors !== undefined ? { sealedMirrors: this.init.sealedMirrors(workspace.id) } : {}),
 			...(this.init.shareJitterMs !== undefined ? { shareJitterMs: this.init.shareJitterMs } : {})
 		});
 		workspace.keyring = entry.synced.keyring;

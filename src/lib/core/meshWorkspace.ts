@@ -9,7 +9,7 @@ import { GossipKeyring } from '../mesh/keyring.js';
 import type { MeshService, MeshWorkspace } from '../mesh/MeshService.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { keepKeys } from './keyKeeper.js';
-import { startSealedSync } from './sealedSync.js';
+import { startSealedSync, type SealedMirrorStore } from './sealedSync.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
 
 /** What {@link syncWorkspace} needs. */
@@ -30,6 +30,8 @@ export interface SyncWorkspaceInit {
 	shareJitterMs?: number;
 	/** MeshWorkspace.sealed. */
 	sealed?: MeshWorkspace['sealed'];
+	/** Keeps this device's mirrors of relays' sealed logs across restarts (sealedSync.ts). */
+	sealedMirrors?: SealedMirrorStore;
 }
 
 /** A workspace on the mesh: its keyring, and how to stop keeping its keys. */
@@ -59,7 +61,7 @@ export async function syncWorkspace(mesh: Pick<MeshService, 'addWorkspace' | 'pu
 		throw error;
 	}
 	// Private spaces on relays outside them, sealed.
-	const stopSealed = startSealedSync({ workspaceId: id, mesh, docs, authority, device, onError });
+	const stopSealed = startSealedSync({ workspaceId: id, mesh, docs, authority, device, onError, ...(init.sealedMirrors !== undefined ? { mirrors: init.sealedMirrors } : {}) });
 	return {
 		keyring,
 		stopKeys: () => {

@@ -12,11 +12,18 @@
  * costs no round trip to the relay, and boxes are opened again only when the team changed). A
  * relay that refuses a read (it has not folded the space yet) is read again later, with a
  * backoff, and nothing is stored on it until a read works: it would refuse the store unseen,
- * and the mirror would count it as held. Not yet: mirrors and read positions kept across restarts
- * (today a restart reads a relay's log from its start again), snapshots, and re-reading
+ * and the mirror would count it as held.
+ *
+ * With a {@link SealedMirrorStore}, mirrors and read positions outlive a restart: a device
+ * reads a relay's log from where it stopped, not from its start. The first read of a session
+ * asks again for the last envelope it read and compares it with the SHA-256 it kept; when the
+ * relay's log is not what it read (the relay lost or replaced its data), it forgets the mirror
+ * and reads the log from the start. Mirrors are saved at most every {@link MIRROR_SAVE_MS} and
+ * when the workspace stops. Not yet: snapshots (the relay's log only grows), and re-reading
  * envelopes of a generation whose key arrived after they were read.
  */
 import * as Y from 'yjs';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { TeamRole } from '../doc/team/ops.js';
 import type { MeshService } from '../mesh/MeshService.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
@@ -39,31 +46,94 @@ export interface SealedSyncInit {
 	onError: (error: Error) => void;
 	/** Wait after a space document changes before storing it; default 200 ms. */
 	delayMs?: number;
+	/** Keeps mirrors across restarts; without one they live for the session. */
+	mirrors?: SealedMirrorStore;
 }
+
+/** What a device keeps of one mirror across restarts. */
+export interface StoredMirror {
+	/** Envelopes read so far. */
+	read: number;
+	/** The mirror document's state. */
+	state: Uint8Array;
+	/** SHA-256 of the last envelope read (absent while none was). */
+	last?: Uint8Array;
+}
+
+/** Where a device keeps its mirrors of relays' sealed logs, by `<relay peer id>\n<document id>`. */
+export interface SealedMirrorStore {
+	load(key: string): Promise<StoredMirror | undefined>;
+	save(key: string, mirror: StoredMirror): Promise<void>;
+}
+
+/** Longest a changed mirror waits before it is saved. */
+export const MIRROR_SAVE_MS = 5000;
 
 /** What this device knows a relay holds of one space document. */
 interface Mirror {
 	doc: Y.Doc;
 	/** Envelopes read so far (the next read starts here). */
 	read: number;
+	/** SHA-256 of the last envelope read. */
+	last: Uint8Array | undefined;
+	/** Whether the relay's log was found to be the one read (a kept mirror is checked once a session). */
+	checked: boolean;
+	/** Changed since it was last saved. */
+	dirty: boolean;
 }
 
 /** Starts keeping the member's spaces on the relays outside them; returns a function that stops it. */
 export function startSealedSync(init: SealedSyncInit): () => void {
 	const { workspaceId, mesh, docs, authority, device, onError } = init;
-	const mirrors = new Map<string, Mirror>();
+	const mirrors = new Map<string, Promise<Mirror>>();
 	let stopped = false;
 	let running: Promise<void> = Promise.resolve();
 	let timer: ReturnType<typeof setTimeout> | undefined;
 
-	const mirrorOf = (peer: string, docId: string): Mirror => {
+	const mirrorOf = (peer: string, docId: string): Promise<Mirror> => {
 		const key = `${peer}\n${docId}`;
 		let mirror = mirrors.get(key);
 		if (mirror === undefined) {
-			mirror = { doc: new Y.Doc({ gc: false }), read: 0 };
+			mirror = loadMirror(init.mirrors, key, onError);
 			mirrors.set(key, mirror);
 		}
 		return mirror;
+	};
+
+	let saveTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Saves the mirrors changed since they were last saved. */
+	const saveMirrors = async (): Promise<void> => {
+		const store = init.mirrors;
+		if (store === undefined) return;
+		for (const [key, pending] of mirrors) {
+			const mirror = await pending;
+			if (!mirror.dirty) continue;
+			mirror.dirty = false;
+			const kept: StoredMirror = { read: mirror.read, state: Y.encodeStateAsUpdate(mirror.doc), ...(mirror.last !== undefined ? { last: mirror.last } : {}) };
+			await store.save(key, kept).catch((error: unknown) => onError(asError(error)));
+		}
+	};
+	const saveSoon = () => {
+		if (init.mirrors === undefined || saveTimer !== undefined) return;
+		saveTimer = setTimeout(() => {
+			saveTimer = undefined;
+			void saveMirrors();
+		}, MIRROR_SAVE_MS);
+	};
+
+	/** A kept mirror, once a session: is the relay's log still the one it read? If not, it is forgotten. */
+	const check = async (peer: string, docId: string, mirror: Mirror): Promise<void> => {
+		if (mirror.checked) return;
+		if (mirror.read > 0) {
+			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read - 1, 3000);
+			const again = batch.envelopes[0];
+			if (again === undefined || mirror.last === undefined || !equalBytes(sha256(again), mirror.last)) {
+				onError(new SealError(`the relay's sealed log of ${docId} is not the one this device read: reading it again from the start`));
+				mirror.doc.destroy();
+				Object.assign(mirror, { doc: new Y.Doc({ gc: false }), read: 0, last: undefined, dirty: true });
+			}
+		}
+		mirror.checked = true;
 	};
 
 	/** Relays of the team with a live session here that are not in space `docId`. */
@@ -78,7 +148,8 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 	};
 
 	const fetchFrom = async (peer: string, docId: string, keys: Map<string, Uint8Array>): Promise<void> => {
-		const mirror = mirrorOf(peer, docId);
+		const mirror = await mirrorOf(peer, docId);
+		await check(peer, docId, mirror);
 		for (;;) {
 			// A relay that refuses says nothing: 3 s, then the round goes on and reads again later.
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read, 3000);
@@ -97,17 +168,25 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 				}
 			}
 			mirror.read += batch.envelopes.length;
+			const last = batch.envelopes.at(-1);
+			if (last !== undefined) {
+				mirror.last = sha256(last);
+				mirror.dirty = true;
+			}
 			if (!batch.more || batch.envelopes.length === 0 || stopped) return;
 		}
 	};
 
 	const storeOn = async (peer: string, docId: string, gen: string, key: Uint8Array): Promise<void> => {
-		const mirror = mirrorOf(peer, docId);
+		const mirror = await mirrorOf(peer, docId);
+		// A kept mirror not checked yet this session (its relay refused the read) says nothing sure.
+		if (!mirror.checked) return;
 		const update = await docs.diff(docId, Y.encodeStateVector(mirror.doc));
-		if (update === undefined) return;
-		const { structs, ds } = Y.decodeUpdate(update);
-		if (structs.length === 0 && ds.clients.size === 0) return; // the relay holds it all
-		if (mesh.putSealed(workspaceId, peer, docId, [sealSpaceUpdate(key, gen, docId, update)])) Y.applyUpdate(mirror.doc, update);
+		if (update === undefined || holdsAll(mirror.doc, update)) return;
+		if (mesh.putSealed(workspaceId, peer, docId, [sealSpaceUpdate(key, gen, docId, update)])) {
+			Y.applyUpdate(mirror.doc, update);
+			mirror.dirty = true;
+		}
 	};
 
 	// Boxes are opened again only when the team changed, not on every edit.
@@ -148,6 +227,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 				if (space.current !== undefined && key !== undefined) await storeOn(peer, docId, space.current, key);
 			}
 		}
+		saveSoon();
 		if (refused === undefined) {
 			if (fetching) retryMs = 500;
 			return;
@@ -189,10 +269,47 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		stopped = true;
 		clearTimeout(timer);
 		clearTimeout(retryTimer);
+		clearTimeout(saveTimer);
+		// What changed since the last save is kept (after the round running now).
+		void running.then(saveMirrors);
 		offTeam();
 		offStatus();
 		offDocs();
 	};
+}
+
+/** A mirror as `store` kept it (a new one without a store, or when what it kept is unreadable). */
+async function loadMirror(store: SealedMirrorStore | undefined, key: string, onError: (error: Error) => void): Promise<Mirror> {
+	const fresh = (): Mirror => ({ doc: new Y.Doc({ gc: false }), read: 0, last: undefined, checked: true, dirty: false });
+	if (store === undefined) return fresh();
+	try {
+		const kept = await store.load(key);
+		if (kept === undefined) return fresh();
+		const doc = new Y.Doc({ gc: false });
+		Y.applyUpdate(doc, kept.state);
+		return { doc, read: kept.read, last: kept.last, checked: false, dirty: false };
+	} catch (error) {
+		onError(asError(error));
+		return fresh();
+	}
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+	return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/**
+ * Whether `mirror` (what a relay holds of a document) already holds all of `update` (a diff
+ * against the mirror's state vector). Such a diff always carries the document's whole delete
+ * set, so a document with any deletion would otherwise be stored again on every round, and the
+ * relay's log would grow with copies of it.
+ */
+export function holdsAll(mirror: Y.Doc, update: Uint8Array): boolean {
+	const { structs, ds } = Y.decodeUpdate(update);
+	if (structs.length > 0) return false;
+	if (ds.clients.size === 0) return true;
+	const held = Y.createDeleteSetFromStructStore(mirror.store);
+	return Y.equalDeleteSets(held, Y.mergeDeleteSets([held, ds]));
 }
 
 function asError(error: unknown): Error {
