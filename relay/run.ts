@@ -24,6 +24,7 @@ import { createToolsApiHandler } from './ai/toolsApi.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { startRelayModels } from './ai/relayModels.ts';
+import { startRelayTools } from './ai/relayTools.ts';
 import { Challenges } from './ai/challenges.ts';
 import { startArchivePeer } from './archive/archivePeer.ts';
 import type { ArchivePeer } from './archive/archivePeer.ts';
@@ -189,10 +190,14 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(server !== undefined ? { urls: urls().filter((url) => !/\/\/(localhost|127\.)/.test(url)) } : {})
 	});
 
+	// Servers connect in the background; each logs its own state changes (ready, failed, retrying).
+	const mcp = init.mcp !== undefined && init.mcp.length > 0 ? new McpHub({ servers: init.mcp, log }) : undefined;
+	mcp?.start();
 	const models = startRelayModels({
 		node,
 		key,
 		archive,
+		...(mcp !== undefined ? { tools: { count: () => mcp.tools().length, onChange: (listener: () => void) => mcp.onChange(listener) } } : {}),
 		modelFiles: init.models ?? [],
 		openaiUpstreams: init.openaiUpstreams ?? [],
 		...(init.modelThreads !== undefined ? { threads: init.modelThreads } : {}),
@@ -200,9 +205,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});
-	// Servers connect in the background; each logs its own state changes (ready, failed, retrying).
-	const mcp = init.mcp !== undefined && init.mcp.length > 0 ? new McpHub({ servers: init.mcp, log }) : undefined;
-	mcp?.start();
+	// The MCP servers' tools for members on the mesh too (beside /api/tools).
+	const meshTools = mcp !== undefined ? await startRelayTools({ node, archive, hub: mcp, log }) : undefined;
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
@@ -231,6 +235,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	} catch (error) {
 		stopDialling();
 		stopFollowing();
+		await meshTools?.stop();
 		await mcp?.close();
 		await models.stop();
 		await archive.close();
@@ -262,6 +267,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			stopDialling();
 			stopFollowing();
 			await server.close();
+			await meshTools?.stop();
 			await mcp?.close();
 			await models.stop();
 			await archive.close();

@@ -28,8 +28,8 @@ export interface MeshModelsInit {
 	node: Pick<Libp2p, 'peerId' | 'dialProtocol'> & { services: { pubsub: GossipPubSub } };
 	/** The archive's mesh service: the workspaces and their keys. */
 	mesh: Pick<MeshService, 'workspaceKeys' | 'on'> & Partial<Pick<MeshService, 'unproven'>>;
-	/** The relay's model host, whose models are advertised. */
-	host: Pick<LlmHost, 'advertisedModels' | 'on'>;
+	/** The relay's model host, whose models are advertised (and the number of tools it shares). */
+	host: Pick<LlmHost, 'advertisedModels' | 'on'> & { advertisedTools?(): number };
 	/** Where remote models are added and removed. */
 	registry: Pick<ModelRegistry, 'add' | 'remove'>;
 	/**

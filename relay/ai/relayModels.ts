@@ -33,6 +33,8 @@ export interface RelayModelsInit {
 	gpu?: 'auto' | false;
 	/** Model advert timings (tests). */
 	adverts?: MeshModelsInit['adverts'];
+	/** The tools the relay shares on the mesh (relayTools.ts): their number is advertised with the models. */
+	tools?: { count(): number; onChange(listener: () => void): () => void };
 	log: (line: string) => void;
 }
 
@@ -69,10 +71,24 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		unproven: archive.mesh.unproven,
 		signer: { peerId: node.peerId.toString(), key: init.key, clock: new HybridClock(node.peerId.toString()) }
 	});
+	// What the adverts say: the host's models, and how many tools the relay shares.
+	const { tools } = init;
+	const advertised = {
+		advertisedModels: () => host.advertisedModels(),
+		advertisedTools: () => tools?.count() ?? 0,
+		on: (event: 'change', handler: () => void) => {
+			const offHost = host.on(event, handler);
+			const offTools = tools?.onChange(handler);
+			return () => {
+				offHost();
+				offTools?.();
+			};
+		}
+	};
 	const meshModels = new MeshModels({
 		node,
 		mesh: archive.mesh,
-		host,
+		host: advertised,
 		registry: models.registry,
 		isAllowed: access.isAllowed,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),

@@ -1,7 +1,8 @@
 /**
  * Model adverts: every peer tells the members of a workspace which models it serves, on
- * which engine, how fast and how busy (PROTOCOL.md "Model adverts"), and learns theirs, so
- * the model picker can list every model in the mesh with where it runs.
+ * which engine, how fast and how busy, and whether it shares tools (PROTOCOL.md "Model
+ * adverts"), and learns theirs, so the model picker can list every model in the mesh with
+ * where it runs, and a chat can offer every peer's shared tools.
  *
  * - **On the wire.** One advert per peer, sealed as a gossip envelope of kind 3
  *   (gossipEnvelope.ts) on the workspace's topic: only members can read it, relays forward
@@ -46,6 +47,8 @@ export interface Advert {
 	/** The advertising peer's id (must be the gossip message's signer). */
 	peer: string;
 	models: AdvertModel[];
+	/** How many tools it shares (toolHost.ts; a relay's MCP servers); 0 or absent: none. */
+	tools?: number;
 }
 
 /** A model somewhere in the mesh: an advertised model and where it runs. */
@@ -57,7 +60,7 @@ export interface MeshModel extends AdvertModel {
 }
 
 /** Bounds of an advert (PROTOCOL.md "Model adverts"). */
-export const AdvertLimits = { maxPeerBytes: 128, maxModels: 64, maxModelBytes: 256, maxCount: 0xffff_ffff } as const;
+export const AdvertLimits = { maxPeerBytes: 128, maxModels: 64, maxModelBytes: 256, maxCount: 0xffff_ffff, maxTools: 4096 } as const;
 
 /** Engine kinds on the wire, by code. */
 const ENGINES = ['wllama', 'webllm', 'node-llama-cpp', 'openai', 'mesh'] as const satisfies readonly EngineKind[];
@@ -86,7 +89,8 @@ function count(value: number): number {
 /**
  * Encodes an advert: varstring peer, varuint count, then per model varstring id, varuint
  * engine, varuint contextLength, varuint tokensPerSecond × 100 + 1 (0: unknown), varuint
- * queueDepth, varuint freeSlots. Models beyond the limit are left out.
+ * queueDepth, varuint freeSlots; then varuint the number of tools it shares. Models beyond the
+ * limit are left out.
  */
 export function encodeAdvert(advert: Advert): Uint8Array {
 	const encoder = encoding.createEncoder();
@@ -101,6 +105,7 @@ export function encodeAdvert(advert: Advert): Uint8Array {
 		encoding.writeVarUint(encoder, count(m.queueDepth));
 		encoding.writeVarUint(encoder, count(m.freeSlots));
 	}
+	encoding.writeVarUint(encoder, Math.min(AdvertLimits.maxTools, count(advert.tools ?? 0)));
 	return encoding.toUint8Array(encoder);
 }
 
@@ -123,8 +128,9 @@ export function decodeAdvert(bytes: Uint8Array): Advert {
 			const freeSlots = readBoundedUint(decoder, AdvertLimits.maxCount, 'advert free slots');
 			models.push({ id, engine, contextLength, ...(speed > 0 ? { tokensPerSecond: (speed - 1) / 100 } : {}), queueDepth, freeSlots });
 		}
+		const tools = readBoundedUint(decoder, AdvertLimits.maxTools, 'advert tools');
 		expectEnd(decoder, 'advert');
-		return { peer, models };
+		return { peer, models, ...(tools > 0 ? { tools } : {}) };
 	} catch (error) {
 		if (error instanceof MalformedMessageError) throw error;
 		throw new MalformedMessageError(`undecodable advert (${error instanceof Error ? error.message : String(error)})`);
@@ -138,8 +144,8 @@ export interface ModelAdvertsInit {
 	keys: WorkspaceKeys;
 	/** This peer's id. */
 	localPeerId: string;
-	/** This peer's models to advertise; none when absent (a peer that only asks). */
-	source?: { advertisedModels(): AdvertModel[]; on(event: 'change', handler: () => void): () => void };
+	/** This peer's models (and the number of tools it shares) to advertise; none when absent (a peer that only asks). */
+	source?: { advertisedModels(): AdvertModel[]; advertisedTools?(): number; on(event: 'change', handler: () => void): () => void };
 	/** Milliseconds between renewals; default 15,000. */
 	intervalMs?: number;
 	/** Milliseconds an advert lives without renewal; default 45,000. */
@@ -212,6 +218,12 @@ export class ModelAdverts {
 		return [...local, ...remote];
 	}
 
+	/** The other peers that share tools now (toolHost.ts), by peer id. */
+	toolHosts(): string[] {
+		const now = Date.now();
+		return [...this.remote.values()].filter(({ advert, expires }) => expires > now && (advert.tools ?? 0) > 0).map(({ advert }) => advert.peer);
+	}
+
 	/** Adds a handler called when the list of models may have changed; returns its remover. */
 	on(_event: 'change', handler: () => void): () => void {
 		return this.listeners.on('change', handler);
@@ -231,7 +243,8 @@ export class ModelAdverts {
 	private publishNow(): void {
 		if (!this.running || this.init.source === undefined) return;
 		this.lastPublish = Date.now();
-		void this.publish({ peer: this.init.localPeerId, models: this.init.source.advertisedModels() });
+		const tools = this.init.source.advertisedTools?.() ?? 0;
+		void this.publish({ peer: this.init.localPeerId, models: this.init.source.advertisedModels(), ...(tools > 0 ? { tools } : {}) });
 	}
 
 	private async publish(advert: Advert, leaving = false): Promise<void> {
@@ -261,7 +274,7 @@ export class ModelAdverts {
 			throw new MalformedMessageError('an advert from a peer the team does not count');
 		}
 		const known = this.remote.has(advert.peer);
-		if (advert.models.length === 0) {
+		if (advert.models.length === 0 && advert.tools === undefined) {
 			if (known) this.drop(advert.peer);
 			return;
 		}

@@ -14,6 +14,7 @@
  */
 import { readDelegation } from '../doc/team/delegation.js';
 import { roleMayUseModel } from '../doc/team/modelAccess.js';
+import { roleMayUseTool } from '../doc/team/toolAccess.js';
 import type { TeamRole } from '../doc/team/ops.js';
 import type { Team } from '../doc/team/teamTypes.js';
 import type { AdmitVerdict } from '../mesh/authority.js';
@@ -45,6 +46,19 @@ export async function askerRole(team: Pick<HostTeam, 'roleOf'>, asker: Asker, no
 
 /** A host's checks over the team of each workspace (`teamOf`: undefined where this peer holds none); see the module comment. */
 export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): HostAccess {
+	return teamAccess(teamOf, now, roleMayUseModel);
+}
+
+/** The same checks for a tool host (toolHost.ts): per call, the team's `tool-access` rule for the asker's role (doc/team/toolAccess.ts). */
+export function teamToolAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): HostAccess {
+	return teamAccess(teamOf, now, roleMayUseTool);
+}
+
+function teamAccess(
+	teamOf: (workspaceId: string) => HostTeam | undefined,
+	now: () => number,
+	rule: (team: Team, role: TeamRole | undefined, name: string) => boolean
+): HostAccess {
 	return {
 		isAllowed: (workspaceId, peerId) => teamOf(workspaceId)?.isMember(peerId) ?? false,
 		admits: async (workspaceId, peerId, admission) => {
@@ -52,10 +66,10 @@ export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undef
 			if (team === undefined || (await readDelegation(admission)) === undefined) return 'refused';
 			return team.admits(peerId, admission);
 		},
-		mayUse: async (asker, model) => {
+		mayUse: async (asker, name) => {
 			const team = teamOf(asker.workspaceId);
 			if (team === undefined) return false;
-			return roleMayUseModel(team.team, await askerRole(team, asker, now()), model);
+			return rule(team.team, await askerRole(team, asker, now()), name);
 		}
 	};
 }

@@ -32,12 +32,10 @@
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
-import { DEFAULT_LIMITS, DeniedReason } from '../mesh/constants.js';
+import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { handleFrames, type FrameStream } from '../mesh/frameStream.js';
-import { MembershipExchange } from '../mesh/membership.js';
-import { deny, frameSender, readHello } from '../mesh/syncStream.js';
+import { proveAsker, type Asker } from '../mesh/streamMembership.js';
 import { UnprovenBudget } from '../mesh/unprovenBudget.js';
-import { decodeMessage, encodeMessage } from '../mesh/wire.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import type { AdmitVerdict } from '../mesh/authority.js';
 import type { AdvertModel } from './adverts.js';
@@ -105,12 +103,8 @@ export interface LlmHostComponents {
 	unproven?: UnprovenBudget;
 }
 
-/** Who sent a REQUEST: the workspace its HELLO named and proved, its peer id, and the admission its HELLO carried (empty: none). */
-export interface Asker {
-	workspaceId: string;
-	peerId: string;
-	admission: Uint8Array;
-}
+/** Who sent a REQUEST (streamMembership.ts). */
+export type { Asker } from '../mesh/streamMembership.js';
 
 /** Serves local engines to members; see the module comment. */
 export interface LlmHost {
@@ -266,45 +260,17 @@ class DefaultLlmHost implements LlmHost {
 		await this.run(served, request, frames, peerId);
 	}
 
-	/** Runs the membership exchange as responder; the proven asker, or undefined (DENIED sent). */
-	private async prove(frames: FrameStream, peerId: string): Promise<Asker | undefined> {
-		const signal = AbortSignal.timeout(this.timeoutMs);
-		const first = await frames.read({ signal });
-		if (first === null) return undefined;
-		const hello = readHello(first, DEFAULT_LIMITS);
-		if (!hello.ok) {
-			this.report(hello.error, peerId);
-			await deny(frames, hello.reason);
-			return undefined;
-		}
-		const { workspaceId } = hello.hello;
-		const keys = this.components.keys(workspaceId);
-		if (keys === undefined) {
-			await deny(frames, DeniedReason.unknownWorkspace);
-			return undefined;
-		}
+	/** Runs the membership exchange as responder (streamMembership.ts); the proven asker, or undefined (DENIED sent). */
+	private prove(frames: FrameStream, peerId: string): Promise<Asker | undefined> {
 		const { isAllowed, admits } = this.init;
-		const exchange = new MembershipExchange({
-			role: 'responder',
-			keys,
+		return proveAsker(frames, peerId, {
+			keys: this.components.keys,
 			localPeerId: this.components.node.peerId.toString(),
-			remotePeerId: peerId,
-			send: (m) => frameSender(frames)(encodeMessage(m)),
-			...(isAllowed !== undefined ? { isAllowed: (remote: string) => isAllowed(workspaceId, remote) } : {}),
-			...(admits !== undefined ? { admits: (remote: string, admission: Uint8Array) => admits(workspaceId, remote, admission) } : {})
+			timeoutMs: this.timeoutMs,
+			onError: (error) => this.report(error, peerId),
+			...(isAllowed !== undefined ? { isAllowed } : {}),
+			...(admits !== undefined ? { admits } : {})
 		});
-		try {
-			await exchange.handle(hello.hello);
-			const proof = await frames.read({ signal });
-			if (proof === null) return undefined;
-			if (!(await exchange.handle(decodeMessage(proof, DEFAULT_LIMITS)))) return undefined;
-		} catch (error) {
-			// DENIED is on its way (the exchange sent it); let it arrive before the stream ends.
-			this.report(asError(error), peerId);
-			await frames.close().catch(() => {});
-			return undefined;
-		}
-		return { workspaceId, peerId, admission: hello.hello.admission };
 	}
 
 	/** ERROR busy when the host or this asker's share is full, else undefined. */

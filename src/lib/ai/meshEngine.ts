@@ -31,9 +31,8 @@ import type { Libp2p, PeerId } from '@libp2p/interface';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream, type FrameStream } from '../mesh/frameStream.js';
 import { UnprovenBudget } from '../mesh/unprovenBudget.js';
-import { MembershipExchange } from '../mesh/membership.js';
-import { closeGracefully, frameSender } from '../mesh/syncStream.js';
-import { decodeMessage, encodeMessage } from '../mesh/wire.js';
+import { proveToHost } from '../mesh/streamMembership.js';
+import { closeGracefully } from '../mesh/syncStream.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import type { MeshModel } from './adverts.js';
 import {
@@ -210,22 +209,7 @@ export class MeshEngine implements Engine {
 	 */
 	private async prove(frames: FrameStream, request: GenerateRequest, requestId: string, target?: AnswerTarget): Promise<void> {
 		const { keys } = this.init;
-		const send = frameSender(frames);
 		const admission = await this.init.admission?.();
-		const exchange = new MembershipExchange({
-			role: 'opener',
-			keys,
-			localPeerId: this.init.node.peerId.toString(),
-			remotePeerId: this.init.host.toString(),
-			send: (m) => send(encodeMessage(m)),
-			...(admission !== undefined ? { admission } : {})
-		});
-		const signal = AbortSignal.timeout(this.init.openTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs);
-		const next = async (): Promise<Uint8Array> => {
-			const frame = await frames.read({ signal });
-			if (frame === null) throw new Error('the host closed the stream during the membership exchange');
-			return frame;
-		};
 		const { model, messages, maxTokens, temperature, stop, seed, tools, toolChoice } = request;
 		let bytes: Uint8Array;
 		try {
@@ -250,12 +234,15 @@ export class MeshEngine implements Engine {
 			throw new RemoteEngineError('input-too-long', 'The conversation is too long to send to another peer: shorten it or start a new chat.');
 		}
 		try {
-			exchange.start();
-			await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS));
-			if (!exchange.remoteProven) throw new Error('the host did not prove membership');
-			frames.setBudget(undefined); // proven: the answer's frames may be as large as LlmLimits allow
-			send(bytes);
-			if (!(await exchange.handle(decodeMessage(await next(), DEFAULT_LIMITS)))) throw new Error('membership not proven');
+			const proof = {
+				keys,
+				localPeerId: this.init.node.peerId.toString(),
+				hostPeerId: this.init.host.toString(),
+				timeoutMs: this.init.openTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs,
+				...(admission !== undefined ? { admission } : {})
+			};
+			// Proven: the answer's frames may be as large as LlmLimits allow.
+			await proveToHost(frames, proof, bytes, () => frames.setBudget(undefined));
 		} catch (error) {
 			throw new RemoteEngineError(
 				'failed',

@@ -159,6 +159,7 @@ export class AppState {
 			}
 			this.joining = undefined;
 			const ws = await WorkspaceState.open(this.svc, row);
+			ws.sharedTools = () => this.mesh?.sharedTools(id) ?? Promise.resolve([]);
 			this.current = ws;
 			await this.svc.db.workspaces.update(id, { lastOpenedAt: Date.now() });
 			const channels = ws.channels;

@@ -22,6 +22,8 @@ import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
 import { teamHostAccess, type HostTeam } from '../ai/hostAccess.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
 import { MeshEngine } from '../ai/meshEngine.js';
+import { listMeshTools } from '../ai/meshTools.js';
+import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import type { ModelOffer, ModelsState } from './ModelsState.svelte.js';
 
@@ -137,6 +139,29 @@ export class MeshModels {
 		const engine = new MeshEngine({ node: this.peer.node, host, keys, catalog, unproven: this.peer.mesh.unproven, ...admission });
 		this.engines.set(key, engine);
 		return engine;
+	}
+
+	/**
+	 * The tools the peers of a workspace share with this member now (a relay's MCP servers:
+	 * those whose adverts say they share tools, each asked over `/outpost/tools/1.0.0`, which
+	 * lists only what this member's role may use). A name two peers share is offered once.
+	 */
+	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
+		const adverts = this.adverts.get(workspaceId);
+		const keys = this.peer.mesh.workspaceKeys(workspaceId);
+		if (adverts === undefined || keys === undefined) return [];
+		const admission = this.delegate !== undefined ? { admission: () => this.delegation(workspaceId) } : {};
+		const init = { node: this.peer.node, keys, unproven: this.peer.mesh.unproven, ...admission };
+		const hosts = adverts.toolHosts().flatMap((peer) => {
+			try {
+				return [peerIdFromString(peer)];
+			} catch {
+				return [];
+			}
+		});
+		const lists = await Promise.all(hosts.map((host) => listMeshTools(init, host)));
+		const seen = new Set<string>();
+		return lists.flat().filter((tool) => !seen.has(tool.spec.name) && seen.add(tool.spec.name));
 	}
 
 	/** This tab's delegation for a workspace, signed once (signed again after a failure). */

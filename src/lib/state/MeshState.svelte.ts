@@ -294,15 +294,24 @@ export class MeshState {
 		});
 	}
 
-	/** Whether the relay that served the app archives `workspaceId` (undefined: no relay, or unknown). */
-	/** The relay's shared tools (its MCP servers') this device's member may use in `workspaceId`; none without a relay. */
+	/**
+	 * The tools the relays share with this device's member in `workspaceId` (their MCP
+	 * servers'): those the workspace's peers advertise on the mesh (MeshModels.sharedTools), and
+	 * those of the relay that served the app (over HTTPS); a name offered both ways is offered once.
+	 */
 	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
-		if (!this.servedByRelay) return [];
-		const { servingRelayTools } = await import('../mesh/relayTools.js');
 		const { identity } = this.services;
-		return servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, workspaceId);
+		const served = async () => {
+			if (!this.servedByRelay) return [];
+			const { servingRelayTools } = await import('../mesh/relayTools.js');
+			return servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, workspaceId);
+		};
+		const lists = await Promise.all([this.meshModels?.sharedTools(workspaceId).catch(() => []) ?? [], served().catch(() => [])]);
+		const seen = new Set<string>();
+		return lists.flat().filter((tool) => !seen.has(tool.spec.name) && seen.add(tool.spec.name));
 	}
 
+	/** Whether the relay that served the app archives `workspaceId` (undefined: no relay, or unknown). */
 	async isArchivedOnRelay(workspaceId: string): Promise<boolean | undefined> {
 		if (!this.servedByRelay) return undefined;
 		const { identity } = this.services;

@@ -416,10 +416,13 @@ export class WorkspaceState {
 		await chat?.close();
 	}
 
+	/** The tools the relays share with this member (set by the app: MeshState.sharedTools); without it, the serving relay's. */
+	sharedTools: (() => Promise<RunnableTool[]>) | undefined;
+
 	/**
 	 * The tools an AI chat of this workspace offers the model: the workspace's own (search,
-	 * read and write notes, read and post messages, as this member may) and the relay's MCP
-	 * servers' tools this member's role may use. For `@model` in channel `audience`, whose
+	 * read and write notes, read and post messages, as this member may) and the relays' MCP
+	 * servers' tools this member's role may use (on the mesh, and the relay that served the app). For `@model` in channel `audience`, whose
 	 * answer everyone in that channel reads, the workspace's tools read only what they all may
 	 * (workspaceTools.ts).
 	 */
@@ -435,8 +438,10 @@ export class WorkspaceState {
 		const own = createWorkspaceTools(context).map(
 			(tool) => withChoices(tool, choices)
 		);
-		const shared = await servingRelayTools({ peerId: identity.peerId, privateKey: identity.privateKey }, this.id).catch(() => []);
-		return [...own, ...shared];
+		const signer = { peerId: identity.peerId, privateKey: identity.privateKey };
+		const shared = await (this.sharedTools?.() ?? servingRelayTools(signer, this.id)).catch(() => []);
+		const names = new Set(own.map((t) => t.spec.name));
+		return [...own, ...shared.filter((t) => !names.has(t.spec.name))];
 	}
 
 	/**

@@ -165,6 +165,21 @@ describe('ModelAdverts', () => {
 		expect(adverts.models()).toEqual([]);
 	});
 
+	it('names the peers that share tools, a tools-only advert included, until they withdraw', async () => {
+		const { keys, pubsub, adverts } = await setup();
+		const relay = await newPeer();
+		const other = await newPeer();
+		pubsub.deliver(keys.topic, relay, await sealed(keys, { peer: relay.toString(), models: [], tools: 3 }));
+		pubsub.deliver(keys.topic, other, await sealed(keys, { peer: other.toString(), models: [model] }));
+		await settle();
+		expect(adverts.toolHosts()).toEqual([relay.toString()]);
+		expect(decodeAdvert(encodeAdvert({ peer: 'p', models: [], tools: 3 }))).toEqual({ peer: 'p', models: [], tools: 3 });
+		// No models and no tools: a withdrawal.
+		pubsub.deliver(keys.topic, relay, await sealed(keys, { peer: relay.toString(), models: [] }));
+		await settle();
+		expect(adverts.toolHosts()).toEqual([]);
+	});
+
 	it('drops adverts of peers the team does not count, and forgets a peer once it is removed', async () => {
 		const members = new Set<string>();
 		const { keys, pubsub, errors, adverts } = await setup(undefined, (peerId) => members.has(peerId));

@@ -1,0 +1,144 @@
+/**
+ * The tool host: serves a peer's shared tools (the relay's MCP servers) to workspace members
+ * over `/outpost/tools/1.0.0` (toolProtocol.ts, PROTOCOL.md "Tools on the mesh"), as the model
+ * host serves models:
+ *
+ * - **Members only.** Each stream starts with the membership exchange (streamMembership.ts):
+ *   nothing is listed or run for a peer that has not proved, on that stream, that it holds the
+ *   workspace's keys, and that the team counts (`isAllowed`, or a tab's delegation: `admits`).
+ * - **Per-tool rules, on the host.** `mayUse` (the team's tool-access rule for the role of the
+ *   asker's member) filters the list and is asked again for every call: a rule the asker's
+ *   app alone enforced would be no rule.
+ * - **Bounded.** At most `maxCallsPerPeer` calls of one asking device run at once (each can
+ *   hold a server for its time limit); beyond, ERROR busy. A call is cancelled when its asker
+ *   goes away (closes or resets the stream).
+ */
+import type { Connection, Libp2p } from '@libp2p/interface';
+import { DEFAULT_LIMITS } from '../mesh/constants.js';
+import { handleFrames, type FrameStream } from '../mesh/frameStream.js';
+import { proveAsker, type Asker, type ProveAskerInit } from '../mesh/streamMembership.js';
+import { UnprovenBudget } from '../mesh/unprovenBudget.js';
+import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
+import { decodeToolRequest, encodeToolMessage, resultAnswer, TOOLS_PROTOCOL_ID, ToolWireLimits, type ToolAnswer, type ToolRequest } from './toolProtocol.js';
+import type { ToolResult, ToolSpec } from './tools/types.js';
+
+/** Calls one asking device may have running at once, by default. */
+export const MAX_CALLS_PER_PEER = 4;
+
+/** Options of {@link ToolHost}. */
+export interface ToolHostInit extends Pick<ProveAskerInit, 'isAllowed' | 'admits'> {
+	/** The tools on offer now. */
+	tools(): ToolSpec[];
+	/** Runs one; throws what the tool's server threw (its message reaches the asker). */
+	call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult>;
+	/** Whether `asker` may use `tool` (the team's rule for its member's role). */
+	mayUse(asker: Asker, tool: string): boolean | Promise<boolean>;
+	/** Default {@link MAX_CALLS_PER_PEER}. */
+	maxCallsPerPeer?: number;
+	/** Milliseconds for the membership exchange and the request; default 10,000. */
+	timeoutMs?: number;
+	/** Told about every stream that failed, and every tool call that threw. */
+	onError?: (error: Error, peerId: string) => void;
+}
+
+/** What the host runs on. */
+export interface ToolHostComponents {
+	node: Pick<Libp2p, 'peerId' | 'handle' | 'unhandle'>;
+	/** The keys of a workspace this peer holds (`MeshService.workspaceKeys`), else undefined. */
+	keys: (workspaceId: string) => WorkspaceKeys | undefined;
+	/** What askers that proved nothing yet may make this node hold (`MeshService.unproven`). */
+	unproven?: UnprovenBudget;
+}
+
+/** See the module comment. */
+export class ToolHost {
+	private started = false;
+	/** Calls running, by asking peer. */
+	private readonly running = new Map<string, number>();
+	private readonly unproven: UnprovenBudget;
+
+	constructor(
+		private readonly components: ToolHostComponents,
+		private readonly init: ToolHostInit
+	) {
+		this.unproven = components.unproven ?? new UnprovenBudget();
+	}
+
+	async start(): Promise<void> {
+		if (this.started) return;
+		await handleFrames(this.components.node, TOOLS_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
+			maxFrameBytes: ToolWireLimits.maxAnswerBytes,
+			budget: (connection) => this.unproven.forStream(connection.id),
+			runOnLimitedConnection: true,
+			onError: (error, connection) => this.report(error, connection.remotePeer.toString())
+		});
+		this.started = true;
+	}
+
+	async stop(): Promise<void> {
+		if (!this.started) return;
+		this.started = false;
+		await this.components.node.unhandle(TOOLS_PROTOCOL_ID);
+	}
+
+	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
+		const peerId = connection.remotePeer.toString();
+		const timeoutMs = this.init.timeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
+		const { isAllowed, admits } = this.init;
+		const asker = await proveAsker(frames, peerId, {
+			keys: this.components.keys,
+			localPeerId: this.components.node.peerId.toString(),
+			timeoutMs,
+			onError: (error) => this.report(error, peerId),
+			...(isAllowed !== undefined ? { isAllowed } : {}),
+			...(admits !== undefined ? { admits } : {})
+		});
+		if (asker === undefined) return;
+		frames.setBudget({ maxFrameBytes: ToolWireLimits.maxRequestBytes }); // proven: a request, no more
+		const frame = await frames.read({ signal: AbortSignal.timeout(timeoutMs) });
+		if (frame === null) return;
+		const request = decodeToolRequest(frame);
+		const answer = await this.answer(asker, request, frames);
+		if (answer !== undefined) await frames.write(encodeToolMessage(answer));
+	}
+
+	private async answer(asker: Asker, request: ToolRequest, frames: FrameStream): Promise<ToolAnswer | undefined> {
+		if (request.workspaceId !== asker.workspaceId) return { type: 'error', problem: 'failed', message: 'The request names another workspace than its proof.' };
+		if (request.type === 'list') {
+			const tools: ToolSpec[] = [];
+			for (const tool of this.init.tools()) if (await this.init.mayUse(asker, tool.name)) tools.push(tool);
+			return { type: 'tools', tools };
+		}
+		const { tool } = request;
+		if (!this.init.tools().some((t) => t.name === tool)) return { type: 'error', problem: 'unknown-tool', message: `This peer offers no tool "${tool}" now (its server may be down).` };
+		if (!(await this.init.mayUse(asker, tool)))
+			return { type: 'error', problem: 'not-allowed', message: `Your role in this workspace may not use the tool "${tool}": an owner or admin can allow it under Members → Tools.` };
+		const mine = this.running.get(asker.peerId) ?? 0;
+		if (mine >= (this.init.maxCallsPerPeer ?? MAX_CALLS_PER_PEER))
+			return { type: 'error', problem: 'busy', message: `This device already has ${mine} tool calls running here: wait for one to finish.` };
+		this.running.set(asker.peerId, mine + 1);
+		// The asker going away (closing or resetting its end) cancels the call.
+		const controller = new AbortController();
+		const gone = () => controller.abort(new Error('the asker went away'));
+		frames.stream.addEventListener('close', gone, { once: true });
+		void frames.read().then(gone, gone);
+		try {
+			return resultAnswer(await this.init.call(tool, request.arguments, controller.signal));
+		} catch (error) {
+			if (controller.signal.aborted) return undefined;
+			const e = error instanceof Error ? error : new Error(String(error));
+			this.report(e, asker.peerId);
+			return { type: 'error', problem: 'failed', message: e.message.slice(0, ToolWireLimits.maxMessage) };
+		} finally {
+			frames.stream.removeEventListener('close', gone);
+			const left = (this.running.get(asker.peerId) ?? 1) - 1;
+			if (left > 0) this.running.set(asker.peerId, left);
+			else this.running.delete(asker.peerId);
+		}
+	}
+
+	private report(error: Error, peerId: string): void {
+		if (this.init.onError) this.init.onError(error, peerId);
+		else console.warn('tool host:', peerId, error.message);
+	}
+}
