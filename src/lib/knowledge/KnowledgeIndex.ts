@@ -19,6 +19,7 @@
  * Everything is held in memory and written through to a {@link VectorStore}; opening reads
  * it back, so an unchanged workspace is never embedded twice.
  */
+import { abortable } from '../abortable.js';
 import { embeddingText, messageChunkId, type Chunk } from './chunker.js';
 import { EmbedderError, type Embedder } from './Embedder.js';
 import { ChunkSearch } from './ChunkSearch.js';
@@ -371,22 +372,3 @@ function sameChunk(a: Chunk | undefined, b: Chunk): boolean {
 	return true;
 }
 
-/** `promise`, or a rejection with the signal's reason when it aborts first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-	if (!signal) return promise;
-	signal.throwIfAborted();
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = () => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener('abort', onAbort);
-				resolve(value);
-			},
-			(error: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(error);
-			}
-		);
-	});
-}

@@ -11,6 +11,7 @@
  * to load, or to embed, is reported in {@link KnowledgeEmbedding.error} and full text answers
  * meanwhile.
  */
+import { abortable } from '../abortable.js';
 import { listModelFiles, type ModelFile } from '../ai/modelFiles.js';
 import type { Embedder } from '../knowledge/Embedder.js';
 import type { EmbedProgress, KnowledgeHit, KnowledgeIndex, KnowledgeIndexInit, KnowledgeQuery } from '../knowledge/KnowledgeIndex.js';
@@ -181,7 +182,7 @@ export class KnowledgeEmbedding {
 		if (this.chosen !== undefined && !this.closed) {
 			const deadline = AbortSignal.timeout(this.init.waitMs ?? EMBED_WAIT_MS);
 			try {
-				const embedder = await raceAbort(this.load(), deadline);
+				const embedder = await abortable(this.load(), deadline);
 				if (embedder && this.embedder?.embedder === embedder && index.embedder !== embedder) await index.setEmbedder(embedder);
 				if (embedder && index.embedder === embedder) await this.embedPending(index, deadline);
 			} catch {
@@ -337,24 +338,6 @@ export const loadWllamaEmbedder: EmbedderLoader = async (file, { signal, onProgr
 	return WllamaEmbedder.load(file.url, { signal, onProgress, gpu: gpu ? 'auto' : false });
 };
 
-/** `promise`, or a rejection with the signal's reason when it aborts first (the work goes on). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-	if (signal.aborted) return Promise.reject(signal.reason);
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = () => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener('abort', onAbort);
-				resolve(value);
-			},
-			(error: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(error);
-			}
-		);
-	});
-}
 
 function isAbort(error: unknown): boolean {
 	return error instanceof DOMException && (error.name === 'AbortError' || error.name === 'TimeoutError');
