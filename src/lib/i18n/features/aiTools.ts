@@ -11,6 +11,7 @@ export const aiToolsEn = {
 	'aiTools.step': 'Tool call: {name} — {status}',
 	'aiTools.status.running': 'running…',
 	'aiTools.status.approval': 'waiting for your approval',
+	'aiTools.status.approvalOther': 'waiting for the asker’s approval',
 	'aiTools.status.done': 'done',
 	'aiTools.status.doneIn': 'done in {ms} ms',
 	'aiTools.status.error': 'failed',

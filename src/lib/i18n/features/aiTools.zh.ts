@@ -13,6 +13,7 @@ export const aiToolsZh: Record<keyof typeof aiToolsEn, string> = {
 	'aiTools.step': '工具调用：{name} — {status}',
 	'aiTools.status.running': '运行中…',
 	'aiTools.status.approval': '等待你批准',
+	'aiTools.status.approvalOther': '等待提问者批准',
 	'aiTools.status.done': '已完成',
 	'aiTools.status.doneIn': '已完成，用时 {ms} 毫秒',
 	'aiTools.status.error': '失败',
