@@ -78,8 +78,6 @@ test('a tool call that needs approval: approve posts the message, deny changes n
 });
 
 test('@model in a channel uses a tool once the asker approves, and "Always in this channel" stops the asking', async ({ page }) => {
-	// Tall enough that the windowed message list shows every message of the test at once.
-	await page.setViewportSize({ width: 1280, height: 2000 });
 	await openApp(page);
 	await createWorkspace(page, 'Deck');
 	// A model loaded into this browser (from an AI chat's Models dialog) answers in channels too.
@@ -100,6 +98,9 @@ test('@model in a channel uses a tool once the asker approves, and "Always in th
 	await expect(approval.getByRole('button', { name: 'Approve' })).toBeFocused();
 	const answer = page.getByRole('main').getByRole('article', { name: TOOLS_MODEL });
 	await expect(answer.getByText('Tool call: post_message — waiting for your approval')).toBeVisible();
+	// Tall enough that the windowed message list shows every message of the test at once
+	// (until now the usual window: the approval leaves the messages room).
+	await page.setViewportSize({ width: 1280, height: 2000 });
 	const all = page.getByRole('main').getByRole('article');
 	await expect(all).toHaveCount(2); // the question and the model's message
 	await approval.getByRole('checkbox', { name: 'Always in this channel' }).check();
