@@ -131,10 +131,14 @@ test('a knowledge answer lists its sources, and a source opens the note at the c
 	await createWorkspace(page, 'Ship');
 	// Two notes; only one is about the question (Chinese and English words both indexed).
 	await page.getByRole('button', { name: 'New note' }).click();
+	// The new note is open (its title empty) before typing: else the text goes to the note before it.
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
 	await page.getByRole('textbox', { name: 'Note title' }).fill('Galley rota');
 	await page.getByRole('textbox', { name: 'Note body' }).click();
 	await page.keyboard.type('# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600. 锚演习在星期二。');
 	await page.getByRole('button', { name: 'New note' }).click();
+	// The new note is open (its title empty) before typing: else the text goes to the note before it.
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
 	await page.getByRole('textbox', { name: 'Note title' }).fill('Engine log');
 	await page.getByRole('textbox', { name: 'Note body' }).click();
 	await page.keyboard.type('Oil pressure normal.');

@@ -34,10 +34,14 @@ async function shipWithChat(page: Page): Promise<void> {
 	await openApp(page);
 	await createWorkspace(page, 'Ship');
 	await page.getByRole('button', { name: 'New note' }).click();
+	// The new note is open (its title empty) before typing: else the text goes to the note before it.
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
 	await page.getByRole('textbox', { name: 'Note title' }).fill('Galley rota');
 	await page.getByRole('textbox', { name: 'Note body' }).click();
 	await page.keyboard.type('# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600.');
 	await page.getByRole('button', { name: 'New note' }).click();
+	// The new note is open (its title empty) before typing: else the text goes to the note before it.
+	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
 	await page.getByRole('textbox', { name: 'Note title' }).fill('Engine log');
 	await page.getByRole('textbox', { name: 'Note body' }).click();
 	await page.keyboard.type('Oil pressure normal.');
