@@ -5,8 +5,8 @@
  */
 import type { ChatMessage, Engine } from '../ai/engine.js';
 import type { SourceRef } from '../doc/schema.js';
-import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
-import { ToolApprovals, type PendingApproval, type ToolMode } from './ToolApprovals.svelte.js';
+import type { RunnableTool } from '../ai/tools/toolLoop.js';
+import { ToolApprovals, type ToolMode } from './ToolApprovals.svelte.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newId } from '../doc/ids.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
@@ -29,8 +29,6 @@ export interface ModelChoice {
 	servedBy: string;
 }
 
-export type { PendingApproval, ToolMode } from './ToolApprovals.svelte.js';
-
 /** Longest user message kept. */
 export const MAX_PROMPT_LENGTH = 20_000;
 
@@ -49,7 +47,7 @@ export class AiChatState {
 	useKnowledge = $state(false);
 	/** While the workspace's knowledge is searched for a question. */
 	searchingKnowledge = $state(false);
-	/** Calls that wait for the user's Approve or Deny ("always" holds for the rest of this chat). */
+	/** Calls that wait for the user's Approve or Deny (`approvals.pending`; "always" holds for the rest of this chat). */
 	readonly approvals = new ToolApprovals();
 
 	readonly thread: AiThreadDoc;
@@ -162,16 +160,6 @@ export class AiChatState {
 		this.approvals.denyWaiting();
 	}
 
-	/** A call the model made that waits for the user's Approve or Deny. */
-	get pending(): PendingApproval | undefined {
-		return this.approvals.pending;
-	}
-
-	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of this chat. */
-	answerApproval(answer: Approval): void {
-		this.approvals.answer(answer);
-	}
-
 	/** The tools this chat can offer the model now: the workspace's own and the relay's shared ones (built anew each time: channels and rules change). */
 	async tools(): Promise<RunnableTool[]> {
 		return (await this.makeTools?.()) ?? [];
@@ -237,15 +225,16 @@ export class AiChatState {
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			// With tools the loop runs here, so this device writes the answer (it stops with this view).
 			if (tools.length > 0) this.hostWrites = false;
+			const id = newId();
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
-				...(tools.length > 0 ? { tools, approve: this.approvals.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
+				...(tools.length > 0 ? { tools, approve: this.approvals.approverFor(id), ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				thread: this.thread,
 				engine: choice.engine,
 				model: choice.model,
 				askedBy: this.services.identity.peerId,
 				servedBy: choice.servedBy,
-				id: newId(),
+				id,
 				hlc: this.tick(),
 				origin: LOCAL_ORIGIN,
 				signal: this.stop.signal,

@@ -351,7 +351,7 @@ export class ChannelState {
 			const tools = withTools ? await this.tools() : [];
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			const result = await answerInChannel({
-				...(tools.length > 0 ? { tools, approve: this.approvals.approve, ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
+				...(tools.length > 0 ? { tools, approve: this.approvals.approverFor(answerId), ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				channel: this.channel,
 				docId: this.id,
 				engine: choice.engine,
@@ -369,7 +369,7 @@ export class ChannelState {
 			// The tools could not be made (the workspace closed): nothing was written.
 			if (!this.closed) this.askError = error instanceof Error ? error.message : String(error);
 		} finally {
-			if (this.answering.size === 1) this.approvals.denyWaiting();
+			this.approvals.denyWaiting(answerId);
 			const rest = new Map(this.answering);
 			rest.delete(answerId);
 			this.answering = rest;
@@ -379,7 +379,7 @@ export class ChannelState {
 	/** Stops a model's answer this device asked for (a tool call waiting for approval is denied). */
 	stopAnswer(msgId: string): void {
 		this.answering.get(msgId)?.stop.abort();
-		this.approvals.denyWaiting();
+		this.approvals.denyWaiting(msgId);
 	}
 
 	/** The tools a model answering here may use now (built anew each time: channels and rules change). */

@@ -2,8 +2,9 @@
  * The user's say over tool calls that change something, for one conversation (an AI chat, or
  * `@model` answers in one channel): a call waits as {@link ToolApprovals.pending} until the
  * user approves it (once, or "always" for the rest of the conversation) or denies it. One
- * question at a time: a new one denies the one before, and {@link ToolApprovals.denyWaiting}
- * ends a wait when the answer stops or the view closes.
+ * question at a time: a new one denies the one before. Each answer asks through its own
+ * approver ({@link ToolApprovals.approverFor}), so stopping one answer
+ * ({@link ToolApprovals.denyWaiting} with its id) ends only its own wait.
  */
 import type { Approval, RunnableTool } from '../ai/tools/toolLoop.js';
 import type { ToolCall } from '../ai/tools/types.js';
@@ -16,6 +17,8 @@ export type ToolMode = 'off' | 'auto' | { tool: string };
 
 /** A tool call waiting for the user's approval. */
 export interface PendingApproval {
+	/** The answer whose model made the call. */
+	answer: string;
 	call: ToolCall;
 	/** The tool's description, for the prompt. */
 	description: string;
@@ -36,15 +39,17 @@ export class ToolApprovals {
 	private readonly alwaysAllowed = new Set<string>();
 	private settle: ((answer: Approval) => void) | undefined;
 
-	/** Asks the user about `call` (the tool loop's approver); a tool approved "always" is not asked about again. */
-	readonly approve = (call: ToolCall, tool: RunnableTool): Promise<Approval> => {
-		if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
-		this.settle?.('deny');
-		return new Promise<Approval>((resolve) => {
-			this.settle = resolve;
-			this.pending = { call, description: tool.spec.description };
-		});
-	};
+	/** The tool loop's approver for answer `answer`: asks the user about each call; a tool approved "always" is not asked about again. */
+	approverFor(answer: string): (call: ToolCall, tool: RunnableTool) => Promise<Approval> {
+		return (call, tool) => {
+			if (this.alwaysAllowed.has(call.name)) return Promise.resolve('once');
+			this.settle?.('deny');
+			return new Promise<Approval>((resolve) => {
+				this.settle = resolve;
+				this.pending = { answer, call, description: tool.spec.description };
+			});
+		};
+	}
 
 	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of the conversation. */
 	answer(answer: Approval): void {
@@ -57,8 +62,9 @@ export class ToolApprovals {
 		settle?.(answer);
 	}
 
-	/** Denies the call waiting now, if any (the answer stopped, the view closed). */
-	denyWaiting(): void {
+	/** Denies the call waiting now, if any (the view closed), or only one of answer `answer`'s (that answer stopped or ended). */
+	denyWaiting(answer?: string): void {
+		if (answer !== undefined && this.pending?.answer !== answer) return;
 		const settle = this.settle;
 		this.pending = undefined;
 		this.settle = undefined;

@@ -130,9 +130,9 @@ describe('AiChatState', () => {
 		const asked: string[] = [];
 		const approveWhenAsked = (answer: 'once' | 'always' | 'deny') => {
 			const timer = setInterval(() => {
-				if (chat.pending === undefined) return;
-				asked.push(chat.pending.call.name);
-				chat.answerApproval(answer);
+				if (chat.approvals.pending === undefined) return;
+				asked.push(chat.approvals.pending.call.name);
+				chat.approvals.answer(answer);
 				clearInterval(timer);
 			}, 5);
 			return timer;
