@@ -7,6 +7,8 @@
  * call asks the user first.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { TeamRole } from '../doc/team/ops.js';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream } from '../mesh/frameStream.js';
 import { proveToHost } from '../mesh/streamMembership.js';
@@ -35,6 +37,23 @@ export const MESH_TOOL_TIMEOUT_MS = 45_000;
 /** A host refused a request, or answered what was not asked; the message says why. */
 export class MeshToolError extends Error {
 	override name = 'MeshToolError';
+}
+
+/**
+ * The peers this device asks for shared tools: those whose adverts say they share some and
+ * whom the team counts as a relay (the relays run the MCP servers). A member's device that
+ * advertises tools is not asked: a modified client would otherwise put tools (and the
+ * descriptions the model reads) of its own making into every member's chats.
+ */
+export function toolHostsOf(advertised: readonly string[], roleOf: (peerId: string) => TeamRole | undefined): PeerId[] {
+	return advertised.flatMap((peer) => {
+		if (roleOf(peer) !== TeamRole.relay) return [];
+		try {
+			return [peerIdFromString(peer)];
+		} catch {
+			return [];
+		}
+	});
 }
 
 /** The tools `host` shares with this member (none when it refuses or cannot be reached: see the module comment). */

@@ -22,7 +22,7 @@ import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
 import { teamHostAccess, type HostTeam } from '../ai/hostAccess.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
 import { MeshEngine } from '../ai/meshEngine.js';
-import { listMeshTools } from '../ai/meshTools.js';
+import { listMeshTools, toolHostsOf } from '../ai/meshTools.js';
 import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import type { BrowserPeer } from '../mesh/browserPeer.js';
 import type { ModelOffer, ModelsState } from './ModelsState.svelte.js';
@@ -142,26 +142,19 @@ export class MeshModels {
 	}
 
 	/**
-	 * The tools the peers of a workspace share with this member now (a relay's MCP servers:
-	 * those whose adverts say they share tools, each asked over `/outpost/tools/1.0.0`, which
-	 * lists only what this member's role may use). A name two peers share is offered once.
+	 * The tools the relays of a workspace share with this member now (their MCP servers': the
+	 * relays whose adverts say they share tools, meshTools.ts `toolHostsOf`, each asked over
+	 * `/outpost/tools/1.0.0`, which lists only what this member's role may use).
 	 */
 	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
 		const adverts = this.adverts.get(workspaceId);
 		const keys = this.peer.mesh.workspaceKeys(workspaceId);
-		if (adverts === undefined || keys === undefined) return [];
+		const team = this.teamOf(workspaceId);
+		if (adverts === undefined || keys === undefined || team === undefined) return [];
 		const admission = this.delegate !== undefined ? { admission: () => this.delegation(workspaceId) } : {};
 		const init = { node: this.peer.node, keys, unproven: this.peer.mesh.unproven, ...admission };
-		const hosts = adverts.toolHosts().flatMap((peer) => {
-			try {
-				return [peerIdFromString(peer)];
-			} catch {
-				return [];
-			}
-		});
-		const lists = await Promise.all(hosts.map((host) => listMeshTools(init, host)));
-		const seen = new Set<string>();
-		return lists.flat().filter((tool) => !seen.has(tool.spec.name) && seen.add(tool.spec.name));
+		const hosts = toolHostsOf(adverts.toolHosts(), (peer) => team.roleOf(peer));
+		return (await Promise.all(hosts.map((host) => listMeshTools(init, host)))).flat();
 	}
 
 	/** This tab's delegation for a workspace, signed once (signed again after a failure). */

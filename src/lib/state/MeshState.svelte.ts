@@ -296,8 +296,9 @@ export class MeshState {
 
 	/**
 	 * The tools the relays share with this device's member in `workspaceId` (their MCP
-	 * servers'): those the workspace's peers advertise on the mesh (MeshModels.sharedTools), and
-	 * those of the relay that served the app (over HTTPS); a name offered both ways is offered once.
+	 * servers'): those the workspace's relays advertise on the mesh (MeshModels.sharedTools), and
+	 * those of the relay that served the app (over HTTPS); a name offered twice (by two relays, or
+	 * by one relay both ways) is offered once, the first.
 	 */
 	async sharedTools(workspaceId: string): Promise<RunnableTool[]> {
 		const { identity } = this.services;

@@ -416,7 +416,7 @@ export class WorkspaceState {
 		await chat?.close();
 	}
 
-	/** The tools the relays share with this member (set by the app: MeshState.sharedTools); without it, the serving relay's. */
+	/** The tools the relays share with this member (set by the app: MeshState.sharedTools); none without it. */
 	sharedTools: (() => Promise<RunnableTool[]>) | undefined;
 
 	/**
@@ -427,19 +427,16 @@ export class WorkspaceState {
 	 * (workspaceTools.ts).
 	 */
 	private async chatTools(audience?: string): Promise<RunnableTool[]> {
-		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }, { servingRelayTools }] = await Promise.all([
+		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }] = await Promise.all([
 			import('../ai/tools/workspaceTools.js'),
-			import('../ai/tools/workspaceToolContext.js'),
-			import('../mesh/relayTools.js')
+			import('../ai/tools/workspaceToolContext.js')
 		]);
-		const { identity } = this.services;
 		const choices = { channel: this.channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
 		const context = workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n), ...(audience !== undefined ? { audience } : {}) });
 		const own = createWorkspaceTools(context).map(
 			(tool) => withChoices(tool, choices)
 		);
-		const signer = { peerId: identity.peerId, privateKey: identity.privateKey };
-		const shared = await (this.sharedTools?.() ?? servingRelayTools(signer, this.id)).catch(() => []);
+		const shared = (await this.sharedTools?.().catch(() => [])) ?? [];
 		const names = new Set(own.map((t) => t.spec.name));
 		return [...own, ...shared.filter((t) => !names.has(t.spec.name))];
 	}
