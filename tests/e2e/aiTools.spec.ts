@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { llamaGgufPath } from '../fixtures/gguf';
-import { channelLink, createWorkspace, message, openApp, post } from './helpers';
+import { channelLink, createWorkspace, message, newNote, openApp, post } from './helpers';
 import { answers, loadTinyModel, MODELS_DIR } from './models';
 
 const TOOLS_MODEL = 'tiny-tools';
@@ -130,18 +130,8 @@ test('a knowledge answer lists its sources, and a source opens the note at the c
 	await openApp(page);
 	await createWorkspace(page, 'Ship');
 	// Two notes; only one is about the question (Chinese and English words both indexed).
-	await page.getByRole('button', { name: 'New note' }).click();
-	// The new note is open (its title empty) before typing: else the text goes to the note before it.
-	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
-	await page.getByRole('textbox', { name: 'Note title' }).fill('Galley rota');
-	await page.getByRole('textbox', { name: 'Note body' }).click();
-	await page.keyboard.type('# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600. 锚演习在星期二。');
-	await page.getByRole('button', { name: 'New note' }).click();
-	// The new note is open (its title empty) before typing: else the text goes to the note before it.
-	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
-	await page.getByRole('textbox', { name: 'Note title' }).fill('Engine log');
-	await page.getByRole('textbox', { name: 'Note body' }).click();
-	await page.keyboard.type('Oil pressure normal.');
+	await newNote(page, 'Galley rota', '# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600. 锚演习在星期二。');
+	await newNote(page, 'Engine log', 'Oil pressure normal.');
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadToolsModel(page);

@@ -52,6 +52,20 @@ export async function createChannel(page: Page, name: string, topic = ''): Promi
 }
 
 /**
+ * Creates a note through "New note" and gives it a title (once the new note is open, its title
+ * empty: typed earlier, the title would go to the note before it); with `body`, types it too.
+ */
+export async function newNote(page: Page, name: string, body?: string): Promise<void> {
+	await page.getByRole('button', { name: 'New note' }).click();
+	const title = page.getByRole('textbox', { name: 'Note title' });
+	await expect(title).toHaveValue('');
+	await title.fill(name);
+	if (body === undefined) return;
+	await page.getByRole('textbox', { name: 'Note body' }).click();
+	await page.keyboard.type(body);
+}
+
+/**
  * Posts a message in the open channel and waits for it to appear (`shown` is the rendered
  * text to wait for, when Markdown changes it).
  */

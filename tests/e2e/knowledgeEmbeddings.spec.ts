@@ -12,7 +12,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { llamaGgufPath } from '../fixtures/gguf';
 import { audit } from './axe';
-import { createWorkspace, openApp } from './helpers';
+import { createWorkspace, newNote, openApp } from './helpers';
 import { answers, loadTinyModel, MODELS_DIR } from './models';
 
 /** The chat model (a longer context than the tiny model, so the quoted sources fit). */
@@ -33,18 +33,8 @@ test.beforeAll(() => {
 async function shipWithChat(page: Page): Promise<void> {
 	await openApp(page);
 	await createWorkspace(page, 'Ship');
-	await page.getByRole('button', { name: 'New note' }).click();
-	// The new note is open (its title empty) before typing: else the text goes to the note before it.
-	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
-	await page.getByRole('textbox', { name: 'Note title' }).fill('Galley rota');
-	await page.getByRole('textbox', { name: 'Note body' }).click();
-	await page.keyboard.type('# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600.');
-	await page.getByRole('button', { name: 'New note' }).click();
-	// The new note is open (its title empty) before typing: else the text goes to the note before it.
-	await expect(page.getByRole('textbox', { name: 'Note title' })).toHaveValue('');
-	await page.getByRole('textbox', { name: 'Note title' }).fill('Engine log');
-	await page.getByRole('textbox', { name: 'Note body' }).click();
-	await page.keyboard.type('Oil pressure normal.');
+	await newNote(page, 'Galley rota', '# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600.');
+	await newNote(page, 'Engine log', 'Oil pressure normal.');
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadTinyModel(page, { name: CHAT_MODEL });
 	await page.getByRole('checkbox', { name: 'Use workspace knowledge' }).check();

@@ -11,7 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { expect, test, watchContext } from './suite';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 import { tinyLlama } from '../fixtures/gguf';
-import { channelLink, channelNav, createWorkspace, inviteLinkOf, joinWith, openApp, post, setDisplayName } from './helpers';
+import { channelLink, channelNav, createWorkspace, inviteLinkOf, joinWith, newNote as createNote, openApp, post, setDisplayName } from './helpers';
 import { loadTinyModel, serveTinyModel } from './models';
 import { startRelayProcess, type RelayProcess } from './relays';
 
@@ -50,11 +50,9 @@ function title(page: Page) {
 	return page.getByRole('textbox', { name: 'Note title' });
 }
 
-/** Creates a note through "New note" and gives it a title. */
+/** Creates a note (helpers.ts) and checks the list shows it as the open one. */
 async function newNote(page: Page, name: string): Promise<void> {
-	await page.getByRole('button', { name: 'New note' }).click();
-	await expect(title(page)).toHaveValue('');
-	await title(page).fill(name);
+	await createNote(page, name);
 	await expect(notesList(page).getByRole('link', { name })).toHaveAttribute('aria-current', 'page');
 }
 
