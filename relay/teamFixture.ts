@@ -12,7 +12,10 @@ import { archiveOnRelay, type ArchiveAnswer } from '../src/lib/mesh/relayApi.ts'
 import { RELAY_CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
 import { encodeSecret } from '../src/lib/mesh/secret.ts';
 import type { TeamPeer, TeamWorkspace } from '../tests/mesh/teamPeers.ts';
-import type { RunningRelay } from './run.ts';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRelay, type RunningRelay, type RunRelayInit } from './run.ts';
 
 /** The signer of a team peer's requests: its device key. */
 export function signerOf(peer: Pick<TeamPeer, 'peerId' | 'key'>): Signer {
@@ -96,4 +99,34 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, what: s
 		if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
+}
+
+/** A relay of a test: see {@link startTestRelay}. */
+export interface TestRelay {
+	relay: RunningRelay;
+	/** Its data folder. */
+	dataDir: string;
+	/** Closes the relay and removes its folders. */
+	stop(): Promise<void>;
+}
+
+/**
+ * A relay on 127.0.0.1 (a free port, no mDNS, quiet) over a fresh data folder, serving a
+ * one-page app; `init` adds to or overrides that (models, MCP servers, advert timings).
+ */
+export async function startTestRelay(name: string, init: Partial<RunRelayInit> = {}): Promise<TestRelay> {
+	const tmp = await mkdtemp(join(tmpdir(), `outpost-${name}-`));
+	const root = join(tmp, 'build');
+	await mkdir(root, { recursive: true });
+	await writeFile(join(root, 'index.html'), '<!doctype html><title>home</title>');
+	const dataDir = join(tmp, 'data');
+	const relay = await runRelay({ root, dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {}, ...init });
+	return {
+		relay,
+		dataDir,
+		async stop() {
+			await relay.close();
+			await rm(tmp, { recursive: true, force: true });
+		}
+	};
 }

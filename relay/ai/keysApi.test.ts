@@ -8,9 +8,6 @@
  * nothing; a removed member gets nothing from the relay's model host.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.ts';
 import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
@@ -18,12 +15,12 @@ import { ApiKeysClient, type Signer } from '../../src/lib/mesh/apiKeysClient.ts'
 import { API_KEYS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { connect, stopPeers } from '../../tests/mesh/peers.ts';
 import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { runRelay, type RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, signedFetch, signerOf, waitUntil } from '../teamFixture.ts';
+import type { RunningRelay } from '../run.ts';
+import { archiveAs, dialRelay, signedFetch, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 import { ApiKeyStore } from './apiKeys.ts';
 import { MAX_KEYS_BODY_BYTES } from './keysApi.ts';
 
-let tmp: string;
+let testRelay: TestRelay;
 let relay: RunningRelay;
 let url: string;
 let ws: TeamWorkspace;
@@ -34,10 +31,8 @@ let bob: TeamPeer;
 let outsider: Signer;
 
 beforeAll(async () => {
-	tmp = await mkdtemp(join(tmpdir(), 'outpost-keys-'));
-	await mkdir(join(tmp, 'build'), { recursive: true });
-	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({ root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
+	testRelay = await startTestRelay('keys');
+	relay = testRelay.relay;
 	url = relay.server.url;
 	({ ws, owner } = await createTeamWorkspace((await newKey()).key));
 	const annKey = await newKey();
@@ -54,14 +49,13 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopTeamPeers();
 	await stopPeers();
-	await relay?.close();
-	await rm(tmp, { recursive: true, force: true });
+	await testRelay?.stop();
 }, 15_000);
 
 const models = (key: string) => fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
 const createBody = (name = 'scripts') => JSON.stringify({ workspace: ws.id, name });
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
-const keyFile = () => new ApiKeyStore(join(tmp, 'data')).list();
+const keyFile = () => new ApiKeyStore(testRelay.dataDir).list();
 const relayTeam = () => relay.archive.authority(ws.id)!;
 
 /** Asks the relay's model host for a model it does not have, as `peer`: how it refuses says whether it served us. */
@@ -169,7 +163,7 @@ describe('API keys made by owners and admins', () => {
 		const client = new ApiKeysClient(ann, url);
 		const made = await client.create(ws.id, 'ann');
 		expect((await models(made.key)).status).toBe(200);
-		const operator = await new ApiKeyStore(join(tmp, 'data')).create('operator');
+		const operator = await new ApiKeyStore(testRelay.dataDir).create('operator');
 
 		await owner.authority.write({ t: 'role', member: ann.peerId, role: 'member' });
 		await waitUntil(() => relayTeam().roleOf(ann.peerId) === 'member', 'the demotion on the relay');

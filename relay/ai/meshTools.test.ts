@@ -8,9 +8,6 @@
  * one device's hanging calls are bounded, and a caller going away cancels its call.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
@@ -18,12 +15,12 @@ import { callMeshTool, listMeshTools, type MeshToolsInit } from '../../src/lib/a
 import { MAX_CALLS_PER_PEER } from '../../src/lib/ai/toolHost.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { newKey, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { runRelay, type RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
+import type { RunningRelay } from '../run.ts';
+import { archiveAs, dialRelay, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 
-let tmp: string;
+let testRelay: TestRelay;
 let relay: RunningRelay;
 let ws: TeamWorkspace;
 let owner: TeamPeer;
@@ -35,20 +32,11 @@ const as = (peer: TeamPeer): MeshToolsInit => ({ node: peer.node, keys: peer.mes
 const never = () => new AbortController().signal;
 
 beforeAll(async () => {
-	tmp = await mkdtemp(join(tmpdir(), 'outpost-mesh-tools-'));
-	await mkdir(join(tmp, 'build'), { recursive: true });
-	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({
-		root: join(tmp, 'build'),
-		dataDir: join(tmp, 'data'),
-		host: '127.0.0.1',
-		port: 0,
-		mdns: false,
-		lanIps: [],
-		log: () => {},
+	testRelay = await startTestRelay('mesh-tools', {
 		adverts: { intervalMs: 300, ttlMs: 5000, minRepublishMs: 50 },
 		mcp: [{ transport: 'stdio', name: 'fx', command: process.execPath, args: ['--import', 'tsx', FIXTURE] }]
 	});
+	relay = testRelay.relay;
 	({ ws, owner, bob, gus } = await teamOfRoles());
 	expect((await archiveAs(owner, relay, ws)).created).toBe(true);
 	for (const peer of [owner, bob, gus]) await dialRelay(peer, relay);
@@ -59,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopTeamPeers();
 	await stopPeers();
-	await relay?.close();
-	await rm(tmp, { recursive: true, force: true });
+	await testRelay?.stop();
 }, 15_000);
 
 describe('the relay’s MCP tools on the mesh', () => {

@@ -9,8 +9,6 @@
  * the relay's role use it.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
@@ -23,14 +21,14 @@ import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
 import { llamaGgufPath, tinyLlama } from '../../tests/fixtures/gguf.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { runRelay, type RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, signerOf, waitUntil } from '../teamFixture.ts';
+import type { RunningRelay } from '../run.ts';
+import { archiveAs, dialRelay, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const RELAY_MODEL = tinyLlama.name;
 const BOB_MODEL = 'bob-echo';
 const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
 
-let tmp: string;
+let testRelay: TestRelay;
 let relay: RunningRelay;
 let ws: TeamWorkspace;
 let owner: TeamPeer;
@@ -58,22 +56,13 @@ function echoEngine(id: string): Engine & { runs: number } {
 }
 
 beforeAll(async () => {
-	tmp = await mkdtemp(join(tmpdir(), 'outpost-model-access-'));
-	await mkdir(join(tmp, 'build'), { recursive: true });
-	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({
-		root: join(tmp, 'build'),
-		dataDir: join(tmp, 'data'),
-		host: '127.0.0.1',
-		port: 0,
-		mdns: false,
-		lanIps: [],
-		log: () => {},
+	testRelay = await startTestRelay('model-access', {
 		models: [llamaGgufPath()],
 		modelThreads: 1,
 		modelGpu: false,
 		adverts: ADVERTS
 	});
+	relay = testRelay.relay;
 	({ ws, owner, ann, bob, gus } = await teamOfRoles());
 	expect((await archiveAs(owner, relay, ws)).created).toBe(true);
 	for (const p of [owner, ann, bob, gus]) await dialRelay(p, relay);
@@ -99,10 +88,9 @@ beforeAll(async () => {
 afterAll(async () => {
 	await bobHost?.adverts.stop();
 	await bobHost?.host.stop();
-	await relay?.close();
+	await testRelay?.stop();
 	await stopTeamPeers();
 	await stopPeers();
-	await rm(tmp, { recursive: true, force: true });
 }, 30_000);
 
 const relayTeam = () => relay.archive.authority(ws.id)!;

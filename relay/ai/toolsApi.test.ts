@@ -7,23 +7,20 @@
  * gives a clear error and comes back.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRelayTool, relayTools } from '../../src/lib/mesh/relayTools.ts';
 import type { Signer } from '../../src/lib/mesh/relayHttp.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { runRelay, type RunningRelay } from '../run.ts';
-import { archiveAs, challenge, dialRelay, signedFetch, signerOf, waitUntil } from '../teamFixture.ts';
+import type { RunningRelay } from '../run.ts';
+import { archiveAs, challenge, dialRelay, signedFetch, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 import { signBytes } from '../../src/lib/doc/signature.ts';
 import { SignedHeaders, signedRequestBytes, TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 
-let tmp: string;
+let testRelay: TestRelay;
 let relay: RunningRelay;
 let url: string;
 let ws: TeamWorkspace;
@@ -33,19 +30,10 @@ let gus: TeamPeer;
 let outsider: Signer;
 
 beforeAll(async () => {
-	tmp = await mkdtemp(join(tmpdir(), 'outpost-tools-'));
-	await mkdir(join(tmp, 'build'), { recursive: true });
-	await writeFile(join(tmp, 'build', 'index.html'), '<!doctype html><title>home</title>');
-	relay = await runRelay({
-		root: join(tmp, 'build'),
-		dataDir: join(tmp, 'data'),
-		host: '127.0.0.1',
-		port: 0,
-		mdns: false,
-		lanIps: [],
-		log: () => {},
+	testRelay = await startTestRelay('tools', {
 		mcp: [{ transport: 'stdio', name: 'fx', command: process.execPath, args: ['--import', 'tsx', FIXTURE] }]
 	});
+	relay = testRelay.relay;
 	url = relay.server.url;
 	({ ws, owner, bob, gus } = await teamOfRoles());
 	expect((await archiveAs(owner, relay, ws)).created).toBe(true);
@@ -59,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopTeamPeers();
 	await stopPeers();
-	await relay?.close();
-	await rm(tmp, { recursive: true, force: true });
+	await testRelay?.stop();
 }, 15_000);
 
 describe('the relay’s MCP tools for members', () => {
