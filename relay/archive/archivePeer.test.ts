@@ -14,8 +14,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { connect, stopPeers } from '../../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
-import { MemoryDocs } from '../../tests/unit/mesh/memoryDocs.ts';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, type DeviceStores, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
 import type { StoredMirror } from '../../src/lib/core/sealedSync.ts';
 import { runRelay } from '../run.ts';
 import type { RunningRelay } from '../run.ts';
@@ -55,15 +54,36 @@ async function startRelay(): Promise<RunningRelay> {
 	return relay;
 }
 
-/** A relay archiving a team of two, the owner and bob (admitted through the owner). */
-async function archivedTeamOfTwo() {
+/** A relay archiving a team of two, the owner and bob (admitted through the owner; `stores`: bob's device stores). */
+async function archivedTeamOfTwo(stores: DeviceStores = {}) {
 	const relay = await startRelay();
 	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
-	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+	const bobKey = await newKey();
+	const bob = await startJoiner(ws, bobKey.key, 'bob', await invite(owner, 'member'), {}, stores);
 	await connect(bob, owner);
 	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
 	await archiveAs(owner, relay, ws);
-	return { relay, ws, owner, bob };
+	return { relay, ws, owner, bob, bobKey };
+}
+
+/**
+ * {@link archivedTeamOfTwo} with a private space of the owner and bob (bob holds its key); then
+ * bob is cut off from the owner and the owner is on the relay, so what the owner writes in the
+ * space reaches bob only through what the relay keeps sealed. `logLength`: the relay's sealed
+ * log of the space as `peer` (default the owner) reads it.
+ */
+async function spaceKeptByRelay(stores: DeviceStores = {}) {
+	const team = await archivedTeamOfTwo(stores);
+	const { relay, ws, owner, bob } = team;
+	const space = newId();
+	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
+	bob.gater.blocked.add(owner.node.peerId.toString());
+	await bob.node.hangUp(owner.node.peerId);
+	await dialRelay(owner, relay);
+	const relayId = relay.node.peerId.toString();
+	const logLength = async (peer: TeamPeer = owner) => (await peer.mesh.wantSealed(ws.id, relayId, space, 0).catch(() => ({ envelopes: [] }))).envelopes.length;
+	return { ...team, space, relayId, logLength };
 }
 
 /** Open sync streams between the relay and `peer`. */
@@ -187,16 +207,10 @@ it('keeps a private space it is not in sealed for its members: stored, served ba
 }, 60_000);
 
 it('a message of a private space reaches a member who only meets the relay after its author left, through what the relay keeps sealed', async () => {
-	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
-	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
 	// Bob goes away; the owner writes in the space with only the relay online.
-	bob.gater.blocked.add(owner.node.peerId.toString());
-	await bob.node.hangUp(owner.node.peerId);
-	await dialRelay(owner, relay);
+	const { relay, ws, owner, bob, space, logLength } = await spaceKeptByRelay();
 	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'kept sealed for bob'));
-	await waitUntil(async () => (await owner.mesh.wantSealed(ws.id, relay.node.peerId.toString(), space, 0).catch(() => ({ envelopes: [] }))).envelopes.length > 0, 'the relay keeps it sealed', 20_000); // a read the relay refused (the space not folded yet) is retried after 3 s
+	await waitUntil(async () => (await logLength()) > 0, 'the relay keeps it sealed', 20_000); // a read the relay refused (the space not folded yet) is retried after 3 s
 	owner.gater.blocked.add(relay.node.peerId.toString());
 	await owner.node.hangUp(relay.node.peerId);
 	// Bob comes back to the relay alone, and reads it.
@@ -206,31 +220,19 @@ it('a message of a private space reaches a member who only meets the relay after
 }, 60_000);
 
 it('a member device that restarts reads the relay\'s sealed log from where it stopped, and from the start when the log is not the one it read', async () => {
-	const relay = await startRelay();
-	const relayId = relay.node.peerId.toString();
-	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
 	// Bob's device stores: its documents and its mirrors of the relay's sealed logs, kept across restarts.
-	const bobKey = await newKey();
 	const kept = new Map<string, StoredMirror>();
-	const stores = {
-		docs: new MemoryDocs(ws.id),
+	const stores: DeviceStores = {
 		sealedMirrors: { load: async (key: string) => kept.get(key), save: async (key: string, mirror: StoredMirror) => void kept.set(key, mirror) }
 	};
-	let bob = await startJoiner(ws, bobKey.key, 'bob', await invite(owner, 'member'), {}, stores);
-	await connect(bob, owner);
-	await waitUntil(() => owner.authority.isMember(bob.peerId) && bob.authority.joined, 'bob admitted');
-	await archiveAs(owner, relay, ws);
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
-	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
-	bob.gater.blocked.add(owner.node.peerId.toString());
-	await bob.node.hangUp(owner.node.peerId);
+	const team = await spaceKeptByRelay(stores);
+	const { relay, ws, owner, bobKey, space, relayId, logLength } = team;
+	let bob = team.bob;
+	stores.docs = bob.docs; // a restarted device finds its documents where it left them
 	// Three messages from the owner reach the relay sealed, one at a time.
-	await dialRelay(owner, relay);
-	const logLength = async (peer: TeamPeer) => (await peer.mesh.wantSealed(ws.id, relayId, space, 0).catch(() => ({ envelopes: [] }))).envelopes.length;
 	for (const [i, text] of ['one', 'two', 'three'].entries()) {
 		new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(i + 1, owner.peerId), text));
-		await waitUntil(async () => (await logLength(owner)) > i, `the relay keeps message ${text}`, 20_000);
+		await waitUntil(async () => (await logLength()) > i, `the relay keeps message ${text}`, 20_000);
 	}
 	owner.gater.blocked.add(relayId);
 	await owner.node.hangUp(relay.node.peerId);
@@ -273,15 +275,7 @@ it('a member device that restarts reads the relay\'s sealed log from where it st
 }, 90_000);
 
 it('a sealed update a member forged to leave more than 1 MiB pending is set aside by the reader, and the honest ones still arrive', async () => {
-	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
-	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
-	bob.gater.blocked.add(owner.node.peerId.toString());
-	await bob.node.hangUp(owner.node.peerId);
-	await dialRelay(owner, relay);
-	const relayId = relay.node.peerId.toString();
-	const logLength = async () => (await owner.mesh.wantSealed(ws.id, relayId, space, 0).catch(() => ({ envelopes: [] }))).envelopes.length;
+	const { relay, ws, owner, bob, space, relayId, logLength } = await spaceKeptByRelay();
 	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'honest'));
 	await waitUntil(async () => (await logLength()) > 0, 'the relay keeps the honest message sealed', 20_000);
 	// The modified client: a message whose struct waits for one its author never sends (1.2 MB).
