@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
 import { callMeshTool, listMeshTools, type MeshToolsInit } from '../../src/lib/ai/meshTools.ts';
 import { MAX_CALLS_PER_PEER } from '../../src/lib/ai/toolHost.ts';
+import { signDelegation } from '../../src/lib/doc/team/delegation.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { newKey, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
@@ -94,6 +95,12 @@ describe('the relay’s MCP tools on the mesh', () => {
 		await waitUntil(async () => (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'one more' })).content.includes('already has 4 tool calls running'), 'the fifth call refused', 10_000);
 		// Another device is not held up by bob's calls.
 		expect(await callMeshTool(as(owner), relay.node.peerId, 'fx.echo', { text: 'owner' })).toMatchObject({ content: expect.stringContaining('owner') });
+		// A modified client of bob's mints a delegation to a throwaway key (as a second tab does): it shares bob's slots.
+		const throwaway = await startTeamPeer(ws, (await newKey()).key, 'bob-tab');
+		await dialRelay(throwaway, relay);
+		const delegation = await signDelegation(bob.key, { ws: ws.id, device: bob.peerId, tab: throwaway.peerId, expires: Date.now() + 60_000 });
+		const asTab: MeshToolsInit = { ...as(throwaway), admission: () => delegation };
+		expect(await callMeshTool(asTab, relay.node.peerId, 'fx.echo', { text: 'tab' })).toMatchObject({ content: expect.stringContaining('already has 4 tool calls running') });
 		for (const stop of stops) stop.abort(new Error('the user stopped the answer'));
 		for (const call of hanging) expect(await call).toBeInstanceOf(Error);
 		await waitUntil(async () => (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'freed' })).content.includes('freed'), 'bob’s slots freed', 10_000);

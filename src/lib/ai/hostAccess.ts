@@ -38,10 +38,22 @@ export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'ma
  */
 export async function askerRole(team: Pick<HostTeam, 'roleOf'>, asker: Asker, now: number = Date.now()): Promise<TeamRole | undefined> {
 	const own = team.roleOf(asker.peerId);
-	if (own !== undefined || asker.admission.length === 0) return own;
+	if (own !== undefined) return own;
+	const device = await askerDevice(asker, now);
+	return device === undefined ? undefined : team.roleOf(device);
+}
+
+/**
+ * The device `asker` speaks for: itself, or (a tab) the device whose unexpired delegation for
+ * this workspace and this tab its HELLO carried; undefined for a delegation that does not hold.
+ * What a host counts per device (running calls) it counts here, so a member cannot multiply its
+ * share by minting delegations to throwaway keys. Never throws.
+ */
+export async function askerDevice(asker: Asker, now: number = Date.now()): Promise<string | undefined> {
+	if (asker.admission.length === 0) return asker.peerId;
 	const d = await readDelegation(asker.admission);
 	if (d === undefined || d.tab !== asker.peerId || d.ws !== asker.workspaceId || now > d.expires) return undefined;
-	return team.roleOf(d.device);
+	return d.device;
 }
 
 /** A host's checks over the team of each workspace (`teamOf`: undefined where this peer holds none); see the module comment. */

@@ -9,7 +9,7 @@
  * - **Per-tool rules, on the host.** `mayUse` (the team's tool-access rule for the role of the
  *   asker's member) filters the list and is asked again for every call: a rule the asker's
  *   app alone enforced would be no rule.
- * - **Bounded.** At most `maxCallsPerPeer` calls of one asking device run at once (each can
+ * - **Bounded.** At most `maxCallsPerPeer` calls of one asking device (its tabs included) run at once (each can
  *   hold a server for its time limit); beyond, ERROR busy. A call is cancelled when its asker
  *   goes away (closes or resets the stream).
  */
@@ -19,6 +19,7 @@ import { handleFrames, type FrameStream } from '../mesh/frameStream.js';
 import { proveAsker, type Asker, type ProveAskerInit } from '../mesh/streamMembership.js';
 import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
+import { askerDevice } from './hostAccess.js';
 import { decodeToolRequest, encodeToolMessage, resultAnswer, TOOLS_PROTOCOL_ID, ToolWireLimits, type ToolAnswer, type ToolRequest } from './toolProtocol.js';
 import type { ToolResult, ToolSpec } from './tools/types.js';
 
@@ -53,7 +54,7 @@ export interface ToolHostComponents {
 /** See the module comment. */
 export class ToolHost {
 	private started = false;
-	/** Calls running, by asking peer. */
+	/** Calls running, by asking device (hostAccess.ts askerDevice). */
 	private readonly running = new Map<string, number>();
 	private readonly unproven: UnprovenBudget;
 
@@ -113,10 +114,12 @@ export class ToolHost {
 		if (!this.init.tools().some((t) => t.name === tool)) return { type: 'error', problem: 'unknown-tool', message: `This peer offers no tool "${tool}" now (its server may be down).` };
 		if (!(await this.init.mayUse(asker, tool)))
 			return { type: 'error', problem: 'not-allowed', message: `Your role in this workspace may not use the tool "${tool}": an owner or admin can allow it under Members → Tools.` };
-		const mine = this.running.get(asker.peerId) ?? 0;
+		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
+		const device = (await askerDevice(asker)) ?? asker.peerId;
+		const mine = this.running.get(device) ?? 0;
 		if (mine >= (this.init.maxCallsPerPeer ?? MAX_CALLS_PER_PEER))
 			return { type: 'error', problem: 'busy', message: `This device already has ${mine} tool calls running here: wait for one to finish.` };
-		this.running.set(asker.peerId, mine + 1);
+		this.running.set(device, mine + 1);
 		// The asker going away (closing or resetting its end) cancels the call.
 		const controller = new AbortController();
 		const gone = () => controller.abort(new Error('the asker went away'));
@@ -131,9 +134,9 @@ export class ToolHost {
 			return { type: 'error', problem: 'failed', message: e.message.slice(0, ToolWireLimits.maxMessage) };
 		} finally {
 			frames.stream.removeEventListener('close', gone);
-			const left = (this.running.get(asker.peerId) ?? 1) - 1;
-			if (left > 0) this.running.set(asker.peerId, left);
-			else this.running.delete(asker.peerId);
+			const left = (this.running.get(device) ?? 1) - 1;
+			if (left > 0) this.running.set(device, left);
+			else this.running.delete(device);
 		}
 	}
 
