@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import type { Browser, BrowserContext } from '@playwright/test';
 import { expect, test, watchContext } from './suite';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf';
-import { channelLink, createWorkspace, openApp, post } from './helpers';
+import { channelLink, createWorkspace, keepOnRelay, openApp, post } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 import { answers } from './models';
 
@@ -37,9 +37,7 @@ test('a browser chats with the model the relay hosts; /v1 answers too', async ({
 	// The relay hosts its models to members of the workspaces it keeps.
 	await page.getByRole('button', { name: 'Invite' }).click();
 	const dialog = page.getByRole('dialog', { name: /^Invite to / });
-	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	await keepOnRelay(dialog);
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	const picker = page.getByRole('combobox', { name: 'Model' });

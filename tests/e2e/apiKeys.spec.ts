@@ -6,7 +6,7 @@
  */
 import type { BrowserContext } from '@playwright/test';
 import { expect, test, watchContext } from './suite';
-import { createWorkspace, openApp } from './helpers';
+import { createWorkspace, keepOnRelay, openApp } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 
 let relay: RelayProcess | undefined;
@@ -40,9 +40,7 @@ test('the owner creates an API key in the app, uses it on /v1 and revokes it', a
 
 	await page.getByRole('button', { name: 'Invite' }).click();
 	const invite = page.getByRole('dialog', { name: /^Invite to / });
-	await invite.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(invite.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await invite.getByRole('button', { name: 'Close' }).click();
+	await keepOnRelay(invite);
 
 	keys = await openKeys();
 	// The roster reaches the relay by sync moments after it archives the workspace.

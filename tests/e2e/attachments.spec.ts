@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
-import { channelLink, channelNav, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, message, setDisplayName } from './helpers';
+import { channelLink, channelNav, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, keepOnRelay, message, setDisplayName } from './helpers';
 import { useDevices } from './devices';
 
 const { relay, device } = useDevices();
@@ -71,9 +71,7 @@ test('an image and a file reach another browser, and a member who joins after th
 	await ada.getByRole('button', { name: 'Invite', exact: true }).click();
 	const dialog = inviteDialog(ada);
 	const link = await createInvite(dialog, { uses: 10 });
-	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	await keepOnRelay(dialog);
 
 	const bea = await device(r);
 	await joinWith(bea, link, 'Bea');

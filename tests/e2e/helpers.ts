@@ -51,6 +51,13 @@ export async function createChannel(page: Page, name: string, topic = ''): Promi
 	await expect(channelLink(page, name)).toHaveAttribute('aria-current', 'page');
 }
 
+/** In the open Invite dialog: asks the relay that served the app to keep the workspace, waits until it does, and closes the dialog. */
+export async function keepOnRelay(dialog: Locator): Promise<void> {
+	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
+	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+}
+
 /**
  * Creates a note through "New note" and gives it a title (once the new note is open, its title
  * empty: typed earlier, the title would go to the note before it); with `body`, types it too.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { expect, expectPageErrors, test } from './suite';
 import { CHROMIUM_ARGS } from '../../playwright.config';
-import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, post } from './helpers';
+import { channelLink, createInvite, createWorkspace, inviteDialog, inviteLinkOf, joinWith, keepOnRelay, post } from './helpers';
 import { useDevices } from './devices';
 import type { RelayProcess } from './relays';
 
@@ -51,9 +51,7 @@ async function archiveOnRelay(page: Page): Promise<string> {
 	await page.getByRole('button', { name: 'Invite', exact: true }).click();
 	const dialog = inviteDialog(page);
 	const link = await createInvite(dialog, { uses: 10 });
-	await dialog.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(dialog.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await dialog.getByRole('button', { name: 'Close' }).click();
+	await keepOnRelay(dialog);
 	return link;
 }
 

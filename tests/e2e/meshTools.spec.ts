@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { BrowserContext } from '@playwright/test';
 import { expect, expectPageErrors, test, watchContext } from './suite';
 import { llamaGgufPath } from '../fixtures/gguf';
-import { createWorkspace, openApp } from './helpers';
+import { createWorkspace, keepOnRelay, openApp } from './helpers';
 import { startRelayProcess, type RelayProcess } from './relays';
 import { answers, loadTinyModel } from './models';
 
@@ -42,9 +42,7 @@ test('a relay’s MCP tool, offered on the mesh, is called from a chat once the 
 	await createWorkspace(page, 'Tooled');
 	await page.getByRole('button', { name: 'Invite' }).click();
 	const invite = page.getByRole('dialog', { name: /^Invite to / });
-	await invite.getByRole('button', { name: 'Add this workspace to the relay' }).click();
-	await expect(invite.getByText('The relay keeps a copy of this workspace.')).toBeVisible();
-	await invite.getByRole('button', { name: 'Close' }).click();
+	await keepOnRelay(invite);
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadTinyModel(page, { name: TOOLS_MODEL });
