@@ -194,6 +194,9 @@ it('keeps a private space it is not in sealed for its members: stored, served ba
 	await waitUntil(() => owner.mesh.putSealed(ws.id, relayId, space, envelopes), 'a live session to store on');
 	const read = (peer: TeamPeer, from: number) => peer.mesh.wantSealed(ws.id, relayId, space, from, 2000).catch(() => ({ envelopes: [], more: false }));
 	await waitUntil(async () => (await read(bob, 0)).envelopes.length === 3, 'bob reads what the owner stored', 20_000); // on a loaded machine, more than 10 s now and then
+	// Two reads of one position at once (a caller asked again) both get the answer.
+	const [first, again] = await Promise.all([read(bob, 0), read(bob, 0)]);
+	expect([first.envelopes.length, again.envelopes.length]).toEqual([3, 3]);
 	const batch = await bob.mesh.wantSealed(ws.id, relayId, space, 1);
 	expect(batch.envelopes.map((e) => e[0])).toEqual([2, 3]);
 	expect(batch.more).toBe(false);

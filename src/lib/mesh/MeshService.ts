@@ -195,7 +195,8 @@ interface Tracked {
 	/** Whether its connection is limited (a circuit relay hop: slow, capped in time and data). */
 	limited: boolean;
 	/** Answers awaited to this side's SEALED_WANTs, by document and index. */
-	sealedWaiters: Map<string, (batch: { envelopes: Uint8Array[]; more: boolean }) => void>;
+	/** Callers waiting for a SEALED_BATCH, by document and index (one answer serves all of them). */
+	sealedWaiters: Map<string, Set<(batch: { envelopes: Uint8Array[]; more: boolean }) => void>>;
 }
 
 /** Whether a connection is a limited one (relayed), which a direct one to the same peer beats. */
@@ -378,15 +379,25 @@ class DefaultMeshService implements MeshService {
 		if (tracked === undefined) return Promise.reject(new Error(`no live session with ${peerId} in workspace ${workspaceId}`));
 		const key = `${docId}\n${from}`;
 		return new Promise((resolve, reject) => {
-			const timer = setTimeout(() => {
-				tracked.sealedWaiters.delete(key);
-				reject(new Error(`no sealed updates of ${docId} from ${peerId} within ${timeoutMs} ms`));
-			}, timeoutMs);
-			tracked.sealedWaiters.set(key, (batch) => {
+			const waiters = tracked.sealedWaiters.get(key) ?? new Set();
+			tracked.sealedWaiters.set(key, waiters);
+			const waiter = (batch: { envelopes: Uint8Array[]; more: boolean }) => {
 				clearTimeout(timer);
 				resolve(batch);
-			});
-			tracked.session.wantSealed(docId, from);
+			};
+			const timer = setTimeout(() => {
+				waiters.delete(waiter);
+				if (waiters.size === 0 && tracked.sealedWaiters.get(key) === waiters) tracked.sealedWaiters.delete(key);
+				reject(new Error(`no sealed updates of ${docId} from ${peerId} within ${timeoutMs} ms`));
+			}, timeoutMs);
+			waiters.add(waiter);
+			try {
+				tracked.session.wantSealed(docId, from);
+			} catch (error) {
+				waiters.delete(waiter);
+				clearTimeout(timer);
+				reject(error instanceof Error ? error : new Error(String(error)));
+			}
 		});
 	}
 
@@ -547,8 +558,9 @@ class DefaultMeshService implements MeshService {
 			...(workspace.sealed !== undefined ? { sealedStore: workspace.sealed.storeFor((docId) => gate.maySeal(peerId, docId)) } : {}),
 			onSealed: (batch) => {
 				const key = `${batch.docId}\n${batch.from}`;
-				tracked.sealedWaiters.get(key)?.(batch);
+				const waiters = tracked.sealedWaiters.get(key);
 				tracked.sealedWaiters.delete(key);
+				for (const waiter of waiters ?? []) waiter(batch);
 			}
 		});
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection), sealedWaiters: new Map() };

@@ -317,9 +317,15 @@ export class SyncSession {
 				const { envelopes, more } = await store.get(m.docId, m.from, this.limits.maxUpdateBytes);
 				return this.send({ type: MessageType.sealedBatch, docId: m.docId, from: m.from, more, envelopes });
 			}
-			case MessageType.sealedBatch:
-				if (!this.wanted.delete(`${m.docId}\n${m.from}`)) throw unexpected(m);
+			case MessageType.sealedBatch: {
+				// One answer per request: a request asked again (its caller stopped waiting) gets two.
+				const key = `${m.docId}\n${m.from}`;
+				const waiting = this.wanted.get(key);
+				if (waiting === undefined) throw unexpected(m);
+				if (waiting > 1) this.wanted.set(key, waiting - 1);
+				else this.wanted.delete(key);
 				return this.init.onSealed?.(m);
+			}
 			default:
 				throw unexpected(m);
 		}
@@ -478,8 +484,8 @@ export class SyncSession {
 	}
 
 	/** Sends unless closed; a failing transport ends the session instead of throwing into a caller (or a Yjs transaction). */
-	/** Sealed updates this side asked for and has not received yet (document and index). */
-	private readonly wanted = new Set<string>();
+	/** Sealed updates this side asked for and has not received yet: requests by document and index. */
+	private readonly wanted = new Map<string, number>();
 
 	/** The store, when the remote peer may use it for `docId`; else the refusal is reported. */
 	private async sealedStoreFor(docId: string): Promise<SealedStore | undefined> {
@@ -498,7 +504,9 @@ export class SyncSession {
 	/** Asks the remote peer for the sealed updates of `docId` it stores from index `from` on ({@link SyncSessionInit.onSealed}). */
 	wantSealed(docId: string, from: number): void {
 		if (this.currentState === SessionState.membership) throw new Error('membership is not proven yet');
-		this.wanted.add(`${docId}\n${from}`);
+		if (this.wanted.size >= MAX_SEALED_WANTS) throw new Error(`more than ${MAX_SEALED_WANTS} sealed reads unanswered`);
+		const key = `${docId}\n${from}`;
+		this.wanted.set(key, (this.wanted.get(key) ?? 0) + 1);
 		this.send({ type: MessageType.sealedWant, docId, from });
 	}
 
@@ -540,6 +548,9 @@ function unexpected(m: Message): UnexpectedMessageError {
 function asError(error: unknown): Error {
 	return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Most distinct sealed reads (document and index) one session keeps waiting for an answer. */
+export const MAX_SEALED_WANTS = 1024;
 
 /** Least time between two whole-roster sends of one session (see `SyncSession.queueWhole`). */
 export const WHOLE_ROSTER_GAP_MS = 1000;

@@ -1,8 +1,9 @@
 /**
  * Sealed storage over a sync session (work in progress): a member device stores sealed updates
  * of a private space's document on the relay, another fetches them back in order, in batches,
- * and opens them; a peer the store does not allow stores and fetches nothing; a batch nobody
- * asked for ends the session.
+ * and opens them; a read asked again before its answer came gets two answers and the session
+ * goes on; a peer the store does not allow stores and fetches nothing; a batch nobody asked for
+ * (or one more than was asked for) ends the session.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -79,6 +80,24 @@ describe('sealed storage over a session', () => {
 		expect(doc.getArray('messages').length).toBe(600);
 		expect(p.opener.errors).toEqual([]);
 		expect(p.responder.errors).toEqual([]);
+	});
+
+	it('answers a read asked twice twice, and the session goes on (a caller that stopped waiting asked again)', async () => {
+		const space = newId();
+		const store = memoryStore(new Set([space]));
+		const batches: { from: number; envelopes: Uint8Array[] }[] = [];
+		const p = await pair({ responder: { sealedStore: store }, opener: { onSealed: (b) => void batches.push(b) } });
+		await syncBoth(p);
+		p.opener.session.putSealed(space, [Uint8Array.of(7)]);
+		p.opener.session.wantSealed(space, 0);
+		p.opener.session.wantSealed(space, 0);
+		await settle();
+		expect(batches.map((b) => [b.from, b.envelopes.length])).toEqual([[0, 1], [0, 1]]);
+		expect(p.opener.session.state).not.toBe('closed');
+		expect(p.opener.errors).toEqual([]);
+		// A third answer was not asked for.
+		await p.opener.session.receive(encodeMessage({ type: MessageType.sealedBatch, docId: space, from: 0, more: false, envelopes: [Uint8Array.of(7)] }));
+		expect(p.opener.session.state).toBe('closed');
 	});
 
 	it('refuses a peer the store does not allow, and a relay without a store answers nothing', async () => {
