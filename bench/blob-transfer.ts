@@ -236,6 +236,11 @@ async function main(): Promise<void> {
 					] as const) {
 						const received = await profilePage(pageB, () => profilePage(pageA, run, 12), 12);
 						profiles[label] = { sender: received.result.summary, receiver: received.summary };
+						// The whole profiles, for DevTools or a script (bench/results is not committed).
+						await mkdir(join(root, 'bench', 'results'), { recursive: true });
+						for (const [side, profile] of [['sender', received.result.profile], ['receiver', received.profile]] as const) {
+							await writeFile(join(root, 'bench', 'results', `blob-transfer-${label}-${side}.cpuprofile`), JSON.stringify(profile));
+						}
 					}
 					results.profiles = profiles;
 				}
