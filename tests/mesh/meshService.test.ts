@@ -11,6 +11,7 @@ import { newId } from '../../src/lib/doc/ids.js';
 import { sealEnvelope } from '../../src/lib/mesh/gossipEnvelope.js';
 import type { WorkspaceStatus } from '../../src/lib/mesh/MeshService.js';
 import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
+import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
 import { quantile, waitFor } from './helpers.js';
 import { connect, converged, newWorkspace, startPeer, stopPeers } from './peers.js';
@@ -128,6 +129,25 @@ describe('MeshService, two peers', () => {
 		await waitFor(() => a.docs.get(doc).getText('t').toString() === 'while stopped before', 'the catch-up after start');
 		expect(b.node.getConnections(a.node.peerId)).toHaveLength(1);
 		expect([...a.errors, ...b.errors]).toEqual([]);
+	});
+
+	it('opens its session again soon when the one it opened fails on a connection that stays open', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws); // anti-entropy off: only the reopen can bring a session back
+		await connect(b, a); // b opens
+		await waitFor(() => b.mesh.status(ws.id)?.livePeers === 1, 'the first session');
+		const syncStreams = (peer: typeof a, other: typeof b) =>
+			peer.node.getConnections(other.node.peerId).flatMap((c) => c.streams.filter((s) => s.protocol === SYNC_PROTOCOL_ID && s.status === 'open'));
+		// The answering side's stream breaks (a fault there, or a bad frame from b's side).
+		for (const stream of syncStreams(a, b)) stream.abort(new Error('a fault on the answering side'));
+		await waitFor(() => b.errors.some((e) => e.error.name === 'StreamResetError'), 'b to see its session fail');
+		await waitFor(() => b.mesh.status(ws.id)?.livePeers === 1, 'a new session, over the same connection', 5000);
+		expect(b.node.getConnections(a.node.peerId)).toHaveLength(1);
+		expect(syncStreams(b, a)).toHaveLength(1);
+		const doc = newId();
+		a.docs.get(doc).getText('t').insert(0, 'after the fault');
+		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'after the fault', 'a live update over it');
 	});
 
 	it('syncs a workspace added while already connected, and stops syncing a removed one', async () => {

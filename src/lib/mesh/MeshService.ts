@@ -17,7 +17,9 @@
  * - **Anti-entropy.** Every `antiEntropyIntervalMs`, this peer opens a fresh session with
  *   every connected peer and workspace (unless the peer refused it on that connection, or
  *   the peer already drives a session with us): the digest comparison repairs lost gossip.
- *   The fresh session replaces the previous one once it is synced.
+ *   The fresh session replaces the previous one once it is synced. A session this peer
+ *   opened that fails while its connection stays open is opened again sooner, a few times
+ *   ({@link REOPEN_DELAYS_MS}).
  * - **Presence.** A workspace may carry the app's y-protocols `Awareness`: local changes are
  *   sealed as awareness envelopes on the same topic (awareness.ts), re-sent in full when a
  *   session reaches synced (a member appeared), and withdrawn when the workspace is removed
@@ -226,6 +228,11 @@ const DEFAULT_ANTI_ENTROPY_MS = 30_000;
 /** Gossip gathering time while this peer has a live session in the workspace (see gossip.ts). */
 const GOSSIP_FLUSH_LINKED_MS = 200;
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+/**
+ * Waits before this peer opens a session again on a connection where the one it opened failed
+ * (the connection still open): one entry per try, then anti-entropy's rounds take over.
+ */
+export const REOPEN_DELAYS_MS = [500, 2000, 8000] as const;
 
 class DefaultMeshService implements MeshService {
 	private readonly limits: SyncLimits;
@@ -235,6 +242,8 @@ class DefaultMeshService implements MeshService {
 	private readonly refused = new Set<string>();
 	/** `connectionId/workspaceId` pairs with a stream being opened. */
 	private readonly opening = new Set<string>();
+	/** `connectionId/workspaceId` pairs whose opened session failed: tries made, and the timer of the next. */
+	private readonly reopens = new Map<string, { tries: number; timer: ReturnType<typeof setTimeout> | undefined }>();
 	private readonly listeners = new Listeners<MeshServiceEvents>('MeshService');
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private running = false;
@@ -280,6 +289,8 @@ class DefaultMeshService implements MeshService {
 		if (!this.running) return;
 		this.running = false;
 		clearInterval(this.timer);
+		for (const reopen of this.reopens.values()) clearTimeout(reopen.timer);
+		this.reopens.clear();
 		const { node } = this.components;
 		node.removeEventListener('connection:open', this.onConnectionOpen);
 		node.removeEventListener('connection:close', this.onConnectionClose);
@@ -429,6 +440,11 @@ class DefaultMeshService implements MeshService {
 	private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
 		const prefix = `${event.detail.id}/`;
 		for (const key of this.refused) if (key.startsWith(prefix)) this.refused.delete(key);
+		for (const [key, reopen] of this.reopens) {
+			if (!key.startsWith(prefix)) continue;
+			clearTimeout(reopen.timer);
+			this.reopens.delete(key);
+		}
 	};
 
 	private readonly onPeerChange = (_event: CustomEvent<PeerId>): void => {
@@ -581,11 +597,33 @@ class DefaultMeshService implements MeshService {
 		update();
 		if (error === undefined) return;
 		if (error instanceof MembershipDeniedError) this.refused.add(`${connection.id}/${workspace.id}`);
+		else if (role === 'opener') this.reopenSoon(connection, workspace);
 		// A stream cut because the connection or the service went away is no news; what the
 		// peer sent (or refused) always is.
 		if (PEER_ERRORS.has(error.name) || (this.running && connection.status === 'open')) {
 			this.report({ error, peerId, workspaceId: workspace.id });
 		}
+	}
+
+	/**
+	 * The session this peer opened on `connection` failed (a reset stream, a stall, an update
+	 * refused) while the connection stays open: open another after {@link REOPEN_DELAYS_MS},
+	 * a few times per connection, rather than leave the pair without live sync until the next
+	 * anti-entropy round. A peer whose sessions keep failing costs at most those tries.
+	 */
+	private reopenSoon(connection: Connection, workspace: Workspace): void {
+		const key = `${connection.id}/${workspace.id}`;
+		const reopen = this.reopens.get(key) ?? { tries: 0, timer: undefined };
+		const delay = REOPEN_DELAYS_MS[reopen.tries];
+		if (!this.running || connection.status !== 'open' || reopen.timer !== undefined || delay === undefined) return;
+		reopen.tries++;
+		reopen.timer = setTimeout(() => {
+			reopen.timer = undefined;
+			if (this.workspaces.get(workspace.id) !== workspace) return;
+			if ([...workspace.sessions].some((t) => t.connectionId === connection.id)) return;
+			this.open(connection, workspace);
+		}, delay);
+		this.reopens.set(key, reopen);
 	}
 
 	/**
