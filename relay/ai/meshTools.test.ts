@@ -89,10 +89,17 @@ describe('the relay’s MCP tools on the mesh', () => {
 	});
 
 	it('bounds one device’s running calls, and a caller going away frees its call', async () => {
-		const stops = Array.from({ length: MAX_CALLS_PER_PEER }, () => new AbortController());
-		const hanging = stops.map((stop) => callMeshTool(as(bob), relay.node.peerId, 'fx.hang', {}, stop.signal).catch((e: unknown) => e));
-		// The host counts them once they run: the next call is refused as busy.
-		await waitUntil(async () => (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'one more' })).content.includes('already has 4 tool calls running'), 'the fifth call refused', 10_000);
+		const hang = (stop: AbortController) => callMeshTool(as(bob), relay.node.peerId, 'fx.hang', {}, stop.signal).catch((e: unknown) => e);
+		const hangs = Array.from({ length: MAX_CALLS_PER_PEER }, () => new AbortController()).map((stop) => ({ stop, call: hang(stop) }));
+		const busy = (result: unknown) => typeof result === 'object' && result !== null && String((result as { content?: unknown }).content).includes('tool calls running');
+		const PENDING = Symbol('pending');
+		// The host counts them once they run: the next call is refused as busy. A probe can reach
+		// the host before the last of them and take its slot (streams are served as they come),
+		// which refuses that call as busy: it is asked again.
+		await waitUntil(async () => {
+			for (const h of hangs) if (busy(await Promise.race([h.call, Promise.resolve(PENDING)]))) h.call = hang(h.stop);
+			return (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'one more' })).content.includes('already has 4 tool calls running');
+		}, 'the fifth call refused', 10_000);
 		// Another device is not held up by bob's calls.
 		expect(await callMeshTool(as(owner), relay.node.peerId, 'fx.echo', { text: 'owner' })).toMatchObject({ content: expect.stringContaining('owner') });
 		// A modified client of bob's mints a delegation to a throwaway key (as a second tab does): it shares bob's slots.
@@ -101,8 +108,8 @@ describe('the relay’s MCP tools on the mesh', () => {
 		const delegation = await signDelegation(bob.key, { ws: ws.id, device: bob.peerId, tab: throwaway.peerId, expires: Date.now() + 60_000 });
 		const asTab: MeshToolsInit = { ...as(throwaway), admission: () => delegation };
 		expect(await callMeshTool(asTab, relay.node.peerId, 'fx.echo', { text: 'tab' })).toMatchObject({ content: expect.stringContaining('already has 4 tool calls running') });
-		for (const stop of stops) stop.abort(new Error('the user stopped the answer'));
-		for (const call of hanging) expect(await call).toBeInstanceOf(Error);
+		for (const { stop } of hangs) stop.abort(new Error('the user stopped the answer'));
+		for (const { call } of hangs) expect(await call).toBeInstanceOf(Error);
 		await waitUntil(async () => (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'freed' })).content.includes('freed'), 'bob’s slots freed', 10_000);
 	}, 30_000);
 });
