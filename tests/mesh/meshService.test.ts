@@ -150,6 +150,31 @@ describe('MeshService, two peers', () => {
 		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'after the fault', 'a live update over it');
 	});
 
+	it('reopens a failing session only as many times as it allows on one connection', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws, { mesh: { reopenDelaysMs: [50, 50, 50] } });
+		// The answering side breaks every sync session once it is live, as a hostile peer could.
+		const opened = () => b.node.getConnections(a.node.peerId).flatMap((c) => c.streams.filter((s) => s.protocol === SYNC_PROTOCOL_ID));
+		let broken = 0;
+		const breaker = setInterval(() => {
+			if (b.mesh.status(ws.id)?.livePeers !== 1) return;
+			for (const stream of a.node.getConnections(b.node.peerId).flatMap((c) => c.streams.filter((s) => s.protocol === SYNC_PROTOCOL_ID && s.status === 'open'))) {
+				stream.abort(new Error('broken on purpose'));
+				broken++;
+			}
+		}, 5);
+		try {
+			await connect(b, a);
+			await waitFor(() => broken >= 4, 'the first session and three reopens broken');
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			expect(broken).toBe(4); // no fifth stream: anti-entropy (off here) would be the next try
+			expect(opened()).toHaveLength(0);
+		} finally {
+			clearInterval(breaker);
+		}
+	});
+
 	it('syncs a workspace added while already connected, and stops syncing a removed one', async () => {
 		const first = newWorkspace();
 		const later = newWorkspace();

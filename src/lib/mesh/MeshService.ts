@@ -56,6 +56,8 @@ export interface MeshServiceInit {
 	limits?: Partial<SyncLimits>;
 	/** Milliseconds allowed to open a sync stream (dial excluded); default 10,000. */
 	openTimeoutMs?: number;
+	/** Waits before each reopen of a failed session this peer opened; default {@link REOPEN_DELAYS_MS}. */
+	reopenDelaysMs?: readonly number[];
 	/**
 	 * Milliseconds a stream this peer ended (cleanly, or with DENIED) waits for the remote to
 	 * close its end before it is reset; default 5,000.
@@ -232,7 +234,7 @@ const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
  * Waits before this peer opens a session again on a connection where the one it opened failed
  * (the connection still open): one entry per try, then anti-entropy's rounds take over.
  */
-export const REOPEN_DELAYS_MS = [500, 2000, 8000] as const;
+export const REOPEN_DELAYS_MS: readonly number[] = [500, 2000, 8000];
 
 class DefaultMeshService implements MeshService {
 	private readonly limits: SyncLimits;
@@ -614,7 +616,7 @@ class DefaultMeshService implements MeshService {
 	private reopenSoon(connection: Connection, workspace: Workspace): void {
 		const key = `${connection.id}/${workspace.id}`;
 		const reopen = this.reopens.get(key) ?? { tries: 0, timer: undefined };
-		const delay = REOPEN_DELAYS_MS[reopen.tries];
+		const delay = (this.init.reopenDelaysMs ?? REOPEN_DELAYS_MS)[reopen.tries];
 		if (!this.running || connection.status !== 'open' || reopen.timer !== undefined || delay === undefined) return;
 		reopen.tries++;
 		reopen.timer = setTimeout(() => {
