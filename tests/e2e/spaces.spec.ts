@@ -79,8 +79,10 @@ test('a private channel reaches only the people picked; a direct message reaches
 	// Bea messages Ada directly from the Members panel.
 	await bea.getByRole('button', { name: 'Members', exact: true }).click();
 	await bea.getByRole('dialog', { name: /Members/ }).getByRole('button', { name: 'Send Ada a direct message' }).click();
-	await post(bea, 'can we talk about Cy?');
 	const directs = (page: Page) => page.getByRole('list', { name: 'Direct messages' });
+	// The conversation is made, then opened: until then the composer on screen is general's.
+	await expect(directs(bea).getByRole('link', { name: 'Ada' })).toHaveAttribute('aria-current', 'page', { timeout: 20_000 });
+	await post(bea, 'can we talk about Cy?');
 	await expect(directs(ada).getByRole('link', { name: 'Bea' })).toBeVisible({ timeout: 30_000 });
 	await directs(ada).getByRole('link', { name: 'Bea' }).click();
 	await expect(message(ada, 'can we talk about Cy?')).toBeVisible({ timeout: 20_000 });
