@@ -198,7 +198,6 @@ interface Tracked {
 	role: 'opener' | 'responder';
 	/** Whether its connection is limited (a circuit relay hop: slow, capped in time and data). */
 	limited: boolean;
-	/** Answers awaited to this side's SEALED_WANTs, by document and index. */
 	/** Callers waiting for a SEALED_BATCH, by document and index (one answer serves all of them). */
 	sealedWaiters: Map<string, Set<(batch: { envelopes: Uint8Array[]; more: boolean }) => void>>;
 }

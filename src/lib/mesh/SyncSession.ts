@@ -483,7 +483,6 @@ export class SyncSession {
 		this.emit('synced');
 	}
 
-	/** Sends unless closed; a failing transport ends the session instead of throwing into a caller (or a Yjs transaction). */
 	/** Sealed updates this side asked for and has not received yet: requests by document and index. */
 	private readonly wanted = new Map<string, number>();
 
@@ -510,6 +509,7 @@ export class SyncSession {
 		this.send({ type: MessageType.sealedWant, docId, from });
 	}
 
+	/** Sends unless closed; a failing transport ends the session instead of throwing into a caller (or a Yjs transaction). */
 	private send(m: Message): void {
 		if (this.currentState === SessionState.closed) return;
 		try {
