@@ -9,6 +9,7 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { CHUNK_BYTES } from './blobManifest.js';
+import { Uint8ArrayList } from 'uint8arraylist';
 
 export const BLOB_PROTOCOL_ID = '/outpost/blob/1';
 
@@ -75,17 +76,17 @@ export function encodeBlobMessage(m: BlobMessage): Uint8Array {
 	return encoding.toUint8Array(e);
 }
 
-/** A CHUNK message, copying the chunk once (`encodeBlobMessage` would copy it twice: 256 KiB a chunk). */
-export function encodeChunk(index: number, bytes: Uint8Array): Uint8Array {
+/**
+ * A CHUNK message as two parts, the header and the chunk itself, sent as one frame without
+ * copying the chunk (`encodeBlobMessage` would copy it twice: 256 KiB a chunk). It decodes as
+ * `encodeBlobMessage` of the same CHUNK.
+ */
+export function encodeChunk(index: number, bytes: Uint8Array): Uint8ArrayList {
 	const header = encoding.createEncoder();
 	encoding.writeUint8(header, BlobMessageType.chunk);
 	encoding.writeVarUint(header, index);
 	encoding.writeVarUint(header, bytes.byteLength);
-	const head = encoding.toUint8Array(header);
-	const out = new Uint8Array(head.byteLength + bytes.byteLength);
-	out.set(head);
-	out.set(bytes, head.byteLength);
-	return out;
+	return new Uint8ArrayList(encoding.toUint8Array(header), bytes);
 }
 
 /** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */

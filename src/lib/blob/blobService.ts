@@ -301,6 +301,9 @@ export class BlobService {
 		let manifest = wanted === undefined ? undefined : await store.manifest(blobId);
 		const answered = new Set<number>();
 		const verified: Array<{ index: number; bytes: Uint8Array }> = [];
+		const checks: Array<Promise<void>> = [];
+		/** The first chunk found not to match, once one is: the request stops at the next frame. */
+		let mismatch: WrongBytesError | undefined;
 		try {
 			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }));
 			for (;;) {
@@ -323,15 +326,24 @@ export class BlobService {
 					throw new WrongBytesError(`an answer it was not asked for (type ${m.type})`);
 				}
 				answered.add(m.index);
-				if (!(await verifyChunk(manifest, m.index, m.bytes))) throw new WrongBytesError(`chunk ${m.index} does not match the blob`);
-				verified.push({ index: m.index, bytes: m.bytes });
+				// Hashed while the next chunk is read (at most the request's chunks at once); a mismatch fails the request at its end.
+				const { index, bytes } = m;
+				const check = verifyChunk(manifest, index, bytes).then((ok) => {
+					if (!ok) throw (mismatch ??= new WrongBytesError(`chunk ${index} does not match the blob`));
+					verified.push({ index, bytes });
+				});
+				check.catch(() => undefined); // awaited below; until then a mismatch is not an unhandled rejection
+				checks.push(check);
+				if (mismatch !== undefined) throw mismatch;
 			}
+			await Promise.all(checks);
 			await frames.close().catch(() => undefined);
 			// One write for the request's chunks (one transaction), not one per chunk; the caller waits for it.
 			return { got: new Set(verified.map((c) => c.index)), stored: store.putChunks(blobId, verified) };
 		} catch (error) {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			// What was verified before the fault is kept: the next request asks for the rest.
+			await Promise.allSettled(checks);
 			if (manifest !== undefined) await store.putChunks(blobId, verified).catch(() => undefined);
 			throw error;
 		}

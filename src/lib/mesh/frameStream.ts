@@ -25,6 +25,7 @@ import type { AbortOptions, Connection, Libp2p, Stream, StreamHandlerOptions } f
 import { lpStream } from '@libp2p/utils';
 import type { LengthPrefixedStream, LengthPrefixedStreamOpts } from '@libp2p/utils';
 import { BudgetExceededError, FrameTooLargeError, MalformedFrameError } from './transportErrors.js';
+import type { Uint8ArrayList } from 'uint8arraylist';
 
 /** Default largest frame: 1 MiB. Protocols pass their own bound. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
@@ -61,8 +62,11 @@ export interface FrameStream {
 	 * A failed or cancelled read aborts the stream: its position is then unknown.
 	 */
 	read(options?: AbortOptions): Promise<Uint8Array | null>;
-	/** Writes one frame; throws {@link FrameTooLargeError} (and sends nothing) if too large. */
-	write(frame: Uint8Array, options?: AbortOptions): Promise<void>;
+	/**
+	 * Writes one frame (a list of parts is sent as one frame without joining them); throws
+	 * {@link FrameTooLargeError} (and sends nothing) if too large.
+	 */
+	write(frame: Uint8Array | Uint8ArrayList, options?: AbortOptions): Promise<void>;
 	/** Closes this end for writing once queued frames are sent. */
 	close(options?: AbortOptions): Promise<void>;
 	/** Aborts the stream in both directions with this error (the remote sees a reset). */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadManifestError, CHUNK_BYTES, chunkOf, decodeManifest, encodeManifest, manifestOf, verifyChunk } from '../../../src/lib/blob/blobManifest';
-import { BlobMessageType, decodeBlobMessage, type BlobMessage, encodeBlobMessage, MalformedBlobMessageError, MAX_INDICES } from '../../../src/lib/blob/blobMessages';
+import { BlobMessageType, decodeBlobMessage, type BlobMessage, encodeBlobMessage, encodeChunk, MalformedBlobMessageError, MAX_INDICES } from '../../../src/lib/blob/blobMessages';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../../src/lib/blob/BlobStore';
 import { mulberry32 } from '../../fixtures/random';
 
@@ -77,6 +77,14 @@ describe('blob messages', () => {
 			{ type: BlobMessageType.denied, reason: 1 }
 		];
 		for (const m of messages) expect(decodeBlobMessage(encodeBlobMessage(m))).toEqual(m);
+	});
+
+	it('send a chunk as its header and its bytes, uncopied, the same frame as the whole message', () => {
+		const bytes = bytesOf(CHUNK_BYTES);
+		const parts = encodeChunk(300, bytes);
+		expect(parts.subarray()).toEqual(encodeBlobMessage({ type: BlobMessageType.chunk, index: 300, bytes }));
+		expect(decodeBlobMessage(parts.subarray())).toEqual({ type: BlobMessageType.chunk, index: 300, bytes });
+		expect([...parts].at(-1)).toBe(bytes); // the chunk itself, not a copy
 	});
 
 	it('refuse what is malformed or over its bounds, with one error type', () => {
