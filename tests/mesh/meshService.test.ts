@@ -150,6 +150,23 @@ describe('MeshService, two peers', () => {
 		await waitFor(() => b.docs.docs.get(doc)?.getText('t').toString() === 'after the fault', 'a live update over it');
 	});
 
+	it('opens its session again when the answering side resets the stream before any frame (not a clean end)', async () => {
+		const ws = newWorkspace();
+		const a = await startPeer(ws);
+		const b = await startPeer(ws, { mesh: { reopenDelaysMs: [50, 50, 50] } });
+		// a answers no sync stream: each one is reset the moment it opens, before a frame is read.
+		let answered = 0;
+		await a.node.handle(SYNC_PROTOCOL_ID, (stream) => {
+			answered++;
+			stream.abort(new Error('reset at once'));
+		}, { force: true });
+		await connect(b, a);
+		await waitFor(() => answered >= 2, 'a second session after the first was reset', 3000);
+		await waitFor(() => b.errors.some((e) => e.error.name === 'SessionEndedEarlyError' || e.error.name === 'StreamResetError'), 'b to report the failed session');
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		expect(answered).toBe(4); // the first and three reopens, then anti-entropy (off here) is the next try
+	});
+
 	it('reopens a failing session only as many times as it allows on one connection', async () => {
 		const ws = newWorkspace();
 		const a = await startPeer(ws);

@@ -103,6 +103,11 @@ export class SessionAbortedError extends Error {
 	override name = 'SessionAbortedError';
 }
 
+/** The peer ended the stream before the session was established (before membership was proved): not a clean end. */
+export class SessionEndedEarlyError extends Error {
+	override name = 'SessionEndedEarlyError';
+}
+
 /** Every error class above, for `instanceof` checks at the outer layer. */
 export type SyncError =
 	| MalformedMessageError
@@ -112,7 +117,8 @@ export type SyncError =
 	| MembershipDeniedError
 	| MembershipTimeoutError
 	| UpdateRejectedError
-	| SessionAbortedError;
+	| SessionAbortedError
+	| SessionEndedEarlyError;
 
 /** An awareness (presence) update that opened but does not decode, or that y-protocols refused. */
 export class AwarenessRejectedError extends Error {

@@ -6,7 +6,7 @@
  * responder's first step: reading the HELLO and picking the workspace it names.
  */
 import { DeniedReason, MessageType, PROTOCOL_VERSION, type SyncLimits } from './constants.js';
-import { MalformedMessageError } from './errors.js';
+import { MalformedMessageError, SessionEndedEarlyError } from './errors.js';
 import type { FrameStream } from './frameStream.js';
 import { SlowPeerError, StreamCloseTimeoutError } from './transportErrors.js';
 import { SessionState, type SyncSession } from './SyncSession.js';
@@ -98,7 +98,12 @@ export async function runSyncStream(
 		if (first !== undefined) await session.receive(first);
 		while (session.state !== SessionState.closed) {
 			const frame = await frames.read();
-			if (frame === null) break; // the remote ended cleanly
+			if (frame === null) {
+				// A session ends cleanly only once it was established; an end (or a reset, which reads
+				// the same) before that is a failure, which the opener answers by opening again.
+				if (session.state === SessionState.membership) streamError = new SessionEndedEarlyError('the peer ended the stream before the session was established');
+				break;
+			}
 			await session.receive(frame);
 		}
 	} catch (error) {
