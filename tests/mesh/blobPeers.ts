@@ -2,7 +2,7 @@
  * The blob mesh on team peers (tests/mesh/teamPeers.ts), as the browser and the relay start
  * it (core/blobMesh.ts), and a member's message with a file.
  */
-import { BlobMesh } from '../../src/lib/core/blobMesh.js';
+import { BlobMesh, type BlobMeshInit } from '../../src/lib/core/blobMesh.js';
 import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
@@ -18,8 +18,11 @@ export interface BlobPeer {
 
 const meshes: BlobMesh[] = [];
 
-/** Starts the blob mesh on `peer`; `pins`: every referenced blob is fetched at once (as the relay does). */
-export async function withBlobs(peer: TeamPeer, pins = false): Promise<BlobPeer> {
+/**
+ * Starts the blob mesh on `peer`; `pins`: every referenced blob is fetched at once (as the relay
+ * does); `more`: further options (a sealed index, a lower bound on waiting pins, where errors go).
+ */
+export async function withBlobs(peer: TeamPeer, pins = false, more: Pick<BlobMeshInit, 'sealedIndex' | 'maxPendingPins' | 'onError'> = {}): Promise<BlobPeer> {
 	const store = new MemoryBlobStore();
 	const ws = peer.authority.workspaceId;
 	const blobs = new BlobMesh({
@@ -28,7 +31,8 @@ export async function withBlobs(peer: TeamPeer, pins = false): Promise<BlobPeer>
 		storeFor: (id) => (id === ws ? store : undefined),
 		livePeers: (id) => peer.mesh.livePeers(id),
 		...(pins ? { pins: () => true } : {}),
-		retryMs: 100
+		retryMs: 100,
+		...more
 	});
 	await blobs.start();
 	blobs.follow(ws);

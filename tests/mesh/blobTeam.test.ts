@@ -11,6 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
 import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.js';
 import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
+import { MAX_SEALED_PINS_PER_ASKER } from '../../src/lib/core/blobMesh.js';
+import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
+import { at, msg } from '../unit/doc/helpers.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { postFile, randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
 import { waitFor } from './helpers.js';
@@ -123,5 +126,45 @@ describe('blobs under the team', () => {
 		await storeBlob(ownerBlobs.store, exe);
 		const denied = await refusal(bobBlobs.blobs.service.fetch(ws.id, blocked.blob, [owner.peerId], { docId: channel }));
 		expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+	}, 60_000);
+
+	it('a member asking to keep sealed files gets at most its share of the queue; the others still get theirs', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const kept = new Set<string>();
+		const index = { has: (w: string, b: string, d: string) => kept.has(`${w}/${b}/${d}`), add: (w: string, b: string, d: string) => void kept.add(`${w}/${b}/${d}`) };
+		// Bob keeps sealed files of spaces he is not in, as a relay does (fetching them takes the relay's role:
+		// relay/archive/blobPins.test.ts); the space is the owner's and mallory's.
+		const [ownerBlobs, malloryBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(mallory), await withBlobs(bob, true, { sealedIndex: index })];
+		const space = newId();
+		await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, mallory.peerId] });
+		await waitFor(() => bob.authority.spaceAccess(space)?.reads(mallory.peerId) === true, 'bob folds the space');
+		// Mallory, in the space, asks bob to keep files nobody has, again and again (a modified client).
+		const made = Array.from({ length: MAX_SEALED_PINS_PER_ASKER + 6 }, (_, i) => i.toString(16).padStart(64, '0'));
+		const taken: boolean[] = [];
+		for (const id of made) taken.push(await malloryBlobs.blobs.service.pin(ws.id, bob.peerId, space, id));
+		expect(taken.filter(Boolean)).toHaveLength(MAX_SEALED_PINS_PER_ASKER);
+		expect(taken.slice(MAX_SEALED_PINS_PER_ASKER)).toEqual([false, false, false, false, false, false]);
+		// The owner's sealed file is still taken (bob waits to fetch it).
+		const { id: blob } = await storeBlob(ownerBlobs.store, randomBytes(300_000));
+		expect(await ownerBlobs.blobs.service.pin(ws.id, bob.peerId, space, blob)).toBe(true);
+		expect(bobBlobs.blobs.pendingPins(ws.id)).toBeLessThanOrEqual(MAX_SEALED_PINS_PER_ASKER + 1);
+	}, 60_000);
+
+	it('a full pin queue makes room by dropping what failed most, so a real file is still pinned', async () => {
+		const { ws, owner, bob } = await teamOfThree();
+		const errors: string[] = [];
+		const [ownerBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(bob, true, { maxPendingPins: 4, onError: (e) => errors.push(e.message) })];
+		const channel = listedDoc(owner, ws.id);
+		// Four references to files nobody holds fill bob's queue, and fail.
+		for (let i = 0; i < 4; i++) {
+			new ChannelDoc(owner.docs.get(channel)).post({ ...msg(newId(), owner.peerId, at(100 + i, owner.peerId), ''), files: [{ blob: `${i}`.padStart(64, 'e'), size: 10, mime: 'application/octet-stream', name: `gone${i}` }] });
+		}
+		await waitFor(() => bobBlobs.blobs.pendingPins(ws.id) === 4 && errors.length === 0, 'the four waiting');
+		await waitFor(() => bobBlobs.blobs.failedPins(ws.id) === 4, 'each failed once');
+		const bytes = randomBytes(200_000);
+		const ref = await postFile(owner, ownerBlobs, channel, bytes, 'real.bin');
+		await waitFor(() => bobBlobs.store.bytesHeld === bytes.length, 'bob pinned the real file', 20_000);
+		expect(Buffer.compare((await readBlob(bobBlobs.store, ref.blob))!, bytes)).toBe(0);
+		expect(errors.some((e) => e.includes('no longer waits to be pinned'))).toBe(true);
 	}, 60_000);
 });

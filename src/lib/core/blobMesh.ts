@@ -17,7 +17,8 @@
  * space's members and, as ciphertext, to the team's relays; after posting, it asks the relays
  * that are not in the space to keep them (PIN). Such a relay fetches and keeps the sealed blob
  * (it cannot read the reference, so it records which space asked) and serves it to the
- * space's members only.
+ * space's members only. One device may have {@link MAX_SEALED_PINS_PER_ASKER} such requests
+ * waiting, so a member cannot fill the queue that everyone's pins wait in.
  */
 import { BlobService, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
@@ -67,10 +68,17 @@ export interface BlobMeshInit {
 	onError?: (error: Error) => void;
 	/** First wait before a failed pin is tried again (doubles up to 60 s; tests shorten it). */
 	retryMs?: number;
+	/** Pins waiting at most per workspace; default {@link MAX_PENDING_PINS} (tests lower it). */
+	maxPendingPins?: number;
 }
 
-/** Pins waiting at most, per workspace: references beyond are dropped and reported. */
+/**
+ * Pins waiting at most, per workspace. A new one beyond takes the place of the one that failed
+ * most often (a blob nobody could give); when none has failed yet, the new one is dropped and reported.
+ */
 export const MAX_PENDING_PINS = 10_000;
+/** Sealed pins one device may have waiting at once: a member cannot fill the queue for the others. */
+export const MAX_SEALED_PINS_PER_ASKER = 64;
 /** Tries of one pin before it is given up. */
 const PIN_TRIES = 8;
 
@@ -80,6 +88,18 @@ interface Pin {
 	tries: number;
 	/** Kept at a member's request for a private space this replica is not in: recorded once fetched. */
 	sealed?: boolean;
+	/** The device that asked for a sealed pin. */
+	asker?: string;
+}
+
+/** A followed workspace's pins: those waiting, sealed ones counted per asking device. */
+interface Followed {
+	pending: Map<string, Pin>;
+	/** Sealed pins waiting, per device that asked. */
+	askers: Map<string, number>;
+	running: boolean;
+	timer?: ReturnType<typeof setTimeout>;
+	stop: () => void;
 }
 
 /** See the module comment. */
@@ -87,7 +107,7 @@ export class BlobMesh {
 	readonly service: BlobService;
 	private readonly references = new WeakMap<SyncDocs, BlobReferences>();
 	/** Followed workspaces: pins waiting, and how to stop. */
-	private readonly followed = new Map<string, { pending: Map<string, Pin>; running: boolean; timer?: ReturnType<typeof setTimeout>; stop: () => void }>();
+	private readonly followed = new Map<string, Followed>();
 
 	constructor(private readonly init: BlobMeshInit) {
 		this.service = new BlobService({
@@ -141,10 +161,11 @@ export class BlobMesh {
 		// Its size is not known before its manifest: the quota is asked with what is held already.
 		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
 		if (!this.init.pins?.(workspaceId, ref)) return false;
+		if (followed.pending.has(blobId)) return true;
+		if ((followed.askers.get(peerId) ?? 0) >= MAX_SEALED_PINS_PER_ASKER) return false;
 		// Recorded only once fetched from a member of the space naming it, so a member cannot fill the
 		// index with ids nobody holds, nor claim a blob it holds for another space.
-		this.enqueue(workspaceId, followed, docId, ref, true);
-		return true;
+		return this.enqueue(workspaceId, followed, docId, ref, peerId);
 	}
 
 	/**
@@ -176,11 +197,10 @@ export class BlobMesh {
 	follow(workspaceId: string): void {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined || this.followed.has(workspaceId) || this.init.pins === undefined) return;
-		const pending = new Map<string, Pin>();
 		const stop = workspace.docs.onLocalUpdate((docId, update) => {
 			for (const ref of referencesInUpdate(update)) this.want(workspaceId, docId, ref);
 		});
-		this.followed.set(workspaceId, { pending, running: false, stop });
+		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), running: false, stop });
 	}
 
 	/** Stops pinning a workspace's blobs (fetches under way finish). */
@@ -197,6 +217,13 @@ export class BlobMesh {
 		return this.followed.get(workspaceId)?.pending.size ?? 0;
 	}
 
+	/** Of those, the ones tried and not fetched yet (no peer could give them so far). */
+	failedPins(workspaceId: string): number {
+		let n = 0;
+		for (const pin of this.followed.get(workspaceId)?.pending.values() ?? []) if (pin.tries > 0) n++;
+		return n;
+	}
+
 	private want(workspaceId: string, docId: string, ref: AttachmentRef): void {
 		const followed = this.followed.get(workspaceId);
 		const workspace = this.init.workspace(workspaceId);
@@ -205,14 +232,35 @@ export class BlobMesh {
 		this.enqueue(workspaceId, followed, docId, ref);
 	}
 
-	private enqueue(workspaceId: string, followed: { pending: Map<string, Pin> }, docId: string, ref: AttachmentRef, sealed = false): void {
-		if (followed.pending.has(ref.blob)) return;
-		if (followed.pending.size >= MAX_PENDING_PINS) {
-			this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${MAX_PENDING_PINS} pins are waiting`));
-			return;
+	/** Queues a pin (a sealed one when `asker` asked for it); whether it waits now. */
+	private enqueue(workspaceId: string, followed: Followed, docId: string, ref: AttachmentRef, asker?: string): boolean {
+		if (followed.pending.has(ref.blob)) return true;
+		const max = this.init.maxPendingPins ?? MAX_PENDING_PINS;
+		if (followed.pending.size >= max) {
+			// The pin that failed most often gives way (a blob nobody could give), else the new one.
+			let worst: [string, Pin] | undefined;
+			for (const entry of followed.pending) if (entry[1].tries > (worst?.[1].tries ?? 0)) worst = entry;
+			if (worst === undefined) {
+				this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${max} pins are waiting`));
+				return false;
+			}
+			this.unqueue(followed, worst[0]);
+			this.init.onError?.(new Error(`blob ${worst[0]} no longer waits to be pinned after ${worst[1].tries} failed tries: ${max} pins are waiting`));
 		}
-		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(sealed ? { sealed } : {}) });
+		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(asker !== undefined ? { sealed: true, asker } : {}) });
+		if (asker !== undefined) followed.askers.set(asker, (followed.askers.get(asker) ?? 0) + 1);
 		void this.drain(workspaceId);
+		return true;
+	}
+
+	/** Takes blob `blobId` out of the pins waiting. */
+	private unqueue(followed: Followed, blobId: string): void {
+		const asker = followed.pending.get(blobId)?.asker;
+		followed.pending.delete(blobId);
+		if (asker === undefined) return;
+		const left = (followed.askers.get(asker) ?? 1) - 1;
+		if (left > 0) followed.askers.set(asker, left);
+		else followed.askers.delete(asker);
 	}
 
 	/** Fetches the pins waiting, one at a time; failed ones are tried again later. */
@@ -227,7 +275,7 @@ export class BlobMesh {
 				const store = this.init.storeFor(workspaceId);
 				if (store === undefined) return;
 				if ((await store.missing(blobId))?.length === 0 || !this.init.pins!(workspaceId, pin.ref)) {
-					followed.pending.delete(blobId);
+					this.unqueue(followed, blobId);
 					continue;
 				}
 				const peers = this.init.livePeers(workspaceId);
@@ -235,10 +283,10 @@ export class BlobMesh {
 					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, signal: AbortSignal.timeout(10 * 60_000) });
 					if (pin.sealed) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
-					followed.pending.delete(blobId);
+					this.unqueue(followed, blobId);
 				} catch (error) {
 					if (++pin.tries >= PIN_TRIES) {
-						followed.pending.delete(blobId);
+						this.unqueue(followed, blobId);
 						this.init.onError?.(new Error(`blob ${blobId} not pinned after ${PIN_TRIES} tries: ${error instanceof Error ? error.message : String(error)}`));
 					} else failed = true;
 				}
