@@ -18,7 +18,7 @@ const { relay, device } = useDevices();
 
 /** A private channel's link in the navigation. */
 function privateLink(page: Page, name: string) {
-	return channelNav(page).getByRole('link', { name: new RegExp(`^🔒 ${name}\\b`) });
+	return channelNav(page).getByRole('link', { name: new RegExp(`^${name}\\b.*\\bPrivate\\b`) });
 }
 
 /** A PNG of `width`×`height` drawn in the page (gradient and noise, so it does not compress to nothing). */

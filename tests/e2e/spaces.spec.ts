@@ -21,7 +21,7 @@ function message(page: Page, text: string) {
 }
 
 function privateLink(page: Page, name: string) {
-	return channelNav(page).getByRole('link', { name: new RegExp(`^🔒 ${name}\\b`) });
+	return channelNav(page).getByRole('link', { name: new RegExp(`^${name}\\b.*\\bPrivate\\b`) });
 }
 
 async function search(page: Page, query: string): Promise<void> {

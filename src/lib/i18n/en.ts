@@ -94,6 +94,7 @@ export const en = {
 	'message.list': 'Messages in {channel}',
 	'message.label': 'Message',
 	'message.placeholder': 'Message #{channel} (Enter to send, Shift+Enter for a new line)',
+	'message.placeholderSpace': 'Message {channel} (Enter to send, Shift+Enter for a new line)',
 	'message.send': 'Send',
 	'message.reply': 'Reply',
 	'message.edit': 'Edit',

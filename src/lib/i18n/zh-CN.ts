@@ -95,6 +95,7 @@ export const zhCN: Record<MessageKey, string> = {
 	'message.list': '{channel} 中的消息',
 	'message.label': '消息',
 	'message.placeholder': '发送到 #{channel}（Enter 发送，Shift+Enter 换行）',
+	'message.placeholderSpace': '发送到 {channel}（Enter 发送，Shift+Enter 换行）',
 	'message.send': '发送',
 	'message.reply': '回复',
 	'message.edit': '编辑',
