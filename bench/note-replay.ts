@@ -15,8 +15,8 @@
  *   by the in-memory SyncDocs of the mesh tests (MemoryDocs, which applies the write policy,
  *   writePolicy.ts) with every document kept by the core's persistence policy
  *   (core/persistence.ts over MemoryDocStorage). The sender's update listener feeds the
- *   receiver as a sync session's live path does (SyncSession `apply`): the receiver's state
- *   vector, the dry run of updateCheck.ts (`applicablePart`), then `SyncDocs.apply`. Timed
+ *   receiver as a sync session's live path does (SyncSession `apply`): the receiver's
+ *   clocks (a lookup), the dry run of updateCheck.ts (`applicablePart`), then `SyncDocs.apply`. Timed
  *   until both stores hold the last update. (A session awaits each step; here they run
  *   synchronously, so the figure is the work, not the microtask hops.)
  *
@@ -165,7 +165,7 @@ class StoredMemoryDocs extends MemoryDocs {
 
 /** The receiving side of a sync session's live path (SyncSession `apply`), without the awaits. */
 function receive(docs: StoredMemoryDocs, docId: string, update: Uint8Array, origin: unknown): void {
-	const part = applicablePart(update, docs.stateVector(docId) ?? EMPTY_STATE_VECTOR);
+	const part = applicablePart(update, docs.clocks(docId) ?? EMPTY_STATE_VECTOR);
 	if (part === undefined) throw new ReplayRefusedError(`the update to ${docId} does not decode or does not apply cleanly`);
 	docs.apply(docId, part, origin);
 }

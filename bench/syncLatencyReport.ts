@@ -163,7 +163,7 @@ export function formatReport(results: TargetResult[], intervalMs: number, micro?
 		out.push('');
 		out.push('Per small update on the receiving page (micro-benchmark):');
 		out.push(
-			`  Y.applyUpdate ${us(micro.applyUs)}; Outpost adds: Y.encodeStateVector ${us(micro.stateVectorUs)}, ` +
+			`  Y.applyUpdate ${us(micro.applyUs)}; Outpost adds: ` +
 				`applicablePart ${us(micro.applicablePartUs)}, UPDATE encode+decode ${us(micro.wireUs)}`
 		);
 		out.push(`  a write through two live SyncSessions joined in the page (no transport): ${us(micro.sessionPipelineUs)} until applied on the other side`);

@@ -308,6 +308,14 @@ export class ArchiveDocs implements SyncDocs {
 		return this.isRoot(docId) ? Y.encodeStateVector(EMPTY_DOC) : undefined;
 	}
 
+	clocks(docId: string): ((client: number) => number) | Promise<((client: number) => number) | undefined> | undefined {
+		const lookup = (doc: Y.Doc) => (client: number) => Y.getState(doc.store, client);
+		const held = this.held.get(docId);
+		if (held !== undefined) return lookup(held.doc);
+		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => lookup(h.doc));
+		return undefined; // the empty root: no clocks
+	}
+
 	diff(docId: string, stateVector: Uint8Array): Uint8Array | Promise<Uint8Array | undefined> | undefined {
 		const held = this.held.get(docId);
 		if (held !== undefined) return Y.encodeStateAsUpdate(held.doc, stateVector);

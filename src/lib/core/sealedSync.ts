@@ -26,7 +26,7 @@ import * as Y from 'yjs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TeamRole } from '../doc/team/ops.js';
 import type { MeshService } from '../mesh/MeshService.js';
-import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
+import { targetClocks, type SyncDocs } from '../mesh/syncDocs.js';
 import { applicablePart } from '../mesh/updateCheck.js';
 import type { Team } from '../doc/team/fold.js';
 import { openSpaceKeys, type OpenedSpaceKeys } from './spaceKeys.js';
@@ -158,7 +158,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 					const update = openSpaceUpdate(keys, docId, envelope);
 					// Any member of the space may have sealed it: checked as every remote update is
 					// (updateCheck.ts: it decodes, applies cleanly, leaves at most 1 MiB pending).
-					const part = applicablePart(update, (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR);
+					const part = applicablePart(update, await targetClocks(docs, docId));
 					if (part === undefined) throw new SealError('a sealed update that does not apply cleanly was set aside');
 					await docs.apply(docId, part, SEALED_ORIGIN);
 					// The mirror counts what the relay holds: the whole update, not only what was new here.

@@ -25,7 +25,7 @@ import {
 } from './errors.js';
 import { MembershipExchange } from './membership.js';
 import type { AdmitVerdict } from './authority.js';
-import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, type SyncDocs } from './syncDocs.js';
+import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, targetClocks, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
 import { splitUpdate, yieldToEventLoop } from './updatePieces.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
@@ -456,9 +456,8 @@ export class SyncSession {
 
 	/** Checks and applies one update (or one piece of a large one). */
 	private async applyPiece(docId: string, update: Uint8Array): Promise<void> {
-		const stateVector = (await this.init.docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
 		// Only the checked part (what the target lacks) is applied.
-		const part = applicablePart(update, stateVector);
+		const part = applicablePart(update, await targetClocks(this.init.docs, docId));
 		if (part === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update does not decode or does not apply cleanly'));
 		}

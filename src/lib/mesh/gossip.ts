@@ -16,7 +16,7 @@ import * as Y from 'yjs';
 import { MAX_ENVELOPE_BYTES } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
 import { EnvelopeKind, envelopeKind, openEnvelope, sealEnvelope } from './gossipEnvelope.js';
-import { EMPTY_STATE_VECTOR, type SyncDocs } from './syncDocs.js';
+import { targetClocks, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
@@ -205,9 +205,8 @@ export class WorkspaceGossip {
 			throw new UpdateRejectedError(docId, new Error('a private space\'s update on gossip'));
 		}
 		const { docs } = this.init;
-		const stateVector = (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
 		// Only the checked part (what the target lacks) is applied.
-		const part = applicablePart(update, stateVector);
+		const part = applicablePart(update, await targetClocks(docs, docId));
 		if (part === undefined) {
 			throw new UpdateRejectedError(docId, new Error('gossip update does not decode or does not apply cleanly'));
 		}

@@ -6,6 +6,7 @@
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import type { TargetClocks } from './updateCheck.js';
 import { toHex } from './workspaceKeys.js';
 
 /** Called with every change to any document: the update and its transaction origin. */
@@ -26,6 +27,13 @@ export interface SyncDocs {
 	digest(docId: string): Awaitable<string | undefined>;
 	/** `Y.encodeStateVector` of a document, or undefined when this peer does not hold it. */
 	stateVector(docId: string): Awaitable<Uint8Array | undefined>;
+	/**
+	 * A lookup of a document's clock per client (`Y.getState`), or undefined when this peer does
+	 * not hold it: what the update check reads ({@link targetClocks}). Optional; it spares the
+	 * check encoding and decoding the whole state vector, which grows with every session that
+	 * ever wrote the document.
+	 */
+	clocks?(docId: string): Awaitable<((client: number) => number) | undefined>;
 	/** `Y.encodeStateAsUpdate(doc, stateVector)`, or undefined when this peer does not hold it. */
 	diff(docId: string, stateVector: Uint8Array): Awaitable<Uint8Array | undefined>;
 	/**
@@ -49,6 +57,12 @@ export const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc());
 
 /** The update of a document this peer does not hold. */
 export const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc());
+
+/** What the update check (updateCheck.ts) reads of document `docId`: its clock lookup where `docs` has one, else its state vector. */
+export async function targetClocks(docs: SyncDocs, docId: string): Promise<TargetClocks> {
+	if (docs.clocks !== undefined) return (await docs.clocks(docId)) ?? EMPTY_STATE_VECTOR;
+	return (await docs.stateVector(docId)) ?? EMPTY_STATE_VECTOR;
+}
 
 /**
  * The digest of a document's state: lower-case hex SHA-256 over lib0 varuint8array of

@@ -164,6 +164,10 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return this.read(docId, (doc) => Y.encodeStateVector(doc));
 	}
 
+	async clocks(docId: string): Promise<((client: number) => number) | undefined> {
+		return this.read(docId, (doc) => (client: number) => Y.getState(doc.store, client));
+	}
+
 	async diff(docId: string, stateVector: Uint8Array): Promise<Uint8Array | undefined> {
 		return this.read(docId, (doc) => Y.encodeStateAsUpdate(doc, stateVector));
 	}

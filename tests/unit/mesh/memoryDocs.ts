@@ -64,6 +64,11 @@ export class MemoryDocs implements SyncDocs {
 		return doc && Y.encodeStateVector(doc);
 	}
 
+	clocks(docId: string): ((client: number) => number) | undefined {
+		const doc = this.docs.get(docId);
+		return doc && ((client) => Y.getState(doc.store, client));
+	}
+
 	diff(docId: string, stateVector: Uint8Array): Uint8Array | undefined {
 		const doc = this.docs.get(docId);
 		return doc && Y.encodeStateAsUpdate(doc, stateVector);

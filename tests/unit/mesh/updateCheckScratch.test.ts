@@ -2,7 +2,8 @@
  * The update check reuses its scratch document between checks (updateCheck.ts). Reused, it
  * must answer exactly as a fresh document per check does: the reference below is the check
  * as it was before reuse. Long interleaved sequences of honest, dependent (pending), damaged
- * and subdocument updates are checked by both, and a pair of updates is built whose answer
+ * and subdocument updates are checked by both (also against a document of many clients, read
+ * through a clock lookup: the check then seeds only the clients an update names), and a pair of updates is built whose answer
  * changes when anything of one check (here its pending structs) leaks into the next.
  */
 import { describe, expect, it } from 'vitest';
@@ -156,6 +157,72 @@ describe('applicablePart with a reused scratch document', () => {
 		}
 		expect(accepted).toBeGreaterThan(1000);
 		expect(refused).toBeGreaterThan(100);
+	});
+
+	it('answers alike from a clock lookup, seeding only the clients an update names, against a document of many clients', () => {
+		let accepted = 0;
+		let refused = 0;
+		for (let seed = 1; seed <= 12; seed++) {
+			const random = mulberry32(100 + seed);
+			// A document written in 60 sessions (a client each), as a long-lived channel is.
+			const b = new Y.Doc();
+			for (let c = 0; c < 60; c++) {
+				const session = new Y.Doc();
+				Y.applyUpdate(session, Y.encodeStateAsUpdate(b));
+				edit(session, random, 1 + Math.floor(random() * 3));
+				Y.applyUpdate(b, Y.encodeStateAsUpdate(session, Y.encodeStateVector(b)));
+			}
+			const a = new Y.Doc();
+			Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+			for (let step = 0; step < 30; step++) {
+				const sv = Y.encodeStateVector(b);
+				edit(a, random, 1 + Math.floor(random() * 4));
+				const incremental = Y.encodeStateAsUpdate(a, sv);
+				for (const update of [incremental, Y.encodeStateAsUpdate(a), damage(incremental, random), damage(Y.encodeStateAsUpdate(a), random)]) {
+					const expected = referencePart(update, sv);
+					const fromLookup = applicablePart(update, (client) => Y.getState(b.store, client));
+					expect(fromLookup === undefined ? undefined : [...fromLookup]).toEqual(expected === undefined ? undefined : [...expected]);
+					if (expectSame(update, sv)) accepted++;
+					else refused++;
+				}
+				if (random() < 0.7) Y.applyUpdate(b, incremental);
+			}
+		}
+		expect(accepted).toBeGreaterThan(300);
+		expect(refused).toBeGreaterThan(50);
+	});
+
+	it('reads the clocks of every client an update builds on (its origins and parent): a large honest update then passes', () => {
+		// Were a client the update names left out of the scratch document, the update would wait
+		// there for it, over the pending bound: refused. Each case names a different client.
+		const session = (base: Y.Doc, write: (doc: Y.Doc) => void): Y.Doc => {
+			const doc = new Y.Doc();
+			Y.applyUpdate(doc, Y.encodeStateAsUpdate(base));
+			write(doc);
+			Y.applyUpdate(base, Y.encodeStateAsUpdate(doc, Y.encodeStateVector(base)));
+			return doc;
+		};
+		const target = new Y.Doc();
+		session(target, (d) => d.getText('t').insert(0, 'he')); // origin of an insert at 2
+		session(target, (d) => d.getText('t').insert(2, 'llo')); // its right origin
+		session(target, (d) => d.getMap('m').set('nested', new Y.Text())); // the parent of a nested insert
+		const big = 'x'.repeat(1_100_000);
+		const cases: Array<(doc: Y.Doc) => void> = [
+			(d) => d.getText('t').insert(2, big),
+			(d) => d.getText('t').insert(5, big),
+			(d) => (d.getMap('m').get('nested') as Y.Text).insert(0, big)
+		];
+		for (const write of cases) {
+			const writer = new Y.Doc();
+			Y.applyUpdate(writer, Y.encodeStateAsUpdate(target));
+			const sv = Y.encodeStateVector(target);
+			write(writer);
+			const update = Y.encodeStateAsUpdate(writer, sv);
+			expect(update.byteLength).toBeGreaterThan(1024 * 1024);
+			// A live update is its own part (the same bytes).
+			expect(applicablePart(update, (client) => Y.getState(target.store, client))).toBe(update);
+			expect(applicablePart(update, sv)).toBe(update);
+		}
 	});
 
 	it('carries nothing of a check into the next: pending structs of one do not meet the next update', () => {
