@@ -37,6 +37,17 @@ export function initials(name: string): string {
 		.toLocaleUpperCase();
 }
 
+/**
+ * A workspace's mark in the rail: its name's first two characters, upper-cased ("Research
+ * Vessel" → "RE"), or one when the name starts in Chinese, Japanese or Korean script (two such
+ * characters do not fit the button on one line: "科考船" → "科"); "?" for an empty name.
+ */
+export function workspaceInitials(name: string): string {
+	const chars = Array.from(name.trim());
+	if (chars.length === 0) return '?';
+	return CJK.test(chars[0]!) ? chars[0]! : chars.slice(0, 2).join('').toLocaleUpperCase();
+}
+
 /** The avatar colour of a peer id (or any key): the same key always gets the same colour. */
 export function avatarColour(key: string): string {
 	// FNV-1a, 32 bits: small, and it spreads the near-identical prefixes of peer ids.

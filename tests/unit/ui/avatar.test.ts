@@ -1,6 +1,6 @@
 /** Avatars: initials of a name, and a colour per peer id that white text reads well on. */
 import { describe, expect, it } from 'vitest';
-import { AVATAR_COLOURS, avatarColour, initials } from '../../../src/lib/ui/avatar';
+import { AVATAR_COLOURS, avatarColour, initials, workspaceInitials } from '../../../src/lib/ui/avatar';
 
 /** WCAG relative luminance of a #rrggbb colour. */
 function luminance(hex: string): number {
@@ -29,6 +29,17 @@ describe('initials', () => {
 		expect(initials('𝒜da')).toBe('𝒜');
 		expect(initials('')).toBe('?');
 		expect(initials('   ')).toBe('?');
+	});
+});
+
+describe('workspaceInitials', () => {
+	it('takes two characters, upper-cased; one for a name in CJK script; "?" for an empty name', () => {
+		expect(workspaceInitials('Research Vessel')).toBe('RE');
+		expect(workspaceInitials('  lab')).toBe('LA');
+		expect(workspaceInitials('科考船')).toBe('科');
+		expect(workspaceInitials('研究 Research')).toBe('研');
+		expect(workspaceInitials('𝒜b')).toBe('𝒜B');
+		expect(workspaceInitials('   ')).toBe('?');
 	});
 });
 
