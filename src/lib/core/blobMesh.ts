@@ -86,9 +86,10 @@ interface Pin {
 	docId: string;
 	ref: AttachmentRef;
 	tries: number;
-	/** Kept at a member's request for a private space this replica is not in: recorded once fetched. */
-	sealed?: boolean;
-	/** The device that asked for a sealed pin. */
+	/**
+	 * For a sealed blob kept at a member's request (a private space this replica is not in,
+	 * recorded once fetched): the device that asked.
+	 */
 	asker?: string;
 }
 
@@ -247,7 +248,7 @@ export class BlobMesh {
 			this.unqueue(followed, worst[0]);
 			this.init.onError?.(new Error(`blob ${worst[0]} no longer waits to be pinned after ${worst[1].tries} failed tries: ${max} pins are waiting`));
 		}
-		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(asker !== undefined ? { sealed: true, asker } : {}) });
+		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(asker !== undefined ? { asker } : {}) });
 		if (asker !== undefined) followed.askers.set(asker, (followed.askers.get(asker) ?? 0) + 1);
 		void this.drain(workspaceId);
 		return true;
@@ -282,7 +283,7 @@ export class BlobMesh {
 				try {
 					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, signal: AbortSignal.timeout(10 * 60_000) });
-					if (pin.sealed) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
+					if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
 					this.unqueue(followed, blobId);
 				} catch (error) {
 					if (++pin.tries >= PIN_TRIES) {
