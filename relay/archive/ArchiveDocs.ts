@@ -334,7 +334,7 @@ export class ArchiveDocs implements SyncDocs {
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		// A first check, before a new document is created, for bytes that do not even decode
 		// (a stored document is checked once, below, against its state then).
-		if (!this.stored.has(docId) && applicablePart(update, Y.encodeStateVector(EMPTY_DOC)) === undefined) {
+		if (!this.stored.has(docId) && applicablePart(update, () => 0) === undefined) {
 			throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 		}
 		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
@@ -343,7 +343,7 @@ export class ArchiveDocs implements SyncDocs {
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.
-				const part = applicablePart(update, Y.encodeStateVector(held.doc));
+				const part = applicablePart(update, (client) => Y.getState(held.doc.store, client));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
