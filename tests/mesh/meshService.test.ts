@@ -162,7 +162,6 @@ describe('MeshService, two peers', () => {
 		}, { force: true });
 		await connect(b, a);
 		await waitFor(() => answered >= 2, 'a second session after the first was reset', 3000);
-		await waitFor(() => b.errors.some((e) => e.error.name === 'SessionEndedEarlyError' || e.error.name === 'StreamResetError'), 'b to report the failed session');
 		await new Promise((resolve) => setTimeout(resolve, 500));
 		expect(answered).toBe(4); // the first and three reopens, then anti-entropy (off here) is the next try
 	});

@@ -31,7 +31,7 @@ import type { AbortOptions, Connection, PeerId } from '@libp2p/interface';
 import type { Awareness } from 'y-protocols/awareness';
 import { WorkspaceAwareness } from './awareness.js';
 import { DEFAULT_LIMITS, DeniedReason, SYNC_PROTOCOL_ID, type SyncLimits } from './constants.js';
-import { MembershipDeniedError } from './errors.js';
+import { MembershipDeniedError, SessionEndedEarlyError } from './errors.js';
 import { frameStream, handleFrames, type FrameStream } from './frameStream.js';
 import { GOSSIP_FLUSH_MS, WorkspaceGossip } from './gossip.js';
 import type { MeshNode } from './node.js';
@@ -600,8 +600,9 @@ class DefaultMeshService implements MeshService {
 		if (error instanceof MembershipDeniedError) this.refused.add(`${connection.id}/${workspace.id}`);
 		else if (role === 'opener') this.reopenSoon(connection, workspace);
 		// A stream cut because the connection or the service went away is no news; what the
-		// peer sent (or refused) always is.
-		if (PEER_ERRORS.has(error.name) || (this.running && connection.status === 'open')) {
+		// peer sent (or refused) always is. An end before membership was proved is reopened above,
+		// not reported: it is what a hang-up in the middle of the handshake looks like.
+		if (PEER_ERRORS.has(error.name) || (this.running && connection.status === 'open' && !(error instanceof SessionEndedEarlyError))) {
 			this.report({ error, peerId, workspaceId: workspace.id });
 		}
 	}
