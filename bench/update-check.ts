@@ -25,7 +25,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
-import { applicablePart } from '../src/lib/mesh/updateCheck.ts';
+import { applicablePart, clocksOfDoc } from '../src/lib/mesh/updateCheck.ts';
 import { benchEnvironment, positiveInt } from './env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,7 +91,7 @@ function run(path: Path, history: Uint8Array, live: Uint8Array[]): number {
 		let part: Uint8Array | undefined = update;
 		if (path === 'asItWas') part = checkAsItWas(update, Y.encodeStateVector(target));
 		else if (path === 'stateVector') part = applicablePart(update, Y.encodeStateVector(target));
-		else if (path === 'lookup') part = applicablePart(update, (client) => Y.getState(target.store, client));
+		else if (path === 'lookup') part = applicablePart(update, clocksOfDoc(target));
 		if (part === undefined) throw new Error(`${path}: an honest update was refused`);
 		Y.applyUpdate(target, part);
 	};

@@ -23,7 +23,7 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
-import { applicablePart, boundPending } from '../../src/lib/mesh/updateCheck.ts';
+import { applicablePart, boundPending, clocksOfDoc } from '../../src/lib/mesh/updateCheck.ts';
 import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SqliteDocStorage } from './SqliteDocStorage.ts';
@@ -309,10 +309,9 @@ export class ArchiveDocs implements SyncDocs {
 	}
 
 	clocks(docId: string): ((client: number) => number) | Promise<((client: number) => number) | undefined> | undefined {
-		const lookup = (doc: Y.Doc) => (client: number) => Y.getState(doc.store, client);
 		const held = this.held.get(docId);
-		if (held !== undefined) return lookup(held.doc);
-		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => lookup(h.doc));
+		if (held !== undefined) return clocksOfDoc(held.doc);
+		if (this.stored.has(docId)) return this.withDoc(docId, false, (h) => clocksOfDoc(h.doc));
 		return undefined; // the empty root: no clocks
 	}
 
@@ -343,7 +342,7 @@ export class ArchiveDocs implements SyncDocs {
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.
-				const part = applicablePart(update, (client) => Y.getState(held.doc.store, client));
+				const part = applicablePart(update, clocksOfDoc(held.doc));
 				if (part === undefined) throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));

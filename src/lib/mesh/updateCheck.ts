@@ -71,6 +71,11 @@ export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
  */
 export type TargetClocks = Uint8Array | ((client: number) => number);
 
+/** The clock lookup of document `doc` (what a {@link TargetClocks} lookup reads, at no cost per client it has). */
+export function clocksOfDoc(doc: Y.Doc): (client: number) => number {
+	return (client) => Y.getState(doc.store, client);
+}
+
 /** The clock lookup of an encoded state vector. */
 function clocksOf(target: TargetClocks): (client: number) => number {
 	if (typeof target === 'function') return target;

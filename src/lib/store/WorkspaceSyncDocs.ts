@@ -25,7 +25,7 @@
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
 import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
-import { boundPending } from '../mesh/updateCheck.js';
+import { boundPending, clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -165,7 +165,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	}
 
 	async clocks(docId: string): Promise<((client: number) => number) | undefined> {
-		return this.read(docId, (doc) => (client: number) => Y.getState(doc.store, client));
+		return this.read(docId, clocksOfDoc);
 	}
 
 	async diff(docId: string, stateVector: Uint8Array): Promise<Uint8Array | undefined> {

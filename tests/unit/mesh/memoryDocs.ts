@@ -5,6 +5,7 @@
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
 import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
+import { clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -66,7 +67,7 @@ export class MemoryDocs implements SyncDocs {
 
 	clocks(docId: string): ((client: number) => number) | undefined {
 		const doc = this.docs.get(docId);
-		return doc && ((client) => Y.getState(doc.store, client));
+		return doc && clocksOfDoc(doc);
 	}
 
 	diff(docId: string, stateVector: Uint8Array): Uint8Array | undefined {

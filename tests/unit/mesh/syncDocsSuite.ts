@@ -41,6 +41,30 @@ export function describeSyncDocs(name: string, make: () => Promise<SyncDocsFixtu
 			expect(Y.decodeUpdate((await docs.diff(id, Y.encodeStateVector(mirror)))!).structs).toHaveLength(0);
 		});
 
+		it('reads each client\'s clock as its state vector says (what the update check reads), nothing for a document it does not hold', async () => {
+			const { docs, edit } = await make();
+			const id = newId();
+			// A channel's messages (an array that only grows: every store's write policy lets it).
+			await edit(id, (doc) => doc.getArray('messages').push([{ id: 'local' }]));
+			// Two more writers (two sessions elsewhere), their updates applied as remote ones.
+			for (const key of ['first', 'second session']) {
+				const other = new Y.Doc();
+				Y.applyUpdate(other, (await docs.diff(id, Y.encodeStateVector(other)))!);
+				const before = Y.encodeStateVector(other);
+				other.getArray('messages').push([{ id: key }]);
+				await docs.apply(id, Y.encodeStateAsUpdate(other, before), 'remote');
+			}
+			// Every implementation here offers the lookup (the check falls back to the state vector only without one).
+			expect(docs.clocks).toBeDefined();
+			const clocks = (await docs.clocks!(id))!;
+			const vector = Y.decodeStateVector((await docs.stateVector(id))!);
+			expect(vector.size).toBe(3);
+			for (const [client, clock] of vector) expect(clocks(client)).toBe(clock);
+			const stranger = Math.max(...vector.keys()) + 1;
+			expect(clocks(stranger)).toBe(0);
+			expect(await docs.clocks!(newId())).toBeUndefined();
+		});
+
 		it('changes the digest on a deletion, which leaves the state vector as it was', async () => {
 			const { docs, edit } = await make();
 			const id = newId();
