@@ -11,7 +11,8 @@
  *
  * - **raw Yjs**: `Y.applyUpdate` alone (what y-webrtc does);
  * - **check as it was**: the target's state vector encoded, decoded and every client seeded
- *   on the scratch document (the reference below: the code before the clock lookup), then applied;
+ *   on the scratch document (tests/fixtures/updateCheckReference.ts, reusing one scratch
+ *   document as the check did), then applied;
  * - **check from the state vector**: `applicablePart` with the encoded state vector (a
  *   SyncDocs without `clocks`), which now seeds only the clients the update names, then applied;
  * - **check from the clock lookup**: `applicablePart` reading `Y.getState` per named client, as
@@ -26,6 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
 import { applicablePart, clocksOfDoc } from '../src/lib/mesh/updateCheck.ts';
+import { referencePart } from '../tests/fixtures/updateCheckReference.ts';
 import { benchEnvironment, positiveInt } from './env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,28 +36,8 @@ const UPDATES = positiveInt('BENCH_UPDATES', 2000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 const WARMUP = 200;
 
-/** The scratch document the reference check reuses, as updateCheck.ts does. */
-let spare: Y.Doc | undefined;
-
-/** The check before the clock lookup (updateCheck.ts at 369f1c0): the whole state vector decoded, every client seeded. */
-function checkAsItWas(update: Uint8Array, stateVector: Uint8Array): Uint8Array | undefined {
-	try {
-		const target = Y.decodeStateVector(stateVector);
-		const decoded = Y.decodeUpdate(update);
-		const fresh = decoded.structs.every((struct) => struct.id.clock >= (target.get(struct.id.client) ?? 0));
-		const part = fresh ? update : Y.diffUpdate(update, stateVector);
-		const scratch = spare ?? new Y.Doc({ guid: 'bench' });
-		spare = undefined;
-		for (const [client, clock] of target) if (clock > 0) scratch.store.clients.set(client, [new Y.GC(Y.createID(client, 0), clock)]);
-		Y.applyUpdate(scratch, part);
-		scratch.store = new (scratch.store.constructor as new () => typeof scratch.store)();
-		scratch.share = new Map();
-		spare = scratch;
-		return part;
-	} catch {
-		return undefined;
-	}
-}
+/** The scratch document the reference check reuses, as updateCheck.ts did. */
+const spare = new Y.Doc({ guid: 'bench' });
 
 /** A channel-like document written in `clients` sessions, and `count` live appends by one more. */
 function fixture(clients: number, count: number): { history: Uint8Array; live: Uint8Array[] } {
@@ -89,7 +71,7 @@ function run(path: Path, history: Uint8Array, live: Uint8Array[]): number {
 	Y.applyUpdate(target, history);
 	const step = (update: Uint8Array): void => {
 		let part: Uint8Array | undefined = update;
-		if (path === 'asItWas') part = checkAsItWas(update, Y.encodeStateVector(target));
+		if (path === 'asItWas') part = referencePart(update, Y.encodeStateVector(target), spare);
 		else if (path === 'stateVector') part = applicablePart(update, Y.encodeStateVector(target));
 		else if (path === 'lookup') part = applicablePart(update, clocksOfDoc(target));
 		if (part === undefined) throw new Error(`${path}: an honest update was refused`);

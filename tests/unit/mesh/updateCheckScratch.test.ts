@@ -1,7 +1,7 @@
 /**
  * The update check reuses its scratch document between checks (updateCheck.ts). Reused, it
- * must answer exactly as a fresh document per check does: the reference below is the check
- * as it was before reuse. Long interleaved sequences of honest, dependent (pending), damaged
+ * must answer exactly as a fresh document per check does: the reference
+ * (tests/fixtures/updateCheckReference.ts) is the check as it was before reuse. Long interleaved sequences of honest, dependent (pending), damaged
  * and subdocument updates are checked by both (also against a document of many clients, read
  * through a clock lookup: the check then seeds only the clients an update names), and a pair of updates is built whose answer
  * changes when anything of one check (here its pending structs) leaks into the next.
@@ -10,27 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { applicablePart, clocksOfDoc } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
-
-/** The check with a new scratch document every time (what updateCheck.ts did before reuse). */
-function referencePart(update: Uint8Array, stateVector: Uint8Array): Uint8Array | undefined {
-	try {
-		const target = Y.decodeStateVector(stateVector);
-		const decoded = Y.decodeUpdate(update);
-		const fresh = decoded.structs.every((struct) => struct.id.clock >= (target.get(struct.id.client) ?? 0));
-		const part = fresh ? update : Y.diffUpdate(update, stateVector);
-		const { structs, ds } = fresh ? decoded : Y.decodeUpdate(part);
-		if (structs.length === 0 && ds.clients.size === 0) return part;
-		const scratch = new Y.Doc({ guid: 'reference' });
-		for (const [client, clock] of target) {
-			if (clock > 0) scratch.store.clients.set(client, [new Y.GC(Y.createID(client, 0), clock)]);
-		}
-		Y.applyUpdate(scratch, part);
-		scratch.destroy();
-		return part;
-	} catch {
-		return undefined;
-	}
-}
+import { referencePart } from '../../fixtures/updateCheckReference';
 
 const EMPTY = Y.encodeStateVector(new Y.Doc());
 
