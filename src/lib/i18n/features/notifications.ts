@@ -1,6 +1,7 @@
 /** UI text of notifications in English (spread into en.ts; the Chinese is in notifications.zh.ts, loaded only when chosen). */
 export const notificationsEn = {
 	'notify.level': 'Notifications',
+	'notify.levelChoice': 'Notifications: {level}',
 	'notify.level.all': 'All messages',
 	'notify.level.mentions': 'Mentions and my threads',
 	'notify.level.nothing': 'Nothing',

@@ -3,6 +3,7 @@ import type { notificationsEn } from './notifications.js';
 
 export const notificationsZh: Record<keyof typeof notificationsEn, string> = {
 	'notify.level': '通知',
+	'notify.levelChoice': '通知：{level}',
 	'notify.level.all': '所有消息',
 	'notify.level.mentions': '提及我和我参与的话题',
 	'notify.level.nothing': '不通知',
