@@ -150,7 +150,7 @@ describe('blobs under the team', () => {
 		expect(bobBlobs.blobs.pendingPins(ws.id)).toBeLessThanOrEqual(MAX_SEALED_PINS_PER_ASKER + 1);
 	}, 60_000);
 
-	it('a full pin queue makes room by dropping what failed most, so a real file is still pinned', async () => {
+	it('a full pin queue makes room by dropping the longest-failing pin, so a real file is still pinned', async () => {
 		const { ws, owner, bob } = await teamOfThree();
 		const errors: string[] = [];
 		const [ownerBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(bob, true, { maxPendingPins: 4, onError: (e) => errors.push(e.message) })];

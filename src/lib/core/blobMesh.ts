@@ -73,8 +73,10 @@ export interface BlobMeshInit {
 }
 
 /**
- * Pins waiting at most, per workspace. A new one beyond takes the place of the one that failed
- * most often (a blob nobody could give); when none has failed yet, the new one is dropped and reported.
+ * Pins waiting at most, per workspace. A new one beyond takes the place of the longest-failing
+ * one (the first to fail of those no peer could give yet), found at no cost per pin waiting: a
+ * full queue cannot be made to scan itself for every reference of an update. When none has
+ * failed yet, the new one is dropped and reported.
  */
 export const MAX_PENDING_PINS = 10_000;
 /** Sealed pins one device may have waiting at once: a member cannot fill the queue for the others. */
@@ -98,6 +100,8 @@ interface Followed {
 	pending: Map<string, Pin>;
 	/** Sealed pins waiting, per device that asked. */
 	askers: Map<string, number>;
+	/** Blob ids of the pins waiting that failed at least once, in the order they first failed. */
+	failed: Set<string>;
 	running: boolean;
 	timer?: ReturnType<typeof setTimeout>;
 	stop: () => void;
@@ -201,7 +205,7 @@ export class BlobMesh {
 		const stop = workspace.docs.onLocalUpdate((docId, update) => {
 			for (const ref of referencesInUpdate(update)) this.want(workspaceId, docId, ref);
 		});
-		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), running: false, stop });
+		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), failed: new Set(), running: false, stop });
 	}
 
 	/** Stops pinning a workspace's blobs (fetches under way finish). */
@@ -220,9 +224,7 @@ export class BlobMesh {
 
 	/** Of those, the ones tried and not fetched yet (no peer could give them so far). */
 	failedPins(workspaceId: string): number {
-		let n = 0;
-		for (const pin of this.followed.get(workspaceId)?.pending.values() ?? []) if (pin.tries > 0) n++;
-		return n;
+		return this.followed.get(workspaceId)?.failed.size ?? 0;
 	}
 
 	private want(workspaceId: string, docId: string, ref: AttachmentRef): void {
@@ -238,15 +240,14 @@ export class BlobMesh {
 		if (followed.pending.has(ref.blob)) return true;
 		const max = this.init.maxPendingPins ?? MAX_PENDING_PINS;
 		if (followed.pending.size >= max) {
-			// The pin that failed most often gives way (a blob nobody could give), else the new one.
-			let worst: [string, Pin] | undefined;
-			for (const entry of followed.pending) if (entry[1].tries > (worst?.[1].tries ?? 0)) worst = entry;
-			if (worst === undefined) {
+			// The longest-failing pin gives way (a blob nobody could give), else the new one.
+			const [oldest] = followed.failed;
+			if (oldest === undefined) {
 				this.init.onError?.(new Error(`blob ${ref.blob} not pinned: ${max} pins are waiting`));
 				return false;
 			}
-			this.unqueue(followed, worst[0]);
-			this.init.onError?.(new Error(`blob ${worst[0]} no longer waits to be pinned after ${worst[1].tries} failed tries: ${max} pins are waiting`));
+			this.unqueue(followed, oldest);
+			this.init.onError?.(new Error(`blob ${oldest} no longer waits to be pinned, as no peer could give it: ${max} pins are waiting`));
 		}
 		followed.pending.set(ref.blob, { docId, ref, tries: 0, ...(asker !== undefined ? { asker } : {}) });
 		if (asker !== undefined) followed.askers.set(asker, (followed.askers.get(asker) ?? 0) + 1);
@@ -258,6 +259,7 @@ export class BlobMesh {
 	private unqueue(followed: Followed, blobId: string): void {
 		const asker = followed.pending.get(blobId)?.asker;
 		followed.pending.delete(blobId);
+		followed.failed.delete(blobId);
 		if (asker === undefined) return;
 		const left = (followed.askers.get(asker) ?? 1) - 1;
 		if (left > 0) followed.askers.set(asker, left);
@@ -287,9 +289,13 @@ export class BlobMesh {
 					this.unqueue(followed, blobId);
 				} catch (error) {
 					if (++pin.tries >= PIN_TRIES) {
-						this.unqueue(followed, blobId);
+						if (followed.pending.get(blobId) === pin) this.unqueue(followed, blobId);
 						this.init.onError?.(new Error(`blob ${blobId} not pinned after ${PIN_TRIES} tries: ${error instanceof Error ? error.message : String(error)}`));
-					} else failed = true;
+					} else {
+						failed = true;
+						// Unless it gave way to a new pin meanwhile.
+						if (followed.pending.get(blobId) === pin) followed.failed.add(blobId);
+					}
 				}
 			}
 		} finally {
