@@ -3,6 +3,7 @@
  * remote change, without scanning the channel. Pure: the document is only read.
  */
 import * as Y from 'yjs';
+import { decodeUpdateShared, type DecodedUpdate } from './decodedUpdate.js';
 import type { MessageRecord } from './schema.js';
 import { findIn, type AnyStruct } from './updateStructs.js';
 import { isMessageRecord } from './validate.js';
@@ -15,9 +16,9 @@ import { isMessageRecord } from './validate.js';
  * decode give nothing.
  */
 export function addedMessages(doc: Y.Doc, update: Uint8Array): MessageRecord[] {
-	let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
+	let structs: DecodedUpdate['structs'];
 	try {
-		structs = Y.decodeUpdate(update).structs;
+		structs = decodeUpdateShared(update).structs;
 	} catch {
 		return [];
 	}

@@ -29,21 +29,27 @@ const ROOTS: Record<string, GrowthRule> = {
 	snapshots: 'live'
 };
 
-/** Signature checks of bindings already made (a writer's every keystroke asks again). */
-const verified = new Map<string, boolean>();
+/**
+ * Signature checks of bindings already made (a writer's every keystroke asks again), by the
+ * record itself: a record a document or a decoded update holds is never changed, so its check
+ * holds for as long as it exists.
+ */
+const verified = new WeakMap<object, boolean>();
 
 /** Whether `value` is a binding of client `client` of document `docId` with a valid signature. */
 function validBinding(value: unknown, docId: string, client: number): value is ClientBinding {
 	if (typeof value !== 'object' || value === null) return false;
 	const b = value as Partial<ClientBinding>;
 	if (b.doc !== docId || b.client !== client || typeof b.device !== 'string' || typeof b.sig !== 'string') return false;
-	const key = `${docId}\n${client}\n${b.device}\n${b.sig}`;
-	let ok = verified.get(key);
-	if (ok === undefined) {
-		if (verified.size > 10_000) verified.clear();
-		verified.set(key, (ok = verifyBindingNow(b as ClientBinding)));
-	}
+	let ok = verified.get(value);
+	if (ok === undefined) verified.set(value, (ok = verifyBindingNow(b as ClientBinding)));
 	return ok;
+}
+
+/** Whether map `map` holds any entry (Y.Map's `size` counts them all). */
+function holdsAny(map: Y.Map<unknown>): boolean {
+	for (const _key of map.keys()) return true;
+	return false;
 }
 
 const BINDINGS = new TextEncoder().encode('bindings');
@@ -101,17 +107,17 @@ function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | unde
  * any device counts as a writer.
  */
 export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, isWriter?: IsWriter): string | undefined {
-	const bound = doc.share.has('bindings') && doc.getMap('bindings').size > 0;
+	const bindingsType = doc.share.has('bindings') ? doc.getMap('bindings') : undefined;
+	const bound = bindingsType !== undefined && holdsAny(bindingsType);
 	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
 	const checked = decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
-	const bindingsType = bound ? doc.getMap('bindings') : undefined;
 	if (touchesBindings(checked, bindingsType)) {
 		const shape = inspectGrowth(doc, update, ROOTS, 'allow', 'a note', checked);
 		if (shape !== undefined) return shape;
 	}
 	const { decoded } = checked;
-	const held = bound ? doc.getMap('bindings') : undefined;
+	const held = bound ? bindingsType : undefined;
 	const arriving = bindingsIn(decoded);
 	if (held === undefined && arriving.size === 0) return undefined; // the name appeared elsewhere (text)
 	const seen = new Set<number>();

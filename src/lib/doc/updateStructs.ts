@@ -5,13 +5,15 @@
  * structs a delete-set range covers. Pure: the document is only read.
  */
 import * as Y from 'yjs';
+import { decodeUpdateShared, type DecodedUpdate } from './decodedUpdate.js';
 
 /** A struct of a Yjs update or struct store. */
 export type AnyStruct = Y.Item | Y.GC | Y.Skip;
 
 /** An update decoded for a write check. */
 export interface CheckedUpdate {
-	decoded: ReturnType<typeof Y.decodeUpdate>;
+	/** Shared with the other checks of the same bytes (decodedUpdate.ts): read, never changed. */
+	decoded: DecodedUpdate;
 	/** The document's structs by client (sorted by clock). */
 	store: Map<number, AnyStruct[]>;
 	/** The update's structs by client (sorted by clock). */
@@ -22,9 +24,9 @@ export interface CheckedUpdate {
 
 /** Decodes `update` against `doc`; undefined when it does not decode. */
 export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | undefined {
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
+	let decoded: DecodedUpdate;
 	try {
-		decoded = Y.decodeUpdate(update);
+		decoded = decodeUpdateShared(update);
 	} catch {
 		return undefined;
 	}

@@ -22,8 +22,10 @@
  * lets a store drop what a document holds pending beyond that bound before it applies the
  * next update (the updates stay stored; the next sync with their sender repairs the gap).
  */
+import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { decodeUpdateShared, type DecodedUpdate } from '../doc/decodedUpdate.js';
 
 /** Most bytes of pending structs (waiting for updates not received) one update may leave, or one document hold. */
 export const MAX_PENDING_BYTES = 1024 * 1024;
@@ -88,7 +90,7 @@ function clocksOf(target: TargetClocks): (client: number) => number {
  * origins and parents name, and those of the deletions. Integration never looks at any other
  * client, so a scratch document seeded with these alone answers as one seeded with all.
  */
-function namedClients(structs: ReturnType<typeof Y.decodeUpdate>['structs'], ds: ReturnType<typeof Y.decodeUpdate>['ds']): Set<number> {
+function namedClients(structs: DecodedUpdate['structs'], ds: DecodedUpdate['ds']): Set<number> {
 	const clients = new Set<number>(ds.clients.keys());
 	for (const struct of structs) {
 		clients.add(struct.id.client);
@@ -113,7 +115,7 @@ function namedClients(structs: ReturnType<typeof Y.decodeUpdate>['structs'], ds:
 export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8Array | undefined {
 	try {
 		const clockOf = clocksOf(target);
-		const decoded = Y.decodeUpdate(update);
+		const decoded = decodeUpdateShared(update);
 		// A live update (every struct new to the target) is its own part: no diff, no second decode.
 		const fresh = decoded.structs.every((struct) => struct.id.clock >= clockOf(struct.id.client));
 		// The diff reads the target's clocks of the update's own clients only.
@@ -125,6 +127,8 @@ export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8A
 		// and that throws only for an empty range (Yjs `writeDsLen(0)`). Without one, applying
 		// cannot throw and the scratch document is skipped (tests/unit/mesh/updateCheckScratch.test.ts).
 		if (structs.length === 0 && !hasEmptyRange(ds)) return part;
+		// What every honest live update is: integrated at once, with nothing for Yjs to throw on.
+		if (fresh && integratesAtOnce(update, structs, ds, clockOf)) return part;
 		const scratch = takeScratch();
 		seedGc(scratch, namedClients(structs, ds), clockOf);
 		Y.applyUpdate(scratch, part);
@@ -137,8 +141,55 @@ export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8A
 	}
 }
 
+/**
+ * Whether applying `update` (decoded as `structs` and `ds`) to a document with clocks `clockOf`
+ * provably integrates every struct at once, leaves nothing pending and gives Yjs nothing to
+ * throw on, so the scratch document would only repeat it. Yjs 13.6's integration
+ * (`integrateStructs`, `Item.getMissing`, `readAndApplyDeleteSet`) holds that for an update
+ * that is, exactly:
+ * - one section per client (`readClientsStructRefs` keeps only the last of two sections of
+ *   one client, so the structs decoded here would not be what is applied);
+ * - items and GC ranges (a type created and collected in one transaction), none empty, no
+ *   skip struct (a gap) and no subdocument;
+ * - per client, contiguous from the target's clock (nothing waits for a missing struct of its
+ *   own client, and no struct is applied from an offset);
+ * - every origin, right origin and parent named by ID either held by the target (below its
+ *   clock: `getMissing` then finds it, a GC range included) or, for the item's own client, an
+ *   earlier struct of the update (integrated before it, in clock order);
+ * - deletions of non-empty ranges the document holds once the structs are in (the delete set
+ *   is applied after them), so none is kept pending.
+ * Anything else goes to the scratch document. Every honest live update of a struct-bearing
+ * kind qualifies (tests/unit/mesh/updateCheck.test.ts).
+ */
+export function integratesAtOnce(update: Uint8Array, structs: DecodedUpdate['structs'], ds: DecodedUpdate['ds'], clockOf: (client: number) => number): boolean {
+	/** Per client of the update: the clock after its last struct so far. */
+	const next = new Map<number, number>();
+	const heldBefore = (id: Y.ID | null, client: number, clock: number): boolean =>
+		id === null || (id.client === client ? id.clock < clock : id.clock < clockOf(id.client));
+	for (const struct of structs) {
+		if (struct instanceof Y.Skip || struct.length <= 0) return false;
+		const { client, clock } = struct.id;
+		const expected = next.get(client) ?? clockOf(client);
+		const end = clock + struct.length;
+		if (clock !== expected || !Number.isSafeInteger(end)) return false;
+		next.set(client, end);
+		if (struct instanceof Y.GC) continue; // a range created and collected in one transaction: it names nothing
+		if (struct.content instanceof Y.ContentDoc) return false;
+		if (!heldBefore(struct.origin, client, clock) || !heldBefore(struct.rightOrigin, client, clock)) return false;
+		// A parent is named (by ID, or as a root's name) only on an item sent without neighbours.
+		const parent = struct.parent as unknown;
+		if (parent instanceof Y.ID ? !heldBefore(parent, client, clock) : typeof parent !== 'string' && parent !== null) return false;
+	}
+	if (decoding.readVarUint(decoding.createDecoder(update)) !== next.size) return false;
+	for (const [client, ranges] of ds.clients) {
+		const held = next.get(client) ?? clockOf(client);
+		for (const range of ranges) if (range.len <= 0 || range.clock + range.len > held) return false;
+	}
+	return true;
+}
+
 /** Whether delete set `ds` holds a range of length 0 (honest ones never do). */
-function hasEmptyRange(ds: ReturnType<typeof Y.decodeUpdate>['ds']): boolean {
+function hasEmptyRange(ds: DecodedUpdate['ds']): boolean {
 	for (const ranges of ds.clients.values()) {
 		for (const range of ranges) if (range.len === 0) return true;
 	}

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { applicablePart, boundPending, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
+import { applicablePart, boundPending, clocksOfDoc, integratesAtOnce, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
 
 /** Applies a few random edits of every shared type to `doc`. */
@@ -107,6 +107,119 @@ describe('isApplicableUpdate', () => {
 		}
 		console.info(`bit-flipped updates that decode: ${decodable}; refused by the check: ${refused}, of which ${threw} throw on the real document; every accepted part applied cleanly`);
 		expect(threw).toBeGreaterThan(10);
+	});
+});
+
+/** Whether the check would take `update` without its scratch document, against `target`'s clocks. */
+function atOnce(update: Uint8Array, target: Y.Doc): boolean {
+	const { structs, ds } = Y.decodeUpdate(update);
+	return integratesAtOnce(update, structs, ds, clocksOfDoc(target));
+}
+
+/** `target`'s clock per client and whether it holds anything pending. */
+function stateOf(target: Y.Doc): { clocks: Map<number, number>; pending: boolean } {
+	return { clocks: Y.decodeStateVector(Y.encodeStateVector(target)), pending: target.store.pendingStructs !== null || target.store.pendingDs !== null };
+}
+
+describe('updates taken without the scratch document', () => {
+	it('takes every honest live update that carries structs, of every shared type', () => {
+		let taken = 0;
+		for (let seed = 1; seed <= 100; seed++) {
+			const random = mulberry32(seed);
+			const a = new Y.Doc();
+			const b = new Y.Doc();
+			edit(a, random, 10);
+			Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+			edit(b, random, 5);
+			Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+			const updates: Uint8Array[] = [];
+			a.on('update', (update: Uint8Array) => updates.push(update));
+			for (let i = 0; i < 20; i++) a.transact(() => edit(a, random, 1 + Math.floor(random() * 3)));
+			for (const update of updates) {
+				if (Y.decodeUpdate(update).structs.length > 0) {
+					expect(atOnce(update, b)).toBe(true);
+					taken++;
+				}
+				Y.applyUpdate(b, update);
+			}
+			expect(b.getText('t').toString()).toBe(a.getText('t').toString());
+		}
+		expect(taken).toBeGreaterThan(1500);
+	});
+
+	it('leaves to the scratch document what depends on a missing update, repeats what the target holds, or arrives whole', () => {
+		const a = new Y.Doc();
+		const text = a.getText('t');
+		text.insert(0, 'hello');
+		const first = Y.encodeStateAsUpdate(a);
+		const sv = Y.encodeStateVector(a);
+		text.insert(5, ' world');
+		const second = Y.encodeStateAsUpdate(a, sv);
+		const empty = new Y.Doc();
+		expect(atOnce(second, empty)).toBe(false); // its first struct starts past the target's clock
+		const b = new Y.Doc();
+		Y.applyUpdate(b, first);
+		expect(atOnce(second, b)).toBe(true);
+		expect(atOnce(first, b)).toBe(false); // held already: not contiguous from the target's clock
+		// Two sections for one client: Yjs applies the last only, so the decoded structs are not what is applied.
+		expect(atOnce(Y.mergeUpdates([first, second]), empty)).toBe(true);
+		// Both updates have one section and no deletions: [1, section, 0].
+		const twoSections = new Uint8Array([2, ...first.subarray(1, -1), ...second.subarray(1, -1), 0]);
+		expect(Y.decodeUpdate(twoSections).structs).toHaveLength(2); // decoded as contiguous...
+		expect(atOnce(twoSections, empty)).toBe(false);
+		const applied = new Y.Doc();
+		Y.applyUpdate(applied, twoSections);
+		expect(applied.store.pendingStructs).not.toBeNull(); // ...but Yjs applies the second section alone
+		// A subdocument, and a deletion of what the target does not hold: the scratch document decides.
+		const c = new Y.Doc();
+		c.getArray('a').insert(0, [new Y.Doc()]);
+		expect(atOnce(Y.encodeStateAsUpdate(c), new Y.Doc())).toBe(false);
+		const deleting = Y.encodeStateAsUpdate(b, Y.encodeStateVector(b)); // no structs, b's whole delete set
+		expect(Y.decodeUpdate(deleting).structs).toHaveLength(0);
+		b.getText('t').delete(0, 2);
+		const deletion = Y.encodeStateAsUpdate(b, Y.encodeStateVector(b));
+		expect(atOnce(deletion, new Y.Doc())).toBe(false);
+		expect(atOnce(deletion, b)).toBe(true);
+	});
+
+	it('of bit-flipped live updates, applies every one it takes at once to the real document in full, with nothing pending', () => {
+		const random = mulberry32(11);
+		let taken = 0;
+		let other = 0;
+		for (let i = 0; i < 4000; i++) {
+			const a = new Y.Doc();
+			edit(a, random, 8);
+			const target = new Y.Doc();
+			Y.applyUpdate(target, Y.encodeStateAsUpdate(a));
+			const sv = Y.encodeStateVector(target);
+			edit(a, random, 1 + Math.floor(random() * 4));
+			const bad = Y.encodeStateAsUpdate(a, sv).slice();
+			for (let k = 1 + Math.floor(random() * 2); k > 0; k--) bad[Math.floor(random() * bad.length)]! ^= 1 << Math.floor(random() * 8);
+			let decoded;
+			try {
+				decoded = Y.decodeUpdate(bad);
+			} catch {
+				continue;
+			}
+			if (!integratesAtOnce(bad, decoded.structs, decoded.ds, clocksOfDoc(target))) {
+				other++;
+				continue;
+			}
+			taken++;
+			const before = stateOf(target);
+			expect(() => Y.applyUpdate(target, bad)).not.toThrow();
+			const after = stateOf(target);
+			expect(after.pending).toBe(false);
+			// Every struct decoded was integrated: each client's clock moved to its last struct's end.
+			for (const struct of decoded.structs) {
+				expect(after.clocks.get(struct.id.client)).toBeGreaterThanOrEqual(struct.id.clock + struct.length);
+			}
+			expect(before.pending).toBe(false);
+			expect(applicablePart(bad, sv)).toBeDefined();
+		}
+		console.info(`bit-flipped live updates that decode: ${taken} taken at once (each applied in full), ${other} left to the scratch document`);
+		expect(taken).toBeGreaterThan(200);
+		expect(other).toBeGreaterThan(100);
 	});
 });
 
