@@ -183,6 +183,9 @@ export class MembershipExchange {
 			return true;
 		}
 		if (this.stage === 'ok' && m.type === MessageType.ok) {
+			// Asked again: a removal that folded since CHALLENGE would otherwise reach this
+			// session only at the next team change (sessions still proving are not revisited).
+			await this.checkAllowed();
 			this.stage = 'proven';
 			return true;
 		}

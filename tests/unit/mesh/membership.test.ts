@@ -226,6 +226,25 @@ describe('membership exchange', () => {
 		expect(decodedInbox(p.opener).some((m) => SYNC_TYPES.has(m.type))).toBe(false);
 	});
 
+	it('denies a responder removed between its challenge and its OK, before the opener sends any document', async () => {
+		// The responder holds its OK back until the opener has folded its removal: the opener
+		// checked it at CHALLENGE, and asks again when the OK comes.
+		let removed = false;
+		const p = await pair({
+			opener: { isAllowed: () => !removed },
+			openerDocs: docsWithText('written after the removal'),
+			deliver: async (to, _index, bytes) => {
+				if (to === p.opener && bytes[0] === MessageType.ok) removed = true;
+				await to.session.receive(bytes);
+			}
+		});
+		p.start();
+		await Promise.race([p.opener.closed, p.opener.synced]);
+		expect(removed).toBe(true);
+		expect(p.opener.errors[0]).toMatchObject({ name: 'MembershipDeniedError', reason: DeniedReason.revoked, byRemote: false });
+		assertLearnedNothing(p.responder, 'written after the removal');
+	});
+
 	it('gives up when membership is not proven in time', async () => {
 		const keys = await workspace();
 		const session = new SyncSession({
