@@ -140,6 +140,44 @@ describe('presence through awareness envelopes', () => {
 		await waitFor(() => seen(b, a)?.name === 'Ada', 'b to see Ada after that', PROMPT_MS);
 	}, 30_000);
 
+	it("lets a member speak for itself only: another client's entry, several entries, or a state in another peer's name are refused", async () => {
+		const ws = newWorkspace();
+		const relay = await relayPeer();
+		const [a, b, m] = [await presentPeer(ws, 'a'), await presentPeer(ws, 'b'), await presentPeer(ws, 'mallory')];
+		for (const peer of [a, b, m]) await connect(peer, relay);
+		const topic = await topicOf(ws);
+		await waitFor(() => meshPeers(relay, topic).length === 3, 'the gossip mesh through the relay');
+		const ada = a.node.peerId.toString();
+		a.awareness.setLocalState({ peer: ada, name: 'Ada' });
+		await waitFor(() => seen(b, a)?.name === 'Ada', 'b to see Ada', PROMPT_MS);
+
+		// Mallory holds the workspace's keys (a member) and publishes, signed as herself:
+		const keys = await deriveWorkspaceKeys(ws.id, ws.secret);
+		const entry = (clientId: number, clock: number, state: Record<string, unknown>): number[] => {
+			const json = [...new TextEncoder().encode(JSON.stringify(state))];
+			return [clientId & 0x7f, clock, json.length, ...json]; // one-byte varuints: ids and clocks below 128
+		};
+		const publish = async (entries: number[][]) =>
+			m.node.services.pubsub.publish(topic, await sealAwarenessEnvelope(keys, Uint8Array.from([entries.length, ...entries.flat()])));
+		const forged = new Awareness(new Y.Doc());
+		awarenesses.push(forged);
+		forged.clientID = a.awareness.clientID;
+		forged.setLocalState({ name: 'Ada', typing: newId() }); // no peer field: refused as another publisher's client
+		forged.meta.set(forged.clientID, { clock: 1000, lastUpdated: Date.now() });
+		await m.node.services.pubsub.publish(topic, await sealAwarenessEnvelope(keys, encodeAwarenessUpdate(forged, [forged.clientID])));
+		await waitFor(() => b.errors.filter((e) => e.error.name === 'AwarenessRejectedError').length >= 1, 'b to refuse the takeover', PROMPT_MS);
+		await publish([entry(5, 1, { name: 'one' }), entry(6, 1, { name: 'two' })]);
+		await waitFor(() => b.errors.filter((e) => e.error.name === 'AwarenessRejectedError').length >= 2, 'b to refuse two entries at once', PROMPT_MS);
+		await publish([entry(7, 1, { peer: ada, name: 'Ada (2)' })]);
+		await waitFor(() => b.errors.filter((e) => e.error.name === 'AwarenessRejectedError').length >= 3, "b to refuse a state in Ada's name", PROMPT_MS);
+		expect(seen(b, a)).toEqual({ peer: ada, name: 'Ada' });
+		for (const id of [5, 6, 7]) expect(b.awareness.getStates().has(id)).toBe(false);
+
+		// Her own state, in her own name, still shows.
+		m.awareness.setLocalState({ peer: m.node.peerId.toString(), name: 'Mallory' });
+		await waitFor(() => seen(b, m)?.name === 'Mallory', 'b to see Mallory herself', PROMPT_MS);
+	}, 30_000);
+
 	it('lets a late joiner see who is present at once, through the relay or a direct member', async () => {
 		const ws = newWorkspace();
 		const relay = await relayPeer();

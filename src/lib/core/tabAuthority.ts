@@ -14,6 +14,7 @@ export function delegatedAuthority(authority: MeshAuthority, delegation: Uint8Ar
 			return authority.excluded;
 		},
 		isMember: (peerId) => authority.isMember(peerId),
+		...(authority.deviceOf !== undefined ? { deviceOf: (peerId: string) => authority.deviceOf!(peerId) } : {}),
 		admission: () => delegation,
 		admits: (peerId, bytes) => authority.admits(peerId, bytes),
 		onChange: (handler) => authority.onChange(handler),

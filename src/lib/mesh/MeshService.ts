@@ -315,7 +315,16 @@ class DefaultMeshService implements MeshService {
 		const { pubsub } = this.components.node.services;
 		const gate = new TeamGate(authority);
 		const onError = (error: Error) => this.report({ error, workspaceId: id });
-		const presence = awareness && new WorkspaceAwareness({ pubsub, keys, awareness, onError });
+		const presence =
+			awareness &&
+			new WorkspaceAwareness({
+				pubsub,
+				keys,
+				awareness,
+				onError,
+				// A member device speaks for itself, a tab for the device that delegated to it.
+				speaksFor: (publisher, peer) => publisher === peer || authority?.deviceOf?.(publisher) === peer
+			});
 		const gossip = new WorkspaceGossip({
 			pubsub,
 			keys,
@@ -329,7 +338,7 @@ class DefaultMeshService implements MeshService {
 			acceptsGossip: (docId) => gate.acceptsGossip(docId),
 			hasSessionWith: (peerId) => [...workspace.sessions].some((t) => t.peerId === peerId && t.session.state === SessionState.live),
 			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
-			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array) => presence.receive(envelope) } : {})
+			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array, publisher: string | undefined) => presence.receive(envelope, publisher) } : {})
 		});
 		const workspace: Workspace = { id, keys, docs, gossip, presence, gate, unwatch: () => {}, sessions: new Set(), lastStatus: '', sealed };
 		workspace.unwatch = gate.onChange(() => this.onTeamChange(workspace));

@@ -15,6 +15,8 @@ export interface MeshAuthority {
 	readonly excluded: boolean;
 	/** True when `peerId` is a current member device. */
 	isMember(peerId: string): boolean;
+	/** The member device `peerId` is, or speaks for (a tab it delegated to); undefined for anyone else. */
+	deviceOf?(peerId: string): string | undefined;
 	/** The encoded team operation that made this device a member, sent in HELLO; undefined when none. */
 	admission(): Uint8Array | undefined;
 	/**

@@ -10,7 +10,9 @@
  *   announced as gone; each peer times it out itself).
  * - **In.** Envelopes are opened, bounded in size, decoded completely (each state a JSON
  *   object or null) and only then applied with {@link WorkspaceAwareness.origin}; entries
- *   claiming this peer's own client id are dropped. Failures are reported and dropped.
+ *   claiming this peer's own client id are dropped. A publisher speaks for itself only: one
+ *   entry per envelope, for a client id no other publisher was heard for, whose `peer` is the
+ *   publisher (or the device it is a tab of). Failures are reported and dropped.
  * - **Newcomers.** {@link WorkspaceAwareness.republish} renews and sends the local state again,
  *   at most once per `minRepublishMs` (the last call inside that window is sent when it
  *   ends). It runs when a sync session reaches synced (MeshService), when a peer subscribes
@@ -43,7 +45,15 @@ export interface WorkspaceAwarenessInit {
 	maxEnvelopeBytes?: number;
 	/** Shortest time between two full re-publishes, in ms; default 1,000. */
 	minRepublishMs?: number;
+	/**
+	 * Whether gossip publisher `publisher` may show a state naming peer `peer` (its `peer`
+	 * field): a device itself, or a tab of it. Default: only the publisher itself.
+	 */
+	speaksFor?: (publisher: string, peer: string) => boolean;
 }
+
+/** Client ids whose publisher is remembered (the oldest is forgotten first). */
+export const MAX_AWARENESS_OWNERS = 4096;
 
 /** The changes of an awareness 'update' event. */
 interface AwarenessChanges {
@@ -69,6 +79,8 @@ export class WorkspaceAwareness {
 	private republishTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Envelopes are opened and applied one at a time, in arrival order. */
 	private queue: Promise<void> = Promise.resolve();
+	/** The publisher each client id was first heard from: nobody else may speak for it. */
+	private readonly owners = new Map<number, string>();
 
 	constructor(private readonly init: WorkspaceAwarenessInit) {
 		this.origin = { awareness: init.keys.workspaceId };
@@ -126,22 +138,26 @@ export class WorkspaceAwareness {
 		if (awareness.getLocalState() !== null) awareness.setLocalState(awareness.getLocalState());
 	}
 
-	/** Opens, checks and applies one awareness envelope from the topic; never throws. */
-	receive(envelope: Uint8Array): void {
+	/**
+	 * Opens, checks and applies one awareness envelope from the topic, published by `publisher`
+	 * (gossipsub's signed sender; undefined only where senders are not checked); never throws.
+	 */
+	receive(envelope: Uint8Array, publisher?: string): void {
 		if (!this.running) return;
 		this.queue = this.queue
-			.then(() => this.apply(envelope))
+			.then(() => this.apply(envelope, publisher))
 			.catch((error: unknown) => {
 				if (this.running) this.init.onError(asError(error));
 			});
 	}
 
-	private async apply(envelope: Uint8Array): Promise<void> {
+	private async apply(envelope: Uint8Array, publisher: string | undefined): Promise<void> {
 		if (!this.running) return;
 		const update = await openAwarenessEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
 		const { awareness } = this.init;
 		const checked = checkAwarenessUpdate(update, awareness.clientID);
 		if (!this.running || checked === undefined) return;
+		if (publisher !== undefined) this.checkSpeaker(checked, publisher);
 		const absent = checked.present.filter((clientId) => !awareness.states.has(clientId));
 		try {
 			applyAwarenessUpdate(awareness, checked.update, this.origin);
@@ -150,6 +166,26 @@ export class WorkspaceAwareness {
 		}
 		// Someone (back) here who may not know us: let them see us now, not at our next renewal.
 		if (absent.some((clientId) => awareness.states.has(clientId))) this.republish();
+	}
+
+	/**
+	 * A peer speaks for itself only (see the module comment): one entry, for a client id first
+	 * heard from this publisher, naming the publisher (or the device it is a tab of) as its peer.
+	 * Throws {@link AwarenessRejectedError}.
+	 */
+	private checkSpeaker(checked: CheckedAwarenessUpdate, publisher: string): void {
+		const [entry, ...more] = checked.entries;
+		if (entry === undefined || more.length > 0) throw new AwarenessRejectedError(`${publisher} sent ${checked.entries.length} awareness entries; a peer sends its own only`);
+		const owner = this.owners.get(entry.clientId);
+		if (owner !== undefined && owner !== publisher) throw new AwarenessRejectedError(`${publisher} sent the awareness entry of another peer's client`);
+		if (entry.peer !== undefined) {
+			const speaksFor = this.init.speaksFor ?? ((from: string, peer: string) => from === peer);
+			if (typeof entry.peer !== 'string' || !speaksFor(publisher, entry.peer)) throw new AwarenessRejectedError(`${publisher} sent an awareness state in another peer's name`);
+		}
+		if (owner === undefined) {
+			if (this.owners.size >= MAX_AWARENESS_OWNERS) this.owners.delete(this.owners.keys().next().value!);
+			this.owners.set(entry.clientId, publisher);
+		}
 	}
 
 	private readonly onUpdate = ({ added, updated, removed }: AwarenessChanges, origin: unknown): void => {
@@ -193,6 +229,8 @@ export interface CheckedAwarenessUpdate {
 	update: Uint8Array;
 	/** The clients it gives a state (not null) to. */
 	present: number[];
+	/** Each entry's client and the `peer` field of its state (undefined when it has none, or none at all). */
+	entries: Array<{ clientId: number; peer: unknown }>;
 }
 
 /**
@@ -202,7 +240,7 @@ export interface CheckedAwarenessUpdate {
  * object or null. Throws {@link AwarenessRejectedError}.
  */
 export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): CheckedAwarenessUpdate | undefined {
-	const entries: Array<{ clientId: number; clock: number; json: string }> = [];
+	const entries: Array<{ clientId: number; clock: number; json: string; peer: unknown }> = [];
 	const present: number[] = [];
 	try {
 		const decoder = decoding.createDecoder(update);
@@ -214,7 +252,7 @@ export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): C
 			const state: unknown = JSON.parse(json);
 			if (state !== null && (typeof state !== 'object' || Array.isArray(state))) throw new Error('a state is not an object');
 			if (clientId === ownClientId) continue;
-			entries.push({ clientId, clock, json });
+			entries.push({ clientId, clock, json, peer: state === null ? undefined : (state as Record<string, unknown>).peer });
 			if (state !== null) present.push(clientId);
 		}
 		expectEnd(decoder, 'awareness update');
@@ -229,7 +267,7 @@ export function checkAwarenessUpdate(update: Uint8Array, ownClientId: number): C
 		encoding.writeVarUint(encoder, clock);
 		encoding.writeVarString(encoder, json);
 	}
-	return { update: encoding.toUint8Array(encoder), present };
+	return { update: encoding.toUint8Array(encoder), present, entries: entries.map(({ clientId, peer }) => ({ clientId, peer })) };
 }
 
 function asError(error: unknown): Error {

@@ -40,11 +40,13 @@ export interface WorkspaceGossipInit {
 	 */
 	flushDelayMs?: number | (() => number);
 	/**
-	 * Receives every envelope of the awareness kind, still sealed (it must not throw). Without
+	 * Receives every envelope of the awareness kind, still sealed, with its publisher (gossipsub
+	 * signs each message, so it cannot be forged; undefined for an unsigned one, heard only
+	 * without `isMember`). It must not throw. Without
 	 * it, awareness envelopes are dropped silently: members may send them to a peer that shows
 	 * no presence.
 	 */
-	onAwareness?: (envelope: Uint8Array) => void;
+	onAwareness?: (envelope: Uint8Array, publisher: string | undefined) => void;
 	/**
 	 * Whether a publisher is a current member device (the team); envelopes of any other
 	 * publisher (a removed member still holding a key) are dropped unopened. Gossipsub signs
@@ -189,7 +191,7 @@ export class WorkspaceGossip {
 		const { isMember } = this.init;
 		if (isMember !== undefined && (message.type !== 'signed' || !isMember(message.from.toString()))) return;
 		if (envelopeKind(data) === EnvelopeKind.awareness) {
-			this.init.onAwareness?.(data);
+			this.init.onAwareness?.(data, message.type === 'signed' ? message.from.toString() : undefined);
 			return;
 		}
 		// Model adverts are opened by whoever follows them (src/lib/ai/adverts.ts), not here.

@@ -120,7 +120,7 @@ describe('awareness and advert envelopes under key generations', () => {
 describe('checkAwarenessUpdate', () => {
 	it('passes a well-formed update through and drops entries claiming our own client id', () => {
 		const { awareness, update } = presence({ name: 'Ada' });
-		expect(checkAwarenessUpdate(update, awareness.clientID + 1)).toEqual({ update, present: [awareness.clientID] });
+		expect(checkAwarenessUpdate(update, awareness.clientID + 1)).toEqual({ update, present: [awareness.clientID], entries: [{ clientId: awareness.clientID, peer: undefined }] });
 		expect(checkAwarenessUpdate(update, awareness.clientID)).toBeUndefined();
 	});
 
@@ -129,7 +129,7 @@ describe('checkAwarenessUpdate', () => {
 			const text = new TextEncoder().encode(json);
 			return Uint8Array.from([1, 7, 1, text.length, ...text, ...trailing]);
 		};
-		expect(checkAwarenessUpdate(entry('null'), 1)).toEqual({ update: entry('null'), present: [] });
+		expect(checkAwarenessUpdate(entry('null'), 1)).toEqual({ update: entry('null'), present: [], entries: [{ clientId: 7, peer: undefined }] });
 		expect(checkAwarenessUpdate(entry('{"name":"Ada"}'), 1)?.present).toEqual([7]);
 		for (const bad of [
 			entry('{"name":'),
