@@ -222,7 +222,7 @@ export class TeamAuthority implements MeshAuthority {
 	}
 
 	/** The member device `peerId` is, or speaks for (a tab it delegated to). */
-	private deviceOf(peerId: string): string | undefined {
+	deviceOf(peerId: string): string | undefined {
 		return this.current.devices.has(peerId) ? peerId : this.tabs.get(peerId);
 	}
 
