@@ -46,10 +46,15 @@ function validBinding(value: unknown, docId: string, client: number): value is C
 	return ok;
 }
 
-/** Whether map `map` holds any entry (Y.Map's `size` counts them all). */
+/** Whether map `map` holds any entry (Y.Map's `size` counts them all, and its iterators cost more than the walk). */
 function holdsAny(map: Y.Map<unknown>): boolean {
-	for (const _key of map.keys()) return true;
+	for (const item of map._map.values()) if (!item.deleted) return true;
 	return false;
+}
+
+/** Whether `struct` is an item of the note's `bindings` map (`bindings`: the map, when the note has one). */
+function inBindings(struct: AnyStruct | undefined, bindings: Y.Map<unknown> | undefined): boolean {
+	return struct instanceof Y.Item && ((struct.parent as unknown) === 'bindings' || (bindings !== undefined && struct.parent === bindings));
 }
 
 const BINDINGS = new TextEncoder().encode('bindings');
@@ -80,22 +85,20 @@ function bindingsIn(decoded: ReturnType<typeof Y.decodeUpdate>): Map<string, unk
  * to one, a map entry sent with an origin (an overwrite), or a deletion of a binding.
  */
 function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | undefined): boolean {
-	const { decoded, store, find } = checked;
-	const inBindings = (struct: AnyStruct | undefined): boolean =>
-		struct instanceof Y.Item && ((struct.parent as unknown) === 'bindings' || (bindings !== undefined && struct.parent === bindings));
+	const { decoded, store } = checked;
 	for (const struct of decoded.structs) {
 		if (!(struct instanceof Y.Item)) continue;
 		const parent = struct.parent as unknown;
 		if (parent === 'bindings' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
 		if (parent === null) {
 			const near = struct.origin ?? struct.rightOrigin;
-			if (near !== null && inBindings(find(near.client, near.clock))) return true;
+			if (near !== null && inBindings(checked.find(near.client, near.clock), bindings)) return true;
 		}
 	}
 	for (const [client, ranges] of decoded.ds.clients) {
 		for (const range of ranges) {
-			for (const struct of overlapping(store.get(client), range.clock, range.len)) if (inBindings(struct)) return true;
-			for (const struct of overlapping(checked.inUpdate.get(client), range.clock, range.len)) if (inBindings(struct)) return true;
+			for (const struct of overlapping(store.get(client), range.clock, range.len)) if (inBindings(struct, bindings)) return true;
+			for (const struct of overlapping(checked.inUpdate.get(client), range.clock, range.len)) if (inBindings(struct, bindings)) return true;
 		}
 	}
 	return false;

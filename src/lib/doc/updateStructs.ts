@@ -30,15 +30,28 @@ export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | 
 	} catch {
 		return undefined;
 	}
-	const store = doc.store.clients as Map<number, AnyStruct[]>;
-	const inUpdate = new Map<number, AnyStruct[]>();
-	for (const struct of decoded.structs) {
-		const list = inUpdate.get(struct.id.client);
-		if (list) list.push(struct);
-		else inUpdate.set(struct.id.client, [struct]);
+	return new Checked(decoded, doc.store.clients as Map<number, AnyStruct[]>);
+}
+
+/** A {@link CheckedUpdate}: a class, not a literal with a closure, as it is made for every remote update. */
+class Checked implements CheckedUpdate {
+	readonly inUpdate = new Map<number, AnyStruct[]>();
+
+	constructor(
+		readonly decoded: DecodedUpdate,
+		readonly store: Map<number, AnyStruct[]>
+	) {
+		for (const struct of decoded.structs) {
+			const list = this.inUpdate.get(struct.id.client);
+			if (list) list.push(struct);
+			else this.inUpdate.set(struct.id.client, [struct]);
+		}
+		this.find = this.find.bind(this); // callers take it out of the object
 	}
-	const find = (client: number, clock: number): AnyStruct | undefined => findIn(store.get(client), clock) ?? findIn(inUpdate.get(client), clock);
-	return { decoded, store, inUpdate, find };
+
+	find(client: number, clock: number): AnyStruct | undefined {
+		return findIn(this.store.get(client), clock) ?? findIn(this.inUpdate.get(client), clock);
+	}
 }
 
 /** The struct of a client's sorted list that covers `clock` (binary search). */

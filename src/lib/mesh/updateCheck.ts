@@ -164,8 +164,6 @@ export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8A
 export function integratesAtOnce(update: Uint8Array, structs: DecodedUpdate['structs'], ds: DecodedUpdate['ds'], clockOf: (client: number) => number): boolean {
 	/** Per client of the update: the clock after its last struct so far. */
 	const next = new Map<number, number>();
-	const heldBefore = (id: Y.ID | null, client: number, clock: number): boolean =>
-		id === null || (id.client === client ? id.clock < clock : id.clock < clockOf(id.client));
 	for (const struct of structs) {
 		if (struct instanceof Y.Skip || struct.length <= 0) return false;
 		const { client, clock } = struct.id;
@@ -175,10 +173,10 @@ export function integratesAtOnce(update: Uint8Array, structs: DecodedUpdate['str
 		next.set(client, end);
 		if (struct instanceof Y.GC) continue; // a range created and collected in one transaction: it names nothing
 		if (struct.content instanceof Y.ContentDoc) return false;
-		if (!heldBefore(struct.origin, client, clock) || !heldBefore(struct.rightOrigin, client, clock)) return false;
+		if (!heldBefore(struct.origin, struct.id, clockOf) || !heldBefore(struct.rightOrigin, struct.id, clockOf)) return false;
 		// A parent is named (by ID, or as a root's name) only on an item sent without neighbours.
 		const parent = struct.parent as unknown;
-		if (parent instanceof Y.ID ? !heldBefore(parent, client, clock) : typeof parent !== 'string' && parent !== null) return false;
+		if (parent instanceof Y.ID ? !heldBefore(parent, struct.id, clockOf) : typeof parent !== 'string' && parent !== null) return false;
 	}
 	if (decoding.readVarUint(decoding.createDecoder(update)) !== next.size) return false;
 	for (const [client, ranges] of ds.clients) {
@@ -186,6 +184,14 @@ export function integratesAtOnce(update: Uint8Array, structs: DecodedUpdate['str
 		for (const range of ranges) if (range.len <= 0 || range.clock + range.len > held) return false;
 	}
 	return true;
+}
+
+/**
+ * Whether reference `id` of the struct `at` names what is integrated before it: held by the
+ * target (below its clock), or an earlier struct of the struct's own client.
+ */
+function heldBefore(id: Y.ID | null, at: Y.ID, clockOf: (client: number) => number): boolean {
+	return id === null || (id.client === at.client ? id.clock < at.clock : id.clock < clockOf(id.client));
 }
 
 /** Whether delete set `ds` holds a range of length 0 (honest ones never do). */
