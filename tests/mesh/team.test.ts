@@ -11,14 +11,48 @@ import { DeniedReason, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js'
 import type { MembershipDeniedError } from '../../src/lib/mesh/errors.js';
 import { teamOps } from '../../src/lib/doc/team/TeamDoc.js';
 import { decodeOp } from '../../src/lib/doc/team/ops.js';
+import { admitProof, signTeamOp } from '../../src/lib/doc/team/sign.js';
+import { meshService, type MeshErrorEvent, type MeshService } from '../../src/lib/mesh/MeshService.js';
+import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer } from './teamPeers.js';
+import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
+
+const withholders: MeshService[] = [];
 
 afterEach(async () => {
+	for (const mesh of withholders.splice(0)) await mesh.stop();
 	await stopTeamPeers();
 	await stopPeers();
 });
+
+/**
+ * A modified joiner: it shows its admission (signed with the invitation's seed) in HELLO but
+ * never puts it in its own roster, so nothing it syncs carries it to the team.
+ */
+async function startWithholder(ws: TeamWorkspace, inv: Awaited<ReturnType<typeof invite>>, name: string) {
+	const { key, peerId } = await newKey();
+	const op = await signTeamOp(key, peerId, { ws: ws.id, prev: [inv.op.id], at: Date.now() }, {
+		t: 'admit',
+		invite: inv.id,
+		proof: admitProof(inv.seed, ws.id, inv.id, peerId),
+		name
+	});
+	const node = await startNode({ privateKey: key });
+	const mesh = meshService({ antiEntropyIntervalMs: 0 })({ node });
+	withholders.push(mesh);
+	const errors: MeshErrorEvent[] = [];
+	mesh.on('error', (event) => errors.push(event));
+	await mesh.start();
+	const docs = new MemoryDocs();
+	await mesh.addWorkspace({
+		id: ws.id,
+		secret: ws.secret,
+		docs,
+		authority: { joined: false, excluded: false, isMember: () => false, admission: () => op.bytes, admits: async () => 'refused', onChange: () => () => {} }
+	});
+	return { node, docs, errors, peerId };
+}
 
 /** Sync streams `a` has open with `b`. */
 function syncStreams(a: TeamPeer, b: { peerId: string }): number {
@@ -34,7 +68,7 @@ function post(peer: TeamPeer, docId: string, value: string): void {
 	peer.docs.get(docId).getArray<string>('a').push([value]);
 }
 
-function has(peer: TeamPeer, docId: string, value: string): boolean {
+function has(peer: Pick<TeamPeer, 'docs'>, docId: string, value: string): boolean {
 	return peer.docs.docs.get(docId)?.getArray<string>('a').toArray().includes(value) ?? false;
 }
 
@@ -167,6 +201,29 @@ describe('team on the mesh', () => {
 			expect(has(j, channel, 'secret plans')).toBe(false);
 			expect(owner.authority.isMember(j.peerId)).toBe(false);
 		}
+	});
+
+	it('an admission shown in HELLO but withheld from the roster is recorded: a single-use invitation admits one device, which shows and can be removed', async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const channel = listedDoc(owner, ws.id);
+		post(owner, channel, 'team only');
+		const inv = await invite(owner, 'member', 1);
+		// Three devices minted with one live link open sessions with the owner at once.
+		const thieves = await Promise.all(['t1', 't2', 't3'].map((name) => startWithholder(ws, inv, name)));
+		await Promise.all(thieves.map((t) => t.node.dial(addressOf(owner.node))));
+		const denied = (t: (typeof thieves)[number]) => t.errors.find((e) => e.error.name === 'MembershipDeniedError')?.error as MembershipDeniedError | undefined;
+		await waitFor(() => thieves.filter((t) => denied(t) !== undefined).length === 2, 'two are denied');
+		const [admitted] = thieves.filter((t) => denied(t) === undefined);
+		await waitFor(() => has(admitted!, channel, 'team only'), 'the admitted one syncs');
+		expect(thieves.filter((t) => denied(t) !== undefined).map((t) => denied(t)!.reason)).toEqual([DeniedReason.inviteUsed, DeniedReason.inviteUsed]);
+		for (const t of thieves) if (t !== admitted) expect(has(t, channel, 'team only')).toBe(false);
+		const team = owner.authority.team;
+		expect(team.members.size).toBe(2);
+		expect(owner.authority.isMember(admitted!.peerId)).toBe(true);
+		expect(team.invites.get(inv.id)?.used).toBe(1);
+		// It is in the team, so it can be removed: its session closes.
+		await owner.authority.write({ t: 'remove', member: admitted!.peerId });
+		await waitFor(() => owner.mesh.livePeers(ws.id).length === 0, 'its session closes');
 	});
 
 	it('a second tab (throwaway node key, delegation signed by the device) syncs until its device is removed', async () => {

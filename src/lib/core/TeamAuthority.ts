@@ -66,6 +66,8 @@ export class TeamAuthority implements MeshAuthority {
 	private current: Team;
 	private fingerprint = '';
 	private queue: Promise<void> = Promise.resolve();
+	/** Admissions being checked and recorded, one after another (two must not both take an invitation's last use). */
+	private admitting: Promise<unknown> = Promise.resolve();
 	private scheduled = false;
 	private destroyed = false;
 	/** Resolves once the operations present at construction are folded. */
@@ -176,9 +178,12 @@ export class TeamAuthority implements MeshAuthority {
 	}
 
 	/**
-	 * The team as it would be with `bytes` (the encoded operation that `peerId` presents as
-	 * its admission) added: true when that makes `peerId` a current member device. Nothing
-	 * is written: the operation arrives with the peer's roster when the session syncs.
+	 * Whether `bytes`, the encoded operation that `peerId` presents as its admission, makes
+	 * it a current member device, checked against the team with that operation added. One
+	 * that does is added to the roster before the answer (PROTOCOL.md "Membership"), so the
+	 * device shows in the team, counts against its invitation and can be removed: an
+	 * admission answered 'ok' but left out would admit a device nobody sees, and leave the
+	 * invitation unused for the next one. A tab's delegation writes nothing.
 	 */
 	async admits(peerId: string, bytes: Uint8Array): Promise<AdmitVerdict> {
 		if (this.isMember(peerId)) return 'ok';
@@ -189,10 +194,19 @@ export class TeamAuthority implements MeshAuthority {
 			return this.admitsTab(peerId, bytes);
 		}
 		// A removed device showing its old `add` or `create` again is refused before any signature
-		// check or fold (a new invitation's `admit` is checked below: re-admission is allowed).
+		// check or fold; an `admit` is left to the fold, which re-admits a removed device only with
+		// an invitation made after its removal.
 		if (op.payload.t !== 'admit' && this.wasRemoved(peerId)) return 'refused';
 		if (op.payload.ws !== this.init.workspaceId || op.payload.by !== peerId || !(await verifyTeamOp(op))) return 'refused';
+		const run = this.admitting.then(() => this.admitAndRecord(peerId, op));
+		this.admitting = run.catch(() => undefined);
+		return run;
+	}
+
+	/** {@link admits} for a signed operation, once the admissions before it are recorded. */
+	private async admitAndRecord(peerId: string, op: TeamOp): Promise<AdmitVerdict> {
 		await this.settled();
+		if (this.isMember(peerId)) return 'ok';
 		// An invitation this replica already counts as spent, revoked or expired (by its own
 		// clock, not the joiner's) admits nobody new, even though a concurrent admission
 		// would be folded by id: a late joiner must not displace the one who came first.
@@ -206,7 +220,10 @@ export class TeamAuthority implements MeshAuthority {
 			if (now > invite.expires || op.payload.at > invite.expires) return 'expired';
 		}
 		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
-		return team.devices.has(peerId) ? 'ok' : 'refused';
+		if (!team.devices.has(peerId)) return 'refused';
+		this.verified.set(op.id, op);
+		await this.add(op);
+		return this.isMember(peerId) ? 'ok' : 'refused';
 	}
 
 	/** A tab of a member device, by its signed delegation (delegation.ts). */

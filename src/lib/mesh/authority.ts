@@ -22,7 +22,9 @@ export interface MeshAuthority {
 	/**
 	 * Whether `admission`, presented by `peerId`, makes it a current member device: 'ok', or
 	 * why not. The invitation's state is told only to a peer whose admission proves it holds
-	 * the invitation's seed.
+	 * the invitation's seed. A team operation that admits is added to the roster before the
+	 * answer (the gate refuses one answered 'ok' that the team does not count); a tab's
+	 * delegation writes nothing.
 	 */
 	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
 	/** Calls `handler` after every change of the team; returns a function that removes it. */

@@ -1,18 +1,18 @@
 /**
  * The team's rules for the sessions and gossip of one workspace, as the mesh service applies
  * them (PROTOCOL.md "Membership"): to whom this peer names the workspace, whom it serves,
- * which gossip publishers it hears, and which openers it admitted by the admission in their
- * HELLO before its own team had it. Without an authority every rule says yes (tests of the
- * sync protocol itself).
+ * which gossip publishers it hears, and which tabs it admitted by the delegation in their
+ * HELLO. Without an authority every rule says yes (tests of the sync protocol itself).
  */
+import { decodeOp } from '../doc/team/ops.js';
 import type { AdmitVerdict, MeshAuthority } from './authority.js';
 import type { SyncDocs } from './syncDocs.js';
 
 /** See the module comment. */
 export class TeamGate {
 	/**
-	 * Openers admitted by their HELLO's admission before this peer's team counted them (it
-	 * arrives as their session syncs): peer id → the admission, re-checked on every change.
+	 * Openers admitted by an admission that does not make them member devices (a tab's
+	 * delegation): peer id → the admission, re-checked on every change of the team.
 	 */
 	private readonly provisional = new Map<string, Uint8Array>();
 
@@ -108,13 +108,21 @@ export class TeamGate {
 		return this.authority?.admission();
 	}
 
-	/** The responder's check of an opener's admission (undefined without an authority). */
+	/**
+	 * The responder's check of an opener's admission (undefined without an authority). A team
+	 * operation admits only once the team counts its device: the authority adds the operation
+	 * to its roster before it answers (TeamAuthority.admits), so the device shows in the team,
+	 * uses up its invitation and can be removed. One answered 'ok' but not counted would admit
+	 * a device nobody sees, and is refused.
+	 */
 	get admits(): ((peerId: string, admission: Uint8Array) => Promise<AdmitVerdict>) | undefined {
 		const a = this.authority;
 		if (a === undefined) return undefined;
 		return async (peerId, admission) => {
 			const verdict = await a.admits(peerId, admission);
-			if (verdict === 'ok' && !a.isMember(peerId)) this.provisional.set(peerId, admission);
+			if (verdict !== 'ok' || a.isMember(peerId)) return verdict;
+			if (isTeamOp(admission)) return 'refused';
+			this.provisional.set(peerId, admission);
 			return verdict;
 		};
 	}
@@ -142,5 +150,15 @@ export class TeamGate {
 	/** Calls `handler` after every change of the team; returns a function that removes it. */
 	onChange(handler: () => void): () => void {
 		return this.authority?.onChange(handler) ?? (() => {});
+	}
+}
+
+/** Whether `bytes` decode as a team operation (else they may be a tab's delegation). */
+function isTeamOp(bytes: Uint8Array): boolean {
+	try {
+		decodeOp(bytes);
+		return true;
+	} catch {
+		return false;
 	}
 }

@@ -27,7 +27,9 @@ export function teamOps(doc: Y.Doc): Y.Map<Uint8Array> {
 /** Adds an operation (a no-op when present). */
 export function addTeamOp(doc: Y.Doc, op: TeamOp): void {
 	const ops = teamOps(doc);
-	if (!ops.has(op.id)) ops.set(op.id, op.bytes);
+	// A copy: Yjs stores only plain Uint8Arrays (bytes read off the wire may be a Node Buffer, or
+	// a view into a larger frame).
+	if (!ops.has(op.id)) ops.set(op.id, new Uint8Array(op.bytes));
 }
 
 /** Every well-formed operation in the document (signatures not checked), and the ids of malformed ones. */

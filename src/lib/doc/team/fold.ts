@@ -12,7 +12,9 @@
  * 3. **Strong removal.** Once a member (or device) is removed, every operation it wrote that
  *    the removal had not seen is dropped, and the fold runs again without them. When two
  *    members remove each other concurrently, the senior one's removal stands (higher role,
- *    then earlier admission), and the junior's is dropped.
+ *    then earlier admission), and the junior's is dropped. A removed device is admitted again
+ *    only by an invitation whose operation had seen its removal (an admin's choice made after
+ *    it), never by one it held before.
  *
  * Invite proofs (an admission signed by the invitation's key) are checked here, with a
  * synchronous Ed25519 verification, so the fold needs nothing but the operations.
@@ -58,9 +60,17 @@ class Pass {
 	readonly team: Team;
 	/** Every device a member ever had (for strong removal). */
 	readonly deviceHistory = new Map<string, Set<string>>();
+	/** Removed device → the id of the latest removal (a `remove` or `remove-device`) that took it. */
+	private readonly removals = new Map<string, string>();
+	/** Invitation id → the id of its `invite` operation. */
+	private readonly inviteOps = new Map<string, string>();
 	private seq = 0;
 
-	constructor(workspaceId: string, root: string | undefined) {
+	constructor(
+		workspaceId: string,
+		root: string | undefined,
+		private readonly ancestry: Ancestry
+	) {
 		this.team = {
 			workspaceId,
 			root,
@@ -152,7 +162,10 @@ class Pass {
 				if (rank(target.role) > actorRank) return 'cannot remove a higher role';
 				if (target.role === TeamRole.owner && this.owners() === 1) return 'the last owner cannot be removed';
 				team.members.delete(target.id);
-				for (const d of target.devices) team.devices.delete(d);
+				for (const d of target.devices) {
+					team.devices.delete(d);
+					this.removals.set(d, op.id);
+				}
 				for (const space of team.spaces.values()) space.members.delete(target.id);
 				team.removed.set(target.id, {
 					id: target.id,
@@ -175,6 +188,7 @@ class Pass {
 				target.devices = target.devices.filter((d) => d !== p.device);
 				team.devices.delete(p.device);
 				team.removedDevices.add(p.device);
+				this.removals.set(p.device, op.id);
 				return undefined;
 			}
 			case 'invite': {
@@ -200,6 +214,7 @@ class Pass {
 				};
 				if (p.member !== undefined) invite.member = p.member;
 				team.invites.set(p.invite, invite);
+				this.inviteOps.set(p.invite, op.id);
 				return undefined;
 			}
 			case 'revoke-invite': {
@@ -247,6 +262,11 @@ class Pass {
 		const creator = team.members.get(invite.createdBy);
 		if (!creator) return 'invitation creator was removed';
 		if (this.knownDevice(p.by)) return 'already a member device';
+		// In causal order, not by clocks: the invitation must have seen the device's latest removal.
+		const removal = this.removals.get(p.by);
+		if (removal !== undefined && !this.ancestry.after(removal).has(this.inviteOps.get(invite.id) ?? '')) {
+			return 'device removed; the invitation was made before its removal';
+		}
 		if (!proofValid(op, invite.key, invite.id)) return 'bad invitation proof';
 		if (invite.member !== undefined) {
 			const member = team.members.get(invite.member);
@@ -346,8 +366,8 @@ class Pass {
 	}
 }
 
-function runPass(workspaceId: string, root: string | undefined, order: TeamOp[], excluded: Set<string>): Pass {
-	const pass = new Pass(workspaceId, root);
+function runPass(workspaceId: string, root: string | undefined, order: TeamOp[], excluded: Set<string>, ancestry: Ancestry): Pass {
+	const pass = new Pass(workspaceId, root, ancestry);
 	for (const op of order) {
 		if (excluded.has(op.id)) {
 			pass.team.rejected.set(op.id, 'dropped: written by a removed member');
@@ -382,7 +402,7 @@ export function foldTeam(workspaceId: string, ops: Iterable<TeamOp>, options: Fo
 	const ancestry = new Ancestry(parents, children);
 	const excluded = new Set<string>();
 	for (let round = 0; ; round++) {
-		const pass = runPass(workspaceId, root, order, excluded);
+		const pass = runPass(workspaceId, root, order, excluded, ancestry);
 		const more = strongRemoval(pass, order, ancestry, excluded);
 		if (!more || round > order.length) {
 			pass.team.waiting = waiting;

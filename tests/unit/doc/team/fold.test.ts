@@ -146,6 +146,46 @@ describe('team fold', () => {
 		expect(team.rejected.get(invite.id)).toMatch(/removed member/);
 	});
 
+	it('a removed member cannot re-admit its device with an invitation made before its removal; one made after can', async () => {
+		const { ws, ops } = await baseTeam();
+		const inv = invitation('member', 10);
+		ops.push(await write(alice, ws, ops, inv.body));
+		ops.push(await admission(bob, ws, ops, inv));
+		ops.push(await write(owner, ws, ops, { t: 'remove', member: bob.peerId }, 3_000));
+		// Bob signs a new admission with the same link, having seen his removal.
+		const again = await admission(bob, ws, ops, inv, 4_000);
+		const team = fold(ws, [...ops, again]);
+		expect(team.devices.has(bob.peerId)).toBe(false);
+		expect(team.rejected.get(again.id)).toMatch(/before its removal/);
+		expect(team.invites.get(inv.id)?.used).toBe(1);
+		// An invitation written concurrently with the removal (not having seen it) does not either.
+		const beforeRemoval = ops.slice(0, -1);
+		const concurrent = invitation('member', 1);
+		const concurrentOp = await write(alice, ws, beforeRemoval, concurrent.body, 3_000);
+		const withConcurrent = await admission(bob, ws, [...ops, concurrentOp], concurrent, 4_000);
+		expect(fold(ws, [...ops, concurrentOp, withConcurrent]).devices.has(bob.peerId)).toBe(false);
+		// An admin's invitation made after the removal re-admits him; a later removal counts again.
+		const fresh = invitation('member', 10);
+		ops.push(await write(alice, ws, ops, fresh.body, 5_000));
+		ops.push(await admission(bob, ws, ops, fresh, 6_000));
+		expect(fold(ws, ops).members.get(bob.peerId)?.role).toBe('member');
+		ops.push(await write(owner, ws, ops, { t: 'remove', member: bob.peerId }, 7_000));
+		const third = await admission(bob, ws, ops, fresh, 8_000);
+		expect(fold(ws, [...ops, third]).devices.has(bob.peerId)).toBe(false);
+	});
+
+	it('a device removed on its own cannot rejoin its member with a device invitation made before', async () => {
+		const { ws, ops } = await baseTeam();
+		const inv = invitation('member', 5, 10_000_000, mallory.peerId);
+		ops.push(await write(mallory, ws, ops, inv.body));
+		ops.push(await admission(bob, ws, ops, inv));
+		ops.push(await write(alice, ws, ops, { t: 'remove-device', device: bob.peerId }, 3_000));
+		const again = await admission(bob, ws, ops, inv, 4_000);
+		const team = fold(ws, [...ops, again]);
+		expect(team.devices.has(bob.peerId)).toBe(false);
+		expect(team.members.get(mallory.peerId)?.devices).toEqual([mallory.peerId]);
+	});
+
 	it('two admins removing each other: the senior one stays, whichever the fold meets first', async () => {
 		const { ws, ops } = await baseTeam();
 		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'admin', name: 'bob' }));

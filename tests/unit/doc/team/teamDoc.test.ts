@@ -88,6 +88,15 @@ describe('team document check', () => {
 	});
 });
 
+describe('adding an operation read off the wire', () => {
+	it('stores a Node Buffer (or a view into a larger frame) as plain bytes', () => {
+		const doc = new Y.Doc();
+		const frame = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(ops[1].bytes)]);
+		addTeamOp(doc, { ...ops[1], bytes: frame.subarray(3) });
+		expect(readTeamOps(doc).ops.map((op) => op.id)).toEqual([ops[1].id]);
+	});
+});
+
 describe('the same operation added on two replicas', () => {
 	it('passes both ways and on to a third replica, with the duplicate entry Yjs deletes', () => {
 		const a = new Y.Doc();
