@@ -432,7 +432,7 @@ describe('answers the host writes into the target document', () => {
 			docId: id,
 			engine: meshEngine(a, host),
 			model: MODEL,
-			askedBy: 'a',
+			askedBy: a.peer.node.peerId.toString(),
 			servedBy: host.peer.node.peerId.toString(),
 			id: 'answer',
 			hlc: '2',

@@ -7,6 +7,8 @@
  *   not served: it has no role to use a model with.
  * - **Model access**, per REQUEST: the team's `model-access` rule for the role of the member
  *   the asker speaks for (a tab: its delegating device's member), doc/team/modelAccess.ts.
+ * - **Where answers go**, per REQUEST with a target: only into a document the asker's device may
+ *   read and post in, and only into an entry started for the asker (targetAccess.ts).
  *
  * The browser's host (state/MeshModels.ts) and the relay's (relay/ai/relayModels.ts) build
  * their checks here from each workspace's TeamAuthority, so both decide alike, from the
@@ -17,19 +19,27 @@ import { roleMayUseModel } from '../doc/team/modelAccess.js';
 import { roleMayUseTool } from '../doc/team/toolAccess.js';
 import type { TeamRole } from '../doc/team/ops.js';
 import type { Team } from '../doc/team/teamTypes.js';
+import * as Y from 'yjs';
+import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import type { AdmitVerdict } from '../mesh/authority.js';
+import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
+import type { AnswerTarget } from './engine.js';
 import type { Asker, LlmHostInit } from './llmHost.js';
+import { documentRefusal, type TargetRefusal, type TargetTeam } from './targetAccess.js';
 
 /** The team's answers a host needs (a TeamAuthority gives them). */
-export interface HostTeam {
-	readonly team: Team;
+export interface HostTeam extends TargetTeam {
 	isMember(peerId: string): boolean;
-	roleOf(peerId: string): TeamRole | undefined;
 	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
+	/** Resolves once every change of the team received so far is folded. */
+	settled?(): Promise<void>;
 }
 
-/** The checks {@link teamHostAccess} gives an {@link LlmHostInit}. */
+/** The checks {@link teamToolAccess} gives a tool host. */
 export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse'>>;
+
+/** The checks {@link teamHostAccess} gives an {@link LlmHostInit}: a tool host's, and where answers may be written. */
+export type ModelHostAccess = HostAccess & Required<Pick<LlmHostInit, 'writeRefusal'>>;
 
 /**
  * The role of the member `asker` speaks for: its own device's, or (a tab) the device's whose
@@ -57,8 +67,30 @@ export async function askerDevice(asker: Asker, now: number = Date.now()): Promi
 }
 
 /** A host's checks over the team of each workspace (`teamOf`: undefined where this peer holds none); see the module comment. */
-export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): HostAccess {
-	return teamAccess(teamOf, now, roleMayUseModel);
+export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): ModelHostAccess {
+	return {
+		...teamAccess(teamOf, now, roleMayUseModel),
+		writeRefusal: (asker, target, docs) => writeRefusal(teamOf(asker.workspaceId), asker, target, docs, now())
+	};
+}
+
+/**
+ * Why `asker`'s answer may not be written into `target` (targetAccess.ts `documentRefusal`),
+ * by the team as this replica folds it and the workspace root as `docs` holds it.
+ */
+async function writeRefusal(team: HostTeam | undefined, asker: Asker, target: AnswerTarget, docs: SyncDocs, now: number): Promise<TargetRefusal | undefined> {
+	if (team === undefined) return { message: "This model host does not hold this workspace's team.", unknown: false };
+	await team.settled?.();
+	// A member device's HELLO carries its admission, a tab's its delegation: the device is the member device it speaks for.
+	const device = team.isMember(asker.peerId) ? asker.peerId : await askerDevice(asker, now);
+	const doc = new Y.Doc();
+	try {
+		const root = await docs.diff(asker.workspaceId, EMPTY_STATE_VECTOR);
+		if (root !== undefined) Y.applyUpdate(doc, root);
+		return documentRefusal(new WorkspaceDoc(doc), team, device, target);
+	} finally {
+		doc.destroy();
+	}
 }
 
 /** The same checks for a tool host (toolHost.ts): per call, the team's `tool-access` rule for the asker's role (doc/team/toolAccess.ts). */

@@ -13,8 +13,9 @@
  *   the asker's member: hostAccess.ts) decides it before anything is queued, and a refusal
  *   is ERROR not-allowed.
  * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
- *   or waiting, all askers together), and at most `perPeer` of one asking peer; beyond
- *   either, the request gets ERROR busy with a `retryAfterMs` estimate. Each engine runs
+ *   or waiting, all askers together), and at most `perPeer` of one member device (a tab, or any
+ *   throwaway key its device delegated to, counts as that device); beyond either, the request
+ *   gets ERROR busy with a `retryAfterMs` estimate. Each engine runs
  *   `concurrency` generations at a time; waiting requests are told their place (QUEUED,
  *   "N ahead of you") when they are queued and whenever it changes.
  * - **Cancellation.** Anything from the asker after its REQUEST (it closing its end, a
@@ -27,7 +28,10 @@
  *   then writes the answer there itself (answerSink.ts, through a working copy kept in step
  *   with its store: targetDoc.ts) while still streaming it to the asker. A host without the
  *   workspace's documents, or whose copy does not show the entry within 5 s, refuses with
- *   ERROR failed before generating anything.
+ *   ERROR failed before generating anything. It writes only where the asker could:
+ *   `writeRefusal` (hostAccess.ts: may its device read and post in that document?) before
+ *   anything is queued, then the entry must be one started for this asker (targetAccess.ts
+ *   `entryRefusal`); either refusal is ERROR not-allowed.
  * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
  */
@@ -56,6 +60,8 @@ import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { channelSink, pumpAnswer, threadSink, type AnswerSigner, type AnswerSink } from './answerSink.js';
 import { openTargetDoc, type TargetDoc } from './targetDoc.js';
+import { entryRefusal, settledRefusal, type TargetRefusal } from './targetAccess.js';
+import { askerDevice } from './hostAccess.js';
 import { ChunkWriter } from './chunkWriter.js';
 import type { AnswerTarget, GenerateChunk } from './engine.js';
 
@@ -65,7 +71,10 @@ export interface LlmHostInit {
 	engines: Engine[];
 	/** Requests admitted at once (running and waiting), all askers together; default 8. */
 	maxQueue?: number;
-	/** Requests admitted at once from one asking peer; default 2 (one running, one waiting). */
+	/**
+	 * Requests admitted at once from one member device (its tabs count as it); default 2 (one
+	 * running, one waiting).
+	 */
 	perPeer?: number;
 	/** Generations one engine runs at a time; default 1. */
 	concurrency?: number;
@@ -88,6 +97,14 @@ export interface LlmHostInit {
 	onError?: (error: Error, peerId: string) => void;
 	/** Milliseconds to wait for a target entry to reach this peer; default 5,000. */
 	targetTimeoutMs?: number;
+	/**
+	 * Why `asker`'s answer may not be written into `target` (hostAccess.ts: the team's read and
+	 * post rules for the asker's device, over the workspace's documents `docs`), asked for every
+	 * REQUEST with a target before anything is queued; a refusal is ERROR not-allowed. One that is
+	 * `unknown` (the document is not known here yet) is asked again as the workspace's root and
+	 * roster change, for up to `targetTimeoutMs`. Default: no refusal.
+	 */
+	writeRefusal?: (asker: Asker, target: AnswerTarget, docs: SyncDocs) => Promise<TargetRefusal | undefined>;
 }
 
 /** The dependencies of an {@link LlmHost}. */
@@ -125,7 +142,8 @@ export interface LlmHost {
 
 /** One admitted request. */
 interface Job {
-	peerId: string;
+	/** The member device that asked (a tab's delegating device): the share is counted by it. */
+	device: string;
 	engine: Engine;
 	controller: AbortController;
 	started: boolean;
@@ -255,9 +273,23 @@ class DefaultLlmHost implements LlmHost {
 		if (served === undefined || !this.started) {
 			return send({ type: LlmMessageType.error, problem: 'unknown-model', message: `This peer does not serve "${request.model}".` });
 		}
-		const refusal = this.admissible(peerId);
+		if (request.target !== undefined) {
+			const docs = this.components.documents?.(workspaceId);
+			const refusal = docs === undefined ? undefined : await this.writeRefusal(asker, request.target, docs);
+			if (refusal !== undefined) return send({ type: LlmMessageType.error, problem: 'not-allowed', message: refusal.message });
+		}
+		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
+		const device = (await askerDevice(asker)) ?? peerId;
+		const refusal = this.admissible(device);
 		if (refusal !== undefined) return send(refusal);
-		await this.run(served, request, frames, peerId);
+		await this.run(served, request, frames, asker, device);
+	}
+
+	/** `writeRefusal`'s answer, waiting up to `targetTimeoutMs` while the document is unknown here. */
+	private async writeRefusal(asker: Asker, target: AnswerTarget, docs: SyncDocs): Promise<TargetRefusal | undefined> {
+		const check = this.init.writeRefusal;
+		if (check === undefined) return undefined;
+		return settledRefusal(() => check(asker, target, docs), docs, asker.workspaceId, this.init.targetTimeoutMs ?? 5000);
 	}
 
 	/** Runs the membership exchange as responder (streamMembership.ts); the proven asker, or undefined (DENIED sent). */
@@ -273,11 +305,11 @@ class DefaultLlmHost implements LlmHost {
 		});
 	}
 
-	/** ERROR busy when the host or this asker's share is full, else undefined. */
-	private admissible(peerId: string): LlmMessage | undefined {
+	/** ERROR busy when the host or the share of the asker's member device is full, else undefined. */
+	private admissible(device: string): LlmMessage | undefined {
 		const maxQueue = this.init.maxQueue ?? 8;
 		const perPeer = this.init.perPeer ?? 2;
-		const mine = this.jobs.filter((j) => j.peerId === peerId).length;
+		const mine = this.jobs.filter((j) => j.device === device).length;
 		if (this.jobs.length < maxQueue && mine < perPeer) return undefined;
 		const ahead = mine >= perPeer ? mine : this.jobs.length;
 		const concurrency = (this.init.concurrency ?? 1) * Math.max(1, new Set(this.jobs.map((j) => j.engine)).size);
@@ -290,13 +322,13 @@ class DefaultLlmHost implements LlmHost {
 	}
 
 	/** Queues the request, waits for its turn, streams the answer. */
-	private async run(served: Served, request: LlmRequest, frames: FrameStream, peerId: string): Promise<void> {
+	private async run(served: Served, request: LlmRequest, frames: FrameStream, asker: Asker, device: string): Promise<void> {
 		const controller = new AbortController();
 		const { signal } = controller;
 		let turn!: () => void;
 		const started = new Promise<void>((resolve) => (turn = resolve));
 		const job: Job = {
-			peerId,
+			device,
 			engine: served.engine,
 			controller,
 			started: false,
@@ -319,7 +351,7 @@ class DefaultLlmHost implements LlmHost {
 		this.schedule();
 		try {
 			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
-			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, peerId);
+			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, asker, device);
 			await this.stream(served, request, frames, signal);
 		} catch (error) {
 			if (signal.aborted || frames.stream.status !== 'open') {
@@ -378,9 +410,12 @@ class DefaultLlmHost implements LlmHost {
 		target: AnswerTarget,
 		frames: FrameStream,
 		signal: AbortSignal,
-		peerId: string
+		asker: Asker,
+		device: string
 	): Promise<void> {
-		const refuse = (message: string) => frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem: 'failed', message })).catch(() => {});
+		const { peerId } = asker;
+		const refuse = (message: string, problem: 'failed' | 'not-allowed' = 'failed') =>
+			frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem, message })).catch(() => {});
 		if (request.tools?.length) return refuse('A host cannot write an answer that calls tools: the asker runs the tools, so the asker writes it.');
 		const docs = this.components.documents?.(request.workspaceId);
 		if (docs === undefined) return refuse('This model host does not keep the workspace\'s documents, so it cannot write the answer.');
@@ -396,6 +431,11 @@ class DefaultLlmHost implements LlmHost {
 		if (working === undefined) {
 			if (signal.aborted) return;
 			return refuse('The model host has not received this conversation yet: try again in a moment.');
+		}
+		const notYours = entryRefusal(working.doc, target, new Set([peerId, device]), this.components.signer?.peerId);
+		if (notYours !== undefined) {
+			working.close();
+			return refuse(notYours, 'not-allowed');
 		}
 		let listening = true;
 		const tell = async (m: LlmMessage): Promise<void> => {
