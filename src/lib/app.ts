@@ -157,6 +157,7 @@ async function startHuddle(services: Services, peer: BrowserPeer): Promise<Huddl
 	const huddle = new HuddleSignalling({
 		node: peer.node,
 		mayJoin: (workspaceId, channelId, peerId) => mayHuddle(core.get(workspaceId), channelId, peerId),
+		unproven: peer.mesh.unproven, // one account with sync's, per connection and in total
 		onError: (error) => console.info('huddle:', error.name, error.message)
 	});
 	try {
@@ -182,6 +183,7 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 			const team = core.get(id)?.authority.team;
 			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
 		},
+		unproven: peer.mesh.unproven,
 		onError: (error) => console.info('blobs:', error.name, error.message)
 	});
 	try {

@@ -4,17 +4,31 @@
  * sender left; a peer serving wrong bytes caught and another used; a device the team does not
  * let read a blob refused, and a stranger too; a fetch cut off half-way resumed with only what
  * was missing; a peer repeating a chunk cut off; a blob fetched from several peers at once.
+ * What a peer can make a server hold: a GET naming a chunk twice is malformed; a request's
+ * chunks are read a few at a time as they are sent, and a peer that stops taking them is reset
+ * after the write deadline; a stream that says nothing is reset after the request deadline;
+ * a stranger's unread GET bytes count in the node's unproven budget. (Deadlines are shortened.)
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkOf } from '../../src/lib/blob/blobManifest.js';
-import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, encodeBlobMessage, MAX_ANSWER_BYTES } from '../../src/lib/blob/blobMessages.js';
+import type { Stream } from '@libp2p/interface';
+import {
+	BLOB_PROTOCOL_ID,
+	BlobDenied,
+	BlobMessageType,
+	decodeBlobMessage,
+	encodeBlobMessage,
+	MalformedBlobMessageError,
+	MAX_ANSWER_BYTES
+} from '../../src/lib/blob/blobMessages.js';
 import { encodeManifest } from '../../src/lib/blob/blobManifest.js';
-import { handleFrames } from '../../src/lib/mesh/frameStream.js';
-import { BlobDeniedError, BlobService, BlobUnavailableError, WrongBytesError } from '../../src/lib/blob/blobService.js';
+import { frameStream, handleFrames } from '../../src/lib/mesh/frameStream.js';
+import { UnprovenBudget } from '../../src/lib/mesh/unprovenBudget.js';
+import { BlobDeniedError, BlobService, BlobUnavailableError, SERVE_BATCH, WrongBytesError, type BlobServiceInit } from '../../src/lib/blob/blobService.js';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
-import { addressOf, startNode, stopAll } from './helpers.js';
+import { addressOf, startNode, stopAll, varint, waitFor } from './helpers.js';
 
 const WS = 'blobworkspace';
 const DOC = 'blobdocument';
@@ -31,11 +45,17 @@ function randomBytes(size: number): Uint8Array {
 	return bytes;
 }
 
-/** A device: a node, its blob store, and a blob service that lets read whom `readers` names (everyone when absent). */
-async function device(readers?: () => Set<string>): Promise<{ node: NodeMeshNode; peerId: string; store: MemoryBlobStore; blobs: BlobService }> {
+/**
+ * A device: a node, its blob store, and a blob service that lets read whom `readers` names
+ * (everyone when absent); `more`: further options of the service (deadlines, a budget).
+ */
+async function device(
+	readers?: () => Set<string>,
+	more: Pick<BlobServiceInit, 'onError' | 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs'> = {}
+): Promise<{ node: NodeMeshNode; peerId: string; store: MemoryBlobStore; blobs: BlobService }> {
 	const node = await startNode();
 	const store = new MemoryBlobStore();
-	const blobs = new BlobService({ node, storeFor: (ws) => (ws === WS ? store : undefined), mayRead: (_ws, peer) => readers?.().has(peer) ?? true });
+	const blobs = new BlobService({ node, storeFor: (ws) => (ws === WS ? store : undefined), mayRead: (_ws, peer) => readers?.().has(peer) ?? true, ...more });
 	await blobs.start();
 	services.push(blobs);
 	return { node, peerId: node.peerId.toString(), store, blobs };
@@ -222,3 +242,96 @@ describe('blobs on the mesh', () => {
 	}, 60_000);
 });
 
+/** `server`'s blob streams with `remote` that are still open. */
+function blobStreams(server: NodeMeshNode, remote: string): Stream[] {
+	return server
+		.getConnections()
+		.filter((c) => c.remotePeer.toString() === remote)
+		.flatMap((c) => c.streams)
+		.filter((s) => s.protocol === BLOB_PROTOCOL_ID && s.status === 'open');
+}
+
+describe('what a peer can make a blob server hold', () => {
+	it('refuses a GET that names a chunk twice: no chunk is sent, the stream is reset', async () => {
+		const errors: Error[] = [];
+		const server = await device(undefined, { onError: (error) => errors.push(error) });
+		const asker = await startNode();
+		await asker.dial(addressOf(server.node));
+		const { id } = await storeBlob(server.store, randomBytes(600_000));
+		const get = encodeBlobMessage({ type: BlobMessageType.get, workspaceId: WS, docId: DOC, blobId: id, manifest: false, indices: [0, 1, 0] });
+		expect(() => decodeBlobMessage(get)).toThrow(MalformedBlobMessageError);
+
+		const frames = frameStream(await asker.dialProtocol(server.node.peerId, BLOB_PROTOCOL_ID), { maxFrameBytes: MAX_ANSWER_BYTES });
+		await frames.write(get);
+		const answers: number[] = [];
+		await (async () => {
+			for await (const frame of frames) answers.push(decodeBlobMessage(frame).type);
+		})().catch(() => undefined);
+		expect(answers).toEqual([]);
+		await waitFor(() => errors.length > 0, 'the server to report the GET');
+		expect(errors[0]).toBeInstanceOf(MalformedBlobMessageError);
+	}, 60_000);
+
+	it('reads a request’s chunks a few at a time as it sends them, and resets a peer that stops taking them', async () => {
+		const errors: Error[] = [];
+		const server = await device(undefined, { writeTimeoutMs: 300, onError: (error) => errors.push(error) });
+		const bytes = randomBytes(16 * 256 * 1024);
+		const { id, hashes } = await storeBlob(server.store, bytes);
+		const reads: number[][] = [];
+		const chunks = server.store.chunks.bind(server.store);
+		server.store.chunks = (blobId, indices) => {
+			reads.push([...indices]);
+			return chunks(blobId, indices);
+		};
+		// An honest fetch: every chunk, each read with at most a batch of others.
+		const honest = await device();
+		await honest.node.dial(addressOf(server.node));
+		await honest.blobs.fetch(WS, id, [server.peerId], { docId: DOC });
+		expect(Buffer.compare((await readBlob(honest.store, id))!, bytes)).toBe(0);
+		expect(reads.flat().sort((x, y) => x - y)).toEqual(hashes.map((_, i) => i));
+		expect(Math.max(...reads.map((r) => r.length))).toBeLessThanOrEqual(SERVE_BATCH);
+
+		// A peer that asks for all 16 chunks (4 MiB) and stops reading (its window stays shut).
+		reads.length = 0;
+		const stalled = await startNode();
+		await stalled.dial(addressOf(server.node));
+		const stream = await stalled.dialProtocol(server.node.peerId, BLOB_PROTOCOL_ID);
+		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
+		await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId: WS, docId: DOC, blobId: id, manifest: false, indices: hashes.map((_, i) => i) }));
+		stream.pause();
+		await waitFor(() => errors.some((e) => e.name === 'SlowPeerError'), 'the server to give up on the stalled peer');
+		await waitFor(() => blobStreams(server.node, stalled.peerId.toString()).length === 0, 'the stalled stream to be reset');
+		// What it read for that peer: the batch it was sending and the next one, not the whole request.
+		expect(reads.flat().length).toBeLessThanOrEqual(2 * SERVE_BATCH);
+		expect(reads.flat().length).toBeLessThan(hashes.length);
+	}, 60_000);
+
+	it('resets a stream whose peer says nothing', async () => {
+		const errors: Error[] = [];
+		const server = await device(undefined, { requestTimeoutMs: 300, onError: (error) => errors.push(error) });
+		const stranger = await startNode();
+		await stranger.dial(addressOf(server.node));
+		await stranger.dialProtocol(server.node.peerId, BLOB_PROTOCOL_ID);
+		await waitFor(() => blobStreams(server.node, stranger.peerId.toString()).length === 1, 'the stranger’s stream to be open');
+		await waitFor(() => blobStreams(server.node, stranger.peerId.toString()).length === 0, 'the silent stream to be reset');
+		expect(errors.length).toBe(1);
+	}, 60_000);
+
+	it('counts a stranger’s unread GET bytes in the node’s unproven budget, and gives them back', async () => {
+		const budget = new UnprovenBudget({ connectionBytes: 4 * 1024 });
+		const server = await device(undefined, { unproven: budget, onError: () => {} });
+		const stranger = await startNode();
+		await stranger.dial(addressOf(server.node));
+		// Eight GETs of 1,000 bytes, each left one byte short: four fit in the connection's 4 KiB.
+		const frame = 1000;
+		for (let i = 0; i < 8; i++) {
+			const stream = await stranger.dialProtocol(server.node.peerId, BLOB_PROTOCOL_ID);
+			stream.send(Uint8Array.from([...varint(frame), ...new Uint8Array(frame - 1)]));
+		}
+		await waitFor(() => budget.refusals >= 8 - Math.floor(4096 / (frame + 2)), 'the streams over the budget to be refused');
+		expect(budget.heldBytes).toBeLessThanOrEqual(4096);
+		expect(blobStreams(server.node, stranger.peerId.toString()).length).toBeLessThanOrEqual(4);
+		await stranger.stop();
+		await waitFor(() => budget.heldBytes === 0, 'the budget to be given back');
+	}, 60_000);
+});

@@ -4,7 +4,8 @@
  * GET naming a document that does not reference the blob is refused; a member removed from a
  * private channel cannot fetch its blobs (old or new), even naming another document; a
  * replica that pins (as the relay does) fetches a file as soon as its message arrives and
- * serves it after its sender has left.
+ * serves it after its sender has left; a second tab of a member (a throwaway node key and its
+ * device's delegation) fetches as its device does, until the device is removed.
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,8 +18,8 @@ import { at, msg } from '../unit/doc/helpers.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { postFile, randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
 import { waitFor } from './helpers.js';
-import { partition, stopPeers } from './peers.js';
-import { has, listedDoc, post, stopTeamPeers, teamOfThree } from './teamPeers.js';
+import { connect, partition, stopPeers } from './peers.js';
+import { has, listedDoc, post, startTeamPeer, stopTeamPeers, teamOfThree } from './teamPeers.js';
 
 afterEach(async () => {
 	await stopBlobPeers();
@@ -167,5 +168,26 @@ describe('blobs under the team', () => {
 		await waitFor(() => bobBlobs.store.bytesHeld === bytes.length, 'bob pinned the real file', 20_000);
 		expect(Buffer.compare((await readBlob(bobBlobs.store, ref.blob))!, bytes)).toBe(0);
 		expect(errors.some((e) => e.includes('no longer waits to be pinned'))).toBe(true);
+	}, 60_000);
+
+	it('a second tab of a member fetches a file as its device does, until the device is removed', async () => {
+		const { ws, owner, bob } = await teamOfThree();
+		const tab = await startTeamPeer(ws, bob.key, 'bob-tab', [], true);
+		const tabId = tab.node.peerId.toString();
+		await connect(tab, owner);
+		const [ownerBlobs, tabBlobs] = [await withBlobs(owner), await withBlobs(tab)];
+		const channel = listedDoc(owner, ws.id);
+		const bytes = randomBytes(600_000);
+		const ref = await postFile(owner, ownerBlobs, channel, bytes, 'for-the-tab.bin');
+		post(owner, channel, 'sent');
+		await waitFor(() => has(tab, channel, 'sent'), 'the tab gets the message');
+
+		await tabBlobs.blobs.service.fetch(ws.id, ref.blob, [owner.peerId], { docId: channel });
+		expect(Buffer.compare((await readBlob(tabBlobs.store, ref.blob))!, bytes)).toBe(0);
+
+		// Its device removed, the tab's delegation admits nothing.
+		await owner.authority.write({ t: 'remove', member: bob.peerId });
+		await waitFor(() => !owner.authority.isMember(bob.peerId), 'the removal folded on the owner');
+		expect(await ownerBlobs.blobs.mayRead(ws.id, tabId, ref.blob, channel)).toBe(false);
 	}, 60_000);
 });

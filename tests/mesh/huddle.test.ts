@@ -3,20 +3,25 @@
  * the workspace core: a member's call is accepted and carries offer, answer and candidates both
  * ways; a stranger's JOIN (a modified client that skips its own check) is refused before anything
  * else is read, as is a member's for a private channel they are not in; a member removed from the
- * private channel loses the call; oversized and malformed input ends the stream. The audio
+ * private channel loses the call; oversized and malformed input ends the stream; a stranger's
+ * stream that says nothing, or keeps its end open after DENIED, is reset, and what it holds
+ * unread counts in the node's unproven budget; a member's second tab (a throwaway node key and
+ * its device's delegation) calls as its device does. The audio
  * (RTCPeerConnection) is the browser's and is tested end to end (tests/e2e/huddle.spec.ts).
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_JOIN_BYTES } from '../../src/lib/huddle/huddleMessages.js';
-import { HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES, type SignalCall, type SignalMessage } from '../../src/lib/huddle/HuddleSignalling.js';
+import { encodeHuddleMessage, HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_JOIN_BYTES } from '../../src/lib/huddle/huddleMessages.js';
+import { HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES, type HuddleSignallingInit, type SignalCall, type SignalMessage } from '../../src/lib/huddle/HuddleSignalling.js';
 import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { newId } from '../../src/lib/doc/ids.js';
-import { addressOf, ended, startNode, waitFor } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { listedDoc, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { UnprovenBudget } from '../../src/lib/mesh/unprovenBudget.js';
+import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
+import { addressOf, ended, startNode, varint, waitFor } from './helpers.js';
+import { connect, stopPeers } from './peers.js';
+import { listedDoc, startTeamPeer, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
 const services: HuddleSignalling[] = [];
 
@@ -26,9 +31,9 @@ afterEach(async () => {
 	await stopPeers();
 });
 
-/** A peer's signalling under the team's rule, as app.ts starts it. */
-async function signallingOf(peer: TeamPeer, workspaceId: string): Promise<HuddleSignalling> {
-	const s = new HuddleSignalling({ node: peer.node, mayJoin: (ws, channel, peerId) => ws === workspaceId && mayHuddle({ authority: peer.authority, docs: peer.docs }, channel, peerId) });
+/** A peer's signalling under the team's rule, as app.ts starts it; `more`: further options (deadlines, a budget). */
+async function signallingOf(peer: TeamPeer, workspaceId: string, more: Pick<HuddleSignallingInit, 'unproven' | 'joinTimeoutMs' | 'onError'> = {}): Promise<HuddleSignalling> {
+	const s = new HuddleSignalling({ node: peer.node, mayJoin: (ws, channel, peerId) => ws === workspaceId && mayHuddle({ authority: peer.authority, docs: peer.docs }, channel, peerId), ...more });
 	await s.start();
 	services.push(s);
 	return s;
@@ -180,4 +185,66 @@ describe('huddle signalling under the team', () => {
 		await waitFor(() => ownerSide.errors.length === 2, 'the owner ends the call');
 		expect(ownerSide.errors[1]?.name).toBe('HuddleProtocolError');
 	}, 60_000);
+
+	it('a stranger’s stream that says nothing, sends half a JOIN or keeps its end open after DENIED is reset; what it holds counts in the unproven budget', async () => {
+		const { ws, owner } = await teamOfThree();
+		const channel = listedDoc(owner, ws.id);
+		const budget = new UnprovenBudget();
+		const errors: Error[] = [];
+		inHuddle(await signallingOf(owner, ws.id, { unproven: budget, joinTimeoutMs: 300, onError: (e) => errors.push(e) }), channel);
+		const stranger = await startNode();
+		await stranger.dial(addressOf(owner.node));
+		const open = () => huddleStreams(owner.node, stranger.peerId.toString());
+
+		// Says nothing.
+		await stranger.dialProtocol(owner.node.peerId, HUDDLE_PROTOCOL_ID);
+		await waitFor(() => open().length === 1, 'the silent stream open');
+		await waitFor(() => open().length === 0, 'the silent stream reset');
+
+		// Half a JOIN: its bytes are held in the node's budget, then given back when it is reset.
+		const half = await stranger.dialProtocol(owner.node.peerId, HUDDLE_PROTOCOL_ID);
+		half.send(Uint8Array.from([...varint(100), ...new Uint8Array(50)]));
+		await waitFor(() => budget.heldBytes > 0, 'the half JOIN counted in the budget');
+		await waitFor(() => open().length === 0 && budget.heldBytes === 0, 'the half JOIN reset and its bytes given back');
+
+		// A whole JOIN, refused, and the stranger keeps its end open.
+		const s = await modified(stranger);
+		expect(await refusal(s.call(owner.peerId, ws.id, channel))).toBe(HuddleDenied.notAllowed);
+		const kept = await stranger.dialProtocol(owner.node.peerId, HUDDLE_PROTOCOL_ID);
+		const frames = frameStream(kept);
+		await frames.write(encodeJoin(ws.id, channel));
+		expect(await frames.read()).not.toBeNull(); // DENIED
+		await waitFor(() => open().length === 0, 'the refused stream reset once its grace passed');
+		expect(errors.length).toBeGreaterThanOrEqual(2);
+	}, 60_000);
+
+	it('a member’s second tab calls as its device does', async () => {
+		const { ws, owner, bob } = await teamOfThree();
+		const tab = await startTeamPeer(ws, bob.key, 'bob-tab', [], true);
+		await connect(tab, owner);
+		const channel = listedDoc(owner, ws.id);
+		const ownerSide = inHuddle(await signallingOf(owner, ws.id), channel);
+		await waitFor(() => tab.docs.isListed(channel), 'the tab gets the channel');
+
+		const call = await (await signallingOf(tab, ws.id)).call(owner.peerId, ws.id, channel);
+		const side = collect(call);
+		await call.send({ type: HuddleMessageType.offer, sdp: 'v=0 from a tab' });
+		await waitFor(() => side.received.length > 0, 'the tab gets an answer');
+		expect(ownerSide.calls[0]?.peerId).toBe(tab.node.peerId.toString());
+		call.close();
+	}, 60_000);
 });
+
+/** `server`'s huddle streams with `remote` that are still open. */
+function huddleStreams(server: NodeMeshNode, remote: string) {
+	return server
+		.getConnections()
+		.filter((c) => c.remotePeer.toString() === remote)
+		.flatMap((c) => c.streams)
+		.filter((s) => s.protocol === HUDDLE_PROTOCOL_ID && s.status === 'open');
+}
+
+/** A JOIN, as a modified client would send it. */
+function encodeJoin(workspaceId: string, channelId: string): Uint8Array {
+	return encodeHuddleMessage({ type: HuddleMessageType.join, workspaceId, channelId });
+}

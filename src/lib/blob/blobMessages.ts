@@ -2,7 +2,7 @@
  * The messages of `/outpost/blob/1` (PROTOCOL.md "Blobs"): numeric types, `write`/`read` pairs
  * over lib0 encoding, every length and count bounded before anything is allocated. One
  * request per stream: GET names a workspace, the document that references the blob, the blob, whether the manifest is wanted and up to
- * {@link MAX_INDICES} chunk indices; the server answers DENIED, or MANIFEST (when asked), a
+ * {@link MAX_INDICES} distinct chunk indices (one named twice is malformed); the server answers DENIED, or MANIFEST (when asked), a
  * CHUNK for each requested chunk it holds, and END. PIN asks a relay to keep a sealed blob of
  * a private space it is not in (it fetches it from the asker); it answers END or DENIED.
  */
@@ -113,7 +113,14 @@ export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
 				const count = decoding.readVarUint(d);
 				if (count > MAX_INDICES) throw new MalformedBlobMessageError(`GET: ${count} indices`);
 				const indices: number[] = [];
-				for (let i = 0; i < count; i++) indices.push(decoding.readVarUint(d));
+				// Each chunk once: a GET repeating one index would be answered with that chunk again and again.
+				const seen = new Set<number>();
+				for (let i = 0; i < count; i++) {
+					const index = decoding.readVarUint(d);
+					if (seen.has(index)) throw new MalformedBlobMessageError(`GET: chunk ${index} twice`);
+					seen.add(index);
+					indices.push(index);
+				}
 				m = { type, workspaceId, docId, blobId, manifest: flag === 1, indices };
 				break;
 			}

@@ -4,10 +4,13 @@
  * it, checking every chunk against the manifest its id proves before storing it.
  *
  * - **Serving**: a stream carries one GET. The server reads it under a small frame bound (a
- *   stranger can make it hold 1 KiB), asks `mayRead` with the connection's authenticated peer
- *   id, and answers DENIED, or the manifest when asked, a CHUNK for each requested chunk it
- *   holds (read together), and END; it waits for the transport to
- *   take what it sent before it sends more.
+ *   stranger can make it hold 1 KiB, counted in the node's unproven budget) within
+ *   `requestTimeoutMs`, asks `mayRead` with the connection's authenticated peer id, and answers
+ *   DENIED, or the manifest when asked, a CHUNK for each requested chunk it holds, and END. It
+ *   reads the chunks {@link SERVE_BATCH} at a time, the next batch while the current one is
+ *   sent, so a stream holds a few chunks, not the request's 64. Each frame waits for the
+ *   transport to take what was sent before it, at most `writeTimeoutMs`: a peer whose window
+ *   stays shut has its stream reset ({@link SlowPeerError}), as sync drops a slow peer.
  * - **Fetching**: the manifest from the first peer that has it, then the missing chunks from
  *   every peer at once, 8 chunks a request, two requests in flight per peer. A manifest that
  *   does not hash to the blob's id, or a chunk that does not hash to its manifest entry, marks
@@ -18,16 +21,40 @@
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import type { Uint8ArrayList } from 'uint8arraylist';
+import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
+import { closeGracefully } from '../mesh/syncStream.js';
+import { SlowPeerError } from '../mesh/transportErrors.js';
+import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import { BadManifestError, chunkLength, decodeManifest, encodeManifest, verifyChunk, type BlobManifest } from './blobManifest.js';
-import { BLOB_PROTOCOL_ID, BlobDenied, BlobMessageType, decodeBlobMessage, encodeBlobMessage, encodeChunk, MAX_ANSWER_BYTES, MAX_REQUEST_BYTES } from './blobMessages.js';
+import {
+	BLOB_PROTOCOL_ID,
+	BlobDenied,
+	BlobMessageType,
+	decodeBlobMessage,
+	encodeBlobMessage,
+	encodeChunk,
+	MAX_ANSWER_BYTES,
+	MAX_REQUEST_BYTES,
+	type BlobMessage
+} from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
+
+/** What a serving stream accepts from its peer: one GET or PIN (a stranger can make it hold 2 KiB). */
+const OWN_BOUND = { maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES };
 
 /**
  * Chunks asked for in one GET (2 MiB): what the peer may push before it is read stays under
  * the stream's read buffer (libp2p's yamux aborts a stream holding 4 MiB unread).
  */
 const CHUNKS_PER_REQUEST = 8;
+
+/**
+ * Chunks a server reads from its store at once (1 MiB, one transaction): the next batch is read
+ * while this one is sent, so a stream holds at most two batches.
+ */
+export const SERVE_BATCH = 4;
 
 /** Requests under way to one peer at once: the next one is asked while the last chunks of one arrive. */
 const STREAMS_PER_PEER = 2;
@@ -76,6 +103,18 @@ export interface BlobServiceInit {
 	onPin?(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
 	/** Told about streams that failed on the serving side. */
 	onError?: (error: Error) => void;
+	/**
+	 * What peers that have proved nothing yet may make this node hold (`MeshService.unproven`,
+	 * shared with sync and models); default: a budget of the service's own.
+	 */
+	unproven?: UnprovenBudget;
+	/** Milliseconds a peer has, once it opened a stream, to send its GET or PIN; default the membership time (10 s). */
+	requestTimeoutMs?: number;
+	/**
+	 * Milliseconds one answer frame may wait for the peer's window (and the last ones for the
+	 * peer to take them and close) before the stream is reset; default the sync drain wait (30 s).
+	 */
+	writeTimeoutMs?: number;
 }
 
 /** Progress of a fetch: bytes of the blob held, of its size. */
@@ -93,13 +132,21 @@ export class BlobService {
 	/** Fetches under way, by workspace and blob: a second fetch of the same blob joins the first. */
 	private readonly inFlight = new Map<string, { done: Promise<BlobManifest>; listeners: Set<BlobProgress> }>();
 
-	constructor(private readonly init: BlobServiceInit) {}
+	private readonly unproven: UnprovenBudget;
+	private readonly requestTimeoutMs: number;
+	private readonly writeTimeoutMs: number;
+
+	constructor(private readonly init: BlobServiceInit) {
+		this.unproven = init.unproven ?? new UnprovenBudget();
+		this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
+		this.writeTimeoutMs = init.writeTimeoutMs ?? DEFAULT_LIMITS.syncStallTimeoutMs;
+	}
 
 	async start(): Promise<void> {
 		await handleFrames(this.init.node, BLOB_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
 			maxFrameBytes: MAX_ANSWER_BYTES,
-			// What a peer may send: one small GET.
-			budget: () => ({ maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES }),
+			// What a peer may send: one small GET, held in the node's unproven budget until the team's rule accepts it.
+			budget: (connection) => this.unproven.forStream(connection.id, OWN_BOUND),
 			runOnLimitedConnection: true,
 			onError: (error) => this.init.onError?.(error)
 		});
@@ -110,30 +157,65 @@ export class BlobService {
 	}
 
 	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
-		const first = await frames.read();
+		const first = await frames.read({ signal: AbortSignal.timeout(this.requestTimeoutMs) });
 		if (first === null) return;
 		const m = decodeBlobMessage(first);
-		const send = (answer: Parameters<typeof encodeBlobMessage>[0]) => frames.write(encodeBlobMessage(answer));
+		const write = (frame: Uint8Array | Uint8ArrayList) => this.write(frames, frame);
+		const send = (answer: BlobMessage) => write(encodeBlobMessage(answer));
+		// What is left is sent, then the peer has `writeTimeoutMs` to take it and close its end.
+		const finish = () => closeGracefully(frames, this.writeTimeoutMs);
 		if (m.type === BlobMessageType.pin) {
 			const taken = (await this.init.onPin?.(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId)) ?? false;
-			return send(taken ? { type: BlobMessageType.end } : { type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+			await send(taken ? { type: BlobMessageType.end } : { type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+			return finish();
 		}
 		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET or PIN, not type ${m.type}`);
 		const store = this.init.storeFor(m.workspaceId);
 		// An unknown workspace answers as a refusal does: a stranger learns nothing.
 		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId))) {
-			return send({ type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+			await send({ type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+			return finish();
 		}
+		// The team's rule let it in: the stream leaves the unproven budget (nothing more is read; its own bound stays).
+		frames.setBudget(OWN_BOUND);
 		const manifest = await store.manifest(m.blobId);
-		if (manifest === undefined) return send({ type: BlobMessageType.denied, reason: BlobDenied.notHere });
-		if (m.manifest) await send({ type: BlobMessageType.manifest, bytes: encodeManifest(manifest) });
-		// The request's chunks in one read (one IndexedDB transaction: per-chunk reads were the slow part).
+		if (manifest === undefined) {
+			await send({ type: BlobMessageType.denied, reason: BlobDenied.notHere });
+			return finish();
+		}
 		const indices = m.indices.filter((index) => index < manifest.hashes.length);
-		const chunks = await store.chunks(m.blobId, indices);
-		for (const [i, bytes] of chunks.entries()) {
-			if (bytes !== undefined) await frames.write(encodeChunk(indices[i]!, bytes)); // waits while the peer's window is shut
+		// A few chunks per read (one IndexedDB transaction: per-chunk reads were the slow part), the next read under way while these are sent.
+		const read = (from: number): Promise<Array<Uint8Array | undefined>> | undefined => {
+			if (from >= indices.length) return undefined;
+			const reading = store.chunks(m.blobId, indices.slice(from, from + SERVE_BATCH));
+			reading.catch(() => undefined); // awaited below, unless a write failed first
+			return reading;
+		};
+		let next = read(0);
+		if (m.manifest) await send({ type: BlobMessageType.manifest, bytes: encodeManifest(manifest) });
+		for (let from = 0; next !== undefined; from += SERVE_BATCH) {
+			const batch = await next;
+			next = read(from + SERVE_BATCH);
+			for (const [i, bytes] of batch.entries()) if (bytes !== undefined) await write(encodeChunk(indices[from + i]!, bytes));
 		}
 		await send({ type: BlobMessageType.end });
+		finish();
+	}
+
+	/**
+	 * Writes one frame, waiting while the peer's window is shut, but at most `writeTimeoutMs`:
+	 * then the stream is reset with {@link SlowPeerError}.
+	 */
+	private async write(frames: FrameStream, frame: Uint8Array | Uint8ArrayList): Promise<void> {
+		const signal = AbortSignal.timeout(this.writeTimeoutMs);
+		try {
+			await frames.write(frame, { signal });
+		} catch (error) {
+			if (!signal.aborted) throw error;
+			const slow = new SlowPeerError(`the peer took nothing for ${this.writeTimeoutMs} ms`);
+			frames.abort(slow);
+			throw slow;
+		}
 	}
 
 	/**

@@ -48,8 +48,18 @@ function policyOf(workspace: BlobWorkspace): FilePolicy {
 	return workspace.authority.team === undefined ? DEFAULT_FILE_POLICY : filePolicy(workspace.authority.team);
 }
 
+/**
+ * Whether `peerId` is a current member device, or a tab one delegated to (the team knows the
+ * tab once its delegation admitted it on a sync or model stream here): as sync and models admit
+ * them (PROTOCOL.md "Membership", tab delegations).
+ */
+function memberOrTab(authority: MeshAuthority, peerId: string): boolean {
+	const device = authority.isMember(peerId) ? peerId : authority.deviceOf?.(peerId);
+	return device !== undefined && authority.isMember(device);
+}
+
 /** Options of {@link BlobMesh}. */
-export interface BlobMeshInit {
+export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs'> {
 	node: BlobServiceInit['node'];
 	/** The workspace when this replica has it open. */
 	workspace(workspaceId: string): BlobWorkspace | undefined;
@@ -120,7 +130,10 @@ export class BlobMesh {
 			storeFor: (id) => (init.workspace(id) === undefined ? undefined : init.storeFor(id)),
 			mayRead: (workspaceId, peerId, blobId, docId) => this.mayRead(workspaceId, peerId, blobId, docId),
 			onPin: (workspaceId, peerId, blobId, docId) => this.onPin(workspaceId, peerId, blobId, docId),
-			...(init.onError !== undefined ? { onError: init.onError } : {})
+			...(init.onError !== undefined ? { onError: init.onError } : {}),
+			...(init.unproven !== undefined ? { unproven: init.unproven } : {}),
+			...(init.requestTimeoutMs !== undefined ? { requestTimeoutMs: init.requestTimeoutMs } : {}),
+			...(init.writeTimeoutMs !== undefined ? { writeTimeoutMs: init.writeTimeoutMs } : {})
 		});
 	}
 
@@ -145,7 +158,7 @@ export class BlobMesh {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined) return false;
 		const { authority, docs } = workspace;
-		if (authority.excluded || !authority.isMember(peerId)) return false;
+		if (authority.excluded || !memberOrTab(authority, peerId)) return false;
 		const space = authority.spaceAccess?.(docId);
 		// A private space this replica keeps sealed (a relay outside it): the blobs its members asked it to keep, to its members.
 		if (space !== undefined && !space.local) return space.reads(peerId) && (this.init.sealedIndex?.has(workspaceId, blobId, docId) ?? false);

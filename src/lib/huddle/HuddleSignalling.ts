@@ -6,9 +6,11 @@
  *
  * Every peer may be hostile:
  * - the responder reads the JOIN under a 128-byte frame bound (a stranger can make it hold no
- *   more), then asks the team's rule ({@link HuddleSignallingInit.mayJoin}) with the
- *   connection's authenticated peer id: a device that is not a current member of the workspace,
- *   or cannot read the private channel, gets DENIED 1 and the stream ends;
+ *   more, counted in the node's unproven budget) within `joinTimeoutMs`, then asks the team's
+ *   rule ({@link HuddleSignallingInit.mayJoin}) with the connection's authenticated peer id:
+ *   a device that is not a current member of the workspace (or a tab of one), or cannot read
+ *   the private channel, gets DENIED 1 and the stream ends (reset if the peer does not close
+ *   its end within `joinTimeoutMs`);
  * - the opener asks the same rule of the peer it dials before it sends anything (its SDP holds
  *   its addresses);
  * - at most {@link MAX_CALLS} calls run at once, one per remote peer (a new JOIN from a peer
@@ -18,7 +20,10 @@
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
+import { closeGracefully } from '../mesh/syncStream.js';
+import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import {
 	decodeHuddleMessage,
 	encodeHuddleMessage,
@@ -67,6 +72,13 @@ export interface HuddleSignallingInit {
 	mayJoin(workspaceId: string, channelId: string, peerId: string): boolean;
 	/** Told about calls that failed (bad bytes, refused, broken streams). */
 	onError?: (error: Error) => void;
+	/**
+	 * What peers that have proved nothing yet may make this node hold (`MeshService.unproven`,
+	 * shared with sync and models); default: a budget of the signalling's own.
+	 */
+	unproven?: UnprovenBudget;
+	/** Milliseconds a peer has, once it opened a stream, to send its JOIN; default the membership time (10 s). */
+	joinTimeoutMs?: number;
 }
 
 /**
@@ -173,14 +185,19 @@ export class HuddleSignalling {
 	/** Calls running, by remote peer id. */
 	private readonly calls = new Map<string, SignalCall>();
 	private handler: CallHandler | undefined;
+	private readonly unproven: UnprovenBudget;
+	private readonly joinTimeoutMs: number;
 
-	constructor(private readonly init: HuddleSignallingInit) {}
+	constructor(private readonly init: HuddleSignallingInit) {
+		this.unproven = init.unproven ?? new UnprovenBudget();
+		this.joinTimeoutMs = init.joinTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
+	}
 
 	async start(): Promise<void> {
 		await handleFrames(this.init.node, HUDDLE_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
 			maxFrameBytes: MAX_SIGNAL_FRAME_BYTES,
-			// What a stranger may send: one small JOIN.
-			budget: () => ({ maxFrameBytes: MAX_JOIN_BYTES, maxUnreadBytes: 2 * MAX_JOIN_BYTES }),
+			// What a stranger may send: one small JOIN, held in the node's unproven budget until the call is accepted.
+			budget: (connection) => this.unproven.forStream(connection.id, { maxFrameBytes: MAX_JOIN_BYTES, maxUnreadBytes: 2 * MAX_JOIN_BYTES }),
 			runOnLimitedConnection: true,
 			onError: (error) => this.init.onError?.(error)
 		});
@@ -211,12 +228,16 @@ export class HuddleSignalling {
 	}
 
 	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
-		const first = await frames.read();
+		const first = await frames.read({ signal: AbortSignal.timeout(this.joinTimeoutMs) });
 		if (first === null) return;
 		const m = decodeHuddleMessage(first);
 		if (m.type !== HuddleMessageType.join) throw new HuddleProtocolError(`a huddle stream must start with JOIN, not type ${m.type}`);
 		const peerId = connection.remotePeer.toString();
-		const deny = (reason: HuddleDenied) => frames.write(encodeHuddleMessage({ type: HuddleMessageType.denied, reason }));
+		// DENIED ends the stream: a peer that keeps its end open has it reset.
+		const deny = async (reason: HuddleDenied) => {
+			await frames.write(encodeHuddleMessage({ type: HuddleMessageType.denied, reason }), { signal: AbortSignal.timeout(this.joinTimeoutMs) });
+			closeGracefully(frames, this.joinTimeoutMs);
+		};
 		if (!this.init.mayJoin(m.workspaceId, m.channelId, peerId)) return deny(HuddleDenied.notAllowed);
 		this.calls.get(peerId)?.close(); // a peer that calls again (a reload) replaces its call
 		if (this.calls.size >= MAX_CALLS) return deny(HuddleDenied.full);

@@ -2,7 +2,9 @@
  * The team's rule for huddles, asked by the signalling on both sides of every call: a device
  * may be in a channel's huddle when it is a current member device of the workspace (or a tab
  * one delegated to) and may hold the channel's document: a private channel's or direct
- * conversation's only its members' devices (TeamGate.mayShare, the rule sync applies). Awareness
+ * conversation's only its members' devices (TeamGate.mayShare, the rule sync applies). A tab
+ * counts once its delegation admitted it here (on a sync or model stream), as sync and models
+ * admit it (PROTOCOL.md "Membership", tab delegations). Awareness
  * says who is in a huddle, but it is unsigned: it is only ever a hint of whom to call.
  */
 import type { MeshAuthority } from '../mesh/authority.js';
@@ -19,6 +21,8 @@ export interface HuddleWorkspace {
 export function mayHuddle(workspace: HuddleWorkspace | undefined, channelId: string, peerId: string): boolean {
 	if (workspace === undefined) return false;
 	const { authority, docs } = workspace;
-	if (authority.excluded || !authority.joined || !authority.isMember(peerId)) return false;
+	if (authority.excluded || !authority.joined) return false;
+	const device = authority.isMember(peerId) ? peerId : authority.deviceOf?.(peerId);
+	if (device === undefined || !authority.isMember(device)) return false;
 	return new TeamGate(authority).mayShare(peerId, channelId, docs);
 }

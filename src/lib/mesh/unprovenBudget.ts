@@ -1,12 +1,15 @@
 /**
  * What a peer that has proved nothing yet can make this side hold: a small, fixed amount.
  *
- * Every framed stream of a protocol that starts with membership (sync, models) starts under a
- * budget from here, until the remote has proved it holds the workspace's key (syncStream.ts
- * lifts it then). Under it a stream accepts frames of at most `frameBytes` and holds at most
- * `streamBytes` received and not yet read; all such streams of one connection hold at most
- * `connectionBytes` together, and all of them on this node `totalBytes`. Bytes over any of
- * these abort the stream with {@link BudgetExceededError} and are counted in {@link refusals}.
+ * Every framed stream of a protocol that starts with membership (sync, models, tools) starts
+ * under a budget from here, until the remote has proved it holds the workspace's key
+ * (syncStream.ts lifts it then); so does every stream of a protocol whose first message is a
+ * request the team's rule judges (blobs, huddles), until the rule has accepted it, under that
+ * protocol's own smaller bounds ({@link UnprovenBudget.forStream}'s `narrower`). Under it a
+ * stream accepts frames of at most `frameBytes` and holds at most `streamBytes` received and
+ * not yet read; all such streams of one connection hold at most `connectionBytes` together,
+ * and all of them on this node `totalBytes`. Bytes over any of these abort the stream with
+ * {@link BudgetExceededError} and are counted in {@link refusals}.
  *
  * The numbers (PROTOCOL.md "Limits") fit the membership exchange with room to spare: its
  * largest message is HELLO with an 8 KiB admission, about 8.3 KiB.
@@ -57,9 +60,18 @@ export class UnprovenBudget {
 		return this.refused;
 	}
 
-	/** The budget a new stream on connection `connectionId` starts under. */
-	forStream(connectionId: string): ReadBudget {
-		return { maxFrameBytes: this.limits.frameBytes, charge: (delta, unread) => this.charge(connectionId, delta, unread) };
+	/**
+	 * The budget a new stream on connection `connectionId` starts under; `narrower` bounds it
+	 * further for a protocol whose first message is smaller (a blob GET, a huddle JOIN): its
+	 * bytes still count against the connection's and the node's totals.
+	 */
+	forStream(connectionId: string, narrower: { maxFrameBytes?: number; maxUnreadBytes?: number } = {}): ReadBudget {
+		const { maxFrameBytes = this.limits.frameBytes, maxUnreadBytes } = narrower;
+		return {
+			maxFrameBytes: Math.min(maxFrameBytes, this.limits.frameBytes),
+			...(maxUnreadBytes !== undefined ? { maxUnreadBytes: Math.min(maxUnreadBytes, this.limits.streamBytes) } : {}),
+			charge: (delta, unread) => this.charge(connectionId, delta, unread)
+		};
 	}
 
 	private charge(connectionId: string, delta: number, unread: number): void {
