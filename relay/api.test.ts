@@ -25,6 +25,7 @@ import { stopPeers } from '../tests/mesh/peers.ts';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
 import { storedDocs } from './archive/dbFixture.ts';
+import { NOT_ADMIN_MESSAGE } from './archive/teamCheck.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
@@ -123,10 +124,10 @@ describe('POST /api/archive', () => {
 		// A stranger with the real team's operations.
 		const stranger = await newKey();
 		const strangers = await postArchive(relay, stranger, ws, ops);
-		expect([strangers.res.status, await errorOf(strangers.res)]).toEqual([403, 'you are not a current member of this workspace']);
+		expect([strangers.res.status, await errorOf(strangers.res)]).toEqual([403, NOT_ADMIN_MESSAGE]);
 		// A member that is not an admin.
 		const member = await postArchive(relay, bob, ws, ops);
-		expect([member.res.status, await errorOf(member.res)]).toEqual([403, 'only owners and admins can ask the relay to archive a workspace']);
+		expect([member.res.status, await errorOf(member.res)]).toEqual([403, NOT_ADMIN_MESSAGE]);
 		// Squatting: a made-up team for someone else's workspace id, its root signed by the squatter.
 		const mallory = await newKey();
 		const forgedRoot = await signTeamOp(mallory.key, mallory.peerId, { ws: ws.id, prev: [], at: Date.now() }, { t: 'create', nonce: 'x', name: 'mallory' });
@@ -137,7 +138,7 @@ describe('POST /api/archive', () => {
 			name: 'Relay'
 		});
 		const squat = await postArchive(relay, mallory, ws, [forgedRoot.bytes, forgedAdd.bytes], { secret: 'A'.repeat(43) });
-		expect([squat.res.status, await errorOf(squat.res)]).toEqual([403, expect.stringMatching(/do not found this workspace/)]);
+		expect([squat.res.status, await errorOf(squat.res)]).toEqual([403, NOT_ADMIN_MESSAGE]);
 		// The real team's operations plus the squatter's own root and admin entry change nothing either.
 		const mixed = await postArchive(relay, mallory, ws, [...ops, forgedRoot.bytes, forgedAdd.bytes]);
 		expect(mixed.res.status).toBe(403);
@@ -147,6 +148,29 @@ describe('POST /api/archive', () => {
 		expect(storedDocs(dataDir, ws.id)).toEqual([]);
 		// The owner may still, afterwards.
 		expect((await postArchive(relay, owner, ws, ops)).res.status).toBe(201);
+	}, 30_000);
+
+	it('gives a stranger byte for byte the same answer whether or not the relay archives the workspace', async () => {
+		const relay = await startRelay();
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		await addRelay(owner, relay);
+		const ops = await opsOf(owner);
+		const stranger = await newKey();
+		// Its own root for the id (all a stranger can sign), and the real team's operations (leaked).
+		const probe = await signTeamOp(stranger.key, stranger.peerId, { ws: ws.id, prev: [], at: Date.now() }, { t: 'create', nonce: 'guess', name: 'x' });
+		const bodies = [archiveBody(ws, [probe.bytes], { secret: 'A'.repeat(43) }), archiveBody(ws, ops, { secret: 'A'.repeat(43) })];
+		const answers = async () =>
+			Promise.all(
+				bodies.map(async (body) => {
+					const { res } = await signedFetch(relay.server.url, signerOf(stranger), 'POST', ARCHIVE_PATH, body);
+					return `${res.status} ${await res.text()}`;
+				})
+			);
+		const before = await answers();
+		await archiveAs(owner, relay, ws);
+		expect(relay.archive.has(ws.id)).toBe(true);
+		expect(await answers()).toEqual(before);
+		expect(before).toEqual(Array(2).fill(`403 ${JSON.stringify({ error: NOT_ADMIN_MESSAGE })}`));
 	}, 30_000);
 
 	it('refuses a replayed request (401), even one that was accepted', async () => {
@@ -202,7 +226,7 @@ describe('POST /api/archive', () => {
 		await authority.settled();
 		expect(authority.isMember(ann.peerId)).toBe(false);
 		const removed = await postArchive(relay, ann, ws, annView, { secret: Buffer.from(newSecret()).toString('base64url') });
-		expect([removed.res.status, await errorOf(removed.res)]).toEqual([403, 'you are not a current member of this workspace']);
+		expect([removed.res.status, await errorOf(removed.res)]).toEqual([403, NOT_ADMIN_MESSAGE]);
 		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(ws.secret);
 	}, 30_000);
 

@@ -1,7 +1,7 @@
 /**
  * JSON answers of the relay's HTTP APIs (`/api`, `/api/keys`, `/v1`): the status, the
  * relay's security headers, no caching, and an error type that carries a status and what
- * the caller should do.
+ * the caller should do; and whether there is anyone left to answer.
  */
 import type { ServerResponse } from 'node:http';
 import { SECURITY_HEADERS } from './static.ts';
@@ -41,4 +41,13 @@ export function parseJsonBody(text: string): unknown {
 /** Field `name` of a parsed JSON object body (undefined for anything else). */
 export function bodyField(body: unknown, name: string): unknown {
 	return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+/**
+ * Whether a request failed because its client went away (a reset, a closed tab), not through
+ * the relay's fault. (Not `req.destroyed`: a request is destroyed once its body is read.)
+ */
+export function clientGone(res: ServerResponse, error: unknown): boolean {
+	const code = error instanceof Error && 'code' in error ? error.code : undefined;
+	return res.destroyed || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }

@@ -32,7 +32,7 @@ import type { ToolCall } from '../src/lib/ai/tools/types.ts';
 import type { VerifiedKey } from './ai/apiKeys.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
-import { readBoundedBody } from './body.ts';
+import { dropBody, readBoundedBody } from './body.ts';
 import { sendJson } from './json.ts';
 
 /** Prefix of every path this API serves. */
@@ -98,12 +98,12 @@ export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 			if (route === undefined) throw new OpenAiError(404, `no such endpoint: ${path}`, 'unknown_url');
 			const method = route === 'chat' ? 'POST' : 'GET';
 			if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
-				await drain(req, init);
+				drop(req);
 				throw new OpenAiError(405, `use ${method} for ${path}`, 'method_not_allowed', null, { Allow: method });
 			}
 			const key = await authorized(req, init.keys);
 			if (key === undefined) {
-				await drain(req, init);
+				drop(req);
 				throw new OpenAiError(401, 'missing or invalid API key: send "Authorization: Bearer <key>" (npm run relay -- api-key create makes one)', 'invalid_api_key', null, {
 					'WWW-Authenticate': 'Bearer'
 				});
@@ -152,10 +152,20 @@ async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenA
 		sendJson(res, 200, { object: 'list', data }, {}, head);
 		return;
 	}
-	const id = decodeURIComponent(path.slice('/v1/models/'.length));
-	const model = data.find((m) => m.id === id);
-	if (!model) throw new OpenAiError(404, `the model "${id}" does not exist here; GET /v1/models lists them`, 'model_not_found', 'model');
+	const segment = path.slice('/v1/models/'.length);
+	const id = decodedSegment(segment);
+	const model = id === undefined ? undefined : data.find((m) => m.id === id);
+	if (!model) throw new OpenAiError(404, `the model "${id ?? segment}" does not exist here; GET /v1/models lists them`, 'model_not_found', 'model');
 	sendJson(res, 200, model, {}, head);
+}
+
+/** A percent-decoded path segment; undefined for a malformed escape (`%E0`), which names no model. */
+function decodedSegment(segment: string): string | undefined {
+	try {
+		return decodeURIComponent(segment);
+	} catch {
+		return undefined;
+	}
 }
 
 async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, key: VerifiedKey, onError: (error: unknown) => void): Promise<void> {
@@ -447,9 +457,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 	});
 }
 
-/** Reads and drops a refused body (see {@link readBody}). */
-async function drain(req: IncomingMessage, init: OpenAiInit): Promise<void> {
-	if (req.readableEnded) return;
-	await readBody(req, init.maxBodyBytes ?? MAX_CHAT_BODY_BYTES).catch(() => undefined);
+/** Drops a refused body as it arrives, never holding it (body.ts `dropBody`). */
+function drop(req: IncomingMessage): void {
+	if (!req.readableEnded) dropBody(req);
 }
 

@@ -1,14 +1,15 @@
 /**
  * Requests per address per minute on the relay: `/api/`, `/v1/` and signalling upgrades get
  * 429 with Retry-After past the limit (static files do not count), the refusal is logged once
- * per address and window, and the window's end lets the address in again.
+ * per address and window, and the window's end lets the address in again. An IPv6 host counts
+ * by its /64, an IPv4-mapped address as its IPv4 address.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RateLimiter } from './rateLimit.ts';
+import { addressKey, RateLimiter } from './rateLimit.ts';
 import { startRelay, type Relay } from './server.ts';
 import { SIGNALLING_PATH } from './signalling.ts';
 
@@ -81,5 +82,15 @@ describe('requests per address per minute', () => {
 		// Three addresses fit; a fourth pushes out the oldest window (a's), which starts afresh.
 		for (const address of ['b', 'c', 'd']) limiter.take(address);
 		expect([limiter.take('a'), limiter.take('a'), limiter.take('a')].map((v) => v.ok)).toEqual([true, true, false]);
+	});
+
+	it('counts an IPv6 host by its /64 and an IPv4-mapped address as its IPv4 address', () => {
+		const limiter = new RateLimiter(2);
+		expect([limiter.take('2001:db8::1'), limiter.take('2001:db8::2'), limiter.take('2001:db8:0:0:ffff::9')].map((v) => v.ok)).toEqual([true, true, false]);
+		expect(limiter.take('2001:db8:0:1::1').ok).toBe(true); // another /64
+		expect([limiter.take('::ffff:192.0.2.1'), limiter.take('192.0.2.1'), limiter.take('::ffff:c000:201')].map((v) => v.ok)).toEqual([true, true, false]);
+		expect(addressKey('2001:DB8::1%eth0')).toBe(addressKey('2001:db8:0:0:1:2:3:4'));
+		expect(addressKey('127.0.0.1')).toBe('127.0.0.1');
+		expect(addressKey('unknown')).toBe('unknown');
 	});
 });

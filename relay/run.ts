@@ -226,6 +226,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			api: createApiHandler({
 				archive,
 				challenges,
+				log,
 				keys: createKeysApiHandler({ store: keyStore, teams, challenges }),
 				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, challenges })
 			}),

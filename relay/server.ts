@@ -5,6 +5,11 @@
  * HTTPS; service workers and WebGPU need one) and, optionally, the same over plain HTTP
  * on 127.0.0.1, so `http://localhost` keeps working without a certificate warning.
  * Every listener also offers y-webrtc signalling on `/y-webrtc` (signalling.ts).
+ *
+ * A request must arrive whole within {@link REQUEST_TIMEOUT_MS} (its headers within
+ * {@link HEADERS_TIMEOUT_MS}), so a client that stalls mid-upload holds its connection only
+ * that long. A client that goes away mid-answer is not a failure of the relay: nothing is
+ * reported.
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -14,9 +19,15 @@ import { isModelFilesPath } from './models.ts';
 import { admitRequest, admitUpgrade, DEFAULT_REQUESTS_PER_MINUTE, RateLimiter } from './rateLimit.ts';
 import { createSignallingServer } from './signalling.ts';
 import type { SignallingInit } from './signalling.ts';
+import { clientGone } from './json.ts';
 import { SECURITY_HEADERS, createStaticHandler } from './static.ts';
 import type { RequestHandler } from './static.ts';
 import type { Tls } from './tls.ts';
+
+/** Milliseconds a client has to send a whole request (headers and body; Node's default is 300 s). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Milliseconds a client has to send a request's headers (Node's default is 60 s). */
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 /** Path of the relay's self-description. */
 export const WELL_KNOWN_PATH = '/.well-known/outpost.json';
@@ -110,7 +121,7 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 						? init.openai
 						: serveStatic;
 		serve(req, res).catch((error: unknown) => {
-			if (res.headersSent) {
+			if (res.headersSent || clientGone(res, error)) {
 				// The client went away mid-download, or the file vanished: nothing to tell it.
 				res.destroy();
 				return;
@@ -123,20 +134,22 @@ export async function startRelay(init: RelayInit): Promise<Relay> {
 
 	const servers: Server[] = [];
 	const signalling =
-		init.signalling === false ? undefined : createSignallingServer({ onError, admit: (req) => admitUpgrade(limiter, req, log), ...init.signalling });
+		init.signalling === false ? undefined : createSignallingServer({ onError, log, admit: (req) => admitUpgrade(limiter, req, log), ...init.signalling });
 	// Upgraded sockets are not the HTTP server's to close: signalling closes its own first.
 	const closeAll = async () => {
 		await signalling?.close();
 		await Promise.all(servers.map(closeServer));
 	};
 	try {
-		const main = init.tls ? createHttpsServer({ key: init.tls.key, cert: init.tls.cert }, handler) : createHttpServer(handler);
+		// Checked every 5 s (Node's default, 30 s, would let a stalled request live twice as long).
+		const timeouts = { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 5_000 };
+		const main = init.tls ? createHttpsServer({ key: init.tls.key, cert: init.tls.cert, ...timeouts }, handler) : createHttpServer(timeouts, handler);
 		servers.push(main);
 		signalling?.attach(main);
 		const port = await listen(main, init.port, init.host);
 		let httpUrl: string | undefined;
 		if (init.tls && init.httpPort !== undefined) {
-			const local = createHttpServer(handler);
+			const local = createHttpServer(timeouts, handler);
 			servers.push(local);
 			signalling?.attach(local);
 			httpUrl = `http://127.0.0.1:${await listen(local, init.httpPort, '127.0.0.1')}`;

@@ -1,9 +1,14 @@
 /**
  * y-webrtc signalling on the relay (`/y-webrtc`): the protocol with raw `ws` clients, hostile
- * input, the bounds, shutdown, both listeners of a secure relay, and a real y-webrtc
+ * input, the bounds (connections in all and per address, messages per second, a client that
+ * floods without reading), shutdown, both listeners of a secure relay, and a real y-webrtc
  * `WebrtcProvider` (in Node: signalling only, no WebRTC peers) announcing itself through it.
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +22,9 @@ import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
 import { startRelay } from './server.ts';
 import type { Relay, RelayInit } from './server.ts';
-import { CloseCode, SIGNALLING_PATH } from './signalling.ts';
+import { CloseCode, createSignallingServer, SIGNALLING_PATH } from './signalling.ts';
+import type { SignallingInit, SignallingServer } from './signalling.ts';
+import { waitUntil } from './teamFixture.ts';
 
 /** A raw signalling client that records what it receives. */
 interface RawClient {
@@ -256,6 +263,29 @@ describe('bounds and lifecycle', () => {
 		await lively.flush();
 	});
 
+	it('refuses a fifth connection from one address (429, logged once) while slots are free, and takes it once one leaves', async () => {
+		const logged: string[] = [];
+		const relay = await startRelay({ root, host: '127.0.0.1', port: 0, log: (line) => logged.push(line), signalling: { maxConnections: 8, maxConnectionsPerAddress: 4 } });
+		relays.push(relay);
+		const url = wsUrl(relay.url);
+		const four = await Promise.all([connect(url), connect(url), connect(url), connect(url)]);
+		await expect(connect(url)).rejects.toThrow('HTTP 429');
+		await expect(connect(url)).rejects.toThrow('HTTP 429');
+		expect(logged.filter((line) => line.includes('at 4 at once'))).toHaveLength(1);
+		four[0]!.ws.close();
+		await four[0]!.closed;
+		await waitUntil(async () => (await connect(url).then(() => true, () => false)), 'a slot for the address again', 5000);
+	});
+
+	it('closes a client that sends more than its rate of messages (1008)', async () => {
+		const url = await start({ messagesPerSecond: 50, messageBurst: 100 });
+		const [flood, calm] = await Promise.all([connect(url), connect(url)]);
+		for (let i = 0; i < 1000; i++) flood.send({ type: 'ping' });
+		expect(await flood.closed).toEqual({ code: CloseCode.policy, reason: 'too many messages (at most 50 a second)' });
+		expect(flood.received.length).toBeLessThanOrEqual(100);
+		await calm.flush();
+	});
+
 	it('serves nothing with signalling: false', async () => {
 		const url = await start(false);
 		await expect(connect(url)).rejects.toThrow();
@@ -280,6 +310,89 @@ describe('bounds and lifecycle', () => {
 		const started = Date.now();
 		await relay.close();
 		expect(Date.now() - started).toBeLessThan(3000);
+	});
+});
+
+describe('a client that floods without reading', () => {
+	const started: { server: ReturnType<typeof createServer>; signalling: SignallingServer }[] = [];
+
+	afterEach(async () => {
+		for (const { server, signalling } of started.splice(0)) {
+			await signalling.close();
+			await new Promise((resolve) => server.close(resolve));
+		}
+	});
+
+	/** Signalling alone on 127.0.0.1, to watch its connections. */
+	async function serve(init: SignallingInit): Promise<{ port: number; signalling: SignallingServer }> {
+		const server = createServer((_req, res) => res.end());
+		const signalling = createSignallingServer(init);
+		signalling.attach(server);
+		started.push({ server, signalling });
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		return { port: (server.address() as AddressInfo).port, signalling };
+	}
+
+	/**
+	 * A raw WebSocket client that never reads after the handshake and sends `{type:'ping'}`
+	 * messages (and WebSocket pings, with `control`) as fast as the socket takes them, up to
+	 * `limit` bytes; resolves with the bytes it got out once the relay closed it, or the limit.
+	 */
+	function flood(port: number, limit: number, control = false): Promise<{ sent: number; closedByRelay: boolean }> {
+		return new Promise((resolve) => {
+			const socket = net.connect(port, '127.0.0.1');
+			let sent = 0;
+			let done = false;
+			const finish = (closedByRelay: boolean) => {
+				if (done) return;
+				done = true;
+				socket.destroy();
+				resolve({ sent, closedByRelay });
+			};
+			socket.on('error', () => finish(true));
+			socket.on('close', () => finish(true));
+			socket.write(
+				`GET ${SIGNALLING_PATH} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+					`Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+			);
+			socket.once('data', () => {
+				socket.pause(); // never reads again: whatever the relay answers piles up
+				const payload = Buffer.from('{"type":"ping"}');
+				// Masked frames with a zero key (the payload as it is): a text message, or a WebSocket ping.
+				const frame = (opcode: number) => Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+				const batch = Buffer.concat(Array.from({ length: 4096 }, () => frame(control ? 0x9 : 0x1)));
+				const pump = (): void => {
+					while (!done && sent < limit) {
+						sent += batch.length;
+						if (!socket.write(batch)) return void socket.once('drain', pump);
+					}
+					if (!done) finish(false);
+				};
+				pump();
+			});
+		});
+	}
+
+	const LIMIT = 64 * 1024 * 1024;
+
+	it.each([
+		['messages', false],
+		['WebSocket pings', true]
+	])('is dropped once its unread answers pass the bound, with %s, long before its flood ends', async (_what, control) => {
+		// No message rate here: the send bound alone must stop it.
+		const { port, signalling } = await serve({ messagesPerSecond: 1e9, messageBurst: 1e9, maxBufferedBytes: 64 * 1024 });
+		const { sent, closedByRelay } = await flood(port, LIMIT, control);
+		expect(closedByRelay).toBe(true);
+		expect(sent).toBeLessThan(LIMIT);
+		await waitUntil(() => signalling.connections === 0, 'the relay to drop the connection');
+	});
+
+	it('is closed by the message rate with the default bounds', async () => {
+		const { port, signalling } = await serve({});
+		const { sent, closedByRelay } = await flood(port, LIMIT);
+		expect(closedByRelay).toBe(true);
+		expect(sent).toBeLessThan(LIMIT);
+		await waitUntil(() => signalling.connections === 0, 'the relay to drop the connection');
 	});
 });
 

@@ -11,17 +11,21 @@
  * - `{type:'ping'}`: answered with `{type:'pong'}`.
  *
  * Unlike y-webrtc's sample server it treats every client as hostile: messages, topics per
- * connection, topic names and connections are bounded; a message that is not JSON or has the
- * wrong shape closes that socket with code 1007 and a reason, a broken limit with 1008 (or
- * 1009 for a message too large); unknown message types are ignored. A subscriber that does
- * not read (its send buffer grows past a bound) is dropped rather than buffered for. Sockets
- * that stop answering WebSocket pings are terminated. Nothing a client sends can throw into
- * the relay.
+ * connection, topic names, connections (in all and per address, an IPv6 host counted by its
+ * /64: rateLimit.ts `addressKey`) and messages per second per connection (a token bucket;
+ * WebSocket pings and pongs count) are bounded; a message that is not JSON or has the wrong
+ * shape closes that socket with code 1007 and a reason, a broken limit with 1008 (or 1009 for
+ * a message too large); unknown message types are ignored. Every message the relay sends goes
+ * through one check: a client that does not read (its send buffer past `maxBufferedBytes`) is
+ * dropped rather than buffered for, and what it sends meanwhile does not count as a sign of
+ * life. Sockets that stop answering WebSocket pings are terminated; a closing handshake left
+ * unanswered is cut after a grace period. Nothing a client sends can throw into the relay.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
+import { addressKey } from './rateLimit.ts';
 
 /** The path the relay serves signalling on. */
 export const SIGNALLING_PATH = '/y-webrtc';
@@ -46,12 +50,23 @@ export interface SignallingInit {
 	maxTopicLength?: number;
 	/** Most connections at once (upgrades past it get 503); default 1024. */
 	maxConnections?: number;
-	/** Bytes queued to one client before it is dropped as not reading; default 1 MiB. */
+	/** Most connections at once from one address (an IPv6 /64; upgrades past it get 429); default 16. */
+	maxConnectionsPerAddress?: number;
+	/**
+	 * Bytes queued to one client before it is dropped as not reading; default 256 KiB (so
+	 * 1024 connections hold at most about 256 MiB of unsent frames).
+	 */
 	maxBufferedBytes?: number;
+	/** Messages (and WebSocket pings and pongs) one connection may send per second, on average; default 50. */
+	messagesPerSecond?: number;
+	/** Messages one connection may send in a burst above that rate; default 200. */
+	messageBurst?: number;
 	/** Milliseconds between WebSocket pings; a socket that missed the last pong is terminated. Default 30,000. */
 	pingIntervalMs?: number;
 	/** Told about unexpected failures (never about what clients send); default `console.error`. */
 	onError?: (error: unknown) => void;
+	/** Where refusals past the per-address limit are logged, once per address until it drops below; default `console.log`. */
+	log?: (line: string) => void;
 	/** Asked before each upgrade: seconds to wait when the request's address is over its rate (429), else undefined. */
 	admit?: (req: IncomingMessage) => number | undefined;
 }
@@ -78,6 +93,9 @@ const CLOSE_GRACE_MS = 1000;
 interface Client {
 	topics: Set<string>;
 	alive: boolean;
+	/** Messages it may still send now (token bucket), and when that was reckoned. */
+	tokens: number;
+	reckoned: number;
 }
 
 /** A socket closed with a code and a reason (a client's fault, not the relay's). */
@@ -98,15 +116,30 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 	const maxTopicsPerConnection = init.maxTopicsPerConnection ?? 64;
 	const maxTopicLength = init.maxTopicLength ?? 512;
 	const maxConnections = init.maxConnections ?? 1024;
-	const maxBufferedBytes = init.maxBufferedBytes ?? 1024 * 1024;
+	const maxPerAddress = init.maxConnectionsPerAddress ?? 16;
+	const maxBufferedBytes = init.maxBufferedBytes ?? 256 * 1024;
+	const perSecond = init.messagesPerSecond ?? 50;
+	const burst = init.messageBurst ?? 200;
 	const onError = init.onError ?? ((error: unknown) => console.error('signalling:', error));
+	const log = init.log ?? ((line: string) => console.log(line));
 
-	// No compression: a small inflated bomb must not get past maxPayload's intent.
+	// No compression: a small inflated bomb must not get past maxPayload's intent. (ws answers
+	// WebSocket pings itself, and terminates a client with too many of its pongs unsent.)
 	const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false, clientTracking: false });
 	const clients = new Map<WebSocket, Client>();
 	const topics = new Map<string, Set<WebSocket>>();
 	/** Sockets between the upgrade request and the open WebSocket (counted against the limit). */
 	const upgrading = new Set<Duplex>();
+	/** Connections (open or upgrading) per address. */
+	const perAddress = new Map<string, number>();
+	/** Addresses whose refusal past the per-address limit was logged (until they drop below it). */
+	const told = new Set<string>();
+	const countAddress = (address: string, by: 1 | -1): void => {
+		const n = (perAddress.get(address) ?? 0) + by;
+		if (n > 0) perAddress.set(address, n);
+		else perAddress.delete(address);
+		if (n < maxPerAddress) told.delete(address);
+	};
 	const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 	let closed = false;
 
@@ -144,19 +177,40 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 		}
 	}
 
+	/** Whether `ws` has more queued than a reading client would: it is not reading. */
+	const backedUp = (ws: WebSocket): boolean => ws.bufferedAmount > maxBufferedBytes;
+
+	/** Sends `text` to `ws`, or drops `ws` when it does not read: it would make the relay buffer for it without end. */
+	function send(ws: WebSocket, text: string): void {
+		if (ws.readyState !== WebSocket.OPEN) return;
+		if (backedUp(ws)) return void ws.terminate();
+		ws.send(text);
+	}
+
+	/** Takes one message from `client`'s bucket: false when it sends faster than the rate allows. */
+	function withinRate(client: Client): boolean {
+		const now = performance.now();
+		client.tokens = Math.min(burst, client.tokens + ((now - client.reckoned) / 1000) * perSecond);
+		client.reckoned = now;
+		if (client.tokens < 1) return false;
+		client.tokens--;
+		return true;
+	}
+
+	/** Closes `ws` for a client's fault; one that does not read (so never answers the close) is cut at once, any other after a grace period. */
+	function fault(ws: WebSocket, code: number, reason: string): void {
+		if (ws.readyState !== WebSocket.OPEN) return;
+		if (backedUp(ws)) return void ws.terminate();
+		ws.close(code, reason);
+		const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+		ws.once('close', () => clearTimeout(timer));
+	}
+
 	function publish(message: Record<string, unknown> & { topic: string }): void {
 		const subscribers = topics.get(message.topic);
 		if (subscribers === undefined) return;
 		const text = JSON.stringify({ ...message, clients: subscribers.size });
-		for (const receiver of [...subscribers]) {
-			if (receiver.readyState !== WebSocket.OPEN) continue;
-			// A client that does not read would make the relay buffer for it without end.
-			if (receiver.bufferedAmount > maxBufferedBytes) {
-				receiver.terminate();
-				continue;
-			}
-			receiver.send(text);
-		}
+		for (const receiver of [...subscribers]) send(receiver, text);
 	}
 
 	function handle(ws: WebSocket, client: Client, data: RawData): void {
@@ -175,24 +229,35 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 				return publish({ ...message, topic });
 			}
 			case 'ping':
-				if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'pong' }));
-				return;
+				return send(ws, PONG);
 			default:
 			// Unknown types are ignored, as y-webrtc's own server does.
 		}
 	}
 
-	function onConnection(ws: WebSocket): void {
-		const client: Client = { topics: new Set(), alive: true };
+	/** Serves an open WebSocket, counted under `address` ({@link addressKey}) until it closes. */
+	function onConnection(ws: WebSocket, address: string): void {
+		const client: Client = { topics: new Set(), alive: true, tokens: burst, reckoned: performance.now() };
 		clients.set(ws, client);
-		ws.on('pong', () => (client.alive = true));
+		/** Counts a frame from the client; false (the socket closing) when it is over its rate or closing already. */
+		const take = (): boolean => {
+			if (ws.readyState !== WebSocket.OPEN) return false; // closing: what follows is not read
+			if (withinRate(client)) {
+				// A client that does not read its answers is not alive, whatever it sends.
+				if (!backedUp(ws)) client.alive = true;
+				return true;
+			}
+			fault(ws, CloseCode.policy, `too many messages (at most ${perSecond} a second)`);
+			return false;
+		};
+		ws.on('pong', () => take());
+		ws.on('ping', () => take());
 		ws.on('message', (data) => {
-			if (ws.readyState !== WebSocket.OPEN) return; // closing: what follows is not read
-			client.alive = true;
+			if (!take()) return;
 			try {
 				handle(ws, client, data);
 			} catch (error) {
-				if (error instanceof ClientFault) ws.close(error.code, error.message);
+				if (error instanceof ClientFault) fault(ws, error.code, error.message);
 				else {
 					onError(error);
 					ws.terminate();
@@ -204,6 +269,7 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 		ws.on('close', () => {
 			unsubscribe(ws, client, [...client.topics]);
 			clients.delete(ws);
+			countAddress(address, -1);
 		});
 	}
 
@@ -216,15 +282,30 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 		if (closed) return refuse(socket, 503, 'Service Unavailable');
 		const wait = init.admit?.(req);
 		if (wait !== undefined) return refuse(socket, 429, 'Too Many Requests', { 'Retry-After': String(wait) });
-		if (clients.size + upgrading.size >= maxConnections) return refuse(socket, 503, 'Service Unavailable');
+		if (clients.size + upgrading.size >= maxConnections) return refuse(socket, 503, 'Service Unavailable', {}, 'the relay has no signalling connections free: try again later');
+		const address = addressKey(req.socket.remoteAddress ?? 'unknown');
+		if ((perAddress.get(address) ?? 0) >= maxPerAddress) {
+			if (!told.has(address)) log(`Signalling connections from ${address} are at ${maxPerAddress} at once; refusing more until one closes`);
+			told.add(address);
+			return refuse(socket, 429, 'Too Many Requests', {}, `too many signalling connections from your address (at most ${maxPerAddress} at once)`);
+		}
+		// Counted from here until the socket closes, whether or not the upgrade completes.
+		countAddress(address, 1);
 		upgrading.add(socket);
-		socket.once('close', () => upgrading.delete(socket));
+		let opened = false;
+		socket.once('close', () => {
+			upgrading.delete(socket);
+			if (!opened) countAddress(address, -1);
+		});
 		socket.on('error', () => socket.destroy());
 		try {
 			wss.handleUpgrade(req, socket, head, (ws) => {
 				upgrading.delete(socket);
-				if (closed) ws.terminate();
-				else onConnection(ws);
+				opened = true;
+				if (closed) {
+					countAddress(address, -1);
+					ws.terminate();
+				} else onConnection(ws, address);
 			});
 		} catch (error) {
 			onError(error);
@@ -271,6 +352,9 @@ export function createSignallingServer(init: SignallingInit = {}): SignallingSer
 	};
 }
 
+/** The answer to a `{type: 'ping'}` message. */
+const PONG = JSON.stringify({ type: 'pong' });
+
 /** A message as far as the relay needs to know it: a JSON object with a string `type`. */
 type SignallingMessage = Record<string, unknown> & { type: string };
 
@@ -307,10 +391,11 @@ function checkTopic(topic: string, maxTopicLength: number): boolean {
 	return topic.length > 0 && topic.length <= maxTopicLength;
 }
 
-/** Answers an upgrade request with an HTTP status and drops the socket. */
-function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
+/** Answers an upgrade request with an HTTP status (and a plain-text `body` saying why) and drops the socket. */
+function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}, body = ''): void {
 	if (!socket.writable) return void socket.destroy();
 	socket.once('finish', () => socket.destroy());
 	const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-	socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
+	const type = body === '' ? '' : 'Content-Type: text/plain; charset=utf-8\r\n';
+	socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${extra}${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

@@ -4,6 +4,9 @@
  * signer's peer id, a challenge this relay handed out (challenges.ts, spent by this request
  * whether or not its signature holds, so a captured request cannot be sent again) and an
  * Ed25519 signature over the method, path, body and challenge.
+ *
+ * The headers and the challenge can be checked before the body is read
+ * ({@link claimSignature}): a request with neither is refused without reading a byte of it.
  */
 import type { IncomingMessage } from 'node:http';
 import { verifyBytes } from '../src/lib/doc/signature.ts';
@@ -11,19 +14,45 @@ import { SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest
 import type { Challenges } from './ai/challenges.ts';
 import { HttpError } from './json.ts';
 
+/** A request's signature headers, its challenge spent; what {@link verifyClaim} checks against the body. */
+export interface SignatureClaim {
+	peer: string;
+	challenge: string;
+	signature: string;
+}
+
 /**
- * The peer id that signed the request (`pathAndQuery` as the client sent it).
- * @throws {HttpError} 401 for missing headers, an unknown, used or expired challenge, or a bad signature.
+ * The signature headers of `req`, its challenge spent (it was outstanding): checked before the
+ * body is read.
+ * @throws {HttpError} 401 for missing headers or an unknown, used or expired challenge.
  */
-export async function authenticate(req: IncomingMessage, pathAndQuery: string, body: string, challenges: Challenges): Promise<string> {
+export function claimSignature(req: IncomingMessage, challenges: Challenges): SignatureClaim {
 	const peer = header(req, SignedHeaders.peer);
 	const challenge = header(req, SignedHeaders.challenge);
 	const signature = header(req, SignedHeaders.signature);
 	if (!peer || !challenge || !signature) throw new HttpError(401, 'sign the request: the x-outpost-peer, -challenge and -signature headers are required');
 	if (!challenges.spend(challenge)) throw new HttpError(401, 'the challenge is unknown, used or expired: ask for a new one');
+	return { peer, challenge, signature };
+}
+
+/**
+ * The peer id that signed the request, once its body is read (`pathAndQuery` as the client sent it).
+ * @throws {HttpError} 401 for a bad signature.
+ */
+export async function verifyClaim(req: IncomingMessage, claim: SignatureClaim, pathAndQuery: string, body: string): Promise<string> {
+	const { peer, challenge, signature } = claim;
 	const bytes = signedRequestBytes({ method: req.method ?? 'GET', path: pathAndQuery, body, challenge, peer });
 	if (!(await verifyBytes(peer, bytes, signature))) throw new HttpError(401, 'the signature does not match the request and its signer');
 	return peer;
+}
+
+/**
+ * The peer id that signed the request (`pathAndQuery` as the client sent it): {@link claimSignature}
+ * and {@link verifyClaim} at once, for a body read already.
+ * @throws {HttpError} 401 for missing headers, an unknown, used or expired challenge, or a bad signature.
+ */
+export async function authenticate(req: IncomingMessage, pathAndQuery: string, body: string, challenges: Challenges): Promise<string> {
+	return verifyClaim(req, claimSignature(req, challenges), pathAndQuery, body);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

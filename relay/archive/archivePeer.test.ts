@@ -4,7 +4,8 @@
  * admin adds the relay and has it archive the workspace, a member's edit reaches the relay's
  * disk and a member that comes later gets it from the archive alone; a removed member gets
  * no new session from the relay, even with a client that ignores its removal; and a private
- * space the relay is not in never reaches it.
+ * space the relay is not in never reaches it; and a burst of archive requests past the queue's
+ * bound is refused at once rather than queued.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +28,10 @@ import * as Y from 'yjs';
 import { openSpaceKeys } from '../../src/lib/core/spaceKeys.ts';
 import { sealSpaceUpdate } from '../../src/lib/core/spaceSeal.ts';
 import { pendingBytes } from '../../src/lib/mesh/updateCheck.ts';
+import { signTeamOp } from '../../src/lib/doc/team/sign.ts';
+import { newTeamNonce, teamWorkspaceId } from '../../src/lib/doc/team/teamId.ts';
+import { newSecret } from '../../src/lib/mesh/secret.ts';
+import { MAX_PENDING_TASKS } from './serialQueue.ts';
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -118,6 +123,27 @@ it('archives a member edit on disk and serves it to a member that comes later', 
 	await waitUntil(() => late.docs.docs.get(docId)?.getText('t').toString() === 'left before you came', 'the late member to catch up', 15_000);
 	expect(late.authority.joined).toBe(true);
 }, 40_000);
+
+it('refuses archive requests past the eight waiting at once (logged once), and takes them again once the queue drains', async () => {
+	const logged: string[] = [];
+	const relay = await runRelay({ root: join(tmp, 'build'), dataDir: join(tmp, 'data'), host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: (line) => logged.push(line) });
+	cleanups.push(() => relay.close());
+	// Each a stranger's own new workspace, without the relay in its team: refused once checked.
+	const stranger = await newKey();
+	const requests = await Promise.all(
+		Array.from({ length: 21 }, async () => {
+			const nonce = newTeamNonce();
+			const id = teamWorkspaceId(stranger.peerId, nonce);
+			const create = await signTeamOp(stranger.key, stranger.peerId, { ws: id, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'x' });
+			return { id, secret: newSecret(), ops: [create], signer: stranger.peerId };
+		})
+	);
+	const burst = await Promise.allSettled(requests.slice(0, 20).map((request) => relay.archive.request(request)));
+	const why = burst.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as Error).name : 'accepted'));
+	expect(why).toEqual([...Array(MAX_PENDING_TASKS).fill('ArchiveRefusedError'), ...Array(20 - MAX_PENDING_TASKS).fill('ArchiveBusyError')]);
+	expect(logged.filter((line) => line.startsWith('Archive requests:'))).toEqual([`Archive requests: ${MAX_PENDING_TASKS} waiting; refusing more until one finishes`]);
+	await expect(relay.archive.request(requests[20]!)).rejects.toMatchObject({ name: 'ArchiveRefusedError', reason: 'relay-not-member' });
+}, 30_000);
 
 it('a removed member gets no new session from the relay, even with a client that ignores its removal', async () => {
 	const relay = await startRelay();

@@ -15,7 +15,9 @@
  *   changes, syncs every workspace it lists that is not synced yet, presenting the admission
  *   to members in HELLO. Both writers hold the list's lock file (workspaces.ts).
  *
- * Requests and re-reads of the list run one at a time, in order.
+ * Requests and re-reads of the list run one at a time, in order; a request that finds
+ * {@link ArchivePeerInit.maxPendingRequests} tasks waiting already is refused at once
+ * ({@link ArchiveBusyError}; the first of a burst is logged).
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
@@ -31,6 +33,7 @@ import { ArchiveDocs } from './ArchiveDocs.ts';
 import { SqliteBlobStore, SqliteSealedBlobIndex } from './SqliteBlobStore.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SealedLog } from './SealedLog.ts';
+import { MAX_PENDING_TASKS, SerialQueue } from './serialQueue.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
 import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
@@ -39,6 +42,14 @@ export class ArchiveClosedError extends Error {
 	override name = 'ArchiveClosedError';
 	constructor() {
 		super('the archive is closed');
+	}
+}
+
+/** Too many archive requests are waiting already: the relay takes this one later (HTTP 503). */
+export class ArchiveBusyError extends Error {
+	override name = 'ArchiveBusyError';
+	constructor(readonly waiting: number) {
+		super(`the relay is busy with ${waiting} other archive requests: try again in a few seconds`);
 	}
 }
 
@@ -84,6 +95,7 @@ export interface ArchivePeer {
 	 * a current admin, as this relay folds the team, may correct it. Safe to call concurrently.
 	 * @throws {ArchiveRefusedError} when the team does not allow it (nothing is stored).
 	 * @throws {WorkspaceLimitError} when the list is full (workspaces.ts).
+	 * @throws {ArchiveBusyError} when `maxPendingRequests` requests and re-reads are waiting already.
 	 * @throws {TypeError} for a malformed id or secret.
 	 */
 	request(request: ArchiveRequest): Promise<AddResult>;
@@ -119,6 +131,8 @@ export interface ArchivePeerInit {
 	maxWorkspaceDocs?: number;
 	/** Most bytes of blobs one archived workspace may pin; default {@link MAX_WORKSPACE_BLOB_BYTES}. */
 	maxWorkspaceBlobBytes?: number;
+	/** Most requests and re-reads waiting or running before a request is refused (ArchiveBusyError); default {@link MAX_PENDING_TASKS}. */
+	maxPendingRequests?: number;
 	/** Follow changes of `workspaces.json` made by other processes; default true. */
 	watch?: boolean;
 	/** Milliseconds to wait after a change before re-reading (a burst of events is one); default 50. */
@@ -184,16 +198,12 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	let closed = false;
 	let watcher: FSWatcher | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
-	/** Requests and reloads, one at a time. */
-	let queue: Promise<unknown> = Promise.resolve();
-	const serially = <T>(task: () => Promise<T>): Promise<T> => {
-		const result = queue.then(() => {
-			if (closed) throw new ArchiveClosedError();
-			return task();
-		});
-		queue = result.catch(() => undefined);
-		return result;
-	};
+	/** Requests and reloads, one at a time; requests refused past the bound. */
+	const queue = new SerialQueue(init.maxPendingRequests ?? MAX_PENDING_TASKS);
+	/** `task`, refused once the archive is closed. */
+	const unlessClosed = <T>(task: () => Promise<T>) => (): Promise<T> => (closed ? Promise.reject(new ArchiveClosedError()) : task());
+	/** Whether the current burst of refusals was logged (again once the queue has room). */
+	let toldBusy = false;
 
 	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
 	const seed = async (workspace: CoreWorkspace<ArchiveDocs>, ops: readonly TeamOp[]): Promise<void> => {
@@ -222,17 +232,23 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	};
 
 	const reload = (): Promise<void> =>
-		serially(async () => {
+		queue.run(unlessClosed(async () => {
 			for (const workspace of await readWorkspaces(dataDir)) {
 				// One archive that cannot open (a disk error) does not keep the others from syncing.
 				await follow(workspace).catch((error: unknown) => log(`Could not archive workspace ${workspace.id}: ${messageOf(error)}`));
 			}
-		});
+		}));
 
 	const request = (req: ArchiveRequest): Promise<AddResult> => {
 		if (!isId(req.id)) return Promise.reject(new TypeError(`not a workspace id: ${req.id}`));
 		if (req.secret.length !== SECRET_BYTES) return Promise.reject(new TypeError(`a secret has ${SECRET_BYTES} bytes`));
-		return serially(async () => {
+		if (queue.full) {
+			if (!toldBusy) log(`Archive requests: ${queue.size} waiting; refusing more until one finishes`);
+			toldBusy = true;
+			return Promise.reject(new ArchiveBusyError(queue.size));
+		}
+		toldBusy = false;
+		return queue.run(unlessClosed(async () => {
 			const current = core.get(req.id);
 			if (current !== undefined) await current.authority.settled();
 			const known = current?.authority.operations() ?? [];
@@ -271,7 +287,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 				}
 				throw error;
 			}
-		});
+		}));
 	};
 
 	/** Re-reads the list shortly after it changes; without a watcher (inotify exhausted) joins wait for a restart. */
@@ -300,7 +316,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		closed = true;
 		watcher?.close();
 		clearTimeout(timer);
-		await queue;
+		await queue.idle();
 		await blobs.stop().catch(() => undefined);
 		await core.stop(); // off the mesh, keys stopped, archives closed after their pending writes
 		await mesh.stop();

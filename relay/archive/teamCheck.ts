@@ -9,22 +9,42 @@
  * 3. this relay's own peer id is a current member device (an admin wrote
  *    `{t: 'add', member: <relay peer id>, role: 'relay'}` first).
  *
+ * Signatures cost about a millisecond each, so the cheap checks come first: duplicates are
+ * dropped, and the request's own operations must hold the workspace's `create` (its id derived
+ * from the author and nonce) and name the signer as a device (its author, added, or admitted)
+ * before any signature is checked; then each distinct operation the relay does not hold is
+ * checked once, in batches that give the event loop back. Those structural checks look at the
+ * request alone, never at what the relay holds, and a refusal short of admin rights reads the
+ * same whatever the reason ({@link NOT_ADMIN_MESSAGE}), so a stranger cannot tell a workspace
+ * this relay archives from one it does not.
+ *
  * Pure but for the signature checks; nothing is stored here.
  */
 import { foldTeam, memberOfDevice, type Team } from '../../src/lib/doc/team/fold.ts';
 import { decodeOp, MAX_OP_BYTES, ROLE_RANK, TeamOpFormatError, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { verifyTeamOp } from '../../src/lib/doc/team/sign.ts';
+import { teamWorkspaceId } from '../../src/lib/doc/team/teamId.ts';
 
 /** Most operations one request may carry. */
 export const MAX_REQUEST_OPS = 4096;
+
+/** Signatures checked between two turns of the event loop (about a millisecond each). */
+const VERIFY_BATCH = 16;
+
+/**
+ * The one answer to a signer who may not archive the workspace: a stranger, a member who is
+ * not an admin, or operations that do not certify the id. The same words whether or not the
+ * relay archives the workspace.
+ */
+export const NOT_ADMIN_MESSAGE = 'only a current owner or admin of this workspace can ask the relay to archive it';
 
 /** Why an archive request is refused; `reason` picks the HTTP status (api.ts). */
 export const ArchiveRefusal = {
 	/** The operations do not decode, are not signed by their authors, or name another workspace (400). */
 	malformed: 'malformed',
-	/** No operation certifies the workspace id: a team made up for someone else's workspace (403). */
+	/** No operation certifies the workspace id: a team made up for someone else's workspace (403, {@link NOT_ADMIN_MESSAGE}). */
 	notCertified: 'not-certified',
-	/** The signer is not a current owner or admin device (403). */
+	/** The signer is not a current owner or admin device (403, {@link NOT_ADMIN_MESSAGE}). */
 	notAdmin: 'not-admin',
 	/** The relay is not a member device of the team yet (403). */
 	relayNotMember: 'relay-not-member'
@@ -44,7 +64,8 @@ export class ArchiveRefusedError extends Error {
 }
 
 /**
- * Decodes the operations of a request (each an encoded team operation, base64 or bytes).
+ * Decodes the operations of a request (each an encoded team operation, base64 or bytes), each
+ * distinct operation once.
  * @throws {ArchiveRefusedError} `malformed` for anything that is not.
  */
 export function decodeRequestOps(encoded: unknown): TeamOp[] {
@@ -52,19 +73,22 @@ export function decodeRequestOps(encoded: unknown): TeamOp[] {
 		throw new ArchiveRefusedError(ArchiveRefusal.malformed, 'send the team: "ops" must be a non-empty list of encoded team operations');
 	}
 	if (encoded.length > MAX_REQUEST_OPS) throw new ArchiveRefusedError(ArchiveRefusal.malformed, `at most ${MAX_REQUEST_OPS} team operations`);
-	return encoded.map((item, i) => {
-		let bytes: Uint8Array;
-		if (item instanceof Uint8Array) bytes = item;
-		else if (typeof item === 'string' && item.length <= (MAX_OP_BYTES * 4) / 3 + 4 && /^[A-Za-z0-9+/_-]*={0,2}$/.test(item)) {
-			bytes = new Uint8Array(Buffer.from(item, 'base64'));
-		} else throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${i} is not base64`);
-		try {
-			return decodeOp(bytes);
-		} catch (error) {
-			const why = error instanceof TeamOpFormatError ? error.message : 'unreadable';
-			throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${i} is malformed (${why})`);
-		}
-	});
+	return distinct(encoded.map(decodeRequestOp));
+}
+
+/** Operation `i` of a request. */
+function decodeRequestOp(item: unknown, i: number): TeamOp {
+	let bytes: Uint8Array;
+	if (item instanceof Uint8Array) bytes = item;
+	else if (typeof item === 'string' && item.length <= (MAX_OP_BYTES * 4) / 3 + 4 && /^[A-Za-z0-9+/_-]*={0,2}$/.test(item)) {
+		bytes = new Uint8Array(Buffer.from(item, 'base64'));
+	} else throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${i} is not base64`);
+	try {
+		return decodeOp(bytes);
+	} catch (error) {
+		const why = error instanceof TeamOpFormatError ? error.message : 'unreadable';
+		throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${i} is malformed (${why})`);
+	}
 }
 
 /** What {@link checkArchiveRequest} checks. */
@@ -78,35 +102,34 @@ export interface ArchiveRequestCheck {
 	signer: string;
 	/** This relay's peer id. */
 	relayPeerId: string;
+	/** Checks an operation's signature; default `verifyTeamOp` (tests count the calls). */
+	verify?: (op: TeamOp) => boolean | Promise<boolean>;
 }
 
 /**
- * Checks an archive request; returns the team it folds to.
+ * Checks an archive request; returns the team it folds to. See the module comment for the order.
  * @throws {ArchiveRefusedError} saying why it is refused.
  */
 export async function checkArchiveRequest(check: ArchiveRequestCheck): Promise<Team> {
-	const { workspaceId, ops, signer, relayPeerId } = check;
-	const known = new Set((check.known ?? []).map((op) => op.id));
-	const fresh = ops.filter((op) => !known.has(op.id));
-	for (const op of fresh) {
+	const { workspaceId, signer, relayPeerId } = check;
+	const ops = distinct(check.ops);
+	for (const op of ops) {
 		if (op.payload.ws !== workspaceId) {
 			throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${op.id.slice(0, 12)} belongs to another workspace`);
 		}
 	}
-	const signed = await Promise.all(fresh.map((op) => verifyTeamOp(op)));
-	const bad = fresh.find((_op, i) => !signed[i]);
+	if (!ops.some((op) => certifies(op, workspaceId))) throw new ArchiveRefusedError(ArchiveRefusal.notCertified, NOT_ADMIN_MESSAGE);
+	if (!ops.some((op) => names(op, signer))) throw new ArchiveRefusedError(ArchiveRefusal.notAdmin, NOT_ADMIN_MESSAGE);
+	const known = new Set((check.known ?? []).map((op) => op.id));
+	const fresh = ops.filter((op) => !known.has(op.id));
+	const bad = await firstUnsigned(fresh, check.verify ?? verifyTeamOp);
 	if (bad !== undefined) {
 		throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${bad.id.slice(0, 12)} is not signed by the device it names`);
 	}
 	const team = foldTeam(workspaceId, [...(check.known ?? []), ...fresh]);
-	if (team.root === undefined) {
-		throw new ArchiveRefusedError(ArchiveRefusal.notCertified, 'these operations do not found this workspace: its id is not certified by their creator');
-	}
+	if (team.root === undefined) throw new ArchiveRefusedError(ArchiveRefusal.notCertified, NOT_ADMIN_MESSAGE);
 	const member = memberOfDevice(team, signer);
-	if (member === undefined) throw new ArchiveRefusedError(ArchiveRefusal.notAdmin, 'you are not a current member of this workspace');
-	if (ROLE_RANK[member.role] < ROLE_RANK.admin) {
-		throw new ArchiveRefusedError(ArchiveRefusal.notAdmin, 'only owners and admins can ask the relay to archive a workspace');
-	}
+	if (member === undefined || ROLE_RANK[member.role] < ROLE_RANK.admin) throw new ArchiveRefusedError(ArchiveRefusal.notAdmin, NOT_ADMIN_MESSAGE);
 	if (!team.devices.has(relayPeerId)) {
 		throw new ArchiveRefusedError(
 			ArchiveRefusal.relayNotMember,
@@ -114,4 +137,33 @@ export async function checkArchiveRequest(check: ArchiveRequestCheck): Promise<T
 		);
 	}
 	return team;
+}
+
+/** Each operation once (by id), in the order first seen. */
+function distinct<T extends TeamOp>(ops: readonly T[]): T[] {
+	return [...new Map(ops.map((op) => [op.id, op] as const)).values()];
+}
+
+/** Whether `op` can be the root of `workspaceId`'s team: a `create` with no parents whose author and nonce make the id. */
+function certifies(op: TeamOp, workspaceId: string): boolean {
+	const p = op.payload;
+	return p.t === 'create' && p.prev.length === 0 && teamWorkspaceId(p.by, p.nonce) === workspaceId;
+}
+
+/** Whether `op` makes `device` a device of the team, if it holds: its `create`, an `add` of it, or its own `admit`. */
+function names(op: TeamOp, device: string): boolean {
+	const p = op.payload;
+	return (p.t === 'create' && p.by === device) || (p.t === 'add' && p.member === device) || (p.t === 'admit' && p.by === device);
+}
+
+/** The first operation whose signature does not hold, checking a batch at a time and yielding between batches. */
+async function firstUnsigned(ops: readonly TeamOp[], verify: (op: TeamOp) => boolean | Promise<boolean>): Promise<TeamOp | undefined> {
+	for (let from = 0; from < ops.length; from += VERIFY_BATCH) {
+		if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+		const batch = ops.slice(from, from + VERIFY_BATCH);
+		const signed = await Promise.all(batch.map((op) => verify(op)));
+		const bad = batch.find((_op, i) => !signed[i]);
+		if (bad !== undefined) return bad;
+	}
+	return undefined;
 }
