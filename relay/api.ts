@@ -41,7 +41,7 @@ import { ArchiveRefusal, decodeRequestOps } from './archive/teamCheck.ts';
 import type { Challenges } from './ai/challenges.ts';
 import type { RequestHandler } from './static.ts';
 import { clientGone, HttpError, sendJson } from './json.ts';
-import { BodyBudget, dropBody, readBoundedBody } from './body.ts';
+import { BodyBudget, dropBody, readBoundedBody, refuseDeclaredOver } from './body.ts';
 import { addressOf } from './rateLimit.ts';
 import { claimSignature, verifyClaim } from './signedRequests.ts';
 
@@ -125,6 +125,7 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 	if (req.method !== 'POST') throw new HttpError(405, 'use POST with the workspace and its team operations, signed', { Allow: 'POST' });
 	const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 	if (type !== 'application/json') throw new HttpError(415, 'send the request as JSON (Content-Type: application/json)');
+	refuseDeclaredOver(req, MAX_BODY_BYTES, tooLarge);
 	const claim = claimSignature(req, init.challenges);
 	const text = await readBody(req, init);
 	const signer = await verifyClaim(req, claim, req.url ?? ARCHIVE_PATH, text);
@@ -182,6 +183,7 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 
 async function getArchive(req: IncomingMessage, res: ServerResponse, init: ApiContext, id: string): Promise<void> {
 	if (req.method !== 'GET') throw new HttpError(405, 'use GET, signed', { Allow: 'GET' });
+	refuseDeclaredOver(req, MAX_BODY_BYTES, tooLarge);
 	const claim = claimSignature(req, init.challenges);
 	const body = await readBody(req, init);
 	const signer = await verifyClaim(req, claim, req.url ?? '', body);

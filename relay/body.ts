@@ -121,6 +121,14 @@ export function readBoundedBody(req: IncomingMessage, limits: BodyLimits): Promi
 	});
 }
 
+/**
+ * Throws `tooLarge()` when `req` declares a body over `maxBytes` (Content-Length): asked
+ * before anything else, so an oversized request is answered 413 at once, signed or not.
+ */
+export function refuseDeclaredOver(req: IncomingMessage, maxBytes: number, tooLarge: () => Error): void {
+	if (Number(req.headers['content-length']) > maxBytes) throw tooLarge();
+}
+
 /** Reads and drops a request's body (its request was refused), cutting the connection after `drainBytes`. */
 export function dropBody(req: IncomingMessage, drainBytes = DRAIN_BYTES): void {
 	let size = 0;

@@ -29,10 +29,11 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseModel } from '../../src/lib/doc/team/modelAccess.ts';
 import { ROLE_RANK } from '../../src/lib/doc/team/ops.ts';
 import { API_KEYS_PATH, CHALLENGE_PATH } from '../../src/lib/mesh/signedRequest.ts';
-import { readBoundedBody } from '../body.ts';
+import { dropBody, readBoundedBody, refuseDeclaredOver } from '../body.ts';
+import { addressOf } from '../rateLimit.ts';
 import type { RequestHandler } from '../static.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
-import { authenticate } from '../signedRequests.ts';
+import { claimSignature, verifyClaim } from '../signedRequests.ts';
 import type { ApiKeyEntry, ApiKeyStore, VerifiedKey } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
 
@@ -76,25 +77,34 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 			if (url.pathname === CHALLENGE_PATH) {
 				if (method !== 'POST') throw new HttpError(405, 'use POST to get a challenge', { Allow: 'POST' });
 				await readBody(req);
-				sendJson(res, 201, { challenge: challenges.issue(req.socket.remoteAddress ?? ''), expiresInMs: challenges.ttlMs });
+				sendJson(res, 201, { challenge: challenges.issue(addressOf(req)), expiresInMs: challenges.ttlMs });
 				return;
 			}
 			const keyId = url.pathname.startsWith(`${API_KEYS_PATH}/`) ? url.pathname.slice(API_KEYS_PATH.length + 1) : undefined;
 			if (url.pathname !== API_KEYS_PATH && keyId === undefined) throw new HttpError(404, `no such API: ${url.pathname}`);
 			const allowed = keyId === undefined ? ['GET', 'POST'] : ['DELETE'];
 			if (!allowed.includes(method)) {
-				await readBody(req).catch(() => undefined);
+				dropBody(req);
 				throw new HttpError(405, `use ${allowed.join(' or ')} here`, { Allow: allowed.join(', ') });
 			}
 			if (method === 'POST' && contentType(req) !== 'application/json') {
-				await readBody(req).catch(() => undefined);
+				dropBody(req);
 				throw new HttpError(415, 'send JSON (Content-Type: application/json)');
+			}
+			// Signed or refused before the body is read: a stranger's body is never held.
+			let claim;
+			try {
+				refuseDeclaredOver(req, MAX_KEYS_BODY_BYTES, tooLarge);
+				claim = claimSignature(req, challenges);
+			} catch (error) {
+				dropBody(req);
+				throw error;
 			}
 			const body = await readBody(req);
 			const parsed = method === 'POST' ? parseJsonBody(body) : undefined;
 			const workspace = method === 'POST' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');
 			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
-			const signer = await authenticate(req, url.pathname + url.search, body, challenges);
+			const signer = await verifyClaim(req, claim, url.pathname + url.search, body);
 			requireAdmin(init.teams, workspace, signer);
 
 			if (method === 'GET') {
@@ -145,10 +155,14 @@ function contentType(req: IncomingMessage): string {
 
 
 
+function tooLarge(): HttpError {
+	return new HttpError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: MAX_KEYS_BODY_BYTES,
-		tooLarge: () => new HttpError(413, `the request body is over ${MAX_KEYS_BODY_BYTES} bytes`),
+		tooLarge,
 		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});
 }

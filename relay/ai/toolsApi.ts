@@ -23,10 +23,10 @@ import type { IncomingMessage } from 'node:http';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
-import { readBoundedBody } from '../body.ts';
+import { dropBody, readBoundedBody, refuseDeclaredOver } from '../body.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
 import type { McpHub } from '../mcp/McpHub.ts';
-import { authenticate } from '../signedRequests.ts';
+import { claimSignature, verifyClaim } from '../signedRequests.ts';
 import type { RequestHandler } from '../static.ts';
 import type { Challenges } from './challenges.ts';
 import type { TeamsOf } from './keysApi.ts';
@@ -60,8 +60,20 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			const route = url.pathname === TOOLS_PATH ? 'list' : url.pathname === `${TOOLS_PATH}/call` ? 'call' : undefined;
 			if (route === undefined) throw new HttpError(404, `no such API: ${url.pathname}`);
 			const allowed = route === 'list' ? 'GET' : 'POST';
+			if (method !== allowed) {
+				dropBody(req);
+				throw new HttpError(405, `use ${allowed} here`, { Allow: allowed });
+			}
+			// Signed or refused before the body is read: a stranger's body is never held.
+			let claim;
+			try {
+				refuseDeclaredOver(req, MAX_TOOLS_BODY_BYTES, tooLarge);
+				claim = claimSignature(req, init.challenges);
+			} catch (error) {
+				dropBody(req);
+				throw error;
+			}
 			const body = await readBody(req);
-			if (method !== allowed) throw new HttpError(405, `use ${allowed} here`, { Allow: allowed });
 			const hub = init.hub;
 			// No MCP servers: nothing to list (to anyone) and nothing to call.
 			if (hub === undefined) {
@@ -72,7 +84,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			const parsed = route === 'call' ? parseJsonBody(body) : undefined;
 			const workspace = route === 'call' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');
 			if (!isId(workspace)) throw new HttpError(400, 'name the workspace: a workspace id is missing or malformed');
-			const signer = await authenticate(req, url.pathname + url.search, body, init.challenges);
+			const signer = await verifyClaim(req, claim, url.pathname + url.search, body);
 			const team = init.teams(workspace);
 			const role = team?.roleOf(signer);
 			if (team === undefined || role === undefined) {
@@ -143,10 +155,14 @@ function asHttp(error: unknown): unknown {
 
 
 
+function tooLarge(): HttpError {
+	return new HttpError(413, `the request body is over ${MAX_TOOLS_BODY_BYTES} bytes`);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
 	return readBoundedBody(req, {
 		maxBytes: MAX_TOOLS_BODY_BYTES,
-		tooLarge: () => new HttpError(413, `the request body is over ${MAX_TOOLS_BODY_BYTES} bytes`),
+		tooLarge,
 		cutOff: () => new HttpError(400, 'the request body was cut off')
 	});
 }
