@@ -178,6 +178,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		workspace: (id) => core.get(id),
 		storeFor: blobStore,
 		livePeers: (id) => mesh.livePeers(id),
+		unproven: mesh.unproven, // one account with sync's, per connection and in total
 		pins: (id, ref) => {
 			const store = blobStore(id);
 			if (store === undefined) return false;
