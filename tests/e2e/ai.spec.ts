@@ -88,6 +88,10 @@ test('a chat with a model loaded into this browser: stream, usage, regenerate, e
 	await page.getByRole('article', { name: 'You' }).getByRole('button', { name: 'Edit' }).click();
 	await page.getByRole('textbox', { name: 'Edit question' }).fill('Explain Yjs.');
 	await page.getByRole('button', { name: 'Resend' }).click();
+	// An answer follows the question: resending asks first, since it leaves the chat for everyone.
+	const confirm = page.getByRole('alertdialog', { name: 'Ask again from here?' });
+	await expect(confirm).toContainText('The message after this question leaves the chat, for everyone in it.');
+	await confirm.getByRole('button', { name: 'Remove them and resend' }).click();
 	await expect(page.getByRole('article', { name: 'You' })).toHaveText(/Explain Yjs\./);
 	await expect(page.getByRole('article', { name: 'You' })).toHaveCount(1);
 	await expect(answers(page).first()).toContainText('served by this browser', { timeout: 30_000 });

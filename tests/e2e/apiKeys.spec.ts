@@ -74,7 +74,17 @@ test('the owner creates an API key in the app, uses it on /v1 and revokes it', a
 	await expect(keys.getByRole('list', { name: 'API keys of this workspace' }).getByRole('listitem')).toHaveText([/Editor plugin/]);
 	await expect(keys.getByRole('textbox', { name: 'New API key' })).toHaveCount(0);
 
+	// Revoking asks first; Escape cancels the step only, and the key stays.
 	await keys.getByRole('button', { name: 'Revoke Editor plugin' }).click();
+	const confirm = keys.getByRole('alertdialog', { name: 'Revoke Editor plugin?' });
+	await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+	await page.keyboard.press('Escape');
+	await expect(confirm).toHaveCount(0);
+	await expect(keys).toBeVisible();
+	await expect(keys.getByRole('button', { name: 'Revoke Editor plugin' })).toBeFocused();
+	expect((await models()).status).toBe(200);
+	await keys.getByRole('button', { name: 'Revoke Editor plugin' }).click();
+	await confirm.getByRole('button', { name: 'Revoke', exact: true }).click();
 	await expect(keys.getByText('No API keys yet.')).toBeVisible();
 	expect((await models()).status).toBe(401);
 });

@@ -1,6 +1,6 @@
 /** The UI language: follows the browser, switches in Settings, is remembered. */
 import { expect, test } from './suite';
-import { createWorkspace, openApp } from './helpers';
+import { createWorkspace, message, openApp, post } from './helpers';
 
 test('the Language combobox switches the visible text to Chinese and back', async ({ page }) => {
 	await openApp(page);
@@ -19,6 +19,19 @@ test('the Language combobox switches the visible text to Chinese and back', asyn
 	await page.getByRole('button', { name: '设置', exact: true }).click();
 	await page.getByRole('combobox', { name: '语言' }).selectOption('en');
 	await expect(page.getByRole('button', { name: 'New channel' })).toBeVisible();
+});
+
+test('times follow the chosen language, not the browser’s', async ({ page }) => {
+	await openApp(page);
+	await createWorkspace(page, 'Times');
+	await post(page, 'what time is it');
+	const time = message(page, 'what time is it').locator('header time');
+	await expect(time).toHaveText(/AM|PM/); // the browser is en-US, and so is the UI
+	await page.getByRole('button', { name: 'Settings' }).click();
+	await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN');
+	await page.getByRole('button', { name: '关闭' }).click();
+	await expect(time).not.toHaveText(/AM|PM/);
+	await expect(time).toHaveText(/\d{4}\/\d{1,2}\/\d{1,2}/);
 });
 
 test.describe('a browser set to Chinese', () => {

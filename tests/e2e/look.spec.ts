@@ -63,6 +63,8 @@ test.describe('on a touch screen', () => {
 		await expect(menu.getByRole('menuitem', { name: 'Reply' })).toBeFocused();
 		await page.keyboard.press('Escape');
 		await expect(menu).toBeHidden();
+		// The keyboard goes back to the message the menu was opened on.
+		await expect(article).toBeFocused();
 
 		await article.dispatchEvent('pointerdown', at);
 		await menu.getByRole('menuitem', { name: 'Edit' }).click();

@@ -117,6 +117,36 @@ test('threads: replies in a side panel, the parent shows the count', async ({ pa
 	await expect(page.getByRole('main').getByRole('article').filter({ hasText: 'found it' })).toHaveCount(0);
 	await thread.getByRole('button', { name: 'Close thread' }).click();
 	await expect(thread).toHaveCount(0);
+	// The keyboard goes back to the Reply button that opened the thread.
+	await expect(parent.getByRole('button', { name: 'Reply' })).toBeFocused();
 	await parent.getByRole('button', { name: '2 replies' }).click();
 	await expect(page.getByRole('complementary', { name: 'Thread' }).getByText('found it')).toBeVisible();
+});
+
+test('a too-long edit says why, and closing the editor gives the keyboard back to Edit', async ({ page }) => {
+	await post(page, 'short and sweet');
+	const id = await message(page, 'short and sweet').getAttribute('data-message-id');
+	const msg = page.locator(`[data-message-id="${id}"]`);
+	await msg.hover();
+	await msg.getByRole('button', { name: 'Edit' }).click();
+	const box = page.getByRole('textbox', { name: 'Edit message' });
+	await box.fill('x'.repeat(40_001));
+	await box.press('Enter');
+	await expect(msg.getByRole('alert')).toHaveText(/^This message is too long \(40,?001 of 40,?000 characters\)\.$/);
+	await box.press('Escape');
+	await expect(box).toHaveCount(0);
+	await expect(msg.getByRole('button', { name: 'Edit' })).toBeFocused();
+	await expect(msg).toContainText('short and sweet');
+});
+
+test('"Settings saved." goes once the name is edited again', async ({ page }) => {
+	await page.getByRole('button', { name: 'Settings' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Settings' });
+	const name = dialog.getByRole('textbox', { name: 'Display name' });
+	await name.fill('Grace H');
+	await dialog.getByRole('button', { name: 'Save' }).click();
+	await expect(dialog.getByRole('status')).toHaveText('Settings saved.');
+	await name.press('End');
+	await name.pressSequentially('opper');
+	await expect(dialog.getByText('Settings saved.')).toHaveCount(0);
 });

@@ -120,6 +120,8 @@ test('every screen and dialog fits a phone, with its key controls in reach', asy
 	await page.getByRole('textbox', { name: 'Channel name' }).fill('deck');
 	await page.getByRole('button', { name: 'Save' }).click();
 	await expect(page.getByRole('heading', { name: '# deck' })).toBeVisible();
+	// The form is gone: the keyboard is back on the menu button it was opened from.
+	await expect(actions).toBeFocused();
 	await expectFits(page, 'a renamed channel');
 
 	// A thread: a full-screen view with Back.

@@ -94,7 +94,12 @@ test('a private channel reaches only the people picked; a direct message reaches
 	// Bea leaves the private channel: it leaves her list, and she lands in a channel she is in.
 	await privateLink(bea, 'salvage').click();
 	await bea.getByRole('button', { name: 'Channel members' }).click();
-	await bea.getByRole('dialog', { name: 'Members of salvage' }).getByRole('button', { name: 'Leave channel' }).click();
+	const salvageMembers = bea.getByRole('dialog', { name: 'Members of salvage' });
+	await salvageMembers.getByRole('button', { name: 'Leave channel' }).click();
+	// Leaving asks first, saying she gets nothing new afterwards.
+	const confirmLeave = salvageMembers.getByRole('alertdialog', { name: 'Leave salvage?' });
+	await expect(confirmLeave).toContainText('nothing new');
+	await confirmLeave.getByRole('button', { name: 'Leave channel' }).click();
 	await expect(privateLink(bea, 'salvage')).toHaveCount(0, { timeout: 20_000 });
 	await expect(channelLink(bea, 'general')).toHaveAttribute('aria-current', 'page');
 	await expect(privateLink(ada, 'salvage')).toBeVisible();

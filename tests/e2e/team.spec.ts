@@ -91,10 +91,17 @@ test('invite and join; the owner removes a member, who then gets nothing new and
 	await expect(message(bea, 'before removal')).toBeVisible({ timeout: 20_000 });
 	await expect(message(cy, 'before removal')).toBeVisible({ timeout: 20_000 });
 
-	// Removing asks once, saying plainly what it does and does not do.
+	// Removing asks once, saying plainly what it does and does not do. Escape cancels that step
+	// only: the panel stays open, with the focus back on the button that asked.
 	panel = await openMembers(ada);
 	await panel.getByRole('button', { name: 'Remove Bea' }).click();
 	const confirm = panel.getByRole('alertdialog', { name: 'Remove Bea?' });
+	await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+	await ada.keyboard.press('Escape');
+	await expect(confirm).toHaveCount(0);
+	await expect(panel).toBeVisible();
+	await expect(panel.getByRole('button', { name: 'Remove Bea' })).toBeFocused();
+	await panel.getByRole('button', { name: 'Remove Bea' }).click();
 	await expect(confirm).toContainText(
 		'Bea will get nothing new from now on: their devices are disconnected and the workspace key is changed. What their devices already hold cannot be recalled.'
 	);
@@ -126,6 +133,11 @@ test('revoked, used-up and expired invitations are refused with their own messag
 	const revokedLink = await createInvite(dialog);
 	const invitations = dialog.getByRole('list', { name: 'Invitations' });
 	await invitations.getByRole('button', { name: /^Revoke invitation: Member, 0 of 1 used/ }).click();
+	// Revoking asks first: nobody can join with the link afterwards.
+	const confirmRevoke = dialog.getByRole('alertdialog', { name: 'Revoke this invitation?' });
+	await expect(confirmRevoke).toContainText('Nobody can join with its link any more');
+	await confirmRevoke.getByRole('button', { name: 'Revoke', exact: true }).click();
+	await expect(confirmRevoke).toHaveCount(0);
 	await expect(invitations.getByRole('listitem').first()).toContainText('Revoked');
 	await expect(invitations.getByRole('button', { name: /^Revoke invitation/ })).toHaveCount(0);
 	const usedLink = await createInvite(dialog);

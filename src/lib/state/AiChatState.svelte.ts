@@ -181,15 +181,23 @@ export class AiChatState {
 		await this.answer(choice);
 	}
 
-	/** Replaces a question (and everything after it) with `text`, then asks again. */
+	/** Replaces a question (and everything after it) with `text`, keeping its attached files, then asks again. */
 	async editAndResend(messageId: string, text: string, choice: ModelChoice): Promise<void> {
 		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
-		if (!clean || this.generating) return;
-		const index = this.thread.list().findIndex((m) => m.id === messageId && m.role === AiRole.user);
-		if (index < 0) return;
+		if (this.generating) return;
+		const question = this.thread.list().find((m) => m.id === messageId && m.role === AiRole.user);
+		const files = question?.files ?? [];
+		if (!question || (!clean && files.length === 0)) return;
 		await this.cut(messageId);
-		await this.ask(clean);
+		await this.ask(clean, files);
 		await this.answer(choice);
+	}
+
+	/** How many messages follow message `id` in the conversation (what editing it would cut). */
+	laterThan(id: string): number {
+		const list = this.messages;
+		const index = list.findIndex((m) => m.id === id);
+		return index < 0 ? 0 : list.length - index - 1;
 	}
 
 	async close(): Promise<void> {

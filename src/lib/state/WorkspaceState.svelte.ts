@@ -67,6 +67,10 @@ export class WorkspaceState {
 	note = $state.raw<NoteState | undefined>();
 	/** Whether the open note is shown in a side panel next to the channel. */
 	notePanel = $state(false);
+	/** The channel being opened (its document loading), until it is on screen or fails. */
+	openingChannel = $state<string | undefined>();
+	/** The channel that could not be opened last, until another is opened. */
+	openFailed = $state<string | undefined>();
 	unread = $state.raw<Record<string, number>>({});
 	showArchived = $state(false);
 	/** Damaged entries set aside while loading the root or roster. */
@@ -510,7 +514,11 @@ export class WorkspaceState {
 		this.chat = next;
 	}
 
-	/** Opens a channel, closing the previous one (and any open AI chat). */
+	/**
+	 * Opens a channel, closing the previous one (and any open AI chat). Meanwhile
+	 * {@link openingChannel} names it; when it cannot be opened, {@link openFailed} does (and
+	 * the error is thrown).
+	 */
 	async openChannel(id: string): Promise<void> {
 		if (this.note) await this.closeNote();
 		if (this.chat) {
@@ -520,16 +528,25 @@ export class WorkspaceState {
 		}
 		if (this.channel?.id === id) return;
 		const ticket = ++this.opening;
+		this.openingChannel = id;
+		this.openFailed = undefined;
 		const previous = this.channel;
 		this.channel = undefined;
-		await previous?.close();
-		const next = await ChannelState.open(this.services, this.id, id);
-		if (ticket !== this.opening || this.closed) {
-			await next.close();
-			return;
+		try {
+			await previous?.close();
+			const next = await ChannelState.open(this.services, this.id, id);
+			if (ticket !== this.opening || this.closed) {
+				await next.close();
+				return;
+			}
+			next.makeTools = () => this.chatTools(id);
+			this.channel = next;
+		} catch (error) {
+			if (ticket === this.opening) this.openFailed = id;
+			throw error;
+		} finally {
+			if (ticket === this.opening) this.openingChannel = undefined;
 		}
-		next.makeTools = () => this.chatTools(id);
-		this.channel = next;
 		this.unread = { ...this.unread, [id]: 0 };
 		await this.services.db.workspaces.update(this.id, { lastChannelId: id });
 	}

@@ -1,9 +1,8 @@
 /**
  * The busy and error state of a form that saves something: runs the save once at a time
- * and turns a failure into a translated message, keeping what the user typed.
+ * and turns a failure into a translated message (errorMessage.ts), keeping what the user typed.
  */
-import { get } from 'svelte/store';
-import { _ } from '$lib/i18n';
+import { errorMessage } from './errorMessage';
 
 /** Busy/error state of one form. */
 export class SubmitAction {
@@ -19,8 +18,7 @@ export class SubmitAction {
 			await save();
 			return true;
 		} catch (err) {
-			const detail = err instanceof Error ? err.message : String(err);
-			this.error = get(_)('errors.saveFailed', { values: { error: detail } });
+			this.error = errorMessage(err);
 			return false;
 		} finally {
 			this.busy = false;

@@ -99,6 +99,20 @@ describe('AiChatState', () => {
 		await chat.close();
 	});
 
+	it('keeps a question’s files when it is edited and asked again, and counts what editing would cut', async () => {
+		const chat = await AiChatState.open(await services(), newId());
+		const file = { blob: 'a'.repeat(64), size: 3, mime: 'text/plain', name: 'notes.txt' };
+		await chat.send('What is in this file?', choice(), [file]);
+		await chat.send('And then?', choice());
+		const first = chat.messages[0]!;
+		expect(chat.laterThan(first.id)).toBe(3);
+		expect(chat.laterThan(chat.messages[3]!.id)).toBe(0);
+		await chat.editAndResend(first.id, 'Summarise this file', choice());
+		expect(chat.messages).toHaveLength(2);
+		expect(chat.messages[0]).toMatchObject({ role: AiRole.user, text: 'Summarise this file', files: [file] });
+		await chat.close();
+	});
+
 	it('stops an answer and keeps what was written', async () => {
 		const chat = await AiChatState.open(await services(), newId());
 		let stopped = false;

@@ -9,6 +9,8 @@ export const apiKeysEn = {
 	'apiKeys.created': 'created {date}',
 	'apiKeys.revoke': 'Revoke',
 	'apiKeys.revokeNamed': 'Revoke {name}',
+	'apiKeys.confirmTitle': 'Revoke {name}?',
+	'apiKeys.confirmRevoke': 'Programs using this key are refused from now on, and this cannot be undone: create a new key for them if they still need one.',
 	'apiKeys.name': 'Key name',
 	'apiKeys.namePlaceholder': 'What the key is for, e.g. “Editor plugin”',
 	'apiKeys.create': 'Create API key',

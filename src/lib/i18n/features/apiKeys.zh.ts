@@ -11,6 +11,8 @@ export const apiKeysZh: Record<keyof typeof apiKeysEn, string> = {
 	'apiKeys.created': '创建于 {date}',
 	'apiKeys.revoke': '吊销',
 	'apiKeys.revokeNamed': '吊销 {name}',
+	'apiKeys.confirmTitle': '吊销 {name}？',
+	'apiKeys.confirmRevoke': '从现在起使用此密钥的程序都会被拒绝，且无法撤销：如果它们仍需要，请新建一个密钥。',
 	'apiKeys.name': '密钥名称',
 	'apiKeys.namePlaceholder': '密钥的用途，例如“编辑器插件”',
 	'apiKeys.create': '创建 API 密钥',

@@ -3,6 +3,7 @@ export const channelAiEn = {
 	'channelAi.badge': 'AI',
 	'channelAi.servedBy': 'on {name}',
 	'channelAi.askedBy': 'asked by {name}',
+	'channelAi.servedByAskedBy': 'on {name} · asked by {asker}',
 	'channelAi.queued': 'Waiting: {count} ahead',
 	'channelAi.writing': 'Writing…',
 	'channelAi.stop': 'Stop',

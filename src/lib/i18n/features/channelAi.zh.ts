@@ -5,6 +5,7 @@ export const channelAiZh: Record<keyof typeof channelAiEn, string> = {
 	'channelAi.badge': 'AI',
 	'channelAi.servedBy': '运行于 {name}',
 	'channelAi.askedBy': '提问者 {name}',
+	'channelAi.servedByAskedBy': '运行于 {name} · 提问者 {asker}',
 	'channelAi.queued': '排队中：前面还有 {count} 个',
 	'channelAi.writing': '正在撰写…',
 	'channelAi.stop': '停止',

@@ -8,6 +8,6 @@ export const modelAccessEn = {
 	'modelAccess.default': '(default)',
 	'modelAccess.allow': '{role} may use {model}',
 	'modelAccess.failed': 'Could not change model access: {error}',
-	'modelAccess.notForYourRole': 'not allowed for your role',
+	'modelAccess.optionBlocked': '{option} — not allowed for your role',
 	'modelAccess.noneForYourRole': 'Your role may not use any model shared here. An owner or admin can allow it under Models → Model access.'
 } as const;

@@ -9,6 +9,6 @@ export const modelAccessZh: Record<keyof typeof modelAccessEn, string> = {
 	'modelAccess.default': '（默认）',
 	'modelAccess.allow': '{role}可使用 {model}',
 	'modelAccess.failed': '无法更改模型权限：{error}',
-	'modelAccess.notForYourRole': '你的角色无权使用',
+	'modelAccess.optionBlocked': '{option}（你的角色无权使用）',
 	'modelAccess.noneForYourRole': '你的角色无权使用此处共享的任何模型。所有者或管理员可在“模型 → 模型权限”中开放。'
 };

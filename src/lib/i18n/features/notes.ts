@@ -11,7 +11,6 @@ export const notesEn = {
 	'notes.bodyPlaceholder': 'Write in Markdown… Link another note with [[Note title]].',
 	'notes.pane': 'Note',
 	'notes.preview': 'Preview',
-	'notes.edit': 'Edit',
 	'notes.emptyPreview': 'This note is empty.',
 	'notes.loading': 'Opening the note…',
 	'notes.menu': 'Note actions',
@@ -46,5 +45,4 @@ export const notesEn = {
 	'notes.errors.emptySnapshotName': 'Give the snapshot a name.',
 	'notes.errors.snapshotNameTooLong': 'A snapshot name can be at most {max} characters.',
 	'notes.errors.unknownSnapshot': 'That snapshot is gone. Pick another one.',
-	'notes.errors.noModel': 'No model is available. Load one in Models first.'
 } as const;

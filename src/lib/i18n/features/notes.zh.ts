@@ -13,7 +13,6 @@ export const notesZh: Record<keyof typeof notesEn, string> = {
 	'notes.bodyPlaceholder': '用 Markdown 书写…… 用 [[笔记标题]] 链接另一篇笔记。',
 	'notes.pane': '笔记',
 	'notes.preview': '预览',
-	'notes.edit': '编辑',
 	'notes.emptyPreview': '这篇笔记是空的。',
 	'notes.loading': '正在打开笔记……',
 	'notes.menu': '笔记操作',
@@ -47,5 +46,4 @@ export const notesZh: Record<keyof typeof notesEn, string> = {
 	'notes.errors.emptySnapshotName': '请为快照命名。',
 	'notes.errors.snapshotNameTooLong': '快照名称最多 {max} 个字符。',
 	'notes.errors.unknownSnapshot': '该快照已不存在，请选择其他快照。',
-	'notes.errors.noModel': '没有可用的模型。请先在“模型”中加载一个。'
 };

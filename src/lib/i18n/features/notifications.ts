@@ -12,5 +12,7 @@ export const notificationsEn = {
 	'notify.status.on': 'Notifications are on. Choose per channel what notifies in its header.',
 	'notify.status.off': 'Notifications are off.',
 	'notify.status.blocked': 'Notifications are blocked by the browser: allow them in this site’s settings, then reload.',
-	'notify.status.unsupported': 'This browser cannot show notifications.'
+	'notify.status.unsupported': 'This browser cannot show notifications.',
+	'notify.body': '{name}: {text}',
+	'notify.bodyFiles': '{count, plural, one {{name} sent a file} other {{name} sent # files}}',
 } as const;

@@ -14,5 +14,7 @@ export const notificationsZh: Record<keyof typeof notificationsEn, string> = {
 	'notify.status.on': '通知已开启。可在每个频道的标题栏选择哪些消息会通知你。',
 	'notify.status.off': '通知已关闭。',
 	'notify.status.blocked': '浏览器已阻止通知：请在本网站的设置中允许通知，然后重新加载。',
-	'notify.status.unsupported': '此浏览器无法显示通知。'
+	'notify.status.unsupported': '此浏览器无法显示通知。',
+	'notify.body': '{name}：{text}',
+	'notify.bodyFiles': '{name} 发送了 {count} 个文件',
 };

@@ -15,5 +15,10 @@ export const spacesEn = {
 	'spaces.inSpace': '{name} is in this channel',
 	'spaces.save': 'Save members',
 	'spaces.leave': 'Leave channel',
+	'spaces.confirmLeaveTitle': 'Leave {name}?',
+	'spaces.confirmLeave': 'You will get nothing new from this channel from now on, and only someone who manages it can add you back. What this device already holds stays on it.',
+	'spaces.confirmRemoveTitle': '{count, plural, one {Remove # person from this channel?} other {Remove # people from this channel?}}',
+	'spaces.confirmRemove': '{names} will get nothing new from this channel from now on. What their devices already hold cannot be recalled.',
+	'spaces.removeAndSave': 'Remove and save',
 	'spaces.error': 'Could not change who is in this channel: {error}'
 } as const;

@@ -17,5 +17,10 @@ export const spacesZh: Record<keyof typeof spacesEn, string> = {
 	'spaces.inSpace': '{name} 在此频道中',
 	'spaces.save': '保存成员',
 	'spaces.leave': '退出频道',
+	'spaces.confirmLeaveTitle': '离开 {name}？',
+	'spaces.confirmLeave': '从现在起您将不会再收到此频道的任何新内容，只有管理它的人才能把您重新加入。此设备上已有的内容会保留。',
+	'spaces.confirmRemoveTitle': '要从此频道移除 {count} 人吗？',
+	'spaces.confirmRemove': '从现在起 {names} 将不会再收到此频道的任何新内容。他们的设备上已有的内容无法收回。',
+	'spaces.removeAndSave': '移除并保存',
 	'spaces.error': '无法更改频道成员：{error}'
 };

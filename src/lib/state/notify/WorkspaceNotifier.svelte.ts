@@ -6,6 +6,8 @@
  * levels (Dexie `notifyLevels`), counts arrivals in channels not on screen as unread, and
  * mirrors the workspace's unread total on the app's icon.
  */
+import { get } from 'svelte/store';
+import { _ } from '../../i18n/index.js';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
 import { addedMessages } from '../../doc/addedMessages.js';
 import { postShows } from '../../doc/channelRights.js';
@@ -118,7 +120,7 @@ export class WorkspaceNotifier {
 		});
 		if (!decision.notify) return undefined;
 		const title = kind === ChannelKind.direct ? info.name : kind === ChannelKind.private ? `🔒 ${info.name}` : `# ${info.name}`;
-		const body = truncate(`${this.ws.displayName(m.author)}: ${m.text.replace(/\s+/g, ' ').trim()}`, MAX_BODY);
+		const body = truncate(notificationBody(this.ws.displayName(m.author), m, get(_)), MAX_BODY);
 		return verifyMessage(m).then((genuine) => {
 			if (!genuine || this.closed) return;
 			return this.sink.show({
@@ -129,6 +131,16 @@ export class WorkspaceNotifier {
 			});
 		});
 	}
+}
+
+/** Translates a message key with values (svelte-i18n's formatter). */
+type Translate = (key: string, options?: { values?: Record<string, string | number> }) => string;
+
+/** A notification's body in the chosen language: "Ada: the text", or "Ada sent a file" for files alone. */
+export function notificationBody(name: string, m: Pick<MessageRecord, 'text' | 'files'>, t: Translate): string {
+	const text = m.text.replace(/\s+/g, ' ').trim();
+	if (!text && m.files && m.files.length > 0) return t('notify.bodyFiles', { values: { name, count: m.files.length } });
+	return t('notify.body', { values: { name, text } });
 }
 
 /** Whether `me` wrote thread `parent`'s first message or a reply in it. */
