@@ -63,7 +63,7 @@ async function refused(at: RelayProcess, link: string, workspace: string, proble
 test('invite and join; the owner removes a member, who then gets nothing new and sends nothing that counts', async () => {
 	const r = await relay(4300);
 	const ada = await owner(r, 'Crew');
-	const link = await inviteLinkOf(ada, { uses: 2 });
+	const link = await inviteLinkOf(ada, { uses: 3 });
 	const bea = await device(r);
 	const cy = await device(r);
 	await joinWith(bea, link, 'Bea');
@@ -80,11 +80,10 @@ test('invite and join; the owner removes a member, who then gets nothing new and
 	await expect(panel.getByRole('combobox', { name: 'Role of Ada' })).toHaveCount(0);
 	await expect(memberEntry(panel, 'Ada')).toContainText('Owner');
 	await expect(panel.getByRole('combobox', { name: 'Role of Bea' })).toHaveValue('member');
-	// The invitation is used up now, and says so.
+	// The invitation counts its uses.
 	await panel.getByRole('button', { name: 'Close' }).click();
 	await ada.getByRole('button', { name: 'Invite', exact: true }).click();
-	await expect(inviteDialog(ada).getByRole('list', { name: 'Invitations' }).getByRole('listitem').first()).toContainText('2 of 2 used');
-	await expect(inviteDialog(ada).getByRole('list', { name: 'Invitations' }).getByRole('listitem').first()).toContainText('Used up');
+	await expect(inviteDialog(ada).getByRole('list', { name: 'Invitations' }).getByRole('listitem').first()).toContainText('2 of 3 used');
 	await inviteDialog(ada).getByRole('button', { name: 'Close' }).click();
 
 	await post(ada, 'before removal');
@@ -105,11 +104,16 @@ test('invite and join; the owner removes a member, who then gets nothing new and
 	await expect(confirm).toContainText(
 		'Bea will get nothing new from now on: their devices are disconnected and the workspace key is changed. What their devices already hold cannot be recalled.'
 	);
+	// The link Bea came in by still has a use: removal keeps her out, not whoever else holds it.
+	await expect(confirm.getByRole('checkbox', { name: /^Also revoke the invitation link Bea joined with \(1 use left\)/ })).toBeChecked();
 	await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
 	await expect(confirm).toBeHidden();
 	await expect(memberEntry(panel, 'Bea')).toHaveCount(0);
 	await expect(memberEntry(panel, 'Cy')).toBeVisible();
 	await panel.getByRole('button', { name: 'Close' }).click();
+	await ada.getByRole('button', { name: 'Invite', exact: true }).click();
+	await expect(inviteDialog(ada).getByRole('list', { name: 'Invitations' }).getByRole('listitem').first()).toContainText('Revoked');
+	await inviteDialog(ada).getByRole('button', { name: 'Close' }).click();
 
 	// The third member still gets the owner's messages; the removed one does not.
 	await post(ada, 'news for members only');

@@ -55,6 +55,8 @@ export const teamEn = {
 	'team.members.confirmTitle': 'Remove {name}?',
 	'team.members.confirmRemove':
 		'{name} will get nothing new from now on: their devices are disconnected and the workspace key is changed. What their devices already hold cannot be recalled.',
+	'team.members.alsoRevoke':
+		'Also revoke the invitation link {name} joined with ({left, plural, one {# use} other {# uses}} left): removal keeps their devices out, but anyone else holding the link could still join.',
 	'team.members.confirmDeviceTitle': 'Remove device {device}?',
 	'team.members.confirmRemoveDevice':
 		'This device of {name} will get nothing new from now on: it is disconnected and the workspace key is changed. What it already holds cannot be recalled.',
