@@ -6,13 +6,14 @@
  */
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.js';
 import { DEFAULT_LIMITS, MessageType, PROTOCOL_VERSION, SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { newNonce } from '../../src/lib/mesh/membership.js';
 import { SyncSession } from '../../src/lib/mesh/SyncSession.js';
 import { decodeMessage, encodeMessage } from '../../src/lib/mesh/wire.js';
-import { deriveWorkspaceKeys } from '../../src/lib/mesh/workspaceKeys.js';
+import { deriveWorkspaceKeys, toHex } from '../../src/lib/mesh/workspaceKeys.js';
 import { mulberry32 } from '../fixtures/random.js';
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
 import { addressOf, ended, startNode, varint, waitFor } from './helpers.js';
@@ -145,7 +146,17 @@ describe('a hostile peer on the sync protocol', () => {
 				`trial ${trial} (${mode}): the honest peers to keep syncing`
 			);
 		}
-		await waitFor(() => converged([victim, honest]), 'the honest peers to converge', 30_000); // a loaded 2-core CI machine once needed more than 10 s
+		// A loaded 2-core CI machine once needed more than 10 s. Should it time out, the message says
+		// which documents differ and what each honest peer reported, to tell a slow repair from none.
+		await waitFor(() => converged([victim, honest]), 'the honest peers to converge', 30_000).catch((error: unknown) => {
+			const differing = [...new Set([...victim.docs.docs.keys(), ...honest.docs.docs.keys()])].filter(
+				(id) => !victim.docs.docs.has(id) || !honest.docs.docs.has(id) || toHex(Y.encodeStateVector(victim.docs.get(id))) !== toHex(Y.encodeStateVector(honest.docs.get(id)))
+			);
+			const errorsOf = (p: typeof victim) => [...new Set(p.errors.map((e) => `${e.error.name}: ${e.error.message}`))].slice(0, 5).join(' | ');
+			throw new Error(
+				`${(error as Error).message}; documents that differ: ${differing.map((id) => `${id} (victim ${victim.docs.docs.has(id)}, honest ${honest.docs.docs.has(id)})`).join(', ')}; honest reported: ${errorsOf(honest)}; victim reported: ${errorsOf(victim)}`
+			);
+		});
 		console.info(
 			"hostile streams, as the attacker's end saw them: " +
 				Object.entries(outcomes)
