@@ -18,6 +18,10 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import * as Y from 'yjs';
 import { DocKind } from '../../doc/schema.js';
+import { readTeam } from '../../doc/team/readTeam.js';
+import { teamRosterId } from '../../doc/team/teamId.js';
+import { checkTeamUpdate } from '../../doc/team/TeamDoc.js';
+import { checkRemoteUpdate, NO_TEAM, updateContext } from '../../doc/team/writePolicy.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb, WorkspaceRow } from '../db.js';
 import type { DocStore } from '../DocStore.js';
@@ -176,11 +180,51 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 	return { manifest, states, attachments, damagedAttachments };
 }
 
-/** Merges a checked export into this device's documents and workspace list. */
+/**
+ * The documents this device keeps for workspaces other than `workspaceId`: their roots,
+ * rosters, the documents their roots list and their private spaces. A file's root lists what
+ * it likes, so this, not the file, decides that it touches no other workspace.
+ */
+async function otherWorkspacesDocs(init: ImportInit, workspaceId: string): Promise<Set<string>> {
+	const out = new Set<string>();
+	for (const row of await init.db.workspaces.toArray()) {
+		if (row.id === workspaceId) continue;
+		const rosterId = row.rosterId || teamRosterId(row.id);
+		out.add(row.id).add(rosterId);
+		for (const id of [row.id, rosterId]) {
+			const handle = init.docs.open(id);
+			try {
+				await handle.ready;
+				if (id === row.id) {
+					const root = new WorkspaceDoc(handle.doc);
+					for (const map of [root.channels, root.notes, root.aiThreads]) for (const listed of map.keys()) out.add(listed);
+				} else {
+					for (const space of (await readTeam(row.id, handle.doc)).spaces.keys()) out.add(space);
+				}
+			} finally {
+				init.docs.release(handle);
+			}
+		}
+	}
+	return out;
+}
+
+/**
+ * Merges a checked export into this device's documents and workspace list.
+ * @throws {InvalidManifestError} when the file names a document of another workspace on this
+ *   device, or a state that the document's write policy refuses (writePolicy.ts, as a peer's
+ *   update would be: a roster operation deleted, a signed record rewritten); nothing is
+ *   written then.
+ */
 export async function applyExport(init: ImportInit, checked: ValidatedExport): Promise<ImportResult> {
 	const { db, docs, onProgress } = init;
 	const { manifest, states } = checked;
 	const total = states.length;
+	const others = await otherWorkspacesDocs(init, manifest.workspace.id);
+	const foreign = states.find((s) => others.has(s.id));
+	if (foreign !== undefined) throw new InvalidManifestError(`invalid manifest: document ${foreign.id} belongs to another workspace on this device`);
+	// Each state is checked against this device's copy, as a peer's update is, before any is written.
+	await checkStates(init, manifest.workspace, states);
 	// Attachments first: a message that names one shows it as soon as its document is merged.
 	const store = init.blobs?.(manifest.workspace.id);
 	if (store !== undefined) for (const { bytes } of checked.attachments) await putBlob(store, bytes);
@@ -228,6 +272,42 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 export async function importWorkspace(init: ImportInit, bytes: Uint8Array): Promise<ImportResult> {
 	const checked = await readExport(bytes, init.onProgress);
 	return applyExport(init, checked);
+}
+
+/**
+ * Throws {@link InvalidManifestError} for the first state the write policy of its document
+ * refuses against this device's copy (the root: this device's, else the file's own).
+ */
+async function checkStates(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<void> {
+	const workspaceId = workspace.id;
+	const rootHandle = init.docs.open(workspaceId);
+	try {
+		await rootHandle.ready;
+		const root = rootHandle.doc;
+		// A workspace new to this device: its root is the file's (the root's own policy checks it first).
+		const fileRoot = states.find((s) => s.id === workspaceId);
+		const scratchRoot = new Y.Doc();
+		if (fileRoot !== undefined) Y.applyUpdate(scratchRoot, fileRoot.state);
+		try {
+			for (const s of states) {
+				const handle = init.docs.open(s.id);
+				try {
+					await handle.ready;
+					const listing = root.getMap('channels').size + root.getMap('notes').size + root.getMap('aiThreads').size > 0 ? root : scratchRoot;
+					// The roster the file names is checked as one, whatever its id (a workspace from before teams has its own).
+					const refused =
+						s.id === workspace.rosterId ? checkTeamUpdate(handle.doc, s.state) : checkRemoteUpdate(workspaceId, s.id, handle.doc, s.state, updateContext(listing, s.id, NO_TEAM));
+					if (refused !== undefined) throw new InvalidManifestError(`invalid manifest: document ${s.id} would be changed in a way no peer accepts (${refused})`);
+				} finally {
+					init.docs.release(handle);
+				}
+			}
+		} finally {
+			scratchRoot.destroy();
+		}
+	} finally {
+		init.docs.release(rootHandle);
+	}
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

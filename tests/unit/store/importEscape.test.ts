@@ -1,0 +1,112 @@
+/**
+ * An export file is a hostile member's too: its root lists what it likes and its states may
+ * carry deletions. An import must not touch another workspace on this device, nor change a
+ * document in a way no peer would accept (writePolicy.ts); nothing is written when it refuses.
+ * Found in review: a file claiming a new workspace rewrote another workspace's roster (a
+ * member's addition deleted) and replaced a note's text, past every write check.
+ */
+import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { strToU8, zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { newId } from '../../../src/lib/doc/ids';
+import { TeamAuthority } from '../../../src/lib/core/TeamAuthority';
+import { signTeamOp } from '../../../src/lib/doc/team/sign';
+import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../../src/lib/doc/team/teamId';
+import { teamOps } from '../../../src/lib/doc/team/TeamDoc';
+import { OutpostDb } from '../../../src/lib/store/db';
+import { DocStore } from '../../../src/lib/store/DocStore';
+import { importWorkspace, InvalidManifestError } from '../../../src/lib/store/exchange';
+
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** An export file of workspace `id` (roster `rosterId`) holding `states` (id → kind and state). */
+function exportFile(id: string, rosterId: string, states: Record<string, [kind: string, state: Uint8Array]>): Uint8Array {
+	const manifest = {
+		format: 'outpost-workspace-export',
+		formatVersion: 1,
+		appVersion: 'test',
+		exportedAt: '',
+		workspace: { id, name: 'Holiday pics', color: '', rosterId },
+		documents: Object.entries(states).map(([doc, [kind, state]]) => ({ id: doc, kind, title: '', state: `yjs/${doc}.bin`, bytes: state.length, sha256: sha(state), files: [] }))
+	};
+	return zipSync({ 'manifest.json': strToU8(JSON.stringify(manifest)), ...Object.fromEntries(Object.entries(states).map(([doc, [, state]]) => [`yjs/${doc}.bin`, state])) });
+}
+
+async function key() {
+	const privateKey = await generateKeyPair('Ed25519');
+	return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString() };
+}
+
+/** A device holding workspace C: a roster of signed operations (its founder, and a member added), and a note. */
+async function device() {
+	const tag = newId();
+	const db = new OutpostDb(`import-escape-${tag}`);
+	await db.open();
+	const docs = new DocStore(`import-escape-${tag}:`);
+	const [owner, bob] = [await key(), await key()];
+	const nonce = newTeamNonce();
+	const c = teamWorkspaceId(owner.peerId, nonce);
+	const rosterC = teamRosterId(c);
+	const note = newId();
+	await db.workspaces.put({ id: c, name: 'Crew', color: '#2f5fb3', rosterId: rosterC, createdAt: 1, lastOpenedAt: 1 });
+	const root = docs.open(c);
+	await root.ready;
+	root.doc.getMap('meta').set('rosterId', rosterC);
+	root.doc.getMap('notes').set(note, { title: 'plan' });
+	const roster = docs.open(rosterC);
+	await roster.ready;
+	const team = new TeamAuthority({ workspaceId: c, doc: roster.doc, device: owner });
+	await team.add(await signTeamOp(owner.privateKey, owner.peerId, { ws: c, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'owner' }));
+	const added = await team.write({ t: 'add', member: bob.peerId, role: 'member', name: 'bob' });
+	const body = docs.open(note);
+	await body.ready;
+	body.doc.getText('body').insert(0, 'the team plan, written by members');
+	return { db, docs, c, rosterC, note, roster: roster.doc, body: body.doc, added: added.id };
+}
+
+describe('an import that reaches past its own workspace', () => {
+	it("refuses a file for a new workspace that carries another workspace's roster and note, and writes nothing", async () => {
+		const { db, docs, rosterC, note, roster, body, added } = await device();
+		// A member of C holds C's states; the file claims a new workspace A whose root lists C's note.
+		const evilRoster = new Y.Doc();
+		Y.applyUpdate(evilRoster, Y.encodeStateAsUpdate(roster));
+		teamOps(evilRoster).delete(added);
+		const evilNote = new Y.Doc();
+		Y.applyUpdate(evilNote, Y.encodeStateAsUpdate(body));
+		evilNote.getText('body').delete(0, evilNote.getText('body').length);
+		evilNote.getText('body').insert(0, 'owned');
+		const a = newId();
+		const root = new Y.Doc();
+		root.getMap('meta').set('rosterId', rosterC);
+		root.getMap('notes').set(note, { title: 'x' });
+		const file = exportFile(a, rosterC, {
+			[a]: ['workspace', Y.encodeStateAsUpdate(root)],
+			[rosterC]: ['roster', Y.encodeStateAsUpdate(evilRoster)],
+			[note]: ['note', Y.encodeStateAsUpdate(evilNote)]
+		});
+		await expect(importWorkspace({ db, docs }, file)).rejects.toThrow(InvalidManifestError);
+		expect(teamOps(roster).has(added)).toBe(true);
+		expect(body.getText('body').toString()).toBe('the team plan, written by members');
+		expect(await db.workspaces.get(a)).toBeUndefined();
+	});
+
+	it('refuses a file of this very workspace whose roster deletes an operation, as a peer would', async () => {
+		const { db, docs, c, rosterC, roster, added } = await device();
+		const evilRoster = new Y.Doc();
+		Y.applyUpdate(evilRoster, Y.encodeStateAsUpdate(roster));
+		teamOps(evilRoster).delete(added);
+		const root = new Y.Doc();
+		root.getMap('meta').set('rosterId', rosterC);
+		const file = exportFile(c, rosterC, { [c]: ['workspace', Y.encodeStateAsUpdate(root)], [rosterC]: ['roster', Y.encodeStateAsUpdate(evilRoster)] });
+		await expect(importWorkspace({ db, docs }, file)).rejects.toThrow(/no peer accepts/);
+		expect(teamOps(roster).has(added)).toBe(true);
+		// The roster as this device holds it (what its own export carries) imports.
+		const fine = exportFile(c, rosterC, { [c]: ['workspace', Y.encodeStateAsUpdate(root)], [rosterC]: ['roster', Y.encodeStateAsUpdate(roster)] });
+		await importWorkspace({ db, docs }, fine);
+		expect(teamOps(roster).size).toBe(2);
+	});
+});
