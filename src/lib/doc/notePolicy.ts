@@ -9,8 +9,9 @@
  * removed member's).
  *
  * Limits: a note without bindings (made before bindings) accepts items from anyone, as
- * before; and deletions carry no client id in Yjs, so who deleted text cannot be checked
- * (a member's deletions are accepted as before).
+ * before; and deletions carry no client id in Yjs, so who deleted text cannot be checked:
+ * anyone who may sync the note (a guest too) can delete its text. Checking it needs the
+ * sender's device here (README "Notes bound to their writers").
  */
 import * as Y from 'yjs';
 import type { ClientBinding } from './schema.js';
