@@ -13,6 +13,7 @@ import { verifyBytes } from '../src/lib/doc/signature.ts';
 import { SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
 import type { Challenges } from './ai/challenges.ts';
 import { HttpError } from './json.ts';
+import { dropBody, refuseDeclaredOver } from './body.ts';
 
 /** A request's signature headers, its challenge spent; what {@link verifyClaim} checks against the body. */
 export interface SignatureClaim {
@@ -47,12 +48,19 @@ export async function verifyClaim(req: IncomingMessage, claim: SignatureClaim, p
 }
 
 /**
- * The peer id that signed the request (`pathAndQuery` as the client sent it): {@link claimSignature}
- * and {@link verifyClaim} at once, for a body read already.
- * @throws {HttpError} 401 for missing headers, an unknown, used or expired challenge, or a bad signature.
+ * {@link claimSignature} before any of the body is read, for a handler that reads at most
+ * `maxBytes`: a declared body over that is `tooLarge()` (413 at once, signed or not), and a
+ * refused request's body is dropped as it arrives, never held.
+ * @throws {HttpError} as claimSignature, or `tooLarge()`.
  */
-export async function authenticate(req: IncomingMessage, pathAndQuery: string, body: string, challenges: Challenges): Promise<string> {
-	return verifyClaim(req, claimSignature(req, challenges), pathAndQuery, body);
+export function claimBeforeBody(req: IncomingMessage, challenges: Challenges, maxBytes: number, tooLarge: () => Error): SignatureClaim {
+	try {
+		refuseDeclaredOver(req, maxBytes, tooLarge);
+		return claimSignature(req, challenges);
+	} catch (error) {
+		dropBody(req);
+		throw error;
+	}
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -29,11 +29,11 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseModel } from '../../src/lib/doc/team/modelAccess.ts';
 import { ROLE_RANK } from '../../src/lib/doc/team/ops.ts';
 import { API_KEYS_PATH, CHALLENGE_PATH } from '../../src/lib/mesh/signedRequest.ts';
-import { dropBody, readBoundedBody, refuseDeclaredOver } from '../body.ts';
+import { dropBody, readBoundedBody } from '../body.ts';
 import { addressOf } from '../rateLimit.ts';
 import type { RequestHandler } from '../static.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
-import { claimSignature, verifyClaim } from '../signedRequests.ts';
+import { claimBeforeBody, verifyClaim } from '../signedRequests.ts';
 import type { ApiKeyEntry, ApiKeyStore, VerifiedKey } from './apiKeys.ts';
 import { Challenges } from './challenges.ts';
 
@@ -92,14 +92,7 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				throw new HttpError(415, 'send JSON (Content-Type: application/json)');
 			}
 			// Signed or refused before the body is read: a stranger's body is never held.
-			let claim;
-			try {
-				refuseDeclaredOver(req, MAX_KEYS_BODY_BYTES, tooLarge);
-				claim = claimSignature(req, challenges);
-			} catch (error) {
-				dropBody(req);
-				throw error;
-			}
+			const claim = claimBeforeBody(req, challenges, MAX_KEYS_BODY_BYTES, tooLarge);
 			const body = await readBody(req);
 			const parsed = method === 'POST' ? parseJsonBody(body) : undefined;
 			const workspace = method === 'POST' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');

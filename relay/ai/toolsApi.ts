@@ -23,10 +23,10 @@ import type { IncomingMessage } from 'node:http';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
-import { dropBody, readBoundedBody, refuseDeclaredOver } from '../body.ts';
+import { dropBody, readBoundedBody } from '../body.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
 import type { McpHub } from '../mcp/McpHub.ts';
-import { claimSignature, verifyClaim } from '../signedRequests.ts';
+import { claimBeforeBody, verifyClaim } from '../signedRequests.ts';
 import type { RequestHandler } from '../static.ts';
 import type { Challenges } from './challenges.ts';
 import type { TeamsOf } from './keysApi.ts';
@@ -65,14 +65,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				throw new HttpError(405, `use ${allowed} here`, { Allow: allowed });
 			}
 			// Signed or refused before the body is read: a stranger's body is never held.
-			let claim;
-			try {
-				refuseDeclaredOver(req, MAX_TOOLS_BODY_BYTES, tooLarge);
-				claim = claimSignature(req, init.challenges);
-			} catch (error) {
-				dropBody(req);
-				throw error;
-			}
+			const claim = claimBeforeBody(req, init.challenges, MAX_TOOLS_BODY_BYTES, tooLarge);
 			const body = await readBody(req);
 			const hub = init.hub;
 			// No MCP servers: nothing to list (to anyone) and nothing to call.
