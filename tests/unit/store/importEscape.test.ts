@@ -88,7 +88,9 @@ describe('an import that reaches past its own workspace', () => {
 			[rosterC]: ['roster', Y.encodeStateAsUpdate(evilRoster)],
 			[note]: ['note', Y.encodeStateAsUpdate(evilNote)]
 		});
-		await expect(importWorkspace({ db, docs }, file)).rejects.toThrow(InvalidManifestError);
+		// Refused for touching workspace C at all, before any state is weighed.
+		await expect(importWorkspace({ db, docs }, file)).rejects.toThrow(/belongs to another workspace on this device/);
+		await expect(importWorkspace({ db, docs }, file)).rejects.toBeInstanceOf(InvalidManifestError);
 		expect(teamOps(roster).has(added)).toBe(true);
 		expect(body.getText('body').toString()).toBe('the team plan, written by members');
 		expect(await db.workspaces.get(a)).toBeUndefined();
