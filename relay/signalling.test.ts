@@ -361,8 +361,10 @@ describe('a client that floods without reading', () => {
 				// Masked frames with a zero key (the payload as it is): a text message, or a WebSocket ping.
 				const frame = (opcode: number) => Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
 				const batch = Buffer.concat(Array.from({ length: 4096 }, () => frame(control ? 0x9 : 0x1)));
+				// Bounded in time too: a relay that takes the flood as fast as it comes is still cut off here.
+				const deadline = Date.now() + 15_000;
 				const pump = (): void => {
-					while (!done && sent < limit) {
+					while (!done && sent < limit && Date.now() < deadline) {
 						sent += batch.length;
 						if (!socket.write(batch)) return void socket.once('drain', pump);
 					}
@@ -387,11 +389,13 @@ describe('a client that floods without reading', () => {
 		await waitUntil(() => signalling.connections === 0, 'the relay to drop the connection');
 	});
 
-	it('is closed by the message rate with the default bounds', async () => {
+	it('is dropped with the default bounds (the rate and the send bound; the rate alone: the 1008 test above)', async () => {
 		const { port, signalling } = await serve({});
-		const { sent, closedByRelay } = await flood(port, LIMIT);
+		// The relay closes at the rate, then lets a close handshake run 1 s, taking (and dropping)
+		// what still comes: on a loaded machine that can be the whole 64 MiB, so the flood here is
+		// bounded by time and size far above it, and the close is what counts.
+		const { closedByRelay } = await flood(port, 16 * LIMIT);
 		expect(closedByRelay).toBe(true);
-		expect(sent).toBeLessThan(LIMIT);
 		await waitUntil(() => signalling.connections === 0, 'the relay to drop the connection');
 	});
 });
