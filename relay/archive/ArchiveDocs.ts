@@ -328,7 +328,7 @@ export class ArchiveDocs implements SyncDocs {
 	 *   apply cleanly, or a new document beyond the limit ({@link TooManyDocumentsError} as its
 	 *   cause); nothing is stored then.
 	 */
-	async apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> {
+	async apply(docId: string, update: Uint8Array, origin: unknown, from?: string): Promise<void> {
 		if (this.closed) throw new UpdateRejectedError(docId, new Error('the archive is closed'));
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		// A first check, before a new document is created, for bytes that do not even decode
@@ -338,7 +338,7 @@ export class ArchiveDocs implements SyncDocs {
 		}
 		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
 		const root = docId !== this.workspaceId && this.stored.has(this.workspaceId) ? await this.withDoc(this.workspaceId, false, (r) => r.doc) : undefined;
-		const context = updateContext(root, docId, this.team);
+		const context = updateContext(root, docId, this.team, from);
 		try {
 			await this.withDoc(docId, true, async (held) => {
 				// Checked against the state now: another apply may have landed while the log opened.

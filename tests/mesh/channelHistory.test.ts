@@ -23,8 +23,8 @@ import type { MessageRecord } from '../../src/lib/doc/schema.js';
 import { at, edit, msg } from '../unit/doc/helpers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
-import { invite, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
-import { connect } from './peers.js';
+import { createTeamWorkspace, invite, newKey, startJoiner, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { connect, heal, partition } from './peers.js';
 import { channelRules, postShows, readOnlySpans } from '../../src/lib/doc/channelRights.js';
 
 afterEach(async () => {
@@ -38,7 +38,7 @@ const texts = (peer: TeamPeer, id: string) => channelOf(peer, id).messages.toArr
 const refusals = (peer: TeamPeer) =>
 	peer.errors
 		.filter((e) => e.error.name === 'UpdateRejectedError')
-		.map((e) => /a record cannot be \w+|an edit from [a-z ]+/.exec(e.error.message)?.[0] ?? e.error.message);
+		.map((e) => /a record cannot be \w+|an edit from [a-z ]+|note content from [a-z ]+/.exec(e.error.message)?.[0] ?? e.error.message);
 
 describe('channel history on the mesh', () => {
 	it('every replica refuses a member rewriting what others wrote, and keeps it whole', async () => {
@@ -184,16 +184,64 @@ describe('channel history on the mesh', () => {
 		const before = [...refusals(owner), ...refusals(bob)].length;
 		write(mallory, 'It is 500 mg. ', false);
 		await waitFor(() => [...refusals(owner), ...refusals(bob)].length > before, 'the unbound edit to be refused');
+		expect(new Set([...refusals(owner), ...refusals(bob)])).toEqual(new Set(['an edit from a client bound to no device']));
+
+		// A guest's modified client that passes notes on: each act is refused on its own, by
+		// the owner (over their session) and by Bob (over gossip, which Gil publishes).
 		const inv = await invite(owner, 'guest');
-		const gil = await startJoiner(ws, (await newKey()).key, 'gil', inv);
+		const gil = await startJoiner(ws, (await newKey()).key, 'gil', inv, { passesNotes: true });
 		await connect(gil, owner);
 		await waitFor(() => owner.authority.roleOf(gil.peerId) === 'guest' && body(gil) === 'Checked. The dose is 5 mg.', 'the guest to read the note');
-		const beforeGuest = refusals(owner).length;
-		write(gil, 'guest was here ');
-		await waitFor(() => refusals(owner).length > beforeGuest, 'the guest edit to be refused');
-		for (const p of [owner, bob]) expect(body(p), p.name).toBe('Checked. The dose is 5 mg.');
-		expect(new Set([...refusals(owner), ...refusals(bob)])).toEqual(
-			new Set(['an edit from a client bound to no device', 'an edit from a device that may not write notes'])
-		);
+		const guestCopy = gil.docs.get(note);
+		const acts: [string, () => void][] = [
+			// Under the owner's own client, bound to the owner: its binding vouches for it.
+			['an item under a writer\'s client', () => {
+				guestCopy.clientID = owner.docs.get(note).clientID;
+				new NoteDoc(guestCopy).body.insert(0, 'Owner: 500 mg. ');
+			}],
+			// A deletion names no client: the bytes cannot say who deleted.
+			['a deletion', () => new NoteDoc(guestCopy).body.delete('Owner: 500 mg. '.length, 'Checked. '.length)],
+			['an edit under its own binding', () => write(gil, 'guest was here ')]
+		];
+		for (const [what, act] of acts) {
+			const before = refusals(owner).length;
+			act();
+			await waitFor(() => refusals(owner).length > before, `${what} to be refused`);
+			for (const p of [owner, bob]) expect(body(p), `${p.name} after ${what}`).toBe('Checked. The dose is 5 mg.');
+		}
+		await waitFor(() => refusals(bob).includes('note content from a device that may not write notes'), 'Bob to refuse what Gil published on gossip');
+		expect(new Set(refusals(owner))).toEqual(new Set(['an edit from a client bound to no device', 'note content from a device that may not write notes']));
+		expect(body(gil)).not.toBe(body(owner)); // what Gil did stays Gil's
+	}, 40_000);
+
+	it("an honest guest passes no note on: a member that catches up through it gets no content it would refuse", async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+		const gil = await startJoiner(ws, (await newKey()).key, 'gil', await invite(owner, 'guest'));
+		await connect(bob, owner);
+		await connect(gil, owner);
+		const note = newId();
+		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
+		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
+		const write = (text: string) => {
+			const doc = owner.docs.get(note);
+			const stop = bindWriter(doc, note, owner.key, owner.peerId);
+			doc.transact(() => new NoteDoc(doc).body.insert(0, text));
+			stop();
+		};
+		write('The dose is 5 mg.');
+		await waitFor(() => body(bob) === 'The dose is 5 mg.' && body(gil) === body(bob) && bob.authority.roleOf(gil.peerId) === 'guest', 'both to hold the note');
+		// Bob goes offline from the owner; the owner's next edit reaches Gil alone.
+		await partition(bob, owner);
+		write('Checked. ');
+		await waitFor(() => body(gil) === 'Checked. The dose is 5 mg.', 'the guest to read the edit');
+		await connect(bob, gil);
+		await waitFor(() => bob.mesh.status(ws.id)?.livePeerIds.includes(gil.peerId) === true, 'Bob and Gil to sync');
+		expect(refusals(bob)).toEqual([]);
+		expect(refusals(gil)).toEqual([]);
+		expect(body(bob)).toBe('The dose is 5 mg.'); // the edit comes from a writer
+		await heal(bob, owner);
+		await waitFor(() => body(bob) === 'Checked. The dose is 5 mg.', 'Bob to get the edit from the owner');
+		expect(refusals(bob)).toEqual([]);
 	}, 40_000);
 });

@@ -62,6 +62,8 @@ export interface Hostility {
 	 * holds, whoever may hold it, and applies no write policy.
 	 */
 	ignoreSpaces?: boolean;
+	/** Notes: it offers and forwards them though its role may not write (a guest's modified client). */
+	passesNotes?: boolean;
 }
 
 /** What a peer keeps across a restart (a device's stores): its documents and its mirrors of relays' sealed logs. */
@@ -122,7 +124,26 @@ export async function startTeamPeer(
 			admits: (peerId, bytes) => authority.admits(peerId, bytes),
 			onChange: (handler) => authority.onChange(handler)
 		});
-	await core.attach(mesh, tab ? { presentAs: delegation } : hostile.ignoreSpaces ? { presentAs: withoutSpaces } : {});
+	// The team as a client that passes notes on presents it: a carrier, whatever its role.
+	const passingNotes = (): Promise<MeshAuthority> =>
+		Promise.resolve({
+			get joined() {
+				return authority.joined;
+			},
+			get excluded() {
+				return authority.excluded;
+			},
+			carrier: true,
+			isMember: (peerId) => authority.isMember(peerId),
+			deviceOf: (peerId) => authority.deviceOf(peerId),
+			admission: () => authority.admission(),
+			admits: (peerId, bytes) => authority.admits(peerId, bytes),
+			onChange: (handler) => authority.onChange(handler),
+			spaceAccess: (docId) => authority.spaceAccess(docId),
+			settled: () => authority.settled()
+		});
+	const presentAs = tab ? delegation : hostile.ignoreSpaces ? withoutSpaces : hostile.passesNotes ? passingNotes : undefined;
+	await core.attach(mesh, presentAs !== undefined ? { presentAs } : {});
 	await core.sync(ws.id, ws.secret);
 	const keyring = core.get(ws.id)?.keyring;
 	if (keyring === undefined) throw new Error('the workspace is not on the mesh');

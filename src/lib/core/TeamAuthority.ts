@@ -263,6 +263,24 @@ export class TeamAuthority implements MeshAuthority {
 		return role === 'owner' || role === 'admin' || role === 'member';
 	}
 
+	/**
+	 * Whether a note update from `peerId` may bring content (notePolicy.ts): its device's role
+	 * writes notes, or it is the team's relay, which passes on what writers wrote. Yjs cannot
+	 * say who wrote an item or a deletion, so anyone else (a guest, a removed member, a
+	 * stranger) could forge a writer's edit if a peer took note content from it.
+	 */
+	carries(peerId: string): boolean {
+		const device = this.deviceOf(peerId);
+		if (device === undefined) return false;
+		return this.isWriter(device) || this.roleOf(device) === 'relay';
+	}
+
+	/** Whether this device passes on note content ({@link carries}); a guest's never does. */
+	get carrier(): boolean {
+		const me = this.init.device?.peerId;
+		return me !== undefined && this.carries(me);
+	}
+
 	/** Ids of the private spaces this device's member is in. */
 	mySpaces(): ReadonlySet<string> {
 		const me = this.init.device?.peerId;

@@ -13,6 +13,9 @@ export function delegatedAuthority(authority: MeshAuthority, delegation: Uint8Ar
 		get excluded() {
 			return authority.excluded;
 		},
+		get carrier() {
+			return authority.carrier ?? true;
+		},
 		isMember: (peerId) => authority.isMember(peerId),
 		...(authority.deviceOf !== undefined ? { deviceOf: (peerId: string) => authority.deviceOf!(peerId) } : {}),
 		admission: () => delegation,

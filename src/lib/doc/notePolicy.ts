@@ -8,10 +8,17 @@
  * device the team lets write (an owner's, admin's or member's; not a guest's, a relay's or a
  * removed member's).
  *
- * Limits: a note without bindings (made before bindings) accepts items from anyone, as
- * before; and deletions carry no client id in Yjs, so who deleted text cannot be checked:
- * anyone who may sync the note (a guest too) can delete its text. Checking it needs the
- * sender's device here (README "Notes bound to their writers").
+ * Yjs deletions carry no client id, and nothing stops a peer from sending items under another
+ * client's id, so the bytes alone cannot say who wrote or deleted: the sender's role decides
+ * that. Note content (new items or new deletions) is taken only from a peer the team lets
+ * write notes, or from its relay, which passes on what writers wrote (`fromCarrier`: the
+ * session's peer, gossip's signed publisher). A guest, a removed member or a stranger cannot
+ * write, delete or forge an item under a writer's client; their honest clients never pass a
+ * note on (teamGate.ts `mayShare`).
+ *
+ * Limits: a note without bindings (made before bindings) accepts items from any carrier, as
+ * before; and a writer (or the relay) can still delete any text, or write under another
+ * writer's client id (README "Notes bound to their writers").
  */
 import * as Y from 'yjs';
 import type { ClientBinding } from './schema.js';
@@ -105,12 +112,48 @@ function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | unde
 	return false;
 }
 
+/** The clock after the last struct `list` holds (0 for none). */
+function heldClock(list: AnyStruct[] | undefined): number {
+	const last = list?.[list.length - 1];
+	return last === undefined ? 0 : last.id.clock + last.length;
+}
+
+/**
+ * Whether an update (its part this replica lacks: updateCheck.ts `applicablePart`) brings
+ * anything: a struct, or a deletion of an item held and not deleted yet, or of one not held
+ * yet (Yjs keeps those until the item comes). A state diff repeats the whole delete set, so
+ * deletions already held bring nothing.
+ */
+function bringsContent(checked: CheckedUpdate): boolean {
+	const { decoded, store } = checked;
+	if (decoded.structs.some((struct) => !(struct instanceof Y.Skip))) return true;
+	for (const [client, ranges] of decoded.ds.clients) {
+		const list = store.get(client);
+		const held = heldClock(list);
+		for (const range of ranges) {
+			if (range.clock + range.len > held) return true;
+			for (const struct of overlapping(list, range.clock, range.len)) if (!struct.deleted) return true;
+		}
+	}
+	return false;
+}
+
+/** Why a note update from a peer that carries no note content is refused. */
+export const NOT_A_CARRIER = 'note content from a device that may not write notes';
+
 /**
  * Why `update` to note `docId` (held as `doc`) is refused, or undefined when it may be
  * applied. `isWriter` answers from this replica's team; without it, bindings are checked but
- * any device counts as a writer.
+ * any device counts as a writer. `fromCarrier`: whether the peer it came from may pass on
+ * note content (false: only an update that brings nothing passes); undefined for this
+ * device's own (an import).
  */
-export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, isWriter?: IsWriter): string | undefined {
+export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, isWriter?: IsWriter, fromCarrier?: boolean): string | undefined {
+	if (fromCarrier === false) {
+		const checked = decodeForCheck(doc, update);
+		if (checked === undefined) return 'undecodable update';
+		return bringsContent(checked) ? NOT_A_CARRIER : undefined;
+	}
 	const bindingsType = doc.share.has('bindings') ? doc.getMap('bindings') : undefined;
 	const bound = bindingsType !== undefined && holdsAny(bindingsType);
 	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound

@@ -462,7 +462,7 @@ export class SyncSession {
 			throw new UpdateRejectedError(docId, new Error('the update does not decode or does not apply cleanly'));
 		}
 		try {
-			await this.init.docs.apply(docId, part, this);
+			await this.init.docs.apply(docId, part, this, this.init.remotePeerId);
 		} catch (cause) {
 			throw new UpdateRejectedError(docId, cause);
 		}

@@ -17,6 +17,11 @@ export interface MeshAuthority {
 	isMember(peerId: string): boolean;
 	/** The member device `peerId` is, or speaks for (a tab it delegated to); undefined for anyone else. */
 	deviceOf?(peerId: string): string | undefined;
+	/**
+	 * Whether this device passes on note content (a guest's does not: a peer would refuse it,
+	 * notePolicy.ts); without it, every device does.
+	 */
+	readonly carrier?: boolean;
 	/** The encoded team operation that made this device a member, sent in HELLO; undefined when none. */
 	admission(): Uint8Array | undefined;
 	/**

@@ -197,10 +197,11 @@ export class WorkspaceGossip {
 		// Model adverts are opened by whoever follows them (src/lib/ai/adverts.ts), not here.
 		if (envelopeKind(data) === EnvelopeKind.advert) return;
 		if (message.type === 'signed' && this.init.hasSessionWith?.(message.from.toString()) === true) return;
-		this.queue = this.queue.then(() => this.receive(data)).catch((error: unknown) => this.init.onError(asError(error)));
+		const publisher = message.type === 'signed' ? message.from.toString() : undefined;
+		this.queue = this.queue.then(() => this.receive(data, publisher)).catch((error: unknown) => this.init.onError(asError(error)));
 	};
 
-	private async receive(envelope: Uint8Array): Promise<void> {
+	private async receive(envelope: Uint8Array, publisher: string | undefined): Promise<void> {
 		if (!this.running) return;
 		const { docId, update } = await openEnvelope(this.init.keys, envelope, this.maxEnvelopeBytes);
 		if (this.init.acceptsGossip?.(docId) === false) {
@@ -214,7 +215,7 @@ export class WorkspaceGossip {
 		}
 		if (!this.running) return;
 		try {
-			await docs.apply(docId, part, this.origin);
+			await docs.apply(docId, part, this.origin, publisher);
 		} catch (cause) {
 			throw new UpdateRejectedError(docId, cause);
 		}

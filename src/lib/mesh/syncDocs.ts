@@ -38,9 +38,11 @@ export interface SyncDocs {
 	diff(docId: string, stateVector: Uint8Array): Awaitable<Uint8Array | undefined>;
 	/**
 	 * Applies a remote update with `origin` as the transaction origin, creating the document
-	 * when this peer does not hold it yet. Throws (or rejects) when the update is refused.
+	 * when this peer does not hold it yet. `from`: the peer id it came from (a session's peer,
+	 * gossip's signed publisher), which the write policy asks about (writePolicy.ts
+	 * `updateContext`). Throws (or rejects) when the update is refused.
 	 */
-	apply(docId: string, update: Uint8Array, origin: unknown): Awaitable<void>;
+	apply(docId: string, update: Uint8Array, origin: unknown, from?: string): Awaitable<void>;
 	/** Subscribes to every update of every document (local edits and remote ones); returns an unsubscribe. */
 	onLocalUpdate(listener: UpdateListener): () => void;
 	/**
@@ -50,6 +52,8 @@ export interface SyncDocs {
 	 * unless the team says who may hold it. Without this method every document is named.
 	 */
 	isListed?(docId: string): boolean;
+	/** Whether the workspace root lists document `docId` as a note (teamGate.ts `mayShare`). */
+	isNote?(docId: string): boolean;
 }
 
 /** The state vector of a document this peer does not hold. */

@@ -54,11 +54,14 @@ export class TeamGate {
 	/**
 	 * Whether document `docId` may go to `peerId` (named in a digest, answered, forwarded
 	 * live): a private space's only to its members' devices; any other only when the
-	 * workspace names it to every member (`docs.isListed`).
+	 * workspace names it to every member (`docs.isListed`). A note never goes from a device
+	 * that does not carry note content (a guest's): the peer would refuse what it brings and
+	 * end the session.
 	 */
 	mayShare(peerId: string, docId: string, docs: SyncDocs): boolean {
 		const a = this.authority;
 		if (a === undefined) return true;
+		if (a.carrier === false && docs.isNote?.(docId) === true) return false;
 		const space = a.spaceAccess?.(docId);
 		if (space !== undefined) return space.reads(peerId);
 		return docs.isListed?.(docId) ?? true;
@@ -91,10 +94,14 @@ export class TeamGate {
 		return space !== undefined && !space.local && space.reads(peerId);
 	}
 
-	/** Whether `docId` may travel on the workspace's gossip, which every member reads: never a private space's. */
+	/**
+	 * Whether `docId` may travel on the workspace's gossip, which every member reads: never a
+	 * private space's, and no note from a device that does not carry note content.
+	 */
 	mayGossip(docId: string, docs: SyncDocs): boolean {
 		const a = this.authority;
 		if (a === undefined) return true;
+		if (a.carrier === false && docs.isNote?.(docId) === true) return false;
 		return a.spaceAccess?.(docId) === undefined && (docs.isListed?.(docId) ?? true);
 	}
 

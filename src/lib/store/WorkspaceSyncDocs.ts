@@ -24,7 +24,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
-import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedNote, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
 import { boundPending, clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
@@ -130,6 +130,11 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return docId === this.init.workspaceId || docId === this.rosterId || this.isIndexed(docId) || this.team.spaces().has(docId);
 	}
 
+	/** Whether the root lists `docId` as a note. */
+	isNote(docId: string): boolean {
+		return isListedNote(this.rootHandle.doc, docId);
+	}
+
 	/** Also starts checking the stored digests of the listed documents, as digest() follows. */
 	list(): string[] {
 		const ids = new Set<string>([this.init.workspaceId]);
@@ -177,14 +182,14 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	 * {@link UpdateRejectedError} when the update is unreadable (nothing is stored) and an
 	 * {@link UnknownDocLimitError} when `origin` created too many unlisted documents.
 	 */
-	async apply(docId: string, update: Uint8Array, origin: unknown): Promise<void> {
+	async apply(docId: string, update: Uint8Array, origin: unknown, from?: string): Promise<void> {
 		if (this.closed) throw new DocsClosedError(`workspace ${this.init.workspaceId} is closed`);
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
-			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team));
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team, from));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			boundPending(handle.doc); // what waits for updates that never came is held within a bound
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {

@@ -186,7 +186,7 @@ async function changeOf(doc: Y.Doc, run: () => Promise<ToolResult>): Promise<{ r
 
 /** The store's context for an update of `docId`, as Ann's replica's store builds it. */
 function policy(docId: string) {
-	return updateContext(w.root.doc, docId, { spaces: () => w.authority.mySpaces(), isWriter: (device) => w.authority.isWriter(device) });
+	return updateContext(w.root.doc, docId, { spaces: () => w.authority.mySpaces(), isWriter: (device) => w.authority.isWriter(device), carries: (peerId) => w.authority.carries(peerId) });
 }
 
 const docOf = (id: string) => held.find((h) => h.id === id)!.doc;

@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
-import { checkNoteUpdate } from '../../../src/lib/doc/notePolicy.js';
+import { checkNoteUpdate, NOT_A_CARRIER } from '../../../src/lib/doc/notePolicy.js';
 import { signBindingNow } from '../../../src/lib/doc/signature.js';
 import { checkRemoteUpdate } from '../../../src/lib/doc/team/writePolicy.js';
 import { bindWriter } from '../../../src/lib/state/noteBinding.js';
@@ -45,13 +45,16 @@ function annsNote(): { honest: Y.Doc } {
 	return { honest };
 }
 
-/** The update another copy of the note sends after `change`, checked by the honest replica. */
-function attempt(honest: Y.Doc, change: (copy: Y.Doc) => void): string | undefined {
+/**
+ * The update another copy of the note sends after `change`, checked by the honest replica;
+ * `fromCarrier`: whether the peer it comes from may pass on note content.
+ */
+function attempt(honest: Y.Doc, change: (copy: Y.Doc) => void, fromCarrier = true): string | undefined {
 	const copy = new Y.Doc();
 	Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
 	const before = Y.encodeStateVector(honest);
 	change(copy);
-	return checkRemoteUpdate('ws', NOTE, honest, Y.encodeStateAsUpdate(copy, before), { note: true, isWriter });
+	return checkRemoteUpdate('ws', NOTE, honest, Y.encodeStateAsUpdate(copy, before), { note: true, isWriter, fromCarrier });
 }
 
 describe('note write policy', () => {
@@ -121,6 +124,41 @@ describe('note write policy', () => {
 				c.getMap('bindings').set(annClient, b);
 			})
 		).toBe('a record cannot be overwritten');
+	});
+
+	it("a peer that may not write notes (a guest, a stranger) brings nothing: no deletion, no item under a writer's client", () => {
+		const { honest } = annsNote();
+		const annClient = Number([...honest.getMap('bindings').keys()][0]!);
+		const deleteDose = (c: Y.Doc) => new NoteDoc(c).body.delete(4, 4);
+		const asAnn = (c: Y.Doc) => {
+			c.clientID = annClient; // Ann's client, past Ann's clock: Yjs cannot tell it from Ann's own
+			new NoteDoc(c).body.insert(0, 'Ann: 500 mg. ');
+			expect(c.clientID).toBe(annClient);
+		};
+		// From a writer both pass (who deleted, and under which client, the bytes cannot say).
+		expect(attempt(honest, deleteDose)).toBeUndefined();
+		expect(attempt(honest, asAnn)).toBeUndefined();
+		expect(attempt(honest, deleteDose, false)).toBe(NOT_A_CARRIER);
+		expect(attempt(honest, asAnn, false)).toBe(NOT_A_CARRIER);
+		// A deletion of an item not held yet waits in Yjs until the item comes: refused as well.
+		const ahead = new Y.Doc();
+		Y.applyUpdate(ahead, Y.encodeStateAsUpdate(honest));
+		new NoteDoc(ahead).body.insert(0, 'later ');
+		const future = new Y.Doc();
+		Y.applyUpdate(future, Y.encodeStateAsUpdate(ahead));
+		new NoteDoc(future).body.delete(0, 6);
+		const pendingDeletion = Y.encodeStateAsUpdate(future, Y.encodeStateVector(future)); // the delete set alone
+		expect(checkRemoteUpdate('ws', NOTE, honest, pendingDeletion, { note: true, isWriter, fromCarrier: false })).toBe(NOT_A_CARRIER);
+		expect(checkRemoteUpdate('ws', NOTE, honest, pendingDeletion, { note: true, isWriter, fromCarrier: true })).toBeUndefined();
+		// A state that brings nothing new (a diff repeats every deletion held) passes from anyone.
+		new NoteDoc(honest).body.delete(0, 4);
+		const copy = new Y.Doc();
+		Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
+		expect(checkRemoteUpdate('ws', NOTE, honest, Y.encodeStateAsUpdate(copy, Y.encodeStateVector(honest)), { note: true, isWriter, fromCarrier: false })).toBeUndefined();
+		// A note from before bindings is no different.
+		const old = new Y.Doc();
+		new NoteDoc(old).body.insert(0, 'old note');
+		expect(attempt(old, deleteDose, false)).toBe(NOT_A_CARRIER);
 	});
 
 	it('a note from before bindings takes any edit, as before', () => {

@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedDoc, isListedNote, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
 import { clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
@@ -51,6 +51,11 @@ export class MemoryDocs implements SyncDocs {
 		return isListedDoc(this.workspaceId, this.docs.get(this.workspaceId), docId) || this.team.spaces().has(docId);
 	}
 
+	isNote(docId: string): boolean {
+		const root = this.workspaceId === undefined ? undefined : this.docs.get(this.workspaceId);
+		return root !== undefined && isListedNote(root, docId);
+	}
+
 	list(): string[] {
 		return [...this.docs.keys()];
 	}
@@ -75,9 +80,9 @@ export class MemoryDocs implements SyncDocs {
 		return doc && Y.encodeStateAsUpdate(doc, stateVector);
 	}
 
-	apply(docId: string, update: Uint8Array, origin: unknown): void {
+	apply(docId: string, update: Uint8Array, origin: unknown, from?: string): void {
 		if (this.workspaceId !== undefined) {
-			const context = updateContext(this.docs.get(this.workspaceId), docId, this.team);
+			const context = updateContext(this.docs.get(this.workspaceId), docId, this.team, from);
 			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, context);
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}

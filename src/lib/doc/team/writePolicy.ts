@@ -7,7 +7,8 @@
  * - a channel document's history only grows (channelPolicy.ts): nothing signed is removed or
  *   overwritten. Who may post (guests, read-only channels) the view decides (channelRights.ts);
  * - an AI chat's signed records only accumulate (aiThreadPolicy.ts);
- * - a note with client bindings takes items only from clients bound to devices that may write (notePolicy.ts).
+ * - a note takes content only from a peer that may write notes or the team's relay, and, once
+ *   it holds client bindings, items only from clients bound to devices that may write (notePolicy.ts).
  *
  * A document is a channel when the workspace root lists it as one, or when it already holds
  * what only channels hold (edits, deletion or reaction marks, live answers): a channel whose
@@ -74,7 +75,7 @@ export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc
 	if (docId === workspaceId) return checkRootUpdate(doc, update);
 	if (context.channel === true || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
 	if (context.aiThread === true || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
-	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter);
+	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
 	return undefined;
 }
 
@@ -83,22 +84,26 @@ export interface DocsTeam {
 	/** The private spaces this device is in. */
 	spaces(): ReadonlySet<string>;
 	isWriter: IsWriter;
+	/** Whether a note update from peer `peerId` may bring content (TeamAuthority `carries`). */
+	carries(peerId: string): boolean;
 }
 
 /** A store's team before the core tells it one: no spaces, any device writes. */
-export const NO_TEAM: DocsTeam = { spaces: () => new Set(), isWriter: () => true };
+export const NO_TEAM: DocsTeam = { spaces: () => new Set(), isWriter: () => true, carries: () => true };
 
 /**
  * What a store knows of document `docId` when it checks an update: how the workspace root
  * `root` lists it (undefined: the root is not here), whether it is a space this device is
- * in (a channel), and the team's writers.
+ * in (a channel), the team's writers, and whether the peer the update came from (`from`;
+ * undefined: this device's own, an import) may pass on note content.
  */
-export function updateContext(root: Y.Doc | undefined, docId: string, team: DocsTeam): UpdateContext {
+export function updateContext(root: Y.Doc | undefined, docId: string, team: DocsTeam, from?: string): UpdateContext {
 	return {
 		channel: team.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId)),
 		aiThread: root !== undefined && isListedAiThread(root, docId),
 		note: root !== undefined && isListedNote(root, docId),
-		isWriter: team.isWriter
+		isWriter: team.isWriter,
+		fromCarrier: from === undefined || team.carries(from)
 	};
 }
 
@@ -112,4 +117,6 @@ export interface UpdateContext {
 	note?: boolean;
 	/** Whether a member device may write notes, by this replica's team. */
 	isWriter?: IsWriter;
+	/** Whether the peer the update came from may pass on note content (default: yes). */
+	fromCarrier?: boolean;
 }
