@@ -132,6 +132,14 @@ test('a knowledge answer lists its sources, and a source opens the note at the c
 	// Two notes; only one is about the question (Chinese and English words both indexed).
 	await newNote(page, 'Galley rota', '# Week one\n\nPeeling potatoes: Ada.\n\n# Anchor drill\n\nThe anchor drill is on Tuesday at 0600. 锚演习在星期二。');
 	await newNote(page, 'Engine log', 'Oil pressure normal.');
+	// A private channel of the asker's on the same question: every member reads an AI chat, so
+	// its knowledge (and its tools) never carry a private channel there.
+	await page.getByRole('button', { name: 'New channel' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New channel' });
+	await dialog.getByRole('textbox', { name: 'Channel name' }).fill('salvage');
+	await dialog.getByRole('checkbox', { name: 'Private channel' }).check();
+	await dialog.getByRole('button', { name: 'Create channel' }).click();
+	await post(page, 'The anchor drill is secretly off: we dive for the wreck on Tuesday at 0600.');
 
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await loadToolsModel(page);
@@ -164,6 +172,9 @@ test('a knowledge answer lists its sources, and a source opens the note at the c
 	await expect(first).toBeVisible();
 	await expect(sources.getByRole('button', { name: /Engine log/ })).toHaveCount(0);
 	await expect(answers(page).last()).toContainText('served by this browser', { timeout: 60_000 });
+	await expect(sources.getByRole('button')).not.toHaveCount(0);
+	await expect(sources.getByRole('button', { name: /salvage/ })).toHaveCount(0);
+	await expect(answers(page).last()).not.toContainText('wreck');
 
 	// A Chinese question finds the same passage through the full-text side.
 	await box.fill('锚演习是什么时候？');

@@ -424,19 +424,21 @@ export class WorkspaceState {
 	sharedTools: (() => Promise<RunnableTool[]>) | undefined;
 
 	/**
-	 * The tools an AI chat of this workspace offers the model: the workspace's own (search,
+	 * The tools a model answering in document `audience` gets: the workspace's own (search,
 	 * read and write notes, read and post messages, as this member may) and the relays' MCP
-	 * servers' tools this member's role may use (on the mesh, and the relay that served the app). For `@model` in channel `audience`, whose
-	 * answer everyone in that channel reads, the workspace's tools read only what they all may
-	 * (workspaceTools.ts).
+	 * servers' tools this member's role may use (on the mesh, and the relay that served the
+	 * app). Everyone who reads `audience` reads the answer and its tool steps (an AI chat: every
+	 * member; `@model` in a channel: that channel's readers), so the workspace's tools read only
+	 * what they all may (workspaceTools.ts), and the channels offered by name are those.
 	 */
-	private async chatTools(audience?: string): Promise<RunnableTool[]> {
+	private async chatTools(audience: string): Promise<RunnableTool[]> {
 		const [{ createWorkspaceTools, withChoices }, { workspaceToolContext }] = await Promise.all([
 			import('../ai/tools/workspaceTools.js'),
 			import('../ai/tools/workspaceToolContext.js')
 		]);
-		const choices = { channel: this.channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
-		const context = workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n), ...(audience !== undefined ? { audience } : {}) });
+		const channels = this.channels.filter((c) => c.id === audience || !c.private);
+		const choices = { channel: channels.map((c) => c.name), note: this.notes.map((n) => n.title) };
+		const context = workspaceToolContext(this.services, this.id, { origin: LOCAL_ORIGIN, search: (q, n) => this.search.hits(q, n), audience });
 		const own = createWorkspaceTools(context).map(
 			(tool) => withChoices(tool, choices)
 		);
@@ -446,16 +448,17 @@ export class WorkspaceState {
 	}
 
 	/**
-	 * Workspace knowledge for a question (issue 15): the notes and channels this member may
-	 * read are brought up to date in the knowledge index (only what is new this session or
-	 * changed since is read again: WorkspaceKnowledge.ts), the best chunks are found (by full
-	 * text, and by meaning too when an embedding model is chosen: KnowledgeEmbedding.svelte.ts),
-	 * and the answer's system message and numbered sources are made from them.
+	 * Workspace knowledge for a question in an AI chat (issue 15): the notes and open channels
+	 * are brought up to date in the knowledge index (only what is new this session or changed
+	 * since is read again: WorkspaceKnowledge.ts), the best chunks are found (by full text, and
+	 * by meaning too when an embedding model is chosen: KnowledgeEmbedding.svelte.ts), and the
+	 * answer's system message and numbered sources are made from them. Not the member's private
+	 * channels: every member reads an AI chat, and the answer would carry them there.
 	 */
 	private async knowledgeFor(question: string): Promise<{ message: ChatMessage; sources: SourceRef[] }> {
 		const { knowledgeMessages } = await import('../knowledge/groundedPrompt.js');
 		const knowledge = await this.openKnowledge();
-		const channels = this.channels;
+		const channels = this.channels.filter((c) => !c.private);
 		const notes = this.notes;
 		const readable = new Set([...channels.map((c) => c.id), ...notes.map((n) => n.id)]);
 		await knowledge.refresh([...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))]);
@@ -509,7 +512,7 @@ export class WorkspaceState {
 			await next.close();
 			return;
 		}
-		next.makeTools = () => this.chatTools();
+		next.makeTools = () => this.chatTools(id); // every member reads the chat: what all of them may read
 		next.makeKnowledge = (question) => this.knowledgeFor(question);
 		this.chat = next;
 	}

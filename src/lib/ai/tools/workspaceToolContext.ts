@@ -21,7 +21,7 @@ export interface WorkspaceToolContextInit {
 	 * and closes it again.
 	 */
 	search?: WorkspaceSearch;
-	/** The channel where the answer shows, for `@model` in a channel (WorkspaceToolContext.audience). */
+	/** The document where the answer shows: the channel of `@model`, or the AI chat (WorkspaceToolContext.audience). */
 	audience?: string;
 }
 

@@ -66,7 +66,9 @@ export interface WorkspaceToolContext {
 	 * it: the tools then read only what every reader of that channel may read, so an answer
 	 * cannot carry a private conversation of the asker's into a wider one. Open channels and
 	 * notes every member reads; a private channel or direct conversation only when it is this
-	 * channel itself. Absent in an AI chat, which only the asker reads.
+	 * channel itself. An AI chat's audience is the chat, which every member reads (its answer
+	 * and tool steps too): open channels and notes only. Absent: everything the asker reads
+	 * (a tool run whose result only the asker sees).
 	 */
 	readonly audience?: string;
 }
