@@ -155,6 +155,15 @@ describe('note write policy', () => {
 		const copy = new Y.Doc();
 		Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
 		expect(checkRemoteUpdate('ws', NOTE, honest, Y.encodeStateAsUpdate(copy, Y.encodeStateVector(honest)), { note: true, isWriter, fromCarrier: false })).toBeUndefined();
+		// Nor before the root lists the note here: a document nothing classifies yet may be one.
+		const unlisted = new Y.Doc();
+		const forged = new Y.Doc();
+		Y.applyUpdate(forged, Y.encodeStateAsUpdate(honest));
+		forged.clientID = annClient;
+		new NoteDoc(forged).body.insert(0, 'Ann: 50 mg. ');
+		const whole = Y.encodeStateAsUpdate(forged);
+		expect(checkRemoteUpdate('ws', NOTE, unlisted, whole, { isWriter, fromCarrier: false })).toBe(NOT_A_CARRIER);
+		expect(checkRemoteUpdate('ws', NOTE, unlisted, whole, { isWriter, fromCarrier: true })).toBeUndefined();
 		// A note from before bindings is no different.
 		const old = new Y.Doc();
 		new NoteDoc(old).body.insert(0, 'old note');

@@ -12,7 +12,8 @@
  *
  * A document is a channel when the workspace root lists it as one, or when it already holds
  * what only channels hold (edits, deletion or reaction marks, live answers): a channel whose
- * root entry has not arrived yet is protected once it holds any of those.
+ * root entry has not arrived yet is protected once it holds any of those. A document nothing
+ * classifies yet takes no content from a peer that does not carry notes (it may be a note).
  */
 import type * as Y from 'yjs';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
@@ -76,6 +77,10 @@ export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc
 	if (context.channel === true || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
 	if (context.aiThread === true || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
 	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
+	// Nothing here says what it is yet (its root entry has not come): from a peer that does
+	// not carry notes, it may be a note, so it brings nothing. An honest such peer offers only
+	// what its root lists, which reaches this replica first on the same session.
+	if (context.fromCarrier === false) return checkNoteUpdate(doc, docId, update, context.isWriter, false);
 	return undefined;
 }
 
