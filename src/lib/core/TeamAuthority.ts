@@ -57,8 +57,8 @@ export class ReadOnlyTeamError extends Error {
 /** See the module comment. */
 export class TeamAuthority implements MeshAuthority {
 	private readonly verified = new Map<string, TeamOp | null>();
-	/** Tabs admitted by a delegation → their device (at most {@link MAX_TABS}). */
-	private readonly tabs = new Map<string, string>();
+	/** Tabs admitted by a delegation → their device, until the delegation expires (at most {@link MAX_TABS}). */
+	private readonly tabs = new Map<string, { device: string; expires: number }>();
 	private spaceCache: { team: Team; ids: ReadonlySet<string> } | undefined;
 	/** Refused operations already reported. */
 	private readonly reported = new Set<string>();
@@ -234,13 +234,19 @@ export class TeamAuthority implements MeshAuthority {
 		await this.settled();
 		if (!this.isMember(d.device)) return 'refused';
 		if (this.tabs.size >= MAX_TABS) this.tabs.delete(this.tabs.keys().next().value!);
-		this.tabs.set(peerId, d.device);
+		this.tabs.delete(peerId); // most recently admitted last
+		this.tabs.set(peerId, { device: d.device, expires: d.expires });
 		return 'ok';
 	}
 
-	/** The member device `peerId` is, or speaks for (a tab it delegated to). */
+	/** The member device `peerId` is, or speaks for (a tab it delegated to, until the delegation expires). */
 	deviceOf(peerId: string): string | undefined {
-		return this.current.devices.has(peerId) ? peerId : this.tabs.get(peerId);
+		if (this.current.devices.has(peerId)) return peerId;
+		const tab = this.tabs.get(peerId);
+		if (tab === undefined) return undefined;
+		if ((this.init.now ?? Date.now)() <= tab.expires) return tab.device;
+		this.tabs.delete(peerId);
+		return undefined;
 	}
 
 	/** Who may hold a private space's document (MeshAuthority.spaceAccess). */
