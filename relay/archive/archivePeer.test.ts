@@ -7,6 +7,7 @@
  * space the relay is not in never reaches it; and a burst of archive requests past the queue's
  * bound is refused at once rather than queued.
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.ts';
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,8 +81,8 @@ async function archivedTeamOfTwo(stores: DeviceStores = {}) {
 async function spaceKeptByRelay(stores: DeviceStores = {}) {
 	const team = await archivedTeamOfTwo(stores);
 	const { relay, ws, owner, bob } = team;
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, bob.peerId] });
 	await waitUntil(() => bob.authority.team.spaces.get(space)?.keyGenerations.size === 1, 'bob folds the space and its key');
 	bob.gater.blocked.add(owner.node.peerId.toString());
 	await bob.node.hangUp(owner.node.peerId);
@@ -186,8 +187,8 @@ it('archives no private space it is not in: its members never send it one', asyn
 	const { relay, ws, owner, bob } = await archivedTeamOfTwo();
 	await dialRelay(owner, relay);
 	await dialRelay(bob, relay);
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, bob.peerId] });
 	new ChannelDoc(owner.docs.get(space)).post(msg(newId(), owner.peerId, at(1, owner.peerId), 'between us'));
 	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.length === 1, 'bob gets it');
 	// A later public edit reaches the relay: so would have the private one, had it been sent.
@@ -207,8 +208,8 @@ it('keeps a private space it is not in sealed for its members: stored, served ba
 	await connect(eve, owner);
 	await waitUntil(() => owner.authority.isMember(bob.peerId) && owner.authority.isMember(eve.peerId) && bob.authority.joined && eve.authority.joined, 'bob and eve admitted');
 	await archiveAs(owner, relay, ws);
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, bob.peerId] });
 	const relayId = relay.node.peerId.toString();
 	for (const peer of [owner, bob, eve]) await dialRelay(peer, relay);
 	await waitUntil(() => relay.archive.authority(ws.id)?.team.spaces.has(space) === true, 'the relay folds the space');

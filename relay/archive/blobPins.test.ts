@@ -5,6 +5,7 @@
  * the quota is not pinned, and the relay says so. A private channel's files, which the relay
  * cannot read, are kept sealed at a member's request and served to the channel's members only.
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.ts';
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -111,8 +112,8 @@ it('keeps a private channel’s files sealed for its members, at a member’s re
 	await connect(mallory, owner);
 	await waitUntil(() => owner.authority.isMember(mallory.peerId) && mallory.authority.joined, 'mallory admitted');
 	const malloryBlobs = await withBlobs(mallory);
-	const space = newId();
-	await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, bob.peerId] });
+	const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, bob.peerId] });
 	await waitUntil(() => relay.archive.authority(ws.id)?.spaceAccess(space) !== undefined, 'the relay folds the space');
 
 	// The owner posts a sealed file in the private channel and asks the relays to keep it.

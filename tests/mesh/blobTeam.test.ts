@@ -7,6 +7,7 @@
  * serves it after its sender has left; a second tab of a member (a throwaway node key and its
  * device's delegation) fetches as its device does, until the device is removed.
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
@@ -58,8 +59,8 @@ describe('blobs under the team', () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
 		const [ownerBlobs, malloryBlobs] = [await withBlobs(owner), await withBlobs(mallory)];
 		await withBlobs(bob);
-		const space = newId();
-		await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, mallory.peerId, bob.peerId] });
+		const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+		await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, mallory.peerId, bob.peerId] });
 		const before = await postFile(owner, ownerBlobs, space, randomBytes(300_000), 'before.bin');
 		post(owner, space, 'first');
 		await waitFor(() => has(mallory, space, 'first'), 'mallory gets the private channel');
@@ -136,8 +137,8 @@ describe('blobs under the team', () => {
 		// Bob keeps sealed files of spaces he is not in, as a relay does (fetching them takes the relay's role:
 		// relay/archive/blobPins.test.ts); the space is the owner's and mallory's.
 		const [ownerBlobs, malloryBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(mallory), await withBlobs(bob, true, { sealedIndex: index })];
-		const space = newId();
-		await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, mallory.peerId] });
+		const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+		await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, mallory.peerId] });
 		await waitFor(() => bob.authority.spaceAccess(space)?.reads(mallory.peerId) === true, 'bob folds the space');
 		// Mallory, in the space, asks bob to keep files nobody has, again and again (a modified client).
 		const made = Array.from({ length: MAX_SEALED_PINS_PER_ASKER + 6 }, (_, i) => i.toString(16).padStart(64, '0'));

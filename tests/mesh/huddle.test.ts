@@ -9,6 +9,7 @@
  * its device's delegation) calls as its device does. The audio
  * (RTCPeerConnection) is the browser's and is tested end to end (tests/e2e/huddle.spec.ts).
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import '../../src/lib/mesh/polyfills.node.js';
 import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -137,8 +138,8 @@ describe('huddle signalling under the team', () => {
 
 	it('a private channel: only its members get in, and a member removed from it loses the call', async () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
-		const space = newId();
-		await owner.authority.write({ t: 'space', space, kind: 'private', members: [owner.peerId, mallory.peerId] });
+		const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+		await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, mallory.peerId] });
 		await waitFor(() => bob.authority.spaceAccess(space) !== undefined && mallory.authority.spaceAccess(space)?.local === true, 'the space reaches both');
 		const ownerSide = inHuddle(await signallingOf(owner, ws.id), space);
 

@@ -9,6 +9,7 @@
  * unsigned `askedBy` was rewritten). Tabs count as their device, both for where they may write
  * and for their share of the host's queue.
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import '../../src/lib/mesh/polyfills.node.js'; // before anything that loads libp2p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerTarget, Engine, GenerateRequest } from '../../src/lib/ai/engine.js';
@@ -73,8 +74,9 @@ beforeAll(async () => {
 		signer: { peerId: owner.peerId, key: owner.key, clock: new HybridClock(owner.peerId) }
 	});
 	await host.start();
-	dm = newId();
-	await owner.authority.write({ t: 'space', space: dm, kind: 'dm', members: [owner.peerId, ann.peerId] });
+	const made = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	dm = made.space;
+	await owner.authority.write({ t: 'space', space: dm, nonce: made.nonce, kind: 'dm', members: [owner.peerId, ann.peerId] });
 	post(owner, dm, 'private hello');
 	const root = new WorkspaceDoc(owner.docs.get(ws.id));
 	general = newId();

@@ -6,6 +6,7 @@
  * pushes into the space is refused; a member added later gets the history; a member removed
  * gets nothing new.
  */
+import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/doc/ids.js';
@@ -22,8 +23,8 @@ afterEach(async () => {
 
 /** Creates a private space of `members` (creator first) and posts `first` in it. */
 async function space(creator: TeamPeer, members: TeamPeer[], first: string): Promise<string> {
-	const id = newId();
-	await creator.authority.write({ t: 'space', space: id, kind: 'private', members: members.map((m) => m.peerId) });
+	const { space: id, nonce } = newSpaceId(creator.authority.workspaceId, creator.peerId);
+	await creator.authority.write({ t: 'space', space: id, nonce, kind: 'private', members: members.map((m) => m.peerId) });
 	post(creator, id, first);
 	return id;
 }

@@ -6,7 +6,7 @@
  * to show their names; the mesh offers them only to the space's members.
  */
 import { ChannelDoc, type SpaceInfo } from '../doc/ChannelDoc.js';
-import { newId } from '../doc/ids.js';
+import { newSpaceId } from '../doc/team/teamId.js';
 import type { ChannelInfo } from '../doc/schema.js';
 import { ROLE_RANK, SpaceKind } from '../doc/team/ops.js';
 import { findDirect, spacesOf } from '../doc/team/spaces.js';
@@ -39,6 +39,13 @@ export class SpacesState {
 	private get me(): string | undefined {
 		const device = this.authority.devicePeerId;
 		return device === undefined ? undefined : this.authority.team.devices.get(device);
+	}
+
+	/** A new space's id and nonce, made by this device (teamId.ts `newSpaceId`). */
+	private newSpace(): { space: string; nonce: string } {
+		const device = this.authority.devicePeerId;
+		if (device === undefined) throw new Error('this device is not a member');
+		return newSpaceId(this.authority.workspaceId, device);
 	}
 
 	/** The member's spaces, oldest first. */
@@ -135,8 +142,8 @@ export class SpacesState {
 	async createChannel(name: string, topic: string, members: string[]): Promise<string> {
 		const me = this.me;
 		if (me === undefined) throw new Error('this device is not a member');
-		const id = newId();
-		await this.authority.write({ t: 'space', space: id, kind: SpaceKind.private, members: [me, ...members.filter((m) => m !== me)] });
+		const { space: id, nonce } = this.newSpace();
+		await this.authority.write({ t: 'space', space: id, nonce, kind: SpaceKind.private, members: [me, ...members.filter((m) => m !== me)] });
 		this.refresh();
 		this.write(id, { name, topic });
 		return id;
@@ -149,8 +156,8 @@ export class SpacesState {
 		const members = [me, ...others.filter((m) => m !== me)];
 		const existing = findDirect(this.authority.team, members);
 		if (existing !== undefined) return existing.id;
-		const id = newId();
-		await this.authority.write({ t: 'space', space: id, kind: SpaceKind.dm, members });
+		const { space: id, nonce } = this.newSpace();
+		await this.authority.write({ t: 'space', space: id, nonce, kind: SpaceKind.dm, members });
 		this.refresh();
 		return id;
 	}

@@ -5,6 +5,7 @@
  * another replica checks them: the update each tool makes goes through the write policy
  * (writePolicy.ts) onto a second copy, and the channel view there shows it.
  */
+import { newSpaceId } from '../../../src/lib/doc/team/teamId.js';
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -87,10 +88,10 @@ beforeAll(async () => {
 	await op(owner, { t: 'add', member: ann.peerId, role: 'member', name: 'Ann' });
 	await op(owner, { t: 'add', member: bob.peerId, role: 'member', name: 'Bob' });
 	await op(owner, { t: 'add', member: gus.peerId, role: 'guest', name: 'Gus' });
-	const secret = newId();
-	const crew = newId();
-	await op(bob, { t: 'space', space: secret, kind: 'private', members: [bob.peerId, owner.peerId] });
-	await op(ann, { t: 'space', space: crew, kind: 'private', members: [ann.peerId, bob.peerId] });
+	const { space: secret, nonce: secretNonce } = newSpaceId(ws, bob.peerId);
+	const { space: crew, nonce: crewNonce } = newSpaceId(ws, ann.peerId);
+	await op(bob, { t: 'space', space: secret, nonce: secretNonce, kind: 'private', members: [bob.peerId, owner.peerId] });
+	await op(ann, { t: 'space', space: crew, nonce: crewNonce, kind: 'private', members: [ann.peerId, bob.peerId] });
 
 	const services = assembleServices(new OutpostDb(`tools-${newId()}`), new DocStore(`tools-${newId()}:`), { privateKey: ann.key, peerId: ann.peerId, displayName: 'Ann' });
 	services.docs.onError = () => undefined;

@@ -22,7 +22,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
-import { teamWorkspaceId } from './teamId.js';
+import { teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from './teamTypes.js';
 
@@ -335,6 +335,7 @@ class Pass {
 		const unknown = (ids: string[]) => ids.some((id) => !team.members.has(id));
 		if (p.t === 'space') {
 			if (actorRank < ROLE_RANK.member) return 'only members create spaces';
+			if (p.space !== teamSpaceId(team.workspaceId, op.payload.by, p.nonce)) return 'the space id is not its author\'s';
 			if (team.spaces.has(p.space)) return 'space id taken';
 			if (!p.members.includes(actor)) return 'the author must be a member of the space';
 			if (unknown(p.members)) return 'not a member of the team';

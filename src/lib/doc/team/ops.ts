@@ -71,8 +71,9 @@ export type TeamOpBody =
 	/**
 	 * A private space (a private channel or a direct conversation): only its members' devices
 	 * are offered its document (spaces.ts). `members` are member ids; the author is one.
+	 * `space` is derived from the workspace, the author device and `nonce` (teamId.ts `teamSpaceId`).
 	 */
-	| { t: 'space'; space: string; kind: SpaceKind; members: string[] }
+	| { t: 'space'; space: string; nonce: string; kind: SpaceKind; members: string[] }
 	/** Adds members to a space, or removes them (a member may remove itself: it leaves). */
 	| { t: 'space-members'; space: string; add: string[]; remove: string[] }
 	/** Which roles may use a shared model (its advertised id); replaces the model's earlier rule. */
@@ -248,7 +249,7 @@ function body(p: Record<string, unknown>): TeamOpBody {
 		case 'space': {
 			if (!isId(p.space)) fail('bad space id');
 			if (p.kind !== SpaceKind.private && p.kind !== SpaceKind.dm) fail('bad space kind');
-			return { t: 'space', space: p.space, kind: p.kind, members: peers(p.members, MAX_SPACE_MEMBERS) };
+			return { t: 'space', space: p.space, nonce: str(p.nonce, 64), kind: p.kind, members: peers(p.members, MAX_SPACE_MEMBERS) };
 		}
 		case 'space-members': {
 			if (!isId(p.space)) fail('bad space id');

@@ -18,6 +18,22 @@ export function newTeamNonce(): string {
 	return base32(crypto.getRandomValues(new Uint8Array(16)));
 }
 
+/**
+ * The document id of a private space that device `creator` makes in workspace `workspaceId`
+ * with `nonce` (its `space` operation carries the nonce): nobody can claim an id that
+ * already names another document (the root, the roster, a channel or a note) as a space,
+ * which would keep it from everyone outside the space.
+ */
+export function teamSpaceId(workspaceId: string, creator: string, nonce: string): string {
+	return base32(sha256(utf8.encode(`outpost/space/1\n${workspaceId}\n${creator}\n${nonce}`)).slice(0, 16));
+}
+
+/** A new private space's id and the nonce its `space` operation carries. */
+export function newSpaceId(workspaceId: string, creator: string): { space: string; nonce: string } {
+	const nonce = newTeamNonce();
+	return { space: teamSpaceId(workspaceId, creator, nonce), nonce };
+}
+
 /** The roster document of a workspace with a signed team: derived from its id, so a joiner knows it before anything arrives. */
 export function teamRosterId(workspaceId: string): string {
 	return base32(sha256(utf8.encode(`outpost/roster/1\n${workspaceId}`)).slice(0, 16));

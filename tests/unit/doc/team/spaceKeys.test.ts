@@ -4,6 +4,7 @@
  * nobody else can; outsiders' operations on it have no effect; a generation that reached a
  * device that left the space is flagged for a new one, made by one member.
  */
+import { newSpaceId } from '../../../../src/lib/doc/team/teamId.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSpaceKeys, makesSpaceKeys, spaceDevices, spaceDevicesWithoutKey, spaceKeyCompromised, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
 import { newId } from '../../../../src/lib/doc/ids.js';
@@ -24,8 +25,8 @@ async function teamWithSpace(): Promise<{ ws: string; ops: TeamOp[]; space: stri
 	for (const [device, name] of [[ann, 'ann'], [bob, 'bob'], [eve, 'eve']] as const) {
 		ops.push(await write(owner, ws, ops, { t: 'add', member: device.peerId, role: 'member', name }));
 	}
-	const space = newId();
-	ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId, bob.peerId] }));
+	const { space, nonce } = newSpaceId(ws, ann.peerId);
+	ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bob.peerId] }));
 	return { ws, ops, space };
 }
 

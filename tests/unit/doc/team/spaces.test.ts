@@ -2,6 +2,7 @@
  * Private spaces and model access in the team fold, against members with modified clients:
  * each operation is signed with a real device key, and what the rules refuse has no effect.
  */
+import { newSpaceId, newTeamNonce, teamRosterId } from '../../../../src/lib/doc/team/teamId.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldTeam } from '../../../../src/lib/doc/team/fold.js';
 import { newId } from '../../../../src/lib/doc/ids.js';
@@ -29,8 +30,8 @@ async function baseTeam(): Promise<{ ws: string; ops: TeamOp[] }> {
 describe('private spaces', () => {
 	it('only the space members read its document; other documents stay open to every member', async () => {
 		const { ws, ops } = await baseTeam();
-		const space = newId();
-		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId, guest.peerId] }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, guest.peerId] }));
 		const team = foldTeam(ws, ops);
 		expect(deviceMayRead(team, ann.peerId, space)).toBe(true);
 		expect(deviceMayRead(team, guest.peerId, space)).toBe(true);
@@ -43,8 +44,8 @@ describe('private spaces', () => {
 
 	it('a guest cannot create a space, nor a member one it is not in', async () => {
 		const { ws, ops } = await baseTeam();
-		const byGuest = await write(guest, ws, ops, { t: 'space', space: newId(), kind: 'private', members: [guest.peerId] });
-		const without = await write(bob, ws, ops, { t: 'space', space: newId(), kind: 'private', members: [ann.peerId] });
+		const byGuest = await write(guest, ws, ops, { t: 'space', ...newSpaceId(ws, guest.peerId), kind: 'private', members: [guest.peerId] });
+		const without = await write(bob, ws, ops, { t: 'space', ...newSpaceId(ws, bob.peerId), kind: 'private', members: [ann.peerId] });
 		const team = foldTeam(ws, [...ops, byGuest, without]);
 		expect(team.spaces.size).toBe(0);
 		expect(team.rejected.get(byGuest.id)).toMatch(/only members/);
@@ -53,8 +54,8 @@ describe('private spaces', () => {
 
 	it('an outsider cannot add itself to a private space, and a member cannot remove others', async () => {
 		const { ws, ops } = await baseTeam();
-		const space = newId();
-		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId, admin.peerId] }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, admin.peerId] }));
 		const join = await write(bob, ws, ops, { t: 'space-members', space, add: [bob.peerId], remove: [] });
 		const kick = await write(admin, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] });
 		const team = foldTeam(ws, [...ops, join]);
@@ -67,8 +68,8 @@ describe('private spaces', () => {
 
 	it('the creator adds and removes; a member leaves; a removed team member leaves every space', async () => {
 		const { ws, ops } = await baseTeam();
-		const space = newId();
-		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId] }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId] }));
 		ops.push(await write(ann, ws, ops, { t: 'space-members', space, add: [bob.peerId, guest.peerId], remove: [] }));
 		ops.push(await write(bob, ws, ops, { t: 'space-members', space, add: [], remove: [bob.peerId] }));
 		ops.push(await write(owner, ws, ops, { t: 'remove', member: guest.peerId }));
@@ -78,9 +79,9 @@ describe('private spaces', () => {
 
 	it('a direct conversation has two members or more; any of them may add another', async () => {
 		const { ws, ops } = await baseTeam();
-		const lone = await write(ann, ws, ops, { t: 'space', space: newId(), kind: 'dm', members: [ann.peerId] });
-		const dm = newId();
-		ops.push(await write(ann, ws, ops, { t: 'space', space: dm, kind: 'dm', members: [ann.peerId, bob.peerId] }));
+		const lone = await write(ann, ws, ops, { t: 'space', ...newSpaceId(ws, ann.peerId), kind: 'dm', members: [ann.peerId] });
+		const { space: dm, nonce: dmNonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space: dm, nonce: dmNonce, kind: 'dm', members: [ann.peerId, bob.peerId] }));
 		ops.push(await write(bob, ws, ops, { t: 'space-members', space: dm, add: [admin.peerId], remove: [] }));
 		const team = foldTeam(ws, [...ops, lone]);
 		expect(team.rejected.get(lone.id)).toMatch(/two members/);
@@ -90,12 +91,26 @@ describe('private spaces', () => {
 
 	it('a space id cannot be taken over by a second space operation', async () => {
 		const { ws, ops } = await baseTeam();
-		const space = newId();
-		ops.push(await write(ann, ws, ops, { t: 'space', space, kind: 'private', members: [ann.peerId] }));
-		const takeover = await write(bob, ws, ops, { t: 'space', space, kind: 'private', members: [bob.peerId] });
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId] }));
+		const takeover = await write(bob, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [bob.peerId] });
 		const team = foldTeam(ws, [...ops, takeover]);
 		expect(team.spaces.get(space)?.creator).toBe(ann.peerId);
-		expect(team.rejected.get(takeover.id)).toMatch(/taken/);
+		expect(team.rejected.get(takeover.id)).toMatch(/not its author's/);
+	});
+
+	it("a space's id is derived from its author and nonce: no member claims the roster, the root or a channel as its space", async () => {
+		const { ws, ops } = await baseTeam();
+		const channel = newId();
+		const claims = await Promise.all(
+			[ws, teamRosterId(ws), channel].map((space) => write(bob, ws, ops, { t: 'space', space, nonce: newTeamNonce(), kind: 'private', members: [bob.peerId] }))
+		);
+		const team = foldTeam(ws, [...ops, ...claims]);
+		expect(team.spaces.size).toBe(0);
+		for (const claim of claims) expect(team.rejected.get(claim.id)).toMatch(/not its author's/);
+		const own = newSpaceId(ws, bob.peerId);
+		const honest = await write(bob, ws, ops, { t: 'space', ...own, kind: 'private', members: [bob.peerId] });
+		expect(foldTeam(ws, [...ops, honest]).spaces.has(own.space)).toBe(true);
 	});
 });
 
