@@ -12,7 +12,8 @@
  *   object or null) and only then applied with {@link WorkspaceAwareness.origin}; entries
  *   claiming this peer's own client id are dropped. A publisher speaks for itself only: one
  *   entry per envelope, for a client id no other publisher was heard for, whose `peer` is the
- *   publisher (or the device it is a tab of). Failures are reported and dropped.
+ *   publisher (or the device it is a tab of); at most {@link MAX_CLIENTS_PER_PUBLISHER} client
+ *   ids per publisher. Failures are reported and dropped.
  * - **Newcomers.** {@link WorkspaceAwareness.republish} renews and sends the local state again,
  *   at most once per `minRepublishMs` (the last call inside that window is sent when it
  *   ends). It runs when a sync session reaches synced (MeshService), when a peer subscribes
@@ -25,7 +26,7 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import type { SubscriptionChangeData } from '@libp2p/gossipsub';
-import { applyAwarenessUpdate, encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
+import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness';
 import { expectEnd, readBoundedUint } from './codec.js';
 import { MAX_AWARENESS_ENVELOPE_BYTES } from './constants.js';
 import { AwarenessRejectedError, MessageTooLargeError } from './errors.js';
@@ -52,8 +53,14 @@ export interface WorkspaceAwarenessInit {
 	speaksFor?: (publisher: string, peer: string) => boolean;
 }
 
-/** Client ids whose publisher is remembered (the oldest is forgotten first). */
+/**
+ * Client ids whose publisher is remembered. At the limit, the oldest whose state is gone is
+ * forgotten; while every one is present, a new client id is refused (never one of another
+ * peer that is here: forgetting it would let anyone take it over).
+ */
 export const MAX_AWARENESS_OWNERS = 4096;
+/** Client ids one publisher may hold (a page reloaded draws a new one): its oldest goes first, with its state. */
+export const MAX_CLIENTS_PER_PUBLISHER = 4;
 
 /** The changes of an awareness 'update' event. */
 interface AwarenessChanges {
@@ -81,6 +88,8 @@ export class WorkspaceAwareness {
 	private queue: Promise<void> = Promise.resolve();
 	/** The publisher each client id was first heard from: nobody else may speak for it. */
 	private readonly owners = new Map<number, string>();
+	/** Each publisher's client ids, oldest first (at most {@link MAX_CLIENTS_PER_PUBLISHER}). */
+	private readonly clientsOf = new Map<string, number[]>();
 
 	constructor(private readonly init: WorkspaceAwarenessInit) {
 		this.origin = { awareness: init.keys.workspaceId };
@@ -182,10 +191,43 @@ export class WorkspaceAwareness {
 			const speaksFor = this.init.speaksFor ?? ((from: string, peer: string) => from === peer);
 			if (typeof entry.peer !== 'string' || !speaksFor(publisher, entry.peer)) throw new AwarenessRejectedError(`${publisher} sent an awareness state in another peer's name`);
 		}
-		if (owner === undefined) {
-			if (this.owners.size >= MAX_AWARENESS_OWNERS) this.owners.delete(this.owners.keys().next().value!);
-			this.owners.set(entry.clientId, publisher);
+		if (owner === undefined) this.own(entry.clientId, publisher);
+	}
+
+	/** Records `publisher` as the owner of `clientId`, within the bounds above. Throws {@link AwarenessRejectedError}. */
+	private own(clientId: number, publisher: string): void {
+		const { awareness } = this.init;
+		if (this.owners.size >= MAX_AWARENESS_OWNERS) {
+			let gone: number | undefined;
+			for (const id of this.owners.keys()) {
+				if (!awareness.states.has(id)) {
+					gone = id;
+					break;
+				}
+			}
+			if (gone === undefined) throw new AwarenessRejectedError(`${MAX_AWARENESS_OWNERS} awareness clients are present; ${publisher}'s new one is refused`);
+			this.forget(gone);
 		}
+		const mine = this.clientsOf.get(publisher) ?? [];
+		if (mine.length >= MAX_CLIENTS_PER_PUBLISHER) {
+			const oldest = mine[0]!;
+			this.forget(oldest);
+			if (awareness.states.has(oldest)) removeAwarenessStates(awareness, [oldest], this.origin);
+		}
+		this.owners.set(clientId, publisher);
+		const now = this.clientsOf.get(publisher) ?? [];
+		now.push(clientId);
+		this.clientsOf.set(publisher, now);
+	}
+
+	/** Forgets who owns `clientId`. */
+	private forget(clientId: number): void {
+		const publisher = this.owners.get(clientId);
+		this.owners.delete(clientId);
+		if (publisher === undefined) return;
+		const left = (this.clientsOf.get(publisher) ?? []).filter((id) => id !== clientId);
+		if (left.length > 0) this.clientsOf.set(publisher, left);
+		else this.clientsOf.delete(publisher);
 	}
 
 	private readonly onUpdate = ({ added, updated, removed }: AwarenessChanges, origin: unknown): void => {
