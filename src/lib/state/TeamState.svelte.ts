@@ -6,6 +6,7 @@
  * the team does not allow. Invitation seeds made on this device are kept in the local
  * database, so their links can be copied again from the list.
  */
+import { deviceMayRead } from '../doc/team/spaces.js';
 import { filePolicy, type FilePolicy } from '../doc/team/filePolicy.js';
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
@@ -195,6 +196,20 @@ export class TeamState {
 	}
 
 	/** Whether this device's member may use shared model `model` (hosts check the same rule). */
+	/**
+	 * Whether a model served by peer `servedBy` may hear what is asked in document `docId`:
+	 * any member's host for what every member reads; in a private channel or a direct
+	 * conversation only a host whose device (or the device it is a tab of) is in it, so a
+	 * question and what tools read there never reach a device outside (the relay included).
+	 */
+	mayHear(servedBy: string, docId: string): boolean {
+		this.subscribe();
+		const team = this.authority.team;
+		if (!team.spaces.has(docId)) return true;
+		const device = this.authority.deviceOf(servedBy);
+		return device !== undefined && deviceMayRead(team, device, docId);
+	}
+
 	mayUseModel(model: string): boolean {
 		this.subscribe();
 		return roleMayUseModel(this.authority.team, this.authority.roleOf(this.me), model);

@@ -14,7 +14,7 @@ import { TeamAuthority } from '../../../src/lib/core/TeamAuthority.js';
 import { newId } from '../../../src/lib/doc/ids.js';
 import type { TeamRole } from '../../../src/lib/doc/team/ops.js';
 import { signTeamOp } from '../../../src/lib/doc/team/sign.js';
-import { newTeamNonce, teamWorkspaceId } from '../../../src/lib/doc/team/teamId.js';
+import { newSpaceId, newTeamNonce, teamWorkspaceId } from '../../../src/lib/doc/team/teamId.js';
 import { ModelsState, type ModelOffer } from '../../../src/lib/state/ModelsState.svelte.js';
 import { TeamState } from '../../../src/lib/state/TeamState.svelte.js';
 import { OutpostDb } from '../../../src/lib/store/db.js';
@@ -41,7 +41,7 @@ async function team() {
 		await a.ready;
 		return new TeamState(a, db);
 	};
-	return { owner: new TeamState(own, db), bob: await state(bob), gus: await state(gus) };
+	return { owner: new TeamState(own, db), bob: await state(bob), gus: await state(gus), ws, peers: { owner, bob, gus } };
 }
 
 const engine: Engine = { kind: 'mesh', models: async () => [], generate: () => (async function* () {})() };
@@ -92,5 +92,19 @@ describe('model access in the UI state', () => {
 		await gus.authority.settled();
 		expect(offered(models, gus)).toEqual(['peer/big']);
 		expect(offered(models, bob)).toEqual([]);
+	});
+
+	it('in a private space, only a host whose device is in it hears what is asked there; elsewhere any member host does', async () => {
+		const { owner, bob, ws, peers } = await team();
+		const { space, nonce } = newSpaceId(ws, peers.owner.peerId);
+		await owner.authority.write({ t: 'space', space, nonce, kind: 'dm', members: [peers.owner.peerId, peers.gus.peerId] });
+		await bob.authority.settled();
+		const open = newId();
+		for (const t of [owner, bob]) {
+			expect(t.mayHear(peers.bob.peerId, open)).toBe(true);
+			expect(t.mayHear(peers.gus.peerId, space)).toBe(true);
+			expect(t.mayHear(peers.bob.peerId, space)).toBe(false); // Bob's host is not in the conversation
+			expect(t.mayHear('12D3KooWnotAMemberOfThisTeamAtAll', space)).toBe(false); // nor a stranger (or a relay outside it)
+		}
 	});
 });
