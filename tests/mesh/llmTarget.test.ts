@@ -211,6 +211,19 @@ describe('answers the host writes, only where the asker may write', () => {
 		expect(await ask(bob, 'nowhere', { kind: 'ai-thread', docId: newId(), entryId })).toMatchObject(refused(/does not know this AI chat/));
 	});
 
+	it('holds at most four streams of one device past membership: a fifth is told busy before its request is read', async () => {
+		// Four requests for chats the host does not know yet: each waits there for the root change.
+		const waiting = [1, 2, 3, 4].map(() => ask(bob, 'never', { kind: 'ai-thread', docId: newId(), entryId: newId() }));
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		const started = Date.now();
+		const fifth = await ask(bob, 'too many', { kind: 'ai-thread', docId: newId(), entryId: newId() });
+		expect(fifth).toMatchObject({ problem: 'busy' });
+		expect(Date.now() - started).toBeLessThan(1000); // not after the others' wait
+		for (const answer of await Promise.all(waiting)) expect(answer).toMatchObject(refused(/does not know this AI chat/));
+		// Another device is not held back by Bob's.
+		expect(await ask(ann, 'mine', { kind: 'ai-thread', docId: newId(), entryId: newId() })).toMatchObject(refused(/does not know this AI chat/));
+	});
+
 	it('lets a tab write where its device may, and nowhere else', async () => {
 		const { tab, delegation } = await bobTab();
 		const target = inChannel(general);

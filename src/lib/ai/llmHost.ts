@@ -15,7 +15,9 @@
  * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
  *   or waiting, all askers together), and at most `perPeer` of one member device (a tab, or any
  *   throwaway key its device delegated to, counts as that device); beyond either, the request
- *   gets ERROR busy with a `retryAfterMs` estimate. Each engine runs
+ *   gets ERROR busy with a `retryAfterMs` estimate. Before any of that, a device holds at most
+ *   `perPeer` + 2 streams past membership (4 × `maxQueue` for all): a further one is told busy
+ *   before its REQUEST (up to 4 MiB) is read. Each engine runs
  *   `concurrency` generations at a time; waiting requests are told their place (QUEUED,
  *   "N ahead of you") when they are queued and whenever it changes.
  * - **Cancellation.** Anything from the asker after its REQUEST (it closing its end, a
@@ -168,6 +170,9 @@ const DEFAULT_GENERATION_MS = 2000;
 class DefaultLlmHost implements LlmHost {
 	private readonly served = new Map<string, Served>();
 	private readonly jobs: Job[] = [];
+	/** Streams past membership and not ended, by asker device, and in all (see {@link serve}). */
+	private readonly openStreams = new Map<string, number>();
+	private openTotal = 0;
 	private readonly listeners = new Listeners<{ change: () => void }>('LlmHost');
 	private averageMs = DEFAULT_GENERATION_MS;
 	private started = false;
@@ -248,17 +253,42 @@ class DefaultLlmHost implements LlmHost {
 		return this.listeners.on('change', handler);
 	}
 
-	/** One stream: membership, REQUEST, admission, the answer. */
+	/**
+	 * One stream: membership, REQUEST, admission, the answer. A proven device has at most
+	 * `perPeer` + 2 streams past membership at once (its queued requests and two being read or
+	 * checked), and all devices together 4 × `maxQueue`: a 4 MiB REQUEST is read only within them.
+	 */
 	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
 		const peerId = connection.remotePeer.toString();
 		const asker = await this.prove(frames, peerId);
 		if (asker === undefined) return;
+		const send = (m: LlmMessage) => frames.write(encodeLlmMessage(m));
+		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
+		const device = (await askerDevice(asker)) ?? peerId;
+		const open = this.openStreams.get(device) ?? 0;
+		const maxQueue = this.init.maxQueue ?? 8;
+		if (open >= (this.init.perPeer ?? 2) + 2 || this.openTotal >= 4 * maxQueue) {
+			return send({ type: LlmMessageType.error, problem: 'busy', message: 'The model host is busy with your earlier requests: try again in a moment.', retryAfterMs: 2000 });
+		}
+		this.openStreams.set(device, open + 1);
+		this.openTotal++;
+		try {
+			await this.serveProven(frames, asker, device, send);
+		} finally {
+			this.openTotal--;
+			const left = (this.openStreams.get(device) ?? 1) - 1;
+			if (left > 0) this.openStreams.set(device, left);
+			else this.openStreams.delete(device);
+		}
+	}
+
+	/** A proven asker's stream: its REQUEST, the checks, admission, the answer. */
+	private async serveProven(frames: FrameStream, asker: Asker, device: string, send: (m: LlmMessage) => Promise<void>): Promise<void> {
 		frames.setBudget(undefined); // proven: the request may be as large as LlmLimits allow
 		const { workspaceId } = asker;
 		const frame = await frames.read({ signal: AbortSignal.timeout(this.timeoutMs) });
 		if (frame === null) return;
 		const request = decodeLlmMessage(frame, [LlmMessageType.request]) as LlmRequest;
-		const send = (m: LlmMessage) => frames.write(encodeLlmMessage(m));
 		if (request.workspaceId !== workspaceId) {
 			return send({ type: LlmMessageType.error, problem: 'failed', message: 'The request names another workspace than its proof.' });
 		}
@@ -278,8 +308,6 @@ class DefaultLlmHost implements LlmHost {
 			const refusal = docs === undefined ? undefined : await this.writeRefusal(asker, request.target, docs);
 			if (refusal !== undefined) return send({ type: LlmMessageType.error, problem: 'not-allowed', message: refusal.message });
 		}
-		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
-		const device = (await askerDevice(asker)) ?? peerId;
 		const refusal = this.admissible(device);
 		if (refusal !== undefined) return send(refusal);
 		await this.run(served, request, frames, asker, device);
