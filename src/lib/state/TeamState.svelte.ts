@@ -197,16 +197,16 @@ export class TeamState {
 
 	/** Whether this device's member may use shared model `model` (hosts check the same rule). */
 	/**
-	 * Whether a model served by peer `servedBy` may hear what is asked in document `docId`:
-	 * any member's host for what every member reads; in a private channel or a direct
-	 * conversation only a host whose device (or the device it is a tab of) is in it, so a
-	 * question and what tools read there never reach a device outside (the relay included).
+	 * Whether peer `peerId` may read document `docId`: anyone for what every member reads; in
+	 * a private channel or a direct conversation only a device in it (or a tab of one). So a
+	 * model asked there is one hosted inside (a question and what tools read never reach a
+	 * device outside, the relay included), and only those inside show as typing there.
 	 */
-	mayHear(servedBy: string, docId: string): boolean {
+	mayRead(peerId: string, docId: string): boolean {
 		this.subscribe();
 		const team = this.authority.team;
 		if (!team.spaces.has(docId)) return true;
-		const device = this.authority.deviceOf(servedBy);
+		const device = this.authority.deviceOf(peerId);
 		return device !== undefined && deviceMayRead(team, device, docId);
 	}
 

@@ -101,10 +101,10 @@ describe('model access in the UI state', () => {
 		await bob.authority.settled();
 		const open = newId();
 		for (const t of [owner, bob]) {
-			expect(t.mayHear(peers.bob.peerId, open)).toBe(true);
-			expect(t.mayHear(peers.gus.peerId, space)).toBe(true);
-			expect(t.mayHear(peers.bob.peerId, space)).toBe(false); // Bob's host is not in the conversation
-			expect(t.mayHear('12D3KooWnotAMemberOfThisTeamAtAll', space)).toBe(false); // nor a stranger (or a relay outside it)
+			expect(t.mayRead(peers.bob.peerId, open)).toBe(true);
+			expect(t.mayRead(peers.gus.peerId, space)).toBe(true);
+			expect(t.mayRead(peers.bob.peerId, space)).toBe(false); // Bob's host is not in the conversation
+			expect(t.mayRead('12D3KooWnotAMemberOfThisTeamAtAll', space)).toBe(false); // nor a stranger (or a relay outside it)
 		}
 	});
 });
