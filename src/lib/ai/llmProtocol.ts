@@ -49,7 +49,11 @@ export const LlmLimits = {
 	/** Largest tools section of a REQUEST (tools, tool choice, calls and results' ids), in bytes of JSON. */
 	maxToolsBytes: 256 * 1024,
 	/** Largest token count, queue position, maxTokens, seed or retry delay. */
-	maxCount: 0xffff_ffff
+	maxCount: 0xffff_ffff,
+	/** Most text one answer's CHUNKs carry, in characters (an asker takes no more from a host). */
+	maxAnswerChars: 4_000_000,
+	/** Most TOOL_CALLs in one answer. */
+	maxToolCalls: 64
 } as const;
 
 /** Chat roles on the wire. */

@@ -138,6 +138,9 @@ export class MeshEngine implements Engine {
 				if (finished) closeGracefully(frames);
 				throw error;
 			}
+			// What a host may send is bounded like what it may be sent: a hostile host cannot fill this side's memory.
+			let chars = 0;
+			let calls = 0;
 			while (true) {
 				let frame: Uint8Array | null;
 				try {
@@ -152,9 +155,12 @@ export class MeshEngine implements Engine {
 						options.onQueued?.(m.position);
 						break;
 					case LlmMessageType.chunk:
+						chars += m.text.length;
+						if (chars > LlmLimits.maxAnswerChars) throw new RemoteEngineError('failed', 'The model host sent a longer answer than any model writes.');
 						if (m.text !== '') yield { type: 'text', text: m.text };
 						break;
 					case LlmMessageType.toolCall:
+						if (++calls > LlmLimits.maxToolCalls) throw new RemoteEngineError('failed', 'The model host called more tools in one answer than an answer may.');
 						if (!request.tools?.some((tool) => tool.name === m.call.name))
 							throw new RemoteEngineError('failed', `The model host called a tool that was not offered ("${m.call.name}").`);
 						yield { type: 'tool-call', call: m.call };
