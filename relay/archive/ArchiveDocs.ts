@@ -20,7 +20,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { checkRemoteUpdate, isListedDoc, NO_TEAM, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
+import { checkRemoteUpdate, isListedDoc, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
 import { applicablePart, boundPending, clocksOfDoc } from '../../src/lib/mesh/updateCheck.ts';
@@ -338,6 +338,7 @@ export class ArchiveDocs implements SyncDocs {
 		}
 		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
 		const root = docId !== this.workspaceId && this.stored.has(this.workspaceId) ? await this.withDoc(this.workspaceId, false, (r) => r.doc) : undefined;
+		await settledFor(this.team, from);
 		const context = updateContext(root, docId, this.team, from);
 		try {
 			await this.withDoc(docId, true, async (held) => {

@@ -377,7 +377,12 @@ export class SyncSession {
 		if (m.more) return;
 		this.remoteDigestComplete = true;
 		const { docs } = this.init;
-		for (const [docId, remote] of this.remoteDigest) {
+		// The roster first, then the root: who may write what (and what each document is)
+		// is known before the documents it decides about arrive, as answers come in order.
+		const first = [this.rosterId, this.init.workspace.id].filter((id) => this.remoteDigest.has(id));
+		const ordered = [...first, ...[...this.remoteDigest.keys()].filter((id) => !first.includes(id))];
+		for (const docId of ordered) {
+			const remote = this.remoteDigest.get(docId)!;
 			if (!(await this.accepts(docId)) || (await docs.digest(docId)) === remote) continue;
 			this.pending.add(docId);
 		}

@@ -24,7 +24,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
-import { checkRemoteUpdate, isListedNote, NO_TEAM, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedNote, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
 import { boundPending, clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
@@ -189,6 +189,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
+			await settledFor(this.team, from);
 			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team, from));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			boundPending(handle.doc); // what waits for updates that never came is held within a bound

@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
-import { checkRemoteUpdate, isListedDoc, isListedNote, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
+import { checkRemoteUpdate, isListedDoc, isListedNote, settledFor, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
 import { clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
@@ -80,7 +80,15 @@ export class MemoryDocs implements SyncDocs {
 		return doc && Y.encodeStateAsUpdate(doc, stateVector);
 	}
 
-	apply(docId: string, update: Uint8Array, origin: unknown, from?: string): void {
+	apply(docId: string, update: Uint8Array, origin: unknown, from?: string): void | Promise<void> {
+		// As the real stores: a peer no carrier by the team now is asked about again once it settles.
+		if (this.workspaceId !== undefined && from !== undefined && this.team.settled !== undefined && !this.team.carries(from)) {
+			return settledFor(this.team, from).then(() => this.applyNow(docId, update, origin, from));
+		}
+		this.applyNow(docId, update, origin, from);
+	}
+
+	private applyNow(docId: string, update: Uint8Array, origin: unknown, from?: string): void {
 		if (this.workspaceId !== undefined) {
 			const context = updateContext(this.docs.get(this.workspaceId), docId, this.team, from);
 			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, context);

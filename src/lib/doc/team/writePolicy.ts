@@ -91,6 +91,16 @@ export interface DocsTeam {
 	isWriter: IsWriter;
 	/** Whether a note update from peer `peerId` may bring content (TeamAuthority `carries`). */
 	carries(peerId: string): boolean;
+	/**
+	 * Resolves once the team changes received so far are folded: a store asks again after it
+	 * before it takes a peer for no carrier (the roster change that names it may have just come).
+	 */
+	settled?(): Promise<void>;
+}
+
+/** Waits for `team` to settle when `from` is no carrier by it yet (see {@link DocsTeam.settled}). */
+export async function settledFor(team: DocsTeam, from: string | undefined): Promise<void> {
+	if (from !== undefined && team.settled !== undefined && !team.carries(from)) await team.settled();
 }
 
 /** A store's team before the core tells it one: no spaces, any device writes. */
