@@ -338,7 +338,8 @@ export class ArchiveDocs implements SyncDocs {
 		}
 		// How the root lists it decides its write policy (the core holds the root; else it is loaded).
 		const root = docId !== this.workspaceId && this.stored.has(this.workspaceId) ? await this.withDoc(this.workspaceId, false, (r) => r.doc) : undefined;
-		await settledFor(this.team, from);
+		const settling = settledFor(this.team, from);
+		if (settling !== undefined) await settling;
 		const context = updateContext(root, docId, this.team, from);
 		try {
 			await this.withDoc(docId, true, async (held) => {

@@ -189,7 +189,8 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
-			await settledFor(this.team, from);
+			const settling = settledFor(this.team, from);
+			if (settling !== undefined) await settling;
 			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team, from));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 			boundPending(handle.doc); // what waits for updates that never came is held within a bound

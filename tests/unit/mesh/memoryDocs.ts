@@ -82,9 +82,8 @@ export class MemoryDocs implements SyncDocs {
 
 	apply(docId: string, update: Uint8Array, origin: unknown, from?: string): void | Promise<void> {
 		// As the real stores: a peer no carrier by the team now is asked about again once it settles.
-		if (this.workspaceId !== undefined && from !== undefined && this.team.settled !== undefined && !this.team.carries(from)) {
-			return settledFor(this.team, from).then(() => this.applyNow(docId, update, origin, from));
-		}
+		const settling = this.workspaceId === undefined ? undefined : settledFor(this.team, from);
+		if (settling !== undefined) return settling.then(() => this.applyNow(docId, update, origin, from));
 		this.applyNow(docId, update, origin, from);
 	}
 
