@@ -6,7 +6,6 @@
  * the team does not allow. Invitation seeds made on this device are kept in the local
  * database, so their links can be copied again from the list.
  */
-import { deviceMayRead } from '../doc/team/spaces.js';
 import { filePolicy, type FilePolicy } from '../doc/team/filePolicy.js';
 import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
@@ -204,10 +203,7 @@ export class TeamState {
 	 */
 	mayRead(peerId: string, docId: string): boolean {
 		this.subscribe();
-		const team = this.authority.team;
-		if (!team.spaces.has(docId)) return true;
-		const device = this.authority.deviceOf(peerId);
-		return device !== undefined && deviceMayRead(team, device, docId);
+		return this.authority.spaceAccess(docId)?.reads(peerId) ?? true; // the rule sync applies (teamGate.ts)
 	}
 
 	mayUseModel(model: string): boolean {
