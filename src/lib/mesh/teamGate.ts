@@ -61,7 +61,7 @@ export class TeamGate {
 	mayShare(peerId: string, docId: string, docs: SyncDocs): boolean {
 		const a = this.authority;
 		if (a === undefined) return true;
-		if (a.carrier === false && docs.isNote?.(docId) === true) return false;
+		if (withholdsNote(a, docId, docs)) return false;
 		const space = a.spaceAccess?.(docId);
 		if (space !== undefined) return space.reads(peerId);
 		return docs.isListed?.(docId) ?? true;
@@ -101,7 +101,7 @@ export class TeamGate {
 	mayGossip(docId: string, docs: SyncDocs): boolean {
 		const a = this.authority;
 		if (a === undefined) return true;
-		if (a.carrier === false && docs.isNote?.(docId) === true) return false;
+		if (withholdsNote(a, docId, docs)) return false;
 		return a.spaceAccess?.(docId) === undefined && (docs.isListed?.(docId) ?? true);
 	}
 
@@ -168,4 +168,9 @@ function isTeamOp(bytes: Uint8Array): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** Whether this device keeps note `docId` to itself: it carries no note content (a guest's), so a peer would refuse it. */
+function withholdsNote(a: MeshAuthority, docId: string, docs: SyncDocs): boolean {
+	return a.carrier === false && docs.isNote?.(docId) === true;
 }
