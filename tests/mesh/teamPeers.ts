@@ -110,8 +110,8 @@ export async function startTeamPeer(
 	await authority.ready;
 	const delegation = async () =>
 		delegatedAuthority(authority, await signDelegation(key, { ws: ws.id, device: peerId, tab: node.peerId.toString(), expires: Date.now() + 60_000 }));
-	// The team as a client that ignores private spaces presents it: no spaceAccess.
-	const withoutSpaces = (): Promise<MeshAuthority> =>
+	/** The team as a modified client presents it: the membership answers, plus what `more` keeps. */
+	const presented = (more: Partial<MeshAuthority>) => (): Promise<MeshAuthority> =>
 		Promise.resolve({
 			get joined() {
 				return authority.joined;
@@ -119,29 +119,21 @@ export async function startTeamPeer(
 			get excluded() {
 				return authority.excluded;
 			},
-			isMember: (peerId) => authority.isMember(peerId),
+			isMember: (peerId: string) => authority.isMember(peerId),
 			admission: () => authority.admission(),
-			admits: (peerId, bytes) => authority.admits(peerId, bytes),
-			onChange: (handler) => authority.onChange(handler)
+			admits: (peerId: string, bytes: Uint8Array) => authority.admits(peerId, bytes),
+			onChange: (handler: () => void) => authority.onChange(handler),
+			...more
 		});
-	// The team as a client that passes notes on presents it: a carrier, whatever its role.
-	const passingNotes = (): Promise<MeshAuthority> =>
-		Promise.resolve({
-			get joined() {
-				return authority.joined;
-			},
-			get excluded() {
-				return authority.excluded;
-			},
-			carrier: true,
-			isMember: (peerId) => authority.isMember(peerId),
-			deviceOf: (peerId) => authority.deviceOf(peerId),
-			admission: () => authority.admission(),
-			admits: (peerId, bytes) => authority.admits(peerId, bytes),
-			onChange: (handler) => authority.onChange(handler),
-			spaceAccess: (docId) => authority.spaceAccess(docId),
-			settled: () => authority.settled()
-		});
+	// One that ignores private spaces: no spaceAccess.
+	const withoutSpaces = presented({});
+	// One that passes notes on: a carrier, whatever its role.
+	const passingNotes = presented({
+		carrier: true,
+		deviceOf: (peerId) => authority.deviceOf(peerId),
+		spaceAccess: (docId) => authority.spaceAccess(docId),
+		settled: () => authority.settled()
+	});
 	const presentAs = tab ? delegation : hostile.ignoreSpaces ? withoutSpaces : hostile.passesNotes ? passingNotes : undefined;
 	await core.attach(mesh, presentAs !== undefined ? { presentAs } : {});
 	await core.sync(ws.id, ws.secret);
