@@ -215,9 +215,7 @@ export class WorkspaceAwareness {
 			if (awareness.states.has(oldest)) removeAwarenessStates(awareness, [oldest], this.origin);
 		}
 		this.owners.set(clientId, publisher);
-		const now = this.clientsOf.get(publisher) ?? [];
-		now.push(clientId);
-		this.clientsOf.set(publisher, now);
+		this.clientsOf.set(publisher, [...(this.clientsOf.get(publisher) ?? []), clientId]);
 	}
 
 	/** Forgets who owns `clientId`. */
