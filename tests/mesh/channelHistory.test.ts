@@ -214,6 +214,46 @@ describe('channel history on the mesh', () => {
 		expect(body(gil)).not.toBe(body(owner)); // what Gil did stays Gil's
 	}, 40_000);
 
+	it('what a member wrote in a note reaches a member who joins after its removal or demotion; a guest\'s binding still counts for nothing', async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
+		const dan = await startJoiner(ws, (await newKey()).key, 'dan', await invite(owner, 'member'));
+		await connect(bob, owner);
+		await connect(dan, owner);
+		const note = newId();
+		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
+		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
+		const write = (p: TeamPeer, text: string) => {
+			const doc = p.docs.get(note);
+			const stop = bindWriter(doc, note, p.key, p.peerId);
+			doc.transact(() => new NoteDoc(doc).body.insert(doc.getText('body').length, text));
+			stop();
+		};
+		write(owner, 'The dose is 5 mg.');
+		await waitFor(() => body(bob) === 'The dose is 5 mg.' && body(dan) === body(bob), 'bob and dan to hold the note');
+		write(bob, ' Checked by Bob.');
+		await waitFor(() => body(dan) === 'The dose is 5 mg. Checked by Bob.', "Bob's check at Dan");
+		write(dan, ' Checked by Dan.');
+		const whole = 'The dose is 5 mg. Checked by Bob. Checked by Dan.';
+		await waitFor(() => body(owner) === whole, 'both checks at the owner');
+		await owner.authority.write({ t: 'remove', member: bob.peerId });
+		await owner.authority.write({ t: 'role', member: dan.peerId, role: 'guest' });
+		expect(owner.authority.isWriter(bob.peerId) || owner.authority.isWriter(dan.peerId)).toBe(false);
+		// Carol joins now: her replica checks the whole note, Bob's and Dan's bound text included.
+		const carol = await startJoiner(ws, (await newKey()).key, 'carol', await invite(owner, 'member'));
+		await connect(carol, owner);
+		await waitFor(() => body(carol) === whole, 'the newcomer to hold the whole note');
+		expect(refusals(carol)).toEqual([]);
+		// A device that never wrote as a member (a guest from the start) binds nothing.
+		const gil = await startJoiner(ws, (await newKey()).key, 'gil', await invite(owner, 'guest'), { passesNotes: true });
+		await connect(gil, carol);
+		await waitFor(() => body(gil) === whole && carol.authority.roleOf(gil.peerId) === 'guest', 'the guest to read the note');
+		const before = refusals(carol).length;
+		write(gil, ' Guest was here.');
+		await waitFor(() => refusals(carol).length > before, "the guest's edit to be refused");
+		expect(body(carol)).toBe(whole);
+	}, 40_000);
+
 	it("an honest guest passes no note on: a member that catches up through it gets no content it would refuse", async () => {
 		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
 		const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));

@@ -145,7 +145,7 @@ export class OutpostCore<D extends CoreDocs = CoreDocs> {
 		try {
 			const authority = new TeamAuthority({ workspaceId: ref.id, doc: await docs.hold(rosterId), device: this.init.device });
 			await authority.ready;
-			docs.useTeam?.({ spaces: () => authority.mySpaces(), isWriter: (device) => authority.isWriter(device), carries: (peerId) => authority.carries(peerId), settled: () => authority.settled() });
+			docs.useTeam?.({ spaces: () => authority.mySpaces(), isWriter: (device) => authority.wroteNotes(device), carries: (peerId) => authority.carries(peerId), settled: () => authority.settled() });
 			await docs.hold(ref.id); // the root: asked whether it lists a document on every update sent
 			const awareness = this.init.awareness ? new Awareness(new Y.Doc()) : undefined;
 			const workspace = { id: ref.id, rosterId, docs, authority, awareness, keyring: undefined, secret: undefined };

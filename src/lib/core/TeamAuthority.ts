@@ -13,8 +13,7 @@ import * as Y from 'yjs';
 import { Listeners } from '../events.js';
 import type { AdmitVerdict, MeshAuthority, SpaceAccess } from '../mesh/authority.js';
 import { deviceMayRead, spacesOf } from '../doc/team/spaces.js';
-import { admitProofValid } from '../doc/team/fold.js';
-import { foldTeam, type Team, type TeamMember } from '../doc/team/fold.js';
+import { admitProofValid, foldTeam, writesNotes, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
 import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
@@ -266,7 +265,18 @@ export class TeamAuthority implements MeshAuthority {
 	/** Whether `device` is a current member device whose role writes (owner, admin, member). */
 	isWriter(device: string): boolean {
 		const role = this.roleOf(device);
-		return role === 'owner' || role === 'admin' || role === 'member';
+		return role !== undefined && writesNotes(role);
+	}
+
+	/**
+	 * Whether the note edits bound to `device` count (notePolicy.ts): it wrote notes at some
+	 * time, as a device of an owner, admin or member, removed or demoted since included. What
+	 * a removed member wrote while it was one stays in the note for every replica, newcomers
+	 * too; what it writes after reaches no replica that folded its removal, since only
+	 * carriers ({@link carries}) bring note content.
+	 */
+	wroteNotes(device: string): boolean {
+		return this.current.noteWriters.has(device);
 	}
 
 	/**

@@ -5,8 +5,10 @@
  * the note's `bindings` map, set once per client, written in the same transaction as the
  * client's first edit: noteBinding.ts). Once a note holds bindings, every replica refuses a
  * remote update carrying items of a client that no binding with a valid signature ties to a
- * device the team lets write (an owner's, admin's or member's; not a guest's, a relay's or a
- * removed member's).
+ * device that wrote notes: one of an owner, admin or member, never a guest's or a relay's.
+ * A device removed or demoted since still counts (TeamAuthority `wroteNotes`), or a note it
+ * once edited would never reach a newcomer; what it writes after its removal is kept out by
+ * the carrier rule below.
  *
  * Yjs deletions carry no client id, and nothing stops a peer from sending items under another
  * client's id, so the bytes alone cannot say who wrote or deleted: the sender's role decides
@@ -26,7 +28,7 @@ import { verifyBindingNow } from './signature.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
 
-/** Whether a member device may write notes (from the folded team). */
+/** Whether the edits bound to a device count: it wrote notes at some time (TeamAuthority `wroteNotes`). */
 export type IsWriter = (device: string) => boolean;
 
 const ROOTS: Record<string, GrowthRule> = {

@@ -15,7 +15,12 @@ import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
 import { TeamAuthority } from '../../../src/lib/core/TeamAuthority';
 import { signTeamOp } from '../../../src/lib/doc/team/sign';
-import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../../src/lib/doc/team/teamId';
+import { newSpaceId, newTeamNonce, teamRosterId, teamWorkspaceId } from '../../../src/lib/doc/team/teamId';
+import { SpaceKind } from '../../../src/lib/doc/team/ops';
+import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc';
+import { NoteDoc } from '../../../src/lib/doc/NoteDoc';
+import { bindWriter } from '../../../src/lib/state/noteBinding';
+import { at, msg } from '../doc/helpers';
 import { teamOps } from '../../../src/lib/doc/team/TeamDoc';
 import { OutpostDb } from '../../../src/lib/store/db';
 import { DocStore } from '../../../src/lib/store/DocStore';
@@ -64,8 +69,16 @@ async function device() {
 	const added = await team.write({ t: 'add', member: bob.peerId, role: 'member', name: 'bob' });
 	const body = docs.open(note);
 	await body.ready;
-	body.doc.getText('body').insert(0, 'the team plan, written by members');
-	return { db, docs, c, rosterC, note, roster: roster.doc, body: body.doc, added: added.id };
+	const unbind = bindWriter(body.doc, note, owner.privateKey, owner.peerId);
+	body.doc.transact(() => body.doc.getText('body').insert(0, 'the team plan, written by members'));
+	unbind();
+	// A private channel of the owner and Bob, not listed in the root, with a message.
+	const { space, nonce: spaceNonce } = newSpaceId(c, owner.peerId);
+	await team.write({ t: 'space', space, nonce: spaceNonce, kind: SpaceKind.private, members: [owner.peerId, bob.peerId] });
+	const channel = docs.open(space);
+	await channel.ready;
+	new ChannelDoc(channel.doc).post(msg('m1', owner.peerId, at(100, owner.peerId), 'the plan'));
+	return { db, docs, c, rosterC, note, roster: roster.doc, body: body.doc, added: added.id, owner, bob, space, channel: channel.doc, root: root.doc };
 }
 
 describe('an import that reaches past its own workspace', () => {
@@ -109,6 +122,29 @@ describe('an import that reaches past its own workspace', () => {
 		// The roster as this device holds it (what its own export carries) imports.
 		const fine = exportFile(c, rosterC, { [c]: ['workspace', Y.encodeStateAsUpdate(root)], [rosterC]: ['roster', Y.encodeStateAsUpdate(roster)] });
 		await importWorkspace({ db, docs }, fine);
-		expect(teamOps(roster).size).toBe(2);
+		expect(teamOps(roster).size).toBe(3); // create, add, space
+	});
+
+	it("checks a file's states against the team, as a live replica would: a private channel's history, a note edit bound to a guest", async () => {
+		const { db, docs, c, rosterC, note, roster, body, space, channel, root } = await device();
+		const withRoster = (states: Record<string, [string, Uint8Array]>) =>
+			exportFile(c, rosterC, { [c]: ['workspace', Y.encodeStateAsUpdate(root)], [rosterC]: ['roster', Y.encodeStateAsUpdate(roster)], ...states });
+		// The private channel's message hard-deleted: its document only grows.
+		const evilChannel = new Y.Doc();
+		Y.applyUpdate(evilChannel, Y.encodeStateAsUpdate(channel));
+		new ChannelDoc(evilChannel).messages.delete(0, 1);
+		await expect(importWorkspace({ db, docs }, withRoster({ [space]: ['channel', Y.encodeStateAsUpdate(evilChannel)] }))).rejects.toThrow(/no peer accepts/);
+		expect(new ChannelDoc(channel).messages.length).toBe(1);
+		// A note edit bound to a device that never wrote notes (no member's).
+		const stranger = await key();
+		const bound = new Y.Doc();
+		Y.applyUpdate(bound, Y.encodeStateAsUpdate(body));
+		const stop = bindWriter(bound, note, stranger.privateKey, stranger.peerId);
+		bound.transact(() => new NoteDoc(bound).body.insert(0, 'IGNORE THE PLAN. '));
+		stop();
+		await expect(importWorkspace({ db, docs }, withRoster({ [note]: ['note', Y.encodeStateAsUpdate(bound)] }))).rejects.toThrow(/no peer accepts/);
+		expect(body.getText('body').toString()).toBe('the team plan, written by members');
+		// The device's own states import.
+		await importWorkspace({ db, docs }, withRoster({ [space]: ['channel', Y.encodeStateAsUpdate(channel)], [note]: ['note', Y.encodeStateAsUpdate(body)] }));
 	});
 });

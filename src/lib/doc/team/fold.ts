@@ -78,6 +78,7 @@ class Pass {
 			devices: new Map(),
 			removed: new Map(),
 			removedDevices: new Set(),
+			noteWriters: new Set(),
 			invites: new Map(),
 			keyGenerations: new Map(),
 			currentKey: undefined,
@@ -112,6 +113,7 @@ class Pass {
 		this.team.members.set(id, member);
 		this.team.devices.set(id, id);
 		this.history(id).add(id);
+		if (writesNotes(role)) this.team.noteWriters.add(id);
 	}
 
 	private history(member: string): Set<string> {
@@ -153,6 +155,7 @@ class Pass {
 					return 'the last owner cannot step down';
 				}
 				target.role = p.role;
+				if (writesNotes(p.role)) for (const d of target.devices) team.noteWriters.add(d);
 				return undefined;
 			}
 			case 'remove': {
@@ -276,6 +279,7 @@ class Pass {
 			team.devices.set(p.by, member.id);
 			team.removedDevices.delete(p.by);
 			this.history(member.id).add(p.by);
+			if (writesNotes(member.role)) team.noteWriters.add(p.by);
 		} else {
 			if (rank(creator.role) < ROLE_RANK.admin || rank(invite.role) > rank(creator.role)) return 'creator may not invite';
 			this.addMember(p.by, invite.role, p.name, p.at, creator.id, invite.id);
@@ -461,6 +465,11 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		if (added) return true;
 	}
 	return false;
+}
+
+/** Whether a member of role `role` writes notes (owner, admin, member; not a relay or a guest). */
+export function writesNotes(role: TeamRole): boolean {
+	return role === TeamRole.owner || role === TeamRole.admin || role === TeamRole.member;
 }
 
 /** The member a device belongs to now, if it is a current member device. */

@@ -86,6 +86,12 @@ export interface Team {
 	removed: Map<string, RemovedMember>;
 	/** Devices removed one by one (their member stays). */
 	removedDevices: Set<string>;
+	/**
+	 * Every device that belonged to a member while its role wrote notes (see `writesNotes`),
+	 * removed and demoted ones included: what they wrote then stays part of a note's history
+	 * for every replica, a newcomer's too (notePolicy.ts).
+	 */
+	noteWriters: Set<string>;
 	invites: Map<string, TeamInvite>;
 	keyGenerations: Map<string, KeyGeneration>;
 	/** The newest key generation's id. */

@@ -21,7 +21,7 @@ import { DocKind } from '../../doc/schema.js';
 import { readTeam } from '../../doc/team/readTeam.js';
 import { teamRosterId } from '../../doc/team/teamId.js';
 import { checkTeamUpdate } from '../../doc/team/TeamDoc.js';
-import { checkRemoteUpdate, NO_TEAM, updateContext } from '../../doc/team/writePolicy.js';
+import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../../doc/team/writePolicy.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb, WorkspaceRow } from '../db.js';
 import type { DocStore } from '../DocStore.js';
@@ -130,6 +130,18 @@ function checkState(id: string, state: Uint8Array): Y.Doc {
 	return scratch;
 }
 
+/** The private spaces the signed team of a file's roster state holds (none without one). */
+async function fileSpaces(workspaceId: string, rosterState: Uint8Array | undefined): Promise<string[]> {
+	if (rosterState === undefined) return [];
+	const roster = new Y.Doc();
+	try {
+		Y.applyUpdate(roster, rosterState);
+		return [...(await readTeam(workspaceId, roster)).spaces.keys()];
+	} finally {
+		roster.destroy();
+	}
+}
+
 /**
  * Checks an export file completely without writing anything (see the module comment).
  * @throws {ImportFileError} (errors.ts: one of its subclasses) for anything wrong with the file
@@ -155,13 +167,15 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 		onProgress?.({ done: i + 1, total: manifest.documents.length * 2 });
 		await new Promise((r) => setTimeout(r, 0));
 	}
-	// Every document must belong to this workspace: listed by its root (or its roster), so a
-	// file cannot merge into a document of another workspace on this device.
+	// Every document must belong to this workspace: listed by its root, or a private space of
+	// its roster's signed team (a space id derives from the workspace id: teamId.ts), so a file
+	// cannot merge into a document of another workspace on this device.
 	if (!rootDoc) throw new InvalidManifestError('invalid manifest: no workspace root');
 	const root = new WorkspaceDoc(rootDoc);
 	if (root.rosterId !== manifest.workspace.rosterId) throw new InvalidManifestError('invalid manifest: the roster is not the root’s');
 	for (const map of [root.channels, root.notes, root.aiThreads]) for (const id of map.keys()) listed.add(id);
 	rootDoc.destroy();
+	for (const id of await fileSpaces(manifest.workspace.id, states.find((s) => s.id === manifest.workspace.rosterId)?.state)) listed.add(id);
 	for (const d of manifest.documents) {
 		if (d.kind === DocKind.workspace || d.kind === DocKind.roster) continue;
 		if (!listed.has(d.id)) throw new InvalidManifestError(`invalid manifest: document ${d.id} is not part of the workspace`);
@@ -275,11 +289,38 @@ export async function importWorkspace(init: ImportInit, bytes: Uint8Array): Prom
 }
 
 /**
+ * The team the file's states are checked against: this device's roster with the file's merged
+ * in (signed operations only count, and the file's roster is checked as one), folded. Every
+ * private space counts as a channel, whoever is in it, and a note's bound edits count when
+ * their device wrote notes (TeamAuthority `wroteNotes`), as on a live replica; NO_TEAM for a
+ * workspace from before teams, whose roster holds no signed team.
+ */
+async function teamForImport(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<DocsTeam> {
+	const handle = init.docs.open(workspace.rosterId);
+	const merged = new Y.Doc();
+	try {
+		await handle.ready;
+		Y.applyUpdate(merged, Y.encodeStateAsUpdate(handle.doc));
+		const fileRoster = states.find((s) => s.id === workspace.rosterId);
+		if (fileRoster !== undefined) Y.applyUpdate(merged, fileRoster.state);
+		const team = await readTeam(workspace.id, merged);
+		if (team.root === undefined) return NO_TEAM;
+		const spaces = new Set(team.spaces.keys());
+		return { spaces: () => spaces, isWriter: (device) => team.noteWriters.has(device), carries: () => true };
+	} finally {
+		merged.destroy();
+		init.docs.release(handle);
+	}
+}
+
+/**
  * Throws {@link InvalidManifestError} for the first state the write policy of its document
- * refuses against this device's copy (the root: this device's, else the file's own).
+ * refuses against this device's copy (the root: this device's, else the file's own), by the
+ * team of {@link teamForImport}.
  */
 async function checkStates(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<void> {
 	const workspaceId = workspace.id;
+	const team = await teamForImport(init, workspace, states);
 	const rootHandle = init.docs.open(workspaceId);
 	try {
 		await rootHandle.ready;
@@ -296,7 +337,7 @@ async function checkStates(init: ImportInit, workspace: { id: string; rosterId: 
 					const listing = root.getMap('channels').size + root.getMap('notes').size + root.getMap('aiThreads').size > 0 ? root : scratchRoot;
 					// The roster the file names is checked as one, whatever its id (a workspace from before teams has its own).
 					const refused =
-						s.id === workspace.rosterId ? checkTeamUpdate(handle.doc, s.state) : checkRemoteUpdate(workspaceId, s.id, handle.doc, s.state, updateContext(listing, s.id, NO_TEAM));
+						s.id === workspace.rosterId ? checkTeamUpdate(handle.doc, s.state) : checkRemoteUpdate(workspaceId, s.id, handle.doc, s.state, updateContext(listing, s.id, team));
 					if (refused !== undefined) throw new InvalidManifestError(`invalid manifest: document ${s.id} would be changed in a way no peer accepts (${refused})`);
 				} finally {
 					init.docs.release(handle);
