@@ -19,7 +19,7 @@ import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
 import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type ToolStep } from '../doc/schema.js';
 import { MAX_END_ERROR } from '../doc/answerFields.js';
-import type { GenerateChunk } from './engine.js';
+import { failureText, type GenerateChunk } from './engine.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import { readSources, readSteps } from '../doc/aiSteps.js';
 
@@ -273,7 +273,6 @@ export async function pumpAnswer(
 		return await end({ status: AiStatus.failed, error: 'the model ended without finishing' });
 	} catch (error) {
 		if (options.signal?.aborted) return await end({ status: AiStatus.cancelled });
-		const message = error instanceof Error ? error.message : String(error);
-		return await end({ status: AiStatus.failed, error: message.slice(0, 500) });
+		return await end({ status: AiStatus.failed, error: failureText(error) });
 	}
 }

@@ -14,7 +14,7 @@ import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { MessageRecord } from '../doc/schema.js';
 import { AiStatus } from '../doc/schema.js';
 import { channelSink, pumpAnswer, type AnswerResult, type AnswerSigner } from './answerSink.js';
-import type { ChatMessage, Engine } from './engine.js';
+import { failureText, type ChatMessage, type Engine } from './engine.js';
 import { toolAnswer } from './toolAnswer.js';
 import type { Approval, RunnableTool } from './tools/toolLoop.js';
 import type { ToolCall, ToolChoice } from './tools/types.js';
@@ -79,7 +79,7 @@ export async function answerInChannel(request: ChannelAnswerRequest): Promise<An
 			return { status: AiStatus.done, text };
 		} catch (error) {
 			if (signal?.aborted) return { status: AiStatus.cancelled, text };
-			return { status: AiStatus.failed, text, error: error instanceof Error ? error.message : String(error) };
+			return { status: AiStatus.failed, text, error: failureText(error) };
 		}
 	}
 	const sink = await channelSink(

@@ -15,7 +15,7 @@
  */
 import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { AiStatus } from '../doc/schema.js';
-import type { ChatMessage, Engine, GenerateChunk, GenerateRequest } from './engine.js';
+import { failureText, type ChatMessage, type Engine, type GenerateChunk, type GenerateRequest } from './engine.js';
 import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
 import { AiRecordKind, type SourceRef } from '../doc/schema.js';
 import { signAiRecord } from '../doc/signature.js';
@@ -151,7 +151,7 @@ async function hostWritten(init: RunAnswerInit, request: GenerateRequest, text: 
 			await recordEnd(init, { status: AiStatus.cancelled, text: text() || streamed });
 			return { status: AiStatus.cancelled, text: text() || streamed };
 		}
-		const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+		const message = failureText(error);
 		setStatus(thread, init.id, { status: AiStatus.failed, error: message }, origin);
 		await recordEnd(init, { status: AiStatus.failed, text: text() || streamed, error: message });
 		return { status: AiStatus.failed, text: text() || streamed, error: message };

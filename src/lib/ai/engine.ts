@@ -138,6 +138,25 @@ export class EngineError extends Error {
 	}
 }
 
+/** Problems the app words itself in the user's language (ui/answerError.ts); `failed` keeps the runtime's text. */
+export const WORDED_PROBLEMS: ReadonlySet<string> = new Set<EngineProblem>([
+	EngineProblem.unknownModel,
+	EngineProblem.emptyInput,
+	EngineProblem.inputTooLong,
+	EngineProblem.busy,
+	EngineProblem.notAllowed
+]);
+
+/**
+ * The `error` an answer that failed with `error` records (and signs): the problem's code for a
+ * problem the app words itself ({@link WORDED_PROBLEMS}), so every reader sees it in their own
+ * language; else the runtime's or host's message, cut to 500 characters.
+ */
+export function failureText(error: unknown): string {
+	if (error instanceof EngineError && WORDED_PROBLEMS.has(error.problem)) return error.problem;
+	return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}
+
 /**
  * What an in-browser engine's generation failure means for the user: the error itself when
  * it is already an {@link EngineError} (or the abort), `input-too-long` when the runtime says
