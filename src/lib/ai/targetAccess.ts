@@ -63,6 +63,7 @@ export function documentRefusal(root: WorkspaceDoc, team: TargetTeam, device: st
 	if (device === undefined || role === undefined) return refused('This device is not a member of the workspace.');
 	const { docId } = target;
 	const space = team.team.spaces.get(docId);
+	if (space === undefined && team.team.claimedSpaces.has(docId)) return refused('You are not in this conversation, so the model may not answer there for you.');
 	if (target.kind === 'ai-thread') {
 		if (space !== undefined) return refused('This is a conversation, not an AI chat.');
 		if (root.aiThreads.has(docId)) return undefined;

@@ -250,8 +250,8 @@ export class TeamAuthority implements MeshAuthority {
 
 	/** Who may hold a private space's document (MeshAuthority.spaceAccess). */
 	spaceAccess(docId: string): SpaceAccess | undefined {
-		const space = this.current.spaces.get(docId);
-		if (space === undefined) return undefined;
+		// A space the fold refused keeps its document private, with no readers (fold.ts `claimedSpaces`).
+		if (!this.current.spaces.has(docId) && !this.current.claimedSpaces.has(docId)) return undefined;
 		const me = this.init.device?.peerId;
 		return {
 			local: me !== undefined && deviceMayRead(this.current, me, docId),

@@ -269,9 +269,11 @@ export class AppState {
 			// the team must re-check too, or the workspace waits for the next reload.
 			const team = this.mesh?.team(row.id);
 			if (team && !offTeam) offTeam = team.on('change', () => void check());
-			// Joined once the team admits this device and the workspace's root has arrived.
-			const rosterId = this.mesh?.syncDocs(row.id)?.rootRosterId;
-			if (done || rosterId === undefined || !isId(rosterId) || this.mesh?.team(row.id)?.joined !== true) return;
+			// Joined once the team admits this device and the workspace's root has arrived. The
+			// roster stays the one the invite derived: the root's `meta` is anyone's to rewrite.
+			const arrived = this.mesh?.syncDocs(row.id)?.rootRosterId;
+			const rosterId = row.rosterId || teamRosterId(row.id);
+			if (done || arrived === undefined || !isId(arrived) || this.mesh?.team(row.id)?.joined !== true) return;
 			done = true;
 			this.joinWatchers.get(row.id)?.stop();
 			this.joinWatchers.delete(row.id);

@@ -112,10 +112,14 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return isId(fromRoot) ? fromRoot : undefined;
 	}
 
-	/** The roster's id: from the root once it has arrived, else the one given at open. */
+	/**
+	 * The roster's id: the one given at open (the device's row: derived from the workspace id,
+	 * `teamRosterId`), else the root's. Never the root's over the row's: any member (a guest
+	 * too) can rewrite the root's `meta`, and a roster id taken from it would drop the team's
+	 * document from this device's sync (found in review).
+	 */
 	get rosterId(): string | undefined {
-		const fromRoot = this.root.rosterId;
-		return isId(fromRoot) ? fromRoot : this.init.rosterId;
+		return this.init.rosterId ?? this.rootRosterId;
 	}
 
 	/** The team's answers (the core tells: OutpostCore `useTeam`). */

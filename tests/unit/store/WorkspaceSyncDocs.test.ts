@@ -130,6 +130,22 @@ describe('WorkspaceSyncDocs', () => {
 		expect(hinted.list()[1]).toBe(rosterId);
 	});
 
+	it("keeps the roster it was opened with when a peer rewrites the root's roster id", async () => {
+		const a = device();
+		const { workspaceId, rosterId } = await seedWorkspace(a);
+		const sync = await syncDocs(a, workspaceId, { rosterId });
+		const root = await sync.hold(workspaceId);
+		const copy = new Y.Doc();
+		Y.applyUpdate(copy, Y.encodeStateAsUpdate(root));
+		const before = Y.encodeStateVector(copy);
+		copy.getMap('meta').set('rosterId', newId());
+		await sync.apply(workspaceId, Y.encodeStateAsUpdate(copy, before), 'peer');
+		expect(new WorkspaceDoc(root).rosterId).not.toBe(rosterId); // the root took it (its meta is not guarded)
+		expect(sync.rosterId).toBe(rosterId);
+		expect(sync.list()).toContain(rosterId);
+		expect(sync.isListed(rosterId)).toBe(true);
+	});
+
 	it('keeps digests in Dexie: after a restart, digest() loads no document', async () => {
 		const a = device();
 		const { workspaceId, rosterId, channels } = await seedWorkspace(a);

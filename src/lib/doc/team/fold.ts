@@ -83,6 +83,7 @@ class Pass {
 			keyGenerations: new Map(),
 			currentKey: undefined,
 			spaces: new Map(),
+			claimedSpaces: new Set(),
 			modelAccess: new Map(),
 			toolAccess: new Map(),
 			filePolicy: undefined,
@@ -342,9 +343,11 @@ class Pass {
 			if (p.space !== teamSpaceId(team.workspaceId, op.payload.by, p.nonce)) return 'the space id is not its author\'s';
 			if (team.spaces.has(p.space)) return 'space id taken';
 			if (!p.members.includes(actor)) return 'the author must be a member of the space';
-			if (unknown(p.members)) return 'not a member of the team';
 			if (p.kind === 'dm' && p.members.length < 2) return 'a direct conversation has two members or more';
-			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(p.members), createdAt: p.at, keyGenerations: new Map(), currentKey: undefined });
+			// A listed member the team no longer has (removed concurrently, or by an operation
+			// ordered first) is left out, not the space: refusing it would void the space.
+			const members = p.members.filter((id) => team.members.has(id));
+			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(members), createdAt: p.at, keyGenerations: new Map(), currentKey: undefined });
 			return undefined;
 		}
 		if (p.t !== 'space-members') return 'not a space operation';
@@ -374,6 +377,8 @@ class Pass {
 function runPass(workspaceId: string, root: string | undefined, order: TeamOp[], excluded: Set<string>, ancestry: Ancestry): Pass {
 	const pass = new Pass(workspaceId, root, ancestry);
 	for (const op of order) {
+		const p = op.payload;
+		if (p.t === 'space' && p.space === teamSpaceId(workspaceId, p.by, p.nonce)) pass.team.claimedSpaces.add(p.space);
 		if (excluded.has(op.id)) {
 			pass.team.rejected.set(op.id, 'dropped: written by a removed member');
 			continue;
@@ -435,6 +440,9 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		} else if (p.t === 'remove-device') {
 			targetMember = memberOf(p.device);
 			dropped = new Set([p.device]);
+		} else if (p.t === 'space-members' && p.remove.length > 0) {
+			if (dropSpaceConcurrent(op, order, ancestry, excluded, memberOf)) return true;
+			continue;
 		} else continue;
 		const seen = ancestry.before(id);
 		const later = ancestry.after(id);
@@ -465,6 +473,31 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		if (added) return true;
 	}
 	return false;
+}
+
+/**
+ * Removal from a space is strong too: the operations on space `removal` names (its members,
+ * its keys) by a member it removes that the removal did not see and that did not see it are
+ * dropped, so a removed member cannot backdate an addition (or a key) past its removal. Those
+ * it saw stand; later ones fail the rights check. True when anything was added to `excluded`.
+ */
+function dropSpaceConcurrent(removal: TeamOp, order: TeamOp[], ancestry: Ancestry, excluded: Set<string>, memberOf: (device: string) => string | undefined): boolean {
+	const p = removal.payload;
+	if (p.t !== 'space-members') return false;
+	const removed = new Set(p.remove);
+	const seen = ancestry.before(removal.id);
+	const later = ancestry.after(removal.id);
+	let added = false;
+	for (const q of order) {
+		const qp = q.payload;
+		if (q.id === removal.id || excluded.has(q.id) || seen.has(q.id) || later.has(q.id)) continue;
+		const onSpace = (qp.t === 'space-members' || qp.t === 'keys') && qp.space === p.space;
+		const author = onSpace ? memberOf(qp.by) : undefined;
+		if (author === undefined || !removed.has(author)) continue;
+		excluded.add(q.id);
+		added = true;
+	}
+	return added;
 }
 
 /** Whether a member of role `role` writes notes (owner, admin, member; not a relay or a guest). */

@@ -15,7 +15,8 @@ export function spaceOf(team: Team, docId: string): TeamSpace | undefined {
 export function memberMayRead(team: Team, memberId: string | undefined, docId: string): boolean {
 	if (memberId === undefined || !team.members.has(memberId)) return false;
 	const space = team.spaces.get(docId);
-	return space === undefined || space.members.has(memberId);
+	if (space === undefined) return !team.claimedSpaces.has(docId); // a refused space has no readers
+	return space.members.has(memberId);
 }
 
 /** Whether the device `peerId` may read document `docId`. */

@@ -98,6 +98,12 @@ export interface Team {
 	currentKey: string | undefined;
 	/** Private spaces by their document's id. */
 	spaces: Map<string, TeamSpace>;
+	/**
+	 * Every id a `space` operation names with a valid derivation from its author (teamId.ts
+	 * `teamSpaceId`), accepted or not: such a document stays private (no readers) even when
+	 * its space is refused or dropped, so a roster trick never makes a space's history open.
+	 */
+	claimedSpaces: Set<string>;
 	/** Shared model id → the roles an admin allowed to use it (models with no rule: modelAccess.ts). */
 	modelAccess: Map<string, Set<TeamRole>>;
 	/** Shared tool (`server.tool`) → the roles an admin allowed to use it (tools with no rule: toolAccess.ts). */

@@ -112,6 +112,49 @@ describe('private spaces', () => {
 		const honest = await write(bob, ws, ops, { t: 'space', ...own, kind: 'private', members: [bob.peerId] });
 		expect(foldTeam(ws, [...ops, honest]).spaces.has(own.space)).toBe(true);
 	});
+
+	it("a member listed in a space whose team removal is ordered first is left out of it: the space stands (found in review)", async () => {
+		const { ws, ops } = await baseTeam();
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		const spaceOp = await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bob.peerId] });
+		// Bob signs removals of himself that saw only the base team, so they are concurrent with
+		// the space; some order before it, some after.
+		for (let at = 1_001; at < 1_021; at++) {
+			const leave = await write(bob, ws, ops, { t: 'remove', member: bob.peerId }, at);
+			const team = foldTeam(ws, [...ops, spaceOp, leave]);
+			expect(team.spaces.get(space)?.members).toEqual(new Set([ann.peerId]));
+			expect(memberMayRead(team, ann.peerId, space)).toBe(true);
+		}
+	});
+
+	it('a space whose operation is dropped keeps its document private, with no readers', async () => {
+		const { ws, ops } = await baseTeam();
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		// Ann makes a space while the owner removes her: her concurrent operation is dropped.
+		const spaceOp = await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bob.peerId] });
+		const removal = await write(owner, ws, ops, { t: 'remove', member: ann.peerId });
+		const team = foldTeam(ws, [...ops, spaceOp, removal]);
+		expect(team.rejected.has(spaceOp.id)).toBe(true);
+		expect(team.spaces.has(space)).toBe(false);
+		for (const d of [owner, admin, bob, guest]) expect(deviceMayRead(team, d.peerId, space), d.peerId).toBe(false);
+		expect(deviceMayRead(team, bob.peerId, newId())).toBe(true);
+	});
+
+	it('a member removed from a space cannot backdate an addition past its removal (found in review)', async () => {
+		const { ws, ops } = await baseTeam();
+		const { space: dm, nonce } = newSpaceId(ws, bob.peerId);
+		ops.push(await write(bob, ws, ops, { t: 'space', space: dm, nonce, kind: 'dm', members: [bob.peerId, owner.peerId, ann.peerId] }));
+		const created = [...ops];
+		ops.push(await write(ann, ws, ops, { t: 'space-members', space: dm, add: [admin.peerId], remove: [] })); // seen by her removal: stands
+		ops.push(await write(bob, ws, ops, { t: 'space-members', space: dm, add: [], remove: [ann.peerId] }));
+		// Ann signs an addition of the guest that saw only the conversation's creation.
+		for (let at = 1_001; at < 1_011; at++) {
+			const backdated = await write(ann, ws, created, { t: 'space-members', space: dm, add: [guest.peerId], remove: [] }, at);
+			const team = foldTeam(ws, [...ops, backdated]);
+			expect(team.rejected.get(backdated.id)).toBe('dropped: written by a removed member');
+			expect(team.spaces.get(dm)?.members).toEqual(new Set([bob.peerId, owner.peerId, admin.peerId]));
+		}
+	});
 });
 
 describe('model access', () => {
