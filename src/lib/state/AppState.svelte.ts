@@ -208,6 +208,8 @@ export class AppState {
 			const relays = mergeRelays(existing.relays, invite);
 			await db.workspaces.update(existing.id, {
 				relays,
+				// An invitation is a signed team's: its roster is the one the workspace id derives (an imported file may have named another).
+				rosterId: teamRosterId(invite.workspaceId),
 				...(existing.secret ? {} : { secret: invite.secret }),
 				...(invite.channel !== undefined ? { lastChannelId: invite.channel } : {})
 			});
@@ -310,7 +312,8 @@ export class AppState {
 			channelRules: ws.channelRules,
 			spaces: [...ws.spaces.channels, ...ws.directs.map((d) => ws.channelEntry(d.id)).filter((c) => c !== undefined)],
 			unseen: (docId, doc) => ws.unseen(docId, doc),
-			blobs: this.svc.blobs.store(ws.id)
+			blobs: this.svc.blobs.store(ws.id),
+			signer: { key: this.svc.identity.privateKey, peerId: this.svc.identity.peerId }
 		});
 	}
 
@@ -323,7 +326,7 @@ export class AppState {
 		if (file.size > exchange.IMPORT_LIMITS.maxFileBytes) throw new exchange.ExportTooLargeError('the file is larger than an import accepts');
 		const { db, docs } = this.svc;
 		const blobs = (workspaceId: string) => this.svc.blobs.store(workspaceId);
-		const result = await exchange.importWorkspace({ db, docs, onProgress, blobs }, new Uint8Array(await file.arrayBuffer()));
+		const result = await exchange.importWorkspace({ db, docs, onProgress, blobs, device: this.svc.identity.peerId }, new Uint8Array(await file.arrayBuffer()));
 		await this.reloadWorkspaces();
 		const row = this.workspaces.find((w) => w.id === result.workspaceId);
 		if (row) await this.mesh?.addWorkspace(row, this.displayName);

@@ -344,7 +344,7 @@ describe('workspace import', () => {
 		const b = await newDevice();
 		const progress: number[] = [];
 		const result = await importWorkspace({ db: b.db, docs: b.docs, onProgress: (p) => progress.push(p.done / p.total) }, bytes);
-		expect(result).toEqual({ workspaceId: f.workspaceId, workspaceName: 'Vessel / 科考船', created: true, documents: 6, changed: 6, attachments: 0, attachmentsMissing: 0 });
+		expect(result).toEqual({ workspaceId: f.workspaceId, workspaceName: 'Vessel / 科考船', created: true, documents: 6, changed: 6, documentsLeftOut: 0, attachments: 0, attachmentsMissing: 0 });
 		expect(progress.at(-1)).toBe(1);
 		await settle();
 		b.docs.closeAll(); // read back from storage, not from memory

@@ -16,6 +16,7 @@ export const exchangeEn = {
 	'exchange.exportedFiles': 'Attachments: {included} included; {missing} not on this device, listed only.',
 	'exchange.importedFiles': 'Attachments: {restored} restored; {missing} not in the file or damaged (members who hold them can still send them).',
 	'exchange.withFiles': '{result} {files}',
+	'exchange.leftOut': '{count, plural, one {# document was left out} other {# documents were left out}}: the file’s author may not pass them on (note changes from a guest, a removed member or an unsigned file; private conversations that they or you are not in). Members who may will sync them to you.',
 	'exchange.restored': 'Restored “{name}” ({documents, plural, one {# document} other {# documents}}). It stays on this device until you join it with an invite link from a member; then it syncs with the others.',
 	'exchange.merged': 'Merged into “{name}”: {changed} of {documents, plural, one {# document} other {# documents}} gained changes.',
 	'exchange.unchanged': '“{name}” is already up to date: nothing changed.',

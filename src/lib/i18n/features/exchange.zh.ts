@@ -18,6 +18,7 @@ export const exchangeZh: Record<keyof typeof exchangeEn, string> = {
 	'exchange.exportedFiles': '附件：已包含 {included} 个；{missing} 个不在此设备上，仅列出。',
 	'exchange.importedFiles': '附件：已恢复 {restored} 个；{missing} 个不在文件中或已损坏（持有它们的成员仍可发送）。',
 	'exchange.withFiles': '{result}{files}',
+	'exchange.leftOut': '有 {count} 个文档未导入：文件的作者无权转交它们（来自访客、已移除成员或未签名文件的笔记更改；他们或你不在其中的私密对话）。有权的成员会把它们同步给你。',
 	'exchange.restored': '已恢复“{name}”（{documents} 个文档）。在你用成员的邀请链接加入之前，它只保存在本设备上；加入后会与其他人同步。',
 	'exchange.merged': '已合并到“{name}”：{documents} 个文档中有 {changed} 个有更新。',
 	'exchange.unchanged': '“{name}”已是最新：没有任何改变。',

@@ -20,6 +20,7 @@ import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
 import { UniqueNames, safeStem } from './fileNames.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, FILES_DIR, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestAttachment, type ManifestDocument } from './format.js';
+import { MANIFEST_SIG_PATH, signManifest, type ExportSigner } from './exportSignature.js';
 import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, type NameOf } from './transcripts.js';
 import { noteToMarkdown } from '../../doc/noteMarkdown.js';
 import { referencesIn } from '../../blob/blobReferences.js';
@@ -55,6 +56,8 @@ export interface ExportInit {
 	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
 	/** The workspace's blobs: the attachments held are written into the file, the others listed. */
 	blobs?: BlobStore;
+	/** This device, which signs the manifest (exportSignature.ts); without it the file vouches for nothing. */
+	signer?: ExportSigner;
 }
 
 /** A finished export. */
@@ -119,11 +122,11 @@ class ZipWriter {
 	}
 }
 
-/** Plans the documents of a workspace from its root: root, roster, channels, notes, AI chats. */
-function plan(root: WorkspaceDoc, workspaceId: string, nameOf: NameOf, names: UniqueNames, rules: ChannelRules, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
+/** Plans the documents of a workspace from its root: root, roster (`rosterId`), channels, notes, AI chats. */
+function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf: NameOf, names: UniqueNames, rules: ChannelRules, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
 	const out: Planned[] = [
 		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
-		{ id: root.rosterId, kind: DocKind.roster, title: '' }
+		{ id: rosterId, kind: DocKind.roster, title: '' }
 	];
 	for (const info of [...root.listChannels(rules), ...(init.spaces ?? [])]) {
 		if (!isId(info.id)) continue;
@@ -193,15 +196,17 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 		await rootHandle.ready;
 		const root = new WorkspaceDoc(rootHandle.doc);
 		if (!isId(root.rosterId)) throw new WorkspaceNotFoundError(`workspace ${workspaceId} has not arrived on this device`);
+		// The device's own roster id, not the root's: the root's `meta` is any member's to rewrite.
+		const rosterId = isId(row.rosterId) ? row.rosterId : root.rosterId;
 		// Held for the whole export: transcripts name authors by their roster display names.
-		rosterHandle = docs.open(root.rosterId);
+		rosterHandle = docs.open(rosterId);
 		await rosterHandle.ready;
 		const roster = new RosterDoc(rosterHandle.doc);
 		const team = await readTeam(workspaceId, rosterHandle.doc);
 		// The team's names; a workspace made before signed teams still has its old roster's.
 		const nameOf: NameOf = (peerId) => teamName(team, peerId) ?? roster.displayName(peerId);
 		const names = new UniqueNames();
-		const planned = plan(root, workspaceId, nameOf, names, init.channelRules ?? creatorsChannels, init);
+		const planned = plan(root, workspaceId, rosterId, nameOf, names, init.channelRules ?? creatorsChannels, init);
 		const zip = new ZipWriter(now);
 		const documents: ManifestDocument[] = [];
 		const referenced = new Map<string, AttachmentRef>();
@@ -236,11 +241,13 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 			formatVersion: EXPORT_FORMAT_VERSION,
 			appVersion: init.appVersion,
 			exportedAt: now.toISOString(),
-			workspace: { id: workspaceId, name: root.name || row.name, color: root.color, rosterId: root.rosterId },
+			workspace: { id: workspaceId, name: root.name || row.name, color: root.color, rosterId },
 			documents,
 			attachments
 		};
-		zip.add(MANIFEST_PATH, strToU8(JSON.stringify(manifest, null, '\t')));
+		const manifestBytes = strToU8(JSON.stringify(manifest, null, '\t'));
+		zip.add(MANIFEST_PATH, manifestBytes);
+		if (init.signer !== undefined) zip.add(MANIFEST_SIG_PATH, await signManifest(init.signer, manifestBytes));
 		const fileName = `${safeStem(manifest.workspace.name, 'workspace')}-${now.toISOString().slice(0, 10)}.outpost.zip`;
 		const included = attachments.filter((a) => a.path !== null).length;
 		return { bytes: zip.finish(), fileName, manifest, attachments: { included, missing: attachments.length - included } };

@@ -22,6 +22,9 @@ import { readTeam } from '../../doc/team/readTeam.js';
 import { teamRosterId } from '../../doc/team/teamId.js';
 import { checkTeamUpdate } from '../../doc/team/TeamDoc.js';
 import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../../doc/team/writePolicy.js';
+import { memberOfDevice, writesNotes, type Team } from '../../doc/team/fold.js';
+import { TeamRole } from '../../doc/team/ops.js';
+import { NOT_A_CARRIER } from '../../doc/notePolicy.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb, WorkspaceRow } from '../db.js';
 import type { DocStore } from '../DocStore.js';
@@ -40,6 +43,7 @@ import { manifestOf } from '../../blob/blobManifest.js';
 import { sealBlob } from '../../blob/blobSeal.js';
 import type { BlobStore } from '../../blob/BlobStore.js';
 import { putBlob } from '../../core/deviceBlobs.js';
+import { MANIFEST_SIG_PATH, manifestSigner } from './exportSignature.js';
 
 /** Transaction origin of imported updates. */
 export const IMPORT_ORIGIN = 'outpost:import';
@@ -56,6 +60,8 @@ export interface ValidatedExport {
 	attachments: { listed: ManifestAttachment; bytes: Uint8Array }[];
 	/** Attachments whose bytes are missing from the zip or do not match their id (left out; the rest is imported). */
 	damagedAttachments: number;
+	/** The device whose signature over the manifest verifies (exportSignature.ts), if any. */
+	exporter?: string;
 }
 
 /** What an import did. */
@@ -68,6 +74,12 @@ export interface ImportResult {
 	documents: number;
 	/** Documents that gained something from the file. */
 	changed: number;
+	/**
+	 * Documents left out: note content its signer may not pass on (or an unsigned file's), and
+	 * private spaces that its signer or this device is not in. Members who may pass them on
+	 * still sync them.
+	 */
+	documentsLeftOut: number;
 	/** Attachments restored from the file. */
 	attachments: number;
 	/** Attachments the file lists but could not give (not held by the exporting device, or damaged). */
@@ -82,6 +94,8 @@ export interface ImportInit {
 	now?: () => number;
 	/** The blob store of a workspace: where the file's attachments are restored. */
 	blobs?: (workspaceId: string) => BlobStore;
+	/** This device's peer id: a private space's document is imported only when its member is in the space. */
+	device?: string;
 }
 
 /** Local file headers (or the end record of an empty zip) start every zip file. */
@@ -95,7 +109,7 @@ function unpack(bytes: Uint8Array): Record<string, Uint8Array> {
 	let entries = 0;
 	let tooLarge = '';
 	const wanted = (file: UnzipFileInfo): boolean => {
-		if (file.name !== MANIFEST_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin')) && !file.name.startsWith(FILES_DIR)) return false;
+		if (file.name !== MANIFEST_PATH && file.name !== MANIFEST_SIG_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin')) && !file.name.startsWith(FILES_DIR)) return false;
 		total += file.originalSize;
 		entries++;
 		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes || entries > IMPORT_LIMITS.maxDocuments + 1) {
@@ -172,7 +186,9 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 	// cannot merge into a document of another workspace on this device.
 	if (!rootDoc) throw new InvalidManifestError('invalid manifest: no workspace root');
 	const root = new WorkspaceDoc(rootDoc);
-	if (root.rosterId !== manifest.workspace.rosterId) throw new InvalidManifestError('invalid manifest: the roster is not the root’s');
+	// The roster is the one the workspace id derives, or (a workspace from before teams) the root's.
+	const { id: workspaceId, rosterId } = manifest.workspace;
+	if (rosterId !== teamRosterId(workspaceId) && root.rosterId !== rosterId) throw new InvalidManifestError('invalid manifest: the roster is not the workspace’s');
 	for (const map of [root.channels, root.notes, root.aiThreads]) for (const id of map.keys()) listed.add(id);
 	rootDoc.destroy();
 	for (const id of await fileSpaces(manifest.workspace.id, states.find((s) => s.id === manifest.workspace.rosterId)?.state)) listed.add(id);
@@ -191,7 +207,7 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 		if (bytes !== undefined && (await manifestOf(bytes)).id === listedFile.blob) attachments.push({ listed: listedFile, bytes });
 		else damagedAttachments++;
 	}
-	return { manifest, states, attachments, damagedAttachments };
+	return { manifest, states, attachments, damagedAttachments, exporter: manifestSigner(manifestBytes, files[MANIFEST_SIG_PATH]) };
 }
 
 /**
@@ -237,46 +253,77 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 	const others = await otherWorkspacesDocs(init, manifest.workspace.id);
 	const foreign = states.find((s) => others.has(s.id));
 	if (foreign !== undefined) throw new InvalidManifestError(`invalid manifest: document ${foreign.id} belongs to another workspace on this device`);
-	// Each state is checked against this device's copy, as a peer's update is, before any is written.
-	await checkStates(init, manifest.workspace, states);
-	// Attachments first: a message that names one shows it as soon as its document is merged.
-	const store = init.blobs?.(manifest.workspace.id);
-	if (store !== undefined) for (const { bytes } of checked.attachments) await putBlob(store, bytes);
-	let changed = 0;
-	for (const [i, s] of states.entries()) {
-		const handle = docs.open(s.id);
-		try {
-			await handle.ready;
-			const before = Y.encodeStateVector(handle.doc);
-			docs.applyUpdate(handle, s.state, IMPORT_ORIGIN);
-			if (!sameBytes(before, Y.encodeStateVector(handle.doc))) changed++;
-		} finally {
-			docs.release(handle);
-		}
-		onProgress?.({ done: total + i + 1, total: total * 2 });
-	}
-	// The row comes last: a workspace shows up only once all its documents are stored.
 	const { id, rosterId } = manifest.workspace;
-	const name = manifest.workspace.name.trim().slice(0, MAX_NAME) || id.slice(0, 8);
 	const existing = await db.workspaces.get(id);
-	const now = init.now?.() ?? Date.now();
-	if (!existing) {
-		const color = manifest.workspace.color;
-		const row: WorkspaceRow = {
-			id,
-			name,
-			color: (WORKSPACE_COLORS as readonly string[]).includes(color) ? color : WORKSPACE_COLORS[0],
-			rosterId,
-			createdAt: now,
-			lastOpenedAt: now
+	// The device's roster is the workspace's, whatever the file's root says.
+	if (existing?.rosterId && existing.rosterId !== rosterId) throw new InvalidManifestError('invalid manifest: the file names another roster than this device holds');
+	// Each state is checked against this device's copy, as a peer's update is, before any is written.
+	const checks = await prepareChecks(init, manifest.workspace, checked);
+	try {
+		for (const s of states) {
+			if (checks.leftOut.has(s.id)) continue;
+			const handle = docs.open(s.id);
+			try {
+				await handle.ready;
+				const refused = checks.refusal(s, handle.doc);
+				if (refused === NOT_A_CARRIER) checks.leftOut.add(s.id);
+				else if (refused !== undefined) throw new InvalidManifestError(`invalid manifest: document ${s.id} would be changed in a way no peer accepts (${refused})`);
+			} finally {
+				docs.release(handle);
+			}
+		}
+		// Attachments first: a message that names one shows it as soon as its document is merged.
+		const store = init.blobs?.(id);
+		if (store !== undefined) for (const { bytes } of checked.attachments) await putBlob(store, bytes);
+		let changed = 0;
+		for (const [i, s] of states.entries()) {
+			if (checks.leftOut.has(s.id)) continue;
+			const handle = docs.open(s.id);
+			try {
+				await handle.ready;
+				// Checked again with nothing awaited before the merge: a peer may have changed it meanwhile.
+				const refused = checks.refusal(s, handle.doc);
+				if (refused !== undefined) throw new InvalidManifestError(`invalid manifest: document ${s.id} changed here during the import, and the file's state no longer fits it (${refused})`);
+				const before = Y.encodeStateVector(handle.doc);
+				docs.applyUpdate(handle, s.state, IMPORT_ORIGIN);
+				if (!sameBytes(before, Y.encodeStateVector(handle.doc))) changed++;
+			} finally {
+				docs.release(handle);
+			}
+			onProgress?.({ done: total + i + 1, total: total * 2 });
+		}
+		// The row comes last: a workspace shows up only once all its documents are stored.
+		const name = manifest.workspace.name.trim().slice(0, MAX_NAME) || id.slice(0, 8);
+		const now = init.now?.() ?? Date.now();
+		if (!existing) {
+			const color = manifest.workspace.color;
+			const row: WorkspaceRow = {
+				id,
+				name,
+				color: (WORKSPACE_COLORS as readonly string[]).includes(color) ? color : WORKSPACE_COLORS[0],
+				rosterId,
+				createdAt: now,
+				lastOpenedAt: now
+			};
+			await db.workspaces.put(row);
+		} else if (existing.joining || !existing.rosterId) {
+			// A join that waited for a peer: the file brought the root, so it has arrived.
+			await db.workspaces.update(id, { rosterId, joining: false });
+		}
+		const restored = store === undefined ? 0 : checked.attachments.length;
+		return {
+			workspaceId: id,
+			workspaceName: name,
+			created: !existing,
+			documents: total,
+			changed,
+			documentsLeftOut: checks.leftOut.size,
+			attachments: restored,
+			attachmentsMissing: (manifest.attachments?.length ?? 0) - restored
 		};
-		await db.workspaces.put(row);
-	} else if (existing.joining || !existing.rosterId) {
-		// A join that waited for a peer: the file brought the root, so it has arrived.
-		await db.workspaces.update(id, { rosterId, joining: false });
+	} finally {
+		checks.dispose();
 	}
-	const restored = store === undefined ? 0 : checked.attachments.length;
-	return { workspaceId: id, workspaceName: name, created: !existing, documents: total, changed, attachments: restored, attachmentsMissing: (manifest.attachments?.length ?? 0) - restored };
 }
 
 /**
@@ -288,14 +335,72 @@ export async function importWorkspace(init: ImportInit, bytes: Uint8Array): Prom
 	return applyExport(init, checked);
 }
 
+/** What an import decides for the states of a file (see {@link prepareChecks}). */
+interface ImportChecks {
+	/** Why state `s` may not be merged into `doc` (this device's copy of it), or undefined when it may. */
+	refusal(s: ValidatedExport['states'][number], doc: Y.Doc): string | undefined;
+	/** Documents left out: their signer may not pass them on, or this device may not hold them. */
+	readonly leftOut: Set<string>;
+	dispose(): void;
+}
+
+/** Stands for the sender of an unsigned file's content: no carrier. */
+const UNSIGNED = '';
+
 /**
- * The team the file's states are checked against: this device's roster with the file's merged
- * in (signed operations only count, and the file's roster is checked as one), folded. Every
- * private space counts as a channel, whoever is in it, and a note's bound edits count when
- * their device wrote notes (TeamAuthority `wroteNotes`), as on a live replica; NO_TEAM for a
- * workspace from before teams, whose roster holds no signed team.
+ * How the states of a file are checked: each as a live replica checks a peer's update (the
+ * document's write policy), with the file's signer (exportSignature.ts; none: an unsigned file)
+ * as the peer that sent it, against
+ * - the team of this device's roster with the file's merged in (signed operations only count,
+ *   and the file's roster is checked as one), so a note's bound edits count when their device
+ *   wrote notes, and note content counts only when its signer carries notes (TeamAuthority
+ *   `carries`): a removed member's or a guest's file, or an unsigned one, brings none;
+ * - the workspace root of this device with the file's merged in, which says what each
+ *   document is (a document only the file's root lists is checked as what it lists it as);
+ * - private spaces: every space (and every id a space operation claims) is checked as a
+ *   channel, and imported only when both the signer's member and this device's are in it.
+ * A workspace from before teams (its roster holds no signed team) is checked with no team,
+ * as before.
  */
-async function teamForImport(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<DocsTeam> {
+async function prepareChecks(init: ImportInit, workspace: { id: string; rosterId: string }, checked: ValidatedExport): Promise<ImportChecks> {
+	const { states, exporter } = checked;
+	const team = await mergedTeam(init, workspace, states);
+	const from = exporter ?? UNSIGNED;
+	const spaceIds = team === undefined ? new Set<string>() : new Set([...team.spaces.keys(), ...team.claimedSpaces]);
+	const docsTeam: DocsTeam =
+		team === undefined
+			? NO_TEAM
+			: { spaces: () => spaceIds, isWriter: (device) => team.noteWriters.has(device), carries: (peerId) => peerId !== UNSIGNED && carriesNotes(team, peerId) };
+	const leftOut = new Set<string>();
+	if (team !== undefined) {
+		const signerMember = exporter === undefined ? undefined : memberOfDevice(team, exporter)?.id;
+		const myMember = init.device === undefined ? undefined : memberOfDevice(team, init.device)?.id;
+		for (const { id } of states) {
+			if (!spaceIds.has(id)) continue;
+			const members = team.spaces.get(id)?.members;
+			const brings = members !== undefined && signerMember !== undefined && myMember !== undefined && members.has(signerMember) && members.has(myMember);
+			if (!brings) leftOut.add(id);
+		}
+	}
+	const listing = await mergedRoot(init, workspace.id, states);
+	return {
+		leftOut,
+		refusal: (s, doc) =>
+			s.id === workspace.rosterId
+				? checkTeamUpdate(doc, s.state)
+				: checkRemoteUpdate(workspace.id, s.id, doc, s.state, updateContext(listing, s.id, docsTeam, from)),
+		dispose: () => listing.destroy()
+	};
+}
+
+/** Whether `peerId` passes on note content by `team`: a device whose role writes, or a relay's. */
+function carriesNotes(team: Team, peerId: string): boolean {
+	const role = memberOfDevice(team, peerId)?.role;
+	return role !== undefined && (writesNotes(role) || role === TeamRole.relay);
+}
+
+/** This device's roster of the workspace with the file's merged in, folded; undefined when it holds no signed team. */
+async function mergedTeam(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<Team | undefined> {
 	const handle = init.docs.open(workspace.rosterId);
 	const merged = new Y.Doc();
 	try {
@@ -304,50 +409,25 @@ async function teamForImport(init: ImportInit, workspace: { id: string; rosterId
 		const fileRoster = states.find((s) => s.id === workspace.rosterId);
 		if (fileRoster !== undefined) Y.applyUpdate(merged, fileRoster.state);
 		const team = await readTeam(workspace.id, merged);
-		if (team.root === undefined) return NO_TEAM;
-		const spaces = new Set(team.spaces.keys());
-		return { spaces: () => spaces, isWriter: (device) => team.noteWriters.has(device), carries: () => true };
+		return team.root === undefined ? undefined : team;
 	} finally {
 		merged.destroy();
 		init.docs.release(handle);
 	}
 }
 
-/**
- * Throws {@link InvalidManifestError} for the first state the write policy of its document
- * refuses against this device's copy (the root: this device's, else the file's own), by the
- * team of {@link teamForImport}.
- */
-async function checkStates(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<void> {
-	const workspaceId = workspace.id;
-	const team = await teamForImport(init, workspace, states);
-	const rootHandle = init.docs.open(workspaceId);
+/** A scratch copy of this device's workspace root with the file's merged in (the caller destroys it). */
+async function mergedRoot(init: ImportInit, workspaceId: string, states: ValidatedExport['states']): Promise<Y.Doc> {
+	const handle = init.docs.open(workspaceId);
+	const merged = new Y.Doc();
 	try {
-		await rootHandle.ready;
-		const root = rootHandle.doc;
-		// A workspace new to this device: its root is the file's (the root's own policy checks it first).
+		await handle.ready;
+		Y.applyUpdate(merged, Y.encodeStateAsUpdate(handle.doc));
 		const fileRoot = states.find((s) => s.id === workspaceId);
-		const scratchRoot = new Y.Doc();
-		if (fileRoot !== undefined) Y.applyUpdate(scratchRoot, fileRoot.state);
-		try {
-			for (const s of states) {
-				const handle = init.docs.open(s.id);
-				try {
-					await handle.ready;
-					const listing = root.getMap('channels').size + root.getMap('notes').size + root.getMap('aiThreads').size > 0 ? root : scratchRoot;
-					// The roster the file names is checked as one, whatever its id (a workspace from before teams has its own).
-					const refused =
-						s.id === workspace.rosterId ? checkTeamUpdate(handle.doc, s.state) : checkRemoteUpdate(workspaceId, s.id, handle.doc, s.state, updateContext(listing, s.id, team));
-					if (refused !== undefined) throw new InvalidManifestError(`invalid manifest: document ${s.id} would be changed in a way no peer accepts (${refused})`);
-				} finally {
-					init.docs.release(handle);
-				}
-			}
-		} finally {
-			scratchRoot.destroy();
-		}
+		if (fileRoot !== undefined) Y.applyUpdate(merged, fileRoot.state);
+		return merged;
 	} finally {
-		init.docs.release(rootHandle);
+		init.docs.release(handle);
 	}
 }
 
