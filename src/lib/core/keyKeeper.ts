@@ -18,7 +18,7 @@ import { newKeyGeneration, newSpaceKeyGeneration, openKeyBox, sealForDevices, sp
 import type { Team } from '../doc/team/fold.js';
 import type { GossipKeyring } from '../mesh/keyring.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
-import { makesSpaceKeys, spaceDevices, spaceDevicesWithoutKey, spaceNeedsKey } from './spaceKeys.js';
+import { makesSpaceKeys, spaceDevices, spaceGenerationsToShare, spaceNeedsKey } from './spaceKeys.js';
 
 /** Options of {@link keepKeys}. */
 export interface KeyKeeperInit {
@@ -73,29 +73,27 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 		if (body) await authority.write(body);
 	};
 
-	/** Spaces of this device's member whose current key it holds and some member device lacks. */
+	/**
+	 * Spaces of this device's member with a generation it holds that some member device lacks
+	 * (the current one, and older ones: a member added later gets the history they seal).
+	 */
 	const spacesToShare = (team: Team) => {
 		const mine = team.devices.get(device.peerId);
 		return [...team.spaces.values()].filter(
-			(space) =>
-				mine !== undefined &&
-				space.members.has(mine) &&
-				!spaceNeedsKey(team, space) &&
-				space.keyGenerations.get(space.currentKey ?? '')?.boxes.has(device.peerId) === true &&
-				spaceDevicesWithoutKey(team, space).length > 0
+			(space) => mine !== undefined && space.members.has(mine) && !spaceNeedsKey(team, space) && spaceGenerationsToShare(team, space, device.peerId).length > 0
 		);
 	};
 
 	const shareSpaces = async (): Promise<void> => {
 		for (const space of spacesToShare(authority.team)) {
-			if (stopped) return;
-			const team = authority.team;
-			const gen = space.currentKey;
-			const box = gen === undefined ? undefined : space.keyGenerations.get(gen)?.boxes.get(device.peerId);
-			if (gen === undefined || box === undefined) continue;
-			const scope = spaceKeyScope(team.workspaceId, space.id);
-			const key = openKeyBox(device.privateKey, box, scope, gen);
-			await authority.write({ t: 'keys', gen, boxes: sealForDevices(key, spaceDevicesWithoutKey(team, space), scope, gen), space: space.id });
+			for (const { gen, lacking } of spaceGenerationsToShare(authority.team, space, device.peerId)) {
+				if (stopped) return;
+				const box = space.keyGenerations.get(gen)?.boxes.get(device.peerId);
+				if (box === undefined) continue;
+				const scope = spaceKeyScope(authority.team.workspaceId, space.id);
+				const key = openKeyBox(device.privateKey, box, scope, gen);
+				await authority.write({ t: 'keys', gen, boxes: sealForDevices(key, lacking, scope, gen), space: space.id });
+			}
 		}
 	};
 

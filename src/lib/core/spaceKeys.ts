@@ -31,6 +31,22 @@ export function spaceDevicesWithoutKey(team: Team, space: TeamSpace): string[] {
 }
 
 /**
+ * The generations of the space `device` holds a box of, each with the devices of the space's
+ * members that lack one, oldest first (only those some device lacks). A member added to a space
+ * gets the history, which older generations seal (on a relay outside the space too).
+ */
+export function spaceGenerationsToShare(team: Team, space: TeamSpace, device: string): { gen: string; lacking: string[] }[] {
+	const devices = spaceDevices(team, space);
+	const out: { gen: string; lacking: string[] }[] = [];
+	for (const gen of [...space.keyGenerations.values()].sort((a, b) => a.seq - b.seq)) {
+		if (!gen.boxes.has(device)) continue;
+		const lacking = devices.filter((d) => !gen.boxes.has(d));
+		if (lacking.length > 0) out.push({ gen: gen.id, lacking });
+	}
+	return out;
+}
+
+/**
  * Whether `member` is the one that makes the space's new generations: its creator while it is
  * in the space, else the member of the space with the smallest id (one writer, so members
  * online at once do not each make one).

@@ -40,7 +40,7 @@ async function exportFile(id: string, rosterId: string, states: Record<string, [
 		documents: Object.entries(states).map(([doc, [kind, state]]) => ({ id: doc, kind, title: '', state: `yjs/${doc}.bin`, bytes: state.length, sha256: sha(state), files: [] }))
 	};
 	const manifestBytes = strToU8(JSON.stringify(manifest));
-	const signature = signer === undefined ? {} : { [MANIFEST_SIG_PATH]: await signManifest(signer, manifestBytes) };
+	const signature: Record<string, Uint8Array> = signer === undefined ? {} : { [MANIFEST_SIG_PATH]: await signManifest(signer, manifestBytes) };
 	return zipSync({ 'manifest.json': manifestBytes, ...signature, ...Object.fromEntries(Object.entries(states).map(([doc, [, state]]) => [`yjs/${doc}.bin`, state])) });
 }
 
