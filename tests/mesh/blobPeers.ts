@@ -4,6 +4,7 @@
  */
 import { BlobMesh, type BlobMeshInit } from '../../src/lib/core/blobMesh.js';
 import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
+import { newBlobKey, sealBlob } from '../../src/lib/blob/blobSeal.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import type { AttachmentRef } from '../../src/lib/doc/schema.js';
@@ -55,9 +56,11 @@ export function randomBytes(size: number): Uint8Array {
 let clock = 1000;
 
 /** Stores `bytes` as a blob of `peer` and posts a message with it in channel `docId`; returns its reference. */
-export async function postFile(peer: TeamPeer, blobs: BlobPeer, docId: string, bytes: Uint8Array, name: string): Promise<AttachmentRef> {
-	const { id, size } = await storeBlob(blobs.store, bytes);
-	const ref: AttachmentRef = { blob: id, size, mime: 'application/octet-stream', name };
+export async function postFile(peer: TeamPeer, blobs: BlobPeer, docId: string, bytes: Uint8Array, name: string, sealed = false): Promise<AttachmentRef> {
+	// A private space's file, as the app attaches it: sealed with a fresh key its reference carries.
+	const key = sealed ? newBlobKey() : undefined;
+	const { id } = await storeBlob(blobs.store, key === undefined ? bytes : await sealBlob(bytes, key));
+	const ref: AttachmentRef = { blob: id, size: bytes.byteLength, mime: 'application/octet-stream', name, ...(key === undefined ? {} : { key }) };
 	new ChannelDoc(peer.docs.get(docId)).post({ ...msg(newId(), peer.peerId, at(++clock, peer.peerId), ''), files: [ref] });
 	return ref;
 }

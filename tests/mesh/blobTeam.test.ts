@@ -69,7 +69,7 @@ describe('blobs under the team', () => {
 
 		await owner.authority.write({ t: 'space-members', space, add: [], remove: [mallory.peerId] });
 		await waitFor(() => owner.authority.spaceAccess(space)?.reads(mallory.peerId) === false, 'the removal folded on the owner');
-		const after = await postFile(owner, ownerBlobs, space, randomBytes(300_000), 'after.bin');
+		const after = await postFile(owner, ownerBlobs, space, randomBytes(300_000), 'after.bin', true);
 		// A modified client that knows the ids: the space's document, or a public one, or the blob she had.
 		const publicDoc = listedDoc(owner, ws.id);
 		post(owner, publicDoc, 'public');
@@ -83,6 +83,13 @@ describe('blobs under the team', () => {
 			expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
 		}
 		expect(await malloryBlobs.store.manifest(after.blob)).toBeUndefined();
+		// She copies the new file's reference (seen before her removal, or leaked) into the public
+		// channel, which she may write: a sealed file is a space's, and naming the public copy opens nothing.
+		new ChannelDoc(mallory.docs.get(publicDoc)).post({ ...msg(newId(), mallory.peerId, at(99_999, mallory.peerId), ''), files: [after] });
+		await waitFor(() => new ChannelDoc(owner.docs.get(publicDoc)).messages.toArray().some((m) => m.files?.[0]?.blob === after.blob), 'the owner holds her copy of the reference');
+		const copied = await refusal(malloryBlobs.blobs.service.fetch(ws.id, after.blob, [owner.peerId], { docId: publicDoc }));
+		expect((copied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+		expect(await ownerBlobs.blobs.mayRead(ws.id, bob.peerId, after.blob, publicDoc)).toBe(false);
 		// What her device holds cannot be recalled; the owner no longer serves it to her.
 		expect(await ownerBlobs.blobs.mayRead(ws.id, mallory.peerId, before.blob, space)).toBe(false);
 		expect(await ownerBlobs.blobs.mayRead(ws.id, bob.peerId, before.blob, space)).toBe(true);

@@ -164,6 +164,9 @@ export class BlobMesh {
 		if (space !== undefined && !space.local) return space.reads(peerId) && (this.init.sealedIndex?.has(workspaceId, blobId, docId) ?? false);
 		const ref = (await this.referencesOf(docs).of(docId)).get(blobId);
 		if (ref === undefined || fileVerdict(policyOf(workspace), ref) !== 'ok') return false;
+		// A sealed file is a private space's (each sealed with a fresh key): a reference to it copied
+		// into an open document (by a member removed from the space) does not open it to everyone.
+		if (space === undefined && ref.key !== undefined) return false;
 		if (new TeamGate(authority).mayShare(peerId, docId, docs)) return true;
 		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
 		return space !== undefined && ref.key !== undefined && authority.roleOf?.(peerId) === 'relay';
