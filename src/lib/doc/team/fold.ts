@@ -353,8 +353,9 @@ class Pass {
 		if (p.t !== 'space-members') return 'not a space operation';
 		const space = team.spaces.get(p.space);
 		if (!space) return 'no such space';
-		const manages = space.creator === actor || actorRank >= ROLE_RANK.admin;
 		const inside = space.members.has(actor);
+		// The creator manages its space while it is in it: once an admin (or itself) took it out, it cannot add itself back.
+		const manages = (space.creator === actor && inside) || actorRank >= ROLE_RANK.admin;
 		if (p.add.length > 0 && !(manages || (space.kind === 'dm' && inside))) return 'may not add members to this space';
 		if (p.remove.some((id) => id !== actor) && !manages) return 'may not remove others from this space';
 		if (unknown(p.add)) return 'not a member of the team';

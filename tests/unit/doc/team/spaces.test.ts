@@ -77,6 +77,20 @@ describe('private spaces', () => {
 		expect([...team.spaces.get(space)!.members]).toEqual([ann.peerId]);
 	});
 
+	it('a creator taken out of its space by an admin cannot add itself back (found in review)', async () => {
+		const { ws, ops } = await baseTeam();
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bob.peerId] }));
+		ops.push(await write(admin, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] }));
+		const back = await write(ann, ws, ops, { t: 'space-members', space, add: [ann.peerId], remove: [] });
+		const team = foldTeam(ws, [...ops, back]);
+		expect(team.rejected.get(back.id)).toMatch(/may not add/);
+		expect(team.spaces.get(space)?.members).toEqual(new Set([bob.peerId]));
+		// An admin may bring it back.
+		ops.push(await write(admin, ws, ops, { t: 'space-members', space, add: [ann.peerId], remove: [] }));
+		expect(foldTeam(ws, ops).spaces.get(space)?.members.has(ann.peerId)).toBe(true);
+	});
+
 	it('a direct conversation has two members or more; any of them may add another', async () => {
 		const { ws, ops } = await baseTeam();
 		const lone = await write(ann, ws, ops, { t: 'space', ...newSpaceId(ws, ann.peerId), kind: 'dm', members: [ann.peerId] });
