@@ -41,6 +41,15 @@ function echoEngine(): Engine & { runs: number } {
 			engine.runs++;
 			const question = String(request.messages.at(-1)?.content ?? '');
 			if (question === 'hold') await held;
+			if (question === 'long') {
+				// Forty pieces, paused after the twentieth until released.
+				for (let i = 0; i < 40; i++) {
+					if (i === 20) await heldLong;
+					yield { type: 'text' as const, text: `${i} ` };
+				}
+				yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 40 };
+				return;
+			}
 			yield { type: 'text' as const, text: question };
 			yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 1 };
 		}
@@ -50,6 +59,8 @@ function echoEngine(): Engine & { runs: number } {
 
 let release!: () => void;
 let held = new Promise<void>((resolve) => (release = resolve));
+let releaseLong!: () => void;
+const heldLong = new Promise<void>((resolve) => (releaseLong = resolve));
 
 let ws: TeamWorkspace;
 let owner: TeamPeer;
@@ -92,6 +103,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	release();
+	releaseLong();
 	await host?.stop();
 	await stopTeamPeers();
 	await stopPeers();
@@ -248,5 +260,21 @@ describe("the host's queue", () => {
 		expect(await Promise.all(holding)).toEqual(['hold', 'hold']);
 		expect(await other).toBe('another member');
 		held = new Promise<void>((resolve) => (release = resolve));
+	});
+
+	it('stops writing an answer in a space once its asker is taken out of it (found in review)', async () => {
+		const made = newSpaceId(owner.authority.workspaceId, owner.peerId);
+		await owner.authority.write({ t: 'space', space: made.space, nonce: made.nonce, kind: 'private', members: [owner.peerId, ann.peerId] });
+		post(owner, made.space, 'a small room');
+		await waitFor(() => has(ann, made.space, 'a small room'), 'the room on ann');
+		const target = inChannel(made.space);
+		const asking = ask(ann, 'long', target);
+		const live = () => new ChannelDoc(owner.docs.get(made.space)).answer(target.entryId);
+		await waitFor(() => (live()?.text ?? '').includes('19 '), 'half the answer written');
+		await owner.authority.write({ t: 'space-members', space: made.space, add: [], remove: [ann.peerId] });
+		releaseLong();
+		expect(await asking).toMatchObject({ name: 'EngineError' });
+		await waitFor(() => viewOf(made.space).byId.get(target.entryId) !== undefined && viewOf(made.space).answer(viewOf(made.space).byId.get(target.entryId)!)?.status === 'failed', 'the answer ends, failed');
+		expect(viewOf(made.space).answer(viewOf(made.space).byId.get(target.entryId)!)?.text ?? '').not.toContain('39 ');
 	});
 });

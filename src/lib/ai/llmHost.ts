@@ -32,7 +32,8 @@
  *   workspace's documents, or whose copy does not show the entry within 5 s, refuses with
  *   ERROR failed before generating anything. It writes only where the asker could:
  *   `writeRefusal` (hostAccess.ts: may its device read and post in that document?) before
- *   anything is queued, then the entry must be one started for this asker (targetAccess.ts
+ *   anything is queued (and again when it starts and while it streams: an asker taken out of
+ *   the space meanwhile gets its answer ended, failed), then the entry must be one started for this asker (targetAccess.ts
  *   `entryRefusal`); either refusal is ERROR not-allowed.
  * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
@@ -66,6 +67,9 @@ import { entryRefusal, settledRefusal, type TargetRefusal } from './targetAccess
 import { askerDevice } from './hostAccess.js';
 import { ChunkWriter } from './chunkWriter.js';
 import type { AnswerTarget, GenerateChunk } from './engine.js';
+
+/** A host writing an answer asks again every this many chunks whether the asker may still have it written there. */
+const RECHECK_EVERY_CHUNKS = 16;
 
 /** Options of {@link llmHost}. */
 export interface LlmHostInit {
@@ -465,6 +469,19 @@ class DefaultLlmHost implements LlmHost {
 			working.close();
 			return refuse(notYours, 'not-allowed');
 		}
+		// Asked again now that the request has waited its turn, and while it streams: an asker
+		// taken out of the space (or the team) meanwhile gets no more written there in its name.
+		const check = this.init.writeRefusal;
+		const stillAllowed = async (): Promise<void> => {
+			const now = check === undefined ? undefined : await check(asker, target, docs);
+			if (now !== undefined) throw new EngineError('not-allowed', now.message);
+		};
+		try {
+			await stillAllowed();
+		} catch (error) {
+			working.close();
+			return refuse(error instanceof Error ? error.message : String(error), 'not-allowed');
+		}
 		let listening = true;
 		const tell = async (m: LlmMessage): Promise<void> => {
 			if (!listening) return;
@@ -482,7 +499,9 @@ class DefaultLlmHost implements LlmHost {
 			const result = await pumpAnswer(
 				() =>
 					(async function* (): AsyncGenerator<GenerateChunk> {
+						let chunks = 0;
 						for await (const chunk of engine.generate(generate, signal)) {
+							if (++chunks % RECHECK_EVERY_CHUNKS === 0) await stillAllowed();
 							if (chunk.type === 'text') writer.push(chunk.text);
 							else if (chunk.type === 'done') {
 								await writer.flush();
