@@ -60,6 +60,8 @@ class Pass {
 	readonly team: Team;
 	/** Every device a member ever had (for strong removal). */
 	readonly deviceHistory = new Map<string, Set<string>>();
+	/** Accepted `role` operations that lowered their member's role (strong like a removal). */
+	readonly demotions = new Set<string>();
 	/** Removed device → the id of the latest removal (a `remove` or `remove-device`) that took it. */
 	private readonly removals = new Map<string, string>();
 	/** Invitation id → the id of its `invite` operation. */
@@ -155,6 +157,7 @@ class Pass {
 				if (target.role === TeamRole.owner && p.role !== TeamRole.owner && this.owners() === 1) {
 					return 'the last owner cannot step down';
 				}
+				if (rank(p.role) < rank(target.role)) this.demotions.add(op.id);
 				target.role = p.role;
 				if (writesNotes(p.role)) for (const d of target.devices) team.noteWriters.add(d);
 				return undefined;
@@ -441,6 +444,10 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		} else if (p.t === 'remove-device') {
 			targetMember = memberOf(p.device);
 			dropped = new Set([p.device]);
+		} else if (p.t === 'role' && pass.demotions.has(id)) {
+			// A demotion is strong too: nothing the member signed concurrently counts with its old role.
+			targetMember = p.member;
+			dropped = pass.deviceHistory.get(p.member) ?? new Set();
 		} else if (p.t === 'space-members' && p.remove.length > 0) {
 			if (dropSpaceConcurrent(op, order, ancestry, excluded, memberOf)) return true;
 			continue;
@@ -454,8 +461,13 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		// Mutual removal: the senior side's removal stands.
 		const counter = concurrent.find((q) => {
 			const qp = q.payload;
-			if (qp.t !== 'remove' && qp.t !== 'remove-device') return false;
-			const hits = qp.t === 'remove' ? qp.member === removerMember : qp.t === 'remove-device' ? qp.device === p.by : false;
+			if (qp.t !== 'remove' && qp.t !== 'remove-device' && qp.t !== 'role') return false;
+			const hits =
+				qp.t === 'remove'
+					? qp.member === removerMember
+					: qp.t === 'remove-device'
+						? qp.device === p.by
+						: qp.member === removerMember && rank(qp.role) < ROLE_RANK.admin; // a demotion that takes the power to demote or remove
 			return hits && targetMember !== undefined && removerMember !== undefined && pass.senior(targetMember, removerMember);
 		});
 		if (counter) {

@@ -186,6 +186,28 @@ describe('team fold', () => {
 		expect(team.members.get(mallory.peerId)?.devices).toEqual([mallory.peerId]);
 	});
 
+	it('a demoted admin cannot backdate admin acts past its demotion (found in review)', async () => {
+		const { ws, ops } = await baseTeam();
+		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'member', name: 'bob' }));
+		ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'admin' }));
+		const base = [...ops];
+		ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'member' }));
+		// Mallory signs, as if she had not seen her demotion, a promotion of an accomplice and an addition.
+		for (let at = 1_001; at < 1_021; at++) {
+			const promote = await write(mallory, ws, base, { t: 'role', member: bob.peerId, role: 'admin' }, at);
+			const add = await write(mallory, ws, base, { t: 'add', member: carol.peerId, role: 'admin', name: 'carol' }, at);
+			const team = fold(ws, [...ops, promote, add]);
+			expect(team.members.get(mallory.peerId)?.role).toBe('member');
+			expect(team.members.get(bob.peerId)?.role).toBe('member');
+			expect(team.members.has(carol.peerId)).toBe(false);
+			expect(team.rejected.get(promote.id)).toMatch(/removed member|only admins/);
+		}
+		// What she did as an admin before the demotion stands.
+		const before = await write(mallory, ws, base, { t: 'add', member: carol.peerId, role: 'member', name: 'carol' });
+		const demote = await write(owner, ws, [...base, before], { t: 'role', member: mallory.peerId, role: 'member' });
+		expect(fold(ws, [...base, before, demote]).members.has(carol.peerId)).toBe(true);
+	});
+
 	it('two admins removing each other: the senior one stays, whichever the fold meets first', async () => {
 		const { ws, ops } = await baseTeam();
 		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'admin', name: 'bob' }));
