@@ -24,7 +24,7 @@ import * as Y from 'yjs';
 import { foldTeam } from '../src/lib/doc/team/fold.ts';
 import { verifyTeamOp, signTeamOp } from '../src/lib/doc/team/sign.ts';
 import type { TeamOp } from '../src/lib/doc/team/ops.ts';
-import { newTeamNonce, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
+import { newSpaceId, newTeamNonce, teamWorkspaceId } from '../src/lib/doc/team/teamId.ts';
 import { newId } from '../src/lib/doc/ids.ts';
 import { connect, startPeer, stopPeers, newWorkspace, type Peer } from '../tests/mesh/peers.ts';
 import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers } from '../tests/mesh/teamPeers.ts';
@@ -190,6 +190,38 @@ async function foldCost(n: number): Promise<{ foldMs: number; verifyMsPerOp: num
 	return { foldMs: performance.now() - t1, verifyMsPerOp };
 }
 
+/**
+ * What one hostile member can make every replica's fold cost: a ladder of `k` pairs (a
+ * self-removal from its space, and a key operation on it, each pair naming the previous one),
+ * which once forced k + 1 passes of the fold (found in review: ~k²·n), and `k` operations that
+ * all name only the root (once a sort per step). Milliseconds of one fold each.
+ */
+async function hostileFolds(k: number): Promise<{ ladderMs: number; flatMs: number; ops: number }> {
+	const owner = await newKey();
+	const mallory = await newKey();
+	const nonce = newTeamNonce();
+	const ws = teamWorkspaceId(owner.peerId, nonce);
+	const create = await signTeamOp(owner.key, owner.peerId, { ws, prev: [], at: 1 }, { t: 'create', nonce, name: 'o' });
+	const add = await signTeamOp(owner.key, owner.peerId, { ws, prev: [create.id], at: 2 }, { t: 'add', member: mallory.peerId, role: 'member', name: 'm' });
+	const { space, nonce: spaceNonce } = newSpaceId(ws, mallory.peerId);
+	const made = await signTeamOp(mallory.key, mallory.peerId, { ws, prev: [add.id], at: 3 }, { t: 'space', space, nonce: spaceNonce, kind: 'private', members: [mallory.peerId] });
+	const ladder: TeamOp[] = [create, add, made];
+	let prev = [made.id];
+	for (let i = 0; i < k; i++) {
+		const leave = await signTeamOp(mallory.key, mallory.peerId, { ws, prev, at: 10 + 2 * i }, { t: 'space-members', space, add: [], remove: [mallory.peerId] });
+		const other = await signTeamOp(mallory.key, mallory.peerId, { ws, prev, at: 11 + 2 * i }, { t: 'keys', gen: newId(), boxes: {}, space });
+		ladder.push(leave, other);
+		prev = [leave.id, other.id].sort();
+	}
+	const flat: TeamOp[] = [create, add];
+	for (let i = 0; i < 2 * k; i++) flat.push(await signTeamOp(mallory.key, mallory.peerId, { ws, prev: [add.id], at: 10 + i }, { t: 'name', name: `m${i}` }));
+	const t0 = performance.now();
+	foldTeam(ws, ladder);
+	const t1 = performance.now();
+	foldTeam(ws, flat);
+	return { ladderMs: t1 - t0, flatMs: performance.now() - t1, ops: ladder.length };
+}
+
 async function main(): Promise<void> {
 	const watchdog = setTimeout(() => {
 		console.error('bench: watchdog expired');
@@ -213,12 +245,14 @@ async function main(): Promise<void> {
 	}
 	const folds: Record<number, { foldMs: number; verifyMsPerOp: number }> = {};
 	for (const n of [100, 1000, 3000]) folds[n] = await foldCost(n);
+	const hostile = await hostileFolds(800);
 	const results = {
 		environment: benchEnvironment(),
 		liveUpdateMs: live,
 		catchUpMs: { team: median(catchUps.team), secret: median(catchUps.secret), messages: MESSAGES },
 		join: { admittedMs: median(joins.map((j) => j.admittedMs)), firstMessageMs: median(joins.map((j) => j.messageMs)) },
-		fold: folds
+		fold: folds,
+		hostileFold: hostile
 	};
 	const f = (x: number) => x.toFixed(2);
 	console.log('\nSigned teams on the sync path (in-process libp2p over TCP on 127.0.0.1)\n');
@@ -226,6 +260,7 @@ async function main(): Promise<void> {
 	console.log(`catch-up ${MESSAGES} messages  with team ${f(results.catchUpMs.team)} ms   secret only ${f(results.catchUpMs.secret)} ms   ratio ${f(results.catchUpMs.team / results.catchUpMs.secret)}`);
 	console.log(`join (dial → admitted)    ${f(results.join.admittedMs)} ms   (dial → channel message) ${f(results.join.firstMessageMs)} ms`);
 	for (const [n, r] of Object.entries(folds)) console.log(`fold ${n} operations       ${f(r.foldMs)} ms   (verify ${f(r.verifyMsPerOp)} ms per operation, once)`);
+	console.log(`hostile fold, ${hostile.ops} operations of one member: ladder of self-removals ${f(hostile.ladderMs)} ms, all naming the root ${f(hostile.flatMs)} ms (the ladder took 37.9 s before the fix)`);
 	await mkdir(join(here, 'results'), { recursive: true });
 	await writeFile(join(resolve(here, 'results'), 'team.json'), JSON.stringify(results, null, 2));
 	clearTimeout(watchdog);

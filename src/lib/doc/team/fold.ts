@@ -28,11 +28,18 @@ import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from '.
 
 export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember, TeamSpace } from './teamTypes.js';
 
-const proofCache = new Map<string, boolean>();
+/**
+ * Proof checks made, on the operation itself (its key and answer): each admission's proof is
+ * verified once for as long as the operation is held, however many passes fold it (a cache
+ * that evicted let thousands of bad proofs be checked again on every pass).
+ */
+const proofCache = new WeakMap<TeamOp, Map<string, boolean>>();
 
 function proofValid(op: TeamOp, key: string, invite: string): boolean {
-	const cacheKey = `${op.id}:${key}`;
-	let ok = proofCache.get(cacheKey);
+	let checked = proofCache.get(op);
+	if (checked === undefined) proofCache.set(op, (checked = new Map()));
+	const cacheKey = `${invite}:${key}`;
+	let ok = checked.get(cacheKey);
 	if (ok === undefined) {
 		try {
 			const proof = op.payload.t === 'admit' ? fromBase64(op.payload.proof) : new Uint8Array();
@@ -40,8 +47,7 @@ function proofValid(op: TeamOp, key: string, invite: string): boolean {
 		} catch {
 			ok = false;
 		}
-		if (proofCache.size > 10_000) proofCache.clear();
-		proofCache.set(cacheKey, ok);
+		checked.set(cacheKey, ok);
 	}
 	return ok;
 }
@@ -62,10 +68,12 @@ class Pass {
 	readonly deviceHistory = new Map<string, Set<string>>();
 	/** Accepted `role` operations that lowered their member's role (strong like a removal). */
 	readonly demotions = new Set<string>();
+	/** The highest rank each member held so far in the pass (seniority). */
+	private readonly peak = new Map<string, number>();
 	/** Removed device → the id of the latest removal (a `remove` or `remove-device`) that took it. */
 	private readonly removals = new Map<string, string>();
 	/** Invitation id → the id of its `invite` operation. */
-	private readonly inviteOps = new Map<string, string>();
+	readonly inviteOps = new Map<string, string>();
 	private seq = 0;
 
 	constructor(
@@ -116,6 +124,7 @@ class Pass {
 		this.team.members.set(id, member);
 		this.team.devices.set(id, id);
 		this.history(id).add(id);
+		this.peak.set(id, Math.max(this.peak.get(id) ?? 0, rank(role)));
 		if (writesNotes(role)) this.team.noteWriters.add(id);
 	}
 
@@ -159,6 +168,7 @@ class Pass {
 				}
 				if (rank(p.role) < rank(target.role)) this.demotions.add(op.id);
 				target.role = p.role;
+				this.peak.set(target.id, Math.max(this.peak.get(target.id) ?? 0, rank(p.role)));
 				if (writesNotes(p.role)) for (const d of target.devices) team.noteWriters.add(d);
 				return undefined;
 			}
@@ -361,6 +371,7 @@ class Pass {
 		const manages = (space.creator === actor && inside) || actorRank >= ROLE_RANK.admin;
 		if (p.add.length > 0 && !(manages || (space.kind === 'dm' && inside))) return 'may not add members to this space';
 		if (p.remove.some((id) => id !== actor) && !manages) return 'may not remove others from this space';
+		if (p.remove.some((id) => !space.members.has(id))) return 'not in the space';
 		if (unknown(p.add)) return 'not a member of the team';
 		if (space.members.size + p.add.length > MAX_SPACE_MEMBERS) return 'too many members';
 		for (const id of p.add) space.members.add(id);
@@ -368,12 +379,18 @@ class Pass {
 		return undefined;
 	}
 
-	/** Seniority of a member (current or removed): higher wins. */
+	/**
+	 * Seniority of a member (current or removed): the higher role it ever held in this pass
+	 * wins (not its role now, which the other side's concurrent demotion may have lowered),
+	 * then the earlier admission.
+	 */
 	senior(a: string, b: string): boolean {
 		const ma = this.team.members.get(a) ?? this.team.removed.get(a);
 		const mb = this.team.members.get(b) ?? this.team.removed.get(b);
 		if (!ma || !mb) return false;
-		if (rank(ma.role) !== rank(mb.role)) return rank(ma.role) > rank(mb.role);
+		const ra = Math.max(rank(ma.role), this.peak.get(a) ?? 0);
+		const rb = Math.max(rank(mb.role), this.peak.get(b) ?? 0);
+		if (ra !== rb) return ra > rb;
 		return ma.seq < mb.seq;
 	}
 }
@@ -414,10 +431,10 @@ export function foldTeam(workspaceId: string, ops: Iterable<TeamOp>, options: Fo
 	const root = findRoot(workspaceId, byId, options);
 	const { order, waiting, heads, parents, children } = orderOps(byId, root);
 	const ancestry = new Ancestry(parents, children);
-	const excluded = new Set<string>();
+	const drops: Drops = { excluded: new Set(), causes: new Map() };
 	for (let round = 0; ; round++) {
-		const pass = runPass(workspaceId, root, order, excluded, ancestry);
-		const more = strongRemoval(pass, order, ancestry, excluded);
+		const pass = runPass(workspaceId, root, order, drops.excluded, ancestry);
+		const more = strongRemoval(pass, order, ancestry, drops);
 		if (!more || round > order.length) {
 			pass.team.waiting = waiting;
 			pass.team.heads = heads;
@@ -426,12 +443,42 @@ export function foldTeam(workspaceId: string, ops: Iterable<TeamOp>, options: Fo
 	}
 }
 
-/** Adds to `excluded` what the accepted removals drop; true when anything was added. */
-function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded: Set<string>): boolean {
+/** Operations the fold leaves out, and for each dropped one the removal that dropped it. */
+interface Drops {
+	excluded: Set<string>;
+	/** Dropped operation → the removal, demotion or revocation that dropped it. */
+	causes: Map<string, string>;
+}
+
+/**
+ * Adds to `drops` what the accepted removals, demotions and revocations drop, all of them in
+ * one sweep; true when anything changed (the fold then runs again). What a removal dropped is
+ * released when that removal no longer stands (dropped or refused itself since), so a removal
+ * voided by its author's own removal erases nothing of its target.
+ */
+function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, drops: Drops): boolean {
+	const { excluded, causes } = drops;
+	const accepted = new Set(pass.team.accepted);
+	let changed = false;
+	for (const [dropped, cause] of causes) {
+		if (accepted.has(cause)) continue;
+		causes.delete(dropped);
+		excluded.delete(dropped);
+		changed = true;
+	}
+	if (changed) return true;
 	const byId = new Map(order.map((op) => [op.id, op]));
 	const memberOf = (device: string): string | undefined => {
 		for (const [member, devices] of pass.deviceHistory) if (devices.has(device)) return member;
 		return undefined;
+	};
+	/** The device that wrote invitation `invite` (accepted in this pass). */
+	const inviter = (invite: string): string | undefined => byId.get(pass.inviteOps.get(invite) ?? '')?.payload.by;
+	const drop = (q: TeamOp, cause: string): void => {
+		if (excluded.has(q.id)) return;
+		excluded.add(q.id);
+		causes.set(q.id, cause);
+		changed = true;
 	};
 	for (const id of pass.team.accepted) {
 		const op = byId.get(id)!;
@@ -448,16 +495,28 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 			// A demotion is strong too: nothing the member signed concurrently counts with its old role.
 			targetMember = p.member;
 			dropped = pass.deviceHistory.get(p.member) ?? new Set();
+		} else if (p.t === 'revoke-invite') {
+			// No admission through a revoked invitation that the revocation had not seen.
+			const seen = ancestry.before(id);
+			const later = ancestry.after(id);
+			for (const q of order) {
+				if (q.payload.t === 'admit' && q.payload.invite === p.invite && !seen.has(q.id) && !later.has(q.id)) drop(q, id);
+			}
+			continue;
 		} else if (p.t === 'space-members' && p.remove.length > 0) {
-			if (dropSpaceConcurrent(op, order, ancestry, excluded, memberOf)) return true;
+			dropSpaceConcurrent(op, order, ancestry, memberOf, (q) => drop(q, id));
 			continue;
 		} else continue;
 		const seen = ancestry.before(id);
 		const later = ancestry.after(id);
 		const removerMember = memberOf(p.by);
-		const concurrent = order.filter(
-			(q) => q.id !== id && dropped.has(q.payload.by) && !seen.has(q.id) && !later.has(q.id) && !excluded.has(q.id)
-		);
+		// Its devices' operations, and admissions through the invitations they wrote.
+		const concurrent = order.filter((q) => {
+			if (q.id === id || seen.has(q.id) || later.has(q.id) || excluded.has(q.id)) return false;
+			if (dropped.has(q.payload.by)) return true;
+			const via = q.payload.t === 'admit' ? inviter(q.payload.invite) : undefined;
+			return via !== undefined && dropped.has(via);
+		});
 		// Mutual removal: the senior side's removal stands.
 		const counter = concurrent.find((q) => {
 			const qp = q.payload;
@@ -476,41 +535,30 @@ function strongRemoval(pass: Pass, order: TeamOp[], ancestry: Ancestry, excluded
 		}
 		// Operations written after the removal (descendants) are rejected by the rights check;
 		// concurrent ones are dropped here.
-		let added = false;
-		for (const q of concurrent) {
-			if (!excluded.has(q.id)) {
-				excluded.add(q.id);
-				added = true;
-			}
-		}
-		if (added) return true;
+		for (const q of concurrent) drop(q, id);
 	}
-	return false;
+	return changed;
 }
 
 /**
  * Removal from a space is strong too: the operations on space `removal` names (its members,
  * its keys) by a member it removes that the removal did not see and that did not see it are
- * dropped, so a removed member cannot backdate an addition (or a key) past its removal. Those
- * it saw stand; later ones fail the rights check. True when anything was added to `excluded`.
+ * dropped (`drop`), so a removed member cannot backdate an addition (or a key) past its
+ * removal. Those it saw stand; later ones fail the rights check.
  */
-function dropSpaceConcurrent(removal: TeamOp, order: TeamOp[], ancestry: Ancestry, excluded: Set<string>, memberOf: (device: string) => string | undefined): boolean {
+function dropSpaceConcurrent(removal: TeamOp, order: TeamOp[], ancestry: Ancestry, memberOf: (device: string) => string | undefined, drop: (op: TeamOp) => void): void {
 	const p = removal.payload;
-	if (p.t !== 'space-members') return false;
+	if (p.t !== 'space-members') return;
 	const removed = new Set(p.remove);
 	const seen = ancestry.before(removal.id);
 	const later = ancestry.after(removal.id);
-	let added = false;
 	for (const q of order) {
 		const qp = q.payload;
-		if (q.id === removal.id || excluded.has(q.id) || seen.has(q.id) || later.has(q.id)) continue;
+		if (q.id === removal.id || seen.has(q.id) || later.has(q.id)) continue;
 		const onSpace = (qp.t === 'space-members' || qp.t === 'keys') && qp.space === p.space;
 		const author = onSpace ? memberOf(qp.by) : undefined;
-		if (author === undefined || !removed.has(author)) continue;
-		excluded.add(q.id);
-		added = true;
+		if (author !== undefined && removed.has(author)) drop(q);
 	}
-	return added;
 }
 
 /** Whether a member of role `role` writes notes (owner, admin, member; not a relay or a guest). */

@@ -55,11 +55,12 @@ export function orderOps(ops: Map<string, TeamOp>, rootId: string | undefined): 
 			else children.set(p, [id]);
 		}
 	}
-	const ready = ids.filter((id) => complete.has(id) && missing.get(id) === 0);
+	// Smallest id first among the ready ones: a binary heap (a sort per pop was quadratic in
+	// operations that all name the same parent).
+	const ready = new MinHeap(ids.filter((id) => complete.has(id) && missing.get(id) === 0));
 	const order: TeamOp[] = [];
-	while (ready.length > 0) {
-		ready.sort((a, b) => (a < b ? 1 : -1)); // smallest id last, popped first
-		const id = ready.pop()!;
+	while (ready.size > 0) {
+		const id = ready.pop();
 		order.push(ops.get(id)!);
 		for (const c of children.get(id) ?? []) {
 			const left = missing.get(c)! - 1;
@@ -69,6 +70,50 @@ export function orderOps(ops: Map<string, TeamOp>, rootId: string | undefined): 
 	}
 	const heads = order.filter((op) => (children.get(op.id)?.length ?? 0) === 0).map((op) => op.id);
 	return { order, waiting, heads, parents, children };
+}
+
+/** A binary min-heap of strings (by code unit order, as `<` compares them). */
+class MinHeap {
+	private readonly items: string[] = [];
+
+	constructor(initial: Iterable<string>) {
+		for (const item of initial) this.push(item);
+	}
+
+	get size(): number {
+		return this.items.length;
+	}
+
+	push(item: string): void {
+		const a = this.items;
+		a.push(item);
+		for (let i = a.length - 1; i > 0; ) {
+			const parent = (i - 1) >> 1;
+			if (a[parent]! <= a[i]!) break;
+			[a[parent], a[i]] = [a[i]!, a[parent]!];
+			i = parent;
+		}
+	}
+
+	pop(): string {
+		const a = this.items;
+		const top = a[0]!;
+		const last = a.pop()!;
+		if (a.length > 0) {
+			a[0] = last;
+			for (let i = 0; ; ) {
+				const l = 2 * i + 1;
+				const r = l + 1;
+				let m = i;
+				if (l < a.length && a[l]! < a[m]!) m = l;
+				if (r < a.length && a[r]! < a[m]!) m = r;
+				if (m === i) break;
+				[a[m], a[i]] = [a[i]!, a[m]!];
+				i = m;
+			}
+		}
+		return top;
+	}
 }
 
 /** Ancestor and descendant sets of removals, computed on demand. */

@@ -208,6 +208,61 @@ describe('team fold', () => {
 		expect(fold(ws, [...base, before, demote]).members.has(carol.peerId)).toBe(true);
 	});
 
+	it("a removed or demoted admin's invitation admits no one the removal had not seen; nor does a revoked one (found in review)", async () => {
+		for (const takeAway of ['remove', 'demote'] as const) {
+			const { ws, ops } = await baseTeam();
+			ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'admin' }));
+			const link = invitation('admin', 5);
+			const inviteOp = await write(mallory, ws, ops, link.body);
+			ops.push(inviteOp);
+			const joinedBefore = await admission(bob, ws, ops, link); // seen by the owner below: stands
+			ops.push(joinedBefore);
+			ops.push(await write(owner, ws, ops, takeAway === 'remove' ? { t: 'remove', member: mallory.peerId } : { t: 'role', member: mallory.peerId, role: 'member' }));
+			// An admission through her link that names only the invitation (as the app writes it), whatever its id.
+			for (let at = 2_001; at < 2_011; at++) {
+				const late = await admission(carol, ws, [inviteOp], link, at);
+				const team = fold(ws, [...ops, late]);
+				expect(team.members.has(carol.peerId), `${takeAway} at ${at}`).toBe(false);
+				expect(team.members.has(bob.peerId)).toBe(true);
+			}
+		}
+		const { ws, ops } = await baseTeam();
+		const link = invitation('member', 1);
+		const inviteOp = await write(owner, ws, ops, link.body);
+		ops.push(inviteOp);
+		ops.push(await write(owner, ws, ops, { t: 'revoke-invite', invite: link.id }));
+		for (let at = 2_001; at < 2_011; at++) expect(fold(ws, [...ops, await admission(carol, ws, [inviteOp], link, at)]).members.has(carol.peerId)).toBe(false);
+	});
+
+	it("a removal dropped itself erases nothing of its target's (found in review)", async () => {
+		const { ws, ops } = await baseTeam();
+		ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'admin' }));
+		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'admin', name: 'bob' }));
+		const base = [...ops];
+		ops.push(await write(bob, ws, ops, { t: 'add', member: carol.peerId, role: 'member', name: 'carol' }));
+		ops.push(await write(owner, ws, ops, { t: 'remove', member: mallory.peerId }));
+		// Mallory, being removed, signs a removal of bob backdated to before anything bob did.
+		for (let at = 1_001; at < 1_011; at++) {
+			const evil = await write(mallory, ws, base, { t: 'remove', member: bob.peerId }, at);
+			const team = fold(ws, [...ops, evil]);
+			expect(team.members.get(bob.peerId)?.role).toBe('admin');
+			expect(team.members.has(carol.peerId), `at ${at}`).toBe(true);
+			expect(team.members.has(mallory.peerId)).toBe(false);
+		}
+	});
+
+	it('a junior admin cannot keep its seat by demoting the senior admin that removes it (found in review)', async () => {
+		const { ws, ops } = await baseTeam();
+		ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'admin' }));
+		const removal = await write(alice, ws, ops, { t: 'remove', member: mallory.peerId }, 5_000);
+		for (let at = 5_000; at < 5_020; at++) {
+			const demote = await write(mallory, ws, ops, { t: 'role', member: alice.peerId, role: 'member' }, at);
+			const team = fold(ws, [...ops, removal, demote]);
+			expect(team.members.has(mallory.peerId), `at ${at}`).toBe(false);
+			expect(team.members.get(alice.peerId)?.role).toBe('admin');
+		}
+	});
+
 	it('two admins removing each other: the senior one stays, whichever the fold meets first', async () => {
 		const { ws, ops } = await baseTeam();
 		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'admin', name: 'bob' }));

@@ -91,6 +91,19 @@ describe('private spaces', () => {
 		expect(foldTeam(ws, ops).spaces.get(space)?.members.has(ann.peerId)).toBe(true);
 	});
 
+	it("a space's creator cannot fend off an admin's removal by removing the admin, who is not in the space (found in review)", async () => {
+		const { ws, ops } = await baseTeam();
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bob.peerId] }));
+		const created = [...ops];
+		ops.push(await write(admin, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] }));
+		for (let at = 1_001; at < 1_011; at++) {
+			const counter = await write(ann, ws, created, { t: 'space-members', space, add: [], remove: [admin.peerId] }, at);
+			const team = foldTeam(ws, [...ops, counter]);
+			expect(team.spaces.get(space)?.members).toEqual(new Set([bob.peerId]));
+		}
+	});
+
 	it('a direct conversation has two members or more; any of them may add another', async () => {
 		const { ws, ops } = await baseTeam();
 		const lone = await write(ann, ws, ops, { t: 'space', ...newSpaceId(ws, ann.peerId), kind: 'dm', members: [ann.peerId] });
