@@ -24,12 +24,16 @@ export function teamOps(doc: Y.Doc): Y.Map<Uint8Array> {
 	return doc.getMap<Uint8Array>(TEAM_OPS);
 }
 
-/** Adds an operation (a no-op when present). */
+/**
+ * Adds an operation (a no-op when present, and for a second root operation, which no replica
+ * takes: see {@link holdsRoot}; an archive request, for one, hands the relay operations).
+ */
 export function addTeamOp(doc: Y.Doc, op: TeamOp): void {
 	const ops = teamOps(doc);
+	if (ops.has(op.id) || (op.payload.t === 'create' && op.payload.prev.length === 0 && holdsRoot(doc))) return;
 	// A copy: Yjs stores only plain Uint8Arrays (bytes read off the wire may be a Node Buffer, or
 	// a view into a larger frame).
-	if (!ops.has(op.id)) ops.set(op.id, new Uint8Array(op.bytes));
+	ops.set(op.id, new Uint8Array(op.bytes));
 }
 
 /** Every well-formed operation in the document (signatures not checked), and the ids of malformed ones. */
@@ -77,6 +81,8 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 	let deletes = false;
 	/** Keys of entries that arrive already deleted: each must still have a live entry afterwards. */
 	const deletedKeys = new Set<string>();
+	/** Root operations (`create`) this update brings. */
+	let roots = 0;
 	for (const struct of decoded.structs) {
 		if (!(struct instanceof Y.Item) || !inOps(struct)) continue;
 		if ((struct.parent as unknown) !== TEAM_OPS) return 'an operation cannot be overwritten';
@@ -92,6 +98,10 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		if (opId(content.content) !== key) return 'an operation is stored under its own id';
 		const existing = ops.get(key);
 		if (existing !== undefined && !bytesEqual(existing, content.content)) return 'an operation cannot be overwritten';
+		if (existing === undefined && isRoot(content.content)) {
+			if (roots > 0 || holdsRoot(doc)) return 'a team has one root operation';
+			roots++;
+		}
 	}
 	// Deletions: none may touch an item of the operations map, present or in this update.
 	for (const [client, ranges] of decoded.ds.clients) {
@@ -102,6 +112,36 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		}
 	}
 	return deletes ? keepsEveryOp(doc, update, deletedKeys) : undefined;
+}
+
+/** Whether `bytes` hold a `create` with no parents (a team's root); malformed bytes are not one. */
+function isRoot(bytes: Uint8Array): boolean {
+	try {
+		const { payload } = decodeOp(bytes);
+		return payload.t === 'create' && payload.prev.length === 0;
+	} catch {
+		return false;
+	}
+}
+
+/** Rosters known to hold a root operation (a roster only grows, so once true, for good). */
+const rooted = new WeakSet<Y.Doc>();
+
+/**
+ * Whether roster `doc` holds a root operation. A second one is refused by every replica that
+ * holds the first: the creator's key could sign another `create` of the same workspace (its id
+ * certifies the creator and nonce only) and, with a smaller id, take the team over as its only
+ * owner (found in review).
+ */
+function holdsRoot(doc: Y.Doc): boolean {
+	if (rooted.has(doc)) return true;
+	for (const bytes of teamOps(doc).values()) {
+		if (isRoot(bytes)) {
+			rooted.add(doc);
+			return true;
+		}
+	}
+	return false;
 }
 
 /**

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addTeamOp, checkTeamUpdate, readTeamOps, teamOps } from '../../../../src/lib/doc/team/TeamDoc.js';
 import { createWorkspace, newDevice, write, type Device } from './teamKit.js';
+import { signTeamOp } from '../../../../src/lib/doc/team/sign.js';
 import type { TeamOp } from '../../../../src/lib/doc/team/ops.js';
 
 let owner: Device;
@@ -47,6 +48,29 @@ describe('team document check', () => {
 		expect(checkTeamUpdate(honest, Y.encodeStateAsUpdate(attacker))).toBeUndefined();
 		Y.applyUpdate(honest, update);
 		expect(readTeamOps(honest).ops.map((o) => o.id)).toContain(op.id);
+	});
+
+	it("refuses a second root: the creator's re-signed create of the same workspace (found in review)", async () => {
+		const { honest, attacker } = replicas();
+		const create = ops[0]!;
+		const p = create.payload;
+		if (p.t !== 'create') throw new Error('the first operation is the create');
+		// Same workspace id (same creator and nonce), another time: another id, smaller or not.
+		const again = await signTeamOp(owner.key, owner.peerId, { ws, prev: [], at: p.at + 1 }, { t: 'create', nonce: p.nonce, name: 'mine alone' });
+		expect(again.id).not.toBe(create.id);
+		expect(checkTeamUpdate(honest, updateOf(attacker, () => teamOps(attacker).set(again.id, again.bytes)))).toMatch(/one root/);
+		// A replica that has nothing yet takes one root, not two in one update.
+		const fresh = new Y.Doc();
+		const both = new Y.Doc();
+		teamOps(both).set(create.id, create.bytes);
+		teamOps(both).set(again.id, again.bytes); // a modified client's copy
+		expect(checkTeamUpdate(fresh, Y.encodeStateAsUpdate(both))).toMatch(/one root/);
+		const one = new Y.Doc();
+		addTeamOp(one, create);
+		expect(checkTeamUpdate(fresh, Y.encodeStateAsUpdate(one))).toBeUndefined();
+		// Nor is one added locally (an archive request hands the relay operations).
+		addTeamOp(honest, again);
+		expect(teamOps(honest).has(again.id)).toBe(false);
 	});
 
 	it('refuses an update that deletes an operation', () => {
