@@ -335,7 +335,9 @@ class Pass {
 		if (!space.members.has(actor)) return 'not a member of the space';
 		let gen = space.keyGenerations.get(p.gen);
 		if (!gen) {
-			if (team.keyGenerations.has(p.gen) || [...team.spaces.values()].some((s) => s.keyGenerations.has(p.gen))) return 'key generation id taken';
+			// Ids are a space's own (its boxes are bound to its scope): another space's or the
+			// workspace's generation of the same id takes nothing, so no member can squat the id
+			// of a space's next rotation with a generation of a space of its own (found in review).
 			gen = { id: p.gen, seq: this.seq++, boxes: new Map() };
 			space.keyGenerations.set(p.gen, gen);
 			space.currentKey = p.gen;

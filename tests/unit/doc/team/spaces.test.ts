@@ -104,6 +104,26 @@ describe('private spaces', () => {
 		}
 	});
 
+	it("no member squats the id of a space's next key generation with a generation of its own space (found in review)", async () => {
+		const { ws, ops } = await baseTeam();
+		const s1 = newSpaceId(ws, bob.peerId);
+		ops.push(await write(bob, ws, ops, { t: 'space', ...s1, kind: 'private', members: [bob.peerId, ann.peerId] }));
+		const s2 = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', ...s2, kind: 'private', members: [ann.peerId] }));
+		const [g1, g2] = [newId(), newId()];
+		ops.push(await write(bob, ws, ops, { t: 'keys', gen: g1, boxes: {}, space: s1.space }));
+		ops.push(await write(bob, ws, ops, { t: 'space-members', space: s1.space, add: [], remove: [ann.peerId] }));
+		const before = [...ops];
+		const rotation = await write(bob, ws, ops, { t: 'keys', gen: g2, boxes: {}, space: s1.space });
+		ops.push(rotation);
+		for (let at = 1_001; at < 1_011; at++) {
+			const squat = await write(ann, ws, before, { t: 'keys', gen: g2, boxes: {}, space: s2.space }, at);
+			const team = foldTeam(ws, [...ops, squat]);
+			expect(team.rejected.has(rotation.id)).toBe(false);
+			expect(team.spaces.get(s1.space)?.currentKey).toBe(g2);
+		}
+	});
+
 	it('a direct conversation has two members or more; any of them may add another', async () => {
 		const { ws, ops } = await baseTeam();
 		const lone = await write(ann, ws, ops, { t: 'space', ...newSpaceId(ws, ann.peerId), kind: 'dm', members: [ann.peerId] });
