@@ -16,7 +16,7 @@ import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import type { GossipKeyring } from '../../src/lib/mesh/keyring.js';
 import type { TeamOp } from '../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../src/lib/doc/team/sign.js';
-import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
+import { newTeamNonce, teamInviteId, teamRosterId, teamWorkspaceId } from '../../src/lib/doc/team/teamId.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
@@ -163,8 +163,9 @@ export async function createTeamWorkspace(ownerKey: PrivateKey): Promise<{ ws: T
 /** An invitation written by `admin`: its id, seed and operation. */
 export async function invite(admin: TeamPeer, role: 'admin' | 'member' | 'guest' | 'relay' = 'member', uses = 1, expires = Date.now() + 3_600_000) {
 	const seed = newInviteSeed();
-	const id = newId();
-	const op = await admin.authority.write({ t: 'invite', invite: id, key: invitePublicKey(seed), role, uses, expires });
+	const key = invitePublicKey(seed);
+	const id = teamInviteId(admin.authority.workspaceId, admin.peerId, key);
+	const op = await admin.authority.write({ t: 'invite', invite: id, key, role, uses, expires });
 	return { id, seed, op };
 }
 

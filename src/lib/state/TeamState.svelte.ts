@@ -13,8 +13,8 @@ import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
 import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
 import { ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
+import { teamInviteId } from '../doc/team/teamId.js';
 import { toolRoles } from '../doc/team/toolAccess.js';
-import { newId } from '../doc/ids.js';
 import type { InviteToken } from '../mesh/invite.js';
 import type { OutpostDb } from '../store/db.js';
 
@@ -293,11 +293,12 @@ export class TeamState {
 
 	private async invite(o: { role: TeamRole; uses: number; expires: number; member?: string }): Promise<InviteToken> {
 		const seed = newInviteSeed();
-		const id = newId();
+		const key = invitePublicKey(seed);
+		const id = teamInviteId(this.authority.workspaceId, this.me, key);
 		const op = await this.checked({
 			t: 'invite',
 			invite: id,
-			key: invitePublicKey(seed),
+			key,
 			role: o.role,
 			uses: o.uses,
 			expires: o.expires,

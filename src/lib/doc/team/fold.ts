@@ -22,7 +22,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
-import { teamSpaceId, teamWorkspaceId } from './teamId.js';
+import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from './teamTypes.js';
 
@@ -209,6 +209,7 @@ class Pass {
 				return undefined;
 			}
 			case 'invite': {
+				if (p.invite !== teamInviteId(team.workspaceId, p.by, p.key)) return "the invitation id is not its author's";
 				if (team.invites.has(p.invite)) return 'invitation id taken';
 				if (p.member !== undefined) {
 					if (p.member !== actor.id && actorRank < ROLE_RANK.admin) return 'only admins invite devices of others';

@@ -28,6 +28,16 @@ export function teamSpaceId(workspaceId: string, creator: string, nonce: string)
 	return base32(sha256(utf8.encode(`outpost/space/1\n${workspaceId}\n${creator}\n${nonce}`)).slice(0, 16));
 }
 
+/**
+ * The id of an invitation that device `by` makes in workspace `workspaceId` with public key
+ * `key` (hex): derived, like a space's, so no member can take another's invitation id with an
+ * invitation of its own (found in review: one ordered first voided an admin's link, or admitted
+ * its newcomer as a device of the squatter's member).
+ */
+export function teamInviteId(workspaceId: string, by: string, key: string): string {
+	return base32(sha256(utf8.encode(`outpost/invite/1\n${workspaceId}\n${by}\n${key}`)).slice(0, 16));
+}
+
 /** A new private space's id and the nonce its `space` operation carries. */
 export function newSpaceId(workspaceId: string, creator: string): { space: string; nonce: string } {
 	const nonce = newTeamNonce();

@@ -234,6 +234,23 @@ describe('team fold', () => {
 		for (let at = 2_001; at < 2_011; at++) expect(fold(ws, [...ops, await admission(carol, ws, [inviteOp], link, at)]).members.has(carol.peerId)).toBe(false);
 	});
 
+	it("an invitation's id derives from its author: nobody takes an admin's invitation id with one of its own (found in review)", async () => {
+		const { ws, ops } = await baseTeam();
+		const base = [...ops];
+		const link = invitation('admin', 3);
+		const real = await write(alice, ws, ops, link.body);
+		ops.push(real);
+		// Mallory copies the id and the public key into a device invitation of her own, ordered first.
+		const p = real.payload;
+		if (p.t !== 'invite') throw new Error('an invitation');
+		for (let at = 1_001; at < 1_011; at++) {
+			const squat = await write(mallory, ws, base, { t: 'invite', invite: p.invite, key: p.key, role: 'member', uses: 3, expires: p.expires, member: mallory.peerId }, at);
+			const team = fold(ws, [...ops, squat, await admission(carol, ws, [real], link)]);
+			expect(team.rejected.get(squat.id)).toMatch(/not its author's/);
+			expect(team.members.get(carol.peerId)?.role).toBe('admin');
+		}
+	});
+
 	it("a removal dropped itself erases nothing of its target's (found in review)", async () => {
 		const { ws, ops } = await baseTeam();
 		ops.push(await write(owner, ws, ops, { t: 'role', member: mallory.peerId, role: 'admin' }));

@@ -80,8 +80,10 @@ async function simulate(seed: number): Promise<{ teams: Team[]; shuffledTeam: Te
 			else if (kind < 0.5) body = { t: 'remove-device', device: target };
 			else if (kind < 0.62) {
 				const inv = invitation(pick(ROLES, random), 1 + Math.floor(random() * 2), at + Math.floor(random() * 2_000));
+				const op = await write(author, ws, seen, inv.body, at); // its id derives from its author
 				seeds.set(inv.id, inv.seed);
-				body = inv.body;
+				ops.set(op.id, op);
+				continue;
 			} else if (kind < 0.8) {
 				const invites = [...team.invites.values()];
 				if (invites.length === 0) continue;

@@ -9,8 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Team } from '../../../../src/lib/doc/team/fold.js';
 import type { TeamOp, TeamOpBody, TeamRole } from '../../../../src/lib/doc/team/ops.js';
 import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../../../src/lib/doc/team/sign.js';
-import { newTeamNonce, teamWorkspaceId } from '../../../../src/lib/doc/team/teamId.js';
-import { newId } from '../../../../src/lib/doc/ids.js';
+import { newTeamNonce, teamInviteId, teamWorkspaceId } from '../../../../src/lib/doc/team/teamId.js';
 import { mulberry32 } from '../../../fixtures/random.js';
 
 /** A device with its key. */
@@ -34,6 +33,8 @@ export function headsOf(ops: Iterable<TeamOp>): string[] {
 
 /** Signs `body` by `device`, seeing exactly `seen`. */
 export function write(device: Device, ws: string, seen: Iterable<TeamOp>, body: TeamOpBody, at = 1_000): Promise<TeamOp> {
+	// An invitation from {@link invitation} gets the id its author derives (the same body signed again by its author keeps it).
+	if (body.t === 'invite' && body.invite === '') body.invite = teamInviteId(ws, device.peerId, body.key);
 	return signTeamOp(device.key, device.peerId, { ws, prev: headsOf(seen), at }, body);
 }
 
@@ -53,10 +54,16 @@ export function invitation(
 	member?: string
 ): { body: TeamOpBody; seed: Uint8Array; id: string } {
 	const seed = newInviteSeed();
-	const id = newId();
-	const body: TeamOpBody = { t: 'invite', invite: id, key: invitePublicKey(seed), role, uses, expires };
+	// The id derives from the author (teamInviteId): `write` sets it when it signs the body.
+	const body: TeamOpBody = { t: 'invite', invite: '', key: invitePublicKey(seed), role, uses, expires };
 	if (member !== undefined) body.member = member;
-	return { body, seed, id };
+	return {
+		body,
+		seed,
+		get id() {
+			return body.t === 'invite' ? body.invite : '';
+		}
+	};
 }
 
 /** The admission `device` writes with an invitation's seed. */
