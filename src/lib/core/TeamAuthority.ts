@@ -13,7 +13,7 @@ import * as Y from 'yjs';
 import { Listeners } from '../events.js';
 import type { AdmitVerdict, MeshAuthority, SpaceAccess } from '../mesh/authority.js';
 import { deviceMayRead, spacesOf } from '../doc/team/spaces.js';
-import { admitProofValid, foldTeam, writesNotes, type Team, type TeamMember } from '../doc/team/fold.js';
+import { admitProofValid, carriesNotes, foldTeam, writesNotes, type Team, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
 import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
@@ -287,8 +287,7 @@ export class TeamAuthority implements MeshAuthority {
 	 */
 	carries(peerId: string): boolean {
 		const device = this.deviceOf(peerId);
-		if (device === undefined) return false;
-		return this.isWriter(device) || this.roleOf(device) === 'relay';
+		return device !== undefined && carriesNotes(this.current, device);
 	}
 
 	/** Whether this device passes on note content ({@link carries}); a guest's never does. */

@@ -14,7 +14,7 @@
  */
 import * as Y from 'yjs';
 import { decodeForCheck, overlapping, type AnyStruct } from '../updateStructs.js';
-import { decodeOp, opId, type TeamOp } from './ops.js';
+import { decodeOp, isRootPayload, opId, type TeamOp } from './ops.js';
 
 /** The root type name of the operations map. */
 export const TEAM_OPS = 'ops';
@@ -30,7 +30,7 @@ export function teamOps(doc: Y.Doc): Y.Map<Uint8Array> {
  */
 export function addTeamOp(doc: Y.Doc, op: TeamOp): void {
 	const ops = teamOps(doc);
-	if (ops.has(op.id) || (op.payload.t === 'create' && op.payload.prev.length === 0 && holdsRoot(doc))) return;
+	if (ops.has(op.id) || (isRootPayload(op.payload) && holdsRoot(doc))) return;
 	// A copy: Yjs stores only plain Uint8Arrays (bytes read off the wire may be a Node Buffer, or
 	// a view into a larger frame).
 	ops.set(op.id, new Uint8Array(op.bytes));
@@ -117,8 +117,7 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 /** Whether `bytes` hold a `create` with no parents (a team's root); malformed bytes are not one. */
 function isRoot(bytes: Uint8Array): boolean {
 	try {
-		const { payload } = decodeOp(bytes);
-		return payload.t === 'create' && payload.prev.length === 0;
+		return isRootPayload(decodeOp(bytes).payload);
 	} catch {
 		return false;
 	}

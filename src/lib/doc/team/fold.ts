@@ -21,7 +21,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, fromHex } from '../deviceKey.js';
-import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, type TeamOp } from './ops.js';
+import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
 import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from './teamTypes.js';
@@ -419,7 +419,7 @@ function findRoot(workspaceId: string, ops: Map<string, TeamOp>, options: FoldOp
 	let root: string | undefined;
 	for (const op of ops.values()) {
 		const p = op.payload;
-		if (p.t !== 'create' || p.prev.length !== 0) continue;
+		if (p.t !== 'create' || !isRootPayload(p)) continue;
 		const certified = teamWorkspaceId(p.by, p.nonce) === workspaceId;
 		if (!certified && op.id !== options.pinnedRoot) continue;
 		if (root === undefined || op.id < root) root = op.id;
@@ -567,6 +567,15 @@ function dropSpaceConcurrent(removal: TeamOp, order: TeamOp[], ancestry: Ancestr
 /** Whether a member of role `role` writes notes (owner, admin, member; not a relay or a guest). */
 export function writesNotes(role: TeamRole): boolean {
 	return role === TeamRole.owner || role === TeamRole.admin || role === TeamRole.member;
+}
+
+/**
+ * Whether `device` passes on note content by `team` (notePolicy.ts): a current device of a
+ * member whose role writes notes, or of the team's relay, which passes on what writers wrote.
+ */
+export function carriesNotes(team: Team, device: string): boolean {
+	const role = memberOfDevice(team, device)?.role;
+	return role !== undefined && (writesNotes(role) || role === TeamRole.relay);
 }
 
 /** The member a device belongs to now, if it is a current member device. */

@@ -127,6 +127,11 @@ export interface TeamOp {
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Whether an operation is a team's root: a `create` with no parents (PROTOCOL.md "The fold"). */
+export function isRootPayload(payload: TeamOpPayload): boolean {
+	return payload.t === 'create' && payload.prev.length === 0;
+}
+
 /** Lower-case hex of bytes. */
 export function hex(bytes: Uint8Array): string {
 	let out = '';

@@ -22,8 +22,7 @@ import { readTeam } from '../../doc/team/readTeam.js';
 import { teamRosterId } from '../../doc/team/teamId.js';
 import { checkTeamUpdate } from '../../doc/team/TeamDoc.js';
 import { checkRemoteUpdate, NO_TEAM, updateContext, type DocsTeam } from '../../doc/team/writePolicy.js';
-import { memberOfDevice, writesNotes, type Team } from '../../doc/team/fold.js';
-import { TeamRole } from '../../doc/team/ops.js';
+import { carriesNotes, memberOfDevice, type Team } from '../../doc/team/fold.js';
 import { NOT_A_CARRIER } from '../../doc/notePolicy.js';
 import { WORKSPACE_COLORS, WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb, WorkspaceRow } from '../db.js';
@@ -382,7 +381,7 @@ async function prepareChecks(init: ImportInit, workspace: { id: string; rosterId
 			if (!brings) leftOut.add(id);
 		}
 	}
-	const listing = await mergedRoot(init, workspace.id, states);
+	const listing = await mergedCopy(init, workspace.id, states);
 	return {
 		leftOut,
 		refusal: (s, doc) =>
@@ -393,38 +392,26 @@ async function prepareChecks(init: ImportInit, workspace: { id: string; rosterId
 	};
 }
 
-/** Whether `peerId` passes on note content by `team`: a device whose role writes, or a relay's. */
-function carriesNotes(team: Team, peerId: string): boolean {
-	const role = memberOfDevice(team, peerId)?.role;
-	return role !== undefined && (writesNotes(role) || role === TeamRole.relay);
-}
-
 /** This device's roster of the workspace with the file's merged in, folded; undefined when it holds no signed team. */
 async function mergedTeam(init: ImportInit, workspace: { id: string; rosterId: string }, states: ValidatedExport['states']): Promise<Team | undefined> {
-	const handle = init.docs.open(workspace.rosterId);
-	const merged = new Y.Doc();
+	const merged = await mergedCopy(init, workspace.rosterId, states);
 	try {
-		await handle.ready;
-		Y.applyUpdate(merged, Y.encodeStateAsUpdate(handle.doc));
-		const fileRoster = states.find((s) => s.id === workspace.rosterId);
-		if (fileRoster !== undefined) Y.applyUpdate(merged, fileRoster.state);
 		const team = await readTeam(workspace.id, merged);
 		return team.root === undefined ? undefined : team;
 	} finally {
 		merged.destroy();
-		init.docs.release(handle);
 	}
 }
 
-/** A scratch copy of this device's workspace root with the file's merged in (the caller destroys it). */
-async function mergedRoot(init: ImportInit, workspaceId: string, states: ValidatedExport['states']): Promise<Y.Doc> {
-	const handle = init.docs.open(workspaceId);
+/** A scratch copy of this device's document `docId` with the file's state of it merged in (the caller destroys it). */
+async function mergedCopy(init: ImportInit, docId: string, states: ValidatedExport['states']): Promise<Y.Doc> {
+	const handle = init.docs.open(docId);
 	const merged = new Y.Doc();
 	try {
 		await handle.ready;
 		Y.applyUpdate(merged, Y.encodeStateAsUpdate(handle.doc));
-		const fileRoot = states.find((s) => s.id === workspaceId);
-		if (fileRoot !== undefined) Y.applyUpdate(merged, fileRoot.state);
+		const fromFile = states.find((s) => s.id === docId);
+		if (fromFile !== undefined) Y.applyUpdate(merged, fromFile.state);
 		return merged;
 	} finally {
 		init.docs.release(handle);
