@@ -273,7 +273,7 @@ describe("the host's queue", () => {
 		await waitFor(() => (live()?.text ?? '').includes('19 '), 'half the answer written');
 		await owner.authority.write({ t: 'space-members', space: made.space, add: [], remove: [ann.peerId] });
 		releaseLong();
-		expect(await asking).toMatchObject({ name: 'EngineError' });
+		expect(await asking).toMatchObject({ name: 'EngineError', problem: 'not-allowed' });
 		await waitFor(() => viewOf(made.space).byId.get(target.entryId) !== undefined && viewOf(made.space).answer(viewOf(made.space).byId.get(target.entryId)!)?.status === 'failed', 'the answer ends, failed');
 		expect(viewOf(made.space).answer(viewOf(made.space).byId.get(target.entryId)!)?.text ?? '').not.toContain('39 ');
 	});

@@ -157,6 +157,11 @@ export function failureText(error: unknown): string {
 	return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
+/** The problem a recorded failure text names ({@link failureText}): its code when worded, else `failed`. */
+export function failureProblem(text: string | undefined): EngineProblem {
+	return text !== undefined && WORDED_PROBLEMS.has(text) ? (text as EngineProblem) : EngineProblem.failed;
+}
+
 /**
  * What an in-browser engine's generation failure means for the user: the error itself when
  * it is already an {@link EngineError} (or the abort), `input-too-long` when the runtime says

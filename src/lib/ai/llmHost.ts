@@ -32,9 +32,10 @@
  *   workspace's documents, or whose copy does not show the entry within 5 s, refuses with
  *   ERROR failed before generating anything. It writes only where the asker could:
  *   `writeRefusal` (hostAccess.ts: may its device read and post in that document?) before
- *   anything is queued (and again when it starts and while it streams: an asker taken out of
- *   the space meanwhile gets its answer ended, failed), then the entry must be one started for this asker (targetAccess.ts
- *   `entryRefusal`); either refusal is ERROR not-allowed.
+ *   anything is queued, and again when it starts and every {@link RECHECK_EVERY_CHUNKS} chunks
+ *   (an asker taken out of the space meanwhile gets its answer ended, failed); the entry must be
+ *   one started for this asker (targetAccess.ts `entryRefusal`); either refusal is ERROR
+ *   not-allowed.
  * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
  */
@@ -46,7 +47,7 @@ import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import type { AdmitVerdict } from '../mesh/authority.js';
 import type { AdvertModel } from './adverts.js';
-import { EngineError, type Engine, type ModelInfo } from './engine.js';
+import { EngineError, failureProblem, type Engine, type ModelInfo } from './engine.js';
 import {
 	LLM_PROTOCOL_ID,
 	LlmLimits,
@@ -472,15 +473,11 @@ class DefaultLlmHost implements LlmHost {
 		// Asked again now that the request has waited its turn, and while it streams: an asker
 		// taken out of the space (or the team) meanwhile gets no more written there in its name.
 		const check = this.init.writeRefusal;
-		const stillAllowed = async (): Promise<void> => {
-			const now = check === undefined ? undefined : await check(asker, target, docs);
-			if (now !== undefined) throw new EngineError('not-allowed', now.message);
-		};
-		try {
-			await stillAllowed();
-		} catch (error) {
+		const refusalNow = async (): Promise<string | undefined> => (check === undefined ? undefined : (await check(asker, target, docs))?.message);
+		const refusedAtStart = await refusalNow();
+		if (refusedAtStart !== undefined) {
 			working.close();
-			return refuse(error instanceof Error ? error.message : String(error), 'not-allowed');
+			return refuse(refusedAtStart, 'not-allowed');
 		}
 		let listening = true;
 		const tell = async (m: LlmMessage): Promise<void> => {
@@ -501,7 +498,8 @@ class DefaultLlmHost implements LlmHost {
 					(async function* (): AsyncGenerator<GenerateChunk> {
 						let chunks = 0;
 						for await (const chunk of engine.generate(generate, signal)) {
-							if (++chunks % RECHECK_EVERY_CHUNKS === 0) await stillAllowed();
+							const refused = ++chunks % RECHECK_EVERY_CHUNKS === 0 ? await refusalNow() : undefined;
+							if (refused !== undefined) throw new EngineError('not-allowed', refused);
 							if (chunk.type === 'text') writer.push(chunk.text);
 							else if (chunk.type === 'done') {
 								await writer.flush();
@@ -514,7 +512,8 @@ class DefaultLlmHost implements LlmHost {
 				{ signal }
 			);
 			if (result.stats) this.measure(served, result.stats.tokensOut, result.stats.ttftMs, result.stats.tokensPerSecond);
-			if (result.status === 'failed') await tell({ type: LlmMessageType.error, problem: 'failed', message: result.error ?? 'The model failed.' });
+			// A worded problem (the asker taken out meanwhile) keeps its code, so the asker words it too.
+			if (result.status === 'failed') await tell({ type: LlmMessageType.error, problem: failureProblem(result.error), message: result.error ?? 'The model failed.' });
 			if (listening) await frames.close().catch(() => {});
 		} finally {
 			working.close();
