@@ -40,6 +40,24 @@ const refusals = (peer: TeamPeer) =>
 		.filter((e) => e.error.name === 'UpdateRejectedError')
 		.map((e) => /a record cannot be \w+|an edit from [a-z ]+|note content from [a-z ]+/.exec(e.error.message)?.[0] ?? e.error.message);
 
+/**
+ * A note the owner lists in the root: its id, a peer's text of it, and an edit by a peer made
+ * as the note editor makes it (its client bound to its device; `bind: false`, a modified
+ * client's unbound edit), at the start of the text or (`atEnd`) its end.
+ */
+function listedNote(owner: TeamPeer, workspaceId: string) {
+	const note = newId();
+	new WorkspaceDoc(owner.docs.get(workspaceId)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
+	const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
+	const write = (p: TeamPeer, text: string, { bind = true, atEnd = false } = {}) => {
+		const doc = p.docs.get(note);
+		const stop = bind ? bindWriter(doc, note, p.key, p.peerId) : () => {};
+		doc.transact(() => new NoteDoc(doc).body.insert(atEnd ? doc.getText('body').length : 0, text));
+		stop();
+	};
+	return { note, body, write };
+}
+
 describe('channel history on the mesh', () => {
 	it('every replica refuses a member rewriting what others wrote, and keeps it whole', async () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
@@ -167,22 +185,14 @@ describe('channel history on the mesh', () => {
 
 	it('every replica refuses note edits from a client bound to nobody, or bound to a guest', async () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
-		const note = newId();
-		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
-		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
-		const write = (p: TeamPeer, text: string, bind = true) => {
-			const doc = p.docs.get(note);
-			const stop = bind ? bindWriter(doc, note, p.key, p.peerId) : () => {};
-			doc.transact(() => new NoteDoc(doc).body.insert(0, text));
-			stop();
-		};
+		const { note, body, write } = listedNote(owner, ws.id);
 		write(owner, 'The dose is 5 mg.');
 		for (const p of [mallory, bob]) await waitFor(() => body(p) === 'The dose is 5 mg.', `${p.name} to hold the note`);
 		write(bob, 'Checked. ');
 		await waitFor(() => body(owner) === 'Checked. The dose is 5 mg.' && body(mallory) === body(owner), 'a bound member edit everywhere');
 
 		const before = [...refusals(owner), ...refusals(bob)].length;
-		write(mallory, 'It is 500 mg. ', false);
+		write(mallory, 'It is 500 mg. ', { bind: false });
 		await waitFor(() => [...refusals(owner), ...refusals(bob)].length > before, 'the unbound edit to be refused');
 		expect(new Set([...refusals(owner), ...refusals(bob)])).toEqual(new Set(['an edit from a client bound to no device']));
 
@@ -220,15 +230,8 @@ describe('channel history on the mesh', () => {
 		const dan = await startJoiner(ws, (await newKey()).key, 'dan', await invite(owner, 'member'));
 		await connect(bob, owner);
 		await connect(dan, owner);
-		const note = newId();
-		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
-		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
-		const write = (p: TeamPeer, text: string) => {
-			const doc = p.docs.get(note);
-			const stop = bindWriter(doc, note, p.key, p.peerId);
-			doc.transact(() => new NoteDoc(doc).body.insert(doc.getText('body').length, text));
-			stop();
-		};
+		const { body, write: writeAt } = listedNote(owner, ws.id);
+		const write = (p: TeamPeer, text: string) => writeAt(p, text, { atEnd: true });
 		write(owner, 'The dose is 5 mg.');
 		await waitFor(() => body(bob) === 'The dose is 5 mg.' && body(dan) === body(bob), 'bob and dan to hold the note');
 		write(bob, ' Checked by Bob.');
@@ -260,15 +263,8 @@ describe('channel history on the mesh', () => {
 		const gil = await startJoiner(ws, (await newKey()).key, 'gil', await invite(owner, 'guest'));
 		await connect(bob, owner);
 		await connect(gil, owner);
-		const note = newId();
-		new WorkspaceDoc(owner.docs.get(ws.id)).createNote({ id: note, title: 'dosage', createdAt: 1, updatedAt: 1 });
-		const body = (p: TeamPeer) => new NoteDoc(p.docs.get(note)).body.toString();
-		const write = (text: string) => {
-			const doc = owner.docs.get(note);
-			const stop = bindWriter(doc, note, owner.key, owner.peerId);
-			doc.transact(() => new NoteDoc(doc).body.insert(0, text));
-			stop();
-		};
+		const { body, write: writeAs } = listedNote(owner, ws.id);
+		const write = (text: string) => writeAs(owner, text);
 		write('The dose is 5 mg.');
 		await waitFor(() => body(bob) === 'The dose is 5 mg.' && body(gil) === body(bob) && bob.authority.roleOf(gil.peerId) === 'guest', 'both to hold the note');
 		// Bob goes offline from the owner; the owner's next edit reaches Gil alone.
