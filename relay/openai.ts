@@ -16,7 +16,8 @@
  *
  * Every request needs `Authorization: Bearer <key>` (apiKeys.ts); there is no exemption for
  * loopback. A key made in the app carries its maker's role (keysApi.ts `memberKeys`): it
- * lists and uses only the models the workspace's model-access rule lets that role use.
+ * lists and uses only the models the workspace's model-access rule lets that role use, among
+ * the relay's own and those its workspace's members share (never another workspace's).
  * Errors are OpenAI-style `{error: {message, type, code, param}}`: 401 without a valid key,
  * 400 a malformed request, 403 a model the key's role may not use (or whose mesh host
  * refused the relay), 404 an unknown model, 413 a body over the limit, 429
@@ -30,7 +31,7 @@ import type { ChatMessage, FinishReason, GenerateChunk, GenerateRequest } from '
 import { checkCalls, checkTools, isToolChoice } from '../src/lib/ai/tools/toolWire.ts';
 import type { ToolCall } from '../src/lib/ai/tools/types.ts';
 import type { VerifiedKey } from './ai/apiKeys.ts';
-import type { ModelRegistry } from './ai/registry.ts';
+import type { ModelRegistry, ModelScope } from './ai/registry.ts';
 import { SECURITY_HEADERS, type RequestHandler } from './static.ts';
 import { dropBody, readBoundedBody } from './body.ts';
 import { sendJson } from './json.ts';
@@ -134,9 +135,12 @@ async function authorized(req: IncomingMessage, keys: OpenAiInit['keys']): Promi
 /** Whether `key` may use model `id` (keys without a rule: every model). */
 const mayUse = (key: VerifiedKey, id: string): boolean => key.mayUse?.(id) ?? true;
 
+/** Whose models `key` sees: a key made in the app, its workspace's (registry.ts `ModelScope`); the operator's, all. */
+const scopeOf = (key: VerifiedKey): ModelScope => (key.workspace !== undefined ? { workspace: key.workspace } : 'all');
+
 async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, key: VerifiedKey, path: string, created: number): Promise<void> {
 	// A model the key's role may not use is not listed (nor found by id).
-	const data = (await init.registry.models()).filter((m) => mayUse(key, m.id)).map((m) => ({
+	const data = (await init.registry.models(scopeOf(key))).filter((m) => mayUse(key, m.id)).map((m) => ({
 		id: m.id,
 		object: 'model',
 		created,
@@ -192,7 +196,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 	res.once('close', () => {
 		if (!res.writableFinished) controller.abort();
 	});
-	const chunks = init.registry.generate(request.generate, controller.signal)[Symbol.asyncIterator]();
+	const chunks = init.registry.generate(request.generate, controller.signal, scopeOf(key))[Symbol.asyncIterator]();
 	const id = `chatcmpl-${randomBytes(12).toString('base64url')}`;
 	const created = Math.floor(Date.now() / 1000);
 	const model = request.generate.model;

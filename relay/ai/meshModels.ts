@@ -158,7 +158,7 @@ export class MeshModels {
 					continue;
 				}
 			} else registry.remove(engine); // re-added below: the registry lists it afresh
-			registry.add(engine, peer);
+			registry.add(engine, peer, tracked.keys.workspaceId);
 			tracked.engines.set(peer, { engine, ids });
 		}
 	}

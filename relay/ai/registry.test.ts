@@ -45,6 +45,23 @@ describe('ModelRegistry', () => {
 		await expect(collect(registry.generate(ask('c')))).rejects.toMatchObject({ name: 'EngineError', problem: 'unknown-model' });
 	});
 
+	it("shows a key of one workspace the relay's models and its own members' only, each workspace its own model of a shared id", async () => {
+		const registry = new ModelRegistry();
+		registry.add(fake('node-llama-cpp', ['own'], 'relay'));
+		registry.add(fake('openai', ['shared', 'b-only'], 'bob in B'), '12D3KooWbob', 'ws-b');
+		registry.add(fake('openai', ['shared'], 'eve in A'), '12D3KooWeve', 'ws-a');
+		const ids = async (scope: Parameters<ModelRegistry['models']>[0]) => (await registry.models(scope)).map((m) => `${m.id}@${m.where}`);
+		expect(await ids({ workspace: 'ws-a' })).toEqual(['own@relay', 'shared@12D3KooWeve']);
+		expect(await ids({ workspace: 'ws-b' })).toEqual(['own@relay', 'shared@12D3KooWbob', 'b-only@12D3KooWbob']);
+		// A's key reaches neither B's model nor, by its id, B's member's engine; B's reaches B's.
+		await expect(collect(registry.generate(ask('b-only'), undefined, { workspace: 'ws-a' }))).rejects.toMatchObject({ problem: 'unknown-model' });
+		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-a' }))).text).toBe('eve in A');
+		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-b' }))).text).toBe('bob in B');
+		expect((await collect(registry.generate(ask('own'), undefined, { workspace: 'ws-b' }))).text).toBe('relay');
+		// The operator's keys see every model, the first of a shared id.
+		expect(await ids('all')).toEqual(['own@relay', 'shared@12D3KooWbob', 'b-only@12D3KooWbob']);
+	});
+
 	it('leaves out an engine whose listing fails, and reports it', async () => {
 		const reported: unknown[] = [];
 		const registry = new ModelRegistry({ onError: (error) => reported.push(error) });

@@ -18,6 +18,8 @@ import { OpenAIEngine } from './openaiEngine.ts';
 export interface RegisteredModel extends ModelInfo {
 	/** `'relay'` for this relay's own engines; a peer id for a remote peer's. */
 	where: string;
+	/** The workspace whose member shares it (a mesh peer's model); absent for the relay's own. */
+	workspace?: string;
 }
 
 /** Options of {@link ModelRegistry}. */
@@ -36,20 +38,52 @@ export interface ModelRegistryInit {
 interface Entry {
 	engine: Engine;
 	where: string;
+	workspace: string | undefined;
+}
+
+/**
+ * Whose models a caller sees: `'all'` (the operator's command-line keys), or one workspace's
+ * (a key made in the app): the relay's own models and those its members share, never another
+ * workspace's. A member's host asked through the relay sees the relay as its own workspace's
+ * member, so a key of another workspace must not reach it (found in review: anyone could make a
+ * workspace of their own on the relay and, with a key there, run a model a member of another
+ * workspace shares, on that member's device; and a model of the same id shared in one workspace
+ * answered requests meant for another's).
+ */
+export type ModelScope = 'all' | { workspace: string };
+
+/** A model of the listing and the engine that runs it. */
+interface Listed {
+	model: RegisteredModel;
+	engine: Engine;
+}
+
+/** The models of `listed` that `scope` sees, the first of each id only (in the order engines were added). */
+function inScope(listed: Listed[], scope: ModelScope): Listed[] {
+	const seen = new Set<string>();
+	return listed.filter(({ model }) => {
+		if (scope !== 'all' && model.workspace !== undefined && model.workspace !== scope.workspace) return false;
+		if (seen.has(model.id)) return false;
+		seen.add(model.id);
+		return true;
+	});
 }
 
 /** The relay's engines together; see the module comment. */
 export class ModelRegistry {
 	private readonly entries: Entry[] = [];
-	private cache: { at: number; models: { model: RegisteredModel; engine: Engine }[] } | undefined;
-	private refreshing: Promise<{ model: RegisteredModel; engine: Engine }[]> | undefined;
+	private cache: { at: number; models: Listed[] } | undefined;
+	private refreshing: Promise<Listed[]> | undefined;
 
 	constructor(private readonly init: ModelRegistryInit = {}) {}
 
-	/** Adds an engine; its models run at `where` (default `'relay'`). */
-	add(engine: Engine, where = 'relay'): void {
+	/**
+	 * Adds an engine; its models run at `where` (default `'relay'`) and, for a mesh peer's,
+	 * belong to `workspace` (see {@link ModelScope}).
+	 */
+	add(engine: Engine, where = 'relay', workspace?: string): void {
 		if (this.entries.some((e) => e.engine === engine)) return;
-		this.entries.push({ engine, where });
+		this.entries.push({ engine, where, workspace });
 		this.invalidate();
 	}
 
@@ -67,22 +101,25 @@ export class ModelRegistry {
 	}
 
 	/**
-	 * Every model of every engine. When two engines offer the same id, the one added first
-	 * serves it and the other's is not listed.
+	 * Every model of every engine `scope` sees (default: all). When two engines offer the same
+	 * id, the one added first serves it and the other's is not listed.
 	 */
-	async models(): Promise<RegisteredModel[]> {
-		return (await this.listing(false)).map((m) => m.model);
+	async models(scope: ModelScope = 'all'): Promise<RegisteredModel[]> {
+		return inScope(await this.listing(false), scope).map((m) => m.model);
 	}
 
-	/** Streams an answer from the engine that has `request.model`; `unknown-model` if none has. */
-	async *generate(request: GenerateRequest, signal?: AbortSignal): AsyncGenerator<GenerateChunk> {
+	/**
+	 * Streams an answer from the engine `scope` sees (default: all) that has `request.model`;
+	 * `unknown-model` if none has.
+	 */
+	async *generate(request: GenerateRequest, signal?: AbortSignal, scope: ModelScope = 'all'): AsyncGenerator<GenerateChunk> {
 		signal?.throwIfAborted();
 		const cached = this.cache;
-		let found = (await this.listing(false)).find((m) => m.model.id === request.model);
+		const find = (listed: Listed[]) => inScope(listed, scope).find((m) => m.model.id === request.model);
+		let found = find(await this.listing(false));
 		// Not in a cached listing: the engine may have gained the model since.
 		const missRefreshMs = this.init.missRefreshMs ?? 1000;
-		if (!found && cached !== undefined && cached === this.cache && Date.now() - cached.at >= missRefreshMs)
-			found = (await this.listing(true)).find((m) => m.model.id === request.model);
+		if (!found && cached !== undefined && cached === this.cache && Date.now() - cached.at >= missRefreshMs) found = find(await this.listing(true));
 		if (!found) throw new EngineError('unknown-model', `No model "${request.model}" on this relay; GET /v1/models lists them.`);
 		yield* found.engine.generate(request, signal);
 	}
@@ -92,7 +129,7 @@ export class ModelRegistry {
 		this.refreshing = undefined;
 	}
 
-	private async listing(fresh: boolean): Promise<{ model: RegisteredModel; engine: Engine }[]> {
+	private async listing(fresh: boolean): Promise<Listed[]> {
 		const cacheMs = this.init.cacheMs ?? 10_000;
 		if (!fresh && this.cache && Date.now() - this.cache.at < cacheMs) return this.cache.models;
 		if (this.refreshing) return this.refreshing;
@@ -103,7 +140,7 @@ export class ModelRegistry {
 		return refreshing;
 	}
 
-	private async refresh(): Promise<{ model: RegisteredModel; engine: Engine }[]> {
+	private async refresh(): Promise<Listed[]> {
 		const entries = [...this.entries];
 		const onError = this.init.onError ?? ((error: unknown) => console.error('relay models:', error));
 		const lists = await Promise.all(
@@ -114,14 +151,9 @@ export class ModelRegistry {
 				})
 			)
 		);
-		const seen = new Set<string>();
-		const models: { model: RegisteredModel; engine: Engine }[] = [];
-		entries.forEach(({ engine, where }, i) => {
-			for (const info of lists[i] ?? []) {
-				if (seen.has(info.id)) continue;
-				seen.add(info.id);
-				models.push({ model: { ...info, where }, engine });
-			}
+		const models: Listed[] = [];
+		entries.forEach(({ engine, where, workspace }, i) => {
+			for (const info of lists[i] ?? []) models.push({ model: { ...info, where, ...(workspace !== undefined ? { workspace } : {}) }, engine });
 		});
 		// An engine added or removed meanwhile made this listing stale: do not cache it.
 		if (entries.length === this.entries.length && entries.every((e, i) => e === this.entries[i]))
