@@ -6,9 +6,12 @@
  * - A settings mark counts when a current admin or the owner signed it ({@link acceptSettings}).
  * - A channel is read-only over intervals of clock time: from its creation when it was created
  *   read-only, and between the counted marks that turn it read-only and writable again. A post
- *   whose clock falls in such an interval shows only when its author is an admin, the owner or
- *   the relay (a model's answer).
+ *   whose clock falls in such an interval shows only when its author is an admin or the owner.
  * - A guest's posts do not show.
+ * - The relay never posts: a relay device's message shows only when it is a model's answer
+ *   (`model` and `askedBy`) whose asker's own post would show there and then (found in review:
+ *   a second relay, or a device admitted by an invitation of role relay, posted plain messages
+ *   that showed everywhere, read-only channels included).
  * - A message is hidden when the newest moderation mark by a current admin or owner hides it
  *   ({@link hiddenBy}); anyone else's marks change nothing.
  *
@@ -98,12 +101,17 @@ export function readOnlySpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): R
 }
 
 /** Roles whose posts show in a read-only span. */
-const READ_ONLY_POSTERS = new Set(['owner', 'admin', 'relay']);
+const READ_ONLY_POSTERS = new Set(['owner', 'admin']);
 
 /** Whether a post shows under `rules` (see the module comment). */
 export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	const role = rules.roleOf(m.author);
 	if (role === 'guest') return false;
+	if (role === 'relay') {
+		// A model's answer shows where its asker may post; the asker is never the relay itself.
+		const asker = m.askedBy;
+		return m.model !== undefined && asker !== undefined && asker !== m.author && rules.roleOf(asker) !== 'relay' && postShows({ ...m, author: asker }, rules);
+	}
 	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
 	return !rules.readOnly.some((span) => compareHlc(m.hlc, span.from) >= 0 && (span.to === undefined || compareHlc(m.hlc, span.to) < 0));
 }

@@ -97,6 +97,25 @@ describe('channel rights', () => {
 		expect(postShows(msg('f', 'former', at(10, 'former')), rules)).toBe(true);
 	});
 
+	it('shows a relay device’s message only as a model’s answer where its asker may post (the relay never posts)', () => {
+		const roles: Record<string, string> = { relay: 'relay', relay2: 'relay', admin: 'admin', member: 'member', guest: 'guest' };
+		const roleOf = (peer: string) => roles[peer];
+		const readOnly = { roleOf, readOnly: [{ from: at(100, ''), to: undefined }] };
+		const writable = { roleOf, readOnly: [] };
+		const answer = (askedBy: string, t: number) => ({ ...msg(`a-${askedBy}-${t}`, 'relay', at(t, 'relay')), model: 'tiny', askedBy });
+		// A plain message by the relay shows nowhere, read-only or not.
+		expect(postShows(msg('p', 'relay', at(50, 'relay')), writable)).toBe(false);
+		expect(postShows(msg('q', 'relay', at(150, 'relay')), readOnly)).toBe(false);
+		// An answer shows where and when its asker may post.
+		expect(postShows(answer('member', 50), readOnly)).toBe(true);
+		expect(postShows(answer('member', 150), readOnly)).toBe(false);
+		expect(postShows(answer('admin', 150), readOnly)).toBe(true);
+		expect(postShows(answer('guest', 50), writable)).toBe(false);
+		// Not asked by the relay itself, nor by another relay.
+		expect(postShows(answer('relay', 50), writable)).toBe(false);
+		expect(postShows(answer('relay2', 50), writable)).toBe(false);
+	});
+
 	it('hides a message only by a current admin’s genuine mark: a member’s own mark or one forged in an admin’s name changes nothing', async () => {
 		const [admin, member] = [await device(), await device()];
 		const roles: Record<string, string> = { [admin.id]: 'admin', [member.id]: 'member' };
