@@ -98,13 +98,16 @@ export class AiChatState {
 		void this.checked;
 		const { record } = message;
 		if (record === undefined) return isStreaming(message) ? undefined : false;
-		const known = this.checks.get(record.sig);
+		// Keyed by the whole record, signature included: a forged record carrying a genuine one's
+		// signature must not reuse its verdict (found in review: keyed by the signature alone, it did).
+		const key = JSON.stringify(record);
+		const known = this.checks.get(key);
 		if (known !== undefined) return known;
-		if (!this.checking.has(record.sig)) {
-			this.checking.add(record.sig);
+		if (!this.checking.has(key)) {
+			this.checking.add(key);
 			void verifyAiRecord(record).then((ok) => {
-				this.checks.set(record.sig, ok);
-				this.checking.delete(record.sig);
+				this.checks.set(key, ok);
+				this.checking.delete(key);
 				this.checked++;
 			});
 		}

@@ -234,7 +234,7 @@ export class ChannelState {
 		void this.verifyVersion;
 		for (const { mark, legacy } of this.view?.deletionMarks(m) ?? []) {
 			const verify = legacy ? () => verifyDeletion(mark.msg, mark) : () => verifyDeletionMark(mark);
-			if (this.check(`del/${mark.msg}/${mark.hlc}`, verify) !== false) return mark.deleted;
+			if (this.check(checkKey('del', mark), verify) !== false) return mark.deleted;
 		}
 		return false;
 	}
@@ -248,7 +248,7 @@ export class ChannelState {
 		void this.verifyVersion;
 		void this.teamVersion;
 		const team = this.services.core.get(this.workspaceId)?.authority;
-		const genuine = (mark: ModerationMark) => this.check(`mod/${mark.msg}/${mark.by}/${mark.hlc}`, () => verifyModerationMark(mark)) !== false;
+		const genuine = (mark: ModerationMark) => this.check(checkKey('mod', mark), () => verifyModerationMark(mark)) !== false;
 		return hiddenBy(this.view?.moderationMarks(m.id) ?? [], (peerId) => team?.roleOf(peerId), genuine);
 	}
 
@@ -276,7 +276,7 @@ export class ChannelState {
 	reactions(m: MessageRecord): ReactionTally[] {
 		void this.version;
 		void this.verifyVersion;
-		return this.view?.reactions(m.id, (mark) => this.check(`react/${mark.msg}/${mark.emoji}/${mark.by}/${mark.hlc}`, () => verifyReactionMark(mark)) !== false) ?? [];
+		return this.view?.reactions(m.id, (mark) => this.check(checkKey('react', mark), () => verifyReactionMark(mark)) !== false) ?? [];
 	}
 
 	/** Whether this device received the message long after it was written. */
@@ -291,8 +291,7 @@ export class ChannelState {
 		void this.version;
 		const edits = this.view?.edits(m.id) ?? [];
 		const last = edits[edits.length - 1];
-		const key = last ? `${m.id}/${last.hlc}` : m.id;
-		return this.check(key, async () => (await verifyMessage(m)) && (last ? await verifyEdit(last) : true));
+		return this.check(checkKey('msg', m, last), async () => (await verifyMessage(m)) && (last ? await verifyEdit(last) : true));
 	}
 
 	/** A cached asynchronous signature check: the result, or undefined while it runs. */
@@ -525,4 +524,14 @@ export class ChannelState {
 		this.blobs.destroy();
 		this.services.docs.release(this.handle);
 	}
+}
+
+/**
+ * The key a signature check is remembered under: every field of the record(s) it covers, the
+ * signature included, so a forged record never reuses a genuine one's verdict (found in review:
+ * an edit in another's name with the clock of their genuine edit showed as verified, keyed by
+ * message id and clock alone).
+ */
+function checkKey(kind: string, ...records: unknown[]): string {
+	return JSON.stringify([kind, ...records]);
 }
