@@ -161,3 +161,22 @@ describe('the channel write policy lets through', () => {
 		expect(reactionKey(react('m1', '🎉', ANA, at(950, ANA)))).toContain('🎉');
 	});
 });
+
+describe('the channel write policy’s cost', () => {
+	it('places a long chain of items, each next to the one before, once each: no stack overflow (found in review)', () => {
+		const honest = new Y.Doc();
+		new ChannelDoc(honest).startAnswer('m1');
+		const copy = new Y.Doc();
+		Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
+		const sv = Y.encodeStateVector(copy);
+		const text = new ChannelDoc(copy).answers.get('m1')!.get('text') as Y.Text;
+		// Alternating formats keep 16,000 items apart, each sent with its neighbour as origin.
+		copy.transact(() => {
+			for (let i = 0; i < 8_000; i++) text.insert(i, 'x', i % 2 === 0 ? { bold: true } : { bold: null });
+		});
+		const update = Y.encodeStateAsUpdate(copy, sv);
+		expect(Y.decodeUpdate(update).structs.length).toBeGreaterThan(10_000);
+		// A live answer takes anything; before, walking each item's chain recursively threw RangeError.
+		expect(checkChannelUpdate(honest, update)).toBeUndefined();
+	});
+});

@@ -52,8 +52,11 @@ function updateOf<T>(doc: Y.Doc, wrap: (doc: Y.Doc) => T, change: (t: T) => void
 
 describe('remembered signature checks', () => {
 	it('a forged edit with the clock of the author’s genuine edit does not show as verified', async () => {
-		const state = await ChannelState.open(await services(), 'ws-verdicts', newId());
-		const doc = state.channel.doc;
+		const svc = await services();
+		const id = newId();
+		const state = await ChannelState.open(svc, 'ws-verdicts', id);
+		const handle = svc.docs.open(id); // the same document the state shows
+		const doc = handle.doc;
 		const m = await signMessage(bob.key, { id: 'm1', author: bob.id, hlc: at(1, bob.id), text: 'meet at 5' });
 		const e = await signEdit(bob.key, { msg: 'm1', author: bob.id, hlc: at(2, bob.id), text: 'meet at 6' });
 		const wrap = (d: Y.Doc) => new ChannelDoc(d);
@@ -71,6 +74,7 @@ describe('remembered signature checks', () => {
 		state.verify(shown());
 		await settle();
 		expect(state.verify(shown())).toBe(false);
+		svc.docs.release(handle);
 		await state.close();
 	});
 
