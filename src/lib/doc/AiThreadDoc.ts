@@ -121,8 +121,11 @@ export class AiThreadDoc {
 		const records = this.readRecords();
 		const byId = new Map<string, AiMessage>();
 		for (const r of records) {
-			if (r.kind === AiRecordKind.cut || byId.has(r.id)) continue;
-			byId.set(r.id, fromRecord(r));
+			if (r.kind === AiRecordKind.cut) continue;
+			const held = byId.get(r.id);
+			// Records of one id: the first whose signature checks out (found in review: the first in
+			// the array won, so a forged copy put before a genuine answer displaced it for good).
+			if (held === undefined || (held.record !== undefined && !recordVerified(held.record) && recordVerified(r))) byId.set(r.id, fromRecord(r));
 		}
 		let previous = '';
 		for (const entry of this.messages.toArray()) {
@@ -139,9 +142,12 @@ export class AiThreadDoc {
 			if (at < 0) continue;
 			// Only the asker of the turn may rewind it (edit its question, or regenerate its answer).
 			const question = out.slice(0, at + 1).findLast((m) => m.role === AiRole.user);
-			if (question === undefined || question.author !== cut.author || !cutVerified(cut)) continue;
+			if (question === undefined || question.author !== cut.author || !recordVerified(cut)) continue;
 			const from = out[at]!;
-			out = out.filter((m) => compareHlc(m.hlc, from.hlc) < 0 || compareHlc(m.hlc, cut.hlc) > 0);
+			// Only the cutter's own questions and the answers to them go (found in review: everyone's
+			// turns between a backdated question and a far-future cut went, so a member emptied a chat).
+			const own = (m: AiMessage) => m.author === cut.author || (m.role === AiRole.assistant && m.askedBy === cut.author);
+			out = out.filter((m) => !own(m) || compareHlc(m.hlc, from.hlc) < 0 || compareHlc(m.hlc, cut.hlc) > 0);
 		}
 		let asker: string | undefined;
 		return out.map((m) => {
@@ -156,15 +162,15 @@ export class AiThreadDoc {
 	}
 }
 
-const cutChecks = new Map<string, boolean>();
+const recordChecks = new Map<string, boolean>();
 
-/** Whether a cut's signature checks out (remembered: a chat folds its cuts on every change). */
-function cutVerified(cut: AiRecord): boolean {
-	const key = JSON.stringify(cut); // the whole record: a signature copied onto other fields is checked anew
-	let ok = cutChecks.get(key);
+/** Whether a record's signature checks out (remembered: a chat folds its cuts on every change). */
+function recordVerified(record: AiRecord): boolean {
+	const key = JSON.stringify(record); // the whole record: a signature copied onto other fields is checked anew
+	let ok = recordChecks.get(key);
 	if (ok === undefined) {
-		if (cutChecks.size > 10_000) cutChecks.clear();
-		cutChecks.set(key, (ok = verifyAiRecordNow(cut)));
+		if (recordChecks.size > 10_000) recordChecks.clear();
+		recordChecks.set(key, (ok = verifyAiRecordNow(record)));
 	}
 	return ok;
 }

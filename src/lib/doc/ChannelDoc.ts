@@ -100,10 +100,17 @@ export function addDeletion(index: Map<string, Map<string, ReadDeletion[]>>, rea
 	let byAuthor = index.get(read.mark.msg);
 	if (!byAuthor) index.set(read.mark.msg, (byAuthor = new Map()));
 	const list = byAuthor.get(read.mark.by) ?? [];
-	if (list.some((r) => r.mark.hlc === read.mark.hlc)) return;
+	// Only the very same mark is a duplicate: two with one clock both stay, and the signature
+	// check picks (found in review: deduplicated by clock alone, a forged legacy entry with the
+	// clock of its author's genuine restore shadowed it and hid the message again).
+	if (list.some((r) => sameMark(r, read))) return;
 	list.push(read);
 	list.sort((a, b) => compareHlc(b.mark.hlc, a.mark.hlc));
 	byAuthor.set(read.mark.by, list);
+}
+
+function sameMark(a: ReadDeletion, b: ReadDeletion): boolean {
+	return a.legacy === b.legacy && a.mark.hlc === b.mark.hlc && a.mark.deleted === b.mark.deleted && a.mark.sig === b.mark.sig;
 }
 
 /** Whether the newest mark of `author` in a {@link deletionIndex} hides message `msgId` (signatures not checked). */

@@ -10,6 +10,7 @@ import type * as Y from 'yjs';
 import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
 import { compareHlc } from './hlc.js';
 import type { DeletionMark, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
+import { verifyMessageNow } from './signature.js';
 import { isEditRecord, isMessageRecord } from './validate.js';
 
 /** One emoji's tally on a message. */
@@ -47,7 +48,7 @@ export class ChannelView {
 	readonly top: MessageRecord[] = [];
 	/** Thread replies by parent id, in clock order. */
 	readonly replies = new Map<string, MessageRecord[]>();
-	/** Every valid record by id (first writer of an id wins). */
+	/** Every valid record by id (of records sharing an id, the first whose signature checks out). */
 	readonly byId = new Map<string, MessageRecord>();
 	/** Records skipped because they were malformed. */
 	rejected = 0;
@@ -55,6 +56,8 @@ export class ChannelView {
 	version = 0;
 
 	private readonly editsByMsg = new Map<string, EditRecord[]>();
+	/** Set once the constructor has read the document (edits are read after messages there). */
+	private following = false;
 	/** Deletion marks: message id → author → marks, newest first. */
 	private readonly deletionIndex = new Map<string, Map<string, ReadDeletion[]>>();
 	/** Moderation marks: message id → marks of every signer, newest first. */
@@ -93,6 +96,7 @@ export class ChannelView {
 		channel.reactions.observe(this.onReactions);
 		channel.deletions.observe(this.onDeletions);
 		channel.answers.observeDeep(this.onAnswers);
+		this.following = true;
 	}
 
 	/** Stops following the document. */
@@ -215,7 +219,13 @@ export class ChannelView {
 			this.rejected++;
 			return;
 		}
-		if (this.byId.has(v.id)) return;
+		const held = this.byId.get(v.id);
+		if (held !== undefined) {
+			// Records of one id: the first whose signature checks out (found in review: the first in
+			// the array won, so a forged copy put before a genuine message displaced it for good).
+			if (held === v || verifyMessageNow(held) || !verifyMessageNow(v)) return;
+			this.dropMessage(held);
+		}
 		this.byId.set(v.id, v);
 		if (this.editsByMsg.has(v.id)) this.pruneForeignEdits(v.id);
 		if (v.parent === undefined) {
@@ -227,6 +237,18 @@ export class ChannelView {
 		if (!list) this.replies.set(v.parent, (list = []));
 		if (sorted) insertSorted(list, v, byClock);
 		else list.push(v);
+	}
+
+	/** Takes a record out of the view, and what the view pruned by its author (see {@link addMessage}). */
+	private dropMessage(m: MessageRecord): void {
+		this.byId.delete(m.id);
+		const list = m.parent === undefined ? this.top : this.replies.get(m.parent);
+		const at = list?.indexOf(m) ?? -1;
+		if (list !== undefined && at >= 0) list.splice(at, 1);
+		// Edits by another author than the dropped record's were pruned: read them again.
+		if (!this.following) return;
+		this.editsByMsg.delete(m.id);
+		for (const e of this.channel.edits.toArray()) if (isEditRecord(e) && e.msg === m.id) this.addEdit(e);
 	}
 
 	private addEdit(v: unknown): void {

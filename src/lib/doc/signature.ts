@@ -105,6 +105,11 @@ export async function verifyBytes(author: string, bytes: Uint8Array, sig: string
 	return verifyBytesNow(author, bytes, sig);
 }
 
+/** Whether a message's signature checks out, at once (for the rare choice between records of one id). */
+export function verifyMessageNow(m: MessageRecord): boolean {
+	return verifyBytesNow(m.author, messageSigningBytes(m), m.sig);
+}
+
 /** Signs a message record. */
 export async function signMessage(key: DeviceKey, m: Omit<MessageRecord, 'sig'>): Promise<MessageRecord> {
 	return { ...m, sig: await signBytes(key, messageSigningBytes(m)) };
