@@ -23,7 +23,7 @@ import { isId } from '../../src/lib/doc/ids.ts';
 import { checkRemoteUpdate, isListedDoc, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../../src/lib/doc/team/writePolicy.ts';
 import { UpdateRejectedError } from '../../src/lib/mesh/errors.ts';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../src/lib/mesh/syncDocs.ts';
-import { applicablePart, boundPending, clocksOfDoc } from '../../src/lib/mesh/updateCheck.ts';
+import { applicablePart, applyRemoteUpdate, clocksOfDoc } from '../../src/lib/mesh/updateCheck.ts';
 import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SqliteDocStorage } from './SqliteDocStorage.ts';
@@ -349,9 +349,8 @@ export class ArchiveDocs implements SyncDocs {
 				const refused = checkRemoteUpdate(this.workspaceId, docId, held.doc, part, context);
 				if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
 				this.checkQuota(part.byteLength);
-				const dropped = boundPending(held.doc);
-				if (dropped > 0) this.init.log?.(`Archive ${this.workspaceId}: document ${docId} held ${dropped} bytes waiting for updates that never came; dropped from memory (they stay stored)`);
-				Y.applyUpdate(held.doc, part, origin); // the persistence starts the write
+				// Nothing is kept pending (updateCheck.ts): what waits for updates not received is asked for again by the next sync.
+				applyRemoteUpdate(held.doc, part, origin); // the persistence starts the write
 				this.bytesUsed += part.byteLength;
 				await held.persisted.written();
 			});

@@ -16,18 +16,24 @@
  * Reused or fresh, it answers the same (tests/unit/mesh/updateCheckScratch.test.ts). Updates
  * without structs skip it where applying them provably cannot throw (see below).
  *
- * Pending structs are bounded: Yjs keeps the structs of an update that depend on ones the
- * document has not received, and re-merges them on every later update. An update whose dry
- * run leaves more than {@link MAX_PENDING_BYTES} pending is refused, and {@link boundPending}
- * lets a store drop what a document holds pending beyond that bound before it applies the
- * next update (the updates stay stored; the next sync with their sender repairs the gap).
+ * Nothing is kept pending. Yjs keeps the structs and deletions of an update that depend on
+ * ones the document has not received, and integrates them later, when what they wait for
+ * arrives in another update, which the write policies then check without them: a deletion
+ * range past a client's clock, kept pending, hard-deleted that client's next messages on
+ * every replica (and a replica holding it sent an honest full state that peers refused); an
+ * item waiting for its neighbour overwrote what the policy never saw (found in review). So a
+ * remote update is applied with {@link applyRemoteUpdate}, which drops whatever the document
+ * holds pending before and after: the policies check exactly what integrates. What is dropped
+ * never counted in the state vector or the digest, so the next sync with its sender asks for it
+ * again, and it is checked when what it waits for is there. An update whose dry run leaves
+ * more than {@link MAX_PENDING_BYTES} pending is refused outright.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { decodeUpdateShared, type DecodedUpdate } from '../doc/decodedUpdate.js';
 
-/** Most bytes of pending structs (waiting for updates not received) one update may leave, or one document hold. */
+/** Most bytes of pending structs (waiting for updates not received) one update may leave in its dry run. */
 export const MAX_PENDING_BYTES = 1024 * 1024;
 
 /** Bytes a document holds pending (structs and deletions waiting for updates it has not received). */
@@ -36,16 +42,26 @@ export function pendingBytes(doc: Y.Doc): number {
 }
 
 /**
- * Drops what `doc` holds pending when it is over {@link MAX_PENDING_BYTES} (from memory only:
- * the updates stay stored, and the document's state vector never counted them, so the next
- * sync asks for them again). Returns the bytes dropped (0: nothing was over).
+ * Drops whatever `doc` holds pending (from memory only: a stored document keeps its updates,
+ * and the state vector never counted them, so the next sync asks for them again). Returns the
+ * bytes dropped.
  */
-export function boundPending(doc: Y.Doc): number {
+export function dropPending(doc: Y.Doc): number {
 	const held = pendingBytes(doc);
-	if (held <= MAX_PENDING_BYTES) return 0;
 	doc.store.pendingStructs = null;
 	doc.store.pendingDs = null;
 	return held;
+}
+
+/**
+ * Applies a remote update that passed the checks, keeping nothing pending (see the module
+ * comment). Returns the bytes of pending structs and deletions dropped. Throws as
+ * `Y.applyUpdate` does.
+ */
+export function applyRemoteUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): number {
+	const before = dropPending(doc);
+	Y.applyUpdate(doc, update, origin);
+	return before + dropPending(doc);
 }
 
 /** An update that gives a fresh document the state vector `stateVector`, as GC ranges only. */

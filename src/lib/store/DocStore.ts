@@ -10,6 +10,7 @@ import * as Y from 'yjs';
 import { persistDoc, type PersistedDoc } from '../core/persistence.js';
 import { DocCorruptError, UpdateRejectedError } from './errors.js';
 import { IdbDocStorage, IdbStoredDoc, lastStoredKey } from './IdbDocStorage.js';
+import { applyRemoteUpdate } from '../mesh/updateCheck.js';
 
 export { QUARANTINE_PREFIX } from './IdbDocStorage.js';
 
@@ -125,12 +126,13 @@ export class DocStore {
 	}
 
 	/**
-	 * Applies an update that came from elsewhere (a peer, an import). Unreadable bytes are
-	 * reported through {@link onError} and return false; they never throw.
+	 * Applies an update that came from elsewhere (a peer, an import), keeping nothing pending
+	 * (updateCheck.ts `applyRemoteUpdate`: the write policies checked what integrates now).
+	 * Unreadable bytes are reported through {@link onError} and return false; they never throw.
 	 */
 	applyUpdate(handle: DocHandle, update: Uint8Array, origin: unknown): boolean {
 		try {
-			Y.applyUpdate(handle.doc, update, origin);
+			applyRemoteUpdate(handle.doc, update, origin);
 			return true;
 		} catch (cause) {
 			this.onError(new UpdateRejectedError(handle.id, cause));

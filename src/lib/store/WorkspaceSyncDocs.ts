@@ -25,7 +25,7 @@
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
 import { checkRemoteUpdate, isListedNote, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
-import { boundPending, clocksOfDoc } from '../mesh/updateCheck.js';
+import { clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -197,7 +197,6 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			if (settling !== undefined) await settling;
 			const refused = checkRemoteUpdate(this.init.workspaceId, docId, handle.doc, update, updateContext(this.rootHandle.doc, docId, this.team, from));
 			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
-			boundPending(handle.doc); // what waits for updates that never came is held within a bound
 			if (!this.init.docs.applyUpdate(handle, update, origin)) {
 				throw new UpdateRejectedError(docId, new Error('the update could not be read'));
 			}

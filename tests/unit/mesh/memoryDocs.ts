@@ -5,7 +5,7 @@
 import * as Y from 'yjs';
 import { docDigest, type SyncDocs, type UpdateListener } from '../../../src/lib/mesh/syncDocs';
 import { checkRemoteUpdate, isListedDoc, isListedNote, settledFor, NO_TEAM, updateContext, type DocsTeam } from '../../../src/lib/doc/team/writePolicy.js';
-import { clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
+import { applyRemoteUpdate, clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
 
 /** In-memory {@link SyncDocs}; `docs` may be edited directly by tests. */
 export class MemoryDocs implements SyncDocs {
@@ -93,7 +93,7 @@ export class MemoryDocs implements SyncDocs {
 			const refused = checkRemoteUpdate(this.workspaceId, docId, this.get(docId), update, context);
 			if (refused !== undefined) throw new Error(`update refused: ${refused}`);
 		}
-		Y.applyUpdate(this.get(docId), update, origin);
+		applyRemoteUpdate(this.get(docId), update, origin);
 		this.applied++;
 	}
 

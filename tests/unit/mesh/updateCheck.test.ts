@@ -4,9 +4,10 @@
  * every part the check accepts applies cleanly to the real document, and most of those it
  * refuses would have thrown there.
  */
+import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { applicablePart, boundPending, clocksOfDoc, integratesAtOnce, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
+import { applicablePart, applyRemoteUpdate, clocksOfDoc, integratesAtOnce, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
 
 /** Applies a few random edits of every shared type to `doc`. */
@@ -243,21 +244,40 @@ describe('pending structs', () => {
 		expect(applicablePart(Y.mergeUpdates(chain([10, MAX_PENDING_BYTES + 10])), empty)).toBeDefined(); // nothing missing: nothing pending
 	});
 
-	it('drops what a document holds pending beyond the bound; the updates can come again', () => {
-		const [first, ...later] = chain([10, 600_000, 600_000, 600_000]);
+	it('keeps nothing pending after a remote update; what was dropped comes again and integrates', () => {
+		const [first, ...later] = chain([10, 600, 600, 600]);
 		const doc = new Y.Doc();
-		const dropped: number[] = [];
 		for (const update of later) {
-			dropped.push(boundPending(doc));
-			Y.applyUpdate(doc, update);
-			expect(pendingBytes(doc)).toBeLessThanOrEqual(2 * MAX_PENDING_BYTES);
+			expect(applyRemoteUpdate(doc, update, 'peer')).toBeGreaterThan(0); // waits for `first`: dropped
+			expect(pendingBytes(doc)).toBe(0);
 		}
-		expect(dropped[0]).toBe(0);
-		expect(dropped[2]).toBeGreaterThan(MAX_PENDING_BYTES); // two updates waiting: over the bound, dropped
-		expect(pendingBytes(doc)).toBeLessThanOrEqual(MAX_PENDING_BYTES);
+		expect(doc.getText('t').length).toBe(0);
 		// The gap filled, the rest sent again (a sync asks for everything past the state vector): whole.
-		Y.applyUpdate(doc, first!);
-		for (const update of later) Y.applyUpdate(doc, update);
-		expect(doc.getText('t').length).toBe(10 + 3 * 600_000);
+		expect(applyRemoteUpdate(doc, first!, 'peer')).toBe(0);
+		for (const update of later) expect(applyRemoteUpdate(doc, update, 'peer')).toBe(0);
+		expect(doc.getText('t').length).toBe(10 + 3 * 600);
+	});
+
+	it('drops a deletion range past what the document holds, so it never deletes what arrives later (found in review)', () => {
+		const victim = new Y.Doc();
+		const messages = victim.getArray<string>('messages');
+		messages.push(['first']);
+		const replica = new Y.Doc();
+		applyRemoteUpdate(replica, Y.encodeStateAsUpdate(victim), 'peer');
+		// A delete set naming the victim's next clocks: nothing of it is held yet.
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, 0); // no structs
+		encoding.writeVarUint(encoder, 1); // one client in the delete set
+		encoding.writeVarUint(encoder, victim.clientID);
+		encoding.writeVarUint(encoder, 1); // one range
+		encoding.writeVarUint(encoder, Y.getState(victim.store, victim.clientID));
+		encoding.writeVarUint(encoder, 1_000_000);
+		expect(applyRemoteUpdate(replica, encoding.toUint8Array(encoder), 'attacker')).toBeGreaterThan(0);
+		const before = Y.encodeStateVector(victim);
+		messages.push(['second']);
+		applyRemoteUpdate(replica, Y.encodeStateAsUpdate(victim, before), 'peer');
+		expect(replica.getArray('messages').toArray()).toEqual(['first', 'second']);
+		// And a full state of that replica carries no deletion a peer would refuse.
+		expect(Y.decodeUpdate(Y.encodeStateAsUpdate(replica)).ds.clients.size).toBe(0);
 	});
 });
