@@ -6,7 +6,8 @@
  * private channel loses the call; oversized and malformed input ends the stream; a stranger's
  * stream that says nothing, or keeps its end open after DENIED, is reset, and what it holds
  * unread counts in the node's unproven budget; a member's second tab (a throwaway node key and
- * its device's delegation) calls as its device does. The audio
+ * its device's delegation) calls as its device does; a call ended on either side resets, after
+ * a grace, the stream a peer keeps open. The audio
  * (RTCPeerConnection) is the browser's and is tested end to end (tests/e2e/huddle.spec.ts).
  */
 import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
@@ -14,7 +15,7 @@ import '../../src/lib/mesh/polyfills.node.js';
 import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeHuddleMessage, HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_JOIN_BYTES } from '../../src/lib/huddle/huddleMessages.js';
-import { HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES, type HuddleSignallingInit, type SignalCall, type SignalMessage } from '../../src/lib/huddle/HuddleSignalling.js';
+import { BYE_GRACE_MS, HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES, type HuddleSignallingInit, type SignalCall, type SignalMessage } from '../../src/lib/huddle/HuddleSignalling.js';
 import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { newId } from '../../src/lib/doc/ids.js';
@@ -217,6 +218,40 @@ describe('huddle signalling under the team', () => {
 		expect(await frames.read()).not.toBeNull(); // DENIED
 		await waitFor(() => open().length === 0, 'the refused stream reset once its grace passed');
 		expect(errors.length).toBeGreaterThanOrEqual(2);
+	}, 60_000);
+
+	it('a call ended on either side is over although the other side keeps its end of the stream open: the stream is reset after the grace', async () => {
+		const { ws, owner, mallory } = await teamOfThree();
+		const channel = listedDoc(owner, ws.id);
+		const owners = await signallingOf(owner, ws.id);
+		inHuddle(owners, channel);
+		await waitFor(() => mallory.docs.isListed(channel), 'mallory gets the channel');
+
+		// The owner calls mallory's modified client, which accepts and then neither reads nor closes.
+		await mallory.node.handle(
+			HUDDLE_PROTOCOL_ID,
+			async (stream) => {
+				const frames = frameStream(stream);
+				await frames.read(); // JOIN
+				await frames.write(encodeHuddleMessage({ type: HuddleMessageType.accept }));
+			},
+			{ runOnLimitedConnection: true }
+		);
+		const call = await owners.call(mallory.peerId, ws.id, channel);
+		void collect(call);
+		await waitFor(() => huddleStreams(owner.node, mallory.peerId).length === 1, 'the call’s stream open');
+		call.close();
+		await waitFor(() => call.done && owners.active === 0, 'the call over here at once', 500);
+		await waitFor(() => huddleStreams(owner.node, mallory.peerId).length === 0, 'the stream she keeps open reset', BYE_GRACE_MS + 3000);
+
+		// Mallory calls the owner, says BYE, and keeps her end open.
+		const stream = await mallory.node.dialProtocol(owner.node.peerId, HUDDLE_PROTOCOL_ID);
+		const frames = frameStream(stream);
+		await frames.write(encodeJoin(ws.id, channel));
+		expect((await frames.read())?.[0]).toBe(HuddleMessageType.accept);
+		await frames.write(encodeHuddleMessage({ type: HuddleMessageType.bye }));
+		await waitFor(() => owners.active === 0, 'the call over on the owner');
+		await waitFor(() => huddleStreams(owner.node, mallory.peerId).length === 0, 'the stream she keeps open after BYE reset', BYE_GRACE_MS + 3000);
 	}, 60_000);
 
 	it('a member’s second tab calls as its device does', async () => {

@@ -5,8 +5,15 @@
  *
  * - **Who calls whom**: the huddle's members are known from awareness, which is only a hint;
  *   of each pair, the peer whose id sorts first opens the call and sends the offer, so two
- *   people who join at once do not both offer. The responder takes a call only while it is in
- *   that huddle and has room; the signalling has checked the team's rule on both sides.
+ *   people who join at once do not both offer. Only peers the team's rule lets into the
+ *   channel are ever wanted (awareness is workspace-wide: anyone can list themselves). The
+ *   responder takes a call only while it is in that huddle, has room and sees the caller in it
+ *   too (a member outside the huddle would otherwise hear it unseen: the bar shows awareness),
+ *   and only from a caller that sorts first; else DENIED 2, and an honest caller whose
+ *   awareness ran ahead calls again 2 s later. The signalling has checked the team's rule on
+ *   both sides.
+ * - **Ending**: a call ended on this side (leaving, the team's rule, awareness) closes its peer
+ *   connection at once, whatever the other side does with the signalling stream.
  * - **Media**: one microphone track (echo cancellation, noise suppression, automatic gain),
  *   Opus with DTX (opusDtx.ts); muting disables the track (silence, a packet every 400 ms).
  * - **Levels**: an AnalyserNode per remote stream and one for the microphone, read every
@@ -139,10 +146,13 @@ export class CallMesh {
 	 * ends calls with peers no longer in it.
 	 */
 	reach(peers: string[]): void {
-		if (this.here === undefined) return;
-		const { me } = this.init;
-		this.wanted = [...new Set(peers)].filter((p) => p !== me).slice(0, MAX_HUDDLE_PEOPLE - 1);
-		for (const peer of [...this.remotes.keys()]) if (!peers.includes(peer)) this.drop(peer);
+		const here = this.here;
+		if (here === undefined) return;
+		const { me, signalling } = this.init;
+		// Awareness is the whole workspace's: a peer the team keeps out of the channel is never wanted.
+		const allowed = [...new Set(peers)].filter((p) => p !== me && signalling.allows(here.workspaceId, here.channelId, p));
+		this.wanted = allowed.slice(0, MAX_HUDDLE_PEOPLE - 1);
+		for (const peer of [...this.remotes.keys()]) if (!allowed.includes(peer)) this.drop(peer);
 		for (const peer of this.wanted) {
 			if (me < peer && !this.remotes.has(peer) && !this.dialling.has(peer)) void this.open(peer);
 		}
@@ -176,6 +186,10 @@ export class CallMesh {
 	private accept(call: SignalCall): boolean {
 		const here = this.here;
 		if (here === undefined || call.workspaceId !== here.workspaceId || call.channelId !== here.channelId) return false;
+		// Only someone this side sees in the huddle, and who is the one to call (as reach() dials):
+		// the others would get the microphone without showing in anyone's huddle bar. DENIED 2
+		// makes an honest caller whose awareness reached it first call again (open()).
+		if (!this.wanted.includes(call.peerId) || !(call.peerId < this.init.me)) return false;
 		this.drop(call.peerId);
 		if (this.remotes.size >= MAX_HUDDLE_PEOPLE - 1) return false;
 		this.connect(call);
@@ -203,6 +217,9 @@ export class CallMesh {
 			}
 			this.init.onChange();
 		};
+		// A call ended here (leave, revisit, reach) ends the audio now: the other side may never
+		// close the stream, and run() settles only when it does (or when the stream is reset).
+		void call.whenEnded().then(() => this.drop(call.peerId, remote));
 		void call
 			.run((m) => this.signal(remote, m))
 			.catch((error: unknown) => this.init.onError?.(error instanceof Error ? error : new Error(String(error))))

@@ -16,7 +16,10 @@
  * - at most {@link MAX_CALLS} calls run at once, one per remote peer (a new JOIN from a peer
  *   replaces its old call); a call takes at most {@link MAX_DESCRIPTIONS} descriptions and
  *   {@link MAX_CANDIDATES} candidates from the other side, and an SDP is at most 64 KiB;
- * - a message that does not decode, or comes out of order, ends that stream.
+ * - a message that does not decode, or comes out of order, ends that stream;
+ * - a call ended on either side (BYE) is over at once; a peer that keeps its end of the stream
+ *   open more than {@link BYE_GRACE_MS} after that has the stream reset, so a modified client
+ *   that neither reads nor closes cannot hold the call (or the audio behind it) open.
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -45,6 +48,11 @@ export const MAX_CANDIDATES = 64;
 export const MAX_DESCRIPTIONS = 4;
 /** How long the opener waits for ACCEPT or DENIED. */
 const JOIN_TIMEOUT_MS = 10_000;
+/**
+ * How long, once a call ended, the other side has to close its end of the stream before it is
+ * reset (an honest peer closes as soon as it reads BYE or the end of the stream).
+ */
+export const BYE_GRACE_MS = 2000;
 
 /** The peer refused the call. */
 export class HuddleDeniedError extends Error {
@@ -133,11 +141,14 @@ export class SignalCall {
 			for (;;) {
 				if (this.closed) return;
 				const frame = await this.frames.read();
+				// Ended here while that read waited: what the other side sent since is not acted on.
+				if (this.closed) return;
 				const m = frame === null ? undefined : decodeHuddleMessage(frame);
 				if (m === undefined || m.type === HuddleMessageType.bye) {
-					// The other side ended the call: end this side's half of the stream too.
+					// The other side ended the call: end this side's half of the stream too (and
+					// reset it if the other side said BYE but keeps its own half open).
 					this.finish();
-					await this.frames.close().catch(() => undefined);
+					closeGracefully(this.frames, BYE_GRACE_MS);
 					return;
 				}
 				if (m.type === HuddleMessageType.offer || m.type === HuddleMessageType.answer) {
@@ -158,12 +169,17 @@ export class SignalCall {
 		}
 	}
 
-	/** Ends the call: says BYE and closes the stream (no-op once ended). */
+	/**
+	 * Ends the call now (no-op once ended): says BYE and closes this side's end of the stream;
+	 * a peer that has not closed its end within {@link BYE_GRACE_MS} (it may not even read the
+	 * BYE) has the stream reset. {@link whenEnded} resolves at once, whatever the peer does.
+	 */
 	close(): void {
 		if (this.closed) return;
+		// The write starts before finish(): the responder's handler closes the stream once the call ends.
 		void this.frames
-			.write(encodeHuddleMessage({ type: HuddleMessageType.bye }))
-			.then(() => this.frames.close())
+			.write(encodeHuddleMessage({ type: HuddleMessageType.bye }), { signal: AbortSignal.timeout(BYE_GRACE_MS) })
+			.then(() => closeGracefully(this.frames, BYE_GRACE_MS))
 			.catch(() => this.frames.abort(new Error('huddle call closed')));
 		this.finish();
 	}
@@ -218,6 +234,15 @@ export class HuddleSignalling {
 	/** Calls running now. */
 	get active(): number {
 		return this.calls.size;
+	}
+
+	/**
+	 * The team's rule ({@link HuddleSignallingInit.mayJoin}): whether `peerId` may be in the huddle
+	 * of `channelId`. The calls ask it before anything is sent; CallMesh asks it too, so that it
+	 * never wants a peer awareness lists but the team keeps out.
+	 */
+	allows(workspaceId: string, channelId: string, peerId: string): boolean {
+		return this.init.mayJoin(workspaceId, channelId, peerId);
 	}
 
 	/** Ends every call whose peer the team's rule no longer lets in (call after a change of the team). */
