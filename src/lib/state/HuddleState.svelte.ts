@@ -85,7 +85,11 @@ export class HuddleState {
 		});
 	}
 
-	/** Who is in the huddle of `channelId` (this device included when it is), as awareness says. */
+	/**
+	 * Who is in the huddle of `channelId` (this device included when it is), as awareness says,
+	 * less anyone the team keeps out of the channel (found in review: a member removed from a
+	 * private channel who kept listing herself in its huddle still showed in the bar).
+	 */
 	people(workspaceId: string, channelId: string): HuddlePerson[] {
 		const awareness = this.init.awareness(workspaceId);
 		if (awareness === undefined) return [];
@@ -95,7 +99,9 @@ export class HuddleState {
 			// This device as this tab says, not a state its earlier session left behind.
 			if (clientId !== awareness.clientID && (state as { peer?: unknown } | null)?.peer === this.init.me) continue;
 			const h = readHuddle(state);
-			if (h !== undefined && h.channel === channelId && !byPeer.has(h.peerId)) byPeer.set(h.peerId, { peerId: h.peerId, muted: h.muted });
+			if (h === undefined || h.channel !== channelId || byPeer.has(h.peerId)) continue;
+			if (h.peerId !== this.init.me && this.signalling?.allows(workspaceId, channelId, h.peerId) === false) continue;
+			byPeer.set(h.peerId, { peerId: h.peerId, muted: h.muted });
 		}
 		return [...byPeer.values()];
 	}
