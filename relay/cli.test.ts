@@ -1,6 +1,7 @@
 /** Flag parsing and LAN address listing of the relay's command line. */
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { newId } from '../src/lib/doc/ids.ts';
 import { lanAddresses } from './addresses.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT, parseFlags } from './cli.ts';
 
@@ -19,6 +20,7 @@ describe('parseFlags', () => {
 			openaiUpstreams: [],
 			peers: [],
 			mcp: [],
+			serveWorkspaces: [],
 			mdns: true,
 			quotas: {},
 			build: true,
@@ -26,6 +28,12 @@ describe('parseFlags', () => {
 		});
 		expect(DEFAULT_PORT).toBe(8443);
 		expect(DEFAULT_DATA_DIR).toBe('./data');
+	});
+
+	it('reads --serve-workspace (repeatable) and refuses what is not a workspace id', () => {
+		const ids = [newId(), newId()];
+		expect(parseFlags(['--serve-workspace', ids[0]!, `--serve-workspace=${ids[1]!}`]).serveWorkspaces).toEqual(ids);
+		expect(() => parseFlags(['--serve-workspace', 'my workspace'])).toThrow(/--serve-workspace needs a workspace id/);
 	});
 
 	it('reads every flag, in both --flag value and --flag=value form', () => {
@@ -77,6 +85,7 @@ describe('parseFlags', () => {
 				{ transport: 'stdio', name: 'files', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv/shared files'] },
 				{ transport: 'http', name: 'search', url: 'https://10.0.0.5:8000/mcp' }
 			],
+			serveWorkspaces: [],
 			mdns: false,
 			quotas: { maxWorkspaces: 50, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,

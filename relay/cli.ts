@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { multiaddr } from '@multiformats/multiaddr';
+import { isId } from '../src/lib/doc/ids.ts';
 import { UsageError } from './errors.ts';
 import { MCP_CONFIG_FILE, parseMcpFlag, sameName } from './mcp/mcpConfig.ts';
 import type { McpServerSpec } from './mcp/mcpConfig.ts';
@@ -43,6 +44,8 @@ export interface RelayFlags {
 	 * (mcp/mcpConfig.ts `readMcpConfigFile`, `mergeMcpSpecs`): parsing here reads no file.
 	 */
 	mcp: McpServerSpec[];
+	/** `--serve-workspace` (repeatable): the workspaces whose members may use the relay's own models and tools; empty: every workspace it archives. */
+	serveWorkspaces: string[];
 	/** Quotas (`--max-workspaces`, `--workspace-bytes`, …); each undefined keeps its default. */
 	quotas: RelayQuotas;
 	/** Whether to run `vite build` first when the app is missing or stale. */
@@ -100,6 +103,10 @@ export const USAGE = `Usage: npm start -- [flags]
                     (repeatable; also read from <data>/${MCP_CONFIG_FILE}:
                     { "servers": { "NAME": { "command": "…", "args": […], "env": {…} } or { "url": "…" } } };
                     a --mcp replaces the file's server of the same NAME)
+  --serve-workspace ID
+                    share this relay's own models (--model, --openai-upstream) and MCP tools
+                    with the members of this workspace only (repeatable; default: every
+                    workspace the relay archives, including ones anyone on the LAN creates)
   --peer MULTIADDR  dial another relay (repeatable), e.g. /ip4/10.0.0.2/tcp/8445/p2p/12D3KooW…
   --no-mdns         do not look for other relays on the LAN (mDNS)
   --no-build        serve build/ as it is, without rebuilding the app
@@ -135,6 +142,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'model-threads': { type: 'string' },
 				'openai-upstream': { type: 'string', multiple: true },
 				mcp: { type: 'string', multiple: true },
+				'serve-workspace': { type: 'string', multiple: true },
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
 				'max-workspaces': { type: 'string' },
@@ -168,6 +176,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		openaiUpstreams: (values['openai-upstream'] ?? []).map(parseUpstream),
 		peers: (values.peer ?? []).map(parsePeer),
 		mcp: parseMcpFlags(values.mcp ?? []),
+		serveWorkspaces: (values['serve-workspace'] ?? []).map(parseWorkspaceId),
 		mdns: values['no-mdns'] !== true,
 		quotas: {
 			...(values['max-workspaces'] !== undefined ? { maxWorkspaces: parseCount('--max-workspaces', values['max-workspaces'], 1_000_000) } : {}),
@@ -182,6 +191,12 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		build: values['no-build'] !== true,
 		help: values.help === true
 	};
+}
+
+/** A workspace id for `--serve-workspace` (the id in its invite links and the app's URL). */
+function parseWorkspaceId(text: string): string {
+	if (!isId(text)) throw new UsageError(`--serve-workspace needs a workspace id (as in the app's address, after /w/), not "${text}"`);
+	return text;
 }
 
 function parseCount(flag: string, text: string, max: number): number {

@@ -136,7 +136,7 @@ async function authorized(req: IncomingMessage, keys: OpenAiInit['keys']): Promi
 const mayUse = (key: VerifiedKey, id: string): boolean => key.mayUse?.(id) ?? true;
 
 /** Whose models `key` sees: a key made in the app, its workspace's (registry.ts `ModelScope`); the operator's, all. */
-const scopeOf = (key: VerifiedKey): ModelScope => (key.workspace !== undefined ? { workspace: key.workspace } : 'all');
+const scopeOf = (key: VerifiedKey): ModelScope => (key.workspace !== undefined ? { workspace: key.workspace, relayModels: key.relayModels ?? true } : 'all');
 
 async function listModels(req: IncomingMessage, res: ServerResponse, init: OpenAiInit, key: VerifiedKey, path: string, created: number): Promise<void> {
 	// A model the key's role may not use is not listed (nor found by id).

@@ -79,6 +79,14 @@ export interface RunRelayInit {
 	quotas?: RelayQuotas;
 	/** MCP servers whose tools the relay offers (`--mcp`, `<data>/mcp.json`); none by default. */
 	mcp?: McpServerSpec[];
+	/**
+	 * The workspaces whose members may use the relay's own models and MCP tools
+	 * (`--serve-workspace`); default: every workspace it archives. Anyone on the LAN can create
+	 * a workspace and have the relay archive it, so without this a member refused a relay model
+	 * or tool by its workspace's rule uses it through a workspace of its own (found in review):
+	 * a workspace's model- and tool-access rules govern its members, the operator the relay.
+	 */
+	serveWorkspaces?: string[];
 }
 
 /** A running relay. */
@@ -193,10 +201,15 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	// Servers connect in the background; each logs its own state changes (ready, failed, retrying).
 	const mcp = init.mcp !== undefined && init.mcp.length > 0 ? new McpHub({ servers: init.mcp, log }) : undefined;
 	mcp?.start();
+	// Whose members may use the relay's own models and tools (the operator's call).
+	const shared = init.serveWorkspaces === undefined ? undefined : new Set(init.serveWorkspaces);
+	const serves = (workspaceId: string) => shared === undefined || shared.has(workspaceId);
+	const servedTeams = (workspaceId: string) => (serves(workspaceId) ? archive.authority(workspaceId) : undefined);
 	const models = startRelayModels({
 		node,
 		key,
 		archive,
+		serves,
 		...(mcp !== undefined ? { tools: { count: () => mcp.tools().length, onChange: (listener: () => void) => mcp.onChange(listener) } } : {}),
 		modelFiles: init.models ?? [],
 		openaiUpstreams: init.openaiUpstreams ?? [],
@@ -206,7 +219,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		log
 	});
 	// The MCP servers' tools for members on the mesh too (beside /api/tools).
-	const meshTools = mcp !== undefined ? await startRelayTools({ node, archive, hub: mcp, log }) : undefined;
+	const meshTools = mcp !== undefined ? await startRelayTools({ node, teams: servedTeams, archive, hub: mcp, log }) : undefined;
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
@@ -228,10 +241,10 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				challenges,
 				log,
 				keys: createKeysApiHandler({ store: keyStore, teams, challenges }),
-				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, challenges })
+				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, serves, challenges })
 			}),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
-			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams) })
+			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams, serves) })
 		});
 	} catch (error) {
 		stopDialling();

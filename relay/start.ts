@@ -122,6 +122,7 @@ async function main(): Promise<void> {
 		...(flags.modelThreads !== undefined ? { modelThreads: flags.modelThreads } : {}),
 		openaiUpstreams: flags.openaiUpstreams,
 		quotas: flags.quotas,
+		...(flags.serveWorkspaces.length > 0 ? { serveWorkspaces: flags.serveWorkspaces } : {}),
 		mcp
 	});
 	console.log(await banner(relay, flags.dataDir));

@@ -48,6 +48,8 @@ export interface VerifiedKey extends ApiKeyEntry {
 	/** Its maker's role in the workspace when it was checked. */
 	role?: string;
 	mayUse?: (model: string) => boolean;
+	/** For a key made in the app: whether the operator shares the relay's own models with its workspace. */
+	relayModels?: boolean;
 }
 
 /** Who made a key in the app: its workspace and the member's peer id. */

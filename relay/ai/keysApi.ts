@@ -166,10 +166,11 @@ function readBody(req: IncomingMessage): Promise<string> {
  * made in the app, the relay still archives its workspace and its maker's device is still a
  * current owner or admin device there (as the relay folds the team now). Such a key carries
  * its maker's role: `mayUse` answers, by the team at the time of asking, whether that role may
- * use a model. Command-line keys belong to the operator and pass on the store's word alone,
- * for every model.
+ * use a model, and `relayModels` whether the operator shares the relay's own models with its
+ * workspace (`serves`, run.ts `serveWorkspaces`). Command-line keys belong to the operator and
+ * pass on the store's word alone, for every model.
  */
-export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf): { verify(key: string): Promise<VerifiedKey | undefined> } {
+export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf, serves: (workspaceId: string) => boolean = () => true): { verify(key: string): Promise<VerifiedKey | undefined> } {
 	return {
 		async verify(key) {
 			const entry = await store.verify(key);
@@ -181,6 +182,7 @@ export function memberKeys(store: Pick<ApiKeyStore, 'verify'>, teams: TeamsOf): 
 			return {
 				...entry,
 				role,
+				relayModels: serves(workspace),
 				mayUse: (model) => {
 					const team = teams(workspace);
 					return team !== undefined && roleMayUseModel(team.team, team.roleOf(createdBy), model);

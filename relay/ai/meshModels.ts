@@ -30,6 +30,8 @@ export interface MeshModelsInit {
 	mesh: Pick<MeshService, 'workspaceKeys' | 'on'> & Partial<Pick<MeshService, 'unproven'>>;
 	/** The relay's model host, whose models are advertised (and the number of tools it shares). */
 	host: Pick<LlmHost, 'advertisedModels' | 'on'> & { advertisedTools?(): number };
+	/** Whether `host` is advertised in a workspace (relayModels.ts `serves`); default: every one. */
+	serves?: (workspaceId: string) => boolean;
 	/** Where remote models are added and removed. */
 	registry: Pick<ModelRegistry, 'add' | 'remove'>;
 	/**
@@ -42,6 +44,13 @@ export interface MeshModelsInit {
 	/** Progress and failures, one line each. */
 	log: (line: string) => void;
 }
+
+/** The advert source of a workspace the relay does not share its own models and tools with. */
+const ADVERTISES_NOTHING: MeshModelsInit['host'] = {
+	advertisedModels: () => [],
+	advertisedTools: () => 0,
+	on: () => () => {}
+};
 
 /** One workspace's adverts and the remote engines learnt from them. */
 interface Tracked {
@@ -94,7 +103,7 @@ export class MeshModels {
 			pubsub: node.services.pubsub,
 			keys,
 			localPeerId: node.peerId.toString(),
-			source: this.init.host,
+			source: this.init.serves?.(id) === false ? ADVERTISES_NOTHING : this.init.host,
 			...this.init.adverts,
 			onError: (error) => this.init.log(`Model adverts of workspace ${id}: ${error.message}`)
 		});

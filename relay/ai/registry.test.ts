@@ -51,13 +51,16 @@ describe('ModelRegistry', () => {
 		registry.add(fake('openai', ['shared', 'b-only'], 'bob in B'), '12D3KooWbob', 'ws-b');
 		registry.add(fake('openai', ['shared'], 'eve in A'), '12D3KooWeve', 'ws-a');
 		const ids = async (scope: Parameters<ModelRegistry['models']>[0]) => (await registry.models(scope)).map((m) => `${m.id}@${m.where}`);
-		expect(await ids({ workspace: 'ws-a' })).toEqual(['own@relay', 'shared@12D3KooWeve']);
-		expect(await ids({ workspace: 'ws-b' })).toEqual(['own@relay', 'shared@12D3KooWbob', 'b-only@12D3KooWbob']);
+		expect(await ids({ workspace: 'ws-a', relayModels: true })).toEqual(['own@relay', 'shared@12D3KooWeve']);
+		expect(await ids({ workspace: 'ws-b', relayModels: true })).toEqual(['own@relay', 'shared@12D3KooWbob', 'b-only@12D3KooWbob']);
 		// A's key reaches neither B's model nor, by its id, B's member's engine; B's reaches B's.
-		await expect(collect(registry.generate(ask('b-only'), undefined, { workspace: 'ws-a' }))).rejects.toMatchObject({ problem: 'unknown-model' });
-		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-a' }))).text).toBe('eve in A');
-		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-b' }))).text).toBe('bob in B');
-		expect((await collect(registry.generate(ask('own'), undefined, { workspace: 'ws-b' }))).text).toBe('relay');
+		await expect(collect(registry.generate(ask('b-only'), undefined, { workspace: 'ws-a', relayModels: true }))).rejects.toMatchObject({ problem: 'unknown-model' });
+		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-a', relayModels: true }))).text).toBe('eve in A');
+		expect((await collect(registry.generate(ask('shared'), undefined, { workspace: 'ws-b', relayModels: true }))).text).toBe('bob in B');
+		expect((await collect(registry.generate(ask('own'), undefined, { workspace: 'ws-b', relayModels: true }))).text).toBe('relay');
+		// A workspace the operator does not share the relay's own models with sees its members' only.
+		expect(await ids({ workspace: 'ws-b', relayModels: false })).toEqual(['shared@12D3KooWbob', 'b-only@12D3KooWbob']);
+		await expect(collect(registry.generate(ask('own'), undefined, { workspace: 'ws-b', relayModels: false }))).rejects.toMatchObject({ problem: 'unknown-model' });
 		// The operator's keys see every model, the first of a shared id.
 		expect(await ids('all')).toEqual(['own@relay', 'shared@12D3KooWbob', 'b-only@12D3KooWbob']);
 	});

@@ -43,14 +43,15 @@ interface Entry {
 
 /**
  * Whose models a caller sees: `'all'` (the operator's command-line keys), or one workspace's
- * (a key made in the app): the relay's own models and those its members share, never another
+ * (a key made in the app): the relay's own models (when the operator shares them with that
+ * workspace: `relayModels`, run.ts `serveWorkspaces`) and those its members share, never another
  * workspace's. A member's host asked through the relay sees the relay as its own workspace's
  * member, so a key of another workspace must not reach it (found in review: anyone could make a
  * workspace of their own on the relay and, with a key there, run a model a member of another
  * workspace shares, on that member's device; and a model of the same id shared in one workspace
  * answered requests meant for another's).
  */
-export type ModelScope = 'all' | { workspace: string };
+export type ModelScope = 'all' | { workspace: string; relayModels: boolean };
 
 /** A model of the listing and the engine that runs it. */
 interface Listed {
@@ -62,7 +63,7 @@ interface Listed {
 function inScope(listed: Listed[], scope: ModelScope): Listed[] {
 	const seen = new Set<string>();
 	return listed.filter(({ model }) => {
-		if (scope !== 'all' && model.workspace !== undefined && model.workspace !== scope.workspace) return false;
+		if (scope !== 'all' && (model.workspace === undefined ? !scope.relayModels : model.workspace !== scope.workspace)) return false;
 		if (seen.has(model.id)) return false;
 		seen.add(model.id);
 		return true;

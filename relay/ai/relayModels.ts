@@ -33,6 +33,12 @@ export interface RelayModelsInit {
 	gpu?: 'auto' | false;
 	/** Model advert timings (tests). */
 	adverts?: MeshModelsInit['adverts'];
+	/**
+	 * Whether the relay's own models (and tools) are shared with a workspace's members (run.ts
+	 * `serveWorkspaces`); default: every workspace it archives. Elsewhere its host refuses them
+	 * and advertises nothing; the models its members share still reach that workspace's keys.
+	 */
+	serves?: (workspaceId: string) => boolean;
 	/** The tools the relay shares on the mesh (relayTools.ts): their number is advertised with the models. */
 	tools?: { count(): number; onChange(listener: () => void): () => void };
 	log: (line: string) => void;
@@ -56,11 +62,14 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		...(init.gpu !== undefined ? { gpu: init.gpu } : {}),
 		log
 	});
-	// The team of each archived workspace, as this relay folds it.
+	// The team of each archived workspace, as this relay folds it: who may use its own models
+	// (only where the operator shares them), and whose adverts it takes (every archived workspace).
+	const serves = init.serves ?? (() => true);
 	const access = teamHostAccess((workspaceId) => archive.authority(workspaceId));
+	const served = teamHostAccess((workspaceId) => (serves(workspaceId) ? archive.authority(workspaceId) : undefined));
 	const host = llmHost({
 		engines: models.registry.engines,
-		...access,
+		...served,
 		onError: (error, peerId) => log(`Model request from ${peerId} failed: ${error.message}`)
 	})({
 		node,
@@ -91,6 +100,7 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		host: advertised,
 		registry: models.registry,
 		isAllowed: access.isAllowed,
+		serves,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
 	});

@@ -15,6 +15,8 @@ import type { NodeMeshNode } from '../../src/lib/mesh/node.node.ts';
 export interface RelayToolsInit {
 	node: NodeMeshNode;
 	archive: Pick<ArchivePeer, 'authority' | 'mesh'>;
+	/** The team of each workspace whose members may use the tools (run.ts `serveWorkspaces`); default: the archive's. */
+	teams?: (workspaceId: string) => ReturnType<ArchivePeer['authority']>;
 	hub: Pick<McpHub, 'tools' | 'call'>;
 	log: (line: string) => void;
 }
@@ -25,7 +27,7 @@ export async function startRelayTools(init: RelayToolsInit): Promise<ToolHost> {
 	const host = new ToolHost(
 		{ node, keys: (id) => archive.mesh.workspaceKeys(id), unproven: archive.mesh.unproven },
 		{
-			...teamToolAccess((workspaceId) => archive.authority(workspaceId)),
+			...teamToolAccess(init.teams ?? ((workspaceId) => archive.authority(workspaceId))),
 			tools: () => hub.tools(),
 			call: (tool, args, signal) => hub.call(tool, args, signal),
 			onError: (error, peerId) => log(`Tool request from ${peerId} failed: ${error.message}`)

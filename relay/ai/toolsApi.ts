@@ -42,6 +42,8 @@ export interface ToolsApiInit {
 	/** The MCP servers; none: the list is empty and calls get 404. */
 	hub?: Pick<McpHub, 'tools' | 'call' | 'status'>;
 	teams: TeamsOf;
+	/** Whether the operator shares the relay's tools with a workspace (run.ts `serveWorkspaces`); default: every one. */
+	serves?: (workspaceId: string) => boolean;
 	challenges: Challenges;
 	/** Calls one device may have running at once; default {@link MAX_CALLS_PER_DEVICE}. */
 	maxCallsPerDevice?: number;
@@ -84,6 +86,10 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				// A list for a stranger, or of a workspace not kept here, is empty: the same answer for both.
 				if (route === 'list') return sendJson(res, 200, { tools: [], servers: [] });
 				throw new HttpError(403, 'you are not a member of that workspace on this relay (or it does not keep a copy)');
+			}
+			if (init.serves?.(workspace) === false) {
+				if (route === 'list') return sendJson(res, 200, { tools: [], servers: [] });
+				throw new HttpError(403, "this relay's operator does not share its tools with that workspace (it lists the workspaces it serves with --serve-workspace)");
 			}
 			const may = (tool: string) => roleMayUseTool(team.team, team.roleOf(signer), tool);
 			if (route === 'list') {
