@@ -179,12 +179,19 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		storeFor: blobStore,
 		livePeers: (id) => mesh.livePeers(id),
 		unproven: mesh.unproven, // one account with sync's, per connection and in total
+		// A first look with the size the reference claims (0 for a sealed pin: not known yet)...
 		pins: (id, ref) => {
 			const store = blobStore(id);
 			if (store === undefined) return false;
 			if (store.bytes + ref.size <= maxBlobBytes) return true;
 			log(`Archive ${id}: blob ${ref.blob} (${ref.size} bytes) not pinned: the workspace's ${maxBlobBytes}-byte blob quota is full`);
 			return false;
+		},
+		// ...and the quota itself on the verified manifest's size, before any chunk is stored (a reference's size is only claimed).
+		room: (id, blobId, bytes) => {
+			const store = blobStore(id);
+			if (store === undefined) return 'the workspace is not archived';
+			return store.bytes + bytes <= maxBlobBytes || `its ${bytes} bytes do not fit the workspace's ${maxBlobBytes}-byte blob quota (${store.bytes} held)`;
 		},
 		// Private spaces it is not in: their sealed blobs, kept at a member's request.
 		sealedIndex: {

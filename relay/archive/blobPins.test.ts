@@ -4,6 +4,9 @@
  * database, and served to a member who comes after the sender left; a file that would pass
  * the quota is not pinned, and the relay says so. A private channel's files, which the relay
  * cannot read, are kept sealed at a member's request and served to the channel's members only.
+ * What the relay pins is judged by the manifest its id proves, not by the size a reference (or
+ * a PIN, which says none) claims: a reference that understates its blob is not pinned, and a
+ * sealed pin past the quota or the file policy is dropped.
  */
 import { newSpaceId } from '../../src/lib/doc/team/teamId.ts';
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
@@ -12,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.ts';
-import { newBlobKey, openBlob, sealBlob } from '../../src/lib/blob/blobSeal.ts';
+import { newBlobKey, openBlob, sealBlob, sealedSize } from '../../src/lib/blob/blobSeal.ts';
 import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.ts';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.ts';
 import { newId } from '../../src/lib/doc/ids.ts';
 import { at, msg } from '../../tests/unit/doc/helpers.ts';
 import { connect, partition, stopPeers } from '../../tests/mesh/peers.ts';
-import { postFile, randomBytes, stopBlobPeers, withBlobs } from '../../tests/mesh/blobPeers.ts';
+import { postFile, randomBytes, stopBlobPeers, withBlobs, withRogueBlobs } from '../../tests/mesh/blobPeers.ts';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers } from '../../tests/mesh/teamPeers.ts';
 import { runRelay, type RunningRelay } from '../run.ts';
 import type { RelayQuotas } from '../cli.ts';
@@ -53,8 +56,8 @@ async function startRelay(log: string[] = [], quotas: RelayQuotas = {}): Promise
 	return relay;
 }
 
-/** A relay archiving a team of two (the owner and bob), both with the blob mesh, the owner dialled to the relay. */
-async function archivedTeam(log: string[], quotas: RelayQuotas = {}) {
+/** A relay archiving a team of two (the owner and bob), the owner dialled to the relay. */
+async function teamOnRelay(log: string[], quotas: RelayQuotas) {
 	const relay = await startRelay(log, quotas);
 	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
 	const bob = await startJoiner(ws, (await newKey()).key, 'bob', await invite(owner, 'member'));
@@ -63,7 +66,25 @@ async function archivedTeam(log: string[], quotas: RelayQuotas = {}) {
 	await archiveAs(owner, relay, ws);
 	await dialRelay(owner, relay);
 	await waitUntil(() => relay.archive.mesh.livePeers(ws.id).includes(owner.peerId), 'a session with the relay');
-	return { relay, ws, owner, bob, ownerBlobs: await withBlobs(owner), bobBlobs: await withBlobs(bob) };
+	return { relay, ws, owner, bob };
+}
+
+/** {@link teamOnRelay}, both with the blob mesh. */
+async function archivedTeam(log: string[], quotas: RelayQuotas = {}) {
+	const team = await teamOnRelay(log, quotas);
+	return { ...team, ownerBlobs: await withBlobs(team.owner), bobBlobs: await withBlobs(team.bob) };
+}
+
+/**
+ * {@link teamOnRelay} where bob runs a modified client (it serves whatever it holds to anyone:
+ * tests/mesh/blobPeers.ts) and has a session with the relay too.
+ */
+async function archivedTeamWithRogue(log: string[], quotas: RelayQuotas) {
+	const team = await teamOnRelay(log, quotas);
+	const { relay, ws, bob } = team;
+	await dialRelay(bob, relay);
+	await waitUntil(() => relay.archive.mesh.livePeers(ws.id).includes(bob.peerId), 'bob’s session with the relay');
+	return { ...team, ownerBlobs: await withBlobs(team.owner), rogue: await withRogueBlobs(bob) };
 }
 
 it('pins a posted file and serves it to a member after the sender left', async () => {
@@ -156,4 +177,52 @@ it('keeps a private channel’s files sealed for its members, at a member’s re
 	await new Promise((resolve) => setTimeout(resolve, 1_500)); // its first fetch fails: no peer holds it
 	expect(index.has(ws.id, made, space)).toBe(false);
 	expect(index.has(ws.id, blob, space)).toBe(true);
+}, 90_000);
+
+it('pins no blob whose reference understates its size, whatever the quota says of the claim; an honest file still', async () => {
+	const log: string[] = [];
+	const { ws, owner, bob, ownerBlobs, rogue } = await archivedTeamWithRogue(log, { workspaceBlobBytes: 1024 * 1024 });
+	const channel = listedDoc(owner, ws.id);
+	const { id } = await storeBlob(rogue.store, randomBytes(3 * 1024 * 1024));
+	new ChannelDoc(bob.docs.get(channel)).post({ ...msg(newId(), bob.peerId, at(7000, bob.peerId), ''), files: [{ blob: id, size: 1, mime: 'application/octet-stream', name: 'tiny.bin' }] });
+	await waitUntil(() => log.some((line) => line.includes(id) && line.includes('not the size its reference says')), 'the relay to drop the pin', 20_000);
+	expect(relayStore(ws.id).bytes).toBe(0);
+	expect(await relayStore(ws.id).manifest(id)).toBeUndefined();
+	const honest = await postFile(owner, ownerBlobs, channel, randomBytes(600 * 1024), 'small.bin');
+	const pinned = relayStore(ws.id);
+	await waitUntil(async () => (await pinned.missing(honest.blob))?.length === 0, 'the relay to pin the honest file', 20_000);
+	expect(relayStore(ws.id).bytes).toBe(600 * 1024);
+}, 60_000);
+
+it('judges a sealed pin by its manifest: past the quota or the file policy it is dropped; one within both is kept', async () => {
+	const log: string[] = [];
+	const { relay, ws, owner, bob, rogue } = await archivedTeamWithRogue(log, { workspaceBlobBytes: 1024 * 1024 });
+	const { space, nonce } = newSpaceId(owner.authority.workspaceId, owner.peerId);
+	await owner.authority.write({ t: 'space', space, nonce, kind: 'private', members: [owner.peerId, bob.peerId] });
+	await waitUntil(() => relay.archive.authority(ws.id)?.spaceAccess(space) !== undefined && bob.authority.spaceAccess(space) !== undefined, 'the relay and bob fold the space');
+	const relayPeer = relay.node.peerId.toString();
+	const sealed = async (size: number) => (await storeBlob(rogue.store, await sealBlob(randomBytes(size), newBlobKey()))).id;
+	const dropped = (id: string, why: string) => waitUntil(() => log.some((line) => line.includes(id) && line.includes(why)), `the relay to drop ${id}`, 20_000);
+
+	// An honest-looking 3 MB file in the space: the PIN is taken (its size is not known yet), the fetch refused at its manifest.
+	const big = await sealed(3 * 1024 * 1024);
+	expect(await rogue.service.pin(ws.id, relayPeer, space, big)).toBe(true);
+	await dropped(big, 'quota');
+	expect(relayStore(ws.id).bytes).toBe(0);
+
+	// Within the quota, but larger than the file policy allows.
+	await owner.authority.write({ t: 'file-policy', maxBytes: 200 * 1024, autoFetchBytes: 0, blocked: [] });
+	await waitUntil(() => relay.archive.authority(ws.id)?.team.filePolicy?.maxBytes === 200 * 1024, 'the relay folds the policy');
+	const large = await sealed(500 * 1024);
+	expect(await rogue.service.pin(ws.id, relayPeer, space, large)).toBe(true);
+	await dropped(large, 'file policy');
+	expect(relayStore(ws.id).bytes).toBe(0);
+
+	// Within both: kept.
+	const small = await sealed(100 * 1024);
+	expect(await rogue.service.pin(ws.id, relayPeer, space, small)).toBe(true);
+	const kept = relayStore(ws.id);
+	await waitUntil(async () => (await kept.missing(small))?.length === 0, 'the relay to keep the small file', 20_000);
+	expect(relayStore(ws.id).bytes).toBe(sealedSize(100 * 1024));
+	expect(relay.archive.blobs.pendingPins(ws.id)).toBe(0);
 }, 90_000);

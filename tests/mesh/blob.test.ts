@@ -7,7 +7,10 @@
  * What a peer can make a server hold: a GET naming a chunk twice is malformed; a request's
  * chunks are read a few at a time as they are sent, and a peer that stops taking them is reset
  * after the write deadline; a stream that says nothing is reset after the request deadline;
- * a stranger's unread GET bytes count in the node's unproven budget. (Deadlines are shortened.)
+ * a stranger's unread GET bytes count in the node's unproven budget. What a fetch takes: its
+ * `admit` judges the manifest before anything is stored (a refusal ends the fetch, a joined
+ * fetch is judged by its own); a peer that takes a GET and sends nothing is dropped after the
+ * idle time and its chunks go to the others. (Deadlines are shortened.)
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,7 +28,15 @@ import {
 import { encodeManifest } from '../../src/lib/blob/blobManifest.js';
 import { frameStream, handleFrames } from '../../src/lib/mesh/frameStream.js';
 import { UnprovenBudget } from '../../src/lib/mesh/unprovenBudget.js';
-import { BlobDeniedError, BlobService, BlobUnavailableError, SERVE_BATCH, WrongBytesError, type BlobServiceInit } from '../../src/lib/blob/blobService.js';
+import {
+	BlobDeniedError,
+	BlobRefusedError,
+	BlobService,
+	BlobUnavailableError,
+	SERVE_BATCH,
+	WrongBytesError,
+	type BlobServiceInit
+} from '../../src/lib/blob/blobService.js';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
 import { addressOf, startNode, stopAll, varint, waitFor } from './helpers.js';
@@ -51,7 +62,7 @@ function randomBytes(size: number): Uint8Array {
  */
 async function device(
 	readers?: () => Set<string>,
-	more: Pick<BlobServiceInit, 'onError' | 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs'> = {}
+	more: Pick<BlobServiceInit, 'onError' | 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs' | 'idleTimeoutMs'> = {}
 ): Promise<{ node: NodeMeshNode; peerId: string; store: MemoryBlobStore; blobs: BlobService }> {
 	const node = await startNode();
 	const store = new MemoryBlobStore();
@@ -333,5 +344,67 @@ describe('what a peer can make a blob server hold', () => {
 		expect(blobStreams(server.node, stranger.peerId.toString()).length).toBeLessThanOrEqual(4);
 		await stranger.stop();
 		await waitFor(() => budget.heldBytes === 0, 'the budget to be given back');
+	}, 60_000);
+
+	it('judges the manifest with the fetch’s admit before storing anything: a refusal ends the fetch, and a joined fetch is judged by its own', async () => {
+		const b = await device();
+		// A second holder that is never asked once the first manifest was refused (every peer sends the same one).
+		let otherAsked = 0;
+		const [holder, other] = [await device(), await device(() => (otherAsked++, new Set([b.peerId])))];
+		const bytes = randomBytes(3 * 1024 * 1024);
+		const { id } = await storeBlob(holder.store, bytes);
+		await storeBlob(other.store, bytes);
+		for (const peer of [holder, other]) await b.node.dial(addressOf(peer.node));
+		const claimed = (m: { size: number }) => m.size === 1000 || 'the file is not the size its reference says';
+		const refused = await b.blobs.fetch(WS, id, [holder.peerId, other.peerId], { docId: DOC, admit: claimed }).catch((error: unknown) => error);
+		expect(refused).toBeInstanceOf(BlobRefusedError);
+		expect((refused as Error).message).toContain('not the size its reference says');
+		expect(await b.store.manifest(id)).toBeUndefined();
+		expect(b.store.bytesHeld).toBe(0);
+		expect(otherAsked).toBe(0);
+		// The same blob, admitted: fetched (the positive control).
+		const [taken, joined] = await Promise.allSettled([
+			b.blobs.fetch(WS, id, [holder.peerId], { docId: DOC, admit: (m) => m.size === bytes.length || 'no' }),
+			b.blobs.fetch(WS, id, [holder.peerId], { docId: DOC, admit: claimed })
+		]);
+		expect(taken.status).toBe('fulfilled');
+		expect(joined.status === 'rejected' && joined.reason).toBeInstanceOf(BlobRefusedError);
+		expect(Buffer.compare((await readBlob(b.store, id))!, bytes)).toBe(0);
+		// A manifest held already is judged too.
+		await expect(b.blobs.fetch(WS, id, [holder.peerId], { docId: DOC, admit: claimed })).rejects.toBeInstanceOf(BlobRefusedError);
+	}, 60_000);
+
+	it('drops a peer that takes a GET and sends nothing, and gives its chunks to the others', async () => {
+		const [holder, b, c] = [await device(), await device(undefined, { idleTimeoutMs: 500 }), await device(undefined, { idleTimeoutMs: 500 })];
+		// A modified client: reads the GET, then holds the stream open and sends nothing.
+		const silent = await startNode();
+		let stalled = 0;
+		await handleFrames(
+			silent,
+			BLOB_PROTOCOL_ID,
+			async (frames) => {
+				await frames.read();
+				stalled++;
+				await new Promise((resolve) => frames.stream.addEventListener('close', resolve, { once: true }));
+			},
+			{ runOnLimitedConnection: true, onError: () => undefined }
+		);
+		// 48 chunks: 8 come with the manifest, and each of the four requests that follow takes 8.
+		const bytes = randomBytes(12 * 1024 * 1024);
+		const { id } = await storeBlob(holder.store, bytes);
+		const within = (fetching: Promise<unknown>) =>
+			Promise.race([
+				fetching.then(() => 'fetched', (error: Error) => error.name),
+				new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000))
+			]);
+		// The manifest from the holder; the silent peer takes two requests of chunks beside it.
+		for (const peer of [holder.node, silent]) await b.node.dial(addressOf(peer));
+		expect(await within(b.blobs.fetch(WS, id, [holder.peerId, silent.peerId.toString()], { docId: DOC }))).toBe('fetched');
+		expect(stalled).toBe(2);
+		expect(Buffer.compare((await readBlob(b.store, id))!, bytes)).toBe(0);
+		// The silent peer first: asked for the manifest, it is dropped and the holder asked.
+		for (const peer of [holder.node, silent]) await c.node.dial(addressOf(peer));
+		expect(await within(c.blobs.fetch(WS, id, [silent.peerId.toString(), holder.peerId], { docId: DOC }))).toBe('fetched');
+		expect(stalled).toBe(3);
 	}, 60_000);
 });

@@ -4,6 +4,7 @@
  */
 import { BlobMesh, type BlobMeshInit } from '../../src/lib/core/blobMesh.js';
 import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
+import { BlobService } from '../../src/lib/blob/blobService.js';
 import { newBlobKey, sealBlob } from '../../src/lib/blob/blobSeal.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { newId } from '../../src/lib/doc/ids.js';
@@ -17,13 +18,14 @@ export interface BlobPeer {
 	blobs: BlobMesh;
 }
 
-const meshes: BlobMesh[] = [];
+const meshes: Array<Pick<BlobMesh, 'stop'>> = [];
 
 /**
  * Starts the blob mesh on `peer`; `pins`: every referenced blob is fetched at once (as the relay
- * does); `more`: further options (a sealed index, a lower bound on waiting pins, where errors go).
+ * does); `more`: further options (a sealed index, a lower bound on waiting pins, where errors go,
+ * the idle time of a fetch, a quota).
  */
-export async function withBlobs(peer: TeamPeer, pins = false, more: Pick<BlobMeshInit, 'sealedIndex' | 'maxPendingPins' | 'onError'> = {}): Promise<BlobPeer> {
+export async function withBlobs(peer: TeamPeer, pins = false, more: Pick<BlobMeshInit, 'sealedIndex' | 'maxPendingPins' | 'onError' | 'idleTimeoutMs' | 'room'> = {}): Promise<BlobPeer> {
 	const store = new MemoryBlobStore();
 	const ws = peer.authority.workspaceId;
 	const blobs = new BlobMesh({
@@ -41,7 +43,19 @@ export async function withBlobs(peer: TeamPeer, pins = false, more: Pick<BlobMes
 	return { store, blobs };
 }
 
-/** Stops every blob mesh {@link withBlobs} started. */
+/**
+ * A modified client's blobs on `peer`: a bare blob service that serves whatever it holds to
+ * anyone, with no rule of the team's (what a lying sender runs). Stopped by {@link stopBlobPeers}.
+ */
+export async function withRogueBlobs(peer: TeamPeer): Promise<{ store: MemoryBlobStore; service: BlobService }> {
+	const store = new MemoryBlobStore();
+	const service = new BlobService({ node: peer.node, storeFor: () => store, mayRead: () => true, onError: () => undefined });
+	await service.start();
+	meshes.push(service);
+	return { store, service };
+}
+
+/** Stops every blob mesh {@link withBlobs} and {@link withRogueBlobs} started. */
 export async function stopBlobPeers(): Promise<void> {
 	for (const mesh of meshes.splice(0)) await mesh.stop().catch(() => undefined);
 }
@@ -56,7 +70,7 @@ export function randomBytes(size: number): Uint8Array {
 let clock = 1000;
 
 /** Stores `bytes` as a blob of `peer` and posts a message with it in channel `docId`; returns its reference. */
-export async function postFile(peer: TeamPeer, blobs: BlobPeer, docId: string, bytes: Uint8Array, name: string, sealed = false): Promise<AttachmentRef> {
+export async function postFile(peer: TeamPeer, blobs: Pick<BlobPeer, 'store'>, docId: string, bytes: Uint8Array, name: string, sealed = false): Promise<AttachmentRef> {
 	// A private space's file, as the app attaches it: sealed with a fresh key its reference carries.
 	const key = sealed ? newBlobKey() : undefined;
 	const { id } = await storeBlob(blobs.store, key === undefined ? bytes : await sealBlob(bytes, key));

@@ -5,19 +5,23 @@
  * private channel cannot fetch its blobs (old or new), even naming another document; a
  * replica that pins (as the relay does) fetches a file as soon as its message arrives and
  * serves it after its sender has left; a second tab of a member (a throwaway node key and its
- * device's delegation) fetches as its device does, until the device is removed.
+ * device's delegation) fetches as its device does, until the device is removed. A reference
+ * whose size understates its blob (a modified client) is neither fetched by a device, pinned,
+ * nor served under it.
  */
 import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobDenied } from '../../src/lib/blob/blobMessages.js';
-import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.js';
+import { BlobDeniedError, BlobRefusedError, BlobUnavailableError } from '../../src/lib/blob/blobService.js';
 import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import { MAX_SEALED_PINS_PER_ASKER } from '../../src/lib/core/blobMesh.js';
+import { DeviceBlobs } from '../../src/lib/core/deviceBlobs.js';
+import type { AttachmentRef } from '../../src/lib/doc/schema.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { at, msg } from '../unit/doc/helpers.js';
 import { newId } from '../../src/lib/doc/ids.js';
-import { postFile, randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
+import { postFile, randomBytes, stopBlobPeers, withBlobs, withRogueBlobs } from './blobPeers.js';
 import { waitFor } from './helpers.js';
 import { connect, partition, stopPeers } from './peers.js';
 import { has, listedDoc, post, startTeamPeer, stopTeamPeers, teamOfThree } from './teamPeers.js';
@@ -135,6 +139,63 @@ describe('blobs under the team', () => {
 		await storeBlob(ownerBlobs.store, exe);
 		const denied = await refusal(bobBlobs.blobs.service.fetch(ws.id, blocked.blob, [owner.peerId], { docId: channel }));
 		expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+	}, 60_000);
+
+	it('a reference that understates its blob’s size is neither fetched nor pinned; an honest one still is', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		await owner.authority.write({ t: 'file-policy', maxBytes: 1024 * 1024, autoFetchBytes: 64 * 1024, blocked: [] });
+		await waitFor(() => bob.authority.team.filePolicy !== undefined && mallory.authority.team.filePolicy !== undefined, 'the policy folded');
+		const errors: string[] = [];
+		// Mallory's modified client serves what it holds to anyone.
+		const [malloryBlobs, bobBlobs, ownerBlobs] = [await withRogueBlobs(mallory), await withBlobs(bob, true, { onError: (e) => errors.push(e.message) }), await withBlobs(owner)];
+		const channel = listedDoc(owner, ws.id);
+		const { id } = await storeBlob(malloryBlobs.store, randomBytes(3 * 1024 * 1024));
+		// A 3 MB blob as an "image" of 1,000 bytes (under the policy, and fetched at once).
+		const lie: AttachmentRef = { blob: id, size: 1000, mime: 'image/png', name: 'cat.png' };
+		new ChannelDoc(mallory.docs.get(channel)).post({ ...msg(newId(), mallory.peerId, at(5000, mallory.peerId), ''), files: [lie] });
+		post(mallory, channel, 'sent');
+		await waitFor(() => has(owner, channel, 'sent'), 'the message arrives');
+		// The owner's view fetches it as the app does (DeviceBlobs): refused, nothing stored.
+		const device = new DeviceBlobs(() => ownerBlobs.store);
+		device.attach({ service: ownerBlobs.blobs.service, livePeers: () => [mallory.peerId] });
+		const fetchAsView = (ref: AttachmentRef) => device.access(ws.id).fetch(channel, ref, () => {}, new AbortController().signal);
+		const refused = await fetchAsView(lie).catch((error: unknown) => error);
+		expect(refused).toBeInstanceOf(BlobRefusedError);
+		expect((refused as Error).message).toContain('the file is not the size its reference says');
+		expect(await ownerBlobs.store.manifest(id)).toBeUndefined();
+		// Bob, pinning as the relay does, drops it at the first refusal (not after its tries).
+		await waitFor(() => errors.some((e) => e.includes(id) && e.includes('not the size its reference says')), 'bob drops the pin', 20_000);
+		expect(errors.filter((e) => e.includes(id))).toEqual([expect.stringContaining(`blob ${id} not pinned: the file is not the size its reference says`)]);
+		expect(bobBlobs.store.bytesHeld).toBe(0);
+		expect(bobBlobs.blobs.pendingPins(ws.id)).toBe(0);
+		// An honest file is still pinned and fetched.
+		const honest = await postFile(mallory, { store: malloryBlobs.store }, channel, randomBytes(600_000), 'fine.bin');
+		await waitFor(() => bobBlobs.store.bytesHeld === 600_000, 'bob pins the honest file', 20_000);
+		await waitFor(() => owner.docs.docs.has(channel), 'the owner has the channel');
+		await fetchAsView(honest);
+		expect(await ownerBlobs.store.missing(honest.blob)).toEqual([]);
+	}, 60_000);
+
+	it('a replica holding a blob does not serve it under a reference whose size it contradicts', async () => {
+		const { ws, owner, mallory, bob } = await teamOfThree();
+		const [ownerBlobs, bobBlobs] = [await withBlobs(owner), await withBlobs(bob), await withBlobs(mallory)];
+		const channel = listedDoc(owner, ws.id);
+		const honest = await postFile(owner, ownerBlobs, channel, randomBytes(2 * 1024 * 1024), 'plan.bin');
+		post(owner, channel, 'sent');
+		// Mallory names the same blob in another document, saying 1,000 bytes.
+		const other = listedDoc(owner, ws.id);
+		post(owner, other, 'listed');
+		await waitFor(() => has(mallory, other, 'listed'), 'mallory gets the other document');
+		new ChannelDoc(mallory.docs.get(other)).post({ ...msg(newId(), mallory.peerId, at(6000, mallory.peerId), ''), files: [{ ...honest, size: 1000 }] });
+		post(mallory, other, 'lie');
+		await waitFor(() => has(owner, other, 'lie') && has(bob, channel, 'sent'), 'the messages arrive');
+		// Bob asks without checking the size (an older client): refused under the lie, served under the honest reference.
+		const denied = await refusal(bobBlobs.blobs.service.fetch(ws.id, honest.blob, [owner.peerId], { docId: other }));
+		expect(denied).toBeInstanceOf(BlobDeniedError);
+		expect((denied as BlobDeniedError).reason).toBe(BlobDenied.notAllowed);
+		expect(await ownerBlobs.blobs.mayRead(ws.id, bob.peerId, honest.blob, other)).toBe(false);
+		await bobBlobs.blobs.service.fetch(ws.id, honest.blob, [owner.peerId], { docId: channel });
+		expect(await bobBlobs.store.missing(honest.blob)).toEqual([]);
 	}, 60_000);
 
 	it('a member asking to keep sealed files gets at most its share of the queue; the others still get theirs', async () => {

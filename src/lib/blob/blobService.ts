@@ -18,6 +18,13 @@
  *   chunks are stored together when it ends (or breaks off), so a broken connection loses
  *   nothing verified: the next request asks only for what is still missing. Two fetches of
  *   one blob at once (the view and the pinning) are one: the second joins the first.
+ * - **What a fetch takes**: the caller's `admit` sees the manifest (proved by the id) before
+ *   anything of it is stored, and may refuse it (a size its reference does not say, no room
+ *   in a quota): the fetch then ends at once with {@link BlobRefusedError}, as every peer
+ *   would send the same manifest. A peer that goes silent, once dialled, for
+ *   {@link FRAME_IDLE_MS} between two frames is dropped like one that breaks its stream
+ *   ({@link BlobStalledError}), and its chunks go to the others: a peer that takes a GET and
+ *   sends nothing cannot hold a fetch forever.
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -62,9 +69,36 @@ const STREAMS_PER_PEER = 2;
 /** Requests' chunk writes a fetch lets run behind its transfers (each one request's 2 MiB at most). */
 const MAX_PENDING_WRITES = 4;
 
+/**
+ * Milliseconds a fetch waits for a peer's next frame (and for the dial) before it drops that
+ * peer ({@link BlobStalledError}). A chunk is 256 KiB: this is a link slower than 20 KiB/s,
+ * or a peer that took the GET and sends nothing.
+ */
+export const FRAME_IDLE_MS = 15_000;
+
 /** A peer sent bytes that are not the blob (a chunk or a manifest whose hash does not match). */
 export class WrongBytesError extends Error {
 	override name = 'WrongBytesError';
+}
+
+/**
+ * The fetch's `admit` refused the blob's manifest (it is not the size its reference says, or
+ * the replica has no room for it): nothing of it was stored, and no other peer is asked.
+ */
+export class BlobRefusedError extends Error {
+	override name = 'BlobRefusedError';
+	constructor(
+		readonly blobId: string,
+		/** Why (`FetchOptions.admit`'s answer). */
+		reason: string
+	) {
+		super(reason);
+	}
+}
+
+/** A peer sent nothing for the idle time (once dialled, between two frames): it is dropped and its chunks go to the others. */
+export class BlobStalledError extends Error {
+	override name = 'BlobStalledError';
 }
 
 /** A peer refused to serve the blob (not allowed, or it does not hold it). */
@@ -93,9 +127,11 @@ export interface BlobServiceInit {
 	storeFor(workspaceId: string): BlobStore | undefined;
 	/**
 	 * Whether device `peerId` may read blob `blobId` of the workspace, which it says document
-	 * `docId` references (the team decides who may read the document; the document must name the blob).
+	 * `docId` references (the team decides who may read the document; the document must name the
+	 * blob). `held` reads the manifest this replica holds (once, whoever asks first: the serving
+	 * uses it too), for a rule that compares it with the reference.
 	 */
-	mayRead(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
+	mayRead(workspaceId: string, peerId: string, blobId: string, docId: string, held: () => Promise<BlobManifest | undefined>): boolean | Promise<boolean>;
 	/**
 	 * Asked for a PIN: whether this replica takes blob `blobId` of document `docId`, which
 	 * device `peerId` asks it to keep (it then fetches it on its own); absent: refused.
@@ -115,6 +151,8 @@ export interface BlobServiceInit {
 	 * peer to take them and close) before the stream is reset; default the sync drain wait (30 s).
 	 */
 	writeTimeoutMs?: number;
+	/** Milliseconds a fetch waits for a peer's next frame before it drops that peer; default {@link FRAME_IDLE_MS}. */
+	idleTimeoutMs?: number;
 }
 
 /** Progress of a fetch: bytes of the blob held, of its size. */
@@ -126,6 +164,20 @@ export interface FetchOptions {
 	docId: string;
 	onProgress?: BlobProgress;
 	signal?: AbortSignal;
+	/**
+	 * Judges the blob's manifest (its id proves it) before anything of it is stored, and the one
+	 * already held before a chunk is asked for: true takes it, a string is why not (the fetch
+	 * then fails with {@link BlobRefusedError}). Callers check it against the reference
+	 * (blobAdmission.ts), whose size is only the sender's claim, and against their quota.
+	 */
+	admit?(manifest: BlobManifest): true | string | Promise<true | string>;
+}
+
+/** Throws {@link BlobRefusedError} unless `options.admit` (when given) takes `manifest`. */
+async function admitted(manifest: BlobManifest, options: Pick<FetchOptions, 'admit'>): Promise<BlobManifest> {
+	const verdict = options.admit === undefined ? true : await options.admit(manifest);
+	if (verdict !== true) throw new BlobRefusedError(manifest.id, verdict);
+	return manifest;
 }
 
 export class BlobService {
@@ -135,11 +187,13 @@ export class BlobService {
 	private readonly unproven: UnprovenBudget;
 	private readonly requestTimeoutMs: number;
 	private readonly writeTimeoutMs: number;
+	private readonly idleTimeoutMs: number;
 
 	constructor(private readonly init: BlobServiceInit) {
 		this.unproven = init.unproven ?? new UnprovenBudget();
 		this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
 		this.writeTimeoutMs = init.writeTimeoutMs ?? DEFAULT_LIMITS.syncStallTimeoutMs;
+		this.idleTimeoutMs = init.idleTimeoutMs ?? FRAME_IDLE_MS;
 	}
 
 	async start(): Promise<void> {
@@ -171,14 +225,17 @@ export class BlobService {
 		}
 		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET or PIN, not type ${m.type}`);
 		const store = this.init.storeFor(m.workspaceId);
+		// Read only once the rule asks for it (after the membership checks: a stranger makes no store read), and once.
+		let reading: Promise<BlobManifest | undefined> | undefined;
+		const held = () => (reading ??= store!.manifest(m.blobId));
 		// An unknown workspace answers as a refusal does: a stranger learns nothing.
-		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId))) {
+		if (store === undefined || !(await this.init.mayRead(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId, held))) {
 			await send({ type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
 			return finish();
 		}
 		// The team's rule let it in: the stream leaves the unproven budget (nothing more is read; its own bound stays).
 		frames.setBudget(OWN_BOUND);
-		const manifest = await store.manifest(m.blobId);
+		const manifest = await held();
 		if (manifest === undefined) {
 			await send({ type: BlobMessageType.denied, reason: BlobDenied.notHere });
 			return finish();
@@ -243,8 +300,10 @@ export class BlobService {
 	 * The manifest comes from the first peer that has it; the missing chunks are then asked of
 	 * every peer at once, {@link STREAMS_PER_PEER} requests each, each request for the next
 	 * {@link CHUNKS_PER_REQUEST} chunks that peer was not found lacking. A peer that fails (wrong
-	 * bytes, a refusal, a broken stream) is dropped and its chunks go to the others.
+	 * bytes, a refusal, a broken stream, silence for the idle time) is dropped and its chunks go
+	 * to the others.
 	 * @throws {BlobUnavailableError} when no peer gave what is missing.
+	 * @throws {BlobRefusedError} when `options.admit` refuses the manifest.
 	 */
 	async fetch(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
 		const key = `${workspaceId}/${blobId}`;
@@ -253,13 +312,16 @@ export class BlobService {
 			// Joins the fetch under way (its peers, its end); progress is told to both. Should that
 			// one fail (its peers, or its caller gave up), this one tries on its own.
 			if (options.onProgress !== undefined) running.listeners.add(options.onProgress);
+			let manifest: BlobManifest | undefined;
 			try {
-				return await running.done;
+				manifest = await running.done;
 			} catch {
 				options.signal?.throwIfAborted();
 			} finally {
 				if (options.onProgress !== undefined) running.listeners.delete(options.onProgress);
 			}
+			// The first fetch's caller judged the manifest by its own reference; this one judges it by its own.
+			if (manifest !== undefined) return admitted(manifest, options);
 			return this.fetch(workspaceId, blobId, peers, options);
 		}
 		const listeners = new Set<BlobProgress>(options.onProgress === undefined ? [] : [options.onProgress]);
@@ -282,14 +344,20 @@ export class BlobService {
 			failures.push({ peer, error: error instanceof Error ? error : new Error(String(error)) });
 			dropped.add(peer);
 		};
-		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, options.docId, options.signal);
+		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, options);
 
 		let manifest = await store.manifest(blobId);
+		// A manifest held already (an earlier fetch under another reference) is judged as a fetched one is.
+		if (manifest !== undefined) await admitted(manifest, options);
 		for (const peer of peers) {
 			if (manifest !== undefined) break;
 			await request(peer, undefined)
 				.then(({ stored }) => stored)
-				.catch((error: unknown) => fail(peer, error));
+				.catch((error: unknown) => {
+					// Every peer sends the same manifest (its id proves it): a refused one ends the fetch.
+					if (error instanceof BlobRefusedError) throw error;
+					fail(peer, error);
+				});
 			manifest = await store.manifest(blobId);
 		}
 		if (manifest === undefined) throw new BlobUnavailableError(failures, Number.NaN);
@@ -364,8 +432,10 @@ export class BlobService {
 
 	/**
 	 * One GET to `peer`: the manifest and the first chunks when `indices` is undefined (the
-	 * manifest is unknown), else those chunks. Returns the indices of the chunks verified and
-	 * the write that stores them (a fault stores what was verified before it, then throws).
+	 * manifest is unknown: stored only once `options.admit` takes it), else those chunks. Returns
+	 * the indices of the chunks verified and the write that stores them (a fault stores what was
+	 * verified before it, then throws). The dial, and each frame after it, must come within the
+	 * idle time ({@link BlobStalledError}).
 	 */
 	private async request(
 		store: BlobStore,
@@ -373,11 +443,18 @@ export class BlobService {
 		workspaceId: string,
 		blobId: string,
 		wanted: number[] | undefined,
-		docId: string,
-		signal: AbortSignal | undefined
+		options: FetchOptions
 	): Promise<{ got: Set<number>; stored: Promise<void> }> {
-		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: signal ?? AbortSignal.timeout(10_000), runOnLimitedConnection: true });
-		const frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
+		const { docId, signal } = options;
+		const idle = new IdleDeadline(this.idleTimeoutMs, signal);
+		let frames: FrameStream;
+		try {
+			const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal: idle.signal, runOnLimitedConnection: true });
+			frames = frameStream(stream, { maxFrameBytes: MAX_ANSWER_BYTES });
+		} catch (error) {
+			idle.clear();
+			throw idle.stalled ?? error;
+		}
 		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
 		const indices = wanted ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
 		let manifest = wanted === undefined ? undefined : await store.manifest(blobId);
@@ -387,19 +464,23 @@ export class BlobService {
 		/** The first chunk found not to match, once one is: the request stops at the next frame. */
 		let mismatch: WrongBytesError | undefined;
 		try {
-			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }));
+			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }), { signal: idle.signal });
 			for (;;) {
 				signal?.throwIfAborted();
-				const frame = await frames.read(signal ? { signal } : {});
+				idle.arm();
+				const frame = await frames.read({ signal: idle.signal });
+				idle.disarm(); // the time this side takes with the frame is not the peer's
 				if (frame === null) throw new Error('the peer ended the stream before END');
 				const m = decodeBlobMessage(frame);
 				if (m.type === BlobMessageType.denied) throw new BlobDeniedError(m.reason);
 				if (m.type === BlobMessageType.end) break;
 				if (m.type === BlobMessageType.manifest) {
 					if (manifest !== undefined || wanted !== undefined) throw new WrongBytesError('a manifest it was not asked for');
-					manifest = await decodeManifest(blobId, m.bytes).catch((error: unknown) => {
+					const decoded = await decodeManifest(blobId, m.bytes).catch((error: unknown) => {
 						throw error instanceof BadManifestError ? new WrongBytesError(error.message) : error;
 					});
+					// Judged before it is stored: the chunks that came with it are then never read.
+					manifest = await admitted(decoded, options);
 					await store.putManifest(manifest);
 					continue;
 				}
@@ -422,12 +503,62 @@ export class BlobService {
 			await frames.close().catch(() => undefined);
 			// One write for the request's chunks (one transaction), not one per chunk; the caller waits for it.
 			return { got: new Set(verified.map((c) => c.index)), stored: store.putChunks(blobId, verified) };
-		} catch (error) {
+		} catch (thrown) {
+			// A read cut off by the idle deadline fails with the abort's reason, not as a broken stream.
+			const error = idle.stalled ?? thrown;
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			// What was verified before the fault is kept: the next request asks for the rest.
 			await Promise.allSettled(checks);
 			if (manifest !== undefined) await store.putChunks(blobId, verified).catch(() => undefined);
 			throw error;
+		} finally {
+			idle.clear();
 		}
+	}
+}
+
+/**
+ * One request's deadline: its signal aborts when the caller's does, or when `ms` pass after
+ * {@link arm} (each frame re-arms it) with {@link stalled} set. A timer of its own, not
+ * `AbortSignal.any` over `AbortSignal.timeout`: the garbage collector can lose an unreferenced
+ * timeout signal on some Node versions, and then it never fires.
+ */
+class IdleDeadline {
+	private readonly controller = new AbortController();
+	private timer: ReturnType<typeof setTimeout> | undefined;
+	/** Set once the peer was silent for the whole idle time. */
+	stalled: BlobStalledError | undefined;
+	private readonly onAbort = () => this.controller.abort(this.parent?.reason);
+
+	constructor(
+		private readonly ms: number,
+		private readonly parent: AbortSignal | undefined
+	) {
+		if (parent?.aborted) this.onAbort();
+		else parent?.addEventListener('abort', this.onAbort, { once: true });
+		this.arm();
+	}
+
+	get signal(): AbortSignal {
+		return this.controller.signal;
+	}
+
+	/** Starts the idle time again (the peer just sent a frame). */
+	arm(): void {
+		clearTimeout(this.timer);
+		this.timer = setTimeout(() => {
+			this.stalled = new BlobStalledError(`the peer sent nothing for ${this.ms} ms`);
+			this.controller.abort(this.stalled);
+		}, this.ms);
+	}
+
+	/** Stops the idle time until the next {@link arm}. */
+	disarm(): void {
+		clearTimeout(this.timer);
+	}
+
+	clear(): void {
+		clearTimeout(this.timer);
+		this.parent?.removeEventListener('abort', this.onAbort);
 	}
 }

@@ -11,7 +11,13 @@
  * document references the blob. So a member removed from a private channel gets DENIED for
  * its blobs, and a blob nobody referenced in a readable document is refused to everyone. A
  * reference the workspace's file policy forbids (too large, a blocked type: doc/team/filePolicy.ts)
- * is neither served nor pinned.
+ * is neither served nor pinned, and neither is a blob whose size is not the one its reference
+ * says (blob/blobAdmission.ts: the policy and every size limit read the reference's claim).
+ *
+ * **Pinning judges the manifest, not the claim.** A pin's fetch takes the blob's manifest only
+ * when it is the size its reference says and the replica has room for it ({@link BlobMeshInit.room},
+ * the relay's quota); a sealed pin, whose reference the replica cannot read, only within the
+ * file policy's largest sealed file and that room. A pin refused so is dropped, not tried again.
  *
  * **Private spaces' blobs are sealed** (blob/blobSeal.ts). A member's device serves them to the
  * space's members and, as ciphertext, to the team's relays; after posting, it asks the relays
@@ -20,8 +26,11 @@
  * space's members only. One device may have {@link MAX_SEALED_PINS_PER_ASKER} such requests
  * waiting, so a member cannot fill the queue that everyone's pins wait in.
  */
-import { BlobService, type BlobServiceInit } from '../blob/blobService.js';
+import { admitReferenced, referencedBlobSize } from '../blob/blobAdmission.js';
+import { chunkLength, type BlobManifest } from '../blob/blobManifest.js';
+import { BlobService, BlobRefusedError, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
+import { sealedSize } from '../blob/blobSeal.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import type { AttachmentRef } from '../doc/schema.js';
 import { DEFAULT_FILE_POLICY, filePolicy, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
@@ -59,7 +68,7 @@ function memberOrTab(authority: MeshAuthority, peerId: string): boolean {
 }
 
 /** Options of {@link BlobMesh}. */
-export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs'> {
+export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'requestTimeoutMs' | 'writeTimeoutMs' | 'idleTimeoutMs'> {
 	node: BlobServiceInit['node'];
 	/** The workspace when this replica has it open. */
 	workspace(workspaceId: string): BlobWorkspace | undefined;
@@ -67,8 +76,18 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 	storeFor(workspaceId: string): BlobStore | undefined;
 	/** Peers with a live session in the workspace: whom a pinning fetch asks. */
 	livePeers(workspaceId: string): string[];
-	/** Whether to fetch a referenced blob at once (default: never). */
+	/**
+	 * Whether to fetch a referenced blob at once (default: never). Asked with the reference's
+	 * claimed size (0 for a sealed pin, whose reference this replica cannot read): the fetch
+	 * takes the blob only if it is that size, and asks {@link room} with the verified one.
+	 */
 	pins?(workspaceId: string, ref: AttachmentRef): boolean;
+	/**
+	 * Asked once a pin's manifest is known (its id proves it), before any of its chunks is
+	 * stored: whether this replica has room for the `bytes` of blob `blobId` it does not hold
+	 * yet (the relay's quota); true, or why not (the pin is then dropped). Default: room.
+	 */
+	room?(workspaceId: string, blobId: string, bytes: number): true | string;
 	/**
 	 * Where a replica keeps the sealed blobs of private spaces it is not in, when members ask it
 	 * to (a relay); without it such requests are refused.
@@ -128,12 +147,13 @@ export class BlobMesh {
 		this.service = new BlobService({
 			node: init.node,
 			storeFor: (id) => (init.workspace(id) === undefined ? undefined : init.storeFor(id)),
-			mayRead: (workspaceId, peerId, blobId, docId) => this.mayRead(workspaceId, peerId, blobId, docId),
+			mayRead: (workspaceId, peerId, blobId, docId, held) => this.mayRead(workspaceId, peerId, blobId, docId, held),
 			onPin: (workspaceId, peerId, blobId, docId) => this.onPin(workspaceId, peerId, blobId, docId),
 			...(init.onError !== undefined ? { onError: init.onError } : {}),
 			...(init.unproven !== undefined ? { unproven: init.unproven } : {}),
 			...(init.requestTimeoutMs !== undefined ? { requestTimeoutMs: init.requestTimeoutMs } : {}),
-			...(init.writeTimeoutMs !== undefined ? { writeTimeoutMs: init.writeTimeoutMs } : {})
+			...(init.writeTimeoutMs !== undefined ? { writeTimeoutMs: init.writeTimeoutMs } : {}),
+			...(init.idleTimeoutMs !== undefined ? { idleTimeoutMs: init.idleTimeoutMs } : {})
 		});
 	}
 
@@ -153,8 +173,11 @@ export class BlobMesh {
 		return refs;
 	}
 
-	/** The team's rule (module comment). */
-	async mayRead(workspaceId: string, peerId: string, blobId: string, docId: string): Promise<boolean> {
+	/**
+	 * The team's rule (module comment); `held` reads the manifest this replica holds (default:
+	 * from its store), which must be the size the reference says.
+	 */
+	async mayRead(workspaceId: string, peerId: string, blobId: string, docId: string, held?: () => Promise<BlobManifest | undefined>): Promise<boolean> {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined) return false;
 		const { authority, docs } = workspace;
@@ -167,6 +190,9 @@ export class BlobMesh {
 		// A sealed file is a private space's (each sealed with a fresh key): a reference to it copied
 		// into an open document (by a member removed from the space) does not open it to everyone.
 		if (space === undefined && ref.key !== undefined) return false;
+		// Served under a reference only as the blob it claims to be (a lying size passes every size limit).
+		const manifest = await (held ?? (() => this.init.storeFor(workspaceId)?.manifest(blobId) ?? Promise.resolve(undefined)))();
+		if (manifest !== undefined && manifest.size !== referencedBlobSize(ref)) return false;
 		if (new TeamGate(authority).mayShare(peerId, docId, docs)) return true;
 		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
 		return space !== undefined && ref.key !== undefined && authority.roleOf?.(peerId) === 'relay';
@@ -179,7 +205,8 @@ export class BlobMesh {
 		if (workspace === undefined || this.init.sealedIndex === undefined || followed === undefined || !workspace.authority.isMember(peerId)) return false;
 		const space = workspace.authority.spaceAccess?.(docId);
 		if (space === undefined || space.local || !space.reads(peerId)) return false;
-		// Its size is not known before its manifest: the quota is asked with what is held already.
+		// Its size is not known before its manifest: the quota is asked here with what is held
+		// already, and again with the manifest's size before any chunk is stored (drain).
 		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
 		if (!this.init.pins?.(workspaceId, ref)) return false;
 		if (followed.pending.has(blobId)) return true;
@@ -282,7 +309,27 @@ export class BlobMesh {
 		else followed.askers.delete(asker);
 	}
 
-	/** Fetches the pins waiting, one at a time; failed ones are tried again later. */
+	/**
+	 * Whether a pin takes the blob `manifest` describes (module comment): the size its reference
+	 * says, or for a sealed pin at most the sealed size of the largest file the policy allows;
+	 * then room for the bytes not held yet.
+	 */
+	private async admitPin(workspaceId: string, store: BlobStore, pin: Pin, manifest: BlobManifest): Promise<true | string> {
+		const workspace = this.init.workspace(workspaceId);
+		if (workspace === undefined) return 'the workspace is closed';
+		if (pin.asker === undefined) {
+			const matches = admitReferenced(pin.ref)(manifest);
+			if (matches !== true) return matches;
+		} else {
+			const largest = sealedSize(policyOf(workspace).maxBytes);
+			if (manifest.size > largest) return `${manifest.size} bytes, more than the file policy allows (${largest} sealed)`;
+		}
+		const missing = await store.missing(manifest.id);
+		const bytes = missing === undefined ? manifest.size : missing.reduce((n, index) => n + chunkLength(manifest, index), 0);
+		return this.init.room?.(workspaceId, manifest.id, bytes) ?? true;
+	}
+
+	/** Fetches the pins waiting, one at a time; failed ones are tried again later; refused ones are dropped. */
 	private async drain(workspaceId: string): Promise<void> {
 		const followed = this.followed.get(workspaceId);
 		if (followed === undefined || followed.running) return;
@@ -300,11 +347,16 @@ export class BlobMesh {
 				const peers = this.init.livePeers(workspaceId);
 				try {
 					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
-					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, signal: AbortSignal.timeout(10 * 60_000) });
+					const admit = (manifest: BlobManifest) => this.admitPin(workspaceId, store, pin, manifest);
+					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, admit, signal: AbortSignal.timeout(10 * 60_000) });
 					if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
 					this.unqueue(followed, blobId);
 				} catch (error) {
-					if (++pin.tries >= PIN_TRIES) {
+					if (error instanceof BlobRefusedError) {
+						// Every peer gives the same manifest: trying again would only fetch it again.
+						if (followed.pending.get(blobId) === pin) this.unqueue(followed, blobId);
+						this.init.onError?.(new Error(`blob ${blobId} not pinned: ${error.message}`));
+					} else if (++pin.tries >= PIN_TRIES) {
 						if (followed.pending.get(blobId) === pin) this.unqueue(followed, blobId);
 						this.init.onError?.(new Error(`blob ${blobId} not pinned after ${PIN_TRIES} tries: ${error instanceof Error ? error.message : String(error)}`));
 					} else {

@@ -3,6 +3,7 @@
  * mesh runs, the blob service that fetches from the workspace's live peers. What the state
  * layer uses of it is {@link BlobAccess} (state/ChannelBlobs.svelte.ts).
  */
+import { admitReferenced } from '../blob/blobAdmission.js';
 import { chunkLength, chunkOf, manifestOf, type BlobManifest } from '../blob/blobManifest.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import { readBlob } from '../blob/BlobStore.js';
@@ -51,11 +52,12 @@ export class DeviceBlobs {
 			put: (bytes, onProgress) => putBlob(this.store(workspaceId), bytes, onProgress),
 			held: (blobId) => heldOf(this.store(workspaceId), blobId),
 			read: (blobId) => readBlob(this.store(workspaceId), blobId),
-			fetch: async (docId, blobId, onProgress, signal) => {
+			fetch: async (docId, ref, onProgress, signal) => {
 				const network = this.network;
 				const peers = network?.livePeers(workspaceId) ?? [];
 				if (network === undefined || peers.length === 0) throw new NoPeersError();
-				await network.service.fetch(workspaceId, blobId, peers, { docId, onProgress, signal });
+				// Only the blob the reference says: its size is what the policy and the auto-fetch judged.
+				await network.service.fetch(workspaceId, ref.blob, peers, { docId, onProgress, signal, admit: admitReferenced(ref) });
 			},
 			keepOnRelays: async (docId, blobIds) => (await this.network?.pinOnRelays?.(workspaceId, docId, blobIds)) ?? 0
 		};

@@ -7,9 +7,13 @@ import type { AttachmentRef } from '../doc/schema.js';
 import { DEFAULT_FILE_POLICY, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
 import { newBlobKey, openBlob, sealBlob } from '../blob/blobSeal.js';
 import type { BlobManifest } from '../blob/blobManifest.js';
+import { referencedBlobSize } from '../blob/blobAdmission.js';
 
-/** Why a fetch failed, for the view to say in the user's language. */
-export type BlobFailure = 'offline' | 'unavailable' | 'other';
+/**
+ * Why a fetch failed, for the view to say in the user's language; `mismatch`: the blob is not
+ * the size its reference says (a modified sender's client), so it is neither fetched nor shown.
+ */
+export type BlobFailure = 'offline' | 'unavailable' | 'mismatch' | 'other';
 
 /** Where a blob stands on this device; `blocked`: the workspace's file policy forbids it (too large, or its type). */
 export type BlobPhase = 'missing' | 'fetching' | 'ready' | 'failed' | 'blocked';
@@ -20,7 +24,7 @@ export interface BlobStatus {
 	/** Bytes held (of `size`). */
 	held: number;
 	size: number;
-	/** Why the last fetch failed (phase `failed`): no peer connected, no peer had (all of) it, or another error. */
+	/** Why the last fetch failed (phase `failed`): no peer connected, no peer had (all of) it, not the size its reference says, or another error. */
 	error?: BlobFailure;
 	/** Why the policy forbids it (phase `blocked`). */
 	blocked?: 'tooLarge' | 'blocked';
@@ -55,8 +59,11 @@ export interface BlobAccess {
 	held(blobId: string): Promise<{ held: number; size: number | undefined }>;
 	/** The whole blob, when every chunk is held. */
 	read(blobId: string): Promise<Uint8Array | undefined>;
-	/** Fetches a blob named in document `docId` from the mesh's peers. */
-	fetch(docId: string, blobId: string, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
+	/**
+	 * Fetches the blob reference `ref` of document `docId` names from the mesh's peers, only
+	 * if it is the size the reference says (BlobRefusedError otherwise: blob/blobAdmission.ts).
+	 */
+	fetch(docId: string, ref: Pick<AttachmentRef, 'blob' | 'size' | 'key'>, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
 	/** Asks the relays outside private space `docId` to keep its sealed blobs; resolves with how many requests they took. */
 	keepOnRelays(docId: string, blobIds: readonly string[]): Promise<number>;
 }
@@ -79,7 +86,11 @@ export function baseType(mime: string): string {
 	return mime.split(';')[0]!.trim().toLowerCase();
 }
 
-/** Whether a device fetches `ref` as soon as it is referenced: an inline image or a voice note up to the policy's size. */
+/**
+ * Whether a device fetches `ref` as soon as it is referenced: an inline image or a voice note
+ * up to the policy's size. The reference's size is only claimed, but the fetch takes no blob
+ * of another size (BlobAccess.fetch), so the claim bounds what is fetched.
+ */
 export function autoFetches(ref: AttachmentRef, limits: AttachmentLimits = DEFAULT_LIMITS): boolean {
 	const type = baseType(ref.mime);
 	return (INLINE_IMAGE_TYPES.has(type) || INLINE_AUDIO_TYPES.has(type)) && ref.size <= limits.autoFetchImageBytes;
@@ -105,6 +116,7 @@ const RETRY_MS = [2_000, 5_000, 15_000, 30_000];
 export class ChannelBlobs {
 	/** Bumps whenever a status or URL changes. */
 	version = $state(0);
+	/** By {@link entryKey}. */
 	private readonly entries = new Map<string, Entry>();
 	private destroyed = false;
 
@@ -138,10 +150,10 @@ export class ChannelBlobs {
 
 	/** The entry of `ref`, made on first use; its first use looks at what the store holds. */
 	private entry(ref: AttachmentRef): Entry {
-		let entry = this.entries.get(ref.blob);
+		let entry = this.entries.get(entryKey(ref));
 		if (entry !== undefined) return entry;
 		entry = { status: { phase: 'missing', held: 0, size: ref.size } };
-		this.entries.set(ref.blob, entry);
+		this.entries.set(entryKey(ref), entry);
 		const made = entry;
 		made.checking = this.refresh(ref, made);
 		return made;
@@ -151,7 +163,9 @@ export class ChannelBlobs {
 	private async refresh(ref: AttachmentRef, entry: Entry): Promise<void> {
 		try {
 			const { held, size } = await this.access.held(ref.blob);
-			if (size !== undefined && held === size) await this.makeUrl(ref, entry);
+			// A blob held already (from another message) that is not what this reference says is not shown under it.
+			if (size !== undefined && size !== referencedBlobSize(ref)) this.set(entry, { phase: 'failed', held: 0, size: ref.size, error: 'mismatch' });
+			else if (size !== undefined && held === size) await this.makeUrl(ref, entry);
 			else if (entry.status.phase === 'missing') this.set(entry, { phase: 'missing', held, size: ref.size });
 		} catch (error) {
 			this.set(entry, { phase: 'failed', held: 0, size: ref.size, error: describe(error) });
@@ -184,6 +198,8 @@ export class ChannelBlobs {
 		clearTimeout(entry.retry);
 		await entry.checking;
 		if (this.destroyed || entry.status.phase === 'ready') return;
+		// The manifest (its id proves it) was found not to be this reference's size: asking again would give the same one.
+		if (entry.status.phase === 'failed' && entry.status.error === 'mismatch') return;
 		if (entry.stop !== undefined) {
 			await new Promise<void>((resolve) => entry.stop!.signal.addEventListener('abort', () => resolve(), { once: true }));
 			return;
@@ -192,7 +208,7 @@ export class ChannelBlobs {
 		entry.stop = stop;
 		this.set(entry, { phase: 'fetching', held: entry.status.held, size: ref.size });
 		try {
-			await this.access.fetch(this.docId, ref.blob, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal);
+			await this.access.fetch(this.docId, ref, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal);
 			await this.makeUrl(ref, entry);
 		} catch (error) {
 			if (this.destroyed) return;
@@ -200,7 +216,7 @@ export class ChannelBlobs {
 			this.set(entry, { phase: 'failed', held: entry.status.held, size: ref.size, error: failure });
 			// No peer had it yet (the message came first, or its holder is reconnecting): tried again a few times.
 			const wait = RETRY_MS[entry.retries ?? 0];
-			if (failure !== 'other' && wait !== undefined) {
+			if ((failure === 'offline' || failure === 'unavailable') && wait !== undefined) {
 				entry.retries = (entry.retries ?? 0) + 1;
 				entry.retry = setTimeout(() => this.fetch(ref), wait);
 			}
@@ -247,7 +263,7 @@ export class ChannelBlobs {
 	/** Offers the blob as a download under its name (fetching it first when needed). */
 	async download(ref: AttachmentRef): Promise<void> {
 		await this.fetched(ref);
-		const url = this.entries.get(ref.blob)?.url;
+		const url = this.entries.get(entryKey(ref))?.url;
 		if (url === undefined) return; // the fetch failed: its status says why
 		const link = document.createElement('a');
 		link.href = url;
@@ -271,6 +287,14 @@ export class ChannelBlobs {
 	}
 }
 
+/**
+ * An entry per blob and the size its reference says: a reference that lies about a blob's size
+ * neither shares the status nor the URL of an honest one of the same blob.
+ */
+function entryKey(ref: Pick<AttachmentRef, 'blob' | 'size' | 'key'>): string {
+	return `${ref.blob}/${referencedBlobSize(ref)}`;
+}
+
 /** Types a blob may be shown as: images a browser renders safely; anything else is bytes to download. */
 const SHOWN_TYPES: ReadonlySet<string> = new Set([...INLINE_IMAGE_TYPES, ...INLINE_AUDIO_TYPES]);
 
@@ -285,6 +309,7 @@ function describe(error: unknown): BlobFailure {
 	console.info('blobs: fetch failed', error);
 	if (error instanceof Error && error.name === 'NoPeersError') return 'offline';
 	if (error instanceof Error && error.name === 'BlobUnavailableError') return 'unavailable';
+	if (error instanceof Error && error.name === 'BlobRefusedError') return 'mismatch';
 	return 'other';
 }
 

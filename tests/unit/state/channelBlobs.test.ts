@@ -2,11 +2,13 @@
  * The attachments state of a channel over a real BlobStore (in memory) and DeviceBlobs: a
  * private space's file is sealed when added and opens to the same bytes; what the policy
  * forbids is refused on add and never fetched; a fetch that found no peer is tried again on
- * its own and the file shows once a peer has it.
+ * its own and the file shows once a peer has it; a reference that understates its blob is not
+ * fetched (nor tried again), shows as such, and never shows the blob an honest reference fetched.
  */
 import { resolveObjectURL } from 'node:buffer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../../src/lib/blob/BlobStore.js';
+import { BlobRefusedError } from '../../../src/lib/blob/blobService.js';
 import { DeviceBlobs, NoPeersError } from '../../../src/lib/core/deviceBlobs.js';
 import type { FilePolicy } from '../../../src/lib/doc/team/filePolicy.js';
 import { AttachmentTooLargeError, ChannelBlobs, FileTypeBlockedError } from '../../../src/lib/state/ChannelBlobs.svelte.js';
@@ -78,5 +80,50 @@ describe('ChannelBlobs', () => {
 		await vi.waitFor(() => expect(blobs.status(ref).phase).toBe('ready'));
 		expect(Buffer.compare(await urlBytes(blobs.url(ref)!), plain)).toBe(0);
 		blobs.destroy();
+	});
+
+	it('fetches only the blob its reference says: one that understates it shows as such, is not tried again, and never shows the blob', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const source = new MemoryBlobStore();
+		const plain = bytesOf(300_000);
+		const manifest = await storeBlob(source, plain);
+		const local = new MemoryBlobStore();
+		const device = new DeviceBlobs(() => local);
+		let asked = 0;
+		// The mesh: a peer's manifest (its id proves it) goes through the fetch's admit before anything is stored.
+		device.attach({
+			livePeers: () => ['peer'],
+			service: {
+				fetch: async (_ws, blobId, _peers, options) => {
+					asked++;
+					const verdict = (await options.admit?.(manifest)) ?? true;
+					if (verdict !== true) throw new BlobRefusedError(blobId, verdict);
+					await storeBlob(local, plain);
+					return manifest;
+				}
+			}
+		});
+		const blobs = new ChannelBlobs(device.access(WS), DOC);
+		const lie = { blob: manifest.id, size: 1000, mime: 'image/png', name: 'cat.png' };
+		blobs.fetch(lie);
+		await vi.waitFor(() => expect(blobs.status(lie)).toMatchObject({ phase: 'failed', error: 'mismatch' }));
+		await vi.advanceTimersByTimeAsync(60_000);
+		expect(asked).toBe(1);
+		expect(await local.manifest(manifest.id)).toBeUndefined();
+		// The honest reference of the same blob fetches and shows it; the lying one still shows nothing.
+		const honest = { ...lie, size: plain.length };
+		blobs.fetch(honest);
+		await vi.waitFor(() => expect(blobs.status(honest).phase).toBe('ready'));
+		expect(Buffer.compare(await urlBytes(blobs.url(honest)!), plain)).toBe(0);
+		expect(blobs.status(lie)).toMatchObject({ phase: 'failed', error: 'mismatch' });
+		expect(blobs.url(lie)).toBeUndefined();
+		// Another view, the blob held already: the lying reference is refused at once, without a fetch.
+		const later = new ChannelBlobs(device.access(WS), DOC);
+		later.fetch(lie);
+		await vi.waitFor(() => expect(later.status(lie)).toMatchObject({ phase: 'failed', error: 'mismatch' }));
+		expect(later.url(lie)).toBeUndefined();
+		expect(asked).toBe(2);
+		blobs.destroy();
+		later.destroy();
 	});
 });

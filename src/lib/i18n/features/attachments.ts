@@ -19,6 +19,7 @@ export const attachmentsEn = {
 	'attachments.failed': 'Could not fetch {name}: {error}',
 	'attachments.reason.offline': 'no device of the workspace is connected. It will load once one that has it is online.',
 	'attachments.reason.unavailable': 'no connected device has the whole file (or may share it with you).',
+	'attachments.reason.mismatch': 'the file is not the size its message says, so it was not fetched.',
 	'attachments.reason.other': 'the transfer failed.',
 	'attachments.retry': 'Retry',
 	'attachments.retryNamed': 'Retry {name}',

@@ -21,6 +21,7 @@ export const attachmentsZh: Record<keyof typeof attachmentsEn, string> = {
 	'attachments.failed': '无法获取 {name}：{error}',
 	'attachments.reason.offline': '当前没有连接到工作区的任何设备。持有该文件的设备上线后即可加载。',
 	'attachments.reason.unavailable': '已连接的设备都没有完整的文件（或无权与你共享）。',
+	'attachments.reason.mismatch': '文件大小与消息所述不符，因此未获取。',
 	'attachments.reason.other': '传输失败。',
 	'attachments.retry': '重试',
 	'attachments.retryNamed': '重试 {name}',
