@@ -133,7 +133,7 @@ describe('answerInChannel with a model in this peer', () => {
 		const record = view.byId.get(answerId)!;
 		expect(record).toMatchObject({ author: me, model: engine.modelId, askedBy: me, text: '' });
 		expect(view.top.map((m) => m.id)).toEqual([question.id, answerId]);
-		expect(await verifyMessage(record)).toBe(true);
+		expect(await verifyMessage(record, channel.id)).toBe(true); // signed as written in this channel
 		expect(view.text(record)).toBe(result.text);
 		expect(await verifyEdit(view.edits(answerId)[0]!)).toBe(true);
 		expect(view.answer(record)).toMatchObject({ status: AiStatus.done });
@@ -199,10 +199,10 @@ describe('runAnswer with tools', () => {
 		expect(answer.record).toBeDefined();
 		expect(answer.steps).toHaveLength(1);
 		expect(answer.steps![0]).toMatchObject({ name: 'pick', status: 'done', result: expect.stringMatching(/^picked (red|blue)$/) });
-		expect(await verifyAiRecord(answer.record!)).toBe(true);
+		expect(await verifyAiRecord(answer.record!, thread.id)).toBe(true); // signed as written in this chat
 		// The steps are covered by the signature: a changed result no longer verifies.
 		const forged = { ...answer.record!, steps: [{ ...answer.record!.steps![0]!, result: 'picked green' }] };
-		expect(await verifyAiRecord(forged)).toBe(false);
+		expect(await verifyAiRecord(forged, thread.id)).toBe(false);
 	});
 
 	it('records a denied call as denied, and the tool does not run', async () => {

@@ -465,8 +465,10 @@ describe('answers the host writes into the target document', () => {
 		await waitFor(() => watched.answer(watched.byId.get(answerId) ?? question)?.status === AiStatus.done && watched.edits(answerId).length === 1, 'b to see the finished answer', 3000);
 		const record = watched.byId.get(answerId)!;
 		expect(record).toMatchObject({ model: MODEL, text: '' });
-		expect(await verifyMessage(record)).toBe(true);
-		expect(await verifyMessage({ ...record, model: 'another-model' })).toBe(false);
+		// Signed by the host as written in this channel (the id it names), and nowhere else.
+		expect(await verifyMessage(record, channelId)).toBe(true);
+		expect(await verifyMessage(record, newId())).toBe(false);
+		expect(await verifyMessage({ ...record, model: 'another-model' }, channelId)).toBe(false);
 		expect(record.hlc > question.hlc).toBe(true);
 		expect(watched.top.map((m) => m.id)).toEqual([question.id, answerId]);
 		const [final] = watched.edits(answerId);

@@ -151,7 +151,7 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 			...(result.stats !== undefined ? { stats: result.stats } : {}),
 			...(steps !== undefined ? { steps } : {}),
 			...(sources !== undefined ? { sources } : {})
-		});
+		}, thread.id);
 		thread.doc.transact(() => thread.addRecord(record), origin);
 	});
 }
@@ -196,7 +196,7 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 			model: init.model,
 			askedBy: init.askedBy,
 			...(init.parent !== undefined ? { parent: init.parent } : {})
-		});
+		}, channel.id);
 		let created!: Y.Map<unknown>;
 		channel.doc.transact(() => {
 			channel.post(record);

@@ -172,7 +172,7 @@ async function recordEnd(init: RunAnswerInit, end: AnswerResult): Promise<void> 
 		askedBy: init.askedBy,
 		status: end.status,
 		...(end.error !== undefined ? { error: end.error } : {})
-	});
+	}, thread.id);
 	if (thread.answerRecord(init.id) === undefined) thread.doc.transact(() => thread.addRecord(record), init.origin);
 }
 

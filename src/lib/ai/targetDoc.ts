@@ -33,7 +33,8 @@ const FROM_STORE = Symbol('from the store');
 
 /** Opens a working copy of `docId`; undefined when it is not ready within the timeout. */
 export async function openTargetDoc(docs: SyncDocs, docId: string, init: OpenTargetInit): Promise<TargetDoc | undefined> {
-	const doc = new Y.Doc();
+	// Its guid is the document's id, which the records signed in it name (ChannelDoc.id).
+	const doc = new Y.Doc({ guid: docId });
 	const origin = { targetDoc: docId };
 	let wake: () => void = () => {};
 	const stopListening = docs.onLocalUpdate((id, update, from) => {

@@ -62,6 +62,14 @@ export class AiThreadDoc {
 	/** Signed questions, answers and cuts (only appended). */
 	readonly records: Y.Array<AiRecord>;
 
+	/**
+	 * The document's id, which records signed in it name (signature.ts `boundTo`): its Yjs guid,
+	 * which every store and working copy sets to the id (DocStore, ArchiveDocs, targetDoc.ts).
+	 */
+	get id(): string {
+		return this.doc.guid;
+	}
+
 	constructor(readonly doc: Y.Doc) {
 		this.meta = doc.getMap('meta');
 		this.messages = doc.getArray('messages');
@@ -125,7 +133,7 @@ export class AiThreadDoc {
 			const held = byId.get(r.id);
 			// Records of one id: the first whose signature checks out (found in review: the first in
 			// the array won, so a forged copy put before a genuine answer displaced it for good).
-			if (held === undefined || (held.record !== undefined && !recordVerified(held.record) && recordVerified(r))) byId.set(r.id, fromRecord(r));
+			if (held === undefined || (held.record !== undefined && !recordVerified(held.record, this.id) && recordVerified(r, this.id))) byId.set(r.id, fromRecord(r));
 		}
 		let previous = '';
 		for (const entry of this.messages.toArray()) {
@@ -142,7 +150,7 @@ export class AiThreadDoc {
 			if (at < 0) continue;
 			// Only the asker of the turn may rewind it (edit its question, or regenerate its answer).
 			const question = out.slice(0, at + 1).findLast((m) => m.role === AiRole.user);
-			if (question === undefined || question.author !== cut.author || !recordVerified(cut)) continue;
+			if (question === undefined || question.author !== cut.author || !recordVerified(cut, this.id)) continue;
 			const from = out[at]!;
 			// Only the cutter's own questions and the answers to them go (found in review: everyone's
 			// turns between a backdated question and a far-future cut went, so a member emptied a chat).
@@ -164,13 +172,13 @@ export class AiThreadDoc {
 
 const recordChecks = new Map<string, boolean>();
 
-/** Whether a record's signature checks out (remembered: a chat folds its cuts on every change). */
-function recordVerified(record: AiRecord): boolean {
-	const key = JSON.stringify(record); // the whole record: a signature copied onto other fields is checked anew
+/** Whether a record's signature checks out in chat `docId` (remembered: a chat folds its cuts on every change). */
+function recordVerified(record: AiRecord, docId: string): boolean {
+	const key = JSON.stringify([docId, record]); // the whole record: a signature copied onto other fields is checked anew
 	let ok = recordChecks.get(key);
 	if (ok === undefined) {
 		if (recordChecks.size > 10_000) recordChecks.clear();
-		recordChecks.set(key, (ok = verifyAiRecordNow(record)));
+		recordChecks.set(key, (ok = verifyAiRecordNow(record, docId)));
 	}
 	return ok;
 }

@@ -138,6 +138,14 @@ export class ChannelDoc {
 	/** A private space's name and topic (its members alone hold the document). */
 	readonly space: Y.Map<unknown>;
 
+	/**
+	 * The document's id, which records signed in it name (signature.ts `boundTo`): its Yjs guid,
+	 * which every store and working copy sets to the id (DocStore, ArchiveDocs, targetDoc.ts).
+	 */
+	get id(): string {
+		return this.doc.guid;
+	}
+
 	constructor(readonly doc: Y.Doc) {
 		this.space = doc.getMap('space');
 		this.messages = doc.getArray('messages');

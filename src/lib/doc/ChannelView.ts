@@ -223,7 +223,7 @@ export class ChannelView {
 		if (held !== undefined) {
 			// Records of one id: the first whose signature checks out (found in review: the first in
 			// the array won, so a forged copy put before a genuine message displaced it for good).
-			if (held === v || verifyMessageNow(held) || !verifyMessageNow(v)) return;
+			if (held === v || verifyMessageNow(held, this.channel.id) || !verifyMessageNow(v, this.channel.id)) return;
 			this.dropMessage(held);
 		}
 		this.byId.set(v.id, v);

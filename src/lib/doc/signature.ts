@@ -8,6 +8,25 @@ import { fromBase64, toBase64, verifyByPeerId, type DeviceKey } from './deviceKe
 import type { AiRecord, AttachmentRef, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The bytes a message's or AI-chat record's signature covers when it is bound to the document
+ * it is written in: its own signed form inside a tag naming the document (the document's id,
+ * which is its Yjs guid in every store). Found in review: signatures named no document, so a
+ * member of a private space replayed a member's message from it into an open channel, and an
+ * AI answer from one chat into another, shown verified. Records signed before are checked in
+ * their unbound form as well (see {@link verifyBound}), so they still show verified, and can
+ * still be replayed; everything signed since names its document.
+ */
+function boundTo(docId: string, bytes: Uint8Array): Uint8Array {
+	return encoder.encode(JSON.stringify(['outpost/in/1', docId, decoder.decode(bytes)]));
+}
+
+/** Whether `sig` is `author`'s signature over `bytes` bound to `docId` or, for a record signed before binding, over `bytes` alone. */
+function verifyBound(author: string, bytes: Uint8Array, sig: string, docId: string | undefined): boolean {
+	return (docId !== undefined && verifyBytesNow(author, boundTo(docId, bytes), sig)) || verifyBytesNow(author, bytes, sig);
+}
 
 /** The bytes a message signature covers: every field but the signature, in a fixed order. */
 export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
@@ -42,9 +61,10 @@ export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 	return encoder.encode(JSON.stringify(['outpost/ai/1', ...fields]));
 }
 
-/** Signs an AI-chat record. */
-export async function signAiRecord(key: DeviceKey, r: Omit<AiRecord, 'sig'>): Promise<AiRecord> {
-	return { ...r, sig: await signBytes(key, aiRecordSigningBytes(r)) };
+/** Signs an AI-chat record written in chat `docId` (see {@link boundTo}; without it, unbound: tests of older records). */
+export async function signAiRecord(key: DeviceKey, r: Omit<AiRecord, 'sig'>, docId?: string): Promise<AiRecord> {
+	const bytes = aiRecordSigningBytes(r);
+	return { ...r, sig: await signBytes(key, docId === undefined ? bytes : boundTo(docId, bytes)) };
 }
 
 /** The bytes a client binding's signature covers: Yjs client `client` of document `docId` writes for `device`. */
@@ -67,14 +87,14 @@ export function verifyBindingNow(b: ClientBinding): boolean {
 	return verifyBytesNow(b.device, bindingSigningBytes(b), b.sig);
 }
 
-/** Verifies an AI-chat record's signature at once (the view folds cuts synchronously; they are few). */
-export function verifyAiRecordNow(r: AiRecord): boolean {
-	return verifyBytesNow(r.author, aiRecordSigningBytes(r), r.sig);
+/** Verifies an AI-chat record's signature at once, in chat `docId` (the view folds cuts synchronously; they are few). */
+export function verifyAiRecordNow(r: AiRecord, docId?: string): boolean {
+	return verifyBound(r.author, aiRecordSigningBytes(r), r.sig, docId);
 }
 
-/** Verifies an AI-chat record's signature against its author. */
-export function verifyAiRecord(r: AiRecord): Promise<boolean> {
-	return verifyBytes(r.author, aiRecordSigningBytes(r), r.sig);
+/** Verifies an AI-chat record's signature against its author, as written in chat `docId`. */
+export async function verifyAiRecord(r: AiRecord, docId?: string): Promise<boolean> {
+	return verifyAiRecordNow(r, docId);
 }
 
 /** The bytes an edit signature covers. */
@@ -105,19 +125,20 @@ export async function verifyBytes(author: string, bytes: Uint8Array, sig: string
 	return verifyBytesNow(author, bytes, sig);
 }
 
-/** Whether a message's signature checks out, at once (for the rare choice between records of one id). */
-export function verifyMessageNow(m: MessageRecord): boolean {
-	return verifyBytesNow(m.author, messageSigningBytes(m), m.sig);
+/** Whether a message's signature checks out in document `docId`, at once (for the rare choice between records of one id). */
+export function verifyMessageNow(m: MessageRecord, docId?: string): boolean {
+	return verifyBound(m.author, messageSigningBytes(m), m.sig, docId);
 }
 
-/** Signs a message record. */
-export async function signMessage(key: DeviceKey, m: Omit<MessageRecord, 'sig'>): Promise<MessageRecord> {
-	return { ...m, sig: await signBytes(key, messageSigningBytes(m)) };
+/** Signs a message record written in document `docId` (see {@link boundTo}; without it, unbound: tests of older records). */
+export async function signMessage(key: DeviceKey, m: Omit<MessageRecord, 'sig'>, docId?: string): Promise<MessageRecord> {
+	const bytes = messageSigningBytes(m);
+	return { ...m, sig: await signBytes(key, docId === undefined ? bytes : boundTo(docId, bytes)) };
 }
 
-/** Verifies a message record's signature against its author. */
-export function verifyMessage(m: MessageRecord): Promise<boolean> {
-	return verifyBytes(m.author, messageSigningBytes(m), m.sig);
+/** Verifies a message record's signature against its author, as written in document `docId`. */
+export async function verifyMessage(m: MessageRecord, docId?: string): Promise<boolean> {
+	return verifyMessageNow(m, docId);
 }
 
 /** Signs an edit record. */

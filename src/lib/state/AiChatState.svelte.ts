@@ -105,7 +105,7 @@ export class AiChatState {
 		if (known !== undefined) return known;
 		if (!this.checking.has(key)) {
 			this.checking.add(key);
-			void verifyAiRecord(record).then((ok) => {
+			void verifyAiRecord(record, this.id).then((ok) => {
 				this.checks.set(key, ok);
 				this.checking.delete(key);
 				this.checked++;
@@ -146,14 +146,14 @@ export class AiChatState {
 			hlc: this.tick(),
 			text,
 			...(files.length > 0 ? { files: [...files] } : {})
-		});
+		}, this.id);
 		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
 	}
 
 	/** Drops message `from` and everything after it from the conversation: a signed cut (nothing is deleted). */
 	private async cut(from: string): Promise<void> {
 		const { identity } = this.services;
-		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.cut, id: newId(), author: identity.peerId, hlc: this.tick(), text: '', from });
+		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.cut, id: newId(), author: identity.peerId, hlc: this.tick(), text: '', from }, this.id);
 		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
 	}
 

@@ -291,7 +291,7 @@ export class ChannelState {
 		void this.version;
 		const edits = this.view?.edits(m.id) ?? [];
 		const last = edits[edits.length - 1];
-		return this.check(checkKey('msg', m, last), async () => (await verifyMessage(m)) && (last ? await verifyEdit(last) : true));
+		return this.check(checkKey('msg', m, last), async () => (await verifyMessage(m, this.id)) && (last ? await verifyEdit(last) : true));
 	}
 
 	/** A cached asynchronous signature check: the result, or undefined while it runs. */
@@ -324,7 +324,7 @@ export class ChannelState {
 			text: clean,
 			...(parent ? { parent } : {}),
 			...(files.length > 0 ? { files: [...files] } : {})
-		});
+		}, this.id);
 		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
 		if (files.length > 0) void this.blobs.posted(files);
 		this.markRead();

@@ -302,7 +302,9 @@ describe('workspace tools', () => {
 		const view = new ChannelView(new ChannelDoc(before));
 		const record = view.top.at(-1)!;
 		expect(record).toMatchObject({ author: w.ann.peerId, text: 'The tide is high at noon.' });
-		expect(await verifyMessage(record)).toBe(true);
+		// Signed as written in #general: it verifies there, and nowhere else.
+		expect(await verifyMessage(record, w.general)).toBe(true);
+		expect(await verifyMessage(record)).toBe(false);
 		const roleOf = (peerId: string) => w.authority.roleOf(peerId);
 		expect(postShows(record, { roleOf, readOnly: readOnlySpans(new WorkspaceDoc(w.root.doc), w.general, roleOf) })).toBe(true);
 		view.destroy();

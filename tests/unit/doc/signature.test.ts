@@ -2,13 +2,15 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
+import { AiRecordKind, type EditRecord, type MessageRecord } from '../../../src/lib/doc/schema.js';
 import {
 	editSigningBytes,
 	messageSigningBytes,
 	signDeletion,
 	signEdit,
+	signAiRecord,
 	signMessage,
+	verifyAiRecord,
 	verifyDeletion,
 	verifyBytes,
 	verifyEdit,
@@ -104,6 +106,27 @@ describe('message signatures', () => {
 		expect(messageSigningBytes(unsignedMessage())).not.toEqual(
 			editSigningBytes({ msg: 'm1', author: alice, hlc: at(100, alice), text: 'hello **world**' })
 		);
+	});
+});
+
+describe('signatures bound to their document (found in review: a message replayed from a private space into an open channel, or an AI answer into another chat, showed verified)', () => {
+	it('a message signed in one document verifies there only', async () => {
+		const m = await signMessage(aliceKey, unsignedMessage(), 'dm-1');
+		expect(await verifyMessage(m, 'dm-1')).toBe(true);
+		expect(await verifyMessage(m, 'general')).toBe(false);
+		expect(await verifyMessage(m)).toBe(false);
+	});
+
+	it('an AI-chat record signed in one chat verifies there only', async () => {
+		const r = await signAiRecord(aliceKey, { kind: AiRecordKind.user, id: 'q1', author: alice, hlc: at(100, alice), text: 'What is the dose?' }, 'chat-1');
+		expect(await verifyAiRecord(r, 'chat-1')).toBe(true);
+		expect(await verifyAiRecord(r, 'chat-2')).toBe(false);
+	});
+
+	it('a record signed before binding still verifies, in any document (the limit the README names)', async () => {
+		const legacy = await signMessage(aliceKey, unsignedMessage());
+		expect(await verifyMessage(legacy, 'general')).toBe(true);
+		expect(await verifyMessage({ ...legacy, text: 'changed' }, 'general')).toBe(false);
 	});
 });
 

@@ -78,6 +78,24 @@ describe('remembered signature checks', () => {
 		await state.close();
 	});
 
+	it('a message signed in a private space and replayed into an open channel does not show as verified there', async () => {
+		const svc = await services();
+		const general = newId();
+		const state = await ChannelState.open(svc, 'ws-verdicts', general);
+		const handle = svc.docs.open(general);
+		const fromDm = await signMessage(bob.key, { id: 'p1', author: bob.id, hlc: at(1, bob.id), text: 'between us: I am leaving' }, newId());
+		const here = await signMessage(bob.key, { id: 'g1', author: bob.id, hlc: at(2, bob.id), text: 'hello all' }, general);
+		Y.applyUpdate(handle.doc, updateOf(handle.doc, (d) => new ChannelDoc(d), (c) => (c.post(fromDm), c.post(here))), 'remote');
+		const byId = (id: string) => state.messages.find((m) => m.id === id)!;
+		state.verify(byId('p1'));
+		state.verify(byId('g1'));
+		await settle();
+		expect(state.verify(byId('p1'))).toBe(false);
+		expect(state.verify(byId('g1'))).toBe(true);
+		svc.docs.release(handle);
+		await state.close();
+	});
+
 	it('a forged AI answer carrying a genuine answer’s signature does not show as verified', async () => {
 		const state = await AiChatState.open(await services(), newId());
 		const source = new AiThreadDoc(new Y.Doc());

@@ -183,7 +183,7 @@ export class ShownMessages {
 	private async check(m: MessageRecord): Promise<boolean> {
 		if (this.unseen.has(m.id) || (await this.deleted(m))) return false;
 		const last = this.view.edits(m.id).at(-1);
-		return (await verifyMessage(m)) && (last === undefined || (await verifyEdit(last)));
+		return (await verifyMessage(m, this.view.channel.id)) && (last === undefined || (await verifyEdit(last)));
 	}
 
 	/** The author's newest deletion mark whose signature verifies decides (ChannelState.isDeleted). */

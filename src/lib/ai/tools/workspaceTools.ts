@@ -366,7 +366,7 @@ class WorkspaceTools {
 				const latest = latestHlc(doc);
 				if (latest !== '') this.ctx.clock.receive(latest);
 				const { peerId, privateKey } = this.ctx.device;
-				const record = await signMessage(privateKey, { id: newId(), author: peerId, hlc: this.ctx.clock.tick(), text: clean });
+				const record = await signMessage(privateKey, { id: newId(), author: peerId, hlc: this.ctx.clock.tick(), text: clean }, channel.id);
 				signal.throwIfAborted();
 				held.doc.transact(() => doc.post(record), this.ctx.origin);
 				return { content: `Posted in ${channelLabel(channel)} (message id ${record.id}).` };

@@ -121,7 +121,7 @@ export class WorkspaceNotifier {
 		if (!decision.notify) return undefined;
 		const title = kind === ChannelKind.direct ? info.name : kind === ChannelKind.private ? `🔒 ${info.name}` : `# ${info.name}`;
 		const body = truncate(notificationBody(this.ws.displayName(m.author), m, get(_)), MAX_BODY);
-		return verifyMessage(m).then((genuine) => {
+		return verifyMessage(m, id).then((genuine) => {
 			if (!genuine || this.closed) return;
 			return this.sink.show({
 				title,
