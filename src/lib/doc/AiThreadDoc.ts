@@ -157,13 +157,17 @@ export class AiThreadDoc {
 			const own = (m: AiMessage) => m.author === cut.author || (m.role === AiRole.assistant && m.askedBy === cut.author);
 			out = out.filter((m) => !own(m) || compareHlc(m.hlc, from.hlc) < 0 || compareHlc(m.hlc, cut.hlc) > 0);
 		}
+		// A signed answer's asker is the author of the signed question before it: an unsigned entry
+		// (which anyone may write) slipped in between neither strips nor changes it (found in review).
 		let asker: string | undefined;
+		let signedAsker: string | undefined;
 		return out.map((m) => {
 			if (m.role === AiRole.user) {
 				asker = m.author;
+				if (m.record !== undefined) signedAsker = m.author;
 				return m;
 			}
-			if (m.role !== AiRole.assistant || m.askedBy === undefined || m.askedBy === asker) return m;
+			if (m.role !== AiRole.assistant || m.askedBy === undefined || m.askedBy === (m.record !== undefined ? signedAsker : asker)) return m;
 			const { askedBy: _unproven, ...rest } = m;
 			return rest;
 		});

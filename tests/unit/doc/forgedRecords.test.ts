@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
+import { AiRole, AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
 import { ChannelDoc, deletionIndex } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { generateDeviceKey, peerIdOfKey } from '../../../src/lib/doc/deviceKey.js';
@@ -64,6 +64,17 @@ describe('records of one id', () => {
 		const forged: AiRecord = { ...answer, text: '500 mg' }; // keeps the genuine signature
 		chat.records.insert(0, [forged]);
 		expect(chat.list().find((m) => m.id === 'a1')?.text).toBe('5 mg');
+	});
+});
+
+describe('who asked, in an AI chat', () => {
+	it('a signed answer keeps its signed asker when an unsigned entry is slipped in before it', async () => {
+		const chat = new AiThreadDoc(new Y.Doc());
+		chat.addRecord(await signAiRecord(ada.key, { kind: AiRecordKind.user, id: 'q1', author: ada.id, hlc: at(1000, ada.id), text: 'What is the dose?' }));
+		chat.addRecord(await signAiRecord(host.key, { kind: AiRecordKind.answer, id: 'a1', author: host.id, hlc: at(2000, host.id), text: '5 mg', model: 'm', askedBy: ada.id, status: AiStatus.done }));
+		expect(chat.list().find((m) => m.id === 'a1')?.askedBy).toBe(ada.id);
+		chat.append({ id: 'x', role: AiRole.user, hlc: at(1500, mallory.id), author: mallory.id, text: 'unsigned' });
+		expect(chat.list().find((m) => m.id === 'a1')?.askedBy).toBe(ada.id);
 	});
 });
 
