@@ -184,6 +184,11 @@ describe('renderMarkdown: mentions', () => {
 		expect(mentions(root)).toEqual(['@Ana Lima', '@ana']);
 	});
 
+	it('mentions a member whose name has a hyphen, and renders (found in review: "Jean-Luc" made every message throw)', () => {
+		const root = dom('@Jean-Luc and @ana', { mentionNames: ['ana', 'Jean-Luc', 'x]-(y'] });
+		expect(mentions(root)).toEqual(['@Jean-Luc', '@ana']);
+	});
+
 	it('does not match a known name that is only a prefix of a longer word', () => {
 		const root = dom('@anabela', { mentionNames: ['ana'] });
 		expect(mentions(root)).toEqual([]);

@@ -62,6 +62,16 @@ export const creatorsChannels: ChannelRules = { settings: creatorsSettings, crea
 /** Colours offered for a workspace icon. */
 export const WORKSPACE_COLORS = ['#1f6f5c', '#2f5fb3', '#8a3ffc', '#c0392b', '#d35400', '#7f8c8d'] as const;
 
+/**
+ * `value` when it is one of {@link WORKSPACE_COLORS}, else the first. Any member writes the
+ * root's colour, and the rail puts it in a style (found in review: "red; position: fixed;
+ * inset: 0; background-image: url(…)" laid an invisible button over the app and made every
+ * member's app fetch a remote address).
+ */
+export function workspaceColor(value: unknown): string {
+	return (WORKSPACE_COLORS as readonly unknown[]).includes(value) ? (value as string) : WORKSPACE_COLORS[0];
+}
+
 /** Fields set when a workspace is created. */
 export interface WorkspaceInit {
 	name: string;
@@ -115,7 +125,7 @@ export class WorkspaceDoc {
 	}
 
 	get color(): string {
-		return readString(this.meta, 'color', WORKSPACE_COLORS[0]);
+		return workspaceColor(this.meta.get('color'));
 	}
 	set color(value: string) {
 		this.meta.set('color', value);

@@ -14,8 +14,13 @@ const ANY_NAME = new RegExp(
 	'gu'
 );
 
+/**
+ * Escapes a name for use outside a character class. Not `-`: with the `u` flag `\-` is an
+ * invalid escape there (found in review: a member named "Jean-Luc" made every message's
+ * rendering throw for the whole workspace).
+ */
 function escapeRegExp(value: string): string {
-	return value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+	return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /** Builds the pattern for a list of known names, or the generic one when there is no list. */
@@ -26,7 +31,12 @@ export function mentionPattern(names?: readonly string[]): RegExp | undefined {
 	// Longest first, so "@Ana Lima" wins over "@Ana".
 	usable.sort((a, b) => b.length - a.length);
 	const alternatives = usable.map(escapeRegExp).join('|');
-	return new RegExp(`${BEFORE}@(${alternatives})(?![${NAME_CHAR}])`, 'giu');
+	try {
+		return new RegExp(`${BEFORE}@(${alternatives})(?![${NAME_CHAR}])`, 'giu');
+	} catch {
+		// Names are other members' to choose: one that still makes no pattern costs the highlighting, never the message.
+		return ANY_NAME;
+	}
 }
 
 /**

@@ -5,7 +5,7 @@ import { base32, isId, newId } from '../../../src/lib/doc/ids.js';
 import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
 import { RosterDoc } from '../../../src/lib/doc/RosterDoc.js';
 import { AiStatus, Role, type ChannelInfo } from '../../../src/lib/doc/schema.js';
-import { creatorsChannels, WORKSPACE_COLORS, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
+import { creatorsChannels, WORKSPACE_COLORS, workspaceColor, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 import { T0, updateChannel, anyChannel } from './helpers.js';
 
 function channelInfo(id: string, overrides: Partial<ChannelInfo> = {}): ChannelInfo {
@@ -50,6 +50,17 @@ describe('WorkspaceDoc', () => {
 		ws.name = 'Vessel Ops';
 		ws.color = '#c0392b';
 		expect([ws.name, ws.color]).toEqual(['Vessel Ops', '#c0392b']);
+	});
+
+	it('reads a colour only from its list: any member writes the root, and the rail puts it in a style (found in review)', () => {
+		const ws = new WorkspaceDoc(new Y.Doc());
+		ws.color = 'red; position: fixed; inset: 0; background-image: url(https://tracker.example/p.gif)';
+		expect(ws.color).toBe(WORKSPACE_COLORS[0]);
+		ws.meta.set('color', 42);
+		expect(ws.color).toBe(WORKSPACE_COLORS[0]);
+		ws.color = WORKSPACE_COLORS[3];
+		expect(ws.color).toBe(WORKSPACE_COLORS[3]);
+		expect(workspaceColor('url(x)')).toBe(WORKSPACE_COLORS[0]);
 	});
 
 	it('creates channels and reads them back', () => {
