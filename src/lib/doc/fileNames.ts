@@ -6,8 +6,18 @@
 
 /** Longest file-name stem kept, in characters (well under 255 bytes of UTF-8 for CJK too). */
 const MAX_STEM = 60;
-/** Characters that are path separators or forbidden on some file system. */
-const FORBIDDEN = /[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u2028\u2029\ufeff]/g;
+/** Characters that are path separators or forbidden on some file system, and bidirectional controls. */
+const FORBIDDEN = /[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\ufeff]/g;
+/** Bidirectional controls, which make "invoice\u202Efdp.exe" read as "invoiceexe.pdf". */
+const BIDI_CONTROLS = /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g;
+
+/**
+ * A file name as it is shown and offered for download: without bidirectional controls (found
+ * in review: a member could name an .exe so that it reads as a .pdf).
+ */
+export function shownFileName(name: string): string {
+	return name.replace(BIDI_CONTROLS, '');
+}
 /** Names Windows reserves for devices, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 

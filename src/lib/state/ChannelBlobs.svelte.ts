@@ -8,6 +8,7 @@ import { DEFAULT_FILE_POLICY, fileVerdict, type FilePolicy } from '../doc/team/f
 import { newBlobKey, openBlob, sealBlob } from '../blob/blobSeal.js';
 import type { BlobManifest } from '../blob/blobManifest.js';
 import { referencedBlobSize } from '../blob/blobAdmission.js';
+import { shownFileName } from '../doc/fileNames.js';
 
 /**
  * Why a fetch failed, for the view to say in the user's language; `mismatch`: the blob is not
@@ -267,7 +268,7 @@ export class ChannelBlobs {
 		if (url === undefined) return; // the fetch failed: its status says why
 		const link = document.createElement('a');
 		link.href = url;
-		link.download = ref.name;
+		link.download = shownFileName(ref.name);
 		link.rel = 'noopener';
 		link.style.display = 'none';
 		document.body.append(link);
