@@ -139,6 +139,8 @@ describe('model files', () => {
 		expect(answer.headers['content-length']).toBe('1000');
 		expect(answer.headers['accept-ranges']).toBe('bytes');
 		expect(answer.headers['cross-origin-resource-policy']).toBe('same-origin');
+		// Opened as a page, a model file runs nothing in the app's origin (found in review).
+		expect(answer.headers['content-security-policy']).toMatch(/^sandbox; default-src 'none'/);
 		expect(answer.body.equals(bytes)).toBe(true);
 		const etag = String(answer.headers.etag);
 		expect((await get(relay.url, '/models/b-model.gguf', { 'if-none-match': etag })).status).toBe(304);

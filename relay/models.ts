@@ -164,6 +164,9 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: string,
 	const size = stats.size;
 	const etag = `"${size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
 	res.setHeader('Content-Type', contentTypeFor(file));
+	// Model files are data fetched by the app: opened as a page (an .html or .svg someone put in
+	// the directory), one runs nothing in the app's origin (found in review).
+	res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; frame-ancestors 'none'");
 	res.setHeader('Cache-Control', 'no-cache');
 	res.setHeader('Accept-Ranges', 'bytes');
 	res.setHeader('ETag', etag);

@@ -148,13 +148,14 @@ describe('content types', () => {
 
 describe('headers on every response', () => {
 	it.each(['/', '/robots.txt', '/_app/immutable/missing.js', '/..%2fsecret.txt'])(
-		'%s carries COOP, COEP, CORP and nosniff',
+		'%s carries COOP, COEP, CORP, nosniff and frame-ancestors none',
 		async (path) => {
 			const { headers } = await raw(path);
 			expect(headers['cross-origin-opener-policy']).toBe('same-origin');
 			expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
 			expect(headers['cross-origin-resource-policy']).toBe('same-origin');
 			expect(headers['x-content-type-options']).toBe('nosniff');
+			expect(headers['content-security-policy']).toBe("frame-ancestors 'none'");
 		}
 	);
 });

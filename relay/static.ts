@@ -30,7 +30,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 	'Cross-Origin-Opener-Policy': 'same-origin',
 	'Cross-Origin-Embedder-Policy': 'require-corp',
 	'Cross-Origin-Resource-Policy': 'same-origin',
-	'X-Content-Type-Options': 'nosniff'
+	'X-Content-Type-Options': 'nosniff',
+	// The pages carry the app's policy in a meta tag (svelte.config.js `kit.csp`); what only a
+	// header can say: no site may frame the app.
+	'Content-Security-Policy': "frame-ancestors 'none'"
 };
 
 interface Found {
