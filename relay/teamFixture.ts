@@ -15,6 +15,7 @@ import type { TeamPeer, TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Engine, GenerateRequest } from '../src/lib/ai/engine.ts';
 import { runRelay, type RunningRelay, type RunRelayInit } from './run.ts';
 
 /** The signer of a team peer's requests: its device key. */
@@ -129,4 +130,19 @@ export async function startTestRelay(name: string, init: Partial<RunRelayInit> =
 			await rm(tmp, { recursive: true, force: true });
 		}
 	};
+}
+
+/** A member's model engine for tests: it answers at once with an echo of the question, and counts its runs. */
+export function echoEngine(id: string): Engine & { runs: number } {
+	const engine = {
+		kind: 'node-llama-cpp' as const,
+		runs: 0,
+		models: async () => [{ id, name: id, engine: 'node-llama-cpp' as const, contextLength: 512 }],
+		async *generate(request: GenerateRequest) {
+			engine.runs++;
+			yield { type: 'text' as const, text: `echo ${request.messages.at(-1)?.content ?? ''}` };
+			yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 2 };
+		}
+	};
+	return engine;
 }

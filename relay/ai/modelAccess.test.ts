@@ -12,7 +12,7 @@ import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads lib
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
-import type { Engine, GenerateRequest } from '../../src/lib/ai/engine.ts';
+import type { Engine } from '../../src/lib/ai/engine.ts';
 import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
 import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.ts';
 import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
@@ -22,7 +22,7 @@ import { llamaGgufPath, tinyLlama } from '../../tests/fixtures/gguf.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { archiveAs, dialRelay, echoEngine, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const RELAY_MODEL = tinyLlama.name;
 const BOB_MODEL = 'bob-echo';
@@ -39,21 +39,6 @@ let gus: TeamPeer;
 let bobHost: { host: LlmHost; adverts: ModelAdverts; engine: Engine & { runs: number } };
 let annKey: string;
 let ownerKey: string;
-
-/** An engine that answers at once (counted). */
-function echoEngine(id: string): Engine & { runs: number } {
-	const engine = {
-		kind: 'node-llama-cpp' as const,
-		runs: 0,
-		models: async () => [{ id, name: id, engine: 'node-llama-cpp' as const, contextLength: 512 }],
-		async *generate(request: GenerateRequest) {
-			engine.runs++;
-			yield { type: 'text' as const, text: `echo ${request.messages.at(-1)?.content ?? ''}` };
-			yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 2 };
-		}
-	};
-	return engine;
-}
 
 beforeAll(async () => {
 	testRelay = await startTestRelay('model-access', {

@@ -9,13 +9,13 @@
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
-import type { Engine, GenerateRequest } from '../../src/lib/ai/engine.ts';
+import type { Engine } from '../../src/lib/ai/engine.ts';
 import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
 import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.ts';
 import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { createTeamWorkspace, newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { archiveAs, dialRelay, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { archiveAs, dialRelay, echoEngine, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const BOB_MODEL = 'bob-shared-echo';
 const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
@@ -27,20 +27,6 @@ let gus: TeamPeer;
 let bobHost: { host: LlmHost; adverts: ModelAdverts; engine: Engine & { runs: number } };
 /** B's owner's key: the control, which must reach Bob's model. */
 let ownerKey: string;
-
-function echoEngine(id: string): Engine & { runs: number } {
-	const engine = {
-		kind: 'node-llama-cpp' as const,
-		runs: 0,
-		models: async () => [{ id, name: id, engine: 'node-llama-cpp' as const, contextLength: 512 }],
-		async *generate(request: GenerateRequest) {
-			engine.runs++;
-			yield { type: 'text' as const, text: `echo ${request.messages.at(-1)?.content ?? ''}` };
-			yield { type: 'done' as const, finishReason: 'stop' as const, promptTokens: 1, completionTokens: 2 };
-		}
-	};
-	return engine;
-}
 
 const url = () => testRelay.relay.server.url;
 
