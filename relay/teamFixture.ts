@@ -15,7 +15,10 @@ import type { TeamPeer, TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModelAdverts, type ModelAdvertsInit } from '../src/lib/ai/adverts.ts';
 import type { Engine, GenerateRequest } from '../src/lib/ai/engine.ts';
+import { teamHostAccess } from '../src/lib/ai/hostAccess.ts';
+import { llmHost, type LlmHost } from '../src/lib/ai/llmHost.ts';
 import { runRelay, type RunningRelay, type RunRelayInit } from './run.ts';
 
 /** The signer of a team peer's requests: its device key. */
@@ -145,4 +148,23 @@ export function echoEngine(id: string): Engine & { runs: number } {
 		}
 	};
 	return engine;
+}
+
+/** `peer` shares `engine`'s models in workspace `ws` as the app does: a host deciding by its team, and adverts (stop both when done). */
+export async function shareModels(
+	peer: TeamPeer,
+	ws: TeamWorkspace,
+	engine: Engine,
+	timings: Pick<ModelAdvertsInit, 'intervalMs' | 'ttlMs' | 'minRepublishMs'>
+): Promise<{ host: LlmHost; adverts: ModelAdverts }> {
+	const host = llmHost({ engines: [engine], ...teamHostAccess((id) => (id === ws.id ? peer.authority : undefined)), onError: () => {} })({
+		node: peer.node,
+		keys: (id) => peer.mesh.workspaceKeys(id)
+	});
+	await host.start();
+	const keys = peer.mesh.workspaceKeys(ws.id);
+	if (keys === undefined) throw new Error(`${peer.peerId} has not added workspace ${ws.id}`);
+	const adverts = new ModelAdverts({ pubsub: peer.node.services.pubsub, keys, localPeerId: peer.node.peerId.toString(), source: host, ...timings });
+	adverts.start();
+	return { host, adverts };
 }

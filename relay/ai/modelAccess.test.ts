@@ -11,10 +11,9 @@
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
+import type { ModelAdverts } from '../../src/lib/ai/adverts.ts';
 import type { Engine } from '../../src/lib/ai/engine.ts';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
-import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.ts';
+import type { LlmHost } from '../../src/lib/ai/llmHost.ts';
 import { MeshEngine } from '../../src/lib/ai/meshEngine.ts';
 import type { TeamRole } from '../../src/lib/doc/team/ops.ts';
 import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
@@ -22,7 +21,7 @@ import { llamaGgufPath, tinyLlama } from '../../tests/fixtures/gguf.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
-import { archiveAs, dialRelay, echoEngine, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { archiveAs, dialRelay, echoEngine, shareModels, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const RELAY_MODEL = tinyLlama.name;
 const BOB_MODEL = 'bob-echo';
@@ -55,14 +54,7 @@ beforeAll(async () => {
 
 	// Bob serves a model of his own, to whom his team allows.
 	const engine = echoEngine(BOB_MODEL);
-	const host = llmHost({ engines: [engine], ...teamHostAccess((id) => (id === ws.id ? bob.authority : undefined)), onError: () => {} })({
-		node: bob.node,
-		keys: (id) => bob.mesh.workspaceKeys(id)
-	});
-	await host.start();
-	const adverts = new ModelAdverts({ pubsub: bob.node.services.pubsub, keys: bob.mesh.workspaceKeys(ws.id)!, localPeerId: bob.node.peerId.toString(), source: host, ...ADVERTS });
-	adverts.start();
-	bobHost = { host, adverts, engine };
+	bobHost = { ...(await shareModels(bob, ws, engine, ADVERTS)), engine };
 
 	annKey = (await new ApiKeysClient(signerOf(ann), relay.server.url).create(ws.id, 'ann scripts')).key;
 	ownerKey = (await new ApiKeysClient(signerOf(owner), relay.server.url).create(ws.id, 'owner scripts')).key;

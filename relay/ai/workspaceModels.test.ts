@@ -8,14 +8,13 @@
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelAdverts } from '../../src/lib/ai/adverts.ts';
+import type { ModelAdverts } from '../../src/lib/ai/adverts.ts';
 import type { Engine } from '../../src/lib/ai/engine.ts';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
-import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.ts';
+import type { LlmHost } from '../../src/lib/ai/llmHost.ts';
 import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
 import { createTeamWorkspace, newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { archiveAs, dialRelay, echoEngine, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { archiveAs, dialRelay, echoEngine, shareModels, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
 const BOB_MODEL = 'bob-shared-echo';
 const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
@@ -57,14 +56,7 @@ beforeAll(async () => {
 	for (const p of [owner, bob, gus]) await dialRelay(p, relay);
 	await waitUntil(() => relay.archive.authority(wsB.id)?.team.members.size === 5, 'the team on the relay');
 	const engine = echoEngine(BOB_MODEL);
-	const host = llmHost({ engines: [engine], ...teamHostAccess((id) => (id === wsB.id ? bob.authority : undefined)), onError: () => {} })({
-		node: bob.node,
-		keys: (id) => bob.mesh.workspaceKeys(id)
-	});
-	await host.start();
-	const adverts = new ModelAdverts({ pubsub: bob.node.services.pubsub, keys: bob.mesh.workspaceKeys(wsB.id)!, localPeerId: bob.node.peerId.toString(), source: host, ...ADVERTS });
-	adverts.start();
-	bobHost = { host, adverts, engine };
+	bobHost = { ...(await shareModels(bob, wsB, engine, ADVERTS)), engine };
 	await waitUntil(async () => (await listed(ownerKey)).includes(BOB_MODEL), "Bob's model listed for B's key", 20_000);
 }, 60_000);
 

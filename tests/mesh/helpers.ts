@@ -10,6 +10,7 @@ import type { Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { createMeshNode } from '../../src/lib/mesh/node.node.js';
 import type { NodeMeshNode, NodeMeshNodeInit } from '../../src/lib/mesh/node.node.js';
+import { HUDDLE_PROTOCOL_ID } from '../../src/lib/huddle/huddleMessages.js';
 
 /** Loopback only: tests never listen on a real interface. */
 export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0';
@@ -131,4 +132,13 @@ export function varint(n: number): Uint8Array {
 export function quantile(sorted: number[], q: number): number {
 	const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
 	return sorted[index] ?? Number.NaN;
+}
+
+/** `server`'s huddle streams with `remote` that are still open. */
+export function huddleStreams(server: NodeMeshNode, remote: string) {
+	return server
+		.getConnections()
+		.filter((c) => c.remotePeer.toString() === remote)
+		.flatMap((c) => c.streams)
+		.filter((s) => s.protocol === HUDDLE_PROTOCOL_ID && s.status === 'open');
 }

@@ -20,8 +20,7 @@ import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { UnprovenBudget } from '../../src/lib/mesh/unprovenBudget.js';
-import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
-import { addressOf, ended, startNode, varint, waitFor } from './helpers.js';
+import { addressOf, ended, huddleStreams, startNode, varint, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
 import { listedDoc, startTeamPeer, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -270,15 +269,6 @@ describe('huddle signalling under the team', () => {
 		call.close();
 	}, 60_000);
 });
-
-/** `server`'s huddle streams with `remote` that are still open. */
-function huddleStreams(server: NodeMeshNode, remote: string) {
-	return server
-		.getConnections()
-		.filter((c) => c.remotePeer.toString() === remote)
-		.flatMap((c) => c.streams)
-		.filter((s) => s.protocol === HUDDLE_PROTOCOL_ID && s.status === 'open');
-}
 
 /** A JOIN, as a modified client would send it. */
 function encodeJoin(workspaceId: string, channelId: string): Uint8Array {

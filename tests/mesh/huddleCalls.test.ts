@@ -17,8 +17,7 @@ import { HuddleDeniedError, HuddleSignalling } from '../../src/lib/huddle/Huddle
 import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
-import type { NodeMeshNode } from '../../src/lib/mesh/node.node.js';
-import { waitFor } from './helpers.js';
+import { huddleStreams, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer } from './teamPeers.js';
 
@@ -166,15 +165,6 @@ async function rawCall(from: TeamPeer, to: TeamPeer, workspaceId: string, channe
 		expect((await frames.read())?.[0]).toBe(HuddleMessageType.answer);
 	}
 	return { accepted, first };
-}
-
-/** `server`'s huddle streams with `remote` that are still open. */
-function huddleStreams(server: NodeMeshNode, remote: string) {
-	return server
-		.getConnections()
-		.filter((c) => c.remotePeer.toString() === remote)
-		.flatMap((c) => c.streams)
-		.filter((s) => s.protocol === HUDDLE_PROTOCOL_ID && s.status === 'open');
 }
 
 describe('huddle calls: who gets the microphone', () => {
