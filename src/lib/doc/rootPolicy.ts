@@ -4,15 +4,17 @@
  * deleted, so no member renames, archives or flips a channel to writable by editing it. Later
  * changes are signed settings marks (`channelSettings`, set once each), which count only when
  * a current admin or the owner signed them (WorkspaceDoc.ts folds them, channelRights.ts says
- * which count). The rest of the root (its name and colour, the note and AI-chat indexes) is not
- * guarded yet.
+ * which count). Its `meta` (name, colour, creator, roster id) is set once, when the workspace
+ * is made, and never overwritten or deleted (found in review: any member renamed the workspace,
+ * and its colour went into a style). The note and AI-chat indexes are not guarded yet.
  */
 import type * as Y from 'yjs';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 
 const ROOTS: Record<string, GrowthRule> = {
 	channels: 'index',
-	channelSettings: 'once'
+	channelSettings: 'once',
+	meta: 'once'
 };
 
 /** Why `update` would rewrite root document `doc`'s channel index or settings marks, or undefined. */

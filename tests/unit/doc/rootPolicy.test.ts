@@ -40,6 +40,23 @@ describe('the root write policy', () => {
 		expect(attempt((ws) => (ws.name = 'renamed workspace'))).toBeUndefined();
 	});
 
+	it('refuses renaming or recolouring a workspace, or removing its roster id, once it is made (found in review)', () => {
+		const honest = new Y.Doc();
+		new WorkspaceDoc(honest).init({ name: 'Deck crew', color: '#1f6f5c', createdBy: ADMIN, createdAt: 1, rosterId: 'r1' });
+		const tryChange = (change: (ws: WorkspaceDoc) => void) => {
+			const copy = new Y.Doc();
+			Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
+			const before = Y.encodeStateVector(honest);
+			change(new WorkspaceDoc(copy));
+			return checkRootUpdate(honest, Y.encodeStateAsUpdate(copy, before));
+		};
+		expect(tryChange((ws) => (ws.name = 'Mutiny'))).toBe('a record cannot be overwritten');
+		expect(tryChange((ws) => (ws.color = '#c0392b'))).toBe('a record cannot be overwritten');
+		expect(tryChange((ws) => ws.meta.delete('rosterId'))).toBe('a record cannot be deleted');
+		// The whole root, as a newcomer first receives it, is taken.
+		expect(checkRootUpdate(new Y.Doc(), Y.encodeStateAsUpdate(honest))).toBeUndefined();
+	});
+
 	it('refuses a settings mark removed', () => {
 		const honest = new Y.Doc();
 		const root = new WorkspaceDoc(honest);

@@ -139,8 +139,9 @@ describe('WorkspaceSyncDocs', () => {
 		Y.applyUpdate(copy, Y.encodeStateAsUpdate(root));
 		const before = Y.encodeStateVector(copy);
 		copy.getMap('meta').set('rosterId', newId());
-		await sync.apply(workspaceId, Y.encodeStateAsUpdate(copy, before), 'peer');
-		expect(new WorkspaceDoc(root).rosterId).not.toBe(rosterId); // the root took it (its meta is not guarded)
+		// The root's meta is set once (rootPolicy.ts): the rewrite is refused, and the roster kept either way.
+		await expect(sync.apply(workspaceId, Y.encodeStateAsUpdate(copy, before), 'peer')).rejects.toThrow(/cannot be overwritten/);
+		expect(new WorkspaceDoc(root).rosterId).toBe(rosterId);
 		expect(sync.rosterId).toBe(rosterId);
 		expect(sync.list()).toContain(rosterId);
 		expect(sync.isListed(rosterId)).toBe(true);

@@ -113,12 +113,10 @@ describe('an import that reaches past its own workspace', () => {
 	});
 
 	it('refuses a file of this very workspace whose roster deletes an operation, as a peer would', async () => {
-		const { db, docs, c, rosterC, roster, added } = await device();
+		const { db, docs, c, rosterC, roster, added, root } = await device();
 		const evilRoster = new Y.Doc();
 		Y.applyUpdate(evilRoster, Y.encodeStateAsUpdate(roster));
 		teamOps(evilRoster).delete(added);
-		const root = new Y.Doc();
-		root.getMap('meta').set('rosterId', rosterC);
 		const file = await exportFile(c, rosterC, { [c]: ['workspace', Y.encodeStateAsUpdate(root)], [rosterC]: ['roster', Y.encodeStateAsUpdate(evilRoster)] });
 		await expect(importWorkspace({ db, docs }, file)).rejects.toThrow(/no peer accepts/);
 		expect(teamOps(roster).has(added)).toBe(true);
