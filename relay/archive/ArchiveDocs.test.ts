@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deleteOnly } from '../../tests/fixtures/deleteOnly.ts';
 import * as Y from 'yjs';
 import { newId } from '../../src/lib/doc/ids.ts';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.ts';
@@ -59,6 +60,25 @@ describe('ArchiveDocs', () => {
 		expect(archive.list()).toEqual([workspaceId]);
 		expect(archive.stateVector(workspaceId)).toEqual(Y.encodeStateVector(new Y.Doc()));
 		expect(await archive.digest(workspaceId)).toBe(await docDigest(new Y.Doc()));
+	});
+
+	it('keeps no deletion waiting for records not held: the writer\'s next channel still arrives (found in review)', async () => {
+		const workspaceId = newId();
+		const archive = await openArchive(await tempDir(), workspaceId);
+		const writer = new Y.Doc();
+		const root = new WorkspaceDoc(writer);
+		const channel = (id: string) => ({ id, name: id, topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: 'peer-a' });
+		root.createChannel(channel('first'));
+		await archive.apply(workspaceId, Y.encodeStateAsUpdate(writer), 'peer');
+		// A modified client's delete set naming the writer's next clocks: it deletes nothing held, so it passes.
+		const future = deleteOnly(writer.clientID, Y.getState(writer.store, writer.clientID), 1_000_000);
+		await archive.apply(workspaceId, future, 'attacker');
+		const before = Y.encodeStateVector(writer);
+		root.createChannel(channel('second'));
+		await archive.apply(workspaceId, Y.encodeStateAsUpdate(writer, before), 'peer');
+		const held = new Y.Doc();
+		Y.applyUpdate(held, (await archive.diff(workspaceId, Y.encodeStateVector(new Y.Doc())))!);
+		expect([...new WorkspaceDoc(held).channels.keys()].sort()).toEqual(['first', 'second']);
 	});
 
 	it('finds every document again when reopened', async () => {

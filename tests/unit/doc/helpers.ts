@@ -2,6 +2,7 @@
 import * as Y from 'yjs';
 import { ChannelDoc, readReaction } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
+import { generateDeviceKey, peerIdOfKey, type DeviceKey } from '../../../src/lib/doc/deviceKey.js';
 import { compareHlc, formatHlc } from '../../../src/lib/doc/hlc.js';
 import type { ChannelSettingValues, EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
 import type { ChannelRules, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
@@ -12,6 +13,12 @@ export const T0 = Date.UTC(2025, 0, 1);
 /** An encoded clock `ms` milliseconds after {@link T0}. */
 export function at(ms: number, node = 'peer-a', counter = 0): string {
 	return formatHlc({ wall: T0 + ms, counter, node });
+}
+
+/** A new device: its key (which signs records) and its peer id. */
+export function identity(): { key: DeviceKey; id: string } {
+	const key = generateDeviceKey();
+	return { key, id: peerIdOfKey(key) };
 }
 
 /** A message record with a placeholder signature (views do not verify signatures). */

@@ -5,37 +5,19 @@
  * update is applied keeping nothing pending (updateCheck.ts `applyRemoteUpdate`), as every
  * replica's store does. Found in review.
  */
-import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
+import { deleteOnly } from '../../fixtures/deleteOnly.js';
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
-import { generateDeviceKey, peerIdOfKey } from '../../../src/lib/doc/deviceKey.js';
 import { AiRecordKind } from '../../../src/lib/doc/schema.js';
 import { signAiRecord, signMessage } from '../../../src/lib/doc/signature.js';
 import { checkRemoteUpdate } from '../../../src/lib/doc/team/writePolicy.js';
 import { applicablePart, applyRemoteUpdate, clocksOfDoc } from '../../../src/lib/mesh/updateCheck.js';
-import { at } from './helpers.js';
+import { at, identity } from './helpers.js';
 
 const WS = 'ws-pending';
 const CH = 'chan-1';
-
-function identity() {
-	const key = generateDeviceKey();
-	return { key, id: peerIdOfKey(key) };
-}
-
-/** A V1 update with no structs and one delete range (client, clock, len). */
-function deleteOnly(client: number, clock: number, len: number): Uint8Array {
-	const e = encoding.createEncoder();
-	encoding.writeVarUint(e, 0); // no struct sections
-	encoding.writeVarUint(e, 1); // one client in the delete set
-	encoding.writeVarUint(e, client);
-	encoding.writeVarUint(e, 1); // one range
-	encoding.writeVarUint(e, clock);
-	encoding.writeVarUint(e, len);
-	return encoding.toUint8Array(e);
-}
 
 /** What a replica does with a peer's update: the update check, the write policy, then the apply. Returns the refusal. */
 function receive(docId: string, doc: Y.Doc, update: Uint8Array, context: Parameters<typeof checkRemoteUpdate>[4]): string | undefined {

@@ -4,8 +4,8 @@
  * every part the check accepts applies cleanly to the real document, and most of those it
  * refuses would have thrown there.
  */
-import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
+import { deleteOnly } from '../../fixtures/deleteOnly';
 import * as Y from 'yjs';
 import { applicablePart, applyRemoteUpdate, clocksOfDoc, integratesAtOnce, isApplicableUpdate, MAX_PENDING_BYTES, pendingBytes } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
@@ -265,14 +265,8 @@ describe('pending structs', () => {
 		const replica = new Y.Doc();
 		applyRemoteUpdate(replica, Y.encodeStateAsUpdate(victim), 'peer');
 		// A delete set naming the victim's next clocks: nothing of it is held yet.
-		const encoder = encoding.createEncoder();
-		encoding.writeVarUint(encoder, 0); // no structs
-		encoding.writeVarUint(encoder, 1); // one client in the delete set
-		encoding.writeVarUint(encoder, victim.clientID);
-		encoding.writeVarUint(encoder, 1); // one range
-		encoding.writeVarUint(encoder, Y.getState(victim.store, victim.clientID));
-		encoding.writeVarUint(encoder, 1_000_000);
-		expect(applyRemoteUpdate(replica, encoding.toUint8Array(encoder), 'attacker')).toBeGreaterThan(0);
+		const future = deleteOnly(victim.clientID, Y.getState(victim.store, victim.clientID), 1_000_000);
+		expect(applyRemoteUpdate(replica, future, 'attacker')).toBeGreaterThan(0);
 		const before = Y.encodeStateVector(victim);
 		messages.push(['second']);
 		applyRemoteUpdate(replica, Y.encodeStateAsUpdate(victim, before), 'peer');

@@ -12,20 +12,14 @@ import * as Y from 'yjs';
 import { assembleServices, type Services } from '../../../src/lib/app.js';
 import { AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
-import { generateDeviceKey, peerIdOfKey } from '../../../src/lib/doc/deviceKey.js';
 import { newId } from '../../../src/lib/doc/ids.js';
 import { AiRecordKind, AiStatus, type AiRecord, type EditRecord } from '../../../src/lib/doc/schema.js';
-import { signAiRecord, signEdit, signMessage, verifyAiRecord, verifyEdit } from '../../../src/lib/doc/signature.js';
+import { signAiRecord, signDeletionMark, signEdit, signMessage, verifyAiRecord, verifyEdit } from '../../../src/lib/doc/signature.js';
 import { AiChatState } from '../../../src/lib/state/AiChatState.svelte.js';
 import { ChannelState } from '../../../src/lib/state/ChannelState.svelte.js';
 import { DocStore } from '../../../src/lib/store/DocStore.js';
 import { OutpostDb } from '../../../src/lib/store/db.js';
-import { at } from '../doc/helpers.js';
-
-function identity() {
-	const key = generateDeviceKey();
-	return { key, id: peerIdOfKey(key) };
-}
+import { at, identity } from '../doc/helpers.js';
 
 const bob = identity();
 const host = identity();
@@ -92,6 +86,37 @@ describe('remembered signature checks', () => {
 		await settle();
 		expect(state.verify(byId('p1'))).toBe(false);
 		expect(state.verify(byId('g1'))).toBe(true);
+		svc.docs.release(handle);
+		await state.close();
+	});
+
+	it('a forged legacy deletion with the clock of the author’s restore does not hide the message again', async () => {
+		const svc = await services();
+		const id = newId();
+		const state = await ChannelState.open(svc, 'ws-verdicts', id);
+		const handle = svc.docs.open(id);
+		const restore = await signDeletionMark(bob.key, { msg: 'm1', by: bob.id, hlc: at(3, bob.id), deleted: false });
+		const marks = async (c: ChannelDoc) => {
+			c.post(await signMessage(bob.key, { id: 'm1', author: bob.id, hlc: at(1, bob.id), text: 'hi' }, id));
+			c.markDeletion(await signDeletionMark(bob.key, { msg: 'm1', by: bob.id, hlc: at(2, bob.id), deleted: true }));
+			c.markDeletion(restore);
+		};
+		const honest = new Y.Doc();
+		honest.clientID = 1;
+		await marks(new ChannelDoc(honest));
+		// The forged entry, in the form deletions had before marks, in Bob's name, with the restore's
+		// clock, from a client id above Bob's, so a device loading the channel reads it first.
+		const forger = new Y.Doc();
+		forger.clientID = 0x7fffffff;
+		Y.applyUpdate(forger, Y.encodeStateAsUpdate(honest));
+		new ChannelDoc(forger).deletions.set('m1', { by: bob.id, hlc: restore.hlc, sig: 'AAAA' });
+		Y.applyUpdate(handle.doc, Y.encodeStateAsUpdate(forger), 'remote');
+		const m = () => state.messages.find((x) => x.id === 'm1')!;
+		state.isDeleted(m());
+		await settle();
+		state.isDeleted(m());
+		await settle();
+		expect(state.isDeleted(m())).toBe(false);
 		svc.docs.release(handle);
 		await state.close();
 	});

@@ -6,6 +6,7 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deleteOnly } from '../../fixtures/deleteOnly';
 import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
 import { creatorsChannels, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
@@ -145,6 +146,27 @@ describe('WorkspaceSyncDocs', () => {
 		expect(sync.rosterId).toBe(rosterId);
 		expect(sync.list()).toContain(rosterId);
 		expect(sync.isListed(rosterId)).toBe(true);
+	});
+
+	it('keeps no deletion waiting for records not held: the writer\'s next channel still arrives (found in review)', async () => {
+		const a = device();
+		const { workspaceId, rosterId } = await seedWorkspace(a);
+		const writer = a.docs.open(workspaceId);
+		await writer.ready;
+		cleanups.push(() => a.docs.release(writer));
+		const b = device();
+		const sync = await syncDocs(b, workspaceId, { rosterId });
+		await sync.apply(workspaceId, Y.encodeStateAsUpdate(writer.doc), 'peer');
+		// A modified client's delete set naming the writer's next clocks: it deletes nothing held, so it passes.
+		const future = deleteOnly(writer.doc.clientID, Y.getState(writer.doc.store, writer.doc.clientID), 1_000_000);
+		await sync.apply(workspaceId, future, 'attacker');
+		// The writer then makes a channel; its update reaches this store.
+		const before = Y.encodeStateVector(writer.doc);
+		const next = newId();
+		writer.doc.transact(() => new WorkspaceDoc(writer.doc).createChannel(channelInfo(next, 'after')), LOCAL_ORIGIN);
+		await sync.apply(workspaceId, Y.encodeStateAsUpdate(writer.doc, before), 'peer');
+		const root = await sync.hold(workspaceId);
+		expect(new WorkspaceDoc(root).channels.has(next)).toBe(true);
 	});
 
 	it('keeps digests in Dexie: after a restart, digest() loads no document', async () => {
