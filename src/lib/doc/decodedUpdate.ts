@@ -9,7 +9,8 @@
  * is handed out is shared: callers read the structs and records and never change them (as
  * with the records a Y.Doc holds).
  */
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
+import { decodeUpdateV1 } from './decodeUpdateV1.js';
 
 /** A Yjs update, decoded (`Y.decodeUpdate`). */
 export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
@@ -25,10 +26,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 	return true;
 }
 
-/** `Y.decodeUpdate(update)`, from the last decoding when it was of the same bytes. Throws as it does. */
+/**
+ * `Y.decodeUpdate(update)` (read by decodeUpdateV1.ts), from the last decoding when it was of
+ * the same bytes. Throws as it does.
+ */
 export function decodeUpdateShared(update: Uint8Array): DecodedUpdate {
 	if (last !== undefined && sameBytes(last.bytes, update)) return last.decoded;
-	const decoded = Y.decodeUpdate(update);
+	const decoded = decodeUpdateV1(update);
 	if (update.byteLength <= MAX_SHARED_BYTES) last = { bytes: update.slice(), decoded };
 	return decoded;
 }

@@ -26,7 +26,7 @@ import * as Y from 'yjs';
 import type { ClientBinding } from './schema.js';
 import { verifyBindingNow } from './signature.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
-import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
+import { decodeForCheck, overlapping, overlapStart, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
 
 /** Whether the edits bound to a device count: it wrote notes at some time (TeamAuthority `wroteNotes`). */
 export type IsWriter = (device: string) => boolean;
@@ -106,11 +106,20 @@ function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | unde
 		}
 	}
 	for (const [client, ranges] of decoded.ds.clients) {
+		const held = store.get(client);
+		const arriving = checked.inUpdate.get(client);
 		for (const range of ranges) {
-			for (const struct of overlapping(store.get(client), range.clock, range.len)) if (inBindings(struct, bindings)) return true;
-			for (const struct of overlapping(checked.inUpdate.get(client), range.clock, range.len)) if (inBindings(struct, bindings)) return true;
+			if (bindingIn(held, range.clock, range.len, bindings) || bindingIn(arriving, range.clock, range.len, bindings)) return true;
 		}
 	}
+	return false;
+}
+
+/** Whether a struct of `list` (a client's, sorted) in `[clock, clock + len)` is a binding (a loop: every deletion asks). */
+function bindingIn(list: AnyStruct[] | undefined, clock: number, len: number, bindings: Y.Map<unknown> | undefined): boolean {
+	if (list === undefined) return false;
+	const end = clock + len;
+	for (let i = overlapStart(list, clock); i < list.length && list[i]!.id.clock < end; i++) if (inBindings(list[i], bindings)) return true;
 	return false;
 }
 

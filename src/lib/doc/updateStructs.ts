@@ -69,11 +69,8 @@ export function findIn(list: AnyStruct[] | undefined, clock: number): AnyStruct 
 	return undefined;
 }
 
-/** The structs of a client's sorted list that overlap `[clock, clock + len)`. */
-export function* overlapping(list: AnyStruct[] | undefined, clock: number, len: number): Generator<AnyStruct> {
-	if (list === undefined) return;
-	const end = clock + len;
-	// Binary search the first struct that ends after `clock`.
+/** The index of the first struct of a client's sorted list that ends after `clock` (binary search). */
+export function overlapStart(list: AnyStruct[], clock: number): number {
 	let low = 0;
 	let high = list.length;
 	while (low < high) {
@@ -82,7 +79,14 @@ export function* overlapping(list: AnyStruct[] | undefined, clock: number, len: 
 		if (struct.id.clock + struct.length <= clock) low = mid + 1;
 		else high = mid;
 	}
-	for (let i = low; i < list.length; i++) {
+	return low;
+}
+
+/** The structs of a client's sorted list that overlap `[clock, clock + len)`. */
+export function* overlapping(list: AnyStruct[] | undefined, clock: number, len: number): Generator<AnyStruct> {
+	if (list === undefined) return;
+	const end = clock + len;
+	for (let i = overlapStart(list, clock); i < list.length; i++) {
 		const struct = list[i]!;
 		if (struct.id.clock >= end) return;
 		yield struct;

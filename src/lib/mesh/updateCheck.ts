@@ -32,6 +32,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { decodeUpdateShared, type DecodedUpdate } from '../doc/decodedUpdate.js';
+import { applyEmittingChecked } from './emitChecked.js';
 
 /** Most bytes of pending structs (waiting for updates not received) one update may leave in its dry run. */
 export const MAX_PENDING_BYTES = 1024 * 1024;
@@ -55,12 +56,13 @@ export function dropPending(doc: Y.Doc): number {
 
 /**
  * Applies a remote update that passed the checks, keeping nothing pending (see the module
- * comment). Returns the bytes of pending structs and deletions dropped. Throws as
+ * comment); the document's update listeners get the update's own bytes where they stand for
+ * what it integrated (emitChecked.ts). Returns the bytes of pending structs and deletions dropped. Throws as
  * `Y.applyUpdate` does.
  */
 export function applyRemoteUpdate(doc: Y.Doc, update: Uint8Array, origin: unknown): number {
 	const before = dropPending(doc);
-	Y.applyUpdate(doc, update, origin);
+	applyEmittingChecked(doc, update, origin);
 	return before + dropPending(doc);
 }
 
@@ -89,9 +91,20 @@ export function gcUpdateFor(stateVector: Map<number, number>): Uint8Array {
  */
 export type TargetClocks = Uint8Array | ((client: number) => number);
 
+/** Clock lookups made, one per document (a live update asks for one, and a closure per update costs). */
+const lookups = new WeakMap<Y.Doc, (client: number) => number>();
+
 /** The clock lookup of document `doc` (what a {@link TargetClocks} lookup reads, at no cost per client it has). */
 export function clocksOfDoc(doc: Y.Doc): (client: number) => number {
-	return (client) => Y.getState(doc.store, client);
+	let lookup = lookups.get(doc);
+	if (lookup === undefined) lookups.set(doc, (lookup = (client) => Y.getState(doc.store, client)));
+	return lookup;
+}
+
+/** Whether every struct of `structs` is new to a target with clocks `clockOf` (starts at or past its clock). */
+function allNew(structs: DecodedUpdate['structs'], clockOf: (client: number) => number): boolean {
+	for (const struct of structs) if (struct.id.clock < clockOf(struct.id.client)) return false;
+	return true;
 }
 
 /** The clock lookup of an encoded state vector. */
@@ -133,7 +146,7 @@ export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8A
 		const clockOf = clocksOf(target);
 		const decoded = decodeUpdateShared(update);
 		// A live update (every struct new to the target) is its own part: no diff, no second decode.
-		const fresh = decoded.structs.every((struct) => struct.id.clock >= clockOf(struct.id.client));
+		const fresh = allNew(decoded.structs, clockOf);
 		// The diff reads the target's clocks of the update's own clients only.
 		const part = fresh ? update : Y.diffUpdate(update, Y.encodeStateVector(new Map(decoded.structs.map((struct) => [struct.id.client, clockOf(struct.id.client)]))));
 		const { structs, ds } = fresh ? decoded : Y.decodeUpdate(part);

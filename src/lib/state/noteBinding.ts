@@ -12,11 +12,16 @@ import { signBindingNow } from '../doc/signature.js';
 /** Starts binding local edits of note `docId` (held as `doc`) to `device`; returns a function that stops. */
 export function bindWriter(doc: Y.Doc, docId: string, key: DeviceKey, device: string): () => void {
 	let signed: ClientBinding | undefined;
+	/** The client id last seen bound (every keystroke asks; nothing removes a binding: notePolicy.ts). */
+	let bound: number | undefined;
 	const before = (transaction: Y.Transaction) => {
-		if (!transaction.local) return;
+		if (!transaction.local || doc.clientID === bound) return;
 		const bindings = doc.getMap<ClientBinding>('bindings');
 		const client = doc.clientID; // Yjs may draw a new one on a clash: each is bound when first used
-		if (bindings.has(String(client))) return;
+		if (bindings.has(String(client))) {
+			bound = client;
+			return;
+		}
 		if (signed?.client !== client) signed = signBindingNow(key, { doc: docId, client, device });
 		bindings.set(String(client), signed);
 	};

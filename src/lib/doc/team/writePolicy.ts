@@ -38,6 +38,12 @@ function rosterOf(workspaceId: string): string {
 /** Top-level names only a channel document has. */
 const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers', 'space'];
 
+/** Whether `doc` has any of the top-level names `names` (a loop: this runs for every remote update). */
+function holdsAnyOf(doc: Y.Doc, names: readonly string[]): boolean {
+	for (const name of names) if (doc.share.has(name)) return true;
+	return false;
+}
+
 /** Whether the workspace root `root` lists `docId` as a note. */
 export function isListedNote(root: Y.Doc, docId: string): boolean {
 	return root.getMap('notes').has(docId);
@@ -63,7 +69,9 @@ const INDEXES = ['channels', 'notes', 'aiThreads'];
  */
 export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId: string): boolean {
 	if (docId === workspaceId || docId === rosterOf(workspaceId)) return true;
-	return root !== undefined && INDEXES.some((name) => root.getMap(name).has(docId));
+	if (root === undefined) return false;
+	for (const name of INDEXES) if (root.getMap(name).has(docId)) return true;
+	return false;
 }
 
 /**
@@ -74,7 +82,7 @@ export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId:
 export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, context: UpdateContext = {}): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
 	if (docId === workspaceId) return checkRootUpdate(doc, update);
-	if (context.channel === true || CHANNEL_ONLY.some((name) => doc.share.has(name))) return checkChannelUpdate(doc, update);
+	if (context.channel === true || holdsAnyOf(doc, CHANNEL_ONLY)) return checkChannelUpdate(doc, update);
 	if (context.aiThread === true || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
 	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
 	// Nothing here says what it is yet (its root entry has not come): from a peer that does
@@ -108,7 +116,8 @@ export function settledFor(team: DocsTeam, from: string | undefined): Promise<vo
 }
 
 /** A store's team before the core tells it one: no spaces, any device writes. */
-export const NO_TEAM: DocsTeam = { spaces: () => new Set(), isWriter: () => true, carries: () => true };
+const NO_SPACES: ReadonlySet<string> = new Set();
+export const NO_TEAM: DocsTeam = { spaces: () => NO_SPACES, isWriter: () => true, carries: () => true };
 
 /**
  * What a store knows of document `docId` when it checks an update: how the workspace root

@@ -1,0 +1,154 @@
+/**
+ * Applies a remote update and hands the document's update listeners the update's own bytes,
+ * where they stand exactly for what the document integrated, instead of letting Yjs encode the
+ * transaction again. Yjs encodes every transaction for its `update` listeners, and a replica's
+ * documents always have some (persistence, forwarding), so every live update was decoded,
+ * integrated and encoded again on every replica: about a microsecond of the ~5 a keystroke
+ * costs a note's receiver (bench:note-replay).
+ *
+ * The bytes stand for the transaction when, checked at the transaction's cleanup (just before
+ * Yjs would encode it):
+ * - for every client of the update, its structs lie in one section, contiguous, and the
+ *   transaction took the document's clock of that client from the first struct's clock to the
+ *   end of the last: every struct was integrated, none was a copy the document had (an update
+ *   of deletions only must have deleted something);
+ * - nothing is pending (the caller dropped what was, updateCheck.ts `applyRemoteUpdate`);
+ * - the update's structure ends where its bytes end (updateLength.ts): Yjs ignores trailing
+ *   bytes, which its own encoding would drop and a store or peer should not be handed.
+ * The update's deletions may name items the document had already deleted, and integration may
+ * delete what the update does not name (a map key's older value): every replica applying the
+ * bytes does the same, so they bring any replica what Yjs's encoding would. Otherwise Yjs
+ * encodes as usual.
+ */
+import * as Y from 'yjs';
+import { decodeUpdateShared } from '../doc/decodedUpdate.js';
+import { v1UpdateLength } from '../doc/updateLength.js';
+
+/** A document's update listener (lib0 Observable). */
+type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void;
+
+/** Per client of an update: the clock of its first struct and the clock after its last. */
+type Ranges = Map<number, { from: number; to: number }>;
+
+/**
+ * The clock range each client's structs cover (none for deletions only), when every client's
+ * structs are one contiguous section; otherwise undefined.
+ */
+function rangesOf(update: Uint8Array): Ranges | undefined {
+	const { structs } = decodeUpdateShared(update);
+	const ranges: Ranges = new Map();
+	for (const struct of structs) {
+		if (struct instanceof Y.Skip) return undefined;
+		const { client, clock } = struct.id;
+		const range = ranges.get(client);
+		if (range === undefined) ranges.set(client, { from: clock, to: clock + struct.length });
+		else if (range.to === clock) range.to = clock + struct.length;
+		else return undefined;
+	}
+	// Two sections of one client decode as one section (Yjs keeps the last): count them.
+	const sections = update.length > 0 && update[0]! < 0x80 ? update[0] : undefined;
+	return sections === ranges.size ? ranges : undefined;
+}
+
+/**
+ * Whether `transaction` took each client's clock from `from` to `to` (or, for deletions only,
+ * deleted something: Yjs emits nothing for a transaction that changed nothing, and a no-op
+ * handed on would go round a mesh), leaving nothing pending.
+ */
+function integratedExactly(doc: Y.Doc, transaction: Y.Transaction, ranges: Ranges): boolean {
+	if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) return false;
+	if (ranges.size === 0) return transaction.deleteSet.clients.size > 0;
+	for (const [client, { from, to }] of ranges) {
+		if ((transaction.beforeState.get(client) ?? 0) !== from || transaction.afterState.get(client) !== to) return false;
+	}
+	return true;
+}
+
+/** The observers of a document (lib0 ObservableV2 keeps them by event name). */
+function observersOf(doc: Y.Doc): Map<string, Set<unknown>> {
+	return doc._observers as Map<string, Set<unknown>>;
+}
+
+/**
+ * What one document needs to hand its listeners an update's bytes: two listeners made once per
+ * document (a closure made per update costs more than the rest of this, under tsx's `__name`),
+ * and the update being applied.
+ */
+class CheckedEmitter {
+	/** The update being applied, while `apply` runs. */
+	private update: Uint8Array | undefined;
+	private origin: unknown;
+	private ranges: Ranges | undefined;
+	/** Whether the update's own transaction was cleaned up. */
+	private handled = false;
+	/** The update listeners taken away while Yjs looks for them (one transaction's cleanup). */
+	private taken: Set<unknown> | undefined;
+
+	constructor(private readonly doc: Y.Doc) {}
+
+	/** Whether an update is being applied (a listener applying another to the same document gets Yjs's own path). */
+	get busy(): boolean {
+		return this.update !== undefined;
+	}
+
+	apply(update: Uint8Array, origin: unknown, ranges: Ranges): void {
+		const observers = observersOf(this.doc);
+		if (!observers.get('afterTransactionCleanup')?.has(this.onCleanup)) {
+			// Once per document (and again after `destroy` cleared its observers).
+			this.doc.on('afterTransactionCleanup', this.onCleanup);
+			this.doc.on('afterAllTransactions', this.giveBack);
+		}
+		this.update = update;
+		this.origin = origin;
+		this.ranges = ranges;
+		this.handled = false;
+		try {
+			Y.applyUpdate(this.doc, update, origin);
+		} finally {
+			this.giveBack();
+			this.update = undefined;
+			this.origin = undefined;
+			this.ranges = undefined;
+		}
+	}
+
+	private readonly onCleanup = (transaction: Y.Transaction): void => {
+		this.giveBack(); // a later transaction's cleanup: Yjs encodes it as usual
+		const { update, ranges } = this;
+		if (update === undefined || ranges === undefined || this.handled || transaction.local || transaction.origin !== this.origin) return;
+		this.handled = true;
+		const observers = observersOf(this.doc);
+		const listeners = observers.get('update') as Set<UpdateListener> | undefined;
+		if (listeners === undefined || !integratedExactly(this.doc, transaction, ranges)) return;
+		this.taken = listeners;
+		observers.delete('update');
+		for (const listener of [...listeners]) listener(update, this.origin, this.doc, transaction);
+	};
+
+	private readonly giveBack = (): void => {
+		const taken = this.taken;
+		if (taken === undefined) return;
+		this.taken = undefined;
+		const observers = observersOf(this.doc);
+		const added = observers.get('update'); // by a listener meanwhile
+		if (added !== undefined) for (const listener of added) taken.add(listener);
+		observers.set('update', taken);
+	};
+}
+
+const emitters = new WeakMap<Y.Doc, CheckedEmitter>();
+
+/**
+ * `Y.applyUpdate(doc, update, origin)`, the update listeners handed `update` itself where it
+ * stands for the transaction (see the module comment). Throws as `Y.applyUpdate` does.
+ */
+export function applyEmittingChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+	const ranges = observersOf(doc).has('update') ? rangesOf(update) : undefined;
+	let emitter = emitters.get(doc);
+	if (ranges === undefined || emitter?.busy === true || v1UpdateLength(update) !== update.length) {
+		Y.applyUpdate(doc, update, origin);
+		return;
+	}
+	if (emitter === undefined) emitters.set(doc, (emitter = new CheckedEmitter(doc)));
+	emitter.apply(update, origin, ranges);
+}
