@@ -54,6 +54,36 @@ const PLAIN_TYPES: ReadonlyArray<(() => unknown) | undefined> = [
 /** Thrown inside the reader for what it hands to Yjs instead. */
 const NOT_TAKEN = new Error('not taken by the fast reader');
 
+/** Longest string read without lib0's TextDecoder (a decoder call costs more than a few characters). */
+const SHORT_STRING = 32;
+
+/**
+ * `decoding.readVarString`: a short string of ASCII bytes read here (the same characters any
+ * UTF-8 decoder gives), anything else by lib0 as Yjs reads it.
+ */
+function readString(decoder: decoding.Decoder): string {
+	const at = decoder.pos;
+	const length = decoding.readVarUint(decoder);
+	const start = decoder.pos;
+	const end = start + length;
+	const bytes = decoder.arr;
+	if (length <= SHORT_STRING && end <= bytes.length) {
+		let text = '';
+		let i = start;
+		for (; i < end; i++) {
+			const byte = bytes[i]!;
+			if (byte >= 0x80) break;
+			text += String.fromCharCode(byte);
+		}
+		if (i === end) {
+			decoder.pos = end;
+			return text;
+		}
+	}
+	decoder.pos = at;
+	return decoding.readVarString(decoder);
+}
+
 function readId(decoder: decoding.Decoder): Y.ID {
 	const client = decoding.readVarUint(decoder);
 	return Y.createID(client, decoding.readVarUint(decoder));
@@ -66,7 +96,7 @@ function readContent(decoder: decoding.Decoder, ref: number): Y.Item["content"] 
 		case BINARY:
 			return new Y.ContentBinary(decoding.readVarUint8Array(decoder).slice());
 		case STRING:
-			return new Y.ContentString(decoding.readVarString(decoder));
+			return new Y.ContentString(readString(decoder));
 		case TYPE: {
 			const make = PLAIN_TYPES[decoding.readVarUint(decoder)];
 			if (make === undefined) throw NOT_TAKEN;
@@ -83,8 +113,18 @@ function readContent(decoder: decoding.Decoder, ref: number): Y.Item["content"] 
 	}
 }
 
+/** A decoding and the bytes its structure took (undefined where Yjs decoded it). */
+export interface DecodedWithLength {
+	decoded: Decoded;
+	length: number | undefined;
+}
+
 /** Reads `update` as the fast reader does; throws for anything it leaves to Yjs. */
 function read(update: Uint8Array): Decoded {
+	return readWithLength(update).decoded;
+}
+
+function readWithLength(update: Uint8Array): DecodedWithLength {
 	const decoder = decoding.createDecoder(update);
 	const end = update.length;
 	const structs: Decoded['structs'] = [];
@@ -104,8 +144,8 @@ function read(update: Uint8Array): Decoded {
 				const origin = (info & 0b1000_0000) !== 0 ? readId(decoder) : null;
 				const rightOrigin = (info & 0b0100_0000) !== 0 ? readId(decoder) : null;
 				const placed = (info & 0b1100_0000) !== 0;
-				const parent = placed ? null : decoding.readVarUint(decoder) === 1 ? decoding.readVarString(decoder) : readId(decoder);
-				const parentSub = !placed && (info & 0b0010_0000) !== 0 ? decoding.readVarString(decoder) : null;
+				const parent = placed ? null : decoding.readVarUint(decoder) === 1 ? readString(decoder) : readId(decoder);
+				const parentSub = !placed && (info & 0b0010_0000) !== 0 ? readString(decoder) : null;
 				const content = readContent(decoder, info & 0b11111);
 				// A root's name stands where Yjs's types say a type: the lazy reader leaves it so.
 				const item = new Y.Item(Y.createID(client, clock), null, origin, null, rightOrigin, parent as Y.AbstractType<unknown> | Y.ID | null, parentSub, content);
@@ -131,15 +171,23 @@ function read(update: Uint8Array): Decoded {
 			list.push(new DeleteItemClass(clock, decoding.readVarUint(decoder)));
 		}
 	}
-	return { structs, ds };
+	return { decoded: { structs, ds }, length: decoder.pos <= end ? decoder.pos : undefined };
 }
 
 /** `Y.decodeUpdate(update)`: the same structs and delete set, read faster where it can. Throws as it does. */
 export function decodeUpdateV1(update: Uint8Array): Decoded {
+	return decodeWithLength(update).decoded;
+}
+
+/**
+ * {@link decodeUpdateV1}, with the bytes the update's structure took where the fast reader read
+ * it (what updateLength.ts `v1UpdateLength` answers, without reading the bytes again).
+ */
+export function decodeWithLength(update: Uint8Array): DecodedWithLength {
 	try {
-		return read(update);
+		return readWithLength(update);
 	} catch {
-		return Y.decodeUpdate(update);
+		return { decoded: Y.decodeUpdate(update), length: undefined };
 	}
 }
 

@@ -10,7 +10,8 @@
  * with the records a Y.Doc holds).
  */
 import type * as Y from 'yjs';
-import { decodeUpdateV1 } from './decodeUpdateV1.js';
+import { decodeWithLength } from './decodeUpdateV1.js';
+import { v1UpdateLength } from './updateLength.js';
 
 /** A Yjs update, decoded (`Y.decodeUpdate`). */
 export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
@@ -18,11 +19,16 @@ export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
 /** Largest update kept for the next caller: live edits are far smaller, and comparing a copy costs time in proportion. */
 export const MAX_SHARED_BYTES = 4096;
 
-let last: { bytes: Uint8Array; decoded: DecodedUpdate } | undefined;
+/** A copy of the last small update decoded (its first `keptSize` bytes; -1: none), its decoding and length. */
+const kept = new Uint8Array(MAX_SHARED_BYTES);
+let keptSize = -1;
+let keptDecoded: DecodedUpdate | undefined;
+let keptLength: number | undefined;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-	if (a.length !== b.length) return false;
-	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `update` holds the bytes kept (compared, as a buffer may be reused or changed in between). */
+function isKept(update: Uint8Array): boolean {
+	if (update.length !== keptSize) return false;
+	for (let i = 0; i < keptSize; i++) if (kept[i] !== update[i]) return false;
 	return true;
 }
 
@@ -31,8 +37,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * the same bytes. Throws as it does.
  */
 export function decodeUpdateShared(update: Uint8Array): DecodedUpdate {
-	if (last !== undefined && sameBytes(last.bytes, update)) return last.decoded;
-	const decoded = decodeUpdateV1(update);
-	if (update.byteLength <= MAX_SHARED_BYTES) last = { bytes: update.slice(), decoded };
+	if (keptDecoded !== undefined && isKept(update)) return keptDecoded;
+	const { decoded, length } = decodeWithLength(update);
+	if (update.length <= MAX_SHARED_BYTES) {
+		kept.set(update);
+		keptSize = update.length;
+		keptDecoded = decoded;
+		keptLength = length;
+	}
 	return decoded;
+}
+
+/**
+ * How many bytes of `update` its structure takes (updateLength.ts `v1UpdateLength`), from the
+ * last decoding when it was of the same bytes and read them to the end.
+ */
+export function updateEnd(update: Uint8Array): number | undefined {
+	if (keptDecoded !== undefined && keptLength !== undefined && isKept(update)) return keptLength;
+	return v1UpdateLength(update);
 }

@@ -21,8 +21,7 @@
  * encodes as usual.
  */
 import * as Y from 'yjs';
-import { decodeUpdateShared } from '../doc/decodedUpdate.js';
-import { v1UpdateLength } from '../doc/updateLength.js';
+import { decodeUpdateShared, updateEnd } from '../doc/decodedUpdate.js';
 
 /** A document's update listener (lib0 Observable). */
 type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void;
@@ -64,9 +63,18 @@ function integratedExactly(doc: Y.Doc, transaction: Y.Transaction, ranges: Range
 	return true;
 }
 
-/** The observers of a document (lib0 ObservableV2 keeps them by event name). */
-function observersOf(doc: Y.Doc): Map<string, Set<unknown>> {
-	return doc._observers as Map<string, Set<unknown>>;
+/**
+ * A document's observers (lib0 ObservableV2 keeps them by event name in a Map) with a switch:
+ * while `quiet`, it answers that no one listens for `update`, which is all Yjs asks before it
+ * encodes a transaction for them. The listeners stay where they are, so one that adds or
+ * removes a listener meanwhile (lib0's `once` removes itself when called) does so as always.
+ */
+class QuietableObservers extends Map<string, Set<unknown>> {
+	quiet = false;
+
+	override has(name: string): boolean {
+		return !(this.quiet && name === 'update') && super.has(name);
+	}
 }
 
 /**
@@ -81,8 +89,7 @@ class CheckedEmitter {
 	private ranges: Ranges | undefined;
 	/** Whether the update's own transaction was cleaned up. */
 	private handled = false;
-	/** The update listeners taken away while Yjs looks for them (one transaction's cleanup). */
-	private taken: Set<unknown> | undefined;
+	private observers: QuietableObservers | undefined;
 
 	constructor(private readonly doc: Y.Doc) {}
 
@@ -92,12 +99,17 @@ class CheckedEmitter {
 	}
 
 	apply(update: Uint8Array, origin: unknown, ranges: Ranges): void {
-		const observers = observersOf(this.doc);
-		if (!observers.get('afterTransactionCleanup')?.has(this.onCleanup)) {
-			// Once per document (and again after `destroy` cleared its observers).
+		const held = this.doc._observers as Map<string, Set<unknown>>;
+		let observers: QuietableObservers;
+		if (held instanceof QuietableObservers) observers = held;
+		else {
+			// Once per document (and again after `destroy` replaced its observers).
+			observers = new QuietableObservers(held);
+			this.doc._observers = observers;
 			this.doc.on('afterTransactionCleanup', this.onCleanup);
-			this.doc.on('afterAllTransactions', this.giveBack);
+			this.doc.on('afterAllTransactions', this.speak);
 		}
+		this.observers = observers;
 		this.update = update;
 		this.origin = origin;
 		this.ranges = ranges;
@@ -105,7 +117,7 @@ class CheckedEmitter {
 		try {
 			Y.applyUpdate(this.doc, update, origin);
 		} finally {
-			this.giveBack();
+			this.speak();
 			this.update = undefined;
 			this.origin = undefined;
 			this.ranges = undefined;
@@ -113,26 +125,20 @@ class CheckedEmitter {
 	}
 
 	private readonly onCleanup = (transaction: Y.Transaction): void => {
-		this.giveBack(); // a later transaction's cleanup: Yjs encodes it as usual
-		const { update, ranges } = this;
-		if (update === undefined || ranges === undefined || this.handled || transaction.local || transaction.origin !== this.origin) return;
+		this.speak(); // a later transaction's cleanup: Yjs encodes it as usual
+		const { update, ranges, observers } = this;
+		if (update === undefined || ranges === undefined || observers === undefined || this.handled || transaction.local || transaction.origin !== this.origin) return;
 		this.handled = true;
-		const observers = observersOf(this.doc);
 		const listeners = observers.get('update') as Set<UpdateListener> | undefined;
 		if (listeners === undefined || !integratedExactly(this.doc, transaction, ranges)) return;
-		this.taken = listeners;
-		observers.delete('update');
-		for (const listener of [...listeners]) listener(update, this.origin, this.doc, transaction);
+		observers.quiet = true;
+		// A copy first, as lib0's emit makes: listeners added meanwhile wait for the next update.
+		for (const listener of Array.from(listeners)) listener(update, this.origin, this.doc, transaction);
 	};
 
-	private readonly giveBack = (): void => {
-		const taken = this.taken;
-		if (taken === undefined) return;
-		this.taken = undefined;
-		const observers = observersOf(this.doc);
-		const added = observers.get('update'); // by a listener meanwhile
-		if (added !== undefined) for (const listener of added) taken.add(listener);
-		observers.set('update', taken);
+	/** Lets Yjs see the update listeners again. */
+	private readonly speak = (): void => {
+		if (this.observers !== undefined) this.observers.quiet = false;
 	};
 }
 
@@ -143,9 +149,9 @@ const emitters = new WeakMap<Y.Doc, CheckedEmitter>();
  * stands for the transaction (see the module comment). Throws as `Y.applyUpdate` does.
  */
 export function applyEmittingChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): void {
-	const ranges = observersOf(doc).has('update') ? rangesOf(update) : undefined;
+	const ranges = doc._observers.has('update') ? rangesOf(update) : undefined;
 	let emitter = emitters.get(doc);
-	if (ranges === undefined || emitter?.busy === true || v1UpdateLength(update) !== update.length) {
+	if (ranges === undefined || emitter?.busy === true || updateEnd(update) !== update.length) {
 		Y.applyUpdate(doc, update, origin);
 		return;
 	}
