@@ -102,7 +102,7 @@ function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | unde
 		if (parent === 'bindings' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
 		if (parent === null) {
 			const near = struct.origin ?? struct.rightOrigin;
-			if (near !== null && inBindings(checked.find(near.client, near.clock), bindings)) return true;
+			if (near !== null && inBindings(checked.findStruct(near.client, near.clock), bindings)) return true;
 		}
 	}
 	for (const [client, ranges] of decoded.ds.clients) {
@@ -165,7 +165,8 @@ export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, i
 		if (checked === undefined) return 'undecodable update';
 		return bringsContent(checked) ? NOT_A_CARRIER : undefined;
 	}
-	const bindingsType = doc.share.has('bindings') ? doc.getMap('bindings') : undefined;
+	const shared = doc.share.get('bindings');
+	const bindingsType = shared === undefined ? undefined : shared instanceof Y.Map ? (shared as Y.Map<unknown>) : doc.getMap('bindings');
 	const bound = bindingsType !== undefined && holdsAny(bindingsType);
 	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
 	const checked = decodeForCheck(doc, update);
@@ -176,15 +177,19 @@ export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, i
 	}
 	const { decoded } = checked;
 	const held = bound ? bindingsType : undefined;
-	const arriving = bindingsIn(decoded);
-	if (held === undefined && arriving.size === 0) return undefined; // the name appeared elsewhere (text)
-	const seen = new Set<number>();
+	/** The bindings the update sets, read once a client's binding is not held. */
+	let arriving = held === undefined ? bindingsIn(decoded) : undefined;
+	if (arriving?.size === 0) return undefined; // the name appeared elsewhere (text)
+	/** Clients checked (most updates are one client's: a set only from the second). */
+	let first: number | undefined;
+	let seen: Set<number> | undefined;
 	for (const struct of decoded.structs) {
 		const client = struct.id.client;
-		if (seen.has(client) || !(struct instanceof Y.Item)) continue;
-		seen.add(client);
+		if (client === first || seen?.has(client) || !(struct instanceof Y.Item)) continue;
+		if (first === undefined) first = client;
+		else (seen ??= new Set()).add(client);
 		const key = String(client);
-		const binding = held?.get(key) ?? arriving.get(key);
+		const binding = held?.get(key) ?? (arriving ??= bindingsIn(decoded)).get(key);
 		if (!validBinding(binding, docId, client)) return 'an edit from a client bound to no device';
 		if (isWriter !== undefined && !isWriter(binding.device)) return 'an edit from a device that may not write notes';
 	}

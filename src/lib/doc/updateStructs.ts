@@ -19,7 +19,9 @@ export interface CheckedUpdate {
 	/** The update's structs by client (sorted by clock). */
 	inUpdate: Map<number, AnyStruct[]>;
 	/** The struct covering `clock` of `client`, in the document or the update. */
-	find(client: number, clock: number): AnyStruct | undefined;
+	readonly find: (client: number, clock: number) => AnyStruct | undefined;
+	/** The same, called as a method (nothing bound). */
+	findStruct(client: number, clock: number): AnyStruct | undefined;
 }
 
 /** Decodes `update` against `doc`; undefined when it does not decode. */
@@ -33,24 +35,44 @@ export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | 
 	return new Checked(decoded, doc.store.clients as Map<number, AnyStruct[]>);
 }
 
-/** A {@link CheckedUpdate}: a class, not a literal with a closure, as it is made for every remote update. */
+/**
+ * A {@link CheckedUpdate}: a class, not a literal with a closure, as it is made for every remote
+ * update; the update's structs by client are sorted out, and `find` bound, only when asked for
+ * (a text edit's check finds its neighbour in the document and needs neither).
+ */
 class Checked implements CheckedUpdate {
-	readonly inUpdate = new Map<number, AnyStruct[]>();
+	private byClient: Map<number, AnyStruct[]> | undefined;
+	private bound: CheckedUpdate['find'] | undefined;
 
 	constructor(
 		readonly decoded: DecodedUpdate,
 		readonly store: Map<number, AnyStruct[]>
-	) {
-		for (const struct of decoded.structs) {
-			const list = this.inUpdate.get(struct.id.client);
-			if (list) list.push(struct);
-			else this.inUpdate.set(struct.id.client, [struct]);
+	) {}
+
+	get inUpdate(): Map<number, AnyStruct[]> {
+		if (this.byClient === undefined) {
+			this.byClient = new Map();
+			for (const struct of this.decoded.structs) {
+				const list = this.byClient.get(struct.id.client);
+				if (list) list.push(struct);
+				else this.byClient.set(struct.id.client, [struct]);
+			}
 		}
-		this.find = this.find.bind(this); // callers take it out of the object
+		return this.byClient;
 	}
 
-	find(client: number, clock: number): AnyStruct | undefined {
-		return findIn(this.store.get(client), clock) ?? findIn(this.inUpdate.get(client), clock);
+	/** {@link CheckedUpdate.find}, bound (callers take it out of the object). */
+	get find(): CheckedUpdate['find'] {
+		return (this.bound ??= (client, clock) => this.findStruct(client, clock));
+	}
+
+	/** The struct covering `clock` of `client`: in the document, else in the update. */
+	findStruct(client: number, clock: number): AnyStruct | undefined {
+		const held = findIn(this.store.get(client), clock);
+		if (held !== undefined) return held;
+		// The update's structs of one client are contiguous and in clock order: a struct past
+		// the document's clock is one of them.
+		return findIn(this.inUpdate.get(client), clock);
 	}
 }
 

@@ -26,39 +26,41 @@ import { decodeUpdateShared, updateEnd } from '../doc/decodedUpdate.js';
 /** A document's update listener (lib0 Observable). */
 type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void;
 
-/** Per client of an update: the clock of its first struct and the clock after its last. */
-type Ranges = Map<number, { from: number; to: number }>;
+/** A decoded update (`Y.decodeUpdate`). */
+type Structs = ReturnType<typeof decodeUpdateShared>['structs'];
 
 /**
- * The clock range each client's structs cover (none for deletions only), when every client's
- * structs are one contiguous section; otherwise undefined.
+ * Whether every client's structs of `update` (decoded as `structs`) are one contiguous section
+ * (an update of deletions only has none).
  */
-function rangesOf(update: Uint8Array): Ranges | undefined {
-	const { structs } = decodeUpdateShared(update);
-	const ranges: Ranges = new Map();
-	for (const struct of structs) {
-		if (struct instanceof Y.Skip) return undefined;
-		const { client, clock } = struct.id;
-		const range = ranges.get(client);
-		if (range === undefined) ranges.set(client, { from: clock, to: clock + struct.length });
-		else if (range.to === clock) range.to = clock + struct.length;
-		else return undefined;
+function contiguousSections(update: Uint8Array, structs: Structs): boolean {
+	let sections = 0;
+	for (let i = 0; i < structs.length; i++) {
+		const struct = structs[i]!;
+		if (struct instanceof Y.Skip) return false;
+		const before = structs[i - 1];
+		if (before !== undefined && before.id.client === struct.id.client) {
+			if (before.id.clock + before.length !== struct.id.clock) return false;
+		} else sections++;
 	}
 	// Two sections of one client decode as one section (Yjs keeps the last): count them.
-	const sections = update.length > 0 && update[0]! < 0x80 ? update[0] : undefined;
-	return sections === ranges.size ? ranges : undefined;
+	return update.length > 0 && update[0] === sections;
 }
 
 /**
- * Whether `transaction` took each client's clock from `from` to `to` (or, for deletions only,
- * deleted something: Yjs emits nothing for a transaction that changed nothing, and a no-op
- * handed on would go round a mesh), leaving nothing pending.
+ * Whether `transaction` took each client's clock from its first struct's clock to the end of
+ * its last (or, for deletions only, deleted something: Yjs emits nothing for a transaction that
+ * changed nothing, and a no-op handed on would go round a mesh), leaving nothing pending.
  */
-function integratedExactly(doc: Y.Doc, transaction: Y.Transaction, ranges: Ranges): boolean {
+function integratedExactly(doc: Y.Doc, transaction: Y.Transaction, structs: Structs): boolean {
 	if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) return false;
-	if (ranges.size === 0) return transaction.deleteSet.clients.size > 0;
-	for (const [client, { from, to }] of ranges) {
-		if ((transaction.beforeState.get(client) ?? 0) !== from || transaction.afterState.get(client) !== to) return false;
+	if (structs.length === 0) return transaction.deleteSet.clients.size > 0;
+	for (let i = 0; i < structs.length; i++) {
+		const { id, length } = structs[i]!;
+		const before = structs[i - 1];
+		const after = structs[i + 1];
+		if ((before === undefined || before.id.client !== id.client) && (transaction.beforeState.get(id.client) ?? 0) !== id.clock) return false;
+		if ((after === undefined || after.id.client !== id.client) && transaction.afterState.get(id.client) !== id.clock + length) return false;
 	}
 	return true;
 }
@@ -86,7 +88,7 @@ class CheckedEmitter {
 	/** The update being applied, while `apply` runs. */
 	private update: Uint8Array | undefined;
 	private origin: unknown;
-	private ranges: Ranges | undefined;
+	private structs: Structs | undefined;
 	/** Whether the update's own transaction was cleaned up. */
 	private handled = false;
 	private observers: QuietableObservers | undefined;
@@ -98,7 +100,7 @@ class CheckedEmitter {
 		return this.update !== undefined;
 	}
 
-	apply(update: Uint8Array, origin: unknown, ranges: Ranges): void {
+	apply(update: Uint8Array, origin: unknown, structs: Structs): void {
 		const held = this.doc._observers as Map<string, Set<unknown>>;
 		let observers: QuietableObservers;
 		if (held instanceof QuietableObservers) observers = held;
@@ -112,7 +114,7 @@ class CheckedEmitter {
 		this.observers = observers;
 		this.update = update;
 		this.origin = origin;
-		this.ranges = ranges;
+		this.structs = structs;
 		this.handled = false;
 		try {
 			Y.applyUpdate(this.doc, update, origin);
@@ -120,17 +122,17 @@ class CheckedEmitter {
 			this.speak();
 			this.update = undefined;
 			this.origin = undefined;
-			this.ranges = undefined;
+			this.structs = undefined;
 		}
 	}
 
 	private readonly onCleanup = (transaction: Y.Transaction): void => {
 		this.speak(); // a later transaction's cleanup: Yjs encodes it as usual
-		const { update, ranges, observers } = this;
-		if (update === undefined || ranges === undefined || observers === undefined || this.handled || transaction.local || transaction.origin !== this.origin) return;
+		const { update, structs, observers } = this;
+		if (update === undefined || structs === undefined || observers === undefined || this.handled || transaction.local || transaction.origin !== this.origin) return;
 		this.handled = true;
 		const listeners = observers.get('update') as Set<UpdateListener> | undefined;
-		if (listeners === undefined || !integratedExactly(this.doc, transaction, ranges)) return;
+		if (listeners === undefined || !integratedExactly(this.doc, transaction, structs)) return;
 		observers.quiet = true;
 		// A copy first, as lib0's emit makes: listeners added meanwhile wait for the next update.
 		for (const listener of Array.from(listeners)) listener(update, this.origin, this.doc, transaction);
@@ -144,17 +146,26 @@ class CheckedEmitter {
 
 const emitters = new WeakMap<Y.Doc, CheckedEmitter>();
 
+/** The update's structs, or undefined when it does not decode (Yjs then throws as it will). */
+function structsOf(update: Uint8Array): Structs | undefined {
+	try {
+		return decodeUpdateShared(update).structs;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * `Y.applyUpdate(doc, update, origin)`, the update listeners handed `update` itself where it
  * stands for the transaction (see the module comment). Throws as `Y.applyUpdate` does.
  */
 export function applyEmittingChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): void {
-	const ranges = doc._observers.has('update') ? rangesOf(update) : undefined;
+	const structs = doc._observers.has('update') ? structsOf(update) : undefined;
 	let emitter = emitters.get(doc);
-	if (ranges === undefined || emitter?.busy === true || updateEnd(update) !== update.length) {
+	if (structs === undefined || emitter?.busy === true || !contiguousSections(update, structs) || updateEnd(update) !== update.length) {
 		Y.applyUpdate(doc, update, origin);
 		return;
 	}
 	if (emitter === undefined) emitters.set(doc, (emitter = new CheckedEmitter(doc)));
-	emitter.apply(update, origin, ranges);
+	emitter.apply(update, origin, structs);
 }
