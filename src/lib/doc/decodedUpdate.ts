@@ -56,3 +56,40 @@ export function updateEnd(update: Uint8Array): number | undefined {
 	if (keptDecoded !== undefined && keptLength !== undefined && isKept(update)) return keptLength;
 	return v1UpdateLength(update);
 }
+
+/**
+ * Whether a decoded update is laid out as every honest encoder lays one out (Yjs's transaction
+ * and state encoders, `mergeUpdates` and `diffUpdate`): each client in one section of structs
+ * (the header counts exactly those sections), and no struct of length 0. Yjs applies an update
+ * with a client in two sections by keeping the last, so a check that reads every section reads
+ * structs Yjs never applies (a neighbour in a section dropped places an item elsewhere than it
+ * lands); and a struct of length 0 integrates without moving any clock, so nothing marks it as
+ * held and peers handing it on would pass it round for ever (both found in review).
+ */
+export function laidOutHonestly(update: Uint8Array, decoded: DecodedUpdate): boolean {
+	const { structs } = decoded;
+	let sections = 0;
+	for (let i = 0; i < structs.length; i++) {
+		const struct = structs[i]!;
+		if (struct.length <= 0) return false;
+		const client = struct.id.client;
+		if (i > 0 && structs[i - 1]!.id.client === client) continue;
+		sections++;
+		// A client seen in an earlier section (sections are few: a scan, no set).
+		for (let j = 0; j < i; j++) if (structs[j]!.id.client === client) return false;
+	}
+	return sectionCount(update) === sections;
+}
+
+/** The number of client sections an update's header announces (-1 when it does not read). */
+function sectionCount(update: Uint8Array): number {
+	let count = 0;
+	let shift = 1;
+	for (let i = 0; i < update.length && i < 8; i++) {
+		const byte = update[i]!;
+		count += (byte & 0x7f) * shift;
+		if (byte < 0x80) return count;
+		shift *= 128;
+	}
+	return -1;
+}

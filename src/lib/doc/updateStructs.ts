@@ -5,7 +5,7 @@
  * structs a delete-set range covers. Pure: the document is only read.
  */
 import * as Y from 'yjs';
-import { decodeUpdateShared, type DecodedUpdate } from './decodedUpdate.js';
+import { decodeUpdateShared, laidOutHonestly, type DecodedUpdate } from './decodedUpdate.js';
 
 /** A struct of a Yjs update or struct store. */
 export type AnyStruct = Y.Item | Y.GC | Y.Skip;
@@ -24,7 +24,7 @@ export interface CheckedUpdate {
 	findStruct(client: number, clock: number): AnyStruct | undefined;
 }
 
-/** Decodes `update` against `doc`; undefined when it does not decode. */
+/** Decodes `update` against `doc`; undefined when it does not decode, or is not laid out as honest encoders lay one out. */
 export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | undefined {
 	let decoded: DecodedUpdate;
 	try {
@@ -32,6 +32,8 @@ export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | 
 	} catch {
 		return undefined;
 	}
+	// Laid out otherwise, the structs read here would not be those Yjs applies (decodedUpdate.ts).
+	if (!laidOutHonestly(update, decoded)) return undefined;
 	return new Checked(decoded, doc.store.clients as Map<number, AnyStruct[]>);
 }
 

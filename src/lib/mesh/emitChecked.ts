@@ -8,6 +8,9 @@
  *
  * The bytes stand for the transaction when, checked at the transaction's cleanup (just before
  * Yjs would encode it):
+ * - every client of the update has one section, of structs none of them empty
+ *   (decodedUpdate.ts `laidOutHonestly`: Yjs keeps only a client's last section, and an empty
+ *   struct moves no clock, so a no-op handed on would go round a mesh);
  * - for every client of the update, its structs lie in one section, contiguous, and the
  *   transaction took the document's clock of that client from the first struct's clock to the
  *   end of the last: every struct was integrated, none was a copy the document had (an update
@@ -21,30 +24,29 @@
  * encodes as usual.
  */
 import * as Y from 'yjs';
-import { decodeUpdateShared, updateEnd } from '../doc/decodedUpdate.js';
+import { decodeUpdateShared, laidOutHonestly, updateEnd } from '../doc/decodedUpdate.js';
 
 /** A document's update listener (lib0 Observable). */
 type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void;
 
 /** A decoded update (`Y.decodeUpdate`). */
-type Structs = ReturnType<typeof decodeUpdateShared>['structs'];
+type Decoded = ReturnType<typeof decodeUpdateShared>;
+type Structs = Decoded['structs'];
 
 /**
  * Whether every client's structs of `update` (decoded as `structs`) are one contiguous section
- * (an update of deletions only has none).
+ * of structs that are not empty (an update of deletions only has none), with the header
+ * counting exactly those sections (decodedUpdate.ts `laidOutHonestly`).
  */
-function contiguousSections(update: Uint8Array, structs: Structs): boolean {
-	let sections = 0;
-	for (let i = 0; i < structs.length; i++) {
+function contiguousSections(update: Uint8Array, decoded: Decoded): boolean {
+	const { structs } = decoded;
+	for (let i = 1; i < structs.length; i++) {
+		const before = structs[i - 1]!;
 		const struct = structs[i]!;
 		if (struct instanceof Y.Skip) return false;
-		const before = structs[i - 1];
-		if (before !== undefined && before.id.client === struct.id.client) {
-			if (before.id.clock + before.length !== struct.id.clock) return false;
-		} else sections++;
+		if (before.id.client === struct.id.client && before.id.clock + before.length !== struct.id.clock) return false;
 	}
-	// Two sections of one client decode as one section (Yjs keeps the last): count them.
-	return update.length > 0 && update[0] === sections;
+	return !(structs[0] instanceof Y.Skip) && laidOutHonestly(update, decoded);
 }
 
 /**
@@ -57,6 +59,7 @@ function integratedExactly(doc: Y.Doc, transaction: Y.Transaction, structs: Stru
 	if (structs.length === 0) return transaction.deleteSet.clients.size > 0;
 	for (let i = 0; i < structs.length; i++) {
 		const { id, length } = structs[i]!;
+		if (length <= 0) return false; // moves no clock: nothing would mark it as held
 		const before = structs[i - 1];
 		const after = structs[i + 1];
 		if ((before === undefined || before.id.client !== id.client) && (transaction.beforeState.get(id.client) ?? 0) !== id.clock) return false;
@@ -146,10 +149,10 @@ class CheckedEmitter {
 
 const emitters = new WeakMap<Y.Doc, CheckedEmitter>();
 
-/** The update's structs, or undefined when it does not decode (Yjs then throws as it will). */
-function structsOf(update: Uint8Array): Structs | undefined {
+/** The update decoded, or undefined when it does not decode (Yjs then throws as it will). */
+function decodedOf(update: Uint8Array): Decoded | undefined {
 	try {
-		return decodeUpdateShared(update).structs;
+		return decodeUpdateShared(update);
 	} catch {
 		return undefined;
 	}
@@ -160,12 +163,12 @@ function structsOf(update: Uint8Array): Structs | undefined {
  * stands for the transaction (see the module comment). Throws as `Y.applyUpdate` does.
  */
 export function applyEmittingChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): void {
-	const structs = doc._observers.has('update') ? structsOf(update) : undefined;
+	const decoded = doc._observers.has('update') ? decodedOf(update) : undefined;
 	let emitter = emitters.get(doc);
-	if (structs === undefined || emitter?.busy === true || !contiguousSections(update, structs) || updateEnd(update) !== update.length) {
+	if (decoded === undefined || emitter?.busy === true || !contiguousSections(update, decoded) || updateEnd(update) !== update.length) {
 		Y.applyUpdate(doc, update, origin);
 		return;
 	}
 	if (emitter === undefined) emitters.set(doc, (emitter = new CheckedEmitter(doc)));
-	emitter.apply(update, origin, structs);
+	emitter.apply(update, origin, decoded.structs);
 }

@@ -31,7 +31,7 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { decodeUpdateShared, type DecodedUpdate } from '../doc/decodedUpdate.js';
+import { decodeUpdateShared, laidOutHonestly, type DecodedUpdate } from '../doc/decodedUpdate.js';
 import { applyEmittingChecked } from './emitChecked.js';
 
 /** Most bytes of pending structs (waiting for updates not received) one update may leave in its dry run. */
@@ -145,6 +145,7 @@ export function applicablePart(update: Uint8Array, target: TargetClocks): Uint8A
 	try {
 		const clockOf = clocksOf(target);
 		const decoded = decodeUpdateShared(update);
+		if (!laidOutHonestly(update, decoded)) return undefined;
 		// A live update (every struct new to the target) is its own part: no diff, no second decode.
 		const fresh = allNew(decoded.structs, clockOf);
 		// The diff reads the target's clocks of the update's own clients only.
