@@ -4,10 +4,13 @@
  * (tests/fixtures/updateCheckReference.ts) is the check as it was before reuse. Long interleaved sequences of honest, dependent (pending), damaged
  * and subdocument updates are checked by both (also against a document of many clients, read
  * through a clock lookup: the check then seeds only the clients an update names), and a pair of updates is built whose answer
- * changes when anything of one check (here its pending structs) leaks into the next.
+ * changes when anything of one check (here its pending structs) leaks into the next. Updates
+ * not laid out as honest encoders lay one out (a client in two sections, an empty section or
+ * struct: decodedUpdate.ts `laidOutHonestly`) are refused before the reference's checks.
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { laidOutHonestly } from '../../../src/lib/doc/decodedUpdate';
 import { applicablePart, clocksOfDoc } from '../../../src/lib/mesh/updateCheck';
 import { mulberry32 } from '../../fixtures/random';
 import { referencePart } from '../../fixtures/updateCheckReference';
@@ -44,8 +47,22 @@ function damage(update: Uint8Array, random: () => number): Uint8Array {
 	return bad;
 }
 
+/** Whether `update` decodes and is laid out as honest encoders lay one out (the check refuses the rest first). */
+function laidOut(update: Uint8Array): boolean {
+	try {
+		return laidOutHonestly(update, Y.decodeUpdate(update));
+	} catch {
+		return false;
+	}
+}
+
+/** The reference's answer for an update laid out honestly; undefined (refused) for the rest. */
+function reference(update: Uint8Array, stateVector: Uint8Array): Uint8Array | undefined {
+	return laidOut(update) ? referencePart(update, stateVector) : undefined;
+}
+
 function expectSame(update: Uint8Array, stateVector: Uint8Array): boolean {
-	const expected = referencePart(update, stateVector);
+	const expected = reference(update, stateVector);
 	const actual = applicablePart(update, stateVector);
 	expect(actual === undefined ? undefined : [...actual]).toEqual(expected === undefined ? undefined : [...expected]);
 	return actual !== undefined;
@@ -158,8 +175,9 @@ describe('applicablePart with a reused scratch document', () => {
 				const sv = Y.encodeStateVector(b);
 				edit(a, random, 1 + Math.floor(random() * 4));
 				const incremental = Y.encodeStateAsUpdate(a, sv);
+				expect(laidOut(incremental) && laidOut(Y.encodeStateAsUpdate(a))).toBe(true);
 				for (const update of [incremental, Y.encodeStateAsUpdate(a), damage(incremental, random), damage(Y.encodeStateAsUpdate(a), random)]) {
-					const expected = referencePart(update, sv);
+					const expected = reference(update, sv);
 					const fromLookup = applicablePart(update, clocksOfDoc(b));
 					expect(fromLookup === undefined ? undefined : [...fromLookup]).toEqual(expected === undefined ? undefined : [...expected]);
 					if (expectSame(update, sv)) accepted++;
