@@ -120,10 +120,6 @@ export interface DecodedWithLength {
 }
 
 /** Reads `update` as the fast reader does; throws for anything it leaves to Yjs. */
-function read(update: Uint8Array): Decoded {
-	return readWithLength(update).decoded;
-}
-
 function readWithLength(update: Uint8Array): DecodedWithLength {
 	const decoder = decoding.createDecoder(update);
 	const end = update.length;
@@ -181,7 +177,7 @@ export function decodeUpdateV1(update: Uint8Array): Decoded {
 
 /**
  * {@link decodeUpdateV1}, with the bytes the update's structure took where the fast reader read
- * it (what updateLength.ts `v1UpdateLength` answers, without reading the bytes again).
+ * it (Yjs ignores any bytes after them).
  */
 export function decodeWithLength(update: Uint8Array): DecodedWithLength {
 	try {
@@ -194,7 +190,7 @@ export function decodeWithLength(update: Uint8Array): DecodedWithLength {
 /** Whether the fast reader takes `update` itself (for tests: the common updates must). */
 export function readsFast(update: Uint8Array): boolean {
 	try {
-		read(update);
+		readWithLength(update);
 		return true;
 	} catch {
 		return false;

@@ -11,7 +11,7 @@
  */
 import type * as Y from 'yjs';
 import { decodeWithLength } from './decodeUpdateV1.js';
-import { v1UpdateLength } from './updateLength.js';
+import * as decoding from 'lib0/decoding';
 
 /** A Yjs update, decoded (`Y.decodeUpdate`). */
 export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
@@ -49,12 +49,13 @@ export function decodeUpdateShared(update: Uint8Array): DecodedUpdate {
 }
 
 /**
- * How many bytes of `update` its structure takes (updateLength.ts `v1UpdateLength`), from the
- * last decoding when it was of the same bytes and read them to the end.
+ * How many bytes of `update` its structure takes (Yjs ignores what follows), from the last
+ * decoding when it was of the same bytes and the one-loop reader read them (decodeUpdateV1.ts);
+ * undefined otherwise: an update larger than {@link MAX_SHARED_BYTES} or of contents that reader
+ * leaves to Yjs. Whoever hands on an update's own bytes (emitChecked.ts) then lets Yjs encode.
  */
 export function updateEnd(update: Uint8Array): number | undefined {
-	if (keptDecoded !== undefined && keptLength !== undefined && isKept(update)) return keptLength;
-	return v1UpdateLength(update);
+	return keptDecoded !== undefined && isKept(update) ? keptLength : undefined;
 }
 
 /**
@@ -83,13 +84,9 @@ export function laidOutHonestly(update: Uint8Array, decoded: DecodedUpdate): boo
 
 /** The number of client sections an update's header announces (-1 when it does not read). */
 function sectionCount(update: Uint8Array): number {
-	let count = 0;
-	let shift = 1;
-	for (let i = 0; i < update.length && i < 8; i++) {
-		const byte = update[i]!;
-		count += (byte & 0x7f) * shift;
-		if (byte < 0x80) return count;
-		shift *= 128;
+	try {
+		return decoding.readVarUint(decoding.createDecoder(update));
+	} catch {
+		return -1;
 	}
-	return -1;
 }

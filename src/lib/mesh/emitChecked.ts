@@ -16,7 +16,8 @@
  *   end of the last: every struct was integrated, none was a copy the document had (an update
  *   of deletions only must have deleted something);
  * - nothing is pending (the caller dropped what was, updateCheck.ts `applyRemoteUpdate`);
- * - the update's structure ends where its bytes end (updateLength.ts): Yjs ignores trailing
+ * - the update's structure ends where its bytes end (decodedUpdate.ts `updateEnd`, as the
+ *   one-loop reader found it; updates it leaves to Yjs are encoded by Yjs): Yjs ignores trailing
  *   bytes, which its own encoding would drop and a store or peer should not be handed.
  * The update's deletions may name items the document had already deleted, and integration may
  * delete what the update does not name (a map key's older value): every replica applying the
@@ -24,21 +25,20 @@
  * encodes as usual.
  */
 import * as Y from 'yjs';
-import { decodeUpdateShared, laidOutHonestly, updateEnd } from '../doc/decodedUpdate.js';
+import { decodeUpdateShared, laidOutHonestly, updateEnd, type DecodedUpdate } from '../doc/decodedUpdate.js';
 
 /** A document's update listener (lib0 Observable). */
 type UpdateListener = (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void;
 
-/** A decoded update (`Y.decodeUpdate`). */
-type Decoded = ReturnType<typeof decodeUpdateShared>;
-type Structs = Decoded['structs'];
+/** The structs of a decoded update. */
+type Structs = DecodedUpdate['structs'];
 
 /**
  * Whether every client's structs of `update` (decoded as `structs`) are one contiguous section
  * of structs that are not empty (an update of deletions only has none), with the header
  * counting exactly those sections (decodedUpdate.ts `laidOutHonestly`).
  */
-function contiguousSections(update: Uint8Array, decoded: Decoded): boolean {
+function contiguousSections(update: Uint8Array, decoded: DecodedUpdate): boolean {
 	const { structs } = decoded;
 	for (let i = 1; i < structs.length; i++) {
 		const before = structs[i - 1]!;
@@ -150,7 +150,7 @@ class CheckedEmitter {
 const emitters = new WeakMap<Y.Doc, CheckedEmitter>();
 
 /** The update decoded, or undefined when it does not decode (Yjs then throws as it will). */
-function decodedOf(update: Uint8Array): Decoded | undefined {
+function decodedOf(update: Uint8Array): DecodedUpdate | undefined {
 	try {
 		return decodeUpdateShared(update);
 	} catch {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { decodeUpdateV1, readsFast } from '../../../src/lib/doc/decodeUpdateV1';
+import { decodeUpdateV1, decodeWithLength, readsFast } from '../../../src/lib/doc/decodeUpdateV1';
 import { mulberry32 } from '../../fixtures/random';
 
 type Decoded = ReturnType<typeof Y.decodeUpdate>;
@@ -124,6 +124,20 @@ describe('decodeUpdateV1', () => {
 			if (fast !== 'throws') decodedBoth++;
 		}
 		expect(decodedBoth).toBeGreaterThan(500); // the mutations reached decodings, not only errors
+	});
+
+	it("gives the bytes the update's structure takes, whatever follows (Yjs ignores it)", () => {
+		for (const update of honestUpdates(8, 60)) {
+			if (!readsFast(update)) continue;
+			expect(decodeWithLength(update).length).toBe(update.length);
+			const padded = new Uint8Array(update.length + 9);
+			padded.set(update);
+			padded.fill(0x81, update.length);
+			expect(decodeWithLength(padded).length).toBe(update.length);
+		}
+		const formatted = new Y.Doc();
+		formatted.getText('t').insert(0, 'x', { bold: true });
+		expect(decodeWithLength(Y.encodeStateAsUpdate(formatted)).length).toBeUndefined(); // a format: left to Yjs
 	});
 
 	it('reads a struct of every info byte as Y.decodeUpdate does, over a few payloads', () => {

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { applyRemoteUpdate } from '../../../src/lib/mesh/updateCheck';
-import { v1UpdateLength } from '../../../src/lib/doc/updateLength';
 import { deleteOnly } from '../../fixtures/deleteOnly';
 
 /** A writer and a receiver whose update listener records what it is handed. */
@@ -71,11 +70,21 @@ describe('applyRemoteUpdate hands listeners the checked bytes', () => {
 		const padded = new Uint8Array(sent[0]!.length + 1000);
 		padded.set(sent[0]!);
 		padded.fill(7, sent[0]!.length);
-		expect(v1UpdateLength(padded)).toBe(sent[0]!.length);
 		applyRemoteUpdate(receiver, padded, 'session');
 		expect(handed).toHaveLength(1);
 		expect(handed[0]!.update.length).toBeLessThanOrEqual(sent[0]!.length);
 		expect(receiver.getText('t').toString()).toBe('x');
+	});
+
+	it("hands on Yjs's encoding of an update the one-loop reader leaves to Yjs (formatted text)", () => {
+		const { writer, receiver, sent, handed } = pair();
+		writer.getText('t').insert(0, 'bold', { bold: true });
+		applyRemoteUpdate(receiver, sent[0]!, 'session');
+		expect(handed).toHaveLength(1);
+		expect(handed[0]!.update).not.toBe(sent[0]);
+		const copy = new Y.Doc();
+		Y.applyUpdate(copy, handed[0]!.update);
+		expect(copy.getText('t').toDelta()).toEqual([{ insert: 'bold', attributes: { bold: true } }]);
 	});
 
 	it('keeps nothing pending, and hands on nothing of a deletion the document cannot place', () => {
@@ -146,23 +155,5 @@ describe('applyRemoteUpdate hands listeners the checked bytes', () => {
 		expect(receiver.getText('t').toString()).toBe('ab');
 		expect(handed.map((h) => h.origin).sort()).toEqual(['nested', 'session']);
 		expect(textFrom(handed.map((h) => h.update))).toBe('ab');
-	});
-});
-
-describe('v1UpdateLength', () => {
-	it('is the length of every update a document emits, and undefined for what does not read', () => {
-		const doc = new Y.Doc();
-		const updates: Uint8Array[] = [];
-		doc.on('update', (update: Uint8Array) => updates.push(update));
-		doc.getText('t').insert(0, 'héllo', { bold: true });
-		doc.getText('t').insertEmbed(1, { img: 'x' });
-		doc.getMap('m').set('k', { a: [1, 'b', null] });
-		doc.getMap('m').set('bin', new Uint8Array([1, 2, 3]));
-		doc.getArray('a').push([new Y.Map(), new Y.XmlElement('p'), new Y.XmlText('t')]);
-		doc.getText('t').delete(0, 2);
-		updates.push(Y.encodeStateAsUpdate(doc), Y.mergeUpdates(updates));
-		for (const update of updates) expect(v1UpdateLength(update)).toBe(update.length);
-		expect(v1UpdateLength(updates[0]!.subarray(0, updates[0]!.length - 3))).toBeUndefined();
-		expect(v1UpdateLength(Uint8Array.from([5, 200, 200, 200]))).toBeUndefined();
 	});
 });
