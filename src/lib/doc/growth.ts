@@ -37,7 +37,8 @@ export function inspectGrowth(
 ): string | undefined {
 	const checked = already ?? decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
-	const { decoded, store, inUpdate, find } = checked;
+	const { decoded, store, inUpdate } = checked;
+	const find = (client: number, clock: number) => checked.find(client, clock);
 	// Types that only arrived in updates are placeholders until asked for by kind; asking
 	// replaces them (and re-parents their items), so it happens before their names are noted.
 	for (const [name, rule] of Object.entries(rules)) {
@@ -131,7 +132,7 @@ interface Place {
  * 16,000 items each placed next to the one before took a second and overflowed the stack, and
  * a chain longer than the walk's old depth cap of 10,000 left its tail unchecked).
  */
-function placesIn(names: Map<unknown, string>, find: CheckedUpdate['find']): (struct: AnyStruct | undefined) => Place | undefined {
+function placesIn(names: Map<unknown, string>, find: (client: number, clock: number) => AnyStruct | undefined): (struct: AnyStruct | undefined) => Place | undefined {
 	const places = new Map<Y.Item, Place | null>();
 	return (start) => {
 		/** The items walked, and whether each goes one level up (through its parent) to the next. */

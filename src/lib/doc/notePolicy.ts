@@ -24,6 +24,7 @@
  */
 import * as Y from 'yjs';
 import type { ClientBinding } from './schema.js';
+import { heldMap } from './heldMap.js';
 import { verifyBindingNow } from './signature.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 import { decodeForCheck, overlapping, overlapStart, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
@@ -102,7 +103,7 @@ function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | unde
 		if (parent === 'bindings' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
 		if (parent === null) {
 			const near = struct.origin ?? struct.rightOrigin;
-			if (near !== null && inBindings(checked.findStruct(near.client, near.clock), bindings)) return true;
+			if (near !== null && inBindings(checked.find(near.client, near.clock), bindings)) return true;
 		}
 	}
 	for (const [client, ranges] of decoded.ds.clients) {
@@ -165,8 +166,7 @@ export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, i
 		if (checked === undefined) return 'undecodable update';
 		return bringsContent(checked) ? NOT_A_CARRIER : undefined;
 	}
-	const shared = doc.share.get('bindings');
-	const bindingsType = shared === undefined ? undefined : shared instanceof Y.Map ? (shared as Y.Map<unknown>) : doc.getMap('bindings');
+	const bindingsType = doc.share.has('bindings') ? heldMap(doc, 'bindings') : undefined;
 	const bound = bindingsType !== undefined && holdsAny(bindingsType);
 	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
 	const checked = decodeForCheck(doc, update);

@@ -18,10 +18,8 @@ export interface CheckedUpdate {
 	store: Map<number, AnyStruct[]>;
 	/** The update's structs by client (sorted by clock). */
 	inUpdate: Map<number, AnyStruct[]>;
-	/** The struct covering `clock` of `client`, in the document or the update. */
-	readonly find: (client: number, clock: number) => AnyStruct | undefined;
-	/** The same, called as a method (nothing bound). */
-	findStruct(client: number, clock: number): AnyStruct | undefined;
+	/** The struct covering `clock` of `client`, in the document or the update (call it as a method). */
+	find(client: number, clock: number): AnyStruct | undefined;
 }
 
 /** Decodes `update` against `doc`; undefined when it does not decode, or is not laid out as honest encoders lay one out. */
@@ -39,12 +37,11 @@ export function decodeForCheck(doc: Y.Doc, update: Uint8Array): CheckedUpdate | 
 
 /**
  * A {@link CheckedUpdate}: a class, not a literal with a closure, as it is made for every remote
- * update; the update's structs by client are sorted out, and `find` bound, only when asked for
- * (a text edit's check finds its neighbour in the document and needs neither).
+ * update; the update's structs by client are sorted out only when asked for (a text edit's
+ * check finds its neighbour in the document).
  */
 class Checked implements CheckedUpdate {
 	private byClient: Map<number, AnyStruct[]> | undefined;
-	private bound: CheckedUpdate['find'] | undefined;
 
 	constructor(
 		readonly decoded: DecodedUpdate,
@@ -63,13 +60,7 @@ class Checked implements CheckedUpdate {
 		return this.byClient;
 	}
 
-	/** {@link CheckedUpdate.find}, bound (callers take it out of the object). */
-	get find(): CheckedUpdate['find'] {
-		return (this.bound ??= (client, clock) => this.findStruct(client, clock));
-	}
-
-	/** The struct covering `clock` of `client`: in the document, else in the update. */
-	findStruct(client: number, clock: number): AnyStruct | undefined {
+	find(client: number, clock: number): AnyStruct | undefined {
 		const held = findIn(this.store.get(client), clock);
 		if (held !== undefined) return held;
 		// The update's structs of one client are contiguous and in clock order: a struct past

@@ -58,6 +58,22 @@ function attempt(honest: Y.Doc, change: (copy: Y.Doc) => void, fromCarrier = tru
 }
 
 describe('note write policy', () => {
+	it('the binder binds a new client id when Yjs draws one (a clash), though it skips a bound client', () => {
+		const doc = new Y.Doc();
+		const stop = bindWriter(doc, NOTE, ann.key, ann.peerId);
+		doc.transact(() => new NoteDoc(doc).body.insert(0, 'a'));
+		doc.transact(() => new NoteDoc(doc).body.insert(1, 'b'));
+		const first = doc.clientID;
+		doc.clientID = first + 1; // what Yjs does when another client seems to use its id
+		const receiver = new Y.Doc();
+		Y.applyUpdate(receiver, Y.encodeStateAsUpdate(doc));
+		const before = Y.encodeStateVector(receiver);
+		doc.transact(() => new NoteDoc(doc).body.insert(2, 'c'));
+		stop();
+		expect([...doc.getMap('bindings').keys()].sort()).toEqual([String(first), String(first + 1)].sort());
+		expect(checkRemoteUpdate('ws', NOTE, receiver, Y.encodeStateAsUpdate(doc, before), { note: true, isWriter })).toBeUndefined();
+	});
+
 	it("the binder writes the binding in the edit's own update, once per client", () => {
 		const doc = new Y.Doc();
 		const updates: Uint8Array[] = [];

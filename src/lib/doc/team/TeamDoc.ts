@@ -64,7 +64,7 @@ export class TeamUpdateRejectedError extends Error {
 export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
 	const checked = decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
-	const { decoded, store, inUpdate, find } = checked;
+	const { decoded, store, inUpdate } = checked;
 	const ops = teamOps(doc);
 	// An item sent with an origin carries no parent: it is placed next to its origin, so it
 	// belongs to the operations map when its origin does (a map entry set over an old one).
@@ -75,7 +75,7 @@ export function checkTeamUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		if (parent === TEAM_OPS || parent === ops) return true;
 		if (parent !== null) return false;
 		const near = struct.origin ?? struct.rightOrigin;
-		return near !== null && inOps(find(near.client, near.clock), depth + 1);
+		return near !== null && inOps(checked.find(near.client, near.clock), depth + 1);
 	};
 	/** Whether the update deletes an entry of the map: then applied to a copy first (see the module comment). */
 	let deletes = false;

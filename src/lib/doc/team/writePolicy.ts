@@ -15,7 +15,8 @@
  * root entry has not arrived yet is protected once it holds any of those. A document nothing
  * classifies yet takes no content from a peer that does not carry notes (it may be a note).
  */
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
+import { heldMap } from '../heldMap.js';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
 import { checkChannelUpdate } from '../channelPolicy.js';
 import { checkNoteUpdate, type IsWriter } from '../notePolicy.js';
@@ -38,15 +39,6 @@ function rosterOf(workspaceId: string): string {
 /** Top-level names only a channel document has. */
 const CHANNEL_ONLY = ['edits', 'deletions', 'reactions', 'moderation', 'answers', 'space'];
 
-/**
- * The root's map `name`: the type the root holds once it was asked for as a map (as
- * `root.getMap` returns it, without the closure Yjs makes per call), else `root.getMap(name)`.
- */
-function rootMap(root: Y.Doc, name: string): Y.Map<unknown> {
-	const held = root.share.get(name);
-	return held instanceof Y.Map ? (held as Y.Map<unknown>) : root.getMap(name);
-}
-
 /** Whether `doc` has any of the top-level names `names` (a loop: this runs for every remote update). */
 function holdsAnyOf(doc: Y.Doc, names: readonly string[]): boolean {
 	for (const name of names) if (doc.share.has(name)) return true;
@@ -55,18 +47,18 @@ function holdsAnyOf(doc: Y.Doc, names: readonly string[]): boolean {
 
 /** Whether the workspace root `root` lists `docId` as a note. */
 export function isListedNote(root: Y.Doc, docId: string): boolean {
-	return rootMap(root, 'notes').has(docId);
+	return heldMap(root, 'notes').has(docId);
 }
 
 /** Whether the workspace root `root` lists `docId` as an AI chat. */
 export function isListedAiThread(root: Y.Doc, docId: string): boolean {
-	return rootMap(root, 'aiThreads').has(docId);
+	return heldMap(root, 'aiThreads').has(docId);
 }
 
 /** Whether the workspace root `root` lists `docId` as a channel. */
 export function isListedChannel(root: Y.Doc, docId: string): boolean {
 	// getMap, not share.get: a type that only arrived in updates is a plain placeholder until asked for as a map.
-	return rootMap(root, 'channels').has(docId);
+	return heldMap(root, 'channels').has(docId);
 }
 
 /** The root's indexes of documents named to every member. */
@@ -79,7 +71,7 @@ const INDEXES = ['channels', 'notes', 'aiThreads'];
 export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId: string): boolean {
 	if (docId === workspaceId || docId === rosterOf(workspaceId)) return true;
 	if (root === undefined) return false;
-	for (const name of INDEXES) if (rootMap(root, name).has(docId)) return true;
+	for (const name of INDEXES) if (heldMap(root, name).has(docId)) return true;
 	return false;
 }
 
