@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/doc/ids.ts';
 import { signTeamOp } from '../src/lib/doc/team/sign.ts';
+import type { TeamRole } from '../src/lib/doc/team/ops.ts';
 import { teamRosterId } from '../src/lib/doc/team/teamId.ts';
 import { inviteLink } from '../src/lib/mesh/invite.ts';
 import { isArchivedOnRelay } from '../src/lib/mesh/relayApi.ts';
@@ -50,8 +51,8 @@ afterEach(async () => {
 	await rm(tmp, { recursive: true, force: true });
 }, 15_000);
 
-async function startRelay(): Promise<RunningRelay> {
-	const relay = await runRelay({ root: join(tmp, 'build'), dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log: () => {} });
+async function startRelay(log: (line: string) => void = () => {}): Promise<RunningRelay> {
+	const relay = await runRelay({ root: join(tmp, 'build'), dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log });
 	let closed = false;
 	cleanups.push(async () => {
 		if (!closed) await relay.close();
@@ -299,17 +300,26 @@ describe('GET /api/archive/<id>', () => {
 });
 
 describe('join while the relay runs', () => {
-	it('makes the running relay join the team with the invitation, then archive what members write', async () => {
-		const relay = await startRelay();
-		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
-		const inv = await invite(owner, 'relay');
-		const link = inviteLink('http://127.0.0.1:1', {
+	/** A link with an invitation of `role` that `owner` made for `ws`. */
+	async function joinLink(owner: TeamPeer, ws: TeamWorkspace, role: Exclude<TeamRole, 'owner'>): Promise<string> {
+		const inv = await invite(owner, role);
+		return inviteLink('http://127.0.0.1:1', {
 			workspaceId: ws.id,
 			secret: ws.secret,
 			name: 'Deck crew',
 			relays: [],
 			invitation: { id: inv.id, opId: inv.op.id, seed: inv.seed }
 		});
+	}
+
+	/** What a relay logs that says it joined with a role other than relay. */
+	const NOT_AS_RELAY = /this relay is in its team as \w+, not as a relay/;
+
+	it('makes the running relay join the team with the invitation, then archive what members write', async () => {
+		const logged: string[] = [];
+		const relay = await startRelay((line) => logged.push(line));
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const link = await joinLink(owner, ws, 'relay');
 		// Members' devices are connected to the relay (they dial it); it opens sessions to them once it lists the workspace.
 		await dialRelay(owner, relay);
 		const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', START, 'join', link, '--data', dataDir]);
@@ -328,5 +338,28 @@ describe('join while the relay runs', () => {
 		// The roster on disk holds the admission.
 		const onDisk = relay.archive.archives.get(ws.id)!;
 		expect(await onDisk.digest(teamRosterId(ws.id))).toBeDefined();
+		expect(logged.filter((line) => NOT_AS_RELAY.test(line))).toEqual([]);
+	}, 40_000);
+
+	it('says once when an invitation for a person made it a member, until an admin makes it a relay', async () => {
+		const logged: string[] = [];
+		const relay = await startRelay((line) => logged.push(line));
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const link = await joinLink(owner, ws, 'member');
+		await dialRelay(owner, relay);
+		await promisify(execFile)(process.execPath, ['--import', 'tsx', START, 'join', link, '--data', dataDir]);
+		await waitUntil(() => relay.archive.authority(ws.id)?.joined === true, 'the relay to see itself admitted');
+		expect(owner.authority.roleOf(relayId(relay))).toBe('member');
+		await waitUntil(() => logged.some((line) => NOT_AS_RELAY.test(line)), 'the relay to say it is not in the team as a relay');
+		expect(logged.find((line) => NOT_AS_RELAY.test(line))).toContain(`Workspace ${ws.id}: this relay is in its team as member`);
+
+		// An admin sets its role (the Members panel offers Relay): it folds that, and says nothing more.
+		await owner.authority.write({ t: 'role', member: owner.authority.memberOf(relayId(relay))!.id, role: 'relay' });
+		await waitUntil(() => relay.archive.authority(ws.id)?.roleOf(relayId(relay)) === 'relay', 'the relay to fold its new role');
+		const docId = listedDoc(owner, ws.id);
+		owner.docs.get(docId).getMap('m').set('k', 'after');
+		const expected = await docDigest(owner.docs.get(docId));
+		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
+		expect(logged.filter((line) => NOT_AS_RELAY.test(line))).toHaveLength(1);
 	}, 40_000);
 });

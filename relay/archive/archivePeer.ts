@@ -24,7 +24,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface';
 import { OutpostCore, sameSecret, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
 import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
-import { decodeOp, type TeamOp } from '../../src/lib/doc/team/ops.ts';
+import { decodeOp, TeamRole, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
@@ -237,6 +237,28 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		const { authority, docs } = workspace;
 		const standing = authority.joined ? `as ${authority.roleOf(device.peerId)}` : 'not admitted to its team yet';
 		log(`Archiving workspace ${name ? `"${name}" ` : ''}${id} (${docs.list().length} documents, ${standing})`);
+		warnUnlessRelay(id, authority);
+	};
+
+	/**
+	 * Says once, when the relay is in a workspace's team with a role other than relay (joined
+	 * with a person's invitation), what that role leaves out, and how an admin sets it right.
+	 */
+	const warnUnlessRelay = (id: string, authority: TeamAuthority): void => {
+		let told = false;
+		const check = (): void => {
+			const role = authority.joined ? authority.roleOf(device.peerId) : undefined;
+			if (told || role === undefined || role === TeamRole.relay) return;
+			told = true;
+			log(
+				`Workspace ${id}: this relay is in its team as ${role}, not as a relay (it joined with an invitation for a person). ` +
+					'It archives the workspace, but keeps no sealed copies of private channels and shares no tools: ' +
+					'an admin sets its role to Relay in the Members panel, or makes an invite with the role Relay for `relay join`.'
+			);
+			stopWatching();
+		};
+		const stopWatching = authority.onChange(check);
+		check();
 	};
 
 	const reload = (): Promise<void> =>

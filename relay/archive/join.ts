@@ -20,7 +20,9 @@ import type { Invite, InviteToken } from '../../src/lib/mesh/invite.ts';
 export const JOIN_USAGE = `Usage: npm run relay -- join '<invite link>' [--data DIR]
 
   This relay joins the team of the workspace the invite link names, with the
-  invitation's role, and archives it (quote the link: it contains & and #).`;
+  invitation's role, and archives it (quote the link: it contains & and #).
+  Make the link in the app's Invite dialog with the role Relay: a relay joined
+  with a person's role keeps no sealed copies of private channels.`;
 
 /** What `join` was asked to do. */
 export interface JoinArgs {
@@ -76,6 +78,6 @@ export async function runJoin({ invite, dataDir }: JoinArgs): Promise<string> {
 	return [
 		`${added ? 'Archiving workspace' : 'Already archiving workspace (secret and relays updated)'} ${label} in ${workspacesPath(dataDir)}`,
 		`as relay peer ${peerId}; a relay running on this data directory syncs it now, or else from its next start.`,
-		'It joins the team (with the invitation\'s role) once a member\'s device connects to it while the invitation is still valid.'
+		'It joins the team (with the invitation\'s role: make it Relay in the Invite dialog) once a member\'s device connects to it while the invitation is still valid.'
 	].join('\n');
 }

@@ -161,7 +161,7 @@ export async function plantUpdates(page: Page, docId: string, entries: (number[]
 
 /** What a new invitation admits (the Invite dialog's defaults: a member, one person, a day). */
 export interface InviteOptions {
-	role?: 'Member' | 'Admin' | 'Guest (read-only)';
+	role?: 'Member' | 'Admin' | 'Guest (read-only)' | 'Relay';
 	/** How many people can join with it. */
 	uses?: number;
 	validFor?: '1 hour' | '1 day' | '7 days';

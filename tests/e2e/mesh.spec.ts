@@ -194,10 +194,17 @@ test('two relays apart, then connected with --peer: everything converges', async
 	const link = await archiveOnRelay(ada);
 	await post(ada, 'written in port');
 
-	// The ship's relay archives the workspace and syncs with the port's while docked.
+	// The ship's relay joins with an invitation for a relay (made in the Invite dialog, which
+	// says how), archives the workspace and syncs with the port's while docked.
+	await ada.getByRole('button', { name: 'Invite', exact: true }).click();
+	const dialog = inviteDialog(ada);
+	await dialog.getByRole('combobox', { name: 'Role' }).selectOption({ label: 'Relay' });
+	await expect(dialog.getByRole('combobox', { name: 'Role' })).toHaveAccessibleDescription(/npm run relay -- join/);
+	const shipLink = await createInvite(dialog, { uses: 1 });
+	await dialog.getByRole('button', { name: 'Close' }).click();
 	const shore = await port.tcpAddress();
 	const ship = await relay(4196, [shore]);
-	await ship.join(link);
+	await ship.join(shipLink);
 	await ship.stop();
 	await ship.restart([shore]);
 	const crew = await device(ship);
@@ -205,6 +212,13 @@ test('two relays apart, then connected with --peer: everything converges', async
 	await expectWorkspace(crew, 'Vessel');
 	await expect(message(crew, 'written in port')).toBeVisible({ timeout: 20_000 });
 	await crew.context().close();
+	// Both relays are in the team as relays: the port's added by "Add this workspace to the relay", the ship's by its link.
+	await ada.getByRole('button', { name: 'Members', exact: true }).click();
+	const members = ada.getByRole('dialog', { name: /^Members of / });
+	const relays = members.getByRole('list', { name: 'Members' }).getByRole('listitem', { name: 'Relay', exact: true });
+	await expect(relays).toHaveCount(2, { timeout: 20_000 });
+	for (const entry of await relays.all()) await expect(entry.getByRole('combobox', { name: 'Role of Relay' })).toHaveValue('relay');
+	await members.getByRole('button', { name: 'Close' }).click();
 
 	// At sea: the ship's relay runs alone; both sides write.
 	await ship.stop();

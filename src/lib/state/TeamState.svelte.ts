@@ -18,8 +18,20 @@ import { toolRoles } from '../doc/team/toolAccess.js';
 import type { InviteToken } from '../mesh/invite.js';
 import type { OutpostDb } from '../store/db.js';
 
-/** Roles a member can be given in the UI, most powerful first. */
-export const ASSIGNABLE_ROLES: TeamRole[] = [TeamRole.owner, TeamRole.admin, TeamRole.member, TeamRole.guest];
+/**
+ * Roles a member can be given in the UI, most powerful first. `relay` is a device that archives
+ * and relays and never posts (a relay joined with a member's invitation is set right here).
+ */
+export const ASSIGNABLE_ROLES: TeamRole[] = [TeamRole.owner, TeamRole.admin, TeamRole.member, TeamRole.relay, TeamRole.guest];
+
+/**
+ * Roles an invitation made by a device of role `myRole` may give, the default first: member,
+ * admin, guest, and relay (the link `npm run relay -- join` takes), none above `myRole`.
+ */
+export function inviteRoles(myRole: TeamRole | undefined): TeamRole[] {
+	if (myRole === undefined) return [];
+	return [TeamRole.member, TeamRole.admin, TeamRole.guest, TeamRole.relay].filter((r) => ROLE_RANK[r] <= ROLE_RANK[myRole]);
+}
 
 /** Where an invitation stands. */
 export const InviteStatus = { active: 'active', used: 'used', expired: 'expired', revoked: 'revoked' } as const;
