@@ -64,6 +64,8 @@ export interface Hostility {
 	ignoreSpaces?: boolean;
 	/** Notes: it offers and forwards them though its role may not write (a guest's modified client). */
 	passesNotes?: boolean;
+	/** Keys: its key keeper waits this long (ms, at most) before it seals a key to a device (a modified client boxes its own way). */
+	keyShareWaitMs?: number;
 }
 
 /** What a peer keeps across a restart (a device's stores): its documents and its mirrors of relays' sealed logs. */
@@ -101,7 +103,7 @@ export async function startTeamPeer(
 		device: { peerId, privateKey: key },
 		openDocs: () => Promise.resolve(docs),
 		onError: (error) => keyErrors.push(error),
-		shareJitterMs: 50,
+		shareJitterMs: hostile.keyShareWaitMs ?? 50,
 		...(stores.sealedMirrors !== undefined ? { sealedMirrors: () => stores.sealedMirrors! } : {})
 	});
 	cores.push(core);

@@ -8,14 +8,18 @@
  *   longer a member (a removal): what a removed device holds opens nothing sent after that;
  * - a device that holds the current key seals it to member devices that lack it (a device
  *   admitted after the rotation), after a short random wait so that members online at once
- *   rarely all write the same share;
+ *   rarely all write the same share; an admin (or the generation's maker) also seals it to
+ *   devices whose box only another key holder sealed, which the fold then replaces, so a
+ *   modified client that boxes a useless key for a new device first keeps it out only until
+ *   an admin is online (devicesToBox);
  * - the same for each private space this device's member is in (spaceKeys.ts): the space's
  *   key maker seals a new generation to its members' devices when it has none or one reached a
  *   device that left, and a holder shares it with members' devices that lack it.
  */
 import { ROLE_RANK } from '../doc/team/ops.js';
-import { newKeyGeneration, newSpaceKeyGeneration, openKeyBox, sealForDevices, spaceKeyScope } from '../doc/team/keyBox.js';
+import { KeyBoxError, newKeyGeneration, newSpaceKeyGeneration, openCheckedKeyBox, sealForDevices, spaceKeyScope } from '../doc/team/keyBox.js';
 import type { Team } from '../doc/team/fold.js';
+import { BoxRank } from '../doc/team/teamTypes.js';
 import type { GossipKeyring } from '../mesh/keyring.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
 import { makesSpaceKeys, spaceDevices, spaceGenerationsToShare, spaceNeedsKey } from './spaceKeys.js';
@@ -38,11 +42,18 @@ export function keyCompromised(team: Team): boolean {
 	return false;
 }
 
-/** Current member devices without a box of the current generation. */
-export function devicesWithoutKey(team: Team): string[] {
+/**
+ * Current member devices that device `me` seals the current generation to: those without a
+ * box of it and, when `me` outranks a mere key holder (it made the generation, or its member is
+ * an admin or the owner), those whose box only a key holder sealed. That box may hold no key,
+ * or another than the generation's (a modified client's), and the fold puts `me`'s in its place.
+ */
+export function devicesToBox(team: Team, me: string): string[] {
 	const gen = team.currentKey === undefined ? undefined : team.keyGenerations.get(team.currentKey);
 	if (!gen) return [];
-	return [...team.devices.keys()].filter((d) => !gen.boxes.has(d));
+	const member = team.members.get(team.devices.get(me) ?? '');
+	const outranks = gen.maker === me || (member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin);
+	return [...team.devices.keys()].filter((d) => d !== me && (!gen.boxes.has(d) || (outranks && gen.boxBy.get(d) === BoxRank.holder)));
 }
 
 /** Starts keeping the keys; returns a function that stops it. */
@@ -67,7 +78,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 
 	const share = async (): Promise<void> => {
 		if (stopped) return;
-		const lacking = devicesWithoutKey(authority.team);
+		const lacking = devicesToBox(authority.team, device.peerId);
 		if (lacking.length === 0 || keyring.currentId !== authority.team.currentKey) return;
 		const body = keyring.sealCurrentTo(lacking);
 		if (body) await authority.write(body);
@@ -88,10 +99,17 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 		for (const space of spacesToShare(authority.team)) {
 			for (const { gen, lacking } of spaceGenerationsToShare(authority.team, space, device.peerId)) {
 				if (stopped) return;
-				const box = space.keyGenerations.get(gen)?.boxes.get(device.peerId);
+				const generation = space.keyGenerations.get(gen);
+				const box = generation?.boxes.get(device.peerId);
 				if (box === undefined) continue;
 				const scope = spaceKeyScope(authority.team.workspaceId, space.id);
-				const key = openKeyBox(device.privateKey, box, scope, gen);
+				let key: Uint8Array;
+				try {
+					key = openCheckedKeyBox(device.privateKey, box, scope, gen, generation?.check);
+				} catch (error) {
+					if (error instanceof KeyBoxError) continue; // this device holds no key of it to give (openSpaceKeys reports it)
+					throw error;
+				}
 				await authority.write({ t: 'keys', gen, boxes: sealForDevices(key, lacking, scope, gen), space: space.id });
 			}
 		}
@@ -124,7 +142,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 			await rotate();
 			return;
 		}
-		if (devicesWithoutKey(team).length > 0 && keyring.currentId === team.currentKey && shareTimer === undefined) {
+		if (devicesToBox(team, device.peerId).length > 0 && keyring.currentId === team.currentKey && shareTimer === undefined) {
 			shareTimer = setTimeout(() => {
 				shareTimer = undefined;
 				running = running.then(share).catch((error: unknown) => onError(asError(error)));

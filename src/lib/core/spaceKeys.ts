@@ -5,7 +5,9 @@
  * the current one was sealed to a device whose member has left the space or the team (what a
  * removed device holds then opens nothing written later). Pure functions of the folded team.
  */
-import { KeyBoxError, openKeyBox, spaceKeyScope } from '../doc/team/keyBox.js';
+import { KeyBoxError, openCheckedKeyBox, spaceKeyScope } from '../doc/team/keyBox.js';
+import { makesSpaceKeys } from '../doc/team/spaces.js';
+import { BoxRank } from '../doc/team/teamTypes.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import type { Team, TeamSpace } from '../doc/team/fold.js';
 
@@ -33,29 +35,25 @@ export function spaceDevicesWithoutKey(team: Team, space: TeamSpace): string[] {
 /**
  * The generations of the space `device` holds a box of, each with the devices of the space's
  * members that lack one, oldest first (only those some device lacks). A member added to a space
- * gets the history, which older generations seal (on a relay outside the space too).
+ * gets the history, which older generations seal (on a relay outside the space too). When
+ * `device` outranks a mere key holder in a generation (it made it, or its member makes the
+ * space's keys), devices whose box only a key holder sealed count as lacking: the fold puts
+ * `device`'s box in place of one that may hold no key, or another than the generation's.
  */
 export function spaceGenerationsToShare(team: Team, space: TeamSpace, device: string): { gen: string; lacking: string[] }[] {
 	const devices = spaceDevices(team, space);
+	const keeper = makesSpaceKeys(space, team.devices.get(device) ?? '');
 	const out: { gen: string; lacking: string[] }[] = [];
 	for (const gen of [...space.keyGenerations.values()].sort((a, b) => a.seq - b.seq)) {
 		if (!gen.boxes.has(device)) continue;
-		const lacking = devices.filter((d) => !gen.boxes.has(d));
+		const outranks = keeper || gen.maker === device;
+		const lacking = devices.filter((d) => d !== device && (!gen.boxes.has(d) || (outranks && gen.boxBy.get(d) === BoxRank.holder)));
 		if (lacking.length > 0) out.push({ gen: gen.id, lacking });
 	}
 	return out;
 }
 
-/**
- * Whether `member` is the one that makes the space's new generations: its creator while it is
- * in the space, else the member of the space with the smallest id (one writer, so members
- * online at once do not each make one).
- */
-export function makesSpaceKeys(space: TeamSpace, member: string): boolean {
-	if (!space.members.has(member)) return false;
-	if (space.members.has(space.creator)) return space.creator === member;
-	return [...space.members].sort()[0] === member;
-}
+export { makesSpaceKeys };
 
 /** Whether the space needs a new generation: none yet, or the current one reached a device that left. */
 export function spaceNeedsKey(team: Team, space: TeamSpace): boolean {
@@ -70,7 +68,8 @@ export interface OpenedSpaceKeys {
 
 /**
  * Opens this device's boxes of every space's generations. A box that does not open (damaged,
- * or sealed to another device) is left out and reported to `onError`.
+ * or sealed to another device), or holds a key that fails the generation's check, is left out
+ * and reported to `onError`.
  */
 export function openSpaceKeys(team: Team, privateKey: DeviceKey, device: string, onError: (error: Error) => void = () => {}): Map<string, OpenedSpaceKeys> {
 	const out = new Map<string, OpenedSpaceKeys>();
@@ -80,7 +79,7 @@ export function openSpaceKeys(team: Team, privateKey: DeviceKey, device: string,
 			const box = gen.boxes.get(device);
 			if (box === undefined) continue;
 			try {
-				keys.set(gen.id, openKeyBox(privateKey, box, spaceKeyScope(team.workspaceId, space.id), gen.id));
+				keys.set(gen.id, openCheckedKeyBox(privateKey, box, spaceKeyScope(team.workspaceId, space.id), gen.id, gen.check));
 			} catch (error) {
 				onError(error instanceof KeyBoxError ? error : new KeyBoxError(String(error)));
 			}

@@ -21,7 +21,7 @@ import type { DeviceKey } from '../doc/deviceKey.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Team } from '../doc/team/fold.js';
-import { openKeyBox, sealForDevices } from '../doc/team/keyBox.js';
+import { openCheckedKeyBox, sealForDevices } from '../doc/team/keyBox.js';
 import { GossipKeyUnavailableError, KeyBoxRejectedError } from './errors.js';
 import { deriveBytes, KeyPurpose, type WorkspaceKeys } from './workspaceKeys.js';
 
@@ -64,8 +64,10 @@ export class GossipKeyring {
 	private readonly keys = new Map<string, CryptoKey>();
 	/** Opened generations: id → workspace key, kept to seal it to devices admitted later. */
 	private readonly workspaceKeys = new Map<string, Uint8Array>();
-	/** Generations whose box did not open (reported once). */
-	private readonly failed = new Set<string>();
+	/** Opened generations: id → the box opened (a box the team later puts in its place is opened again). */
+	private readonly opened = new Map<string, string>();
+	/** Generations whose box did not open, or held another key than the generation's: id → that box (reported once). */
+	private readonly failed = new Map<string, string>();
 	/** The team's current generation, undefined while it has none. */
 	private currentGen: string | undefined;
 	/** Counts calls of {@link update}, so that only the latest one sets the current generation. */
@@ -129,8 +131,10 @@ export class GossipKeyring {
 
 	/**
 	 * Takes the team as folded now: opens the boxes sealed to `peerId` (this device, whose key
-	 * is `privateKey`) of every generation not opened yet, and follows the team's current
-	 * generation. A box that does not open is reported through `onError`, never thrown.
+	 * is `privateKey`) of every generation not opened yet (or whose box the team replaced: a
+	 * keeper's box in place of one a key holder gave first), and follows the team's current
+	 * generation. A box that does not open, or holds a key that fails the generation's check,
+	 * is reported through `onError`, never thrown, and its key is not used.
 	 */
 	async update(team: Team, privateKey: DeviceKey, peerId: string): Promise<void> {
 		if (team.workspaceId !== this.workspaceId) throw new TypeError(`team of ${team.workspaceId}, keyring of ${this.workspaceId}`);
@@ -138,27 +142,29 @@ export class GossipKeyring {
 		const opening: Promise<void>[] = [];
 		for (const generation of team.keyGenerations.values()) {
 			const box = generation.boxes.get(peerId);
-			if (box === undefined || this.keys.has(generation.id) || this.failed.has(generation.id)) continue;
-			opening.push(this.open(generation.id, box, privateKey));
+			if (box === undefined || this.opened.get(generation.id) === box || this.failed.get(generation.id) === box) continue;
+			opening.push(this.open(generation.id, box, privateKey, generation.check));
 		}
 		await Promise.all(opening);
 		if (call === this.updates) this.currentGen = team.currentKey;
 	}
 
-	private async open(generation: string, box: string, privateKey: DeviceKey): Promise<void> {
+	private async open(generation: string, box: string, privateKey: DeviceKey, check: string | undefined): Promise<void> {
 		let bytes: Uint8Array;
 		try {
-			bytes = openKeyBox(privateKey, box, this.workspaceId, generation);
+			bytes = openCheckedKeyBox(privateKey, box, this.workspaceId, generation, check);
 		} catch (error) {
-			if (this.failed.has(generation)) return;
-			this.failed.add(generation);
+			if (this.failed.get(generation) === box) return;
+			this.failed.set(generation, box);
 			this.init.onError?.(new KeyBoxRejectedError(generation, error));
 			return;
 		}
 		const key = await importGossipKey(generationGossipBytes(bytes, this.workspaceId));
-		if (this.keys.has(generation)) return;
+		if (this.opened.get(generation) === box) return;
 		this.keys.set(generation, key);
 		this.workspaceKeys.set(generation, bytes);
+		this.opened.set(generation, box);
+		this.failed.delete(generation);
 	}
 }
 

@@ -123,6 +123,30 @@ describe('GossipKeyring', () => {
 		expect(() => rings.bob.current()).toThrow(GossipKeyUnavailableError);
 	});
 
+	it('does not use a box of another key than the generation’s, and opens the box an admin puts in its place', async () => {
+		const { team, errors, rings, withRing } = await setup();
+		const a = await team.rotate(owner);
+		await team.write(owner, { t: 'add', member: carol.id, role: 'member', name: 'Carol' });
+		// Bob, a member holding A, seals Carol some other key (sealed right, to Carol, for A) before anyone else does.
+		await rings.bob.update(team.fold(), bob.key, bob.id);
+		await team.write(bob, { t: 'keys', gen: a, boxes: { [carol.id]: sealKeyBox(newWorkspaceKey(), carol.id, team.ws, a) } });
+		await rings.carol.update(team.fold(), carol.key, carol.id);
+		await rings.carol.update(team.fold(), carol.key, carol.id);
+		expect(rings.carol.has(a)).toBe(false);
+		expect(() => rings.carol.current()).toThrow(GossipKeyUnavailableError);
+		expect(errors).toHaveLength(1); // reported once
+		expect(errors[0]).toMatchObject({ generation: a });
+		expect(errors[0]!.message).toMatch(/check does not match/);
+
+		// The owner (an admin) seals A to her: the fold puts it in place of Bob's, and Carol's keyring opens it.
+		await rings.owner.update(team.fold(), owner.key, owner.id);
+		await team.write(owner, rings.owner.sealCurrentTo([carol.id])!);
+		await rings.carol.update(team.fold(), carol.key, carol.id);
+		expect(rings.carol.current().id).toBe(a);
+		const docId = newId();
+		expect(await openEnvelope(withRing(rings.carol), await sealEnvelope(withRing(rings.owner), docId, update))).toEqual({ docId, update });
+	});
+
 	it('refuses the team of another workspace', async () => {
 		const { rings } = await setup();
 		const other = await TestTeam.create(owner);

@@ -24,7 +24,8 @@ import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
 import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
-import type { FoldOptions, KeyGeneration, Team, TeamInvite, TeamMember } from './teamTypes.js';
+import { makesSpaceKeys } from './spaces.js';
+import { BoxRank, type FoldOptions, type KeyGeneration, type Team, type TeamInvite, type TeamMember } from './teamTypes.js';
 
 export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember, TeamSpace } from './teamTypes.js';
 
@@ -312,13 +313,13 @@ class Pass {
 		let gen = team.keyGenerations.get(p.gen);
 		if (!gen) {
 			if (actorRank < ROLE_RANK.admin) return 'only admins rotate the key';
-			gen = { id: p.gen, seq: this.seq++, boxes: new Map() };
+			gen = newGeneration(p.gen, this.seq++, p.by, p.check);
 			team.keyGenerations.set(p.gen, gen);
 			team.currentKey = p.gen;
 		} else if (!gen.boxes.has(p.by)) {
 			return 'author does not hold this key';
 		}
-		addBoxes(gen, p.boxes, (device) => team.devices.has(device));
+		addBoxes(gen, p.boxes, (device) => team.devices.has(device), boxRank(gen, p.by, actorRank >= ROLE_RANK.admin));
 		return undefined;
 	}
 
@@ -336,16 +337,19 @@ class Pass {
 		if (!space.members.has(actor)) return 'not a member of the space';
 		let gen = space.keyGenerations.get(p.gen);
 		if (!gen) {
+			// One member makes the space's generations (as honest key keepers do): another member's
+			// generation, sealing what it likes to the others, would lock them out of the current key.
+			if (!makesSpaceKeys(space, actor)) return "only the space's key maker makes a new generation";
 			// Ids are a space's own (its boxes are bound to its scope): another space's or the
 			// workspace's generation of the same id takes nothing, so no member can squat the id
 			// of a space's next rotation with a generation of a space of its own (found in review).
-			gen = { id: p.gen, seq: this.seq++, boxes: new Map() };
+			gen = newGeneration(p.gen, this.seq++, p.by, p.check);
 			space.keyGenerations.set(p.gen, gen);
 			space.currentKey = p.gen;
 		} else if (!gen.boxes.has(p.by)) {
 			return 'author does not hold this key';
 		}
-		addBoxes(gen, p.boxes, (device) => space.members.has(team.devices.get(device) ?? ''));
+		addBoxes(gen, p.boxes, (device) => space.members.has(team.devices.get(device) ?? ''), boxRank(gen, p.by, makesSpaceKeys(space, actor)));
 		return undefined;
 	}
 
@@ -589,7 +593,30 @@ export function isMemberDevice(team: Team, device: string): boolean {
 	return team.devices.has(device);
 }
 
-/** Adds to a key generation the boxes of devices `holds` allows that it has no box for yet (a box is never replaced). */
-function addBoxes(gen: KeyGeneration, boxes: Record<string, string>, holds: (device: string) => boolean): void {
-	for (const [device, box] of Object.entries(boxes)) if (holds(device) && !gen.boxes.has(device)) gen.boxes.set(device, box);
+/** A generation made by device `maker`'s operation (`check` from it). */
+function newGeneration(id: string, seq: number, maker: string, check: string | undefined): KeyGeneration {
+	const gen: KeyGeneration = { id, seq, boxes: new Map(), boxBy: new Map(), maker };
+	if (check !== undefined) gen.check = check;
+	return gen;
+}
+
+/** The rank of boxes `author` seals in `gen`; `keeper`: its member keeps the keys (an admin, or the space's key maker). */
+function boxRank(gen: KeyGeneration, author: string, keeper: boolean): BoxRank {
+	if (author === gen.maker) return BoxRank.maker;
+	return keeper ? BoxRank.keeper : BoxRank.holder;
+}
+
+/**
+ * Adds to a key generation the boxes of devices `holds` allows: for a device with no box yet,
+ * or in place of one sealed by a lower rank (so at most twice a device: the box a key holder
+ * gave first cannot keep it from the key once the maker or a keeper seals it one).
+ */
+function addBoxes(gen: KeyGeneration, boxes: Record<string, string>, holds: (device: string) => boolean, rank: BoxRank): void {
+	for (const [device, box] of Object.entries(boxes)) {
+		if (!holds(device)) continue;
+		const held = gen.boxBy.get(device);
+		if (held !== undefined && held >= rank) continue;
+		gen.boxes.set(device, box);
+		gen.boxBy.set(device, rank);
+	}
 }

@@ -127,6 +127,33 @@ export function openKeyBox(privateKey: DeviceKey, box: string, ws: string, gen: 
 	}
 }
 
+/**
+ * The check a new generation's `keys` operation carries (its first; later ones cannot change
+ * it): the first 16 bytes of SHA-256 over a label, the scope (workspace id, or
+ * {@link spaceKeyScope}), the generation and the key. A device that opens its box compares the
+ * key with it, so a box another key holder filled with some other key is found out, not used.
+ */
+export function keyCheck(key: Uint8Array, scope: string, gen: string): string {
+	const label = utf8.encode(`outpost/key-check/1\n${scope}\n${gen}\n`);
+	const input = new Uint8Array(label.length + key.length);
+	input.set(label);
+	input.set(key, label.length);
+	return toBase64url(sha256(input).subarray(0, 16));
+}
+
+/**
+ * {@link openKeyBox}, then the key compared with the generation's `check` (when it has one).
+ * @throws {KeyBoxError} when the box does not open, or holds a key that is not the generation's.
+ */
+export function openCheckedKeyBox(privateKey: DeviceKey, box: string, scope: string, gen: string, check: string | undefined): Uint8Array {
+	const key = openKeyBox(privateKey, box, scope, gen);
+	if (check !== undefined && keyCheck(key, scope, gen) !== check) {
+		key.fill(0);
+		throw new KeyBoxError('the key in this box is not the generation\'s key (its check does not match)');
+	}
+	return key;
+}
+
 /** Seals `key` to each of `devices`: the `boxes` of a `keys` operation. @throws {KeyBoxError} */
 export function sealForDevices(key: Uint8Array, devices: Iterable<string>, ws: string, gen: string): Record<string, string> {
 	const boxes: Record<string, string> = {};
@@ -135,10 +162,10 @@ export function sealForDevices(key: Uint8Array, devices: Iterable<string>, ws: s
 }
 
 /** A new key generation of workspace `ws` sealed to `devices`: the body of a `keys` operation and the key. */
-export function newKeyGeneration(ws: string, devices: Iterable<string>): { body: { t: 'keys'; gen: string; boxes: Record<string, string> }; key: Uint8Array } {
+export function newKeyGeneration(ws: string, devices: Iterable<string>): { body: { t: 'keys'; gen: string; boxes: Record<string, string>; check: string }; key: Uint8Array } {
 	const key = newWorkspaceKey();
 	const gen = newId();
-	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, ws, gen) }, key };
+	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, ws, gen), check: keyCheck(key, ws, gen) }, key };
 }
 
 /**
@@ -154,8 +181,9 @@ export function newSpaceKeyGeneration(
 	ws: string,
 	space: string,
 	devices: Iterable<string>
-): { body: { t: 'keys'; gen: string; boxes: Record<string, string>; space: string }; key: Uint8Array } {
+): { body: { t: 'keys'; gen: string; boxes: Record<string, string>; space: string; check: string }; key: Uint8Array } {
 	const key = newWorkspaceKey();
 	const gen = newId();
-	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, spaceKeyScope(ws, space), gen), space }, key };
+	const scope = spaceKeyScope(ws, space);
+	return { body: { t: 'keys', gen, boxes: sealForDevices(key, devices, scope, gen), space, check: keyCheck(key, scope, gen) }, key };
 }

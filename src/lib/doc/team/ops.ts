@@ -25,6 +25,9 @@ export const ROLE_RANK: Readonly<Record<TeamRole, number>> = { owner: 4, admin: 
 
 const ROLES = new Set<string>(Object.values(TeamRole));
 
+/** A key generation's check (keyBox.ts `keyCheck`): 16 bytes, unpadded base64url. */
+export const KEY_CHECK = /^[A-Za-z0-9_-]{22}$/;
+
 /** Version tag at the start of every encoded operation. */
 export const TEAM_OP_TAG = 'outpost/team/1';
 /** Largest encoded operation accepted (a key rotation carries one box per device). */
@@ -65,9 +68,11 @@ export type TeamOpBody =
 	/**
 	 * Workspace key boxes: `gen` is the key generation's id (a new one rotates the key), each
 	 * box the generation's key sealed to one device (keyBox.ts). With `space`, the generation is
-	 * that private space's own key, sealed to its members' devices only.
+	 * that private space's own key, sealed to its members' devices only. `check` (the first
+	 * operation of a generation; ignored on later ones) lets a device tell the key from another
+	 * a key holder might have boxed for it (keyBox.ts `keyCheck`).
 	 */
-	| { t: 'keys'; gen: string; boxes: Record<string, string>; space?: string }
+	| { t: 'keys'; gen: string; boxes: Record<string, string>; space?: string; check?: string }
 	/**
 	 * A private space (a private channel or a direct conversation): only its members' devices
 	 * are offered its document (spaces.ts). `members` are member ids; the author is one.
@@ -247,9 +252,14 @@ function body(p: Record<string, unknown>): TeamOpBody {
 			if (entries.length > MAX_BOXES) fail('too many boxes');
 			const out: Record<string, string> = {};
 			for (const [device, box] of entries) out[peer(device)] = str(box, 400);
-			if (p.space === undefined) return { t: 'keys', gen: p.gen, boxes: out };
+			const body: Extract<TeamOpBody, { t: 'keys' }> = { t: 'keys', gen: p.gen, boxes: out };
+			if (p.check !== undefined) {
+				if (typeof p.check !== 'string' || !KEY_CHECK.test(p.check)) fail('bad key check');
+				body.check = p.check;
+			}
+			if (p.space === undefined) return body;
 			if (!isId(p.space)) fail('bad space id');
-			return { t: 'keys', gen: p.gen, boxes: out, space: p.space };
+			return { ...body, space: p.space };
 		}
 		case 'space': {
 			if (!isId(p.space)) fail('bad space id');

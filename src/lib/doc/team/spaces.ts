@@ -37,3 +37,14 @@ export function findDirect(team: Team, members: Iterable<string>): TeamSpace | u
 		.filter((s) => s.kind === 'dm' && s.members.size === wanted.size && [...wanted].every((m) => s.members.has(m)))
 		.sort((a, b) => a.createdAt - b.createdAt)[0];
 }
+
+/**
+ * Whether `member` is the one that makes the space's new generations: its creator while it is
+ * in the space, else the member of the space with the smallest id (one writer, so members
+ * online at once do not each make one). Its devices' key boxes outrank other holders' (fold.ts).
+ */
+export function makesSpaceKeys(space: TeamSpace, member: string): boolean {
+	if (!space.members.has(member)) return false;
+	if (space.members.has(space.creator)) return space.creator === member;
+	return [...space.members].sort()[0] === member;
+}

@@ -51,12 +51,33 @@ export interface TeamInvite {
 	admitted: string[];
 }
 
+/**
+ * Who sealed a device's box of a generation, as the fold ranks it ({@link KeyGeneration.boxBy}):
+ * a later box replaces an earlier one only from a higher rank, so a key holder who gave a new
+ * device a box first (a useless one, maybe) is overruled by the generation's maker or an admin.
+ */
+export const BoxRank = {
+	/** Any other device holding the key. */
+	holder: 0,
+	/** An admin or the owner (the workspace's key), or a device of the member who makes the space's keys. */
+	keeper: 1,
+	/** The device that made the generation. */
+	maker: 2
+} as const;
+export type BoxRank = (typeof BoxRank)[keyof typeof BoxRank];
+
 /** One generation of the workspace key: the boxes sealed to each device. */
 export interface KeyGeneration {
 	id: string;
 	/** Position in the fold; the newest generation is the current one. */
 	seq: number;
 	boxes: Map<string, string>;
+	/** The rank of who sealed each box in {@link boxes}. */
+	boxBy: Map<string, BoxRank>;
+	/** The device whose operation made the generation. */
+	maker: string;
+	/** The key's check from that operation (keyBox.ts `keyCheck`); absent in generations made before checks. */
+	check?: string;
 }
 
 /** A private space (spaces.ts): a private channel or a direct conversation. */
