@@ -8,7 +8,7 @@
  *   longer a member (a removal): what a removed device holds opens nothing sent after that;
  * - a device that holds the current key seals it to member devices that lack it (a device
  *   admitted after the rotation), after a short random wait so that members online at once
- *   rarely all write the same share; an admin (or the generation's maker) also seals it to
+ *   rarely all write the same share; an admin also seals it to
  *   devices whose box only another key holder sealed, which the fold then replaces, so a
  *   modified client that boxes a useless key for a new device first keeps it out only until
  *   an admin is online (devicesToBox);
@@ -34,25 +34,30 @@ export interface KeyKeeperInit {
 	shareJitterMs?: number;
 }
 
-/** Whether the current generation was sealed to a device the team no longer counts. */
+/**
+ * Whether the current generation was sealed to a device the team no longer counts, or was made
+ * by one whose member is no longer an admin or the owner (its boxes outranked others' while it
+ * was one: a new generation ends what it sealed then).
+ */
 export function keyCompromised(team: Team): boolean {
 	const gen = team.currentKey === undefined ? undefined : team.keyGenerations.get(team.currentKey);
 	if (!gen) return false;
 	for (const device of gen.boxes.keys()) if (!team.devices.has(device)) return true;
-	return false;
+	const maker = team.members.get(team.devices.get(gen.maker) ?? '');
+	return maker === undefined || ROLE_RANK[maker.role] < ROLE_RANK.admin;
 }
 
 /**
  * Current member devices that device `me` seals the current generation to: those without a
- * box of it and, when `me` outranks a mere key holder (it made the generation, or its member is
- * an admin or the owner), those whose box only a key holder sealed. That box may hold no key,
- * or another than the generation's (a modified client's), and the fold puts `me`'s in its place.
+ * box of it and, when `me` outranks a mere key holder (its member is an admin or the owner),
+ * those whose box only a key holder sealed. That box may hold no key, or another than the
+ * generation's (a modified client's), and the fold puts `me`'s in its place.
  */
 export function devicesToBox(team: Team, me: string): string[] {
 	const gen = team.currentKey === undefined ? undefined : team.keyGenerations.get(team.currentKey);
 	if (!gen) return [];
 	const member = team.members.get(team.devices.get(me) ?? '');
-	const outranks = gen.maker === me || (member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin);
+	const outranks = member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin;
 	return [...team.devices.keys()].filter((d) => d !== me && (!gen.boxes.has(d) || (outranks && gen.boxBy.get(d) === BoxRank.holder)));
 }
 
@@ -120,7 +125,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 		if (mine === undefined) return;
 		for (const space of team.spaces.values()) {
 			if (stopped) return;
-			if (spaceNeedsKey(team, space) && makesSpaceKeys(space, mine)) {
+			if (spaceNeedsKey(team, space) && makesSpaceKeys(team, space, mine)) {
 				await authority.write(newSpaceKeyGeneration(team.workspaceId, space.id, spaceDevices(team, space)).body);
 			}
 		}

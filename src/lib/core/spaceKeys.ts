@@ -6,7 +6,7 @@
  * removed device holds then opens nothing written later). Pure functions of the folded team.
  */
 import { KeyBoxError, openCheckedKeyBox, spaceKeyScope } from '../doc/team/keyBox.js';
-import { makesSpaceKeys } from '../doc/team/spaces.js';
+import { makesSpaceKeys, spaceKeyMaker } from '../doc/team/spaces.js';
 import { BoxRank } from '../doc/team/teamTypes.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import type { Team, TeamSpace } from '../doc/team/fold.js';
@@ -16,13 +16,18 @@ export function spaceDevices(team: Team, space: TeamSpace): string[] {
 	return [...team.devices].filter(([, member]) => space.members.has(member)).map(([device]) => device);
 }
 
-/** Whether the space's current generation was sealed to a device that is no longer one of its members' devices. */
+/**
+ * Whether the space's current generation was sealed to a device that is no longer one of its
+ * members' devices, or was made by a device of a member that no longer makes the space's keys
+ * (its boxes outranked others' while it did: the key maker's new generation ends that).
+ */
 export function spaceKeyCompromised(team: Team, space: TeamSpace): boolean {
 	const gen = space.currentKey === undefined ? undefined : space.keyGenerations.get(space.currentKey);
 	if (!gen) return false;
 	const devices = new Set(spaceDevices(team, space));
 	for (const device of gen.boxes.keys()) if (!devices.has(device)) return true;
-	return false;
+	const maker = spaceKeyMaker(team, space);
+	return maker !== undefined && team.devices.get(gen.maker) !== maker;
 }
 
 /** Devices of the space's members without a box of its current generation. */
@@ -36,24 +41,23 @@ export function spaceDevicesWithoutKey(team: Team, space: TeamSpace): string[] {
  * The generations of the space `device` holds a box of, each with the devices of the space's
  * members that lack one, oldest first (only those some device lacks). A member added to a space
  * gets the history, which older generations seal (on a relay outside the space too). When
- * `device` outranks a mere key holder in a generation (it made it, or its member makes the
- * space's keys), devices whose box only a key holder sealed count as lacking: the fold puts
- * `device`'s box in place of one that may hold no key, or another than the generation's.
+ * `device`'s member makes the space's keys, devices whose box only a key holder sealed count
+ * as lacking: the fold puts `device`'s box in place of one that may hold no key, or another
+ * than the generation's.
  */
 export function spaceGenerationsToShare(team: Team, space: TeamSpace, device: string): { gen: string; lacking: string[] }[] {
 	const devices = spaceDevices(team, space);
-	const keeper = makesSpaceKeys(space, team.devices.get(device) ?? '');
+	const keeper = makesSpaceKeys(team, space, team.devices.get(device) ?? '');
 	const out: { gen: string; lacking: string[] }[] = [];
 	for (const gen of [...space.keyGenerations.values()].sort((a, b) => a.seq - b.seq)) {
 		if (!gen.boxes.has(device)) continue;
-		const outranks = keeper || gen.maker === device;
-		const lacking = devices.filter((d) => d !== device && (!gen.boxes.has(d) || (outranks && gen.boxBy.get(d) === BoxRank.holder)));
+		const lacking = devices.filter((d) => d !== device && (!gen.boxes.has(d) || (keeper && gen.boxBy.get(d) === BoxRank.holder)));
 		if (lacking.length > 0) out.push({ gen: gen.id, lacking });
 	}
 	return out;
 }
 
-export { makesSpaceKeys };
+export { makesSpaceKeys, spaceKeyMaker };
 
 /** Whether the space needs a new generation: none yet, or the current one reached a device that left. */
 export function spaceNeedsKey(team: Team, space: TeamSpace): boolean {

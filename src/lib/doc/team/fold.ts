@@ -24,8 +24,8 @@ import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
 import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
-import { makesSpaceKeys } from './spaces.js';
-import { BoxRank, type FoldOptions, type KeyGeneration, type Team, type TeamInvite, type TeamMember } from './teamTypes.js';
+import { makesSpaceKeys, spaceKeyMaker } from './spaces.js';
+import { BoxRank, type FoldOptions, type KeyGeneration, type Team, type TeamInvite, type TeamMember, type TeamSpace } from './teamTypes.js';
 
 export type { FoldOptions, KeyGeneration, RemovedMember, Team, TeamInvite, TeamMember, TeamSpace } from './teamTypes.js';
 
@@ -73,6 +73,8 @@ class Pass {
 	private readonly peak = new Map<string, number>();
 	/** Removed device → the id of the latest removal (a `remove` or `remove-device`) that took it. */
 	private readonly removals = new Map<string, string>();
+	/** The operation that made each space (by its id), and that last added each member to it (by `space\nmember`). */
+	private readonly spaceAdds = new Map<string, string>();
 	/** Invitation id → the id of its `invite` operation. */
 	readonly inviteOps = new Map<string, string>();
 	private seq = 0;
@@ -339,7 +341,10 @@ class Pass {
 		if (!gen) {
 			// One member makes the space's generations (as honest key keepers do): another member's
 			// generation, sealing what it likes to the others, would lock them out of the current key.
-			if (!makesSpaceKeys(space, actor)) return "only the space's key maker makes a new generation";
+			// Judged by what the author had seen: a member added concurrently (who may now make the
+			// keys) does not void the generation of the one that made them when it wrote.
+			const reason = this.startsSpaceKeys(space, op, actor);
+			if (reason !== undefined) return reason;
 			// Ids are a space's own (its boxes are bound to its scope): another space's or the
 			// workspace's generation of the same id takes nothing, so no member can squat the id
 			// of a space's next rotation with a generation of a space of its own (found in review).
@@ -349,8 +354,20 @@ class Pass {
 		} else if (!gen.boxes.has(p.by)) {
 			return 'author does not hold this key';
 		}
-		addBoxes(gen, p.boxes, (device) => space.members.has(team.devices.get(device) ?? ''), boxRank(gen, p.by, makesSpaceKeys(space, actor)));
+		addBoxes(gen, p.boxes, (device) => space.members.has(team.devices.get(device) ?? ''), boxRank(gen, p.by, makesSpaceKeys(team, space, actor)));
 		return undefined;
+	}
+
+	/** Why `actor` may not start a generation of `space` with `op` (undefined: it may): it must be the key maker among the members it had seen added. */
+	private startsSpaceKeys(space: TeamSpace, op: TeamOp, actor: string): string | undefined {
+		const created = this.spaceAdds.get(space.id);
+		const seen = this.ancestry.before(op.id);
+		if (created === undefined || !seen.has(created)) return 'a generation of a space its author had not seen';
+		const maker = spaceKeyMaker(this.team, space, (member) => {
+			const added = this.spaceAdds.get(`${space.id}\n${member}`);
+			return added === undefined || seen.has(added);
+		});
+		return maker === actor ? undefined : "only the space's key maker makes a new generation";
 	}
 
 	/** `space` and `space-members` (PROTOCOL.md "Team operations"). */
@@ -368,6 +385,8 @@ class Pass {
 			// ordered first) is left out, not the space: refusing it would void the space.
 			const members = p.members.filter((id) => team.members.has(id));
 			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(members), createdAt: p.at, keyGenerations: new Map(), currentKey: undefined });
+			this.spaceAdds.set(p.space, op.id);
+			for (const id of members) this.spaceAdds.set(`${p.space}\n${id}`, op.id);
 			return undefined;
 		}
 		if (p.t !== 'space-members') return 'not a space operation';
@@ -381,7 +400,10 @@ class Pass {
 		if (p.remove.some((id) => !space.members.has(id))) return 'not in the space';
 		if (unknown(p.add)) return 'not a member of the team';
 		if (space.members.size + p.add.length > MAX_SPACE_MEMBERS) return 'too many members';
-		for (const id of p.add) space.members.add(id);
+		for (const id of p.add) {
+			space.members.add(id);
+			this.spaceAdds.set(`${p.space}\n${id}`, op.id);
+		}
 		for (const id of p.remove) space.members.delete(id);
 		return undefined;
 	}
@@ -600,10 +622,12 @@ function newGeneration(id: string, seq: number, maker: string, check: string | u
 	return gen;
 }
 
-/** The rank of boxes `author` seals in `gen`; `keeper`: its member keeps the keys (an admin, or the space's key maker). */
+/** The rank of boxes `author` seals in `gen`; `keeper`: its member keeps the keys now (an admin, or the space's key maker). */
 function boxRank(gen: KeyGeneration, author: string, keeper: boolean): BoxRank {
-	if (author === gen.maker) return BoxRank.maker;
-	return keeper ? BoxRank.keeper : BoxRank.holder;
+	// The maker outranks the keepers only while it is one: an admin demoted since, or a space's
+	// former key maker, is a holder like any other.
+	if (!keeper) return BoxRank.holder;
+	return author === gen.maker ? BoxRank.maker : BoxRank.keeper;
 }
 
 /**

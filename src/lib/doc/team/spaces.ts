@@ -39,12 +39,22 @@ export function findDirect(team: Team, members: Iterable<string>): TeamSpace | u
 }
 
 /**
- * Whether `member` is the one that makes the space's new generations: its creator while it is
- * in the space, else the member of the space with the smallest id (one writer, so members
- * online at once do not each make one). Its devices' key boxes outrank other holders' (fold.ts).
+ * The member that makes the space's new generations: of its members with a current device
+ * (and, when `seen` is given, that it says yes to), its creator, else the one with the smallest
+ * id (one writer, so members online at once do not each make one; a member whose last device
+ * was removed cannot write one). Its devices' key boxes outrank other holders' (fold.ts).
  */
-export function makesSpaceKeys(space: TeamSpace, member: string): boolean {
-	if (!space.members.has(member)) return false;
-	if (space.members.has(space.creator)) return space.creator === member;
-	return [...space.members].sort()[0] === member;
+export function spaceKeyMaker(team: Team, space: TeamSpace, seen?: (member: string) => boolean): string | undefined {
+	let smallest: string | undefined;
+	for (const member of space.members) {
+		if ((team.members.get(member)?.devices.length ?? 0) === 0 || (seen !== undefined && !seen(member))) continue;
+		if (member === space.creator) return member;
+		if (smallest === undefined || member < smallest) smallest = member;
+	}
+	return smallest;
+}
+
+/** Whether `member` makes the space's new generations ({@link spaceKeyMaker}). */
+export function makesSpaceKeys(team: Team, space: TeamSpace, member: string): boolean {
+	return spaceKeyMaker(team, space) === member;
 }

@@ -7,8 +7,8 @@
  * sealed, and nobody else; and the keepers' devices are told which devices to seal it to.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { devicesToBox } from '../../../../src/lib/core/keyKeeper.js';
-import { openSpaceKeys, spaceGenerationsToShare } from '../../../../src/lib/core/spaceKeys.js';
+import { devicesToBox, keyCompromised } from '../../../../src/lib/core/keyKeeper.js';
+import { makesSpaceKeys, openSpaceKeys, spaceGenerationsToShare, spaceKeyMaker, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
 import { foldTeam, type Team } from '../../../../src/lib/doc/team/fold.js';
 import {
 	KeyBoxError,
@@ -138,5 +138,103 @@ describe('box ranks', () => {
 		team = foldTeam(ws, ops);
 		expect(openSpaceKeys(team, bob.key, bob.peerId).get(space)?.keys.get(body.gen)).toEqual(key);
 		expect(spaceGenerationsToShare(team, team.spaces.get(space)!, alice.peerId)).toEqual([]);
+	});
+
+	it('a maker demoted since outranks nobody: its box does not take an admin’s place, and an admin makes a new generation', async () => {
+		const { ws, create } = await createWorkspace(owner);
+		const ops: TeamOp[] = [create];
+		ops.push(await write(owner, ws, ops, { t: 'add', member: alice.peerId, role: 'admin', name: 'alice' }));
+		const { body, key } = newKeyGeneration(ws, [owner.peerId, alice.peerId]);
+		ops.push(await write(alice, ws, ops, body)); // Alice, an admin, makes the generation
+		ops.push(await write(owner, ws, ops, { t: 'add', member: dana.peerId, role: 'member', name: 'dana' }));
+		ops.push(await write(owner, ws, ops, { t: 'keys', gen: body.gen, boxes: sealForDevices(key, [dana.peerId], ws, body.gen) }));
+		expect(keyCompromised(foldTeam(ws, ops))).toBe(false);
+		ops.push(await write(owner, ws, ops, { t: 'role', member: alice.peerId, role: 'member' }));
+		const ownersBox = boxOf(foldTeam(ws, ops), body.gen, dana);
+		ops.push(await write(alice, ws, ops, { t: 'keys', gen: body.gen, boxes: sealForDevices(newWorkspaceKey(), [dana.peerId], ws, body.gen) }));
+		const team = foldTeam(ws, ops);
+		expect(boxOf(team, body.gen, dana)).toBe(ownersBox);
+		expect(openCheckedKeyBox(dana.key, ownersBox!, ws, body.gen, team.keyGenerations.get(body.gen)!.check)).toEqual(key);
+		// What Alice sealed while she outranked others ends with a new generation, which the owner's key keeper makes.
+		expect(keyCompromised(team)).toBe(true);
+	});
+
+	it('a space’s former key maker outranks nobody once another makes its keys, and the new key maker makes a new generation', async () => {
+		// mal sorts before bo: with the creator (ann) out of the space, mal makes its keys.
+		const [mal, bo] = [await newDevice(), await newDevice()].sort((a, b) => (a.peerId < b.peerId ? -1 : 1)) as [Device, Device];
+		const ann = alice;
+		const { ws, create } = await createWorkspace(owner);
+		const ops: TeamOp[] = [create];
+		for (const [d, name] of [[ann, 'ann'], [mal, 'mal'], [bo, 'bo']] as const) ops.push(await write(owner, ws, ops, { t: 'add', member: d.peerId, role: 'member', name }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, mal.peerId, bo.peerId] }));
+		ops.push(await write(ann, ws, ops, newSpaceKeyGeneration(ws, space, [ann.peerId, mal.peerId, bo.peerId]).body));
+		ops.push(await write(ann, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] }));
+		const g1 = newSpaceKeyGeneration(ws, space, [mal.peerId, bo.peerId]);
+		ops.push(await write(mal, ws, ops, g1.body));
+		expect(spaceNeedsKey(foldTeam(ws, ops), foldTeam(ws, ops).spaces.get(space)!)).toBe(false);
+		// An admin adds Ann back: she makes the space's keys again. Bo shares g1 with her; Mal boxes her another key.
+		ops.push(await write(owner, ws, ops, { t: 'space-members', space, add: [ann.peerId], remove: [] }));
+		const scope = spaceKeyScope(ws, space);
+		ops.push(await write(bo, ws, ops, { t: 'keys', gen: g1.body.gen, space, boxes: sealForDevices(g1.key, [ann.peerId], scope, g1.body.gen) }));
+		ops.push(await write(mal, ws, ops, { t: 'keys', gen: g1.body.gen, space, boxes: sealForDevices(newWorkspaceKey(), [ann.peerId], scope, g1.body.gen) }));
+		const team = foldTeam(ws, ops);
+		const s = team.spaces.get(space)!;
+		expect(makesSpaceKeys(team, s, ann.peerId)).toBe(true);
+		expect(openSpaceKeys(team, ann.key, ann.peerId).get(space)?.keys.get(g1.body.gen)).toEqual(g1.key);
+		expect(spaceNeedsKey(team, s)).toBe(true); // Ann's key keeper makes the next one
+	});
+
+	it('a key maker’s generation stands when a member who would make the keys was added concurrently; that member then makes the next', async () => {
+		// xia < pat < quin: once the creator (ann) is out, pat makes the keys, and xia would once added.
+		const [xia, pat, quin] = (await Promise.all([newDevice(), newDevice(), newDevice()])).sort((a, b) => (a.peerId < b.peerId ? -1 : 1)) as [Device, Device, Device];
+		const ann = alice;
+		const { ws, create } = await createWorkspace(owner);
+		const ops: TeamOp[] = [create];
+		for (const [d, name] of [[ann, 'ann'], [xia, 'xia'], [pat, 'pat'], [quin, 'quin']] as const) ops.push(await write(owner, ws, ops, { t: 'add', member: d.peerId, role: 'member', name }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, pat.peerId, quin.peerId] }));
+		ops.push(await write(ann, ws, ops, newSpaceKeyGeneration(ws, space, [ann.peerId, pat.peerId, quin.peerId]).body));
+		ops.push(await write(ann, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] }));
+		const g1 = newSpaceKeyGeneration(ws, space, [pat.peerId, quin.peerId]);
+		const rotation = await write(pat, ws, ops, g1.body);
+		// Concurrently (not having seen the rotation), the owner adds xia, ordered first (ties between concurrent operations go by id).
+		let add: TeamOp | undefined;
+		for (let at = 1_000; add === undefined && at < 1_400; at++) {
+			const candidate = await write(owner, ws, ops, { t: 'space-members', space, add: [xia.peerId], remove: [] }, at);
+			if (candidate.id < rotation.id) add = candidate;
+		}
+		const team = foldTeam(ws, [...ops, rotation, add!]);
+		expect(team.rejected.get(rotation.id)).toBeUndefined();
+		const s = team.spaces.get(space)!;
+		expect(s.currentKey).toBe(g1.body.gen);
+		expect(openSpaceKeys(team, quin.key, quin.peerId).get(space)?.keys.get(g1.body.gen)).toEqual(g1.key);
+		expect(spaceKeyMaker(team, s)).toBe(xia.peerId);
+		expect(spaceNeedsKey(team, s)).toBe(true);
+		// A generation pat writes after seeing xia's addition is refused: xia makes the keys now.
+		const late = await write(pat, ws, [...ops, rotation, add!], newSpaceKeyGeneration(ws, space, [pat.peerId, quin.peerId, xia.peerId]).body);
+		expect(foldTeam(ws, [...ops, rotation, add!, late]).rejected.get(late.id)).toMatch(/key maker/);
+	});
+
+	it('a space whose creator lost her last device gets its keys from the next member, and from nobody else', async () => {
+		const [ann, bo, cal] = [alice, ...([await newDevice(), await newDevice()].sort((a, b) => (a.peerId < b.peerId ? -1 : 1)) as [Device, Device])] as const;
+		const { ws, create } = await createWorkspace(owner);
+		const ops: TeamOp[] = [create];
+		for (const [d, name] of [[ann, 'ann'], [bo, 'bo'], [cal, 'cal']] as const) ops.push(await write(owner, ws, ops, { t: 'add', member: d.peerId, role: 'member', name }));
+		const { space, nonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space, nonce, kind: 'private', members: [ann.peerId, bo.peerId, cal.peerId] }));
+		ops.push(await write(ann, ws, ops, newSpaceKeyGeneration(ws, space, [ann.peerId, bo.peerId, cal.peerId]).body));
+		// Ann's phone is lost: an admin removes it. She stays a member, in the space, with no device.
+		ops.push(await write(owner, ws, ops, { t: 'remove-device', device: ann.peerId }));
+		const team = foldTeam(ws, ops);
+		const s = team.spaces.get(space)!;
+		expect(spaceNeedsKey(team, s)).toBe(true);
+		expect(spaceKeyMaker(team, s)).toBe(bo.peerId);
+		const byCal = await write(cal, ws, ops, newSpaceKeyGeneration(ws, space, [bo.peerId, cal.peerId]).body);
+		const byBo = await write(bo, ws, ops, newSpaceKeyGeneration(ws, space, [bo.peerId, cal.peerId]).body);
+		const after = foldTeam(ws, [...ops, byCal, byBo]);
+		expect(after.rejected.get(byCal.id)).toMatch(/key maker/);
+		expect(after.rejected.get(byBo.id)).toBeUndefined();
+		expect(spaceNeedsKey(after, after.spaces.get(space)!)).toBe(false);
 	});
 });

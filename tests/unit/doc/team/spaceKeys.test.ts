@@ -35,8 +35,8 @@ describe("private spaces' own keys", () => {
 		const { ws, ops, space } = await teamWithSpace();
 		let team = foldTeam(ws, ops);
 		expect(spaceNeedsKey(team, team.spaces.get(space)!)).toBe(true);
-		expect(makesSpaceKeys(team.spaces.get(space)!, ann.peerId)).toBe(true);
-		expect(makesSpaceKeys(team.spaces.get(space)!, bob.peerId)).toBe(false);
+		expect(makesSpaceKeys(team, team.spaces.get(space)!, ann.peerId)).toBe(true);
+		expect(makesSpaceKeys(team, team.spaces.get(space)!, bob.peerId)).toBe(false);
 		// A modified client seals it to an outsider too: that box is left out.
 		const { body, key } = newSpaceKeyGeneration(ws, space, [ann.peerId, bob.peerId, eve.peerId]);
 		ops.push(await write(ann, ws, ops, body));
@@ -92,6 +92,6 @@ describe("private spaces' own keys", () => {
 		// When the creator itself has left, the member with the smallest id makes it.
 		ops.push(await write(ann, ws, ops, { t: 'space-members', space, add: [], remove: [ann.peerId] }));
 		team = foldTeam(ws, ops);
-		expect(makesSpaceKeys(team.spaces.get(space)!, eve.peerId)).toBe(true);
+		expect(makesSpaceKeys(team, team.spaces.get(space)!, eve.peerId)).toBe(true);
 	});
 });
