@@ -151,14 +151,14 @@ export async function startTeamPeer(
 	return { node, mesh, docs, gater, errors, name, key, peerId, authority, keyring, keyErrors, stop };
 }
 
-/** Creates a workspace whose owner is `owner`; returns it and the owner's peer. */
-export async function createTeamWorkspace(ownerKey: PrivateKey): Promise<{ ws: TeamWorkspace; owner: TeamPeer }> {
+/** Creates a workspace whose owner is `owner` (`hostile`: with a modified client); returns it and the owner's peer. */
+export async function createTeamWorkspace(ownerKey: PrivateKey, hostile: Hostility = {}): Promise<{ ws: TeamWorkspace; owner: TeamPeer }> {
 	const peerId = peerIdFromPrivateKey(ownerKey).toString();
 	const nonce = newTeamNonce();
 	const id = teamWorkspaceId(peerId, nonce);
 	const ws = { id, secret: newSecret(), rosterId: teamRosterId(id) };
 	const create = await signTeamOp(ownerKey, peerId, { ws: id, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'owner' });
-	const owner = await startTeamPeer(ws, ownerKey, 'owner', [create]);
+	const owner = await startTeamPeer(ws, ownerKey, 'owner', [create], false, hostile);
 	return { ws, owner };
 }
 

@@ -19,8 +19,13 @@
  * asks again for the last envelope it read and compares it with the SHA-256 it kept; when the
  * relay's log is not what it read (the relay lost or replaced its data), it forgets the mirror
  * and reads the log from the start. Mirrors are saved at most every {@link MIRROR_SAVE_MS} and
- * when the workspace stops. Not yet: snapshots (the relay's log only grows), and re-reading
- * envelopes of a generation whose key arrived after they were read.
+ * when the workspace stops.
+ *
+ * An envelope of a generation whose key this device does not hold yet (a member just added to
+ * the space reads the log before a holder sealed it the older generations; a box it was given
+ * did not hold the generation's key, until a keeper replaced it) is not lost: the mirror keeps,
+ * per such generation, where the first one was, and once the key is here that part of the log
+ * is read again for that generation's envelopes. Not yet: snapshots (the relay's log only grows).
  */
 import * as Y from 'yjs';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -30,7 +35,7 @@ import { targetClocks, type SyncDocs } from '../mesh/syncDocs.js';
 import { applicablePart } from '../mesh/updateCheck.js';
 import type { Team } from '../doc/team/fold.js';
 import { openSpaceKeys, type OpenedSpaceKeys } from './spaceKeys.js';
-import { openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
+import { envelopeGeneration, openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
 
 /** Origin of updates applied from sealed storage. */
@@ -58,6 +63,8 @@ export interface StoredMirror {
 	state: Uint8Array;
 	/** SHA-256 of the last envelope read (absent while none was). */
 	last?: Uint8Array;
+	/** Generations whose key was not here when envelopes of them were read: generation id → where the first of those was. */
+	waiting?: Record<string, number>;
 }
 
 /** Where a device keeps its mirrors of relays' sealed logs, by `<relay peer id>\n<document id>`. */
@@ -69,6 +76,12 @@ export interface SealedMirrorStore {
 /** Longest a changed mirror waits before it is saved. */
 export const MIRROR_SAVE_MS = 5000;
 
+/**
+ * Generations a mirror waits for the key of, at most (a member could seal envelopes under
+ * made-up generations: past this many, envelopes of yet another are passed over for good).
+ */
+export const MAX_WAITING_GENERATIONS = 64;
+
 /** What this device knows a relay holds of one space document. */
 interface Mirror {
 	doc: Y.Doc;
@@ -78,6 +91,8 @@ interface Mirror {
 	last: Uint8Array | undefined;
 	/** Whether the relay's log was found to be the one read (a kept mirror is checked once a session). */
 	checked: boolean;
+	/** Generations read without their key here: id → the index of the first such envelope (one entry per generation). */
+	waiting: Map<string, number>;
 	/** Changed since it was last saved. */
 	dirty: boolean;
 }
@@ -109,7 +124,12 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			const mirror = await pending;
 			if (!mirror.dirty) continue;
 			mirror.dirty = false;
-			const kept: StoredMirror = { read: mirror.read, state: Y.encodeStateAsUpdate(mirror.doc), ...(mirror.last !== undefined ? { last: mirror.last } : {}) };
+			const kept: StoredMirror = {
+				read: mirror.read,
+				state: Y.encodeStateAsUpdate(mirror.doc),
+				...(mirror.last !== undefined ? { last: mirror.last } : {}),
+				...(mirror.waiting.size > 0 ? { waiting: Object.fromEntries(mirror.waiting) } : {})
+			};
 			await store.save(key, kept).catch((error: unknown) => onError(asError(error)));
 		}
 	};
@@ -130,7 +150,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			if (again === undefined || mirror.last === undefined || !equalBytes(sha256(again), mirror.last)) {
 				onError(new SealError(`the relay's sealed log of ${docId} is not the one this device read: reading it again from the start`));
 				mirror.doc.destroy();
-				Object.assign(mirror, { doc: new Y.Doc({ gc: false }), read: 0, last: undefined, dirty: true });
+				Object.assign(mirror, { doc: new Y.Doc({ gc: false }), read: 0, last: undefined, dirty: true, waiting: new Map() });
 			}
 		}
 		mirror.checked = true;
@@ -147,25 +167,34 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		});
 	};
 
+	/** Opens, checks and applies one envelope; false when its generation's key is not here (nothing else is thrown). */
+	const take = async (docId: string, mirror: Mirror, keys: Map<string, Uint8Array>, envelope: Uint8Array): Promise<boolean> => {
+		try {
+			if (!keys.has(envelopeGeneration(envelope))) return false;
+			const update = openSpaceUpdate(keys, docId, envelope);
+			// Any member of the space may have sealed it: checked as every remote update is
+			// (updateCheck.ts: it decodes, applies cleanly, leaves at most 1 MiB pending).
+			const part = applicablePart(update, await targetClocks(docs, docId));
+			if (part === undefined) throw new SealError('a sealed update that does not apply cleanly was set aside');
+			await docs.apply(docId, part, SEALED_ORIGIN);
+			// The mirror counts what the relay holds: the whole update, not only what was new here.
+			Y.applyUpdate(mirror.doc, update);
+		} catch (error) {
+			onError(asError(error));
+		}
+		return true;
+	};
+
 	const fetchFrom = async (peer: string, docId: string, keys: Map<string, Uint8Array>): Promise<void> => {
 		const mirror = await mirrorOf(peer, docId);
 		await check(peer, docId, mirror);
 		for (;;) {
 			// A relay that refuses says nothing: 3 s, then the round goes on and reads again later.
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read, 3000);
-			for (const envelope of batch.envelopes) {
-				try {
-					const update = openSpaceUpdate(keys, docId, envelope);
-					// Any member of the space may have sealed it: checked as every remote update is
-					// (updateCheck.ts: it decodes, applies cleanly, leaves at most 1 MiB pending).
-					const part = applicablePart(update, await targetClocks(docs, docId));
-					if (part === undefined) throw new SealError('a sealed update that does not apply cleanly was set aside');
-					await docs.apply(docId, part, SEALED_ORIGIN);
-					// The mirror counts what the relay holds: the whole update, not only what was new here.
-					Y.applyUpdate(mirror.doc, update);
-				} catch (error) {
-					onError(asError(error));
-				}
+			for (const [i, envelope] of batch.envelopes.entries()) {
+				if (await take(docId, mirror, keys, envelope)) continue;
+				const gen = envelopeGeneration(envelope);
+				if (!mirror.waiting.has(gen) && mirror.waiting.size < MAX_WAITING_GENERATIONS) mirror.waiting.set(gen, mirror.read + i);
 			}
 			mirror.read += batch.envelopes.length;
 			const last = batch.envelopes.at(-1);
@@ -173,8 +202,28 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 				mirror.last = sha256(last);
 				mirror.dirty = true;
 			}
-			if (!batch.more || batch.envelopes.length === 0 || stopped) return;
+			if (!batch.more || batch.envelopes.length === 0 || stopped) break;
 		}
+		await readAgain(peer, docId, mirror, keys);
+	};
+
+	/** Reads the log again from where envelopes of generations whose key is here now were first passed over, taking those. */
+	const readAgain = async (peer: string, docId: string, mirror: Mirror, keys: Map<string, Uint8Array>): Promise<void> => {
+		const ready = new Map([...mirror.waiting].filter(([gen]) => keys.has(gen)));
+		if (ready.size === 0) return;
+		const end = mirror.read;
+		for (let at = Math.min(...ready.values()); at < end && !stopped; ) {
+			const batch = await mesh.wantSealed(workspaceId, peer, docId, at, 3000);
+			for (const [i, envelope] of batch.envelopes.entries()) {
+				if (at + i >= end) break;
+				const gen = envelopeGeneration(envelope);
+				if (ready.has(gen) && at + i >= ready.get(gen)!) await take(docId, mirror, keys, envelope);
+			}
+			if (batch.envelopes.length === 0) break;
+			at += batch.envelopes.length;
+		}
+		for (const gen of ready.keys()) mirror.waiting.delete(gen);
+		mirror.dirty = true;
 	};
 
 	const storeOn = async (peer: string, docId: string, gen: string, key: Uint8Array): Promise<void> => {
@@ -280,14 +329,14 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 
 /** A mirror as `store` kept it (a new one without a store, or when what it kept is unreadable). */
 async function loadMirror(store: SealedMirrorStore | undefined, key: string, onError: (error: Error) => void): Promise<Mirror> {
-	const fresh = (): Mirror => ({ doc: new Y.Doc({ gc: false }), read: 0, last: undefined, checked: true, dirty: false });
+	const fresh = (): Mirror => ({ doc: new Y.Doc({ gc: false }), read: 0, last: undefined, checked: true, dirty: false, waiting: new Map() });
 	if (store === undefined) return fresh();
 	try {
 		const kept = await store.load(key);
 		if (kept === undefined) return fresh();
 		const doc = new Y.Doc({ gc: false });
 		Y.applyUpdate(doc, kept.state);
-		return { doc, read: kept.read, last: kept.last, checked: false, dirty: false };
+		return { doc, read: kept.read, last: kept.last, checked: false, dirty: false, waiting: new Map(Object.entries(kept.waiting ?? {})) };
 	} catch (error) {
 		onError(asError(error));
 		return fresh();

@@ -4,7 +4,7 @@
  * relay and space document; what a row holds is checked when it is read (a damaged row is
  * treated as none: the log is read again from its start).
  */
-import type { SealedMirrorStore, StoredMirror } from '../core/sealedSync.js';
+import { MAX_WAITING_GENERATIONS, type SealedMirrorStore, type StoredMirror } from '../core/sealedSync.js';
 import type { OutpostDb } from './db.js';
 
 /** The settings key prefix of the mirrors. */
@@ -26,6 +26,19 @@ export function settingsMirrors(db: Pick<OutpostDb, 'settings'>, workspaceId: st
 
 function isStoredMirror(value: unknown): value is StoredMirror {
 	if (typeof value !== 'object' || value === null) return false;
-	const { read, state, last } = value as Record<string, unknown>;
-	return Number.isSafeInteger(read) && (read as number) >= 0 && state instanceof Uint8Array && (last === undefined || (last instanceof Uint8Array && last.length === 32));
+	const { read, state, last, waiting } = value as Record<string, unknown>;
+	return (
+		Number.isSafeInteger(read) &&
+		(read as number) >= 0 &&
+		state instanceof Uint8Array &&
+		(last === undefined || (last instanceof Uint8Array && last.length === 32)) &&
+		(waiting === undefined || isWaiting(waiting, read as number))
+	);
+}
+
+/** Generation id → index of an envelope already read, at most {@link MAX_WAITING_GENERATIONS} of them. */
+function isWaiting(value: unknown, read: number): boolean {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+	const entries = Object.entries(value);
+	return entries.length <= MAX_WAITING_GENERATIONS && entries.every(([, at]) => Number.isSafeInteger(at) && (at as number) >= 0 && (at as number) < read);
 }

@@ -1,0 +1,72 @@
+/**
+ * Envelopes of a generation whose key arrives after they were read: a member added to a
+ * private space reads the relay's sealed log (it meets no one else) while it holds the
+ * space's older generation only; the newer one's envelope is passed over, and read again once
+ * its key is sealed to the member. Before, the read position moved past it for good, so the
+ * member never got that message from the relay (sealedSync.ts `readAgain`).
+ */
+import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
+import { afterEach, expect, it } from 'vitest';
+import { openSpaceKeys } from '../../src/lib/core/spaceKeys.ts';
+import { sealForDevices, spaceKeyScope } from '../../src/lib/doc/team/keyBox.ts';
+import { newSpaceId } from '../../src/lib/doc/team/teamId.ts';
+import { connect, stopPeers } from '../../tests/mesh/peers.ts';
+import { createTeamWorkspace, has, invite, newKey, post, startJoiner, stopTeamPeers, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
+import { archiveAs, dialRelay, startTestRelay, waitUntil, type TestRelay } from '../teamFixture.ts';
+
+const relays: TestRelay[] = [];
+afterEach(async () => {
+	await stopTeamPeers();
+	await stopPeers();
+	for (const r of relays.splice(0)) await r.stop();
+}, 20_000);
+
+it('a member reads again what the relay keeps under a generation whose key reached it later', async () => {
+	const test = await startTestRelay('sealed-waiting');
+	relays.push(test);
+	const { relay } = test;
+	const relayId = relay.node.peerId.toString();
+	// The owner's key keeper shares keys only when the test says (it would wait up to ten minutes).
+	const { ws, owner } = await createTeamWorkspace((await newKey()).key, { keyShareWaitMs: 600_000 });
+	const [mallory, carol] = [
+		await startJoiner(ws, (await newKey()).key, 'mallory', await invite(owner, 'member')),
+		await startJoiner(ws, (await newKey()).key, 'carol', await invite(owner, 'member'))
+	];
+	for (const p of [mallory, carol]) await connect(p, owner);
+	await waitUntil(() => [mallory, carol].every((p) => owner.authority.isMember(p.peerId) && p.authority.joined), 'two admitted');
+	await archiveAs(owner, relay, ws);
+	// Carol meets no one but the relay.
+	for (const p of [owner, mallory]) {
+		carol.gater.blocked.add(p.node.peerId.toString());
+		await carol.node.hangUp(p.node.peerId);
+	}
+	await dialRelay(owner, relay);
+	await dialRelay(carol, relay);
+
+	const { space: S, nonce } = newSpaceId(ws.id, owner.peerId);
+	await owner.authority.write({ t: 'space', space: S, nonce, kind: 'private', members: [owner.peerId, mallory.peerId] });
+	const logLength = async (peer: TeamPeer = owner) => (await peer.mesh.wantSealed(ws.id, relayId, S, 0, 2000).catch(() => ({ envelopes: [] }))).envelopes.length;
+	post(owner, S, 'm1 (first generation)');
+	await waitUntil(async () => (await logLength()) >= 1, 'the relay keeps m1 sealed', 30_000);
+	await owner.authority.write({ t: 'space-members', space: S, add: [], remove: [mallory.peerId] });
+	await waitUntil(() => owner.authority.team.spaces.get(S)?.keyGenerations.size === 2, 'the space key is rotated');
+	const [g1, g2] = [...owner.authority.team.spaces.get(S)!.keyGenerations.values()].sort((a, b) => a.seq - b.seq).map((g) => g.id) as [string, string];
+	const before = await logLength();
+	post(owner, S, 'm2 (second generation)');
+	await waitUntil(async () => (await logLength()) > before, 'the relay keeps m2 sealed', 30_000);
+
+	// Carol is added; the owner seals her the first generation only, for now.
+	await owner.authority.write({ t: 'space-members', space: S, add: [carol.peerId], remove: [] });
+	const keys = openSpaceKeys(owner.authority.team, owner.key, owner.peerId).get(S)!.keys;
+	const scope = spaceKeyScope(ws.id, S);
+	const seal = (gen: string) => owner.authority.write({ t: 'keys', gen, space: S, boxes: sealForDevices(keys.get(gen)!, [carol.peerId], scope, gen) });
+	await seal(g1);
+	await waitUntil(() => has(carol, S, 'm1 (first generation)'), 'carol reads m1 from the relay', 30_000);
+	// She has read past m2's envelope (its key is not hers yet), and waits for it.
+	await waitUntil(async () => (await logLength(carol)) >= 2, 'the log carol reads holds both', 10_000);
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	expect(has(carol, S, 'm2 (second generation)')).toBe(false);
+
+	await seal(g2);
+	await waitUntil(() => has(carol, S, 'm2 (second generation)'), 'carol reads m2 once its key is hers', 30_000);
+}, 120_000);
