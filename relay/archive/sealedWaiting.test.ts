@@ -21,12 +21,16 @@ afterEach(async () => {
 	for (const r of relays.splice(0)) await r.stop();
 }, 20_000);
 
-it('a member reads again what the relay keeps under a generation whose key reached it later', async () => {
+/**
+ * The owner (its key keeper sharing only when the test says) writes m1 under the space's first
+ * generation and m2 (building on m1) under the second; Carol, who meets only the relay, is
+ * added and sealed `first` of the two generations; returns what the test needs next.
+ */
+async function lateMemberOfTwoGenerations(first: 'older' | 'newer') {
 	const test = await startTestRelay('sealed-waiting');
 	relays.push(test);
 	const { relay } = test;
 	const relayId = relay.node.peerId.toString();
-	// The owner's key keeper shares keys only when the test says (it would wait up to ten minutes).
 	const { ws, owner } = await createTeamWorkspace((await newKey()).key, { keyShareWaitMs: 600_000 });
 	const [mallory, carol] = [
 		await startJoiner(ws, (await newKey()).key, 'mallory', await invite(owner, 'member')),
@@ -55,18 +59,30 @@ it('a member reads again what the relay keeps under a generation whose key reach
 	post(owner, S, 'm2 (second generation)');
 	await waitUntil(async () => (await logLength()) > before, 'the relay keeps m2 sealed', 30_000);
 
-	// Carol is added; the owner seals her the first generation only, for now.
 	await owner.authority.write({ t: 'space-members', space: S, add: [carol.peerId], remove: [] });
 	const keys = openSpaceKeys(owner.authority.team, owner.key, owner.peerId).get(S)!.keys;
 	const scope = spaceKeyScope(ws.id, S);
 	const seal = (gen: string) => owner.authority.write({ t: 'keys', gen, space: S, boxes: sealForDevices(keys.get(gen)!, [carol.peerId], scope, gen) });
-	await seal(g1);
-	await waitUntil(() => has(carol, S, 'm1 (first generation)'), 'carol reads m1 from the relay', 30_000);
-	// She has read past m2's envelope (its key is not hers yet), and waits for it.
+	await seal(first === 'older' ? g1 : g2);
+	// Carol reads the whole log (both envelopes) with one of the two keys.
 	await waitUntil(async () => (await logLength(carol)) >= 2, 'the log carol reads holds both', 10_000);
-	await new Promise((resolve) => setTimeout(resolve, 500));
-	expect(has(carol, S, 'm2 (second generation)')).toBe(false);
+	return { carol, S, sealOther: () => seal(first === 'older' ? g2 : g1) };
+}
 
-	await seal(g2);
+it('a member reads again what the relay keeps under a generation whose key reached it later', async () => {
+	const { carol, S, sealOther } = await lateMemberOfTwoGenerations('older');
+	await waitUntil(() => has(carol, S, 'm1 (first generation)'), 'carol reads m1 from the relay', 30_000);
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	expect(has(carol, S, 'm2 (second generation)')).toBe(false); // she read past it without its key
+	await sealOther();
 	await waitUntil(() => has(carol, S, 'm2 (second generation)'), 'carol reads m2 once its key is hers', 30_000);
+}, 120_000);
+
+it('the newer generation first: what built on the older one is read again with it', async () => {
+	const { carol, S, sealOther } = await lateMemberOfTwoGenerations('newer');
+	await new Promise((resolve) => setTimeout(resolve, 1500));
+	// m2 opened but builds on m1, which she could not open: nothing of either shows yet.
+	expect(has(carol, S, 'm1 (first generation)') || has(carol, S, 'm2 (second generation)')).toBe(false);
+	await sealOther();
+	await waitUntil(() => has(carol, S, 'm1 (first generation)') && has(carol, S, 'm2 (second generation)'), 'carol reads both once the older key is hers', 30_000);
 }, 120_000);

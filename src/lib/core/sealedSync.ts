@@ -207,22 +207,26 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		await readAgain(peer, docId, mirror, keys);
 	};
 
-	/** Reads the log again from where envelopes of generations whose key is here now were first passed over, taking those. */
+	/**
+	 * Reads the log again from where envelopes of generations whose key is here now were first
+	 * passed over, to where it had read, taking every envelope it holds the key of: those, and
+	 * the ones after them that built on them (taken before without what they build on, their
+	 * content was dropped: documents keep nothing pending). What is held already changes nothing.
+	 */
 	const readAgain = async (peer: string, docId: string, mirror: Mirror, keys: Map<string, Uint8Array>): Promise<void> => {
-		const ready = new Map([...mirror.waiting].filter(([gen]) => keys.has(gen)));
-		if (ready.size === 0) return;
+		const ready = [...mirror.waiting].filter(([gen]) => keys.has(gen));
+		if (ready.length === 0) return;
 		const end = mirror.read;
-		for (let at = Math.min(...ready.values()); at < end && !stopped; ) {
+		for (let at = Math.min(...ready.map(([, first]) => first)); at < end && !stopped; ) {
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, at, 3000);
 			for (const [i, envelope] of batch.envelopes.entries()) {
 				if (at + i >= end) break;
-				const gen = envelopeGeneration(envelope);
-				if (ready.has(gen) && at + i >= ready.get(gen)!) await take(docId, mirror, keys, envelope);
+				await take(docId, mirror, keys, envelope);
 			}
 			if (batch.envelopes.length === 0) break;
 			at += batch.envelopes.length;
 		}
-		for (const gen of ready.keys()) mirror.waiting.delete(gen);
+		for (const [gen] of ready) mirror.waiting.delete(gen);
 		mirror.dirty = true;
 	};
 
