@@ -193,8 +193,12 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read, 3000);
 			for (const [i, envelope] of batch.envelopes.entries()) {
 				if (await take(docId, mirror, keys, envelope)) continue;
+				// Only a generation the team lists for the space is waited for: envelopes under made-up
+				// ones (any member of the space can put them) would fill the slots for good.
 				const gen = envelopeGeneration(envelope);
-				if (!mirror.waiting.has(gen) && mirror.waiting.size < MAX_WAITING_GENERATIONS) mirror.waiting.set(gen, mirror.read + i);
+				if (!mirror.waiting.has(gen) && mirror.waiting.size < MAX_WAITING_GENERATIONS && authority.team.spaces.get(docId)?.keyGenerations.has(gen)) {
+					mirror.waiting.set(gen, mirror.read + i);
+				}
 			}
 			mirror.read += batch.envelopes.length;
 			const last = batch.envelopes.at(-1);
@@ -217,16 +221,18 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		const ready = [...mirror.waiting].filter(([gen]) => keys.has(gen));
 		if (ready.length === 0) return;
 		const end = mirror.read;
-		for (let at = Math.min(...ready.map(([, first]) => first)); at < end && !stopped; ) {
+		let at = Math.min(...ready.map(([, first]) => first));
+		while (at < end && !stopped) {
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, at, 3000);
-			for (const [i, envelope] of batch.envelopes.entries()) {
-				if (at + i >= end) break;
-				await take(docId, mirror, keys, envelope);
-			}
-			if (batch.envelopes.length === 0) break;
+			if (batch.envelopes.length === 0) break; // a log shorter than it was: read it all again later
+			for (const envelope of batch.envelopes.slice(0, end - at)) await take(docId, mirror, keys, envelope);
 			at += batch.envelopes.length;
 		}
-		for (const [gen] of ready) mirror.waiting.delete(gen);
+		// Waited for no longer once read again to where it had read; else from where this stopped.
+		for (const [gen, first] of ready) {
+			if (at >= end) mirror.waiting.delete(gen);
+			else if (at > first) mirror.waiting.set(gen, at);
+		}
 		mirror.dirty = true;
 	};
 
