@@ -341,7 +341,7 @@ describe('join while the relay runs', () => {
 		expect(logged.filter((line) => NOT_AS_RELAY.test(line))).toEqual([]);
 	}, 40_000);
 
-	it('says once when an invitation for a person made it a member, until an admin makes it a relay', async () => {
+	it('says once when an invitation for a person made it a member; removed, it joins again with a Relay invitation', async () => {
 		const logged: string[] = [];
 		const relay = await startRelay((line) => logged.push(line));
 		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
@@ -353,9 +353,14 @@ describe('join while the relay runs', () => {
 		await waitUntil(() => logged.some((line) => NOT_AS_RELAY.test(line)), 'the relay to say it is not in the team as a relay');
 		expect(logged.find((line) => NOT_AS_RELAY.test(line))).toContain(`Workspace ${ws.id}: this relay is in its team as member`);
 
-		// An admin sets its role (the Members panel offers Relay): it folds that, and says nothing more.
-		await owner.authority.write({ t: 'role', member: owner.authority.memberOf(relayId(relay))!.id, role: 'relay' });
-		await waitUntil(() => relay.archive.authority(ws.id)?.roleOf(relayId(relay)) === 'relay', 'the relay to fold its new role');
+		// An admin removes it (the Members panel) and makes an invitation with the role Relay, which the relay joins with.
+		await owner.authority.write({ t: 'remove', member: owner.authority.memberOf(relayId(relay))!.id });
+		await waitUntil(() => relay.archive.authority(ws.id)?.joined === false, 'the relay to fold its removal');
+		const again = await joinLink(owner, ws, 'relay');
+		await dialRelay(owner, relay);
+		await promisify(execFile)(process.execPath, ['--import', 'tsx', START, 'join', again, '--data', dataDir]);
+		await waitUntil(() => owner.authority.roleOf(relayId(relay)) === 'relay', 'the owner to admit the relay again, as a relay', 20_000);
+		await waitUntil(() => relay.archive.authority(ws.id)?.roleOf(relayId(relay)) === 'relay', 'the relay to see itself a relay', 20_000);
 		const docId = listedDoc(owner, ws.id);
 		owner.docs.get(docId).getMap('m').set('k', 'after');
 		const expected = await docDigest(owner.docs.get(docId));

@@ -253,7 +253,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			log(
 				`Workspace ${id}: this relay is in its team as ${role}, not as a relay (it joined with an invitation for a person). ` +
 					'It archives the workspace, but keeps no sealed copies of private channels and shares no tools: ' +
-					'an admin sets its role to Relay in the Members panel, or makes an invite with the role Relay for `relay join`.'
+					'an admin removes it in the Members panel and makes an invite with the role Relay, which this relay then joins with (`relay join`).'
 			);
 			stopWatching();
 		};

@@ -200,7 +200,8 @@ test('two relays apart, then connected with --peer: everything converges', async
 	const dialog = inviteDialog(ada);
 	await dialog.getByRole('combobox', { name: 'Role' }).selectOption({ label: 'Relay' });
 	await expect(dialog.getByRole('combobox', { name: 'Role' })).toHaveAccessibleDescription(/npm run relay -- join/);
-	const shipLink = await createInvite(dialog, { uses: 1 });
+	await expect(dialog.getByRole('spinbutton', { name: 'How many people can join' })).toBeDisabled(); // one relay per link
+	const shipLink = await createInvite(dialog);
 	await dialog.getByRole('button', { name: 'Close' }).click();
 	const shore = await port.tcpAddress();
 	const ship = await relay(4196, [shore]);
@@ -217,7 +218,11 @@ test('two relays apart, then connected with --peer: everything converges', async
 	const members = ada.getByRole('dialog', { name: /^Members of / });
 	const relays = members.getByRole('list', { name: 'Members' }).getByRole('listitem', { name: 'Relay', exact: true });
 	await expect(relays).toHaveCount(2, { timeout: 20_000 });
-	for (const entry of await relays.all()) await expect(entry.getByRole('combobox', { name: 'Role of Relay' })).toHaveValue('relay');
+	// Each shows the role Relay, which the panel offers no one (a member's entry has a role menu).
+	for (const entry of await relays.all()) {
+		await expect(entry.getByRole('combobox')).toHaveCount(0);
+		await expect(entry.getByText('Relay', { exact: true })).toHaveCount(2); // its name and its role
+	}
 	await members.getByRole('button', { name: 'Close' }).click();
 
 	// At sea: the ship's relay runs alone; both sides write.

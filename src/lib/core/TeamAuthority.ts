@@ -98,11 +98,21 @@ export class TeamAuthority implements MeshAuthority {
 		return me !== undefined && this.current.devices.has(me);
 	}
 
-	/** True when the team removed this device, or the member it belongs to. */
+	/**
+	 * True when the team removed this device, or the member it belongs to, and it is not joining
+	 * again: an admission of its own that the team has not folded yet (its invitation, made
+	 * since, has not reached this replica) makes it a joiner, which shows that admission.
+	 */
 	get excluded(): boolean {
 		const me = this.init.device?.peerId;
 		if (me === undefined || this.joined) return false;
-		return this.wasRemoved(me);
+		return this.wasRemoved(me) && !this.rejoining(me);
+	}
+
+	/** Whether device `me` holds an admission of its own still waiting for its invitation here. */
+	private rejoining(me: string): boolean {
+		for (const op of this.verifiedOps()) if (op.payload.t === 'admit' && op.payload.by === me && this.current.waiting.includes(op.id)) return true;
+		return false;
 	}
 
 	/** True when the team removed `peerId` (one device, or its whole member). */
@@ -315,13 +325,16 @@ export class TeamAuthority implements MeshAuthority {
 		const me = this.init.device?.peerId;
 		if (me === undefined) return undefined;
 		let found: TeamOp | undefined;
+		// While this device is a member, the operation that made it one; once removed, the newest
+		// (its admission with an invitation made since, which alone admits it again).
+		const member = this.isMember(me);
 		for (const op of this.verifiedOps()) {
 			const p = op.payload;
 			const mine = (p.t === 'admit' && p.by === me) || (p.t === 'add' && p.member === me) || (p.t === 'create' && p.by === me);
 			if (!mine) continue;
 			// One the current team accepted wins; else the newest (a joiner's latest admission).
-			const accepted = this.current.accepted.includes(op.id);
-			const foundAccepted = found !== undefined && this.current.accepted.includes(found.id);
+			const accepted = member && this.current.accepted.includes(op.id);
+			const foundAccepted = member && found !== undefined && this.current.accepted.includes(found.id);
 			if (found === undefined || (accepted && !foundAccepted) || (accepted === foundAccepted && p.at >= found.payload.at)) found = op;
 		}
 		return found?.bytes;

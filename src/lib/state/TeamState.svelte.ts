@@ -19,17 +19,19 @@ import type { InviteToken } from '../mesh/invite.js';
 import type { OutpostDb } from '../store/db.js';
 
 /**
- * Roles a member can be given in the UI, most powerful first. `relay` is a device that archives
- * and relays and never posts (a relay joined with a member's invitation is set right here).
+ * Roles a member can be given in the UI, most powerful first. Not `relay`: a relay is trusted
+ * with more than a member (it keeps the workspace, its tools go into everyone's AI chats), so a
+ * relay is made only by an invitation for one, which its machine joins with (`relay join`).
  */
-export const ASSIGNABLE_ROLES: TeamRole[] = [TeamRole.owner, TeamRole.admin, TeamRole.member, TeamRole.relay, TeamRole.guest];
+export const ASSIGNABLE_ROLES: TeamRole[] = [TeamRole.owner, TeamRole.admin, TeamRole.member, TeamRole.guest];
 
 /**
  * Roles an invitation made by a device of role `myRole` may give, the default first: member,
- * admin, guest, and relay (the link `npm run relay -- join` takes), none above `myRole`.
+ * admin, guest, and (for admins and owners, who alone invite) relay, the link
+ * `npm run relay -- join` takes; none above `myRole`.
  */
 export function inviteRoles(myRole: TeamRole | undefined): TeamRole[] {
-	if (myRole === undefined) return [];
+	if (myRole === undefined || ROLE_RANK[myRole] < ROLE_RANK.admin) return [];
 	return [TeamRole.member, TeamRole.admin, TeamRole.guest, TeamRole.relay].filter((r) => ROLE_RANK[r] <= ROLE_RANK[myRole]);
 }
 
@@ -288,7 +290,9 @@ export class TeamState {
 
 	/** Creates an invitation; returns the token its link carries. */
 	async createInvite(input: NewInvite): Promise<InviteToken> {
-		return this.invite({ role: input.role, uses: input.uses, expires: this.now() + input.validForMs });
+		// One relay per invitation for a relay (its machine's `relay join`): a leaked link must not make several.
+		const uses = input.role === TeamRole.relay ? 1 : input.uses;
+		return this.invite({ role: input.role, uses, expires: this.now() + input.validForMs });
 	}
 
 	/** Creates a one-time invitation that adds a device to this device's member (valid an hour). */

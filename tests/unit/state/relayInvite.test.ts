@@ -25,13 +25,14 @@ async function device() {
 const HOUR = 3_600_000;
 
 describe('invitations for a relay', () => {
-	it('offers Relay among the roles an admin invites with, after member, admin and guest, and nothing to a device outside the team', () => {
+	it('offers Relay among the roles an admin invites with, after member, admin and guest; nothing to members, who do not invite', () => {
 		expect(inviteRoles('owner')).toEqual(['member', 'admin', 'guest', 'relay']);
 		expect(inviteRoles('admin')).toEqual(['member', 'admin', 'guest', 'relay']);
+		expect(inviteRoles('member')).toEqual([]);
 		expect(inviteRoles(undefined)).toEqual([]);
 	});
 
-	it('admits the device that joins with it as a relay, and lets an admin make a member joined by a person\'s link a relay', async () => {
+	it('admits one device with it, as a relay; a relay joined with a person\'s link is removed and joins again with one', async () => {
 		const [owner, relay, other] = [await device(), await device(), await device()];
 		const nonce = newTeamNonce();
 		const ws = teamWorkspaceId(owner.peerId, nonce);
@@ -39,23 +40,39 @@ describe('invitations for a relay', () => {
 		const own = new TeamAuthority({ workspaceId: ws, doc, device: owner });
 		await own.add(await signTeamOp(owner.privateKey, owner.peerId, { ws, prev: [], at: Date.now() }, { t: 'create', nonce, name: 'owner' }));
 		const team = new TeamState(own, new OutpostDb(`outpost-relay-invite-${newId()}`));
-		const join = async (who: typeof relay, token: InviteToken, name: string) => {
-			const joiner = new TeamAuthority({ workspaceId: ws, doc, device: who });
+		/** `who` writes its admission on a roster of its own (holding only what it was given), then the owner folds it. */
+		const join = async (who: typeof relay, token: InviteToken, name: string, own?: Y.Doc) => {
+			const joiner = new TeamAuthority({ workspaceId: ws, doc: own ?? doc, device: who });
 			await joiner.ready;
-			await joiner.writeAfter([token.opId], { t: 'admit', invite: token.id, proof: admitProof(token.seed, ws, token.id, who.peerId), name });
-			await own.settled();
+			const op = await joiner.writeAfter([token.opId], { t: 'admit', invite: token.id, proof: admitProof(token.seed, ws, token.id, who.peerId), name });
+			return { joiner, op };
 		};
 
-		await join(relay, await team.createInvite({ role: 'relay', uses: 1, validForMs: HOUR }), 'Relay');
+		// Asked for five, an invitation for a relay admits one.
+		const forRelay = await team.createInvite({ role: 'relay', uses: 5, validForMs: HOUR });
+		expect(own.team.invites.get(forRelay.id)?.uses).toBe(1);
+		await join(relay, forRelay, 'Relay');
+		await own.settled();
 		expect(own.roleOf(relay.peerId)).toBe('relay');
 		expect(team.members.find((m) => m.name === 'Relay')?.role).toBe('relay');
 
-		// A relay joined with a member's link: the Members panel offers Relay for it, and the fold takes it.
+		// A relay joined with a member's link: the Members panel does not offer to make it a relay (a
+		// relay is trusted with more than a member). The admin removes it and makes an invitation for a relay.
 		await join(other, await team.createInvite({ role: 'member', uses: 1, validForMs: HOUR }), 'Ship relay');
+		await own.settled();
 		const member = team.members.find((m) => m.name === 'Ship relay')!;
-		expect(member.role).toBe('member');
-		expect(team.rolesFor(member)).toContain('relay');
-		await team.setRole(member.id, 'relay');
+		expect(team.rolesFor(member)).not.toContain('relay');
+		await team.remove(member.id);
+		// The relay's roster has its removal but not the new invitation: it is joining again, not shut out.
+		const relayRoster = new Y.Doc();
+		Y.applyUpdate(relayRoster, Y.encodeStateAsUpdate(doc));
+		const again = await team.createInvite({ role: 'relay', uses: 1, validForMs: HOUR });
+		const { joiner, op } = await join(other, again, 'Ship relay', relayRoster);
+		await joiner.settled();
+		expect(joiner.joined).toBe(false);
+		expect(joiner.excluded).toBe(false);
+		expect(joiner.admission()).toEqual(op.bytes); // what its HELLO shows: the new admission, not the old one
+		expect(await own.admits(other.peerId, op.bytes)).toBe('ok');
 		expect(own.roleOf(other.peerId)).toBe('relay');
 	});
 });

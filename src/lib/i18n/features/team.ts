@@ -10,7 +10,7 @@ export const teamEn = {
 		'The link admits as many people as you choose, until it expires or you revoke it. Send it only to people you trust, over a channel you trust: the secret stays in the part after “#”, which browsers never send to a server.',
 	'team.invite.role': 'Role',
 	'team.invite.relayHint':
-		'For a relay on your network: on the relay\'s machine, run npm run relay -- join "…" with this link between the quotes. It joins as a relay: it keeps a copy of this workspace and passes messages on, and never posts.',
+		'Only for a relay on your network: on the relay\'s machine, run npm run relay -- join "…" with this link between the quotes. A relay is trusted with more than a member: it keeps a copy of this workspace, passes messages on, and shares tools that everyone\'s AI chats use. It admits one relay; never give it to a person.',
 	'team.invite.uses': 'How many people can join',
 	'team.invite.validFor': 'Valid for',
 	'team.invite.hour': '1 hour',

@@ -11,7 +11,7 @@ export const teamZh: Record<keyof typeof teamEn, string> = {
 	'team.invite.help':
 		'此链接可让您选定人数的人加入，直到过期或被您吊销。只发给您信任的人，并通过可信的渠道发送：密钥位于链接中“#”之后的部分，浏览器从不把这部分发给服务器。',
 	'team.invite.role': '角色',
-	'team.invite.relayHint': '用于您网络中的中继：在中继所在的机器上运行 npm run relay -- join "…"，把此链接放在引号之间。它以中继身份加入：保存此工作区的副本并转发消息，从不发帖。',
+	'team.invite.relayHint': '仅用于您网络中的中继：在中继所在的机器上运行 npm run relay -- join "…"，把此链接放在引号之间。中继获得的信任多于成员：它保存此工作区的副本、转发消息，并提供所有人的 AI 对话都会使用的工具。此链接只接纳一个中继；切勿发给个人。',
 	'team.invite.uses': '可加入人数',
 	'team.invite.validFor': '有效期',
 	'team.invite.hour': '1 小时',
