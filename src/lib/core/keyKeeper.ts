@@ -18,11 +18,11 @@
  */
 import { ROLE_RANK } from '../doc/team/ops.js';
 import { KeyBoxError, newKeyGeneration, newSpaceKeyGeneration, openCheckedKeyBox, sealForDevices, spaceKeyScope } from '../doc/team/keyBox.js';
-import type { Team } from '../doc/team/fold.js';
-import { BoxRank } from '../doc/team/teamTypes.js';
+import { sealsTo, type Team } from '../doc/team/fold.js';
+import { makesSpaceKeys } from '../doc/team/spaces.js';
 import type { GossipKeyring } from '../mesh/keyring.js';
 import type { TeamAuthority, TeamDevice } from './TeamAuthority.js';
-import { makesSpaceKeys, spaceDevices, spaceGenerationsToShare, spaceNeedsKey } from './spaceKeys.js';
+import { spaceDevices, spaceGenerationsToShare, spaceNeedsKey } from './spaceKeys.js';
 
 /** Options of {@link keepKeys}. */
 export interface KeyKeeperInit {
@@ -34,6 +34,12 @@ export interface KeyKeeperInit {
 	shareJitterMs?: number;
 }
 
+/** Whether device `device` keeps the workspace key: its member is an admin or the owner. */
+function keepsWorkspaceKey(team: Team, device: string): boolean {
+	const member = team.members.get(team.devices.get(device) ?? '');
+	return member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin;
+}
+
 /**
  * Whether the current generation was sealed to a device the team no longer counts, or was made
  * by one whose member is no longer an admin or the owner (its boxes outranked others' while it
@@ -43,8 +49,7 @@ export function keyCompromised(team: Team): boolean {
 	const gen = team.currentKey === undefined ? undefined : team.keyGenerations.get(team.currentKey);
 	if (!gen) return false;
 	for (const device of gen.boxes.keys()) if (!team.devices.has(device)) return true;
-	const maker = team.members.get(team.devices.get(gen.maker) ?? '');
-	return maker === undefined || ROLE_RANK[maker.role] < ROLE_RANK.admin;
+	return !keepsWorkspaceKey(team, gen.maker);
 }
 
 /**
@@ -56,9 +61,8 @@ export function keyCompromised(team: Team): boolean {
 export function devicesToBox(team: Team, me: string): string[] {
 	const gen = team.currentKey === undefined ? undefined : team.keyGenerations.get(team.currentKey);
 	if (!gen) return [];
-	const member = team.members.get(team.devices.get(me) ?? '');
-	const outranks = member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin;
-	return [...team.devices.keys()].filter((d) => d !== me && (!gen.boxes.has(d) || (outranks && gen.boxBy.get(d) === BoxRank.holder)));
+	const keeper = keepsWorkspaceKey(team, me);
+	return [...team.devices.keys()].filter((d) => d !== me && sealsTo(gen, d, keeper));
 }
 
 /** Starts keeping the keys; returns a function that stops it. */
@@ -68,11 +72,6 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 	let running: Promise<void> = Promise.resolve();
 	let shareTimer: ReturnType<typeof setTimeout> | undefined;
 	let spaceShareTimer: ReturnType<typeof setTimeout> | undefined;
-
-	const isAdmin = (team: Team) => {
-		const member = team.members.get(team.devices.get(device.peerId) ?? '');
-		return member !== undefined && ROLE_RANK[member.role] >= ROLE_RANK.admin;
-	};
 
 	const rotate = async (): Promise<void> => {
 		const team = authority.team;
@@ -143,7 +142,7 @@ export function keepKeys(init: KeyKeeperInit): () => void {
 		const team = authority.team;
 		if (!team.devices.has(device.peerId)) return;
 		await keepSpaces(team);
-		if (isAdmin(team) && (team.currentKey === undefined || keyCompromised(team))) {
+		if (keepsWorkspaceKey(team, device.peerId) && (team.currentKey === undefined || keyCompromised(team))) {
 			await rotate();
 			return;
 		}

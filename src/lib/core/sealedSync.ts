@@ -24,8 +24,8 @@
  * An envelope of a generation whose key this device does not hold yet (a member just added to
  * the space reads the log before a holder sealed it the older generations; a box it was given
  * did not hold the generation's key, until a keeper replaced it) is not lost: the mirror keeps,
- * per such generation, where the first one was, and once the key is here that part of the log
- * is read again for that generation's envelopes. Not yet: snapshots (the relay's log only grows).
+ * per generation the team lists, where the first one was, and once the key is here that part of
+ * the log is read again, with what built on it. Not yet: snapshots (the relay's log only grows).
  */
 import * as Y from 'yjs';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -167,10 +167,14 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		});
 	};
 
-	/** Opens, checks and applies one envelope; false when its generation's key is not here (nothing else is thrown). */
-	const take = async (docId: string, mirror: Mirror, keys: Map<string, Uint8Array>, envelope: Uint8Array): Promise<boolean> => {
+	/**
+	 * Opens, checks and applies one envelope; returns its generation when that key is not here
+	 * (it was passed over). Nothing is thrown: what fails is reported.
+	 */
+	const take = async (docId: string, mirror: Mirror, keys: Map<string, Uint8Array>, envelope: Uint8Array): Promise<string | undefined> => {
 		try {
-			if (!keys.has(envelopeGeneration(envelope))) return false;
+			const gen = envelopeGeneration(envelope);
+			if (!keys.has(gen)) return gen;
 			const update = openSpaceUpdate(keys, docId, envelope);
 			// Any member of the space may have sealed it: checked as every remote update is
 			// (updateCheck.ts: it decodes, applies cleanly, leaves at most 1 MiB pending).
@@ -182,7 +186,7 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 		} catch (error) {
 			onError(asError(error));
 		}
-		return true;
+		return undefined;
 	};
 
 	const fetchFrom = async (peer: string, docId: string, keys: Map<string, Uint8Array>): Promise<void> => {
@@ -192,11 +196,10 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			// A relay that refuses says nothing: 3 s, then the round goes on and reads again later.
 			const batch = await mesh.wantSealed(workspaceId, peer, docId, mirror.read, 3000);
 			for (const [i, envelope] of batch.envelopes.entries()) {
-				if (await take(docId, mirror, keys, envelope)) continue;
+				const gen = await take(docId, mirror, keys, envelope);
 				// Only a generation the team lists for the space is waited for: envelopes under made-up
 				// ones (any member of the space can put them) would fill the slots for good.
-				const gen = envelopeGeneration(envelope);
-				if (!mirror.waiting.has(gen) && mirror.waiting.size < MAX_WAITING_GENERATIONS && authority.team.spaces.get(docId)?.keyGenerations.has(gen)) {
+				if (gen !== undefined && !mirror.waiting.has(gen) && mirror.waiting.size < MAX_WAITING_GENERATIONS && authority.team.spaces.get(docId)?.keyGenerations.has(gen)) {
 					mirror.waiting.set(gen, mirror.read + i);
 				}
 			}

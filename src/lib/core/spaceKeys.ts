@@ -7,9 +7,8 @@
  */
 import { KeyBoxError, openCheckedKeyBox, spaceKeyScope } from '../doc/team/keyBox.js';
 import { makesSpaceKeys, spaceKeyMaker } from '../doc/team/spaces.js';
-import { BoxRank } from '../doc/team/teamTypes.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
-import type { Team, TeamSpace } from '../doc/team/fold.js';
+import { sealsTo, type Team, type TeamSpace } from '../doc/team/fold.js';
 
 /** The current devices of the space's members. */
 export function spaceDevices(team: Team, space: TeamSpace): string[] {
@@ -51,13 +50,12 @@ export function spaceGenerationsToShare(team: Team, space: TeamSpace, device: st
 	const out: { gen: string; lacking: string[] }[] = [];
 	for (const gen of [...space.keyGenerations.values()].sort((a, b) => a.seq - b.seq)) {
 		if (!gen.boxes.has(device)) continue;
-		const lacking = devices.filter((d) => d !== device && (!gen.boxes.has(d) || (keeper && gen.boxBy.get(d) === BoxRank.holder)));
+		const lacking = devices.filter((d) => d !== device && sealsTo(gen, d, keeper));
 		if (lacking.length > 0) out.push({ gen: gen.id, lacking });
 	}
 	return out;
 }
 
-export { makesSpaceKeys, spaceKeyMaker };
 
 /** Whether the space needs a new generation: none yet, or the current one reached a device that left. */
 export function spaceNeedsKey(team: Team, space: TeamSpace): boolean {

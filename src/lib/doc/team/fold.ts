@@ -73,7 +73,9 @@ class Pass {
 	private readonly peak = new Map<string, number>();
 	/** Removed device → the id of the latest removal (a `remove` or `remove-device`) that took it. */
 	private readonly removals = new Map<string, string>();
-	/** The operation that made each space (by its id), and that last added each member to it (by `space\nmember`). */
+	/** The operation that made each space, by its id. */
+	private readonly spaceMade = new Map<string, string>();
+	/** The operation that last added each member to a space, by `space\nmember`. */
 	private readonly spaceAdds = new Map<string, string>();
 	/** Invitation id → the id of its `invite` operation. */
 	readonly inviteOps = new Map<string, string>();
@@ -360,12 +362,14 @@ class Pass {
 
 	/** Why `actor` may not start a generation of `space` with `op` (undefined: it may): it must be the key maker among the members it had seen added. */
 	private startsSpaceKeys(space: TeamSpace, op: TeamOp, actor: string): string | undefined {
-		const created = this.spaceAdds.get(space.id);
-		const seen = this.ancestry.before(op.id);
-		if (created === undefined || !seen.has(created)) return 'a generation of a space its author had not seen';
+		// Whether `ancestor` is among what `op` names before it. Walked from the additions (few, and
+		// remembered), not from `op`: operations a member writes at will make no walk of their own.
+		const saw = (ancestor: string) => this.ancestry.after(ancestor).has(op.id);
+		const made = this.spaceMade.get(space.id);
+		if (made === undefined || !saw(made)) return 'a generation of a space its author had not seen';
 		const maker = spaceKeyMaker(this.team, space, (member) => {
 			const added = this.spaceAdds.get(`${space.id}\n${member}`);
-			return added === undefined || seen.has(added);
+			return added === undefined || saw(added);
 		});
 		return maker === actor ? undefined : "only the space's key maker makes a new generation";
 	}
@@ -385,7 +389,7 @@ class Pass {
 			// ordered first) is left out, not the space: refusing it would void the space.
 			const members = p.members.filter((id) => team.members.has(id));
 			team.spaces.set(p.space, { id: p.space, kind: p.kind, creator: actor, members: new Set(members), createdAt: p.at, keyGenerations: new Map(), currentKey: undefined });
-			this.spaceAdds.set(p.space, op.id);
+			this.spaceMade.set(p.space, op.id);
 			for (const id of members) this.spaceAdds.set(`${p.space}\n${id}`, op.id);
 			return undefined;
 		}
@@ -613,6 +617,16 @@ export function memberOfDevice(team: Team, device: string): TeamMember | undefin
 /** True when `device` is a current member device. */
 export function isMemberDevice(team: Team, device: string): boolean {
 	return team.devices.has(device);
+}
+
+/**
+ * Whether a device holding `gen`'s key seals it to `device`: when `device` has no box of it,
+ * or, for a device whose member keeps the keys (`keeper`), when only a mere holder sealed the
+ * box it has (the fold puts the keeper's in its place: {@link addBoxes}).
+ */
+export function sealsTo(gen: KeyGeneration, device: string, keeper: boolean): boolean {
+	const held = gen.boxBy.get(device);
+	return held === undefined || (keeper && held === BoxRank.holder);
 }
 
 /** A generation made by device `maker`'s operation (`check` from it). */

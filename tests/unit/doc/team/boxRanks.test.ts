@@ -8,7 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { devicesToBox, keyCompromised } from '../../../../src/lib/core/keyKeeper.js';
-import { makesSpaceKeys, openSpaceKeys, spaceGenerationsToShare, spaceKeyMaker, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
+import { openSpaceKeys, spaceGenerationsToShare, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
+import { makesSpaceKeys, spaceKeyMaker } from '../../../../src/lib/doc/team/spaces.js';
 import { foldTeam, type Team } from '../../../../src/lib/doc/team/fold.js';
 import {
 	KeyBoxError,

@@ -6,7 +6,8 @@
  */
 import { newSpaceId } from '../../../../src/lib/doc/team/teamId.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openSpaceKeys, makesSpaceKeys, spaceDevices, spaceDevicesWithoutKey, spaceKeyCompromised, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
+import { openSpaceKeys, spaceDevices, spaceDevicesWithoutKey, spaceKeyCompromised, spaceNeedsKey } from '../../../../src/lib/core/spaceKeys.js';
+import { makesSpaceKeys } from '../../../../src/lib/doc/team/spaces.js';
 import { newId } from '../../../../src/lib/doc/ids.js';
 import { foldTeam } from '../../../../src/lib/doc/team/fold.js';
 import { KeyBoxError, newSpaceKeyGeneration, openKeyBox, sealForDevices, spaceKeyScope } from '../../../../src/lib/doc/team/keyBox.js';
