@@ -290,7 +290,7 @@ export class TeamState {
 
 	/** Creates an invitation; returns the token its link carries. */
 	async createInvite(input: NewInvite): Promise<InviteToken> {
-		// One relay per invitation for a relay (its machine's `relay join`): a leaked link must not make several.
+		// One relay per invitation for a relay (its machine's `relay join`; the fold refuses more).
 		const uses = input.role === TeamRole.relay ? 1 : input.uses;
 		return this.invite({ role: input.role, uses, expires: this.now() + input.validForMs });
 	}

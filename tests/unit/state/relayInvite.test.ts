@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { TeamAuthority } from '../../../src/lib/core/TeamAuthority.js';
 import { newId } from '../../../src/lib/doc/ids.js';
-import { admitProof, signTeamOp } from '../../../src/lib/doc/team/sign.js';
-import { newTeamNonce, teamWorkspaceId } from '../../../src/lib/doc/team/teamId.js';
+import { admitProof, invitePublicKey, newInviteSeed, signTeamOp } from '../../../src/lib/doc/team/sign.js';
+import { newTeamNonce, teamInviteId, teamWorkspaceId } from '../../../src/lib/doc/team/teamId.js';
 import type { InviteToken } from '../../../src/lib/mesh/invite.js';
 import { inviteRoles, TeamState } from '../../../src/lib/state/TeamState.svelte.js';
 import { OutpostDb } from '../../../src/lib/store/db.js';
@@ -48,9 +48,13 @@ describe('invitations for a relay', () => {
 			return { joiner, op };
 		};
 
-		// Asked for five, an invitation for a relay admits one.
+		// Asked for five, an invitation for a relay admits one; a modified client's for five is refused by the fold.
 		const forRelay = await team.createInvite({ role: 'relay', uses: 5, validForMs: HOUR });
 		expect(own.team.invites.get(forRelay.id)?.uses).toBe(1);
+		const seed = newInviteSeed();
+		const key = invitePublicKey(seed);
+		const forFive = await own.write({ t: 'invite', invite: teamInviteId(ws, owner.peerId, key), key, role: 'relay', uses: 5, expires: Date.now() + HOUR });
+		expect(own.team.rejected.get(forFive.id)).toMatch(/admits one/);
 		await join(relay, forRelay, 'Relay');
 		await own.settled();
 		expect(own.roleOf(relay.peerId)).toBe('relay');

@@ -222,6 +222,8 @@ class Pass {
 				} else {
 					if (actorRank < ROLE_RANK.admin) return 'only admins invite';
 					if (rank(p.role) > actorRank) return 'cannot invite to a higher role';
+					// A relay is trusted with more than a member (tools, sealed copies): a link makes one, not several.
+					if (p.role === TeamRole.relay && p.uses !== 1) return 'an invitation for a relay admits one';
 				}
 				const invite: TeamInvite = {
 					id: p.invite,
