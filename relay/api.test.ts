@@ -28,6 +28,7 @@ import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
 import { storedDocs } from './archive/dbFixture.ts';
 import { NOT_ADMIN_MESSAGE } from './archive/teamCheck.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
+import type { RelayQuotas } from './cli.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
 import { addRelay, archiveAs, archiveBody, dialRelay, opsOf, signedFetch, signerOf, waitUntil } from './teamFixture.ts';
@@ -51,8 +52,8 @@ afterEach(async () => {
 	await rm(tmp, { recursive: true, force: true });
 }, 15_000);
 
-async function startRelay(log: (line: string) => void = () => {}): Promise<RunningRelay> {
-	const relay = await runRelay({ root: join(tmp, 'build'), dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log });
+async function startRelay(log: (line: string) => void = () => {}, quotas: RelayQuotas = {}): Promise<RunningRelay> {
+	const relay = await runRelay({ root: join(tmp, 'build'), dataDir, host: '127.0.0.1', port: 0, mdns: false, lanIps: [], log, quotas });
 	let closed = false;
 	cleanups.push(async () => {
 		if (!closed) await relay.close();
@@ -80,7 +81,7 @@ describe('POST /api/archive', () => {
 
 		const answer = await archiveAs(owner, relay, ws);
 		expect(answer).toEqual({ id: ws.id, name: 'Deck crew', created: true, secretReplaced: false });
-		expect(await readWorkspaces(dataDir)).toEqual([{ id: ws.id, secret: ws.secret, name: 'Deck crew', relays: [], ops: [] }]);
+		expect(await readWorkspaces(dataDir)).toEqual([{ id: ws.id, secret: ws.secret, name: 'Deck crew', relays: [], ops: [], requestedBy: '127.0.0.1' }]);
 		const authority = relay.archive.authority(ws.id)!;
 		expect(authority.joined).toBe(true);
 		expect(authority.roleOf(relayId(relay))).toBe('relay');
@@ -230,6 +231,36 @@ describe('POST /api/archive', () => {
 		expect([removed.res.status, await errorOf(removed.res)]).toEqual([403, NOT_ADMIN_MESSAGE]);
 		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(ws.secret);
 	}, 30_000);
+
+	it("lets one address list only its share of workspaces: past it a stranger's new team is refused (403, logged once), still after a restart", async () => {
+		const logged: string[] = [];
+		const quotas = { archivesPerAddress: 2 };
+		const relay = await startRelay((line) => logged.push(line), quotas);
+		// A stranger on the LAN makes teams of its own with this relay in them, one after another.
+		const teams = [];
+		for (let i = 0; i < 3; i++) teams.push(await createTeamWorkspace((await newKey()).key));
+		expect(await archiveAs(teams[0]!.owner, relay, teams[0]!.ws)).toMatchObject({ created: true });
+		expect(await archiveAs(teams[1]!.owner, relay, teams[1]!.ws)).toMatchObject({ created: true });
+		const refused = archiveAs(teams[2]!.owner, relay, teams[2]!.ws);
+		await expect(refused).rejects.toMatchObject({ name: 'RelayApiError', status: 403 });
+		await expect(refused).rejects.toThrow(/asked for from your address/);
+		await expect(archiveAs(teams[2]!.owner, relay, teams[2]!.ws)).rejects.toMatchObject({ status: 403 });
+		// A workspace of its share is still refreshed, and the list says who asked for each.
+		expect(await archiveAs(teams[0]!.owner, relay, teams[0]!.ws)).toMatchObject({ created: false });
+		const list = await readWorkspaces(dataDir);
+		expect(list.map((w) => [w.id, w.requestedBy])).toEqual([
+			[teams[0]!.ws.id, '127.0.0.1'],
+			[teams[1]!.ws.id, '127.0.0.1']
+		]);
+		expect(relay.archive.authority(teams[2]!.ws.id)).toBeUndefined();
+		expect(logged.filter((line) => line.startsWith('Archive requests from 127.0.0.1'))).toHaveLength(1);
+
+		// The share is counted from the list, so a restart does not give the address a new one.
+		await cleanups.pop()!();
+		const restarted = await startRelay(() => {}, quotas);
+		await expect(archiveAs(teams[2]!.owner, restarted, teams[2]!.ws)).rejects.toMatchObject({ status: 403 });
+		expect(await readWorkspaces(dataDir)).toHaveLength(2);
+	}, 60_000);
 
 	it('answers bad requests with a clear error and stores nothing', async () => {
 		const relay = await startRelay();

@@ -13,7 +13,8 @@
  *   fields or operations, 401 a missing, bad or spent signature, 403 not an admin or
  *   operations that do not certify the workspace id (one answer for both, the same whether or
  *   not the relay archives the workspace: teamCheck.ts) or, to an admin, the relay not in the
- *   team, 413 a body over {@link MAX_BODY_BYTES}, 415 not `application/json`, 405 another
+ *   team or, for a workspace new to the relay, as many listed already for the request's address
+ *   as one address may list (archivePeer.ts `MAX_ARCHIVES_PER_ADDRESS`), 413 a body over {@link MAX_BODY_BYTES}, 415 not `application/json`, 405 another
  *   method, 503 too many requests waiting or too many bodies being read, 507 the list is full.
  * - `GET /api/archive/<workspaceId>`, signed: 200 `{archived: true}` when the relay archives
  *   it and the signer is a current member device there, else 200 `{archived: false}`: the
@@ -160,7 +161,8 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 			name: typeof name === 'string' ? name.trim() : '',
 			relays: (relays as string[] | undefined) ?? [],
 			ops,
-			signer
+			signer,
+			from: addressOf(req)
 		});
 	} catch (error) {
 		if (error instanceof Error && error.name === 'ArchiveRefusedError') {
@@ -168,6 +170,7 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 			throw new HttpError(reason === ArchiveRefusal.malformed ? 400 : 403, error.message);
 		}
 		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new HttpError(507, error.message);
+		if (error instanceof Error && error.name === 'AddressArchiveLimitError') throw new HttpError(403, error.message);
 		if (error instanceof Error && error.name === 'ArchiveBusyError') throw new HttpError(503, error.message, { 'Retry-After': '5' });
 		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new HttpError(503, 'the relay is shutting down; try again');
 		throw error;

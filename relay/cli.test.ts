@@ -61,6 +61,7 @@ describe('parseFlags', () => {
 				'http://10.0.0.5:11434/v1/',
 				'--openai-upstream=https://farm.example/v1',
 				'--max-workspaces=50',
+				'--archives-per-address=4',
 				'--workspace-bytes',
 				'512M',
 				'--workspace-docs=2000',
@@ -87,7 +88,7 @@ describe('parseFlags', () => {
 			],
 			serveWorkspaces: [],
 			mdns: false,
-			quotas: { maxWorkspaces: 50, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
+			quotas: { maxWorkspaces: 50, archivesPerAddress: 4, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,
 			help: false
 		});

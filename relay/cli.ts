@@ -58,6 +58,8 @@ export interface RelayFlags {
 export interface RelayQuotas {
 	/** Workspaces archived (default 1,000). */
 	maxWorkspaces?: number;
+	/** Workspaces archived at the request of one address (an IPv6 host by its /64; default 16). */
+	archivesPerAddress?: number;
 	/** Bytes of records per archived workspace (default 1 GiB). */
 	workspaceBytes?: number;
 	/** Documents per archived workspace (default 100,000). */
@@ -112,6 +114,7 @@ export const USAGE = `Usage: npm start -- [flags]
   --no-build        serve build/ as it is, without rebuilding the app
   Quotas (defaults fit an 8 GB box):
   --max-workspaces N      workspaces archived (default 1000)
+  --archives-per-address N  workspaces archived at the request of one address (default 16)
   --workspace-bytes SIZE  bytes stored per archived workspace, e.g. 512M, 2G (default 1G)
   --workspace-blob-bytes SIZE  bytes of attachments pinned per archived workspace (default 4G)
   --workspace-docs N      documents per archived workspace (default 100000)
@@ -146,6 +149,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'no-mdns': { type: 'boolean' },
 				'no-build': { type: 'boolean' },
 				'max-workspaces': { type: 'string' },
+				'archives-per-address': { type: 'string' },
 				'workspace-bytes': { type: 'string' },
 				'workspace-blob-bytes': { type: 'string' },
 				'workspace-docs': { type: 'string' },
@@ -180,6 +184,9 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 		mdns: values['no-mdns'] !== true,
 		quotas: {
 			...(values['max-workspaces'] !== undefined ? { maxWorkspaces: parseCount('--max-workspaces', values['max-workspaces'], 1_000_000) } : {}),
+			...(values['archives-per-address'] !== undefined
+				? { archivesPerAddress: parseCount('--archives-per-address', values['archives-per-address'], 1_000_000) }
+				: {}),
 			...(values['workspace-bytes'] !== undefined ? { workspaceBytes: parseSize('--workspace-bytes', values['workspace-bytes']) } : {}),
 			...(values['workspace-blob-bytes'] !== undefined ? { workspaceBlobBytes: parseSize('--workspace-blob-bytes', values['workspace-blob-bytes']) } : {}),
 			...(values['workspace-docs'] !== undefined ? { workspaceDocs: parseCount('--workspace-docs', values['workspace-docs'], 100_000) } : {}),

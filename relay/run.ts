@@ -168,6 +168,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			dataDir,
 			log,
 			...(quotas.maxWorkspaces !== undefined ? { maxWorkspaces: quotas.maxWorkspaces } : {}),
+			...(quotas.archivesPerAddress !== undefined ? { maxArchivesPerAddress: quotas.archivesPerAddress } : {}),
 			...(quotas.workspaceBytes !== undefined ? { maxWorkspaceBytes: quotas.workspaceBytes } : {}),
 			...(quotas.workspaceDocs !== undefined ? { maxWorkspaceDocs: quotas.workspaceDocs } : {}),
 			...(quotas.workspaceBlobBytes !== undefined ? { maxWorkspaceBlobBytes: quotas.workspaceBlobBytes } : {})

@@ -35,7 +35,7 @@ import { useRelayDb } from './relayDb.ts';
 import { SealedLog } from './SealedLog.ts';
 import { MAX_PENDING_TASKS, SerialQueue } from './serialQueue.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
-import { addArchivedWorkspace, readWorkspaces, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
+import { AddressArchiveLimitError, addArchivedWorkspace, readWorkspaces, requestedFrom, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
 /** The archive peer was closed. */
 export class ArchiveClosedError extends Error {
@@ -65,6 +65,8 @@ export interface ArchiveRequest {
 	ops: TeamOp[];
 	/** The peer id that signed the request. */
 	signer: string;
+	/** The address it came from (rateLimit.ts `addressKey`); a new workspace is counted against it. */
+	from?: string;
 }
 
 /** What {@link ArchivePeer.request} did. */
@@ -111,6 +113,14 @@ export interface ArchivePeer {
 
 /** Default of how many workspaces {@link ArchivePeer.request} lets the list grow to. */
 export const MAX_ARCHIVED_WORKSPACES = 1000;
+/**
+ * Default of how many workspaces archive requests from one address may list. Anyone on the LAN
+ * can make a team with this relay in it and ask: without a share per address, one stranger
+ * took every slot of the list (found in review) and the real teams got 507.
+ */
+export const MAX_ARCHIVES_PER_ADDRESS = 16;
+/** Addresses remembered as told about their share, so the log says it once each (bounded). */
+const MAX_TOLD_ADDRESSES = 1024;
 
 /** Default of how many bytes of blobs the relay pins per workspace (beyond, members serve them from their devices). */
 export const MAX_WORKSPACE_BLOB_BYTES = 4 * 1024 ** 3;
@@ -125,6 +135,8 @@ export interface ArchivePeerInit {
 	log: (line: string) => void;
 	/** Most workspaces `request` lets the list hold (WorkspaceLimitError beyond); default {@link MAX_ARCHIVED_WORKSPACES}. */
 	maxWorkspaces?: number;
+	/** Most workspaces requests from one address may list (AddressArchiveLimitError beyond); default {@link MAX_ARCHIVES_PER_ADDRESS}. */
+	maxArchivesPerAddress?: number;
 	/** Most bytes of records one archived workspace may take; default `MAX_WORKSPACE_BYTES` (ArchiveDocs.ts). */
 	maxWorkspaceBytes?: number;
 	/** Most documents one archived workspace may hold; default `MAX_DOCS` (ArchiveDocs.ts). */
@@ -212,6 +224,8 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	const unlessClosed = <T>(task: () => Promise<T>) => (): Promise<T> => (closed ? Promise.reject(new ArchiveClosedError()) : task());
 	/** Whether the current burst of refusals was logged (again once the queue has room). */
 	let toldBusy = false;
+	/** Addresses told (in the log) that they have listed their share; forgotten past {@link MAX_TOLD_ADDRESSES}. */
+	const toldAddresses = new Set<string>();
 
 	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
 	const seed = async (workspace: CoreWorkspace<ArchiveDocs>, ops: readonly TeamOp[]): Promise<void> => {
@@ -283,7 +297,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			if (current !== undefined) await current.authority.settled();
 			const known = current?.authority.operations() ?? [];
 			await checkArchiveRequest({ workspaceId: req.id, ops: req.ops, known, signer: req.signer, relayPeerId: device.peerId });
-			const entry = { workspaceId: req.id, secret: req.secret, name: req.name ?? '', relays: req.relays ?? [] };
+			const entry = { workspaceId: req.id, secret: req.secret, name: req.name ?? '', relays: req.relays ?? [], ...(req.from !== undefined ? { requestedBy: req.from } : {}) };
 			if (current !== undefined) {
 				await seed(current, req.ops);
 				const listed = (await readWorkspaces(dataDir)).find((w) => w.id === req.id);
@@ -302,12 +316,21 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			// before the list names the workspace, so a crash between leaves no team-less entry.
 			const list = await readWorkspaces(dataDir);
 			const max = init.maxWorkspaces ?? MAX_ARCHIVED_WORKSPACES;
-			if (!list.some((w) => w.id === req.id) && list.length >= max) throw new WorkspaceLimitError(max);
+			const perAddress = init.maxArchivesPerAddress ?? MAX_ARCHIVES_PER_ADDRESS;
 			const fresh = !list.some((w) => w.id === req.id);
+			if (fresh && list.length >= max) throw new WorkspaceLimitError(max);
+			if (fresh && req.from !== undefined && requestedFrom(list, req.from) >= perAddress) {
+				if (!toldAddresses.has(req.from)) {
+					if (toldAddresses.size >= MAX_TOLD_ADDRESSES) toldAddresses.clear();
+					toldAddresses.add(req.from);
+					log(`Archive requests from ${req.from}: ${perAddress} workspaces listed for that address already; refusing more from it`);
+				}
+				throw new AddressArchiveLimitError(perAddress);
+			}
 			const opened = await core.open({ id: req.id });
 			try {
 				await seed(opened, req.ops);
-				const { workspace, added } = await addArchivedWorkspace(dataDir, entry, { maxWorkspaces: max });
+				const { workspace, added } = await addArchivedWorkspace(dataDir, entry, { maxWorkspaces: max, maxPerAddress: perAddress });
 				await follow(workspace);
 				return { id: req.id, name: workspace.name, created: added, secretReplaced: false };
 			} catch (error) {

@@ -74,6 +74,27 @@ describe('archived workspaces', () => {
 		expect(await readWorkspaces(dataDir)).toHaveLength(1);
 	});
 
+	it('lets one address list only its share of workspaces, counted from the list, and keeps who asked first', async () => {
+		const dataDir = await tempDir();
+		const stranger = '192.0.2.7';
+		const share = { maxPerAddress: 2 };
+		const first = invite();
+		await addArchivedWorkspace(dataDir, { ...first, requestedBy: stranger }, share);
+		await addArchivedWorkspace(dataDir, { ...invite(), requestedBy: stranger }, share);
+		await expect(addArchivedWorkspace(dataDir, { ...invite(), requestedBy: stranger }, share)).rejects.toMatchObject({ name: 'AddressArchiveLimitError', limit: 2 });
+		// Another address, and the command line (no address), still list workspaces.
+		await addArchivedWorkspace(dataDir, { ...invite(), requestedBy: '2001:db8:0:1::/64' }, share);
+		await addArchivedWorkspace(dataDir, invite(), share);
+		// A refresh from elsewhere keeps the entry on the first asker's share, and is no new entry.
+		const refreshed = await addArchivedWorkspace(dataDir, { ...first, name: 'Renamed', requestedBy: '198.51.100.1' }, share);
+		expect(refreshed).toMatchObject({ added: false, workspace: { name: 'Renamed', requestedBy: stranger } });
+		const list = await readWorkspaces(dataDir);
+		expect(list).toHaveLength(4);
+		expect(list.filter((w) => w.requestedBy === stranger)).toHaveLength(2);
+		expect(list.filter((w) => w.requestedBy === undefined)).toHaveLength(1);
+		await expect(addArchivedWorkspace(dataDir, { ...invite(), requestedBy: stranger }, share)).rejects.toMatchObject({ name: 'AddressArchiveLimitError' });
+	});
+
 	it('refuses a damaged list with a WorkspaceListError rather than overwriting it', async () => {
 		const dataDir = await tempDir();
 		await writeFile(workspacesPath(dataDir), '{"workspaces": [{"id": "nope"');

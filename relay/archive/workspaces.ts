@@ -29,11 +29,19 @@ export interface ArchivedWorkspace {
 	 * any other. Usually none.
 	 */
 	ops: Uint8Array[];
+	/**
+	 * The address (rateLimit.ts `addressKey`) whose archive request first listed the workspace;
+	 * absent for one joined from the command line or listed before addresses were kept. A
+	 * relay lets one address list only so many ({@link AddressArchiveLimitError}).
+	 */
+	requestedBy?: string;
 }
 
 /** What {@link addArchivedWorkspace} adds: an invite's fields, and operations to seed the roster with. */
 export interface WorkspaceEntry extends Pick<Invite, 'workspaceId' | 'secret' | 'name' | 'relays'> {
 	ops?: Uint8Array[];
+	/** The address asking, for a new entry (kept as the entry's {@link ArchivedWorkspace.requestedBy}). */
+	requestedBy?: string;
 }
 
 /** `<data>/workspaces.json` exists but cannot be read as a list of workspaces. */
@@ -49,6 +57,14 @@ export class WorkspaceLimitError extends Error {
 	}
 }
 
+/** The address has asked for as many archives as one address may; nothing was added. */
+export class AddressArchiveLimitError extends Error {
+	override name = 'AddressArchiveLimitError';
+	constructor(readonly limit: number) {
+		super(`this relay archives ${limit} workspaces asked for from your address, the most it archives for one address; ask the relay's operator to remove one or to raise --archives-per-address`);
+	}
+}
+
 /** The path of the list under `dataDir`. */
 export function workspacesPath(dataDir: string): string {
 	return join(dataDir, 'workspaces.json');
@@ -60,6 +76,7 @@ interface StoredWorkspace {
 	name: string;
 	relays: string[];
 	ops?: string[];
+	requestedBy?: string;
 }
 
 /**
@@ -86,7 +103,8 @@ export async function readWorkspaces(dataDir: string): Promise<ArchivedWorkspace
 				secret,
 				name: typeof entry.name === 'string' ? entry.name : '',
 				relays: Array.isArray(entry.relays) ? entry.relays.filter((r) => typeof r === 'string') : [],
-				ops: Array.isArray(entry.ops) ? entry.ops.filter((o) => typeof o === 'string').map((o) => new Uint8Array(Buffer.from(o, 'base64'))) : []
+				ops: Array.isArray(entry.ops) ? entry.ops.filter((o) => typeof o === 'string').map((o) => new Uint8Array(Buffer.from(o, 'base64'))) : [],
+				...(typeof entry.requestedBy === 'string' ? { requestedBy: entry.requestedBy } : {})
 			};
 		});
 	} catch (error) {
@@ -117,7 +135,8 @@ export async function writeWorkspaces(dataDir: string, workspaces: readonly Arch
 		secret: encodeSecret(w.secret),
 		name: w.name,
 		relays: w.relays,
-		...(w.ops.length > 0 ? { ops: w.ops.map((op) => Buffer.from(op).toString('base64')) } : {})
+		...(w.ops.length > 0 ? { ops: w.ops.map((op) => Buffer.from(op).toString('base64')) } : {}),
+		...(w.requestedBy !== undefined ? { requestedBy: w.requestedBy } : {})
 	}));
 	await writeFileAtomic(workspacesPath(dataDir), `${JSON.stringify({ version: 1, workspaces: stored }, null, '\t')}\n`, dataDir);
 }
@@ -131,6 +150,18 @@ export interface AddWorkspaceOptions {
 	keepExisting?: boolean;
 	/** Refuse a new workspace when the list holds this many ({@link WorkspaceLimitError}); default: no limit. */
 	maxWorkspaces?: number;
+	/**
+	 * Refuse a new workspace asked for from the entry's `requestedBy` when the list holds this
+	 * many asked for from that address ({@link AddressArchiveLimitError}); default: no limit.
+	 */
+	maxPerAddress?: number;
+}
+
+/** How many workspaces of `list` were asked for from `address`. */
+export function requestedFrom(list: readonly ArchivedWorkspace[], address: string): number {
+	let n = 0;
+	for (const w of list) if (w.requestedBy === address) n++;
+	return n;
 }
 
 /**
@@ -151,9 +182,14 @@ export async function addArchivedWorkspace(
 		if (existing !== undefined && options.keepExisting === true) return { workspace: existing, added: false };
 		const ops = [...(existing?.ops ?? [])];
 		for (const op of invite.ops ?? []) if (!ops.some((o) => Buffer.from(o).equals(op))) ops.push(op);
-		const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays, ops };
+		// Who first asked stays: a refresh from elsewhere does not move the entry to its address.
+		const requestedBy = existing === undefined ? invite.requestedBy : existing.requestedBy;
+		const workspace: ArchivedWorkspace = { id: invite.workspaceId, secret: invite.secret, name: invite.name, relays: invite.relays, ops, ...(requestedBy !== undefined ? { requestedBy } : {}) };
 		if (at < 0 && options.maxWorkspaces !== undefined && workspaces.length >= options.maxWorkspaces) {
 			throw new WorkspaceLimitError(options.maxWorkspaces);
+		}
+		if (at < 0 && requestedBy !== undefined && options.maxPerAddress !== undefined && requestedFrom(workspaces, requestedBy) >= options.maxPerAddress) {
+			throw new AddressArchiveLimitError(options.maxPerAddress);
 		}
 		if (at >= 0) workspaces[at] = workspace;
 		else workspaces.push(workspace);
