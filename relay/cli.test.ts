@@ -62,6 +62,7 @@ describe('parseFlags', () => {
 				'--openai-upstream=https://farm.example/v1',
 				'--max-workspaces=50',
 				'--archives-per-address=4',
+				'--connections-per-address=8',
 				'--workspace-bytes',
 				'512M',
 				'--workspace-docs=2000',
@@ -88,7 +89,7 @@ describe('parseFlags', () => {
 			],
 			serveWorkspaces: [],
 			mdns: false,
-			quotas: { maxWorkspaces: 50, archivesPerAddress: 4, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
+			quotas: { maxWorkspaces: 50, archivesPerAddress: 4, connectionsPerAddress: 8, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,
 			help: false
 		});

@@ -60,6 +60,8 @@ export interface RelayQuotas {
 	maxWorkspaces?: number;
 	/** Workspaces archived at the request of one address (an IPv6 host by its /64; default 16). */
 	archivesPerAddress?: number;
+	/** libp2p connections one address may hold open to the relay (default 32). */
+	connectionsPerAddress?: number;
 	/** Bytes of records per archived workspace (default 1 GiB). */
 	workspaceBytes?: number;
 	/** Documents per archived workspace (default 100,000). */
@@ -119,6 +121,7 @@ export const USAGE = `Usage: npm start -- [flags]
   --workspace-blob-bytes SIZE  bytes of attachments pinned per archived workspace (default 4G)
   --workspace-docs N      documents per archived workspace (default 100000)
   --requests-per-minute N per address, on /api, /v1 and signalling (default 600)
+  --connections-per-address N  libp2p connections one address may hold open (default 32)
   --topics-per-peer N     gossip topics one peer may make the relay follow (default 16)
   --help            print this text`;
 
@@ -150,6 +153,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'no-build': { type: 'boolean' },
 				'max-workspaces': { type: 'string' },
 				'archives-per-address': { type: 'string' },
+				'connections-per-address': { type: 'string' },
 				'workspace-bytes': { type: 'string' },
 				'workspace-blob-bytes': { type: 'string' },
 				'workspace-docs': { type: 'string' },
@@ -192,6 +196,9 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 			...(values['workspace-docs'] !== undefined ? { workspaceDocs: parseCount('--workspace-docs', values['workspace-docs'], 100_000) } : {}),
 			...(values['requests-per-minute'] !== undefined
 				? { requestsPerMinute: parseCount('--requests-per-minute', values['requests-per-minute'], 1_000_000) }
+				: {}),
+			...(values['connections-per-address'] !== undefined
+				? { connectionsPerAddress: parseCount('--connections-per-address', values['connections-per-address'], 300) }
 				: {}),
 			...(values['topics-per-peer'] !== undefined ? { topicsPerPeer: parseCount('--topics-per-peer', values['topics-per-peer'], 1024) } : {})
 		},

@@ -17,6 +17,8 @@ import { followTopics } from '../src/lib/mesh/topicRelay.ts';
 import type { RelayQuotas } from './cli.ts';
 import type { NodeMeshNode } from '../src/lib/mesh/node.node.ts';
 import { lanAddresses } from './addresses.ts';
+import { shareConnections } from './connectionShare.ts';
+import { createMeshGater } from '../src/lib/mesh/gater.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
 import { createKeysApiHandler, memberKeys } from './ai/keysApi.ts';
@@ -149,8 +151,13 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	}
 
 	const first = init.p2pPort ?? (init.port === 0 ? 0 : init.port + 2);
+	const connectionShare = shareConnections(createMeshGater(), {
+		...(init.quotas?.connectionsPerAddress !== undefined ? { maxPerAddress: init.quotas.connectionsPerAddress } : {}),
+		onRefused: (address, limit) => log(`Connections from ${address}: ${limit} open already, the most one address may hold; refusing more from it`)
+	});
 	const node = await createMeshNode({
 		privateKey: key,
+		gater: connectionShare.gater,
 		listen: p2pListenAddresses(init.host, first, secure),
 		relayServer: RELAY_SERVER,
 		// Tagged keep-alive: libp2p redials them when the link drops.
@@ -158,6 +165,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		mdns: init.mdns ?? true,
 		...(certificate ? { webSockets: { https: { key: certificate.key, cert: certificate.cert } } } : {})
 	});
+	connectionShare.watch(node);
 
 	let archive: ArchivePeer;
 	try {
