@@ -11,13 +11,20 @@
  * {@link TEXT_FLUSH_MS}: each write is an update the store persists (an IndexedDB write in a
  * browser, an fsynced log append on the relay) and the mesh sends, and a model yields a token
  * every few milliseconds.
+ *
+ * The live entry is shared: any member's replica may write it while the answer streams (the
+ * write policies let it). So what a sink signs at the end is what this device produced, kept
+ * here: the text it appended, the tool steps its own loop reported ({@link AnswerSink.useSteps}),
+ * and the model, clock and sources its caller gave or the entry held when the sink was made;
+ * never what the entry holds by then (found in review: a member who watched a chat rewrote a
+ * running answer's steps and text, and the asker's device signed them as its own).
  */
 import * as Y from 'yjs';
 import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
-import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type ToolStep } from '../doc/schema.js';
+import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { MAX_END_ERROR } from '../doc/answerFields.js';
 import { failureText, type GenerateChunk } from './engine.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
@@ -40,8 +47,10 @@ export interface AnswerSink {
 	queued(position: number): void;
 	/** Appends text (the first call marks the answer `streaming`). */
 	append(text: string): void;
-	/** The text written so far. */
+	/** The text written so far (by this sink: what the entry shows may differ). */
 	text(): string;
+	/** The answer's tool steps as its own tool loop has them now (toolAnswer.ts); what its end records. */
+	useSteps(steps: readonly ToolStep[]): void;
 	/** Records how it ended (status, stats, error). */
 	finish(result: AnswerResult): Promise<void>;
 }
@@ -53,10 +62,21 @@ export interface AnswerSigner {
 	clock: HybridClock;
 }
 
+/** What this device produced for an answer, handed to the signing end. */
+interface OwnAnswer {
+	text: string;
+	/** Its tool steps, undefined when no tool loop ran. */
+	steps: readonly ToolStep[] | undefined;
+	result: AnswerResult;
+}
+
 /** Writes into the Y.Map of an answer (an AI-thread message or a channel's live answer). */
 class EntrySink implements AnswerSink {
 	private started = false;
 	private readonly body: Y.Text;
+	/** The text this sink wrote (the entry's text may hold more: anyone may write it). */
+	private written = '';
+	private steps: readonly ToolStep[] | undefined;
 	/** Text not written yet, and the timer that writes it. */
 	private gathered = '';
 	private timer: ReturnType<typeof setTimeout> | undefined;
@@ -65,7 +85,7 @@ class EntrySink implements AnswerSink {
 		private readonly doc: Y.Doc,
 		private readonly entry: Y.Map<unknown>,
 		private readonly origin: unknown,
-		private readonly onFinish?: (text: string, result: AnswerResult) => Promise<void>
+		private readonly onFinish?: (own: OwnAnswer) => Promise<void>
 	) {
 		let text = entry.get('text');
 		if (!(text instanceof Y.Text)) {
@@ -91,7 +111,11 @@ class EntrySink implements AnswerSink {
 	}
 
 	text(): string {
-		return this.body.toString() + this.gathered;
+		return this.written + this.gathered;
+	}
+
+	useSteps(steps: readonly ToolStep[]): void {
+		this.steps = steps;
 	}
 
 	async finish(result: AnswerResult): Promise<void> {
@@ -102,7 +126,7 @@ class EntrySink implements AnswerSink {
 			if (result.stats) this.entry.set('stats', result.stats);
 			if (result.error) this.entry.set('error', result.error);
 		}, this.origin);
-		await this.onFinish?.(this.body.toString(), result);
+		await this.onFinish?.({ text: this.written, steps: this.steps, result });
 	}
 
 	/** Writes the gathered text (the first write also marks the answer `streaming`). */
@@ -119,46 +143,63 @@ class EntrySink implements AnswerSink {
 			}
 			this.body.insert(this.body.length, text);
 		}, this.origin);
+		this.written += text;
 		this.started = true;
 	}
+}
+
+/** What an answer's signed record says about it besides its text and steps: given by the caller, or read from the entry when the sink is made. */
+export interface AnswerFacts {
+	/** The member who asked. */
+	askedBy?: string;
+	model?: string;
+	/** The answer's clock (its place in the chat). */
+	hlc?: string;
+	/** Workspace knowledge the answer cites. */
+	sources?: SourceRef[];
 }
 
 /**
  * A sink writing into the AI-thread message with id `entryId`, or undefined when it is not
  * there. With `signer`, the end is also recorded as the signer's signed answer record (the
  * text, model, who asked, status and stats), which is what every view shows from then on.
+ * `facts` the caller knows (the asker its model, clock and sources) are signed as given; the
+ * rest as the entry says when the sink is made (a host answering an asker's entry).
  */
-export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown, signer?: AnswerSigner, askedBy?: string): AnswerSink | undefined {
+export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown, signer?: AnswerSigner, facts: AnswerFacts = {}): AnswerSink | undefined {
 	const entry = thread.entry(entryId);
 	if (entry === undefined) return undefined;
 	if (signer === undefined) return new EntrySink(thread.doc, entry, origin);
-	return new EntrySink(thread.doc, entry, origin, async (text, result) => {
+	const held = entry.get('model');
+	const model = facts.model ?? (typeof held === 'string' ? held : undefined);
+	const asker = facts.askedBy ?? entry.get('askedBy');
+	const heldHlc = entry.get('hlc');
+	const hlc = facts.hlc ?? (typeof heldHlc === 'string' ? heldHlc : undefined);
+	const sources = facts.sources ?? readSources(entry.get('sources'));
+	return new EntrySink(thread.doc, entry, origin, async ({ text, steps, result }) => {
 		if (thread.answerRecord(entryId) !== undefined) return;
-		const model = entry.get('model');
-		const asker = askedBy ?? entry.get('askedBy');
-		const steps = endedSteps(entry.get('steps'));
-		const sources = readSources(entry.get('sources'));
+		const ended = endedSteps(steps);
 		const record = await signAiRecord(signer.key, {
 			kind: AiRecordKind.answer,
 			id: entryId,
 			author: signer.peerId,
-			hlc: typeof entry.get('hlc') === 'string' ? (entry.get('hlc') as string) : signer.clock.tick(),
+			hlc: hlc ?? signer.clock.tick(),
 			text,
 			status: result.status,
-			...(typeof model === 'string' ? { model } : {}),
+			...(model !== undefined ? { model } : {}),
 			...(typeof asker === 'string' ? { askedBy: asker } : {}),
 			...(result.error !== undefined ? { error: result.error.slice(0, 1000) } : {}),
 			...(result.stats !== undefined ? { stats: result.stats } : {}),
-			...(steps !== undefined ? { steps } : {}),
-			...(sources !== undefined ? { sources } : {})
+			...(ended !== undefined ? { steps: ended } : {}),
+			...(sources !== undefined && sources.length > 0 ? { sources } : {})
 		}, thread.id);
 		thread.doc.transact(() => thread.addRecord(record), origin);
 	});
 }
 
 /** An answer's steps as its end records them: those still waiting (stopped during an approval) end as denied. */
-function endedSteps(value: unknown): ToolStep[] | undefined {
-	return readSteps(value)?.map((s) => (s.status === 'running' || s.status === 'approval' ? { ...s, status: 'denied' as const } : s));
+function endedSteps(steps: readonly ToolStep[] | undefined): ToolStep[] | undefined {
+	return readSteps(steps === undefined ? undefined : [...steps])?.map((s) => (s.status === 'running' || s.status === 'approval' ? { ...s, status: 'denied' as const } : s));
 }
 
 /** What a model's message in a channel says about itself. */
@@ -204,13 +245,13 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 		}, origin);
 		entry = created;
 	}
-	return new EntrySink(channel.doc, entry, origin, async (text, result) => {
+	return new EntrySink(channel.doc, entry, origin, async ({ text, steps: own, result }) => {
 		const end: AnswerEnd = {
 			status: result.status,
 			...(result.error !== undefined ? { error: result.error.slice(0, MAX_END_ERROR) } : {}),
 			...(result.stats !== undefined ? { stats: result.stats } : {})
 		};
-		const steps = endedSteps(entry.get('steps'));
+		const steps = endedSteps(own);
 		if (steps !== undefined) end.steps = steps;
 		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc: signer.clock.tick(), text, end });
 		channel.doc.transact(() => channel.edit(edit), origin);

@@ -11,7 +11,7 @@
  * asker's approval.
  */
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
-import type { MessageRecord } from '../doc/schema.js';
+import type { MessageRecord, ToolStep } from '../doc/schema.js';
 import { AiStatus } from '../doc/schema.js';
 import { channelSink, pumpAnswer, type AnswerResult, type AnswerSigner } from './answerSink.js';
 import { failureText, type ChatMessage, type Engine } from './engine.js';
@@ -91,6 +91,6 @@ export async function answerInChannel(request: ChannelAnswerRequest): Promise<An
 	const options = signal ? { signal } : {};
 	if (tools.length === 0) return pumpAnswer(({ onQueued }) => engine.generate(generate, signal, { onQueued }), sink, options);
 	const { toolChoice, approve } = request;
-	const steps = { entry: channel.answers.get(request.answerId), doc: channel.doc, origin: request.origin };
+	const steps = { entry: channel.answers.get(request.answerId), doc: channel.doc, origin: request.origin, onSteps: (own: readonly ToolStep[]) => sink.useSteps(own) };
 	return pumpAnswer(({ onQueued }) => toolAnswer({ engine, request: generate, tools, toolChoice, approve, signal, ...steps, onQueued }), sink, options);
 }

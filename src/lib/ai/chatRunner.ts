@@ -17,7 +17,7 @@ import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { AiStatus } from '../doc/schema.js';
 import { failureText, type ChatMessage, type Engine, type GenerateChunk, type GenerateRequest } from './engine.js';
 import { pumpAnswer, threadSink, type AnswerResult, type AnswerSigner } from './answerSink.js';
-import { AiRecordKind, type SourceRef } from '../doc/schema.js';
+import { AiRecordKind, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { signAiRecord } from '../doc/signature.js';
 import type { Approval, RunnableTool } from './tools/toolLoop.js';
 import { toolAnswer } from './toolAnswer.js';
@@ -112,12 +112,13 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 		});
 		if (init.knowledge?.sources.length) entry.set('sources', init.knowledge.sources);
 	}, origin);
-	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, init.askedBy)!;
+	const facts = { askedBy: init.askedBy, model: init.model, hlc: init.hlc, ...(init.knowledge ? { sources: init.knowledge.sources } : {}) };
+	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, facts)!;
 	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
 	if (tools.length > 0) {
 		const { toolChoice, approve, maxSteps, signal } = init;
 		const loop = { engine, request, tools, toolChoice, approve, maxSteps, signal };
-		const steps = { entry: thread.entry(init.id), doc: thread.doc, origin };
+		const steps = { entry: thread.entry(init.id), doc: thread.doc, origin, onSteps: (own: readonly ToolStep[]) => sink.useSteps(own) };
 		return pumpAnswer(({ onQueued }) => toolAnswer({ ...loop, ...steps, onQueued }), sink, options);
 	}
 	if (!hostWrites) return pumpAnswer(({ onQueued }) => engine.generate(request, init.signal, { onQueued }), sink, options);

@@ -523,7 +523,7 @@ class DefaultLlmHost implements LlmHost {
 	/** The sink of a target, in the working copy (a channel answer is posted here, signed by this peer). */
 	private async targetSink(working: TargetDoc, target: AnswerTarget, request: LlmRequest, peerId: string): Promise<AnswerSink> {
 		if (target.kind === 'ai-thread') {
-			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, peerId);
+			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, { askedBy: peerId, model: request.model });
 			if (sink === undefined) throw new EngineError('failed', 'The chat message to answer is gone.');
 			return sink;
 		}
