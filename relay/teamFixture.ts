@@ -93,7 +93,17 @@ export async function signedFetch(
 export async function dialRelay(peer: Pick<TeamPeer, 'node'>, relay: RunningRelay): Promise<void> {
 	const tcp = relay.node.getMultiaddrs().find((ma) => !ma.toString().includes('/ws'));
 	if (tcp === undefined) throw new Error('the relay has no TCP address');
-	await peer.node.dial(multiaddr(tcp.toString()), { signal: AbortSignal.timeout(5000) });
+	// libp2p lets one host open five connections a second: a test dialling many peers in a row
+	// is refused past that (ECONNRESET) and tries again, as the app does (mesh/dial.ts).
+	for (let attempt = 1; ; attempt++) {
+		try {
+			await peer.node.dial(multiaddr(tcp.toString()), { signal: AbortSignal.timeout(5000) });
+			return;
+		} catch (error) {
+			if (attempt >= 3) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 1100));
+		}
+	}
 }
 
 /** Waits until `check` holds. */

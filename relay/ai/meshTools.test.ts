@@ -5,7 +5,8 @@
  * libp2p nodes: the relay's model advert says it shares tools; a member lists and calls them
  * over `/outpost/tools/1.0.0` with the app's own client (ai/meshTools.ts); a guest gets none
  * until an admin's signed rule names guests; a device the team does not count gets nothing;
- * one device's hanging calls are bounded, and a caller going away cancels its call.
+ * one member's hanging calls are bounded (its devices and tabs together), and a caller going
+ * away cancels its call.
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,9 @@ import { callMeshTool, listMeshTools, type MeshToolsInit } from '../../src/lib/a
 import { MAX_CALLS_PER_PEER } from '../../src/lib/ai/toolHost.ts';
 import { signDelegation } from '../../src/lib/doc/team/delegation.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
-import { newKey, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { invitePublicKey, newInviteSeed } from '../../src/lib/doc/team/sign.ts';
+import { teamInviteId } from '../../src/lib/doc/team/teamId.ts';
+import { newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, dialRelay, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
@@ -88,7 +91,7 @@ describe('the relay’s MCP tools on the mesh', () => {
 		expect(await callMeshTool(as(stranger), relay.node.peerId, 'fx.echo', { text: 'x' })).toMatchObject({ isError: true, content: expect.stringMatching(/could not be run/) });
 	});
 
-	it('bounds one device’s running calls, and a caller going away frees its call', async () => {
+	it('bounds one member’s running calls, its devices together, and a caller going away frees its call', async () => {
 		const hang = (stop: AbortController) => callMeshTool(as(bob), relay.node.peerId, 'fx.hang', {}, stop.signal).catch((e: unknown) => e);
 		const hangs = Array.from({ length: MAX_CALLS_PER_PEER }, () => new AbortController()).map((stop) => ({ stop, call: hang(stop) }));
 		const busy = (result: unknown) => typeof result === 'object' && result !== null && String((result as { content?: unknown }).content).includes('tool calls running');
@@ -98,7 +101,7 @@ describe('the relay’s MCP tools on the mesh', () => {
 		// which refuses that call as busy: it is asked again.
 		await waitUntil(async () => {
 			for (const h of hangs) if (busy(await Promise.race([h.call, Promise.resolve(PENDING)]))) h.call = hang(h.stop);
-			return (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'one more' })).content.includes('already has 4 tool calls running');
+			return (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'one more' })).content.includes('already have 4 tool calls running');
 		}, 'the fifth call refused', 10_000);
 		// Another device is not held up by bob's calls.
 		expect(await callMeshTool(as(owner), relay.node.peerId, 'fx.echo', { text: 'owner' })).toMatchObject({ content: expect.stringContaining('owner') });
@@ -107,7 +110,17 @@ describe('the relay’s MCP tools on the mesh', () => {
 		await dialRelay(throwaway, relay);
 		const delegation = await signDelegation(bob.key, { ws: ws.id, device: bob.peerId, tab: throwaway.peerId, expires: Date.now() + 60_000 });
 		const asTab: MeshToolsInit = { ...as(throwaway), admission: () => delegation };
-		expect(await callMeshTool(asTab, relay.node.peerId, 'fx.echo', { text: 'tab' })).toMatchObject({ content: expect.stringContaining('already has 4 tool calls running') });
+		expect(await callMeshTool(asTab, relay.node.peerId, 'fx.echo', { text: 'tab' })).toMatchObject({ content: expect.stringContaining('already have 4 tool calls running') });
+		// So does a second device bob invites for himself (any member may): counted as bob (found in review).
+		const seed = newInviteSeed();
+		const key = invitePublicKey(seed);
+		const inviteId = teamInviteId(ws.id, bob.peerId, key);
+		const op = await bob.authority.write({ t: 'invite', invite: inviteId, key, role: 'member', uses: 1, expires: Date.now() + 3_600_000, member: bob.peerId });
+		const bob2 = await startJoiner(ws, (await newKey()).key, 'bob', { id: inviteId, seed, op });
+		await dialRelay(bob2, relay);
+		await waitUntil(() => relay.archive.authority(ws.id)?.isMember(bob2.peerId) === true, 'the relay to count bob’s second device');
+		expect(relay.archive.authority(ws.id)?.team.devices.get(bob2.peerId)).toBe(bob.peerId);
+		expect(await callMeshTool(as(bob2), relay.node.peerId, 'fx.echo', { text: 'second device' })).toMatchObject({ content: expect.stringContaining('already have 4 tool calls running') });
 		for (const { stop } of hangs) stop.abort(new Error('the user stopped the answer'));
 		for (const { call } of hangs) expect(await call).toBeInstanceOf(Error);
 		await waitUntil(async () => (await callMeshTool(as(bob), relay.node.peerId, 'fx.echo', { text: 'freed' })).content.includes('freed'), 'bob’s slots freed', 10_000);

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRelayTool, relayTools } from '../../src/lib/mesh/relayTools.ts';
 import type { Signer } from '../../src/lib/mesh/relayHttp.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
-import { newKey, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { invitePublicKey, newInviteSeed } from '../../src/lib/doc/team/sign.ts';
+import { teamInviteId } from '../../src/lib/doc/team/teamId.ts';
+import { newKey, startJoiner, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, challenge, dialRelay, signedFetch, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 import { signBytes } from '../../src/lib/doc/signature.ts';
@@ -100,7 +102,15 @@ describe('the relay’s MCP tools for members', () => {
 		expect(res.status).toBe(403);
 	});
 
-	it('holds a device to 4 calls at once (a 5th gets 429), and frees them when their callers go away', async () => {
+	it('holds a member to 4 calls at once, its devices together (a 5th gets 429), and frees them when their callers go away', async () => {
+		// Bob's second device, invited by bob himself (any member may): it shares bob's count (found in review).
+		const seed = newInviteSeed();
+		const key = invitePublicKey(seed);
+		const inviteId = teamInviteId(ws.id, bob.peerId, key);
+		const op = await bob.authority.write({ t: 'invite', invite: inviteId, key, role: 'member', uses: 1, expires: Date.now() + 3_600_000, member: bob.peerId });
+		const bob2 = await startJoiner(ws, (await newKey()).key, 'bob', { id: inviteId, seed, op });
+		await dialRelay(bob2, relay);
+		await waitUntil(() => relay.archive.authority(ws.id)?.team.devices.get(bob2.peerId) === bob.peerId, 'the relay to count bob’s second device');
 		const startHang = async () => {
 			const stop = new AbortController();
 			const body = JSON.stringify({ workspace: ws.id, tool: 'fx.hang', arguments: {} });
@@ -132,7 +142,10 @@ describe('the relay’s MCP tools for members', () => {
 		}, 'the fifth call refused', 10_000);
 		if (fifth === undefined) throw new Error('unreachable: the wait above ends with a refused call');
 		expect(fifth.headers.get('retry-after')).toBe('5');
-		// Another device is not held to bob's count.
+		const second = await signedFetch(url, signerOf(bob2), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.add', arguments: { a: 1, b: 1 } }));
+		expect(second.res.status).toBe(429);
+		await second.res.arrayBuffer();
+		// Another member is not held to bob's count.
 		expect(await callRelayTool(signerOf(owner), url, ws.id, 'fx.add', { a: 1, b: 2 })).toEqual({ content: '3', isError: false });
 		for (const h of hanging) h.stop.abort();
 		await Promise.all(hanging.map((h) => h.done));

@@ -15,9 +15,10 @@
  * never offered through `/v1` (openai.ts). Errors are `{error: "<what happened>"}`: 400 a bad
  * request or arguments, 401 a bad signature, 403 a call by a non-member (or of a workspace
  * not archived here: one answer for both) or by a role the tool's rule leaves out, 404 no such tool,
- * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 429 a device with {@link MAX_CALLS_PER_DEVICE}
- * calls already running (each can hold a server for its time limit), 502 the MCP server is down or failed, 504 it
- * did not answer in time.
+ * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 429 a member with {@link MAX_CALLS_PER_MEMBER}
+ * calls already running on its devices together (each can hold a server for its time limit),
+ * 502 the MCP server is down or failed, 503 it runs as many calls as it takes at once
+ * (McpServer.ts `MAX_RUNNING_CALLS`), 504 it did not answer in time.
  */
 import type { IncomingMessage } from 'node:http';
 import { isId } from '../../src/lib/doc/ids.ts';
@@ -34,8 +35,12 @@ import type { TeamsOf } from './keysApi.ts';
 /** Largest request body: the arguments of one call. */
 export const MAX_TOOLS_BODY_BYTES = 128 * 1024;
 
-/** Calls one member device may have running at once (each can hold a server for its time limit). */
-export const MAX_CALLS_PER_DEVICE = 4;
+/**
+ * Calls one member may have running at once, its devices together (each call can hold a server
+ * for its time limit). Counted per member, not per device: a member may invite devices of its
+ * own, and did multiply its share so (found in review).
+ */
+export const MAX_CALLS_PER_MEMBER = 4;
 
 /** Options of {@link createToolsApiHandler}. */
 export interface ToolsApiInit {
@@ -45,15 +50,15 @@ export interface ToolsApiInit {
 	/** Whether the operator shares the relay's tools with a workspace (run.ts `serveWorkspaces`); default: every one. */
 	serves?: (workspaceId: string) => boolean;
 	challenges: Challenges;
-	/** Calls one device may have running at once; default {@link MAX_CALLS_PER_DEVICE}. */
-	maxCallsPerDevice?: number;
+	/** Calls one member may have running at once; default {@link MAX_CALLS_PER_MEMBER}. */
+	maxCallsPerMember?: number;
 	onError?: (error: unknown) => void;
 }
 
 /** Creates the handler of `/api/tools…`; see the module comment. */
 export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/tools:', error));
-	/** Calls running, by signing device. */
+	/** Calls running, by workspace and member (of the signing device). */
 	const running = new Map<string, number>();
 	return async (req, res) => {
 		try {
@@ -100,10 +105,11 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			if (typeof tool !== 'string' || tool.length > 200) throw new HttpError(400, 'name the tool to call');
 			if (!hub.tools().some((t) => t.name === tool)) throw new HttpError(404, `no tool "${tool}" on this relay (its server may be down)`);
 			if (!may(tool)) throw new HttpError(403, `your role (${role}) may not use the tool "${tool}"; an owner or admin can allow it under Members → Tools`);
-			const mine = running.get(signer) ?? 0;
-			if (mine >= (init.maxCallsPerDevice ?? MAX_CALLS_PER_DEVICE))
-				throw new HttpError(429, `this device already has ${mine} tool calls running: wait for one to finish`, { 'Retry-After': '5' });
-			running.set(signer, mine + 1);
+			const who = `${workspace}\n${team.team.devices.get(signer) ?? signer}`;
+			const mine = running.get(who) ?? 0;
+			if (mine >= (init.maxCallsPerMember ?? MAX_CALLS_PER_MEMBER))
+				throw new HttpError(429, `you already have ${mine} tool calls running (on your devices together): wait for one to finish`, { 'Retry-After': '5' });
+			running.set(who, mine + 1);
 			// The client going away cancels the call.
 			const controller = new AbortController();
 			res.once('close', () => {
@@ -115,9 +121,9 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 					throw asHttp(error);
 				})
 				.finally(() => {
-					const left = (running.get(signer) ?? 1) - 1;
-					if (left > 0) running.set(signer, left);
-					else running.delete(signer);
+					const left = (running.get(who) ?? 1) - 1;
+					if (left > 0) running.set(who, left);
+					else running.delete(who);
 				});
 			sendJson(res, 200, { content: result.content, isError: result.isError === true });
 		} catch (error) {
@@ -144,6 +150,8 @@ function asHttp(error: unknown): unknown {
 			return new HttpError(400, error.message);
 		case 'McpTimeoutError':
 			return new HttpError(504, error.message);
+		case 'McpBusyError':
+			return new HttpError(503, error.message, { 'Retry-After': '5' });
 		case 'McpServerDownError':
 		case 'McpCallError':
 			return new HttpError(502, error.message);

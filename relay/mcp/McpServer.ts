@@ -5,8 +5,10 @@
  * reached, it goes to `failed` with a message saying why, and is started again after a delay
  * that doubles each time (1 s, 2 s, 4 s … 60 s; back to 1 s once it has stayed up a minute).
  *
- * Calls run concurrently (JSON-RPC ids), so one that hangs only costs its own time limit. A
- * call to a server that is not `ready` fails at once with an error naming the server, the tool
+ * Calls run concurrently (JSON-RPC ids), so one that hangs only costs its own time limit, up
+ * to {@link MAX_RUNNING_CALLS} at once per server, all callers together (a call past it fails at
+ * once with {@link McpBusyError}: the per-member shares of the relay's tool APIs multiply with
+ * members and workspaces, this does not). A call to a server that is not `ready` fails at once with an error naming the server, the tool
  * and when the next start is due. The stdio child is killed on {@link McpServer.close}.
  */
 import { createInterface } from 'node:readline';
@@ -17,7 +19,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolResult, ToolSpec } from '../../src/lib/ai/tools/types.ts';
-import { McpCallError, McpServerDownError, McpTimeoutError, McpToolNotFoundError } from './errors.ts';
+import { McpBusyError, McpCallError, McpServerDownError, McpTimeoutError, McpToolNotFoundError } from './errors.ts';
 import type { McpServerSpec } from './mcpConfig.ts';
 import { MAX_TOOLS, listTools } from './toolList.ts';
 import { MAX_RESULT_BYTES, toToolResult } from './toolResult.ts';
@@ -25,6 +27,9 @@ import { MAX_RESULT_BYTES, toToolResult } from './toolResult.ts';
 /** Where a server is: connecting, connected with its tools listed, down (and due to restart), or closed for good. */
 export const McpServerState = { starting: 'starting', ready: 'ready', failed: 'failed', closed: 'closed' } as const;
 export type McpServerState = (typeof McpServerState)[keyof typeof McpServerState];
+
+/** Default of the calls one server runs at once, everyone's together. */
+export const MAX_RUNNING_CALLS = 16;
 
 /** Delay before the `attempt`th restart (0-based): 1 s, 2 s, 4 s … at most 60 s. */
 export function defaultRetryDelay(attempt: number): number {
@@ -38,6 +43,8 @@ export interface McpServerInit {
 	callTimeoutMs?: number;
 	/** Time limit of the handshake and of each page of the tool listing, in ms; default 30 s. */
 	connectTimeoutMs?: number;
+	/** Calls running at once, all callers together; default {@link MAX_RUNNING_CALLS}. */
+	maxRunningCalls?: number;
 	/** Delay before a restart, by attempt; default {@link defaultRetryDelay}. */
 	retryDelay?: (attempt: number) => number;
 	/** How long a server must stay up for the delays to start again from the first; default 60 s. */
@@ -68,6 +75,8 @@ export class McpServer {
 	private currentState: McpServerState = McpServerState.starting;
 	private currentError: string | undefined;
 	private currentTools: ToolSpec[] = [];
+	/** Calls sent and not answered yet (everyone's). */
+	private runningCalls = 0;
 	private connection: Connection | undefined;
 	private attempt = 0;
 	private readyAt = 0;
@@ -117,6 +126,11 @@ export class McpServer {
 		if (!this.currentTools.some((t) => t.name === tool)) {
 			throw new McpToolNotFoundError(`The MCP server "${this.name}" has no tool "${tool}"`);
 		}
+		const most = this.init.maxRunningCalls ?? MAX_RUNNING_CALLS;
+		if (this.runningCalls >= most) {
+			throw new McpBusyError(`The MCP server "${this.name}" is running ${this.runningCalls} calls, the most it takes at once: try "${tool}" again in a moment`);
+		}
+		this.runningCalls++;
 		// Our own limit rather than the SDK's, so a timeout and an abort can be told apart.
 		const limit = new AbortController();
 		let timedOut = false;
@@ -147,6 +161,7 @@ export class McpServer {
 			this.fail(connection, `it did not answer: ${describe(error)}`);
 			throw this.downError(tool, true);
 		} finally {
+			this.runningCalls--;
 			clearTimeout(timer);
 			signal?.removeEventListener('abort', onAbort);
 		}

@@ -32,3 +32,8 @@ export class McpTimeoutError extends Error {
 export class McpCallError extends Error {
 	override name = 'McpCallError';
 }
+
+/** The server has as many calls running as it takes at once; this one was not sent. */
+export class McpBusyError extends Error {
+	override name = 'McpBusyError';
+}

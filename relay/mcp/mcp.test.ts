@@ -143,6 +143,21 @@ describe('McpHub over stdio', () => {
 		expect(await hub.call('fx.add', { a: 1, b: 1 })).toEqual({ content: '2' });
 	});
 
+	it('runs at most its share of calls at once, everyone’s together: the next is refused at once, and a freed slot is taken again', async () => {
+		const hub = startHub([stdio()], { maxRunningCalls: 2 });
+		await until(ready(hub), 'the server to be ready');
+		const stops = [new AbortController(), new AbortController()];
+		const hangs = stops.map((stop) => rejection(hub.call('fx.hang', {}, stop.signal)));
+		const busy = await rejection(hub.call('fx.echo', { text: 'third' }));
+		expect(busy.name).toBe('McpBusyError');
+		expect(busy.message).toBe('The MCP server "fx" is running 2 calls, the most it takes at once: try "echo" again in a moment');
+		stops[0]!.abort();
+		expect((await hangs[0]!).name).toBe('AbortError');
+		expect(await hub.call('fx.echo', { text: 'now' })).toEqual({ content: 'now' });
+		stops[1]!.abort();
+		await hangs[1];
+	});
+
 	it('follows tools/list_changed', async () => {
 		const hub = startHub([stdio()]);
 		await until(ready(hub), 'the server to be ready');

@@ -36,7 +36,7 @@ export interface HostTeam extends TargetTeam {
 }
 
 /** The checks {@link teamToolAccess} gives a tool host. */
-export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse'>>;
+export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse' | 'memberOf'>>;
 
 /** The checks {@link teamHostAccess} gives an {@link LlmHostInit}: a tool host's, and where answers may be written. */
 export type ModelHostAccess = HostAccess & Required<Pick<LlmHostInit, 'writeRefusal'>>;
@@ -64,6 +64,18 @@ export async function askerDevice(asker: Asker, now: number = Date.now()): Promi
 	const d = await readDelegation(asker.admission);
 	if (d === undefined || d.tab !== asker.peerId || d.ws !== asker.workspaceId || now > d.expires) return undefined;
 	return d.device;
+}
+
+/**
+ * The member `asker` speaks for (its device's, or its delegating device's), by `team`;
+ * undefined for anyone else. What a host bounds per asker it counts per member: a member may
+ * invite devices of its own, and multiplied a per-device share so (found in review).
+ */
+export async function askerMember(team: Pick<HostTeam, 'team'>, asker: Asker, now: number = Date.now()): Promise<string | undefined> {
+	const own = team.team.devices.get(asker.peerId);
+	if (own !== undefined) return own;
+	const device = await askerDevice(asker, now);
+	return device === undefined ? undefined : team.team.devices.get(device);
 }
 
 /** A host's checks over the team of each workspace (`teamOf`: undefined where this peer holds none); see the module comment. */
@@ -114,6 +126,10 @@ function teamAccess(
 			const team = teamOf(asker.workspaceId);
 			if (team === undefined) return false;
 			return rule(team.team, await askerRole(team, asker, now()), name);
+		},
+		memberOf: async (asker) => {
+			const team = teamOf(asker.workspaceId);
+			return team === undefined ? undefined : askerMember(team, asker, now());
 		}
 	};
 }

@@ -100,6 +100,11 @@ export interface LlmHostInit {
 	 * not-allowed. Default: yes.
 	 */
 	mayUse?: (asker: Asker, model: string) => boolean | Promise<boolean>;
+	/**
+	 * The member `asker` speaks for (hostAccess.ts `askerMember`): what the host bounds per asker
+	 * (`perPeer`) it counts per member, its devices together. Default: per device.
+	 */
+	memberOf?: (asker: Asker) => Promise<string | undefined>;
 	/** Told about every stream that failed (bad bytes, timeouts); default `console.warn`. */
 	onError?: (error: Error, peerId: string) => void;
 	/** Milliseconds to wait for a target entry to reach this peer; default 5,000. */
@@ -268,8 +273,9 @@ class DefaultLlmHost implements LlmHost {
 		const asker = await this.prove(frames, peerId);
 		if (asker === undefined) return;
 		const send = (m: LlmMessage) => frames.write(encodeLlmMessage(m));
-		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
-		const device = (await askerDevice(asker)) ?? peerId;
+		// Counted per member: its devices, and tabs (or a modified client's throwaway keys) with a
+		// delegation, together; a member may invite devices of its own (found in review).
+		const device = (await this.init.memberOf?.(asker)) ?? (await askerDevice(asker)) ?? peerId;
 		const open = this.openStreams.get(device) ?? 0;
 		const maxQueue = this.init.maxQueue ?? 8;
 		if (open >= (this.init.perPeer ?? 2) + 2 || this.openTotal >= 4 * maxQueue) {

@@ -9,7 +9,7 @@
  * - **Per-tool rules, on the host.** `mayUse` (the team's tool-access rule for the role of the
  *   asker's member) filters the list and is asked again for every call: a rule the asker's
  *   app alone enforced would be no rule.
- * - **Bounded.** At most `maxCallsPerPeer` calls of one asking device (its tabs included) run at once (each can
+ * - **Bounded.** At most `maxCallsPerPeer` calls of one asking member (its devices and tabs together) run at once (each can
  *   hold a server for its time limit); beyond, ERROR busy. A call is cancelled when its asker
  *   goes away (closes or resets the stream).
  */
@@ -23,7 +23,7 @@ import { askerDevice } from './hostAccess.js';
 import { decodeToolRequest, encodeToolMessage, resultAnswer, TOOLS_PROTOCOL_ID, ToolWireLimits, type ToolAnswer, type ToolRequest } from './toolProtocol.js';
 import type { ToolResult, ToolSpec } from './tools/types.js';
 
-/** Calls one asking device may have running at once, by default. */
+/** Calls one asking member (its devices together, with `memberOf`) may have running at once, by default. */
 export const MAX_CALLS_PER_PEER = 4;
 
 /** Options of {@link ToolHost}. */
@@ -36,6 +36,8 @@ export interface ToolHostInit extends Pick<ProveAskerInit, 'isAllowed' | 'admits
 	mayUse(asker: Asker, tool: string): boolean | Promise<boolean>;
 	/** Default {@link MAX_CALLS_PER_PEER}. */
 	maxCallsPerPeer?: number;
+	/** The member `asker` speaks for (hostAccess.ts `askerMember`): calls are counted per member. Default: per device. */
+	memberOf?: (asker: Asker) => Promise<string | undefined>;
 	/** Milliseconds for the membership exchange and the request; default 10,000. */
 	timeoutMs?: number;
 	/** Told about every stream that failed, and every tool call that threw. */
@@ -54,7 +56,7 @@ export interface ToolHostComponents {
 /** See the module comment. */
 export class ToolHost {
 	private started = false;
-	/** Calls running, by asking device (hostAccess.ts askerDevice). */
+	/** Calls running, by asking member (or device, without `memberOf`). */
 	private readonly running = new Map<string, number>();
 	private readonly unproven: UnprovenBudget;
 
@@ -114,11 +116,12 @@ export class ToolHost {
 		if (!this.init.tools().some((t) => t.name === tool)) return { type: 'error', problem: 'unknown-tool', message: `This peer offers no tool "${tool}" now (its server may be down).` };
 		if (!(await this.init.mayUse(asker, tool)))
 			return { type: 'error', problem: 'not-allowed', message: `Your role in this workspace may not use the tool "${tool}": an owner or admin can allow it under Members → Tools.` };
-		// Counted per device: a tab (or a modified client's throwaway key) with a delegation counts as its device.
-		const device = (await askerDevice(asker)) ?? asker.peerId;
+		// Counted per member: its devices, and tabs (or a modified client's throwaway keys) with a
+		// delegation, together; a member may invite devices of its own (found in review).
+		const device = (await this.init.memberOf?.(asker)) ?? (await askerDevice(asker)) ?? asker.peerId;
 		const mine = this.running.get(device) ?? 0;
 		if (mine >= (this.init.maxCallsPerPeer ?? MAX_CALLS_PER_PEER))
-			return { type: 'error', problem: 'busy', message: `This device already has ${mine} tool calls running here: wait for one to finish.` };
+			return { type: 'error', problem: 'busy', message: `You already have ${mine} tool calls running here (your devices together): wait for one to finish.` };
 		this.running.set(device, mine + 1);
 		// The asker going away (closing or resetting its end) cancels the call.
 		const controller = new AbortController();

@@ -8,16 +8,16 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { runAnswer } from '../../../src/lib/ai/chatRunner.ts';
-import type { Engine, GenerateRequest } from '../../../src/lib/ai/engine.ts';
-import type { RunnableTool } from '../../../src/lib/ai/tools/toolLoop.ts';
-import type { ToolCall } from '../../../src/lib/ai/tools/types.ts';
-import { AiRole, AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.ts';
-import { HybridClock } from '../../../src/lib/doc/hlc.ts';
-import { signMessage, verifyAiRecordNow, verifyEdit } from '../../../src/lib/doc/signature.ts';
-import { answerInChannel } from '../../../src/lib/ai/channelAnswer.ts';
-import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.ts';
-import { newId } from '../../../src/lib/doc/ids.ts';
+import { runAnswer } from '../../../src/lib/ai/chatRunner.js';
+import type { Engine, GenerateRequest } from '../../../src/lib/ai/engine.js';
+import type { RunnableTool } from '../../../src/lib/ai/tools/toolLoop.js';
+import type { ToolCall } from '../../../src/lib/ai/tools/types.js';
+import { AiRole, AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
+import { HybridClock } from '../../../src/lib/doc/hlc.js';
+import { signMessage, verifyAiRecordNow, verifyEdit } from '../../../src/lib/doc/signature.js';
+import { answerInChannel } from '../../../src/lib/ai/channelAnswer.js';
+import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
+import { newId } from '../../../src/lib/doc/ids.js';
 
 /** Answers with a call of `lookup`, then with text. */
 function scripted(): Engine {
