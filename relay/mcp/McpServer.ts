@@ -12,9 +12,7 @@
  * and when the next start is due. The stdio child is killed on {@link McpServer.close}.
  */
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -23,6 +21,7 @@ import { McpBusyError, McpCallError, McpServerDownError, McpTimeoutError, McpToo
 import type { McpServerSpec } from './mcpConfig.ts';
 import { MAX_TOOLS, listTools } from './toolList.ts';
 import { MAX_RESULT_BYTES, toToolResult } from './toolResult.ts';
+import { BoundedStdioTransport, boundedFetch, MAX_MESSAGE_BYTES, OVERSIZE_CODE } from './boundedTransports.ts';
 
 /** Where a server is: connecting, connected with its tools listed, down (and due to restart), or closed for good. */
 export const McpServerState = { starting: 'starting', ready: 'ready', failed: 'failed', closed: 'closed' } as const;
@@ -45,6 +44,8 @@ export interface McpServerInit {
 	connectTimeoutMs?: number;
 	/** Calls running at once, all callers together; default {@link MAX_RUNNING_CALLS}. */
 	maxRunningCalls?: number;
+	/** Largest answer taken from the server, in bytes (boundedTransports.ts); default `MAX_MESSAGE_BYTES`. */
+	maxMessageBytes?: number;
 	/** Delay before a restart, by attempt; default {@link defaultRetryDelay}. */
 	retryDelay?: (attempt: number) => number;
 	/** How long a server must stay up for the delays to start again from the first; default 60 s. */
@@ -152,6 +153,9 @@ export class McpServer {
 			}
 			if (signal?.aborted === true) throw signal.reason;
 			if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) throw this.downError(tool, true);
+			if (error instanceof McpError && error.code === OVERSIZE_CODE) {
+				throw new McpCallError(`The MCP server "${this.name}" answered "${tool}" with too much: ${shorten(error.message.replace(/^MCP error -?\d+: /, ''))}`);
+			}
 			if (error instanceof McpError) throw new McpCallError(`The MCP server "${this.name}" refused "${tool}": ${shorten(error.message)}`);
 			// The SDK's schema refused the answer (zod names its error "$ZodError" or "ZodError").
 			if (error instanceof Error && /^\$?ZodError$/.test(error.name)) {
@@ -200,10 +204,11 @@ export class McpServer {
 	/** A new client and transport, their events bound to this connection only. */
 	private open(): Connection {
 		const { spec } = this.init;
+		const maxMessageBytes = this.init.maxMessageBytes ?? MAX_MESSAGE_BYTES;
 		const transport =
 			spec.transport === 'stdio'
-				? new StdioClientTransport({ command: spec.command, args: spec.args, ...(spec.env ? { env: spec.env } : {}), stderr: 'pipe' })
-				: new StreamableHTTPClientTransport(new URL(spec.url));
+				? new BoundedStdioTransport({ command: spec.command, args: spec.args, ...(spec.env ? { env: spec.env } : {}), maxMessageBytes })
+				: new StreamableHTTPClientTransport(new URL(spec.url), { fetch: boundedFetch(maxMessageBytes) });
 		const client: Client = new Client(
 			{ name: 'outpost-relay', version: '0.1.0' },
 			{
@@ -220,8 +225,8 @@ export class McpServer {
 		// Errors that do not end the connection (a lost notification stream that the HTTP transport
 		// reopens, a line that is not JSON-RPC) are not failures; calls report their own.
 		client.onerror = () => {};
-		if (transport instanceof StdioClientTransport && transport.stderr !== null) {
-			createInterface({ input: transport.stderr as Readable }).on('line', (line) => {
+		if (transport instanceof BoundedStdioTransport) {
+			createInterface({ input: transport.stderr }).on('line', (line) => {
 				const text = line.trim().slice(0, 500);
 				if (text === '') return;
 				connection.lastStderr = text;
