@@ -11,7 +11,7 @@ import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
 import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
-import { ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
+import { MAX_DEVICES_PER_MEMBER, ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
 import { teamInviteId } from '../doc/team/teamId.js';
 import { toolRoles } from '../doc/team/toolAccess.js';
@@ -299,6 +299,8 @@ export class TeamState {
 	async createDeviceInvite(): Promise<InviteToken> {
 		const member = this.authority.memberOf(this.me);
 		if (!member) throw new Error('this device is not a member');
+		// The fold would refuse it (and keep the refused operation in the roster): say so first.
+		if (member.devices.length >= MAX_DEVICES_PER_MEMBER) throw new TeamRefusedError(`the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`);
 		return this.invite({ role: member.role, uses: 1, expires: this.now() + DEVICE_INVITE_MS, member: member.id });
 	}
 

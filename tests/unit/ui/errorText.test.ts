@@ -26,6 +26,7 @@ describe('team refusals', () => {
 		expect(reasonKey(refused('cannot invite to a higher role'))).toBe('team.reason.higherRole');
 		expect(reasonKey(refused('may not remove others from this space'))).toBe('team.reason.spaceManagers');
 		expect(reasonKey(refused('no such invitation'))).toBe('team.reason.gone');
+		expect(reasonKey(refused('the member has 32 devices, the most one may'))).toBe('team.reason.tooManyDevices');
 		expect(reasonKey(refused('dropped: written by a removed member'))).toBe('team.reason.notMember');
 		expect(reasonKey(new Error('this device is not a member'))).toBe('team.reason.notMember');
 		expect(reasonKey(Object.assign(new Error('this replica has no device key'), { name: 'ReadOnlyTeamError' }))).toBe('team.reason.noDeviceKey');

@@ -21,7 +21,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, fromHex } from '../deviceKey.js';
-import { MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
+import { MAX_DEVICES_PER_MEMBER, MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
 import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import { makesSpaceKeys, spaceKeyMaker } from './spaces.js';
@@ -218,7 +218,9 @@ class Pass {
 				if (team.invites.has(p.invite)) return 'invitation id taken';
 				if (p.member !== undefined) {
 					if (p.member !== actor.id && actorRank < ROLE_RANK.admin) return 'only admins invite devices of others';
-					if (!team.members.has(p.member)) return 'no such member';
+					const target = team.members.get(p.member);
+					if (!target) return 'no such member';
+					if (target.devices.length >= MAX_DEVICES_PER_MEMBER) return `the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`;
 				} else {
 					if (actorRank < ROLE_RANK.admin) return 'only admins invite';
 					if (rank(p.role) > actorRank) return 'cannot invite to a higher role';
@@ -297,6 +299,7 @@ class Pass {
 			const member = team.members.get(invite.member);
 			if (!member) return 'no such member';
 			if (invite.member !== creator.id && rank(creator.role) < ROLE_RANK.admin) return 'creator may not invite';
+			if (member.devices.length >= MAX_DEVICES_PER_MEMBER) return `the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`;
 			member.devices.push(p.by);
 			team.devices.set(p.by, member.id);
 			team.removedDevices.delete(p.by);

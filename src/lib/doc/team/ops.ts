@@ -93,6 +93,16 @@ export const SpaceKind = { private: 'private', dm: 'dm' } as const;
 /** One of {@link SpaceKind}'s values. */
 export type SpaceKind = (typeof SpaceKind)[keyof typeof SpaceKind];
 
+/**
+ * Most devices one member may have at once. Any member may invite devices of its own, and every
+ * device is one more box in each key generation, one more admission in the roster and, before
+ * this bound, one more share of every per-device limit a host kept (found in review): a member
+ * admitting thousands of throwaway keys made every key rotation that much larger. The fold
+ * refuses an invitation for a member's device, and an admission by one, past it; a member
+ * removes a device it no longer uses to add another.
+ */
+export const MAX_DEVICES_PER_MEMBER = 32;
+
 /** Most members a space names. */
 export const MAX_SPACE_MEMBERS = 512;
 /** Longest model id a model-access rule names. */

@@ -72,6 +72,7 @@ export const teamEn = {
 	'team.reason.notInSpace': 'you are no longer in this channel',
 	'team.reason.notInTeam': 'someone you picked is no longer a member of the workspace',
 	'team.reason.tooManyMembers': 'the channel would have more people than it can hold',
+	'team.reason.tooManyDevices': 'you have as many devices as one person may; remove one you no longer use (in Members) first',
 	'team.reason.gone': 'it is gone: someone changed it meanwhile; close this window and open it again',
 	'team.reason.notMember': 'this device is no longer a member of the workspace',
 	'team.reason.noDeviceKey': 'this device cannot sign for the workspace yet; reload the page and try again',

@@ -67,6 +67,7 @@ export const teamZh: Record<keyof typeof teamEn, string> = {
 	'team.reason.notInSpace': '您已不在此频道中',
 	'team.reason.notInTeam': '您选择的某人已不是工作区成员',
 	'team.reason.tooManyMembers': '频道的人数将超过上限',
+	'team.reason.tooManyDevices': '你的设备数量已达每人上限；请先在“成员”中移除一台不再使用的设备',
 	'team.reason.gone': '它已不存在：有人刚刚更改了它；请关闭此窗口后重新打开',
 	'team.reason.notMember': '此设备已不是工作区成员',
 	'team.reason.noDeviceKey': '此设备暂时无法为工作区签名；请重新加载页面后重试',

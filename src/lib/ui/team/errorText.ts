@@ -20,6 +20,7 @@ const REASONS: readonly (readonly [RegExp, string])[] = [
 	[/^not a member of the space$/, 'team.reason.notInSpace'],
 	[/^not a member of the team$/, 'team.reason.notInTeam'],
 	[/^too many members$/, 'team.reason.tooManyMembers'],
+	[/^the member has \d+ devices, the most one may$/, 'team.reason.tooManyDevices'],
 	[/^no such (member|device|invitation|space)$/, 'team.reason.gone'],
 	[/^(author is not a current member device|dropped: written by a removed member|this device is not a member)$/, 'team.reason.notMember']
 ];

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldTeam, type Team } from '../../../../src/lib/doc/team/fold.js';
-import type { TeamOp } from '../../../../src/lib/doc/team/ops.js';
+import { MAX_DEVICES_PER_MEMBER, type TeamOp } from '../../../../src/lib/doc/team/ops.js';
 import { admission, createWorkspace, invitation, newDevice, write, type Device } from './teamKit.js';
 
 let owner: Device, alice: Device, bob: Device, carol: Device, mallory: Device;
@@ -129,6 +129,32 @@ describe('team fold', () => {
 		ops.push(await write(alice, ws, ops, { t: 'remove', member: mallory.peerId }));
 		const after = fold(ws, ops);
 		expect(after.devices.has(bob.peerId) || after.devices.has(mallory.peerId)).toBe(false);
+	});
+
+	it('a member has at most MAX_DEVICES_PER_MEMBER devices: past it, its invitation and admissions are refused, and removing one makes room', async () => {
+		const { ws, ops } = await baseTeam();
+		// Mallory, a plain member, invites devices of her own (any member may) and admits throwaway keys.
+		const inv = invitation('member', 40, 10_000_000, mallory.peerId);
+		ops.push(await write(mallory, ws, ops, inv.body));
+		const extra = await Promise.all(Array.from({ length: MAX_DEVICES_PER_MEMBER }, () => newDevice()));
+		for (const device of extra) ops.push(await admission(device, ws, ops, inv));
+		const team = fold(ws, ops);
+		expect(team.members.get(mallory.peerId)?.devices).toHaveLength(MAX_DEVICES_PER_MEMBER);
+		const over = extra.at(-1)!;
+		expect(team.devices.has(over.peerId)).toBe(false);
+		expect([...team.rejected.values()]).toContain(`the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`);
+		// A new invitation for her devices is refused while she has as many as one may.
+		const again = invitation('member', 1, 10_000_000, mallory.peerId);
+		const againOp = await write(mallory, ws, ops, again.body);
+		ops.push(againOp);
+		expect(fold(ws, ops).rejected.get(againOp.id)).toBe(`the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`);
+		// She removes one she no longer uses; then the waiting key is admitted with the first invitation.
+		ops.push(await write(mallory, ws, ops, { t: 'remove-device', device: extra[0]!.peerId }));
+		const late = await newDevice();
+		ops.push(await admission(late, ws, ops, inv));
+		const after = fold(ws, ops);
+		expect(after.devices.get(late.peerId)).toBe(mallory.peerId);
+		expect(after.members.get(mallory.peerId)?.devices).toHaveLength(MAX_DEVICES_PER_MEMBER);
 	});
 
 	it('strong removal drops what the removed member wrote concurrently', async () => {
