@@ -20,6 +20,12 @@ import { archiveAs, challenge, dialRelay, signedFetch, signerOf, startTestRelay,
 import { signBytes } from '../../src/lib/doc/signature.ts';
 import { SignedHeaders, signedRequestBytes, TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 
+/** The servers' status as `who` is told it. */
+async function servers(who: TeamPeer): Promise<Array<Record<string, unknown>>> {
+	const { res } = await signedFetch(url, signerOf(who), 'GET', `${TOOLS_PATH}?workspace=${ws.id}`);
+	return ((await res.json()) as { servers: Array<Record<string, unknown>> }).servers;
+}
+
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 
 let testRelay: TestRelay;
@@ -74,6 +80,9 @@ describe('the relay’s MCP tools for members', () => {
 
 	it('gives a guest no tools, and refuses its call, until an admin allows guests; a stranger gets none', async () => {
 		expect(await relayTools(signerOf(gus), url, ws.id)).toEqual([]);
+		// Nor is it told of servers none of whose tools its role may use (found in review).
+		expect(await servers(gus)).toEqual([]);
+		expect((await servers(owner)).map((s) => s.name)).toEqual(['fx']);
 		const { res: refused } = await signedFetch(url, signerOf(gus), 'POST', `${TOOLS_PATH}/call`, JSON.stringify({ workspace: ws.id, tool: 'fx.echo', arguments: { text: 'hi' } }));
 		expect(refused.status).toBe(403);
 		expect(((await refused.json()) as { error: string }).error).toMatch(/may not use the tool "fx\.echo"/);
@@ -155,6 +164,11 @@ describe('the relay’s MCP tools for members', () => {
 	it('a server that crashes gives the caller a clear error, and is running again after its backoff', async () => {
 		const crashed = await callRelayTool(signerOf(bob), url, ws.id, 'fx.crash', {});
 		expect(crashed).toMatchObject({ isError: true, content: expect.stringMatching(/The MCP server "fx"/) });
+		// While it is down, why (its command, address or last output) is told to owners and admins only.
+		if (relay.mcp?.status()[0]?.state === 'failed') {
+			expect((await servers(owner))[0]).toMatchObject({ name: 'fx', state: 'failed', error: expect.any(String) });
+			for (const who of [bob, gus]) expect((await servers(who)).some((server) => 'error' in server)).toBe(false);
+		}
 		await waitUntil(() => relay.mcp?.status()[0]?.state === 'ready', 'the server to restart', 20_000);
 		expect(await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 1, b: 1 })).toEqual({ content: '2', isError: false });
 	}, 30_000);

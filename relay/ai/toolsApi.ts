@@ -26,7 +26,8 @@ import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { dropBody, readBoundedBody } from '../body.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
-import type { McpHub } from '../mcp/McpHub.ts';
+import type { McpHub, McpServerStatus } from '../mcp/McpHub.ts';
+import { TeamRole } from '../../src/lib/doc/team/ops.ts';
 import { claimBeforeBody, verifyClaim } from '../signedRequests.ts';
 import type { RequestHandler } from '../static.ts';
 import type { Challenges } from './challenges.ts';
@@ -98,7 +99,8 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			}
 			const may = (tool: string) => roleMayUseTool(team.team, team.roleOf(signer), tool);
 			if (route === 'list') {
-				sendJson(res, 200, { tools: hub.tools().filter((t) => may(t.name)), servers: hub.status() });
+				const tools = hub.tools().filter((t) => may(t.name));
+				sendJson(res, 200, { tools, servers: serversFor(hub.status(), tools, role === TeamRole.owner || role === TeamRole.admin) });
 				return;
 			}
 			const tool = bodyField(parsed, 'tool');
@@ -141,6 +143,18 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 }
 
 /** An MCP hub failure as the HTTP error to answer (mcp/errors.ts, matched by name). */
+/**
+ * The servers' status as a member sees it: an owner or admin (who sets the tools' rules) every
+ * server with why it is down; anyone else only the servers of tools it may use, without the
+ * reason, which quotes the server's command, address or last line of output (found in review:
+ * a guest, or the owner of a workspace any stranger made, read them all).
+ */
+function serversFor(status: McpServerStatus[], usable: readonly { name: string }[], manages: boolean): McpServerStatus[] {
+	if (manages) return status;
+	const servers = new Set(usable.map((t) => t.name.split('.', 1)[0]));
+	return status.filter((s) => servers.has(s.name)).map(({ name, state, tools }) => ({ name, state, tools }));
+}
+
 function asHttp(error: unknown): unknown {
 	if (!(error instanceof Error)) return error;
 	switch (error.name) {
