@@ -56,6 +56,9 @@ export interface NewChannel {
 	readOnly?: boolean;
 }
 
+/** Sources of workspace knowledge quoted to a model for one question. */
+const KNOWLEDGE_SOURCES = 6;
+
 /** State of the open workspace. */
 export class WorkspaceState {
 	/** Bumps when the root or roster document changes. */
@@ -462,7 +465,18 @@ export class WorkspaceState {
 		const notes = this.notes;
 		const readable = new Set([...channels.map((c) => c.id), ...notes.map((n) => n.id)]);
 		await knowledge.refresh([...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))]);
-		const hits = await this.knowledgeEmbedding.query(knowledge.index, question, { mayRead: (docId) => readable.has(docId), limit: 6 });
+		const { shownHits } = await import('../knowledge/shownHits.js');
+		// More than are quoted: messages nobody is shown are left out after (shownHits.ts).
+		const found = await this.knowledgeEmbedding.query(knowledge.index, question, { mayRead: (docId) => readable.has(docId), limit: 3 * KNOWLEDGE_SOURCES });
+		const hits = await shownHits(found, KNOWLEDGE_SOURCES, async (docId) => {
+			const handle = this.services.docs.open(docId);
+			try {
+				await handle.ready;
+				return await this.unseen(docId, handle.doc);
+			} finally {
+				this.services.docs.release(handle);
+			}
+		});
 		const names = new Map(channels.map((c) => [c.id, `#${c.name}`]));
 		const [message] = knowledgeMessages(question, hits, { label: (hit) => (hit.kind === 'message' ? (names.get(hit.docId) ?? 'message') : hit.title) });
 		const sources: SourceRef[] = hits.map((hit, i) => ({

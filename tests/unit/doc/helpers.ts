@@ -4,7 +4,8 @@ import { ChannelDoc, readReaction } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { generateDeviceKey, peerIdOfKey, type DeviceKey } from '../../../src/lib/doc/deviceKey.js';
 import { compareHlc, formatHlc } from '../../../src/lib/doc/hlc.js';
-import type { ChannelSettingValues, EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
+import type { ChannelSettingValues, DeletionMark, EditRecord, MessageRecord } from '../../../src/lib/doc/schema.js';
+import { deletionMarks, signEdit, signMessage } from '../../../src/lib/doc/signature.js';
 import type { ChannelRules, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
 
 /** A fixed epoch for readable clocks. */
@@ -19,6 +20,24 @@ export function at(ms: number, node = 'peer-a', counter = 0): string {
 export function identity(): { key: DeviceKey; id: string } {
 	const key = generateDeviceKey();
 	return { key, id: peerIdOfKey(key) };
+}
+
+/** A device that signs (see {@link identity}). */
+export type Signer = ReturnType<typeof identity>;
+
+/** A message record signed by `who` in document `docId` (what indexes that check signatures take). */
+export function signedMsg(docId: string, id: string, who: Signer, hlc: string, text = `text of ${id}`, parent?: string): Promise<MessageRecord> {
+	return signMessage(who.key, { id, author: who.id, hlc, text, ...(parent !== undefined ? { parent } : {}) }, docId);
+}
+
+/** An edit record signed by `who`. */
+export function signedEdit(msgId: string, who: Signer, hlc: string, text: string): Promise<EditRecord> {
+	return signEdit(who.key, { msg: msgId, author: who.id, hlc, text });
+}
+
+/** A deletion mark of `who`, signed: it hides the message, or with `deleted` false shows it again. */
+export function signedDeletion(msgId: string, who: Signer, hlc: string, deleted = true): Promise<DeletionMark> {
+	return deletionMarks.sign(who.key, { msg: msgId, by: who.id, hlc, deleted });
 }
 
 /** A message record with a placeholder signature (views do not verify signatures). */

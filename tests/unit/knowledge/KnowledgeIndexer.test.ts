@@ -11,7 +11,10 @@ import { NoteDoc } from '../../../src/lib/doc/NoteDoc';
 import { KnowledgeIndex } from '../../../src/lib/knowledge/KnowledgeIndex';
 import { KnowledgeIndexer } from '../../../src/lib/knowledge/KnowledgeIndexer';
 import { MemoryVectorStore } from '../../../src/lib/knowledge/VectorStore';
-import { at, edit, msg, softDelete } from '../doc/helpers';
+import { at, identity, signedDeletion, signedEdit, signedMsg } from '../doc/helpers';
+
+/** The devices writing in these tests: messages are taken only when their signatures check out. */
+const [alice, bob, carol, mallory] = [identity(), identity(), identity(), identity()];
 import { HashEmbedder } from './hashEmbedder';
 
 async function setup(store = new MemoryVectorStore(), embedder = new HashEmbedder()) {
@@ -62,8 +65,8 @@ describe('KnowledgeIndexer', () => {
 		const { index, indexer, embedder, errors } = await setup();
 		const doc = new Y.Doc();
 		const channel = new ChannelDoc(doc);
-		channel.post(msg('m1', 'alice', at(1), 'The harbour opens at six'));
-		channel.post(msg('m2', 'bob', at(2), 'Lunch is noodles'));
+		channel.post(await signedMsg('c1', 'm1', alice, at(1), 'The harbour opens at six'));
+		channel.post(await signedMsg('c1', 'm2', bob, at(2), 'Lunch is noodles'));
 		indexer.docChanged('c1', 'channel', doc);
 		await indexer.flush();
 		await index.embedPending();
@@ -71,16 +74,16 @@ describe('KnowledgeIndexer', () => {
 		expect(embedder.texts).toHaveLength(2);
 
 		embedder.texts.length = 0;
-		channel.post(msg('m3', 'carol', at(3), `${'A long report line. '.repeat(100)}`));
-		channel.edit(edit('m1', 'alice', at(4), 'The harbour opens at seven'));
-		channel.edit(edit('m2', 'mallory', at(5), 'forged text')); // not the author's: ignored
-		softDelete(channel, 'm2', { by: 'bob', hlc: at(6), sig: 'sig' });
+		channel.post(await signedMsg('c1', 'm3', carol, at(3), `${'A long report line. '.repeat(100)}`));
+		channel.edit(await signedEdit('m1', alice, at(4), 'The harbour opens at seven'));
+		channel.edit(await signedEdit('m2', mallory, at(5), 'forged text')); // not the author's: ignored
+		channel.markDeletion(await signedDeletion('m2', bob, at(6)));
 		indexer.docChanged('c1', 'channel', doc);
 		await indexer.flush();
 		await index.embedPending();
 		expect(index.messageIds('c1').sort()).toEqual(['m1', 'm3']);
 		expect(index.messageChunks('c1', 'm3').length).toBeGreaterThan(1);
-		expect(index.messageChunks('c1', 'm1')[0]).toMatchObject({ id: 'msg:c1#m1', text: 'The harbour opens at seven', author: 'alice', itemId: 'm1' });
+		expect(index.messageChunks('c1', 'm1')[0]).toMatchObject({ id: 'msg:c1#m1', text: 'The harbour opens at seven', author: alice.id, itemId: 'm1' });
 		// Only the edited message and the new one were embedded.
 		expect(embedder.texts.filter((t) => !t.startsWith('A long report'))).toEqual(['The harbour opens at seven']);
 		expect(errors).toEqual([]);
@@ -91,14 +94,14 @@ describe('KnowledgeIndexer', () => {
 		const first = await setup(store);
 		const doc = new Y.Doc();
 		const channel = new ChannelDoc(doc);
-		channel.post(msg('m1', 'alice', at(1), 'first'));
-		channel.post(msg('m2', 'alice', at(2), 'second'));
+		channel.post(await signedMsg('c1', 'm1', alice, at(1), 'first'));
+		channel.post(await signedMsg('c1', 'm2', alice, at(2), 'second'));
 		first.indexer.docChanged('c1', 'channel', doc);
 		await first.indexer.stop();
 		await first.index.embedPending();
 		await first.index.close();
 
-		softDelete(channel, 'm2', { by: 'alice', hlc: at(3), sig: 'sig' });
+		channel.markDeletion(await signedDeletion('m2', alice, at(3)));
 		const second = await setup(store, first.embedder);
 		first.embedder.texts.length = 0;
 		second.indexer.docChanged('c1', 'channel', doc);
@@ -112,8 +115,8 @@ describe('KnowledgeIndexer', () => {
 		const { index, indexer } = await setup();
 		const open = new Y.Doc();
 		const secret = new Y.Doc();
-		new ChannelDoc(open).post(msg('o1', 'alice', at(1), 'The supply boat comes on Monday'));
-		new ChannelDoc(secret).post(msg('s1', 'bob', at(2), 'The supply boat carries the payroll on Monday'));
+		new ChannelDoc(open).post(await signedMsg('general', 'o1', alice, at(1), 'The supply boat comes on Monday'));
+		new ChannelDoc(secret).post(await signedMsg('board', 's1', bob, at(2), 'The supply boat carries the payroll on Monday'));
 		indexer.docChanged('general', 'channel', open);
 		indexer.docChanged('board', 'channel', secret);
 		await indexer.flush();

@@ -6,14 +6,24 @@
  * Messages are indexed by their latest text (the author's newest edit); deleted ones are
  * dropped (and come back if the deletion is undone). Notes and AI threads are small and are
  * read whole when they changed.
+ *
+ * Only what is signed counts, as in the channel view: a message record whose signature checks
+ * out in this document, its author's newest edit whose signature checks out, and the author's
+ * newest deletion mark whose signature checks out. Any member can write records and marks in
+ * someone else's name (unsigned), which the view ignores; the index once believed them (found
+ * in review: a forged "show again" mark brought a deleted message back into every member's
+ * search, and a forged copy of a message replaced its text there and in workspace knowledge).
+ * Signatures are checked synchronously, giving the event loop back every
+ * {@link VERIFY_BATCH} checks, so a first pass over a long channel does not freeze the page.
  */
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
-import { ChannelDoc, deletionIndex, isDeletedIn, recordsSince } from '../../doc/ChannelDoc.js';
+import { ChannelDoc, deletionIndex, recordsSince, type ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
+import { deletionMarks, deletionSigningBytes, editSigningBytes, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
 import type { IndexChange } from './SearchIndex.js';
 import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
 
@@ -48,15 +58,51 @@ function messageEntry(docId: string, m: MessageRecord, latest: EditRecord | unde
 	};
 }
 
-/** The author's newest edit of each message among `edits` (`authors` gives each message's author). */
-function latestEdits(edits: EditRecord[], authorOf: (msgId: string) => string | undefined): Map<string, EditRecord> {
-	const out = new Map<string, EditRecord>();
+/** Signature checks between two turns of the event loop. */
+export const VERIFY_BATCH = 256;
+
+/** Counts signature checks and gives the event loop back every {@link VERIFY_BATCH}. */
+class Checks {
+	private done = 0;
+
+	async check(verify: () => boolean): Promise<boolean> {
+		if (++this.done % VERIFY_BATCH === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+		return verify();
+	}
+}
+
+/** The author's newest edit of each message among `edits` whose signature checks out (`authorOf` gives each message's author). */
+async function latestEdits(edits: EditRecord[], authorOf: (msgId: string) => string | undefined, checks: Checks): Promise<Map<string, EditRecord>> {
+	const byMessage = new Map<string, EditRecord[]>();
 	for (const e of edits) {
 		if (authorOf(e.msg) !== e.author) continue;
-		const known = out.get(e.msg);
-		if (!known || compareHlc(e.hlc, known.hlc) > 0) out.set(e.msg, e);
+		const list = byMessage.get(e.msg) ?? [];
+		list.push(e);
+		byMessage.set(e.msg, list);
+	}
+	const out = new Map<string, EditRecord>();
+	for (const [msg, list] of byMessage) {
+		list.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		for (const e of list) {
+			if (await checks.check(() => verifyBytesNow(e.author, editSigningBytes(e), e.sig))) {
+				out.set(msg, e);
+				break;
+			}
+		}
 	}
 	return out;
+}
+
+/** Whether `read` is signed by its `by` (a mark, or an entry from before marks). */
+function signedDeletion(read: ReadDeletion): boolean {
+	const { mark, legacy } = read;
+	return legacy ? verifyBytesNow(mark.by, deletionSigningBytes(mark.msg, mark), mark.sig) : verifyBytesNow(mark.by, deletionMarks.bytes(mark), mark.sig);
+}
+
+/** Whether the newest signed mark of a list (newest first) hides the message. */
+async function newestSignedHides(list: readonly ReadDeletion[] | undefined, checks: Checks): Promise<boolean> {
+	for (const read of list ?? []) if (await checks.check(() => signedDeletion(read))) return read.mark.deleted;
+	return false;
 }
 
 /** Changes to index for a channel document since `prev`. */
@@ -65,16 +111,25 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	const sv = decodeSv(prev);
 	const full = sv === undefined || !prev;
 	const since = sv ?? new Map<number, number>();
+	const checks = new Checks();
+	/** The first record of each new id whose signature checks out here (a forged copy never replaces it). */
 	const fresh = new Map<string, MessageRecord>();
-	for (const r of recordsSince(channel.messages, since)) if (isMessageRecord(r) && !fresh.has(r.id)) fresh.set(r.id, r);
+	for (const r of recordsSince(channel.messages, since)) {
+		if (isMessageRecord(r) && !fresh.has(r.id) && (await checks.check(() => verifyMessageNow(r, docId)))) fresh.set(r.id, r);
+	}
 	const newEdits = recordsSince(channel.edits, since).filter(isEditRecord);
 	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
 	const deletions = deletionIndex(channel);
-	/** Whether some author's newest mark hides the message (whether that author wrote it is checked below). */
-	const hiddenBySomeone = (id: string) => [...(deletions.get(id)?.values() ?? [])].some((marks) => marks[0]?.mark.deleted === true);
-	const restored = [...wasDeleted].filter((id) => !hiddenBySomeone(id));
+	/** Whether some author's newest signed mark hides the message (whether that author wrote it is checked below). */
+	const hiddenBySomeone = async (id: string): Promise<boolean> => {
+		for (const list of deletions.get(id)?.values() ?? []) if (await newestSignedHides(list, checks)) return true;
+		return false;
+	};
+	const restored: string[] = [];
+	for (const id of wasDeleted) if (!(await hiddenBySomeone(id))) restored.push(id);
 	// Messages whose stored rows are needed: edited, newly deleted.
-	const newlyDeletedIds = [...deletions.keys()].filter((id) => !wasDeleted.has(id) && hiddenBySomeone(id));
+	const newlyDeletedIds: string[] = [];
+	for (const id of deletions.keys()) if (!wasDeleted.has(id) && (await hiddenBySomeone(id))) newlyDeletedIds.push(id);
 	const lookupIds = [...new Set([...newEdits.map((e) => e.msg), ...newlyDeletedIds])].filter((id) => !fresh.has(id));
 	const stored = new Map<string, SearchEntryRow>();
 	(await lookup.entries(docId, lookupIds)).forEach((row) => row && stored.set(row.itemId, row));
@@ -82,17 +137,19 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	const restoring = new Map<string, MessageRecord>();
 	if (restored.length > 0) {
 		const wanted = new Set(restored);
-		for (const r of channel.messages.toArray()) if (isMessageRecord(r) && wanted.has(r.id) && !restoring.has(r.id)) restoring.set(r.id, r);
+		for (const r of channel.messages.toArray()) {
+			if (isMessageRecord(r) && wanted.has(r.id) && !restoring.has(r.id) && (await checks.check(() => verifyMessageNow(r, docId)))) restoring.set(r.id, r);
+		}
 	}
 	const authorOf = (id: string) => fresh.get(id)?.author ?? restoring.get(id)?.author ?? stored.get(id)?.author;
 	// New or restored messages may have edits that arrived earlier: consider every edit then.
 	const edits = fresh.size > 0 || restoring.size > 0 ? channel.edits.toArray().filter(isEditRecord) : newEdits;
-	const latest = latestEdits(edits, authorOf);
+	const latest = await latestEdits(edits, authorOf, checks);
 	const deleted = new Set<string>();
 	for (const id of wasDeleted) if (!restored.includes(id)) deleted.add(id);
 	for (const id of newlyDeletedIds) {
 		const author = authorOf(id);
-		if (author !== undefined && isDeletedIn(deletions, id, author)) deleted.add(id);
+		if (author !== undefined && (await newestSignedHides(deletions.get(id)?.get(author), checks))) deleted.add(id);
 	}
 	const put: SearchEntry[] = [];
 	for (const m of [...fresh.values(), ...restoring.values()]) {

@@ -15,7 +15,13 @@ import { OutpostDb } from '../../../../src/lib/store/db';
 import { DocStore, type DocHandle } from '../../../../src/lib/store/DocStore';
 import { SearchIndex, type IndexChange } from '../../../../src/lib/store/search/SearchIndex';
 import { SearchIndexer } from '../../../../src/lib/store/search/SearchIndexer';
-import { at, edit, msg, softDelete } from '../../doc/helpers';
+import { at, identity, msg, signedDeletion, signedEdit, signedMsg } from '../../doc/helpers';
+
+/** The devices writing in these tests: messages count in search only when their signatures check out. */
+const alice = identity();
+const bob = identity();
+const mallory = identity();
+const peer = identity();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -91,29 +97,38 @@ describe('SearchIndexer', () => {
 		const channel = new ChannelDoc(handle.doc);
 		const { index, indexer } = await startIndexer(w);
 
-		channel.post(msg('m1', 'alice', at(1), 'The harbour opens at dawn'));
-		channel.post(msg('m2', 'alice', at(2), '我们讨论数据主权'));
-		channel.post(msg('r1', 'bob', at(3), 'reply about the lighthouse', 'm1'));
+		channel.post(await signedMsg(channelId, 'm1', alice, at(1), 'The harbour opens at dawn'));
+		channel.post(await signedMsg(channelId, 'm2', alice, at(2), '我们讨论数据主权'));
+		channel.post(await signedMsg(channelId, 'r1', bob, at(3), 'reply about the lighthouse', 'm1'));
+		// A forged copy of m1 (another member's, unsigned) changes nothing in search.
+		channel.post({ id: 'm1', author: alice.id, hlc: at(1), text: 'forged dawn copy', sig: 'forged' });
 		await indexer.flush();
 		expect(ids(await index.search('harbour'))).toEqual(['m1']);
+		expect(await index.search('forged')).toEqual([]);
 		expect(ids(await index.search('数据主权'))).toEqual(['m2']);
 		const [reply] = await index.search('lighthouse');
 		expect(reply).toMatchObject({ itemId: 'r1', parent: 'm1', docId: channelId, kind: 'message' });
 
-		// An edit by the author replaces the text; one by someone else is ignored.
-		channel.edit(edit('m1', 'alice', at(4), 'The marina opens at noon'));
-		channel.edit(edit('m1', 'mallory', at(5), 'forged harbour text'));
+		// An edit by the author replaces the text; one by someone else, or one in the author's name unsigned, is ignored.
+		channel.edit(await signedEdit('m1', alice, at(4), 'The marina opens at noon'));
+		channel.edit(await signedEdit('m1', mallory, at(5), 'forged harbour text'));
+		channel.edit({ msg: 'm1', author: alice.id, hlc: at(6), text: 'forged lagoon text', sig: 'forged' });
 		await indexer.flush();
 		expect(await index.search('harbour')).toEqual([]);
+		expect(await index.search('lagoon')).toEqual([]);
 		expect(ids(await index.search('marina'))).toEqual(['m1']);
 
 		// Deletion by the author drops it; by someone else does not; undoing restores it.
-		softDelete(channel, 'm2', { by: 'alice', hlc: at(6), sig: 'sig' });
-		softDelete(channel, 'r1', { by: 'alice', hlc: at(6), sig: 'sig' });
+		channel.markDeletion(await signedDeletion('m2', alice, at(6)));
+		channel.markDeletion(await signedDeletion('r1', alice, at(6)));
 		await indexer.flush();
 		expect(await index.search('数据主权')).toEqual([]);
 		expect(ids(await index.search('lighthouse'))).toEqual(['r1']);
-		channel.markDeletion({ msg: 'm2', by: 'alice', hlc: at(7), deleted: false, sig: 'sig' });
+		// A forged "show again" in the author's name (unsigned) does not bring it back (found in review).
+		channel.markDeletion({ msg: 'm2', by: alice.id, hlc: at(7), deleted: false, sig: 'forged' });
+		await indexer.flush();
+		expect(await index.search('数据主权')).toEqual([]);
+		channel.markDeletion(await signedDeletion('m2', alice, at(8), false));
 		await indexer.flush();
 		expect(ids(await index.search('数据主权'))).toEqual(['m2']);
 		w.docs.release(handle);
@@ -125,7 +140,7 @@ describe('SearchIndexer', () => {
 		const handle = w.docs.open(channelId);
 		await handle.ready;
 		const channel = new ChannelDoc(handle.doc);
-		channel.postMany(Array.from({ length: 4500 }, (_, i) => msg(`old${i}`, 'alice', at(i), `old message number ${i}`)));
+		channel.postMany(await Promise.all(Array.from({ length: 4500 }, (_, i) => signedMsg(channelId, `old${i}`, alice, at(i), `old message number ${i}`))));
 		const { index, indexer, applied, indexedCount } = await startIndexer(w);
 		// A long channel goes in steps; its progress is recorded with the last one.
 		expect(applied.map((c) => [c.put?.length, c.doc !== undefined])).toEqual([
@@ -134,7 +149,7 @@ describe('SearchIndexer', () => {
 			[500, true]
 		]);
 		applied.length = 0;
-		channel.post(msg('new1', 'bob', at(100), 'fresh news'));
+		channel.post(await signedMsg(channelId, 'new1', bob, at(100), 'fresh news'));
 		// Indexed by itself shortly after the change (no explicit flush), and announced.
 		for (const until = Date.now() + 2_000; indexedCount() === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
 		expect(indexedCount()).toBe(1);
@@ -148,7 +163,7 @@ describe('SearchIndexer', () => {
 		const channelId = addChannel(w);
 		const { index, indexer } = await startIndexer(w);
 		const remote = new Y.Doc();
-		new ChannelDoc(remote).post(msg('p1', 'peer', at(1), 'remote 数据主权 report'));
+		new ChannelDoc(remote).post(await signedMsg(channelId, 'p1', peer, at(1), 'remote 数据主权 report'));
 		const handle = w.docs.open(channelId); // as the sync layer opens it to apply an update
 		await handle.ready;
 		expect(w.docs.applyUpdate(handle, Y.encodeStateAsUpdate(remote), 'peer-session')).toBe(true);
@@ -201,7 +216,7 @@ describe('SearchIndexer', () => {
 		const channelId = addChannel(w);
 		const h = w.docs.open(channelId);
 		await h.ready;
-		new ChannelDoc(h.doc).post(msg('m1', 'alice', at(1), 'stored while nobody searched'));
+		new ChannelDoc(h.doc).post(await signedMsg(channelId, 'm1', alice, at(1), 'stored while nobody searched'));
 		await settle();
 		w.docs.release(h);
 		const first = await startIndexer(w);
@@ -229,7 +244,7 @@ describe('SearchIndexer', () => {
 		const handle = w.docs.open(channelId);
 		await handle.ready;
 		const channel = new ChannelDoc(handle.doc);
-		channel.post(msg('m1', 'alice', at(1), 'kept anchor'));
+		channel.post(await signedMsg(channelId, 'm1', alice, at(1), 'kept anchor'));
 		const { index, indexer } = await startIndexer(w);
 		await indexer.flush();
 		// A stale entry the document does not have, and a progress row that cannot be read.
@@ -238,7 +253,7 @@ describe('SearchIndexer', () => {
 			doc: { docId: channelId, sv: new Uint8Array([255, 255, 255]) }
 		});
 		expect(ids(await index.search('anchor'))).toEqual(['ghost', 'm1']);
-		channel.post(msg('m2', 'alice', at(2), 'new anchor'));
+		channel.post(await signedMsg(channelId, 'm2', alice, at(2), 'new anchor'));
 		await indexer.flush();
 		expect(ids(await index.search('anchor'))).toEqual(['m1', 'm2']);
 		w.docs.release(handle);
@@ -250,7 +265,7 @@ describe('SearchIndexer', () => {
 		const early = newId();
 		const handle = w.docs.open(early);
 		await handle.ready;
-		new ChannelDoc(handle.doc).post(msg('e1', 'peer', at(1), 'overtook the root'));
+		new ChannelDoc(handle.doc).post(await signedMsg(early, 'e1', peer, at(1), 'overtook the root'));
 		await settle();
 		await indexer.flush();
 		expect(await index.search('overtook')).toEqual([]);
