@@ -639,6 +639,19 @@ describe('attachments in exports', () => {
 		});
 		await expect(readExport(forged)).rejects.toThrow(/unexpected path/);
 	});
+	it('refuses a manifest listing one attachment many times, before reading it once (found in review: each copy was sealed and held)', async () => {
+		const a = await newDevice();
+		const f = await seed(a);
+		const { store } = await attach(a, f.workspaceId, f.general, [{ name: 'x.bin', bytes: bytesOf(300_000, 3), held: true }]);
+		const exported = await exportWorkspace({ db: a.db, docs: a.docs, workspaceId: f.workspaceId, appVersion: 't', blobs: store });
+		const forged = rezip(exported.bytes, (files) => {
+			const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as ExportManifest;
+			manifest.attachments = Array.from({ length: 64 }, () => manifest.attachments![0]!);
+			files['manifest.json'] = strToU8(JSON.stringify(manifest));
+		});
+		await expect(readExport(forged)).rejects.toThrow(/an attachment is listed twice/);
+	});
+
 	it('writes a private space’s sealed file opened, and an import seals it again to the same blob', async () => {
 		const a = await newDevice();
 		const f = await seed(a);

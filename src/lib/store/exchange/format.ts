@@ -167,7 +167,12 @@ export function parseManifest(bytes: Uint8Array): ExportManifest {
 	if (roots.length !== 1 || roots[0].id !== ws.id) invalid('the workspace root is not listed once');
 	if (rosters.length !== 1 || rosters[0].id !== ws.rosterId) invalid('the roster is not listed once');
 	if (value.attachments !== undefined && !Array.isArray(value.attachments)) invalid('the attachment list is not a list');
+	if ((value.attachments ?? []).length > IMPORT_LIMITS.maxDocuments) invalid('too many attachments');
 	const attachments = ((value.attachments ?? []) as unknown[]).map(parseAttachment);
+	// Each attachment once (found in review: one file listed many times was read, hashed and
+	// sealed as many times, each copy held, past the bound on what the file unpacks to).
+	const blobs = new Set(attachments.map((a) => a.blob));
+	if (blobs.size !== attachments.length) invalid('an attachment is listed twice');
 	return {
 		format: EXPORT_FORMAT,
 		formatVersion: EXPORT_FORMAT_VERSION,

@@ -15,7 +15,7 @@
  * the invite's secret) and syncs it with everything the others wrote since. A workspace
  * already here keeps its secret and is merged into.
  */
-import { unzipSync, type UnzipFileInfo } from 'fflate';
+import { Unzip, UnzipInflate, unzipSync, type UnzipFileInfo } from 'fflate';
 import * as Y from 'yjs';
 import { DocKind } from '../../doc/schema.js';
 import { readTeam } from '../../doc/team/readTeam.js';
@@ -104,27 +104,90 @@ function looksLikeZip(bytes: Uint8Array): boolean {
 
 /** Unpacks the manifest and the states, refusing declared sizes over the limits first. */
 function unpack(bytes: Uint8Array): Record<string, Uint8Array> {
+	// First the central directory: the names and the sizes it declares, checked against the
+	// limits, with nothing inflated.
 	let total = 0;
 	let entries = 0;
 	let tooLarge = '';
+	const declared = new Map<string, number>();
 	const wanted = (file: UnzipFileInfo): boolean => {
 		if (file.name !== MANIFEST_PATH && file.name !== MANIFEST_SIG_PATH && !(file.name.startsWith(STATE_DIR) && file.name.endsWith('.bin')) && !file.name.startsWith(FILES_DIR)) return false;
 		total += file.originalSize;
 		entries++;
 		if (file.originalSize > IMPORT_LIMITS.maxEntryBytes || total > IMPORT_LIMITS.maxTotalBytes || entries > IMPORT_LIMITS.maxDocuments + 1) {
 			tooLarge ||= file.name;
-			return false;
-		}
-		return !tooLarge;
+		} else if (declared.has(file.name)) {
+			throw new CorruptArchiveError(`${file.name} is in the zip file twice`);
+		} else declared.set(file.name, file.originalSize);
+		return false;
 	};
-	let files: Record<string, Uint8Array>;
 	try {
-		files = unzipSync(bytes, { filter: wanted });
+		unzipSync(bytes, { filter: wanted });
 	} catch (cause) {
+		if (cause instanceof CorruptArchiveError) throw cause;
 		throw new CorruptArchiveError(`the zip file cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`);
 	}
 	if (tooLarge) throw new ExportTooLargeError(`${tooLarge}: unpacks to more than an import accepts`);
+	return inflateDeclared(bytes, declared);
+}
+
+/** Compressed bytes handed to the inflater at a time: what one step can unpack to is bounded by it (deflate's largest ratio is about 1:1032). */
+const INFLATE_SLICE = 16 * 1024;
+
+/**
+ * The entries `declared` names, each inflated and stopped as soon as it passes the size the
+ * central directory declares for it (found in review: an entry declaring 2 bytes was inflated
+ * to its end, a gigabyte decoded and dropped on the page's thread, before anything checked it).
+ */
+function inflateDeclared(bytes: Uint8Array, declared: ReadonlyMap<string, number>): Record<string, Uint8Array> {
+	const files: Record<string, Uint8Array> = {};
+	let failure: Error | undefined;
+	const unzip = new Unzip((file) => {
+		const size = declared.get(file.name);
+		if (size === undefined || failure !== undefined || Object.hasOwn(files, file.name)) return; // not wanted: never inflated
+		const parts: Uint8Array[] = [];
+		let got = 0;
+		file.ondata = (error, data, final) => {
+			if (failure !== undefined) return;
+			if (error) {
+				failure = new CorruptArchiveError(`${file.name} cannot be unpacked: ${error.message}`);
+				return;
+			}
+			got += data.length;
+			if (got > size) {
+				failure = new CorruptArchiveError(`${file.name} unpacks to more than the ${size} bytes the zip file declares`);
+				file.terminate();
+				return;
+			}
+			parts.push(data);
+			if (!final) return;
+			if (got !== size) failure = new CorruptArchiveError(`${file.name} unpacks to ${got} bytes, not the ${size} the zip file declares`);
+			else files[file.name] = parts.length === 1 ? parts[0]! : concatBytes(parts, got);
+		};
+		file.start();
+	});
+	unzip.register(UnzipInflate);
+	try {
+		for (let at = 0; at < bytes.length && failure === undefined; at += INFLATE_SLICE) {
+			unzip.push(bytes.subarray(at, at + INFLATE_SLICE), at + INFLATE_SLICE >= bytes.length);
+		}
+	} catch (cause) {
+		throw new CorruptArchiveError(`the zip file cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`);
+	}
+	if (failure !== undefined) throw failure;
+	for (const name of declared.keys()) if (!Object.hasOwn(files, name)) throw new CorruptArchiveError(`${name} is listed but cannot be unpacked`);
 	return files;
+}
+
+/** `parts` joined (`length` bytes in all). */
+function concatBytes(parts: readonly Uint8Array[], length: number): Uint8Array {
+	const out = new Uint8Array(length);
+	let at = 0;
+	for (const part of parts) {
+		out.set(part, at);
+		at += part.length;
+	}
+	return out;
 }
 
 /** Decodes a state into a scratch document; it must apply completely. */
