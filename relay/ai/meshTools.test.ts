@@ -16,9 +16,7 @@ import { callMeshTool, listMeshTools, type MeshToolsInit } from '../../src/lib/a
 import { MAX_CALLS_PER_PEER } from '../../src/lib/ai/toolHost.ts';
 import { signDelegation } from '../../src/lib/doc/team/delegation.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
-import { invitePublicKey, newInviteSeed } from '../../src/lib/doc/team/sign.ts';
-import { teamInviteId } from '../../src/lib/doc/team/teamId.ts';
-import { newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { newKey, ownDevice, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, dialRelay, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 
@@ -112,11 +110,7 @@ describe('the relay’s MCP tools on the mesh', () => {
 		const asTab: MeshToolsInit = { ...as(throwaway), admission: () => delegation };
 		expect(await callMeshTool(asTab, relay.node.peerId, 'fx.echo', { text: 'tab' })).toMatchObject({ content: expect.stringContaining('already have 4 tool calls running') });
 		// So does a second device bob invites for himself (any member may): counted as bob (found in review).
-		const seed = newInviteSeed();
-		const key = invitePublicKey(seed);
-		const inviteId = teamInviteId(ws.id, bob.peerId, key);
-		const op = await bob.authority.write({ t: 'invite', invite: inviteId, key, role: 'member', uses: 1, expires: Date.now() + 3_600_000, member: bob.peerId });
-		const bob2 = await startJoiner(ws, (await newKey()).key, 'bob', { id: inviteId, seed, op });
+		const bob2 = await ownDevice(ws, bob, 'bob');
 		await dialRelay(bob2, relay);
 		await waitUntil(() => relay.archive.authority(ws.id)?.isMember(bob2.peerId) === true, 'the relay to count bob’s second device');
 		expect(relay.archive.authority(ws.id)?.team.devices.get(bob2.peerId)).toBe(bob.peerId);

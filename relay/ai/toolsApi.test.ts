@@ -12,9 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callRelayTool, relayTools } from '../../src/lib/mesh/relayTools.ts';
 import type { Signer } from '../../src/lib/mesh/relayHttp.ts';
 import { stopPeers } from '../../tests/mesh/peers.ts';
-import { invitePublicKey, newInviteSeed } from '../../src/lib/doc/team/sign.ts';
-import { teamInviteId } from '../../src/lib/doc/team/teamId.ts';
-import { newKey, startJoiner, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
+import { newKey, ownDevice, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
 import type { RunningRelay } from '../run.ts';
 import { archiveAs, challenge, dialRelay, signedFetch, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
 import { signBytes } from '../../src/lib/doc/signature.ts';
@@ -113,11 +111,7 @@ describe('the relay’s MCP tools for members', () => {
 
 	it('holds a member to 4 calls at once, its devices together (a 5th gets 429), and frees them when their callers go away', async () => {
 		// Bob's second device, invited by bob himself (any member may): it shares bob's count (found in review).
-		const seed = newInviteSeed();
-		const key = invitePublicKey(seed);
-		const inviteId = teamInviteId(ws.id, bob.peerId, key);
-		const op = await bob.authority.write({ t: 'invite', invite: inviteId, key, role: 'member', uses: 1, expires: Date.now() + 3_600_000, member: bob.peerId });
-		const bob2 = await startJoiner(ws, (await newKey()).key, 'bob', { id: inviteId, seed, op });
+		const bob2 = await ownDevice(ws, bob, 'bob');
 		await dialRelay(bob2, relay);
 		await waitUntil(() => relay.archive.authority(ws.id)?.team.devices.get(bob2.peerId) === bob.peerId, 'the relay to count bob’s second device');
 		const startHang = async () => {

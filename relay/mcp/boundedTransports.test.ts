@@ -12,6 +12,7 @@ import { startHttpFixture, type HttpFixture } from '../../tests/fixtures/mcpServ
 import { LineReader, oversizedId } from './boundedTransports.ts';
 import { McpHub } from './McpHub.ts';
 import type { McpServerSpec } from './mcpConfig.ts';
+import { rejection } from '../../tests/fixtures/rejection.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 const hubs: McpHub[] = [];
@@ -33,15 +34,6 @@ async function readyHub(spec: McpServerSpec): Promise<McpHub> {
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
 	return hub;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Error;
-	}
-	throw new Error('expected a rejection');
 }
 
 describe('the line reader', () => {

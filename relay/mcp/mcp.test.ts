@@ -14,6 +14,7 @@ import { startHttpFixture, type HttpFixture } from '../../tests/fixtures/mcpServ
 import { runRelay } from '../run.ts';
 import { McpHub, type McpHubInit } from './McpHub.ts';
 import type { McpServerSpec } from './mcpConfig.ts';
+import { rejection } from '../../tests/fixtures/rejection.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../tests/fixtures/mcpServer.ts', import.meta.url));
 
@@ -48,16 +49,6 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
 }
 
 const ready = (hub: McpHub, name = 'fx') => () => hub.status().find((s) => s.name === name)?.state === 'ready';
-
-/** The error `promise` rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Error;
-	}
-	throw new Error('expected a rejection');
-}
 
 describe('McpHub over stdio', () => {
 	it('lists the tools under <server>.<tool>, calls them and passes errors and non-text content through', async () => {

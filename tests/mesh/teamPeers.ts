@@ -193,6 +193,18 @@ export async function startJoiner(
 	return startTeamPeer(ws, key, name, [admission], false, hostile, stores);
 }
 
+/**
+ * A further device of `member`, invited by the member itself (any member may: a device
+ * invitation for its own member) and started with a fresh key; not yet connected to anyone.
+ */
+export async function ownDevice(ws: TeamWorkspace, member: TeamPeer, name: string): Promise<TeamPeer> {
+	const seed = newInviteSeed();
+	const key = invitePublicKey(seed);
+	const id = teamInviteId(ws.id, member.peerId, key);
+	const op = await member.authority.write({ t: 'invite', invite: id, key, role: 'member', uses: 1, expires: Date.now() + 3_600_000, member: member.peerId });
+	return startJoiner(ws, (await newKey()).key, name, { id, seed, op });
+}
+
 /** Owner, and a member (mallory) and a second member (bob) admitted by invitations, all connected. */
 export async function teamOfThree() {
 	const { ws, owner } = await createTeamWorkspace((await newKey()).key);
