@@ -277,7 +277,7 @@ export class BoundedStdioTransport implements Transport {
 }
 
 /** Reads `body` up to `maxBytes`; undefined when it is longer (the rest is not read). */
-async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> {
+async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
 	const reader = body.getReader();
 	const parts: Uint8Array[] = [];
 	let held = 0;
@@ -291,7 +291,13 @@ async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Pro
 		}
 		parts.push(value);
 	}
-	return Buffer.concat(parts);
+	const out = new Uint8Array(held);
+	let at = 0;
+	for (const part of parts) {
+		out.set(part, at);
+		at += part.length;
+	}
+	return out;
 }
 
 /** An event stream read line by line with the bound; see the module comment. `sent`: the ids of the request it answers. */
