@@ -54,7 +54,25 @@ export interface OpenAiInit {
 	retryAfterSeconds?: number;
 	/** Where unexpected failures are reported (default: `console.error`). */
 	onError?: (error: unknown) => void;
+	/** How long a streamed answer waits for a client that stopped reading before it is dropped; default {@link STALL_MS}. */
+	stallMs?: number;
+	/** How often a streamed answer asks again whether its key still holds; default {@link RECHECK_MS}. */
+	recheckMs?: number;
 }
+
+/**
+ * How long a streamed answer waits for a client that reads nothing. The relay's engine makes
+ * tokens only as they are taken, so a client that kept its connection open and read nothing
+ * held the model from every other caller for ever (found in review).
+ */
+export const STALL_MS = 30_000;
+
+/**
+ * How often a streamed answer checks its key again: a key revoked, or whose maker lost the
+ * role, while its answer streams stops getting it (found in review: the answer went on to
+ * its end), as a mesh host checks its asker again every few chunks.
+ */
+export const RECHECK_MS = 1_000;
 
 /** An OpenAI-style error answer. */
 class OpenAiError extends Error {
@@ -246,10 +264,22 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 			`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...(request.includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
 		const delta = (d: object, reason: FinishReason | null = null) =>
 			event([{ index: 0, delta: d, logprobs: null, finish_reason: reason === null ? null : finishReason(reason) }]);
-		if (!(await write(res, delta({ role: 'assistant', content: '' })))) return;
+		const stallMs = init.stallMs ?? STALL_MS;
+		if (!(await write(res, delta({ role: 'assistant', content: '' }), stallMs))) return;
 		let calls = 0;
+		let checkedAt = Date.now();
 		try {
 			for (; !next.done; next = await chunks.next()) {
+				if (Date.now() - checkedAt >= (init.recheckMs ?? RECHECK_MS)) {
+					checkedAt = Date.now();
+					const still = await authorized(req, init.keys);
+					if (still === undefined || !mayUse(still, model)) {
+						controller.abort();
+						const refused = new OpenAiError(401, 'the API key was revoked, or its maker may no longer use this model, while the answer streamed', 'invalid_api_key');
+						res.end(`data: ${JSON.stringify(refused.toJSON())}\n\n`);
+						return;
+					}
+				}
 				const chunk = next.value;
 				let out: string;
 				if (chunk.type === 'text') out = delta({ content: chunk.text });
@@ -261,7 +291,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 						delta({ tool_calls: [{ index, id: callId, type: 'function', function: { name, arguments: '' } }] }) +
 						delta({ tool_calls: [{ index, function: { arguments: chunk.call.arguments } }] });
 				} else out = delta({}, chunk.finishReason) + (request.includeUsage ? event([], { usage: usage(chunk) }) : '') + 'data: [DONE]\n\n';
-				if (!(await write(res, out))) return;
+				if (!(await write(res, out, stallMs))) return;
 			}
 			res.end();
 		} catch (error) {
@@ -292,12 +322,20 @@ function usage(done: Extract<GenerateChunk, { type: 'done' }>): object {
 	};
 }
 
-/** Writes, waiting while the client is slow; false when the client has gone. */
-async function write(res: ServerResponse, text: string): Promise<boolean> {
+/**
+ * Writes, waiting while the client is slow; false when the client has gone, or read nothing
+ * for `stallMs` (its connection is then closed, which stops the generation).
+ */
+async function write(res: ServerResponse, text: string, stallMs: number): Promise<boolean> {
 	if (res.destroyed) return false;
 	if (res.write(text)) return true;
 	await new Promise<void>((resolve) => {
+		const timer = setTimeout(() => {
+			res.destroy();
+			done();
+		}, stallMs);
 		const done = () => {
+			clearTimeout(timer);
 			res.off('drain', done);
 			res.off('close', done);
 			resolve();
