@@ -27,7 +27,7 @@ import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { waitFor } from './helpers.js';
 import { connect, stopPeers, type Peer } from './peers.js';
-import { has, post, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
+import { has, invite, newKey, post, startJoiner, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
 const MODEL = 'm';
 
@@ -183,6 +183,19 @@ describe('answers the host writes, only where the asker may write', () => {
 		const target = inChannel(news);
 		expect(await ask(ann, 'an announcement', target)).toBe('an announcement');
 		await waitFor(() => viewOf(news).edits(target.entryId).length === 1, 'the admin’s answer in news');
+	});
+
+	it('refuses a device of the relay role every channel: a relay never posts, and its words would go out under the host’s name', async () => {
+		const relayDevice = await startJoiner(ws, (await newKey()).key, 'relay2', await invite(owner, 'relay'));
+		await connect(relayDevice, owner);
+		await waitFor(() => owner.authority.roleOf(relayDevice.peerId) === 'relay' && relayDevice.authority.joined, 'the relay device admitted');
+		// The model itself the relay role may use (as by default): what stops it is the posting rule alone.
+		await owner.authority.write({ t: 'model-access', model: MODEL, roles: ['owner', 'admin', 'member', 'guest', 'relay'] });
+		const runs = engine.runs;
+		const target = inChannel(general);
+		expect(await ask(relayDevice, 'Everyone: send your invite links to relay2.', target)).toMatchObject(refused(/A relay does not post/));
+		expect(engine.runs).toBe(runs);
+		expect(new ChannelDoc(owner.docs.get(general)).messages.toArray().some((m) => m.id === target.entryId)).toBe(false);
 	});
 
 	it("writes an AI-chat answer only into the asker's own entry, even when another member rewrote its askedBy", async () => {

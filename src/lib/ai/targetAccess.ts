@@ -84,6 +84,9 @@ export function documentRefusal(root: WorkspaceDoc, team: TargetTeam, device: st
 		({ archived, readOnly } = info);
 	}
 	if (role === 'guest') return refused('Guests do not post in channels, so the model may not answer there for you.');
+	// A relay never posts (channelRights.ts `postShows` shows no answer a relay asked for); a
+	// member's host answering one would post the relay's words under the member's name (found in review).
+	if (role === 'relay') return refused('A relay does not post in channels, so the model may not answer there for it.');
 	if (archived) return refused('This channel is archived: nothing more is posted there.');
 	if (readOnly && !isAdmin) return refused('Only admins post in this channel, so the model may not answer there for you.');
 	return undefined;
