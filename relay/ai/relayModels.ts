@@ -99,7 +99,13 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		mesh: archive.mesh,
 		host: advertised,
 		registry: models.registry,
-		isAllowed: access.isAllowed,
+		// Whose adverts it takes: a member device of any role but guest. A guest uses no model, and
+		// a guest's device that served one would read the members' prompts (found in review: a
+		// guest advertising a member's model id took `/v1` requests for it over after a reload).
+		isAllowed: (workspaceId, peer) => {
+			const role = archive.authority(workspaceId)?.roleOf(peer);
+			return role !== undefined && role !== 'guest';
+		},
 		serves,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log
