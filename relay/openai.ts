@@ -58,7 +58,16 @@ export interface OpenAiInit {
 	stallMs?: number;
 	/** How often a streamed answer asks again whether its key still holds; default {@link RECHECK_MS}. */
 	recheckMs?: number;
+	/** Answers one key may have running at once; default {@link MAX_ANSWERS_PER_KEY}. */
+	maxAnswersPerKey?: number;
 }
+
+/**
+ * Answers one key may have running at once: past it, 429. Each holds an engine's slot or a
+ * member's host for as long as it runs, and nothing but the per-address rate bounded how many
+ * one key started (found in review).
+ */
+export const MAX_ANSWERS_PER_KEY = 4;
 
 /**
  * How long a streamed answer waits for a client that reads nothing. The relay's engine makes
@@ -109,6 +118,8 @@ interface ChatRequest {
 export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 	const onError = init.onError ?? ((error: unknown) => console.error('relay /v1:', error));
 	const created = Math.floor(Date.now() / 1000);
+	/** Answers running, by key id. */
+	const running = new Map<string, number>();
 	return async (req, res) => {
 		try {
 			const path = (req.url ?? '').split('?', 1)[0]!;
@@ -128,7 +139,22 @@ export function createOpenAiHandler(init: OpenAiInit): RequestHandler {
 				});
 			}
 			if (route === 'models') await listModels(req, res, init, key, path, created);
-			else await chat(req, res, init, key, onError);
+			else {
+				const mine = running.get(key.id) ?? 0;
+				const most = init.maxAnswersPerKey ?? MAX_ANSWERS_PER_KEY;
+				if (mine >= most) {
+					drop(req);
+					throw new OpenAiError(429, `this key already has ${mine} answers running, the most it may: wait for one to finish`, 'rate_limit_exceeded', null, { 'Retry-After': '5' });
+				}
+				running.set(key.id, mine + 1);
+				try {
+					await chat(req, res, init, key, onError);
+				} finally {
+					const left = (running.get(key.id) ?? 1) - 1;
+					if (left > 0) running.set(key.id, left);
+					else running.delete(key.id);
+				}
+			}
 		} catch (error) {
 			if (res.headersSent || res.destroyed) {
 				res.destroy();

@@ -7,7 +7,8 @@
  *    are taken) from every other caller: now a write the client does not take within the stall
  *    time closes the connection, which stops the generation;
  * 2. the key was checked once, before the answer: a key revoked (or whose maker lost the role)
- *    while its answer streamed kept getting it; now it is checked again as the answer streams.
+ *    while its answer streamed kept getting it; now it is checked again as the answer streams;
+ * 3. nothing but the per-address rate bounded how many answers one key ran at once.
  *
  * Fake engines only, on 127.0.0.1.
  */
@@ -61,7 +62,7 @@ beforeAll(async () => {
 	registry.add(slow.engine);
 	store = new ApiKeyStore(tmp);
 	({ key, entry: { id: keyId } } = await store.create('review') as { key: string; entry: { id: string } });
-	relay = await startRelay({ root: tmp, host: '127.0.0.1', port: 0, signalling: false, openai: createOpenAiHandler({ registry, keys: store, onError: () => {}, stallMs: 1000, recheckMs: 200 }) });
+	relay = await startRelay({ root: tmp, host: '127.0.0.1', port: 0, signalling: false, openai: createOpenAiHandler({ registry, keys: store, onError: () => {}, stallMs: 1000, recheckMs: 200, maxAnswersPerKey: 2 }) });
 });
 
 afterAll(async () => {
@@ -131,5 +132,29 @@ describe('/v1 streams', () => {
 		expect(rest).not.toContain('[DONE]');
 		expect(slow.state.aborted).toBe(true);
 		expect(slow.state.pulled).toBeLessThan(400);
+	}, 30_000);
+
+	it('a key runs at most its share of answers at once: the next gets 429 until one ends', async () => {
+		const { key: other } = (await store.create('scripts')) as { key: string };
+		const ask = () =>
+			fetch(`${relay.url}/v1/chat/completions`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${other}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'go' }] })
+			});
+		const running = [await ask(), await ask()];
+		const readers = running.map((res) => res.body!.getReader());
+		for (const reader of readers) await reader.read();
+		const third = await ask();
+		expect(third.status).toBe(429);
+		expect(third.headers.get('retry-after')).toBe('5');
+		expect(((await third.json()) as { error: { message: string } }).error.message).toMatch(/already has 2 answers running/);
+		// One ends (its client goes away): a new answer is taken.
+		await readers[0]!.cancel();
+		await until(() => false, 300);
+		const fourth = await ask();
+		expect(fourth.status).toBe(200);
+		await fourth.body!.cancel();
+		await readers[1]!.cancel();
 	}, 30_000);
 });
