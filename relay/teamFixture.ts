@@ -11,7 +11,9 @@ import type { Signer } from '../src/lib/mesh/relayHttp.ts';
 import { archiveOnRelay, type ArchiveAnswer } from '../src/lib/mesh/relayApi.ts';
 import { RELAY_CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
 import { encodeSecret } from '../src/lib/mesh/secret.ts';
-import type { TeamPeer, TeamWorkspace } from '../tests/mesh/teamPeers.ts';
+import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
+import { stopPeers } from '../tests/mesh/peers.ts';
+import { ApiKeysClient } from '../src/lib/mesh/apiKeysClient.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,4 +179,47 @@ export async function shareModels(
 	const adverts = new ModelAdverts({ pubsub: peer.node.services.pubsub, keys, localPeerId: peer.node.peerId.toString(), source: host, ...timings });
 	adverts.start();
 	return { host, adverts };
+}
+
+/** A relay archiving a team of every role (owner, admin ann, member bob, guest gus), with an API key the owner made in the app. */
+export interface V1Team {
+	testRelay: TestRelay;
+	ws: TeamWorkspace;
+	owner: TeamPeer;
+	bob: TeamPeer;
+	gus: TeamPeer;
+	/** The owner's `/v1` key of the workspace. */
+	key: string;
+	/** What `/v1/models` lists to that key: each model's id and the peer it runs on. */
+	listed(): Promise<{ id: string; where: string }[]>;
+	/** Stops the relay and every peer. */
+	stop(): Promise<void>;
+}
+
+/** Starts a {@link V1Team}: its relay takes model adverts with `adverts`' timings; every peer dialled it. */
+export async function startV1Team(name: string, adverts: Pick<ModelAdvertsInit, 'intervalMs' | 'ttlMs' | 'minRepublishMs'>): Promise<V1Team> {
+	const testRelay = await startTestRelay(name, { adverts });
+	const { ws, owner, bob, gus } = await teamOfRoles();
+	const url = testRelay.relay.server.url;
+	if (!(await archiveAs(owner, testRelay.relay, ws)).created) throw new Error('the relay did not archive the team');
+	const key = (await new ApiKeysClient(signerOf(owner), url).create(ws.id, 'scripts')).key;
+	for (const p of [owner, bob, gus]) await dialRelay(p, testRelay.relay);
+	await waitUntil(() => testRelay.relay.archive.authority(ws.id)?.team.members.size === 5, 'the team on the relay');
+	return {
+		testRelay,
+		ws,
+		owner,
+		bob,
+		gus,
+		key,
+		listed: async () => {
+			const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+			return ((await res.json()) as { data: { id: string; where: string }[] }).data;
+		},
+		stop: async () => {
+			await testRelay.stop();
+			await stopTeamPeers();
+			await stopPeers();
+		}
+	};
 }

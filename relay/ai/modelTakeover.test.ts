@@ -8,46 +8,27 @@
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
-import { stopPeers } from '../../tests/mesh/peers.ts';
-import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { archiveAs, dialRelay, echoEngine, shareModels, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { echoEngine, shareModels, startV1Team, type V1Team, waitUntil } from '../teamFixture.ts';
 
 const MODEL = 'team-llama';
 const ADVERTS = { intervalMs: 400, ttlMs: 1500, minRepublishMs: 50 } as const;
 
-let testRelay: TestRelay;
-let ws: TeamWorkspace;
-let owner: TeamPeer;
-let bob: TeamPeer;
-let gus: TeamPeer;
-let key: string;
+let team: V1Team;
 const stops: (() => Promise<void>)[] = [];
 
-const url = () => testRelay.relay.server.url;
-async function listed(): Promise<{ id: string; where: string }[]> {
-	const res = await fetch(`${url()}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-	return ((await res.json()) as { data: { id: string; where: string }[] }).data;
-}
-
 beforeAll(async () => {
-	testRelay = await startTestRelay('model-takeover', { adverts: ADVERTS });
-	({ ws, owner, bob, gus } = await teamOfRoles());
-	expect((await archiveAs(owner, testRelay.relay, ws)).created).toBe(true);
-	key = (await new ApiKeysClient(signerOf(owner), url()).create(ws.id, 'scripts')).key;
-	for (const p of [owner, bob, gus]) await dialRelay(p, testRelay.relay);
-	await waitUntil(() => testRelay.relay.archive.authority(ws.id)?.team.members.size === 5, 'the team on the relay');
+	team = await startV1Team('model-takeover', ADVERTS);
 }, 60_000);
 
 afterAll(async () => {
 	for (const stop of stops) await stop().catch(() => {});
-	await testRelay?.stop();
-	await stopTeamPeers();
-	await stopPeers();
+	await team?.stop();
 }, 30_000);
 
 describe("a model id a member shares on the mesh, as /v1 reaches it", () => {
 	it("is not taken over by a guest advertising the same id", async () => {
+		const { ws, bob, gus, key, listed, testRelay } = team;
+		const url = () => testRelay.relay.server.url;
 		const bobEngine = echoEngine(MODEL);
 		let bobShare = await shareModels(bob, ws, bobEngine, ADVERTS);
 		await waitUntil(async () => (await listed()).some((m) => m.id === MODEL && m.where === bob.peerId), "bob's model on /v1", 20_000);

@@ -6,46 +6,29 @@
  */
 import '../../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeysClient } from '../../src/lib/mesh/apiKeysClient.ts';
-import { stopPeers } from '../../tests/mesh/peers.ts';
-import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../../tests/mesh/teamPeers.ts';
-import { archiveAs, dialRelay, echoEngine, shareModels, signerOf, startTestRelay, type TestRelay, waitUntil } from '../teamFixture.ts';
+import { echoEngine, shareModels, startV1Team, type V1Team, waitUntil } from '../teamFixture.ts';
 
 const MODEL = 'bobs-llama';
 /** Adverts that live a minute: what ends bob's serving below is the team, not their expiry. */
 const ADVERTS = { intervalMs: 400, ttlMs: 60_000, minRepublishMs: 50 } as const;
 
-let testRelay: TestRelay;
-let ws: TeamWorkspace;
-let owner: TeamPeer;
-let bob: TeamPeer;
-let key: string;
+let team: V1Team;
 const stops: (() => Promise<void>)[] = [];
 
-const url = () => testRelay.relay.server.url;
-async function listed(): Promise<string[]> {
-	const res = await fetch(`${url()}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-	return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
-}
-
 beforeAll(async () => {
-	testRelay = await startTestRelay('removed-host', { adverts: ADVERTS });
-	({ ws, owner, bob } = await teamOfRoles());
-	expect((await archiveAs(owner, testRelay.relay, ws)).created).toBe(true);
-	key = (await new ApiKeysClient(signerOf(owner), url()).create(ws.id, 'scripts')).key;
-	for (const p of [owner, bob]) await dialRelay(p, testRelay.relay);
-	await waitUntil(() => testRelay.relay.archive.authority(ws.id)?.isMember(bob.peerId) === true, 'bob on the relay');
+	team = await startV1Team('removed-host', ADVERTS);
 }, 60_000);
 
 afterAll(async () => {
 	for (const stop of stops) await stop().catch(() => {});
-	await testRelay?.stop();
-	await stopTeamPeers();
-	await stopPeers();
+	await team?.stop();
 }, 30_000);
 
 describe('a member who shares a model, made a guest', () => {
 	it('stops getting /v1 requests as soon as the relay folds the change', async () => {
+		const { ws, owner, bob, key, testRelay } = team;
+		const url = () => testRelay.relay.server.url;
+		const listed = async () => (await team.listed()).map((m) => m.id);
 		const engine = echoEngine(MODEL);
 		const share = await shareModels(bob, ws, engine, ADVERTS);
 		stops.push(() => share.adverts.stop(), () => share.host.stop());
