@@ -27,6 +27,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { concat } from 'uint8arrays/concat';
 
 /** Largest answer (one JSON-RPC message) the relay takes from an MCP server. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -291,13 +292,7 @@ async function readUpTo(body: ReadableStream<Uint8Array>, maxBytes: number): Pro
 		}
 		parts.push(value);
 	}
-	const out = new Uint8Array(held);
-	let at = 0;
-	for (const part of parts) {
-		out.set(part, at);
-		at += part.length;
-	}
-	return out;
+	return concat(parts, held);
 }
 
 /** An event stream read line by line with the bound; see the module comment. `sent`: the ids of the request it answers. */

@@ -16,6 +16,7 @@
  * already here keeps its secret and is merged into.
  */
 import { Unzip, UnzipInflate, unzipSync, type UnzipFileInfo } from 'fflate';
+import { concat } from 'uint8arrays/concat';
 import * as Y from 'yjs';
 import { DocKind } from '../../doc/schema.js';
 import { readTeam } from '../../doc/team/readTeam.js';
@@ -162,7 +163,7 @@ function inflateDeclared(bytes: Uint8Array, declared: ReadonlyMap<string, number
 			parts.push(data);
 			if (!final) return;
 			if (got !== size) failure = new CorruptArchiveError(`${file.name} unpacks to ${got} bytes, not the ${size} the zip file declares`);
-			else files[file.name] = parts.length === 1 ? parts[0]! : concatBytes(parts, got);
+			else files[file.name] = parts.length === 1 ? parts[0]! : concat(parts, got);
 		};
 		file.start();
 	});
@@ -177,17 +178,6 @@ function inflateDeclared(bytes: Uint8Array, declared: ReadonlyMap<string, number
 	if (failure !== undefined) throw failure;
 	for (const name of declared.keys()) if (!Object.hasOwn(files, name)) throw new CorruptArchiveError(`${name} is listed but cannot be unpacked`);
 	return files;
-}
-
-/** `parts` joined (`length` bytes in all). */
-function concatBytes(parts: readonly Uint8Array[], length: number): Uint8Array {
-	const out = new Uint8Array(length);
-	let at = 0;
-	for (const part of parts) {
-		out.set(part, at);
-		at += part.length;
-	}
-	return out;
 }
 
 /** Decodes a state into a scratch document; it must apply completely. */
