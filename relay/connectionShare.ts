@@ -14,13 +14,11 @@
 import type { Connection, MultiaddrConnection } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { MeshGater } from '../src/lib/mesh/gater.ts';
+import { onceEach } from './onceEach.ts';
 import { addressKey } from './rateLimit.ts';
 
 /** Default of inbound connections one address may hold (browser tabs and devices behind one address, relays). */
 export const MAX_CONNECTIONS_PER_ADDRESS = 32;
-
-/** Addresses remembered as told about their share, so the log says it once each (bounded). */
-const MAX_TOLD = 1024;
 
 /** Options of {@link shareConnections}. */
 export interface ConnectionShareInit {
@@ -49,7 +47,7 @@ export function addressOfMultiaddr(ma: Multiaddr): string | undefined {
 export function shareConnections(gater: MeshGater, init: ConnectionShareInit = {}): SharedGater {
 	const max = init.maxPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS;
 	let connections: () => Connection[] = () => [];
-	const told = new Set<string>();
+	const firstTimeOver = onceEach();
 
 	const overShare = (maConn: MultiaddrConnection): boolean => {
 		const address = addressOfMultiaddr(maConn.remoteAddr);
@@ -59,11 +57,7 @@ export function shareConnections(gater: MeshGater, init: ConnectionShareInit = {
 			if (connection.direction === 'inbound' && addressOfMultiaddr(connection.remoteAddr) === address) held++;
 		}
 		if (held < max) return false;
-		if (!told.has(address)) {
-			if (told.size >= MAX_TOLD) told.clear();
-			told.add(address);
-			init.onRefused?.(address, max);
-		}
+		if (firstTimeOver(address)) init.onRefused?.(address, max);
 		return true;
 	};
 

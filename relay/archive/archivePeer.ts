@@ -35,6 +35,7 @@ import { useRelayDb } from './relayDb.ts';
 import { SealedLog } from './SealedLog.ts';
 import { MAX_PENDING_TASKS, SerialQueue } from './serialQueue.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
+import { onceEach } from '../onceEach.ts';
 import { AddressArchiveLimitError, addArchivedWorkspace, readWorkspaces, requestedFrom, WorkspaceLimitError, workspacesPath, type ArchivedWorkspace } from './workspaces.ts';
 
 /** The archive peer was closed. */
@@ -119,8 +120,6 @@ export const MAX_ARCHIVED_WORKSPACES = 1000;
  * took every slot of the list (found in review) and the real teams got 507.
  */
 export const MAX_ARCHIVES_PER_ADDRESS = 16;
-/** Addresses remembered as told about their share, so the log says it once each (bounded). */
-const MAX_TOLD_ADDRESSES = 1024;
 
 /** Default of how many bytes of blobs the relay pins per workspace (beyond, members serve them from their devices). */
 export const MAX_WORKSPACE_BLOB_BYTES = 4 * 1024 ** 3;
@@ -224,8 +223,8 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	const unlessClosed = <T>(task: () => Promise<T>) => (): Promise<T> => (closed ? Promise.reject(new ArchiveClosedError()) : task());
 	/** Whether the current burst of refusals was logged (again once the queue has room). */
 	let toldBusy = false;
-	/** Addresses told (in the log) that they have listed their share; forgotten past {@link MAX_TOLD_ADDRESSES}. */
-	const toldAddresses = new Set<string>();
+	/** Whether an address is told (in the log) for the first time that it has listed its share. */
+	const firstTimeOver = onceEach();
 
 	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
 	const seed = async (workspace: CoreWorkspace<ArchiveDocs>, ops: readonly TeamOp[]): Promise<void> => {
@@ -320,11 +319,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 			const fresh = !list.some((w) => w.id === req.id);
 			if (fresh && list.length >= max) throw new WorkspaceLimitError(max);
 			if (fresh && req.from !== undefined && requestedFrom(list, req.from) >= perAddress) {
-				if (!toldAddresses.has(req.from)) {
-					if (toldAddresses.size >= MAX_TOLD_ADDRESSES) toldAddresses.clear();
-					toldAddresses.add(req.from);
-					log(`Archive requests from ${req.from}: ${perAddress} workspaces listed for that address already; refusing more from it`);
-				}
+				if (firstTimeOver(req.from)) log(`Archive requests from ${req.from}: ${perAddress} workspaces listed for that address already; refusing more from it`);
 				throw new AddressArchiveLimitError(perAddress);
 			}
 			const opened = await core.open({ id: req.id });
