@@ -303,8 +303,10 @@ export class McpServer {
 	}
 
 	/**
-	 * Why `tool` did not run: "The MCP server "files" is not running (it exited: …), so "read"
-	 * was not run; retrying in 4 s", or "… stopped while running "read" (…); retrying in 4 s".
+	 * Why `tool` did not run: "The MCP server "files" is not running, so "read" was not run;
+	 * retrying in 4 s", or "… stopped while running "read"; retrying in 4 s". This goes back to
+	 * whichever member asked, so it names no cause: the cause (the server's last line of stderr,
+	 * which may hold paths or secrets) is for the relay's log and its owner and admins' status.
 	 */
 	private downError(tool: string, during = false): McpServerDownError {
 		const server = `The MCP server "${this.name}"`;
@@ -312,11 +314,8 @@ export class McpServer {
 		if (this.currentState !== McpServerState.failed) {
 			return new McpServerDownError(`${server} is starting, so "${tool}" was not run; try again in a moment`);
 		}
-		const why = this.currentError ?? 'it failed';
 		const retry = `retrying in ${seconds(Math.max(0, this.retryAt - Date.now()))}`;
-		return new McpServerDownError(
-			during ? `${server} stopped while running "${tool}" (${why}); ${retry}` : `${server} is not running (${why}), so "${tool}" was not run; ${retry}`
-		);
+		return new McpServerDownError(during ? `${server} stopped while running "${tool}"; ${retry}` : `${server} is not running, so "${tool}" was not run; ${retry}`);
 	}
 }
 
