@@ -17,7 +17,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolResult, ToolSpec } from '../../src/lib/ai/tools/types.ts';
-import { McpBusyError, McpCallError, McpServerDownError, McpTimeoutError, McpToolNotFoundError } from './errors.ts';
+import { McpArgumentsError, McpBusyError, McpCallError, McpServerDownError, McpTimeoutError, McpToolNotFoundError } from './errors.ts';
+import { argumentsProblem } from './argumentCheck.ts';
 import type { McpServerSpec } from './mcpConfig.ts';
 import { MAX_TOOLS, listTools } from './toolList.ts';
 import { MAX_RESULT_BYTES, toToolResult } from './toolResult.ts';
@@ -124,9 +125,10 @@ export class McpServer {
 		signal?.throwIfAborted();
 		const connection = this.connection;
 		if (this.currentState !== McpServerState.ready || connection === undefined) throw this.downError(tool);
-		if (!this.currentTools.some((t) => t.name === tool)) {
-			throw new McpToolNotFoundError(`The MCP server "${this.name}" has no tool "${tool}"`);
-		}
+		const spec = this.currentTools.find((t) => t.name === tool);
+		if (spec === undefined) throw new McpToolNotFoundError(`The MCP server "${this.name}" has no tool "${tool}"`);
+		const problem = argumentsProblem(spec.parameters, args, (why) => this.log(`MCP server "${this.name}": the arguments of "${tool}" are left to the server to check (${shorten(why)})`));
+		if (problem !== undefined) throw new McpArgumentsError(`The arguments of "${this.name}.${tool}" do not fit its schema: ${problem}`);
 		const most = this.init.maxRunningCalls ?? MAX_RUNNING_CALLS;
 		if (this.runningCalls >= most) {
 			throw new McpBusyError(`The MCP server "${this.name}" is running ${this.runningCalls} calls, the most it takes at once: try "${tool}" again in a moment`);

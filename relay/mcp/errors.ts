@@ -13,7 +13,7 @@ export class McpToolNotFoundError extends Error {
 	override name = 'McpToolNotFoundError';
 }
 
-/** A tool's arguments were not a JSON object; the server was not asked. */
+/** A tool's arguments were not a JSON object, or did not fit its schema; the server was not asked. */
 export class McpArgumentsError extends Error {
 	override name = 'McpArgumentsError';
 }

@@ -76,8 +76,26 @@ describe('McpHub over stdio', () => {
 		expect(malformed.name).toBe('McpCallError');
 		expect(malformed.message).toMatch(/^The MCP server "fx" refused "malformed": MCP error -32602: .{20,}…$/);
 		expect(malformed.message.length).toBeLessThan(400);
-		// Arguments the tool's schema refuses come back as the tool's error, as the SDK server answers them.
-		expect((await hub.call('fx.add', { a: 'two' })).isError).toBe(true);
+	});
+
+	it('holds a call to the schema the tool published before asking the server (a modified client cannot reach a server that trusts its schema)', async () => {
+		const hub = startHub([stdio()]);
+		await until(ready(hub), 'the server to be ready');
+		for (const [args, why] of [
+			[{ n: 99 }, /arguments\/n must be <= 3/],
+			[{ n: 1.5 }, /arguments\/n must be integer/],
+			[{}, /arguments must have required property 'n'/],
+			[{ n: '2' }, /arguments\/n must be/]
+		] as const) {
+			const error = await rejection(hub.call('fx.limited', args));
+			expect(error.name).toBe('McpArgumentsError');
+			expect(error.message).toMatch(/^The arguments of "fx.limited" do not fit its schema: /);
+			expect(error.message).toMatch(why);
+		}
+		expect(await hub.call('fx.add', { a: 'two' }).catch((error: Error) => error.name)).toBe('McpArgumentsError');
+		expect(await hub.call('fx.runs', {})).toEqual({ content: '0' });
+		expect(await hub.call('fx.limited', { n: 3 })).toEqual({ content: '3' });
+		expect(await hub.call('fx.runs', {})).toEqual({ content: '1' });
 	});
 
 	it('refuses arguments that are not an object, and unknown tools, before asking the server', async () => {
