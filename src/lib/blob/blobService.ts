@@ -344,9 +344,10 @@ export class BlobService {
 			failures.push({ peer, error: error instanceof Error ? error : new Error(String(error)) });
 			dropped.add(peer);
 		};
-		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, options);
-
 		let manifest = await store.manifest(blobId);
+		// Chunk requests are handed the manifest held (one store read per fetch, not one per request).
+		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, manifest, options);
+
 		// A manifest held already (an earlier fetch under another reference) is judged as a fetched one is.
 		if (manifest !== undefined) await admitted(manifest, options);
 		for (const peer of peers) {
@@ -443,6 +444,7 @@ export class BlobService {
 		workspaceId: string,
 		blobId: string,
 		wanted: number[] | undefined,
+		held: BlobManifest | undefined,
 		options: FetchOptions
 	): Promise<{ got: Set<number>; stored: Promise<void> }> {
 		const { docId, signal } = options;
@@ -457,7 +459,9 @@ export class BlobService {
 		}
 		// Without the manifest the indices are unknown: ask for the first ones, checked once it comes.
 		const indices = wanted ?? Array.from({ length: CHUNKS_PER_REQUEST }, (_, i) => i);
-		let manifest = wanted === undefined ? undefined : await store.manifest(blobId);
+		let manifest = wanted === undefined ? undefined : (held ?? (await store.manifest(blobId)));
+		/** The manifest's write, once this request brought one: its chunks are written after it. */
+		let manifestStored: Promise<void> = Promise.resolve();
 		const answered = new Set<number>();
 		const verified: Array<{ index: number; bytes: Uint8Array }> = [];
 		const checks: Array<Promise<void>> = [];
@@ -481,7 +485,9 @@ export class BlobService {
 					});
 					// Judged before it is stored: the chunks that came with it are then never read.
 					manifest = await admitted(decoded, options);
-					await store.putManifest(manifest);
+					// Written while the chunks that came with it are read and checked.
+					manifestStored = store.putManifest(manifest);
+					manifestStored.catch(() => undefined); // awaited below; until then a failure is not an unhandled rejection
 					continue;
 				}
 				// Each requested chunk once: a peer cannot keep a fetch busy by sending one again and again.
@@ -502,6 +508,7 @@ export class BlobService {
 			await Promise.all(checks);
 			await frames.close().catch(() => undefined);
 			// One write for the request's chunks (one transaction), not one per chunk; the caller waits for it.
+			await manifestStored;
 			return { got: new Set(verified.map((c) => c.index)), stored: store.putChunks(blobId, verified) };
 		} catch (thrown) {
 			// A read cut off by the idle deadline fails with the abort's reason, not as a broken stream.
@@ -509,7 +516,8 @@ export class BlobService {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			// What was verified before the fault is kept: the next request asks for the rest.
 			await Promise.allSettled(checks);
-			if (manifest !== undefined) await store.putChunks(blobId, verified).catch(() => undefined);
+			const written = await manifestStored.then(() => true, () => false);
+			if (manifest !== undefined && written) await store.putChunks(blobId, verified).catch(() => undefined);
 			throw error;
 		} finally {
 			idle.clear();
