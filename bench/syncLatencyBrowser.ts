@@ -81,8 +81,8 @@ export interface SenderCost {
 	publishAwaitMs: number;
 }
 
-/** Name of the Y.Map the benchmark writes. */
-const MAP = 'lat';
+/** Name of the Y.Map the benchmark writes: a note's `meta`, a map the note policy lets change (a note takes no name of its own). */
+const MAP = 'meta';
 /** Protocol of the raw baseline stream. */
 const RAW_PROTOCOL = '/outpost-bench/raw/1.0.0';
 /** Transaction origin of the benchmark's own writes. */

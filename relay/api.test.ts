@@ -23,7 +23,7 @@ import { isArchivedOnRelay } from '../src/lib/mesh/relayApi.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { docDigest } from '../src/lib/mesh/syncDocs.ts';
 import { stopPeers } from '../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
+import { createTeamWorkspace, has, invite, listedDoc, newKey, post, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
 import { storedDocs } from './archive/dbFixture.ts';
 import { NOT_ADMIN_MESSAGE } from './archive/teamCheck.ts';
@@ -90,7 +90,7 @@ describe('POST /api/archive', () => {
 		// The owner's device syncs with the relay: an edit reaches its disk, and the owner seals the workspace key to it.
 		await dialRelay(owner, relay);
 		const docId = listedDoc(owner, ws.id);
-		owner.docs.get(docId).getText('t').insert(0, 'written after archiving');
+		post(owner, docId, 'written after archiving');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
 		expect(storedDocs(dataDir, ws.id)).toContain(docId);
@@ -107,7 +107,7 @@ describe('POST /api/archive', () => {
 		// A device invited before the relay restarted joins through the relay alone and gets the edit.
 		const bob = await startJoiner(ws, (await newKey()).key, 'bob', bobInvite);
 		await dialRelay(bob, restarted);
-		await waitUntil(() => bob.docs.docs.get(docId)?.getText('t').toString() === 'written after archiving', 'the late device', 15_000);
+		await waitUntil(() => has(bob, docId, 'written after archiving'), 'the late device', 15_000);
 		expect(bob.errors).toEqual([]);
 		expect(restarted.archive.authority(ws.id)?.roleOf(bob.peerId)).toBe('member');
 	}, 60_000);
@@ -363,7 +363,7 @@ describe('join while the relay runs', () => {
 		await waitUntil(() => relay.archive.authority(ws.id)?.joined === true, 'the relay to see itself admitted');
 		expect(owner.authority.roleOf(relayId(relay))).toBe('relay');
 		const docId = listedDoc(owner, ws.id);
-		owner.docs.get(docId).getMap('m').set('k', 'v');
+		post(owner, docId, 'v');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
 		// The roster on disk holds the admission.
@@ -393,7 +393,7 @@ describe('join while the relay runs', () => {
 		await waitUntil(() => owner.authority.roleOf(relayId(relay)) === 'relay', 'the owner to admit the relay again, as a relay', 20_000);
 		await waitUntil(() => relay.archive.authority(ws.id)?.roleOf(relayId(relay)) === 'relay', 'the relay to see itself a relay', 20_000);
 		const docId = listedDoc(owner, ws.id);
-		owner.docs.get(docId).getMap('m').set('k', 'after');
+		post(owner, docId, 'after');
 		const expected = await docDigest(owner.docs.get(docId));
 		await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the archive');
 		expect(logged.filter((line) => NOT_AS_RELAY.test(line))).toHaveLength(1);

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { SYNC_PROTOCOL_ID } from '../../src/lib/mesh/constants.ts';
 import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { connect, stopPeers } from '../../tests/mesh/peers.ts';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, type DeviceStores, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
+import { createTeamWorkspace, has, invite, listedDoc, newKey, post, startJoiner, startTeamPeer, stopTeamPeers, type DeviceStores, type TeamPeer } from '../../tests/mesh/teamPeers.ts';
 import type { StoredMirror } from '../../src/lib/core/sealedSync.ts';
 import { runRelay } from '../run.ts';
 import type { RunningRelay } from '../run.ts';
@@ -107,7 +107,7 @@ it('archives a member edit on disk and serves it to a member that comes later', 
 	await archiveAs(owner, relay, ws);
 	await dialRelay(owner, relay);
 	const docId = listedDoc(owner, ws.id);
-	owner.docs.get(docId).getText('t').insert(0, 'left before you came');
+	post(owner, docId, 'left before you came');
 	const expected = await docDigest(owner.docs.get(docId));
 	await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the relay to archive the edit');
 
@@ -121,7 +121,7 @@ it('archives a member edit on disk and serves it to a member that comes later', 
 	const restarted = await startRelay();
 	const late = await startJoiner(ws, (await newKey()).key, 'late', lateInvite);
 	await dialRelay(late, restarted);
-	await waitUntil(() => late.docs.docs.get(docId)?.getText('t').toString() === 'left before you came', 'the late member to catch up', 15_000);
+	await waitUntil(() => has(late, docId, 'left before you came'), 'the late member to catch up', 15_000);
 	expect(late.authority.joined).toBe(true);
 }, 40_000);
 
@@ -157,7 +157,7 @@ it('a removed member gets no new session from the relay, even with a client that
 	await dialRelay(owner, relay);
 	await dialRelay(bob, relay);
 	const docId = listedDoc(bob, ws.id);
-	bob.docs.get(docId).getArray<string>('a').push(['from bob']);
+	post(bob, docId, 'from bob');
 	const archived = async (value: string) => {
 		const update = await relay.archive.archives.get(ws.id)?.diff(docId, new Uint8Array([0]));
 		return update !== undefined && Buffer.from(update).includes(Buffer.from(value));
@@ -175,7 +175,7 @@ it('a removed member gets no new session from the relay, even with a client that
 	// Bob comes back with a client that never heard of the removal: the relay refuses it.
 	const stale = await startTeamPeer(ws, bobKey.key, 'stale bob', staleOps);
 	expect(stale.authority.joined).toBe(true);
-	stale.docs.get(docId).getArray<string>('a').push(['after removal']);
+	post(stale, docId, 'after removal');
 	await dialRelay(stale, relay);
 	await waitUntil(() => stale.errors.some((e) => e.error.name === 'MembershipDeniedError'), 'the relay to refuse the removed member');
 	await new Promise((resolve) => setTimeout(resolve, 500));
@@ -193,7 +193,7 @@ it('archives no private space it is not in: its members never send it one', asyn
 	await waitUntil(() => bob.docs.docs.get(space) !== undefined && new ChannelDoc(bob.docs.get(space)).messages.length === 1, 'bob gets it');
 	// A later public edit reaches the relay: so would have the private one, had it been sent.
 	const later = listedDoc(owner, ws.id);
-	owner.docs.get(later).getText('t').insert(0, 'later');
+	post(owner, later, 'later');
 	await waitUntil(async () => (await relay.archive.archives.get(ws.id)?.digest(later)) !== undefined, 'the relay archives a later edit');
 	expect(relay.archive.authority(ws.id)?.team.spaces.has(space)).toBe(true);
 	expect(await relay.archive.archives.get(ws.id)?.digest(space)).toBeUndefined();

@@ -16,7 +16,7 @@ import { meshService, type MeshErrorEvent, type MeshService } from '../../src/li
 import { MemoryDocs } from '../unit/mesh/memoryDocs.js';
 import { addressOf, startNode, waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
+import { createTeamWorkspace, has, invite, listedDoc, newKey, post, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree as team3, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
 const withholders: MeshService[] = [];
 
@@ -63,14 +63,7 @@ function syncStreams(a: TeamPeer, b: { peerId: string }): number {
 		.filter((s) => s.protocol === SYNC_PROTOCOL_ID && s.status === 'open').length;
 }
 
-/** Appends `value` to the shared array of document `docId` on `peer`. */
-function post(peer: TeamPeer, docId: string, value: string): void {
-	peer.docs.get(docId).getArray<string>('a').push([value]);
-}
 
-function has(peer: Pick<TeamPeer, 'docs'>, docId: string, value: string): boolean {
-	return peer.docs.docs.get(docId)?.getArray<string>('a').toArray().includes(value) ?? false;
-}
 
 
 describe('team on the mesh', () => {

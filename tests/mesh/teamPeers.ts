@@ -229,12 +229,13 @@ export async function stopTeamPeers(): Promise<void> {
 }
 
 /**
- * A new document id that the workspace's root on `peer` lists (as a note), so the team's
- * peers name it to each other (a document the root does not list is offered to nobody).
+ * A new document id that the workspace's root on `peer` lists as a public channel, so the
+ * team's peers name it to each other (a document the root does not list is offered to nobody)
+ * and check it as the channel {@link post} writes into.
  */
 export function listedDoc(peer: Pick<TeamPeer, 'docs'>, workspaceId: string): string {
 	const id = newId();
-	new WorkspaceDoc(peer.docs.get(workspaceId)).createNote({ id, title: 'test', createdAt: Date.now(), updatedAt: Date.now() });
+	new WorkspaceDoc(peer.docs.get(workspaceId)).createChannel({ id, name: `c-${id.slice(0, 6)}`, topic: '', private: false, readOnly: false, archived: false, createdAt: Date.now(), createdBy: 'test' });
 	return id;
 }
 
@@ -253,12 +254,12 @@ export async function teamOfRoles() {
 let clock = 0;
 
 /** Posts `value` as a message of `peer` in channel `docId` (a space's document is a channel). */
-export function post(peer: TeamPeer, docId: string, value: string): void {
+export function post(peer: Pick<TeamPeer, 'docs' | 'peerId'>, docId: string, value: string): void {
 	new ChannelDoc(peer.docs.get(docId)).post(msg(newId(), peer.peerId, at(++clock, peer.peerId), value));
 }
 
 /** Whether `peer` holds a message reading `value` in channel `docId`. */
-export function has(peer: TeamPeer, docId: string, value: string): boolean {
+export function has(peer: Pick<TeamPeer, 'docs'>, docId: string, value: string): boolean {
 	const doc = peer.docs.docs.get(docId);
 	return doc !== undefined && new ChannelDoc(doc).messages.toArray().some((m) => m.text === value);
 }

@@ -8,6 +8,8 @@
  * - `once`: a map of plain records, one per key, set once; none is overwritten or deleted;
  * - `index`: a map of Y.Map entries, each added once with its fields, none of which is later
  *   overwritten or deleted (a channel index entry as its creator made it);
+ * - `entries`: a map of Y.Map entries, each added once and never overwritten or deleted, whose
+ *   plain fields may change (a note's listing: its title and last edit follow the note);
  * - `live`: anything goes (a model's answer streaming).
  * Names without a rule are refused or let through, as the caller says.
  *
@@ -17,7 +19,7 @@
 import * as Y from 'yjs';
 import { decodeForCheck, overlapping, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
 
-export type GrowthRule = 'array' | 'once' | 'index' | 'live';
+export type GrowthRule = 'array' | 'once' | 'index' | 'entries' | 'live';
 
 /** What `fresh` asks of a map: whether it holds a key. */
 interface KeySet {
@@ -59,7 +61,7 @@ export function inspectGrowth(
 	const placeOf = placesIn(names, find);
 	const isKept = (place: Place | undefined): boolean => {
 		const rule = place && rules[place.root];
-		return rule === 'array' || rule === 'once' || rule === 'index';
+		return rule === 'array' || rule === 'once' || rule === 'index' || (rule === 'entries' && place!.level === 0);
 	};
 	/** The clock up to which the document holds a client's structs. */
 	const stateOf = (client: number): number => {
@@ -95,8 +97,13 @@ export function inspectGrowth(
 			if (typeof struct.parent !== 'string' || !fresh(struct.parentSub, mapOf(doc, place.root), place.root)) return 'a record cannot be overwritten';
 			continue;
 		}
-		// A field of an index entry, set when the entry was made.
 		const parent = struct.parent as unknown;
+		if (rule === 'entries') {
+			// A field of a listing: set and set again, but only as a plain value of the entry itself.
+			if (place.level !== 1 || !(struct.content instanceof Y.ContentAny)) return 'a listing holds plain fields only';
+			continue;
+		}
+		// A field of an index entry, set when the entry was made.
 		if (rule === 'once' || place.level !== 1 || !(parent instanceof Y.ID) || !(struct.content instanceof Y.ContentAny)) {
 			return 'a record cannot be overwritten';
 		}

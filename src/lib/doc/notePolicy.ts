@@ -28,6 +28,7 @@ import { heldMap } from './heldMap.js';
 import { verifyBindingNow } from './signature.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 import { decodeForCheck, overlapping, overlapStart, type AnyStruct, type CheckedUpdate } from './updateStructs.js';
+import { decodeUpdateShared } from './decodedUpdate.js';
 
 /** Whether the edits bound to a device count: it wrote notes at some time (TeamAuthority `wroteNotes`). */
 export type IsWriter = (device: string) => boolean;
@@ -37,8 +38,26 @@ const ROOTS: Record<string, GrowthRule> = {
 	body: 'live',
 	meta: 'live',
 	tags: 'live',
-	snapshots: 'live'
+	// Appended, never deleted (found in review: any member erased the others' snapshots).
+	snapshots: 'array'
 };
+
+/** The top-level names a note has: an update that adds another is refused (see {@link foreignRoot}). */
+const NOTE_ROOTS = new Set(Object.keys(ROOTS));
+
+/**
+ * A top-level name outside a note's own that the update writes under, or undefined. Found in
+ * review: a member wrote a `records` (or `reactions`) entry into a note, and replicas without
+ * the root's listing then checked it as an AI chat (or a channel), refusing its writers' edits.
+ */
+function foreignRoot(decoded: ReturnType<typeof Y.decodeUpdate>): string | undefined {
+	for (const struct of decoded.structs) {
+		// A decoded top-level item names its root by a string (Yjs's types say otherwise).
+		const parent = struct instanceof Y.Item ? (struct.parent as unknown) : undefined;
+		if (typeof parent === 'string' && !NOTE_ROOTS.has(parent)) return parent;
+	}
+	return undefined;
+}
 
 /**
  * Signature checks of bindings already made (a writer's every keystroke asks again), by the
@@ -63,9 +82,17 @@ function holdsAny(map: Y.Map<unknown>): boolean {
 	return false;
 }
 
-/** Whether `struct` is an item of the note's `bindings` map (`bindings`: the map, when the note has one). */
-function inBindings(struct: AnyStruct | undefined, bindings: Y.Map<unknown> | undefined): boolean {
-	return struct instanceof Y.Item && ((struct.parent as unknown) === 'bindings' || (bindings !== undefined && struct.parent === bindings));
+/** The note's types whose items are kept (set once, or appended): those it holds. */
+interface KeptTypes {
+	bindings: Y.Map<unknown> | undefined;
+	snapshots: Y.AbstractType<Y.YEvent<any>> | undefined; // any: Yjs types a root type by its events so (doc.share)
+}
+
+/** Whether `struct` is an item of the note's `bindings` map or `snapshots` array. */
+function inKept(struct: AnyStruct | undefined, kept: KeptTypes): boolean {
+	if (!(struct instanceof Y.Item)) return false;
+	const parent = struct.parent as unknown;
+	return parent === 'bindings' || parent === 'snapshots' || (parent !== null && (parent === kept.bindings || parent === kept.snapshots));
 }
 
 const BINDINGS = new TextEncoder().encode('bindings');
@@ -91,36 +118,37 @@ function bindingsIn(decoded: ReturnType<typeof Y.decodeUpdate>): Map<string, unk
 }
 
 /**
- * Whether an update may add, overwrite or delete a binding, so the growth rules must look at
- * it (most updates are text edits, which need not): an item set in `bindings` or placed next
- * to one, a map entry sent with an origin (an overwrite), or a deletion of a binding.
+ * Whether an update may add, overwrite or delete a binding or a snapshot, so the growth rules
+ * must look at it (most updates are text edits, which need not): an item set in `bindings` or
+ * `snapshots` or placed next to one, a map entry sent with an origin (an overwrite), or a
+ * deletion of a binding or a snapshot.
  */
-function touchesBindings(checked: CheckedUpdate, bindings: Y.Map<unknown> | undefined): boolean {
+function touchesKept(checked: CheckedUpdate, kept: KeptTypes): boolean {
 	const { decoded, store } = checked;
 	for (const struct of decoded.structs) {
 		if (!(struct instanceof Y.Item)) continue;
 		const parent = struct.parent as unknown;
-		if (parent === 'bindings' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
+		if (parent === 'bindings' || parent === 'snapshots' || (struct.parentSub !== null && typeof parent !== 'string')) return true;
 		if (parent === null) {
 			const near = struct.origin ?? struct.rightOrigin;
-			if (near !== null && inBindings(checked.find(near.client, near.clock), bindings)) return true;
+			if (near !== null && inKept(checked.find(near.client, near.clock), kept)) return true;
 		}
 	}
 	for (const [client, ranges] of decoded.ds.clients) {
 		const held = store.get(client);
 		const arriving = checked.inUpdate.get(client);
 		for (const range of ranges) {
-			if (bindingIn(held, range.clock, range.len, bindings) || bindingIn(arriving, range.clock, range.len, bindings)) return true;
+			if (keptIn(held, range.clock, range.len, kept) || keptIn(arriving, range.clock, range.len, kept)) return true;
 		}
 	}
 	return false;
 }
 
-/** Whether a struct of `list` (a client's, sorted) in `[clock, clock + len)` is a binding (a loop: every deletion asks). */
-function bindingIn(list: AnyStruct[] | undefined, clock: number, len: number, bindings: Y.Map<unknown> | undefined): boolean {
+/** Whether a struct of `list` (a client's, sorted) in `[clock, clock + len)` is a binding or a snapshot (a loop: every deletion asks). */
+function keptIn(list: AnyStruct[] | undefined, clock: number, len: number, kept: KeptTypes): boolean {
 	if (list === undefined) return false;
 	const end = clock + len;
-	for (let i = overlapStart(list, clock); i < list.length && list[i]!.id.clock < end; i++) if (inBindings(list[i], bindings)) return true;
+	for (let i = overlapStart(list, clock); i < list.length && list[i]!.id.clock < end; i++) if (inKept(list[i], kept)) return true;
 	return false;
 }
 
@@ -150,6 +178,38 @@ function bringsContent(checked: CheckedUpdate): boolean {
 	return false;
 }
 
+/**
+ * Why a binding the update sets does not count, or undefined when each does: a binding is the
+ * bound client's own item (bindWriter writes it in the client's first transaction), under the
+ * key of that client, signed for this note, by a device that writes notes. Found in review:
+ * only the bindings of clients with edits in the update were checked, so a member set junk (or
+ * its own signed binding) under a writer's client id on a replica that lacked the note, and
+ * bindings being set once, that replica refused the writer's honest note for good.
+ */
+function unboundBinding(decoded: ReturnType<typeof Y.decodeUpdate>, docId: string, isWriter: IsWriter | undefined): string | undefined {
+	for (const struct of decoded.structs) {
+		if (!(struct instanceof Y.Item) || (struct.parent as unknown) !== 'bindings' || typeof struct.parentSub !== 'string') continue;
+		const client = struct.id.client;
+		const value = struct.content instanceof Y.ContentAny ? struct.content.arr[0] : undefined;
+		if (struct.parentSub !== String(client) || !validBinding(value, docId, client)) return 'a binding that is not its own client’s, signed for this note';
+		if (isWriter !== undefined && !isWriter(value.device)) return 'an edit from a device that may not write notes';
+	}
+	return undefined;
+}
+
+/**
+ * Whether `update` writes a note's `bindings` (a document no index lists yet is checked as a
+ * note then: team/writePolicy.ts). False when it does not decode (the store refuses it anyway).
+ */
+export function setsBindings(update: Uint8Array): boolean {
+	if (!mentionsBindings(update)) return false;
+	try {
+		return decodeUpdateShared(update).structs.some((struct) => struct instanceof Y.Item && (struct.parent as unknown) === 'bindings');
+	} catch {
+		return false;
+	}
+}
+
 /** Why a note update from a peer that carries no note content is refused. */
 export const NOT_A_CARRIER = 'note content from a device that may not write notes';
 
@@ -168,12 +228,16 @@ export function checkNoteUpdate(doc: Y.Doc, docId: string, update: Uint8Array, i
 	}
 	const bindingsType = doc.share.has('bindings') ? heldMap(doc, 'bindings') : undefined;
 	const bound = bindingsType !== undefined && holdsAny(bindingsType);
-	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
 	const checked = decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
-	if (touchesBindings(checked, bindingsType)) {
+	const foreign = foreignRoot(checked.decoded);
+	if (foreign !== undefined) return `a note has no "${foreign}"`;
+	if (!bound && !mentionsBindings(update)) return undefined; // a note from before bindings, and still unbound
+	if (touchesKept(checked, { bindings: bindingsType, snapshots: doc.share.get('snapshots') })) {
 		const shape = inspectGrowth(doc, update, ROOTS, 'allow', 'a note', checked);
 		if (shape !== undefined) return shape;
+		const squat = unboundBinding(checked.decoded, docId, isWriter);
+		if (squat !== undefined) return squat;
 	}
 	const { decoded } = checked;
 	const held = bound ? bindingsType : undefined;

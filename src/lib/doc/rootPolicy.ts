@@ -6,18 +6,51 @@
  * a current admin or the owner signed them (WorkspaceDoc.ts folds them, channelRights.ts says
  * which count). Its `meta` (name, colour, creator, roster id) is set once, when the workspace
  * is made, and never overwritten or deleted (found in review: any member renamed the workspace,
- * and its colour went into a style). The note and AI-chat indexes are not guarded yet.
+ * and its colour went into a style).
+ *
+ * The AI-chat index is kept as the channel index is. A note's listing is added once and never
+ * replaced or deleted, while its plain fields (title, last edit) follow the note. One id is
+ * listed under one index only: the store decides how to check a document from where the root
+ * lists it (team/writePolicy.ts), so a second listing would have it checked as something else
+ * (found in review: a guest listed a note's id as a channel, and every replica then refused the
+ * note's edits; a note unlisted by any member stopped being shared).
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { inspectGrowth, type GrowthRule } from './growth.js';
+import { heldMap } from './heldMap.js';
+import { decodeForCheck } from './updateStructs.js';
 
 const ROOTS: Record<string, GrowthRule> = {
 	channels: 'index',
+	aiThreads: 'index',
+	notes: 'entries',
 	channelSettings: 'once',
 	meta: 'once'
 };
 
-/** Why `update` would rewrite root document `doc`'s channel index or settings marks, or undefined. */
+/** The indexes that say what a document is. */
+const INDEXES = ['channels', 'notes', 'aiThreads'] as const;
+
+/** Why `update` would rewrite root document `doc`'s indexes, settings marks or meta, or list one id twice; or undefined. */
 export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
-	return inspectGrowth(doc, update, ROOTS, 'allow', 'a workspace root');
+	const checked = decodeForCheck(doc, update);
+	if (checked === undefined) return 'undecodable update';
+	const growth = inspectGrowth(doc, update, ROOTS, 'allow', 'a workspace root', checked);
+	if (growth !== undefined) return growth;
+	/** Index entries the update adds: id → the index. */
+	let added: Map<string, string> | undefined;
+	for (const struct of checked.decoded.structs) {
+		// A decoded top-level item names its root by a string (Yjs's types say otherwise).
+		const index = struct instanceof Y.Item ? (struct.parent as unknown) : undefined;
+		if (typeof index !== 'string' || !(INDEXES as readonly string[]).includes(index)) continue;
+		const id = (struct as Y.Item).parentSub;
+		if (id === null) continue; // not a map entry: growth refused what it must
+		const before = (added ??= new Map()).get(id);
+		if (before !== undefined && before !== index) return `"${id}" is listed as two kinds of document`;
+		added.set(id, index);
+		for (const other of INDEXES) {
+			if (other !== index && doc.share.has(other) && heldMap(doc, other).has(id)) return `"${id}" is listed as two kinds of document`;
+		}
+	}
+	return undefined;
 }

@@ -111,7 +111,7 @@ describe('note write policy', () => {
 					new NoteDoc(c).body.insert(0, 'Ann says 500 mg. ');
 				});
 			})
-		).toBe('an edit from a client bound to no device');
+		).toBe('a binding that is not its own client’s, signed for this note');
 		expect(
 			attempt(honest, (c) => {
 				const stop = bindWriter(c, NOTE, gus.key, gus.peerId);
@@ -128,7 +128,7 @@ describe('note write policy', () => {
 					new NoteDoc(c).body.insert(0, 'x');
 				});
 			})
-		).toBe('an edit from a client bound to no device');
+		).toBe('a binding that is not its own client’s, signed for this note');
 	});
 
 	it("a binding cannot be rewritten to point a writer's edits at someone else", () => {

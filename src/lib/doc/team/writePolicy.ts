@@ -19,7 +19,7 @@ import type * as Y from 'yjs';
 import { heldMap } from '../heldMap.js';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
 import { checkChannelUpdate } from '../channelPolicy.js';
-import { checkNoteUpdate, type IsWriter } from '../notePolicy.js';
+import { checkNoteUpdate, setsBindings, type IsWriter } from '../notePolicy.js';
 import { checkRootUpdate } from '../rootPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
@@ -83,13 +83,22 @@ export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId:
 export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, context: UpdateContext = {}): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
 	if (docId === workspaceId) return checkRootUpdate(doc, update);
-	if (context.channel === true || holdsAnyOf(doc, CHANNEL_ONLY)) return checkChannelUpdate(doc, update);
-	if (context.aiThread === true || doc.share.has('records')) return checkAiThreadUpdate(doc, update);
-	if (context.note === true || doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
+	// Where the root lists it decides first (one index per id: rootPolicy.ts); what it holds only
+	// when it is not listed yet, so names a member slips into a listed document change nothing
+	// (found in review: a note given a "records" entry was then checked as an AI chat).
+	if (context.channel === true) return checkChannelUpdate(doc, update);
+	if (context.aiThread === true) return checkAiThreadUpdate(doc, update);
+	if (context.note === true) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
+	if (holdsAnyOf(doc, CHANNEL_ONLY)) return checkChannelUpdate(doc, update);
+	if (doc.share.has('records')) return checkAiThreadUpdate(doc, update);
+	if (doc.share.has('bindings')) return checkNoteUpdate(doc, docId, update, context.isWriter, context.fromCarrier);
 	// Nothing here says what it is yet (its root entry has not come): from a peer that does
 	// not carry notes, it may be a note, so it brings nothing. An honest such peer offers only
 	// what its root lists, which reaches this replica first on the same session.
 	if (context.fromCarrier === false) return checkNoteUpdate(doc, docId, update, context.isWriter, false);
+	// From a carrier, what binds a writer is checked as a note's would be: bindings are set once,
+	// so one let through unchecked would keep that writer's note out of this replica for good.
+	if (setsBindings(update)) return checkNoteUpdate(doc, docId, update, context.isWriter, true);
 	return undefined;
 }
 
