@@ -46,7 +46,13 @@ export interface TeamAuthorityEvents {
 /** Transaction origin of operations this device writes. */
 export const TEAM_WRITE_ORIGIN = 'outpost:team';
 /** Tabs of member devices remembered at once (admitted by a delegation). */
-const MAX_TABS = 1024;
+const MAX_TABS = 4096;
+/**
+ * Tabs of one device remembered at once: its oldest is forgotten past this, never another
+ * device's (found in review: one member signing delegations for throwaway keys pushed every
+ * other member's tabs out of the shared table, cutting them off from their DMs and huddles).
+ */
+export const MAX_TABS_PER_DEVICE = 16;
 
 /** Thrown by {@link TeamAuthority.write} without a device key. */
 export class ReadOnlyTeamError extends Error {
@@ -242,8 +248,16 @@ export class TeamAuthority implements MeshAuthority {
 		if (!d || d.tab !== peerId || d.ws !== this.init.workspaceId || now > d.expires) return 'refused';
 		await this.settled();
 		if (!this.isMember(d.device)) return 'refused';
-		if (this.tabs.size >= MAX_TABS) this.tabs.delete(this.tabs.keys().next().value!);
 		this.tabs.delete(peerId); // most recently admitted last
+		let oldestOwn: string | undefined;
+		let own = 0;
+		for (const [tab, { device }] of this.tabs) {
+			if (device !== d.device) continue;
+			oldestOwn ??= tab;
+			own++;
+		}
+		if (own >= MAX_TABS_PER_DEVICE) this.tabs.delete(oldestOwn!);
+		else if (this.tabs.size >= MAX_TABS) this.tabs.delete(this.tabs.keys().next().value!);
 		this.tabs.set(peerId, { device: d.device, expires: d.expires });
 		return 'ok';
 	}

@@ -218,10 +218,16 @@ export class WorkspaceAwareness {
 		this.clientsOf.set(publisher, [...(this.clientsOf.get(publisher) ?? []), clientId]);
 	}
 
-	/** Forgets who owns `clientId`. */
+	/**
+	 * Forgets who owns `clientId`, and, when it has no state, y-protocols' record of its clock,
+	 * which y-protocols keeps for ever (found in review: one member's envelopes, each a new client
+	 * id saying "left", added a record on every replica each, and its timer walks them all).
+	 */
 	private forget(clientId: number): void {
 		const publisher = this.owners.get(clientId);
 		this.owners.delete(clientId);
+		const { awareness } = this.init;
+		if (!awareness.states.has(clientId)) awareness.meta.delete(clientId);
 		if (publisher === undefined) return;
 		const left = (this.clientsOf.get(publisher) ?? []).filter((id) => id !== clientId);
 		if (left.length > 0) this.clientsOf.set(publisher, left);

@@ -23,7 +23,7 @@ import type { ModelsState } from './ModelsState.svelte.js';
 import { DeniedReason } from '../mesh/constants.js';
 import { MembershipDeniedError } from '../mesh/errors.js';
 import { WorkspaceSyncState, type WorkspaceStatus } from '../mesh/workspaceStatus.js';
-import { connectionInfo, readPresence, type ConnectionInfo, type Presence } from './connection.js';
+import { connectionInfo, presentPeople, type ConnectionInfo, type Presence } from './connection.js';
 import type { WorkspaceRow } from '../store/db.js';
 import type { WorkspaceSyncDocs } from '../store/WorkspaceSyncDocs.js';
 import type { CoreWorkspace } from '../core/OutpostCore.js';
@@ -409,17 +409,9 @@ export class MeshState {
 	private refreshPresence(workspaceId: string): void {
 		const synced = this.synced.get(workspaceId);
 		if (!synced) return;
-		const me = this.services.identity.peerId;
-		const byPeer = new Map<string, Presence>();
-		for (const [clientId, state] of synced.awareness.getStates()) {
-			if (clientId === synced.awareness.clientID) continue;
-			const presence = readPresence(state);
-			// The same person in a second tab shows once; this device's other tabs never.
-			if (!presence || presence.peerId === me) continue;
-			const seen = byPeer.get(presence.peerId);
-			byPeer.set(presence.peerId, seen ? { ...seen, typingIn: seen.typingIn ?? presence.typingIn } : presence);
-		}
-		this.presence = { ...this.presence, [workspaceId]: [...byPeer.values()] };
+		const { authority } = synced.workspace;
+		const people = presentPeople(synced.awareness.getStates(), synced.awareness.clientID, this.services.identity.peerId, (peerId) => authority.deviceOf(peerId));
+		this.presence = { ...this.presence, [workspaceId]: people };
 	}
 
 	/**

@@ -216,6 +216,15 @@ export class WorkspaceState {
 		return this.team.authority.isMember(peerId);
 	}
 
+	/**
+	 * The member device `peerId` is, or the one whose tab it is (by the tab's signed
+	 * delegation); undefined for anyone else. Presence and huddles name people through this only.
+	 */
+	deviceOf(peerId: string): string | undefined {
+		void this.version;
+		return this.team.authority.deviceOf(peerId);
+	}
+
 	/** Whether this device may manage the team (owner or admin): members, invitations, the relay's API keys. */
 	get isAdmin(): boolean {
 		return this.team.canManage;

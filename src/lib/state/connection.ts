@@ -87,3 +87,24 @@ export function readPresence(state: unknown): Presence | undefined {
 		...(typeof typing === 'string' && typing.length <= 64 ? { typingIn: typing } : {})
 	};
 }
+
+/**
+ * Who is present, from a workspace's awareness `states` (client id → state): one entry per
+ * member device, a tab's state counted as its device's (`deviceOf`: the device a peer is or is
+ * a tab of, undefined for anyone else), leaving out this tab (`ownClientId`) and this device
+ * (`me`, its other tabs). A state naming a peer that is no member device nor a tab of one is
+ * left out, and an entry is named by the roster, never by the state's own `name` (found in
+ * review: a guest's tab naming itself "owner" showed to others as the owner, typing).
+ */
+export function presentPeople(states: ReadonlyMap<number, unknown>, ownClientId: number, me: string, deviceOf: (peerId: string) => string | undefined): Presence[] {
+	const byDevice = new Map<string, Presence>();
+	for (const [clientId, state] of states) {
+		if (clientId === ownClientId) continue;
+		const presence = readPresence(state);
+		const device = presence && deviceOf(presence.peerId);
+		if (!presence || device === undefined || device === me) continue;
+		const seen = byDevice.get(device);
+		byDevice.set(device, seen ? { ...seen, typingIn: seen.typingIn ?? presence.typingIn } : { ...presence, peerId: device });
+	}
+	return [...byDevice.values()];
+}

@@ -62,4 +62,34 @@ describe('awareness owners', () => {
 		presence.stop();
 		awareness.destroy();
 	}, 60_000);
+
+	it('remembers no clock of a client it forgot that has no state (a flood of ever-new ids saying "left" leaves nothing behind)', async () => {
+		const keys = await deriveWorkspaceKeys(newId(), crypto.getRandomValues(new Uint8Array(32)));
+		const awareness = new Awareness(new Y.Doc());
+		const pubsub = { publish: async () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined } as unknown as GossipPubSub;
+		const presence = new WorkspaceAwareness({ pubsub, keys, awareness, onError: () => undefined });
+		presence.start();
+		const before = awareness.meta.size;
+		for (let id = 100; id < 2100; id++) presence.receive(await sealAwarenessEnvelope(keys, left(id)), 'mallory');
+		await (presence as unknown as { queue: Promise<void> }).queue;
+		// Found in review: y-protocols kept one record per id for ever (8,000 envelopes, 7,998 records).
+		expect(awareness.meta.size - before).toBeLessThanOrEqual(MAX_CLIENTS_PER_PUBLISHER);
+		presence.stop();
+		awareness.destroy();
+	}, 60_000);
 });
+
+/** One awareness entry saying client `clientId` left (a `null` state), clock 1. */
+function left(clientId: number): Uint8Array {
+	const json = new TextEncoder().encode('null');
+	const out: number[] = [1];
+	for (let n = clientId; ; n = Math.floor(n / 128)) {
+		if (n <= 0x7f) {
+			out.push(n);
+			break;
+		}
+		out.push((n & 0x7f) | 0x80);
+	}
+	out.push(1, json.length, ...json);
+	return Uint8Array.from(out);
+}

@@ -1,6 +1,6 @@
 /** The "Connection" element's states and reading remote presence defensively. */
 import { describe, expect, it } from 'vitest';
-import { ConnectionState, connectionInfo, readPresence } from '../../../src/lib/state/connection';
+import { ConnectionState, connectionInfo, presentPeople, readPresence } from '../../../src/lib/state/connection';
 import { WorkspaceSyncState } from '../../../src/lib/mesh/workspaceStatus';
 
 /** A workspace status with these live peers (ids), of which `relayedPeers` are reached through a relay. */
@@ -95,5 +95,26 @@ describe('readPresence', () => {
 		for (const bad of [null, 7, 'x', {}, { peer: 3 }, { peer: 'x'.repeat(101) }]) expect(readPresence(bad)).toBeUndefined();
 		const odd = readPresence({ peer: 'p', name: 'n'.repeat(500), channel: { x: 1 }, typing: 'c'.repeat(65) });
 		expect(odd).toEqual({ peerId: 'p', name: 'n'.repeat(80) });
+	});
+});
+
+describe('presentPeople', () => {
+	const devices: Record<string, string> = { ann: 'ann', 'ann-tab': 'ann', bob: 'bob', 'bob-tab': 'bob', me: 'me', 'me-tab': 'me' };
+	const deviceOf = (peerId: string) => devices[peerId];
+
+	it('shows each member device once, a tab as its device, never this device, and by no name of its own choosing', () => {
+		const states = new Map<number, unknown>([
+			[1, { peer: 'me', name: 'Me' }], // this tab
+			[2, { peer: 'me-tab', name: 'Me, elsewhere' }], // this device's other tab
+			[3, { peer: 'ann', name: 'Ann', channel: 'c1' }],
+			[4, { peer: 'ann-tab', name: 'owner', typing: 'c1' }], // Ann's tab, naming itself
+			[5, { peer: 'stranger', name: 'owner', typing: 'c1' }], // no member device nor tab
+			[6, { peer: 'bob-tab', name: 'owner', typing: 'c2' }],
+			[7, { name: 'no peer' }]
+		]);
+		expect(presentPeople(states, 1, 'me', deviceOf)).toEqual([
+			{ peerId: 'ann', name: 'Ann', channelId: 'c1', typingIn: 'c1' },
+			{ peerId: 'bob', name: 'owner', typingIn: 'c2' }
+		]);
 	});
 });
