@@ -139,8 +139,14 @@ class Pass {
 		return set;
 	}
 
-	private knownDevice(device: string): boolean {
-		return this.team.devices.has(device);
+	/**
+	 * Whether `id` is a current member device or a current member's id (its first device, which
+	 * its member may have removed while keeping the membership). Found in review: an `add` or an
+	 * admission naming a member's removed first device replaced that member's record (an admin
+	 * made the owner a guest; a thief with the removed laptop's key did it with any invitation).
+	 */
+	private taken(id: string): boolean {
+		return this.team.devices.has(id) || this.team.members.has(id);
 	}
 
 	/** Applies `op`, or returns why it has no effect. */
@@ -159,7 +165,7 @@ class Pass {
 			case 'add': {
 				if (actorRank < ROLE_RANK.admin) return 'only admins add members';
 				if (rank(p.role) > actorRank) return 'cannot grant a higher role';
-				if (this.knownDevice(p.member)) return 'already a member device';
+				if (this.taken(p.member)) return 'already a member device';
 				this.addMember(p.member, p.role, p.name, p.at, actor.id);
 				return undefined;
 			}
@@ -288,7 +294,7 @@ class Pass {
 		if (p.at > invite.expires) return 'invitation expired';
 		const creator = team.members.get(invite.createdBy);
 		if (!creator) return 'invitation creator was removed';
-		if (this.knownDevice(p.by)) return 'already a member device';
+		if (this.taken(p.by)) return 'already a member device';
 		// In causal order, not by clocks: the invitation must have seen the device's latest removal.
 		const removal = this.removals.get(p.by);
 		if (removal !== undefined && !this.ancestry.after(removal).has(this.inviteOps.get(invite.id) ?? '')) {

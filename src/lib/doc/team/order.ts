@@ -21,27 +21,41 @@ export function orderOps(ops: Map<string, TeamOp>, rootId: string | undefined): 
 	const children = new Map<string, string[]>();
 	const missing = new Map<string, number>();
 	const complete = new Set<string>();
-	// An operation is orderable when it is the root, or all its parents are orderable.
-	const state = new Map<string, boolean>();
-	const orderable = (id: string): boolean => {
-		const known = state.get(id);
-		if (known !== undefined) return known;
-		state.set(id, false); // a cycle (impossible with hash links) stays unorderable
-		const op = ops.get(id);
-		let ok = false;
-		if (op) {
-			const { prev } = op.payload;
-			ok = prev.length === 0 ? id === rootId : prev.every((p) => ops.has(p) && orderable(p));
+	// An operation is orderable when it is the root, or all its parents are orderable: found
+	// from the root forwards (each operation once, each link once), never by recursion (found in
+	// review: a chain of 6,000 operations, the last given the smallest id, overflowed the stack
+	// of a recursive walk, so every replica's fold threw for good).
+	const orderable = new Set<string>();
+	const unmet = new Map<string, number>();
+	const waitingOn = new Map<string, string[]>();
+	const found: string[] = [];
+	for (const [id, op] of ops) {
+		const { prev } = op.payload;
+		if (prev.length === 0) {
+			if (id === rootId) found.push(id);
+			continue;
 		}
-		state.set(id, ok);
-		return ok;
-	};
-	// Iterative warm-up in id order keeps recursion shallow for long chains.
+		if (!prev.every((p) => ops.has(p))) continue; // an ancestor is missing: it waits
+		unmet.set(id, prev.length);
+		for (const p of prev) {
+			const list = waitingOn.get(p);
+			if (list) list.push(id);
+			else waitingOn.set(p, [id]);
+		}
+	}
+	while (found.length > 0) {
+		const id = found.pop()!;
+		orderable.add(id);
+		for (const child of waitingOn.get(id) ?? []) {
+			const left = unmet.get(child)! - 1;
+			unmet.set(child, left);
+			if (left === 0) found.push(child);
+		}
+	}
 	const ids = [...ops.keys()].sort();
-	for (let pass = 0; pass < 2; pass++) for (const id of ids) orderable(id);
 	const waiting: string[] = [];
 	for (const id of ids) {
-		if (!orderable(id)) {
+		if (!orderable.has(id)) {
 			waiting.push(id);
 			continue;
 		}
