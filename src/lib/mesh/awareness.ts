@@ -29,9 +29,10 @@ import type { SubscriptionChangeData } from '@libp2p/gossipsub';
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness';
 import { expectEnd, readBoundedUint } from './codec.js';
 import { MAX_AWARENESS_ENVELOPE_BYTES } from './constants.js';
-import { AwarenessRejectedError, MessageTooLargeError } from './errors.js';
+import { AwarenessRejectedError, GossipOverloadError, MessageTooLargeError } from './errors.js';
 import type { GossipPubSub } from './gossip.js';
 import { openAwarenessEnvelope, sealAwarenessEnvelope } from './gossipEnvelope.js';
+import { ReceiveQueue } from './receiveQueue.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
 /** Options of a {@link WorkspaceAwareness}. */
@@ -52,6 +53,9 @@ export interface WorkspaceAwarenessInit {
 	 */
 	speaksFor?: (publisher: string, peer: string) => boolean;
 }
+
+/** What may wait to be opened: 256 envelopes, 2 MiB, 16 of one publisher (receiveQueue.ts; found in review: unbounded). */
+export const AWARENESS_RECEIVE_LIMITS = { maxItems: 256, maxBytes: 2 * 1024 * 1024, maxPerPublisher: 16 };
 
 /**
  * Client ids whose publisher is remembered. At the limit, the oldest whose state is gone is
@@ -84,8 +88,8 @@ export class WorkspaceAwareness {
 	private publishQueued = false;
 	private lastRepublish = Number.NEGATIVE_INFINITY;
 	private republishTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Envelopes are opened and applied one at a time, in arrival order. */
-	private queue: Promise<void> = Promise.resolve();
+	/** Envelopes are opened and applied one at a time, in arrival order; what may wait is bounded (receiveQueue.ts). */
+	readonly received = new ReceiveQueue(AWARENESS_RECEIVE_LIMITS);
 	/** The publisher each client id was first heard from: nobody else may speak for it. */
 	private readonly owners = new Map<number, string>();
 	/** Each publisher's client ids, oldest first (at most {@link MAX_CLIENTS_PER_PUBLISHER}). */
@@ -153,11 +157,15 @@ export class WorkspaceAwareness {
 	 */
 	receive(envelope: Uint8Array, publisher?: string): void {
 		if (!this.running) return;
-		this.queue = this.queue
-			.then(() => this.apply(envelope, publisher))
-			.catch((error: unknown) => {
+		this.received.push(
+			envelope.byteLength,
+			publisher,
+			() => this.apply(envelope, publisher),
+			(error) => {
 				if (this.running) this.init.onError(asError(error));
-			});
+			},
+			() => this.init.onError(new GossipOverloadError(`presence arrives faster than it is applied; what is past ${AWARENESS_RECEIVE_LIMITS.maxItems} waiting is dropped`))
+		);
 	}
 
 	private async apply(envelope: Uint8Array, publisher: string | undefined): Promise<void> {

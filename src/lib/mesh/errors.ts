@@ -124,3 +124,8 @@ export type SyncError =
 export class AwarenessRejectedError extends Error {
 	override name = 'AwarenessRejectedError';
 }
+
+/** Envelopes arrived on a workspace's topic faster than they are opened, past its receive queue's bounds: some were dropped (receiveQueue.ts). */
+export class GossipOverloadError extends Error {
+	override name = 'GossipOverloadError';
+}

@@ -14,9 +14,10 @@
 import type { GossipSub, Message } from '@libp2p/gossipsub';
 import * as Y from 'yjs';
 import { MAX_ENVELOPE_BYTES } from './constants.js';
-import { UpdateRejectedError } from './errors.js';
+import { GossipOverloadError, UpdateRejectedError } from './errors.js';
 import { EnvelopeKind, envelopeKind, openEnvelope, sealEnvelope } from './gossipEnvelope.js';
 import { targetClocks, type SyncDocs } from './syncDocs.js';
+import { ReceiveQueue } from './receiveQueue.js';
 import { applicablePart } from './updateCheck.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
@@ -81,6 +82,12 @@ const MERGE_GROUP = 100;
  */
 export const GOSSIP_FLUSH_MS = 30;
 
+/**
+ * What may wait to be opened and applied: 256 envelopes, 16 MiB, 64 of one publisher (so one
+ * member's flood leaves room for the others'; receiveQueue.ts).
+ */
+export const GOSSIP_RECEIVE_LIMITS = { maxItems: 256, maxBytes: 16 * 1024 * 1024, maxPerPublisher: 64 };
+
 /** Envelope overhead over the update: kind, key id, IV, lengths, doc id and the GCM tag (90 bytes). */
 const ENVELOPE_OVERHEAD = 128;
 
@@ -91,7 +98,8 @@ export class WorkspaceGossip {
 	private readonly maxEnvelopeBytes: number;
 	private unsubscribeDocs: (() => void) | undefined;
 	/** Envelopes are opened and applied one at a time, in arrival order. */
-	private queue: Promise<void> = Promise.resolve();
+	/** Envelopes waiting to be opened and applied (bounded: receiveQueue.ts). */
+	readonly received = new ReceiveQueue(GOSSIP_RECEIVE_LIMITS);
 	private running = false;
 	/** Local updates not published yet, per document. */
 	private readonly outbox = new Map<string, Uint8Array[]>();
@@ -198,7 +206,13 @@ export class WorkspaceGossip {
 		if (envelopeKind(data) === EnvelopeKind.advert) return;
 		if (message.type === 'signed' && this.init.hasSessionWith?.(message.from.toString()) === true) return;
 		const publisher = message.type === 'signed' ? message.from.toString() : undefined;
-		this.queue = this.queue.then(() => this.receive(data, publisher)).catch((error: unknown) => this.init.onError(asError(error)));
+		this.received.push(
+			data.byteLength,
+			publisher,
+			() => this.receive(data, publisher),
+			(error) => this.init.onError(asError(error)),
+			() => this.init.onError(new GossipOverloadError(`updates arrive on ${this.topic} faster than they are applied; those past ${GOSSIP_RECEIVE_LIMITS.maxItems} waiting are dropped (sync repairs them)`))
+		);
 	};
 
 	private async receive(envelope: Uint8Array, publisher: string | undefined): Promise<void> {

@@ -41,7 +41,7 @@ describe('awareness owners', () => {
 		presence.start();
 		const send = async (clientId: number, publisher: string, state: Record<string, unknown>, clock = 1) => {
 			presence.receive(await sealAwarenessEnvelope(keys, update(clientId, clock, state)), publisher);
-			await (presence as unknown as { queue: Promise<void> }).queue; // applied in order: wait for this one
+			await presence.received.idle(); // applied in order: wait for this one
 		};
 		await send(1, 'ada', { peer: 'ada', name: 'Ada' });
 		for (let id = 100; id < 110; id++) await send(id, 'mallory', { peer: 'mallory' });
@@ -70,8 +70,10 @@ describe('awareness owners', () => {
 		const presence = new WorkspaceAwareness({ pubsub, keys, awareness, onError: () => undefined });
 		presence.start();
 		const before = awareness.meta.size;
-		for (let id = 100; id < 2100; id++) presence.receive(await sealAwarenessEnvelope(keys, left(id)), 'mallory');
-		await (presence as unknown as { queue: Promise<void> }).queue;
+		for (let id = 100; id < 2100; id++) {
+			presence.receive(await sealAwarenessEnvelope(keys, left(id)), 'mallory');
+			await presence.received.idle(); // each applied (none dropped by the receive queue's bounds)
+		}
 		// Found in review: y-protocols kept one record per id for ever (8,000 envelopes, 7,998 records).
 		expect(awareness.meta.size - before).toBeLessThanOrEqual(MAX_CLIENTS_PER_PUBLISHER);
 		presence.stop();
