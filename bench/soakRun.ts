@@ -108,8 +108,24 @@ function rssMiB(pid: number): number {
 	return match === null ? NaN : Number(match[1]) / 1024;
 }
 
-/** Starts the relay process; resolves with it and what it printed. */
+/**
+ * Starts the relay process; resolves with it and what it printed. On a given port (a restart,
+ * where the peers redial the address they knew) it tries again a few times: between the kill
+ * and the restart another process on the machine may hold that port a moment (an outgoing
+ * connection's ephemeral port; seen once in the whole suite under load).
+ */
 async function startRelayProcess(dataDir: string, build: string, port = 0): Promise<{ child: ChildProcess; url: string; peerId: string; multiaddrs: string[] }> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await startRelayOnce(dataDir, build, port);
+		} catch (error) {
+			if (port === 0 || attempt >= 10) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+	}
+}
+
+async function startRelayOnce(dataDir: string, build: string, port: number): Promise<{ child: ChildProcess; url: string; peerId: string; multiaddrs: string[] }> {
 	const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soakRelay.ts'), dataDir, build, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
 	const line = await new Promise<string>((resolve, reject) => {
 		let buffered = '';
