@@ -15,7 +15,9 @@ import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import { MAX_TABS_PER_DEVICE } from '../../src/lib/core/TeamAuthority.js';
 import { waitFor } from './helpers.js';
 import { connect, stopPeers } from './peers.js';
-import { newKey, startTeamPeer, stopTeamPeers, teamOfThree } from './teamPeers.js';
+import { createTeamWorkspace, invite, newKey, startJoiner, startTeamPeer, stopTeamPeers, teamOfThree } from './teamPeers.js';
+import { TeamGate } from '../../src/lib/mesh/teamGate.js';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 
 afterEach(async () => {
 	await stopTeamPeers();
@@ -51,4 +53,54 @@ describe('tabs admitted by delegation', () => {
 		expect(owner.authority.spaceAccess(dm)?.reads(bobTabId)).toBe(true);
 		expect(mayHuddle({ authority: owner.authority, docs: owner.docs }, dm, bobTabId)).toBe(true);
 	}, 120_000);
+});
+
+describe('tabs a member delegates to, at the gate (sessions and gossip)', () => {
+	it(`stay at most ${MAX_TABS_PER_DEVICE} per device, as the authority holds them, and the gate forgets the rest (found in review: it kept its own copy, growing, and served every one)`, async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const malloryKey = (await newKey()).key;
+		const mallory = await startJoiner(ws, malloryKey, 'mallory', await invite(owner, 'member'));
+		await connect(mallory, owner);
+		await waitFor(() => owner.authority.isMember(mallory.peerId), 'mallory admitted on the owner');
+
+		const gate = new TeamGate(owner.authority);
+		const tabs: string[] = [];
+		const N = 200;
+		for (let i = 0; i < N; i++) {
+			const tab = peerIdFromPrivateKey((await newKey()).key).toString();
+			const delegation = await signDelegation(malloryKey, { ws: ws.id, device: mallory.peerId, tab, expires: Date.now() + 365 * 86_400_000 });
+			// What membership.ts asks when the tab's PROOF arrives with this HELLO admission.
+			expect(await gate.admits!(tab, delegation)).toBe('ok');
+			tabs.push(tab);
+		}
+		const heard = tabs.filter((t) => gate.hears(t) && gate.mayServe(t, 'responder')).length;
+		// What the gate remembers (not part of its interface): swept as admissions come.
+		const remembered = () => (gate as unknown as { provisional: Map<string, Uint8Array> }).provisional.size;
+		const known = () => tabs.filter((t) => owner.authority.deviceOf(t) !== undefined);
+		expect(known()).toEqual(tabs.slice(-MAX_TABS_PER_DEVICE));
+		expect(heard).toBe(MAX_TABS_PER_DEVICE);
+		expect(remembered()).toBeLessThanOrEqual(64 + MAX_TABS_PER_DEVICE);
+		// A team change forgets the rest, and its re-checks push none of the newest out again.
+		let lapsed = 0;
+		gate.revisit(() => lapsed++);
+		await new Promise((r) => setTimeout(r, 500));
+		expect(lapsed).toBeGreaterThan(0);
+		expect(remembered()).toBe(MAX_TABS_PER_DEVICE);
+		expect(known()).toEqual(tabs.slice(-MAX_TABS_PER_DEVICE));
+	});
+
+	it('stop being heard and served once their delegation expires, with no team change (found in review: served until the next one)', async () => {
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		const malloryKey = (await newKey()).key;
+		const mallory = await startJoiner(ws, malloryKey, 'mallory', await invite(owner, 'member'));
+		await connect(mallory, owner);
+		await waitFor(() => owner.authority.isMember(mallory.peerId), 'mallory admitted on the owner');
+		const gate = new TeamGate(owner.authority);
+		const tab = peerIdFromPrivateKey((await newKey()).key).toString();
+		const delegation = await signDelegation(malloryKey, { ws: ws.id, device: mallory.peerId, tab, expires: Date.now() + 1000 });
+		expect(await gate.admits!(tab, delegation)).toBe('ok');
+		await new Promise((r) => setTimeout(r, 1500));
+		expect(owner.authority.deviceOf(tab)).toBeUndefined(); // the authority knows it lapsed
+		expect({ hears: gate.hears(tab), mayServe: gate.mayServe(tab, 'responder') }).toEqual({ hears: false, mayServe: false });
+	});
 });

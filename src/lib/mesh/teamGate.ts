@@ -8,6 +8,9 @@ import { decodeOp } from '../doc/team/ops.js';
 import type { AdmitVerdict, MeshAuthority } from './authority.js';
 import type { SyncDocs } from './syncDocs.js';
 
+/** Tabs remembered past which an admission sweeps out those the authority no longer holds. */
+const PROVISIONAL_SWEEP = 64;
+
 /** See the module comment. */
 export class TeamGate {
 	/**
@@ -17,6 +20,29 @@ export class TeamGate {
 	private readonly provisional = new Map<string, Uint8Array>();
 
 	constructor(readonly authority: MeshAuthority | undefined) {}
+
+	/**
+	 * Whether `peerId` was admitted by a delegation that the authority still holds: it keeps a
+	 * few tabs per device and forgets an expired one (TeamAuthority `deviceOf`). Found in
+	 * review: the gate kept its own copy, so a tab the authority had pushed out or whose
+	 * delegation had expired was still served and heard, and the copy grew without bound.
+	 */
+	private admittedTab(peerId: string): boolean {
+		if (!this.provisional.has(peerId)) return false;
+		const deviceOf = this.authority?.deviceOf;
+		return deviceOf === undefined || deviceOf.call(this.authority, peerId) !== undefined;
+	}
+
+	/** Forgets the tabs the authority no longer holds (run as admissions add tabs, and on team changes). */
+	private forgetLapsed(): number {
+		let lapsed = 0;
+		for (const peerId of this.provisional.keys()) {
+			if (this.admittedTab(peerId)) continue;
+			this.provisional.delete(peerId);
+			lapsed++;
+		}
+		return lapsed;
+	}
 
 	/**
 	 * Whether this peer may name the workspace to `peerId` in a HELLO: a member names it only
@@ -34,7 +60,7 @@ export class TeamGate {
 		const a = this.authority;
 		if (a === undefined) return true;
 		if (a.excluded) return false;
-		if (a.isMember(peerId) || this.provisional.has(peerId)) return true;
+		if (a.isMember(peerId) || this.admittedTab(peerId)) return true;
 		// A joiner has no team to check a responder against yet; what it receives is checked
 		// when folded (the root must certify the workspace id).
 		return role === 'opener' && !a.joined;
@@ -48,7 +74,7 @@ export class TeamGate {
 
 	/** Whether gossip published by `peerId` is heard. */
 	hears(peerId: string): boolean {
-		return this.authority === undefined || this.authority.isMember(peerId) || this.provisional.has(peerId);
+		return this.authority === undefined || this.authority.isMember(peerId) || this.admittedTab(peerId);
 	}
 
 	/**
@@ -130,6 +156,7 @@ export class TeamGate {
 			if (verdict !== 'ok' || a.isMember(peerId)) return verdict;
 			if (isTeamOp(admission)) return 'refused';
 			this.provisional.set(peerId, admission);
+			if (this.provisional.size > PROVISIONAL_SWEEP) this.forgetLapsed();
 			return verdict;
 		};
 	}
@@ -141,6 +168,7 @@ export class TeamGate {
 	revisit(onLapse: () => void): void {
 		const a = this.authority;
 		if (a === undefined) return;
+		if (this.forgetLapsed() > 0) onLapse();
 		for (const [peerId, admission] of this.provisional) {
 			if (a.isMember(peerId)) {
 				this.provisional.delete(peerId);
