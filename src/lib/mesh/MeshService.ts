@@ -38,7 +38,7 @@ import type { MeshNode } from './node.js';
 import { SessionState, SyncSession, type SealedStore } from './SyncSession.js';
 import type { SyncDocs } from './syncDocs.js';
 import { deny, frameDrain, frameSender, maxSyncFrameBytes, readHello, runSyncStream } from './syncStream.js';
-import { UnprovenBudget } from './unprovenBudget.js';
+import { provenLimits, UnprovenBudget } from './unprovenBudget.js';
 import type { GossipKeyring } from './keyring.js';
 import { deriveWorkspaceKeys, type WorkspaceKeys } from './workspaceKeys.js';
 import { summarize, type WorkspaceStatus } from './workspaceStatus.js';
@@ -238,6 +238,8 @@ export const REOPEN_DELAYS_MS: readonly number[] = [500, 2000, 8000];
 class DefaultMeshService implements MeshService {
 	private readonly limits: SyncLimits;
 	readonly unproven: UnprovenBudget;
+	/** What members' sync streams hold unread, bounded per connection and node (unprovenBudget.ts `provenLimits`). */
+	readonly proven: UnprovenBudget;
 	private readonly workspaces = new Map<string, Workspace>();
 	/** `connectionId/workspaceId` pairs the remote refused: not retried on that connection. */
 	private readonly refused = new Set<string>();
@@ -255,6 +257,7 @@ class DefaultMeshService implements MeshService {
 	) {
 		this.limits = { ...DEFAULT_LIMITS, ...init.limits };
 		this.unproven = init.unproven ?? new UnprovenBudget();
+		this.proven = new UnprovenBudget(provenLimits(maxSyncFrameBytes(this.limits)), 'by members’ streams');
 	}
 
 	get peerCount(): number {
@@ -592,8 +595,8 @@ class DefaultMeshService implements MeshService {
 		const tracked: Tracked = { session, peerId, connectionId: connection.id, role, limited: isLimited(connection), sealedWaiters: new Map() };
 		workspace.sessions.add(tracked);
 		const update = () => this.emitStatus(workspace);
-		// The peer proved membership: its stream leaves the unproven budget for the sync limits.
-		session.on('trusted', () => frames.setBudget(undefined));
+		// The peer proved membership: its stream leaves the unproven budget for the members' one.
+		session.on('trusted', () => frames.setBudget(this.proven.forStream(connection.id)));
 		session.on('progress', update);
 		session.on('synced', () => {
 			if (role === 'opener') this.retireOlder(workspace, tracked);

@@ -46,7 +46,15 @@ export class UnprovenBudget {
 	private readonly byConnection = new Map<string, number>();
 	private refused = 0;
 
-	constructor(limits: Partial<UnprovenLimits> = {}) {
+	/**
+	 * `held`: whose bytes these are, in the refusal's words. The same account, with bounds of
+	 * its own, holds what members' streams received and did not read yet
+	 * ({@link provenLimits}).
+	 */
+	constructor(
+		limits: Partial<UnprovenLimits> = {},
+		private readonly whose = 'before the peer proved membership'
+	) {
 		this.limits = { ...DEFAULT_UNPROVEN_LIMITS, ...limits };
 	}
 
@@ -89,6 +97,24 @@ export class UnprovenBudget {
 		const over = bounds.find(([held, limit]) => held > limit);
 		if (over === undefined) return;
 		this.refused++;
-		throw new BudgetExceededError(`${over[0]} bytes held for ${over[2]} before the peer proved membership; the limit is ${over[1]}`);
+		throw new BudgetExceededError(`${over[0]} bytes held for ${over[2]} ${this.whose}; the limit is ${over[1]}`);
 	}
+}
+
+const MiB = 1024 * KiB;
+
+/**
+ * Bounds on what members' sync streams hold received and not yet read, once their peer
+ * proved membership: a stream two of its largest frames, one connection three (at least
+ * 16 MiB), the node eight (at least 64 MiB): 192 and 512 MiB with the default 64 MiB frame.
+ * Found in review: past the proof only each stream was bounded, and a member's 32 streams on
+ * one connection, their sessions waiting for their answers to drain, made it hold 4 GiB.
+ */
+export function provenLimits(maxFrameBytes: number): UnprovenLimits {
+	return {
+		frameBytes: maxFrameBytes,
+		streamBytes: 2 * maxFrameBytes + 64,
+		connectionBytes: Math.max(3 * maxFrameBytes, 16 * MiB),
+		totalBytes: Math.max(8 * maxFrameBytes, 64 * MiB)
+	};
 }
