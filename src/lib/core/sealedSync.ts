@@ -32,7 +32,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { TeamRole } from '../doc/team/ops.js';
 import type { MeshService } from '../mesh/MeshService.js';
 import { targetClocks, type SyncDocs } from '../mesh/syncDocs.js';
-import { applicablePart } from '../mesh/updateCheck.js';
+import { applicablePart, dropPending } from '../mesh/updateCheck.js';
 import type { Team } from '../doc/team/fold.js';
 import { openSpaceKeys, type OpenedSpaceKeys } from './spaceKeys.js';
 import { envelopeGeneration, openSpaceUpdate, SealError, sealSpaceUpdate } from './spaceSeal.js';
@@ -181,8 +181,13 @@ export function startSealedSync(init: SealedSyncInit): () => void {
 			const part = applicablePart(update, await targetClocks(docs, docId));
 			if (part === undefined) throw new SealError('a sealed update that does not apply cleanly was set aside');
 			await docs.apply(docId, part, SEALED_ORIGIN);
-			// The mirror counts what the relay holds: the whole update, not only what was new here.
+			// The mirror counts what the relay holds: the whole update, not only what was new here,
+			// but nothing it leaves pending. Found in review: a member sealed a range of another
+			// member's client past its clock; held pending, it integrated once that member's next
+			// message filled the gap, and the mirror then counted a million clocks of that client
+			// as stored, so no device stored that member's messages on the relay again.
 			Y.applyUpdate(mirror.doc, update);
+			dropPending(mirror.doc);
 		} catch (error) {
 			onError(asError(error));
 		}
@@ -349,6 +354,7 @@ async function loadMirror(store: SealedMirrorStore | undefined, key: string, onE
 		if (kept === undefined) return fresh();
 		const doc = new Y.Doc({ gc: false });
 		Y.applyUpdate(doc, kept.state);
+		dropPending(doc); // a mirror saved before pending parts were dropped
 		return { doc, read: kept.read, last: kept.last, checked: false, dirty: false, waiting: new Map(Object.entries(kept.waiting ?? {})) };
 	} catch (error) {
 		onError(asError(error));
