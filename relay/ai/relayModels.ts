@@ -8,7 +8,7 @@
  * src/lib/ai/hostAccess.ts).
  */
 import type { PrivateKey } from '@libp2p/interface';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
+import { takesAdvertsFrom, teamHostAccess } from '../../src/lib/ai/hostAccess.ts';
 import { llmHost } from '../../src/lib/ai/llmHost.ts';
 import { HybridClock } from '../../src/lib/doc/hlc.ts';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.ts';
@@ -99,13 +99,9 @@ export function startRelayModels(init: RelayModelsInit): RelayModels {
 		mesh: archive.mesh,
 		host: advertised,
 		registry: models.registry,
-		// Whose adverts it takes: a member device of any role but guest. A guest uses no model, and
-		// a guest's device that served one would read the members' prompts (found in review: a
-		// guest advertising a member's model id took `/v1` requests for it over after a reload).
-		isAllowed: (workspaceId, peer) => {
-			const role = archive.authority(workspaceId)?.roleOf(peer);
-			return role !== undefined && role !== 'guest';
-		},
+		// Whose adverts it takes (found in review: a guest advertising a member's model id took
+		// `/v1` requests for it over after a reload).
+		isAllowed: (workspaceId, peer) => takesAdvertsFrom(archive.authority(workspaceId), peer),
 		serves,
 		...(init.adverts !== undefined ? { adverts: init.adverts } : {}),
 		log

@@ -179,7 +179,7 @@ async function recordEnd(init: RunAnswerInit, end: AnswerResult): Promise<void> 
 
 function setQueued(thread: AiThreadDoc, id: string, position: number, origin: unknown): void {
 	const entry = thread.entry(id);
-	if (!entry || entry.get('status') !== AiStatus.queued) return;
+	if (!entry || entry.get('status') !== AiStatus.queued || entry.get('queuePosition') === position) return;
 	thread.doc.transact(() => entry.set('queuePosition', position), origin);
 }
 

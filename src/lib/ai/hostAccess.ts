@@ -35,6 +35,16 @@ export interface HostTeam extends TargetTeam {
 	settled?(): Promise<void>;
 }
 
+/**
+ * Whether a model advert from `peerId` is taken: a member device of any role but guest. A guest
+ * uses no model, and a guest's device advertising a member's model id would be sent the
+ * members' questions (found in review, first on the relay's `/v1`, then in the browser).
+ */
+export function takesAdvertsFrom(team: Pick<HostTeam, 'isMember' | 'roleOf'> | undefined, peerId: string): boolean {
+	const role = team?.isMember(peerId) === true ? team.roleOf(peerId) : undefined;
+	return role !== undefined && role !== 'guest';
+}
+
 /** The checks {@link teamToolAccess} gives a tool host. */
 export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse' | 'memberOf'>>;
 

@@ -10,8 +10,10 @@
  *   race on a fresh connection) and no state shared with MeshService beyond the keys; it
  *   costs one round trip and two HMACs per request.
  * - **Model access.** Each REQUEST names its model: `mayUse` (the team's rule for the role of
- *   the asker's member: hostAccess.ts) decides it before anything is queued, and a refusal
- *   is ERROR not-allowed.
+ *   the asker's member: hostAccess.ts) decides it before anything is queued, again when its
+ *   turn comes and every {@link RECHECK_EVERY_CHUNKS} chunks (found in review: asked once, so a
+ *   request queued before its role lost the model, or its member was removed, still ran to its
+ *   end); a refusal is ERROR not-allowed.
  * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
  *   or waiting, all askers together), and at most `perPeer` of one member device (a tab, or any
  *   throwaway key its device delegated to, counts as that device); beyond either, the request
@@ -174,6 +176,8 @@ interface Served {
 
 /** Most characters in one CHUNK (at most 4 UTF-8 bytes each: well within its 64 KiB bound). */
 const CHUNK_CHARS = 4096;
+
+
 /** Retry delay given when nothing was measured yet. */
 const DEFAULT_GENERATION_MS = 2000;
 
@@ -388,10 +392,18 @@ class DefaultLlmHost implements LlmHost {
 		);
 		this.jobs.push(job);
 		this.schedule();
+		// Asked again when its turn comes and while it streams (see ACCESS_RECHECK).
+		const { mayUse } = this.init;
+		const accessNow = async (): Promise<string | undefined> =>
+			mayUse === undefined || (await mayUse(asker, request.model))
+				? undefined
+				: `Your access to "${request.model}" here ended (your role, your membership or the team's model access changed): the answer stopped.`;
 		try {
 			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
-			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, asker, device);
-			await this.stream(served, request, frames, signal);
+			const refusedAtTurn = await accessNow();
+			if (refusedAtTurn !== undefined) throw new EngineError('not-allowed', refusedAtTurn);
+			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, asker, device, accessNow);
+			await this.stream(served, request, frames, signal, accessNow);
 		} catch (error) {
 			if (signal.aborted || frames.stream.status !== 'open') {
 				// The asker is gone, or the host stops: nothing more to say.
@@ -409,12 +421,15 @@ class DefaultLlmHost implements LlmHost {
 	}
 
 	/** Generates and writes CHUNKs and DONE; measures the speed. */
-	private async stream(served: Served, request: LlmRequest, frames: FrameStream, signal: AbortSignal): Promise<void> {
+	private async stream(served: Served, request: LlmRequest, frames: FrameStream, signal: AbortSignal, accessNow: () => Promise<string | undefined>): Promise<void> {
 		const { type: _type, workspaceId: _ws, requestId: _id, ...generate } = request;
 		const begun = performance.now();
 		let firstText: number | undefined;
 		const writer = new ChunkWriter((text) => frames.write(encodeLlmMessage({ type: LlmMessageType.chunk, text }), { signal }), CHUNK_CHARS);
+		let chunks = 0;
 		for await (const chunk of served.engine.generate(generate, signal)) {
+			const refused = ++chunks % RECHECK_EVERY_CHUNKS === 0 ? await accessNow() : undefined;
+			if (refused !== undefined) throw new EngineError('not-allowed', refused);
 			if (chunk.type === 'text') {
 				firstText ??= performance.now();
 				writer.push(chunk.text);
@@ -450,7 +465,8 @@ class DefaultLlmHost implements LlmHost {
 		frames: FrameStream,
 		signal: AbortSignal,
 		asker: Asker,
-		device: string
+		device: string,
+		accessNow: () => Promise<string | undefined>
 	): Promise<void> {
 		const { peerId } = asker;
 		const refuse = (message: string, problem: 'failed' | 'not-allowed' = 'failed') =>
@@ -479,7 +495,7 @@ class DefaultLlmHost implements LlmHost {
 		// Asked again now that the request has waited its turn, and while it streams: an asker
 		// taken out of the space (or the team) meanwhile gets no more written there in its name.
 		const check = this.init.writeRefusal;
-		const refusalNow = async (): Promise<string | undefined> => (check === undefined ? undefined : (await check(asker, target, docs))?.message);
+		const refusalNow = async (): Promise<string | undefined> => (await accessNow()) ?? (check === undefined ? undefined : (await check(asker, target, docs))?.message);
 		const refusedAtStart = await refusalNow();
 		if (refusedAtStart !== undefined) {
 			working.close();
@@ -529,7 +545,9 @@ class DefaultLlmHost implements LlmHost {
 	/** The sink of a target, in the working copy (a channel answer is posted here, signed by this peer). */
 	private async targetSink(working: TargetDoc, target: AnswerTarget, request: LlmRequest, peerId: string): Promise<AnswerSink> {
 		if (target.kind === 'ai-thread') {
-			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, { askedBy: peerId, model: request.model });
+			// Only what this host produced is signed: no sources (it ran no knowledge search; found in
+			// review: a third member's sources written into the queued entry were signed as the host's).
+			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, { askedBy: peerId, model: request.model, sources: [] });
 			if (sink === undefined) throw new EngineError('failed', 'The chat message to answer is gone.');
 			return sink;
 		}

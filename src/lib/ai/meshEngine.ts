@@ -47,6 +47,9 @@ import {
 } from './engine.js';
 import { LLM_PROTOCOL_ID, LlmLimits, LlmMessageType, decodeLlmMessage, encodeLlmMessage } from './llmProtocol.js';
 
+/** QUEUED frames an asker takes from one host for one request (an honest host's queue holds a few requests). */
+const MAX_QUEUED_FRAMES = 64;
+
 /**
  * An {@link EngineError} from a remote host. Its `name` stays `EngineError`, so code that
  * handles engine errors handles these too; the extra fields say more where known.
@@ -141,6 +144,9 @@ export class MeshEngine implements Engine {
 			// What a host may send is bounded like what it may be sent: a hostile host cannot fill this side's memory.
 			let chars = 0;
 			let calls = 0;
+			/** QUEUED frames so far and the last position: a queue only moves forward (found in review: a host answering QUEUED 1, 2, 1, 2 … made the asker write an update into the shared chat for each). */
+			let queuedFrames = 0;
+			let lastPosition = Number.POSITIVE_INFINITY;
 			while (true) {
 				let frame: Uint8Array | null;
 				try {
@@ -152,6 +158,10 @@ export class MeshEngine implements Engine {
 				const m = decodeLlmMessage(frame, [LlmMessageType.queued, LlmMessageType.chunk, LlmMessageType.toolCall, LlmMessageType.done, LlmMessageType.error]);
 				switch (m.type) {
 					case LlmMessageType.queued:
+						if (++queuedFrames > MAX_QUEUED_FRAMES || m.position > lastPosition) {
+							throw new RemoteEngineError('failed', 'The model host said the request waits in a queue that does not move forward.');
+						}
+						lastPosition = m.position;
 						options.onQueued?.(m.position);
 						break;
 					case LlmMessageType.chunk:

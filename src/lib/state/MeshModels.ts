@@ -19,7 +19,7 @@
 import type { AnswerSigner } from '../ai/answerSink.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ModelAdverts, type MeshModel } from '../ai/adverts.js';
-import { teamHostAccess, type HostTeam } from '../ai/hostAccess.js';
+import { takesAdvertsFrom, teamHostAccess, type HostTeam } from '../ai/hostAccess.js';
 import { llmHost, type LlmHost } from '../ai/llmHost.js';
 import { MeshEngine } from '../ai/meshEngine.js';
 import { listMeshTools, toolHostsOf } from '../ai/meshTools.js';
@@ -77,7 +77,7 @@ export class MeshModels {
 			keys,
 			localPeerId: this.peer.peerId,
 			source: this.host,
-			isMember: (peerId) => this.teamOf(workspaceId)?.isMember(peerId) ?? false,
+			isMember: (peerId) => takesAdvertsFrom(this.teamOf(workspaceId), peerId),
 			onError: (error) => console.info('models: advert refused', error.message)
 		});
 		this.adverts.set(workspaceId, adverts);
