@@ -208,12 +208,21 @@ export class ModelAdverts {
 		this.emit();
 	}
 
+	/**
+	 * Whether an advert held counts now: not expired, and its peer still one the team takes
+	 * adverts from (asked at every read, so a removed or demoted peer's advert stops counting at
+	 * once, not when it expires 45 s later).
+	 */
+	private live(entry: { advert: Advert; expires: number }, now: number): boolean {
+		return entry.expires > now && (this.init.isMember === undefined || this.init.isMember(entry.advert.peer));
+	}
+
 	/** Every model in the mesh that is advertised now, this peer's first, with where it runs. */
 	models(): MeshModel[] {
 		const now = Date.now();
 		const local = (this.init.source?.advertisedModels() ?? []).map((m) => ({ ...m, peer: this.init.localPeerId, local: true }));
 		const remote = [...this.remote.values()]
-			.filter((entry) => entry.expires > now)
+			.filter((entry) => this.live(entry, now))
 			.flatMap(({ advert }) => advert.models.map((m) => ({ ...m, peer: advert.peer, local: false })));
 		return [...local, ...remote];
 	}
@@ -221,7 +230,7 @@ export class ModelAdverts {
 	/** The other peers that share tools now (toolHost.ts), by peer id. */
 	toolHosts(): string[] {
 		const now = Date.now();
-		return [...this.remote.values()].filter(({ advert, expires }) => expires > now && (advert.tools ?? 0) > 0).map(({ advert }) => advert.peer);
+		return [...this.remote.values()].filter((entry) => this.live(entry, now) && (entry.advert.tools ?? 0) > 0).map(({ advert }) => advert.peer);
 	}
 
 	/** Adds a handler called when the list of models may have changed; returns its remover. */

@@ -191,8 +191,16 @@ describe('ModelAdverts', () => {
 		await settle();
 		expect(adverts.models().map((m) => m.peer)).toEqual([host.toString()]);
 		expect(errors.map((e) => e.name)).toEqual(['MalformedMessageError']);
-		// Removed from the team: its next renewal drops it.
+		// Removed from the team: its advert stops counting at once, before it expires (found in
+		// review: it drew requests for up to its lifetime), and its next renewal drops it.
 		members.delete(host.toString());
+		expect(adverts.models()).toEqual([]);
+		members.add(host.toString());
+		pubsub.deliver(keys.topic, host, await sealed(keys, { peer: host.toString(), models: [model], tools: 2 }));
+		await settle();
+		expect(adverts.toolHosts()).toEqual([host.toString()]);
+		members.delete(host.toString());
+		expect(adverts.toolHosts()).toEqual([]);
 		pubsub.deliver(keys.topic, host, await sealed(keys, { peer: host.toString(), models: [model] }));
 		await settle();
 		expect(adverts.models()).toEqual([]);
