@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.ts';
+import { CHUNK_BYTES, chunkCount, encodeManifest } from '../../src/lib/blob/blobManifest.ts';
 import { newBlobKey, openBlob, sealBlob, sealedSize } from '../../src/lib/blob/blobSeal.ts';
 import { BlobDeniedError, BlobUnavailableError } from '../../src/lib/blob/blobService.ts';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.ts';
@@ -28,6 +29,12 @@ import type { RelayQuotas } from '../cli.ts';
 import { archiveAs, dialRelay, waitUntil } from '../teamFixture.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SqliteBlobStore, SqliteSealedBlobIndex } from './SqliteBlobStore.ts';
+
+/** What the relay's blob quota counts for a file of `size` bytes: its chunks and its manifest. */
+function counted(size: number): number {
+	const hashes = Array.from({ length: chunkCount(size, CHUNK_BYTES) }, () => new Uint8Array(32));
+	return size + encodeManifest({ size, chunkBytes: CHUNK_BYTES, hashes }).byteLength;
+}
 
 let tmp: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -94,7 +101,7 @@ it('pins a posted file and serves it to a member after the sender left', async (
 	const ref = await postFile(owner, ownerBlobs, channel, bytes, 'survey.bin');
 	const pinned = relayStore(ws.id);
 	await waitUntil(async () => (await pinned.missing(ref.blob))?.length === 0, 'the relay to pin the file', 20_000);
-	expect(relayStore(ws.id).bytes).toBe(bytes.length); // counted afresh from the database
+	expect(relayStore(ws.id).bytes).toBe(counted(bytes.length)); // counted afresh from the database
 	await waitUntil(() => bob.docs.docs.has(channel), 'bob to get the channel');
 
 	// The sender leaves; bob meets the relay alone.
@@ -116,7 +123,7 @@ it('pins nothing past a workspace’s blob quota, and says so', async () => {
 	await waitUntil(async () => (await pinned.missing(small.blob))?.length === 0, 'the relay to pin the small file', 20_000);
 	expect(log.some((line) => line.includes(big.blob) && line.includes('quota'))).toBe(true);
 	expect(await pinned.chunk(big.blob, 0)).toBeUndefined();
-	expect(relayStore(ws.id).bytes).toBe(600 * 1024);
+	expect(relayStore(ws.id).bytes).toBe(counted(600 * 1024));
 }, 60_000);
 
 /** The relay's blob store of a workspace, read beside the running relay (the database is shared). */
@@ -191,7 +198,7 @@ it('pins no blob whose reference understates its size, whatever the quota says o
 	const honest = await postFile(owner, ownerBlobs, channel, randomBytes(600 * 1024), 'small.bin');
 	const pinned = relayStore(ws.id);
 	await waitUntil(async () => (await pinned.missing(honest.blob))?.length === 0, 'the relay to pin the honest file', 20_000);
-	expect(relayStore(ws.id).bytes).toBe(600 * 1024);
+	expect(relayStore(ws.id).bytes).toBe(counted(600 * 1024));
 }, 60_000);
 
 it('judges a sealed pin by its manifest: past the quota or the file policy it is dropped; one within both is kept', async () => {
@@ -223,6 +230,6 @@ it('judges a sealed pin by its manifest: past the quota or the file policy it is
 	expect(await rogue.service.pin(ws.id, relayPeer, space, small)).toBe(true);
 	const kept = relayStore(ws.id);
 	await waitUntil(async () => (await kept.missing(small))?.length === 0, 'the relay to keep the small file', 20_000);
-	expect(relayStore(ws.id).bytes).toBe(sealedSize(100 * 1024));
+	expect(relayStore(ws.id).bytes).toBe(counted(sealedSize(100 * 1024)));
 	expect(relay.archive.blobs.pendingPins(ws.id)).toBe(0);
 }, 90_000);

@@ -43,7 +43,7 @@ import { TeamGate } from '../mesh/teamGate.js';
 export interface BlobWorkspace {
 	docs: SyncDocs;
 	/** The team (TeamAuthority): who may read, members' roles, and the workspace's file policy when it has a folded team. */
-	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy'>; roleOf?(peerId: string): string | undefined };
+	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy' | 'spaces'>; roleOf?(peerId: string): string | undefined };
 }
 
 /** Which sealed blobs of private spaces a relay keeps, and for which space's document (the relay's database). */
@@ -188,14 +188,26 @@ export class BlobMesh {
 		const ref = (await this.referencesOf(docs).of(docId)).get(blobId);
 		if (ref === undefined || fileVerdict(policyOf(workspace), ref) !== 'ok') return false;
 		// A sealed file is a private space's (each sealed with a fresh key): a reference to it copied
-		// into an open document (by a member removed from the space) does not open it to everyone.
-		if (space === undefined && ref.key !== undefined) return false;
+		// into an open document (by a member removed from the space) does not open it to everyone,
+		// with its key or without (found in review: a copy without the key, its size the sealed
+		// size, was served, and the removed member opened it with the key it kept).
+		if (space === undefined && (ref.key !== undefined || (await this.inSpaceHere(workspace, blobId)))) return false;
 		// Served under a reference only as the blob it claims to be (a lying size passes every size limit).
 		const manifest = await (held ?? (() => this.init.storeFor(workspaceId)?.manifest(blobId) ?? Promise.resolve(undefined)))();
 		if (manifest !== undefined && manifest.size !== referencedBlobSize(ref)) return false;
 		if (new TeamGate(authority).mayShare(peerId, docId, docs)) return true;
 		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
 		return space !== undefined && ref.key !== undefined && authority.roleOf?.(peerId) === 'relay';
+	}
+
+	/** Whether a private space's document this replica is in references blob `blobId` (its files are sealed). */
+	private async inSpaceHere(workspace: BlobWorkspace, blobId: string): Promise<boolean> {
+		const { authority, docs } = workspace;
+		for (const spaceId of authority.team?.spaces.keys() ?? []) {
+			if (authority.spaceAccess?.(spaceId)?.local !== true) continue;
+			if (await this.referencesOf(docs).has(spaceId, blobId)) return true;
+		}
+		return false;
 	}
 
 	/** A member asks this replica to keep a sealed blob of a private space it is not in (module comment). */

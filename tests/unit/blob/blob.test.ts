@@ -55,6 +55,15 @@ describe('blob manifests', () => {
 		await expect(decodeManifest(other.id, encoded)).rejects.toBeInstanceOf(BadManifestError);
 	});
 
+	it('takes only manifests of 256 KiB chunks (found in review: 1-byte chunks made a 16 KiB file a 512 KiB manifest and 16,384 chunk requests)', async () => {
+		const tiny = await manifestOf(bytesOf(16 * 1024), 1);
+		expect(tiny.hashes).toHaveLength(16 * 1024);
+		const encoded = encodeManifest(tiny);
+		await expect(decodeManifest(tiny.id, encoded)).rejects.toThrow(/chunks of 1 bytes, not 262144/);
+		const half = await manifestOf(bytesOf(CHUNK_BYTES), CHUNK_BYTES / 2);
+		await expect(decodeManifest(half.id, encodeManifest(half))).rejects.toBeInstanceOf(BadManifestError);
+	});
+
 	it('stores the same file once, and reads it back whole', async () => {
 		const store = new MemoryBlobStore();
 		const bytes = bytesOf(CHUNK_BYTES * 2 + 17);
