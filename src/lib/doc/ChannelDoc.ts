@@ -26,6 +26,7 @@
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
 import { readSteps } from './aiSteps.js';
+import { addNewestFirst } from './newestFirst.js';
 import { compareHlc } from './hlc.js';
 import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark, type ToolStep } from './schema.js';
 import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
@@ -103,14 +104,8 @@ export function addDeletion(index: Map<string, Map<string, ReadDeletion[]>>, rea
 	// Only the very same mark is a duplicate: two with one clock both stay, and the signature
 	// check picks (found in review: deduplicated by clock alone, a forged legacy entry with the
 	// clock of its author's genuine restore shadowed it and hid the message again).
-	if (list.some((r) => sameMark(r, read))) return;
-	list.push(read);
-	list.sort((a, b) => compareHlc(b.mark.hlc, a.mark.hlc));
+	addNewestFirst(list, read, (r) => r.mark.hlc, `${read.legacy}\n${read.mark.hlc}\n${read.mark.deleted}\n${read.mark.sig}`);
 	byAuthor.set(read.mark.by, list);
-}
-
-function sameMark(a: ReadDeletion, b: ReadDeletion): boolean {
-	return a.legacy === b.legacy && a.mark.hlc === b.mark.hlc && a.mark.deleted === b.mark.deleted && a.mark.sig === b.mark.sig;
 }
 
 /** Whether the newest mark of `author` in a {@link deletionIndex} hides message `msgId` (signatures not checked). */

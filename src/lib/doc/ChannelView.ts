@@ -8,6 +8,7 @@
  */
 import type * as Y from 'yjs';
 import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
+import { addNewestFirst } from './newestFirst.js';
 import { compareHlc } from './hlc.js';
 import type { DeletionMark, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
 import { verifyMessageNow } from './signature.js';
@@ -274,9 +275,7 @@ export class ChannelView {
 	private addModeration(mark: ModerationMark | undefined): void {
 		if (mark === undefined) return;
 		const marks = this.moderationIndex.get(mark.msg) ?? [];
-		if (marks.some((m) => m.hlc === mark.hlc && m.by === mark.by)) return;
-		marks.push(mark);
-		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}`);
 		this.moderationIndex.set(mark.msg, marks);
 	}
 
@@ -287,9 +286,7 @@ export class ChannelView {
 		let byPeer = byEmoji.get(mark.emoji);
 		if (!byPeer) byEmoji.set(mark.emoji, (byPeer = new Map()));
 		const marks = byPeer.get(mark.by) ?? [];
-		if (marks.some((m) => m.hlc === mark.hlc)) return;
-		marks.push(mark);
-		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		addNewestFirst(marks, mark, (m) => m.hlc, mark.hlc);
 		byPeer.set(mark.by, marks);
 	}
 
