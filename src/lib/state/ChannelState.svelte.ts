@@ -6,7 +6,7 @@
 import * as Y from 'yjs';
 import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js';
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
-import { compareHlc } from '../doc/hlc.js';
+import { compareHlc, formatHlc, hlcWall, MAX_DRIFT_MS } from '../doc/hlc.js';
 import { newId } from '../doc/ids.js';
 import type { AttachmentRef, EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
 import {
@@ -451,7 +451,12 @@ export class ChannelState {
 
 	/** Marks everything in the channel as read. */
 	markRead(): void {
-		const latest = this.view?.latestHlc() ?? '';
+		let latest = this.view?.latestHlc() ?? '';
+		// Never past what an honest clock may say now (HybridClock ignores clocks further ahead):
+		// found in review, a record dated in the year 5000 (or "~") became the read position, and
+		// no message counted as unread in that channel again.
+		const ceiling = formatHlc({ wall: Date.now() + MAX_DRIFT_MS, counter: 0, node: '' });
+		if (latest !== '' && (hlcWall(latest) === 0 || compareHlc(latest, ceiling) > 0)) latest = ceiling;
 		if (compareHlc(latest, this.lastReadHlc) > 0) {
 			this.lastReadHlc = latest;
 			this.scheduleSave();

@@ -1,0 +1,69 @@
+/**
+ * A channel's read position never goes past what an honest clock may say now (found in review:
+ * a withheld post dated in the year 5000 became the reader's read position once the channel was
+ * read, and no message in that channel ever counted as unread again).
+ */
+import 'fake-indexeddb/auto';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { assembleServices, type Services } from '../../../src/lib/app.js';
+import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
+import { formatHlc, hlcWall, MAX_DRIFT_MS } from '../../../src/lib/doc/hlc.js';
+import { newId } from '../../../src/lib/doc/ids.js';
+import { signMessage } from '../../../src/lib/doc/signature.js';
+import { ChannelState } from '../../../src/lib/state/ChannelState.svelte.js';
+import { DocStore } from '../../../src/lib/store/DocStore.js';
+import { OutpostDb } from '../../../src/lib/store/db.js';
+import { identity } from '../doc/helpers.js';
+
+const bob = identity();
+const guest = identity();
+
+async function services(): Promise<Services> {
+	const privateKey = await generateKeyPair('Ed25519');
+	return assembleServices(new OutpostDb(`outpost-unread-${newId()}`), new DocStore(`unread-${newId()}:`), {
+		privateKey,
+		peerId: peerIdFromPrivateKey(privateKey).toString(),
+		displayName: 'Eve'
+	});
+}
+
+function remote(doc: Y.Doc, change: (c: ChannelDoc) => void): void {
+	const copy = new Y.Doc();
+	Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+	const sv = Y.encodeStateVector(copy);
+	change(new ChannelDoc(copy));
+	Y.applyUpdate(doc, Y.encodeStateAsUpdate(copy, sv), 'remote');
+}
+
+const now = (node: string, ms = 0) => formatHlc({ wall: Date.now() + ms, counter: 0, node });
+
+async function open() {
+	const svc = await services();
+	const id = newId();
+	const state = await ChannelState.open(svc, 'ws-unread', id);
+	const handle = svc.docs.open(id);
+	state.postingRules = { roleOf: (p) => (p === guest.id ? 'guest' : p === bob.id ? 'member' : undefined), readOnly: [] };
+	const unread = async () => {
+		await state.save();
+		return (await svc.db.channelState.get(['ws-unread', id]))?.unread;
+	};
+	return { svc, id, state, handle, unread };
+}
+
+describe('the read position', () => {
+	it('stops at a day ahead of this clock, whatever a record says', async () => {
+		const { id, state, handle, svc } = await open();
+		const bomb = await signMessage(guest.key, { id: 'far', author: guest.id, hlc: formatHlc({ wall: Date.UTC(5000, 0, 1), counter: 0, node: guest.id }), text: 'x' }, id);
+		remote(handle.doc, (c) => c.post(bomb));
+		state.markRead();
+		await state.save();
+		const saved = (await svc.db.channelState.get(['ws-unread', id]))?.lastReadHlc ?? '';
+		expect(hlcWall(saved)).toBeGreaterThan(Date.now());
+		expect(hlcWall(saved)).toBeLessThanOrEqual(Date.now() + MAX_DRIFT_MS);
+		svc.docs.release(handle);
+		await state.close();
+	});
+});
