@@ -80,6 +80,12 @@ export function inspectGrowth(
 			continue;
 		}
 		if (rule === 'live') continue;
+		if (rule === 'entries' && place.level > 0) {
+			// A field of a listing: set and set again, so an older value arrives deleted in a full
+			// state; only as a plain value of the entry itself.
+			if (place.level !== 1 || !(struct.content instanceof Y.ContentAny || struct.content instanceof Y.ContentDeleted)) return 'a listing holds plain fields only';
+			continue;
+		}
 		if (struct.content instanceof Y.ContentDeleted) return 'a record cannot arrive deleted';
 		// An entry sent with an origin continues an older entry of its key: an overwrite.
 		const fresh = (key: string | null, container: KeySet | undefined, scope: string): boolean => {
@@ -98,11 +104,6 @@ export function inspectGrowth(
 			continue;
 		}
 		const parent = struct.parent as unknown;
-		if (rule === 'entries') {
-			// A field of a listing: set and set again, but only as a plain value of the entry itself.
-			if (place.level !== 1 || !(struct.content instanceof Y.ContentAny)) return 'a listing holds plain fields only';
-			continue;
-		}
 		// A field of an index entry, set when the entry was made.
 		if (rule === 'once' || place.level !== 1 || !(parent instanceof Y.ID) || !(struct.content instanceof Y.ContentAny)) {
 			return 'a record cannot be overwritten';

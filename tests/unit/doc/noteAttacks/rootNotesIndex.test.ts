@@ -41,3 +41,14 @@ describe("a guest and the root's note index", () => {
 		expect(new WorkspaceDoc(root).listNotes()).toMatchObject([{ id: NOTE, title: 'Dosage (adults)', updatedAt: 7 }]);
 	});
 });
+
+describe('a note listing whose title changed', () => {
+	it('reaches a fresh replica whole: its older values arrive deleted, and are taken (an import, a newcomer)', () => {
+		const root = rootWithNote();
+		const writer = new WorkspaceDoc(root);
+		for (let i = 0; i < 5; i++) writer.touchNote(NOTE, { title: `Dosage v${i}`, updatedAt: 10 + i });
+		const fresh = new Y.Doc({ guid: WS });
+		expect(send(root, fresh, WS, undefined, teamOf([]), 'ann')).toBeUndefined();
+		expect(new WorkspaceDoc(fresh).listNotes()).toMatchObject([{ id: NOTE, title: 'Dosage v4', updatedAt: 14 }]);
+	});
+});
