@@ -16,15 +16,19 @@ export function countsAsUnread(m: MessageRecord, lastReadHlc: string, me: string
 	return !deleted;
 }
 
-/** Counts unread messages in a channel document without building a full view. */
-export function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string): number {
+/**
+ * Counts unread messages in a channel document without building a full view; `shows` (the
+ * channel's posting rules: channelRights.ts `postShows`) leaves out posts nobody is shown
+ * (found in review: a guest's 50 withheld posts showed as 50 unread on every member's badge).
+ */
+export function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string, shows: (m: MessageRecord) => boolean = () => true): number {
 	let count = 0;
 	const seen = new Set<string>();
 	const deletions = deletionIndex(channel);
 	channel.messages.forEach((m) => {
 		if (!isMessageRecord(m) || seen.has(m.id)) return;
 		seen.add(m.id);
-		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author))) count++;
+		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author)) && shows(m)) count++;
 	});
 	return count;
 }

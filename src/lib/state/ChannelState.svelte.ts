@@ -451,7 +451,7 @@ export class ChannelState {
 
 	/** Marks everything in the channel as read. */
 	markRead(): void {
-		let latest = this.view?.latestHlc() ?? '';
+		let latest = this.latestShownHlc();
 		// Never past what an honest clock may say now (HybridClock ignores clocks further ahead):
 		// found in review, a record dated in the year 5000 (or "~") became the read position, and
 		// no message counted as unread in that channel again.
@@ -461,6 +461,25 @@ export class ChannelState {
 			this.lastReadHlc = latest;
 			this.scheduleSave();
 		}
+	}
+
+	/** The newest clock of a message that shows here (a withheld post's clock says nothing of what was read). */
+	private latestShownHlc(): string {
+		const view = this.view;
+		if (view === undefined) return '';
+		const rules = this.postingRules;
+		const shows = (m: MessageRecord) => rules === undefined || postShows(m, rules);
+		let latest = '';
+		const newestIn = (list: readonly MessageRecord[]) => {
+			for (let i = list.length - 1; i >= 0; i--) {
+				const m = list[i]!;
+				if (compareHlc(m.hlc, latest) <= 0) return;
+				if (shows(m)) return void (latest = m.hlc);
+			}
+		};
+		newestIn(view.top);
+		for (const list of view.replies.values()) newestIn(list);
+		return latest;
 	}
 
 	/** Index of the first unread message in {@link messages}, or -1. */
@@ -482,7 +501,7 @@ export class ChannelState {
 		let count = 0;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined)) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules))) count++;
 		}
 		return count;
 	}

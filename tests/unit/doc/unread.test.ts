@@ -31,3 +31,13 @@ describe('countUnread', () => {
 		expect(countUnread(channel, at(999, ME), ME)).toBe(0);
 	});
 });
+
+describe('countUnread with the posting rules', () => {
+	it('counts no post the rules withhold', () => {
+		const channel = new ChannelDoc(new Y.Doc());
+		channel.post(msg('g1', 'guest', at(300, 'guest'), 'withheld'));
+		channel.post(msg('b1', 'bob', at(301, 'bob'), 'shown'));
+		expect(countUnread(channel, at(200, ME), ME)).toBe(2);
+		expect(countUnread(channel, at(200, ME), ME, (m) => m.author !== 'guest')).toBe(1);
+	});
+});

@@ -1,7 +1,8 @@
 /**
- * A channel's read position never goes past what an honest clock may say now (found in review:
- * a withheld post dated in the year 5000 became the reader's read position once the channel was
- * read, and no message in that channel ever counted as unread again).
+ * A channel's read position comes from posts that show, and never goes past what an honest clock
+ * may say now; posts nobody is shown count for nothing (found in review: a withheld post dated in
+ * the year 5000 became the reader's read position once the channel was read, after which no
+ * message counted as unread again; and a guest's withheld posts counted as unread).
  */
 import 'fake-indexeddb/auto';
 import { generateKeyPair } from '@libp2p/crypto/keys';
@@ -53,11 +54,24 @@ async function open() {
 	return { svc, id, state, handle, unread };
 }
 
-describe('the read position', () => {
-	it('stops at a day ahead of this clock, whatever a record says', async () => {
-		const { id, state, handle, svc } = await open();
+describe('the read position and the unread count', () => {
+	it('a withheld post does not move the read position, and does not count as unread', async () => {
+		const { id, state, handle, unread, svc } = await open();
 		const bomb = await signMessage(guest.key, { id: 'far', author: guest.id, hlc: formatHlc({ wall: Date.UTC(5000, 0, 1), counter: 0, node: guest.id }), text: 'x' }, id);
 		remote(handle.doc, (c) => c.post(bomb));
+		state.markRead();
+		const real = await signMessage(bob.key, { id: 'real', author: bob.id, hlc: now(bob.id, 1000), text: 'meeting moved to 3pm' }, id);
+		remote(handle.doc, (c) => c.post(real));
+		expect(await unread()).toBe(1); // Bob's post; the guest's counts for nothing
+		expect((await svc.db.channelState.get(['ws-unread', id]))?.lastReadHlc ?? '').toBe(''); // nothing shown was read
+		svc.docs.release(handle);
+		await state.close();
+	});
+
+	it('a shown post dated far ahead moves it at most a day ahead of this clock', async () => {
+		const { id, state, handle, svc } = await open();
+		const ahead = await signMessage(bob.key, { id: 'far', author: bob.id, hlc: formatHlc({ wall: Date.UTC(5000, 0, 1), counter: 0, node: bob.id }), text: 'x' }, id);
+		remote(handle.doc, (c) => c.post(ahead));
 		state.markRead();
 		await state.save();
 		const saved = (await svc.db.channelState.get(['ws-unread', id]))?.lastReadHlc ?? '';

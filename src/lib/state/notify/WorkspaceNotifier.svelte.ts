@@ -100,7 +100,8 @@ export class WorkspaceNotifier {
 	private countUnread(id: string, added: MessageRecord[]): void {
 		if (this.ws.channel?.id === id) return;
 		const me = this.services.identity.peerId;
-		const count = added.filter((m) => m.parent === undefined && m.author !== me).length;
+		const rules = this.ws.postingRules(id);
+		const count = added.filter((m) => m.parent === undefined && m.author !== me && postShows(m, rules)).length;
 		if (count > 0) this.ws.countArrivals(id, count);
 	}
 
