@@ -33,7 +33,9 @@ import type { Browser, Page } from 'playwright-core';
 import { runRelay } from '../relay/run.ts';
 import type { RunningRelay } from '../relay/run.ts';
 import { SIGNALLING_PATH } from '../relay/signalling.ts';
+import * as Y from 'yjs';
 import { newId } from '../src/lib/doc/ids.ts';
+import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.ts';
 import { newSecret } from '../src/lib/mesh/secret.ts';
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -163,7 +165,12 @@ async function main(): Promise<void> {
 		// Outpost: nodes, mesh services, then B dials A directly (B opens the sync sessions).
 		// The pages are the two member devices of a signed team (A created it and added B).
 		const team = await benchTeam();
-		const workspace = { workspaceId: team.workspaceId, secretHex: toHex(newSecret()), docId: newId(), teamOpsHex: team.opsHex };
+		const docId = newId();
+		// The root listing the note, made once here and given to both pages: a listing is made once
+		// (rootPolicy.ts), and two pages each making their own would overwrite each other's.
+		const root = new Y.Doc();
+		new WorkspaceDoc(root).createNote({ id: docId, title: 'bench', createdAt: 0, updatedAt: 0 });
+		const workspace = { workspaceId: team.workspaceId, secretHex: toHex(newSecret()), docId, teamOpsHex: team.opsHex, rootHex: toHex(Y.encodeStateAsUpdate(root)) };
 		const [nodeA, nodeB] = await Promise.all([
 			call(sender, 'startNode', relayAddr, 15_000, team.keysHex[0]),
 			call(receiver, 'startNode', relayAddr, 15_000, team.keysHex[1])

@@ -14,7 +14,6 @@
  * `outpost` the page also logs every copy that reaches it (each session's apply, each gossip
  * message) and times the sender's update listeners and gossip publishes, to tell where time goes.
  */
-import { WorkspaceDoc } from '../src/lib/doc/WorkspaceDoc.js';
 import { generateKeyPair, privateKeyFromProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { TeamAuthority } from '../src/lib/core/TeamAuthority.js';
@@ -210,7 +209,7 @@ export async function startNode(relay: string, timeoutMs: number, keyHex?: strin
  * (before any direct dial, as in the app: the dialling peer opens the sessions), the
  * gossip and publish hooks, and the raw baseline's handler.
  */
-export async function startMesh(init: { workspaceId: string; secretHex: string; docId: string; teamOpsHex?: string[] }): Promise<void> {
+export async function startMesh(init: { workspaceId: string; secretHex: string; docId: string; teamOpsHex?: string[]; rootHex?: string }): Promise<void> {
 	const node = requireNode();
 	// With the team, the pages run the workspace core as the app does: sessions by identity,
 	// the write policy on every apply, gossip from members only, gossip key generations.
@@ -218,9 +217,8 @@ export async function startMesh(init: { workspaceId: string; secretHex: string; 
 	state.meshDocs = docs;
 	state.docs.outpost = docs.get(init.docId);
 	// Under a team a document is offered only when the root lists it (as the app's are).
-	if (init.teamOpsHex !== undefined) {
-		new WorkspaceDoc(docs.get(init.workspaceId)).createNote({ id: init.docId, title: 'bench', createdAt: 0, updatedAt: 0 });
-	}
+	// The same root on both pages (made once by the bench: a listing is made once, rootPolicy.ts).
+	if (init.teamOpsHex !== undefined && init.rootHex !== undefined) Y.applyUpdate(docs.get(init.workspaceId), fromHex(init.rootHex));
 	const secret = fromHex(init.secretHex);
 	state.keys = await deriveWorkspaceKeys(init.workspaceId, secret);
 	const { pubsub } = node.services;
