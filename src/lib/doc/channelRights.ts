@@ -87,15 +87,30 @@ export interface PostingRules {
 	 */
 	postedEver?: (peerId: string) => boolean;
 	readOnly: ReadOnlySpans;
+	/**
+	 * The intervals the channel was archived over: no post in them shows, whoever wrote it
+	 * (found in review: a modified client posted into an archived channel, and it showed; only
+	 * the composer refused).
+	 */
+	archived?: ReadOnlySpans;
 }
 
 /** The read-only intervals of channel `id`: its entry's flag from the start, then each counted mark in clock order. */
 export function readOnlySpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): ReadOnlySpans {
+	return flagSpans(root, id, roleOf, 'readOnly');
+}
+
+/** The intervals channel `id` was archived over, as {@link readOnlySpans} reads read-only ones. */
+export function archivedSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): ReadOnlySpans {
+	return flagSpans(root, id, roleOf, 'archived');
+}
+
+function flagSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, field: 'readOnly' | 'archived'): ReadOnlySpans {
 	const entry = root.channels.get(id);
 	const accept = acceptSettings(roleOf);
-	const marks = (root.settingsIndex().get(id) ?? []).filter((m) => m.field === 'readOnly' && accept(m)).reverse();
+	const marks = (root.settingsIndex().get(id) ?? []).filter((m) => m.field === field && accept(m)).reverse();
 	const spans: Array<{ from: string; to: string | undefined }> = [];
-	let open: string | undefined = entry?.get('readOnly') === true ? '' : undefined;
+	let open: string | undefined = entry?.get(field) === true ? '' : undefined;
 	for (const mark of marks) {
 		if (mark.value === true && open === undefined) open = mark.hlc;
 		else if (mark.value === false && open !== undefined) {
@@ -115,13 +130,19 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	const role = rules.roleOf(m.author);
 	if (role === 'guest') return false;
 	if (role === undefined && rules.postedEver !== undefined && !rules.postedEver(m.author)) return false;
+	if (rules.archived !== undefined && inSpans(m.hlc, rules.archived)) return false;
 	if (role === 'relay') {
 		// A model's answer shows where its asker may post; the asker is never the relay itself.
 		const asker = m.askedBy;
 		return m.model !== undefined && asker !== undefined && asker !== m.author && rules.roleOf(asker) !== 'relay' && postShows({ ...m, author: asker }, rules);
 	}
 	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
-	return !rules.readOnly.some((span) => compareHlc(m.hlc, span.from) >= 0 && (span.to === undefined || compareHlc(m.hlc, span.to) < 0));
+	return !inSpans(m.hlc, rules.readOnly);
+}
+
+/** Whether clock `hlc` falls in one of `spans`. */
+function inSpans(hlc: string, spans: ReadOnlySpans): boolean {
+	return spans.some((span) => compareHlc(hlc, span.from) >= 0 && (span.to === undefined || compareHlc(hlc, span.to) < 0));
 }
 
 /** Whether a role may hide messages. */

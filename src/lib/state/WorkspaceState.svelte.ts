@@ -13,7 +13,7 @@ import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
 import { signChannelEntry, signSettingsMark } from '../doc/signature.js';
-import { channelRules, postShows, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
+import { archivedSpans, channelRules, postShows, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
@@ -247,7 +247,7 @@ export class WorkspaceState {
 		void this.version;
 		const { authority } = this.team;
 		const roleOf = (peerId: string) => authority.roleOf(peerId);
-		return { roleOf, postedEver: (peerId) => authority.wroteNotes(peerId), readOnly: readOnlySpans(this.root, channelId, roleOf) };
+		return { roleOf, postedEver: (peerId) => authority.wroteNotes(peerId), readOnly: readOnlySpans(this.root, channelId, roleOf), archived: archivedSpans(this.root, channelId, roleOf) };
 	}
 
 	/** This device's member's role in the team (undefined while it is not a member). */

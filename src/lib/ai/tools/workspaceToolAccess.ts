@@ -17,7 +17,7 @@
 import type * as Y from 'yjs';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
 import type { ChannelView } from '../../doc/ChannelView.js';
-import { channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../../doc/channelRights.js';
+import { archivedSpans, channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../../doc/channelRights.js';
 import { titleKey } from '../../doc/noteLinks.js';
 import type { ChannelInfo, MessageRecord, NoteInfo } from '../../doc/schema.js';
 import { verifyDeletion, verifyDeletionMark, verifyEdit, verifyMessage } from '../../doc/signature.js';
@@ -126,7 +126,7 @@ function someNames(what: string, names: string[]): string {
 /** Which posts of channel `id` show (WorkspaceState.postingRules). */
 export function postingRules(root: WorkspaceDoc, team: ToolTeam, id: string): PostingRules {
 	const roleOf = (peerId: string) => team.roleOf(peerId);
-	return { roleOf, postedEver: (peerId) => team.wroteNotes(peerId), readOnly: readOnlySpans(root, id, roleOf) };
+	return { roleOf, postedEver: (peerId) => team.wroteNotes(peerId), readOnly: readOnlySpans(root, id, roleOf), archived: archivedSpans(root, id, roleOf) };
 }
 
 /** Why role `role` may not post in `channel` (WorkspaceState.canPost), or undefined when it may. */
