@@ -7,7 +7,7 @@
  * - A channel is read-only over intervals of clock time: from its creation when it was created
  *   read-only, and between the counted marks that turn it read-only and writable again. A post
  *   whose clock falls in such an interval shows only when its author is an admin or the owner.
- * - A guest's posts do not show, nor those of a device no member ever had.
+ * - A guest's posts do not show.
  * - The relay never posts: a relay device's message shows only when it is a model's answer
  *   (`model` and `askedBy`) whose asker's own post would show there and then (found in review:
  *   a second relay, or a device admitted by an invitation of role relay, posted plain messages
@@ -79,13 +79,6 @@ export type ReadOnlySpans = ReadonlyArray<{ from: string; to: string | undefined
 /** What the view needs to decide which posts show. */
 export interface PostingRules {
 	roleOf: RoleOf;
-	/**
-	 * Whether `peerId` was ever the device of an owner, admin or member (removed, demoted or
-	 * removed from its member since included: TeamAuthority `wroteNotes`). Given, a post whose
-	 * author is no current member device shows only when this says so (found in review: a guest
-	 * signed posts with a throwaway key nobody admitted, and they showed to everyone as verified).
-	 */
-	postedEver?: (peerId: string) => boolean;
 	readOnly: ReadOnlySpans;
 	/**
 	 * The intervals the channel was archived over: no post in them shows, whoever wrote it
@@ -129,7 +122,6 @@ const READ_ONLY_POSTERS = new Set(['owner', 'admin']);
 export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	const role = rules.roleOf(m.author);
 	if (role === 'guest') return false;
-	if (role === undefined && rules.postedEver !== undefined && !rules.postedEver(m.author)) return false;
 	if (rules.archived !== undefined && inSpans(m.hlc, rules.archived)) return false;
 	if (role === 'relay') {
 		// A model's answer shows where its asker may post; the asker is never the relay itself.

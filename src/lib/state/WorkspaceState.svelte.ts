@@ -247,7 +247,7 @@ export class WorkspaceState {
 		void this.version;
 		const { authority } = this.team;
 		const roleOf = (peerId: string) => authority.roleOf(peerId);
-		return { roleOf, postedEver: (peerId) => authority.wroteNotes(peerId), readOnly: readOnlySpans(this.root, channelId, roleOf), archived: archivedSpans(this.root, channelId, roleOf) };
+		return { roleOf, readOnly: readOnlySpans(this.root, channelId, roleOf), archived: archivedSpans(this.root, channelId, roleOf) };
 	}
 
 	/** This device's member's role in the team (undefined while it is not a member). */

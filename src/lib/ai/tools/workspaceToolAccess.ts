@@ -26,7 +26,7 @@ import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { TeamAuthority } from '../../core/TeamAuthority.js';
 
 /** What the tools need of the workspace's team (a {@link TeamAuthority} is one). */
-export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter' | 'wroteNotes'>;
+export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter'>;
 
 /** A document held for a tool's use; release it when done. */
 export interface HeldDoc {
@@ -126,7 +126,7 @@ function someNames(what: string, names: string[]): string {
 /** Which posts of channel `id` show (WorkspaceState.postingRules). */
 export function postingRules(root: WorkspaceDoc, team: ToolTeam, id: string): PostingRules {
 	const roleOf = (peerId: string) => team.roleOf(peerId);
-	return { roleOf, postedEver: (peerId) => team.wroteNotes(peerId), readOnly: readOnlySpans(root, id, roleOf), archived: archivedSpans(root, id, roleOf) };
+	return { roleOf, readOnly: readOnlySpans(root, id, roleOf), archived: archivedSpans(root, id, roleOf) };
 }
 
 /** Why role `role` may not post in `channel` (WorkspaceState.canPost), or undefined when it may. */
