@@ -27,7 +27,6 @@ import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
 import { readSteps } from './aiSteps.js';
 import { addNewestFirst } from './newestFirst.js';
-import { compareHlc } from './hlc.js';
 import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark, type ToolStep } from './schema.js';
 import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
 

@@ -28,8 +28,8 @@ const ROOTS: Record<string, GrowthRule> = {
 	meta: 'once'
 };
 
-/** The indexes that say what a document is. */
-const INDEXES = ['channels', 'notes', 'aiThreads'] as const;
+/** The root's indexes, which say what a document is (team/writePolicy.ts asks them too). */
+export const ROOT_INDEXES = ['channels', 'notes', 'aiThreads'] as const;
 
 /** Why `update` would rewrite root document `doc`'s indexes, settings marks or meta, or list one id twice; or undefined. */
 export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
@@ -42,13 +42,13 @@ export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 	for (const struct of checked.decoded.structs) {
 		// A decoded top-level item names its root by a string (Yjs's types say otherwise).
 		const index = struct instanceof Y.Item ? (struct.parent as unknown) : undefined;
-		if (typeof index !== 'string' || !(INDEXES as readonly string[]).includes(index)) continue;
+		if (typeof index !== 'string' || !(ROOT_INDEXES as readonly string[]).includes(index)) continue;
 		const id = (struct as Y.Item).parentSub;
 		if (id === null) continue; // not a map entry: growth refused what it must
 		const before = (added ??= new Map()).get(id);
 		if (before !== undefined && before !== index) return `"${id}" is listed as two kinds of document`;
 		added.set(id, index);
-		for (const other of INDEXES) {
+		for (const other of ROOT_INDEXES) {
 			if (other !== index && doc.share.has(other) && heldMap(doc, other).has(id)) return `"${id}" is listed as two kinds of document`;
 		}
 	}

@@ -20,7 +20,7 @@ import { heldMap } from '../heldMap.js';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
 import { checkChannelUpdate } from '../channelPolicy.js';
 import { checkNoteUpdate, setsBindings, type IsWriter } from '../notePolicy.js';
-import { checkRootUpdate } from '../rootPolicy.js';
+import { checkRootUpdate, ROOT_INDEXES } from '../rootPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
 import { teamRosterId } from './teamId.js';
 
@@ -61,8 +61,6 @@ export function isListedChannel(root: Y.Doc, docId: string): boolean {
 	return heldMap(root, 'channels').has(docId);
 }
 
-/** The root's indexes of documents named to every member. */
-const INDEXES = ['channels', 'notes', 'aiThreads'];
 
 /**
  * Whether workspace `workspaceId` names document `docId` to every member: its root, its
@@ -71,7 +69,7 @@ const INDEXES = ['channels', 'notes', 'aiThreads'];
 export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId: string): boolean {
 	if (docId === workspaceId || docId === rosterOf(workspaceId)) return true;
 	if (root === undefined) return false;
-	for (const name of INDEXES) if (heldMap(root, name).has(docId)) return true;
+	for (const name of ROOT_INDEXES) if (heldMap(root, name).has(docId)) return true;
 	return false;
 }
 
