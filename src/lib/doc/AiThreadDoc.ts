@@ -14,6 +14,7 @@
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus } from './answerFields.js';
 import { compareHlc } from './hlc.js';
+import { replacesHeld } from './recordChoice.js';
 import { verifyAiRecordNow } from './signature.js';
 import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats, type SourceRef, type ToolStep } from './schema.js';
 import { readSources, readSteps } from './aiSteps.js';
@@ -131,9 +132,8 @@ export class AiThreadDoc {
 		for (const r of records) {
 			if (r.kind === AiRecordKind.cut) continue;
 			const held = byId.get(r.id);
-			// Records of one id: the first whose signature checks out (found in review: the first in
-			// the array won, so a forged copy put before a genuine answer displaced it for good).
-			if (held === undefined || (held.record !== undefined && !recordVerified(held.record, this.id) && recordVerified(r, this.id))) byId.set(r.id, fromRecord(r));
+			// Records of one id: see recordChoice.ts.
+			if (held === undefined || (held.record !== undefined && replacesHeld(held.record, r, (x) => recordVerified(x, this.id)))) byId.set(r.id, fromRecord(r));
 		}
 		let previous = '';
 		for (const entry of this.messages.toArray()) {

@@ -11,6 +11,7 @@ import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, ty
 import { addNewestFirst } from './newestFirst.js';
 import { compareHlc } from './hlc.js';
 import type { DeletionMark, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
+import { replacesHeld } from './recordChoice.js';
 import { verifyMessageNow } from './signature.js';
 import { isEditRecord, isMessageRecord } from './validate.js';
 
@@ -222,9 +223,8 @@ export class ChannelView {
 		}
 		const held = this.byId.get(v.id);
 		if (held !== undefined) {
-			// Records of one id: the first whose signature checks out (found in review: the first in
-			// the array won, so a forged copy put before a genuine message displaced it for good).
-			if (held === v || verifyMessageNow(held, this.channel.id) || !verifyMessageNow(v, this.channel.id)) return;
+			// Records of one id: see recordChoice.ts.
+			if (!replacesHeld(held, v, (m) => verifyMessageNow(m, this.channel.id))) return;
 			this.dropMessage(held);
 		}
 		this.byId.set(v.id, v);

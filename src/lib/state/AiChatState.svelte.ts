@@ -8,7 +8,7 @@ import type { SourceRef } from '../doc/schema.js';
 import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import { ToolApprovals, type ToolMode } from './ToolApprovals.svelte.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
-import { newId } from '../doc/ids.js';
+import { newIdFor } from '../doc/ids.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
 import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
 import type { AttachmentRef } from '../doc/schema.js';
@@ -141,7 +141,7 @@ export class AiChatState {
 		const { identity } = this.services;
 		const record = await signAiRecord(identity.privateKey, {
 			kind: AiRecordKind.user,
-			id: newId(),
+			id: newIdFor(identity.peerId),
 			author: identity.peerId,
 			hlc: this.tick(),
 			text,
@@ -153,7 +153,7 @@ export class AiChatState {
 	/** Drops message `from` and everything after it from the conversation: a signed cut (nothing is deleted). */
 	private async cut(from: string): Promise<void> {
 		const { identity } = this.services;
-		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.cut, id: newId(), author: identity.peerId, hlc: this.tick(), text: '', from }, this.id);
+		const record = await signAiRecord(identity.privateKey, { kind: AiRecordKind.cut, id: newIdFor(identity.peerId), author: identity.peerId, hlc: this.tick(), text: '', from }, this.id);
 		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
 	}
 
@@ -236,7 +236,7 @@ export class AiChatState {
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			// With tools the loop runs here, so this device writes the answer (it stops with this view).
 			if (tools.length > 0) this.hostWrites = false;
-			const id = newId();
+			const id = newIdFor(this.services.identity.peerId); // bound to the asker: recordChoice.ts
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
 				...(tools.length > 0 ? { tools, approve: this.approvals.approverFor(id), ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),

@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js';
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc, formatHlc, hlcWall, MAX_DRIFT_MS } from '../doc/hlc.js';
-import { newId } from '../doc/ids.js';
+import { newIdFor } from '../doc/ids.js';
 import type { AttachmentRef, EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
 import {
 	signDeletionMark,
@@ -318,7 +318,7 @@ export class ChannelState {
 		if (!clean && files.length === 0) return;
 		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
 		const record = await signMessage(this.services.identity.privateKey, {
-			id: newId(),
+			id: newIdFor(this.me),
 			author: this.me,
 			hlc: this.services.clock.tick(),
 			text: clean,
@@ -335,7 +335,7 @@ export class ChannelState {
 
 	/** Asks a model in this channel; see {@link post}. */
 	private async ask(choice: ModelChoice, question: MessageRecord, prompt: string): Promise<void> {
-		const answerId = newId();
+		const answerId = newIdFor(this.me); // bound to the asker: recordChoice.ts
 		const stop = new AbortController();
 		this.askError = '';
 		// An answer written here needs this channel open (closing stops it); one its host writes does not.

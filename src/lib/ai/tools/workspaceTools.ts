@@ -15,7 +15,7 @@ import { ChannelDoc } from '../../doc/ChannelDoc.js';
 import { ChannelView } from '../../doc/ChannelView.js';
 import type { DeviceKey } from '../../doc/deviceKey.js';
 import { compareHlc, hlcWall, type HybridClock } from '../../doc/hlc.js';
-import { newId } from '../../doc/ids.js';
+import { newId, newIdFor } from '../../doc/ids.js';
 import { MAX_NOTE_TITLE, NoteDoc } from '../../doc/NoteDoc.js';
 import { titleKey } from '../../doc/noteLinks.js';
 import type { ClientBinding, MessageRecord } from '../../doc/schema.js';
@@ -366,7 +366,7 @@ class WorkspaceTools {
 				const latest = latestHlc(doc);
 				if (latest !== '') this.ctx.clock.receive(latest);
 				const { peerId, privateKey } = this.ctx.device;
-				const record = await signMessage(privateKey, { id: newId(), author: peerId, hlc: this.ctx.clock.tick(), text: clean }, channel.id);
+				const record = await signMessage(privateKey, { id: newIdFor(peerId), author: peerId, hlc: this.ctx.clock.tick(), text: clean }, channel.id);
 				signal.throwIfAborted();
 				held.doc.transact(() => doc.post(record), this.ctx.origin);
 				return { content: `Posted in ${channelLabel(channel)} (message id ${record.id}).` };

@@ -23,6 +23,7 @@ import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
+import { replacesHeld } from '../../doc/recordChoice.js';
 import { deletionMarks, deletionSigningBytes, editSigningBytes, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
 import type { IndexChange } from './SearchIndex.js';
 import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
@@ -69,6 +70,21 @@ class Checks {
 		if (++this.done % VERIFY_BATCH === 0) await new Promise((resolve) => setTimeout(resolve, 0));
 		return verify();
 	}
+}
+
+/** The record of each id (among those `wanted`) that a channel view shows of `records`: recordChoice.ts. */
+async function chooseRecords(records: Iterable<unknown>, wanted: (id: string) => boolean, docId: string, checks: Checks): Promise<Map<string, MessageRecord>> {
+	const chosen = new Map<string, MessageRecord>();
+	for (const r of records) {
+		if (!isMessageRecord(r) || !wanted(r.id)) continue;
+		const held = chosen.get(r.id);
+		if (held === undefined) {
+			if (await checks.check(() => verifyMessageNow(r, docId))) chosen.set(r.id, r);
+		} else if (replacesHeld(held, r, (m) => m === held || verifyMessageNow(m, docId))) {
+			chosen.set(r.id, r);
+		}
+	}
+	return chosen;
 }
 
 /** The author's newest edit of each message among `edits` whose signature checks out (`authorOf` gives each message's author). */
@@ -122,10 +138,12 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	const full = sv === undefined || !prev;
 	const since = sv ?? new Map<number, number>();
 	const checks = new Checks();
-	/** The first record of each new id whose signature checks out here (a forged copy never replaces it). */
-	const fresh = new Map<string, MessageRecord>();
-	for (const r of recordsSince(channel.messages, since)) {
-		if (isMessageRecord(r) && !fresh.has(r.id) && (await checks.check(() => verifyMessageNow(r, docId)))) fresh.set(r.id, r);
+	/** The record of each new id that a view of the channel shows (a forged copy never replaces it). */
+	const fresh = await chooseRecords(recordsSince(channel.messages, since), () => true, docId, checks);
+	if (!full && fresh.size > 0) {
+		// An id already indexed met again (another member's copy of it): choose among all its records, as a view does.
+		const known = new Set((await lookup.entries(docId, [...fresh.keys()])).flatMap((row) => (row ? [row.itemId] : [])));
+		if (known.size > 0) for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => known.has(id), docId, checks)) fresh.set(id, r);
 	}
 	const newEdits = recordsSince(channel.edits, since).filter(isEditRecord);
 	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
@@ -147,9 +165,7 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	const restoring = new Map<string, MessageRecord>();
 	if (restored.length > 0) {
 		const wanted = new Set(restored);
-		for (const r of channel.messages.toArray()) {
-			if (isMessageRecord(r) && wanted.has(r.id) && !restoring.has(r.id) && (await checks.check(() => verifyMessageNow(r, docId)))) restoring.set(r.id, r);
-		}
+		for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => wanted.has(id), docId, checks)) restoring.set(id, r);
 	}
 	const authorOf = (id: string) => fresh.get(id)?.author ?? restoring.get(id)?.author ?? stored.get(id)?.author;
 	// New or restored messages may have edits that arrived earlier: consider every edit then.

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { AiRole, AiThreadDoc } from '../../../../src/lib/doc/AiThreadDoc';
 import { ChannelDoc } from '../../../../src/lib/doc/ChannelDoc';
-import { newId } from '../../../../src/lib/doc/ids';
+import { newId, newIdFor } from '../../../../src/lib/doc/ids';
 import { NoteDoc } from '../../../../src/lib/doc/NoteDoc';
 import { WorkspaceDoc } from '../../../../src/lib/doc/WorkspaceDoc';
 import { OutpostDb } from '../../../../src/lib/store/db';
@@ -208,6 +208,26 @@ describe('SearchIndexer', () => {
 		expect(ids(await index.search('pump'))).toEqual(['q1']);
 		w.docs.release(noteHandle);
 		w.docs.release(threadHandle);
+	});
+
+	it('keeps the genuine message when a member’s signed copy of its id arrives later, or sits before it (found in review)', async () => {
+		const w = await world();
+		const channelId = addChannel(w);
+		const handle = w.docs.open(channelId);
+		await handle.ready;
+		const channel = new ChannelDoc(handle.doc);
+		const { index, indexer } = await startIndexer(w);
+		const id = newIdFor(alice.id);
+		channel.post(await signedMsg(channelId, id, alice, at(5), 'the vote is no'));
+		await indexer.flush();
+		// Mallory signs her own record under Alice's id and puts it first.
+		channel.messages.insert(0, [await signedMsg(channelId, id, mallory, at(4), 'the vote is yes')]);
+		await indexer.flush();
+		expect(ids(await index.search('no'))).toEqual([id]);
+		expect(await index.search('yes')).toEqual([]);
+		const [hit] = await index.search('vote');
+		expect(hit?.author).toBe(alice.id);
+		w.docs.release(handle);
 	});
 
 	it('indexes documents that are not open in a background pass, then skips them while unchanged', async () => {
