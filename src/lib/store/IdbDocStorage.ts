@@ -5,6 +5,13 @@
  * {@link QUARANTINE_PREFIX}. IndexedDB runs transactions over the same store in the order they
  * were created, so appends and compactions take effect in call order without waiting on each
  * other. The persistence policy is the core's (core/persistence.ts).
+ *
+ * Several tabs of one browser may each hold a document's database open (second tabs sync with
+ * the lock holder over the mesh, not through storage), so a compaction deletes only the records
+ * this tab read or wrote: another tab's records stay and load next time (found in review: a
+ * compaction deleted every record below its state, another tab's durable edits too). A record
+ * IndexedDB cannot read back (in Chromium, a value kept in a lost blob file fails the whole
+ * getAll) reads as an empty record, which persistence sets aside; the rest loads.
  */
 import type { DocStorage, StoredDoc } from '../core/storage.js';
 
@@ -65,11 +72,45 @@ export async function lastStoredKey(name: string): Promise<number | undefined> {
 	}
 }
 
+/** The result of `request`, or undefined when it fails (the failure does not abort its transaction). */
+function requestedOrUndefined<T>(make: () => IDBRequest<T>): Promise<T | undefined> {
+	return new Promise((resolve) => {
+		let request: IDBRequest<T>;
+		try {
+			request = make();
+		} catch {
+			resolve(undefined);
+			return;
+		}
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = (event) => {
+			event.preventDefault();
+			resolve(undefined);
+		};
+	});
+}
+
+/** Every stored update with its key: all at once, or one by one when that fails (an unreadable record reads as undefined). */
+async function readUpdates(db: IDBDatabase): Promise<{ key: IDBValidKey; value: unknown }[]> {
+	try {
+		const store = db.transaction(UPDATES, 'readonly').objectStore(UPDATES);
+		const [keys, values] = await Promise.all([requested(store.getAllKeys()), requested(store.getAll())]);
+		return keys.map((key, i) => ({ key, value: values[i] as unknown }));
+	} catch {
+		const keys = await requested(db.transaction(UPDATES, 'readonly').objectStore(UPDATES).getAllKeys());
+		const store = db.transaction(UPDATES, 'readonly').objectStore(UPDATES);
+		const values = await Promise.all(keys.map((key) => requestedOrUndefined(() => store.get(key))));
+		return keys.map((key, i) => ({ key, value: values[i] as unknown }));
+	}
+}
+
 /** One document's open database. */
 export class IdbStoredDoc implements StoredDoc {
 	readonly droppedBytes = 0;
 	count: number;
 	private pending: Promise<unknown> = Promise.resolve();
+	/** Keys of the records this tab read or wrote: what its compactions may delete. */
+	private readonly ours = new Set<IDBValidKey>();
 
 	constructor(
 		readonly db: IDBDatabase,
@@ -78,6 +119,7 @@ export class IdbStoredDoc implements StoredDoc {
 		private readonly stored: ReadonlyArray<{ key: IDBValidKey; value: unknown }>
 	) {
 		this.count = records.length;
+		for (const { key } of stored) this.ours.add(key);
 	}
 
 	private track<T>(promise: Promise<T>): Promise<T> {
@@ -87,7 +129,8 @@ export class IdbStoredDoc implements StoredDoc {
 
 	append(update: Uint8Array): Promise<void> {
 		const tx = this.db.transaction(UPDATES, 'readwrite');
-		tx.objectStore(UPDATES).add(update);
+		const added = tx.objectStore(UPDATES).add(update);
+		added.onsuccess = () => this.ours.add(added.result);
 		this.count++;
 		return this.track(committed(tx));
 	}
@@ -96,8 +139,13 @@ export class IdbStoredDoc implements StoredDoc {
 		const tx = this.db.transaction(UPDATES, 'readwrite');
 		const updates = tx.objectStore(UPDATES);
 		const added = updates.add(state());
-		// Everything stored before the state (it includes all of it) goes.
-		added.onsuccess = () => updates.delete(IDBKeyRange.upperBound(added.result, true));
+		// What this tab stored before the state (it includes all of it) goes; transactions run in
+		// creation order, so every earlier append's key is known by now.
+		added.onsuccess = () => {
+			for (const key of this.ours) updates.delete(key);
+			this.ours.clear();
+			this.ours.add(added.result);
+		};
 		this.count = 1;
 		return this.track(committed(tx));
 	}
@@ -110,6 +158,7 @@ export class IdbStoredDoc implements StoredDoc {
 			if (entry === undefined) continue;
 			tx.objectStore(CUSTOM).put(entry.value, `${QUARANTINE_PREFIX}${now}:${String(entry.key)}`);
 			tx.objectStore(UPDATES).delete(entry.key);
+			this.ours.delete(entry.key);
 		}
 		return this.track(committed(tx));
 	}
@@ -133,9 +182,7 @@ export class IdbDocStorage implements DocStorage {
 	async open(docId: string): Promise<IdbStoredDoc> {
 		const db = await openDocDb(this.prefix + docId);
 		try {
-			const store = db.transaction(UPDATES, 'readonly').objectStore(UPDATES);
-			const [keys, values] = await Promise.all([requested(store.getAllKeys()), requested(store.getAll())]);
-			const stored = keys.map((key, i) => ({ key, value: values[i] as unknown }));
+			const stored = await readUpdates(db);
 			// A value that is not bytes cannot be an update: it reads as an empty record, which does not apply.
 			const records = stored.map(({ value }) => (value instanceof Uint8Array ? value : new Uint8Array(0)));
 			return new IdbStoredDoc(db, records, stored);
