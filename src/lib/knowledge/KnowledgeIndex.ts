@@ -117,7 +117,7 @@ export class KnowledgeIndex {
 		const out: Chunk[] = [];
 		for (let k = 0; ; k++) {
 			const chunk = this.chunks.get(messageChunkId(docId, itemId, k));
-			if (!chunk) return out;
+			if (!chunk || chunk.itemId !== itemId) return out;
 			out.push({ ...chunk });
 		}
 	}
@@ -327,10 +327,13 @@ export class KnowledgeIndex {
 
 	/** Loads an embedder's stored vectors; chunks without a current one wait for a vector. */
 	private async loadSpace(embedder: Embedder): Promise<void> {
-		const stored = await this.init.store.vectors(embedder.id);
+		const stored = (await this.init.store.vectors(embedder.id)).filter((v) => this.chunks.get(v.id)?.hash === v.hash); // not stale or orphaned
+		// The space's length is the one most stored vectors have: a damaged row of another length
+		// is skipped and embedded again (found in review: the first row's length decided, so one
+		// damaged first row set every good vector aside and made every later pass fail).
+		const dimensions = commonest(stored.map((v) => v.vector.length));
 		for (const v of stored) {
-			if (this.chunks.get(v.id)?.hash !== v.hash) continue; // stale or orphaned
-			if (this.vectors.size > 0 && v.vector.length !== this.vectors.dimensions) continue;
+			if (v.vector.length !== dimensions || (this.vectors.size > 0 && v.vector.length !== this.vectors.dimensions)) continue;
 			this.vectors.set(v.id, v.hash, v.vector, this.chunks.get(v.id)?.docId);
 		}
 		for (const id of this.chunks.keys()) if (this.vectors.hashOf(id) === undefined) this.pending.add(id);
@@ -372,3 +375,14 @@ function sameChunk(a: Chunk | undefined, b: Chunk): boolean {
 	return true;
 }
 
+/** The value that occurs most often in `values` (the first of equals), or undefined when empty. */
+function commonest(values: readonly number[]): number | undefined {
+	const counts = new Map<number, number>();
+	let best: number | undefined;
+	for (const v of values) {
+		const n = (counts.get(v) ?? 0) + 1;
+		counts.set(v, n);
+		if (best === undefined || n > counts.get(best)!) best = v;
+	}
+	return best;
+}

@@ -13,12 +13,20 @@
  * the cited place, and a hash of what is embedded (title and text), so an unchanged chunk is
  * never embedded again. Tokens are estimated, not counted (no tokenizer here): a CJK character
  * is about one token, other text about four characters per token.
+ *
+ * Any member writes any note, so a note's cost is bounded (found in review): its title and each
+ * heading count at most {@link MAX_NOTE_TITLE} characters in a chunk's title, a note gives at
+ * most {@link MAX_CHUNKS_PER_NOTE} chunks (the rest is not indexed), and headings are read
+ * without a backtracking regex (one line of 60,000 spaces took seconds).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { MAX_NOTE_TITLE } from '../doc/NoteDoc.js';
 
 /** Longest chunk, in estimated tokens (title included). */
 export const MAX_CHUNK_TOKENS = 300;
+/** Most chunks one note gives (600,000 estimated tokens, some 2.4 MB of prose). */
+export const MAX_CHUNKS_PER_NOTE = 2000;
 
 /** What a chunk was cut from. */
 export const ChunkKind = { note: 'note', message: 'message' } as const;
@@ -61,7 +69,7 @@ export interface MessageSource {
 }
 
 const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu;
-const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+const HEADING_START = /^ {0,3}(#{1,6})(?=[ \t]|$)/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 /** Separates the parts of a heading path. */
 export const TITLE_SEPARATOR = ' › ';
@@ -95,12 +103,13 @@ interface Section extends Span {
 
 /** The chunks of a note; see the module comment. */
 export function chunkNote(docId: string, title: string, body: string, maxTokens = MAX_CHUNK_TOKENS): Chunk[] {
-	const noteTitle = title.trim();
+	const noteTitle = title.trim().slice(0, MAX_NOTE_TITLE);
 	const chunks: Chunk[] = [];
 	for (const section of sections(body)) {
 		const path = [noteTitle, ...section.path].filter((p) => p.length > 0).join(TITLE_SEPARATOR);
 		const budget = Math.max(16, maxTokens - approxTokens(path));
 		for (const piece of split(body, trimSpan(body, section), budget)) {
+			if (chunks.length >= MAX_CHUNKS_PER_NOTE) return chunks;
 			const text = body.slice(piece.start, piece.end);
 			chunks.push({ id: `note:${docId}#${chunks.length}`, docId, kind: ChunkKind.note, title: path, text, offset: piece.start, hash: chunkHash(path, text) });
 		}
@@ -122,6 +131,9 @@ export function chunkMessage(docId: string, message: MessageSource, title = '', 
 		...(message.textHlc !== undefined ? { textHlc: message.textHlc } : {}),
 		...(message.parent !== undefined ? { parent: message.parent } : {})
 	};
+	// Chunk ids name a message's later parts `<id>~<k>`: a message whose own id has a `~` could take
+	// another's part (found in review). Ids made here never have one; such a message is not indexed.
+	if (itemId.includes('~')) return [];
 	const budget = Math.max(16, maxTokens - approxTokens(title));
 	return split(source, trimSpan(source, { start: 0, end: source.length }), budget).map((piece, k) => {
 		const text = source.slice(piece.start, piece.end);
@@ -153,16 +165,29 @@ function sections(body: string): Section[] {
 			fence = fenceMark;
 			continue;
 		}
-		const heading = HEADING.exec(line.replace(/\r$/, ''));
+		const heading = readHeading(line.replace(/\r$/, ''));
 		if (!heading) continue;
-		const level = heading[1]!.length;
+		const { level } = heading;
 		while (path.length > 0 && path[path.length - 1]!.level >= level) path.pop();
-		path.push({ level, text: (heading[2] ?? '').trim() });
+		path.push(heading);
 		out.push({ ...current, end: lineStart });
 		current = { path: path.map((p) => p.text).filter((t) => t.length > 0), start: Math.min(at, body.length), end: body.length };
 	}
 	out.push(current);
 	return out;
+}
+
+/** An ATX heading's level and text (its closing `#`s dropped, at most {@link MAX_NOTE_TITLE} characters), or undefined. */
+function readHeading(line: string): { level: number; text: string } | undefined {
+	const start = HEADING_START.exec(line);
+	if (!start) return undefined;
+	let text = line.slice(start[0].length).trim();
+	// A closing sequence: `#`s after a space or tab, or a heading of `#`s alone.
+	let end = text.length;
+	while (end > 0 && text[end - 1] === '#') end--;
+	if (end === 0) text = '';
+	else if (end < text.length && (text[end - 1] === ' ' || text[end - 1] === '\t')) text = text.slice(0, end).trimEnd();
+	return { level: start[1]!.length, text: text.slice(0, MAX_NOTE_TITLE) };
 }
 
 /** The span without the whitespace at its ends (empty when only whitespace). */

@@ -33,6 +33,8 @@ export interface KnowledgePromptOptions<T> {
 
 /** Characters of source text in the prompt unless asked otherwise. */
 export const DEFAULT_SOURCE_CHARS = 6000;
+/** Most characters of a source's label. */
+const MAX_LABEL_CHARS = 200;
 const HAN = /\p{Script=Han}/u;
 
 /**
@@ -52,7 +54,8 @@ export function knowledgeMessages<T extends PromptSource>(question: string, chun
 	}
 	const share = Math.max(200, Math.floor((options.maxChars ?? DEFAULT_SOURCE_CHARS) / chunks.length));
 	const label = options.label ?? ((c: T) => c.title || (c.kind === 'message' ? 'message' : 'note'));
-	const sources = chunks.map((chunk, i) => `[${i + 1}] ${oneLine(label(chunk))} — ${oneLine(cut(chunk.text, share))}`);
+	// A label is a note's title or a channel's name: any member sets those, so it is cut too (found in review).
+	const sources = chunks.map((chunk, i) => `[${i + 1}] ${oneLine(cut(label(chunk), MAX_LABEL_CHARS))} — ${oneLine(cut(chunk.text, share))}`);
 	const lines = [
 		'Answer the user’s question from the sources below: passages of the notes and messages of this workspace.',
 		'After each statement that uses a source, cite it by its number in square brackets, like [1] or [2][3]. Cite only the numbers listed.',

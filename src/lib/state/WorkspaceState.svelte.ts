@@ -153,10 +153,16 @@ export class WorkspaceState {
 		return this.root.color;
 	}
 
-	/** Channels to list: active ones, plus archived ones when asked; then the member's private channels. */
+	/**
+	 * Channels to list: active ones, plus archived ones when asked; then the member's private
+	 * channels. A space's id listed in the root (anyone may list one: the team names every
+	 * space) is not a channel of the root: its document is the space's (found in review: so
+	 * listed, a private channel's messages were quoted into an AI chat every member reads).
+	 */
 	get channels(): ChannelInfo[] {
 		void this.version;
-		const open = this.root.listChannels(this.channelRules).filter((c) => this.showArchived || !c.archived);
+		const spaces = this.team.authority.team.spaces;
+		const open = this.root.listChannels(this.channelRules).filter((c) => (this.showArchived || !c.archived) && !spaces.has(c.id));
 		return [...open, ...this.spaces.channels];
 	}
 
@@ -465,12 +471,13 @@ export class WorkspaceState {
 	 * since is read again: WorkspaceKnowledge.ts), the best chunks are found (by full text, and
 	 * by meaning too when an embedding model is chosen: KnowledgeEmbedding.svelte.ts), and the
 	 * answer's system message and numbered sources are made from them. Not the member's private
-	 * channels: every member reads an AI chat, and the answer would carry them there.
+	 * channels: every member reads an AI chat, and the answer would carry them there. Nor the
+	 * unverified channels an admin's list shows (nobody else is shown them).
 	 */
 	private async knowledgeFor(question: string): Promise<{ message: ChatMessage; sources: SourceRef[] }> {
 		const { knowledgeMessages } = await import('../knowledge/groundedPrompt.js');
 		const knowledge = await this.openKnowledge();
-		const channels = this.channels.filter((c) => !c.private);
+		const channels = this.channels.filter((c) => !c.private && c.unverified !== true);
 		const notes = this.notes;
 		const readable = new Set([...channels.map((c) => c.id), ...notes.map((n) => n.id)]);
 		await knowledge.refresh([...channels.map((c) => ({ id: c.id, kind: 'channel' as const })), ...notes.map((n) => ({ id: n.id, kind: 'note' as const }))]);
