@@ -164,7 +164,7 @@ export class CallMesh {
 		this.dialling.add(peer);
 		try {
 			const call = await this.init.signalling.call(peer, here.workspaceId, here.channelId);
-			if (this.here !== here || this.remotes.size >= MAX_HUDDLE_PEOPLE - 1) {
+			if (this.here !== here || this.remotes.size >= MAX_HUDDLE_PEOPLE - 1 || !this.init.signalling.allows(here.workspaceId, here.channelId, peer)) {
 				call.close();
 				return;
 			}

@@ -297,6 +297,9 @@ export class HuddleSignalling {
 			const answer = decodeHuddleMessage(frame);
 			if (answer.type === HuddleMessageType.denied) throw new HuddleDeniedError(answer.reason);
 			if (answer.type !== HuddleMessageType.accept) throw new HuddleProtocolError(`JOIN answered with type ${answer.type}`);
+			// The team may have changed while the peer took its time to accept (found in review: a
+			// member removed meanwhile got a live call, and then the offer and the microphone).
+			if (!this.init.mayJoin(workspaceId, channelId, peerId)) throw new HuddleDeniedError(HuddleDenied.notAllowed);
 		} catch (error) {
 			frames.abort(error instanceof Error ? error : new Error(String(error)));
 			throw error instanceof Error && error.name === 'AbortError' ? new HuddleProtocolError('the peer did not answer JOIN', { cause: error }) : error;

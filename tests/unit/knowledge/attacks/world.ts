@@ -77,7 +77,7 @@ export async function world(opts: { aliceRole?: 'member' | 'admin' } = {}): Prom
 	root.createChannel(await signChannelEntry(owner.key, { id: general, name: 'general', topic: '', private: false, readOnly: false, archived: false, createdAt: T0, createdBy: owner.peerId }));
 	const secretDoc = await hold(secret);
 	new ChannelDoc(secretDoc).setSpaceInfo({ name: 'board-only', topic: '' });
-	const row: WorkspaceRow = { id: ws, name: 'Harbour', color: '#1f6f5c', rosterId, secret: 'x'.repeat(32), createdAt: T0, lastOpenedAt: T0 } as WorkspaceRow;
+	const row: WorkspaceRow = { id: ws, name: 'Harbour', color: '#1f6f5c', rosterId, secret: new Uint8Array(32).fill(120), createdAt: T0, lastOpenedAt: T0 };
 	await services.db.workspaces.put(row);
 	const w: World = {
 		services, ws, rosterId, owner, alice, mallory, general, secret, root, held, hold, ops,
