@@ -25,7 +25,7 @@
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
 import { checkRemoteUpdate, isListedNote, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
-import { clocksOfDoc } from '../mesh/updateCheck.js';
+import { applyRemoteUpdate, clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import { docDigest, type SyncDocs, type UpdateListener } from '../mesh/syncDocs.js';
 import type { OutpostDb } from './db.js';
@@ -190,6 +190,14 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		if (this.closed) throw new DocsClosedError(`workspace ${this.init.workspaceId} is closed`);
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
+		if (admitted && !this.held.has(docId) && !this.init.docs.isOpen(docId)) {
+			try {
+				await this.precheck(docId, update, from);
+			} catch (error) {
+				this.unknown.delete(docId);
+				throw error;
+			}
+		}
 		const handle = this.claim(docId);
 		try {
 			await handle.ready;
@@ -205,6 +213,29 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			throw error;
 		} finally {
 			this.unclaim(docId);
+		}
+	}
+
+	/**
+	 * Checks an update for a document the root does not list against an empty document, before
+	 * anything is opened: a refused one leaves no database behind (found in review: each refused
+	 * update for a new id left an IndexedDB database, without bound). One the policy would take
+	 * there is checked again against what is stored.
+	 */
+	private async precheck(docId: string, update: Uint8Array, from: string | undefined): Promise<void> {
+		const settling = settledFor(this.team, from);
+		if (settling !== undefined) await settling;
+		const scratch = new Y.Doc({ guid: docId });
+		try {
+			const refused = checkRemoteUpdate(this.init.workspaceId, docId, scratch, update, updateContext(this.rootHandle.doc, docId, this.team, from));
+			if (refused !== undefined) throw new UpdateRejectedError(docId, new Error(refused));
+			try {
+				applyRemoteUpdate(scratch, update, null);
+			} catch (cause) {
+				throw new UpdateRejectedError(docId, cause);
+			}
+		} finally {
+			scratch.destroy();
 		}
 	}
 
