@@ -9,6 +9,9 @@ import type { DocStore } from '../store/DocStore.js';
 import type { KnowledgeIndex } from './KnowledgeIndex.js';
 import { KnowledgeIndexer, type KnowledgeDocKind } from './KnowledgeIndexer.js';
 
+/** Documents loaded at once while the knowledge is brought up to date. */
+export const REFRESH_BATCH = 16;
+
 /** A document the member may read, by kind. */
 export interface ReadableDoc {
 	id: string;
@@ -42,17 +45,21 @@ export class WorkspaceKnowledge {
 		const stale = readable.filter((d) => !this.current.has(d.id));
 		this.touched.clear();
 		this.failed = false;
-		const held = stale.map((d) => ({ ...d, handle: this.docs.open(d.id) }));
-		try {
-			for (const d of held) {
-				await d.handle.ready;
-				this.indexer.docChanged(d.id, d.kind, d.handle.doc);
+		// A few documents loaded at a time: any member may list thousands of notes (found in review:
+		// every stale document was loaded at once).
+		for (let at = 0; at < stale.length; at += REFRESH_BATCH) {
+			const held = stale.slice(at, at + REFRESH_BATCH).map((d) => ({ ...d, handle: this.docs.open(d.id) }));
+			try {
+				for (const d of held) {
+					await d.handle.ready;
+					this.indexer.docChanged(d.id, d.kind, d.handle.doc);
+				}
+				await this.indexer.flush();
+			} finally {
+				for (const d of held) this.docs.release(d.handle);
 			}
-			await this.indexer.flush();
-			if (!this.failed) for (const d of stale) if (!this.touched.has(d.id)) this.current.add(d.id);
-		} finally {
-			for (const d of held) this.docs.release(d.handle);
 		}
+		if (!this.failed) for (const d of stale) if (!this.touched.has(d.id)) this.current.add(d.id);
 	}
 
 	async close(): Promise<void> {

@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { NoteDoc } from '../../../src/lib/doc/NoteDoc';
 import { KnowledgeIndex } from '../../../src/lib/knowledge/KnowledgeIndex';
 import { MemoryVectorStore } from '../../../src/lib/knowledge/VectorStore';
-import { WorkspaceKnowledge } from '../../../src/lib/knowledge/WorkspaceKnowledge';
+import { REFRESH_BATCH, WorkspaceKnowledge } from '../../../src/lib/knowledge/WorkspaceKnowledge';
 import type { DocUpdateListener } from '../../../src/lib/store/DocStore';
 
 /** Documents by id, as the document store hands them out and reports their changes. */
@@ -65,6 +65,28 @@ describe('WorkspaceKnowledge', () => {
 		await knowledge.refresh(readable);
 		expect(s.opened).toEqual(['n1']);
 		expect(await ask('fuel')).toEqual(['n1']);
+		await knowledge.close();
+	});
+
+	it('holds only a few documents at once, however many are listed (found in review: all at once)', async () => {
+		const docs = new Map(Array.from({ length: 5 * REFRESH_BATCH }, (_, i) => [`n${i}`, note(`Note ${i}`, `Entry number ${i} of the log.`)] as const));
+		const s = store(docs);
+		let open = 0;
+		let most = 0;
+		const counted = {
+			...s,
+			open: (id: string) => {
+				most = Math.max(most, ++open);
+				return s.open(id);
+			},
+			release: () => void open--
+		};
+		const knowledge = new WorkspaceKnowledge(await KnowledgeIndex.open({ store: new MemoryVectorStore() }), counted);
+		await knowledge.refresh([...docs.keys()].map((id) => ({ id, kind: 'note' as const })));
+		expect(most).toBe(REFRESH_BATCH);
+		expect(open).toBe(0);
+		expect(new Set(s.opened).size).toBe(docs.size);
+		expect((await knowledge.index.query('Note 79', { mayRead: () => true })).length).toBeGreaterThan(0);
 		await knowledge.close();
 	});
 });
