@@ -223,7 +223,10 @@ class Pass {
 				if (p.invite !== teamInviteId(team.workspaceId, p.by, p.key)) return "the invitation id is not its author's";
 				if (team.invites.has(p.invite)) return 'invitation id taken';
 				if (p.member !== undefined) {
-					if (p.member !== actor.id && actorRank < ROLE_RANK.admin) return 'only admins invite devices of others';
+					// A device on someone else's account signs as them and reads their spaces: a device
+					// invitation adds to its author's own member only (found in review: an admin added a
+					// device to the owner's account, made herself owner with it, and removed the owner).
+					if (p.member !== actor.id) return "a device invitation adds only to its author's member";
 					const target = team.members.get(p.member);
 					if (!target) return 'no such member';
 					if (target.devices.length >= MAX_DEVICES_PER_MEMBER) return `the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`;
@@ -304,7 +307,7 @@ class Pass {
 		if (invite.member !== undefined) {
 			const member = team.members.get(invite.member);
 			if (!member) return 'no such member';
-			if (invite.member !== creator.id && rank(creator.role) < ROLE_RANK.admin) return 'creator may not invite';
+			if (invite.member !== creator.id) return 'creator may not invite';
 			if (member.devices.length >= MAX_DEVICES_PER_MEMBER) return `the member has ${MAX_DEVICES_PER_MEMBER} devices, the most one may`;
 			member.devices.push(p.by);
 			team.devices.set(p.by, member.id);
