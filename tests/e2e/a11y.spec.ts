@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './suite';
 import { en } from '../../src/lib/i18n/en';
 import { zhCN } from '../../src/lib/i18n/zh-CN';
-import { channelId, channelUpdate, otherDevice, plantUpdates, signedMessage } from './helpers';
+import { channelId, channelUpdate, memberDevice, plantUpdates, signedMessage } from './helpers';
 import { audit } from './axe';
 
 type Lang = 'en' | 'zh-CN';
@@ -198,7 +198,7 @@ test.describe('keyboard', () => {
 		await expect(search).toHaveAttribute('aria-keyshortcuts', /Control\+K/);
 
 		// Next unread: messages by another device land in "deck" and "ops".
-		const peer = await otherDevice();
+		const peer = await memberDevice(page);
 		for (const [name, count] of [['deck', 2], ['ops', 3]] as const) {
 			const id = await channelId(page, name);
 			const news = [];

@@ -12,6 +12,10 @@ import { formatHlc } from '../../src/lib/doc/hlc';
 import { newId } from '../../src/lib/doc/ids';
 import type { MessageRecord } from '../../src/lib/doc/schema';
 import { signMessage } from '../../src/lib/doc/signature';
+import { deviceKeyFromProtobuf, peerIdOfKey } from '../../src/lib/doc/deviceKey';
+import { addTeamOp, readTeamOps } from '../../src/lib/doc/team/TeamDoc';
+import type { TeamRole } from '../../src/lib/doc/team/ops';
+import { signTeamOp } from '../../src/lib/doc/team/sign';
 
 /** Opens the app and waits until it is ready. */
 export async function openApp(page: Page): Promise<void> {
@@ -112,6 +116,49 @@ export async function channelId(page: Page, name: string): Promise<string> {
 export async function otherDevice() {
 	const key = await generateKeyPair('Ed25519');
 	return { key, peerId: peerIdFromPrivateKey(key).toString() };
+}
+
+/**
+ * Another device made a member of the page's open workspace, as if its owner had added it on
+ * another of its devices: an `add` operation signed with the page's own key, stored in the
+ * roster's update log (reload the page for it to count). Posts of a device the team never knew
+ * do not show, so planted messages come from such a member.
+ */
+export async function memberDevice(page: Page, name = 'Sailor', role: TeamRole = 'member') {
+	const device = await otherDevice();
+	const held = await page.evaluate(async () => {
+		const open = (name: string) =>
+			new Promise<IDBDatabase>((resolve, reject) => {
+				const req = indexedDB.open(name);
+				req.onsuccess = () => resolve(req.result);
+				req.onerror = () => reject(req.error);
+			});
+		const all = <T>(db: IDBDatabase, store: string) =>
+			new Promise<T[]>((resolve, reject) => {
+				const req = db.transaction(store).objectStore(store).getAll();
+				req.onsuccess = () => resolve(req.result as T[]);
+				req.onerror = () => reject(req.error);
+			});
+		const app = await open('outpost');
+		const [self] = await all<{ privateKey: Uint8Array }>(app, 'identity');
+		const workspaces = await all<{ id: string; rosterId: string; lastOpenedAt: number }>(app, 'workspaces');
+		app.close();
+		const ws = workspaces.sort((a, b) => b.lastOpenedAt - a.lastOpenedAt)[0]!;
+		const roster = await open(`outpost-doc:${ws.rosterId}`);
+		const updates = await all<unknown>(roster, 'updates');
+		roster.close();
+		return { key: Array.from(self!.privateKey), ws: ws.id, rosterId: ws.rosterId, updates: updates.filter((u) => u instanceof Uint8Array).map((u) => Array.from(u as Uint8Array)) };
+	});
+	const doc = new Y.Doc();
+	for (const u of held.updates) Y.applyUpdate(doc, new Uint8Array(u));
+	const { ops } = readTeamOps(doc);
+	const named = new Set(ops.flatMap((op) => op.payload.prev));
+	const heads = ops.map((op) => op.id).filter((id) => !named.has(id));
+	const key = deviceKeyFromProtobuf(new Uint8Array(held.key));
+	const before = Y.encodeStateVector(doc);
+	addTeamOp(doc, await signTeamOp(key, peerIdOfKey(key), { ws: held.ws, prev: heads, at: Date.now() }, { t: 'add', member: device.peerId, role, name }));
+	await plantUpdates(page, held.rosterId, [Array.from(Y.encodeStateAsUpdate(doc, before))]);
+	return device;
 }
 
 /** A message signed by `device`, written at `wall` ms. */

@@ -15,6 +15,7 @@ import {
 	createWorkspace,
 	message,
 	openApp,
+	memberDevice,
 	otherDevice,
 	plantUpdates,
 	post,
@@ -28,7 +29,7 @@ test.beforeEach(async ({ page }) => {
 
 test('a forged message (signature mismatch) is marked, a genuine one is not', async ({ page }) => {
 	const id = await channelId(page, 'general');
-	const mallory = await otherDevice();
+	const mallory = await memberDevice(page, 'Mallory');
 	const genuine = await signedMessage(mallory, 'genuine words', Date.now());
 	const signed = await signedMessage(mallory, 'pay 10 coins to Alice', Date.now());
 	const forged = { ...signed, text: 'pay 1000 coins to Mallory' };
@@ -38,6 +39,15 @@ test('a forged message (signature mismatch) is marked, a genuine one is not', as
 	await expect(bad.getByRole('note')).toHaveText(/Unverified: the signature does not match/);
 	await expect(message(page, 'genuine words')).toBeVisible();
 	await expect(message(page, 'genuine words').getByRole('note')).toHaveCount(0);
+});
+
+test('a post signed by a key the team never admitted does not show (a guest\'s throwaway key)', async ({ page }) => {
+	const id = await channelId(page, 'general');
+	const stranger = await otherDevice();
+	await plantUpdates(page, id, [Array.from(channelUpdate([await signedMessage(stranger, 'posted with a throwaway key', Date.now())]))]);
+	await page.reload();
+	await expect(page.getByRole('main').getByRole('note').filter({ hasText: 'Not shown: posted where its author may not post' })).toHaveCount(1);
+	await expect(page.getByText('posted with a throwaway key')).toHaveCount(0);
 });
 
 test('a deletion forged in the author\'s name does not hide the message', async ({ page }) => {
@@ -69,7 +79,7 @@ test('a message written long ago lands in its place in history and is marked as 
 	await post(page, 'second, written today');
 	await page.waitForTimeout(700); // the device's bookkeeping of what it has seen
 	const id = await channelId(page, 'general');
-	const sailor = await otherDevice();
+	const sailor = await memberDevice(page);
 	const old = await signedMessage(sailor, 'written offline two hours ago', Date.now() - 2 * 3600_000);
 	await plantUpdates(page, id, [Array.from(channelUpdate([old]))]);
 	await page.reload();
@@ -89,7 +99,7 @@ test('unread counts per channel, and a jump to the first unread', async ({ page 
 	await channelLink(page, 'general').click();
 	await page.waitForTimeout(700);
 	const ops = await channelId(page, 'ops');
-	const peer = await otherDevice();
+	const peer = await memberDevice(page);
 	const now = Date.now();
 	const news = [];
 	for (let i = 1; i <= 40; i++) news.push(await signedMessage(peer, `update ${i} from the bridge`, now + i));

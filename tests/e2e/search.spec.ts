@@ -13,7 +13,7 @@ import {
 	createWorkspace,
 	message,
 	openApp,
-	otherDevice,
+	memberDevice,
 	plantUpdates,
 	post,
 	signedMessage
@@ -113,7 +113,7 @@ test('messages stored while their channel was closed are indexed, and an old one
 	const general = await channelId(page, 'general');
 	await createChannel(page, 'random');
 	// Another device's messages arrive in storage for "general" (closed): an old needle, then many newer ones.
-	const device = await otherDevice();
+	const device = await memberDevice(page);
 	const start = Date.now() - 3_600_000;
 	const needle = await signedMessage(device, 'Bilge pump inspection notes 数据主权', start);
 	const filler = await Promise.all(Array.from({ length: 120 }, (_, i) => signedMessage(device, `Routine log entry ${i}`, start + 1000 * (i + 1))));

@@ -22,7 +22,7 @@
 import type * as Y from 'yjs';
 import { AiRole, AiThreadDoc } from '../doc/AiThreadDoc.js';
 import { ChannelDoc } from '../doc/ChannelDoc.js';
-import { channelRules, readOnlySpans } from '../doc/channelRights.js';
+import { channelRules } from '../doc/channelRights.js';
 import type { TeamRole } from '../doc/team/ops.js';
 import { deviceMayRead } from '../doc/team/spaces.js';
 import { teamRosterId } from '../doc/team/teamId.js';
@@ -74,7 +74,7 @@ export function documentRefusal(root: WorkspaceDoc, team: TargetTeam, device: st
 	let readOnly: boolean;
 	if (space !== undefined) {
 		if (!deviceMayRead(team.team, device, docId)) return refused('You are not in this conversation, so the model may not answer there for you.');
-		readOnly = readOnlySpans(root, docId, (p) => team.roleOf(p)).some((span) => span.to === undefined);
+		readOnly = false; // a space takes no flags from the root (channelRights.ts FlagOptions)
 	} else {
 		const info = root.channel(docId, channelRules((p) => team.roleOf(p), (p) => team.roleEver(p), isAdmin));
 		if (info === undefined) {

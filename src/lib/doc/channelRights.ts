@@ -7,7 +7,7 @@
  * - A channel is read-only over intervals of clock time: from its creation when it was created
  *   read-only, and between the counted marks that turn it read-only and writable again. A post
  *   whose clock falls in such an interval shows only when its author is an admin or the owner.
- * - A guest's posts do not show.
+ * - A guest's posts do not show, nor those of a device no member ever had.
  * - The relay never posts: a relay device's message shows only when it is a model's answer
  *   (`model` and `askedBy`) whose asker's own post would show there and then (found in review:
  *   a second relay, or a device admitted by an invitation of role relay, posted plain messages
@@ -79,6 +79,13 @@ export type ReadOnlySpans = ReadonlyArray<{ from: string; to: string | undefined
 /** What the view needs to decide which posts show. */
 export interface PostingRules {
 	roleOf: RoleOf;
+	/**
+	 * Whether `peerId` was ever the device of an owner, admin or member (removed, demoted or
+	 * removed from its member since included: TeamAuthority `wroteNotes`). Given, a post whose
+	 * author is no current member device shows only when this says so (found in review: a guest
+	 * signed posts with a throwaway key nobody admitted, and they showed to everyone as verified).
+	 */
+	postedEver?: (peerId: string) => boolean;
 	readOnly: ReadOnlySpans;
 	/**
 	 * The intervals the channel was archived over: no post in them shows, whoever wrote it
@@ -88,22 +95,37 @@ export interface PostingRules {
 	archived?: ReadOnlySpans;
 }
 
+/**
+ * How a channel's flags are read. `creatorRole` given (the app's views), the flag its entry was
+ * created with counts only when that creation counts ({@link channelRules}); a `space` (a private
+ * channel or a conversation, which the root never lists) has no flags from the root at all.
+ * Found in review: anyone, a guest too, could list a space's id in the root created archived
+ * and read-only, and every post in that private channel was then withheld from its members.
+ */
+export interface FlagOptions {
+	creatorRole?: RoleOf;
+	space?: boolean;
+}
+
 /** The read-only intervals of channel `id`: its entry's flag from the start, then each counted mark in clock order. */
-export function readOnlySpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): ReadOnlySpans {
-	return flagSpans(root, id, roleOf, 'readOnly');
+export function readOnlySpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, options: FlagOptions = {}): ReadOnlySpans {
+	return flagSpans(root, id, roleOf, 'readOnly', options);
 }
 
 /** The intervals channel `id` was archived over, as {@link readOnlySpans} reads read-only ones. */
-export function archivedSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf): ReadOnlySpans {
-	return flagSpans(root, id, roleOf, 'archived');
+export function archivedSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, options: FlagOptions = {}): ReadOnlySpans {
+	return flagSpans(root, id, roleOf, 'archived', options);
 }
 
-function flagSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, field: 'readOnly' | 'archived'): ReadOnlySpans {
+function flagSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, field: 'readOnly' | 'archived', options: FlagOptions): ReadOnlySpans {
+	if (options.space === true) return [];
 	const entry = root.channels.get(id);
 	const accept = acceptSettings(roleOf);
 	const marks = (root.settingsIndex().get(id) ?? []).filter((m) => m.field === field && accept(m)).reverse();
 	const spans: Array<{ from: string; to: string | undefined }> = [];
-	let open: string | undefined = entry?.get(field) === true ? '' : undefined;
+	const creatorRole = options.creatorRole;
+	const created = entry?.get(field) === true && (creatorRole === undefined || createdCounts(root, id, roleOf, creatorRole));
+	let open: string | undefined = created ? '' : undefined;
 	for (const mark of marks) {
 		if (mark.value === true && open === undefined) open = mark.hlc;
 		else if (mark.value === false && open !== undefined) {
@@ -115,6 +137,12 @@ function flagSpans(root: WorkspaceDoc, id: string, roleOf: RoleOf, field: 'readO
 	return spans;
 }
 
+/** Whether channel `id`'s entry, as created, counts (its creator signed it and may create channels). */
+function createdCounts(root: WorkspaceDoc, id: string, roleOf: RoleOf, creatorRole: RoleOf): boolean {
+	const created = root.channel(id, { settings: () => false, creation: channelRules(roleOf, creatorRole).creation });
+	return created !== undefined;
+}
+
 /** Roles whose posts show in a read-only span. */
 const READ_ONLY_POSTERS = new Set(['owner', 'admin']);
 
@@ -123,6 +151,7 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	const role = rules.roleOf(m.author);
 	if (role === 'guest') return false;
 	if (rules.archived !== undefined && inSpans(m.hlc, rules.archived)) return false;
+	if (role === undefined && rules.postedEver !== undefined && !rules.postedEver(m.author)) return false;
 	if (role === 'relay') {
 		// A model's answer shows where its asker may post; the asker is never the relay itself.
 		const asker = m.askedBy;

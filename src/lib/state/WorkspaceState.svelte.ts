@@ -179,7 +179,8 @@ export class WorkspaceState {
 	/** A channel's entry (a public one, a private one or a direct conversation), if this member sees it. */
 	channelEntry(id: string): ChannelInfo | undefined {
 		void this.version;
-		const open = this.root.channel(id, this.channelRules);
+		// A space's id listed in the root is not the space (see channels).
+		const open = this.team.authority.team.spaces.has(id) ? undefined : this.root.channel(id, this.channelRules);
 		if (open !== undefined) return open;
 		const space = this.spaces.channel(id);
 		if (space === undefined || !this.spaces.isDirect(id)) return space;
@@ -253,7 +254,8 @@ export class WorkspaceState {
 		void this.version;
 		const { authority } = this.team;
 		const roleOf = (peerId: string) => authority.roleOf(peerId);
-		return { roleOf, readOnly: readOnlySpans(this.root, channelId, roleOf), archived: archivedSpans(this.root, channelId, roleOf) };
+		const flags = { creatorRole: (peerId: string) => authority.roleEver(peerId), space: authority.team.spaces.has(channelId) };
+		return { roleOf, postedEver: (peerId) => authority.wroteNotes(peerId), readOnly: readOnlySpans(this.root, channelId, roleOf, flags), archived: archivedSpans(this.root, channelId, roleOf, flags) };
 	}
 
 	/** This device's member's role in the team (undefined while it is not a member). */

@@ -26,7 +26,7 @@ import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { TeamAuthority } from '../../core/TeamAuthority.js';
 
 /** What the tools need of the workspace's team (a {@link TeamAuthority} is one). */
-export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter'>;
+export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter' | 'wroteNotes'>;
 
 /** A document held for a tool's use; release it when done. */
 export interface HeldDoc {
@@ -126,7 +126,8 @@ function someNames(what: string, names: string[]): string {
 /** Which posts of channel `id` show (WorkspaceState.postingRules). */
 export function postingRules(root: WorkspaceDoc, team: ToolTeam, id: string): PostingRules {
 	const roleOf = (peerId: string) => team.roleOf(peerId);
-	return { roleOf, readOnly: readOnlySpans(root, id, roleOf), archived: archivedSpans(root, id, roleOf) };
+	const flags = { creatorRole: (peerId: string) => team.roleEver(peerId), space: team.team.spaces.has(id) };
+	return { roleOf, postedEver: (peerId) => team.wroteNotes(peerId), readOnly: readOnlySpans(root, id, roleOf, flags), archived: archivedSpans(root, id, roleOf, flags) };
 }
 
 /** Why role `role` may not post in `channel` (WorkspaceState.canPost), or undefined when it may. */

@@ -2,7 +2,7 @@
 import { foldTeam } from '../../../../src/lib/doc/team/fold.js';
 import type { TeamOp } from '../../../../src/lib/doc/team/ops.js';
 import { admission, createWorkspace, invitation, newDevice, write, type Device } from '../team/teamKit.js';
-import type { DeviceKey } from '../../../../src/lib/doc/deviceKey.js';
+import { generateDeviceKey, peerIdOfKey, type DeviceKey } from '../../../../src/lib/doc/deviceKey.js';
 
 export interface Signer { id: string; key: DeviceKey }
 
@@ -26,4 +26,10 @@ export async function team() {
 		return id === undefined ? undefined : folded.members.get(id)?.role;
 	};
 	return { ws, ops, folded, roleOf, owner: signer(owner), admin: signer(admin), member: signer(member), guest: signer(guest) };
+}
+
+/** A throwaway key nobody admitted. */
+export function throwaway(): Signer {
+	const key = generateDeviceKey();
+	return { key, id: peerIdOfKey(key) };
 }
