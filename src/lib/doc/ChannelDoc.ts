@@ -26,6 +26,7 @@
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
 import { readSteps } from './aiSteps.js';
+import { keyNames, markKey } from './markKey.js';
 import { addNewestFirst } from './newestFirst.js';
 import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark, type ToolStep } from './schema.js';
 import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
@@ -41,27 +42,27 @@ export interface LiveAnswer {
 	steps?: ToolStep[];
 }
 
-/** Separates the parts of a reaction key; never appears in ids or emoji. */
+/** Separates the parts of a mark's key (markKey.ts); a deletion entry from before marks has none. */
 const SEP = '\n';
 
 /** The map key of a deletion mark. */
-export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc'>): string {
-	return [mark.msg, mark.by, mark.hlc].join(SEP);
+export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc' | 'sig'>): string {
+	return markKey([mark.msg, mark.by, mark.hlc], mark.sig);
 }
 
 /** The map key of a reaction mark. */
-export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc'>): string {
-	return [mark.msg, mark.emoji, mark.by, mark.hlc].join(SEP);
+export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc' | 'sig'>): string {
+	return markKey([mark.msg, mark.emoji, mark.by, mark.hlc], mark.sig);
 }
 
 /** The map key of a moderation mark. */
-export function moderationKey(mark: Pick<ModerationMark, 'msg' | 'by' | 'hlc'>): string {
-	return [mark.msg, mark.by, mark.hlc].join(SEP);
+export function moderationKey(mark: Pick<ModerationMark, 'msg' | 'by' | 'hlc' | 'sig'>): string {
+	return markKey([mark.msg, mark.by, mark.hlc], mark.sig);
 }
 
 /** The moderation mark stored under `key`, or undefined when malformed or under another key. */
 export function readModeration(key: string, value: unknown): ModerationMark | undefined {
-	return isModerationMark(value) && key === moderationKey(value) ? value : undefined;
+	return isModerationMark(value) && keyNames(key, [value.msg, value.by, value.hlc], value.sig) ? value : undefined;
 }
 
 /** A deletion mark as read from the map; `legacy` when it was stored before marks (signed over the message id). */
@@ -76,12 +77,12 @@ export function readDeletion(key: string, value: unknown): ReadDeletion | undefi
 		if (!isDeletionRecord(value)) return undefined;
 		return { mark: { msg: key, by: value.by, hlc: value.hlc, deleted: true, sig: value.sig }, legacy: true };
 	}
-	return isDeletionMark(value) && key === deletionKey(value) ? { mark: value, legacy: false } : undefined;
+	return isDeletionMark(value) && keyNames(key, [value.msg, value.by, value.hlc], value.sig) ? { mark: value, legacy: false } : undefined;
 }
 
 /** The reaction mark stored under `key`, or undefined when malformed (or an unsigned entry from before marks). */
 export function readReaction(key: string, value: unknown): ReactionMark | undefined {
-	return isReactionMark(value) && key === reactionKey(value) ? value : undefined;
+	return isReactionMark(value) && keyNames(key, [value.msg, value.emoji, value.by, value.hlc], value.sig) ? value : undefined;
 }
 
 /**

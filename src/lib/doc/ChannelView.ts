@@ -275,7 +275,10 @@ export class ChannelView {
 	private addModeration(mark: ModerationMark | undefined): void {
 		if (mark === undefined) return;
 		const marks = this.moderationIndex.get(mark.msg) ?? [];
-		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}`);
+		// Only the very same mark is a duplicate: one of the same signer and clock with another
+		// signature stays beside it, and the signature check picks (found in review: a forged mark
+		// of an admin's clock shadowed the admin's genuine hide).
+		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
 		this.moderationIndex.set(mark.msg, marks);
 	}
 
@@ -286,7 +289,7 @@ export class ChannelView {
 		let byPeer = byEmoji.get(mark.emoji);
 		if (!byPeer) byEmoji.set(mark.emoji, (byPeer = new Map()));
 		const marks = byPeer.get(mark.by) ?? [];
-		addNewestFirst(marks, mark, (m) => m.hlc, mark.hlc);
+		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.hlc}\n${mark.on}\n${mark.sig}`);
 		byPeer.set(mark.by, marks);
 	}
 

@@ -13,18 +13,19 @@
  * entry with a modified client adds nothing anyone is shown.
  */
 import * as Y from 'yjs';
+import { keyNames, markKey } from './markKey.js';
 import { compareHlc } from './hlc.js';
 import type { AiThreadInfo, ChannelInfo, NoteInfo, SettingsMark } from './schema.js';
 import { isSettingsMark } from './validate.js';
 
-/** The map key of a settings mark. */
-export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc'>): string {
-	return [m.channel, m.field, m.by, m.hlc].join('\n');
+/** The map key of a settings mark: its fields, then the start of its signature (markKey.ts). */
+export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc' | 'sig'>): string {
+	return markKey([m.channel, m.field, m.by, m.hlc], m.sig);
 }
 
 /** The settings mark stored under `key`, or undefined when malformed or under another key. */
 export function readSettings(key: string, value: unknown): SettingsMark | undefined {
-	return isSettingsMark(value) && key === settingsKey(value) ? value : undefined;
+	return isSettingsMark(value) && keyNames(key, [value.channel, value.field, value.by, value.hlc], value.sig) ? value : undefined;
 }
 
 /**
