@@ -202,9 +202,24 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 	});
 	for (const [msgId, marks] of byMessage) {
 		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
-		const genuine = new Map<ModerationMark, boolean>();
-		for (const mark of marks) if (isModerator(rules.roleOf(mark.by))) genuine.set(mark, await verifyModerationMark(mark));
-		if (hiddenBy(marks, rules.roleOf, (mark) => genuine.get(mark) === true) !== undefined) out.add(msgId);
+		if (await hiddenAmong(marks, rules.roleOf)) out.add(msgId);
 	}
 	return out;
+}
+
+/** Message `msgId`'s moderation marks, newest first (signatures not checked: {@link hiddenAmong} does). */
+export function moderationOf(channel: ChannelDoc, msgId: string): ModerationMark[] {
+	const marks: ModerationMark[] = [];
+	channel.moderation.forEach((value, key) => {
+		const mark = readModeration(key, value);
+		if (mark !== undefined && mark.msg === msgId) marks.push(mark);
+	});
+	return marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+}
+
+/** Whether the newest genuine moderator mark among `marks` (newest first) hides their message. */
+export async function hiddenAmong(marks: readonly ModerationMark[], roleOf: RoleOf): Promise<boolean> {
+	const genuine = new Map<ModerationMark, boolean>();
+	for (const mark of marks) if (isModerator(roleOf(mark.by))) genuine.set(mark, await verifyModerationMark(mark));
+	return hiddenBy(marks, roleOf, (mark) => genuine.get(mark) === true) !== undefined;
 }

@@ -8,9 +8,9 @@
  */
 import { get } from 'svelte/store';
 import { _ } from '../../i18n/index.js';
-import { ChannelDoc } from '../../doc/ChannelDoc.js';
+import { ChannelDoc, deletionIndex, isDeletedIn } from '../../doc/ChannelDoc.js';
 import { addedMessages } from '../../doc/addedMessages.js';
-import { postShows } from '../../doc/channelRights.js';
+import { hiddenAmong, moderationOf, postShows } from '../../doc/channelRights.js';
 import { ChannelKind, decideNotify, defaultLevel, isNotifyLevel, type NotifyLevel } from '../../doc/notifyRules.js';
 import type { ChannelInfo, MessageRecord } from '../../doc/schema.js';
 import { verifyMessage } from '../../doc/signature.js';
@@ -87,8 +87,9 @@ export class WorkspaceNotifier {
 			if (added.length === 0) return;
 			this.countUnread(id, added);
 			const channel = new ChannelDoc(handle.doc);
+			const deletions = deletionIndex(channel);
 			for (const m of added) {
-				const pending = this.decide(id, info, m, channel);
+				const pending = this.decide(id, info, m, channel, deletions);
 				if (pending) void pending.catch((error: unknown) => console.warn('notifications: could not notify', error));
 			}
 		} finally {
@@ -106,7 +107,7 @@ export class WorkspaceNotifier {
 	}
 
 	/** Decides at once from what the document says; a message that notifies is shown once its signature checks out. */
-	private decide(id: string, info: ChannelInfo, m: MessageRecord, channel: ChannelDoc): Promise<void> | undefined {
+	private decide(id: string, info: ChannelInfo, m: MessageRecord, channel: ChannelDoc, deletions: ReturnType<typeof deletionIndex>): Promise<void> | undefined {
 		if (!this.sink.wanted()) return undefined;
 		const { identity } = this.services;
 		const kind = this.kindOf(id, info);
@@ -116,14 +117,18 @@ export class WorkspaceNotifier {
 			kind,
 			level: this.levels[id],
 			tookPart: m.parent !== undefined && tookPart(channel, m.parent, identity.peerId),
-			shown: this.ws.isMember(m.author) && postShows(m, this.ws.postingRules(id)),
+			shown: this.ws.isMember(m.author) && postShows(m, this.ws.postingRules(id)) && !isDeletedIn(deletions, m.id, m.author),
 			since: this.since
 		});
 		if (!decision.notify) return undefined;
 		const title = kind === ChannelKind.direct ? info.name : kind === ChannelKind.private ? `🔒 ${info.name}` : `# ${info.name}`;
 		const body = truncate(notificationBody(this.ws.displayName(m.author), m, get(_)), MAX_BODY);
-		return verifyMessage(m, id).then((genuine) => {
-			if (!genuine || this.closed) return;
+		// Read now: the document may be released before the checks end. A message an admin hid
+		// (it came with its hide: a device back online) notifies nobody (found in review).
+		const marks = moderationOf(channel, m.id);
+		const roleOf = this.ws.postingRules(id).roleOf;
+		return Promise.all([verifyMessage(m, id), hiddenAmong(marks, roleOf)]).then(([genuine, hidden]) => {
+			if (!genuine || hidden || this.closed) return;
 			return this.sink.show({
 				title,
 				body,
