@@ -24,7 +24,7 @@
  */
 import { compareHlc } from './hlc.js';
 import type { ChannelInfo, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
-import { verifyChannelEntryNow, verifyModerationMark, verifySettingsMark } from './signature.js';
+import { verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
 import { readModeration, type ChannelDoc } from './ChannelDoc.js';
 import { isMessageRecord } from './validate.js';
 import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
@@ -54,6 +54,15 @@ export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean 
 		const role = roleOf(mark.by);
 		return (role === 'owner' || role === 'admin') && verifiedOnce(JSON.stringify(['settings', mark.channel, mark.field, mark.value, mark.by, mark.hlc, mark.sig]), () => verifySettingsMark(mark));
 	};
+}
+
+/**
+ * Whether a post's signature checks out in channel `docId` (remembered). Unread counts and
+ * notifications count only such posts (found in review: a record claiming the owner as its
+ * author, signed by another key, got past a read-only channel's rule and counted as unread).
+ */
+export function signedPost(m: MessageRecord, docId: string): boolean {
+	return verifiedOnce(JSON.stringify(['post', docId, m.id, m.author, m.hlc, m.text, m.parent ?? '', m.model ?? '', m.askedBy ?? '', m.files ?? [], m.sig]), () => verifyMessageNow(m, docId));
 }
 
 /** Roles whose devices may create channels. */

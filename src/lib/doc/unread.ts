@@ -3,6 +3,7 @@
  * read position, and not deleted.
  */
 import { ChannelDoc, deletionIndex, isDeletedIn } from './ChannelDoc.js';
+import { signedPost } from './channelRights.js';
 import { compareHlc } from './hlc.js';
 import type { MessageRecord } from './schema.js';
 import { isMessageRecord } from './validate.js';
@@ -19,7 +20,8 @@ export function countsAsUnread(m: MessageRecord, lastReadHlc: string, me: string
 /**
  * Counts unread messages in a channel document without building a full view; `shows` (the
  * channel's posting rules: channelRights.ts `postShows`) leaves out posts nobody is shown
- * (found in review: a guest's 50 withheld posts showed as 50 unread on every member's badge).
+ * (found in review: a guest's 50 withheld posts showed as 50 unread on every member's badge),
+ * and posts whose signature fails (a record claiming another author) count for nothing.
  */
 export function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string, shows: (m: MessageRecord) => boolean = () => true): number {
 	let count = 0;
@@ -28,7 +30,7 @@ export function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string
 	channel.messages.forEach((m) => {
 		if (!isMessageRecord(m) || seen.has(m.id)) return;
 		seen.add(m.id);
-		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author)) && shows(m)) count++;
+		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author)) && shows(m) && signedPost(m, channel.id)) count++;
 	});
 	return count;
 }

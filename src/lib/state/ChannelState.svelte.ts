@@ -23,7 +23,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { hiddenBy, isModerator, postShows, type PostingRules } from '../doc/channelRights.js';
+import { hiddenBy, isModerator, postShows, signedPost, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -506,7 +506,7 @@ export class ChannelState {
 		let count = 0;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules))) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && signedPost(m, this.id)) count++;
 		}
 		return count;
 	}

@@ -1,43 +1,64 @@
-/** The unread rule: others' top-level messages after the read position, not deleted by their author. */
+/**
+ * The unread rule: others' top-level messages after the read position, not deleted by their
+ * author, whose signatures check out (a record claiming another author counts for nothing).
+ */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc';
 import { countUnread } from '../../../src/lib/doc/unread';
-import { at, msg, softDelete } from './helpers';
+import { signMessage } from '../../../src/lib/doc/signature';
+import { at, identity, signedMsg, softDelete } from './helpers';
 
-const ME = 'me';
-const ANA = 'ana';
-const BO = 'bo';
+const CHANNEL = 'chan-unread';
+const me = identity();
+const ana = identity();
+const bo = identity();
+const ME = me.id;
+const ANA = ana.id;
+const BO = bo.id;
+
+function channel(): ChannelDoc {
+	return new ChannelDoc(new Y.Doc({ guid: CHANNEL }));
+}
 
 describe('countUnread', () => {
-	it('counts only what the rule says', () => {
-		const channel = new ChannelDoc(new Y.Doc());
-		channel.postMany([
-			msg('read', ANA, at(100, ANA)),
-			msg('mine', ME, at(300, ME)),
-			msg('new1', ANA, at(300, ANA)),
-			msg('new2', BO, at(400, BO)),
-			msg('reply', ANA, at(500, ANA), 'a reply', 'new1'),
-			msg('gone', ANA, at(600, ANA)),
-			msg('kept', BO, at(700, BO))
+	it('counts only what the rule says', async () => {
+		const c = channel();
+		c.postMany([
+			await signedMsg(CHANNEL, 'read', ana, at(100, ANA)),
+			await signedMsg(CHANNEL, 'mine', me, at(300, ME)),
+			await signedMsg(CHANNEL, 'new1', ana, at(300, ANA)),
+			await signedMsg(CHANNEL, 'new2', bo, at(400, BO)),
+			await signedMsg(CHANNEL, 'reply', ana, at(500, ANA), 'a reply', 'new1'),
+			await signedMsg(CHANNEL, 'gone', ana, at(600, ANA)),
+			await signedMsg(CHANNEL, 'kept', bo, at(700, BO))
 		]);
 		// A duplicate of an id counts once.
-		channel.post(msg('new1', ANA, at(300, ANA)));
-		softDelete(channel, 'gone', { by: ANA, hlc: at(800, ANA), sig: 'sig' });
+		c.post(await signedMsg(CHANNEL, 'new1', ana, at(300, ANA)));
+		softDelete(c, 'gone', { by: ANA, hlc: at(800, ANA), sig: 'sig' });
 		// Somebody else's deletion does not hide a message.
-		softDelete(channel, 'kept', { by: ANA, hlc: at(800, ANA), sig: 'sig' });
-		expect(countUnread(channel, at(200, ME), ME)).toBe(3); // new1, new2, kept
-		expect(countUnread(channel, '', ME)).toBe(4); // + read
-		expect(countUnread(channel, at(999, ME), ME)).toBe(0);
+		softDelete(c, 'kept', { by: ANA, hlc: at(800, ANA), sig: 'sig' });
+		expect(countUnread(c, at(200, ME), ME)).toBe(3); // new1, new2, kept
+		expect(countUnread(c, '', ME)).toBe(4); // + read
+		expect(countUnread(c, at(999, ME), ME)).toBe(0);
+	});
+
+	it('counts no post whose signature fails: one claiming another author, or signed for another channel (found in review)', async () => {
+		const c = channel();
+		c.post(await signMessage(bo.key, { id: 'claimed', author: ANA, hlc: at(300, ANA), text: 'in Ana’s name' }, CHANNEL));
+		c.post(await signedMsg('another-channel', 'moved', ana, at(301, ANA)));
+		c.post(await signedMsg(CHANNEL, 'real', ana, at(302, ANA)));
+		expect(countUnread(c, at(200, ME), ME)).toBe(1);
 	});
 });
 
 describe('countUnread with the posting rules', () => {
-	it('counts no post the rules withhold', () => {
-		const channel = new ChannelDoc(new Y.Doc());
-		channel.post(msg('g1', 'guest', at(300, 'guest'), 'withheld'));
-		channel.post(msg('b1', 'bob', at(301, 'bob'), 'shown'));
-		expect(countUnread(channel, at(200, ME), ME)).toBe(2);
-		expect(countUnread(channel, at(200, ME), ME, (m) => m.author !== 'guest')).toBe(1);
+	it('counts no post the rules withhold', async () => {
+		const guest = identity();
+		const c = channel();
+		c.post(await signedMsg(CHANNEL, 'g1', guest, at(300, guest.id), 'withheld'));
+		c.post(await signedMsg(CHANNEL, 'b1', bo, at(301, BO), 'shown'));
+		expect(countUnread(c, at(200, ME), ME)).toBe(2);
+		expect(countUnread(c, at(200, ME), ME, (m) => m.author !== guest.id)).toBe(1);
 	});
 });

@@ -10,7 +10,7 @@ import { get } from 'svelte/store';
 import { _ } from '../../i18n/index.js';
 import { ChannelDoc, deletionIndex, isDeletedIn } from '../../doc/ChannelDoc.js';
 import { addedMessages } from '../../doc/addedMessages.js';
-import { hiddenAmong, moderationOf, postShows } from '../../doc/channelRights.js';
+import { hiddenAmong, moderationOf, postShows, signedPost } from '../../doc/channelRights.js';
 import { ChannelKind, decideNotify, defaultLevel, isNotifyLevel, type NotifyLevel } from '../../doc/notifyRules.js';
 import type { ChannelInfo, MessageRecord } from '../../doc/schema.js';
 import { verifyMessage } from '../../doc/signature.js';
@@ -102,7 +102,7 @@ export class WorkspaceNotifier {
 		if (this.ws.channel?.id === id) return;
 		const me = this.services.identity.peerId;
 		const rules = this.ws.postingRules(id);
-		const count = added.filter((m) => m.parent === undefined && m.author !== me && postShows(m, rules)).length;
+		const count = added.filter((m) => m.parent === undefined && m.author !== me && postShows(m, rules) && signedPost(m, id)).length;
 		if (count > 0) this.ws.countArrivals(id, count);
 	}
 
