@@ -23,7 +23,7 @@
  * stays in the document, shown as withheld, and counts for nothing.
  */
 import { compareHlc } from './hlc.js';
-import type { ChannelInfo, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
+import type { ChannelInfo, EditRecord, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
 import { verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
 import { readModeration, type ChannelDoc } from './ChannelDoc.js';
 import { isMessageRecord } from './validate.js';
@@ -168,6 +168,16 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	}
 	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
 	return !inSpans(m.hlc, rules.readOnly);
+}
+
+/**
+ * Whether an edit of `m` shows: as `m` would if it were posted at the edit's clock (found in
+ * review: a member rewrote an old post after the channel went read-only or was archived, and
+ * every replica showed the new text). The edit's clock is its author's own, so a backdated
+ * edit still passes: this stops honest clocks, not a modified client.
+ */
+export function editShows(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, rules: PostingRules): boolean {
+	return postShows({ ...m, hlc: e.hlc }, rules);
 }
 
 /** Whether clock `hlc` falls in one of `spans`. */

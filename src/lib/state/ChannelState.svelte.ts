@@ -23,7 +23,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { hiddenBy, isModerator, postShows, signedPost, type PostingRules } from '../doc/channelRights.js';
+import { editShows, hiddenBy, isModerator, postShows, signedPost, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -213,16 +213,22 @@ export class ChannelState {
 		return this.threadParentId ? this.view?.byId.get(this.threadParentId) : undefined;
 	}
 
-	/** Current text of a message (its latest edit). */
+	/** Current text of a message (its latest edit that shows: channelRights.ts `editShows`). */
 	text(m: MessageRecord): string {
 		void this.version;
-		return this.view?.text(m) ?? m.text;
+		const view = this.view;
+		if (view === undefined) return m.text;
+		const all = view.edits(m.id);
+		const shown = this.edits(m);
+		return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
 	}
 
-	/** The edit history (oldest first). */
+	/** The edit history (oldest first), without edits made where the author could not post then. */
 	edits(m: MessageRecord): readonly EditRecord[] {
 		void this.version;
-		return this.view?.edits(m.id).slice() ?? [];
+		const all = this.view?.edits(m.id) ?? [];
+		const rules = this.postingRules;
+		return rules === undefined ? all.slice() : all.filter((e) => editShows(e, m, rules));
 	}
 
 	/**
