@@ -125,13 +125,13 @@ export class SpacesState {
 		return space === undefined ? undefined : [...space.members];
 	}
 
-	/** Whether this member may add others to space `id` and remove them (its creator, an admin or owner). */
+	/** Whether this member may add others to space `id` and remove them (its creator; an admin or owner in a private channel, not in a direct conversation: fold.ts). */
 	mayManage(id: string): boolean {
 		const space = this.mine.find((s) => s.id === id);
 		const me = this.me;
 		if (space === undefined || me === undefined) return false;
 		const role = this.authority.team.members.get(me)?.role;
-		return space.creator === me || (role !== undefined && ROLE_RANK[role] >= ROLE_RANK.admin);
+		return space.creator === me || (role !== undefined && ROLE_RANK[role] >= ROLE_RANK.admin && space.kind !== 'dm');
 	}
 
 	/**

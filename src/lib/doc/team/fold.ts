@@ -411,8 +411,11 @@ class Pass {
 		const space = team.spaces.get(p.space);
 		if (!space) return 'no such space';
 		const inside = space.members.has(actor);
-		// The creator manages its space while it is in it: once an admin (or itself) took it out, it cannot add itself back.
-		const manages = (space.creator === actor && inside) || actorRank >= ROLE_RANK.admin;
+		// The creator manages its space while it is in it: once an admin (or itself) took it out, it
+		// cannot add itself back. Admins manage private channels, not direct conversations, which
+		// are for the people in them only (found in review: an admin added itself to anyone's
+		// conversation and read its history).
+		const manages = (space.creator === actor && inside) || (actorRank >= ROLE_RANK.admin && space.kind !== 'dm');
 		if (p.add.length > 0 && !(manages || (space.kind === 'dm' && inside))) return 'may not add members to this space';
 		if (p.remove.some((id) => id !== actor) && !manages) return 'may not remove others from this space';
 		if (p.remove.some((id) => !space.members.has(id))) return 'not in the space';

@@ -136,6 +136,23 @@ describe('private spaces', () => {
 		expect(findDirect(team, [ann.peerId, bob.peerId])).toBeUndefined();
 	});
 
+	it('an admin outside a direct conversation cannot add itself (or anyone) to it, nor remove its people; it can in a private channel (found in review)', async () => {
+		const { ws, ops } = await baseTeam();
+		const { space: dm, nonce: dmNonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space: dm, nonce: dmNonce, kind: 'dm', members: [ann.peerId, bob.peerId] }));
+		const { space: room, nonce: roomNonce } = newSpaceId(ws, ann.peerId);
+		ops.push(await write(ann, ws, ops, { t: 'space', space: room, nonce: roomNonce, kind: 'private', members: [ann.peerId, bob.peerId] }));
+		const joinDm = await write(admin, ws, ops, { t: 'space-members', space: dm, add: [admin.peerId], remove: [] });
+		const dropBob = await write(owner, ws, ops, { t: 'space-members', space: dm, add: [], remove: [bob.peerId] });
+		const joinRoom = await write(admin, ws, ops, { t: 'space-members', space: room, add: [admin.peerId], remove: [] });
+		const team = foldTeam(ws, [...ops, joinDm, dropBob, joinRoom]);
+		expect(team.rejected.has(joinDm.id)).toBe(true);
+		expect(team.rejected.has(dropBob.id)).toBe(true);
+		expect(deviceMayRead(team, admin.peerId, dm)).toBe(false);
+		expect([...team.spaces.get(dm)!.members].sort()).toEqual([ann.peerId, bob.peerId].sort());
+		expect(deviceMayRead(team, admin.peerId, room)).toBe(true);
+	});
+
 	it('a space id cannot be taken over by a second space operation', async () => {
 		const { ws, ops } = await baseTeam();
 		const { space, nonce } = newSpaceId(ws, ann.peerId);
