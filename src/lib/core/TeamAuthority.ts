@@ -19,6 +19,9 @@ import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
 import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
 import { readDelegation } from '../doc/team/delegation.js';
 
+/** Operations that can make their author a member (a HELLO admission of any other kind is refused at once). */
+const ADMITTING: ReadonlySet<string> = new Set(['admit', 'create', 'add']);
+
 /** This device, when it may write operations. */
 export interface TeamDevice {
 	peerId: string;
@@ -212,6 +215,10 @@ export class TeamAuthority implements MeshAuthority {
 		// check or fold; an `admit` is left to the fold, which re-admits a removed device only with
 		// an invitation made after its removal.
 		if (op.payload.t !== 'admit' && this.wasRemoved(peerId)) return 'refused';
+		// Only an admission, a workspace's creation or an addition can make its author a member:
+		// anything else is refused before a signature check or a fold (suspected in review: any
+		// holder of an invite link could make a responder fold the team once per stream).
+		if (!ADMITTING.has(op.payload.t)) return 'refused';
 		if (op.payload.ws !== this.init.workspaceId || op.payload.by !== peerId || !(await verifyTeamOp(op))) return 'refused';
 		const run = this.admitting.then(() => this.admitAndRecord(peerId, op));
 		this.admitting = run.catch(() => undefined);
