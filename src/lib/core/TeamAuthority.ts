@@ -269,6 +269,12 @@ export class TeamAuthority implements MeshAuthority {
 		return 'ok';
 	}
 
+	/** The member a peer (a device, or a tab one delegated to) speaks for, if any. */
+	personOf(peerId: string): string | undefined {
+		const device = this.deviceOf(peerId);
+		return device === undefined ? undefined : this.current.devices.get(device);
+	}
+
 	/** The member device `peerId` is, or speaks for (a tab it delegated to, until the delegation expires). */
 	deviceOf(peerId: string): string | undefined {
 		if (this.current.devices.has(peerId)) return peerId;

@@ -9,6 +9,7 @@
 import type { Awareness } from 'y-protocols/awareness';
 import { createSubscriber } from 'svelte/reactivity';
 import type { CallMesh } from '../huddle/CallMesh.js';
+import { fairOrder } from '../huddle/fairOrder.js';
 import type { HuddleSignalling } from '../huddle/HuddleSignalling.js';
 import { MAX_HUDDLE_PEOPLE } from '../huddle/huddleMessages.js';
 
@@ -29,7 +30,7 @@ export interface HuddleStateInit {
 	/** The workspace's awareness, while it syncs. */
 	awareness(workspaceId: string): Awareness | undefined;
 	/** The workspace's team, to end calls with devices it no longer lets in. */
-	team?(workspaceId: string): { onChange(handler: () => void): () => void } | undefined;
+	team?(workspaceId: string): { onChange(handler: () => void): () => void; personOf?(peerId: string): string | undefined } | undefined;
 }
 
 /** The `huddle` field of an awareness state, read defensively (anyone in the workspace writes it). */
@@ -130,7 +131,11 @@ export class HuddleState {
 		this.muted = false;
 		this.joined = { workspaceId, channelId };
 		this.publish(awareness, { channel: channelId, muted: false });
-		const reach = () => calls.reach(this.people(workspaceId, channelId).map((p) => p.peerId));
+		// Each person once before anyone twice: one member's tabs do not take every place.
+		const reach = () => {
+			const team = this.init.team?.(workspaceId);
+			calls.reach(fairOrder(this.people(workspaceId, channelId).map((p) => p.peerId), (peer) => team?.personOf?.(peer)));
+		};
 		awareness.on('change', reach);
 		// A device removed from the team (or the private channel) loses its call at once.
 		const stopTeam = this.init.team?.(workspaceId)?.onChange(() => this.signalling?.revisit());
