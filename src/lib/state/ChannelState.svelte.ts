@@ -512,7 +512,7 @@ export class ChannelState {
 		let count = 0;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && signedPost(m, this.id)) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && signedPost(m, this.id) && this.hiddenBy(m) === undefined) count++;
 		}
 		return count;
 	}

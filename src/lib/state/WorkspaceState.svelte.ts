@@ -13,7 +13,7 @@ import type * as Y from 'yjs';
 import { newId } from '../doc/ids.js';
 import type { ChannelInfo, ChannelSettingValues } from '../doc/schema.js';
 import { signChannelEntry, signSettingsMark } from '../doc/signature.js';
-import { archivedSpans, channelRules, postShows, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
+import { archivedSpans, channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../doc/channelRights.js';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import { TeamState } from './TeamState.svelte.js';
 import { countUnread } from '../doc/unread.js';
@@ -609,8 +609,10 @@ export class WorkspaceState {
 			try {
 				await handle.ready;
 				if (this.closed) return;
-				const rules = this.postingRules(info.id);
-				const count = countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId, (m) => postShows(m, rules));
+				// Posts nobody is shown (withheld, or hidden by an admin) count for nothing.
+				const unseen = await this.unseen(info.id, handle.doc);
+				if (this.closed) return;
+				const count = countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId, (m) => !unseen.has(m.id));
 				this.unread = { ...this.unread, [info.id]: count };
 				await db.channelState.put({
 					workspaceId: this.id,
