@@ -21,7 +21,7 @@
  * Pure but for the signature checks; nothing is stored here.
  */
 import { foldTeam, memberOfDevice, type Team } from '../../src/lib/doc/team/fold.ts';
-import { decodeOp, MAX_OP_BYTES, ROLE_RANK, TeamOpFormatError, type TeamOp } from '../../src/lib/doc/team/ops.ts';
+import { decodeOp, isRootPayload, MAX_OP_BYTES, ROLE_RANK, TeamOpFormatError, type TeamOp } from '../../src/lib/doc/team/ops.ts';
 import { verifyTeamOp } from '../../src/lib/doc/team/sign.ts';
 import { teamWorkspaceId } from '../../src/lib/doc/team/teamId.ts';
 
@@ -121,7 +121,14 @@ export async function checkArchiveRequest(check: ArchiveRequestCheck): Promise<T
 	if (!ops.some((op) => certifies(op, workspaceId))) throw new ArchiveRefusedError(ArchiveRefusal.notCertified, NOT_ADMIN_MESSAGE);
 	if (!ops.some((op) => names(op, signer))) throw new ArchiveRefusedError(ArchiveRefusal.notAdmin, NOT_ADMIN_MESSAGE);
 	const known = new Set((check.known ?? []).map((op) => op.id));
-	const fresh = ops.filter((op) => !known.has(op.id));
+	// One root, as every replica's roster holds (TeamDoc.ts): a second one never counts (found in
+	// review: a removed creator signed another root of the workspace whose id sorted first, and
+	// the fold made it owner again under it, so it replaced the relay's secret).
+	const heldRoot = (check.known ?? []).some((op) => isRootPayload(op.payload));
+	const fresh = ops.filter((op) => !known.has(op.id) && !(heldRoot && isRootPayload(op.payload)));
+	if (fresh.filter((op) => isRootPayload(op.payload)).length > 1) {
+		throw new ArchiveRefusedError(ArchiveRefusal.malformed, 'a team has one root; the request carries several');
+	}
 	const bad = await firstUnsigned(fresh, check.verify ?? verifyTeamOp);
 	if (bad !== undefined) {
 		throw new ArchiveRefusedError(ArchiveRefusal.malformed, `team operation ${bad.id.slice(0, 12)} is not signed by the device it names`);
