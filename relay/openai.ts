@@ -256,8 +256,20 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 		if (!request.stream) {
 			let content = '';
 			const calls: ToolCall[] = [];
+			let revoked = false;
+			let checkedAt = Date.now();
 			try {
 				for (; !next.done; next = await chunks.next()) {
+					// As a streamed answer is (found in review: a whole answer went to a key revoked meanwhile).
+					if (Date.now() - checkedAt >= (init.recheckMs ?? RECHECK_MS)) {
+						checkedAt = Date.now();
+						const still = await authorized(req, init.keys);
+						if (still === undefined || !mayUse(still, model)) {
+							revoked = true;
+							controller.abort();
+							break;
+						}
+					}
 					const chunk = next.value;
 					if (chunk.type === 'text') content += chunk.text;
 					else if (chunk.type === 'tool-call') calls.push(chunk.call);
@@ -278,6 +290,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, init: OpenAiInit,
 				if (controller.signal.aborted) return;
 				throw engineToHttp(error, init, onError);
 			}
+			if (revoked) throw new OpenAiError(401, 'the API key was revoked, or its maker may no longer use this model, while the answer was written', 'invalid_api_key');
 			throw new Error(`the engine of ${model} ended without a done chunk`);
 		}
 
