@@ -9,6 +9,7 @@ import type { RunnableTool } from '../ai/tools/toolLoop.js';
 import { ToolApprovals, type ToolMode } from './ToolApprovals.svelte.js';
 import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newIdFor } from '../doc/ids.js';
+import { answerIdFor } from '../doc/recordChoice.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
 import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
 import type { AttachmentRef } from '../doc/schema.js';
@@ -236,7 +237,8 @@ export class AiChatState {
 			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
 			// With tools the loop runs here, so this device writes the answer (it stops with this view).
 			if (tools.length > 0) this.hostWrites = false;
-			const id = newIdFor(this.services.identity.peerId); // bound to the asker: recordChoice.ts
+			const me = this.services.identity.peerId;
+			const id = answerIdFor(me, this.hostWrites ? choice.servedBy : me); // bound to who asks and who writes: recordChoice.ts
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
 				...(tools.length > 0 ? { tools, approve: this.approvals.approverFor(id), ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),

@@ -8,6 +8,7 @@ import { ChannelDoc, recordsSince, type LiveAnswer } from '../doc/ChannelDoc.js'
 import { ChannelView, type ReactionTally } from '../doc/ChannelView.js';
 import { compareHlc, formatHlc, hlcWall, MAX_DRIFT_MS } from '../doc/hlc.js';
 import { newIdFor } from '../doc/ids.js';
+import { answerIdFor } from '../doc/recordChoice.js';
 import type { AttachmentRef, EditRecord, MessageRecord, ModerationMark, ReactionMark } from '../doc/schema.js';
 import {
 	signDeletionMark,
@@ -346,13 +347,14 @@ export class ChannelState {
 
 	/** Asks a model in this channel; see {@link post}. */
 	private async ask(choice: ModelChoice, question: MessageRecord, prompt: string): Promise<void> {
-		const answerId = newIdFor(this.me); // bound to the asker: recordChoice.ts
 		const stop = new AbortController();
 		this.askError = '';
 		// An answer written here needs this channel open (closing stops it); one its host writes does not.
 		const mode = this.toolMode;
 		// With tools the loop runs here, so this device writes the answer (closing the channel stops it).
 		const withTools = mode !== 'off' && this.makeTools !== undefined;
+		const writer = withTools || choice.engine.writesTargets !== true ? this.me : choice.servedBy;
+		const answerId = answerIdFor(this.me, writer); // bound to who asks and who writes: recordChoice.ts
 		this.answering = new Map([...this.answering, [answerId, { stop, local: withTools || choice.engine.writesTargets !== true }]]);
 		try {
 			const { identity, clock } = this.services;

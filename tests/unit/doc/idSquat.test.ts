@@ -11,7 +11,7 @@ import { AiThreadDoc } from '../../../src/lib/doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { isId, isIdOf, newIdFor } from '../../../src/lib/doc/ids.js';
-import { idClaim } from '../../../src/lib/doc/recordChoice.js';
+import { answerIdFor, idClaim } from '../../../src/lib/doc/recordChoice.js';
 import { AiRecordKind, AiStatus } from '../../../src/lib/doc/schema.js';
 import { signAiRecord, signMessage } from '../../../src/lib/doc/signature.js';
 import { at, identity } from './helpers.js';
@@ -42,9 +42,9 @@ describe('a member’s validly signed copy of another’s message id', () => {
 		const id = newIdFor(bob.id);
 		const genuine = await signMessage(bob.key, { id, author: bob.id, hlc: at(100, bob.id), text: 'I vote no' }, CHANNEL);
 		const squat = await signMessage(mallory.key, { id, author: mallory.id, hlc: at(90, mallory.id), text: 'nothing to see' }, CHANNEL);
-		// Claiming to be a model's answer asked by Bob gives her copy no stronger claim than his own id.
+		// Claiming to be a model's answer asked by Bob gives her copy no claim at all.
 		const asAnswer = await signMessage(mallory.key, { id, author: mallory.id, hlc: at(91, mallory.id), text: 'a model said so', model: 'm', askedBy: bob.id }, CHANNEL);
-		expect([idClaim(genuine), idClaim(squat), idClaim(asAnswer)]).toEqual([2, 0, 1]);
+		expect([idClaim(genuine), idClaim(squat), idClaim(asAnswer)]).toEqual([2, 0, 0]);
 
 		for (const copy of [squat, asAnswer]) {
 			// Loaded from scratch with the copy first in the array.
@@ -82,9 +82,27 @@ describe('a member’s validly signed copy of another’s message id', () => {
 		view.destroy();
 	});
 
+	it('a model’s answer keeps its place against a copy claiming the same asker (found in review), in a channel', async () => {
+		const id = answerIdFor(ada.id, host.id); // the asker picks it for the host it asks
+		const answer = await signMessage(host.key, { id, author: host.id, hlc: at(200, host.id), text: '5 mg', model: 'm', askedBy: ada.id }, CHANNEL);
+		const copy = await signMessage(mallory.key, { id, author: mallory.id, hlc: at(199, mallory.id), text: '500 mg', model: 'm', askedBy: ada.id }, CHANNEL);
+		expect([idClaim(answer), idClaim(copy)]).toEqual([1, 0]);
+		const live = channel();
+		const following = new ChannelView(live);
+		live.post(answer);
+		live.messages.insert(0, [copy]);
+		expect(following.byId.get(id)?.text).toBe('5 mg');
+		const fresh = new ChannelView(live);
+		expect(fresh.byId.get(id)?.text).toBe('5 mg');
+		// An answer its asker writes (a model on this device) is the asker's own id.
+		expect(idClaim({ id: answerIdFor(ada.id, ada.id), author: ada.id, model: 'm', askedBy: ada.id })).toBe(2);
+		following.destroy();
+		fresh.destroy();
+	});
+
 	it('an AI chat keeps the asker’s question and the host’s answer', async () => {
 		const q = newIdFor(ada.id);
-		const a = newIdFor(ada.id); // the asker picks the answer's id; its host signs the answer
+		const a = answerIdFor(ada.id, host.id); // the asker picks the answer's id for its host; the host signs the answer
 		const chat = new AiThreadDoc(new Y.Doc({ guid: 'chat-1' }));
 		const question = await signAiRecord(ada.key, { kind: AiRecordKind.user, id: q, author: ada.id, hlc: at(1000, ada.id), text: 'What is the dose?' }, 'chat-1');
 		const answer = await signAiRecord(host.key, { kind: AiRecordKind.answer, id: a, author: host.id, hlc: at(2000, host.id), text: '5 mg', model: 'm', askedBy: ada.id, status: AiStatus.done }, 'chat-1');
@@ -92,7 +110,7 @@ describe('a member’s validly signed copy of another’s message id', () => {
 		chat.addRecord(answer);
 		chat.records.insert(0, [
 			await signAiRecord(mallory.key, { kind: AiRecordKind.user, id: q, author: mallory.id, hlc: at(900, mallory.id), text: 'What is the dose for a horse?' }, 'chat-1'),
-			await signAiRecord(mallory.key, { kind: AiRecordKind.answer, id: a, author: mallory.id, hlc: at(1900, mallory.id), text: '500 mg', model: 'm', status: AiStatus.done }, 'chat-1')
+			await signAiRecord(mallory.key, { kind: AiRecordKind.answer, id: a, author: mallory.id, hlc: at(1900, mallory.id), text: '500 mg', model: 'm', askedBy: ada.id, status: AiStatus.done }, 'chat-1')
 		]);
 		const shown = chat.list();
 		expect(shown.find((m) => m.id === q)?.text).toBe('What is the dose?');
