@@ -24,8 +24,10 @@
  */
 import { compareHlc } from './hlc.js';
 import type { ChannelInfo, EditRecord, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
-import { verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
-import { readModeration, type ChannelDoc } from './ChannelDoc.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { deletionMarks, deletionSigningBytes, messageSigningBytes, verifyBytesNow, verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
+import { readModeration, type ChannelDoc, type ReadDeletion } from './ChannelDoc.js';
 import { isMessageRecord } from './validate.js';
 import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
 
@@ -62,7 +64,51 @@ export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean 
  * author, signed by another key, got past a read-only channel's rule and counted as unread).
  */
 export function signedPost(m: MessageRecord, docId: string): boolean {
-	return verifiedOnce(JSON.stringify(['post', docId, m.id, m.author, m.hlc, m.text, m.parent ?? '', m.model ?? '', m.askedBy ?? '', m.files ?? [], m.sig]), () => verifyMessageNow(m, docId));
+	// Keyed by a hash of what the signature covers, not the text itself (up to 40,000 characters).
+	const key = `${docId}\n${m.sig}\n${bytesToHex(sha256(messageSigningBytes(m)))}`;
+	let ok = postVerdicts.get(key);
+	if (ok === undefined) {
+		ok = verifyMessageNow(m, docId);
+		if (postVerdicts.size >= MAX_POST_VERDICTS) postVerdicts.delete(postVerdicts.keys().next().value!);
+	} else postVerdicts.delete(key); // most recently used last
+	postVerdicts.set(key, ok);
+	return ok;
+}
+
+/** {@link signedPost}'s verdicts, the least recently used first. */
+const postVerdicts = new Map<string, boolean>();
+const MAX_POST_VERDICTS = 50_000;
+
+/** The posts of `posts` whose signature checks out, giving the event loop back every few checks (each costs about a millisecond). */
+export async function signedPosts(posts: readonly MessageRecord[], docId: string): Promise<MessageRecord[]> {
+	const out: MessageRecord[] = [];
+	for (const [i, m] of posts.entries()) {
+		if (i > 0 && i % 32 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+		if (signedPost(m, docId)) out.push(m);
+	}
+	return out;
+}
+
+/**
+ * Signature checks of deletion marks already made, by the mark as the document holds it (never
+ * changed while it exists): search asks again about every message with marks on every pass,
+ * so without this a member's unsigned marks would cost a check each time.
+ */
+const deletionChecks = new WeakMap<object, boolean>();
+
+/** Whether a deletion mark (or an entry from before marks) is signed by its `by`; a mark's verdict is remembered. */
+export function signedDeletion(read: ReadDeletion): boolean {
+	const { mark, legacy } = read;
+	if (legacy) return verifyBytesNow(mark.by, deletionSigningBytes(mark.msg, mark), mark.sig);
+	let ok = deletionChecks.get(mark);
+	if (ok === undefined) deletionChecks.set(mark, (ok = verifyBytesNow(mark.by, deletionMarks.bytes(mark), mark.sig)));
+	return ok;
+}
+
+/** Whether the newest signed mark of an author's list (newest first: ChannelDoc.ts `deletionIndex`) hides its message. */
+export function deletedBySigned(list: readonly ReadDeletion[] | undefined): boolean {
+	for (const read of list ?? []) if (signedDeletion(read)) return read.mark.deleted;
+	return false;
 }
 
 /** Roles whose devices may create channels. */

@@ -3,7 +3,7 @@
  * read position, and not deleted.
  */
 import { ChannelDoc, deletionIndex, isDeletedIn } from './ChannelDoc.js';
-import { signedPost } from './channelRights.js';
+import { signedPosts } from './channelRights.js';
 import { compareHlc } from './hlc.js';
 import type { MessageRecord } from './schema.js';
 import { isMessageRecord } from './validate.js';
@@ -23,14 +23,15 @@ export function countsAsUnread(m: MessageRecord, lastReadHlc: string, me: string
  * (found in review: a guest's 50 withheld posts showed as 50 unread on every member's badge),
  * and posts whose signature fails (a record claiming another author) count for nothing.
  */
-export function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string, shows: (m: MessageRecord) => boolean = () => true): number {
-	let count = 0;
+export async function countUnread(channel: ChannelDoc, lastReadHlc: string, me: string, shows: (m: MessageRecord) => boolean = () => true): Promise<number> {
+	const candidates: MessageRecord[] = [];
 	const seen = new Set<string>();
 	const deletions = deletionIndex(channel);
 	channel.messages.forEach((m) => {
 		if (!isMessageRecord(m) || seen.has(m.id)) return;
 		seen.add(m.id);
-		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author)) && shows(m) && signedPost(m, channel.id)) count++;
+		if (countsAsUnread(m, lastReadHlc, me, isDeletedIn(deletions, m.id, m.author)) && shows(m)) candidates.push(m);
 	});
-	return count;
+	// Checked last, and only these: a signature check costs about a millisecond.
+	return (await signedPosts(candidates, channel.id)).length;
 }

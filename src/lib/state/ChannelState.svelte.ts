@@ -24,7 +24,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { editShows, hiddenBy, isModerator, postShows, signedPost, type PostingRules } from '../doc/channelRights.js';
+import { editShows, hiddenBy, isModerator, postShows, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -514,7 +514,7 @@ export class ChannelState {
 		let count = 0;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && signedPost(m, this.id) && this.hiddenBy(m) === undefined) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && this.verify(m) !== false && this.hiddenBy(m) === undefined) count++;
 		}
 		return count;
 	}

@@ -612,7 +612,8 @@ export class WorkspaceState {
 				// Posts nobody is shown (withheld, or hidden by an admin) count for nothing.
 				const unseen = await this.unseen(info.id, handle.doc);
 				if (this.closed) return;
-				const count = countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId, (m) => !unseen.has(m.id));
+				const count = await countUnread(new ChannelDoc(handle.doc), row?.lastReadHlc ?? '', identity.peerId, (m) => !unseen.has(m.id));
+				if (this.closed) return;
 				this.unread = { ...this.unread, [info.id]: count };
 				await db.channelState.put({
 					workspaceId: this.id,

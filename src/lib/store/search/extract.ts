@@ -24,7 +24,8 @@ import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
 import { replacesHeld } from '../../doc/recordChoice.js';
-import { deletionMarks, deletionSigningBytes, editSigningBytes, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
+import { signedDeletion } from '../../doc/channelRights.js';
+import { editSigningBytes, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
 import type { IndexChange } from './SearchIndex.js';
 import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
 
@@ -107,22 +108,6 @@ async function latestEdits(edits: EditRecord[], authorOf: (msgId: string) => str
 		}
 	}
 	return out;
-}
-
-/**
- * Signature checks of deletion marks already made, by the mark as the document holds it (never
- * changed while it exists). Every pass asks again about every message with marks that is not
- * deleted, so without this a member's unsigned marks would cost a check each on every pass.
- */
-const markChecks = new WeakMap<object, boolean>();
-
-/** Whether `read` is signed by its `by` (a mark, or an entry from before marks). */
-function signedDeletion(read: ReadDeletion): boolean {
-	const { mark, legacy } = read;
-	if (legacy) return verifyBytesNow(mark.by, deletionSigningBytes(mark.msg, mark), mark.sig);
-	let ok = markChecks.get(mark);
-	if (ok === undefined) markChecks.set(mark, (ok = verifyBytesNow(mark.by, deletionMarks.bytes(mark), mark.sig)));
-	return ok;
 }
 
 /** Whether the newest signed mark of a list (newest first) hides the message. */
