@@ -26,23 +26,23 @@ export const MAX_SNAPSHOT_NAME = 80;
 
 /** Thrown for an empty tag or snapshot name. */
 export class EmptyNameError extends Error {
-	name = 'EmptyNameError';
+	override name = 'EmptyNameError';
 }
 /** Thrown for a tag or snapshot name over its length limit. */
 export class NameTooLongError extends Error {
-	name = 'NameTooLongError';
+	override name = 'NameTooLongError';
 }
 /** Thrown when a tag is added twice. */
 export class DuplicateTagError extends Error {
-	name = 'DuplicateTagError';
+	override name = 'DuplicateTagError';
 }
 /** Thrown when a note already has {@link MAX_TAGS} tags. */
 export class TooManyTagsError extends Error {
-	name = 'TooManyTagsError';
+	override name = 'TooManyTagsError';
 }
 /** Thrown when a snapshot to restore does not exist. */
 export class UnknownSnapshotError extends Error {
-	name = 'UnknownSnapshotError';
+	override name = 'UnknownSnapshotError';
 }
 
 /** A named copy of the body at one moment. */

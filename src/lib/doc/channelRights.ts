@@ -226,6 +226,18 @@ export function editShows(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, rules: P
 	return postShows({ ...m, hlc: e.hlc }, rules);
 }
 
+/**
+ * What message `m` says: its author's newest edit that shows under `rules` ({@link editShows}),
+ * or the original; without rules, the newest edit. One rule for the channel view, the model's
+ * tools and exports.
+ */
+export function shownText(view: { text(m: MessageRecord): string; edits(msgId: string): readonly EditRecord[] }, m: MessageRecord, rules: PostingRules | undefined): string {
+	if (rules === undefined) return view.text(m);
+	const all = view.edits(m.id);
+	const shown = all.filter((e) => editShows(e, m, rules));
+	return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
+}
+
 /** Whether clock `hlc` falls in one of `spans`. */
 function inSpans(hlc: string, spans: ReadOnlySpans): boolean {
 	return spans.some((span) => compareHlc(hlc, span.from) >= 0 && (span.to === undefined || compareHlc(hlc, span.to) < 0));

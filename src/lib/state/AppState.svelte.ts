@@ -312,6 +312,7 @@ export class AppState {
 			channelRules: ws.channelRules,
 			spaces: [...ws.spaces.channels, ...ws.directs.map((d) => ws.channelEntry(d.id)).filter((c) => c !== undefined)],
 			unseen: (docId, doc) => ws.unseen(docId, doc),
+			postingRules: (docId) => ws.postingRules(docId),
 			blobs: this.svc.blobs.store(ws.id),
 			signer: { key: this.svc.identity.privateKey, peerId: this.svc.identity.peerId }
 		});

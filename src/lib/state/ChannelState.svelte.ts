@@ -24,7 +24,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { editShows, hiddenBy, isModerator, postShows, type PostingRules } from '../doc/channelRights.js';
+import { editShows, hiddenBy, isModerator, postShows, shownText, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -217,11 +217,7 @@ export class ChannelState {
 	/** Current text of a message (its latest edit that shows: channelRights.ts `editShows`). */
 	text(m: MessageRecord): string {
 		void this.version;
-		const view = this.view;
-		if (view === undefined) return m.text;
-		const all = view.edits(m.id);
-		const shown = this.edits(m);
-		return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
+		return this.view === undefined ? m.text : shownText(this.view, m, this.postingRules);
 	}
 
 	/** The edit history (oldest first), without edits made where the author could not post then. */

@@ -17,7 +17,7 @@
 import type * as Y from 'yjs';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
 import type { ChannelView } from '../../doc/ChannelView.js';
-import { archivedSpans, channelRules, readOnlySpans, unseenMessages, type PostingRules } from '../../doc/channelRights.js';
+import { archivedSpans, channelRules, readOnlySpans, shownText, unseenMessages, type PostingRules } from '../../doc/channelRights.js';
 import { titleKey } from '../../doc/noteLinks.js';
 import type { ChannelInfo, MessageRecord, NoteInfo } from '../../doc/schema.js';
 import { verifyDeletion, verifyDeletionMark, verifyEdit, verifyMessage } from '../../doc/signature.js';
@@ -158,12 +158,18 @@ export class ShownMessages {
 	private constructor(
 		readonly view: ChannelView,
 		/** Hidden by a moderator or withheld by the posting rules. */
-		private readonly unseen: ReadonlySet<string>
+		private readonly unseen: ReadonlySet<string>,
+		private readonly rules: PostingRules
 	) {}
 
 	/** The shown messages of `view`'s channel under `rules`. */
 	static async of(view: ChannelView, rules: PostingRules): Promise<ShownMessages> {
-		return new ShownMessages(view, await unseenMessages(view.channel, rules));
+		return new ShownMessages(view, await unseenMessages(view.channel, rules), rules);
+	}
+
+	/** What message `m` says, as the channel shows it (channelRights.ts `shownText`). */
+	text(m: MessageRecord): string {
+		return shownText(this.view, m, this.rules);
 	}
 
 	/** Whether message `m` shows: not unseen, not deleted by its author, genuinely signed. */

@@ -283,7 +283,7 @@ class WorkspaceTools {
 					const m = view.top[i]!;
 					if (!(await shown.shows(m))) continue;
 					const replies = view.repliesTo(m.id).filter((r) => shown.likelyShows(r)).length;
-					const line = `[${clockTime(m.hlc)}] ${this.author(ws.team, m)}: ${oneLine(view.text(m), 1000)}${replies > 0 ? ` (${replies} ${replies === 1 ? 'reply' : 'replies'})` : ''}`;
+					const line = `[${clockTime(m.hlc)}] ${this.author(ws.team, m)}: ${oneLine(shown.text(m), 1000)}${replies > 0 ? ` (${replies} ${replies === 1 ? 'reply' : 'replies'})` : ''}`;
 					room -= byteLength(line) + 1;
 					if (room < 0) break;
 					lines.push(line);

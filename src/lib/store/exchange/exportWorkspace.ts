@@ -9,6 +9,7 @@ import { strToU8, Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
+import type { PostingRules } from '../../doc/channelRights.js';
 import { ChannelView } from '../../doc/ChannelView.js';
 import { isId } from '../../doc/ids.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
@@ -54,6 +55,8 @@ export interface ExportInit {
 	spaces?: ChannelInfo[];
 	/** Ids of a channel's messages nobody is shown (their text is left out of the transcripts). */
 	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
+	/** A channel's posting rules: edits made where their author could not post are left out (channelRights.ts `shownText`). */
+	postingRules?: (docId: string) => PostingRules;
 	/** The workspace's blobs: the attachments held are written into the file, the others listed. */
 	blobs?: BlobStore;
 	/** This device, which signs the manifest (exportSignature.ts); without it the file vouches for nothing. */
@@ -123,7 +126,7 @@ class ZipWriter {
 }
 
 /** Plans the documents of a workspace from its root: root, roster (`rosterId`), channels, notes, AI chats. */
-function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf: NameOf, names: UniqueNames, rules: ChannelRules, init: Pick<ExportInit, 'spaces' | 'unseen'>): Planned[] {
+function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf: NameOf, names: UniqueNames, rules: ChannelRules, init: Pick<ExportInit, 'spaces' | 'unseen' | 'postingRules'>): Planned[] {
 	const out: Planned[] = [
 		{ id: workspaceId, kind: DocKind.workspace, title: root.name },
 		{ id: rosterId, kind: DocKind.roster, title: '' }
@@ -138,7 +141,7 @@ function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf:
 				const unseen = (await init.unseen?.(info.id, doc)) ?? new Set<string>();
 				const view = new ChannelView(new ChannelDoc(doc));
 				try {
-					const data = channelData(view, info, nameOf, unseen);
+					const data = channelData(view, info, nameOf, unseen, init.postingRules?.(info.id));
 					const base = names.claim('channels', info.name, 'channel');
 					return [
 						{ path: `${base}.md`, text: channelMarkdown(data) },

@@ -7,6 +7,7 @@
  * that tools reading exports see one format.
  */
 import type { AiThreadDoc } from '../../doc/AiThreadDoc.js';
+import { shownText, type PostingRules } from '../../doc/channelRights.js';
 import type { ChannelView } from '../../doc/ChannelView.js';
 import { hlcWall } from '../../doc/hlc.js';
 import type { AiThreadInfo, ChannelInfo, GenerationStats, MessageRecord } from '../../doc/schema.js';
@@ -71,7 +72,7 @@ function shortTime(iso: string): string {
 	return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '';
 }
 
-function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf, unseen: ReadonlySet<string>): MessageExport {
+function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf, unseen: ReadonlySet<string>, rules: PostingRules | undefined): MessageExport {
 	const deleted = view.deletion(m) !== undefined;
 	const hidden = unseen.has(m.id);
 	return {
@@ -80,7 +81,7 @@ function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf, unse
 		authorName: nameOf(m.author),
 		time: isoTime(m.hlc),
 		hlc: m.hlc,
-		text: deleted || hidden ? '' : view.text(m),
+		text: deleted || hidden ? '' : shownText(view, m, rules),
 		edited: !deleted && view.edits(m.id).length > 0,
 		deleted,
 		...(hidden ? { hidden } : {}),
@@ -93,12 +94,12 @@ function exportMessage(view: ChannelView, m: MessageRecord, nameOf: NameOf, unse
  * (hidden by a moderator, withheld by the posting rules: channelRights.unseenMessages) keep
  * their place without their text.
  */
-export function channelData(view: ChannelView, info: ChannelInfo, nameOf: NameOf, unseen: ReadonlySet<string> = new Set()): ChannelExport {
+export function channelData(view: ChannelView, info: ChannelInfo, nameOf: NameOf, unseen: ReadonlySet<string> = new Set(), rules?: PostingRules): ChannelExport {
 	return {
 		channel: { ...info },
 		messages: view.top.map((m) => ({
-			...exportMessage(view, m, nameOf, unseen),
-			replies: view.repliesTo(m.id).map((r) => exportMessage(view, r, nameOf, unseen))
+			...exportMessage(view, m, nameOf, unseen, rules),
+			replies: view.repliesTo(m.id).map((r) => exportMessage(view, r, nameOf, unseen, rules))
 		}))
 	};
 }
