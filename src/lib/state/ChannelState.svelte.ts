@@ -277,14 +277,16 @@ export class ChannelState {
 
 	/**
 	 * Reaction tallies: marks by devices the team has or had (found in review: one member's 25
-	 * throwaway keys showed as 25 people reacting), whose signatures do not fail.
+	 * throwaway keys showed as 25 people reacting), whose signatures do not fail, counted once
+	 * per person (a member's many devices are one: found in review of the fix).
 	 */
 	reactions(m: MessageRecord): ReactionTally[] {
 		void this.version;
 		void this.verifyVersion;
 		const team = this.services.core.get(this.workspaceId)?.authority;
 		const known = (peerId: string) => team?.roleEver(peerId) !== undefined;
-		return this.view?.reactions(m.id, (mark) => known(mark.by) && this.check(checkKey('react', mark), () => verifyReactionMark(mark)) !== false) ?? [];
+		const tallies = this.view?.reactions(m.id, (mark) => known(mark.by) && this.check(checkKey('react', mark), () => verifyReactionMark(mark)) !== false) ?? [];
+		return tallies.map((t) => ({ ...t, count: new Set(t.peers.map((peer) => team?.personOf(peer) ?? peer)).size }));
 	}
 
 	/** Whether this device received the message long after it was written. */
