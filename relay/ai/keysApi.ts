@@ -41,6 +41,11 @@ import { Challenges } from './challenges.ts';
 export const MAX_KEYS_BODY_BYTES = 2 * 1024;
 /** Longest key name kept. */
 export const MAX_KEY_NAME = 100;
+/**
+ * Most keys one workspace holds on a relay (found in review: keys had no bound, so the limit of
+ * answers running per key was multiplied by minting keys; the table grew without end).
+ */
+export const MAX_KEYS_PER_WORKSPACE = 32;
 
 /** Options of {@link createKeysApiHandler}. */
 export interface KeysApiInit {
@@ -107,6 +112,8 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				const name = bodyField(parsed, 'name');
 				if (typeof name !== 'string' || name.trim() === '') throw new HttpError(400, 'give the key a name that says what it is for');
 				if (name.trim().length > MAX_KEY_NAME) throw new HttpError(400, `the key name is over ${MAX_KEY_NAME} characters`);
+				const held = (await init.store.list()).filter((k) => k.workspace === workspace).length;
+				if (held >= MAX_KEYS_PER_WORKSPACE) throw new HttpError(409, `this workspace holds ${MAX_KEYS_PER_WORKSPACE} keys on this relay, the most it may: revoke one it no longer uses first`);
 				const { key, entry } = await init.store.create(name, { workspace, createdBy: signer });
 				sendJson(res, 201, { key, entry: publicEntry(entry) });
 			} else {
