@@ -11,7 +11,8 @@
  * this tab read or wrote: another tab's records stay and load next time (found in review: a
  * compaction deleted every record below its state, another tab's durable edits too). A record
  * IndexedDB cannot read back (in Chromium, a value kept in a lost blob file fails the whole
- * getAll) reads as an empty record, which persistence sets aside; the rest loads.
+ * getAll) reads as an empty record, which does not load; the rest loads, and it stays stored
+ * (not set aside nor compacted away), to be read again next time.
  */
 import type { DocStorage, StoredDoc } from '../core/storage.js';
 
@@ -119,7 +120,8 @@ export class IdbStoredDoc implements StoredDoc {
 		private readonly stored: ReadonlyArray<{ key: IDBValidKey; value: unknown }>
 	) {
 		this.count = records.length;
-		for (const { key } of stored) this.ours.add(key);
+		// A record that could not be read (undefined) stays where it is: the failure may pass.
+		for (const { key, value } of stored) if (value !== undefined) this.ours.add(key);
 	}
 
 	private track<T>(promise: Promise<T>): Promise<T> {
@@ -155,7 +157,8 @@ export class IdbStoredDoc implements StoredDoc {
 		const now = Date.now();
 		for (const index of indexes) {
 			const entry = this.stored[index];
-			if (entry === undefined) continue;
+			// Unreadable this time: left in place, never compacted away, read again next time (found in review).
+			if (entry === undefined || entry.value === undefined) continue;
 			tx.objectStore(CUSTOM).put(entry.value, `${QUARANTINE_PREFIX}${now}:${String(entry.key)}`);
 			tx.objectStore(UPDATES).delete(entry.key);
 			this.ours.delete(entry.key);
