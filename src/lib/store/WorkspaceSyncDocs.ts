@@ -191,11 +191,23 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
 		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
 		if (admitted && !this.held.has(docId) && !this.init.docs.isOpen(docId)) {
+			const check = this.precheck(docId, update, from);
+			this.prechecks.set(docId, check);
 			try {
-				await this.precheck(docId, update, from);
+				await check;
 			} catch (error) {
 				this.unknown.delete(docId);
 				throw error;
+			} finally {
+				if (this.prechecks.get(docId) === check) this.prechecks.delete(docId);
+			}
+		} else {
+			// Another update of the same unlisted document is being checked: wait for it, and start
+			// over if it was refused (found in review: this one opened the database meanwhile).
+			const running = this.prechecks.get(docId);
+			if (running !== undefined) {
+				await running.catch(() => undefined);
+				if (!this.belongs(docId)) return this.apply(docId, update, origin, from);
 			}
 		}
 		const handle = this.claim(docId);
@@ -215,6 +227,9 @@ export class WorkspaceSyncDocs implements SyncDocs {
 			this.unclaim(docId);
 		}
 	}
+
+	/** Checks running for documents the root does not list (see {@link precheck}). */
+	private readonly prechecks = new Map<string, Promise<void>>();
 
 	/**
 	 * Checks an update for a document the root does not list against an empty document, before

@@ -39,4 +39,25 @@ describe('documents the root does not list', () => {
 		// At most the allowance of unlisted documents may ever be created by one origin.
 		expect(left.length).toBeLessThanOrEqual(2);
 	});
+
+	it('two refused updates of one unlisted id at once leave no database either (found in review of the fix)', async () => {
+		const prefix = `unk2-${newId()}:`;
+		const docs = new DocStore(prefix);
+		docs.onError = () => undefined;
+		const db = new OutpostDb(`outpost-unk2-${newId()}`);
+		const workspaceId = newId();
+		const sync = await WorkspaceSyncDocs.open({ workspaceId, docs, db, idleReleaseMs: 5, digestDelayMs: 5, maxUnknownPerOrigin: 2, maxUnknownDocs: 8 });
+		cleanups.push(() => sync.close(), () => docs.closeAll(), () => db.close());
+		for (let i = 0; i < 5; i++) {
+			const id = newId();
+			const results = await Promise.allSettled([
+				sync.apply(id, Uint8Array.of(0xff, 0xff, 0xff), {}, 'peer-a'),
+				sync.apply(id, Uint8Array.of(0xfe, 0xff, 0xff), {}, 'peer-b')
+			]);
+			expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+		}
+		await new Promise((r) => setTimeout(r, 50));
+		const left = (await indexedDB.databases()).filter((d) => d.name?.startsWith(prefix) && d.name !== prefix + workspaceId);
+		expect(left).toEqual([]);
+	});
 });
