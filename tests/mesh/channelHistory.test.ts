@@ -82,7 +82,7 @@ describe('channel history on the mesh', () => {
 		const attacks: Array<[string, string, (c: ChannelDoc) => void]> = [
 			['hard delete', deleted, (c) => c.messages.delete(0, 1)],
 			['edit rolled back', deleted, (c) => c.edits.delete(0, 1)],
-			['undelete', deleted, (c) => c.deletions.delete(deletionKey({ msg: 'm2', by: bob.peerId, hlc: at(400, bob.peerId), sig: 'sig' }))],
+			['undelete', deleted, (c) => c.deletions.delete(deletionKey({ msg: 'm2', by: bob.peerId, hlc: at(400, bob.peerId), deleted: true, sig: 'sig' }))],
 			['reaction rewritten', overwritten, (c) => c.reactions.forEach((_, key) => c.reactions.set(key, { forged: true }))]
 		];
 		/** How many refusals, by the owner and bob together, gave this reason. */

@@ -26,7 +26,7 @@
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus, readText } from './answerFields.js';
 import { readSteps } from './aiSteps.js';
-import { keyNames, markKey } from './markKey.js';
+import { fitsKey, keyNames, markKey } from './markKey.js';
 import { addNewestFirst } from './newestFirst.js';
 import { AiStatus, type DeletionMark, type EditRecord, type GenerationStats, type MessageRecord, type ModerationMark, type ReactionMark, type ToolStep } from './schema.js';
 import { isDeletionMark, isDeletionRecord, isModerationMark, isReactionMark } from './validate.js';
@@ -46,23 +46,23 @@ export interface LiveAnswer {
 const SEP = '\n';
 
 /** The map key of a deletion mark. */
-export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc' | 'sig'>): string {
-	return markKey([mark.msg, mark.by, mark.hlc], mark.sig);
+export function deletionKey(mark: Pick<DeletionMark, 'msg' | 'by' | 'hlc' | 'deleted' | 'sig'>): string {
+	return markKey([mark.msg, mark.by, mark.hlc], [String(mark.deleted)], mark.sig);
 }
 
 /** The map key of a reaction mark. */
-export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc' | 'sig'>): string {
-	return markKey([mark.msg, mark.emoji, mark.by, mark.hlc], mark.sig);
+export function reactionKey(mark: Pick<ReactionMark, 'msg' | 'emoji' | 'by' | 'hlc' | 'on' | 'sig'>): string {
+	return markKey([mark.msg, mark.emoji, mark.by, mark.hlc], [String(mark.on)], mark.sig);
 }
 
 /** The map key of a moderation mark. */
-export function moderationKey(mark: Pick<ModerationMark, 'msg' | 'by' | 'hlc' | 'sig'>): string {
-	return markKey([mark.msg, mark.by, mark.hlc], mark.sig);
+export function moderationKey(mark: Pick<ModerationMark, 'msg' | 'by' | 'hlc' | 'hidden' | 'sig'>): string {
+	return markKey([mark.msg, mark.by, mark.hlc], [String(mark.hidden)], mark.sig);
 }
 
 /** The moderation mark stored under `key`, or undefined when malformed or under another key. */
 export function readModeration(key: string, value: unknown): ModerationMark | undefined {
-	return isModerationMark(value) && keyNames(key, [value.msg, value.by, value.hlc], value.sig) ? value : undefined;
+	return isModerationMark(value) && keyNames(key, [value.msg, value.by, value.hlc], [String(value.hidden)], value.sig) ? value : undefined;
 }
 
 /** A deletion mark as read from the map; `legacy` when it was stored before marks (signed over the message id). */
@@ -77,13 +77,20 @@ export function readDeletion(key: string, value: unknown): ReadDeletion | undefi
 		if (!isDeletionRecord(value)) return undefined;
 		return { mark: { msg: key, by: value.by, hlc: value.hlc, deleted: true, sig: value.sig }, legacy: true };
 	}
-	return isDeletionMark(value) && keyNames(key, [value.msg, value.by, value.hlc], value.sig) ? { mark: value, legacy: false } : undefined;
+	return isDeletionMark(value) && keyNames(key, [value.msg, value.by, value.hlc], [String(value.deleted)], value.sig) ? { mark: value, legacy: false } : undefined;
 }
 
 /** The reaction mark stored under `key`, or undefined when malformed (or an unsigned entry from before marks). */
 export function readReaction(key: string, value: unknown): ReactionMark | undefined {
-	return isReactionMark(value) && keyNames(key, [value.msg, value.emoji, value.by, value.hlc], value.sig) ? value : undefined;
+	return isReactionMark(value) && keyNames(key, [value.msg, value.emoji, value.by, value.hlc], [String(value.on)], value.sig) ? value : undefined;
 }
+
+/** The write policy's check of each new entry of a channel's maps of marks (markKey.ts `fitsKey`). */
+export const CHANNEL_MARK_ENTRIES: Record<string, (key: string, value: unknown) => boolean> = {
+	deletions: (key, value) => fitsKey(key, 5, value, (v) => (isDeletionMark(v) ? deletionKey(v) : undefined)),
+	reactions: (key, value) => fitsKey(key, 6, value, (v) => (isReactionMark(v) ? reactionKey(v) : undefined)),
+	moderation: (key, value) => fitsKey(key, 5, value, (v) => (isModerationMark(v) ? moderationKey(v) : undefined))
+};
 
 /**
  * Every message's deletion marks by author, newest first, in one pass over the (sparse) map:

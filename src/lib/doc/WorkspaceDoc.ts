@@ -13,19 +13,24 @@
  * entry with a modified client adds nothing anyone is shown.
  */
 import * as Y from 'yjs';
-import { keyNames, markKey } from './markKey.js';
+import { fitsKey, keyNames, markKey } from './markKey.js';
 import { compareHlc } from './hlc.js';
 import type { AiThreadInfo, ChannelInfo, NoteInfo, SettingsMark } from './schema.js';
 import { isSettingsMark } from './validate.js';
 
-/** The map key of a settings mark: its fields, then the start of its signature (markKey.ts). */
-export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc' | 'sig'>): string {
-	return markKey([m.channel, m.field, m.by, m.hlc], m.sig);
+/** The map key of a settings mark: its fields, what it sets, then its signature (markKey.ts). */
+export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc' | 'value' | 'sig'>): string {
+	return markKey([m.channel, m.field, m.by, m.hlc], [JSON.stringify(m.value)], m.sig);
+}
+
+/** The write policy's check of each new settings entry (markKey.ts `fitsKey`). */
+export function settingsEntryFits(key: string, value: unknown): boolean {
+	return fitsKey(key, 6, value, (v) => (isSettingsMark(v) ? settingsKey(v) : undefined));
 }
 
 /** The settings mark stored under `key`, or undefined when malformed or under another key. */
 export function readSettings(key: string, value: unknown): SettingsMark | undefined {
-	return isSettingsMark(value) && keyNames(key, [value.channel, value.field, value.by, value.hlc], value.sig) ? value : undefined;
+	return isSettingsMark(value) && keyNames(key, [value.channel, value.field, value.by, value.hlc], [JSON.stringify(value.value)], value.sig) ? value : undefined;
 }
 
 /**

@@ -7,7 +7,8 @@
  *   deleted (a hard delete, an edit rolled back), and none may arrive deleted;
  * - `deletions`, `reactions` and `moderation` are maps of signed marks whose entries are set once: an entry
  *   cannot be overwritten (an undelete, a reaction rewritten) nor deleted; a change of mind is
- *   a newer mark (ChannelDoc.ts);
+ *   a newer mark (ChannelDoc.ts); under a key of the shape written now only the mark it names
+ *   (markKey.ts), so nobody takes the key of another's mark first;
  * - records are plain values (no nested shared types);
  * - `space` (a private space's name and topic, which its root entry would show to everyone)
  *   is a map whose entries are set once;
@@ -22,6 +23,7 @@
  * Whether a record's signature checks out is also the view's call, lazily.
  */
 import type * as Y from 'yjs';
+import { CHANNEL_MARK_ENTRIES } from './ChannelDoc.js';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 
 /** Top-level names of a channel document and their rules (growth.ts). */
@@ -38,5 +40,5 @@ const ROOTS: Record<string, GrowthRule> = {
 
 /** Why `update` would rewrite the history of channel document `doc`, or undefined when it only adds. */
 export function checkChannelUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
-	return inspectGrowth(doc, update, ROOTS, 'refuse', 'a channel');
+	return inspectGrowth(doc, update, ROOTS, 'refuse', 'a channel', undefined, CHANNEL_MARK_ENTRIES);
 }

@@ -35,7 +35,9 @@ export function inspectGrowth(
 	rules: Record<string, GrowthRule>,
 	unknownRoots: 'refuse' | 'allow',
 	what: string,
-	already?: CheckedUpdate
+	already?: CheckedUpdate,
+	/** For `once` maps that need it: whether a new entry's value fits its key (markKey.ts `fitsKey`). */
+	fits?: Record<string, (key: string, value: unknown) => boolean>
 ): string | undefined {
 	const checked = already ?? decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
@@ -101,6 +103,10 @@ export function inspectGrowth(
 			const plain = struct.content instanceof Y.ContentAny;
 			if (rule === 'once' ? !plain : !(struct.content instanceof Y.ContentType)) return 'a record has the wrong shape';
 			if (typeof struct.parent !== 'string' || !fresh(struct.parentSub, mapOf(doc, place.root), place.root)) return 'a record cannot be overwritten';
+			const fit = fits?.[place.root];
+			if (fit !== undefined && struct.parentSub !== null && struct.content instanceof Y.ContentAny && !fit(struct.parentSub, struct.content.arr[0])) {
+				return 'a mark is stored under a key that is not its own';
+			}
 			continue;
 		}
 		const parent = struct.parent as unknown;

@@ -17,6 +17,7 @@
  */
 import * as Y from 'yjs';
 import { inspectGrowth, type GrowthRule } from './growth.js';
+import { settingsEntryFits } from './WorkspaceDoc.js';
 import { heldMap } from './heldMap.js';
 import { decodeForCheck } from './updateStructs.js';
 
@@ -35,7 +36,7 @@ export const ROOT_INDEXES = ['channels', 'notes', 'aiThreads'] as const;
 export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
 	const checked = decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
-	const growth = inspectGrowth(doc, update, ROOTS, 'allow', 'a workspace root', checked);
+	const growth = inspectGrowth(doc, update, ROOTS, 'allow', 'a workspace root', checked, { channelSettings: settingsEntryFits });
 	if (growth !== undefined) return growth;
 	/** Index entries the update adds: id → the index. */
 	let added: Map<string, string> | undefined;

@@ -64,8 +64,17 @@ describe('the channel write policy refuses', () => {
 	});
 
 	it('a deletion or reaction mark overwritten in place', () => {
-		expect(attack((c) => c.markDeletion({ ...del('m2', BO, at(400, BO)), deleted: false }))).toBe('a record cannot be overwritten');
-		expect(attack((c) => c.markReaction({ ...react('m1', '👍', BO, at(500, BO)), on: false }))).toBe('a record cannot be overwritten');
+		expect(attack((c) => c.deletions.forEach((v, key) => c.deletions.set(key, { ...(v as object), deleted: false })))).toBe('a record cannot be overwritten');
+		expect(attack((c) => c.reactions.forEach((v, key) => c.reactions.set(key, { ...(v as object), on: false })))).toBe('a record cannot be overwritten');
+	});
+
+	it('a mark under the key of another mark it is not (found in review: keys that could be foreseen were taken first)', () => {
+		// The key a genuine mark would have; junk put there first would keep that mark out everywhere.
+		const genuine = react('m1', '🎉', ANA, at(700, ANA));
+		expect(attack((c) => c.reactions.set(reactionKey(genuine), { ...genuine, on: false }))).toBe('a mark is stored under a key that is not its own');
+		expect(attack((c) => c.reactions.set(reactionKey(genuine), 'junk'))).toBe('a mark is stored under a key that is not its own');
+		// The mark itself, under its own key, is taken.
+		expect(attack((c) => c.markReaction(genuine))).toBeUndefined();
 	});
 
 	it('a message that arrives already deleted', () => {

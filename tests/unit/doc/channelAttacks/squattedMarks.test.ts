@@ -96,7 +96,7 @@ describe("an admin's moderation mark", () => {
 		const rsv = Y.encodeStateVector(mallorysRoot);
 		const junkRoot = new WorkspaceDoc(mallorysRoot);
 		for (let counter = 8; counter < 208; counter++) {
-			for (const field of ['readOnly', 'archived'] as const) junkRoot.channelSettings.set(settingsKey({ channel: w.general, field, by: w.alice.peerId, hlc: formatHlc({ wall: ahead, counter, node: w.alice.peerId }), sig: 'AAAA' }), { channel: w.general, field, value: false, by: w.alice.peerId, hlc: formatHlc({ wall: ahead, counter, node: w.alice.peerId }), sig: 'AAAA' });
+			for (const field of ['readOnly', 'archived'] as const) junkRoot.channelSettings.set(settingsKey({ channel: w.general, field, by: w.alice.peerId, hlc: formatHlc({ wall: ahead, counter, node: w.alice.peerId }), value: false, sig: 'AAAA' }), { channel: w.general, field, value: false, by: w.alice.peerId, hlc: formatHlc({ wall: ahead, counter, node: w.alice.peerId }), sig: 'AAAA' });
 		}
 		const attack = Y.encodeStateAsUpdate(mallorysRoot, rsv);
 		const owners = new Y.Doc({ guid: w.ws });
