@@ -124,8 +124,9 @@ export async function checkArchiveRequest(check: ArchiveRequestCheck): Promise<T
 	// One root, as every replica's roster holds (TeamDoc.ts): a second one never counts (found in
 	// review: a removed creator signed another root of the workspace whose id sorted first, and
 	// the fold made it owner again under it, so it replaced the relay's secret).
+	// A root that does not certify the workspace id is dropped too.
 	const heldRoot = (check.known ?? []).some((op) => isRootPayload(op.payload));
-	const fresh = ops.filter((op) => !known.has(op.id) && !(heldRoot && isRootPayload(op.payload)));
+	const fresh = ops.filter((op) => !known.has(op.id) && !(isRootPayload(op.payload) && (heldRoot || !certifies(op, workspaceId))));
 	if (fresh.filter((op) => isRootPayload(op.payload)).length > 1) {
 		throw new ArchiveRefusedError(ArchiveRefusal.malformed, 'a team has one root; the request carries several');
 	}
