@@ -119,6 +119,8 @@ export class SyncSession {
 	private remoteDigestComplete = false;
 	private remoteDone = false;
 	private readonly pending = new Set<string>();
+	/** Documents whose SYNC_STEP1 this session answered. */
+	private readonly answered = new Set<string>();
 	private requested = 0;
 	/** Documents named to the peer in this session's digest or by {@link reoffer}. */
 	private readonly offered = new Set<string>();
@@ -285,7 +287,10 @@ export class SyncSession {
 			case MessageType.digest:
 				return this.onDigest(m);
 			case MessageType.syncStep1: {
-				if (!this.remoteDigestComplete || this.remoteDone) throw unexpected(m);
+				// One answer per document and session: an honest peer asks once (found in review: each
+				// repeat of a 31-byte request drew the whole document again).
+				if (!this.remoteDigestComplete || this.remoteDone || this.answered.has(m.docId)) throw unexpected(m);
+				this.answered.add(m.docId);
 				if (!isDecodableStateVector(m.stateVector)) {
 					throw new MalformedMessageError('SYNC_STEP1: undecodable state vector');
 				}
