@@ -15,7 +15,8 @@
  * root entry has not arrived yet is protected once it holds any of those. A document nothing
  * classifies yet takes no content from a peer that does not carry notes (it may be a note).
  */
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
+import { inspectGrowth, type GrowthRule } from '../growth.js';
 import { heldMap } from '../heldMap.js';
 import { checkAiThreadUpdate } from '../aiThreadPolicy.js';
 import { checkChannelUpdate } from '../channelPolicy.js';
@@ -97,22 +98,23 @@ export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc
 	// From a carrier, what binds a writer is checked as a note's would be: bindings are set once,
 	// so one let through unchecked would keep that writer's note out of this replica for good.
 	if (setsBindings(update)) return checkNoteUpdate(doc, docId, update, context.isWriter, true);
-	// What every kind would refuse once listed: a deletion (found in review: a member sent one
-	// replica a message and its deletion before listing the channel, another only after, and the
-	// two then refused each other's sessions for good). Honest deletions come after the listing:
-	// sessions send the root first, and anti-entropy repairs a gossip race.
-	if (deletesAnything(update)) return 'a document not listed yet takes no deletions';
-	return undefined;
+	// What a channel's or an AI chat's policy would refuse once listed: a record deleted or
+	// overwritten (found in review: a member sent one replica a message and its deletion before
+	// listing the channel, another only after, and the two then refused each other's sessions
+	// for good). Honest records are never deleted; sessions send the root first, and
+	// anti-entropy repairs a gossip race.
+	return inspectGrowth(doc, update, UNLISTED, 'allow', 'a document not listed yet');
 }
 
-/** Whether an update deletes anything (undecodable bytes count as doing so). */
-function deletesAnything(update: Uint8Array): boolean {
-	try {
-		return Y.decodeUpdate(update).ds.clients.size > 0;
-	} catch {
-		return true;
-	}
-}
+/** The records every listed kind keeps, as a document not listed yet must keep them too. */
+const UNLISTED: Record<string, GrowthRule> = {
+	messages: 'array',
+	edits: 'array',
+	records: 'array',
+	deletions: 'once',
+	reactions: 'once',
+	moderation: 'once'
+};
 
 /** What a store needs of the team (the core tells it: OutpostCore `useTeam`). */
 export interface DocsTeam {
