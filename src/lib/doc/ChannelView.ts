@@ -10,7 +10,7 @@ import type * as Y from 'yjs';
 import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
 import { addNewestFirst } from './newestFirst.js';
 import { compareHlc } from './hlc.js';
-import type { DeletionMark, EditRecord, MessageRecord, ModerationMark, ReactionMark } from './schema.js';
+import { AiStatus, type DeletionMark, type EditRecord, type MessageRecord, type ModerationMark, type ReactionMark } from './schema.js';
 import { replacesHeld } from './recordChoice.js';
 import { verifyMessageNow } from './signature.js';
 import { isEditRecord, isMessageRecord } from './validate.js';
@@ -138,7 +138,15 @@ export class ChannelView {
 	answer(msg: MessageRecord): LiveAnswer | undefined {
 		if (msg.model === undefined) return undefined;
 		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined);
-		if (end?.end === undefined) return this.channel.answer(msg.id);
+		if (end?.end === undefined) {
+			// How it ended is the host's signed end to say: the live entry, which any member can
+			// write, says at most that it is still being written (found in review: a host stopped
+			// before its end, and a member wrote "done" and a text of her own under its message).
+			const live = this.channel.answer(msg.id);
+			if (live === undefined || live.status === AiStatus.queued || live.status === AiStatus.streaming) return live;
+			const { error: _unsigned, ...rest } = live;
+			return { ...rest, status: AiStatus.streaming };
+		}
 		const { status, error, stats, steps } = end.end;
 		return { text: end.text, status, ...(error !== undefined ? { error: error.slice(0, 500) } : {}), ...(stats ? { stats } : {}), ...(steps ? { steps } : {}) };
 	}

@@ -11,6 +11,7 @@ import { AiRole, AiThreadDoc, type AiMessage } from '../doc/AiThreadDoc.js';
 import { newIdFor } from '../doc/ids.js';
 import { answerIdFor } from '../doc/recordChoice.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
+import { hlcWall } from '../doc/hlc.js';
 import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
 import type { AttachmentRef } from '../doc/schema.js';
 import { DEFAULT_FILE_POLICY, filePolicy } from '../doc/team/filePolicy.js';
@@ -29,6 +30,9 @@ export interface ModelChoice {
 	/** Peer id of the peer that runs it (this device's for a local engine). */
 	servedBy: string;
 }
+
+/** How long an unsigned answer entry may say it is still being written before it shows as unsigned. */
+export const STREAMING_TRUST_MS = 15 * 60 * 1000;
 
 /** Longest user message kept. */
 export const MAX_PROMPT_LENGTH = 20_000;
@@ -98,7 +102,9 @@ export class AiChatState {
 	trust(message: AiMessage): boolean | undefined {
 		void this.checked;
 		const { record } = message;
-		if (record === undefined) return isStreaming(message) ? undefined : false;
+		// An unsigned entry is trusted to be an answer on its way only for a while (found in
+		// review: one that said "streaming" for months never showed as unsigned).
+		if (record === undefined) return isStreaming(message) && Date.now() - hlcWall(message.hlc) < STREAMING_TRUST_MS ? undefined : false;
 		// Keyed by the whole record, signature included: a forged record carrying a genuine one's
 		// signature must not reuse its verdict (found in review: keyed by the signature alone, it did).
 		const key = JSON.stringify(record);
