@@ -35,18 +35,21 @@ import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
 export type RoleOf = (peerId: string) => string | undefined;
 
 /**
- * Signature checks already made, keyed by every field the signature covers and the signature
- * itself (a key missing a covered field would let a forged value reuse a genuine verdict); bounded.
+ * Signature checks already made, keyed by every field the signature covers (or a hash of them)
+ * and the signature itself (a key missing a covered field would let a forged value reuse a
+ * genuine verdict); the least recently used go first past {@link MAX_VERDICTS}.
  */
 const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 50_000;
 
 /** `verify()`'s answer for `key`, checked once while remembered. */
 function verifiedOnce(key: string, verify: () => boolean): boolean {
 	let ok = verdicts.get(key);
 	if (ok === undefined) {
-		if (verdicts.size > 20_000) verdicts.clear();
-		verdicts.set(key, (ok = verify()));
-	}
+		ok = verify();
+		if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
+	} else verdicts.delete(key); // most recently used last
+	verdicts.set(key, ok);
 	return ok;
 }
 
@@ -65,19 +68,8 @@ export function acceptSettings(roleOf: RoleOf): (mark: SettingsMark) => boolean 
  */
 export function signedPost(m: MessageRecord, docId: string): boolean {
 	// Keyed by a hash of what the signature covers, not the text itself (up to 40,000 characters).
-	const key = `${docId}\n${m.sig}\n${bytesToHex(sha256(messageSigningBytes(m)))}`;
-	let ok = postVerdicts.get(key);
-	if (ok === undefined) {
-		ok = verifyMessageNow(m, docId);
-		if (postVerdicts.size >= MAX_POST_VERDICTS) postVerdicts.delete(postVerdicts.keys().next().value!);
-	} else postVerdicts.delete(key); // most recently used last
-	postVerdicts.set(key, ok);
-	return ok;
+	return verifiedOnce(`post\n${docId}\n${m.sig}\n${bytesToHex(sha256(messageSigningBytes(m)))}`, () => verifyMessageNow(m, docId));
 }
-
-/** {@link signedPost}'s verdicts, the least recently used first. */
-const postVerdicts = new Map<string, boolean>();
-const MAX_POST_VERDICTS = 50_000;
 
 /** The posts of `posts` whose signature checks out, giving the event loop back every few checks (each costs about a millisecond). */
 export async function signedPosts(posts: readonly MessageRecord[], docId: string): Promise<MessageRecord[]> {
