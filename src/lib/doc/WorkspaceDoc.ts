@@ -11,12 +11,17 @@
  * counts (a valid signature by a device allowed to create channels: channelRights.ts) or an
  * admin kept it with a counted settings mark. So a guest, a relay or a stranger that writes an
  * entry with a modified client adds nothing anyone is shown.
+ *
+ * An entry under an id of the space form (team/teamId.ts `isSpaceId`) lists nothing, in any
+ * index: that id is a private space's, or one a member derived to claim as a space later
+ * (rootPolicy.ts refuses such entries; this holds for any written before or locally).
  */
 import * as Y from 'yjs';
 import { fitsKey, keyNames, markKey } from './markKey.js';
 import { compareHlc } from './hlc.js';
 import type { AiThreadInfo, ChannelInfo, NoteInfo, SettingsMark } from './schema.js';
 import { isSettingsMark } from './validate.js';
+import { isSpaceId } from './team/teamId.js';
 
 /** The map key of a settings mark: its fields, what it sets, then its signature (markKey.ts). */
 export function settingsKey(m: Pick<SettingsMark, 'channel' | 'field' | 'by' | 'hlc' | 'value' | 'sig'>): string {
@@ -174,7 +179,7 @@ export class WorkspaceDoc {
 	 */
 	channel(id: string, rules: ChannelRules, index?: Map<string, SettingsMark[]>): ChannelInfo | undefined {
 		const entry = this.channels.get(id);
-		if (!(entry instanceof Y.Map)) return undefined;
+		if (!(entry instanceof Y.Map) || isSpaceId(id)) return undefined;
 		const created: ChannelInfo = {
 			id,
 			name: readString(entry, 'name', id.slice(0, 8)),
@@ -235,7 +240,7 @@ export class WorkspaceDoc {
 	listNotes(): NoteInfo[] {
 		const out: NoteInfo[] = [];
 		for (const [id, entry] of this.notes.entries()) {
-			if (!(entry instanceof Y.Map)) continue;
+			if (!(entry instanceof Y.Map) || isSpaceId(id)) continue;
 			out.push({
 				id,
 				title: readString(entry, 'title'),
@@ -257,7 +262,7 @@ export class WorkspaceDoc {
 	listAiThreads(): AiThreadInfo[] {
 		const out: AiThreadInfo[] = [];
 		for (const [id, entry] of this.aiThreads.entries()) {
-			if (!(entry instanceof Y.Map)) continue;
+			if (!(entry instanceof Y.Map) || isSpaceId(id)) continue;
 			out.push({ id, title: readString(entry, 'title'), createdAt: readNumber(entry, 'createdAt') });
 		}
 		return out.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));

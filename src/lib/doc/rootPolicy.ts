@@ -14,12 +14,18 @@
  * lists it (team/writePolicy.ts), so a second listing would have it checked as something else
  * (found in review: a guest listed a note's id as a channel, and every replica then refused the
  * note's edits; a note unlisted by any member stopped being shared).
+ *
+ * No index lists an id of the space form (team/teamId.ts `isSpaceId`): such an id is a private
+ * space's or none, so a listing could only hand a space's document to every member or, once
+ * the space is claimed, take a listed document away from them (found in review: a member
+ * listed a channel under the id of a space she claimed later, and it left everyone's list).
  */
 import * as Y from 'yjs';
 import { inspectGrowth, type GrowthRule } from './growth.js';
 import { settingsEntryFits } from './WorkspaceDoc.js';
 import { heldMap } from './heldMap.js';
 import { decodeForCheck } from './updateStructs.js';
+import { isSpaceId } from './team/teamId.js';
 
 const ROOTS: Record<string, GrowthRule> = {
 	channels: 'index',
@@ -32,7 +38,7 @@ const ROOTS: Record<string, GrowthRule> = {
 /** The root's indexes, which say what a document is (team/writePolicy.ts asks them too). */
 export const ROOT_INDEXES = ['channels', 'notes', 'aiThreads'] as const;
 
-/** Why `update` would rewrite root document `doc`'s indexes, settings marks or meta, or list one id twice; or undefined. */
+/** Why `update` would rewrite root document `doc`'s indexes, settings marks or meta, list one id twice or list a space's id; or undefined. */
 export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefined {
 	const checked = decodeForCheck(doc, update);
 	if (checked === undefined) return 'undecodable update';
@@ -46,6 +52,7 @@ export function checkRootUpdate(doc: Y.Doc, update: Uint8Array): string | undefi
 		if (typeof index !== 'string' || !(ROOT_INDEXES as readonly string[]).includes(index)) continue;
 		const id = (struct as Y.Item).parentSub;
 		if (id === null) continue; // not a map entry: growth refused what it must
+		if (isSpaceId(id)) return `"${id}" is a private space's id`;
 		const before = (added ??= new Map()).get(id);
 		if (before !== undefined && before !== index) return `"${id}" is listed as two kinds of document`;
 		added.set(id, index);

@@ -12,7 +12,7 @@ import { ApiKeysClient } from '../mesh/apiKeysClient.js';
 import { InviteFormatError, InviteProblem, parseInvite, type Invite } from '../mesh/invite.js';
 import { addTeamOp } from '../doc/team/TeamDoc.js';
 import { signTeamOp } from '../doc/team/sign.js';
-import { newTeamNonce, teamRosterId, teamWorkspaceId } from '../doc/team/teamId.js';
+import { newWorkspaceNonce, teamRosterId, teamWorkspaceId } from '../doc/team/teamId.js';
 import { isId } from '../doc/ids.js';
 import type * as exchange from '../store/exchange/index.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
@@ -113,8 +113,9 @@ export class AppState {
 		const clean = name.trim().slice(0, MAX_WORKSPACE_NAME);
 		if (!clean) throw new EmptyNameError('workspace name is empty');
 		const { db, docs, identity } = this.svc;
-		// The id certifies its creator: only this device's `create` can be the team's root.
-		const nonce = newTeamNonce();
+		// The id certifies its creator: only this device's `create` can be the team's root. The
+		// nonce also says its spaces take marked ids only (teamId.ts `marksSpaceIds`).
+		const nonce = newWorkspaceNonce();
 		const id = teamWorkspaceId(identity.peerId, nonce);
 		const rosterId = teamRosterId(id);
 		const now = Date.now();

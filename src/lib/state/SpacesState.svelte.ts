@@ -41,11 +41,15 @@ export class SpacesState {
 		return device === undefined ? undefined : this.authority.team.devices.get(device);
 	}
 
-	/** A new space's id and nonce, made by this device (teamId.ts `newSpaceId`). */
+	/**
+	 * A new space's id and nonce, made by this device (teamId.ts `newSpaceId`): of the marked
+	 * form, which the root never lists; of the legacy form only in a workspace made before
+	 * (team `legacySpaceIds`), where devices not updated yet take no other.
+	 */
 	private newSpace(): { space: string; nonce: string } {
 		const device = this.authority.devicePeerId;
 		if (device === undefined) throw new Error('this device is not a member');
-		return newSpaceId(this.authority.workspaceId, device);
+		return newSpaceId(this.authority.workspaceId, device, this.authority.team.legacySpaceIds);
 	}
 
 	/** The member's spaces, oldest first. */

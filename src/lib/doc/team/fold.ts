@@ -22,7 +22,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, fromHex } from '../deviceKey.js';
 import { MAX_DEVICES_PER_MEMBER, MAX_SPACE_MEMBERS, ROLE_RANK, TeamRole, admitProofBytes, isRootPayload, type TeamOp } from './ops.js';
-import { teamInviteId, teamSpaceId, teamWorkspaceId } from './teamId.js';
+import { isSpaceIdOf, marksSpaceIds, teamInviteId, teamWorkspaceId } from './teamId.js';
 import { Ancestry, orderOps } from './order.js';
 import { makesSpaceKeys, spaceKeyMaker } from './spaces.js';
 import { BoxRank, type FoldOptions, type KeyGeneration, type Team, type TeamInvite, type TeamMember, type TeamSpace } from './teamTypes.js';
@@ -84,11 +84,13 @@ class Pass {
 	constructor(
 		workspaceId: string,
 		root: string | undefined,
+		legacySpaceIds: boolean,
 		private readonly ancestry: Ancestry
 	) {
 		this.team = {
 			workspaceId,
 			root,
+			legacySpaceIds,
 			members: new Map(),
 			devices: new Map(),
 			removed: new Map(),
@@ -395,7 +397,7 @@ class Pass {
 		const unknown = (ids: string[]) => ids.some((id) => !team.members.has(id));
 		if (p.t === 'space') {
 			if (actorRank < ROLE_RANK.member) return 'only members create spaces';
-			if (p.space !== teamSpaceId(team.workspaceId, op.payload.by, p.nonce)) return 'the space id is not its author\'s';
+			if (!isSpaceIdOf(p.space, team.workspaceId, op.payload.by, p.nonce, team.legacySpaceIds)) return 'the space id is not its author\'s';
 			if (team.spaces.has(p.space)) return 'space id taken';
 			if (!p.members.includes(actor)) return 'the author must be a member of the space';
 			if (p.kind === 'dm' && p.members.length < 2) return 'a direct conversation has two members or more';
@@ -445,11 +447,11 @@ class Pass {
 	}
 }
 
-function runPass(workspaceId: string, root: string | undefined, order: TeamOp[], excluded: Set<string>, ancestry: Ancestry): Pass {
-	const pass = new Pass(workspaceId, root, ancestry);
+function runPass(workspaceId: string, root: string | undefined, legacySpaceIds: boolean, order: TeamOp[], excluded: Set<string>, ancestry: Ancestry): Pass {
+	const pass = new Pass(workspaceId, root, legacySpaceIds, ancestry);
 	for (const op of order) {
 		const p = op.payload;
-		if (p.t === 'space' && p.space === teamSpaceId(workspaceId, p.by, p.nonce)) pass.team.claimedSpaces.add(p.space);
+		if (p.t === 'space' && isSpaceIdOf(p.space, workspaceId, p.by, p.nonce, legacySpaceIds)) pass.team.claimedSpaces.add(p.space);
 		if (excluded.has(op.id)) {
 			pass.team.rejected.set(op.id, 'dropped: written by a removed member');
 			continue;
@@ -479,11 +481,14 @@ export function foldTeam(workspaceId: string, ops: Iterable<TeamOp>, options: Fo
 	const byId = new Map<string, TeamOp>();
 	for (const op of ops) if (op.payload.ws === workspaceId) byId.set(op.id, op);
 	const root = findRoot(workspaceId, byId, options);
+	// Read from the signed root (teamId.ts `marksSpaceIds`); until it arrives, both forms count as claimed.
+	const rootOp = root === undefined ? undefined : byId.get(root)?.payload;
+	const legacySpaceIds = rootOp?.t !== 'create' || !marksSpaceIds(rootOp.nonce);
 	const { order, waiting, heads, parents, children } = orderOps(byId, root);
 	const ancestry = new Ancestry(parents, children);
 	const drops: Drops = { excluded: new Set(), causes: new Map() };
 	for (let round = 0; ; round++) {
-		const pass = runPass(workspaceId, root, order, drops.excluded, ancestry);
+		const pass = runPass(workspaceId, root, legacySpaceIds, order, drops.excluded, ancestry);
 		const more = strongRemoval(pass, order, ancestry, drops);
 		if (!more || round > order.length) {
 			pass.team.waiting = waiting;

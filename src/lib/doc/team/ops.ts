@@ -76,7 +76,8 @@ export type TeamOpBody =
 	/**
 	 * A private space (a private channel or a direct conversation): only its members' devices
 	 * are offered its document (spaces.ts). `members` are member ids; the author is one.
-	 * `space` is derived from the workspace, the author device and `nonce` (teamId.ts `teamSpaceId`).
+	 * `space` is derived from the workspace, the author device and `nonce`, and marked as a space's
+	 * (teamId.ts `teamSpaceId`; the old, unmarked form only in a workspace made before: `isSpaceIdOf`).
 	 */
 	| { t: 'space'; space: string; nonce: string; kind: SpaceKind; members: string[] }
 	/** Adds members to a space, or removes them (a member may remove itself: it leaves). */

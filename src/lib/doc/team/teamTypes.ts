@@ -101,6 +101,12 @@ export interface Team {
 	workspaceId: string;
 	/** The id of the `create` operation, or undefined while it has not arrived. */
 	root: string | undefined;
+	/**
+	 * Whether spaces also take ids of the legacy form (teamId.ts `legacySpaceId`): in a
+	 * workspace whose root was made before space ids were marked, or while the root has not
+	 * arrived. Otherwise only marked ids (`isSpaceId`), which the root never lists.
+	 */
+	legacySpaceIds: boolean;
 	members: Map<string, TeamMember>;
 	/** Current device → its member. */
 	devices: Map<string, string>;
@@ -121,7 +127,7 @@ export interface Team {
 	spaces: Map<string, TeamSpace>;
 	/**
 	 * Every id a `space` operation names with a valid derivation from its author (teamId.ts
-	 * `teamSpaceId`), accepted or not: such a document stays private (no readers) even when
+	 * `isSpaceIdOf`), accepted or not: such a document stays private (no readers) even when
 	 * its space is refused or dropped, so a roster trick never makes a space's history open.
 	 */
 	claimedSpaces: Set<string>;

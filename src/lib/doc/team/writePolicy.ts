@@ -23,7 +23,7 @@ import { checkChannelUpdate } from '../channelPolicy.js';
 import { checkNoteUpdate, setsBindings, type IsWriter } from '../notePolicy.js';
 import { checkRootUpdate, ROOT_INDEXES } from '../rootPolicy.js';
 import { checkTeamUpdate } from './TeamDoc.js';
-import { teamRosterId } from './teamId.js';
+import { isSpaceId, teamRosterId } from './teamId.js';
 
 /** Roster ids by workspace id: every remote update asks, and each is a hash. */
 const rosters = new Map<string, string>();
@@ -48,18 +48,18 @@ function holdsAnyOf(doc: Y.Doc, names: readonly string[]): boolean {
 
 /** Whether the workspace root `root` lists `docId` as a note. */
 export function isListedNote(root: Y.Doc, docId: string): boolean {
-	return heldMap(root, 'notes').has(docId);
+	return !isSpaceId(docId) && heldMap(root, 'notes').has(docId);
 }
 
 /** Whether the workspace root `root` lists `docId` as an AI chat. */
 export function isListedAiThread(root: Y.Doc, docId: string): boolean {
-	return heldMap(root, 'aiThreads').has(docId);
+	return !isSpaceId(docId) && heldMap(root, 'aiThreads').has(docId);
 }
 
 /** Whether the workspace root `root` lists `docId` as a channel. */
 export function isListedChannel(root: Y.Doc, docId: string): boolean {
 	// getMap, not share.get: a type that only arrived in updates is a plain placeholder until asked for as a map.
-	return heldMap(root, 'channels').has(docId);
+	return !isSpaceId(docId) && heldMap(root, 'channels').has(docId);
 }
 
 
@@ -69,7 +69,7 @@ export function isListedChannel(root: Y.Doc, docId: string): boolean {
  */
 export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId: string): boolean {
 	if (docId === workspaceId || docId === rosterOf(workspaceId)) return true;
-	if (root === undefined) return false;
+	if (root === undefined || isSpaceId(docId)) return false; // the root lists no space's id (rootPolicy.ts)
 	for (const name of ROOT_INDEXES) if (heldMap(root, name).has(docId)) return true;
 	return false;
 }
