@@ -8,6 +8,7 @@
  */
 import '../src/lib/mesh/polyfills.node.ts'; // before anything that loads libp2p
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +27,14 @@ import { stopPeers } from '../tests/mesh/peers.ts';
 import { createTeamWorkspace, has, invite, listedDoc, newKey, post, startJoiner, stopTeamPeers, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { ARCHIVE_PATH, MAX_BODY_BYTES } from './api.ts';
 import { storedDocs } from './archive/dbFixture.ts';
+import { DiskBound } from './archive/diskBound.ts';
+import { useRelayDb } from './archive/relayDb.ts';
 import { NOT_ADMIN_MESSAGE } from './archive/teamCheck.ts';
 import { readWorkspaces, workspacesPath } from './archive/workspaces.ts';
 import type { RelayQuotas } from './cli.ts';
 import { runRelay } from './run.ts';
 import type { RunningRelay } from './run.ts';
-import { addRelay, archiveAs, archiveBody, dialRelay, opsOf, signedFetch, signerOf, waitUntil } from './teamFixture.ts';
+import { addRelay, archiveAs, archiveBody, dialRelay, opsOf, signedFetch, signerOf, startTestRelay, waitUntil } from './teamFixture.ts';
 
 const START = fileURLToPath(new URL('./start.ts', import.meta.url));
 let tmp: string;
@@ -195,6 +198,41 @@ describe('POST /api/archive', () => {
 		expect((await readWorkspaces(dataDir))[0]?.secret).toEqual(ws.secret);
 	}, 30_000);
 
+	it('refuses a request signed for another relay (403), or for none (401), and archives nothing; each relay takes the requests made for it', async () => {
+		const relay = await startRelay();
+		const second = await startTestRelay('api-second');
+		cleanups.push(second.stop);
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		// Both relays of the LAN are in the team; the owner means to use the first only.
+		await addRelay(owner, relay);
+		await addRelay(owner, second.relay);
+		const body = archiveBody(ws, await opsOf(owner));
+		const secondUrl = second.relay.server.url;
+		// The owner's app signs for the first relay over a challenge of the second (slipped in by
+		// whoever answered for the first), and the request is sent to the second.
+		const misdirected = await signedFetch(secondUrl, signerOf(owner), 'POST', ARCHIVE_PATH, body, { relay: relayId(relay) });
+		expect([misdirected.res.status, await errorOf(misdirected.res)]).toEqual([
+			403,
+			`the request is signed for relay ${relayId(relay)}, not this one (${relayId(second.relay)}): nothing was done`
+		]);
+		// Its header relabelled for the second relay, the signature still for the first: a bad signature.
+		const relabelled = await signedFetch(secondUrl, signerOf(owner), 'POST', ARCHIVE_PATH, body, { relay: relayId(relay), relayHeader: relayId(second.relay) });
+		expect(relabelled.res.status).toBe(401);
+		// No relay named at all (an app from before requests named their relay).
+		const { headers } = await signedFetch(secondUrl, signerOf(owner), 'GET', `${ARCHIVE_PATH}/${ws.id}`);
+		const unnamed = await fetch(`${secondUrl}${ARCHIVE_PATH}`, {
+			method: 'POST',
+			headers: { ...Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'x-outpost-relay')), 'content-type': 'application/json' },
+			body
+		});
+		expect([unnamed.status, await errorOf(unnamed)]).toEqual([401, expect.stringMatching(/x-outpost-relay/)]);
+		expect(second.relay.archive.has(ws.id)).toBe(false);
+		expect(await readWorkspaces(second.dataDir)).toEqual([]);
+		// Asked for itself, each relay archives the workspace.
+		expect((await archiveAs(owner, relay, ws)).created).toBe(true);
+		expect((await archiveAs(owner, second.relay, ws)).created).toBe(true);
+	}, 30_000);
+
 	it('merges the operations of a second request; an admin may replace the secret; a removed admin may not', async () => {
 		const relay = await startRelay();
 		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
@@ -260,6 +298,62 @@ describe('POST /api/archive', () => {
 		const restarted = await startRelay(() => {}, quotas);
 		await expect(archiveAs(teams[2]!.owner, restarted, teams[2]!.ws)).rejects.toMatchObject({ status: 403 });
 		expect(await readWorkspaces(dataDir)).toHaveLength(2);
+	}, 60_000);
+
+	it("holds an admin's request to the workspace's byte quota: new team operations past it are refused (507) and not stored", async () => {
+		const quota = 16 * 1024;
+		const relay = await startRelay(() => {}, { workspaceBytes: quota });
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		expect((await archiveAs(owner, relay, ws)).created).toBe(true);
+		const archive = relay.archive.archives.get(ws.id)!;
+		const before = archive.recountBytes();
+		expect(before).toBeLessThan(quota / 2);
+		// The owner writes more team operations than the quota holds (members who never join).
+		for (let i = 0; i < 80; i++) await owner.authority.write({ t: 'add', member: (await newKey()).peerId, role: 'member', name: `member ${i}` });
+		const refused = archiveAs(owner, relay, ws);
+		await expect(refused).rejects.toMatchObject({ name: 'RelayApiError', status: 507 });
+		await expect(refused).rejects.toThrow(`would pass its quota of ${quota} bytes`);
+		expect(archive.recountBytes()).toBe(before);
+		expect(relay.archive.authority(ws.id)!.team.members.size).toBe(2); // the owner and the relay
+	}, 60_000);
+
+	it("bounds what the relay stores in all: past it a new team's archive request is refused (507, logged once), nothing stored", async () => {
+		const logged: string[] = [];
+		const relay = await startRelay((line) => logged.push(line), { relayBytes: 1 });
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		for (let n = 0; n < 3; n++) {
+			const refused = archiveAs(owner, relay, ws);
+			await expect(refused).rejects.toMatchObject({ name: 'RelayApiError', status: 507 });
+			await expect(refused).rejects.toThrow(/stores at most 1 bytes in all and has no room left/);
+		}
+		expect(logged.filter((line) => line.includes('--relay-bytes'))).toHaveLength(1);
+		expect(relay.archive.has(ws.id)).toBe(false);
+		expect(await listFile()).toBeUndefined();
+		expect(storedDocs(dataDir, ws.id)).toEqual([]);
+	}, 30_000);
+
+	it("bounds what the relay stores in all, below any workspace's quota: a member's updates past it are refused, logged once", async () => {
+		const logged: string[] = [];
+		const bound = 1024 * 1024;
+		const relay = await startRelay((line) => logged.push(line), { relayBytes: bound });
+		const { ws, owner } = await createTeamWorkspace((await newKey()).key);
+		expect((await archiveAs(owner, relay, ws)).created).toBe(true);
+		await dialRelay(owner, relay);
+		const docId = listedDoc(owner, ws.id);
+		const full = () => logged.some((line) => line.includes('--relay-bytes'));
+		// Posts of 40,000 characters (the most one message holds) until the relay has no room.
+		for (let i = 0; i < 40 && !full(); i++) {
+			post(owner, docId, randomBytes(30_000).toString('base64'));
+			const expected = await docDigest(owner.docs.get(docId));
+			await waitUntil(async () => full() || (await relay.archive.archives.get(ws.id)?.digest(docId)) === expected, 'the relay to store or refuse the post');
+		}
+		expect(full()).toBe(true);
+		const archive = relay.archive.archives.get(ws.id)!;
+		expect(archive.recountBytes()).toBeLessThan(bound); // far within the workspace's own quota (1 GiB)
+		const { relayDb, release } = useRelayDb(dataDir); // the relay's own connection, shared
+		expect(new DiskBound(relayDb.db).used()).toBeLessThanOrEqual(bound);
+		release();
+		expect(logged.filter((line) => line.includes('--relay-bytes'))).toHaveLength(1);
 	}, 60_000);
 
 	it('answers bad requests with a clear error and stores nothing', async () => {

@@ -15,7 +15,10 @@
  *   not the relay archives the workspace: teamCheck.ts) or, to an admin, the relay not in the
  *   team or, for a workspace new to the relay, as many listed already for the request's address
  *   as one address may list (archivePeer.ts `MAX_ARCHIVES_PER_ADDRESS`), 413 a body over {@link MAX_BODY_BYTES}, 415 not `application/json`, 405 another
- *   method, 503 too many requests waiting or too many bodies being read, 507 the list is full.
+ *   method, 403 a request signed for another relay (signedRequests.ts), 503 too many requests
+ *   waiting or too many bodies being read, 507 the list is full, the workspace's byte quota
+ *   has no room for the request's new operations, or the relay holds as much as it stores in
+ *   all (archive/diskBound.ts).
  * - `GET /api/archive/<workspaceId>`, signed: 200 `{archived: true}` when the relay archives
  *   it and the signer is a current member device there, else 200 `{archived: false}`: the
  *   same answer for a workspace the relay does not archive and a signer it does not count,
@@ -61,6 +64,8 @@ export interface ApiInit {
 	archive: Pick<ArchivePeer, 'request' | 'authority'>;
 	/** The challenges signed requests spend (shared with the keys API). */
 	challenges: Challenges;
+	/** This relay's peer id: signed requests must name it (signedRequests.ts; 403 otherwise). */
+	relayId: string;
 	/** Handles `/api/keys…` (ai/keysApi.ts); 404 without it. */
 	keys?: RequestHandler;
 	/** Handles `/api/tools…` (ai/toolsApi.ts: the MCP servers' tools); 404 without it. */
@@ -127,7 +132,7 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 	const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
 	if (type !== 'application/json') throw new HttpError(415, 'send the request as JSON (Content-Type: application/json)');
 	refuseDeclaredOver(req, MAX_BODY_BYTES, tooLarge);
-	const claim = claimSignature(req, init.challenges);
+	const claim = claimSignature(req, init.challenges, init.relayId);
 	const text = await readBody(req, init);
 	const signer = await verifyClaim(req, claim, req.url ?? ARCHIVE_PATH, text);
 	let body: unknown;
@@ -170,6 +175,8 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 			throw new HttpError(reason === ArchiveRefusal.malformed ? 400 : 403, error.message);
 		}
 		if (error instanceof Error && error.name === 'WorkspaceLimitError') throw new HttpError(507, error.message);
+		// No room for the request's new team operations: the workspace's quota, or the relay's in all.
+		if (error instanceof Error && (error.name === 'WorkspaceQuotaError' || error.name === 'RelayFullError')) throw new HttpError(507, error.message);
 		if (error instanceof Error && error.name === 'AddressArchiveLimitError') throw new HttpError(403, error.message);
 		if (error instanceof Error && error.name === 'ArchiveBusyError') throw new HttpError(503, error.message, { 'Retry-After': '5' });
 		if (error instanceof Error && error.name === 'ArchiveClosedError') throw new HttpError(503, 'the relay is shutting down; try again');
@@ -187,7 +194,7 @@ async function postArchive(req: IncomingMessage, res: ServerResponse, init: ApiC
 async function getArchive(req: IncomingMessage, res: ServerResponse, init: ApiContext, id: string): Promise<void> {
 	if (req.method !== 'GET') throw new HttpError(405, 'use GET, signed', { Allow: 'GET' });
 	refuseDeclaredOver(req, MAX_BODY_BYTES, tooLarge);
-	const claim = claimSignature(req, init.challenges);
+	const claim = claimSignature(req, init.challenges, init.relayId);
 	const body = await readBody(req, init);
 	const signer = await verifyClaim(req, claim, req.url ?? '', body);
 	if (!isId(id)) throw new HttpError(400, 'that is not a workspace id');

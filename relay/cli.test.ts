@@ -66,6 +66,7 @@ describe('parseFlags', () => {
 				'--workspace-bytes',
 				'512M',
 				'--workspace-docs=2000',
+				'--relay-bytes=6G',
 				'--requests-per-minute',
 				'120',
 				'--topics-per-peer=4',
@@ -89,7 +90,7 @@ describe('parseFlags', () => {
 			],
 			serveWorkspaces: [],
 			mdns: false,
-			quotas: { maxWorkspaces: 50, archivesPerAddress: 4, connectionsPerAddress: 8, workspaceBytes: 512 * 1024 * 1024, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
+			quotas: { maxWorkspaces: 50, archivesPerAddress: 4, connectionsPerAddress: 8, workspaceBytes: 512 * 1024 * 1024, relayBytes: 6 * 1024 ** 3, workspaceDocs: 2000, requestsPerMinute: 120, topicsPerPeer: 4 },
 			build: false,
 			help: false
 		});
@@ -127,6 +128,7 @@ describe('parseFlags', () => {
 		[['--openai-upstream', 'http://host/v1?x=1'], /without \? or #/],
 		[['--workspace-bytes', '10K'], /--workspace-bytes must be a size of at least 1M/],
 		[['--workspace-bytes', 'lots'], /--workspace-bytes must be a size/],
+		[['--relay-bytes', '512K'], /--relay-bytes must be a size of at least 1M/],
 		[['--workspace-docs', '0'], /--workspace-docs must be a whole number from 1 to 100000/],
 		[['--requests-per-minute', 'many'], /--requests-per-minute must be a whole number/],
 		[['--topics-per-peer', '2000'], /--topics-per-peer must be a whole number from 1 to 1024/],

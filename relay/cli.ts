@@ -68,6 +68,8 @@ export interface RelayQuotas {
 	workspaceDocs?: number;
 	/** Bytes of blobs (attachments) pinned per archived workspace (default 4 GiB). */
 	workspaceBlobBytes?: number;
+	/** Bytes the relay stores in all: every workspace's records, sealed logs and blobs together (default 16 GiB). */
+	relayBytes?: number;
 	/** Requests per address per minute on `/api/`, `/v1/` and signalling (default 600). */
 	requestsPerMinute?: number;
 	/** Gossip topics one peer may make the relay follow (default 16). */
@@ -120,6 +122,7 @@ export const USAGE = `Usage: npm start -- [flags]
   --workspace-bytes SIZE  bytes stored per archived workspace, e.g. 512M, 2G (default 1G)
   --workspace-blob-bytes SIZE  bytes of attachments pinned per archived workspace (default 4G)
   --workspace-docs N      documents per archived workspace (default 100000)
+  --relay-bytes SIZE      bytes the relay stores in all, every workspace together (default 16G)
   --requests-per-minute N per address, on /api, /v1 and signalling (default 600)
   --connections-per-address N  libp2p connections one address may hold open (default 32)
   --topics-per-peer N     gossip topics one peer may make the relay follow (default 16)
@@ -157,6 +160,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				'workspace-bytes': { type: 'string' },
 				'workspace-blob-bytes': { type: 'string' },
 				'workspace-docs': { type: 'string' },
+				'relay-bytes': { type: 'string' },
 				'requests-per-minute': { type: 'string' },
 				'topics-per-peer': { type: 'string' },
 				help: { type: 'boolean', short: 'h' }
@@ -193,6 +197,7 @@ export function parseFlags(argv: readonly string[]): RelayFlags {
 				: {}),
 			...(values['workspace-bytes'] !== undefined ? { workspaceBytes: parseSize('--workspace-bytes', values['workspace-bytes']) } : {}),
 			...(values['workspace-blob-bytes'] !== undefined ? { workspaceBlobBytes: parseSize('--workspace-blob-bytes', values['workspace-blob-bytes']) } : {}),
+			...(values['relay-bytes'] !== undefined ? { relayBytes: parseSize('--relay-bytes', values['relay-bytes']) } : {}),
 			...(values['workspace-docs'] !== undefined ? { workspaceDocs: parseCount('--workspace-docs', values['workspace-docs'], 100_000) } : {}),
 			...(values['requests-per-minute'] !== undefined
 				? { requestsPerMinute: parseCount('--requests-per-minute', values['requests-per-minute'], 1_000_000) }

@@ -26,6 +26,8 @@ import { signedFetch, waitUntil } from './teamFixture.ts';
 
 let tmp: string;
 let relay: Relay;
+/** The peer id the API handler takes as its own (signed requests must name it). */
+const RELAY_ID = '12D3KooW' + 'R'.repeat(44);
 /** What reached each `onError` (every one a console.error in production). */
 const reported: unknown[] = [];
 const logged: string[] = [];
@@ -64,7 +66,7 @@ beforeAll(async () => {
 		log: (line) => logged.push(line),
 		api: counted(
 			'api',
-			createApiHandler({ archive, challenges: new Challenges(), maxInFlightBodyBytes: 2 * MAX_BODY_BYTES, onError, log: (line) => logged.push(line) })
+			createApiHandler({ archive, challenges: new Challenges(), relayId: RELAY_ID, maxInFlightBodyBytes: 2 * MAX_BODY_BYTES, onError, log: (line) => logged.push(line) })
 		),
 		models: counted('models', createModelFilesHandler({ dir: models })),
 		openai: createOpenAiHandler({
@@ -109,7 +111,7 @@ function postHead(length: number, headers: Record<string, string> = {}): string 
 
 /** Signature headers over a challenge the relay handed out (the signature itself is never reached). */
 async function challenged(): Promise<Record<string, string>> {
-	return { [SignedHeaders.peer]: 'p'.repeat(52), [SignedHeaders.challenge]: await challenge(), [SignedHeaders.signature]: 'x' };
+	return { [SignedHeaders.peer]: 'p'.repeat(52), [SignedHeaders.challenge]: await challenge(), [SignedHeaders.relay]: RELAY_ID, [SignedHeaders.signature]: 'x' };
 }
 
 const statusLine = (text: string) => text.split('\r\n', 1)[0];
@@ -168,7 +170,7 @@ describe('bodies are read only for requests worth reading', () => {
 		const owner = await newDevice();
 		const { ws, create } = await createWorkspace(owner);
 		const body = JSON.stringify({ workspaceId: ws, secret: 'A'.repeat(43), ops: [Buffer.from(create.bytes).toString('base64')] });
-		const { res } = await signedFetch(relay.url, { peerId: owner.peerId, privateKey: owner.key }, 'POST', ARCHIVE_PATH, body);
+		const { res } = await signedFetch(relay.url, { peerId: owner.peerId, privateKey: owner.key }, 'POST', ARCHIVE_PATH, body, { relay: RELAY_ID });
 		expect([res.status, res.headers.get('retry-after'), await res.json()]).toEqual([
 			503,
 			'5',

@@ -179,7 +179,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			...(quotas.archivesPerAddress !== undefined ? { maxArchivesPerAddress: quotas.archivesPerAddress } : {}),
 			...(quotas.workspaceBytes !== undefined ? { maxWorkspaceBytes: quotas.workspaceBytes } : {}),
 			...(quotas.workspaceDocs !== undefined ? { maxWorkspaceDocs: quotas.workspaceDocs } : {}),
-			...(quotas.workspaceBlobBytes !== undefined ? { maxWorkspaceBlobBytes: quotas.workspaceBlobBytes } : {})
+			...(quotas.workspaceBlobBytes !== undefined ? { maxWorkspaceBlobBytes: quotas.workspaceBlobBytes } : {}),
+			...(quotas.relayBytes !== undefined ? { maxRelayBytes: quotas.relayBytes } : {})
 		});
 	} catch (error) {
 		await node.stop();
@@ -232,6 +233,8 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
+	// Signed requests name the relay they are for: this one.
+	const relayId = node.peerId.toString();
 	const teams = (workspaceId: string) => archive.authority(workspaceId);
 	let server: Relay | undefined;
 	try {
@@ -248,9 +251,10 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 			api: createApiHandler({
 				archive,
 				challenges,
+				relayId,
 				log,
-				keys: createKeysApiHandler({ store: keyStore, teams, challenges }),
-				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, serves, challenges })
+				keys: createKeysApiHandler({ store: keyStore, teams, challenges, relayId }),
+				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, serves, challenges, relayId })
 			}),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
 			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams, serves) })

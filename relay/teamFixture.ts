@@ -11,6 +11,7 @@ import type { Signer } from '../src/lib/mesh/relayHttp.ts';
 import { archiveOnRelay, type ArchiveAnswer } from '../src/lib/mesh/relayApi.ts';
 import { RELAY_CHALLENGE_PATH, SignedHeaders, signedRequestBytes } from '../src/lib/mesh/signedRequest.ts';
 import { encodeSecret } from '../src/lib/mesh/secret.ts';
+import { RELAY_INFO_PATH } from '../src/lib/mesh/relayHttp.ts';
 import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from '../tests/mesh/teamPeers.ts';
 import { stopPeers } from '../tests/mesh/peers.ts';
 import { ApiKeysClient } from '../src/lib/mesh/apiKeysClient.ts';
@@ -68,24 +69,37 @@ export async function challenge(url: string): Promise<string> {
 	return ((await res.json()) as { challenge: string }).challenge;
 }
 
-/** A signed request made by hand; returns the answer and the headers sent (to replay them). */
+/** The peer id the relay at `url` gives in its self-description (what the app signs requests for). */
+export async function relayIdAt(url: string): Promise<string> {
+	const res = await fetch(`${url}${RELAY_INFO_PATH}`);
+	if (!res.ok) throw new Error(`${RELAY_INFO_PATH}: HTTP ${res.status}`);
+	return ((await res.json()) as { peerId: string }).peerId;
+}
+
+/**
+ * A signed request made by hand; returns the answer and the headers sent (to replay them).
+ * `tamper.relay` is the relay it is signed for (default: the one at `url`), `tamper.relayHeader`
+ * the one its header names (default: the signed one).
+ */
 export async function signedFetch(
 	url: string,
 	who: Signer,
 	method: string,
 	path: string,
 	body = '',
-	tamper: { challenge?: string; signAs?: Signer; signedBody?: string } = {}
+	tamper: { challenge?: string; signAs?: Signer; signedBody?: string; relay?: string; relayHeader?: string } = {}
 ): Promise<{ res: Response; headers: Record<string, string> }> {
 	const ch = tamper.challenge ?? (await challenge(url));
+	const relay = tamper.relay ?? (await relayIdAt(url));
 	const sig = await signBytes(
 		(tamper.signAs ?? who).privateKey,
-		signedRequestBytes({ method, path, body: tamper.signedBody ?? body, challenge: ch, peer: who.peerId })
+		signedRequestBytes({ method, path, body: tamper.signedBody ?? body, challenge: ch, peer: who.peerId, relay })
 	);
 	const headers = {
 		...(body ? { 'content-type': 'application/json' } : {}),
 		[SignedHeaders.peer]: who.peerId,
 		[SignedHeaders.challenge]: ch,
+		[SignedHeaders.relay]: tamper.relayHeader ?? relay,
 		[SignedHeaders.signature]: sig
 	};
 	return { res: await fetch(`${url}${path}`, { method, headers, ...(body ? { body } : {}) }), headers };

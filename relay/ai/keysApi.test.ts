@@ -121,6 +121,16 @@ describe('API keys made by owners and admins', () => {
 		expect(swapped.res.status).toBe(401);
 		const invented = await signedFetch(url, own, 'POST', API_KEYS_PATH, createBody(), { challenge: 'made-up' });
 		expect([invented.res.status, await errorOf(invented.res)]).toEqual([401, 'the challenge is unknown, used or expired: ask for a new one']);
+		// Signed by the owner for another relay (a challenge of this one slipped in): no key is made here.
+		const elsewhere = (await newKey()).peerId;
+		const misdirected = await signedFetch(url, own, 'POST', API_KEYS_PATH, createBody(), { relay: elsewhere });
+		expect([misdirected.res.status, await errorOf(misdirected.res)]).toEqual([
+			403,
+			`the request is signed for relay ${elsewhere}, not this one (${relay.node.peerId.toString()}): nothing was done`
+		]);
+		// Its header relabelled for this relay, the signature still for the other: a bad signature.
+		const relabelled = await signedFetch(url, own, 'POST', API_KEYS_PATH, createBody(), { relay: elsewhere, relayHeader: relay.node.peerId.toString() });
+		expect(relabelled.res.status).toBe(401);
 		const path = `${API_KEYS_PATH}?workspace=${ws.id}`;
 		const first = await signedFetch(url, own, 'GET', path);
 		expect(first.res.status).toBe(200);

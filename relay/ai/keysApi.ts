@@ -20,7 +20,8 @@
  * role use (doc/team/modelAccess.ts). Errors are
  * `{error: "<what to do>"}`: 400 bad request, 401 a bad or spent challenge or signature, 403
  * not an owner or admin, or not a member device of a workspace this relay archives (one
- * answer for both, so a stranger learns nothing about which workspaces it archives), 413 a
+ * answer for both, so a stranger learns nothing about which workspaces it archives), 403 a
+ * request signed for another relay, 413 a
  * body over {@link MAX_KEYS_BODY_BYTES}, 415 not JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,6 +56,8 @@ export interface KeysApiInit {
 	teams: TeamsOf;
 	/** The challenges; default a fresh {@link Challenges}. */
 	challenges?: Challenges;
+	/** This relay's peer id: signed requests must name it (signedRequests.ts; 403 otherwise). */
+	relayId: string;
 	/** Where unexpected failures (an unreadable key file) are reported; default `console.error`. */
 	onError?: (error: unknown) => void;
 }
@@ -97,7 +100,7 @@ export function createKeysApiHandler(init: KeysApiInit): RequestHandler {
 				throw new HttpError(415, 'send JSON (Content-Type: application/json)');
 			}
 			// Signed or refused before the body is read: a stranger's body is never held.
-			const claim = claimBeforeBody(req, challenges, MAX_KEYS_BODY_BYTES, tooLarge);
+			const claim = claimBeforeBody(req, challenges, init.relayId, MAX_KEYS_BODY_BYTES, tooLarge);
 			const body = await readBody(req);
 			const parsed = method === 'POST' ? parseJsonBody(body) : undefined;
 			const workspace = method === 'POST' ? bodyField(parsed, 'workspace') : url.searchParams.get('workspace');

@@ -119,10 +119,11 @@ describe('the relay’s MCP tools for members', () => {
 			const body = JSON.stringify({ workspace: ws.id, tool: 'fx.hang', arguments: {} });
 			const path = `${TOOLS_PATH}/call`;
 			const ch = await challenge(url);
-			const sig = await signBytes(signerOf(bob).privateKey, signedRequestBytes({ method: 'POST', path, body, challenge: ch, peer: bob.peerId }));
+			const relayId = relay.node.peerId.toString();
+			const sig = await signBytes(signerOf(bob).privateKey, signedRequestBytes({ method: 'POST', path, body, challenge: ch, peer: bob.peerId, relay: relayId }));
 			const done = fetch(`${url}${path}`, {
 				method: 'POST',
-				headers: { 'content-type': 'application/json', [SignedHeaders.peer]: bob.peerId, [SignedHeaders.challenge]: ch, [SignedHeaders.signature]: sig },
+				headers: { 'content-type': 'application/json', [SignedHeaders.peer]: bob.peerId, [SignedHeaders.challenge]: ch, [SignedHeaders.relay]: relayId, [SignedHeaders.signature]: sig },
 				body,
 				signal: stop.signal
 			}).catch(() => undefined);

@@ -15,6 +15,7 @@
  * never offered through `/v1` (openai.ts). Errors are `{error: "<what happened>"}`: 400 a bad
  * request or arguments, 401 a bad signature, 403 a call by a non-member (or of a workspace
  * not archived here: one answer for both) or by a role the tool's rule leaves out, 404 no such tool,
+ * 403 a request signed for another relay,
  * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 429 a member with {@link MAX_CALLS_PER_MEMBER}
  * calls already running on its devices together (each can hold a server for its time limit),
  * 502 the MCP server is down or failed, 503 it runs as many calls as it takes at once
@@ -51,6 +52,8 @@ export interface ToolsApiInit {
 	/** Whether the operator shares the relay's tools with a workspace (run.ts `serveWorkspaces`); default: every one. */
 	serves?: (workspaceId: string) => boolean;
 	challenges: Challenges;
+	/** This relay's peer id: signed requests must name it (signedRequests.ts; 403 otherwise). */
+	relayId: string;
 	/** Calls one member may have running at once; default {@link MAX_CALLS_PER_MEMBER}. */
 	maxCallsPerMember?: number;
 	onError?: (error: unknown) => void;
@@ -73,7 +76,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				throw new HttpError(405, `use ${allowed} here`, { Allow: allowed });
 			}
 			// Signed or refused before the body is read: a stranger's body is never held.
-			const claim = claimBeforeBody(req, init.challenges, MAX_TOOLS_BODY_BYTES, tooLarge);
+			const claim = claimBeforeBody(req, init.challenges, init.relayId, MAX_TOOLS_BODY_BYTES, tooLarge);
 			const body = await readBody(req);
 			const hub = init.hub;
 			// No MCP servers: nothing to list (to anyone) and nothing to call.

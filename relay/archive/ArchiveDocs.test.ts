@@ -2,6 +2,7 @@
  * ArchiveDocs over the relay's SQLite database: the SyncDocs contract, durability across reopen
  * and `kill -9`, damaged records, quotas, and the move of the old per-document logs.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { docDigest } from '../../src/lib/mesh/syncDocs.ts';
 import { describeSyncDocs } from '../../tests/unit/mesh/syncDocsSuite.ts';
 import { ArchiveDocs, COMPACT_AFTER_RECORDS, MAX_DOCS } from './ArchiveDocs.ts';
 import { query, storedDocs } from './dbFixture.ts';
+import { DiskBound } from './diskBound.ts';
+import { useRelayDb } from './relayDb.ts';
 import { killLoop } from './fixtures/killLoop.ts';
 import { mulberry32 } from '../../tests/fixtures/random.ts';
 import { encodeRecord } from './updateLog.ts';
@@ -245,6 +248,37 @@ describe('ArchiveDocs', () => {
 		expect(archive.recountBytes()).toBeLessThan(4000);
 		// Small updates still fit.
 		await archive.apply(id, update((doc) => doc.getMap('m').set('k', 1)), 'peer');
+	});
+
+	it("holds every workspace together to the relay's bound: past it an update of any workspace is refused, nothing stored, logged once", async () => {
+		const dataDir = await tempDir();
+		const logged: string[] = [];
+		const { relayDb, release } = useRelayDb(dataDir);
+		try {
+			const bound = new DiskBound(relayDb.db, new DiskBound(relayDb.db).used() + 600_000, (line) => logged.push(line));
+			// Each workspace well within its own quota (1 GiB by default).
+			const first = await openArchive(dataDir, newId(), { bound });
+			const second = await openArchive(dataDir, newId(), { bound });
+			const big = () => update((doc) => doc.getMap('m').set('bytes', new Uint8Array(randomBytes(400_000))));
+			await first.apply(newId(), big(), 'peer');
+			for (let n = 0; n < 3; n++) {
+				await expect(second.apply(newId(), big(), 'peer')).rejects.toMatchObject({
+					name: 'UpdateRejectedError',
+					message: expect.stringMatching(/stores at most \d+ bytes in all/)
+				});
+			}
+			expect(storedDocs(dataDir, second.workspaceId)).toEqual([]);
+			expect(logged.filter((line) => line.includes('--relay-bytes'))).toHaveLength(1); // once, not per update
+			expect(bound.used()).toBeLessThanOrEqual(bound.maxBytes);
+			// What still fits is taken; a local edit that says what it adds is held to the bound too.
+			const small = newId();
+			await second.apply(small, update((doc) => doc.getMap('m').set('k', 1)), 'peer');
+			expect(storedDocs(dataDir, second.workspaceId)).toEqual([small]);
+			await expect(second.change(small, (doc) => doc.getMap('m').set('bytes', new Uint8Array(randomBytes(400_000))), 'seed', 400_000)).rejects.toMatchObject({ name: 'RelayFullError' });
+			expect((await second.diff(small, new Uint8Array([0])))!.byteLength).toBeLessThan(1000);
+		} finally {
+			release();
+		}
 	});
 
 	it('moves the logs of a relay from before the database in once, damaged records aside, and keeps the old files apart', async () => {

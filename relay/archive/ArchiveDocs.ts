@@ -13,8 +13,10 @@
  * (or one with many documents) thus starts at once and holds only what peers are syncing.
  *
  * Quotas: one workspace may hold at most `maxDocs` documents ({@link TooManyDocumentsError})
- * and `maxBytes` bytes of records ({@link WorkspaceQuotaError}); an update past either is
- * refused, with nothing stored. The storage follows the core's persistence policy
+ * and `maxBytes` bytes of records ({@link WorkspaceQuotaError}), and the relay as much as its
+ * `bound` lets it hold in all (diskBound.ts `RelayFullError`); an update past any is
+ * refused, with nothing stored. A local edit that says what it adds ({@link ArchiveDocs.change}:
+ * team operations an admin's request seeds) is held to the same. The storage follows the core's persistence policy
  * (src/lib/core/persistence.ts: records that no longer apply are set aside, a document is
  * compacted once it holds {@link COMPACT_AFTER_RECORDS} records), the browser's policy too.
  */
@@ -27,6 +29,7 @@ import { applicablePart, applyRemoteUpdate, clocksOfDoc } from '../../src/lib/me
 import { persistDoc, type PersistedDoc } from '../../src/lib/core/persistence.ts';
 import { useRelayDb } from './relayDb.ts';
 import { SqliteDocStorage } from './SqliteDocStorage.ts';
+import type { DiskBound } from './diskBound.ts';
 
 export { COMPACT_AFTER_RECORDS } from '../../src/lib/core/persistence.ts';
 
@@ -73,6 +76,8 @@ export interface ArchiveDocsInit {
 	onRecovered?: (recovered: RecoveredLog) => void;
 	/** Where the database reports damage it finds and logs it moves in, when this opens it. */
 	log?: (line: string) => void;
+	/** What the relay stores in all, every workspace together (diskBound.ts); unbounded without. */
+	bound?: Pick<DiskBound, 'check'>;
 }
 
 /** A document some of whose records were damaged and set aside when it loaded. */
@@ -359,10 +364,17 @@ export class ArchiveDocs implements SyncDocs {
 		}
 	}
 
-	/** Throws {@link WorkspaceQuotaError} when `bytes` more would pass the workspace's quota (recounted first). */
+	/**
+	 * Throws {@link WorkspaceQuotaError} when `bytes` more would pass the workspace's quota
+	 * (recounted first), and RelayFullError (diskBound.ts) when they would pass what the relay
+	 * stores in all.
+	 */
 	private checkQuota(bytes: number): void {
-		if (this.bytesUsed + bytes <= this.maxBytes) return;
-		if (this.recountBytes() + bytes <= this.maxBytes) return; // compactions freed room
+		if (this.bytesUsed + bytes > this.maxBytes && this.recountBytes() + bytes > this.maxBytes) this.refuseQuota(); // after a recount: compactions free room
+		this.init.bound?.check(bytes, `updates of workspace ${this.workspaceId}`);
+	}
+
+	private refuseQuota(): never {
 		const error = new WorkspaceQuotaError(this.workspaceId, this.maxBytes);
 		if (!this.quotaLogged) {
 			this.quotaLogged = true;
@@ -372,13 +384,26 @@ export class ArchiveDocs implements SyncDocs {
 	}
 
 	/**
-	 * Edits document `docId` locally (creating it when missing); resolves once the edit is on disk.
+	 * Edits document `docId` locally (creating it when missing); resolves once the edit is on
+	 * disk. `adds`, when given, is what the edit stores at most: it is held to the quotas first
+	 * (as a remote update is), and nothing is edited when it does not fit. What the edit writes
+	 * is counted against the workspace's quota.
 	 * @throws {TooManyDocumentsError} when creating it would exceed the limit.
+	 * @throws {WorkspaceQuotaError} or RelayFullError (diskBound.ts) when `adds` bytes do not fit.
 	 */
-	async change(docId: string, edit: (doc: Y.Doc) => void, origin: unknown = this): Promise<void> {
+	async change(docId: string, edit: (doc: Y.Doc) => void, origin: unknown = this, adds?: number): Promise<void> {
 		if (!isId(docId)) throw new TypeError(`not a document id: ${docId}`);
+		if (adds !== undefined) this.checkQuota(adds); // before a new document is created for it
 		await this.withDoc(docId, true, async (held) => {
-			held.doc.transact(() => edit(held.doc), origin);
+			let written = 0;
+			const count = (update: Uint8Array) => (written += update.byteLength);
+			held.doc.on('update', count);
+			try {
+				held.doc.transact(() => edit(held.doc), origin);
+			} finally {
+				held.doc.off('update', count);
+			}
+			this.bytesUsed += written;
 			await held.persisted.written();
 		});
 	}

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRelayDb } from './relayDb.ts';
-import { MAX_SEALED_READ, SealedLog, SealedQuotaError } from './SealedLog.ts';
+import { DiskBound, RelayFullError } from './diskBound.ts';
+import { MAX_SEALED_BYTES, MAX_SEALED_READ, SealedLog, SealedQuotaError } from './SealedLog.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -60,6 +61,22 @@ describe('sealed logs on the relay', () => {
 		await store.put('doc', [envelope(4, 50)]);
 		expect(refused).toHaveLength(1);
 		expect(log.bytes()).toBe(60);
+		relayDb.db.close();
+	});
+
+	it("refuse what would pass what the relay stores in all, every workspace's logs together, within each one's quota", async () => {
+		const relayDb = openRelayDb(await dataDir());
+		const bound = new DiskBound(relayDb.db, new DiskBound(relayDb.db).used() + 300_000);
+		const first = new SealedLog(relayDb.db, 'ws-a', MAX_SEALED_BYTES, bound);
+		const second = new SealedLog(relayDb.db, 'ws-b', MAX_SEALED_BYTES, bound);
+		first.append('doc', [envelope(1, 200_000)]);
+		expect(() => second.append('doc', [envelope(2, 200_000)])).toThrow(RelayFullError);
+		const refused: Error[] = [];
+		await second.storeFor(() => true, (error) => refused.push(error)).put('doc', [envelope(3, 200_000)]);
+		expect(refused.map((error) => error.name)).toEqual(['RelayFullError']);
+		expect(second.bytes()).toBe(0);
+		second.append('doc', [envelope(4, 32)]); // what fits is kept
+		expect(second.bytes()).toBe(32);
 		relayDb.db.close();
 	});
 });

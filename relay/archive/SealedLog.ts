@@ -3,10 +3,12 @@
  * append-only log per space document in the relay's database (table `sealed`), of envelopes it
  * cannot read (core/spaceSeal.ts). Who may append and read is decided by the session from the
  * relay's folded team (the remote must be a current device of a member of the space); this
- * module keeps the bytes, in order, within a byte quota per workspace.
+ * module keeps the bytes, in order, within a byte quota per workspace and what the relay
+ * stores in all (diskBound.ts).
  */
 import type Database from 'better-sqlite3';
 import type { SealedStore } from '../../src/lib/mesh/SyncSession.ts';
+import { RelayFullError, type DiskBound } from './diskBound.ts';
 
 /** Most envelopes one read returns (what a SEALED_BATCH may carry). */
 export const MAX_SEALED_READ = 256;
@@ -31,7 +33,9 @@ export class SealedLog {
 	constructor(
 		db: Database.Database,
 		private readonly workspaceId: string,
-		private readonly maxBytes = MAX_SEALED_BYTES
+		private readonly maxBytes = MAX_SEALED_BYTES,
+		/** What the relay stores in all (diskBound.ts); unbounded without. */
+		private readonly bound?: Pick<DiskBound, 'check'>
 	) {
 		this.next = db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM sealed WHERE workspace = ? AND doc = ?');
 		this.insert = db.prepare('INSERT INTO sealed (workspace, doc, idx, bytes) VALUES (?, ?, ?, ?)');
@@ -44,13 +48,14 @@ export class SealedLog {
 			if (used + adding > this.maxBytes) {
 				throw new SealedQuotaError(`workspace ${this.workspaceId} would pass its quota of ${this.maxBytes} bytes of sealed updates`);
 			}
+			this.bound?.check(adding, `sealed updates of workspace ${this.workspaceId}`);
 			let idx = this.next.get(this.workspaceId, doc)?.next ?? 0;
 			for (const envelope of envelopes) this.insert.run(this.workspaceId, doc, idx++, envelope);
 			this.used = used + adding;
 		});
 	}
 
-	/** Appends envelopes to document `doc`'s log, all or none. @throws {SealedQuotaError} */
+	/** Appends envelopes to document `doc`'s log, all or none. @throws {SealedQuotaError} or {@link RelayFullError} */
 	append(doc: string, envelopes: Uint8Array[]): void {
 		this.appendAll(doc, envelopes);
 	}
@@ -75,17 +80,17 @@ export class SealedLog {
 
 	/**
 	 * A session's view of the logs: `mayUse` says which documents its remote peer may use. Over
-	 * the quota, what is put is dropped and `onQuota` told (the session goes on; the sender's
-	 * next WANT shows what is stored).
+	 * the quota (or the relay's bound in all), what is put is dropped and `onQuota` told (the
+	 * session goes on; the sender's next WANT shows what is stored).
 	 */
-	storeFor(mayUse: (docId: string) => boolean, onQuota: (error: SealedQuotaError) => void = () => {}): SealedStore {
+	storeFor(mayUse: (docId: string) => boolean, onQuota: (error: SealedQuotaError | RelayFullError) => void = () => {}): SealedStore {
 		return {
 			mayUse,
 			put: async (docId, envelopes) => {
 				try {
 					this.append(docId, envelopes);
 				} catch (error) {
-					if (!(error instanceof SealedQuotaError)) throw error;
+					if (!(error instanceof SealedQuotaError || error instanceof RelayFullError)) throw error;
 					onQuota(error);
 				}
 			},

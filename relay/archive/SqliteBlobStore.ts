@@ -2,13 +2,16 @@
  * The relay's {@link BlobStore}: manifests and verified chunks of one workspace in the relay's
  * database (relayDb.ts, schema 3), so a file stays available when its sender goes offline.
  * Writes are single committed statements; a manifest row that no longer hashes to its id
- * (a damaged page) is treated as absent.
+ * (a damaged page) is treated as absent. A write past what the relay stores in all (its
+ * `bound`, diskBound.ts) is refused with nothing stored: pins are judged against the bound
+ * before a fetch starts, and this stops the fetches already running when the room runs out.
  */
 import type Database from 'better-sqlite3';
 import { decodeManifest, encodeManifest, type BlobManifest } from '../../src/lib/blob/blobManifest.ts';
 import type { BlobStore } from '../../src/lib/blob/BlobStore.ts';
 import type { SealedBlobIndex } from '../../src/lib/core/blobMesh.ts';
 import type { RelayDb } from './relayDb.ts';
+import type { DiskBound } from './diskBound.ts';
 
 export class SqliteBlobStore implements BlobStore {
 	private readonly readManifest: Database.Statement<[string, string], { manifest: Uint8Array }>;
@@ -23,7 +26,9 @@ export class SqliteBlobStore implements BlobStore {
 
 	constructor(
 		relayDb: RelayDb,
-		private readonly workspaceId: string
+		private readonly workspaceId: string,
+		/** What the relay stores in all (diskBound.ts); unbounded without. */
+		private readonly bound?: Pick<DiskBound, 'check'>
 	) {
 		const { db } = relayDb;
 		this.insertChunks = db.transaction((id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>) => {
@@ -55,8 +60,9 @@ export class SqliteBlobStore implements BlobStore {
 
 	putManifest(manifest: BlobManifest): Promise<void> {
 		const bytes = encodeManifest(manifest);
-		if (this.insertManifest.run(this.workspaceId, manifest.id, bytes).changes > 0) this.held += bytes.byteLength;
-		return Promise.resolve();
+		return this.within(bytes.byteLength, manifest.id, () => {
+			if (this.insertManifest.run(this.workspaceId, manifest.id, bytes).changes > 0) this.held += bytes.byteLength;
+		});
 	}
 
 	chunk(id: string, index: number): Promise<Uint8Array | undefined> {
@@ -72,14 +78,25 @@ export class SqliteBlobStore implements BlobStore {
 	}
 
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
-		return Promise.resolve();
+		return this.within(bytes.byteLength, id, () => {
+			if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
+		});
 	}
 
 	/** One transaction: one commit (the database syncs each commit to disk). */
 	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
-		this.insertChunks(id, chunks);
-		return Promise.resolve();
+		return this.within(chunks.reduce((n, c) => n + c.bytes.byteLength, 0), id, () => this.insertChunks(id, chunks));
+	}
+
+	/** Runs `write` when `bytes` more fit the relay's bound; a rejection (RelayFullError) otherwise, nothing written. */
+	private within(bytes: number, id: string, write: () => void): Promise<void> {
+		try {
+			this.bound?.check(bytes, `blob ${id} of workspace ${this.workspaceId}`);
+			write();
+			return Promise.resolve();
+		} catch (error) {
+			return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+		}
 	}
 
 

@@ -21,6 +21,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Libp2p, PrivateKey } from '@libp2p/interface';
+import * as Y from 'yjs';
 import { OutpostCore, sameSecret, type CoreWorkspace } from '../../src/lib/core/OutpostCore.ts';
 import { TEAM_WRITE_ORIGIN, type TeamAuthority, type TeamDevice } from '../../src/lib/core/TeamAuthority.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
@@ -29,10 +30,11 @@ import { addTeamOp } from '../../src/lib/doc/team/TeamDoc.ts';
 import { meshService, type MeshService, type MeshServiceComponents } from '../../src/lib/mesh/MeshService.ts';
 import { SECRET_BYTES } from '../../src/lib/mesh/secret.ts';
 import { BlobMesh } from '../../src/lib/core/blobMesh.ts';
-import { ArchiveDocs } from './ArchiveDocs.ts';
+import { ArchiveDocs, WorkspaceQuotaError } from './ArchiveDocs.ts';
+import { DiskBound, MAX_RELAY_BYTES, RelayFullError } from './diskBound.ts';
 import { SqliteBlobStore, SqliteSealedBlobIndex } from './SqliteBlobStore.ts';
 import { useRelayDb } from './relayDb.ts';
-import { SealedLog } from './SealedLog.ts';
+import { MAX_SEALED_BYTES, SealedLog } from './SealedLog.ts';
 import { MAX_PENDING_TASKS, SerialQueue } from './serialQueue.ts';
 import { checkArchiveRequest } from './teamCheck.ts';
 import { onceEach } from '../onceEach.ts';
@@ -98,6 +100,8 @@ export interface ArchivePeer {
 	 * a current admin, as this relay folds the team, may correct it. Safe to call concurrently.
 	 * @throws {ArchiveRefusedError} when the team does not allow it (nothing is stored).
 	 * @throws {WorkspaceLimitError} when the list is full (workspaces.ts).
+	 * @throws {WorkspaceQuotaError} or {@link RelayFullError} when the request's new operations do
+	 *   not fit the workspace's byte quota or what the relay stores in all (nothing is stored).
 	 * @throws {ArchiveBusyError} when `maxPendingRequests` requests and re-reads are waiting already.
 	 * @throws {TypeError} for a malformed id or secret.
 	 */
@@ -142,6 +146,8 @@ export interface ArchivePeerInit {
 	maxWorkspaceDocs?: number;
 	/** Most bytes of blobs one archived workspace may pin; default {@link MAX_WORKSPACE_BLOB_BYTES}. */
 	maxWorkspaceBlobBytes?: number;
+	/** Most bytes the relay's database holds in all, every workspace together (diskBound.ts); default `MAX_RELAY_BYTES`. */
+	maxRelayBytes?: number;
 	/** Most requests and re-reads waiting or running before a request is refused (ArchiveBusyError); default {@link MAX_PENDING_TASKS}. */
 	maxPendingRequests?: number;
 	/** Follow changes of `workspaces.json` made by other processes; default true. */
@@ -155,6 +161,12 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	const { node, dataDir, log } = init;
 	const device: TeamDevice = { peerId: node.peerId.toString(), privateKey: init.privateKey };
 	const archives = new Map<string, ArchiveDocs>();
+	/** What the relay stores in all, once its database is open (below). */
+	let diskBound: DiskBound | undefined;
+	const bound: Pick<DiskBound, 'check' | 'fits'> = {
+		check: (bytes, what) => diskBound?.check(bytes, what),
+		fits: (bytes, what) => diskBound?.fits(bytes, what) ?? true
+	};
 	// Who may sync is the team's call (the authority of each workspace), not a list of its own.
 	const mesh = meshService()({ node });
 	const core = new OutpostCore<ArchiveDocs>({
@@ -162,6 +174,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		openDocs: ({ id }) =>
 			ArchiveDocs.open(dataDir, id, {
 				log,
+				bound,
 				...(init.maxWorkspaceBytes !== undefined ? { maxBytes: init.maxWorkspaceBytes } : {}),
 				...(init.maxWorkspaceDocs !== undefined ? { maxDocs: init.maxWorkspaceDocs } : {}),
 				onRecovered: ({ docId, droppedBytes }) =>
@@ -171,8 +184,14 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		// Private spaces the relay is not in: kept sealed for their members.
 		sealedLogs: (id) => {
 			if (database === undefined) return undefined;
-			const sealed = new SealedLog(database.relayDb.db, id);
-			return { storeFor: (mayUse) => sealed.storeFor(mayUse, (error) => log(`Archive ${id}: ${error.message}`)) };
+			const sealed = new SealedLog(database.relayDb.db, id, MAX_SEALED_BYTES, bound);
+			// Once per workspace, not per refused put (a member could fill the log with them); the bound logs its own.
+			let told = false;
+			const onQuota = (error: Error) => {
+				if (!told && !(error instanceof RelayFullError)) log(`Archive ${id}: ${error.message}; refusing more until there is room`);
+				told ||= !(error instanceof RelayFullError);
+			};
+			return { storeFor: (mayUse) => sealed.storeFor(mayUse, onQuota) };
 		}
 	});
 	// Every blob an archived document references, while the workspace's quota has room.
@@ -180,10 +199,12 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	const blobStore = (id: string): SqliteBlobStore | undefined => {
 		if (database === undefined || core.get(id) === undefined) return undefined;
 		let store = blobStores.get(id);
-		if (store === undefined) blobStores.set(id, (store = new SqliteBlobStore(database.relayDb, id)));
+		if (store === undefined) blobStores.set(id, (store = new SqliteBlobStore(database.relayDb, id, bound)));
 		return store;
 	};
 	const maxBlobBytes = init.maxWorkspaceBlobBytes ?? MAX_WORKSPACE_BLOB_BYTES;
+	/** Whether a workspace is told (in the log) for the first time that its blob quota is full. */
+	const quotaFullTold = onceEach();
 	const blobs = new BlobMesh({
 		node,
 		workspace: (id) => core.get(id),
@@ -194,15 +215,17 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		pins: (id, ref) => {
 			const store = blobStore(id);
 			if (store === undefined) return false;
-			if (store.bytes + ref.size <= maxBlobBytes) return true;
-			log(`Archive ${id}: blob ${ref.blob} (${ref.size} bytes) not pinned: the workspace's ${maxBlobBytes}-byte blob quota is full`);
+			if (store.bytes + ref.size <= maxBlobBytes) return bound.fits(ref.size, `blob ${ref.blob} of workspace ${id}`);
+			// Once per workspace, not per reference (a member could post references by the thousand).
+			if (quotaFullTold(id)) log(`Archive ${id}: blob ${ref.blob} (${ref.size} bytes) not pinned: the workspace's ${maxBlobBytes}-byte blob quota is full (said once; further blobs past it are not pinned either)`);
 			return false;
 		},
 		// ...and the quota itself on the verified manifest's size, before any chunk is stored (a reference's size is only claimed).
 		room: (id, blobId, bytes) => {
 			const store = blobStore(id);
 			if (store === undefined) return 'the workspace is not archived';
-			return store.bytes + bytes <= maxBlobBytes || `its ${bytes} bytes do not fit the workspace's ${maxBlobBytes}-byte blob quota (${store.bytes} held)`;
+			if (store.bytes + bytes > maxBlobBytes) return `its ${bytes} bytes do not fit the workspace's ${maxBlobBytes}-byte blob quota (${store.bytes} held)`;
+			return bound.fits(bytes, `blob ${blobId} of workspace ${id}`) || `its ${bytes} bytes do not fit what the relay stores in all`;
 		},
 		// Private spaces it is not in: their sealed blobs, kept at a member's request.
 		sealedIndex: {
@@ -226,10 +249,20 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	/** Whether an address is told (in the log) for the first time that it has listed its share. */
 	const firstTimeOver = onceEach();
 
-	/** Adds operations to a workspace's roster (on disk before it resolves) and folds them. */
+	/**
+	 * Adds operations to a workspace's roster (on disk before it resolves) and folds them. What
+	 * the new ones add is held to the workspace's quota and the relay's bound first, as a
+	 * member's update is (found in review: seeding was stored outside the quota, so an admin's
+	 * requests grew the roster without end).
+	 * @throws {WorkspaceQuotaError} or {@link RelayFullError} when they do not fit; nothing is stored then.
+	 */
 	const seed = async (workspace: CoreWorkspace<ArchiveDocs>, ops: readonly TeamOp[]): Promise<void> => {
-		if (ops.length === 0) return;
-		await workspace.docs.change(workspace.rosterId, (doc) => ops.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN);
+		await workspace.authority.settled();
+		const held = new Set(workspace.authority.operations().map((op) => op.id));
+		const fresh = ops.filter((op) => !held.has(op.id));
+		if (fresh.length === 0) return;
+		const adds = rosterBytes(fresh);
+		await workspace.docs.change(workspace.rosterId, (doc) => fresh.forEach((op) => addTeamOp(doc, op)), TEAM_WRITE_ORIGIN, adds);
 		await workspace.authority.refresh();
 	};
 
@@ -237,7 +270,11 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	const follow = async ({ id, secret, name, ops }: ArchivedWorkspace): Promise<void> => {
 		const listedOps = decodeListed(id, ops, log);
 		const workspace = core.get(id) ?? (await core.open({ id }));
-		await seed(workspace, listedOps);
+		// The relay's own admission, from `join`: a full quota keeps it out, not the workspace from syncing.
+		await seed(workspace, listedOps).catch((error: unknown) => {
+			if (!(error instanceof WorkspaceQuotaError || error instanceof RelayFullError)) throw error;
+			log(`Archive ${id}: listed team operations not added: ${error.message}`);
+		});
 		const previous = workspace.secret;
 		if (previous !== undefined && sameSecret(previous, secret)) return;
 		await core.sync(id, secret);
@@ -376,6 +413,7 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 	try {
 		// Opened at start, held until close: old logs move in and damage is reported now.
 		database = useRelayDb(dataDir, log);
+		diskBound = new DiskBound(database.relayDb.db, init.maxRelayBytes ?? MAX_RELAY_BYTES, log);
 		await mesh.start();
 		await blobs.start();
 		await core.attach(mesh);
@@ -396,6 +434,17 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		reload,
 		close
 	};
+}
+
+/** The bytes `ops` take in a roster document of their own: about what adding them to a roster stores. */
+function rosterBytes(ops: readonly TeamOp[]): number {
+	const scratch = new Y.Doc();
+	try {
+		ops.forEach((op) => addTeamOp(scratch, op));
+		return Y.encodeStateAsUpdate(scratch).byteLength;
+	} finally {
+		scratch.destroy();
+	}
 }
 
 /** The listed operations of a workspace that decode; the others are reported and skipped. */

@@ -126,6 +126,19 @@ it('pins nothing past a workspace’s blob quota, and says so', async () => {
 	expect(relayStore(ws.id).bytes).toBe(counted(600 * 1024));
 }, 60_000);
 
+it('pins nothing past what the relay stores in all, though the workspace’s own blob quota has room, and says so', async () => {
+	const log: string[] = [];
+	const { ws, owner, ownerBlobs } = await archivedTeam(log, { relayBytes: 2 * 1024 * 1024 });
+	const channel = listedDoc(owner, ws.id);
+	const big = await postFile(owner, ownerBlobs, channel, randomBytes(3 * 1024 * 1024), 'big.bin');
+	const small = await postFile(owner, ownerBlobs, channel, randomBytes(600 * 1024), 'small.bin');
+	const pinned = relayStore(ws.id);
+	await waitUntil(async () => (await pinned.missing(small.blob))?.length === 0, 'the relay to pin the small file', 20_000);
+	expect(log.some((line) => line.includes(big.blob) && line.includes('--relay-bytes'))).toBe(true);
+	expect(await pinned.chunk(big.blob, 0)).toBeUndefined();
+	expect(relayStore(ws.id).bytes).toBe(counted(600 * 1024));
+}, 60_000);
+
 /** The relay's blob store of a workspace, read beside the running relay (the database is shared). */
 function relayStore(workspaceId: string): SqliteBlobStore {
 	const { relayDb, release } = useRelayDb(join(tmp, 'data'));

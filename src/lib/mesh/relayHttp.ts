@@ -31,6 +31,34 @@ export function pageOrigin(): string {
 /** How long a call to the relay may take. */
 export const RELAY_API_TIMEOUT_MS = 10_000;
 
+/** Where a relay describes itself (`{ peerId, multiaddrs }`, relay/server.ts; read by relayInfo.ts too). */
+export const RELAY_INFO_PATH = '/.well-known/outpost.json';
+
+/** The peer id of the relay at each origin, as this page learned it when it started. */
+const relayIds = new Map<string, string>();
+
+/**
+ * Keeps `peerId` as the relay at `origin` (relayInfo.ts, when the page reads the relay that
+ * served it, the one it adds to its teams): signed calls to that origin name this relay.
+ */
+export function pinRelayPeerId(origin: string, peerId: string): void {
+	const key = new URL(origin).origin;
+	if (!relayIds.has(key)) relayIds.set(key, peerId);
+}
+
+/**
+ * The peer id of the relay at `origin`, the one a signed call names (signedRequest.ts): as the
+ * page pinned it, else as the relay describes itself now.
+ */
+async function relayPeerId(origin: string, signal: AbortSignal): Promise<string> {
+	const pinned = relayIds.get(new URL(origin).origin);
+	if (pinned !== undefined) return pinned;
+	const info = await relayAnswer(await fetch(new URL(RELAY_INFO_PATH, origin), { signal }));
+	const peerId = (info as { peerId?: unknown }).peerId;
+	if (typeof peerId !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(peerId)) throw new RelayApiError('the relay did not say which relay it is', 502);
+	return peerId;
+}
+
 /**
  * The JSON object a relay API answered with, or a {@link RelayApiError} with the relay's own
  * explanation (its `error` field) or the HTTP status when it gave none.
@@ -48,8 +76,9 @@ export async function relayAnswer(response: Response): Promise<object> {
 }
 
 /**
- * One call signed by `signer` over a fresh challenge from `challengePath`: the JSON answer,
- * or a {@link RelayApiError} with the relay's explanation. `path` is signed as sent.
+ * One call signed by `signer` over a fresh challenge from `challengePath`, for the relay at
+ * `origin` (named by its peer id: another relay refuses it): the JSON answer, or a
+ * {@link RelayApiError} with the relay's explanation. `path` is signed as sent.
  */
 export async function signedCall(
 	signer: Signer,
@@ -64,13 +93,15 @@ export async function signedCall(
 	const answer = (await relayAnswer(await fetch(new URL(challengePath, origin), { method: 'POST', signal }))) as { challenge?: unknown };
 	if (typeof answer.challenge !== 'string') throw new RelayApiError('the relay gave no challenge', 500);
 	const challenge = answer.challenge;
-	const signature = await signBytes(signer.privateKey, signedRequestBytes({ method, path, body, challenge, peer: signer.peerId }));
+	const relay = await relayPeerId(origin, signal);
+	const signature = await signBytes(signer.privateKey, signedRequestBytes({ method, path, body, challenge, peer: signer.peerId, relay }));
 	const response = await fetch(new URL(path, origin), {
 		method,
 		headers: {
 			...(body ? { 'content-type': 'application/json' } : {}),
 			[SignedHeaders.peer]: signer.peerId,
 			[SignedHeaders.challenge]: challenge,
+			[SignedHeaders.relay]: relay,
 			[SignedHeaders.signature]: signature
 		},
 		...(body ? { body } : {}),

@@ -8,9 +8,10 @@
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher';
+import { pinRelayPeerId, RELAY_INFO_PATH } from './relayHttp.js';
 
 /** Where the relay describes itself. */
-export const RELAY_INFO_PATH = '/.well-known/outpost.json';
+export { RELAY_INFO_PATH } from './relayHttp.js';
 const MAX_ADDRESSES = 16;
 const FETCH_TIMEOUT_MS = 3000;
 
@@ -87,6 +88,8 @@ export async function fetchServingRelay(pageUrl: URL = new URL(location.href)): 
 		if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return { addresses: [], urls: [] };
 		const info: unknown = await response.json();
 		const peerId = pickRelayPeerId(info);
+		// Signed calls to this origin name the relay the page added to its teams (relayHttp.ts).
+		if (peerId !== undefined) pinRelayPeerId(pageUrl.origin, peerId);
 		return { addresses: pickRelayAddresses(info, pageUrl), urls: pickAppUrls(info), ...(peerId !== undefined ? { peerId } : {}) };
 	} catch {
 		return { addresses: [], urls: [] };

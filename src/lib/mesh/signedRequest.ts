@@ -4,7 +4,11 @@
  * device of the team's owners and admins (as the relay folds the team), proven by an Ed25519
  * signature of the device's libp2p identity over the request and a fresh, single-use
  * challenge the relay handed out moments before. A captured request cannot be replayed: its
- * challenge is spent. Shared by the browser (apiKeysClient.ts, relayApi.ts) and the relay.
+ * challenge is spent. It names the relay it is for (that relay's peer id, as the relay that
+ * served the app describes itself): another relay refuses it, so a request made for one relay
+ * cannot be sent to a second one with a challenge of that one's (found in review: one admin's
+ * request could make a second relay archive a workspace, or mint a key there). Shared by the
+ * browser (apiKeysClient.ts, relayApi.ts) and the relay.
  */
 
 /** Where the relay's API-key endpoints live. */
@@ -28,6 +32,8 @@ export const SignedHeaders = {
 	peer: 'x-outpost-peer',
 	/** The challenge the relay handed out. */
 	challenge: 'x-outpost-challenge',
+	/** The peer id of the relay the request is for. */
+	relay: 'x-outpost-relay',
 	/** Base64 Ed25519 signature over {@link signedRequestBytes}. */
 	signature: 'x-outpost-signature'
 } as const;
@@ -41,6 +47,8 @@ export interface SignedRequestParts {
 	body: string;
 	challenge: string;
 	peer: string;
+	/** The peer id of the relay the request is for. */
+	relay: string;
 }
 
 const encoder = new TextEncoder();
@@ -48,6 +56,6 @@ const encoder = new TextEncoder();
 /** The bytes signed for a request: every part, in a fixed order, under a version tag. */
 export function signedRequestBytes(parts: SignedRequestParts): Uint8Array {
 	return encoder.encode(
-		JSON.stringify(['outpost/relay-request/1', parts.method.toUpperCase(), parts.path, parts.body, parts.challenge, parts.peer])
+		JSON.stringify(['outpost/relay-request/2', parts.method.toUpperCase(), parts.path, parts.body, parts.challenge, parts.peer, parts.relay])
 	);
 }
