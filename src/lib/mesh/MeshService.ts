@@ -339,6 +339,7 @@ class DefaultMeshService implements MeshService {
 			onError,
 			mayGossip: (docId) => gate.mayGossip(docId, docs),
 			acceptsGossip: (docId) => gate.acceptsGossip(docId),
+			unlisted: (publisher) => gate.unlistedFor(publisher, docs),
 			hasSessionWith: (peerId) => [...workspace.sessions].some((t) => t.peerId === peerId && t.session.state === SessionState.live),
 			...(authority !== undefined ? { isMember: (peerId: string) => gate.hears(peerId) } : {}),
 			...(presence !== undefined ? { onAwareness: (envelope: Uint8Array, publisher: string | undefined) => presence.receive(envelope, publisher) } : {})
@@ -584,6 +585,7 @@ class DefaultMeshService implements MeshService {
 			...(admits !== undefined ? { admits } : {}),
 			mayShare: (docId) => gate.mayShare(peerId, docId, workspace.docs),
 			mayAccept: (docId) => gate.mayAccept(peerId, docId),
+			unlisted: gate.unlistedFor(peerId, workspace.docs),
 			...(workspace.sealed !== undefined ? { sealedStore: workspace.sealed.storeFor((docId) => gate.maySeal(peerId, docId)) } : {}),
 			onSealed: (batch) => {
 				const key = `${batch.docId}\n${batch.from}`;

@@ -21,6 +21,7 @@ import {
 	MessageTooLargeError,
 	SessionAbortedError,
 	UnexpectedMessageError,
+	UnlistedLimitError,
 	UpdateRejectedError
 } from './errors.js';
 import { MembershipExchange } from './membership.js';
@@ -28,6 +29,8 @@ import type { AdmitVerdict } from './authority.js';
 import { EMPTY_STATE_VECTOR, EMPTY_UPDATE, isDecodableStateVector, targetClocks, type SyncDocs } from './syncDocs.js';
 import { applicablePart } from './updateCheck.js';
 import { splitUpdate, yieldToEventLoop } from './updatePieces.js';
+import { idsListedBy } from './listedIds.js';
+import type { UnlistedGate } from './unlistedAllowance.js';
 import { decodeMessage, encodeMessage, type Digest, type Message } from './wire.js';
 import { fromHex, toHex, type WorkspaceKeys } from './workspaceKeys.js';
 import { Listeners } from '../events.js';
@@ -66,6 +69,11 @@ export interface SyncSessionInit {
 	mayShare?: (docId: string) => boolean;
 	/** Whether updates of `docId` are taken from the remote peer; default: yes. */
 	mayAccept?: (docId: string) => boolean | Promise<boolean>;
+	/**
+	 * The unlisted-document allowance of the remote peer's member (unlistedAllowance.ts), asked
+	 * as each update is applied; none: every document is taken.
+	 */
+	unlisted?: UnlistedGate;
 	/**
 	 * A store of sealed updates (a relay outside private spaces): SEALED_PUT
 	 * and SEALED_WANT from the remote peer are served only where `mayUse(docId)` says this
@@ -125,12 +133,20 @@ export class SyncSession {
 	/** Documents named to the peer in this session's digest or by {@link reoffer}. */
 	private readonly offered = new Set<string>();
 	/**
-	 * Documents with local updates not sent because the peer might not hold them then (most
-	 * often: edited here before the root change that lists them arrived). Once the root lists
-	 * one, {@link reoffer} sends its whole state: its later updates build on the withheld ones,
-	 * and the peer would keep them pending until the next session's digest.
+	 * Documents held here and not offered because the peer may not hold them (yet): most often
+	 * one edited here before the root change that lists it arrived; also a private space's the
+	 * peer is not in, a note this guest device keeps. Once the peer may hold one, its whole
+	 * state goes (its later updates build on the withheld ones, and the peer would keep them
+	 * pending until the next session's digest): when a root update lists it ({@link idsListedBy}:
+	 * only the documents that update names are looked at), or when a team change's rescan
+	 * ({@link reoffer}) finds it shared. Every document held is offered or withheld (at most
+	 * `maxDocs` of each), so nothing else is ever rescanned.
 	 */
 	private readonly withheld = new Set<string>();
+	/** While set, a rescan ran less than {@link REOFFER_GAP_MS} ago. */
+	private reofferTimer: ReturnType<typeof setTimeout> | undefined;
+	/** A team change came while {@link reofferTimer} ran: one more rescan is due. */
+	private reofferDue = false;
 	private currentState: SessionState = SessionState.membership;
 	private trustedSent = false;
 	private failure: Error | undefined;
@@ -215,40 +231,61 @@ export class SyncSession {
 	}
 
 	/**
-	 * After a change of who may hold what (a member added to a private space, a document the
-	 * root now lists): sends the whole state of each document the peer may hold now and was
-	 * not offered, as a live update. Documents it may no longer hold are forgotten, so they are
-	 * offered again if it may again.
+	 * After a change of the team (a member added to or removed from a private space): forgets
+	 * the offered documents the peer may no longer hold (withheld now, offered again if it may
+	 * again) and sends the whole state of each withheld one it may hold now, as a live update.
+	 * A member can change the team often (each signed operation does), so rescans are coalesced:
+	 * at most one per {@link REOFFER_GAP_MS} per session, each reading the team as it is then.
 	 */
 	reoffer(): Promise<void> {
 		if (this.currentState !== SessionState.syncing && this.currentState !== SessionState.live) return this.queue;
-		this.queue = this.queue
-			.then(async () => {
-				for (const docId of this.offered) if (!this.shares(docId)) this.offered.delete(docId);
-				for (const docId of await this.init.docs.list()) {
-					if (this.currentState === SessionState.closed) return;
-					if (this.offered.has(docId) || !this.shares(docId)) continue;
-					this.offered.add(docId);
-					const update = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
-					if (update === undefined || update.length > this.limits.maxUpdateBytes) continue;
-					this.send({ type: MessageType.update, docId, update });
-					await this.drained(); // one document's state in flight at a time
-				}
-			})
-			.catch((error: unknown) => this.fail(asError(error)));
+		this.reofferDue = true;
+		if (this.reofferTimer === undefined) this.rescan();
 		return this.queue;
 	}
 
-	/** Offers the withheld documents the peer may hold now (see {@link withheld}). */
-	private offerWithheld(): void {
-		let now = false;
-		for (const docId of this.withheld) {
-			if (!this.shares(docId)) continue;
+	private rescan(): void {
+		this.reofferDue = false;
+		this.reofferTimer = setTimeout(() => {
+			this.reofferTimer = undefined;
+			if (this.reofferDue && this.currentState !== SessionState.closed) this.rescan();
+		}, REOFFER_GAP_MS);
+		this.queue = this.queue
+			.then(async () => {
+				for (const docId of this.offered) {
+					if (this.shares(docId)) continue;
+					this.offered.delete(docId);
+					this.withhold(docId);
+				}
+				await this.offerWhole([...this.withheld]);
+			})
+			.catch((error: unknown) => this.fail(asError(error)));
+	}
+
+	/** Queues sending the whole state of those of `ids` that are withheld and that the peer may hold now. */
+	private queueOffer(ids: Iterable<string>): void {
+		const due = [...ids].filter((docId) => this.withheld.has(docId));
+		if (due.length === 0) return;
+		this.queue = this.queue.then(() => this.offerWhole(due)).catch((error: unknown) => this.fail(asError(error)));
+	}
+
+	/** Sends the whole state of each withheld document of `ids` the peer may hold now, one in flight at a time. */
+	private async offerWhole(ids: string[]): Promise<void> {
+		for (const docId of ids) {
+			if (this.currentState === SessionState.closed) return;
+			if (!this.withheld.has(docId) || !this.shares(docId)) continue;
 			this.withheld.delete(docId);
-			this.offered.delete(docId); // so that reoffer sends its whole state
-			now = true;
+			this.offered.add(docId);
+			const update = await this.init.docs.diff(docId, EMPTY_STATE_VECTOR);
+			if (update === undefined || update.length > this.limits.maxUpdateBytes) continue;
+			this.send({ type: MessageType.update, docId, update });
+			await this.drained(); // one document's state in flight at a time
 		}
-		if (now) void this.reoffer();
+	}
+
+	/** Remembers that `docId` was not offered (see {@link withheld}). */
+	private withhold(docId: string): void {
+		if (this.withheld.size < this.limits.maxDocs) this.withheld.add(docId);
 	}
 
 	/** Ends the session without an error (the outer layer closes the stream). */
@@ -342,15 +379,20 @@ export class SyncSession {
 		this.armStallTimer();
 		this.unsubscribe = this.init.docs.onLocalUpdate((docId, update, origin) => {
 			if (this.currentState === SessionState.closed) return;
-			// A root change (from any side) may list what was withheld.
-			if (docId === this.init.workspace.id && this.withheld.size > 0) this.offerWithheld();
-			if (origin === this) return;
-			// The peer would refuse an oversized update; the next session's digest repairs it.
-			if (update.length > this.limits.maxUpdateBytes) return;
-			if (!this.shares(docId)) {
-				if (this.withheld.size < this.limits.maxDocs) this.withheld.add(docId);
+			// A root change (from any side) may list what was withheld: only what it names is looked at.
+			if (docId === this.init.workspace.id && this.withheld.size > 0) this.queueOffer(idsListedBy(update));
+			if (origin === this) {
+				// The peer holds what it sent: not to be sent back to it on a rescan (found in review:
+				// each team change echoed every document the peer had brought in this session).
+				if (this.withheld.has(docId)) this.queueOffer([docId]);
+				else if (this.shares(docId)) this.offered.add(docId);
 				return;
 			}
+			// The peer would refuse an oversized update; the next session's digest repairs it.
+			if (update.length > this.limits.maxUpdateBytes) return;
+			if (!this.shares(docId)) return this.withhold(docId);
+			// Its earlier updates were withheld: this one would build on them, so the whole state goes.
+			if (this.withheld.has(docId)) return this.queueOffer([docId]);
 			this.offered.add(docId);
 			if (docId === this.rosterId && deletesAnything(update)) return this.queueWhole(docId);
 			this.send({ type: MessageType.update, docId, update });
@@ -358,7 +400,7 @@ export class SyncSession {
 		const { docs } = this.init;
 		const held = await docs.list();
 		const ids = held.filter((docId) => this.shares(docId)).slice(0, this.limits.maxDocs);
-		for (const docId of held) if (!this.shares(docId) && this.withheld.size < this.limits.maxDocs) this.withheld.add(docId);
+		for (const docId of held) if (!this.shares(docId)) this.withhold(docId);
 		const entries: Digest['entries'] = [];
 		for (const docId of ids) {
 			this.offered.add(docId);
@@ -446,7 +488,23 @@ export class SyncSession {
 		if (!(await this.accepts(docId))) {
 			throw new UpdateRejectedError(docId, new Error('a private space the peer (or this device) is not in'));
 		}
-		if (update.byteLength <= this.limits.pieceBytes) return this.applyPiece(docId, update);
+		const verdict = this.init.unlisted?.admit(docId) ?? 'known';
+		if (verdict === 'refused') throw new UpdateRejectedError(docId, new UnlistedLimitError(docId));
+		let landed = false;
+		try {
+			await this.applyWhole(docId, update, () => (landed = true));
+		} catch (error) {
+			if (verdict === 'new' && !landed) this.init.unlisted?.release(docId);
+			throw error;
+		}
+	}
+
+	/** Applies `update` at once or in pieces; `onLanded` after the first piece is applied. */
+	private async applyWhole(docId: string, update: Uint8Array, onLanded: () => void): Promise<void> {
+		if (update.byteLength <= this.limits.pieceBytes) {
+			await this.applyPiece(docId, update);
+			return onLanded();
+		}
 		// A large update goes in pieces, each checked and applied like any update, with the
 		// event loop given back in between: other sessions, documents and workspaces go on.
 		let pieces: Uint8Array[];
@@ -461,6 +519,7 @@ export class SyncSession {
 			// Progress, not a stall: the peer's next message waits for this one.
 			if (this.currentState === SessionState.syncing) this.armStallTimer();
 			await this.applyPiece(docId, piece);
+			onLanded();
 		}
 	}
 
@@ -540,6 +599,7 @@ export class SyncSession {
 		this.currentState = SessionState.closed;
 		clearTimeout(this.timer);
 		clearTimeout(this.wholeTimer);
+		clearTimeout(this.reofferTimer);
 		this.unsubscribe?.();
 		this.unsubscribe = undefined;
 		this.init.signal?.removeEventListener('abort', this.onAbort);
@@ -560,6 +620,9 @@ function asError(error: unknown): Error {
 
 /** Most distinct sealed reads (document and index) one session keeps waiting for an answer. */
 export const MAX_SEALED_WANTS = 1024;
+
+/** Least time between two rescans of what a session may offer after team changes (see `SyncSession.reoffer`). */
+export const REOFFER_GAP_MS = 1000;
 
 /** Least time between two whole-roster sends of one session (see `SyncSession.queueWhole`). */
 export const WHOLE_ROSTER_GAP_MS = 1000;

@@ -17,6 +17,8 @@ export interface MeshAuthority {
 	isMember(peerId: string): boolean;
 	/** The member device `peerId` is, or speaks for (a tab it delegated to); undefined for anyone else. */
 	deviceOf?(peerId: string): string | undefined;
+	/** The member `peerId` speaks for (as a device of its, or a tab one delegated to); undefined for anyone else. */
+	personOf?(peerId: string): string | undefined;
 	/**
 	 * Whether this device passes on note content (a guest's does not: a peer would refuse it,
 	 * notePolicy.ts); without it, every device does.

@@ -66,6 +66,14 @@ export class UpdateRejectedError extends Error {
 	}
 }
 
+/** A document the root does not list was refused: its sender's (or the workspace's) allowance is spent (unlistedAllowance.ts). */
+export class UnlistedLimitError extends Error {
+	override name = 'UnlistedLimitError';
+	constructor(readonly docId: string) {
+		super(`the root does not list ${docId}, and the allowance of unlisted documents is spent`);
+	}
+}
+
 /** A gossip envelope that could not be opened: tampered, sealed with another key, or garbage. */
 export class EnvelopeError extends Error {
 	override name = 'EnvelopeError';

@@ -14,11 +14,12 @@
 import type { GossipSub, Message } from '@libp2p/gossipsub';
 import * as Y from 'yjs';
 import { MAX_ENVELOPE_BYTES } from './constants.js';
-import { GossipOverloadError, UpdateRejectedError } from './errors.js';
+import { GossipOverloadError, UnlistedLimitError, UpdateRejectedError } from './errors.js';
 import { EnvelopeKind, envelopeKind, openEnvelope, sealEnvelope } from './gossipEnvelope.js';
 import { targetClocks, type SyncDocs } from './syncDocs.js';
 import { ReceiveQueue } from './receiveQueue.js';
 import { applicablePart } from './updateCheck.js';
+import type { UnlistedGate } from './unlistedAllowance.js';
 import type { WorkspaceKeys } from './workspaceKeys.js';
 
 /** The part of gossipsub this module uses. */
@@ -64,6 +65,8 @@ export interface WorkspaceGossipInit {
 	mayGossip?: (docId: string) => boolean;
 	/** Whether a gossip update of `docId` is taken. Default: yes. */
 	acceptsGossip?: (docId: string) => boolean;
+	/** The unlisted-document allowance of a publisher's member (unlistedAllowance.ts); none: every document is taken. */
+	unlisted?: (publisher: string | undefined) => UnlistedGate;
 }
 
 /**
@@ -228,9 +231,13 @@ export class WorkspaceGossip {
 			throw new UpdateRejectedError(docId, new Error('gossip update does not decode or does not apply cleanly'));
 		}
 		if (!this.running) return;
+		const unlisted = this.init.unlisted?.(publisher);
+		const verdict = unlisted?.admit(docId) ?? 'known';
+		if (verdict === 'refused') throw new UpdateRejectedError(docId, new UnlistedLimitError(docId));
 		try {
 			await docs.apply(docId, part, this.origin, publisher);
 		} catch (cause) {
+			if (verdict === 'new') unlisted?.release(docId);
 			throw new UpdateRejectedError(docId, cause);
 		}
 	}

@@ -7,6 +7,7 @@
 import { decodeOp } from '../doc/team/ops.js';
 import type { AdmitVerdict, MeshAuthority } from './authority.js';
 import type { SyncDocs } from './syncDocs.js';
+import { UnlistedAllowance, type UnlistedAllowanceInit, type UnlistedGate } from './unlistedAllowance.js';
 
 /** Tabs remembered past which an admission sweeps out those the authority no longer holds. */
 const PROVISIONAL_SWEEP = 64;
@@ -19,7 +20,33 @@ export class TeamGate {
 	 */
 	private readonly provisional = new Map<string, Uint8Array>();
 
-	constructor(readonly authority: MeshAuthority | undefined) {}
+	/** Documents the root does not list, taken from the members (unlistedAllowance.ts). */
+	private readonly unlisted: UnlistedAllowance;
+
+	constructor(
+		readonly authority: MeshAuthority | undefined,
+		allowance: UnlistedAllowanceInit = {}
+	) {
+		this.unlisted = new UnlistedAllowance(allowance);
+	}
+
+	/**
+	 * The unlisted-document allowance as it applies to updates from `peerId` (a session's peer,
+	 * gossip's signed publisher; undefined: an unsigned publisher): counted per member, whichever
+	 * of its devices or tabs sends. A document the workspace names (`docs.isListed`), or a
+	 * private space's (which `mayAccept` decides), does not count.
+	 */
+	unlistedFor(peerId: string | undefined, docs: SyncDocs): UnlistedGate {
+		const a = this.authority;
+		return {
+			admit: (docId) => {
+				if (docs.isListed === undefined || docs.isListed(docId) || a?.spaceAccess?.(docId) !== undefined) return 'known';
+				const person = peerId === undefined ? 'unsigned' : personKey(a, peerId);
+				return this.unlisted.admit(docId, person, (id) => docs.isListed!(id));
+			},
+			release: (docId) => this.unlisted.release(docId)
+		};
+	}
 
 	/**
 	 * Whether `peerId` was admitted by a delegation that the authority still holds: it keeps a
@@ -186,6 +213,13 @@ export class TeamGate {
 	onChange(handler: () => void): () => void {
 		return this.authority?.onChange(handler) ?? (() => {});
 	}
+}
+
+/** Whom an update from `peerId` counts against: its member, else its device, else the peer itself. */
+function personKey(a: MeshAuthority | undefined, peerId: string): string {
+	const person = a?.personOf?.(peerId);
+	if (person !== undefined) return `member:${person}`;
+	return `peer:${a?.deviceOf?.(peerId) ?? peerId}`;
 }
 
 /** Whether `bytes` decode as a team operation (else they may be a tab's delegation). */

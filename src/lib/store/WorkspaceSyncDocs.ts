@@ -11,11 +11,14 @@
  * row after {@link DIGEST_DELAY_MS}, and a digest asked for before then is computed at once.
  *
  * Documents that arrive for ids the root does not list (yet: an update can overtake the root
- * change that lists it) are accepted, at most {@link MAX_UNKNOWN_PER_ORIGIN} per origin (one
- * sync session, that is one peer connection, or the workspace's gossip) and
- * {@link MAX_UNKNOWN_DOCS} in all, then refused with an {@link UnknownDocLimitError}. A
- * document stops counting once the root lists it. Unlisted ones are listed while this object
- * lives; after that only once the root lists them.
+ * change that lists it) are accepted, at most {@link MAX_UNKNOWN_PER_ORIGIN} per peer (the
+ * peer the update came from: a session's, or gossip's signed publisher; the origin for an
+ * update without one) and {@link MAX_UNKNOWN_DOCS} in all, then refused with an
+ * {@link UnknownDocLimitError}. Found in review: counted per origin, that is per session, a
+ * member got a fresh allowance with every session it opened. The mesh also counts them per
+ * member, whichever of its devices sends (mesh/unlistedAllowance.ts). A document stops counting
+ * once the root lists it. Unlisted ones are listed while this object lives; after that only
+ * once the root lists them.
  *
  * Membership of a document is decided by the root alone: a member who knows the id of a
  * document of another workspace on this device could list it in this root and be served it.
@@ -36,7 +39,7 @@ import { DocsClosedError, UnknownDocLimitError, UpdateRejectedError } from './er
 export const IDLE_RELEASE_MS = 10_000;
 /** How long after a change a document's stored digest is refreshed. */
 export const DIGEST_DELAY_MS = 500;
-/** Documents not listed by the root that one origin (one sync session) may create. */
+/** Documents not listed by the root that one peer (or origin, for an update from none) may create. */
 export const MAX_UNKNOWN_PER_ORIGIN = 100;
 /** Stored digest rows checked at once when {@link WorkspaceSyncDocs.list} warms them up. */
 const WARM_CONCURRENCY = 8;
@@ -85,7 +88,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	/** Changed documents held until their digest is refreshed. */
 	private readonly changed = new Set<string>();
 	private flushTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Documents the root did not list when they arrived, with the origin that created them. */
+	/** Documents the root did not list when they arrived, with the peer (or origin) that created them. */
 	private readonly unknown = new Map<string, unknown>();
 	private readonly stopWatching: () => void;
 	private closed = false;
@@ -184,12 +187,12 @@ export class WorkspaceSyncDocs implements SyncDocs {
 	/**
 	 * Applies a remote update through {@link DocStore.applyUpdate}. Throws an
 	 * {@link UpdateRejectedError} when the update is unreadable (nothing is stored) and an
-	 * {@link UnknownDocLimitError} when `origin` created too many unlisted documents.
+	 * {@link UnknownDocLimitError} when peer `from` (else `origin`) created too many unlisted documents.
 	 */
 	async apply(docId: string, update: Uint8Array, origin: unknown, from?: string): Promise<void> {
 		if (this.closed) throw new DocsClosedError(`workspace ${this.init.workspaceId} is closed`);
 		if (!isId(docId)) throw new UpdateRejectedError(docId, new Error('not a document id'));
-		const admitted = !this.belongs(docId) && this.admitUnknown(docId, origin);
+		const admitted = !this.belongs(docId) && this.admitUnknown(docId, from ?? origin);
 		if (admitted && !this.held.has(docId) && !this.init.docs.isOpen(docId)) {
 			const check = this.precheck(docId, update, from);
 			this.prechecks.set(docId, check);
@@ -428,18 +431,18 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		}, this.init.idleReleaseMs ?? IDLE_RELEASE_MS);
 	}
 
-	/** Counts a document the root does not list against `origin`'s allowance; throws past the limits. */
-	private admitUnknown(docId: string, origin: unknown): boolean {
+	/** Counts a document the root does not list against `creator`'s allowance; throws past the limits. */
+	private admitUnknown(docId: string, creator: unknown): boolean {
 		const perOrigin = this.init.maxUnknownPerOrigin ?? MAX_UNKNOWN_PER_ORIGIN;
 		const total = this.init.maxUnknownDocs ?? MAX_UNKNOWN_DOCS;
 		let count = 0;
-		for (const [id, creator] of this.unknown) {
+		for (const [id, known] of this.unknown) {
 			if (this.isIndexed(id)) this.unknown.delete(id); // listed by now: no longer counted
-			else if (creator === origin) count++;
+			else if (known === creator) count++;
 		}
 		if (count >= perOrigin) throw new UnknownDocLimitError(docId, perOrigin);
 		if (this.unknown.size >= total) throw new UnknownDocLimitError(docId, total);
-		this.unknown.set(docId, origin);
+		this.unknown.set(docId, creator);
 		return true;
 	}
 }
