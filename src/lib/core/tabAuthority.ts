@@ -18,6 +18,7 @@ export function delegatedAuthority(authority: MeshAuthority, delegation: Uint8Ar
 		},
 		isMember: (peerId) => authority.isMember(peerId),
 		...(authority.deviceOf !== undefined ? { deviceOf: (peerId: string) => authority.deviceOf!(peerId) } : {}),
+		...(authority.personOf !== undefined ? { personOf: (peerId: string) => authority.personOf!(peerId) } : {}),
 		admission: () => delegation,
 		admits: (peerId, bytes) => authority.admits(peerId, bytes),
 		onChange: (handler) => authority.onChange(handler),

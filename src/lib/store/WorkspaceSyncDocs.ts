@@ -27,6 +27,7 @@
  */
 import * as Y from 'yjs';
 import { isId } from '../doc/ids.js';
+import { isSpaceId } from '../doc/team/teamId.js';
 import { checkRemoteUpdate, isListedNote, NO_TEAM, settledFor, updateContext, type DocsTeam } from '../doc/team/writePolicy.js';
 import { applyRemoteUpdate, clocksOfDoc } from '../mesh/updateCheck.js';
 import { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
@@ -148,7 +149,7 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		const roster = this.rosterId;
 		if (roster) ids.add(roster);
 		for (const index of [this.root.channels, this.root.notes, this.root.aiThreads]) {
-			for (const id of index.keys()) if (isId(id)) ids.add(id);
+			for (const id of index.keys()) if (isId(id) && !isSpaceId(id)) ids.add(id);
 		}
 		for (const id of this.team.spaces()) ids.add(id);
 		for (const id of this.unknown.keys()) ids.add(id);
@@ -298,9 +299,9 @@ export class WorkspaceSyncDocs implements SyncDocs {
 		return id === this.init.workspaceId || id === this.rosterId || this.unknown.has(id) || this.isIndexed(id) || this.team.spaces().has(id);
 	}
 
-	/** Whether the root's channel, note or AI-thread index lists `id`. */
+	/** Whether the root's channel, note or AI-thread index lists `id` (never an id of the space form: rootPolicy.ts). */
 	private isIndexed(id: string): boolean {
-		return isId(id) && (this.root.channels.has(id) || this.root.notes.has(id) || this.root.aiThreads.has(id));
+		return isId(id) && !isSpaceId(id) && (this.root.channels.has(id) || this.root.notes.has(id) || this.root.aiThreads.has(id));
 	}
 
 	private onUpdate(id: string, update: Uint8Array, origin: unknown): void {

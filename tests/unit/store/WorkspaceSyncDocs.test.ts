@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteOnly } from '../../fixtures/deleteOnly';
 import * as Y from 'yjs';
 import { newId } from '../../../src/lib/doc/ids';
+import { teamSpaceId } from '../../../src/lib/doc/team/teamId';
 import { creatorsChannels, WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc';
 import { SyncSession } from '../../../src/lib/mesh/SyncSession';
 import { docDigest } from '../../../src/lib/mesh/syncDocs';
@@ -109,7 +110,7 @@ describeSyncDocs('WorkspaceSyncDocs', async () => {
 });
 
 describe('WorkspaceSyncDocs', () => {
-	it('lists the root, the roster and every indexed document; only the root (and a known roster) for a joiner', async () => {
+	it('lists the root, the roster and every indexed document (none under a space-form id); only the root (and a known roster) for a joiner', async () => {
 		const a = device();
 		const { workspaceId, rosterId, channels } = await seedWorkspace(a);
 		const noteId = newId();
@@ -119,6 +120,8 @@ describe('WorkspaceSyncDocs', () => {
 			root.createNote({ id: noteId, title: 'n', createdAt: 1, updatedAt: 1 });
 			root.createAiThread({ id: threadId, title: 't', createdAt: 1 });
 			root.channels.set('not-an-id', new Y.Map());
+			// Written locally past the root's policy: an id of a space's form lists nothing (rootPolicy.ts).
+			root.channels.set(teamSpaceId(workspaceId, 'someone', 'n'), new Y.Map());
 		});
 		const sync = await syncDocs(a, workspaceId);
 		expect(sync.list().sort()).toEqual([workspaceId, rosterId, ...channels, noteId, threadId].sort());
