@@ -3,53 +3,125 @@
  * documents: channels, threads, direct conversations) and of its questions (AI chats). A replica asks it before it serves a
  * blob (the fetcher names the document it read the reference in, and must be allowed to read
  * that document) and to know what to pin. Read through {@link SyncDocs} so the browser and the
- * relay answer alike: a document is read once, then kept up to date from its updates.
+ * relay answer alike: a document is read once, then kept up to date from its updates. It also
+ * keeps the messages that name each blob, and a channel's deletion and moderation marks, for
+ * the rules that ask who posted a file and whether its message still shows (core/blobMesh.ts).
  */
 import * as Y from 'yjs';
-import type { AttachmentRef } from '../doc/schema.js';
+import { addDeletion, readDeletion, readModeration, type ReadDeletion } from '../doc/ChannelDoc.js';
+import { compareHlc } from '../doc/hlc.js';
+import type { AiRecord, AttachmentRef, MessageRecord, ModerationMark } from '../doc/schema.js';
 import { isMessageRecord } from '../doc/validate.js';
 import { isAiRecord } from '../doc/AiThreadDoc.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
 
+/** A record that names files: a channel message, or an AI chat's question. */
+type FileRecord = (MessageRecord | AiRecord) & { files: AttachmentRef[] };
+
+/** What one document references: blob id → its first reference, the messages that name it, and the marks on messages. */
+interface DocReferences {
+	refs: Map<string, AttachmentRef>;
+	posts: Map<string, MessageRecord[]>;
+	/** Messages counted in `posts` (by id and signature), and moderation marks counted: one seen again (an update that came while the document was read) is not added twice. */
+	seen: Set<string>;
+	/** Deletion marks: message id → author → marks, newest first (ChannelDoc.ts `deletionIndex`). */
+	deletions: Map<string, Map<string, ReadDeletion[]>>;
+	/** Moderation marks by message id. */
+	moderation: Map<string, ModerationMark[]>;
+}
+
+function emptyReferences(): DocReferences {
+	return { refs: new Map(), posts: new Map(), seen: new Set(), deletions: new Map(), moderation: new Map() };
+}
+
+/** Adds a record's files to `into` (a message once, however often it is seen). */
+function add(into: DocReferences, record: FileRecord): void {
+	const message = isMessageRecord(record) && !into.seen.has(`${record.id}\n${record.sig}`);
+	if (message) into.seen.add(`${record.id}\n${record.sig}`);
+	for (const file of record.files) {
+		if (!into.refs.has(file.blob)) into.refs.set(file.blob, file);
+		if (!message) continue;
+		let posts = into.posts.get(file.blob);
+		if (posts === undefined) into.posts.set(file.blob, (posts = []));
+		posts.push(record as MessageRecord);
+	}
+}
+
+/** Adds a moderation mark to `into` (once). */
+function addModeration(into: DocReferences, mark: ModerationMark | undefined): void {
+	if (mark === undefined) return;
+	const key = `mod\n${mark.msg}\n${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`;
+	if (into.seen.has(key)) return;
+	into.seen.add(key);
+	const list = into.moderation.get(mark.msg);
+	if (list === undefined) into.moderation.set(mark.msg, [mark]);
+	else list.push(mark);
+}
+
+/** Adds what an update of the document carries: records with files, deletion and moderation marks. Never throws. */
+function addUpdate(into: DocReferences, update: Uint8Array): void {
+	// Asked for every update of every document a replica follows: most carry none of these, and
+	// a byte scan for their keys costs far less than decoding the update's structs.
+	if (!containsKey(update, FILES_KEY) && !containsKey(update, DELETIONS_KEY) && !containsKey(update, MODERATION_KEY)) return;
+	try {
+		for (const struct of Y.decodeUpdate(update).structs) {
+			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
+			const values = struct.content.getContent();
+			// A decoded (not applied) item names its root type by name.
+			const parent: unknown = struct.parent;
+			if (parent === 'deletions' && struct.parentSub !== null) addDeletion(into.deletions, readDeletion(struct.parentSub, values[0]));
+			else if (parent === 'moderation' && struct.parentSub !== null) addModeration(into, readModeration(struct.parentSub, values[0]));
+			else for (const record of values) if (isFileRecord(record)) add(into, record);
+		}
+	} catch {
+		// Not a v1 update this replica can read: it adds nothing.
+	}
+}
+
+function isFileRecord(record: unknown): record is FileRecord {
+	return (isMessageRecord(record) || isAiRecord(record)) && record.files !== undefined;
+}
+
 /** See the module comment. */
 export class BlobReferences {
-	/** Documents read: blob id → its first reference, kept up to date by the updates that follow. */
-	private readonly known = new Map<string, Map<string, AttachmentRef>>();
-	/** Documents being read, and the references of updates that came meanwhile. */
-	private readonly reading = new Map<string, { done: Promise<Map<string, AttachmentRef> | undefined>; late: Map<string, AttachmentRef> }>();
+	/** Documents read: what they reference, kept up to date by the updates that follow. */
+	private readonly known = new Map<string, DocReferences>();
+	/** Documents being read, and the updates that came meanwhile. */
+	private readonly reading = new Map<string, { done: Promise<DocReferences | undefined>; late: Uint8Array[] }>();
 	private readonly stop: () => void;
 
 	constructor(private readonly docs: Pick<SyncDocs, 'diff' | 'onLocalUpdate'>) {
-		// Messages are never removed (the write policy refuses it), so references only grow.
+		// Messages and marks are never removed (the write policy refuses it), so what is kept only grows.
 		this.stop = docs.onLocalUpdate((docId, update) => {
-			const into = this.known.get(docId) ?? this.reading.get(docId)?.late;
-			if (into !== undefined) for (const ref of referencesInUpdate(update)) if (!into.has(ref.blob)) into.set(ref.blob, ref);
+			const known = this.known.get(docId);
+			if (known !== undefined) addUpdate(known, update);
+			else this.reading.get(docId)?.late.push(update);
 		});
 	}
 
 	/** The blobs document `docId` references (blob id → its first reference); empty when this replica does not hold it. */
 	async of(docId: string): Promise<ReadonlyMap<string, AttachmentRef>> {
-		const known = this.known.get(docId);
-		if (known !== undefined) return known;
-		let reading = this.reading.get(docId);
-		if (reading === undefined) {
-			const late = new Map<string, AttachmentRef>();
-			const done = this.read(docId).then((refs) => {
-				if (refs !== undefined) {
-					for (const [id, ref] of late) if (!refs.has(id)) refs.set(id, ref);
-					this.known.set(docId, refs);
-				}
-				return refs;
-			});
-			reading = { done: done.finally(() => this.reading.delete(docId)), late };
-			this.reading.set(docId, reading);
-		}
-		return (await reading.done) ?? new Map();
+		return (await this.read(docId))?.refs ?? new Map();
 	}
 
 	/** Whether document `docId` references blob `blobId`. */
 	async has(docId: string, blobId: string): Promise<boolean> {
 		return (await this.of(docId)).has(blobId);
+	}
+
+	/** The well-formed messages of document `docId` that name blob `blobId` (their signatures unchecked). */
+	async posts(docId: string, blobId: string): Promise<readonly MessageRecord[]> {
+		return (await this.read(docId))?.posts.get(blobId) ?? [];
+	}
+
+	/**
+	 * The marks on message `msgId` of channel document `docId`: its `author`'s deletion marks and
+	 * everyone's moderation marks, each newest first (signatures unchecked: channelRights.ts checks).
+	 */
+	async marks(docId: string, msgId: string, author: string): Promise<{ deletions: readonly ReadDeletion[]; moderation: readonly ModerationMark[] }> {
+		const refs = await this.read(docId);
+		const moderation = [...(refs?.moderation.get(msgId) ?? [])].sort((a, b) => compareHlc(b.hlc, a.hlc));
+		return { deletions: refs?.deletions.get(msgId)?.get(author) ?? [], moderation };
 	}
 
 	/** Stops following updates. */
@@ -58,30 +130,58 @@ export class BlobReferences {
 		this.known.clear();
 	}
 
-	private async read(docId: string): Promise<Map<string, AttachmentRef> | undefined> {
+	/** What document `docId` references, read once; undefined when this replica does not hold it. */
+	private async read(docId: string): Promise<DocReferences | undefined> {
+		const known = this.known.get(docId);
+		if (known !== undefined) return known;
+		let reading = this.reading.get(docId);
+		if (reading === undefined) {
+			const late: Uint8Array[] = [];
+			const done = this.readNow(docId).then((refs) => {
+				if (refs !== undefined) {
+					for (const update of late) addUpdate(refs, update);
+					this.known.set(docId, refs);
+				}
+				return refs;
+			});
+			reading = { done: done.finally(() => this.reading.delete(docId)), late };
+			this.reading.set(docId, reading);
+		}
+		return reading.done;
+	}
+
+	private async readNow(docId: string): Promise<DocReferences | undefined> {
 		const update = await this.docs.diff(docId, EMPTY_STATE_VECTOR);
 		if (update === undefined) return undefined;
 		const doc = new Y.Doc({ gc: false });
+		const out = emptyReferences();
 		try {
 			Y.applyUpdate(doc, update);
-			return referencesIn(doc);
+			for (const record of fileRecords(doc)) add(out, record);
+			doc.getMap<unknown>('deletions').forEach((value, key) => addDeletion(out.deletions, readDeletion(key, value)));
+			doc.getMap<unknown>('moderation').forEach((value, key) => addModeration(out, readModeration(key, value)));
 		} catch {
-			return new Map(); // not a channel document
+			// Not a channel document (or not one of its parts): what was read so far.
 		} finally {
 			doc.destroy();
 		}
+		return out;
 	}
+}
+
+/** The well-formed records of a channel document or an AI chat that name files. */
+function fileRecords(doc: Y.Doc): FileRecord[] {
+	const out: FileRecord[] = [];
+	for (const record of doc.getArray<unknown>('messages')) if (isMessageRecord(record) && record.files !== undefined) out.push(record as FileRecord);
+	for (const record of doc.getArray<unknown>('records')) if (isAiRecord(record) && record.files !== undefined) out.push(record as FileRecord);
+	return out;
 }
 
 /** The blobs the well-formed messages of a channel document, or the questions of an AI chat, reference. */
 export function referencesIn(doc: Y.Doc): Map<string, AttachmentRef> {
-	const refs = new Map<string, AttachmentRef>();
-	const add = (files: readonly AttachmentRef[] | undefined) => {
-		for (const file of files ?? []) if (!refs.has(file.blob)) refs.set(file.blob, file);
-	};
-	for (const record of doc.getArray<unknown>('messages')) if (isMessageRecord(record)) add(record.files);
-	for (const record of doc.getArray<unknown>('records')) if (isAiRecord(record)) add(record.files);
-	return refs;
+	const out = emptyReferences();
+	for (const record of fileRecords(doc)) add(out, record);
+	return out.refs;
 }
 
 /**
@@ -91,13 +191,11 @@ export function referencesIn(doc: Y.Doc): Map<string, AttachmentRef> {
  */
 export function referencesInUpdate(update: Uint8Array): AttachmentRef[] {
 	const refs: AttachmentRef[] = [];
-	// Asked for every update of every document a replica follows: most carry no `files` key, and
-	// a byte scan for it costs far less than decoding the update's structs.
 	if (!containsKey(update, FILES_KEY)) return refs;
 	try {
 		for (const struct of Y.decodeUpdate(update).structs) {
 			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
-			for (const record of struct.content.getContent()) if ((isMessageRecord(record) || isAiRecord(record)) && record.files !== undefined) refs.push(...record.files);
+			for (const record of struct.content.getContent()) if (isFileRecord(record)) refs.push(...record.files);
 		}
 	} catch {
 		// Not a v1 update this replica can read: it names nothing.
@@ -105,8 +203,15 @@ export function referencesInUpdate(update: Uint8Array): AttachmentRef[] {
 	return refs;
 }
 
-/** The key `files` as a v1 update writes it in a record (lib0 varString: its length, then UTF-8). */
-const FILES_KEY = new Uint8Array([5, ...new TextEncoder().encode('files')]);
+/** A key as a v1 update writes it (lib0 varString: its length, then UTF-8): a record's `files`, a root map's name. */
+function keyBytes(key: string): Uint8Array {
+	const utf8 = new TextEncoder().encode(key);
+	return new Uint8Array([utf8.length, ...utf8]);
+}
+
+const FILES_KEY = keyBytes('files');
+const DELETIONS_KEY = keyBytes('deletions');
+const MODERATION_KEY = keyBytes('moderation');
 
 /** Whether `bytes` holds `key` anywhere. */
 function containsKey(bytes: Uint8Array, key: Uint8Array): boolean {

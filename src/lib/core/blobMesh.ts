@@ -13,6 +13,11 @@
  * reference the workspace's file policy forbids (too large, a blocked type: doc/team/filePolicy.ts)
  * is neither served nor pinned, and neither is a blob whose size is not the one its reference
  * says (blob/blobAdmission.ts: the policy and every size limit read the reference's claim).
+ * A file is served only while a message naming it shows: not deleted by its author, nor hidden
+ * by an admin (blob/shownPosts.ts). A private space's sealed file that another private space here names too is served under that
+ * other one only to devices the first lets in, unless a signed post naming it there is by a
+ * device the first lets in: a removed member's copy of the reference opens nothing. For a device
+ * that may not hold the document named, nothing is read (references, store) before the refusal.
  *
  * **Pinning judges the manifest, not the claim.** A pin's fetch takes the blob's manifest only
  * when it is the size its reference says and the replica has room for it ({@link BlobMeshInit.room},
@@ -31,11 +36,13 @@ import { chunkLength, type BlobManifest } from '../blob/blobManifest.js';
 import { BlobService, BlobRefusedError, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
 import { sealedSize } from '../blob/blobSeal.js';
+import { namedByShownPost } from '../blob/shownPosts.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import type { AttachmentRef } from '../doc/schema.js';
+import { signedPost } from '../doc/channelRights.js';
 import { DEFAULT_FILE_POLICY, filePolicy, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
 import type { Team } from '../doc/team/teamTypes.js';
-import type { MeshAuthority } from '../mesh/authority.js';
+import type { MeshAuthority, SpaceAccess } from '../mesh/authority.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { TeamGate } from '../mesh/teamGate.js';
 
@@ -110,6 +117,11 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 export const MAX_PENDING_PINS = 10_000;
 /** Sealed pins one device may have waiting at once: a member cannot fill the queue for the others. */
 export const MAX_SEALED_PINS_PER_ASKER = 64;
+/**
+ * Posts naming a private space's sealed file whose signatures a GET checks at most, when another
+ * space here names the file too (BlobMesh `postedByReaders`).
+ */
+const MAX_POST_CHECKS = 16;
 /** Tries of one pin before it is given up. */
 const PIN_TRIES = 8;
 
@@ -185,29 +197,66 @@ export class BlobMesh {
 		const space = authority.spaceAccess?.(docId);
 		// A private space this replica keeps sealed (a relay outside it): the blobs its members asked it to keep, to its members.
 		if (space !== undefined && !space.local) return space.reads(peerId) && (this.init.sealedIndex?.has(workspaceId, blobId, docId) ?? false);
+		const shares = new TeamGate(authority).mayShare(peerId, docId, docs);
+		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
+		const relay = space !== undefined && authority.roleOf?.(peerId) === 'relay';
+		// Nothing is read for a device that may not hold the document, neither its references nor
+		// the store: the time of the answer would tell whether the document names a blob it guessed.
+		if (!shares && !relay) return false;
 		const ref = (await this.referencesOf(docs).of(docId)).get(blobId);
 		if (ref === undefined || fileVerdict(policyOf(workspace), ref) !== 'ok') return false;
 		// A sealed file is a private space's (each sealed with a fresh key): a reference to it copied
 		// into an open document (by a member removed from the space) does not open it to everyone,
 		// with its key or without (found in review: a copy without the key, its size the sealed
 		// size, was served, and the removed member opened it with the key it kept).
-		if (space === undefined && (ref.key !== undefined || (await this.inSpaceHere(workspace, blobId)))) return false;
+		if (space === undefined && (ref.key !== undefined || (await this.inSpaceHere(workspace, blobId, docId)))) return false;
+		// Served only while a message naming it shows (not deleted by its author, nor hidden by an admin).
+		if (!(await namedByShownPost(this.referencesOf(docs), docId, blobId, (peer) => authority.roleOf?.(peer)))) return false;
 		// Served under a reference only as the blob it claims to be (a lying size passes every size limit).
 		const manifest = await (held ?? (() => this.init.storeFor(workspaceId)?.manifest(blobId) ?? Promise.resolve(undefined)))();
 		if (manifest !== undefined && manifest.size !== referencedBlobSize(ref)) return false;
-		if (new TeamGate(authority).mayShare(peerId, docId, docs)) return true;
-		// A sealed blob also goes to the team's relays, which keep it for the space's members without reading it.
-		return space !== undefined && ref.key !== undefined && authority.roleOf?.(peerId) === 'relay';
+		if (space !== undefined && !(await this.postedByReaders(workspace, peerId, blobId, docId))) return false;
+		return shares || (relay && ref.key !== undefined);
 	}
 
-	/** Whether a private space's document this replica is in references blob `blobId` (its files are sealed). */
-	private async inSpaceHere(workspace: BlobWorkspace, blobId: string): Promise<boolean> {
+	/**
+	 * Whether a private space's document this replica is in, other than `docId`, references blob
+	 * `blobId` (its files are sealed: a private space's own).
+	 */
+	private async inSpaceHere(workspace: BlobWorkspace, blobId: string, docId: string): Promise<boolean> {
+		return (await this.spacesNaming(workspace, blobId, docId)).length > 0;
+	}
+
+	/** The private spaces this replica is in, other than `docId`, whose documents reference blob `blobId`. */
+	private async spacesNaming(workspace: BlobWorkspace, blobId: string, docId: string): Promise<SpaceAccess[]> {
 		const { authority, docs } = workspace;
+		const out: SpaceAccess[] = [];
 		for (const spaceId of authority.team?.spaces.keys() ?? []) {
-			if (authority.spaceAccess?.(spaceId)?.local !== true) continue;
-			if (await this.referencesOf(docs).has(spaceId, blobId)) return true;
+			const access = authority.spaceAccess?.(spaceId);
+			if (spaceId === docId || access?.local !== true) continue;
+			if (await this.referencesOf(docs).has(spaceId, blobId)) out.push(access);
 		}
-		return false;
+		return out;
+	}
+
+	/**
+	 * Whether private space `docId`'s reference to blob `blobId` may open it to `peerId`, when
+	 * other private spaces here name the same (sealed) blob: a space that keeps `peerId` out
+	 * counts unless a signed post in `docId` naming the blob is by a device that space lets in
+	 * (who may pass on what it reads). Found in review: a member removed from a private channel
+	 * copied a file's reference, key and all, into a direct conversation with a member still in
+	 * the channel; that member's device served her the file under the conversation (and to a
+	 * relay, which would have kept it for her). The signer is asked, not the asker alone, so that
+	 * such a copy does not shut the first space's members out of its own file.
+	 */
+	private async postedByReaders(workspace: BlobWorkspace, peerId: string, blobId: string, docId: string): Promise<boolean> {
+		const keptOut = (await this.spacesNaming(workspace, blobId, docId)).filter((space) => !space.reads(peerId));
+		if (keptOut.length === 0) return true;
+		const posts = await this.referencesOf(workspace.docs).posts(docId, blobId);
+		// Signatures are checked only of posts whose claimed author would do, and of a few of them:
+		// a member cannot make every GET check thousands of forged posts.
+		const claimed = posts.filter((post) => keptOut.every((space) => space.reads(post.author)));
+		return claimed.slice(0, MAX_POST_CHECKS).some((post) => signedPost(post, docId));
 	}
 
 	/** A member asks this replica to keep a sealed blob of a private space it is not in (module comment). */

@@ -19,12 +19,13 @@ import { DocKind, type ChannelInfo } from '../../doc/schema.js';
 import { creatorsChannels, WorkspaceDoc, type ChannelRules } from '../../doc/WorkspaceDoc.js';
 import type { OutpostDb } from '../db.js';
 import type { DocHandle, DocStore } from '../DocStore.js';
-import { UniqueNames, safeStem } from './fileNames.js';
+import { UniqueNames, safeFileName, safeStem } from './fileNames.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, FILES_DIR, MANIFEST_PATH, sha256Hex, statePath, type ExportManifest, type ManifestAttachment, type ManifestDocument } from './format.js';
 import { MANIFEST_SIG_PATH, signManifest, type ExportSigner } from './exportSignature.js';
 import { aiChatData, aiChatMarkdown, channelData, channelMarkdown, type NameOf } from './transcripts.js';
 import { noteToMarkdown } from '../../doc/noteMarkdown.js';
 import { referencesIn } from '../../blob/blobReferences.js';
+import { shownReferences } from './shownFiles.js';
 import { readBlob, type BlobStore } from '../../blob/BlobStore.js';
 import { openBlob } from '../../blob/blobSeal.js';
 import type { AttachmentRef } from '../../doc/schema.js';
@@ -84,6 +85,8 @@ interface Planned {
 	kind: DocKind;
 	title: string;
 	readable?: (doc: Y.Doc) => { path: string; text: string }[] | Promise<{ path: string; text: string }[]>;
+	/** The attachments whose bytes it brings into the export (blob id → reference). */
+	files?: (doc: Y.Doc) => Map<string, AttachmentRef> | Promise<Map<string, AttachmentRef>>;
 }
 
 const DEFLATE_LEVEL = 6;
@@ -133,12 +136,16 @@ function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf:
 	];
 	for (const info of [...root.listChannels(rules), ...(init.spaces ?? [])]) {
 		if (!isId(info.id)) continue;
+		// Asked once per channel, for its transcripts and its files alike.
+		let unseenHere: Promise<Set<string>> | undefined;
+		const unseenOf = (doc: Y.Doc) => (unseenHere ??= init.unseen?.(info.id, doc) ?? Promise.resolve(new Set<string>()));
 		out.push({
 			id: info.id,
 			kind: DocKind.channel,
 			title: info.name,
+			files: async (doc) => shownReferences(doc, await unseenOf(doc)),
 			readable: async (doc) => {
-				const unseen = (await init.unseen?.(info.id, doc)) ?? new Set<string>();
+				const unseen = await unseenOf(doc);
 				const view = new ChannelView(new ChannelDoc(doc));
 				try {
 					const data = channelData(view, info, nameOf, unseen, init.postingRules?.(info.id));
@@ -171,6 +178,7 @@ function plan(root: WorkspaceDoc, workspaceId: string, rosterId: string, nameOf:
 			id: info.id,
 			kind: DocKind.aiThread,
 			title: info.title,
+			files: referencesIn,
 			readable: (doc) => {
 				const data = aiChatData(new AiThreadDoc(doc), info, nameOf);
 				const base = names.claim('ai-chats', info.title, 'chat');
@@ -221,7 +229,7 @@ export async function exportWorkspace(init: ExportInit): Promise<ExportResult> {
 				await handle.ready;
 				const state = Y.encodeStateAsUpdate(handle.doc);
 				const readable = (await p.readable?.(handle.doc)) ?? [];
-				if (p.kind === DocKind.channel || p.kind === DocKind.aiThread) for (const [id, ref] of referencesIn(handle.doc)) if (!referenced.has(id)) referenced.set(id, ref);
+				for (const [id, ref] of (await p.files?.(handle.doc)) ?? []) if (!referenced.has(id)) referenced.set(id, ref);
 				zip.add(statePath(p.id), state);
 				for (const r of readable) zip.add(r.path, strToU8(r.text));
 				documents.push({
@@ -273,10 +281,4 @@ async function addAttachments(zip: ZipWriter, referenced: Map<string, Attachment
 		out.push({ blob: ref.blob, name: ref.name, mime: ref.mime, size: ref.size, path, ...(ref.key !== undefined ? { key: ref.key } : {}) });
 	}
 	return out;
-}
-
-/** A file name safe in a zip on every system: no folders, no control or reserved characters. */
-function safeFileName(name: string): string {
-	const clean = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/^\.+/, '_').trim().slice(0, 120);
-	return clean || 'file';
 }

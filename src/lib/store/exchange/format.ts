@@ -7,8 +7,10 @@
  * - readable copies made from those states, never read back by an import:
  *   `channels/<name>.md` and `.json`, `notes/<title>.md`, `ai-chats/<title>.md` and `.json`;
  * - `files/<blob id>/<file name>`: each attachment the exporting device held, its bytes as
- *   they are (an import checks them against the blob id); the manifest lists every attachment
- *   the exported channels reference, with `path: null` for those the device did not hold.
+ *   they are (an import checks them against the blob id), its name made safe (fileNames.ts
+ *   `safeFileName`); the manifest lists every attachment the exported channels' shown messages
+ *   reference (not those of deleted or hidden ones: shownFiles.ts), with `path: null` for those
+ *   the device did not hold. An import restores only those a document it brings references.
  *
  * The workspace secret is not in the file: an export is a backup of content, not a key to
  * the workspace (see importWorkspace.ts for what that means on restore).
@@ -128,6 +130,15 @@ function isFilePath(path: string, blob: string): boolean {
 	return path.startsWith(prefix) && name.length > 0 && !name.includes('/') && name !== '.' && name !== '..';
 }
 
+/**
+ * `files/<blob>/.` or `..`: what an export wrote before file names were made safe, for a file
+ * named " ." or " .." (fileNames.ts `safeFileName`). Such a file is read as not in the export,
+ * so the rest of it still imports.
+ */
+function isOlderDotPath(path: string, blob: string): boolean {
+	return path === `${FILES_DIR}${blob}/.` || path === `${FILES_DIR}${blob}/..`;
+}
+
 function parseAttachment(value: unknown, index: number): ManifestAttachment {
 	if (!isRecord(value)) invalid(`attachment ${index} is not an object`);
 	const { blob, name, mime, size, path, key } = value;
@@ -135,8 +146,8 @@ function parseAttachment(value: unknown, index: number): ManifestAttachment {
 	if (typeof blob !== 'string' || !BLOB_ID.test(blob)) invalid(`attachment ${index} has no valid blob id`);
 	if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) invalid(`attachment ${blob} has no size`);
 	// Only a path under its own folder: nothing else of the zip is read as an attachment.
-	if (path !== null && !(typeof path === 'string' && isFilePath(path, blob))) invalid(`attachment ${blob} has an unexpected path`);
-	return { blob, size, path, name: typeof name === 'string' ? name.slice(0, 200) : '', mime: typeof mime === 'string' ? mime.slice(0, 200) : '', ...(key !== undefined ? { key } : {}) };
+	if (path !== null && !(typeof path === 'string' && (isFilePath(path, blob) || isOlderDotPath(path, blob)))) invalid(`attachment ${blob} has an unexpected path`);
+	return { blob, size, path: path === null || isOlderDotPath(path, blob) ? null : path, name: typeof name === 'string' ? name.slice(0, 200) : '', mime: typeof mime === 'string' ? mime.slice(0, 200) : '', ...(key !== undefined ? { key } : {}) };
 }
 
 /**

@@ -43,6 +43,7 @@ import { manifestOf } from '../../blob/blobManifest.js';
 import { sealBlob } from '../../blob/blobSeal.js';
 import type { BlobStore } from '../../blob/BlobStore.js';
 import { putBlob } from '../../core/deviceBlobs.js';
+import { referencesIn } from '../../blob/blobReferences.js';
 import { MANIFEST_SIG_PATH, manifestSigner } from './exportSignature.js';
 
 /** Transaction origin of imported updates. */
@@ -54,8 +55,8 @@ const MAX_NAME = 80;
 /** A checked export, ready to apply. */
 export interface ValidatedExport {
 	manifest: ExportManifest;
-	/** Each document's raw state, in manifest order. */
-	states: { id: string; kind: DocKind; state: Uint8Array }[];
+	/** Each document's raw state, in manifest order, and the blobs its messages reference (blobReferences.ts `referencesIn`). */
+	states: { id: string; kind: DocKind; state: Uint8Array; blobs?: ReadonlySet<string> }[];
 	/** The attachments in the file whose bytes match their blob id. */
 	attachments: { listed: ManifestAttachment; bytes: Uint8Array }[];
 	/** Attachments whose bytes are missing from the zip or do not match their id (left out; the rest is imported). */
@@ -196,6 +197,15 @@ function checkState(id: string, state: Uint8Array): Y.Doc {
 	return scratch;
 }
 
+/** The blobs a document's messages (or an AI chat's questions) reference; none when it holds no such records. */
+function blobsNamed(doc: Y.Doc): Set<string> {
+	try {
+		return new Set(referencesIn(doc).keys());
+	} catch {
+		return new Set(); // a document of another shape (a note): it names no files
+	}
+}
+
 /** The private spaces the signed team of a file's roster state holds (none without one). */
 async function fileSpaces(workspaceId: string, rosterState: Uint8Array | undefined): Promise<string[]> {
 	if (rosterState === undefined) return [];
@@ -227,9 +237,10 @@ export async function readExport(bytes: Uint8Array, onProgress?: (progress: Exch
 		if (!state) throw new CorruptDocumentError(d.id, 'its state is missing from the zip file');
 		if (state.length !== d.bytes || (await sha256Hex(state)) !== d.sha256) throw new ChecksumMismatchError(d.id);
 		const scratch = checkState(d.id, state);
+		const blobs = d.kind === DocKind.workspace || d.kind === DocKind.roster ? undefined : blobsNamed(scratch);
 		if (d.kind === DocKind.workspace) rootDoc = scratch;
 		else scratch.destroy();
-		states.push({ id: d.id, kind: d.kind, state });
+		states.push({ id: d.id, kind: d.kind, state, ...(blobs !== undefined && blobs.size > 0 ? { blobs } : {}) });
 		onProgress?.({ done: i + 1, total: manifest.documents.length * 2 });
 		await new Promise((r) => setTimeout(r, 0));
 	}
@@ -325,8 +336,12 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 			}
 		}
 		// Attachments first: a message that names one shows it as soon as its document is merged.
+		// Only those a document the import brings references (found in review: a crafted manifest
+		// put any bytes it listed into the device's blob store, and counted them as restored).
 		const store = init.blobs?.(id);
-		if (store !== undefined) for (const { bytes } of checked.attachments) await putBlob(store, bytes);
+		const named = new Set(states.filter((s) => !checks.leftOut.has(s.id)).flatMap((s) => [...(s.blobs ?? [])]));
+		const restoring = store === undefined ? [] : checked.attachments.filter(({ listed }) => named.has(listed.blob));
+		for (const { bytes } of restoring) await putBlob(store!, bytes);
 		let changed = 0;
 		for (const [i, s] of states.entries()) {
 			if (checks.leftOut.has(s.id)) continue;
@@ -362,7 +377,7 @@ export async function applyExport(init: ImportInit, checked: ValidatedExport): P
 			// A join that waited for a peer: the file brought the root, so it has arrived.
 			await db.workspaces.update(id, { rosterId, joining: false });
 		}
-		const restored = store === undefined ? 0 : checked.attachments.length;
+		const restored = restoring.length;
 		return {
 			workspaceId: id,
 			workspaceName: name,
