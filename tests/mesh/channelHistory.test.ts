@@ -163,9 +163,9 @@ describe('channel history on the mesh', () => {
 		const chat = newId();
 		new WorkspaceDoc(owner.docs.get(ws.id)).createAiThread({ id: chat, title: 'dosage', createdAt: 1 });
 		const thread = new AiThreadDoc(owner.docs.get(chat));
-		thread.addRecord(await signAiRecord(bob.key, { kind: AiRecordKind.user, id: 'q1', author: bob.peerId, hlc: at(100, bob.peerId), text: 'What dose?' }));
+		thread.addRecord(await signAiRecord(bob.key, { kind: AiRecordKind.user, id: 'q1', author: bob.peerId, hlc: at(100, bob.peerId), text: 'What dose?', ask: { model: 'tiny', host: owner.peerId } }));
 		thread.addRecord(
-			await signAiRecord(owner.key, { kind: AiRecordKind.answer, id: 'a1', author: owner.peerId, hlc: at(200, owner.peerId), text: 'The dose is 5 mg', askedBy: bob.peerId, status: AiStatus.done })
+			await signAiRecord(owner.key, { kind: AiRecordKind.answer, id: 'a1', author: owner.peerId, hlc: at(200, owner.peerId), text: 'The dose is 5 mg', model: 'tiny', askedBy: bob.peerId, question: 'q1', status: AiStatus.done })
 		);
 		const answer = (p: TeamPeer) => new AiThreadDoc(p.docs.get(chat)).list().find((m) => m.id === 'a1');
 		for (const p of [mallory, bob]) await waitFor(() => answer(p)?.text === 'The dose is 5 mg', `${p.name} to hold the answer`);

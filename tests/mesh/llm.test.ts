@@ -19,7 +19,7 @@ import { collect, describeEngine } from '../ai/engineSuite.js';
 import * as Y from 'yjs';
 import { runAnswer } from '../../src/lib/ai/chatRunner.js';
 import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
-import { AiStatus } from '../../src/lib/doc/schema.js';
+import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
 import { llamaGgufPath, tinyLlama } from '../fixtures/gguf.js';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -27,7 +27,9 @@ import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../src/lib/doc/ChannelView.js';
 import { HybridClock } from '../../src/lib/doc/hlc.js';
 import { newId } from '../../src/lib/doc/ids.js';
-import { signMessage, verifyEdit, verifyMessage } from '../../src/lib/doc/signature.js';
+import { signAiRecord, signMessage, verifyEdit, verifyMessage } from '../../src/lib/doc/signature.js';
+import { channelQuestions, provenAsker } from '../../src/lib/doc/channelRights.js';
+import type { PrivateKey } from '@libp2p/interface';
 import { waitFor } from './helpers.js';
 import { connect, newWorkspace, startPeer, stopPeers, type Peer, type TestWorkspace } from './peers.js';
 
@@ -59,11 +61,15 @@ interface Host {
 	host: LlmHost;
 	adverts: ModelAdverts;
 	errors: Error[];
+	/** The peer id the host signs channel messages with. */
+	signerId: string;
 }
 
 interface Asker {
 	peer: Peer;
 	adverts: ModelAdverts;
+	/** The asker's node key (it signs the asker's questions). */
+	key: PrivateKey;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -119,11 +125,12 @@ async function startHost(ws: TestWorkspace, wrap: (engine: NodeLlamaEngine) => E
 		await host.stop();
 		await engine.dispose();
 	});
-	return { peer, engine, host, adverts, errors };
+	return { peer, engine, host, adverts, errors, signerId };
 }
 
 async function startAsker(ws: TestWorkspace, host: Host, name: string): Promise<Asker> {
-	const peer = await startPeer(ws, { name });
+	const key = await generateKeyPair('Ed25519');
+	const peer = await startPeer(ws, { name, privateKey: key });
 	const adverts = new ModelAdverts({
 		pubsub: peer.node.services.pubsub,
 		keys: keysOf(peer, ws),
@@ -133,7 +140,7 @@ async function startAsker(ws: TestWorkspace, host: Host, name: string): Promise<
 	adverts.start();
 	cleanups.push(() => adverts.stop());
 	await connect(peer, host.peer);
-	return { peer, adverts };
+	return { peer, adverts, key };
 }
 
 function meshEngine(asker: Asker, host: Host, keysFrom: Peer = asker.peer, ws?: TestWorkspace): MeshEngine {
@@ -382,6 +389,34 @@ describe('answers the host writes into the target document', () => {
 		expect(thread.list()[1]!.stats).toEqual(written.stats);
 	});
 
+	it('names the signed question it answers, so the answer shows as asked by its asker', async () => {
+		await setup();
+		const { a, host } = shared;
+		const id = newId();
+		const thread = new AiThreadDoc(a.peer.docs.get(id));
+		const me = a.peer.node.peerId.toString();
+		// The asker signs its question naming the model and the host's signing key (schema.ts AskTarget).
+		const question = await signAiRecord(a.key, { kind: AiRecordKind.user, id: newId(), author: me, hlc: '1', text: 'Who asked?', ask: { model: MODEL, host: host.signerId } }, id);
+		thread.addRecord(question);
+		const result = await runAnswer({
+			thread,
+			docId: id,
+			engine: meshEngine(a, host),
+			model: MODEL,
+			askedBy: me,
+			question: question.id,
+			servedBy: host.signerId,
+			id: 'answer',
+			hlc: '2',
+			maxTokens: 6,
+			temperature: 0
+		});
+		expect(result.status).toBe(AiStatus.done);
+		await waitFor(() => thread.answerRecord('answer') !== undefined, 'the host’s signed answer', 3000);
+		expect(thread.answerRecord('answer')).toMatchObject({ author: host.signerId, askedBy: me, question: question.id });
+		expect(thread.list()[1]).toMatchObject({ askedBy: me, text: result.text });
+	});
+
 	it('finishes the answer when the asker leaves mid-answer; another member gets all of it', async () => {
 		const ws = newWorkspace();
 		const host = await startHost(ws, (engine) => paced(engine, 10));
@@ -450,10 +485,11 @@ describe('answers the host writes into the target document', () => {
 		await setup();
 		const { a, b, host } = shared;
 		const channelId = newId();
-		const key = await generateKeyPair('Ed25519');
-		const me = peerIdFromPrivateKey(key).toString();
+		// The asker signs its question, naming the model and the host's signing key (schema.ts AskTarget).
+		const me = a.peer.node.peerId.toString();
 		const clock = new HybridClock(me);
-		const question = await signMessage(key, { id: newId(), author: me, hlc: clock.tick(), text: `@${MODEL} Say something.` });
+		const asks = { model: MODEL, host: host.signerId };
+		const question = await signMessage(a.key, { id: newId(), author: me, hlc: clock.tick(), text: `@${MODEL} Say something.`, ask: asks }, channelId);
 		const channel = new ChannelDoc(a.peer.docs.get(channelId));
 		channel.post(question);
 		const answerId = newId();
@@ -475,6 +511,8 @@ describe('answers the host writes into the target document', () => {
 		expect(await verifyEdit(final!)).toBe(true);
 		expect(watched.text(record)).toBe(streamed.text);
 		expect(record.askedBy).toBe(a.peer.node.peerId.toString()); // signed by the host with the message
+		expect(record.question).toBe(question.id); // and the question it answers
+		expect(provenAsker(record, channelQuestions(watched.byId, channelId))).toBe(me);
 		expect(await verifyMessage({ ...record, askedBy: host.peer.node.peerId.toString() })).toBe(false);
 		expect(watched.answer(record)).toMatchObject({ stats: { tokensOut: 10 } });
 	});

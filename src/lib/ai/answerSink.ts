@@ -152,6 +152,8 @@ class EntrySink implements AnswerSink {
 export interface AnswerFacts {
 	/** The member who asked. */
 	askedBy?: string;
+	/** The id of the signed question it answers (see schema.ts `AskTarget`). */
+	question?: string;
 	model?: string;
 	/** The answer's clock (its place in the chat). */
 	hlc?: string;
@@ -173,6 +175,8 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 	const held = entry.get('model');
 	const model = facts.model ?? (typeof held === 'string' ? held : undefined);
 	const asker = facts.askedBy ?? entry.get('askedBy');
+	// Which question it answers is the caller's to say, never the entry's (anyone may write that).
+	const question = facts.question;
 	const heldHlc = entry.get('hlc');
 	const hlc = facts.hlc ?? (typeof heldHlc === 'string' ? heldHlc : undefined);
 	const sources = facts.sources ?? readSources(entry.get('sources'));
@@ -188,6 +192,7 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 			status: result.status,
 			...(model !== undefined ? { model } : {}),
 			...(typeof asker === 'string' ? { askedBy: asker } : {}),
+			...(question !== undefined ? { question } : {}),
 			...(result.error !== undefined ? { error: result.error.slice(0, 1000) } : {}),
 			...(result.stats !== undefined ? { stats: result.stats } : {}),
 			...(ended !== undefined ? { steps: ended } : {}),
@@ -209,6 +214,8 @@ export interface ChannelAnswerInit {
 	model: string;
 	/** The member who asked. */
 	askedBy: string;
+	/** The id of the question it answers (signed by `askedBy`, naming the model and this signer: schema.ts `AskTarget`). */
+	question?: string;
 	/** The question's clock: the answer is ordered right after it. */
 	after?: string;
 	/** Set when the question was a thread reply: the answer goes to the same thread. */
@@ -236,6 +243,7 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 			text: '',
 			model: init.model,
 			askedBy: init.askedBy,
+			...(init.question !== undefined ? { question: init.question } : {}),
 			...(init.parent !== undefined ? { parent: init.parent } : {})
 		}, channel.id);
 		let created!: Y.Map<unknown>;

@@ -84,7 +84,7 @@ export async function answerInChannel(request: ChannelAnswerRequest): Promise<An
 	}
 	const sink = await channelSink(
 		channel,
-		{ id: request.answerId, model, askedBy: request.signer.peerId, ...placement },
+		{ id: request.answerId, model, askedBy: request.signer.peerId, question: question.id, ...placement },
 		request.signer,
 		request.origin
 	);

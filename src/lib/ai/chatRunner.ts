@@ -32,6 +32,11 @@ export interface RunAnswerInit {
 	model: string;
 	/** Peer id of the member who asked. */
 	askedBy: string;
+	/**
+	 * The id of the signed question answered, which names the model and the answer's writer
+	 * (schema.ts `AskTarget`): without it, the answer does not show as asked by `askedBy`.
+	 */
+	question?: string;
 	/** Peer id of the peer whose engine answers. */
 	servedBy: string;
 	/** Id and clock of the new assistant message. */
@@ -104,15 +109,17 @@ export async function runAnswer(init: RunAnswerInit): Promise<AnswerResult> {
 			id: init.id,
 			role: AiRole.assistant,
 			hlc: init.hlc,
-			author: init.servedBy,
+			// Who writes it: the host, or this device when the model or its tool loop runs here (it signs the end).
+			author: hostWrites || init.signer === undefined ? init.servedBy : init.signer.peerId,
 			askedBy: init.askedBy,
+			...(init.question !== undefined ? { question: init.question } : {}),
 			model: init.model,
 			status: hostWrites ? AiStatus.queued : AiStatus.streaming,
 			text: ''
 		});
 		if (init.knowledge?.sources.length) entry.set('sources', init.knowledge.sources);
 	}, origin);
-	const facts = { askedBy: init.askedBy, model: init.model, hlc: init.hlc, ...(init.knowledge ? { sources: init.knowledge.sources } : {}) };
+	const facts = { askedBy: init.askedBy, model: init.model, hlc: init.hlc, ...(init.question !== undefined ? { question: init.question } : {}), ...(init.knowledge ? { sources: init.knowledge.sources } : {}) };
 	const sink = threadSink(thread, init.id, origin, hostWrites ? undefined : init.signer, facts)!;
 	const options = { ...(init.signal ? { signal: init.signal } : {}), ...(init.now ? { now: init.now } : {}) };
 	if (tools.length > 0) {
@@ -171,6 +178,7 @@ async function recordEnd(init: RunAnswerInit, end: AnswerResult): Promise<void> 
 		text: end.text,
 		model: init.model,
 		askedBy: init.askedBy,
+		...(init.question !== undefined ? { question: init.question } : {}),
 		status: end.status,
 		...(end.error !== undefined ? { error: end.error } : {})
 	}, thread.id);

@@ -37,7 +37,10 @@
  *   anything is queued, and again when it starts and every {@link RECHECK_EVERY_CHUNKS} chunks
  *   (an asker taken out of the space meanwhile gets its answer ended, failed); the entry must be
  *   one started for this asker (targetAccess.ts `entryRefusal`); either refusal is ERROR
- *   not-allowed.
+ *   not-allowed. The answer names the asker's signed question (targetAccess.ts
+ *   `askedQuestion`; a channel answer waits for it like the target), and who asked is that
+ *   question's author: views show it as asked only when that question asks this model of this
+ *   host.
  * - **Adverts.** {@link LlmHost.advertisedModels} says what it serves and how busy it is, and
  *   `change` fires when that changes (adverts.ts publishes it); tokens/s are measured here.
  */
@@ -66,7 +69,7 @@ import { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { channelSink, pumpAnswer, threadSink, type AnswerSigner, type AnswerSink } from './answerSink.js';
 import { openTargetDoc, type TargetDoc } from './targetDoc.js';
-import { entryRefusal, settledRefusal, type TargetRefusal } from './targetAccess.js';
+import { askedQuestion, entryRefusal, settledRefusal, type AskedQuestion, type TargetRefusal } from './targetAccess.js';
 import { askerDevice } from './hostAccess.js';
 import { ChunkWriter } from './chunkWriter.js';
 import type { AnswerTarget, GenerateChunk } from './engine.js';
@@ -475,8 +478,14 @@ class DefaultLlmHost implements LlmHost {
 		const docs = this.components.documents?.(request.workspaceId);
 		if (docs === undefined) return refuse('This model host does not keep the workspace\'s documents, so it cannot write the answer.');
 		if (target.kind === 'channel' && this.components.signer === undefined) return refuse('This model host cannot sign messages in channels.');
+		const askers = new Set([peerId, device]);
+		// A channel answer waits for its question (it names it: targetAccess.ts `askedQuestion`).
 		const ready = (doc: Y.Doc) =>
-			target.kind === 'ai-thread' ? new AiThreadDoc(doc).entry(target.entryId) !== undefined : new ChannelDoc(doc).messages.length > 0;
+			target.kind === 'ai-thread'
+				? new AiThreadDoc(doc).entry(target.entryId) !== undefined
+				: target.after === undefined
+					? new ChannelDoc(doc).messages.length > 0
+					: askedQuestion(doc, target, askers) !== undefined;
 		const working = await openTargetDoc(docs, target.docId, {
 			ready,
 			timeoutMs: this.init.targetTimeoutMs ?? 5000,
@@ -487,7 +496,7 @@ class DefaultLlmHost implements LlmHost {
 			if (signal.aborted) return;
 			return refuse('The model host has not received this conversation yet: try again in a moment.');
 		}
-		const notYours = entryRefusal(working.doc, target, new Set([peerId, device]), this.components.signer?.peerId);
+		const notYours = entryRefusal(working.doc, target, askers, this.components.signer?.peerId);
 		if (notYours !== undefined) {
 			working.close();
 			return refuse(notYours, 'not-allowed');
@@ -512,7 +521,7 @@ class DefaultLlmHost implements LlmHost {
 		};
 		const writer = new ChunkWriter((text) => tell({ type: LlmMessageType.chunk, text }), CHUNK_CHARS);
 		try {
-			const sink = await this.targetSink(working, target, request, peerId);
+			const sink = await this.targetSink(working, target, request, peerId, askedQuestion(working.doc, target, askers));
 			const { type: _type, workspaceId: _ws, requestId: _id, target: _target, ...generate } = request;
 			const engine = served.engine;
 			const result = await pumpAnswer(
@@ -542,12 +551,17 @@ class DefaultLlmHost implements LlmHost {
 		}
 	}
 
-	/** The sink of a target, in the working copy (a channel answer is posted here, signed by this peer). */
-	private async targetSink(working: TargetDoc, target: AnswerTarget, request: LlmRequest, peerId: string): Promise<AnswerSink> {
+	/**
+	 * The sink of a target, in the working copy (a channel answer is posted here, signed by this
+	 * peer). The answer names `question` (the asker's, found here) and its author as who asked;
+	 * without one, the stream's peer, and it shows as nobody's question answered.
+	 */
+	private async targetSink(working: TargetDoc, target: AnswerTarget, request: LlmRequest, peerId: string, question: AskedQuestion | undefined): Promise<AnswerSink> {
+		const asked = question === undefined ? { askedBy: peerId } : { askedBy: question.author, question: question.id };
 		if (target.kind === 'ai-thread') {
 			// Only what this host produced is signed: no sources (it ran no knowledge search; found in
 			// review: a third member's sources written into the queued entry were signed as the host's).
-			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, { askedBy: peerId, model: request.model, sources: [] });
+			const sink = threadSink(new AiThreadDoc(working.doc), target.entryId, working.origin, this.components.signer, { ...asked, model: request.model, sources: [] });
 			if (sink === undefined) throw new EngineError('failed', 'The chat message to answer is gone.');
 			return sink;
 		}
@@ -556,7 +570,7 @@ class DefaultLlmHost implements LlmHost {
 			{
 				id: target.entryId,
 				model: request.model,
-				askedBy: peerId,
+				...asked,
 				...(target.after !== undefined ? { after: target.after } : {}),
 				...(target.parent !== undefined ? { parent: target.parent } : {})
 			},

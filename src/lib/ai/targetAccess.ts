@@ -28,6 +28,8 @@ import { deviceMayRead } from '../doc/team/spaces.js';
 import { teamRosterId } from '../doc/team/teamId.js';
 import type { Team } from '../doc/team/teamTypes.js';
 import { isMessageRecord } from '../doc/validate.js';
+import { AiRecordKind } from '../doc/schema.js';
+import { verifyAiRecordNow, verifyMessageNow } from '../doc/signature.js';
 import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import type { AnswerTarget } from './engine.js';
@@ -134,6 +136,37 @@ export async function settledRefusal(
 		stop();
 	}
 	return refusal;
+}
+
+/** The question an answer written for an asker answers: its id, and its author (the asker's device, or the asker itself). */
+export interface AskedQuestion {
+	id: string;
+	author: string;
+}
+
+/**
+ * The signed question of `doc` (the host's working copy of `target`'s document) that the answer
+ * `target` names answers, asked by one of `askers`; undefined when there is none (yet). In an AI
+ * chat, the question the asker's entry names; in a channel, the asker's message at the clock
+ * `after` (in thread `parent`). The host names it in what it signs, and its author as who asked:
+ * the answer shows as asked only when that question asks this model of this host
+ * (channelRights.ts `provenAsker`, AiThreadDoc.list).
+ */
+export function askedQuestion(doc: Y.Doc, target: AnswerTarget, askers: ReadonlySet<string>): AskedQuestion | undefined {
+	if (target.kind === 'ai-thread') {
+		const thread = new AiThreadDoc(doc);
+		const named = thread.entry(target.entryId)?.get('question');
+		if (typeof named !== 'string') return undefined;
+		const q = thread.readRecords().find((r) => r.kind === AiRecordKind.user && r.id === named && askers.has(r.author) && verifyAiRecordNow(r, thread.id));
+		return q === undefined ? undefined : { id: q.id, author: q.author };
+	}
+	if (target.after === undefined) return undefined;
+	const channel = new ChannelDoc(doc);
+	for (const m of channel.messages.toArray()) {
+		if (!isMessageRecord(m) || m.hlc !== target.after || m.parent !== target.parent || m.model !== undefined || !askers.has(m.author)) continue;
+		if (verifyMessageNow(m, channel.id)) return { id: m.id, author: m.author };
+	}
+	return undefined;
 }
 
 const NOT_YOURS = "This answer was not started by you: ask again, and the model's answer goes into a new message.";

@@ -3,9 +3,10 @@
  *
  * - `records` (signed, only ever appended: aiThreadPolicy.ts) say what was asked and answered:
  *   each question signed by its asker, each finished answer by the peer that ran the model
- *   (with the model, who asked, how it ended and its stats), and each cut (an edit and resend,
- *   a regenerate) by whoever made it; a cut counts only when its signer asked the question of
- *   the turn it rewinds, so nobody drops others' turns.
+ *   (with the model, who asked, the question it answers, how it ended and its stats; who asked
+ *   shows only when that member signed that question, naming the model and the answer's
+ *   signer), and each cut (an edit and resend, a regenerate) by whoever made it; a cut counts
+ *   only when its signer asked the question of the turn it rewinds, so nobody drops others' turns.
  * - `messages` holds live entries: a Y.Map per answer whose `text` is a Y.Text, so an answer
  *   is written token by token while it streams and every peer sees it arrive. Anyone can change
  *   them; once the answer's signed record exists, the view shows the record instead. Chats from
@@ -18,7 +19,7 @@ import { replacesHeld } from './recordChoice.js';
 import { verifyAiRecordNow } from './signature.js';
 import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats, type SourceRef, type ToolStep } from './schema.js';
 import { readSources, readSteps } from './aiSteps.js';
-import { isAttachmentRef, MAX_FILES } from './validate.js';
+import { isAskTarget, isAttachmentRef, MAX_FILES } from './validate.js';
 
 /** Who wrote an AI-thread message. */
 export const AiRole = { system: 'system', user: 'user', assistant: 'assistant' } as const;
@@ -36,6 +37,8 @@ export interface AiMessageInit {
 	status?: AiStatus;
 	/** Assistant messages: the peer id of the member who asked. */
 	askedBy?: string;
+	/** Assistant messages: the id of the signed question answered (schema.ts `AskTarget`). */
+	question?: string;
 }
 
 /** A read-only snapshot of an AI-thread message. */
@@ -157,20 +160,30 @@ export class AiThreadDoc {
 			const own = (m: AiMessage) => m.author === cut.author || (m.role === AiRole.assistant && m.askedBy === cut.author);
 			out = out.filter((m) => !own(m) || compareHlc(m.hlc, from.hlc) < 0 || compareHlc(m.hlc, cut.hlc) > 0);
 		}
-		// A signed answer's asker is the author of the signed question before it: an unsigned entry
-		// (which anyone may write) slipped in between neither strips nor changes it (found in review).
-		let asker: string | undefined;
-		let signedAsker: string | undefined;
+		// An answer says who asked only when that is proven (see provenAsker); an unproven one is its
+		// author's own message (found in review: a member signed an answer "asked by" another member,
+		// after her question, and it showed as that member's answer).
+		const questions = new Map<string, AiMessage>();
+		for (const m of out) if (m.role === AiRole.user && m.record !== undefined) questions.set(m.id, m);
 		return out.map((m) => {
-			if (m.role === AiRole.user) {
-				asker = m.author;
-				if (m.record !== undefined) signedAsker = m.author;
-				return m;
-			}
-			if (m.role !== AiRole.assistant || m.askedBy === undefined || m.askedBy === (m.record !== undefined ? signedAsker : asker)) return m;
+			if (m.role !== AiRole.assistant || m.askedBy === undefined || this.provenAsker(m, questions) !== undefined) return m;
 			const { askedBy: _unproven, ...rest } = m;
 			return rest;
 		});
+	}
+
+	/**
+	 * Who asked answer `m`, when proven: it names (`question`) a signed question of this chat
+	 * (among `questions`, those still in the conversation) whose signature checks out here, whose
+	 * author is `m.askedBy`, that asks `m`'s model of `m`'s author (schema.ts `AskTarget`), and
+	 * that comes before it. A live entry (anyone may write one) is held to the same rule.
+	 */
+	private provenAsker(m: AiMessage, questions: ReadonlyMap<string, AiMessage>): string | undefined {
+		const q = m.question === undefined ? undefined : questions.get(m.question);
+		const ask = q?.record?.ask;
+		if (q === undefined || ask === undefined || q.author !== m.askedBy || ask.model !== m.model || ask.host !== m.author) return undefined;
+		if (compareHlc(q.hlc, m.hlc) >= 0 || !recordVerified(q.record!, this.id)) return undefined;
+		return m.askedBy;
 	}
 }
 
@@ -199,6 +212,7 @@ function fromRecord(r: AiRecord): AiMessage {
 		record: r,
 		...(r.model !== undefined ? { model: r.model } : {}),
 		...(r.askedBy !== undefined ? { askedBy: r.askedBy } : {}),
+		...(r.question !== undefined ? { question: r.question } : {}),
 		...(readStats(r.stats) !== undefined ? { stats: readStats(r.stats) } : {}),
 		...(r.error !== undefined ? { error: r.error } : {}),
 		...(r.files !== undefined ? { files: r.files } : {}),
@@ -224,6 +238,7 @@ function fromEntry(m: unknown): AiMessage | undefined {
 		status: readStatus(m.get('status')),
 		stats: readStats(m.get('stats')),
 		...(typeof m.get('askedBy') === 'string' ? { askedBy: m.get('askedBy') as string } : {}),
+		...(typeof m.get('question') === 'string' ? { question: m.get('question') as string } : {}),
 		...(typeof m.get('error') === 'string' ? { error: m.get('error') as string } : {}),
 		...(readPosition(m.get('queuePosition')) !== undefined ? { queuePosition: readPosition(m.get('queuePosition')) } : {}),
 		...(readSteps(m.get('steps')) !== undefined ? { steps: readSteps(m.get('steps'))! } : {}),
@@ -253,6 +268,8 @@ export function isAiRecord(v: unknown): v is AiRecord {
 		optionalString(r.status, 20) &&
 		optionalString(r.error, 1000) &&
 		optionalString(r.from, 64) &&
+		(r.question === undefined || (r.kind === AiRecordKind.answer && typeof r.question === 'string' && r.question.length > 0 && r.question.length <= 64)) &&
+		(r.ask === undefined || (r.kind === AiRecordKind.user && isAskTarget(r.ask))) &&
 		(r.files === undefined || (Array.isArray(r.files) && r.files.length > 0 && r.files.length <= MAX_FILES && r.files.every(isAttachmentRef))) &&
 		(r.steps === undefined || (r.kind === AiRecordKind.answer && readSteps(r.steps) !== undefined)) &&
 		(r.sources === undefined || (r.kind === AiRecordKind.answer && readSources(r.sources) !== undefined))

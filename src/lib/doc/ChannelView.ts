@@ -120,25 +120,28 @@ export class ChannelView {
 
 	/**
 	 * The latest text of a message: its author's newest edit, or the original; for a model's
-	 * answer not finished yet, the text streamed so far.
+	 * answer not finished yet, the text streamed so far (unless `live` is false: an answer whose
+	 * asker is not proven says only what its author signed: channelRights.ts `provenAsker`).
 	 */
-	text(msg: MessageRecord): string {
+	text(msg: MessageRecord, live = true): string {
 		const edits = this.editsByMsg.get(msg.id);
 		const last = edits?.at(-1);
 		if (last) return last.text;
-		if (msg.model !== undefined) return this.channel.answer(msg.id)?.text ?? msg.text;
+		if (msg.model !== undefined && live) return this.channel.answer(msg.id)?.text ?? msg.text;
 		return msg.text;
 	}
 
 	/**
 	 * A model's answer (status, stats, tool calls), or undefined for other messages: once its
 	 * author's final edit records how it ended (`end`, signed with the text), that end; before,
-	 * the live entry, which any member's client could have written.
+	 * the live entry, which any member's client could have written (not with `withLive` false).
 	 */
-	answer(msg: MessageRecord): LiveAnswer | undefined {
+	answer(msg: MessageRecord, withLive = true): LiveAnswer | undefined {
 		if (msg.model === undefined) return undefined;
 		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined);
 		if (end?.end === undefined) {
+			// Without `live` (an answer whose asker is not proven), nothing anyone may write shows.
+			if (!withLive) return undefined;
 			// How it ended is the host's signed end to say: the live entry, which any member can
 			// write, says at most that it is still being written (found in review: a host stopped
 			// before its end, and a member wrote "done" and a text of her own under its message).

@@ -9,9 +9,11 @@
  *   whose clock falls in such an interval shows only when its author is an admin or the owner.
  * - A guest's posts do not show, nor those of a device no member ever had.
  * - The relay never posts: a relay device's message shows only when it is a model's answer
- *   (`model` and `askedBy`) whose asker's own post would show there and then (found in review:
- *   a second relay, or a device admitted by an invitation of role relay, posted plain messages
- *   that showed everywhere, read-only channels included).
+ *   whose asker is proven ({@link provenAsker}: it names a question of this channel that its
+ *   asker signed, asking this model of this device) and whose asker's own post would show there
+ *   and then (found in review: a second relay, or a device admitted by an invitation of role
+ *   relay, posted plain messages that showed everywhere, read-only channels included; and
+ *   later, "answers" naming the owner as their asker, which nothing tied to a question).
  * - A message is hidden when the newest moderation mark by a current admin or owner hides it
  *   ({@link hiddenBy}); anyone else's marks change nothing.
  *
@@ -24,6 +26,7 @@
  */
 import { compareHlc } from './hlc.js';
 import type { ChannelInfo, EditRecord, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
+import { replacesHeld } from './recordChoice.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { deletionMarks, deletionSigningBytes, messageSigningBytes, verifyBytesNow, verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
@@ -140,6 +143,46 @@ export interface PostingRules {
 	 * the composer refused).
 	 */
 	archived?: ReadOnlySpans;
+	/**
+	 * The channel's signed questions ({@link channelQuestions}): a model's answer counts as asked
+	 * by its `askedBy` only when the question it names is here ({@link provenAsker}). Absent, no
+	 * answer's asker is proven, so no relay's answer shows.
+	 */
+	questions?: QuestionLookup;
+}
+
+/** The message of id `id` in a channel when its signature checks out there and it asks a model, else undefined. */
+export type QuestionLookup = (id: string) => MessageRecord | undefined;
+
+/**
+ * The signed questions among a channel's records `byId` (a view's choice of record per id),
+ * for {@link PostingRules.questions}: the record of an id, when it asks a model and its
+ * signature checks out in channel `docId` (remembered: {@link signedPost}).
+ */
+export function channelQuestions(byId: ReadonlyMap<string, MessageRecord>, docId: string): QuestionLookup {
+	return (id) => {
+		const q = byId.get(id);
+		return q !== undefined && q.ask !== undefined && q.model === undefined && signedPost(q, docId) ? q : undefined;
+	};
+}
+
+/** `rules` with the questions of `view`'s channel, unless they have some already. */
+export function withQuestions(rules: PostingRules, view: { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string } }): PostingRules {
+	return rules.questions !== undefined ? rules : { ...rules, questions: channelQuestions(view.byId, view.channel.id) };
+}
+
+/**
+ * Who asked model answer `m`, when that is proven: it names (`question`) a question of this
+ * channel (`questions`: signed, in the channel) that its `askedBy` wrote, asking `m`'s model of
+ * `m`'s author, in the same thread and before it. Otherwise undefined: the answer is its
+ * author's own post (a relay's shows nowhere), and views do not say who asked.
+ */
+export function provenAsker(m: MessageRecord, questions: QuestionLookup | undefined): string | undefined {
+	if (m.model === undefined || m.askedBy === undefined || m.question === undefined || questions === undefined) return undefined;
+	const q = questions(m.question);
+	if (q === undefined || q.author !== m.askedBy || q.ask?.model !== m.model || q.ask.host !== m.author) return undefined;
+	if (q.parent !== m.parent || compareHlc(q.hlc, m.hlc) >= 0) return undefined;
+	return m.askedBy;
 }
 
 /**
@@ -200,9 +243,11 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
 	if (rules.archived !== undefined && inSpans(m.hlc, rules.archived)) return false;
 	if (role === undefined && rules.postedEver !== undefined && !rules.postedEver(m.author)) return false;
 	if (role === 'relay') {
-		// A model's answer shows where its asker may post; the asker is never the relay itself.
-		const asker = m.askedBy;
-		return m.model !== undefined && asker !== undefined && asker !== m.author && rules.roleOf(asker) !== 'relay' && postShows({ ...m, author: asker }, rules);
+		// A model's answer to a proven question shows where its asker may post; the asker is never the relay itself.
+		const asker = provenAsker(m, rules.questions);
+		if (asker === undefined || asker === m.author || rules.roleOf(asker) === 'relay') return false;
+		const question = rules.questions!(m.question!)!;
+		return postShows(question, rules) && postShows({ ...m, author: asker }, rules);
 	}
 	if (role !== undefined && READ_ONLY_POSTERS.has(role)) return true;
 	return !inSpans(m.hlc, rules.readOnly);
@@ -225,9 +270,17 @@ export function editShows(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, rules: P
  */
 export function shownText(view: { text(m: MessageRecord): string; edits(msgId: string): readonly EditRecord[] }, m: MessageRecord, rules: PostingRules | undefined): string {
 	if (rules === undefined) return view.text(m);
+	// A channel's view (ChannelView) brings the channel's questions, which a relay's answer needs to show.
+	if (rules.questions === undefined && isQuestionSource(view)) rules = withQuestions(rules, view);
 	const all = view.edits(m.id);
 	const shown = all.filter((e) => editShows(e, m, rules));
 	return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
+}
+
+/** Whether `view` holds a channel's records by id (a ChannelView). */
+function isQuestionSource(view: object): view is { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string } } {
+	const v = view as { byId?: unknown; channel?: { id?: unknown } };
+	return v.byId instanceof Map && typeof v.channel?.id === 'string';
 }
 
 /** Whether clock `hlc` falls in one of `spans`. */
@@ -260,7 +313,9 @@ export function hiddenBy(marks: readonly ModerationMark[], roleOf: RoleOf, isGen
  */
 export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): Promise<Set<string>> {
 	const out = new Set<string>();
-	for (const m of channel.messages.toArray()) if (isMessageRecord(m) && !postShows(m, rules)) out.add(m.id);
+	const records = channel.messages.toArray().filter(isMessageRecord);
+	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(recordsById(records, channel.id), channel.id) };
+	for (const m of records) if (!postShows(m, rules)) out.add(m.id);
 	const byMessage = new Map<string, ModerationMark[]>();
 	channel.moderation.forEach((value, key) => {
 		const mark = readModeration(key, value);
@@ -274,6 +329,24 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 		if (await hiddenAmong(marks, rules.roleOf)) out.add(msgId);
 	}
 	return out;
+}
+
+/**
+ * The signed questions of channel document `channel` as it is now, for rules made without a
+ * view ({@link PostingRules.questions}): reads every record once when made.
+ */
+export function questionsIn(channel: ChannelDoc): QuestionLookup {
+	return channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id);
+}
+
+/** A channel's records by id, one per id chosen as its views choose (recordChoice.ts). */
+function recordsById(records: readonly MessageRecord[], docId: string): Map<string, MessageRecord> {
+	const byId = new Map<string, MessageRecord>();
+	for (const m of records) {
+		const held = byId.get(m.id);
+		if (held === undefined || replacesHeld(held, m, (r) => signedPost(r, docId))) byId.set(m.id, m);
+	}
+	return byId;
 }
 
 /** Message `msgId`'s moderation marks, newest first (signatures not checked: {@link hiddenAmong} does). */

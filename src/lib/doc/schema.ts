@@ -68,10 +68,31 @@ export interface MessageRecord {
 	model?: string;
 	/** A model's answer: the member who asked, as the answering peer signs it. */
 	askedBy?: string;
+	/**
+	 * A model's answer: the id of the question it answers, a message of the same channel that
+	 * `askedBy` signed naming this model and this answer's author ({@link AskTarget}); without
+	 * it, who asked is not proven (channelRights.ts `provenAsker`).
+	 */
+	question?: string;
+	/** A question to a model (`@model question`): what it asks, signed with it. */
+	ask?: AskTarget;
 	/** Attached files (blobs), signed with the message. */
 	files?: AttachmentRef[];
 	/** Base64 Ed25519 signature over {@link messageSigningBytes}. */
 	sig: string;
+}
+
+/**
+ * What a question asks, signed by its asker: the model, and the peer that is to write the answer
+ * (the host serving the model, or the asker's own device when the model or the tool loop runs
+ * there). An answer counts as asked by the question's author only when it names such a question
+ * and its signer is `host` (found in review: nothing tied an answer to a question, so a relay
+ * device posted "answers" asked by the owner into read-only channels, and a member signed
+ * answers "asked by" another member in AI chats).
+ */
+export interface AskTarget {
+	model: string;
+	host: string;
 }
 
 /** One edit of a message: the new text, signed by the message's author. */
@@ -255,8 +276,12 @@ export interface AiRecord {
 	hlc: string;
 	text: string;
 	model?: string;
-	/** An answer: the peer id of the member who asked (shown only when it wrote the question answered). */
+	/** An answer: the peer id of the member who asked (shown only when it signed the question named by `question`). */
 	askedBy?: string;
+	/** An answer: the id of the signed question it answers (see {@link AskTarget}). */
+	question?: string;
+	/** A question: the model it asks and the peer to write the answer. */
+	ask?: AskTarget;
 	/** An answer: done, failed or cancelled. */
 	status?: AiStatus;
 	error?: string;

@@ -5,7 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromBase64, toBase64, verifyByPeerId, type DeviceKey } from './deviceKey.js';
-import type { AiRecord, AttachmentRef, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AiRecord, AskTarget, AttachmentRef, ChannelInfo, ClientBinding, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark, SourceRef, ToolStep } from './schema.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -31,6 +31,10 @@ function verifyBound(author: string, bytes: Uint8Array, sig: string, docId: stri
 /** The bytes a message signature covers: every field but the signature, in a fixed order. */
 export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	const fields = [m.id, m.author, m.hlc, m.text, m.parent ?? ''];
+	// A question to a model (what it asks) or an answer naming its question signs every field, under a tag of its own.
+	if (m.ask !== undefined || m.question !== undefined) {
+		return encoder.encode(JSON.stringify(['outpost/msg/5', ...fields, m.model ?? '', m.askedBy ?? '', filesSigned(m.files ?? []), askSigned(m.ask), m.question ?? '']));
+	}
 	// Attached files are signed whole, in order, each field in a fixed order (a tag of its own).
 	if (m.files !== undefined) {
 		return encoder.encode(JSON.stringify(['outpost/msg/4', ...fields, m.model ?? '', m.askedBy ?? '', filesSigned(m.files)]));
@@ -39,6 +43,11 @@ export function messageSigningBytes(m: Omit<MessageRecord, 'sig'>): Uint8Array {
 	if (m.model !== undefined && m.askedBy !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/3', ...fields, m.model, m.askedBy]));
 	if (m.model !== undefined) return encoder.encode(JSON.stringify(['outpost/msg/2', ...fields, m.model]));
 	return encoder.encode(JSON.stringify(['outpost/msg/1', ...fields]));
+}
+
+/** What a question asks, as a signature covers it ('' when it asks nothing). */
+function askSigned(ask: AskTarget | undefined): unknown {
+	return ask === undefined ? '' : [ask.model, ask.host];
 }
 
 /** Attached files as a signature covers them: every field of every file, in a fixed order. */
@@ -50,15 +59,27 @@ function filesSigned(files: readonly AttachmentRef[]): unknown[] {
 export function aiRecordSigningBytes(r: Omit<AiRecord, 'sig'>): Uint8Array {
 	const stats = r.stats === undefined ? '' : [r.stats.tokensIn, r.stats.tokensOut, r.stats.ttftMs, r.stats.tokensPerSecond];
 	const fields = [r.kind, r.id, r.author, r.hlc, r.text, r.model ?? '', r.askedBy ?? '', r.status ?? '', r.error ?? '', stats, r.from ?? ''];
+	// A question naming what it asks, or an answer naming its question, signs every field under a tag of its own.
+	if (r.ask !== undefined || r.question !== undefined) {
+		return encoder.encode(JSON.stringify(['outpost/ai/4', ...fields, filesSigned(r.files ?? []), stepsSigned(r.steps), sourcesSigned(r.sources), askSigned(r.ask), r.question ?? '']));
+	}
 	// An answer with tool steps or sources signs them (and any files) under a tag of its own.
 	if (r.steps !== undefined || r.sources !== undefined) {
-		const steps = (r.steps ?? []).map((s) => [s.id, s.name, s.arguments, s.status, s.result ?? null, s.ms ?? null]);
-		const sources = (r.sources ?? []).map((s) => [s.n, s.kind, s.docId, s.itemId ?? null, s.offset ?? null, s.title]);
-		return encoder.encode(JSON.stringify(['outpost/ai/3', ...fields, filesSigned(r.files ?? []), steps, sources]));
+		return encoder.encode(JSON.stringify(['outpost/ai/3', ...fields, filesSigned(r.files ?? []), stepsSigned(r.steps), sourcesSigned(r.sources)]));
 	}
 	// A question with files signs them too, under a tag of its own.
 	if (r.files !== undefined) return encoder.encode(JSON.stringify(['outpost/ai/2', ...fields, filesSigned(r.files)]));
 	return encoder.encode(JSON.stringify(['outpost/ai/1', ...fields]));
+}
+
+/** An answer's tool steps as a signature covers them. */
+function stepsSigned(steps: readonly ToolStep[] | undefined): unknown[] {
+	return (steps ?? []).map((s) => [s.id, s.name, s.arguments, s.status, s.result ?? null, s.ms ?? null]);
+}
+
+/** An answer's sources as a signature covers them. */
+function sourcesSigned(sources: readonly SourceRef[] | undefined): unknown[] {
+	return (sources ?? []).map((s) => [s.n, s.kind, s.docId, s.itemId ?? null, s.offset ?? null, s.title]);
 }
 
 /** Signs an AI-chat record written in chat `docId` (see {@link boundTo}; without it, unbound: tests of older records). */

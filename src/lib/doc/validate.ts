@@ -5,7 +5,7 @@
  */
 import { BLOB_KEY } from '../blob/blobSeal.js';
 import { isAnswerEnd } from './answerFields.js';
-import type { AttachmentRef, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
+import type { AskTarget, AttachmentRef, DeletionMark, DeletionRecord, EditRecord, MessageRecord, ModerationMark, ReactionMark, SettingsMark } from './schema.js';
 
 /** Longest message text accepted, in UTF-16 code units (about 40 KB of prose). */
 export const MAX_TEXT_LENGTH = 40_000;
@@ -31,9 +31,16 @@ export function isMessageRecord(v: unknown): v is MessageRecord {
 		(v.parent === undefined || shortString(v.parent)) &&
 		(v.model === undefined || shortString(v.model)) &&
 		(v.askedBy === undefined || shortString(v.askedBy)) &&
+		(v.question === undefined || shortString(v.question)) &&
+		(v.ask === undefined || isAskTarget(v.ask)) &&
 		(v.files === undefined || (Array.isArray(v.files) && v.files.length > 0 && v.files.length <= MAX_FILES && v.files.every(isAttachmentRef))) &&
 		shortString(v.sig)
 	);
+}
+
+/** True when `v` is a well-formed {@link AskTarget} (a question's model and host). */
+export function isAskTarget(v: unknown): v is AskTarget {
+	return isObject(v) && shortString(v.model) && shortString(v.host);
 }
 
 /** Most files attached to one message. */

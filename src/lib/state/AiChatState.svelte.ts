@@ -13,7 +13,7 @@ import { answerIdFor } from '../doc/recordChoice.js';
 import { AiRecordKind, AiStatus } from '../doc/schema.js';
 import { hlcWall } from '../doc/hlc.js';
 import { signAiRecord, verifyAiRecord } from '../doc/signature.js';
-import type { AttachmentRef } from '../doc/schema.js';
+import type { AskTarget, AttachmentRef } from '../doc/schema.js';
 import { DEFAULT_FILE_POLICY, filePolicy } from '../doc/team/filePolicy.js';
 import { ChannelBlobs } from './ChannelBlobs.svelte.js';
 import type { Services } from '../app.js';
@@ -104,7 +104,9 @@ export class AiChatState {
 		const { record } = message;
 		// An unsigned entry is trusted to be an answer on its way only for a while (found in
 		// review: one that said "streaming" for months never showed as unsigned).
-		if (record === undefined) return isStreaming(message) && Date.now() - hlcWall(message.hlc) < STREAMING_TRUST_MS ? undefined : false;
+		// Nor one that answers no question its asker signed naming its writer (AiThreadDoc.list
+		// keeps `askedBy` only then): anyone's entry of that kind shows as unsigned at once.
+		if (record === undefined) return isStreaming(message) && message.askedBy !== undefined && Date.now() - hlcWall(message.hlc) < STREAMING_TRUST_MS ? undefined : false;
 		// Keyed by the whole record, signature included: a forged record carrying a genuine one's
 		// signature must not reuse its verdict (found in review: keyed by the signature alone, it did).
 		const key = JSON.stringify(record);
@@ -139,12 +141,15 @@ export class AiChatState {
 	async send(text: string, choice: ModelChoice, files: readonly AttachmentRef[] = []): Promise<void> {
 		const clean = text.trim().slice(0, MAX_PROMPT_LENGTH);
 		if ((!clean && files.length === 0) || this.generating) return;
-		await this.ask(clean, files);
-		await this.answer(choice);
+		await this.answer(choice, { text: clean, files });
 	}
 
-	/** Appends a question, signed by this device. */
-	private async ask(text: string, files: readonly AttachmentRef[] = []): Promise<void> {
+	/**
+	 * Appends a question, signed by this device, naming what it asks: `ask`'s model, of the peer
+	 * that writes the answer (only that peer's answer shows as asked by this member: AiThreadDoc.list).
+	 * Returns its id.
+	 */
+	private async ask(text: string, files: readonly AttachmentRef[], ask: AskTarget): Promise<string> {
 		const { identity } = this.services;
 		const record = await signAiRecord(identity.privateKey, {
 			kind: AiRecordKind.user,
@@ -152,9 +157,11 @@ export class AiChatState {
 			author: identity.peerId,
 			hlc: this.tick(),
 			text,
+			ask,
 			...(files.length > 0 ? { files: [...files] } : {})
 		}, this.id);
 		this.handle.doc.transact(() => this.thread.addRecord(record), LOCAL_ORIGIN);
+		return record.id;
 	}
 
 	/** Drops message `from` and everything after it from the conversation: a signed cut (nothing is deleted). */
@@ -180,15 +187,18 @@ export class AiChatState {
 	/** Finds workspace knowledge for a question (WorkspaceState); set when the chat belongs to a workspace. */
 	makeKnowledge: ((question: string) => Promise<{ message: ChatMessage; sources: SourceRef[] }>) | undefined;
 
-	/** Answers the last question again, with `choice` (the previous answer stays above). */
+	/**
+	 * Answers the last question again, with `choice`: the answers after it are dropped (a signed
+	 * cut). A question names the model and the peer that writes its answer, so a question of this
+	 * device's that named others is asked anew (the same text and files), its turn cut.
+	 */
 	async regenerate(choice: ModelChoice): Promise<void> {
-		if (this.generating || !this.messages.some((m) => m.role === AiRole.user)) return;
-		// The conversation ends at the last question: drop the answers after it.
+		if (this.generating) return;
 		const list = this.thread.list();
 		const lastUser = list.map((m) => m.role).lastIndexOf(AiRole.user);
-		const firstAnswer = list[lastUser + 1];
-		if (lastUser >= 0 && firstAnswer !== undefined) await this.cut(firstAnswer.id);
-		await this.answer(choice);
+		const question = list[lastUser];
+		if (question === undefined) return;
+		await this.answer(choice, { again: question, firstAnswer: list[lastUser + 1]?.id });
 	}
 
 	/** Replaces a question (and everything after it) with `text`, keeping its attached files, then asks again. */
@@ -198,9 +208,7 @@ export class AiChatState {
 		const question = this.thread.list().find((m) => m.id === messageId && m.role === AiRole.user);
 		const files = question?.files ?? [];
 		if (!question || (!clean && files.length === 0)) return;
-		await this.cut(messageId);
-		await this.ask(clean, files);
-		await this.answer(choice);
+		await this.answer(choice, { text: clean, files, replaces: messageId });
 	}
 
 	/** How many messages follow message `id` in the conversation (what editing it would cut). */
@@ -219,14 +227,26 @@ export class AiChatState {
 		this.services.docs.release(this.handle);
 	}
 
-	private async answer(choice: ModelChoice): Promise<void> {
+	/**
+	 * Asks (a new question, or `again` an earlier one) and streams the answer of `choice`. The
+	 * question is signed once it is known who writes the answer (the host, or this device when
+	 * the model or its tools run here), since it names that writer.
+	 */
+	private async answer(choice: ModelChoice, asking: NewQuestion | AskAgain): Promise<void> {
 		this.generating = true;
 		this.stop = new AbortController();
 		this.hostWrites = choice.engine.writesTargets === true;
 		try {
+			const mode = this.toolMode;
+			const tools = mode === 'off' ? [] : await this.tools();
+			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
+			// With tools the loop runs here, so this device writes the answer (it stops with this view).
+			if (tools.length > 0) this.hostWrites = false;
+			const me = this.services.identity.peerId;
+			const writer = this.hostWrites ? choice.servedBy : me;
+			const { id: questionId, text: question } = await this.question(asking, { model: choice.model, host: writer });
 			// The answer's writer is fetched with the first question, not in the first load.
 			const { runAnswer } = await import('../ai/chatRunner.js');
-			const question = this.thread.list().findLast((m) => m.role === AiRole.user)?.text ?? '';
 			let knowledge: { message: ChatMessage; sources: SourceRef[] } | undefined;
 			if (this.useKnowledge && this.makeKnowledge && question.trim() !== '') {
 				this.searchingKnowledge = true;
@@ -238,20 +258,15 @@ export class AiChatState {
 					this.searchingKnowledge = false;
 				}
 			}
-			const mode = this.toolMode;
-			const tools = mode === 'off' ? [] : await this.tools();
-			const forced = typeof mode === 'object' && tools.some((t) => t.spec.name === mode.tool) ? mode.tool : undefined;
-			// With tools the loop runs here, so this device writes the answer (it stops with this view).
-			if (tools.length > 0) this.hostWrites = false;
-			const me = this.services.identity.peerId;
-			const id = answerIdFor(me, this.hostWrites ? choice.servedBy : me); // bound to who asks and who writes: recordChoice.ts
+			const id = answerIdFor(me, writer); // bound to who asks and who writes: recordChoice.ts
 			await runAnswer({
 				...(knowledge !== undefined ? { knowledge } : {}),
 				...(tools.length > 0 ? { tools, approve: this.approvals.approverFor(id), ...(forced !== undefined ? { toolChoice: { name: forced } } : {}) } : {}),
 				thread: this.thread,
 				engine: choice.engine,
 				model: choice.model,
-				askedBy: this.services.identity.peerId,
+				askedBy: me,
+				question: questionId,
 				servedBy: choice.servedBy,
 				id,
 				hlc: this.tick(),
@@ -267,9 +282,42 @@ export class AiChatState {
 		}
 	}
 
+	/**
+	 * The question an answer follows: a new one signed now naming `ask` (after cutting the one it
+	 * replaces), or `again` an earlier one, kept when it is this device's and names `ask` already
+	 * (its answers cut), else cut and asked anew with its text and files.
+	 */
+	private async question(asking: NewQuestion | AskAgain, ask: AskTarget): Promise<{ id: string; text: string }> {
+		if ('again' in asking) {
+			const { again, firstAnswer } = asking;
+			const named = again.record?.ask;
+			if (again.author === this.services.identity.peerId && named?.model === ask.model && named.host === ask.host) {
+				if (firstAnswer !== undefined) await this.cut(firstAnswer);
+				return { id: again.id, text: again.text };
+			}
+			await this.cut(again.id);
+			return { id: await this.ask(again.text, again.files ?? [], ask), text: again.text };
+		}
+		if (asking.replaces !== undefined) await this.cut(asking.replaces);
+		return { id: await this.ask(asking.text, asking.files, ask), text: asking.text };
+	}
+
 	private tick(): string {
 		return this.services.clock.tick();
 	}
+}
+
+/** A new question to ask (replacing question `replaces`, an edit and resend). */
+interface NewQuestion {
+	text: string;
+	files: readonly AttachmentRef[];
+	replaces?: string;
+}
+
+/** An earlier question to answer again (regenerate), with the first answer after it. */
+interface AskAgain {
+	again: AiMessage;
+	firstAnswer: string | undefined;
 }
 
 /** Whether a message is an answer still being written (here or by the peer that serves it). */

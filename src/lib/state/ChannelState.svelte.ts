@@ -24,7 +24,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread } from '../doc/unread.js';
-import { editShows, hiddenBy, isModerator, postShows, shownText, type PostingRules } from '../doc/channelRights.js';
+import { channelQuestions, editShows, hiddenBy, isModerator, postShows, provenAsker, shownText, withQuestions, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -214,17 +214,40 @@ export class ChannelState {
 		return this.threadParentId ? this.view?.byId.get(this.threadParentId) : undefined;
 	}
 
-	/** Current text of a message (its latest edit that shows: channelRights.ts `editShows`). */
+	/** The posting rules with this channel's questions (a relay's answer to a proven question shows: channelRights.ts). */
+	private get rules(): PostingRules | undefined {
+		const rules = this.postingRules;
+		return rules === undefined || this.view === undefined ? rules : withQuestions(rules, this.view);
+	}
+
+	/**
+	 * Who asked a model's answer, when that is proven (it names a question of this channel its
+	 * asker signed, asking this model of its author: channelRights.ts `provenAsker`); undefined
+	 * otherwise, and the answer is then its author's own message.
+	 */
+	askedBy(m: MessageRecord): string | undefined {
+		void this.version;
+		return this.view === undefined ? undefined : provenAsker(m, channelQuestions(this.view.byId, this.id));
+	}
+
+	/**
+	 * Current text of a message (its latest edit that shows: channelRights.ts `editShows`); a
+	 * model's answer whose asker is not proven says only what its author signed, never the live
+	 * text anyone may write.
+	 */
 	text(m: MessageRecord): string {
 		void this.version;
-		return this.view === undefined ? m.text : shownText(this.view, m, this.postingRules);
+		const view = this.view;
+		if (view === undefined) return m.text;
+		const live = m.model === undefined || this.askedBy(m) !== undefined;
+		return shownText(live ? view : { text: (r) => view.text(r, false), edits: (id) => view.edits(id) }, m, this.rules);
 	}
 
 	/** The edit history (oldest first), without edits made where the author could not post then. */
 	edits(m: MessageRecord): readonly EditRecord[] {
 		void this.version;
 		const all = this.view?.edits(m.id) ?? [];
-		const rules = this.postingRules;
+		const rules = this.rules;
 		return rules === undefined ? all.slice() : all.filter((e) => editShows(e, m, rules));
 	}
 
@@ -257,7 +280,7 @@ export class ChannelState {
 
 	/** Whether a post is withheld: its author may not post here (a guest, or a member while the channel is read-only). */
 	isWithheld(m: MessageRecord): boolean {
-		const rules = this.postingRules;
+		const rules = this.rules;
 		return rules !== undefined && !postShows(m, rules);
 	}
 
@@ -327,31 +350,34 @@ export class ChannelState {
 		const clean = text.trim();
 		if (!clean && files.length === 0) return;
 		if (clean.length > MAX_TEXT_LENGTH) throw new MessageTooLongError(clean.length);
+		const mention = parseModelMention(clean, models.map((m) => m.model));
+		const choice = mention && models.find((m) => m.model === mention.model);
+		// Who writes the answer: this device when the model or its tool loop runs here (closing the
+		// channel stops it), else the host (it outlives the channel). The question names it.
+		const mode = this.toolMode;
+		const withTools = mode !== 'off' && this.makeTools !== undefined;
+		const writer = choice && (withTools || choice.engine.writesTargets !== true ? this.me : choice.servedBy);
 		const record = await signMessage(this.services.identity.privateKey, {
 			id: newIdFor(this.me),
 			author: this.me,
 			hlc: this.services.clock.tick(),
 			text: clean,
 			...(parent ? { parent } : {}),
-			...(files.length > 0 ? { files: [...files] } : {})
+			...(files.length > 0 ? { files: [...files] } : {}),
+			// The question names the model and who is to write its answer: only that answer shows as asked by this member.
+			...(choice && writer !== undefined ? { ask: { model: choice.model, host: writer } } : {})
 		}, this.id);
 		this.handle.doc.transact(() => this.channel.post(record), LOCAL_ORIGIN);
 		if (files.length > 0) void this.blobs.posted(files);
 		this.markRead();
-		const mention = parseModelMention(clean, models.map((m) => m.model));
-		const choice = mention && models.find((m) => m.model === mention.model);
-		if (mention && choice) void this.ask(choice, record, mention.question);
+		if (mention && choice && writer !== undefined) void this.ask(choice, record, mention.question, writer, withTools);
 	}
 
-	/** Asks a model in this channel; see {@link post}. */
-	private async ask(choice: ModelChoice, question: MessageRecord, prompt: string): Promise<void> {
+	/** Asks a model in this channel, its answer written by `writer`; see {@link post}. */
+	private async ask(choice: ModelChoice, question: MessageRecord, prompt: string, writer: string, withTools: boolean): Promise<void> {
 		const stop = new AbortController();
 		this.askError = '';
-		// An answer written here needs this channel open (closing stops it); one its host writes does not.
 		const mode = this.toolMode;
-		// With tools the loop runs here, so this device writes the answer (closing the channel stops it).
-		const withTools = mode !== 'off' && this.makeTools !== undefined;
-		const writer = withTools || choice.engine.writesTargets !== true ? this.me : choice.servedBy;
 		const answerId = answerIdFor(this.me, writer); // bound to who asks and who writes: recordChoice.ts
 		this.answering = new Map([...this.answering, [answerId, { stop, local: withTools || choice.engine.writesTargets !== true }]]);
 		try {
@@ -400,7 +426,7 @@ export class ChannelState {
 	/** The live state of a model's answer (status, stats), or undefined for other messages. */
 	answer(m: MessageRecord): LiveAnswer | undefined {
 		void this.version;
-		return this.view?.answer(m);
+		return this.view?.answer(m, this.askedBy(m) !== undefined);
 	}
 
 	/** Replaces the text of one of the user's own messages (the old text stays in history). */
@@ -478,7 +504,7 @@ export class ChannelState {
 	private latestShownHlc(): string {
 		const view = this.view;
 		if (view === undefined) return '';
-		const rules = this.postingRules;
+		const rules = this.rules;
 		const shows = (m: MessageRecord) => rules === undefined || postShows(m, rules);
 		let latest = '';
 		const newestIn = (list: readonly MessageRecord[]) => {
@@ -510,9 +536,10 @@ export class ChannelState {
 		const from = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : 0;
 		if (from < 0) return 0;
 		let count = 0;
+		const rules = this.rules;
 		for (let i = from; i < view.top.length; i++) {
 			const m = view.top[i];
-			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (this.postingRules === undefined || postShows(m, this.postingRules)) && this.verify(m) !== false && this.hiddenBy(m) === undefined) count++;
+			if (countsAsUnread(m, this.lastReadHlc, this.me, view.deletion(m) !== undefined) && (rules === undefined || postShows(m, rules)) && this.verify(m) !== false && this.hiddenBy(m) === undefined) count++;
 		}
 		return count;
 	}

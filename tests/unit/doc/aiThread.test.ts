@@ -38,10 +38,10 @@ const sign = (by: Key, r: Omit<AiRecord, 'sig' | 'author'>) => signAiRecord(by.k
 async function chat(): Promise<{ honest: Y.Doc; hostile: AiThreadDoc }> {
 	const honest = new Y.Doc();
 	const thread = new AiThreadDoc(honest);
-	thread.addRecord(await sign(ann, { kind: AiRecordKind.user, id: 'q1', hlc: at(100), text: 'What dose?' }));
-	const live = thread.append({ id: 'a1', role: AiRole.assistant, hlc: at(200), author: host.peerId, askedBy: ann.peerId, model: 'tiny', status: AiStatus.streaming, text: 'The dose is 5 mg' });
+	thread.addRecord(await sign(ann, { kind: AiRecordKind.user, id: 'q1', hlc: at(100), text: 'What dose?', ask: { model: 'tiny', host: host.peerId } }));
+	const live = thread.append({ id: 'a1', role: AiRole.assistant, hlc: at(200), author: host.peerId, askedBy: ann.peerId, question: 'q1', model: 'tiny', status: AiStatus.streaming, text: 'The dose is 5 mg' });
 	live.set('status', AiStatus.done);
-	thread.addRecord(await sign(host, { kind: AiRecordKind.answer, id: 'a1', hlc: at(200), text: 'The dose is 5 mg', model: 'tiny', askedBy: ann.peerId, status: AiStatus.done }));
+	thread.addRecord(await sign(host, { kind: AiRecordKind.answer, id: 'a1', hlc: at(200), text: 'The dose is 5 mg', model: 'tiny', askedBy: ann.peerId, question: 'q1', status: AiStatus.done }));
 	const copy = new Y.Doc();
 	Y.applyUpdate(copy, Y.encodeStateAsUpdate(honest));
 	return { honest, hostile: new AiThreadDoc(copy) };

@@ -11,6 +11,7 @@ import { acceptSettings, channelRules, hiddenBy, postShows, readOnlySpans, unsee
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { moderationMarks, signChannelEntry, signModerationMark, signSettingsMark } from '../../../src/lib/doc/signature.js';
 import { WorkspaceDoc } from '../../../src/lib/doc/WorkspaceDoc.js';
+import type { MessageRecord } from '../../../src/lib/doc/schema.js';
 import { at, msg } from './helpers.js';
 
 async function device() {
@@ -100,9 +101,15 @@ describe('channel rights', () => {
 	it('shows a relay device’s message only as a model’s answer where its asker may post (the relay never posts)', () => {
 		const roles: Record<string, string> = { relay: 'relay', relay2: 'relay', admin: 'admin', member: 'member', guest: 'guest' };
 		const roleOf = (peer: string) => roles[peer];
-		const readOnly = { roleOf, readOnly: [{ from: at(100, ''), to: undefined }] };
-		const writable = { roleOf, readOnly: [] };
-		const answer = (askedBy: string, t: number) => ({ ...msg(`a-${askedBy}-${t}`, 'relay', at(t, 'relay')), model: 'tiny', askedBy });
+		// Each answer names its asker's question, asking this model of the relay (answerProof.test.ts checks the signed form).
+		const questions = new Map<string, MessageRecord>();
+		for (const asker of Object.keys(roles)) {
+			for (const t of [50, 150]) questions.set(`q-${asker}-${t}`, { ...msg(`q-${asker}-${t}`, asker, at(t - 1, asker)), ask: { model: 'tiny', host: 'relay' } });
+		}
+		const lookup = (id: string) => questions.get(id);
+		const readOnly = { roleOf, readOnly: [{ from: at(100, ''), to: undefined }], questions: lookup };
+		const writable = { roleOf, readOnly: [], questions: lookup };
+		const answer = (askedBy: string, t: number) => ({ ...msg(`a-${askedBy}-${t}`, 'relay', at(t, 'relay')), model: 'tiny', askedBy, question: `q-${askedBy}-${t}` });
 		// A plain message by the relay shows nowhere, read-only or not.
 		expect(postShows(msg('p', 'relay', at(50, 'relay')), writable)).toBe(false);
 		expect(postShows(msg('q', 'relay', at(150, 'relay')), readOnly)).toBe(false);
@@ -114,6 +121,11 @@ describe('channel rights', () => {
 		// Not asked by the relay itself, nor by another relay.
 		expect(postShows(answer('relay', 50), writable)).toBe(false);
 		expect(postShows(answer('relay2', 50), writable)).toBe(false);
+		// Nor without the question it names: none named (a record from before), none in the channel, or no questions to look in.
+		const { question: _none, ...unnamed } = answer('member', 50);
+		expect(postShows(unnamed, writable)).toBe(false);
+		expect(postShows({ ...answer('member', 50), question: 'q-missing' }, writable)).toBe(false);
+		expect(postShows(answer('member', 50), { roleOf, readOnly: [] })).toBe(false);
 	});
 
 	it('hides a message only by a current admin’s genuine mark: a member’s own mark or one forged in an admin’s name changes nothing', async () => {

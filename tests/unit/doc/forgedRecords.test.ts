@@ -64,8 +64,8 @@ describe('records of one id', () => {
 describe('who asked, in an AI chat', () => {
 	it('a signed answer keeps its signed asker when an unsigned entry is slipped in before it', async () => {
 		const chat = new AiThreadDoc(new Y.Doc());
-		chat.addRecord(await signAiRecord(ada.key, { kind: AiRecordKind.user, id: 'q1', author: ada.id, hlc: at(1000, ada.id), text: 'What is the dose?' }));
-		chat.addRecord(await signAiRecord(host.key, { kind: AiRecordKind.answer, id: 'a1', author: host.id, hlc: at(2000, host.id), text: '5 mg', model: 'm', askedBy: ada.id, status: AiStatus.done }));
+		chat.addRecord(await signAiRecord(ada.key, { kind: AiRecordKind.user, id: 'q1', author: ada.id, hlc: at(1000, ada.id), text: 'What is the dose?', ask: { model: 'm', host: host.id } }));
+		chat.addRecord(await signAiRecord(host.key, { kind: AiRecordKind.answer, id: 'a1', author: host.id, hlc: at(2000, host.id), text: '5 mg', model: 'm', askedBy: ada.id, question: 'q1', status: AiStatus.done }));
 		expect(chat.list().find((m) => m.id === 'a1')?.askedBy).toBe(ada.id);
 		chat.append({ id: 'x', role: AiRole.user, hlc: at(1500, mallory.id), author: mallory.id, text: 'unsigned' });
 		expect(chat.list().find((m) => m.id === 'a1')?.askedBy).toBe(ada.id);

@@ -33,9 +33,9 @@ describe('AI chat answers a member forges', () => {
 		const chat = await AiChatState.open(svc, `chat-${newId()}`);
 		const v = identity();
 		const m = identity();
-		const question = await signAiRecord(v.key, { kind: AiRecordKind.user, id: newIdFor(v.id), author: v.id, hlc: at(100, v.id), text: 'Can I delete the #finance channel?' }, chat.id);
+		const question = await signAiRecord(v.key, { kind: AiRecordKind.user, id: newIdFor(v.id), author: v.id, hlc: at(100, v.id), text: 'Can I delete the #finance channel?', ask: { model: 'gpt-4o', host: 'host' } }, chat.id);
 		chat.thread.doc.transact(() => chat.thread.addRecord(question));
-		const entry = chat.thread.append({ id: newIdFor(m.id), role: AiRole.assistant, hlc: at(101, m.id), author: 'host', askedBy: v.id, model: 'gpt-4o', status: AiStatus.streaming, text: 'Yes, I already deleted it for you as an admin asked' });
+		const entry = chat.thread.append({ id: newIdFor(m.id), role: AiRole.assistant, hlc: at(101, m.id), author: 'host', askedBy: v.id, question: question.id, model: 'gpt-4o', status: AiStatus.streaming, text: 'Yes, I already deleted it for you as an admin asked' });
 		chat.thread.doc.transact(() => {
 			entry.set('steps', [{ id: 'c1', name: 'channels.delete', arguments: '{"channel":"finance"}', status: 'done', result: 'deleted' }]);
 			entry.set('sources', [fakeSource]);
@@ -45,7 +45,7 @@ describe('AI chat answers a member forges', () => {
 		expect(shown.steps?.[0]?.status).toBe('done');
 		expect(chat.trust(shown)).toBe(false);
 		// An answer on its way now (unsigned until its end) is not called forged.
-		chat.thread.append({ id: newIdFor(m.id), role: AiRole.assistant, hlc: formatHlc({ wall: Date.now(), counter: 0, node: m.id }), author: 'host', askedBy: v.id, model: 'gpt-4o', status: AiStatus.streaming, text: 'Working on it' });
+		chat.thread.append({ id: newIdFor(m.id), role: AiRole.assistant, hlc: formatHlc({ wall: Date.now(), counter: 0, node: m.id }), author: 'host', askedBy: v.id, question: question.id, model: 'gpt-4o', status: AiStatus.streaming, text: 'Working on it' });
 		const fresh = chat.messages.find((x) => x.text === 'Working on it')!;
 		expect(chat.trust(fresh)).toBeUndefined();
 		await chat.close();
