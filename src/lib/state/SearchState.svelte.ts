@@ -6,13 +6,14 @@
  * (MiniSearch and the indexer) is fetched then, beside the first paint rather than in the first load.
  */
 import type { Services } from '../app.js';
+import type { PostingRules } from '../doc/channelRights.js';
 import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import type { SearchIndex, SearchHit } from '../store/search/SearchIndex.js';
 import type { SearchIndexer, IndexProgress } from '../store/search/SearchIndexer.js';
 import { SearchKind } from '../store/search/rows.js';
 import type * as Y from 'yjs';
 
-/** What a workspace adds to its search: its private spaces, and which messages nobody is shown. */
+/** What a workspace adds to its search: its private spaces, which messages nobody is shown, and which edits count. */
 export interface SearchScope {
 	/** The private channels and direct conversations the member is in. */
 	spaces?: () => ReadonlySet<string>;
@@ -20,6 +21,10 @@ export interface SearchScope {
 	unseen?: (docId: string, doc: Y.Doc) => Promise<Set<string>>;
 	/** Whether the member is shown channel `docId` (a channel a guest listed in the root is shown to nobody). */
 	listed?: (docId: string) => boolean;
+	/** Channel `docId`'s posting rules: which edits of its messages count (channelRights.ts `shownText`). */
+	rules?: (docId: string) => PostingRules;
+	/** Calls `changed` when the team changes (the rules may say otherwise); returns a stop function. */
+	watchRules?: (changed: () => void) => () => void;
 }
 
 /** State of a workspace's search. */
@@ -78,6 +83,8 @@ export class SearchState {
 				onProgress: (p) => (this.progress = p.done < p.total ? p : undefined),
 				onError: (error) => console.warn('search indexing:', error.message),
 				...(this.scope.spaces !== undefined ? { spaces: this.scope.spaces } : {}),
+				...(this.scope.rules !== undefined ? { rules: this.scope.rules } : {}),
+				...(this.scope.watchRules !== undefined ? { watchRules: this.scope.watchRules } : {}),
 				// New and changed messages show up in the results on screen.
 				onIndexed: () => {
 					if (this.searched && !this.searching) void this.run(this.searched);
@@ -110,7 +117,7 @@ export class SearchState {
 			return;
 		}
 		try {
-			const hits = await this.visible(await this.index.search(clean));
+			const hits = await this.index.search(clean, undefined, this.keeper());
 			if (ticket !== this.ticket) return;
 			this.results = hits;
 			this.searched = clean;
@@ -122,26 +129,29 @@ export class SearchState {
 	}
 
 	/**
-	 * Leaves out messages nobody is shown (in a channel the member is not shown, hidden by a
-	 * moderator, withheld by the channel's posting rules), deciding by the team as it is now:
-	 * the index keeps what was written.
+	 * A filter of results, page by page (SearchIndex.search's `keep`): it leaves out messages
+	 * nobody is shown (in a channel the member is not shown, hidden by a moderator, withheld by
+	 * the channel's posting rules), deciding by the team as it is now: the index keeps what
+	 * was written. Each channel among the results is read once.
 	 */
-	private async visible(found: SearchHit[]): Promise<SearchHit[]> {
+	private keeper(): (page: SearchHit[]) => Promise<SearchHit[]> {
 		const { unseen, listed } = this.scope;
-		const hits = listed === undefined ? found : found.filter((h) => h.kind !== SearchKind.message || listed(h.docId));
-		if (unseen === undefined) return hits;
-		const channels = [...new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))];
 		const hidden = new Map<string, Set<string>>();
-		for (const docId of channels) {
-			const handle = this.services.docs.open(docId);
-			try {
-				await handle.ready;
-				hidden.set(docId, await unseen(docId, handle.doc));
-			} finally {
-				this.services.docs.release(handle);
+		return async (found) => {
+			const hits = listed === undefined ? found : found.filter((h) => h.kind !== SearchKind.message || listed(h.docId));
+			if (unseen === undefined) return hits;
+			for (const docId of new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))) {
+				if (hidden.has(docId)) continue;
+				const handle = this.services.docs.open(docId);
+				try {
+					await handle.ready;
+					hidden.set(docId, await unseen(docId, handle.doc));
+				} finally {
+					this.services.docs.release(handle);
+				}
 			}
-		}
-		return hits.filter((h) => h.kind !== SearchKind.message || !hidden.get(h.docId)?.has(h.itemId));
+			return hits.filter((h) => h.kind !== SearchKind.message || !hidden.get(h.docId)?.has(h.itemId));
+		};
 	}
 
 	/** Empties the box and the results. */
@@ -153,10 +163,13 @@ export class SearchState {
 		this.searching = false;
 	}
 
-	/** Raw hits of the live index, best first, before rights are checked (the AI chat's workspace tools check them). */
+	/**
+	 * Hits of the live index, best first, without messages nobody is shown (as {@link run}
+	 * finds them); the AI chat's workspace tools check each against the member's rights again.
+	 */
 	async hits(query: string, limit: number): Promise<SearchHit[]> {
 		const index = await this.opened;
-		return index ? index.search(query, limit) : [];
+		return index ? index.search(query, limit, this.keeper()) : [];
 	}
 
 	/** Stops the background pass, indexes pending changes, saves the index and stops following documents. */

@@ -120,7 +120,9 @@ export class WorkspaceState {
 		this.search = new SearchState(services, row.id, this.root, {
 			spaces: () => authority.mySpaces(),
 			unseen: (docId, doc) => this.unseen(docId, doc),
-			listed: (docId) => this.channelEntry(docId) !== undefined
+			listed: (docId) => this.channelEntry(docId) !== undefined,
+			rules: (docId) => this.postingRules(docId),
+			watchRules: (changed) => authority.on('change', changed)
 		});
 	}
 

@@ -40,8 +40,12 @@ export { excerpt };
 export const SNAPSHOT_DELAY_MS = 3000;
 /** Most results returned by a search. */
 export const DEFAULT_LIMIT = 50;
+/** Most ranked results a search with a `keep` filter reads back (see {@link SearchIndex.search}). */
+export const MAX_SCANNED = 2000;
 /** Entries indexed per step while rebuilding (between steps the page stays responsive). */
 const REBUILD_CHUNK = 2000;
+/** Characters of text indexed per step while rebuilding, at most (past one entry). */
+const REBUILD_CHUNK_CHARS = 500_000;
 
 /** A search result: the entry, its score and where it matched. */
 export interface SearchHit extends SearchEntry {
@@ -217,21 +221,29 @@ export class SearchIndex {
 	 * unless the whole words alone already give `limit` results: expanding a prefix common in
 	 * a large index costs far more than the exact search. A CJK phrase must occur as a whole
 	 * (its bigrams could each occur apart).
+	 *
+	 * `keep` (given a page of results, best first) leaves out those the searcher is not shown;
+	 * further pages are read until `limit` are kept, up to {@link MAX_SCANNED} results in all
+	 * (found in review: a guest's many withheld posts, which the index keeps, filled the first
+	 * page of results and left none to show).
 	 */
-	async search(query: string, limit = DEFAULT_LIMIT): Promise<SearchHit[]> {
+	async search(query: string, limit = DEFAULT_LIMIT, keep?: (page: SearchHit[]) => Promise<SearchHit[]>): Promise<SearchHit[]> {
 		const found = this.rank(query, limit);
 		const phrases = cjkPhrases(query);
 		const { db, workspaceId } = this.init;
 		const hits: SearchHit[] = [];
-		// Read back in pages until `limit` results pass the phrase check (one page without phrases).
-		for (let from = 0; from < found.length && hits.length < limit; from += limit) {
-			const page = found.slice(from, from + limit);
+		const scan = Math.min(found.length, Math.max(limit, MAX_SCANNED));
+		// Read back in pages until `limit` results pass the checks (one page without phrases or `keep`).
+		for (let from = 0; from < scan && hits.length < limit; from += limit) {
+			const page = found.slice(from, Math.min(scan, from + limit));
 			const rows = await db.searchEntries.bulkGet(page.map((r) => `${workspaceId}|${String(r.id)}`));
+			const passed: SearchHit[] = [];
 			page.forEach((result, i) => {
 				const row = rows[i];
-				if (hits.length < limit && isEntryRow(row) && hasPhrases(row, phrases)) hits.push(toHit(row, result));
+				if (isEntryRow(row) && hasPhrases(row, phrases)) passed.push(toHit(row, result));
 			});
-			if (phrases.length === 0) break;
+			for (const hit of keep ? await keep(passed) : passed) if (hits.length < limit) hits.push(hit);
+			if (phrases.length === 0 && keep === undefined) break;
 		}
 		return hits.sort((a, b) => b.score - a.score || b.time - a.time);
 	}
@@ -294,12 +306,16 @@ export class SearchIndex {
 async function rebuild(init: SearchIndexInit): Promise<MiniSearch<Indexed>> {
 	const rows = (await init.db.searchEntries.where('workspaceId').equals(init.workspaceId).toArray()).filter(isEntryRow);
 	const index = new MiniSearch(SEARCH_OPTIONS);
-	for (let i = 0; i < rows.length; i += REBUILD_CHUNK) {
-		for (const r of rows.slice(i, i + REBUILD_CHUNK)) {
+	let i = 0;
+	while (i < rows.length) {
+		// A step ends after REBUILD_CHUNK rows or REBUILD_CHUNK_CHARS characters (a row at least).
+		for (let n = 0, chars = 0; i < rows.length && n < REBUILD_CHUNK && (n === 0 || chars < REBUILD_CHUNK_CHARS); n++, i++) {
+			const r = rows[i]!;
 			const doc = indexed(r.docId, r.itemId, r.text, r.title);
+			chars += doc.text.length;
 			if (!index.has(doc.key)) index.add(doc);
 		}
-		init.onProgress?.(Math.min(rows.length, i + REBUILD_CHUNK), rows.length);
+		init.onProgress?.(i, rows.length);
 		await new Promise((resolve) => setTimeout(resolve, 0));
 	}
 	return index;

@@ -3,9 +3,11 @@
  * indexed. Channels are read incrementally: messages and edits are append-only arrays, so
  * {@link recordsSince} with the state vector stored at the last pass yields just the new
  * records; deletions are a sparse map compared with the deletions applied last time.
- * Messages are indexed by their latest text (the author's newest edit); deleted ones are
- * dropped (and come back if the deletion is undone). Notes and AI threads are small and are
- * read whole when they changed.
+ * Messages are indexed by their text as the channel shows it (the author's newest edit that
+ * the channel's posting rules show: editRules.ts); deleted ones are dropped (and come back if
+ * the deletion is undone). Which messages show (hidden by an admin, withheld by the rules) is
+ * decided when searching, by the team as it is then (SearchState). Notes and AI threads are
+ * small and are read whole when they changed; AI-chat messages count only with a signed record.
  *
  * Only what is signed counts, as in the channel view: a message record whose signature checks
  * out in this document, its author's newest edit whose signature checks out, and the author's
@@ -21,13 +23,14 @@ import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import { ChannelDoc, deletionIndex, recordsSince, type ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
-import type { EditRecord, MessageRecord } from '../../doc/schema.js';
+import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
 import { replacesHeld } from '../../doc/recordChoice.js';
-import { signedDeletion } from '../../doc/channelRights.js';
-import { editSigningBytes, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
+import { signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { editSigningBytes, verifyAiRecordNow, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
+import { editJudge, editorsOf, editRulesKey, recordsById, type EditJudge } from './editRules.js';
 import type { IndexChange } from './SearchIndex.js';
-import { SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
+import { boundedText, SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
 
 /** What extraction needs from the index: the stored entries of a document. */
 export interface EntryLookup {
@@ -36,7 +39,7 @@ export interface EntryLookup {
 }
 
 /** The previous pass over a document, if any. */
-type Previous = Pick<SearchDocRow, 'sv' | 'deleted' | 'items'> | undefined;
+type Previous = Pick<SearchDocRow, 'sv' | 'deleted' | 'items' | 'editors' | 'rulesKey'> | undefined;
 
 function decodeSv(prev: Previous): Map<number, number> | undefined {
 	if (!prev) return new Map();
@@ -88,19 +91,32 @@ async function chooseRecords(records: Iterable<unknown>, wanted: (id: string) =>
 	return chosen;
 }
 
-/** The author's newest edit of each message among `edits` whose signature checks out (`authorOf` gives each message's author). */
-async function latestEdits(edits: EditRecord[], authorOf: (msgId: string) => string | undefined, checks: Checks): Promise<Map<string, EditRecord>> {
+/**
+ * The newest edit of each message among `edits` that its author made, that `shows` (the
+ * channel's rules: editRules.ts) and whose signature checks out; `messageOf` gives each
+ * message. Adds the devices whose roles decide which edits show to `editors`.
+ */
+async function latestEdits(
+	edits: EditRecord[],
+	messageOf: (msgId: string) => MessageRecord | undefined,
+	shows: EditJudge,
+	editors: Set<string>,
+	checks: Checks
+): Promise<Map<string, EditRecord>> {
 	const byMessage = new Map<string, EditRecord[]>();
 	for (const e of edits) {
-		if (authorOf(e.msg) !== e.author) continue;
+		if (messageOf(e.msg)?.author !== e.author) continue;
 		const list = byMessage.get(e.msg) ?? [];
 		list.push(e);
 		byMessage.set(e.msg, list);
 	}
 	const out = new Map<string, EditRecord>();
 	for (const [msg, list] of byMessage) {
+		const m = messageOf(msg)!;
+		for (const peer of editorsOf(m)) editors.add(peer);
 		list.sort((a, b) => compareHlc(b.hlc, a.hlc));
 		for (const e of list) {
+			if (!shows(e, m)) continue;
 			if (await checks.check(() => verifyBytesNow(e.author, editSigningBytes(e), e.sig))) {
 				out.set(msg, e);
 				break;
@@ -116,8 +132,8 @@ async function newestSignedHides(list: readonly ReadDeletion[] | undefined, chec
 	return false;
 }
 
-/** Changes to index for a channel document since `prev`. */
-export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, lookup: EntryLookup): Promise<IndexChange> {
+/** Changes to index for a channel document since `prev`, under the channel's posting `rules` (see editRules.ts). */
+export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, lookup: EntryLookup, rules?: PostingRules): Promise<IndexChange> {
 	const channel = new ChannelDoc(doc);
 	const sv = decodeSv(prev);
 	const full = sv === undefined || !prev;
@@ -130,7 +146,11 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		const known = new Set((await lookup.entries(docId, [...fresh.keys()])).flatMap((row) => (row ? [row.itemId] : [])));
 		if (known.size > 0) for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => known.has(id), docId, checks)) fresh.set(id, r);
 	}
-	const newEdits = recordsSince(channel.edits, since).filter(isEditRecord);
+	// The rules say something else about the edited messages than when last indexed (a settings
+	// mark arrived, an editor's role changed): every edit is weighed again.
+	const recheck = !full && (prev.rulesKey ?? '') !== editRulesKey(rules, prev.editors ?? []);
+	const allEdits = () => channel.edits.toArray().filter(isEditRecord);
+	const newEdits = recheck ? allEdits() : recordsSince(channel.edits, since).filter(isEditRecord);
 	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
 	const deletions = deletionIndex(channel);
 	/** Whether some author's newest signed mark hides the message (whether that author wrote it is checked below). */
@@ -152,14 +172,25 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		const wanted = new Set(restored);
 		for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => wanted.has(id), docId, checks)) restoring.set(id, r);
 	}
-	const authorOf = (id: string) => fresh.get(id)?.author ?? restoring.get(id)?.author ?? stored.get(id)?.author;
+	/** The channel's records by id as its views choose them (read once, when needed). */
+	let byId: Map<string, MessageRecord> | undefined;
+	const records = () => (byId ??= recordsById(channel.messages.toArray(), docId));
+	// The records of stored messages with edits to weigh, as a view shows them (their signatures were checked when they were indexed: again here).
+	const storedRecords = new Map<string, MessageRecord>();
+	for (const id of new Set(newEdits.map((e) => e.msg))) {
+		const row = stored.get(id);
+		const m = row ? records().get(id) : undefined;
+		if (m !== undefined && m.author === row?.author && (await checks.check(() => signedPost(m, docId)))) storedRecords.set(id, m);
+	}
+	const messageOf = (id: string): MessageRecord | undefined => fresh.get(id) ?? restoring.get(id) ?? storedRecords.get(id);
 	// New or restored messages may have edits that arrived earlier: consider every edit then.
-	const edits = fresh.size > 0 || restoring.size > 0 ? channel.edits.toArray().filter(isEditRecord) : newEdits;
-	const latest = await latestEdits(edits, authorOf, checks);
+	const edits = !recheck && (fresh.size > 0 || restoring.size > 0) ? allEdits() : newEdits;
+	const editors = new Set<string>(full || recheck ? [] : (prev.editors ?? []));
+	const latest = await latestEdits(edits, messageOf, editJudge(rules, docId, records), editors, checks);
 	const deleted = new Set<string>();
 	for (const id of wasDeleted) if (!restored.includes(id)) deleted.add(id);
 	for (const id of newlyDeletedIds) {
-		const author = authorOf(id);
+		const author = messageOf(id)?.author ?? stored.get(id)?.author;
 		if (author !== undefined && (await newestSignedHides(deletions.get(id)?.get(author), checks))) deleted.add(id);
 	}
 	const put: SearchEntry[] = [];
@@ -168,8 +199,15 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	}
 	for (const [id, row] of stored) {
 		const edit = latest.get(id);
-		if (deleted.has(id) || !edit || compareHlc(edit.hlc, row.textHlc ?? '') <= 0) continue;
-		put.push({ ...stripRow(row), text: edit.text, textHlc: edit.hlc });
+		if (deleted.has(id)) continue;
+		if (recheck) {
+			// Every edit was weighed again: the text is the newest that shows now, or the original.
+			const m = storedRecords.get(id);
+			const entry = m && messageEntry(docId, m, edit);
+			if (entry && entry.textHlc !== row.textHlc) put.push({ ...stripRow(row), text: entry.text, textHlc: entry.textHlc });
+		} else if (edit && compareHlc(edit.hlc, row.textHlc ?? '') > 0) {
+			put.push({ ...stripRow(row), text: edit.text, textHlc: edit.hlc });
+		}
 	}
 	const remove = [...deleted].filter((id) => !wasDeleted.has(id)).map((itemId) => ({ docId, itemId }));
 	if (full && prev) {
@@ -177,28 +215,55 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		const keep = new Set(put.map((e) => e.itemId));
 		for (const itemId of await lookup.itemIds(docId)) if (!keep.has(itemId)) remove.push({ docId, itemId });
 	}
-	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), deleted: [...deleted] } };
+	const editorList = [...editors].sort();
+	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), deleted: [...deleted], editors: editorList, rulesKey: editRulesKey(rules, editorList) } };
 }
 
 /** Changes to index for a note: one entry with its title and body (none when both are empty). */
 export function noteChanges(docId: string, doc: Y.Doc, updatedAt = 0): IndexChange {
 	const note = new NoteDoc(doc);
-	const title = note.title.trim();
-	const text = note.body.toString();
+	const title = boundedText(note.title.trim());
+	const text = boundedText(note.body.toString());
 	const sv = Y.encodeStateVector(doc);
 	if (!title && !text.trim()) return { remove: [{ docId, itemId: docId }], doc: { docId, sv } };
 	return { put: [{ docId, itemId: docId, kind: SearchKind.note, title, text, time: updatedAt }], doc: { docId, sv } };
 }
 
-/** Changes to index for an AI thread: its messages with text; those gone since `prev` are dropped. */
-export function aiThreadChanges(docId: string, doc: Y.Doc, prev: Previous): IndexChange {
-	const put: SearchEntry[] = new AiThreadDoc(doc)
-		.list()
-		.filter((m) => m.text.trim().length > 0)
-		.map((m) => ({ docId, itemId: m.id, kind: SearchKind.ai, author: m.author, text: m.text, time: hlcWall(m.hlc) }));
+/**
+ * Changes to index for an AI thread: its messages with text whose signed record checks out in
+ * this chat; those gone since `prev` are dropped. An entry without a record (an answer still
+ * being written, or one anyone wrote into the chat's live entries, which the chat shows marked
+ * unsigned) is not indexed: a result shows no such mark (found in review: a member's forged
+ * question in another member's name was found by its words as that member's). An answer is
+ * indexed once its signed record arrives.
+ */
+export async function aiThreadChanges(docId: string, doc: Y.Doc, prev: Previous): Promise<IndexChange> {
+	const checks = new Checks();
+	const put: SearchEntry[] = [];
+	for (const m of new AiThreadDoc(doc).list()) {
+		const { record } = m;
+		if (record === undefined || m.text.trim().length === 0) continue;
+		if (!(await checks.check(() => aiRecordSigned(record, docId)))) continue;
+		put.push({ docId, itemId: m.id, kind: SearchKind.ai, author: m.author, text: boundedText(m.text), time: hlcWall(m.hlc) });
+	}
 	const now = new Set(put.map((e) => e.itemId));
 	const remove = (prev?.items ?? []).filter((id) => !now.has(id)).map((itemId) => ({ docId, itemId }));
 	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), items: [...now] } };
+}
+
+/**
+ * Verdicts on AI-chat records, by the record as its document holds it (never changed while it
+ * exists): a chat is read whole on every change, a token at a time while an answer streams.
+ */
+const aiRecordChecks = new WeakMap<AiRecord, { docId: string; ok: boolean }>();
+
+/** Whether an AI-chat record's signature checks out in chat `docId` (remembered). */
+function aiRecordSigned(record: AiRecord, docId: string): boolean {
+	const known = aiRecordChecks.get(record);
+	if (known?.docId === docId) return known.ok;
+	const ok = verifyAiRecordNow(record, docId);
+	aiRecordChecks.set(record, { docId, ok });
+	return ok;
 }
 
 function stripRow(row: SearchEntryRow): SearchEntry {

@@ -20,7 +20,10 @@ export interface SearchEntry {
 	author?: string;
 	/** A note's title. */
 	title?: string;
-	/** The latest text: a message's newest edit, a note's Markdown body. */
+	/**
+	 * The text: a message's newest edit that the channel's rules show, a note's Markdown body;
+	 * at most {@link MAX_ENTRY_TEXT} characters.
+	 */
 	text: string;
 	/** Wall-clock milliseconds of the item (0 when unknown); ranks ties, newest first. */
 	time: number;
@@ -49,6 +52,10 @@ export interface SearchDocRow {
 	deleted?: string[];
 	/** AI threads: the ids of the messages indexed (to drop removed ones). */
 	items?: string[];
+	/** Channels: the devices whose roles decide whether its edits show (editRules.ts `editorsOf`), sorted. */
+	editors?: string[];
+	/** Channels: what the posting rules said about those edits when indexed (editRules.ts `editRulesKey`). */
+	rulesKey?: string;
 	/** {@link SEARCH_FORMAT} when written; another value means "index again". */
 	format: number;
 }
@@ -70,9 +77,23 @@ export interface SearchSnapshotRow {
 
 /**
  * Version of the tokenizer and entry layout. Raising it makes every device rebuild its
- * snapshots and index every document again.
+ * snapshots and index every document again. 2: edits the channel's rules refuse, unsigned
+ * AI-chat entries and texts past {@link MAX_ENTRY_TEXT} are no longer indexed (indexes of 1
+ * hold them).
  */
-export const SEARCH_FORMAT = 1;
+export const SEARCH_FORMAT = 2;
+
+/**
+ * Most characters of an entry's text that are indexed and stored (messages are at most
+ * 40,000; a note or an AI-chat message may be longer, and tokenizing megabytes at once
+ * would hold the page).
+ */
+export const MAX_ENTRY_TEXT = 100_000;
+
+/** `text` cut to {@link MAX_ENTRY_TEXT} characters. */
+export function boundedText(text: string): string {
+	return text.length > MAX_ENTRY_TEXT ? text.slice(0, MAX_ENTRY_TEXT) : text;
+}
 
 /** Key of an entry row. */
 export function entryRowId(workspaceId: string, docId: string, itemId: string): string {

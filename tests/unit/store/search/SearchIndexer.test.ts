@@ -7,6 +7,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { AiRole, AiThreadDoc } from '../../../../src/lib/doc/AiThreadDoc';
+import { AiRecordKind, AiStatus } from '../../../../src/lib/doc/schema';
+import { signAiRecord } from '../../../../src/lib/doc/signature';
 import { ChannelDoc } from '../../../../src/lib/doc/ChannelDoc';
 import { newId, newIdFor } from '../../../../src/lib/doc/ids';
 import { NoteDoc } from '../../../../src/lib/doc/NoteDoc';
@@ -187,9 +189,13 @@ describe('SearchIndexer', () => {
 		note.title = 'Engine log';
 		note.body.insert(0, '# Week 1\n\nThe 数据主权 policy applies to the pump logs.');
 		const thread = new AiThreadDoc(threadHandle.doc);
-		thread.append({ id: 'q1', role: AiRole.user, hlc: at(1), author: 'alice', text: 'What is a bilge pump?' });
-		const answer = thread.append({ id: 'a1', role: AiRole.assistant, hlc: at(2), author: 'host', text: 'A bilge' });
+		thread.addRecord(await signAiRecord(alice.key, { kind: AiRecordKind.user, id: 'q1', author: alice.id, hlc: at(1), text: 'What is a bilge pump?' }, threadId));
+		// An answer still being written is indexed once its signed record arrives.
+		const answer = thread.append({ id: 'a1', role: AiRole.assistant, hlc: at(2), author: peer.id, text: 'A bilge', askedBy: alice.id, status: AiStatus.streaming });
 		(answer.get('text') as Y.Text).insert(7, ' pump removes water.');
+		await indexer.flush();
+		expect(ids(await index.search('water'))).toEqual([]);
+		thread.addRecord(await signAiRecord(peer.key, { kind: AiRecordKind.answer, id: 'a1', author: peer.id, hlc: at(2), text: 'A bilge pump removes water.', askedBy: alice.id, status: AiStatus.done }, threadId));
 		await indexer.flush();
 
 		const noteHit = (await index.search('数据主权'))[0];
@@ -202,7 +208,8 @@ describe('SearchIndexer', () => {
 		// Editing the note body replaces its entry; removing an AI message drops it.
 		note.body.delete(0, note.body.length);
 		note.body.insert(0, 'Nothing left');
-		thread.messages.delete(1, 1);
+		// Alice regenerates her answer: the cut drops it.
+		thread.addRecord(await signAiRecord(alice.key, { kind: AiRecordKind.cut, id: 'c1', author: alice.id, hlc: at(3), text: '', from: 'a1' }, threadId));
 		await indexer.flush();
 		expect(await index.search('数据主权')).toEqual([]);
 		expect(ids(await index.search('pump'))).toEqual(['q1']);

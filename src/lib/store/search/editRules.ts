@@ -1,0 +1,69 @@
+/**
+ * Which edits of a message search takes: the author's, signed, and shown by the channel's
+ * posting rules — asked of channelRights.ts `shownText`, the one rule of the channel view, the
+ * model's tools and exports. Found in review: search took the author's newest signed edit
+ * whatever the rules, so a member's edit dated after the channel went read-only or was
+ * archived (which every view refuses) was found by its words and shown in the result's snippet.
+ *
+ * Rules change after an edit was indexed (a settings mark arrives, an author's role changes),
+ * so a channel's progress row keeps {@link editRulesKey}: what the rules say now about the
+ * channel's edited messages. The indexer compares it without loading the channel and indexes
+ * the channel's edited messages again when it differs.
+ */
+import { shownText, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { replacesHeld } from '../../doc/recordChoice.js';
+import type { EditRecord, MessageRecord } from '../../doc/schema.js';
+import { isMessageRecord } from '../../doc/validate.js';
+
+/** Whether an edit of a message shows. */
+export type EditJudge = (e: EditRecord, m: MessageRecord) => boolean;
+
+/** What `shownText` says when the one edit it is shown counts (no message text is this). */
+const SHOWN = '\u0000shown';
+
+/**
+ * Whether edits show under `rules` (every edit, without rules), asked of `shownText` one edit
+ * at a time. `records` gives the channel's records by id as views choose them (a view's
+ * `byId`): `shownText` reads a model's question there; read only when it does.
+ */
+export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>): EditJudge {
+	if (rules === undefined) return () => true;
+	return (e, m) => {
+		const view = {
+			get byId() {
+				return records();
+			},
+			channel: { id: docId },
+			text: () => SHOWN,
+			edits: () => [e]
+		};
+		return shownText(view, { ...m, text: '' }, rules) === SHOWN;
+	};
+}
+
+/** A channel's records by id, one per id as its views choose (recordChoice.ts; a lone record is not checked here). */
+export function recordsById(records: readonly unknown[], docId: string): Map<string, MessageRecord> {
+	const byId = new Map<string, MessageRecord>();
+	for (const m of records) {
+		if (!isMessageRecord(m)) continue;
+		const held = byId.get(m.id);
+		if (held === undefined || replacesHeld(held, m, (r) => signedPost(r, docId))) byId.set(m.id, m);
+	}
+	return byId;
+}
+
+/** The devices whose roles decide whether `m`'s edits show: its author, and the asker of a model's answer. */
+export function editorsOf(m: Pick<MessageRecord, 'author' | 'askedBy'>): string[] {
+	return m.askedBy !== undefined ? [m.author, m.askedBy] : [m.author];
+}
+
+/**
+ * What `rules` say about edits by `editors` (sorted): the channel's read-only and archived
+ * spans and each editor's role and standing. Equal keys, equal verdicts on every edit; '' when
+ * there are no rules.
+ */
+export function editRulesKey(rules: PostingRules | undefined, editors: readonly string[]): string {
+	if (rules === undefined) return '';
+	const standing = editors.map((p) => [rules.roleOf(p) ?? '', rules.postedEver === undefined ? 1 : rules.postedEver(p) ? 1 : 0]);
+	return JSON.stringify([rules.readOnly, rules.archived ?? [], standing]);
+}
