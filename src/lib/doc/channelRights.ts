@@ -313,9 +313,12 @@ export function hiddenBy(marks: readonly ModerationMark[], roleOf: RoleOf, isGen
  */
 export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): Promise<Set<string>> {
 	const out = new Set<string>();
-	const records = channel.messages.toArray().filter(isMessageRecord);
-	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(recordsById(records, channel.id), channel.id) };
-	for (const m of records) if (!postShows(m, rules)) out.add(m.id);
+	// One record per id, as the views choose it (found in review: judging every record let an
+	// unsigned copy of a member's id, claiming a guest as its author, withhold the real post
+	// from search, workspace knowledge and the model's tools).
+	const byId = recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id);
+	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(byId, channel.id) };
+	for (const m of byId.values()) if (!postShows(m, rules)) out.add(m.id);
 	const byMessage = new Map<string, ModerationMark[]>();
 	channel.moderation.forEach((value, key) => {
 		const mark = readModeration(key, value);
@@ -336,7 +339,9 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
  * view ({@link PostingRules.questions}): reads every record once when made.
  */
 export function questionsIn(channel: ChannelDoc): QuestionLookup {
-	return channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id);
+	// Read on the first question asked: most callers judge posts that answer nothing.
+	let lookup: QuestionLookup | undefined;
+	return (id) => (lookup ??= channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id))(id);
 }
 
 /** A channel's records by id, one per id chosen as its views choose (recordChoice.ts). */

@@ -10,7 +10,7 @@ import { get } from 'svelte/store';
 import { _ } from '../../i18n/index.js';
 import { ChannelDoc, deletionIndex } from '../../doc/ChannelDoc.js';
 import { addedMessages } from '../../doc/addedMessages.js';
-import { deletedBySigned, hiddenAmong, moderationOf, postShows, signedPosts } from '../../doc/channelRights.js';
+import { deletedBySigned, hiddenAmong, moderationOf, postShows, questionsIn, signedPosts, type PostingRules } from '../../doc/channelRights.js';
 import { ChannelKind, decideNotify, defaultLevel, isNotifyLevel, type NotifyLevel } from '../../doc/notifyRules.js';
 import type { ChannelInfo, MessageRecord } from '../../doc/schema.js';
 import { verifyMessage } from '../../doc/signature.js';
@@ -85,11 +85,14 @@ export class WorkspaceNotifier {
 		try {
 			const added = addedMessages(handle.doc, update);
 			if (added.length === 0) return;
-			this.countUnread(id, added);
 			const channel = new ChannelDoc(handle.doc);
+			// A model's answer shows as its proven asker's (channelRights.ts `provenAsker`): the
+			// questions are read from the document, once, if an answer is judged.
+			const rules = { ...this.ws.postingRules(id), questions: questionsIn(channel) };
+			this.countUnread(id, added, rules);
 			const deletions = deletionIndex(channel);
 			for (const m of added) {
-				const pending = this.decide(id, info, m, channel, deletions);
+				const pending = this.decide(id, info, m, channel, deletions, rules);
 				if (pending) void pending.catch((error: unknown) => console.warn('notifications: could not notify', error));
 			}
 		} finally {
@@ -98,10 +101,9 @@ export class WorkspaceNotifier {
 	}
 
 	/** Arrivals in a channel not on screen count as unread at once (refreshUnread recounts later). */
-	private countUnread(id: string, added: MessageRecord[]): void {
+	private countUnread(id: string, added: MessageRecord[], rules: PostingRules): void {
 		if (this.ws.channel?.id === id) return;
 		const me = this.services.identity.peerId;
-		const rules = this.ws.postingRules(id);
 		const candidates = added.filter((m) => m.parent === undefined && m.author !== me && postShows(m, rules));
 		if (candidates.length === 0) return;
 		void signedPosts(candidates, id).then((signed) => {
@@ -110,7 +112,7 @@ export class WorkspaceNotifier {
 	}
 
 	/** Decides at once from what the document says; a message that notifies is shown once its signature checks out. */
-	private decide(id: string, info: ChannelInfo, m: MessageRecord, channel: ChannelDoc, deletions: ReturnType<typeof deletionIndex>): Promise<void> | undefined {
+	private decide(id: string, info: ChannelInfo, m: MessageRecord, channel: ChannelDoc, deletions: ReturnType<typeof deletionIndex>, rules: PostingRules): Promise<void> | undefined {
 		if (!this.sink.wanted()) return undefined;
 		const { identity } = this.services;
 		const kind = this.kindOf(id, info);
@@ -120,7 +122,7 @@ export class WorkspaceNotifier {
 			kind,
 			level: this.levels[id],
 			tookPart: m.parent !== undefined && tookPart(channel, m.parent, identity.peerId),
-			shown: this.ws.isMember(m.author) && postShows(m, this.ws.postingRules(id)),
+			shown: this.ws.isMember(m.author) && postShows(m, rules),
 			since: this.since
 		});
 		if (!decision.notify) return undefined;
@@ -131,7 +133,7 @@ export class WorkspaceNotifier {
 		// Nor one its author deleted: by a mark whose signature checks out (found in review: a
 		// forged one in the author's name silenced the notification).
 		const marks = moderationOf(channel, m.id);
-		const roleOf = this.ws.postingRules(id).roleOf;
+		const roleOf = rules.roleOf;
 		const ownMarks = deletions.get(m.id)?.get(m.author);
 		return Promise.all([verifyMessage(m, id), hiddenAmong(marks, roleOf)]).then(([genuine, hidden]) => {
 			if (!genuine || hidden || deletedBySigned(ownMarks) || this.closed) return;
