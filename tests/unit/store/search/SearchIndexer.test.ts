@@ -158,7 +158,7 @@ describe('SearchIndexer', () => {
 		expect(applied.map((c) => c.put?.map((e) => e.itemId))).toEqual([['new1']]);
 		expect(index.size).toBe(4501);
 		w.docs.release(handle);
-	});
+	}, 60_000); // signs and checks 4,500 messages: 13–17 s on a busy 2-core machine
 
 	it('indexes updates synced from a peer into a document this device is not showing', async () => {
 		const w = await world();
