@@ -10,6 +10,14 @@
  *   and their undoing), from the state vector of its last pass this session. The first pass
  *   of a session reads every message and drops the chunks of messages no longer there.
  *
+ * A channel's edits count as its posting rules say (store/search/editRules.ts), as in the view,
+ * search and the model's tools: knowledge once quoted to the model a member's edit dated after
+ * the channel went read-only or was archived (found in review). The rules change after a
+ * channel was read (a settings mark arrives on the root, a role changes): {@link
+ * KnowledgeIndexer.offRules} names the channels whose rules now say something else of their
+ * edited messages, and reading such a channel again weighs every edit anew. A new session
+ * reads every channel whole, under the rules as they are then.
+ *
  * AI chats are not knowledge: they are one member's conversations with a model, and answers
  * grounded in earlier answers would cite the model to itself.
  *
@@ -17,7 +25,9 @@
  * after, in the index's background pass (its progress is the index's `onProgress`).
  */
 import type * as Y from 'yjs';
+import type { PostingRules } from '../doc/channelRights.js';
 import { NoteDoc } from '../doc/NoteDoc.js';
+import { editRulesKey } from '../store/search/editRules.js';
 import { channelChanges, type EntryLookup } from '../store/search/extract.js';
 import type { SearchDocRow, SearchEntryRow } from '../store/search/rows.js';
 import { chunkMessage, chunkNote } from './chunker.js';
@@ -39,10 +49,18 @@ export interface KnowledgeIndexerInit {
 	onError?: (error: Error) => void;
 	/** Called with the documents whose chunks were updated (before their embedding). */
 	onIndexed?: (docIds: string[]) => void;
+	/** Channel `docId`'s posting rules (which edits count); without, an author's newest signed edit counts. */
+	rules?: (docId: string) => PostingRules | undefined;
+	/**
+	 * Calls `changed` when the rules may have changed (the team, the root's settings marks);
+	 * returns a stop function. Without it, {@link KnowledgeIndexer.offRules} compares every
+	 * channel each time.
+	 */
+	watchRules?: (changed: () => void) => () => void;
 }
 
-/** What the last pass over a channel saw. */
-type ChannelState = Pick<SearchDocRow, 'sv' | 'deleted'>;
+/** What the last pass over a channel saw, and what its rules said of its edited messages then (editRules.ts). */
+type ChannelState = Pick<SearchDocRow, 'sv' | 'deleted' | 'editors' | 'rulesKey'>;
 
 /** See the module comment. */
 export class KnowledgeIndexer {
@@ -51,8 +69,28 @@ export class KnowledgeIndexer {
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private running: Promise<void> = Promise.resolve();
 	private stopped = false;
+	/** The rules may have changed since the channels were last compared with them. */
+	private rulesChanged = true;
+	private readonly stopWatchingRules: (() => void) | undefined;
 
-	constructor(private readonly init: KnowledgeIndexerInit) {}
+	constructor(private readonly init: KnowledgeIndexerInit) {
+		this.stopWatchingRules = init.watchRules?.(() => (this.rulesChanged = true));
+	}
+
+	/**
+	 * The channels read this session whose rules now say something else of their edited
+	 * messages than when they were read: read them again ({@link docChanged}).
+	 */
+	offRules(): string[] {
+		const { rules, watchRules } = this.init;
+		if (rules === undefined || (watchRules !== undefined && !this.rulesChanged)) return [];
+		this.rulesChanged = false;
+		const off: string[] = [];
+		for (const [docId, state] of this.channels) {
+			if (editRulesKey(rules(docId), state.editors ?? []) !== (state.rulesKey ?? '')) off.push(docId);
+		}
+		return off;
+	}
 
 	/**
 	 * A note or channel changed (or was opened for the first time this session): it is read
@@ -84,6 +122,7 @@ export class KnowledgeIndexer {
 
 	/** Stops following changes; pending ones are read first. */
 	async stop(): Promise<void> {
+		this.stopWatchingRules?.();
 		await this.flush();
 		this.stopped = true;
 	}
@@ -132,7 +171,7 @@ export class KnowledgeIndexer {
 	/** The messages of a channel that changed since its last pass (every one on the first). */
 	private async channelChange(docId: string, doc: Y.Doc): Promise<{ replace: NonNullable<KnowledgeChange['replace']>; state: ChannelState }> {
 		const prev = this.channels.get(docId);
-		const change = await channelChanges(docId, doc, prev, this.lookup());
+		const change = await channelChanges(docId, doc, prev, this.lookup(), this.init.rules?.(docId));
 		const replace: NonNullable<KnowledgeChange['replace']> = [];
 		const kept = new Set<string>();
 		for (const entry of change.put ?? []) {
@@ -148,7 +187,7 @@ export class KnowledgeIndexer {
 		}
 		const sv = change.doc?.sv;
 		if (!sv) throw new Error(`No state vector for channel ${docId}.`);
-		return { replace, state: { sv, deleted: change.doc?.deleted ?? [] } };
+		return { replace, state: { sv, deleted: change.doc?.deleted ?? [], editors: change.doc?.editors ?? [], rulesKey: change.doc?.rulesKey ?? '' } };
 	}
 
 	/** The stored messages as extraction reads them (author and clock of the text indexed). */

@@ -3,11 +3,13 @@
  * {@link KnowledgeIndexer} for the session. Before a question is answered, the documents the
  * member may read are brought up to date, reading only those not read yet this session and
  * those changed since (the document store reports every change to a document, local or
- * synced), so a question costs a pass over what changed, not over the whole workspace.
+ * synced), so a question costs a pass over what changed, not over the whole workspace. A
+ * channel whose posting rules changed since it was read (a settings mark, a role: which edits
+ * count, KnowledgeIndexer.ts) is read again too.
  */
 import type { DocStore } from '../store/DocStore.js';
 import type { KnowledgeIndex } from './KnowledgeIndex.js';
-import { KnowledgeIndexer, type KnowledgeDocKind } from './KnowledgeIndexer.js';
+import { KnowledgeIndexer, type KnowledgeDocKind, type KnowledgeIndexerInit } from './KnowledgeIndexer.js';
 
 /** Documents loaded at once while the knowledge is brought up to date. */
 export const REFRESH_BATCH = 16;
@@ -31,9 +33,11 @@ export class WorkspaceKnowledge {
 
 	constructor(
 		readonly index: KnowledgeIndex,
-		private readonly docs: Pick<DocStore, 'open' | 'release' | 'onUpdate'>
+		private readonly docs: Pick<DocStore, 'open' | 'release' | 'onUpdate'>,
+		/** The channels' posting rules, and changes to them (see KnowledgeIndexerInit). */
+		rules: Pick<KnowledgeIndexerInit, 'rules' | 'watchRules'> = {}
 	) {
-		this.indexer = new KnowledgeIndexer({ index, delayMs: 0, onError: () => (this.failed = true) });
+		this.indexer = new KnowledgeIndexer({ ...rules, index, delayMs: 0, onError: () => (this.failed = true) });
 		this.offUpdates = docs.onUpdate((id) => {
 			this.current.delete(id);
 			this.touched.add(id);
@@ -42,6 +46,7 @@ export class WorkspaceKnowledge {
 
 	/** Reads the documents of `readable` that are new this session or changed since they were read. */
 	async refresh(readable: readonly ReadableDoc[]): Promise<void> {
+		for (const id of this.indexer.offRules()) this.current.delete(id);
 		const stale = readable.filter((d) => !this.current.has(d.id));
 		this.touched.clear();
 		this.failed = false;

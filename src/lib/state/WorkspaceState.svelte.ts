@@ -520,11 +520,25 @@ export class WorkspaceState {
 			async ([{ KnowledgeIndex }, { IdbVectorStore }, { WorkspaceKnowledge }]) =>
 				new WorkspaceKnowledge(
 					await KnowledgeIndex.open({ store: new IdbVectorStore(this.services.db, this.id), ...this.knowledgeEmbedding.indexHooks }),
-					this.services.docs
+					this.services.docs,
+					// Which edits count, as for search; they change with the team and the root's settings marks.
+					{ rules: (docId) => this.postingRules(docId), watchRules: (changed) => this.watchRules(changed) }
 				)
 		);
 		this.knowledge.catch(() => (this.knowledge = undefined));
 		return this.knowledge;
+	}
+
+	/** Calls `changed` when the channels' posting rules may have changed (the team, the root); returns a stop function. */
+	private watchRules(changed: () => void): () => void {
+		const offTeam = this.team.authority.on('change', changed);
+		const offRoot = this.services.docs.onUpdate((id) => {
+			if (id === this.id) changed();
+		});
+		return () => {
+			offTeam();
+			offRoot();
+		};
 	}
 
 	/** Closes the knowledge index, then frees its embedding model. */

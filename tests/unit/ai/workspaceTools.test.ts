@@ -210,12 +210,17 @@ describe('workspace tools', () => {
 	});
 
 	it('search finds a message and a note the member may read, and nothing deleted, hidden, forged or private', async () => {
-		const raw = await w.ctx.search('harbour', 50);
+		const index = await SearchIndex.open({ db: w.services.db, workspaceId: w.ws });
+		const raw = await index.search('harbour', 50).finally(() => index.close());
 		// The index holds a hidden message and a private channel's: the tool must leave them out.
 		// (A forged record it no longer takes at all: only signed records are indexed.)
 		expect(raw.map((h) => h.itemId)).toContain(w.hidden);
 		expect(raw.some((h) => h.text.startsWith('Forged'))).toBe(false);
 		expect(raw.some((h) => h.docId === w.secret)).toBe(true);
+		// The search over the stored index leaves them out already (workspaceToolContext.ts), as the live one does.
+		const found = await w.ctx.search('harbour', 50);
+		expect(found.map((h) => h.itemId)).not.toContain(w.hidden);
+		expect(found.some((h) => h.docId === w.secret)).toBe(false);
 		const result = await call('search', { query: 'harbour', limit: 10 });
 		expect(result.isError).toBeUndefined();
 		expect(result.content).toContain('Welcome to the harbour project');

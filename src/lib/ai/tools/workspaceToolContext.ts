@@ -5,7 +5,12 @@
  * full-text index.
  */
 import type { Services } from '../../app.js';
+import { ChannelDoc } from '../../doc/ChannelDoc.js';
+import { channelRules, unseenMessages } from '../../doc/channelRights.js';
+import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { SearchHit } from '../../store/search/SearchIndex.js';
+import { SearchKind } from '../../store/search/rows.js';
+import { postingRules, type ToolTeam } from './workspaceToolAccess.js';
 import type { WorkspaceToolContext } from './workspaceTools.js';
 
 /** Searches a workspace's full-text index: hits best first, rights not yet checked. */
@@ -44,16 +49,63 @@ export function workspaceToolContext(services: Services, workspaceId: string, in
 	};
 }
 
-/** A search over the stored index of the workspace, opened for each query. */
+/**
+ * A search over the stored index of the workspace, opened for each query. Like the live
+ * search (SearchState `hits`), it leaves out messages the member is not shown page by page
+ * (SearchIndex.search's `keep`), so a flood of withheld posts, which the index keeps, cannot
+ * crowd out the hits the tools would show (found in review: a guest's many posts filled the
+ * page read back, and the model was told nothing matched).
+ */
 function storedSearch(services: Services, workspaceId: string): WorkspaceSearch {
 	return async (query, limit) => {
 		// MiniSearch loads with the first search, not with the chat.
 		const { SearchIndex } = await import('../../store/search/SearchIndex.js');
 		const index = await SearchIndex.open({ db: services.db, workspaceId });
+		const root = services.docs.open(workspaceId);
 		try {
-			return await index.search(query, limit);
+			await root.ready;
+			return await index.search(query, limit, shownFilter(services, workspaceId, new WorkspaceDoc(root.doc)));
 		} finally {
+			services.docs.release(root);
 			await index.close();
 		}
 	};
+}
+
+/**
+ * A filter of search results, page by page: messages in channels the member may not read
+ * (workspaceToolAccess.ts `readableChannels`), and those nobody is shown (hidden by a
+ * moderator, withheld by the channel's posting rules: channelRights.ts `unseenMessages`), by
+ * the team as it is now. Each channel among the results is read once. The tools check every
+ * hit they keep again.
+ */
+function shownFilter(services: Services, workspaceId: string, root: WorkspaceDoc): (page: SearchHit[]) => Promise<SearchHit[]> {
+	const hidden = new Map<string, ReadonlySet<string>>();
+	return async (page) => {
+		const team: ToolTeam | undefined = services.core.get(workspaceId)?.authority;
+		if (team === undefined) return page.filter((h) => h.kind !== SearchKind.message);
+		const readable = readableIds(root, team, services.identity.peerId);
+		const hits = page.filter((h) => h.kind !== SearchKind.message || readable.has(h.docId));
+		for (const docId of new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))) {
+			if (hidden.has(docId)) continue;
+			const handle = services.docs.open(docId);
+			try {
+				await handle.ready;
+				hidden.set(docId, await unseenMessages(new ChannelDoc(handle.doc), postingRules(root, team, docId)));
+			} finally {
+				services.docs.release(handle);
+			}
+		}
+		return hits.filter((h) => h.kind !== SearchKind.message || !hidden.get(h.docId)?.has(h.itemId));
+	};
+}
+
+/** The ids of the channels `me` may read, as workspaceToolAccess.ts `readableChannels` lists them. */
+function readableIds(root: WorkspaceDoc, team: ToolTeam, me: string): Set<string> {
+	const role = team.roleOf(me);
+	const rules = channelRules((p) => team.roleOf(p), (p) => team.roleEver(p), role === 'owner' || role === 'admin');
+	const spaces = team.team.spaces;
+	const ids = new Set(root.listChannels(rules).flatMap((info) => (spaces.has(info.id) ? [] : [info.id])));
+	for (const id of team.mySpaces()) if (spaces.has(id)) ids.add(id);
+	return ids;
 }
