@@ -58,7 +58,8 @@ export function assembleServices(db: OutpostDb, docs: DocStore, identity: Identi
 		onError: (error) => console.info('team keys:', error.name, error.message),
 		sealedMirrors: (workspaceId) => settingsMirrors(db, workspaceId)
 	});
-	const blobs = new DeviceBlobs((workspaceId) => new IdbBlobStore(db, workspaceId));
+	// Within a storage budget: a share of the browser's quota (blob/blobBudget.ts).
+	const blobs = new DeviceBlobs((workspaceId) => new IdbBlobStore(db, workspaceId), {}, () => core.ids());
 	return { db, docs, identity, clock: new HybridClock(identity.peerId), core, blobs };
 }
 
@@ -183,6 +184,8 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 			const team = core.get(id)?.authority.team;
 			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
 		},
+		// The device's blob budget, on the verified size: a member posting many images cannot fill it.
+		room: (id, blobId, bytes, docId) => services.blobs.room(id, blobId, bytes, docId),
 		unproven: peer.mesh.unproven,
 		onError: (error) => console.info('blobs:', error.name, error.message)
 	});
@@ -192,7 +195,15 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 		console.error('mesh: could not serve blobs', error);
 		return undefined;
 	}
-	services.blobs.attach({ service: blobs.service, livePeers, pinOnRelays: (id, docId, blobIds) => blobs.pinOnRelays(id, docId, blobIds) });
+	services.blobs.attach({
+		service: blobs.service,
+		livePeers,
+		pinOnRelays: (id, docId, blobIds) => blobs.pinOnRelays(id, docId, blobIds),
+		senderOf: async (id, docId, blobId) => {
+			const workspace = core.get(id);
+			return workspace === undefined ? undefined : (await blobs.referencesOf(workspace.docs).posts(docId, blobId))[0]?.author;
+		}
+	});
 	for (const id of core.ids()) if (core.get(id)?.secret !== undefined) blobs.follow(id);
 	return blobs;
 }

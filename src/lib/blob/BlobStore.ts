@@ -5,6 +5,7 @@
  * tests and devices without storage.
  */
 import { chunkOf, manifestOf, type BlobManifest } from './blobManifest.js';
+import { strongerOrigin, type BlobLedger, type BlobOrigin, type LedgerEntry } from './blobBudget.js';
 
 /** A replica's blobs. Callers store only verified chunks (blobService.ts verifies). */
 export interface BlobStore {
@@ -39,10 +40,34 @@ export async function readBlob(store: BlobStore, id: string): Promise<Uint8Array
 	return out;
 }
 
-/** A {@link BlobStore} in memory. */
-export class MemoryBlobStore implements BlobStore {
+/** A {@link BlobStore} in memory, with its {@link BlobLedger} (blobBudget.ts). */
+export class MemoryBlobStore implements BlobLedger {
 	private readonly manifests = new Map<string, BlobManifest>();
 	private readonly held = new Map<string, Map<number, Uint8Array>>();
+	private readonly marks = new Map<string, LedgerEntry>();
+
+	entries(): Promise<LedgerEntry[]> {
+		const out = [...this.marks.values()].map((e) => ({ ...e }));
+		for (const [id, m] of this.manifests) if (!this.marks.has(id)) out.push({ id, bytes: m.size, origin: 'sent', at: 0 });
+		return Promise.resolve(out);
+	}
+
+	mark(id: string, bytes: number, origin: BlobOrigin, sender?: string): Promise<void> {
+		const was = this.marks.get(id);
+		// A blob held without a mark is the device's own (stored before any budget): it stays so.
+		const kept = was === undefined && this.manifests.has(id);
+		const entry: LedgerEntry = { id, bytes, origin: kept ? 'sent' : strongerOrigin(was?.origin, origin), at: was?.at ?? Date.now() };
+		const from = was?.sender ?? sender;
+		this.marks.set(id, from === undefined ? entry : { ...entry, sender: from });
+		return Promise.resolve();
+	}
+
+	drop(id: string): Promise<void> {
+		this.manifests.delete(id);
+		this.held.delete(id);
+		this.marks.delete(id);
+		return Promise.resolve();
+	}
 
 	manifest(id: string): Promise<BlobManifest | undefined> {
 		return Promise.resolve(this.manifests.get(id));

@@ -47,6 +47,9 @@ import {
 	type BlobMessage
 } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
+import { BlobRefusedError } from './blobErrors.js';
+
+export { BlobRefusedError };
 
 /** What a serving stream accepts from its peer: one GET or PIN (a stranger can make it hold 2 KiB). */
 const OWN_BOUND = { maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES };
@@ -81,20 +84,6 @@ export class WrongBytesError extends Error {
 	override name = 'WrongBytesError';
 }
 
-/**
- * The fetch's `admit` refused the blob's manifest (it is not the size its reference says, or
- * the replica has no room for it): nothing of it was stored, and no other peer is asked.
- */
-export class BlobRefusedError extends Error {
-	override name = 'BlobRefusedError';
-	constructor(
-		readonly blobId: string,
-		/** Why (`FetchOptions.admit`'s answer). */
-		reason: string
-	) {
-		super(reason);
-	}
-}
 
 /** A peer sent nothing for the idle time (once dialled, between two frames): it is dropped and its chunks go to the others. */
 export class BlobStalledError extends Error {
@@ -168,14 +157,19 @@ export interface FetchOptions {
 	 * Judges the blob's manifest (its id proves it) before anything of it is stored, and the one
 	 * already held before a chunk is asked for: true takes it, a string is why not (the fetch
 	 * then fails with {@link BlobRefusedError}). Callers check it against the reference
-	 * (blobAdmission.ts), whose size is only the sender's claim, and against their quota.
+	 * (blobAdmission.ts), whose size is only the sender's claim, and against their quota. A
+	 * {@link BlobRefusedError} of the caller's (a budget's: blobBudget.ts) is thrown as it is.
 	 */
-	admit?(manifest: BlobManifest): true | string | Promise<true | string>;
+	admit?(manifest: BlobManifest): Admission | Promise<Admission>;
 }
+
+/** What `FetchOptions.admit` answers: true takes the manifest; a reason, or a refusal of the caller's, refuses it. */
+export type Admission = true | string | BlobRefusedError;
 
 /** Throws {@link BlobRefusedError} unless `options.admit` (when given) takes `manifest`. */
 async function admitted(manifest: BlobManifest, options: Pick<FetchOptions, 'admit'>): Promise<BlobManifest> {
 	const verdict = options.admit === undefined ? true : await options.admit(manifest);
+	if (verdict instanceof BlobRefusedError) throw verdict;
 	if (verdict !== true) throw new BlobRefusedError(manifest.id, verdict);
 	return manifest;
 }

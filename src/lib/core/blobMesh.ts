@@ -20,8 +20,8 @@
  * that may not hold the document named, nothing is read (references, store) before the refusal.
  *
  * **Pinning judges the manifest, not the claim.** A pin's fetch takes the blob's manifest only
- * when it is the size its reference says and the replica has room for it ({@link BlobMeshInit.room},
- * the relay's quota); a sealed pin, whose reference the replica cannot read, only within the
+ * when it is the size its reference says and the replica has room for it ({@link BlobMeshInit.room}:
+ * the relay's quota, a browser's blob budget); a sealed pin, whose reference the replica cannot read, only within the
  * file policy's largest sealed file and that room. A pin refused so is dropped, not tried again.
  *
  * **Private spaces' blobs are sealed** (blob/blobSeal.ts). A member's device serves them to the
@@ -33,7 +33,7 @@
  */
 import { admitReferenced, referencedBlobSize } from '../blob/blobAdmission.js';
 import { chunkLength, type BlobManifest } from '../blob/blobManifest.js';
-import { BlobService, BlobRefusedError, type BlobServiceInit } from '../blob/blobService.js';
+import { BlobService, BlobRefusedError, type Admission, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
 import { sealedSize } from '../blob/blobSeal.js';
 import { namedByShownPost } from '../blob/shownPosts.js';
@@ -92,9 +92,10 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 	/**
 	 * Asked once a pin's manifest is known (its id proves it), before any of its chunks is
 	 * stored: whether this replica has room for the `bytes` of blob `blobId` it does not hold
-	 * yet (the relay's quota); true, or why not (the pin is then dropped). Default: room.
+	 * yet (the relay's quota; a browser's blob budget, which may make room: blob/blobBudget.ts),
+	 * named by document `docId`; true, or why not (the pin is then dropped). Default: room.
 	 */
-	room?(workspaceId: string, blobId: string, bytes: number): true | string;
+	room?(workspaceId: string, blobId: string, bytes: number, docId: string): Admission | Promise<Admission>;
 	/**
 	 * Where a replica keeps the sealed blobs of private spaces it is not in, when members ask it
 	 * to (a relay); without it such requests are refused.
@@ -375,7 +376,7 @@ export class BlobMesh {
 	 * says, or for a sealed pin at most the sealed size of the largest file the policy allows;
 	 * then room for the bytes not held yet.
 	 */
-	private async admitPin(workspaceId: string, store: BlobStore, pin: Pin, manifest: BlobManifest): Promise<true | string> {
+	private async admitPin(workspaceId: string, store: BlobStore, pin: Pin, manifest: BlobManifest): Promise<Admission> {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined) return 'the workspace is closed';
 		if (pin.asker === undefined) {
@@ -387,7 +388,7 @@ export class BlobMesh {
 		}
 		const missing = await store.missing(manifest.id);
 		const bytes = missing === undefined ? manifest.size : missing.reduce((n, index) => n + chunkLength(manifest, index), 0);
-		return this.init.room?.(workspaceId, manifest.id, bytes) ?? true;
+		return (await this.init.room?.(workspaceId, manifest.id, bytes, pin.docId)) ?? true;
 	}
 
 	/** Fetches the pins waiting, one at a time; failed ones are tried again later; refused ones are dropped. */

@@ -12,9 +12,15 @@ import { shownFileName } from '../doc/fileNames.js';
 
 /**
  * Why a fetch failed, for the view to say in the user's language; `mismatch`: the blob is not
- * the size its reference says (a modified sender's client), so it is neither fetched nor shown.
+ * the size its reference says (a modified sender's client), so it is neither fetched nor shown;
+ * `budget`: an automatic fetch past the device's storage budget for blobs (blob/blobBudget.ts),
+ * shown as not downloaded, with Download; `noSpace`: the device's storage has no room for a
+ * file the user asked for.
  */
-export type BlobFailure = 'offline' | 'unavailable' | 'mismatch' | 'other';
+export type BlobFailure = 'offline' | 'unavailable' | 'mismatch' | 'budget' | 'noSpace' | 'other';
+
+/** Why a fetch starts: the view showed the file (`auto`, within the budget), or the user asked for it (`opened`). */
+export type FetchReason = 'auto' | 'opened';
 
 /** Where a blob stands on this device; `blocked`: the workspace's file policy forbids it (too large, or its type). */
 export type BlobPhase = 'missing' | 'fetching' | 'ready' | 'failed' | 'blocked';
@@ -62,9 +68,19 @@ export interface BlobAccess {
 	read(blobId: string): Promise<Uint8Array | undefined>;
 	/**
 	 * Fetches the blob reference `ref` of document `docId` names from the mesh's peers, only
-	 * if it is the size the reference says (BlobRefusedError otherwise: blob/blobAdmission.ts).
+	 * if it is the size the reference says (BlobRefusedError otherwise: blob/blobAdmission.ts),
+	 * and, fetched automatically, within the device's budget (BudgetReachedError otherwise;
+	 * DeviceFullError when the user asked and the device has no room: blob/blobBudget.ts).
 	 */
-	fetch(docId: string, ref: Pick<AttachmentRef, 'blob' | 'size' | 'key'>, onProgress: (held: number, size: number) => void, signal: AbortSignal): Promise<void>;
+	fetch(
+		docId: string,
+		ref: Pick<AttachmentRef, 'blob' | 'size' | 'key'>,
+		onProgress: (held: number, size: number) => void,
+		signal: AbortSignal,
+		reason?: FetchReason
+	): Promise<void>;
+	/** The user opened a blob held: it is kept (never dropped to make room for automatic fetches). */
+	keep(blobId: string): Promise<void>;
 	/** Asks the relays outside private space `docId` to keep its sealed blobs; resolves with how many requests they took. */
 	keepOnRelays(docId: string, blobIds: readonly string[]): Promise<number>;
 }
@@ -187,29 +203,45 @@ export class ChannelBlobs {
 		this.version++;
 	}
 
-	/** Starts fetching blob `ref` from the mesh (nothing when held or already fetching). */
-	fetch(ref: AttachmentRef): void {
-		void this.fetched(ref);
+	/**
+	 * Starts fetching blob `ref` from the mesh (nothing when held or already fetching): `auto`
+	 * when the view fetches it on its own (within the device's budget), else the user asked.
+	 */
+	fetch(ref: AttachmentRef, reason: FetchReason = 'opened'): void {
+		void this.fetched(ref, reason);
+	}
+
+	/** The user opened `ref` (full size): once held it is kept, never dropped to make room. */
+	opened(ref: AttachmentRef): void {
+		void this.access.keep(ref.blob).catch((error: unknown) => console.info('blobs: not marked as opened', error));
 	}
 
 	/** Fetches `ref` (when not held) and resolves once it is held or the fetch failed. */
-	private async fetched(ref: AttachmentRef): Promise<void> {
+	private async fetched(ref: AttachmentRef, reason: FetchReason = 'opened'): Promise<void> {
 		if (fileVerdict(this.policy(), ref) !== 'ok') return; // no replica serves it either
 		const entry = this.entry(ref);
 		clearTimeout(entry.retry);
 		await entry.checking;
-		if (this.destroyed || entry.status.phase === 'ready') return;
+		if (this.destroyed) return;
+		if (entry.status.phase === 'ready') {
+			if (reason === 'opened') this.opened(ref);
+			return;
+		}
 		// The manifest (its id proves it) was found not to be this reference's size: asking again would give the same one.
 		if (entry.status.phase === 'failed' && entry.status.error === 'mismatch') return;
 		if (entry.stop !== undefined) {
 			await new Promise<void>((resolve) => entry.stop!.signal.addEventListener('abort', () => resolve(), { once: true }));
+			const after: BlobStatus = entry.status;
+			// The automatic fetch under way was past the budget; the user asks for it now.
+			if (reason === 'opened' && after.phase === 'failed' && after.error === 'budget') return this.fetched(ref, reason);
+			if (reason === 'opened' && after.phase === 'ready') this.opened(ref);
 			return;
 		}
 		const stop = new AbortController();
 		entry.stop = stop;
 		this.set(entry, { phase: 'fetching', held: entry.status.held, size: ref.size });
 		try {
-			await this.access.fetch(this.docId, ref, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal);
+			await this.access.fetch(this.docId, ref, (held, size) => this.set(entry, { phase: 'fetching', held, size }), stop.signal, reason);
 			await this.makeUrl(ref, entry);
 		} catch (error) {
 			if (this.destroyed) return;
@@ -311,6 +343,8 @@ function describe(error: unknown): BlobFailure {
 	if (error instanceof Error && error.name === 'NoPeersError') return 'offline';
 	if (error instanceof Error && error.name === 'BlobUnavailableError') return 'unavailable';
 	if (error instanceof Error && error.name === 'BlobRefusedError') return 'mismatch';
+	if (error instanceof Error && error.name === 'BudgetReachedError') return 'budget';
+	if (error instanceof Error && error.name === 'DeviceFullError') return 'noSpace';
 	return 'other';
 }
 

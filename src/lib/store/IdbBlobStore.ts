@@ -1,13 +1,33 @@
 /**
  * The browser's {@link BlobStore}: manifests and verified chunks of one workspace in the Dexie
  * database (db.ts, version 4), so attachments a device fetched stay readable offline and a
- * fetch broken off by a closed tab resumes with what is missing.
+ * fetch broken off by a closed tab resumes with what is missing. It is also the blobs'
+ * {@link BlobLedger} (blob/blobBudget.ts): why each is held rides on its manifest's row (fields
+ * no index reads, so the schema is unchanged); a blob admitted before its manifest is stored is
+ * marked in memory until then.
  */
+import Dexie from 'dexie';
+import { strongerOrigin, type BlobLedger, type BlobOrigin, type LedgerEntry } from '../blob/blobBudget.js';
 import { encodeManifest, decodeManifest, type BlobManifest } from '../blob/blobManifest.js';
-import type { BlobStore } from '../blob/BlobStore.js';
-import type { OutpostDb } from './db.js';
+import type { BlobManifestRow, OutpostDb } from './db.js';
 
-export class IdbBlobStore implements BlobStore {
+/** A manifest's row with its mark (absent on rows stored before the budget: those count as sent). */
+interface MarkedRow extends BlobManifestRow {
+	origin?: BlobOrigin;
+	/** The blob's size, so the ledger need not decode every manifest. */
+	size?: number;
+	at?: number;
+	sender?: string;
+}
+
+type Mark = Omit<LedgerEntry, 'id'>;
+
+export class IdbBlobStore implements BlobLedger {
+	/** Marks of blobs admitted whose manifest is not stored yet. */
+	private readonly pending = new Map<string, Mark>();
+	/** Sizes of rows stored before the budget (read from their manifests once). */
+	private readonly legacySizes = new Map<string, number>();
+
 	constructor(
 		private readonly db: OutpostDb,
 		private readonly workspaceId: string
@@ -22,7 +42,10 @@ export class IdbBlobStore implements BlobStore {
 	async putManifest(manifest: BlobManifest): Promise<void> {
 		const key: [string, string] = [this.workspaceId, manifest.id];
 		if ((await this.db.blobManifests.get(key)) !== undefined) return;
-		await this.db.blobManifests.put({ workspaceId: this.workspaceId, id: manifest.id, manifest: encodeManifest(manifest) });
+		const mark = this.pending.get(manifest.id);
+		const row: MarkedRow = { workspaceId: this.workspaceId, id: manifest.id, manifest: encodeManifest(manifest), ...(mark === undefined ? {} : rowMark(mark)) };
+		await this.db.blobManifests.put(row);
+		this.pending.delete(manifest.id);
 	}
 
 	async chunk(id: string, index: number): Promise<Uint8Array | undefined> {
@@ -51,4 +74,49 @@ export class IdbBlobStore implements BlobStore {
 		);
 		return manifest.hashes.map((_, i) => i).filter((i) => !held.has(i));
 	}
+
+	async entries(): Promise<LedgerEntry[]> {
+		const rows: MarkedRow[] = await this.db.blobManifests
+			.where('[workspaceId+id]')
+			.between([this.workspaceId, Dexie.minKey], [this.workspaceId, Dexie.maxKey])
+			.toArray();
+		const out: LedgerEntry[] = [];
+		for (const row of rows) {
+			// A row from before the budget: its size from the manifest, kept as sent.
+			let bytes = row.size ?? this.legacySizes.get(row.id);
+			if (bytes === undefined) this.legacySizes.set(row.id, (bytes = await decodeManifest(row.id, row.manifest).then((m) => m.size, () => 0)));
+			out.push({ id: row.id, bytes, origin: row.origin ?? 'sent', at: row.at ?? 0, ...(row.sender !== undefined ? { sender: row.sender } : {}) });
+		}
+		for (const [id, mark] of this.pending) if (!rows.some((row) => row.id === id)) out.push({ id, ...mark });
+		return out;
+	}
+
+	async mark(id: string, bytes: number, origin: BlobOrigin, sender?: string): Promise<void> {
+		await this.db.transaction('rw', this.db.blobManifests, async () => {
+			const row: MarkedRow | undefined = await this.db.blobManifests.get([this.workspaceId, id]);
+			const was = row === undefined ? this.pending.get(id) : row.origin === undefined ? undefined : { origin: row.origin, at: row.at ?? 0, sender: row.sender };
+			// A row without a mark is the device's own (stored before the budget): it stays so.
+			const mark: Mark = {
+				bytes,
+				origin: row !== undefined && row.origin === undefined ? 'sent' : strongerOrigin(was?.origin, origin),
+				at: was?.at ?? Date.now(),
+				...((was?.sender ?? sender) !== undefined ? { sender: (was?.sender ?? sender)! } : {})
+			};
+			if (row === undefined) this.pending.set(id, mark);
+			else await this.db.blobManifests.put({ ...row, ...rowMark(mark) });
+		});
+	}
+
+	async drop(id: string): Promise<void> {
+		this.pending.delete(id);
+		await this.db.transaction('rw', this.db.blobManifests, this.db.blobChunks, async () => {
+			await this.db.blobChunks.where('[workspaceId+id]').equals([this.workspaceId, id]).delete();
+			await this.db.blobManifests.delete([this.workspaceId, id]);
+		});
+	}
+}
+
+/** A mark as a row's fields. */
+function rowMark(mark: Mark): Pick<MarkedRow, 'origin' | 'size' | 'at' | 'sender'> {
+	return { origin: mark.origin, size: mark.bytes, at: mark.at, ...(mark.sender !== undefined ? { sender: mark.sender } : {}) };
 }

@@ -97,6 +97,7 @@ describe('ChannelBlobs', () => {
 				fetch: async (_ws, blobId, _peers, options) => {
 					asked++;
 					const verdict = (await options.admit?.(manifest)) ?? true;
+					if (verdict instanceof BlobRefusedError) throw verdict;
 					if (verdict !== true) throw new BlobRefusedError(blobId, verdict);
 					await storeBlob(local, plain);
 					return manifest;
