@@ -8,14 +8,21 @@
  * - every link opens in a new tab with `rel="noopener noreferrer nofollow"`, except in-page
  *   ones (`#...`), such as `[[Note title]]` links to notes (noteLinks.ts);
  * - images are shown as links, so opening a message never fetches anything;
- * - `@name` mentions become `<span class="mention">` (never inside code or links).
+ * - `@name` mentions become `<span class="mention">` (never inside code or links);
+ * - link text loses bidi controls and invisible characters, and a link whose text names another
+ *   site (or whose host is internationalised) shows its real host after the text (linkHost.ts);
+ * - a source that would make `marked` slow or overflow the stack (a long run without spaces
+ *   in text parsed inline, a line opening over a hundred quotes or lists) is shown as escaped
+ *   plain text instead, so no message freezes or breaks the page of whoever opens its channel.
  *
  * DOMPurify needs a DOM: {@link createRenderer} takes a window (jsdom in Node), and
  * {@link renderMarkdown} uses the page's window.
  */
 import createDOMPurify, { type Config, type WindowLike } from 'dompurify';
-import { Marked, type Token, type Tokens } from 'marked';
+import { Lexer, Marked, type MarkedOptions, type Token, type Tokens } from 'marked';
 import { escapeHtml } from './escape.js';
+import { stripInvisible } from './invisible.js';
+import { misleadingLinkHost } from './linkHost.js';
 import { mentionPattern, renderMentions } from './mentions.js';
 import { noteLinkExtension } from './noteLinks.js';
 
@@ -68,6 +75,92 @@ function markLinkText(tokens: Token[] | undefined, into: WeakSet<object>): void 
 	}
 }
 
+/**
+ * Longest run of non-space characters in text that `marked` parses inline (paragraphs,
+ * headings, list items, table cells: not code). Its GFM inline patterns (e-mail and URL
+ * look-aheads) rescan such a run at every delimiter in it: 40,000 characters of "a_a_a_…" took
+ * seconds (found in review). Longer runs do not occur in prose; a pasted key or minified JSON
+ * in a code block is not parsed inline and keeps its formatting.
+ */
+export const MAX_MARKDOWN_RUN = 2_000;
+
+/** Whether `text` has a run of more than {@link MAX_MARKDOWN_RUN} non-space characters (a linear scan). */
+function hasLongRun(text: string): boolean {
+	if (text.length <= MAX_MARKDOWN_RUN) return false;
+	let run = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		run = c === 32 || c === 10 || c === 9 || c === 13 ? 0 : run + 1;
+		if (run > MAX_MARKDOWN_RUN) return true;
+	}
+	return false;
+}
+
+/**
+ * Most quote and list levels one line may open (`> > - 1. x`, or lists nested by indenting).
+ * `marked` parses each level recursively over the rest of the source: 20,000 of them took
+ * seconds and then overflowed the stack (found in review). Real messages nest a handful.
+ */
+export const MAX_MARKDOWN_NESTING = 100;
+
+/** Columns of leading indentation that count as too deep (four per level at most). */
+const MAX_INDENT = 4 * MAX_MARKDOWN_NESTING;
+
+/** Whether some line of `source` nests more than {@link MAX_MARKDOWN_NESTING} quotes or lists (a linear scan). */
+function nestsTooDeep(source: string): boolean {
+	let depth = 0;
+	let indent = 0;
+	let atStart = true;
+	for (let i = 0; i < source.length; i++) {
+		const c = source[i];
+		if (c === '\n') {
+			depth = 0;
+			indent = 0;
+			atStart = true;
+		} else if (!atStart) {
+			continue;
+		} else if (c === ' ' || c === '\t') {
+			indent += c === ' ' ? 1 : 4;
+		} else if (c === '>') {
+			depth++;
+		} else if ((c === '-' || c === '*' || c === '+') && /[ \t]/.test(source[i + 1] ?? '')) {
+			depth++;
+		} else if (c >= '0' && c <= '9') {
+			let j = i;
+			while (j < source.length && j - i < 9 && source[j] >= '0' && source[j] <= '9') j++;
+			if ((source[j] === '.' || source[j] === ')') && /[ \t]/.test(source[j + 1] ?? '')) {
+				depth++;
+				i = j;
+			} else atStart = false;
+		} else {
+			atStart = false;
+		}
+		if (depth > MAX_MARKDOWN_NESTING || indent > MAX_INDENT) return true;
+	}
+	return false;
+}
+
+/**
+ * Whether `marked` would parse a long run inline in `source`: its block lexer (linear, and the
+ * same one `parse` uses) lists the text of every inline run before any is parsed.
+ */
+function inlineHasLongRun(source: string, options: MarkedOptions): boolean {
+	if (!hasLongRun(source)) return false;
+	const lexer = new Lexer({ ...options });
+	lexer.blockTokens(source.replace(/\r\n?/g, '\n'));
+	return lexer.inlineQueue.some((run) => hasLongRun(run.src));
+}
+
+/** Text nodes under `node`, with invisible characters removed (link text must read as it goes). */
+function stripInvisibleText(node: Element): void {
+	const walker = node.ownerDocument.createTreeWalker(node, 4 /* NodeFilter.SHOW_TEXT */);
+	for (let t = walker.nextNode(); t !== null; t = walker.nextNode()) {
+		const text = t.nodeValue ?? '';
+		const clean = stripInvisible(text);
+		if (clean !== text) t.nodeValue = clean;
+	}
+}
+
 /** Fallback without a DOM (server rendering): the source as escaped plain text. */
 function renderPlain(source: string): string {
 	return `<p>${escapeHtml(source).replace(/\n/g, '<br>')}</p>`;
@@ -89,6 +182,14 @@ export function createRenderer(window: WindowLike): MarkdownRenderer {
 		} else if (node.hasAttribute('href')) {
 			node.setAttribute('target', '_blank');
 			node.setAttribute('rel', 'noopener noreferrer nofollow');
+			stripInvisibleText(node);
+			const host = misleadingLinkHost(node.textContent ?? '', node.getAttribute('href') ?? '');
+			if (host !== undefined) {
+				const notice = node.ownerDocument.createElement('span');
+				notice.className = 'link-host';
+				notice.textContent = ` (${host})`;
+				node.append(notice);
+			}
 		} else {
 			node.removeAttribute('target');
 			node.removeAttribute('rel');
@@ -123,8 +224,15 @@ export function createRenderer(window: WindowLike): MarkdownRenderer {
 	return (source, options = {}) => {
 		mentions = mentionPattern(options.mentionNames);
 		inLinks = new WeakSet();
-		const html = marked.parse(source, { async: false }).trim();
-		return purify.sanitize(html, PURIFY_CONFIG);
+		try {
+			if (nestsTooDeep(source) || inlineHasLongRun(source, marked.defaults)) return renderPlain(source);
+			const html = marked.parse(source, { async: false }).trim();
+			return purify.sanitize(html, PURIFY_CONFIG);
+		} catch {
+			// Whatever still makes `marked` or DOMPurify throw (found in review: deep nesting
+			// overflowed the stack, and the message broke its channel for everyone) shows as text.
+			return renderPlain(source);
+		}
 	};
 }
 

@@ -11,8 +11,9 @@ import { createSubscriber, SvelteMap } from 'svelte/reactivity';
 import type { TeamAuthority } from '../core/TeamAuthority.js';
 import type { TeamInvite, TeamMember } from '../doc/team/fold.js';
 import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
-import { MAX_DEVICES_PER_MEMBER, ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
+import { MAX_DEVICES_PER_MEMBER, MAX_TEAM_NAME, ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
+import { oneLineLabel } from '../markdown/invisible.js';
 import { teamInviteId } from '../doc/team/teamId.js';
 import { toolRoles } from '../doc/team/toolAccess.js';
 import type { InviteToken } from '../mesh/invite.js';
@@ -160,7 +161,9 @@ export class TeamState {
 	displayName(peerId: string): string {
 		this.subscribe();
 		const member = this.authority.memberOf(peerId) ?? this.authority.team.removed.get(this.authority.team.devices.get(peerId) ?? peerId);
-		return member?.name || `…${peerId.slice(-6)}`;
+		// A name is any member's to choose: shown on one line, without bidi controls or invisible
+		// characters (found in review: an RLO in a name reversed the text after it on its line).
+		return oneLineLabel(member?.name ?? '', MAX_TEAM_NAME) || `…${peerId.slice(-6)}`;
 	}
 
 	/** Changes a member's role. */

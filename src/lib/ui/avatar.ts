@@ -1,4 +1,5 @@
 /** Avatars drawn from a name and a peer id: initials on a colour the peer id picks. */
+import { stripInvisible } from '../markdown/invisible.js';
 
 /**
  * The avatar colours: each carries white text at a contrast of at least 4.5:1 (WCAG AA,
@@ -23,10 +24,11 @@ const CJK = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han
 /**
  * A name's initials: the first letters of its first two words, upper-cased ("Ada Lovelace" →
  * "AL"); a name in Chinese, Japanese or Korean script gives its first character ("王小明" →
- * "王"); an empty name gives "?".
+ * "王"); an empty name gives "?". Bidi controls and invisible characters do not count (found in
+ * review: a name starting with one drew an empty avatar).
  */
 export function initials(name: string): string {
-	const words = name.trim().split(/\s+/).filter(Boolean);
+	const words = stripInvisible(name).trim().split(/\s+/).filter(Boolean);
 	if (words.length === 0) return '?';
 	const first = Array.from(words[0])[0];
 	if (CJK.test(first)) return first;
@@ -41,9 +43,10 @@ export function initials(name: string): string {
  * A workspace's mark in the rail: its name's first two characters, upper-cased ("Research
  * Vessel" → "RE"), or one when the name starts in Chinese, Japanese or Korean script (two such
  * characters do not fit the button on one line: "科考船" → "科"); "?" for an empty name.
+ * Bidi controls and invisible characters do not count.
  */
 export function workspaceInitials(name: string): string {
-	const chars = Array.from(name.trim());
+	const chars = Array.from(stripInvisible(name).trim());
 	if (chars.length === 0) return '?';
 	return CJK.test(chars[0]!) ? chars[0]! : chars.slice(0, 2).join('').toLocaleUpperCase();
 }

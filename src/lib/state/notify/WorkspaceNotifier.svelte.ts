@@ -20,9 +20,13 @@ import { LOCAL_ORIGIN } from '../ChannelState.svelte.js';
 import type { WorkspaceState } from '../WorkspaceState.svelte.js';
 import { showBadge } from './badge.js';
 import { browserNotifications, type NotificationSink } from './systemNotifications.js';
+import { oneLineLabel, stripInvisible } from '../../markdown/invisible.js';
 
 /** Longest notification body, in characters. */
 export const MAX_BODY = 140;
+
+/** Longest channel name in a notification's title, and author name in its body, in characters. */
+export const MAX_LABEL = 60;
 
 /** See the module comment. */
 export class WorkspaceNotifier {
@@ -126,7 +130,7 @@ export class WorkspaceNotifier {
 			since: this.since
 		});
 		if (!decision.notify) return undefined;
-		const title = kind === ChannelKind.direct ? info.name : kind === ChannelKind.private ? `🔒 ${info.name}` : `# ${info.name}`;
+		const title = notificationTitle(kind, info.name);
 		const body = truncate(notificationBody(this.ws.displayName(m.author), m, get(_)), MAX_BODY);
 		// Read now: the document may be released before the checks end. A message an admin hid
 		// (it came with its hide: a device back online) notifies nobody (found in review).
@@ -150,9 +154,26 @@ export class WorkspaceNotifier {
 /** Translates a message key with values (svelte-i18n's formatter). */
 type Translate = (key: string, options?: { values?: Record<string, string | number> }) => string;
 
-/** A notification's body in the chosen language: "Ada: the text", or "Ada sent a file" for files alone. */
-export function notificationBody(name: string, m: Pick<MessageRecord, 'text' | 'files'>, t: Translate): string {
-	const text = m.text.replace(/\s+/g, ' ').trim();
+/**
+ * A notification's title: the channel's name after its kind's mark, on one line, without bidi
+ * controls or invisible characters, and cut to {@link MAX_LABEL} characters (the name is any
+ * member's to choose: found in review, an RLO in it reversed the rest of the title, and a
+ * name of thousands of characters or several lines filled the notification).
+ */
+export function notificationTitle(kind: ChannelKind, name: string): string {
+	const label = oneLineLabel(name, MAX_LABEL);
+	return kind === ChannelKind.direct ? label : kind === ChannelKind.private ? `🔒 ${label}` : `# ${label}`;
+}
+
+/**
+ * A notification's body in the chosen language: "Ada: the text", or "Ada sent a file" for files
+ * alone. The name and text lose bidi controls and invisible characters, and the name is one
+ * line of at most {@link MAX_LABEL} characters, so neither can turn the line around or pass
+ * for the other (found in review).
+ */
+export function notificationBody(author: string, m: Pick<MessageRecord, 'text' | 'files'>, t: Translate): string {
+	const name = oneLineLabel(author, MAX_LABEL);
+	const text = stripInvisible(m.text).replace(/\s+/g, ' ').trim();
 	if (!text && m.files && m.files.length > 0) return t('notify.bodyFiles', { values: { name, count: m.files.length } });
 	return t('notify.body', { values: { name, text } });
 }
