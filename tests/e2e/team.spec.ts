@@ -104,8 +104,8 @@ test('invite and join; the owner removes a member, who then gets nothing new and
 	await expect(confirm).toContainText(
 		'Bea will get nothing new from now on: their devices are disconnected and the workspace key is changed. What their devices already hold cannot be recalled.'
 	);
-	// The link Bea came in by still has a use: removal keeps her out, not whoever else holds it.
-	await expect(confirm.getByRole('checkbox', { name: /^Also revoke the invitation link Bea joined with \(1 use left\)/ })).toBeChecked();
+	// The link Bea came in by still has a use: removal keeps her devices out, not her nor whoever else saw it.
+	await expect(confirm.getByRole('checkbox', { name: /^Also revoke the open multi-use invitation link \(1 use left\): anyone who saw it, including Bea,/ })).toBeChecked();
 	await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
 	await expect(confirm).toBeHidden();
 	await expect(memberEntry(panel, 'Bea')).toHaveCount(0);

@@ -14,6 +14,7 @@ import { modelRoles, roleMayUseModel } from '../doc/team/modelAccess.js';
 import { MAX_DEVICES_PER_MEMBER, MAX_TEAM_NAME, ROLE_RANK, TeamRole, type TeamOp, type TeamOpBody } from '../doc/team/ops.js';
 import { invitePublicKey, newInviteSeed } from '../doc/team/sign.js';
 import { oneLineLabel } from '../markdown/invisible.js';
+import { memberLabel } from './memberLabels.js';
 import { teamInviteId } from '../doc/team/teamId.js';
 import { toolRoles } from '../doc/team/toolAccess.js';
 import type { InviteToken } from '../mesh/invite.js';
@@ -43,7 +44,10 @@ export type InviteStatus = (typeof InviteStatus)[keyof typeof InviteStatus];
 /** A member as the Members panel shows it. */
 export interface MemberView {
 	id: string;
+	/** The name it is shown with: {@link TeamState.displayName}'s, with a suffix when it looks like another member's. */
 	name: string;
+	/** The name as the member chose it, on one line (for "@" mentions, which are text); '' for none. */
+	plainName: string;
 	role: TeamRole;
 	devices: string[];
 	isMe: boolean;
@@ -111,8 +115,17 @@ export class TeamState {
 		this.subscribe();
 		const me = this.authority.memberOf(this.me)?.id;
 		return [...this.authority.team.members.values()]
-			.map((m: TeamMember) => ({ id: m.id, name: m.name, role: m.role, devices: [...m.devices], isMe: m.id === me, joinedAt: m.joinedAt }))
+			.map((m: TeamMember) => ({ id: m.id, name: memberLabel(this.authority.team, m.id), plainName: oneLineLabel(m.name, MAX_TEAM_NAME), role: m.role, devices: [...m.devices], isMe: m.id === me, joinedAt: m.joinedAt }))
 			.sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role] || a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1));
+	}
+
+	/**
+	 * The names "@" suggests: each current member's as chosen (mentions are text, so not the
+	 * suffixed label), each once, none empty. Once: two members may share a name, and the
+	 * composer keys its suggestions by name (a repeated key broke its list).
+	 */
+	get mentionNames(): string[] {
+		return [...new Set(this.members.map((m) => m.plainName).filter(Boolean))];
 	}
 
 	/** This device's role, when it is a member device. */
@@ -157,13 +170,18 @@ export class TeamState {
 		return member.isMe || (this.canManage && ROLE_RANK[member.role] <= ROLE_RANK[role]);
 	}
 
-	/** A display name for any device: its member's name, or a short peer id. */
+	/**
+	 * A display name for any device: its member's name, or a short id (memberLabels.ts). A name
+	 * is any member's to choose: it is shown on one line, without bidi controls or invisible
+	 * characters, and when it looks like another current member's ("Alice", "alice ", "Аlice"
+	 * with a Cyrillic А), every member that shares it is shown with its id's tail, "Alice
+	 * (…a1b2c3)" (nameSkeleton.ts says why every one, and what "looks like" covers). A removed
+	 * member's name (on its old messages) gets the tail when it looks like a current member's;
+	 * it never puts one on a current member.
+	 */
 	displayName(peerId: string): string {
 		this.subscribe();
-		const member = this.authority.memberOf(peerId) ?? this.authority.team.removed.get(this.authority.team.devices.get(peerId) ?? peerId);
-		// A name is any member's to choose: shown on one line, without bidi controls or invisible
-		// characters (found in review: an RLO in a name reversed the text after it on its line).
-		return oneLineLabel(member?.name ?? '', MAX_TEAM_NAME) || `…${peerId.slice(-6)}`;
+		return memberLabel(this.authority.team, peerId);
 	}
 
 	/** Changes a member's role. */
@@ -171,9 +189,39 @@ export class TeamState {
 		await this.checked({ t: 'role', member: memberId, role });
 	}
 
-	/** Removes a member and all its devices (the key keeper then rotates the workspace key). */
-	async remove(memberId: string): Promise<void> {
+	/**
+	 * Removes a member and all its devices (the key keeper then rotates the workspace key), then
+	 * revokes the invitations `revoke` names (from {@link linksOpenAtRemoval}), each by its own
+	 * signed operation, written after the removal.
+	 */
+	async remove(memberId: string, revoke: readonly string[] = []): Promise<void> {
 		await this.checked({ t: 'remove', member: memberId });
+		for (const id of revoke) await this.revokeInvite(id);
+	}
+
+	/**
+	 * The open links (not revoked, used up or expired; not a device invitation) that a removal of
+	 * `devices` (all of member `memberId`'s, or one) leaves usable and this device may revoke:
+	 * every link more than one person may still use, and the one a removed device came in by.
+	 * The fold keeps the removed devices out, not their person: anyone who saw such a link (in a
+	 * channel, on the removed device), the removed person included, can join again with a new
+	 * key. Links that member made are left out of a whole member's removal: the fold closes them
+	 * with it. `joinedWith`: a removed device came in by it.
+	 */
+	linksOpenAtRemoval(memberId: string, devices: readonly string[], wholeMember: boolean): Array<{ id: string; left: number; joinedWith: boolean }> {
+		this.subscribe();
+		const now = this.now();
+		const mine = this.authority.memberOf(this.me)?.id;
+		if (mine === undefined || (wholeMember && mine === memberId)) return []; // leaving: nobody to keep out (a lost device of one's own is someone)
+		const out: Array<{ id: string; left: number; joinedWith: boolean }> = [];
+		for (const i of this.authority.team.invites.values()) {
+			if (i.member !== undefined || i.revoked || i.used >= i.uses || now > i.expires) continue;
+			if (!this.canManage && i.createdBy !== mine) continue; // the fold lets only its maker or an admin revoke it
+			if (wholeMember && i.createdBy === memberId) continue;
+			const joinedWith = i.admitted.some((d) => devices.includes(d));
+			if (joinedWith || i.uses > 1) out.push({ id: i.id, left: i.uses - i.used, joinedWith });
+		}
+		return out.sort((a, b) => Number(b.joinedWith) - Number(a.joinedWith) || (a.id < b.id ? -1 : 1));
 	}
 
 	/**
@@ -193,9 +241,10 @@ export class TeamState {
 		return out;
 	}
 
-	/** Removes one device of a member. */
-	async removeDevice(peerId: string): Promise<void> {
+	/** Removes one device of a member, then revokes the invitations `revoke` names (as {@link remove}). */
+	async removeDevice(peerId: string, revoke: readonly string[] = []): Promise<void> {
 		await this.checked({ t: 'remove-device', device: peerId });
+		for (const id of revoke) await this.revokeInvite(id);
 	}
 
 	/** Sets this device's member's display name in the team (when it differs). */

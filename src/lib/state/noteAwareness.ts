@@ -115,7 +115,9 @@ export class NoteAwareness {
 			const cursor = readCursor(state.cursor);
 			if (!cursor) continue;
 			const color = colorOf(state.peer);
-			const name = this.nameOf(state.peer) || (typeof state.name === 'string' ? state.name.slice(0, 80) : '');
+			// Named by the team (nameOf), never by the state's own `name`: anyone in the workspace
+			// writes awareness, and a cursor labelled with a claimed name would pass for that member's.
+			const name = this.nameOf(state.peer) || `…${state.peer.slice(-6)}`;
 			out.set(clientId, { cursor, user: { name, color, colorLight: `${color}33` } });
 		}
 		return out;

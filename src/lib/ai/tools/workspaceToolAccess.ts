@@ -24,6 +24,7 @@ import { verifyDeletion, verifyDeletionMark, verifyEdit, verifyMessage } from '.
 import { SpaceKind, type TeamRole } from '../../doc/team/ops.js';
 import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { TeamAuthority } from '../../core/TeamAuthority.js';
+import { memberLabel } from '../../state/memberLabels.js';
 
 /** What the tools need of the workspace's team (a {@link TeamAuthority} is one). */
 export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter' | 'wroteNotes'>;
@@ -44,11 +45,9 @@ export interface ToolChannel {
 	info: ChannelInfo;
 }
 
-/** A member's display name, as TeamState shows it: the member's name, or a short peer id. */
+/** A member's display name, as TeamState shows it (memberLabels.ts): the member's name, told apart from look-alikes, or a short peer id. */
 export function displayName(team: ToolTeam, peerId: string): string {
-	const folded = team.team;
-	const member = team.memberOf(peerId) ?? folded.removed.get(folded.devices.get(peerId) ?? peerId);
-	return member?.name || `…${peerId.slice(-6)}`;
+	return memberLabel(team.team, peerId);
 }
 
 /** How a channel is named to the model. */

@@ -15,6 +15,11 @@
  *    then earlier admission), and the junior's is dropped. A removed device is admitted again
  *    only by an invitation whose operation had seen its removal (an admin's choice made after
  *    it), never by one it held before.
+ * 4. **Invitations die with their author's right.** A `remove` revokes the open invitations
+ *    its member made; a `role` that lowers a member revokes those it may no longer make (for a
+ *    new member, below admin; a role above its new one); a `remove-device` revokes those that
+ *    device wrote (its store keeps their seeds). Admissions ordered before stay; concurrent
+ *    ones are dropped (3); a later promotion or re-addition reopens nothing.
  *
  * Invite proofs (an admission signed by the invitation's key) are checked here, with a
  * synchronous Ed25519 verification, so the fold needs nothing but the operations.
@@ -79,6 +84,8 @@ class Pass {
 	private readonly spaceAdds = new Map<string, string>();
 	/** Invitation id → the id of its `invite` operation. */
 	readonly inviteOps = new Map<string, string>();
+	/** Invitation id → the device that wrote it. */
+	private readonly inviteDevices = new Map<string, string>();
 	private seq = 0;
 
 	constructor(
@@ -151,6 +158,20 @@ class Pass {
 		return this.team.devices.has(id) || this.team.members.has(id);
 	}
 
+	/**
+	 * Closes the open invitations that `closes` picks (given each one): a removal or demotion
+	 * revokes what its target may no longer invite, for good. Judged by rights at each
+	 * admission instead, a link would come back to life when its author was added or promoted
+	 * again, or (for a removed device, whose local store keeps the seeds of what it made) stay
+	 * open to whoever holds that device (found in review). Admissions ordered before (those the
+	 * removal had seen) stand; concurrent ones are dropped by strong removal.
+	 */
+	private closeInvites(closes: (invite: TeamInvite, device: string | undefined) => boolean): void {
+		for (const invite of this.team.invites.values()) {
+			if (!invite.revoked && invite.used < invite.uses && closes(invite, this.inviteDevices.get(invite.id))) invite.revoked = true;
+		}
+	}
+
 	/** Applies `op`, or returns why it has no effect. */
 	apply(op: TeamOp): string | undefined {
 		const p = op.payload;
@@ -179,7 +200,11 @@ class Pass {
 				if (target.role === TeamRole.owner && p.role !== TeamRole.owner && this.owners() === 1) {
 					return 'the last owner cannot step down';
 				}
-				if (rank(p.role) < rank(target.role)) this.demotions.add(op.id);
+				if (rank(p.role) < rank(target.role)) {
+					this.demotions.add(op.id);
+					// What it may no longer invite: any new member below admin, a role above its new one.
+					this.closeInvites((i) => i.createdBy === target.id && i.member === undefined && (rank(p.role) < ROLE_RANK.admin || rank(i.role) > rank(p.role)));
+				}
 				target.role = p.role;
 				this.peak.set(target.id, Math.max(this.peak.get(target.id) ?? 0, rank(p.role)));
 				if (writesNotes(p.role)) for (const d of target.devices) team.noteWriters.add(d);
@@ -197,6 +222,7 @@ class Pass {
 					this.removals.set(d, op.id);
 				}
 				for (const space of team.spaces.values()) space.members.delete(target.id);
+				this.closeInvites((i) => i.createdBy === target.id);
 				team.removed.set(target.id, {
 					id: target.id,
 					name: target.name,
@@ -219,6 +245,7 @@ class Pass {
 				team.devices.delete(p.device);
 				team.removedDevices.add(p.device);
 				this.removals.set(p.device, op.id);
+				this.closeInvites((_, device) => device === p.device);
 				return undefined;
 			}
 			case 'invite': {
@@ -253,6 +280,7 @@ class Pass {
 				if (p.member !== undefined) invite.member = p.member;
 				team.invites.set(p.invite, invite);
 				this.inviteOps.set(p.invite, op.id);
+				this.inviteDevices.set(p.invite, p.by);
 				return undefined;
 			}
 			case 'revoke-invite': {
