@@ -10,14 +10,20 @@ import { signDelegation } from '../../../src/lib/doc/team/delegation.js';
 import { addTeamOp } from '../../../src/lib/doc/team/TeamDoc.js';
 import { createWorkspace, newDevice, write } from '../doc/team/teamKit.js';
 
+/** A team of an owner and a member, Bob, whose device delegates to `tab`. */
+async function ownerAndBob() {
+	const [owner, bob, tab] = await Promise.all([newDevice(), newDevice(), newDevice()]);
+	const { ws, create } = await createWorkspace(owner);
+	const ops = [create];
+	ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'member', name: 'Bob' }));
+	const doc = new Y.Doc();
+	for (const op of ops) addTeamOp(doc, op);
+	return { owner, bob, tab, ws, doc };
+}
+
 describe('tab delegations', () => {
 	it('a tab is its device until the delegation expires, then nobody', async () => {
-		const [owner, bob, tab] = await Promise.all([newDevice(), newDevice(), newDevice()]);
-		const { ws, create } = await createWorkspace(owner);
-		const ops = [create];
-		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'member', name: 'Bob' }));
-		const doc = new Y.Doc();
-		for (const op of ops) addTeamOp(doc, op);
+		const { owner, bob, tab, ws, doc } = await ownerAndBob();
 		let now = 10_000;
 		const authority = new TeamAuthority({ workspaceId: ws, doc, now: () => now });
 		await authority.ready;
@@ -33,12 +39,7 @@ describe('tab delegations', () => {
 	});
 
 	it("a second tab's mesh counts peers by member, as its device's does (unlisted allowance, fair order)", async () => {
-		const [owner, bob, tab] = await Promise.all([newDevice(), newDevice(), newDevice()]);
-		const { ws, create } = await createWorkspace(owner);
-		const ops = [create];
-		ops.push(await write(owner, ws, ops, { t: 'add', member: bob.peerId, role: 'member', name: 'Bob' }));
-		const doc = new Y.Doc();
-		for (const op of ops) addTeamOp(doc, op);
+		const { owner, bob, tab, ws, doc } = await ownerAndBob();
 		const authority = new TeamAuthority({ workspaceId: ws, doc, now: () => 10_000 });
 		await authority.ready;
 		const delegation = await signDelegation(bob.key, { ws, device: bob.peerId, tab: tab.peerId, expires: 20_000 });
