@@ -23,7 +23,7 @@ async function ownerAndBob() {
 
 describe('tab delegations', () => {
 	it('a tab is its device until the delegation expires, then nobody', async () => {
-		const { owner, bob, tab, ws, doc } = await ownerAndBob();
+		const { bob, tab, ws, doc } = await ownerAndBob();
 		let now = 10_000;
 		const authority = new TeamAuthority({ workspaceId: ws, doc, now: () => now });
 		await authority.ready;
