@@ -22,7 +22,8 @@ import { createMeshGater } from '../src/lib/mesh/gater.ts';
 import { createApiHandler } from './api.ts';
 import { ApiKeyStore } from './ai/apiKeys.ts';
 import { createKeysApiHandler, memberKeys } from './ai/keysApi.ts';
-import { createToolsApiHandler } from './ai/toolsApi.ts';
+import { createToolsApiHandler, MAX_CALLS_PER_MEMBER } from './ai/toolsApi.ts';
+import { ToolCallSlots } from '../src/lib/ai/toolHost.ts';
 import type { MeshModelsInit } from './ai/meshModels.ts';
 import type { ModelRegistry } from './ai/registry.ts';
 import { startRelayModels } from './ai/relayModels.ts';
@@ -229,7 +230,9 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 		log
 	});
 	// The MCP servers' tools for members on the mesh too (beside /api/tools).
-	const meshTools = mcp !== undefined ? await startRelayTools({ node, teams: servedTeams, archive, hub: mcp, log }) : undefined;
+	// One count of each member's running tool calls, over the mesh and /api/tools together.
+	const toolSlots = new ToolCallSlots(MAX_CALLS_PER_MEMBER);
+	const meshTools = mcp !== undefined ? await startRelayTools({ node, teams: servedTeams, archive, hub: mcp, slots: toolSlots, log }) : undefined;
 	const keyStore = new ApiKeyStore(dataDir);
 	// One set of challenges for every signed request (archive and API keys).
 	const challenges = new Challenges();
@@ -254,7 +257,7 @@ export async function runRelay(init: RunRelayInit): Promise<RunningRelay> {
 				relayId,
 				log,
 				keys: createKeysApiHandler({ store: keyStore, teams, challenges, relayId }),
-				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, serves, challenges, relayId })
+				tools: createToolsApiHandler({ ...(mcp !== undefined ? { hub: mcp } : {}), teams, serves, challenges, relayId, slots: toolSlots })
 			}),
 			models: createModelFilesHandler({ dir: resolve(init.modelsDir ?? join(dataDir, 'models')) }),
 			openai: createOpenAiHandler({ registry: models.registry, keys: memberKeys(keyStore, teams, serves) })

@@ -6,7 +6,7 @@
  * adverts say how many tools it shares (relayModels.ts), so members' apps know to ask.
  */
 import { teamToolAccess } from '../../src/lib/ai/hostAccess.ts';
-import { ToolHost } from '../../src/lib/ai/toolHost.ts';
+import { ToolHost, type ToolCallSlots } from '../../src/lib/ai/toolHost.ts';
 import type { McpHub } from '../mcp/McpHub.ts';
 import type { ArchivePeer } from '../archive/archivePeer.ts';
 import type { NodeMeshNode } from '../../src/lib/mesh/node.node.ts';
@@ -18,6 +18,8 @@ export interface RelayToolsInit {
 	/** The team of each workspace whose members may use the tools (run.ts `serveWorkspaces`); default: the archive's. */
 	teams?: (workspaceId: string) => ReturnType<ArchivePeer['authority']>;
 	hub: Pick<McpHub, 'tools' | 'call'>;
+	/** Where members' running calls are counted: the same as `/api/tools`' (toolsApi.ts), so both ways count together. */
+	slots?: ToolCallSlots;
 	log: (line: string) => void;
 }
 
@@ -30,6 +32,7 @@ export async function startRelayTools(init: RelayToolsInit): Promise<ToolHost> {
 			...teamToolAccess(init.teams ?? ((workspaceId) => archive.authority(workspaceId))),
 			tools: () => hub.tools(),
 			call: (tool, args, signal) => hub.call(tool, args, signal),
+			...(init.slots !== undefined ? { slots: init.slots } : {}),
 			onError: (error, peerId) => log(`Tool request from ${peerId} failed: ${error.message}`)
 		}
 	);

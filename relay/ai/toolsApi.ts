@@ -17,11 +17,13 @@
  * not archived here: one answer for both) or by a role the tool's rule leaves out, 404 no such tool,
  * 403 a request signed for another relay,
  * 413 a body over {@link MAX_TOOLS_BODY_BYTES}, 429 a member with {@link MAX_CALLS_PER_MEMBER}
- * calls already running on its devices together (each can hold a server for its time limit),
+ * calls already running on its devices together, here and on the mesh (each can hold a server
+ * for its time limit),
  * 502 the MCP server is down or failed, 503 it runs as many calls as it takes at once
  * (McpServer.ts `MAX_RUNNING_CALLS`), 504 it did not answer in time.
  */
 import type { IncomingMessage } from 'node:http';
+import { ToolCallSlots } from '../../src/lib/ai/toolHost.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
@@ -54,8 +56,14 @@ export interface ToolsApiInit {
 	challenges: Challenges;
 	/** This relay's peer id: signed requests must name it (signedRequests.ts; 403 otherwise). */
 	relayId: string;
-	/** Calls one member may have running at once; default {@link MAX_CALLS_PER_MEMBER}. */
+	/** Calls one member may have running at once; default {@link MAX_CALLS_PER_MEMBER}. Unused with `slots`. */
 	maxCallsPerMember?: number;
+	/**
+	 * Where running calls are counted: the relay shares them with its mesh tool host
+	 * (relayTools.ts), so a member's calls over HTTP and over the mesh count together.
+	 * Default: slots of this handler's own.
+	 */
+	slots?: ToolCallSlots;
 	onError?: (error: unknown) => void;
 }
 
@@ -63,7 +71,7 @@ export interface ToolsApiInit {
 export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 	const onError = init.onError ?? ((error: unknown) => console.error('relay /api/tools:', error));
 	/** Calls running, by workspace and member (of the signing device). */
-	const running = new Map<string, number>();
+	const slots = init.slots ?? new ToolCallSlots(init.maxCallsPerMember ?? MAX_CALLS_PER_MEMBER);
 	return async (req, res) => {
 		try {
 			const url = new URL(req.url ?? '/', 'http://relay');
@@ -110,11 +118,11 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 			if (typeof tool !== 'string' || tool.length > 200) throw new HttpError(400, 'name the tool to call');
 			if (!hub.tools().some((t) => t.name === tool)) throw new HttpError(404, `no tool "${tool}" on this relay (its server may be down)`);
 			if (!may(tool)) throw new HttpError(403, `your role (${role}) may not use the tool "${tool}"; an owner or admin can allow it under Members → Tools`);
-			const who = `${workspace}\n${team.team.devices.get(signer) ?? signer}`;
-			const mine = running.get(who) ?? 0;
-			if (mine >= (init.maxCallsPerMember ?? MAX_CALLS_PER_MEMBER))
-				throw new HttpError(429, `you already have ${mine} tool calls running (on your devices together): wait for one to finish`, { 'Retry-After': '5' });
-			running.set(who, mine + 1);
+			const member = team.team.devices.get(signer) ?? signer;
+			if (!slots.take(workspace, member))
+				throw new HttpError(429, `you already have ${slots.count(workspace, member)} tool calls running (on your devices together, over HTTP and the mesh): wait for one to finish`, {
+					'Retry-After': '5'
+				});
 			// The client going away cancels the call.
 			const controller = new AbortController();
 			res.once('close', () => {
@@ -125,11 +133,7 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				.catch((error: unknown) => {
 					throw asHttp(error);
 				})
-				.finally(() => {
-					const left = (running.get(who) ?? 1) - 1;
-					if (left > 0) running.set(who, left);
-					else running.delete(who);
-				});
+				.finally(() => slots.release(workspace, member));
 			sendJson(res, 200, { content: result.content, isError: result.isError === true });
 		} catch (error) {
 			if (res.headersSent || res.destroyed) {

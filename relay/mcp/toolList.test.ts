@@ -66,4 +66,14 @@ describe('listTools', () => {
 		expect(tools.at(-1)!.name).toBe('b27');
 		expect(skipped).toEqual(['b28: the server offers more than 128 tools']);
 	});
+
+	it('leaves out a tool whose inputSchema nests deeper than members’ apps take, and keeps the others', async () => {
+		let deep: Record<string, unknown> = { type: 'object', properties: {} };
+		for (let i = 0; i < 100; i++) deep = { type: 'object', properties: { a: deep } };
+		const client = await connect([[tool('read'), tool('deep', deep)]]);
+		const skipped: string[] = [];
+		const tools = await listTools(client, { maxTools: 128, timeoutMs: 5000, onSkipped: (name, why) => skipped.push(`${name}: ${why}`) });
+		expect(tools.map((t) => t.name)).toEqual(['read']);
+		expect(skipped).toEqual(['deep: its inputSchema nests deeper than 64 levels']);
+	});
 });

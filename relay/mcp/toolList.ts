@@ -8,6 +8,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { z } from 'zod';
 import { TOOL_NAME, type JsonSchema, type ToolSpec } from '../../src/lib/ai/tools/types.ts';
+import { deeperThan, ToolLimits } from '../../src/lib/ai/tools/toolWire.ts';
 
 /** Default number of tools kept per server. */
 export const MAX_TOOLS = 128;
@@ -70,6 +71,11 @@ function checkTool(raw: unknown, onSkipped: ListToolsOptions['onSkipped']): Tool
 	}
 	if (typeof inputSchema !== 'object' || inputSchema === null || (inputSchema as JsonSchema).type !== 'object') {
 		onSkipped(name, 'its inputSchema is not a JSON Schema of type "object"');
+		return undefined;
+	}
+	if (deeperThan(inputSchema, ToolLimits.maxSchemaDepth)) {
+		// Members' apps refuse a list holding it (toolWire.ts `checkTools`): it would cost them every tool.
+		onSkipped(name, `its inputSchema nests deeper than ${ToolLimits.maxSchemaDepth} levels`);
 		return undefined;
 	}
 	const text = typeof description === 'string' && description.trim() !== '' ? description : typeof title === 'string' ? title : '';

@@ -9,9 +9,11 @@
  * - **Per-tool rules, on the host.** `mayUse` (the team's tool-access rule for the role of the
  *   asker's member) filters the list and is asked again for every call: a rule the asker's
  *   app alone enforced would be no rule.
- * - **Bounded.** At most `maxCallsPerPeer` calls of one asking member (its devices and tabs together) run at once (each can
- *   hold a server for its time limit); beyond, ERROR busy. A call is cancelled when its asker
- *   goes away (closes or resets the stream).
+ * - **Bounded.** At most `maxCallsPerPeer` calls of one asking member of a workspace (its
+ *   devices and tabs together) run at once (each can hold a server for its time limit); beyond,
+ *   ERROR busy. The relay counts them in {@link ToolCallSlots} it shares with `/api/tools`, so
+ *   HTTP and the mesh together stay within that. A call is cancelled when its asker goes away
+ *   (closes or resets the stream).
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
@@ -26,6 +28,40 @@ import type { ToolResult, ToolSpec } from './tools/types.js';
 /** Calls one asking member (its devices together, with `memberOf`) may have running at once, by default. */
 export const MAX_CALLS_PER_PEER = 4;
 
+/**
+ * The running calls of each member of each workspace, shared by every way a host runs tools for
+ * members: the relay gives one to its mesh host and to `/api/tools` (relay/run.ts), so a member
+ * holds at most `max` calls on its MCP servers whichever way it asks (each way counting alone
+ * let it hold twice as many: found in review).
+ */
+export class ToolCallSlots {
+	private readonly running = new Map<string, number>();
+
+	constructor(readonly max: number = MAX_CALLS_PER_PEER) {}
+
+	/** Takes a slot of `member` in `workspaceId`; false (nothing taken) when it holds `max` already. */
+	take(workspaceId: string, member: string): boolean {
+		const key = `${workspaceId}\n${member}`;
+		const mine = this.running.get(key) ?? 0;
+		if (mine >= this.max) return false;
+		this.running.set(key, mine + 1);
+		return true;
+	}
+
+	/** Gives back a slot {@link take} took. */
+	release(workspaceId: string, member: string): void {
+		const key = `${workspaceId}\n${member}`;
+		const left = (this.running.get(key) ?? 1) - 1;
+		if (left > 0) this.running.set(key, left);
+		else this.running.delete(key);
+	}
+
+	/** Calls `member` of `workspaceId` has running. */
+	count(workspaceId: string, member: string): number {
+		return this.running.get(`${workspaceId}\n${member}`) ?? 0;
+	}
+}
+
 /** Options of {@link ToolHost}. */
 export interface ToolHostInit extends Pick<ProveAskerInit, 'isAllowed' | 'admits'> {
 	/** The tools on offer now. */
@@ -34,8 +70,10 @@ export interface ToolHostInit extends Pick<ProveAskerInit, 'isAllowed' | 'admits
 	call(tool: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult>;
 	/** Whether `asker` may use `tool` (the team's rule for its member's role). */
 	mayUse(asker: Asker, tool: string): boolean | Promise<boolean>;
-	/** Default {@link MAX_CALLS_PER_PEER}. */
+	/** Default {@link MAX_CALLS_PER_PEER}; unused with `slots` (they have their own). */
 	maxCallsPerPeer?: number;
+	/** Where running calls are counted; default slots of this host's own. Share them with every other way the same tools are run. */
+	slots?: ToolCallSlots;
 	/** The member `asker` speaks for (hostAccess.ts `askerMember`): calls are counted per member. Default: per device. */
 	memberOf?: (asker: Asker) => Promise<string | undefined>;
 	/** Milliseconds for the membership exchange and the request; default 10,000. */
@@ -56,8 +94,8 @@ export interface ToolHostComponents {
 /** See the module comment. */
 export class ToolHost {
 	private started = false;
-	/** Calls running, by asking member (or device, without `memberOf`). */
-	private readonly running = new Map<string, number>();
+	/** Calls running, by workspace and asking member (or device, without `memberOf`). */
+	private readonly slots: ToolCallSlots;
 	private readonly unproven: UnprovenBudget;
 
 	constructor(
@@ -65,6 +103,7 @@ export class ToolHost {
 		private readonly init: ToolHostInit
 	) {
 		this.unproven = components.unproven ?? new UnprovenBudget();
+		this.slots = init.slots ?? new ToolCallSlots(init.maxCallsPerPeer ?? MAX_CALLS_PER_PEER);
 	}
 
 	async start(): Promise<void> {
@@ -116,13 +155,16 @@ export class ToolHost {
 		if (!this.init.tools().some((t) => t.name === tool)) return { type: 'error', problem: 'unknown-tool', message: `This peer offers no tool "${tool}" now (its server may be down).` };
 		if (!(await this.init.mayUse(asker, tool)))
 			return { type: 'error', problem: 'not-allowed', message: `Your role in this workspace may not use the tool "${tool}": an owner or admin can allow it under Members → Tools.` };
-		// Counted per member: its devices, and tabs (or a modified client's throwaway keys) with a
+		// Counted per member of the workspace: its devices, and tabs (or a modified client's throwaway keys) with a
 		// delegation, together; a member may invite devices of its own (found in review).
 		const device = (await this.init.memberOf?.(asker)) ?? (await askerDevice(asker)) ?? asker.peerId;
-		const mine = this.running.get(device) ?? 0;
-		if (mine >= (this.init.maxCallsPerPeer ?? MAX_CALLS_PER_PEER))
-			return { type: 'error', problem: 'busy', message: `You already have ${mine} tool calls running here (your devices together): wait for one to finish.` };
-		this.running.set(device, mine + 1);
+		const workspaceId = asker.workspaceId;
+		if (!this.slots.take(workspaceId, device))
+			return {
+				type: 'error',
+				problem: 'busy',
+				message: `You already have ${this.slots.count(workspaceId, device)} tool calls running here (your devices together): wait for one to finish.`
+			};
 		// The asker going away (closing or resetting its end) cancels the call.
 		const controller = new AbortController();
 		const gone = () => controller.abort(new Error('the asker went away'));
@@ -137,9 +179,7 @@ export class ToolHost {
 			return { type: 'error', problem: 'failed', message: e.message.slice(0, ToolWireLimits.maxMessage) };
 		} finally {
 			frames.stream.removeEventListener('close', gone);
-			const left = (this.running.get(device) ?? 1) - 1;
-			if (left > 0) this.running.set(device, left);
-			else this.running.delete(device);
+			this.slots.release(workspaceId, device);
 		}
 	}
 

@@ -51,10 +51,16 @@ export class ToolApprovals {
 		};
 	}
 
-	/** The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest of the conversation. */
-	answer(answer: Approval): void {
+	/**
+	 * The user's answer to {@link pending}: deny, approve once, or approve the tool for the rest
+	 * of the conversation. `shown` is the question the user answered (the prompt's): when another
+	 * call has taken its place in the meantime (a new question denies the one before), the answer
+	 * is dropped rather than given to a call the user never saw (found in review).
+	 */
+	answer(answer: Approval, shown?: PendingApproval): void {
 		const pending = this.pending;
 		if (pending === undefined) return;
+		if (shown !== undefined && (shown.answer !== pending.answer || shown.call.id !== pending.call.id || shown.call.name !== pending.call.name)) return;
 		if (answer === 'always') this.alwaysAllowed.add(pending.call.name);
 		this.pending = undefined;
 		const settle = this.settle;

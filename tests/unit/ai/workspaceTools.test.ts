@@ -359,4 +359,21 @@ describe('workspace tools', () => {
 		expect(again).toEqual({ content: `A note called "Tide tables" exists already (note id ${id}): add to it with append_to_note.`, isError: true });
 		expect(await call('create_note', { title: 'Guest note', text: '' }, asGuest())).toEqual({ content: 'You may not change notes: guests do not edit notes.', isError: true });
 	});
+	it("an admin's answer for an audience reads no unverified channel (one a guest made), which only admins are shown", async () => {
+		const root = new WorkspaceDoc(w.root.doc);
+		const id = newId();
+		const entry = await signChannelEntry(w.gus.key, { id, name: 'guest-room', topic: '', private: false, readOnly: false, archived: false, createdAt: T0 + 5, createdBy: w.gus.peerId });
+		root.createChannel(entry);
+		await post(await hold(w.services, id), w.owner, 9, 'Owner draft in the guest room');
+		const asOwner = { ...w.ctx, device: { peerId: w.owner.peerId, privateKey: w.owner.key } };
+		// The owner's own view lists it, marked unverified: its own tools (result for the owner alone) read it.
+		expect((await call('list_messages', { channel: 'guest-room', limit: 5 }, createWorkspaceTools(asOwner))).content).toContain('Owner draft');
+		// An answer in #general or an AI chat (every member reads it) must not carry it there.
+		for (const audience of [w.general, newId()]) {
+			const listed = await call('list_messages', { channel: 'guest-room', limit: 5 }, createWorkspaceTools({ ...asOwner, audience }));
+			expect(listed).toMatchObject({ isError: true, content: expect.stringMatching(/^There is no channel "guest-room" you can read/) });
+		}
+		// Ann, a member, is not shown it at all.
+		expect((await call('list_messages', { channel: 'guest-room', limit: 5 })).isError).toBe(true);
+	});
 });

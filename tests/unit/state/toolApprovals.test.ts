@@ -33,3 +33,23 @@ describe('ToolApprovals', () => {
 		expect(await newer).toBe('once');
 	});
 });
+
+describe('ToolApprovals, an answer to a question since replaced', () => {
+	it('is not given to the call that took its place', async () => {
+		const approvals = new ToolApprovals();
+		const older = approvals.approverFor('a')(call('note'), tool('note'));
+		const shown = approvals.pending!; // what the prompt shows the user
+		// Another answer's call replaces the question just before the user clicks Approve.
+		const newer = approvals.approverFor('b')({ id: 'c-other', name: 'post', arguments: '{"text":"x"}' }, tool('post'));
+		expect(await older).toBe('deny');
+		approvals.answer('always', shown);
+		expect(approvals.pending?.call.id).toBe('c-other'); // still asked
+		approvals.answer('deny', approvals.pending);
+		expect(await newer).toBe('deny');
+		// "always" was not remembered for a tool the user never approved.
+		const again = approvals.approverFor('c')(call('post'), tool('post'));
+		expect(approvals.pending?.call.name).toBe('post');
+		approvals.denyWaiting();
+		expect(await again).toBe('deny');
+	});
+});

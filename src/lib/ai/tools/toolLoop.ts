@@ -10,6 +10,8 @@
  */
 import { EngineError, type ChatMessage, type Engine, type GenerateChunk, type GenerateOptions, type GenerateRequest } from '../engine.js';
 import { parseArguments } from './toolArgs.js';
+import { ToolLimits } from './toolWire.js';
+import { cutToBytes, byteLength } from './workspaceToolText.js';
 import type { ToolCall, ToolResult, ToolSpec } from './types.js';
 
 /** A tool the loop can run. */
@@ -57,6 +59,24 @@ export interface ToolLoopInit {
 /** Default step limit of {@link runToolLoop}. */
 export const DEFAULT_MAX_STEPS = 6;
 
+/**
+ * Most bytes (UTF-8) of one tool result given to the model and kept as a step, whatever the
+ * tool: a shared tool's host answers up to a MiB (toolProtocol.ts), and a hostile one would
+ * fill the model's context and every later request with it (the relay's own limit is 64 KiB).
+ */
+export const MAX_TOOL_RESULT_BYTES = 64 * 1024;
+
+/**
+ * `tools` with one tool per name, the first of each (the workspace's own come first): two
+ * relays may share tools of the same name, and the model must be offered, and run, exactly
+ * one of them (a request offering two is malformed to a mesh host, and the approval must
+ * describe the tool that runs).
+ */
+export function uniqueTools(tools: readonly RunnableTool[]): RunnableTool[] {
+	const seen = new Set<string>();
+	return tools.filter((tool) => !seen.has(tool.spec.name) && (seen.add(tool.spec.name), true));
+}
+
 /** Runs the loop; see the module comment. The final `done` chunk sums every step's tokens. */
 export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopEvent> {
 	const maxSteps = Math.max(1, init.maxSteps ?? DEFAULT_MAX_STEPS);
@@ -64,8 +84,11 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 	const loop = deadline(timeLimit, init.signal);
 	const timeout = loop.timedOut;
 	const signal = loop.signal;
-	const byName = new Map(init.tools.map((tool) => [tool.spec.name, tool]));
+	const tools = uniqueTools(init.tools);
+	const byName = new Map(tools.map((tool) => [tool.spec.name, tool]));
 	const messages: ChatMessage[] = [...init.request.messages];
+	/** Call ids in this answer so far (those of the request's messages too). */
+	const ids = new Set(init.request.messages.flatMap((m) => [...(m.toolCalls ?? []).map((c) => c.id), ...(m.toolCallId !== undefined ? [m.toolCallId] : [])]));
 	let promptTokens = 0;
 	let completionTokens = 0;
 	try {
@@ -73,8 +96,8 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 			yield { type: 'step', step };
 			const last = step === maxSteps - 1;
 			const request: GenerateRequest = { ...init.request, messages: [...messages] };
-			if (init.tools.length > 0 && !last) {
-				request.tools = init.tools.map((t) => t.spec);
+			if (tools.length > 0 && !last) {
+				request.tools = tools.map((t) => t.spec);
 				request.toolChoice = step === 0 ? (init.request.toolChoice ?? 'auto') : 'auto';
 			} else {
 				delete request.tools;
@@ -88,8 +111,13 @@ export async function* runToolLoop(init: ToolLoopInit): AsyncGenerator<ToolLoopE
 					text += chunk.text;
 					yield chunk;
 				} else if (chunk.type === 'tool-call') {
-					calls.push(chunk.call);
-					yield chunk;
+					// At most ToolLimits.maxCalls calls a step (the rest are dropped: a mesh host refuses
+					// a message with more), each with an id of its own in this answer (a model that gave
+					// two calls one id had one call's result and steps shown as the other's).
+					if (calls.length >= ToolLimits.maxCalls) continue;
+					const call = ownId(chunk.call, ids);
+					calls.push(call);
+					yield call === chunk.call ? chunk : { ...chunk, call };
 				} else done = chunk;
 			}
 			if (!done) throw new EngineError('failed', 'The model ended without finishing.');
@@ -168,19 +196,39 @@ function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; time
 	};
 }
 
+/** `call`, or a copy with a fresh id when its id is empty, too long or taken already in `ids` (to which its id is added). */
+function ownId(call: ToolCall, ids: Set<string>): ToolCall {
+	let id = call.id;
+	if (id === '' || id.length > ToolLimits.maxCallId || ids.has(id)) {
+		for (let n = ids.size; ids.has((id = `call_loop_${n}`)); n++);
+	}
+	ids.add(id);
+	return id === call.id ? call : { ...call, id };
+}
+
+/** `result` with its content cut to {@link MAX_TOOL_RESULT_BYTES} (a line says so), and text whatever the tool returned. */
+function boundedResult(name: string, result: ToolResult): ToolResult {
+	const content = typeof result.content === 'string' ? result.content : String(result.content);
+	const isError = result.isError === true ? { isError: true } : {};
+	if (byteLength(content) <= MAX_TOOL_RESULT_BYTES) return { content, ...isError };
+	const note = `\n[Cut: ${name} returned more than ${MAX_TOOL_RESULT_BYTES / 1024} KiB.]`;
+	return { content: cutToBytes(content, MAX_TOOL_RESULT_BYTES - byteLength(note)) + note, ...isError };
+}
+
 /** Runs one tool within its time limit; a failure becomes an error result the model sees. */
 async function runTool(tool: RunnableTool, args: Record<string, unknown>, signal: AbortSignal, limitMs: number): Promise<ToolResult> {
 	const { signal: own, timedOut, clear } = deadline(limitMs, signal);
 	try {
-		return await new Promise<ToolResult>((resolve, reject) => {
+		const result = await new Promise<ToolResult>((resolve, reject) => {
 			const onAbort = () => reject(own.reason);
 			own.addEventListener('abort', onAbort, { once: true });
 			tool.run(args, own).then(resolve, reject).finally(() => own.removeEventListener('abort', onAbort));
 		});
+		return boundedResult(tool.spec.name, result);
 	} catch (error) {
 		signal.throwIfAborted();
 		if (timedOut.aborted) return { content: `${tool.spec.name} did not finish within ${Math.round(limitMs / 1000)} s.`, isError: true };
-		return { content: `${tool.spec.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+		return boundedResult(tool.spec.name, { content: `${tool.spec.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
 	} finally {
 		clear();
 	}

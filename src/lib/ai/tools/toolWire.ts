@@ -17,7 +17,13 @@ export const ToolLimits = {
 	/** Longest call id, in characters. */
 	maxCallId: 64,
 	/** Longest arguments text of a call, in characters. */
-	maxArguments: 60 * 1024
+	maxArguments: 60 * 1024,
+	/**
+	 * Deepest nesting (objects and arrays) of a tool's parameters schema: what reads a schema
+	 * (the tool prompt's signatures, the argument check) recurses, and a hostile host's list of
+	 * 20,000 levels in under 1 MiB overflowed the stack of every tool-using answer (found in review).
+	 */
+	maxSchemaDepth: 64
 } as const;
 
 /** The tool fields of a request: the tools, the choice, and per message index its calls or call id. */
@@ -77,6 +83,7 @@ export function checkTools(value: unknown, fail: (why: string) => Error): ToolSp
 		if (typeof description !== 'string' || description.length > ToolLimits.maxDescription) throw fail(`the description of "${name}" is not text of at most ${ToolLimits.maxDescription} characters`);
 		const parameters = tool['parameters'] ?? { type: 'object', properties: {} };
 		if (!isRecord(parameters) || (parameters['type'] !== undefined && parameters['type'] !== 'object')) throw fail(`the parameters of "${name}" are not a JSON Schema of an object`);
+		if (deeperThan(parameters, ToolLimits.maxSchemaDepth)) throw fail(`the parameters of "${name}" nest deeper than ${ToolLimits.maxSchemaDepth} levels`);
 		return { name, description, parameters: parameters as JsonSchema };
 	});
 }
@@ -96,6 +103,18 @@ export function checkCalls(value: unknown, fail: (why: string) => Error): ToolCa
 export function isToolChoice(value: unknown): value is ToolChoice {
 	if (value === 'auto' || value === 'none' || value === 'required') return true;
 	return isRecord(value) && typeof value['name'] === 'string' && TOOL_NAME.test(value['name']) && Object.keys(value).length === 1;
+}
+
+/** Whether `value` nests objects and arrays deeper than `max` levels (checked without recursing). */
+export function deeperThan(value: unknown, max: number): boolean {
+	const stack: [unknown, number][] = [[value, 1]];
+	while (stack.length > 0) {
+		const [item, depth] = stack.pop()!;
+		if (typeof item !== 'object' || item === null) continue;
+		if (depth > max) return true;
+		for (const child of Object.values(item)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+	}
+	return false;
 }
 
 function isCallId(value: unknown): value is string {

@@ -182,7 +182,9 @@ class WorkspaceTools {
 		const readable = await readableChannels(root, team, this.me, (id) => this.ctx.open(id));
 		const audience = this.ctx.audience;
 		if (audience === undefined) return readable;
-		return readable.filter((c) => c.id === audience || (c.kind === 'channel' && !c.info.private));
+		// Not the unverified channels an admin's list shows (a guest's, or a forged entry): nobody
+		// else is shown them, and everyone in the audience reads the answer (found in review).
+		return readable.filter((c) => c.id === audience || (c.kind === 'channel' && !c.info.private && c.info.unverified !== true));
 	}
 
 	private async loadChannel({ root, team }: Open, id: string): Promise<LoadedChannel> {
