@@ -156,6 +156,39 @@ describe('the relay’s MCP tools for members', () => {
 		await waitUntil(async () => (await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 2, b: 2 })).content === '4', 'bob’s calls to be freed');
 	}, 20_000);
 
+	it('stopping an answer aborts a running shared tool call: the app’s call ends at once and the relay frees the member’s slot', async () => {
+		const hang = (await relayTools(signerOf(bob), url, ws.id)).find((t) => t.spec.name === 'fx.hang')!;
+		const start = () => {
+			const stop = new AbortController();
+			const settled = hang.run({}, stop.signal).then(
+				(result) => ({ result }),
+				(error: unknown) => ({ error })
+			);
+			return { stop, settled };
+		};
+		const PENDING = Symbol('pending');
+		const calls = Array.from({ length: 4 }, start);
+		let refused = false;
+		// Once bob's four calls hold his slots, a fifth is refused (a probe that took a slot first
+		// leaves one of them refused: that one is started again).
+		await waitUntil(async () => {
+			for (const [i, call] of calls.entries()) {
+				const settled = await Promise.race([call.settled, Promise.resolve(PENDING)]);
+				if (settled !== PENDING) calls[i] = start();
+			}
+			const probe = await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 1, b: 1 });
+			refused = probe.isError === true && /tool calls running/.test(probe.content);
+			return refused;
+		}, 'bob’s four calls to hold his slots', 10_000);
+		for (const call of calls) call.stop.abort(new DOMException('stopped', 'AbortError'));
+		// The app's calls end with the abort, not the relay's 30 s limit.
+		const ended = await Promise.race([Promise.all(calls.map((c) => c.settled)), new Promise((resolve) => setTimeout(() => resolve(PENDING), 2_000))]);
+		expect(ended).not.toBe(PENDING);
+		for (const outcome of ended as Array<{ error?: unknown }>) expect(outcome.error).toMatchObject({ name: 'AbortError' });
+		// And the relay, seeing its client go, cancelled the calls and freed bob's slots.
+		await waitUntil(async () => (await callRelayTool(signerOf(bob), url, ws.id, 'fx.add', { a: 2, b: 2 })).content === '4', 'bob’s slots to be freed', 5_000);
+	}, 30_000);
+
 	it('a server that crashes gives the caller a clear error, and is running again after its backoff', async () => {
 		const crashed = await callRelayTool(signerOf(bob), url, ws.id, 'fx.crash', {});
 		expect(crashed).toMatchObject({ isError: true, content: expect.stringMatching(/The MCP server "fx"/) });

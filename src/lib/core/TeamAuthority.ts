@@ -13,7 +13,7 @@ import * as Y from 'yjs';
 import { Listeners } from '../events.js';
 import type { AdmitVerdict, MeshAuthority, SpaceAccess } from '../mesh/authority.js';
 import { deviceMayRead, spacesOf } from '../doc/team/spaces.js';
-import { admitProofValid, carriesNotes, foldTeam, writesNotes, type Team, type TeamMember } from '../doc/team/fold.js';
+import { admitProofValid, carriesNotes, foldTeam, writesNotes, type Team, type TeamInvite, type TeamMember } from '../doc/team/fold.js';
 import { decodeOp, type TeamOp, type TeamOpBody, type TeamRole } from '../doc/team/ops.js';
 import { signTeamOp, verifyTeamOp } from '../doc/team/sign.js';
 import { addTeamOp, readTeamOps, teamOps } from '../doc/team/TeamDoc.js';
@@ -21,6 +21,15 @@ import { readDelegation } from '../doc/team/delegation.js';
 
 /** Operations that can make their author a member (a HELLO admission of any other kind is refused at once). */
 const ADMITTING: ReadonlySet<string> = new Set(['admit', 'create', 'add']);
+
+/**
+ * Longest an invitation admits anyone new, by the responder's own clock: the dates an
+ * invitation carries (`at`, `expires`) are its author's claims, so one that claims a life over
+ * this, or an expiry more than this past the responder's now, admits nobody (found in review:
+ * a link dated to expire in years stayed a key to the workspace for that long). The app
+ * offers at most a week (ui/team/InviteCreate.svelte; a device link, an hour).
+ */
+export const MAX_INVITE_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** This device, when it may write operations. */
 export interface TeamDevice {
@@ -240,6 +249,11 @@ export class TeamAuthority implements MeshAuthority {
 			if (invite.revoked) return 'revoked';
 			if (invite.used >= invite.uses) return 'used';
 			if (now > invite.expires || op.payload.at > invite.expires) return 'expired';
+			const overlong = overlongInvite(invite, now);
+			if (overlong !== undefined) {
+				console.info(`team ${this.init.workspaceId}: invitation ${invite.id.slice(0, 12)} admits nobody: ${overlong}`);
+				return 'expired';
+			}
 		}
 		const team = foldTeam(this.init.workspaceId, [...this.verifiedOps(), op], this.foldOptions());
 		if (!team.devices.has(peerId)) return 'refused';
@@ -454,4 +468,16 @@ export class TeamAuthority implements MeshAuthority {
 		this.fingerprint = fingerprint;
 		this.listeners.emit('change', team);
 	}
+}
+
+/**
+ * Why an invitation's own dates put it past {@link MAX_INVITE_LIFETIME_MS} by the responder's
+ * clock `now`; undefined when they do not. Checked where an admission is decided, never in the
+ * fold (which stays the same on every replica, whatever its clock): a joiner such an invitation
+ * admits nowhere stays out, as one whose invitation expired.
+ */
+export function overlongInvite(invite: Pick<TeamInvite, 'createdAt' | 'expires'>, now: number): string | undefined {
+	if (invite.expires - invite.createdAt > MAX_INVITE_LIFETIME_MS) return 'it claims to be valid for longer than 30 days';
+	if (invite.expires - now > MAX_INVITE_LIFETIME_MS) return "it claims to be valid more than 30 days past this device's clock";
+	return undefined;
 }

@@ -78,7 +78,8 @@ export async function relayAnswer(response: Response): Promise<object> {
 /**
  * One call signed by `signer` over a fresh challenge from `challengePath`, for the relay at
  * `origin` (named by its peer id: another relay refuses it): the JSON answer, or a
- * {@link RelayApiError} with the relay's explanation. `path` is signed as sent.
+ * {@link RelayApiError} with the relay's explanation. `path` is signed as sent. `abort` (the
+ * caller's own signal, e.g. a stopped answer's) ends the call early, with its reason.
  */
 export async function signedCall(
 	signer: Signer,
@@ -87,9 +88,26 @@ export async function signedCall(
 	path: string,
 	body = '',
 	challengePath: string = RELAY_CHALLENGE_PATH,
-	timeoutMs: number = RELAY_API_TIMEOUT_MS
+	timeoutMs: number = RELAY_API_TIMEOUT_MS,
+	abort?: AbortSignal
 ): Promise<object> {
-	const signal = AbortSignal.timeout(timeoutMs);
+	if (abort === undefined) return signedCallWithin(signer, origin, method, path, body, challengePath, AbortSignal.timeout(timeoutMs));
+	// A timer of this call's own rather than `AbortSignal.any` over `AbortSignal.timeout`, which
+	// some Node versions lose to the garbage collector (toolLoop.ts `deadline`).
+	const controller = new AbortController();
+	const timer = setTimeout(() => controller.abort(new DOMException('The time limit passed', 'TimeoutError')), timeoutMs);
+	const onAbort = () => controller.abort(abort.reason);
+	if (abort.aborted) onAbort();
+	else abort.addEventListener('abort', onAbort, { once: true });
+	try {
+		return await signedCallWithin(signer, origin, method, path, body, challengePath, controller.signal);
+	} finally {
+		clearTimeout(timer);
+		abort.removeEventListener('abort', onAbort);
+	}
+}
+
+async function signedCallWithin(signer: Signer, origin: string, method: string, path: string, body: string, challengePath: string, signal: AbortSignal): Promise<object> {
 	const answer = (await relayAnswer(await fetch(new URL(challengePath, origin), { method: 'POST', signal }))) as { challenge?: unknown };
 	if (typeof answer.challenge !== 'string') throw new RelayApiError('the relay gave no challenge', 500);
 	const challenge = answer.challenge;

@@ -27,7 +27,7 @@ export async function relayTools(signer: Signer, origin: string, workspaceId: st
 	return specs.map((spec) => ({
 		spec,
 		mutates: true,
-		run: (args) => callRelayTool(signer, origin, workspaceId, spec.name, args)
+		run: (args, signal) => callRelayTool(signer, origin, workspaceId, spec.name, args, signal)
 	}));
 }
 
@@ -37,11 +37,23 @@ export async function servingRelayTools(signer: Signer, workspaceId: string): Pr
 	return origin ? relayTools(signer, origin, workspaceId) : [];
 }
 
-/** Calls one shared tool; a refusal or failure comes back as an error result the model sees. */
-export async function callRelayTool(signer: Signer, origin: string, workspaceId: string, tool: string, args: Record<string, unknown>): Promise<ToolResult> {
+/**
+ * Calls one shared tool; a refusal or failure comes back as an error result the model sees.
+ * `signal` (the tool loop's: the user stopped the answer) aborts the request, and the relay,
+ * seeing its client go, cancels the call and frees the member's call slot (toolsApi.ts);
+ * the call then rejects with the signal's reason.
+ */
+export async function callRelayTool(
+	signer: Signer,
+	origin: string,
+	workspaceId: string,
+	tool: string,
+	args: Record<string, unknown>,
+	signal?: AbortSignal
+): Promise<ToolResult> {
 	try {
 		const body = JSON.stringify({ workspace: workspaceId, tool, arguments: args });
-		const answer = (await signedCall(signer, origin, 'POST', `${TOOLS_PATH}/call`, body, RELAY_CHALLENGE_PATH, RELAY_TOOL_TIMEOUT_MS)) as { content?: unknown; isError?: unknown };
+		const answer = (await signedCall(signer, origin, 'POST', `${TOOLS_PATH}/call`, body, RELAY_CHALLENGE_PATH, RELAY_TOOL_TIMEOUT_MS, signal)) as { content?: unknown; isError?: unknown };
 		return { content: typeof answer.content === 'string' ? answer.content : '', isError: answer.isError === true };
 	} catch (error) {
 		if (error instanceof RelayApiError) return { content: error.message, isError: true };

@@ -7,7 +7,8 @@ import * as Y from 'yjs';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc';
 import { countUnread } from '../../../src/lib/doc/unread';
 import { signMessage } from '../../../src/lib/doc/signature';
-import { at, identity, signedMsg, softDelete } from './helpers';
+import { formatHlc, MAX_DRIFT_MS } from '../../../src/lib/doc/hlc';
+import { at, identity, signedMsg, softDelete, T0 } from './helpers';
 
 const CHANNEL = 'chan-unread';
 const me = identity();
@@ -77,5 +78,32 @@ describe('countUnread and many posts', () => {
 			clearInterval(timer);
 		}
 		expect(ticks).toBeGreaterThan(0);
+	});
+});
+
+describe('countUnread and a post dated ahead', () => {
+	const DAY = 24 * 60 * 60 * 1000;
+	const wall = (ms: number, node: string) => formatHlc({ wall: ms, counter: 0, node });
+
+	it('does not count a post dated past the reader’s clock (plus the drift it allows) until its time (found in review)', async () => {
+		const c = channel();
+		const reader = T0 + 1000;
+		c.post(await signedMsg(CHANNEL, 'honest', bo, wall(reader - 10, BO)));
+		// Dated a year ahead by its author: it sorts last for everyone.
+		c.post(await signedMsg(CHANNEL, 'ahead', ana, wall(reader + 365 * DAY, ANA)));
+		expect(await countUnread(c, '', ME, undefined, reader)).toBe(1);
+		// Read up to the most a read position moves (ChannelState markRead): nothing is left.
+		const readTo = wall(reader + MAX_DRIFT_MS, '');
+		expect(await countUnread(c, readTo, ME, undefined, reader)).toBe(0);
+		expect(await countUnread(c, readTo, ME, undefined, reader + DAY)).toBe(0);
+		// Once its time comes it counts, as any post after the read position.
+		expect(await countUnread(c, readTo, ME, undefined, reader + 365 * DAY)).toBe(1);
+	});
+
+	it('still counts a post from a clock a little ahead (within the drift an honest clock may have)', async () => {
+		const c = channel();
+		const reader = T0 + 1000;
+		c.post(await signedMsg(CHANNEL, 'fast', ana, wall(reader + 10 * 60 * 1000, ANA)));
+		expect(await countUnread(c, at(0, ME), ME, undefined, reader)).toBe(1);
 	});
 });
