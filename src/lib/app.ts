@@ -201,7 +201,8 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 		pinOnRelays: (id, docId, blobIds) => blobs.pinOnRelays(id, docId, blobIds),
 		senderOf: async (id, docId, blobId) => {
 			const workspace = core.get(id);
-			return workspace === undefined ? undefined : (await blobs.referencesOf(workspace.docs).posts(docId, blobId))[0]?.author;
+			// A signed post's author only, and its member (not each of its devices) has a share.
+			return workspace === undefined ? undefined : blobs.referencesOf(workspace.docs).sender(docId, blobId, (device) => workspace.authority.personOf(device));
 		}
 	});
 	for (const id of core.ids()) if (core.get(id)?.secret !== undefined) blobs.follow(id);

@@ -19,7 +19,8 @@ import type { AttachmentRef } from '../../src/lib/doc/schema.js';
 import { autoFetches, limitsOf } from '../../src/lib/state/ChannelBlobs.svelte.js';
 import { OutpostDb } from '../../src/lib/store/db.js';
 import { IdbBlobStore } from '../../src/lib/store/IdbBlobStore.js';
-import { at, msg } from '../unit/doc/helpers.js';
+import { signMessage } from '../../src/lib/doc/signature.js';
+import { at } from '../unit/doc/helpers.js';
 import { randomBytes, stopBlobPeers, withBlobs, type BlobPeer } from './blobPeers.js';
 import { waitFor } from './helpers.js';
 import { stopPeers } from './peers.js';
@@ -52,7 +53,8 @@ let dbs = 0;
 async function postImage(peer: TeamPeer, blobs: Pick<BlobPeer, 'store'>, docId: string, size: number, name: string): Promise<AttachmentRef> {
 	const { id } = await storeBlob(blobs.store, randomBytes(size));
 	const ref: AttachmentRef = { blob: id, size, mime: 'image/png', name };
-	new ChannelDoc(peer.docs.get(docId)).post({ ...msg(newId(), peer.peerId, at(++clock, peer.peerId), name), files: [ref] });
+	// Signed, as the app posts: the budget charges a file to a signed post's author only.
+	new ChannelDoc(peer.docs.get(docId)).post(await signMessage(peer.key, { id: newId(), author: peer.peerId, hlc: at(++clock, peer.peerId), text: name, files: [ref] }, docId));
 	return ref;
 }
 
@@ -82,7 +84,7 @@ async function browserBlobs(peer: TeamPeer) {
 		livePeers: (id) => peer.mesh.livePeers(id),
 		senderOf: async (id, docId, blobId) => {
 			const open = workspace(id);
-			return open === undefined ? undefined : (await mesh.referencesOf(open.docs).posts(docId, blobId))[0]?.author;
+			return open === undefined ? undefined : mesh.referencesOf(open.docs).sender(docId, blobId, (device) => open.authority.personOf(device));
 		}
 	});
 	mesh.follow(ws);

@@ -13,7 +13,11 @@ import { compareHlc } from '../doc/hlc.js';
 import type { AiRecord, AttachmentRef, MessageRecord, ModerationMark } from '../doc/schema.js';
 import { isMessageRecord } from '../doc/validate.js';
 import { isAiRecord } from '../doc/AiThreadDoc.js';
+import { signedPost } from '../doc/channelRights.js';
 import { EMPTY_STATE_VECTOR, type SyncDocs } from '../mesh/syncDocs.js';
+
+/** Most post signatures {@link BlobReferences.sender} checks for one blob: forged posts cost a check each. */
+const MAX_SENDER_CHECKS = 16;
 
 /** A record that names files: a channel message, or an AI chat's question. */
 type FileRecord = (MessageRecord | AiRecord) & { files: AttachmentRef[] };
@@ -112,6 +116,23 @@ export class BlobReferences {
 	/** The well-formed messages of document `docId` that name blob `blobId` (their signatures unchecked). */
 	async posts(docId: string, blobId: string): Promise<readonly MessageRecord[]> {
 		return (await this.read(docId))?.posts.get(blobId) ?? [];
+	}
+
+	/**
+	 * Who posted blob `blobId` in document `docId`: the author of the first message naming it
+	 * whose signature checks out (of the first {@link MAX_SENDER_CHECKS}), else undefined. A
+	 * device's blob budget charges an automatic fetch to this member's share (blobBudget.ts).
+	 * Found in review: the first post's claimed author was taken unchecked, so a member put
+	 * unsigned posts naming her files under other members' names before her own signed ones,
+	 * took every member's share of each device's budget and dropped their files to make room.
+	 * `personOf` names the member a device is (the team's); the share is the member's, not each
+	 * of its devices' (a member adds devices of her own at will, 32 of them: 32 shares).
+	 */
+	async sender(docId: string, blobId: string, personOf?: (device: string) => string | undefined): Promise<string | undefined> {
+		for (const post of (await this.posts(docId, blobId)).slice(0, MAX_SENDER_CHECKS)) {
+			if (signedPost(post, docId)) return personOf?.(post.author) ?? post.author;
+		}
+		return undefined;
 	}
 
 	/**

@@ -38,10 +38,18 @@ export class TeamGate {
 	 */
 	unlistedFor(peerId: string | undefined, docs: SyncDocs): UnlistedGate {
 		const a = this.authority;
+		// The member this gate's peer spoke for when first asked, kept for the gate's life (a
+		// session's). Found in review: a tab's delegation lapses (it expires, or the device admits
+		// more tabs and the authority forgets the oldest) while its session runs, and the peer
+		// then named no member: each lapsed tab counted as a fresh "peer", so one member with one
+		// device opened tab after tab and filled the workspace's whole allowance.
+		let member: string | undefined;
 		return {
 			admit: (docId) => {
 				if (docs.isListed === undefined || docs.isListed(docId) || a?.spaceAccess?.(docId) !== undefined) return 'known';
-				const person = peerId === undefined ? 'unsigned' : personKey(a, peerId);
+				if (peerId !== undefined) member ??= memberKey(a, peerId);
+				const person = peerId === undefined ? 'unsigned' : (member ?? strangerKey(a, peerId));
+				if (person === undefined) return 'refused';
 				return this.unlisted.admit(docId, person, (id) => docs.isListed!(id));
 			},
 			release: (docId) => this.unlisted.release(docId)
@@ -215,10 +223,20 @@ export class TeamGate {
 	}
 }
 
-/** Whom an update from `peerId` counts against: its member, else its device, else the peer itself. */
-function personKey(a: MeshAuthority | undefined, peerId: string): string {
+/** The member an update from `peerId` counts against, if the authority names one. */
+function memberKey(a: MeshAuthority | undefined, peerId: string): string | undefined {
 	const person = a?.personOf?.(peerId);
-	if (person !== undefined) return `member:${person}`;
+	return person === undefined ? undefined : `member:${person}`;
+}
+
+/**
+ * Whom an update from `peerId`, which names no member, counts against: its device, else the
+ * peer itself, where the team cannot tell (no authority, one without members' names, or this
+ * device still joining). Undefined, that is refused, where a joined team names no member for
+ * it: a lapsed tab, or a peer that is no member at all.
+ */
+function strangerKey(a: MeshAuthority | undefined, peerId: string): string | undefined {
+	if (a !== undefined && a.personOf !== undefined && a.joined && !a.excluded) return undefined;
 	return `peer:${a?.deviceOf?.(peerId) ?? peerId}`;
 }
 

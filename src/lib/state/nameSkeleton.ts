@@ -74,7 +74,10 @@ export function distinctLabels(members: readonly NamedMember[]): Map<string, str
 		const groups = new Map<string, NamedMember[]>();
 		for (const m of members) {
 			const key = nameSkeleton(labelOf(m));
-			groups.set(key, [...(groups.get(key) ?? []), m]);
+			// Added in place: a copy per member made a name shared by thousands cost seconds per fold.
+			const group = groups.get(key);
+			if (group === undefined) groups.set(key, [m]);
+			else group.push(m);
 		}
 		const alike = [...groups.values()].filter((g) => g.length > 1);
 		if (alike.length === 0) break;

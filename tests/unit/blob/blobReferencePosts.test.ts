@@ -8,8 +8,9 @@ import * as Y from 'yjs';
 import { BlobReferences } from '../../../src/lib/blob/blobReferences.js';
 import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import type { AttachmentRef } from '../../../src/lib/doc/schema.js';
+import { signMessage } from '../../../src/lib/doc/signature.js';
 import { MemoryDocs } from '../mesh/memoryDocs.js';
-import { at, msg } from '../doc/helpers.js';
+import { at, identity, msg, signedMsg } from '../doc/helpers.js';
 
 const REF: AttachmentRef = { blob: 'ab'.repeat(32), size: 10, mime: 'application/octet-stream', name: 'a.bin' };
 const OTHER: AttachmentRef = { ...REF, blob: 'cd'.repeat(32) };
@@ -64,6 +65,28 @@ describe('the posts that name a blob', () => {
 		const started = performance.now();
 		expect(await refs.posts('c1', REF.blob)).toHaveLength(30_000);
 		expect(performance.now() - started).toBeLessThan(5_000);
+		refs.destroy();
+	});
+	it('name as a file’s sender only a post whose signature checks out, not one that claims another’s name', async () => {
+		const docs = new MemoryDocs();
+		const alice = identity();
+		const mallory = identity();
+		const channel = new ChannelDoc(docs.get('c1'));
+		// Mallory's unsigned posts name her file under alice's name, ahead of her own signed post.
+		for (let i = 0; i < 3; i++) channel.post({ ...msg(`forged-${i}`, alice.id, at(i), ''), files: [REF] });
+		channel.post({ ...(await signedMsg('c1', 'm1', mallory, at(5))), files: [] });
+		const signed = await signedMsg('c1', 'm2', mallory, at(6));
+		channel.post({ ...signed, files: [REF] }); // not signed either: her signature does not cover these files
+		const real = await signMessage(mallory.key, { id: 'm3', author: mallory.id, hlc: at(7), text: '', files: [REF] }, 'c1');
+		channel.post(real);
+		const refs = new BlobReferences(docs);
+		expect((await refs.posts('c1', REF.blob))[0]?.author, 'the first post claims alice').toBe(alice.id);
+		expect(await refs.sender('c1', REF.blob), 'the budget charges mallory').toBe(mallory.id);
+		// Her share is her member's, whichever of her devices signed.
+		expect(await refs.sender('c1', REF.blob, (device) => (device === mallory.id ? 'member-mallory' : undefined))).toBe('member-mallory');
+		// A file no signed post names has no sender: it is nobody's share.
+		channel.post({ ...msg('forged-other', alice.id, at(8), ''), files: [OTHER] });
+		expect(await refs.sender('c1', OTHER.blob)).toBeUndefined();
 		refs.destroy();
 	});
 });

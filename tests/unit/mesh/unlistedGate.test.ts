@@ -55,4 +55,32 @@ describe('the unlisted-document allowance of a team gate', () => {
 		const docs = new MemoryDocs(); // no workspace: every document is named
 		expect([newId(), newId(), newId()].map((id) => gate.unlistedFor('mallory-1', docs).admit(id))).toEqual(['known', 'known', 'known']);
 	});
+	it('keeps counting a lapsed tab against its member, and takes nothing from a peer the joined team does not name', () => {
+		const ws = newId();
+		const docs = new MemoryDocs(ws);
+		// mallory's one device delegates to tab after tab; the authority forgets a tab once it lapses.
+		const live = new Set<string>();
+		const tabs: MeshAuthority = {
+			...team,
+			deviceOf: (peerId) => (live.has(peerId) ? 'mallory-1' : team.deviceOf!(peerId)),
+			personOf: (peerId) => (live.has(peerId) || peerId === 'mallory-1' ? 'mallory' : peerId === 'bob-1' ? 'bob' : undefined)
+		};
+		const gate = new TeamGate(tabs, { perPerson: 2, total: 10 });
+		const sessions = Array.from({ length: 4 }, (_, i) => {
+			const tab = `mallory-tab-${i}`;
+			live.add(tab);
+			return { tab, unlisted: gate.unlistedFor(tab, docs) };
+		});
+		expect(sessions[0]!.unlisted.admit(newId())).toBe('new');
+		// The device admits more tabs: the first lapses while its session runs.
+		live.delete(sessions[0]!.tab);
+		expect(sessions[0]!.unlisted.admit(newId()), 'still mallory’s').toBe('new');
+		expect(sessions[0]!.unlisted.admit(newId()), 'mallory’s allowance is spent').toBe('refused');
+		// Tabs that lapse before they send anything name no member: refused, not a fresh allowance.
+		for (const { tab, unlisted } of sessions.slice(1)) {
+			live.delete(tab);
+			expect(unlisted.admit(newId()), tab).toBe('refused');
+		}
+		expect(gate.unlistedFor('bob-1', docs).admit(newId()), 'bob’s share is untouched').toBe('new');
+	});
 });
