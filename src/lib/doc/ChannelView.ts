@@ -58,6 +58,8 @@ export class ChannelView {
 	version = 0;
 
 	private readonly editsByMsg = new Map<string, EditRecord[]>();
+	/** Model answers (of {@link byId}) by the question they name: channelRights.ts `channelQuestions`. */
+	private readonly answersByQuestion = new Map<string, MessageRecord[]>();
 	/** Set once the constructor has read the document (edits are read after messages there). */
 	private following = false;
 	/** Deletion marks: message id → author → marks, newest first. */
@@ -175,6 +177,11 @@ export class ChannelView {
 		return this.moderationIndex.get(msgId) ?? [];
 	}
 
+	/** The model answers that name question `questionId` (channelRights.ts `channelQuestions` counts the first that fits). */
+	answersTo(questionId: string): readonly MessageRecord[] | undefined {
+		return this.answersByQuestion.get(questionId);
+	}
+
 	/** Thread replies to a message, in clock order. */
 	repliesTo(msgId: string): readonly MessageRecord[] {
 		return this.replies.get(msgId) ?? [];
@@ -239,6 +246,11 @@ export class ChannelView {
 			this.dropMessage(held);
 		}
 		this.byId.set(v.id, v);
+		if (v.model !== undefined && v.question !== undefined) {
+			const answers = this.answersByQuestion.get(v.question);
+			if (answers) answers.push(v);
+			else this.answersByQuestion.set(v.question, [v]);
+		}
 		if (this.editsByMsg.has(v.id)) this.pruneForeignEdits(v.id);
 		if (v.parent === undefined) {
 			if (sorted) insertSorted(this.top, v, byClock);
@@ -254,6 +266,11 @@ export class ChannelView {
 	/** Takes a record out of the view, and what the view pruned by its author (see {@link addMessage}). */
 	private dropMessage(m: MessageRecord): void {
 		this.byId.delete(m.id);
+		if (m.question !== undefined) {
+			const answers = this.answersByQuestion.get(m.question);
+			const i = answers?.indexOf(m) ?? -1;
+			if (answers !== undefined && i >= 0) answers.splice(i, 1);
+		}
 		const list = m.parent === undefined ? this.top : this.replies.get(m.parent);
 		const at = list?.indexOf(m) ?? -1;
 		if (list !== undefined && at >= 0) list.splice(at, 1);

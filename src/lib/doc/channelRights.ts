@@ -151,37 +151,82 @@ export interface PostingRules {
 	questions?: QuestionLookup;
 }
 
-/** The message of id `id` in a channel when its signature checks out there and it asks a model, else undefined. */
-export type QuestionLookup = (id: string) => MessageRecord | undefined;
+/**
+ * The message of id `id` in a channel when its signature checks out there and it asks a model,
+ * else undefined; `firstAnswer` names the one answer of such a question that counts
+ * ({@link channelQuestions}).
+ */
+export type QuestionLookup = ((id: string) => MessageRecord | undefined) & { readonly firstAnswer: (questionId: string) => string | undefined };
+
+/** A channel's model answers by the question they name (a view keeps them: ChannelView `answersTo`). */
+export type AnswersTo = (questionId: string) => readonly MessageRecord[] | undefined;
 
 /**
  * The signed questions among a channel's records `byId` (a view's choice of record per id),
  * for {@link PostingRules.questions}: the record of an id, when it asks a model and its
- * signature checks out in channel `docId` (remembered: {@link signedPost}).
+ * signature checks out in channel `docId` (remembered: {@link signedPost}). Of the answers
+ * naming a question (`answersTo`, else read from `byId` once, when first asked), only the
+ * earliest (clock, then id) that answers it as asked and whose signature checks out counts
+ * (found in review: one question let the relay it asked post any number of "answers", dated
+ * anywhere after it, a read-only channel's later span included when backdated before it).
  */
-export function channelQuestions(byId: ReadonlyMap<string, MessageRecord>, docId: string): QuestionLookup {
-	return (id) => {
+export function channelQuestions(byId: ReadonlyMap<string, MessageRecord>, docId: string, answersTo?: AnswersTo): QuestionLookup {
+	const question = (id: string): MessageRecord | undefined => {
 		const q = byId.get(id);
 		return q !== undefined && q.ask !== undefined && q.model === undefined && signedPost(q, docId) ? q : undefined;
 	};
+	let scanned: Map<string, MessageRecord[]> | undefined;
+	const answers = answersTo ?? ((id: string) => (scanned ??= answersByQuestion(byId.values())).get(id));
+	const first = new Map<string, string | undefined>();
+	const firstAnswer = (questionId: string): string | undefined => {
+		if (first.has(questionId)) return first.get(questionId);
+		const q = question(questionId);
+		const fits = (m: MessageRecord) => q !== undefined && answersAsAsked(m, q) && byId.get(m.id) === m;
+		const found = [...(answers(questionId) ?? [])].filter(fits).sort(byClockThenId).find((m) => signedPost(m, docId))?.id;
+		first.set(questionId, found);
+		return found;
+	};
+	return Object.assign(question, { firstAnswer });
 }
 
-/** `rules` with the questions of `view`'s channel, unless they have some already. */
-export function withQuestions(rules: PostingRules, view: { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string } }): PostingRules {
-	return rules.questions !== undefined ? rules : { ...rules, questions: channelQuestions(view.byId, view.channel.id) };
+/** Model answers among `records` by the question they name. */
+export function answersByQuestion(records: Iterable<MessageRecord>): Map<string, MessageRecord[]> {
+	const out = new Map<string, MessageRecord[]>();
+	for (const m of records) {
+		if (m.model === undefined || m.question === undefined) continue;
+		const list = out.get(m.question);
+		if (list) list.push(m);
+		else out.set(m.question, [m]);
+	}
+	return out;
+}
+
+function byClockThenId(a: MessageRecord, b: MessageRecord): number {
+	return compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Whether `m` answers question `q` as `q` asks: its model, of its host, for its author, in its thread, after it. */
+function answersAsAsked(m: MessageRecord, q: MessageRecord): boolean {
+	return m.model !== undefined && m.question === q.id && q.author === m.askedBy && q.ask?.model === m.model && q.ask.host === m.author && q.parent === m.parent && compareHlc(q.hlc, m.hlc) < 0;
+}
+
+/** `rules` with the questions of `view`'s channel (and its answers by question, when it keeps them), unless they have some already. */
+export function withQuestions(rules: PostingRules, view: { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string }; answersTo?: AnswersTo }): PostingRules {
+	return rules.questions !== undefined ? rules : { ...rules, questions: channelQuestions(view.byId, view.channel.id, view.answersTo?.bind(view)) };
 }
 
 /**
  * Who asked model answer `m`, when that is proven: it names (`question`) a question of this
  * channel (`questions`: signed, in the channel) that its `askedBy` wrote, asking `m`'s model of
- * `m`'s author, in the same thread and before it. Otherwise undefined: the answer is its
- * author's own post (a relay's shows nowhere), and views do not say who asked.
+ * `m`'s author, in the same thread and before it; and it is that question's first such answer
+ * (`firstAnswer`). Otherwise undefined: the answer is its author's own post (a relay's shows
+ * nowhere), and views do not say who asked.
  */
 export function provenAsker(m: MessageRecord, questions: QuestionLookup | undefined): string | undefined {
 	if (m.model === undefined || m.askedBy === undefined || m.question === undefined || questions === undefined) return undefined;
 	const q = questions(m.question);
-	if (q === undefined || q.author !== m.askedBy || q.ask?.model !== m.model || q.ask.host !== m.author) return undefined;
-	if (q.parent !== m.parent || compareHlc(q.hlc, m.hlc) >= 0) return undefined;
+	if (q === undefined || !answersAsAsked(m, q)) return undefined;
+	if (questions.firstAnswer(q.id) !== m.id) return undefined;
 	return m.askedBy;
 }
 
@@ -341,7 +386,8 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 export function questionsIn(channel: ChannelDoc): QuestionLookup {
 	// Read on the first question asked: most callers judge posts that answer nothing.
 	let lookup: QuestionLookup | undefined;
-	return (id) => (lookup ??= channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id))(id);
+	const read = () => (lookup ??= channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id));
+	return Object.assign((id: string) => read()(id), { firstAnswer: (id: string) => read().firstAnswer(id) });
 }
 
 /** A channel's records by id, one per id chosen as its views choose (recordChoice.ts). */

@@ -23,7 +23,7 @@ import {
 	verifyModerationMark,
 	verifyReactionMark
 } from '../doc/signature.js';
-import { countsAsUnread } from '../doc/unread.js';
+import { countsAsUnread, datedAhead } from '../doc/unread.js';
 import { channelQuestions, editShows, hiddenBy, isModerator, postShows, provenAsker, shownText, withQuestions, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
@@ -160,7 +160,8 @@ export class ChannelState {
 		if (latest) this.services.clock.receive(latest);
 		if (compareHlc(latest, this.maxHlc) > 0) this.maxHlc = latest;
 		const first = this.lastReadHlc ? view.firstAfter(this.lastReadHlc) : -1;
-		const firstUnread = first >= 0 ? view.top.slice(first).find((m) => m.author !== this.me) : undefined;
+		const opened = Date.now();
+		const firstUnread = first >= 0 ? view.top.slice(first).find((m) => m.author !== this.me && !datedAhead(m.hlc, opened)) : undefined;
 		this.firstUnreadId = firstUnread?.id;
 		this.channel.messages.observe(this.onInsert);
 		this.stopTeam = this.services.core.get(this.workspaceId)?.authority.on('change', () => this.teamVersion++);
@@ -227,7 +228,7 @@ export class ChannelState {
 	 */
 	askedBy(m: MessageRecord): string | undefined {
 		void this.version;
-		return this.view === undefined ? undefined : provenAsker(m, channelQuestions(this.view.byId, this.id));
+		return this.view === undefined ? undefined : provenAsker(m, channelQuestions(this.view.byId, this.id, (q) => this.view?.answersTo(q)));
 	}
 
 	/**
@@ -500,17 +501,21 @@ export class ChannelState {
 		}
 	}
 
-	/** The newest clock of a message that shows here (a withheld post's clock says nothing of what was read). */
+	/** The newest clock of a message that shows here (a withheld post's clock says nothing of what was read, nor does one dated ahead). */
 	private latestShownHlc(): string {
 		const view = this.view;
 		if (view === undefined) return '';
 		const rules = this.rules;
 		const shows = (m: MessageRecord) => rules === undefined || postShows(m, rules);
 		let latest = '';
+		const now = Date.now();
 		const newestIn = (list: readonly MessageRecord[]) => {
 			for (let i = list.length - 1; i >= 0; i--) {
 				const m = list[i]!;
 				if (compareHlc(m.hlc, latest) <= 0) return;
+				// A post dated past this clock's ceiling is not counted (doc/unread.ts), nor read up to:
+				// it would put the read position a day ahead, past every post of that day.
+				if (datedAhead(m.hlc, now)) continue;
 				if (shows(m)) return void (latest = m.hlc);
 			}
 		};

@@ -106,7 +106,8 @@ describe('channel rights', () => {
 		for (const asker of Object.keys(roles)) {
 			for (const t of [50, 150]) questions.set(`q-${asker}-${t}`, { ...msg(`q-${asker}-${t}`, asker, at(t - 1, asker)), ask: { model: 'tiny', host: 'relay' } });
 		}
-		const lookup = (id: string) => questions.get(id);
+		// Each question's one answer is `a-…` of its name (channelRights.ts `channelQuestions` finds it in a channel).
+		const lookup = Object.assign((id: string) => questions.get(id), { firstAnswer: (q: string) => `a-${q.slice(2)}` });
 		const readOnly = { roleOf, readOnly: [{ from: at(100, ''), to: undefined }], questions: lookup };
 		const writable = { roleOf, readOnly: [], questions: lookup };
 		const answer = (askedBy: string, t: number) => ({ ...msg(`a-${askedBy}-${t}`, 'relay', at(t, 'relay')), model: 'tiny', askedBy, question: `q-${askedBy}-${t}` });

@@ -68,15 +68,25 @@ describe('the read position and the unread count', () => {
 		await state.close();
 	});
 
-	it('a shown post dated far ahead moves it at most a day ahead of this clock', async () => {
-		const { id, state, handle, svc } = await open();
-		const ahead = await signMessage(bob.key, { id: 'far', author: bob.id, hlc: formatHlc({ wall: Date.UTC(5000, 0, 1), counter: 0, node: bob.id }), text: 'x' }, id);
+	it('a shown post dated far ahead neither moves it nor counts as unread, so reading the channel clears it (found in review)', async () => {
+		const { id, state, handle, unread, svc } = await open();
+		const before = await signMessage(bob.key, { id: 'before', author: bob.id, hlc: now(bob.id, -60_000), text: 'earlier' }, id);
+		remote(handle.doc, (c) => c.post(before));
+		// A post dated a year ahead: it sorts last for everyone, but is not "unread" until its time.
+		const ahead = await signMessage(bob.key, { id: 'far', author: bob.id, hlc: now(bob.id, 365 * 24 * 60 * 60 * 1000), text: 'x' }, id);
 		remote(handle.doc, (c) => c.post(ahead));
+		expect(await unread()).toBe(1); // the earlier post only
 		state.markRead();
-		await state.save();
+		expect(await unread()).toBe(0);
 		const saved = (await svc.db.channelState.get(['ws-unread', id]))?.lastReadHlc ?? '';
-		expect(hlcWall(saved)).toBeGreaterThan(Date.now());
-		expect(hlcWall(saved)).toBeLessThanOrEqual(Date.now() + MAX_DRIFT_MS);
+		// Read up to the earlier post, not up to a day ahead: the posts of the next day still count.
+		expect(hlcWall(saved)).toBeLessThanOrEqual(Date.now());
+		const later = await signMessage(bob.key, { id: 'later', author: bob.id, hlc: now(bob.id, 60 * 60 * 1000), text: 'in an hour' }, id);
+		remote(handle.doc, (c) => c.post(later));
+		expect(await unread()).toBe(1);
+		state.markRead();
+		expect(await unread()).toBe(0);
+		expect(hlcWall((await svc.db.channelState.get(['ws-unread', id]))?.lastReadHlc ?? '')).toBeLessThanOrEqual(Date.now() + MAX_DRIFT_MS);
 		svc.docs.release(handle);
 		await state.close();
 	});

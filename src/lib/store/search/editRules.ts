@@ -10,7 +10,7 @@
  * channel's edited messages. The indexer compares it without loading the channel and indexes
  * the channel's edited messages again when it differs.
  */
-import { shownText, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { channelQuestions, shownText, signedPost, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
 import { replacesHeld } from '../../doc/recordChoice.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isMessageRecord } from '../../doc/validate.js';
@@ -28,16 +28,16 @@ const SHOWN = '\u0000shown';
  */
 export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>): EditJudge {
 	if (rules === undefined) return () => true;
+	// The channel's questions, read from its records only when a model's answer is judged, and one
+	// lookup for every edit (found in review: judging any edit asked for the whole channel's
+	// records, so a pass carrying a member's edit of a new message read the channel whole).
+	let questions: QuestionLookup | undefined;
+	const lookup = () => (questions ??= channelQuestions(records(), docId));
+	const lazy = Object.assign((id: string) => lookup()(id), { firstAnswer: (id: string) => lookup().firstAnswer(id) });
+	const judged: PostingRules = rules.questions !== undefined ? rules : { ...rules, questions: lazy };
 	return (e, m) => {
-		const view = {
-			get byId() {
-				return records();
-			},
-			channel: { id: docId },
-			text: () => SHOWN,
-			edits: () => [e]
-		};
-		return shownText(view, { ...m, text: '' }, rules) === SHOWN;
+		const view = { text: () => SHOWN, edits: () => [e] };
+		return shownText(view, { ...m, text: '' }, judged) === SHOWN;
 	};
 }
 

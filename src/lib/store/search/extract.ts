@@ -150,7 +150,22 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	// mark arrived, an editor's role changed): every edit is weighed again.
 	const recheck = !full && (prev.rulesKey ?? '') !== editRulesKey(rules, prev.editors ?? []);
 	const allEdits = () => channel.edits.toArray().filter(isEditRecord);
-	const newEdits = recheck ? allEdits() : recordsSince(channel.edits, since).filter(isEditRecord);
+	/** The channel's records by id as its views choose them (read once, when needed). */
+	let byId: Map<string, MessageRecord> | undefined;
+	const records = () => (byId ??= recordsById(channel.messages.toArray(), docId));
+	let newEdits = recheck ? allEdits() : recordsSince(channel.edits, since).filter(isEditRecord);
+	// A question new here: the edits of answers already indexed that name it are weighed again (a
+	// relay's edit shows only with its question; found in review: an answer that arrived before its
+	// question was never indexed by its text).
+	const freshQuestions = new Set([...fresh.values()].filter((m) => m.ask !== undefined && m.model === undefined).map((m) => m.id));
+	if (!full && !recheck && freshQuestions.size > 0) {
+		const answers = new Set<string>();
+		for (const m of records().values()) if (m.question !== undefined && freshQuestions.has(m.question) && !fresh.has(m.id)) answers.add(m.id);
+		if (answers.size > 0) {
+			const have = new Set(newEdits);
+			newEdits = [...newEdits, ...allEdits().filter((e) => answers.has(e.msg) && !have.has(e))];
+		}
+	}
 	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
 	const deletions = deletionIndex(channel);
 	/** Whether some author's newest signed mark hides the message (whether that author wrote it is checked below). */
@@ -172,9 +187,6 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		const wanted = new Set(restored);
 		for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => wanted.has(id), docId, checks)) restoring.set(id, r);
 	}
-	/** The channel's records by id as its views choose them (read once, when needed). */
-	let byId: Map<string, MessageRecord> | undefined;
-	const records = () => (byId ??= recordsById(channel.messages.toArray(), docId));
 	// The records of stored messages with edits to weigh, as a view shows them (their signatures were checked when they were indexed: again here).
 	const storedRecords = new Map<string, MessageRecord>();
 	for (const id of new Set(newEdits.map((e) => e.msg))) {
