@@ -361,7 +361,7 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 	// One record per id, as the views choose it (found in review: judging every record let an
 	// unsigned copy of a member's id, claiming a guest as its author, withhold the real post
 	// from search, workspace knowledge and the model's tools).
-	const byId = recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id);
+	const byId = recordsById(channel.messages.toArray(), channel.id);
 	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(byId, channel.id) };
 	for (const m of byId.values()) if (!postShows(m, rules)) out.add(m.id);
 	const byMessage = new Map<string, ModerationMark[]>();
@@ -386,14 +386,18 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 export function questionsIn(channel: ChannelDoc): QuestionLookup {
 	// Read on the first question asked: most callers judge posts that answer nothing.
 	let lookup: QuestionLookup | undefined;
-	const read = () => (lookup ??= channelQuestions(recordsById(channel.messages.toArray().filter(isMessageRecord), channel.id), channel.id));
+	const read = () => (lookup ??= channelQuestions(recordsById(channel.messages.toArray(), channel.id), channel.id));
 	return Object.assign((id: string) => read()(id), { firstAnswer: (id: string) => read().firstAnswer(id) });
 }
 
-/** A channel's records by id, one per id chosen as its views choose (recordChoice.ts). */
-function recordsById(records: readonly MessageRecord[], docId: string): Map<string, MessageRecord> {
+/**
+ * A channel's records by id, one per id chosen as its views choose (recordChoice.ts); what is
+ * not a message record is skipped (a lone record's signature is not checked here).
+ */
+export function recordsById(records: readonly unknown[], docId: string): Map<string, MessageRecord> {
 	const byId = new Map<string, MessageRecord>();
 	for (const m of records) {
+		if (!isMessageRecord(m)) continue;
 		const held = byId.get(m.id);
 		if (held === undefined || replacesHeld(held, m, (r) => signedPost(r, docId))) byId.set(m.id, m);
 	}

@@ -55,20 +55,28 @@ export function channelLabel(channel: ToolChannel): string {
 	return channel.kind === 'direct' ? `the conversation with ${channel.name}` : `#${channel.name}`;
 }
 
+/** The root's channels that `me` is shown, as the channel list shows them (no space's id: a space's document only its members hold). */
+function listedChannels(root: WorkspaceDoc, team: ToolTeam, me: string): ChannelInfo[] {
+	const role = team.roleOf(me);
+	const rules = channelRules((p) => team.roleOf(p), (p) => team.roleEver(p), role === 'owner' || role === 'admin');
+	const spaces = team.team.spaces;
+	return root.listChannels(rules).filter((info) => !spaces.has(info.id));
+}
+
+/** The ids of the channels {@link readableChannels} gives, without opening any document. */
+export function readableChannelIds(root: WorkspaceDoc, team: ToolTeam, me: string): Set<string> {
+	const ids = new Set(listedChannels(root, team, me).map((info) => info.id));
+	for (const id of team.mySpaces()) if (team.team.spaces.has(id)) ids.add(id);
+	return ids;
+}
+
 /**
  * The channels the member may read: the root's (archived ones too, marked) and its spaces.
  * `open` loads a private channel's document for its name.
  */
 export async function readableChannels(root: WorkspaceDoc, team: ToolTeam, me: string, open: (docId: string) => Promise<HeldDoc>): Promise<ToolChannel[]> {
-	const role = team.roleOf(me);
-	const isAdmin = role === 'owner' || role === 'admin';
-	const rules = channelRules((p) => team.roleOf(p), (p) => team.roleEver(p), isAdmin);
 	const spaces = team.team.spaces;
-	const out: ToolChannel[] = root
-		.listChannels(rules)
-		// A space's id listed in the root names a document only the space's members hold.
-		.filter((info) => !spaces.has(info.id))
-		.map((info) => ({ id: info.id, name: info.name, kind: 'channel', info }));
+	const out: ToolChannel[] = listedChannels(root, team, me).map((info) => ({ id: info.id, name: info.name, kind: 'channel', info }));
 	const member = team.team.devices.get(me);
 	for (const id of team.mySpaces()) {
 		const space = spaces.get(id);

@@ -6,11 +6,11 @@
  */
 import type { Services } from '../../app.js';
 import { ChannelDoc } from '../../doc/ChannelDoc.js';
-import { channelRules, unseenMessages } from '../../doc/channelRights.js';
+import { unseenMessages } from '../../doc/channelRights.js';
 import { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { SearchHit } from '../../store/search/SearchIndex.js';
 import { SearchKind } from '../../store/search/rows.js';
-import { postingRules, type ToolTeam } from './workspaceToolAccess.js';
+import { postingRules, readableChannelIds, type ToolTeam } from './workspaceToolAccess.js';
 import type { WorkspaceToolContext } from './workspaceTools.js';
 
 /** Searches a workspace's full-text index: hits best first, rights not yet checked. */
@@ -84,7 +84,7 @@ function shownFilter(services: Services, workspaceId: string, root: WorkspaceDoc
 	return async (page) => {
 		const team: ToolTeam | undefined = services.core.get(workspaceId)?.authority;
 		if (team === undefined) return page.filter((h) => h.kind !== SearchKind.message);
-		const readable = readableIds(root, team, services.identity.peerId);
+		const readable = readableChannelIds(root, team, services.identity.peerId);
 		const hits = page.filter((h) => h.kind !== SearchKind.message || readable.has(h.docId));
 		for (const docId of new Set(hits.filter((h) => h.kind === SearchKind.message).map((h) => h.docId))) {
 			if (hidden.has(docId)) continue;
@@ -100,12 +100,3 @@ function shownFilter(services: Services, workspaceId: string, root: WorkspaceDoc
 	};
 }
 
-/** The ids of the channels `me` may read, as workspaceToolAccess.ts `readableChannels` lists them. */
-function readableIds(root: WorkspaceDoc, team: ToolTeam, me: string): Set<string> {
-	const role = team.roleOf(me);
-	const rules = channelRules((p) => team.roleOf(p), (p) => team.roleEver(p), role === 'owner' || role === 'admin');
-	const spaces = team.team.spaces;
-	const ids = new Set(root.listChannels(rules).flatMap((info) => (spaces.has(info.id) ? [] : [info.id])));
-	for (const id of team.mySpaces()) if (spaces.has(id)) ids.add(id);
-	return ids;
-}

@@ -10,10 +10,8 @@
  * channel's edited messages. The indexer compares it without loading the channel and indexes
  * the channel's edited messages again when it differs.
  */
-import { channelQuestions, shownText, signedPost, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
-import { replacesHeld } from '../../doc/recordChoice.js';
+import { channelQuestions, shownText, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
-import { isMessageRecord } from '../../doc/validate.js';
 
 /** Whether an edit of a message shows. */
 export type EditJudge = (e: EditRecord, m: MessageRecord) => boolean;
@@ -39,17 +37,6 @@ export function editJudge(rules: PostingRules | undefined, docId: string, record
 		const view = { text: () => SHOWN, edits: () => [e] };
 		return shownText(view, { ...m, text: '' }, judged) === SHOWN;
 	};
-}
-
-/** A channel's records by id, one per id as its views choose (recordChoice.ts; a lone record is not checked here). */
-export function recordsById(records: readonly unknown[], docId: string): Map<string, MessageRecord> {
-	const byId = new Map<string, MessageRecord>();
-	for (const m of records) {
-		if (!isMessageRecord(m)) continue;
-		const held = byId.get(m.id);
-		if (held === undefined || replacesHeld(held, m, (r) => signedPost(r, docId))) byId.set(m.id, m);
-	}
-	return byId;
 }
 
 /** The devices whose roles decide whether `m`'s edits show: its author, and the asker of a model's answer. */

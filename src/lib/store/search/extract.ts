@@ -26,9 +26,9 @@ import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
 import { replacesHeld } from '../../doc/recordChoice.js';
-import { signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { recordsById, signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
 import { editSigningBytes, verifyAiRecordNow, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
-import { editJudge, editorsOf, editRulesKey, recordsById, type EditJudge } from './editRules.js';
+import { editJudge, editorsOf, editRulesKey, type EditJudge } from './editRules.js';
 import type { IndexChange } from './SearchIndex.js';
 import { boundedText, SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
 

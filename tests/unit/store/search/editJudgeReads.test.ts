@@ -11,7 +11,8 @@ import { ChannelDoc } from '../../../../src/lib/doc/ChannelDoc';
 import type { PostingRules } from '../../../../src/lib/doc/channelRights';
 import type { MessageRecord } from '../../../../src/lib/doc/schema';
 import { signMessage } from '../../../../src/lib/doc/signature';
-import { editJudge, recordsById } from '../../../../src/lib/store/search/editRules';
+import { recordsById } from '../../../../src/lib/doc/channelRights';
+import { editJudge } from '../../../../src/lib/store/search/editRules';
 import { at, identity, signedEdit, signedMsg } from '../../doc/helpers';
 
 const DOC = 'general';
