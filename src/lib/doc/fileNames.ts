@@ -21,6 +21,11 @@ export function shownFileName(name: string): string {
 /** Names Windows reserves for devices, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
+/** Whether Windows takes `name` (a stem, or a whole file name) for a device: `con`, `lpt1.tar.gz`. */
+export function isDeviceName(name: string): boolean {
+	return RESERVED.test(name);
+}
+
 /** A file-name stem (no extension) for a title; `fallback` when nothing usable is left. */
 export function safeStem(title: string, fallback: string): string {
 	let stem = title.normalize('NFC').replace(FORBIDDEN, '-').replace(/\s+/g, ' ').trim();
@@ -28,6 +33,6 @@ export function safeStem(title: string, fallback: string): string {
 	// Leading dots hide files; trailing dots and spaces are dropped by Windows.
 	stem = stem.replace(/^[.\s-]+/, '').replace(/[.\s]+$/, '');
 	if (!stem) stem = fallback;
-	if (RESERVED.test(stem)) stem = `_${stem}`;
+	if (isDeviceName(stem)) stem = `_${stem}`;
 	return stem;
 }

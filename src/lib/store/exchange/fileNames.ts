@@ -3,7 +3,7 @@
  * Chinese, Windows device names, hundreds of characters): what every common file system
  * and zip tool accepts, keeping the title readable.
  */
-import { safeStem } from '../../doc/fileNames.js';
+import { isDeviceName, safeStem, shownFileName } from '../../doc/fileNames.js';
 
 export { safeStem } from '../../doc/fileNames.js';
 
@@ -32,10 +32,6 @@ export class UniqueNames {
 const MAX_FILE_NAME_BYTES = 200;
 /** Path separators, characters some file system forbids, control characters, and invisible or line-breaking ones. */
 const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f<>:"/\\|?*\u200b-\u200d\u2028\u2029\ufeff]/g;
-/** Bidirectional controls (doc/fileNames.ts `shownFileName` drops them too). */
-const BIDI_IN_NAME = /[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g;
-/** Names Windows keeps for devices, whatever follows their first dot (`con.txt`, `lpt1.tar.gz`). */
-const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 /** An extension kept whole when a long name is cut. */
 const EXTENSION = /\.[A-Za-z0-9]{1,16}$/;
 
@@ -60,10 +56,10 @@ function cutToBytes(text: string, max: number): string {
  * was written as its folder's `..`, and an import then refused the whole file).
  */
 export function safeFileName(name: string): string {
-	let clean = name.normalize('NFC').replace(BIDI_IN_NAME, '').replace(UNSAFE_IN_NAME, '_').replace(/\s+/g, ' ').trim();
+	let clean = shownFileName(name.normalize('NFC')).replace(UNSAFE_IN_NAME, '_').replace(/\s+/g, ' ').trim();
 	// Leading dots hide a file (and make `.` and `..`); trailing dots and spaces are dropped by Windows.
 	clean = clean.replace(/^\.+/, '_').replace(/[.\s]+$/, '');
-	if (DEVICE_NAME.test(clean.split('.')[0]!)) clean = `_${clean}`;
+	if (isDeviceName(clean)) clean = `_${clean}`;
 	if (new TextEncoder().encode(clean).length > MAX_FILE_NAME_BYTES) {
 		const extension = EXTENSION.exec(clean)?.[0] ?? '';
 		clean = cutToBytes(clean.slice(0, clean.length - extension.length), MAX_FILE_NAME_BYTES - extension.length).replace(/[.\s]+$/, '') + extension;
