@@ -8,27 +8,18 @@
  * channel documents throughout.
  */
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
-import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
-import { channelQuestions, postShows, provenAsker, questionsIn, unseenMessages, withQuestions, type PostingRules } from '../../../src/lib/doc/channelRights.js';
+import { channelQuestions, postShows, provenAsker, questionsIn, unseenMessages, withQuestions } from '../../../src/lib/doc/channelRights.js';
 import type { MessageRecord } from '../../../src/lib/doc/schema.js';
 import { signMessage } from '../../../src/lib/doc/signature.js';
-import { at, identity, type Signer } from './helpers.js';
+import { at, type Signer } from './helpers.js';
+import { answerTeam } from './answerKit.js';
 
 const DOC = 'general';
 const MODEL = 'tiny';
 
 /** A channel read-only from t=300 on, with a member and a relay device. */
-function setup() {
-	const owner = identity();
-	const member = identity();
-	const relay = identity();
-	const roles: Record<string, string> = { [owner.id]: 'owner', [member.id]: 'member', [relay.id]: 'relay' };
-	const rules: PostingRules = { roleOf: (peer) => roles[peer], readOnly: [{ from: at(300, ''), to: undefined }] };
-	const channel = new ChannelDoc(new Y.Doc({ guid: DOC }));
-	return { owner, member, relay, rules, channel };
-}
+const setup = () => answerTeam(DOC, at(300, ''));
 
 function answerOf(by: Signer, id: string, t: number, askedBy: string, question: string, text: string): Promise<MessageRecord> {
 	return signMessage(by.key, { id, author: by.id, hlc: at(t, by.id), text, model: MODEL, askedBy, question }, DOC);

@@ -7,28 +7,18 @@
  * question the owner signed. Real Ed25519 keys and real channel documents throughout.
  */
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
-import { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
-import { channelQuestions, postShows, provenAsker, shownText, unseenMessages, withQuestions, type PostingRules } from '../../../src/lib/doc/channelRights.js';
+import { channelQuestions, postShows, provenAsker, shownText, unseenMessages, withQuestions } from '../../../src/lib/doc/channelRights.js';
 import type { MessageRecord } from '../../../src/lib/doc/schema.js';
 import { signEdit, signMessage, verifyMessage } from '../../../src/lib/doc/signature.js';
-import { at, identity, type Signer } from './helpers.js';
+import { at, type Signer } from './helpers.js';
+import { answerTeam } from './answerKit.js';
 
 const DOC = 'news';
 const MODEL = 'tiny';
 
 /** A read-only channel (from its creation), with an owner, a member and a relay device. */
-function setup() {
-	const owner = identity();
-	const member = identity();
-	const relay = identity();
-	const roles: Record<string, string> = { [owner.id]: 'owner', [member.id]: 'member', [relay.id]: 'relay' };
-	const rules: PostingRules = { roleOf: (peer) => roles[peer], readOnly: [{ from: '', to: undefined }] };
-	const writable: PostingRules = { roleOf: (peer) => roles[peer], readOnly: [] };
-	const channel = new ChannelDoc(new Y.Doc({ guid: DOC }));
-	return { owner, member, relay, rules, writable, channel };
-}
+const setup = () => answerTeam(DOC, '');
 
 /** A question by `asker` asking `model` of `host`, signed in the channel. */
 function question(asker: Signer, id: string, t: number, host: string, model = MODEL): Promise<MessageRecord> {
