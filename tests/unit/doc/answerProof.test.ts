@@ -7,6 +7,7 @@
  * question the owner signed. Real Ed25519 keys and real channel documents throughout.
  */
 import { describe, expect, it } from 'vitest';
+import type { ChannelDoc } from '../../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../../src/lib/doc/ChannelView.js';
 import { channelQuestions, postShows, provenAsker, shownText, unseenMessages, withQuestions } from '../../../src/lib/doc/channelRights.js';
 import type { MessageRecord } from '../../../src/lib/doc/schema.js';
