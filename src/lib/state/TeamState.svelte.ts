@@ -224,23 +224,6 @@ export class TeamState {
 		return out.sort((a, b) => Number(b.joinedWith) - Number(a.joinedWith) || (a.id < b.id ? -1 : 1));
 	}
 
-	/**
-	 * The invitations still open (not revoked, used up or expired) that admitted any of
-	 * `devices`, with the uses each has left. Removing a device does not close the link it came
-	 * in by: a fresh key could still use it (the device itself cannot: fold.ts "Re-admission").
-	 * Device invitations (one use, for one member) are left out.
-	 */
-	openInvitesOf(devices: readonly string[]): Array<{ id: string; left: number }> {
-		this.subscribe();
-		const now = this.now();
-		const out: Array<{ id: string; left: number }> = [];
-		for (const i of this.authority.team.invites.values()) {
-			if (i.member !== undefined || i.revoked || i.used >= i.uses || now > i.expires) continue;
-			if (i.admitted.some((d) => devices.includes(d))) out.push({ id: i.id, left: i.uses - i.used });
-		}
-		return out;
-	}
-
 	/** Removes one device of a member, then revokes the invitations `revoke` names (as {@link remove}). */
 	async removeDevice(peerId: string, revoke: readonly string[] = []): Promise<void> {
 		await this.checked({ t: 'remove-device', device: peerId });

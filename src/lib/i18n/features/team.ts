@@ -57,8 +57,6 @@ export const teamEn = {
 	'team.members.confirmTitle': 'Remove {name}?',
 	'team.members.confirmRemove':
 		'{name} will get nothing new from now on: their devices are disconnected and the workspace key is changed. What their devices already hold cannot be recalled.',
-	'team.members.alsoRevoke':
-		'Also revoke the invitation link {name} joined with ({left, plural, one {# use} other {# uses}} left): removal keeps their devices out, but anyone else holding the link could still join.',
 	'team.members.revokeLinks':
 		'Also revoke {count, plural, one {the open multi-use invitation link} other {the # open multi-use invitation links}} ({left, plural, one {# use} other {# uses}} left): anyone who saw {count, plural, one {it} other {them}}, including {name}, could join again with a new device.',
 	'team.members.revokeLinksDevice':

@@ -54,7 +54,6 @@ export const teamZh: Record<keyof typeof teamEn, string> = {
 	'team.members.removeDeviceNamed': '移除 {name} 的设备 {device}',
 	'team.members.confirmTitle': '移除 {name}？',
 	'team.members.confirmRemove': '从现在起 {name} 将收不到任何新内容：其设备会被断开，工作区密钥会更换。其设备上已有的内容无法收回。',
-	'team.members.alsoRevoke': '同时撤销 {name} 加入时使用的邀请链接（还剩 {left} 次）：移除后其设备无法再进入，但持有该链接的其他人仍可加入。',
 	'team.members.confirmDeviceTitle': '移除设备 {device}？',
 	'team.members.revokeLinks': '同时撤销 {count} 个仍有效、可多次使用的邀请链接（还剩 {left} 次）：看到过这些链接的任何人（包括 {name}）都能用新设备再次加入。',
 	'team.members.revokeLinksDevice': '同时撤销 {count} 个仍有效、可多次使用的邀请链接（还剩 {left} 次）：看到过这些链接的任何人（包括持有这台设备的人）都能用新设备再次加入。',
