@@ -21,11 +21,18 @@
  * for its time limit),
  * 502 the MCP server is down or failed, 503 it runs as many calls as it takes at once
  * (McpServer.ts `MAX_RUNNING_CALLS`), 504 it did not answer in time.
+ *
+ * A running call is checked again after every change of the team the relay folds, and stopped
+ * when the rule no longer lets the signer use the tool (its member removed or demoted, its
+ * device removed): the server's call is cancelled, the member's slot freed, and the caller, if
+ * still connected, gets 403 (ai/toolAccessWatch.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { ToolCallSlots } from '../../src/lib/ai/toolHost.ts';
 import { isId } from '../../src/lib/doc/ids.ts';
 import { roleMayUseTool } from '../../src/lib/doc/team/toolAccess.ts';
+import { abortWhenAccessEnds } from '../../src/lib/ai/toolAccessWatch.ts';
+import type { TeamAuthority } from '../../src/lib/core/TeamAuthority.ts';
 import { TOOLS_PATH } from '../../src/lib/mesh/signedRequest.ts';
 import { dropBody, readBoundedBody } from '../body.ts';
 import { bodyField, HttpError, parseJsonBody, sendJson } from '../json.ts';
@@ -34,7 +41,6 @@ import { TeamRole } from '../../src/lib/doc/team/ops.ts';
 import { claimBeforeBody, verifyClaim } from '../signedRequests.ts';
 import type { RequestHandler } from '../static.ts';
 import type { Challenges } from './challenges.ts';
-import type { TeamsOf } from './keysApi.ts';
 
 /** Largest request body: the arguments of one call. */
 export const MAX_TOOLS_BODY_BYTES = 128 * 1024;
@@ -50,7 +56,8 @@ export const MAX_CALLS_PER_MEMBER = 4;
 export interface ToolsApiInit {
 	/** The MCP servers; none: the list is empty and calls get 404. */
 	hub?: Pick<McpHub, 'tools' | 'call' | 'status'>;
-	teams: TeamsOf;
+	/** The team of each workspace the relay keeps (its archive's), watched while a member's call runs. */
+	teams: (workspaceId: string) => Pick<TeamAuthority, 'roleOf' | 'team' | 'onChange'> | undefined;
 	/** Whether the operator shares the relay's tools with a workspace (run.ts `serveWorkspaces`); default: every one. */
 	serves?: (workspaceId: string) => boolean;
 	challenges: Challenges;
@@ -123,17 +130,25 @@ export function createToolsApiHandler(init: ToolsApiInit): RequestHandler {
 				throw new HttpError(429, `you already have ${slots.count(workspace, member)} tool calls running (on your devices together, over HTTP and the mesh): wait for one to finish`, {
 					'Retry-After': '5'
 				});
-			// The client going away cancels the call.
+			// The client going away cancels the call, as does the signer's access ending while it runs.
 			const controller = new AbortController();
 			res.once('close', () => {
 				if (!res.writableFinished) controller.abort();
 			});
+			const stillMay = () => {
+				const now = init.teams(workspace);
+				return now !== undefined && roleMayUseTool(now.team, now.roleOf(signer), tool);
+			};
+			const unwatch = abortWhenAccessEnds((changed) => team.onChange(changed), stillMay, controller, tool);
 			const result = await hub
 				.call(tool, bodyField(parsed, 'arguments') ?? {}, controller.signal)
 				.catch((error: unknown) => {
 					throw asHttp(error);
 				})
-				.finally(() => slots.release(workspace, member));
+				.finally(() => {
+					unwatch();
+					slots.release(workspace, member);
+				});
 			sendJson(res, 200, { content: result.content, isError: result.isError === true });
 		} catch (error) {
 			if (res.headersSent || res.destroyed) {
@@ -169,6 +184,8 @@ function asHttp(error: unknown): unknown {
 			return new HttpError(404, error.message);
 		case 'McpArgumentsError':
 			return new HttpError(400, error.message);
+		case 'ToolAccessEndedError':
+			return new HttpError(403, error.message);
 		case 'McpTimeoutError':
 			return new HttpError(504, error.message);
 		case 'McpBusyError':

@@ -5,15 +5,23 @@
  * refused, it calls again); a member outside the huddle who calls in anyway is refused, as is
  * a participant calling the wrong way round; a member removed from a private channel loses the
  * audio at once even when her modified client neither reads nor closes the signalling stream,
- * and is dropped and never called again while she still lists herself in awareness. The real
- * audio is tested end to end (tests/e2e/huddle.spec.ts).
+ * and is dropped and never called again while she still lists herself in awareness. A peer
+ * that calls again (a re-JOIN) gets a new call with a bound of candidates of its own, and its
+ * old call's peer connection is closed before that: no peer connection takes more than the
+ * bound. Through HuddleState (as the app wires it: awareness, the team, fairOrder), one member's
+ * tabs listed first do not take every place: a person listed after them is still called. The
+ * real audio is tested end to end (tests/e2e/huddle.spec.ts).
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import * as Y from 'yjs';
 import { CallMesh } from '../../src/lib/huddle/CallMesh.js';
-import { encodeHuddleMessage, HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_SIGNAL_FRAME_BYTES } from '../../src/lib/huddle/huddleMessages.js';
-import { HuddleDeniedError, HuddleSignalling } from '../../src/lib/huddle/HuddleSignalling.js';
+import { encodeHuddleMessage, HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_HUDDLE_PEOPLE, MAX_SIGNAL_FRAME_BYTES } from '../../src/lib/huddle/huddleMessages.js';
+import { HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES } from '../../src/lib/huddle/HuddleSignalling.js';
+import { HuddleState } from '../../src/lib/state/HuddleState.svelte.js';
+import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
@@ -31,6 +39,8 @@ class FakePc {
 	onicecandidate: unknown;
 	ontrack: unknown;
 	onconnectionstatechange: (() => void) | undefined;
+	/** Candidates added from the other side. */
+	candidates = 0;
 	constructor() {
 		FakePc.all.push(this);
 	}
@@ -49,7 +59,9 @@ class FakePc {
 		this.connectionState = 'connected';
 		queueMicrotask(() => this.onconnectionstatechange?.());
 	}
-	async addIceCandidate(): Promise<void> {}
+	async addIceCandidate(): Promise<void> {
+		this.candidates++;
+	}
 	close(): void {
 		this.closed = true;
 	}
@@ -164,7 +176,20 @@ async function rawCall(from: TeamPeer, to: TeamPeer, workspaceId: string, channe
 		await frames.write(encodeHuddleMessage({ type: HuddleMessageType.offer, sdp: 'v=0 recvonly' }));
 		expect((await frames.read())?.[0]).toBe(HuddleMessageType.answer);
 	}
-	return { accepted, first };
+	return { accepted, first, frames };
+}
+
+/** An ICE candidate as a call's other side sends it. */
+function candidate(i: number): Uint8Array {
+	return encodeHuddleMessage({ type: HuddleMessageType.candidate, candidate: `candidate:${i} 1 udp 1 10.0.0.1 ${1000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 });
+}
+
+/** An awareness state of `peer` in the huddle of `channel`, as another device publishes it, applied to `awareness`. */
+function listInHuddle(awareness: Awareness, peer: string, channel: string): Awareness {
+	const theirs = new Awareness(new Y.Doc());
+	theirs.setLocalState({ peer, huddle: { channel, muted: false } });
+	applyAwarenessUpdate(awareness, encodeAwarenessUpdate(theirs, [theirs.clientID]), 'remote');
+	return theirs;
 }
 
 describe('huddle calls: who gets the microphone', () => {
@@ -260,5 +285,78 @@ describe('huddle calls: who gets the microphone', () => {
 		expect(micOpen()).toEqual([]);
 		expect((await rawCall(mallory, owner, ws.id, space)).accepted).toBe(false);
 		expect(micOpen()).toEqual([]);
+	}, 60_000);
+
+	it('a re-JOIN gets a new call with its own bound of candidates: the old call and its peer connection end first, and no peer connection takes more than the bound', async () => {
+		const { ws, owner, mallory } = await orderedTeam();
+		const channel = listedDoc(owner, ws.id);
+		await waitFor(() => mallory.docs.isListed(channel), 'mallory gets the channel');
+		const ownerSide = await inHuddle(owner, ws.id, channel);
+		ownerSide.mesh.reach([owner.peerId, mallory.peerId]);
+		// Mallory's modified client calls and sends every candidate a call takes.
+		const first = await rawCall(mallory, owner, ws.id, channel);
+		expect(first.accepted).toBe(true);
+		for (let i = 0; i < MAX_CANDIDATES; i++) await first.frames.write(candidate(i));
+		const [pc1] = FakePc.all;
+		await waitFor(() => pc1!.candidates === MAX_CANDIDATES, 'the owner takes the first call’s candidates');
+
+		// She calls again: the new call replaces the old one, whose peer connection is closed by then.
+		const second = await rawCall(mallory, owner, ws.id, channel);
+		expect(second.accepted).toBe(true);
+		expect(pc1!.closed).toBe(true);
+		const pc2 = FakePc.all[1]!;
+		expect(pc2).toBeDefined();
+		// What the old stream still sends is not taken (its call ended); the new call takes its own bound.
+		for (let i = 0; i < 8; i++) await first.frames.write(candidate(100 + i)).catch(() => undefined);
+		for (let i = 0; i < MAX_CANDIDATES; i++) await second.frames.write(candidate(200 + i));
+		await waitFor(() => pc2.candidates === MAX_CANDIDATES, 'the owner takes the second call’s candidates');
+		expect(pc1!.candidates).toBe(MAX_CANDIDATES);
+		// One more ends the new call too, and its peer connection with it.
+		await second.frames.write(candidate(999));
+		await waitFor(() => pc2.closed, 'the owner ends the flooding call');
+		expect(ownerSide.errors.some((e) => e.name === 'HuddleProtocolError')).toBe(true);
+		expect(FakePc.all.map((pc) => pc.candidates)).toEqual([MAX_CANDIDATES, MAX_CANDIDATES]);
+		expect(ownerSide.mesh.connected()).toEqual([]);
+	}, 60_000);
+
+	it('through HuddleState, one member’s tabs listed first do not take every place: a person listed after them is called', async () => {
+		const { ws, owner, mallory, bob } = await orderedTeam();
+		const channel = listedDoc(owner, ws.id);
+		await waitFor(() => bob.docs.isListed(channel), 'bob gets the channel');
+		// More tabs of mallory's than the places a huddle calls, each admitted on the owner by her
+		// device's delegation (as a tab's HELLO admits it), so the team counts them as hers.
+		const tabs: Awaited<ReturnType<typeof newKey>>[] = [];
+		// Keys that sort before the owner's: they are the ones to call (they have no node here), so the owner dials none of them.
+		while (tabs.length < MAX_HUDDLE_PEOPLE) {
+			const key = await newKey();
+			if (key.peerId < owner.peerId) tabs.push(key);
+		}
+		for (const tab of tabs) {
+			const delegation = await signDelegation(mallory.key, { ws: ws.id, device: mallory.peerId, tab: tab.peerId, expires: Date.now() + 60_000 });
+			expect(await owner.authority.admits(tab.peerId, delegation)).toBe('ok');
+			expect(owner.authority.personOf(tab.peerId)).toBe(mallory.peerId);
+		}
+		// The owner's huddle as the app wires it: its awareness, its team, its signalling.
+		const awareness = new Awareness(new Y.Doc());
+		awareness.setLocalState({ peer: owner.peerId });
+		const state = new HuddleState({ me: owner.peerId, awareness: (id) => (id === ws.id ? awareness : undefined), team: (id) => (id === ws.id ? owner.authority : undefined) });
+		await state.attach(await signallingOf(owner, ws.id));
+		const listed: Awareness[] = [];
+		try {
+			await state.join(ws.id, channel);
+			expect(state.joined).toEqual({ workspaceId: ws.id, channelId: channel });
+			// Her tabs reach the owner's awareness first, then bob.
+			for (const tab of tabs) listed.push(listInHuddle(awareness, tab.peerId, channel));
+			listed.push(listInHuddle(awareness, bob.peerId, channel));
+			expect(state.people(ws.id, channel).map((p) => p.peerId)).toEqual([owner.peerId, ...tabs.map((t) => t.peerId), bob.peerId]);
+			// Bob sorts before the owner: he calls, and the owner takes it only if it wants him.
+			const bobSide = await inHuddle(bob, ws.id, channel);
+			bobSide.mesh.reach([bob.peerId, owner.peerId]);
+			await waitFor(() => state.connected.has(bob.peerId), 'the owner takes bob’s call', 15_000);
+			expect(bobSide.mesh.connected()).toEqual([owner.peerId]);
+		} finally {
+			state.leave();
+			for (const a of [awareness, ...listed]) a.destroy();
+		}
 	}, 60_000);
 });

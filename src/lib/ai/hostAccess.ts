@@ -33,6 +33,8 @@ export interface HostTeam extends TargetTeam {
 	admits(peerId: string, admission: Uint8Array): Promise<AdmitVerdict>;
 	/** Resolves once every change of the team received so far is folded. */
 	settled?(): Promise<void>;
+	/** Calls `handler` after every change of the team it folds; returns the unsubscribe (TeamAuthority has it). */
+	onChange?(handler: () => void): () => void;
 }
 
 /**
@@ -115,9 +117,19 @@ async function writeRefusal(team: HostTeam | undefined, asker: Asker, target: An
 	}
 }
 
-/** The same checks for a tool host (toolHost.ts): per call, the team's `tool-access` rule for the asker's role (doc/team/toolAccess.ts). */
-export function teamToolAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): HostAccess {
-	return teamAccess(teamOf, now, roleMayUseTool);
+/** The checks {@link teamToolAccess} gives a tool host: a model host's, and a watch on the asker's team. */
+export type ToolHostAccess = HostAccess & { watch: (asker: Asker, changed: () => void) => () => void };
+
+/**
+ * The same checks for a tool host (toolHost.ts): per call, the team's `tool-access` rule for the
+ * asker's role (doc/team/toolAccess.ts), asked again after every change of the team the host
+ * folds while the call runs (`watch`: a member removed or demoted meanwhile has its call stopped).
+ */
+export function teamToolAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): ToolHostAccess {
+	return {
+		...teamAccess(teamOf, now, roleMayUseTool),
+		watch: (asker, changed) => teamOf(asker.workspaceId)?.onChange?.(changed) ?? (() => {})
+	};
 }
 
 function teamAccess(

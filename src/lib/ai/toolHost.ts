@@ -14,6 +14,10 @@
  *   ERROR busy. The relay counts them in {@link ToolCallSlots} it shares with `/api/tools`, so
  *   HTTP and the mesh together stay within that. A call is cancelled when its asker goes away
  *   (closes or resets the stream).
+ * - **Access that ends.** With `watch`, a running call is checked again (`mayUse`) after every
+ *   change of the asker's team, and stopped when it is refused (the asker removed, demoted below
+ *   the tool's rule, or its device removed): its slot is freed at once and the asker, if still
+ *   there, gets ERROR not-allowed (toolAccessWatch.ts).
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { DEFAULT_LIMITS } from '../mesh/constants.js';
@@ -22,6 +26,7 @@ import { proveAsker, type Asker, type ProveAskerInit } from '../mesh/streamMembe
 import { UnprovenBudget } from '../mesh/unprovenBudget.js';
 import type { WorkspaceKeys } from '../mesh/workspaceKeys.js';
 import { askerDevice } from './hostAccess.js';
+import { abortWhenAccessEnds, ToolAccessEndedError } from './toolAccessWatch.js';
 import { decodeToolRequest, encodeToolMessage, resultAnswer, TOOLS_PROTOCOL_ID, ToolWireLimits, type ToolAnswer, type ToolRequest } from './toolProtocol.js';
 import type { ToolResult, ToolSpec } from './tools/types.js';
 
@@ -74,6 +79,12 @@ export interface ToolHostInit extends Pick<ProveAskerInit, 'isAllowed' | 'admits
 	maxCallsPerPeer?: number;
 	/** Where running calls are counted; default slots of this host's own. Share them with every other way the same tools are run. */
 	slots?: ToolCallSlots;
+	/**
+	 * Calls `changed` after every change of `asker`'s team (hostAccess.ts `teamToolAccess`);
+	 * returns the unsubscribe. A running call is asked `mayUse` again then, and stopped when
+	 * refused. Without it a call runs to its end whatever changes.
+	 */
+	watch?: (asker: Asker, changed: () => void) => () => void;
 	/** The member `asker` speaks for (hostAccess.ts `askerMember`): calls are counted per member. Default: per device. */
 	memberOf?: (asker: Asker) => Promise<string | undefined>;
 	/** Milliseconds for the membership exchange and the request; default 10,000. */
@@ -165,19 +176,24 @@ export class ToolHost {
 				problem: 'busy',
 				message: `You already have ${this.slots.count(workspaceId, device)} tool calls running here (your devices together): wait for one to finish.`
 			};
-		// The asker going away (closing or resetting its end) cancels the call.
+		// The asker going away (closing or resetting its end) cancels the call, as does its access ending.
 		const controller = new AbortController();
 		const gone = () => controller.abort(new Error('the asker went away'));
 		frames.stream.addEventListener('close', gone, { once: true });
 		void frames.read().then(gone, gone);
+		const { watch, mayUse } = this.init;
+		const unwatch = watch === undefined ? undefined : abortWhenAccessEnds((changed) => watch(asker, changed), () => mayUse(asker, tool), controller, tool);
 		try {
 			return resultAnswer(await this.init.call(tool, request.arguments, controller.signal));
 		} catch (error) {
+			const reason: unknown = controller.signal.reason;
+			if (reason instanceof ToolAccessEndedError) return { type: 'error', problem: 'not-allowed', message: reason.message.slice(0, ToolWireLimits.maxMessage) };
 			if (controller.signal.aborted) return undefined;
 			const e = error instanceof Error ? error : new Error(String(error));
 			this.report(e, asker.peerId);
 			return { type: 'error', problem: 'failed', message: e.message.slice(0, ToolWireLimits.maxMessage) };
 		} finally {
+			unwatch?.();
 			frames.stream.removeEventListener('close', gone);
 			this.slots.release(workspaceId, device);
 		}

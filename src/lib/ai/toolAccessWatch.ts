@@ -1,0 +1,41 @@
+/**
+ * Ending a running shared tool call once its caller may no longer run it. A host checks the
+ * caller's role against the tool's rule when a call starts; a call can then run for its server's
+ * time limit (30 s on the relay), so a member removed, demoted below the tool's rule, or whose
+ * device was removed while it ran kept the call (and its slot) to the end (found in review).
+ * The host watches the caller's team instead: after every change it folds, the check is asked
+ * again, and a refusal aborts the call with {@link ToolAccessEndedError}, which the host turns
+ * into a refusal for the caller (HTTP 403, or ERROR not-allowed on the mesh) if it still listens.
+ */
+
+/** A running call was stopped because its caller's access to the tool ended. */
+export class ToolAccessEndedError extends Error {
+	override name = 'ToolAccessEndedError';
+}
+
+/** Calls `changed` after every change of the team a call's access depends on; returns the unsubscribe. */
+export type TeamWatch = (changed: () => void) => () => void;
+
+/** The words a caller is told when its running call of `tool` is stopped so. */
+export function accessEndedMessage(tool: string): string {
+	return `Your access to the tool "${tool}" ended while it ran (your role, your membership, this device's place in the team, or the tool's rule changed), so the call was stopped.`;
+}
+
+/**
+ * Asks `stillMay` after every change `watch` reports (and once now, for a change folded since
+ * the call's first check), and aborts `controller` with a {@link ToolAccessEndedError} for
+ * `tool` when it says no (or throws: an access check that fails refuses). Returns the
+ * unsubscribe, to call when the call ends.
+ */
+export function abortWhenAccessEnds(watch: TeamWatch, stillMay: () => boolean | Promise<boolean>, controller: AbortController, tool: string): () => void {
+	const check = async (): Promise<void> => {
+		if (controller.signal.aborted) return;
+		const may = await Promise.resolve()
+			.then(stillMay)
+			.catch(() => false);
+		if (!may && !controller.signal.aborted) controller.abort(new ToolAccessEndedError(accessEndedMessage(tool)));
+	};
+	const unwatch = watch(() => void check());
+	void check();
+	return unwatch;
+}
