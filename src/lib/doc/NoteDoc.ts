@@ -51,19 +51,28 @@ export interface NoteSnapshot {
 	name: string;
 	/** Wall-clock time it was taken, ms. */
 	at: number;
-	/** Peer id of the member who took it. */
+	/** Peer id of the device that took it: a claim until {@link sig} backs it (snapshotSignature.ts). */
 	by: string;
 	text: string;
+	/** `by`'s signature over the snapshot in its note (snapshotSignature.ts); absent in snapshots saved before signing. */
+	sig?: string;
 }
 
-/** Fields of a new snapshot (the text is read from the body). */
-export type NewSnapshot = Omit<NoteSnapshot, 'text'>;
+/** Fields of a new snapshot (the text is read from the body, the signature made over both). */
+export type NewSnapshot = Omit<NoteSnapshot, 'text' | 'sig'>;
+
+/** Each stored record read once, as one object (snapshotSignature.ts verifies each object once). */
+const read = new WeakMap<object, NoteSnapshot | undefined>();
 
 function readSnapshot(value: unknown): NoteSnapshot | undefined {
 	if (typeof value !== 'object' || value === null) return undefined;
-	const { id, name, at, by, text } = value as Record<string, unknown>;
-	if (typeof id !== 'string' || typeof name !== 'string' || typeof text !== 'string') return undefined;
-	return { id, name, at: typeof at === 'number' && Number.isFinite(at) ? at : 0, by: typeof by === 'string' ? by : '', text };
+	if (read.has(value)) return read.get(value);
+	const { id, name, at, by, text, sig } = value as Record<string, unknown>;
+	const snapshot = typeof id !== 'string' || typeof name !== 'string' || typeof text !== 'string'
+		? undefined
+		: { id, name, at: typeof at === 'number' && Number.isFinite(at) ? at : 0, by: typeof by === 'string' ? by : '', text, ...(typeof sig === 'string' ? { sig } : {}) };
+	read.set(value, snapshot);
+	return snapshot;
 }
 
 /** Trims a tag and checks it; throws {@link EmptyNameError} or {@link NameTooLongError}. */
@@ -155,12 +164,16 @@ export class NoteDoc {
 		return this.listSnapshots().find((s) => s.id === id);
 	}
 
-	/** Saves the body's current text under a name; throws for an empty or too long name. */
-	saveSnapshot(init: NewSnapshot): NoteSnapshot {
+	/**
+	 * Saves the body's current text under a name, signed by `sign` when given (NoteState signs
+	 * with this device's key: snapshotSignature.ts); throws for an empty or too long name.
+	 */
+	saveSnapshot(init: NewSnapshot, sign?: (snapshot: Omit<NoteSnapshot, 'sig'>) => string): NoteSnapshot {
 		const name = init.name.trim();
 		if (!name) throw new EmptyNameError('snapshot name is empty');
 		if (name.length > MAX_SNAPSHOT_NAME) throw new NameTooLongError(`snapshot name is longer than ${MAX_SNAPSHOT_NAME}`);
-		const snapshot: NoteSnapshot = { ...init, name, text: this.body.toString() };
+		const unsigned: Omit<NoteSnapshot, 'sig'> = { id: init.id, name, at: init.at, by: init.by, text: this.body.toString() };
+		const snapshot: NoteSnapshot = sign === undefined ? unsigned : { ...unsigned, sig: sign(unsigned) };
 		this.snapshots.push([snapshot]);
 		return snapshot;
 	}

@@ -11,6 +11,10 @@
  * - `@name` mentions become `<span class="mention">` (never inside code or links);
  * - link text loses bidi controls and invisible characters, and a link whose text names another
  *   site (or whose host is internationalised) shows its real host after the text (linkHost.ts);
+ * - a link's title (`[x](https://a.example "title")`) is dropped: browsers show it as the
+ *   link's tooltip, where the author could write any address or "verified" claim, reversed or
+ *   padded with bidi controls and thousands of characters long (found in review), and the app
+ *   says nothing there that the text and the host notice do not;
  * - a source that would make `marked` slow or overflow the stack (a long run without spaces
  *   in text parsed inline, a line opening over a hundred quotes or lists) is shown as escaped
  *   plain text instead, so no message freezes or breaks the page of whoever opens its channel.
@@ -56,7 +60,8 @@ const PURIFY_CONFIG: Config = {
 		'input', 'li', 'ol', 'p', 'pre', 'span', 'strong', 'table', 'tbody', 'td', 'th', 'thead',
 		'tr', 'ul'
 	],
-	ALLOWED_ATTR: ['href', 'title', 'class', 'start', 'align', 'type', 'checked', 'disabled'],
+	// No `title`: a link's tooltip would be its author's (see the module comment).
+	ALLOWED_ATTR: ['href', 'class', 'start', 'align', 'type', 'checked', 'disabled'],
 	ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto|tel):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
 	ALLOW_DATA_ATTR: false
 };

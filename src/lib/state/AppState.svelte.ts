@@ -22,6 +22,7 @@ import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 import { NotifyPermission } from './notify/NotifyPermission.svelte.js';
 import type { MessageTarget } from './notify/messageLink.js';
 import { openMessage } from './openSearchHit.js';
+import { shownWorkspaceName } from './shownNames.js';
 
 /** Longest workspace name kept. */
 export const MAX_WORKSPACE_NAME = 80;
@@ -104,7 +105,10 @@ export class AppState {
 
 	private async reloadWorkspaces(): Promise<void> {
 		const rows = await this.svc.db.workspaces.orderBy('lastOpenedAt').reverse().toArray();
-		this.workspaces = rows.filter((r) => isId(r.id) && (isId(r.rosterId) || (r.joining === true && r.secret !== undefined)));
+		// The switcher and "joining" show these names: an inviter's or an older version's, as shown (shownNames.ts).
+		this.workspaces = rows
+			.filter((r) => isId(r.id) && (isId(r.rosterId) || (r.joining === true && r.secret !== undefined)))
+			.map((r) => ({ ...r, name: shownWorkspaceName(r.name, r.id) }));
 		for (const row of this.workspaces) if (row.joining) this.watchJoin(row);
 	}
 

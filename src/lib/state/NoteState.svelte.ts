@@ -14,6 +14,16 @@ import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { NoteIndexer } from './noteIndex.js';
+import { signSnapshotNow, snapshotSavedBy } from '../doc/snapshotSignature.js';
+
+/**
+ * A snapshot as the history shows it: `savedBy` is the device that saved it when its signature
+ * and the team say so (snapshotSignature.ts), undefined when nobody can tell (saved before
+ * snapshots were signed, or the claim does not check out); `by` is only what the record says.
+ */
+export interface ShownSnapshot extends NoteSnapshot {
+	savedBy: string | undefined;
+}
 
 /** State of one open note. */
 export class NoteState {
@@ -37,7 +47,8 @@ export class NoteState {
 		private readonly services: Services,
 		readonly id: string,
 		private readonly handle: DocHandle,
-		root: WorkspaceDoc
+		root: WorkspaceDoc,
+		private readonly noteWriters: () => ReadonlySet<string>
 	) {
 		this.note = new NoteDoc(handle.doc);
 		this.unbind = bindWriter(handle.doc, id, services.identity.privateKey, services.identity.peerId);
@@ -45,11 +56,14 @@ export class NoteState {
 		this.indexer = new NoteIndexer({ noteId: id, note: this.note, root, origin: LOCAL_ORIGIN });
 	}
 
-	/** Opens (and loads) a note document; `root` is the workspace whose index lists it. */
-	static async open(services: Services, root: WorkspaceDoc, id: string, offset?: number): Promise<NoteState> {
+	/**
+	 * Opens (and loads) a note document; `root` is the workspace whose index lists it, and
+	 * `noteWriters` the team's devices that write notes (`Team.noteWriters`: who may have saved a snapshot).
+	 */
+	static async open(services: Services, root: WorkspaceDoc, id: string, noteWriters: () => ReadonlySet<string>, offset?: number): Promise<NoteState> {
 		const handle = services.docs.open(id);
 		await handle.ready;
-		const state = new NoteState(services, id, handle, root);
+		const state = new NoteState(services, id, handle, root, noteWriters);
 		handle.doc.on('update', state.onChange);
 		state.focusOffset = offset;
 		return state;
@@ -65,9 +79,11 @@ export class NoteState {
 		return this.note.tagList();
 	}
 
-	get snapshots(): NoteSnapshot[] {
+	/** Snapshots, oldest first, each with who saved it as far as that can be checked. */
+	get snapshots(): ShownSnapshot[] {
 		void this.version;
-		return this.note.listSnapshots();
+		const writers = this.noteWriters();
+		return this.note.listSnapshots().map((s) => ({ ...s, savedBy: snapshotSavedBy(this.id, s, writers) }));
 	}
 
 	/** The Markdown body now (for the preview). */
@@ -89,11 +105,12 @@ export class NoteState {
 		this.handle.doc.transact(() => this.note.removeTag(tag), LOCAL_ORIGIN);
 	}
 
-	/** Saves a named snapshot of the body; throws the NoteDoc errors for a bad name. */
+	/** Saves a named snapshot of the body, signed by this device; throws the NoteDoc errors for a bad name. */
 	saveSnapshot(name: string): NoteSnapshot {
 		let saved: NoteSnapshot | undefined;
+		const { privateKey, peerId } = this.services.identity;
 		this.handle.doc.transact(() => {
-			saved = this.note.saveSnapshot({ id: newId(), name, at: Date.now(), by: this.services.identity.peerId });
+			saved = this.note.saveSnapshot({ id: newId(), name, at: Date.now(), by: peerId }, (s) => signSnapshotNow(privateKey, this.id, s));
 		}, LOCAL_ORIGIN);
 		return saved!;
 	}

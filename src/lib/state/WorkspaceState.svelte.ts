@@ -31,6 +31,7 @@ import { SearchState } from './SearchState.svelte.js';
 import { SpacesState, type DirectInfo } from './SpacesState.svelte.js';
 import { WorkspaceNotifier } from './notify/WorkspaceNotifier.svelte.js';
 import { KnowledgeEmbedding } from './KnowledgeEmbedding.svelte.js';
+import { shownChannel, shownWorkspaceName } from './shownNames.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -145,9 +146,10 @@ export class WorkspaceState {
 		return this.row.id;
 	}
 
+	/** The workspace's name as every view shows it (shownNames.ts). */
 	get name(): string {
 		void this.version;
-		return this.root.name || this.row.name;
+		return shownWorkspaceName(this.root.name || this.row.name, this.id);
 	}
 
 	get color(): string {
@@ -160,12 +162,13 @@ export class WorkspaceState {
 	 * channels. A space's id listed in the root (anyone may list one: the team names every
 	 * space) is not a channel of the root: its document is the space's (found in review: so
 	 * listed, a private channel's messages were quoted into an AI chat every member reads).
+	 * Each with the name every view shows (shownNames.ts).
 	 */
 	get channels(): ChannelInfo[] {
 		void this.version;
 		const spaces = this.team.authority.team.spaces;
 		const open = this.root.listChannels(this.channelRules).filter((c) => (this.showArchived || !c.archived) && !spaces.has(c.id));
-		return [...open, ...this.spaces.channels];
+		return [...open, ...this.spaces.channels].map(shownChannel);
 	}
 
 	/** The member's direct conversations, with a name for each (the others' names). */
@@ -178,14 +181,19 @@ export class WorkspaceState {
 		return others.map((id) => this.team.displayName(id)).join(', ');
 	}
 
-	/** A channel's entry (a public one, a private one or a direct conversation), if this member sees it. */
+	/**
+	 * A channel's entry (a public one, a private one or a direct conversation), if this member
+	 * sees it, with the name every view shows (shownNames.ts).
+	 */
 	channelEntry(id: string): ChannelInfo | undefined {
 		void this.version;
 		// A space's id listed in the root is not the space (see channels).
 		const open = this.team.authority.team.spaces.has(id) ? undefined : this.root.channel(id, this.channelRules);
-		if (open !== undefined) return open;
+		if (open !== undefined) return shownChannel(open);
 		const space = this.spaces.channel(id);
-		if (space === undefined || !this.spaces.isDirect(id)) return space;
+		if (space === undefined) return undefined;
+		if (!this.spaces.isDirect(id)) return shownChannel(space);
+		// Named by its members' display names, each already as shown (TeamState.displayName).
 		return { ...space, name: this.directName(this.spaces.directs.find((d) => d.id === id)?.others ?? []) };
 	}
 
@@ -275,6 +283,12 @@ export class WorkspaceState {
 		const role = this.role;
 		if (info === undefined || info.archived || role === 'guest') return false;
 		return !info.readOnly || role === 'owner' || role === 'admin';
+	}
+
+	/** The team's devices that write notes, removed and demoted ones included (who may have saved a note's snapshot). */
+	get noteWriters(): ReadonlySet<string> {
+		void this.version;
+		return this.team.authority.team.noteWriters;
 	}
 
 	/** A member's display name (or a short peer id). */
@@ -406,7 +420,7 @@ export class WorkspaceState {
 			return;
 		}
 		const ticket = ++this.noteOpening;
-		const next = await NoteState.open(this.services, this.root, id, offset);
+		const next = await NoteState.open(this.services, this.root, id, () => this.noteWriters, offset);
 		if (ticket !== this.noteOpening || this.closed) {
 			await next.close();
 			return;
@@ -649,7 +663,8 @@ export class WorkspaceState {
 
 	/** Keeps the local workspace list (used by the switcher) in step with the root document. */
 	private async mirrorRow(): Promise<void> {
-		const name = this.root.name;
+		// The switcher shows the row's name: kept as shown (shownNames.ts).
+		const name = this.root.name && shownWorkspaceName(this.root.name, this.id);
 		const color = this.root.color;
 		if (name && (name !== this.row.name || color !== this.row.color)) {
 			this.row.name = name;

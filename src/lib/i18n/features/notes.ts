@@ -33,6 +33,7 @@ export const notesEn = {
 	'notes.noSnapshots': 'No snapshots yet. Save one to keep this version of the note.',
 	'notes.snapshotSaved': 'Snapshot "{name}" saved.',
 	'notes.snapshotMeta': '{time} by {name}',
+	'notes.snapshotMetaUnverified': '{time}, saver not confirmed',
 	'notes.view': 'View {name}',
 	'notes.viewing': 'Snapshot "{name}"',
 	'notes.restore': 'Restore',

@@ -34,6 +34,7 @@ export const notesZh: Record<keyof typeof notesEn, string> = {
 	'notes.noSnapshots': '还没有快照。保存一个以留下笔记的这个版本。',
 	'notes.snapshotSaved': '快照“{name}”已保存。',
 	'notes.snapshotMeta': '{time}，{name}',
+	'notes.snapshotMetaUnverified': '{time}，保存者未确认',
 	'notes.view': '查看 {name}',
 	'notes.viewing': '快照“{name}”',
 	'notes.restore': '恢复',

@@ -1,6 +1,6 @@
 /**
  * A note's snapshots are appended, never deleted (found in review: any member erased the
- * others' snapshots). Who saved one is not signed: README "Notes bound to their writers".
+ * others' snapshots). Who saved one is signed and checked: snapshotSaver.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';

@@ -1,0 +1,30 @@
+/**
+ * The names of places as every view shows them: a channel's, a private channel's and a
+ * workspace's name is any member's (an admin's, a space member's, an inviter's) to choose, and
+ * the sidebar, the header, the switcher, search results and the composer's placeholder show it.
+ * Found in review: an RLO in a channel's name reversed the text after it on its line, and a name
+ * of several lines or of zero-width spaces alone broke the list. Each is shown as display names
+ * are (memberLabels.ts): on one line, without bidi controls or invisible characters, cut to a
+ * length, and never empty. The documents keep what was written; only what is shown changes.
+ */
+import type { ChannelInfo } from '../doc/schema.js';
+import { oneLineLabel } from '../markdown/invisible.js';
+
+/** Longest name shown for a channel or a workspace (both are kept to 80 characters when written here). */
+export const MAX_SHOWN_NAME = 80;
+
+/** A channel's name on one line, or its id's tail when nothing visible is left. */
+export function shownChannelName(info: Pick<ChannelInfo, 'id' | 'name'>): string {
+	return oneLineLabel(info.name, MAX_SHOWN_NAME) || `…${info.id.slice(-6)}`;
+}
+
+/** A channel's entry with the name every view shows ({@link shownChannelName}). */
+export function shownChannel(info: ChannelInfo): ChannelInfo {
+	const name = shownChannelName(info);
+	return name === info.name ? info : { ...info, name };
+}
+
+/** A workspace's name on one line, or the start of its id when nothing visible is left. */
+export function shownWorkspaceName(name: string, id: string): string {
+	return oneLineLabel(name, MAX_SHOWN_NAME) || id.slice(0, 8);
+}
