@@ -185,7 +185,9 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
 		},
 		// The device's blob budget, on the verified size: a member posting many images cannot fill it.
-		room: (id, blobId, bytes, docId) => services.blobs.room(id, blobId, bytes, docId),
+		room: (id, blobId, bytes, docId, manifest) => services.blobs.room(id, blobId, bytes, docId, manifest),
+		// Fetched files no post shows any more (deleted, hidden) are dropped from the device.
+		sweep: (id) => services.blobs.store(id),
 		unproven: peer.mesh.unproven,
 		onError: (error) => console.info('blobs:', error.name, error.message)
 	});

@@ -17,9 +17,13 @@
  *   may still be under way (not whole, admitted less than {@link STALE_MS} ago).
  *
  * The stores record, per blob, why it is held ({@link BlobLedger}); this module is the policy
- * above them, one per device (core/deviceBlobs.ts).
+ * above them, one per tab (core/deviceBlobs.ts). The tabs of one browser share its stores, so
+ * an admission holds the Web Lock {@link BUDGET_LOCK} (`navigator.locks`) from its count to its
+ * mark: two tabs admitting at once would each see the room the other takes. Where the browser
+ * has no Web Locks, admissions are one at a time within the tab only.
  */
 import { BlobRefusedError } from './blobErrors.js';
+import type { BlobManifest } from './blobManifest.js';
 import type { BlobStore } from './BlobStore.js';
 
 /** Why a device holds a blob: it sent it, the user opened it, or it was fetched automatically. */
@@ -99,6 +103,21 @@ export async function storageEstimate(): Promise<{ usage: number; quota: number 
 	}
 }
 
+/** The Web Lock an admission holds, in every tab of the origin. */
+export const BUDGET_LOCK = 'outpost-blob-budget';
+
+/** What the budget uses of the Web Locks API (`navigator.locks`; typed here: the relay, which builds this module too, has no DOM types). */
+export interface AdmissionLocks {
+	/** Runs `run` holding the exclusive lock `name` (waiting for it), and resolves with what `run` resolves with. */
+	request<T>(name: string, run: () => Promise<T>): Promise<T>;
+}
+
+/** The browser's Web Locks, when it has them. */
+export function browserLocks(): AdmissionLocks | undefined {
+	const locks = (globalThis as { navigator?: { locks?: Partial<AdmissionLocks> } }).navigator?.locks;
+	return typeof locks?.request === 'function' ? (locks as AdmissionLocks) : undefined;
+}
+
 /** Options of {@link BlobBudget}. */
 export interface BlobBudgetInit {
 	/** The device's ledgers (one per workspace store). */
@@ -110,6 +129,8 @@ export interface BlobBudgetInit {
 	/** The device's storage use and quota; default {@link storageEstimate}. */
 	estimate?(): Promise<{ usage: number; quota: number } | undefined>;
 	now?(): number;
+	/** Locks shared by the tabs of the origin; default {@link browserLocks} (none: admissions are serial within this tab only). */
+	locks?: AdmissionLocks;
 }
 
 interface Held extends LedgerEntry {
@@ -120,16 +141,23 @@ interface Held extends LedgerEntry {
 export class BlobBudget {
 	/** Admissions one at a time: two at once would each see the room the other takes. */
 	private queue: Promise<unknown> = Promise.resolve();
+	private readonly locks: AdmissionLocks | undefined;
 
-	constructor(private readonly init: BlobBudgetInit) {}
+	constructor(private readonly init: BlobBudgetInit) {
+		this.locks = init.locks ?? browserLocks();
+	}
 
 	/** The budget now. */
 	async limit(): Promise<number> {
 		return this.init.limit !== undefined ? this.init.limit() : budgetForQuota((await this.estimate())?.quota);
 	}
 
-	/** Admits an automatic fetch of blob `blobId` (`bytes`) into `ledger`, brought by `sender`'s message; true, or why not. */
-	admitAuto(ledger: BlobLedger, blobId: string, bytes: number, sender?: string): Promise<true | BudgetReachedError> {
+	/**
+	 * Admits an automatic fetch of blob `blobId` (`bytes`) into `ledger`, brought by `sender`'s
+	 * message; true, or why not. `manifest`: the blob's, stored with the mark before the lock is
+	 * given back (see {@link keep}).
+	 */
+	admitAuto(ledger: BlobLedger, blobId: string, bytes: number, sender?: string, manifest?: BlobManifest): Promise<true | BudgetReachedError> {
 		return this.serial(async () => {
 			const held = await this.held();
 			if (held.some((e) => e.ledger === ledger && e.id === blobId)) return true; // admitted before: a fetch resumes
@@ -147,12 +175,13 @@ export class BlobBudget {
 			await this.drop(held, () => total + bytes > limit, (freed) => (total -= freed));
 			if (total + bytes > limit) return refuse(`this device's ${limit}-byte blob budget (${total} bytes held)`);
 			await ledger.mark(blobId, bytes, 'auto', sender);
+			await keep(ledger, manifest);
 			return true;
 		});
 	}
 
-	/** Admits a fetch the user asked for; true, or why not (the device's storage is full even without files fetched automatically). */
-	admitOpened(ledger: BlobLedger, blobId: string, bytes: number): Promise<true | DeviceFullError> {
+	/** Admits a fetch the user asked for; true, or why not (the device's storage is full even without files fetched automatically). `manifest`: as for {@link admitAuto}. */
+	admitOpened(ledger: BlobLedger, blobId: string, bytes: number, manifest?: BlobManifest): Promise<true | DeviceFullError> {
 		return this.serial(async () => {
 			const held = await this.held();
 			const known = held.find((e) => e.ledger === ledger && e.id === blobId);
@@ -165,6 +194,7 @@ export class BlobBudget {
 				}
 			}
 			await ledger.mark(blobId, bytes, 'opened');
+			await keep(ledger, manifest);
 			return true;
 		});
 	}
@@ -198,11 +228,23 @@ export class BlobBudget {
 		return this.init.estimate !== undefined ? this.init.estimate() : storageEstimate();
 	}
 
+	/** Runs `run` after this tab's admissions under way, holding the origin's lock while it runs. */
 	private serial<T>(run: () => Promise<T>): Promise<T> {
-		const next = this.queue.then(run, run);
+		const locks = this.locks;
+		const locked = () => (locks === undefined ? run() : locks.request(BUDGET_LOCK, run));
+		const next = this.queue.then(locked, locked);
 		this.queue = next.catch(() => undefined);
 		return next;
 	}
+}
+
+/**
+ * Stores an admitted blob's manifest (a no-op when held), so that its mark is in the store for
+ * every tab before the admission's lock is given back: a store keeps the mark of a blob without
+ * a manifest in the tab's memory (IdbBlobStore), where another tab's admission cannot count it.
+ */
+async function keep(ledger: BlobLedger, manifest: BlobManifest | undefined): Promise<void> {
+	if (manifest !== undefined) await ledger.putManifest(manifest);
 }
 
 function sum(entries: readonly LedgerEntry[]): number {

@@ -234,6 +234,11 @@ const FILES_KEY = keyBytes('files');
 const DELETIONS_KEY = keyBytes('deletions');
 const MODERATION_KEY = keyBytes('moderation');
 
+/** Whether an update may carry deletion or moderation marks (a byte scan for their maps' names; it decodes nothing). */
+export function carriesMarks(update: Uint8Array): boolean {
+	return containsKey(update, DELETIONS_KEY) || containsKey(update, MODERATION_KEY);
+}
+
 /** Whether `bytes` holds `key` anywhere. */
 function containsKey(bytes: Uint8Array, key: Uint8Array): boolean {
 	const first = key[0]!;

@@ -10,7 +10,10 @@
  *   reads the chunks {@link SERVE_BATCH} at a time, the next batch while the current one is
  *   sent, so a stream holds a few chunks, not the request's 64. Each frame waits for the
  *   transport to take what was sent before it, at most `writeTimeoutMs`: a peer whose window
- *   stays shut has its stream reset ({@link SlowPeerError}), as sync drops a slow peer.
+ *   stays shut has its stream reset ({@link SlowPeerError}), as sync drops a slow peer. One
+ *   connection has at most {@link MAX_SERVING_STREAMS} blob streams open here at once; more are
+ *   reset as they open ({@link TooManyStreamsError}), and a fetcher opens at most
+ *   {@link STREAMS_TO_PEER} to one peer over all its fetches.
  * - **Fetching**: the manifest from the first peer that has it, then the missing chunks from
  *   every peer at once, 8 chunks a request, two requests in flight per peer. A manifest that
  *   does not hash to the blob's id, or a chunk that does not hash to its manifest entry, marks
@@ -48,6 +51,7 @@ import {
 } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
 import { BlobRefusedError } from './blobErrors.js';
+import { PeerSlots } from './peerSlots.js';
 
 export { BlobRefusedError };
 
@@ -69,6 +73,19 @@ export const SERVE_BATCH = 4;
 /** Requests under way to one peer at once: the next one is asked while the last chunks of one arrive. */
 const STREAMS_PER_PEER = 2;
 
+/**
+ * Blob streams one connection may have open here at once, serving or closing (4 × 2 MiB read
+ * ahead at most); more are reset as they open ({@link TooManyStreamsError}) and counted
+ * ({@link BlobService.refusedStreams}). Found in review: libp2p let a member hold 32 per
+ * connection, each with 2 MiB of chunks read for it, by not reading them. An honest device opens
+ * at most {@link STREAMS_TO_PEER} to one peer over all its fetches and pins: half of this, as a
+ * stream it has ended may still count here until its end arrives.
+ */
+export const MAX_SERVING_STREAMS = 4;
+
+/** Blob streams this node opens to one peer at once, over all its fetches and pins (peerSlots.ts). */
+export const STREAMS_TO_PEER = MAX_SERVING_STREAMS / 2;
+
 /** Requests' chunk writes a fetch lets run behind its transfers (each one request's 2 MiB at most). */
 const MAX_PENDING_WRITES = 4;
 
@@ -88,6 +105,11 @@ export class WrongBytesError extends Error {
 /** A peer sent nothing for the idle time (once dialled, between two frames): it is dropped and its chunks go to the others. */
 export class BlobStalledError extends Error {
 	override name = 'BlobStalledError';
+}
+
+/** A connection opened a blob stream while it had {@link MAX_SERVING_STREAMS} open here: reset as it opens. */
+export class TooManyStreamsError extends Error {
+	override name = 'TooManyStreamsError';
 }
 
 /** A peer refused to serve the blob (not allowed, or it does not hold it). */
@@ -182,6 +204,11 @@ export class BlobService {
 	private readonly requestTimeoutMs: number;
 	private readonly writeTimeoutMs: number;
 	private readonly idleTimeoutMs: number;
+	/** Blob streams open here, per connection id, and whether a refusal of one was told. */
+	private readonly serving = new Map<string, { open: number; told: boolean }>();
+	/** This node's streams open to each peer (fetches and pins). */
+	private readonly slots = new PeerSlots(STREAMS_TO_PEER);
+	private refused = 0;
 
 	constructor(private readonly init: BlobServiceInit) {
 		this.unproven = init.unproven ?? new UnprovenBudget();
@@ -191,7 +218,7 @@ export class BlobService {
 	}
 
 	async start(): Promise<void> {
-		await handleFrames(this.init.node, BLOB_PROTOCOL_ID, (frames, connection) => this.serve(frames, connection), {
+		await handleFrames(this.init.node, BLOB_PROTOCOL_ID, (frames, connection) => this.accept(frames, connection), {
 			maxFrameBytes: MAX_ANSWER_BYTES,
 			// What a peer may send: one small GET, held in the node's unproven budget until the team's rule accepts it.
 			budget: (connection) => this.unproven.forStream(connection.id, OWN_BOUND),
@@ -202,6 +229,44 @@ export class BlobService {
 
 	async stop(): Promise<void> {
 		await this.init.node.unhandle(BLOB_PROTOCOL_ID);
+	}
+
+	/** Blob streams reset as they opened, their connection having {@link MAX_SERVING_STREAMS} open already. */
+	get refusedStreams(): number {
+		return this.refused;
+	}
+
+	/**
+	 * Serves the stream unless its connection has {@link MAX_SERVING_STREAMS} open here: then it is
+	 * reset before anything is read (and counted, and told once while that connection holds some).
+	 * A stream counts until it is closed or reset, whatever the handler does with it.
+	 */
+	private async accept(frames: FrameStream, connection: Connection): Promise<void> {
+		let held = this.serving.get(connection.id);
+		if (held === undefined) this.serving.set(connection.id, (held = { open: 0, told: false }));
+		if (held.open >= MAX_SERVING_STREAMS) {
+			this.refused++;
+			const error = new TooManyStreamsError(`${connection.remotePeer.toString()} opened more than ${MAX_SERVING_STREAMS} blob streams at once`);
+			frames.abort(error);
+			if (!held.told) this.init.onError?.(error);
+			held.told = true;
+			return;
+		}
+		held.open++;
+		const streams = held;
+		let counted = true;
+		const release = () => {
+			if (!counted) return;
+			counted = false;
+			if (--streams.open === 0) this.serving.delete(connection.id);
+		};
+		frames.stream.addEventListener('close', release, { once: true });
+		try {
+			await this.serve(frames, connection);
+		} finally {
+			// A stream already ended emits no 'close' any more.
+			if (frames.stream.status !== 'open' && frames.stream.status !== 'closing') release();
+		}
 	}
 
 	private async serve(frames: FrameStream, connection: Connection): Promise<void> {
@@ -274,6 +339,15 @@ export class BlobService {
 	 * document `docId`; resolves with whether it took it.
 	 */
 	async pin(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<boolean> {
+		const release = await this.slots.take(peer, signal);
+		try {
+			return await this.pinNow(workspaceId, peer, docId, blobId, signal);
+		} finally {
+			release();
+		}
+	}
+
+	private async pinNow(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal): Promise<boolean> {
 		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal, runOnLimitedConnection: true });
 		const frames = frameStream(stream, { maxFrameBytes: MAX_REQUEST_BYTES });
 		try {
@@ -430,9 +504,27 @@ export class BlobService {
 	 * manifest is unknown: stored only once `options.admit` takes it), else those chunks. Returns
 	 * the indices of the chunks verified and the write that stores them (a fault stores what was
 	 * verified before it, then throws). The dial, and each frame after it, must come within the
-	 * idle time ({@link BlobStalledError}).
+	 * idle time ({@link BlobStalledError}), once one of this node's {@link STREAMS_TO_PEER} slots
+	 * to `peer` is free (the wait is not the peer's idle time).
 	 */
 	private async request(
+		store: BlobStore,
+		peer: string,
+		workspaceId: string,
+		blobId: string,
+		wanted: number[] | undefined,
+		held: BlobManifest | undefined,
+		options: FetchOptions
+	): Promise<{ got: Set<number>; stored: Promise<void> }> {
+		const release = await this.slots.take(peer, options.signal);
+		try {
+			return await this.requestNow(store, peer, workspaceId, blobId, wanted, held, options);
+		} finally {
+			release();
+		}
+	}
+
+	private async requestNow(
 		store: BlobStore,
 		peer: string,
 		workspaceId: string,

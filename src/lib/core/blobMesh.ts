@@ -30,11 +30,16 @@
  * (it cannot read the reference, so it records which space asked) and serves it to the
  * space's members only. One device may have {@link MAX_SEALED_PINS_PER_ASKER} such requests
  * waiting, so a member cannot fill the queue that everyone's pins wait in.
+ *
+ * **A browser drops what no post shows** ({@link BlobMeshInit.sweep}): once every message naming
+ * a file it fetched is deleted or hidden, its bytes go (blob/blobSweep.ts).
  */
 import { admitReferenced, referencedBlobSize } from '../blob/blobAdmission.js';
 import { chunkLength, type BlobManifest } from '../blob/blobManifest.js';
 import { BlobService, BlobRefusedError, type Admission, type BlobServiceInit } from '../blob/blobService.js';
 import { BlobReferences, referencesInUpdate } from '../blob/blobReferences.js';
+import type { BlobLedger } from '../blob/blobBudget.js';
+import { BlobSweep } from '../blob/blobSweep.js';
 import { sealedSize } from '../blob/blobSeal.js';
 import { namedByShownPost } from '../blob/shownPosts.js';
 import type { BlobStore } from '../blob/BlobStore.js';
@@ -94,8 +99,9 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 	 * stored: whether this replica has room for the `bytes` of blob `blobId` it does not hold
 	 * yet (the relay's quota; a browser's blob budget, which may make room: blob/blobBudget.ts),
 	 * named by document `docId`; true, or why not (the pin is then dropped). Default: room.
+	 * `manifest`: the blob's (a browser stores it with its mark, for its other tabs to count).
 	 */
-	room?(workspaceId: string, blobId: string, bytes: number, docId: string): Admission | Promise<Admission>;
+	room?(workspaceId: string, blobId: string, bytes: number, docId: string, manifest: BlobManifest): Admission | Promise<Admission>;
 	/**
 	 * Where a replica keeps the sealed blobs of private spaces it is not in, when members ask it
 	 * to (a relay); without it such requests are refused.
@@ -107,6 +113,14 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 	retryMs?: number;
 	/** Pins waiting at most per workspace; default {@link MAX_PENDING_PINS} (tests lower it). */
 	maxPendingPins?: number;
+	/**
+	 * A browser's blob store of a workspace, with why it holds each blob: the fetched files no
+	 * post it holds shows any more are dropped from it (blob/blobSweep.ts). Absent (the relay,
+	 * which keeps what its archive references): nothing is dropped.
+	 */
+	sweep?(workspaceId: string): BlobLedger | undefined;
+	/** Milliseconds after the last deletion or hide before the sweep runs (tests shorten it). */
+	sweepDelayMs?: number;
 }
 
 /**
@@ -302,14 +316,31 @@ export class BlobMesh {
 
 	/**
 	 * Pins the blobs that updates of the workspace's documents reference from now on (those
-	 * {@link BlobMeshInit.pins} wants). Idempotent; {@link unfollow} stops it.
+	 * {@link BlobMeshInit.pins} wants), and sweeps what no post shows any more
+	 * ({@link BlobMeshInit.sweep}). Idempotent; {@link unfollow} stops it.
 	 */
 	follow(workspaceId: string): void {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined || this.followed.has(workspaceId) || this.init.pins === undefined) return;
-		const stop = workspace.docs.onLocalUpdate((docId, update) => {
+		const unsubscribe = workspace.docs.onLocalUpdate((docId, update) => {
 			for (const ref of referencesInUpdate(update)) this.want(workspaceId, docId, ref);
 		});
+		const ledger = this.init.sweep?.(workspaceId);
+		const sweep =
+			ledger === undefined
+				? undefined
+				: new BlobSweep({
+						docs: workspace.docs,
+						references: this.referencesOf(workspace.docs),
+						ledger,
+						roleOf: (peer) => workspace.authority.roleOf?.(peer),
+						...(this.init.sweepDelayMs !== undefined ? { delayMs: this.init.sweepDelayMs } : {}),
+						...(this.init.onError !== undefined ? { onError: this.init.onError } : {})
+					});
+		const stop = () => {
+			unsubscribe();
+			sweep?.destroy();
+		};
 		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), failed: new Set(), running: false, stop });
 	}
 
@@ -388,7 +419,7 @@ export class BlobMesh {
 		}
 		const missing = await store.missing(manifest.id);
 		const bytes = missing === undefined ? manifest.size : missing.reduce((n, index) => n + chunkLength(manifest, index), 0);
-		return (await this.init.room?.(workspaceId, manifest.id, bytes, pin.docId)) ?? true;
+		return (await this.init.room?.(workspaceId, manifest.id, bytes, pin.docId, manifest)) ?? true;
 	}
 
 	/** Fetches the pins waiting, one at a time; failed ones are tried again later; refused ones are dropped. */

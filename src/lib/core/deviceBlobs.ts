@@ -71,11 +71,12 @@ export class DeviceBlobs {
 	/**
 	 * Whether workspace `workspaceId` takes `bytes` of blob `blobId`, which document `docId`
 	 * names, fetched automatically (a pin: BlobMeshInit.room): within the budget, making room
-	 * by dropping older automatic fetches.
+	 * by dropping older automatic fetches. `manifest`: the blob's, stored with its mark (so the
+	 * browser's other tabs count it: blobBudget.ts).
 	 */
-	async room(workspaceId: string, blobId: string, bytes: number, docId: string): Promise<Admission> {
+	async room(workspaceId: string, blobId: string, bytes: number, docId: string, manifest?: BlobManifest): Promise<Admission> {
 		const sender = await this.network?.senderOf?.(workspaceId, docId, blobId).catch(() => undefined);
-		return this.budget.admitAuto(this.store(workspaceId), blobId, bytes, sender);
+		return this.budget.admitAuto(this.store(workspaceId), blobId, bytes, sender, manifest);
 	}
 
 	/** What the state layer uses for workspace `workspaceId`. */
@@ -98,8 +99,8 @@ export class DeviceBlobs {
 					const verdict = matches(manifest);
 					if (verdict !== true) return verdict;
 					const store = this.store(workspaceId);
-					if (origin !== 'auto') return this.budget.admitOpened(store, manifest.id, manifest.size);
-					return this.room(workspaceId, manifest.id, manifest.size, docId);
+					if (origin !== 'auto') return this.budget.admitOpened(store, manifest.id, manifest.size, manifest);
+					return this.room(workspaceId, manifest.id, manifest.size, docId, manifest);
 				};
 				await network.service.fetch(workspaceId, ref.blob, peers, { docId, onProgress, signal, admit });
 			},
