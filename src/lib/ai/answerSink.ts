@@ -27,6 +27,7 @@ import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
 import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { MAX_END_ERROR } from '../doc/answerFields.js';
 import { failureText, type GenerateChunk } from './engine.js';
+import { clockInWindow } from '../doc/answerWindow.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import { readSources, readSteps } from '../doc/aiSteps.js';
 
@@ -226,20 +227,27 @@ export interface ChannelAnswerInit {
  * Posts a model's message into a channel (signed by `signer`, text empty: it streams into the
  * channel's `answers` map) and returns a sink for its text. When the answer ends, the final
  * text is recorded as the signer's signed edit, with how it ended (status, error, usage, tool
- * calls: schema.ts `AnswerEnd`), so what stays in the channel is signed.
+ * calls: schema.ts `AnswerEnd`), so what stays in the channel is signed. Both are dated within
+ * the question's answer window (answerWindow.ts `clockInWindow`), where every view counts them.
  * A message with this id already there (a retried request) is not posted again.
  */
 export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, signer: AnswerSigner, origin: unknown): Promise<AnswerSink> {
-	if (init.after !== undefined) signer.clock.receive(init.after);
+	const asked = init.after;
+	if (asked !== undefined) signer.clock.receive(asked);
 	const existing = channel.answers.get(init.id);
 	let entry: Y.Map<unknown>;
+	/** The answer's clock, when posted here (a retried request's is already in the channel). */
+	let posted: string | undefined;
 	if (existing instanceof Y.Map) {
 		entry = existing;
 	} else {
+		// Started past its question's window (a long queue, a clock ahead of the asker's), it is dated at the window's close, where it still counts (answerWindow.ts).
+		const now = signer.clock.tick();
+		posted = asked === undefined ? now : clockInWindow(asked, now, signer.peerId);
 		const record = await signMessage(signer.key, {
 			id: init.id,
 			author: signer.peerId,
-			hlc: signer.clock.tick(),
+			hlc: posted,
 			text: '',
 			model: init.model,
 			askedBy: init.askedBy,
@@ -261,7 +269,10 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 		};
 		const steps = endedSteps(own);
 		if (steps !== undefined) end.steps = steps;
-		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc: signer.clock.tick(), text, end });
+		// An end signed once the question's window closed is dated at its close, so a slow answer keeps its text (answerWindow.ts).
+		const now = signer.clock.tick();
+		const hlc = asked === undefined ? now : clockInWindow(asked, now, signer.peerId, posted ?? asked);
+		const edit = await signEdit(signer.key, { msg: init.id, author: signer.peerId, hlc, text, end });
 		channel.doc.transact(() => channel.edit(edit), origin);
 	});
 }

@@ -163,10 +163,24 @@ export class AiThreadDoc {
 		// An answer says who asked only when that is proven (see provenAsker); an unproven one is its
 		// author's own message (found in review: a member signed an answer "asked by" another member,
 		// after her question, and it showed as that member's answer).
+		// One question, one answer, as in a channel (channelRights.ts `channelQuestions`): of the
+		// signed answers proven to a question, only the first in the conversation whose signature
+		// checks out says who asked, and no live entry after it (found in review: the host a member
+		// once asked signed further answers "asked by" her, days later, and each showed as hers; a
+		// regenerate cuts the answer it replaces first). A live entry takes no answer's place: anyone
+		// may write one.
 		const questions = new Map<string, AiMessage>();
 		for (const m of out) if (m.role === AiRole.user && m.record !== undefined) questions.set(m.id, m);
+		const answered = new Set<string>();
 		return out.map((m) => {
-			if (m.role !== AiRole.assistant || m.askedBy === undefined || this.provenAsker(m, questions) !== undefined) return m;
+			if (m.role !== AiRole.assistant || m.askedBy === undefined) return m;
+			if (this.provenAsker(m, questions) !== undefined && !answered.has(m.question!)) {
+				if (m.record === undefined) return m;
+				if (recordVerified(m.record, this.id)) {
+					answered.add(m.question!);
+					return m;
+				}
+			}
 			const { askedBy: _unproven, ...rest } = m;
 			return rest;
 		});

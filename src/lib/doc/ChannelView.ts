@@ -137,10 +137,12 @@ export class ChannelView {
 	 * A model's answer (status, stats, tool calls), or undefined for other messages: once its
 	 * author's final edit records how it ended (`end`, signed with the text), that end; before,
 	 * the live entry, which any member's client could have written (not with `withLive` false).
+	 * Only edits `counts` accepts are read (channelRights.ts `editShows`: found in review, a
+	 * relay's further end, backdated, rewrote its answer's tool steps and status).
 	 */
-	answer(msg: MessageRecord, withLive = true): LiveAnswer | undefined {
+	answer(msg: MessageRecord, withLive = true, counts: (e: EditRecord) => boolean = () => true): LiveAnswer | undefined {
 		if (msg.model === undefined) return undefined;
-		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined);
+		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined && counts(e));
 		if (end?.end === undefined) {
 			// Without `live` (an answer whose asker is not proven), nothing anyone may write shows.
 			if (!withLive) return undefined;

@@ -13,7 +13,9 @@
  *   asker signed, asking this model of this device) and whose asker's own post would show there
  *   and then (found in review: a second relay, or a device admitted by an invitation of role
  *   relay, posted plain messages that showed everywhere, read-only channels included; and
- *   later, "answers" naming the owner as their asker, which nothing tied to a question).
+ *   later, "answers" naming the owner as their asker, which nothing tied to a question). A
+ *   question its asker deleted or a moderator hid proves nothing ({@link withdrawnBy}), and an
+ *   answer and its edits count only within the question's answer window (answerWindow.ts).
  * - A message is hidden when the newest moderation mark by a current admin or owner hides it
  *   ({@link hiddenBy}); anyone else's marks change nothing.
  *
@@ -29,8 +31,9 @@ import type { ChannelInfo, EditRecord, MessageRecord, ModerationMark, SettingsMa
 import { replacesHeld } from './recordChoice.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { deletionMarks, deletionSigningBytes, messageSigningBytes, verifyBytesNow, verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
-import { readModeration, type ChannelDoc, type ReadDeletion } from './ChannelDoc.js';
+import { deletionMarks, deletionSigningBytes, messageSigningBytes, moderationMarks, verifyBytesNow, verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
+import { deletionIndex, readModeration, type ChannelDoc, type ReadDeletion } from './ChannelDoc.js';
+import { withinAnswerWindow } from './answerWindow.js';
 import { isMessageRecord } from './validate.js';
 import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
 
@@ -162,18 +165,72 @@ export type QuestionLookup = ((id: string) => MessageRecord | undefined) & { rea
 export type AnswersTo = (questionId: string) => readonly MessageRecord[] | undefined;
 
 /**
- * The signed questions among a channel's records `byId` (a view's choice of record per id),
- * for {@link PostingRules.questions}: the record of an id, when it asks a model and its
- * signature checks out in channel `docId` (remembered: {@link signedPost}). Of the answers
- * naming a question (`answersTo`, else read from `byId` once, when first asked), only the
- * earliest (clock, then id) that answers it as asked and whose signature checks out counts
- * (found in review: one question let the relay it asked post any number of "answers", dated
- * anywhere after it, a read-only channel's later span included when backdated before it).
+ * Whether a question was taken back: its asker deleted it, or a moderator hid it
+ * ({@link withdrawnBy}).
  */
-export function channelQuestions(byId: ReadonlyMap<string, MessageRecord>, docId: string, answersTo?: AnswersTo): QuestionLookup {
+export type Withdrawn = (q: MessageRecord) => boolean;
+
+/** Where a channel's marks on a message are read: a view (ChannelView), or a document ({@link marksIn}). */
+export interface MessageMarks {
+	/** The deletion marks of `m`'s author on it, newest first (signatures not checked). */
+	deletionMarks(m: MessageRecord): readonly ReadDeletion[];
+	/** The moderation marks on message `msgId`, by anyone, newest first (signatures not checked). */
+	moderationMarks(msgId: string): readonly ModerationMark[];
+}
+
+/**
+ * Whether a question is taken back, as the channel shows it: the newest signed deletion mark of
+ * its author deletes it ({@link deletedBySigned}), or the newest genuine mark of a current admin
+ * or owner hides it ({@link hiddenBy}); an undo or a "show again" gives it back. Found in
+ * review: an answer whose question its asker deleted, or a moderator hid, still showed as asked
+ * by that member (a relay's, where the asker could post).
+ */
+export function withdrawnBy(marks: MessageMarks, roleOf: RoleOf): Withdrawn {
+	return (q) => deletedBySigned(marks.deletionMarks(q)) || hiddenBy(marks.moderationMarks(q.id), roleOf, signedModeration) !== undefined;
+}
+
+/** Whether a moderation mark is signed by its `by`, at once (remembered). */
+function signedModeration(mark: ModerationMark): boolean {
+	return verifiedOnce(JSON.stringify(['moderation', mark.msg, mark.by, mark.hlc, mark.hidden, mark.sig]), () => verifyBytesNow(mark.by, moderationMarks.bytes(mark), mark.sig));
+}
+
+/** The marks of channel document `channel`, indexed when first asked (a question's marks are asked only of answers); `moderation`: its marks by message, when read already. */
+export function marksIn(channel: ChannelDoc, moderation?: Map<string, ModerationMark[]>): MessageMarks {
+	let deletions: ReturnType<typeof deletionIndex> | undefined;
+	return {
+		deletionMarks: (m) => (deletions ??= deletionIndex(channel)).get(m.id)?.get(m.author) ?? [],
+		moderationMarks: (msgId) => (moderation ??= moderationByMessage(channel)).get(msgId) ?? []
+	};
+}
+
+/** A channel's moderation marks by message, each list newest first. */
+function moderationByMessage(channel: ChannelDoc): Map<string, ModerationMark[]> {
+	const byMessage = new Map<string, ModerationMark[]>();
+	channel.moderation.forEach((value, key) => {
+		const mark = readModeration(key, value);
+		if (mark === undefined) return;
+		const list = byMessage.get(mark.msg);
+		if (list) list.push(mark);
+		else byMessage.set(mark.msg, [mark]);
+	});
+	for (const marks of byMessage.values()) marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+	return byMessage;
+}
+
+/**
+ * The signed questions among a channel's records `byId` (a view's choice of record per id),
+ * for {@link PostingRules.questions}: the record of an id, when it asks a model, its signature
+ * checks out in channel `docId` (remembered: {@link signedPost}) and `withdrawn` (given) does
+ * not say it was taken back. Of the answers naming a question (`answersTo`, else read from
+ * `byId` once, when first asked), only the earliest (clock, then id) that answers it as asked
+ * and whose signature checks out counts (found in review: one question let the relay it asked
+ * post any number of "answers", dated anywhere after it, a read-only channel's later span
+ * included when backdated before it).
+ */
+export function channelQuestions(byId: ReadonlyMap<string, MessageRecord>, docId: string, answersTo?: AnswersTo, withdrawn?: Withdrawn): QuestionLookup {
 	const question = (id: string): MessageRecord | undefined => {
 		const q = byId.get(id);
-		return q !== undefined && q.ask !== undefined && q.model === undefined && signedPost(q, docId) ? q : undefined;
+		return q !== undefined && q.ask !== undefined && q.model === undefined && signedPost(q, docId) && withdrawn?.(q) !== true ? q : undefined;
 	};
 	let scanned: Map<string, MessageRecord[]> | undefined;
 	const answers = answersTo ?? ((id: string) => (scanned ??= answersByQuestion(byId.values())).get(id));
@@ -205,20 +262,31 @@ function byClockThenId(a: MessageRecord, b: MessageRecord): number {
 	return compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** Whether `m` answers question `q` as `q` asks: its model, of its host, for its author, in its thread, after it. */
+/**
+ * Whether `m` answers question `q` as `q` asks: its model, of its host, for its author, in its
+ * thread, after it and within its answer window (answerWindow.ts: found in review, the relay's
+ * one answer could be dated days after its question).
+ */
 function answersAsAsked(m: MessageRecord, q: MessageRecord): boolean {
-	return m.model !== undefined && m.question === q.id && q.author === m.askedBy && q.ask?.model === m.model && q.ask.host === m.author && q.parent === m.parent && compareHlc(q.hlc, m.hlc) < 0;
+	return m.model !== undefined && m.question === q.id && q.author === m.askedBy && q.ask?.model === m.model && q.ask.host === m.author && q.parent === m.parent && compareHlc(q.hlc, m.hlc) < 0 && withinAnswerWindow(q.hlc, m.hlc);
 }
 
-/** `rules` with the questions of `view`'s channel (and its answers by question, when it keeps them), unless they have some already. */
-export function withQuestions(rules: PostingRules, view: { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string }; answersTo?: AnswersTo }): PostingRules {
-	return rules.questions !== undefined ? rules : { ...rules, questions: channelQuestions(view.byId, view.channel.id, view.answersTo?.bind(view)) };
+/** A view of a channel that {@link withQuestions} reads: its records by id, its marks, and (kept by ChannelView) its answers by question. */
+export type QuestionSource = { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string }; answersTo?: AnswersTo } & MessageMarks;
+
+/**
+ * `rules` with the questions of `view`'s channel (those taken back left out: {@link withdrawnBy}
+ * under `rules.roleOf`; and its answers by question, when it keeps them), unless they have some already.
+ */
+export function withQuestions(rules: PostingRules, view: QuestionSource): PostingRules {
+	return rules.questions !== undefined ? rules : { ...rules, questions: channelQuestions(view.byId, view.channel.id, view.answersTo?.bind(view), withdrawnBy(view, rules.roleOf)) };
 }
 
 /**
  * Who asked model answer `m`, when that is proven: it names (`question`) a question of this
- * channel (`questions`: signed, in the channel) that its `askedBy` wrote, asking `m`'s model of
- * `m`'s author, in the same thread and before it; and it is that question's first such answer
+ * channel (`questions`: signed, in the channel, not taken back) that its `askedBy` wrote,
+ * asking `m`'s model of `m`'s author, in the same thread, before it and at most the answer
+ * window earlier (answerWindow.ts); and it is that question's first such answer
  * (`firstAnswer`). Otherwise undefined: the answer is its author's own post (a relay's shows
  * nowhere), and views do not say who asked.
  */
@@ -302,10 +370,21 @@ export function postShows(m: MessageRecord, rules: PostingRules): boolean {
  * Whether an edit of `m` shows: as `m` would if it were posted at the edit's clock (found in
  * review: a member rewrote an old post after the channel went read-only or was archived, and
  * every replica showed the new text). The edit's clock is its author's own, so a backdated
- * edit still passes: this stops honest clocks, not a modified client.
+ * edit still passes: this stops honest clocks, not a modified client. An edit of a model's
+ * answer whose asker is proven ({@link provenAsker}) also counts only when dated neither before
+ * the answer nor past its question's answer window (answerWindow.ts): found in review, the
+ * relay added further signed edits to its one answer, days later, backdated into a span where
+ * its asker could post.
  */
 export function editShows(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, rules: PostingRules): boolean {
-	return postShows({ ...m, hlc: e.hlc }, rules);
+	return answerEditFits(e, m, rules.questions) && postShows({ ...m, hlc: e.hlc }, rules);
+}
+
+/** Whether edit `e` of `m` is dated within the answer's own span, when `m` is an answer whose asker is proven (any edit of another message). */
+function answerEditFits(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, questions: QuestionLookup | undefined): boolean {
+	if (provenAsker(m, questions) === undefined) return true;
+	const question = questions!(m.question!)!;
+	return compareHlc(m.hlc, e.hlc) <= 0 && withinAnswerWindow(question.hlc, e.hlc);
 }
 
 /**
@@ -322,10 +401,10 @@ export function shownText(view: { text(m: MessageRecord): string; edits(msgId: s
 	return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
 }
 
-/** Whether `view` holds a channel's records by id (a ChannelView). */
-function isQuestionSource(view: object): view is { byId: ReadonlyMap<string, MessageRecord>; channel: { id: string } } {
-	const v = view as { byId?: unknown; channel?: { id?: unknown } };
-	return v.byId instanceof Map && typeof v.channel?.id === 'string';
+/** Whether `view` holds a channel's records by id and its marks (a ChannelView). */
+function isQuestionSource(view: object): view is QuestionSource {
+	const v = view as { byId?: unknown; channel?: { id?: unknown }; deletionMarks?: unknown; moderationMarks?: unknown };
+	return v.byId instanceof Map && typeof v.channel?.id === 'string' && typeof v.deletionMarks === 'function' && typeof v.moderationMarks === 'function';
 }
 
 /** Whether clock `hlc` falls in one of `spans`. */
@@ -362,31 +441,22 @@ export async function unseenMessages(channel: ChannelDoc, rules: PostingRules): 
 	// unsigned copy of a member's id, claiming a guest as its author, withhold the real post
 	// from search, workspace knowledge and the model's tools).
 	const byId = recordsById(channel.messages.toArray(), channel.id);
-	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(byId, channel.id) };
+	const moderation = moderationByMessage(channel);
+	if (rules.questions === undefined) rules = { ...rules, questions: channelQuestions(byId, channel.id, undefined, withdrawnBy(marksIn(channel, moderation), rules.roleOf)) };
 	for (const m of byId.values()) if (!postShows(m, rules)) out.add(m.id);
-	const byMessage = new Map<string, ModerationMark[]>();
-	channel.moderation.forEach((value, key) => {
-		const mark = readModeration(key, value);
-		if (mark === undefined) return;
-		const list = byMessage.get(mark.msg);
-		if (list) list.push(mark);
-		else byMessage.set(mark.msg, [mark]);
-	});
-	for (const [msgId, marks] of byMessage) {
-		marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
-		if (await hiddenAmong(marks, rules.roleOf)) out.add(msgId);
-	}
+	for (const [msgId, marks] of moderation) if (await hiddenAmong(marks, rules.roleOf)) out.add(msgId);
 	return out;
 }
 
 /**
- * The signed questions of channel document `channel` as it is now, for rules made without a
- * view ({@link PostingRules.questions}): reads every record once when made.
+ * The signed questions of channel document `channel` as it is now, those taken back left out
+ * ({@link withdrawnBy}, moderators by `roleOf`), for rules made without a view
+ * ({@link PostingRules.questions}): reads every record once when first asked.
  */
-export function questionsIn(channel: ChannelDoc): QuestionLookup {
+export function questionsIn(channel: ChannelDoc, roleOf: RoleOf): QuestionLookup {
 	// Read on the first question asked: most callers judge posts that answer nothing.
 	let lookup: QuestionLookup | undefined;
-	const read = () => (lookup ??= channelQuestions(recordsById(channel.messages.toArray(), channel.id), channel.id));
+	const read = () => (lookup ??= channelQuestions(recordsById(channel.messages.toArray(), channel.id), channel.id, undefined, withdrawnBy(marksIn(channel), roleOf)));
 	return Object.assign((id: string) => read()(id), { firstAnswer: (id: string) => read().firstAnswer(id) });
 }
 

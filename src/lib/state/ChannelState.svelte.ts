@@ -24,7 +24,7 @@ import {
 	verifyReactionMark
 } from '../doc/signature.js';
 import { countsAsUnread, datedAhead } from '../doc/unread.js';
-import { channelQuestions, editShows, hiddenBy, isModerator, postShows, provenAsker, shownText, withQuestions, type PostingRules } from '../doc/channelRights.js';
+import { channelQuestions, editShows, hiddenBy, isModerator, postShows, provenAsker, shownText, withdrawnBy, withQuestions, type PostingRules } from '../doc/channelRights.js';
 import { isMessageRecord, MAX_TEXT_LENGTH } from '../doc/validate.js';
 import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
@@ -228,7 +228,14 @@ export class ChannelState {
 	 */
 	askedBy(m: MessageRecord): string | undefined {
 		void this.version;
-		return this.view === undefined ? undefined : provenAsker(m, channelQuestions(this.view.byId, this.id, (q) => this.view?.answersTo(q)));
+		void this.teamVersion;
+		const view = this.view;
+		if (view === undefined) return undefined;
+		// A question its asker deleted or a moderator hid proves nothing (channelRights.ts `withdrawnBy`):
+		// moderators as the posting rules have them, or the team before those are set.
+		const team = this.services.core.get(this.workspaceId)?.authority;
+		const questions = this.rules?.questions ?? channelQuestions(view.byId, this.id, (q) => view.answersTo(q), withdrawnBy(view, (peerId) => team?.roleOf(peerId)));
+		return provenAsker(m, questions);
 	}
 
 	/**
@@ -427,7 +434,9 @@ export class ChannelState {
 	/** The live state of a model's answer (status, stats), or undefined for other messages. */
 	answer(m: MessageRecord): LiveAnswer | undefined {
 		void this.version;
-		return this.view?.answer(m, this.askedBy(m) !== undefined);
+		const rules = this.rules;
+		// Its end counts only where its edits do (an answer's edits are held to its window: channelRights.ts `editShows`).
+		return this.view?.answer(m, this.askedBy(m) !== undefined, rules === undefined ? undefined : (e) => editShows(e, m, rules));
 	}
 
 	/** Replaces the text of one of the user's own messages (the old text stays in history). */

@@ -36,7 +36,7 @@ describe('answers to one question', () => {
 		for (const m of spam) channel.post(m);
 		const view = new ChannelView(channel);
 		const viewRules = withQuestions(rules, view);
-		const docRules = { ...rules, questions: questionsIn(channel) };
+		const docRules = { ...rules, questions: questionsIn(channel, rules.roleOf) };
 		const unseen = await unseenMessages(channel, rules);
 		expect(postShows(real, viewRules)).toBe(true);
 		expect(postShows(real, docRules)).toBe(true);

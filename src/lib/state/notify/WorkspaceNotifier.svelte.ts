@@ -92,7 +92,8 @@ export class WorkspaceNotifier {
 			const channel = new ChannelDoc(handle.doc);
 			// A model's answer shows as its proven asker's (channelRights.ts `provenAsker`): the
 			// questions are read from the document, once, if an answer is judged.
-			const rules = { ...this.ws.postingRules(id), questions: questionsIn(channel) };
+			const posting = this.ws.postingRules(id);
+			const rules = { ...posting, questions: questionsIn(channel, posting.roleOf) };
 			this.countUnread(id, added, rules);
 			const deletions = deletionIndex(channel);
 			for (const m of added) {
