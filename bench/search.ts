@@ -20,9 +20,13 @@
  *   (`rank`, MiniSearch); against a baseline in the same run, a linear scan of the texts in
  *   memory with `String.includes` (unranked, and the two-word row scans for one word only).
  *
+ * Last, an indexing pass that carries one edit of a message of a long channel (bench/searchEditPass.ts):
+ * the document staying loaded, and loaded just before, p50/p95 over BENCH_ROUNDS edits.
+ *
  * Writes bench/results/search.json. Figures only: never asserts.
  *
- * Environment: BENCH_MESSAGES (default 100000), BENCH_ROUNDS (default 50).
+ * Environment: BENCH_MESSAGES (default 100000), BENCH_ROUNDS (default 50), BENCH_CHANNEL_MESSAGES
+ * (the long channel's messages, default 10000).
  */
 import 'fake-indexeddb/auto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -36,9 +40,11 @@ import { tokenize } from '../src/lib/store/search/tokenizer.ts';
 import { mulberry32 } from '../tests/fixtures/random.ts';
 import { benchEnvironment, positiveInt } from './env.ts';
 import { englishSentences, percentile } from './corpus.ts';
+import { editPassBench } from './searchEditPass.ts';
 
 const MESSAGES = positiveInt('BENCH_MESSAGES', 100_000);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 50);
+const CHANNEL_MESSAGES = positiveInt('BENCH_CHANNEL_MESSAGES', 10_000);
 const BATCH = 1000;
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -184,6 +190,10 @@ async function main(): Promise<void> {
 	console.log(`open, rebuilt from entries:         ${ms(rebuildMs)} (damaged snapshot)`);
 	console.log('"search" = SearchIndex.search: ranked, top 50 texts read from Dexie (fake-indexeddb), phrases checked, highlights;');
 	console.log('"rank" = its in-memory MiniSearch part; "includes() scan" = unranked baseline over the texts in memory.');
+	const editPass = await editPassBench(CHANNEL_MESSAGES, ROUNDS, texts);
+	console.log(`first pass over a ${editPass.messages}-message channel: ${ms(editPass.firstPassMs)} (every signature checked)`);
+	console.log(`pass with one edit, channel loaded:         p50 ${ms(editPass.editPass.p50)}, p95 ${ms(editPass.editPass.p95)}`);
+	console.log(`pass with one edit, channel just loaded:    p50 ${ms(editPass.editPassFreshlyLoaded.p50)}, p95 ${ms(editPass.editPassFreshlyLoaded.p95)} (its records read whole)`);
 	console.log(`load average while running: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 
 	const out = join(here, 'results/search.json');
@@ -204,7 +214,8 @@ async function main(): Promise<void> {
 				loadMs,
 				loadedFromSnapshot,
 				rebuildMs,
-				queries: rows
+				queries: rows,
+				editPass
 			},
 			null,
 			2

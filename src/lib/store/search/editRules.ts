@@ -10,7 +10,7 @@
  * channel's edited messages. The indexer compares it without loading the channel and indexes
  * the channel's edited messages again when it differs.
  */
-import { channelQuestions, shownText, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
+import { channelQuestions, shownText, type AnswersTo, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 
 /** Whether an edit of a message shows. */
@@ -22,15 +22,16 @@ const SHOWN = '\u0000shown';
 /**
  * Whether edits show under `rules` (every edit, without rules), asked of `shownText` one edit
  * at a time. `records` gives the channel's records by id as views choose them (a view's
- * `byId`): `shownText` reads a model's question there; read only when it does.
+ * `byId`): `shownText` reads a model's question there; read only when it does. `answersTo`
+ * gives a question's answers where they are kept (else they are found among every record).
  */
-export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>): EditJudge {
+export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>, answersTo?: AnswersTo): EditJudge {
 	if (rules === undefined) return () => true;
 	// The channel's questions, read from its records only when a model's answer is judged, and one
 	// lookup for every edit (found in review: judging any edit asked for the whole channel's
 	// records, so a pass carrying a member's edit of a new message read the channel whole).
 	let questions: QuestionLookup | undefined;
-	const lookup = () => (questions ??= channelQuestions(records(), docId));
+	const lookup = () => (questions ??= channelQuestions(records(), docId, answersTo));
 	const lazy = Object.assign((id: string) => lookup()(id), { firstAnswer: (id: string) => lookup().firstAnswer(id) });
 	const judged: PostingRules = rules.questions !== undefined ? rules : { ...rules, questions: lazy };
 	return (e, m) => {

@@ -1,8 +1,10 @@
 /**
  * What a document adds to, changes in and removes from the search index since it was last
- * indexed. Channels are read incrementally: messages and edits are append-only arrays, so
- * {@link recordsSince} with the state vector stored at the last pass yields just the new
- * records; deletions are a sparse map compared with the deletions applied last time.
+ * indexed. Channels are read incrementally: messages, edits and deletion marks only grow, so
+ * what arrived past the state vector stored at the last pass is read off the document's struct
+ * store, and the records it needs of the rest (a message's record, its edits and marks) come from
+ * the channel's {@link channelRecords}, kept in step with the loaded document: a pass costs what
+ * arrived, not the channel (found in review: a pass carrying an edit read the channel whole).
  * Messages are indexed by their text as the channel shows it (the author's newest edit that
  * the channel's posting rules show: editRules.ts); deleted ones are dropped (and come back if
  * the deletion is undone). Which messages show (hidden by an admin, withheld by the rules) is
@@ -20,14 +22,13 @@
  */
 import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
-import { ChannelDoc, deletionIndex, recordsSince, type ReadDeletion } from '../../doc/ChannelDoc.js';
+import type { ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
-import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
-import { replacesHeld } from '../../doc/recordChoice.js';
-import { recordsById, signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
-import { editSigningBytes, verifyAiRecordNow, verifyBytesNow, verifyMessageNow } from '../../doc/signature.js';
+import { signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { editSigningBytes, verifyAiRecordNow, verifyBytesNow } from '../../doc/signature.js';
+import { channelRecords } from './ChannelRecords.js';
 import { editJudge, editorsOf, editRulesKey, type EditJudge } from './editRules.js';
 import type { IndexChange } from './SearchIndex.js';
 import { boundedText, SearchKind, type SearchDocRow, type SearchEntry, type SearchEntryRow } from './rows.js';
@@ -76,21 +77,6 @@ class Checks {
 	}
 }
 
-/** The record of each id (among those `wanted`) that a channel view shows of `records`: recordChoice.ts. */
-async function chooseRecords(records: Iterable<unknown>, wanted: (id: string) => boolean, docId: string, checks: Checks): Promise<Map<string, MessageRecord>> {
-	const chosen = new Map<string, MessageRecord>();
-	for (const r of records) {
-		if (!isMessageRecord(r) || !wanted(r.id)) continue;
-		const held = chosen.get(r.id);
-		if (held === undefined) {
-			if (await checks.check(() => verifyMessageNow(r, docId))) chosen.set(r.id, r);
-		} else if (replacesHeld(held, r, (m) => m === held || verifyMessageNow(m, docId))) {
-			chosen.set(r.id, r);
-		}
-	}
-	return chosen;
-}
-
 /**
  * The newest edit of each message among `edits` that its author made, that `shows` (the
  * channel's rules: editRules.ts) and whose signature checks out; `messageOf` gives each
@@ -114,7 +100,9 @@ async function latestEdits(
 	for (const [msg, list] of byMessage) {
 		const m = messageOf(msg)!;
 		for (const peer of editorsOf(m)) editors.add(peer);
-		list.sort((a, b) => compareHlc(b.hlc, a.hlc));
+		// Newest first; two of one clock (a modified client's) by signature, so that the order they
+		// are met in (array or arrival) does not decide.
+		list.sort((a, b) => compareHlc(b.hlc, a.hlc) || (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
 		for (const e of list) {
 			if (!shows(e, m)) continue;
 			if (await checks.check(() => verifyBytesNow(e.author, editSigningBytes(e), e.sig))) {
@@ -134,85 +122,75 @@ async function newestSignedHides(list: readonly ReadDeletion[] | undefined, chec
 
 /** Changes to index for a channel document since `prev`, under the channel's posting `rules` (see editRules.ts). */
 export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, lookup: EntryLookup, rules?: PostingRules): Promise<IndexChange> {
-	const channel = new ChannelDoc(doc);
+	const records = channelRecords(doc, docId);
 	const sv = decodeSv(prev);
 	const full = sv === undefined || !prev;
-	const since = sv ?? new Map<number, number>();
+	const delta = full ? undefined : records.since(sv);
 	const checks = new Checks();
-	/** The record of each new id that a view of the channel shows (a forged copy never replaces it). */
-	const fresh = await chooseRecords(recordsSince(channel.messages, since), () => true, docId, checks);
-	if (!full && fresh.size > 0) {
-		// An id already indexed met again (another member's copy of it): choose among all its records, as a view does.
-		const known = new Set((await lookup.entries(docId, [...fresh.keys()])).flatMap((row) => (row ? [row.itemId] : [])));
-		if (known.size > 0) for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => known.has(id), docId, checks)) fresh.set(id, r);
+	const signed = (m: MessageRecord) => checks.check(() => signedPost(m, docId));
+	/** The record a view of the channel shows for each id that arrived (a forged copy never replaces it). */
+	const fresh = new Map<string, MessageRecord>();
+	for (const id of delta?.messageIds ?? records.byId.keys()) {
+		const m = records.byId.get(id);
+		if (m !== undefined && (await signed(m))) fresh.set(id, m);
 	}
 	// The rules say something else about the edited messages than when last indexed (a settings
 	// mark arrived, an editor's role changed): every edit is weighed again.
 	const recheck = !full && (prev.rulesKey ?? '') !== editRulesKey(rules, prev.editors ?? []);
-	const allEdits = () => channel.edits.toArray().filter(isEditRecord);
-	/** The channel's records by id as its views choose them (read once, when needed). */
-	let byId: Map<string, MessageRecord> | undefined;
-	const records = () => (byId ??= recordsById(channel.messages.toArray(), docId));
-	let newEdits = recheck ? allEdits() : recordsSince(channel.edits, since).filter(isEditRecord);
-	// A question new here: the edits of answers already indexed that name it are weighed again (a
-	// relay's edit shows only with its question; found in review: an answer that arrived before its
-	// question was never indexed by its text).
-	const freshQuestions = new Set([...fresh.values()].filter((m) => m.ask !== undefined && m.model === undefined).map((m) => m.id));
-	if (!full && !recheck && freshQuestions.size > 0) {
-		const answers = new Set<string>();
-		for (const m of records().values()) if (m.question !== undefined && freshQuestions.has(m.question) && !fresh.has(m.id)) answers.add(m.id);
-		if (answers.size > 0) {
+	let newEdits = delta === undefined || recheck ? records.allEdits() : delta.edits;
+	// Answers whose edits are weighed again (see below), with every edit of theirs.
+	const reweigh = new Set<string>();
+	if (!full && !recheck) {
+		// A question new here: its answers' edits may show now (a relay's edit shows only with its
+		// question; found in review: an answer that arrived before its question was never indexed by
+		// its text). An answer new here: it may now be the one answer that counts, and another's
+		// edits stop showing.
+		for (const m of fresh.values()) {
+			const question = m.ask !== undefined && m.model === undefined ? m.id : m.model !== undefined ? m.question : undefined;
+			if (question !== undefined) for (const id of records.namingQuestion(question)) if (!fresh.has(id)) reweigh.add(id);
+		}
+		if (reweigh.size > 0) {
 			const have = new Set(newEdits);
-			newEdits = [...newEdits, ...allEdits().filter((e) => answers.has(e.msg) && !have.has(e))];
+			newEdits = [...newEdits, ...[...reweigh].flatMap((id) => records.editsOf(id)).filter((e) => !have.has(e))];
 		}
 	}
-	const wasDeleted = new Set(full ? [] : (prev?.deleted ?? []));
-	const deletions = deletionIndex(channel);
-	/** Whether some author's newest signed mark hides the message (whether that author wrote it is checked below). */
-	const hiddenBySomeone = async (id: string): Promise<boolean> => {
-		for (const list of deletions.get(id)?.values() ?? []) if (await newestSignedHides(list, checks)) return true;
-		return false;
-	};
-	const restored: string[] = [];
-	for (const id of wasDeleted) if (!(await hiddenBySomeone(id))) restored.push(id);
-	// Messages whose stored rows are needed: edited, newly deleted.
-	const newlyDeletedIds: string[] = [];
-	for (const id of deletions.keys()) if (!wasDeleted.has(id) && (await hiddenBySomeone(id))) newlyDeletedIds.push(id);
-	const lookupIds = [...new Set([...newEdits.map((e) => e.msg), ...newlyDeletedIds])].filter((id) => !fresh.has(id));
+	// Messages whose deletion may have changed: those with new marks or new records (every one on a
+	// first pass). A message is left out when its author's newest signed mark hides it.
+	const wasDeleted = new Set(full ? [] : (prev.deleted ?? []));
+	const deleted = new Set(wasDeleted);
+	const restoring = new Map<string, MessageRecord>();
+	for (const id of delta ? new Set([...delta.markIds, ...delta.messageIds]) : records.deletions.keys()) {
+		const m = records.byId.get(id);
+		const ok = m !== undefined && (await signed(m));
+		if (ok && (await newestSignedHides(records.deletions.get(id)?.get(m.author), checks))) deleted.add(id);
+		else if (deleted.delete(id) && ok && !fresh.has(id)) restoring.set(id, m);
+	}
+	// Stored messages with edits to weigh.
+	const lookupIds = [...new Set(newEdits.map((e) => e.msg))].filter((id) => !fresh.has(id) && !restoring.has(id) && !deleted.has(id));
 	const stored = new Map<string, SearchEntryRow>();
 	(await lookup.entries(docId, lookupIds)).forEach((row) => row && stored.set(row.itemId, row));
-	// Restored messages are not stored: find their records (rare, so a scan is fine).
-	const restoring = new Map<string, MessageRecord>();
-	if (restored.length > 0) {
-		const wanted = new Set(restored);
-		for (const [id, r] of await chooseRecords(channel.messages.toArray(), (id) => wanted.has(id), docId, checks)) restoring.set(id, r);
-	}
-	// The records of stored messages with edits to weigh, as a view shows them (their signatures were checked when they were indexed: again here).
+	// Their records, as a view shows them (their signatures were checked when they were indexed: again here).
 	const storedRecords = new Map<string, MessageRecord>();
-	for (const id of new Set(newEdits.map((e) => e.msg))) {
-		const row = stored.get(id);
-		const m = row ? records().get(id) : undefined;
-		if (m !== undefined && m.author === row?.author && (await checks.check(() => signedPost(m, docId)))) storedRecords.set(id, m);
+	for (const [id, row] of stored) {
+		const m = records.byId.get(id);
+		if (m !== undefined && m.author === row.author && (await signed(m))) storedRecords.set(id, m);
 	}
 	const messageOf = (id: string): MessageRecord | undefined => fresh.get(id) ?? restoring.get(id) ?? storedRecords.get(id);
-	// New or restored messages may have edits that arrived earlier: consider every edit then.
-	const edits = !recheck && (fresh.size > 0 || restoring.size > 0) ? allEdits() : newEdits;
-	const editors = new Set<string>(full || recheck ? [] : (prev.editors ?? []));
-	const latest = await latestEdits(edits, messageOf, editJudge(rules, docId, records), editors, checks);
-	const deleted = new Set<string>();
-	for (const id of wasDeleted) if (!restored.includes(id)) deleted.add(id);
-	for (const id of newlyDeletedIds) {
-		const author = messageOf(id)?.author ?? stored.get(id)?.author;
-		if (author !== undefined && (await newestSignedHides(deletions.get(id)?.get(author), checks))) deleted.add(id);
+	// New or restored messages may have edits that arrived earlier: all of theirs are weighed.
+	let edits = newEdits;
+	if (!full && !recheck && (fresh.size > 0 || restoring.size > 0)) {
+		const have = new Set(edits);
+		edits = [...edits, ...[...fresh.keys(), ...restoring.keys()].flatMap((id) => records.editsOf(id)).filter((e) => !have.has(e))];
 	}
+	const editors = new Set<string>(full || recheck ? [] : (prev.editors ?? []));
+	const latest = await latestEdits(edits, messageOf, editJudge(rules, docId, () => records.byId, records.answersTo), editors, checks);
 	const put: SearchEntry[] = [];
 	for (const m of [...fresh.values(), ...restoring.values()]) {
 		if (!deleted.has(m.id)) put.push(messageEntry(docId, m, latest.get(m.id)));
 	}
 	for (const [id, row] of stored) {
 		const edit = latest.get(id);
-		if (deleted.has(id)) continue;
-		if (recheck) {
+		if (recheck || reweigh.has(id)) {
 			// Every edit was weighed again: the text is the newest that shows now, or the original.
 			const m = storedRecords.get(id);
 			const entry = m && messageEntry(docId, m, edit);

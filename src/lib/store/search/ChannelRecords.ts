@@ -1,0 +1,197 @@
+/**
+ * A channel's records as search and workspace knowledge read them, kept in step with one
+ * loaded Y.Doc: the record a view shows for each id (channelRights.ts `recordsById`), every
+ * edit by message, every deletion mark by message and author (ChannelDoc.ts `deletionIndex`)
+ * and the records naming each question. Found in review: a pass carrying an edit of an indexed
+ * message read the channel's records whole, once per indexing delay while a member kept
+ * editing; now a pass reads what the store holds past the state vectors it knows.
+ *
+ * What is new is read off the document's struct store (structs past a state vector, client by
+ * client) instead of walking the arrays, so the cost is that of the new structs. The arrays and
+ * the marks only grow (channelPolicy.ts); should an item of them be deleted all the same (a
+ * local write), the whole document is read again at the next use. Two records of one id are
+ * chosen between in array order (recordChoice.ts), which the struct store does not give: an id
+ * met again is chosen among all its records, reading the array (a member's copy of another's
+ * id; rare, and what a pass cost before for every edit).
+ */
+import * as Y from 'yjs';
+import { addDeletion, ChannelDoc, deletionIndex, readDeletion, type ReadDeletion } from '../../doc/ChannelDoc.js';
+import { recordsById } from '../../doc/channelRights.js';
+import type { EditRecord, MessageRecord } from '../../doc/schema.js';
+import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
+
+/** What arrived in a channel past a state vector. */
+export interface ChannelDelta {
+	/** Ids of the well-formed message records that arrived. */
+	messageIds: Set<string>;
+	/** Well-formed edits that arrived. */
+	edits: EditRecord[];
+	/** Ids of the messages that got deletion marks. */
+	markIds: Set<string>;
+}
+
+/** See the module comment. */
+export class ChannelRecords {
+	private readonly channel: ChannelDoc;
+	/** The store's state vector this copy reflects. */
+	private known = new Map<number, number>();
+	/** An item of the messages, edits or deletion marks was deleted: read everything again. */
+	private stale = false;
+	private byIdMap = new Map<string, MessageRecord>();
+	private editsByMsg = new Map<string, EditRecord[]>();
+	private marks = new Map<string, Map<string, ReadDeletion[]>>();
+	/** Ids of records (as chosen) naming each question. */
+	private naming = new Map<string, Set<string>>();
+
+	constructor(
+		private readonly doc: Y.Doc,
+		readonly docId: string
+	) {
+		this.channel = new ChannelDoc(doc);
+		const watched = new Set<unknown>([this.channel.messages, this.channel.edits, this.channel.deletions]);
+		doc.on('afterTransaction', (tr: Y.Transaction) => {
+			if (this.stale || tr.deleteSet.clients.size === 0) return;
+			Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
+				if (s instanceof Y.Item && watched.has(s.parent)) this.stale = true;
+			});
+		});
+		this.readWhole();
+	}
+
+	/** The record of each id a view of the channel shows (`recordsById` over the whole array). */
+	get byId(): ReadonlyMap<string, MessageRecord> {
+		return this.byIdMap;
+	}
+
+	/** Every deletion mark: message id → author → marks, newest first. */
+	get deletions(): ReadonlyMap<string, ReadonlyMap<string, readonly ReadDeletion[]>> {
+		return this.marks;
+	}
+
+	/** The well-formed edits of a message. */
+	editsOf(msgId: string): readonly EditRecord[] {
+		return this.editsByMsg.get(msgId) ?? [];
+	}
+
+	/** Every well-formed edit. */
+	allEdits(): EditRecord[] {
+		return [...this.editsByMsg.values()].flat();
+	}
+
+	/** Ids of the records that name `questionId` as their question. */
+	namingQuestion(questionId: string): readonly string[] {
+		return [...(this.naming.get(questionId) ?? [])];
+	}
+
+	/** A model's answers naming `questionId` (channelRights.ts `answersByQuestion`, from {@link byId}). */
+	answersTo = (questionId: string): MessageRecord[] | undefined => {
+		const ids = this.naming.get(questionId);
+		if (ids === undefined) return undefined;
+		const out = [...ids].map((id) => this.byIdMap.get(id)!).filter((m) => m.model !== undefined && m.question === questionId);
+		return out.length > 0 ? out : undefined;
+	};
+
+	/** Brings this copy up to the document (call before reading). */
+	update(): void {
+		if (this.stale) {
+			this.readWhole();
+			return;
+		}
+		const { messages, edits, marks, state } = this.structsSince(this.known);
+		this.known = state;
+		const again = new Set<string>();
+		for (const r of messages) {
+			if (!isMessageRecord(r)) continue;
+			if (this.byIdMap.has(r.id) || again.has(r.id)) again.add(r.id);
+			else this.choose(r.id, r);
+		}
+		if (again.size > 0) {
+			const chosen = recordsById(this.channel.messages.toArray().filter((r) => isMessageRecord(r) && again.has(r.id)), this.docId);
+			for (const [id, m] of chosen) this.choose(id, m);
+		}
+		for (const e of edits) if (isEditRecord(e)) this.addEdit(e);
+		for (const [key, value] of marks) addDeletion(this.marks, readDeletion(key, value));
+	}
+
+	/** What arrived past state vector `sv` (read off the struct store; the cost is that of what arrived). */
+	since(sv: Map<number, number>): ChannelDelta {
+		const { messages, edits, marks } = this.structsSince(sv);
+		const delta: ChannelDelta = { messageIds: new Set(), edits: [], markIds: new Set() };
+		for (const r of messages) if (isMessageRecord(r)) delta.messageIds.add(r.id);
+		for (const e of edits) if (isEditRecord(e)) delta.edits.push(e);
+		for (const [key, value] of marks) {
+			const read = readDeletion(key, value);
+			if (read) delta.markIds.add(read.mark.msg);
+		}
+		return delta;
+	}
+
+	private readWhole(): void {
+		this.stale = false;
+		this.known = this.structsSince(new Map(), true).state;
+		this.byIdMap = new Map();
+		this.naming = new Map();
+		for (const [id, m] of recordsById(this.channel.messages.toArray(), this.docId)) this.choose(id, m);
+		this.editsByMsg = new Map();
+		for (const e of this.channel.edits.toArray()) if (isEditRecord(e)) this.addEdit(e);
+		this.marks = deletionIndex(this.channel);
+	}
+
+	private choose(id: string, m: MessageRecord): void {
+		const held = this.byIdMap.get(id);
+		if (held?.question !== undefined) this.naming.get(held.question)?.delete(id);
+		this.byIdMap.set(id, m);
+		if (m.question === undefined) return;
+		const ids = this.naming.get(m.question) ?? new Set<string>();
+		ids.add(id);
+		this.naming.set(m.question, ids);
+	}
+
+	private addEdit(e: EditRecord): void {
+		const list = this.editsByMsg.get(e.msg);
+		if (list) list.push(e);
+		else this.editsByMsg.set(e.msg, [e]);
+	}
+
+	/**
+	 * The values of the messages and edits arrays and the deletion marks in structs past `sv`,
+	 * and the store's state vector; with `stateOnly`, the state vector alone.
+	 */
+	private structsSince(sv: Map<number, number>, stateOnly = false): { messages: unknown[]; edits: unknown[]; marks: [string, unknown][]; state: Map<number, number> } {
+		const { messages: messageArray, edits: editArray, deletions } = this.channel;
+		const out = { messages: [] as unknown[], edits: [] as unknown[], marks: [] as [string, unknown][], state: new Map<number, number>() };
+		for (const [client, structs] of this.doc.store.clients) {
+			const last = structs[structs.length - 1];
+			if (last === undefined) continue;
+			const end = last.id.clock + last.length;
+			out.state.set(client, end);
+			const known = sv.get(client) ?? 0;
+			if (stateOnly || end <= known) continue;
+			for (let i = known === 0 ? 0 : Y.findIndexSS(structs, known); i < structs.length; i++) {
+				const s = structs[i];
+				if (!(s instanceof Y.Item) || s.deleted || !s.countable) continue;
+				if (s.parent === messageArray || s.parent === editArray) {
+					const content = s.content.getContent();
+					const into = s.parent === messageArray ? out.messages : out.edits;
+					for (let j = Math.max(0, known - s.id.clock); j < content.length; j++) into.push(content[j]);
+				} else if (s.parent === deletions && s.parentSub !== null) {
+					out.marks.push([s.parentSub, s.content.getContent()[0]]);
+				}
+			}
+		}
+		return out;
+	}
+}
+
+/** Each loaded channel document's {@link ChannelRecords}. */
+const byDoc = new WeakMap<Y.Doc, ChannelRecords>();
+
+/** The {@link ChannelRecords} of a loaded channel document, brought up to it. */
+export function channelRecords(doc: Y.Doc, docId: string): ChannelRecords {
+	let records = byDoc.get(doc);
+	if (records?.docId !== docId) {
+		records = new ChannelRecords(doc, docId);
+		byDoc.set(doc, records);
+	} else records.update();
+	return records;
+}
