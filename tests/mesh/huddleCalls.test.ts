@@ -8,7 +8,9 @@
  * and is dropped and never called again while she still lists herself in awareness. A peer
  * that calls again (a re-JOIN) gets a new call with a bound of candidates of its own, and its
  * old call's peer connection is closed before that: no peer connection takes more than the
- * bound. Through HuddleState (as the app wires it: awareness, the team, fairOrder), one member's
+ * bound. A peer that re-JOINs again and again has a few calls taken, then one per a while
+ * (each would cost the other side a new peer connection); a member whose network dropped
+ * still reconnects. Through HuddleState (as the app wires it: awareness, the team, fairOrder), one member's
  * tabs listed first do not take every place: a person listed after them is still called. The
  * real audio is tested end to end (tests/e2e/huddle.spec.ts).
  */
@@ -19,14 +21,15 @@ import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protoc
 import * as Y from 'yjs';
 import { CallMesh } from '../../src/lib/huddle/CallMesh.js';
 import { encodeHuddleMessage, HuddleDenied, HuddleMessageType, HUDDLE_PROTOCOL_ID, MAX_HUDDLE_PEOPLE, MAX_SIGNAL_FRAME_BYTES } from '../../src/lib/huddle/huddleMessages.js';
-import { HuddleDeniedError, HuddleSignalling, MAX_CANDIDATES } from '../../src/lib/huddle/HuddleSignalling.js';
+import { HuddleDeniedError, HuddleSignalling, type HuddleSignallingInit, MAX_CANDIDATES } from '../../src/lib/huddle/HuddleSignalling.js';
+import { JOIN_BURST, JOIN_EVERY_MS } from '../../src/lib/huddle/joinBucket.js';
 import { HuddleState } from '../../src/lib/state/HuddleState.svelte.js';
 import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import { mayHuddle } from '../../src/lib/huddle/huddleRule.js';
 import { newSpaceId } from '../../src/lib/doc/team/teamId.js';
 import { frameStream } from '../../src/lib/mesh/frameStream.js';
 import { huddleStreams, waitFor } from './helpers.js';
-import { connect, stopPeers } from './peers.js';
+import { connect, heal, partition, stopPeers } from './peers.js';
 import { createTeamWorkspace, invite, listedDoc, newKey, startJoiner, stopTeamPeers, type TeamPeer } from './teamPeers.js';
 
 /** A stub of RTCPeerConnection: connected as soon as the remote description is set. */
@@ -144,18 +147,18 @@ async function orderedTeam() {
 	return { ws, owner, mallory, bob };
 }
 
-/** A peer's signalling under the team's rule, as app.ts starts it. */
-async function signallingOf(peer: TeamPeer, workspaceId: string): Promise<HuddleSignalling> {
-	const s = new HuddleSignalling({ node: peer.node, mayJoin: (ws, channel, peerId) => ws === workspaceId && mayHuddle({ authority: peer.authority, docs: peer.docs }, channel, peerId) });
+/** A peer's signalling under the team's rule, as app.ts starts it (`extra`: its clock, what it reports). */
+async function signallingOf(peer: TeamPeer, workspaceId: string, extra: Pick<HuddleSignallingInit, 'now' | 'onError'> = {}): Promise<HuddleSignalling> {
+	const s = new HuddleSignalling({ node: peer.node, mayJoin: (ws, channel, peerId) => ws === workspaceId && mayHuddle({ authority: peer.authority, docs: peer.docs }, channel, peerId), ...extra });
 	await s.start();
 	services.push(s);
 	return s;
 }
 
-/** `peer` in the huddle of `channel`, as HuddleState runs it; `errors` collects what CallMesh reports. */
-async function inHuddle(peer: TeamPeer, workspaceId: string, channel: string) {
+/** `peer` in the huddle of `channel`, as HuddleState runs it; `errors` collects what CallMesh (and the signalling) report. */
+async function inHuddle(peer: TeamPeer, workspaceId: string, channel: string, now?: () => number) {
 	const errors: Error[] = [];
-	const signalling = await signallingOf(peer, workspaceId);
+	const signalling = await signallingOf(peer, workspaceId, { onError: (e) => errors.push(e), ...(now !== undefined ? { now } : {}) });
 	const mesh = new CallMesh({ signalling, me: peer.peerId, onChange: () => undefined, onError: (e) => errors.push(e) });
 	meshes.push(mesh);
 	await mesh.join(workspaceId, channel);
@@ -317,6 +320,42 @@ describe('huddle calls: who gets the microphone', () => {
 		expect(ownerSide.errors.some((e) => e.name === 'HuddleProtocolError')).toBe(true);
 		expect(FakePc.all.map((pc) => pc.candidates)).toEqual([MAX_CANDIDATES, MAX_CANDIDATES]);
 		expect(ownerSide.mesh.connected()).toEqual([]);
+	}, 60_000);
+
+	it('a peer that re-JOINs again and again has a few calls taken, then one per a while; the others, and a reconnect after a drop, still get through', async () => {
+		const { ws, owner, mallory, bob } = await orderedTeam();
+		const channel = listedDoc(owner, ws.id);
+		await waitFor(() => mallory.docs.isListed(channel) && bob.docs.isListed(channel), 'the channel reaches everyone');
+		let clock = 1_000_000;
+		const ownerSide = await inHuddle(owner, ws.id, channel, () => clock);
+		ownerSide.mesh.reach([owner.peerId, mallory.peerId, bob.peerId]);
+		// Mallory's modified client calls again and again: each call taken costs the owner a new peer connection.
+		for (let i = 0; i < JOIN_BURST; i++) expect((await rawCall(mallory, owner, ws.id, channel)).accepted).toBe(true);
+		expect(FakePc.all).toHaveLength(JOIN_BURST);
+		const current = FakePc.all.at(-1)!;
+		for (let i = 0; i < 5; i++) {
+			const refused = await rawCall(mallory, owner, ws.id, channel);
+			expect([...(refused.first ?? [])]).toEqual([HuddleMessageType.denied, HuddleDenied.full]);
+		}
+		expect(FakePc.all).toHaveLength(JOIN_BURST); // no more peer connections
+		expect(current.closed).toBe(false); // and she keeps the call she has
+		expect(ownerSide.errors.filter((e) => e.name === 'HuddleJoinRateError')).toHaveLength(1); // reported once
+		// A while later one more call of hers is taken, and only one.
+		clock += JOIN_EVERY_MS;
+		expect((await rawCall(mallory, owner, ws.id, channel)).accepted).toBe(true);
+		expect(current.closed).toBe(true);
+		expect((await rawCall(mallory, owner, ws.id, channel)).accepted).toBe(false);
+		expect(FakePc.all).toHaveLength(JOIN_BURST + 1);
+
+		// Bob, an honest participant, connects; his network drops, and he reconnects (his CallMesh calls again).
+		const bobSide = await inHuddle(bob, ws.id, channel);
+		bobSide.mesh.reach([bob.peerId, owner.peerId]);
+		await waitFor(() => ownerSide.mesh.connected().includes(bob.peerId), 'bob connected', 15_000);
+		const before = FakePc.all.length;
+		await partition(bob, owner);
+		await waitFor(() => !ownerSide.mesh.connected().includes(bob.peerId), 'the drop seen by the owner', 15_000);
+		await heal(bob, owner);
+		await waitFor(() => ownerSide.mesh.connected().includes(bob.peerId) && FakePc.all.length > before + 1, 'bob reconnected', 15_000);
 	}, 60_000);
 
 	it('through HuddleState, one member’s tabs listed first do not take every place: a person listed after them is called', async () => {

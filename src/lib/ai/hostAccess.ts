@@ -50,8 +50,8 @@ export function takesAdvertsFrom(team: Pick<HostTeam, 'isMember' | 'roleOf'> | u
 /** The checks {@link teamToolAccess} gives a tool host. */
 export type HostAccess = Required<Pick<LlmHostInit, 'isAllowed' | 'admits' | 'mayUse' | 'memberOf'>>;
 
-/** The checks {@link teamHostAccess} gives an {@link LlmHostInit}: a tool host's, and where answers may be written. */
-export type ModelHostAccess = HostAccess & Required<Pick<LlmHostInit, 'writeRefusal'>>;
+/** The checks {@link teamHostAccess} gives an {@link LlmHostInit}: a tool host's, where answers may be written, and a watch on the asker's team. */
+export type ModelHostAccess = HostAccess & Required<Pick<LlmHostInit, 'writeRefusal' | 'watch'>>;
 
 /**
  * The role of the member `asker` speaks for: its own device's, or (a tab) the device's whose
@@ -94,7 +94,8 @@ export async function askerMember(team: Pick<HostTeam, 'team'>, asker: Asker, no
 export function teamHostAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): ModelHostAccess {
 	return {
 		...teamAccess(teamOf, now, roleMayUseModel),
-		writeRefusal: (asker, target, docs) => writeRefusal(teamOf(asker.workspaceId), asker, target, docs, now())
+		writeRefusal: (asker, target, docs) => writeRefusal(teamOf(asker.workspaceId), asker, target, docs, now()),
+		watch: teamWatch(teamOf)
 	};
 }
 
@@ -128,8 +129,13 @@ export type ToolHostAccess = HostAccess & { watch: (asker: Asker, changed: () =>
 export function teamToolAccess(teamOf: (workspaceId: string) => HostTeam | undefined, now: () => number = Date.now): ToolHostAccess {
 	return {
 		...teamAccess(teamOf, now, roleMayUseTool),
-		watch: (asker, changed) => teamOf(asker.workspaceId)?.onChange?.(changed) ?? (() => {})
+		watch: teamWatch(teamOf)
 	};
+}
+
+/** Calls `changed` after every change the asker's team folds (none where this peer holds no team); returns the unsubscribe. */
+function teamWatch(teamOf: (workspaceId: string) => HostTeam | undefined): (asker: Asker, changed: () => void) => () => void {
+	return (asker, changed) => teamOf(asker.workspaceId)?.onChange?.(changed) ?? (() => {});
 }
 
 function teamAccess(

@@ -11,9 +11,11 @@
  *   costs one round trip and two HMACs per request.
  * - **Model access.** Each REQUEST names its model: `mayUse` (the team's rule for the role of
  *   the asker's member: hostAccess.ts) decides it before anything is queued, again when its
- *   turn comes and every {@link RECHECK_EVERY_CHUNKS} chunks (found in review: asked once, so a
+ *   turn comes, every {@link RECHECK_EVERY_CHUNKS} chunks (found in review: asked once, so a
  *   request queued before its role lost the model, or its member was removed, still ran to its
- *   end); a refusal is ERROR not-allowed.
+ *   end), and with `watch` after every change of the team folded while it waits or runs (an
+ *   engine reading a long prompt produces no chunk for a long time: answerAccessWatch.ts); a
+ *   refusal is ERROR not-allowed.
  * - **Bounded queue, fair share.** At most `maxQueue` requests are admitted at once (running
  *   or waiting, all askers together), and at most `perPeer` of one member device (a tab, or any
  *   throwaway key its device delegated to, counts as that device); beyond either, the request
@@ -34,8 +36,9 @@
  *   workspace's documents, or whose copy does not show the entry within 5 s, refuses with
  *   ERROR failed before generating anything. It writes only where the asker could:
  *   `writeRefusal` (hostAccess.ts: may its device read and post in that document?) before
- *   anything is queued, and again when it starts and every {@link RECHECK_EVERY_CHUNKS} chunks
- *   (an asker taken out of the space meanwhile gets its answer ended, failed); the entry must be
+ *   anything is queued, and again when it starts, every {@link RECHECK_EVERY_CHUNKS} chunks and
+ *   after every change `watch` reports (an asker taken out of the space meanwhile gets its
+ *   answer ended, failed); the entry must be
  *   one started for this asker (targetAccess.ts `entryRefusal`); either refusal is ERROR
  *   not-allowed. The answer names the asker's signed question (targetAccess.ts
  *   `askedQuestion`; a channel answer waits for it like the target), and who asked is that
@@ -71,6 +74,7 @@ import { channelSink, pumpAnswer, threadSink, type AnswerSigner, type AnswerSink
 import { openTargetDoc, type TargetDoc } from './targetDoc.js';
 import { askedQuestion, entryRefusal, settledRefusal, type AskedQuestion, type TargetRefusal } from './targetAccess.js';
 import { askerDevice } from './hostAccess.js';
+import { endWhenRefused } from './answerAccessWatch.js';
 import { ChunkWriter } from './chunkWriter.js';
 import type { AnswerTarget, GenerateChunk } from './engine.js';
 
@@ -122,6 +126,13 @@ export interface LlmHostInit {
 	 * roster change, for up to `targetTimeoutMs`. Default: no refusal.
 	 */
 	writeRefusal?: (asker: Asker, target: AnswerTarget, docs: SyncDocs) => Promise<TargetRefusal | undefined>;
+	/**
+	 * Calls `changed` after every change of `asker`'s team (hostAccess.ts `teamHostAccess`);
+	 * returns the unsubscribe. A waiting or running request is asked `mayUse` (and, with a
+	 * target, `writeRefusal`) again then, and ended when refused. Without it, access is asked
+	 * again only when a request's turn comes and every {@link RECHECK_EVERY_CHUNKS} chunks.
+	 */
+	watch?: (asker: Asker, changed: () => void) => () => void;
 }
 
 /** The dependencies of an {@link LlmHost}. */
@@ -395,19 +406,24 @@ class DefaultLlmHost implements LlmHost {
 		);
 		this.jobs.push(job);
 		this.schedule();
-		// Asked again when its turn comes and while it streams (see ACCESS_RECHECK).
-		const { mayUse } = this.init;
+		// Asked again when its turn comes, while it streams, and after every change of the team
+		// (`watch`): `ended` is aborted with the refusal, which ends the wait or the generation.
+		const { mayUse, watch } = this.init;
 		const accessNow = async (): Promise<string | undefined> =>
 			mayUse === undefined || (await mayUse(asker, request.model))
 				? undefined
 				: `Your access to "${request.model}" here ended (your role, your membership or the team's model access changed): the answer stopped.`;
+		const ended = new AbortController();
+		const generating = AbortSignal.any([signal, ended.signal]);
+		const unwatch = watch === undefined ? undefined : endWhenRefused((changed) => watch(asker, changed), accessNow, ended);
 		try {
-			await Promise.race([started, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))]);
+			await Promise.race([started, new Promise((_, reject) => generating.addEventListener('abort', () => reject(generating.reason)))]);
 			const refusedAtTurn = await accessNow();
 			if (refusedAtTurn !== undefined) throw new EngineError('not-allowed', refusedAtTurn);
-			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, asker, device, accessNow);
-			await this.stream(served, request, frames, signal, accessNow);
-		} catch (error) {
+			if (request.target !== undefined) return await this.streamToTarget(served, request, request.target, frames, signal, asker, device, accessNow, ended);
+			await this.stream(served, request, frames, signal, generating, accessNow);
+		} catch (caught) {
+			const error: unknown = ended.signal.aborted ? ended.signal.reason : caught;
 			if (signal.aborted || frames.stream.status !== 'open') {
 				// The asker is gone, or the host stops: nothing more to say.
 				frames.abort(asError(signal.aborted ? signal.reason : error));
@@ -417,20 +433,28 @@ class DefaultLlmHost implements LlmHost {
 			const message = error instanceof EngineError ? error.message : `The model failed: ${asError(error).message}`;
 			await frames.write(encodeLlmMessage({ type: LlmMessageType.error, problem, message })).catch((e: unknown) => frames.abort(asError(e)));
 		} finally {
+			unwatch?.();
 			this.jobs.splice(this.jobs.indexOf(job), 1);
 			controller.abort(new DOMException('The request ended', 'AbortError')); // ends the read above's purpose
 			this.schedule();
 		}
 	}
 
-	/** Generates and writes CHUNKs and DONE; measures the speed. */
-	private async stream(served: Served, request: LlmRequest, frames: FrameStream, signal: AbortSignal, accessNow: () => Promise<string | undefined>): Promise<void> {
+	/** Generates (the engine stopped by `generating`) and writes CHUNKs and DONE; measures the speed. */
+	private async stream(
+		served: Served,
+		request: LlmRequest,
+		frames: FrameStream,
+		signal: AbortSignal,
+		generating: AbortSignal,
+		accessNow: () => Promise<string | undefined>
+	): Promise<void> {
 		const { type: _type, workspaceId: _ws, requestId: _id, ...generate } = request;
 		const begun = performance.now();
 		let firstText: number | undefined;
 		const writer = new ChunkWriter((text) => frames.write(encodeLlmMessage({ type: LlmMessageType.chunk, text }), { signal }), CHUNK_CHARS);
 		let chunks = 0;
-		for await (const chunk of served.engine.generate(generate, signal)) {
+		for await (const chunk of served.engine.generate(generate, generating)) {
 			const refused = ++chunks % RECHECK_EVERY_CHUNKS === 0 ? await accessNow() : undefined;
 			if (refused !== undefined) throw new EngineError('not-allowed', refused);
 			if (chunk.type === 'text') {
@@ -469,7 +493,8 @@ class DefaultLlmHost implements LlmHost {
 		signal: AbortSignal,
 		asker: Asker,
 		device: string,
-		accessNow: () => Promise<string | undefined>
+		accessNow: () => Promise<string | undefined>,
+		ended: AbortController
 	): Promise<void> {
 		const { peerId } = asker;
 		const refuse = (message: string, problem: 'failed' | 'not-allowed' = 'failed') =>
@@ -505,11 +530,17 @@ class DefaultLlmHost implements LlmHost {
 		// taken out of the space (or the team) meanwhile gets no more written there in its name.
 		const check = this.init.writeRefusal;
 		const refusalNow = async (): Promise<string | undefined> => (await accessNow()) ?? (check === undefined ? undefined : (await check(asker, target, docs))?.message);
+		const { watch } = this.init;
+		const unwatch = watch === undefined ? undefined : endWhenRefused((changed) => watch(asker, changed), refusalNow, ended);
 		const refusedAtStart = await refusalNow();
 		if (refusedAtStart !== undefined) {
+			unwatch?.();
 			working.close();
 			return refuse(refusedAtStart, 'not-allowed');
 		}
+		// The engine's signal: the asker's CANCEL or the host stopping (`signal`: the answer ends
+		// cancelled), or the asker's access ending (`ended`: the answer ends failed, not-allowed).
+		const generating = AbortSignal.any([signal, ended.signal]);
 		let listening = true;
 		const tell = async (m: LlmMessage): Promise<void> => {
 			if (!listening) return;
@@ -528,15 +559,19 @@ class DefaultLlmHost implements LlmHost {
 				() =>
 					(async function* (): AsyncGenerator<GenerateChunk> {
 						let chunks = 0;
-						for await (const chunk of engine.generate(generate, signal)) {
-							const refused = ++chunks % RECHECK_EVERY_CHUNKS === 0 ? await refusalNow() : undefined;
-							if (refused !== undefined) throw new EngineError('not-allowed', refused);
-							if (chunk.type === 'text') writer.push(chunk.text);
-							else if (chunk.type === 'done') {
-								await writer.flush();
-								await tell({ type: LlmMessageType.done, ...stripType(chunk) });
+						try {
+							for await (const chunk of engine.generate(generate, generating)) {
+								const refused = ++chunks % RECHECK_EVERY_CHUNKS === 0 ? await refusalNow() : undefined;
+								if (refused !== undefined) throw new EngineError('not-allowed', refused);
+								if (chunk.type === 'text') writer.push(chunk.text);
+								else if (chunk.type === 'done') {
+									await writer.flush();
+									await tell({ type: LlmMessageType.done, ...stripType(chunk) });
+								}
+								yield chunk;
 							}
-							yield chunk;
+						} catch (error) {
+							throw ended.signal.aborted && !signal.aborted ? ended.signal.reason : error;
 						}
 					})(),
 				sink,
@@ -547,6 +582,7 @@ class DefaultLlmHost implements LlmHost {
 			if (result.status === 'failed') await tell({ type: LlmMessageType.error, problem: failureProblem(result.error), message: result.error ?? 'The model failed.' });
 			if (listening) await frames.close().catch(() => {});
 		} finally {
+			unwatch?.();
 			working.close();
 		}
 	}

@@ -14,8 +14,10 @@
  * - the opener asks the same rule of the peer it dials before it sends anything (its SDP holds
  *   its addresses);
  * - at most {@link MAX_CALLS} calls run at once, one per remote peer (a new JOIN from a peer
- *   replaces its old call); a call takes at most {@link MAX_DESCRIPTIONS} descriptions and
- *   {@link MAX_CANDIDATES} candidates from the other side, and an SDP is at most 64 KiB;
+ *   replaces its old call, and each makes the other side a new peer connection: a peer has at
+ *   most {@link JOIN_BURST} calls taken in a row, then one per {@link JOIN_EVERY_MS}
+ *   (joinBucket.ts); over that its JOIN gets DENIED 3, reported once); a call takes at most
+ *   {@link MAX_DESCRIPTIONS} descriptions and {@link MAX_CANDIDATES} candidates from the other side, and an SDP is at most 64 KiB;
  * - a message that does not decode, or comes out of order, ends that stream;
  * - a call ended on either side (BYE) is over at once; a peer that keeps its end of the stream
  *   open more than {@link BYE_GRACE_MS} after that has the stream reset, so a modified client
@@ -27,6 +29,7 @@ import { DEFAULT_LIMITS } from '../mesh/constants.js';
 import { frameStream, handleFrames, type FrameStream } from '../mesh/frameStream.js';
 import { closeGracefully } from '../mesh/syncStream.js';
 import { UnprovenBudget } from '../mesh/unprovenBudget.js';
+import { JOIN_BURST, JOIN_EVERY_MS, JoinBucket } from './joinBucket.js';
 import {
 	decodeHuddleMessage,
 	encodeHuddleMessage,
@@ -67,6 +70,11 @@ export class HuddleProtocolError extends Error {
 	override name = 'HuddleProtocolError';
 }
 
+/** A peer JOINed more often than {@link JOIN_BURST} calls, then one per {@link JOIN_EVERY_MS}: its calls are refused for a while. */
+export class HuddleJoinRateError extends Error {
+	override name = 'HuddleJoinRateError';
+}
+
 /** What a call's other side sends once the call is accepted. */
 export type SignalMessage = Extract<HuddleMessage, { type: 4 | 5 | 6 }>;
 
@@ -87,6 +95,8 @@ export interface HuddleSignallingInit {
 	unproven?: UnprovenBudget;
 	/** Milliseconds a peer has, once it opened a stream, to send its JOIN; default the membership time (10 s). */
 	joinTimeoutMs?: number;
+	/** The clock the JOIN rate of each peer is counted by (joinBucket.ts); default `Date.now`. */
+	now?: () => number;
 }
 
 /**
@@ -203,9 +213,12 @@ export class HuddleSignalling {
 	private handler: CallHandler | undefined;
 	private readonly unproven: UnprovenBudget;
 	private readonly joinTimeoutMs: number;
+	/** How many calls of each peer were taken lately. */
+	private readonly joins: JoinBucket;
 
 	constructor(private readonly init: HuddleSignallingInit) {
 		this.unproven = init.unproven ?? new UnprovenBudget();
+		this.joins = new JoinBucket(JOIN_BURST, JOIN_EVERY_MS, init.now);
 		this.joinTimeoutMs = init.joinTimeoutMs ?? DEFAULT_LIMITS.membershipTimeoutMs;
 	}
 
@@ -264,10 +277,16 @@ export class HuddleSignalling {
 			closeGracefully(frames, this.joinTimeoutMs);
 		};
 		if (!this.init.mayJoin(m.workspaceId, m.channelId, peerId)) return deny(HuddleDenied.notAllowed);
+		// Calling again and again would have this side make peer connection after peer connection;
+		// over its rate a peer keeps the call it has, and an honest caller tries again shortly.
+		const rate = this.joins.check(peerId);
+		if (rate === 'over-first') this.init.onError?.(new HuddleJoinRateError(`${peerId} called more than ${JOIN_BURST} times in a row: its calls are refused for a while`));
+		if (rate !== 'ok') return deny(HuddleDenied.full);
 		this.calls.get(peerId)?.close(); // a peer that calls again (a reload) replaces its call
 		if (this.calls.size >= MAX_CALLS) return deny(HuddleDenied.full);
 		const call = new SignalCall(frames, peerId, m.workspaceId, m.channelId, 'responder');
 		if (this.handler === undefined || !this.handler(call)) return deny(HuddleDenied.notInHuddle);
+		this.joins.take(peerId);
 		// A member: descriptions up to 64 KiB from now on, and no more than two of them unread.
 		frames.setBudget({ maxFrameBytes: MAX_SIGNAL_FRAME_BYTES, maxUnreadBytes: 2 * MAX_SIGNAL_FRAME_BYTES + 1024 });
 		this.track(call);

@@ -25,6 +25,8 @@ import { SpaceKind, type TeamRole } from '../../doc/team/ops.js';
 import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { TeamAuthority } from '../../core/TeamAuthority.js';
 import { memberLabel } from '../../state/memberLabels.js';
+import { MAX_SHOWN_NAME, shownChannelName } from '../../state/shownNames.js';
+import { oneLineLabel } from '../../markdown/invisible.js';
 
 /** What the tools need of the workspace's team (a {@link TeamAuthority} is one). */
 export type ToolTeam = Pick<TeamAuthority, 'team' | 'roleOf' | 'roleEver' | 'memberOf' | 'mySpaces' | 'isWriter' | 'wroteNotes'>;
@@ -38,7 +40,7 @@ export interface HeldDoc {
 /** A channel a tool may read, as the tools name it. */
 export interface ToolChannel {
 	id: string;
-	/** Its name (for a direct conversation: the other members' names). */
+	/** Its name as every view shows it (shownNames.ts; for a direct conversation: the other members' names). */
 	name: string;
 	kind: 'channel' | 'private' | 'direct';
 	/** Its settings as the team's rules fold them (read-only, archived). */
@@ -76,7 +78,7 @@ export function readableChannelIds(root: WorkspaceDoc, team: ToolTeam, me: strin
  */
 export async function readableChannels(root: WorkspaceDoc, team: ToolTeam, me: string, open: (docId: string) => Promise<HeldDoc>): Promise<ToolChannel[]> {
 	const spaces = team.team.spaces;
-	const out: ToolChannel[] = listedChannels(root, team, me).map((info) => ({ id: info.id, name: info.name, kind: 'channel', info }));
+	const out: ToolChannel[] = listedChannels(root, team, me).map((info) => ({ id: info.id, name: shownChannelName(info), kind: 'channel', info }));
 	const member = team.team.devices.get(me);
 	for (const id of team.mySpaces()) {
 		const space = spaces.get(id);
@@ -91,7 +93,7 @@ export async function readableChannels(root: WorkspaceDoc, team: ToolTeam, me: s
 		const held = await open(id);
 		try {
 			const named = new ChannelDoc(held.doc).spaceInfo();
-			const name = named?.name ?? '…';
+			const name = named === undefined ? '…' : shownChannelName({ id, name: named.name });
 			out.push({ id, name, kind: 'private', info: { ...info, name, topic: named?.topic ?? '' } });
 		} finally {
 			held.release();
@@ -100,17 +102,27 @@ export async function readableChannels(root: WorkspaceDoc, team: ToolTeam, me: s
 	return out;
 }
 
-/** The channel `ref` names (its id, or its name with or without `#`/`@`), or why there is none. */
+/**
+ * The channel `ref` names (its id, or its name with or without `#`/`@`), or why there is none.
+ * Names are matched as they are shown (a channel's name with invisible characters or line
+ * breaks is found by what the user sees, and by what was written, cleaned the same way).
+ */
 export function findChannel(channels: readonly ToolChannel[], ref: string): ToolChannel | string {
 	const byId = channels.find((c) => c.id === ref.trim());
 	if (byId !== undefined) return byId;
-	const key = titleKey(ref.replace(/^\s*[#@]/, ''));
+	const key = titleKey(shownRef(ref));
 	const named = channels.filter((c) => titleKey(c.name) === key);
 	const open = named.filter((c) => !c.info.archived);
 	const found = open.length > 0 ? open : named;
 	if (found.length === 1) return found[0]!;
 	if (found.length > 1) return `Several channels are called "${ref}"; give one of their ids: ${found.map((c) => c.id).join(', ')}.`;
 	return `There is no channel "${ref}" you can read. ${someNames('Channels', channels.filter((c) => !c.info.archived).map(channelLabel))}`;
+}
+
+/** A channel's name as the model wrote it, cleaned and cut as names are shown, without a leading `#` or `@`. */
+function shownRef(ref: string): string {
+	const written = oneLineLabel(ref, Number.MAX_SAFE_INTEGER).replace(/^[#@]/, '');
+	return oneLineLabel(written, MAX_SHOWN_NAME);
 }
 
 /** The note `ref` names (its id, or its title: the most recently edited of that title), or why there is none. */
