@@ -153,11 +153,12 @@ export async function startMesh(services: Services, init: MeshInit, isStopped: (
 
 /** Serves huddle signalling on the peer: only to member devices that may read the channel (huddle/huddleRule.ts). */
 async function startHuddle(services: Services, peer: BrowserPeer): Promise<HuddleSignalling | undefined> {
-	const [{ HuddleSignalling }, { mayHuddle }] = await Promise.all([import('./huddle/HuddleSignalling.js'), import('./huddle/huddleRule.js')]);
+	const [{ HuddleSignalling }, { huddleDevice, mayHuddle }] = await Promise.all([import('./huddle/HuddleSignalling.js'), import('./huddle/huddleRule.js')]);
 	const { core } = services;
 	const huddle = new HuddleSignalling({
 		node: peer.node,
 		mayJoin: (workspaceId, channelId, peerId) => mayHuddle(core.get(workspaceId), channelId, peerId),
+		deviceOf: (workspaceId, peerId) => huddleDevice(core.get(workspaceId), peerId),
 		unproven: peer.mesh.unproven, // one account with sync's, per connection and in total
 		onError: (error) => console.info('huddle:', error.name, error.message)
 	});

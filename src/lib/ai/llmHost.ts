@@ -532,7 +532,13 @@ class DefaultLlmHost implements LlmHost {
 		const refusalNow = async (): Promise<string | undefined> => (await accessNow()) ?? (check === undefined ? undefined : (await check(asker, target, docs))?.message);
 		const { watch } = this.init;
 		const unwatch = watch === undefined ? undefined : endWhenRefused((changed) => watch(asker, changed), refusalNow, ended);
-		const refusedAtStart = await refusalNow();
+		// A check that throws gives the watch back too (found in review: it stayed subscribed,
+		// checking again after every later change of the team for an answer long over).
+		const refusedAtStart = await refusalNow().catch((error: unknown) => {
+			unwatch?.();
+			working.close();
+			throw error;
+		});
 		if (refusedAtStart !== undefined) {
 			unwatch?.();
 			working.close();

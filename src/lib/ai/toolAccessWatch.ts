@@ -16,6 +16,33 @@ export class ToolAccessEndedError extends Error {
 /** Calls `changed` after every change of the team a call's access depends on; returns the unsubscribe. */
 export type TeamWatch = (changed: () => void) => () => void;
 
+/**
+ * `check` run once at a time: a change reported while it runs has it run once more when it
+ * ends, however many changes came meanwhile (found in review: a member writing team operations
+ * one after another had every running call start one more check per change, each still running
+ * while the next began; a model host's check for an answer written into a document copies the
+ * workspace's root). The last change is always checked after it was folded. `check` must not throw.
+ */
+export function oneCheckAtATime(check: () => Promise<void>): () => void {
+	let running = false;
+	let again = false;
+	const run = async (): Promise<void> => {
+		running = true;
+		try {
+			do {
+				again = false;
+				await check();
+			} while (again);
+		} finally {
+			running = false;
+		}
+	};
+	return () => {
+		if (running) again = true;
+		else void run();
+	};
+}
+
 /** The words a caller is told when its running call of `tool` is stopped so. */
 export function accessEndedMessage(tool: string): string {
 	return `Your access to the tool "${tool}" ended while it ran (your role, your membership, this device's place in the team, or the tool's rule changed), so the call was stopped.`;
@@ -23,19 +50,19 @@ export function accessEndedMessage(tool: string): string {
 
 /**
  * Asks `stillMay` after every change `watch` reports (and once now, for a change folded since
- * the call's first check), and aborts `controller` with a {@link ToolAccessEndedError} for
- * `tool` when it says no (or throws: an access check that fails refuses). Returns the
- * unsubscribe, to call when the call ends.
+ * the call's first check; one check at a time: {@link oneCheckAtATime}), and aborts
+ * `controller` with a {@link ToolAccessEndedError} for `tool` when it says no (or throws: an
+ * access check that fails refuses). Returns the unsubscribe, to call when the call ends.
  */
 export function abortWhenAccessEnds(watch: TeamWatch, stillMay: () => boolean | Promise<boolean>, controller: AbortController, tool: string): () => void {
-	const check = async (): Promise<void> => {
+	const check = oneCheckAtATime(async (): Promise<void> => {
 		if (controller.signal.aborted) return;
 		const may = await Promise.resolve()
 			.then(stillMay)
 			.catch(() => false);
 		if (!may && !controller.signal.aborted) controller.abort(new ToolAccessEndedError(accessEndedMessage(tool)));
-	};
-	const unwatch = watch(() => void check());
-	void check();
+	});
+	const unwatch = watch(check);
+	check();
 	return unwatch;
 }

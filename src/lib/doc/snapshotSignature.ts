@@ -48,6 +48,23 @@ function signedByItsDevice(noteId: string, s: NoteSnapshot): boolean {
 }
 
 /**
+ * Snapshots of one note whose saver is checked, the newest. A check is about a millisecond on
+ * the main thread, and any writer of the note may push snapshots claiming a writer with a
+ * signature that fails (found in review: 2,000 of them froze the history's first opening for
+ * seconds, on every reload). Older ones name nobody; a writer could delete them anyway.
+ */
+export const MAX_CONFIRMED_SNAPSHOTS = 256;
+
+/**
+ * Who saved each of `snapshots` (a note's, oldest first, as NoteDoc.listSnapshots lists them):
+ * {@link snapshotSavedBy} for the newest {@link MAX_CONFIRMED_SNAPSHOTS}, undefined for the rest.
+ */
+export function snapshotSavers(noteId: string, snapshots: readonly NoteSnapshot[], noteWriters: ReadonlySet<string>): (string | undefined)[] {
+	const from = snapshots.length - MAX_CONFIRMED_SNAPSHOTS;
+	return snapshots.map((s, i) => (i < from ? undefined : snapshotSavedBy(noteId, s, noteWriters)));
+}
+
+/**
  * The device that saved snapshot `s` of note `noteId`: its `by` when the record is signed by
  * that device and the team counts it among the devices that write notes; undefined otherwise
  * (unsigned, a signature that fails, or a device the team never let write notes).

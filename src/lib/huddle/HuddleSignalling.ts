@@ -15,9 +15,9 @@
  *   its addresses);
  * - at most {@link MAX_CALLS} calls run at once, one per remote peer (a new JOIN from a peer
  *   replaces its old call, and each makes the other side a new peer connection: a peer has at
- *   most {@link JOIN_BURST} calls taken in a row, then one per {@link JOIN_EVERY_MS}
- *   (joinBucket.ts); over that its JOIN gets DENIED 3, reported once); a call takes at most
- *   {@link MAX_DESCRIPTIONS} descriptions and {@link MAX_CANDIDATES} candidates from the other side, and an SDP is at most 64 KiB;
+ *   most {@link JOIN_BURST} calls taken in a row, then one per {@link JOIN_EVERY_MS}, its
+ *   member device's tabs together (joinBucket.ts, `deviceOf`); over that its JOIN gets DENIED
+ *   3, reported once); a call takes at most {@link MAX_DESCRIPTIONS} descriptions and {@link MAX_CANDIDATES} candidates from the other side, and an SDP is at most 64 KiB;
  * - a message that does not decode, or comes out of order, ends that stream;
  * - a call ended on either side (BYE) is over at once; a peer that keeps its end of the stream
  *   open more than {@link BYE_GRACE_MS} after that has the stream reset, so a modified client
@@ -97,6 +97,12 @@ export interface HuddleSignallingInit {
 	joinTimeoutMs?: number;
 	/** The clock the JOIN rate of each peer is counted by (joinBucket.ts); default `Date.now`. */
 	now?: () => number;
+	/**
+	 * The member device a peer that may join counts as for the JOIN rate (huddleRule.ts
+	 * `huddleDevice`: a tab counts as the device that delegated to it, which may mint any number
+	 * of tab keys); default the peer itself.
+	 */
+	deviceOf?: (workspaceId: string, peerId: string) => string | undefined;
 }
 
 /**
@@ -279,14 +285,16 @@ export class HuddleSignalling {
 		if (!this.init.mayJoin(m.workspaceId, m.channelId, peerId)) return deny(HuddleDenied.notAllowed);
 		// Calling again and again would have this side make peer connection after peer connection;
 		// over its rate a peer keeps the call it has, and an honest caller tries again shortly.
-		const rate = this.joins.check(peerId);
+		// Counted per member device: a tab's key is its device's to mint, and each fresh one had a fresh burst.
+		const caller = this.init.deviceOf?.(m.workspaceId, peerId) ?? peerId;
+		const rate = this.joins.check(caller);
 		if (rate === 'over-first') this.init.onError?.(new HuddleJoinRateError(`${peerId} called more than ${JOIN_BURST} times in a row: its calls are refused for a while`));
 		if (rate !== 'ok') return deny(HuddleDenied.full);
 		this.calls.get(peerId)?.close(); // a peer that calls again (a reload) replaces its call
 		if (this.calls.size >= MAX_CALLS) return deny(HuddleDenied.full);
 		const call = new SignalCall(frames, peerId, m.workspaceId, m.channelId, 'responder');
 		if (this.handler === undefined || !this.handler(call)) return deny(HuddleDenied.notInHuddle);
-		this.joins.take(peerId);
+		this.joins.take(caller);
 		// A member: descriptions up to 64 KiB from now on, and no more than two of them unread.
 		frames.setBudget({ maxFrameBytes: MAX_SIGNAL_FRAME_BYTES, maxUnreadBytes: 2 * MAX_SIGNAL_FRAME_BYTES + 1024 });
 		this.track(call);

@@ -17,12 +17,23 @@ export interface HuddleWorkspace {
 	docs: SyncDocs;
 }
 
+/**
+ * The member device `peerId` is, or speaks for (a tab its delegation admitted here); undefined
+ * for anyone else. What the signalling counts calls by (joinBucket.ts): a device may delegate to
+ * any number of throwaway tab keys, so counted per key its calls were not bounded (found in review).
+ */
+export function huddleDevice(workspace: HuddleWorkspace | undefined, peerId: string): string | undefined {
+	const authority = workspace?.authority;
+	if (authority === undefined) return undefined;
+	return authority.isMember(peerId) ? peerId : authority.deviceOf?.(peerId);
+}
+
 /** Whether `peerId` may be in a huddle of `channelId` of `workspace` (undefined: not open here). */
 export function mayHuddle(workspace: HuddleWorkspace | undefined, channelId: string, peerId: string): boolean {
 	if (workspace === undefined) return false;
 	const { authority, docs } = workspace;
 	if (authority.excluded || !authority.joined) return false;
-	const device = authority.isMember(peerId) ? peerId : authority.deviceOf?.(peerId);
+	const device = huddleDevice(workspace, peerId);
 	if (device === undefined || !authority.isMember(device)) return false;
 	return new TeamGate(authority).mayShare(peerId, channelId, docs);
 }

@@ -1,7 +1,8 @@
 /**
  * How often one peer may have a huddle call taken. Each JOIN a responder takes makes a new
  * RTCPeerConnection (and closes the one of the call it replaces), and a peer in the huddle
- * could re-JOIN as often as it liked (found in review): a token bucket per peer bounds it to
+ * could re-JOIN as often as it liked (found in review): a token bucket per peer (the signalling
+ * keys it by member device, a tab counting as the device that delegated to it) bounds it to
  * {@link JOIN_BURST} calls, then one per {@link JOIN_EVERY_MS}. An honest peer joins once, and
  * again after a network drop or a reload, well within the burst; one that is over is refused
  * until a token is back (its caller retries), and reported once until then.
@@ -11,7 +12,7 @@
 export const JOIN_BURST = 4;
 /** Milliseconds for one more call to be taken once the burst is spent. */
 export const JOIN_EVERY_MS = 10_000;
-/** Peers tracked at once (members of the huddle's workspaces, and their tabs); beyond, the oldest goes. */
+/** Peers tracked at once (member devices of the huddle's workspaces); beyond, the oldest goes. */
 const MAX_TRACKED = 256;
 
 interface Bucket {

@@ -14,12 +14,13 @@ import type { Services } from '../app.js';
 import type { DocHandle } from '../store/DocStore.js';
 import { LOCAL_ORIGIN } from './ChannelState.svelte.js';
 import { NoteIndexer } from './noteIndex.js';
-import { signSnapshotNow, snapshotSavedBy } from '../doc/snapshotSignature.js';
+import { signSnapshotNow, snapshotSavers } from '../doc/snapshotSignature.js';
 
 /**
  * A snapshot as the history shows it: `savedBy` is the device that saved it when its signature
  * and the team say so (snapshotSignature.ts), undefined when nobody can tell (saved before
- * snapshots were signed, or the claim does not check out); `by` is only what the record says.
+ * snapshots were signed, the claim does not check out, or older than the newest
+ * `MAX_CONFIRMED_SNAPSHOTS`, which alone are checked); `by` is only what the record says.
  */
 export interface ShownSnapshot extends NoteSnapshot {
 	savedBy: string | undefined;
@@ -82,8 +83,10 @@ export class NoteState {
 	/** Snapshots, oldest first, each with who saved it as far as that can be checked. */
 	get snapshots(): ShownSnapshot[] {
 		void this.version;
-		const writers = this.noteWriters();
-		return this.note.listSnapshots().map((s) => ({ ...s, savedBy: snapshotSavedBy(this.id, s, writers) }));
+		const listed = this.note.listSnapshots();
+		// Only the newest are checked (each check costs a millisecond: snapshotSignature.ts).
+		const savers = snapshotSavers(this.id, listed, this.noteWriters());
+		return listed.map((s, i) => ({ ...s, savedBy: savers[i] }));
 	}
 
 	/** The Markdown body now (for the preview). */

@@ -31,7 +31,7 @@ import { SearchState } from './SearchState.svelte.js';
 import { SpacesState, type DirectInfo } from './SpacesState.svelte.js';
 import { WorkspaceNotifier } from './notify/WorkspaceNotifier.svelte.js';
 import { KnowledgeEmbedding } from './KnowledgeEmbedding.svelte.js';
-import { shownChannel, shownWorkspaceName } from './shownNames.js';
+import { shownChannel, shownChannels, shownWorkspaceName } from './shownNames.js';
 
 /** Longest channel name kept. */
 export const MAX_CHANNEL_NAME = 80;
@@ -165,10 +165,28 @@ export class WorkspaceState {
 	 * Each with the name every view shows (shownNames.ts).
 	 */
 	get channels(): ChannelInfo[] {
-		void this.version;
+		const names = this.shownChannelNames();
 		const spaces = this.team.authority.team.spaces;
 		const open = this.root.listChannels(this.channelRules).filter((c) => (this.showArchived || !c.archived) && !spaces.has(c.id));
-		return [...open, ...this.spaces.channels].map(shownChannel);
+		return [...open, ...this.spaces.channels].map((c) => withName(c, names.get(c.id)));
+	}
+
+	/** The shown name of every channel the member is shown (archived ones too), look-alikes marked; kept until the root or a space changes. */
+	private shownNames: { at: string; names: Map<string, string> } | undefined;
+
+	/**
+	 * The name every view shows for each public and private channel (shownNames.ts
+	 * `shownChannels`: one that looks like another's carries its id's tail, in the list, the
+	 * header, search results and notifications alike), worked out once per change.
+	 */
+	private shownChannelNames(): Map<string, string> {
+		const at = `${this.version}/${this.spaces.version}`;
+		if (this.shownNames?.at === at) return this.shownNames.names;
+		const spaces = this.team.authority.team.spaces;
+		const all = [...this.root.listChannels(this.channelRules).filter((c) => !spaces.has(c.id)), ...this.spaces.channels];
+		const names = new Map(shownChannels(all).map((c) => [c.id, c.name]));
+		this.shownNames = { at, names };
+		return names;
 	}
 
 	/** The member's direct conversations, with a name for each (the others' names). */
@@ -189,10 +207,10 @@ export class WorkspaceState {
 		void this.version;
 		// A space's id listed in the root is not the space (see channels).
 		const open = this.team.authority.team.spaces.has(id) ? undefined : this.root.channel(id, this.channelRules);
-		if (open !== undefined) return shownChannel(open);
+		if (open !== undefined) return withName(open, this.shownChannelNames().get(id));
 		const space = this.spaces.channel(id);
 		if (space === undefined) return undefined;
-		if (!this.spaces.isDirect(id)) return shownChannel(space);
+		if (!this.spaces.isDirect(id)) return withName(space, this.shownChannelNames().get(id));
 		// Named by its members' display names, each already as shown (TeamState.displayName).
 		return { ...space, name: this.directName(this.spaces.directs.find((d) => d.id === id)?.others ?? []) };
 	}
@@ -690,4 +708,10 @@ export class WorkspaceState {
 		this.services.docs.release(this.rootHandle);
 		await Promise.all([searchClosed, this.services.core.release(this.row.id)]);
 	}
+}
+
+/** `info` with `name` as shown (the list's, look-alikes marked), or shown alone when the list has none for it. */
+function withName(info: ChannelInfo, name: string | undefined): ChannelInfo {
+	if (name === undefined) return shownChannel(info);
+	return name === info.name ? info : { ...info, name };
 }

@@ -6,9 +6,13 @@
  * of several lines or of zero-width spaces alone broke the list. Each is shown as display names
  * are (memberLabels.ts): on one line, without bidi controls or invisible characters, cut to a
  * length, and never empty. The documents keep what was written; only what is shown changes.
+ * Channels listed together that look alike (the same name, or one differing only by what is
+ * cleaned away, cut off, or a look-alike letter) are each shown with their id's tail, as members
+ * are (nameSkeleton.ts `distinctLabels`; found in review: "gen\u200Beral" showed as "general").
  */
 import type { ChannelInfo } from '../doc/schema.js';
 import { oneLineLabel } from '../markdown/invisible.js';
+import { distinctLabels } from './nameSkeleton.js';
 
 /** Longest name shown for a channel or a workspace (both are kept to 80 characters when written here). */
 export const MAX_SHOWN_NAME = 80;
@@ -22,6 +26,18 @@ export function shownChannelName(info: Pick<ChannelInfo, 'id' | 'name'>): string
 export function shownChannel(info: ChannelInfo): ChannelInfo {
 	const name = shownChannelName(info);
 	return name === info.name ? info : { ...info, name };
+}
+
+/**
+ * The channels of one list (a sidebar's, the model's) with the names every view shows: each
+ * {@link shownChannelName}, with its id's tail added to every one that looks like another's.
+ */
+export function shownChannels(list: readonly ChannelInfo[]): ChannelInfo[] {
+	const names = distinctLabels(list.map((info) => ({ id: info.id, label: shownChannelName(info) })));
+	return list.map((info) => {
+		const name = names.get(info.id) ?? shownChannelName(info);
+		return name === info.name ? info : { ...info, name };
+	});
 }
 
 /** A workspace's name on one line, or the start of its id when nothing visible is left. */

@@ -25,7 +25,7 @@ import { SpaceKind, type TeamRole } from '../../doc/team/ops.js';
 import type { WorkspaceDoc } from '../../doc/WorkspaceDoc.js';
 import type { TeamAuthority } from '../../core/TeamAuthority.js';
 import { memberLabel } from '../../state/memberLabels.js';
-import { MAX_SHOWN_NAME, shownChannelName } from '../../state/shownNames.js';
+import { MAX_SHOWN_NAME, shownChannelName, shownChannels } from '../../state/shownNames.js';
 import { oneLineLabel } from '../../markdown/invisible.js';
 
 /** What the tools need of the workspace's team (a {@link TeamAuthority} is one). */
@@ -99,7 +99,13 @@ export async function readableChannels(root: WorkspaceDoc, team: ToolTeam, me: s
 			held.release();
 		}
 	}
-	return out;
+	// Channels that look alike carry their id's tail, as the channel list shows them (shownNames.ts `shownChannels`).
+	const places = out.filter((c) => c.kind !== 'direct');
+	const marked = new Map(shownChannels(places.map((c) => ({ ...c.info, name: c.name }))).map((info) => [info.id, info.name]));
+	return out.map((c) => {
+		const name = c.kind === 'direct' ? c.name : (marked.get(c.id) ?? c.name);
+		return name === c.name ? c : { ...c, name };
+	});
 }
 
 /**
@@ -111,7 +117,8 @@ export function findChannel(channels: readonly ToolChannel[], ref: string): Tool
 	const byId = channels.find((c) => c.id === ref.trim());
 	if (byId !== undefined) return byId;
 	const key = titleKey(shownRef(ref));
-	const named = channels.filter((c) => titleKey(c.name) === key);
+	// By the name shown, look-alikes marked, or by the name without the mark (several then: their ids are asked for).
+	const named = channels.filter((c) => titleKey(c.name) === key || (c.kind !== 'direct' && titleKey(shownChannelName(c.info)) === key));
 	const open = named.filter((c) => !c.info.archived);
 	const found = open.length > 0 ? open : named;
 	if (found.length === 1) return found[0]!;
