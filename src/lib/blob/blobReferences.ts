@@ -239,6 +239,29 @@ export function carriesMarks(update: Uint8Array): boolean {
 	return containsKey(update, DELETIONS_KEY) || containsKey(update, MODERATION_KEY);
 }
 
+/**
+ * The ids of the messages that the well-formed deletion and moderation marks of an update name
+ * (empty for an update with none: it is decoded only when {@link carriesMarks} finds their
+ * maps' names, which a message's text can hold too). Never throws.
+ */
+export function markedMessages(update: Uint8Array): Set<string> {
+	const out = new Set<string>();
+	if (!carriesMarks(update)) return out;
+	try {
+		for (const struct of Y.decodeUpdate(update).structs) {
+			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny) || struct.parentSub === null) continue;
+			// A decoded (not applied) item names its root type by name.
+			const parent: unknown = struct.parent;
+			const value: unknown = struct.content.getContent()[0];
+			const msg = parent === 'deletions' ? readDeletion(struct.parentSub, value)?.mark.msg : parent === 'moderation' ? readModeration(struct.parentSub, value)?.msg : undefined;
+			if (msg !== undefined) out.add(msg);
+		}
+	} catch {
+		// Not a v1 update this replica can read: it marks nothing.
+	}
+	return out;
+}
+
 /** Whether `bytes` holds `key` anywhere. */
 function containsKey(bytes: Uint8Array, key: Uint8Array): boolean {
 	const first = key[0]!;

@@ -13,22 +13,34 @@
  * she cannot sign a deletion of another's post. Files the device sent stay (its user's own);
  * files saved to disk are outside the app.
  *
- * Off the hot path: an update that carries deletion or moderation marks only notes its
- * document; a pass runs {@link SWEEP_DELAY_MS} after the last such update, and checks at most
- * {@link SWEEP_BATCH} of the blobs those documents name (the rest wait for the next pass). A
- * blob whose fetch may still be under way (not whole, admitted less than `STALE_MS` ago) is
- * looked at again later, as the budget leaves it (blobBudget.ts).
+ * Off the hot path: an update that may carry deletion or moderation marks (a byte scan) is only
+ * kept; a pass runs {@link SWEEP_DELAY_MS} after the first such update since the last pass,
+ * decodes them, and checks at most {@link SWEEP_BATCH} of the fetched blobs named by the
+ * messages their marks name (the rest wait for the next pass). Found in review: a pass checked
+ * every fetched blob of a marked document, and an update that merely held the word "deletions"
+ * (a message's text) marked it, so a member deleting her own messages, or posting that word,
+ * every 2 s kept every device rechecking every file of a busy channel, and reading its store's
+ * whole ledger, without end. A pass with no such blob reads nothing. A blob whose fetch may
+ * still be under way (not whole, admitted less than `STALE_MS` ago) is looked at again later,
+ * as the budget leaves it (blobBudget.ts).
+ *
+ * Once, {@link SWEEP_START_MS} after it starts, a pass looks at every fetched blob the store
+ * holds ({@link SWEEP_BATCH} a pass, as above): a file whose messages were deleted or hidden
+ * while no sweep followed them (before this rule, a tab closed before its pass ran, a pass
+ * left for later) is dropped then, not only once some later mark comes in its channel.
  */
 import type { RoleOf } from '../doc/channelRights.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { STALE_MS, type BlobLedger, type LedgerEntry } from './blobBudget.js';
-import { carriesMarks, type BlobReferences } from './blobReferences.js';
+import { carriesMarks, markedMessages, type BlobReferences } from './blobReferences.js';
 import { namedByShownPost } from './shownPosts.js';
 
-/** Milliseconds after the last update with marks before a pass runs. */
+/** Milliseconds after the first update with marks since the last pass before a pass runs. */
 export const SWEEP_DELAY_MS = 2_000;
 /** Blobs one pass checks at most. */
 export const SWEEP_BATCH = 64;
+/** Milliseconds after start before the one pass over every fetched blob held (off the start's hot path). */
+export const SWEEP_START_MS = 30_000;
 /** Milliseconds before a blob whose fetch may be under way is looked at again. */
 const LATER_MS = 60_000;
 
@@ -43,6 +55,8 @@ export interface BlobSweepInit {
 	roleOf: RoleOf;
 	/** Default {@link SWEEP_DELAY_MS} (tests shorten it). */
 	delayMs?: number;
+	/** Default {@link SWEEP_START_MS} (tests shorten it). */
+	startMs?: number;
 	/** Told about a pass that failed (a store error). */
 	onError?: (error: Error) => void;
 	now?(): number;
@@ -50,8 +64,8 @@ export interface BlobSweepInit {
 
 /** See the module comment. */
 export class BlobSweep {
-	/** Documents whose marks changed since the last pass. */
-	private readonly dirty = new Set<string>();
+	/** Updates that may carry marks since the last pass, by document (decoded by the pass, off the hot path). */
+	private readonly dirty = new Map<string, Uint8Array[]>();
 	/** Blobs still to check (past a pass's batch, or fetches that may be under way). */
 	private readonly pending = new Set<string>();
 	private timer: ReturnType<typeof setTimeout> | undefined;
@@ -59,14 +73,43 @@ export class BlobSweep {
 	/** Passes one at a time. */
 	private queue: Promise<void> = Promise.resolve();
 	private stopped = false;
+	/** Set once {@link SWEEP_START_MS} has passed: the next pass looks at every fetched blob held. */
+	private everything = false;
+	private readonly startTimer: ReturnType<typeof setTimeout>;
 	private readonly unsubscribe: () => void;
+	private looked = 0;
+	/** Blobs that updates named while a pass ran ({@link named}): that pass keeps them. */
+	private readonly renamed = new Set<string>();
+	private running = false;
 
 	constructor(private readonly init: BlobSweepInit) {
 		this.unsubscribe = init.docs.onLocalUpdate((docId, update) => {
 			if (!carriesMarks(update)) return;
-			this.dirty.add(docId);
+			const updates = this.dirty.get(docId);
+			if (updates === undefined) this.dirty.set(docId, [update]);
+			else updates.push(update);
 			this.schedule(init.delayMs ?? SWEEP_DELAY_MS);
 		});
+		this.startTimer = setTimeout(() => {
+			this.everything = true;
+			this.schedule(0);
+		}, init.startMs ?? SWEEP_START_MS);
+	}
+
+	/**
+	 * Blob `blobId` was just named by an update (a message's `files`): a pass under way keeps it,
+	 * and it is looked at again. Found in review: a message naming a file could arrive while a
+	 * pass was finding that no message showed it (a first pass reads every document), and the
+	 * pass then dropped the file its new message shows; the pin of that message had found the
+	 * file held and fetched nothing.
+	 */
+	named(blobId: string): void {
+		if (this.running) this.renamed.add(blobId);
+	}
+
+	/** Blobs looked at so far (whether a message shows them). */
+	get checked(): number {
+		return this.looked;
 	}
 
 	/** Stops following updates; a pass under way finishes. */
@@ -74,6 +117,7 @@ export class BlobSweep {
 		this.stopped = true;
 		this.unsubscribe();
 		clearTimeout(this.timer);
+		clearTimeout(this.startTimer);
 	}
 
 	/** Runs a pass when `ms` have passed (or sooner, if one is due sooner already). */
@@ -93,32 +137,62 @@ export class BlobSweep {
 	/** One pass, after any under way (a store error is told, not thrown). */
 	private pass(): Promise<void> {
 		const report = (error: unknown) => this.init.onError?.(error instanceof Error ? error : new Error(String(error)));
-		this.queue = this.queue.then(() => this.sweep()).catch(report);
+		const run = async () => {
+			this.running = true;
+			try {
+				await this.sweep();
+			} finally {
+				this.running = false;
+				this.renamed.clear();
+			}
+		};
+		this.queue = this.queue.then(run).catch(report);
 		return this.queue;
 	}
 
 	private async sweep(): Promise<void> {
 		const { ledger, references } = this.init;
-		const docs = [...this.dirty];
+		const marked = [...this.dirty];
 		this.dirty.clear();
+		const docs = marked.map(([docId]) => docId);
+		// The blobs the marked messages name (from the references index, in memory).
+		const named = new Set<string>();
+		for (const [docId, updates] of marked) {
+			const messages = new Set(updates.flatMap((update) => [...markedMessages(update)]));
+			if (messages.size === 0) continue;
+			for (const blobId of (await references.of(docId)).keys()) {
+				if ((await references.posts(docId, blobId)).some((post) => messages.has(post.id))) named.add(blobId);
+			}
+		}
+		if (named.size === 0 && this.pending.size === 0 && !this.everything) return;
 		const held = new Map<string, LedgerEntry>((await ledger.entries()).map((entry) => [entry.id, entry]));
 		// Only what this device holds and did not send: its own files stay.
 		const fetched = (blobId: string) => {
 			const origin = held.get(blobId)?.origin;
 			return origin !== undefined && origin !== 'sent';
 		};
-		for (const docId of docs) for (const blobId of (await references.of(docId)).keys()) if (fetched(blobId)) this.pending.add(blobId);
+		for (const blobId of named) if (fetched(blobId)) this.pending.add(blobId);
+		if (this.everything) {
+			this.everything = false;
+			for (const blobId of held.keys()) if (fetched(blobId)) this.pending.add(blobId);
+		}
 		const batch = [...this.pending].slice(0, SWEEP_BATCH);
 		const later = new Set<string>();
 		for (const blobId of batch) {
 			if (this.stopped) return;
 			this.pending.delete(blobId);
+			this.looked++;
 			const entry = held.get(blobId);
-			if (entry === undefined || !fetched(blobId) || (await this.shown(blobId, docs))) continue;
+			if (entry === undefined || !fetched(blobId) || (await this.shows(blobId, docs))) continue;
 			const whole = (await ledger.missing(blobId))?.length === 0;
 			if (!whole && this.now() - entry.at < STALE_MS) {
 				this.pending.add(blobId);
 				later.add(blobId);
+				continue;
+			}
+			// A message naming it came since it was looked at: the next pass looks again.
+			if (this.renamed.has(blobId)) {
+				this.pending.add(blobId);
 				continue;
 			}
 			await ledger.drop(blobId);
@@ -130,10 +204,10 @@ export class BlobSweep {
 
 	/**
 	 * Whether a document of the workspace held here names blob `blobId` in a message that shows;
-	 * `first` (the documents whose marks changed) is asked first: most of the blobs they name
-	 * still show there, and the other documents are then not read.
+	 * `first` (the documents whose marks changed, or the one a pin read the reference in) is
+	 * asked first: most blobs still show there, and the other documents are then not read.
 	 */
-	private async shown(blobId: string, first: readonly string[]): Promise<boolean> {
+	async shows(blobId: string, first: readonly string[] = []): Promise<boolean> {
 		const { docs, references, roleOf } = this.init;
 		const rest = (await docs.list()).filter((docId) => !first.includes(docId));
 		for (const docId of [...first, ...rest]) {

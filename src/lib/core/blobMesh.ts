@@ -121,6 +121,8 @@ export interface BlobMeshInit extends Pick<BlobServiceInit, 'unproven' | 'reques
 	sweep?(workspaceId: string): BlobLedger | undefined;
 	/** Milliseconds after the last deletion or hide before the sweep runs (tests shorten it). */
 	sweepDelayMs?: number;
+	/** Milliseconds after following a workspace before the sweep looks at every fetched blob once (tests shorten it). */
+	sweepStartMs?: number;
 }
 
 /**
@@ -160,6 +162,8 @@ interface Followed {
 	failed: Set<string>;
 	running: boolean;
 	timer?: ReturnType<typeof setTimeout>;
+	/** A browser's sweep of the workspace (BlobMeshInit.sweep), which also says whether a pin's file shows. */
+	sweep?: BlobSweep;
 	stop: () => void;
 }
 
@@ -322,9 +326,6 @@ export class BlobMesh {
 	follow(workspaceId: string): void {
 		const workspace = this.init.workspace(workspaceId);
 		if (workspace === undefined || this.followed.has(workspaceId) || this.init.pins === undefined) return;
-		const unsubscribe = workspace.docs.onLocalUpdate((docId, update) => {
-			for (const ref of referencesInUpdate(update)) this.want(workspaceId, docId, ref);
-		});
 		const ledger = this.init.sweep?.(workspaceId);
 		const sweep =
 			ledger === undefined
@@ -335,13 +336,20 @@ export class BlobMesh {
 						ledger,
 						roleOf: (peer) => workspace.authority.roleOf?.(peer),
 						...(this.init.sweepDelayMs !== undefined ? { delayMs: this.init.sweepDelayMs } : {}),
+						...(this.init.sweepStartMs !== undefined ? { startMs: this.init.sweepStartMs } : {}),
 						...(this.init.onError !== undefined ? { onError: this.init.onError } : {})
 					});
+		const unsubscribe = workspace.docs.onLocalUpdate((docId, update) => {
+			for (const ref of referencesInUpdate(update)) {
+				sweep?.named(ref.blob);
+				this.want(workspaceId, docId, ref);
+			}
+		});
 		const stop = () => {
 			unsubscribe();
 			sweep?.destroy();
 		};
-		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), failed: new Set(), running: false, stop });
+		this.followed.set(workspaceId, { pending: new Map(), askers: new Map(), failed: new Set(), running: false, stop, ...(sweep !== undefined ? { sweep } : {}) });
 	}
 
 	/** Stops pinning a workspace's blobs (fetches under way finish). */
@@ -422,6 +430,17 @@ export class BlobMesh {
 		return (await this.init.room?.(workspaceId, manifest.id, bytes, pin.docId, manifest)) ?? true;
 	}
 
+	/**
+	 * Whether a browser still wants a pin's file: some message it holds names it and shows. Found
+	 * in review: a device that got a message and its deletion together (a first sync, a device
+	 * back online) pinned the file anyway; every replica refused it, eight times over, or one
+	 * that had not heard of the deletion served it, after the sweep had looked, and it stayed.
+	 * A replica without a sweep (the relay) pins what is referenced.
+	 */
+	private async stillShown(followed: Followed, blobId: string, pin: Pin): Promise<boolean> {
+		return followed.sweep === undefined || pin.asker !== undefined || (await followed.sweep.shows(blobId, [pin.docId]));
+	}
+
 	/** Fetches the pins waiting, one at a time; failed ones are tried again later; refused ones are dropped. */
 	private async drain(workspaceId: string): Promise<void> {
 		const followed = this.followed.get(workspaceId);
@@ -433,7 +452,7 @@ export class BlobMesh {
 				if (this.followed.get(workspaceId) !== followed) return;
 				const store = this.init.storeFor(workspaceId);
 				if (store === undefined) return;
-				if ((await store.missing(blobId))?.length === 0 || !this.init.pins!(workspaceId, pin.ref)) {
+				if ((await store.missing(blobId))?.length === 0 || !this.init.pins!(workspaceId, pin.ref) || !(await this.stillShown(followed, blobId, pin))) {
 					this.unqueue(followed, blobId);
 					continue;
 				}
