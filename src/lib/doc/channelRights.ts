@@ -190,7 +190,7 @@ export function withdrawnBy(marks: MessageMarks, roleOf: RoleOf): Withdrawn {
 }
 
 /** Whether a moderation mark is signed by its `by`, at once (remembered). */
-function signedModeration(mark: ModerationMark): boolean {
+export function signedModeration(mark: ModerationMark): boolean {
 	return verifiedOnce(JSON.stringify(['moderation', mark.msg, mark.by, mark.hlc, mark.hidden, mark.sig]), () => verifyBytesNow(mark.by, moderationMarks.bytes(mark), mark.sig));
 }
 

@@ -1,8 +1,9 @@
 /**
  * A channel's records as search and workspace knowledge read them, kept in step with one
  * loaded Y.Doc: the record a view shows for each id (channelRights.ts `recordsById`), every
- * edit by message, every deletion mark by message and author (ChannelDoc.ts `deletionIndex`)
- * and the records naming each question. Found in review: a pass carrying an edit of an indexed
+ * edit by message, every deletion mark by message and author (ChannelDoc.ts `deletionIndex`),
+ * every moderation mark by message (as ChannelView keeps them: whether a question was taken
+ * back, channelRights.ts `withdrawnBy`) and the records naming each question. Found in review: a pass carrying an edit of an indexed
  * message read the channel's records whole, once per indexing delay while a member kept
  * editing; now a pass reads what the store holds past the state vectors it knows.
  *
@@ -15,9 +16,10 @@
  * id; rare, and what a pass cost before for every edit).
  */
 import * as Y from 'yjs';
-import { addDeletion, ChannelDoc, deletionIndex, readDeletion, type ReadDeletion } from '../../doc/ChannelDoc.js';
-import { recordsById } from '../../doc/channelRights.js';
-import type { EditRecord, MessageRecord } from '../../doc/schema.js';
+import { addDeletion, ChannelDoc, deletionIndex, readDeletion, readModeration, type ReadDeletion } from '../../doc/ChannelDoc.js';
+import { recordsById, type MessageMarks } from '../../doc/channelRights.js';
+import { addNewestFirst } from '../../doc/newestFirst.js';
+import type { EditRecord, MessageRecord, ModerationMark } from '../../doc/schema.js';
 import { isEditRecord, isMessageRecord } from '../../doc/validate.js';
 
 /** What arrived in a channel past a state vector. */
@@ -28,10 +30,12 @@ export interface ChannelDelta {
 	edits: EditRecord[];
 	/** Ids of the messages that got deletion marks. */
 	markIds: Set<string>;
+	/** Ids of the messages that got moderation marks. */
+	moderationIds: Set<string>;
 }
 
 /** See the module comment. */
-export class ChannelRecords {
+export class ChannelRecords implements MessageMarks {
 	private readonly channel: ChannelDoc;
 	/** The store's state vector this copy reflects. */
 	private known = new Map<number, number>();
@@ -40,6 +44,7 @@ export class ChannelRecords {
 	private byIdMap = new Map<string, MessageRecord>();
 	private editsByMsg = new Map<string, EditRecord[]>();
 	private marks = new Map<string, Map<string, ReadDeletion[]>>();
+	private moderation = new Map<string, ModerationMark[]>();
 	/** Ids of records (as chosen) naming each question. */
 	private naming = new Map<string, Set<string>>();
 
@@ -48,7 +53,7 @@ export class ChannelRecords {
 		readonly docId: string
 	) {
 		this.channel = new ChannelDoc(doc);
-		const watched = new Set<unknown>([this.channel.messages, this.channel.edits, this.channel.deletions]);
+		const watched = new Set<unknown>([this.channel.messages, this.channel.edits, this.channel.deletions, this.channel.moderation]);
 		doc.on('afterTransaction', (tr: Y.Transaction) => {
 			if (this.stale || tr.deleteSet.clients.size === 0) return;
 			Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
@@ -66,6 +71,16 @@ export class ChannelRecords {
 	/** Every deletion mark: message id → author → marks, newest first. */
 	get deletions(): ReadonlyMap<string, ReadonlyMap<string, readonly ReadDeletion[]>> {
 		return this.marks;
+	}
+
+	/** The deletion marks of `m`'s author on it, newest first (signatures not checked). */
+	deletionMarks(m: MessageRecord): readonly ReadDeletion[] {
+		return this.marks.get(m.id)?.get(m.author) ?? [];
+	}
+
+	/** The moderation marks on message `msgId`, by anyone, newest first (signatures not checked). */
+	moderationMarks(msgId: string): readonly ModerationMark[] {
+		return this.moderation.get(msgId) ?? [];
 	}
 
 	/** The well-formed edits of a message. */
@@ -97,7 +112,7 @@ export class ChannelRecords {
 			this.readWhole();
 			return;
 		}
-		const { messages, edits, marks, state } = this.structsSince(this.known);
+		const { messages, edits, marks, moderation, state } = this.structsSince(this.known);
 		this.known = state;
 		const again = new Set<string>();
 		for (const r of messages) {
@@ -111,17 +126,22 @@ export class ChannelRecords {
 		}
 		for (const e of edits) if (isEditRecord(e)) this.addEdit(e);
 		for (const [key, value] of marks) addDeletion(this.marks, readDeletion(key, value));
+		for (const [key, value] of moderation) this.addModeration(readModeration(key, value));
 	}
 
 	/** What arrived past state vector `sv` (read off the struct store; the cost is that of what arrived). */
 	since(sv: Map<number, number>): ChannelDelta {
-		const { messages, edits, marks } = this.structsSince(sv);
-		const delta: ChannelDelta = { messageIds: new Set(), edits: [], markIds: new Set() };
+		const { messages, edits, marks, moderation } = this.structsSince(sv);
+		const delta: ChannelDelta = { messageIds: new Set(), edits: [], markIds: new Set(), moderationIds: new Set() };
 		for (const r of messages) if (isMessageRecord(r)) delta.messageIds.add(r.id);
 		for (const e of edits) if (isEditRecord(e)) delta.edits.push(e);
 		for (const [key, value] of marks) {
 			const read = readDeletion(key, value);
 			if (read) delta.markIds.add(read.mark.msg);
+		}
+		for (const [key, value] of moderation) {
+			const mark = readModeration(key, value);
+			if (mark) delta.moderationIds.add(mark.msg);
 		}
 		return delta;
 	}
@@ -135,6 +155,16 @@ export class ChannelRecords {
 		this.editsByMsg = new Map();
 		for (const e of this.channel.edits.toArray()) if (isEditRecord(e)) this.addEdit(e);
 		this.marks = deletionIndex(this.channel);
+		this.moderation = new Map();
+		this.channel.moderation.forEach((value, key) => this.addModeration(readModeration(key, value)));
+	}
+
+	/** As ChannelView keeps moderation marks: newest first, the very same mark once. */
+	private addModeration(mark: ModerationMark | undefined): void {
+		if (mark === undefined) return;
+		const list = this.moderation.get(mark.msg) ?? [];
+		addNewestFirst(list, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
+		this.moderation.set(mark.msg, list);
 	}
 
 	private choose(id: string, m: MessageRecord): void {
@@ -154,12 +184,12 @@ export class ChannelRecords {
 	}
 
 	/**
-	 * The values of the messages and edits arrays and the deletion marks in structs past `sv`,
-	 * and the store's state vector; with `stateOnly`, the state vector alone.
+	 * The values of the messages and edits arrays, the deletion marks and the moderation marks in
+	 * structs past `sv`, and the store's state vector; with `stateOnly`, the state vector alone.
 	 */
-	private structsSince(sv: Map<number, number>, stateOnly = false): { messages: unknown[]; edits: unknown[]; marks: [string, unknown][]; state: Map<number, number> } {
-		const { messages: messageArray, edits: editArray, deletions } = this.channel;
-		const out = { messages: [] as unknown[], edits: [] as unknown[], marks: [] as [string, unknown][], state: new Map<number, number>() };
+	private structsSince(sv: Map<number, number>, stateOnly = false): { messages: unknown[]; edits: unknown[]; marks: [string, unknown][]; moderation: [string, unknown][]; state: Map<number, number> } {
+		const { messages: messageArray, edits: editArray, deletions, moderation } = this.channel;
+		const out = { messages: [] as unknown[], edits: [] as unknown[], marks: [] as [string, unknown][], moderation: [] as [string, unknown][], state: new Map<number, number>() };
 		for (const [client, structs] of this.doc.store.clients) {
 			const last = structs[structs.length - 1];
 			if (last === undefined) continue;
@@ -174,8 +204,8 @@ export class ChannelRecords {
 					const content = s.content.getContent();
 					const into = s.parent === messageArray ? out.messages : out.edits;
 					for (let j = Math.max(0, known - s.id.clock); j < content.length; j++) into.push(content[j]);
-				} else if (s.parent === deletions && s.parentSub !== null) {
-					out.marks.push([s.parentSub, s.content.getContent()[0]]);
+				} else if ((s.parent === deletions || s.parent === moderation) && s.parentSub !== null) {
+					(s.parent === deletions ? out.marks : out.moderation).push([s.parentSub, s.content.getContent()[0]]);
 				}
 			}
 		}

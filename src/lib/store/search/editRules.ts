@@ -10,7 +10,7 @@
  * channel's edited messages. The indexer compares it without loading the channel and indexes
  * the channel's edited messages again when it differs.
  */
-import { channelQuestions, shownText, type AnswersTo, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
+import { channelQuestions, shownText, signedModeration, withdrawnBy, type AnswersTo, type MessageMarks, type PostingRules, type QuestionLookup } from '../../doc/channelRights.js';
 import type { EditRecord, MessageRecord } from '../../doc/schema.js';
 
 /** Whether an edit of a message shows. */
@@ -24,14 +24,19 @@ const SHOWN = '\u0000shown';
  * at a time. `records` gives the channel's records by id as views choose them (a view's
  * `byId`): `shownText` reads a model's question there; read only when it does. `answersTo`
  * gives a question's answers where they are kept (else they are found among every record).
+ * `marks` gives the channel's marks: a question its asker deleted or a moderator hid proves no
+ * answer (channelRights.ts `withdrawnBy`), as in the view (found in review: search still held
+ * such an answer as asked, so it kept a member host's later edit of it out while the view showed
+ * it, and took a relay's edits that the view drops).
  */
-export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>, answersTo?: AnswersTo): EditJudge {
+export function editJudge(rules: PostingRules | undefined, docId: string, records: () => ReadonlyMap<string, MessageRecord>, answersTo?: AnswersTo, marks?: MessageMarks): EditJudge {
 	if (rules === undefined) return () => true;
 	// The channel's questions, read from its records only when a model's answer is judged, and one
 	// lookup for every edit (found in review: judging any edit asked for the whole channel's
 	// records, so a pass carrying a member's edit of a new message read the channel whole).
 	let questions: QuestionLookup | undefined;
-	const lookup = () => (questions ??= channelQuestions(records(), docId, answersTo));
+	const withdrawn = marks === undefined ? undefined : withdrawnBy(marks, rules.roleOf);
+	const lookup = () => (questions ??= channelQuestions(records(), docId, answersTo, withdrawn));
 	const lazy = Object.assign((id: string) => lookup()(id), { firstAnswer: (id: string) => lookup().firstAnswer(id) });
 	const judged: PostingRules = rules.questions !== undefined ? rules : { ...rules, questions: lazy };
 	return (e, m) => {
@@ -40,9 +45,15 @@ export function editJudge(rules: PostingRules | undefined, docId: string, record
 	};
 }
 
-/** The devices whose roles decide whether `m`'s edits show: its author, and the asker of a model's answer. */
-export function editorsOf(m: Pick<MessageRecord, 'author' | 'askedBy'>): string[] {
-	return m.askedBy !== undefined ? [m.author, m.askedBy] : [m.author];
+/**
+ * The devices whose roles decide whether `m`'s edits show: its author, and for a model's answer
+ * its asker and the signers of the moderation marks on its question (`marks`), whose standing
+ * as moderators decides whether the question was taken back (channelRights.ts `withdrawnBy`).
+ */
+export function editorsOf(m: Pick<MessageRecord, 'author' | 'askedBy' | 'question'>, marks?: Pick<MessageMarks, 'moderationMarks'>): string[] {
+	if (m.askedBy === undefined) return [m.author];
+	const moderators = m.question === undefined || marks === undefined ? [] : marks.moderationMarks(m.question).filter(signedModeration).map((mark) => mark.by);
+	return [m.author, m.askedBy, ...moderators];
 }
 
 /**

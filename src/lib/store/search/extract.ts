@@ -26,7 +26,7 @@ import type { ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
-import { signedDeletion, signedPost, type PostingRules } from '../../doc/channelRights.js';
+import { signedDeletion, signedPost, type MessageMarks, type PostingRules } from '../../doc/channelRights.js';
 import { editSigningBytes, verifyAiRecordNow, verifyBytesNow } from '../../doc/signature.js';
 import { channelRecords } from './ChannelRecords.js';
 import { editJudge, editorsOf, editRulesKey, type EditJudge } from './editRules.js';
@@ -87,7 +87,8 @@ async function latestEdits(
 	messageOf: (msgId: string) => MessageRecord | undefined,
 	shows: EditJudge,
 	editors: Set<string>,
-	checks: Checks
+	checks: Checks,
+	marks: Pick<MessageMarks, 'moderationMarks'>
 ): Promise<Map<string, EditRecord>> {
 	const byMessage = new Map<string, EditRecord[]>();
 	for (const e of edits) {
@@ -99,7 +100,7 @@ async function latestEdits(
 	const out = new Map<string, EditRecord>();
 	for (const [msg, list] of byMessage) {
 		const m = messageOf(msg)!;
-		for (const peer of editorsOf(m)) editors.add(peer);
+		for (const peer of editorsOf(m, marks)) editors.add(peer);
 		// Newest first; two of one clock (a modified client's) by signature, so that the order they
 		// are met in (array or arrival) does not decide.
 		list.sort((a, b) => compareHlc(b.hlc, a.hlc) || (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
@@ -149,6 +150,14 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 			const question = m.ask !== undefined && m.model === undefined ? m.id : m.model !== undefined ? m.question : undefined;
 			if (question !== undefined) for (const id of records.namingQuestion(question)) if (!fresh.has(id)) reweigh.add(id);
 		}
+		// A stored message with a new edit: all its edits are weighed again, as a whole read weighs
+		// them (found in review: a new edit was taken only when dated after the text held, so an
+		// author's edit dated before her message, or one of the held edit's clock that wins by
+		// signature, stayed out of search on a replica that had indexed the message before).
+		for (const e of delta!.edits) if (!fresh.has(e.msg)) reweigh.add(e.msg);
+		// A question taken back or given back (its asker's deletion mark, a moderator's mark): its
+		// answers' edits are weighed again (channelRights.ts `withdrawnBy`).
+		for (const question of [...delta!.markIds, ...delta!.moderationIds]) for (const id of records.namingQuestion(question)) if (!fresh.has(id)) reweigh.add(id);
 		if (reweigh.size > 0) {
 			const have = new Set(newEdits);
 			newEdits = [...newEdits, ...[...reweigh].flatMap((id) => records.editsOf(id)).filter((e) => !have.has(e))];
@@ -183,21 +192,17 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		edits = [...edits, ...[...fresh.keys(), ...restoring.keys()].flatMap((id) => records.editsOf(id)).filter((e) => !have.has(e))];
 	}
 	const editors = new Set<string>(full || recheck ? [] : (prev.editors ?? []));
-	const latest = await latestEdits(edits, messageOf, editJudge(rules, docId, () => records.byId, records.answersTo), editors, checks);
+	const latest = await latestEdits(edits, messageOf, editJudge(rules, docId, () => records.byId, records.answersTo, records), editors, checks, records);
 	const put: SearchEntry[] = [];
 	for (const m of [...fresh.values(), ...restoring.values()]) {
 		if (!deleted.has(m.id)) put.push(messageEntry(docId, m, latest.get(m.id)));
 	}
 	for (const [id, row] of stored) {
-		const edit = latest.get(id);
-		if (recheck || reweigh.has(id)) {
-			// Every edit was weighed again: the text is the newest that shows now, or the original.
-			const m = storedRecords.get(id);
-			const entry = m && messageEntry(docId, m, edit);
-			if (entry && entry.textHlc !== row.textHlc) put.push({ ...stripRow(row), text: entry.text, textHlc: entry.textHlc });
-		} else if (edit && compareHlc(edit.hlc, row.textHlc ?? '') > 0) {
-			put.push({ ...stripRow(row), text: edit.text, textHlc: edit.hlc });
-		}
+		// Every edit of a stored message with one to weigh was weighed again (recheck, reweigh): the
+		// text is the newest that shows now, or the original.
+		const m = storedRecords.get(id);
+		const entry = m && messageEntry(docId, m, latest.get(id));
+		if (entry && (entry.textHlc !== row.textHlc || entry.text !== row.text)) put.push({ ...stripRow(row), text: entry.text, textHlc: entry.textHlc });
 	}
 	const remove = [...deleted].filter((id) => !wasDeleted.has(id)).map((itemId) => ({ docId, itemId }));
 	if (full && prev) {

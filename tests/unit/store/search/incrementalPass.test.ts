@@ -10,6 +10,16 @@
  * - A pass carrying one edit, one deletion mark or one moderation mark of a long channel reads
  *   none of its arrays or maps whole (every read of one is counted), in search and in workspace
  *   knowledge (KnowledgeIndexer reads channels with the same extraction).
+ * - After a seeded run of questions (some arriving after their answers), answers of the relay
+ *   and of members' devices (in their question's window and past it, second ones), their edits
+ *   (before the answer, in the window, past it), questions taken back and given back by their
+ *   askers and moderators, read-only marks and moderators' role changes, the index holds what one
+ *   built afresh holds and each message's text as the channel view shows it.
+ * - An answer's edits are weighed again when its question is taken back or given back, or the
+ *   role of the moderator who hid it changes (found in review: search did not know of questions
+ *   taken back).
+ * - An edit dated before its message, or of the held edit's clock, is taken as a whole read
+ *   takes it (found in review: only an edit dated after the held text was taken).
  * - A message its author restores comes back, whoever else marked it deleted.
  * - What is kept of a loaded channel is read again whole once an item of it is deleted.
  *
@@ -22,10 +32,13 @@ import { ChannelDoc } from '../../../../src/lib/doc/ChannelDoc';
 import { KnowledgeIndex } from '../../../../src/lib/knowledge/KnowledgeIndex';
 import { KnowledgeIndexer } from '../../../../src/lib/knowledge/KnowledgeIndexer';
 import { MemoryVectorStore } from '../../../../src/lib/knowledge/VectorStore';
-import { archivedSpans, readOnlySpans, type PostingRules } from '../../../../src/lib/doc/channelRights';
+import { archivedSpans, readOnlySpans, shownText, withQuestions, type PostingRules } from '../../../../src/lib/doc/channelRights';
+import { ChannelView } from '../../../../src/lib/doc/ChannelView';
+import { answerIdFor } from '../../../../src/lib/doc/recordChoice';
+import type { MessageRecord } from '../../../../src/lib/doc/schema';
 import { newId, newIdFor } from '../../../../src/lib/doc/ids';
 import type { ChannelSettingValues } from '../../../../src/lib/doc/schema';
-import { moderationMarks, signChannelEntry, signSettingsMark } from '../../../../src/lib/doc/signature';
+import { moderationMarks, signChannelEntry, signEdit, signMessage, signSettingsMark } from '../../../../src/lib/doc/signature';
 import { foldTeam } from '../../../../src/lib/doc/team/fold';
 import type { TeamOp } from '../../../../src/lib/doc/team/ops';
 import { WorkspaceDoc } from '../../../../src/lib/doc/WorkspaceDoc';
@@ -35,7 +48,7 @@ import { channelRecords } from '../../../../src/lib/store/search/ChannelRecords'
 import { SearchIndex } from '../../../../src/lib/store/search/SearchIndex';
 import { SearchIndexer } from '../../../../src/lib/store/search/SearchIndexer';
 import { at, mulberry32, signedDeletion, signedEdit, signedMsg } from '../../doc/helpers';
-import { team, type Signer } from '../../doc/channelAttacks/team';
+import { team, throwaway, type Signer } from '../../doc/channelAttacks/team';
 import { write } from '../../doc/team/teamKit';
 import { HashEmbedder } from '../../knowledge/hashEmbedder';
 
@@ -48,7 +61,7 @@ afterEach(async () => {
 type Team = Awaited<ReturnType<typeof team>>;
 
 /** A workspace of a real team with one channel the owner made; roles follow the team's operations. */
-async function world(t: Team) {
+async function world(t: Team, extraRoles: Record<string, string> = {}) {
 	const docs = new DocStore(`incremental-${newId()}:`);
 	docs.onError = () => undefined;
 	const wsId = newId();
@@ -59,7 +72,9 @@ async function world(t: Team) {
 	const channelId = newId();
 	root.createChannel(await signChannelEntry(t.owner.key, { id: channelId, name: 'general', topic: '', private: false, readOnly: false, archived: false, createdAt: 1, createdBy: t.owner.id }));
 	const ops: TeamOp[] = [...t.ops];
-	let roleOf = t.roleOf;
+	let teamRoleOf = t.roleOf;
+	/** Roles as the team has them, and those the test gives devices outside it (a relay). */
+	const roleOf = (p: string) => extraRoles[p] ?? teamRoleOf(p);
 	const rules = (id: string): PostingRules => ({ roleOf, postedEver: (p) => roleOf(p) !== undefined, readOnly: readOnlySpans(root, id, roleOf), archived: archivedSpans(root, id, roleOf) });
 	const teamListeners = new Set<() => void>();
 	const handle = docs.open(channelId);
@@ -81,7 +96,7 @@ async function world(t: Team) {
 		async setRole(who: Signer, role: 'admin' | 'member' | 'guest', ms: number) {
 			ops.push(await write(owner, t.ws, ops, { t: 'role', member: t.folded.devices.get(who.id)!, role }, ms));
 			const folded = foldTeam(t.ws, ops);
-			roleOf = (p) => {
+			teamRoleOf = (p) => {
 				const id = folded.devices.get(p);
 				return id === undefined ? undefined : folded.members.get(id)?.role;
 			};
@@ -197,6 +212,157 @@ describe('an indexing pass', () => {
 		expect(final.some((e) => e.text.startsWith('edit'))).toBe(true);
 		expect(final.length).toBeLessThan(authorOf.size);
 	}, 120_000);
+
+	it('gives what an index built afresh gives, and the text the channel shows, after a seeded run of questions, answers, their edits in and out of the answer window, and questions taken back', async () => {
+		const t = await team();
+		const relay = throwaway();
+		const w = await world(t, { [relay.id]: 'relay' });
+		const live = await startSearch(w);
+		const rand = mulberry32(11);
+		const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+		const MINUTE = 60_000;
+		const askers = [t.owner, t.admin, t.member];
+		const signers = new Map<string, Signer>([...askers, relay].map((s) => [s.id, s]));
+		/** Questions signed, and whether they are in the channel yet (a question may arrive after its answers). */
+		const questions: { q: MessageRecord; time: number; posted: boolean }[] = [];
+		const answers: { a: MessageRecord; time: number; q: { time: number } }[] = [];
+		let now = 1_000;
+		/** What the channel shows of each indexed message is what search holds of it. */
+		const asShown = async () => {
+			const view = new ChannelView(w.channel);
+			const rules = withQuestions(w.rules(w.channelId), view);
+			const got = (await live.entries()).map((e) => [e.itemId, e.text]);
+			const want = got.map(([id]) => [id, shownText(view, view.byId.get(id!)!, rules)]);
+			view.destroy();
+			return { got, want };
+		};
+		for (let step = 0; step < 200; step++) {
+			now += 10 + Math.floor(rand() * 4 * MINUTE);
+			const r = rand();
+			if (questions.length < 2 || r < 0.14) {
+				const asker = pick(askers);
+				// The relay, the asker's own device, or another member's.
+				const host = rand() < 0.55 ? relay : pick(askers);
+				const q = await signMessage(asker.key, { id: newIdFor(asker.id), author: asker.id, hlc: at(now, asker.id, step), text: `question ${step} qword${step}`, ask: { model: 'tiny', host: host.id } }, w.channelId);
+				const posted = rand() < 0.75;
+				if (posted) w.channel.post(q);
+				questions.push({ q, time: now, posted });
+			} else if (r < 0.2) {
+				const held = questions.find((x) => !x.posted);
+				if (held) {
+					held.posted = true;
+					w.channel.post(held.q);
+				}
+			} else if (r < 0.42) {
+				// An answer, mostly in its question's window, sometimes past it; sometimes a second one.
+				const asked = pick(questions);
+				const host = signers.get(asked.q.ask!.host)!;
+				const time = asked.time + (rand() < 0.75 ? 1 + Math.floor(rand() * 15 * MINUTE) : 15 * MINUTE + 1 + Math.floor(rand() * 10 * MINUTE));
+				const a = await signMessage(host.key, { id: answerIdFor(asked.q.author, host.id), author: host.id, hlc: at(time, host.id, step), text: rand() < 0.5 ? '' : `answer ${step} aword${step}`, model: 'tiny', askedBy: asked.q.author, question: asked.q.id }, w.channelId);
+				w.channel.post(a);
+				answers.push({ a, time, q: asked });
+			} else if (r < 0.62 && answers.length > 0) {
+				// The answer's host's edit: before the answer, in the window, or past it.
+				const { a, time, q } = pick(answers);
+				const host = signers.get(a.author)!;
+				const u = rand();
+				const when = u < 0.15 ? time - 1 - Math.floor(rand() * MINUTE) : u < 0.7 ? time + Math.floor(rand() * Math.max(1, q.time + 15 * MINUTE - time)) : q.time + 15 * MINUTE + 1 + Math.floor(rand() * 60 * MINUTE);
+				w.channel.edit(await signEdit(host.key, { msg: a.id, author: host.id, hlc: at(when, host.id, step), text: `edit ${step} eword${step}`, ...(rand() < 0.5 ? { end: { status: 'done' as const } } : {}) }));
+			} else if (r < 0.74) {
+				// The asker takes her question back, or gives it back.
+				const { q } = pick(questions);
+				const asker = signers.get(q.author)!;
+				w.channel.markDeletion(await signedDeletion(q.id, asker, at(now, asker.id, step), rand() < 0.6));
+			} else if (r < 0.84) {
+				const { q } = pick(questions);
+				const by = pick([t.owner, t.admin]);
+				w.channel.markModeration(await moderationMarks.sign(by.key, { msg: q.id, by: by.id, hlc: at(now, by.id, step), hidden: rand() < 0.6 }));
+			} else if (r < 0.92) {
+				await w.mark('readOnly', rand() < 0.5, now - Math.floor(rand() * 20 * MINUTE));
+			} else {
+				// A moderator demoted or made one (her hides count, or stop counting).
+				await w.setRole(pick([t.admin, t.member]), pick(['admin', 'member'] as const), now);
+			}
+			if (rand() < 0.45) await live.indexer.flush();
+			// Compared often, and after every mark of a question, rules mark and role change.
+			if (step % 10 === 9 || r >= 0.62) {
+				await live.indexer.flush();
+				const fresh = await startSearch(w, await copyOf(w));
+				expect(await live.entries(), `after step ${step}`).toEqual(await fresh.entries());
+				await fresh.stop();
+				const { got, want } = await asShown();
+				expect(got, `shown after step ${step}`).toEqual(want);
+			}
+		}
+		// Sanity: answers were edited, and some edits were left out.
+		const final = await live.entries();
+		expect(final.some((e) => e.text.startsWith('edit'))).toBe(true);
+		expect(answers.length).toBeGreaterThan(20);
+	}, 120_000);
+
+	it('takes an edit dated before its message, or of the same clock as the one it holds, as a whole read does', async () => {
+		const t = await team();
+		const w = await world(t);
+		const live = await startSearch(w);
+		w.channel.post(await signedMsg(w.channelId, 'x', t.member, at(1_000, t.member.id), 'meet at the old quay'));
+		await live.indexer.flush();
+		// The author's signed edit, dated before her message (her clock, or a modified client): the view shows it.
+		w.channel.edit(await signedEdit('x', t.member, at(500, t.member.id), 'meet at the new pier'));
+		await live.indexer.flush();
+		const view = new ChannelView(w.channel);
+		expect(shownText(view, view.byId.get('x')!, w.rules(w.channelId))).toBe('meet at the new pier');
+		view.destroy();
+		expect((await live.index.search('pier')).map((h) => h.itemId)).toEqual(['x']);
+		expect(await live.index.search('quay')).toEqual([]);
+		// Two of her edits of one clock, in two passes: the same one wins as in one pass (by signature).
+		const [a, b] = [await signedEdit('x', t.member, at(2_000, t.member.id), 'edit one'), await signedEdit('x', t.member, at(2_000, t.member.id), 'edit two')];
+		const [first, second] = a.sig < b.sig ? [b, a] : [a, b];
+		w.channel.edit(first);
+		await live.indexer.flush();
+		w.channel.edit(second);
+		await live.indexer.flush();
+		const fresh = await startSearch(w, await copyOf(w));
+		expect(await live.entries()).toEqual(await fresh.entries());
+		expect((await live.entries()).find((e) => e.itemId === 'x')?.text).toBe(second.text);
+	});
+
+	it('weighs an answer’s edits again when its question is taken back or given back, or its moderator’s role changes, as the view does', async () => {
+		const t = await team();
+		const w = await world(t);
+		const live = await startSearch(w);
+		const MINUTE = 60_000;
+		// The owner asks the model of the member's device; its answer, then an edit past the answer window.
+		const q = await signMessage(t.owner.key, { id: newIdFor(t.owner.id), author: t.owner.id, hlc: at(1_000, t.owner.id), text: '@tiny where?', ask: { model: 'tiny', host: t.member.id } }, w.channelId);
+		const a = await signMessage(t.member.key, { id: answerIdFor(t.owner.id, t.member.id), author: t.member.id, hlc: at(2_000, t.member.id), text: 'at the quay', model: 'tiny', askedBy: t.owner.id, question: q.id }, w.channelId);
+		w.channel.postMany([q, a]);
+		w.channel.edit(await signEdit(t.member.key, { msg: a.id, author: t.member.id, hlc: at(1_000 + 16 * MINUTE, t.member.id), text: 'at the pier' }));
+		/** [what search holds of the answer, what the channel shows, what an index built afresh holds]. */
+		const texts = async () => {
+			await live.indexer.flush();
+			const view = new ChannelView(w.channel);
+			const shown = shownText(view, view.byId.get(a.id)!, w.rules(w.channelId));
+			view.destroy();
+			const fresh = await startSearch(w, await copyOf(w));
+			const textOf = async (s: typeof live) => (await s.entries()).find((e) => e.itemId === a.id)?.text;
+			const out = [await textOf(live), shown, await textOf(fresh)];
+			await fresh.stop();
+			return out;
+		};
+		// Asked: the late edit does not count.
+		expect(await texts()).toEqual(['at the quay', 'at the quay', 'at the quay']);
+		// The owner deletes her question: the answer is its host's own post, and its edit counts.
+		w.channel.markDeletion(await signedDeletion(q.id, t.owner, at(3_000_000, t.owner.id)));
+		expect(await texts()).toEqual(['at the pier', 'at the pier', 'at the pier']);
+		w.channel.markDeletion(await signedDeletion(q.id, t.owner, at(3_100_000, t.owner.id), false));
+		expect(await texts()).toEqual(['at the quay', 'at the quay', 'at the quay']);
+		// The admin hides it; then she is made a member, and her hide counts no more; then admin again.
+		w.channel.markModeration(await moderationMarks.sign(t.admin.key, { msg: q.id, by: t.admin.id, hlc: at(3_200_000, t.admin.id), hidden: true }));
+		expect(await texts()).toEqual(['at the pier', 'at the pier', 'at the pier']);
+		await w.setRole(t.admin, 'member', 3_300_000);
+		expect(await texts()).toEqual(['at the quay', 'at the quay', 'at the quay']);
+		await w.setRole(t.admin, 'admin', 3_400_000);
+		expect(await texts()).toEqual(['at the pier', 'at the pier', 'at the pier']);
+	});
 
 	it('reads none of a long channel’s arrays or maps whole for one edit, deletion or moderation mark (search and workspace knowledge)', async () => {
 		const t = await team();
