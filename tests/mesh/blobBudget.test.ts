@@ -22,7 +22,7 @@ import { IdbBlobStore } from '../../src/lib/store/IdbBlobStore.js';
 import { signMessage } from '../../src/lib/doc/signature.js';
 import { at } from '../unit/doc/helpers.js';
 import { randomBytes, stopBlobPeers, withBlobs, type BlobPeer } from './blobPeers.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitUntil } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { listedDoc, post, has, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -39,14 +39,6 @@ afterEach(async () => {
 
 let clock = 5000;
 
-/** Waits until `check` resolves true (helpers' waitFor takes a synchronous check). */
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 let dbs = 0;
 
 /** Posts an image of `size` random bytes from `peer` (held in `blobs`) in channel `docId`. */

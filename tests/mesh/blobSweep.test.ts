@@ -20,7 +20,7 @@ import { signDeletionMark, signMessage, signModerationMark } from '../../src/lib
 import { autoFetches, limitsOf } from '../../src/lib/state/ChannelBlobs.svelte.js';
 import { at } from '../unit/doc/helpers.js';
 import { randomBytes, stopBlobPeers, withBlobs, type BlobPeer } from './blobPeers.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitUntil } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { has, listedDoc, post, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -33,15 +33,6 @@ afterEach(async () => {
 });
 
 let clock = 90_000;
-
-/** Waits until `check` resolves true. */
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 
 /** Posts image `bytes` (stored in `blobs`) from `peer` in channel `docId`, signed as the app posts; returns its reference and message id. */
 async function postImage(peer: TeamPeer, blobs: Pick<BlobPeer, 'store'>, docId: string, bytes: Uint8Array, name: string): Promise<{ ref: AttachmentRef; msg: string }> {

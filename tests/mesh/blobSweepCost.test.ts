@@ -19,7 +19,7 @@ import type { AttachmentRef } from '../../src/lib/doc/schema.js';
 import { signDeletionMark, signMessage } from '../../src/lib/doc/signature.js';
 import { at } from '../unit/doc/helpers.js';
 import { randomBytes } from './blobPeers.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitUntil } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { stopTeamPeers, listedDoc, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -31,15 +31,6 @@ afterEach(async () => {
 });
 
 let clock = 290_000;
-
-/** Waits until `check` resolves true. */
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 
 /** `peer` posts a signed message in `docId` (with `files`); returns its id. */
 async function postAs(peer: TeamPeer, docId: string, text: string, files?: AttachmentRef[]): Promise<string> {

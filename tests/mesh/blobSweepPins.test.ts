@@ -18,7 +18,7 @@ import { signDeletionMark, signMessage } from '../../src/lib/doc/signature.js';
 import { autoFetches } from '../../src/lib/state/ChannelBlobs.svelte.js';
 import { at } from '../unit/doc/helpers.js';
 import { randomBytes, stopBlobPeers, withBlobs } from './blobPeers.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitUntil } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { has, listedDoc, post, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -31,15 +31,6 @@ afterEach(async () => {
 });
 
 let clock = 390_000;
-
-/** Waits until `check` resolves true. */
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 
 /** A signed message of `peer` in `docId` with image `bytes` stored in `store`. */
 async function imagePost(peer: TeamPeer, store: MemoryBlobStore, docId: string, bytes: Uint8Array, name: string): Promise<MessageRecord> {

@@ -18,7 +18,7 @@ import type { AttachmentRef } from '../../src/lib/doc/schema.js';
 import { signDeletionMark, signMessage } from '../../src/lib/doc/signature.js';
 import { at } from '../unit/doc/helpers.js';
 import { randomBytes, stopBlobPeers } from './blobPeers.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitUntil } from './helpers.js';
 import { stopPeers } from './peers.js';
 import { listedDoc, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
 
@@ -31,15 +31,6 @@ afterEach(async () => {
 });
 
 let clock = 190_000;
-
-/** Waits until `check` resolves true. */
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
 
 /** `peer` posts an image reference (its bytes are not needed: the browser under test holds them already). */
 async function postImage(peer: TeamPeer, docId: string, blob: string, size: number, name: string): Promise<string> {

@@ -105,6 +105,15 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
 	}
 }
 
+/** {@link waitFor} for a check that must read something first (a store): waits until `check` resolves true. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
 /** Resolves with the stream's final status once it is closed or reset (or its status after `ms`). */
 export function ended(stream: Stream, ms: number): Promise<string> {
 	if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve(stream.status);
