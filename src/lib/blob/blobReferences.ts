@@ -240,21 +240,29 @@ export function carriesMarks(update: Uint8Array): boolean {
 }
 
 /**
- * The ids of the messages that the well-formed deletion and moderation marks of an update name
- * (empty for an update with none: it is decoded only when {@link carriesMarks} finds their
- * maps' names, which a message's text can hold too). Never throws.
+ * The messages that the well-formed deletion and moderation marks of an update name, each with
+ * whether one of those marks shows it again (an author's restoring mark, a moderator's unhide,
+ * whoever signed it: the sweep asks whether the message shows). Empty for an update with none:
+ * it is decoded only when {@link carriesMarks} finds their maps' names, which a message's text
+ * can hold too. Never throws.
  */
-export function markedMessages(update: Uint8Array): Set<string> {
-	const out = new Set<string>();
+export function markedMessages(update: Uint8Array): Map<string, boolean> {
+	const out = new Map<string, boolean>();
 	if (!carriesMarks(update)) return out;
+	const add = (msg: string, hides: boolean) => out.set(msg, (out.get(msg) ?? false) || !hides);
 	try {
 		for (const struct of Y.decodeUpdate(update).structs) {
 			if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny) || struct.parentSub === null) continue;
 			// A decoded (not applied) item names its root type by name.
 			const parent: unknown = struct.parent;
 			const value: unknown = struct.content.getContent()[0];
-			const msg = parent === 'deletions' ? readDeletion(struct.parentSub, value)?.mark.msg : parent === 'moderation' ? readModeration(struct.parentSub, value)?.msg : undefined;
-			if (msg !== undefined) out.add(msg);
+			if (parent === 'deletions') {
+				const mark = readDeletion(struct.parentSub, value)?.mark;
+				if (mark !== undefined) add(mark.msg, mark.deleted);
+			} else if (parent === 'moderation') {
+				const mark = readModeration(struct.parentSub, value);
+				if (mark !== undefined) add(mark.msg, mark.hidden);
+			}
 		}
 	} catch {
 		// Not a v1 update this replica can read: it marks nothing.

@@ -28,8 +28,14 @@
  * holds ({@link SWEEP_BATCH} a pass, as above): a file whose messages were deleted or hidden
  * while no sweep followed them (before this rule, a tab closed before its pass ran, a pass
  * left for later) is dropped then, not only once some later mark comes in its channel.
+ *
+ * A mark that shows a message again (its author's restoring mark, a moderator's unhide) names no
+ * file, so nothing pinned its files again: a pass tells {@link BlobSweepInit.onShown} of each
+ * file of such a message this device does not hold (dropped once the message was deleted, or
+ * passed over as it came deleted), which the blob mesh pins as any other.
  */
 import type { RoleOf } from '../doc/channelRights.js';
+import type { AttachmentRef } from '../doc/schema.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import { STALE_MS, type BlobLedger, type LedgerEntry } from './blobBudget.js';
 import { carriesMarks, markedMessages, type BlobReferences } from './blobReferences.js';
@@ -57,6 +63,11 @@ export interface BlobSweepInit {
 	delayMs?: number;
 	/** Default {@link SWEEP_START_MS} (tests shorten it). */
 	startMs?: number;
+	/**
+	 * Told of a file this device does not hold that a message shows again (its author's
+	 * restoring mark, a moderator's unhide: marks that name no file), to pin it (BlobMesh.want).
+	 */
+	onShown?: (docId: string, ref: AttachmentRef) => void;
 	/** Told about a pass that failed (a store error). */
 	onError?: (error: Error) => void;
 	now?(): number;
@@ -107,6 +118,18 @@ export class BlobSweep {
 		if (this.running) this.renamed.add(blobId);
 	}
 
+	/**
+	 * Blob `blobId`, just fetched by a pin, shows in no message any more: the next pass looks at
+	 * it. Found in review: a pin checked that its message showed, then fetched; a deletion that
+	 * came meanwhile had its pass find the file not held yet (the pin's first answer was slow),
+	 * and the fetch then stored it for good (until the next start's pass).
+	 */
+	recheck(blobId: string): void {
+		if (this.stopped) return;
+		this.pending.add(blobId);
+		this.schedule(this.init.delayMs ?? SWEEP_DELAY_MS);
+	}
+
 	/** Blobs looked at so far (whether a message shows them). */
 	get checked(): number {
 		return this.looked;
@@ -155,13 +178,24 @@ export class BlobSweep {
 		const marked = [...this.dirty];
 		this.dirty.clear();
 		const docs = marked.map(([docId]) => docId);
-		// The blobs the marked messages name (from the references index, in memory).
+		// The blobs the marked messages name (from the references index, in memory), and of those
+		// the ones a message shown again names, with its document.
 		const named = new Set<string>();
+		const again = new Map<string, string>();
 		for (const [docId, updates] of marked) {
-			const messages = new Set(updates.flatMap((update) => [...markedMessages(update)]));
+			const messages = new Set<string>();
+			const shownAgain = new Set<string>();
+			for (const update of updates) {
+				for (const [msg, shows] of markedMessages(update)) {
+					messages.add(msg);
+					if (shows) shownAgain.add(msg);
+				}
+			}
 			if (messages.size === 0) continue;
 			for (const blobId of (await references.of(docId)).keys()) {
-				if ((await references.posts(docId, blobId)).some((post) => messages.has(post.id))) named.add(blobId);
+				const posts = await references.posts(docId, blobId);
+				if (posts.some((post) => messages.has(post.id))) named.add(blobId);
+				if (!again.has(blobId) && posts.some((post) => shownAgain.has(post.id))) again.set(blobId, docId);
 			}
 		}
 		if (named.size === 0 && this.pending.size === 0 && !this.everything) return;
@@ -172,6 +206,7 @@ export class BlobSweep {
 			return origin !== undefined && origin !== 'sent';
 		};
 		for (const blobId of named) if (fetched(blobId)) this.pending.add(blobId);
+		await this.showAgain(again, held);
 		if (this.everything) {
 			this.everything = false;
 			for (const blobId of held.keys()) if (fetched(blobId)) this.pending.add(blobId);
@@ -200,6 +235,24 @@ export class BlobSweep {
 		// Blobs past this batch soon; fetches that may be under way later.
 		if (this.pending.size > later.size) this.schedule(this.init.delayMs ?? SWEEP_DELAY_MS);
 		else if (later.size > 0) this.schedule(LATER_MS);
+	}
+
+	/**
+	 * Tells {@link BlobSweepInit.onShown} of the blobs of `named` (blob id → the document where a
+	 * mark showed again a message naming it) not held here whose message there shows now. Found
+	 * in review: a pin was queued only by an update naming a file, so the file of a message that
+	 * came deleted (its pin passed over) or was swept once deleted never came back when its
+	 * author restored it, or a moderator showed it again: those marks name no file.
+	 */
+	private async showAgain(named: ReadonlyMap<string, string>, held: ReadonlyMap<string, LedgerEntry>): Promise<void> {
+		const { onShown, references, roleOf } = this.init;
+		if (onShown === undefined) return;
+		for (const [blobId, docId] of named) {
+			if (this.stopped) return;
+			if (held.has(blobId) || !(await namedByShownPost(references, docId, blobId, roleOf))) continue;
+			const ref = (await references.of(docId)).get(blobId);
+			if (ref !== undefined) onShown(docId, ref);
+		}
 	}
 
 	/**

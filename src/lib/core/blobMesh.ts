@@ -337,6 +337,8 @@ export class BlobMesh {
 						roleOf: (peer) => workspace.authority.roleOf?.(peer),
 						...(this.init.sweepDelayMs !== undefined ? { delayMs: this.init.sweepDelayMs } : {}),
 						...(this.init.sweepStartMs !== undefined ? { startMs: this.init.sweepStartMs } : {}),
+						// A file whose message shows again (restored, shown by a moderator) is pinned again.
+						onShown: (docId, ref) => this.want(workspaceId, docId, ref),
 						...(this.init.onError !== undefined ? { onError: this.init.onError } : {})
 					});
 		const unsubscribe = workspace.docs.onLocalUpdate((docId, update) => {
@@ -462,6 +464,8 @@ export class BlobMesh {
 					const admit = (manifest: BlobManifest) => this.admitPin(workspaceId, store, pin, manifest);
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, admit, signal: AbortSignal.timeout(10 * 60_000) });
 					if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
+					// Its message deleted or hidden while it was fetched (after the sweep looked): swept.
+					else if (followed.sweep !== undefined && !(await followed.sweep.shows(blobId, [pin.docId]).catch(() => true))) followed.sweep.recheck(blobId);
 					this.unqueue(followed, blobId);
 				} catch (error) {
 					if (error instanceof BlobRefusedError) {
