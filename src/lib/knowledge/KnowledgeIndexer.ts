@@ -60,7 +60,7 @@ export interface KnowledgeIndexerInit {
 }
 
 /** What the last pass over a channel saw, and what its rules said of its edited messages then (editRules.ts). */
-type ChannelState = Pick<SearchDocRow, 'sv' | 'deleted' | 'editors' | 'rulesKey'>;
+type ChannelState = Pick<SearchDocRow, 'sv' | 'deleted' | 'editors' | 'rulesKey' | 'removed'>;
 
 /** See the module comment. */
 export class KnowledgeIndexer {
@@ -187,7 +187,7 @@ export class KnowledgeIndexer {
 		}
 		const sv = change.doc?.sv;
 		if (!sv) throw new Error(`No state vector for channel ${docId}.`);
-		return { replace, state: { sv, deleted: change.doc?.deleted ?? [], editors: change.doc?.editors ?? [], rulesKey: change.doc?.rulesKey ?? '' } };
+		return { replace, state: { sv, deleted: change.doc?.deleted ?? [], editors: change.doc?.editors ?? [], rulesKey: change.doc?.rulesKey ?? '', removed: change.doc?.removed ?? 0 } };
 	}
 
 	/** The stored messages as extraction reads them (author and clock of the text indexed). */

@@ -10,10 +10,12 @@
  * What is new is read off the document's struct store (structs past a state vector, client by
  * client) instead of walking the arrays, so the cost is that of the new structs. The arrays and
  * the marks only grow (channelPolicy.ts); should an item of them be deleted all the same (a
- * local write), the whole document is read again at the next use. Two records of one id are
- * chosen between in array order (recordChoice.ts), which the struct store does not give: an id
- * met again is chosen among all its records, reading the array (a member's copy of another's
- * id; rare, and what a pass cost before for every edit).
+ * local write), the whole document is read again at the next use, and
+ * {@link ChannelRecords.removed} tells a pass that read the channel before (in this session or
+ * an earlier one) to read it whole too. Two records of one id are chosen between in array order
+ * (recordChoice.ts), which the struct store does not give: an id met again is chosen among all
+ * its records, reading the array (a member's copy of another's id; rare, and what a pass cost
+ * before for every edit).
  */
 import * as Y from 'yjs';
 import { addDeletion, ChannelDoc, deletionIndex, readDeletion, readModeration, type ReadDeletion } from '../../doc/ChannelDoc.js';
@@ -41,6 +43,9 @@ export class ChannelRecords implements MessageMarks {
 	private known = new Map<number, number>();
 	/** An item of the messages, edits or deletion marks was deleted: read everything again. */
 	private stale = false;
+	/** The messages and edits arrays and the deletion and moderation maps. */
+	private readonly watched: Set<unknown>;
+	private removedCount = 0;
 	private byIdMap = new Map<string, MessageRecord>();
 	private editsByMsg = new Map<string, EditRecord[]>();
 	private marks = new Map<string, Map<string, ReadDeletion[]>>();
@@ -53,7 +58,7 @@ export class ChannelRecords implements MessageMarks {
 		readonly docId: string
 	) {
 		this.channel = new ChannelDoc(doc);
-		const watched = new Set<unknown>([this.channel.messages, this.channel.edits, this.channel.deletions, this.channel.moderation]);
+		const watched = (this.watched = new Set<unknown>([this.channel.messages, this.channel.edits, this.channel.deletions, this.channel.moderation]));
 		doc.on('afterTransaction', (tr: Y.Transaction) => {
 			if (this.stale || tr.deleteSet.clients.size === 0) return;
 			Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
@@ -61,6 +66,17 @@ export class ChannelRecords implements MessageMarks {
 			});
 		});
 		this.readWhole();
+	}
+
+	/**
+	 * How many values of the arrays and maps kept were removed from the document (a deletion
+	 * leaves the state vector as it was, so a pass reading past the one it stored would miss it).
+	 * Removals are never undone, so an equal count means none since. Found in review: a mark this
+	 * device's own write took out (the write policy refuses it of peers) left the message out of
+	 * search and knowledge, though a view or an index built afresh showed it.
+	 */
+	get removed(): number {
+		return this.removedCount;
 	}
 
 	/** The record of each id a view of the channel shows (`recordsById` over the whole array). */
@@ -149,6 +165,10 @@ export class ChannelRecords implements MessageMarks {
 	private readWhole(): void {
 		this.stale = false;
 		this.known = this.structsSince(new Map(), true).state;
+		this.removedCount = 0;
+		for (const structs of this.doc.store.clients.values()) {
+			for (const s of structs) if (s instanceof Y.Item && s.deleted && this.watched.has(s.parent)) this.removedCount += s.length;
+		}
 		this.byIdMap = new Map();
 		this.naming = new Map();
 		for (const [id, m] of recordsById(this.channel.messages.toArray(), this.docId)) this.choose(id, m);

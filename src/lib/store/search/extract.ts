@@ -40,7 +40,7 @@ export interface EntryLookup {
 }
 
 /** The previous pass over a document, if any. */
-type Previous = Pick<SearchDocRow, 'sv' | 'deleted' | 'items' | 'editors' | 'rulesKey'> | undefined;
+type Previous = Pick<SearchDocRow, 'sv' | 'deleted' | 'items' | 'editors' | 'rulesKey' | 'removed'> | undefined;
 
 function decodeSv(prev: Previous): Map<number, number> | undefined {
 	if (!prev) return new Map();
@@ -78,6 +78,21 @@ class Checks {
 }
 
 /**
+ * Verdicts on edits' signatures, by the record as its document holds it (never changed while it
+ * exists). Found in review: a pass weighs every edit of a message that got one, newest first, so
+ * a member's edits in its author's name, dated after hers and failing their checks, were each
+ * checked again on every pass that brought one more (300 of them: 1,525 checks over 5 passes).
+ */
+const editChecks = new WeakMap<EditRecord, boolean>();
+
+/** Whether edit `e`'s signature checks out (remembered; a check not made before counts in `checks`). */
+async function editSigned(e: EditRecord, checks: Checks): Promise<boolean> {
+	let ok = editChecks.get(e);
+	if (ok === undefined) editChecks.set(e, (ok = await checks.check(() => verifyBytesNow(e.author, editSigningBytes(e), e.sig))));
+	return ok;
+}
+
+/**
  * The newest edit of each message among `edits` that its author made, that `shows` (the
  * channel's rules: editRules.ts) and whose signature checks out; `messageOf` gives each
  * message. Adds the devices whose roles decide which edits show to `editors`.
@@ -106,7 +121,7 @@ async function latestEdits(
 		list.sort((a, b) => compareHlc(b.hlc, a.hlc) || (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
 		for (const e of list) {
 			if (!shows(e, m)) continue;
-			if (await checks.check(() => verifyBytesNow(e.author, editSigningBytes(e), e.sig))) {
+			if (await editSigned(e, checks)) {
 				out.set(msg, e);
 				break;
 			}
@@ -125,8 +140,14 @@ async function newestSignedHides(list: readonly ReadDeletion[] | undefined, chec
 export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, lookup: EntryLookup, rules?: PostingRules): Promise<IndexChange> {
 	const records = channelRecords(doc, docId);
 	const sv = decodeSv(prev);
-	const full = sv === undefined || !prev;
+	// A record or mark removed since (a local write: the state vector does not show it): read whole.
+	const full = sv === undefined || !prev || (prev.removed ?? 0) !== records.removed;
 	const delta = full ? undefined : records.since(sv);
+	// What was read: taken before the first wait (found in review: taken when the pass ended, so
+	// what a peer's update brought while the pass read the index or gave the event loop back was
+	// counted as indexed and never read).
+	const read = Y.encodeStateVector(doc);
+	const removed = records.removed;
 	const checks = new Checks();
 	const signed = (m: MessageRecord) => checks.check(() => signedPost(m, docId));
 	/** The record a view of the channel shows for each id that arrived (a forged copy never replaces it). */
@@ -141,14 +162,30 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 	let newEdits = delta === undefined || recheck ? records.allEdits() : delta.edits;
 	// Answers whose edits are weighed again (see below), with every edit of theirs.
 	const reweigh = new Set<string>();
+	/**
+	 * Whether record `r` may answer question `questionId` as asked (its asker's, by the host it
+	 * asked: channelRights.ts `answersAsAsked`): only such a record's edits are judged by the
+	 * question's state. Found in review: every record naming a question was weighed again for any
+	 * mark on it, so a member's thousands of records naming one, and one mark of hers per pass
+	 * (anyone's mark lands; only the asker's counts), made every pass read them all.
+	 */
+	const mayAnswer = (r: MessageRecord, questionId: string): boolean => {
+		const q = records.byId.get(questionId);
+		return q?.ask !== undefined && r.model !== undefined && r.askedBy === q.author && r.author === q.ask.host;
+	};
+	const answersAsAsked = (questionId: string): string[] => records.namingQuestion(questionId).filter((id) => mayAnswer(records.byId.get(id)!, questionId));
 	if (!full && !recheck) {
 		// A question new here: its answers' edits may show now (a relay's edit shows only with its
 		// question; found in review: an answer that arrived before its question was never indexed by
 		// its text). An answer new here: it may now be the one answer that counts, and another's
-		// edits stop showing.
+		// edits stop showing (only an answer as asked can). A record met again under an id (a copy)
+		// may have taken its place, question or not: the records naming that id are weighed again
+		// whatever it is now (found in review: the asker's own copy of her question's id, placed
+		// before it, made its answers her host's own posts in the view, while search still judged
+		// their edits as answers).
 		for (const m of fresh.values()) {
-			const question = m.ask !== undefined && m.model === undefined ? m.id : m.model !== undefined ? m.question : undefined;
-			if (question !== undefined) for (const id of records.namingQuestion(question)) if (!fresh.has(id)) reweigh.add(id);
+			for (const id of records.namingQuestion(m.id)) if (!fresh.has(id)) reweigh.add(id);
+			if (m.question !== undefined && mayAnswer(m, m.question)) for (const id of answersAsAsked(m.question)) if (!fresh.has(id)) reweigh.add(id);
 		}
 		// A stored message with a new edit: all its edits are weighed again, as a whole read weighs
 		// them (found in review: a new edit was taken only when dated after the text held, so an
@@ -157,7 +194,7 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		for (const e of delta!.edits) if (!fresh.has(e.msg)) reweigh.add(e.msg);
 		// A question taken back or given back (its asker's deletion mark, a moderator's mark): its
 		// answers' edits are weighed again (channelRights.ts `withdrawnBy`).
-		for (const question of [...delta!.markIds, ...delta!.moderationIds]) for (const id of records.namingQuestion(question)) if (!fresh.has(id)) reweigh.add(id);
+		for (const question of [...delta!.markIds, ...delta!.moderationIds]) for (const id of answersAsAsked(question)) if (!fresh.has(id)) reweigh.add(id);
 		if (reweigh.size > 0) {
 			const have = new Set(newEdits);
 			newEdits = [...newEdits, ...[...reweigh].flatMap((id) => records.editsOf(id)).filter((e) => !have.has(e))];
@@ -211,7 +248,7 @@ export async function channelChanges(docId: string, doc: Y.Doc, prev: Previous, 
 		for (const itemId of await lookup.itemIds(docId)) if (!keep.has(itemId)) remove.push({ docId, itemId });
 	}
 	const editorList = [...editors].sort();
-	return { put, remove, doc: { docId, sv: Y.encodeStateVector(doc), deleted: [...deleted], editors: editorList, rulesKey: editRulesKey(rules, editorList) } };
+	return { put, remove, doc: { docId, sv: read, deleted: [...deleted], editors: editorList, rulesKey: editRulesKey(rules, editorList), removed } };
 }
 
 /** Changes to index for a note: one entry with its title and body (none when both are empty). */

@@ -56,6 +56,8 @@ export interface SearchDocRow {
 	editors?: string[];
 	/** Channels: what the posting rules said about those edits when indexed (editRules.ts `editRulesKey`). */
 	rulesKey?: string;
+	/** Channels: how many of its records and marks had been removed then (ChannelRecords.ts `removed`; another count: read it whole). */
+	removed?: number;
 	/** {@link SEARCH_FORMAT} when written; another value means "index again". */
 	format: number;
 }
