@@ -10,6 +10,7 @@
 import * as Y from 'yjs';
 import { addDeletion, readDeletion, readModeration, type ReadDeletion } from '../doc/ChannelDoc.js';
 import { compareHlc } from '../doc/hlc.js';
+import { byNewest } from '../doc/newestFirst.js';
 import type { AiRecord, AttachmentRef, MessageRecord, ModerationMark } from '../doc/schema.js';
 import { isMessageRecord } from '../doc/validate.js';
 import { isAiRecord } from '../doc/AiThreadDoc.js';
@@ -141,7 +142,7 @@ export class BlobReferences {
 	 */
 	async marks(docId: string, msgId: string, author: string): Promise<{ deletions: readonly ReadDeletion[]; moderation: readonly ModerationMark[] }> {
 		const refs = await this.read(docId);
-		const moderation = [...(refs?.moderation.get(msgId) ?? [])].sort((a, b) => compareHlc(b.hlc, a.hlc));
+		const moderation = [...(refs?.moderation.get(msgId) ?? [])].sort((a, b) => byNewest(a.hlc, a.sig, b.hlc, b.sig));
 		return { deletions: refs?.deletions.get(msgId)?.get(author) ?? [], moderation };
 	}
 

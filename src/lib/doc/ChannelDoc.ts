@@ -111,7 +111,7 @@ export function addDeletion(index: Map<string, Map<string, ReadDeletion[]>>, rea
 	// Only the very same mark is a duplicate: two with one clock both stay, and the signature
 	// check picks (found in review: deduplicated by clock alone, a forged legacy entry with the
 	// clock of its author's genuine restore shadowed it and hid the message again).
-	addNewestFirst(list, read, (r) => r.mark.hlc, `${read.legacy}\n${read.mark.hlc}\n${read.mark.deleted}\n${read.mark.sig}`);
+	addNewestFirst(list, read, (r) => r.mark.hlc, (r) => `${r.mark.sig}\n${r.legacy}`, `${read.legacy}\n${read.mark.hlc}\n${read.mark.deleted}\n${read.mark.sig}`);
 	byAuthor.set(read.mark.by, list);
 }
 

@@ -8,7 +8,7 @@
  */
 import type * as Y from 'yjs';
 import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
-import { addNewestFirst } from './newestFirst.js';
+import { addNewestFirst, byNewest } from './newestFirst.js';
 import { compareHlc } from './hlc.js';
 import { AiStatus, type DeletionMark, type EditRecord, type MessageRecord, type ModerationMark, type ReactionMark } from './schema.js';
 import { replacesHeld } from './recordChoice.js';
@@ -289,7 +289,9 @@ export class ChannelView {
 		}
 		let list = this.editsByMsg.get(v.msg);
 		if (!list) this.editsByMsg.set(v.msg, (list = []));
-		insertSorted(list, v, (a, b) => compareHlc(a.hlc, b.hlc));
+		// Oldest first, the newest last; of one clock, the smaller signature last (newest), as
+		// search weighs them (extract.ts), never in arrival order: replicas show the same text.
+		insertSorted(list, v, (a, b) => -byNewest(a.hlc, a.sig, b.hlc, b.sig));
 		this.pruneForeignEdits(v.msg);
 	}
 
@@ -308,7 +310,7 @@ export class ChannelView {
 		// Only the very same mark is a duplicate: one of the same signer and clock with another
 		// signature stays beside it, and the signature check picks (found in review: a forged mark
 		// of an admin's clock shadowed the admin's genuine hide).
-		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
+		addNewestFirst(marks, mark, (m) => m.hlc, (m) => m.sig, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
 		this.moderationIndex.set(mark.msg, marks);
 	}
 
@@ -319,7 +321,7 @@ export class ChannelView {
 		let byPeer = byEmoji.get(mark.emoji);
 		if (!byPeer) byEmoji.set(mark.emoji, (byPeer = new Map()));
 		const marks = byPeer.get(mark.by) ?? [];
-		addNewestFirst(marks, mark, (m) => m.hlc, `${mark.hlc}\n${mark.on}\n${mark.sig}`);
+		addNewestFirst(marks, mark, (m) => m.hlc, (m) => `${m.sig}\n${m.on}`, `${mark.hlc}\n${mark.on}\n${mark.sig}`);
 		byPeer.set(mark.by, marks);
 	}
 

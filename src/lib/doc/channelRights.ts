@@ -27,6 +27,7 @@
  * stays in the document, shown as withheld, and counts for nothing.
  */
 import { compareHlc } from './hlc.js';
+import { byNewest } from './newestFirst.js';
 import type { ChannelInfo, EditRecord, MessageRecord, ModerationMark, SettingsMark } from './schema.js';
 import { replacesHeld } from './recordChoice.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -213,7 +214,7 @@ function moderationByMessage(channel: ChannelDoc): Map<string, ModerationMark[]>
 		if (list) list.push(mark);
 		else byMessage.set(mark.msg, [mark]);
 	});
-	for (const marks of byMessage.values()) marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+	for (const marks of byMessage.values()) marks.sort((a, b) => byNewest(a.hlc, a.sig, b.hlc, b.sig));
 	return byMessage;
 }
 
@@ -481,7 +482,7 @@ export function moderationOf(channel: ChannelDoc, msgId: string): ModerationMark
 		const mark = readModeration(key, value);
 		if (mark !== undefined && mark.msg === msgId) marks.push(mark);
 	});
-	return marks.sort((a, b) => compareHlc(b.hlc, a.hlc));
+	return marks.sort((a, b) => byNewest(a.hlc, a.sig, b.hlc, b.sig));
 }
 
 /** Whether the newest genuine moderator mark among `marks` (newest first) hides their message. */

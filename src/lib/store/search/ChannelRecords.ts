@@ -183,7 +183,7 @@ export class ChannelRecords implements MessageMarks {
 	private addModeration(mark: ModerationMark | undefined): void {
 		if (mark === undefined) return;
 		const list = this.moderation.get(mark.msg) ?? [];
-		addNewestFirst(list, mark, (m) => m.hlc, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
+		addNewestFirst(list, mark, (m) => m.hlc, (m) => m.sig, `${mark.by}\n${mark.hlc}\n${mark.hidden}\n${mark.sig}`);
 		this.moderation.set(mark.msg, list);
 	}
 

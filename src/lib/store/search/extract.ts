@@ -24,6 +24,7 @@ import * as Y from 'yjs';
 import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import type { ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
+import { byNewest } from '../../doc/newestFirst.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
 import { signedDeletion, signedPost, type MessageMarks, type PostingRules } from '../../doc/channelRights.js';
@@ -118,7 +119,7 @@ async function latestEdits(
 		for (const peer of editorsOf(m, marks)) editors.add(peer);
 		// Newest first; two of one clock (a modified client's) by signature, so that the order they
 		// are met in (array or arrival) does not decide.
-		list.sort((a, b) => compareHlc(b.hlc, a.hlc) || (a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0));
+		list.sort((a, b) => byNewest(a.hlc, a.sig, b.hlc, b.sig));
 		for (const e of list) {
 			if (!shows(e, m)) continue;
 			if (await editSigned(e, checks)) {
