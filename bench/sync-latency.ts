@@ -168,9 +168,9 @@ async function main(): Promise<void> {
 		const docId = newId();
 		// The root listing the note, made once here and given to both pages: a listing is made once
 		// (rootPolicy.ts), and two pages each making their own would overwrite each other's.
-		const root = new Y.Doc();
-		new WorkspaceDoc(root).createNote({ id: docId, title: 'bench', createdAt: 0, updatedAt: 0 });
-		const workspace = { workspaceId: team.workspaceId, secretHex: toHex(newSecret()), docId, teamOpsHex: team.opsHex, rootHex: toHex(Y.encodeStateAsUpdate(root)) };
+		const rootDoc = new Y.Doc();
+		new WorkspaceDoc(rootDoc).createNote({ id: docId, title: 'bench', createdAt: 0, updatedAt: 0 });
+		const workspace = { workspaceId: team.workspaceId, secretHex: toHex(newSecret()), docId, teamOpsHex: team.opsHex, rootHex: toHex(Y.encodeStateAsUpdate(rootDoc)) };
 		const [nodeA, nodeB] = await Promise.all([
 			call(sender, 'startNode', relayAddr, 15_000, team.keysHex[0]),
 			call(receiver, 'startNode', relayAddr, 15_000, team.keysHex[1])
