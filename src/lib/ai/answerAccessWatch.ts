@@ -7,22 +7,23 @@
  * the access is asked again, and a refusal ends the generation at once.
  */
 import { EngineError } from './engine.js';
-import { oneCheckAtATime, type TeamWatch } from './toolAccessWatch.js';
+import { abortWhenRefused, type TeamWatch } from './toolAccessWatch.js';
 
 /**
- * Asks `refusal` after every change `watch` reports (one check at a time, the changes reported
- * meanwhile asked once after it: toolAccessWatch.ts `oneCheckAtATime`) and, when it gives a
- * reason (or throws: a check that fails refuses), aborts `controller` with an
- * {@link EngineError} `not-allowed` of that reason. Returns the unsubscribe, to call when the
- * answer ends.
+ * Asks `refusal` after every change `watch` reports (toolAccessWatch.ts `abortWhenRefused`: one
+ * check at a time) and, when it gives a reason (or throws: a check that fails refuses), aborts
+ * `controller` with an {@link EngineError} `not-allowed` of that reason. Returns the
+ * unsubscribe, to call when the answer ends.
  */
 export function endWhenRefused(watch: TeamWatch, refusal: () => Promise<string | undefined>, controller: AbortController): () => void {
-	const check = oneCheckAtATime(async (): Promise<void> => {
-		if (controller.signal.aborted) return;
-		const why = await Promise.resolve()
-			.then(refusal)
-			.catch(() => 'Your access to this model could not be checked again: the answer stopped.');
-		if (why !== undefined && !controller.signal.aborted) controller.abort(new EngineError('not-allowed', why));
-	});
-	return watch(check);
+	const notAllowed = (why: string) => new EngineError('not-allowed', why);
+	return abortWhenRefused(
+		watch,
+		async () => {
+			const why = await refusal();
+			return why === undefined ? undefined : notAllowed(why);
+		},
+		controller,
+		() => notAllowed('Your access to this model could not be checked again: the answer stopped.')
+	);
 }

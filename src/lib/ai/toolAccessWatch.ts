@@ -49,20 +49,36 @@ export function accessEndedMessage(tool: string): string {
 }
 
 /**
- * Asks `stillMay` after every change `watch` reports (and once now, for a change folded since
- * the call's first check; one check at a time: {@link oneCheckAtATime}), and aborts
- * `controller` with a {@link ToolAccessEndedError} for `tool` when it says no (or throws: an
- * access check that fails refuses). Returns the unsubscribe, to call when the call ends.
+ * Asks `refusal` after every change `watch` reports (one check at a time: {@link
+ * oneCheckAtATime}; with `checkNow`, once now too, for a change folded since the first check),
+ * and aborts `controller` with the error it gives; a check that throws aborts with `failed()`
+ * (an access check that fails refuses). Returns the unsubscribe, to call when the work ends.
+ * The one mechanism behind a tool call's watch ({@link abortWhenAccessEnds}) and a model
+ * answer's (answerAccessWatch.ts).
  */
-export function abortWhenAccessEnds(watch: TeamWatch, stillMay: () => boolean | Promise<boolean>, controller: AbortController, tool: string): () => void {
+export function abortWhenRefused(
+	watch: TeamWatch,
+	refusal: () => Error | undefined | Promise<Error | undefined>,
+	controller: AbortController,
+	failed: () => Error,
+	checkNow = false
+): () => void {
 	const check = oneCheckAtATime(async (): Promise<void> => {
 		if (controller.signal.aborted) return;
-		const may = await Promise.resolve()
-			.then(stillMay)
-			.catch(() => false);
-		if (!may && !controller.signal.aborted) controller.abort(new ToolAccessEndedError(accessEndedMessage(tool)));
+		const refused = await Promise.resolve().then(refusal).catch(failed);
+		if (refused !== undefined && !controller.signal.aborted) controller.abort(refused);
 	});
 	const unwatch = watch(check);
-	check();
+	if (checkNow) check();
 	return unwatch;
+}
+
+/**
+ * Asks `stillMay` after every change `watch` reports, and once now ({@link abortWhenRefused}),
+ * and aborts `controller` with a {@link ToolAccessEndedError} for `tool` when it says no (or
+ * throws). Returns the unsubscribe, to call when the call ends.
+ */
+export function abortWhenAccessEnds(watch: TeamWatch, stillMay: () => boolean | Promise<boolean>, controller: AbortController, tool: string): () => void {
+	const ended = () => new ToolAccessEndedError(accessEndedMessage(tool));
+	return abortWhenRefused(watch, async () => ((await stillMay()) ? undefined : ended()), controller, ended, true);
 }
