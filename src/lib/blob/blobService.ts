@@ -339,12 +339,7 @@ export class BlobService {
 	 * document `docId`; resolves with whether it took it.
 	 */
 	async pin(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<boolean> {
-		const release = await this.slots.take(peer, signal);
-		try {
-			return await this.pinNow(workspaceId, peer, docId, blobId, signal);
-		} finally {
-			release();
-		}
+		return this.slots.run(peer, signal, () => this.pinNow(workspaceId, peer, docId, blobId, signal));
 	}
 
 	private async pinNow(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal): Promise<boolean> {
@@ -516,12 +511,7 @@ export class BlobService {
 		held: BlobManifest | undefined,
 		options: FetchOptions
 	): Promise<{ got: Set<number>; stored: Promise<void> }> {
-		const release = await this.slots.take(peer, options.signal);
-		try {
-			return await this.requestNow(store, peer, workspaceId, blobId, wanted, held, options);
-		} finally {
-			release();
-		}
+		return this.slots.run(peer, options.signal, () => this.requestNow(store, peer, workspaceId, blobId, wanted, held, options));
 	}
 
 	private async requestNow(

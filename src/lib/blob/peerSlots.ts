@@ -7,17 +7,14 @@
  * served.
  */
 
-/** Slots per peer; {@link take} waits for one. */
+/** Slots per peer; {@link run} waits for one. */
 export class PeerSlots {
 	private readonly peers = new Map<string, { open: number; waiting: Array<() => void> }>();
 
 	constructor(private readonly max: number) {}
 
-	/**
-	 * Waits for a slot to `peer` (or for `signal`, whose reason it then throws); resolves with
-	 * the function that gives it back (once; a second call does nothing).
-	 */
-	async take(peer: string, signal?: AbortSignal): Promise<() => void> {
+	/** Waits for a slot to `peer` (or for `signal`, whose reason it then throws), and counts it. */
+	private async take(peer: string, signal?: AbortSignal): Promise<void> {
 		signal?.throwIfAborted();
 		let slots = this.peers.get(peer);
 		if (slots === undefined) this.peers.set(peer, (slots = { open: 0, waiting: [] }));
@@ -38,17 +35,16 @@ export class PeerSlots {
 		}
 		// A woken waiter takes the slot its waker left counted (see give).
 		else slots.open++;
-		let given = false;
-		return () => {
-			if (given) return;
-			given = true;
-			this.give(peer);
-		};
 	}
 
-	/** Streams open to `peer` now. */
-	open(peer: string): number {
-		return this.peers.get(peer)?.open ?? 0;
+	/** Runs `work` holding a slot to `peer` (waiting for one first, or for `signal`), and gives it back however `work` ends. */
+	async run<T>(peer: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+		await this.take(peer, signal);
+		try {
+			return await work();
+		} finally {
+			this.give(peer);
+		}
 	}
 
 	private give(peer: string): void {
