@@ -14,7 +14,8 @@
  * files saved to disk are outside the app.
  *
  * Off the hot path: an update that may carry deletion or moderation marks (a byte scan) is only
- * kept; a pass runs {@link SWEEP_DELAY_MS} after the first such update since the last pass,
+ * kept (at most {@link MAX_KEPT_BYTES}: past them the pass runs at once); a pass runs
+ * {@link SWEEP_DELAY_MS} after the first such update since the last pass,
  * decodes them, and checks at most {@link SWEEP_BATCH} of the fetched blobs named by the
  * messages their marks name (the rest wait for the next pass). Found in review: a pass checked
  * every fetched blob of a marked document, and an update that merely held the word "deletions"
@@ -47,6 +48,11 @@ export const SWEEP_DELAY_MS = 2_000;
 export const SWEEP_BATCH = 64;
 /** Milliseconds after start before the one pass over every fetched blob held (off the start's hot path). */
 export const SWEEP_START_MS = 30_000;
+/**
+ * Bytes of updates kept for the next pass at most: past them the pass runs at once (what members'
+ * updates carrying marks, or the word "deletions", can make a device hold between two passes).
+ */
+export const MAX_KEPT_BYTES = 4 * 1024 * 1024;
 /** Milliseconds before a blob whose fetch may be under way is looked at again. */
 const LATER_MS = 60_000;
 
@@ -77,6 +83,8 @@ export interface BlobSweepInit {
 export class BlobSweep {
 	/** Updates that may carry marks since the last pass, by document (decoded by the pass, off the hot path). */
 	private readonly dirty = new Map<string, Uint8Array[]>();
+	/** Bytes in {@link dirty}. */
+	private keptBytes = 0;
 	/** Blobs still to check (past a pass's batch, or fetches that may be under way). */
 	private readonly pending = new Set<string>();
 	private timer: ReturnType<typeof setTimeout> | undefined;
@@ -99,7 +107,8 @@ export class BlobSweep {
 			const updates = this.dirty.get(docId);
 			if (updates === undefined) this.dirty.set(docId, [update]);
 			else updates.push(update);
-			this.schedule(init.delayMs ?? SWEEP_DELAY_MS);
+			this.keptBytes += update.byteLength;
+			this.schedule(this.keptBytes > MAX_KEPT_BYTES ? 0 : (init.delayMs ?? SWEEP_DELAY_MS));
 		});
 		this.startTimer = setTimeout(() => {
 			this.everything = true;
@@ -130,6 +139,11 @@ export class BlobSweep {
 		this.schedule(this.init.delayMs ?? SWEEP_DELAY_MS);
 	}
 
+	/** Bytes of updates kept for the next pass (at most about {@link MAX_KEPT_BYTES}). */
+	get kept(): number {
+		return this.keptBytes;
+	}
+
 	/** Blobs looked at so far (whether a message shows them). */
 	get checked(): number {
 		return this.looked;
@@ -139,6 +153,8 @@ export class BlobSweep {
 	destroy(): void {
 		this.stopped = true;
 		this.unsubscribe();
+		this.dirty.clear();
+		this.keptBytes = 0;
 		clearTimeout(this.timer);
 		clearTimeout(this.startTimer);
 	}
@@ -177,6 +193,7 @@ export class BlobSweep {
 		const { ledger, references } = this.init;
 		const marked = [...this.dirty];
 		this.dirty.clear();
+		this.keptBytes = 0;
 		const docs = marked.map(([docId]) => docId);
 		// The blobs the marked messages name (from the references index, in memory), and of those
 		// the ones a message shown again names, with its document.
