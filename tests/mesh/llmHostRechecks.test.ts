@@ -10,21 +10,18 @@
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerTarget, Engine, GenerateRequest } from '../../src/lib/ai/engine.js';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.js';
-import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
-import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
+import type { LlmHost } from '../../src/lib/ai/llmHost.js';
 import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
-import { HybridClock } from '../../src/lib/doc/hlc.js';
 import { newId } from '../../src/lib/doc/ids.js';
 import { AiStatus } from '../../src/lib/doc/schema.js';
 import { signAiRecord } from '../../src/lib/doc/signature.js';
 import { AiRecordKind } from '../../src/lib/doc/schema.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { waitFor } from './helpers.js';
-import { stopPeers, type Peer } from './peers.js';
-import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
+import { askOwnerHost, MODEL, ownerAccess, startOwnerHost, stopHostAndPeers } from './llmOwnerHost.js';
+import type { Peer } from './peers.js';
+import { teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
-const MODEL = 'm';
 let gates = new Map<string, () => void>();
 const gate = (name: string) => new Promise<void>((resolve) => gates.set(name, resolve));
 const open = (name: string) => gates.get(name)?.();
@@ -66,34 +63,15 @@ let host: LlmHost;
 beforeAll(async () => {
 	({ ws, owner, ann, bob } = await teamOfRoles());
 	engine = scriptedEngine();
-	host = llmHost({ engines: [engine], targetTimeoutMs: 1500, ...teamHostAccess((id) => (id === ws.id ? owner.authority : undefined)), onError: () => {} })({
-		node: owner.node,
-		keys: (id) => owner.mesh.workspaceKeys(id),
-		documents: (id) => owner.mesh.workspaceDocs(id),
-		signer: { peerId: owner.peerId, key: owner.key, clock: new HybridClock(owner.peerId) }
-	});
-	await host.start();
+	host = await startOwnerHost(owner, { engines: [engine], targetTimeoutMs: 1500, ...ownerAccess(ws, owner), onError: () => {} });
 }, 30_000);
 
 afterAll(async () => {
 	for (const g of gates.values()) g();
-	await host?.stop();
-	await stopTeamPeers();
-	await stopPeers();
+	await stopHostAndPeers(host);
 }, 15_000);
 
-async function ask(peer: Peer, question: string, target?: AnswerTarget): Promise<string | RemoteEngineError> {
-	const asker = new MeshEngine({ node: peer.node, host: owner.node.peerId, keys: peer.mesh.workspaceKeys(ws.id)! });
-	let text = '';
-	try {
-		for await (const chunk of asker.generate({ model: MODEL, messages: [{ role: 'user', content: question }] }, undefined, target ? { target } : undefined)) {
-			if (chunk.type === 'text') text += chunk.text;
-		}
-		return text;
-	} catch (error) {
-		return error as RemoteEngineError;
-	}
-}
+const ask = (peer: Peer, question: string, target?: AnswerTarget) => askOwnerHost(ws, owner, peer, question, target);
 
 describe('host-signed AI-chat answers', () => {
 	it("signs only what it produced: a third member's sources written into the queued entry are not signed by the host", async () => {

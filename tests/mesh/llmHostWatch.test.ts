@@ -8,20 +8,13 @@
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerTarget, Engine, GenerateRequest } from '../../src/lib/ai/engine.js';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.js';
-import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
-import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
-import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
-import { HybridClock } from '../../src/lib/doc/hlc.js';
-import { newId } from '../../src/lib/doc/ids.js';
-import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
-import { signAiRecord } from '../../src/lib/doc/signature.js';
-import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
+import type { LlmHost } from '../../src/lib/ai/llmHost.js';
+import { AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
+import { AiStatus } from '../../src/lib/doc/schema.js';
 import { waitFor } from './helpers.js';
-import { stopPeers, type Peer } from './peers.js';
-import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
-
-const MODEL = 'm';
+import { askOwnerHost, MODEL, ownerAccess, queuedAnswerEntry, startOwnerHost, stopHostAndPeers } from './llmOwnerHost.js';
+import type { Peer } from './peers.js';
+import { teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
 /** An engine still reading its prompt: it yields nothing until its signal aborts. */
 function silentEngine(): Engine & { runs: string[]; stopped: string[] } {
@@ -54,33 +47,12 @@ let host: LlmHost;
 beforeAll(async () => {
 	({ ws, owner, bob } = await teamOfRoles());
 	engine = silentEngine();
-	host = llmHost({ engines: [engine], targetTimeoutMs: 1500, ...teamHostAccess((id) => (id === ws.id ? owner.authority : undefined)), onError: () => {} })({
-		node: owner.node,
-		keys: (id) => owner.mesh.workspaceKeys(id),
-		documents: (id) => owner.mesh.workspaceDocs(id),
-		signer: { peerId: owner.peerId, key: owner.key, clock: new HybridClock(owner.peerId) }
-	});
-	await host.start();
+	host = await startOwnerHost(owner, { engines: [engine], targetTimeoutMs: 1500, ...ownerAccess(ws, owner), onError: () => {} });
 }, 30_000);
 
-afterAll(async () => {
-	await host?.stop();
-	await stopTeamPeers();
-	await stopPeers();
-}, 15_000);
+afterAll(() => stopHostAndPeers(host), 15_000);
 
-async function ask(peer: Peer, question: string, target?: AnswerTarget): Promise<string | RemoteEngineError> {
-	const asker = new MeshEngine({ node: peer.node, host: owner.node.peerId, keys: peer.mesh.workspaceKeys(ws.id)! });
-	let text = '';
-	try {
-		for await (const chunk of asker.generate({ model: MODEL, messages: [{ role: 'user', content: question }] }, undefined, target ? { target } : undefined)) {
-			if (chunk.type === 'text') text += chunk.text;
-		}
-		return text;
-	} catch (error) {
-		return error as RemoteEngineError;
-	}
-}
+const ask = (peer: Peer, question: string, target?: AnswerTarget) => askOwnerHost(ws, owner, peer, question, target);
 
 describe('an answer whose engine produces nothing yet', () => {
 	it("stops once a model-access rule takes the asker's role away, and the asker is told", async () => {
@@ -94,15 +66,8 @@ describe('an answer whose engine produces nothing yet', () => {
 	});
 
 	it('written into a chat for a member removed meanwhile, it stops and the entry ends failed', async () => {
-		const chat = newId();
-		new WorkspaceDoc(owner.docs.get(ws.id)).createAiThread({ id: chat, title: 'bob asks', createdAt: Date.now() });
-		await waitFor(() => new WorkspaceDoc(bob.docs.get(ws.id)).aiThreads.has(chat), 'the chat on bob');
-		const thread = new AiThreadDoc(bob.docs.get(chat));
-		thread.addRecord(await signAiRecord(bob.key, { kind: AiRecordKind.user, id: newId(), author: bob.peerId, hlc: '1', text: 'summarise the archive' }, chat));
-		const entryId = newId();
-		thread.append({ id: entryId, role: AiRole.assistant, hlc: '2', author: owner.peerId, askedBy: bob.peerId, model: MODEL, status: AiStatus.queued, text: '' });
+		const { chat, entryId } = await queuedAnswerEntry(ws, owner, bob, 'summarise the archive');
 		const onHost = () => new AiThreadDoc(owner.docs.get(chat)).entry(entryId);
-		await waitFor(() => onHost() !== undefined, 'the entry on the host');
 		const running = ask(bob, 'the whole archive', { kind: 'ai-thread', docId: chat, entryId });
 		await waitFor(() => engine.runs.includes('the whole archive'), 'bob running');
 		await owner.authority.write({ t: 'remove', member: bob.peerId });

@@ -8,21 +8,11 @@
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnswerTarget, Engine } from '../../src/lib/ai/engine.js';
-import { teamHostAccess } from '../../src/lib/ai/hostAccess.js';
-import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
-import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
-import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
-import { HybridClock } from '../../src/lib/doc/hlc.js';
-import { newId } from '../../src/lib/doc/ids.js';
-import { AiRecordKind, AiStatus } from '../../src/lib/doc/schema.js';
-import { signAiRecord } from '../../src/lib/doc/signature.js';
-import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
+import type { Engine } from '../../src/lib/ai/engine.js';
+import type { LlmHost } from '../../src/lib/ai/llmHost.js';
 import { waitFor } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
-
-const MODEL = 'm';
+import { askOwnerHost, MODEL, ownerAccess, queuedAnswerEntry, startOwnerHost, stopHostAndPeers } from './llmOwnerHost.js';
+import { teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
 
 const engine: Engine = {
 	kind: 'node-llama-cpp',
@@ -42,8 +32,8 @@ let writeChecks = 0;
 
 beforeAll(async () => {
 	({ ws, owner, bob } = await teamOfRoles());
-	const access = teamHostAccess((id) => (id === ws.id ? owner.authority : undefined));
-	host = llmHost({
+	const access = ownerAccess(ws, owner);
+	host = await startOwnerHost(owner, {
 		engines: [engine],
 		targetTimeoutMs: 1500,
 		...access,
@@ -61,42 +51,15 @@ beforeAll(async () => {
 			};
 		},
 		onError: () => {}
-	})({
-		node: owner.node,
-		keys: (id) => owner.mesh.workspaceKeys(id),
-		documents: (id) => owner.mesh.workspaceDocs(id),
-		signer: { peerId: owner.peerId, key: owner.key, clock: new HybridClock(owner.peerId) }
 	});
-	await host.start();
 }, 30_000);
 
-afterAll(async () => {
-	await host?.stop();
-	await stopTeamPeers();
-	await stopPeers();
-}, 15_000);
-
-async function ask(question: string, target: AnswerTarget): Promise<string | RemoteEngineError> {
-	const asker = new MeshEngine({ node: bob.node, host: owner.node.peerId, keys: bob.mesh.workspaceKeys(ws.id)! });
-	try {
-		for await (const _ of asker.generate({ model: MODEL, messages: [{ role: 'user', content: question }] }, undefined, { target }));
-		return '';
-	} catch (error) {
-		return error as RemoteEngineError;
-	}
-}
+afterAll(() => stopHostAndPeers(host), 15_000);
 
 describe('an answer into a chat whose first write check fails', () => {
 	it('ends, and the host holds no watch on the team afterwards', async () => {
-		const chat = newId();
-		new WorkspaceDoc(owner.docs.get(ws.id)).createAiThread({ id: chat, title: 'bob asks', createdAt: Date.now() });
-		await waitFor(() => new WorkspaceDoc(bob.docs.get(ws.id)).aiThreads.has(chat), 'the chat on bob');
-		const thread = new AiThreadDoc(bob.docs.get(chat));
-		thread.addRecord(await signAiRecord(bob.key, { kind: AiRecordKind.user, id: newId(), author: bob.peerId, hlc: '1', text: 'hello' }, chat));
-		const entryId = newId();
-		thread.append({ id: entryId, role: AiRole.assistant, hlc: '2', author: owner.peerId, askedBy: bob.peerId, model: MODEL, status: AiStatus.queued, text: '' });
-		await waitFor(() => new AiThreadDoc(owner.docs.get(chat)).entry(entryId) !== undefined, 'the entry on the host');
-		const answer = await ask('hello', { kind: 'ai-thread', docId: chat, entryId });
+		const { chat, entryId } = await queuedAnswerEntry(ws, owner, bob, 'hello');
+		const answer = await askOwnerHost(ws, owner, bob, 'hello', { kind: 'ai-thread', docId: chat, entryId });
 		expect(answer).toMatchObject({ problem: 'failed' });
 		await waitFor(() => host.running === 0, 'the request over');
 		expect(watching).toBe(0);

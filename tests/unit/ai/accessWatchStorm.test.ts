@@ -46,6 +46,20 @@ function slowCheck<T>(answer: (call: number) => T) {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * A thousand changes of `team` while the first check is held, then that check released: at most
+ * one check ran at a time, and one more ran after the storm.
+ */
+async function stormDuringFirstCheck(team: ReturnType<typeof changes>, { state, open }: Pick<ReturnType<typeof slowCheck>, 'state' | 'open'>): Promise<void> {
+	for (let i = 0; i < 1000; i++) team.emit();
+	await settle();
+	expect(state.most).toBe(1);
+	open();
+	await settle();
+	await settle();
+	expect(state.calls).toBe(2);
+}
+
 describe('a storm of team changes while an answer runs', () => {
 	it('asks its access once at a time, and once more after the storm, not once per change', async () => {
 		const team = changes();
@@ -53,13 +67,7 @@ describe('a storm of team changes while an answer runs', () => {
 		const { state, check, open } = slowCheck((call) => (call === 1 ? undefined : 'removed'));
 		const ended = new AbortController();
 		const unwatch = endWhenRefused(team.watch, check, ended);
-		for (let i = 0; i < 1000; i++) team.emit();
-		await settle();
-		expect(state.most).toBe(1);
-		open();
-		await settle();
-		await settle();
-		expect(state.calls).toBe(2);
+		await stormDuringFirstCheck(team, { state, open });
 		// The change folded last is still answered: the refusal it brings ends the answer.
 		expect(ended.signal.reason).toBeInstanceOf(EngineError);
 		unwatch();
@@ -72,13 +80,7 @@ describe('a storm of team changes while a tool call runs', () => {
 		const { state, check, open } = slowCheck((call) => call === 1);
 		const controller = new AbortController();
 		const unwatch = abortWhenAccessEnds(team.watch, check, controller, 'search');
-		for (let i = 0; i < 1000; i++) team.emit();
-		await settle();
-		expect(state.most).toBe(1);
-		open();
-		await settle();
-		await settle();
-		expect(state.calls).toBe(2);
+		await stormDuringFirstCheck(team, { state, open });
 		expect(controller.signal.reason).toBeInstanceOf(ToolAccessEndedError);
 		unwatch();
 	});

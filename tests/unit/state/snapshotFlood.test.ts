@@ -8,13 +8,10 @@
  * its checks; Alice's real NoteState over real services (world.ts).
  */
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as Y from 'yjs';
-import { newId } from '../../../src/lib/doc/ids.js';
-import { NoteDoc } from '../../../src/lib/doc/NoteDoc.js';
+import { describe, expect, it, vi } from 'vitest';
 import { signSnapshotNow } from '../../../src/lib/doc/snapshotSignature.js';
-import type { WorkspaceState } from '../../../src/lib/state/WorkspaceState.svelte.js';
-import { T0, world } from '../knowledge/attacks/world.js';
+import { T0 } from '../knowledge/attacks/world.js';
+import { dosageNotes, snapshotsFromMesh } from './dosageNote.js';
 
 const checks = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../../src/lib/doc/signature.js', async (importOriginal) => {
@@ -28,31 +25,15 @@ vi.mock('../../../src/lib/doc/signature.js', async (importOriginal) => {
 	};
 });
 
-let state: WorkspaceState | undefined;
-afterEach(async () => {
-	await state?.close().catch(() => undefined);
-	state = undefined;
-});
+const openDosageNote = dosageNotes();
 
 describe('a note flooded with forged snapshots', () => {
 	it('checks at most the newest few hundred signatures, and the newest genuine one still names its saver', async () => {
-		const w = await world();
-		const id = newId();
-		w.root.createNote({ id, title: 'Dosage', createdAt: T0, updatedAt: T0 });
-		const noteDoc = await w.hold(id);
-		noteDoc.transact(() => new NoteDoc(noteDoc).body.insert(0, 'The dose is 5 mg'));
-		state = await w.open();
-		await state.team.authority.settled?.();
-		await state.openNote(id);
-		const note = state.note!;
+		const { w, id, noteDoc, note } = await openDosageNote();
 
-		const remote = new Y.Doc();
-		Y.applyUpdate(remote, Y.encodeStateAsUpdate(noteDoc));
-		const before = Y.encodeStateVector(remote);
 		const forged = Array.from({ length: 2000 }, (_, i) => ({ id: `m${i}`, name: `v${i}`, at: T0 + 1 + i, by: w.alice.peerId, text: 'x', sig: `${'A'.repeat(86)}==` }));
 		const owners = { id: 'o1', name: 'Reviewed', at: T0 + 10_000, by: w.owner.peerId, text: 'The dose is 5 mg' };
-		new NoteDoc(remote).snapshots.push([...forged, { ...owners, sig: signSnapshotNow(w.owner.key, id, owners) }]);
-		Y.applyUpdate(noteDoc, Y.encodeStateAsUpdate(remote, before), 'mesh');
+		snapshotsFromMesh(noteDoc, [...forged, { ...owners, sig: signSnapshotNow(w.owner.key, id, owners) }]);
 
 		checks.count = 0;
 		const shown = note.snapshots;
