@@ -9,45 +9,31 @@
 import 'fake-indexeddb/auto';
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BlobMesh } from '../../src/lib/core/blobMesh.js';
 import { DeviceBlobs } from '../../src/lib/core/deviceBlobs.js';
-import { readBlob, storeBlob } from '../../src/lib/blob/BlobStore.js';
-import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
-import { DEFAULT_FILE_POLICY, filePolicy } from '../../src/lib/doc/team/filePolicy.js';
-import { newId } from '../../src/lib/doc/ids.js';
+import { readBlob } from '../../src/lib/blob/BlobStore.js';
 import type { AttachmentRef } from '../../src/lib/doc/schema.js';
-import { autoFetches, limitsOf } from '../../src/lib/state/ChannelBlobs.svelte.js';
 import { OutpostDb } from '../../src/lib/store/db.js';
 import { IdbBlobStore } from '../../src/lib/store/IdbBlobStore.js';
-import { signMessage } from '../../src/lib/doc/signature.js';
-import { at } from '../unit/doc/helpers.js';
-import { randomBytes, stopBlobPeers, withBlobs, type BlobPeer } from './blobPeers.js';
+import { randomBytes, withBlobs, type BlobPeer } from './blobPeers.js';
+import { imagePost, onDevice, openChannel, policyPins, postMessage, stamps, startBrowserMesh, stopSweepPeers, whole } from './blobSweepKit.js';
 import { waitFor, waitUntil } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { listedDoc, post, has, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { has, post, teamOfThree, type TeamPeer } from './teamPeers.js';
 
 const LIMIT = 1_000_000;
 const SHARE = LIMIT / 4;
 
-const started: BlobMesh[] = [];
-afterEach(async () => {
-	for (const mesh of started.splice(0)) await mesh.stop().catch(() => undefined);
-	await stopBlobPeers();
-	await stopTeamPeers();
-	await stopPeers();
-});
+afterEach(stopSweepPeers);
 
-let clock = 5000;
+const stamp = stamps(5000);
 
 let dbs = 0;
 
 /** Posts an image of `size` random bytes from `peer` (held in `blobs`) in channel `docId`. */
 async function postImage(peer: TeamPeer, blobs: Pick<BlobPeer, 'store'>, docId: string, size: number, name: string): Promise<AttachmentRef> {
-	const { id } = await storeBlob(blobs.store, randomBytes(size));
-	const ref: AttachmentRef = { blob: id, size, mime: 'image/png', name };
 	// Signed, as the app posts: the budget charges a file to a signed post's author only.
-	new ChannelDoc(peer.docs.get(docId)).post(await signMessage(peer.key, { id: newId(), author: peer.peerId, hlc: at(++clock, peer.peerId), text: name, files: [ref] }, docId));
-	return ref;
+	const message = await imagePost(peer, blobs.store, docId, randomBytes(size), name, stamp);
+	postMessage(peer, docId, message);
+	return message.files![0]!;
 }
 
 /** A browser's blobs on `peer`, as app.ts builds them (`assembleServices`, `startBlobs`), within a budget of {@link LIMIT}. */
@@ -56,34 +42,19 @@ async function browserBlobs(peer: TeamPeer) {
 	const db = new OutpostDb(`budget-${++dbs}`);
 	await db.open();
 	const device = new DeviceBlobs((id) => new IdbBlobStore(db, id), { limit: () => LIMIT, estimate: async () => ({ usage: 0, quota: 100 * LIMIT }) });
-	const workspace = (id: string) => (id === ws ? { docs: peer.docs, authority: peer.authority } : undefined);
-	const mesh = new BlobMesh({
-		node: peer.node,
-		workspace,
-		storeFor: (id) => device.store(id),
-		livePeers: (id) => peer.mesh.livePeers(id),
-		pins: (id, ref) => {
-			const team = workspace(id)?.authority.team;
-			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
-		},
-		room: (id, blobId, bytes, docId) => device.room(id, blobId, bytes, docId),
-		retryMs: 100
-	});
-	await mesh.start();
-	started.push(mesh);
-	device.attach({
-		service: mesh.service,
-		livePeers: (id) => peer.mesh.livePeers(id),
-		senderOf: async (id, docId, blobId) => {
-			const open = workspace(id);
-			return open === undefined ? undefined : mesh.referencesOf(open.docs).sender(docId, blobId, (device) => open.authority.personOf(device));
-		}
-	});
-	mesh.follow(ws);
+	// Pins within the budget, and no sweep.
+	const { storeFor, room } = onDevice(device);
+	const mesh = await startBrowserMesh(peer, { storeFor, room, pins: policyPins(peer), retryMs: 100 }, (mesh) =>
+		device.attach({
+			service: mesh.service,
+			livePeers: (id) => peer.mesh.livePeers(id),
+			senderOf: async (id, docId, blobId) =>
+				id === ws ? mesh.referencesOf(peer.docs).sender(docId, blobId, (device) => peer.authority.personOf(device)) : undefined
+		})
+	);
 	/** Bytes of blob chunks the browser's database holds now. */
 	const bytesHeld = async () => (await db.blobChunks.toArray()).reduce((n, row) => n + row.bytes.byteLength, 0);
-	const whole = async (blobId: string) => (await device.store(ws).missing(blobId))?.length === 0;
-	return { device, mesh, access: device.access(ws), bytesHeld, whole, db };
+	return { device, mesh, access: device.access(ws), bytesHeld, whole: (blobId: string) => whole(device.store(ws), blobId), db };
 }
 
 describe('a browser’s blob budget', () => {
@@ -91,9 +62,7 @@ describe('a browser’s blob budget', () => {
 		const { ws, owner, mallory, bob } = await teamOfThree();
 		const [ownerBlobs, malloryBlobs] = [await withBlobs(owner), await withBlobs(mallory)];
 		const browser = await browserBlobs(bob);
-		const channel = listedDoc(owner, ws.id);
-		post(owner, channel, 'open');
-		await waitFor(() => has(bob, channel, 'open') && has(mallory, channel, 'open'), 'the channel reaches everyone');
+		const channel = await openChannel(owner, ws.id, [bob, mallory]);
 
 		// Bob sends a file of his own, and opens an image the owner posted (fetched on its own first).
 		const sent = await browser.access.put(randomBytes(700_000));
@@ -150,9 +119,7 @@ describe('a browser’s blob budget', () => {
 		const malloryBlobs = await withBlobs(mallory);
 		await withBlobs(owner);
 		const browser = await browserBlobs(bob);
-		const channel = listedDoc(owner, ws.id);
-		post(owner, channel, 'open');
-		await waitFor(() => has(bob, channel, 'open'), 'the channel reaches bob');
+		const channel = await openChannel(owner, ws.id, [bob]);
 		// Bob's own files fill most of the budget: nothing fetched on its own may be dropped for it.
 		await browser.access.put(randomBytes(LIMIT - 50_000));
 		const big = await postImage(mallory, malloryBlobs, channel, 100_000, 'big.png');

@@ -9,81 +9,62 @@
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, expect, it } from 'vitest';
-import { BlobMesh } from '../../src/lib/core/blobMesh.js';
-import { DeviceBlobs } from '../../src/lib/core/deviceBlobs.js';
-import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
-import { DEFAULT_FILE_POLICY, filePolicy } from '../../src/lib/doc/team/filePolicy.js';
-import { newId } from '../../src/lib/doc/ids.js';
 import type { AttachmentRef } from '../../src/lib/doc/schema.js';
-import { signDeletionMark, signMessage, signModerationMark } from '../../src/lib/doc/signature.js';
-import { autoFetches, limitsOf } from '../../src/lib/state/ChannelBlobs.svelte.js';
-import { at } from '../unit/doc/helpers.js';
-import { randomBytes, stopBlobPeers, withBlobs, type BlobPeer } from './blobPeers.js';
+import { randomBytes, withBlobs, type BlobPeer } from './blobPeers.js';
+import {
+	deleteMessage,
+	gone,
+	imagePost,
+	imageRef,
+	memoryDevice,
+	moderateMessage,
+	onDevice,
+	openChannel,
+	policyPins,
+	postMessage,
+	signedPost,
+	stamps,
+	startBrowserMesh,
+	stopSweepPeers,
+	whole
+} from './blobSweepKit.js';
 import { waitFor, waitUntil } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { has, listedDoc, post, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { teamOfThree, type TeamPeer } from './teamPeers.js';
 
-const started: BlobMesh[] = [];
-afterEach(async () => {
-	for (const mesh of started.splice(0)) await mesh.stop().catch(() => undefined);
-	await stopBlobPeers();
-	await stopTeamPeers();
-	await stopPeers();
-});
+afterEach(stopSweepPeers);
 
-let clock = 90_000;
+const stamp = stamps(90_000);
 
 /** Posts image `bytes` (stored in `blobs`) from `peer` in channel `docId`, signed as the app posts; returns its reference and message id. */
 async function postImage(peer: TeamPeer, blobs: Pick<BlobPeer, 'store'>, docId: string, bytes: Uint8Array, name: string): Promise<{ ref: AttachmentRef; msg: string }> {
-	const { id } = await storeBlob(blobs.store, bytes);
-	const ref: AttachmentRef = { blob: id, size: bytes.byteLength, mime: 'image/png', name };
-	const msg = newId();
-	new ChannelDoc(peer.docs.get(docId)).post(await signMessage(peer.key, { id: msg, author: peer.peerId, hlc: at(++clock, peer.peerId), text: name, files: [ref] }, docId));
-	return { ref, msg };
+	const message = await imagePost(peer, blobs.store, docId, bytes, name, stamp);
+	postMessage(peer, docId, message);
+	return { ref: message.files![0]!, msg: message.id };
 }
 
 /** `peer` deletes its message `msg` in `docId` (a signed mark, as the app deletes). */
-async function deleteOwn(peer: TeamPeer, docId: string, msg: string): Promise<void> {
-	new ChannelDoc(peer.docs.get(docId)).markDeletion(await signDeletionMark(peer.key, { msg, by: peer.peerId, hlc: at(++clock, peer.peerId), deleted: true }));
+function deleteOwn(peer: TeamPeer, docId: string, msg: string): Promise<void> {
+	return deleteMessage(peer, docId, msg, stamp);
 }
 
 /** A browser's blobs on `peer`, as app.ts builds them (`startBlobs`), sweeping what no post shows. */
 async function browserBlobs(peer: TeamPeer) {
 	const ws = peer.authority.workspaceId;
-	const device = new DeviceBlobs(() => new MemoryBlobStore(), { limit: () => 100_000_000, estimate: async () => ({ usage: 0, quota: 1_000_000_000 }) });
-	const workspace = (id: string) => (id === ws ? { docs: peer.docs, authority: peer.authority } : undefined);
-	const mesh = new BlobMesh({
-		node: peer.node,
-		workspace,
-		storeFor: (id) => device.store(id),
-		livePeers: (id) => peer.mesh.livePeers(id),
-		pins: (id, ref) => {
-			const team = workspace(id)?.authority.team;
-			return autoFetches(ref, limitsOf(team === undefined ? DEFAULT_FILE_POLICY : filePolicy(team)));
-		},
-		room: (id, blobId, bytes, docId) => device.room(id, blobId, bytes, docId),
-		sweep: (id) => device.store(id),
-		sweepDelayMs: 50,
-		retryMs: 100
-	});
-	await mesh.start();
-	started.push(mesh);
-	device.attach({ service: mesh.service, livePeers: (id) => peer.mesh.livePeers(id) });
-	mesh.follow(ws);
-	const whole = async (blobId: string) => (await device.store(ws).missing(blobId))?.length === 0;
-	const gone = async (blobId: string) => (await device.store(ws).manifest(blobId)) === undefined;
-	return { device, mesh, access: device.access(ws), whole, gone };
+	const device = memoryDevice();
+	await startBrowserMesh(peer, { ...onDevice(device), pins: policyPins(peer), sweepDelayMs: 50, retryMs: 100 }, (mesh) =>
+		device.attach({ service: mesh.service, livePeers: (id) => peer.mesh.livePeers(id) })
+	);
+	const store = device.store(ws);
+	return { access: device.access(ws), whole: (blobId: string) => whole(store, blobId), gone: (blobId: string) => gone(store, blobId) };
 }
 
 it('a browser drops a fetched file once no post it holds shows it; one still shown anywhere, or its own, stays', async () => {
 	const { ws, owner, mallory, bob } = await teamOfThree();
 	const [ownerBlobs, malloryBlobs] = [await withBlobs(owner), await withBlobs(mallory)];
 	const browser = await browserBlobs(bob);
-	const [one, two] = [listedDoc(owner, ws.id), listedDoc(owner, ws.id)];
-	post(owner, one, 'open');
-	post(owner, two, 'open too');
-	await waitFor(() => has(bob, one, 'open') && has(bob, two, 'open too') && has(mallory, two, 'open too'), 'the channels reach everyone');
+	const one = await openChannel(owner, ws.id, [bob]);
+	const two = await openChannel(owner, ws.id, [bob, mallory], 'open too');
 
 	// One image posted three times: by the owner in channel one, by mallory in one and in two.
 	const shared = randomBytes(120_000);
@@ -96,9 +77,9 @@ it('a browser drops a fetched file once no post it holds shows it; one still sho
 	// An image bob opens (Download, full size), and one bob sends himself.
 	const opened = await postImage(owner, ownerBlobs, two, randomBytes(80_000), 'opened.png');
 	const sent = await browser.access.put(randomBytes(90_000));
-	const own: AttachmentRef = { blob: sent.id, size: sent.size, mime: 'image/png', name: 'mine.png' };
-	const ownMsg = newId();
-	new ChannelDoc(bob.docs.get(one)).post(await signMessage(bob.key, { id: ownMsg, author: bob.peerId, hlc: at(++clock, bob.peerId), text: 'mine', files: [own] }, one));
+	const own = imageRef(sent.id, sent.size, 'mine.png');
+	const ownPost = await signedPost(bob, one, 'mine', stamp, [own]);
+	postMessage(bob, one, ownPost);
 	for (const { ref } of [ownersCopy, marker1, marker2, opened]) await waitUntil(() => browser.whole(ref.blob), `bob fetches ${ref.name} on his own`);
 	const sharedId = ownersCopy.ref.blob;
 	expect(mallorysCopy.ref.blob).toBe(sharedId);
@@ -119,8 +100,8 @@ it('a browser drops a fetched file once no post it holds shows it; one still sho
 	expect(await browser.whole(sharedId)).toBe(true);
 
 	// Bob deletes his own post; the owner hides mallory's post in two: the image goes, his own file stays.
-	await deleteOwn(bob, one, ownMsg);
-	new ChannelDoc(owner.docs.get(two)).markModeration(await signModerationMark(owner.key, { msg: elsewhere.msg, by: owner.peerId, hlc: at(++clock, owner.peerId), hidden: true }));
+	await deleteOwn(bob, one, ownPost.id);
+	await moderateMessage(owner, two, elsewhere.msg, true, stamp);
 	await waitUntil(() => browser.gone(sharedId), 'bob drops the shared image once no post shows it');
 	expect(await browser.whole(sent.id)).toBe(true);
 

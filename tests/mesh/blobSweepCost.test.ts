@@ -11,37 +11,32 @@ import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, expect, it } from 'vitest';
 import { BlobReferences } from '../../src/lib/blob/blobReferences.js';
 import { BlobSweep } from '../../src/lib/blob/blobSweep.js';
-import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
-import { manifestOf } from '../../src/lib/blob/blobManifest.js';
+import { MemoryBlobStore } from '../../src/lib/blob/BlobStore.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
-import { newId } from '../../src/lib/doc/ids.js';
 import type { AttachmentRef } from '../../src/lib/doc/schema.js';
-import { signDeletionMark, signMessage } from '../../src/lib/doc/signature.js';
-import { at } from '../unit/doc/helpers.js';
 import { randomBytes } from './blobPeers.js';
+import { deleteMessage, gone, heldEarlier, imageRef, postMessage, signedPost, stamps, stopSweepPeers } from './blobSweepKit.js';
 import { waitFor, waitUntil } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { stopTeamPeers, listedDoc, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { listedDoc, teamOfThree, type TeamPeer } from './teamPeers.js';
 
 const sweeps: BlobSweep[] = [];
 afterEach(async () => {
 	for (const sweep of sweeps.splice(0)) sweep.destroy();
-	await stopTeamPeers();
-	await stopPeers();
+	await stopSweepPeers();
 });
 
-let clock = 290_000;
+const stamp = stamps(290_000);
 
 /** `peer` posts a signed message in `docId` (with `files`); returns its id. */
 async function postAs(peer: TeamPeer, docId: string, text: string, files?: AttachmentRef[]): Promise<string> {
-	const id = newId();
-	new ChannelDoc(peer.docs.get(docId)).post(await signMessage(peer.key, { id, author: peer.peerId, hlc: at(++clock, peer.peerId), text, ...(files ? { files } : {}) }, docId));
-	return id;
+	const message = await signedPost(peer, docId, text, stamp, files);
+	postMessage(peer, docId, message);
+	return message.id;
 }
 
 /** `peer` deletes its own message `msg` (a signed mark, as the app deletes). */
-async function deleteOwn(peer: TeamPeer, docId: string, msg: string): Promise<void> {
-	new ChannelDoc(peer.docs.get(docId)).markDeletion(await signDeletionMark(peer.key, { msg, by: peer.peerId, hlc: at(++clock, peer.peerId), deleted: true }));
+function deleteOwn(peer: TeamPeer, docId: string, msg: string): Promise<void> {
+	return deleteMessage(peer, docId, msg, stamp);
 }
 
 it('a pass looks only at the files of the messages whose marks came, not at every file of their channel', async () => {
@@ -52,10 +47,7 @@ it('a pass looks only at the files of the messages whose marks came, not at ever
 	const refs: AttachmentRef[] = [];
 	for (let i = 0; i <= 24; i++) {
 		const bytes = randomBytes(2_000 + i);
-		const { id } = await manifestOf(bytes);
-		await store.mark(id, bytes.byteLength, 'auto');
-		await storeBlob(store, bytes);
-		refs.push({ blob: id, size: bytes.byteLength, mime: 'image/png', name: `${i}.png` });
+		refs.push(imageRef(await heldEarlier(store, bytes), bytes.byteLength, `${i}.png`));
 	}
 	const marker = refs.pop()!;
 	for (const ref of refs) await postAs(owner, channel, ref.name, [ref]);
@@ -71,7 +63,7 @@ it('a pass looks only at the files of the messages whose marks came, not at ever
 	await waitFor(() => new ChannelDoc(bob.docs.get(channel)).messages.toArray().some((m) => m.text === 'deletions'), 'her posts reach bob');
 	// Then the marker's message is deleted: once its file is gone, the passes before it have run.
 	await deleteOwn(owner, channel, markerMsg);
-	await waitUntil(async () => (await store.manifest(marker.blob)) === undefined, 'bob drops the marker');
+	await waitUntil(() => gone(store, marker.blob), 'bob drops the marker');
 	expect(sweep.checked).toBe(1);
 	for (const ref of refs) expect(await store.missing(ref.blob)).toEqual([]);
 }, 60_000);

@@ -8,36 +8,22 @@
  */
 import '../../src/lib/mesh/polyfills.node.js';
 import { afterEach, expect, it } from 'vitest';
-import { BlobMesh } from '../../src/lib/core/blobMesh.js';
-import { DeviceBlobs } from '../../src/lib/core/deviceBlobs.js';
-import { MemoryBlobStore, storeBlob } from '../../src/lib/blob/BlobStore.js';
-import { manifestOf } from '../../src/lib/blob/blobManifest.js';
+import { MemoryBlobStore } from '../../src/lib/blob/BlobStore.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
-import { newId } from '../../src/lib/doc/ids.js';
-import type { AttachmentRef } from '../../src/lib/doc/schema.js';
-import { signDeletionMark, signMessage } from '../../src/lib/doc/signature.js';
-import { at } from '../unit/doc/helpers.js';
-import { randomBytes, stopBlobPeers } from './blobPeers.js';
+import { randomBytes } from './blobPeers.js';
+import { deleteMessage, gone, heldEarlier, imageRef, memoryDevice, onDevice, postMessage, signedPost, stamps, startBrowserMesh, stopSweepPeers } from './blobSweepKit.js';
 import { waitFor, waitUntil } from './helpers.js';
-import { stopPeers } from './peers.js';
-import { listedDoc, stopTeamPeers, teamOfThree, type TeamPeer } from './teamPeers.js';
+import { listedDoc, teamOfThree, type TeamPeer } from './teamPeers.js';
 
-const started: BlobMesh[] = [];
-afterEach(async () => {
-	for (const mesh of started.splice(0)) await mesh.stop().catch(() => undefined);
-	await stopBlobPeers();
-	await stopTeamPeers();
-	await stopPeers();
-});
+afterEach(stopSweepPeers);
 
-let clock = 190_000;
+const stamp = stamps(190_000);
 
 /** `peer` posts an image reference (its bytes are not needed: the browser under test holds them already). */
 async function postImage(peer: TeamPeer, docId: string, blob: string, size: number, name: string): Promise<string> {
-	const ref: AttachmentRef = { blob, size, mime: 'image/png', name };
-	const msg = newId();
-	new ChannelDoc(peer.docs.get(docId)).post(await signMessage(peer.key, { id: msg, author: peer.peerId, hlc: at(++clock, peer.peerId), text: name, files: [ref] }, docId));
-	return msg;
+	const message = await signedPost(peer, docId, name, stamp, [imageRef(blob, size, name)]);
+	postMessage(peer, docId, message);
+	return message.id;
 }
 
 /** A browser's blob store that runs `hook` once, the first time the missing chunks of `blobId` are asked. */
@@ -58,50 +44,25 @@ it('a browser drops, once after it starts, a fetched file whose message was dele
 	const { ws, owner, bob } = await teamOfThree();
 	const channel = listedDoc(owner, ws.id);
 	// Bob's browser fetched three images earlier (held whole, marked as fetched), and sent one.
-	const device = new DeviceBlobs(() => new MemoryBlobStore(), { limit: () => 100_000_000, estimate: async () => ({ usage: 0, quota: 1_000_000_000 }) });
+	const device = memoryDevice();
 	const store = device.store(ws.id);
 	const [deleted, shown, opened] = [randomBytes(70_000), randomBytes(80_000), randomBytes(90_000)];
-	const ids: string[] = [];
-	for (const [bytes, origin] of [
-		[deleted, 'auto'],
-		[shown, 'auto'],
-		[opened, 'opened']
-	] as const) {
-		// As a fetch stores it: admitted (marked) first, then its manifest and chunks.
-		const { id } = await manifestOf(bytes);
-		await store.mark(id, bytes.byteLength, origin);
-		await storeBlob(store, bytes);
-		ids.push(id);
-	}
-	const [deletedId, shownId, openedId] = ids as [string, string, string];
+	// As a fetch stores them: admitted (marked) first, then their manifests and chunks.
+	const deletedId = await heldEarlier(store, deleted);
+	const shownId = await heldEarlier(store, shown);
+	const openedId = await heldEarlier(store, opened, 'opened');
 	const sent = await device.access(ws.id).put(randomBytes(60_000));
 	// Their messages: the first and third deleted by their author, all before bob's sweep runs.
 	const first = await postImage(owner, channel, deletedId, deleted.byteLength, 'deleted.png');
 	await postImage(owner, channel, shownId, shown.byteLength, 'shown.png');
 	const third = await postImage(owner, channel, openedId, opened.byteLength, 'opened.png');
-	for (const msg of [first, third]) {
-		new ChannelDoc(owner.docs.get(channel)).markDeletion(await signDeletionMark(owner.key, { msg, by: owner.peerId, hlc: at(++clock, owner.peerId), deleted: true }));
-	}
+	for (const msg of [first, third]) await deleteMessage(owner, channel, msg, stamp);
 	await waitFor(() => bob.docs.docs.get(channel) !== undefined && new ChannelDoc(bob.docs.get(channel)).deletions.size === 2, 'the deletions reach bob');
 
 	// Now bob's browser follows the workspace: no mark arrives from here on.
-	const mesh = new BlobMesh({
-		node: bob.node,
-		workspace: (id) => (id === ws.id ? { docs: bob.docs, authority: bob.authority } : undefined),
-		storeFor: (id) => device.store(id),
-		livePeers: (id) => bob.mesh.livePeers(id),
-		pins: () => false,
-		room: (id, blobId, bytes, docId) => device.room(id, blobId, bytes, docId),
-		sweep: (id) => device.store(id),
-		sweepDelayMs: 50,
-		sweepStartMs: 200
-	});
-	await mesh.start();
-	started.push(mesh);
-	mesh.follow(ws.id);
+	await startBrowserMesh(bob, { ...onDevice(device), pins: () => false, sweepDelayMs: 50, sweepStartMs: 200 });
 
-	const gone = async (blobId: string) => (await store.manifest(blobId)) === undefined;
-	await waitUntil(async () => (await gone(deletedId)) && (await gone(openedId)), 'bob drops the files of the messages deleted before');
+	await waitUntil(async () => (await gone(store, deletedId)) && (await gone(store, openedId)), 'bob drops the files of the messages deleted before');
 	expect(await store.missing(shownId)).toEqual([]);
 	expect(await store.missing(sent.id)).toEqual([]);
 }, 60_000);
@@ -111,30 +72,18 @@ it('a file a new message names while a pass finds no message showing it stays', 
 	const channel = listedDoc(owner, ws.id);
 	const store = new GatedStore();
 	const [image, marker] = [randomBytes(70_000), randomBytes(50_000)];
-	const ids: string[] = [];
-	for (const bytes of [image, marker]) {
-		const { id } = await manifestOf(bytes);
-		await store.mark(id, bytes.byteLength, 'auto');
-		await storeBlob(store, bytes);
-		ids.push(id);
-	}
-	const [imageId, markerId] = ids as [string, string];
+	const imageId = await heldEarlier(store, image);
+	const markerId = await heldEarlier(store, marker);
 	const first = await postImage(owner, channel, imageId, image.byteLength, 'image.png');
 	const markerMsg = await postImage(owner, channel, markerId, marker.byteLength, 'marker.png');
 	await waitFor(() => bob.docs.docs.get(channel) !== undefined && new ChannelDoc(bob.docs.get(channel)).messages.length === 2, 'the posts reach bob');
-	const mesh = new BlobMesh({
-		node: bob.node,
-		workspace: (id) => (id === ws.id ? { docs: bob.docs, authority: bob.authority } : undefined),
+	await startBrowserMesh(bob, {
 		storeFor: (id) => (id === ws.id ? store : undefined),
-		livePeers: (id) => bob.mesh.livePeers(id),
 		pins: () => false,
 		sweep: (id) => (id === ws.id ? store : undefined),
 		sweepDelayMs: 50,
 		sweepStartMs: 600_000
 	});
-	await mesh.start();
-	started.push(mesh);
-	mesh.follow(ws.id);
 
 	// The owner deletes the image's message; while bob's pass finds no message showing it, he posts it again.
 	store.gate = {
@@ -144,10 +93,10 @@ it('a file a new message names while a pass finds no message showing it stays', 
 			await waitFor(() => new ChannelDoc(bob.docs.get(channel)).messages.length === 3, 'the new post reaches bob');
 		}
 	};
-	new ChannelDoc(owner.docs.get(channel)).markDeletion(await signDeletionMark(owner.key, { msg: first, by: owner.peerId, hlc: at(++clock, owner.peerId), deleted: true }));
+	await deleteMessage(owner, channel, first, stamp);
 	await waitUntil(async () => store.gate === undefined, 'a pass looks at the image');
 	// A later pass (the marker's message deleted) has run once the marker is gone.
-	new ChannelDoc(owner.docs.get(channel)).markDeletion(await signDeletionMark(owner.key, { msg: markerMsg, by: owner.peerId, hlc: at(++clock, owner.peerId), deleted: true }));
-	await waitUntil(async () => (await store.manifest(markerId)) === undefined, 'bob drops the marker');
+	await deleteMessage(owner, channel, markerMsg, stamp);
+	await waitUntil(() => gone(store, markerId), 'bob drops the marker');
 	expect(await store.missing(imageId)).toEqual([]);
 }, 60_000);
