@@ -17,7 +17,10 @@ export interface BlobStore {
 	/** Chunks `indices` of blob `id`, in that order (undefined for those not held); one read where the store can. */
 	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>>;
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void>;
-	/** Stores several chunks of blob `id` at once (one transaction where the store has them). */
+	/**
+	 * Stores several chunks of blob `id` at once (one transaction where the store has them). Like
+	 * `putChunk`, it keeps no reference to the bytes once it settles: the fetch reuses their buffers.
+	 */
 	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void>;
 	/** Indices of the chunks of blob `id` not held; undefined when its manifest is unknown here. */
 	missing(id: string): Promise<number[] | undefined>;

@@ -90,6 +90,39 @@ export function encodeChunk(index: number, bytes: Uint8Array): Uint8ArrayList {
 }
 
 /** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */
+/**
+ * Decodes a frame read as the pieces it arrived in (`FrameStream.readPieces`, frameStream.ts). A CHUNK's
+ * bytes are copied once, into `buffer(length)` (a reused buffer: chunkBuffers.ts), not joined
+ * and then copied again; any other message is decoded as {@link decodeBlobMessage} does.
+ * @throws {MalformedBlobMessageError} as {@link decodeBlobMessage} does.
+ */
+export function decodeBlobFrame(frame: Uint8ArrayList, buffer: (length: number) => Uint8Array): BlobMessage {
+	if (frame.byteLength === 0 || frame.get(0) !== BlobMessageType.chunk) return decodeBlobMessage(frame.subarray());
+	// The header: the type, then the index and the length as varints (at most 5 bytes each here).
+	const head = frame.subarray(0, Math.min(frame.byteLength, 11));
+	let index: number;
+	let length: number;
+	let at: number;
+	try {
+		const d = decoding.createDecoder(head);
+		decoding.readUint8(d);
+		index = decoding.readVarUint(d);
+		length = decoding.readVarUint(d);
+		at = d.pos;
+	} catch (error) {
+		throw new MalformedBlobMessageError(String(error));
+	}
+	if (length > CHUNK_BYTES || length > frame.byteLength - at) throw new MalformedBlobMessageError(`CHUNK: ${length} bytes`);
+	if (at + length !== frame.byteLength) throw new MalformedBlobMessageError('trailing bytes');
+	const bytes = buffer(length);
+	let written = 0;
+	for (const piece of frame.sublist(at)) {
+		bytes.set(piece, written);
+		written += piece.byteLength;
+	}
+	return { type: BlobMessageType.chunk, index, bytes };
+}
+
 function readBounded(d: decoding.Decoder, max: number, what: string): Uint8Array {
 	const length = decoding.readVarUint(d);
 	if (length > max || length > d.arr.length - d.pos) throw new MalformedBlobMessageError(`${what}: ${length} bytes`);

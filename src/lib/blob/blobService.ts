@@ -42,6 +42,7 @@ import {
 	BLOB_PROTOCOL_ID,
 	BlobDenied,
 	BlobMessageType,
+	decodeBlobFrame,
 	decodeBlobMessage,
 	encodeBlobMessage,
 	encodeChunk,
@@ -51,6 +52,7 @@ import {
 } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
 import { BlobRefusedError } from './blobErrors.js';
+import { ChunkBuffers } from './chunkBuffers.js';
 import { PeerSlots } from './peerSlots.js';
 
 export { BlobRefusedError };
@@ -408,8 +410,10 @@ export class BlobService {
 			dropped.add(peer);
 		};
 		let manifest = await store.manifest(blobId);
+		// The fetch's chunks are copied into buffers it reuses once they are stored (chunkBuffers.ts).
+		const buffers = new ChunkBuffers();
 		// Chunk requests are handed the manifest held (one store read per fetch, not one per request).
-		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, manifest, options);
+		const request = (peer: string, indices: number[] | undefined) => this.request(store, peer, workspaceId, blobId, indices, manifest, buffers, options);
 
 		// A manifest held already (an earlier fetch under another reference) is judged as a fetched one is.
 		if (manifest !== undefined) await admitted(manifest, options);
@@ -509,9 +513,10 @@ export class BlobService {
 		blobId: string,
 		wanted: number[] | undefined,
 		held: BlobManifest | undefined,
+		buffers: ChunkBuffers,
 		options: FetchOptions
 	): Promise<{ got: Set<number>; stored: Promise<void> }> {
-		return this.slots.run(peer, options.signal, () => this.requestNow(store, peer, workspaceId, blobId, wanted, held, options));
+		return this.slots.run(peer, options.signal, () => this.requestNow(store, peer, workspaceId, blobId, wanted, held, buffers, options));
 	}
 
 	private async requestNow(
@@ -521,6 +526,7 @@ export class BlobService {
 		blobId: string,
 		wanted: number[] | undefined,
 		held: BlobManifest | undefined,
+		buffers: ChunkBuffers,
 		options: FetchOptions
 	): Promise<{ got: Set<number>; stored: Promise<void> }> {
 		const { docId, signal } = options;
@@ -543,15 +549,16 @@ export class BlobService {
 		const checks: Array<Promise<void>> = [];
 		/** The first chunk found not to match, once one is: the request stops at the next frame. */
 		let mismatch: WrongBytesError | undefined;
+		const reuse = () => buffers.give(verified.map((c) => c.bytes));
 		try {
 			await frames.write(encodeBlobMessage({ type: BlobMessageType.get, workspaceId, docId, blobId, manifest: wanted === undefined, indices }), { signal: idle.signal });
 			for (;;) {
 				signal?.throwIfAborted();
 				idle.arm();
-				const frame = await frames.read({ signal: idle.signal });
+				const frame = await frames.readPieces({ signal: idle.signal });
 				idle.disarm(); // the time this side takes with the frame is not the peer's
 				if (frame === null) throw new Error('the peer ended the stream before END');
-				const m = decodeBlobMessage(frame);
+				const m = decodeBlobFrame(frame, (length) => buffers.take(length));
 				if (m.type === BlobMessageType.denied) throw new BlobDeniedError(m.reason);
 				if (m.type === BlobMessageType.end) break;
 				if (m.type === BlobMessageType.manifest) {
@@ -585,7 +592,10 @@ export class BlobService {
 			await frames.close().catch(() => undefined);
 			// One write for the request's chunks (one transaction), not one per chunk; the caller waits for it.
 			await manifestStored;
-			return { got: new Set(verified.map((c) => c.index)), stored: store.putChunks(blobId, verified) };
+			const stored = store.putChunks(blobId, verified);
+			// The store keeps no reference once its write settles: the buffers go to the next requests.
+			void stored.then(reuse, reuse);
+			return { got: new Set(verified.map((c) => c.index)), stored };
 		} catch (thrown) {
 			// A read cut off by the idle deadline fails with the abort's reason, not as a broken stream.
 			const error = idle.stalled ?? thrown;
@@ -594,6 +604,7 @@ export class BlobService {
 			await Promise.allSettled(checks);
 			const written = await manifestStored.then(() => true, () => false);
 			if (manifest !== undefined && written) await store.putChunks(blobId, verified).catch(() => undefined);
+			reuse();
 			throw error;
 		} finally {
 			idle.clear();

@@ -63,6 +63,11 @@ export interface FrameStream {
 	 */
 	read(options?: AbortOptions): Promise<Uint8Array | null>;
 	/**
+	 * {@link read}, with the frame as the pieces it arrived in, not joined: a reader that copies
+	 * a large frame's payload somewhere anyway (blobService.ts) saves a copy.
+	 */
+	readPieces(options?: AbortOptions): Promise<Uint8ArrayList | null>;
+	/**
 	 * Writes one frame (a list of parts is sent as one frame without joining them); throws
 	 * {@link FrameTooLargeError} (and sends nothing) if too large.
 	 */
@@ -190,10 +195,10 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		return named;
 	}
 
-	async function read(options?: AbortOptions): Promise<Uint8Array | null> {
+	async function readPieces(options?: AbortOptions): Promise<Uint8ArrayList | null> {
 		prefixBytesSeen = 0;
 		try {
-			const frame = (await lp.read(options)).subarray();
+			const frame = await lp.read(options);
 			account(-(prefixBytesSeen + frame.byteLength));
 			return frame;
 		} catch (err) {
@@ -204,9 +209,14 @@ export function frameStream(stream: Stream, init: FrameStreamInit = {}): FrameSt
 		}
 	}
 
+	async function read(options?: AbortOptions): Promise<Uint8Array | null> {
+		return (await readPieces(options))?.subarray() ?? null;
+	}
+
 	return {
 		stream,
 		read,
+		readPieces,
 		async write(frame, options) {
 			if (frame.byteLength > maxFrameBytes) {
 				throw new FrameTooLargeError(`Frame of ${frame.byteLength} bytes; the limit is ${maxFrameBytes}`);

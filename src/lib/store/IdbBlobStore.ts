@@ -58,12 +58,12 @@ export class IdbBlobStore implements BlobLedger {
 	}
 
 	async putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		await this.db.blobChunks.put({ workspaceId: this.workspaceId, id, index, bytes: bytes.slice() });
+		await this.db.blobChunks.put({ workspaceId: this.workspaceId, id, index, bytes: ownBuffer(bytes) });
 	}
 
 	async putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
 		if (chunks.length === 0) return;
-		await this.db.blobChunks.bulkPut(chunks.map(({ index, bytes }) => ({ workspaceId: this.workspaceId, id, index, bytes: bytes.slice() })));
+		await this.db.blobChunks.bulkPut(chunks.map(({ index, bytes }) => ({ workspaceId: this.workspaceId, id, index, bytes: ownBuffer(bytes) })));
 	}
 
 	async missing(id: string): Promise<number[] | undefined> {
@@ -119,4 +119,13 @@ export class IdbBlobStore implements BlobLedger {
 /** A mark as a row's fields. */
 function rowMark(mark: Mark): Pick<MarkedRow, 'origin' | 'size' | 'at' | 'sender'> {
 	return { origin: mark.origin, size: mark.bytes, at: mark.at, ...(mark.sender !== undefined ? { sender: mark.sender } : {}) };
+}
+
+/**
+ * `bytes` as IndexedDB should clone it: a view of part of a larger buffer is copied first (a
+ * clone of a view takes its whole buffer); a view of a whole buffer is cloned as it is, with no
+ * copy of ours (the fetch's reused chunk buffers: chunkBuffers.ts).
+ */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+	return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }

@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadManifestError, CHUNK_BYTES, chunkOf, decodeManifest, encodeManifest, manifestOf, verifyChunk } from '../../../src/lib/blob/blobManifest';
-import { BlobMessageType, decodeBlobMessage, type BlobMessage, encodeBlobMessage, encodeChunk, MalformedBlobMessageError, MAX_INDICES } from '../../../src/lib/blob/blobMessages';
+import { BlobMessageType, decodeBlobFrame, decodeBlobMessage, type BlobMessage, encodeBlobMessage, encodeChunk, MalformedBlobMessageError, MAX_INDICES } from '../../../src/lib/blob/blobMessages';
 import { MemoryBlobStore, readBlob, storeBlob } from '../../../src/lib/blob/BlobStore';
+import { Uint8ArrayList } from 'uint8arraylist';
 import { mulberry32 } from '../../fixtures/random';
 
 function bytesOf(size: number, seed = 1): Uint8Array {
@@ -113,6 +114,65 @@ describe('blob messages', () => {
 			const fuzz = Uint8Array.from({ length: 1 + Math.floor(random() * 60) }, () => Math.floor(random() * 256));
 			try {
 				decodeBlobMessage(fuzz);
+			} catch (error) {
+				expect(error).toBeInstanceOf(MalformedBlobMessageError);
+			}
+		}
+	});
+
+	/** `bytes` cut into pieces at `cuts` (as a transport delivers a frame). */
+	function piecesOf(bytes: Uint8Array, cuts: number[]): Uint8ArrayList {
+		const list = new Uint8ArrayList();
+		let from = 0;
+		for (const cut of [...cuts.filter((c) => c > 0 && c < bytes.length), bytes.length]) {
+			list.append(bytes.slice(from, cut));
+			from = cut;
+		}
+		return list;
+	}
+
+	it('decode a frame read as pieces as the joined frame decodes, a chunk copied once into the buffer given', () => {
+		const random = mulberry32(11);
+		const chunk = bytesOf(CHUNK_BYTES);
+		const messages: BlobMessage[] = [
+			{ type: BlobMessageType.get, workspaceId: 'ws1', docId: 'doc1', blobId: 'ab'.repeat(32), manifest: true, indices: [0, 5, 70_000] },
+			{ type: BlobMessageType.manifest, bytes: new Uint8Array([1, 2, 3]) },
+			{ type: BlobMessageType.chunk, index: 300, bytes: chunk },
+			{ type: BlobMessageType.chunk, index: 2, bytes: bytesOf(1000) },
+			{ type: BlobMessageType.end }
+		];
+		for (const m of messages) {
+			const bytes = encodeBlobMessage(m);
+			// Cut anywhere, the header too: one byte, then at random.
+			const cuts = [1, ...Array.from({ length: 20 }, () => Math.floor(random() * bytes.length))].sort((a, b) => a - b);
+			const given: Uint8Array[] = [];
+			const decoded = decodeBlobFrame(piecesOf(bytes, cuts), (length) => {
+				const buffer = new Uint8Array(length);
+				given.push(buffer);
+				return buffer;
+			});
+			expect(decoded).toEqual(m);
+			if (m.type === BlobMessageType.chunk) expect(decoded.type === BlobMessageType.chunk && decoded.bytes).toBe(given[0]);
+			else expect(given).toEqual([]);
+		}
+	});
+
+	it('refuse a malformed frame read as pieces with the same error type', () => {
+		const header = [BlobMessageType.chunk, 0x05, 0x04];
+		const bad = [
+			new Uint8Array([BlobMessageType.chunk]), // no index
+			new Uint8Array([BlobMessageType.chunk, 0x05]), // no length
+			new Uint8Array([...header, 1, 2, 3]), // shorter than it says
+			new Uint8Array([...header, 1, 2, 3, 4, 5]), // trailing bytes
+			new Uint8Array([BlobMessageType.chunk, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]), // over the chunk size
+			new Uint8Array([BlobMessageType.chunk, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]) // an index that never ends
+		];
+		for (const bytes of bad) expect(() => decodeBlobFrame(piecesOf(bytes, [1, 2]), (length) => new Uint8Array(length))).toThrow(MalformedBlobMessageError);
+		const random = mulberry32(5);
+		for (let i = 0; i < 2000; i++) {
+			const fuzz = Uint8Array.from({ length: 1 + Math.floor(random() * 60) }, (_, k) => (k === 0 && random() < 0.7 ? BlobMessageType.chunk : Math.floor(random() * 256)));
+			try {
+				decodeBlobFrame(piecesOf(fuzz, [Math.floor(random() * fuzz.length)]), (length) => new Uint8Array(length));
 			} catch (error) {
 				expect(error).toBeInstanceOf(MalformedBlobMessageError);
 			}

@@ -52,6 +52,20 @@ export function blobStoreContract(name: string, open: () => Promise<StoreUnderTe
 			expect(await store.chunk(manifest.id, 3)).toBeUndefined();
 		});
 
+		it('keeps no reference to the bytes it was given once a write settles (a fetch reuses its buffers)', async () => {
+			const { store } = await open();
+			const bytes = bytesOf(2 * CHUNK_BYTES);
+			const manifest = await manifestOf(bytes);
+			await store.putManifest(manifest);
+			// Buffers of their own, whole, as the fetch's reused ones are.
+			const given = [0, 1].map((index) => ({ index, bytes: chunkOf(bytes, index).slice() }));
+			await store.putChunks(manifest.id, given);
+			for (const chunk of given) chunk.bytes.fill(0);
+			const held = await store.chunks(manifest.id, [0, 1]);
+			// Compared as a verdict: a failing diff of two 256 KiB arrays takes minutes to print.
+			expect(held.map((chunk, index) => chunk !== undefined && Buffer.compare(chunk, chunkOf(bytes, index)) === 0)).toEqual([true, true]);
+		});
+
 		it('keeps everything across a reopen', async () => {
 			const under = await open();
 			const bytes = bytesOf(CHUNK_BYTES + 5);
