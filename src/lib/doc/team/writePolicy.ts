@@ -150,10 +150,12 @@ export const NO_TEAM: DocsTeam = { spaces: () => NO_SPACES, isWriter: () => true
  * undefined: this device's own, an import) may pass on note content.
  */
 export function updateContext(root: Y.Doc | undefined, docId: string, team: DocsTeam, from?: string): UpdateContext {
+	// The root lists no space's id (rootPolicy.ts); asked once here, not once per index (a regex on every live update).
+	const listing = root !== undefined && !isSpaceId(docId) ? root : undefined;
 	return {
-		channel: team.spaces().has(docId) || (root !== undefined && isListedChannel(root, docId)),
-		aiThread: root !== undefined && isListedAiThread(root, docId),
-		note: root !== undefined && isListedNote(root, docId),
+		channel: team.spaces().has(docId) || (listing !== undefined && heldMap(listing, 'channels').has(docId)),
+		aiThread: listing !== undefined && heldMap(listing, 'aiThreads').has(docId),
+		note: listing !== undefined && heldMap(listing, 'notes').has(docId),
 		isWriter: team.isWriter,
 		fromCarrier: from === undefined || team.carries(from)
 	};
