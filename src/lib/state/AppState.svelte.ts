@@ -22,7 +22,7 @@ import { EmptyNameError, WorkspaceState } from './WorkspaceState.svelte.js';
 import { NotifyPermission } from './notify/NotifyPermission.svelte.js';
 import type { MessageTarget } from './notify/messageLink.js';
 import { openMessage } from './openSearchHit.js';
-import { shownWorkspaceName } from './shownNames.js';
+import { shownWorkspaceName, shownWorkspaces } from './shownNames.js';
 
 /** Longest workspace name kept. */
 export const MAX_WORKSPACE_NAME = 80;
@@ -38,12 +38,24 @@ export class AppState {
 	peerId = $state('');
 	displayName = $state('');
 	language = $state<LanguageCode>('en');
-	workspaces = $state.raw<WorkspaceRow[]>([]);
 	current = $state.raw<WorkspaceState | undefined>();
+	/** The stored rows of this device's workspaces, newest opened first (each name as shown, not told apart). */
+	private rows = $state.raw<WorkspaceRow[]>([]);
+	private joiningId = $state<string | undefined>();
+	/**
+	 * This device's workspaces, newest opened first, as the switcher and "joining" show them:
+	 * the open one's name as its root says now, and every one that looks like another with its
+	 * id's tail (shownNames.ts `shownWorkspaces`: an inviter or an admin could otherwise make a
+	 * look-alike of a workspace the user is in).
+	 */
+	readonly workspaces = $derived(shownWorkspaces(this.rows, this.current));
 	/** True while a workspace is being opened. */
 	switching = $state(false);
-	/** A joined workspace on screen that waits for its first sync from a peer. */
-	joining = $state.raw<WorkspaceRow | undefined>();
+	/** A joined workspace on screen that waits for its first sync from a peer, as {@link workspaces} shows it. */
+	get joining(): WorkspaceRow | undefined {
+		const id = this.joiningId;
+		return id === undefined ? undefined : this.workspaces.find((w) => w.id === id);
+	}
 	/** Models this device can use in AI chats. */
 	readonly models = new ModelsState();
 	/** This device on the mesh (started once the app has opened). */
@@ -71,8 +83,8 @@ export class AppState {
 			// The mesh starts beside opening the workspace: the first sync with the relay should
 			// not wait for the first paint (bench/connect.ts).
 			void mesh.start();
-			const adding = Promise.all(this.workspaces.map((row) => mesh.addWorkspace(row, this.displayName)));
-			const last = this.workspaces[0];
+			const adding = Promise.all(this.rows.map((row) => mesh.addWorkspace(row, this.displayName)));
+			const last = this.rows[0];
 			// A language other than English arrives as a chunk of its own, fetched meanwhile.
 			await languageReady();
 			this.status = AppStatus.ready;
@@ -106,10 +118,10 @@ export class AppState {
 	private async reloadWorkspaces(): Promise<void> {
 		const rows = await this.svc.db.workspaces.orderBy('lastOpenedAt').reverse().toArray();
 		// The switcher and "joining" show these names: an inviter's or an older version's, as shown (shownNames.ts).
-		this.workspaces = rows
+		this.rows = rows
 			.filter((r) => isId(r.id) && (isId(r.rosterId) || (r.joining === true && r.secret !== undefined)))
 			.map((r) => ({ ...r, name: shownWorkspaceName(r.name, r.id) }));
-		for (const row of this.workspaces) if (row.joining) this.watchJoin(row);
+		for (const row of this.rows) if (row.joining) this.watchJoin(row);
 	}
 
 	/** Creates a workspace with a first channel, "general", and opens it. */
@@ -149,7 +161,7 @@ export class AppState {
 	/** Opens a workspace (closing the current one) and its last channel. */
 	async switchTo(id: string): Promise<void> {
 		if (this.current?.id === id) return;
-		const row = this.workspaces.find((w) => w.id === id);
+		const row = this.rows.find((w) => w.id === id);
 		if (!row) return;
 		this.switching = true;
 		try {
@@ -158,11 +170,11 @@ export class AppState {
 			await previous?.close();
 			if (row.joining) {
 				// Shown as "joining" until its root arrives (watchJoin opens it then).
-				this.joining = row;
+				this.joiningId = row.id;
 				await this.svc.db.workspaces.update(id, { lastOpenedAt: Date.now() });
 				return;
 			}
-			this.joining = undefined;
+			this.joiningId = undefined;
 			const ws = await WorkspaceState.open(this.svc, row);
 			ws.sharedTools = () => this.mesh?.sharedTools(id) ?? Promise.resolve([]);
 			this.current = ws;
@@ -178,7 +190,7 @@ export class AppState {
 
 	/** Opens the message a notification points at: its workspace, its channel (and thread), scrolled to. */
 	async openMessage(target: MessageTarget): Promise<void> {
-		if (!this.workspaces.some((w) => w.id === target.workspaceId)) return;
+		if (!this.rows.some((w) => w.id === target.workspaceId)) return;
 		await this.switchTo(target.workspaceId);
 		const ws = this.current;
 		if (ws?.id === target.workspaceId && ws.channelEntry(target.channelId) !== undefined) {
@@ -219,7 +231,7 @@ export class AppState {
 				...(invite.channel !== undefined ? { lastChannelId: invite.channel } : {})
 			});
 			await this.reloadWorkspaces();
-			const row = this.workspaces.find((w) => w.id === existing.id);
+			const row = this.rows.find((w) => w.id === existing.id);
 			if (row) await this.mesh?.addWorkspace(row, this.displayName);
 			await this.switchTo(existing.id);
 			const target = invite.channel;
@@ -253,15 +265,15 @@ export class AppState {
 	 * secret): stops syncing it and forgets it. A workspace that has arrived is never removed here.
 	 */
 	async cancelJoin(id: string): Promise<void> {
-		const row = this.workspaces.find((w) => w.id === id);
+		const row = this.rows.find((w) => w.id === id);
 		if (!row?.joining) return;
 		this.joinWatchers.get(id)?.stop();
 		this.joinWatchers.delete(id);
 		await this.mesh?.removeWorkspace(id);
 		await this.svc.db.workspaces.delete(id);
-		if (this.joining?.id === id) this.joining = undefined;
+		if (this.joiningId === id) this.joiningId = undefined;
 		await this.reloadWorkspaces();
-		const next = this.workspaces[0];
+		const next = this.rows[0];
 		if (next) await this.switchTo(next.id);
 	}
 
@@ -286,8 +298,8 @@ export class AppState {
 			this.joinWatchers.delete(row.id);
 			await db.workspaces.update(row.id, { rosterId, joining: false, invitation: undefined });
 			await this.reloadWorkspaces();
-			if (this.joining?.id === row.id) {
-				this.joining = undefined;
+			if (this.joiningId === row.id) {
+				this.joiningId = undefined;
 				await this.switchTo(row.id);
 			}
 		};
@@ -334,7 +346,7 @@ export class AppState {
 		const blobs = (workspaceId: string) => this.svc.blobs.store(workspaceId);
 		const result = await exchange.importWorkspace({ db, docs, onProgress, blobs, device: this.svc.identity.peerId }, new Uint8Array(await file.arrayBuffer()));
 		await this.reloadWorkspaces();
-		const row = this.workspaces.find((w) => w.id === result.workspaceId);
+		const row = this.rows.find((w) => w.id === result.workspaceId);
 		if (row) await this.mesh?.addWorkspace(row, this.displayName);
 		await this.switchTo(result.workspaceId);
 		return result;

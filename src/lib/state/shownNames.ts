@@ -9,8 +9,11 @@
  * Channels listed together that look alike (the same name, or one differing only by what is
  * cleaned away, cut off, or a look-alike letter) are each shown with their id's tail, as members
  * are (nameSkeleton.ts `distinctLabels`; found in review: "gen\u200Beral" showed as "general").
+ * So are the workspaces the switcher lists: an inviter names the workspace an invite joins, and
+ * any admin renames one (found in review: "Аcme", a Cyrillic А, beside the user's "Acme").
  */
 import type { ChannelInfo } from '../doc/schema.js';
+import type { WorkspaceRow } from '../store/db.js';
 import { oneLineLabel } from '../markdown/invisible.js';
 import { distinctLabels } from './nameSkeleton.js';
 
@@ -43,4 +46,19 @@ export function shownChannels(list: readonly ChannelInfo[]): ChannelInfo[] {
 /** A workspace's name on one line, or the start of its id when nothing visible is left. */
 export function shownWorkspaceName(name: string, id: string): string {
 	return oneLineLabel(name, MAX_SHOWN_NAME) || id.slice(0, 8);
+}
+
+/**
+ * This device's workspaces (the switcher's list, "joining" included) with the names every view
+ * shows: each {@link shownWorkspaceName}, with its id's tail added to every one that looks like
+ * another's. `open` is the open workspace: its name is its root's as it is now (its stored row
+ * follows a moment later), so a rename is told apart at once.
+ */
+export function shownWorkspaces(list: readonly WorkspaceRow[], open?: { id: string; name: string }): WorkspaceRow[] {
+	const shown = (row: WorkspaceRow) => shownWorkspaceName(row.id === open?.id ? open.name : row.name, row.id);
+	const names = distinctLabels(list.map((row) => ({ id: row.id, label: shown(row) })));
+	return list.map((row) => {
+		const name = names.get(row.id) ?? shown(row);
+		return name === row.name ? row : { ...row, name };
+	});
 }
