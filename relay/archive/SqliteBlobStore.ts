@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import { decodeManifest, encodeManifest, type BlobManifest } from '../../src/lib/blob/blobManifest.ts';
 import type { BlobStore } from '../../src/lib/blob/BlobStore.ts';
+import { NoManifestError } from '../../src/lib/blob/blobErrors.ts';
 import type { SealedBlobIndex } from '../../src/lib/core/blobMesh.ts';
 import type { RelayDb } from './relayDb.ts';
 import type { DiskBound } from './diskBound.ts';
@@ -19,6 +20,7 @@ export class SqliteBlobStore implements BlobStore {
 	private readonly readChunk: Database.Statement<[string, string, number], { bytes: Uint8Array }>;
 	private readonly insertChunk: Database.Statement<[string, string, number, Uint8Array]>;
 	private readonly heldChunks: Database.Statement<[string, string], { idx: number }>;
+	private readonly hasManifest: Database.Statement<[string, string], { n: number }>;
 	/** Bytes of the workspace's chunks held, counted once at open and kept by the writes. */
 	private held: number;
 
@@ -32,9 +34,12 @@ export class SqliteBlobStore implements BlobStore {
 	) {
 		const { db } = relayDb;
 		this.insertChunks = db.transaction((id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>) => {
+			// Chunks no manifest names are counted by nothing (BlobStore.putChunk): refused, nothing written.
+			if (this.hasManifest.get(this.workspaceId, id) === undefined) throw new NoManifestError(id);
 			for (const { index, bytes } of chunks) if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
 		});
 		this.readManifest = db.prepare('SELECT manifest FROM blob_manifests WHERE workspace = ? AND id = ?');
+		this.hasManifest = db.prepare('SELECT 1 AS n FROM blob_manifests WHERE workspace = ? AND id = ?');
 		this.insertManifest = db.prepare('INSERT OR IGNORE INTO blob_manifests (workspace, id, manifest) VALUES (?, ?, ?)');
 		this.readChunk = db.prepare('SELECT bytes FROM blob_chunks WHERE workspace = ? AND id = ? AND idx = ?');
 		// A chunk is verified before it is stored, so a second copy of it is the same bytes.
@@ -78,9 +83,7 @@ export class SqliteBlobStore implements BlobStore {
 	}
 
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		return this.within(bytes.byteLength, id, () => {
-			if (this.insertChunk.run(this.workspaceId, id, index, bytes).changes > 0) this.held += bytes.byteLength;
-		});
+		return this.putChunks(id, [{ index, bytes }]);
 	}
 
 	/** One transaction: one commit (the database syncs each commit to disk). */

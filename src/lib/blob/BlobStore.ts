@@ -6,6 +6,7 @@
  */
 import { chunkOf, manifestOf, type BlobManifest } from './blobManifest.js';
 import { strongerOrigin, type BlobLedger, type BlobOrigin, type LedgerEntry } from './blobBudget.js';
+import { NoManifestError } from './blobErrors.js';
 
 /** A replica's blobs. Callers store only verified chunks (blobService.ts verifies). */
 export interface BlobStore {
@@ -16,10 +17,16 @@ export interface BlobStore {
 	chunk(id: string, index: number): Promise<Uint8Array | undefined>;
 	/** Chunks `indices` of blob `id`, in that order (undefined for those not held); one read where the store can. */
 	chunks(id: string, indices: readonly number[]): Promise<Array<Uint8Array | undefined>>;
+	/**
+	 * Stores chunk `index` of blob `id`. Refused with {@link NoManifestError}, nothing stored,
+	 * unless the manifest of `id` is held, checked in the write's own transaction: a drop (of its
+	 * manifest, chunks and mark: blobBudget.ts) during a fetch leaves no chunk that nothing counts.
+	 */
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void>;
 	/**
-	 * Stores several chunks of blob `id` at once (one transaction where the store has them). Like
-	 * `putChunk`, it keeps no reference to the bytes once it settles: the fetch reuses their buffers.
+	 * Stores several chunks of blob `id` at once (one transaction where the store has them), all
+	 * or none: refused as `putChunk` is. Like `putChunk`, it keeps no reference to the bytes once
+	 * it settles: the fetch reuses their buffers.
 	 */
 	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void>;
 	/** Indices of the chunks of blob `id` not held; undefined when its manifest is unknown here. */
@@ -90,14 +97,15 @@ export class MemoryBlobStore implements BlobLedger {
 	}
 
 	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		let chunks = this.held.get(id);
-		if (chunks === undefined) this.held.set(id, (chunks = new Map()));
-		chunks.set(index, bytes.slice());
-		return Promise.resolve();
+		return this.putChunks(id, [{ index, bytes }]);
 	}
 
-	async putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
-		for (const { index, bytes } of chunks) await this.putChunk(id, index, bytes);
+	putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
+		if (!this.manifests.has(id)) return Promise.reject(new NoManifestError(id));
+		let held = this.held.get(id);
+		if (held === undefined) this.held.set(id, (held = new Map()));
+		for (const { index, bytes } of chunks) held.set(index, bytes.slice());
+		return Promise.resolve();
 	}
 
 	missing(id: string): Promise<number[] | undefined> {

@@ -17,3 +17,15 @@ export class BlobRefusedError extends Error {
 		super(reason);
 	}
 }
+
+/**
+ * A store refused chunks of blob `blobId`: it holds no manifest of it (never stored, or dropped
+ * by the budget or the sweep while a fetch of it was under way). Nothing was stored: a chunk
+ * that no manifest names would be counted by no budget and never dropped.
+ */
+export class NoManifestError extends Error {
+	override name = 'NoManifestError';
+	constructor(readonly blobId: string) {
+		super(`blob ${blobId} has no manifest here (dropped while it was fetched?): its chunks are not stored`);
+	}
+}

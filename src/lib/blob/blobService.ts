@@ -51,11 +51,11 @@ import {
 	type BlobMessage
 } from './blobMessages.js';
 import type { BlobStore } from './BlobStore.js';
-import { BlobRefusedError } from './blobErrors.js';
+import { BlobRefusedError, NoManifestError } from './blobErrors.js';
 import { ChunkBuffers } from './chunkBuffers.js';
 import { PeerSlots } from './peerSlots.js';
 
-export { BlobRefusedError };
+export { BlobRefusedError, NoManifestError };
 
 /** What a serving stream accepts from its peer: one GET or PIN (a stranger can make it hold 2 KiB). */
 const OWN_BOUND = { maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES };
@@ -369,6 +369,8 @@ export class BlobService {
 	 * to the others.
 	 * @throws {BlobUnavailableError} when no peer gave what is missing.
 	 * @throws {BlobRefusedError} when `options.admit` refuses the manifest.
+	 * @throws {NoManifestError} when the blob was dropped while it was fetched (the budget, the
+	 * sweep, another tab's): the store refuses its chunks from then on, so none is left uncounted.
 	 */
 	async fetch(workspaceId: string, blobId: string, peers: string[], options: FetchOptions): Promise<BlobManifest> {
 		const key = `${workspaceId}/${blobId}`;
@@ -493,7 +495,9 @@ export class BlobService {
 		await Promise.all(writes);
 		if (storeError !== undefined) throw storeError;
 		options.signal?.throwIfAborted();
-		const missing = (await store.missing(blobId)) ?? [];
+		const missing = await store.missing(blobId);
+		// Dropped meanwhile (after its last write): not held, whatever was fetched.
+		if (missing === undefined) throw new NoManifestError(blobId);
 		if (missing.length === 0) return known;
 		throw new BlobUnavailableError(failures, missing.length);
 	}

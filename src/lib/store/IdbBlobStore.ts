@@ -8,6 +8,7 @@
  */
 import Dexie from 'dexie';
 import { strongerOrigin, type BlobLedger, type BlobOrigin, type LedgerEntry } from '../blob/blobBudget.js';
+import { NoManifestError } from '../blob/blobErrors.js';
 import { encodeManifest, decodeManifest, type BlobManifest } from '../blob/blobManifest.js';
 import type { BlobManifestRow, OutpostDb } from './db.js';
 
@@ -57,13 +58,20 @@ export class IdbBlobStore implements BlobLedger {
 		return rows.map((row) => row?.bytes);
 	}
 
-	async putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-		await this.db.blobChunks.put({ workspaceId: this.workspaceId, id, index, bytes: ownBuffer(bytes) });
+	putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
+		return this.putChunks(id, [{ index, bytes }]);
 	}
 
+	/**
+	 * Writes only while the manifest's row is there, in one transaction with the check: a drop
+	 * (any tab's) runs wholly before it (the chunks are refused) or after it (they go with it).
+	 */
 	async putChunks(id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>): Promise<void> {
-		if (chunks.length === 0) return;
-		await this.db.blobChunks.bulkPut(chunks.map(({ index, bytes }) => ({ workspaceId: this.workspaceId, id, index, bytes: ownBuffer(bytes) })));
+		const rows = chunks.map(({ index, bytes }) => ({ workspaceId: this.workspaceId, id, index, bytes: ownBuffer(bytes) }));
+		await this.db.transaction('rw', this.db.blobManifests, this.db.blobChunks, async () => {
+			if ((await this.db.blobManifests.where(':id').equals([this.workspaceId, id]).count()) === 0) throw new NoManifestError(id);
+			if (rows.length > 0) await this.db.blobChunks.bulkPut(rows);
+		});
 	}
 
 	async missing(id: string): Promise<number[] | undefined> {

@@ -1,7 +1,8 @@
 /**
  * What every BlobStore must do (in memory, IndexedDB, the relay's SQLite): keep manifests and
  * chunks by blob id, say what is missing (undefined before the manifest), store the same file
- * once, keep all of it across a reopen, and treat a damaged manifest as absent.
+ * once, refuse chunks of a blob whose manifest it does not hold, keep all of it across a reopen,
+ * and treat a damaged manifest as absent.
  */
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, chunkOf, manifestOf } from '../../../src/lib/blob/blobManifest';
@@ -64,6 +65,18 @@ export function blobStoreContract(name: string, open: () => Promise<StoreUnderTe
 			const held = await store.chunks(manifest.id, [0, 1]);
 			// Compared as a verdict: a failing diff of two 256 KiB arrays takes minutes to print.
 			expect(held.map((chunk, index) => chunk !== undefined && Buffer.compare(chunk, chunkOf(bytes, index)) === 0)).toEqual([true, true]);
+		});
+
+		it('refuses chunks of a blob whose manifest it does not hold (never stored, or dropped), storing nothing', async () => {
+			const { store } = await open();
+			const bytes = bytesOf(2 * CHUNK_BYTES);
+			const manifest = await manifestOf(bytes);
+			// Found by reading: a fetch went on writing chunks of a blob dropped meanwhile, counted by nothing.
+			await expect(store.putChunk(manifest.id, 0, chunkOf(bytes, 0))).rejects.toMatchObject({ name: 'NoManifestError', blobId: manifest.id });
+			await expect(store.putChunks(manifest.id, [{ index: 1, bytes: chunkOf(bytes, 1) }])).rejects.toMatchObject({ name: 'NoManifestError' });
+			expect(await store.chunks(manifest.id, [0, 1])).toEqual([undefined, undefined]);
+			await store.putManifest(manifest);
+			expect(await store.missing(manifest.id)).toEqual([0, 1]);
 		});
 
 		it('keeps everything across a reopen', async () => {
