@@ -26,13 +26,46 @@ import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
 import { AiRecordKind, AiStatus, type AnswerEnd, type GenerationStats, type SourceRef, type ToolStep } from '../doc/schema.js';
 import { MAX_END_ERROR } from '../doc/answerFields.js';
-import { failureText, type GenerateChunk } from './engine.js';
+import { EngineError, EngineProblem, failureText, type GenerateChunk } from './engine.js';
 import { clockInWindow } from '../doc/answerWindow.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import { readSources, readSteps } from '../doc/aiSteps.js';
+import { endSignedBy } from '../doc/answerEnds.js';
 
 /** Longest answer text waits before it is written (merged with the text after it). */
 export const TEXT_FLUSH_MS = 50;
+
+/**
+ * A second writer of an answer this signer has ended, or is writing: an honest host signs one
+ * end per answer (doc/answerEnds.ts), so a retried request of a finished answer is refused and
+ * the asker asks again, which makes a new answer.
+ */
+export class AnswerEndedError extends EngineError {
+	override name = 'AnswerEndedError';
+	constructor() {
+		super(EngineProblem.notAllowed, 'This answer is already written: ask again, and the model\'s answer goes into a new message.');
+	}
+}
+
+/** Answers this process writes or wrote, by document, answer and signer (the newest {@link MAX_CLAIMS}). */
+const claims = new Set<string>();
+const MAX_CLAIMS = 10_000;
+
+const claimKey = (docId: string, answerId: string, signer: string) => `${docId}\n${answerId}\n${signer}`;
+
+/**
+ * Claims the one end of answer `answerId` in document `docId` for `signer`: false when this
+ * process has claimed it already (a retried request while the first still runs, or after it
+ * ended; found in review: each signed its own end). Checked and taken at once, with no wait
+ * between, so two writers in one process never both hold it.
+ */
+function claimEnd(docId: string, answerId: string, signer: string): boolean {
+	const key = claimKey(docId, answerId, signer);
+	if (claims.has(key)) return false;
+	if (claims.size >= MAX_CLAIMS) claims.delete(claims.values().next().value!);
+	claims.add(key);
+	return true;
+}
 
 /** How an answer ended. */
 export interface AnswerResult {
@@ -182,7 +215,8 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 	const hlc = facts.hlc ?? (typeof heldHlc === 'string' ? heldHlc : undefined);
 	const sources = facts.sources ?? readSources(entry.get('sources'));
 	return new EntrySink(thread.doc, entry, origin, async ({ text, steps, result }) => {
-		if (thread.answerRecord(entryId) !== undefined) return;
+		// One signed answer per entry: a retried request's (or a second writer's in this process) signs none.
+		if (thread.answerRecord(entryId) !== undefined || !claimEnd(thread.id, entryId, signer.peerId)) return;
 		const ended = endedSteps(steps);
 		const record = await signAiRecord(signer.key, {
 			kind: AiRecordKind.answer,
@@ -229,12 +263,15 @@ export interface ChannelAnswerInit {
  * text is recorded as the signer's signed edit, with how it ended (status, error, usage, tool
  * calls: schema.ts `AnswerEnd`), so what stays in the channel is signed. Both are dated within
  * the question's answer window (answerWindow.ts `clockInWindow`), where every view counts them.
- * A message with this id already there (a retried request) is not posted again.
+ * A message with this id already there (a retried request) is not posted again; its end is
+ * signed once (doc/answerEnds.ts): a retry of an answer this signer ended, or is writing in
+ * this process, throws {@link AnswerEndedError} before anything is written.
  */
 export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, signer: AnswerSigner, origin: unknown): Promise<AnswerSink> {
+	const existing = channel.answers.get(init.id);
+	if ((existing instanceof Y.Map && endSignedBy(channel, init.id, signer.peerId)) || !claimEnd(channel.id, init.id, signer.peerId)) throw new AnswerEndedError();
 	const asked = init.after;
 	if (asked !== undefined) signer.clock.receive(asked);
-	const existing = channel.answers.get(init.id);
 	let entry: Y.Map<unknown>;
 	/** The answer's clock, when posted here (a retried request's is already in the channel). */
 	let posted: string | undefined;
@@ -253,7 +290,11 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 			askedBy: init.askedBy,
 			...(init.question !== undefined ? { question: init.question } : {}),
 			...(init.parent !== undefined ? { parent: init.parent } : {})
-		}, channel.id);
+		}, channel.id).catch((error: unknown) => {
+			// Nothing was written: a retry may write this answer.
+			claims.delete(claimKey(channel.id, init.id, signer.peerId));
+			throw error;
+		});
 		let created!: Y.Map<unknown>;
 		channel.doc.transact(() => {
 			channel.post(record);

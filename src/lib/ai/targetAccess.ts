@@ -14,7 +14,8 @@
  * - **The entry** ({@link entryRefusal}): an AI-chat answer must be one appended for the asker,
  *   after a question the asker wrote (as AiThreadDoc.list trusts who asked); a channel answer
  *   that already exists must be this host's model message asked by the asker (a retry), so
- *   nobody appends to, or signs a second edit of, someone else's answer.
+ *   nobody appends to, or signs a second edit of, someone else's answer; and not ended yet
+ *   (a host signs one end per answer: doc/answerEnds.ts).
  * - **Not known yet** ({@link settledRefusal}): a document neither the root lists nor the team
  *   names (a chat created a moment ago) is asked about again as the root and roster change, for
  *   as long as the host waits for a target entry.
@@ -33,6 +34,7 @@ import { verifyAiRecordNow, verifyMessageNow } from '../doc/signature.js';
 import type { WorkspaceDoc } from '../doc/WorkspaceDoc.js';
 import type { SyncDocs } from '../mesh/syncDocs.js';
 import type { AnswerTarget } from './engine.js';
+import { endSignedBy } from '../doc/answerEnds.js';
 
 /** The team's answers the rule needs (a TeamAuthority gives them). */
 export interface TargetTeam {
@@ -169,6 +171,8 @@ export function askedQuestion(doc: Y.Doc, target: AnswerTarget, askers: Readonly
 	return undefined;
 }
 
+const ENDED = "This answer is already written: ask again, and the model's answer goes into a new message.";
+
 const NOT_YOURS = "This answer was not started by you: ask again, and the model's answer goes into a new message.";
 
 /**
@@ -193,5 +197,7 @@ export function entryRefusal(doc: Y.Doc, target: AnswerTarget, askers: ReadonlyS
 	const same = channel.messages.toArray().filter((m) => isMessageRecord(m) && m.id === target.entryId);
 	if (same.length === 0) return channel.answers.has(target.entryId) ? NOT_YOURS : undefined;
 	const retry = same.every((m) => signer !== undefined && m.author === signer && typeof m.model === 'string' && m.askedBy !== undefined && askers.has(m.askedBy));
-	return retry ? undefined : NOT_YOURS;
+	if (!retry) return NOT_YOURS;
+	// Its end is signed once (doc/answerEnds.ts): a retry of a finished answer writes nothing.
+	return endSignedBy(channel, target.entryId, signer!) ? ENDED : undefined;
 }

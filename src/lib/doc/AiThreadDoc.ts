@@ -15,6 +15,7 @@
 import * as Y from 'yjs';
 import { readPosition, readStats, readStatus } from './answerFields.js';
 import { compareHlc } from './hlc.js';
+import { equivocatedChoice } from './answerEnds.js';
 import { replacesHeld } from './recordChoice.js';
 import { verifyAiRecordNow } from './signature.js';
 import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats, type SourceRef, type ToolStep } from './schema.js';
@@ -57,6 +58,8 @@ export interface AiMessage extends AiMessageInit {
 	steps?: ToolStep[];
 	/** A knowledge answer's sources, cited as [n]. */
 	sources?: SourceRef[];
+	/** Its host signed more than one ending of it (answerEnds.ts): the earliest shows. */
+	equivocated?: true;
 }
 
 /** Accessors over an AI thread document. */
@@ -132,11 +135,25 @@ export class AiThreadDoc {
 	list(): AiMessage[] {
 		const records = this.readRecords();
 		const byId = new Map<string, AiMessage>();
+		const answers = new Map<string, AiRecord[]>();
 		for (const r of records) {
 			if (r.kind === AiRecordKind.cut) continue;
+			if (r.kind === AiRecordKind.answer) {
+				const list = answers.get(r.id);
+				if (list) list.push(r);
+				else answers.set(r.id, [r]);
+			}
 			const held = byId.get(r.id);
 			// Records of one id: see recordChoice.ts.
 			if (held === undefined || (held.record !== undefined && replacesHeld(held.record, r, (x) => recordVerified(x, this.id)))) byId.set(r.id, fromRecord(r));
+		}
+		// Different signed answers of one id by its host: the earliest shows, marked (answerEnds.ts;
+		// found in review: a host's further answer record, placed before its first, replaced its text).
+		for (const [id, list] of answers) {
+			const held = byId.get(id)?.record;
+			if (list.length < 2 || held === undefined || !recordVerified(held, this.id)) continue;
+			const chosen = equivocatedChoice(list.filter((r) => r.author === held.author && recordVerified(r, this.id)), answerContent);
+			if (chosen !== undefined) byId.set(id, { ...fromRecord(chosen), equivocated: true });
 		}
 		let previous = '';
 		for (const entry of this.messages.toArray()) {
@@ -171,6 +188,12 @@ export class AiThreadDoc {
 		// may write one.
 		const questions = new Map<string, AiMessage>();
 		for (const m of out) if (m.role === AiRole.user && m.record !== undefined) questions.set(m.id, m);
+		// The host signed two or more answers proven to one question: the first shows as asked, marked.
+		const signedAnswers = new Map<string, number>();
+		for (const m of out) {
+			if (m.role !== AiRole.assistant || m.record === undefined || this.provenAsker(m, questions) === undefined || !recordVerified(m.record, this.id)) continue;
+			signedAnswers.set(m.question!, (signedAnswers.get(m.question!) ?? 0) + 1);
+		}
 		const answered = new Set<string>();
 		return out.map((m) => {
 			if (m.role !== AiRole.assistant || m.askedBy === undefined) return m;
@@ -178,7 +201,7 @@ export class AiThreadDoc {
 				if (m.record === undefined) return m;
 				if (recordVerified(m.record, this.id)) {
 					answered.add(m.question!);
-					return m;
+					return (signedAnswers.get(m.question!) ?? 0) > 1 ? { ...m, equivocated: true } : m;
 				}
 			}
 			const { askedBy: _unproven, ...rest } = m;
@@ -212,6 +235,12 @@ function recordVerified(record: AiRecord, docId: string): boolean {
 		recordChecks.set(key, (ok = verifyAiRecordNow(record, docId)));
 	}
 	return ok;
+}
+
+/** What an answer record says, its clock and signature left out (two that differ here equivocate). */
+function answerContent(r: AiRecord): string {
+	const { hlc: _hlc, sig: _sig, ...said } = r;
+	return JSON.stringify(said);
 }
 
 /** The message a signed question or answer shows. */

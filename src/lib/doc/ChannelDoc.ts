@@ -40,6 +40,8 @@ export interface LiveAnswer {
 	queuePosition?: number;
 	/** The tools the model used, as the asker's device wrote them (aiSteps.ts). */
 	steps?: ToolStep[];
+	/** Its host signed more than one ending of it: the earliest shows (answerEnds.ts). */
+	equivocated?: true;
 }
 
 /** Separates the parts of a mark's key (markKey.ts); a deletion entry from before marks has none. */

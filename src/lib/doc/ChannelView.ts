@@ -9,6 +9,8 @@
 import type * as Y from 'yjs';
 import { addDeletion, ChannelDoc, readDeletion, readModeration, readReaction, type LiveAnswer, type ReadDeletion } from './ChannelDoc.js';
 import { addNewestFirst, byNewest } from './newestFirst.js';
+import { answeredTwice, equivocatedEnd } from './answerEnds.js';
+import { signedPost } from './channelRights.js';
 import { compareHlc } from './hlc.js';
 import { AiStatus, type DeletionMark, type EditRecord, type MessageRecord, type ModerationMark, type ReactionMark } from './schema.js';
 import { replacesHeld } from './recordChoice.js';
@@ -138,12 +140,23 @@ export class ChannelView {
 	 * author's final edit records how it ended (`end`, signed with the text), that end; before,
 	 * the live entry, which any member's client could have written (not with `withLive` false).
 	 * Only edits `counts` accepts are read (channelRights.ts `editShows`: found in review, a
-	 * relay's further end, backdated, rewrote its answer's tool steps and status).
+	 * relay's further end, backdated, rewrote its answer's tool steps and status). When its author
+	 * signed different endings among those, the earliest, marked `equivocated` (answerEnds.ts).
 	 */
 	answer(msg: MessageRecord, withLive = true, counts: (e: EditRecord) => boolean = () => true): LiveAnswer | undefined {
 		if (msg.model === undefined) return undefined;
-		const end = this.editsByMsg.get(msg.id)?.findLast((e) => e.end !== undefined && counts(e));
-		if (end?.end === undefined) {
+		const counted = (this.editsByMsg.get(msg.id) ?? []).filter(counts);
+		const equivocated = equivocatedEnd(msg, counted);
+		// The answer of a proven question whose host signed another answer to it is marked too.
+		const twice = withLive && msg.question !== undefined && answeredTwice(msg, this.answersByQuestion.get(msg.question) ?? [], (r) => signedPost(r, this.channel.id));
+		const live = this.ending(msg, withLive, counted, equivocated);
+		return live !== undefined && (equivocated !== undefined || twice) ? { ...live, equivocated: true } : live;
+	}
+
+	/** What {@link answer} shows of `msg` before it is marked: its ending `chosen` (equivocated), or its newest counted end, or the live entry. */
+	private ending(msg: MessageRecord, withLive: boolean, counted: readonly EditRecord[], chosen: EditRecord | undefined): LiveAnswer | undefined {
+		const end = chosen ?? counted.findLast((e) => e.end !== undefined);
+		if (end === undefined) {
 			// Without `live` (an answer whose asker is not proven), nothing anyone may write shows.
 			if (!withLive) return undefined;
 			// How it ended is the host's signed end to say: the live entry, which any member can
@@ -154,7 +167,8 @@ export class ChannelView {
 			const { error: _unsigned, ...rest } = live;
 			return { ...rest, status: AiStatus.streaming };
 		}
-		const { status, error, stats, steps } = end.end;
+		// An equivocated ending without `end` (a plain edit: only a modified client signs one) reads as done.
+		const { status, error, stats, steps } = end.end ?? { status: AiStatus.done };
 		return { text: end.text, status, ...(error !== undefined ? { error: error.slice(0, 500) } : {}), ...(stats ? { stats } : {}), ...(steps ? { steps } : {}) };
 	}
 

@@ -35,6 +35,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { deletionMarks, deletionSigningBytes, messageSigningBytes, moderationMarks, verifyBytesNow, verifyChannelEntryNow, verifyMessageNow, verifyModerationMark, verifySettingsMark } from './signature.js';
 import { deletionIndex, readModeration, type ChannelDoc, type ReadDeletion } from './ChannelDoc.js';
 import { withinAnswerWindow } from './answerWindow.js';
+import { equivocatedEnd } from './answerEnds.js';
 import { isMessageRecord } from './validate.js';
 import type { ChannelRules, WorkspaceDoc } from './WorkspaceDoc.js';
 
@@ -390,15 +391,18 @@ function answerEditFits(e: Pick<EditRecord, 'hlc'>, m: MessageRecord, questions:
 
 /**
  * What message `m` says: its author's newest edit that shows under `rules` ({@link editShows}),
- * or the original; without rules, the newest edit. One rule for the channel view, the model's
- * tools and exports.
+ * or the original; without rules, the newest edit. A model answer whose author signed different
+ * endings among those says its earliest (answerEnds.ts `equivocatedEnd`). One rule for the
+ * channel view, the model's tools and exports.
  */
 export function shownText(view: { text(m: MessageRecord): string; edits(msgId: string): readonly EditRecord[] }, m: MessageRecord, rules: PostingRules | undefined): string {
-	if (rules === undefined) return view.text(m);
 	// A channel's view (ChannelView) brings the channel's questions, which a relay's answer needs to show.
-	if (rules.questions === undefined && isQuestionSource(view)) rules = withQuestions(rules, view);
+	if (rules !== undefined && rules.questions === undefined && isQuestionSource(view)) rules = withQuestions(rules, view);
 	const all = view.edits(m.id);
-	const shown = all.filter((e) => editShows(e, m, rules));
+	const judged = rules;
+	const shown = judged === undefined ? all : all.filter((e) => editShows(e, m, judged));
+	const equivocated = equivocatedEnd(m, shown);
+	if (equivocated !== undefined) return equivocated.text;
 	return shown.length === all.length ? view.text(m) : (shown.at(-1)?.text ?? m.text);
 }
 

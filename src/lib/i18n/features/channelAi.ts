@@ -14,5 +14,7 @@ export const channelAiEn = {
 	'channelAi.hint': 'Start a message with @ and a model name to ask it: {models}',
 	'channelAi.tools': 'Tools for @model',
 	'channelAi.toolsScope': 'Tools read only what everyone in this channel may read; the tool loop runs on this device.',
-	'channelAi.toolsAlways': 'Always in this channel'
+	'channelAi.toolsAlways': 'Always in this channel',
+	'channelAi.equivocated': 'Its host signed more than one ending of this answer: the earliest is shown.',
+	'channelAi.equivocatedLabel': 'An answer with more than one ending'
 } as const;

@@ -16,5 +16,7 @@ export const channelAiZh: Record<keyof typeof channelAiEn, string> = {
 	'channelAi.hint': '以 @ 加模型名称开头即可提问：{models}',
 	'channelAi.tools': '@模型 可用的工具',
 	'channelAi.toolsScope': '工具只能读取本频道所有成员都能读取的内容；工具循环在本设备上运行。',
-	'channelAi.toolsAlways': '在本频道中始终允许'
+	'channelAi.toolsAlways': '在本频道中始终允许',
+	'channelAi.equivocated': '此回答的主机签署了不止一个结尾：显示的是最早的一个。',
+	'channelAi.equivocatedLabel': '有多个结尾的回答'
 };

@@ -25,6 +25,7 @@ import { AiThreadDoc } from '../../doc/AiThreadDoc.js';
 import type { ReadDeletion } from '../../doc/ChannelDoc.js';
 import { compareHlc, hlcWall } from '../../doc/hlc.js';
 import { byNewest } from '../../doc/newestFirst.js';
+import { editContent, equivocatedChoice } from '../../doc/answerEnds.js';
 import { NoteDoc } from '../../doc/NoteDoc.js';
 import type { AiRecord, EditRecord, MessageRecord } from '../../doc/schema.js';
 import { signedDeletion, signedPost, type MessageMarks, type PostingRules } from '../../doc/channelRights.js';
@@ -95,8 +96,9 @@ async function editSigned(e: EditRecord, checks: Checks): Promise<boolean> {
 
 /**
  * The newest edit of each message among `edits` that its author made, that `shows` (the
- * channel's rules: editRules.ts) and whose signature checks out; `messageOf` gives each
- * message. Adds the devices whose roles decide which edits show to `editors`.
+ * channel's rules: editRules.ts) and whose signature checks out (of a model answer whose author
+ * signed different endings, the earliest: answerEnds.ts); `messageOf` gives each message.
+ * Adds the devices whose roles decide which edits show to `editors`.
  */
 async function latestEdits(
 	edits: EditRecord[],
@@ -120,6 +122,14 @@ async function latestEdits(
 		// Newest first; two of one clock (a modified client's) by signature, so that the order they
 		// are met in (array or arrival) does not decide.
 		list.sort((a, b) => byNewest(a.hlc, a.sig, b.hlc, b.sig));
+		if (m.model !== undefined) {
+			// A model answer whose author signed different endings says its earliest, as in the view (answerEnds.ts).
+			const counted: EditRecord[] = [];
+			for (const e of list) if (shows(e, m) && (await editSigned(e, checks))) counted.push(e);
+			const shown = equivocatedChoice(counted, editContent) ?? counted[0];
+			if (shown !== undefined) out.set(msg, shown);
+			continue;
+		}
 		for (const e of list) {
 			if (!shows(e, m)) continue;
 			if (await editSigned(e, checks)) {
