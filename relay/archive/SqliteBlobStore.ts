@@ -10,7 +10,6 @@ import type Database from 'better-sqlite3';
 import { decodeManifest, encodeManifest, type BlobManifest } from '../../src/lib/blob/blobManifest.ts';
 import type { BlobStore } from '../../src/lib/blob/BlobStore.ts';
 import { NoManifestError } from '../../src/lib/blob/blobErrors.ts';
-import type { SealedBlobIndex } from '../../src/lib/core/blobMesh.ts';
 import type { RelayDb } from './relayDb.ts';
 import type { DiskBound } from './diskBound.ts';
 
@@ -27,7 +26,7 @@ export class SqliteBlobStore implements BlobStore {
 	private readonly insertChunks: (id: string, chunks: ReadonlyArray<{ index: number; bytes: Uint8Array }>) => void;
 
 	constructor(
-		relayDb: RelayDb,
+		private readonly relayDb: RelayDb,
 		private readonly workspaceId: string,
 		/** What the relay stores in all (diskBound.ts); unbounded without. */
 		private readonly bound?: Pick<DiskBound, 'check'>
@@ -103,6 +102,20 @@ export class SqliteBlobStore implements BlobStore {
 	}
 
 
+	/** Drops blob `id`, its manifest and chunks (one transaction), and stops counting them. */
+	drop(id: string): Promise<void> {
+		const { db } = this.relayDb;
+		const freed = db.transaction(() => {
+			const chunks = db.prepare<[string, string], { n: number | null }>('SELECT SUM(length(bytes)) AS n FROM blob_chunks WHERE workspace = ? AND id = ?').get(this.workspaceId, id);
+			const manifest = db.prepare<[string, string], { n: number | null }>('SELECT length(manifest) AS n FROM blob_manifests WHERE workspace = ? AND id = ?').get(this.workspaceId, id);
+			db.prepare('DELETE FROM blob_chunks WHERE workspace = ? AND id = ?').run(this.workspaceId, id);
+			db.prepare('DELETE FROM blob_manifests WHERE workspace = ? AND id = ?').run(this.workspaceId, id);
+			return (chunks?.n ?? 0) + (manifest?.n ?? 0);
+		})();
+		this.held -= freed;
+		return Promise.resolve();
+	}
+
 	async missing(id: string): Promise<number[] | undefined> {
 		const manifest = await this.manifest(id);
 		if (manifest === undefined) return undefined;
@@ -114,21 +127,56 @@ export class SqliteBlobStore implements BlobStore {
 /**
  * The sealed blobs of private spaces the relay keeps without being in them, by the space's
  * document whose member asked (core/blobMesh.ts): it serves each only to that space's members.
+ * It records which devices asked (`blob_pinners`), so that only they (or an admin) have it
+ * dropped again. Dropping the bytes once no pin is left is the caller's ({@link forget}'s answer).
  */
-export class SqliteSealedBlobIndex implements SealedBlobIndex {
+export class SqliteSealedBlobIndex {
 	private readonly find: Database.Statement<[string, string, string], { n: number }>;
-	private readonly insert: Database.Statement<[string, string, string]>;
+	private readonly addNow: (workspaceId: string, blobId: string, docId: string, asker: string) => void;
+	private readonly readAskers: Database.Statement<[string, string, string], { device: string }>;
+	private readonly forgetNow: (workspaceId: string, blobId: string, docId: string, asker: string | undefined) => boolean;
 
 	constructor(relayDb: RelayDb) {
-		this.find = relayDb.db.prepare('SELECT 1 AS n FROM blob_spaces WHERE workspace = ? AND blob = ? AND doc = ?');
-		this.insert = relayDb.db.prepare('INSERT OR IGNORE INTO blob_spaces (workspace, blob, doc) VALUES (?, ?, ?)');
+		const { db } = relayDb;
+		this.find = db.prepare('SELECT 1 AS n FROM blob_spaces WHERE workspace = ? AND blob = ? AND doc = ?');
+		const insert = db.prepare<[string, string, string]>('INSERT OR IGNORE INTO blob_spaces (workspace, blob, doc) VALUES (?, ?, ?)');
+		const insertAsker = db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO blob_pinners (workspace, blob, doc, device) VALUES (?, ?, ?, ?)');
+		this.addNow = db.transaction((workspaceId: string, blobId: string, docId: string, asker: string) => {
+			insert.run(workspaceId, blobId, docId);
+			insertAsker.run(workspaceId, blobId, docId, asker);
+		});
+		this.readAskers = db.prepare('SELECT device FROM blob_pinners WHERE workspace = ? AND blob = ? AND doc = ?');
+		const dropAsker = db.prepare<[string, string, string, string]>('DELETE FROM blob_pinners WHERE workspace = ? AND blob = ? AND doc = ? AND device = ?');
+		const dropAskers = db.prepare<[string, string, string]>('DELETE FROM blob_pinners WHERE workspace = ? AND blob = ? AND doc = ?');
+		const dropDoc = db.prepare<[string, string, string]>('DELETE FROM blob_spaces WHERE workspace = ? AND blob = ? AND doc = ?');
+		const anyDoc = db.prepare<[string, string], { n: number }>('SELECT 1 AS n FROM blob_spaces WHERE workspace = ? AND blob = ?');
+		this.forgetNow = db.transaction((workspaceId: string, blobId: string, docId: string, asker: string | undefined) => {
+			if (asker === undefined) dropAskers.run(workspaceId, blobId, docId);
+			else dropAsker.run(workspaceId, blobId, docId, asker);
+			// The document keeps it while a device's pin for it is left (an admin's UNPIN leaves none).
+			if (this.readAskers.get(workspaceId, blobId, docId) === undefined) dropDoc.run(workspaceId, blobId, docId);
+			return anyDoc.get(workspaceId, blobId) !== undefined;
+		});
 	}
 
 	has(workspaceId: string, blobId: string, docId: string): boolean {
 		return this.find.get(workspaceId, blobId, docId) !== undefined;
 	}
 
-	add(workspaceId: string, blobId: string, docId: string): void {
-		this.insert.run(workspaceId, blobId, docId);
+	/** Records blob `blobId` as kept for document `docId`, at device `asker`'s request (one transaction). */
+	add(workspaceId: string, blobId: string, docId: string, asker: string): void {
+		this.addNow(workspaceId, blobId, docId, asker);
+	}
+
+	askers(workspaceId: string, blobId: string, docId: string): string[] {
+		return this.readAskers.all(workspaceId, blobId, docId).map((row) => row.device);
+	}
+
+	/**
+	 * Forgets `asker`'s pin of the blob for `docId` (every pin for it when undefined), and the
+	 * document's record once no pin for it is left; whether any document still keeps the blob.
+	 */
+	forget(workspaceId: string, blobId: string, docId: string, asker: string | undefined): boolean {
+		return this.forgetNow(workspaceId, blobId, docId, asker);
 	}
 }

@@ -229,14 +229,21 @@ export async function startArchivePeer(init: ArchivePeerInit): Promise<ArchivePe
 		},
 		// Private spaces it is not in: their sealed blobs, kept at a member's request.
 		sealedIndex: {
-			has: (ws, blob, doc) => (database === undefined ? false : (sealedIndex ??= new SqliteSealedBlobIndex(database.relayDb)).has(ws, blob, doc)),
-			add: (ws, blob, doc) => {
-				if (database !== undefined) (sealedIndex ??= new SqliteSealedBlobIndex(database.relayDb)).add(ws, blob, doc);
+			has: (ws, blob, doc) => sealedBlobs()?.has(ws, blob, doc) ?? false,
+			add: (ws, blob, doc, asker) => sealedBlobs()?.add(ws, blob, doc, asker),
+			askers: (ws, blob, doc) => sealedBlobs()?.askers(ws, blob, doc) ?? [],
+			// The bytes go once no document keeps the blob (an UNPIN of its message's deletion or hiding).
+			forget: async (ws, blob, doc, asker) => {
+				if (sealedBlobs()?.forget(ws, blob, doc, asker) === false) await blobStore(ws)?.drop(blob);
 			}
 		},
 		onError: (error) => log(`Blobs: ${error.message}`)
 	});
 	let sealedIndex: SqliteSealedBlobIndex | undefined;
+	/** The sealed blobs index, opened on first use. */
+	function sealedBlobs(): SqliteSealedBlobIndex | undefined {
+		return database === undefined ? undefined : (sealedIndex ??= new SqliteSealedBlobIndex(database.relayDb));
+	}
 	let closed = false;
 	let watcher: FSWatcher | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;

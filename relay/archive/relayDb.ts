@@ -24,7 +24,7 @@ import { migrateLogs } from './migrateLogs.ts';
 export const DB_FILE = 'relay.db';
 
 /** The schema's version (`PRAGMA user_version`). */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -60,6 +60,13 @@ CREATE TABLE IF NOT EXISTS blob_spaces (
 	blob TEXT NOT NULL,
 	doc TEXT NOT NULL,
 	PRIMARY KEY (workspace, blob, doc)
+);
+CREATE TABLE IF NOT EXISTS blob_pinners (
+	workspace TEXT NOT NULL,
+	blob TEXT NOT NULL,
+	doc TEXT NOT NULL,
+	device TEXT NOT NULL,
+	PRIMARY KEY (workspace, blob, doc, device)
 );
 CREATE TABLE IF NOT EXISTS blob_chunks (
 	workspace TEXT NOT NULL,

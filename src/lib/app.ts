@@ -202,6 +202,7 @@ async function startBlobs(services: Services, peer: BrowserPeer): Promise<BlobMe
 		service: blobs.service,
 		livePeers,
 		pinOnRelays: (id, docId, blobIds) => blobs.pinOnRelays(id, docId, blobIds),
+		unpinOnRelays: (id, docId, blobIds) => blobs.unpinOnRelays(id, docId, blobIds),
 		senderOf: async (id, docId, blobId) => {
 			const workspace = core.get(id);
 			// A signed post's author only, and its member (not each of its devices) has a share.

@@ -4,7 +4,9 @@
  * request per stream: GET names a workspace, the document that references the blob, the blob, whether the manifest is wanted and up to
  * {@link MAX_INDICES} distinct chunk indices (one named twice is malformed); the server answers DENIED, or MANIFEST (when asked), a
  * CHUNK for each requested chunk it holds, and END. PIN asks a relay to keep a sealed blob of
- * a private space it is not in (it fetches it from the asker); it answers END or DENIED.
+ * a private space it is not in (it fetches it from the asker); it answers END or DENIED. UNPIN
+ * (the same fields) asks it to drop that sealed blob of that document again (its message was
+ * deleted or hidden): END when it was dropped or is not kept, DENIED when the asker may not.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -13,7 +15,7 @@ import { Uint8ArrayList } from 'uint8arraylist';
 
 export const BLOB_PROTOCOL_ID = '/outpost/blob/1';
 
-export const BlobMessageType = { get: 1, manifest: 2, chunk: 3, end: 4, denied: 5, pin: 6 } as const;
+export const BlobMessageType = { get: 1, manifest: 2, chunk: 3, end: 4, denied: 5, pin: 6, unpin: 7 } as const;
 
 /** Why a server refused a GET. */
 export const BlobDenied = { notAllowed: 1, notHere: 2 } as const;
@@ -34,7 +36,7 @@ export type BlobMessage =
 	| { type: typeof BlobMessageType.chunk; index: number; bytes: Uint8Array }
 	| { type: typeof BlobMessageType.end }
 	| { type: typeof BlobMessageType.denied; reason: BlobDenied }
-	| { type: typeof BlobMessageType.pin; workspaceId: string; docId: string; blobId: string };
+	| { type: typeof BlobMessageType.pin | typeof BlobMessageType.unpin; workspaceId: string; docId: string; blobId: string };
 
 /** A blob message did not decode. */
 export class MalformedBlobMessageError extends Error {
@@ -56,6 +58,7 @@ export function encodeBlobMessage(m: BlobMessage): Uint8Array {
 			for (const index of m.indices) encoding.writeVarUint(e, index);
 			break;
 		case BlobMessageType.pin:
+		case BlobMessageType.unpin:
 			encoding.writeVarString(e, m.workspaceId);
 			encoding.writeVarString(e, m.docId);
 			for (let i = 0; i < 64; i += 2) encoding.writeUint8(e, parseInt(m.blobId.slice(i, i + 2), 16));
@@ -157,7 +160,8 @@ export function decodeBlobMessage(bytes: Uint8Array): BlobMessage {
 				m = { type, workspaceId, docId, blobId, manifest: flag === 1, indices };
 				break;
 			}
-			case BlobMessageType.pin: {
+			case BlobMessageType.pin:
+			case BlobMessageType.unpin: {
 				const workspaceId = new TextDecoder().decode(readBounded(d, 64, 'workspace id'));
 				const docId = new TextDecoder().decode(readBounded(d, 64, 'document id'));
 				let blobId = '';

@@ -57,7 +57,7 @@ import { PeerSlots } from './peerSlots.js';
 
 export { BlobRefusedError, NoManifestError };
 
-/** What a serving stream accepts from its peer: one GET or PIN (a stranger can make it hold 2 KiB). */
+/** What a serving stream accepts from its peer: one GET, PIN or UNPIN (a stranger can make it hold 2 KiB). */
 const OWN_BOUND = { maxFrameBytes: MAX_REQUEST_BYTES, maxUnreadBytes: 2 * MAX_REQUEST_BYTES };
 
 /**
@@ -150,6 +150,12 @@ export interface BlobServiceInit {
 	 * device `peerId` asks it to keep (it then fetches it on its own); absent: refused.
 	 */
 	onPin?(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
+	/**
+	 * Asked for an UNPIN: whether device `peerId` may have this replica drop the sealed blob
+	 * `blobId` it keeps for document `docId` (it then drops it, or already does not keep it);
+	 * absent: refused.
+	 */
+	onUnpin?(workspaceId: string, peerId: string, blobId: string, docId: string): boolean | Promise<boolean>;
 	/** Told about streams that failed on the serving side. */
 	onError?: (error: Error) => void;
 	/**
@@ -284,7 +290,12 @@ export class BlobService {
 			await send(taken ? { type: BlobMessageType.end } : { type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
 			return finish();
 		}
-		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET or PIN, not type ${m.type}`);
+		if (m.type === BlobMessageType.unpin) {
+			const dropped = (await this.init.onUnpin?.(m.workspaceId, connection.remotePeer.toString(), m.blobId, m.docId)) ?? false;
+			await send(dropped ? { type: BlobMessageType.end } : { type: BlobMessageType.denied, reason: BlobDenied.notAllowed });
+			return finish();
+		}
+		if (m.type !== BlobMessageType.get) throw new WrongBytesError(`a blob stream must start with GET, PIN or UNPIN, not type ${m.type}`);
 		const store = this.init.storeFor(m.workspaceId);
 		// Read only once the rule asks for it (after the membership checks: a stranger makes no store read), and once.
 		let reading: Promise<BlobManifest | undefined> | undefined;
@@ -341,14 +352,29 @@ export class BlobService {
 	 * document `docId`; resolves with whether it took it.
 	 */
 	async pin(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<boolean> {
-		return this.slots.run(peer, signal, () => this.pinNow(workspaceId, peer, docId, blobId, signal));
+		return this.slots.run(peer, signal, () => this.pinNow(BlobMessageType.pin, workspaceId, peer, docId, blobId, signal));
 	}
 
-	private async pinNow(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal): Promise<boolean> {
+	/**
+	 * Asks `peer` (a relay outside a private space) to drop sealed blob `blobId` it keeps for the
+	 * space's document `docId`; resolves with whether it did (or keeps none), false when refused.
+	 */
+	async unpin(workspaceId: string, peer: string, docId: string, blobId: string, signal: AbortSignal = AbortSignal.timeout(10_000)): Promise<boolean> {
+		return this.slots.run(peer, signal, () => this.pinNow(BlobMessageType.unpin, workspaceId, peer, docId, blobId, signal));
+	}
+
+	private async pinNow(
+		type: typeof BlobMessageType.pin | typeof BlobMessageType.unpin,
+		workspaceId: string,
+		peer: string,
+		docId: string,
+		blobId: string,
+		signal: AbortSignal
+	): Promise<boolean> {
 		const stream = await this.init.node.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL_ID, { signal, runOnLimitedConnection: true });
 		const frames = frameStream(stream, { maxFrameBytes: MAX_REQUEST_BYTES });
 		try {
-			await frames.write(encodeBlobMessage({ type: BlobMessageType.pin, workspaceId, docId, blobId }));
+			await frames.write(encodeBlobMessage({ type, workspaceId, docId, blobId }));
 			const frame = await frames.read({ signal });
 			const answer = frame === null ? undefined : decodeBlobMessage(frame);
 			await frames.close().catch(() => undefined);
@@ -438,7 +464,10 @@ export class BlobService {
 		/** Chunk index → peers that answered without it. */
 		const lacking = new Map<number, Set<string>>();
 		let inFlight = 0;
-		/** Chunk writes under way, and the first that failed (a full disk: the fetch fails with it). */
+		/**
+		 * Chunk writes under way, and the first that failed (a full disk, or the blob dropped
+		 * meanwhile: NoManifestError): the fetch fails with it, and asks for no more chunks.
+		 */
 		const writes = new Set<Promise<void>>();
 		let storeError: Error | undefined;
 		let wake: () => void = () => {};
@@ -448,7 +477,8 @@ export class BlobService {
 			changed = new Promise<void>((resolve) => (wake = resolve));
 		};
 		const worker = async (peer: string): Promise<void> => {
-			while (!dropped.has(peer)) {
+			// Once a write was refused, more chunks would only be hashed and thrown away (found in review).
+			while (!dropped.has(peer) && storeError === undefined) {
 				const batch: number[] = [];
 				for (let i = 0; i < queue.length && batch.length < CHUNKS_PER_REQUEST; ) {
 					if (lacking.get(queue[i]!)?.has(peer)) i++;

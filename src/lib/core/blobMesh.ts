@@ -29,7 +29,10 @@
  * that are not in the space to keep them (PIN). Such a relay fetches and keeps the sealed blob
  * (it cannot read the reference, so it records which space asked) and serves it to the
  * space's members only. One device may have {@link MAX_SEALED_PINS_PER_ASKER} such requests
- * waiting, so a member cannot fill the queue that everyone's pins wait in.
+ * waiting, so a member cannot fill the queue that everyone's pins wait in. The relay records
+ * which device asked; when the author deletes the message (or an admin hides it), that device
+ * (or the admin's) asks it to drop the blob again (UNPIN: {@link BlobMesh.unpinOnRelays}), as it
+ * cannot read those marks itself.
  *
  * **A browser drops what no post shows** ({@link BlobMeshInit.sweep}): once every message naming
  * a file it fetched is deleted or hidden, its bytes go (blob/blobSweep.ts).
@@ -44,7 +47,7 @@ import { sealedSize } from '../blob/blobSeal.js';
 import { namedByShownPost } from '../blob/shownPosts.js';
 import type { BlobStore } from '../blob/BlobStore.js';
 import type { AttachmentRef } from '../doc/schema.js';
-import { signedPost } from '../doc/channelRights.js';
+import { isModerator, signedPost } from '../doc/channelRights.js';
 import { DEFAULT_FILE_POLICY, filePolicy, fileVerdict, type FilePolicy } from '../doc/team/filePolicy.js';
 import type { Team } from '../doc/team/teamTypes.js';
 import type { MeshAuthority, SpaceAccess } from '../mesh/authority.js';
@@ -58,10 +61,21 @@ export interface BlobWorkspace {
 	authority: MeshAuthority & { readonly team?: Pick<Team, 'filePolicy' | 'spaces'>; roleOf?(peerId: string): string | undefined };
 }
 
-/** Which sealed blobs of private spaces a relay keeps, and for which space's document (the relay's database). */
+/** Which sealed blobs of private spaces a relay keeps, for which space's document, and which devices asked (the relay's database). */
 export interface SealedBlobIndex {
 	has(workspaceId: string, blobId: string, docId: string): boolean;
-	add(workspaceId: string, blobId: string, docId: string): void;
+	/** Records that device `asker` had blob `blobId` kept for document `docId`. */
+	add(workspaceId: string, blobId: string, docId: string, asker: string): void;
+	/**
+	 * The devices whose pins keep blob `blobId` for document `docId` (none for one kept before
+	 * they were recorded). Without it and {@link forget}, UNPIN is refused.
+	 */
+	askers?(workspaceId: string, blobId: string, docId: string): readonly string[];
+	/**
+	 * Forgets `asker`'s pin of blob `blobId` for document `docId` (every pin for that document
+	 * when undefined: an admin's UNPIN); once no pin keeps it for any document, its bytes go too.
+	 */
+	forget?(workspaceId: string, blobId: string, docId: string, asker: string | undefined): Promise<void>;
 }
 
 /** The file policy a workspace's team sets (the default without a team). */
@@ -180,6 +194,7 @@ export class BlobMesh {
 			storeFor: (id) => (init.workspace(id) === undefined ? undefined : init.storeFor(id)),
 			mayRead: (workspaceId, peerId, blobId, docId, held) => this.mayRead(workspaceId, peerId, blobId, docId, held),
 			onPin: (workspaceId, peerId, blobId, docId) => this.onPin(workspaceId, peerId, blobId, docId),
+			onUnpin: (workspaceId, peerId, blobId, docId) => this.onUnpin(workspaceId, peerId, blobId, docId),
 			...(init.onError !== undefined ? { onError: init.onError } : {}),
 			...(init.unproven !== undefined ? { unproven: init.unproven } : {}),
 			...(init.requestTimeoutMs !== undefined ? { requestTimeoutMs: init.requestTimeoutMs } : {}),
@@ -285,6 +300,11 @@ export class BlobMesh {
 		if (workspace === undefined || this.init.sealedIndex === undefined || followed === undefined || !workspace.authority.isMember(peerId)) return false;
 		const space = workspace.authority.spaceAccess?.(docId);
 		if (space === undefined || space.local || !space.reads(peerId)) return false;
+		// Kept for the document already: this device's pin is recorded too (the bytes stay while any pin does).
+		if (this.init.sealedIndex.has(workspaceId, blobId, docId)) {
+			this.init.sealedIndex.add(workspaceId, blobId, docId, peerId);
+			return true;
+		}
 		// Its size is not known before its manifest: the quota is asked here with what is held
 		// already, and again with the manifest's size before any chunk is stored (drain).
 		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
@@ -294,6 +314,62 @@ export class BlobMesh {
 		// Recorded only once fetched from a member of the space naming it, so a member cannot fill the
 		// index with ids nobody holds, nor claim a blob it holds for another space.
 		return this.enqueue(workspaceId, followed, docId, ref, peerId);
+	}
+
+	/**
+	 * A device asks this replica to drop a sealed blob it keeps for a private space it is not in
+	 * (its message was deleted by its author, or hidden by an admin: this replica cannot read
+	 * those marks). Taken from a member device of the space that pinned it here, or an admin's
+	 * (owner or admin) device in the space: that device's pin goes (an admin's: every pin for the
+	 * document), and the bytes once no pin of the blob is left. A device that pinned nothing
+	 * of it here, a stranger, or a removed member is refused, and nothing is dropped.
+	 */
+	private async onUnpin(workspaceId: string, peerId: string, blobId: string, docId: string): Promise<boolean> {
+		const workspace = this.init.workspace(workspaceId);
+		const index = this.init.sealedIndex;
+		if (workspace === undefined || index?.askers === undefined || index.forget === undefined) return false;
+		const { authority } = workspace;
+		if (authority.excluded || !authority.isMember(peerId)) return false;
+		const space = authority.spaceAccess?.(docId);
+		if (space === undefined || space.local || !space.reads(peerId)) return false;
+		const admin = isModerator(authority.roleOf?.(peerId));
+		const followed = this.followed.get(workspaceId);
+		const waiting = followed?.pending.get(blobId);
+		const asked = waiting?.docId === docId && waiting.asker === peerId;
+		if (!admin && !asked && !index.askers(workspaceId, blobId, docId).includes(peerId)) return false;
+		// A pin of it still being fetched for the document stops here (drain forgets what it fetched).
+		if (waiting?.docId === docId && (admin || asked)) this.unqueue(followed!, blobId);
+		await index.forget(workspaceId, blobId, docId, admin ? undefined : peerId);
+		return true;
+	}
+
+	/**
+	 * Asks the team's relays that are not in private space `docId` to drop its sealed blobs
+	 * `blobIds` again, those no message there that still shows names (after this device's
+	 * author deleted one, or its admin hid one); resolves with how many relays dropped each.
+	 * A relay refuses unless this device pinned the blob there or is an admin's.
+	 */
+	async unpinOnRelays(workspaceId: string, docId: string, blobIds: readonly string[]): Promise<number> {
+		const workspace = this.init.workspace(workspaceId);
+		const space = workspace?.authority.spaceAccess?.(docId);
+		if (workspace === undefined || space === undefined) return 0;
+		const { authority, docs } = workspace;
+		const gone: string[] = [];
+		for (const blobId of blobIds) {
+			if (!(await namedByShownPost(this.referencesOf(docs), docId, blobId, (peer) => authority.roleOf?.(peer)))) gone.push(blobId);
+		}
+		let dropped = 0;
+		for (const peer of this.init.livePeers(workspaceId)) {
+			if (authority.roleOf?.(peer) !== 'relay' || space.reads(peer)) continue;
+			for (const blobId of gone) {
+				const done = await this.service.unpin(workspaceId, peer, docId, blobId).catch((error: unknown) => {
+					this.init.onError?.(error instanceof Error ? error : new Error(String(error)));
+					return false;
+				});
+				if (done) dropped++;
+			}
+		}
+		return dropped;
 	}
 
 	/**
@@ -463,7 +539,9 @@ export class BlobMesh {
 					if (peers.length === 0) throw new Error('no peer of the workspace is connected');
 					const admit = (manifest: BlobManifest) => this.admitPin(workspaceId, store, pin, manifest);
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, admit, signal: AbortSignal.timeout(10 * 60_000) });
-					if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId);
+					// Unpinned while it was fetched (onUnpin): forgotten, its bytes dropped unless another pin keeps them.
+					if (pin.asker !== undefined && followed.pending.get(blobId) !== pin) await this.init.sealedIndex?.forget?.(workspaceId, blobId, pin.docId, pin.asker);
+					else if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId, pin.asker);
 					// Its message deleted or hidden while it was fetched (after the sweep looked): swept.
 					else if (followed.sweep !== undefined && !(await followed.sweep.shows(blobId, [pin.docId]).catch(() => true))) followed.sweep.recheck(blobId);
 					this.unqueue(followed, blobId);

@@ -21,6 +21,8 @@ export interface BlobNetwork {
 	livePeers(workspaceId: string): string[];
 	/** Asks the relays outside private space `docId` to keep its sealed blobs (BlobMesh.pinOnRelays). */
 	pinOnRelays?(workspaceId: string, docId: string, blobIds: readonly string[]): Promise<number>;
+	/** Asks them to drop those no message shows any more (BlobMesh.unpinOnRelays). */
+	unpinOnRelays?(workspaceId: string, docId: string, blobIds: readonly string[]): Promise<number>;
 	/** Who posted the (first) message of document `docId` naming blob `blobId`: whose share of the budget an automatic fetch takes. */
 	senderOf?(workspaceId: string, docId: string, blobId: string): Promise<string | undefined>;
 }
@@ -109,7 +111,8 @@ export class DeviceBlobs {
 				const manifest = await store.manifest(blobId);
 				if (manifest !== undefined) await store.mark(blobId, manifest.size, 'opened');
 			},
-			keepOnRelays: async (docId, blobIds) => (await this.network?.pinOnRelays?.(workspaceId, docId, blobIds)) ?? 0
+			keepOnRelays: async (docId, blobIds) => (await this.network?.pinOnRelays?.(workspaceId, docId, blobIds)) ?? 0,
+			dropOnRelays: async (docId, blobIds) => (await this.network?.unpinOnRelays?.(workspaceId, docId, blobIds)) ?? 0
 		};
 	}
 }

@@ -83,6 +83,8 @@ export interface BlobAccess {
 	keep(blobId: string): Promise<void>;
 	/** Asks the relays outside private space `docId` to keep its sealed blobs; resolves with how many requests they took. */
 	keepOnRelays(docId: string, blobIds: readonly string[]): Promise<number>;
+	/** Asks those relays to drop the sealed blobs `blobIds` of `docId` no message there shows any more; resolves with how many they dropped. */
+	dropOnRelays?(docId: string, blobIds: readonly string[]): Promise<number>;
 }
 
 /** The limits a file policy sets. */
@@ -291,6 +293,12 @@ export class ChannelBlobs {
 	async posted(files: readonly AttachmentRef[]): Promise<void> {
 		const sealed = files.filter((f) => f.key !== undefined).map((f) => f.blob);
 		if (sealed.length > 0) await this.access.keepOnRelays(this.docId, sealed).catch((error: unknown) => console.info('blobs: relays not asked', error));
+	}
+
+	/** After a message with `files` was deleted or hidden here: asks the relays to drop the sealed ones no message shows any more. */
+	async withdrawn(files: readonly AttachmentRef[]): Promise<void> {
+		const sealed = files.filter((f) => f.key !== undefined).map((f) => f.blob);
+		if (sealed.length > 0) await this.access.dropOnRelays?.(this.docId, sealed).catch((error: unknown) => console.info('blobs: relays not asked to drop', error));
 	}
 
 	/** Offers the blob as a download under its name (fetching it first when needed). */

@@ -304,6 +304,8 @@ export class ChannelState {
 		const unsigned = { msg: m.id, by: this.me, hlc: this.services.clock.tick(), hidden };
 		const mark = await signModerationMark(this.services.identity.privateKey, unsigned);
 		this.handle.doc.transact(() => this.channel.markModeration(mark), LOCAL_ORIGIN);
+		// The relays outside a private space cannot read the mark: asked to drop the sealed files, or keep them again.
+		if (m.files !== undefined) void (hidden ? this.blobs.withdrawn(m.files) : this.blobs.posted(m.files));
 	}
 
 	/**
@@ -468,6 +470,7 @@ export class ChannelState {
 		const hlc = this.services.clock.tick();
 		const mark = await signDeletionMark(this.services.identity.privateKey, { msg: m.id, by: this.me, hlc, deleted });
 		this.handle.doc.transact(() => this.channel.markDeletion(mark), LOCAL_ORIGIN);
+		if (m.files !== undefined) void (deleted ? this.blobs.withdrawn(m.files) : this.blobs.posted(m.files));
 	}
 
 	/** Toggles the user's reaction: a signed mark, on when it is off now and off when on. */
