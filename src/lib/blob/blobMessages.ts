@@ -92,7 +92,6 @@ export function encodeChunk(index: number, bytes: Uint8Array): Uint8ArrayList {
 	return new Uint8ArrayList(encoding.toUint8Array(header), bytes);
 }
 
-/** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */
 /**
  * Decodes a frame read as the pieces it arrived in (`FrameStream.readPieces`, frameStream.ts). A CHUNK's
  * bytes are copied once, into `buffer(length)` (a reused buffer: chunkBuffers.ts), not joined
@@ -126,6 +125,7 @@ export function decodeBlobFrame(frame: Uint8ArrayList, buffer: (length: number) 
 	return { type: BlobMessageType.chunk, index, bytes };
 }
 
+/** Reads a varuint8array of at most `max` bytes (the length is checked before any copy). */
 function readBounded(d: decoding.Decoder, max: number, what: string): Uint8Array {
 	const length = decoding.readVarUint(d);
 	if (length > max || length > d.arr.length - d.pos) throw new MalformedBlobMessageError(`${what}: ${length} bytes`);
