@@ -20,7 +20,7 @@
  * running answer's steps and text, and the asker's device signed them as its own).
  */
 import * as Y from 'yjs';
-import type { AiThreadDoc } from '../doc/AiThreadDoc.js';
+import { AiRole, type AiThreadDoc } from '../doc/AiThreadDoc.js';
 import type { ChannelDoc } from '../doc/ChannelDoc.js';
 import type { HybridClock } from '../doc/hlc.js';
 import { signAiRecord, signEdit, signMessage } from '../doc/signature.js';
@@ -31,6 +31,8 @@ import { clockInWindow } from '../doc/answerWindow.js';
 import type { DeviceKey } from '../doc/deviceKey.js';
 import { readSources, readSteps } from '../doc/aiSteps.js';
 import { endSignedBy } from '../doc/answerEnds.js';
+import { signedPost } from '../doc/channelRights.js';
+import { isMessageRecord } from '../doc/validate.js';
 
 /** Longest answer text waits before it is written (merged with the text after it). */
 export const TEXT_FLUSH_MS = 50;
@@ -65,6 +67,19 @@ function claimEnd(docId: string, answerId: string, signer: string): boolean {
 	if (claims.size >= MAX_CLAIMS) claims.delete(claims.values().next().value!);
 	claims.add(key);
 	return true;
+}
+
+/**
+ * Whether `signer` signed, in `channel`, a model answer other than `init.id` to the same question
+ * for the same asker and model. Found in review: an asker's modified client sent two requests
+ * for one question with different answer ids, the honest host wrote both, and the answer that
+ * shows was marked as its host's equivocation (answerEnds.ts `answeredTwice`).
+ */
+function answeredOtherwise(channel: ChannelDoc, init: ChannelAnswerInit, signer: string): boolean {
+	if (init.question === undefined) return false;
+	return channel.messages
+		.toArray()
+		.some((m) => isMessageRecord(m) && m.id !== init.id && m.author === signer && m.question === init.question && m.askedBy === init.askedBy && m.model === init.model && signedPost(m, channel.id));
 }
 
 /** How an answer ended. */
@@ -214,9 +229,12 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 	const heldHlc = entry.get('hlc');
 	const hlc = facts.hlc ?? (typeof heldHlc === 'string' ? heldHlc : undefined);
 	const sources = facts.sources ?? readSources(entry.get('sources'));
+	const signed = signer.peerId;
+	// One signed answer per question too, unless the asker cut it (a regenerate): see threadAnswered.
+	if (threadAnswered(thread, entryId, signed, question, asker)) throw new AnswerEndedError();
 	return new EntrySink(thread.doc, entry, origin, async ({ text, steps, result }) => {
 		// One signed answer per entry: a retried request's (or a second writer's in this process) signs none.
-		if (thread.answerRecord(entryId) !== undefined || !claimEnd(thread.id, entryId, signer.peerId)) return;
+		if (thread.answerRecord(entryId) !== undefined || threadAnswered(thread, entryId, signed, question, asker) || !claimEnd(thread.id, entryId, signed)) return;
 		const ended = endedSteps(steps);
 		const record = await signAiRecord(signer.key, {
 			kind: AiRecordKind.answer,
@@ -235,6 +253,17 @@ export function threadSink(thread: AiThreadDoc, entryId: string, origin: unknown
 		}, thread.id);
 		thread.doc.transact(() => thread.addRecord(record), origin);
 	});
+}
+
+/**
+ * Whether the chat shows an answer other than `entryId` that `signer` signed, proven to
+ * `question` asked by `asker` (AiThreadDoc.list: not cut). Found in review: the views mark such a
+ * question's answer as its host's equivocation, and an asker's modified client appended a second
+ * entry naming one question: the honest host signed both, and its answer showed marked.
+ */
+function threadAnswered(thread: AiThreadDoc, entryId: string, signer: string, question: string | undefined, asker: unknown): boolean {
+	if (question === undefined) return false;
+	return thread.list().some((m) => m.role === AiRole.assistant && m.id !== entryId && m.record?.author === signer && m.question === question && m.askedBy === asker);
 }
 
 /** An answer's steps as its end records them: those still waiting (stopped during an approval) end as denied. */
@@ -269,7 +298,14 @@ export interface ChannelAnswerInit {
  */
 export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, signer: AnswerSigner, origin: unknown): Promise<AnswerSink> {
 	const existing = channel.answers.get(init.id);
-	if ((existing instanceof Y.Map && endSignedBy(channel, init.id, signer.peerId)) || !claimEnd(channel.id, init.id, signer.peerId)) throw new AnswerEndedError();
+	if ((existing instanceof Y.Map && endSignedBy(channel, init.id, signer.peerId)) || answeredOtherwise(channel, init, signer.peerId)) throw new AnswerEndedError();
+	// One answer per question too (views mark a question's answer whose host signed another: answerEnds.ts `answeredTwice`).
+	const questionKey = init.question === undefined ? undefined : `question\n${init.question}\n${init.askedBy}\n${init.model}`;
+	if (!claimEnd(channel.id, init.id, signer.peerId)) throw new AnswerEndedError();
+	if (questionKey !== undefined && !claimEnd(channel.id, questionKey, signer.peerId)) {
+		claims.delete(claimKey(channel.id, init.id, signer.peerId));
+		throw new AnswerEndedError();
+	}
 	const asked = init.after;
 	if (asked !== undefined) signer.clock.receive(asked);
 	let entry: Y.Map<unknown>;
@@ -293,6 +329,7 @@ export async function channelSink(channel: ChannelDoc, init: ChannelAnswerInit, 
 		}, channel.id).catch((error: unknown) => {
 			// Nothing was written: a retry may write this answer.
 			claims.delete(claimKey(channel.id, init.id, signer.peerId));
+			if (questionKey !== undefined) claims.delete(claimKey(channel.id, questionKey, signer.peerId));
 			throw error;
 		});
 		let created!: Y.Map<unknown>;

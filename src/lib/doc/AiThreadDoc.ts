@@ -17,7 +17,7 @@ import { readPosition, readStats, readStatus } from './answerFields.js';
 import { compareHlc } from './hlc.js';
 import { equivocatedChoice } from './answerEnds.js';
 import { replacesHeld } from './recordChoice.js';
-import { verifyAiRecordNow } from './signature.js';
+import { aiRecordSigningBytes, verifyAiRecordNow } from './signature.js';
 import { AiRecordKind, AiStatus, type AiRecord, type AttachmentRef, type GenerationStats, type SourceRef, type ToolStep } from './schema.js';
 import { readSources, readSteps } from './aiSteps.js';
 import { isAskTarget, isAttachmentRef, MAX_FILES } from './validate.js';
@@ -237,11 +237,17 @@ function recordVerified(record: AiRecord, docId: string): boolean {
 	return ok;
 }
 
-/** What an answer record says, its clock and signature left out (two that differ here equivocate). */
+/**
+ * What an answer record says as its signature covers it, its clock left out (two that differ here
+ * equivocate). Found in review: read as JSON, a member's copy of the host's genuine record with its
+ * fields in another order (its signature still checks out) marked an honest answer.
+ */
 function answerContent(r: AiRecord): string {
-	const { hlc: _hlc, sig: _sig, ...said } = r;
-	return JSON.stringify(said);
+	const { sig: _sig, ...said } = r;
+	return contentDecoder.decode(aiRecordSigningBytes({ ...said, hlc: '' }));
 }
+
+const contentDecoder = new TextDecoder();
 
 /** The message a signed question or answer shows. */
 function fromRecord(r: AiRecord): AiMessage {
