@@ -26,6 +26,9 @@ export const DB_FILE = 'relay.db';
 /** The schema's version (`PRAGMA user_version`). */
 const SCHEMA_VERSION = 5;
 
+/** The pinner recorded for a sealed blob kept before pinners were (schema 4): no device's id. */
+const PINNED_BEFORE_RECORDS = '';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
 	workspace TEXT NOT NULL,
@@ -108,9 +111,16 @@ export function openRelayDb(dataDir: string, log: (line: string) => void = () =>
 			.map((row) => row.quick_check)
 			.filter((line) => line !== 'ok');
 		for (const line of damage) log(`The relay's database ${path} is damaged: ${line} (what can be read is still served)`);
-		if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-			db.exec(SCHEMA);
-			db.pragma(`user_version = ${SCHEMA_VERSION}`);
+		const version = db.pragma('user_version', { simple: true }) as number;
+		if (version < SCHEMA_VERSION) {
+			db.transaction(() => {
+				db.exec(SCHEMA);
+				// Sealed blobs kept before pinners were recorded (schema 4): a pinner no device is, so
+				// that only an admin's UNPIN drops them (found in review: a member who never pinned
+				// one had itself recorded by a PIN, then unpinned it, and the file was dropped).
+				if (version < 5) db.exec(`INSERT OR IGNORE INTO blob_pinners (workspace, blob, doc, device) SELECT workspace, blob, doc, '${PINNED_BEFORE_RECORDS}' FROM blob_spaces`);
+				db.pragma(`user_version = ${SCHEMA_VERSION}`);
+			})();
 		}
 		migrateLogs(db, dataDir, log);
 		return { db, path, damage };

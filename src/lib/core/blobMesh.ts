@@ -165,6 +165,12 @@ interface Pin {
 	 * recorded once fetched): the device that asked.
 	 */
 	asker?: string;
+	/**
+	 * Other member devices that asked to keep it for the same document while it waited: recorded
+	 * as its pinners too once fetched (found in review: such a PIN was answered END and not
+	 * recorded, so the first asker's UNPIN dropped the file the second had asked to keep).
+	 */
+	also?: Set<string>;
 }
 
 /** A followed workspace's pins: those waiting, sealed ones counted per asking device. */
@@ -309,7 +315,11 @@ export class BlobMesh {
 		// already, and again with the manifest's size before any chunk is stored (drain).
 		const ref: AttachmentRef = { blob: blobId, size: 0, mime: 'application/octet-stream', name: 'sealed' };
 		if (!this.init.pins?.(workspaceId, ref)) return false;
-		if (followed.pending.has(blobId)) return true;
+		const waiting = followed.pending.get(blobId);
+		if (waiting !== undefined) {
+			if (waiting.asker !== undefined && waiting.asker !== peerId && waiting.docId === docId) (waiting.also ??= new Set()).add(peerId);
+			return true;
+		}
 		if ((followed.askers.get(peerId) ?? 0) >= MAX_SEALED_PINS_PER_ASKER) return false;
 		// Recorded only once fetched from a member of the space naming it, so a member cannot fill the
 		// index with ids nobody holds, nor claim a blob it holds for another space.
@@ -335,10 +345,11 @@ export class BlobMesh {
 		const admin = isModerator(authority.roleOf?.(peerId));
 		const followed = this.followed.get(workspaceId);
 		const waiting = followed?.pending.get(blobId);
-		const asked = waiting?.docId === docId && waiting.asker === peerId;
+		const asked = waiting?.docId === docId && (waiting.asker === peerId || waiting.also?.has(peerId) === true);
 		if (!admin && !asked && !index.askers(workspaceId, blobId, docId).includes(peerId)) return false;
-		// A pin of it still being fetched for the document stops here (drain forgets what it fetched).
-		if (waiting?.docId === docId && (admin || asked)) this.unqueue(followed!, blobId);
+		// A pin of it still being fetched for the document stops here once no device's request for
+		// it is left (drain forgets what it fetched); an admin's stops it at once.
+		if (waiting?.docId === docId && (admin || asked)) this.withdraw(followed!, blobId, waiting, admin ? undefined : peerId);
 		await index.forget(workspaceId, blobId, docId, admin ? undefined : peerId);
 		return true;
 	}
@@ -477,6 +488,24 @@ export class BlobMesh {
 		return true;
 	}
 
+	/**
+	 * Takes device `asker`'s request out of sealed pin `pin` of blob `blobId` waiting (every
+	 * device's when undefined); the pin itself once no request is left.
+	 */
+	private withdraw(followed: Followed, blobId: string, pin: Pin, asker: string | undefined): void {
+		if (asker !== undefined && pin.also?.delete(asker) === true) return;
+		const [next] = pin.also ?? [];
+		if (asker === undefined || next === undefined || pin.asker !== asker) return this.unqueue(followed, blobId);
+		// The next device that asked holds the request now, counted as its own; the pin stays the
+		// same, so a fetch of it under way records it.
+		pin.also!.delete(next);
+		const left = (followed.askers.get(asker) ?? 1) - 1;
+		if (left > 0) followed.askers.set(asker, left);
+		else followed.askers.delete(asker);
+		followed.askers.set(next, (followed.askers.get(next) ?? 0) + 1);
+		pin.asker = next;
+	}
+
 	/** Takes blob `blobId` out of the pins waiting. */
 	private unqueue(followed: Followed, blobId: string): void {
 		const asker = followed.pending.get(blobId)?.asker;
@@ -541,7 +570,7 @@ export class BlobMesh {
 					await this.service.fetch(workspaceId, blobId, peers, { docId: pin.docId, admit, signal: AbortSignal.timeout(10 * 60_000) });
 					// Unpinned while it was fetched (onUnpin): forgotten, its bytes dropped unless another pin keeps them.
 					if (pin.asker !== undefined && followed.pending.get(blobId) !== pin) await this.init.sealedIndex?.forget?.(workspaceId, blobId, pin.docId, pin.asker);
-					else if (pin.asker !== undefined) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId, pin.asker);
+					else if (pin.asker !== undefined) for (const asker of [pin.asker, ...(pin.also ?? [])]) this.init.sealedIndex?.add(workspaceId, blobId, pin.docId, asker);
 					// Its message deleted or hidden while it was fetched (after the sweep looked): swept.
 					else if (followed.sweep !== undefined && !(await followed.sweep.shows(blobId, [pin.docId]).catch(() => true))) followed.sweep.recheck(blobId);
 					this.unqueue(followed, blobId);
