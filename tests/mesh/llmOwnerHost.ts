@@ -43,9 +43,12 @@ export async function stopHostAndPeers(host: LlmHost | undefined): Promise<void>
 	await stopPeers();
 }
 
-/** `peer` asks `owner`'s host in `ws` (to write into `target` when given): the answer's text, or the error. */
-export async function askOwnerHost(ws: TeamWorkspace, owner: TeamPeer, peer: Peer, question: string, target?: AnswerTarget): Promise<string | RemoteEngineError> {
-	const asker = new MeshEngine({ node: peer.node, host: owner.node.peerId, keys: peer.mesh.workspaceKeys(ws.id)! });
+/**
+ * `peer` asks `owner`'s host in `ws` (to write into `target` when given; showing `admission` in
+ * HELLO when given): the answer's text, or the error.
+ */
+export async function askOwnerHost(ws: TeamWorkspace, owner: TeamPeer, peer: Peer, question: string, target?: AnswerTarget, admission?: Uint8Array): Promise<string | RemoteEngineError> {
+	const asker = new MeshEngine({ node: peer.node, host: owner.node.peerId, keys: peer.mesh.workspaceKeys(ws.id)!, ...(admission ? { admission: () => admission } : {}) });
 	let text = '';
 	try {
 		for await (const chunk of asker.generate({ model: MODEL, messages: [{ role: 'user', content: question }] }, undefined, target ? { target } : undefined)) {

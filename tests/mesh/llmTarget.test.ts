@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerTarget, Engine, GenerateRequest } from '../../src/lib/ai/engine.js';
 import { teamHostAccess } from '../../src/lib/ai/hostAccess.js';
 import { llmHost, type LlmHost } from '../../src/lib/ai/llmHost.js';
-import { MeshEngine, type RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
+import type { RemoteEngineError } from '../../src/lib/ai/meshEngine.js';
 import { AiRole, AiThreadDoc } from '../../src/lib/doc/AiThreadDoc.js';
 import { ChannelDoc } from '../../src/lib/doc/ChannelDoc.js';
 import { ChannelView } from '../../src/lib/doc/ChannelView.js';
@@ -26,10 +26,9 @@ import { signChannelEntry } from '../../src/lib/doc/signature.js';
 import { signDelegation } from '../../src/lib/doc/team/delegation.js';
 import { WorkspaceDoc } from '../../src/lib/doc/WorkspaceDoc.js';
 import { waitFor } from './helpers.js';
+import { askOwnerHost, MODEL } from './llmOwnerHost.js';
 import { connect, stopPeers, type Peer } from './peers.js';
 import { has, invite, newKey, post, startJoiner, startTeamPeer, stopTeamPeers, teamOfRoles, type TeamPeer, type TeamWorkspace } from './teamPeers.js';
-
-const MODEL = 'm';
 
 /** Answers with the question at once, except "hold", which waits for {@link release}: generations are counted. */
 function echoEngine(): Engine & { runs: number } {
@@ -110,17 +109,8 @@ afterAll(async () => {
 }, 15_000);
 
 /** `peer` asks the owner's host (showing `admission` in HELLO) to answer `question` into `target`: the answer's text, or the error. */
-async function ask(peer: Peer, question: string, target?: AnswerTarget, admission?: Uint8Array): Promise<string | RemoteEngineError> {
-	const asker = new MeshEngine({ node: peer.node, host: owner.node.peerId, keys: peer.mesh.workspaceKeys(ws.id)!, ...(admission ? { admission: () => admission } : {}) });
-	let text = '';
-	try {
-		for await (const chunk of asker.generate({ model: MODEL, messages: [{ role: 'user', content: question }] }, undefined, target ? { target } : undefined)) {
-			if (chunk.type === 'text') text += chunk.text;
-		}
-		return text;
-	} catch (error) {
-		return error as RemoteEngineError;
-	}
+function ask(peer: Peer, question: string, target?: AnswerTarget, admission?: Uint8Array): Promise<string | RemoteEngineError> {
+	return askOwnerHost(ws, owner, peer, question, target, admission);
 }
 
 let tabOfBob: Promise<{ tab: TeamPeer; delegation: Uint8Array }> | undefined;

@@ -51,16 +51,6 @@ export function isListedNote(root: Y.Doc, docId: string): boolean {
 	return !isSpaceId(docId) && heldMap(root, 'notes').has(docId);
 }
 
-/** Whether the workspace root `root` lists `docId` as an AI chat. */
-export function isListedAiThread(root: Y.Doc, docId: string): boolean {
-	return !isSpaceId(docId) && heldMap(root, 'aiThreads').has(docId);
-}
-
-/** Whether the workspace root `root` lists `docId` as a channel. */
-export function isListedChannel(root: Y.Doc, docId: string): boolean {
-	// getMap, not share.get: a type that only arrived in updates is a plain placeholder until asked for as a map.
-	return !isSpaceId(docId) && heldMap(root, 'channels').has(docId);
-}
 
 
 /**
@@ -77,7 +67,7 @@ export function isListedDoc(workspaceId: string, root: Y.Doc | undefined, docId:
 /**
  * Why `update` to document `docId` of workspace `workspaceId` is refused, or undefined when it
  * may be applied to `doc`. `listedChannel`: whether the workspace root lists the document as a
- * channel (the store asks its root: {@link isListedChannel}).
+ * channel (the store asks its root: {@link updateContext}).
  */
 export function checkRemoteUpdate(workspaceId: string, docId: string, doc: Y.Doc, update: Uint8Array, context: UpdateContext = {}): string | undefined {
 	if (docId === rosterOf(workspaceId)) return checkTeamUpdate(doc, update);
