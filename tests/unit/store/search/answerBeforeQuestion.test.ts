@@ -11,28 +11,11 @@ import * as Y from 'yjs';
 import { ChannelDoc } from '../../../../src/lib/doc/ChannelDoc';
 import type { PostingRules } from '../../../../src/lib/doc/channelRights';
 import { signEdit, signMessage } from '../../../../src/lib/doc/signature';
-import { channelChanges, type EntryLookup } from '../../../../src/lib/store/search/extract';
-import type { IndexChange } from '../../../../src/lib/store/search/SearchIndex';
-import type { SearchDocRow, SearchEntryRow } from '../../../../src/lib/store/search/rows';
+import { channelChanges } from '../../../../src/lib/store/search/extract';
 import { at, identity } from '../../doc/helpers';
+import { memoryIndex } from './memoryIndex';
 
 const DOC = 'general';
-
-/** An index in memory: what a pass wrote, for the next pass to read. */
-function memoryIndex() {
-	const rows = new Map<string, SearchEntryRow>();
-	let doc: SearchDocRow | undefined;
-	const lookup: EntryLookup = {
-		entries: async (_docId, ids) => ids.map((id) => rows.get(id)),
-		itemIds: async () => [...rows.keys()]
-	};
-	const apply = (change: IndexChange) => {
-		for (const e of change.put ?? []) rows.set(e.itemId, { ...e, id: `w|${DOC}|${e.itemId}`, workspaceId: 'w' });
-		for (const r of change.remove ?? []) rows.delete(r.itemId);
-		if (change.doc) doc = { ...change.doc, id: `w|${DOC}`, workspaceId: 'w' } as SearchDocRow;
-	};
-	return { rows, lookup, apply, prev: () => doc };
-}
 
 describe('a relay’s answer that arrives before its question', () => {
 	it('is indexed by its signed text once the question arrives', async () => {
@@ -44,7 +27,7 @@ describe('a relay’s answer that arrives before its question', () => {
 		const channel = new ChannelDoc(doc);
 		const question = await signMessage(member.key, { id: 'q1', author: member.id, hlc: at(100, member.id), text: '@tiny the capital?', ask: { model: 'tiny', host: relay.id } }, DOC);
 		const answer = await signMessage(relay.key, { id: 'a1', author: relay.id, hlc: at(110, relay.id), text: '', model: 'tiny', askedBy: member.id, question: 'q1' }, DOC);
-		const index = memoryIndex();
+		const index = memoryIndex(DOC);
 		channel.post(answer);
 		channel.edit(await signEdit(relay.key, { msg: 'a1', author: relay.id, hlc: at(120, relay.id), text: 'Ouagadougou is the capital.', end: { status: 'done' } }));
 		index.apply(await channelChanges(DOC, doc, index.prev(), index.lookup, rules));

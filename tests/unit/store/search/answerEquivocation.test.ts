@@ -13,29 +13,12 @@ import { shownText, type PostingRules } from '../../../../src/lib/doc/channelRig
 import { AiThreadDoc } from '../../../../src/lib/doc/AiThreadDoc';
 import { AiRecordKind, AiStatus } from '../../../../src/lib/doc/schema';
 import { signAiRecord, signEdit, signMessage } from '../../../../src/lib/doc/signature';
-import { aiThreadChanges, channelChanges, type EntryLookup } from '../../../../src/lib/store/search/extract';
-import type { IndexChange } from '../../../../src/lib/store/search/SearchIndex';
-import type { SearchDocRow, SearchEntryRow } from '../../../../src/lib/store/search/rows';
+import { aiThreadChanges, channelChanges } from '../../../../src/lib/store/search/extract';
 import { at, identity } from '../../doc/helpers';
+import { memoryIndex } from './memoryIndex';
 
 const DOC = 'general';
 const MINUTE = 60_000;
-
-/** An index in memory: what a pass wrote, for the next pass to read. */
-function memoryIndex() {
-	const rows = new Map<string, SearchEntryRow>();
-	let doc: SearchDocRow | undefined;
-	const lookup: EntryLookup = {
-		entries: async (_docId, ids) => ids.map((id) => rows.get(id)),
-		itemIds: async () => [...rows.keys()]
-	};
-	const apply = (change: IndexChange) => {
-		for (const e of change.put ?? []) rows.set(e.itemId, { ...e, id: `w|${DOC}|${e.itemId}`, workspaceId: 'w' });
-		for (const r of change.remove ?? []) rows.delete(r.itemId);
-		if (change.doc) doc = { ...change.doc, id: `w|${DOC}`, workspaceId: 'w' } as SearchDocRow;
-	};
-	return { rows, lookup, apply, prev: () => doc };
-}
 
 describe('search of an answer whose host signed more than one ending', () => {
 	it('indexes the earliest ending, the one the view shows, in a later pass and in a whole read', async () => {
@@ -48,14 +31,14 @@ describe('search of an answer whose host signed more than one ending', () => {
 		channel.post(await signMessage(member.key, { id: 'q1', author: member.id, hlc: at(0, member.id), text: '@tiny the capital?', ask: { model: 'tiny', host: relay.id } }, DOC));
 		channel.post(await signMessage(relay.key, { id: 'a1', author: relay.id, hlc: at(MINUTE, relay.id), text: '', model: 'tiny', askedBy: member.id, question: 'q1' }, DOC));
 		channel.edit(await signEdit(relay.key, { msg: 'a1', author: relay.id, hlc: at(2 * MINUTE, relay.id), text: 'Ouagadougou is the capital.', end: { status: AiStatus.done } }));
-		const index = memoryIndex();
+		const index = memoryIndex(DOC);
 		index.apply(await channelChanges(DOC, doc, index.prev(), index.lookup, rules));
 		expect(index.rows.get('a1')?.text).toBe('Ouagadougou is the capital.');
 		// Days later the relay signs a second end, dated inside the window.
 		channel.edit(await signEdit(relay.key, { msg: 'a1', author: relay.id, hlc: at(10 * MINUTE, relay.id), text: 'Bobo-Dioulasso is the capital.', end: { status: AiStatus.done } }));
 		index.apply(await channelChanges(DOC, doc, index.prev(), index.lookup, rules));
 		expect(index.rows.get('a1')?.text).toBe('Ouagadougou is the capital.');
-		const fresh = memoryIndex();
+		const fresh = memoryIndex(DOC);
 		fresh.apply(await channelChanges(DOC, doc, undefined, fresh.lookup, rules));
 		expect(fresh.rows.get('a1')?.text).toBe('Ouagadougou is the capital.');
 		// The view shows the same text.
