@@ -28,12 +28,16 @@ afterEach(stopSweepPeers);
 const stamp = stamps(470_000);
 const MiB = 1024 * 1024;
 
+/** A browser's files kept in `db`, with room for 4 MiB that one sender may take all of. */
+const roomFor4MiB = (db: OutpostDb) =>
+	new DeviceBlobs((id) => new IdbBlobStore(db, id), { limit: () => 4 * MiB, senderShare: 1, estimate: async () => ({ usage: 0, quota: 100 * MiB }) });
+
 it('a half-fetched file the budget drops while its fetch resumes leaves no chunk that no manifest or mark counts', async () => {
 	const { ws, owner, bob, channel, ownerBlobs } = await ownerChannelToBob();
 	const db = new OutpostDb('drop-mid-fetch');
 	await db.open();
 	// Room for the file (3 MiB) or the other one (2 MiB), not both; one sender may take it all.
-	const device = new DeviceBlobs((id) => new IdbBlobStore(db, id), { limit: () => 4 * MiB, senderShare: 1, estimate: async () => ({ usage: 0, quota: 100 * MiB }) });
+	const device = roomFor4MiB(db);
 	const store = device.store(ws.id);
 
 	// Bob's browser admitted the file eleven minutes ago and holds its first chunk (its tab was closed).
@@ -75,7 +79,7 @@ it('a fetch whose file the budget drops after its last chunk write fails: it doe
 	const { ws, owner, bob, channel, ownerBlobs } = await ownerChannelToBob();
 	const db = new OutpostDb('drop-after-fetch');
 	await db.open();
-	const device = new DeviceBlobs((id) => new IdbBlobStore(db, id), { limit: () => 4 * MiB, senderShare: 1, estimate: async () => ({ usage: 0, quota: 100 * MiB }) });
+	const device = roomFor4MiB(db);
 	const store = device.store(ws.id);
 	// The view's fetch only (no pin).
 	const mesh = await startBrowserMesh(bob, { ...onDevice(device), pins: () => false });

@@ -369,18 +369,7 @@ export class BlobMesh {
 		for (const blobId of blobIds) {
 			if (!(await namedByShownPost(this.referencesOf(docs), docId, blobId, (peer) => authority.roleOf?.(peer)))) gone.push(blobId);
 		}
-		let dropped = 0;
-		for (const peer of this.init.livePeers(workspaceId)) {
-			if (authority.roleOf?.(peer) !== 'relay' || space.reads(peer)) continue;
-			for (const blobId of gone) {
-				const done = await this.service.unpin(workspaceId, peer, docId, blobId).catch((error: unknown) => {
-					this.init.onError?.(error instanceof Error ? error : new Error(String(error)));
-					return false;
-				});
-				if (done) dropped++;
-			}
-		}
-		return dropped;
+		return this.askOutsideRelays(workspaceId, workspace, space, gone, (peer, blobId) => this.service.unpin(workspaceId, peer, docId, blobId));
 	}
 
 	/**
@@ -391,18 +380,29 @@ export class BlobMesh {
 		const workspace = this.init.workspace(workspaceId);
 		const space = workspace?.authority.spaceAccess?.(docId);
 		if (workspace === undefined || space === undefined) return 0;
-		let taken = 0;
+		return this.askOutsideRelays(workspaceId, workspace, space, blobIds, (peer, blobId) => this.service.pin(workspaceId, peer, docId, blobId));
+	}
+
+	/** Puts `ask` to every live relay of the team outside `space` for each of `blobIds`; resolves with how many said yes. */
+	private async askOutsideRelays(
+		workspaceId: string,
+		workspace: BlobWorkspace,
+		space: SpaceAccess,
+		blobIds: readonly string[],
+		ask: (peer: string, blobId: string) => Promise<boolean>
+	): Promise<number> {
+		let agreed = 0;
 		for (const peer of this.init.livePeers(workspaceId)) {
 			if (workspace.authority.roleOf?.(peer) !== 'relay' || space.reads(peer)) continue;
 			for (const blobId of blobIds) {
-				const took = await this.service.pin(workspaceId, peer, docId, blobId).catch((error: unknown) => {
+				const yes = await ask(peer, blobId).catch((error: unknown) => {
 					this.init.onError?.(error instanceof Error ? error : new Error(String(error)));
 					return false;
 				});
-				if (took) taken++;
+				if (yes) agreed++;
 			}
 		}
-		return taken;
+		return agreed;
 	}
 
 	/**
